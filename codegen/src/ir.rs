@@ -1,0 +1,1157 @@
+//! The intermediate representation: every Rust name is decided here, collisions
+//! are resolved here, and the emitter only prints what this module decided.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use heck::{ToSnakeCase, ToUpperCamelCase};
+
+use crate::Error;
+use crate::spec::{Node, Spec};
+
+/// Index of a [`TypeDef`] in [`Ir::types`].
+pub type TypeId = usize;
+
+/// A Rust type as used in a field, parameter or response.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Ty {
+    String,
+    I64,
+    F64,
+    Bool,
+    Decimal,
+    EpochMillis,
+    EpochSeconds,
+    Json,
+    Named(TypeId),
+    Vec(Box<Ty>),
+    Map(Box<Ty>),
+}
+
+/// A named type the generator emits.
+#[derive(Debug, Clone)]
+pub struct TypeDef {
+    pub name: String,
+    pub module: String,
+    pub doc: Option<String>,
+    pub kind: TypeKind,
+    /// Features that need this type; `None` = always compiled.
+    pub features: Option<BTreeSet<String>>,
+    /// Where the schema is (file#pointer).
+    pub location: String,
+    /// Reachable from a request body: optional nullable fields are tri-state.
+    pub in_request: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum TypeKind {
+    Struct { fields: Vec<Field> },
+    /// String enum: (JSON value, Rust variant).
+    Enum { values: Vec<(String, String)> },
+    /// Untagged union: (Rust variant, type), tried in order.
+    Untagged { variants: Vec<(String, Ty)> },
+    Alias(Ty),
+}
+
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub json: String,
+    pub rust: String,
+    pub ty: Ty,
+    pub required: bool,
+    pub nullable: bool,
+    pub doc: Option<String>,
+}
+
+/// A resource group: one module, one cargo feature, one handle on the client.
+#[derive(Debug, Clone)]
+pub struct Module {
+    pub name: String,
+    pub tag: Option<String>,
+    pub feature: Option<String>,
+    pub handle: Option<String>,
+    pub handle_method: Option<String>,
+    pub doc: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamIn {
+    Path,
+    Query,
+    Header,
+}
+
+#[derive(Debug, Clone)]
+pub struct Param {
+    pub name: String,
+    pub rust: String,
+    pub location: ParamIn,
+    pub ty: Ty,
+    pub required: bool,
+    pub explode: bool,
+    pub comma_separated: bool,
+    pub doc: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Body {
+    pub ty: Ty,
+    pub required: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ResponseKind {
+    Json(Ty),
+    Text,
+    Bytes,
+    Empty,
+}
+
+#[derive(Debug, Clone)]
+pub struct Paging {
+    pub style: String,
+    pub items: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Batch {
+    pub items: String,
+    pub id: String,
+    /// Type of one outcome (the items array's element type).
+    pub item: Ty,
+}
+
+#[derive(Debug, Clone)]
+pub struct MultiId {
+    pub param: String,
+    pub items: String,
+    /// The item type inside the wrapper (and the bare object).
+    pub item: Ty,
+}
+
+#[derive(Debug, Clone)]
+pub struct Operation {
+    pub id: String,
+    pub method: String,
+    pub path: String,
+    pub module: String,
+    pub rust_method: String,
+    pub builder: String,
+    pub summary: Option<String>,
+    pub description: Option<String>,
+    pub params: Vec<Param>,
+    pub body: Option<Body>,
+    pub response: ResponseKind,
+    pub success_status: u16,
+    /// Declared response bodies by status (`0` = default), for the payload registry.
+    pub responses: Vec<(u16, Ty)>,
+    pub paging: Option<Paging>,
+    pub batch: Option<Batch>,
+    pub multi_id: Option<MultiId>,
+    pub idempotent: bool,
+    pub auth_optional: bool,
+    pub location: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Webhook {
+    pub event_type: String,
+    pub variant: String,
+    pub data: Ty,
+    pub doc: Option<String>,
+}
+
+/// Everything the emitter needs.
+#[derive(Debug, Clone)]
+pub struct Ir {
+    pub modules: Vec<Module>,
+    pub types: Vec<TypeDef>,
+    pub operations: Vec<Operation>,
+    pub webhooks: Vec<Webhook>,
+    pub all_features: BTreeSet<String>,
+}
+
+const WEBHOOK_TAG: &str = "webhook-events";
+const RUST_KEYWORDS: &[&str] = &[
+    "as", "break", "const", "continue", "crate", "else", "enum", "extern", "false", "fn", "for", "if", "impl", "in",
+    "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "self", "Self", "static", "struct", "super",
+    "trait", "true", "type", "unsafe", "use", "where", "while", "async", "await", "dyn", "abstract", "become", "box",
+    "do", "final", "macro", "override", "priv", "typeof", "unsized", "virtual", "yield", "try", "gen",
+];
+
+/// Names the runtime uses in the same namespaces as generated items.
+const RESERVED_TYPE_NAMES: &[&str] = &[
+    "Client", "Error", "Result", "Option", "Vec", "String", "Box", "Decimal", "EpochMillis", "EpochSeconds", "Value",
+    "BTreeMap", "Self",
+];
+
+/// Turns any name into a snake_case Rust identifier (keywords are kept and emitted raw).
+pub fn snake_ident(name: &str) -> String {
+    let mut s = name.to_snake_case();
+    if s.is_empty() {
+        s = "field".into();
+    }
+    if s.starts_with(|c: char| c.is_ascii_digit()) {
+        s = format!("n{s}");
+    }
+    s
+}
+
+/// Turns any name into an UpperCamelCase Rust identifier.
+pub fn camel_ident(name: &str) -> String {
+    let mut s = name.to_upper_camel_case();
+    if s.is_empty() {
+        s = "Empty".into();
+    }
+    if s.starts_with(|c: char| c.is_ascii_digit()) {
+        s = format!("V{s}");
+    }
+    s
+}
+
+/// Whether `s` is a Rust keyword (emitted as a raw identifier).
+pub fn is_keyword(s: &str) -> bool {
+    RUST_KEYWORDS.contains(&s)
+}
+
+fn unique(name: String, taken: &mut BTreeSet<String>) -> String {
+    if taken.insert(name.clone()) {
+        return name;
+    }
+    (2..)
+        .map(|i| format!("{name}{i}"))
+        .find(|candidate| taken.insert(candidate.clone()))
+        .expect("an unused name exists")
+}
+
+struct Lowerer<'a> {
+    _spec: std::marker::PhantomData<&'a Spec>,
+    types: Vec<TypeDef>,
+    by_location: BTreeMap<String, TypeId>,
+    names: BTreeMap<String, String>,
+    file_modules: BTreeMap<String, String>,
+    /// Edges for feature propagation: type → types it mentions.
+    refs: BTreeMap<TypeId, BTreeSet<TypeId>>,
+}
+
+/// Lowers a loaded spec into the IR, validating everything the generator relies on.
+pub fn lower(spec: &Spec) -> Result<Ir, Error> {
+    let root = spec.root();
+    let openapi = root.str("openapi")?.unwrap_or("");
+    if !openapi.starts_with("3.1") {
+        return Err(root.error(format!("`openapi` must be 3.1.x, found `{openapi}`")));
+    }
+
+    // Modules from the root's tags, in document order.
+    let mut modules = Vec::new();
+    let mut tags = BTreeSet::new();
+    if let Some(tag_list) = root.get("tags") {
+        for tag in tag_list.items()? {
+            let name = tag.str("name")?.ok_or_else(|| tag.error("tag without `name`"))?;
+            if !tags.insert(name.to_string()) {
+                return Err(tag.error(format!("tag `{name}` declared twice")));
+            }
+            let module = snake_ident(name);
+            let handle = (name != WEBHOOK_TAG).then(|| camel_ident(name));
+            modules.push(Module {
+                name: module.clone(),
+                tag: Some(name.to_string()),
+                feature: Some(name.to_string()),
+                handle_method: handle.as_ref().map(|_| module.clone()),
+                handle,
+                doc: tag.str("description")?.unwrap_or(name).to_string(),
+            });
+        }
+    }
+    let all_features: BTreeSet<String> = modules.iter().filter_map(|m| m.feature.clone()).collect();
+
+    // Path items and their files.
+    let mut path_items = Vec::new();
+    if let Some(paths) = root.get("paths") {
+        for (path, item) in paths.entries()? {
+            if !path.starts_with('/') {
+                return Err(item.error(format!("path `{path}` must start with `/`")));
+            }
+            path_items.push((path.to_string(), item.resolve()?));
+        }
+    }
+    let mut webhook_items = Vec::new();
+    if let Some(hooks) = root.get("webhooks") {
+        for (event, item) in hooks.entries()? {
+            webhook_items.push((event.to_string(), item.resolve()?));
+        }
+    }
+
+    // Which module each file belongs to: the tag of its operations.
+    let mut file_modules: BTreeMap<String, String> = BTreeMap::new();
+    for (_, item) in path_items.iter().chain(webhook_items.iter()) {
+        for (method, op) in operations_of(item)? {
+            let tag = single_tag(&op, &tags, method)?;
+            let module = snake_ident(&tag);
+            if let Some(previous) = file_modules.get(item.file) {
+                if previous != &module {
+                    return Err(op.error(format!(
+                        "file `{}` holds operations of two groups (`{previous}` and `{module}`); one file is one group",
+                        item.file
+                    )));
+                }
+            }
+            file_modules.insert(item.file.to_string(), module);
+        }
+    }
+    for file in spec.file_names() {
+        if file != spec.root && !file_modules.contains_key(file) {
+            let stem = file.trim_end_matches(".yaml").trim_end_matches(".yml");
+            let module = snake_ident(stem);
+            if !modules.iter().any(|m| m.name == module) {
+                modules.push(Module {
+                    name: module.clone(),
+                    tag: None,
+                    feature: None,
+                    handle: None,
+                    handle_method: None,
+                    doc: format!("Schemas shared by several groups (`{file}`)."),
+                });
+            }
+            file_modules.insert(file.to_string(), module);
+        }
+    }
+
+    let mut lw = Lowerer {
+        _spec: std::marker::PhantomData,
+        types: Vec::new(),
+        by_location: BTreeMap::new(),
+        names: BTreeMap::new(),
+        file_modules,
+        refs: BTreeMap::new(),
+    };
+    for reserved in RESERVED_TYPE_NAMES {
+        lw.names.insert(reserved.to_string(), "(runtime)".into());
+    }
+    for module in &modules {
+        if let Some(handle) = &module.handle {
+            lw.names.insert(handle.clone(), format!("(handle of tag {:?})", module.tag));
+        }
+    }
+
+    // Named component schemas of every file, in file order. Their names are reserved
+    // first, so that an inline schema never takes a component's name.
+    let files: Vec<String> = spec.file_names().map(str::to_string).collect();
+    for file in &files {
+        let Some(schemas) = spec.node(file, "/components/schemas") else { continue };
+        for (name, schema) in schemas.entries()? {
+            let wanted = match schema.str("x-rust-name")? {
+                Some(n) => n.to_string(),
+                None => camel_ident(name),
+            };
+            if let Some(prev) = lw.names.get(&wanted) {
+                return Err(schema.error(format!("schema name `{wanted}` is already used by {prev}; names are unique across the spec")));
+            }
+            lw.names.insert(wanted, schema.location());
+        }
+    }
+    for file in &files {
+        let Some(schemas) = spec.node(file, "/components/schemas") else { continue };
+        for (name, schema) in schemas.entries()? {
+            lw.lower_named(name, &schema)?;
+        }
+    }
+
+    // Operations.
+    let mut operations = Vec::new();
+    let mut op_ids = BTreeMap::new();
+    let mut methods_per_module: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for (path, item) in &path_items {
+        for (method, op) in operations_of(item)? {
+            let operation = lw.lower_operation(path, method, item, &op)?;
+            if let Some(prev) = op_ids.insert(operation.id.clone(), operation.location.clone()) {
+                return Err(op.error(format!("operationId `{}` already used at {prev}", operation.id)));
+            }
+            let taken = methods_per_module.entry(operation.module.clone()).or_default();
+            if let Some(prev) = taken.insert(operation.rust_method.clone(), operation.id.clone()) {
+                return Err(op.error(format!(
+                    "x-rust-method `{}` already used by `{prev}` in the same group",
+                    operation.rust_method
+                )));
+            }
+            operations.push(operation);
+        }
+    }
+
+    // Webhooks.
+    let mut webhooks = Vec::new();
+    let mut variants = BTreeSet::new();
+    for (event, item) in &webhook_items {
+        let op = item.req("post")?;
+        let id = op.str("operationId")?.ok_or_else(|| op.error("webhook without `operationId`"))?;
+        if let Some(prev) = op_ids.insert(id.to_string(), op.location()) {
+            return Err(op.error(format!("operationId `{id}` already used at {prev}")));
+        }
+        if let Some(declared) = op.str("x-fs-event-type")? {
+            if declared != event {
+                return Err(op.error(format!("x-fs-event-type `{declared}` differs from the webhook key `{event}`")));
+            }
+        }
+        let data = webhook_data_schema(&op)?;
+        let variant = unique(camel_ident(&event.replace('.', "_")), &mut variants);
+        let ty = lw.lower(&data, &format!("{}Data", camel_ident(&event.replace('.', "_"))), None)?;
+        webhooks.push(Webhook {
+            event_type: event.clone(),
+            variant,
+            data: ty,
+            doc: doc_of(&op)?,
+        });
+    }
+
+    lw.assign_features(&operations, &webhooks, &modules, &all_features);
+    lw.mark_requests(&operations);
+
+    Ok(Ir { modules, types: lw.types, operations, webhooks, all_features })
+}
+
+fn operations_of<'a>(item: &Node<'a>) -> Result<Vec<(&'static str, Node<'a>)>, Error> {
+    const METHODS: &[&str] = &["get", "put", "post", "delete", "patch", "head", "options", "trace"];
+    let mut out = Vec::new();
+    for (key, node) in item.entries()? {
+        if let Some(m) = METHODS.iter().find(|m| **m == key) {
+            out.push((*m, node));
+        } else if !matches!(key, "parameters" | "summary" | "description" | "servers") && !key.starts_with("x-") {
+            return Err(node.error(format!("unsupported path item key `{key}`")));
+        }
+    }
+    Ok(out)
+}
+
+fn single_tag(op: &Node<'_>, tags: &BTreeSet<String>, method: &str) -> Result<String, Error> {
+    let list = op.get("tags").ok_or_else(|| op.error(format!("{method} operation without `tags`")))?;
+    let items = list.items()?;
+    if items.len() != 1 {
+        return Err(list.error("an operation has exactly one tag (its group)"));
+    }
+    let tag = items[0].value.as_str().ok_or_else(|| items[0].error("tag must be a string"))?;
+    if !tags.contains(tag) {
+        return Err(items[0].error(format!("tag `{tag}` is not declared in the root document's `tags`")));
+    }
+    Ok(tag.to_string())
+}
+
+fn doc_of(node: &Node<'_>) -> Result<Option<String>, Error> {
+    let summary = node.str("summary")?;
+    let description = node.str("description")?;
+    Ok(match (summary, description) {
+        (Some(s), Some(d)) => Some(format!("{}\n\n{}", s.trim(), d.trim())),
+        (Some(s), None) => Some(s.trim().to_string()),
+        (None, Some(d)) => Some(d.trim().to_string()),
+        (None, None) => None,
+    })
+}
+
+/// `requestBody.content.application/json.schema.properties.events.items.allOf[*].properties.data`
+fn webhook_data_schema<'a>(op: &Node<'a>) -> Result<Node<'a>, Error> {
+    let schema = op.req("requestBody")?.req("content")?.req("application/json")?.req("schema")?.resolve()?;
+    let items = schema.req("properties")?.req("events")?.resolve()?.req("items")?.resolve()?;
+    let members = items.req("allOf")?;
+    for member in members.items()? {
+        let member = member.resolve()?;
+        if let Some(data) = member.get("properties").and_then(|p| p.get("data")) {
+            return Ok(data);
+        }
+    }
+    Err(members.error("no `allOf` member declares the event's `data` property"))
+}
+
+fn is_null_schema(node: &Node<'_>) -> bool {
+    node.value.get("type").and_then(|t| t.as_str()) == Some("null")
+}
+
+impl<'a> Lowerer<'a> {
+    fn module_of(&self, node: &Node<'_>) -> Result<String, Error> {
+        self.file_modules
+            .get(node.file)
+            .cloned()
+            .ok_or_else(|| node.error(format!("file `{}` has no module", node.file)))
+    }
+
+    fn claim_name(&mut self, wanted: &str, location: &str, exact: bool, node: &Node<'_>) -> Result<String, Error> {
+        if let Some(prev) = self.names.get(wanted) {
+            if exact && prev == location {
+                return Ok(wanted.to_string());
+            }
+            if exact {
+                return Err(node.error(format!("schema name `{wanted}` is already used by {prev}; names are unique across the spec")));
+            }
+            let name = (2..)
+                .map(|i| format!("{wanted}{i}"))
+                .find(|c| !self.names.contains_key(c))
+                .expect("free name");
+            self.names.insert(name.clone(), location.to_string());
+            return Ok(name);
+        }
+        self.names.insert(wanted.to_string(), location.to_string());
+        Ok(wanted.to_string())
+    }
+
+    fn lower_named(&mut self, name: &str, schema: &Node<'a>) -> Result<Ty, Error> {
+        if schema.is_ref() {
+            // An alias of another schema.
+            let target = self.lower(schema, name, None)?;
+            let id = self.new_type(name, schema, true, TypeKind::Alias(target.clone()), None)?;
+            self.add_refs(id, &target);
+            return Ok(Ty::Named(id));
+        }
+        let ty = self.lower(schema, name, Some(name))?;
+        if let Ty::Named(_) = ty {
+            return Ok(ty);
+        }
+        // Primitive, array or map component: an alias keeps the spec's name usable.
+        if let Some(id) = self.by_location.get(&schema.location()) {
+            return Ok(Ty::Named(*id));
+        }
+        let id = self.new_type(name, schema, true, TypeKind::Alias(ty.clone()), None)?;
+        self.add_refs(id, &ty);
+        Ok(Ty::Named(id))
+    }
+
+    fn new_type(&mut self, wanted: &str, node: &Node<'_>, exact: bool, kind: TypeKind, doc: Option<String>) -> Result<TypeId, Error> {
+        let location = node.location();
+        let name = match node.str("x-rust-name")? {
+            Some(n) => self.claim_name(n, &location, true, node)?,
+            None => self.claim_name(&camel_ident(wanted), &location, exact, node)?,
+        };
+        let doc = match doc {
+            Some(d) => Some(d),
+            None => doc_of(node)?,
+        };
+        let id = self.types.len();
+        self.types.push(TypeDef {
+            name,
+            module: self.module_of(node)?,
+            doc,
+            kind,
+            features: None,
+            location: location.clone(),
+            in_request: false,
+        });
+        self.by_location.insert(location, id);
+        Ok(id)
+    }
+
+    fn add_refs(&mut self, from: TypeId, ty: &Ty) {
+        match ty {
+            Ty::Named(to) => {
+                self.refs.entry(from).or_default().insert(*to);
+            }
+            Ty::Vec(inner) | Ty::Map(inner) => self.add_refs(from, inner),
+            _ => {}
+        }
+    }
+
+    /// Lowers a schema to a type, creating named types for objects, enums and unions.
+    /// `hint` names an inline type; `exact` is the component name when the schema is one.
+    fn lower(&mut self, node: &Node<'a>, hint: &str, exact: Option<&str>) -> Result<Ty, Error> {
+        Ok(self.lower_nullable(node, hint, exact)?.0)
+    }
+
+    /// Like [`Self::lower`], also telling whether the schema admits `null`.
+    fn lower_nullable(&mut self, node: &Node<'a>, hint: &str, exact: Option<&str>) -> Result<(Ty, bool), Error> {
+        if node.is_ref() {
+            let target = node.resolve()?;
+            if let Some(id) = self.by_location.get(&target.location()) {
+                return Ok((Ty::Named(*id), false));
+            }
+            // A component not yet lowered (forward reference): lower it under its own name.
+            let name = component_name(&target);
+            let nullable = schema_admits_null(&target);
+            let ty = match name {
+                Some(n) => self.lower_named(&n, &target)?,
+                None => self.lower(&target, hint, None)?,
+            };
+            return Ok((ty, nullable));
+        }
+        let v = node.value;
+        if !v.is_object() {
+            if v.as_bool() == Some(true) {
+                return Ok((Ty::Json, true));
+            }
+            return Err(node.error("a schema must be a mapping"));
+        }
+        if let Some(id) = self.by_location.get(&node.location()) {
+            return Ok((Ty::Named(*id), schema_admits_null(node)));
+        }
+        check_keywords(node)?;
+
+        // oneOf / anyOf
+        for key in ["oneOf", "anyOf"] {
+            if let Some(list) = node.get(key) {
+                let branches = list.items()?;
+                let (nulls, others): (Vec<_>, Vec<_>) = branches.into_iter().partition(is_null_schema);
+                let nullable = !nulls.is_empty() || schema_admits_null(node);
+                if others.is_empty() {
+                    return Err(list.error("a union needs at least one non-null branch"));
+                }
+                if others.len() == 1 {
+                    let (ty, inner_null) = self.lower_nullable(&others[0], hint, exact)?;
+                    return Ok((ty, nullable || inner_null));
+                }
+                let id = self.new_type(exact.unwrap_or(hint), node, exact.is_some(), TypeKind::Untagged { variants: vec![] }, None)?;
+                let type_name = self.types[id].name.clone();
+                let mut variants = Vec::new();
+                let mut taken = BTreeSet::new();
+                let mut seen_types = BTreeSet::new();
+                for branch in &others {
+                    let resolved = branch.resolve()?;
+                    let title = branch.str("title")?.or(resolved.str("title")?);
+                    let ty = self.lower(branch, &format!("{type_name}{}", title.map(camel_ident).unwrap_or_else(|| format!("Variant{}", variants.len() + 1))), None)?;
+                    if !seen_types.insert(ty.clone()) {
+                        return Err(branch.error("two branches of this union lower to the same Rust type; merge them"));
+                    }
+                    let wanted = match title {
+                        Some(t) => camel_ident(t),
+                        None => self.variant_name_for(&ty),
+                    };
+                    variants.push((unique(wanted, &mut taken), ty.clone()));
+                    self.add_refs(id, &ty);
+                }
+                self.types[id].kind = TypeKind::Untagged { variants };
+                return Ok((Ty::Named(id), nullable));
+            }
+        }
+
+        // allOf: merged into one struct.
+        if let Some(list) = node.get("allOf") {
+            let id = self.new_type(exact.unwrap_or(hint), node, exact.is_some(), TypeKind::Struct { fields: vec![] }, None)?;
+            let type_name = self.types[id].name.clone();
+            let mut props: Vec<(String, Node<'a>)> = Vec::new();
+            let mut required = BTreeSet::new();
+            let mut doc = self.types[id].doc.clone();
+            for member in list.items()? {
+                let member = member.resolve()?;
+                if member.get("allOf").is_some() || member.get("oneOf").is_some() || member.get("anyOf").is_some() {
+                    return Err(member.error("an `allOf` member must be a plain object schema"));
+                }
+                collect_object(&member, &mut props, &mut required)?;
+                if doc.is_none() {
+                    doc = doc_of(&member)?;
+                }
+            }
+            self.types[id].doc = doc;
+            let fields = self.lower_fields(id, &type_name, props, &required)?;
+            self.types[id].kind = TypeKind::Struct { fields };
+            return Ok((Ty::Named(id), schema_admits_null(node)));
+        }
+
+        let (types, nullable) = type_list(node)?;
+        let format = node.str("format")?;
+        if let Some(enum_values) = node.get("enum") {
+            let values = enum_values.items()?;
+            if types == ["string"] || (types.is_empty() && values.iter().all(|v| v.value.is_string() || v.value.is_null())) {
+                // `Unknown` is the fallback variant; a value spelled so becomes `UnknownValue`.
+                let mut taken = BTreeSet::from(["Unknown".to_string()]);
+                let mut out = Vec::new();
+                let mut enum_null = false;
+                for value in &values {
+                    match value.value {
+                        serde_json::Value::String(s) => {
+                            let wanted = match camel_ident(s) {
+                                c if c == "Unknown" => "UnknownValue".to_string(),
+                                c => c,
+                            };
+                            out.push((s.clone(), unique(wanted, &mut taken)));
+                        }
+                        serde_json::Value::Null => enum_null = true,
+                        _ => return Err(value.error("string enum with a non-string value")),
+                    }
+                }
+                let id = self.new_type(exact.unwrap_or(hint), node, exact.is_some(), TypeKind::Enum { values: out }, None)?;
+                return Ok((Ty::Named(id), nullable || enum_null));
+            }
+        }
+        let ty = match types.as_slice() {
+            [] => {
+                if node.get("properties").is_some() {
+                    self.lower_object(node, hint, exact)?
+                } else {
+                    Ty::Json
+                }
+            }
+            ["string"] => Ty::String,
+            ["boolean"] => Ty::Bool,
+            ["integer"] => match node.str("x-fs-time")? {
+                None => Ty::I64,
+                Some("epoch-millis") => Ty::EpochMillis,
+                Some("epoch-seconds") => Ty::EpochSeconds,
+                Some(other) => return Err(node.error(format!("unknown x-fs-time `{other}` (epoch-millis or epoch-seconds)"))),
+            },
+            ["number"] if format == Some("decimal") => Ty::Decimal,
+            ["number"] => Ty::F64,
+            ["number", "string"] | ["string", "number"] if format == Some("decimal") => Ty::Decimal,
+            ["array"] => {
+                let items = node.get("items").ok_or_else(|| node.error("array without `items`"))?;
+                let (inner, _) = self.lower_nullable(&items, &format!("{}Item", exact.unwrap_or(hint)), None)?;
+                Ty::Vec(Box::new(inner))
+            }
+            ["object"] => self.lower_object(node, hint, exact)?,
+            other => {
+                return Err(node.error(format!(
+                    "unsupported `type` {other:?}; several types need `oneOf` (or `format: decimal` for number/string)"
+                )));
+            }
+        };
+        Ok((ty, nullable))
+    }
+
+    fn variant_name_for(&self, ty: &Ty) -> String {
+        match ty {
+            Ty::String => "String".into(),
+            Ty::I64 => "Integer".into(),
+            Ty::F64 | Ty::Decimal => "Number".into(),
+            Ty::Bool => "Bool".into(),
+            Ty::EpochMillis | Ty::EpochSeconds => "Timestamp".into(),
+            Ty::Json => "Json".into(),
+            Ty::Named(id) => self.types[*id].name.clone(),
+            Ty::Vec(_) => "List".into(),
+            Ty::Map(_) => "Map".into(),
+        }
+    }
+
+    fn lower_object(&mut self, node: &Node<'a>, hint: &str, exact: Option<&str>) -> Result<Ty, Error> {
+        let has_props = node.get("properties").is_some_and(|p| p.value.as_object().is_some_and(|m| !m.is_empty()));
+        if !has_props {
+            return Ok(match node.get("additionalProperties") {
+                Some(ap) if ap.value.is_object() => {
+                    let (inner, _) = self.lower_nullable(&ap, &format!("{}Value", exact.unwrap_or(hint)), None)?;
+                    Ty::Map(Box::new(inner))
+                }
+                _ => Ty::Map(Box::new(Ty::Json)),
+            });
+        }
+        let id = self.new_type(exact.unwrap_or(hint), node, exact.is_some(), TypeKind::Struct { fields: vec![] }, None)?;
+        let type_name = self.types[id].name.clone();
+        let mut props = Vec::new();
+        let mut required = BTreeSet::new();
+        collect_object(node, &mut props, &mut required)?;
+        let fields = self.lower_fields(id, &type_name, props, &required)?;
+        self.types[id].kind = TypeKind::Struct { fields };
+        Ok(Ty::Named(id))
+    }
+
+    fn lower_fields(&mut self, id: TypeId, type_name: &str, props: Vec<(String, Node<'a>)>, required: &BTreeSet<String>) -> Result<Vec<Field>, Error> {
+        let mut taken = BTreeSet::new();
+        let mut fields = Vec::new();
+        for (json, prop) in props {
+            // `x-rust-field` names the field; `x-rust-name` on a property's schema names its type.
+            let rust = match prop.str("x-rust-field")? {
+                Some(n) if snake_ident(n) == n => n.to_string(),
+                Some(n) => return Err(prop.error(format!("x-rust-field `{n}` must be snake_case"))),
+                None => snake_ident(&json),
+            };
+            let rust = {
+                let mut candidate = rust.clone();
+                let mut n = 2;
+                while !taken.insert(candidate.clone()) {
+                    candidate = format!("{rust}_{n}");
+                    n += 1;
+                }
+                candidate
+            };
+            let (ty, nullable) = self.lower_nullable(&prop, &format!("{type_name}{}", camel_ident(&json)), None)?;
+            self.add_refs(id, &ty);
+            let doc = doc_of(&prop)?;
+            fields.push(Field { required: required.contains(&json), json, rust, ty, nullable, doc });
+        }
+        Ok(fields)
+    }
+
+    fn lower_operation(&mut self, path: &str, method: &str, item: &Node<'a>, op: &Node<'a>) -> Result<Operation, Error> {
+        let id = op.str("operationId")?.ok_or_else(|| op.error("operation without `operationId`"))?.to_string();
+        if id.to_snake_case().to_upper_camel_case() != camel_ident(&id) || id.contains(['-', '_', ' ']) {
+            return Err(op.error(format!("operationId `{id}` must be lowerCamelCase")));
+        }
+        let module = self.module_of(item)?;
+        let rust_method = match op.str("x-rust-method")? {
+            Some(m) => {
+                if snake_ident(m) != m {
+                    return Err(op.error(format!("x-rust-method `{m}` must be snake_case")));
+                }
+                m.to_string()
+            }
+            None => snake_ident(&id),
+        };
+        let op_pascal = camel_ident(&id);
+        let builder = self.claim_name(&format!("{op_pascal}Builder"), &op.location(), true, op)?;
+
+        // Parameters: path-item level first, overridden by operation level.
+        let mut raw_params: Vec<Node<'a>> = Vec::new();
+        for source in [item.get("parameters"), op.get("parameters")].into_iter().flatten() {
+            for p in source.items()? {
+                let p = p.resolve()?;
+                let name = p.str("name")?.ok_or_else(|| p.error("parameter without `name`"))?;
+                let location = p.str("in")?.ok_or_else(|| p.error("parameter without `in`"))?;
+                raw_params.retain(|q| !(q.value.get("name").and_then(|v| v.as_str()) == Some(name) && q.value.get("in").and_then(|v| v.as_str()) == Some(location)));
+                raw_params.push(p);
+            }
+        }
+        let template_params: Vec<&str> = path.split('{').skip(1).filter_map(|s| s.split('}').next()).collect();
+        let mut params = Vec::new();
+        let mut taken = BTreeSet::new();
+        for p in &raw_params {
+            let name = p.str("name")?.unwrap_or_default().to_string();
+            let location = match p.str("in")?.unwrap_or_default() {
+                "path" => ParamIn::Path,
+                "query" => ParamIn::Query,
+                "header" => ParamIn::Header,
+                other => return Err(p.error(format!("unsupported parameter location `{other}`"))),
+            };
+            if location == ParamIn::Path && !template_params.contains(&name.as_str()) {
+                return Err(p.error(format!("path parameter `{name}` does not appear in `{path}`")));
+            }
+            let required = location == ParamIn::Path || p.bool("required")?.unwrap_or(false);
+            if location == ParamIn::Path && p.bool("required")? != Some(true) {
+                return Err(p.error("path parameters must say `required: true`"));
+            }
+            let schema = p.get("schema").ok_or_else(|| p.error("parameter without `schema`"))?;
+            let ty = self.lower(&schema, &format!("{op_pascal}{}", camel_ident(&name)), None)?;
+            let scalar = |t: &Ty| matches!(t, Ty::String | Ty::I64 | Ty::F64 | Ty::Bool | Ty::Decimal | Ty::EpochMillis | Ty::EpochSeconds);
+            let ok = match &ty {
+                Ty::Vec(inner) => location == ParamIn::Query && (scalar(inner) || self.is_enum(inner)),
+                t => scalar(t) || self.is_enum(t),
+            };
+            if !ok {
+                return Err(schema.error("parameters must be scalars, string enums or (query only) arrays of them"));
+            }
+            if location == ParamIn::Path && ty != Ty::String && ty != Ty::I64 {
+                return Err(schema.error("path parameters are strings or integers"));
+            }
+            let rust = unique(snake_ident(&name), &mut taken);
+            params.push(Param {
+                name,
+                rust,
+                location,
+                ty,
+                required,
+                explode: p.bool("explode")?.unwrap_or(true),
+                comma_separated: p.bool("x-fs-comma-separated")?.unwrap_or(false),
+                doc: p.str("description")?.map(|d| d.trim().to_string()),
+            });
+        }
+        for t in &template_params {
+            if !params.iter().any(|p| p.location == ParamIn::Path && p.name == *t) {
+                return Err(op.error(format!("path parameter `{t}` of `{path}` is not declared")));
+            }
+        }
+
+        // Request body.
+        let body = match op.get("requestBody") {
+            None => None,
+            Some(rb) => {
+                let rb = rb.resolve()?;
+                let content = rb.req("content")?;
+                let media = content.get("application/json").ok_or_else(|| content.error("request bodies must be `application/json`"))?;
+                let schema = media.req("schema")?;
+                let ty = self.lower(&schema, &format!("{op_pascal}Request"), None)?;
+                Some(Body { ty, required: rb.bool("required")?.unwrap_or(false) })
+            }
+        };
+
+        // Responses.
+        let responses_node = op.req("responses")?;
+        let mut response = None;
+        let mut success_status = 0;
+        let mut responses = Vec::new();
+        for (code, resp) in responses_node.entries()? {
+            let status: u16 = if code == "default" {
+                0
+            } else {
+                code.parse().map_err(|_| resp.error(format!("unsupported response code `{code}`")))?
+            };
+            let resp = resp.resolve()?;
+            let content = resp.get("content");
+            let kind = match &content {
+                None => ResponseKind::Empty,
+                Some(content) => {
+                    let entries = content.entries()?;
+                    if let Some((_, media)) = entries.iter().find(|(k, _)| k.starts_with("application/json") || k.ends_with("+json")) {
+                        let hint = if (200..300).contains(&status) { format!("{op_pascal}Response") } else { format!("{op_pascal}Error{code}") };
+                        match media.get("schema") {
+                            Some(schema) => ResponseKind::Json(self.lower(&schema, &hint, None)?),
+                            None => ResponseKind::Json(Ty::Json),
+                        }
+                    } else if entries.iter().any(|(k, _)| k.starts_with("text/")) {
+                        ResponseKind::Text
+                    } else if entries.is_empty() {
+                        ResponseKind::Empty
+                    } else {
+                        ResponseKind::Bytes
+                    }
+                }
+            };
+            if let ResponseKind::Json(ty) = &kind {
+                responses.push((status, ty.clone()));
+            }
+            if (200..300).contains(&status) {
+                match &response {
+                    None => {
+                        response = Some(kind);
+                        success_status = status;
+                    }
+                    Some(first) if *first != kind && kind != ResponseKind::Empty && *first != ResponseKind::Empty => {
+                        return Err(resp.error("several 2xx responses with different bodies are not supported"));
+                    }
+                    Some(ResponseKind::Empty) if kind != ResponseKind::Empty => {
+                        response = Some(kind);
+                        success_status = status;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let response = response.ok_or_else(|| responses_node.error("no 2xx response"))?;
+
+        let paging = match op.get("x-fs-paging") {
+            None => None,
+            Some(p) => {
+                let style = p.str("style")?.ok_or_else(|| p.error("x-fs-paging without `style`"))?;
+                if !matches!(style, "page" | "events" | "report" | "none") {
+                    return Err(p.error(format!("unknown paging style `{style}` (page, events, report, none)")));
+                }
+                let items = p.str("items")?.map(str::to_string);
+                if matches!(style, "page" | "events") && items.is_none() {
+                    return Err(p.error(format!("paging style `{style}` needs `items`")));
+                }
+                Some(Paging { style: style.to_string(), items })
+            }
+        };
+        let batch = match op.get("x-fs-batch") {
+            None => None,
+            Some(b) => {
+                let items = b.str("items")?.ok_or_else(|| b.error("x-fs-batch without `items`"))?.to_string();
+                let item = self.array_field_item(&response, &items).map_err(|msg| b.error(format!("x-fs-batch: {msg}")))?;
+                Some(Batch { id: b.str("id")?.ok_or_else(|| b.error("x-fs-batch without `id`"))?.to_string(), items, item })
+            }
+        };
+        let multi_id = match op.get("x-fs-multi-id") {
+            None => None,
+            Some(m) => {
+                let param = m.str("param")?.ok_or_else(|| m.error("x-fs-multi-id without `param`"))?.to_string();
+                let items = m.str("items")?.ok_or_else(|| m.error("x-fs-multi-id without `items`"))?.to_string();
+                if !params.iter().any(|p| p.location == ParamIn::Path && p.name == param) {
+                    return Err(m.error(format!("x-fs-multi-id names `{param}`, which is not a path parameter")));
+                }
+                let item = self.multi_id_item(&response, &items).map_err(|msg| m.error(msg))?;
+                Some(MultiId { param, items, item })
+            }
+        };
+        let security = op.get("security");
+        let auth_optional = match &security {
+            Some(s) => s.items()?.iter().any(|req| req.value.as_object().is_some_and(|o| o.is_empty())),
+            None => false,
+        };
+        Ok(Operation {
+            id: id.clone(),
+            method: method.to_uppercase(),
+            path: path.to_string(),
+            module,
+            rust_method,
+            builder,
+            summary: op.str("summary")?.map(|s| s.trim().to_string()),
+            description: op.str("description")?.map(|s| s.trim().to_string()),
+            params,
+            body,
+            response,
+            success_status,
+            responses,
+            paging,
+            batch,
+            multi_id,
+            idempotent: op.bool("x-fs-idempotent")?.unwrap_or(method != "post"),
+            auth_optional,
+            location: op.location(),
+        })
+    }
+
+    fn is_enum(&self, ty: &Ty) -> bool {
+        matches!(ty, Ty::Named(id) if matches!(self.types[*id].kind, TypeKind::Enum { .. }))
+    }
+
+    /// For `x-fs-multi-id`: the 200 body is `oneOf: [Wrapper{items: [T]}, T]`; finds T.
+    fn multi_id_item(&self, response: &ResponseKind, items: &str) -> Result<Ty, String> {
+        let ResponseKind::Json(Ty::Named(id)) = response else {
+            return Err("x-fs-multi-id needs a JSON 200 response".into());
+        };
+        if !matches!(self.types[*id].kind, TypeKind::Untagged { .. }) {
+            return Err("x-fs-multi-id needs a 200 schema `oneOf: [Wrapper, Bare]`".into());
+        }
+        self.array_field_item(response, items)
+    }
+
+    /// The element type of array property `items` of the response (or of one of its union branches).
+    fn array_field_item(&self, response: &ResponseKind, items: &str) -> Result<Ty, String> {
+        let ResponseKind::Json(Ty::Named(id)) = response else {
+            return Err("needs a JSON 2xx response".into());
+        };
+        let candidates: Vec<TypeId> = match &self.types[*id].kind {
+            TypeKind::Untagged { variants } => variants.iter().filter_map(|(_, t)| if let Ty::Named(w) = t { Some(*w) } else { None }).collect(),
+            _ => vec![*id],
+        };
+        for w in candidates {
+            if let TypeKind::Struct { fields } = &self.types[w].kind {
+                if let Some(f) = fields.iter().find(|f| f.json == items) {
+                    if let Ty::Vec(inner) = &f.ty {
+                        return Ok((**inner).clone());
+                    }
+                }
+            }
+        }
+        Err(format!("the 2xx schema has no array property `{items}`"))
+    }
+
+    fn assign_features(&mut self, operations: &[Operation], webhooks: &[Webhook], modules: &[Module], all: &BTreeSet<String>) {
+        let feature_of_module: BTreeMap<&str, &str> =
+            modules.iter().filter_map(|m| m.feature.as_deref().map(|f| (m.name.as_str(), f))).collect();
+        let mut sets: Vec<BTreeSet<String>> = vec![BTreeSet::new(); self.types.len()];
+        let mut always = vec![false; self.types.len()];
+        let seed = |sets: &mut Vec<BTreeSet<String>>, ty: &Ty, feature: &str| {
+            let mut stack = vec![ty.clone()];
+            while let Some(t) = stack.pop() {
+                match t {
+                    Ty::Named(id) => {
+                        if sets[id].insert(feature.to_string()) {
+                            for next in self.refs.get(&id).into_iter().flatten() {
+                                stack.push(Ty::Named(*next));
+                            }
+                        }
+                    }
+                    Ty::Vec(inner) | Ty::Map(inner) => stack.push(*inner),
+                    _ => {}
+                }
+            }
+        };
+        for op in operations {
+            let feature = feature_of_module[op.module.as_str()];
+            for p in &op.params {
+                seed(&mut sets, &p.ty, feature);
+            }
+            if let Some(b) = &op.body {
+                seed(&mut sets, &b.ty, feature);
+            }
+            for (_, ty) in &op.responses {
+                seed(&mut sets, ty, feature);
+            }
+        }
+        for hook in webhooks {
+            seed(&mut sets, &hook.data, WEBHOOK_TAG);
+        }
+        for id in 0..self.types.len() {
+            match feature_of_module.get(self.types[id].module.as_str()) {
+                Some(feature) => seed(&mut sets, &Ty::Named(id), feature),
+                None => {
+                    if sets[id].is_empty() {
+                        always[id] = true;
+                    }
+                }
+            }
+        }
+        // A type that is always compiled makes everything it mentions always compiled.
+        let mut stack: Vec<TypeId> = (0..self.types.len()).filter(|i| always[*i]).collect();
+        while let Some(id) = stack.pop() {
+            for next in self.refs.get(&id).into_iter().flatten() {
+                if !always[*next] {
+                    always[*next] = true;
+                    stack.push(*next);
+                }
+            }
+        }
+        for (id, def) in self.types.iter_mut().enumerate() {
+            def.features = if always[id] || &sets[id] == all { None } else { Some(sets[id].clone()) };
+        }
+    }
+
+    fn mark_requests(&mut self, operations: &[Operation]) {
+        let mut stack: Vec<Ty> = operations.iter().filter_map(|o| o.body.as_ref().map(|b| b.ty.clone())).collect();
+        while let Some(t) = stack.pop() {
+            match t {
+                Ty::Named(id) => {
+                    if !self.types[id].in_request {
+                        self.types[id].in_request = true;
+                        for next in self.refs.get(&id).into_iter().flatten() {
+                            stack.push(Ty::Named(*next));
+                        }
+                    }
+                }
+                Ty::Vec(inner) | Ty::Map(inner) => stack.push(*inner),
+                _ => {}
+            }
+        }
+    }
+}
+
+fn component_name(node: &Node<'_>) -> Option<String> {
+    let rest = node.pointer.strip_prefix("/components/schemas/")?;
+    (!rest.contains('/')).then(|| rest.replace("~1", "/").replace("~0", "~"))
+}
+
+fn type_list(node: &Node<'_>) -> Result<(Vec<&'static str>, bool), Error> {
+    const TYPES: &[&str] = &["string", "integer", "number", "boolean", "array", "object", "null"];
+    let mut out = Vec::new();
+    let mut nullable = false;
+    let names: Vec<&str> = match node.value.get("type") {
+        None => vec![],
+        Some(serde_json::Value::String(s)) => vec![s.as_str()],
+        Some(serde_json::Value::Array(items)) => items.iter().filter_map(|v| v.as_str()).collect(),
+        Some(_) => return Err(node.error("`type` must be a string or a list of strings")),
+    };
+    for name in names {
+        let known = TYPES.iter().find(|t| **t == name).ok_or_else(|| node.error(format!("unknown type `{name}`")))?;
+        if *known == "null" {
+            nullable = true;
+        } else {
+            out.push(*known);
+        }
+    }
+    if node.value.get("nullable").is_some() {
+        return Err(node.error("`nullable` is OpenAPI 3.0; write `type: [T, \"null\"]`"));
+    }
+    Ok((out, nullable))
+}
+
+fn schema_admits_null(node: &Node<'_>) -> bool {
+    match node.value.get("type") {
+        Some(serde_json::Value::Array(items)) => items.iter().any(|v| v == "null"),
+        Some(serde_json::Value::String(s)) => s == "null",
+        _ => false,
+    }
+}
+
+fn collect_object<'a>(node: &Node<'a>, props: &mut Vec<(String, Node<'a>)>, required: &mut BTreeSet<String>) -> Result<(), Error> {
+    if let Some(p) = node.get("properties") {
+        for (name, prop) in p.entries()? {
+            if let Some(existing) = props.iter_mut().find(|(n, _)| n == name) {
+                existing.1 = prop;
+            } else {
+                props.push((name.to_string(), prop));
+            }
+        }
+    }
+    if let Some(r) = node.get("required") {
+        for item in r.items()? {
+            required.insert(item.value.as_str().ok_or_else(|| item.error("`required` lists strings"))?.to_string());
+        }
+    }
+    Ok(())
+}
+
+/// Refuses schema keywords the generator does not understand (so nothing is silently lost).
+fn check_keywords(node: &Node<'_>) -> Result<(), Error> {
+    const KNOWN: &[&str] = &[
+        "type", "format", "properties", "required", "additionalProperties", "items", "enum", "const", "oneOf", "anyOf",
+        "allOf", "description", "title", "example", "examples", "default", "minimum", "maximum", "exclusiveMinimum",
+        "exclusiveMaximum", "minLength", "maxLength", "pattern", "minItems", "maxItems", "uniqueItems", "readOnly",
+        "writeOnly", "deprecated", "multipleOf", "minProperties", "maxProperties", "externalDocs", "$comment",
+        "contentMediaType", "contentEncoding", "x-rust-field",
+    ];
+    for key in node.value.as_object().into_iter().flat_map(|m| m.keys()) {
+        if !KNOWN.contains(&key.as_str()) && !key.starts_with("x-") {
+            return Err(node.error(format!("unsupported schema keyword `{key}`")));
+        }
+    }
+    Ok(())
+}
