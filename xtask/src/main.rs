@@ -1,0 +1,80 @@
+//! Maintainer commands: `cargo xtask regenerate [--check]`, `cargo xtask check-payload …`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+const GENERATED_DIR: &str = "fastspring-api/src/generated";
+const SPEC_ROOT: &str = "api-spec/openapi.yaml";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("regenerate") => regenerate(&args[1..]),
+        _ => {
+            eprintln!("usage:\n  cargo xtask regenerate [--check]");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root: the folder above xtask's manifest.
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn regenerate(args: &[String]) -> Result<ExitCode, String> {
+    let check = match args {
+        [] => false,
+        [flag] if flag == "--check" => true,
+        _ => return Err("usage: cargo xtask regenerate [--check]".into()),
+    };
+    let root = workspace_root();
+    let files = codegen::generate(&root.join(SPEC_ROOT)).map_err(|e| format!("api-spec/{e}"))?;
+    let dir = root.join(GENERATED_DIR);
+    let existing: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "rs")).collect())
+        .unwrap_or_default();
+    let mut stale = Vec::new();
+    for file in &files {
+        let path = dir.join(&file.path);
+        let current = std::fs::read_to_string(&path).ok();
+        if current.as_deref() != Some(file.contents.as_str()) {
+            stale.push(format!("{GENERATED_DIR}/{}", file.path));
+            if !check {
+                std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+                std::fs::write(&path, &file.contents).map_err(|e| format!("{}: {e}", path.display()))?;
+            }
+        }
+    }
+    for path in existing {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        if !files.iter().any(|f| f.path == name) {
+            stale.push(format!("{GENERATED_DIR}/{name} (no longer generated)"));
+            if !check {
+                std::fs::remove_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            }
+        }
+    }
+    if check {
+        if stale.is_empty() {
+            println!("generated code is up to date ({} files)", files.len());
+            Ok(ExitCode::SUCCESS)
+        } else {
+            eprintln!("generated code is stale; run `cargo xtask regenerate`. Stale files:");
+            for s in &stale {
+                eprintln!("  {s}");
+            }
+            Ok(ExitCode::FAILURE)
+        }
+    } else {
+        println!("wrote {} of {} generated files", stale.len(), files.len());
+        Ok(ExitCode::SUCCESS)
+    }
+}
