@@ -1,0 +1,116 @@
+//! Per-item outcomes of batch operations.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::runtime::OperationMeta;
+use crate::{DecodeError, Error};
+
+/// One failed item of a batch call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemError {
+    /// Position of the item in the response.
+    pub index: usize,
+    /// The item's subject (product path, order ID, …) when FastSpring named it.
+    pub id: Option<String>,
+    /// Messages keyed by field or action (`{"product": "Product not found"}`).
+    pub messages: BTreeMap<String, String>,
+    /// The item as FastSpring sent it.
+    pub raw: Value,
+}
+
+impl fmt::Display for ItemError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "item {}", self.index)?;
+        if let Some(id) = &self.id {
+            write!(f, " ({id})")?;
+        }
+        if self.messages.is_empty() {
+            f.write_str(": error")
+        } else {
+            let text: Vec<String> = self.messages.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+            write!(f, ": {}", text.join(", "))
+        }
+    }
+}
+
+/// What happened to each item of a batch call. A 200 from FastSpring can still carry
+/// failed items; this type never hides them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchOutcome<T> {
+    /// Operation that produced it.
+    pub operation: &'static str,
+    /// Every item, in response order.
+    pub items: Vec<Result<T, ItemError>>,
+}
+
+impl<T> BatchOutcome<T> {
+    /// The items that succeeded.
+    pub fn succeeded(&self) -> impl Iterator<Item = &T> {
+        self.items.iter().filter_map(|r| r.as_ref().ok())
+    }
+
+    /// The items that failed.
+    pub fn failed(&self) -> impl Iterator<Item = &ItemError> {
+        self.items.iter().filter_map(|r| r.as_ref().err())
+    }
+
+    /// Whether every item succeeded.
+    pub fn all_succeeded(&self) -> bool {
+        self.items.iter().all(Result::is_ok)
+    }
+
+    /// The successful items, or [`Error::ItemFailures`] listing every failed one.
+    pub fn into_result(self) -> Result<Vec<T>, Error> {
+        let total = self.items.len();
+        let (ok, failed): (Vec<_>, Vec<_>) = self.items.into_iter().partition(Result::is_ok);
+        if failed.is_empty() {
+            Ok(ok.into_iter().filter_map(Result::ok).collect())
+        } else {
+            Err(Error::ItemFailures { operation: self.operation, total, failures: failed.into_iter().filter_map(Result::err).collect() })
+        }
+    }
+}
+
+/// Splits a batch response into per-item outcomes.
+pub(crate) fn outcomes<T: DeserializeOwned>(meta: &OperationMeta, status: u16, body: &[u8]) -> Result<BatchOutcome<T>, Error> {
+    let batch = meta.batch.expect("only generated for batch operations");
+    let value: Value = crate::client::decode_json(meta.id, true, status, body)?;
+    let items = match value.get(batch.items) {
+        Some(Value::Array(items)) => items.clone(),
+        // A single outcome at top level (some endpoints answer so for one item).
+        _ if value.get("result").is_some() => vec![value.clone()],
+        _ => {
+            return Err(Error::Decode(Box::new(DecodeError {
+                operation: meta.id,
+                status,
+                path: batch.items.to_string(),
+                message: format!("expected an array `{}` of per-item outcomes", batch.items),
+                excerpt: crate::error::excerpt(body, crate::error::EXCERPT_LIMIT),
+            })));
+        }
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for (index, item) in items.into_iter().enumerate() {
+        let id = item.get(batch.id).and_then(|v| v.as_str().map(str::to_string).or_else(|| (!v.is_null()).then(|| v.to_string())));
+        if item.get("result").and_then(Value::as_str) == Some("error") {
+            let body = crate::ErrorBody { raw: String::new(), json: Some(item.clone()) };
+            out.push(Err(ItemError { index, id, messages: body.field_errors(), raw: item }));
+            continue;
+        }
+        let decoded = serde_path_to_error::deserialize(item).map_err(|e| {
+            Error::Decode(Box::new(DecodeError {
+                operation: meta.id,
+                status,
+                path: format!("{}[{index}].{}", batch.items, e.path()),
+                message: e.inner().to_string(),
+                excerpt: crate::error::excerpt(body, crate::error::EXCERPT_LIMIT),
+            }))
+        })?;
+        out.push(Ok(decoded));
+    }
+    Ok(BatchOutcome { operation: meta.id, items: out })
+}

@@ -1,0 +1,254 @@
+//! The one error type of the crate.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// Largest body excerpt an error keeps for decode failures.
+pub const EXCERPT_LIMIT: usize = 1024;
+/// Largest error body an [`ErrorBody`] keeps.
+const BODY_LIMIT: usize = 64 * 1024;
+
+/// Everything that can go wrong calling FastSpring.
+///
+/// `Debug` and `Display` never contain credentials: requests are described by
+/// operation id and path template, never by headers.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The client could not be built (missing credentials, bad base URL, bad header value).
+    #[error("client configuration: {0}")]
+    Config(String),
+    /// An input cannot be sent as given (an ID that cannot be a path segment, say).
+    #[error("invalid input for {operation}: {message}")]
+    InvalidInput {
+        /// Operation that refused the input.
+        operation: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// The request body could not be serialized.
+    #[error("could not encode the request of {operation}: {message}")]
+    Encode {
+        /// Operation.
+        operation: &'static str,
+        /// Serializer message.
+        message: String,
+    },
+    /// Connecting, sending or reading failed.
+    #[error("transport error in {operation}: {source}")]
+    Transport {
+        /// Operation.
+        operation: &'static str,
+        /// The underlying error.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The request (or connecting) took longer than the configured timeout.
+    #[error("{operation} timed out")]
+    Timeout {
+        /// Operation.
+        operation: &'static str,
+    },
+    /// FastSpring's rate limit was hit and the retry policy gave up (or may not retry).
+    #[error("{operation} was rate limited (HTTP {status}){}", retry_after.map(|d| format!("; FastSpring asked to wait {} s", d.as_secs_f64())).unwrap_or_default())]
+    RateLimited {
+        /// Operation.
+        operation: &'static str,
+        /// HTTP status (429).
+        status: u16,
+        /// The wait FastSpring asked for (`Retry-After`), if it said.
+        retry_after: Option<Duration>,
+        /// The response body.
+        body: ErrorBody,
+    },
+    /// FastSpring answered with an error: a non-2xx status, or a 2xx whose body says
+    /// `"result": "error"` for the whole request.
+    #[error("{operation} failed with HTTP {status}: {body}")]
+    Api {
+        /// Operation.
+        operation: &'static str,
+        /// HTTP status.
+        status: u16,
+        /// FastSpring's error body.
+        body: ErrorBody,
+    },
+    /// The response did not match the spec's type.
+    #[error("{0}")]
+    Decode(Box<DecodeError>),
+    /// Some items of a batch call failed (see [`crate::BatchOutcome::into_result`]).
+    #[error("{operation}: {} of {total} items failed: {}", failures.len(), failures.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    ItemFailures {
+        /// Operation.
+        operation: &'static str,
+        /// Number of items in the response.
+        total: usize,
+        /// The failed items.
+        failures: Vec<crate::ItemError>,
+    },
+}
+
+impl Error {
+    /// The HTTP status FastSpring answered with, when there was an answer.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::RateLimited { status, .. } | Error::Api { status, .. } => Some(*status),
+            Error::Decode(d) => Some(d.status),
+            Error::Transport { source, .. } => source.status().map(|s| s.as_u16()),
+            _ => None,
+        }
+    }
+
+    /// Whether repeating the same request later may succeed (connection problems,
+    /// timeouts, rate limits, 5xx). Says nothing about whether repeating is *safe*.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Transport { source, .. } => source.is_connect() || source.is_timeout() || source.is_request(),
+            Error::Timeout { .. } | Error::RateLimited { .. } => true,
+            Error::Api { status, .. } => *status == 429 || *status >= 500,
+            _ => false,
+        }
+    }
+
+    /// The error body FastSpring sent, when there is one.
+    pub fn body(&self) -> Option<&ErrorBody> {
+        match self {
+            Error::RateLimited { body, .. } | Error::Api { body, .. } => Some(body),
+            _ => None,
+        }
+    }
+}
+
+/// A response that did not decode into the spec's type, with the evidence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError {
+    /// Operation.
+    pub operation: &'static str,
+    /// HTTP status of the response.
+    pub status: u16,
+    /// JSON path of the offending value (`orders[0].items[2].quantity`).
+    pub path: String,
+    /// What serde reported.
+    pub message: String,
+    /// The start of the body (at most 1 KiB).
+    pub excerpt: String,
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "could not decode the HTTP {} response of {} at `{}`: {}; body starts: {}",
+            self.status, self.operation, self.path, self.message, self.excerpt
+        )
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// Cuts `text` to at most `limit` bytes on a character boundary.
+pub(crate) fn excerpt(bytes: &[u8], limit: usize) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    if text.len() <= limit {
+        return text.into_owned();
+    }
+    let mut end = limit;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
+/// FastSpring's error body, raw and (when it is JSON) parsed.
+///
+/// FastSpring has several error formats: `{"action", "result": "error", "error": {field: message}}`
+/// (classic endpoints), `{"status", "message", "errors": [...]}` (checkout sessions),
+/// `{"code", "message"}` (invoices) and `{"message", "params"}` (v1 sessions).
+/// [`ErrorBody::message`] and [`ErrorBody::field_errors`] read all of them;
+/// [`ErrorBody::parse`] decodes into a generated type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ErrorBody {
+    /// The body as text (cut at 64 KiB).
+    pub raw: String,
+    /// The body as JSON, when it is JSON.
+    pub json: Option<Value>,
+}
+
+impl ErrorBody {
+    pub(crate) fn from_bytes(bytes: &[u8]) -> ErrorBody {
+        ErrorBody { raw: excerpt(bytes, BODY_LIMIT), json: serde_json::from_slice(bytes).ok() }
+    }
+
+    /// Decodes the body into `T` (for example `fastspring_api::common::ActionError`).
+    pub fn parse<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
+        self.json.clone().and_then(|v| serde_json::from_value(v).ok())
+    }
+
+    /// Messages keyed by field or action, from whichever error format FastSpring used.
+    pub fn field_errors(&self) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        let Some(json) = &self.json else { return out };
+        collect_field_errors(json, &mut out);
+        out
+    }
+
+    /// A one-line human message, from whichever error format FastSpring used.
+    pub fn message(&self) -> Option<String> {
+        let json = self.json.as_ref()?;
+        if let Some(m) = json.get("message").and_then(Value::as_str) {
+            return Some(m.to_string());
+        }
+        if let Some(e) = json.get("error").and_then(Value::as_str) {
+            return Some(e.to_string());
+        }
+        let fields = self.field_errors();
+        (!fields.is_empty()).then(|| fields.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join(", "))
+    }
+}
+
+fn collect_field_errors(json: &Value, out: &mut BTreeMap<String, String>) {
+    match json.get("error") {
+        Some(Value::Object(map)) => {
+            for (k, v) in map {
+                let text = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+                out.insert(k.clone(), text);
+            }
+        }
+        Some(Value::String(s)) => {
+            out.entry("error".into()).or_insert_with(|| s.clone());
+        }
+        _ => {}
+    }
+    if let Some(Value::Array(errors)) = json.get("errors") {
+        for e in errors {
+            let field = e.get("field").and_then(Value::as_str).unwrap_or("error");
+            if let Some(m) = e.get("message").and_then(Value::as_str) {
+                out.insert(field.to_string(), m.to_string());
+            }
+        }
+    }
+    // Batch-shaped error bodies: {"orders": [{"result": "error", "error": {...}}]}.
+    if let Value::Object(map) = json {
+        for value in map.values() {
+            if let Value::Array(items) = value {
+                for item in items {
+                    if item.get("result").and_then(Value::as_str) == Some("error") {
+                        collect_field_errors(item, out);
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Display for ErrorBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.message() {
+            Some(m) => f.write_str(&m),
+            None if self.raw.is_empty() => f.write_str("(empty body)"),
+            None => f.write_str(&excerpt(self.raw.as_bytes(), 300)),
+        }
+    }
+}

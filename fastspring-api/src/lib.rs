@@ -1,0 +1,45 @@
+//! Typed async client for the [FastSpring REST API](https://developer.fastspring.com)
+//! and its webhooks.
+//!
+//! Types and operations are generated from the hand-maintained OpenAPI spec in
+//! `api-spec/` by `cargo xtask regenerate`; the runtime around them (auth, retries,
+//! rate limit, errors, batch outcomes, multi-ID reads) is written by hand.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), fastspring_api::Error> {
+//! let client = fastspring_api::Client::builder()
+//!     .credentials("API_USERNAME", "API_PASSWORD")
+//!     .user_agent("my-app/1.0")
+//!     .build()?;
+//!
+//! // One resource, with optional inputs as setters.
+//! let orders = client.orders().list().days(7).send().await?;
+//!
+//! // Several IDs at once, whatever shape FastSpring answers with.
+//! let subscriptions = client.subscriptions().get_many(["sub-1", "sub-2"]).await?;
+//! # let _ = (orders, subscriptions); Ok(()) }
+//! ```
+//!
+//! Every resource group is a cargo feature (`accounts`, `orders`, `subscriptions`, …,
+//! `webhook-events`), all on by default; turn off the default features to compile only
+//! the groups an application uses.
+
+#![warn(missing_docs)]
+
+mod batch;
+mod client;
+mod error;
+pub mod policy;
+#[doc(hidden)]
+pub mod runtime;
+mod types;
+
+#[allow(missing_docs)]
+mod generated;
+
+pub use batch::{BatchOutcome, ItemError};
+pub use client::{CRATE_USER_AGENT, Client, ClientBuilder, DEFAULT_BASE_URL, PASSWORD_ENV, RequestOptions, USERNAME_ENV};
+pub use error::{DecodeError, Error, ErrorBody};
+pub use generated::*;
+pub use policy::{RateLimit, RetryPolicy};
+pub use types::{Amount, EpochMillis, EpochSeconds};

@@ -1,0 +1,220 @@
+//! The glue the generated code calls: operation metadata, request descriptions,
+//! path encoding, payload re-encoding and the multi-ID helper. Not a stable API.
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::{Client, Error, RequestOptions};
+
+/// What the generated code knows about an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OperationMeta {
+    /// `operationId`.
+    pub id: &'static str,
+    /// HTTP method, upper case.
+    pub method: &'static str,
+    /// Path template as in the spec.
+    pub path: &'static str,
+    /// Safe to repeat (GET/PUT/DELETE, or a POST marked `x-fs-idempotent`).
+    pub idempotent: bool,
+    /// The operation also works without credentials (checkout sessions).
+    pub auth_optional: bool,
+    /// How the operation pages (`x-fs-paging`).
+    pub paging: Option<PagingMeta>,
+    /// Per-item outcomes (`x-fs-batch`).
+    pub batch: Option<BatchMeta>,
+}
+
+/// `x-fs-paging`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PagingMeta {
+    /// `page`, `events`, `report` or `none`.
+    pub style: &'static str,
+    /// Response property holding the items.
+    pub items: Option<&'static str>,
+}
+
+/// `x-fs-batch`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchMeta {
+    /// Response property holding one outcome per item.
+    pub items: &'static str,
+    /// Property of an outcome naming its subject.
+    pub id: &'static str,
+}
+
+/// A request ready to send: path already encoded, query and body serialized.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The operation.
+    pub meta: &'static OperationMeta,
+    /// Encoded path (`/accounts/abc%2Fdef`).
+    pub path: String,
+    /// Query pairs (encoded when sent).
+    pub query: Vec<(&'static str, String)>,
+    /// Extra headers.
+    pub headers: Vec<(&'static str, String)>,
+    /// JSON body.
+    pub body: Option<Vec<u8>>,
+    /// Per-request options.
+    pub options: RequestOptions,
+}
+
+impl Request {
+    /// Sets (or replaces) a query parameter.
+    pub fn set_query(&mut self, name: &'static str, value: String) {
+        self.query.retain(|(k, _)| *k != name);
+        self.query.push((name, value));
+    }
+}
+
+/// Every byte but the RFC 3986 unreserved characters is percent-encoded, so an ID can
+/// never add a path segment (`/`), a query (`?`), a fragment (`#`) or an escape (`%`).
+const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+
+/// Percent-encodes one path parameter. Values that cannot be a path segment at all
+/// (empty, `.` or `..`, which URL parsers resolve away) are refused.
+pub fn encode_path_param(name: &str, value: &str) -> Result<String, Error> {
+    if value.is_empty() || value == "." || value == ".." {
+        return Err(Error::InvalidInput {
+            operation: "path",
+            message: format!("path parameter `{name}` is {value:?}, which cannot be sent as a path segment"),
+        });
+    }
+    Ok(utf8_percent_encode(value, PATH_SEGMENT).to_string())
+}
+
+/// Serializes a request body.
+pub fn encode_body<T: Serialize>(meta: &OperationMeta, body: &T) -> Result<Vec<u8>, Error> {
+    serde_json::to_vec(body).map_err(|e| Error::Encode { operation: meta.id, message: e.to_string() })
+}
+
+/// Why a payload did not decode into its generated type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeFailure {
+    /// JSON pointer of the offending value (`/orders/0/items/2/quantity`).
+    pub pointer: String,
+    /// What serde reported.
+    pub message: String,
+}
+
+/// Decodes `bytes` into `T` and serializes it back, so callers can compare what the
+/// type kept with what was sent.
+pub fn reencode<T: DeserializeOwned + Serialize>(bytes: &[u8]) -> Result<Value, DecodeFailure> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| DecodeFailure {
+        pointer: path_to_pointer(e.path()),
+        message: e.inner().to_string(),
+    })?;
+    serde_json::to_value(&value).map_err(|e| DecodeFailure { pointer: String::new(), message: format!("re-encoding failed: {e}") })
+}
+
+/// `serde_path_to_error`'s path as a JSON pointer.
+pub fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for segment in path.iter() {
+        out.push('/');
+        match segment {
+            Segment::Seq { index } => out.push_str(&index.to_string()),
+            Segment::Map { key } => out.push_str(&key.replace('~', "~0").replace('/', "~1")),
+            Segment::Enum { variant } => out.push_str(variant),
+            Segment::Unknown => out.push('?'),
+        }
+    }
+    out
+}
+
+/// `Option<Option<T>>` fields: absent → `None`, `null` → `Some(None)`, value → `Some(Some(v))`.
+/// Used for optional request fields where sending `null` means something (clearing a
+/// value, uncanceling a subscription).
+pub mod double_option {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    /// Serializes the inner option (`Some(None)` → `null`).
+    pub fn serialize<T: Serialize, S: Serializer>(value: &Option<Option<T>>, serializer: S) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(inner) => inner.serialize(serializer),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    /// Present (even `null`) → `Some(..)`.
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(deserializer).map(Some)
+    }
+}
+
+/// Most IDs sent in one multi-ID request; longer lists are split.
+pub const MAX_IDS_PER_REQUEST: usize = 50;
+/// Longest joined-ID path segment sent in one request.
+pub const MAX_JOINED_ID_LEN: usize = 1800;
+
+/// Fetches several resources through a comma-separated-ID path: encodes each ID, joins
+/// them with `,`, splits long lists, and flattens whatever shape FastSpring answers with
+/// (a bare object for one ID, `{"<items>": [..]}` for several).
+pub async fn get_many<T: DeserializeOwned>(
+    client: &Client,
+    meta: &'static OperationMeta,
+    template: Request,
+    placeholder: &str,
+    items_key: &str,
+    ids: &[String],
+) -> Result<Vec<T>, Error> {
+    let marker = encode_path_param("id", placeholder)?;
+    let mut encoded = Vec::with_capacity(ids.len());
+    for id in ids {
+        encoded.push(encode_path_param("id", id).map_err(|_| Error::InvalidInput {
+            operation: meta.id,
+            message: format!("ID {id:?} cannot be sent as a path segment"),
+        })?);
+    }
+    let mut out = Vec::new();
+    let mut chunk: Vec<&str> = Vec::new();
+    let mut chunks: Vec<String> = Vec::new();
+    let mut len = 0;
+    for id in &encoded {
+        if !chunk.is_empty() && (chunk.len() >= MAX_IDS_PER_REQUEST || len + id.len() + 1 > MAX_JOINED_ID_LEN) {
+            chunks.push(chunk.join(","));
+            chunk.clear();
+            len = 0;
+        }
+        len += id.len() + 1;
+        chunk.push(id);
+    }
+    if !chunk.is_empty() {
+        chunks.push(chunk.join(","));
+    }
+    for joined in chunks {
+        let mut request = template.clone();
+        request.path = request.path.replace(&marker, &joined);
+        let value: Value = client.send_json(request).await?;
+        let items = match value {
+            Value::Object(mut map) if map.get(items_key).is_some_and(Value::is_array) => match map.remove(items_key) {
+                Some(Value::Array(items)) => items,
+                _ => Vec::new(),
+            },
+            other => vec![other],
+        };
+        for (index, item) in items.into_iter().enumerate() {
+            let decoded = serde_path_to_error::deserialize(item).map_err(|e| {
+                Error::Decode(Box::new(crate::DecodeError {
+                    operation: meta.id,
+                    status: 200,
+                    path: format!("{items_key}[{index}].{}", e.path()),
+                    message: e.inner().to_string(),
+                    excerpt: String::new(),
+                }))
+            })?;
+            out.push(decoded);
+        }
+    }
+    Ok(out)
+}
+
+/// Per-item outcomes of a batch response (`x-fs-batch`).
+pub fn batch_outcomes<T: DeserializeOwned>(meta: &OperationMeta, status: u16, body: &[u8]) -> Result<crate::BatchOutcome<T>, Error> {
+    crate::batch::outcomes(meta, status, body)
+}
