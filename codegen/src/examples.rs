@@ -42,7 +42,9 @@ pub fn collect(spec: &Spec) -> Result<Vec<Example>, Error> {
     let root = spec.root();
     let mut out = Vec::new();
     for (section, is_webhook) in [("paths", false), ("webhooks", true)] {
-        let Some(items) = root.get(section) else { continue };
+        let Some(items) = root.get(section) else {
+            continue;
+        };
         for (key, item) in items.entries()? {
             let item = item.resolve()?;
             for (method, op) in item.entries()? {
@@ -50,16 +52,31 @@ pub fn collect(spec: &Spec) -> Result<Vec<Example>, Error> {
                     continue;
                 }
                 let op_id = op.str("operationId")?.unwrap_or_default().to_string();
-                let (path, part_req) = if is_webhook { (String::new(), Part::Webhook(key.to_string())) } else { (key.to_string(), Part::Request) };
+                let (path, part_req) = if is_webhook {
+                    (String::new(), Part::Webhook(key.to_string()))
+                } else {
+                    (key.to_string(), Part::Request)
+                };
                 if let Some(rb) = op.get("requestBody") {
                     let rb = rb.resolve()?;
                     push_media(&mut out, &rb, &op_id, method, &path, part_req.clone())?;
                 }
                 if let Some(responses) = op.get("responses") {
                     for (code, resp) in responses.entries()? {
-                        let status = if code == "default" { 0 } else { code.parse().unwrap_or(0) };
+                        let status = if code == "default" {
+                            0
+                        } else {
+                            code.parse().unwrap_or(0)
+                        };
                         let resp = resp.resolve()?;
-                        push_media(&mut out, &resp, &op_id, method, &path, Part::Response(status))?;
+                        push_media(
+                            &mut out,
+                            &resp,
+                            &op_id,
+                            method,
+                            &path,
+                            Part::Response(status),
+                        )?;
                     }
                 }
             }
@@ -68,13 +85,26 @@ pub fn collect(spec: &Spec) -> Result<Vec<Example>, Error> {
     Ok(out)
 }
 
-fn push_media(out: &mut Vec<Example>, holder: &Node<'_>, op_id: &str, method: &str, path: &str, part: Part) -> Result<(), Error> {
-    let Some(content) = holder.get("content") else { return Ok(()) };
+fn push_media(
+    out: &mut Vec<Example>,
+    holder: &Node<'_>,
+    op_id: &str,
+    method: &str,
+    path: &str,
+    part: Part,
+) -> Result<(), Error> {
+    let Some(content) = holder.get("content") else {
+        return Ok(());
+    };
     for (media, m) in content.entries()? {
-        let Some(examples) = m.get("examples") else { continue };
+        let Some(examples) = m.get("examples") else {
+            continue;
+        };
         for (name, ex) in examples.entries()? {
             let ex = ex.resolve()?;
-            let Some(value) = ex.get("value") else { continue };
+            let Some(value) = ex.get("value") else {
+                continue;
+            };
             out.push(Example {
                 operation_id: op_id.to_string(),
                 method: method.to_uppercase(),

@@ -44,11 +44,17 @@ pub struct TypeDef {
 
 #[derive(Debug, Clone)]
 pub enum TypeKind {
-    Struct { fields: Vec<Field> },
+    Struct {
+        fields: Vec<Field>,
+    },
     /// String enum: (JSON value, Rust variant).
-    Enum { values: Vec<(String, String)> },
+    Enum {
+        values: Vec<(String, String)>,
+    },
     /// Untagged union: (Rust variant, type), tried in order.
-    Untagged { variants: Vec<(String, Ty)> },
+    Untagged {
+        variants: Vec<(String, Ty)>,
+    },
     Alias(Ty),
 }
 
@@ -172,16 +178,28 @@ pub struct Ir {
 
 const WEBHOOK_TAG: &str = "webhook-events";
 const RUST_KEYWORDS: &[&str] = &[
-    "as", "break", "const", "continue", "crate", "else", "enum", "extern", "false", "fn", "for", "if", "impl", "in",
-    "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "self", "Self", "static", "struct", "super",
-    "trait", "true", "type", "unsafe", "use", "where", "while", "async", "await", "dyn", "abstract", "become", "box",
-    "do", "final", "macro", "override", "priv", "typeof", "unsized", "virtual", "yield", "try", "gen",
+    "as", "break", "const", "continue", "crate", "else", "enum", "extern", "false", "fn", "for",
+    "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return",
+    "self", "Self", "static", "struct", "super", "trait", "true", "type", "unsafe", "use", "where",
+    "while", "async", "await", "dyn", "abstract", "become", "box", "do", "final", "macro",
+    "override", "priv", "typeof", "unsized", "virtual", "yield", "try", "gen",
 ];
 
 /// Names the runtime uses in the same namespaces as generated items.
 const RESERVED_TYPE_NAMES: &[&str] = &[
-    "Client", "Error", "Result", "Option", "Vec", "String", "Box", "Decimal", "EpochMillis", "EpochSeconds", "Value",
-    "BTreeMap", "Self",
+    "Client",
+    "Error",
+    "Result",
+    "Option",
+    "Vec",
+    "String",
+    "Box",
+    "Decimal",
+    "EpochMillis",
+    "EpochSeconds",
+    "Value",
+    "BTreeMap",
+    "Self",
 ];
 
 /// Turns any name into a snake_case Rust identifier (keywords are kept and emitted raw).
@@ -246,7 +264,9 @@ pub fn lower(spec: &Spec) -> Result<Ir, Error> {
     let mut tags = BTreeSet::new();
     if let Some(tag_list) = root.get("tags") {
         for tag in tag_list.items()? {
-            let name = tag.str("name")?.ok_or_else(|| tag.error("tag without `name`"))?;
+            let name = tag
+                .str("name")?
+                .ok_or_else(|| tag.error("tag without `name`"))?;
             if !tags.insert(name.to_string()) {
                 return Err(tag.error(format!("tag `{name}` declared twice")));
             }
@@ -287,13 +307,13 @@ pub fn lower(spec: &Spec) -> Result<Ir, Error> {
         for (method, op) in operations_of(item)? {
             let tag = single_tag(&op, &tags, method)?;
             let module = snake_ident(&tag);
-            if let Some(previous) = file_modules.get(item.file) {
-                if previous != &module {
-                    return Err(op.error(format!(
+            if let Some(previous) = file_modules.get(item.file)
+                && previous != &module
+            {
+                return Err(op.error(format!(
                         "file `{}` holds operations of two groups (`{previous}` and `{module}`); one file is one group",
                         item.file
                     )));
-                }
             }
             file_modules.insert(item.file.to_string(), module);
         }
@@ -329,7 +349,8 @@ pub fn lower(spec: &Spec) -> Result<Ir, Error> {
     }
     for module in &modules {
         if let Some(handle) = &module.handle {
-            lw.names.insert(handle.clone(), format!("(handle of tag {:?})", module.tag));
+            lw.names
+                .insert(handle.clone(), format!("(handle of tag {:?})", module.tag));
         }
     }
 
@@ -337,7 +358,9 @@ pub fn lower(spec: &Spec) -> Result<Ir, Error> {
     // first, so that an inline schema never takes a component's name.
     let files: Vec<String> = spec.file_names().map(str::to_string).collect();
     for file in &files {
-        let Some(schemas) = spec.node(file, "/components/schemas") else { continue };
+        let Some(schemas) = spec.node(file, "/components/schemas") else {
+            continue;
+        };
         for (name, schema) in schemas.entries()? {
             let wanted = match schema.str("x-rust-name")? {
                 Some(n) => n.to_string(),
@@ -350,7 +373,9 @@ pub fn lower(spec: &Spec) -> Result<Ir, Error> {
         }
     }
     for file in &files {
-        let Some(schemas) = spec.node(file, "/components/schemas") else { continue };
+        let Some(schemas) = spec.node(file, "/components/schemas") else {
+            continue;
+        };
         for (name, schema) in schemas.entries()? {
             lw.lower_named(name, &schema)?;
         }
@@ -364,9 +389,14 @@ pub fn lower(spec: &Spec) -> Result<Ir, Error> {
         for (method, op) in operations_of(item)? {
             let operation = lw.lower_operation(path, method, item, &op)?;
             if let Some(prev) = op_ids.insert(operation.id.clone(), operation.location.clone()) {
-                return Err(op.error(format!("operationId `{}` already used at {prev}", operation.id)));
+                return Err(op.error(format!(
+                    "operationId `{}` already used at {prev}",
+                    operation.id
+                )));
             }
-            let taken = methods_per_module.entry(operation.module.clone()).or_default();
+            let taken = methods_per_module
+                .entry(operation.module.clone())
+                .or_default();
             if let Some(prev) = taken.insert(operation.rust_method.clone(), operation.id.clone()) {
                 return Err(op.error(format!(
                     "x-rust-method `{}` already used by `{prev}` in the same group",
@@ -382,18 +412,26 @@ pub fn lower(spec: &Spec) -> Result<Ir, Error> {
     let mut variants = BTreeSet::new();
     for (event, item) in &webhook_items {
         let op = item.req("post")?;
-        let id = op.str("operationId")?.ok_or_else(|| op.error("webhook without `operationId`"))?;
+        let id = op
+            .str("operationId")?
+            .ok_or_else(|| op.error("webhook without `operationId`"))?;
         if let Some(prev) = op_ids.insert(id.to_string(), op.location()) {
             return Err(op.error(format!("operationId `{id}` already used at {prev}")));
         }
-        if let Some(declared) = op.str("x-fs-event-type")? {
-            if declared != event {
-                return Err(op.error(format!("x-fs-event-type `{declared}` differs from the webhook key `{event}`")));
-            }
+        if let Some(declared) = op.str("x-fs-event-type")?
+            && declared != event
+        {
+            return Err(op.error(format!(
+                "x-fs-event-type `{declared}` differs from the webhook key `{event}`"
+            )));
         }
         let data = webhook_data_schema(&op)?;
         let variant = unique(camel_ident(&event.replace('.', "_")), &mut variants);
-        let ty = lw.lower(&data, &format!("{}Data", camel_ident(&event.replace('.', "_"))), None)?;
+        let ty = lw.lower(
+            &data,
+            &format!("{}Data", camel_ident(&event.replace('.', "_"))),
+            None,
+        )?;
         webhooks.push(Webhook {
             event_type: event.clone(),
             variant,
@@ -405,16 +443,26 @@ pub fn lower(spec: &Spec) -> Result<Ir, Error> {
     lw.assign_features(&operations, &webhooks, &modules, &all_features);
     lw.mark_requests(&operations);
 
-    Ok(Ir { modules, types: lw.types, operations, webhooks, all_features })
+    Ok(Ir {
+        modules,
+        types: lw.types,
+        operations,
+        webhooks,
+        all_features,
+    })
 }
 
 fn operations_of<'a>(item: &Node<'a>) -> Result<Vec<(&'static str, Node<'a>)>, Error> {
-    const METHODS: &[&str] = &["get", "put", "post", "delete", "patch", "head", "options", "trace"];
+    const METHODS: &[&str] = &[
+        "get", "put", "post", "delete", "patch", "head", "options", "trace",
+    ];
     let mut out = Vec::new();
     for (key, node) in item.entries()? {
         if let Some(m) = METHODS.iter().find(|m| **m == key) {
             out.push((*m, node));
-        } else if !matches!(key, "parameters" | "summary" | "description" | "servers") && !key.starts_with("x-") {
+        } else if !matches!(key, "parameters" | "summary" | "description" | "servers")
+            && !key.starts_with("x-")
+        {
             return Err(node.error(format!("unsupported path item key `{key}`")));
         }
     }
@@ -422,14 +470,21 @@ fn operations_of<'a>(item: &Node<'a>) -> Result<Vec<(&'static str, Node<'a>)>, E
 }
 
 fn single_tag(op: &Node<'_>, tags: &BTreeSet<String>, method: &str) -> Result<String, Error> {
-    let list = op.get("tags").ok_or_else(|| op.error(format!("{method} operation without `tags`")))?;
+    let list = op
+        .get("tags")
+        .ok_or_else(|| op.error(format!("{method} operation without `tags`")))?;
     let items = list.items()?;
     if items.len() != 1 {
         return Err(list.error("an operation has exactly one tag (its group)"));
     }
-    let tag = items[0].value.as_str().ok_or_else(|| items[0].error("tag must be a string"))?;
+    let tag = items[0]
+        .value
+        .as_str()
+        .ok_or_else(|| items[0].error("tag must be a string"))?;
     if !tags.contains(tag) {
-        return Err(items[0].error(format!("tag `{tag}` is not declared in the root document's `tags`")));
+        return Err(items[0].error(format!(
+            "tag `{tag}` is not declared in the root document's `tags`"
+        )));
     }
     Ok(tag.to_string())
 }
@@ -447,8 +502,18 @@ fn doc_of(node: &Node<'_>) -> Result<Option<String>, Error> {
 
 /// `requestBody.content.application/json.schema.properties.events.items.allOf[*].properties.data`
 fn webhook_data_schema<'a>(op: &Node<'a>) -> Result<Node<'a>, Error> {
-    let schema = op.req("requestBody")?.req("content")?.req("application/json")?.req("schema")?.resolve()?;
-    let items = schema.req("properties")?.req("events")?.resolve()?.req("items")?.resolve()?;
+    let schema = op
+        .req("requestBody")?
+        .req("content")?
+        .req("application/json")?
+        .req("schema")?
+        .resolve()?;
+    let items = schema
+        .req("properties")?
+        .req("events")?
+        .resolve()?
+        .req("items")?
+        .resolve()?;
     let members = items.req("allOf")?;
     for member in members.items()? {
         let member = member.resolve()?;
@@ -471,7 +536,13 @@ impl<'a> Lowerer<'a> {
             .ok_or_else(|| node.error(format!("file `{}` has no module", node.file)))
     }
 
-    fn claim_name(&mut self, wanted: &str, location: &str, exact: bool, node: &Node<'_>) -> Result<String, Error> {
+    fn claim_name(
+        &mut self,
+        wanted: &str,
+        location: &str,
+        exact: bool,
+        node: &Node<'_>,
+    ) -> Result<String, Error> {
         if let Some(prev) = self.names.get(wanted) {
             if exact && prev == location {
                 return Ok(wanted.to_string());
@@ -511,7 +582,14 @@ impl<'a> Lowerer<'a> {
         Ok(Ty::Named(id))
     }
 
-    fn new_type(&mut self, wanted: &str, node: &Node<'_>, exact: bool, kind: TypeKind, doc: Option<String>) -> Result<TypeId, Error> {
+    fn new_type(
+        &mut self,
+        wanted: &str,
+        node: &Node<'_>,
+        exact: bool,
+        kind: TypeKind,
+        doc: Option<String>,
+    ) -> Result<TypeId, Error> {
         let location = node.location();
         let name = match node.str("x-rust-name")? {
             Some(n) => self.claim_name(n, &location, true, node)?,
@@ -552,7 +630,12 @@ impl<'a> Lowerer<'a> {
     }
 
     /// Like [`Self::lower`], also telling whether the schema admits `null`.
-    fn lower_nullable(&mut self, node: &Node<'a>, hint: &str, exact: Option<&str>) -> Result<(Ty, bool), Error> {
+    fn lower_nullable(
+        &mut self,
+        node: &Node<'a>,
+        hint: &str,
+        exact: Option<&str>,
+    ) -> Result<(Ty, bool), Error> {
         if node.is_ref() {
             let target = node.resolve()?;
             if let Some(id) = self.by_location.get(&target.location()) {
@@ -583,7 +666,8 @@ impl<'a> Lowerer<'a> {
         for key in ["oneOf", "anyOf"] {
             if let Some(list) = node.get(key) {
                 let branches = list.items()?;
-                let (nulls, others): (Vec<_>, Vec<_>) = branches.into_iter().partition(is_null_schema);
+                let (nulls, others): (Vec<_>, Vec<_>) =
+                    branches.into_iter().partition(is_null_schema);
                 let nullable = !nulls.is_empty() || schema_admits_null(node);
                 if others.is_empty() {
                     return Err(list.error("a union needs at least one non-null branch"));
@@ -592,7 +676,13 @@ impl<'a> Lowerer<'a> {
                     let (ty, inner_null) = self.lower_nullable(&others[0], hint, exact)?;
                     return Ok((ty, nullable || inner_null));
                 }
-                let id = self.new_type(exact.unwrap_or(hint), node, exact.is_some(), TypeKind::Untagged { variants: vec![] }, None)?;
+                let id = self.new_type(
+                    exact.unwrap_or(hint),
+                    node,
+                    exact.is_some(),
+                    TypeKind::Untagged { variants: vec![] },
+                    None,
+                )?;
                 let type_name = self.types[id].name.clone();
                 let mut variants = Vec::new();
                 let mut taken = BTreeSet::new();
@@ -600,9 +690,20 @@ impl<'a> Lowerer<'a> {
                 for branch in &others {
                     let resolved = branch.resolve()?;
                     let title = branch.str("title")?.or(resolved.str("title")?);
-                    let ty = self.lower(branch, &format!("{type_name}{}", title.map(camel_ident).unwrap_or_else(|| format!("Variant{}", variants.len() + 1))), None)?;
+                    let ty = self.lower(
+                        branch,
+                        &format!(
+                            "{type_name}{}",
+                            title
+                                .map(camel_ident)
+                                .unwrap_or_else(|| format!("Variant{}", variants.len() + 1))
+                        ),
+                        None,
+                    )?;
                     if !seen_types.insert(ty.clone()) {
-                        return Err(branch.error("two branches of this union lower to the same Rust type; merge them"));
+                        return Err(branch.error(
+                            "two branches of this union lower to the same Rust type; merge them",
+                        ));
                     }
                     let wanted = match title {
                         Some(t) => camel_ident(t),
@@ -618,14 +719,23 @@ impl<'a> Lowerer<'a> {
 
         // allOf: merged into one struct.
         if let Some(list) = node.get("allOf") {
-            let id = self.new_type(exact.unwrap_or(hint), node, exact.is_some(), TypeKind::Struct { fields: vec![] }, None)?;
+            let id = self.new_type(
+                exact.unwrap_or(hint),
+                node,
+                exact.is_some(),
+                TypeKind::Struct { fields: vec![] },
+                None,
+            )?;
             let type_name = self.types[id].name.clone();
             let mut props: Vec<(String, Node<'a>)> = Vec::new();
             let mut required = BTreeSet::new();
             let mut doc = self.types[id].doc.clone();
             for member in list.items()? {
                 let member = member.resolve()?;
-                if member.get("allOf").is_some() || member.get("oneOf").is_some() || member.get("anyOf").is_some() {
+                if member.get("allOf").is_some()
+                    || member.get("oneOf").is_some()
+                    || member.get("anyOf").is_some()
+                {
                     return Err(member.error("an `allOf` member must be a plain object schema"));
                 }
                 collect_object(&member, &mut props, &mut required)?;
@@ -643,7 +753,12 @@ impl<'a> Lowerer<'a> {
         let format = node.str("format")?;
         if let Some(enum_values) = node.get("enum") {
             let values = enum_values.items()?;
-            if types == ["string"] || (types.is_empty() && values.iter().all(|v| v.value.is_string() || v.value.is_null())) {
+            if types == ["string"]
+                || (types.is_empty()
+                    && values
+                        .iter()
+                        .all(|v| v.value.is_string() || v.value.is_null()))
+            {
                 // `Unknown` is the fallback variant; a value spelled so becomes `UnknownValue`.
                 let mut taken = BTreeSet::from(["Unknown".to_string()]);
                 let mut out = Vec::new();
@@ -661,7 +776,13 @@ impl<'a> Lowerer<'a> {
                         _ => return Err(value.error("string enum with a non-string value")),
                     }
                 }
-                let id = self.new_type(exact.unwrap_or(hint), node, exact.is_some(), TypeKind::Enum { values: out }, None)?;
+                let id = self.new_type(
+                    exact.unwrap_or(hint),
+                    node,
+                    exact.is_some(),
+                    TypeKind::Enum { values: out },
+                    None,
+                )?;
                 return Ok((Ty::Named(id), nullable || enum_null));
             }
         }
@@ -679,14 +800,21 @@ impl<'a> Lowerer<'a> {
                 None => Ty::I64,
                 Some("epoch-millis") => Ty::EpochMillis,
                 Some("epoch-seconds") => Ty::EpochSeconds,
-                Some(other) => return Err(node.error(format!("unknown x-fs-time `{other}` (epoch-millis or epoch-seconds)"))),
+                Some(other) => {
+                    return Err(node.error(format!(
+                        "unknown x-fs-time `{other}` (epoch-millis or epoch-seconds)"
+                    )));
+                }
             },
             ["number"] if format == Some("decimal") => Ty::Decimal,
             ["number"] => Ty::F64,
             ["number", "string"] | ["string", "number"] if format == Some("decimal") => Ty::Decimal,
             ["array"] => {
-                let items = node.get("items").ok_or_else(|| node.error("array without `items`"))?;
-                let (inner, _) = self.lower_nullable(&items, &format!("{}Item", exact.unwrap_or(hint)), None)?;
+                let items = node
+                    .get("items")
+                    .ok_or_else(|| node.error("array without `items`"))?;
+                let (inner, _) =
+                    self.lower_nullable(&items, &format!("{}Item", exact.unwrap_or(hint)), None)?;
                 Ty::Vec(Box::new(inner))
             }
             ["object"] => self.lower_object(node, hint, exact)?,
@@ -713,18 +841,32 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn lower_object(&mut self, node: &Node<'a>, hint: &str, exact: Option<&str>) -> Result<Ty, Error> {
-        let has_props = node.get("properties").is_some_and(|p| p.value.as_object().is_some_and(|m| !m.is_empty()));
+    fn lower_object(
+        &mut self,
+        node: &Node<'a>,
+        hint: &str,
+        exact: Option<&str>,
+    ) -> Result<Ty, Error> {
+        let has_props = node
+            .get("properties")
+            .is_some_and(|p| p.value.as_object().is_some_and(|m| !m.is_empty()));
         if !has_props {
             return Ok(match node.get("additionalProperties") {
                 Some(ap) if ap.value.is_object() => {
-                    let (inner, _) = self.lower_nullable(&ap, &format!("{}Value", exact.unwrap_or(hint)), None)?;
+                    let (inner, _) =
+                        self.lower_nullable(&ap, &format!("{}Value", exact.unwrap_or(hint)), None)?;
                     Ty::Map(Box::new(inner))
                 }
                 _ => Ty::Map(Box::new(Ty::Json)),
             });
         }
-        let id = self.new_type(exact.unwrap_or(hint), node, exact.is_some(), TypeKind::Struct { fields: vec![] }, None)?;
+        let id = self.new_type(
+            exact.unwrap_or(hint),
+            node,
+            exact.is_some(),
+            TypeKind::Struct { fields: vec![] },
+            None,
+        )?;
         let type_name = self.types[id].name.clone();
         let mut props = Vec::new();
         let mut required = BTreeSet::new();
@@ -734,7 +876,13 @@ impl<'a> Lowerer<'a> {
         Ok(Ty::Named(id))
     }
 
-    fn lower_fields(&mut self, id: TypeId, type_name: &str, props: Vec<(String, Node<'a>)>, required: &BTreeSet<String>) -> Result<Vec<Field>, Error> {
+    fn lower_fields(
+        &mut self,
+        id: TypeId,
+        type_name: &str,
+        props: Vec<(String, Node<'a>)>,
+        required: &BTreeSet<String>,
+    ) -> Result<Vec<Field>, Error> {
         let mut taken = BTreeSet::new();
         let mut fields = Vec::new();
         for (json, prop) in props {
@@ -753,17 +901,36 @@ impl<'a> Lowerer<'a> {
                 }
                 candidate
             };
-            let (ty, nullable) = self.lower_nullable(&prop, &format!("{type_name}{}", camel_ident(&json)), None)?;
+            let (ty, nullable) =
+                self.lower_nullable(&prop, &format!("{type_name}{}", camel_ident(&json)), None)?;
             self.add_refs(id, &ty);
             let doc = doc_of(&prop)?;
-            fields.push(Field { required: required.contains(&json), json, rust, ty, nullable, doc });
+            fields.push(Field {
+                required: required.contains(&json),
+                json,
+                rust,
+                ty,
+                nullable,
+                doc,
+            });
         }
         Ok(fields)
     }
 
-    fn lower_operation(&mut self, path: &str, method: &str, item: &Node<'a>, op: &Node<'a>) -> Result<Operation, Error> {
-        let id = op.str("operationId")?.ok_or_else(|| op.error("operation without `operationId`"))?.to_string();
-        if id.to_snake_case().to_upper_camel_case() != camel_ident(&id) || id.contains(['-', '_', ' ']) {
+    fn lower_operation(
+        &mut self,
+        path: &str,
+        method: &str,
+        item: &Node<'a>,
+        op: &Node<'a>,
+    ) -> Result<Operation, Error> {
+        let id = op
+            .str("operationId")?
+            .ok_or_else(|| op.error("operation without `operationId`"))?
+            .to_string();
+        if id.to_snake_case().to_upper_camel_case() != camel_ident(&id)
+            || id.contains(['-', '_', ' '])
+        {
             return Err(op.error(format!("operationId `{id}` must be lowerCamelCase")));
         }
         let module = self.module_of(item)?;
@@ -781,16 +948,30 @@ impl<'a> Lowerer<'a> {
 
         // Parameters: path-item level first, overridden by operation level.
         let mut raw_params: Vec<Node<'a>> = Vec::new();
-        for source in [item.get("parameters"), op.get("parameters")].into_iter().flatten() {
+        for source in [item.get("parameters"), op.get("parameters")]
+            .into_iter()
+            .flatten()
+        {
             for p in source.items()? {
                 let p = p.resolve()?;
-                let name = p.str("name")?.ok_or_else(|| p.error("parameter without `name`"))?;
-                let location = p.str("in")?.ok_or_else(|| p.error("parameter without `in`"))?;
-                raw_params.retain(|q| !(q.value.get("name").and_then(|v| v.as_str()) == Some(name) && q.value.get("in").and_then(|v| v.as_str()) == Some(location)));
+                let name = p
+                    .str("name")?
+                    .ok_or_else(|| p.error("parameter without `name`"))?;
+                let location = p
+                    .str("in")?
+                    .ok_or_else(|| p.error("parameter without `in`"))?;
+                raw_params.retain(|q| {
+                    !(q.value.get("name").and_then(|v| v.as_str()) == Some(name)
+                        && q.value.get("in").and_then(|v| v.as_str()) == Some(location))
+                });
                 raw_params.push(p);
             }
         }
-        let template_params: Vec<&str> = path.split('{').skip(1).filter_map(|s| s.split('}').next()).collect();
+        let template_params: Vec<&str> = path
+            .split('{')
+            .skip(1)
+            .filter_map(|s| s.split('}').next())
+            .collect();
         let mut params = Vec::new();
         let mut taken = BTreeSet::new();
         for p in &raw_params {
@@ -802,21 +983,40 @@ impl<'a> Lowerer<'a> {
                 other => return Err(p.error(format!("unsupported parameter location `{other}`"))),
             };
             if location == ParamIn::Path && !template_params.contains(&name.as_str()) {
-                return Err(p.error(format!("path parameter `{name}` does not appear in `{path}`")));
+                return Err(p.error(format!(
+                    "path parameter `{name}` does not appear in `{path}`"
+                )));
             }
             let required = location == ParamIn::Path || p.bool("required")?.unwrap_or(false);
             if location == ParamIn::Path && p.bool("required")? != Some(true) {
                 return Err(p.error("path parameters must say `required: true`"));
             }
-            let schema = p.get("schema").ok_or_else(|| p.error("parameter without `schema`"))?;
+            let schema = p
+                .get("schema")
+                .ok_or_else(|| p.error("parameter without `schema`"))?;
             let ty = self.lower(&schema, &format!("{op_pascal}{}", camel_ident(&name)), None)?;
-            let scalar = |t: &Ty| matches!(t, Ty::String | Ty::I64 | Ty::F64 | Ty::Bool | Ty::Decimal | Ty::EpochMillis | Ty::EpochSeconds);
+            let scalar = |t: &Ty| {
+                matches!(
+                    t,
+                    Ty::String
+                        | Ty::I64
+                        | Ty::F64
+                        | Ty::Bool
+                        | Ty::Decimal
+                        | Ty::EpochMillis
+                        | Ty::EpochSeconds
+                )
+            };
             let ok = match &ty {
-                Ty::Vec(inner) => location == ParamIn::Query && (scalar(inner) || self.is_enum(inner)),
+                Ty::Vec(inner) => {
+                    location == ParamIn::Query && (scalar(inner) || self.is_enum(inner))
+                }
                 t => scalar(t) || self.is_enum(t),
             };
             if !ok {
-                return Err(schema.error("parameters must be scalars, string enums or (query only) arrays of them"));
+                return Err(schema.error(
+                    "parameters must be scalars, string enums or (query only) arrays of them",
+                ));
             }
             if location == ParamIn::Path && ty != Ty::String && ty != Ty::I64 {
                 return Err(schema.error("path parameters are strings or integers"));
@@ -834,7 +1034,10 @@ impl<'a> Lowerer<'a> {
             });
         }
         for t in &template_params {
-            if !params.iter().any(|p| p.location == ParamIn::Path && p.name == *t) {
+            if !params
+                .iter()
+                .any(|p| p.location == ParamIn::Path && p.name == *t)
+            {
                 return Err(op.error(format!("path parameter `{t}` of `{path}` is not declared")));
             }
         }
@@ -845,10 +1048,15 @@ impl<'a> Lowerer<'a> {
             Some(rb) => {
                 let rb = rb.resolve()?;
                 let content = rb.req("content")?;
-                let media = content.get("application/json").ok_or_else(|| content.error("request bodies must be `application/json`"))?;
+                let media = content
+                    .get("application/json")
+                    .ok_or_else(|| content.error("request bodies must be `application/json`"))?;
                 let schema = media.req("schema")?;
                 let ty = self.lower(&schema, &format!("{op_pascal}Request"), None)?;
-                Some(Body { ty, required: rb.bool("required")?.unwrap_or(false) })
+                Some(Body {
+                    ty,
+                    required: rb.bool("required")?.unwrap_or(false),
+                })
             }
         };
 
@@ -861,7 +1069,8 @@ impl<'a> Lowerer<'a> {
             let status: u16 = if code == "default" {
                 0
             } else {
-                code.parse().map_err(|_| resp.error(format!("unsupported response code `{code}`")))?
+                code.parse()
+                    .map_err(|_| resp.error(format!("unsupported response code `{code}`")))?
             };
             let resp = resp.resolve()?;
             let content = resp.get("content");
@@ -869,8 +1078,15 @@ impl<'a> Lowerer<'a> {
                 None => ResponseKind::Empty,
                 Some(content) => {
                     let entries = content.entries()?;
-                    if let Some((_, media)) = entries.iter().find(|(k, _)| k.starts_with("application/json") || k.ends_with("+json")) {
-                        let hint = if (200..300).contains(&status) { format!("{op_pascal}Response") } else { format!("{op_pascal}Error{code}") };
+                    if let Some((_, media)) = entries
+                        .iter()
+                        .find(|(k, _)| k.starts_with("application/json") || k.ends_with("+json"))
+                    {
+                        let hint = if (200..300).contains(&status) {
+                            format!("{op_pascal}Response")
+                        } else {
+                            format!("{op_pascal}Error{code}")
+                        };
                         match media.get("schema") {
                             Some(schema) => ResponseKind::Json(self.lower(&schema, &hint, None)?),
                             None => ResponseKind::Json(Ty::Json),
@@ -893,8 +1109,14 @@ impl<'a> Lowerer<'a> {
                         response = Some(kind);
                         success_status = status;
                     }
-                    Some(first) if *first != kind && kind != ResponseKind::Empty && *first != ResponseKind::Empty => {
-                        return Err(resp.error("several 2xx responses with different bodies are not supported"));
+                    Some(first)
+                        if *first != kind
+                            && kind != ResponseKind::Empty
+                            && *first != ResponseKind::Empty =>
+                    {
+                        return Err(resp.error(
+                            "several 2xx responses with different bodies are not supported",
+                        ));
                     }
                     Some(ResponseKind::Empty) if kind != ResponseKind::Empty => {
                         response = Some(kind);
@@ -909,40 +1131,75 @@ impl<'a> Lowerer<'a> {
         let paging = match op.get("x-fs-paging") {
             None => None,
             Some(p) => {
-                let style = p.str("style")?.ok_or_else(|| p.error("x-fs-paging without `style`"))?;
+                let style = p
+                    .str("style")?
+                    .ok_or_else(|| p.error("x-fs-paging without `style`"))?;
                 if !matches!(style, "page" | "events" | "report" | "none") {
-                    return Err(p.error(format!("unknown paging style `{style}` (page, events, report, none)")));
+                    return Err(p.error(format!(
+                        "unknown paging style `{style}` (page, events, report, none)"
+                    )));
                 }
                 let items = p.str("items")?.map(str::to_string);
                 if matches!(style, "page" | "events") && items.is_none() {
                     return Err(p.error(format!("paging style `{style}` needs `items`")));
                 }
-                Some(Paging { style: style.to_string(), items })
+                Some(Paging {
+                    style: style.to_string(),
+                    items,
+                })
             }
         };
         let batch = match op.get("x-fs-batch") {
             None => None,
             Some(b) => {
-                let items = b.str("items")?.ok_or_else(|| b.error("x-fs-batch without `items`"))?.to_string();
-                let item = self.array_field_item(&response, &items).map_err(|msg| b.error(format!("x-fs-batch: {msg}")))?;
-                Some(Batch { id: b.str("id")?.ok_or_else(|| b.error("x-fs-batch without `id`"))?.to_string(), items, item })
+                let items = b
+                    .str("items")?
+                    .ok_or_else(|| b.error("x-fs-batch without `items`"))?
+                    .to_string();
+                let item = self
+                    .array_field_item(&response, &items)
+                    .map_err(|msg| b.error(format!("x-fs-batch: {msg}")))?;
+                Some(Batch {
+                    id: b
+                        .str("id")?
+                        .ok_or_else(|| b.error("x-fs-batch without `id`"))?
+                        .to_string(),
+                    items,
+                    item,
+                })
             }
         };
         let multi_id = match op.get("x-fs-multi-id") {
             None => None,
             Some(m) => {
-                let param = m.str("param")?.ok_or_else(|| m.error("x-fs-multi-id without `param`"))?.to_string();
-                let items = m.str("items")?.ok_or_else(|| m.error("x-fs-multi-id without `items`"))?.to_string();
-                if !params.iter().any(|p| p.location == ParamIn::Path && p.name == param) {
-                    return Err(m.error(format!("x-fs-multi-id names `{param}`, which is not a path parameter")));
+                let param = m
+                    .str("param")?
+                    .ok_or_else(|| m.error("x-fs-multi-id without `param`"))?
+                    .to_string();
+                let items = m
+                    .str("items")?
+                    .ok_or_else(|| m.error("x-fs-multi-id without `items`"))?
+                    .to_string();
+                if !params
+                    .iter()
+                    .any(|p| p.location == ParamIn::Path && p.name == param)
+                {
+                    return Err(m.error(format!(
+                        "x-fs-multi-id names `{param}`, which is not a path parameter"
+                    )));
                 }
-                let item = self.multi_id_item(&response, &items).map_err(|msg| m.error(msg))?;
+                let item = self
+                    .multi_id_item(&response, &items)
+                    .map_err(|msg| m.error(msg))?;
                 Some(MultiId { param, items, item })
             }
         };
         let security = op.get("security");
         let auth_optional = match &security {
-            Some(s) => s.items()?.iter().any(|req| req.value.as_object().is_some_and(|o| o.is_empty())),
+            Some(s) => s
+                .items()?
+                .iter()
+                .any(|req| req.value.as_object().is_some_and(|o| o.is_empty())),
             None => false,
         };
         Ok(Operation {
@@ -989,35 +1246,43 @@ impl<'a> Lowerer<'a> {
             return Err("needs a JSON 2xx response".into());
         };
         let candidates: Vec<TypeId> = match &self.types[*id].kind {
-            TypeKind::Untagged { variants } => variants.iter().filter_map(|(_, t)| if let Ty::Named(w) = t { Some(*w) } else { None }).collect(),
+            TypeKind::Untagged { variants } => variants
+                .iter()
+                .filter_map(|(_, t)| if let Ty::Named(w) = t { Some(*w) } else { None })
+                .collect(),
             _ => vec![*id],
         };
         for w in candidates {
-            if let TypeKind::Struct { fields } = &self.types[w].kind {
-                if let Some(f) = fields.iter().find(|f| f.json == items) {
-                    if let Ty::Vec(inner) = &f.ty {
-                        return Ok((**inner).clone());
-                    }
-                }
+            if let TypeKind::Struct { fields } = &self.types[w].kind
+                && let Some(f) = fields.iter().find(|f| f.json == items)
+                && let Ty::Vec(inner) = &f.ty
+            {
+                return Ok((**inner).clone());
             }
         }
         Err(format!("the 2xx schema has no array property `{items}`"))
     }
 
-    fn assign_features(&mut self, operations: &[Operation], webhooks: &[Webhook], modules: &[Module], all: &BTreeSet<String>) {
-        let feature_of_module: BTreeMap<&str, &str> =
-            modules.iter().filter_map(|m| m.feature.as_deref().map(|f| (m.name.as_str(), f))).collect();
+    fn assign_features(
+        &mut self,
+        operations: &[Operation],
+        webhooks: &[Webhook],
+        modules: &[Module],
+        all: &BTreeSet<String>,
+    ) {
+        let feature_of_module: BTreeMap<&str, &str> = modules
+            .iter()
+            .filter_map(|m| m.feature.as_deref().map(|f| (m.name.as_str(), f)))
+            .collect();
         let mut sets: Vec<BTreeSet<String>> = vec![BTreeSet::new(); self.types.len()];
         let mut always = vec![false; self.types.len()];
         let seed = |sets: &mut Vec<BTreeSet<String>>, ty: &Ty, feature: &str| {
             let mut stack = vec![ty.clone()];
             while let Some(t) = stack.pop() {
                 match t {
-                    Ty::Named(id) => {
-                        if sets[id].insert(feature.to_string()) {
-                            for next in self.refs.get(&id).into_iter().flatten() {
-                                stack.push(Ty::Named(*next));
-                            }
+                    Ty::Named(id) if sets[id].insert(feature.to_string()) => {
+                        for next in self.refs.get(&id).into_iter().flatten() {
+                            stack.push(Ty::Named(*next));
                         }
                     }
                     Ty::Vec(inner) | Ty::Map(inner) => stack.push(*inner),
@@ -1061,20 +1326,25 @@ impl<'a> Lowerer<'a> {
             }
         }
         for (id, def) in self.types.iter_mut().enumerate() {
-            def.features = if always[id] || &sets[id] == all { None } else { Some(sets[id].clone()) };
+            def.features = if always[id] || &sets[id] == all {
+                None
+            } else {
+                Some(sets[id].clone())
+            };
         }
     }
 
     fn mark_requests(&mut self, operations: &[Operation]) {
-        let mut stack: Vec<Ty> = operations.iter().filter_map(|o| o.body.as_ref().map(|b| b.ty.clone())).collect();
+        let mut stack: Vec<Ty> = operations
+            .iter()
+            .filter_map(|o| o.body.as_ref().map(|b| b.ty.clone()))
+            .collect();
         while let Some(t) = stack.pop() {
             match t {
-                Ty::Named(id) => {
-                    if !self.types[id].in_request {
-                        self.types[id].in_request = true;
-                        for next in self.refs.get(&id).into_iter().flatten() {
-                            stack.push(Ty::Named(*next));
-                        }
+                Ty::Named(id) if !self.types[id].in_request => {
+                    self.types[id].in_request = true;
+                    for next in self.refs.get(&id).into_iter().flatten() {
+                        stack.push(Ty::Named(*next));
                     }
                 }
                 Ty::Vec(inner) | Ty::Map(inner) => stack.push(*inner),
@@ -1090,7 +1360,9 @@ fn component_name(node: &Node<'_>) -> Option<String> {
 }
 
 fn type_list(node: &Node<'_>) -> Result<(Vec<&'static str>, bool), Error> {
-    const TYPES: &[&str] = &["string", "integer", "number", "boolean", "array", "object", "null"];
+    const TYPES: &[&str] = &[
+        "string", "integer", "number", "boolean", "array", "object", "null",
+    ];
     let mut out = Vec::new();
     let mut nullable = false;
     let names: Vec<&str> = match node.value.get("type") {
@@ -1100,7 +1372,10 @@ fn type_list(node: &Node<'_>) -> Result<(Vec<&'static str>, bool), Error> {
         Some(_) => return Err(node.error("`type` must be a string or a list of strings")),
     };
     for name in names {
-        let known = TYPES.iter().find(|t| **t == name).ok_or_else(|| node.error(format!("unknown type `{name}`")))?;
+        let known = TYPES
+            .iter()
+            .find(|t| **t == name)
+            .ok_or_else(|| node.error(format!("unknown type `{name}`")))?;
         if *known == "null" {
             nullable = true;
         } else {
@@ -1121,7 +1396,11 @@ fn schema_admits_null(node: &Node<'_>) -> bool {
     }
 }
 
-fn collect_object<'a>(node: &Node<'a>, props: &mut Vec<(String, Node<'a>)>, required: &mut BTreeSet<String>) -> Result<(), Error> {
+fn collect_object<'a>(
+    node: &Node<'a>,
+    props: &mut Vec<(String, Node<'a>)>,
+    required: &mut BTreeSet<String>,
+) -> Result<(), Error> {
     if let Some(p) = node.get("properties") {
         for (name, prop) in p.entries()? {
             if let Some(existing) = props.iter_mut().find(|(n, _)| n == name) {
@@ -1133,7 +1412,12 @@ fn collect_object<'a>(node: &Node<'a>, props: &mut Vec<(String, Node<'a>)>, requ
     }
     if let Some(r) = node.get("required") {
         for item in r.items()? {
-            required.insert(item.value.as_str().ok_or_else(|| item.error("`required` lists strings"))?.to_string());
+            required.insert(
+                item.value
+                    .as_str()
+                    .ok_or_else(|| item.error("`required` lists strings"))?
+                    .to_string(),
+            );
         }
     }
     Ok(())
@@ -1142,11 +1426,43 @@ fn collect_object<'a>(node: &Node<'a>, props: &mut Vec<(String, Node<'a>)>, requ
 /// Refuses schema keywords the generator does not understand (so nothing is silently lost).
 fn check_keywords(node: &Node<'_>) -> Result<(), Error> {
     const KNOWN: &[&str] = &[
-        "type", "format", "properties", "required", "additionalProperties", "items", "enum", "const", "oneOf", "anyOf",
-        "allOf", "description", "title", "example", "examples", "default", "minimum", "maximum", "exclusiveMinimum",
-        "exclusiveMaximum", "minLength", "maxLength", "pattern", "minItems", "maxItems", "uniqueItems", "readOnly",
-        "writeOnly", "deprecated", "multipleOf", "minProperties", "maxProperties", "externalDocs", "$comment",
-        "contentMediaType", "contentEncoding", "x-rust-field",
+        "type",
+        "format",
+        "properties",
+        "required",
+        "additionalProperties",
+        "items",
+        "enum",
+        "const",
+        "oneOf",
+        "anyOf",
+        "allOf",
+        "description",
+        "title",
+        "example",
+        "examples",
+        "default",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "minItems",
+        "maxItems",
+        "uniqueItems",
+        "readOnly",
+        "writeOnly",
+        "deprecated",
+        "multipleOf",
+        "minProperties",
+        "maxProperties",
+        "externalDocs",
+        "$comment",
+        "contentMediaType",
+        "contentEncoding",
+        "x-rust-field",
     ];
     for key in node.value.as_object().into_iter().flat_map(|m| m.keys()) {
         if !KNOWN.contains(&key.as_str()) && !key.starts_with("x-") {

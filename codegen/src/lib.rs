@@ -31,7 +31,11 @@ pub struct Error {
 impl Error {
     /// An error at `file#pointer`.
     pub fn at(file: &str, pointer: &str, message: impl Into<String>) -> Error {
-        Error { file: file.to_string(), pointer: pointer.to_string(), message: message.into() }
+        Error {
+            file: file.to_string(),
+            pointer: pointer.to_string(),
+            message: message.into(),
+        }
     }
 }
 

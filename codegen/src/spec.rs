@@ -22,14 +22,19 @@ impl Spec {
     pub fn load(root: &Path) -> Result<Spec, Error> {
         let dir = root.parent().map(Path::to_path_buf).unwrap_or_default();
         let root_name = file_name(root)?;
-        let mut spec = Spec { files: BTreeMap::new(), root: root_name.clone() };
+        let mut spec = Spec {
+            files: BTreeMap::new(),
+            root: root_name.clone(),
+        };
         let mut pending = vec![root_name];
         while let Some(name) = pending.pop() {
             if spec.files.contains_key(&name) {
                 continue;
             }
             let path = dir.join(&name);
-            let text = std::fs::read_to_string(&path).map_err(|e| Error::at(&name, "", format!("cannot read {}: {e}", path.display())))?;
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                Error::at(&name, "", format!("cannot read {}: {e}", path.display()))
+            })?;
             let value = parse_yaml(&name, &text)?;
             let mut refs = Vec::new();
             collect_refs(&value, &mut refs);
@@ -53,7 +58,10 @@ impl Spec {
         if !files.contains_key(root) {
             return Err(Error::at(root, "", "root document missing"));
         }
-        Ok(Spec { files, root: root.to_string() })
+        Ok(Spec {
+            files,
+            root: root.to_string(),
+        })
     }
 
     /// The root document.
@@ -64,8 +72,17 @@ impl Spec {
     /// The node at `pointer` in `file`, if it exists.
     pub fn node<'a>(&'a self, file: &str, pointer: &str) -> Option<Node<'a>> {
         let (file, doc) = self.files.get_key_value(file)?;
-        let value = if pointer.is_empty() { doc } else { doc.pointer(pointer)? };
-        Some(Node { spec: self, file, pointer: pointer.to_string(), value })
+        let value = if pointer.is_empty() {
+            doc
+        } else {
+            doc.pointer(pointer)?
+        };
+        Some(Node {
+            spec: self,
+            file,
+            pointer: pointer.to_string(),
+            value,
+        })
     }
 
     /// Names of all loaded files.
@@ -143,12 +160,18 @@ impl<'a> Node<'a> {
     /// Child by key (objects only).
     pub fn get(&self, key: &str) -> Option<Node<'a>> {
         let value = self.value.as_object()?.get(key)?;
-        Some(Node { spec: self.spec, file: self.file, pointer: format!("{}/{}", self.pointer, escape(key)), value })
+        Some(Node {
+            spec: self.spec,
+            file: self.file,
+            pointer: format!("{}/{}", self.pointer, escape(key)),
+            value,
+        })
     }
 
     /// Child by key, or an error naming what is missing.
     pub fn req(&self, key: &str) -> Result<Node<'a>, Error> {
-        self.get(key).ok_or_else(|| self.error(format!("missing `{key}`")))
+        self.get(key)
+            .ok_or_else(|| self.error(format!("missing `{key}`")))
     }
 
     /// String child by key.
@@ -171,42 +194,67 @@ impl<'a> Node<'a> {
 
     /// Entries of an object node, in document order.
     pub fn entries(&self) -> Result<Vec<(&'a str, Node<'a>)>, Error> {
-        let map = self.value.as_object().ok_or_else(|| self.error("expected a mapping"))?;
+        let map = self
+            .value
+            .as_object()
+            .ok_or_else(|| self.error("expected a mapping"))?;
         Ok(map
             .iter()
             .map(|(k, v)| {
-                (k.as_str(), Node { spec: self.spec, file: self.file, pointer: format!("{}/{}", self.pointer, escape(k)), value: v })
+                (
+                    k.as_str(),
+                    Node {
+                        spec: self.spec,
+                        file: self.file,
+                        pointer: format!("{}/{}", self.pointer, escape(k)),
+                        value: v,
+                    },
+                )
             })
             .collect())
     }
 
     /// Items of an array node.
     pub fn items(&self) -> Result<Vec<Node<'a>>, Error> {
-        let items = self.value.as_array().ok_or_else(|| self.error("expected a sequence"))?;
+        let items = self
+            .value
+            .as_array()
+            .ok_or_else(|| self.error("expected a sequence"))?;
         Ok(items
             .iter()
             .enumerate()
-            .map(|(i, v)| Node { spec: self.spec, file: self.file, pointer: format!("{}/{i}", self.pointer), value: v })
+            .map(|(i, v)| Node {
+                spec: self.spec,
+                file: self.file,
+                pointer: format!("{}/{i}", self.pointer),
+                value: v,
+            })
             .collect())
     }
 
     /// Whether this node is a `$ref`.
     pub fn is_ref(&self) -> bool {
-        self.value.as_object().is_some_and(|m| m.contains_key("$ref"))
+        self.value
+            .as_object()
+            .is_some_and(|m| m.contains_key("$ref"))
     }
 
     /// Follows `$ref`s (across files) until a node that is not a reference.
     pub fn resolve(&self) -> Result<Node<'a>, Error> {
         let mut node = self.clone();
         for _ in 0..32 {
-            let Some(target) = node.str("$ref")? else { return Ok(node) };
+            let Some(target) = node.str("$ref")? else {
+                return Ok(node);
+            };
             let (file, pointer) = match target.split_once('#') {
                 Some((f, p)) => (f, p),
                 None => (target, ""),
             };
             let file = if file.is_empty() { node.file } else { file };
             if !pointer.is_empty() && !pointer.starts_with('/') {
-                return Err(node.error(format!("unsupported `$ref` `{target}`: only JSON pointers are supported")));
+                return Err(node.error(format!(
+                    "unsupported `$ref` `{target}`: only JSON pointers are supported"
+                )));
             }
             node = node
                 .spec

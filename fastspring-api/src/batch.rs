@@ -31,7 +31,11 @@ impl fmt::Display for ItemError {
         if self.messages.is_empty() {
             f.write_str(": error")
         } else {
-            let text: Vec<String> = self.messages.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+            let text: Vec<String> = self
+                .messages
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect();
             write!(f, ": {}", text.join(", "))
         }
     }
@@ -70,13 +74,21 @@ impl<T> BatchOutcome<T> {
         if failed.is_empty() {
             Ok(ok.into_iter().filter_map(Result::ok).collect())
         } else {
-            Err(Error::ItemFailures { operation: self.operation, total, failures: failed.into_iter().filter_map(Result::err).collect() })
+            Err(Error::ItemFailures {
+                operation: self.operation,
+                total,
+                failures: failed.into_iter().filter_map(Result::err).collect(),
+            })
         }
     }
 }
 
 /// Splits a batch response into per-item outcomes.
-pub(crate) fn outcomes<T: DeserializeOwned>(meta: &OperationMeta, status: u16, body: &[u8]) -> Result<BatchOutcome<T>, Error> {
+pub(crate) fn outcomes<T: DeserializeOwned>(
+    meta: &OperationMeta,
+    status: u16,
+    body: &[u8],
+) -> Result<BatchOutcome<T>, Error> {
     let batch = meta.batch.expect("only generated for batch operations");
     let value: Value = crate::client::decode_json(meta.id, true, status, body)?;
     let items = match value.get(batch.items) {
@@ -95,10 +107,19 @@ pub(crate) fn outcomes<T: DeserializeOwned>(meta: &OperationMeta, status: u16, b
     };
     let mut out = Vec::with_capacity(items.len());
     for (index, item) in items.into_iter().enumerate() {
-        let id = item.get(batch.id).and_then(|v| v.as_str().map(str::to_string).or_else(|| (!v.is_null()).then(|| v.to_string())));
+        let id = item.get(batch.id).and_then(|v| {
+            v.as_str()
+                .map(str::to_string)
+                .or_else(|| (!v.is_null()).then(|| v.to_string()))
+        });
         if item.get("result").and_then(Value::as_str) == Some("error") {
-            let body = crate::ErrorBody { raw: String::new(), json: Some(item.clone()) };
-            out.push(Err(ItemError { index, id, messages: body.field_errors(), raw: item }));
+            let body = crate::ErrorBody::from_json(item.clone());
+            out.push(Err(ItemError {
+                index,
+                id,
+                messages: body.field_errors(),
+                raw: item,
+            }));
             continue;
         }
         let decoded = serde_path_to_error::deserialize(item).map_err(|e| {
@@ -112,5 +133,8 @@ pub(crate) fn outcomes<T: DeserializeOwned>(meta: &OperationMeta, status: u16, b
         })?;
         out.push(Ok(decoded));
     }
-    Ok(BatchOutcome { operation: meta.id, items: out })
+    Ok(BatchOutcome {
+        operation: meta.id,
+        items: out,
+    })
 }

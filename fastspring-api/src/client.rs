@@ -6,16 +6,21 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER, USER_AGENT};
+use reqwest::header::{
+    ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER, USER_AGENT,
+};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tracing::Instrument;
 
-use crate::error::{DecodeError, EXCERPT_LIMIT, ErrorBody, excerpt};
-use crate::policy::{Clock, Limiter, RateLimit, RetryPolicy, Sleeper, SystemClock, TokioSleeper, jitter_unit, parse_retry_after};
-use crate::runtime::Request;
 use crate::Error;
+use crate::error::{DecodeError, EXCERPT_LIMIT, ErrorBody, excerpt};
+use crate::policy::{
+    Clock, Limiter, RateLimit, RetryPolicy, Sleeper, SystemClock, TokioSleeper, jitter_unit,
+    parse_retry_after,
+};
+use crate::runtime::Request;
 
 /// FastSpring's API host.
 pub const DEFAULT_BASE_URL: &str = "https://api.fastspring.com";
@@ -72,7 +77,10 @@ impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
             .field("base_url", &self.inner.base_url)
-            .field("credentials", &self.inner.auth.as_ref().map(|_| "[redacted]"))
+            .field(
+                "credentials",
+                &self.inner.auth.as_ref().map(|_| "[redacted]"),
+            )
             .field("user_agent", &self.inner.user_agent)
             .field("timeout", &self.inner.timeout)
             .field("retry", &self.inner.retry)
@@ -215,22 +223,33 @@ impl ClientBuilder {
                 if user.contains(':') {
                     return Err(Error::Config("the API username cannot contain `:`".into()));
                 }
-                let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{}", password.expose_secret()));
-                let mut value = HeaderValue::from_str(&format!("Basic {token}")).map_err(|_| Error::Config("credentials are not valid header text".into()))?;
+                let token = base64::engine::general_purpose::STANDARD
+                    .encode(format!("{user}:{}", password.expose_secret()));
+                let mut value = HeaderValue::from_str(&format!("Basic {token}"))
+                    .map_err(|_| Error::Config("credentials are not valid header text".into()))?;
                 value.set_sensitive(true);
                 Some(value)
             }
-            _ => return Err(Error::Config("no credentials: call `credentials(username, password)` (or `anonymous()`)".into())),
+            _ => {
+                return Err(Error::Config(
+                    "no credentials: call `credentials(username, password)` (or `anonymous()`)"
+                        .into(),
+                ));
+            }
         };
         let agent = match &self.user_agent {
             Some(app) if !app.trim().is_empty() => format!("{CRATE_USER_AGENT} {}", app.trim()),
             _ => CRATE_USER_AGENT.to_string(),
         };
-        let user_agent = HeaderValue::from_str(&agent).map_err(|_| Error::Config(format!("user agent {agent:?} is not valid header text")))?;
+        let user_agent = HeaderValue::from_str(&agent)
+            .map_err(|_| Error::Config(format!("user agent {agent:?} is not valid header text")))?;
         let base_url = self.base_url.trim_end_matches('/').to_string();
-        let parsed = reqwest::Url::parse(&base_url).map_err(|e| Error::Config(format!("base URL {base_url:?}: {e}")))?;
+        let parsed = reqwest::Url::parse(&base_url)
+            .map_err(|e| Error::Config(format!("base URL {base_url:?}: {e}")))?;
         if !matches!(parsed.scheme(), "http" | "https") || parsed.query().is_some() {
-            return Err(Error::Config(format!("base URL {base_url:?} must be http(s) without a query")));
+            return Err(Error::Config(format!(
+                "base URL {base_url:?} must be http(s) without a query"
+            )));
         }
         let mut http = reqwest::Client::builder()
             .tls_version_min(reqwest::tls::Version::TLS_1_2)
@@ -240,7 +259,9 @@ impl ClientBuilder {
         if self.no_proxy {
             http = http.no_proxy();
         }
-        let http = http.build().map_err(|e| Error::Config(format!("HTTP client: {e}")))?;
+        let http = http
+            .build()
+            .map_err(|e| Error::Config(format!("HTTP client: {e}")))?;
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
@@ -265,8 +286,13 @@ impl Client {
 
     /// A client with credentials from `FASTSPRING_API_USERNAME` and `FASTSPRING_API_PASSWORD`.
     pub fn from_env() -> Result<Client, Error> {
-        let read = |name: &str| std::env::var(name).map_err(|_| Error::Config(format!("environment variable {name} is not set")));
-        Client::builder().credentials(read(USERNAME_ENV)?, read(PASSWORD_ENV)?).build()
+        let read = |name: &str| {
+            std::env::var(name)
+                .map_err(|_| Error::Config(format!("environment variable {name} is not set")))
+        };
+        Client::builder()
+            .credentials(read(USERNAME_ENV)?, read(PASSWORD_ENV)?)
+            .build()
     }
 
     /// The base URL requests go to.
@@ -274,7 +300,10 @@ impl Client {
         &self.inner.base_url
     }
 
-    pub(crate) async fn send_json<T: DeserializeOwned>(&self, request: Request) -> Result<T, Error> {
+    pub(crate) async fn send_json<T: DeserializeOwned>(
+        &self,
+        request: Request,
+    ) -> Result<T, Error> {
         let meta = request.meta;
         let (status, body) = self.execute(request).await?;
         decode_json(meta.id, meta.batch.is_some(), status, &body)
@@ -316,7 +345,11 @@ impl Client {
             if let Some(limiter) = &inner.limiter {
                 let wait = limiter.reserve(inner.clock.now());
                 if !wait.is_zero() {
-                    tracing::debug!(operation = meta.id, wait_ms = wait.as_millis() as u64, "client-side rate limit");
+                    tracing::debug!(
+                        operation = meta.id,
+                        wait_ms = wait.as_millis() as u64,
+                        "client-side rate limit"
+                    );
                     inner.sleeper.sleep(wait).await;
                 }
             }
@@ -340,11 +373,21 @@ impl Client {
                         .and_then(|v| v.to_str().ok())
                         .and_then(|v| parse_retry_after(v, SystemTime::now()));
                     let body = ErrorBody::from_bytes(&body);
-                    let retryable = (status == 429 && policy.retry_rate_limited) || (status >= 500 && policy.retry_server_errors);
+                    let retryable = (status == 429 && policy.retry_rate_limited)
+                        || (status >= 500 && policy.retry_server_errors);
                     let error = if status == 429 {
-                        Error::RateLimited { operation: meta.id, status, retry_after, body }
+                        Error::RateLimited {
+                            operation: meta.id,
+                            status,
+                            retry_after,
+                            body,
+                        }
                     } else {
-                        Error::Api { operation: meta.id, status, body }
+                        Error::Api {
+                            operation: meta.id,
+                            status,
+                            body,
+                        }
                     };
                     if !retryable {
                         return Err(error);
@@ -377,7 +420,8 @@ impl Client {
         let inner = &self.inner;
         let meta = request.meta;
         let url = format!("{}{}", inner.base_url, request.path);
-        let method = reqwest::Method::from_bytes(meta.method.as_bytes()).map_err(|_| Error::Config(format!("bad method {}", meta.method)))?;
+        let method = reqwest::Method::from_bytes(meta.method.as_bytes())
+            .map_err(|_| Error::Config(format!("bad method {}", meta.method)))?;
         let mut builder = inner
             .http
             .request(method, url)
@@ -394,10 +438,19 @@ impl Client {
             builder = builder.header(*name, value.as_str());
         }
         if let Some(body) = &request.body {
-            builder = builder.header(CONTENT_TYPE, "application/json").body(body.clone());
+            builder = builder
+                .header(CONTENT_TYPE, "application/json")
+                .body(body.clone());
         }
         let transport = |source: reqwest::Error| {
-            if source.is_timeout() { Error::Timeout { operation: meta.id } } else { Error::Transport { operation: meta.id, source: source.without_url() } }
+            if source.is_timeout() {
+                Error::Timeout { operation: meta.id }
+            } else {
+                Error::Transport {
+                    operation: meta.id,
+                    source: source.without_url(),
+                }
+            }
         };
         let response = builder.send().await.map_err(transport)?;
         let status = response.status().as_u16();
@@ -410,19 +463,35 @@ impl Client {
 /// Decodes a 2xx JSON body, keeping the evidence when it does not fit. A body whose
 /// top level says `"result": "error"` is FastSpring's way of failing inside a 2xx; it
 /// becomes [`Error::Api`] (batch operations report such items per item instead).
-pub(crate) fn decode_json<T: DeserializeOwned>(operation: &'static str, batch: bool, status: u16, body: &[u8]) -> Result<T, Error> {
+pub(crate) fn decode_json<T: DeserializeOwned>(
+    operation: &'static str,
+    batch: bool,
+    status: u16,
+    body: &[u8],
+) -> Result<T, Error> {
     let decode_error = |path: String, message: String| {
-        Error::Decode(Box::new(DecodeError { operation, status, path, message, excerpt: excerpt(body, EXCERPT_LIMIT) }))
+        Error::Decode(Box::new(DecodeError {
+            operation,
+            status,
+            path,
+            message,
+            excerpt: excerpt(body, EXCERPT_LIMIT),
+        }))
     };
-    if !batch {
-        if let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(body) {
-            if map.get("result").and_then(Value::as_str) == Some("error") {
-                return Err(Error::Api { operation, status, body: ErrorBody::from_bytes(body) });
-            }
-        }
+    if !batch
+        && let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(body)
+        && map.get("result").and_then(Value::as_str) == Some("error")
+    {
+        return Err(Error::Api {
+            operation,
+            status,
+            body: ErrorBody::from_bytes(body),
+        });
     }
     let mut de = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| decode_error(e.path().to_string(), e.inner().to_string()))?;
-    de.end().map_err(|e| decode_error(String::new(), e.to_string()))?;
+    let value = serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| decode_error(e.path().to_string(), e.inner().to_string()))?;
+    de.end()
+        .map_err(|e| decode_error(String::new(), e.to_string()))?;
     Ok(value)
 }

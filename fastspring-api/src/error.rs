@@ -105,7 +105,9 @@ impl Error {
     /// timeouts, rate limits, 5xx). Says nothing about whether repeating is *safe*.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Transport { source, .. } => source.is_connect() || source.is_timeout() || source.is_request(),
+            Error::Transport { source, .. } => {
+                source.is_connect() || source.is_timeout() || source.is_request()
+            }
             Error::Timeout { .. } | Error::RateLimited { .. } => true,
             Error::Api { status, .. } => *status == 429 || *status >= 500,
             _ => false,
@@ -169,34 +171,55 @@ pub(crate) fn excerpt(bytes: &[u8], limit: usize) -> String {
 /// [`ErrorBody::message`] and [`ErrorBody::field_errors`] read all of them;
 /// [`ErrorBody::parse`] decodes into a generated type.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ErrorBody {
-    /// The body as text (cut at 64 KiB).
-    pub raw: String,
-    /// The body as JSON, when it is JSON.
-    pub json: Option<Value>,
+pub struct ErrorBody(Box<BodyInner>);
+
+#[derive(Debug, Clone, PartialEq)]
+struct BodyInner {
+    raw: String,
+    json: Option<Value>,
 }
 
 impl ErrorBody {
     pub(crate) fn from_bytes(bytes: &[u8]) -> ErrorBody {
-        ErrorBody { raw: excerpt(bytes, BODY_LIMIT), json: serde_json::from_slice(bytes).ok() }
+        ErrorBody(Box::new(BodyInner {
+            raw: excerpt(bytes, BODY_LIMIT),
+            json: serde_json::from_slice(bytes).ok(),
+        }))
+    }
+
+    pub(crate) fn from_json(json: Value) -> ErrorBody {
+        ErrorBody(Box::new(BodyInner {
+            raw: json.to_string(),
+            json: Some(json),
+        }))
+    }
+
+    /// The body as text (cut at 64 KiB).
+    pub fn raw(&self) -> &str {
+        &self.0.raw
+    }
+
+    /// The body as JSON, when it is JSON.
+    pub fn json(&self) -> Option<&Value> {
+        self.0.json.as_ref()
     }
 
     /// Decodes the body into `T` (for example `fastspring_api::common::ActionError`).
     pub fn parse<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
-        self.json.clone().and_then(|v| serde_json::from_value(v).ok())
+        self.json().and_then(|v| T::deserialize(v).ok())
     }
 
     /// Messages keyed by field or action, from whichever error format FastSpring used.
     pub fn field_errors(&self) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();
-        let Some(json) = &self.json else { return out };
+        let Some(json) = self.json() else { return out };
         collect_field_errors(json, &mut out);
         out
     }
 
     /// A one-line human message, from whichever error format FastSpring used.
     pub fn message(&self) -> Option<String> {
-        let json = self.json.as_ref()?;
+        let json = self.json()?;
         if let Some(m) = json.get("message").and_then(Value::as_str) {
             return Some(m.to_string());
         }
@@ -204,7 +227,13 @@ impl ErrorBody {
             return Some(e.to_string());
         }
         let fields = self.field_errors();
-        (!fields.is_empty()).then(|| fields.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join(", "))
+        (!fields.is_empty()).then(|| {
+            fields
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
     }
 }
 
@@ -212,7 +241,10 @@ fn collect_field_errors(json: &Value, out: &mut BTreeMap<String, String>) {
     match json.get("error") {
         Some(Value::Object(map)) => {
             for (k, v) in map {
-                let text = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+                let text = v
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| v.to_string());
                 out.insert(k.clone(), text);
             }
         }
@@ -247,8 +279,8 @@ impl fmt::Display for ErrorBody {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.message() {
             Some(m) => f.write_str(&m),
-            None if self.raw.is_empty() => f.write_str("(empty body)"),
-            None => f.write_str(&excerpt(self.raw.as_bytes(), 300)),
+            None if self.raw().is_empty() => f.write_str("(empty body)"),
+            None => f.write_str(&excerpt(self.raw().as_bytes(), 300)),
         }
     }
 }

@@ -35,10 +35,14 @@ pub mod runtime;
 mod types;
 
 #[allow(missing_docs)]
+#[rustfmt::skip]
 mod generated;
 
 pub use batch::{BatchOutcome, ItemError};
-pub use client::{CRATE_USER_AGENT, Client, ClientBuilder, DEFAULT_BASE_URL, PASSWORD_ENV, RequestOptions, USERNAME_ENV};
+pub use client::{
+    CRATE_USER_AGENT, Client, ClientBuilder, DEFAULT_BASE_URL, PASSWORD_ENV, RequestOptions,
+    USERNAME_ENV,
+};
 pub use error::{DecodeError, Error, ErrorBody};
 pub use generated::*;
 pub use policy::{RateLimit, RetryPolicy};

@@ -53,14 +53,24 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// A policy that never retries.
     pub fn never() -> Self {
-        RetryPolicy { max_attempts: 1, ..RetryPolicy::default() }
+        RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        }
     }
 
     /// The backoff before retry number `retry` (1-based), `unit` in `[0, 1)` choosing the jitter.
     pub fn backoff(&self, retry: u32, unit: f64) -> Duration {
         let factor = 2u32.saturating_pow(retry.saturating_sub(1).min(31));
-        let full = self.initial_backoff.saturating_mul(factor).min(self.max_backoff);
-        if self.jitter { full.mul_f64(0.5 + 0.5 * unit.clamp(0.0, 1.0)) } else { full }
+        let full = self
+            .initial_backoff
+            .saturating_mul(factor)
+            .min(self.max_backoff);
+        if self.jitter {
+            full.mul_f64(0.5 + 0.5 * unit.clamp(0.0, 1.0))
+        } else {
+            full
+        }
     }
 }
 
@@ -79,7 +89,10 @@ pub struct RateLimit {
 
 impl Default for RateLimit {
     fn default() -> Self {
-        RateLimit { requests: 250, per: Duration::from_secs(60) }
+        RateLimit {
+            requests: 250,
+            per: Duration::from_secs(60),
+        }
     }
 }
 
@@ -124,14 +137,23 @@ pub(crate) struct Limiter {
 
 impl Limiter {
     pub(crate) fn new(limit: RateLimit) -> Arc<Limiter> {
-        Arc::new(Limiter { limit, sent: Mutex::new(VecDeque::new()) })
+        Arc::new(Limiter {
+            limit,
+            sent: Mutex::new(VecDeque::new()),
+        })
     }
 
     /// Reserves a slot and says how long to wait before using it.
     pub(crate) fn reserve(&self, now: Instant) -> Duration {
-        let mut sent = self.sent.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut sent = self
+            .sent
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let capacity = self.limit.requests.max(1) as usize;
-        while sent.front().is_some_and(|t| now.saturating_duration_since(*t) >= self.limit.per && *t <= now) {
+        while sent
+            .front()
+            .is_some_and(|t| now.saturating_duration_since(*t) >= self.limit.per && *t <= now)
+        {
             sent.pop_front();
         }
         let start = if sent.len() < capacity {
@@ -155,7 +177,11 @@ pub(crate) fn jitter_unit() -> f64 {
     static STATE: AtomicU64 = AtomicU64::new(0);
     let mut x = STATE.load(Ordering::Relaxed);
     if x == 0 {
-        x = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0x9E37_79B9) | 1;
+        x = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0x9E37_79B9)
+            | 1;
     }
     x ^= x << 13;
     x ^= x >> 7;
@@ -176,7 +202,11 @@ pub(crate) fn parse_retry_after(value: &str, now: std::time::SystemTime) -> Opti
     let when = jiff::fmt::rfc2822::parse(value).ok()?.timestamp();
     let now = jiff::Timestamp::try_from(now).ok()?;
     let wait = now.until(when).ok()?.total(jiff::Unit::Millisecond).ok()?;
-    Some(if wait <= 0.0 { Duration::ZERO } else { Duration::from_millis(wait as u64) })
+    Some(if wait <= 0.0 {
+        Duration::ZERO
+    } else {
+        Duration::from_millis(wait as u64)
+    })
 }
 
 #[cfg(test)]
@@ -185,7 +215,10 @@ mod tests {
 
     #[test]
     fn backoff_doubles_and_is_bounded() {
-        let p = RetryPolicy { jitter: false, ..RetryPolicy::default() };
+        let p = RetryPolicy {
+            jitter: false,
+            ..RetryPolicy::default()
+        };
         assert_eq!(p.backoff(1, 0.0), Duration::from_millis(500));
         assert_eq!(p.backoff(2, 0.0), Duration::from_secs(1));
         assert_eq!(p.backoff(3, 0.0), Duration::from_secs(2));
@@ -193,7 +226,10 @@ mod tests {
         let j = RetryPolicy::default();
         for unit in [0.0, 0.3, 0.999] {
             let d = j.backoff(2, unit);
-            assert!(d >= Duration::from_millis(500) && d <= Duration::from_secs(1), "{d:?}");
+            assert!(
+                d >= Duration::from_millis(500) && d <= Duration::from_secs(1),
+                "{d:?}"
+            );
         }
     }
 
@@ -201,24 +237,48 @@ mod tests {
     fn retry_after_reads_seconds_and_http_dates() {
         let now = std::time::UNIX_EPOCH + Duration::from_secs(1_445_412_480); // Wed, 21 Oct 2015 07:28:00 GMT
         assert_eq!(parse_retry_after("7", now), Some(Duration::from_secs(7)));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now), Some(Duration::from_secs(30)));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
         assert_eq!(parse_retry_after("soon", now), None);
     }
 
     #[test]
     fn limiter_spaces_requests_over_the_window() {
-        let limiter = Limiter::new(RateLimit { requests: 3, per: Duration::from_secs(1) });
+        let limiter = Limiter::new(RateLimit {
+            requests: 3,
+            per: Duration::from_secs(1),
+        });
         let t0 = Instant::now();
         assert_eq!(limiter.reserve(t0), Duration::ZERO);
         assert_eq!(limiter.reserve(t0), Duration::ZERO);
-        assert_eq!(limiter.reserve(t0 + Duration::from_millis(100)), Duration::ZERO);
+        assert_eq!(
+            limiter.reserve(t0 + Duration::from_millis(100)),
+            Duration::ZERO
+        );
         // 4th within the window waits until the 1st leaves it.
-        assert_eq!(limiter.reserve(t0 + Duration::from_millis(200)), Duration::from_millis(800));
+        assert_eq!(
+            limiter.reserve(t0 + Duration::from_millis(200)),
+            Duration::from_millis(800)
+        );
         // 5th waits for the 2nd's slot (t0 + 1 s), 6th for the 3rd's (t0 + 1.1 s).
-        assert_eq!(limiter.reserve(t0 + Duration::from_millis(200)), Duration::from_millis(800));
-        assert_eq!(limiter.reserve(t0 + Duration::from_millis(200)), Duration::from_millis(900));
+        assert_eq!(
+            limiter.reserve(t0 + Duration::from_millis(200)),
+            Duration::from_millis(800)
+        );
+        assert_eq!(
+            limiter.reserve(t0 + Duration::from_millis(200)),
+            Duration::from_millis(900)
+        );
         // 7th waits for the 4th's slot (t0 + 2 s).
-        assert_eq!(limiter.reserve(t0 + Duration::from_millis(300)), Duration::from_millis(1700));
+        assert_eq!(
+            limiter.reserve(t0 + Duration::from_millis(300)),
+            Duration::from_millis(1700)
+        );
     }
 }

@@ -72,7 +72,11 @@ impl Request {
 
 /// Every byte but the RFC 3986 unreserved characters is percent-encoded, so an ID can
 /// never add a path segment (`/`), a query (`?`), a fragment (`#`) or an escape (`%`).
-const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 
 /// Percent-encodes one path parameter. Values that cannot be a path segment at all
 /// (empty, `.` or `..`, which URL parsers resolve away) are refused.
@@ -80,7 +84,9 @@ pub fn encode_path_param(name: &str, value: &str) -> Result<String, Error> {
     if value.is_empty() || value == "." || value == ".." {
         return Err(Error::InvalidInput {
             operation: "path",
-            message: format!("path parameter `{name}` is {value:?}, which cannot be sent as a path segment"),
+            message: format!(
+                "path parameter `{name}` is {value:?}, which cannot be sent as a path segment"
+            ),
         });
     }
     Ok(utf8_percent_encode(value, PATH_SEGMENT).to_string())
@@ -88,7 +94,10 @@ pub fn encode_path_param(name: &str, value: &str) -> Result<String, Error> {
 
 /// Serializes a request body.
 pub fn encode_body<T: Serialize>(meta: &OperationMeta, body: &T) -> Result<Vec<u8>, Error> {
-    serde_json::to_vec(body).map_err(|e| Error::Encode { operation: meta.id, message: e.to_string() })
+    serde_json::to_vec(body).map_err(|e| Error::Encode {
+        operation: meta.id,
+        message: e.to_string(),
+    })
 }
 
 /// Why a payload did not decode into its generated type.
@@ -108,7 +117,10 @@ pub fn reencode<T: DeserializeOwned + Serialize>(bytes: &[u8]) -> Result<Value, 
         pointer: path_to_pointer(e.path()),
         message: e.inner().to_string(),
     })?;
-    serde_json::to_value(&value).map_err(|e| DecodeFailure { pointer: String::new(), message: format!("re-encoding failed: {e}") })
+    serde_json::to_value(&value).map_err(|e| DecodeFailure {
+        pointer: String::new(),
+        message: format!("re-encoding failed: {e}"),
+    })
 }
 
 /// `serde_path_to_error`'s path as a JSON pointer.
@@ -134,7 +146,10 @@ pub mod double_option {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
     /// Serializes the inner option (`Some(None)` → `null`).
-    pub fn serialize<T: Serialize, S: Serializer>(value: &Option<Option<T>>, serializer: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<T: Serialize, S: Serializer>(
+        value: &Option<Option<T>>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         match value {
             Some(inner) => inner.serialize(serializer),
             None => serializer.serialize_none(),
@@ -142,7 +157,9 @@ pub mod double_option {
     }
 
     /// Present (even `null`) → `Some(..)`.
-    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<T>>, D::Error> {
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
         Option::<T>::deserialize(deserializer).map(Some)
     }
 }
@@ -166,17 +183,21 @@ pub async fn get_many<T: DeserializeOwned>(
     let marker = encode_path_param("id", placeholder)?;
     let mut encoded = Vec::with_capacity(ids.len());
     for id in ids {
-        encoded.push(encode_path_param("id", id).map_err(|_| Error::InvalidInput {
-            operation: meta.id,
-            message: format!("ID {id:?} cannot be sent as a path segment"),
-        })?);
+        encoded.push(
+            encode_path_param("id", id).map_err(|_| Error::InvalidInput {
+                operation: meta.id,
+                message: format!("ID {id:?} cannot be sent as a path segment"),
+            })?,
+        );
     }
     let mut out = Vec::new();
     let mut chunk: Vec<&str> = Vec::new();
     let mut chunks: Vec<String> = Vec::new();
     let mut len = 0;
     for id in &encoded {
-        if !chunk.is_empty() && (chunk.len() >= MAX_IDS_PER_REQUEST || len + id.len() + 1 > MAX_JOINED_ID_LEN) {
+        if !chunk.is_empty()
+            && (chunk.len() >= MAX_IDS_PER_REQUEST || len + id.len() + 1 > MAX_JOINED_ID_LEN)
+        {
             chunks.push(chunk.join(","));
             chunk.clear();
             len = 0;
@@ -192,10 +213,12 @@ pub async fn get_many<T: DeserializeOwned>(
         request.path = request.path.replace(&marker, &joined);
         let value: Value = client.send_json(request).await?;
         let items = match value {
-            Value::Object(mut map) if map.get(items_key).is_some_and(Value::is_array) => match map.remove(items_key) {
-                Some(Value::Array(items)) => items,
-                _ => Vec::new(),
-            },
+            Value::Object(mut map) if map.get(items_key).is_some_and(Value::is_array) => {
+                match map.remove(items_key) {
+                    Some(Value::Array(items)) => items,
+                    _ => Vec::new(),
+                }
+            }
             other => vec![other],
         };
         for (index, item) in items.into_iter().enumerate() {
@@ -215,6 +238,10 @@ pub async fn get_many<T: DeserializeOwned>(
 }
 
 /// Per-item outcomes of a batch response (`x-fs-batch`).
-pub fn batch_outcomes<T: DeserializeOwned>(meta: &OperationMeta, status: u16, body: &[u8]) -> Result<crate::BatchOutcome<T>, Error> {
+pub fn batch_outcomes<T: DeserializeOwned>(
+    meta: &OperationMeta,
+    status: u16,
+    body: &[u8],
+) -> Result<crate::BatchOutcome<T>, Error> {
     crate::batch::outcomes(meta, status, body)
 }

@@ -61,14 +61,17 @@ impl Serialize for Amount {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use rust_decimal::prelude::ToPrimitive;
         let normalized = self.0.normalize();
-        if normalized.scale() == 0 {
-            if let Some(i) = normalized.to_i64() {
-                return serializer.serialize_i64(i);
-            }
+        if normalized.scale() == 0
+            && let Some(i) = normalized.to_i64()
+        {
+            return serializer.serialize_i64(i);
         }
         match self.0.to_f64() {
             Some(f) => serializer.serialize_f64(f),
-            None => Err(serde::ser::Error::custom(format!("amount {} has no JSON number form", self.0))),
+            None => Err(serde::ser::Error::custom(format!(
+                "amount {} has no JSON number form",
+                self.0
+            ))),
         }
     }
 }
@@ -89,10 +92,14 @@ impl<'de> Deserialize<'de> for Amount {
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Amount, E> {
                 // The shortest representation that round-trips is what was written in the JSON.
-                parse_decimal(&v.to_string()).map(Amount).map_err(|_| E::custom(format!("{v} is not a decimal amount")))
+                parse_decimal(&v.to_string())
+                    .map(Amount)
+                    .map_err(|_| E::custom(format!("{v} is not a decimal amount")))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Amount, E> {
-                parse_decimal(v).map(Amount).map_err(|_| E::custom(format!("{v:?} is not a decimal amount")))
+                parse_decimal(v)
+                    .map(Amount)
+                    .map_err(|_| E::custom(format!("{v:?} is not a decimal amount")))
             }
         }
         deserializer.deserialize_any(AmountVisitor)
@@ -174,15 +181,24 @@ impl Visitor<'_> for EpochVisitor {
         if v.fract() == 0.0 && v.abs() < 9.0e15 {
             Ok(v as i64)
         } else {
-            Err(E::custom(format!("{v} is not a whole number of {}", self.0)))
+            Err(E::custom(format!(
+                "{v} is not a whole number of {}",
+                self.0
+            )))
         }
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<i64, E> {
-        v.trim().parse().map_err(|_| E::custom(format!("{v:?} is not epoch {}", self.0)))
+        v.trim()
+            .parse()
+            .map_err(|_| E::custom(format!("{v:?} is not epoch {}", self.0)))
     }
 }
 
-epoch_type!(EpochMillis, "milliseconds", jiff::Timestamp::from_millisecond);
+epoch_type!(
+    EpochMillis,
+    "milliseconds",
+    jiff::Timestamp::from_millisecond
+);
 epoch_type!(EpochSeconds, "seconds", jiff::Timestamp::from_second);
 
 #[cfg(feature = "schemars")]
@@ -215,7 +231,10 @@ mod tests {
     #[test]
     fn epochs_decode_leniently_and_convert() {
         let t: EpochMillis = serde_json::from_str("1554091889623").unwrap();
-        assert_eq!(t.to_timestamp().unwrap().to_string(), "2019-04-01T04:11:29.623Z");
+        assert_eq!(
+            t.to_timestamp().unwrap().to_string(),
+            "2019-04-01T04:11:29.623Z"
+        );
         let s: EpochSeconds = serde_json::from_str("\"1554091889\"").unwrap();
         assert_eq!(s.get(), 1554091889);
         assert!(serde_json::from_str::<EpochMillis>("1.5").is_err());

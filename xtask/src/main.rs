@@ -26,7 +26,10 @@ fn main() -> ExitCode {
 
 /// The workspace root: the folder above xtask's manifest.
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
 }
 
 fn regenerate(args: &[String]) -> Result<ExitCode, String> {
@@ -39,7 +42,12 @@ fn regenerate(args: &[String]) -> Result<ExitCode, String> {
     let files = codegen::generate(&root.join(SPEC_ROOT)).map_err(|e| format!("api-spec/{e}"))?;
     let dir = root.join(GENERATED_DIR);
     let existing: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "rs")).collect())
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+                .collect()
+        })
         .unwrap_or_default();
     let mut stale = Vec::new();
     for file in &files {
@@ -49,12 +57,17 @@ fn regenerate(args: &[String]) -> Result<ExitCode, String> {
             stale.push(format!("{GENERATED_DIR}/{}", file.path));
             if !check {
                 std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-                std::fs::write(&path, &file.contents).map_err(|e| format!("{}: {e}", path.display()))?;
+                std::fs::write(&path, &file.contents)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
             }
         }
     }
     for path in existing {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
         if !files.iter().any(|f| f.path == name) {
             stale.push(format!("{GENERATED_DIR}/{name} (no longer generated)"));
             if !check {

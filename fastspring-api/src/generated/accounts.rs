@@ -117,7 +117,7 @@ pub struct AccountAddress {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub company: Option<String>,
 }
-#[cfg(any(feature = "accounts"))]
+#[cfg(feature = "accounts")]
 /// Postal address of the account.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -373,7 +373,7 @@ pub struct AccountContact {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscribed: Option<bool>,
 }
-#[cfg(any(feature = "accounts"))]
+#[cfg(feature = "accounts")]
 /// New contact details. When `contact` is sent, `email` must be in it (the current or a new address).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -393,7 +393,7 @@ pub struct AccountContactUpdate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
 }
-#[cfg(any(feature = "accounts"))]
+#[cfg(feature = "accounts")]
 impl AccountContactUpdate {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(email: String) -> Self {
@@ -406,7 +406,7 @@ impl AccountContactUpdate {
         }
     }
 }
-#[cfg(any(feature = "accounts"))]
+#[cfg(feature = "accounts")]
 /// Error body of `GET /accounts/{account_id}` for a single unknown ID.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -424,7 +424,7 @@ pub struct AccountGetError {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account: Option<String>,
 }
-#[cfg(any(feature = "accounts"))]
+#[cfg(feature = "accounts")]
 /// Wrapper of a lookup by several comma-separated IDs (also the older answer for a single ID). Each element is an account or an error item; check `result`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -432,7 +432,7 @@ pub struct AccountGetResponse {
     /// One element per requested ID.
     pub accounts: Vec<AccountGetResponseAccountsItem>,
 }
-#[cfg(any(feature = "accounts"))]
+#[cfg(feature = "accounts")]
 /// Schema `AccountGetResponseAccountsItem`.
 ///
 /// The forms are tried in order.
@@ -443,7 +443,7 @@ pub enum AccountGetResponseAccountsItem {
     Error(Box<AccountLookupError>),
     Account(Box<Account>),
 }
-#[cfg(any(feature = "accounts"))]
+#[cfg(feature = "accounts")]
 /// One page of `GET /accounts`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -469,7 +469,7 @@ pub struct AccountListResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accounts: Option<Vec<AccountListResponseAccountsItem>>,
 }
-#[cfg(any(feature = "accounts"))]
+#[cfg(feature = "accounts")]
 /// Schema `AccountListResponseAccountsItem`.
 ///
 /// The forms are tried in order.
@@ -501,7 +501,7 @@ pub struct AccountLookup {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom: Option<String>,
 }
-#[cfg(any(feature = "accounts"))]
+#[cfg(feature = "accounts")]
 /// A failed item of a (multi-ID) account lookup.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -519,7 +519,7 @@ pub struct AccountLookupError {
     /// Messages keyed by the field concerned, e.g. `account`.
     pub error: super::common::ErrorDetail,
 }
-#[cfg(any(feature = "accounts"))]
+#[cfg(feature = "accounts")]
 /// Lookup key set by the store.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -528,7 +528,7 @@ pub struct AccountLookupInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom: Option<String>,
 }
-#[cfg(any(feature = "accounts"))]
+#[cfg(feature = "accounts")]
 /// A signed-in portal URL for one account, or the error for that account.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -551,7 +551,7 @@ pub struct AccountManagementUrl {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<super::common::ErrorDetail>,
 }
-#[cfg(any(feature = "accounts"))]
+#[cfg(feature = "accounts")]
 /// Answer of `GET /accounts/{account_id}/authenticate`, one element per requested account.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -580,7 +580,7 @@ pub struct AccountPaymentMethods {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active: Option<i64>,
 }
-#[cfg(any(feature = "accounts"))]
+#[cfg(feature = "accounts")]
 /// Outcome of creating or updating an account.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -600,7 +600,7 @@ pub struct AccountWriteResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<super::common::ErrorDetail>,
 }
-#[cfg(any(feature = "accounts"))]
+#[cfg(feature = "accounts")]
 /// A new customer account.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -617,7 +617,7 @@ pub struct CreateAccountRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<AccountAddressInput>,
 }
-#[cfg(any(feature = "accounts"))]
+#[cfg(feature = "accounts")]
 impl CreateAccountRequest {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(contact: NewAccountContact) -> Self {
@@ -630,7 +630,7 @@ impl CreateAccountRequest {
         }
     }
 }
-#[cfg(any(feature = "accounts"))]
+#[cfg(feature = "accounts")]
 /// Schema `GetAccountError400`.
 ///
 /// The forms are tried in order.
@@ -641,7 +641,7 @@ pub enum GetAccountError400 {
     Several(Box<AccountGetResponse>),
     Single(Box<AccountGetError>),
 }
-#[cfg(any(feature = "accounts"))]
+#[cfg(feature = "accounts")]
 /// Schema `GetAccountResponse`.
 ///
 /// The forms are tried in order.
@@ -652,7 +652,7 @@ pub enum GetAccountResponse {
     Several(Box<AccountGetResponse>),
     Single(Box<Account>),
 }
-#[cfg(any(feature = "accounts"))]
+#[cfg(feature = "accounts")]
 /// Schema `ListAccountsRefunds`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -664,7 +664,7 @@ pub enum ListAccountsRefunds {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "accounts"))]
+#[cfg(feature = "accounts")]
 impl ListAccountsRefunds {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -674,7 +674,7 @@ impl ListAccountsRefunds {
         }
     }
 }
-#[cfg(any(feature = "accounts"))]
+#[cfg(feature = "accounts")]
 impl From<&str> for ListAccountsRefunds {
     fn from(value: &str) -> Self {
         match value {
@@ -683,19 +683,19 @@ impl From<&str> for ListAccountsRefunds {
         }
     }
 }
-#[cfg(any(feature = "accounts"))]
+#[cfg(feature = "accounts")]
 impl std::fmt::Display for ListAccountsRefunds {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "accounts"))]
+#[cfg(feature = "accounts")]
 impl serde::Serialize for ListAccountsRefunds {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "accounts"))]
+#[cfg(feature = "accounts")]
 impl<'de> serde::Deserialize<'de> for ListAccountsRefunds {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -707,7 +707,7 @@ impl<'de> serde::Deserialize<'de> for ListAccountsRefunds {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "accounts"))]
+#[cfg(feature = "accounts")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for ListAccountsRefunds {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -717,7 +717,7 @@ impl schemars::JsonSchema for ListAccountsRefunds {
         schemars::json_schema!({ "type" : "string", "enum" : ["true"] })
     }
 }
-#[cfg(any(feature = "accounts"))]
+#[cfg(feature = "accounts")]
 /// Schema `ListAccountsSubscriptions`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -735,7 +735,7 @@ pub enum ListAccountsSubscriptions {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "accounts"))]
+#[cfg(feature = "accounts")]
 impl ListAccountsSubscriptions {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -748,7 +748,7 @@ impl ListAccountsSubscriptions {
         }
     }
 }
-#[cfg(any(feature = "accounts"))]
+#[cfg(feature = "accounts")]
 impl From<&str> for ListAccountsSubscriptions {
     fn from(value: &str) -> Self {
         match value {
@@ -760,19 +760,19 @@ impl From<&str> for ListAccountsSubscriptions {
         }
     }
 }
-#[cfg(any(feature = "accounts"))]
+#[cfg(feature = "accounts")]
 impl std::fmt::Display for ListAccountsSubscriptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "accounts"))]
+#[cfg(feature = "accounts")]
 impl serde::Serialize for ListAccountsSubscriptions {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "accounts"))]
+#[cfg(feature = "accounts")]
 impl<'de> serde::Deserialize<'de> for ListAccountsSubscriptions {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -784,7 +784,7 @@ impl<'de> serde::Deserialize<'de> for ListAccountsSubscriptions {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "accounts"))]
+#[cfg(feature = "accounts")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for ListAccountsSubscriptions {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -796,7 +796,7 @@ impl schemars::JsonSchema for ListAccountsSubscriptions {
         )
     }
 }
-#[cfg(any(feature = "accounts"))]
+#[cfg(feature = "accounts")]
 /// Contact person of a new account.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -814,7 +814,7 @@ pub struct NewAccountContact {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
 }
-#[cfg(any(feature = "accounts"))]
+#[cfg(feature = "accounts")]
 impl NewAccountContact {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(first: String, last: String, email: String) -> Self {
@@ -827,7 +827,7 @@ impl NewAccountContact {
         }
     }
 }
-#[cfg(any(feature = "accounts"))]
+#[cfg(feature = "accounts")]
 /// The fields of an account to change; fields not sent stay as they are.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -845,7 +845,7 @@ pub struct UpdateAccountRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<AccountAddressInput>,
 }
-#[cfg(any(feature = "accounts"))]
+#[cfg(feature = "accounts")]
 /// Outcome of `POST /accounts/{account_id}`. The current reference sends the flat result and repeats it in `accounts`; read either.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1024,10 +1024,10 @@ impl<'a> CreateAccountBuilder<'a> {
         let mut headers: Vec<(&'static str, String)> = Vec::new();
         Ok(crate::runtime::Request {
             meta: META,
-            path: format!("/accounts",),
+            path: "/accounts".to_string(),
             query,
             headers,
-            body: Some(crate::runtime::encode_body(&META, &self.body)?),
+            body: Some(crate::runtime::encode_body(META, &self.body)?),
             options: self.options.clone(),
         })
     }
@@ -1220,7 +1220,7 @@ impl<'a> ListAccountsBuilder<'a> {
         let mut headers: Vec<(&'static str, String)> = Vec::new();
         Ok(crate::runtime::Request {
             meta: META,
-            path: format!("/accounts",),
+            path: "/accounts".to_string(),
             query,
             headers,
             body: None,
@@ -1366,7 +1366,7 @@ impl<'a> UpdateAccountBuilder<'a> {
             ),
             query,
             headers,
-            body: Some(crate::runtime::encode_body(&META, &self.body)?),
+            body: Some(crate::runtime::encode_body(META, &self.body)?),
             options: self.options.clone(),
         })
     }

@@ -2,7 +2,7 @@
 // change the spec or the generator and regenerate.
 
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 /// A checkout session and its calculated state, as returned by creation, retrieval and full update.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -57,7 +57,7 @@ pub struct CheckoutSession {
     #[serde(rename = "checkoutStatus", default, skip_serializing_if = "Option::is_none")]
     pub checkout_status: Option<Vec<CheckoutSessionCheckoutStatusItem>>,
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 /// A billing or shipping address.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -81,7 +81,7 @@ pub struct CheckoutSessionAddress {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 /// The cart with its calculated totals.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -230,7 +230,7 @@ pub struct CheckoutSessionCart {
     #[serde(rename = "taxRate", default, skip_serializing_if = "Option::is_none")]
     pub tax_rate: Option<f64>,
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 /// Cart contents to put in the session.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -242,7 +242,7 @@ pub struct CheckoutSessionCartRequest {
     #[serde(rename = "lineItems", default, skip_serializing_if = "Option::is_none")]
     pub line_items: Option<Vec<CheckoutSessionItemRequest>>,
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 /// Whether the price fields include tax or have it added on top.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -256,7 +256,7 @@ pub enum CheckoutSessionCartTaxIncluded {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl CheckoutSessionCartTaxIncluded {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -267,7 +267,7 @@ impl CheckoutSessionCartTaxIncluded {
         }
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl From<&str> for CheckoutSessionCartTaxIncluded {
     fn from(value: &str) -> Self {
         match value {
@@ -277,19 +277,19 @@ impl From<&str> for CheckoutSessionCartTaxIncluded {
         }
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl std::fmt::Display for CheckoutSessionCartTaxIncluded {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl serde::Serialize for CheckoutSessionCartTaxIncluded {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl<'de> serde::Deserialize<'de> for CheckoutSessionCartTaxIncluded {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -301,7 +301,7 @@ impl<'de> serde::Deserialize<'de> for CheckoutSessionCartTaxIncluded {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for CheckoutSessionCartTaxIncluded {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -314,7 +314,7 @@ impl schemars::JsonSchema for CheckoutSessionCartTaxIncluded {
         )
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 /// Schema `CheckoutSessionCheckoutStatusItem`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -330,7 +330,7 @@ pub enum CheckoutSessionCheckoutStatusItem {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl CheckoutSessionCheckoutStatusItem {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -342,7 +342,7 @@ impl CheckoutSessionCheckoutStatusItem {
         }
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl From<&str> for CheckoutSessionCheckoutStatusItem {
     fn from(value: &str) -> Self {
         match value {
@@ -353,19 +353,19 @@ impl From<&str> for CheckoutSessionCheckoutStatusItem {
         }
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl std::fmt::Display for CheckoutSessionCheckoutStatusItem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl serde::Serialize for CheckoutSessionCheckoutStatusItem {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl<'de> serde::Deserialize<'de> for CheckoutSessionCheckoutStatusItem {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -377,7 +377,7 @@ impl<'de> serde::Deserialize<'de> for CheckoutSessionCheckoutStatusItem {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for CheckoutSessionCheckoutStatusItem {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -390,7 +390,7 @@ impl schemars::JsonSchema for CheckoutSessionCheckoutStatusItem {
         )
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 /// URLs that open the session.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -399,7 +399,7 @@ pub struct CheckoutSessionCheckoutUrls {
     #[serde(rename = "webcheckoutUrl", default, skip_serializing_if = "Option::is_none")]
     pub webcheckout_url: Option<String>,
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 /// A billing or shipping contact.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -420,7 +420,7 @@ pub struct CheckoutSessionContact {
     #[serde(rename = "phoneNumber", default, skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 /// Price overriding the catalog price of an item. Authenticated only.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -448,7 +448,7 @@ pub struct CheckoutSessionCustomPrice {
     #[serde(rename = "shippingFee", default, skip_serializing_if = "Option::is_none")]
     pub shipping_fee: Option<CheckoutSessionPriceMap>,
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 /// The buyer details stored on a session.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -488,7 +488,7 @@ pub struct CheckoutSessionCustomer {
     #[serde(rename = "taxIdRegion", default, skip_serializing_if = "Option::is_none")]
     pub tax_id_region: Option<String>,
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 /// Buyer, billing and shipping details of a session.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -524,7 +524,7 @@ pub struct CheckoutSessionCustomerRequest {
     #[serde(rename = "taxIdRegion", default, skip_serializing_if = "Option::is_none")]
     pub tax_id_region: Option<String>,
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 /// Where goods are shipped: the billing address (default), a gift recipient, or a separate address.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -540,7 +540,7 @@ pub enum CheckoutSessionCustomerRequestShipToType {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl CheckoutSessionCustomerRequestShipToType {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -552,7 +552,7 @@ impl CheckoutSessionCustomerRequestShipToType {
         }
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl From<&str> for CheckoutSessionCustomerRequestShipToType {
     fn from(value: &str) -> Self {
         match value {
@@ -563,19 +563,19 @@ impl From<&str> for CheckoutSessionCustomerRequestShipToType {
         }
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl std::fmt::Display for CheckoutSessionCustomerRequestShipToType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl serde::Serialize for CheckoutSessionCustomerRequestShipToType {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl<'de> serde::Deserialize<'de> for CheckoutSessionCustomerRequestShipToType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -587,7 +587,7 @@ impl<'de> serde::Deserialize<'de> for CheckoutSessionCustomerRequestShipToType {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for CheckoutSessionCustomerRequestShipToType {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -600,7 +600,7 @@ impl schemars::JsonSchema for CheckoutSessionCustomerRequestShipToType {
         )
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 /// A payment method already stored on the buyer's account.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -616,7 +616,7 @@ pub struct CheckoutSessionCustomerSavedPaymentMethod {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display: Option<String>,
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 /// One rejected field.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -634,7 +634,7 @@ pub struct CheckoutSessionErrorDetail {
     #[serde(rename = "rejectedValue", default, skip_serializing_if = "Option::is_none")]
     pub rejected_value: Option<String>,
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 /// Error body of the Sessions (v2) API.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -655,7 +655,7 @@ pub struct CheckoutSessionErrorResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<CheckoutSessionErrorDetail>>,
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 /// A buyer data field of the checkout form.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -687,7 +687,7 @@ pub enum CheckoutSessionFieldElement {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl CheckoutSessionFieldElement {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -707,7 +707,7 @@ impl CheckoutSessionFieldElement {
         }
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl From<&str> for CheckoutSessionFieldElement {
     fn from(value: &str) -> Self {
         match value {
@@ -726,19 +726,19 @@ impl From<&str> for CheckoutSessionFieldElement {
         }
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl std::fmt::Display for CheckoutSessionFieldElement {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl serde::Serialize for CheckoutSessionFieldElement {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl<'de> serde::Deserialize<'de> for CheckoutSessionFieldElement {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -750,7 +750,7 @@ impl<'de> serde::Deserialize<'de> for CheckoutSessionFieldElement {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for CheckoutSessionFieldElement {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -764,7 +764,7 @@ impl schemars::JsonSchema for CheckoutSessionFieldElement {
         )
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 /// A billing interval.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -779,7 +779,7 @@ pub struct CheckoutSessionInterval {
     #[serde(rename = "intervalCount", default, skip_serializing_if = "Option::is_none")]
     pub interval_count: Option<i64>,
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 /// Unit of the interval.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -799,7 +799,7 @@ pub enum CheckoutSessionIntervalIntervalUnit {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl CheckoutSessionIntervalIntervalUnit {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -813,7 +813,7 @@ impl CheckoutSessionIntervalIntervalUnit {
         }
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl From<&str> for CheckoutSessionIntervalIntervalUnit {
     fn from(value: &str) -> Self {
         match value {
@@ -826,19 +826,19 @@ impl From<&str> for CheckoutSessionIntervalIntervalUnit {
         }
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl std::fmt::Display for CheckoutSessionIntervalIntervalUnit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl serde::Serialize for CheckoutSessionIntervalIntervalUnit {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl<'de> serde::Deserialize<'de> for CheckoutSessionIntervalIntervalUnit {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -850,7 +850,7 @@ impl<'de> serde::Deserialize<'de> for CheckoutSessionIntervalIntervalUnit {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for CheckoutSessionIntervalIntervalUnit {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -862,7 +862,7 @@ impl schemars::JsonSchema for CheckoutSessionIntervalIntervalUnit {
         )
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 /// A cart line item with its calculated price.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -912,7 +912,7 @@ pub struct CheckoutSessionItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscription: Option<CheckoutSessionSubscriptionSettings>,
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 /// Calculated prices of a line item. Unit amounts are for one unit; extended amounts for the whole quantity.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1037,7 +1037,7 @@ pub struct CheckoutSessionItemPrice {
     )]
     pub coupon_discount_duration: Option<i64>,
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 /// Whether the price fields include tax or have it added on top.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -1051,7 +1051,7 @@ pub enum CheckoutSessionItemPriceTaxIncluded {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl CheckoutSessionItemPriceTaxIncluded {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -1062,7 +1062,7 @@ impl CheckoutSessionItemPriceTaxIncluded {
         }
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl From<&str> for CheckoutSessionItemPriceTaxIncluded {
     fn from(value: &str) -> Self {
         match value {
@@ -1072,19 +1072,19 @@ impl From<&str> for CheckoutSessionItemPriceTaxIncluded {
         }
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl std::fmt::Display for CheckoutSessionItemPriceTaxIncluded {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl serde::Serialize for CheckoutSessionItemPriceTaxIncluded {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl<'de> serde::Deserialize<'de> for CheckoutSessionItemPriceTaxIncluded {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1096,7 +1096,7 @@ impl<'de> serde::Deserialize<'de> for CheckoutSessionItemPriceTaxIncluded {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for CheckoutSessionItemPriceTaxIncluded {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -1109,7 +1109,7 @@ impl schemars::JsonSchema for CheckoutSessionItemPriceTaxIncluded {
         )
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 /// How the product is fulfilled.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -1123,7 +1123,7 @@ pub enum CheckoutSessionItemProductFormat {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl CheckoutSessionItemProductFormat {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -1134,7 +1134,7 @@ impl CheckoutSessionItemProductFormat {
         }
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl From<&str> for CheckoutSessionItemProductFormat {
     fn from(value: &str) -> Self {
         match value {
@@ -1144,19 +1144,19 @@ impl From<&str> for CheckoutSessionItemProductFormat {
         }
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl std::fmt::Display for CheckoutSessionItemProductFormat {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl serde::Serialize for CheckoutSessionItemProductFormat {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl<'de> serde::Deserialize<'de> for CheckoutSessionItemProductFormat {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1168,7 +1168,7 @@ impl<'de> serde::Deserialize<'de> for CheckoutSessionItemProductFormat {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for CheckoutSessionItemProductFormat {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -1178,7 +1178,7 @@ impl schemars::JsonSchema for CheckoutSessionItemProductFormat {
         schemars::json_schema!({ "type" : "string", "enum" : ["DIGITAL", "PHYSICAL"] })
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 /// One-time purchase or subscription.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -1192,7 +1192,7 @@ pub enum CheckoutSessionItemProductType {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl CheckoutSessionItemProductType {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -1203,7 +1203,7 @@ impl CheckoutSessionItemProductType {
         }
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl From<&str> for CheckoutSessionItemProductType {
     fn from(value: &str) -> Self {
         match value {
@@ -1213,19 +1213,19 @@ impl From<&str> for CheckoutSessionItemProductType {
         }
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl std::fmt::Display for CheckoutSessionItemProductType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl serde::Serialize for CheckoutSessionItemProductType {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl<'de> serde::Deserialize<'de> for CheckoutSessionItemProductType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1237,7 +1237,7 @@ impl<'de> serde::Deserialize<'de> for CheckoutSessionItemProductType {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for CheckoutSessionItemProductType {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -1249,7 +1249,7 @@ impl schemars::JsonSchema for CheckoutSessionItemProductType {
         )
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 /// A product to add to or change in the cart.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1288,7 +1288,7 @@ pub struct CheckoutSessionItemRequest {
     )]
     pub subscription_overrides: Option<CheckoutSessionSubscriptionSettings>,
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl CheckoutSessionItemRequest {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(product_path: String) -> Self {
@@ -1304,10 +1304,10 @@ impl CheckoutSessionItemRequest {
         }
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 /// Text per ISO 639-1 language code (`en`, `de`, `fr`, `ja`, `zh`, … ; `iw` for Hebrew), each at most 512 characters.
 pub type CheckoutSessionLocalizedText = std::collections::BTreeMap<String, String>;
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 /// A payment method the buyer can use, with the form fields it needs.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1344,7 +1344,7 @@ pub struct CheckoutSessionPaymentMethod {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variants: Option<Vec<CheckoutSessionPaymentMethodVariantsItem>>,
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 /// Schema `CheckoutSessionPaymentMethodSupportedProductTypesItem`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -1358,7 +1358,7 @@ pub enum CheckoutSessionPaymentMethodSupportedProductTypesItem {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl CheckoutSessionPaymentMethodSupportedProductTypesItem {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -1369,7 +1369,7 @@ impl CheckoutSessionPaymentMethodSupportedProductTypesItem {
         }
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl From<&str> for CheckoutSessionPaymentMethodSupportedProductTypesItem {
     fn from(value: &str) -> Self {
         match value {
@@ -1379,19 +1379,19 @@ impl From<&str> for CheckoutSessionPaymentMethodSupportedProductTypesItem {
         }
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl std::fmt::Display for CheckoutSessionPaymentMethodSupportedProductTypesItem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl serde::Serialize for CheckoutSessionPaymentMethodSupportedProductTypesItem {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl<'de> serde::Deserialize<'de>
 for CheckoutSessionPaymentMethodSupportedProductTypesItem {
     fn deserialize<D: serde::Deserializer<'de>>(
@@ -1404,7 +1404,7 @@ for CheckoutSessionPaymentMethodSupportedProductTypesItem {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for CheckoutSessionPaymentMethodSupportedProductTypesItem {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -1416,7 +1416,7 @@ impl schemars::JsonSchema for CheckoutSessionPaymentMethodSupportedProductTypesI
         )
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 /// A payment method.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -1466,7 +1466,7 @@ pub enum CheckoutSessionPaymentMethodType {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl CheckoutSessionPaymentMethodType {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -1495,7 +1495,7 @@ impl CheckoutSessionPaymentMethodType {
         }
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl From<&str> for CheckoutSessionPaymentMethodType {
     fn from(value: &str) -> Self {
         match value {
@@ -1523,19 +1523,19 @@ impl From<&str> for CheckoutSessionPaymentMethodType {
         }
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl std::fmt::Display for CheckoutSessionPaymentMethodType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl serde::Serialize for CheckoutSessionPaymentMethodType {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl<'de> serde::Deserialize<'de> for CheckoutSessionPaymentMethodType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1547,7 +1547,7 @@ impl<'de> serde::Deserialize<'de> for CheckoutSessionPaymentMethodType {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for CheckoutSessionPaymentMethodType {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -1562,7 +1562,7 @@ impl schemars::JsonSchema for CheckoutSessionPaymentMethodType {
         )
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 /// Schema `CheckoutSessionPaymentMethodVariantsItem`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -1590,7 +1590,7 @@ pub enum CheckoutSessionPaymentMethodVariantsItem {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl CheckoutSessionPaymentMethodVariantsItem {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -1608,7 +1608,7 @@ impl CheckoutSessionPaymentMethodVariantsItem {
         }
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl From<&str> for CheckoutSessionPaymentMethodVariantsItem {
     fn from(value: &str) -> Self {
         match value {
@@ -1625,19 +1625,19 @@ impl From<&str> for CheckoutSessionPaymentMethodVariantsItem {
         }
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl std::fmt::Display for CheckoutSessionPaymentMethodVariantsItem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl serde::Serialize for CheckoutSessionPaymentMethodVariantsItem {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl<'de> serde::Deserialize<'de> for CheckoutSessionPaymentMethodVariantsItem {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1649,7 +1649,7 @@ impl<'de> serde::Deserialize<'de> for CheckoutSessionPaymentMethodVariantsItem {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for CheckoutSessionPaymentMethodVariantsItem {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -1662,7 +1662,7 @@ impl schemars::JsonSchema for CheckoutSessionPaymentMethodVariantsItem {
         )
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 /// Payment methods available in a session.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1671,10 +1671,10 @@ pub struct CheckoutSessionPaymentMethodsResponse {
     #[serde(rename = "paymentMethods", default, skip_serializing_if = "Option::is_none")]
     pub payment_methods: Option<Vec<CheckoutSessionPaymentMethod>>,
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 /// Amount per ISO 4217 currency code (`USD`, `EUR`, `GBP`, …).
 pub type CheckoutSessionPriceMap = std::collections::BTreeMap<String, crate::Amount>;
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 /// Localized texts and image of a product; setting them needs authentication.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1692,7 +1692,7 @@ pub struct CheckoutSessionProductDescriptions {
     #[serde(rename = "imageUrl", default, skip_serializing_if = "Option::is_none")]
     pub image_url: Option<String>,
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 /// Body of session creation and of a full session update.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1731,7 +1731,7 @@ pub struct CheckoutSessionRequest {
     )]
     pub hide_payment_methods: Option<Vec<CheckoutSessionPaymentMethodType>>,
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 /// Lifecycle state of the session.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -1753,7 +1753,7 @@ pub enum CheckoutSessionStatus {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl CheckoutSessionStatus {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -1768,7 +1768,7 @@ impl CheckoutSessionStatus {
         }
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl From<&str> for CheckoutSessionStatus {
     fn from(value: &str) -> Self {
         match value {
@@ -1782,19 +1782,19 @@ impl From<&str> for CheckoutSessionStatus {
         }
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl std::fmt::Display for CheckoutSessionStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl serde::Serialize for CheckoutSessionStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl<'de> serde::Deserialize<'de> for CheckoutSessionStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1806,7 +1806,7 @@ impl<'de> serde::Deserialize<'de> for CheckoutSessionStatus {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for CheckoutSessionStatus {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -1819,7 +1819,7 @@ impl schemars::JsonSchema for CheckoutSessionStatus {
         )
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 /// Subscription settings of an item (overrides in requests, effective settings in responses).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1835,7 +1835,7 @@ pub struct CheckoutSessionSubscriptionSettings {
     #[serde(rename = "trialDays", default, skip_serializing_if = "Option::is_none")]
     pub trial_days: Option<i64>,
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 /// A volume discount tier: a fixed amount or a percentage off each unit from `minQuantity` units on.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1854,7 +1854,7 @@ pub struct CheckoutSessionVolumeDiscount {
     )]
     pub percent_discount: Option<i64>,
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 /// A non-fatal problem found while processing the request.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1869,7 +1869,7 @@ pub struct CheckoutSessionWarning {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 /// Kind of warning.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -1893,7 +1893,7 @@ pub enum CheckoutSessionWarningCode {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl CheckoutSessionWarningCode {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -1909,7 +1909,7 @@ impl CheckoutSessionWarningCode {
         }
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl From<&str> for CheckoutSessionWarningCode {
     fn from(value: &str) -> Self {
         match value {
@@ -1924,19 +1924,19 @@ impl From<&str> for CheckoutSessionWarningCode {
         }
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl std::fmt::Display for CheckoutSessionWarningCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl serde::Serialize for CheckoutSessionWarningCode {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 impl<'de> serde::Deserialize<'de> for CheckoutSessionWarningCode {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1948,7 +1948,7 @@ impl<'de> serde::Deserialize<'de> for CheckoutSessionWarningCode {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "checkout-sessions"))]
+#[cfg(feature = "checkout-sessions")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for CheckoutSessionWarningCode {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -2200,7 +2200,7 @@ impl<'a> CreateCheckoutSessionBuilder<'a> {
             ),
             query,
             headers,
-            body: Some(crate::runtime::encode_body(&META, &self.body)?),
+            body: Some(crate::runtime::encode_body(META, &self.body)?),
             options: self.options.clone(),
         })
     }
@@ -2353,7 +2353,7 @@ impl<'a> UpdateCheckoutSessionBuilder<'a> {
             ),
             query,
             headers,
-            body: Some(crate::runtime::encode_body(&META, &self.body)?),
+            body: Some(crate::runtime::encode_body(META, &self.body)?),
             options: self.options.clone(),
         })
     }
@@ -2508,7 +2508,7 @@ impl<'a> AddCheckoutSessionItemBuilder<'a> {
             ),
             query,
             headers,
-            body: Some(crate::runtime::encode_body(&META, &self.body)?),
+            body: Some(crate::runtime::encode_body(META, &self.body)?),
             options: self.options.clone(),
         })
     }
@@ -2667,7 +2667,7 @@ impl<'a> UpdateCheckoutSessionItemBuilder<'a> {
             ),
             query,
             headers,
-            body: Some(crate::runtime::encode_body(&META, &self.body)?),
+            body: Some(crate::runtime::encode_body(META, &self.body)?),
             options: self.options.clone(),
         })
     }
@@ -2744,7 +2744,7 @@ impl<'a> UpdateCheckoutSessionCustomerBuilder<'a> {
             ),
             query,
             headers,
-            body: Some(crate::runtime::encode_body(&META, &self.body)?),
+            body: Some(crate::runtime::encode_body(META, &self.body)?),
             options: self.options.clone(),
         })
     }

@@ -2,7 +2,7 @@
 // change the spec or the generator and regenerate.
 
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
-#[cfg(any(feature = "coupons"))]
+#[cfg(feature = "coupons")]
 /// A coupon as returned by `GET /coupons/{coupon_id}`: its discount (single or multi-tier),
 /// duration, stacking, customer-facing reason, redemption limit, availability window, codes
 /// and the products it applies to.
@@ -52,7 +52,7 @@ pub struct Coupon {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub products: Option<Vec<CouponProductsItem>>,
 }
-#[cfg(any(feature = "coupons"))]
+#[cfg(feature = "coupons")]
 /// Outcome of a coupon write (`POST /coupons`, `DELETE /coupons/{coupon_id}`): on success
 /// `action` and `result: success`; on failure `result: error` and a message in `error`
 /// (usually a plain string for coupons).
@@ -70,7 +70,7 @@ pub struct CouponActionResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coupon: Option<String>,
 }
-#[cfg(any(feature = "coupons"))]
+#[cfg(feature = "coupons")]
 /// When the coupon can be redeemed; `{}` when unrestricted. Requests accept
 /// `2026-06-01T00:00:00Z`, `2026-06-01` or `2026-06-01 00:00` (older documentation: also epoch
 /// milliseconds); neither date may be in the past and `end` must follow `start`. Responses
@@ -85,7 +85,7 @@ pub struct CouponAvailability {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end: Option<String>,
 }
-#[cfg(any(feature = "coupons"))]
+#[cfg(feature = "coupons")]
 /// Body of `GET /coupons/{coupon_id}/codes`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -97,7 +97,7 @@ pub struct CouponCodeList {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub codes: Option<Vec<String>>,
 }
-#[cfg(any(feature = "coupons"))]
+#[cfg(feature = "coupons")]
 /// Body of `POST /coupons/{coupon_id}`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -105,14 +105,14 @@ pub struct CouponCodesAddRequest {
     /// Codes to add: letters, digits, `-` and `_` only (spaces and other characters are rejected).
     pub codes: Vec<String>,
 }
-#[cfg(any(feature = "coupons"))]
+#[cfg(feature = "coupons")]
 impl CouponCodesAddRequest {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(codes: Vec<String>) -> Self {
         Self { codes }
     }
 }
-#[cfg(any(feature = "coupons"))]
+#[cfg(feature = "coupons")]
 /// Outcome of `POST /coupons/{coupon_id}`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -131,7 +131,7 @@ pub struct CouponCodesAddResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub codes: Option<Vec<String>>,
 }
-#[cfg(any(feature = "coupons"))]
+#[cfg(feature = "coupons")]
 /// Outcome of `DELETE /coupons/{coupon_id}/codes`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -150,7 +150,7 @@ pub struct CouponCodesDeleteResponse {
     #[serde(rename = "codes deleted", default, skip_serializing_if = "Option::is_none")]
     pub codes_deleted: Option<Vec<String>>,
 }
-#[cfg(any(feature = "coupons"))]
+#[cfg(feature = "coupons")]
 /// HTTP 400 body sent when a coupon request contains unknown or unsupported fields.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -162,7 +162,7 @@ pub struct CouponDeserializationError {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<Vec<serde_json::Value>>,
 }
-#[cfg(any(feature = "coupons"))]
+#[cfg(feature = "coupons")]
 /// The discount of a coupon as returned: single-tier fields plus the multi-tier flag and tiers.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -187,7 +187,7 @@ pub struct CouponDiscount {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discounts: Option<Vec<CouponDiscountTier>>,
 }
-#[cfg(any(feature = "coupons"))]
+#[cfg(feature = "coupons")]
 /// A single-tier discount in a create or update request.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -201,7 +201,7 @@ pub struct CouponDiscountInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<std::collections::BTreeMap<String, crate::Amount>>,
 }
-#[cfg(any(feature = "coupons"))]
+#[cfg(feature = "coupons")]
 impl CouponDiscountInput {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(r#type: CouponDiscountInputType) -> Self {
@@ -212,7 +212,7 @@ impl CouponDiscountInput {
         }
     }
 }
-#[cfg(any(feature = "coupons"))]
+#[cfg(feature = "coupons")]
 /// `percent` (send `percent`) or `flat` (send `amount`); must be `flat` for order-level coupons.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -226,7 +226,7 @@ pub enum CouponDiscountInputType {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "coupons"))]
+#[cfg(feature = "coupons")]
 impl CouponDiscountInputType {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -237,7 +237,7 @@ impl CouponDiscountInputType {
         }
     }
 }
-#[cfg(any(feature = "coupons"))]
+#[cfg(feature = "coupons")]
 impl From<&str> for CouponDiscountInputType {
     fn from(value: &str) -> Self {
         match value {
@@ -247,19 +247,19 @@ impl From<&str> for CouponDiscountInputType {
         }
     }
 }
-#[cfg(any(feature = "coupons"))]
+#[cfg(feature = "coupons")]
 impl std::fmt::Display for CouponDiscountInputType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "coupons"))]
+#[cfg(feature = "coupons")]
 impl serde::Serialize for CouponDiscountInputType {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "coupons"))]
+#[cfg(feature = "coupons")]
 impl<'de> serde::Deserialize<'de> for CouponDiscountInputType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -271,7 +271,7 @@ impl<'de> serde::Deserialize<'de> for CouponDiscountInputType {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "coupons"))]
+#[cfg(feature = "coupons")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for CouponDiscountInputType {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -281,7 +281,7 @@ impl schemars::JsonSchema for CouponDiscountInputType {
         schemars::json_schema!({ "type" : "string", "enum" : ["percent", "flat"] })
     }
 }
-#[cfg(any(feature = "coupons"))]
+#[cfg(feature = "coupons")]
 /// One tier of a multi-tier coupon (requests and responses).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -314,7 +314,7 @@ pub struct CouponDiscountTier {
     )]
     pub apply_discount_immediately: Option<bool>,
 }
-#[cfg(any(feature = "coupons"))]
+#[cfg(feature = "coupons")]
 /// `percent` (uses `percent`) or `flat` (uses `amount`).
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -328,7 +328,7 @@ pub enum CouponDiscountTierType {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "coupons"))]
+#[cfg(feature = "coupons")]
 impl CouponDiscountTierType {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -339,7 +339,7 @@ impl CouponDiscountTierType {
         }
     }
 }
-#[cfg(any(feature = "coupons"))]
+#[cfg(feature = "coupons")]
 impl From<&str> for CouponDiscountTierType {
     fn from(value: &str) -> Self {
         match value {
@@ -349,19 +349,19 @@ impl From<&str> for CouponDiscountTierType {
         }
     }
 }
-#[cfg(any(feature = "coupons"))]
+#[cfg(feature = "coupons")]
 impl std::fmt::Display for CouponDiscountTierType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "coupons"))]
+#[cfg(feature = "coupons")]
 impl serde::Serialize for CouponDiscountTierType {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "coupons"))]
+#[cfg(feature = "coupons")]
 impl<'de> serde::Deserialize<'de> for CouponDiscountTierType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -373,7 +373,7 @@ impl<'de> serde::Deserialize<'de> for CouponDiscountTierType {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "coupons"))]
+#[cfg(feature = "coupons")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for CouponDiscountTierType {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -383,7 +383,7 @@ impl schemars::JsonSchema for CouponDiscountTierType {
         schemars::json_schema!({ "type" : "string", "enum" : ["percent", "flat"] })
     }
 }
-#[cfg(any(feature = "coupons"))]
+#[cfg(feature = "coupons")]
 /// `percent` (uses `percent`) or `flat` (uses `amount`).
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -397,7 +397,7 @@ pub enum CouponDiscountType {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "coupons"))]
+#[cfg(feature = "coupons")]
 impl CouponDiscountType {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -408,7 +408,7 @@ impl CouponDiscountType {
         }
     }
 }
-#[cfg(any(feature = "coupons"))]
+#[cfg(feature = "coupons")]
 impl From<&str> for CouponDiscountType {
     fn from(value: &str) -> Self {
         match value {
@@ -418,19 +418,19 @@ impl From<&str> for CouponDiscountType {
         }
     }
 }
-#[cfg(any(feature = "coupons"))]
+#[cfg(feature = "coupons")]
 impl std::fmt::Display for CouponDiscountType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "coupons"))]
+#[cfg(feature = "coupons")]
 impl serde::Serialize for CouponDiscountType {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "coupons"))]
+#[cfg(feature = "coupons")]
 impl<'de> serde::Deserialize<'de> for CouponDiscountType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -442,7 +442,7 @@ impl<'de> serde::Deserialize<'de> for CouponDiscountType {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "coupons"))]
+#[cfg(feature = "coupons")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for CouponDiscountType {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -452,7 +452,7 @@ impl schemars::JsonSchema for CouponDiscountType {
         schemars::json_schema!({ "type" : "string", "enum" : ["percent", "flat"] })
     }
 }
-#[cfg(any(feature = "coupons"))]
+#[cfg(feature = "coupons")]
 /// A failed coupon request: `result` is `error` and `error` explains why (a plain string in the
 /// current reference, e.g. "Invalid coupon code SUMMER@10"). Usually sent with HTTP 200.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -467,7 +467,7 @@ pub struct CouponError {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coupon: Option<String>,
 }
-#[cfg(any(feature = "coupons"))]
+#[cfg(feature = "coupons")]
 /// Body of `GET /coupons`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -476,7 +476,7 @@ pub struct CouponListResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coupons: Option<Vec<String>>,
 }
-#[cfg(any(feature = "coupons"))]
+#[cfg(feature = "coupons")]
 /// Schema `CouponProductsItem`.
 ///
 /// The forms are tried in order.
@@ -487,7 +487,7 @@ pub enum CouponProductsItem {
     Expanded(Box<super::products::Product>),
     Id(String),
 }
-#[cfg(any(feature = "coupons"))]
+#[cfg(feature = "coupons")]
 /// Body of `POST /coupons`. Send `discount` for a single-tier coupon, or `hasMultiDiscount: true`
 /// with 2 to 25 `discounts` tiers (tiers are re-sorted by duration, longest first).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -553,7 +553,7 @@ pub struct CouponUpsertRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub products: Option<Vec<String>>,
 }
-#[cfg(any(feature = "coupons"))]
+#[cfg(feature = "coupons")]
 impl CouponUpsertRequest {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(coupon: String) -> Self {
@@ -575,7 +575,7 @@ impl CouponUpsertRequest {
         }
     }
 }
-#[cfg(any(feature = "coupons"))]
+#[cfg(feature = "coupons")]
 /// Either the requested data or, when the request failed, a coupon error body
 /// (`result: error`). The error branch is tried first.
 ///
@@ -587,7 +587,7 @@ pub enum GetCouponResponse {
     Error(Box<CouponError>),
     Coupon(Box<Coupon>),
 }
-#[cfg(any(feature = "coupons"))]
+#[cfg(feature = "coupons")]
 /// Either the requested data or, when the request failed, a coupon error body
 /// (`result: error`). The error branch is tried first.
 ///
@@ -599,7 +599,7 @@ pub enum ListCouponCodesResponse {
     Error(Box<CouponError>),
     Codes(Box<CouponCodeList>),
 }
-#[cfg(any(feature = "coupons"))]
+#[cfg(feature = "coupons")]
 /// Either the requested data or, when the request failed, a coupon error body
 /// (`result: error`). The error branch is tried first.
 ///
@@ -782,7 +782,7 @@ impl<'a> ListCouponsBuilder<'a> {
         let mut headers: Vec<(&'static str, String)> = Vec::new();
         Ok(crate::runtime::Request {
             meta: META,
-            path: format!("/coupons",),
+            path: "/coupons".to_string(),
             query,
             headers,
             body: None,
@@ -850,10 +850,10 @@ impl<'a> UpsertCouponBuilder<'a> {
         let mut headers: Vec<(&'static str, String)> = Vec::new();
         Ok(crate::runtime::Request {
             meta: META,
-            path: format!("/coupons",),
+            path: "/coupons".to_string(),
             query,
             headers,
-            body: Some(crate::runtime::encode_body(&META, &self.body)?),
+            body: Some(crate::runtime::encode_body(META, &self.body)?),
             options: self.options.clone(),
         })
     }
@@ -1005,7 +1005,7 @@ impl<'a> AddCouponCodesBuilder<'a> {
             ),
             query,
             headers,
-            body: Some(crate::runtime::encode_body(&META, &self.body)?),
+            body: Some(crate::runtime::encode_body(META, &self.body)?),
             options: self.options.clone(),
         })
     }

@@ -2,7 +2,7 @@
 // change the spec or the generator and regenerate.
 
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
-#[cfg(any(feature = "data"))]
+#[cfg(feature = "data")]
 /// One rejected field.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -20,7 +20,7 @@ pub struct DataErrorDetail {
     #[serde(rename = "rejectedValue", default, skip_serializing_if = "Option::is_none")]
     pub rejected_value: Option<String>,
 }
-#[cfg(any(feature = "data"))]
+#[cfg(feature = "data")]
 /// Error body of the reporting service.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -44,7 +44,7 @@ pub struct DataErrorResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<DataErrorDetail>>,
 }
-#[cfg(any(feature = "data"))]
+#[cfg(feature = "data")]
 /// An asynchronous report job.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -75,7 +75,7 @@ pub struct DataJob {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request: Option<DataReportRequestEcho>,
 }
-#[cfg(any(feature = "data"))]
+#[cfg(feature = "data")]
 /// Kind of report.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -89,7 +89,7 @@ pub enum DataJobName {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "data"))]
+#[cfg(feature = "data")]
 impl DataJobName {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -100,7 +100,7 @@ impl DataJobName {
         }
     }
 }
-#[cfg(any(feature = "data"))]
+#[cfg(feature = "data")]
 impl From<&str> for DataJobName {
     fn from(value: &str) -> Self {
         match value {
@@ -110,19 +110,19 @@ impl From<&str> for DataJobName {
         }
     }
 }
-#[cfg(any(feature = "data"))]
+#[cfg(feature = "data")]
 impl std::fmt::Display for DataJobName {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "data"))]
+#[cfg(feature = "data")]
 impl serde::Serialize for DataJobName {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "data"))]
+#[cfg(feature = "data")]
 impl<'de> serde::Deserialize<'de> for DataJobName {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -134,7 +134,7 @@ impl<'de> serde::Deserialize<'de> for DataJobName {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "data"))]
+#[cfg(feature = "data")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for DataJobName {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -146,7 +146,7 @@ impl schemars::JsonSchema for DataJobName {
         )
     }
 }
-#[cfg(any(feature = "data"))]
+#[cfg(feature = "data")]
 /// State of the job; other values may exist.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -162,7 +162,7 @@ pub enum DataJobStatus {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "data"))]
+#[cfg(feature = "data")]
 impl DataJobStatus {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -174,7 +174,7 @@ impl DataJobStatus {
         }
     }
 }
-#[cfg(any(feature = "data"))]
+#[cfg(feature = "data")]
 impl From<&str> for DataJobStatus {
     fn from(value: &str) -> Self {
         match value {
@@ -185,19 +185,19 @@ impl From<&str> for DataJobStatus {
         }
     }
 }
-#[cfg(any(feature = "data"))]
+#[cfg(feature = "data")]
 impl std::fmt::Display for DataJobStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "data"))]
+#[cfg(feature = "data")]
 impl serde::Serialize for DataJobStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "data"))]
+#[cfg(feature = "data")]
 impl<'de> serde::Deserialize<'de> for DataJobStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -209,7 +209,7 @@ impl<'de> serde::Deserialize<'de> for DataJobStatus {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "data"))]
+#[cfg(feature = "data")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for DataJobStatus {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -221,7 +221,7 @@ impl schemars::JsonSchema for DataJobStatus {
         )
     }
 }
-#[cfg(any(feature = "data"))]
+#[cfg(feature = "data")]
 /// Which records the report covers.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -248,7 +248,7 @@ pub struct DataReportFilter {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub segments: Option<Vec<String>>,
 }
-#[cfg(any(feature = "data"))]
+#[cfg(feature = "data")]
 /// The filter as echoed back; dates may come as ISO date-times.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -281,7 +281,7 @@ pub struct DataReportFilterEcho {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub segments: Option<Vec<String>>,
 }
-#[cfg(any(feature = "data"))]
+#[cfg(feature = "data")]
 /// One page of a synchronous report.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -291,7 +291,7 @@ pub struct DataReportPage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request: Option<DataReportRequestEcho>,
 }
-#[cfg(any(feature = "data"))]
+#[cfg(feature = "data")]
 /// What to report: filter, columns, grouping, paging and sync/async mode.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -321,7 +321,7 @@ pub struct DataReportRequest {
     )]
     pub notification_emails: Option<Vec<String>>,
 }
-#[cfg(any(feature = "data"))]
+#[cfg(feature = "data")]
 /// The report request as FastSpring interpreted it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -351,7 +351,7 @@ pub struct DataReportRequestEcho {
     )]
     pub notification_emails: Option<Vec<String>>,
 }
-#[cfg(any(feature = "data"))]
+#[cfg(feature = "data")]
 /// A synchronous page of rows, or the job started for an asynchronous report.
 ///
 /// The forms are tried in order.
@@ -362,7 +362,7 @@ pub enum DataReportResponse {
     Page(Box<DataReportPage>),
     Job(Box<DataJob>),
 }
-#[cfg(any(feature = "data"))]
+#[cfg(feature = "data")]
 /// One report row: column name (lower case) to value (number, string or boolean). Holds the requested and grouped columns, sometimes extras such as `site_id`.
 pub type DataReportRow = std::collections::BTreeMap<String, serde_json::Value>;
 #[cfg(feature = "data")]
@@ -517,10 +517,10 @@ impl<'a> GenerateSubscriptionReportBuilder<'a> {
         let mut headers: Vec<(&'static str, String)> = Vec::new();
         Ok(crate::runtime::Request {
             meta: META,
-            path: format!("/data/v1/subscription",),
+            path: "/data/v1/subscription".to_string(),
             query,
             headers,
-            body: Some(crate::runtime::encode_body(&META, &self.body)?),
+            body: Some(crate::runtime::encode_body(META, &self.body)?),
             options: self.options.clone(),
         })
     }
@@ -588,10 +588,10 @@ impl<'a> GenerateRevenueReportBuilder<'a> {
         let mut headers: Vec<(&'static str, String)> = Vec::new();
         Ok(crate::runtime::Request {
             meta: META,
-            path: format!("/data/v1/revenue",),
+            path: "/data/v1/revenue".to_string(),
             query,
             headers,
-            body: Some(crate::runtime::encode_body(&META, &self.body)?),
+            body: Some(crate::runtime::encode_body(META, &self.body)?),
             options: self.options.clone(),
         })
     }
@@ -658,7 +658,7 @@ impl<'a> ListJobsBuilder<'a> {
         let mut headers: Vec<(&'static str, String)> = Vec::new();
         Ok(crate::runtime::Request {
             meta: META,
-            path: format!("/data/v1/jobs",),
+            path: "/data/v1/jobs".to_string(),
             query,
             headers,
             body: None,
@@ -796,7 +796,7 @@ impl<'a> ResetCacheBuilder<'a> {
         let mut headers: Vec<(&'static str, String)> = Vec::new();
         Ok(crate::runtime::Request {
             meta: META,
-            path: format!("/data/v1/util/cache",),
+            path: "/data/v1/util/cache".to_string(),
             query,
             headers,
             body: None,

@@ -2,7 +2,7 @@
 // change the spec or the generator and regenerate.
 
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
-#[cfg(any(feature = "events"))]
+#[cfg(feature = "events")]
 /// An action/result error naming the event it concerns.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -18,7 +18,7 @@ pub struct EventUpdateError {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event: Option<String>,
 }
-#[cfg(any(feature = "events"))]
+#[cfg(feature = "events")]
 /// Error answer of `POST /events/{event_id}`: one failed item per event.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -27,7 +27,7 @@ pub struct EventUpdateErrorResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub events: Option<Vec<EventUpdateError>>,
 }
-#[cfg(any(feature = "events"))]
+#[cfg(feature = "events")]
 /// New value of an event's `processed` flag.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -35,14 +35,14 @@ pub struct EventUpdateRequest {
     /// `true` to mark the event processed.
     pub processed: bool,
 }
-#[cfg(any(feature = "events"))]
+#[cfg(feature = "events")]
 impl EventUpdateRequest {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(processed: bool) -> Self {
         Self { processed }
     }
 }
-#[cfg(any(feature = "events"))]
+#[cfg(feature = "events")]
 /// A webhook event as FastSpring stores it: the same object that is POSTed to webhook endpoints.
 /// `data` is the event's payload, whose shape depends on `type` (see the webhook event types).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -68,7 +68,7 @@ pub struct StoredEvent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<serde_json::Value>,
 }
-#[cfg(any(feature = "events"))]
+#[cfg(feature = "events")]
 /// One window of stored events.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -238,7 +238,7 @@ impl<'a> ListProcessedEventsBuilder<'a> {
         let mut headers: Vec<(&'static str, String)> = Vec::new();
         Ok(crate::runtime::Request {
             meta: META,
-            path: format!("/events/processed",),
+            path: "/events/processed".to_string(),
             query,
             headers,
             body: None,
@@ -335,7 +335,7 @@ impl<'a> ListUnprocessedEventsBuilder<'a> {
         let mut headers: Vec<(&'static str, String)> = Vec::new();
         Ok(crate::runtime::Request {
             meta: META,
-            path: format!("/events/unprocessed",),
+            path: "/events/unprocessed".to_string(),
             query,
             headers,
             body: None,
@@ -410,7 +410,7 @@ impl<'a> UpdateEventBuilder<'a> {
             ),
             query,
             headers,
-            body: Some(crate::runtime::encode_body(&META, &self.body)?),
+            body: Some(crate::runtime::encode_body(META, &self.body)?),
             options: self.options.clone(),
         })
     }

@@ -2,7 +2,7 @@
 // change the spec or the generator and regenerate.
 
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 /// Body of `POST /invoices/paymentInvoice`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -40,7 +40,7 @@ pub struct CreateInvoiceRequest {
     #[serde(rename = "tagsJson", default, skip_serializing_if = "Option::is_none")]
     pub tags_json: Option<String>,
 }
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 impl CreateInvoiceRequest {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(
@@ -64,7 +64,7 @@ impl CreateInvoiceRequest {
         }
     }
 }
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 /// Whether the invoice is a test or a live one.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -78,7 +78,7 @@ pub enum CreateInvoiceRequestMode {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 impl CreateInvoiceRequestMode {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -89,7 +89,7 @@ impl CreateInvoiceRequestMode {
         }
     }
 }
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 impl From<&str> for CreateInvoiceRequestMode {
     fn from(value: &str) -> Self {
         match value {
@@ -99,19 +99,19 @@ impl From<&str> for CreateInvoiceRequestMode {
         }
     }
 }
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 impl std::fmt::Display for CreateInvoiceRequestMode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 impl serde::Serialize for CreateInvoiceRequestMode {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 impl<'de> serde::Deserialize<'de> for CreateInvoiceRequestMode {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -123,7 +123,7 @@ impl<'de> serde::Deserialize<'de> for CreateInvoiceRequestMode {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for CreateInvoiceRequestMode {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -133,7 +133,7 @@ impl schemars::JsonSchema for CreateInvoiceRequestMode {
         schemars::json_schema!({ "type" : "string", "enum" : ["TEST", "LIVE"] })
     }
 }
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 /// The invoice as `GET /invoices/{invoice_id}` returns it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -338,7 +338,7 @@ pub struct Invoice {
     #[serde(rename = "updatedOn", default, skip_serializing_if = "Option::is_none")]
     pub updated_on: Option<String>,
 }
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 /// A postal address on an invoice as FastSpring stores it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -375,7 +375,7 @@ pub struct InvoiceAddress {
     )]
     pub address_service_id: Option<String>,
 }
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 /// A postal address on the invoice.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -399,7 +399,7 @@ pub struct InvoiceAddressRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
 }
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 /// Fields shared by the create answer (`PaymentInvoice`) and the retrieve answer (`Invoice`).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -524,7 +524,7 @@ pub struct InvoiceCommon {
     #[serde(rename = "tagsJson", default, skip_serializing_if = "Option::is_none")]
     pub tags_json: Option<String>,
 }
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 /// A person on an invoice as FastSpring stores it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -571,7 +571,7 @@ pub struct InvoiceContact {
     )]
     pub contact_organization_id: Option<String>,
 }
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 /// A person named on the invoice.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -597,7 +597,7 @@ pub struct InvoiceContactRequest {
     #[serde(rename = "fullName", default, skip_serializing_if = "Option::is_none")]
     pub full_name: Option<String>,
 }
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 impl InvoiceContactRequest {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(email: String, first_name: String, last_name: String) -> Self {
@@ -612,7 +612,7 @@ impl InvoiceContactRequest {
         }
     }
 }
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 /// Error body of the Invoices service (the reference calls it ErrorResponseV2).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -622,7 +622,7 @@ pub struct InvoiceErrorResponse {
     /// What went wrong, for people.
     pub message: String,
 }
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 /// One line of an invoice.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -720,7 +720,7 @@ pub struct InvoiceItem {
     )]
     pub extended_item_description: Option<String>,
 }
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 /// One product line to invoice.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -750,7 +750,7 @@ pub struct InvoiceItemRequest {
     )]
     pub extended_item_description: Option<String>,
 }
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 impl InvoiceItemRequest {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(product_path: String, quantity: i64, use_catalog_pricing: bool) -> Self {
@@ -765,7 +765,7 @@ impl InvoiceItemRequest {
         }
     }
 }
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 /// One tax on an invoice line.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -792,7 +792,7 @@ pub struct InvoiceItemTax {
     #[serde(rename = "taxType", default, skip_serializing_if = "Option::is_none")]
     pub tax_type: Option<String>,
 }
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 /// Error body of a 404 from the Invoices service (the reference calls it ErrorNotFoundResponse).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -813,7 +813,7 @@ pub struct InvoiceNotFoundResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub details: Option<String>,
 }
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 /// The organization of a party on an invoice.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -843,7 +843,7 @@ pub struct InvoiceOrganization {
     )]
     pub organization_reference: Option<String>,
 }
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 /// The organization a contact belongs to.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -870,7 +870,7 @@ pub struct InvoiceOrganizationRequest {
     )]
     pub organization_reference: Option<String>,
 }
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 /// One party of the invoice (who is billed, or who receives the goods).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -884,7 +884,7 @@ pub struct InvoicePartyRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub organization: Option<InvoiceOrganizationRequest>,
 }
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 impl InvoicePartyRequest {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(
@@ -899,7 +899,7 @@ impl InvoicePartyRequest {
         }
     }
 }
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 /// Role of the party.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -913,7 +913,7 @@ pub enum InvoicePartyRequestContactType {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 impl InvoicePartyRequestContactType {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -924,7 +924,7 @@ impl InvoicePartyRequestContactType {
         }
     }
 }
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 impl From<&str> for InvoicePartyRequestContactType {
     fn from(value: &str) -> Self {
         match value {
@@ -934,19 +934,19 @@ impl From<&str> for InvoicePartyRequestContactType {
         }
     }
 }
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 impl std::fmt::Display for InvoicePartyRequestContactType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 impl serde::Serialize for InvoicePartyRequestContactType {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 impl<'de> serde::Deserialize<'de> for InvoicePartyRequestContactType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -958,7 +958,7 @@ impl<'de> serde::Deserialize<'de> for InvoicePartyRequestContactType {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for InvoicePartyRequestContactType {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -968,7 +968,7 @@ impl schemars::JsonSchema for InvoicePartyRequestContactType {
         schemars::json_schema!({ "type" : "string", "enum" : ["deliverTo", "billTo"] })
     }
 }
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 /// Where an invoice is in its life cycle: `OPEN` not yet finalized, `PENDING` waiting
 /// for payment, `PAYMENT_ACCEPTED` payment being processed, `COMPLETE` done, `PAID`
 /// the legacy name of `COMPLETE`, `CANCELED` canceled before completion, `VOID` voided
@@ -995,7 +995,7 @@ pub enum InvoiceStatus {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 impl InvoiceStatus {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -1011,7 +1011,7 @@ impl InvoiceStatus {
         }
     }
 }
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 impl From<&str> for InvoiceStatus {
     fn from(value: &str) -> Self {
         match value {
@@ -1026,19 +1026,19 @@ impl From<&str> for InvoiceStatus {
         }
     }
 }
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 impl std::fmt::Display for InvoiceStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 impl serde::Serialize for InvoiceStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 impl<'de> serde::Deserialize<'de> for InvoiceStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1050,7 +1050,7 @@ impl<'de> serde::Deserialize<'de> for InvoiceStatus {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for InvoiceStatus {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -1063,7 +1063,7 @@ impl schemars::JsonSchema for InvoiceStatus {
         )
     }
 }
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 /// Final totals of a payment invoice.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1145,7 +1145,7 @@ pub struct InvoiceTotals {
     #[serde(rename = "payoutTotal", default, skip_serializing_if = "Option::is_none")]
     pub payout_total: Option<crate::Amount>,
 }
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 /// Kind of billing document.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -1167,7 +1167,7 @@ pub enum InvoiceType {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 impl InvoiceType {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -1182,7 +1182,7 @@ impl InvoiceType {
         }
     }
 }
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 impl From<&str> for InvoiceType {
     fn from(value: &str) -> Self {
         match value {
@@ -1196,19 +1196,19 @@ impl From<&str> for InvoiceType {
         }
     }
 }
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 impl std::fmt::Display for InvoiceType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 impl serde::Serialize for InvoiceType {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 impl<'de> serde::Deserialize<'de> for InvoiceType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1220,7 +1220,7 @@ impl<'de> serde::Deserialize<'de> for InvoiceType {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for InvoiceType {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -1233,7 +1233,7 @@ impl schemars::JsonSchema for InvoiceType {
         )
     }
 }
-#[cfg(any(feature = "invoices"))]
+#[cfg(feature = "invoices")]
 /// The invoice as `POST /invoices/paymentInvoice` returns it, with its payment links and totals.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1482,10 +1482,10 @@ impl<'a> CreateInvoiceBuilder<'a> {
         let mut headers: Vec<(&'static str, String)> = Vec::new();
         Ok(crate::runtime::Request {
             meta: META,
-            path: format!("/invoices/paymentInvoice",),
+            path: "/invoices/paymentInvoice".to_string(),
             query,
             headers,
-            body: Some(crate::runtime::encode_body(&META, &self.body)?),
+            body: Some(crate::runtime::encode_body(META, &self.body)?),
             options: self.options.clone(),
         })
     }

@@ -2,7 +2,7 @@
 // change the spec or the generator and regenerate.
 
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
-#[cfg(any(feature = "orders"))]
+#[cfg(feature = "orders")]
 /// Schema `GetOrderResponse`.
 ///
 /// The forms are tried in order.
@@ -13,7 +13,7 @@ pub enum GetOrderResponse {
     Several(Box<OrderGetResponse>),
     Single(Box<Order>),
 }
-#[cfg(any(feature = "orders"))]
+#[cfg(feature = "orders")]
 /// Schema `ListOrdersScope`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -29,7 +29,7 @@ pub enum ListOrdersScope {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "orders"))]
+#[cfg(feature = "orders")]
 impl ListOrdersScope {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -41,7 +41,7 @@ impl ListOrdersScope {
         }
     }
 }
-#[cfg(any(feature = "orders"))]
+#[cfg(feature = "orders")]
 impl From<&str> for ListOrdersScope {
     fn from(value: &str) -> Self {
         match value {
@@ -52,19 +52,19 @@ impl From<&str> for ListOrdersScope {
         }
     }
 }
-#[cfg(any(feature = "orders"))]
+#[cfg(feature = "orders")]
 impl std::fmt::Display for ListOrdersScope {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "orders"))]
+#[cfg(feature = "orders")]
 impl serde::Serialize for ListOrdersScope {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "orders"))]
+#[cfg(feature = "orders")]
 impl<'de> serde::Deserialize<'de> for ListOrdersScope {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -76,7 +76,7 @@ impl<'de> serde::Deserialize<'de> for ListOrdersScope {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "orders"))]
+#[cfg(feature = "orders")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for ListOrdersScope {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -86,7 +86,7 @@ impl schemars::JsonSchema for ListOrdersScope {
         schemars::json_schema!({ "type" : "string", "enum" : ["all", "live", "test"] })
     }
 }
-#[cfg(any(feature = "orders"))]
+#[cfg(feature = "orders")]
 /// Schema `ListOrdersStatus`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -102,7 +102,7 @@ pub enum ListOrdersStatus {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "orders"))]
+#[cfg(feature = "orders")]
 impl ListOrdersStatus {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -114,7 +114,7 @@ impl ListOrdersStatus {
         }
     }
 }
-#[cfg(any(feature = "orders"))]
+#[cfg(feature = "orders")]
 impl From<&str> for ListOrdersStatus {
     fn from(value: &str) -> Self {
         match value {
@@ -125,19 +125,19 @@ impl From<&str> for ListOrdersStatus {
         }
     }
 }
-#[cfg(any(feature = "orders"))]
+#[cfg(feature = "orders")]
 impl std::fmt::Display for ListOrdersStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "orders"))]
+#[cfg(feature = "orders")]
 impl serde::Serialize for ListOrdersStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "orders"))]
+#[cfg(feature = "orders")]
 impl<'de> serde::Deserialize<'de> for ListOrdersStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -149,7 +149,7 @@ impl<'de> serde::Deserialize<'de> for ListOrdersStatus {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "orders"))]
+#[cfg(feature = "orders")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for ListOrdersStatus {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -551,7 +551,7 @@ pub enum OrderFulfillmentValue {
     Entries(Vec<OrderFulfillment>),
     Text(String),
 }
-#[cfg(any(feature = "orders"))]
+#[cfg(feature = "orders")]
 /// Wrapper of a lookup by several comma-separated IDs, also used for the error answer of any lookup. Each element is an order or an error item; check `result`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -559,7 +559,7 @@ pub struct OrderGetResponse {
     /// One element per requested ID.
     pub orders: Vec<OrderGetResponseOrdersItem>,
 }
-#[cfg(any(feature = "orders"))]
+#[cfg(feature = "orders")]
 /// Schema `OrderGetResponseOrdersItem`.
 ///
 /// The forms are tried in order.
@@ -816,7 +816,7 @@ pub struct OrderItem {
     )]
     pub prorated_item_total_in_payout_currency_display: Option<String>,
 }
-#[cfg(any(feature = "orders"))]
+#[cfg(feature = "orders")]
 /// Attributes to set on one item of the order.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -827,7 +827,7 @@ pub struct OrderItemAttributesUpdate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<std::collections::BTreeMap<String, String>>,
 }
-#[cfg(any(feature = "orders"))]
+#[cfg(feature = "orders")]
 impl OrderItemAttributesUpdate {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(product: String) -> Self {
@@ -958,7 +958,7 @@ pub struct OrderItemWithholdings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub percentage: Option<f64>,
 }
-#[cfg(any(feature = "orders"))]
+#[cfg(feature = "orders")]
 /// One page of orders matching the filters of `GET /orders`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -990,7 +990,7 @@ pub struct OrderListResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub orders: Option<Vec<OrderListResponseOrdersItem>>,
 }
-#[cfg(any(feature = "orders"))]
+#[cfg(feature = "orders")]
 /// Schema `OrderListResponseOrdersItem`.
 ///
 /// The forms are tried in order.
@@ -1001,7 +1001,7 @@ pub enum OrderListResponseOrdersItem {
     Order(Box<Order>),
     Id(String),
 }
-#[cfg(any(feature = "orders"))]
+#[cfg(feature = "orders")]
 /// A failed item of a (multi-ID) order lookup.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1187,7 +1187,7 @@ pub struct OrderReturnSummary {
     )]
     pub amount_in_payout_currency_display: Option<String>,
 }
-#[cfg(any(feature = "orders"))]
+#[cfg(feature = "orders")]
 /// The changes for one order. Keys not mentioned keep their values.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1201,7 +1201,7 @@ pub struct OrderTagsUpdate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<OrderItemAttributesUpdate>>,
 }
-#[cfg(any(feature = "orders"))]
+#[cfg(feature = "orders")]
 impl OrderTagsUpdate {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(order: String) -> Self {
@@ -1212,7 +1212,7 @@ impl OrderTagsUpdate {
         }
     }
 }
-#[cfg(any(feature = "orders"))]
+#[cfg(feature = "orders")]
 /// Outcome of updating one order.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1228,7 +1228,7 @@ pub struct OrderUpdateResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<super::common::ErrorDetail>,
 }
-#[cfg(any(feature = "orders"))]
+#[cfg(feature = "orders")]
 /// Tags and item attributes to set, for one or more orders.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1236,14 +1236,14 @@ pub struct UpdateOrderTagsRequest {
     /// One entry per order to update.
     pub orders: Vec<OrderTagsUpdate>,
 }
-#[cfg(any(feature = "orders"))]
+#[cfg(feature = "orders")]
 impl UpdateOrderTagsRequest {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(orders: Vec<OrderTagsUpdate>) -> Self {
         Self { orders }
     }
 }
-#[cfg(any(feature = "orders"))]
+#[cfg(feature = "orders")]
 /// One outcome per order of the request, in request order.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1467,7 +1467,7 @@ impl<'a> ListOrdersBuilder<'a> {
         let mut headers: Vec<(&'static str, String)> = Vec::new();
         Ok(crate::runtime::Request {
             meta: META,
-            path: format!("/orders",),
+            path: "/orders".to_string(),
             query,
             headers,
             body: None,
@@ -1538,10 +1538,10 @@ impl<'a> UpdateOrderTagsBuilder<'a> {
         let mut headers: Vec<(&'static str, String)> = Vec::new();
         Ok(crate::runtime::Request {
             meta: META,
-            path: format!("/orders",),
+            path: "/orders".to_string(),
             query,
             headers,
-            body: Some(crate::runtime::encode_body(&META, &self.body)?),
+            body: Some(crate::runtime::encode_body(META, &self.body)?),
             options: self.options.clone(),
         })
     }

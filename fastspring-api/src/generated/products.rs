@@ -73,7 +73,7 @@ pub struct Product {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pricing: Option<ProductPricing>,
 }
-#[cfg(any(feature = "products"))]
+#[cfg(feature = "products")]
 /// Outcome for one product of a products call: `product`, `action`, `result` and, on failure, `error` (messages keyed by field).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -392,7 +392,7 @@ impl schemars::JsonSchema for ProductCancellationInterval {
         schemars::json_schema!({ "type" : "string", "enum" : ["day", "week", "month"] })
     }
 }
-#[cfg(any(feature = "products"))]
+#[cfg(feature = "products")]
 /// A product's price in one country.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -442,7 +442,7 @@ pub struct ProductCountryPrice {
     #[serde(rename = "setupFeeReason", default, skip_serializing_if = "Option::is_none")]
     pub setup_fee_reason: Option<std::collections::BTreeMap<String, String>>,
 }
-#[cfg(any(feature = "products"))]
+#[cfg(feature = "products")]
 /// Date range of the discounted price (seen as `2025-01-01` and `2023-01-01 00:00`).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -936,7 +936,7 @@ impl schemars::JsonSchema for ProductFulfillmentBehavior {
         )
     }
 }
-#[cfg(any(feature = "products"))]
+#[cfg(feature = "products")]
 /// A file to attach to a product when creating it (older documentation).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -956,7 +956,7 @@ pub struct ProductFulfillmentInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub behavior: Option<ProductFulfillmentInputBehavior>,
 }
-#[cfg(any(feature = "products"))]
+#[cfg(feature = "products")]
 impl ProductFulfillmentInput {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(r#type: String) -> Self {
@@ -969,7 +969,7 @@ impl ProductFulfillmentInput {
         }
     }
 }
-#[cfg(any(feature = "products"))]
+#[cfg(feature = "products")]
 /// Which orders deliver the file.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -989,7 +989,7 @@ pub enum ProductFulfillmentInputApplicability {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "products"))]
+#[cfg(feature = "products")]
 impl ProductFulfillmentInputApplicability {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -1003,7 +1003,7 @@ impl ProductFulfillmentInputApplicability {
         }
     }
 }
-#[cfg(any(feature = "products"))]
+#[cfg(feature = "products")]
 impl From<&str> for ProductFulfillmentInputApplicability {
     fn from(value: &str) -> Self {
         match value {
@@ -1016,19 +1016,19 @@ impl From<&str> for ProductFulfillmentInputApplicability {
         }
     }
 }
-#[cfg(any(feature = "products"))]
+#[cfg(feature = "products")]
 impl std::fmt::Display for ProductFulfillmentInputApplicability {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "products"))]
+#[cfg(feature = "products")]
 impl serde::Serialize for ProductFulfillmentInputApplicability {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "products"))]
+#[cfg(feature = "products")]
 impl<'de> serde::Deserialize<'de> for ProductFulfillmentInputApplicability {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1040,7 +1040,7 @@ impl<'de> serde::Deserialize<'de> for ProductFulfillmentInputApplicability {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "products"))]
+#[cfg(feature = "products")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for ProductFulfillmentInputApplicability {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -1053,7 +1053,7 @@ impl schemars::JsonSchema for ProductFulfillmentInputApplicability {
         )
     }
 }
-#[cfg(any(feature = "products"))]
+#[cfg(feature = "products")]
 /// Which version of the file a buyer receives.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -1067,7 +1067,7 @@ pub enum ProductFulfillmentInputBehavior {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "products"))]
+#[cfg(feature = "products")]
 impl ProductFulfillmentInputBehavior {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -1078,7 +1078,7 @@ impl ProductFulfillmentInputBehavior {
         }
     }
 }
-#[cfg(any(feature = "products"))]
+#[cfg(feature = "products")]
 impl From<&str> for ProductFulfillmentInputBehavior {
     fn from(value: &str) -> Self {
         match value {
@@ -1088,19 +1088,19 @@ impl From<&str> for ProductFulfillmentInputBehavior {
         }
     }
 }
-#[cfg(any(feature = "products"))]
+#[cfg(feature = "products")]
 impl std::fmt::Display for ProductFulfillmentInputBehavior {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "products"))]
+#[cfg(feature = "products")]
 impl serde::Serialize for ProductFulfillmentInputBehavior {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "products"))]
+#[cfg(feature = "products")]
 impl<'de> serde::Deserialize<'de> for ProductFulfillmentInputBehavior {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1112,7 +1112,7 @@ impl<'de> serde::Deserialize<'de> for ProductFulfillmentInputBehavior {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "products"))]
+#[cfg(feature = "products")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for ProductFulfillmentInputBehavior {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -1144,7 +1144,7 @@ pub enum ProductFulfillmentsValue {
     Action(Box<ProductFulfillment>),
     Instructions(std::collections::BTreeMap<String, String>),
 }
-#[cfg(any(feature = "products"))]
+#[cfg(feature = "products")]
 /// One product of `GET /products/{product_path}` with its outcome fields.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1211,7 +1211,7 @@ pub struct ProductGetItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<super::common::ErrorDetail>,
 }
-#[cfg(any(feature = "products"))]
+#[cfg(feature = "products")]
 /// Body of `GET /products/{product_path}`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1220,7 +1220,7 @@ pub struct ProductGetResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub products: Option<Vec<ProductGetItem>>,
 }
-#[cfg(any(feature = "products"))]
+#[cfg(feature = "products")]
 /// Body of `GET /products`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1588,7 +1588,7 @@ impl schemars::JsonSchema for ProductOfferType {
         )
     }
 }
-#[cfg(any(feature = "products"))]
+#[cfg(feature = "products")]
 /// Outcome and offers of one product in `GET /products/offers/{product_path}`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1607,7 +1607,7 @@ pub struct ProductOffersItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offers: Option<Vec<ProductOffer>>,
 }
-#[cfg(any(feature = "products"))]
+#[cfg(feature = "products")]
 /// The offers of one product in a create-or-update request.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1617,14 +1617,14 @@ pub struct ProductOffersOfProduct {
     /// The offers to set.
     pub offers: Vec<ProductOffer>,
 }
-#[cfg(any(feature = "products"))]
+#[cfg(feature = "products")]
 impl ProductOffersOfProduct {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(product: String, offers: Vec<ProductOffer>) -> Self {
         Self { product, offers }
     }
 }
-#[cfg(any(feature = "products"))]
+#[cfg(feature = "products")]
 /// Body of `GET /products/offers/{product_path}`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1633,7 +1633,7 @@ pub struct ProductOffersResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub products: Option<Vec<ProductOffersItem>>,
 }
-#[cfg(any(feature = "products"))]
+#[cfg(feature = "products")]
 /// Body of `POST /products/offers/{product_path}`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1641,7 +1641,7 @@ pub struct ProductOffersUpsertRequest {
     /// The product (one entry) and its offers.
     pub products: Vec<ProductOffersOfProduct>,
 }
-#[cfg(any(feature = "products"))]
+#[cfg(feature = "products")]
 impl ProductOffersUpsertRequest {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(products: Vec<ProductOffersOfProduct>) -> Self {
@@ -1675,7 +1675,7 @@ pub struct ProductOverdueNotification {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
 }
-#[cfg(any(feature = "products"))]
+#[cfg(feature = "products")]
 /// Prices of one product, keyed by country.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1694,7 +1694,7 @@ pub struct ProductPriceItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pricing: Option<std::collections::BTreeMap<String, ProductCountryPrice>>,
 }
-#[cfg(any(feature = "products"))]
+#[cfg(feature = "products")]
 /// Body of `GET /products/price` and `GET /products/price/{product_path}`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1780,7 +1780,7 @@ pub struct ProductPricing {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancellation: Option<ProductCancellation>,
 }
-#[cfg(any(feature = "products"))]
+#[cfg(feature = "products")]
 /// Price and subscription settings sent when creating or updating a product.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1866,7 +1866,7 @@ pub struct ProductPricingInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancellation: Option<ProductCancellation>,
 }
-#[cfg(any(feature = "products"))]
+#[cfg(feature = "products")]
 /// Schema `ProductPricingInputQuantityDiscountsValue`.
 ///
 /// The forms are tried in order.
@@ -2013,7 +2013,7 @@ impl schemars::JsonSchema for ProductQuantityBehavior {
         schemars::json_schema!({ "type" : "string", "enum" : ["allow", "lock", "hide"] })
     }
 }
-#[cfg(any(feature = "products"))]
+#[cfg(feature = "products")]
 /// Effect of a volume discount from a minimum quantity on, in the entry's currency.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -2091,7 +2091,7 @@ pub struct ProductSetupFee {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<std::collections::BTreeMap<String, String>>,
 }
-#[cfg(any(feature = "products"))]
+#[cfg(feature = "products")]
 /// One product of a `POST /products` batch; fields left out are not changed on update.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -2132,7 +2132,7 @@ pub struct ProductUpsert {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pricing: Option<ProductPricingInput>,
 }
-#[cfg(any(feature = "products"))]
+#[cfg(feature = "products")]
 impl ProductUpsert {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(product: String) -> Self {
@@ -2153,7 +2153,7 @@ impl ProductUpsert {
         }
     }
 }
-#[cfg(any(feature = "products"))]
+#[cfg(feature = "products")]
 /// Post-order instructions.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -2162,7 +2162,7 @@ pub struct ProductUpsertFulfillment {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instructions: Option<std::collections::BTreeMap<String, String>>,
 }
-#[cfg(any(feature = "products"))]
+#[cfg(feature = "products")]
 /// Outcome for one product of `POST /products`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -2316,7 +2316,7 @@ impl schemars::JsonSchema for ProductVisibility {
         schemars::json_schema!({ "type" : "string", "enum" : ["private", "public"] })
     }
 }
-#[cfg(any(feature = "products"))]
+#[cfg(feature = "products")]
 /// A `products` array of per-product outcomes (delete, offers update, and their errors).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -2325,7 +2325,7 @@ pub struct ProductsActionResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub products: Option<Vec<ProductActionResult>>,
 }
-#[cfg(any(feature = "products"))]
+#[cfg(feature = "products")]
 /// Body of `POST /products`: up to 300 products.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -2333,14 +2333,14 @@ pub struct ProductsUpsertRequest {
     /// The products to create or update.
     pub products: Vec<ProductUpsert>,
 }
-#[cfg(any(feature = "products"))]
+#[cfg(feature = "products")]
 impl ProductsUpsertRequest {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(products: Vec<ProductUpsert>) -> Self {
         Self { products }
     }
 }
-#[cfg(any(feature = "products"))]
+#[cfg(feature = "products")]
 /// Body of the `POST /products` answer.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -2531,7 +2531,7 @@ impl<'a> ListProductsBuilder<'a> {
         let mut headers: Vec<(&'static str, String)> = Vec::new();
         Ok(crate::runtime::Request {
             meta: META,
-            path: format!("/products",),
+            path: "/products".to_string(),
             query,
             headers,
             body: None,
@@ -2602,10 +2602,10 @@ impl<'a> CreateProductsBuilder<'a> {
         let mut headers: Vec<(&'static str, String)> = Vec::new();
         Ok(crate::runtime::Request {
             meta: META,
-            path: format!("/products",),
+            path: "/products".to_string(),
             query,
             headers,
-            body: Some(crate::runtime::encode_body(&META, &self.body)?),
+            body: Some(crate::runtime::encode_body(META, &self.body)?),
             options: self.options.clone(),
         })
     }
@@ -2921,7 +2921,7 @@ impl<'a> CreateProductOffersBuilder<'a> {
             ),
             query,
             headers,
-            body: Some(crate::runtime::encode_body(&META, &self.body)?),
+            body: Some(crate::runtime::encode_body(META, &self.body)?),
             options: self.options.clone(),
         })
     }
@@ -3032,7 +3032,7 @@ impl<'a> ListProductPricesBuilder<'a> {
         let mut headers: Vec<(&'static str, String)> = Vec::new();
         Ok(crate::runtime::Request {
             meta: META,
-            path: format!("/products/price",),
+            path: "/products/price".to_string(),
             query,
             headers,
             body: None,

@@ -2,7 +2,7 @@
 // change the spec or the generator and regenerate.
 
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
-#[cfg(any(feature = "quotes"))]
+#[cfg(feature = "quotes")]
 /// Body of `POST /quotes`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -65,7 +65,7 @@ pub struct CreateQuoteRequest {
     #[serde(rename = "sourceIP", default, skip_serializing_if = "Option::is_none")]
     pub source_ip: Option<String>,
 }
-#[cfg(any(feature = "quotes"))]
+#[cfg(feature = "quotes")]
 impl CreateQuoteRequest {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(
@@ -413,7 +413,7 @@ pub struct QuoteAddress {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display: Option<String>,
 }
-#[cfg(any(feature = "quotes"))]
+#[cfg(feature = "quotes")]
 /// The recipient's address; it determines tax.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -441,7 +441,7 @@ pub struct QuoteAddressRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
 }
-#[cfg(any(feature = "quotes"))]
+#[cfg(feature = "quotes")]
 impl QuoteAddressRequest {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(country: String, postal_code: String) -> Self {
@@ -529,7 +529,7 @@ pub struct QuoteDiscountTier {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
 }
-#[cfg(any(feature = "quotes"))]
+#[cfg(feature = "quotes")]
 /// Spring-style error body of the quotes service.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -936,7 +936,7 @@ pub struct QuoteItemProductDescriptions {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<std::collections::BTreeMap<String, String>>,
 }
-#[cfg(any(feature = "quotes"))]
+#[cfg(feature = "quotes")]
 /// One product line of a quote request.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -950,7 +950,7 @@ pub struct QuoteItemRequest {
     #[serde(rename = "unitListPrice", default, skip_serializing_if = "Option::is_none")]
     pub unit_list_price: Option<crate::Amount>,
 }
-#[cfg(any(feature = "quotes"))]
+#[cfg(feature = "quotes")]
 impl QuoteItemRequest {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(product: String) -> Self {
@@ -1006,7 +1006,7 @@ pub struct QuoteLink {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
-#[cfg(any(feature = "quotes"))]
+#[cfg(feature = "quotes")]
 /// Answer of `GET /quotes`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1021,7 +1021,7 @@ pub struct QuoteListResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub links: Option<Vec<QuoteLink>>,
 }
-#[cfg(any(feature = "quotes"))]
+#[cfg(feature = "quotes")]
 /// HAL wrapper of the list (current reference).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1654,7 +1654,7 @@ pub struct QuotePriceRule {
     )]
     pub with_tax_net_unit_round_amount: Option<String>,
 }
-#[cfg(any(feature = "quotes"))]
+#[cfg(feature = "quotes")]
 /// The person the quote is addressed to.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1676,7 +1676,7 @@ pub struct QuoteRecipientRequest {
     )]
     pub phone: Option<Option<String>>,
 }
-#[cfg(any(feature = "quotes"))]
+#[cfg(feature = "quotes")]
 impl QuoteRecipientRequest {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(first: String, last: String, email: String) -> Self {
@@ -1872,7 +1872,7 @@ pub enum QuoteTags {
     List(Vec<QuoteTag>),
     Map(std::collections::BTreeMap<String, String>),
 }
-#[cfg(any(feature = "quotes"))]
+#[cfg(feature = "quotes")]
 /// Body of `PUT /quotes/{quote_id}`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1931,7 +1931,7 @@ pub struct UpdateQuoteRequest {
     #[serde(rename = "invoiceId", default, skip_serializing_if = "Option::is_none")]
     pub invoice_id: Option<String>,
 }
-#[cfg(any(feature = "quotes"))]
+#[cfg(feature = "quotes")]
 impl UpdateQuoteRequest {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(
@@ -2101,10 +2101,10 @@ impl<'a> CreateQuoteBuilder<'a> {
         let mut headers: Vec<(&'static str, String)> = Vec::new();
         Ok(crate::runtime::Request {
             meta: META,
-            path: format!("/quotes",),
+            path: "/quotes".to_string(),
             query,
             headers,
-            body: Some(crate::runtime::encode_body(&META, &self.body)?),
+            body: Some(crate::runtime::encode_body(META, &self.body)?),
             options: self.options.clone(),
         })
     }
@@ -2254,7 +2254,7 @@ impl<'a> ListQuotesBuilder<'a> {
         let mut headers: Vec<(&'static str, String)> = Vec::new();
         Ok(crate::runtime::Request {
             meta: META,
-            path: format!("/quotes",),
+            path: "/quotes".to_string(),
             query,
             headers,
             body: None,
@@ -2400,7 +2400,7 @@ impl<'a> UpdateQuoteBuilder<'a> {
             ),
             query,
             headers,
-            body: Some(crate::runtime::encode_body(&META, &self.body)?),
+            body: Some(crate::runtime::encode_body(META, &self.body)?),
             options: self.options.clone(),
         })
     }

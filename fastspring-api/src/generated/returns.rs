@@ -2,7 +2,7 @@
 // change the spec or the generator and regenerate.
 
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
-#[cfg(any(feature = "returns"))]
+#[cfg(feature = "returns")]
 /// The returns to create, one per order.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -10,14 +10,14 @@ pub struct CreateReturnsRequest {
     /// One element per order to refund.
     pub returns: Vec<NewReturn>,
 }
-#[cfg(any(feature = "returns"))]
+#[cfg(feature = "returns")]
 impl CreateReturnsRequest {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(returns: Vec<NewReturn>) -> Self {
         Self { returns }
     }
 }
-#[cfg(any(feature = "returns"))]
+#[cfg(feature = "returns")]
 /// Schema `GetReturnResponse`.
 ///
 /// The forms are tried in order.
@@ -28,7 +28,7 @@ pub enum GetReturnResponse {
     Several(Box<ReturnsResponse>),
     Single(Box<Return>),
 }
-#[cfg(any(feature = "returns"))]
+#[cfg(feature = "returns")]
 /// A return (refund) of one order.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -51,7 +51,7 @@ pub struct NewReturn {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<NewReturnItem>>,
 }
-#[cfg(any(feature = "returns"))]
+#[cfg(feature = "returns")]
 impl NewReturn {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(order: String) -> Self {
@@ -65,7 +65,7 @@ impl NewReturn {
         }
     }
 }
-#[cfg(any(feature = "returns"))]
+#[cfg(feature = "returns")]
 /// The amount to refund for one item of the order.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -75,14 +75,14 @@ pub struct NewReturnItem {
     /// Amount to refund for the item, in the order's currency; greater than zero, at most what remains refundable on the item, and with no more decimals than the currency has (none for JPY, for example).
     pub amount: crate::Amount,
 }
-#[cfg(any(feature = "returns"))]
+#[cfg(feature = "returns")]
 impl NewReturnItem {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(product: String, amount: crate::Amount) -> Self {
         Self { product, amount }
     }
 }
-#[cfg(any(feature = "returns"))]
+#[cfg(feature = "returns")]
 /// `ORIGINAL` e-mails the customer about the return; `NONE` sends nothing.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -96,7 +96,7 @@ pub enum NewReturnNotification {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "returns"))]
+#[cfg(feature = "returns")]
 impl NewReturnNotification {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -107,7 +107,7 @@ impl NewReturnNotification {
         }
     }
 }
-#[cfg(any(feature = "returns"))]
+#[cfg(feature = "returns")]
 impl From<&str> for NewReturnNotification {
     fn from(value: &str) -> Self {
         match value {
@@ -117,19 +117,19 @@ impl From<&str> for NewReturnNotification {
         }
     }
 }
-#[cfg(any(feature = "returns"))]
+#[cfg(feature = "returns")]
 impl std::fmt::Display for NewReturnNotification {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "returns"))]
+#[cfg(feature = "returns")]
 impl serde::Serialize for NewReturnNotification {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "returns"))]
+#[cfg(feature = "returns")]
 impl<'de> serde::Deserialize<'de> for NewReturnNotification {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -141,7 +141,7 @@ impl<'de> serde::Deserialize<'de> for NewReturnNotification {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "returns"))]
+#[cfg(feature = "returns")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for NewReturnNotification {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -151,7 +151,7 @@ impl schemars::JsonSchema for NewReturnNotification {
         schemars::json_schema!({ "type" : "string", "enum" : ["ORIGINAL", "NONE"] })
     }
 }
-#[cfg(any(feature = "returns"))]
+#[cfg(feature = "returns")]
 /// Why the order is returned: `TAX_REFUND` (tax refund), `PRODUCT_NOT_RECEIVED`, `PRODUCT_DIFFERENCE` (not as expected), `FRAUDULENT`, `ORDER_ERROR`, `DISCOUNT` (discount or coupon), `DUPLICATE_ORDER`, `COMPATIBILITY_ISSUE`, `OTHER` or `NONE`. FastSpring accepts any other value but stores it as "None".
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -181,7 +181,7 @@ pub enum NewReturnReason {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "returns"))]
+#[cfg(feature = "returns")]
 impl NewReturnReason {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -200,7 +200,7 @@ impl NewReturnReason {
         }
     }
 }
-#[cfg(any(feature = "returns"))]
+#[cfg(feature = "returns")]
 impl From<&str> for NewReturnReason {
     fn from(value: &str) -> Self {
         match value {
@@ -218,19 +218,19 @@ impl From<&str> for NewReturnReason {
         }
     }
 }
-#[cfg(any(feature = "returns"))]
+#[cfg(feature = "returns")]
 impl std::fmt::Display for NewReturnReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "returns"))]
+#[cfg(feature = "returns")]
 impl serde::Serialize for NewReturnReason {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "returns"))]
+#[cfg(feature = "returns")]
 impl<'de> serde::Deserialize<'de> for NewReturnReason {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -242,7 +242,7 @@ impl<'de> serde::Deserialize<'de> for NewReturnReason {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "returns"))]
+#[cfg(feature = "returns")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for NewReturnReason {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -256,7 +256,7 @@ impl schemars::JsonSchema for NewReturnReason {
         )
     }
 }
-#[cfg(any(feature = "returns"))]
+#[cfg(feature = "returns")]
 /// `FULL` refunds the whole order (the default when omitted); `PARTIAL` refunds only the amounts listed in `items`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -270,7 +270,7 @@ pub enum NewReturnRefundType {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "returns"))]
+#[cfg(feature = "returns")]
 impl NewReturnRefundType {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -281,7 +281,7 @@ impl NewReturnRefundType {
         }
     }
 }
-#[cfg(any(feature = "returns"))]
+#[cfg(feature = "returns")]
 impl From<&str> for NewReturnRefundType {
     fn from(value: &str) -> Self {
         match value {
@@ -291,19 +291,19 @@ impl From<&str> for NewReturnRefundType {
         }
     }
 }
-#[cfg(any(feature = "returns"))]
+#[cfg(feature = "returns")]
 impl std::fmt::Display for NewReturnRefundType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "returns"))]
+#[cfg(feature = "returns")]
 impl serde::Serialize for NewReturnRefundType {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "returns"))]
+#[cfg(feature = "returns")]
 impl<'de> serde::Deserialize<'de> for NewReturnRefundType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -315,7 +315,7 @@ impl<'de> serde::Deserialize<'de> for NewReturnRefundType {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "returns"))]
+#[cfg(feature = "returns")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for NewReturnRefundType {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -512,7 +512,7 @@ pub enum ReturnAccount {
     Expanded(Box<super::accounts::Account>),
     Id(String),
 }
-#[cfg(any(feature = "returns"))]
+#[cfg(feature = "returns")]
 /// A return that could not be created or found.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -979,7 +979,7 @@ impl schemars::JsonSchema for ReturnType {
         schemars::json_schema!({ "type" : "string", "enum" : ["RETURN"] })
     }
 }
-#[cfg(any(feature = "returns"))]
+#[cfg(feature = "returns")]
 /// One element per requested return (create) or per requested ID (lookup); each is a return or an error item, so check `result`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -987,7 +987,7 @@ pub struct ReturnsResponse {
     /// Outcome per return, in request order.
     pub returns: Vec<ReturnsResponseReturnsItem>,
 }
-#[cfg(any(feature = "returns"))]
+#[cfg(feature = "returns")]
 /// Schema `ReturnsResponseReturnsItem`.
 ///
 /// The forms are tried in order.
@@ -1100,10 +1100,10 @@ impl<'a> CreateReturnBuilder<'a> {
         let mut headers: Vec<(&'static str, String)> = Vec::new();
         Ok(crate::runtime::Request {
             meta: META,
-            path: format!("/returns",),
+            path: "/returns".to_string(),
             query,
             headers,
-            body: Some(crate::runtime::encode_body(&META, &self.body)?),
+            body: Some(crate::runtime::encode_body(META, &self.body)?),
             options: self.options.clone(),
         })
     }

@@ -2,7 +2,7 @@
 // change the spec or the generator and regenerate.
 
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
-#[cfg(any(feature = "sessions-v1"))]
+#[cfg(feature = "sessions-v1")]
 /// A created v1 session.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -29,7 +29,7 @@ pub struct SessionV1 {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<SessionV1Item>>,
 }
-#[cfg(any(feature = "sessions-v1"))]
+#[cfg(feature = "sessions-v1")]
 /// The buyer, when no `account` is given. If an account with this e-mail exists it is used (and may be updated).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -56,7 +56,7 @@ pub struct SessionV1Contact {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
 }
-#[cfg(any(feature = "sessions-v1"))]
+#[cfg(feature = "sessions-v1")]
 /// Body of `POST /sessions`. Give either `account` or `contact`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -86,7 +86,7 @@ pub struct SessionV1CreateRequest {
     /// The products of the session.
     pub items: Vec<SessionV1ItemRequest>,
 }
-#[cfg(any(feature = "sessions-v1"))]
+#[cfg(feature = "sessions-v1")]
 impl SessionV1CreateRequest {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(items: Vec<SessionV1ItemRequest>) -> Self {
@@ -103,7 +103,7 @@ impl SessionV1CreateRequest {
         }
     }
 }
-#[cfg(any(feature = "sessions-v1"))]
+#[cfg(feature = "sessions-v1")]
 /// Error body of `POST /sessions`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -115,7 +115,7 @@ pub struct SessionV1Error {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<Vec<serde_json::Value>>,
 }
-#[cfg(any(feature = "sessions-v1"))]
+#[cfg(feature = "sessions-v1")]
 /// A product of a created session.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -127,7 +127,7 @@ pub struct SessionV1Item {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantity: Option<i64>,
 }
-#[cfg(any(feature = "sessions-v1"))]
+#[cfg(feature = "sessions-v1")]
 /// One product of the session.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -143,7 +143,7 @@ pub struct SessionV1ItemRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<std::collections::BTreeMap<String, String>>,
 }
-#[cfg(any(feature = "sessions-v1"))]
+#[cfg(feature = "sessions-v1")]
 impl SessionV1ItemRequest {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(product: String) -> Self {
@@ -155,7 +155,7 @@ impl SessionV1ItemRequest {
         }
     }
 }
-#[cfg(any(feature = "sessions-v1"))]
+#[cfg(feature = "sessions-v1")]
 /// A custom key to find or link the buyer's account.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -164,7 +164,7 @@ pub struct SessionV1Lookup {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom: Option<String>,
 }
-#[cfg(any(feature = "sessions-v1"))]
+#[cfg(feature = "sessions-v1")]
 /// Overrides of the catalog price and subscription settings for one item of the session.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -234,7 +234,7 @@ pub struct SessionV1Pricing {
     #[serde(rename = "setupFee", default, skip_serializing_if = "Option::is_none")]
     pub setup_fee: Option<SessionV1PricingSetupFee>,
 }
-#[cfg(any(feature = "sessions-v1"))]
+#[cfg(feature = "sessions-v1")]
 /// Whether discounts are percentages or amounts.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -248,7 +248,7 @@ pub enum SessionV1PricingDiscountType {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "sessions-v1"))]
+#[cfg(feature = "sessions-v1")]
 impl SessionV1PricingDiscountType {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -259,7 +259,7 @@ impl SessionV1PricingDiscountType {
         }
     }
 }
-#[cfg(any(feature = "sessions-v1"))]
+#[cfg(feature = "sessions-v1")]
 impl From<&str> for SessionV1PricingDiscountType {
     fn from(value: &str) -> Self {
         match value {
@@ -269,19 +269,19 @@ impl From<&str> for SessionV1PricingDiscountType {
         }
     }
 }
-#[cfg(any(feature = "sessions-v1"))]
+#[cfg(feature = "sessions-v1")]
 impl std::fmt::Display for SessionV1PricingDiscountType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "sessions-v1"))]
+#[cfg(feature = "sessions-v1")]
 impl serde::Serialize for SessionV1PricingDiscountType {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "sessions-v1"))]
+#[cfg(feature = "sessions-v1")]
 impl<'de> serde::Deserialize<'de> for SessionV1PricingDiscountType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -293,7 +293,7 @@ impl<'de> serde::Deserialize<'de> for SessionV1PricingDiscountType {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "sessions-v1"))]
+#[cfg(feature = "sessions-v1")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for SessionV1PricingDiscountType {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -303,7 +303,7 @@ impl schemars::JsonSchema for SessionV1PricingDiscountType {
         schemars::json_schema!({ "type" : "string", "enum" : ["percent", "amount"] })
     }
 }
-#[cfg(any(feature = "sessions-v1"))]
+#[cfg(feature = "sessions-v1")]
 /// Billing interval unit.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -323,7 +323,7 @@ pub enum SessionV1PricingInterval {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "sessions-v1"))]
+#[cfg(feature = "sessions-v1")]
 impl SessionV1PricingInterval {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -337,7 +337,7 @@ impl SessionV1PricingInterval {
         }
     }
 }
-#[cfg(any(feature = "sessions-v1"))]
+#[cfg(feature = "sessions-v1")]
 impl From<&str> for SessionV1PricingInterval {
     fn from(value: &str) -> Self {
         match value {
@@ -350,19 +350,19 @@ impl From<&str> for SessionV1PricingInterval {
         }
     }
 }
-#[cfg(any(feature = "sessions-v1"))]
+#[cfg(feature = "sessions-v1")]
 impl std::fmt::Display for SessionV1PricingInterval {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "sessions-v1"))]
+#[cfg(feature = "sessions-v1")]
 impl serde::Serialize for SessionV1PricingInterval {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "sessions-v1"))]
+#[cfg(feature = "sessions-v1")]
 impl<'de> serde::Deserialize<'de> for SessionV1PricingInterval {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -374,7 +374,7 @@ impl<'de> serde::Deserialize<'de> for SessionV1PricingInterval {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "sessions-v1"))]
+#[cfg(feature = "sessions-v1")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for SessionV1PricingInterval {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -386,7 +386,7 @@ impl schemars::JsonSchema for SessionV1PricingInterval {
         )
     }
 }
-#[cfg(any(feature = "sessions-v1"))]
+#[cfg(feature = "sessions-v1")]
 /// Whether the buyer may change the quantity.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -402,7 +402,7 @@ pub enum SessionV1PricingQuantityBehavior {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "sessions-v1"))]
+#[cfg(feature = "sessions-v1")]
 impl SessionV1PricingQuantityBehavior {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -414,7 +414,7 @@ impl SessionV1PricingQuantityBehavior {
         }
     }
 }
-#[cfg(any(feature = "sessions-v1"))]
+#[cfg(feature = "sessions-v1")]
 impl From<&str> for SessionV1PricingQuantityBehavior {
     fn from(value: &str) -> Self {
         match value {
@@ -425,19 +425,19 @@ impl From<&str> for SessionV1PricingQuantityBehavior {
         }
     }
 }
-#[cfg(any(feature = "sessions-v1"))]
+#[cfg(feature = "sessions-v1")]
 impl std::fmt::Display for SessionV1PricingQuantityBehavior {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "sessions-v1"))]
+#[cfg(feature = "sessions-v1")]
 impl serde::Serialize for SessionV1PricingQuantityBehavior {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "sessions-v1"))]
+#[cfg(feature = "sessions-v1")]
 impl<'de> serde::Deserialize<'de> for SessionV1PricingQuantityBehavior {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -449,7 +449,7 @@ impl<'de> serde::Deserialize<'de> for SessionV1PricingQuantityBehavior {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "sessions-v1"))]
+#[cfg(feature = "sessions-v1")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for SessionV1PricingQuantityBehavior {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -459,7 +459,7 @@ impl schemars::JsonSchema for SessionV1PricingQuantityBehavior {
         schemars::json_schema!({ "type" : "string", "enum" : ["allow", "lock", "hide"] })
     }
 }
-#[cfg(any(feature = "sessions-v1"))]
+#[cfg(feature = "sessions-v1")]
 /// Schema `SessionV1PricingQuantityDiscountsValue`.
 ///
 /// The forms are tried in order.
@@ -470,7 +470,7 @@ pub enum SessionV1PricingQuantityDiscountsValue {
     Amounts(std::collections::BTreeMap<String, crate::Amount>),
     Percent(f64),
 }
-#[cfg(any(feature = "sessions-v1"))]
+#[cfg(feature = "sessions-v1")]
 /// What happens after the first term or the trial: `auto` rebills, `manual` needs the buyer to renew, `opt-auto` and `opt-manual` let the buyer choose.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -488,7 +488,7 @@ pub enum SessionV1PricingRenew {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "sessions-v1"))]
+#[cfg(feature = "sessions-v1")]
 impl SessionV1PricingRenew {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -501,7 +501,7 @@ impl SessionV1PricingRenew {
         }
     }
 }
-#[cfg(any(feature = "sessions-v1"))]
+#[cfg(feature = "sessions-v1")]
 impl From<&str> for SessionV1PricingRenew {
     fn from(value: &str) -> Self {
         match value {
@@ -513,19 +513,19 @@ impl From<&str> for SessionV1PricingRenew {
         }
     }
 }
-#[cfg(any(feature = "sessions-v1"))]
+#[cfg(feature = "sessions-v1")]
 impl std::fmt::Display for SessionV1PricingRenew {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "sessions-v1"))]
+#[cfg(feature = "sessions-v1")]
 impl serde::Serialize for SessionV1PricingRenew {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "sessions-v1"))]
+#[cfg(feature = "sessions-v1")]
 impl<'de> serde::Deserialize<'de> for SessionV1PricingRenew {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -537,7 +537,7 @@ impl<'de> serde::Deserialize<'de> for SessionV1PricingRenew {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "sessions-v1"))]
+#[cfg(feature = "sessions-v1")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for SessionV1PricingRenew {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -549,7 +549,7 @@ impl schemars::JsonSchema for SessionV1PricingRenew {
         )
     }
 }
-#[cfg(any(feature = "sessions-v1"))]
+#[cfg(feature = "sessions-v1")]
 /// One-time setup fee (older documentation only).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -638,10 +638,10 @@ impl<'a> V1CreateSessionBuilder<'a> {
         let mut headers: Vec<(&'static str, String)> = Vec::new();
         Ok(crate::runtime::Request {
             meta: META,
-            path: format!("/sessions",),
+            path: "/sessions".to_string(),
             query,
             headers,
-            body: Some(crate::runtime::encode_body(&META, &self.body)?),
+            body: Some(crate::runtime::encode_body(META, &self.body)?),
             options: self.options.clone(),
         })
     }

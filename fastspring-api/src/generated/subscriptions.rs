@@ -2,7 +2,7 @@
 // change the spec or the generator and regenerate.
 
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// A cancel reason that can be offered to the buyer.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -23,7 +23,7 @@ pub struct CancelReason {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Answer of GET /subscriptions/cancelSurvey/reasons/{subscription_id}: the reasons to offer (subscription not canceled) or the recorded answer (subscription canceled).
 ///
 /// The forms are tried in order.
@@ -34,7 +34,7 @@ pub enum CancelSurvey {
     Recorded(Box<CancelSurveyRecorded>),
     Reasons(Box<CancelSurveyReasons>),
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// A stored cancel-survey answer, as returned by POST /subscriptions/cancelSurvey/response.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -61,7 +61,7 @@ pub struct CancelSurveyAnswer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lang: Option<String>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// The answer. Give `reasonId` or `reasonName`; when both are present `reasonId` wins.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -79,7 +79,7 @@ pub struct CancelSurveyAnswerInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lang: Option<String>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Cancel reason ID, a string: `1` cost, `2` need, `3` usability, `4` support, `5` integration, `6` alternative, `7` other.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -103,7 +103,7 @@ pub enum CancelSurveyAnswerInputReasonId {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl CancelSurveyAnswerInputReasonId {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -119,7 +119,7 @@ impl CancelSurveyAnswerInputReasonId {
         }
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl From<&str> for CancelSurveyAnswerInputReasonId {
     fn from(value: &str) -> Self {
         match value {
@@ -134,19 +134,19 @@ impl From<&str> for CancelSurveyAnswerInputReasonId {
         }
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl std::fmt::Display for CancelSurveyAnswerInputReasonId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl serde::Serialize for CancelSurveyAnswerInputReasonId {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl<'de> serde::Deserialize<'de> for CancelSurveyAnswerInputReasonId {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -158,7 +158,7 @@ impl<'de> serde::Deserialize<'de> for CancelSurveyAnswerInputReasonId {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for CancelSurveyAnswerInputReasonId {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -170,7 +170,7 @@ impl schemars::JsonSchema for CancelSurveyAnswerInputReasonId {
         )
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Cancel reason by name; used only when `reasonId` is absent.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -194,7 +194,7 @@ pub enum CancelSurveyAnswerInputReasonName {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl CancelSurveyAnswerInputReasonName {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -210,7 +210,7 @@ impl CancelSurveyAnswerInputReasonName {
         }
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl From<&str> for CancelSurveyAnswerInputReasonName {
     fn from(value: &str) -> Self {
         match value {
@@ -225,19 +225,19 @@ impl From<&str> for CancelSurveyAnswerInputReasonName {
         }
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl std::fmt::Display for CancelSurveyAnswerInputReasonName {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl serde::Serialize for CancelSurveyAnswerInputReasonName {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl<'de> serde::Deserialize<'de> for CancelSurveyAnswerInputReasonName {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -249,7 +249,7 @@ impl<'de> serde::Deserialize<'de> for CancelSurveyAnswerInputReasonName {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for CancelSurveyAnswerInputReasonName {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -262,7 +262,7 @@ impl schemars::JsonSchema for CancelSurveyAnswerInputReasonName {
         )
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Its product.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -274,7 +274,7 @@ pub struct CancelSurveyProduct {
     #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Which slice of the results to return.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -284,14 +284,14 @@ pub struct CancelSurveyQueryPagination {
     /// Number of answers to skip (0 for the first page; `offset + limit` for the next).
     pub offset: i64,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl CancelSurveyQueryPagination {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(limit: i64, offset: i64) -> Self {
         Self { limit, offset }
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Body of POST /subscriptions/cancelSurvey/response/query.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -311,7 +311,7 @@ pub struct CancelSurveyQueryRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sorting: Option<CancelSurveyQuerySorting>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl CancelSurveyQueryRequest {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(
@@ -328,7 +328,7 @@ impl CancelSurveyQueryRequest {
         }
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Answer of POST /subscriptions/cancelSurvey/response/query.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -343,7 +343,7 @@ pub struct CancelSurveyQueryResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub surveys: Option<Vec<CancelSurveyRecord>>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Sort order.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -355,7 +355,7 @@ pub struct CancelSurveyQuerySorting {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order: Option<CancelSurveyQuerySortingOrder>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Sort by submission time or by reason ID.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -369,7 +369,7 @@ pub enum CancelSurveyQuerySortingField {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl CancelSurveyQuerySortingField {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -380,7 +380,7 @@ impl CancelSurveyQuerySortingField {
         }
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl From<&str> for CancelSurveyQuerySortingField {
     fn from(value: &str) -> Self {
         match value {
@@ -390,19 +390,19 @@ impl From<&str> for CancelSurveyQuerySortingField {
         }
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl std::fmt::Display for CancelSurveyQuerySortingField {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl serde::Serialize for CancelSurveyQuerySortingField {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl<'de> serde::Deserialize<'de> for CancelSurveyQuerySortingField {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -414,7 +414,7 @@ impl<'de> serde::Deserialize<'de> for CancelSurveyQuerySortingField {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for CancelSurveyQuerySortingField {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -426,7 +426,7 @@ impl schemars::JsonSchema for CancelSurveyQuerySortingField {
         )
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Sort direction.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -440,7 +440,7 @@ pub enum CancelSurveyQuerySortingOrder {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl CancelSurveyQuerySortingOrder {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -451,7 +451,7 @@ impl CancelSurveyQuerySortingOrder {
         }
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl From<&str> for CancelSurveyQuerySortingOrder {
     fn from(value: &str) -> Self {
         match value {
@@ -461,19 +461,19 @@ impl From<&str> for CancelSurveyQuerySortingOrder {
         }
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl std::fmt::Display for CancelSurveyQuerySortingOrder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl serde::Serialize for CancelSurveyQuerySortingOrder {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl<'de> serde::Deserialize<'de> for CancelSurveyQuerySortingOrder {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -485,7 +485,7 @@ impl<'de> serde::Deserialize<'de> for CancelSurveyQuerySortingOrder {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for CancelSurveyQuerySortingOrder {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -495,7 +495,7 @@ impl schemars::JsonSchema for CancelSurveyQuerySortingOrder {
         schemars::json_schema!({ "type" : "string", "enum" : ["asc", "desc"] })
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// GET /subscriptions/cancelSurvey/reasons answer for a subscription that is not canceled: the reasons to offer.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -511,7 +511,7 @@ pub struct CancelSurveyReasons {
     /// Cancel reasons configured for the store.
     pub reasons: Vec<CancelReason>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// One submitted cancel-survey answer in a query result.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -550,7 +550,7 @@ pub struct CancelSurveyRecord {
     #[serde(rename = "creationTime", default, skip_serializing_if = "Option::is_none")]
     pub creation_time: Option<String>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// GET /subscriptions/cancelSurvey/reasons answer for a canceled subscription: the answer given at cancellation.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -567,7 +567,7 @@ pub struct CancelSurveyRecorded {
     #[serde(rename = "cancelSurvey")]
     pub cancel_survey: CancelSurveyRecordedAnswer,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// The recorded answer.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -594,7 +594,7 @@ pub struct CancelSurveyRecordedAnswer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lang: Option<String>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Body of POST /subscriptions/cancelSurvey/response.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -605,7 +605,7 @@ pub struct CancelSurveyResponseRequest {
     #[serde(rename = "cancelSurvey")]
     pub cancel_survey: CancelSurveyAnswerInput,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl CancelSurveyResponseRequest {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(subscription: String, cancel_survey: CancelSurveyAnswerInput) -> Self {
@@ -615,7 +615,7 @@ impl CancelSurveyResponseRequest {
         }
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// The subscription a cancel survey is about.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -627,7 +627,7 @@ pub struct CancelSurveySubscription {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product: Option<CancelSurveyProduct>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Body of `POST /subscriptions/charge`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -635,14 +635,14 @@ pub struct ChargeSubscriptionsRequest {
     /// Subscriptions to rebill; FastSpring recommends at most 50 per call.
     pub subscriptions: Vec<ChargeSubscriptionsRequestSubscriptionsItem>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl ChargeSubscriptionsRequest {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(subscriptions: Vec<ChargeSubscriptionsRequestSubscriptionsItem>) -> Self {
         Self { subscriptions }
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// A managed subscription to rebill.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -650,14 +650,14 @@ pub struct ChargeSubscriptionsRequestSubscriptionsItem {
     /// ID of the subscription.
     pub subscription: String,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl ChargeSubscriptionsRequestSubscriptionsItem {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(subscription: String) -> Self {
         Self { subscription }
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Per-subscription outcomes of a rebill. The success body lists them under the singular key `subscription`; the 400 body under `subscriptions`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -854,7 +854,7 @@ pub struct CotermGroupCancellationSetting {
     #[serde(rename = "intervalLength", default, skip_serializing_if = "Option::is_none")]
     pub interval_length: Option<i64>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Answer of POST /subscriptions/coterm.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -871,7 +871,7 @@ pub struct CotermGroupCreateResponse {
     #[serde(rename = "coTermGroup", default, skip_serializing_if = "Option::is_none")]
     pub co_term_group: Option<CotermGroupCreated>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// The group that was created.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -892,7 +892,7 @@ pub struct CotermGroupCreated {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscriptions: Option<Vec<CotermGroupMemberStatus>>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Answer of DELETE /subscriptions/coterm/{coterm_group_id}.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -906,7 +906,7 @@ pub struct CotermGroupDeleteResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscriptions: Option<Vec<CotermGroupMemberStatus>>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Answer of GET /subscriptions/coterm/{coterm_group_id}.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -955,7 +955,7 @@ pub struct CotermGroupDetails {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscriptions: Option<Vec<CotermGroupMember>>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Answer of POST /subscriptions/coterm/{coterm_group_id}/estimate: what aligning the group would cost, per subscription and in total.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1024,7 +1024,7 @@ pub struct CotermGroupEstimate {
     #[serde(rename = "amountDueTotal", default, skip_serializing_if = "Option::is_none")]
     pub amount_due_total: Option<PlanChangeAmountDue>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Answer of POST /subscriptions/coterm/{coterm_group_id}/execute.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1088,7 +1088,7 @@ pub struct CotermGroupExecution {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscriptions: Option<Vec<String>>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// A subscription listed by GET /subscriptions/coterm/{coterm_group_id}.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1155,7 +1155,7 @@ pub struct CotermGroupMember {
     #[serde(rename = "renewalAmount", default, skip_serializing_if = "Option::is_none")]
     pub renewal_amount: Option<String>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// A subscription and its co-term status, as listed by the create and delete responses.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1196,7 +1196,7 @@ pub enum CotermGroupSubscriptionsItem {
     Expanded(Box<Subscription>),
     Id(String),
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Answer of POST /subscriptions/coterm/{coterm_group_id}.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1214,7 +1214,7 @@ pub struct CotermGroupUpdateResponse {
     )]
     pub co_term_changes_result: Option<Vec<CotermSubscriptionChange>>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// What the member subscriptions of a co-term group must have in common.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1229,7 +1229,7 @@ pub struct CotermGroupingCriteria {
     #[serde(rename = "paymentMethods", default, skip_serializing_if = "Option::is_none")]
     pub payment_methods: Option<Vec<CotermGroupingPaymentMethod>>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// The grouping criteria: a list in the create response, a single object in the retrieve response.
 ///
 /// The forms are tried in order.
@@ -1240,7 +1240,7 @@ pub enum CotermGroupingCriteriaSet {
     List(Vec<CotermGroupingCriteria>),
     Single(Box<CotermGroupingCriteria>),
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// One billing interval.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1252,7 +1252,7 @@ pub struct CotermGroupingInterval {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub length: Option<i64>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// One payment method.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1264,7 +1264,7 @@ pub struct CotermGroupingPaymentMethod {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ending: Option<String>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Outcome of an add/remove for one subscription: a `status` (and `error`) when the change was applied, the plan and amount estimate when `preview` was requested.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1287,7 +1287,7 @@ pub struct CotermSubscriptionChange {
     #[serde(rename = "discountTotals", default, skip_serializing_if = "Option::is_none")]
     pub discount_totals: Option<PlanChangeDiscountTotals>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Why the change failed for this subscription.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1299,7 +1299,7 @@ pub struct CotermSubscriptionChangeError {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// The group to create.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1311,7 +1311,7 @@ pub struct CreateCotermGroupInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscriptions: Option<Vec<String>>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Body of POST /subscriptions/coterm.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1323,14 +1323,14 @@ pub struct CreateCotermGroupRequest {
     #[serde(rename = "coTermGroup")]
     pub co_term_group: CreateCotermGroupInput,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl CreateCotermGroupRequest {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(account_id: String, co_term_group: CreateCotermGroupInput) -> Self {
         Self { account_id, co_term_group }
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Body of POST /subscriptions/proformaInvoice: the change to price. Nothing is changed on the subscription.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1350,7 +1350,7 @@ pub struct CreateProformaInvoiceRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pricing: Option<ProformaInvoicePricing>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl CreateProformaInvoiceRequest {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(
@@ -1369,7 +1369,7 @@ impl CreateProformaInvoiceRequest {
         }
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Language of the invoice texts (ISO 639-1).
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -1423,7 +1423,7 @@ pub enum CreateProformaInvoiceRequestLanguage {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl CreateProformaInvoiceRequestLanguage {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -1454,7 +1454,7 @@ impl CreateProformaInvoiceRequestLanguage {
         }
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl From<&str> for CreateProformaInvoiceRequestLanguage {
     fn from(value: &str) -> Self {
         match value {
@@ -1484,19 +1484,19 @@ impl From<&str> for CreateProformaInvoiceRequestLanguage {
         }
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl std::fmt::Display for CreateProformaInvoiceRequestLanguage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl serde::Serialize for CreateProformaInvoiceRequestLanguage {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl<'de> serde::Deserialize<'de> for CreateProformaInvoiceRequestLanguage {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1508,7 +1508,7 @@ impl<'de> serde::Deserialize<'de> for CreateProformaInvoiceRequestLanguage {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for CreateProformaInvoiceRequestLanguage {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -1522,7 +1522,7 @@ impl schemars::JsonSchema for CreateProformaInvoiceRequestLanguage {
         )
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// The proposed change of one subscription (a single object, not wrapped in an array).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1547,7 +1547,7 @@ pub struct EstimateSubscriptionRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coupons: Option<Vec<String>>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl EstimateSubscriptionRequest {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(subscription: String) -> Self {
@@ -1562,7 +1562,7 @@ impl EstimateSubscriptionRequest {
         }
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Schema `GetProformaInvoiceLang`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -1616,7 +1616,7 @@ pub enum GetProformaInvoiceLang {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl GetProformaInvoiceLang {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -1647,7 +1647,7 @@ impl GetProformaInvoiceLang {
         }
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl From<&str> for GetProformaInvoiceLang {
     fn from(value: &str) -> Self {
         match value {
@@ -1677,19 +1677,19 @@ impl From<&str> for GetProformaInvoiceLang {
         }
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl std::fmt::Display for GetProformaInvoiceLang {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl serde::Serialize for GetProformaInvoiceLang {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl<'de> serde::Deserialize<'de> for GetProformaInvoiceLang {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1701,7 +1701,7 @@ impl<'de> serde::Deserialize<'de> for GetProformaInvoiceLang {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for GetProformaInvoiceLang {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -1715,7 +1715,7 @@ impl schemars::JsonSchema for GetProformaInvoiceLang {
         )
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Schema `GetSubscriptionEvent`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -1737,7 +1737,7 @@ pub enum GetSubscriptionEvent {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl GetSubscriptionEvent {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -1752,7 +1752,7 @@ impl GetSubscriptionEvent {
         }
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl From<&str> for GetSubscriptionEvent {
     fn from(value: &str) -> Self {
         match value {
@@ -1766,19 +1766,19 @@ impl From<&str> for GetSubscriptionEvent {
         }
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl std::fmt::Display for GetSubscriptionEvent {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl serde::Serialize for GetSubscriptionEvent {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl<'de> serde::Deserialize<'de> for GetSubscriptionEvent {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1790,7 +1790,7 @@ impl<'de> serde::Deserialize<'de> for GetSubscriptionEvent {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for GetSubscriptionEvent {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -1803,7 +1803,7 @@ impl schemars::JsonSchema for GetSubscriptionEvent {
         )
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Schema `GetSubscriptionResponse`.
 ///
 /// The forms are tried in order.
@@ -1814,7 +1814,7 @@ pub enum GetSubscriptionResponse {
     Several(Box<SubscriptionMultiGetResponse>),
     Single(Box<Subscription>),
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Schema `GetSubscriptionScope`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -1830,7 +1830,7 @@ pub enum GetSubscriptionScope {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl GetSubscriptionScope {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -1842,7 +1842,7 @@ impl GetSubscriptionScope {
         }
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl From<&str> for GetSubscriptionScope {
     fn from(value: &str) -> Self {
         match value {
@@ -1853,19 +1853,19 @@ impl From<&str> for GetSubscriptionScope {
         }
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl std::fmt::Display for GetSubscriptionScope {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl serde::Serialize for GetSubscriptionScope {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl<'de> serde::Deserialize<'de> for GetSubscriptionScope {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1877,7 +1877,7 @@ impl<'de> serde::Deserialize<'de> for GetSubscriptionScope {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for GetSubscriptionScope {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -1887,7 +1887,7 @@ impl schemars::JsonSchema for GetSubscriptionScope {
         schemars::json_schema!({ "type" : "string", "enum" : ["all", "live", "test"] })
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Schema `GetSubscriptionStatus`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -1907,7 +1907,7 @@ pub enum GetSubscriptionStatus {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl GetSubscriptionStatus {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -1921,7 +1921,7 @@ impl GetSubscriptionStatus {
         }
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl From<&str> for GetSubscriptionStatus {
     fn from(value: &str) -> Self {
         match value {
@@ -1934,19 +1934,19 @@ impl From<&str> for GetSubscriptionStatus {
         }
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl std::fmt::Display for GetSubscriptionStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl serde::Serialize for GetSubscriptionStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl<'de> serde::Deserialize<'de> for GetSubscriptionStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1958,7 +1958,7 @@ impl<'de> serde::Deserialize<'de> for GetSubscriptionStatus {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for GetSubscriptionStatus {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -1971,7 +1971,7 @@ impl schemars::JsonSchema for GetSubscriptionStatus {
         )
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Schema `ListSubscriptionHistoryOrder`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -1985,7 +1985,7 @@ pub enum ListSubscriptionHistoryOrder {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl ListSubscriptionHistoryOrder {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -1996,7 +1996,7 @@ impl ListSubscriptionHistoryOrder {
         }
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl From<&str> for ListSubscriptionHistoryOrder {
     fn from(value: &str) -> Self {
         match value {
@@ -2006,19 +2006,19 @@ impl From<&str> for ListSubscriptionHistoryOrder {
         }
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl std::fmt::Display for ListSubscriptionHistoryOrder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl serde::Serialize for ListSubscriptionHistoryOrder {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl<'de> serde::Deserialize<'de> for ListSubscriptionHistoryOrder {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2030,7 +2030,7 @@ impl<'de> serde::Deserialize<'de> for ListSubscriptionHistoryOrder {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for ListSubscriptionHistoryOrder {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -2042,7 +2042,7 @@ impl schemars::JsonSchema for ListSubscriptionHistoryOrder {
         )
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Schema `ListSubscriptionHistoryScope`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -2056,7 +2056,7 @@ pub enum ListSubscriptionHistoryScope {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl ListSubscriptionHistoryScope {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -2067,7 +2067,7 @@ impl ListSubscriptionHistoryScope {
         }
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl From<&str> for ListSubscriptionHistoryScope {
     fn from(value: &str) -> Self {
         match value {
@@ -2077,19 +2077,19 @@ impl From<&str> for ListSubscriptionHistoryScope {
         }
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl std::fmt::Display for ListSubscriptionHistoryScope {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl serde::Serialize for ListSubscriptionHistoryScope {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl<'de> serde::Deserialize<'de> for ListSubscriptionHistoryScope {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2101,7 +2101,7 @@ impl<'de> serde::Deserialize<'de> for ListSubscriptionHistoryScope {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for ListSubscriptionHistoryScope {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -2111,7 +2111,7 @@ impl schemars::JsonSchema for ListSubscriptionHistoryScope {
         schemars::json_schema!({ "type" : "string", "enum" : ["base_plan", "add_on"] })
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Schema `ListSubscriptionsEvent`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -2133,7 +2133,7 @@ pub enum ListSubscriptionsEvent {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl ListSubscriptionsEvent {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -2148,7 +2148,7 @@ impl ListSubscriptionsEvent {
         }
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl From<&str> for ListSubscriptionsEvent {
     fn from(value: &str) -> Self {
         match value {
@@ -2162,19 +2162,19 @@ impl From<&str> for ListSubscriptionsEvent {
         }
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl std::fmt::Display for ListSubscriptionsEvent {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl serde::Serialize for ListSubscriptionsEvent {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl<'de> serde::Deserialize<'de> for ListSubscriptionsEvent {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2186,7 +2186,7 @@ impl<'de> serde::Deserialize<'de> for ListSubscriptionsEvent {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for ListSubscriptionsEvent {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -2199,7 +2199,7 @@ impl schemars::JsonSchema for ListSubscriptionsEvent {
         )
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Schema `ListSubscriptionsScope`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -2215,7 +2215,7 @@ pub enum ListSubscriptionsScope {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl ListSubscriptionsScope {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -2227,7 +2227,7 @@ impl ListSubscriptionsScope {
         }
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl From<&str> for ListSubscriptionsScope {
     fn from(value: &str) -> Self {
         match value {
@@ -2238,19 +2238,19 @@ impl From<&str> for ListSubscriptionsScope {
         }
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl std::fmt::Display for ListSubscriptionsScope {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl serde::Serialize for ListSubscriptionsScope {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl<'de> serde::Deserialize<'de> for ListSubscriptionsScope {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2262,7 +2262,7 @@ impl<'de> serde::Deserialize<'de> for ListSubscriptionsScope {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for ListSubscriptionsScope {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -2272,7 +2272,7 @@ impl schemars::JsonSchema for ListSubscriptionsScope {
         schemars::json_schema!({ "type" : "string", "enum" : ["all", "live", "test"] })
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Schema `ListSubscriptionsStatus`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -2292,7 +2292,7 @@ pub enum ListSubscriptionsStatus {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl ListSubscriptionsStatus {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -2306,7 +2306,7 @@ impl ListSubscriptionsStatus {
         }
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl From<&str> for ListSubscriptionsStatus {
     fn from(value: &str) -> Self {
         match value {
@@ -2319,19 +2319,19 @@ impl From<&str> for ListSubscriptionsStatus {
         }
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl std::fmt::Display for ListSubscriptionsStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl serde::Serialize for ListSubscriptionsStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl<'de> serde::Deserialize<'de> for ListSubscriptionsStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2343,7 +2343,7 @@ impl<'de> serde::Deserialize<'de> for ListSubscriptionsStatus {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for ListSubscriptionsStatus {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -2356,7 +2356,7 @@ impl schemars::JsonSchema for ListSubscriptionsStatus {
         )
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Body of the pause request.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -2365,14 +2365,14 @@ pub struct PauseSubscriptionRequest {
     #[serde(rename = "pausePeriodCount")]
     pub pause_period_count: i64,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl PauseSubscriptionRequest {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(pause_period_count: i64) -> Self {
         Self { pause_period_count }
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// An add-on in a plan snapshot. Co-term responses send only `display`, `product`, `priceDisplay` and `proratedItemChargeDisplay`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -2508,7 +2508,7 @@ pub struct PlanChangeAddon {
     )]
     pub prorated_item_total_display: Option<String>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// What the buyer pays now and at the next regular charge.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -2579,7 +2579,7 @@ pub struct PlanChangeAmountDue {
     )]
     pub next_charge_amount_display: Option<String>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// A discount applied to a plan or add-on.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -2605,7 +2605,7 @@ pub struct PlanChangeDiscount {
     #[serde(rename = "percentValue", default, skip_serializing_if = "Option::is_none")]
     pub percent_value: Option<f64>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Discount totals by origin.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -2639,7 +2639,7 @@ pub struct PlanChangeDiscountTotals {
     )]
     pub coupon_level_discount_total_display: Option<String>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Estimate for one subscription: its current and proposed plan with proration figures, and the amount due. Used per member by the co-term estimate and as `items` of a retrieved proforma invoice.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -2750,7 +2750,7 @@ pub struct PlanChangeEstimate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Prices of a subscription's plan, before (`currentPlan`) or after (`proposedPlan`) a change, with the proration figures.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -3025,7 +3025,7 @@ pub struct PlanChangeSnapshot {
     )]
     pub subscription_prorated_charge_display: Option<String>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Answer of GET /subscriptions/proformaInvoice/{subscription_id}: an invoice-style estimate of the next billing period, without any plan change.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -3059,7 +3059,7 @@ pub struct ProformaInvoice {
     #[serde(rename = "amountDue", default, skip_serializing_if = "Option::is_none")]
     pub amount_due: Option<PlanChangeAmountDue>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Billing address.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -3083,7 +3083,7 @@ pub struct ProformaInvoiceAddress {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// The buyer the invoice is addressed to.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -3110,7 +3110,7 @@ pub struct ProformaInvoiceContact {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<ProformaInvoiceAddress>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Co-term group of the subscription, when it belongs to one.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -3122,7 +3122,7 @@ pub struct ProformaInvoiceCoterm {
     #[serde(rename = "coTermGroupId", default, skip_serializing_if = "Option::is_none")]
     pub co_term_group_id: Option<String>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Answer of POST /subscriptions/proformaInvoice. Key styles are mixed as published: camelCase, snake_case (`total_price`, `created_at`).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -3160,7 +3160,7 @@ pub struct ProformaInvoiceCreateResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<ProformaInvoiceLine>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Department within the company.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -3179,7 +3179,7 @@ pub struct ProformaInvoiceDepartment {
     )]
     pub department_description: Option<String>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Header of a proforma invoice.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -3242,7 +3242,7 @@ pub struct ProformaInvoiceHeader {
     )]
     pub pro_forma_invoice_expiration_date_display_iso8601: Option<String>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// The priced line (a single object, not an array).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -3260,7 +3260,7 @@ pub struct ProformaInvoiceLine {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<std::collections::BTreeMap<String, crate::Amount>>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// The merchant of record.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -3286,7 +3286,7 @@ pub struct ProformaInvoiceMerchantContact {
     )]
     pub merchant_address_2: Option<String>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// The buyer's organization, when known.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -3301,7 +3301,7 @@ pub struct ProformaInvoiceOrganization {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub department: Option<ProformaInvoiceDepartment>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Custom price for the changed subscription.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -3310,7 +3310,7 @@ pub struct ProformaInvoicePricing {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<std::collections::BTreeMap<String, crate::Amount>>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// The proforma invoice record.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -3340,7 +3340,7 @@ pub struct ProformaInvoiceRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Where the buyer gets support.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -4052,7 +4052,7 @@ pub enum SubscriptionAccount {
     Expanded(Box<super::accounts::Account>),
     Id(String),
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// The subscription after a pause or resume, with the outcome of the action.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -4729,7 +4729,7 @@ pub struct SubscriptionActionResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<super::common::ResultStatus>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Outcome for one subscription: the classic `action`/`result`/`error` body plus the subscription ID. Used for each item of batch responses and as an error body.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -4840,7 +4840,7 @@ pub struct SubscriptionAddon {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discounts: Option<Vec<SubscriptionDiscount>>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Add, change or remove one add-on.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -4852,7 +4852,7 @@ pub struct SubscriptionAddonChange {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pricing: Option<SubscriptionPricingOverride>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl SubscriptionAddonChange {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(product: String, quantity: i64) -> Self {
@@ -4903,7 +4903,7 @@ pub enum SubscriptionCardEnding {
     Text(String),
     Number(i64),
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Checkout session the buyer uses to convert the expired trial into a paid subscription.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -4930,7 +4930,7 @@ pub struct SubscriptionConvertSession {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<SubscriptionConvertSessionItem>>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// A product in the conversion session.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -4975,7 +4975,7 @@ pub struct SubscriptionDiscount {
     )]
     pub apply_discount_immediately: Option<bool>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// A discount to apply to the subscription or add-on.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -4992,7 +4992,7 @@ pub struct SubscriptionDiscountOverride {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<SubscriptionDiscountOverrideDuration>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl SubscriptionDiscountOverride {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(r#type: SubscriptionDiscountOverrideType) -> Self {
@@ -5004,7 +5004,7 @@ impl SubscriptionDiscountOverride {
         }
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Amount off per period (for `type: amount`): one amount, or amounts by currency code.
 ///
 /// The forms are tried in order.
@@ -5015,7 +5015,7 @@ pub enum SubscriptionDiscountOverrideAmount {
     Single(crate::Amount),
     PerCurrency(std::collections::BTreeMap<String, crate::Amount>),
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// How many periods the discount lasts: a number of periods, or `all`.
 ///
 /// The forms are tried in order.
@@ -5026,7 +5026,7 @@ pub enum SubscriptionDiscountOverrideDuration {
     Periods(i64),
     All(String),
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Whether the discount is a fixed amount or a percentage.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -5040,7 +5040,7 @@ pub enum SubscriptionDiscountOverrideType {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl SubscriptionDiscountOverrideType {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -5051,7 +5051,7 @@ impl SubscriptionDiscountOverrideType {
         }
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl From<&str> for SubscriptionDiscountOverrideType {
     fn from(value: &str) -> Self {
         match value {
@@ -5061,19 +5061,19 @@ impl From<&str> for SubscriptionDiscountOverrideType {
         }
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl std::fmt::Display for SubscriptionDiscountOverrideType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl serde::Serialize for SubscriptionDiscountOverrideType {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl<'de> serde::Deserialize<'de> for SubscriptionDiscountOverrideType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -5085,7 +5085,7 @@ impl<'de> serde::Deserialize<'de> for SubscriptionDiscountOverrideType {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for SubscriptionDiscountOverrideType {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -5095,7 +5095,7 @@ impl schemars::JsonSchema for SubscriptionDiscountOverrideType {
         schemars::json_schema!({ "type" : "string", "enum" : ["amount", "percent"] })
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Error body of the entries endpoint.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -5107,7 +5107,7 @@ pub struct SubscriptionEntriesError {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<Vec<serde_json::Value>>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// One order of the subscription (initial order, rebill, or proration).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -5131,7 +5131,7 @@ pub struct SubscriptionEntry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order: Option<super::orders::Order>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Prorated estimate of a proposed plan change.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -5239,7 +5239,7 @@ pub struct SubscriptionEstimate {
     #[serde(rename = "discountTotals", default, skip_serializing_if = "Option::is_none")]
     pub discount_totals: Option<SubscriptionEstimateDiscountTotals>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Add-on of a plan in an estimate.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -5261,7 +5261,7 @@ pub struct SubscriptionEstimateAddon {
     )]
     pub prorated_item_charge_display: Option<String>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// What the buyer would pay now and at the next charge.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -5332,7 +5332,7 @@ pub struct SubscriptionEstimateAmountDue {
     )]
     pub next_charge_amount_display: Option<String>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Discount totals of the proposed plan.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -5366,7 +5366,7 @@ pub struct SubscriptionEstimateDiscountTotals {
     )]
     pub coupon_level_discount_total_display: Option<String>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Error body of the estimate endpoint. The 404 variant names the action in `status` instead of `action`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -5385,7 +5385,7 @@ pub struct SubscriptionEstimateError {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Prorated view of a plan (current or proposed).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -5681,7 +5681,7 @@ pub struct SubscriptionEstimatePlan {
     )]
     pub subscription_end_date_display_iso8601: Option<String>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Schema `SubscriptionEstimatePlanAddonsItem`.
 ///
 /// The forms are tried in order.
@@ -5692,7 +5692,7 @@ pub enum SubscriptionEstimatePlanAddonsItem {
     Details(Box<SubscriptionEstimateAddon>),
     Product(String),
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Error body of `GET /subscriptions/{subscription_id}`; with several IDs it may also list per-ID outcomes.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -5711,7 +5711,7 @@ pub struct SubscriptionGetError {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscriptions: Option<Vec<SubscriptionActionResult>>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Plan-change history of a subscription.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -6288,7 +6288,7 @@ impl schemars::JsonSchema for SubscriptionIntervalUnit {
         )
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// A page of subscriptions.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -6304,7 +6304,7 @@ pub struct SubscriptionListResponse {
     /// Subscription IDs, or full subscriptions when filters other than `begin`/`end` are used.
     pub subscriptions: Vec<SubscriptionListResponseSubscriptionsItem>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Schema `SubscriptionListResponseSubscriptionsItem`.
 ///
 /// The forms are tried in order.
@@ -6315,7 +6315,7 @@ pub enum SubscriptionListResponseSubscriptionsItem {
     Subscription(Box<Subscription>),
     Id(String),
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Answer to `GET /subscriptions/{id1},{id2},…`: one entry per ID, either the subscription or an error outcome.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -6328,7 +6328,7 @@ pub struct SubscriptionMultiGetResponse {
     /// The requested subscriptions, in request order; IDs that failed appear as error outcomes.
     pub subscriptions: Vec<SubscriptionMultiGetResponseSubscriptionsItem>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Schema `SubscriptionMultiGetResponseSubscriptionsItem`.
 ///
 /// The forms are tried in order.
@@ -6426,7 +6426,7 @@ pub struct SubscriptionPaymentReminder {
     #[serde(rename = "intervalLength", default, skip_serializing_if = "Option::is_none")]
     pub interval_length: Option<i64>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// One recorded plan change.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -6503,7 +6503,7 @@ pub struct SubscriptionPlanChange {
     )]
     pub changed_to_display: Option<String>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// New price: amounts by currency code, or one bare amount.
 ///
 /// The forms are tried in order.
@@ -6514,7 +6514,7 @@ pub enum SubscriptionPriceOverride {
     PerCurrency(std::collections::BTreeMap<String, crate::Amount>),
     Single(crate::Amount),
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// A price for a billing period.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -6526,7 +6526,7 @@ pub struct SubscriptionPricePerPeriod {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub period: Option<SubscriptionPricePerPeriodPeriod>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// The period the price covers.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -6538,7 +6538,7 @@ pub struct SubscriptionPricePerPeriodPeriod {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Price and discount override.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -6566,7 +6566,7 @@ pub enum SubscriptionProduct {
     Expanded(Box<super::products::Product>),
     Id(String),
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Proration computed for a change (charge or refund variant; each carries a different subset of amounts).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -6646,7 +6646,7 @@ pub struct SubscriptionProration {
     #[serde(rename = "refundAmount", default, skip_serializing_if = "Option::is_none")]
     pub refund_amount: Option<crate::Amount>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Regular billing period.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -6658,7 +6658,7 @@ pub struct SubscriptionProrationRegularPeriod {
     #[serde(rename = "unitCount", default, skip_serializing_if = "Option::is_none")]
     pub unit_count: Option<i64>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// A list of per-subscription outcomes.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -6822,7 +6822,7 @@ impl schemars::JsonSchema for SubscriptionState {
         )
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Contact details of the new target account.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -6844,7 +6844,7 @@ pub struct SubscriptionTransferAccount {
     pub language: Option<String>,
     pub address: SubscriptionTransferAddress,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl SubscriptionTransferAccount {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(address: SubscriptionTransferAddress) -> Self {
@@ -6858,7 +6858,7 @@ impl SubscriptionTransferAccount {
         }
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Address of the new target account.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -6879,7 +6879,7 @@ pub struct SubscriptionTransferAddress {
     #[serde(rename = "postalCode", default, skip_serializing_if = "Option::is_none")]
     pub postal_code: Option<String>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// A subscription that could not be moved.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -6894,7 +6894,7 @@ pub struct SubscriptionTransferFailure {
     #[serde(rename = "errorCode", default, skip_serializing_if = "Option::is_none")]
     pub error_code: Option<String>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Outcome of a transfer.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -6941,7 +6941,7 @@ pub struct SubscriptionTransferResponse {
     )]
     pub remaining_subscriptions: Option<Vec<String>>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// A new account to create and transfer the subscriptions to.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -6950,7 +6950,7 @@ pub struct SubscriptionTransferTargetAccount {
     pub email: String,
     pub account: SubscriptionTransferAccount,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl SubscriptionTransferTargetAccount {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(email: String, account: SubscriptionTransferAccount) -> Self {
@@ -6996,7 +6996,7 @@ pub struct SubscriptionTrialReminder {
     )]
     pub free_without_payment: Option<String>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Changes to one subscription. Only the fields sent are changed.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -7056,7 +7056,7 @@ pub struct SubscriptionUpdate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preview: Option<bool>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl SubscriptionUpdate {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(subscription: String) -> Self {
@@ -7079,7 +7079,7 @@ impl SubscriptionUpdate {
         }
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Last charge on or before this date: `yyyy-mm-dd`, epoch milliseconds, or `0` to remove the end date. Wins over `remainingPeriods`.
 ///
 /// The forms are tried in order.
@@ -7090,7 +7090,7 @@ pub enum SubscriptionUpdateEnd {
     Date(String),
     Millis(i64),
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// New next charge date: epoch milliseconds or `yyyy-mm-dd`. A date in the past may trigger an immediate rebill. Cannot be combined with `prorate`.
 ///
 /// The forms are tried in order.
@@ -7101,7 +7101,7 @@ pub enum SubscriptionUpdateNext {
     EpochMillis(crate::EpochMillis),
     Date(String),
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Outcome of one subscription change, with the proration when one was computed.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -7121,7 +7121,7 @@ pub struct SubscriptionUpdateResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proration: Option<SubscriptionProration>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Body of `POST /subscriptions/transfer`. Give either `targetAccount` (new account) or `targetAccountId` (existing account).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -7144,7 +7144,7 @@ pub struct TransferSubscriptionsRequest {
     /// IDs of the subscriptions to move (at most 20).
     pub subscriptions: Vec<String>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl TransferSubscriptionsRequest {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(
@@ -7161,7 +7161,7 @@ impl TransferSubscriptionsRequest {
         }
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Body of POST /subscriptions/coterm/{coterm_group_id}.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -7180,7 +7180,7 @@ pub struct UpdateCotermGroupRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prorate: Option<bool>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl UpdateCotermGroupRequest {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(
@@ -7196,7 +7196,7 @@ impl UpdateCotermGroupRequest {
         }
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Whether `subscriptions` are added to the group or taken out of it.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -7210,7 +7210,7 @@ pub enum UpdateCotermGroupRequestAction {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl UpdateCotermGroupRequestAction {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -7221,7 +7221,7 @@ impl UpdateCotermGroupRequestAction {
         }
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl From<&str> for UpdateCotermGroupRequestAction {
     fn from(value: &str) -> Self {
         match value {
@@ -7231,19 +7231,19 @@ impl From<&str> for UpdateCotermGroupRequestAction {
         }
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl std::fmt::Display for UpdateCotermGroupRequestAction {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl serde::Serialize for UpdateCotermGroupRequestAction {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl<'de> serde::Deserialize<'de> for UpdateCotermGroupRequestAction {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -7255,7 +7255,7 @@ impl<'de> serde::Deserialize<'de> for UpdateCotermGroupRequestAction {
         Ok(Self::from(value.as_ref()))
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 #[cfg(feature = "schemars")]
 impl schemars::JsonSchema for UpdateCotermGroupRequestAction {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -7265,7 +7265,7 @@ impl schemars::JsonSchema for UpdateCotermGroupRequestAction {
         schemars::json_schema!({ "type" : "string", "enum" : ["ADD", "REMOVE"] })
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Body of `POST /subscriptions`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -7273,14 +7273,14 @@ pub struct UpdateSubscriptionsRequest {
     /// One entry per subscription to change.
     pub subscriptions: Vec<SubscriptionUpdate>,
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 impl UpdateSubscriptionsRequest {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(subscriptions: Vec<SubscriptionUpdate>) -> Self {
         Self { subscriptions }
     }
 }
-#[cfg(any(feature = "subscriptions"))]
+#[cfg(feature = "subscriptions")]
 /// Outcome of `POST /subscriptions`, one entry per subscription.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -7809,7 +7809,7 @@ impl<'a> ListSubscriptionsBuilder<'a> {
         let mut headers: Vec<(&'static str, String)> = Vec::new();
         Ok(crate::runtime::Request {
             meta: META,
-            path: format!("/subscriptions",),
+            path: "/subscriptions".to_string(),
             query,
             headers,
             body: None,
@@ -7880,10 +7880,10 @@ impl<'a> UpdateSubscriptionsBuilder<'a> {
         let mut headers: Vec<(&'static str, String)> = Vec::new();
         Ok(crate::runtime::Request {
             meta: META,
-            path: format!("/subscriptions",),
+            path: "/subscriptions".to_string(),
             query,
             headers,
-            body: Some(crate::runtime::encode_body(&META, &self.body)?),
+            body: Some(crate::runtime::encode_body(META, &self.body)?),
             options: self.options.clone(),
         })
     }
@@ -7956,10 +7956,10 @@ impl<'a> EstimateSubscriptionBuilder<'a> {
         let mut headers: Vec<(&'static str, String)> = Vec::new();
         Ok(crate::runtime::Request {
             meta: META,
-            path: format!("/subscriptions/estimate",),
+            path: "/subscriptions/estimate".to_string(),
             query,
             headers,
-            body: Some(crate::runtime::encode_body(&META, &self.body)?),
+            body: Some(crate::runtime::encode_body(META, &self.body)?),
             options: self.options.clone(),
         })
     }
@@ -8024,10 +8024,10 @@ impl<'a> TransferSubscriptionsBuilder<'a> {
         let mut headers: Vec<(&'static str, String)> = Vec::new();
         Ok(crate::runtime::Request {
             meta: META,
-            path: format!("/subscriptions/transfer",),
+            path: "/subscriptions/transfer".to_string(),
             query,
             headers,
-            body: Some(crate::runtime::encode_body(&META, &self.body)?),
+            body: Some(crate::runtime::encode_body(META, &self.body)?),
             options: self.options.clone(),
         })
     }
@@ -8095,10 +8095,10 @@ impl<'a> ChargeSubscriptionsBuilder<'a> {
         let mut headers: Vec<(&'static str, String)> = Vec::new();
         Ok(crate::runtime::Request {
             meta: META,
-            path: format!("/subscriptions/charge",),
+            path: "/subscriptions/charge".to_string(),
             query,
             headers,
-            body: Some(crate::runtime::encode_body(&META, &self.body)?),
+            body: Some(crate::runtime::encode_body(META, &self.body)?),
             options: self.options.clone(),
         })
     }
@@ -8481,7 +8481,7 @@ impl<'a> PauseSubscriptionBuilder<'a> {
             ),
             query,
             headers,
-            body: Some(crate::runtime::encode_body(&META, &self.body)?),
+            body: Some(crate::runtime::encode_body(META, &self.body)?),
             options: self.options.clone(),
         })
     }
@@ -8783,10 +8783,10 @@ impl<'a> CreateCotermGroupBuilder<'a> {
         let mut headers: Vec<(&'static str, String)> = Vec::new();
         Ok(crate::runtime::Request {
             meta: META,
-            path: format!("/subscriptions/coterm",),
+            path: "/subscriptions/coterm".to_string(),
             query,
             headers,
-            body: Some(crate::runtime::encode_body(&META, &self.body)?),
+            body: Some(crate::runtime::encode_body(META, &self.body)?),
             options: self.options.clone(),
         })
     }
@@ -8931,7 +8931,7 @@ impl<'a> UpdateCotermGroupBuilder<'a> {
             ),
             query,
             headers,
-            body: Some(crate::runtime::encode_body(&META, &self.body)?),
+            body: Some(crate::runtime::encode_body(META, &self.body)?),
             options: self.options.clone(),
         })
     }
@@ -9212,10 +9212,10 @@ impl<'a> CreateProformaInvoiceBuilder<'a> {
         let mut headers: Vec<(&'static str, String)> = Vec::new();
         Ok(crate::runtime::Request {
             meta: META,
-            path: format!("/subscriptions/proformaInvoice",),
+            path: "/subscriptions/proformaInvoice".to_string(),
             query,
             headers,
-            body: Some(crate::runtime::encode_body(&META, &self.body)?),
+            body: Some(crate::runtime::encode_body(META, &self.body)?),
             options: self.options.clone(),
         })
     }
@@ -9361,10 +9361,10 @@ impl<'a> UpsertCancelSurveyResponseBuilder<'a> {
         let mut headers: Vec<(&'static str, String)> = Vec::new();
         Ok(crate::runtime::Request {
             meta: META,
-            path: format!("/subscriptions/cancelSurvey/response",),
+            path: "/subscriptions/cancelSurvey/response".to_string(),
             query,
             headers,
-            body: Some(crate::runtime::encode_body(&META, &self.body)?),
+            body: Some(crate::runtime::encode_body(META, &self.body)?),
             options: self.options.clone(),
         })
     }
@@ -9432,10 +9432,10 @@ impl<'a> QueryCancelSurveyResponsesBuilder<'a> {
         let mut headers: Vec<(&'static str, String)> = Vec::new();
         Ok(crate::runtime::Request {
             meta: META,
-            path: format!("/subscriptions/cancelSurvey/response/query",),
+            path: "/subscriptions/cancelSurvey/response/query".to_string(),
             query,
             headers,
-            body: Some(crate::runtime::encode_body(&META, &self.body)?),
+            body: Some(crate::runtime::encode_body(META, &self.body)?),
             options: self.options.clone(),
         })
     }

@@ -2,7 +2,7 @@
 // change the spec or the generator and regenerate.
 
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
-#[cfg(any(feature = "webhook-events"))]
+#[cfg(feature = "webhook-events")]
 /// Data of `chargeback.created`: one chargeback (dispute) filed by the buyer's bank
 /// against an order.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -61,7 +61,7 @@ pub struct ChargebackCreatedData {
     )]
     pub payment_method_variant: Option<String>,
 }
-#[cfg(any(feature = "webhook-events"))]
+#[cfg(feature = "webhook-events")]
 /// The disputed order (ID, or the order object with webhook expansion).
 ///
 /// The forms are tried in order.
@@ -72,7 +72,7 @@ pub enum ChargebackCreatedDataOrder {
     Expanded(Box<super::orders::Order>),
     Id(String),
 }
-#[cfg(any(feature = "webhook-events"))]
+#[cfg(feature = "webhook-events")]
 /// Data of `fulfillment.failed`: one fulfillment action of an order that could not be delivered.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -105,7 +105,7 @@ pub struct FulfillmentFailedData {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
-#[cfg(any(feature = "webhook-events"))]
+#[cfg(feature = "webhook-events")]
 /// The buyer's account (ID, or the account object with webhook expansion).
 ///
 /// The forms are tried in order.
@@ -116,7 +116,7 @@ pub enum FulfillmentFailedDataAccount {
     Expanded(Box<super::accounts::Account>),
     Id(String),
 }
-#[cfg(any(feature = "webhook-events"))]
+#[cfg(feature = "webhook-events")]
 /// The order (ID, or the order object with webhook expansion).
 ///
 /// The forms are tried in order.
@@ -127,7 +127,7 @@ pub enum FulfillmentFailedDataOrder {
     Expanded(Box<super::orders::Order>),
     Id(String),
 }
-#[cfg(any(feature = "webhook-events"))]
+#[cfg(feature = "webhook-events")]
 /// The product whose fulfillment failed (path, or the product object with webhook expansion).
 ///
 /// The forms are tried in order.
@@ -138,7 +138,7 @@ pub enum FulfillmentFailedDataProduct {
     Expanded(Box<super::products::Product>),
     Id(String),
 }
-#[cfg(any(feature = "webhook-events"))]
+#[cfg(feature = "webhook-events")]
 /// The subscription of the item, if any (ID, or the subscription object with webhook expansion).
 ///
 /// The forms are tried in order.
@@ -149,14 +149,14 @@ pub enum FulfillmentFailedDataSubscription {
     Expanded(Box<super::subscriptions::Subscription>),
     Id(String),
 }
-#[cfg(any(feature = "webhook-events"))]
+#[cfg(feature = "webhook-events")]
 /// Data of `invoice.reminder.email`. FastSpring publishes no payload for this event, so
 /// the data is kept as an open map of fields.
 pub type InvoiceReminderEmailData = std::collections::BTreeMap<
     String,
     serde_json::Value,
 >;
-#[cfg(any(feature = "webhook-events"))]
+#[cfg(feature = "webhook-events")]
 /// Data of the `mailingListEntry.*` events: a buyer's e-mail address entered at checkout,
 /// its mailing-list state and, for opt-ins and abandoned carts, the cart.
 /// `mailingListEntry.removed` carries only `id`, `list`, `updated`, `email`, the names
@@ -206,7 +206,7 @@ pub struct MailingListEntryData {
     #[serde(rename = "optIn", default, skip_serializing_if = "Option::is_none")]
     pub opt_in: Option<bool>,
 }
-#[cfg(any(feature = "webhook-events"))]
+#[cfg(feature = "webhook-events")]
 /// One product in the cart of a mailing-list entry.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -251,7 +251,7 @@ pub struct MailingListEntryItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pricing: Option<MailingListEntryItemPricing>,
 }
-#[cfg(any(feature = "webhook-events"))]
+#[cfg(feature = "webhook-events")]
 /// Price list of the product.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -260,7 +260,7 @@ pub struct MailingListEntryItemPricing {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub values: Option<std::collections::BTreeMap<String, crate::Amount>>,
 }
-#[cfg(any(feature = "webhook-events"))]
+#[cfg(feature = "webhook-events")]
 /// The checkout session (cart) in which the e-mail was entered.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -290,7 +290,7 @@ pub struct MailingListEntryOrder {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<MailingListEntryItem>>,
 }
-#[cfg(any(feature = "webhook-events"))]
+#[cfg(feature = "webhook-events")]
 /// Data of `payoutEntry.created`: how the money of one order or one return is split
 /// between the payees. A return entry carries `return`, an order entry `orderId`.
 ///
@@ -302,7 +302,7 @@ pub enum PayoutEntryCreatedData {
     Return(Box<WebhookPayoutEntryReturn>),
     Order(Box<WebhookPayoutEntryOrder>),
 }
-#[cfg(any(feature = "webhook-events"))]
+#[cfg(feature = "webhook-events")]
 /// Data of `subscription.charge.completed`: one successful rebill (or managed /
 /// prorated charge) of a subscription, with the order it created.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -352,7 +352,7 @@ pub struct SubscriptionChargeCompletedData {
     /// The charged subscription (ID, or the subscription object with webhook expansion).
     pub subscription: SubscriptionChargeCompletedDataSubscription,
 }
-#[cfg(any(feature = "webhook-events"))]
+#[cfg(feature = "webhook-events")]
 /// The buyer's account (ID, or the account object with webhook expansion).
 ///
 /// The forms are tried in order.
@@ -363,7 +363,7 @@ pub enum SubscriptionChargeCompletedDataAccount {
     Expanded(Box<super::accounts::Account>),
     Id(String),
 }
-#[cfg(any(feature = "webhook-events"))]
+#[cfg(feature = "webhook-events")]
 /// The order created by the charge (ID, or the order object with webhook expansion).
 ///
 /// The forms are tried in order.
@@ -374,7 +374,7 @@ pub enum SubscriptionChargeCompletedDataOrder {
     Expanded(Box<super::orders::Order>),
     Id(String),
 }
-#[cfg(any(feature = "webhook-events"))]
+#[cfg(feature = "webhook-events")]
 /// The charged subscription (ID, or the subscription object with webhook expansion).
 ///
 /// The forms are tried in order.
@@ -385,7 +385,7 @@ pub enum SubscriptionChargeCompletedDataSubscription {
     Expanded(Box<super::subscriptions::Subscription>),
     Id(String),
 }
-#[cfg(any(feature = "webhook-events"))]
+#[cfg(feature = "webhook-events")]
 /// Data of `subscription.charge.failed`: a failed rebill, with the decline reason, the
 /// account and the subscription.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -403,7 +403,7 @@ pub struct SubscriptionChargeFailedData {
     /// The subscription whose rebill failed (ID, or the subscription object with webhook expansion).
     pub subscription: SubscriptionChargeFailedDataSubscription,
 }
-#[cfg(any(feature = "webhook-events"))]
+#[cfg(feature = "webhook-events")]
 /// The buyer's account (ID, or the account object with webhook expansion).
 ///
 /// The forms are tried in order.
@@ -414,7 +414,7 @@ pub enum SubscriptionChargeFailedDataAccount {
     Expanded(Box<super::accounts::Account>),
     Id(String),
 }
-#[cfg(any(feature = "webhook-events"))]
+#[cfg(feature = "webhook-events")]
 /// The subscription whose rebill failed (ID, or the subscription object with webhook expansion).
 ///
 /// The forms are tried in order.
@@ -425,7 +425,7 @@ pub enum SubscriptionChargeFailedDataSubscription {
     Expanded(Box<super::subscriptions::Subscription>),
     Id(String),
 }
-#[cfg(any(feature = "webhook-events"))]
+#[cfg(feature = "webhook-events")]
 /// Data of the co-term charge events (`subscription.group.prorated`,
 /// `subscription.group.payment.charge.completed`,
 /// `subscription.group.payment.charge.failed`): the co-term group plus the outcome of
@@ -607,7 +607,7 @@ pub struct SubscriptionGroupChargeData {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quote: Option<String>,
 }
-#[cfg(any(feature = "webhook-events"))]
+#[cfg(feature = "webhook-events")]
 /// The order created by the charge (ID, or the order object with webhook expansion).
 ///
 /// The forms are tried in order.
@@ -618,7 +618,7 @@ pub enum SubscriptionGroupChargeDataOrder {
     Expanded(Box<super::orders::Order>),
     Id(String),
 }
-#[cfg(any(feature = "webhook-events"))]
+#[cfg(feature = "webhook-events")]
 /// Data of the co-term notice events (`subscription.group.payment.overdue`,
 /// `subscription.group.payment.reminder`): the co-term group plus its reminder settings
 /// and the schedule of upcoming notices and charges.
@@ -797,7 +797,7 @@ pub struct SubscriptionGroupNotificationData {
         Vec<SubscriptionGroupNotificationDataScheduledEventsItem>,
     >,
 }
-#[cfg(any(feature = "webhook-events"))]
+#[cfg(feature = "webhook-events")]
 /// Schema `SubscriptionGroupNotificationDataScheduledEventsItem`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -809,7 +809,7 @@ pub struct SubscriptionGroupNotificationDataScheduledEventsItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
 }
-#[cfg(any(feature = "webhook-events"))]
+#[cfg(feature = "webhook-events")]
 /// What one payee receives.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -830,7 +830,7 @@ pub struct WebhookPayout {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total: Option<crate::Amount>,
 }
-#[cfg(any(feature = "webhook-events"))]
+#[cfg(feature = "webhook-events")]
 /// Payout entry of an order (or of a split-pay rule applied to it).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -862,7 +862,7 @@ pub struct WebhookPayoutEntryOrder {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payouts: Option<Vec<WebhookPayout>>,
 }
-#[cfg(any(feature = "webhook-events"))]
+#[cfg(feature = "webhook-events")]
 /// The buyer's account (ID, or the account object with webhook expansion).
 ///
 /// The forms are tried in order.
@@ -873,7 +873,7 @@ pub enum WebhookPayoutEntryOrderAccount {
     Expanded(Box<super::accounts::Account>),
     Id(String),
 }
-#[cfg(any(feature = "webhook-events"))]
+#[cfg(feature = "webhook-events")]
 /// The order (ID, or the order object with webhook expansion).
 ///
 /// The forms are tried in order.
@@ -884,7 +884,7 @@ pub enum WebhookPayoutEntryOrderOrder {
     Expanded(Box<super::orders::Order>),
     Id(String),
 }
-#[cfg(any(feature = "webhook-events"))]
+#[cfg(feature = "webhook-events")]
 /// Schema `WebhookPayoutEntryOrderSubscriptionsItem`.
 ///
 /// The forms are tried in order.
@@ -895,7 +895,7 @@ pub enum WebhookPayoutEntryOrderSubscriptionsItem {
     Expanded(Box<super::subscriptions::Subscription>),
     Id(String),
 }
-#[cfg(any(feature = "webhook-events"))]
+#[cfg(feature = "webhook-events")]
 /// Payout entry of a return (refund), i.e. the amounts taken back from the payees.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -920,7 +920,7 @@ pub struct WebhookPayoutEntryReturn {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payouts: Option<Vec<WebhookPayout>>,
 }
-#[cfg(any(feature = "webhook-events"))]
+#[cfg(feature = "webhook-events")]
 /// The buyer's account (ID, or the account object with webhook expansion).
 ///
 /// The forms are tried in order.
@@ -931,7 +931,7 @@ pub enum WebhookPayoutEntryReturnAccount {
     Expanded(Box<super::accounts::Account>),
     Id(String),
 }
-#[cfg(any(feature = "webhook-events"))]
+#[cfg(feature = "webhook-events")]
 /// Schema `WebhookPayoutEntryReturnSubscriptionsItem`.
 ///
 /// The forms are tried in order.
@@ -942,7 +942,7 @@ pub enum WebhookPayoutEntryReturnSubscriptionsItem {
     Expanded(Box<super::subscriptions::Subscription>),
     Id(String),
 }
-#[cfg(any(feature = "webhook-events"))]
+#[cfg(feature = "webhook-events")]
 /// One deduction (tax, or FastSpring's fee).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -957,7 +957,7 @@ pub struct WebhookPayoutSubtraction {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub percentage: Option<f64>,
 }
-#[cfg(any(feature = "webhook-events"))]
+#[cfg(feature = "webhook-events")]
 /// What is deducted before the payees are paid.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -970,7 +970,7 @@ pub struct WebhookPayoutSubtractions {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub withholdings: Option<WebhookPayoutSubtractionsWithholdings>,
 }
-#[cfg(any(feature = "webhook-events"))]
+#[cfg(feature = "webhook-events")]
 /// Tax withholding applied to the payout, if any.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]

@@ -2,7 +2,7 @@
 // change the spec or the generator and regenerate.
 
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
-#[cfg(any(feature = "webhook-keys"))]
+#[cfg(feature = "webhook-keys")]
 /// Which webhook endpoint gets a new secret, and the secret.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -13,14 +13,14 @@ pub struct WebhookKeyRotateRequest {
     #[serde(rename = "hmacSecret")]
     pub hmac_secret: String,
 }
-#[cfg(any(feature = "webhook-keys"))]
+#[cfg(feature = "webhook-keys")]
 impl WebhookKeyRotateRequest {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(url: String, hmac_secret: String) -> Self {
         Self { url, hmac_secret }
     }
 }
-#[cfg(any(feature = "webhook-keys"))]
+#[cfg(feature = "webhook-keys")]
 /// Confirmation of a secret rotation. The secret itself is not echoed.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -106,10 +106,10 @@ impl<'a> RotateWebhookKeyBuilder<'a> {
         let mut headers: Vec<(&'static str, String)> = Vec::new();
         Ok(crate::runtime::Request {
             meta: META,
-            path: format!("/webhooks/keys",),
+            path: "/webhooks/keys".to_string(),
             query,
             headers,
-            body: Some(crate::runtime::encode_body(&META, &self.body)?),
+            body: Some(crate::runtime::encode_body(META, &self.body)?),
             options: self.options.clone(),
         })
     }
