@@ -77,6 +77,7 @@ impl Ctx<'_> {
     fn ty(&self, ty: &Ty) -> TokenStream {
         match ty {
             Ty::String => quote!(String),
+            Ty::Secret => quote!(crate::Secret),
             Ty::I64 => quote!(i64),
             Ty::F64 => quote!(f64),
             Ty::Bool => quote!(bool),
@@ -404,6 +405,7 @@ fn param_arg_type(ctx: &Ctx<'_>, ty: &Ty) -> (TokenStream, TokenStream) {
     // (argument type, conversion into the stored type)
     match ty {
         Ty::String => (quote!(impl Into<String>), quote!(.into())),
+        Ty::Secret => (quote!(impl Into<crate::Secret>), quote!(.into())),
         other => (ctx.ty(other), quote!()),
     }
 }
@@ -553,12 +555,16 @@ fn emit_operation(ctx: &Ctx<'_>, op: &Operation) -> (TokenStream, TokenStream) {
         path_fmt.push_str("{}");
         let pname_lit = lit_str(pname);
         path_args
-            .push(quote!(crate::runtime::encode_path_param(#pname_lit, &self.#fname.to_string())?));
+            .push(quote!(crate::runtime::encode_path_param(META.id, #pname_lit, &self.#fname.to_string())?));
         rest = &rest[end + 1..];
     }
     path_fmt.push_str(rest);
     let path_fmt_lit = lit_str(&path_fmt);
-    let path_expr = if path_args.is_empty() { quote!(#path_fmt_lit.to_string()) } else { quote!(format!(#path_fmt_lit, #(#path_args),*)) };
+    let path_expr = if path_args.is_empty() {
+        quote!(#path_fmt_lit.to_string())
+    } else {
+        quote!(format!(#path_fmt_lit, #(#path_args),*))
+    };
     let headers_code: Vec<TokenStream> = op
         .params
         .iter()

@@ -15,6 +15,8 @@ pub type TypeId = usize;
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Ty {
     String,
+    /// `format: password`: a string that `Debug` never shows.
+    Secret,
     I64,
     F64,
     Bool,
@@ -794,6 +796,7 @@ impl<'a> Lowerer<'a> {
                     Ty::Json
                 }
             }
+            ["string"] if format == Some("password") => Ty::Secret,
             ["string"] => Ty::String,
             ["boolean"] => Ty::Bool,
             ["integer"] => match node.str("x-fs-time")? {
@@ -829,7 +832,7 @@ impl<'a> Lowerer<'a> {
 
     fn variant_name_for(&self, ty: &Ty) -> String {
         match ty {
-            Ty::String => "String".into(),
+            Ty::String | Ty::Secret => "String".into(),
             Ty::I64 => "Integer".into(),
             Ty::F64 | Ty::Decimal => "Number".into(),
             Ty::Bool => "Bool".into(),

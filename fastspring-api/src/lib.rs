@@ -46,4 +46,4 @@ pub use client::{
 pub use error::{DecodeError, Error, ErrorBody};
 pub use generated::*;
 pub use policy::{RateLimit, RetryPolicy};
-pub use types::{Amount, EpochMillis, EpochSeconds};
+pub use types::{Amount, EpochMillis, EpochSeconds, Secret};

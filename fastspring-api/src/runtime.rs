@@ -46,7 +46,8 @@ pub struct BatchMeta {
 }
 
 /// A request ready to send: path already encoded, query and body serialized.
-#[derive(Debug, Clone)]
+/// Its `Debug` shows the body's size, never its contents (bodies can hold secrets).
+#[derive(Clone)]
 pub struct Request {
     /// The operation.
     pub meta: &'static OperationMeta,
@@ -60,6 +61,19 @@ pub struct Request {
     pub body: Option<Vec<u8>>,
     /// Per-request options.
     pub options: RequestOptions,
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("operation", &self.meta.id)
+            .field("method", &self.meta.method)
+            .field("path", &self.path)
+            .field("query", &self.query)
+            .field("body_bytes", &self.body.as_ref().map(Vec::len))
+            .field("options", &self.options)
+            .finish()
+    }
 }
 
 impl Request {
@@ -80,10 +94,14 @@ const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 
 /// Percent-encodes one path parameter. Values that cannot be a path segment at all
 /// (empty, `.` or `..`, which URL parsers resolve away) are refused.
-pub fn encode_path_param(name: &str, value: &str) -> Result<String, Error> {
+pub fn encode_path_param(
+    operation: &'static str,
+    name: &str,
+    value: &str,
+) -> Result<String, Error> {
     if value.is_empty() || value == "." || value == ".." {
         return Err(Error::InvalidInput {
-            operation: "path",
+            operation,
             message: format!(
                 "path parameter `{name}` is {value:?}, which cannot be sent as a path segment"
             ),
@@ -180,11 +198,11 @@ pub async fn get_many<T: DeserializeOwned>(
     items_key: &str,
     ids: &[String],
 ) -> Result<Vec<T>, Error> {
-    let marker = encode_path_param("id", placeholder)?;
+    let marker = encode_path_param(meta.id, "id", placeholder)?;
     let mut encoded = Vec::with_capacity(ids.len());
     for id in ids {
         encoded.push(
-            encode_path_param("id", id).map_err(|_| Error::InvalidInput {
+            encode_path_param(meta.id, "id", id).map_err(|_| Error::InvalidInput {
                 operation: meta.id,
                 message: format!("ID {id:?} cannot be sent as a path segment"),
             })?,

@@ -1289,8 +1289,8 @@ impl<'a> GetAccountBuilder<'a> {
         Ok(crate::runtime::Request {
             meta: META,
             path: format!(
-                "/accounts/{}", crate ::runtime::encode_path_param("account_id", & self
-                .account_id.to_string()) ?
+                "/accounts/{}", crate ::runtime::encode_path_param(META.id, "account_id",
+                & self.account_id.to_string()) ?
             ),
             query,
             headers,
@@ -1361,8 +1361,8 @@ impl<'a> UpdateAccountBuilder<'a> {
         Ok(crate::runtime::Request {
             meta: META,
             path: format!(
-                "/accounts/{}", crate ::runtime::encode_path_param("account_id", & self
-                .account_id.to_string()) ?
+                "/accounts/{}", crate ::runtime::encode_path_param(META.id, "account_id",
+                & self.account_id.to_string()) ?
             ),
             query,
             headers,
@@ -1432,9 +1432,8 @@ impl<'a> GetAccountManagementUrlBuilder<'a> {
         Ok(crate::runtime::Request {
             meta: META,
             path: format!(
-                "/accounts/{}/authenticate", crate
-                ::runtime::encode_path_param("account_id", & self.account_id.to_string())
-                ?
+                "/accounts/{}/authenticate", crate ::runtime::encode_path_param(META.id,
+                "account_id", & self.account_id.to_string()) ?
             ),
             query,
             headers,

@@ -2193,9 +2193,9 @@ impl<'a> CreateCheckoutSessionBuilder<'a> {
         Ok(crate::runtime::Request {
             meta: META,
             path: format!(
-                "/v2/checkouts/{}/{}/sessions", crate
-                ::runtime::encode_path_param("store_id", & self.store_id.to_string()) ?,
-                crate ::runtime::encode_path_param("checkout_id", & self.checkout_id
+                "/v2/checkouts/{}/{}/sessions", crate ::runtime::encode_path_param(META
+                .id, "store_id", & self.store_id.to_string()) ?, crate
+                ::runtime::encode_path_param(META.id, "checkout_id", & self.checkout_id
                 .to_string()) ?
             ),
             query,
@@ -2269,10 +2269,11 @@ impl<'a> GetCheckoutSessionBuilder<'a> {
             meta: META,
             path: format!(
                 "/v2/checkouts/{}/{}/sessions/{}", crate
-                ::runtime::encode_path_param("store_id", & self.store_id.to_string()) ?,
-                crate ::runtime::encode_path_param("checkout_id", & self.checkout_id
-                .to_string()) ?, crate ::runtime::encode_path_param("session_id", & self
-                .session_id.to_string()) ?
+                ::runtime::encode_path_param(META.id, "store_id", & self.store_id
+                .to_string()) ?, crate ::runtime::encode_path_param(META.id,
+                "checkout_id", & self.checkout_id.to_string()) ?, crate
+                ::runtime::encode_path_param(META.id, "session_id", & self.session_id
+                .to_string()) ?
             ),
             query,
             headers,
@@ -2346,10 +2347,11 @@ impl<'a> UpdateCheckoutSessionBuilder<'a> {
             meta: META,
             path: format!(
                 "/v2/checkouts/{}/{}/sessions/{}", crate
-                ::runtime::encode_path_param("store_id", & self.store_id.to_string()) ?,
-                crate ::runtime::encode_path_param("checkout_id", & self.checkout_id
-                .to_string()) ?, crate ::runtime::encode_path_param("session_id", & self
-                .session_id.to_string()) ?
+                ::runtime::encode_path_param(META.id, "store_id", & self.store_id
+                .to_string()) ?, crate ::runtime::encode_path_param(META.id,
+                "checkout_id", & self.checkout_id.to_string()) ?, crate
+                ::runtime::encode_path_param(META.id, "session_id", & self.session_id
+                .to_string()) ?
             ),
             query,
             headers,
@@ -2422,10 +2424,11 @@ impl<'a> ListCheckoutSessionPaymentMethodsBuilder<'a> {
             meta: META,
             path: format!(
                 "/v2/checkouts/{}/{}/sessions/{}/payment-methods", crate
-                ::runtime::encode_path_param("store_id", & self.store_id.to_string()) ?,
-                crate ::runtime::encode_path_param("checkout_id", & self.checkout_id
-                .to_string()) ?, crate ::runtime::encode_path_param("session_id", & self
-                .session_id.to_string()) ?
+                ::runtime::encode_path_param(META.id, "store_id", & self.store_id
+                .to_string()) ?, crate ::runtime::encode_path_param(META.id,
+                "checkout_id", & self.checkout_id.to_string()) ?, crate
+                ::runtime::encode_path_param(META.id, "session_id", & self.session_id
+                .to_string()) ?
             ),
             query,
             headers,
@@ -2501,10 +2504,11 @@ impl<'a> AddCheckoutSessionItemBuilder<'a> {
             meta: META,
             path: format!(
                 "/v2/checkouts/{}/{}/sessions/{}/cart/items", crate
-                ::runtime::encode_path_param("store_id", & self.store_id.to_string()) ?,
-                crate ::runtime::encode_path_param("checkout_id", & self.checkout_id
-                .to_string()) ?, crate ::runtime::encode_path_param("session_id", & self
-                .session_id.to_string()) ?
+                ::runtime::encode_path_param(META.id, "store_id", & self.store_id
+                .to_string()) ?, crate ::runtime::encode_path_param(META.id,
+                "checkout_id", & self.checkout_id.to_string()) ?, crate
+                ::runtime::encode_path_param(META.id, "session_id", & self.session_id
+                .to_string()) ?
             ),
             query,
             headers,
@@ -2578,12 +2582,12 @@ impl<'a> RemoveCheckoutSessionItemBuilder<'a> {
             meta: META,
             path: format!(
                 "/v2/checkouts/{}/{}/sessions/{}/cart/items/{}", crate
-                ::runtime::encode_path_param("store_id", & self.store_id.to_string()) ?,
-                crate ::runtime::encode_path_param("checkout_id", & self.checkout_id
-                .to_string()) ?, crate ::runtime::encode_path_param("session_id", & self
-                .session_id.to_string()) ?, crate
-                ::runtime::encode_path_param("product_path", & self.product_path
-                .to_string()) ?
+                ::runtime::encode_path_param(META.id, "store_id", & self.store_id
+                .to_string()) ?, crate ::runtime::encode_path_param(META.id,
+                "checkout_id", & self.checkout_id.to_string()) ?, crate
+                ::runtime::encode_path_param(META.id, "session_id", & self.session_id
+                .to_string()) ?, crate ::runtime::encode_path_param(META.id,
+                "product_path", & self.product_path.to_string()) ?
             ),
             query,
             headers,
@@ -2658,12 +2662,12 @@ impl<'a> UpdateCheckoutSessionItemBuilder<'a> {
             meta: META,
             path: format!(
                 "/v2/checkouts/{}/{}/sessions/{}/cart/items/{}", crate
-                ::runtime::encode_path_param("store_id", & self.store_id.to_string()) ?,
-                crate ::runtime::encode_path_param("checkout_id", & self.checkout_id
-                .to_string()) ?, crate ::runtime::encode_path_param("session_id", & self
-                .session_id.to_string()) ?, crate
-                ::runtime::encode_path_param("product_path", & self.product_path
-                .to_string()) ?
+                ::runtime::encode_path_param(META.id, "store_id", & self.store_id
+                .to_string()) ?, crate ::runtime::encode_path_param(META.id,
+                "checkout_id", & self.checkout_id.to_string()) ?, crate
+                ::runtime::encode_path_param(META.id, "session_id", & self.session_id
+                .to_string()) ?, crate ::runtime::encode_path_param(META.id,
+                "product_path", & self.product_path.to_string()) ?
             ),
             query,
             headers,
@@ -2737,10 +2741,11 @@ impl<'a> UpdateCheckoutSessionCustomerBuilder<'a> {
             meta: META,
             path: format!(
                 "/v2/checkouts/{}/{}/sessions/{}/customer", crate
-                ::runtime::encode_path_param("store_id", & self.store_id.to_string()) ?,
-                crate ::runtime::encode_path_param("checkout_id", & self.checkout_id
-                .to_string()) ?, crate ::runtime::encode_path_param("session_id", & self
-                .session_id.to_string()) ?
+                ::runtime::encode_path_param(META.id, "store_id", & self.store_id
+                .to_string()) ?, crate ::runtime::encode_path_param(META.id,
+                "checkout_id", & self.checkout_id.to_string()) ?, crate
+                ::runtime::encode_path_param(META.id, "session_id", & self.session_id
+                .to_string()) ?
             ),
             query,
             headers,

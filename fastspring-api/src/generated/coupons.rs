@@ -928,8 +928,8 @@ impl<'a> GetCouponBuilder<'a> {
         Ok(crate::runtime::Request {
             meta: META,
             path: format!(
-                "/coupons/{}", crate ::runtime::encode_path_param("coupon_id", & self
-                .coupon_id.to_string()) ?
+                "/coupons/{}", crate ::runtime::encode_path_param(META.id, "coupon_id", &
+                self.coupon_id.to_string()) ?
             ),
             query,
             headers,
@@ -1000,8 +1000,8 @@ impl<'a> AddCouponCodesBuilder<'a> {
         Ok(crate::runtime::Request {
             meta: META,
             path: format!(
-                "/coupons/{}", crate ::runtime::encode_path_param("coupon_id", & self
-                .coupon_id.to_string()) ?
+                "/coupons/{}", crate ::runtime::encode_path_param(META.id, "coupon_id", &
+                self.coupon_id.to_string()) ?
             ),
             query,
             headers,
@@ -1071,8 +1071,8 @@ impl<'a> DeleteCouponBuilder<'a> {
         Ok(crate::runtime::Request {
             meta: META,
             path: format!(
-                "/coupons/{}", crate ::runtime::encode_path_param("coupon_id", & self
-                .coupon_id.to_string()) ?
+                "/coupons/{}", crate ::runtime::encode_path_param(META.id, "coupon_id", &
+                self.coupon_id.to_string()) ?
             ),
             query,
             headers,
@@ -1145,8 +1145,8 @@ impl<'a> ListCouponCodesBuilder<'a> {
         Ok(crate::runtime::Request {
             meta: META,
             path: format!(
-                "/coupons/{}/codes", crate ::runtime::encode_path_param("coupon_id", &
-                self.coupon_id.to_string()) ?
+                "/coupons/{}/codes", crate ::runtime::encode_path_param(META.id,
+                "coupon_id", & self.coupon_id.to_string()) ?
             ),
             query,
             headers,
@@ -1216,8 +1216,8 @@ impl<'a> DeleteCouponCodesBuilder<'a> {
         Ok(crate::runtime::Request {
             meta: META,
             path: format!(
-                "/coupons/{}/codes", crate ::runtime::encode_path_param("coupon_id", &
-                self.coupon_id.to_string()) ?
+                "/coupons/{}/codes", crate ::runtime::encode_path_param(META.id,
+                "coupon_id", & self.coupon_id.to_string()) ?
             ),
             query,
             headers,

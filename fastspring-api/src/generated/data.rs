@@ -727,8 +727,8 @@ impl<'a> GetJobBuilder<'a> {
         Ok(crate::runtime::Request {
             meta: META,
             path: format!(
-                "/data/v1/jobs/{}", crate ::runtime::encode_path_param("job_id", & self
-                .job_id.to_string()) ?
+                "/data/v1/jobs/{}", crate ::runtime::encode_path_param(META.id, "job_id",
+                & self.job_id.to_string()) ?
             ),
             query,
             headers,
@@ -865,8 +865,8 @@ impl<'a> DownloadReportBuilder<'a> {
         Ok(crate::runtime::Request {
             meta: META,
             path: format!(
-                "/data/v1/downloads/{}", crate ::runtime::encode_path_param("job_id", &
-                self.job_id.to_string()) ?
+                "/data/v1/downloads/{}", crate ::runtime::encode_path_param(META.id,
+                "job_id", & self.job_id.to_string()) ?
             ),
             query,
             headers,

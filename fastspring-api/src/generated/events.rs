@@ -405,8 +405,8 @@ impl<'a> UpdateEventBuilder<'a> {
         Ok(crate::runtime::Request {
             meta: META,
             path: format!(
-                "/events/{}", crate ::runtime::encode_path_param("event_id", & self
-                .event_id.to_string()) ?
+                "/events/{}", crate ::runtime::encode_path_param(META.id, "event_id", &
+                self.event_id.to_string()) ?
             ),
             query,
             headers,

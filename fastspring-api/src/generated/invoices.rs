@@ -1551,8 +1551,8 @@ impl<'a> GetInvoiceBuilder<'a> {
         Ok(crate::runtime::Request {
             meta: META,
             path: format!(
-                "/invoices/{}", crate ::runtime::encode_path_param("invoice_id", & self
-                .invoice_id.to_string()) ?
+                "/invoices/{}", crate ::runtime::encode_path_param(META.id, "invoice_id",
+                & self.invoice_id.to_string()) ?
             ),
             query,
             headers,

@@ -1615,8 +1615,8 @@ impl<'a> GetOrderBuilder<'a> {
         Ok(crate::runtime::Request {
             meta: META,
             path: format!(
-                "/orders/{}", crate ::runtime::encode_path_param("order_id", & self
-                .order_id.to_string()) ?
+                "/orders/{}", crate ::runtime::encode_path_param(META.id, "order_id", &
+                self.order_id.to_string()) ?
             ),
             query,
             headers,

@@ -2679,8 +2679,8 @@ impl<'a> GetProductBuilder<'a> {
         Ok(crate::runtime::Request {
             meta: META,
             path: format!(
-                "/products/{}", crate ::runtime::encode_path_param("product_path", & self
-                .product_path.to_string()) ?
+                "/products/{}", crate ::runtime::encode_path_param(META.id,
+                "product_path", & self.product_path.to_string()) ?
             ),
             query,
             headers,
@@ -2753,8 +2753,8 @@ impl<'a> DeleteProductBuilder<'a> {
         Ok(crate::runtime::Request {
             meta: META,
             path: format!(
-                "/products/{}", crate ::runtime::encode_path_param("product_path", & self
-                .product_path.to_string()) ?
+                "/products/{}", crate ::runtime::encode_path_param(META.id,
+                "product_path", & self.product_path.to_string()) ?
             ),
             query,
             headers,
@@ -2841,8 +2841,8 @@ impl<'a> GetProductOffersBuilder<'a> {
         Ok(crate::runtime::Request {
             meta: META,
             path: format!(
-                "/products/offers/{}", crate ::runtime::encode_path_param("product_path",
-                & self.product_path.to_string()) ?
+                "/products/offers/{}", crate ::runtime::encode_path_param(META.id,
+                "product_path", & self.product_path.to_string()) ?
             ),
             query,
             headers,
@@ -2916,8 +2916,8 @@ impl<'a> CreateProductOffersBuilder<'a> {
         Ok(crate::runtime::Request {
             meta: META,
             path: format!(
-                "/products/offers/{}", crate ::runtime::encode_path_param("product_path",
-                & self.product_path.to_string()) ?
+                "/products/offers/{}", crate ::runtime::encode_path_param(META.id,
+                "product_path", & self.product_path.to_string()) ?
             ),
             query,
             headers,
@@ -3119,8 +3119,8 @@ impl<'a> GetProductPriceBuilder<'a> {
         Ok(crate::runtime::Request {
             meta: META,
             path: format!(
-                "/products/price/{}", crate ::runtime::encode_path_param("product_path",
-                & self.product_path.to_string()) ?
+                "/products/price/{}", crate ::runtime::encode_path_param(META.id,
+                "product_path", & self.product_path.to_string()) ?
             ),
             query,
             headers,

@@ -2323,8 +2323,8 @@ impl<'a> GetQuoteBuilder<'a> {
         Ok(crate::runtime::Request {
             meta: META,
             path: format!(
-                "/quotes/{}", crate ::runtime::encode_path_param("quote_id", & self
-                .quote_id.to_string()) ?
+                "/quotes/{}", crate ::runtime::encode_path_param(META.id, "quote_id", &
+                self.quote_id.to_string()) ?
             ),
             query,
             headers,
@@ -2395,8 +2395,8 @@ impl<'a> UpdateQuoteBuilder<'a> {
         Ok(crate::runtime::Request {
             meta: META,
             path: format!(
-                "/quotes/{}", crate ::runtime::encode_path_param("quote_id", & self
-                .quote_id.to_string()) ?
+                "/quotes/{}", crate ::runtime::encode_path_param(META.id, "quote_id", &
+                self.quote_id.to_string()) ?
             ),
             query,
             headers,
@@ -2466,8 +2466,8 @@ impl<'a> CancelQuoteBuilder<'a> {
         Ok(crate::runtime::Request {
             meta: META,
             path: format!(
-                "/quotes/{}/cancel", crate ::runtime::encode_path_param("quote_id", &
-                self.quote_id.to_string()) ?
+                "/quotes/{}/cancel", crate ::runtime::encode_path_param(META.id,
+                "quote_id", & self.quote_id.to_string()) ?
             ),
             query,
             headers,

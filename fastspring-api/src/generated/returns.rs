@@ -1177,8 +1177,8 @@ impl<'a> GetReturnBuilder<'a> {
         Ok(crate::runtime::Request {
             meta: META,
             path: format!(
-                "/returns/{}", crate ::runtime::encode_path_param("return_id", & self
-                .return_id.to_string()) ?
+                "/returns/{}", crate ::runtime::encode_path_param(META.id, "return_id", &
+                self.return_id.to_string()) ?
             ),
             query,
             headers,

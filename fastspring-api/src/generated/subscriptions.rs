@@ -8235,9 +8235,8 @@ impl<'a> GetSubscriptionBuilder<'a> {
         Ok(crate::runtime::Request {
             meta: META,
             path: format!(
-                "/subscriptions/{}", crate
-                ::runtime::encode_path_param("subscription_id", & self.subscription_id
-                .to_string()) ?
+                "/subscriptions/{}", crate ::runtime::encode_path_param(META.id,
+                "subscription_id", & self.subscription_id.to_string()) ?
             ),
             query,
             headers,
@@ -8319,9 +8318,8 @@ impl<'a> CancelSubscriptionBuilder<'a> {
         Ok(crate::runtime::Request {
             meta: META,
             path: format!(
-                "/subscriptions/{}", crate
-                ::runtime::encode_path_param("subscription_id", & self.subscription_id
-                .to_string()) ?
+                "/subscriptions/{}", crate ::runtime::encode_path_param(META.id,
+                "subscription_id", & self.subscription_id.to_string()) ?
             ),
             query,
             headers,
@@ -8402,9 +8400,8 @@ impl<'a> ListSubscriptionEntriesBuilder<'a> {
         Ok(crate::runtime::Request {
             meta: META,
             path: format!(
-                "/subscriptions/{}/entries", crate
-                ::runtime::encode_path_param("subscription_id", & self.subscription_id
-                .to_string()) ?
+                "/subscriptions/{}/entries", crate ::runtime::encode_path_param(META.id,
+                "subscription_id", & self.subscription_id.to_string()) ?
             ),
             query,
             headers,
@@ -8475,9 +8472,8 @@ impl<'a> PauseSubscriptionBuilder<'a> {
         Ok(crate::runtime::Request {
             meta: META,
             path: format!(
-                "/subscriptions/{}/pause", crate
-                ::runtime::encode_path_param("subscription_id", & self.subscription_id
-                .to_string()) ?
+                "/subscriptions/{}/pause", crate ::runtime::encode_path_param(META.id,
+                "subscription_id", & self.subscription_id.to_string()) ?
             ),
             query,
             headers,
@@ -8547,9 +8543,8 @@ impl<'a> ResumeSubscriptionBuilder<'a> {
         Ok(crate::runtime::Request {
             meta: META,
             path: format!(
-                "/subscriptions/{}/resume", crate
-                ::runtime::encode_path_param("subscription_id", & self.subscription_id
-                .to_string()) ?
+                "/subscriptions/{}/resume", crate ::runtime::encode_path_param(META.id,
+                "subscription_id", & self.subscription_id.to_string()) ?
             ),
             query,
             headers,
@@ -8619,9 +8614,8 @@ impl<'a> ConvertSubscriptionBuilder<'a> {
         Ok(crate::runtime::Request {
             meta: META,
             path: format!(
-                "/subscriptions/{}/convert", crate
-                ::runtime::encode_path_param("subscription_id", & self.subscription_id
-                .to_string()) ?
+                "/subscriptions/{}/convert", crate ::runtime::encode_path_param(META.id,
+                "subscription_id", & self.subscription_id.to_string()) ?
             ),
             query,
             headers,
@@ -8712,9 +8706,8 @@ impl<'a> ListSubscriptionHistoryBuilder<'a> {
         Ok(crate::runtime::Request {
             meta: META,
             path: format!(
-                "/subscriptions/{}/history", crate
-                ::runtime::encode_path_param("subscription_id", & self.subscription_id
-                .to_string()) ?
+                "/subscriptions/{}/history", crate ::runtime::encode_path_param(META.id,
+                "subscription_id", & self.subscription_id.to_string()) ?
             ),
             query,
             headers,
@@ -8852,9 +8845,8 @@ impl<'a> GetCotermGroupBuilder<'a> {
         Ok(crate::runtime::Request {
             meta: META,
             path: format!(
-                "/subscriptions/coterm/{}", crate
-                ::runtime::encode_path_param("coterm_group_id", & self.coterm_group_id
-                .to_string()) ?
+                "/subscriptions/coterm/{}", crate ::runtime::encode_path_param(META.id,
+                "coterm_group_id", & self.coterm_group_id.to_string()) ?
             ),
             query,
             headers,
@@ -8925,9 +8917,8 @@ impl<'a> UpdateCotermGroupBuilder<'a> {
         Ok(crate::runtime::Request {
             meta: META,
             path: format!(
-                "/subscriptions/coterm/{}", crate
-                ::runtime::encode_path_param("coterm_group_id", & self.coterm_group_id
-                .to_string()) ?
+                "/subscriptions/coterm/{}", crate ::runtime::encode_path_param(META.id,
+                "coterm_group_id", & self.coterm_group_id.to_string()) ?
             ),
             query,
             headers,
@@ -8997,9 +8988,8 @@ impl<'a> DeleteCotermGroupBuilder<'a> {
         Ok(crate::runtime::Request {
             meta: META,
             path: format!(
-                "/subscriptions/coterm/{}", crate
-                ::runtime::encode_path_param("coterm_group_id", & self.coterm_group_id
-                .to_string()) ?
+                "/subscriptions/coterm/{}", crate ::runtime::encode_path_param(META.id,
+                "coterm_group_id", & self.coterm_group_id.to_string()) ?
             ),
             query,
             headers,
@@ -9070,8 +9060,8 @@ impl<'a> EstimateCotermGroupBuilder<'a> {
             meta: META,
             path: format!(
                 "/subscriptions/coterm/{}/estimate", crate
-                ::runtime::encode_path_param("coterm_group_id", & self.coterm_group_id
-                .to_string()) ?
+                ::runtime::encode_path_param(META.id, "coterm_group_id", & self
+                .coterm_group_id.to_string()) ?
             ),
             query,
             headers,
@@ -9142,8 +9132,8 @@ impl<'a> ExecuteCotermGroupBuilder<'a> {
             meta: META,
             path: format!(
                 "/subscriptions/coterm/{}/execute", crate
-                ::runtime::encode_path_param("coterm_group_id", & self.coterm_group_id
-                .to_string()) ?
+                ::runtime::encode_path_param(META.id, "coterm_group_id", & self
+                .coterm_group_id.to_string()) ?
             ),
             query,
             headers,
@@ -9291,8 +9281,8 @@ impl<'a> GetProformaInvoiceBuilder<'a> {
             meta: META,
             path: format!(
                 "/subscriptions/proformaInvoice/{}", crate
-                ::runtime::encode_path_param("subscription_id", & self.subscription_id
-                .to_string()) ?
+                ::runtime::encode_path_param(META.id, "subscription_id", & self
+                .subscription_id.to_string()) ?
             ),
             query,
             headers,
@@ -9511,8 +9501,8 @@ impl<'a> GetCancelSurveyBuilder<'a> {
             meta: META,
             path: format!(
                 "/subscriptions/cancelSurvey/reasons/{}", crate
-                ::runtime::encode_path_param("subscription_id", & self.subscription_id
-                .to_string()) ?
+                ::runtime::encode_path_param(META.id, "subscription_id", & self
+                .subscription_id.to_string()) ?
             ),
             query,
             headers,

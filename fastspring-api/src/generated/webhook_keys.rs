@@ -9,14 +9,14 @@
 pub struct WebhookKeyRotateRequest {
     /// URL of a webhook endpoint configured in the FastSpring app (Developer Tools > Webhooks).
     pub url: String,
-    /// The new HMAC-SHA256 secret; at most 100 characters.
+    /// The new HMAC-SHA256 secret; at most 100 characters. A secret, so the client never prints it.
     #[serde(rename = "hmacSecret")]
-    pub hmac_secret: String,
+    pub hmac_secret: crate::Secret,
 }
 #[cfg(feature = "webhook-keys")]
 impl WebhookKeyRotateRequest {
     /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(url: String, hmac_secret: String) -> Self {
+    pub fn new(url: String, hmac_secret: crate::Secret) -> Self {
         Self { url, hmac_secret }
     }
 }
