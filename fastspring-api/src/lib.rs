@@ -33,6 +33,8 @@ pub mod policy;
 #[doc(hidden)]
 pub mod runtime;
 mod types;
+#[cfg(feature = "webhook-events")]
+pub mod webhooks;
 
 #[allow(missing_docs)]
 #[rustfmt::skip]
