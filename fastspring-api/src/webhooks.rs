@@ -643,7 +643,9 @@ impl SeenEvents {
     fn lock(&self) -> std::sync::MutexGuard<'_, SeenInner> {
         // The set stays consistent even if a holder panicked: every update is complete
         // before the guard is released.
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -819,8 +821,7 @@ impl<'a> Reconcile<'a> {
                 if !attempted.insert(stored.id.clone()) {
                     // Failed earlier in this pass (already reported) or marked but still
                     // listed: not handed over twice.
-                    if report.handled.contains(&stored.id) && !report.skipped.contains(&stored.id)
-                    {
+                    if report.handled.contains(&stored.id) && !report.skipped.contains(&stored.id) {
                         report.skipped.push(stored.id);
                     }
                     continue;
