@@ -1,0 +1,173 @@
+//! A FastSpring webhook receiver with axum: raw body in, signature verified, typed events
+//! handled once each, and the acknowledgement FastSpring expects sent back.
+//!
+//! ```text
+//! FASTSPRING_WEBHOOK_SECRETS="new-secret,old-secret" \
+//! LISTEN_ADDR=127.0.0.1:8282 \
+//!     cargo run -p fastspring-api --example webhook_receiver
+//! ```
+//!
+//! - `FASTSPRING_WEBHOOK_SECRETS`: the endpoint's "HMAC SHA256 Secret", comma-separated;
+//!   list the new secret first during a key rotation.
+//! - `LISTEN_ADDR`: where to listen (default `127.0.0.1:8282`). FastSpring posts to port
+//!   443, 3443, 8282, 9191, 9000 or 9999; put TLS in front (a reverse proxy).
+//! - With `FASTSPRING_API_USERNAME` and `FASTSPRING_API_PASSWORD` set, the receiver first
+//!   picks up the events it missed (`GET /events/unprocessed`) with the same handler.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use fastspring_api::Secret;
+use fastspring_api::webhook_events::EventData;
+use fastspring_api::webhooks::{self, Acknowledgement, Event, SeenEvents};
+
+struct App {
+    secrets: Vec<Secret>,
+    /// Event IDs already processed. In production, a database table (see `SeenStore`).
+    seen: SeenEvents,
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let secrets: Vec<Secret> = std::env::var("FASTSPRING_WEBHOOK_SECRETS")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|secret| !secret.is_empty())
+        .map(Secret::new)
+        .collect();
+    if secrets.is_empty() {
+        return Err("set FASTSPRING_WEBHOOK_SECRETS to the endpoint's HMAC secret(s)".into());
+    }
+    let app = Arc::new(App {
+        secrets,
+        seen: SeenEvents::new(100_000),
+    });
+
+    let has_credentials = [fastspring_api::USERNAME_ENV, fastspring_api::PASSWORD_ENV]
+        .iter()
+        .all(|name| std::env::var(name).is_ok_and(|value| !value.is_empty()));
+    if has_credentials {
+        let client = fastspring_api::Client::builder()
+            .credentials(
+                std::env::var(fastspring_api::USERNAME_ENV)?,
+                std::env::var(fastspring_api::PASSWORD_ENV)?,
+            )
+            .user_agent("webhook-receiver-example/1.0")
+            .build()?;
+        let app = app.clone();
+        tokio::spawn(async move {
+            let outcome = webhooks::reconcile_unprocessed(&client)
+                .run(|event| {
+                    let app = app.clone();
+                    async move { process(&app, &event).await }
+                })
+                .await;
+            match outcome {
+                Ok(report) => println!(
+                    "recovered {} missed event(s), {} failed, {} skipped",
+                    report.handled.len(),
+                    report.failed.len(),
+                    report.skipped.len()
+                ),
+                Err(err) => eprintln!("could not list missed events: {err}"),
+            }
+        });
+    }
+
+    let router = Router::new()
+        .route("/fastspring/webhooks", post(receive))
+        .with_state(app);
+    let addr = std::env::var("LISTEN_ADDR").unwrap_or_else(|_| "127.0.0.1:8282".to_string());
+    let listener = tokio::net::TcpListener::bind(&addr).await?;
+    println!("listening on http://{addr}/fastspring/webhooks");
+    axum::serve(listener, router).await?;
+    Ok(())
+}
+
+/// One webhook POST. `body` is the raw bytes: the signature covers them exactly.
+async fn receive(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
+    let signature = webhooks::signature_header(&headers);
+    let envelope = match webhooks::parse(&app.secrets, &body, signature) {
+        Ok(envelope) => envelope,
+        Err(err) => {
+            eprintln!("refused webhook: {err}");
+            let status = StatusCode::from_u16(err.http_status())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            return (status, err.to_string()).into_response();
+        }
+    };
+
+    let mut ack = Acknowledgement::new(&envelope);
+    for event in &envelope.events {
+        match process(&app, event).await {
+            Ok(()) => {
+                ack.mark_processed(&event.id);
+            }
+            // Not acknowledged: FastSpring sends it again later.
+            Err(reason) => eprintln!("event {} ({}) failed: {reason}", event.id, event.event_type),
+        }
+    }
+    let reply = ack.response();
+    (
+        reply.status_code(),
+        [(header::CONTENT_TYPE, reply.content_type)],
+        reply.body,
+    )
+        .into_response()
+}
+
+/// Handles an event once: repeats (FastSpring retries, events also found by the
+/// reconcile pass) are acknowledged without running the handler again.
+async fn process(app: &App, event: &Event) -> Result<(), String> {
+    if app.seen.contains(&event.id) {
+        return Ok(());
+    }
+    handle(event).await?;
+    app.seen.insert(&event.id);
+    Ok(())
+}
+
+/// The application's business logic.
+async fn handle(event: &Event) -> Result<(), String> {
+    let live = if event.live == Some(true) {
+        "live"
+    } else {
+        "test"
+    };
+    match &event.data {
+        // A known type whose data does not match the spec: leave it unprocessed, so it
+        // is retried (and stays in /events/unprocessed) until the crate is updated.
+        Err(problem) => Err(problem.to_string()),
+        Ok(EventData::OrderCompleted(order)) => {
+            let total = order.total.map(|t| t.to_string()).unwrap_or_default();
+            let currency = order.currency.as_deref().unwrap_or("");
+            println!("[{live}] order {} completed: {total} {currency}", order.id);
+            Ok(())
+        }
+        Ok(EventData::SubscriptionActivated(subscription)) => {
+            println!("[{live}] subscription {} activated", subscription.id);
+            Ok(())
+        }
+        Ok(EventData::SubscriptionDeactivated(subscription)) => {
+            println!("[{live}] subscription {} deactivated", subscription.id);
+            Ok(())
+        }
+        Ok(EventData::Unknown { event_type, .. }) => {
+            println!("[{live}] event type {event_type} is new to this crate; ignored");
+            Ok(())
+        }
+        Ok(other) => {
+            println!(
+                "[{live}] {} not handled by this receiver",
+                other.event_type()
+            );
+            Ok(())
+        }
+    }
+}
