@@ -150,17 +150,19 @@ impl fmt::Display for DecodeError {
 
 impl std::error::Error for DecodeError {}
 
-/// Cuts `text` to at most `limit` bytes on a character boundary.
+/// Cuts `text` to at most `limit` bytes on a character boundary, the `…` that marks a
+/// cut included.
 pub(crate) fn excerpt(bytes: &[u8], limit: usize) -> String {
+    const CUT: &str = "…";
     let text = String::from_utf8_lossy(bytes);
     if text.len() <= limit {
         return text.into_owned();
     }
-    let mut end = limit;
+    let mut end = limit.saturating_sub(CUT.len());
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    format!("{}…", &text[..end])
+    format!("{}{CUT}", &text[..end])
 }
 
 /// FastSpring's error body, raw and (when it is JSON) parsed.
