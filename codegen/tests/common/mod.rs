@@ -23,6 +23,7 @@ pub fn fixture_root(name: &str) -> PathBuf {
 }
 
 /// Names of the fixtures that must generate (every folder not starting with `err-`), sorted.
+/// `bug-` fixtures generate but show a known generator bug (see the fixture's comment).
 pub fn construct_fixtures() -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(fixtures_dir())
         .expect("fixtures folder")

@@ -1,0 +1,238 @@
+//! Each construct fixture's generated code compiles inside a copy of the `fastspring-api`
+//! crate (the generated code refers to `crate::Client`, `crate::runtime::…`, `crate::Amount`).
+//!
+//! For every fixture a crate is written under `target/fixture-check/crates/<fixture>/`:
+//! the hand-written `fastspring-api/src/*.rs`, the fixture's generated files as
+//! `src/generated/`, and a `Cargo.toml` derived from `fastspring-api/Cargo.toml` whose
+//! features are the fixture's tags. The crates form one workspace that shares the real
+//! workspace's `Cargo.lock` and one target folder, so dependencies compile once. Then
+//! `cargo check --offline` runs with all groups on, with none, and for fixtures with
+//! several groups, with each group alone (which is where a missing `cfg` shows). A
+//! warning in generated code is a failure.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{construct_fixtures, fixture_root, generate_fixture, workspace_root};
+
+/// Writes `contents` to `path` unless it already holds exactly that (keeps mtimes, so
+/// cargo does not recheck unchanged crates).
+fn write_if_changed(path: &Path, contents: &str) {
+    if std::fs::read_to_string(path).ok().as_deref() == Some(contents) {
+        return;
+    }
+    std::fs::create_dir_all(path.parent().expect("file has a folder")).expect("create folder");
+    std::fs::write(path, contents).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+}
+
+/// Splits a TOML text into (header, body) sections; the text before the first header has
+/// an empty header.
+fn sections(toml: &str) -> Vec<(String, String)> {
+    let mut out = vec![(String::new(), String::new())];
+    for line in toml.lines() {
+        if line.starts_with('[') {
+            out.push((line.trim().to_string(), String::new()));
+        } else {
+            let last = out.last_mut().expect("at least one section");
+            last.1.push_str(line);
+            last.1.push('\n');
+        }
+    }
+    out
+}
+
+/// The temporary workspace's root manifest: members plus the real workspace's shared
+/// package fields, dependency versions (minus path dependencies) and lints.
+fn workspace_manifest(members: &[String]) -> String {
+    let real = std::fs::read_to_string(workspace_root().join("Cargo.toml")).expect("Cargo.toml");
+    let mut out = String::from("# Written by codegen/tests/compile_fixtures.rs.\n[workspace]\nresolver = \"3\"\nmembers = [");
+    out.push_str(&members.iter().map(|m| format!("\"{m}\"")).collect::<Vec<_>>().join(", "));
+    out.push_str("]\n\n");
+    for (header, body) in sections(&real) {
+        if header.is_empty() || header == "[workspace]" {
+            continue;
+        }
+        out.push_str(&header);
+        out.push('\n');
+        for line in body.lines() {
+            if !line.contains("path =") {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+/// A fixture crate's manifest: `fastspring-api/Cargo.toml` renamed, without its
+/// dev-dependencies, with the fixture's tags as the default features. The real crate's
+/// other features are declared too (empty, off), because the hand-written runtime names
+/// some of them in `cfg`s (`webhook-events`, `events`).
+fn crate_manifest(fixture: &str, features: &BTreeSet<String>) -> String {
+    let real = std::fs::read_to_string(workspace_root().join("fastspring-api/Cargo.toml"))
+        .expect("fastspring-api/Cargo.toml");
+    let mut out = String::new();
+    let mut other_features = BTreeSet::new();
+    for (header, body) in sections(&real) {
+        match header.as_str() {
+            "[features]" => {
+                for line in body.lines() {
+                    if let Some((name, _)) = line.split_once(" =")
+                        && !line.starts_with([' ', '#'])
+                        && !["default", "schemars"].contains(&name)
+                        && !features.contains(name)
+                    {
+                        other_features.insert(name.to_string());
+                    }
+                }
+            }
+            "[dev-dependencies]" => continue,
+            "[package]" => {
+                out.push_str("[package]\n");
+                for line in body.lines() {
+                    if line.starts_with("name =") {
+                        out.push_str(&format!("name = \"fixture-{fixture}\"\n"));
+                    } else {
+                        out.push_str(line);
+                        out.push('\n');
+                    }
+                }
+            }
+            _ => {
+                if !header.is_empty() {
+                    out.push_str(&header);
+                    out.push('\n');
+                }
+                out.push_str(&body);
+            }
+        }
+    }
+    let quoted: Vec<String> = features.iter().map(|f| format!("\"{f}\"")).collect();
+    out.push_str(&format!("\n[features]\ndefault = [{}]\n", quoted.join(", ")));
+    for f in features.iter().chain(&other_features) {
+        out.push_str(&format!("{f} = []\n"));
+    }
+    out.push_str("schemars = [\"dep:schemars\"]\n");
+    out
+}
+
+/// Writes fixture `name`'s crate under `crates`; returns its features (kebab-case tags).
+fn write_fixture_crate(crates: &Path, name: &str) -> BTreeSet<String> {
+    let spec = codegen::spec::Spec::load(&fixture_root(name)).expect("fixture loads");
+    let features = codegen::ir::lower(&spec).expect("fixture lowers").all_features;
+    let dir = crates.join(name);
+    write_if_changed(&dir.join("Cargo.toml"), &crate_manifest(name, &features));
+
+    let runtime_src = workspace_root().join("fastspring-api/src");
+    for entry in std::fs::read_dir(&runtime_src).expect("fastspring-api/src") {
+        let path = entry.expect("entry").path();
+        if path.is_file() && path.extension().is_some_and(|e| e == "rs") {
+            let text = std::fs::read_to_string(&path).expect("runtime source");
+            write_if_changed(&dir.join("src").join(path.file_name().expect("name")), &text);
+        }
+    }
+
+    let generated = dir.join("src/generated");
+    let files = generate_fixture(name);
+    if let Ok(entries) = std::fs::read_dir(&generated) {
+        for entry in entries {
+            let path = entry.expect("entry").path();
+            let file = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+            if !files.iter().any(|f| f.path == file) {
+                std::fs::remove_file(&path).expect("remove stale generated file");
+            }
+        }
+    }
+    for file in &files {
+        write_if_changed(&generated.join(&file.path), &file.contents);
+    }
+    features
+}
+
+fn cargo_check(crates: &Path, target: &Path, args: &[&str]) -> Result<(), String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let output = Command::new(cargo)
+        .arg("check")
+        .args(["--offline", "--quiet", "--message-format", "short"])
+        .args(args)
+        .current_dir(crates)
+        .env("CARGO_TARGET_DIR", target)
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_BUILD_TARGET_DIR")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .output()
+        .expect("run cargo");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    // Warnings in the generated code fail the check; the hand-written runtime's own
+    // warnings (crate-private helpers only some fixtures call) do not. Cargo replays the
+    // warnings of fresh crates, so a cached crate is checked too.
+    let generated_warnings: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("/src/generated/") && l.contains("warning"))
+        .collect();
+    if output.status.success() && generated_warnings.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "`cargo check {}` failed:\n{}{}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stdout),
+            stderr
+        ))
+    }
+}
+
+#[test]
+fn every_fixture_compiles_inside_the_crate() {
+    let base: PathBuf = workspace_root().join("target/fixture-check");
+    let crates = base.join("crates");
+    let target = base.join("target");
+    // `bug-` fixtures reproduce known generator bugs whose output does not compile.
+    let fixtures: Vec<String> = construct_fixtures()
+        .into_iter()
+        .filter(|n| !n.starts_with("bug-"))
+        .collect();
+
+    write_if_changed(&crates.join("Cargo.toml"), &workspace_manifest(&fixtures));
+    // Cargo rewrites the copied lock for the fixture members; copy it again only when the
+    // workspace's own lock changed (the last copy's source is kept beside it).
+    let lock = std::fs::read_to_string(workspace_root().join("Cargo.lock")).expect("Cargo.lock");
+    let source = base.join("Cargo.lock.source");
+    if std::fs::read_to_string(&source).ok().as_deref() != Some(lock.as_str()) {
+        write_if_changed(&crates.join("Cargo.lock"), &lock);
+        write_if_changed(&source, &lock);
+    }
+    let mut per_feature = Vec::new();
+    for name in &fixtures {
+        let features = write_fixture_crate(&crates, name);
+        assert!(!features.is_empty(), "fixture `{name}` declares no tag");
+        if features.len() > 1 {
+            for f in features {
+                per_feature.push((format!("fixture-{name}"), f));
+            }
+        }
+    }
+
+    let mut failures = Vec::new();
+    for args in [
+        vec!["--workspace"],
+        vec!["--workspace", "--no-default-features"],
+        // Not yet `--features schemars`: a tri-state field's
+        // `#[serde(with = "crate::runtime::double_option")]` breaks the schemars derive
+        // (E0573, see request-body); add the run once the generator handles it.
+    ] {
+        if let Err(e) = cargo_check(&crates, &target, &args) {
+            failures.push(e);
+        }
+    }
+    for (package, feature) in &per_feature {
+        let args = ["-p", package, "--no-default-features", "--features", feature];
+        if let Err(e) = cargo_check(&crates, &target, &args) {
+            failures.push(e);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
