@@ -223,10 +223,18 @@ fn field_tokens(ctx: &Ctx<'_>, def: &TypeDef, field: &Field) -> (TokenStream, To
         let json = &field.json;
         serde_args.push(quote!(rename = #json));
     }
+    // FastSpring sometimes writes whole numbers as `1.0`; integers decode leniently.
+    let lenient_int = field.ty == Ty::I64;
     let ty = if field.required && !field.nullable {
+        if lenient_int {
+            serde_args.push(quote!(deserialize_with = "crate::runtime::lenient_int::required"));
+        }
         inner
     } else if field.required {
         serde_args.push(quote!(default));
+        if lenient_int {
+            serde_args.push(quote!(deserialize_with = "crate::runtime::lenient_int::option"));
+        }
         quote!(Option<#inner>)
     } else if field.nullable && def.in_request {
         serde_args.push(quote!(
@@ -237,6 +245,9 @@ fn field_tokens(ctx: &Ctx<'_>, def: &TypeDef, field: &Field) -> (TokenStream, To
         quote!(Option<Option<#inner>>)
     } else {
         serde_args.push(quote!(default, skip_serializing_if = "Option::is_none"));
+        if lenient_int {
+            serde_args.push(quote!(deserialize_with = "crate::runtime::lenient_int::option"));
+        }
         quote!(Option<#inner>)
     };
     let serde_attr = if serde_args.is_empty() {
@@ -639,6 +650,35 @@ fn emit_operation(ctx: &Ctx<'_>, op: &Operation) -> (TokenStream, TokenStream) {
         }
         None => quote!(None),
     };
+    let paging_methods = match (&op.paging, &op.response) {
+        (Some(paging), ResponseKind::Json(_)) if matches!(paging.style.as_str(), "page" | "events") => {
+            let item = paging.item.as_ref().map(|t| ctx.ty(t)).unwrap_or_else(|| quote!(serde_json::Value));
+            let items_key = lit_str(paging.items.as_deref().unwrap_or_default());
+            let how = if paging.style == "page" {
+                "follows `nextPage` (keeping `limit`)"
+            } else {
+                "follows the `more` flag, starting each window after the last event's `created` time"
+            };
+            let pages_doc = format!(" Streams every page of the result: {how}. Stops when FastSpring reports no more, and fails (instead of looping) if a page does not advance.");
+            let items_doc = format!(" Streams the `{}` of every page, one by one (see [`Self::pages`]).", paging.items.as_deref().unwrap_or_default());
+            quote! {
+                #[doc = #pages_doc]
+                pub fn pages(self) -> impl futures_util::Stream<Item = Result<#resp, crate::Error>> + Send + 'a {
+                    let client = self.client;
+                    let request = self.build_request();
+                    crate::runtime::pages(client, request)
+                }
+
+                #[doc = #items_doc]
+                pub fn items(self) -> impl futures_util::Stream<Item = Result<#item, crate::Error>> + Send + 'a {
+                    let client = self.client;
+                    let request = self.build_request();
+                    crate::runtime::items(client, request, #items_key)
+                }
+            }
+        }
+        _ => quote!(),
+    };
     let send_batch = match &op.batch {
         Some(b) => {
             let item = ctx.ty(&b.item);
@@ -736,6 +776,8 @@ fn emit_operation(ctx: &Ctx<'_>, op: &Operation) -> (TokenStream, TokenStream) {
             }
 
             #send_batch
+
+            #paging_methods
 
             /// Sends the request and decodes the response.
             pub async fn send(self) -> Result<#resp, crate::Error> {
@@ -917,10 +959,13 @@ fn emit_registry(ir: &Ir) -> TokenStream {
         };
         let t = ctx.ty(&hook.data);
         let event = lit_str(&hook.event_type);
-        entries.push(quote! {
-            #[cfg(feature = "webhook-events")]
-            Shape { operation_id: #event, method: "POST", path: "", part: Part::WebhookData(#event), decode: crate::runtime::reencode::<#t> }
-        });
+        for name in std::iter::once(&hook.event_type).chain(&hook.aliases) {
+            let name = lit_str(name);
+            entries.push(quote! {
+                #[cfg(feature = "webhook-events")]
+                Shape { operation_id: #event, method: "POST", path: "", part: Part::WebhookData(#name), decode: crate::runtime::reencode::<#t> }
+            });
+        }
     }
     quote! {
         //! Every request body, response body and webhook `data` shape of the spec, with a

@@ -118,6 +118,8 @@ pub enum ResponseKind {
 pub struct Paging {
     pub style: String,
     pub items: Option<String>,
+    /// Element type of the `items` array, for `page` and `events` styles.
+    pub item: Option<Ty>,
 }
 
 #[derive(Debug, Clone)]
@@ -163,6 +165,8 @@ pub struct Operation {
 #[derive(Debug, Clone)]
 pub struct Webhook {
     pub event_type: String,
+    /// Other spellings of the type FastSpring documents (`x-fs-event-aliases`).
+    pub aliases: Vec<String>,
     pub variant: String,
     pub data: Ty,
     pub doc: Option<String>,
@@ -434,8 +438,19 @@ pub fn lower(spec: &Spec) -> Result<Ir, Error> {
             &format!("{}Data", camel_ident(&event.replace('.', "_"))),
             None,
         )?;
+        let mut aliases = Vec::new();
+        if let Some(list) = op.get("x-fs-event-aliases") {
+            for alias in list.items()? {
+                let alias = alias.value.as_str().ok_or_else(|| alias.error("x-fs-event-aliases lists strings"))?;
+                if webhook_items.iter().any(|(e, _)| e == alias) {
+                    return Err(list.error(format!("alias `{alias}` is itself a webhook key")));
+                }
+                aliases.push(alias.to_string());
+            }
+        }
         webhooks.push(Webhook {
             event_type: event.clone(),
+            aliases,
             variant,
             data: ty,
             doc: doc_of(&op)?,
@@ -732,13 +747,20 @@ impl<'a> Lowerer<'a> {
             let mut props: Vec<(String, Node<'a>)> = Vec::new();
             let mut required = BTreeSet::new();
             let mut doc = self.types[id].doc.clone();
-            for member in list.items()? {
+            // Members are flattened depth-first; a nested `allOf` contributes its members.
+            let mut pending: Vec<Node<'a>> = list.items()?.into_iter().rev().collect();
+            let mut depth = 0;
+            while let Some(member) = pending.pop() {
                 let member = member.resolve()?;
-                if member.get("allOf").is_some()
-                    || member.get("oneOf").is_some()
-                    || member.get("anyOf").is_some()
-                {
-                    return Err(member.error("an `allOf` member must be a plain object schema"));
+                depth += 1;
+                if depth > 256 {
+                    return Err(member.error("`allOf` nesting too deep (a cycle?)"));
+                }
+                if member.get("oneOf").is_some() || member.get("anyOf").is_some() {
+                    return Err(member.error("an `allOf` member must be an object schema (no `oneOf`/`anyOf`)"));
+                }
+                if let Some(nested) = member.get("allOf") {
+                    pending.extend(nested.items()?.into_iter().rev());
                 }
                 collect_object(&member, &mut props, &mut required)?;
                 if doc.is_none() {
@@ -1146,9 +1168,24 @@ impl<'a> Lowerer<'a> {
                 if matches!(style, "page" | "events") && items.is_none() {
                     return Err(p.error(format!("paging style `{style}` needs `items`")));
                 }
+                let item = match &items {
+                    Some(name) if matches!(style, "page" | "events") => Some(
+                        self.array_field_item(&response, name)
+                            .map_err(|msg| p.error(format!("x-fs-paging: {msg}")))?,
+                    ),
+                    _ => None,
+                };
+                if style == "page" {
+                    for needed in ["page", "limit"] {
+                        if !params.iter().any(|q| q.location == ParamIn::Query && q.name == needed) {
+                            return Err(p.error(format!("paging style `page` needs a query parameter `{needed}`")));
+                        }
+                    }
+                }
                 Some(Paging {
                     style: style.to_string(),
                     items,
+                    item,
                 })
             }
         };

@@ -75,6 +75,15 @@ pub enum Error {
         /// FastSpring's error body.
         body: ErrorBody,
     },
+    /// A paged listing did not advance (FastSpring repeated a page or window), or ran
+    /// past the page limit; the stream stops instead of looping.
+    #[error("paging {operation} stopped: {message}")]
+    Pagination {
+        /// Operation.
+        operation: &'static str,
+        /// What went wrong.
+        message: String,
+    },
     /// The response did not match the spec's type.
     #[error("{0}")]
     Decode(Box<DecodeError>),

@@ -29,6 +29,7 @@
 mod batch;
 mod client;
 mod error;
+pub mod payload;
 pub mod policy;
 #[doc(hidden)]
 pub mod runtime;

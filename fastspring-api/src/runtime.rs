@@ -263,3 +263,208 @@ pub fn batch_outcomes<T: DeserializeOwned>(
 ) -> Result<crate::BatchOutcome<T>, Error> {
     crate::batch::outcomes(meta, status, body)
 }
+
+/// Integers that FastSpring sometimes writes as whole floats (`"quantity": 1.0`) or
+/// numeric strings. A fractional value is still an error.
+pub mod lenient_int {
+    use serde::Deserializer;
+    use serde::de::{self, Visitor};
+    use std::fmt;
+
+    struct IntVisitor;
+
+    impl Visitor<'_> for IntVisitor {
+        type Value = i64;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an integer")
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<i64, E> {
+            Ok(v)
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
+            i64::try_from(v).map_err(|_| E::custom(format!("{v} is out of range")))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<i64, E> {
+            if v.fract() == 0.0 && v.abs() < 9.0e15 {
+                Ok(v as i64)
+            } else {
+                Err(E::invalid_type(de::Unexpected::Float(v), &self))
+            }
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<i64, E> {
+            v.trim().parse().map_err(|_| E::invalid_type(de::Unexpected::Str(v), &self))
+        }
+    }
+
+    struct OptionVisitor;
+
+    impl<'de> Visitor<'de> for OptionVisitor {
+        type Value = Option<i64>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an integer or null")
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Option<i64>, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Option<i64>, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Option<i64>, D::Error> {
+            required(d).map(Some)
+        }
+    }
+
+    /// A required integer.
+    pub fn required<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+        deserializer.deserialize_any(IntVisitor)
+    }
+
+    /// An optional (or null) integer.
+    pub fn option<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+        deserializer.deserialize_option(OptionVisitor)
+    }
+}
+
+/// Most pages a pagination stream fetches before it gives up (a guard against loops).
+pub const MAX_PAGES: usize = 10_000;
+
+struct PageState {
+    request: Option<Request>,
+    pending_error: Option<Error>,
+    pages: usize,
+    seen_events: std::collections::HashSet<String>,
+}
+
+fn pagination_error(meta: &OperationMeta, message: String) -> Error {
+    Error::Pagination { operation: meta.id, message }
+}
+
+/// Decides the request for the page after `value`, or why paging must stop.
+fn next_page(request: &mut Request, value: &Value, state: &mut PageState) -> Result<bool, Error> {
+    let meta = request.meta;
+    let style = meta.paging.map(|p| p.style).unwrap_or("none");
+    match style {
+        "page" => {
+            let Some(next) = value.get("nextPage").and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok())) else {
+                return Ok(false);
+            };
+            let current = value
+                .get("page")
+                .and_then(Value::as_i64)
+                .or_else(|| request.query.iter().find(|(k, _)| *k == "page").and_then(|(_, v)| v.parse().ok()))
+                .unwrap_or(1);
+            if next <= current {
+                return Err(pagination_error(meta, format!("nextPage {next} does not advance past page {current}")));
+            }
+            request.set_query("page", next.to_string());
+            Ok(true)
+        }
+        "events" => {
+            let items_key = meta.paging.and_then(|p| p.items).unwrap_or("events");
+            let events = value.get(items_key).and_then(Value::as_array).cloned().unwrap_or_default();
+            let mut fresh = 0;
+            for event in &events {
+                if let Some(id) = event.get("id").and_then(Value::as_str)
+                    && state.seen_events.insert(id.to_string())
+                {
+                    fresh += 1;
+                }
+            }
+            if value.get("more").and_then(Value::as_bool) != Some(true) {
+                return Ok(false);
+            }
+            if fresh == 0 {
+                return Err(pagination_error(meta, "`more` is true but the window brought no new event".into()));
+            }
+            let last_created = events
+                .iter()
+                .filter_map(|e| e.get("created").and_then(|c| c.as_i64().or_else(|| c.as_f64().map(|f| f as i64))))
+                .max()
+                .ok_or_else(|| pagination_error(meta, "`more` is true but the events carry no `created` time".into()))?;
+            request.query.retain(|(k, _)| *k != "days");
+            request.set_query("begin", (last_created + 1).to_string());
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
+}
+
+fn page_values<'a>(
+    client: &'a Client,
+    request: Result<Request, Error>,
+) -> impl futures_util::Stream<Item = Result<(&'static OperationMeta, u16, Value), Error>> + Send + 'a {
+    let state = match request {
+        Ok(request) => PageState { request: Some(request), pending_error: None, pages: 0, seen_events: Default::default() },
+        Err(e) => PageState { request: None, pending_error: Some(e), pages: 0, seen_events: Default::default() },
+    };
+    futures_util::stream::unfold(state, move |mut state| async move {
+        if let Some(error) = state.pending_error.take() {
+            return Some((Err(error), state));
+        }
+        let mut request = state.request.take()?;
+        let meta = request.meta;
+        state.pages += 1;
+        if state.pages > MAX_PAGES {
+            return Some((Err(pagination_error(meta, format!("more than {MAX_PAGES} pages"))), state));
+        }
+        let (status, body) = match client.execute(request.clone()).await {
+            Ok(ok) => ok,
+            Err(e) => return Some((Err(e), state)),
+        };
+        let value: Value = match crate::client::decode_json(meta.id, false, status, &body) {
+            Ok(v) => v,
+            Err(e) => return Some((Err(e), state)),
+        };
+        match next_page(&mut request, &value, &mut state) {
+            Ok(true) => state.request = Some(request),
+            Ok(false) => {}
+            Err(e) => state.pending_error = Some(e),
+        }
+        Some((Ok((meta, status, value)), state))
+    })
+}
+
+fn decode_value<T: DeserializeOwned>(meta: &OperationMeta, status: u16, path_prefix: &str, value: Value) -> Result<T, Error> {
+    serde_path_to_error::deserialize(&value).map_err(|e| {
+        Error::Decode(Box::new(crate::DecodeError {
+            operation: meta.id,
+            status,
+            path: format!("{path_prefix}{}", e.path()),
+            message: e.inner().to_string(),
+            excerpt: crate::error::excerpt(value.to_string().as_bytes(), crate::error::EXCERPT_LIMIT),
+        }))
+    })
+}
+
+/// Every page of a paged operation, decoded.
+pub fn pages<'a, T: DeserializeOwned + Send + 'a>(
+    client: &'a Client,
+    request: Result<Request, Error>,
+) -> impl futures_util::Stream<Item = Result<T, Error>> + Send + 'a {
+    use futures_util::StreamExt;
+    page_values(client, request).map(|page| page.and_then(|(meta, status, value)| decode_value(meta, status, "", value)))
+}
+
+/// Every item of every page of a paged operation, decoded one by one.
+pub fn items<'a, T: DeserializeOwned + Send + 'a>(
+    client: &'a Client,
+    request: Result<Request, Error>,
+    items_key: &'static str,
+) -> impl futures_util::Stream<Item = Result<T, Error>> + Send + 'a {
+    use futures_util::StreamExt;
+    page_values(client, request).flat_map(move |page| {
+        let decoded: Vec<Result<T, Error>> = match page {
+            Err(e) => vec![Err(e)],
+            Ok((meta, status, mut value)) => match value.get_mut(items_key).map(Value::take) {
+                Some(Value::Array(items)) => items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, item)| decode_value(meta, status, &format!("{items_key}[{i}]."), item))
+                    .collect(),
+                None | Some(Value::Null) => Vec::new(),
+                Some(_) => vec![Err(pagination_error(meta, format!("`{items_key}` is not an array")))],
+            },
+        };
+        futures_util::stream::iter(decoded)
+    })
+}

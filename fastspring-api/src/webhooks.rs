@@ -62,7 +62,6 @@
 
 use std::collections::{HashSet, VecDeque};
 use std::convert::Infallible;
-use std::fmt;
 use std::future::Future;
 use std::sync::Mutex;
 
@@ -794,7 +793,7 @@ impl<'a> Reconcile<'a> {
     where
         F: FnMut(Event) -> Fut,
         Fut: Future<Output = Result<(), E>>,
-        E: fmt::Display,
+        E: std::fmt::Display,
     {
         let mut report = ReconcileReport::default();
         let mut attempted: HashSet<String> = HashSet::new();

@@ -10,8 +10,9 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("regenerate") => regenerate(&args[1..]),
+        Some("check-payload") => check_payload(&args[1..]),
         _ => {
-            eprintln!("usage:\n  cargo xtask regenerate [--check]");
+            eprintln!("usage:\n  cargo xtask regenerate [--check]\n  cargo xtask check-payload --endpoint \"METHOD /path\" (--request|--response) FILE...\n  cargo xtask check-payload --webhook EVENT_TYPE FILE...");
             return ExitCode::from(2);
         }
     };
@@ -30,6 +31,25 @@ fn workspace_root() -> PathBuf {
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Runs the `payload-check` tool, which links the generated types. It is a separate
+/// crate so that `regenerate` never depends on the code it writes (a spec change that
+/// breaks the generated code can always be regenerated).
+fn check_payload(args: &[String]) -> Result<ExitCode, String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .args(["run", "--quiet", "--manifest-path"])
+        .arg(workspace_root().join("payload-check/Cargo.toml"))
+        .arg("--")
+        .args(args)
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    Ok(match status.code() {
+        Some(0) => ExitCode::SUCCESS,
+        Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        None => ExitCode::FAILURE,
+    })
 }
 
 fn regenerate(args: &[String]) -> Result<ExitCode, String> {

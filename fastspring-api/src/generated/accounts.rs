@@ -29,8 +29,10 @@ pub struct Account {
     /// Outcome of the request for this account (REST answers only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<super::common::ResultStatus>,
+    /// The account's contact person.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<AccountContact>,
+    /// The account's postal address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<AccountAddress>,
     /// Preferred language, two-letter ISO 639-1 code.
@@ -39,11 +41,13 @@ pub struct Account {
     /// Country, two-letter ISO 3166-1 alpha-2 code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
+    /// Keys by which the account can be looked up (`GET /accounts?global=` / `?custom=`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lookup: Option<AccountLookup>,
     /// URL of the store's account management portal (the customer still has to sign in; see `GET /accounts/{account_id}/authenticate` for a signed-in URL).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// Counts of the payment methods stored for the account.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment: Option<AccountPaymentMethods>,
     /// IDs of the account's orders.
@@ -414,8 +418,10 @@ pub struct AccountGetError {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+    /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<super::common::ResultStatus>,
+    /// Why it failed, when `result` is `error`.
     pub error: super::common::ErrorDetail,
     /// The account ID that was asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -451,19 +457,37 @@ pub struct AccountListResponse {
     /// `account.getall` for the plain list of IDs, `account.lookup` for a filtered lookup.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+    /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<super::common::ResultStatus>,
     /// Number of this page (1-based).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub page: Option<i64>,
     /// Maximum number of accounts per page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub limit: Option<i64>,
     /// Number of the next page; absent (or null) on the last page.
-    #[serde(rename = "nextPage", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nextPage",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub next_page: Option<i64>,
     /// Number of accounts matching the request.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub total: Option<i64>,
     /// The accounts of this page: account IDs without a filter, account objects for a lookup.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -502,22 +526,23 @@ pub struct AccountLookup {
     pub custom: Option<String>,
 }
 #[cfg(feature = "accounts")]
-/// A failed item of a (multi-ID) account lookup.
+/// A failed item of a (multi-ID) account lookup (`action` is `account.get`; `error` is keyed by the field concerned, e.g. `account`).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AccountLookupError {
+    /// What was attempted, as `<resource>.<verb>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    /// Outcome: `success` or `error`.
+    pub result: super::common::ResultStatus,
+    /// Why it failed, when `result` is `error`.
+    pub error: super::common::ErrorDetail,
     /// The account ID that was asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The account ID that was asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account: Option<String>,
-    /// What was attempted, `account.get`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
-    pub result: super::common::ResultStatus,
-    /// Messages keyed by the field concerned, e.g. `account`.
-    pub error: super::common::ErrorDetail,
 }
 #[cfg(feature = "accounts")]
 /// Lookup key set by the store.
@@ -536,6 +561,7 @@ pub struct AccountManagementUrl {
     /// What was done, `account.authenticate.get`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+    /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<super::common::ResultStatus>,
     /// Account ID.
@@ -574,10 +600,18 @@ pub struct AccountManagementUrlResponse {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AccountPaymentMethods {
     /// Number of stored payment methods.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub methods: Option<i64>,
     /// Number of stored payment methods that are active.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub active: Option<i64>,
 }
 #[cfg(feature = "accounts")]
@@ -594,6 +628,7 @@ pub struct AccountWriteResult {
     /// What was done, `account.create` or `account.update`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+    /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<super::common::ResultStatus>,
     /// On error: messages keyed by the field concerned.
@@ -605,6 +640,7 @@ pub struct AccountWriteResult {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CreateAccountRequest {
+    /// Contact person of a new account.
     pub contact: NewAccountContact,
     /// Preferred language, two-letter ISO 639-1 code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -612,8 +648,10 @@ pub struct CreateAccountRequest {
     /// Country, two-letter ISO 3166-1 alpha-2 code. Recommended, as some payment methods need it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
+    /// Lookup key set by the store.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lookup: Option<AccountLookupInput>,
+    /// Postal address of the account.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<AccountAddressInput>,
 }
@@ -832,6 +870,7 @@ impl NewAccountContact {
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct UpdateAccountRequest {
+    /// New contact details.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<AccountContactUpdate>,
     /// Preferred language, two-letter ISO 639-1 code.
@@ -840,8 +879,10 @@ pub struct UpdateAccountRequest {
     /// Country, two-letter ISO 3166-1 alpha-2 code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
+    /// Lookup key set by the store.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lookup: Option<AccountLookupInput>,
+    /// Postal address of the account.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<AccountAddressInput>,
 }
@@ -859,6 +900,7 @@ pub struct UpdateAccountResponse {
     /// What was done, `account.create` or `account.update`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+    /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<super::common::ResultStatus>,
     /// On error: messages keyed by the field concerned.
@@ -1226,6 +1268,26 @@ impl<'a> ListAccountsBuilder<'a> {
             body: None,
             options: self.options.clone(),
         })
+    }
+    /// Streams every page of the result: follows `nextPage` (keeping `limit`). Stops when FastSpring reports no more, and fails (instead of looping) if a page does not advance.
+    pub fn pages(
+        self,
+    ) -> impl futures_util::Stream<
+        Item = Result<AccountListResponse, crate::Error>,
+    > + Send + 'a {
+        let client = self.client;
+        let request = self.build_request();
+        crate::runtime::pages(client, request)
+    }
+    /// Streams the `accounts` of every page, one by one (see [`Self::pages`]).
+    pub fn items(
+        self,
+    ) -> impl futures_util::Stream<
+        Item = Result<AccountListResponseAccountsItem, crate::Error>,
+    > + Send + 'a {
+        let client = self.client;
+        let request = self.build_request();
+        crate::runtime::items(client, request, "accounts")
     }
     /// Sends the request and decodes the response.
     pub async fn send(self) -> Result<AccountListResponse, crate::Error> {

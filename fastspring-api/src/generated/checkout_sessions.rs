@@ -30,11 +30,13 @@ pub struct CheckoutSession {
     /// `true` for a live session, `false` for a test one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub live: Option<bool>,
+    /// The buyer details stored on a session.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer: Option<CheckoutSessionCustomer>,
     /// Tags that will be copied to the order.
     #[serde(rename = "orderTags", default, skip_serializing_if = "Option::is_none")]
     pub order_tags: Option<std::collections::BTreeMap<String, String>>,
+    /// The cart with its calculated totals.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cart: Option<CheckoutSessionCart>,
     /// Payment methods offered, in display order (retrieval and update only).
@@ -435,7 +437,8 @@ pub struct CheckoutSessionCustomPrice {
     #[serde(
         rename = "discountDuration",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub discount_duration: Option<i64>,
     /// One-time setup fee (subscriptions only).
@@ -470,12 +473,16 @@ pub struct CheckoutSessionCustomer {
         skip_serializing_if = "Option::is_none"
     )]
     pub saved_payment_method: Option<CheckoutSessionCustomerSavedPaymentMethod>,
+    /// A billing or shipping contact.
     #[serde(rename = "billToContact", default, skip_serializing_if = "Option::is_none")]
     pub bill_to_contact: Option<CheckoutSessionContact>,
+    /// A billing or shipping address.
     #[serde(rename = "billToAddress", default, skip_serializing_if = "Option::is_none")]
     pub bill_to_address: Option<CheckoutSessionAddress>,
+    /// A billing or shipping contact.
     #[serde(rename = "shipToContact", default, skip_serializing_if = "Option::is_none")]
     pub ship_to_contact: Option<CheckoutSessionContact>,
+    /// A billing or shipping address.
     #[serde(rename = "shipToAddress", default, skip_serializing_if = "Option::is_none")]
     pub ship_to_address: Option<CheckoutSessionAddress>,
     /// Tags on the buyer's account.
@@ -503,12 +510,16 @@ pub struct CheckoutSessionCustomerRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub external_account_id: Option<String>,
+    /// A billing or shipping contact.
     #[serde(rename = "billToContact", default, skip_serializing_if = "Option::is_none")]
     pub bill_to_contact: Option<CheckoutSessionContact>,
+    /// A billing or shipping address.
     #[serde(rename = "billToAddress", default, skip_serializing_if = "Option::is_none")]
     pub bill_to_address: Option<CheckoutSessionAddress>,
+    /// A billing or shipping contact.
     #[serde(rename = "shipToContact", default, skip_serializing_if = "Option::is_none")]
     pub ship_to_contact: Option<CheckoutSessionContact>,
+    /// A billing or shipping address.
     #[serde(rename = "shipToAddress", default, skip_serializing_if = "Option::is_none")]
     pub ship_to_address: Option<CheckoutSessionAddress>,
     /// Where goods are shipped: the billing address (default), a gift recipient, or a separate address.
@@ -773,10 +784,20 @@ pub struct CheckoutSessionInterval {
     #[serde(rename = "intervalUnit", default, skip_serializing_if = "Option::is_none")]
     pub interval_unit: Option<CheckoutSessionIntervalIntervalUnit>,
     /// Number of units per interval.
-    #[serde(rename = "intervalLength", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "intervalLength",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub interval_length: Option<i64>,
     /// Number of consecutive intervals in the plan.
-    #[serde(rename = "intervalCount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "intervalCount",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub interval_count: Option<i64>,
 }
 #[cfg(feature = "checkout-sessions")]
@@ -871,7 +892,11 @@ pub struct CheckoutSessionItem {
     #[serde(rename = "productPath", default, skip_serializing_if = "Option::is_none")]
     pub product_path: Option<String>,
     /// Units in the cart.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub quantity: Option<i64>,
     /// Whether the buyer may change the quantity.
     #[serde(
@@ -884,12 +909,14 @@ pub struct CheckoutSessionItem {
     #[serde(
         rename = "quantityDefault",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub quantity_default: Option<i64>,
     /// `true` when the item was built in the request rather than taken from the catalog.
     #[serde(rename = "virtualProduct", default, skip_serializing_if = "Option::is_none")]
     pub virtual_product: Option<bool>,
+    /// Calculated prices of a line item.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<CheckoutSessionItemPrice>,
     /// One-time purchase or subscription.
@@ -901,6 +928,7 @@ pub struct CheckoutSessionItem {
     /// Whether the item is a bundle of other products.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bundle: Option<bool>,
+    /// Localized texts and image of a product; setting them needs authentication.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub descriptions: Option<CheckoutSessionProductDescriptions>,
     /// How the product is fulfilled.
@@ -909,6 +937,7 @@ pub struct CheckoutSessionItem {
     /// Custom key/value data of the item.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<std::collections::BTreeMap<String, String>>,
+    /// Subscription settings of an item (overrides in requests, effective settings in responses).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscription: Option<CheckoutSessionSubscriptionSettings>,
 }
@@ -1026,14 +1055,16 @@ pub struct CheckoutSessionItemPrice {
     #[serde(
         rename = "productDiscountDuration",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub product_discount_duration: Option<i64>,
     /// Billing periods the coupon discount applies.
     #[serde(
         rename = "couponDiscountDuration",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub coupon_discount_duration: Option<i64>,
 }
@@ -1258,7 +1289,11 @@ pub struct CheckoutSessionItemRequest {
     #[serde(rename = "productPath")]
     pub product_path: String,
     /// Number of units; 1 when omitted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub quantity: Option<i64>,
     /// Whether the buyer may change the quantity (for example `ALLOW`). Authenticated only.
     #[serde(
@@ -1271,16 +1306,20 @@ pub struct CheckoutSessionItemRequest {
     #[serde(
         rename = "quantityDefault",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub quantity_default: Option<i64>,
+    /// Localized texts and image of a product; setting them needs authentication.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub descriptions: Option<CheckoutSessionProductDescriptions>,
+    /// Price overriding the catalog price of an item.
     #[serde(rename = "customPrice", default, skip_serializing_if = "Option::is_none")]
     pub custom_price: Option<CheckoutSessionCustomPrice>,
     /// Custom key/value data attached to this item. Authenticated only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<std::collections::BTreeMap<String, String>>,
+    /// Subscription settings of an item (overrides in requests, effective settings in responses).
     #[serde(
         rename = "subscriptionOverrides",
         default,
@@ -1312,6 +1351,7 @@ pub type CheckoutSessionLocalizedText = std::collections::BTreeMap<String, Strin
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionPaymentMethod {
+    /// Type of the payment method.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<CheckoutSessionPaymentMethodType>,
     /// Localization key of the method's display name.
@@ -1709,11 +1749,13 @@ pub struct CheckoutSessionRequest {
     /// `false` for a test session; default `true`. Forced to `false` when the checkout is in test mode.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub live: Option<bool>,
+    /// Buyer, billing and shipping details of a session.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer: Option<CheckoutSessionCustomerRequest>,
     /// Custom tags copied to the resulting order. Authenticated only.
     #[serde(rename = "orderTags", default, skip_serializing_if = "Option::is_none")]
     pub order_tags: Option<std::collections::BTreeMap<String, String>>,
+    /// Cart contents to put in the session.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cart: Option<CheckoutSessionCartRequest>,
     /// Display order of payment methods; methods not supported for the buyer are dropped. Authenticated only.
@@ -1832,7 +1874,12 @@ pub struct CheckoutSessionSubscriptionSettings {
     )]
     pub billing_frequency: Option<CheckoutSessionInterval>,
     /// Free trial days before the first charge.
-    #[serde(rename = "trialDays", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "trialDays",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub trial_days: Option<i64>,
 }
 #[cfg(feature = "checkout-sessions")]
@@ -1841,7 +1888,12 @@ pub struct CheckoutSessionSubscriptionSettings {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionVolumeDiscount {
     /// Units needed for this tier; default 1.
-    #[serde(rename = "minQuantity", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "minQuantity",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub min_quantity: Option<i64>,
     /// Amount off each unit, per currency.
     #[serde(rename = "amountDiscount", default, skip_serializing_if = "Option::is_none")]
@@ -1850,7 +1902,8 @@ pub struct CheckoutSessionVolumeDiscount {
     #[serde(
         rename = "percentDiscount",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub percent_discount: Option<i64>,
 }
@@ -2394,7 +2447,10 @@ impl<'a> ListCheckoutSessionPaymentMethodsBuilder<'a> {
         path: "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/payment-methods",
         idempotent: true,
         auth_optional: true,
-        paging: None,
+        paging: Some(crate::runtime::PagingMeta {
+            style: "none",
+            items: None,
+        }),
         batch: None,
     };
     /// Overrides the client's timeout for this request.

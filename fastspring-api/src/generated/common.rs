@@ -23,8 +23,10 @@ pub struct ActionError {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+    /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<ResultStatus>,
+    /// Why it failed, when `result` is `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorDetail>,
 }
@@ -217,6 +219,10 @@ impl schemars::JsonSchema for ResultStatus {
 pub struct WebhookEventBase {
     /// Event ID; stable across FastSpring's retries, so it is the key for de-duplication and for `POST /events/{event_id}`.
     pub id: String,
+    /// Repeats `id`. Present in recorded payloads (webhook deliveries and the events
+    /// API) though the reference does not list it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<String>,
     /// Event type, such as `order.completed`.
     pub r#type: String,
     /// `true` for live data, `false` for test orders.

@@ -11,13 +11,15 @@
 pub struct Coupon {
     /// Coupon path ID.
     pub coupon: String,
+    /// The discount of a coupon as returned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount: Option<CouponDiscount>,
     /// Billing periods the discount lasts; `null` means unlimited (a request value of `0` is stored as `null`). Always `1` for order-level coupons.
     #[serde(
         rename = "discountPeriodCount",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub discount_period_count: Option<i64>,
     /// The discount starts with the first billing period instead of the next renewal. Sent only when `true`; absent means `false`.
@@ -43,6 +45,7 @@ pub struct Coupon {
     /// Maximum number of redemptions across all customers and codes, as a string; `""` means unlimited.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<String>,
+    /// When the coupon can be redeemed; `{}` when unrestricted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub available: Option<CouponAvailability>,
     /// The coupon's codes, upper-cased; at most 1,000 (see `GET /coupons/{coupon_id}/codes`).
@@ -62,8 +65,10 @@ pub struct CouponActionResult {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+    /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<super::common::ResultStatus>,
+    /// Why it failed, when `result` is `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<super::common::ErrorDetail>,
     /// The coupon concerned.
@@ -120,8 +125,10 @@ pub struct CouponCodesAddResponse {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+    /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<super::common::ResultStatus>,
+    /// Why it failed, when `result` is `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<super::common::ErrorDetail>,
     /// The coupon the codes were added to.
@@ -139,8 +146,10 @@ pub struct CouponCodesDeleteResponse {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+    /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<super::common::ResultStatus>,
+    /// Why it failed, when `result` is `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<super::common::ErrorDetail>,
     /// The coupon whose codes were deleted.
@@ -461,7 +470,9 @@ pub struct CouponError {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+    /// Outcome: `success` or `error`.
     pub result: super::common::ResultStatus,
+    /// Why it failed, when `result` is `error`.
     pub error: super::common::ErrorDetail,
     /// The coupon concerned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -509,6 +520,7 @@ pub struct CouponUpsertRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub has_multi_discount: Option<bool>,
+    /// A single-tier discount in a create or update request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount: Option<CouponDiscountInput>,
     /// 2 to 25 tiers; required when `hasMultiDiscount` is `true`.
@@ -518,7 +530,8 @@ pub struct CouponUpsertRequest {
     #[serde(
         rename = "discountPeriodCount",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub discount_period_count: Option<i64>,
     /// Start the discount with the first billing period instead of the next renewal (needs an account feature flag).
@@ -542,8 +555,13 @@ pub struct CouponUpsertRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<std::collections::BTreeMap<String, String>>,
     /// Maximum number of redemptions across all customers and codes; `0` means unlimited.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub limit: Option<i64>,
+    /// When the coupon can be redeemed; `{}` when unrestricted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub available: Option<CouponAvailability>,
     /// Codes that redeem the coupon (letters, digits, `-`, `_`). On an update this list replaces all existing codes.

@@ -72,6 +72,7 @@ pub struct DataJob {
         skip_serializing_if = "Option::is_none"
     )]
     pub notification_emails: Option<Vec<String>>,
+    /// The report request as FastSpring interpreted it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request: Option<DataReportRequestEcho>,
 }
@@ -288,6 +289,7 @@ pub struct DataReportFilterEcho {
 pub struct DataReportPage {
     /// The rows of this page.
     pub report: Vec<DataReportRow>,
+    /// The report request as FastSpring interpreted it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request: Option<DataReportRequestEcho>,
 }
@@ -296,6 +298,7 @@ pub struct DataReportPage {
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct DataReportRequest {
+    /// Which records the report covers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter: Option<DataReportFilter>,
     /// Columns to return (see the operation for known names). Omitted: all columns, ungrouped. With `groupBy`, non-numeric columns listed here join the grouping.
@@ -305,10 +308,20 @@ pub struct DataReportRequest {
     #[serde(rename = "groupBy", default, skip_serializing_if = "Option::is_none")]
     pub group_by: Option<Vec<String>>,
     /// Rows per page, 1 to 1000 (default 1000). Synchronous reports only.
-    #[serde(rename = "pageCount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "pageCount",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub page_count: Option<i64>,
     /// Page to return, counted from 0. Synchronous reports only.
-    #[serde(rename = "pageNumber", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "pageNumber",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub page_number: Option<i64>,
     /// `true` starts a background job instead of returning rows; required for date ranges over 90 days.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -326,6 +339,7 @@ pub struct DataReportRequest {
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct DataReportRequestEcho {
+    /// The filter as echoed back; dates may come as ISO date-times.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter: Option<DataReportFilterEcho>,
     /// Requested columns, or null when none were given.
@@ -335,10 +349,20 @@ pub struct DataReportRequestEcho {
     #[serde(rename = "groupBy", default, skip_serializing_if = "Option::is_none")]
     pub group_by: Option<Vec<String>>,
     /// Rows per page.
-    #[serde(rename = "pageCount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "pageCount",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub page_count: Option<i64>,
     /// Page number, from 0.
-    #[serde(rename = "pageNumber", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "pageNumber",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub page_number: Option<i64>,
     /// Whether the report runs as a job.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -10,8 +10,10 @@ pub struct EventUpdateError {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+    /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<super::common::ResultStatus>,
+    /// Why it failed, when `result` is `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<super::common::ErrorDetail>,
     /// ID of the event.
@@ -50,6 +52,9 @@ impl EventUpdateRequest {
 pub struct StoredEvent {
     /// Event ID; stable across FastSpring's retries, so it is the key for de-duplication and for `POST /events/{event_id}`.
     pub id: String,
+    /// The event ID again (same value as `id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<String>,
     /// Event type, such as `order.completed`.
     pub r#type: String,
     /// `true` for live data, `false` for test orders.
@@ -61,9 +66,6 @@ pub struct StoredEvent {
     /// When the event was created, epoch milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<crate::EpochMillis>,
-    /// The event ID again (same value as `id`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub event: Option<String>,
     /// The event payload; its shape depends on `type`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<serde_json::Value>,
@@ -76,19 +78,37 @@ pub struct StoredEventListResponse {
     /// Always `events.get`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+    /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<super::common::ResultStatus>,
     /// Unused; null.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub page: Option<i64>,
     /// Unused; null.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub limit: Option<i64>,
     /// Unused; null.
-    #[serde(rename = "nextPage", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nextPage",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub next_page: Option<i64>,
     /// Not reliable: 0 in real payloads even when events are returned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub total: Option<i64>,
     /// `true` when the window holds more events than were returned (about 25 per call); may be absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -245,6 +265,26 @@ impl<'a> ListProcessedEventsBuilder<'a> {
             options: self.options.clone(),
         })
     }
+    /// Streams every page of the result: follows the `more` flag, starting each window after the last event's `created` time. Stops when FastSpring reports no more, and fails (instead of looping) if a page does not advance.
+    pub fn pages(
+        self,
+    ) -> impl futures_util::Stream<
+        Item = Result<StoredEventListResponse, crate::Error>,
+    > + Send + 'a {
+        let client = self.client;
+        let request = self.build_request();
+        crate::runtime::pages(client, request)
+    }
+    /// Streams the `events` of every page, one by one (see [`Self::pages`]).
+    pub fn items(
+        self,
+    ) -> impl futures_util::Stream<
+        Item = Result<StoredEvent, crate::Error>,
+    > + Send + 'a {
+        let client = self.client;
+        let request = self.build_request();
+        crate::runtime::items(client, request, "events")
+    }
     /// Sends the request and decodes the response.
     pub async fn send(self) -> Result<StoredEventListResponse, crate::Error> {
         let request = self.build_request()?;
@@ -341,6 +381,26 @@ impl<'a> ListUnprocessedEventsBuilder<'a> {
             body: None,
             options: self.options.clone(),
         })
+    }
+    /// Streams every page of the result: follows the `more` flag, starting each window after the last event's `created` time. Stops when FastSpring reports no more, and fails (instead of looping) if a page does not advance.
+    pub fn pages(
+        self,
+    ) -> impl futures_util::Stream<
+        Item = Result<StoredEventListResponse, crate::Error>,
+    > + Send + 'a {
+        let client = self.client;
+        let request = self.build_request();
+        crate::runtime::pages(client, request)
+    }
+    /// Streams the `events` of every page, one by one (see [`Self::pages`]).
+    pub fn items(
+        self,
+    ) -> impl futures_util::Stream<
+        Item = Result<StoredEvent, crate::Error>,
+    > + Send + 'a {
+        let client = self.client;
+        let request = self.build_request();
+        crate::runtime::items(client, request, "events")
     }
     /// Sends the request and decodes the response.
     pub async fn send(self) -> Result<StoredEventListResponse, crate::Error> {

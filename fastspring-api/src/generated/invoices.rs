@@ -163,6 +163,7 @@ pub struct Invoice {
     /// Invoice lines.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<InvoiceItem>>,
+    /// Where an invoice is in its life cycle.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<InvoiceStatus>,
     /// Language of the invoice.
@@ -171,45 +172,54 @@ pub struct Invoice {
     /// Token that grants access to view the invoice.
     #[serde(rename = "invoiceSecret", default, skip_serializing_if = "Option::is_none")]
     pub invoice_secret: Option<String>,
+    /// Kind of billing document.
     #[serde(rename = "invoiceType", default, skip_serializing_if = "Option::is_none")]
     pub invoice_type: Option<InvoiceType>,
     /// Order reference of the invoice.
     #[serde(rename = "orderReference", default, skip_serializing_if = "Option::is_none")]
     pub order_reference: Option<String>,
+    /// A person on an invoice as FastSpring stores it.
     #[serde(
         rename = "paymentReceiver",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub payment_receiver: Option<InvoiceContact>,
+    /// A postal address on an invoice as FastSpring stores it.
     #[serde(
         rename = "paymentReceiverAddress",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub payment_receiver_address: Option<InvoiceAddress>,
+    /// A person on an invoice as FastSpring stores it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purchaser: Option<InvoiceContact>,
+    /// A postal address on an invoice as FastSpring stores it.
     #[serde(
         rename = "purchaserAddress",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub purchaser_address: Option<InvoiceAddress>,
+    /// The organization of a party on an invoice.
     #[serde(
         rename = "purchaserOrganization",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub purchaser_organization: Option<InvoiceOrganization>,
+    /// A person on an invoice as FastSpring stores it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receiver: Option<InvoiceContact>,
+    /// A postal address on an invoice as FastSpring stores it.
     #[serde(
         rename = "receiverAddress",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub receiver_address: Option<InvoiceAddress>,
+    /// The organization of a party on an invoice.
     #[serde(
         rename = "receiverOrganization",
         default,
@@ -289,7 +299,12 @@ pub struct Invoice {
     )]
     pub invoice_order_type: Option<String>,
     /// Net payment terms in days.
-    #[serde(rename = "netTermsDays", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "netTermsDays",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub net_terms_days: Option<i64>,
     /// How the order is approved.
     #[serde(
@@ -429,6 +444,7 @@ pub struct InvoiceCommon {
     /// Invoice lines.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<InvoiceItem>>,
+    /// Where an invoice is in its life cycle.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<InvoiceStatus>,
     /// Language of the invoice.
@@ -437,45 +453,54 @@ pub struct InvoiceCommon {
     /// Token that grants access to view the invoice.
     #[serde(rename = "invoiceSecret", default, skip_serializing_if = "Option::is_none")]
     pub invoice_secret: Option<String>,
+    /// Kind of billing document.
     #[serde(rename = "invoiceType", default, skip_serializing_if = "Option::is_none")]
     pub invoice_type: Option<InvoiceType>,
     /// Order reference of the invoice.
     #[serde(rename = "orderReference", default, skip_serializing_if = "Option::is_none")]
     pub order_reference: Option<String>,
+    /// A person on an invoice as FastSpring stores it.
     #[serde(
         rename = "paymentReceiver",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub payment_receiver: Option<InvoiceContact>,
+    /// A postal address on an invoice as FastSpring stores it.
     #[serde(
         rename = "paymentReceiverAddress",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub payment_receiver_address: Option<InvoiceAddress>,
+    /// A person on an invoice as FastSpring stores it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purchaser: Option<InvoiceContact>,
+    /// A postal address on an invoice as FastSpring stores it.
     #[serde(
         rename = "purchaserAddress",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub purchaser_address: Option<InvoiceAddress>,
+    /// The organization of a party on an invoice.
     #[serde(
         rename = "purchaserOrganization",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub purchaser_organization: Option<InvoiceOrganization>,
+    /// A person on an invoice as FastSpring stores it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receiver: Option<InvoiceContact>,
+    /// A postal address on an invoice as FastSpring stores it.
     #[serde(
         rename = "receiverAddress",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub receiver_address: Option<InvoiceAddress>,
+    /// The organization of a party on an invoice.
     #[serde(
         rename = "receiverOrganization",
         default,
@@ -672,7 +697,12 @@ pub struct InvoiceItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub period: Option<String>,
     /// Number of billing periods.
-    #[serde(rename = "periodCount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "periodCount",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub period_count: Option<i64>,
     /// End of the billing period (ISO 8601).
     #[serde(rename = "periodEndDate", default, skip_serializing_if = "Option::is_none")]
@@ -703,13 +733,18 @@ pub struct InvoiceItem {
     #[serde(rename = "taxExempt", default, skip_serializing_if = "Option::is_none")]
     pub tax_exempt: Option<bool>,
     /// Number of units.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub quantity: Option<i64>,
     /// Position of the line among its siblings.
     #[serde(
         rename = "siblingPosition",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub sibling_position: Option<i64>,
     /// Extra text printed under the line.
@@ -729,6 +764,7 @@ pub struct InvoiceItemRequest {
     #[serde(rename = "productPath")]
     pub product_path: String,
     /// Number of units.
+    #[serde(deserialize_with = "crate::runtime::lenient_int::required")]
     pub quantity: i64,
     /// Stock keeping unit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -878,9 +914,12 @@ pub struct InvoicePartyRequest {
     /// Role of the party.
     #[serde(rename = "contactType")]
     pub contact_type: InvoicePartyRequestContactType,
+    /// A person named on the invoice.
     pub contact: InvoiceContactRequest,
+    /// A postal address on the invoice.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<InvoiceAddressRequest>,
+    /// The organization a contact belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub organization: Option<InvoiceOrganizationRequest>,
 }
@@ -1263,6 +1302,7 @@ pub struct PaymentInvoice {
     /// Invoice lines.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<InvoiceItem>>,
+    /// Where an invoice is in its life cycle.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<InvoiceStatus>,
     /// Language of the invoice.
@@ -1271,45 +1311,54 @@ pub struct PaymentInvoice {
     /// Token that grants access to view the invoice.
     #[serde(rename = "invoiceSecret", default, skip_serializing_if = "Option::is_none")]
     pub invoice_secret: Option<String>,
+    /// Kind of billing document.
     #[serde(rename = "invoiceType", default, skip_serializing_if = "Option::is_none")]
     pub invoice_type: Option<InvoiceType>,
     /// Order reference of the invoice.
     #[serde(rename = "orderReference", default, skip_serializing_if = "Option::is_none")]
     pub order_reference: Option<String>,
+    /// A person on an invoice as FastSpring stores it.
     #[serde(
         rename = "paymentReceiver",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub payment_receiver: Option<InvoiceContact>,
+    /// A postal address on an invoice as FastSpring stores it.
     #[serde(
         rename = "paymentReceiverAddress",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub payment_receiver_address: Option<InvoiceAddress>,
+    /// A person on an invoice as FastSpring stores it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purchaser: Option<InvoiceContact>,
+    /// A postal address on an invoice as FastSpring stores it.
     #[serde(
         rename = "purchaserAddress",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub purchaser_address: Option<InvoiceAddress>,
+    /// The organization of a party on an invoice.
     #[serde(
         rename = "purchaserOrganization",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub purchaser_organization: Option<InvoiceOrganization>,
+    /// A person on an invoice as FastSpring stores it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receiver: Option<InvoiceContact>,
+    /// A postal address on an invoice as FastSpring stores it.
     #[serde(
         rename = "receiverAddress",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub receiver_address: Option<InvoiceAddress>,
+    /// The organization of a party on an invoice.
     #[serde(
         rename = "receiverOrganization",
         default,
@@ -1395,6 +1444,7 @@ pub struct PaymentInvoice {
     /// Business due date (ISO 8601).
     #[serde(rename = "paymentDueDate", default, skip_serializing_if = "Option::is_none")]
     pub payment_due_date: Option<String>,
+    /// Final totals of a payment invoice.
     #[serde(rename = "paymentTotals", default, skip_serializing_if = "Option::is_none")]
     pub payment_totals: Option<InvoiceTotals>,
 }

@@ -379,13 +379,16 @@ pub struct Order {
     /// Text that appears on the buyer's card or bank statement.
     #[serde(rename = "billDescriptor", default, skip_serializing_if = "Option::is_none")]
     pub bill_descriptor: Option<String>,
+    /// How the order was paid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment: Option<OrderPayment>,
     /// Why the order failed, was canceled or is pending (webhook payloads, e.g. `purchaseOrder`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The buyer's contact details as entered for this order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer: Option<OrderCustomer>,
+    /// Billing (tax) address of the order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<OrderAddress>,
     /// Who receives the purchase; differs from `customer` only for gift purchases.
@@ -526,7 +529,11 @@ pub struct OrderFulfillment {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
     /// File size in bytes (file fulfillments).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub size: Option<i64>,
     /// License key (license fulfillments).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -586,7 +593,11 @@ pub struct OrderItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product: Option<String>,
     /// Quantity ordered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub quantity: Option<i64>,
     /// Product display name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -666,13 +677,16 @@ pub struct OrderItem {
     /// Whether the buyer could change the quantity (seen in co-term group charge payloads).
     #[serde(rename = "changeQuantity", default, skip_serializing_if = "Option::is_none")]
     pub change_quantity: Option<bool>,
+    /// Why the item is in the order when another product brought it in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub driver: Option<OrderItemDriver>,
     /// Fulfillments delivered for the item, keyed `<product>_<kind>_<index>` (e.g. `example-product-1_license_0`) with a list of entries each; the special key `instructions` holds the customer instructions text. Often empty.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fulfillments: Option<std::collections::BTreeMap<String, OrderFulfillmentValue>>,
+    /// Tax withheld by the buyer on this item (current field name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub withholdings: Option<OrderItemWithholdings>,
+    /// Tax withheld on this item, in the older shape (payloads up to about 2019).
     #[serde(rename = "taxWithholding", default, skip_serializing_if = "Option::is_none")]
     pub tax_withholding: Option<OrderItemTaxWithholding>,
     /// Net change caused by a prorated plan change, in the transaction currency (`currency`).
@@ -966,6 +980,7 @@ pub struct OrderListResponse {
     /// What the API did: `order.getall` (current) or `order.lookup` (older filtered form).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+    /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<super::common::ResultStatus>,
     /// The `begin` filter echoed back as `M/D/YY` (older lookup form only).
@@ -975,16 +990,33 @@ pub struct OrderListResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end: Option<String>,
     /// Number of this page (1-based).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub page: Option<i64>,
     /// Maximum number of orders per page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub limit: Option<i64>,
     /// Number of the next page; absent (or null) on the last page.
-    #[serde(rename = "nextPage", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nextPage",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub next_page: Option<i64>,
     /// Number of orders matching the filters.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub total: Option<i64>,
     /// The orders of this page: order IDs, or full orders in the older lookup form.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1002,18 +1034,20 @@ pub enum OrderListResponseOrdersItem {
     Id(String),
 }
 #[cfg(feature = "orders")]
-/// A failed item of a (multi-ID) order lookup.
+/// A failed item of a (multi-ID) order lookup (`action` is `order.get`).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderLookupError {
-    /// What was attempted, `order.get`.
+    /// What was attempted, as `<resource>.<verb>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+    /// Outcome: `success` or `error`.
+    pub result: super::common::ResultStatus,
+    /// Why it failed, when `result` is `error`.
+    pub error: super::common::ErrorDetail,
     /// The order ID that was asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order: Option<String>,
-    pub result: super::common::ResultStatus,
-    pub error: super::common::ErrorDetail,
 }
 #[cfg(
     any(
@@ -1094,6 +1128,7 @@ pub struct OrderPayment {
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderRecipient {
+    /// Contact details, account and address of a recipient.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recipient: Option<OrderRecipientContact>,
 }
@@ -1130,6 +1165,7 @@ pub struct OrderRecipientContact {
     /// The recipient's account: its ID, or the full object when the webhook has expansion enabled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account: Option<OrderRecipientContactAccount>,
+    /// Billing (tax) address of the order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<OrderAddress>,
 }
@@ -1217,16 +1253,17 @@ impl OrderTagsUpdate {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderUpdateResult {
-    /// What was attempted, `order.update`.
+    /// What was attempted, as `<resource>.<verb>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+    /// Outcome: `success` or `error`.
+    pub result: super::common::ResultStatus,
+    /// Why it failed, when `result` is `error`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<super::common::ErrorDetail>,
     /// The order ID, or `[<index>]` when the order was not found.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order: Option<String>,
-    pub result: super::common::ResultStatus,
-    /// On error: messages keyed by the field concerned, e.g. `order` or `items.<product-path>`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<super::common::ErrorDetail>,
 }
 #[cfg(feature = "orders")]
 /// Tags and item attributes to set, for one or more orders.
@@ -1473,6 +1510,26 @@ impl<'a> ListOrdersBuilder<'a> {
             body: None,
             options: self.options.clone(),
         })
+    }
+    /// Streams every page of the result: follows `nextPage` (keeping `limit`). Stops when FastSpring reports no more, and fails (instead of looping) if a page does not advance.
+    pub fn pages(
+        self,
+    ) -> impl futures_util::Stream<
+        Item = Result<OrderListResponse, crate::Error>,
+    > + Send + 'a {
+        let client = self.client;
+        let request = self.build_request();
+        crate::runtime::pages(client, request)
+    }
+    /// Streams the `orders` of every page, one by one (see [`Self::pages`]).
+    pub fn items(
+        self,
+    ) -> impl futures_util::Stream<
+        Item = Result<OrderListResponseOrdersItem, crate::Error>,
+    > + Send + 'a {
+        let client = self.client;
+        let request = self.build_request();
+        crate::runtime::items(client, request, "orders")
     }
     /// Sends the request and decodes the response.
     pub async fn send(self) -> Result<OrderListResponse, crate::Error> {

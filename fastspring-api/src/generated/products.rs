@@ -33,9 +33,10 @@ pub struct Product {
     /// Product name per language.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display: Option<std::collections::BTreeMap<String, String>>,
+    /// Descriptive texts of a product, each a map keyed by language code (Markdown allowed in `summary` and `full`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<ProductDescription>,
-    /// URL of the product's icon image.
+    /// URL of the product's icon image (`null` when none is set).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
     /// The seller's stock keeping unit.
@@ -55,12 +56,13 @@ pub struct Product {
     pub fulfillments: Option<
         std::collections::BTreeMap<String, ProductFulfillmentsValue>,
     >,
+    /// How the product is delivered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<ProductFormat>,
     /// Tax code of the product.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub taxcode: Option<String>,
-    /// Human-readable meaning of `taxcode`.
+    /// Human-readable meaning of `taxcode` (`null` in expanded webhook products).
     #[serde(
         rename = "taxcodeDescription",
         default,
@@ -70,6 +72,7 @@ pub struct Product {
     /// The seller's custom key/value attributes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<std::collections::BTreeMap<String, String>>,
+    /// Price and subscription settings of a product, as returned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pricing: Option<ProductPricing>,
 }
@@ -81,8 +84,10 @@ pub struct ProductActionResult {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+    /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<super::common::ResultStatus>,
+    /// Why it failed, when `result` is `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<super::common::ErrorDetail>,
     /// Product path concerned.
@@ -253,7 +258,12 @@ pub struct ProductCancellation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval: Option<ProductCancellationInterval>,
     /// Length of the grace period in `interval` units.
-    #[serde(rename = "intervalLength", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "intervalLength",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub interval_length: Option<i64>,
 }
 #[cfg(
@@ -278,6 +288,8 @@ pub enum ProductCancellationInterval {
     Week,
     /// `month`
     Month,
+    /// `WEEK`
+    Week2,
     /// A value this version of the crate does not know.
     Unknown(String),
 }
@@ -298,6 +310,7 @@ impl ProductCancellationInterval {
             Self::Day => "day",
             Self::Week => "week",
             Self::Month => "month",
+            Self::Week2 => "WEEK",
             Self::Unknown(other) => other,
         }
     }
@@ -318,6 +331,7 @@ impl From<&str> for ProductCancellationInterval {
             "day" => Self::Day,
             "week" => Self::Week,
             "month" => Self::Month,
+            "WEEK" => Self::Week2,
             other => Self::Unknown(other.to_string()),
         }
     }
@@ -389,7 +403,9 @@ impl schemars::JsonSchema for ProductCancellationInterval {
         "ProductCancellationInterval".into()
     }
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type" : "string", "enum" : ["day", "week", "month"] })
+        schemars::json_schema!(
+            { "type" : "string", "enum" : ["day", "week", "month", "WEEK"] }
+        )
     }
 }
 #[cfg(feature = "products")]
@@ -422,7 +438,8 @@ pub struct ProductCountryPrice {
     #[serde(
         rename = "discountPeriodCount",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub discount_period_count: Option<i64>,
     /// Date range of the discounted price (seen as `2025-01-01` and `2023-01-01 00:00`).
@@ -645,15 +662,15 @@ pub struct ProductFulfillment {
     /// External URL the file is fetched from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
-    /// Size of the file.
+    /// Size of the file (`null` when the file is hosted elsewhere or not yet uploaded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub size: Option<String>,
+    pub size: Option<ProductFulfillmentSize>,
     /// Which version of the fulfillment a buyer receives.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub behavior: Option<ProductFulfillmentBehavior>,
-    /// Earlier versions of this fulfillment.
+    /// Earlier versions of this fulfillment (file versions replaced by a newer upload).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub previous: Option<Vec<String>>,
+    pub previous: Option<Vec<ProductFulfillmentPreviousItem>>,
 }
 #[cfg(
     any(
@@ -1134,6 +1151,77 @@ impl schemars::JsonSchema for ProductFulfillmentInputBehavior {
         feature = "webhook-events"
     )
 )]
+/// Schema `ProductFulfillmentPreviousItem`.
+///
+/// The forms are tried in order.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(untagged)]
+pub enum ProductFulfillmentPreviousItem {
+    Version(Box<ProductFulfillmentVersion>),
+    Id(String),
+}
+#[cfg(
+    any(
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+/// Size of the file (`null` when the file is hosted elsewhere or not yet uploaded).
+///
+/// The forms are tried in order.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(untagged)]
+pub enum ProductFulfillmentSize {
+    Bytes(i64),
+    Text(String),
+}
+#[cfg(
+    any(
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+/// An earlier version of a file fulfillment.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+pub struct ProductFulfillmentVersion {
+    /// File name of that version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display: Option<String>,
+    /// File size in bytes.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
+    pub size: Option<i64>,
+    /// MIME type of the file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// When that version was uploaded (epoch milliseconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified: Option<crate::EpochMillis>,
+}
+#[cfg(
+    any(
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
 /// Schema `ProductFulfillmentsValue`.
 ///
 /// The forms are tried in order.
@@ -1164,9 +1252,10 @@ pub struct ProductGetItem {
     /// Product name per language.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display: Option<std::collections::BTreeMap<String, String>>,
+    /// Descriptive texts of a product, each a map keyed by language code (Markdown allowed in `summary` and `full`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<ProductDescription>,
-    /// URL of the product's icon image.
+    /// URL of the product's icon image (`null` when none is set).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
     /// The seller's stock keeping unit.
@@ -1186,12 +1275,13 @@ pub struct ProductGetItem {
     pub fulfillments: Option<
         std::collections::BTreeMap<String, ProductFulfillmentsValue>,
     >,
+    /// How the product is delivered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<ProductFormat>,
     /// Tax code of the product.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub taxcode: Option<String>,
-    /// Human-readable meaning of `taxcode`.
+    /// Human-readable meaning of `taxcode` (`null` in expanded webhook products).
     #[serde(
         rename = "taxcodeDescription",
         default,
@@ -1201,13 +1291,16 @@ pub struct ProductGetItem {
     /// The seller's custom key/value attributes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<std::collections::BTreeMap<String, String>>,
+    /// Price and subscription settings of a product, as returned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pricing: Option<ProductPricing>,
-    /// `products.get`.
+    /// What was attempted, as `<resource>.<verb>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+    /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<super::common::ResultStatus>,
+    /// Why it failed, when `result` is `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<super::common::ErrorDetail>,
 }
@@ -1228,19 +1321,37 @@ pub struct ProductListResponse {
     /// `products.getall`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+    /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<super::common::ResultStatus>,
     /// Always `null` in published examples.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub page: Option<i64>,
     /// Always `null` in published examples.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub limit: Option<i64>,
     /// Always `null` in published examples.
-    #[serde(rename = "nextPage", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nextPage",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub next_page: Option<i64>,
     /// Count reported by FastSpring (`0` in published examples, even with paths listed).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub total: Option<i64>,
     /// Paths of all products.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1270,6 +1381,10 @@ pub enum ProductNotificationInterval {
     Month,
     /// `year`
     Year,
+    /// `DAY`
+    Day2,
+    /// `WEEK`
+    Week2,
     /// A value this version of the crate does not know.
     Unknown(String),
 }
@@ -1291,6 +1406,8 @@ impl ProductNotificationInterval {
             Self::Week => "week",
             Self::Month => "month",
             Self::Year => "year",
+            Self::Day2 => "DAY",
+            Self::Week2 => "WEEK",
             Self::Unknown(other) => other,
         }
     }
@@ -1312,6 +1429,8 @@ impl From<&str> for ProductNotificationInterval {
             "week" => Self::Week,
             "month" => Self::Month,
             "year" => Self::Year,
+            "DAY" => Self::Day2,
+            "WEEK" => Self::Week2,
             other => Self::Unknown(other.to_string()),
         }
     }
@@ -1384,7 +1503,8 @@ impl schemars::JsonSchema for ProductNotificationInterval {
     }
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!(
-            { "type" : "string", "enum" : ["day", "week", "month", "year"] }
+            { "type" : "string", "enum" : ["day", "week", "month", "year", "DAY", "WEEK"]
+            }
         )
     }
 }
@@ -1402,6 +1522,7 @@ impl schemars::JsonSchema for ProductNotificationInterval {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductOffer {
+    /// Kind of offer.
     pub r#type: ProductOfferType,
     /// Text shown with the offer, per language (may be `{}`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1461,6 +1582,8 @@ pub enum ProductOfferType {
     Upsell,
     /// `upgrade`
     Upgrade,
+    /// `options`
+    Options,
     /// A value this version of the crate does not know.
     Unknown(String),
 }
@@ -1486,6 +1609,7 @@ impl ProductOfferType {
             Self::Downsell => "downsell",
             Self::Upsell => "upsell",
             Self::Upgrade => "upgrade",
+            Self::Options => "options",
             Self::Unknown(other) => other,
         }
     }
@@ -1511,6 +1635,7 @@ impl From<&str> for ProductOfferType {
             "downsell" => Self::Downsell,
             "upsell" => Self::Upsell,
             "upgrade" => Self::Upgrade,
+            "options" => Self::Options,
             other => Self::Unknown(other.to_string()),
         }
     }
@@ -1584,7 +1709,7 @@ impl schemars::JsonSchema for ProductOfferType {
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!(
             { "type" : "string", "enum" : ["addon", "alternatives", "cross-sell",
-            "crossgrade", "downgrade", "downsell", "upsell", "upgrade"] }
+            "crossgrade", "downgrade", "downsell", "upsell", "upgrade", "options"] }
         )
     }
 }
@@ -1596,8 +1721,10 @@ pub struct ProductOffersItem {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+    /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<super::common::ResultStatus>,
+    /// Why it failed, when `result` is `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<super::common::ErrorDetail>,
     /// Product path.
@@ -1669,10 +1796,19 @@ pub struct ProductOverdueNotification {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval: Option<ProductNotificationInterval>,
     /// Time between notices, in `interval` units.
-    #[serde(rename = "intervalLength", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "intervalLength",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub interval_length: Option<i64>,
     /// How many overdue notices are sent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub amount: Option<i64>,
 }
 #[cfg(feature = "products")]
@@ -1683,8 +1819,10 @@ pub struct ProductPriceItem {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+    /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<super::common::ResultStatus>,
+    /// Why it failed, when `result` is `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<super::common::ErrorDetail>,
     /// Product path.
@@ -1700,13 +1838,26 @@ pub struct ProductPriceItem {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductPricesResponse {
     /// This page's number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub page: Option<i64>,
     /// Products per page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub limit: Option<i64>,
     /// Number of the next page; absent or `null` on the last page.
-    #[serde(rename = "nextPage", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nextPage",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub next_page: Option<i64>,
     /// Prices per product.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1727,19 +1878,35 @@ pub struct ProductPricesResponse {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductPricing {
     /// Free-trial length in days (subscriptions).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub trial: Option<i64>,
+    /// Unit of the billing interval.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval: Option<ProductBillingInterval>,
     /// Number of `interval` units per billing period.
-    #[serde(rename = "intervalLength", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "intervalLength",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub interval_length: Option<i64>,
     /// Number of billing periods; `null` renews indefinitely.
-    #[serde(rename = "intervalCount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "intervalCount",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub interval_count: Option<i64>,
     /// Renewal mode (`auto` seen in real payloads).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub renew: Option<String>,
+    /// Whether the buyer may change the quantity (`allow`), sees it fixed (`lock`) or does not see it (`hide`).
     #[serde(
         rename = "quantityBehavior",
         default,
@@ -1750,7 +1917,8 @@ pub struct ProductPricing {
     #[serde(
         rename = "quantityDefault",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub quantity_default: Option<i64>,
     /// Price per ISO 4217 currency code.
@@ -1763,22 +1931,70 @@ pub struct ProductPricing {
         skip_serializing_if = "Option::is_none"
     )]
     pub date_limits_enabled: Option<bool>,
+    /// Date range of a limited-time price (seen in expanded webhook products).
+    #[serde(rename = "dateLimits", default, skip_serializing_if = "Option::is_none")]
+    pub date_limits: Option<ProductPricingDateLimits>,
+    /// Volume discounts keyed by minimum quantity: an amount per currency, or a percentage.
+    #[serde(
+        rename = "quantityDiscounts",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub quantity_discounts: Option<
+        std::collections::BTreeMap<String, ProductPricingQuantityDiscountsValue>,
+    >,
+    /// Text explaining the discount, per language.
+    #[serde(rename = "discountReason", default, skip_serializing_if = "Option::is_none")]
+    pub discount_reason: Option<std::collections::BTreeMap<String, String>>,
+    /// Billing periods the discount applies to.
+    #[serde(
+        rename = "discountDuration",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
+    pub discount_duration: Option<i64>,
+    /// One-time fee charged with the first payment of a subscription.
     #[serde(rename = "setupFee", default, skip_serializing_if = "Option::is_none")]
     pub setup_fee: Option<ProductSetupFee>,
+    /// Reminder e-mails sent before a subscription renews.
     #[serde(
         rename = "reminderNotification",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub reminder_notification: Option<ProductReminderNotification>,
+    /// Overdue e-mails sent after a failed renewal payment.
     #[serde(
         rename = "overdueNotification",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub overdue_notification: Option<ProductOverdueNotification>,
+    /// Grace period before an unpaid subscription is deactivated; overrides the app's Deactivation Settings for this product.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancellation: Option<ProductCancellation>,
+}
+#[cfg(
+    any(
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+/// Date range of a limited-time price (seen in expanded webhook products).
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+pub struct ProductPricingDateLimits {
+    /// Start of the range, `YYYY-MM-DD HH:mm`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<String>,
+    /// End of the range, `YYYY-MM-DD HH:mm`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<String>,
 }
 #[cfg(feature = "products")]
 /// Price and subscription settings sent when creating or updating a product.
@@ -1789,12 +2005,22 @@ pub struct ProductPricingInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<std::collections::BTreeMap<String, crate::Amount>>,
     /// Free-trial length in days (subscriptions only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub trial: Option<i64>,
+    /// Unit of the billing interval.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval: Option<ProductBillingInterval>,
     /// Number of `interval` units per billing period; needed when `interval` is set (except `adhoc`).
-    #[serde(rename = "intervalLength", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "intervalLength",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub interval_length: Option<i64>,
     /// Number of billing periods; `null` renews indefinitely.
     #[serde(
@@ -1804,6 +2030,7 @@ pub struct ProductPricingInput {
         skip_serializing_if = "Option::is_none"
     )]
     pub interval_count: Option<Option<i64>>,
+    /// Whether the buyer may change the quantity (`allow`), sees it fixed (`lock`) or does not see it (`hide`).
     #[serde(
         rename = "quantityBehavior",
         default,
@@ -1814,7 +2041,8 @@ pub struct ProductPricingInput {
     #[serde(
         rename = "quantityDefault",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub quantity_default: Option<i64>,
     /// `false` starts a trial without asking for a payment method (default `true`).
@@ -1846,23 +2074,28 @@ pub struct ProductPricingInput {
     #[serde(
         rename = "discountDuration",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub discount_duration: Option<i64>,
+    /// One-time fee charged with the first payment of a subscription.
     #[serde(rename = "setupFee", default, skip_serializing_if = "Option::is_none")]
     pub setup_fee: Option<ProductSetupFee>,
+    /// Reminder e-mails sent before a subscription renews.
     #[serde(
         rename = "reminderNotification",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub reminder_notification: Option<ProductReminderNotification>,
+    /// Overdue e-mails sent after a failed renewal payment.
     #[serde(
         rename = "overdueNotification",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub overdue_notification: Option<ProductOverdueNotification>,
+    /// Grace period before an unpaid subscription is deactivated; overrides the app's Deactivation Settings for this product.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancellation: Option<ProductCancellation>,
 }
@@ -1874,6 +2107,26 @@ pub struct ProductPricingInput {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum ProductPricingInputQuantityDiscountsValue {
+    PerCurrency(std::collections::BTreeMap<String, crate::Amount>),
+    Percent(f64),
+}
+#[cfg(
+    any(
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+/// Schema `ProductPricingQuantityDiscountsValue`.
+///
+/// The forms are tried in order.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(untagged)]
+pub enum ProductPricingQuantityDiscountsValue {
     PerCurrency(std::collections::BTreeMap<String, crate::Amount>),
     Percent(f64),
 }
@@ -2067,7 +2320,12 @@ pub struct ProductReminderNotification {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval: Option<ProductNotificationInterval>,
     /// How many `interval` units before the charge the reminder goes out.
-    #[serde(rename = "intervalLength", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "intervalLength",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub interval_length: Option<i64>,
 }
 #[cfg(
@@ -2101,6 +2359,7 @@ pub struct ProductUpsert {
     /// Product name per language.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display: Option<std::collections::BTreeMap<String, String>>,
+    /// Descriptive texts of a product, each a map keyed by language code (Markdown allowed in `summary` and `full`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<ProductDescription>,
     /// Post-order instructions.
@@ -2112,6 +2371,7 @@ pub struct ProductUpsert {
     /// URL of the product's icon image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
+    /// How the product is delivered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<ProductFormat>,
     /// The seller's stock keeping unit.
@@ -2127,8 +2387,13 @@ pub struct ProductUpsert {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub badge: Option<std::collections::BTreeMap<String, String>>,
     /// Display order / highlighting rank.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub rank: Option<i64>,
+    /// Price and subscription settings sent when creating or updating a product.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pricing: Option<ProductPricingInput>,
 }
@@ -2170,8 +2435,10 @@ pub struct ProductUpsertResult {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+    /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<super::common::ResultStatus>,
+    /// Why it failed, when `result` is `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<super::common::ErrorDetail>,
     /// Product path.
@@ -3038,6 +3305,26 @@ impl<'a> ListProductPricesBuilder<'a> {
             body: None,
             options: self.options.clone(),
         })
+    }
+    /// Streams every page of the result: follows `nextPage` (keeping `limit`). Stops when FastSpring reports no more, and fails (instead of looping) if a page does not advance.
+    pub fn pages(
+        self,
+    ) -> impl futures_util::Stream<
+        Item = Result<ProductPricesResponse, crate::Error>,
+    > + Send + 'a {
+        let client = self.client;
+        let request = self.build_request();
+        crate::runtime::pages(client, request)
+    }
+    /// Streams the `products` of every page, one by one (see [`Self::pages`]).
+    pub fn items(
+        self,
+    ) -> impl futures_util::Stream<
+        Item = Result<ProductPriceItem, crate::Error>,
+    > + Send + 'a {
+        let client = self.client;
+        let request = self.build_request();
+        crate::runtime::items(client, request, "products")
     }
     /// Sends the request and decodes the response.
     pub async fn send(self) -> Result<ProductPricesResponse, crate::Error> {

@@ -11,7 +11,9 @@ pub struct CreateQuoteRequest {
     pub items: Vec<QuoteItemRequest>,
     /// Internal name of the quote, shown in the FastSpring app.
     pub name: String,
+    /// The person the quote is addressed to.
     pub recipient: QuoteRecipientRequest,
+    /// The recipient's address; it determines tax.
     #[serde(rename = "recipientAddress")]
     pub recipient_address: QuoteAddressRequest,
     /// Coupon code (not the coupon's ID) to apply.
@@ -28,9 +30,11 @@ pub struct CreateQuoteRequest {
     #[serde(
         rename = "expirationDateDays",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub expiration_date_days: Option<i64>,
+    /// When the buyer receives the products.
     #[serde(
         rename = "fulfillmentTerm",
         default,
@@ -45,7 +49,12 @@ pub struct CreateQuoteRequest {
     )]
     pub notes: Option<Option<String>>,
     /// Net payment terms in days.
-    #[serde(rename = "netTermsDays", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "netTermsDays",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub net_terms_days: Option<i64>,
     /// Key/value tags.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -117,8 +126,10 @@ pub struct Quote {
     /// Internal name of the quote (webhook form).
     #[serde(rename = "quoteName", default, skip_serializing_if = "Option::is_none")]
     pub quote_name: Option<String>,
+    /// Where a quote is in its life cycle.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<QuoteStatus>,
+    /// Where a quote is in its life cycle.
     #[serde(rename = "quoteStatus", default, skip_serializing_if = "Option::is_none")]
     pub quote_status: Option<QuoteStatus>,
     /// Status changes, oldest first.
@@ -166,6 +177,7 @@ pub struct Quote {
         skip_serializing_if = "Option::is_none"
     )]
     pub changed_time_display: Option<String>,
+    /// A person on a quote (its creator or its recipient).
     #[serde(rename = "createdBy", default, skip_serializing_if = "Option::is_none")]
     pub created_by: Option<QuoteContact>,
     /// E-mail of the user who created the quote (webhook form).
@@ -180,14 +192,17 @@ pub struct Quote {
     /// What triggered the event (webhook form; note the capital R).
     #[serde(rename = "Reason", default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// A person on a quote (its creator or its recipient).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recipient: Option<QuoteContact>,
+    /// A postal address on a quote.
     #[serde(
         rename = "recipientAddress",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub recipient_address: Option<QuoteAddress>,
+    /// A postal address on a quote.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<QuoteAddress>,
     /// Customer account of the recipient (webhook form); an ID, or the full account with webhook expansion.
@@ -209,9 +224,11 @@ pub struct Quote {
     #[serde(
         rename = "expirationDateDays",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub expiration_date_days: Option<i64>,
+    /// When the buyer receives the products.
     #[serde(
         rename = "fulfillmentTerm",
         default,
@@ -226,7 +243,12 @@ pub struct Quote {
     )]
     pub fulfillment_setting: Option<String>,
     /// Net payment terms in days.
-    #[serde(rename = "netTermsDays", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "netTermsDays",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub net_terms_days: Option<i64>,
     /// Notes shown to the buyer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -488,7 +510,11 @@ pub struct QuoteContact {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteDiscountTier {
     /// Smallest quantity of the tier.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub min: Option<i64>,
     /// Unit net price with tax.
     #[serde(
@@ -638,7 +664,11 @@ pub struct QuoteItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
     /// Number of units.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub quantity: Option<i64>,
     /// Whether the product is a subscription.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -659,7 +689,12 @@ pub struct QuoteItem {
     #[serde(rename = "periodDays", default, skip_serializing_if = "Option::is_none")]
     pub period_days: Option<String>,
     /// Length of the free trial in days.
-    #[serde(rename = "trialDays", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "trialDays",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub trial_days: Option<i64>,
     /// Taxes on this item.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -853,6 +888,7 @@ pub struct QuoteItem {
     /// Whether prices include tax (GROSS) or not (NET).
     #[serde(rename = "taxMode", default, skip_serializing_if = "Option::is_none")]
     pub tax_mode: Option<String>,
+    /// How FastSpring computed the price of a quote item.
     #[serde(rename = "priceDetail", default, skip_serializing_if = "Option::is_none")]
     pub price_detail: Option<QuotePriceDetail>,
     /// Whether the buyer may change the quantity (allow, lock, hide).
@@ -866,14 +902,16 @@ pub struct QuoteItem {
     #[serde(
         rename = "quantityDefault",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub quantity_default: Option<i64>,
     /// Billing periods the discount lasts.
     #[serde(
         rename = "discountDuration",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub discount_duration: Option<i64>,
     /// When an unpaid subscription is canceled.
@@ -944,7 +982,11 @@ pub struct QuoteItemRequest {
     /// Product path.
     pub product: String,
     /// Number of units (1 when left out).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub quantity: Option<i64>,
     /// Per-unit list price in the quote's currency, replacing the catalog price.
     #[serde(rename = "unitListPrice", default, skip_serializing_if = "Option::is_none")]
@@ -1059,14 +1101,16 @@ pub struct QuoteNotification {
     #[serde(
         rename = "firstIntervalLength",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub first_interval_length: Option<i64>,
     /// How many times the first interval repeats.
     #[serde(
         rename = "firstIntervalCount",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub first_interval_count: Option<i64>,
 }
@@ -1079,10 +1123,20 @@ pub struct QuoteNotificationInterval {
     #[serde(rename = "intervalUnit", default, skip_serializing_if = "Option::is_none")]
     pub interval_unit: Option<String>,
     /// Interval length.
-    #[serde(rename = "intervalLength", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "intervalLength",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub interval_length: Option<i64>,
     /// How many times the interval repeats.
-    #[serde(rename = "intervalCount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "intervalCount",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub interval_count: Option<i64>,
 }
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
@@ -1108,7 +1162,8 @@ pub struct QuotePlanDiscount {
     #[serde(
         rename = "discountDuration",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub discount_duration: Option<i64>,
     /// Product path the discount belongs to.
@@ -1138,7 +1193,11 @@ pub struct QuotePriceDetail {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
     /// Quantity priced.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub quantity: Option<i64>,
     /// Billing plans priced.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1530,7 +1589,8 @@ pub struct QuotePriceLine {
     #[serde(
         rename = "reactivationExpirationDays",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub reactivation_expiration_days: Option<i64>,
     /// Amount per unit exempted from tax.
@@ -1562,7 +1622,11 @@ pub struct QuotePriceLine {
     )]
     pub without_tax_exemption_unit_list_price: Option<crate::Amount>,
     /// Quantity priced.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub quantity: Option<i64>,
     /// Product path of the discount.
     #[serde(rename = "discountPath", default, skip_serializing_if = "Option::is_none")]
@@ -1580,7 +1644,12 @@ pub struct QuotePricePlan {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval: Option<String>,
     /// Number of interval units per charge.
-    #[serde(rename = "intervalLength", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "intervalLength",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub interval_length: Option<i64>,
     /// Price lines of the plan.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1715,7 +1784,12 @@ pub struct QuoteRenewInto {
     )]
     pub renew_into_period: Option<String>,
     /// Position in the renewal chain.
-    #[serde(rename = "renewIntoLevel", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "renewIntoLevel",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub renew_into_level: Option<i64>,
     /// Number of periods per charge, as a numeric string.
     #[serde(
@@ -1821,6 +1895,7 @@ impl schemars::JsonSchema for QuoteStatus {
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteStatusChange {
+    /// Where a quote is in its life cycle.
     #[serde(
         rename = "statusUpdatedTo",
         default,
@@ -1880,15 +1955,21 @@ pub struct UpdateQuoteRequest {
     /// ISO 4217 currency code.
     pub currency: String,
     /// Days until the quote expires.
-    #[serde(rename = "expirationDateDays")]
+    #[serde(
+        rename = "expirationDateDays",
+        deserialize_with = "crate::runtime::lenient_int::required"
+    )]
     pub expiration_date_days: i64,
+    /// When the buyer receives the products.
     #[serde(rename = "fulfillmentTerm")]
     pub fulfillment_term: QuoteFulfillmentTerm,
     /// The quoted products (replace the current list).
     pub items: Vec<QuoteItemRequest>,
     /// Internal name of the quote.
     pub name: String,
+    /// The person the quote is addressed to.
     pub recipient: QuoteRecipientRequest,
+    /// The recipient's address; it determines tax.
     #[serde(rename = "recipientAddress")]
     pub recipient_address: QuoteAddressRequest,
     /// Coupon code (not the coupon's ID) to apply.
@@ -1906,8 +1987,14 @@ pub struct UpdateQuoteRequest {
     )]
     pub notes: Option<Option<String>>,
     /// Net payment terms in days.
-    #[serde(rename = "netTermsDays", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "netTermsDays",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub net_terms_days: Option<i64>,
+    /// Where a quote is in its life cycle.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<QuoteStatus>,
     /// Key/value tags.

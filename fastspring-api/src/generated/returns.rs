@@ -486,6 +486,7 @@ pub struct Return {
         skip_serializing_if = "Option::is_none"
     )]
     pub refund_performer: Option<String>,
+    /// Summary of the order the return refunds; the full order is at `GET /orders/{order_id}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub original: Option<ReturnOriginalOrder>,
     /// The buyer of the original order.
@@ -513,19 +514,20 @@ pub enum ReturnAccount {
     Id(String),
 }
 #[cfg(feature = "returns")]
-/// A return that could not be created or found.
+/// A return that could not be created or found. `action` is `return.create` or `return.get`; `error` is keyed by an error code (`RETURN_ITEMS_AMOUNT_ZERO_ERROR`, ...) or a field name (`product`, `return`), and the set of codes is open.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ReturnError {
-    /// What was attempted, `return.create` or `return.get`.
+    /// What was attempted, as `<resource>.<verb>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+    /// Outcome: `success` or `error`.
+    pub result: super::common::ResultStatus,
+    /// Why it failed, when `result` is `error`.
+    pub error: super::common::ErrorDetail,
     /// Identifier of the attempt (the requested return ID for a lookup).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r#return: Option<String>,
-    pub result: super::common::ResultStatus,
-    /// Messages keyed by an error code (`RETURN_ITEMS_AMOUNT_ZERO_ERROR`, ...) or a field name (`product`, `return`); the set of codes is open.
-    pub error: super::common::ErrorDetail,
 }
 #[cfg(any(feature = "returns", feature = "webhook-events"))]
 /// One returned line item.
@@ -536,7 +538,11 @@ pub struct ReturnItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product: Option<String>,
     /// Quantity returned (`0` in the reference's example of a partial refund).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub quantity: Option<i64>,
     /// Product display name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -609,6 +615,7 @@ pub struct ReturnItem {
     pub fulfillments: Option<
         std::collections::BTreeMap<String, super::orders::OrderFulfillmentValue>,
     >,
+    /// Tax withheld by the buyer on this item (current field name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub withholdings: Option<super::orders::OrderItemWithholdings>,
 }

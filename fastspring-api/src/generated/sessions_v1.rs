@@ -64,8 +64,10 @@ pub struct SessionV1CreateRequest {
     /// ID of an existing FastSpring account; its details apply to the session.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account: Option<String>,
+    /// The buyer, when no `account` is given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<SessionV1Contact>,
+    /// A custom key to find or link the buyer's account.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lookup: Option<SessionV1Lookup>,
     /// ISO 639-1 language code (older placement; the current reference puts it in `contact`).
@@ -81,7 +83,11 @@ pub struct SessionV1CreateRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coupon: Option<String>,
     /// Days the session stays valid (1 day when left out).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub expiration: Option<i64>,
     /// The products of the session.
     pub items: Vec<SessionV1ItemRequest>,
@@ -124,7 +130,11 @@ pub struct SessionV1Item {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product: Option<String>,
     /// Number of units.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub quantity: Option<i64>,
 }
 #[cfg(feature = "sessions-v1")]
@@ -135,8 +145,13 @@ pub struct SessionV1ItemRequest {
     /// Product path.
     pub product: String,
     /// Number of units.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub quantity: Option<i64>,
+    /// Overrides of the catalog price and subscription settings for one item of the session.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pricing: Option<SessionV1Pricing>,
     /// Custom attributes of this item.
@@ -173,7 +188,11 @@ pub struct SessionV1Pricing {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<std::collections::BTreeMap<String, crate::Amount>>,
     /// Trial length in days; above 0 enables a trial.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub trial: Option<i64>,
     /// Whether a payment method is collected for the trial.
     #[serde(
@@ -195,7 +214,12 @@ pub struct SessionV1Pricing {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval: Option<SessionV1PricingInterval>,
     /// Interval units per charge; needed when `interval` is set and is not `adhoc`.
-    #[serde(rename = "intervalLength", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "intervalLength",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub interval_length: Option<i64>,
     /// Whether the buyer may change the quantity.
     #[serde(
@@ -208,7 +232,8 @@ pub struct SessionV1Pricing {
     #[serde(
         rename = "quantityDefault",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub quantity_default: Option<i64>,
     /// Whether discounts are percentages or amounts.
@@ -218,7 +243,8 @@ pub struct SessionV1Pricing {
     #[serde(
         rename = "discountDuration",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub discount_duration: Option<i64>,
     /// Discount by minimum quantity (the key): a percentage when `discountType` is `percent`, an amount per currency code when it is `amount`.

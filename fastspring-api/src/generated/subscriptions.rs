@@ -280,8 +280,10 @@ pub struct CancelSurveyProduct {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CancelSurveyQueryPagination {
     /// Maximum number of answers to return.
+    #[serde(deserialize_with = "crate::runtime::lenient_int::required")]
     pub limit: i64,
     /// Number of answers to skip (0 for the first page; `offset + limit` for the next).
+    #[serde(deserialize_with = "crate::runtime::lenient_int::required")]
     pub offset: i64,
 }
 #[cfg(feature = "subscriptions")]
@@ -334,10 +336,20 @@ impl CancelSurveyQueryRequest {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CancelSurveyQueryResponse {
     /// Number of answers matching the query, all pages together.
-    #[serde(rename = "totalRecords", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "totalRecords",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub total_records: Option<i64>,
     /// Number of pages at the requested `limit`.
-    #[serde(rename = "totalPages", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "totalPages",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub total_pages: Option<i64>,
     /// The answers of the requested slice.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -506,6 +518,7 @@ pub struct CancelSurveyReasons {
     /// Store (site) ID.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub site: Option<String>,
+    /// The subscription a cancel survey is about.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscription: Option<CancelSurveySubscription>,
     /// Cancel reasons configured for the store.
@@ -561,6 +574,7 @@ pub struct CancelSurveyRecorded {
     /// Store (site) ID.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub site: Option<String>,
+    /// The subscription a cancel survey is about.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscription: Option<CancelSurveySubscription>,
     /// The recorded answer.
@@ -751,7 +765,8 @@ pub struct CotermGroup {
     #[serde(
         rename = "cotermGroupSize",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub coterm_group_size: Option<i64>,
     /// ISO 4217 currency of the group's charges.
@@ -851,7 +866,12 @@ pub struct CotermGroupCancellationSetting {
     #[serde(rename = "intervalUnit", default, skip_serializing_if = "Option::is_none")]
     pub interval_unit: Option<String>,
     /// Number of units of that delay.
-    #[serde(rename = "intervalLength", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "intervalLength",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub interval_length: Option<i64>,
 }
 #[cfg(feature = "subscriptions")]
@@ -862,6 +882,7 @@ pub struct CotermGroupCreateResponse {
     /// Always `subscriptions.coterm.create`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+    /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<super::common::ResultStatus>,
     /// Account that owns the group.
@@ -882,6 +903,7 @@ pub struct CotermGroupCreated {
     /// Name of the group.
     #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
+    /// The grouping criteria.
     #[serde(
         rename = "groupingCriteria",
         default,
@@ -900,6 +922,7 @@ pub struct CotermGroupDeleteResponse {
     /// Always `subscriptions.coterm.delete`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+    /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<super::common::ResultStatus>,
     /// The former members, now ungrouped (`Opted Out of Co-Terming`). They stay active.
@@ -914,6 +937,7 @@ pub struct CotermGroupDetails {
     /// Always `subscriptions.coterm.get`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+    /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<super::common::ResultStatus>,
     /// ID of the group.
@@ -945,6 +969,7 @@ pub struct CotermGroupDetails {
         skip_serializing_if = "Option::is_none"
     )]
     pub next_period_date_display_iso8601: Option<String>,
+    /// The grouping criteria.
     #[serde(
         rename = "groupingCriteria",
         default,
@@ -963,6 +988,7 @@ pub struct CotermGroupEstimate {
     /// Always `subscriptions.coterm.estimate`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+    /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<super::common::ResultStatus>,
     /// ID of the group.
@@ -1020,9 +1046,10 @@ pub struct CotermGroupEstimate {
     pub period_end_date_display_iso8601: Option<String>,
     /// Per-subscription estimate.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subscriptions: Option<Vec<PlanChangeEstimate>>,
+    pub subscriptions: Option<Vec<SubscriptionEstimate>>,
+    /// What the buyer would pay now and at the next charge.
     #[serde(rename = "amountDueTotal", default, skip_serializing_if = "Option::is_none")]
-    pub amount_due_total: Option<PlanChangeAmountDue>,
+    pub amount_due_total: Option<SubscriptionEstimateAmountDue>,
 }
 #[cfg(feature = "subscriptions")]
 /// Answer of POST /subscriptions/coterm/{coterm_group_id}/execute.
@@ -1032,6 +1059,7 @@ pub struct CotermGroupExecution {
     /// Always `subscriptions.coterm.execute`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+    /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<super::common::ResultStatus>,
     /// ID of the group.
@@ -1176,13 +1204,26 @@ pub struct CotermGroupPaymentOverdue {
     #[serde(rename = "intervalUnit", default, skip_serializing_if = "Option::is_none")]
     pub interval_unit: Option<String>,
     /// Number of units between overdue notices.
-    #[serde(rename = "intervalLength", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "intervalLength",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub interval_length: Option<i64>,
     /// Number of overdue notices that will be sent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub total: Option<i64>,
     /// Number of overdue notices sent so far.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub sent: Option<i64>,
 }
 #[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
@@ -1204,6 +1245,7 @@ pub struct CotermGroupUpdateResponse {
     /// Always `subscriptions.coterm.update`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+    /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<super::common::ResultStatus>,
     /// One entry per subscription named in the request.
@@ -1249,7 +1291,11 @@ pub struct CotermGroupingInterval {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
     /// Number of units per billing period.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub length: Option<i64>,
 }
 #[cfg(feature = "subscriptions")]
@@ -1278,14 +1324,18 @@ pub struct CotermSubscriptionChange {
     /// Why the change failed for this subscription.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<CotermSubscriptionChangeError>,
+    /// The plan before the change, with proration figures.
     #[serde(rename = "currentPlan", default, skip_serializing_if = "Option::is_none")]
-    pub current_plan: Option<PlanChangeSnapshot>,
+    pub current_plan: Option<SubscriptionEstimatePlan>,
+    /// The plan after the change, with proration figures.
     #[serde(rename = "proposedPlan", default, skip_serializing_if = "Option::is_none")]
-    pub proposed_plan: Option<PlanChangeSnapshot>,
+    pub proposed_plan: Option<SubscriptionEstimatePlan>,
+    /// What the buyer would pay now and at the next charge.
     #[serde(rename = "amountDue", default, skip_serializing_if = "Option::is_none")]
-    pub amount_due: Option<PlanChangeAmountDue>,
+    pub amount_due: Option<SubscriptionEstimateAmountDue>,
+    /// Discount totals of the proposed plan.
     #[serde(rename = "discountTotals", default, skip_serializing_if = "Option::is_none")]
-    pub discount_totals: Option<PlanChangeDiscountTotals>,
+    pub discount_totals: Option<SubscriptionEstimateDiscountTotals>,
 }
 #[cfg(feature = "subscriptions")]
 /// Why the change failed for this subscription.
@@ -1342,6 +1392,7 @@ pub struct CreateProformaInvoiceRequest {
     /// `false`: the invoice shows the change taking effect at the next renewal date. `true`: the change takes effect at once and the invoice shows the prorated amount; such an invoice is valid for one day only.
     pub prorate: bool,
     /// New quantity.
+    #[serde(deserialize_with = "crate::runtime::lenient_int::required")]
     pub quantity: i64,
     /// Language of the invoice texts (ISO 639-1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1533,8 +1584,13 @@ pub struct EstimateSubscriptionRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product: Option<String>,
     /// Proposed quantity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub quantity: Option<i64>,
+    /// Price and discount override.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pricing: Option<SubscriptionPricingOverride>,
     /// Proposed add-on changes.
@@ -2362,7 +2418,10 @@ impl schemars::JsonSchema for ListSubscriptionsStatus {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct PauseSubscriptionRequest {
     /// Number of billing periods to skip.
-    #[serde(rename = "pausePeriodCount")]
+    #[serde(
+        rename = "pausePeriodCount",
+        deserialize_with = "crate::runtime::lenient_int::required"
+    )]
     pub pause_period_count: i64,
 }
 #[cfg(feature = "subscriptions")]
@@ -2373,663 +2432,11 @@ impl PauseSubscriptionRequest {
     }
 }
 #[cfg(feature = "subscriptions")]
-/// An add-on in a plan snapshot. Co-term responses send only `display`, `product`, `priceDisplay` and `proratedItemChargeDisplay`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-pub struct PlanChangeAddon {
-    /// Display name of the add-on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub display: Option<String>,
-    /// Product path of the add-on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub product: Option<String>,
-    /// Unit price.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<crate::Amount>,
-    /// `price` formatted for display, with the currency symbol.
-    #[serde(rename = "priceDisplay", default, skip_serializing_if = "Option::is_none")]
-    pub price_display: Option<String>,
-    /// Discount amount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub discount: Option<crate::Amount>,
-    /// `discount` formatted for display, with the currency symbol.
-    #[serde(
-        rename = "discountDisplay",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub discount_display: Option<String>,
-    /// Discounts applied to the add-on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub discounts: Option<Vec<PlanChangeDiscount>>,
-    /// Quantity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub quantity: Option<i64>,
-    /// Amount before tax.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subtotal: Option<crate::Amount>,
-    /// `subtotal` formatted for display, with the currency symbol.
-    #[serde(
-        rename = "subtotalDisplay",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub subtotal_display: Option<String>,
-    /// Tax amount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tax: Option<crate::Amount>,
-    /// `tax` formatted for display, with the currency symbol.
-    #[serde(rename = "taxDisplay", default, skip_serializing_if = "Option::is_none")]
-    pub tax_display: Option<String>,
-    /// Amount including tax.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total: Option<crate::Amount>,
-    /// `total` formatted for display, with the currency symbol.
-    #[serde(rename = "totalDisplay", default, skip_serializing_if = "Option::is_none")]
-    pub total_display: Option<String>,
-    /// Tax rate in percent.
-    #[serde(rename = "taxPercent", default, skip_serializing_if = "Option::is_none")]
-    pub tax_percent: Option<f64>,
-    /// Tax rate formatted for display.
-    #[serde(
-        rename = "taxPercentDisplay",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub tax_percent_display: Option<String>,
-    /// Prorated charge for the rest of the period.
-    #[serde(
-        rename = "proratedItemCharge",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub prorated_item_charge: Option<crate::Amount>,
-    /// `proratedItemCharge` formatted for display, with the currency symbol.
-    #[serde(
-        rename = "proratedItemChargeDisplay",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub prorated_item_charge_display: Option<String>,
-    /// Prorated credit for the unused part of the period.
-    #[serde(
-        rename = "proratedItemCredit",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub prorated_item_credit: Option<crate::Amount>,
-    /// `proratedItemCredit` formatted for display, with the currency symbol.
-    #[serde(
-        rename = "proratedItemCreditDisplay",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub prorated_item_credit_display: Option<String>,
-    /// Prorated charge minus credit, before tax.
-    #[serde(
-        rename = "proratedItemSubtotal",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub prorated_item_subtotal: Option<crate::Amount>,
-    /// `proratedItemSubtotal` formatted for display, with the currency symbol.
-    #[serde(
-        rename = "proratedItemSubtotalDisplay",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub prorated_item_subtotal_display: Option<String>,
-    /// Tax on the prorated amount.
-    #[serde(
-        rename = "proratedItemTax",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub prorated_item_tax: Option<crate::Amount>,
-    /// `proratedItemTax` formatted for display, with the currency symbol.
-    #[serde(
-        rename = "proratedItemTaxDisplay",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub prorated_item_tax_display: Option<String>,
-    /// Prorated amount including tax.
-    #[serde(
-        rename = "proratedItemTotal",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub prorated_item_total: Option<crate::Amount>,
-    /// `proratedItemTotal` formatted for display, with the currency symbol.
-    #[serde(
-        rename = "proratedItemTotalDisplay",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub prorated_item_total_display: Option<String>,
-}
-#[cfg(feature = "subscriptions")]
-/// What the buyer pays now and at the next regular charge.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-pub struct PlanChangeAmountDue {
-    /// Prorated amount due now, before tax.
-    #[serde(
-        rename = "prorationSubtotal",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub proration_subtotal: Option<crate::Amount>,
-    /// `prorationSubtotal` formatted for display, with the currency symbol.
-    #[serde(
-        rename = "prorationSubtotalDisplay",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub proration_subtotal_display: Option<String>,
-    /// Tax on the prorated amount.
-    #[serde(rename = "prorationTax", default, skip_serializing_if = "Option::is_none")]
-    pub proration_tax: Option<crate::Amount>,
-    /// `prorationTax` formatted for display, with the currency symbol.
-    #[serde(
-        rename = "prorationTaxDisplay",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub proration_tax_display: Option<String>,
-    /// Total charged now.
-    #[serde(rename = "totalAmountDue", default, skip_serializing_if = "Option::is_none")]
-    pub total_amount_due: Option<crate::Amount>,
-    /// `totalAmountDue` formatted for display, with the currency symbol.
-    #[serde(
-        rename = "totalAmountDueDisplay",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_amount_due_display: Option<String>,
-    /// Next regular charge, epoch milliseconds.
-    #[serde(rename = "nextChargeDate", default, skip_serializing_if = "Option::is_none")]
-    pub next_charge_date: Option<crate::EpochMillis>,
-    /// `nextChargeDate` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
-    #[serde(
-        rename = "nextChargeDateDisplay",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub next_charge_date_display: Option<String>,
-    /// `nextChargeDate` as an ISO 8601 date (`YYYY-MM-DD`).
-    #[serde(
-        rename = "nextChargeDateDisplayISO8601",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub next_charge_date_display_iso8601: Option<String>,
-    /// Amount of the next regular charge.
-    #[serde(
-        rename = "nextChargeAmount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub next_charge_amount: Option<crate::Amount>,
-    /// `nextChargeAmount` formatted for display, with the currency symbol.
-    #[serde(
-        rename = "nextChargeAmountDisplay",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub next_charge_amount_display: Option<String>,
-}
-#[cfg(feature = "subscriptions")]
-/// A discount applied to a plan or add-on.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-pub struct PlanChangeDiscount {
-    /// Whether the discount applies from the current period.
-    #[serde(
-        rename = "applyDiscountImmediately",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub apply_discount_immediately: Option<bool>,
-    /// Coupon or product discount that grants it.
-    #[serde(rename = "discountPath", default, skip_serializing_if = "Option::is_none")]
-    pub discount_path: Option<String>,
-    /// How long the discount lasts; `null` when it does not expire.
-    #[serde(
-        rename = "discountDuration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub discount_duration: Option<String>,
-    /// Percentage off.
-    #[serde(rename = "percentValue", default, skip_serializing_if = "Option::is_none")]
-    pub percent_value: Option<f64>,
-}
-#[cfg(feature = "subscriptions")]
-/// Discount totals by origin.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-pub struct PlanChangeDiscountTotals {
-    /// Discounts coming from product pricing.
-    #[serde(
-        rename = "productLevelDiscountTotal",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub product_level_discount_total: Option<crate::Amount>,
-    /// `productLevelDiscountTotal` formatted for display, with the currency symbol.
-    #[serde(
-        rename = "productLevelDiscountTotalDisplay",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub product_level_discount_total_display: Option<String>,
-    /// Discounts coming from coupons.
-    #[serde(
-        rename = "couponLevelDiscountTotal",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub coupon_level_discount_total: Option<crate::Amount>,
-    /// `couponLevelDiscountTotal` formatted for display, with the currency symbol.
-    #[serde(
-        rename = "couponLevelDiscountTotalDisplay",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub coupon_level_discount_total_display: Option<String>,
-}
-#[cfg(feature = "subscriptions")]
-/// Estimate for one subscription: its current and proposed plan with proration figures, and the amount due. Used per member by the co-term estimate and as `items` of a retrieved proforma invoice.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-pub struct PlanChangeEstimate {
-    /// Subscription ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subscription: Option<String>,
-    /// ISO 4217 currency of the amounts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub currency: Option<String>,
-    /// Time zone of the dates.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timezone: Option<String>,
-    /// Start of the period covered, epoch milliseconds.
-    #[serde(
-        rename = "periodStartDate",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub period_start_date: Option<crate::EpochMillis>,
-    /// `periodStartDate` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
-    #[serde(
-        rename = "periodStartDateDisplay",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub period_start_date_display: Option<String>,
-    /// `periodStartDate` as an ISO 8601 date (`YYYY-MM-DD`).
-    #[serde(
-        rename = "periodStartDateDisplayISO8601",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub period_start_date_display_iso8601: Option<String>,
-    /// End of the period covered, epoch milliseconds.
-    #[serde(rename = "periodEndDate", default, skip_serializing_if = "Option::is_none")]
-    pub period_end_date: Option<crate::EpochMillis>,
-    /// `periodEndDate` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
-    #[serde(
-        rename = "periodEndDateDisplay",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub period_end_date_display: Option<String>,
-    /// `periodEndDate` as an ISO 8601 date (`YYYY-MM-DD`).
-    #[serde(
-        rename = "periodEndDateDisplayISO8601",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub period_end_date_display_iso8601: Option<String>,
-    /// When the subscription ends, epoch milliseconds; `null` for subscriptions that renew until canceled.
-    #[serde(rename = "endDate", default, skip_serializing_if = "Option::is_none")]
-    pub end_date: Option<crate::EpochMillis>,
-    /// `endDate` formatted for display.
-    #[serde(rename = "endDateDisplay", default, skip_serializing_if = "Option::is_none")]
-    pub end_date_display: Option<String>,
-    /// `endDate` as an ISO 8601 date.
-    #[serde(
-        rename = "endDateDisplayISO8601",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub end_date_display_iso8601: Option<String>,
-    /// Billing periods left; `-1` when unlimited.
-    #[serde(
-        rename = "remainingPeriods",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub remaining_periods: Option<i64>,
-    /// Next charge date, epoch milliseconds.
-    #[serde(rename = "nextChargeDate", default, skip_serializing_if = "Option::is_none")]
-    pub next_charge_date: Option<crate::EpochMillis>,
-    /// `nextChargeDate` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
-    #[serde(
-        rename = "nextChargeDateDisplay",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub next_charge_date_display: Option<String>,
-    /// `nextChargeDate` as an ISO 8601 date (`YYYY-MM-DD`).
-    #[serde(
-        rename = "nextChargeDateDisplayISO8601",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub next_charge_date_display_iso8601: Option<String>,
-    /// Whether a change can be prorated for this subscription.
-    #[serde(rename = "isProratable", default, skip_serializing_if = "Option::is_none")]
-    pub is_proratable: Option<bool>,
-    /// Whether proration is possible, e.g. `Available`.
-    #[serde(
-        rename = "prorationStatus",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub proration_status: Option<String>,
-    #[serde(rename = "currentPlan", default, skip_serializing_if = "Option::is_none")]
-    pub current_plan: Option<PlanChangeSnapshot>,
-    #[serde(rename = "proposedPlan", default, skip_serializing_if = "Option::is_none")]
-    pub proposed_plan: Option<PlanChangeSnapshot>,
-    #[serde(rename = "amountDue", default, skip_serializing_if = "Option::is_none")]
-    pub amount_due: Option<PlanChangeAmountDue>,
-    #[serde(rename = "discountTotals", default, skip_serializing_if = "Option::is_none")]
-    pub discount_totals: Option<PlanChangeDiscountTotals>,
-    /// Co-term estimates only: state of this member, e.g. `Ready to Prorate`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-}
-#[cfg(feature = "subscriptions")]
-/// Prices of a subscription's plan, before (`currentPlan`) or after (`proposedPlan`) a change, with the proration figures.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-pub struct PlanChangeSnapshot {
-    /// Display name of the base product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub display: Option<String>,
-    /// Product path of the base product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub product: Option<String>,
-    /// Billing interval in words.
-    #[serde(
-        rename = "billingFrequency",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub billing_frequency: Option<String>,
-    /// Unit price.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<crate::Amount>,
-    /// `price` formatted for display, with the currency symbol.
-    #[serde(rename = "priceDisplay", default, skip_serializing_if = "Option::is_none")]
-    pub price_display: Option<String>,
-    /// Discount amount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub discount: Option<crate::Amount>,
-    /// `discount` formatted for display, with the currency symbol.
-    #[serde(
-        rename = "discountDisplay",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub discount_display: Option<String>,
-    /// Discounts applied to the plan (proforma invoices).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub discounts: Option<Vec<PlanChangeDiscount>>,
-    /// Quantity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub quantity: Option<i64>,
-    /// Amount before tax.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subtotal: Option<crate::Amount>,
-    /// `subtotal` formatted for display, with the currency symbol.
-    #[serde(
-        rename = "subtotalDisplay",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub subtotal_display: Option<String>,
-    /// Tax amount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tax: Option<crate::Amount>,
-    /// `tax` formatted for display, with the currency symbol.
-    #[serde(rename = "taxDisplay", default, skip_serializing_if = "Option::is_none")]
-    pub tax_display: Option<String>,
-    /// Amount including tax.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total: Option<crate::Amount>,
-    /// `total` formatted for display, with the currency symbol.
-    #[serde(rename = "totalDisplay", default, skip_serializing_if = "Option::is_none")]
-    pub total_display: Option<String>,
-    /// Tax rate in percent.
-    #[serde(rename = "taxPercent", default, skip_serializing_if = "Option::is_none")]
-    pub tax_percent: Option<f64>,
-    /// Tax rate formatted for display.
-    #[serde(
-        rename = "taxPercentDisplay",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub tax_percent_display: Option<String>,
-    /// Start of the period the plan is priced for, epoch milliseconds.
-    #[serde(
-        rename = "periodStartDate",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub period_start_date: Option<crate::EpochMillis>,
-    /// `periodStartDate` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
-    #[serde(
-        rename = "periodStartDateDisplay",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub period_start_date_display: Option<String>,
-    /// `periodStartDate` as an ISO 8601 date (`YYYY-MM-DD`).
-    #[serde(
-        rename = "periodStartDateDisplayISO8601",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub period_start_date_display_iso8601: Option<String>,
-    /// End of that period, epoch milliseconds.
-    #[serde(rename = "periodEndDate", default, skip_serializing_if = "Option::is_none")]
-    pub period_end_date: Option<crate::EpochMillis>,
-    /// `periodEndDate` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
-    #[serde(
-        rename = "periodEndDateDisplay",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub period_end_date_display: Option<String>,
-    /// `periodEndDate` as an ISO 8601 date (`YYYY-MM-DD`).
-    #[serde(
-        rename = "periodEndDateDisplayISO8601",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub period_end_date_display_iso8601: Option<String>,
-    /// Days of the current period already used.
-    #[serde(
-        rename = "prorationUtilizedDays",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub proration_utilized_days: Option<i64>,
-    /// Days of the current period left.
-    #[serde(
-        rename = "prorationRemainingDays",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub proration_remaining_days: Option<i64>,
-    /// Length of the current period in days.
-    #[serde(
-        rename = "prorationTotalDays",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub proration_total_days: Option<i64>,
-    /// Prorated charge for the rest of the period.
-    #[serde(
-        rename = "proratedItemCharge",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub prorated_item_charge: Option<crate::Amount>,
-    /// `proratedItemCharge` formatted for display, with the currency symbol.
-    #[serde(
-        rename = "proratedItemChargeDisplay",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub prorated_item_charge_display: Option<String>,
-    /// Prorated credit for the unused part of the period.
-    #[serde(
-        rename = "proratedItemCredit",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub prorated_item_credit: Option<crate::Amount>,
-    /// `proratedItemCredit` formatted for display, with the currency symbol.
-    #[serde(
-        rename = "proratedItemCreditDisplay",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub prorated_item_credit_display: Option<String>,
-    /// Prorated charge minus credit, before tax.
-    #[serde(
-        rename = "proratedItemSubtotal",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub prorated_item_subtotal: Option<crate::Amount>,
-    /// `proratedItemSubtotal` formatted for display, with the currency symbol.
-    #[serde(
-        rename = "proratedItemSubtotalDisplay",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub prorated_item_subtotal_display: Option<String>,
-    /// Tax on the prorated amount.
-    #[serde(
-        rename = "proratedItemTax",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub prorated_item_tax: Option<crate::Amount>,
-    /// `proratedItemTax` formatted for display, with the currency symbol.
-    #[serde(
-        rename = "proratedItemTaxDisplay",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub prorated_item_tax_display: Option<String>,
-    /// Prorated amount including tax.
-    #[serde(
-        rename = "proratedItemTotal",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub prorated_item_total: Option<crate::Amount>,
-    /// `proratedItemTotal` formatted for display, with the currency symbol.
-    #[serde(
-        rename = "proratedItemTotalDisplay",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub prorated_item_total_display: Option<String>,
-    /// Add-ons of the subscription.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub addons: Option<Vec<PlanChangeAddon>>,
-    /// Whole subscription (plan and add-ons) before tax.
-    #[serde(
-        rename = "subscriptionSubtotal",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub subscription_subtotal: Option<crate::Amount>,
-    /// `subscriptionSubtotal` formatted for display, with the currency symbol.
-    #[serde(
-        rename = "subscriptionSubtotalDisplay",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub subscription_subtotal_display: Option<String>,
-    /// Tax on the whole subscription.
-    #[serde(
-        rename = "subscriptionTax",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub subscription_tax: Option<crate::Amount>,
-    /// `subscriptionTax` formatted for display, with the currency symbol.
-    #[serde(
-        rename = "subscriptionTaxDisplay",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub subscription_tax_display: Option<String>,
-    /// Whole subscription including tax.
-    #[serde(
-        rename = "subscriptionTotal",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub subscription_total: Option<crate::Amount>,
-    /// `subscriptionTotal` formatted for display, with the currency symbol.
-    #[serde(
-        rename = "subscriptionTotalDisplay",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub subscription_total_display: Option<String>,
-    /// Prorated credit for the whole subscription.
-    #[serde(
-        rename = "subscriptionProratedCredit",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub subscription_prorated_credit: Option<crate::Amount>,
-    /// `subscriptionProratedCredit` formatted for display, with the currency symbol.
-    #[serde(
-        rename = "subscriptionProratedCreditDisplay",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub subscription_prorated_credit_display: Option<String>,
-    /// Prorated charge for the whole subscription.
-    #[serde(
-        rename = "subscriptionProratedCharge",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub subscription_prorated_charge: Option<crate::Amount>,
-    /// `subscriptionProratedCharge` formatted for display, with the currency symbol.
-    #[serde(
-        rename = "subscriptionProratedChargeDisplay",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub subscription_prorated_charge_display: Option<String>,
-}
-#[cfg(feature = "subscriptions")]
 /// Answer of GET /subscriptions/proformaInvoice/{subscription_id}: an invoice-style estimate of the next billing period, without any plan change.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProformaInvoice {
+    /// Header of a proforma invoice.
     #[serde(
         rename = "proformaInvoiceHeader",
         default,
@@ -3043,21 +2450,25 @@ pub struct ProformaInvoice {
         skip_serializing_if = "Option::is_none"
     )]
     pub pro_forma_invoice_header: Option<ProformaInvoiceHeader>,
+    /// Where the buyer gets support.
     #[serde(rename = "supportContact", default, skip_serializing_if = "Option::is_none")]
     pub support_contact: Option<ProformaInvoiceSupportContact>,
+    /// The merchant of record.
     #[serde(
         rename = "merchantContact",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub merchant_contact: Option<ProformaInvoiceMerchantContact>,
+    /// The buyer the invoice is addressed to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<ProformaInvoiceContact>,
+    /// Estimate of one subscription of the invoice.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub items: Option<PlanChangeEstimate>,
+    pub items: Option<SubscriptionEstimate>,
     /// What is due now and at the next charge.
     #[serde(rename = "amountDue", default, skip_serializing_if = "Option::is_none")]
-    pub amount_due: Option<PlanChangeAmountDue>,
+    pub amount_due: Option<SubscriptionEstimateAmountDue>,
 }
 #[cfg(feature = "subscriptions")]
 /// Billing address.
@@ -3130,6 +2541,7 @@ pub struct ProformaInvoiceCreateResponse {
     /// The proforma invoice record.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invoice: Option<ProformaInvoiceRecord>,
+    /// Header of a proforma invoice.
     #[serde(
         rename = "proformaInvoiceHeader",
         default,
@@ -3143,14 +2555,17 @@ pub struct ProformaInvoiceCreateResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub pro_forma_invoice_header: Option<ProformaInvoiceHeader>,
+    /// Where the buyer gets support.
     #[serde(rename = "supportContact", default, skip_serializing_if = "Option::is_none")]
     pub support_contact: Option<ProformaInvoiceSupportContact>,
+    /// The merchant of record.
     #[serde(
         rename = "merchantContact",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub merchant_contact: Option<ProformaInvoiceMerchantContact>,
+    /// The buyer the invoice is addressed to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<ProformaInvoiceContact>,
     /// Co-term group of the subscription, when it belongs to one.
@@ -3254,7 +2669,11 @@ pub struct ProformaInvoiceLine {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product: Option<String>,
     /// Quantity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub quantity: Option<i64>,
     /// Price per currency (ISO 4217 code → amount).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3325,7 +2744,11 @@ pub struct ProformaInvoiceRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product: Option<String>,
     /// Quantity priced.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub quantity: Option<i64>,
     /// Total price per currency (ISO 4217 code → amount).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3473,7 +2896,11 @@ pub struct Subscription {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display: Option<String>,
     /// Quantity of the base product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub quantity: Option<i64>,
     /// `true` for managed (ad hoc) subscriptions, which the seller rebills through `POST /subscriptions/charge`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3556,7 +2983,8 @@ pub struct Subscription {
     #[serde(
         rename = "discountDuration",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub discount_duration: Option<i64>,
     /// Start of the next period (next billing date), epoch milliseconds (UTC).
@@ -3678,16 +3106,25 @@ pub struct Subscription {
     )]
     pub deactivation_date_display_iso8601: Option<String>,
     /// Number of the current billing period (1 for the first).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub sequence: Option<i64>,
     /// Total number of periods when the subscription is limited, otherwise `null`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub periods: Option<i64>,
     /// Periods left when the subscription is limited, otherwise `null`.
     #[serde(
         rename = "remainingPeriods",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub remaining_periods: Option<i64>,
     /// Start of the subscription, epoch milliseconds (UTC).
@@ -3734,7 +3171,12 @@ pub struct Subscription {
     )]
     pub interval_unit_abbreviation: Option<String>,
     /// Number of interval units per billing period.
-    #[serde(rename = "intervalLength", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "intervalLength",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub interval_length: Option<i64>,
     /// Whether `intervalLength` is greater than one.
     #[serde(
@@ -3879,16 +3321,20 @@ pub struct Subscription {
         skip_serializing_if = "Option::is_none"
     )]
     pub next_notification_date_display_iso8601: Option<String>,
+    /// When the trial-ending reminder is sent; recent payloads add the trial settings.
     #[serde(rename = "trialReminder", default, skip_serializing_if = "Option::is_none")]
     pub trial_reminder: Option<SubscriptionTrialReminder>,
+    /// When the payment reminder is sent before each rebill.
     #[serde(
         rename = "paymentReminder",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub payment_reminder: Option<SubscriptionPaymentReminder>,
+    /// Overdue-payment (dunning) notification settings and progress.
     #[serde(rename = "paymentOverdue", default, skip_serializing_if = "Option::is_none")]
     pub payment_overdue: Option<SubscriptionPaymentOverdue>,
+    /// When an overdue subscription is canceled automatically.
     #[serde(
         rename = "cancellationSetting",
         default,
@@ -3987,6 +3433,7 @@ pub struct Subscription {
     /// Discounts applied to the base product (`null` in some co-term webhook payloads).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discounts: Option<Vec<SubscriptionDiscount>>,
+    /// One-time fee charged with the first period.
     #[serde(rename = "setupFee", default, skip_serializing_if = "Option::is_none")]
     pub setup_fee: Option<SubscriptionSetupFee>,
     /// Fulfillments of the subscription, keyed by fulfillment ID (values are lists of files, licenses, or an `instructions` text); `{}` or `null` when there are none.
@@ -4163,7 +3610,11 @@ pub struct SubscriptionActionResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display: Option<String>,
     /// Quantity of the base product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub quantity: Option<i64>,
     /// `true` for managed (ad hoc) subscriptions, which the seller rebills through `POST /subscriptions/charge`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4246,7 +3697,8 @@ pub struct SubscriptionActionResponse {
     #[serde(
         rename = "discountDuration",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub discount_duration: Option<i64>,
     /// Start of the next period (next billing date), epoch milliseconds (UTC).
@@ -4368,16 +3820,25 @@ pub struct SubscriptionActionResponse {
     )]
     pub deactivation_date_display_iso8601: Option<String>,
     /// Number of the current billing period (1 for the first).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub sequence: Option<i64>,
     /// Total number of periods when the subscription is limited, otherwise `null`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub periods: Option<i64>,
     /// Periods left when the subscription is limited, otherwise `null`.
     #[serde(
         rename = "remainingPeriods",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub remaining_periods: Option<i64>,
     /// Start of the subscription, epoch milliseconds (UTC).
@@ -4424,7 +3885,12 @@ pub struct SubscriptionActionResponse {
     )]
     pub interval_unit_abbreviation: Option<String>,
     /// Number of interval units per billing period.
-    #[serde(rename = "intervalLength", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "intervalLength",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub interval_length: Option<i64>,
     /// Whether `intervalLength` is greater than one.
     #[serde(
@@ -4569,16 +4035,20 @@ pub struct SubscriptionActionResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub next_notification_date_display_iso8601: Option<String>,
+    /// When the trial-ending reminder is sent; recent payloads add the trial settings.
     #[serde(rename = "trialReminder", default, skip_serializing_if = "Option::is_none")]
     pub trial_reminder: Option<SubscriptionTrialReminder>,
+    /// When the payment reminder is sent before each rebill.
     #[serde(
         rename = "paymentReminder",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub payment_reminder: Option<SubscriptionPaymentReminder>,
+    /// Overdue-payment (dunning) notification settings and progress.
     #[serde(rename = "paymentOverdue", default, skip_serializing_if = "Option::is_none")]
     pub payment_overdue: Option<SubscriptionPaymentOverdue>,
+    /// When an overdue subscription is canceled automatically.
     #[serde(
         rename = "cancellationSetting",
         default,
@@ -4677,6 +4147,7 @@ pub struct SubscriptionActionResponse {
     /// Discounts applied to the base product (`null` in some co-term webhook payloads).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discounts: Option<Vec<SubscriptionDiscount>>,
+    /// One-time fee charged with the first period.
     #[serde(rename = "setupFee", default, skip_serializing_if = "Option::is_none")]
     pub setup_fee: Option<SubscriptionSetupFee>,
     /// Fulfillments of the subscription, keyed by fulfillment ID (values are lists of files, licenses, or an `instructions` text); `{}` or `null` when there are none.
@@ -4726,6 +4197,7 @@ pub struct SubscriptionActionResponse {
     /// `subscriptions.pause.get` or `subscriptions.resume.get`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+    /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<super::common::ResultStatus>,
 }
@@ -4737,7 +4209,9 @@ pub struct SubscriptionActionResult {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+    /// Outcome: `success` or `error`.
     pub result: super::common::ResultStatus,
+    /// Why it failed, when `result` is `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<super::common::ErrorDetail>,
     /// ID of the subscription the outcome is about.
@@ -4766,7 +4240,11 @@ pub struct SubscriptionAddon {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display: Option<String>,
     /// Quantity of the add-on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub quantity: Option<i64>,
     /// Unit price of the add-on per period, in the subscription's currency.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4848,7 +4326,9 @@ pub struct SubscriptionAddonChange {
     /// Product path of the add-on.
     pub product: String,
     /// New quantity; `0` removes the add-on.
+    #[serde(deserialize_with = "crate::runtime::lenient_int::required")]
     pub quantity: i64,
+    /// Price and discount override.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pricing: Option<SubscriptionPricingOverride>,
 }
@@ -4882,7 +4362,12 @@ pub struct SubscriptionCancellationSetting {
     #[serde(rename = "intervalUnit", default, skip_serializing_if = "Option::is_none")]
     pub interval_unit: Option<String>,
     /// Number of units of delay.
-    #[serde(rename = "intervalLength", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "intervalLength",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub interval_length: Option<i64>,
 }
 #[cfg(
@@ -4939,7 +4424,11 @@ pub struct SubscriptionConvertSessionItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product: Option<String>,
     /// Quantity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub quantity: Option<i64>,
 }
 #[cfg(
@@ -4961,7 +4450,8 @@ pub struct SubscriptionDiscount {
     #[serde(
         rename = "discountDuration",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub discount_duration: Option<i64>,
     /// Discount percentage.
@@ -5128,11 +4618,12 @@ pub struct SubscriptionEntry {
     /// End of the period the order paid for, `YYYY-MM-DD`.
     #[serde(rename = "endPeriodDate", default, skip_serializing_if = "Option::is_none")]
     pub end_period_date: Option<String>,
+    /// A FastSpring order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order: Option<super::orders::Order>,
 }
 #[cfg(feature = "subscriptions")]
-/// Prorated estimate of a proposed plan change.
+/// Prorated estimate of a proposed plan change. Also used per member by the co-term estimate and as `items` of a retrieved proforma invoice.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionEstimate {
@@ -5196,11 +4687,12 @@ pub struct SubscriptionEstimate {
         skip_serializing_if = "Option::is_none"
     )]
     pub end_date_display_iso8601: Option<String>,
-    /// Periods left; `-1` when the subscription renews indefinitely.
+    /// Periods left; `-1` (or `null` in co-term estimates) when the subscription renews indefinitely.
     #[serde(
         rename = "remainingPeriods",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub remaining_periods: Option<i64>,
     /// Date of the next charge.
@@ -5230,17 +4722,24 @@ pub struct SubscriptionEstimate {
         skip_serializing_if = "Option::is_none"
     )]
     pub proration_status: Option<String>,
+    /// The plan before the change, with proration figures.
     #[serde(rename = "currentPlan", default, skip_serializing_if = "Option::is_none")]
     pub current_plan: Option<SubscriptionEstimatePlan>,
+    /// The plan after the change, with proration figures.
     #[serde(rename = "proposedPlan", default, skip_serializing_if = "Option::is_none")]
     pub proposed_plan: Option<SubscriptionEstimatePlan>,
+    /// What the buyer would pay now and at the next charge.
     #[serde(rename = "amountDue", default, skip_serializing_if = "Option::is_none")]
     pub amount_due: Option<SubscriptionEstimateAmountDue>,
+    /// Discount totals of the proposed plan.
     #[serde(rename = "discountTotals", default, skip_serializing_if = "Option::is_none")]
     pub discount_totals: Option<SubscriptionEstimateDiscountTotals>,
+    /// Co-term estimates only: state of this member, e.g. `Ready to Prorate`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
 }
 #[cfg(feature = "subscriptions")]
-/// Add-on of a plan in an estimate.
+/// An add-on in a plan of an estimate (subscription estimate, co-term estimate, proforma invoice). Subscription estimates send only `display`, `product`, `priceDisplay` and `proratedItemChargeDisplay`; the other fields come from the co-term reference.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionEstimateAddon {
@@ -5250,16 +4749,134 @@ pub struct SubscriptionEstimateAddon {
     /// Product path of the add-on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product: Option<String>,
-    /// Price, formatted.
+    /// Unit price.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<crate::Amount>,
+    /// `price` formatted for display, with the currency symbol.
     #[serde(rename = "priceDisplay", default, skip_serializing_if = "Option::is_none")]
     pub price_display: Option<String>,
-    /// Prorated charge, formatted.
+    /// Discount amount.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discount: Option<crate::Amount>,
+    /// `discount` formatted for display, with the currency symbol.
+    #[serde(
+        rename = "discountDisplay",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub discount_display: Option<String>,
+    /// Discounts applied to the add-on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discounts: Option<Vec<SubscriptionDiscount>>,
+    /// Quantity.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
+    pub quantity: Option<i64>,
+    /// Amount before tax.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subtotal: Option<crate::Amount>,
+    /// `subtotal` formatted for display, with the currency symbol.
+    #[serde(
+        rename = "subtotalDisplay",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub subtotal_display: Option<String>,
+    /// Tax amount.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax: Option<crate::Amount>,
+    /// `tax` formatted for display, with the currency symbol.
+    #[serde(rename = "taxDisplay", default, skip_serializing_if = "Option::is_none")]
+    pub tax_display: Option<String>,
+    /// Amount including tax.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<crate::Amount>,
+    /// `total` formatted for display, with the currency symbol.
+    #[serde(rename = "totalDisplay", default, skip_serializing_if = "Option::is_none")]
+    pub total_display: Option<String>,
+    /// Tax rate in percent.
+    #[serde(rename = "taxPercent", default, skip_serializing_if = "Option::is_none")]
+    pub tax_percent: Option<f64>,
+    /// Tax rate formatted for display.
+    #[serde(
+        rename = "taxPercentDisplay",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub tax_percent_display: Option<String>,
+    /// Prorated charge for the rest of the period.
+    #[serde(
+        rename = "proratedItemCharge",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub prorated_item_charge: Option<crate::Amount>,
+    /// `proratedItemCharge` formatted for display, with the currency symbol.
     #[serde(
         rename = "proratedItemChargeDisplay",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub prorated_item_charge_display: Option<String>,
+    /// Prorated credit for the unused part of the period.
+    #[serde(
+        rename = "proratedItemCredit",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub prorated_item_credit: Option<crate::Amount>,
+    /// `proratedItemCredit` formatted for display, with the currency symbol.
+    #[serde(
+        rename = "proratedItemCreditDisplay",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub prorated_item_credit_display: Option<String>,
+    /// Prorated charge minus credit, before tax.
+    #[serde(
+        rename = "proratedItemSubtotal",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub prorated_item_subtotal: Option<crate::Amount>,
+    /// `proratedItemSubtotal` formatted for display, with the currency symbol.
+    #[serde(
+        rename = "proratedItemSubtotalDisplay",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub prorated_item_subtotal_display: Option<String>,
+    /// Tax on the prorated amount.
+    #[serde(
+        rename = "proratedItemTax",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub prorated_item_tax: Option<crate::Amount>,
+    /// `proratedItemTax` formatted for display, with the currency symbol.
+    #[serde(
+        rename = "proratedItemTaxDisplay",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub prorated_item_tax_display: Option<String>,
+    /// Prorated amount including tax.
+    #[serde(
+        rename = "proratedItemTotal",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub prorated_item_total: Option<crate::Amount>,
+    /// `proratedItemTotal` formatted for display, with the currency symbol.
+    #[serde(
+        rename = "proratedItemTotalDisplay",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub prorated_item_total_display: Option<String>,
 }
 #[cfg(feature = "subscriptions")]
 /// What the buyer would pay now and at the next charge.
@@ -5374,8 +4991,10 @@ pub struct SubscriptionEstimateError {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+    /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<super::common::ResultStatus>,
+    /// Why it failed, when `result` is `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<super::common::ErrorDetail>,
     /// ID of the subscription the error is about.
@@ -5420,7 +5039,11 @@ pub struct SubscriptionEstimatePlan {
     )]
     pub discount_display: Option<String>,
     /// Quantity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub quantity: Option<i64>,
     /// Subtotal.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -5496,21 +5119,24 @@ pub struct SubscriptionEstimatePlan {
     #[serde(
         rename = "prorationUtilizedDays",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub proration_utilized_days: Option<i64>,
     /// Days of the period left.
     #[serde(
         rename = "prorationRemainingDays",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub proration_remaining_days: Option<i64>,
     /// Days in the period.
     #[serde(
         rename = "prorationTotalDays",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub proration_total_days: Option<i64>,
     /// Prorated charge.
@@ -5700,8 +5326,10 @@ pub struct SubscriptionGetError {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+    /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<super::common::ResultStatus>,
+    /// Why it failed, when `result` is `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<super::common::ErrorDetail>,
     /// ID of the subscription the error is about.
@@ -5817,7 +5445,12 @@ pub struct SubscriptionInstruction {
     #[serde(rename = "intervalUnit", default, skip_serializing_if = "Option::is_none")]
     pub interval_unit: Option<String>,
     /// Billing interval length of a regular phase.
-    #[serde(rename = "intervalLength", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "intervalLength",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub interval_length: Option<i64>,
     /// Billing interval unit during a discounted phase (`null` otherwise in recent payloads).
     #[serde(
@@ -5830,14 +5463,16 @@ pub struct SubscriptionInstruction {
     #[serde(
         rename = "discountIntervalLength",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub discount_interval_length: Option<i64>,
     /// Number of discounted periods.
     #[serde(
         rename = "discountDuration",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub discount_duration: Option<i64>,
     /// Unit of the trial or discount duration.
@@ -5851,7 +5486,8 @@ pub struct SubscriptionInstruction {
     #[serde(
         rename = "discountDurationLength",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub discount_duration_length: Option<i64>,
     /// Discount percentage of the phase.
@@ -6296,10 +5932,16 @@ pub struct SubscriptionListResponse {
     /// Always `subscription.getall`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+    /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<super::common::ResultStatus>,
     /// Number of the next page; `null` or absent on the last page.
-    #[serde(rename = "nextPage", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nextPage",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub next_page: Option<i64>,
     /// Subscription IDs, or full subscriptions when filters other than `begin`/`end` are used.
     pub subscriptions: Vec<SubscriptionListResponseSubscriptionsItem>,
@@ -6323,6 +5965,7 @@ pub struct SubscriptionMultiGetResponse {
     /// Always `subscription.get`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+    /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<super::common::ResultStatus>,
     /// The requested subscriptions, in request order; IDs that failed appear as error outcomes.
@@ -6398,13 +6041,26 @@ pub struct SubscriptionPaymentOverdue {
     #[serde(rename = "intervalUnit", default, skip_serializing_if = "Option::is_none")]
     pub interval_unit: Option<String>,
     /// Number of units between overdue notices.
-    #[serde(rename = "intervalLength", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "intervalLength",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub interval_length: Option<i64>,
     /// Number of overdue notices that will be sent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub total: Option<i64>,
     /// Number of overdue notices already sent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub sent: Option<i64>,
 }
 #[cfg(
@@ -6423,7 +6079,12 @@ pub struct SubscriptionPaymentReminder {
     #[serde(rename = "intervalUnit", default, skip_serializing_if = "Option::is_none")]
     pub interval_unit: Option<String>,
     /// Number of units before the next charge.
-    #[serde(rename = "intervalLength", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "intervalLength",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub interval_length: Option<i64>,
 }
 #[cfg(feature = "subscriptions")]
@@ -6532,7 +6193,11 @@ pub struct SubscriptionPricePerPeriod {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionPricePerPeriodPeriod {
     /// Number of units.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub count: Option<i64>,
     /// Unit in lower case, for example `month`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -6543,8 +6208,10 @@ pub struct SubscriptionPricePerPeriodPeriod {
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionPricingOverride {
+    /// New price.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<SubscriptionPriceOverride>,
+    /// A discount to apply to the subscription or add-on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount: Option<SubscriptionDiscountOverride>,
 }
@@ -6611,12 +6278,14 @@ pub struct SubscriptionProration {
     /// Regular billing period.
     #[serde(rename = "regularPeriod", default, skip_serializing_if = "Option::is_none")]
     pub regular_period: Option<SubscriptionProrationRegularPeriod>,
+    /// Price per billing period after the change.
     #[serde(
         rename = "nextPricePerPeriod",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub next_price_per_period: Option<SubscriptionPricePerPeriod>,
+    /// Price per billing period before the change.
     #[serde(
         rename = "previousPricePerPeriod",
         default,
@@ -6655,7 +6324,12 @@ pub struct SubscriptionProrationRegularPeriod {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
     /// Number of units.
-    #[serde(rename = "unitCount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "unitCount",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub unit_count: Option<i64>,
 }
 #[cfg(feature = "subscriptions")]
@@ -6842,6 +6516,7 @@ pub struct SubscriptionTransferAccount {
     /// Language (ISO 639-1 code).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
+    /// Address of the new target account.
     pub address: SubscriptionTransferAddress,
 }
 #[cfg(feature = "subscriptions")]
@@ -6948,6 +6623,7 @@ pub struct SubscriptionTransferResponse {
 pub struct SubscriptionTransferTargetAccount {
     /// Email of the new account owner.
     pub email: String,
+    /// Contact details of the new target account.
     pub account: SubscriptionTransferAccount,
 }
 #[cfg(feature = "subscriptions")]
@@ -6973,7 +6649,12 @@ pub struct SubscriptionTrialReminder {
     #[serde(rename = "intervalUnit", default, skip_serializing_if = "Option::is_none")]
     pub interval_unit: Option<String>,
     /// Number of units before the trial ends.
-    #[serde(rename = "intervalLength", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "intervalLength",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub interval_length: Option<i64>,
     /// Kind of trial, for example `FREE_WITH_PAYMENT`.
     #[serde(rename = "trialType", default, skip_serializing_if = "Option::is_none")]
@@ -6982,7 +6663,8 @@ pub struct SubscriptionTrialReminder {
     #[serde(
         rename = "daysBeforeFirstPayment",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub days_before_first_payment: Option<i64>,
     /// Last day of the trial, `YYYY-MM-DD`.
@@ -7007,7 +6689,11 @@ pub struct SubscriptionUpdate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product: Option<String>,
     /// New quantity of the base product; must be greater than zero.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub quantity: Option<i64>,
     /// New next charge date: epoch milliseconds or `yyyy-mm-dd`. A date in the past may trigger an immediate rebill. Cannot be combined with `prorate`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -7032,6 +6718,7 @@ pub struct SubscriptionUpdate {
     /// Add-ons to add, change or remove.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub addons: Option<Vec<SubscriptionAddonChange>>,
+    /// Price and discount override.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pricing: Option<SubscriptionPricingOverride>,
     /// `true` switches the subscription to manual renewal.
@@ -7088,7 +6775,7 @@ impl SubscriptionUpdate {
 #[serde(untagged)]
 pub enum SubscriptionUpdateEnd {
     Date(String),
-    Millis(i64),
+    Millis(crate::EpochMillis),
 }
 #[cfg(feature = "subscriptions")]
 /// New next charge date: epoch milliseconds or `yyyy-mm-dd`. A date in the past may trigger an immediate rebill. Cannot be combined with `prorate`.
@@ -7109,7 +6796,9 @@ pub struct SubscriptionUpdateResult {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+    /// Outcome: `success` or `error`.
     pub result: super::common::ResultStatus,
+    /// Why it failed, when `result` is `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<super::common::ErrorDetail>,
     /// ID of the subscription the outcome is about.
@@ -7118,6 +6807,7 @@ pub struct SubscriptionUpdateResult {
     /// Whether the change was (or would be) prorated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prorated: Option<bool>,
+    /// Proration computed for a change (charge or refund variant; each carries a different subset of amounts).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proration: Option<SubscriptionProration>,
 }
@@ -7132,6 +6822,7 @@ pub struct TransferSubscriptionsRequest {
     /// Account that owns the subscriptions now.
     #[serde(rename = "sourceAccountId")]
     pub source_account_id: String,
+    /// A new account to create and transfer the subscriptions to.
     #[serde(rename = "targetAccount", default, skip_serializing_if = "Option::is_none")]
     pub target_account: Option<SubscriptionTransferTargetAccount>,
     /// Existing account to receive the subscriptions (same store as the source).
@@ -7816,6 +7507,26 @@ impl<'a> ListSubscriptionsBuilder<'a> {
             options: self.options.clone(),
         })
     }
+    /// Streams every page of the result: follows `nextPage` (keeping `limit`). Stops when FastSpring reports no more, and fails (instead of looping) if a page does not advance.
+    pub fn pages(
+        self,
+    ) -> impl futures_util::Stream<
+        Item = Result<SubscriptionListResponse, crate::Error>,
+    > + Send + 'a {
+        let client = self.client;
+        let request = self.build_request();
+        crate::runtime::pages(client, request)
+    }
+    /// Streams the `subscriptions` of every page, one by one (see [`Self::pages`]).
+    pub fn items(
+        self,
+    ) -> impl futures_util::Stream<
+        Item = Result<SubscriptionListResponseSubscriptionsItem, crate::Error>,
+    > + Send + 'a {
+        let client = self.client;
+        let request = self.build_request();
+        crate::runtime::items(client, request, "subscriptions")
+    }
     /// Sends the request and decodes the response.
     pub async fn send(self) -> Result<SubscriptionListResponse, crate::Error> {
         let request = self.build_request()?;
@@ -7926,7 +7637,7 @@ impl<'a> EstimateSubscriptionBuilder<'a> {
         id: "estimateSubscription",
         method: "POST",
         path: "/subscriptions/estimate",
-        idempotent: false,
+        idempotent: true,
         auth_optional: false,
         paging: None,
         batch: None,

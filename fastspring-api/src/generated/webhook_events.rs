@@ -176,6 +176,7 @@ pub struct MailingListEntryData {
     /// Why the entry changed (e.g. `subscribed`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The checkout session (cart) in which the e-mail was entered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order: Option<MailingListEntryOrder>,
     /// Buyer's e-mail address.
@@ -218,7 +219,11 @@ pub struct MailingListEntryItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
     /// Quantity in the cart.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub quantity: Option<i64>,
     /// Product name shown to the buyer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -341,10 +346,18 @@ pub struct SubscriptionChargeCompletedData {
     )]
     pub timestamp_display: Option<String>,
     /// Number of the billing period this charge pays (1 is the initial purchase).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub sequence: Option<i64>,
     /// Total number of billing periods of the subscription; `null` when it renews indefinitely.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
     pub periods: Option<i64>,
     /// The buyer's account (ID, or the account object with webhook expansion).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -510,7 +523,8 @@ pub struct SubscriptionGroupChargeData {
     #[serde(
         rename = "cotermGroupSize",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub coterm_group_size: Option<i64>,
     /// ISO 4217 currency of the group's charges.
@@ -702,7 +716,8 @@ pub struct SubscriptionGroupNotificationData {
     #[serde(
         rename = "cotermGroupSize",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub coterm_group_size: Option<i64>,
     /// ISO 4217 currency of the group's charges.
@@ -856,6 +871,7 @@ pub struct WebhookPayoutEntryOrder {
     /// Subscriptions created or renewed by the order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscriptions: Option<Vec<WebhookPayoutEntryOrderSubscriptionsItem>>,
+    /// What is deducted before the payees are paid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subtractions: Option<WebhookPayoutSubtractions>,
     /// One entry per payee.
@@ -911,6 +927,7 @@ pub struct WebhookPayoutEntryReturn {
     /// Subscriptions concerned by the return.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscriptions: Option<Vec<WebhookPayoutEntryReturnSubscriptionsItem>>,
+    /// What is deducted before the payees are paid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subtractions: Option<WebhookPayoutSubtractions>,
     /// Amount of the return before the subtractions.
@@ -962,8 +979,10 @@ pub struct WebhookPayoutSubtraction {
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct WebhookPayoutSubtractions {
+    /// Tax deducted from the amount.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tax: Option<WebhookPayoutSubtraction>,
+    /// FastSpring's fee deducted from the amount.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fastspring: Option<WebhookPayoutSubtraction>,
     /// Tax withholding applied to the payout, if any.

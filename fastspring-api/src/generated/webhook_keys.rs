@@ -28,6 +28,7 @@ pub struct WebhookKeyRotateResponse {
     /// Always `webhooks.update`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+    /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<super::common::ResultStatus>,
     /// The webhook endpoint URL whose secret was replaced.
@@ -76,7 +77,7 @@ impl<'a> RotateWebhookKeyBuilder<'a> {
         id: "rotateWebhookKey",
         method: "POST",
         path: "/webhooks/keys",
-        idempotent: false,
+        idempotent: true,
         auth_optional: false,
         paging: None,
         batch: None,
