@@ -48,8 +48,16 @@ fn sections(toml: &str) -> Vec<(String, String)> {
 /// package fields, dependency versions (minus path dependencies) and lints.
 fn workspace_manifest(members: &[String]) -> String {
     let real = std::fs::read_to_string(workspace_root().join("Cargo.toml")).expect("Cargo.toml");
-    let mut out = String::from("# Written by codegen/tests/compile_fixtures.rs.\n[workspace]\nresolver = \"3\"\nmembers = [");
-    out.push_str(&members.iter().map(|m| format!("\"{m}\"")).collect::<Vec<_>>().join(", "));
+    let mut out = String::from(
+        "# Written by codegen/tests/compile_fixtures.rs.\n[workspace]\nresolver = \"3\"\nmembers = [",
+    );
+    out.push_str(
+        &members
+            .iter()
+            .map(|m| format!("\"{m}\""))
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
     out.push_str("]\n\n");
     for (header, body) in sections(&real) {
         if header.is_empty() || header == "[workspace]" {
@@ -68,7 +76,7 @@ fn workspace_manifest(members: &[String]) -> String {
 }
 
 /// A fixture crate's manifest: `fastspring-api/Cargo.toml` renamed, without its
-/// dev-dependencies, with the fixture's tags as the default features. The real crate's
+/// dev-dependencies and targets other than the library, with the fixture's tags as the default features. The real crate's
 /// other features are declared too (empty, off), because the hand-written runtime names
 /// some of them in `cfg`s (`webhook-events`, `events`).
 fn crate_manifest(fixture: &str, features: &BTreeSet<String>) -> String {
@@ -89,7 +97,9 @@ fn crate_manifest(fixture: &str, features: &BTreeSet<String>) -> String {
                     }
                 }
             }
-            "[dev-dependencies]" => continue,
+            // Only the library matters: examples, tests and benches (and their
+            // dev-dependencies) are not copied.
+            h if h.starts_with("[[") || h.starts_with("[dev-dependencies") => continue,
             "[package]" => {
                 out.push_str("[package]\n");
                 for line in body.lines() {
@@ -111,7 +121,10 @@ fn crate_manifest(fixture: &str, features: &BTreeSet<String>) -> String {
         }
     }
     let quoted: Vec<String> = features.iter().map(|f| format!("\"{f}\"")).collect();
-    out.push_str(&format!("\n[features]\ndefault = [{}]\n", quoted.join(", ")));
+    out.push_str(&format!(
+        "\n[features]\ndefault = [{}]\n",
+        quoted.join(", ")
+    ));
     for f in features.iter().chain(&other_features) {
         out.push_str(&format!("{f} = []\n"));
     }
@@ -122,7 +135,9 @@ fn crate_manifest(fixture: &str, features: &BTreeSet<String>) -> String {
 /// Writes fixture `name`'s crate under `crates`; returns its features (kebab-case tags).
 fn write_fixture_crate(crates: &Path, name: &str) -> BTreeSet<String> {
     let spec = codegen::spec::Spec::load(&fixture_root(name)).expect("fixture loads");
-    let features = codegen::ir::lower(&spec).expect("fixture lowers").all_features;
+    let features = codegen::ir::lower(&spec)
+        .expect("fixture lowers")
+        .all_features;
     let dir = crates.join(name);
     write_if_changed(&dir.join("Cargo.toml"), &crate_manifest(name, &features));
 
@@ -131,7 +146,10 @@ fn write_fixture_crate(crates: &Path, name: &str) -> BTreeSet<String> {
         let path = entry.expect("entry").path();
         if path.is_file() && path.extension().is_some_and(|e| e == "rs") {
             let text = std::fs::read_to_string(&path).expect("runtime source");
-            write_if_changed(&dir.join("src").join(path.file_name().expect("name")), &text);
+            write_if_changed(
+                &dir.join("src").join(path.file_name().expect("name")),
+                &text,
+            );
         }
     }
 
@@ -140,7 +158,11 @@ fn write_fixture_crate(crates: &Path, name: &str) -> BTreeSet<String> {
     if let Ok(entries) = std::fs::read_dir(&generated) {
         for entry in entries {
             let path = entry.expect("entry").path();
-            let file = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+            let file = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+                .to_string();
             if !files.iter().any(|f| f.path == file) {
                 std::fs::remove_file(&path).expect("remove stale generated file");
             }
@@ -229,7 +251,13 @@ fn every_fixture_compiles_inside_the_crate() {
         }
     }
     for (package, feature) in &per_feature {
-        let args = ["-p", package, "--no-default-features", "--features", feature];
+        let args = [
+            "-p",
+            package,
+            "--no-default-features",
+            "--features",
+            feature,
+        ];
         if let Err(e) = cargo_check(&crates, &target, &args) {
             failures.push(e);
         }

@@ -177,12 +177,21 @@ fn yaml_1_1_booleans_stay_strings() {
 fn in_memory_documents_are_checked_too() {
     let spec = codegen::spec::Spec::from_documents(
         "openapi.yaml",
-        &[("openapi.yaml", "openapi: 3.0.3\ninfo: {title: t, version: '1'}\n")],
+        &[(
+            "openapi.yaml",
+            "openapi: 3.0.3\ninfo: {title: t, version: '1'}\n",
+        )],
     )
     .expect("valid YAML");
     let error = codegen::generate_from(&spec).expect_err("3.0 is refused");
-    assert_eq!((error.file.as_str(), error.pointer.as_str()), ("openapi.yaml", ""));
-    assert!(error.message.contains("must be 3.1.x, found `3.0.3`"), "{error}");
+    assert_eq!(
+        (error.file.as_str(), error.pointer.as_str()),
+        ("openapi.yaml", "")
+    );
+    assert!(
+        error.message.contains("must be 3.1.x, found `3.0.3`"),
+        "{error}"
+    );
 
     let error = codegen::spec::Spec::from_documents("openapi.yaml", &[("other.yaml", "a: 1\n")])
         .expect_err("root missing");
@@ -192,6 +201,9 @@ fn in_memory_documents_are_checked_too() {
     let error =
         codegen::spec::Spec::from_documents("openapi.yaml", &[("openapi.yaml", "a: 1\na: 2\n")])
             .expect_err("duplicate key");
-    assert_eq!((error.file.as_str(), error.pointer.as_str()), ("openapi.yaml", ""));
+    assert_eq!(
+        (error.file.as_str(), error.pointer.as_str()),
+        ("openapi.yaml", "")
+    );
     assert!(error.message.contains("duplicate"), "{error}");
 }

@@ -21,7 +21,11 @@ fn full_spec_generates_identical_bytes_twice() {
         second.iter().map(|f| &f.path).collect::<Vec<_>>()
     );
     for (a, b) in first.iter().zip(&second) {
-        assert!(a.contents == b.contents, "{} differs between two runs", a.path);
+        assert!(
+            a.contents == b.contents,
+            "{} differs between two runs",
+            a.path
+        );
     }
 }
 
@@ -37,7 +41,11 @@ fn committed_generated_code_is_current() {
         }
     }
     for entry in std::fs::read_dir(&dir).expect("fastspring-api/src/generated") {
-        let name = entry.expect("entry").file_name().to_string_lossy().into_owned();
+        let name = entry
+            .expect("entry")
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
         if name.ends_with(".rs") && !files.iter().any(|f| f.path == name) {
             stale.push(format!("{name} (no longer generated)"));
         }

@@ -8,7 +8,11 @@ use common::{construct_fixtures, generate_fixture, render};
 fn snapshot(name: &str) {
     let files = generate_fixture(name);
     // Same spec, same bytes.
-    assert_eq!(files, generate_fixture(name), "fixture `{name}` is not deterministic");
+    assert_eq!(
+        files,
+        generate_fixture(name),
+        "fixture `{name}` is not deterministic"
+    );
     insta::assert_snapshot!(name, render(&files));
 }
 

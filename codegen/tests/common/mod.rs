@@ -27,7 +27,12 @@ pub fn fixture_root(name: &str) -> PathBuf {
 pub fn construct_fixtures() -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(fixtures_dir())
         .expect("fixtures folder")
-        .map(|e| e.expect("fixture entry").file_name().to_string_lossy().into_owned())
+        .map(|e| {
+            e.expect("fixture entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
         .filter(|n| !n.starts_with("err-"))
         .collect();
     names.sort();
