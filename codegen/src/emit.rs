@@ -131,28 +131,32 @@ pub fn emit(ir: &Ir) -> Result<Vec<File>, Error> {
         path: "registry.rs".into(),
         contents: format_file(&emit_registry(ir), "registry")?,
     });
-    let handles = ir.modules.iter().filter_map(|m| {
-        let (handle, method, feature) = (
-            m.handle.as_ref()?,
-            m.handle_method.as_ref()?,
-            m.feature.as_ref()?,
-        );
-        let module = ident(&m.name);
-        let handle = ident(handle);
-        let method = ident(method);
-        let doc = format!(
-            " Operations of the `{}` group: {}",
-            m.tag.as_deref().unwrap_or_default(),
-            m.doc
-        );
-        Some(quote! {
-            #[cfg(feature = #feature)]
-            #[doc = #doc]
-            pub fn #method(&self) -> #module::#handle<'_> {
-                #module::#handle { client: self }
-            }
-        })
-    });
+    let handles = ir
+        .modules
+        .iter()
+        .filter(|m| ir.operations.iter().any(|o| o.module == m.name))
+        .filter_map(|m| {
+            let (handle, method, feature) = (
+                m.handle.as_ref()?,
+                m.handle_method.as_ref()?,
+                m.feature.as_ref()?,
+            );
+            let module = ident(&m.name);
+            let handle = ident(handle);
+            let method = ident(method);
+            let doc = format!(
+                " Operations of the `{}` group: {}",
+                m.tag.as_deref().unwrap_or_default(),
+                m.doc
+            );
+            Some(quote! {
+                #[cfg(feature = #feature)]
+                #[doc = #doc]
+                pub fn #method(&self) -> #module::#handle<'_> {
+                    #module::#handle { client: self }
+                }
+            })
+        });
     let root = quote! {
         #(#mods)*
         /// Every request, response and webhook shape of the spec, for payload checks.
@@ -217,7 +221,13 @@ fn emit_module(ir: &Ir, module: &Module) -> TokenStream {
 
 fn field_tokens(ctx: &Ctx<'_>, def: &TypeDef, field: &Field) -> (TokenStream, TokenStream) {
     let name = ident(&field.rust);
+    if field.flatten {
+        let ty = ctx.ty(&field.ty);
+        let doc = doc_attrs(field.doc.as_deref());
+        return (quote!(#doc #[serde(flatten)] pub #name: #ty), ty);
+    }
     let inner = ctx.ty(&field.ty);
+    let inner_for_schema = inner.clone();
     let mut serde_args = Vec::new();
     if field.json != field.rust {
         let json = &field.json;
@@ -227,13 +237,17 @@ fn field_tokens(ctx: &Ctx<'_>, def: &TypeDef, field: &Field) -> (TokenStream, To
     let lenient_int = field.ty == Ty::I64;
     let ty = if field.required && !field.nullable {
         if lenient_int {
-            serde_args.push(quote!(deserialize_with = "crate::runtime::lenient_int::required"));
+            serde_args.push(quote!(
+                deserialize_with = "crate::runtime::lenient_int::required"
+            ));
         }
         inner
     } else if field.required {
         serde_args.push(quote!(default));
         if lenient_int {
-            serde_args.push(quote!(deserialize_with = "crate::runtime::lenient_int::option"));
+            serde_args.push(quote!(
+                deserialize_with = "crate::runtime::lenient_int::option"
+            ));
         }
         quote!(Option<#inner>)
     } else if field.nullable && def.in_request {
@@ -246,7 +260,9 @@ fn field_tokens(ctx: &Ctx<'_>, def: &TypeDef, field: &Field) -> (TokenStream, To
     } else {
         serde_args.push(quote!(default, skip_serializing_if = "Option::is_none"));
         if lenient_int {
-            serde_args.push(quote!(deserialize_with = "crate::runtime::lenient_int::option"));
+            serde_args.push(quote!(
+                deserialize_with = "crate::runtime::lenient_int::option"
+            ));
         }
         quote!(Option<#inner>)
     };
@@ -255,6 +271,16 @@ fn field_tokens(ctx: &Ctx<'_>, def: &TypeDef, field: &Field) -> (TokenStream, To
     } else {
         quote!(#[serde(#(#serde_args),*)])
     };
+    // schemars reads `with` as a type; tell it the field's JSON shape instead.
+    let schema_with = if field.nullable && def.in_request && !field.required {
+        let shape = quote!(Option<#inner_for_schema>)
+            .to_string()
+            .replace(" ", "");
+        quote!(#[cfg_attr(feature = "schemars", schemars(with = #shape))])
+    } else {
+        quote!()
+    };
+    let serde_attr = quote!(#serde_attr #schema_with);
     let doc = doc_attrs(field.doc.as_deref());
     (quote!(#doc #serde_attr pub #name: #ty), ty)
 }
@@ -281,7 +307,9 @@ fn emit_type(ctx: &Ctx<'_>, def: &TypeDef) -> TokenStream {
                 let (decl, ty) = field_tokens(ctx, def, field);
                 decls.push(decl);
                 let fname = ident(&field.rust);
-                if field.required && !field.nullable {
+                if field.flatten {
+                    ctor_fields.push(quote!(#fname: Default::default()));
+                } else if field.required && !field.nullable {
                     all_optional = false;
                     ctor_args.push(quote!(#fname: #ty));
                     ctor_fields.push(quote!(#fname));
@@ -526,7 +554,11 @@ fn emit_operation(ctx: &Ctx<'_>, op: &Operation) -> (TokenStream, TokenStream) {
         if p.required {
             let (arg_ty, conv) = param_arg_type(ctx, &p.ty);
             args.push(quote!(#fname: #arg_ty));
-            inits.push(quote!(#fname: #fname #conv));
+            if conv.is_empty() {
+                inits.push(quote!(#fname));
+            } else {
+                inits.push(quote!(#fname: #fname #conv));
+            }
             fields.push(quote!(#fname: #stored));
             if p.location == ParamIn::Query {
                 query_code.push(query_push(p, &quote!(self.#fname)));
@@ -651,16 +683,27 @@ fn emit_operation(ctx: &Ctx<'_>, op: &Operation) -> (TokenStream, TokenStream) {
         None => quote!(None),
     };
     let paging_methods = match (&op.paging, &op.response) {
-        (Some(paging), ResponseKind::Json(_)) if matches!(paging.style.as_str(), "page" | "events") => {
-            let item = paging.item.as_ref().map(|t| ctx.ty(t)).unwrap_or_else(|| quote!(serde_json::Value));
+        (Some(paging), ResponseKind::Json(_))
+            if matches!(paging.style.as_str(), "page" | "events") =>
+        {
+            let item = paging
+                .item
+                .as_ref()
+                .map(|t| ctx.ty(t))
+                .unwrap_or_else(|| quote!(serde_json::Value));
             let items_key = lit_str(paging.items.as_deref().unwrap_or_default());
             let how = if paging.style == "page" {
                 "follows `nextPage` (keeping `limit`)"
             } else {
                 "follows the `more` flag, starting each window after the last event's `created` time"
             };
-            let pages_doc = format!(" Streams every page of the result: {how}. Stops when FastSpring reports no more, and fails (instead of looping) if a page does not advance.");
-            let items_doc = format!(" Streams the `{}` of every page, one by one (see [`Self::pages`]).", paging.items.as_deref().unwrap_or_default());
+            let pages_doc = format!(
+                " Streams every page of the result: {how}. Stops when FastSpring reports no more, and fails (instead of looping) if a page does not advance."
+            );
+            let items_doc = format!(
+                " Streams the `{}` of every page, one by one (see [`Self::pages`]).",
+                paging.items.as_deref().unwrap_or_default()
+            );
             quote! {
                 #[doc = #pages_doc]
                 pub fn pages(self) -> impl futures_util::Stream<Item = Result<#resp, crate::Error>> + Send + 'a {
@@ -866,12 +909,13 @@ fn emit_webhook_events(ctx: &Ctx<'_>) -> TokenStream {
     let decode_arms = ir.webhooks.iter().map(|w| {
         let v = ident(&w.variant);
         let t = lit_str(&w.event_type);
+        let aliases = w.aliases.iter().map(|a| lit_str(a));
         let wrap = if ctx.is_struct(&w.data) {
             quote!(Self::#v(Box::new(serde_path_to_error::deserialize(data)?)))
         } else {
             quote!(Self::#v(serde_path_to_error::deserialize(data)?))
         };
-        quote!(#t => #wrap)
+        quote!(#t #(| #aliases)* => #wrap)
     });
     let type_arms = ir.webhooks.iter().map(|w| {
         let v = ident(&w.variant);

@@ -62,12 +62,16 @@ pub enum TypeKind {
 
 #[derive(Debug, Clone)]
 pub struct Field {
+    /// The JSON member name (empty for the flattened map of additional members).
     pub json: String,
     pub rust: String,
     pub ty: Ty,
     pub required: bool,
     pub nullable: bool,
     pub doc: Option<String>,
+    /// The map of members beyond the declared ones (`additionalProperties` beside
+    /// `properties`), flattened into the struct.
+    pub flatten: bool,
 }
 
 /// A resource group: one module, one cargo feature, one handle on the client.
@@ -216,6 +220,10 @@ pub fn snake_ident(name: &str) -> String {
     }
     if s.starts_with(|c: char| c.is_ascii_digit()) {
         s = format!("n{s}");
+    }
+    // These cannot even be raw identifiers.
+    if matches!(s.as_str(), "self" | "super" | "crate") {
+        s.push('_');
     }
     s
 }
@@ -393,13 +401,12 @@ pub fn lower(spec: &Spec) -> Result<Ir, Error> {
     let mut methods_per_module: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
     for (path, item) in &path_items {
         for (method, op) in operations_of(item)? {
-            let operation = lw.lower_operation(path, method, item, &op)?;
-            if let Some(prev) = op_ids.insert(operation.id.clone(), operation.location.clone()) {
-                return Err(op.error(format!(
-                    "operationId `{}` already used at {prev}",
-                    operation.id
-                )));
+            if let Some(id) = op.str("operationId")?
+                && let Some(prev) = op_ids.insert(id.to_string(), op.location())
+            {
+                return Err(op.error(format!("operationId `{id}` already used at {prev}")));
             }
+            let operation = lw.lower_operation(path, method, item, &op)?;
             let taken = methods_per_module
                 .entry(operation.module.clone())
                 .or_default();
@@ -441,7 +448,10 @@ pub fn lower(spec: &Spec) -> Result<Ir, Error> {
         let mut aliases = Vec::new();
         if let Some(list) = op.get("x-fs-event-aliases") {
             for alias in list.items()? {
-                let alias = alias.value.as_str().ok_or_else(|| alias.error("x-fs-event-aliases lists strings"))?;
+                let alias = alias
+                    .value
+                    .as_str()
+                    .ok_or_else(|| alias.error("x-fs-event-aliases lists strings"))?;
                 if webhook_items.iter().any(|(e, _)| e == alias) {
                     return Err(list.error(format!("alias `{alias}` is itself a webhook key")));
                 }
@@ -677,6 +687,9 @@ impl<'a> Lowerer<'a> {
         if let Some(id) = self.by_location.get(&node.location()) {
             return Ok((Ty::Named(*id), schema_admits_null(node)));
         }
+        if node.value.get("nullable").is_some() {
+            return Err(node.error("`nullable` is OpenAPI 3.0; write `type: [T, \"null\"]`"));
+        }
         check_keywords(node)?;
 
         // oneOf / anyOf
@@ -751,19 +764,21 @@ impl<'a> Lowerer<'a> {
             let mut pending: Vec<Node<'a>> = list.items()?.into_iter().rev().collect();
             let mut depth = 0;
             while let Some(member) = pending.pop() {
+                let is_ref = member.is_ref();
                 let member = member.resolve()?;
                 depth += 1;
                 if depth > 256 {
                     return Err(member.error("`allOf` nesting too deep (a cycle?)"));
                 }
                 if member.get("oneOf").is_some() || member.get("anyOf").is_some() {
-                    return Err(member.error("an `allOf` member must be an object schema (no `oneOf`/`anyOf`)"));
+                    return Err(member
+                        .error("an `allOf` member must be an object schema (no `oneOf`/`anyOf`)"));
                 }
                 if let Some(nested) = member.get("allOf") {
                     pending.extend(nested.items()?.into_iter().rev());
                 }
                 collect_object(&member, &mut props, &mut required)?;
-                if doc.is_none() {
+                if doc.is_none() && !is_ref {
                     doc = doc_of(&member)?;
                 }
             }
@@ -896,7 +911,26 @@ impl<'a> Lowerer<'a> {
         let mut props = Vec::new();
         let mut required = BTreeSet::new();
         collect_object(node, &mut props, &mut required)?;
-        let fields = self.lower_fields(id, &type_name, props, &required)?;
+        let mut fields = self.lower_fields(id, &type_name, props, &required)?;
+        let extra = node
+            .get("additionalProperties")
+            .filter(|ap| ap.value.is_object() || ap.value == &serde_json::Value::Bool(true));
+        if let Some(ap) = extra {
+            let mut rust = "additional_properties".to_string();
+            while fields.iter().any(|f| f.rust == rust) {
+                rust.push('_');
+            }
+            let described = ap.resolve()?.location();
+            fields.push(Field {
+                json: String::new(),
+                rust,
+                ty: Ty::Map(Box::new(Ty::Json)),
+                required: true,
+                nullable: false,
+                doc: Some(format!("Members beyond the declared ones, as received (the spec describes them at `{described}`).")),
+                flatten: true,
+            });
+        }
         self.types[id].kind = TypeKind::Struct { fields };
         Ok(Ty::Named(id))
     }
@@ -937,6 +971,7 @@ impl<'a> Lowerer<'a> {
                 ty,
                 nullable,
                 doc,
+                flatten: false,
             });
         }
         Ok(fields)
@@ -1177,8 +1212,13 @@ impl<'a> Lowerer<'a> {
                 };
                 if style == "page" {
                     for needed in ["page", "limit"] {
-                        if !params.iter().any(|q| q.location == ParamIn::Query && q.name == needed) {
-                            return Err(p.error(format!("paging style `page` needs a query parameter `{needed}`")));
+                        if !params
+                            .iter()
+                            .any(|q| q.location == ParamIn::Query && q.name == needed)
+                        {
+                            return Err(p.error(format!(
+                                "paging style `page` needs a query parameter `{needed}`"
+                            )));
                         }
                     }
                 }

@@ -57,9 +57,7 @@ fn openapi_3_0_nullable() {
         "err-nullable-3-0",
         "openapi.yaml",
         "/components/schemas/Thing/properties/note",
-        // The dedicated "`nullable` is OpenAPI 3.0" message in ir.rs is never reached:
-        // the keyword check refuses `nullable` first.
-        "`nullable`",
+        "`nullable` is OpenAPI 3.0",
     );
 }
 
@@ -79,9 +77,7 @@ fn duplicate_operation_id() {
         "err-duplicate-operation-id",
         "openapi.yaml",
         "/paths/~1things~1all/get",
-        // The builder name `ListThingsBuilder` collides before the operationId check runs,
-        // so the message talks about a schema name; it still points at both operations.
-        "already used by openapi.yaml#/paths/~1things/get",
+        "operationId `listThings` already used at openapi.yaml#/paths/~1things/get",
     );
 }
 

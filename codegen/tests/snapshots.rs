@@ -52,5 +52,5 @@ fixtures! {
     cross_file => "cross-file",
     name_collision => "name-collision",
     keywords => "keywords",
-    bug_tag_without_operations => "bug-tag-without-operations",
+    tag_without_operations => "tag-without-operations",
 }

@@ -33,7 +33,10 @@ impl Outcome {
             Outcome::Ok => "ok".into(),
             Outcome::Drift(pointers) => format!("drift {}", pointers.join(" ")),
             Outcome::Fail { pointer, reason } => {
-                format!("fail {}: {reason}", if pointer.is_empty() { "/" } else { pointer })
+                format!(
+                    "fail {}: {reason}",
+                    if pointer.is_empty() { "/" } else { pointer }
+                )
             }
         }
     }
@@ -43,14 +46,26 @@ impl Outcome {
 pub fn check(shape: &Shape, payload: &Value) -> Outcome {
     let bytes = match serde_json::to_vec(payload) {
         Ok(b) => b,
-        Err(e) => return Outcome::Fail { pointer: String::new(), reason: e.to_string() },
+        Err(e) => {
+            return Outcome::Fail {
+                pointer: String::new(),
+                reason: e.to_string(),
+            };
+        }
     };
     match (shape.decode)(&bytes) {
-        Err(failure) => Outcome::Fail { pointer: failure.pointer, reason: failure.message },
+        Err(failure) => Outcome::Fail {
+            pointer: failure.pointer,
+            reason: failure.message,
+        },
         Ok(kept) => {
             let mut unknown = Vec::new();
             unknown_fields(payload, &kept, "", &mut unknown);
-            if unknown.is_empty() { Outcome::Ok } else { Outcome::Drift(unknown) }
+            if unknown.is_empty() {
+                Outcome::Ok
+            } else {
+                Outcome::Drift(unknown)
+            }
         }
     }
 }
@@ -91,18 +106,29 @@ pub fn shapes_for_endpoint(method: &str, path: &str) -> Vec<&'static Shape> {
 
 /// The shapes of an operation by `operationId`.
 pub fn shapes_for_operation(operation_id: &str) -> Vec<&'static Shape> {
-    SHAPES.iter().filter(|s| s.operation_id == operation_id && !matches!(s.part, Part::WebhookData(_))).collect()
+    SHAPES
+        .iter()
+        .filter(|s| s.operation_id == operation_id && !matches!(s.part, Part::WebhookData(_)))
+        .collect()
 }
 
 /// The `data` shape of a webhook event type.
 pub fn webhook_data_shape(event_type: &str) -> Option<&'static Shape> {
-    SHAPES.iter().find(|s| matches!(s.part, Part::WebhookData(t) if t == event_type))
+    SHAPES
+        .iter()
+        .find(|s| matches!(s.part, Part::WebhookData(t) if t == event_type))
 }
 
 fn path_shape(path: &str) -> String {
     let path = path.split('?').next().unwrap_or(path).trim_end_matches('/');
     path.split('/')
-        .map(|seg| if seg.starts_with('{') && seg.ends_with('}') { "{}" } else { seg })
+        .map(|seg| {
+            if seg.starts_with('{') && seg.ends_with('}') {
+                "{}"
+            } else {
+                seg
+            }
+        })
         .collect::<Vec<_>>()
         .join("/")
 }
@@ -110,7 +136,10 @@ fn path_shape(path: &str) -> String {
 /// Checks a response body against every response shape of an operation: the first
 /// that decodes wins (2xx first, then the documented errors, in spec order).
 pub fn check_response(shapes: &[&Shape], payload: &Value) -> Outcome {
-    let mut responses: Vec<&&Shape> = shapes.iter().filter(|s| matches!(s.part, Part::Response(_))).collect();
+    let mut responses: Vec<&&Shape> = shapes
+        .iter()
+        .filter(|s| matches!(s.part, Part::Response(_)))
+        .collect();
     responses.sort_by_key(|s| match s.part {
         Part::Response(code) if (200..300).contains(&code) => 0,
         _ => 1,
@@ -133,7 +162,10 @@ pub fn check_response(shapes: &[&Shape], payload: &Value) -> Outcome {
     match (best_drift, first_failure) {
         (Some(d), _) => Outcome::Drift(d),
         (None, Some(f)) => f,
-        (None, None) => Outcome::Fail { pointer: String::new(), reason: "the operation declares no JSON response body".into() },
+        (None, None) => Outcome::Fail {
+            pointer: String::new(),
+            reason: "the operation declares no JSON response body".into(),
+        },
     }
 }
 
@@ -141,55 +173,94 @@ pub fn check_response(shapes: &[&Shape], payload: &Value) -> Outcome {
 pub fn check_request(shapes: &[&Shape], payload: &Value) -> Outcome {
     match shapes.iter().find(|s| s.part == Part::Request) {
         Some(shape) => check(shape, payload),
-        None => Outcome::Fail { pointer: String::new(), reason: "the operation takes no JSON request body".into() },
+        None => Outcome::Fail {
+            pointer: String::new(),
+            reason: "the operation takes no JSON request body".into(),
+        },
     }
 }
 
 /// Fields every webhook event carries beside `data`.
-pub const EVENT_FIELDS: &[&str] = &["id", "event", "type", "live", "processed", "created", "data"];
+pub const EVENT_FIELDS: &[&str] = &[
+    "id",
+    "event",
+    "type",
+    "live",
+    "processed",
+    "created",
+    "data",
+];
 
 /// Checks a webhook payload for `event_type`: a whole POST body (`{"events": [...]}`),
 /// one event object (`{"id", "type", "data", ...}`), or only an event's `data`.
 pub fn check_webhook(event_type: &str, payload: &Value) -> Outcome {
     let Some(shape) = webhook_data_shape(event_type) else {
-        return Outcome::Fail { pointer: String::new(), reason: format!("unknown event type `{event_type}`") };
+        return Outcome::Fail {
+            pointer: String::new(),
+            reason: format!("unknown event type `{event_type}`"),
+        };
     };
     let events: Vec<(String, &Value)> = match payload.get("events").and_then(Value::as_array) {
-        Some(list) => list.iter().enumerate().map(|(i, e)| (format!("/events/{i}"), e)).collect(),
-        None if payload.get("data").is_some() && payload.get("type").is_some() => vec![(String::new(), payload)],
+        Some(list) => list
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (format!("/events/{i}"), e))
+            .collect(),
+        None if payload.get("data").is_some() && payload.get("type").is_some() => {
+            vec![(String::new(), payload)]
+        }
         None => return prefix(check(shape, payload), ""),
     };
     let mut drift = Vec::new();
     for (at, event) in events {
         let Some(obj) = event.as_object() else {
-            return Outcome::Fail { pointer: at, reason: "an event must be an object".into() };
+            return Outcome::Fail {
+                pointer: at,
+                reason: "an event must be an object".into(),
+            };
         };
         let declared = obj.get("type").and_then(Value::as_str).unwrap_or_default();
         if declared != event_type {
-            return Outcome::Fail { pointer: format!("{at}/type"), reason: format!("event type `{declared}`, expected `{event_type}`") };
+            return Outcome::Fail {
+                pointer: format!("{at}/type"),
+                reason: format!("event type `{declared}`, expected `{event_type}`"),
+            };
         }
         if obj.get("id").and_then(Value::as_str).is_none() {
-            return Outcome::Fail { pointer: format!("{at}/id"), reason: "missing event id".into() };
+            return Outcome::Fail {
+                pointer: format!("{at}/id"),
+                reason: "missing event id".into(),
+            };
         }
         for key in obj.keys() {
             if !EVENT_FIELDS.contains(&key.as_str()) && !obj[key].is_null() {
                 drift.push(format!("{at}/{key}"));
             }
         }
-        match prefix(check(shape, obj.get("data").unwrap_or(&Value::Null)), &format!("{at}/data")) {
+        match prefix(
+            check(shape, obj.get("data").unwrap_or(&Value::Null)),
+            &format!("{at}/data"),
+        ) {
             Outcome::Ok => {}
             Outcome::Drift(d) => drift.extend(d),
             fail => return fail,
         }
     }
-    if drift.is_empty() { Outcome::Ok } else { Outcome::Drift(drift) }
+    if drift.is_empty() {
+        Outcome::Ok
+    } else {
+        Outcome::Drift(drift)
+    }
 }
 
 fn prefix(outcome: Outcome, at: &str) -> Outcome {
     match outcome {
         Outcome::Ok => Outcome::Ok,
         Outcome::Drift(d) => Outcome::Drift(d.into_iter().map(|p| format!("{at}{p}")).collect()),
-        Outcome::Fail { pointer, reason } => Outcome::Fail { pointer: format!("{at}{pointer}"), reason },
+        Outcome::Fail { pointer, reason } => Outcome::Fail {
+            pointer: format!("{at}{pointer}"),
+            reason,
+        },
     }
 }
 

@@ -292,7 +292,9 @@ pub mod lenient_int {
             }
         }
         fn visit_str<E: de::Error>(self, v: &str) -> Result<i64, E> {
-            v.trim().parse().map_err(|_| E::invalid_type(de::Unexpected::Str(v), &self))
+            v.trim()
+                .parse()
+                .map_err(|_| E::invalid_type(de::Unexpected::Str(v), &self))
         }
     }
 
@@ -336,7 +338,10 @@ struct PageState {
 }
 
 fn pagination_error(meta: &OperationMeta, message: String) -> Error {
-    Error::Pagination { operation: meta.id, message }
+    Error::Pagination {
+        operation: meta.id,
+        message,
+    }
 }
 
 /// Decides the request for the page after `value`, or why paging must stop.
@@ -345,23 +350,39 @@ fn next_page(request: &mut Request, value: &Value, state: &mut PageState) -> Res
     let style = meta.paging.map(|p| p.style).unwrap_or("none");
     match style {
         "page" => {
-            let Some(next) = value.get("nextPage").and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok())) else {
+            let Some(next) = value
+                .get("nextPage")
+                .and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok()))
+            else {
                 return Ok(false);
             };
             let current = value
                 .get("page")
                 .and_then(Value::as_i64)
-                .or_else(|| request.query.iter().find(|(k, _)| *k == "page").and_then(|(_, v)| v.parse().ok()))
+                .or_else(|| {
+                    request
+                        .query
+                        .iter()
+                        .find(|(k, _)| *k == "page")
+                        .and_then(|(_, v)| v.parse().ok())
+                })
                 .unwrap_or(1);
             if next <= current {
-                return Err(pagination_error(meta, format!("nextPage {next} does not advance past page {current}")));
+                return Err(pagination_error(
+                    meta,
+                    format!("nextPage {next} does not advance past page {current}"),
+                ));
             }
             request.set_query("page", next.to_string());
             Ok(true)
         }
         "events" => {
             let items_key = meta.paging.and_then(|p| p.items).unwrap_or("events");
-            let events = value.get(items_key).and_then(Value::as_array).cloned().unwrap_or_default();
+            let events = value
+                .get(items_key)
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
             let mut fresh = 0;
             for event in &events {
                 if let Some(id) = event.get("id").and_then(Value::as_str)
@@ -374,13 +395,24 @@ fn next_page(request: &mut Request, value: &Value, state: &mut PageState) -> Res
                 return Ok(false);
             }
             if fresh == 0 {
-                return Err(pagination_error(meta, "`more` is true but the window brought no new event".into()));
+                return Err(pagination_error(
+                    meta,
+                    "`more` is true but the window brought no new event".into(),
+                ));
             }
             let last_created = events
                 .iter()
-                .filter_map(|e| e.get("created").and_then(|c| c.as_i64().or_else(|| c.as_f64().map(|f| f as i64))))
+                .filter_map(|e| {
+                    e.get("created")
+                        .and_then(|c| c.as_i64().or_else(|| c.as_f64().map(|f| f as i64)))
+                })
                 .max()
-                .ok_or_else(|| pagination_error(meta, "`more` is true but the events carry no `created` time".into()))?;
+                .ok_or_else(|| {
+                    pagination_error(
+                        meta,
+                        "`more` is true but the events carry no `created` time".into(),
+                    )
+                })?;
             request.query.retain(|(k, _)| *k != "days");
             request.set_query("begin", (last_created + 1).to_string());
             Ok(true)
@@ -392,10 +424,21 @@ fn next_page(request: &mut Request, value: &Value, state: &mut PageState) -> Res
 fn page_values<'a>(
     client: &'a Client,
     request: Result<Request, Error>,
-) -> impl futures_util::Stream<Item = Result<(&'static OperationMeta, u16, Value), Error>> + Send + 'a {
+) -> impl futures_util::Stream<Item = Result<(&'static OperationMeta, u16, Value), Error>> + Send + 'a
+{
     let state = match request {
-        Ok(request) => PageState { request: Some(request), pending_error: None, pages: 0, seen_events: Default::default() },
-        Err(e) => PageState { request: None, pending_error: Some(e), pages: 0, seen_events: Default::default() },
+        Ok(request) => PageState {
+            request: Some(request),
+            pending_error: None,
+            pages: 0,
+            seen_events: Default::default(),
+        },
+        Err(e) => PageState {
+            request: None,
+            pending_error: Some(e),
+            pages: 0,
+            seen_events: Default::default(),
+        },
     };
     futures_util::stream::unfold(state, move |mut state| async move {
         if let Some(error) = state.pending_error.take() {
@@ -405,7 +448,13 @@ fn page_values<'a>(
         let meta = request.meta;
         state.pages += 1;
         if state.pages > MAX_PAGES {
-            return Some((Err(pagination_error(meta, format!("more than {MAX_PAGES} pages"))), state));
+            return Some((
+                Err(pagination_error(
+                    meta,
+                    format!("more than {MAX_PAGES} pages"),
+                )),
+                state,
+            ));
         }
         let (status, body) = match client.execute(request.clone()).await {
             Ok(ok) => ok,
@@ -424,14 +473,22 @@ fn page_values<'a>(
     })
 }
 
-fn decode_value<T: DeserializeOwned>(meta: &OperationMeta, status: u16, path_prefix: &str, value: Value) -> Result<T, Error> {
+fn decode_value<T: DeserializeOwned>(
+    meta: &OperationMeta,
+    status: u16,
+    path_prefix: &str,
+    value: Value,
+) -> Result<T, Error> {
     serde_path_to_error::deserialize(&value).map_err(|e| {
         Error::Decode(Box::new(crate::DecodeError {
             operation: meta.id,
             status,
             path: format!("{path_prefix}{}", e.path()),
             message: e.inner().to_string(),
-            excerpt: crate::error::excerpt(value.to_string().as_bytes(), crate::error::EXCERPT_LIMIT),
+            excerpt: crate::error::excerpt(
+                value.to_string().as_bytes(),
+                crate::error::EXCERPT_LIMIT,
+            ),
         }))
     })
 }
@@ -442,7 +499,8 @@ pub fn pages<'a, T: DeserializeOwned + Send + 'a>(
     request: Result<Request, Error>,
 ) -> impl futures_util::Stream<Item = Result<T, Error>> + Send + 'a {
     use futures_util::StreamExt;
-    page_values(client, request).map(|page| page.and_then(|(meta, status, value)| decode_value(meta, status, "", value)))
+    page_values(client, request)
+        .map(|page| page.and_then(|(meta, status, value)| decode_value(meta, status, "", value)))
 }
 
 /// Every item of every page of a paged operation, decoded one by one.
@@ -459,10 +517,15 @@ pub fn items<'a, T: DeserializeOwned + Send + 'a>(
                 Some(Value::Array(items)) => items
                     .into_iter()
                     .enumerate()
-                    .map(|(i, item)| decode_value(meta, status, &format!("{items_key}[{i}]."), item))
+                    .map(|(i, item)| {
+                        decode_value(meta, status, &format!("{items_key}[{i}]."), item)
+                    })
                     .collect(),
                 None | Some(Value::Null) => Vec::new(),
-                Some(_) => vec![Err(pagination_error(meta, format!("`{items_key}` is not an array")))],
+                Some(_) => vec![Err(pagination_error(
+                    meta,
+                    format!("`{items_key}` is not an array"),
+                ))],
             },
         };
         futures_util::stream::iter(decoded)

@@ -11,7 +11,10 @@ use heck::ToKebabCase;
 use serde_json::Value;
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn spec() -> Spec {
@@ -21,7 +24,9 @@ fn spec() -> Spec {
 fn check_example(part: &Part, operation_id: &str, value: &Value) -> Outcome {
     match part {
         Part::Webhook(event_type) => payload::check_webhook(event_type, value),
-        Part::Request => payload::check_request(&payload::shapes_for_operation(operation_id), value),
+        Part::Request => {
+            payload::check_request(&payload::shapes_for_operation(operation_id), value)
+        }
         Part::Response(status) => {
             let shapes = payload::shapes_for_operation(operation_id);
             let exact: Vec<_> = shapes
@@ -51,7 +56,12 @@ fn every_spec_example_decodes_into_its_type_without_drift() {
         }
     }
     assert!(checked > 250, "only {checked} JSON examples found");
-    assert!(problems.is_empty(), "{} of {checked} examples do not fit their types:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} of {checked} examples do not fit their types:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }
 
 /// `../shared/fastspring/examples` beside the workspace (CI lays a copy there), or
@@ -60,7 +70,11 @@ fn shared_examples() -> PathBuf {
     let dir = std::env::var_os("FASTSPRING_EXAMPLES_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace().join("../shared/fastspring/examples"));
-    assert!(dir.is_dir(), "published examples not found at {} (set FASTSPRING_EXAMPLES_DIR)", dir.display());
+    assert!(
+        dir.is_dir(),
+        "published examples not found at {} (set FASTSPRING_EXAMPLES_DIR)",
+        dir.display()
+    );
     dir
 }
 
@@ -68,12 +82,30 @@ fn shared_examples() -> PathBuf {
 /// accept one, the entry goes (or the types were bent to a typo). The spec records the
 /// same judgement in an `x-fs-note` beside the corrected copy of the example.
 const KNOWN_WRONG: &[(&str, &str)] = &[
-    ("coupons/list-coupon-codes.request.1.json", "a GET with a JSON body, from the older third-party spec; the current reference has no body"),
-    ("products/get-product-price.response.1.json", "`discountPeriodCount` is the string \"null\" (and `setupFeePrice` strings end in a comma)"),
-    ("quotes/create-quote.request.1.json", "`recipient.phone` is a number; the reference types phone numbers as strings"),
-    ("quotes/update-quote.request.1.json", "`recipient.phone` is a number; the reference types phone numbers as strings"),
-    ("subscriptions/pause-subscription.request.1.json", "the body is a JSON array; the endpoint takes one object `{\"pausePeriodCount\": n}`"),
-    ("subscriptions/transfer-subscriptions.request.1.json", "`postalCode` is a number; postal codes are strings (leading zeros)"),
+    (
+        "coupons/list-coupon-codes.request.1.json",
+        "a GET with a JSON body, from the older third-party spec; the current reference has no body",
+    ),
+    (
+        "products/get-product-price.response.1.json",
+        "`discountPeriodCount` is the string \"null\" (and `setupFeePrice` strings end in a comma)",
+    ),
+    (
+        "quotes/create-quote.request.1.json",
+        "`recipient.phone` is a number; the reference types phone numbers as strings",
+    ),
+    (
+        "quotes/update-quote.request.1.json",
+        "`recipient.phone` is a number; the reference types phone numbers as strings",
+    ),
+    (
+        "subscriptions/pause-subscription.request.1.json",
+        "the body is a JSON array; the endpoint takes one object `{\"pausePeriodCount\": n}`",
+    ),
+    (
+        "subscriptions/transfer-subscriptions.request.1.json",
+        "`postalCode` is a number; postal codes are strings (leading zeros)",
+    ),
 ];
 
 #[test]
@@ -92,17 +124,29 @@ fn every_published_example_decodes_into_its_type() {
     let mut checked = 0;
     let mut wrong_seen = 0;
     let mut problems = Vec::new();
-    let mut groups: Vec<_> = std::fs::read_dir(shared_examples()).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut groups: Vec<_> = std::fs::read_dir(shared_examples())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     groups.sort();
     for group in groups.into_iter().filter(|p| p.is_dir()) {
-        let mut files: Vec<_> = std::fs::read_dir(&group).unwrap().map(|e| e.unwrap().path()).collect();
+        let mut files: Vec<_> = std::fs::read_dir(&group)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
         files.sort();
-        for file in files.into_iter().filter(|p| p.extension().is_some_and(|x| x == "json")) {
+        for file in files
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        {
             let name = file.file_name().unwrap().to_string_lossy().to_string();
-            let value: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let value: Value = serde_json::from_slice(&std::fs::read(&file).unwrap())
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
             checked += 1;
             let outcome = if group.ends_with("webhooks") {
-                let event_type = name.trim_end_matches(".json").trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
+                let event_type = name
+                    .trim_end_matches(".json")
+                    .trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
                 let event_type = event_type.trim_end_matches('.');
                 payload::check_webhook(event_type, &value)
             } else {
@@ -122,13 +166,25 @@ fn every_published_example_decodes_into_its_type() {
             let judged_wrong = KNOWN_WRONG.iter().any(|(file, _)| *file == key);
             match (&outcome, judged_wrong) {
                 (Outcome::Fail { .. }, true) => wrong_seen += 1,
-                (_, true) => problems.push(format!("{key}: listed as wrong but now decodes ({})", outcome.summary())),
+                (_, true) => problems.push(format!(
+                    "{key}: listed as wrong but now decodes ({})",
+                    outcome.summary()
+                )),
                 (Outcome::Ok, false) => {}
                 (_, false) => problems.push(format!("{key}: {}", outcome.summary())),
             }
         }
     }
     assert!(checked >= 60, "only {checked} published examples found");
-    assert_eq!(wrong_seen, KNOWN_WRONG.len(), "every example judged wrong is still in the folder");
-    assert!(problems.is_empty(), "{} of {checked} published examples do not fit:\n{}", problems.len(), problems.join("\n"));
+    assert_eq!(
+        wrong_seen,
+        KNOWN_WRONG.len(),
+        "every example judged wrong is still in the folder"
+    );
+    assert!(
+        problems.is_empty(),
+        "{} of {checked} published examples do not fit:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }

@@ -478,23 +478,6 @@ fn every_published_webhook_example_parses_into_typed_events() {
         }
     }
     assert!(checked_events >= files.len());
-    // Known spec gaps, reported to the spec owner rather than papered over in the parser.
-    // Each entry is excused only for the "not in the spec" problem, and its data must
-    // decode under the name the spec uses (so the name is the only problem). Once the
-    // spec lists the alias, the file parses and the entry is simply no longer needed.
-    for (file, spec_type) in KNOWN_SPEC_GAPS {
-        problems
-            .retain(|p| !(p.contains(&format!("/{file}: ")) && p.contains("is not in the spec")));
-        let data: Value =
-            serde_json::from_slice(&std::fs::read(webhook_examples_dir().join(file)).unwrap())
-                .unwrap();
-        let event = Event::from_json(json!({"id": "x", "type": spec_type, "data": data})).unwrap();
-        assert!(
-            matches!(event.data, Ok(ref d) if !matches!(d, EventData::Unknown { .. })),
-            "{file} under {spec_type}: {:?}",
-            event.data
-        );
-    }
     assert!(
         problems.is_empty(),
         "{} problem(s):\n{}",
@@ -502,16 +485,6 @@ fn every_published_webhook_example_parses_into_typed_events() {
         problems.join("\n")
     );
 }
-
-/// Example files whose event type the spec does not (yet) know, with the spec's name
-/// for the same event. `subscription.group.charge.completed` is what FastSpring's
-/// event page calls it; the webhooks overview (and so the spec) says
-/// `subscription.group.payment.charge.completed`. Which one is sent is unconfirmed
-/// (webhook-events.md section 8); the spec should accept both.
-const KNOWN_SPEC_GAPS: &[(&str, &str)] = &[(
-    "subscription.group.charge.completed.json",
-    "subscription.group.payment.charge.completed",
-)];
 
 // --- acknowledgement -------------------------------------------------------------------
 

@@ -314,6 +314,7 @@ pub struct CouponDiscountTier {
         with = "crate::runtime::double_option",
         skip_serializing_if = "Option::is_none"
     )]
+    #[cfg_attr(feature = "schemars", schemars(with = "Option<i64>"))]
     pub discount_period_count: Option<Option<i64>>,
     /// The tier starts with the first billing period instead of the next renewal.
     #[serde(

@@ -458,6 +458,9 @@ pub struct ProductCountryPrice {
     /// Name of the setup fee, per language.
     #[serde(rename = "setupFeeReason", default, skip_serializing_if = "Option::is_none")]
     pub setup_fee_reason: Option<std::collections::BTreeMap<String, String>>,
+    /// Members beyond the declared ones, as received (the spec describes them at `products.yaml#/components/schemas/ProductQuantityDiscountTier`).
+    #[serde(flatten)]
+    pub additional_properties: std::collections::BTreeMap<String, serde_json::Value>,
 }
 #[cfg(feature = "products")]
 /// Date range of the discounted price (seen as `2025-01-01` and `2023-01-01 00:00`).
@@ -2029,6 +2032,7 @@ pub struct ProductPricingInput {
         with = "crate::runtime::double_option",
         skip_serializing_if = "Option::is_none"
     )]
+    #[cfg_attr(feature = "schemars", schemars(with = "Option<i64>"))]
     pub interval_count: Option<Option<i64>>,
     /// Whether the buyer may change the quantity (`allow`), sees it fixed (`lock`) or does not see it (`hide`).
     #[serde(

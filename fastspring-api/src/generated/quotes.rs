@@ -22,6 +22,7 @@ pub struct CreateQuoteRequest {
         with = "crate::runtime::double_option",
         skip_serializing_if = "Option::is_none"
     )]
+    #[cfg_attr(feature = "schemars", schemars(with = "Option<String>"))]
     pub coupon: Option<Option<String>>,
     /// ISO 4217 currency code; the store default when left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -47,6 +48,7 @@ pub struct CreateQuoteRequest {
         with = "crate::runtime::double_option",
         skip_serializing_if = "Option::is_none"
     )]
+    #[cfg_attr(feature = "schemars", schemars(with = "Option<String>"))]
     pub notes: Option<Option<String>>,
     /// Net payment terms in days.
     #[serde(
@@ -66,6 +68,7 @@ pub struct CreateQuoteRequest {
         with = "crate::runtime::double_option",
         skip_serializing_if = "Option::is_none"
     )]
+    #[cfg_attr(feature = "schemars", schemars(with = "Option<String>"))]
     pub tax_id: Option<Option<String>>,
     /// Where the quote comes from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -450,6 +453,7 @@ pub struct QuoteAddressRequest {
         with = "crate::runtime::double_option",
         skip_serializing_if = "Option::is_none"
     )]
+    #[cfg_attr(feature = "schemars", schemars(with = "Option<String>"))]
     pub address_line2: Option<Option<String>>,
     /// City.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1743,6 +1747,7 @@ pub struct QuoteRecipientRequest {
         with = "crate::runtime::double_option",
         skip_serializing_if = "Option::is_none"
     )]
+    #[cfg_attr(feature = "schemars", schemars(with = "Option<String>"))]
     pub phone: Option<Option<String>>,
 }
 #[cfg(feature = "quotes")]
@@ -1978,6 +1983,7 @@ pub struct UpdateQuoteRequest {
         with = "crate::runtime::double_option",
         skip_serializing_if = "Option::is_none"
     )]
+    #[cfg_attr(feature = "schemars", schemars(with = "Option<String>"))]
     pub coupon: Option<Option<String>>,
     /// Notes shown to the buyer (`null` clears them, `""` sets an empty text).
     #[serde(
@@ -1985,6 +1991,7 @@ pub struct UpdateQuoteRequest {
         with = "crate::runtime::double_option",
         skip_serializing_if = "Option::is_none"
     )]
+    #[cfg_attr(feature = "schemars", schemars(with = "Option<String>"))]
     pub notes: Option<Option<String>>,
     /// Net payment terms in days.
     #[serde(
@@ -2007,6 +2014,7 @@ pub struct UpdateQuoteRequest {
         with = "crate::runtime::double_option",
         skip_serializing_if = "Option::is_none"
     )]
+    #[cfg_attr(feature = "schemars", schemars(with = "Option<String>"))]
     pub tax_id: Option<Option<String>>,
     /// Where the change comes from.
     #[serde(default, skip_serializing_if = "Option::is_none")]

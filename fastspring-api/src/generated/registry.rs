@@ -1727,6 +1727,16 @@ pub static SHAPES: &[Shape] = &[
     },
     #[cfg(feature = "webhook-events")]
     Shape {
+        operation_id: "subscription.group.payment.charge.completed",
+        method: "POST",
+        path: "",
+        part: Part::WebhookData("subscription.group.charge.completed"),
+        decode: crate::runtime::reencode::<
+            super::webhook_events::SubscriptionGroupChargeData,
+        >,
+    },
+    #[cfg(feature = "webhook-events")]
+    Shape {
         operation_id: "subscription.group.payment.charge.failed",
         method: "POST",
         path: "",

@@ -6711,6 +6711,7 @@ pub struct SubscriptionUpdate {
         with = "crate::runtime::double_option",
         skip_serializing_if = "Option::is_none"
     )]
+    #[cfg_attr(feature = "schemars", schemars(with = "Option<i64>"))]
     pub remaining_periods: Option<Option<i64>>,
     /// Coupon codes to apply (one is supported); `[]` removes the coupon.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -6732,6 +6733,10 @@ pub struct SubscriptionUpdate {
         default,
         with = "crate::runtime::double_option",
         skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(
+        feature = "schemars",
+        schemars(with = "Option<std::collections::BTreeMap<String,serde_json::Value>>")
     )]
     pub deactivation: Option<
         Option<std::collections::BTreeMap<String, serde_json::Value>>,

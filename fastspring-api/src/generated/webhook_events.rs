@@ -1247,7 +1247,8 @@ impl EventData {
                         Box::new(serde_path_to_error::deserialize(data)?),
                     )
                 }
-                "subscription.group.payment.charge.completed" => {
+                "subscription.group.payment.charge.completed"
+                | "subscription.group.charge.completed" => {
                     Self::SubscriptionGroupPaymentChargeCompleted(
                         Box::new(serde_path_to_error::deserialize(data)?),
                     )
