@@ -50,3 +50,8 @@ pub use error::{DecodeError, Error, ErrorBody};
 pub use generated::*;
 pub use policy::{RateLimit, RetryPolicy};
 pub use types::{Amount, EpochMillis, EpochSeconds, Secret};
+
+/// The README's code, compiled as doc tests so that it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
