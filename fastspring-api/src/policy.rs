@@ -98,8 +98,13 @@ impl Default for RateLimit {
 
 /// The time source. Replace it in tests so that nothing waits for real.
 pub trait Clock: Send + Sync + fmt::Debug {
-    /// Now.
+    /// Now, for measuring waits.
     fn now(&self) -> Instant;
+
+    /// Now as wall-clock time, for `Retry-After` given as an HTTP date.
+    fn wall_time(&self) -> std::time::SystemTime {
+        std::time::SystemTime::now()
+    }
 }
 
 /// The real clock.
