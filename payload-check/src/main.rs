@@ -28,7 +28,9 @@ enum Mode {
 
 fn parse_args(args: &[String]) -> Result<(Mode, Vec<String>), String> {
     match args {
-        [flag, endpoint, kind, files @ ..] if flag == "--endpoint" && (kind == "--request" || kind == "--response") => {
+        [flag, endpoint, kind, files @ ..]
+            if flag == "--endpoint" && (kind == "--request" || kind == "--response") =>
+        {
             let (method, path) = endpoint
                 .trim()
                 .split_once(char::is_whitespace)
@@ -40,7 +42,11 @@ fn parse_args(args: &[String]) -> Result<(Mode, Vec<String>), String> {
             if files.is_empty() {
                 return Err("no FILE given".into());
             }
-            let mode = if kind == "--request" { Mode::Request(method, path) } else { Mode::Response(method, path) };
+            let mode = if kind == "--request" {
+                Mode::Request(method, path)
+            } else {
+                Mode::Response(method, path)
+            };
             Ok((mode, files.to_vec()))
         }
         [flag, event_type, files @ ..] if flag == "--webhook" => {
@@ -82,9 +88,15 @@ fn main() -> ExitCode {
     let mut failed = false;
     for file in &files {
         let outcome = match std::fs::read(file) {
-            Err(e) => Outcome::Fail { pointer: String::new(), reason: format!("cannot read: {e}") },
+            Err(e) => Outcome::Fail {
+                pointer: String::new(),
+                reason: format!("cannot read: {e}"),
+            },
             Ok(bytes) => match serde_json::from_slice::<Value>(&bytes) {
-                Err(e) => Outcome::Fail { pointer: String::new(), reason: format!("not JSON: {e}") },
+                Err(e) => Outcome::Fail {
+                    pointer: String::new(),
+                    reason: format!("not JSON: {e}"),
+                },
                 Ok(value) => match &mode {
                     Mode::Request(..) => payload::check_request(&shapes, &value),
                     Mode::Response(..) => payload::check_response(&shapes, &value),
@@ -95,5 +107,9 @@ fn main() -> ExitCode {
         failed |= matches!(outcome, Outcome::Fail { .. });
         println!("{file}: {}", outcome.summary());
     }
-    if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }

@@ -12,7 +12,9 @@ fn main() -> ExitCode {
         Some("regenerate") => regenerate(&args[1..]),
         Some("check-payload") => check_payload(&args[1..]),
         _ => {
-            eprintln!("usage:\n  cargo xtask regenerate [--check]\n  cargo xtask check-payload --endpoint \"METHOD /path\" (--request|--response) FILE...\n  cargo xtask check-payload --webhook EVENT_TYPE FILE...");
+            eprintln!(
+                "usage:\n  cargo xtask regenerate [--check]\n  cargo xtask check-payload --endpoint \"METHOD /path\" (--request|--response) FILE...\n  cargo xtask check-payload --webhook EVENT_TYPE FILE..."
+            );
             return ExitCode::from(2);
         }
     };
