@@ -278,9 +278,7 @@ pub fn lower(spec: &Spec) -> Result<Ir, Error> {
     let mut tags = BTreeSet::new();
     if let Some(tag_list) = root.get("tags") {
         for tag in tag_list.items()? {
-            let name = tag
-                .str("name")?
-                .ok_or_else(|| tag.error("tag without `name`"))?;
+            let name = tag.req_str("name", "tag")?;
             if !tags.insert(name.to_string()) {
                 return Err(tag.error(format!("tag `{name}` declared twice")));
             }
@@ -425,9 +423,7 @@ pub fn lower(spec: &Spec) -> Result<Ir, Error> {
     let mut variants = BTreeSet::new();
     for (event, item) in &webhook_items {
         let op = item.req("post")?;
-        let id = op
-            .str("operationId")?
-            .ok_or_else(|| op.error("webhook without `operationId`"))?;
+        let id = op.req_str("operationId", "webhook")?;
         if let Some(prev) = op_ids.insert(id.to_string(), op.location()) {
             return Err(op.error(format!("operationId `{id}` already used at {prev}")));
         }
@@ -984,10 +980,7 @@ impl<'a> Lowerer<'a> {
         item: &Node<'a>,
         op: &Node<'a>,
     ) -> Result<Operation, Error> {
-        let id = op
-            .str("operationId")?
-            .ok_or_else(|| op.error("operation without `operationId`"))?
-            .to_string();
+        let id = op.req_str("operationId", "operation")?.to_string();
         if id.to_snake_case().to_upper_camel_case() != camel_ident(&id)
             || id.contains(['-', '_', ' '])
         {
@@ -1014,12 +1007,8 @@ impl<'a> Lowerer<'a> {
         {
             for p in source.items()? {
                 let p = p.resolve()?;
-                let name = p
-                    .str("name")?
-                    .ok_or_else(|| p.error("parameter without `name`"))?;
-                let location = p
-                    .str("in")?
-                    .ok_or_else(|| p.error("parameter without `in`"))?;
+                let name = p.req_str("name", "parameter")?;
+                let location = p.req_str("in", "parameter")?;
                 raw_params.retain(|q| {
                     !(q.value.get("name").and_then(|v| v.as_str()) == Some(name)
                         && q.value.get("in").and_then(|v| v.as_str()) == Some(location))
@@ -1191,9 +1180,7 @@ impl<'a> Lowerer<'a> {
         let paging = match op.get("x-fs-paging") {
             None => None,
             Some(p) => {
-                let style = p
-                    .str("style")?
-                    .ok_or_else(|| p.error("x-fs-paging without `style`"))?;
+                let style = p.req_str("style", "x-fs-paging")?;
                 if !matches!(style, "page" | "events" | "report" | "none") {
                     return Err(p.error(format!(
                         "unknown paging style `{style}` (page, events, report, none)"
@@ -1232,18 +1219,12 @@ impl<'a> Lowerer<'a> {
         let batch = match op.get("x-fs-batch") {
             None => None,
             Some(b) => {
-                let items = b
-                    .str("items")?
-                    .ok_or_else(|| b.error("x-fs-batch without `items`"))?
-                    .to_string();
+                let items = b.req_str("items", "x-fs-batch")?.to_string();
                 let item = self
                     .array_field_item(&response, &items)
                     .map_err(|msg| b.error(format!("x-fs-batch: {msg}")))?;
                 Some(Batch {
-                    id: b
-                        .str("id")?
-                        .ok_or_else(|| b.error("x-fs-batch without `id`"))?
-                        .to_string(),
+                    id: b.req_str("id", "x-fs-batch")?.to_string(),
                     items,
                     item,
                 })
@@ -1252,14 +1233,8 @@ impl<'a> Lowerer<'a> {
         let multi_id = match op.get("x-fs-multi-id") {
             None => None,
             Some(m) => {
-                let param = m
-                    .str("param")?
-                    .ok_or_else(|| m.error("x-fs-multi-id without `param`"))?
-                    .to_string();
-                let items = m
-                    .str("items")?
-                    .ok_or_else(|| m.error("x-fs-multi-id without `items`"))?
-                    .to_string();
+                let param = m.req_str("param", "x-fs-multi-id")?.to_string();
+                let items = m.req_str("items", "x-fs-multi-id")?.to_string();
                 if !params
                     .iter()
                     .any(|p| p.location == ParamIn::Path && p.name == param)

@@ -183,6 +183,12 @@ impl<'a> Node<'a> {
         }
     }
 
+    /// Required string child by key; the error names `context` (say, `x-fs-batch`).
+    pub fn req_str(&self, key: &str, context: &str) -> Result<&'a str, Error> {
+        self.str(key)?
+            .ok_or_else(|| self.error(format!("{context} without `{key}`")))
+    }
+
     /// Boolean child by key.
     pub fn bool(&self, key: &str) -> Result<Option<bool>, Error> {
         match self.value.as_object().and_then(|m| m.get(key)) {

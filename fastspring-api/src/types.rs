@@ -194,7 +194,7 @@ macro_rules! epoch_type {
 
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                deserializer.deserialize_any(EpochVisitor($unit)).map($name)
+                crate::runtime::lenient_int::required(deserializer).map($name)
             }
         }
 
@@ -208,36 +208,6 @@ macro_rules! epoch_type {
             }
         }
     };
-}
-
-struct EpochVisitor(&'static str);
-
-impl Visitor<'_> for EpochVisitor {
-    type Value = i64;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "epoch {} as an integer", self.0)
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<i64, E> {
-        Ok(v)
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
-        i64::try_from(v).map_err(|_| E::custom(format!("{v} is too large for a timestamp")))
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<i64, E> {
-        if v.fract() == 0.0 && v.abs() < 9.0e15 {
-            Ok(v as i64)
-        } else {
-            Err(E::custom(format!(
-                "{v} is not a whole number of {}",
-                self.0
-            )))
-        }
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<i64, E> {
-        v.trim()
-            .parse()
-            .map_err(|_| E::custom(format!("{v:?} is not epoch {}", self.0)))
-    }
 }
 
 epoch_type!(
