@@ -142,6 +142,27 @@ impl Default for ClientBuilder {
 }
 
 impl ClientBuilder {
+    /// A builder with the defaults and the credentials from `FASTSPRING_API_USERNAME`
+    /// and `FASTSPRING_API_PASSWORD` ([`USERNAME_ENV`], [`PASSWORD_ENV`]); set the
+    /// user agent, base URL and the rest as usual before [`build`](Self::build).
+    ///
+    /// Fails with [`Error::Config`] naming the variable that is missing (or not UTF-8).
+    ///
+    /// ```no_run
+    /// # fn run() -> Result<(), fastspring_api::Error> {
+    /// let client = fastspring_api::ClientBuilder::from_env()?
+    ///     .user_agent("my-app/1.0")
+    ///     .build()?;
+    /// # let _ = client; Ok(()) }
+    /// ```
+    pub fn from_env() -> Result<ClientBuilder, Error> {
+        let read = |name: &str| {
+            std::env::var(name)
+                .map_err(|_| Error::Config(format!("environment variable {name} is not set")))
+        };
+        Ok(ClientBuilder::default().credentials(read(USERNAME_ENV)?, read(PASSWORD_ENV)?))
+    }
+
     /// The store's API credentials (HTTP Basic).
     pub fn credentials(mut self, username: impl Into<String>, password: impl Into<String>) -> Self {
         self.username = Some(username.into());
@@ -284,20 +305,28 @@ impl Client {
         ClientBuilder::default()
     }
 
-    /// A client with credentials from `FASTSPRING_API_USERNAME` and `FASTSPRING_API_PASSWORD`.
+    /// A client with credentials from `FASTSPRING_API_USERNAME` and `FASTSPRING_API_PASSWORD`
+    /// and every other setting at its default; use [`ClientBuilder::from_env`] to
+    /// change the others.
     pub fn from_env() -> Result<Client, Error> {
-        let read = |name: &str| {
-            std::env::var(name)
-                .map_err(|_| Error::Config(format!("environment variable {name} is not set")))
-        };
-        Client::builder()
-            .credentials(read(USERNAME_ENV)?, read(PASSWORD_ENV)?)
-            .build()
+        ClientBuilder::from_env()?.build()
     }
 
     /// The base URL requests go to.
     pub fn base_url(&self) -> &str {
         &self.inner.base_url
+    }
+
+    /// The clock the client was built with (helpers that wait measure time with it).
+    #[cfg_attr(not(feature = "data"), allow(dead_code))] // only the reports helper waits
+    pub(crate) fn clock(&self) -> &Arc<dyn Clock> {
+        &self.inner.clock
+    }
+
+    /// The sleeper the client was built with (helpers that wait use it).
+    #[cfg_attr(not(feature = "data"), allow(dead_code))] // only the reports helper waits
+    pub(crate) fn sleeper(&self) -> &Arc<dyn Sleeper> {
+        &self.inner.sleeper
     }
 
     pub(crate) async fn send_json<T: DeserializeOwned>(

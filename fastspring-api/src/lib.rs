@@ -31,6 +31,8 @@ mod client;
 mod error;
 pub mod payload;
 pub mod policy;
+#[cfg(feature = "data")]
+pub mod reports;
 #[doc(hidden)]
 pub mod runtime;
 mod types;

@@ -1,0 +1,63 @@
+//! Generates a revenue or subscription report as a background job, waits for it and
+//! writes the CSV to standard output (progress goes to standard error).
+//!
+//! ```text
+//! FASTSPRING_API_USERNAME=… FASTSPRING_API_PASSWORD=… \
+//!     cargo run -p fastspring-api --example download_report -- \
+//!     [revenue|subscription] [START_DATE END_DATE] > report.csv
+//! ```
+//!
+//! Dates are `YYYY-MM-DD`; the default range is the last 30 days. The job is looked at
+//! every 10 seconds for at most 20 minutes.
+
+use std::time::Duration;
+
+use fastspring_api::ClientBuilder;
+use fastspring_api::data::{DataReportFilter, DataReportRequest};
+use fastspring_api::reports::{self, ReportKind};
+use jiff::ToSpan;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let kind = match args.next().as_deref() {
+        None | Some("revenue") => ReportKind::Revenue,
+        Some("subscription") => ReportKind::Subscription,
+        Some(other) => return Err(format!("unknown report kind {other:?}").into()),
+    };
+    let today = jiff::Zoned::now().date();
+    let start = args
+        .next()
+        .unwrap_or_else(|| today.saturating_sub(30.days()).to_string());
+    let end = args.next().unwrap_or_else(|| today.to_string());
+
+    let client = ClientBuilder::from_env()?
+        .user_agent("download-report-example/1.0")
+        .build()?;
+    let request = DataReportRequest {
+        filter: Some(DataReportFilter {
+            start_date: Some(start.clone()),
+            end_date: Some(end.clone()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    eprintln!("{kind} report {start} .. {end}: starting");
+    let report = reports::generate(&client, kind, request)
+        .poll_interval(Duration::from_secs(10))
+        .timeout(Duration::from_secs(20 * 60))
+        .await?;
+    if let Some(csv) = report.csv() {
+        if let Some(job) = report.job() {
+            eprintln!("job {} complete, {} lines", job.id, csv.lines().count());
+        }
+        print!("{csv}");
+    } else if let Some(rows) = report.rows() {
+        // FastSpring answered synchronously: print the rows as JSON lines.
+        eprintln!("answered synchronously with {} rows", rows.len());
+        for row in rows {
+            println!("{}", serde_json::to_string(row)?);
+        }
+    }
+    Ok(())
+}
