@@ -1011,6 +1011,7 @@ fn emit_registry(ir: &Ir) -> TokenStream {
             });
         }
     }
+    let schema_entries = emit_schema_table(ir);
     quote! {
         //! Every request body, response body and webhook `data` shape of the spec, with a
         //! function that decodes a payload into the generated type and serializes it back.
@@ -1045,5 +1046,39 @@ fn emit_registry(ir: &Ir) -> TokenStream {
 
         /// All shapes, in spec order.
         pub static SHAPES: &[Shape] = &[#(#entries),*];
+
+        #schema_entries
+    }
+}
+
+/// `SCHEMAS`: every named generated type with the spec location it comes from and its
+/// `JsonSchema` function, so that tests can compare the derived schema with the spec's.
+fn emit_schema_table(ir: &Ir) -> TokenStream {
+    let ctx = Ctx {
+        ir,
+        module: "registry",
+    };
+    let mut ids: Vec<usize> = (0..ir.types.len()).collect();
+    ids.sort_by(|a, b| ir.types[*a].name.cmp(&ir.types[*b].name));
+    let entries = ids.into_iter().map(|id| {
+        let def = &ir.types[id];
+        let cfg = cfg_attr(&def.features);
+        let name = lit_str(&def.name);
+        let location = lit_str(&def.location);
+        let ty = ctx.named(id);
+        quote! {
+            #cfg
+            (#name, #location, <#ty as schemars::JsonSchema>::json_schema)
+        }
+    });
+    quote! {
+        /// Derives the JSON Schema of one generated type.
+        #[cfg(feature = "schemars")]
+        pub type SchemaFn = fn(&mut schemars::SchemaGenerator) -> schemars::Schema;
+
+        /// Every named generated type: its Rust name, the spec location of its schema
+        /// (`file#pointer`) and the function that derives its JSON Schema. Sorted by name.
+        #[cfg(feature = "schemars")]
+        pub static SCHEMAS: &[(&str, &str, SchemaFn)] = &[#(#entries),*];
     }
 }

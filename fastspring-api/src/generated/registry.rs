@@ -1848,3 +1848,3232 @@ pub static SHAPES: &[Shape] = &[
         >,
     },
 ];
+/// Derives the JSON Schema of one generated type.
+#[cfg(feature = "schemars")]
+pub type SchemaFn = fn(&mut schemars::SchemaGenerator) -> schemars::Schema;
+/// Every named generated type: its Rust name, the spec location of its schema
+/// (`file#pointer`) and the function that derives its JSON Schema. Sorted by name.
+#[cfg(feature = "schemars")]
+pub static SCHEMAS: &[(&str, &str, SchemaFn)] = &[
+    #[cfg(
+        any(
+            feature = "accounts",
+            feature = "orders",
+            feature = "quotes",
+            feature = "returns",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "Account",
+        "accounts.yaml#/components/schemas/Account",
+        <super::accounts::Account as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "accounts",
+            feature = "orders",
+            feature = "quotes",
+            feature = "returns",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "AccountAddress",
+        "accounts.yaml#/components/schemas/AccountAddress",
+        <super::accounts::AccountAddress as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "accounts")]
+    (
+        "AccountAddressInput",
+        "accounts.yaml#/components/schemas/AccountAddressInput",
+        <super::accounts::AccountAddressInput as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "accounts",
+            feature = "orders",
+            feature = "quotes",
+            feature = "returns",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "AccountCharge",
+        "accounts.yaml#/components/schemas/AccountCharge",
+        <super::accounts::AccountCharge as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "accounts",
+            feature = "orders",
+            feature = "quotes",
+            feature = "returns",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "AccountChargeStatus",
+        "accounts.yaml#/components/schemas/AccountCharge/properties/status",
+        <super::accounts::AccountChargeStatus as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "accounts",
+            feature = "orders",
+            feature = "quotes",
+            feature = "returns",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "AccountContact",
+        "accounts.yaml#/components/schemas/AccountContact",
+        <super::accounts::AccountContact as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "accounts")]
+    (
+        "AccountContactUpdate",
+        "accounts.yaml#/components/schemas/AccountContactUpdate",
+        <super::accounts::AccountContactUpdate as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "accounts")]
+    (
+        "AccountGetError",
+        "accounts.yaml#/components/schemas/AccountGetError",
+        <super::accounts::AccountGetError as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "accounts")]
+    (
+        "AccountGetResponse",
+        "accounts.yaml#/components/schemas/AccountGetResponse",
+        <super::accounts::AccountGetResponse as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "accounts")]
+    (
+        "AccountGetResponseAccountsItem",
+        "accounts.yaml#/components/schemas/AccountGetResponse/properties/accounts/items",
+        <super::accounts::AccountGetResponseAccountsItem as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "accounts")]
+    (
+        "AccountListResponse",
+        "accounts.yaml#/components/schemas/AccountListResponse",
+        <super::accounts::AccountListResponse as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "accounts")]
+    (
+        "AccountListResponseAccountsItem",
+        "accounts.yaml#/components/schemas/AccountListResponse/properties/accounts/items",
+        <super::accounts::AccountListResponseAccountsItem as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "accounts",
+            feature = "orders",
+            feature = "quotes",
+            feature = "returns",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "AccountLookup",
+        "accounts.yaml#/components/schemas/AccountLookup",
+        <super::accounts::AccountLookup as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "accounts")]
+    (
+        "AccountLookupError",
+        "accounts.yaml#/components/schemas/AccountLookupError",
+        <super::accounts::AccountLookupError as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "accounts")]
+    (
+        "AccountLookupInput",
+        "accounts.yaml#/components/schemas/AccountLookupInput",
+        <super::accounts::AccountLookupInput as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "accounts")]
+    (
+        "AccountManagementUrl",
+        "accounts.yaml#/components/schemas/AccountManagementUrl",
+        <super::accounts::AccountManagementUrl as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "accounts")]
+    (
+        "AccountManagementUrlResponse",
+        "accounts.yaml#/components/schemas/AccountManagementUrlResponse",
+        <super::accounts::AccountManagementUrlResponse as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "accounts",
+            feature = "orders",
+            feature = "quotes",
+            feature = "returns",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "AccountPaymentMethods",
+        "accounts.yaml#/components/schemas/AccountPaymentMethods",
+        <super::accounts::AccountPaymentMethods as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "accounts")]
+    (
+        "AccountWriteResult",
+        "accounts.yaml#/components/schemas/AccountWriteResult",
+        <super::accounts::AccountWriteResult as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "accounts",
+            feature = "events",
+            feature = "orders",
+            feature = "subscriptions",
+            feature = "webhook-keys"
+        )
+    )]
+    (
+        "ActionError",
+        "common.yaml#/components/schemas/ActionError",
+        <super::common::ActionError as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "CancelReason",
+        "subscriptions-extras.yaml#/components/schemas/CancelReason",
+        <super::subscriptions::CancelReason as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "CancelSurvey",
+        "subscriptions-extras.yaml#/components/schemas/CancelSurvey",
+        <super::subscriptions::CancelSurvey as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "CancelSurveyAnswer",
+        "subscriptions-extras.yaml#/components/schemas/CancelSurveyAnswer",
+        <super::subscriptions::CancelSurveyAnswer as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "CancelSurveyAnswerInput",
+        "subscriptions-extras.yaml#/components/schemas/CancelSurveyResponseRequest/properties/cancelSurvey",
+        <super::subscriptions::CancelSurveyAnswerInput as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "CancelSurveyAnswerInputReasonId",
+        "subscriptions-extras.yaml#/components/schemas/CancelSurveyResponseRequest/properties/cancelSurvey/properties/reasonId",
+        <super::subscriptions::CancelSurveyAnswerInputReasonId as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "CancelSurveyAnswerInputReasonName",
+        "subscriptions-extras.yaml#/components/schemas/CancelSurveyResponseRequest/properties/cancelSurvey/properties/reasonName",
+        <super::subscriptions::CancelSurveyAnswerInputReasonName as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "CancelSurveyProduct",
+        "subscriptions-extras.yaml#/components/schemas/CancelSurveySubscription/properties/product",
+        <super::subscriptions::CancelSurveyProduct as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "CancelSurveyQueryPagination",
+        "subscriptions-extras.yaml#/components/schemas/CancelSurveyQueryRequest/properties/pagination",
+        <super::subscriptions::CancelSurveyQueryPagination as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "CancelSurveyQueryRequest",
+        "subscriptions-extras.yaml#/components/schemas/CancelSurveyQueryRequest",
+        <super::subscriptions::CancelSurveyQueryRequest as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "CancelSurveyQueryResponse",
+        "subscriptions-extras.yaml#/components/schemas/CancelSurveyQueryResponse",
+        <super::subscriptions::CancelSurveyQueryResponse as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "CancelSurveyQuerySorting",
+        "subscriptions-extras.yaml#/components/schemas/CancelSurveyQueryRequest/properties/sorting",
+        <super::subscriptions::CancelSurveyQuerySorting as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "CancelSurveyQuerySortingField",
+        "subscriptions-extras.yaml#/components/schemas/CancelSurveyQueryRequest/properties/sorting/properties/field",
+        <super::subscriptions::CancelSurveyQuerySortingField as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "CancelSurveyQuerySortingOrder",
+        "subscriptions-extras.yaml#/components/schemas/CancelSurveyQueryRequest/properties/sorting/properties/order",
+        <super::subscriptions::CancelSurveyQuerySortingOrder as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "CancelSurveyReasons",
+        "subscriptions-extras.yaml#/components/schemas/CancelSurveyReasons",
+        <super::subscriptions::CancelSurveyReasons as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "CancelSurveyRecord",
+        "subscriptions-extras.yaml#/components/schemas/CancelSurveyRecord",
+        <super::subscriptions::CancelSurveyRecord as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "CancelSurveyRecorded",
+        "subscriptions-extras.yaml#/components/schemas/CancelSurveyRecorded",
+        <super::subscriptions::CancelSurveyRecorded as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "CancelSurveyRecordedAnswer",
+        "subscriptions-extras.yaml#/components/schemas/CancelSurveyRecorded/properties/cancelSurvey",
+        <super::subscriptions::CancelSurveyRecordedAnswer as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "CancelSurveyResponseRequest",
+        "subscriptions-extras.yaml#/components/schemas/CancelSurveyResponseRequest",
+        <super::subscriptions::CancelSurveyResponseRequest as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "CancelSurveySubscription",
+        "subscriptions-extras.yaml#/components/schemas/CancelSurveySubscription",
+        <super::subscriptions::CancelSurveySubscription as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "ChargeSubscriptionsRequest",
+        "subscriptions.yaml#/components/schemas/ChargeSubscriptionsRequest",
+        <super::subscriptions::ChargeSubscriptionsRequest as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "ChargeSubscriptionsRequestSubscriptionsItem",
+        "subscriptions.yaml#/components/schemas/ChargeSubscriptionsRequest/properties/subscriptions/items",
+        <super::subscriptions::ChargeSubscriptionsRequestSubscriptionsItem as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "ChargeSubscriptionsResponse",
+        "subscriptions.yaml#/components/schemas/ChargeSubscriptionsResponse",
+        <super::subscriptions::ChargeSubscriptionsResponse as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "webhook-events")]
+    (
+        "ChargebackCreatedData",
+        "webhooks.yaml#/components/schemas/ChargebackCreatedData",
+        <super::webhook_events::ChargebackCreatedData as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "webhook-events")]
+    (
+        "ChargebackCreatedDataOrder",
+        "webhooks.yaml#/components/schemas/ChargebackCreatedData/properties/order",
+        <super::webhook_events::ChargebackCreatedDataOrder as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "checkout-sessions")]
+    (
+        "CheckoutSession",
+        "checkout-sessions.yaml#/components/schemas/CheckoutSession",
+        <super::checkout_sessions::CheckoutSession as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "checkout-sessions")]
+    (
+        "CheckoutSessionAddress",
+        "checkout-sessions.yaml#/components/schemas/CheckoutSessionAddress",
+        <super::checkout_sessions::CheckoutSessionAddress as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "checkout-sessions")]
+    (
+        "CheckoutSessionCart",
+        "checkout-sessions.yaml#/components/schemas/CheckoutSessionCart",
+        <super::checkout_sessions::CheckoutSessionCart as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "checkout-sessions")]
+    (
+        "CheckoutSessionCartRequest",
+        "checkout-sessions.yaml#/components/schemas/CheckoutSessionCartRequest",
+        <super::checkout_sessions::CheckoutSessionCartRequest as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "checkout-sessions")]
+    (
+        "CheckoutSessionCartTaxIncluded",
+        "checkout-sessions.yaml#/components/schemas/CheckoutSessionCart/properties/taxIncluded",
+        <super::checkout_sessions::CheckoutSessionCartTaxIncluded as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "checkout-sessions")]
+    (
+        "CheckoutSessionCheckoutStatusItem",
+        "checkout-sessions.yaml#/components/schemas/CheckoutSession/properties/checkoutStatus/items",
+        <super::checkout_sessions::CheckoutSessionCheckoutStatusItem as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "checkout-sessions")]
+    (
+        "CheckoutSessionCheckoutUrls",
+        "checkout-sessions.yaml#/components/schemas/CheckoutSession/properties/checkoutUrls",
+        <super::checkout_sessions::CheckoutSessionCheckoutUrls as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "checkout-sessions")]
+    (
+        "CheckoutSessionContact",
+        "checkout-sessions.yaml#/components/schemas/CheckoutSessionContact",
+        <super::checkout_sessions::CheckoutSessionContact as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "checkout-sessions")]
+    (
+        "CheckoutSessionCustomPrice",
+        "checkout-sessions.yaml#/components/schemas/CheckoutSessionCustomPrice",
+        <super::checkout_sessions::CheckoutSessionCustomPrice as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "checkout-sessions")]
+    (
+        "CheckoutSessionCustomer",
+        "checkout-sessions.yaml#/components/schemas/CheckoutSessionCustomer",
+        <super::checkout_sessions::CheckoutSessionCustomer as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "checkout-sessions")]
+    (
+        "CheckoutSessionCustomerRequest",
+        "checkout-sessions.yaml#/components/schemas/CheckoutSessionCustomerRequest",
+        <super::checkout_sessions::CheckoutSessionCustomerRequest as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "checkout-sessions")]
+    (
+        "CheckoutSessionCustomerRequestShipToType",
+        "checkout-sessions.yaml#/components/schemas/CheckoutSessionCustomerRequest/properties/shipToType",
+        <super::checkout_sessions::CheckoutSessionCustomerRequestShipToType as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "checkout-sessions")]
+    (
+        "CheckoutSessionCustomerSavedPaymentMethod",
+        "checkout-sessions.yaml#/components/schemas/CheckoutSessionCustomer/properties/savedPaymentMethod",
+        <super::checkout_sessions::CheckoutSessionCustomerSavedPaymentMethod as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "checkout-sessions")]
+    (
+        "CheckoutSessionErrorDetail",
+        "checkout-sessions.yaml#/components/schemas/CheckoutSessionErrorDetail",
+        <super::checkout_sessions::CheckoutSessionErrorDetail as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "checkout-sessions")]
+    (
+        "CheckoutSessionErrorResponse",
+        "checkout-sessions.yaml#/components/schemas/CheckoutSessionErrorResponse",
+        <super::checkout_sessions::CheckoutSessionErrorResponse as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "checkout-sessions")]
+    (
+        "CheckoutSessionFieldElement",
+        "checkout-sessions.yaml#/components/schemas/CheckoutSessionFieldElement",
+        <super::checkout_sessions::CheckoutSessionFieldElement as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "checkout-sessions")]
+    (
+        "CheckoutSessionInterval",
+        "checkout-sessions.yaml#/components/schemas/CheckoutSessionInterval",
+        <super::checkout_sessions::CheckoutSessionInterval as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "checkout-sessions")]
+    (
+        "CheckoutSessionIntervalIntervalUnit",
+        "checkout-sessions.yaml#/components/schemas/CheckoutSessionInterval/properties/intervalUnit",
+        <super::checkout_sessions::CheckoutSessionIntervalIntervalUnit as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "checkout-sessions")]
+    (
+        "CheckoutSessionItem",
+        "checkout-sessions.yaml#/components/schemas/CheckoutSessionItem",
+        <super::checkout_sessions::CheckoutSessionItem as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "checkout-sessions")]
+    (
+        "CheckoutSessionItemPrice",
+        "checkout-sessions.yaml#/components/schemas/CheckoutSessionItemPrice",
+        <super::checkout_sessions::CheckoutSessionItemPrice as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "checkout-sessions")]
+    (
+        "CheckoutSessionItemPriceTaxIncluded",
+        "checkout-sessions.yaml#/components/schemas/CheckoutSessionItemPrice/properties/taxIncluded",
+        <super::checkout_sessions::CheckoutSessionItemPriceTaxIncluded as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "checkout-sessions")]
+    (
+        "CheckoutSessionItemProductFormat",
+        "checkout-sessions.yaml#/components/schemas/CheckoutSessionItem/properties/productFormat",
+        <super::checkout_sessions::CheckoutSessionItemProductFormat as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "checkout-sessions")]
+    (
+        "CheckoutSessionItemProductType",
+        "checkout-sessions.yaml#/components/schemas/CheckoutSessionItem/properties/productType",
+        <super::checkout_sessions::CheckoutSessionItemProductType as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "checkout-sessions")]
+    (
+        "CheckoutSessionItemRequest",
+        "checkout-sessions.yaml#/components/schemas/CheckoutSessionItemRequest",
+        <super::checkout_sessions::CheckoutSessionItemRequest as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "checkout-sessions")]
+    (
+        "CheckoutSessionLocalizedText",
+        "checkout-sessions.yaml#/components/schemas/CheckoutSessionLocalizedText",
+        <super::checkout_sessions::CheckoutSessionLocalizedText as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "checkout-sessions")]
+    (
+        "CheckoutSessionPaymentMethod",
+        "checkout-sessions.yaml#/components/schemas/CheckoutSessionPaymentMethod",
+        <super::checkout_sessions::CheckoutSessionPaymentMethod as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "checkout-sessions")]
+    (
+        "CheckoutSessionPaymentMethodSupportedProductTypesItem",
+        "checkout-sessions.yaml#/components/schemas/CheckoutSessionPaymentMethod/properties/supportedProductTypes/items",
+        <super::checkout_sessions::CheckoutSessionPaymentMethodSupportedProductTypesItem as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "checkout-sessions")]
+    (
+        "CheckoutSessionPaymentMethodType",
+        "checkout-sessions.yaml#/components/schemas/CheckoutSessionPaymentMethodType",
+        <super::checkout_sessions::CheckoutSessionPaymentMethodType as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "checkout-sessions")]
+    (
+        "CheckoutSessionPaymentMethodVariantsItem",
+        "checkout-sessions.yaml#/components/schemas/CheckoutSessionPaymentMethod/properties/variants/items",
+        <super::checkout_sessions::CheckoutSessionPaymentMethodVariantsItem as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "checkout-sessions")]
+    (
+        "CheckoutSessionPaymentMethodsResponse",
+        "checkout-sessions.yaml#/components/schemas/CheckoutSessionPaymentMethodsResponse",
+        <super::checkout_sessions::CheckoutSessionPaymentMethodsResponse as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "checkout-sessions")]
+    (
+        "CheckoutSessionPriceMap",
+        "checkout-sessions.yaml#/components/schemas/CheckoutSessionPriceMap",
+        <super::checkout_sessions::CheckoutSessionPriceMap as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "checkout-sessions")]
+    (
+        "CheckoutSessionProductDescriptions",
+        "checkout-sessions.yaml#/components/schemas/CheckoutSessionProductDescriptions",
+        <super::checkout_sessions::CheckoutSessionProductDescriptions as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "checkout-sessions")]
+    (
+        "CheckoutSessionRequest",
+        "checkout-sessions.yaml#/components/schemas/CheckoutSessionRequest",
+        <super::checkout_sessions::CheckoutSessionRequest as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "checkout-sessions")]
+    (
+        "CheckoutSessionStatus",
+        "checkout-sessions.yaml#/components/schemas/CheckoutSession/properties/status",
+        <super::checkout_sessions::CheckoutSessionStatus as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "checkout-sessions")]
+    (
+        "CheckoutSessionSubscriptionSettings",
+        "checkout-sessions.yaml#/components/schemas/CheckoutSessionSubscriptionSettings",
+        <super::checkout_sessions::CheckoutSessionSubscriptionSettings as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "checkout-sessions")]
+    (
+        "CheckoutSessionVolumeDiscount",
+        "checkout-sessions.yaml#/components/schemas/CheckoutSessionVolumeDiscount",
+        <super::checkout_sessions::CheckoutSessionVolumeDiscount as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "checkout-sessions")]
+    (
+        "CheckoutSessionWarning",
+        "checkout-sessions.yaml#/components/schemas/CheckoutSessionWarning",
+        <super::checkout_sessions::CheckoutSessionWarning as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "checkout-sessions")]
+    (
+        "CheckoutSessionWarningCode",
+        "checkout-sessions.yaml#/components/schemas/CheckoutSessionWarning/properties/code",
+        <super::checkout_sessions::CheckoutSessionWarningCode as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
+    (
+        "CotermGroup",
+        "subscriptions-extras.yaml#/components/schemas/CotermGroup",
+        <super::subscriptions::CotermGroup as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
+    (
+        "CotermGroupAccount",
+        "subscriptions-extras.yaml#/components/schemas/CotermGroup/properties/account",
+        <super::subscriptions::CotermGroupAccount as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
+    (
+        "CotermGroupCancellationSetting",
+        "subscriptions-extras.yaml#/components/schemas/CotermGroup/properties/cancellationSetting",
+        <super::subscriptions::CotermGroupCancellationSetting as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "CotermGroupCreateResponse",
+        "subscriptions-extras.yaml#/components/schemas/CotermGroupCreateResponse",
+        <super::subscriptions::CotermGroupCreateResponse as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "CotermGroupCreated",
+        "subscriptions-extras.yaml#/components/schemas/CotermGroupCreateResponse/properties/coTermGroup",
+        <super::subscriptions::CotermGroupCreated as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "CotermGroupDeleteResponse",
+        "subscriptions-extras.yaml#/components/schemas/CotermGroupDeleteResponse",
+        <super::subscriptions::CotermGroupDeleteResponse as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "CotermGroupDetails",
+        "subscriptions-extras.yaml#/components/schemas/CotermGroupDetails",
+        <super::subscriptions::CotermGroupDetails as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "CotermGroupEstimate",
+        "subscriptions-extras.yaml#/components/schemas/CotermGroupEstimate",
+        <super::subscriptions::CotermGroupEstimate as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "CotermGroupExecution",
+        "subscriptions-extras.yaml#/components/schemas/CotermGroupExecution",
+        <super::subscriptions::CotermGroupExecution as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "CotermGroupMember",
+        "subscriptions-extras.yaml#/components/schemas/CotermGroupMember",
+        <super::subscriptions::CotermGroupMember as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "CotermGroupMemberStatus",
+        "subscriptions-extras.yaml#/components/schemas/CotermGroupMemberStatus",
+        <super::subscriptions::CotermGroupMemberStatus as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
+    (
+        "CotermGroupPaymentOverdue",
+        "subscriptions-extras.yaml#/components/schemas/CotermGroup/properties/paymentOverdue",
+        <super::subscriptions::CotermGroupPaymentOverdue as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
+    (
+        "CotermGroupSubscriptionsItem",
+        "subscriptions-extras.yaml#/components/schemas/CotermGroup/properties/subscriptions/items",
+        <super::subscriptions::CotermGroupSubscriptionsItem as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "CotermGroupUpdateResponse",
+        "subscriptions-extras.yaml#/components/schemas/CotermGroupUpdateResponse",
+        <super::subscriptions::CotermGroupUpdateResponse as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "CotermGroupingCriteria",
+        "subscriptions-extras.yaml#/components/schemas/CotermGroupingCriteria",
+        <super::subscriptions::CotermGroupingCriteria as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "CotermGroupingCriteriaSet",
+        "subscriptions-extras.yaml#/components/schemas/CotermGroupingCriteriaSet",
+        <super::subscriptions::CotermGroupingCriteriaSet as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "CotermGroupingInterval",
+        "subscriptions-extras.yaml#/components/schemas/CotermGroupingCriteria/properties/interval/items",
+        <super::subscriptions::CotermGroupingInterval as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "CotermGroupingPaymentMethod",
+        "subscriptions-extras.yaml#/components/schemas/CotermGroupingCriteria/properties/paymentMethods/items",
+        <super::subscriptions::CotermGroupingPaymentMethod as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "CotermSubscriptionChange",
+        "subscriptions-extras.yaml#/components/schemas/CotermSubscriptionChange",
+        <super::subscriptions::CotermSubscriptionChange as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "CotermSubscriptionChangeError",
+        "subscriptions-extras.yaml#/components/schemas/CotermSubscriptionChange/properties/error",
+        <super::subscriptions::CotermSubscriptionChangeError as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "coupons")]
+    (
+        "Coupon",
+        "coupons.yaml#/components/schemas/Coupon",
+        <super::coupons::Coupon as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "coupons")]
+    (
+        "CouponActionResult",
+        "coupons.yaml#/components/schemas/CouponActionResult",
+        <super::coupons::CouponActionResult as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "coupons")]
+    (
+        "CouponAvailability",
+        "coupons.yaml#/components/schemas/CouponAvailability",
+        <super::coupons::CouponAvailability as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "coupons")]
+    (
+        "CouponCodeList",
+        "coupons.yaml#/components/schemas/CouponCodeList",
+        <super::coupons::CouponCodeList as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "coupons")]
+    (
+        "CouponCodesAddRequest",
+        "coupons.yaml#/components/schemas/CouponCodesAddRequest",
+        <super::coupons::CouponCodesAddRequest as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "coupons")]
+    (
+        "CouponCodesAddResponse",
+        "coupons.yaml#/components/schemas/CouponCodesAddResponse",
+        <super::coupons::CouponCodesAddResponse as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "coupons")]
+    (
+        "CouponCodesDeleteResponse",
+        "coupons.yaml#/components/schemas/CouponCodesDeleteResponse",
+        <super::coupons::CouponCodesDeleteResponse as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "coupons")]
+    (
+        "CouponDeserializationError",
+        "coupons.yaml#/components/schemas/CouponDeserializationError",
+        <super::coupons::CouponDeserializationError as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "coupons")]
+    (
+        "CouponDiscount",
+        "coupons.yaml#/components/schemas/CouponDiscount",
+        <super::coupons::CouponDiscount as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "coupons")]
+    (
+        "CouponDiscountInput",
+        "coupons.yaml#/components/schemas/CouponDiscountInput",
+        <super::coupons::CouponDiscountInput as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "coupons")]
+    (
+        "CouponDiscountInputType",
+        "coupons.yaml#/components/schemas/CouponDiscountInput/properties/type",
+        <super::coupons::CouponDiscountInputType as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "coupons")]
+    (
+        "CouponDiscountTier",
+        "coupons.yaml#/components/schemas/CouponDiscountTier",
+        <super::coupons::CouponDiscountTier as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "coupons")]
+    (
+        "CouponDiscountTierType",
+        "coupons.yaml#/components/schemas/CouponDiscountTier/properties/type",
+        <super::coupons::CouponDiscountTierType as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "coupons")]
+    (
+        "CouponDiscountType",
+        "coupons.yaml#/components/schemas/CouponDiscount/properties/type",
+        <super::coupons::CouponDiscountType as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "coupons")]
+    (
+        "CouponError",
+        "coupons.yaml#/components/schemas/CouponError",
+        <super::coupons::CouponError as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "coupons")]
+    (
+        "CouponListResponse",
+        "coupons.yaml#/components/schemas/CouponListResponse",
+        <super::coupons::CouponListResponse as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "coupons")]
+    (
+        "CouponProductsItem",
+        "coupons.yaml#/components/schemas/Coupon/properties/products/items",
+        <super::coupons::CouponProductsItem as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "coupons")]
+    (
+        "CouponUpsertRequest",
+        "coupons.yaml#/components/schemas/CouponUpsertRequest",
+        <super::coupons::CouponUpsertRequest as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "accounts")]
+    (
+        "CreateAccountRequest",
+        "accounts.yaml#/components/schemas/CreateAccountRequest",
+        <super::accounts::CreateAccountRequest as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "CreateCotermGroupInput",
+        "subscriptions-extras.yaml#/components/schemas/CreateCotermGroupRequest/properties/coTermGroup",
+        <super::subscriptions::CreateCotermGroupInput as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "CreateCotermGroupRequest",
+        "subscriptions-extras.yaml#/components/schemas/CreateCotermGroupRequest",
+        <super::subscriptions::CreateCotermGroupRequest as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "invoices")]
+    (
+        "CreateInvoiceRequest",
+        "invoices.yaml#/components/schemas/CreateInvoiceRequest",
+        <super::invoices::CreateInvoiceRequest as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "invoices")]
+    (
+        "CreateInvoiceRequestMode",
+        "invoices.yaml#/components/schemas/CreateInvoiceRequest/properties/mode",
+        <super::invoices::CreateInvoiceRequestMode as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "CreateProformaInvoiceRequest",
+        "subscriptions-extras.yaml#/components/schemas/CreateProformaInvoiceRequest",
+        <super::subscriptions::CreateProformaInvoiceRequest as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "CreateProformaInvoiceRequestLanguage",
+        "subscriptions-extras.yaml#/components/schemas/CreateProformaInvoiceRequest/properties/language",
+        <super::subscriptions::CreateProformaInvoiceRequestLanguage as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "quotes")]
+    (
+        "CreateQuoteRequest",
+        "quotes.yaml#/components/schemas/CreateQuoteRequest",
+        <super::quotes::CreateQuoteRequest as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "returns")]
+    (
+        "CreateReturnsRequest",
+        "returns.yaml#/components/schemas/CreateReturnsRequest",
+        <super::returns::CreateReturnsRequest as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "data")]
+    (
+        "DataErrorDetail",
+        "data.yaml#/components/schemas/DataErrorDetail",
+        <super::data::DataErrorDetail as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "data")]
+    (
+        "DataErrorResponse",
+        "data.yaml#/components/schemas/DataErrorResponse",
+        <super::data::DataErrorResponse as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "data")]
+    (
+        "DataJob",
+        "data.yaml#/components/schemas/DataJob",
+        <super::data::DataJob as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "data")]
+    (
+        "DataJobName",
+        "data.yaml#/components/schemas/DataJob/properties/name",
+        <super::data::DataJobName as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "data")]
+    (
+        "DataJobStatus",
+        "data.yaml#/components/schemas/DataJob/properties/status",
+        <super::data::DataJobStatus as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "data")]
+    (
+        "DataReportFilter",
+        "data.yaml#/components/schemas/DataReportFilter",
+        <super::data::DataReportFilter as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "data")]
+    (
+        "DataReportFilterEcho",
+        "data.yaml#/components/schemas/DataReportFilterEcho",
+        <super::data::DataReportFilterEcho as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "data")]
+    (
+        "DataReportPage",
+        "data.yaml#/components/schemas/DataReportPage",
+        <super::data::DataReportPage as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "data")]
+    (
+        "DataReportRequest",
+        "data.yaml#/components/schemas/DataReportRequest",
+        <super::data::DataReportRequest as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "data")]
+    (
+        "DataReportRequestEcho",
+        "data.yaml#/components/schemas/DataReportRequestEcho",
+        <super::data::DataReportRequestEcho as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "data")]
+    (
+        "DataReportResponse",
+        "data.yaml#/components/schemas/DataReportResponse",
+        <super::data::DataReportResponse as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "data")]
+    (
+        "DataReportRow",
+        "data.yaml#/components/schemas/DataReportRow",
+        <super::data::DataReportRow as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "accounts",
+            feature = "coupons",
+            feature = "events",
+            feature = "orders",
+            feature = "products",
+            feature = "returns",
+            feature = "subscriptions",
+            feature = "webhook-keys"
+        )
+    )]
+    (
+        "ErrorDetail",
+        "common.yaml#/components/schemas/ErrorDetail",
+        <super::common::ErrorDetail as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "EstimateSubscriptionRequest",
+        "subscriptions.yaml#/components/schemas/EstimateSubscriptionRequest",
+        <super::subscriptions::EstimateSubscriptionRequest as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "events")]
+    (
+        "EventUpdateError",
+        "events.yaml#/components/schemas/EventUpdateError",
+        <super::events::EventUpdateError as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "events")]
+    (
+        "EventUpdateErrorResponse",
+        "events.yaml#/components/schemas/EventUpdateErrorResponse",
+        <super::events::EventUpdateErrorResponse as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "events")]
+    (
+        "EventUpdateRequest",
+        "events.yaml#/components/schemas/EventUpdateRequest",
+        <super::events::EventUpdateRequest as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "webhook-events")]
+    (
+        "FulfillmentFailedData",
+        "webhooks.yaml#/components/schemas/FulfillmentFailedData",
+        <super::webhook_events::FulfillmentFailedData as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "webhook-events")]
+    (
+        "FulfillmentFailedDataAccount",
+        "webhooks.yaml#/components/schemas/FulfillmentFailedData/properties/account",
+        <super::webhook_events::FulfillmentFailedDataAccount as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "webhook-events")]
+    (
+        "FulfillmentFailedDataOrder",
+        "webhooks.yaml#/components/schemas/FulfillmentFailedData/properties/order",
+        <super::webhook_events::FulfillmentFailedDataOrder as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "webhook-events")]
+    (
+        "FulfillmentFailedDataProduct",
+        "webhooks.yaml#/components/schemas/FulfillmentFailedData/properties/product",
+        <super::webhook_events::FulfillmentFailedDataProduct as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "webhook-events")]
+    (
+        "FulfillmentFailedDataSubscription",
+        "webhooks.yaml#/components/schemas/FulfillmentFailedData/properties/subscription",
+        <super::webhook_events::FulfillmentFailedDataSubscription as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "accounts")]
+    (
+        "GetAccountError400",
+        "accounts.yaml#/components/pathItems/account/get/responses/400/content/application~1json/schema",
+        <super::accounts::GetAccountError400 as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "accounts")]
+    (
+        "GetAccountResponse",
+        "accounts.yaml#/components/pathItems/account/get/responses/200/content/application~1json/schema",
+        <super::accounts::GetAccountResponse as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "coupons")]
+    (
+        "GetCouponResponse",
+        "coupons.yaml#/components/pathItems/coupon/get/responses/200/content/application~1json/schema",
+        <super::coupons::GetCouponResponse as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "orders")]
+    (
+        "GetOrderResponse",
+        "orders.yaml#/components/pathItems/order/get/responses/200/content/application~1json/schema",
+        <super::orders::GetOrderResponse as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "GetProformaInvoiceLang",
+        "subscriptions-extras.yaml#/components/pathItems/proformaInvoice/get/parameters/1/schema",
+        <super::subscriptions::GetProformaInvoiceLang as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "returns")]
+    (
+        "GetReturnResponse",
+        "returns.yaml#/components/pathItems/return/get/responses/200/content/application~1json/schema",
+        <super::returns::GetReturnResponse as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "GetSubscriptionEvent",
+        "subscriptions.yaml#/components/pathItems/subscription/get/parameters/4/schema",
+        <super::subscriptions::GetSubscriptionEvent as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "GetSubscriptionResponse",
+        "subscriptions.yaml#/components/pathItems/subscription/get/responses/200/content/application~1json/schema",
+        <super::subscriptions::GetSubscriptionResponse as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "GetSubscriptionScope",
+        "subscriptions.yaml#/components/pathItems/subscription/get/parameters/6/schema",
+        <super::subscriptions::GetSubscriptionScope as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "GetSubscriptionStatus",
+        "subscriptions.yaml#/components/pathItems/subscription/get/parameters/7/schema",
+        <super::subscriptions::GetSubscriptionStatus as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "invoices")]
+    (
+        "Invoice",
+        "invoices.yaml#/components/schemas/Invoice",
+        <super::invoices::Invoice as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "invoices")]
+    (
+        "InvoiceAddress",
+        "invoices.yaml#/components/schemas/InvoiceAddress",
+        <super::invoices::InvoiceAddress as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "invoices")]
+    (
+        "InvoiceAddressRequest",
+        "invoices.yaml#/components/schemas/InvoiceAddressRequest",
+        <super::invoices::InvoiceAddressRequest as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "invoices")]
+    (
+        "InvoiceCommon",
+        "invoices.yaml#/components/schemas/InvoiceCommon",
+        <super::invoices::InvoiceCommon as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "invoices")]
+    (
+        "InvoiceContact",
+        "invoices.yaml#/components/schemas/InvoiceContact",
+        <super::invoices::InvoiceContact as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "invoices")]
+    (
+        "InvoiceContactRequest",
+        "invoices.yaml#/components/schemas/InvoiceContactRequest",
+        <super::invoices::InvoiceContactRequest as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "invoices")]
+    (
+        "InvoiceErrorResponse",
+        "invoices.yaml#/components/schemas/InvoiceErrorResponse",
+        <super::invoices::InvoiceErrorResponse as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "invoices")]
+    (
+        "InvoiceItem",
+        "invoices.yaml#/components/schemas/InvoiceItem",
+        <super::invoices::InvoiceItem as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "invoices")]
+    (
+        "InvoiceItemRequest",
+        "invoices.yaml#/components/schemas/InvoiceItemRequest",
+        <super::invoices::InvoiceItemRequest as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "invoices")]
+    (
+        "InvoiceItemTax",
+        "invoices.yaml#/components/schemas/InvoiceItemTax",
+        <super::invoices::InvoiceItemTax as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "invoices")]
+    (
+        "InvoiceNotFoundResponse",
+        "invoices.yaml#/components/schemas/InvoiceNotFoundResponse",
+        <super::invoices::InvoiceNotFoundResponse as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "invoices")]
+    (
+        "InvoiceOrganization",
+        "invoices.yaml#/components/schemas/InvoiceOrganization",
+        <super::invoices::InvoiceOrganization as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "invoices")]
+    (
+        "InvoiceOrganizationRequest",
+        "invoices.yaml#/components/schemas/InvoiceOrganizationRequest",
+        <super::invoices::InvoiceOrganizationRequest as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "invoices")]
+    (
+        "InvoicePartyRequest",
+        "invoices.yaml#/components/schemas/InvoicePartyRequest",
+        <super::invoices::InvoicePartyRequest as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "invoices")]
+    (
+        "InvoicePartyRequestContactType",
+        "invoices.yaml#/components/schemas/InvoicePartyRequest/properties/contactType",
+        <super::invoices::InvoicePartyRequestContactType as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "webhook-events")]
+    (
+        "InvoiceReminderEmailData",
+        "webhooks.yaml#/components/schemas/InvoiceReminderEmailData",
+        <super::webhook_events::InvoiceReminderEmailData as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "invoices")]
+    (
+        "InvoiceStatus",
+        "invoices.yaml#/components/schemas/InvoiceStatus",
+        <super::invoices::InvoiceStatus as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "invoices")]
+    (
+        "InvoiceTotals",
+        "invoices.yaml#/components/schemas/InvoiceTotals",
+        <super::invoices::InvoiceTotals as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "invoices")]
+    (
+        "InvoiceType",
+        "invoices.yaml#/components/schemas/InvoiceType",
+        <super::invoices::InvoiceType as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "accounts")]
+    (
+        "ListAccountsRefunds",
+        "accounts.yaml#/components/pathItems/accounts/get/parameters/8/schema",
+        <super::accounts::ListAccountsRefunds as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "accounts")]
+    (
+        "ListAccountsSubscriptions",
+        "accounts.yaml#/components/pathItems/accounts/get/parameters/7/schema",
+        <super::accounts::ListAccountsSubscriptions as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "coupons")]
+    (
+        "ListCouponCodesResponse",
+        "coupons.yaml#/components/pathItems/couponCodes/get/responses/200/content/application~1json/schema",
+        <super::coupons::ListCouponCodesResponse as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "coupons")]
+    (
+        "ListCouponsResponse",
+        "coupons.yaml#/components/pathItems/coupons/get/responses/200/content/application~1json/schema",
+        <super::coupons::ListCouponsResponse as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "orders")]
+    (
+        "ListOrdersScope",
+        "orders.yaml#/components/pathItems/orders/get/parameters/6/schema",
+        <super::orders::ListOrdersScope as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "orders")]
+    (
+        "ListOrdersStatus",
+        "orders.yaml#/components/pathItems/orders/get/parameters/7/schema",
+        <super::orders::ListOrdersStatus as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "ListSubscriptionHistoryOrder",
+        "subscriptions.yaml#/components/pathItems/subscriptionHistory/get/parameters/2/schema",
+        <super::subscriptions::ListSubscriptionHistoryOrder as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "ListSubscriptionHistoryScope",
+        "subscriptions.yaml#/components/pathItems/subscriptionHistory/get/parameters/1/schema",
+        <super::subscriptions::ListSubscriptionHistoryScope as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "ListSubscriptionsEvent",
+        "subscriptions.yaml#/components/pathItems/subscriptions/get/parameters/3/schema",
+        <super::subscriptions::ListSubscriptionsEvent as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "ListSubscriptionsScope",
+        "subscriptions.yaml#/components/pathItems/subscriptions/get/parameters/5/schema",
+        <super::subscriptions::ListSubscriptionsScope as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "ListSubscriptionsStatus",
+        "subscriptions.yaml#/components/pathItems/subscriptions/get/parameters/6/schema",
+        <super::subscriptions::ListSubscriptionsStatus as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "webhook-events")]
+    (
+        "MailingListEntryData",
+        "webhooks.yaml#/components/schemas/MailingListEntryData",
+        <super::webhook_events::MailingListEntryData as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "webhook-events")]
+    (
+        "MailingListEntryItem",
+        "webhooks.yaml#/components/schemas/MailingListEntryItem",
+        <super::webhook_events::MailingListEntryItem as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "webhook-events")]
+    (
+        "MailingListEntryItemPricing",
+        "webhooks.yaml#/components/schemas/MailingListEntryItem/properties/pricing",
+        <super::webhook_events::MailingListEntryItemPricing as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "webhook-events")]
+    (
+        "MailingListEntryOrder",
+        "webhooks.yaml#/components/schemas/MailingListEntryOrder",
+        <super::webhook_events::MailingListEntryOrder as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "accounts")]
+    (
+        "NewAccountContact",
+        "accounts.yaml#/components/schemas/NewAccountContact",
+        <super::accounts::NewAccountContact as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "returns")]
+    (
+        "NewReturn",
+        "returns.yaml#/components/schemas/NewReturn",
+        <super::returns::NewReturn as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "returns")]
+    (
+        "NewReturnItem",
+        "returns.yaml#/components/schemas/NewReturnItem",
+        <super::returns::NewReturnItem as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "returns")]
+    (
+        "NewReturnNotification",
+        "returns.yaml#/components/schemas/NewReturn/properties/notification",
+        <super::returns::NewReturnNotification as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "returns")]
+    (
+        "NewReturnReason",
+        "returns.yaml#/components/schemas/NewReturn/properties/reason",
+        <super::returns::NewReturnReason as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "returns")]
+    (
+        "NewReturnRefundType",
+        "returns.yaml#/components/schemas/NewReturn/properties/refundType",
+        <super::returns::NewReturnRefundType as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "orders",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "Order",
+        "orders.yaml#/components/schemas/Order",
+        <super::orders::Order as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "orders",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "OrderAccount",
+        "orders.yaml#/components/schemas/Order/properties/account",
+        <super::orders::OrderAccount as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "orders",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "OrderAddress",
+        "orders.yaml#/components/schemas/OrderAddress",
+        <super::orders::OrderAddress as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "orders",
+            feature = "quotes",
+            feature = "returns",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "OrderCustomer",
+        "orders.yaml#/components/schemas/OrderCustomer",
+        <super::orders::OrderCustomer as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "orders",
+            feature = "quotes",
+            feature = "returns",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "OrderFulfillment",
+        "orders.yaml#/components/schemas/OrderFulfillment",
+        <super::orders::OrderFulfillment as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "orders",
+            feature = "quotes",
+            feature = "returns",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "OrderFulfillmentValue",
+        "orders.yaml#/components/schemas/OrderFulfillmentValue",
+        <super::orders::OrderFulfillmentValue as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "orders")]
+    (
+        "OrderGetResponse",
+        "orders.yaml#/components/schemas/OrderGetResponse",
+        <super::orders::OrderGetResponse as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "orders")]
+    (
+        "OrderGetResponseOrdersItem",
+        "orders.yaml#/components/schemas/OrderGetResponse/properties/orders/items",
+        <super::orders::OrderGetResponseOrdersItem as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "orders",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "OrderItem",
+        "orders.yaml#/components/schemas/OrderItem",
+        <super::orders::OrderItem as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "orders")]
+    (
+        "OrderItemAttributesUpdate",
+        "orders.yaml#/components/schemas/OrderItemAttributesUpdate",
+        <super::orders::OrderItemAttributesUpdate as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "orders",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "OrderItemDriver",
+        "orders.yaml#/components/schemas/OrderItemDriver",
+        <super::orders::OrderItemDriver as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "orders",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "OrderItemSubscription",
+        "orders.yaml#/components/schemas/OrderItem/properties/subscription",
+        <super::orders::OrderItemSubscription as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "orders",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "OrderItemTaxWithholding",
+        "orders.yaml#/components/schemas/OrderItemTaxWithholding",
+        <super::orders::OrderItemTaxWithholding as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "orders",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "OrderItemTaxWithholdingTaxWithholding",
+        "orders.yaml#/components/schemas/OrderItemTaxWithholding/properties/taxWithholding",
+        <super::orders::OrderItemTaxWithholdingTaxWithholding as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "orders",
+            feature = "quotes",
+            feature = "returns",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "OrderItemWithholdings",
+        "orders.yaml#/components/schemas/OrderItemWithholdings",
+        <super::orders::OrderItemWithholdings as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "orders")]
+    (
+        "OrderListResponse",
+        "orders.yaml#/components/schemas/OrderListResponse",
+        <super::orders::OrderListResponse as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "orders")]
+    (
+        "OrderListResponseOrdersItem",
+        "orders.yaml#/components/schemas/OrderListResponse/properties/orders/items",
+        <super::orders::OrderListResponseOrdersItem as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "orders")]
+    (
+        "OrderLookupError",
+        "orders.yaml#/components/schemas/OrderLookupError",
+        <super::orders::OrderLookupError as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "orders",
+            feature = "quotes",
+            feature = "returns",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "OrderNote",
+        "orders.yaml#/components/schemas/OrderNote",
+        <super::orders::OrderNote as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "orders",
+            feature = "quotes",
+            feature = "returns",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "OrderNoteNote",
+        "orders.yaml#/components/schemas/OrderNote/oneOf/0",
+        <super::orders::OrderNoteNote as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "orders",
+            feature = "quotes",
+            feature = "returns",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "OrderPayment",
+        "orders.yaml#/components/schemas/OrderPayment",
+        <super::orders::OrderPayment as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "orders",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "OrderRecipient",
+        "orders.yaml#/components/schemas/OrderRecipient",
+        <super::orders::OrderRecipient as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "orders",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "OrderRecipientContact",
+        "orders.yaml#/components/schemas/OrderRecipientContact",
+        <super::orders::OrderRecipientContact as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "orders",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "OrderRecipientContactAccount",
+        "orders.yaml#/components/schemas/OrderRecipientContact/properties/account",
+        <super::orders::OrderRecipientContactAccount as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "orders",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "OrderReturnSummary",
+        "orders.yaml#/components/schemas/OrderReturnSummary",
+        <super::orders::OrderReturnSummary as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "orders")]
+    (
+        "OrderTagsUpdate",
+        "orders.yaml#/components/schemas/OrderTagsUpdate",
+        <super::orders::OrderTagsUpdate as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "orders")]
+    (
+        "OrderUpdateResult",
+        "orders.yaml#/components/schemas/OrderUpdateResult",
+        <super::orders::OrderUpdateResult as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "PauseSubscriptionRequest",
+        "subscriptions.yaml#/components/schemas/PauseSubscriptionRequest",
+        <super::subscriptions::PauseSubscriptionRequest as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "invoices")]
+    (
+        "PaymentInvoice",
+        "invoices.yaml#/components/schemas/PaymentInvoice",
+        <super::invoices::PaymentInvoice as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "webhook-events")]
+    (
+        "PayoutEntryCreatedData",
+        "webhooks.yaml#/components/schemas/PayoutEntryCreatedData",
+        <super::webhook_events::PayoutEntryCreatedData as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "coupons",
+            feature = "orders",
+            feature = "products",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "Product",
+        "products.yaml#/components/schemas/Product",
+        <super::products::Product as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "products")]
+    (
+        "ProductActionResult",
+        "products.yaml#/components/schemas/ProductActionResult",
+        <super::products::ProductActionResult as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "coupons",
+            feature = "orders",
+            feature = "products",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "ProductBillingInterval",
+        "products.yaml#/components/schemas/ProductBillingInterval",
+        <super::products::ProductBillingInterval as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "coupons",
+            feature = "orders",
+            feature = "products",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "ProductCancellation",
+        "products.yaml#/components/schemas/ProductCancellation",
+        <super::products::ProductCancellation as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "coupons",
+            feature = "orders",
+            feature = "products",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "ProductCancellationInterval",
+        "products.yaml#/components/schemas/ProductCancellation/properties/interval",
+        <super::products::ProductCancellationInterval as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "products")]
+    (
+        "ProductCountryPrice",
+        "products.yaml#/components/schemas/ProductCountryPrice",
+        <super::products::ProductCountryPrice as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "products")]
+    (
+        "ProductCountryPriceAvailable",
+        "products.yaml#/components/schemas/ProductCountryPrice/properties/available",
+        <super::products::ProductCountryPriceAvailable as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "coupons",
+            feature = "orders",
+            feature = "products",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "ProductDescription",
+        "products.yaml#/components/schemas/ProductDescription",
+        <super::products::ProductDescription as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "coupons",
+            feature = "orders",
+            feature = "products",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "ProductFormat",
+        "products.yaml#/components/schemas/ProductFormat",
+        <super::products::ProductFormat as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "coupons",
+            feature = "orders",
+            feature = "products",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "ProductFulfillment",
+        "products.yaml#/components/schemas/ProductFulfillment",
+        <super::products::ProductFulfillment as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "coupons",
+            feature = "orders",
+            feature = "products",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "ProductFulfillmentApplicability",
+        "products.yaml#/components/schemas/ProductFulfillment/properties/applicability",
+        <super::products::ProductFulfillmentApplicability as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "coupons",
+            feature = "orders",
+            feature = "products",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "ProductFulfillmentBehavior",
+        "products.yaml#/components/schemas/ProductFulfillment/properties/behavior",
+        <super::products::ProductFulfillmentBehavior as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "products")]
+    (
+        "ProductFulfillmentInput",
+        "products.yaml#/components/schemas/ProductFulfillmentInput",
+        <super::products::ProductFulfillmentInput as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "products")]
+    (
+        "ProductFulfillmentInputApplicability",
+        "products.yaml#/components/schemas/ProductFulfillmentInput/properties/applicability",
+        <super::products::ProductFulfillmentInputApplicability as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "products")]
+    (
+        "ProductFulfillmentInputBehavior",
+        "products.yaml#/components/schemas/ProductFulfillmentInput/properties/behavior",
+        <super::products::ProductFulfillmentInputBehavior as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "coupons",
+            feature = "orders",
+            feature = "products",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "ProductFulfillmentPreviousItem",
+        "products.yaml#/components/schemas/ProductFulfillment/properties/previous/items",
+        <super::products::ProductFulfillmentPreviousItem as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "coupons",
+            feature = "orders",
+            feature = "products",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "ProductFulfillmentSize",
+        "products.yaml#/components/schemas/ProductFulfillment/properties/size",
+        <super::products::ProductFulfillmentSize as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "coupons",
+            feature = "orders",
+            feature = "products",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "ProductFulfillmentVersion",
+        "products.yaml#/components/schemas/ProductFulfillmentVersion",
+        <super::products::ProductFulfillmentVersion as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "coupons",
+            feature = "orders",
+            feature = "products",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "ProductFulfillmentsValue",
+        "products.yaml#/components/schemas/Product/properties/fulfillments/additionalProperties",
+        <super::products::ProductFulfillmentsValue as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "products")]
+    (
+        "ProductGetItem",
+        "products.yaml#/components/schemas/ProductGetItem",
+        <super::products::ProductGetItem as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "products")]
+    (
+        "ProductGetResponse",
+        "products.yaml#/components/schemas/ProductGetResponse",
+        <super::products::ProductGetResponse as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "products")]
+    (
+        "ProductListResponse",
+        "products.yaml#/components/schemas/ProductListResponse",
+        <super::products::ProductListResponse as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "coupons",
+            feature = "orders",
+            feature = "products",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "ProductNotificationInterval",
+        "products.yaml#/components/schemas/ProductNotificationInterval",
+        <super::products::ProductNotificationInterval as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "coupons",
+            feature = "orders",
+            feature = "products",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "ProductOffer",
+        "products.yaml#/components/schemas/ProductOffer",
+        <super::products::ProductOffer as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "coupons",
+            feature = "orders",
+            feature = "products",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "ProductOfferType",
+        "products.yaml#/components/schemas/ProductOfferType",
+        <super::products::ProductOfferType as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "products")]
+    (
+        "ProductOffersItem",
+        "products.yaml#/components/schemas/ProductOffersItem",
+        <super::products::ProductOffersItem as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "products")]
+    (
+        "ProductOffersOfProduct",
+        "products.yaml#/components/schemas/ProductOffersOfProduct",
+        <super::products::ProductOffersOfProduct as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "products")]
+    (
+        "ProductOffersResponse",
+        "products.yaml#/components/schemas/ProductOffersResponse",
+        <super::products::ProductOffersResponse as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "products")]
+    (
+        "ProductOffersUpsertRequest",
+        "products.yaml#/components/schemas/ProductOffersUpsertRequest",
+        <super::products::ProductOffersUpsertRequest as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "coupons",
+            feature = "orders",
+            feature = "products",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "ProductOverdueNotification",
+        "products.yaml#/components/schemas/ProductOverdueNotification",
+        <super::products::ProductOverdueNotification as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "products")]
+    (
+        "ProductPriceItem",
+        "products.yaml#/components/schemas/ProductPriceItem",
+        <super::products::ProductPriceItem as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "products")]
+    (
+        "ProductPricesResponse",
+        "products.yaml#/components/schemas/ProductPricesResponse",
+        <super::products::ProductPricesResponse as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "coupons",
+            feature = "orders",
+            feature = "products",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "ProductPricing",
+        "products.yaml#/components/schemas/ProductPricing",
+        <super::products::ProductPricing as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "coupons",
+            feature = "orders",
+            feature = "products",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "ProductPricingDateLimits",
+        "products.yaml#/components/schemas/ProductPricing/properties/dateLimits",
+        <super::products::ProductPricingDateLimits as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "products")]
+    (
+        "ProductPricingInput",
+        "products.yaml#/components/schemas/ProductPricingInput",
+        <super::products::ProductPricingInput as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "products")]
+    (
+        "ProductPricingInputQuantityDiscountsValue",
+        "products.yaml#/components/schemas/ProductPricingInput/properties/quantityDiscounts/additionalProperties",
+        <super::products::ProductPricingInputQuantityDiscountsValue as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "coupons",
+            feature = "orders",
+            feature = "products",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "ProductPricingQuantityDiscountsValue",
+        "products.yaml#/components/schemas/ProductPricing/properties/quantityDiscounts/additionalProperties",
+        <super::products::ProductPricingQuantityDiscountsValue as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "coupons",
+            feature = "orders",
+            feature = "products",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "ProductQuantityBehavior",
+        "products.yaml#/components/schemas/ProductQuantityBehavior",
+        <super::products::ProductQuantityBehavior as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "products")]
+    (
+        "ProductQuantityDiscountTier",
+        "products.yaml#/components/schemas/ProductQuantityDiscountTier",
+        <super::products::ProductQuantityDiscountTier as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "coupons",
+            feature = "orders",
+            feature = "products",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "ProductReminderNotification",
+        "products.yaml#/components/schemas/ProductReminderNotification",
+        <super::products::ProductReminderNotification as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "coupons",
+            feature = "orders",
+            feature = "products",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "ProductSetupFee",
+        "products.yaml#/components/schemas/ProductSetupFee",
+        <super::products::ProductSetupFee as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "products")]
+    (
+        "ProductUpsert",
+        "products.yaml#/components/schemas/ProductUpsert",
+        <super::products::ProductUpsert as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "products")]
+    (
+        "ProductUpsertFulfillment",
+        "products.yaml#/components/schemas/ProductUpsert/properties/fulfillment",
+        <super::products::ProductUpsertFulfillment as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "products")]
+    (
+        "ProductUpsertResult",
+        "products.yaml#/components/schemas/ProductUpsertResult",
+        <super::products::ProductUpsertResult as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "coupons",
+            feature = "orders",
+            feature = "products",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "ProductVisibility",
+        "products.yaml#/components/schemas/Product/properties/visibility",
+        <super::products::ProductVisibility as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "products")]
+    (
+        "ProductsActionResponse",
+        "products.yaml#/components/schemas/ProductsActionResponse",
+        <super::products::ProductsActionResponse as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "products")]
+    (
+        "ProductsUpsertRequest",
+        "products.yaml#/components/schemas/ProductsUpsertRequest",
+        <super::products::ProductsUpsertRequest as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "products")]
+    (
+        "ProductsUpsertResponse",
+        "products.yaml#/components/schemas/ProductsUpsertResponse",
+        <super::products::ProductsUpsertResponse as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "ProformaInvoice",
+        "subscriptions-extras.yaml#/components/schemas/ProformaInvoice",
+        <super::subscriptions::ProformaInvoice as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "ProformaInvoiceAddress",
+        "subscriptions-extras.yaml#/components/schemas/ProformaInvoiceContact/properties/address",
+        <super::subscriptions::ProformaInvoiceAddress as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "ProformaInvoiceContact",
+        "subscriptions-extras.yaml#/components/schemas/ProformaInvoiceContact",
+        <super::subscriptions::ProformaInvoiceContact as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "ProformaInvoiceCoterm",
+        "subscriptions-extras.yaml#/components/schemas/ProformaInvoiceCreateResponse/properties/coTerm",
+        <super::subscriptions::ProformaInvoiceCoterm as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "ProformaInvoiceCreateResponse",
+        "subscriptions-extras.yaml#/components/schemas/ProformaInvoiceCreateResponse",
+        <super::subscriptions::ProformaInvoiceCreateResponse as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "ProformaInvoiceDepartment",
+        "subscriptions-extras.yaml#/components/schemas/ProformaInvoiceContact/properties/organization/properties/department",
+        <super::subscriptions::ProformaInvoiceDepartment as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "ProformaInvoiceHeader",
+        "subscriptions-extras.yaml#/components/schemas/ProformaInvoiceHeader",
+        <super::subscriptions::ProformaInvoiceHeader as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "ProformaInvoiceLine",
+        "subscriptions-extras.yaml#/components/schemas/ProformaInvoiceCreateResponse/properties/items",
+        <super::subscriptions::ProformaInvoiceLine as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "ProformaInvoiceMerchantContact",
+        "subscriptions-extras.yaml#/components/schemas/ProformaInvoiceMerchantContact",
+        <super::subscriptions::ProformaInvoiceMerchantContact as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "ProformaInvoiceOrganization",
+        "subscriptions-extras.yaml#/components/schemas/ProformaInvoiceContact/properties/organization",
+        <super::subscriptions::ProformaInvoiceOrganization as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "ProformaInvoicePricing",
+        "subscriptions-extras.yaml#/components/schemas/CreateProformaInvoiceRequest/properties/pricing",
+        <super::subscriptions::ProformaInvoicePricing as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "ProformaInvoiceRecord",
+        "subscriptions-extras.yaml#/components/schemas/ProformaInvoiceCreateResponse/properties/invoice",
+        <super::subscriptions::ProformaInvoiceRecord as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "ProformaInvoiceSupportContact",
+        "subscriptions-extras.yaml#/components/schemas/ProformaInvoiceSupportContact",
+        <super::subscriptions::ProformaInvoiceSupportContact as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(any(feature = "quotes", feature = "webhook-events"))]
+    (
+        "Quote",
+        "quotes.yaml#/components/schemas/Quote",
+        <super::quotes::Quote as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(any(feature = "quotes", feature = "webhook-events"))]
+    (
+        "QuoteAccount",
+        "quotes.yaml#/components/schemas/Quote/properties/account",
+        <super::quotes::QuoteAccount as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(any(feature = "quotes", feature = "webhook-events"))]
+    (
+        "QuoteAddress",
+        "quotes.yaml#/components/schemas/QuoteAddress",
+        <super::quotes::QuoteAddress as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "quotes")]
+    (
+        "QuoteAddressRequest",
+        "quotes.yaml#/components/schemas/QuoteAddressRequest",
+        <super::quotes::QuoteAddressRequest as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(any(feature = "quotes", feature = "webhook-events"))]
+    (
+        "QuoteContact",
+        "quotes.yaml#/components/schemas/QuoteContact",
+        <super::quotes::QuoteContact as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(any(feature = "quotes", feature = "webhook-events"))]
+    (
+        "QuoteDiscountTier",
+        "quotes.yaml#/components/schemas/QuoteDiscountTier",
+        <super::quotes::QuoteDiscountTier as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "quotes")]
+    (
+        "QuoteErrorResponse",
+        "quotes.yaml#/components/schemas/QuoteErrorResponse",
+        <super::quotes::QuoteErrorResponse as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(any(feature = "quotes", feature = "webhook-events"))]
+    (
+        "QuoteFulfillmentTerm",
+        "quotes.yaml#/components/schemas/QuoteFulfillmentTerm",
+        <super::quotes::QuoteFulfillmentTerm as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(any(feature = "quotes", feature = "webhook-events"))]
+    (
+        "QuoteItem",
+        "quotes.yaml#/components/schemas/QuoteItem",
+        <super::quotes::QuoteItem as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(any(feature = "quotes", feature = "webhook-events"))]
+    (
+        "QuoteItemProductDescriptions",
+        "quotes.yaml#/components/schemas/QuoteItem/properties/productDescriptions",
+        <super::quotes::QuoteItemProductDescriptions as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "quotes")]
+    (
+        "QuoteItemRequest",
+        "quotes.yaml#/components/schemas/QuoteItemRequest",
+        <super::quotes::QuoteItemRequest as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(any(feature = "quotes", feature = "webhook-events"))]
+    (
+        "QuoteItemTax",
+        "quotes.yaml#/components/schemas/QuoteItemTax",
+        <super::quotes::QuoteItemTax as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(any(feature = "quotes", feature = "webhook-events"))]
+    (
+        "QuoteLink",
+        "quotes.yaml#/components/schemas/QuoteLink",
+        <super::quotes::QuoteLink as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "quotes")]
+    (
+        "QuoteListResponse",
+        "quotes.yaml#/components/schemas/QuoteListResponse",
+        <super::quotes::QuoteListResponse as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "quotes")]
+    (
+        "QuoteListResponseEmbedded",
+        "quotes.yaml#/components/schemas/QuoteListResponse/properties/_embedded",
+        <super::quotes::QuoteListResponseEmbedded as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(any(feature = "quotes", feature = "webhook-events"))]
+    (
+        "QuoteNotification",
+        "quotes.yaml#/components/schemas/QuoteNotification",
+        <super::quotes::QuoteNotification as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(any(feature = "quotes", feature = "webhook-events"))]
+    (
+        "QuoteNotificationInterval",
+        "quotes.yaml#/components/schemas/QuoteNotificationInterval",
+        <super::quotes::QuoteNotificationInterval as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(any(feature = "quotes", feature = "webhook-events"))]
+    (
+        "QuoteOrder",
+        "quotes.yaml#/components/schemas/Quote/properties/order",
+        <super::quotes::QuoteOrder as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(any(feature = "quotes", feature = "webhook-events"))]
+    (
+        "QuotePlanDiscount",
+        "quotes.yaml#/components/schemas/QuotePlanDiscount",
+        <super::quotes::QuotePlanDiscount as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(any(feature = "quotes", feature = "webhook-events"))]
+    (
+        "QuotePriceDetail",
+        "quotes.yaml#/components/schemas/QuotePriceDetail",
+        <super::quotes::QuotePriceDetail as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(any(feature = "quotes", feature = "webhook-events"))]
+    (
+        "QuotePriceLine",
+        "quotes.yaml#/components/schemas/QuotePriceLine",
+        <super::quotes::QuotePriceLine as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(any(feature = "quotes", feature = "webhook-events"))]
+    (
+        "QuotePricePlan",
+        "quotes.yaml#/components/schemas/QuotePricePlan",
+        <super::quotes::QuotePricePlan as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(any(feature = "quotes", feature = "webhook-events"))]
+    (
+        "QuotePriceRule",
+        "quotes.yaml#/components/schemas/QuotePriceRule",
+        <super::quotes::QuotePriceRule as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "quotes")]
+    (
+        "QuoteRecipientRequest",
+        "quotes.yaml#/components/schemas/QuoteRecipientRequest",
+        <super::quotes::QuoteRecipientRequest as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(any(feature = "quotes", feature = "webhook-events"))]
+    (
+        "QuoteRenewInto",
+        "quotes.yaml#/components/schemas/QuoteRenewInto",
+        <super::quotes::QuoteRenewInto as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(any(feature = "quotes", feature = "webhook-events"))]
+    (
+        "QuoteStatus",
+        "quotes.yaml#/components/schemas/QuoteStatus",
+        <super::quotes::QuoteStatus as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(any(feature = "quotes", feature = "webhook-events"))]
+    (
+        "QuoteStatusChange",
+        "quotes.yaml#/components/schemas/QuoteStatusChange",
+        <super::quotes::QuoteStatusChange as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(any(feature = "quotes", feature = "webhook-events"))]
+    (
+        "QuoteTag",
+        "quotes.yaml#/components/schemas/QuoteTag",
+        <super::quotes::QuoteTag as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(any(feature = "quotes", feature = "webhook-events"))]
+    (
+        "QuoteTags",
+        "quotes.yaml#/components/schemas/Quote/properties/tags",
+        <super::quotes::QuoteTags as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "accounts",
+            feature = "coupons",
+            feature = "events",
+            feature = "orders",
+            feature = "products",
+            feature = "quotes",
+            feature = "returns",
+            feature = "subscriptions",
+            feature = "webhook-events",
+            feature = "webhook-keys"
+        )
+    )]
+    (
+        "ResultStatus",
+        "common.yaml#/components/schemas/ResultStatus",
+        <super::common::ResultStatus as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(any(feature = "returns", feature = "webhook-events"))]
+    (
+        "Return",
+        "returns.yaml#/components/schemas/Return",
+        <super::returns::Return as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(any(feature = "returns", feature = "webhook-events"))]
+    (
+        "ReturnAccount",
+        "returns.yaml#/components/schemas/Return/properties/account",
+        <super::returns::ReturnAccount as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "returns")]
+    (
+        "ReturnError",
+        "returns.yaml#/components/schemas/ReturnError",
+        <super::returns::ReturnError as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(any(feature = "returns", feature = "webhook-events"))]
+    (
+        "ReturnItem",
+        "returns.yaml#/components/schemas/ReturnItem",
+        <super::returns::ReturnItem as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(any(feature = "returns", feature = "webhook-events"))]
+    (
+        "ReturnItemRefundType",
+        "returns.yaml#/components/schemas/ReturnItem/properties/refundType",
+        <super::returns::ReturnItemRefundType as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(any(feature = "returns", feature = "webhook-events"))]
+    (
+        "ReturnOriginalOrder",
+        "returns.yaml#/components/schemas/ReturnOriginalOrder",
+        <super::returns::ReturnOriginalOrder as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(any(feature = "returns", feature = "webhook-events"))]
+    (
+        "ReturnRefundPerformerType",
+        "returns.yaml#/components/schemas/Return/properties/refundPerformerType",
+        <super::returns::ReturnRefundPerformerType as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(any(feature = "returns", feature = "webhook-events"))]
+    (
+        "ReturnRefundSourceComponent",
+        "returns.yaml#/components/schemas/Return/properties/refundSourceComponent",
+        <super::returns::ReturnRefundSourceComponent as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(any(feature = "returns", feature = "webhook-events"))]
+    (
+        "ReturnType",
+        "returns.yaml#/components/schemas/Return/properties/type",
+        <super::returns::ReturnType as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "returns")]
+    (
+        "ReturnsResponse",
+        "returns.yaml#/components/schemas/ReturnsResponse",
+        <super::returns::ReturnsResponse as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "returns")]
+    (
+        "ReturnsResponseReturnsItem",
+        "returns.yaml#/components/schemas/ReturnsResponse/properties/returns/items",
+        <super::returns::ReturnsResponseReturnsItem as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "sessions-v1")]
+    (
+        "SessionV1",
+        "sessions-v1.yaml#/components/schemas/SessionV1",
+        <super::sessions_v1::SessionV1 as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "sessions-v1")]
+    (
+        "SessionV1Contact",
+        "sessions-v1.yaml#/components/schemas/SessionV1Contact",
+        <super::sessions_v1::SessionV1Contact as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "sessions-v1")]
+    (
+        "SessionV1CreateRequest",
+        "sessions-v1.yaml#/components/schemas/SessionV1CreateRequest",
+        <super::sessions_v1::SessionV1CreateRequest as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "sessions-v1")]
+    (
+        "SessionV1Error",
+        "sessions-v1.yaml#/components/schemas/SessionV1Error",
+        <super::sessions_v1::SessionV1Error as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "sessions-v1")]
+    (
+        "SessionV1Item",
+        "sessions-v1.yaml#/components/schemas/SessionV1Item",
+        <super::sessions_v1::SessionV1Item as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "sessions-v1")]
+    (
+        "SessionV1ItemRequest",
+        "sessions-v1.yaml#/components/schemas/SessionV1ItemRequest",
+        <super::sessions_v1::SessionV1ItemRequest as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "sessions-v1")]
+    (
+        "SessionV1Lookup",
+        "sessions-v1.yaml#/components/schemas/SessionV1Lookup",
+        <super::sessions_v1::SessionV1Lookup as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "sessions-v1")]
+    (
+        "SessionV1Pricing",
+        "sessions-v1.yaml#/components/schemas/SessionV1Pricing",
+        <super::sessions_v1::SessionV1Pricing as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "sessions-v1")]
+    (
+        "SessionV1PricingDiscountType",
+        "sessions-v1.yaml#/components/schemas/SessionV1Pricing/properties/discountType",
+        <super::sessions_v1::SessionV1PricingDiscountType as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "sessions-v1")]
+    (
+        "SessionV1PricingInterval",
+        "sessions-v1.yaml#/components/schemas/SessionV1Pricing/properties/interval",
+        <super::sessions_v1::SessionV1PricingInterval as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "sessions-v1")]
+    (
+        "SessionV1PricingQuantityBehavior",
+        "sessions-v1.yaml#/components/schemas/SessionV1Pricing/properties/quantityBehavior",
+        <super::sessions_v1::SessionV1PricingQuantityBehavior as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "sessions-v1")]
+    (
+        "SessionV1PricingQuantityDiscountsValue",
+        "sessions-v1.yaml#/components/schemas/SessionV1Pricing/properties/quantityDiscounts/additionalProperties",
+        <super::sessions_v1::SessionV1PricingQuantityDiscountsValue as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "sessions-v1")]
+    (
+        "SessionV1PricingRenew",
+        "sessions-v1.yaml#/components/schemas/SessionV1Pricing/properties/renew",
+        <super::sessions_v1::SessionV1PricingRenew as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "sessions-v1")]
+    (
+        "SessionV1PricingSetupFee",
+        "sessions-v1.yaml#/components/schemas/SessionV1Pricing/properties/setupFee",
+        <super::sessions_v1::SessionV1PricingSetupFee as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "events")]
+    (
+        "StoredEvent",
+        "events.yaml#/components/schemas/StoredEvent",
+        <super::events::StoredEvent as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "events")]
+    (
+        "StoredEventListResponse",
+        "events.yaml#/components/schemas/StoredEventListResponse",
+        <super::events::StoredEventListResponse as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "orders",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "Subscription",
+        "subscriptions.yaml#/components/schemas/Subscription",
+        <super::subscriptions::Subscription as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "orders",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "SubscriptionAccount",
+        "subscriptions.yaml#/components/schemas/Subscription/properties/account",
+        <super::subscriptions::SubscriptionAccount as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "SubscriptionActionResponse",
+        "subscriptions.yaml#/components/schemas/SubscriptionActionResponse",
+        <super::subscriptions::SubscriptionActionResponse as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "SubscriptionActionResult",
+        "subscriptions.yaml#/components/schemas/SubscriptionActionResult",
+        <super::subscriptions::SubscriptionActionResult as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "orders",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "SubscriptionAddon",
+        "subscriptions.yaml#/components/schemas/SubscriptionAddon",
+        <super::subscriptions::SubscriptionAddon as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "SubscriptionAddonChange",
+        "subscriptions.yaml#/components/schemas/SubscriptionAddonChange",
+        <super::subscriptions::SubscriptionAddonChange as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "orders",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "SubscriptionCancellationSetting",
+        "subscriptions.yaml#/components/schemas/SubscriptionCancellationSetting",
+        <super::subscriptions::SubscriptionCancellationSetting as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "orders",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "SubscriptionCardEnding",
+        "subscriptions.yaml#/components/schemas/Subscription/properties/cardEnding",
+        <super::subscriptions::SubscriptionCardEnding as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "webhook-events")]
+    (
+        "SubscriptionChargeCompletedData",
+        "webhooks.yaml#/components/schemas/SubscriptionChargeCompletedData",
+        <super::webhook_events::SubscriptionChargeCompletedData as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "webhook-events")]
+    (
+        "SubscriptionChargeCompletedDataAccount",
+        "webhooks.yaml#/components/schemas/SubscriptionChargeCompletedData/properties/account",
+        <super::webhook_events::SubscriptionChargeCompletedDataAccount as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "webhook-events")]
+    (
+        "SubscriptionChargeCompletedDataOrder",
+        "webhooks.yaml#/components/schemas/SubscriptionChargeCompletedData/properties/order",
+        <super::webhook_events::SubscriptionChargeCompletedDataOrder as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "webhook-events")]
+    (
+        "SubscriptionChargeCompletedDataSubscription",
+        "webhooks.yaml#/components/schemas/SubscriptionChargeCompletedData/properties/subscription",
+        <super::webhook_events::SubscriptionChargeCompletedDataSubscription as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "webhook-events")]
+    (
+        "SubscriptionChargeFailedData",
+        "webhooks.yaml#/components/schemas/SubscriptionChargeFailedData",
+        <super::webhook_events::SubscriptionChargeFailedData as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "webhook-events")]
+    (
+        "SubscriptionChargeFailedDataAccount",
+        "webhooks.yaml#/components/schemas/SubscriptionChargeFailedData/properties/account",
+        <super::webhook_events::SubscriptionChargeFailedDataAccount as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "webhook-events")]
+    (
+        "SubscriptionChargeFailedDataSubscription",
+        "webhooks.yaml#/components/schemas/SubscriptionChargeFailedData/properties/subscription",
+        <super::webhook_events::SubscriptionChargeFailedDataSubscription as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "SubscriptionConvertSession",
+        "subscriptions.yaml#/components/schemas/SubscriptionConvertSession",
+        <super::subscriptions::SubscriptionConvertSession as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "SubscriptionConvertSessionItem",
+        "subscriptions.yaml#/components/schemas/SubscriptionConvertSessionItem",
+        <super::subscriptions::SubscriptionConvertSessionItem as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "orders",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "SubscriptionDiscount",
+        "subscriptions.yaml#/components/schemas/SubscriptionDiscount",
+        <super::subscriptions::SubscriptionDiscount as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "SubscriptionDiscountOverride",
+        "subscriptions.yaml#/components/schemas/SubscriptionDiscountOverride",
+        <super::subscriptions::SubscriptionDiscountOverride as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "SubscriptionDiscountOverrideAmount",
+        "subscriptions.yaml#/components/schemas/SubscriptionDiscountOverride/properties/amount",
+        <super::subscriptions::SubscriptionDiscountOverrideAmount as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "SubscriptionDiscountOverrideDuration",
+        "subscriptions.yaml#/components/schemas/SubscriptionDiscountOverride/properties/duration",
+        <super::subscriptions::SubscriptionDiscountOverrideDuration as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "SubscriptionDiscountOverrideType",
+        "subscriptions.yaml#/components/schemas/SubscriptionDiscountOverride/properties/type",
+        <super::subscriptions::SubscriptionDiscountOverrideType as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "SubscriptionEntriesError",
+        "subscriptions.yaml#/components/schemas/SubscriptionEntriesError",
+        <super::subscriptions::SubscriptionEntriesError as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "SubscriptionEntry",
+        "subscriptions.yaml#/components/schemas/SubscriptionEntry",
+        <super::subscriptions::SubscriptionEntry as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "SubscriptionEstimate",
+        "subscriptions.yaml#/components/schemas/SubscriptionEstimate",
+        <super::subscriptions::SubscriptionEstimate as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "SubscriptionEstimateAddon",
+        "subscriptions.yaml#/components/schemas/SubscriptionEstimateAddon",
+        <super::subscriptions::SubscriptionEstimateAddon as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "SubscriptionEstimateAmountDue",
+        "subscriptions.yaml#/components/schemas/SubscriptionEstimateAmountDue",
+        <super::subscriptions::SubscriptionEstimateAmountDue as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "SubscriptionEstimateDiscountTotals",
+        "subscriptions.yaml#/components/schemas/SubscriptionEstimateDiscountTotals",
+        <super::subscriptions::SubscriptionEstimateDiscountTotals as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "SubscriptionEstimateError",
+        "subscriptions.yaml#/components/schemas/SubscriptionEstimateError",
+        <super::subscriptions::SubscriptionEstimateError as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "SubscriptionEstimatePlan",
+        "subscriptions.yaml#/components/schemas/SubscriptionEstimatePlan",
+        <super::subscriptions::SubscriptionEstimatePlan as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "SubscriptionEstimatePlanAddonsItem",
+        "subscriptions.yaml#/components/schemas/SubscriptionEstimatePlan/properties/addons/items",
+        <super::subscriptions::SubscriptionEstimatePlanAddonsItem as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "SubscriptionGetError",
+        "subscriptions.yaml#/components/schemas/SubscriptionGetError",
+        <super::subscriptions::SubscriptionGetError as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "webhook-events")]
+    (
+        "SubscriptionGroupChargeData",
+        "webhooks.yaml#/components/schemas/SubscriptionGroupChargeData",
+        <super::webhook_events::SubscriptionGroupChargeData as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "webhook-events")]
+    (
+        "SubscriptionGroupChargeDataOrder",
+        "webhooks.yaml#/components/schemas/SubscriptionGroupChargeData/allOf/1/properties/order",
+        <super::webhook_events::SubscriptionGroupChargeDataOrder as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "webhook-events")]
+    (
+        "SubscriptionGroupNotificationData",
+        "webhooks.yaml#/components/schemas/SubscriptionGroupNotificationData",
+        <super::webhook_events::SubscriptionGroupNotificationData as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "webhook-events")]
+    (
+        "SubscriptionGroupNotificationDataScheduledEventsItem",
+        "webhooks.yaml#/components/schemas/SubscriptionGroupNotificationData/allOf/1/properties/scheduledEvents/items",
+        <super::webhook_events::SubscriptionGroupNotificationDataScheduledEventsItem as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "SubscriptionHistory",
+        "subscriptions.yaml#/components/schemas/SubscriptionHistory",
+        <super::subscriptions::SubscriptionHistory as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "orders",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "SubscriptionInstruction",
+        "subscriptions.yaml#/components/schemas/SubscriptionInstruction",
+        <super::subscriptions::SubscriptionInstruction as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "orders",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "SubscriptionInstructionType",
+        "subscriptions.yaml#/components/schemas/SubscriptionInstruction/properties/type",
+        <super::subscriptions::SubscriptionInstructionType as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "orders",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "SubscriptionIntervalUnit",
+        "subscriptions.yaml#/components/schemas/Subscription/properties/intervalUnit",
+        <super::subscriptions::SubscriptionIntervalUnit as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "SubscriptionListResponse",
+        "subscriptions.yaml#/components/schemas/SubscriptionListResponse",
+        <super::subscriptions::SubscriptionListResponse as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "SubscriptionListResponseSubscriptionsItem",
+        "subscriptions.yaml#/components/schemas/SubscriptionListResponse/properties/subscriptions/items",
+        <super::subscriptions::SubscriptionListResponseSubscriptionsItem as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "SubscriptionMultiGetResponse",
+        "subscriptions.yaml#/components/schemas/SubscriptionMultiGetResponse",
+        <super::subscriptions::SubscriptionMultiGetResponse as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "SubscriptionMultiGetResponseSubscriptionsItem",
+        "subscriptions.yaml#/components/schemas/SubscriptionMultiGetResponse/properties/subscriptions/items",
+        <super::subscriptions::SubscriptionMultiGetResponseSubscriptionsItem as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "orders",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "SubscriptionPaymentMethod",
+        "subscriptions.yaml#/components/schemas/Subscription/properties/paymentMethod",
+        <super::subscriptions::SubscriptionPaymentMethod as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "orders",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "SubscriptionPaymentMethodDetails",
+        "subscriptions.yaml#/components/schemas/SubscriptionPaymentMethodDetails",
+        <super::subscriptions::SubscriptionPaymentMethodDetails as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "orders",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "SubscriptionPaymentOverdue",
+        "subscriptions.yaml#/components/schemas/SubscriptionPaymentOverdue",
+        <super::subscriptions::SubscriptionPaymentOverdue as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "orders",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "SubscriptionPaymentReminder",
+        "subscriptions.yaml#/components/schemas/SubscriptionPaymentReminder",
+        <super::subscriptions::SubscriptionPaymentReminder as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "SubscriptionPlanChange",
+        "subscriptions.yaml#/components/schemas/SubscriptionPlanChange",
+        <super::subscriptions::SubscriptionPlanChange as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "SubscriptionPriceOverride",
+        "subscriptions.yaml#/components/schemas/SubscriptionPriceOverride",
+        <super::subscriptions::SubscriptionPriceOverride as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "SubscriptionPricePerPeriod",
+        "subscriptions.yaml#/components/schemas/SubscriptionPricePerPeriod",
+        <super::subscriptions::SubscriptionPricePerPeriod as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "SubscriptionPricePerPeriodPeriod",
+        "subscriptions.yaml#/components/schemas/SubscriptionPricePerPeriod/properties/period",
+        <super::subscriptions::SubscriptionPricePerPeriodPeriod as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "SubscriptionPricingOverride",
+        "subscriptions.yaml#/components/schemas/SubscriptionPricingOverride",
+        <super::subscriptions::SubscriptionPricingOverride as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "orders",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "SubscriptionProduct",
+        "subscriptions.yaml#/components/schemas/Subscription/properties/product",
+        <super::subscriptions::SubscriptionProduct as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "SubscriptionProration",
+        "subscriptions.yaml#/components/schemas/SubscriptionProration",
+        <super::subscriptions::SubscriptionProration as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "SubscriptionProrationRegularPeriod",
+        "subscriptions.yaml#/components/schemas/SubscriptionProration/properties/regularPeriod",
+        <super::subscriptions::SubscriptionProrationRegularPeriod as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "SubscriptionResults",
+        "subscriptions.yaml#/components/schemas/SubscriptionResults",
+        <super::subscriptions::SubscriptionResults as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "orders",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "SubscriptionSetupFee",
+        "subscriptions.yaml#/components/schemas/SubscriptionSetupFee",
+        <super::subscriptions::SubscriptionSetupFee as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "orders",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "SubscriptionState",
+        "subscriptions.yaml#/components/schemas/Subscription/properties/state",
+        <super::subscriptions::SubscriptionState as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "SubscriptionTransferAccount",
+        "subscriptions.yaml#/components/schemas/SubscriptionTransferAccount",
+        <super::subscriptions::SubscriptionTransferAccount as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "SubscriptionTransferAddress",
+        "subscriptions.yaml#/components/schemas/SubscriptionTransferAddress",
+        <super::subscriptions::SubscriptionTransferAddress as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "SubscriptionTransferFailure",
+        "subscriptions.yaml#/components/schemas/SubscriptionTransferFailure",
+        <super::subscriptions::SubscriptionTransferFailure as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "SubscriptionTransferResponse",
+        "subscriptions.yaml#/components/schemas/SubscriptionTransferResponse",
+        <super::subscriptions::SubscriptionTransferResponse as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "SubscriptionTransferTargetAccount",
+        "subscriptions.yaml#/components/schemas/SubscriptionTransferTargetAccount",
+        <super::subscriptions::SubscriptionTransferTargetAccount as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "orders",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "SubscriptionTrialReminder",
+        "subscriptions.yaml#/components/schemas/SubscriptionTrialReminder",
+        <super::subscriptions::SubscriptionTrialReminder as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "SubscriptionUpdate",
+        "subscriptions.yaml#/components/schemas/SubscriptionUpdate",
+        <super::subscriptions::SubscriptionUpdate as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "SubscriptionUpdateEnd",
+        "subscriptions.yaml#/components/schemas/SubscriptionUpdate/properties/end",
+        <super::subscriptions::SubscriptionUpdateEnd as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "SubscriptionUpdateNext",
+        "subscriptions.yaml#/components/schemas/SubscriptionUpdate/properties/next",
+        <super::subscriptions::SubscriptionUpdateNext as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "SubscriptionUpdateResult",
+        "subscriptions.yaml#/components/schemas/SubscriptionUpdateResult",
+        <super::subscriptions::SubscriptionUpdateResult as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "TransferSubscriptionsRequest",
+        "subscriptions.yaml#/components/schemas/TransferSubscriptionsRequest",
+        <super::subscriptions::TransferSubscriptionsRequest as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "accounts")]
+    (
+        "UpdateAccountRequest",
+        "accounts.yaml#/components/schemas/UpdateAccountRequest",
+        <super::accounts::UpdateAccountRequest as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "accounts")]
+    (
+        "UpdateAccountResponse",
+        "accounts.yaml#/components/schemas/UpdateAccountResponse",
+        <super::accounts::UpdateAccountResponse as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "UpdateCotermGroupRequest",
+        "subscriptions-extras.yaml#/components/schemas/UpdateCotermGroupRequest",
+        <super::subscriptions::UpdateCotermGroupRequest as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "UpdateCotermGroupRequestAction",
+        "subscriptions-extras.yaml#/components/schemas/UpdateCotermGroupRequest/properties/action",
+        <super::subscriptions::UpdateCotermGroupRequestAction as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "orders")]
+    (
+        "UpdateOrderTagsRequest",
+        "orders.yaml#/components/schemas/UpdateOrderTagsRequest",
+        <super::orders::UpdateOrderTagsRequest as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "orders")]
+    (
+        "UpdateOrderTagsResponse",
+        "orders.yaml#/components/schemas/UpdateOrderTagsResponse",
+        <super::orders::UpdateOrderTagsResponse as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "quotes")]
+    (
+        "UpdateQuoteRequest",
+        "quotes.yaml#/components/schemas/UpdateQuoteRequest",
+        <super::quotes::UpdateQuoteRequest as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "UpdateSubscriptionsRequest",
+        "subscriptions.yaml#/components/schemas/UpdateSubscriptionsRequest",
+        <super::subscriptions::UpdateSubscriptionsRequest as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "UpdateSubscriptionsResponse",
+        "subscriptions.yaml#/components/schemas/UpdateSubscriptionsResponse",
+        <super::subscriptions::UpdateSubscriptionsResponse as schemars::JsonSchema>::json_schema,
+    ),
+    (
+        "WebhookEventBase",
+        "common.yaml#/components/schemas/WebhookEventBase",
+        <super::common::WebhookEventBase as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "webhook-keys")]
+    (
+        "WebhookKeyRotateRequest",
+        "webhook-keys.yaml#/components/schemas/WebhookKeyRotateRequest",
+        <super::webhook_keys::WebhookKeyRotateRequest as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "webhook-keys")]
+    (
+        "WebhookKeyRotateResponse",
+        "webhook-keys.yaml#/components/schemas/WebhookKeyRotateResponse",
+        <super::webhook_keys::WebhookKeyRotateResponse as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "webhook-events")]
+    (
+        "WebhookPayout",
+        "webhooks.yaml#/components/schemas/WebhookPayout",
+        <super::webhook_events::WebhookPayout as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "webhook-events")]
+    (
+        "WebhookPayoutEntryOrder",
+        "webhooks.yaml#/components/schemas/WebhookPayoutEntryOrder",
+        <super::webhook_events::WebhookPayoutEntryOrder as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "webhook-events")]
+    (
+        "WebhookPayoutEntryOrderAccount",
+        "webhooks.yaml#/components/schemas/WebhookPayoutEntryOrder/properties/account",
+        <super::webhook_events::WebhookPayoutEntryOrderAccount as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "webhook-events")]
+    (
+        "WebhookPayoutEntryOrderOrder",
+        "webhooks.yaml#/components/schemas/WebhookPayoutEntryOrder/properties/order",
+        <super::webhook_events::WebhookPayoutEntryOrderOrder as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "webhook-events")]
+    (
+        "WebhookPayoutEntryOrderSubscriptionsItem",
+        "webhooks.yaml#/components/schemas/WebhookPayoutEntryOrder/properties/subscriptions/items",
+        <super::webhook_events::WebhookPayoutEntryOrderSubscriptionsItem as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "webhook-events")]
+    (
+        "WebhookPayoutEntryReturn",
+        "webhooks.yaml#/components/schemas/WebhookPayoutEntryReturn",
+        <super::webhook_events::WebhookPayoutEntryReturn as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "webhook-events")]
+    (
+        "WebhookPayoutEntryReturnAccount",
+        "webhooks.yaml#/components/schemas/WebhookPayoutEntryReturn/properties/account",
+        <super::webhook_events::WebhookPayoutEntryReturnAccount as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "webhook-events")]
+    (
+        "WebhookPayoutEntryReturnSubscriptionsItem",
+        "webhooks.yaml#/components/schemas/WebhookPayoutEntryReturn/properties/subscriptions/items",
+        <super::webhook_events::WebhookPayoutEntryReturnSubscriptionsItem as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "webhook-events")]
+    (
+        "WebhookPayoutSubtraction",
+        "webhooks.yaml#/components/schemas/WebhookPayoutSubtraction",
+        <super::webhook_events::WebhookPayoutSubtraction as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "webhook-events")]
+    (
+        "WebhookPayoutSubtractions",
+        "webhooks.yaml#/components/schemas/WebhookPayoutSubtractions",
+        <super::webhook_events::WebhookPayoutSubtractions as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "webhook-events")]
+    (
+        "WebhookPayoutSubtractionsWithholdings",
+        "webhooks.yaml#/components/schemas/WebhookPayoutSubtractions/properties/withholdings",
+        <super::webhook_events::WebhookPayoutSubtractionsWithholdings as schemars::JsonSchema>::json_schema,
+    ),
+];
