@@ -659,6 +659,7 @@ fn emit_operation(ctx: &Ctx<'_>, op: &Operation) -> (TokenStream, TokenStream) {
     let path_lit = lit_str(&op.path);
     let id_lit = lit_str(&op.id);
     let idempotent = op.idempotent;
+    let accept_lit = lit_str(&op.accept);
     let auth_optional = op.auth_optional;
     let paging = match &op.paging {
         Some(p) => {
@@ -772,6 +773,7 @@ fn emit_operation(ctx: &Ctx<'_>, op: &Operation) -> (TokenStream, TokenStream) {
                 id: #id_lit,
                 method: #method_lit,
                 path: #path_lit,
+                accept: #accept_lit,
                 idempotent: #idempotent,
                 auth_optional: #auth_optional,
                 paging: #paging,

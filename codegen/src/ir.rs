@@ -155,6 +155,8 @@ pub struct Operation {
     pub params: Vec<Param>,
     pub body: Option<Body>,
     pub response: ResponseKind,
+    /// `Accept` header: the media types of the success response.
+    pub accept: String,
     pub success_status: u16,
     /// Declared response bodies by status (`0` = default), for the payload registry.
     pub responses: Vec<(u16, Ty)>,
@@ -662,11 +664,11 @@ impl<'a> Lowerer<'a> {
         if node.is_ref() {
             let target = node.resolve()?;
             if let Some(id) = self.by_location.get(&target.location()) {
-                return Ok((Ty::Named(*id), false));
+                return Ok((Ty::Named(*id), component_admits_null(&target)));
             }
             // A component not yet lowered (forward reference): lower it under its own name.
             let name = component_name(&target);
-            let nullable = schema_admits_null(&target);
+            let nullable = component_admits_null(&target);
             let ty = match name {
                 Some(n) => self.lower_named(&n, &target)?,
                 None => self.lower(&target, hint, None)?,
@@ -1113,6 +1115,7 @@ impl<'a> Lowerer<'a> {
         let responses_node = op.req("responses")?;
         let mut response = None;
         let mut success_status = 0;
+        let mut accept: Vec<String> = Vec::new();
         let mut responses = Vec::new();
         for (code, resp) in responses_node.entries()? {
             let status: u16 = if code == "default" {
@@ -1151,6 +1154,15 @@ impl<'a> Lowerer<'a> {
             };
             if let ResponseKind::Json(ty) = &kind {
                 responses.push((status, ty.clone()));
+            }
+            if (200..300).contains(&status)
+                && let Some(content) = &content
+            {
+                for (media, _) in content.entries()? {
+                    if !accept.iter().any(|m| m == media) {
+                        accept.push(media.to_string());
+                    }
+                }
             }
             if (200..300).contains(&status) {
                 match &response {
@@ -1269,6 +1281,11 @@ impl<'a> Lowerer<'a> {
             params,
             body,
             response,
+            accept: if accept.is_empty() {
+                "application/json".to_string()
+            } else {
+                accept.join(", ")
+            },
             success_status,
             responses,
             paging,
@@ -1441,6 +1458,26 @@ fn type_list(node: &Node<'_>) -> Result<(Vec<&'static str>, bool), Error> {
         return Err(node.error("`nullable` is OpenAPI 3.0; write `type: [T, \"null\"]`"));
     }
     Ok((out, nullable))
+}
+
+/// Whether a referenced schema admits `null` in any of the ways the spec can say so.
+fn component_admits_null(node: &Node<'_>) -> bool {
+    let null_branch = |key: &str| {
+        node.value
+            .get(key)
+            .and_then(|v| v.as_array())
+            .is_some_and(|branches| {
+                branches
+                    .iter()
+                    .any(|b| b.get("type").and_then(|t| t.as_str()) == Some("null"))
+            })
+    };
+    let null_value = node
+        .value
+        .get("enum")
+        .and_then(|v| v.as_array())
+        .is_some_and(|values| values.iter().any(|v| v.is_null()));
+    schema_admits_null(node) || null_branch("oneOf") || null_branch("anyOf") || null_value
 }
 
 fn schema_admits_null(node: &Node<'_>) -> bool {

@@ -17,6 +17,8 @@ pub struct OperationMeta {
     pub method: &'static str,
     /// Path template as in the spec.
     pub path: &'static str,
+    /// `Accept` header: the media types of the success response.
+    pub accept: &'static str,
     /// Safe to repeat (GET/PUT/DELETE, or a POST marked `x-fs-idempotent`).
     pub idempotent: bool,
     /// The operation also works without credentials (checkout sessions).

@@ -115,6 +115,18 @@ async fn job_is_polled_until_complete_then_downloaded() {
     expected["async"] = json!(true);
     assert_json_eq(&requests[0].json(), &expected);
     assert!(requests[1..].iter().all(|r| r.body.is_empty()));
+    // JSON is asked for where JSON comes back; the download asks for the CSV text
+    // (FastSpring answers JSON by default).
+    let accepts: Vec<_> = requests.iter().map(|r| r.header("accept")).collect();
+    assert_eq!(
+        accepts,
+        [
+            Some("application/json"),
+            Some("application/json"),
+            Some("application/json"),
+            Some("text/plain")
+        ]
+    );
     assert_eq!(server.unused_replies(), 0);
 }
 

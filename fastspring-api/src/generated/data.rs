@@ -508,6 +508,7 @@ impl<'a> GenerateSubscriptionReportBuilder<'a> {
         id: "generateSubscriptionReport",
         method: "POST",
         path: "/data/v1/subscription",
+        accept: "application/json",
         idempotent: false,
         auth_optional: false,
         paging: Some(crate::runtime::PagingMeta {
@@ -579,6 +580,7 @@ impl<'a> GenerateRevenueReportBuilder<'a> {
         id: "generateRevenueReport",
         method: "POST",
         path: "/data/v1/revenue",
+        accept: "application/json",
         idempotent: false,
         auth_optional: false,
         paging: Some(crate::runtime::PagingMeta {
@@ -649,6 +651,7 @@ impl<'a> ListJobsBuilder<'a> {
         id: "listJobs",
         method: "GET",
         path: "/data/v1/jobs",
+        accept: "application/json",
         idempotent: true,
         auth_optional: false,
         paging: Some(crate::runtime::PagingMeta {
@@ -720,6 +723,7 @@ impl<'a> GetJobBuilder<'a> {
         id: "getJob",
         method: "GET",
         path: "/data/v1/jobs/{job_id}",
+        accept: "application/json",
         idempotent: true,
         auth_optional: false,
         paging: None,
@@ -790,6 +794,7 @@ impl<'a> ResetCacheBuilder<'a> {
         id: "resetCache",
         method: "GET",
         path: "/data/v1/util/cache",
+        accept: "text/plain",
         idempotent: true,
         auth_optional: false,
         paging: None,
@@ -858,6 +863,7 @@ impl<'a> DownloadReportBuilder<'a> {
         id: "downloadReport",
         method: "GET",
         path: "/data/v1/downloads/{job_id}",
+        accept: "text/plain",
         idempotent: true,
         auth_optional: false,
         paging: None,

@@ -201,6 +201,7 @@ impl<'a> ListProcessedEventsBuilder<'a> {
         id: "listProcessedEvents",
         method: "GET",
         path: "/events/processed",
+        accept: "application/json",
         idempotent: true,
         auth_optional: false,
         paging: Some(crate::runtime::PagingMeta {
@@ -318,6 +319,7 @@ impl<'a> ListUnprocessedEventsBuilder<'a> {
         id: "listUnprocessedEvents",
         method: "GET",
         path: "/events/unprocessed",
+        accept: "application/json",
         idempotent: true,
         auth_optional: false,
         paging: Some(crate::runtime::PagingMeta {
@@ -434,6 +436,7 @@ impl<'a> UpdateEventBuilder<'a> {
         id: "updateEvent",
         method: "POST",
         path: "/events/{event_id}",
+        accept: "application/json",
         idempotent: true,
         auth_optional: false,
         paging: None,

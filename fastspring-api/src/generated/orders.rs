@@ -1391,6 +1391,7 @@ impl<'a> ListOrdersBuilder<'a> {
         id: "listOrders",
         method: "GET",
         path: "/orders",
+        accept: "application/json",
         idempotent: true,
         auth_optional: false,
         paging: Some(crate::runtime::PagingMeta {
@@ -1562,6 +1563,7 @@ impl<'a> UpdateOrderTagsBuilder<'a> {
         id: "updateOrderTags",
         method: "POST",
         path: "/orders",
+        accept: "application/json",
         idempotent: false,
         auth_optional: false,
         paging: None,
@@ -1641,6 +1643,7 @@ impl<'a> GetOrderBuilder<'a> {
         id: "getOrder",
         method: "GET",
         path: "/orders/{order_id}",
+        accept: "application/json",
         idempotent: true,
         auth_optional: false,
         paging: None,

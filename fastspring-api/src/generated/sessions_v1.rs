@@ -634,6 +634,7 @@ impl<'a> V1CreateSessionBuilder<'a> {
         id: "v1CreateSession",
         method: "POST",
         path: "/sessions",
+        accept: "application/json",
         idempotent: false,
         auth_optional: false,
         paging: None,

@@ -77,6 +77,7 @@ impl<'a> RotateWebhookKeyBuilder<'a> {
         id: "rotateWebhookKey",
         method: "POST",
         path: "/webhooks/keys",
+        accept: "application/json",
         idempotent: true,
         auth_optional: false,
         paging: None,
