@@ -234,20 +234,26 @@ fn field_tokens(ctx: &Ctx<'_>, def: &TypeDef, field: &Field) -> (TokenStream, To
         serde_args.push(quote!(rename = #json));
     }
     // FastSpring sometimes writes whole numbers as `1.0`; integers decode leniently.
-    let lenient_int = field.ty == Ty::I64;
+    // Responses decode leniently: FastSpring sometimes writes whole numbers as `1.0`
+    // (integers, everywhere), and numbers or `"true"` where the reference says string or
+    // boolean (only in types never sent, so request types stay strict when checked).
+    let lenient = match &field.ty {
+        Ty::I64 => Some("lenient_int"),
+        Ty::String if !def.in_request => Some("lenient_string"),
+        Ty::Bool if !def.in_request => Some("lenient_bool"),
+        _ => None,
+    };
     let ty = if field.required && !field.nullable {
-        if lenient_int {
-            serde_args.push(quote!(
-                deserialize_with = "crate::runtime::lenient_int::required"
-            ));
+        if let Some(module) = lenient {
+            let path = format!("crate::runtime::{module}::required");
+            serde_args.push(quote!(deserialize_with = #path));
         }
         inner
     } else if field.required {
         serde_args.push(quote!(default));
-        if lenient_int {
-            serde_args.push(quote!(
-                deserialize_with = "crate::runtime::lenient_int::option"
-            ));
+        if let Some(module) = lenient {
+            let path = format!("crate::runtime::{module}::option");
+            serde_args.push(quote!(deserialize_with = #path));
         }
         quote!(Option<#inner>)
     } else if field.nullable && def.in_request {
@@ -259,10 +265,9 @@ fn field_tokens(ctx: &Ctx<'_>, def: &TypeDef, field: &Field) -> (TokenStream, To
         quote!(Option<Option<#inner>>)
     } else {
         serde_args.push(quote!(default, skip_serializing_if = "Option::is_none"));
-        if lenient_int {
-            serde_args.push(quote!(
-                deserialize_with = "crate::runtime::lenient_int::option"
-            ));
+        if let Some(module) = lenient {
+            let path = format!("crate::runtime::{module}::option");
+            serde_args.push(quote!(deserialize_with = #path));
         }
         quote!(Option<#inner>)
     };

@@ -266,69 +266,6 @@ pub fn batch_outcomes<T: DeserializeOwned>(
     crate::batch::outcomes(meta, status, body)
 }
 
-/// Integers that FastSpring sometimes writes as whole floats (`"quantity": 1.0`) or
-/// numeric strings. A fractional value is still an error.
-pub mod lenient_int {
-    use serde::Deserializer;
-    use serde::de::{self, Visitor};
-    use std::fmt;
-
-    struct IntVisitor;
-
-    impl Visitor<'_> for IntVisitor {
-        type Value = i64;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("an integer")
-        }
-        fn visit_i64<E: de::Error>(self, v: i64) -> Result<i64, E> {
-            Ok(v)
-        }
-        fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
-            i64::try_from(v).map_err(|_| E::custom(format!("{v} is out of range")))
-        }
-        fn visit_f64<E: de::Error>(self, v: f64) -> Result<i64, E> {
-            if v.fract() == 0.0 && v.abs() < 9.0e15 {
-                Ok(v as i64)
-            } else {
-                Err(E::invalid_type(de::Unexpected::Float(v), &self))
-            }
-        }
-        fn visit_str<E: de::Error>(self, v: &str) -> Result<i64, E> {
-            v.trim()
-                .parse()
-                .map_err(|_| E::invalid_type(de::Unexpected::Str(v), &self))
-        }
-    }
-
-    struct OptionVisitor;
-
-    impl<'de> Visitor<'de> for OptionVisitor {
-        type Value = Option<i64>;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("an integer or null")
-        }
-        fn visit_none<E: de::Error>(self) -> Result<Option<i64>, E> {
-            Ok(None)
-        }
-        fn visit_unit<E: de::Error>(self) -> Result<Option<i64>, E> {
-            Ok(None)
-        }
-        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Option<i64>, D::Error> {
-            required(d).map(Some)
-        }
-    }
-
-    /// A required integer.
-    pub fn required<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
-        deserializer.deserialize_any(IntVisitor)
-    }
-
-    /// An optional (or null) integer.
-    pub fn option<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
-        deserializer.deserialize_option(OptionVisitor)
-    }
-}
-
 /// Most pages a pagination stream fetches before it gives up (a guard against loops).
 pub const MAX_PAGES: usize = 10_000;
 
@@ -533,3 +470,146 @@ pub fn items<'a, T: DeserializeOwned + Send + 'a>(
         futures_util::stream::iter(decoded)
     })
 }
+
+/// Generates `required`/`option` deserializers for a lenient scalar from a visitor.
+macro_rules! lenient_scalar {
+    ($module:ident, $ty:ty, $visitor:ident, $doc:literal) => {
+        #[doc = $doc]
+        pub mod $module {
+            use super::lenient_visitors::$visitor;
+            use serde::Deserializer;
+            use serde::de::{self, Visitor};
+            use std::fmt;
+
+            struct OptionVisitor;
+
+            impl<'de> Visitor<'de> for OptionVisitor {
+                type Value = Option<$ty>;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a value or null")
+                }
+                fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                    Ok(None)
+                }
+                fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                    Ok(None)
+                }
+                fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+                    required(d).map(Some)
+                }
+            }
+
+            /// A required value.
+            pub fn required<'de, D: Deserializer<'de>>(deserializer: D) -> Result<$ty, D::Error> {
+                deserializer.deserialize_any($visitor)
+            }
+
+            /// An optional (or null) value.
+            pub fn option<'de, D: Deserializer<'de>>(
+                deserializer: D,
+            ) -> Result<Option<$ty>, D::Error> {
+                deserializer.deserialize_option(OptionVisitor)
+            }
+        }
+    };
+}
+
+mod lenient_visitors {
+    use serde::de::{self, Visitor};
+    use std::fmt;
+
+    /// Strings, and numbers or booleans written where a string was documented.
+    pub struct StringVisitor;
+
+    impl Visitor<'_> for StringVisitor {
+        type Value = String;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string")
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_string<E: de::Error>(self, v: String) -> Result<String, E> {
+            Ok(v)
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+    }
+
+    /// Integers, whole floats (`1.0`) and numeric strings; a fraction is an error.
+    pub struct IntVisitor;
+
+    impl Visitor<'_> for IntVisitor {
+        type Value = i64;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an integer")
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<i64, E> {
+            Ok(v)
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
+            i64::try_from(v).map_err(|_| E::custom(format!("{v} is out of range")))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<i64, E> {
+            if v.fract() == 0.0 && v.abs() < 9.0e15 {
+                Ok(v as i64)
+            } else {
+                Err(E::invalid_type(de::Unexpected::Float(v), &self))
+            }
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<i64, E> {
+            v.trim()
+                .parse()
+                .map_err(|_| E::invalid_type(de::Unexpected::Str(v), &self))
+        }
+    }
+
+    /// Booleans, and the strings `"true"`/`"false"`.
+    pub struct BoolVisitor;
+
+    impl Visitor<'_> for BoolVisitor {
+        type Value = bool;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a boolean")
+        }
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<bool, E> {
+            Ok(v)
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<bool, E> {
+            match v.trim() {
+                "true" | "TRUE" | "True" => Ok(true),
+                "false" | "FALSE" | "False" => Ok(false),
+                _ => Err(E::invalid_type(de::Unexpected::Str(v), &self)),
+            }
+        }
+    }
+}
+
+lenient_scalar!(
+    lenient_int,
+    i64,
+    IntVisitor,
+    "Integers that FastSpring sometimes writes as whole floats (`\"quantity\": 1.0`) or numeric strings; a fraction is still an error."
+);
+lenient_scalar!(
+    lenient_string,
+    String,
+    StringVisitor,
+    "Response strings that FastSpring sometimes sends as numbers or booleans (`\"postalCode\": 93101`)."
+);
+lenient_scalar!(
+    lenient_bool,
+    bool,
+    BoolVisitor,
+    "Response booleans that FastSpring sometimes sends as `\"true\"`/`\"false\"`."
+);

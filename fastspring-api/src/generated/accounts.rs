@@ -19,12 +19,21 @@
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Account {
     /// Account ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub id: Option<String>,
     /// Account ID (the same value as `id`; older payloads carry only this one).
+    #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
     pub account: String,
     /// What the API did: `account.get`, or `account.lookup` in lookup answers. Absent in webhook payloads.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub action: Option<String>,
     /// Outcome of the request for this account (REST answers only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -36,16 +45,28 @@ pub struct Account {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<AccountAddress>,
     /// Preferred language, two-letter ISO 639-1 code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub language: Option<String>,
     /// Country, two-letter ISO 3166-1 alpha-2 code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub country: Option<String>,
     /// Keys by which the account can be looked up (`GET /accounts?global=` / `?custom=`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lookup: Option<AccountLookup>,
     /// URL of the store's account management portal (the customer still has to sign in; see `GET /accounts/{account_id}/authenticate` for a signed-in URL).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub url: Option<String>,
     /// Counts of the payment methods stored for the account.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -60,7 +81,11 @@ pub struct Account {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub charges: Option<Vec<AccountCharge>>,
     /// Whether the account has a subscription, according to the reference.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub subscribed: Option<bool>,
     /// Tax exemption details of the account; `null` when it has none.
     #[serde(
@@ -85,40 +110,96 @@ pub struct Account {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AccountAddress {
     /// First address line (street, PO box or company).
-    #[serde(rename = "addressLine1", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "addressLine1",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub address_line1: Option<String>,
     /// First address line, as spelled in webhook payloads.
-    #[serde(rename = "address line 1", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "address line 1",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub address_line1_spaced: Option<String>,
     /// Second address line (apartment, suite, unit, building).
-    #[serde(rename = "addressLine2", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "addressLine2",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub address_line2: Option<String>,
     /// Second address line, as spelled in webhook payloads.
-    #[serde(rename = "address line 2", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "address line 2",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub address_line2_spaced: Option<String>,
     /// City, town or village.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub city: Option<String>,
     /// Region code, ISO 3166-2 (`US-CA`); older payloads send the bare subdivision code (`CA`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub region: Option<String>,
     /// Region name as free text, for regions without a code.
-    #[serde(rename = "regionCustom", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "regionCustom",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub region_custom: Option<String>,
     /// Region name as free text, as spelled in webhook payloads.
-    #[serde(rename = "region custom", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "region custom",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub region_custom_spaced: Option<String>,
     /// ZIP or postal code.
-    #[serde(rename = "postalCode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "postalCode",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub postal_code: Option<String>,
     /// ZIP or postal code, as spelled in webhook payloads.
-    #[serde(rename = "postal code", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "postal code",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub postal_code_spaced: Option<String>,
     /// Country, ISO 3166-1 alpha-2 code (webhook payloads).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub country: Option<String>,
     /// Company name for the address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub company: Option<String>,
 }
 #[cfg(feature = "accounts")]
@@ -157,13 +238,22 @@ pub struct AccountAddressInput {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AccountCharge {
     /// Transaction currency, ISO 4217.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub currency: Option<String>,
     /// Amount charged after discounts, including tax, in the transaction currency (`currency`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total: Option<crate::Amount>,
     /// The store's payout currency, ISO 4217.
-    #[serde(rename = "payoutCurrency", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "payoutCurrency",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub payout_currency: Option<String>,
     /// Amount charged, converted to the payout currency (`payoutCurrency`).
     #[serde(
@@ -176,13 +266,26 @@ pub struct AccountCharge {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<AccountChargeStatus>,
     /// ID of the order of this charge.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub order: Option<String>,
     /// Customer-facing reference of the order of this charge.
-    #[serde(rename = "orderReference", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "orderReference",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub order_reference: Option<String>,
     /// ID of the subscription the charge belongs to; absent or null for a one-time purchase.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub subscription: Option<String>,
     /// When the charge happened, epoch milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -201,14 +304,16 @@ pub struct AccountCharge {
     #[serde(
         rename = "timestampDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub timestamp_display: Option<String>,
     /// Date of the charge, ISO 8601 (`YYYY-MM-DD`).
     #[serde(
         rename = "timestampDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub timestamp_display_iso8601: Option<String>,
 }
@@ -359,22 +464,46 @@ impl schemars::JsonSchema for AccountChargeStatus {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AccountContact {
     /// First name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub first: Option<String>,
     /// Last name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub last: Option<String>,
     /// E-mail address; unique among the store's accounts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub email: Option<String>,
     /// Company name, or null.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub company: Option<String>,
     /// Phone number as entered (free text), or null.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub phone: Option<String>,
     /// Whether the contact opted in to marketing e-mails (see the note on `Account.subscribed`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub subscribed: Option<bool>,
 }
 #[cfg(feature = "accounts")]
@@ -416,7 +545,11 @@ impl AccountContactUpdate {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AccountGetError {
     /// What was attempted, as `<resource>.<verb>`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -424,10 +557,18 @@ pub struct AccountGetError {
     /// Why it failed, when `result` is `error`.
     pub error: super::common::ErrorDetail,
     /// The account ID that was asked for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub id: Option<String>,
     /// The account ID that was asked for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub account: Option<String>,
 }
 #[cfg(feature = "accounts")]
@@ -455,7 +596,11 @@ pub enum AccountGetResponseAccountsItem {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AccountListResponse {
     /// `account.getall` for the plain list of IDs, `account.lookup` for a filtered lookup.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -519,10 +664,18 @@ pub enum AccountListResponseAccountsItem {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AccountLookup {
     /// Lookup key generated by FastSpring, safe to show to the customer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub global: Option<String>,
     /// Lookup key set by the store (for example its own customer ID); absent when none was set.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub custom: Option<String>,
 }
 #[cfg(feature = "accounts")]
@@ -531,17 +684,29 @@ pub struct AccountLookup {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AccountLookupError {
     /// What was attempted, as `<resource>.<verb>`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
     pub result: super::common::ResultStatus,
     /// Why it failed, when `result` is `error`.
     pub error: super::common::ErrorDetail,
     /// The account ID that was asked for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub id: Option<String>,
     /// The account ID that was asked for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub account: Option<String>,
 }
 #[cfg(feature = "accounts")]
@@ -559,19 +724,35 @@ pub struct AccountLookupInput {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AccountManagementUrl {
     /// What was done, `account.authenticate.get`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<super::common::ResultStatus>,
     /// Account ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub account: Option<String>,
     /// One-time URL of the account management portal, already signed in; append `#/subscriptions` to open the Subscriptions tab.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub url: Option<String>,
     /// When the URL stops working, ISO 8601 local date and time without a zone offset (e.g. `2024-09-17T15:15:35.366`); absent in older responses.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub expires: Option<String>,
     /// On error: messages keyed by the field concerned, e.g. `account`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -620,13 +801,25 @@ pub struct AccountPaymentMethods {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AccountWriteResult {
     /// Account ID (current responses).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub id: Option<String>,
     /// Account ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub account: Option<String>,
     /// What was done, `account.create` or `account.update`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -892,13 +1085,25 @@ pub struct UpdateAccountRequest {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct UpdateAccountResponse {
     /// Account ID (current responses).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub id: Option<String>,
     /// Account ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub account: Option<String>,
     /// What was done, `account.create` or `account.update`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -8,27 +8,52 @@
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSession {
     /// Session ID.
+    #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
     pub id: String,
     /// When the session was created (ISO 8601).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub created: Option<String>,
     /// When the session expires and must be recreated (ISO 8601).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub expires: Option<String>,
     /// Lifecycle state of the session.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<CheckoutSessionStatus>,
     /// Language applied to the session.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub locale: Option<String>,
     /// Buyer's billing country used for pricing (ISO 3166-1 alpha-2).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub country: Option<String>,
     /// Currency of all amounts (ISO 4217).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub currency: Option<String>,
     /// `true` for a live session, `false` for a test one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub live: Option<bool>,
     /// The buyer details stored on a session.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -89,13 +114,19 @@ pub struct CheckoutSessionAddress {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionCart {
     /// Coupon code evaluated for the cart.
-    #[serde(rename = "couponCode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "couponCode",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub coupon_code: Option<String>,
     /// `true` when the coupon was valid and gave a discount.
     #[serde(
         rename = "couponHasApplied",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub coupon_has_applied: Option<bool>,
     /// Items in the cart.
@@ -108,7 +139,8 @@ pub struct CheckoutSessionCart {
     #[serde(
         rename = "netTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub net_total_display: Option<String>,
     /// Cart total before discounts; tax according to `taxIncluded`.
@@ -118,7 +150,8 @@ pub struct CheckoutSessionCart {
     #[serde(
         rename = "listTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub list_total_display: Option<String>,
     /// Total after discounts, always including tax.
@@ -132,7 +165,8 @@ pub struct CheckoutSessionCart {
     #[serde(
         rename = "withTaxNetTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub with_tax_net_total_display: Option<String>,
     /// Total before discounts, always including tax.
@@ -146,7 +180,8 @@ pub struct CheckoutSessionCart {
     #[serde(
         rename = "withTaxListTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub with_tax_list_total_display: Option<String>,
     /// Total after discounts, always without tax.
@@ -160,7 +195,8 @@ pub struct CheckoutSessionCart {
     #[serde(
         rename = "withoutTaxNetTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub without_tax_net_total_display: Option<String>,
     /// Total before discounts, always without tax.
@@ -174,7 +210,8 @@ pub struct CheckoutSessionCart {
     #[serde(
         rename = "withoutTaxListTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub without_tax_list_total_display: Option<String>,
     /// All discounts (product and coupon).
@@ -184,7 +221,8 @@ pub struct CheckoutSessionCart {
     #[serde(
         rename = "discountTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_total_display: Option<String>,
     /// Discount given by the coupon.
@@ -198,7 +236,8 @@ pub struct CheckoutSessionCart {
     #[serde(
         rename = "couponDiscountTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coupon_discount_total_display: Option<String>,
     /// Discount given by product or volume discounts.
@@ -212,7 +251,8 @@ pub struct CheckoutSessionCart {
     #[serde(
         rename = "productDiscountTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub product_discount_total_display: Option<String>,
     /// Whether the price fields include tax or have it added on top.
@@ -225,7 +265,8 @@ pub struct CheckoutSessionCart {
     #[serde(
         rename = "taxTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_total_display: Option<String>,
     /// Effective tax rate in percent.
@@ -398,7 +439,12 @@ impl schemars::JsonSchema for CheckoutSessionCheckoutStatusItem {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionCheckoutUrls {
     /// Hosted web checkout URL to redirect the buyer to.
-    #[serde(rename = "webcheckoutUrl", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "webcheckoutUrl",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub webcheckout_url: Option<String>,
 }
 #[cfg(feature = "checkout-sessions")]
@@ -457,13 +503,19 @@ pub struct CheckoutSessionCustomPrice {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionCustomer {
     /// FastSpring account ID; only shown to authenticated callers.
-    #[serde(rename = "accountId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "accountId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub account_id: Option<String>,
     /// Your own ID for the buyer; only shown to authenticated callers.
     #[serde(
         rename = "externalAccountId",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub external_account_id: Option<String>,
     /// A payment method already stored on the buyer's account.
@@ -489,10 +541,20 @@ pub struct CheckoutSessionCustomer {
     #[serde(rename = "accountTags", default, skip_serializing_if = "Option::is_none")]
     pub account_tags: Option<std::collections::BTreeMap<String, String>>,
     /// VAT, GST or CPF number.
-    #[serde(rename = "taxId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taxId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub tax_id: Option<String>,
     /// US state or province code of a tax exemption.
-    #[serde(rename = "taxIdRegion", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taxIdRegion",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub tax_id_region: Option<String>,
 }
 #[cfg(feature = "checkout-sessions")]
@@ -620,11 +682,16 @@ pub struct CheckoutSessionCustomerSavedPaymentMethod {
     #[serde(
         rename = "paymentMethodType",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub payment_method_type: Option<String>,
     /// Masked label, usually with the last 4 digits.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub display: Option<String>,
 }
 #[cfg(feature = "checkout-sessions")]
@@ -633,16 +700,34 @@ pub struct CheckoutSessionCustomerSavedPaymentMethod {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionErrorDetail {
     /// Code of the failed rule.
-    #[serde(rename = "errorCode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "errorCode",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub error_code: Option<String>,
     /// Dotted path of the rejected body field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub field: Option<String>,
     /// Why it was rejected.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub message: Option<String>,
     /// The value that was sent.
-    #[serde(rename = "rejectedValue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "rejectedValue",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub rejected_value: Option<String>,
 }
 #[cfg(feature = "checkout-sessions")]
@@ -651,16 +736,32 @@ pub struct CheckoutSessionErrorDetail {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionErrorResponse {
     /// HTTP status code and reason.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub status: Option<String>,
     /// When the error occurred (ISO 8601).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub timestamp: Option<String>,
     /// Error ID to quote to FastSpring support.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub id: Option<String>,
     /// Summary of the problem.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub message: Option<String>,
     /// Field-level validation failures.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -889,7 +990,12 @@ impl schemars::JsonSchema for CheckoutSessionIntervalIntervalUnit {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionItem {
     /// Product path.
-    #[serde(rename = "productPath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "productPath",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub product_path: Option<String>,
     /// Units in the cart.
     #[serde(
@@ -902,7 +1008,8 @@ pub struct CheckoutSessionItem {
     #[serde(
         rename = "quantityBehavior",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub quantity_behavior: Option<String>,
     /// Default quantity before any change.
@@ -914,7 +1021,12 @@ pub struct CheckoutSessionItem {
     )]
     pub quantity_default: Option<i64>,
     /// `true` when the item was built in the request rather than taken from the catalog.
-    #[serde(rename = "virtualProduct", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "virtualProduct",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub virtual_product: Option<bool>,
     /// Calculated prices of a line item.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -923,10 +1035,18 @@ pub struct CheckoutSessionItem {
     #[serde(rename = "productType", default, skip_serializing_if = "Option::is_none")]
     pub product_type: Option<CheckoutSessionItemProductType>,
     /// Whether the buyer may remove the item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub removable: Option<bool>,
     /// Whether the item is a bundle of other products.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub bundle: Option<bool>,
     /// Localized texts and image of a product; setting them needs authentication.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -953,7 +1073,8 @@ pub struct CheckoutSessionItemPrice {
     #[serde(
         rename = "unitNetPriceDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_net_price_display: Option<String>,
     /// One unit before discounts; tax according to `taxIncluded`.
@@ -963,7 +1084,8 @@ pub struct CheckoutSessionItemPrice {
     #[serde(
         rename = "unitListPriceDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_list_price_display: Option<String>,
     /// Discount on one unit.
@@ -973,7 +1095,8 @@ pub struct CheckoutSessionItemPrice {
     #[serde(
         rename = "unitDiscountDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_discount_display: Option<String>,
     /// Discount on all units.
@@ -987,7 +1110,8 @@ pub struct CheckoutSessionItemPrice {
     #[serde(
         rename = "extendedTotalDiscountDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub extended_total_discount_display: Option<String>,
     /// All units after discounts.
@@ -1001,7 +1125,8 @@ pub struct CheckoutSessionItemPrice {
     #[serde(
         rename = "extendedNetTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub extended_net_total_display: Option<String>,
     /// All units before discounts.
@@ -1015,7 +1140,8 @@ pub struct CheckoutSessionItemPrice {
     #[serde(
         rename = "extendedListTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub extended_list_total_display: Option<String>,
     /// Whether the price fields include tax or have it added on top.
@@ -1028,7 +1154,8 @@ pub struct CheckoutSessionItemPrice {
     #[serde(
         rename = "unitTaxAmountDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_tax_amount_display: Option<String>,
     /// Tax on all units.
@@ -1042,14 +1169,20 @@ pub struct CheckoutSessionItemPrice {
     #[serde(
         rename = "extendedTaxTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub extended_tax_total_display: Option<String>,
     /// Effective tax rate of the item in percent.
     #[serde(rename = "taxPercent", default, skip_serializing_if = "Option::is_none")]
     pub tax_percent: Option<f64>,
     /// `true` when a valid tax ID makes the item zero-rated.
-    #[serde(rename = "taxExempt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taxExempt",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub tax_exempt: Option<bool>,
     /// Billing periods the product discount applies.
     #[serde(
@@ -1355,7 +1488,11 @@ pub struct CheckoutSessionPaymentMethod {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<CheckoutSessionPaymentMethodType>,
     /// Localization key of the method's display name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub description: Option<String>,
     /// Form fields the buyer must fill in.
     #[serde(
@@ -1916,10 +2053,18 @@ pub struct CheckoutSessionWarning {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<CheckoutSessionWarningCode>,
     /// Input field concerned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub field: Option<String>,
     /// Human-readable explanation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub message: Option<String>,
 }
 #[cfg(feature = "checkout-sessions")]

@@ -21,7 +21,11 @@
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ActionError {
     /// What was attempted, as `<resource>.<verb>`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -218,18 +222,32 @@ impl schemars::JsonSchema for ResultStatus {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct WebhookEventBase {
     /// Event ID; stable across FastSpring's retries, so it is the key for de-duplication and for `POST /events/{event_id}`.
+    #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
     pub id: String,
     /// Repeats `id`. Present in recorded payloads (webhook deliveries and the events
     /// API) though the reference does not list it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub event: Option<String>,
     /// Event type, such as `order.completed`.
+    #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
     pub r#type: String,
     /// `true` for live data, `false` for test orders.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub live: Option<bool>,
     /// Whether the event has been marked processed (always `false` on first delivery).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub processed: Option<bool>,
     /// When the event was created, epoch milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]

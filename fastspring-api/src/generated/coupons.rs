@@ -10,6 +10,7 @@
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Coupon {
     /// Coupon path ID.
+    #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
     pub coupon: String,
     /// The discount of a coupon as returned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -26,24 +27,34 @@ pub struct Coupon {
     #[serde(
         rename = "applyDiscountImmediately",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub apply_discount_immediately: Option<bool>,
     /// Whether the discount stacks with other active discounts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub combine: Option<bool>,
     /// (Beta) The discount applies to the whole order subtotal. Sent only when `true`.
     #[serde(
         rename = "orderLevelDiscount",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub order_level_discount: Option<bool>,
     /// Customer-facing text of the discount keyed by ISO 639-1 language code; `{}` when none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<std::collections::BTreeMap<String, String>>,
     /// Maximum number of redemptions across all customers and codes, as a string; `""` means unlimited.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub limit: Option<String>,
     /// When the coupon can be redeemed; `{}` when unrestricted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -63,7 +74,11 @@ pub struct Coupon {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CouponActionResult {
     /// What was attempted, as `<resource>.<verb>`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -72,7 +87,11 @@ pub struct CouponActionResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<super::common::ErrorDetail>,
     /// The coupon concerned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub coupon: Option<String>,
 }
 #[cfg(feature = "coupons")]
@@ -96,7 +115,11 @@ pub struct CouponAvailability {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CouponCodeList {
     /// The coupon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub coupon: Option<String>,
     /// All codes of the coupon, upper-case.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -123,7 +146,11 @@ impl CouponCodesAddRequest {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CouponCodesAddResponse {
     /// What was attempted, as `<resource>.<verb>`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -132,7 +159,11 @@ pub struct CouponCodesAddResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<super::common::ErrorDetail>,
     /// The coupon the codes were added to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub coupon: Option<String>,
     /// The request's codes echoed as sent (case and duplicates kept), not the stored state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -144,7 +175,11 @@ pub struct CouponCodesAddResponse {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CouponCodesDeleteResponse {
     /// What was attempted, as `<resource>.<verb>`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -153,7 +188,11 @@ pub struct CouponCodesDeleteResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<super::common::ErrorDetail>,
     /// The coupon whose codes were deleted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub coupon: Option<String>,
     /// The codes that were removed (the JSON key contains a space).
     #[serde(rename = "codes deleted", default, skip_serializing_if = "Option::is_none")]
@@ -165,7 +204,11 @@ pub struct CouponCodesDeleteResponse {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CouponDeserializationError {
     /// Error category.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub message: Option<String>,
     /// Extra context; always empty so far.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -189,7 +232,8 @@ pub struct CouponDiscount {
     #[serde(
         rename = "hasMultipleDiscounts",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub has_multiple_discounts: Option<bool>,
     /// The tiers of a multi-tier coupon; `[]` for a single-tier coupon.
@@ -469,14 +513,22 @@ impl schemars::JsonSchema for CouponDiscountType {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CouponError {
     /// What was attempted, as `<resource>.<verb>`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
     pub result: super::common::ResultStatus,
     /// Why it failed, when `result` is `error`.
     pub error: super::common::ErrorDetail,
     /// The coupon concerned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub coupon: Option<String>,
 }
 #[cfg(feature = "coupons")]

@@ -8,16 +8,34 @@
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct DataErrorDetail {
     /// Problem code (key misspelt by FastSpring), such as `invalid` or `invalid.field`.
-    #[serde(rename = "erroCode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "erroCode",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub erro_code: Option<String>,
     /// The field concerned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub field: Option<String>,
     /// What is wrong with it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub message: Option<String>,
     /// The value that was rejected.
-    #[serde(rename = "rejectedValue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "rejectedValue",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub rejected_value: Option<String>,
 }
 #[cfg(feature = "data")]
@@ -26,19 +44,39 @@ pub struct DataErrorDetail {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct DataErrorResponse {
     /// HTTP status name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub status: Option<String>,
     /// When the error occurred, `dd-MM-yyyy HH:mm:ss`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub timestamp: Option<String>,
     /// Error ID to quote to FastSpring support.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub id: Option<String>,
     /// What went wrong.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub message: Option<String>,
     /// More detail, usually null.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub details: Option<String>,
     /// Field-level problems; may be empty.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -50,6 +88,7 @@ pub struct DataErrorResponse {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct DataJob {
     /// Job ID (`JOB…`).
+    #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
     pub id: String,
     /// State of the job; other values may exist.
     pub status: DataJobStatus,
@@ -57,13 +96,27 @@ pub struct DataJob {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<DataJobName>,
     /// When the job was created (ISO 8601, UTC).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub created: Option<String>,
     /// When the job completed; absent until then.
-    #[serde(rename = "completeDate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "completeDate",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub complete_date: Option<String>,
     /// Where to download the file (`GET /data/v1/downloads/{job_id}`); absent until complete.
-    #[serde(rename = "downloadUrl", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "downloadUrl",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub download_url: Option<String>,
     /// Addresses notified on completion.
     #[serde(
@@ -255,16 +308,36 @@ pub struct DataReportFilter {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct DataReportFilterEcho {
     /// Start date.
-    #[serde(rename = "startDate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "startDate",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub start_date: Option<String>,
     /// End date (correct spelling, in case FastSpring fixes the echo).
-    #[serde(rename = "endDate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "endDate",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub end_date: Option<String>,
     /// End date, with the misspelt key FastSpring echoes.
-    #[serde(rename = "endtDate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "endtDate",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub endt_date: Option<String>,
     /// Sync date.
-    #[serde(rename = "syncDate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "syncDate",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub sync_date: Option<String>,
     /// Country codes.
     #[serde(rename = "countryISO", default, skip_serializing_if = "Option::is_none")]
@@ -365,7 +438,11 @@ pub struct DataReportRequestEcho {
     )]
     pub page_number: Option<i64>,
     /// Whether the report runs as a job.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub r#async: Option<bool>,
     /// Addresses to notify.
     #[serde(

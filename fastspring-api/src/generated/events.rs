@@ -8,7 +8,11 @@
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct EventUpdateError {
     /// What was attempted, as `<resource>.<verb>`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -17,7 +21,11 @@ pub struct EventUpdateError {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<super::common::ErrorDetail>,
     /// ID of the event.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub event: Option<String>,
 }
 #[cfg(feature = "events")]
@@ -51,17 +59,31 @@ impl EventUpdateRequest {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct StoredEvent {
     /// Event ID; stable across FastSpring's retries, so it is the key for de-duplication and for `POST /events/{event_id}`.
+    #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
     pub id: String,
     /// The event ID again (same value as `id`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub event: Option<String>,
     /// Event type, such as `order.completed`.
+    #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
     pub r#type: String,
     /// `true` for live data, `false` for test orders.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub live: Option<bool>,
     /// Whether the event has been marked processed (always `false` on first delivery).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub processed: Option<bool>,
     /// When the event was created, epoch milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -76,7 +98,11 @@ pub struct StoredEvent {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct StoredEventListResponse {
     /// Always `events.get`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -111,7 +137,11 @@ pub struct StoredEventListResponse {
     )]
     pub total: Option<i64>,
     /// `true` when the window holds more events than were returned (about 25 per call); may be absent otherwise.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub more: Option<bool>,
     /// The events of the window (at most about 25).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -139,26 +139,50 @@ impl schemars::JsonSchema for CreateInvoiceRequestMode {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Invoice {
     /// Invoice ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub id: Option<String>,
     /// ID of the transaction that created the invoice.
     #[serde(
         rename = "acquisitionTransactionId",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub acquisition_transaction_id: Option<String>,
     /// Name of the issuing company or user (the reference's example shows an e-mail).
-    #[serde(rename = "companyName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "companyName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub company_name: Option<String>,
     /// When the invoice was created (ISO 8601).
-    #[serde(rename = "createdOn", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "createdOn",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub created_on: Option<String>,
     /// ISO 4217 currency.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub currency: Option<String>,
     /// Due date (ISO 8601).
-    #[serde(rename = "dueDate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "dueDate",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub due_date: Option<String>,
     /// Invoice lines.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -167,16 +191,30 @@ pub struct Invoice {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<InvoiceStatus>,
     /// Language of the invoice.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub language: Option<String>,
     /// Token that grants access to view the invoice.
-    #[serde(rename = "invoiceSecret", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "invoiceSecret",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub invoice_secret: Option<String>,
     /// Kind of billing document.
     #[serde(rename = "invoiceType", default, skip_serializing_if = "Option::is_none")]
     pub invoice_type: Option<InvoiceType>,
     /// Order reference of the invoice.
-    #[serde(rename = "orderReference", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "orderReference",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub order_reference: Option<String>,
     /// A person on an invoice as FastSpring stores it.
     #[serde(
@@ -233,13 +271,23 @@ pub struct Invoice {
     #[serde(rename = "subTotal", default, skip_serializing_if = "Option::is_none")]
     pub sub_total: Option<crate::Amount>,
     /// Store ID.
-    #[serde(rename = "siteId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "siteId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub site_id: Option<String>,
     /// Tax rate in percent.
     #[serde(rename = "taxRate", default, skip_serializing_if = "Option::is_none")]
     pub tax_rate: Option<f64>,
     /// Kind of tax.
-    #[serde(rename = "taxType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taxType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub tax_type: Option<String>,
     /// Amount after tax and discounts.
     #[serde(
@@ -259,43 +307,65 @@ pub struct Invoice {
     #[serde(rename = "totalTaxValue", default, skip_serializing_if = "Option::is_none")]
     pub total_tax_value: Option<crate::Amount>,
     /// Version of the invoice format.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub version: Option<String>,
     /// Notes on the invoice.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub notes: Option<String>,
     /// Tags as a JSON object serialized into a string, as sent at creation.
-    #[serde(rename = "tagsJson", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "tagsJson",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub tags_json: Option<String>,
     /// ID of the return transaction, if any.
     #[serde(
         rename = "acquisitionReturnTransactionId",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub acquisition_return_transaction_id: Option<String>,
     /// Bank instructions for paying by transfer.
     #[serde(
         rename = "bankPaymentInstruction",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub bank_payment_instruction: Option<String>,
     /// The customer's own reference.
     #[serde(
         rename = "customerReference",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub customer_reference: Option<String>,
     /// Taiwanese e-GUI number, where required.
-    #[serde(rename = "eguiNumber", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "eguiNumber",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub egui_number: Option<String>,
     /// Kind of order.
     #[serde(
         rename = "invoiceOrderType",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub invoice_order_type: Option<String>,
     /// Net payment terms in days.
@@ -310,37 +380,60 @@ pub struct Invoice {
     #[serde(
         rename = "orderApprovalType",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub order_approval_type: Option<String>,
     /// Whether the order can be resumed.
     #[serde(
         rename = "orderIsResumable",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub order_is_resumable: Option<bool>,
     /// When payment was received (RFC 3339).
-    #[serde(rename = "paymentDate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "paymentDate",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub payment_date: Option<String>,
     /// Refunds of the invoice.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refunds: Option<Vec<String>>,
     /// When a reminder was sent.
-    #[serde(rename = "reminderDate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "reminderDate",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub reminder_date: Option<String>,
     /// Main URL of the store.
-    #[serde(rename = "siteMainUrl", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "siteMainUrl",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub site_main_url: Option<String>,
     /// Support e-mail of the store.
     #[serde(
         rename = "siteSupportEmail",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub site_support_email: Option<String>,
     /// Tax exemption ID, if any.
-    #[serde(rename = "taxExemptionId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taxExemptionId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub tax_exemption_id: Option<String>,
     /// Total before any discount.
     #[serde(
@@ -350,7 +443,12 @@ pub struct Invoice {
     )]
     pub total_list_price_value: Option<crate::Amount>,
     /// When the invoice last changed.
-    #[serde(rename = "updatedOn", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "updatedOn",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub updated_on: Option<String>,
 }
 #[cfg(feature = "invoices")]
@@ -359,34 +457,71 @@ pub struct Invoice {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct InvoiceAddress {
     /// Address ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub id: Option<String>,
     /// First street line.
-    #[serde(rename = "addressLine1", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "addressLine1",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub address_line1: Option<String>,
     /// Second street line.
-    #[serde(rename = "addressLine2", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "addressLine2",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub address_line2: Option<String>,
     /// City.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub city: Option<String>,
     /// State, province or region.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub region: Option<String>,
     /// Free-text region when it is not a standard one.
-    #[serde(rename = "regionCustom", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "regionCustom",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub region_custom: Option<String>,
     /// Postal or ZIP code.
-    #[serde(rename = "postalCode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "postalCode",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub postal_code: Option<String>,
     /// ISO 3166-1 alpha-2 country code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub country: Option<String>,
     /// ID of the address in an external service.
     #[serde(
         rename = "addressServiceId",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub address_service_id: Option<String>,
 }
@@ -420,26 +555,50 @@ pub struct InvoiceAddressRequest {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct InvoiceCommon {
     /// Invoice ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub id: Option<String>,
     /// ID of the transaction that created the invoice.
     #[serde(
         rename = "acquisitionTransactionId",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub acquisition_transaction_id: Option<String>,
     /// Name of the issuing company or user (the reference's example shows an e-mail).
-    #[serde(rename = "companyName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "companyName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub company_name: Option<String>,
     /// When the invoice was created (ISO 8601).
-    #[serde(rename = "createdOn", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "createdOn",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub created_on: Option<String>,
     /// ISO 4217 currency.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub currency: Option<String>,
     /// Due date (ISO 8601).
-    #[serde(rename = "dueDate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "dueDate",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub due_date: Option<String>,
     /// Invoice lines.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -448,16 +607,30 @@ pub struct InvoiceCommon {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<InvoiceStatus>,
     /// Language of the invoice.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub language: Option<String>,
     /// Token that grants access to view the invoice.
-    #[serde(rename = "invoiceSecret", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "invoiceSecret",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub invoice_secret: Option<String>,
     /// Kind of billing document.
     #[serde(rename = "invoiceType", default, skip_serializing_if = "Option::is_none")]
     pub invoice_type: Option<InvoiceType>,
     /// Order reference of the invoice.
-    #[serde(rename = "orderReference", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "orderReference",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub order_reference: Option<String>,
     /// A person on an invoice as FastSpring stores it.
     #[serde(
@@ -514,13 +687,23 @@ pub struct InvoiceCommon {
     #[serde(rename = "subTotal", default, skip_serializing_if = "Option::is_none")]
     pub sub_total: Option<crate::Amount>,
     /// Store ID.
-    #[serde(rename = "siteId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "siteId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub site_id: Option<String>,
     /// Tax rate in percent.
     #[serde(rename = "taxRate", default, skip_serializing_if = "Option::is_none")]
     pub tax_rate: Option<f64>,
     /// Kind of tax.
-    #[serde(rename = "taxType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taxType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub tax_type: Option<String>,
     /// Amount after tax and discounts.
     #[serde(
@@ -540,13 +723,26 @@ pub struct InvoiceCommon {
     #[serde(rename = "totalTaxValue", default, skip_serializing_if = "Option::is_none")]
     pub total_tax_value: Option<crate::Amount>,
     /// Version of the invoice format.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub version: Option<String>,
     /// Notes on the invoice.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub notes: Option<String>,
     /// Tags as a JSON object serialized into a string, as sent at creation.
-    #[serde(rename = "tagsJson", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "tagsJson",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub tags_json: Option<String>,
 }
 #[cfg(feature = "invoices")]
@@ -555,44 +751,88 @@ pub struct InvoiceCommon {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct InvoiceContact {
     /// Contact ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub id: Option<String>,
     /// E-mail address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub email: Option<String>,
     /// First name.
-    #[serde(rename = "firstName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "firstName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub first_name: Option<String>,
     /// Last name.
-    #[serde(rename = "lastName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "lastName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub last_name: Option<String>,
     /// Full name.
-    #[serde(rename = "fullName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "fullName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub full_name: Option<String>,
     /// Company name.
-    #[serde(rename = "companyName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "companyName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub company_name: Option<String>,
     /// Phone number.
-    #[serde(rename = "phoneNumber", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "phoneNumber",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub phone_number: Option<String>,
     /// Website.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub website: Option<String>,
     /// Role of the contact (SHIP-TO, BILL-TO, PAYMENT_FACILITATOR, ...).
-    #[serde(rename = "contactType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "contactType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub contact_type: Option<String>,
     /// ID of the contact in an external service.
     #[serde(
         rename = "contactServiceId",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub contact_service_id: Option<String>,
     /// ID of the contact's organization in an external service.
     #[serde(
         rename = "contactOrganizationId",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub contact_organization_id: Option<String>,
 }
@@ -643,8 +883,10 @@ impl InvoiceContactRequest {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct InvoiceErrorResponse {
     /// Machine-readable error code.
+    #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
     pub code: String,
     /// What went wrong, for people.
+    #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
     pub message: String,
 }
 #[cfg(feature = "invoices")]
@@ -653,35 +895,69 @@ pub struct InvoiceErrorResponse {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct InvoiceItem {
     /// Line ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub id: Option<String>,
     /// ID of the transaction item the line comes from.
     #[serde(
         rename = "acquisitionTransactionItemId",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub acquisition_transaction_item_id: Option<String>,
     /// Product name printed on the line.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub display: Option<String>,
     /// ID of the invoice.
-    #[serde(rename = "invoiceId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "invoiceId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub invoice_id: Option<String>,
     /// ID of the parent line when this line belongs to another.
-    #[serde(rename = "parentId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "parentId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub parent_id: Option<String>,
     /// Lines that belong to this one (usually empty).
     #[serde(rename = "childItems", default, skip_serializing_if = "Option::is_none")]
     pub child_items: Option<Vec<String>>,
     /// Product format (DIGITAL, PHYSICAL, ...).
-    #[serde(rename = "productFormat", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "productFormat",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub product_format: Option<String>,
     /// Product path.
-    #[serde(rename = "productPath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "productPath",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub product_path: Option<String>,
     /// Product type (BASE, ADD-ON, ...).
-    #[serde(rename = "productType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "productType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub product_type: Option<String>,
     /// Unit price before tax.
     #[serde(rename = "listPrice", default, skip_serializing_if = "Option::is_none")]
@@ -690,11 +966,16 @@ pub struct InvoiceItem {
     #[serde(
         rename = "freeTrialPeriod",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub free_trial_period: Option<String>,
     /// Billing period of a subscription line.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub period: Option<String>,
     /// Number of billing periods.
     #[serde(
@@ -705,7 +986,12 @@ pub struct InvoiceItem {
     )]
     pub period_count: Option<i64>,
     /// End of the billing period (ISO 8601).
-    #[serde(rename = "periodEndDate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "periodEndDate",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub period_end_date: Option<String>,
     /// Price of the billing period.
     #[serde(rename = "periodPrice", default, skip_serializing_if = "Option::is_none")]
@@ -724,13 +1010,27 @@ pub struct InvoiceItem {
     #[serde(rename = "itemTaxes", default, skip_serializing_if = "Option::is_none")]
     pub item_taxes: Option<Vec<InvoiceItemTax>>,
     /// Whether the line is a subscription.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub subscription: Option<bool>,
     /// Whether the subscription renews automatically.
-    #[serde(rename = "autoRenew", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "autoRenew",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub auto_renew: Option<bool>,
     /// Whether the line is exempt from tax.
-    #[serde(rename = "taxExempt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taxExempt",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub tax_exempt: Option<bool>,
     /// Number of units.
     #[serde(
@@ -751,7 +1051,8 @@ pub struct InvoiceItem {
     #[serde(
         rename = "extendedItemDescription",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub extended_item_description: Option<String>,
 }
@@ -807,10 +1108,19 @@ impl InvoiceItemRequest {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct InvoiceItemTax {
     /// Tax line ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub id: Option<String>,
     /// ID of the invoice line taxed.
-    #[serde(rename = "itemId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "itemId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub item_id: Option<String>,
     /// Tax amount.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -819,13 +1129,27 @@ pub struct InvoiceItemTax {
     #[serde(rename = "taxRate", default, skip_serializing_if = "Option::is_none")]
     pub tax_rate: Option<f64>,
     /// Whether the tax was taken out of a gross price.
-    #[serde(rename = "fromGross", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "fromGross",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub from_gross: Option<bool>,
     /// Description of the tax line.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub description: Option<String>,
     /// Kind of tax.
-    #[serde(rename = "taxType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taxType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub tax_type: Option<String>,
 }
 #[cfg(feature = "invoices")]
@@ -834,19 +1158,39 @@ pub struct InvoiceItemTax {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct InvoiceNotFoundResponse {
     /// Status name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub status: Option<String>,
     /// When the error happened (ISO 8601).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub timestamp: Option<String>,
     /// Trace ID to give FastSpring support.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub id: Option<String>,
     /// Summary of the error.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub message: Option<String>,
     /// More detail, naming the ID that was not found.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub details: Option<String>,
 }
 #[cfg(feature = "invoices")]
@@ -855,27 +1199,35 @@ pub struct InvoiceNotFoundResponse {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct InvoiceOrganization {
     /// Organization ID.
-    #[serde(rename = "organizationId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "organizationId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub organization_id: Option<String>,
     /// Legal name.
     #[serde(
         rename = "organizationName",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub organization_name: Option<String>,
     /// Kind of organization.
     #[serde(
         rename = "organizationType",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub organization_type: Option<String>,
     /// Your reference for the organization.
     #[serde(
         rename = "organizationReference",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub organization_reference: Option<String>,
 }
@@ -1114,7 +1466,8 @@ pub struct InvoiceTotals {
     #[serde(
         rename = "payableTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub payable_total_display: Option<String>,
     /// Total before tax and discounts.
@@ -1124,7 +1477,8 @@ pub struct InvoiceTotals {
     #[serde(
         rename = "subTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub sub_total_display: Option<String>,
     /// Total discount.
@@ -1134,7 +1488,8 @@ pub struct InvoiceTotals {
     #[serde(
         rename = "discountTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_total_display: Option<String>,
     /// Total tax.
@@ -1144,7 +1499,8 @@ pub struct InvoiceTotals {
     #[serde(
         rename = "taxTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_total_display: Option<String>,
     /// Total shipping.
@@ -1154,14 +1510,16 @@ pub struct InvoiceTotals {
     #[serde(
         rename = "shippingTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub shipping_total_display: Option<String>,
     /// Why tax was not charged, if it was not.
     #[serde(
         rename = "taxExemptionReason",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_exemption_reason: Option<String>,
     /// Total fees.
@@ -1278,26 +1636,50 @@ impl schemars::JsonSchema for InvoiceType {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct PaymentInvoice {
     /// Invoice ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub id: Option<String>,
     /// ID of the transaction that created the invoice.
     #[serde(
         rename = "acquisitionTransactionId",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub acquisition_transaction_id: Option<String>,
     /// Name of the issuing company or user (the reference's example shows an e-mail).
-    #[serde(rename = "companyName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "companyName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub company_name: Option<String>,
     /// When the invoice was created (ISO 8601).
-    #[serde(rename = "createdOn", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "createdOn",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub created_on: Option<String>,
     /// ISO 4217 currency.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub currency: Option<String>,
     /// Due date (ISO 8601).
-    #[serde(rename = "dueDate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "dueDate",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub due_date: Option<String>,
     /// Invoice lines.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1306,16 +1688,30 @@ pub struct PaymentInvoice {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<InvoiceStatus>,
     /// Language of the invoice.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub language: Option<String>,
     /// Token that grants access to view the invoice.
-    #[serde(rename = "invoiceSecret", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "invoiceSecret",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub invoice_secret: Option<String>,
     /// Kind of billing document.
     #[serde(rename = "invoiceType", default, skip_serializing_if = "Option::is_none")]
     pub invoice_type: Option<InvoiceType>,
     /// Order reference of the invoice.
-    #[serde(rename = "orderReference", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "orderReference",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub order_reference: Option<String>,
     /// A person on an invoice as FastSpring stores it.
     #[serde(
@@ -1372,13 +1768,23 @@ pub struct PaymentInvoice {
     #[serde(rename = "subTotal", default, skip_serializing_if = "Option::is_none")]
     pub sub_total: Option<crate::Amount>,
     /// Store ID.
-    #[serde(rename = "siteId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "siteId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub site_id: Option<String>,
     /// Tax rate in percent.
     #[serde(rename = "taxRate", default, skip_serializing_if = "Option::is_none")]
     pub tax_rate: Option<f64>,
     /// Kind of tax.
-    #[serde(rename = "taxType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taxType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub tax_type: Option<String>,
     /// Amount after tax and discounts.
     #[serde(
@@ -1398,51 +1804,74 @@ pub struct PaymentInvoice {
     #[serde(rename = "totalTaxValue", default, skip_serializing_if = "Option::is_none")]
     pub total_tax_value: Option<crate::Amount>,
     /// Version of the invoice format.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub version: Option<String>,
     /// Notes on the invoice.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub notes: Option<String>,
     /// Tags as a JSON object serialized into a string, as sent at creation.
-    #[serde(rename = "tagsJson", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "tagsJson",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub tags_json: Option<String>,
     /// Web page of the invoice.
     #[serde(
         rename = "paymentInvoiceWebLink",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub payment_invoice_web_link: Option<String>,
     /// PDF download of the invoice.
     #[serde(
         rename = "paymentInvoicePdfLink",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub payment_invoice_pdf_link: Option<String>,
     /// Page where the buyer pays; it works until the due date plus the store's grace period.
     #[serde(
         rename = "paymentInvoiceWebPayLink",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub payment_invoice_web_pay_link: Option<String>,
     /// Currency the invoice is paid in.
     #[serde(
         rename = "paymentCurrencyCode",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub payment_currency_code: Option<String>,
     /// Order reference used when paying.
     #[serde(
         rename = "paymentOrderReference",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub payment_order_reference: Option<String>,
     /// Business due date (ISO 8601).
-    #[serde(rename = "paymentDueDate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "paymentDueDate",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub payment_due_date: Option<String>,
     /// Final totals of a payment invoice.
     #[serde(rename = "paymentTotals", default, skip_serializing_if = "Option::is_none")]

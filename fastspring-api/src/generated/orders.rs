@@ -176,21 +176,44 @@ impl schemars::JsonSchema for ListOrdersStatus {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Order {
     /// Order ID (the same value as `id`, kept for backward compatibility).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub order: Option<String>,
     /// Order ID.
+    #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
     pub id: String,
     /// Customer-facing order reference, shown on receipts and invoices.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub reference: Option<String>,
     /// Purchase-order number supplied by the buyer, if any.
-    #[serde(rename = "buyerReference", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "buyerReference",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub buyer_reference: Option<String>,
     /// IP address the buyer ordered from (IPv4 or IPv6 text).
-    #[serde(rename = "ipAddress", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "ipAddress",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub ip_address: Option<String>,
     /// Whether the order is completed (`false` for failed, canceled and pending orders).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub completed: Option<bool>,
     /// Last change of the order, epoch milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -206,55 +229,95 @@ pub struct Order {
     )]
     pub changed_in_seconds: Option<crate::EpochSeconds>,
     /// Date of `changed`, formatted for the order language (e.g. `8/16/24`).
-    #[serde(rename = "changedDisplay", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "changedDisplay",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub changed_display: Option<String>,
     /// Date of `changed` as `YYYY-MM-DD`.
     #[serde(
         rename = "changedDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub changed_display_iso8601: Option<String>,
     /// Date of `changed` as used in e-mails (e.g. `Aug 16, 2024`).
     #[serde(
         rename = "changedDisplayEmailEnhancements",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub changed_display_email_enhancements: Option<String>,
     /// Date and time of `changed` as used in e-mails (e.g. `Aug 16, 2024 07:57:05 PM`).
     #[serde(
         rename = "changedDisplayEmailEnhancementsWithTime",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub changed_display_email_enhancements_with_time: Option<String>,
     /// Two-letter ISO 639-1 code of the order language.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub language: Option<String>,
     /// `true` for a live order, `false` for a test order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub live: Option<bool>,
     /// Three-letter ISO 4217 code of the transaction currency.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub currency: Option<String>,
     /// Three-letter ISO 4217 code of the store's payout currency.
-    #[serde(rename = "payoutCurrency", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "payoutCurrency",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub payout_currency: Option<String>,
     /// ID of the quote the order was created from, or null.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub quote: Option<String>,
     /// Link to the order's invoice in the store's account pages.
-    #[serde(rename = "invoiceUrl", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "invoiceUrl",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub invoice_url: Option<String>,
     /// ID of the storefront (site) the order was placed on.
-    #[serde(rename = "siteId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "siteId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub site_id: Option<String>,
     /// How the order came about, such as `INVOICE_PAYMENT_ORDER` or `GROUP_REGULAR_PERIOD` (open set of values).
     #[serde(
         rename = "acquisitionTransactionType",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub acquisition_transaction_type: Option<String>,
     /// The customer account: its ID, or the full object when the webhook has expansion enabled.
@@ -264,7 +327,12 @@ pub struct Order {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total: Option<crate::Amount>,
     /// Order total after discounts, including tax, formatted for display in the transaction currency (localized text such as `$10.00`; do not parse).
-    #[serde(rename = "totalDisplay", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "totalDisplay",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub total_display: Option<String>,
     /// Order total after discounts, including tax, converted to the store's payout currency (`payoutCurrency`).
     #[serde(
@@ -277,14 +345,20 @@ pub struct Order {
     #[serde(
         rename = "totalInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub total_in_payout_currency_display: Option<String>,
     /// Tax charged on the order, in the transaction currency (`currency`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tax: Option<crate::Amount>,
     /// Tax charged on the order, formatted for display in the transaction currency (localized text such as `$10.00`; do not parse).
-    #[serde(rename = "taxDisplay", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taxDisplay",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub tax_display: Option<String>,
     /// Tax charged on the order, converted to the store's payout currency (`payoutCurrency`).
     #[serde(
@@ -297,7 +371,8 @@ pub struct Order {
     #[serde(
         rename = "taxInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_in_payout_currency_display: Option<String>,
     /// Order subtotal before tax, in the transaction currency (`currency`).
@@ -307,7 +382,8 @@ pub struct Order {
     #[serde(
         rename = "subtotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_display: Option<String>,
     /// Order subtotal before tax, converted to the store's payout currency (`payoutCurrency`).
@@ -321,7 +397,8 @@ pub struct Order {
     #[serde(
         rename = "subtotalInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_in_payout_currency_display: Option<String>,
     /// Sum of all discounts on the order, in the transaction currency (`currency`).
@@ -331,7 +408,8 @@ pub struct Order {
     #[serde(
         rename = "discountDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_display: Option<String>,
     /// Sum of all discounts on the order, converted to the store's payout currency (`payoutCurrency`).
@@ -345,7 +423,8 @@ pub struct Order {
     #[serde(
         rename = "discountInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_in_payout_currency_display: Option<String>,
     /// Sum of all discounts, tax included, in the transaction currency (`currency`).
@@ -359,7 +438,8 @@ pub struct Order {
     #[serde(
         rename = "discountWithTaxDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_with_tax_display: Option<String>,
     /// Sum of all discounts, tax included, converted to the store's payout currency (`payoutCurrency`).
@@ -373,17 +453,27 @@ pub struct Order {
     #[serde(
         rename = "discountWithTaxInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_with_tax_in_payout_currency_display: Option<String>,
     /// Text that appears on the buyer's card or bank statement.
-    #[serde(rename = "billDescriptor", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "billDescriptor",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub bill_descriptor: Option<String>,
     /// How the order was paid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment: Option<OrderPayment>,
     /// Why the order failed, was canceled or is pending (webhook payloads, e.g. `purchaseOrder`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub reason: Option<String>,
     /// The buyer's contact details as entered for this order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -410,7 +500,11 @@ pub struct Order {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<OrderItem>>,
     /// What the API did, `order.get`; only in API responses.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub action: Option<String>,
     /// Outcome, `success`; only in API responses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -447,31 +541,72 @@ pub enum OrderAccount {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderAddress {
     /// First street line; present only when the checkout collects a physical address.
-    #[serde(rename = "addressLine1", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "addressLine1",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub address_line1: Option<String>,
     /// Second street line; present only when the checkout collects a physical address.
-    #[serde(rename = "addressLine2", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "addressLine2",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub address_line2: Option<String>,
     /// City, town or district.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub city: Option<String>,
     /// Region code without the country prefix, such as the US state code `CA`.
-    #[serde(rename = "regionCode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "regionCode",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub region_code: Option<String>,
     /// Region name for display (may be empty).
-    #[serde(rename = "regionDisplay", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "regionDisplay",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub region_display: Option<String>,
     /// Region name, kept for backward compatibility (may be empty).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub region: Option<String>,
     /// Postal or ZIP code.
-    #[serde(rename = "postalCode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "postalCode",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub postal_code: Option<String>,
     /// Two-letter ISO 3166-1 country code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub country: Option<String>,
     /// The whole address on one line, formatted for display.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub display: Option<String>,
 }
 #[cfg(
@@ -488,22 +623,46 @@ pub struct OrderAddress {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderCustomer {
     /// First name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub first: Option<String>,
     /// Last name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub last: Option<String>,
     /// E-mail address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub email: Option<String>,
     /// Company name, or null.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub company: Option<String>,
     /// Phone number, or null.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub phone: Option<String>,
     /// Whether the buyer opted in to marketing e-mails.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub subscribed: Option<bool>,
 }
 #[cfg(
@@ -520,13 +679,25 @@ pub struct OrderCustomer {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderFulfillment {
     /// Kind of fulfillment, such as `file` or `license` (open set of values).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub r#type: Option<String>,
     /// Label or file name shown to the buyer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub display: Option<String>,
     /// Download URL (file fulfillments).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub file: Option<String>,
     /// File size in bytes (file fulfillments).
     #[serde(
@@ -536,7 +707,11 @@ pub struct OrderFulfillment {
     )]
     pub size: Option<i64>,
     /// License key (license fulfillments).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub license: Option<String>,
 }
 #[cfg(
@@ -590,7 +765,11 @@ pub enum OrderGetResponseOrdersItem {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderItem {
     /// Product path of the item; add-ons and fees may carry a suffix such as `.setupFee`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub product: Option<String>,
     /// Quantity ordered.
     #[serde(
@@ -600,16 +779,34 @@ pub struct OrderItem {
     )]
     pub quantity: Option<i64>,
     /// Product display name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub display: Option<String>,
     /// Short display name of the product.
-    #[serde(rename = "shortDisplay", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "shortDisplay",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub short_display: Option<String>,
     /// Stock keeping unit, or null.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub sku: Option<String>,
     /// Product image URL, or null.
-    #[serde(rename = "imageUrl", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "imageUrl",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub image_url: Option<String>,
     /// Item subtotal, in the transaction currency (`currency`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -618,7 +815,8 @@ pub struct OrderItem {
     #[serde(
         rename = "subtotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_display: Option<String>,
     /// Item subtotal, converted to the store's payout currency (`payoutCurrency`).
@@ -632,7 +830,8 @@ pub struct OrderItem {
     #[serde(
         rename = "subtotalInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_in_payout_currency_display: Option<String>,
     /// Discount on the item, in the transaction currency (`currency`).
@@ -642,7 +841,8 @@ pub struct OrderItem {
     #[serde(
         rename = "discountDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_display: Option<String>,
     /// Discount on the item, converted to the store's payout currency (`payoutCurrency`).
@@ -656,26 +856,46 @@ pub struct OrderItem {
     #[serde(
         rename = "discountInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_in_payout_currency_display: Option<String>,
     /// Product attributes of the item (key to value). Values are always strings, even when they look like JSON or booleans.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<std::collections::BTreeMap<String, String>>,
     /// Coupon code applied to this item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub coupon: Option<String>,
     /// The subscription this item created or renewed: its ID, or the full object when the webhook has expansion enabled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscription: Option<OrderItemSubscription>,
     /// Whether the item is a subscription product.
-    #[serde(rename = "isSubscription", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "isSubscription",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub is_subscription: Option<bool>,
     /// Whether the item is an add-on of another item (null in some webhook payloads).
-    #[serde(rename = "isAddon", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "isAddon",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub is_addon: Option<bool>,
     /// Whether the buyer could change the quantity (seen in co-term group charge payloads).
-    #[serde(rename = "changeQuantity", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "changeQuantity",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub change_quantity: Option<bool>,
     /// Why the item is in the order when another product brought it in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -700,7 +920,8 @@ pub struct OrderItem {
     #[serde(
         rename = "proratedItemChangeAmountDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_change_amount_display: Option<String>,
     /// Net change caused by a prorated plan change, converted to the store's payout currency (`payoutCurrency`).
@@ -714,7 +935,8 @@ pub struct OrderItem {
     #[serde(
         rename = "proratedItemChangeAmountInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_change_amount_in_payout_currency_display: Option<String>,
     /// Prorated charge for the new item of a plan change, in the transaction currency (`currency`).
@@ -728,7 +950,8 @@ pub struct OrderItem {
     #[serde(
         rename = "proratedItemProratedChargeDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_prorated_charge_display: Option<String>,
     /// Prorated charge for the new item of a plan change, converted to the store's payout currency (`payoutCurrency`).
@@ -742,7 +965,8 @@ pub struct OrderItem {
     #[serde(
         rename = "proratedItemProratedChargeInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_prorated_charge_in_payout_currency_display: Option<String>,
     /// Credit for the unused part of the replaced item, in the transaction currency (`currency`).
@@ -756,7 +980,8 @@ pub struct OrderItem {
     #[serde(
         rename = "proratedItemCreditAmountDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_credit_amount_display: Option<String>,
     /// Credit for the unused part of the replaced item, converted to the store's payout currency (`payoutCurrency`).
@@ -770,7 +995,8 @@ pub struct OrderItem {
     #[serde(
         rename = "proratedItemCreditAmountInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_credit_amount_in_payout_currency_display: Option<String>,
     /// Tax on the prorated adjustment, in the transaction currency (`currency`).
@@ -784,7 +1010,8 @@ pub struct OrderItem {
     #[serde(
         rename = "proratedItemTaxAmountDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_tax_amount_display: Option<String>,
     /// Tax on the prorated adjustment, converted to the store's payout currency (`payoutCurrency`).
@@ -798,7 +1025,8 @@ pub struct OrderItem {
     #[serde(
         rename = "proratedItemTaxAmountInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_tax_amount_in_payout_currency_display: Option<String>,
     /// Prorated charges minus credits, plus tax, in the transaction currency (`currency`).
@@ -812,7 +1040,8 @@ pub struct OrderItem {
     #[serde(
         rename = "proratedItemTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_total_display: Option<String>,
     /// Prorated charges minus credits, plus tax, converted to the store's payout currency (`payoutCurrency`).
@@ -826,7 +1055,8 @@ pub struct OrderItem {
     #[serde(
         rename = "proratedItemTotalInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_total_in_payout_currency_display: Option<String>,
 }
@@ -861,10 +1091,18 @@ impl OrderItemAttributesUpdate {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderItemDriver {
     /// Kind of driver, such as `addon`, `one_time_fee`, `cross-sell` or `upsell` (open set of values).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub r#type: Option<String>,
     /// Product path of the product that brought the item in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub path: Option<String>,
 }
 #[cfg(
@@ -901,7 +1139,11 @@ pub struct OrderItemTaxWithholding {
     #[serde(rename = "taxWithholding", default, skip_serializing_if = "Option::is_none")]
     pub tax_withholding: Option<OrderItemTaxWithholdingTaxWithholding>,
     /// Currency of `amount`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub currency: Option<String>,
     /// Amount withheld.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -945,14 +1187,20 @@ pub struct OrderItemWithholdings {
     #[serde(
         rename = "taxWithholdings",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub tax_withholdings: Option<bool>,
     /// Amount withheld, in the transaction currency (`currency`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<crate::Amount>,
     /// Amount withheld, formatted for display in the transaction currency (localized text such as `$10.00`; do not parse).
-    #[serde(rename = "amountDisplay", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "amountDisplay",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub amount_display: Option<String>,
     /// Amount withheld, converted to the store's payout currency (`payoutCurrency`).
     #[serde(
@@ -965,7 +1213,8 @@ pub struct OrderItemWithholdings {
     #[serde(
         rename = "amountInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub amount_in_payout_currency_display: Option<String>,
     /// Withholding rate in percent.
@@ -978,16 +1227,28 @@ pub struct OrderItemWithholdings {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderListResponse {
     /// What the API did: `order.getall` (current) or `order.lookup` (older filtered form).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<super::common::ResultStatus>,
     /// The `begin` filter echoed back as `M/D/YY` (older lookup form only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub begin: Option<String>,
     /// The `end` filter echoed back as `M/D/YY` (older lookup form only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub end: Option<String>,
     /// Number of this page (1-based).
     #[serde(
@@ -1039,14 +1300,22 @@ pub enum OrderListResponseOrdersItem {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderLookupError {
     /// What was attempted, as `<resource>.<verb>`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
     pub result: super::common::ResultStatus,
     /// Why it failed, when `result` is `error`.
     pub error: super::common::ErrorDetail,
     /// The order ID that was asked for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub order: Option<String>,
 }
 #[cfg(
@@ -1082,9 +1351,14 @@ pub enum OrderNote {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderNoteNote {
     /// Text of the note.
+    #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
     pub note: String,
     /// Who wrote the note (an app user's e-mail address).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub creator: Option<String>,
 }
 #[cfg(
@@ -1101,19 +1375,40 @@ pub struct OrderNoteNote {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderPayment {
     /// Payment method, such as `creditcard`, `paypal`, `amazon`, `applepay`, `kakaopay`, `bank`, `alipay`, `purchase-order`, `upi`, `free` or `test` (open set of values).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub r#type: Option<String>,
     /// Card brand when `type` is `creditcard`: `visa`, `mastercard`, `amex`, `discover`, `jcb`, `carteblanche`, `dinersclub` or `unionpay`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub creditcard: Option<String>,
     /// Last four digits of the card number.
-    #[serde(rename = "cardEnding", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "cardEnding",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub card_ending: Option<String>,
     /// Kind of bank payment when `type` is `bank`, such as `wire`, `brazilwire`, `ideal`, `giropay`, `sofort`, `ecard` or `sepa`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub bank: Option<String>,
     /// Payment app or flow when `type` is `upi`, such as `upipaytm` or `upiphonepe`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub variant: Option<String>,
 }
 #[cfg(
@@ -1145,22 +1440,46 @@ pub struct OrderRecipient {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderRecipientContact {
     /// First name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub first: Option<String>,
     /// Last name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub last: Option<String>,
     /// E-mail address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub email: Option<String>,
     /// Company name, or null.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub company: Option<String>,
     /// Phone number, or null.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub phone: Option<String>,
     /// Whether the recipient opted in to marketing e-mails.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub subscribed: Option<bool>,
     /// The recipient's account: its ID, or the full object when the webhook has expansion enabled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1200,13 +1519,22 @@ pub enum OrderRecipientContactAccount {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderReturnSummary {
     /// Return ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub r#return: Option<String>,
     /// Amount returned, in the transaction currency (`currency`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<crate::Amount>,
     /// Amount returned, formatted for display in the transaction currency (localized text such as `$10.00`; do not parse).
-    #[serde(rename = "amountDisplay", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "amountDisplay",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub amount_display: Option<String>,
     /// Amount returned, converted to the store's payout currency (`payoutCurrency`).
     #[serde(
@@ -1219,7 +1547,8 @@ pub struct OrderReturnSummary {
     #[serde(
         rename = "amountInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub amount_in_payout_currency_display: Option<String>,
 }
@@ -1254,7 +1583,11 @@ impl OrderTagsUpdate {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderUpdateResult {
     /// What was attempted, as `<resource>.<verb>`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
     pub result: super::common::ResultStatus,
@@ -1262,7 +1595,11 @@ pub struct OrderUpdateResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<super::common::ErrorDetail>,
     /// The order ID, or `[<index>]` when the order was not found.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub order: Option<String>,
 }
 #[cfg(feature = "orders")]

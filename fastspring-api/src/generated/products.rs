@@ -19,15 +19,21 @@
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Product {
     /// Product path ID.
+    #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
     pub product: String,
     /// Path of the parent product when this product is a variation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub parent: Option<String>,
     /// FastSpring's internal reference of the product.
     #[serde(
         rename = "productAppReference",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub product_app_reference: Option<String>,
     /// Product name per language.
@@ -37,16 +43,28 @@ pub struct Product {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<ProductDescription>,
     /// URL of the product's icon image (`null` when none is set).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub image: Option<String>,
     /// The seller's stock keeping unit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub sku: Option<String>,
     /// `public`: shown in the catalog; `private`: hidden from buyers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visibility: Option<ProductVisibility>,
     /// Whether the product can be put on seller quotes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub quotable: Option<bool>,
     /// Offers suggested with this product.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -60,13 +78,18 @@ pub struct Product {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<ProductFormat>,
     /// Tax code of the product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub taxcode: Option<String>,
     /// Human-readable meaning of `taxcode` (`null` in expanded webhook products).
     #[serde(
         rename = "taxcodeDescription",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub taxcode_description: Option<String>,
     /// The seller's custom key/value attributes.
@@ -82,7 +105,11 @@ pub struct Product {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductActionResult {
     /// What was attempted, as `<resource>.<verb>`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -91,7 +118,11 @@ pub struct ProductActionResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<super::common::ErrorDetail>,
     /// Product path concerned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub product: Option<String>,
 }
 #[cfg(
@@ -414,13 +445,21 @@ impl schemars::JsonSchema for ProductCancellationInterval {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductCountryPrice {
     /// ISO 4217 currency of the amounts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub currency: Option<String>,
     /// Unit price, taxes included where applicable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<crate::Amount>,
     /// `price` formatted for display.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub display: Option<String>,
     /// Volume discounts keyed by minimum quantity.
     #[serde(
@@ -452,7 +491,8 @@ pub struct ProductCountryPrice {
     #[serde(
         rename = "setupFeePriceDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub setup_fee_price_display: Option<String>,
     /// Name of the setup fee, per language.
@@ -468,10 +508,18 @@ pub struct ProductCountryPrice {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductCountryPriceAvailable {
     /// Start of the range.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub start: Option<String>,
     /// End of the range.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub end: Option<String>,
 }
 #[cfg(
@@ -652,18 +700,31 @@ impl schemars::JsonSchema for ProductFormat {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductFulfillment {
     /// ID of the fulfillment action.
+    #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
     pub fulfillment: String,
     /// Label of the action.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub name: Option<String>,
     /// Which orders the action applies to (all, initial, configuration, rebills only, non-rebills only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub applicability: Option<ProductFulfillmentApplicability>,
     /// File name shown to the buyer; its extension matches the file's.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub display: Option<String>,
     /// External URL the file is fetched from.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub url: Option<String>,
     /// Size of the file (`null` when the file is hosted elsewhere or not yet uploaded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1199,7 +1260,11 @@ pub enum ProductFulfillmentSize {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductFulfillmentVersion {
     /// File name of that version.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub display: Option<String>,
     /// File size in bytes.
     #[serde(
@@ -1209,7 +1274,11 @@ pub struct ProductFulfillmentVersion {
     )]
     pub size: Option<i64>,
     /// MIME type of the file.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub r#type: Option<String>,
     /// When that version was uploaded (epoch milliseconds).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1241,15 +1310,21 @@ pub enum ProductFulfillmentsValue {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductGetItem {
     /// Product path ID.
+    #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
     pub product: String,
     /// Path of the parent product when this product is a variation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub parent: Option<String>,
     /// FastSpring's internal reference of the product.
     #[serde(
         rename = "productAppReference",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub product_app_reference: Option<String>,
     /// Product name per language.
@@ -1259,16 +1334,28 @@ pub struct ProductGetItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<ProductDescription>,
     /// URL of the product's icon image (`null` when none is set).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub image: Option<String>,
     /// The seller's stock keeping unit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub sku: Option<String>,
     /// `public`: shown in the catalog; `private`: hidden from buyers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visibility: Option<ProductVisibility>,
     /// Whether the product can be put on seller quotes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub quotable: Option<bool>,
     /// Offers suggested with this product.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1282,13 +1369,18 @@ pub struct ProductGetItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<ProductFormat>,
     /// Tax code of the product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub taxcode: Option<String>,
     /// Human-readable meaning of `taxcode` (`null` in expanded webhook products).
     #[serde(
         rename = "taxcodeDescription",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub taxcode_description: Option<String>,
     /// The seller's custom key/value attributes.
@@ -1298,7 +1390,11 @@ pub struct ProductGetItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pricing: Option<ProductPricing>,
     /// What was attempted, as `<resource>.<verb>`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1322,7 +1418,11 @@ pub struct ProductGetResponse {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductListResponse {
     /// `products.getall`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1722,7 +1822,11 @@ impl schemars::JsonSchema for ProductOfferType {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductOffersItem {
     /// What was attempted, as `<resource>.<verb>`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1731,7 +1835,11 @@ pub struct ProductOffersItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<super::common::ErrorDetail>,
     /// Product path.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub product: Option<String>,
     /// The product's offers (filtered by `type` when given).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1820,7 +1928,11 @@ pub struct ProductOverdueNotification {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductPriceItem {
     /// What was attempted, as `<resource>.<verb>`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1829,7 +1941,11 @@ pub struct ProductPriceItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<super::common::ErrorDetail>,
     /// Product path.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub product: Option<String>,
     /// Price entry per ISO 3166-1 alpha-2 country code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1907,7 +2023,11 @@ pub struct ProductPricing {
     )]
     pub interval_count: Option<i64>,
     /// Renewal mode (`auto` seen in real payloads).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub renew: Option<String>,
     /// Whether the buyer may change the quantity (`allow`), sees it fixed (`lock`) or does not see it (`hide`).
     #[serde(
@@ -1931,7 +2051,8 @@ pub struct ProductPricing {
     #[serde(
         rename = "dateLimitsEnabled",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub date_limits_enabled: Option<bool>,
     /// Date range of a limited-time price (seen in expanded webhook products).
@@ -1993,10 +2114,18 @@ pub struct ProductPricing {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductPricingDateLimits {
     /// Start of the range, `YYYY-MM-DD HH:mm`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub start: Option<String>,
     /// End of the range, `YYYY-MM-DD HH:mm`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub end: Option<String>,
 }
 #[cfg(feature = "products")]
@@ -2289,7 +2418,8 @@ pub struct ProductQuantityDiscountTier {
     #[serde(
         rename = "discountValueDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_value_display: Option<String>,
     /// Unit price after the discount.
@@ -2299,7 +2429,8 @@ pub struct ProductQuantityDiscountTier {
     #[serde(
         rename = "unitPriceDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_price_display: Option<String>,
 }
@@ -2437,7 +2568,11 @@ pub struct ProductUpsertFulfillment {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductUpsertResult {
     /// What was attempted, as `<resource>.<verb>`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2446,13 +2581,27 @@ pub struct ProductUpsertResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<super::common::ErrorDetail>,
     /// Product path.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub product: Option<String>,
     /// Internal ID of the created product (action `product.create`).
-    #[serde(rename = "created.id", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "created.id",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub created_id: Option<String>,
     /// Internal ID of the updated product (action `product.update`).
-    #[serde(rename = "updated.id", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "updated.id",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub updated_id: Option<String>,
 }
 #[cfg(

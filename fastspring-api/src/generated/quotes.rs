@@ -118,16 +118,33 @@ impl CreateQuoteRequest {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Quote {
     /// Quote ID (REST form).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub id: Option<String>,
     /// Quote ID (webhook form).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub quote: Option<String>,
     /// Internal name of the quote (REST form).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub name: Option<String>,
     /// Internal name of the quote (webhook form).
-    #[serde(rename = "quoteName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "quoteName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub quote_name: Option<String>,
     /// Where a quote is in its life cycle.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -139,26 +156,48 @@ pub struct Quote {
     #[serde(rename = "statusHistory", default, skip_serializing_if = "Option::is_none")]
     pub status_history: Option<Vec<QuoteStatusChange>>,
     /// Whether the buyer created the quote (self-service).
-    #[serde(rename = "buyerGenerated", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "buyerGenerated",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub buyer_generated: Option<bool>,
     /// Whether the notes are copied onto the invoice.
     #[serde(
         rename = "copyNotesToInvoice",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub copy_notes_to_invoice: Option<bool>,
     /// Coupon code applied.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub coupon: Option<String>,
     /// When the quote was created (ISO 8601).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub created: Option<String>,
     /// When the quote last changed (ISO 8601).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub updated: Option<String>,
     /// When the quote expires (ISO 8601).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub expires: Option<String>,
     /// When the quote last changed, epoch milliseconds (webhook form).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -171,29 +210,53 @@ pub struct Quote {
     )]
     pub changed_in_seconds: Option<crate::EpochSeconds>,
     /// Date of the change, formatted (webhook form).
-    #[serde(rename = "changedDisplay", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "changedDisplay",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub changed_display: Option<String>,
     /// Time of the change, formatted (webhook form).
     #[serde(
         rename = "changedTimeDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub changed_time_display: Option<String>,
     /// A person on a quote (its creator or its recipient).
     #[serde(rename = "createdBy", default, skip_serializing_if = "Option::is_none")]
     pub created_by: Option<QuoteContact>,
     /// E-mail of the user who created the quote (webhook form).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub creator: Option<String>,
     /// Who last changed the quote (webhook form; the sample sends the text "null").
-    #[serde(rename = "updatedBy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "updatedBy",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub updated_by: Option<String>,
     /// How the quote was made (webhook form).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub r#type: Option<String>,
     /// What triggered the event (webhook form; note the capital R).
-    #[serde(rename = "Reason", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "Reason",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub reason: Option<String>,
     /// A person on a quote (its creator or its recipient).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -212,16 +275,33 @@ pub struct Quote {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account: Option<QuoteAccount>,
     /// Language of the quote, ISO 639-1 (webhook form).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub language: Option<String>,
     /// `true` for live data, `false` for test data (webhook form).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub live: Option<bool>,
     /// ISO 4217 currency of the quote (REST form).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub currency: Option<String>,
     /// ISO 4217 currency of the quote (webhook form).
-    #[serde(rename = "quoteCurrency", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "quoteCurrency",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub quote_currency: Option<String>,
     /// Days the quote stays valid.
     #[serde(
@@ -242,7 +322,8 @@ pub struct Quote {
     #[serde(
         rename = "fulfillmentSetting",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub fulfillment_setting: Option<String>,
     /// Net payment terms in days.
@@ -254,37 +335,85 @@ pub struct Quote {
     )]
     pub net_terms_days: Option<i64>,
     /// Notes shown to the buyer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub notes: Option<String>,
     /// Link the buyer opens to view, accept and pay the quote.
-    #[serde(rename = "quoteUrl", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "quoteUrl",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub quote_url: Option<String>,
     /// ID of the store.
-    #[serde(rename = "siteId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "siteId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub site_id: Option<String>,
     /// Where the quote was made.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub source: Option<String>,
     /// IP address the quote was made from.
-    #[serde(rename = "sourceIP", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "sourceIP",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub source_ip: Option<String>,
     /// The buyer's VAT or other tax ID.
-    #[serde(rename = "taxId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taxId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub tax_id: Option<String>,
     /// Kind of tax applied (TAX, VAT, ...).
-    #[serde(rename = "taxType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taxType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub tax_type: Option<String>,
     /// Tax rate applied.
     #[serde(rename = "taxRate", default, skip_serializing_if = "Option::is_none")]
     pub tax_rate: Option<f64>,
     /// Whether prices include tax.
-    #[serde(rename = "isGrossTax", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "isGrossTax",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub is_gross_tax: Option<bool>,
     /// ID of the invoice tied to the quote.
-    #[serde(rename = "invoiceId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "invoiceId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub invoice_id: Option<String>,
     /// Reference of the order once the quote is paid.
-    #[serde(rename = "orderReference", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "orderReference",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub order_reference: Option<String>,
     /// The order that paid the quote (quote.updated webhook); an ID, or the full order with webhook expansion.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -293,14 +422,25 @@ pub struct Quote {
     #[serde(
         rename = "order reference",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub order_reference_2: Option<String>,
     /// Status of the paying order (quote.updated webhook; the key has a space).
-    #[serde(rename = "order status", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "order status",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub order_status: Option<String>,
     /// Link to the order's invoice page (quote.updated webhook).
-    #[serde(rename = "invoiceUrl", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "invoiceUrl",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub invoice_url: Option<String>,
     /// Tags of the quote; a list of key/value pairs in REST answers, a map in webhooks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -318,7 +458,8 @@ pub struct Quote {
     #[serde(
         rename = "subtotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_display: Option<String>,
     /// Subtotal in the payout currency.
@@ -332,7 +473,8 @@ pub struct Quote {
     #[serde(
         rename = "subtotalInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_in_payout_currency_display: Option<String>,
     /// Total discount (a numeric string in webhooks).
@@ -342,7 +484,8 @@ pub struct Quote {
     #[serde(
         rename = "discountDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_display: Option<String>,
     /// Total discount in the payout currency.
@@ -356,14 +499,20 @@ pub struct Quote {
     #[serde(
         rename = "discountInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_in_payout_currency_display: Option<String>,
     /// Total tax.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tax: Option<crate::Amount>,
     /// Total tax, formatted (webhook form).
-    #[serde(rename = "taxDisplay", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taxDisplay",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub tax_display: Option<String>,
     /// Total tax in the payout currency (older OpenAPI only).
     #[serde(
@@ -376,14 +525,20 @@ pub struct Quote {
     #[serde(
         rename = "taxInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_in_payout_currency_display: Option<String>,
     /// Amount due (a numeric string in webhooks).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total: Option<crate::Amount>,
     /// Amount due, formatted.
-    #[serde(rename = "totalDisplay", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "totalDisplay",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub total_display: Option<String>,
     /// Amount due in the payout currency.
     #[serde(
@@ -396,7 +551,8 @@ pub struct Quote {
     #[serde(
         rename = "totalInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub total_in_payout_currency_display: Option<String>,
 }
@@ -417,25 +573,56 @@ pub enum QuoteAccount {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteAddress {
     /// First street line.
-    #[serde(rename = "addressLine1", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "addressLine1",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub address_line1: Option<String>,
     /// Second street line.
-    #[serde(rename = "addressLine2", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "addressLine2",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub address_line2: Option<String>,
     /// City.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub city: Option<String>,
     /// ISO 3166-1 alpha-2 country code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub country: Option<String>,
     /// Postal or ZIP code.
-    #[serde(rename = "postalCode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "postalCode",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub postal_code: Option<String>,
     /// State or region.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub region: Option<String>,
     /// The whole address on one line (webhook form only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub display: Option<String>,
 }
 #[cfg(feature = "quotes")]
@@ -487,25 +674,55 @@ impl QuoteAddressRequest {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteContact {
     /// First name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub first: Option<String>,
     /// Last name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub last: Option<String>,
     /// E-mail address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub email: Option<String>,
     /// Company name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub company: Option<String>,
     /// Phone number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub phone: Option<String>,
     /// FastSpring user ID of the person, when known.
-    #[serde(rename = "userId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "userId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub user_id: Option<String>,
     /// The recipient's tax ID (webhook form only; note the capital `ID`).
-    #[serde(rename = "taxID", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taxID",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub tax_id: Option<String>,
 }
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
@@ -556,7 +773,11 @@ pub struct QuoteDiscountTier {
     )]
     pub discount_percent: Option<f64>,
     /// Discount type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub r#type: Option<String>,
 }
 #[cfg(feature = "quotes")]
@@ -565,19 +786,39 @@ pub struct QuoteDiscountTier {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteErrorResponse {
     /// HTTP status name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub status: Option<String>,
     /// When the error happened.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub timestamp: Option<String>,
     /// Trace ID to quote to FastSpring support.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub id: Option<String>,
     /// Summary of the error.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub message: Option<String>,
     /// More detail about the error.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub details: Option<String>,
 }
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
@@ -659,13 +900,25 @@ impl schemars::JsonSchema for QuoteFulfillmentTerm {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteItem {
     /// Product path (the webhook sample shows the display name here).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub product: Option<String>,
     /// Product name shown to the buyer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub display: Option<String>,
     /// Product image file or URL.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub image: Option<String>,
     /// Number of units.
     #[serde(
@@ -675,22 +928,49 @@ pub struct QuoteItem {
     )]
     pub quantity: Option<i64>,
     /// Whether the product is a subscription.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub subscription: Option<bool>,
     /// Whether the price was set on the quote rather than taken from the catalog.
-    #[serde(rename = "customPrice", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "customPrice",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub custom_price: Option<bool>,
     /// Product type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub r#type: Option<String>,
     /// Billing period name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub period: Option<String>,
     /// Periods per charge, as a numeric string.
-    #[serde(rename = "intervalCount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "intervalCount",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub interval_count: Option<String>,
     /// Days per period, as a numeric string.
-    #[serde(rename = "periodDays", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "periodDays",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub period_days: Option<String>,
     /// Length of the free trial in days.
     #[serde(
@@ -745,7 +1025,11 @@ pub struct QuoteItem {
     )]
     pub trial_extended_tax: Option<crate::Amount>,
     /// The item that brought this one into the quote, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub driver: Option<String>,
     /// List price per unit.
     #[serde(rename = "unitListPrice", default, skip_serializing_if = "Option::is_none")]
@@ -754,7 +1038,8 @@ pub struct QuoteItem {
     #[serde(
         rename = "unitListPriceDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_list_price_display: Option<String>,
     /// List price per unit in the payout currency.
@@ -768,7 +1053,8 @@ pub struct QuoteItem {
     #[serde(
         rename = "unitListPriceInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_list_price_in_payout_currency_display: Option<String>,
     /// List price per unit without tax.
@@ -782,7 +1068,8 @@ pub struct QuoteItem {
     #[serde(
         rename = "unitListPriceWithoutTaxDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_list_price_without_tax_display: Option<String>,
     /// Price per unit after discounts.
@@ -792,7 +1079,8 @@ pub struct QuoteItem {
     #[serde(
         rename = "unitPriceDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_price_display: Option<String>,
     /// Price per unit in the payout currency.
@@ -806,7 +1094,8 @@ pub struct QuoteItem {
     #[serde(
         rename = "unitPriceInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_price_in_payout_currency_display: Option<String>,
     /// Price per unit without tax.
@@ -820,7 +1109,8 @@ pub struct QuoteItem {
     #[serde(
         rename = "unitPriceWithoutTaxDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_price_without_tax_display: Option<String>,
     /// Discount per unit.
@@ -837,7 +1127,8 @@ pub struct QuoteItem {
     #[serde(
         rename = "unitDiscountDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_discount_display: Option<String>,
     /// Discount per unit in the payout currency.
@@ -851,7 +1142,8 @@ pub struct QuoteItem {
     #[serde(
         rename = "unitDiscountInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_discount_in_payout_currency_display: Option<String>,
     /// Coupon discount per unit.
@@ -865,7 +1157,8 @@ pub struct QuoteItem {
     #[serde(
         rename = "unitCouponDiscountDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_coupon_discount_display: Option<String>,
     /// Coupon discount per unit in the payout currency.
@@ -879,18 +1172,25 @@ pub struct QuoteItem {
     #[serde(
         rename = "unitCouponDiscountInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_coupon_discount_in_payout_currency_display: Option<String>,
     /// Gross-pricing option, if any.
     #[serde(
         rename = "grossModeOption",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub gross_mode_option: Option<String>,
     /// Whether prices include tax (GROSS) or not (NET).
-    #[serde(rename = "taxMode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taxMode",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub tax_mode: Option<String>,
     /// How FastSpring computed the price of a quote item.
     #[serde(rename = "priceDetail", default, skip_serializing_if = "Option::is_none")]
@@ -899,7 +1199,8 @@ pub struct QuoteItem {
     #[serde(
         rename = "quantityBehavior",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub quantity_behavior: Option<String>,
     /// Quantity offered by default.
@@ -922,17 +1223,24 @@ pub struct QuoteItem {
     #[serde(
         rename = "cancellationChoice",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub cancellation_choice: Option<String>,
     /// Whether a new subscription term starts.
-    #[serde(rename = "startNewTerm", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "startNewTerm",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub start_new_term: Option<bool>,
     /// Whether the buyer cannot cancel the subscription.
     #[serde(
         rename = "subscriptionCancelDisabled",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub subscription_cancel_disabled: Option<bool>,
     /// Subscription notification settings.
@@ -952,7 +1260,8 @@ pub struct QuoteItem {
     #[serde(
         rename = "subtotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_display: Option<String>,
     /// Line discount; a numeric string in the webhook sample (webhook form only).
@@ -962,7 +1271,8 @@ pub struct QuoteItem {
     #[serde(
         rename = "discountDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_display: Option<String>,
 }
@@ -1025,31 +1335,67 @@ pub struct QuoteItemTax {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteLink {
     /// Link relation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub rel: Option<String>,
     /// Target URL.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub href: Option<String>,
     /// Language of the target.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub hreflang: Option<String>,
     /// Media query of the target.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub media: Option<String>,
     /// Human-readable title.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub title: Option<String>,
     /// Media type of the target.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub r#type: Option<String>,
     /// URL describing a deprecation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub deprecation: Option<String>,
     /// Profile URI.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub profile: Option<String>,
     /// Link name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub name: Option<String>,
 }
 #[cfg(feature = "quotes")]
@@ -1085,11 +1431,16 @@ pub struct QuoteNotification {
     #[serde(
         rename = "notificationType",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub notification_type: Option<String>,
     /// Whether it is sent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub enabled: Option<bool>,
     /// When it is sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1098,7 +1449,8 @@ pub struct QuoteNotification {
     #[serde(
         rename = "firstIntervalUnit",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub first_interval_unit: Option<String>,
     /// Length of the first interval.
@@ -1124,7 +1476,12 @@ pub struct QuoteNotification {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteNotificationInterval {
     /// Interval unit.
-    #[serde(rename = "intervalUnit", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "intervalUnit",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub interval_unit: Option<String>,
     /// Interval length.
     #[serde(
@@ -1160,7 +1517,12 @@ pub enum QuoteOrder {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuotePlanDiscount {
     /// Discount type.
-    #[serde(rename = "discountType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "discountType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub discount_type: Option<String>,
     /// Number of billing periods the discount lasts.
     #[serde(
@@ -1171,7 +1533,12 @@ pub struct QuotePlanDiscount {
     )]
     pub discount_duration: Option<i64>,
     /// Product path the discount belongs to.
-    #[serde(rename = "discountPath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "discountPath",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub discount_path: Option<String>,
     /// Discount per unit.
     #[serde(
@@ -1194,7 +1561,11 @@ pub struct QuotePlanDiscount {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuotePriceDetail {
     /// Product path.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub path: Option<String>,
     /// Quantity priced.
     #[serde(
@@ -1213,7 +1584,11 @@ pub struct QuotePriceDetail {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuotePriceLine {
     /// Product path.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub path: Option<String>,
     /// Unit list price as displayed.
     #[serde(
@@ -1292,7 +1667,8 @@ pub struct QuotePriceLine {
     #[serde(
         rename = "subscriptionTaxMode",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subscription_tax_mode: Option<String>,
     /// Unit list price.
@@ -1500,10 +1876,20 @@ pub struct QuotePriceLine {
     )]
     pub source_list_price: Option<crate::Amount>,
     /// Currency of the source price.
-    #[serde(rename = "sourceCurrency", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "sourceCurrency",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub source_currency: Option<String>,
     /// ID of this price line.
-    #[serde(rename = "lineNumber", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "lineNumber",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub line_number: Option<String>,
     /// Withholding amount.
     #[serde(
@@ -1526,14 +1912,16 @@ pub struct QuotePriceLine {
     #[serde(
         rename = "effectiveTaxMode",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub effective_tax_mode: Option<String>,
     /// Whether date limits were applied.
     #[serde(
         rename = "dateLimitsEnabled",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub date_limits_enabled: Option<bool>,
     /// Volume discount tiers.
@@ -1557,36 +1945,59 @@ pub struct QuotePriceLine {
     )]
     pub with_tax_usd_extended_net_price: Option<crate::Amount>,
     /// Tax classification code of the product.
-    #[serde(rename = "taxCode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taxCode",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub tax_code: Option<String>,
     /// Tax category of the product.
-    #[serde(rename = "taxFormat", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taxFormat",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub tax_format: Option<String>,
     /// Renewal mode of the plan.
     #[serde(
         rename = "pricingPlanRenew",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub pricing_plan_renew: Option<String>,
     /// Whether a custom price was used.
-    #[serde(rename = "customPrice", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "customPrice",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub custom_price: Option<bool>,
     /// Whether the trial is paid.
-    #[serde(rename = "paidTrial", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "paidTrial",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub paid_trial: Option<bool>,
     /// Whether payment is required.
     #[serde(
         rename = "paymentRequired",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub payment_required: Option<bool>,
     /// Whether reactivation is allowed.
     #[serde(
         rename = "reactivationEnabled",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub reactivation_enabled: Option<bool>,
     /// Days a reactivation link stays valid.
@@ -1633,7 +2044,12 @@ pub struct QuotePriceLine {
     )]
     pub quantity: Option<i64>,
     /// Product path of the discount.
-    #[serde(rename = "discountPath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "discountPath",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub discount_path: Option<String>,
 }
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
@@ -1642,10 +2058,18 @@ pub struct QuotePriceLine {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuotePricePlan {
     /// Product path of the plan.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub path: Option<String>,
     /// Billing interval unit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub interval: Option<String>,
     /// Number of interval units per charge.
     #[serde(
@@ -1665,65 +2089,140 @@ pub struct QuotePricePlan {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuotePriceRule {
     /// Rule name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub name: Option<String>,
     /// Why the rule applied.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub reason: Option<String>,
     /// Currency the rule settled on.
-    #[serde(rename = "outputCurrency", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "outputCurrency",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub output_currency: Option<String>,
     /// Whether a trial was taken into account (`"true"`/`"false"`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub trial: Option<String>,
     /// Price after the rule, formatted.
-    #[serde(rename = "endPrice", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "endPrice",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub end_price: Option<String>,
     /// Pricing model.
-    #[serde(rename = "priceModel", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "priceModel",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub price_model: Option<String>,
     /// Price before the rule, formatted.
-    #[serde(rename = "startPrice", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "startPrice",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub start_price: Option<String>,
     /// What the rule does.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub description: Option<String>,
     /// Operation performed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub operation: Option<String>,
     /// Second operation performed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub operation2: Option<String>,
     /// NET or GROSS.
-    #[serde(rename = "taxMode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taxMode",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub tax_mode: Option<String>,
     /// Tax rate used, as a numeric string.
-    #[serde(rename = "taxRate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taxRate",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub tax_rate: Option<String>,
     /// Whether the item is tax exempt (`"true"`/`"false"`).
-    #[serde(rename = "taxExempt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taxExempt",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub tax_exempt: Option<String>,
     /// Unit price in this rule, as a numeric string.
-    #[serde(rename = "unitPrice", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "unitPrice",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub unit_price: Option<String>,
     /// Unit total in this rule, as a numeric string.
-    #[serde(rename = "unitTotal", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "unitTotal",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub unit_total: Option<String>,
     /// Effective tax rate after the rule.
     #[serde(
         rename = "effectiveTaxRate",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub effective_tax_rate: Option<String>,
     /// Quantity used by the rule, as a numeric string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub quantity: Option<String>,
     /// Rounding applied to the unit net price with tax.
     #[serde(
         rename = "withTaxNetUnitRoundAmount",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub with_tax_net_unit_round_amount: Option<String>,
 }
@@ -1772,11 +2271,17 @@ pub struct QuoteRenewInto {
     #[serde(
         rename = "renewIntoProductId",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub renew_into_product_id: Option<String>,
     /// Path of the product renewed into.
-    #[serde(rename = "renewIntoPath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "renewIntoPath",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub renew_into_path: Option<String>,
     /// Price after renewal.
     #[serde(rename = "renewIntoPrice", default, skip_serializing_if = "Option::is_none")]
@@ -1785,7 +2290,8 @@ pub struct QuoteRenewInto {
     #[serde(
         rename = "renewIntoPeriod",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub renew_into_period: Option<String>,
     /// Position in the renewal chain.
@@ -1800,14 +2306,16 @@ pub struct QuoteRenewInto {
     #[serde(
         rename = "renewIntoIntervalCount",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub renew_into_interval_count: Option<String>,
     /// Path of the product that follows.
     #[serde(
         rename = "renewIntoUpcomingProduct",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub renew_into_upcoming_product: Option<String>,
 }
@@ -1911,21 +2419,24 @@ pub struct QuoteStatusChange {
     #[serde(
         rename = "statusUpdatedByFullName",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub status_updated_by_full_name: Option<String>,
     /// E-mail of who made the change (`SYSTEM` for automatic changes).
     #[serde(
         rename = "statusUpdatedByEmail",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub status_updated_by_email: Option<String>,
     /// When the status changed (ISO 8601).
     #[serde(
         rename = "statusUpdatedOn",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub status_updated_on: Option<String>,
 }

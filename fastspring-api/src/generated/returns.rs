@@ -333,15 +333,28 @@ impl schemars::JsonSchema for NewReturnRefundType {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Return {
     /// Return ID.
+    #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
     pub r#return: String,
     /// ID of the quote the original order came from, or null.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub quote: Option<String>,
     /// Customer-facing reference of the return; its own number, ending in a letter (`X` in older payloads), not the original order's reference.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub reference: Option<String>,
     /// Whether the refund has been completed (`false` while it is pending).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub completed: Option<bool>,
     /// When the return last changed, epoch milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -357,26 +370,45 @@ pub struct Return {
     )]
     pub changed_in_seconds: Option<crate::EpochSeconds>,
     /// Date of the last change, formatted for display (`M/D/YY`).
-    #[serde(rename = "changedDisplay", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "changedDisplay",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub changed_display: Option<String>,
     /// Date of the last change, ISO 8601 (`YYYY-MM-DD`).
     #[serde(
         rename = "changedDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub changed_display_iso8601: Option<String>,
     /// `true` for a live return, `false` for a test one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub live: Option<bool>,
     /// The customer account: its ID, or the full object when the webhook has expansion enabled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account: Option<ReturnAccount>,
     /// Transaction currency of the original order, ISO 4217.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub currency: Option<String>,
     /// The store's payout currency, ISO 4217.
-    #[serde(rename = "payoutCurrency", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "payoutCurrency",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub payout_currency: Option<String>,
     /// Total refunded, including tax, in the transaction currency (`currency`).
     #[serde(rename = "totalReturn", default, skip_serializing_if = "Option::is_none")]
@@ -385,7 +417,8 @@ pub struct Return {
     #[serde(
         rename = "totalReturnDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub total_return_display: Option<String>,
     /// Total refunded, converted to the payout currency (`payoutCurrency`).
@@ -399,14 +432,20 @@ pub struct Return {
     #[serde(
         rename = "totalReturnInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub total_return_in_payout_currency_display: Option<String>,
     /// Tax refunded, in the transaction currency (`currency`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tax: Option<crate::Amount>,
     /// Tax refunded, formatted for display in the transaction currency.
-    #[serde(rename = "taxDisplay", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taxDisplay",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub tax_display: Option<String>,
     /// Tax refunded, converted to the payout currency (`payoutCurrency`).
     #[serde(
@@ -419,7 +458,8 @@ pub struct Return {
     #[serde(
         rename = "taxInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_in_payout_currency_display: Option<String>,
     /// Amount refunded before tax, in the transaction currency (`currency`).
@@ -429,7 +469,8 @@ pub struct Return {
     #[serde(
         rename = "subtotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_display: Option<String>,
     /// Amount refunded before tax, converted to the payout currency (`payoutCurrency`).
@@ -443,7 +484,8 @@ pub struct Return {
     #[serde(
         rename = "subtotalInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_in_payout_currency_display: Option<String>,
     /// Overall amount refunded, in the payout currency (`payoutCurrency`).
@@ -457,10 +499,18 @@ pub struct Return {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment: Option<super::orders::OrderPayment>,
     /// Why the order was returned, as display text (`Duplicate Order`, `Product Not Received`, `Compatibility Issues`, `None`); older payloads echo the request's code (`DUPLICATE_ORDER`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub reason: Option<String>,
     /// Note given with the return, shown to the customer; may be empty.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub note: Option<String>,
     /// Kind of record; `RETURN` is the only value seen.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -483,7 +533,8 @@ pub struct Return {
     #[serde(
         rename = "refundPerformer",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub refund_performer: Option<String>,
     /// Summary of the order the return refunds; the full order is at `GET /orders/{order_id}`.
@@ -496,7 +547,11 @@ pub struct Return {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<ReturnItem>>,
     /// What the API did: `return.create` or `return.get`. Absent in webhook payloads.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub action: Option<String>,
     /// Outcome for this return (REST answers only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -519,14 +574,22 @@ pub enum ReturnAccount {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ReturnError {
     /// What was attempted, as `<resource>.<verb>`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
     pub result: super::common::ResultStatus,
     /// Why it failed, when `result` is `error`.
     pub error: super::common::ErrorDetail,
     /// Identifier of the attempt (the requested return ID for a lookup).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub r#return: Option<String>,
 }
 #[cfg(any(feature = "returns", feature = "webhook-events"))]
@@ -535,7 +598,11 @@ pub struct ReturnError {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ReturnItem {
     /// Product path of the item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub product: Option<String>,
     /// Quantity returned (`0` in the reference's example of a partial refund).
     #[serde(
@@ -545,13 +612,26 @@ pub struct ReturnItem {
     )]
     pub quantity: Option<i64>,
     /// Product display name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub display: Option<String>,
     /// Stock keeping unit, or null.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub sku: Option<String>,
     /// URL of the product image, or null.
-    #[serde(rename = "imageUrl", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "imageUrl",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub image_url: Option<String>,
     /// Whether the item was refunded fully or partly.
     #[serde(rename = "refundType", default, skip_serializing_if = "Option::is_none")]
@@ -563,7 +643,8 @@ pub struct ReturnItem {
     #[serde(
         rename = "subtotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_display: Option<String>,
     /// Amount refunded for the item, converted to the payout currency.
@@ -577,7 +658,8 @@ pub struct ReturnItem {
     #[serde(
         rename = "subtotalInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_in_payout_currency_display: Option<String>,
     /// Discount of the item, in the transaction currency.
@@ -587,7 +669,8 @@ pub struct ReturnItem {
     #[serde(
         rename = "discountDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_display: Option<String>,
     /// Discount of the item, converted to the payout currency.
@@ -601,14 +684,19 @@ pub struct ReturnItem {
     #[serde(
         rename = "discountInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_in_payout_currency_display: Option<String>,
     /// Custom attributes of the item (key to value).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<std::collections::BTreeMap<String, String>>,
     /// ID of the subscription the item belongs to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub subscription: Option<String>,
     /// Fulfillments of the item, keyed as in orders; usually empty.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -696,28 +784,58 @@ impl schemars::JsonSchema for ReturnItemRefundType {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ReturnOriginalOrder {
     /// Order ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub id: Option<String>,
     /// Order ID (the same value as `id`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub order: Option<String>,
     /// Customer-facing reference of the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub reference: Option<String>,
     /// ID of the account that placed the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub account: Option<String>,
     /// Transaction currency, ISO 4217.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub currency: Option<String>,
     /// The store's payout currency, ISO 4217.
-    #[serde(rename = "payoutCurrency", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "payoutCurrency",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub payout_currency: Option<String>,
     /// Order total, including tax, in the transaction currency (`currency`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total: Option<crate::Amount>,
     /// Order total, formatted for display in the transaction currency.
-    #[serde(rename = "totalDisplay", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "totalDisplay",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub total_display: Option<String>,
     /// Order total, converted to the payout currency (`payoutCurrency`).
     #[serde(
@@ -730,14 +848,20 @@ pub struct ReturnOriginalOrder {
     #[serde(
         rename = "totalInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub total_in_payout_currency_display: Option<String>,
     /// Order tax, in the transaction currency.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tax: Option<crate::Amount>,
     /// Order tax, formatted for display in the transaction currency.
-    #[serde(rename = "taxDisplay", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taxDisplay",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub tax_display: Option<String>,
     /// Order tax, converted to the payout currency.
     #[serde(
@@ -750,7 +874,8 @@ pub struct ReturnOriginalOrder {
     #[serde(
         rename = "taxInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_in_payout_currency_display: Option<String>,
     /// Order amount before tax, in the transaction currency.
@@ -760,7 +885,8 @@ pub struct ReturnOriginalOrder {
     #[serde(
         rename = "subtotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_display: Option<String>,
     /// Order amount before tax, converted to the payout currency.
@@ -774,7 +900,8 @@ pub struct ReturnOriginalOrder {
     #[serde(
         rename = "subtotalInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_in_payout_currency_display: Option<String>,
     /// Internal notes on the order.

@@ -8,19 +8,35 @@
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SessionV1 {
     /// Session ID to send the buyer to checkout with.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub id: Option<String>,
     /// ISO 4217 currency of the session (localized to the buyer's country where needed).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub currency: Option<String>,
     /// When the session stops being valid, epoch milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires: Option<crate::EpochMillis>,
     /// ID of the order once the session is paid; `null` before.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub order: Option<String>,
     /// ID of the buyer's account.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub account: Option<String>,
     /// Subtotal of the session.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -115,7 +131,11 @@ impl SessionV1CreateRequest {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SessionV1Error {
     /// What went wrong.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub message: Option<String>,
     /// Values referred to by the message (empty in the published example).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -127,7 +147,11 @@ pub struct SessionV1Error {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SessionV1Item {
     /// Product path.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub product: Option<String>,
     /// Number of units.
     #[serde(

@@ -8,19 +8,40 @@
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CancelReason {
     /// Cancel reason ID, a string: `1` cost, `2` need, `3` usability, `4` support, `5` integration, `6` alternative, `7` other.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub id: Option<String>,
     /// Reason name (`cost`, `need`, `usability`, `support`, `integration`, `alternative`, `other`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub name: Option<String>,
     /// Localized label.
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "displayName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub display_name: Option<String>,
     /// Whether the store shows this reason in its survey.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub enabled: Option<bool>,
     /// Localized longer explanation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub description: Option<String>,
 }
 #[cfg(feature = "subscriptions")]
@@ -40,25 +61,56 @@ pub enum CancelSurvey {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CancelSurveyAnswer {
     /// ID of the survey answer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub id: Option<String>,
     /// Cancel reason ID, a string: `1` cost, `2` need, `3` usability, `4` support, `5` integration, `6` alternative, `7` other.
-    #[serde(rename = "reasonId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "reasonId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub reason_id: Option<String>,
     /// Reason name (`cost`, `need`, …).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub name: Option<String>,
     /// Reason label shown to the buyer.
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "displayName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub display_name: Option<String>,
     /// Longer explanation of the reason.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub description: Option<String>,
     /// Free-text feedback from the buyer.
-    #[serde(rename = "feedbackText", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "feedbackText",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub feedback_text: Option<String>,
     /// Language of the answer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub lang: Option<String>,
 }
 #[cfg(feature = "subscriptions")]
@@ -268,10 +320,19 @@ impl schemars::JsonSchema for CancelSurveyAnswerInputReasonName {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CancelSurveyProduct {
     /// Product path.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub path: Option<String>,
     /// Product display name.
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "displayName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub display_name: Option<String>,
 }
 #[cfg(feature = "subscriptions")]
@@ -513,10 +574,18 @@ impl schemars::JsonSchema for CancelSurveyQuerySortingOrder {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CancelSurveyReasons {
     /// Language of the texts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub language: Option<String>,
     /// Store (site) ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub site: Option<String>,
     /// The subscription a cancel survey is about.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -530,37 +599,87 @@ pub struct CancelSurveyReasons {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CancelSurveyRecord {
     /// ID of the survey answer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub id: Option<String>,
     /// Subscription ID.
-    #[serde(rename = "subscriptionId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "subscriptionId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub subscription_id: Option<String>,
     /// Cancel reason ID, a string: `1` cost, `2` need, `3` usability, `4` support, `5` integration, `6` alternative, `7` other.
-    #[serde(rename = "reasonId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "reasonId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub reason_id: Option<String>,
     /// Reason name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub name: Option<String>,
     /// Reason label.
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "displayName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub display_name: Option<String>,
     /// Language of the answer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub lang: Option<String>,
     /// Longer explanation of the reason.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub description: Option<String>,
     /// Free-text feedback from the buyer.
-    #[serde(rename = "feedbackText", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "feedbackText",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub feedback_text: Option<String>,
     /// Store (site) ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub site: Option<String>,
     /// Product path of the canceled subscription.
-    #[serde(rename = "productPath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "productPath",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub product_path: Option<String>,
     /// When the answer was submitted, as a Java `Date.toString()` text such as `Tue Mar 25 17:27:52 UTC 2025` (not ISO 8601).
-    #[serde(rename = "creationTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "creationTime",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub creation_time: Option<String>,
 }
 #[cfg(feature = "subscriptions")]
@@ -569,10 +688,18 @@ pub struct CancelSurveyRecord {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CancelSurveyRecorded {
     /// Language of the texts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub language: Option<String>,
     /// Store (site) ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub site: Option<String>,
     /// The subscription a cancel survey is about.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -587,25 +714,57 @@ pub struct CancelSurveyRecorded {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CancelSurveyRecordedAnswer {
     /// Cancel reason ID, a string: `1` cost, `2` need, `3` usability, `4` support, `5` integration, `6` alternative, `7` other.
-    #[serde(rename = "reasonId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "reasonId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub reason_id: Option<String>,
     /// Reason name, as in the published example.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub name: Option<String>,
     /// Reason name, as in the reference schema.
-    #[serde(rename = "reasonName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "reasonName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub reason_name: Option<String>,
     /// Reason label.
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "displayName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub display_name: Option<String>,
     /// Longer explanation of the reason.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub description: Option<String>,
     /// Free-text feedback from the buyer.
-    #[serde(rename = "feedbackText", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "feedbackText",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub feedback_text: Option<String>,
     /// Language of the answer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub lang: Option<String>,
 }
 #[cfg(feature = "subscriptions")]
@@ -635,7 +794,12 @@ impl CancelSurveyResponseRequest {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CancelSurveySubscription {
     /// Subscription ID.
-    #[serde(rename = "subscriptionId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "subscriptionId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub subscription_id: Option<String>,
     /// Its product.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -689,13 +853,19 @@ pub struct ChargeSubscriptionsResponse {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermGroup {
     /// ID of the co-term group.
-    #[serde(rename = "cotermGroupId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "cotermGroupId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub coterm_group_id: Option<String>,
     /// Name the seller gave the group.
     #[serde(
         rename = "cotermGroupDisplayName",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coterm_group_display_name: Option<String>,
     /// Start of the group's current aligned billing period, epoch milliseconds.
@@ -716,28 +886,32 @@ pub struct CotermGroup {
     #[serde(
         rename = "cotermGroupPrimarySubscription",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coterm_group_primary_subscription: Option<String>,
     /// State of the group. Values seen: `EXECUTED` (aligned and billing together), `DUNNING` (the group charge failed and is being retried). Not a closed list.
     #[serde(
         rename = "cotermGroupStatus",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coterm_group_status: Option<String>,
     /// ID of the order that aligned the group (co-term execution or the latest group charge).
     #[serde(
         rename = "cotermGroupOrderId",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coterm_group_order_id: Option<String>,
     /// Reference of that order.
     #[serde(
         rename = "cotermGroupOrderReference",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coterm_group_order_reference: Option<String>,
     /// When the whole group is charged next, epoch milliseconds.
@@ -758,7 +932,8 @@ pub struct CotermGroup {
     #[serde(
         rename = "cotermNextChargeTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coterm_next_charge_total_display: Option<String>,
     /// Number of subscriptions in the group.
@@ -770,7 +945,11 @@ pub struct CotermGroup {
     )]
     pub coterm_group_size: Option<i64>,
     /// ISO 4217 currency of the group's charges.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub currency: Option<String>,
     /// When the group last changed, epoch milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -786,13 +965,19 @@ pub struct CotermGroup {
     )]
     pub changed_in_seconds: Option<crate::EpochSeconds>,
     /// `changed` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
-    #[serde(rename = "changedDisplay", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "changedDisplay",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub changed_display: Option<String>,
     /// `changed` as an ISO 8601 date (`YYYY-MM-DD`).
     #[serde(
         rename = "changedDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub changed_display_iso8601: Option<String>,
     /// Next charge date of the group, epoch milliseconds.
@@ -816,14 +1001,16 @@ pub struct CotermGroup {
     #[serde(
         rename = "nextChargeDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_charge_date_display: Option<String>,
     /// `nextChargeDate` as an ISO 8601 date (`YYYY-MM-DD`).
     #[serde(
         rename = "nextChargeDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_charge_date_display_iso8601: Option<String>,
     /// Overdue-notice schedule that applies while a group charge is unpaid.
@@ -860,10 +1047,19 @@ pub enum CotermGroupAccount {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermGroupCancellationSetting {
     /// Rule that triggers cancellation, e.g. `AFTER_LAST_NOTIFICATION`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub cancellation: Option<String>,
     /// Unit of the delay before cancellation.
-    #[serde(rename = "intervalUnit", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "intervalUnit",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub interval_unit: Option<String>,
     /// Number of units of that delay.
     #[serde(
@@ -880,13 +1076,22 @@ pub struct CotermGroupCancellationSetting {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermGroupCreateResponse {
     /// Always `subscriptions.coterm.create`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<super::common::ResultStatus>,
     /// Account that owns the group.
-    #[serde(rename = "accountId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "accountId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub account_id: Option<String>,
     /// The group that was created.
     #[serde(rename = "coTermGroup", default, skip_serializing_if = "Option::is_none")]
@@ -898,10 +1103,20 @@ pub struct CotermGroupCreateResponse {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermGroupCreated {
     /// ID of the new group; use it in the other `/subscriptions/coterm/{coterm_group_id}` calls.
-    #[serde(rename = "coTermGroupId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "coTermGroupId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub co_term_group_id: Option<String>,
     /// Name of the group.
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "displayName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub display_name: Option<String>,
     /// The grouping criteria.
     #[serde(
@@ -920,7 +1135,11 @@ pub struct CotermGroupCreated {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermGroupDeleteResponse {
     /// Always `subscriptions.coterm.delete`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -935,22 +1154,45 @@ pub struct CotermGroupDeleteResponse {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermGroupDetails {
     /// Always `subscriptions.coterm.get`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<super::common::ResultStatus>,
     /// ID of the group.
-    #[serde(rename = "coTermGroupId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "coTermGroupId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub co_term_group_id: Option<String>,
     /// Name of the group.
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "displayName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub display_name: Option<String>,
     /// ID of the account that owns the group.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub account: Option<String>,
     /// ID of the order that first aligned the group.
-    #[serde(rename = "initialOrder", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "initialOrder",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub initial_order: Option<String>,
     /// Start of the group's next billing period, epoch milliseconds.
     #[serde(rename = "nextPeriodDate", default, skip_serializing_if = "Option::is_none")]
@@ -959,14 +1201,16 @@ pub struct CotermGroupDetails {
     #[serde(
         rename = "nextPeriodDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_period_date_display: Option<String>,
     /// `nextPeriodDate` as an ISO 8601 date (`YYYY-MM-DD`).
     #[serde(
         rename = "nextPeriodDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_period_date_display_iso8601: Option<String>,
     /// The grouping criteria.
@@ -986,25 +1230,51 @@ pub struct CotermGroupDetails {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermGroupEstimate {
     /// Always `subscriptions.coterm.estimate`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<super::common::ResultStatus>,
     /// ID of the group.
-    #[serde(rename = "coTermGroupId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "coTermGroupId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub co_term_group_id: Option<String>,
     /// ID of the account that owns the group.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub account: Option<String>,
     /// ISO 4217 currency of the amounts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub currency: Option<String>,
     /// Time zone of the dates (the reference names this property `UTC`, with the value `UTC`).
-    #[serde(rename = "UTC", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "UTC",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub utc: Option<String>,
     /// Time zone of the dates, if FastSpring sends it under this name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub timezone: Option<String>,
     /// Start of the aligned billing period the group will move to, epoch milliseconds.
     #[serde(
@@ -1017,14 +1287,16 @@ pub struct CotermGroupEstimate {
     #[serde(
         rename = "periodStartDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period_start_date_display: Option<String>,
     /// `periodStartDate` as an ISO 8601 date (`YYYY-MM-DD`).
     #[serde(
         rename = "periodStartDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period_start_date_display_iso8601: Option<String>,
     /// End of that aligned billing period, epoch milliseconds.
@@ -1034,14 +1306,16 @@ pub struct CotermGroupEstimate {
     #[serde(
         rename = "periodEndDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period_end_date_display: Option<String>,
     /// `periodEndDate` as an ISO 8601 date (`YYYY-MM-DD`).
     #[serde(
         rename = "periodEndDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period_end_date_display_iso8601: Option<String>,
     /// Per-subscription estimate.
@@ -1057,22 +1331,43 @@ pub struct CotermGroupEstimate {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermGroupExecution {
     /// Always `subscriptions.coterm.execute`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<super::common::ResultStatus>,
     /// ID of the group.
-    #[serde(rename = "coTermGroupId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "coTermGroupId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub co_term_group_id: Option<String>,
     /// ID of the order created to charge the alignment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub order: Option<String>,
     /// Whether prorated charges and credits were applied.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub prorated: Option<bool>,
     /// Time zone of the dates.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub timezone: Option<String>,
     /// Start of the new aligned billing period, epoch milliseconds.
     #[serde(
@@ -1085,14 +1380,16 @@ pub struct CotermGroupExecution {
     #[serde(
         rename = "periodStartDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period_start_date_display: Option<String>,
     /// `periodStartDate` as an ISO 8601 date (`YYYY-MM-DD`).
     #[serde(
         rename = "periodStartDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period_start_date_display_iso8601: Option<String>,
     /// End of the new aligned billing period, epoch milliseconds.
@@ -1102,14 +1399,16 @@ pub struct CotermGroupExecution {
     #[serde(
         rename = "periodEndDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period_end_date_display: Option<String>,
     /// `periodEndDate` as an ISO 8601 date (`YYYY-MM-DD`).
     #[serde(
         rename = "periodEndDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period_end_date_display_iso8601: Option<String>,
     /// IDs of the subscriptions that were aligned.
@@ -1122,20 +1421,26 @@ pub struct CotermGroupExecution {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermGroupMember {
     /// Subscription ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub subscription: Option<String>,
     /// Product path of the subscription's base plan.
     #[serde(
         rename = "baseSubscriptionProduct",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub base_subscription_product: Option<String>,
     /// Display name of that product.
     #[serde(
         rename = "baseSubscriptionProductDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub base_subscription_product_display: Option<String>,
     /// Start of the subscription's current period, epoch milliseconds.
@@ -1149,14 +1454,16 @@ pub struct CotermGroupMember {
     #[serde(
         rename = "periodStartDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period_start_date_display: Option<String>,
     /// `periodStartDate` as an ISO 8601 date (`YYYY-MM-DD`).
     #[serde(
         rename = "periodStartDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period_start_date_display_iso8601: Option<String>,
     /// Start of the subscription's next period (its next billing date), epoch milliseconds.
@@ -1166,21 +1473,33 @@ pub struct CotermGroupMember {
     #[serde(
         rename = "nextPeriodDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_period_date_display: Option<String>,
     /// `nextPeriodDate` as an ISO 8601 date (`YYYY-MM-DD`).
     #[serde(
         rename = "nextPeriodDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_period_date_display_iso8601: Option<String>,
     /// Co-term status of this member, e.g. `Executed`; eligible subscriptions not yet aligned have other values.
-    #[serde(rename = "coTermStatus", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "coTermStatus",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub co_term_status: Option<String>,
     /// Renewal amount, already formatted for display (a string such as `$100.00`, not a number).
-    #[serde(rename = "renewalAmount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "renewalAmount",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub renewal_amount: Option<String>,
 }
 #[cfg(feature = "subscriptions")]
@@ -1189,10 +1508,18 @@ pub struct CotermGroupMember {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermGroupMemberStatus {
     /// Subscription ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub subscription: Option<String>,
     /// Co-term status of the subscription. Values seen: `Co-Termed` (after create), `Opted Out of Co-Terming` (after delete).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub status: Option<String>,
 }
 #[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
@@ -1201,7 +1528,12 @@ pub struct CotermGroupMemberStatus {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermGroupPaymentOverdue {
     /// Unit of the interval between overdue notices (`day`, `week`, `month`, `year`).
-    #[serde(rename = "intervalUnit", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "intervalUnit",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub interval_unit: Option<String>,
     /// Number of units between overdue notices.
     #[serde(
@@ -1243,7 +1575,11 @@ pub enum CotermGroupSubscriptionsItem {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermGroupUpdateResponse {
     /// Always `subscriptions.coterm.update`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1288,7 +1624,11 @@ pub enum CotermGroupingCriteriaSet {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermGroupingInterval {
     /// Interval unit, upper case (`MONTH`, `YEAR`, …).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub unit: Option<String>,
     /// Number of units per billing period.
     #[serde(
@@ -1304,10 +1644,18 @@ pub struct CotermGroupingInterval {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermGroupingPaymentMethod {
     /// Kind of payment method, e.g. `card`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub r#type: Option<String>,
     /// Display string of the method (last digits and currency).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub ending: Option<String>,
 }
 #[cfg(feature = "subscriptions")]
@@ -1316,10 +1664,18 @@ pub struct CotermGroupingPaymentMethod {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermSubscriptionChange {
     /// Subscription ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub subscription: Option<String>,
     /// Outcome when the change was executed, e.g. `EXECUTED`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub status: Option<String>,
     /// Why the change failed for this subscription.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1343,10 +1699,18 @@ pub struct CotermSubscriptionChange {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermSubscriptionChangeError {
     /// Error code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub code: Option<String>,
     /// Error message.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub message: Option<String>,
 }
 #[cfg(feature = "subscriptions")]
@@ -2476,22 +2840,49 @@ pub struct ProformaInvoice {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProformaInvoiceAddress {
     /// FastSpring account ID of the buyer.
-    #[serde(rename = "accountId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "accountId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub account_id: Option<String>,
     /// First address line.
-    #[serde(rename = "addressLine1", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "addressLine1",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub address_line1: Option<String>,
     /// City.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub city: Option<String>,
     /// Region, e.g. `US-CA`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub region: Option<String>,
     /// Postal code.
-    #[serde(rename = "postalCode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "postalCode",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub postal_code: Option<String>,
     /// ISO 3166-1 alpha-2 country code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub country: Option<String>,
 }
 #[cfg(feature = "subscriptions")]
@@ -2500,19 +2891,40 @@ pub struct ProformaInvoiceAddress {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProformaInvoiceContact {
     /// Role of the contact, e.g. `BILL-TO`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub r#type: Option<String>,
     /// Buyer e-mail address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub email: Option<String>,
     /// Buyer first name.
-    #[serde(rename = "firstName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "firstName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub first_name: Option<String>,
     /// Buyer phone number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub phone: Option<String>,
     /// Buyer company.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub company: Option<String>,
     /// The buyer's organization, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2527,10 +2939,19 @@ pub struct ProformaInvoiceContact {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProformaInvoiceCoterm {
     /// Account ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub account: Option<String>,
     /// Co-term group ID.
-    #[serde(rename = "coTermGroupId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "coTermGroupId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub co_term_group_id: Option<String>,
 }
 #[cfg(feature = "subscriptions")]
@@ -2581,16 +3002,27 @@ pub struct ProformaInvoiceCreateResponse {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProformaInvoiceDepartment {
     /// Department ID (UUID).
-    #[serde(rename = "departmentId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "departmentId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub department_id: Option<String>,
     /// Department name.
-    #[serde(rename = "departmentName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "departmentName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub department_name: Option<String>,
     /// What the department does.
     #[serde(
         rename = "departmentDescription",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub department_description: Option<String>,
 }
@@ -2600,19 +3032,40 @@ pub struct ProformaInvoiceDepartment {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProformaInvoiceHeader {
     /// ISO 4217 currency of the invoice.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub currency: Option<String>,
     /// Time zone of the dates.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub timezone: Option<String>,
     /// Language of the texts (ISO 639-1).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub language: Option<String>,
     /// Localized notice that the amounts hold only while the plan and billing details stay unchanged.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub message: Option<String>,
     /// URL of the store's logo, when one is configured.
-    #[serde(rename = "logoUrl", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "logoUrl",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub logo_url: Option<String>,
     /// When the proforma invoice was generated, epoch milliseconds.
     #[serde(
@@ -2625,14 +3078,16 @@ pub struct ProformaInvoiceHeader {
     #[serde(
         rename = "proFormaInvoiceCreationDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub pro_forma_invoice_creation_date_display: Option<String>,
     /// `proFormaInvoiceCreationDate` as an ISO 8601 date (`YYYY-MM-DD`).
     #[serde(
         rename = "proFormaInvoiceCreationDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub pro_forma_invoice_creation_date_display_iso8601: Option<String>,
     /// Until when the proforma invoice is valid, epoch milliseconds.
@@ -2646,14 +3101,16 @@ pub struct ProformaInvoiceHeader {
     #[serde(
         rename = "proFormaInvoiceExpirationDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub pro_forma_invoice_expiration_date_display: Option<String>,
     /// `proFormaInvoiceExpirationDate` as an ISO 8601 date (`YYYY-MM-DD`).
     #[serde(
         rename = "proFormaInvoiceExpirationDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub pro_forma_invoice_expiration_date_display_iso8601: Option<String>,
 }
@@ -2663,10 +3120,18 @@ pub struct ProformaInvoiceHeader {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProformaInvoiceLine {
     /// Subscription ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub subscription: Option<String>,
     /// Product path.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub product: Option<String>,
     /// Quantity.
     #[serde(
@@ -2685,23 +3150,35 @@ pub struct ProformaInvoiceLine {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProformaInvoiceMerchantContact {
     /// Merchant name.
-    #[serde(rename = "merchantName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "merchantName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub merchant_name: Option<String>,
     /// Merchant postal address on one line.
     #[serde(
         rename = "merchantAddress",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub merchant_address: Option<String>,
     /// Same as `merchantName`, capitalised as in the published retrieve example.
-    #[serde(rename = "MerchantName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "MerchantName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub merchant_name_2: Option<String>,
     /// Same as `merchantAddress`, capitalised as in the published retrieve example.
     #[serde(
         rename = "MerchantAddress",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub merchant_address_2: Option<String>,
 }
@@ -2711,10 +3188,20 @@ pub struct ProformaInvoiceMerchantContact {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProformaInvoiceOrganization {
     /// Company ID (UUID).
-    #[serde(rename = "companyId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "companyId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub company_id: Option<String>,
     /// Company name.
-    #[serde(rename = "companyName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "companyName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub company_name: Option<String>,
     /// Department within the company.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2735,13 +3222,25 @@ pub struct ProformaInvoicePricing {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProformaInvoiceRecord {
     /// Proforma invoice ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub id: Option<String>,
     /// Subscription ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub subscription: Option<String>,
     /// Product path priced.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub product: Option<String>,
     /// Quantity priced.
     #[serde(
@@ -2754,13 +3253,25 @@ pub struct ProformaInvoiceRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_price: Option<std::collections::BTreeMap<String, crate::Amount>>,
     /// Whether the invoice reflects an immediate prorated change.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub prorated: Option<bool>,
     /// Language of the texts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub language: Option<String>,
     /// When the invoice was created, ISO 8601 date-time (UTC).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub created_at: Option<String>,
 }
 #[cfg(feature = "subscriptions")]
@@ -2769,13 +3280,25 @@ pub struct ProformaInvoiceRecord {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProformaInvoiceSupportContact {
     /// Support contact name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub name: Option<String>,
     /// Support e-mail address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub email: Option<String>,
     /// Support web site.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub url: Option<String>,
 }
 #[cfg(
@@ -2791,15 +3314,28 @@ pub struct ProformaInvoiceSupportContact {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Subscription {
     /// Subscription ID.
+    #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
     pub id: String,
     /// Subscription ID again (same value as `id`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub subscription: Option<String>,
     /// ID of the quote the subscription was created from, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub quote: Option<String>,
     /// `true` until the subscription is deactivated (a canceled subscription stays active until its deactivation date).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub active: Option<bool>,
     /// Lifecycle state of the subscription.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2808,14 +3344,16 @@ pub struct Subscription {
     #[serde(
         rename = "isSubscriptionEligibleForPauseByBuyer",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub is_subscription_eligible_for_pause_by_buyer: Option<bool>,
     /// Whether a pause is scheduled (see `pauseDate` and `resumeDate`).
     #[serde(
         rename = "isPauseScheduled",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub is_pause_scheduled: Option<bool>,
     /// Time of the last change, epoch milliseconds (UTC).
@@ -2832,56 +3370,87 @@ pub struct Subscription {
     )]
     pub changed_in_seconds: Option<crate::EpochSeconds>,
     /// Time of the last change, formatted for the buyer's locale (for example `11/8/19`).
-    #[serde(rename = "changedDisplay", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "changedDisplay",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub changed_display: Option<String>,
     /// Time of the last change as `YYYY-MM-DD` (newer payloads only).
     #[serde(
         rename = "changedDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub changed_display_iso8601: Option<String>,
     /// Time of the last change in the long style used in emails (for example `Jan 30, 2025`).
     #[serde(
         rename = "changedDisplayEmailEnhancements",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub changed_display_email_enhancements: Option<String>,
     /// Time of the last change in the long email style with the time of day (for example `Jan 30, 2025 07:37:17 PM`).
     #[serde(
         rename = "changedDisplayEmailEnhancementsWithTime",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub changed_display_email_enhancements_with_time: Option<String>,
     /// What happened to the payment method in the change that produced this payload (webhooks), for example `none` or `updated`.
     #[serde(
         rename = "paymentMethodAction",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub payment_method_action: Option<String>,
     /// Payment method on file: an object in recent `subscription.updated` webhooks, a plain type name such as `CREDIT_CARD` in older API examples.
     #[serde(rename = "paymentMethod", default, skip_serializing_if = "Option::is_none")]
     pub payment_method: Option<SubscriptionPaymentMethod>,
     /// `true` for live subscriptions, `false` for test orders.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub live: Option<bool>,
     /// Currency of the subscription (ISO 4217).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub currency: Option<String>,
     /// Reason the last rebill was declined (for example `Invalid Card number`).
-    #[serde(rename = "declineReason", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "declineReason",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub decline_reason: Option<String>,
     /// Expiry of the card on file, `MM/YY`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub expiry: Option<String>,
     /// Last four digits of the card on file.
     #[serde(rename = "cardEnding", default, skip_serializing_if = "Option::is_none")]
     pub card_ending: Option<SubscriptionCardEnding>,
     /// Card brand of the card on file (for example `VISA`).
-    #[serde(rename = "cardType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "cardType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub card_type: Option<String>,
     /// The customer's account: an account ID from the REST API, the full account when webhook expansion is enabled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2890,10 +3459,18 @@ pub struct Subscription {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product: Option<SubscriptionProduct>,
     /// SKU of the base product, if one is set.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub sku: Option<String>,
     /// Display name of the base product, already localized.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub display: Option<String>,
     /// Quantity of the base product.
     #[serde(
@@ -2903,16 +3480,30 @@ pub struct Subscription {
     )]
     pub quantity: Option<i64>,
     /// `true` for managed (ad hoc) subscriptions, which the seller rebills through `POST /subscriptions/charge`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub adhoc: Option<bool>,
     /// `false` when the buyer must pay each period manually.
-    #[serde(rename = "autoRenew", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "autoRenew",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub auto_renew: Option<bool>,
     /// Unit price per period, in the subscription's currency.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<crate::Amount>,
     /// Unit price per period, formatted with the currency symbol (for example `$14.95`).
-    #[serde(rename = "priceDisplay", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "priceDisplay",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub price_display: Option<String>,
     /// Unit price per period, converted to the store's payout currency.
     #[serde(
@@ -2925,7 +3516,8 @@ pub struct Subscription {
     #[serde(
         rename = "priceInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub price_in_payout_currency_display: Option<String>,
     /// Discount per period, in the subscription's currency.
@@ -2935,7 +3527,8 @@ pub struct Subscription {
     #[serde(
         rename = "discountDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_display: Option<String>,
     /// Discount per period, converted to the store's payout currency.
@@ -2949,7 +3542,8 @@ pub struct Subscription {
     #[serde(
         rename = "discountInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_in_payout_currency_display: Option<String>,
     /// Amount per period after discounts, before tax, in the subscription's currency.
@@ -2959,7 +3553,8 @@ pub struct Subscription {
     #[serde(
         rename = "subtotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_display: Option<String>,
     /// Amount per period after discounts, before tax, converted to the store's payout currency.
@@ -2973,7 +3568,8 @@ pub struct Subscription {
     #[serde(
         rename = "subtotalInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_in_payout_currency_display: Option<String>,
     /// Custom attributes set on the subscription.
@@ -2997,27 +3593,35 @@ pub struct Subscription {
     #[serde(rename = "nextInSeconds", default, skip_serializing_if = "Option::is_none")]
     pub next_in_seconds: Option<crate::EpochSeconds>,
     /// Start of the next period (next billing date), formatted for the buyer's locale (for example `11/8/19`).
-    #[serde(rename = "nextDisplay", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nextDisplay",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub next_display: Option<String>,
     /// Start of the next period (next billing date) as `YYYY-MM-DD` (newer payloads only).
     #[serde(
         rename = "nextDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_display_iso8601: Option<String>,
     /// Start of the next period (next billing date) in the long style used in emails (for example `Jan 30, 2025`).
     #[serde(
         rename = "nextDisplayEmailEnhancements",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_display_email_enhancements: Option<String>,
     /// Start of the next period (next billing date) in the long email style with the time of day (for example `Jan 30, 2025 07:37:17 PM`).
     #[serde(
         rename = "nextDisplayEmailEnhancementsWithTime",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_display_email_enhancements_with_time: Option<String>,
     /// Date of the last charge when the subscription has an end date, epoch milliseconds (UTC). `null` when not applicable.
@@ -3030,13 +3634,19 @@ pub struct Subscription {
     #[serde(rename = "endInSeconds", default, skip_serializing_if = "Option::is_none")]
     pub end_in_seconds: Option<crate::EpochSeconds>,
     /// Date of the last charge when the subscription has an end date, formatted for the buyer's locale (for example `11/8/19`).
-    #[serde(rename = "endDisplay", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "endDisplay",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub end_display: Option<String>,
     /// Date of the last charge when the subscription has an end date as `YYYY-MM-DD` (newer payloads only).
     #[serde(
         rename = "endDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub end_display_iso8601: Option<String>,
     /// When the subscription was canceled, epoch milliseconds (UTC). `null` when not applicable.
@@ -3060,14 +3670,16 @@ pub struct Subscription {
     #[serde(
         rename = "canceledDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub canceled_date_display: Option<String>,
     /// When the subscription was canceled as `YYYY-MM-DD` (newer payloads only).
     #[serde(
         rename = "canceledDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub canceled_date_display_iso8601: Option<String>,
     /// When a canceled subscription is (or was) deactivated, epoch milliseconds (UTC). `null` when not applicable.
@@ -3095,14 +3707,16 @@ pub struct Subscription {
     #[serde(
         rename = "deactivationDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub deactivation_date_display: Option<String>,
     /// When a canceled subscription is (or was) deactivated as `YYYY-MM-DD` (newer payloads only).
     #[serde(
         rename = "deactivationDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub deactivation_date_display_iso8601: Option<String>,
     /// Number of the current billing period (1 for the first).
@@ -3137,27 +3751,35 @@ pub struct Subscription {
     #[serde(rename = "beginInSeconds", default, skip_serializing_if = "Option::is_none")]
     pub begin_in_seconds: Option<crate::EpochSeconds>,
     /// Start of the subscription, formatted for the buyer's locale (for example `11/8/19`).
-    #[serde(rename = "beginDisplay", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "beginDisplay",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub begin_display: Option<String>,
     /// Start of the subscription as `YYYY-MM-DD` (newer payloads only).
     #[serde(
         rename = "beginDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub begin_display_iso8601: Option<String>,
     /// Start of the subscription in the long style used in emails (for example `Jan 30, 2025`).
     #[serde(
         rename = "beginDisplayEmailEnhancements",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub begin_display_email_enhancements: Option<String>,
     /// Start of the subscription in the long email style with the time of day (for example `Jan 30, 2025 07:37:17 PM`).
     #[serde(
         rename = "beginDisplayEmailEnhancementsWithTime",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub begin_display_email_enhancements_with_time: Option<String>,
     /// Unit of the billing interval.
@@ -3167,7 +3789,8 @@ pub struct Subscription {
     #[serde(
         rename = "intervalUnitAbbreviation",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub interval_unit_abbreviation: Option<String>,
     /// Number of interval units per billing period.
@@ -3182,14 +3805,16 @@ pub struct Subscription {
     #[serde(
         rename = "intervalLengthGtOne",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub interval_length_gt_one: Option<bool>,
     /// Currency of the next charge.
     #[serde(
         rename = "nextChargeCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_charge_currency: Option<String>,
     /// Date of the next charge, epoch milliseconds (UTC).
@@ -3213,14 +3838,16 @@ pub struct Subscription {
     #[serde(
         rename = "nextChargeDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_charge_date_display: Option<String>,
     /// Date of the next charge as `YYYY-MM-DD` (newer payloads only).
     #[serde(
         rename = "nextChargeDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_charge_date_display_iso8601: Option<String>,
     /// Amount of the next charge before tax, in the subscription's currency.
@@ -3234,7 +3861,8 @@ pub struct Subscription {
     #[serde(
         rename = "nextChargePreTaxDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_charge_pre_tax_display: Option<String>,
     /// Amount of the next charge before tax, converted to the store's payout currency.
@@ -3248,7 +3876,8 @@ pub struct Subscription {
     #[serde(
         rename = "nextChargePreTaxInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_charge_pre_tax_in_payout_currency_display: Option<String>,
     /// Amount of the next charge including tax, in the subscription's currency.
@@ -3262,7 +3891,8 @@ pub struct Subscription {
     #[serde(
         rename = "nextChargeTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_charge_total_display: Option<String>,
     /// Amount of the next charge including tax, converted to the store's payout currency.
@@ -3276,14 +3906,16 @@ pub struct Subscription {
     #[serde(
         rename = "nextChargeTotalInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_charge_total_in_payout_currency_display: Option<String>,
     /// Kind of the next scheduled email notification (for example `PAYMENT_REMINDER`); `null` when none is scheduled.
     #[serde(
         rename = "nextNotificationType",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_notification_type: Option<String>,
     /// When the next notification is sent, epoch milliseconds (UTC). `null` when not applicable.
@@ -3311,14 +3943,16 @@ pub struct Subscription {
     #[serde(
         rename = "nextNotificationDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_notification_date_display: Option<String>,
     /// When the next notification is sent as `YYYY-MM-DD` (newer payloads only).
     #[serde(
         rename = "nextNotificationDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_notification_date_display_iso8601: Option<String>,
     /// When the trial-ending reminder is sent; recent payloads add the trial settings.
@@ -3358,28 +3992,32 @@ pub struct Subscription {
     #[serde(
         rename = "pauseDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub pause_date_display: Option<String>,
     /// When the scheduled pause starts as `YYYY-MM-DD` (newer payloads only).
     #[serde(
         rename = "pauseDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub pause_date_display_iso8601: Option<String>,
     /// When the scheduled pause starts in the long style used in emails (for example `Jan 30, 2025`).
     #[serde(
         rename = "pauseDateDisplayEmailEnhancements",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub pause_date_display_email_enhancements: Option<String>,
     /// When the scheduled pause starts in the long email style with the time of day (for example `Jan 30, 2025 07:37:17 PM`).
     #[serde(
         rename = "pauseDateDisplayEmailEnhancementsWithTime",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub pause_date_display_email_enhancements_with_time: Option<String>,
     /// When a paused subscription resumes (and is charged), epoch milliseconds (UTC). `null` when not applicable.
@@ -3403,28 +4041,32 @@ pub struct Subscription {
     #[serde(
         rename = "resumeDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub resume_date_display: Option<String>,
     /// When a paused subscription resumes (and is charged) as `YYYY-MM-DD` (newer payloads only).
     #[serde(
         rename = "resumeDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub resume_date_display_iso8601: Option<String>,
     /// When a paused subscription resumes (and is charged) in the long style used in emails (for example `Jan 30, 2025`).
     #[serde(
         rename = "resumeDateDisplayEmailEnhancements",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub resume_date_display_email_enhancements: Option<String>,
     /// When a paused subscription resumes (and is charged) in the long email style with the time of day (for example `Jan 30, 2025 07:37:17 PM`).
     #[serde(
         rename = "resumeDateDisplayEmailEnhancementsWithTime",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub resume_date_display_email_enhancements_with_time: Option<String>,
     /// Add-on products billed with the subscription (`null` in some co-term webhook payloads).
@@ -3443,27 +4085,35 @@ pub struct Subscription {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instructions: Option<Vec<SubscriptionInstruction>>,
     /// ID of the order that created the subscription.
-    #[serde(rename = "initialOrderId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "initialOrderId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub initial_order_id: Option<String>,
     /// Reference of the order that created the subscription.
     #[serde(
         rename = "initialOrderReference",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub initial_order_reference: Option<String>,
     /// Seller-defined reference set through an update.
     #[serde(
         rename = "customReferenceId",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub custom_reference_id: Option<String>,
     /// Identifier of an imported subscription.
     #[serde(
         rename = "importIdentifier",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub import_identifier: Option<String>,
     /// Acquisition details of the last rebill order; only seen as `null` (co-term webhook samples), so its shape is unknown.
@@ -3505,15 +4155,28 @@ pub enum SubscriptionAccount {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionActionResponse {
     /// Subscription ID.
+    #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
     pub id: String,
     /// Subscription ID again (same value as `id`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub subscription: Option<String>,
     /// ID of the quote the subscription was created from, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub quote: Option<String>,
     /// `true` until the subscription is deactivated (a canceled subscription stays active until its deactivation date).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub active: Option<bool>,
     /// Lifecycle state of the subscription.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3522,14 +4185,16 @@ pub struct SubscriptionActionResponse {
     #[serde(
         rename = "isSubscriptionEligibleForPauseByBuyer",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub is_subscription_eligible_for_pause_by_buyer: Option<bool>,
     /// Whether a pause is scheduled (see `pauseDate` and `resumeDate`).
     #[serde(
         rename = "isPauseScheduled",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub is_pause_scheduled: Option<bool>,
     /// Time of the last change, epoch milliseconds (UTC).
@@ -3546,56 +4211,87 @@ pub struct SubscriptionActionResponse {
     )]
     pub changed_in_seconds: Option<crate::EpochSeconds>,
     /// Time of the last change, formatted for the buyer's locale (for example `11/8/19`).
-    #[serde(rename = "changedDisplay", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "changedDisplay",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub changed_display: Option<String>,
     /// Time of the last change as `YYYY-MM-DD` (newer payloads only).
     #[serde(
         rename = "changedDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub changed_display_iso8601: Option<String>,
     /// Time of the last change in the long style used in emails (for example `Jan 30, 2025`).
     #[serde(
         rename = "changedDisplayEmailEnhancements",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub changed_display_email_enhancements: Option<String>,
     /// Time of the last change in the long email style with the time of day (for example `Jan 30, 2025 07:37:17 PM`).
     #[serde(
         rename = "changedDisplayEmailEnhancementsWithTime",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub changed_display_email_enhancements_with_time: Option<String>,
     /// What happened to the payment method in the change that produced this payload (webhooks), for example `none` or `updated`.
     #[serde(
         rename = "paymentMethodAction",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub payment_method_action: Option<String>,
     /// Payment method on file: an object in recent `subscription.updated` webhooks, a plain type name such as `CREDIT_CARD` in older API examples.
     #[serde(rename = "paymentMethod", default, skip_serializing_if = "Option::is_none")]
     pub payment_method: Option<SubscriptionPaymentMethod>,
     /// `true` for live subscriptions, `false` for test orders.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub live: Option<bool>,
     /// Currency of the subscription (ISO 4217).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub currency: Option<String>,
     /// Reason the last rebill was declined (for example `Invalid Card number`).
-    #[serde(rename = "declineReason", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "declineReason",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub decline_reason: Option<String>,
     /// Expiry of the card on file, `MM/YY`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub expiry: Option<String>,
     /// Last four digits of the card on file.
     #[serde(rename = "cardEnding", default, skip_serializing_if = "Option::is_none")]
     pub card_ending: Option<SubscriptionCardEnding>,
     /// Card brand of the card on file (for example `VISA`).
-    #[serde(rename = "cardType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "cardType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub card_type: Option<String>,
     /// The customer's account: an account ID from the REST API, the full account when webhook expansion is enabled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3604,10 +4300,18 @@ pub struct SubscriptionActionResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product: Option<SubscriptionProduct>,
     /// SKU of the base product, if one is set.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub sku: Option<String>,
     /// Display name of the base product, already localized.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub display: Option<String>,
     /// Quantity of the base product.
     #[serde(
@@ -3617,16 +4321,30 @@ pub struct SubscriptionActionResponse {
     )]
     pub quantity: Option<i64>,
     /// `true` for managed (ad hoc) subscriptions, which the seller rebills through `POST /subscriptions/charge`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub adhoc: Option<bool>,
     /// `false` when the buyer must pay each period manually.
-    #[serde(rename = "autoRenew", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "autoRenew",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub auto_renew: Option<bool>,
     /// Unit price per period, in the subscription's currency.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<crate::Amount>,
     /// Unit price per period, formatted with the currency symbol (for example `$14.95`).
-    #[serde(rename = "priceDisplay", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "priceDisplay",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub price_display: Option<String>,
     /// Unit price per period, converted to the store's payout currency.
     #[serde(
@@ -3639,7 +4357,8 @@ pub struct SubscriptionActionResponse {
     #[serde(
         rename = "priceInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub price_in_payout_currency_display: Option<String>,
     /// Discount per period, in the subscription's currency.
@@ -3649,7 +4368,8 @@ pub struct SubscriptionActionResponse {
     #[serde(
         rename = "discountDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_display: Option<String>,
     /// Discount per period, converted to the store's payout currency.
@@ -3663,7 +4383,8 @@ pub struct SubscriptionActionResponse {
     #[serde(
         rename = "discountInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_in_payout_currency_display: Option<String>,
     /// Amount per period after discounts, before tax, in the subscription's currency.
@@ -3673,7 +4394,8 @@ pub struct SubscriptionActionResponse {
     #[serde(
         rename = "subtotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_display: Option<String>,
     /// Amount per period after discounts, before tax, converted to the store's payout currency.
@@ -3687,7 +4409,8 @@ pub struct SubscriptionActionResponse {
     #[serde(
         rename = "subtotalInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_in_payout_currency_display: Option<String>,
     /// Custom attributes set on the subscription.
@@ -3711,27 +4434,35 @@ pub struct SubscriptionActionResponse {
     #[serde(rename = "nextInSeconds", default, skip_serializing_if = "Option::is_none")]
     pub next_in_seconds: Option<crate::EpochSeconds>,
     /// Start of the next period (next billing date), formatted for the buyer's locale (for example `11/8/19`).
-    #[serde(rename = "nextDisplay", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nextDisplay",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub next_display: Option<String>,
     /// Start of the next period (next billing date) as `YYYY-MM-DD` (newer payloads only).
     #[serde(
         rename = "nextDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_display_iso8601: Option<String>,
     /// Start of the next period (next billing date) in the long style used in emails (for example `Jan 30, 2025`).
     #[serde(
         rename = "nextDisplayEmailEnhancements",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_display_email_enhancements: Option<String>,
     /// Start of the next period (next billing date) in the long email style with the time of day (for example `Jan 30, 2025 07:37:17 PM`).
     #[serde(
         rename = "nextDisplayEmailEnhancementsWithTime",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_display_email_enhancements_with_time: Option<String>,
     /// Date of the last charge when the subscription has an end date, epoch milliseconds (UTC). `null` when not applicable.
@@ -3744,13 +4475,19 @@ pub struct SubscriptionActionResponse {
     #[serde(rename = "endInSeconds", default, skip_serializing_if = "Option::is_none")]
     pub end_in_seconds: Option<crate::EpochSeconds>,
     /// Date of the last charge when the subscription has an end date, formatted for the buyer's locale (for example `11/8/19`).
-    #[serde(rename = "endDisplay", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "endDisplay",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub end_display: Option<String>,
     /// Date of the last charge when the subscription has an end date as `YYYY-MM-DD` (newer payloads only).
     #[serde(
         rename = "endDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub end_display_iso8601: Option<String>,
     /// When the subscription was canceled, epoch milliseconds (UTC). `null` when not applicable.
@@ -3774,14 +4511,16 @@ pub struct SubscriptionActionResponse {
     #[serde(
         rename = "canceledDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub canceled_date_display: Option<String>,
     /// When the subscription was canceled as `YYYY-MM-DD` (newer payloads only).
     #[serde(
         rename = "canceledDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub canceled_date_display_iso8601: Option<String>,
     /// When a canceled subscription is (or was) deactivated, epoch milliseconds (UTC). `null` when not applicable.
@@ -3809,14 +4548,16 @@ pub struct SubscriptionActionResponse {
     #[serde(
         rename = "deactivationDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub deactivation_date_display: Option<String>,
     /// When a canceled subscription is (or was) deactivated as `YYYY-MM-DD` (newer payloads only).
     #[serde(
         rename = "deactivationDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub deactivation_date_display_iso8601: Option<String>,
     /// Number of the current billing period (1 for the first).
@@ -3851,27 +4592,35 @@ pub struct SubscriptionActionResponse {
     #[serde(rename = "beginInSeconds", default, skip_serializing_if = "Option::is_none")]
     pub begin_in_seconds: Option<crate::EpochSeconds>,
     /// Start of the subscription, formatted for the buyer's locale (for example `11/8/19`).
-    #[serde(rename = "beginDisplay", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "beginDisplay",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub begin_display: Option<String>,
     /// Start of the subscription as `YYYY-MM-DD` (newer payloads only).
     #[serde(
         rename = "beginDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub begin_display_iso8601: Option<String>,
     /// Start of the subscription in the long style used in emails (for example `Jan 30, 2025`).
     #[serde(
         rename = "beginDisplayEmailEnhancements",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub begin_display_email_enhancements: Option<String>,
     /// Start of the subscription in the long email style with the time of day (for example `Jan 30, 2025 07:37:17 PM`).
     #[serde(
         rename = "beginDisplayEmailEnhancementsWithTime",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub begin_display_email_enhancements_with_time: Option<String>,
     /// Unit of the billing interval.
@@ -3881,7 +4630,8 @@ pub struct SubscriptionActionResponse {
     #[serde(
         rename = "intervalUnitAbbreviation",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub interval_unit_abbreviation: Option<String>,
     /// Number of interval units per billing period.
@@ -3896,14 +4646,16 @@ pub struct SubscriptionActionResponse {
     #[serde(
         rename = "intervalLengthGtOne",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub interval_length_gt_one: Option<bool>,
     /// Currency of the next charge.
     #[serde(
         rename = "nextChargeCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_charge_currency: Option<String>,
     /// Date of the next charge, epoch milliseconds (UTC).
@@ -3927,14 +4679,16 @@ pub struct SubscriptionActionResponse {
     #[serde(
         rename = "nextChargeDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_charge_date_display: Option<String>,
     /// Date of the next charge as `YYYY-MM-DD` (newer payloads only).
     #[serde(
         rename = "nextChargeDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_charge_date_display_iso8601: Option<String>,
     /// Amount of the next charge before tax, in the subscription's currency.
@@ -3948,7 +4702,8 @@ pub struct SubscriptionActionResponse {
     #[serde(
         rename = "nextChargePreTaxDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_charge_pre_tax_display: Option<String>,
     /// Amount of the next charge before tax, converted to the store's payout currency.
@@ -3962,7 +4717,8 @@ pub struct SubscriptionActionResponse {
     #[serde(
         rename = "nextChargePreTaxInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_charge_pre_tax_in_payout_currency_display: Option<String>,
     /// Amount of the next charge including tax, in the subscription's currency.
@@ -3976,7 +4732,8 @@ pub struct SubscriptionActionResponse {
     #[serde(
         rename = "nextChargeTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_charge_total_display: Option<String>,
     /// Amount of the next charge including tax, converted to the store's payout currency.
@@ -3990,14 +4747,16 @@ pub struct SubscriptionActionResponse {
     #[serde(
         rename = "nextChargeTotalInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_charge_total_in_payout_currency_display: Option<String>,
     /// Kind of the next scheduled email notification (for example `PAYMENT_REMINDER`); `null` when none is scheduled.
     #[serde(
         rename = "nextNotificationType",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_notification_type: Option<String>,
     /// When the next notification is sent, epoch milliseconds (UTC). `null` when not applicable.
@@ -4025,14 +4784,16 @@ pub struct SubscriptionActionResponse {
     #[serde(
         rename = "nextNotificationDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_notification_date_display: Option<String>,
     /// When the next notification is sent as `YYYY-MM-DD` (newer payloads only).
     #[serde(
         rename = "nextNotificationDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_notification_date_display_iso8601: Option<String>,
     /// When the trial-ending reminder is sent; recent payloads add the trial settings.
@@ -4072,28 +4833,32 @@ pub struct SubscriptionActionResponse {
     #[serde(
         rename = "pauseDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub pause_date_display: Option<String>,
     /// When the scheduled pause starts as `YYYY-MM-DD` (newer payloads only).
     #[serde(
         rename = "pauseDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub pause_date_display_iso8601: Option<String>,
     /// When the scheduled pause starts in the long style used in emails (for example `Jan 30, 2025`).
     #[serde(
         rename = "pauseDateDisplayEmailEnhancements",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub pause_date_display_email_enhancements: Option<String>,
     /// When the scheduled pause starts in the long email style with the time of day (for example `Jan 30, 2025 07:37:17 PM`).
     #[serde(
         rename = "pauseDateDisplayEmailEnhancementsWithTime",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub pause_date_display_email_enhancements_with_time: Option<String>,
     /// When a paused subscription resumes (and is charged), epoch milliseconds (UTC). `null` when not applicable.
@@ -4117,28 +4882,32 @@ pub struct SubscriptionActionResponse {
     #[serde(
         rename = "resumeDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub resume_date_display: Option<String>,
     /// When a paused subscription resumes (and is charged) as `YYYY-MM-DD` (newer payloads only).
     #[serde(
         rename = "resumeDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub resume_date_display_iso8601: Option<String>,
     /// When a paused subscription resumes (and is charged) in the long style used in emails (for example `Jan 30, 2025`).
     #[serde(
         rename = "resumeDateDisplayEmailEnhancements",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub resume_date_display_email_enhancements: Option<String>,
     /// When a paused subscription resumes (and is charged) in the long email style with the time of day (for example `Jan 30, 2025 07:37:17 PM`).
     #[serde(
         rename = "resumeDateDisplayEmailEnhancementsWithTime",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub resume_date_display_email_enhancements_with_time: Option<String>,
     /// Add-on products billed with the subscription (`null` in some co-term webhook payloads).
@@ -4157,27 +4926,35 @@ pub struct SubscriptionActionResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instructions: Option<Vec<SubscriptionInstruction>>,
     /// ID of the order that created the subscription.
-    #[serde(rename = "initialOrderId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "initialOrderId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub initial_order_id: Option<String>,
     /// Reference of the order that created the subscription.
     #[serde(
         rename = "initialOrderReference",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub initial_order_reference: Option<String>,
     /// Seller-defined reference set through an update.
     #[serde(
         rename = "customReferenceId",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub custom_reference_id: Option<String>,
     /// Identifier of an imported subscription.
     #[serde(
         rename = "importIdentifier",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub import_identifier: Option<String>,
     /// Acquisition details of the last rebill order; only seen as `null` (co-term webhook samples), so its shape is unknown.
@@ -4195,7 +4972,11 @@ pub struct SubscriptionActionResponse {
     )]
     pub tax_exemption_data: Option<serde_json::Value>,
     /// `subscriptions.pause.get` or `subscriptions.resume.get`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4207,7 +4988,11 @@ pub struct SubscriptionActionResponse {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionActionResult {
     /// What was attempted, as `<resource>.<verb>`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
     pub result: super::common::ResultStatus,
@@ -4215,7 +5000,11 @@ pub struct SubscriptionActionResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<super::common::ErrorDetail>,
     /// ID of the subscription the outcome is about.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub subscription: Option<String>,
 }
 #[cfg(
@@ -4231,13 +5020,25 @@ pub struct SubscriptionActionResult {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionAddon {
     /// Product path of the add-on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub product: Option<String>,
     /// SKU of the add-on, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub sku: Option<String>,
     /// Display name of the add-on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub display: Option<String>,
     /// Quantity of the add-on.
     #[serde(
@@ -4250,7 +5051,12 @@ pub struct SubscriptionAddon {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<crate::Amount>,
     /// Unit price of the add-on per period, formatted with the currency symbol (for example `$14.95`).
-    #[serde(rename = "priceDisplay", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "priceDisplay",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub price_display: Option<String>,
     /// Unit price of the add-on per period, converted to the store's payout currency.
     #[serde(
@@ -4263,7 +5069,8 @@ pub struct SubscriptionAddon {
     #[serde(
         rename = "priceInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub price_in_payout_currency_display: Option<String>,
     /// Discount on the add-on per period, in the subscription's currency.
@@ -4273,7 +5080,8 @@ pub struct SubscriptionAddon {
     #[serde(
         rename = "discountDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_display: Option<String>,
     /// Discount on the add-on per period, converted to the store's payout currency.
@@ -4287,7 +5095,8 @@ pub struct SubscriptionAddon {
     #[serde(
         rename = "discountInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_in_payout_currency_display: Option<String>,
     /// Add-on amount per period after discounts, in the subscription's currency.
@@ -4297,7 +5106,8 @@ pub struct SubscriptionAddon {
     #[serde(
         rename = "subtotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_display: Option<String>,
     /// Add-on amount per period after discounts, converted to the store's payout currency.
@@ -4311,7 +5121,8 @@ pub struct SubscriptionAddon {
     #[serde(
         rename = "subtotalInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_in_payout_currency_display: Option<String>,
     /// Discounts applied to the add-on.
@@ -4356,10 +5167,19 @@ impl SubscriptionAddonChange {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionCancellationSetting {
     /// Rule that triggers the cancellation, for example `AFTER_LAST_NOTIFICATION`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub cancellation: Option<String>,
     /// Unit of the delay.
-    #[serde(rename = "intervalUnit", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "intervalUnit",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub interval_unit: Option<String>,
     /// Number of units of delay.
     #[serde(
@@ -4394,19 +5214,35 @@ pub enum SubscriptionCardEnding {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionConvertSession {
     /// Session ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub id: Option<String>,
     /// Currency of the session.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub currency: Option<String>,
     /// When the session expires.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires: Option<crate::EpochMillis>,
     /// Order created from the session, `null` until the buyer pays.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub order: Option<String>,
     /// Account ID of the buyer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub account: Option<String>,
     /// Amount of the session before tax.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4421,7 +5257,11 @@ pub struct SubscriptionConvertSession {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionConvertSessionItem {
     /// Product path.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub product: Option<String>,
     /// Quantity.
     #[serde(
@@ -4444,7 +5284,12 @@ pub struct SubscriptionConvertSessionItem {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionDiscount {
     /// Product path or coupon the discount comes from.
-    #[serde(rename = "discountPath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "discountPath",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub discount_path: Option<String>,
     /// Number of periods the discount applies; `null` for all periods.
     #[serde(
@@ -4461,7 +5306,8 @@ pub struct SubscriptionDiscount {
     #[serde(
         rename = "applyDiscountImmediately",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub apply_discount_immediately: Option<bool>,
 }
@@ -4591,7 +5437,11 @@ impl schemars::JsonSchema for SubscriptionDiscountOverrideType {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionEntriesError {
     /// Error message, for example `not found`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub message: Option<String>,
     /// Extra values for the message; usually empty.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4603,20 +5453,35 @@ pub struct SubscriptionEntriesError {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionEntry {
     /// ID of the entry.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub id: Option<String>,
     /// Date of the entry, `YYYY-MM-DD`.
-    #[serde(rename = "beginEntryDate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "beginEntryDate",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub begin_entry_date: Option<String>,
     /// Start of the period the order paid for, `YYYY-MM-DD`.
     #[serde(
         rename = "beginPeriodDate",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub begin_period_date: Option<String>,
     /// End of the period the order paid for, `YYYY-MM-DD`.
-    #[serde(rename = "endPeriodDate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "endPeriodDate",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub end_period_date: Option<String>,
     /// A FastSpring order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4628,13 +5493,25 @@ pub struct SubscriptionEntry {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionEstimate {
     /// ID of the subscription.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub subscription: Option<String>,
     /// Currency of the amounts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub currency: Option<String>,
     /// Time zone of the dates, for example `UTC`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub timezone: Option<String>,
     /// Start of the current period, epoch milliseconds (UTC).
     #[serde(
@@ -4647,14 +5524,16 @@ pub struct SubscriptionEstimate {
     #[serde(
         rename = "periodStartDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period_start_date_display: Option<String>,
     /// Start of the current period as `YYYY-MM-DD` (newer payloads only).
     #[serde(
         rename = "periodStartDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period_start_date_display_iso8601: Option<String>,
     /// End of the current period, epoch milliseconds (UTC).
@@ -4664,27 +5543,35 @@ pub struct SubscriptionEstimate {
     #[serde(
         rename = "periodEndDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period_end_date_display: Option<String>,
     /// End of the current period as `YYYY-MM-DD` (newer payloads only).
     #[serde(
         rename = "periodEndDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period_end_date_display_iso8601: Option<String>,
     /// End date of the subscription; `null` when it renews indefinitely.
     #[serde(rename = "endDate", default, skip_serializing_if = "Option::is_none")]
     pub end_date: Option<crate::EpochMillis>,
     /// End date formatted.
-    #[serde(rename = "endDateDisplay", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "endDateDisplay",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub end_date_display: Option<String>,
     /// End date as `YYYY-MM-DD`.
     #[serde(
         rename = "endDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub end_date_display_iso8601: Option<String>,
     /// Periods left; `-1` (or `null` in co-term estimates) when the subscription renews indefinitely.
@@ -4702,24 +5589,32 @@ pub struct SubscriptionEstimate {
     #[serde(
         rename = "nextChargeDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_charge_date_display: Option<String>,
     /// Next charge date as `YYYY-MM-DD`.
     #[serde(
         rename = "nextChargeDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_charge_date_display_iso8601: Option<String>,
     /// Whether the change can be prorated.
-    #[serde(rename = "isProratable", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "isProratable",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub is_proratable: Option<bool>,
     /// Proration availability, for example `Available`, or the reason it is not (such as `TRIAL` or `ON_DEMAND`).
     #[serde(
         rename = "prorationStatus",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub proration_status: Option<String>,
     /// The plan before the change, with proration figures.
@@ -4735,7 +5630,11 @@ pub struct SubscriptionEstimate {
     #[serde(rename = "discountTotals", default, skip_serializing_if = "Option::is_none")]
     pub discount_totals: Option<SubscriptionEstimateDiscountTotals>,
     /// Co-term estimates only: state of this member, e.g. `Ready to Prorate`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub status: Option<String>,
 }
 #[cfg(feature = "subscriptions")]
@@ -4744,16 +5643,29 @@ pub struct SubscriptionEstimate {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionEstimateAddon {
     /// Display name of the add-on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub display: Option<String>,
     /// Product path of the add-on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub product: Option<String>,
     /// Unit price.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<crate::Amount>,
     /// `price` formatted for display, with the currency symbol.
-    #[serde(rename = "priceDisplay", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "priceDisplay",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub price_display: Option<String>,
     /// Discount amount.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4762,7 +5674,8 @@ pub struct SubscriptionEstimateAddon {
     #[serde(
         rename = "discountDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_display: Option<String>,
     /// Discounts applied to the add-on.
@@ -4782,20 +5695,31 @@ pub struct SubscriptionEstimateAddon {
     #[serde(
         rename = "subtotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_display: Option<String>,
     /// Tax amount.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tax: Option<crate::Amount>,
     /// `tax` formatted for display, with the currency symbol.
-    #[serde(rename = "taxDisplay", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taxDisplay",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub tax_display: Option<String>,
     /// Amount including tax.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total: Option<crate::Amount>,
     /// `total` formatted for display, with the currency symbol.
-    #[serde(rename = "totalDisplay", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "totalDisplay",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub total_display: Option<String>,
     /// Tax rate in percent.
     #[serde(rename = "taxPercent", default, skip_serializing_if = "Option::is_none")]
@@ -4804,7 +5728,8 @@ pub struct SubscriptionEstimateAddon {
     #[serde(
         rename = "taxPercentDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_percent_display: Option<String>,
     /// Prorated charge for the rest of the period.
@@ -4818,7 +5743,8 @@ pub struct SubscriptionEstimateAddon {
     #[serde(
         rename = "proratedItemChargeDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_charge_display: Option<String>,
     /// Prorated credit for the unused part of the period.
@@ -4832,7 +5758,8 @@ pub struct SubscriptionEstimateAddon {
     #[serde(
         rename = "proratedItemCreditDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_credit_display: Option<String>,
     /// Prorated charge minus credit, before tax.
@@ -4846,7 +5773,8 @@ pub struct SubscriptionEstimateAddon {
     #[serde(
         rename = "proratedItemSubtotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_subtotal_display: Option<String>,
     /// Tax on the prorated amount.
@@ -4860,7 +5788,8 @@ pub struct SubscriptionEstimateAddon {
     #[serde(
         rename = "proratedItemTaxDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_tax_display: Option<String>,
     /// Prorated amount including tax.
@@ -4874,7 +5803,8 @@ pub struct SubscriptionEstimateAddon {
     #[serde(
         rename = "proratedItemTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_total_display: Option<String>,
 }
@@ -4894,7 +5824,8 @@ pub struct SubscriptionEstimateAmountDue {
     #[serde(
         rename = "prorationSubtotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub proration_subtotal_display: Option<String>,
     /// Tax on the proration.
@@ -4904,7 +5835,8 @@ pub struct SubscriptionEstimateAmountDue {
     #[serde(
         rename = "prorationTaxDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub proration_tax_display: Option<String>,
     /// Amount due now.
@@ -4914,7 +5846,8 @@ pub struct SubscriptionEstimateAmountDue {
     #[serde(
         rename = "totalAmountDueDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub total_amount_due_display: Option<String>,
     /// Date of the next regular charge.
@@ -4924,14 +5857,16 @@ pub struct SubscriptionEstimateAmountDue {
     #[serde(
         rename = "nextChargeDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_charge_date_display: Option<String>,
     /// Next charge date as `YYYY-MM-DD`.
     #[serde(
         rename = "nextChargeDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_charge_date_display_iso8601: Option<String>,
     /// Amount of the next regular charge.
@@ -4945,7 +5880,8 @@ pub struct SubscriptionEstimateAmountDue {
     #[serde(
         rename = "nextChargeAmountDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_charge_amount_display: Option<String>,
 }
@@ -4965,7 +5901,8 @@ pub struct SubscriptionEstimateDiscountTotals {
     #[serde(
         rename = "productLevelDiscountTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub product_level_discount_total_display: Option<String>,
     /// Total of coupon discounts.
@@ -4979,7 +5916,8 @@ pub struct SubscriptionEstimateDiscountTotals {
     #[serde(
         rename = "couponLevelDiscountTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coupon_level_discount_total_display: Option<String>,
 }
@@ -4989,7 +5927,11 @@ pub struct SubscriptionEstimateDiscountTotals {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionEstimateError {
     /// What was attempted, as `<resource>.<verb>`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4998,10 +5940,18 @@ pub struct SubscriptionEstimateError {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<super::common::ErrorDetail>,
     /// ID of the subscription the error is about.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub subscription: Option<String>,
     /// Name of the attempted action (404 variant; same meaning as `action`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub status: Option<String>,
 }
 #[cfg(feature = "subscriptions")]
@@ -5010,23 +5960,37 @@ pub struct SubscriptionEstimateError {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionEstimatePlan {
     /// Display name of the plan's product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub display: Option<String>,
     /// Product path.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub product: Option<String>,
     /// Billing frequency, for example `1 month`.
     #[serde(
         rename = "billingFrequency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub billing_frequency: Option<String>,
     /// Unit price.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<crate::Amount>,
     /// Unit price, formatted (negative amounts look like `-$20.00`).
-    #[serde(rename = "priceDisplay", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "priceDisplay",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub price_display: Option<String>,
     /// Discount.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -5035,7 +5999,8 @@ pub struct SubscriptionEstimatePlan {
     #[serde(
         rename = "discountDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_display: Option<String>,
     /// Quantity.
@@ -5052,20 +6017,31 @@ pub struct SubscriptionEstimatePlan {
     #[serde(
         rename = "subtotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_display: Option<String>,
     /// Tax.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tax: Option<crate::Amount>,
     /// Tax, formatted (negative amounts look like `-$20.00`).
-    #[serde(rename = "taxDisplay", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taxDisplay",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub tax_display: Option<String>,
     /// Total.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total: Option<crate::Amount>,
     /// Total, formatted (negative amounts look like `-$20.00`).
-    #[serde(rename = "totalDisplay", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "totalDisplay",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub total_display: Option<String>,
     /// Tax rate in percent.
     #[serde(rename = "taxPercent", default, skip_serializing_if = "Option::is_none")]
@@ -5074,7 +6050,8 @@ pub struct SubscriptionEstimatePlan {
     #[serde(
         rename = "taxPercentDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_percent_display: Option<String>,
     /// Start of the period, epoch milliseconds (UTC).
@@ -5088,14 +6065,16 @@ pub struct SubscriptionEstimatePlan {
     #[serde(
         rename = "periodStartDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period_start_date_display: Option<String>,
     /// Start of the period as `YYYY-MM-DD` (newer payloads only).
     #[serde(
         rename = "periodStartDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period_start_date_display_iso8601: Option<String>,
     /// End of the period, epoch milliseconds (UTC).
@@ -5105,14 +6084,16 @@ pub struct SubscriptionEstimatePlan {
     #[serde(
         rename = "periodEndDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period_end_date_display: Option<String>,
     /// End of the period as `YYYY-MM-DD` (newer payloads only).
     #[serde(
         rename = "periodEndDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period_end_date_display_iso8601: Option<String>,
     /// Days of the period already used.
@@ -5150,7 +6131,8 @@ pub struct SubscriptionEstimatePlan {
     #[serde(
         rename = "proratedItemChargeDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_charge_display: Option<String>,
     /// Prorated credit.
@@ -5164,7 +6146,8 @@ pub struct SubscriptionEstimatePlan {
     #[serde(
         rename = "proratedItemCreditDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_credit_display: Option<String>,
     /// Prorated subtotal.
@@ -5178,7 +6161,8 @@ pub struct SubscriptionEstimatePlan {
     #[serde(
         rename = "proratedItemSubtotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_subtotal_display: Option<String>,
     /// Prorated tax.
@@ -5192,7 +6176,8 @@ pub struct SubscriptionEstimatePlan {
     #[serde(
         rename = "proratedItemTaxDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_tax_display: Option<String>,
     /// Prorated total.
@@ -5206,7 +6191,8 @@ pub struct SubscriptionEstimatePlan {
     #[serde(
         rename = "proratedItemTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_total_display: Option<String>,
     /// Discounts of the plan.
@@ -5226,7 +6212,8 @@ pub struct SubscriptionEstimatePlan {
     #[serde(
         rename = "subscriptionSubtotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subscription_subtotal_display: Option<String>,
     /// Tax of the whole subscription.
@@ -5240,7 +6227,8 @@ pub struct SubscriptionEstimatePlan {
     #[serde(
         rename = "subscriptionTaxDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subscription_tax_display: Option<String>,
     /// Total of the whole subscription.
@@ -5254,7 +6242,8 @@ pub struct SubscriptionEstimatePlan {
     #[serde(
         rename = "subscriptionTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subscription_total_display: Option<String>,
     /// Prorated credit of the whole subscription (current plan).
@@ -5268,7 +6257,8 @@ pub struct SubscriptionEstimatePlan {
     #[serde(
         rename = "subscriptionProratedCreditDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subscription_prorated_credit_display: Option<String>,
     /// Prorated charge of the whole subscription (proposed plan).
@@ -5282,7 +6272,8 @@ pub struct SubscriptionEstimatePlan {
     #[serde(
         rename = "subscriptionProratedChargeDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subscription_prorated_charge_display: Option<String>,
     /// End date of the subscription, `null` when it renews indefinitely.
@@ -5296,14 +6287,16 @@ pub struct SubscriptionEstimatePlan {
     #[serde(
         rename = "subscriptionEndDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subscription_end_date_display: Option<String>,
     /// End date as `YYYY-MM-DD`.
     #[serde(
         rename = "subscriptionEndDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subscription_end_date_display_iso8601: Option<String>,
 }
@@ -5324,7 +6317,11 @@ pub enum SubscriptionEstimatePlanAddonsItem {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionGetError {
     /// What was attempted, as `<resource>.<verb>`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -5333,7 +6330,11 @@ pub struct SubscriptionGetError {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<super::common::ErrorDetail>,
     /// ID of the subscription the error is about.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub subscription: Option<String>,
     /// Per-ID outcomes when several IDs were requested.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -5345,10 +6346,18 @@ pub struct SubscriptionGetError {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionHistory {
     /// Currency of the subscription.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub currency: Option<String>,
     /// Time zone of the dates.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub timezone: Option<String>,
     /// The changes, ordered as requested.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -5367,13 +6376,22 @@ pub struct SubscriptionHistory {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionInstruction {
     /// Product path the phase bills (absent on some trial entries).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub product: Option<String>,
     /// Kind of phase.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<SubscriptionInstructionType>,
     /// `true` unless the phase is a trial.
-    #[serde(rename = "isNotTrial", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "isNotTrial",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub is_not_trial: Option<bool>,
     /// Start of the phase, epoch milliseconds (UTC). `null` when not applicable.
     #[serde(
@@ -5400,14 +6418,16 @@ pub struct SubscriptionInstruction {
     #[serde(
         rename = "periodStartDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period_start_date_display: Option<String>,
     /// Start of the phase as `YYYY-MM-DD` (newer payloads only).
     #[serde(
         rename = "periodStartDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period_start_date_display_iso8601: Option<String>,
     /// End of the phase (`null` when open-ended), epoch milliseconds (UTC). `null` when not applicable.
@@ -5431,18 +6451,25 @@ pub struct SubscriptionInstruction {
     #[serde(
         rename = "periodEndDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period_end_date_display: Option<String>,
     /// End of the phase (`null` when open-ended) as `YYYY-MM-DD` (newer payloads only).
     #[serde(
         rename = "periodEndDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period_end_date_display_iso8601: Option<String>,
     /// Billing interval unit of a regular phase.
-    #[serde(rename = "intervalUnit", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "intervalUnit",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub interval_unit: Option<String>,
     /// Billing interval length of a regular phase.
     #[serde(
@@ -5456,7 +6483,8 @@ pub struct SubscriptionInstruction {
     #[serde(
         rename = "discountIntervalUnit",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_interval_unit: Option<String>,
     /// Billing interval length during a discounted phase.
@@ -5479,7 +6507,8 @@ pub struct SubscriptionInstruction {
     #[serde(
         rename = "discountDurationUnit",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_duration_unit: Option<String>,
     /// Length of the trial or discount duration.
@@ -5508,7 +6537,8 @@ pub struct SubscriptionInstruction {
     #[serde(
         rename = "discountPercentDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_percent_display: Option<String>,
     /// Total discount per period of the phase, in the subscription's currency.
@@ -5518,7 +6548,8 @@ pub struct SubscriptionInstruction {
     #[serde(
         rename = "discountTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_total_display: Option<String>,
     /// Total discount per period of the phase, converted to the store's payout currency.
@@ -5532,7 +6563,8 @@ pub struct SubscriptionInstruction {
     #[serde(
         rename = "discountTotalInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_total_in_payout_currency_display: Option<String>,
     /// Discount per unit, in the subscription's currency.
@@ -5542,7 +6574,8 @@ pub struct SubscriptionInstruction {
     #[serde(
         rename = "unitDiscountDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_discount_display: Option<String>,
     /// Discount per unit, converted to the store's payout currency.
@@ -5556,14 +6589,20 @@ pub struct SubscriptionInstruction {
     #[serde(
         rename = "unitDiscountInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_discount_in_payout_currency_display: Option<String>,
     /// Unit list price, in the subscription's currency.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<crate::Amount>,
     /// Unit list price, formatted with the currency symbol (for example `$14.95`).
-    #[serde(rename = "priceDisplay", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "priceDisplay",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub price_display: Option<String>,
     /// Unit list price, converted to the store's payout currency.
     #[serde(
@@ -5576,7 +6615,8 @@ pub struct SubscriptionInstruction {
     #[serde(
         rename = "priceInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub price_in_payout_currency_display: Option<String>,
     /// List price times quantity, in the subscription's currency.
@@ -5586,7 +6626,8 @@ pub struct SubscriptionInstruction {
     #[serde(
         rename = "priceTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub price_total_display: Option<String>,
     /// List price times quantity, converted to the store's payout currency.
@@ -5600,7 +6641,8 @@ pub struct SubscriptionInstruction {
     #[serde(
         rename = "priceTotalInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub price_total_in_payout_currency_display: Option<String>,
     /// Unit price after discount, in the subscription's currency.
@@ -5610,7 +6652,8 @@ pub struct SubscriptionInstruction {
     #[serde(
         rename = "unitPriceDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_price_display: Option<String>,
     /// Unit price after discount, converted to the store's payout currency.
@@ -5624,14 +6667,20 @@ pub struct SubscriptionInstruction {
     #[serde(
         rename = "unitPriceInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_price_in_payout_currency_display: Option<String>,
     /// Amount per period of the phase, in the subscription's currency.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total: Option<crate::Amount>,
     /// Amount per period of the phase, formatted with the currency symbol (for example `$14.95`).
-    #[serde(rename = "totalDisplay", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "totalDisplay",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub total_display: Option<String>,
     /// Amount per period of the phase, converted to the store's payout currency.
     #[serde(
@@ -5644,7 +6693,8 @@ pub struct SubscriptionInstruction {
     #[serde(
         rename = "totalInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub total_in_payout_currency_display: Option<String>,
     /// Amount per period of the phase including taxes, in the subscription's currency.
@@ -5654,7 +6704,8 @@ pub struct SubscriptionInstruction {
     #[serde(
         rename = "totalWithTaxesDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub total_with_taxes_display: Option<String>,
     /// Amount per period of the phase including taxes, converted to the store's payout currency.
@@ -5668,7 +6719,8 @@ pub struct SubscriptionInstruction {
     #[serde(
         rename = "totalWithTaxesInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub total_with_taxes_in_payout_currency_display: Option<String>,
 }
@@ -5930,7 +6982,11 @@ impl schemars::JsonSchema for SubscriptionIntervalUnit {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionListResponse {
     /// Always `subscription.getall`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -5963,7 +7019,11 @@ pub enum SubscriptionListResponseSubscriptionsItem {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionMultiGetResponse {
     /// Always `subscription.get`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -6013,16 +7073,35 @@ pub enum SubscriptionPaymentMethod {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionPaymentMethodDetails {
     /// Payment method type, for example `card`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub r#type: Option<String>,
     /// Card brand, for example `visa`.
-    #[serde(rename = "cardBrand", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "cardBrand",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub card_brand: Option<String>,
     /// Last four digits of the card.
-    #[serde(rename = "lastFour", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "lastFour",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub last_four: Option<String>,
     /// Card expiry, `MM/YY`.
-    #[serde(rename = "expirationDate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "expirationDate",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub expiration_date: Option<String>,
 }
 #[cfg(
@@ -6038,7 +7117,12 @@ pub struct SubscriptionPaymentMethodDetails {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionPaymentOverdue {
     /// Unit of the time between overdue notices.
-    #[serde(rename = "intervalUnit", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "intervalUnit",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub interval_unit: Option<String>,
     /// Number of units between overdue notices.
     #[serde(
@@ -6076,7 +7160,12 @@ pub struct SubscriptionPaymentOverdue {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionPaymentReminder {
     /// Unit of the lead time, for example `day`, `week` or `month`.
-    #[serde(rename = "intervalUnit", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "intervalUnit",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub interval_unit: Option<String>,
     /// Number of units before the next charge.
     #[serde(
@@ -6100,67 +7189,130 @@ pub struct SubscriptionPlanChange {
     )]
     pub insert_timestamp: Option<crate::EpochMillis>,
     /// ID of the subscription.
-    #[serde(rename = "subscriptionId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "subscriptionId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub subscription_id: Option<String>,
     /// Store ID.
-    #[serde(rename = "siteId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "siteId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub site_id: Option<String>,
     /// ID of the change.
-    #[serde(rename = "changeId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "changeId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub change_id: Option<String>,
     /// Whether the change was prorated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub prorated: Option<bool>,
     /// Order created by the change, if any.
-    #[serde(rename = "orderId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "orderId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub order_id: Option<String>,
     /// Reference of that order.
-    #[serde(rename = "orderRef", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "orderRef",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub order_ref: Option<String>,
     /// What changed: `ADD_ON` or the base plan.
-    #[serde(rename = "itemType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "itemType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub item_type: Option<String>,
     /// ID of the changed item.
-    #[serde(rename = "itemId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "itemId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub item_id: Option<String>,
     /// Product path of the changed item.
     #[serde(
         rename = "itemProductPath",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub item_product_path: Option<String>,
     /// Display name of the changed item.
     #[serde(
         rename = "itemProductDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub item_product_display: Option<String>,
     /// SKU of the changed item.
-    #[serde(rename = "itemProductSku", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "itemProductSku",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub item_product_sku: Option<String>,
     /// Kind of change, for example `ADD_ON_REMOVE`.
-    #[serde(rename = "changeType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "changeType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub change_type: Option<String>,
     /// Old value (for example a quantity).
-    #[serde(rename = "changedFrom", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "changedFrom",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub changed_from: Option<String>,
     /// Old value formatted.
     #[serde(
         rename = "changedFromDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub changed_from_display: Option<String>,
     /// New value.
-    #[serde(rename = "changedTo", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "changedTo",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub changed_to: Option<String>,
     /// New value formatted.
     #[serde(
         rename = "changedToDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub changed_to_display: Option<String>,
 }
@@ -6200,7 +7352,11 @@ pub struct SubscriptionPricePerPeriodPeriod {
     )]
     pub count: Option<i64>,
     /// Unit in lower case, for example `month`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub unit: Option<String>,
 }
 #[cfg(feature = "subscriptions")]
@@ -6239,23 +7395,34 @@ pub enum SubscriptionProduct {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionProration {
     /// Product the proration is about.
-    #[serde(rename = "productPath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "productPath",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub product_path: Option<String>,
     /// Currency of the amounts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub currency: Option<String>,
     /// Start of the next period, ISO 8601 date-time.
     #[serde(
         rename = "nextPeriodStartDate",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_period_start_date: Option<String>,
     /// End of the next period, ISO 8601 date-time.
     #[serde(
         rename = "nextPeriodEndDate",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_period_end_date: Option<String>,
     /// Days left in the period under the old plan.
@@ -6321,7 +7488,11 @@ pub struct SubscriptionProration {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionProrationRegularPeriod {
     /// Unit in upper case, for example `MONTH`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub unit: Option<String>,
     /// Number of units.
     #[serde(
@@ -6560,13 +7731,28 @@ pub struct SubscriptionTransferAddress {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionTransferFailure {
     /// ID of the subscription.
-    #[serde(rename = "subscriptionId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "subscriptionId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub subscription_id: Option<String>,
     /// Why the transfer failed.
-    #[serde(rename = "errorMessage", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "errorMessage",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub error_message: Option<String>,
     /// Failure code, for example `SUBSCRIPTION_NOT_FOUND`.
-    #[serde(rename = "errorCode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "errorCode",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub error_code: Option<String>,
 }
 #[cfg(feature = "subscriptions")]
@@ -6575,23 +7761,34 @@ pub struct SubscriptionTransferFailure {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionTransferResponse {
     /// HTTP status as a string, for example `200`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub status: Option<String>,
     /// Store the accounts belong to.
-    #[serde(rename = "siteId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "siteId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub site_id: Option<String>,
     /// Account the subscriptions came from.
     #[serde(
         rename = "sourceAccountId",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub source_account_id: Option<String>,
     /// Account the subscriptions went to.
     #[serde(
         rename = "targetAccountId",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub target_account_id: Option<String>,
     /// IDs moved successfully.
@@ -6646,7 +7843,12 @@ impl SubscriptionTransferTargetAccount {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionTrialReminder {
     /// Unit of the lead time, for example `day` or `week`.
-    #[serde(rename = "intervalUnit", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "intervalUnit",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub interval_unit: Option<String>,
     /// Number of units before the trial ends.
     #[serde(
@@ -6657,7 +7859,12 @@ pub struct SubscriptionTrialReminder {
     )]
     pub interval_length: Option<i64>,
     /// Kind of trial, for example `FREE_WITH_PAYMENT`.
-    #[serde(rename = "trialType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "trialType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub trial_type: Option<String>,
     /// Days left before the first payment.
     #[serde(
@@ -6668,13 +7875,19 @@ pub struct SubscriptionTrialReminder {
     )]
     pub days_before_first_payment: Option<i64>,
     /// Last day of the trial, `YYYY-MM-DD`.
-    #[serde(rename = "endOfTrial", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "endOfTrial",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub end_of_trial: Option<String>,
     /// Setting for trials without a payment method, for example `disable`.
     #[serde(
         rename = "freeWithoutPayment",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub free_without_payment: Option<String>,
 }
@@ -6799,7 +8012,11 @@ pub enum SubscriptionUpdateNext {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionUpdateResult {
     /// What was attempted, as `<resource>.<verb>`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
     pub result: super::common::ResultStatus,
@@ -6807,10 +8024,18 @@ pub struct SubscriptionUpdateResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<super::common::ErrorDetail>,
     /// ID of the subscription the outcome is about.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub subscription: Option<String>,
     /// Whether the change was (or would be) prorated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub prorated: Option<bool>,
     /// Proration computed for a change (charge or refund variant; each carries a different subset of amounts).
     #[serde(default, skip_serializing_if = "Option::is_none")]

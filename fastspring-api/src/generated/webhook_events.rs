@@ -9,23 +9,43 @@
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ChargebackCreatedData {
     /// FastSpring's ID of the chargeback.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub id: Option<String>,
     /// Card network reason code of the dispute.
-    #[serde(rename = "reasonCode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "reasonCode",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub reason_code: Option<String>,
     /// Text that explains the reason code.
     #[serde(
         rename = "reasonDescription",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub reason_description: Option<String>,
     /// Whether the dispute is fraud related, sent as the text `"true"` or `"false"`.
-    #[serde(rename = "fraudType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "fraudType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub fraud_type: Option<String>,
     /// When the chargeback was created, as a date text (not a timestamp).
-    #[serde(rename = "creationDate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "creationDate",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub creation_date: Option<String>,
     /// Disputed amount, in `currency`.
     #[serde(
@@ -35,7 +55,11 @@ pub struct ChargebackCreatedData {
     )]
     pub chargeback_amount: Option<crate::Amount>,
     /// ISO 4217 code of the disputed amount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub currency: Option<String>,
     /// The disputed order (ID, or the order object with webhook expansion).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -44,20 +68,31 @@ pub struct ChargebackCreatedData {
     #[serde(
         rename = "processorCaseId",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub processor_case_id: Option<String>,
     /// State of the chargeback case (e.g. `NEW`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub status: Option<String>,
     /// Payment method of the disputed transaction (e.g. `CREDIT_CARD`).
-    #[serde(rename = "paymentMethod", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "paymentMethod",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub payment_method: Option<String>,
     /// Finer kind of the payment method (e.g. the card brand).
     #[serde(
         rename = "paymentMethodVariant",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub payment_method_variant: Option<String>,
 }
@@ -81,19 +116,35 @@ pub struct FulfillmentFailedData {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product: Option<FulfillmentFailedDataProduct>,
     /// ID of the quote the order came from, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub quote: Option<String>,
     /// ID of the failed fulfillment action.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub fulfillment: Option<String>,
     /// Kind of fulfillment (e.g. `license`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub r#type: Option<String>,
     /// The order (ID, or the order object with webhook expansion).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order: Option<FulfillmentFailedDataOrder>,
     /// Buyer-facing order reference.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub reference: Option<String>,
     /// The buyer's account (ID, or the account object with webhook expansion).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -102,7 +153,11 @@ pub struct FulfillmentFailedData {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscription: Option<FulfillmentFailedDataSubscription>,
     /// Why the fulfillment failed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub reason: Option<String>,
 }
 #[cfg(feature = "webhook-events")]
@@ -165,46 +220,97 @@ pub type InvoiceReminderEmailData = std::collections::BTreeMap<
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct MailingListEntryData {
     /// ID of the entry (64 hex digits).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub id: Option<String>,
     /// State of the entry (`subscribed`, `unsubscribed`, `abandoned`, ...).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub list: Option<String>,
     /// Last change of the entry, epoch milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated: Option<crate::EpochMillis>,
     /// Why the entry changed (e.g. `subscribed`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub reason: Option<String>,
     /// The checkout session (cart) in which the e-mail was entered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order: Option<MailingListEntryOrder>,
     /// Buyer's e-mail address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub email: Option<String>,
     /// Buyer's first name.
-    #[serde(rename = "firstName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "firstName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub first_name: Option<String>,
     /// Buyer's last name.
-    #[serde(rename = "lastName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "lastName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub last_name: Option<String>,
     /// Buyer's country, ISO 3166-1 alpha-2.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub country: Option<String>,
     /// ISO 4217 code of the cart.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub currency: Option<String>,
     /// Language of the checkout, ISO 639-1.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub language: Option<String>,
     /// Storefront where the e-mail was entered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub storefront: Option<String>,
     /// Page the buyer came from.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub referrer: Option<String>,
     /// Whether the buyer agreed to receive marketing e-mail.
-    #[serde(rename = "optIn", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "optIn",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub opt_in: Option<bool>,
 }
 #[cfg(feature = "webhook-events")]
@@ -213,10 +319,18 @@ pub struct MailingListEntryData {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct MailingListEntryItem {
     /// Product path.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub product: Option<String>,
     /// Product path (same as `product`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub path: Option<String>,
     /// Quantity in the cart.
     #[serde(
@@ -226,31 +340,66 @@ pub struct MailingListEntryItem {
     )]
     pub quantity: Option<i64>,
     /// Product name shown to the buyer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub display: Option<String>,
     /// Short product description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub summary: Option<String>,
     /// Product image address, if any.
-    #[serde(rename = "imageUrl", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "imageUrl",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub image_url: Option<String>,
     /// Whether the item is a virtual product (e.g. a bundle).
-    #[serde(rename = "isVirtual", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "isVirtual",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub is_virtual: Option<bool>,
     /// Whether the item is a subscription product.
-    #[serde(rename = "isSubscription", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "isSubscription",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub is_subscription: Option<bool>,
     /// Unit price in the cart currency.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<crate::Amount>,
     /// Product variation chosen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub variation: Option<String>,
     /// Product description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub description: Option<String>,
     /// Product SKU.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub sku: Option<String>,
     /// Price list of the product.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -271,25 +420,53 @@ pub struct MailingListEntryItemPricing {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct MailingListEntryOrder {
     /// Order reference of the session.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub reference: Option<String>,
     /// Order ID of the session.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub id: Option<String>,
     /// Same as `id`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub order: Option<String>,
     /// Page the buyer came from.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub referrer: Option<String>,
     /// Page that opened the checkout (sent instead of `session` in some payloads).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub origin: Option<String>,
     /// ID of the checkout session.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub session: Option<String>,
     /// Storefront of the session.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub storefront: Option<String>,
     /// Products in the cart.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -317,13 +494,21 @@ pub struct SubscriptionChargeCompletedData {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order: Option<SubscriptionChargeCompletedDataOrder>,
     /// ISO 4217 code of the charge.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub currency: Option<String>,
     /// Amount charged, in `currency`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total: Option<crate::Amount>,
     /// Outcome of the charge; `successful` for this event.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub status: Option<String>,
     /// When the charge happened, epoch milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -342,7 +527,8 @@ pub struct SubscriptionChargeCompletedData {
     #[serde(
         rename = "timestampDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub timestamp_display: Option<String>,
     /// Number of the billing period this charge pays (1 is the initial purchase).
@@ -405,10 +591,18 @@ pub enum SubscriptionChargeCompletedDataSubscription {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionChargeFailedData {
     /// Why the charge failed, as a code (e.g. `EXPIRED_CARD`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub reason: Option<String>,
     /// ID of the quote the subscription was bought from, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub quote: Option<String>,
     /// The buyer's account (ID, or the account object with webhook expansion).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -447,13 +641,19 @@ pub enum SubscriptionChargeFailedDataSubscription {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionGroupChargeData {
     /// ID of the co-term group.
-    #[serde(rename = "cotermGroupId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "cotermGroupId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub coterm_group_id: Option<String>,
     /// Name the seller gave the group.
     #[serde(
         rename = "cotermGroupDisplayName",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coterm_group_display_name: Option<String>,
     /// Start of the group's current aligned billing period, epoch milliseconds.
@@ -474,28 +674,32 @@ pub struct SubscriptionGroupChargeData {
     #[serde(
         rename = "cotermGroupPrimarySubscription",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coterm_group_primary_subscription: Option<String>,
     /// State of the group. Values seen: `EXECUTED` (aligned and billing together), `DUNNING` (the group charge failed and is being retried). Not a closed list.
     #[serde(
         rename = "cotermGroupStatus",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coterm_group_status: Option<String>,
     /// ID of the order that aligned the group (co-term execution or the latest group charge).
     #[serde(
         rename = "cotermGroupOrderId",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coterm_group_order_id: Option<String>,
     /// Reference of that order.
     #[serde(
         rename = "cotermGroupOrderReference",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coterm_group_order_reference: Option<String>,
     /// When the whole group is charged next, epoch milliseconds.
@@ -516,7 +720,8 @@ pub struct SubscriptionGroupChargeData {
     #[serde(
         rename = "cotermNextChargeTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coterm_next_charge_total_display: Option<String>,
     /// Number of subscriptions in the group.
@@ -528,7 +733,11 @@ pub struct SubscriptionGroupChargeData {
     )]
     pub coterm_group_size: Option<i64>,
     /// ISO 4217 currency of the group's charges.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub currency: Option<String>,
     /// When the group last changed, epoch milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -544,13 +753,19 @@ pub struct SubscriptionGroupChargeData {
     )]
     pub changed_in_seconds: Option<crate::EpochSeconds>,
     /// `changed` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
-    #[serde(rename = "changedDisplay", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "changedDisplay",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub changed_display: Option<String>,
     /// `changed` as an ISO 8601 date (`YYYY-MM-DD`).
     #[serde(
         rename = "changedDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub changed_display_iso8601: Option<String>,
     /// Next charge date of the group, epoch milliseconds.
@@ -574,14 +789,16 @@ pub struct SubscriptionGroupChargeData {
     #[serde(
         rename = "nextChargeDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_charge_date_display: Option<String>,
     /// `nextChargeDate` as an ISO 8601 date (`YYYY-MM-DD`).
     #[serde(
         rename = "nextChargeDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_charge_date_display_iso8601: Option<String>,
     /// Overdue-notice schedule that applies while a group charge is unpaid.
@@ -606,19 +823,31 @@ pub struct SubscriptionGroupChargeData {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total: Option<crate::Amount>,
     /// Outcome of the charge (`successful` or `failed`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub status: Option<String>,
     /// When the charge was attempted, epoch milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<crate::EpochMillis>,
     /// Why the charge failed (failed charges only), e.g. `EXPIRED_CARD`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub reason: Option<String>,
     /// The order created by the charge (ID, or the order object with webhook expansion).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order: Option<SubscriptionGroupChargeDataOrder>,
     /// ID of the quote behind the charge, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub quote: Option<String>,
 }
 #[cfg(feature = "webhook-events")]
@@ -640,13 +869,19 @@ pub enum SubscriptionGroupChargeDataOrder {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionGroupNotificationData {
     /// ID of the co-term group.
-    #[serde(rename = "cotermGroupId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "cotermGroupId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub coterm_group_id: Option<String>,
     /// Name the seller gave the group.
     #[serde(
         rename = "cotermGroupDisplayName",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coterm_group_display_name: Option<String>,
     /// Start of the group's current aligned billing period, epoch milliseconds.
@@ -667,28 +902,32 @@ pub struct SubscriptionGroupNotificationData {
     #[serde(
         rename = "cotermGroupPrimarySubscription",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coterm_group_primary_subscription: Option<String>,
     /// State of the group. Values seen: `EXECUTED` (aligned and billing together), `DUNNING` (the group charge failed and is being retried). Not a closed list.
     #[serde(
         rename = "cotermGroupStatus",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coterm_group_status: Option<String>,
     /// ID of the order that aligned the group (co-term execution or the latest group charge).
     #[serde(
         rename = "cotermGroupOrderId",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coterm_group_order_id: Option<String>,
     /// Reference of that order.
     #[serde(
         rename = "cotermGroupOrderReference",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coterm_group_order_reference: Option<String>,
     /// When the whole group is charged next, epoch milliseconds.
@@ -709,7 +948,8 @@ pub struct SubscriptionGroupNotificationData {
     #[serde(
         rename = "cotermNextChargeTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coterm_next_charge_total_display: Option<String>,
     /// Number of subscriptions in the group.
@@ -721,7 +961,11 @@ pub struct SubscriptionGroupNotificationData {
     )]
     pub coterm_group_size: Option<i64>,
     /// ISO 4217 currency of the group's charges.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub currency: Option<String>,
     /// When the group last changed, epoch milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -737,13 +981,19 @@ pub struct SubscriptionGroupNotificationData {
     )]
     pub changed_in_seconds: Option<crate::EpochSeconds>,
     /// `changed` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
-    #[serde(rename = "changedDisplay", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "changedDisplay",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub changed_display: Option<String>,
     /// `changed` as an ISO 8601 date (`YYYY-MM-DD`).
     #[serde(
         rename = "changedDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub changed_display_iso8601: Option<String>,
     /// Next charge date of the group, epoch milliseconds.
@@ -767,14 +1017,16 @@ pub struct SubscriptionGroupNotificationData {
     #[serde(
         rename = "nextChargeDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_charge_date_display: Option<String>,
     /// `nextChargeDate` as an ISO 8601 date (`YYYY-MM-DD`).
     #[serde(
         rename = "nextChargeDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_charge_date_display_iso8601: Option<String>,
     /// Overdue-notice schedule that applies while a group charge is unpaid.
@@ -818,10 +1070,18 @@ pub struct SubscriptionGroupNotificationData {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionGroupNotificationDataScheduledEventsItem {
     /// When the step is planned, as `MM/DD/YYYY HH:MM:SS` text.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub date: Option<String>,
     /// Kind of step (`PAYMENT_REMINDER`, `RENEWAL`, `FOLLOW_UP`, `PAYMENT_OVERDUE`, `DEACTIVATION`, ...).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub r#type: Option<String>,
 }
 #[cfg(feature = "webhook-events")]
@@ -830,10 +1090,18 @@ pub struct SubscriptionGroupNotificationDataScheduledEventsItem {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct WebhookPayout {
     /// Payee (the store ID, or a split-pay partner).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub payee: Option<String>,
     /// ISO 4217 code of the amounts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub currency: Option<String>,
     /// Amount paid out to the payee.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -851,16 +1119,31 @@ pub struct WebhookPayout {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct WebhookPayoutEntryOrder {
     /// ID of the order.
-    #[serde(rename = "orderId")]
+    #[serde(
+        rename = "orderId",
+        deserialize_with = "crate::runtime::lenient_string::required"
+    )]
     pub order_id: String,
     /// ID of the quote the order came from, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub quote: Option<String>,
     /// Buyer-facing order reference.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub reference: Option<String>,
     /// `false` for test orders.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub live: Option<bool>,
     /// The order (ID, or the order object with webhook expansion).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -917,12 +1200,17 @@ pub enum WebhookPayoutEntryOrderSubscriptionsItem {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct WebhookPayoutEntryReturn {
     /// ID of the return.
+    #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
     pub r#return: String,
     /// The buyer's account (ID, or the account object with webhook expansion).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account: Option<WebhookPayoutEntryReturnAccount>,
     /// `false` for test data.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub live: Option<bool>,
     /// Subscriptions concerned by the return.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -965,7 +1253,11 @@ pub enum WebhookPayoutEntryReturnSubscriptionsItem {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct WebhookPayoutSubtraction {
     /// ISO 4217 code of `amount`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
     pub currency: Option<String>,
     /// Amount deducted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -995,7 +1287,11 @@ pub struct WebhookPayoutSubtractions {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct WebhookPayoutSubtractionsWithholdings {
     /// Whether a withholding was applied.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub withholdings: Option<bool>,
 }
 /// The `data` of a webhook event, typed by the event's `type`.

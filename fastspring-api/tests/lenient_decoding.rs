@@ -1,0 +1,40 @@
+//! Responses decode leniently where FastSpring's payloads stray from its reference:
+//! whole numbers written as floats, numbers or booleans where strings are documented,
+//! `"true"` for booleans, strings for amounts, unknown fields and enum values. Fractions
+//! in integers and non-numeric amounts are still errors.
+
+use fastspring_api::orders::Order;
+use serde_json::json;
+
+#[test]
+fn strays_from_the_reference_still_decode() {
+    let order: Order = serde_json::from_value(json!({
+        "id": "EGr98BxdQ-idUfSZf_g-gw",
+        "live": "false",
+        "total": "54.65",
+        "changed": 1542239789431.0,
+        "customer": {"first": "Ann", "phone": 8055551234_i64},
+        "items": [{"product": "pro", "quantity": 2.0, "shiny": "a field the spec does not know"}],
+        "brandNewField": {"nested": true}
+    }))
+    .expect("decodes");
+    assert_eq!(order.live, Some(false));
+    assert_eq!(order.total.map(|t| t.to_string()).as_deref(), Some("54.65"));
+    assert_eq!(order.changed.map(|c| c.get()), Some(1_542_239_789_431));
+    assert_eq!(
+        order.customer.and_then(|c| c.phone).as_deref(),
+        Some("8055551234")
+    );
+    assert_eq!(order.items.unwrap()[0].quantity, Some(2));
+}
+
+#[test]
+fn real_contradictions_are_still_errors() {
+    let fraction =
+        serde_json::from_value::<Order>(json!({"id": "o", "items": [{"quantity": 1.5}]}));
+    assert!(fraction.unwrap_err().to_string().contains("1.5"));
+    let amount = serde_json::from_value::<Order>(json!({"id": "o", "total": "ten dollars"}));
+    assert!(amount.unwrap_err().to_string().contains("ten dollars"));
+    let boolean = serde_json::from_value::<Order>(json!({"id": "o", "live": "maybe"}));
+    assert!(boolean.is_err());
+}
