@@ -231,27 +231,24 @@ pub async fn get_many<T: DeserializeOwned>(
     for joined in chunks {
         let mut request = template.clone();
         request.path = request.path.replace(&marker, &joined);
-        let value: Value = client.send_json(request).await?;
-        let items = match value {
+        let (status, body) = client.execute(request).await?;
+        let value: Value = crate::client::decode_json(meta.id, false, status, &body)?;
+        let (items, prefix) = match value {
             Value::Object(mut map) if map.get(items_key).is_some_and(Value::is_array) => {
                 match map.remove(items_key) {
-                    Some(Value::Array(items)) => items,
-                    _ => Vec::new(),
+                    Some(Value::Array(items)) => (items, items_key.to_string()),
+                    _ => (Vec::new(), String::new()),
                 }
             }
-            other => vec![other],
+            other => (vec![other], String::new()),
         };
         for (index, item) in items.into_iter().enumerate() {
-            let decoded = serde_path_to_error::deserialize(item).map_err(|e| {
-                Error::Decode(Box::new(crate::DecodeError {
-                    operation: meta.id,
-                    status: 200,
-                    path: format!("{items_key}[{index}].{}", e.path()),
-                    message: e.inner().to_string(),
-                    excerpt: String::new(),
-                }))
-            })?;
-            out.push(decoded);
+            let at = if prefix.is_empty() {
+                String::new()
+            } else {
+                format!("{prefix}[{index}].")
+            };
+            out.push(decode_value(meta, status, &at, item)?);
         }
     }
     Ok(out)

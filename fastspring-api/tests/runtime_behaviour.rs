@@ -507,6 +507,36 @@ async fn get_many_with_one_id_accepts_the_bare_object() {
 }
 
 #[tokio::test]
+async fn get_many_decode_errors_name_the_item_status_and_body() {
+    let mut bad = subscription("b");
+    bad["price"] = json!("not a price");
+    let server = MockServer::start([Reply::ok(
+        &json!({"subscriptions": [subscription("a"), bad]}),
+    )])
+    .await;
+    let t = test_client(&server);
+
+    let err = t
+        .client
+        .subscriptions()
+        .get_many(["a", "b"])
+        .await
+        .unwrap_err();
+
+    let Error::Decode(decode) = err else {
+        panic!("expected a decode error, got {err:?}")
+    };
+    assert_eq!(decode.operation, "getSubscription");
+    assert_eq!(decode.status, 200);
+    assert!(
+        decode.path.starts_with("subscriptions[1]"),
+        "{}",
+        decode.path
+    );
+    assert!(decode.excerpt.contains("not a price"), "{}", decode.excerpt);
+}
+
+#[tokio::test]
 async fn get_many_splits_more_than_fifty_ids() {
     let ids: Vec<String> = (0..120).map(|i| format!("sub-{i:03}")).collect();
     let page = |range: std::ops::Range<usize>| {
