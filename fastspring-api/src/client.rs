@@ -368,6 +368,12 @@ impl Client {
         let inner = &self.inner;
         let meta = request.meta;
         let policy = request.options.retry.as_ref().unwrap_or(&inner.retry);
+        if inner.auth.is_none() && !meta.auth_optional {
+            return Err(Error::Config(format!(
+                "{} needs API credentials; this client was built with `anonymous()`",
+                meta.id
+            )));
+        }
         let may_retry = meta.idempotent || request.options.retry_non_idempotent;
         let mut waited = Duration::ZERO;
         let mut attempt: u32 = 0;

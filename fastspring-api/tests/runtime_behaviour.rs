@@ -910,3 +910,38 @@ fn from_env_child() {
         Err(error) => println!("FROM_ENV err {error}"),
     }
 }
+
+#[tokio::test]
+async fn an_anonymous_client_calls_buyer_operations_without_credentials_and_refuses_the_rest() {
+    let session = json!({"id": "sess-1"});
+    let server = MockServer::start([Reply::ok(&session)]).await;
+    let client = Client::builder()
+        .anonymous()
+        .user_agent("buyer-page/1.0")
+        .base_url(server.url())
+        .no_proxy()
+        .rate_limit(None)
+        .build()
+        .unwrap();
+
+    // Checkout sessions document "no auth" as one of their security alternatives.
+    client
+        .checkout_sessions()
+        .get("fastspring", "popup-main", "sess-1")
+        .await
+        .unwrap();
+    let request = server.only_request();
+    assert_eq!(
+        request.path,
+        "/v2/checkouts/fastspring/popup-main/sessions/sess-1"
+    );
+    assert_eq!(request.header("authorization"), None);
+
+    // Everything else needs the seller's credentials: refused before anything is sent.
+    let err = client.accounts().get("acc-1").await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Config(m) if m.contains("getAccount") && m.contains("credentials")),
+        "{err}"
+    );
+    assert_eq!(server.requests().len(), 1);
+}
