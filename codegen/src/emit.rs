@@ -427,15 +427,44 @@ fn emit_type(ctx: &Ctx<'_>, def: &TypeDef) -> TokenStream {
                 };
                 quote!(#vname(#inner))
             });
+            // Each form is tried in order; when none fits, the error tells which form came
+            // closest and where it failed, instead of serde's bare "no variant matched".
+            let tries = variants.iter().map(|(v, ty)| {
+                let vname = ident(v);
+                let inner = ctx.ty(ty);
+                let wrap = if ctx.is_struct(ty) {
+                    quote!(Self::#vname(Box::new(value)))
+                } else {
+                    quote!(Self::#vname(value))
+                };
+                let label = lit_str(v);
+                quote! {
+                    match crate::runtime::try_form::<#inner>(&value) {
+                        Ok(value) => return Ok(#wrap),
+                        Err(failure) => closest.note(#label, failure),
+                    }
+                }
+            });
+            let type_label = lit_str(&def.name);
             quote! {
                 #cfg
                 #doc
                 ///
                 /// The forms are tried in order.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Serialize)]
                 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
                 #[serde(untagged)]
                 pub enum #name { #(#arms,)* }
+
+                #cfg
+                impl<'de> serde::Deserialize<'de> for #name {
+                    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                        let value = <serde_json::Value as serde::Deserialize>::deserialize(deserializer)?;
+                        let mut closest = crate::runtime::Closest::new(#type_label);
+                        #(#tries)*
+                        Err(serde::de::Error::custom(closest))
+                    }
+                }
             }
         }
     }

@@ -610,3 +610,56 @@ lenient_scalar!(
     BoolVisitor,
     "Response booleans that FastSpring sometimes sends as `\"true\"`/`\"false\"`."
 );
+
+/// Decodes one form of a union from a buffered value, keeping where it failed.
+pub fn try_form<T: DeserializeOwned>(value: &Value) -> Result<T, DecodeFailure> {
+    serde_path_to_error::deserialize(value).map_err(|e| DecodeFailure {
+        pointer: path_to_pointer(e.path()),
+        message: e.inner().to_string(),
+    })
+}
+
+/// The form of a union that came closest to fitting: the one that failed deepest.
+#[derive(Debug)]
+pub struct Closest {
+    union: &'static str,
+    best: Option<(&'static str, DecodeFailure)>,
+}
+
+impl Closest {
+    /// Starts collecting failures for union `union`.
+    pub fn new(union: &'static str) -> Closest {
+        Closest { union, best: None }
+    }
+
+    /// Records that `form` did not fit.
+    pub fn note(&mut self, form: &'static str, failure: DecodeFailure) {
+        let depth = failure.pointer.matches('/').count();
+        let deeper = self
+            .best
+            .as_ref()
+            .is_none_or(|(_, b)| depth > b.pointer.matches('/').count());
+        if deeper {
+            self.best = Some((form, failure));
+        }
+    }
+}
+
+impl std::fmt::Display for Closest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.best {
+            Some((form, failure)) => write!(
+                f,
+                "no form of {} fits; closest is {form}, which fails at `{}`: {}",
+                self.union,
+                if failure.pointer.is_empty() {
+                    "/"
+                } else {
+                    &failure.pointer
+                },
+                failure.message
+            ),
+            None => write!(f, "{} has no forms", self.union),
+        }
+    }
+}

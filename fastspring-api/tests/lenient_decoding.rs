@@ -38,3 +38,21 @@ fn real_contradictions_are_still_errors() {
     let boolean = serde_json::from_value::<Order>(json!({"id": "o", "live": "maybe"}));
     assert!(boolean.is_err());
 }
+
+#[test]
+fn a_union_that_does_not_fit_names_the_closest_form_and_where_it_failed() {
+    use fastspring_api::orders::GetOrderResponse;
+    // A bare order (one ID asked for) whose total is not an amount.
+    let err =
+        serde_json::from_value::<GetOrderResponse>(json!({"id": "o", "total": "abc"})).unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("no form of GetOrderResponse fits"),
+        "{message}"
+    );
+    assert!(message.contains("at `/total`"), "{message}");
+    // A wrapper (several IDs) is still recognised as the wrapper.
+    let both =
+        serde_json::from_value::<GetOrderResponse>(json!({"orders": [{"id": "a"}, {"id": "b"}]}));
+    assert!(matches!(both, Ok(GetOrderResponse::Several(_))), "{both:?}");
+}

@@ -583,12 +583,32 @@ pub struct AccountGetResponse {
 /// Schema `AccountGetResponseAccountsItem`.
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum AccountGetResponseAccountsItem {
     Error(Box<AccountLookupError>),
     Account(Box<Account>),
+}
+#[cfg(feature = "accounts")]
+impl<'de> serde::Deserialize<'de> for AccountGetResponseAccountsItem {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("AccountGetResponseAccountsItem");
+        match crate::runtime::try_form::<AccountLookupError>(&value) {
+            Ok(value) => return Ok(Self::Error(Box::new(value))),
+            Err(failure) => closest.note("Error", failure),
+        }
+        match crate::runtime::try_form::<Account>(&value) {
+            Ok(value) => return Ok(Self::Account(Box::new(value))),
+            Err(failure) => closest.note("Account", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(feature = "accounts")]
 /// One page of `GET /accounts`.
@@ -642,12 +662,34 @@ pub struct AccountListResponse {
 /// Schema `AccountListResponseAccountsItem`.
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum AccountListResponseAccountsItem {
     Account(Box<Account>),
     Id(String),
+}
+#[cfg(feature = "accounts")]
+impl<'de> serde::Deserialize<'de> for AccountListResponseAccountsItem {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new(
+            "AccountListResponseAccountsItem",
+        );
+        match crate::runtime::try_form::<Account>(&value) {
+            Ok(value) => return Ok(Self::Account(Box::new(value))),
+            Err(failure) => closest.note("Account", failure),
+        }
+        match crate::runtime::try_form::<String>(&value) {
+            Ok(value) => return Ok(Self::Id(value)),
+            Err(failure) => closest.note("Id", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(
     any(
@@ -865,7 +907,7 @@ impl CreateAccountRequest {
 /// Schema `GetAccountError400`.
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum GetAccountError400 {
@@ -873,15 +915,55 @@ pub enum GetAccountError400 {
     Single(Box<AccountGetError>),
 }
 #[cfg(feature = "accounts")]
+impl<'de> serde::Deserialize<'de> for GetAccountError400 {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("GetAccountError400");
+        match crate::runtime::try_form::<AccountGetResponse>(&value) {
+            Ok(value) => return Ok(Self::Several(Box::new(value))),
+            Err(failure) => closest.note("Several", failure),
+        }
+        match crate::runtime::try_form::<AccountGetError>(&value) {
+            Ok(value) => return Ok(Self::Single(Box::new(value))),
+            Err(failure) => closest.note("Single", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
+}
+#[cfg(feature = "accounts")]
 /// Schema `GetAccountResponse`.
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum GetAccountResponse {
     Several(Box<AccountGetResponse>),
     Single(Box<Account>),
+}
+#[cfg(feature = "accounts")]
+impl<'de> serde::Deserialize<'de> for GetAccountResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("GetAccountResponse");
+        match crate::runtime::try_form::<AccountGetResponse>(&value) {
+            Ok(value) => return Ok(Self::Several(Box::new(value))),
+            Err(failure) => closest.note("Several", failure),
+        }
+        match crate::runtime::try_form::<Account>(&value) {
+            Ok(value) => return Ok(Self::Single(Box::new(value))),
+            Err(failure) => closest.note("Single", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(feature = "accounts")]
 /// Schema `ListAccountsRefunds`.

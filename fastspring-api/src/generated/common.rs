@@ -49,12 +49,45 @@ pub struct ActionError {
 /// Messages keyed by the field or action they concern, or a single message.
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum ErrorDetail {
     Fields(std::collections::BTreeMap<String, String>),
     Message(String),
+}
+#[cfg(
+    any(
+        feature = "accounts",
+        feature = "coupons",
+        feature = "events",
+        feature = "orders",
+        feature = "products",
+        feature = "returns",
+        feature = "subscriptions",
+        feature = "webhook-keys"
+    )
+)]
+impl<'de> serde::Deserialize<'de> for ErrorDetail {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("ErrorDetail");
+        match crate::runtime::try_form::<
+            std::collections::BTreeMap<String, String>,
+        >(&value) {
+            Ok(value) => return Ok(Self::Fields(value)),
+            Err(failure) => closest.note("Fields", failure),
+        }
+        match crate::runtime::try_form::<String>(&value) {
+            Ok(value) => return Ok(Self::Message(value)),
+            Err(failure) => closest.note("Message", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(
     any(

@@ -544,12 +544,32 @@ pub struct CouponListResponse {
 /// Schema `CouponProductsItem`.
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum CouponProductsItem {
     Expanded(Box<super::products::Product>),
     Id(String),
+}
+#[cfg(feature = "coupons")]
+impl<'de> serde::Deserialize<'de> for CouponProductsItem {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("CouponProductsItem");
+        match crate::runtime::try_form::<super::products::Product>(&value) {
+            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
+            Err(failure) => closest.note("Expanded", failure),
+        }
+        match crate::runtime::try_form::<String>(&value) {
+            Ok(value) => return Ok(Self::Id(value)),
+            Err(failure) => closest.note("Id", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(feature = "coupons")]
 /// Body of `POST /coupons`. Send `discount` for a single-tier coupon, or `hasMultiDiscount: true`
@@ -651,7 +671,7 @@ impl CouponUpsertRequest {
 /// (`result: error`). The error branch is tried first.
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum GetCouponResponse {
@@ -659,11 +679,31 @@ pub enum GetCouponResponse {
     Coupon(Box<Coupon>),
 }
 #[cfg(feature = "coupons")]
+impl<'de> serde::Deserialize<'de> for GetCouponResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("GetCouponResponse");
+        match crate::runtime::try_form::<CouponError>(&value) {
+            Ok(value) => return Ok(Self::Error(Box::new(value))),
+            Err(failure) => closest.note("Error", failure),
+        }
+        match crate::runtime::try_form::<Coupon>(&value) {
+            Ok(value) => return Ok(Self::Coupon(Box::new(value))),
+            Err(failure) => closest.note("Coupon", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
+}
+#[cfg(feature = "coupons")]
 /// Either the requested data or, when the request failed, a coupon error body
 /// (`result: error`). The error branch is tried first.
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum ListCouponCodesResponse {
@@ -671,16 +711,56 @@ pub enum ListCouponCodesResponse {
     Codes(Box<CouponCodeList>),
 }
 #[cfg(feature = "coupons")]
+impl<'de> serde::Deserialize<'de> for ListCouponCodesResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("ListCouponCodesResponse");
+        match crate::runtime::try_form::<CouponError>(&value) {
+            Ok(value) => return Ok(Self::Error(Box::new(value))),
+            Err(failure) => closest.note("Error", failure),
+        }
+        match crate::runtime::try_form::<CouponCodeList>(&value) {
+            Ok(value) => return Ok(Self::Codes(Box::new(value))),
+            Err(failure) => closest.note("Codes", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
+}
+#[cfg(feature = "coupons")]
 /// Either the requested data or, when the request failed, a coupon error body
 /// (`result: error`). The error branch is tried first.
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum ListCouponsResponse {
     Error(Box<CouponError>),
     List(Box<CouponListResponse>),
+}
+#[cfg(feature = "coupons")]
+impl<'de> serde::Deserialize<'de> for ListCouponsResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("ListCouponsResponse");
+        match crate::runtime::try_form::<CouponError>(&value) {
+            Ok(value) => return Ok(Self::Error(Box::new(value))),
+            Err(failure) => closest.note("Error", failure),
+        }
+        match crate::runtime::try_form::<CouponListResponse>(&value) {
+            Ok(value) => return Ok(Self::List(Box::new(value))),
+            Err(failure) => closest.note("List", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(feature = "coupons")]
 /// Operations of the `coupons` group; get it with `client.coupons()`.

@@ -456,12 +456,32 @@ pub struct DataReportRequestEcho {
 /// A synchronous page of rows, or the job started for an asynchronous report.
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum DataReportResponse {
     Page(Box<DataReportPage>),
     Job(Box<DataJob>),
+}
+#[cfg(feature = "data")]
+impl<'de> serde::Deserialize<'de> for DataReportResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("DataReportResponse");
+        match crate::runtime::try_form::<DataReportPage>(&value) {
+            Ok(value) => return Ok(Self::Page(Box::new(value))),
+            Err(failure) => closest.note("Page", failure),
+        }
+        match crate::runtime::try_form::<DataJob>(&value) {
+            Ok(value) => return Ok(Self::Job(Box::new(value))),
+            Err(failure) => closest.note("Job", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(feature = "data")]
 /// One report row: column name (lower case) to value (number, string or boolean). Holds the requested and grouped columns, sometimes extras such as `site_id`.

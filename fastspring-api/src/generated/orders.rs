@@ -6,12 +6,32 @@
 /// Schema `GetOrderResponse`.
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum GetOrderResponse {
     Several(Box<OrderGetResponse>),
     Single(Box<Order>),
+}
+#[cfg(feature = "orders")]
+impl<'de> serde::Deserialize<'de> for GetOrderResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("GetOrderResponse");
+        match crate::runtime::try_form::<OrderGetResponse>(&value) {
+            Ok(value) => return Ok(Self::Several(Box::new(value))),
+            Err(failure) => closest.note("Several", failure),
+        }
+        match crate::runtime::try_form::<Order>(&value) {
+            Ok(value) => return Ok(Self::Single(Box::new(value))),
+            Err(failure) => closest.note("Single", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(feature = "orders")]
 /// Schema `ListOrdersScope`.
@@ -521,12 +541,39 @@ pub struct Order {
 /// The customer account: its ID, or the full object when the webhook has expansion enabled.
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum OrderAccount {
     Expanded(Box<super::accounts::Account>),
     Id(String),
+}
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+impl<'de> serde::Deserialize<'de> for OrderAccount {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("OrderAccount");
+        match crate::runtime::try_form::<super::accounts::Account>(&value) {
+            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
+            Err(failure) => closest.note("Expanded", failure),
+        }
+        match crate::runtime::try_form::<String>(&value) {
+            Ok(value) => return Ok(Self::Id(value)),
+            Err(failure) => closest.note("Id", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(
     any(
@@ -726,12 +773,40 @@ pub struct OrderFulfillment {
 /// Value of one `fulfillments` key: a list of fulfillment entries, or the instructions text.
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum OrderFulfillmentValue {
     Entries(Vec<OrderFulfillment>),
     Text(String),
+}
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "returns",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+impl<'de> serde::Deserialize<'de> for OrderFulfillmentValue {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("OrderFulfillmentValue");
+        match crate::runtime::try_form::<Vec<OrderFulfillment>>(&value) {
+            Ok(value) => return Ok(Self::Entries(value)),
+            Err(failure) => closest.note("Entries", failure),
+        }
+        match crate::runtime::try_form::<String>(&value) {
+            Ok(value) => return Ok(Self::Text(value)),
+            Err(failure) => closest.note("Text", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(feature = "orders")]
 /// Wrapper of a lookup by several comma-separated IDs, also used for the error answer of any lookup. Each element is an order or an error item; check `result`.
@@ -745,12 +820,32 @@ pub struct OrderGetResponse {
 /// Schema `OrderGetResponseOrdersItem`.
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum OrderGetResponseOrdersItem {
     Error(Box<OrderLookupError>),
     Order(Box<Order>),
+}
+#[cfg(feature = "orders")]
+impl<'de> serde::Deserialize<'de> for OrderGetResponseOrdersItem {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("OrderGetResponseOrdersItem");
+        match crate::runtime::try_form::<OrderLookupError>(&value) {
+            Ok(value) => return Ok(Self::Error(Box::new(value))),
+            Err(failure) => closest.note("Error", failure),
+        }
+        match crate::runtime::try_form::<Order>(&value) {
+            Ok(value) => return Ok(Self::Order(Box::new(value))),
+            Err(failure) => closest.note("Order", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(
     any(
@@ -1116,12 +1211,39 @@ pub struct OrderItemDriver {
 /// The subscription this item created or renewed: its ID, or the full object when the webhook has expansion enabled.
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum OrderItemSubscription {
     Expanded(Box<super::subscriptions::Subscription>),
     Id(String),
+}
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+impl<'de> serde::Deserialize<'de> for OrderItemSubscription {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("OrderItemSubscription");
+        match crate::runtime::try_form::<super::subscriptions::Subscription>(&value) {
+            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
+            Err(failure) => closest.note("Expanded", failure),
+        }
+        match crate::runtime::try_form::<String>(&value) {
+            Ok(value) => return Ok(Self::Id(value)),
+            Err(failure) => closest.note("Id", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(
     any(
@@ -1163,12 +1285,41 @@ pub struct OrderItemTaxWithholding {
 /// Whether withholding applies; sent as a boolean or as the string `"true"`/`"false"`.
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum OrderItemTaxWithholdingTaxWithholding {
     Flag(bool),
     Text(String),
+}
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+impl<'de> serde::Deserialize<'de> for OrderItemTaxWithholdingTaxWithholding {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new(
+            "OrderItemTaxWithholdingTaxWithholding",
+        );
+        match crate::runtime::try_form::<bool>(&value) {
+            Ok(value) => return Ok(Self::Flag(value)),
+            Err(failure) => closest.note("Flag", failure),
+        }
+        match crate::runtime::try_form::<String>(&value) {
+            Ok(value) => return Ok(Self::Text(value)),
+            Err(failure) => closest.note("Text", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(
     any(
@@ -1287,12 +1438,32 @@ pub struct OrderListResponse {
 /// Schema `OrderListResponseOrdersItem`.
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum OrderListResponseOrdersItem {
     Order(Box<Order>),
     Id(String),
+}
+#[cfg(feature = "orders")]
+impl<'de> serde::Deserialize<'de> for OrderListResponseOrdersItem {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("OrderListResponseOrdersItem");
+        match crate::runtime::try_form::<Order>(&value) {
+            Ok(value) => return Ok(Self::Order(Box::new(value))),
+            Err(failure) => closest.note("Order", failure),
+        }
+        match crate::runtime::try_form::<String>(&value) {
+            Ok(value) => return Ok(Self::Id(value)),
+            Err(failure) => closest.note("Id", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(feature = "orders")]
 /// A failed item of a (multi-ID) order lookup (`action` is `order.get`).
@@ -1330,12 +1501,40 @@ pub struct OrderLookupError {
 /// An internal note: an object with the text and its author, or (as the reference suggests) plain text.
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum OrderNote {
     Note(Box<OrderNoteNote>),
     Text(String),
+}
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "returns",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+impl<'de> serde::Deserialize<'de> for OrderNote {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("OrderNote");
+        match crate::runtime::try_form::<OrderNoteNote>(&value) {
+            Ok(value) => return Ok(Self::Note(Box::new(value))),
+            Err(failure) => closest.note("Note", failure),
+        }
+        match crate::runtime::try_form::<String>(&value) {
+            Ok(value) => return Ok(Self::Text(value)),
+            Err(failure) => closest.note("Text", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(
     any(
@@ -1499,12 +1698,39 @@ pub struct OrderRecipientContact {
 /// The recipient's account: its ID, or the full object when the webhook has expansion enabled.
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum OrderRecipientContactAccount {
     Expanded(Box<super::accounts::Account>),
     Id(String),
+}
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+impl<'de> serde::Deserialize<'de> for OrderRecipientContactAccount {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("OrderRecipientContactAccount");
+        match crate::runtime::try_form::<super::accounts::Account>(&value) {
+            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
+            Err(failure) => closest.note("Expanded", failure),
+        }
+        match crate::runtime::try_form::<String>(&value) {
+            Ok(value) => return Ok(Self::Id(value)),
+            Err(failure) => closest.note("Id", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(
     any(

@@ -1218,7 +1218,7 @@ impl schemars::JsonSchema for ProductFulfillmentInputBehavior {
 /// Schema `ProductFulfillmentPreviousItem`.
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum ProductFulfillmentPreviousItem {
@@ -1235,15 +1235,73 @@ pub enum ProductFulfillmentPreviousItem {
         feature = "webhook-events"
     )
 )]
+impl<'de> serde::Deserialize<'de> for ProductFulfillmentPreviousItem {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("ProductFulfillmentPreviousItem");
+        match crate::runtime::try_form::<ProductFulfillmentVersion>(&value) {
+            Ok(value) => return Ok(Self::Version(Box::new(value))),
+            Err(failure) => closest.note("Version", failure),
+        }
+        match crate::runtime::try_form::<String>(&value) {
+            Ok(value) => return Ok(Self::Id(value)),
+            Err(failure) => closest.note("Id", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
+}
+#[cfg(
+    any(
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
 /// Size of the file (`null` when the file is hosted elsewhere or not yet uploaded).
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum ProductFulfillmentSize {
     Bytes(i64),
     Text(String),
+}
+#[cfg(
+    any(
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+impl<'de> serde::Deserialize<'de> for ProductFulfillmentSize {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("ProductFulfillmentSize");
+        match crate::runtime::try_form::<i64>(&value) {
+            Ok(value) => return Ok(Self::Bytes(value)),
+            Err(failure) => closest.note("Bytes", failure),
+        }
+        match crate::runtime::try_form::<String>(&value) {
+            Ok(value) => return Ok(Self::Text(value)),
+            Err(failure) => closest.note("Text", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(
     any(
@@ -1297,12 +1355,43 @@ pub struct ProductFulfillmentVersion {
 /// Schema `ProductFulfillmentsValue`.
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum ProductFulfillmentsValue {
     Action(Box<ProductFulfillment>),
     Instructions(std::collections::BTreeMap<String, String>),
+}
+#[cfg(
+    any(
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+impl<'de> serde::Deserialize<'de> for ProductFulfillmentsValue {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("ProductFulfillmentsValue");
+        match crate::runtime::try_form::<ProductFulfillment>(&value) {
+            Ok(value) => return Ok(Self::Action(Box::new(value))),
+            Err(failure) => closest.note("Action", failure),
+        }
+        match crate::runtime::try_form::<
+            std::collections::BTreeMap<String, String>,
+        >(&value) {
+            Ok(value) => return Ok(Self::Instructions(value)),
+            Err(failure) => closest.note("Instructions", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(feature = "products")]
 /// One product of `GET /products/{product_path}` with its outcome fields.
@@ -2236,12 +2325,36 @@ pub struct ProductPricingInput {
 /// Schema `ProductPricingInputQuantityDiscountsValue`.
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum ProductPricingInputQuantityDiscountsValue {
     PerCurrency(std::collections::BTreeMap<String, crate::Amount>),
     Percent(f64),
+}
+#[cfg(feature = "products")]
+impl<'de> serde::Deserialize<'de> for ProductPricingInputQuantityDiscountsValue {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new(
+            "ProductPricingInputQuantityDiscountsValue",
+        );
+        match crate::runtime::try_form::<
+            std::collections::BTreeMap<String, crate::Amount>,
+        >(&value) {
+            Ok(value) => return Ok(Self::PerCurrency(value)),
+            Err(failure) => closest.note("PerCurrency", failure),
+        }
+        match crate::runtime::try_form::<f64>(&value) {
+            Ok(value) => return Ok(Self::Percent(value)),
+            Err(failure) => closest.note("Percent", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(
     any(
@@ -2256,12 +2369,45 @@ pub enum ProductPricingInputQuantityDiscountsValue {
 /// Schema `ProductPricingQuantityDiscountsValue`.
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum ProductPricingQuantityDiscountsValue {
     PerCurrency(std::collections::BTreeMap<String, crate::Amount>),
     Percent(f64),
+}
+#[cfg(
+    any(
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+impl<'de> serde::Deserialize<'de> for ProductPricingQuantityDiscountsValue {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new(
+            "ProductPricingQuantityDiscountsValue",
+        );
+        match crate::runtime::try_form::<
+            std::collections::BTreeMap<String, crate::Amount>,
+        >(&value) {
+            Ok(value) => return Ok(Self::PerCurrency(value)),
+            Err(failure) => closest.note("PerCurrency", failure),
+        }
+        match crate::runtime::try_form::<f64>(&value) {
+            Ok(value) => return Ok(Self::Percent(value)),
+            Err(failure) => closest.note("Percent", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(
     any(

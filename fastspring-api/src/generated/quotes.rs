@@ -560,12 +560,32 @@ pub struct Quote {
 /// Customer account of the recipient (webhook form); an ID, or the full account with webhook expansion.
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum QuoteAccount {
     Expanded(Box<super::accounts::Account>),
     Id(String),
+}
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+impl<'de> serde::Deserialize<'de> for QuoteAccount {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("QuoteAccount");
+        match crate::runtime::try_form::<super::accounts::Account>(&value) {
+            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
+            Err(failure) => closest.note("Expanded", failure),
+        }
+        match crate::runtime::try_form::<String>(&value) {
+            Ok(value) => return Ok(Self::Id(value)),
+            Err(failure) => closest.note("Id", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
 /// A postal address on a quote.
@@ -1504,12 +1524,32 @@ pub struct QuoteNotificationInterval {
 /// The order that paid the quote (quote.updated webhook); an ID, or the full order with webhook expansion.
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum QuoteOrder {
     Expanded(Box<super::orders::Order>),
     Id(String),
+}
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+impl<'de> serde::Deserialize<'de> for QuoteOrder {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("QuoteOrder");
+        match crate::runtime::try_form::<super::orders::Order>(&value) {
+            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
+            Err(failure) => closest.note("Expanded", failure),
+        }
+        match crate::runtime::try_form::<String>(&value) {
+            Ok(value) => return Ok(Self::Id(value)),
+            Err(failure) => closest.note("Id", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
 /// A discount applied to a price line.
@@ -2456,12 +2496,34 @@ pub struct QuoteTag {
 /// Tags of the quote; a list of key/value pairs in REST answers, a map in webhooks.
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum QuoteTags {
     List(Vec<QuoteTag>),
     Map(std::collections::BTreeMap<String, String>),
+}
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+impl<'de> serde::Deserialize<'de> for QuoteTags {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("QuoteTags");
+        match crate::runtime::try_form::<Vec<QuoteTag>>(&value) {
+            Ok(value) => return Ok(Self::List(value)),
+            Err(failure) => closest.note("List", failure),
+        }
+        match crate::runtime::try_form::<
+            std::collections::BTreeMap<String, String>,
+        >(&value) {
+            Ok(value) => return Ok(Self::Map(value)),
+            Err(failure) => closest.note("Map", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(feature = "quotes")]
 /// Body of `PUT /quotes/{quote_id}`.

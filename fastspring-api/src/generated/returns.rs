@@ -21,12 +21,32 @@ impl CreateReturnsRequest {
 /// Schema `GetReturnResponse`.
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum GetReturnResponse {
     Several(Box<ReturnsResponse>),
     Single(Box<Return>),
+}
+#[cfg(feature = "returns")]
+impl<'de> serde::Deserialize<'de> for GetReturnResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("GetReturnResponse");
+        match crate::runtime::try_form::<ReturnsResponse>(&value) {
+            Ok(value) => return Ok(Self::Several(Box::new(value))),
+            Err(failure) => closest.note("Several", failure),
+        }
+        match crate::runtime::try_form::<Return>(&value) {
+            Ok(value) => return Ok(Self::Single(Box::new(value))),
+            Err(failure) => closest.note("Single", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(feature = "returns")]
 /// A return (refund) of one order.
@@ -561,12 +581,32 @@ pub struct Return {
 /// The customer account: its ID, or the full object when the webhook has expansion enabled.
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum ReturnAccount {
     Expanded(Box<super::accounts::Account>),
     Id(String),
+}
+#[cfg(any(feature = "returns", feature = "webhook-events"))]
+impl<'de> serde::Deserialize<'de> for ReturnAccount {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("ReturnAccount");
+        match crate::runtime::try_form::<super::accounts::Account>(&value) {
+            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
+            Err(failure) => closest.note("Expanded", failure),
+        }
+        match crate::runtime::try_form::<String>(&value) {
+            Ok(value) => return Ok(Self::Id(value)),
+            Err(failure) => closest.note("Id", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(feature = "returns")]
 /// A return that could not be created or found. `action` is `return.create` or `return.get`; `error` is keyed by an error code (`RETURN_ITEMS_AMOUNT_ZERO_ERROR`, ...) or a field name (`product`, `return`), and the set of codes is open.
@@ -1125,12 +1165,32 @@ pub struct ReturnsResponse {
 /// Schema `ReturnsResponseReturnsItem`.
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum ReturnsResponseReturnsItem {
     Error(Box<ReturnError>),
     Return(Box<Return>),
+}
+#[cfg(feature = "returns")]
+impl<'de> serde::Deserialize<'de> for ReturnsResponseReturnsItem {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("ReturnsResponseReturnsItem");
+        match crate::runtime::try_form::<ReturnError>(&value) {
+            Ok(value) => return Ok(Self::Error(Box::new(value))),
+            Err(failure) => closest.note("Error", failure),
+        }
+        match crate::runtime::try_form::<Return>(&value) {
+            Ok(value) => return Ok(Self::Return(Box::new(value))),
+            Err(failure) => closest.note("Return", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(feature = "returns")]
 /// Operations of the `returns` group; get it with `client.returns()`.

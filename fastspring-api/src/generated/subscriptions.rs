@@ -48,12 +48,32 @@ pub struct CancelReason {
 /// Answer of GET /subscriptions/cancelSurvey/reasons/{subscription_id}: the reasons to offer (subscription not canceled) or the recorded answer (subscription canceled).
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum CancelSurvey {
     Recorded(Box<CancelSurveyRecorded>),
     Reasons(Box<CancelSurveyReasons>),
+}
+#[cfg(feature = "subscriptions")]
+impl<'de> serde::Deserialize<'de> for CancelSurvey {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("CancelSurvey");
+        match crate::runtime::try_form::<CancelSurveyRecorded>(&value) {
+            Ok(value) => return Ok(Self::Recorded(Box::new(value))),
+            Err(failure) => closest.note("Recorded", failure),
+        }
+        match crate::runtime::try_form::<CancelSurveyReasons>(&value) {
+            Ok(value) => return Ok(Self::Reasons(Box::new(value))),
+            Err(failure) => closest.note("Reasons", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(feature = "subscriptions")]
 /// A stored cancel-survey answer, as returned by POST /subscriptions/cancelSurvey/response.
@@ -1034,12 +1054,32 @@ pub struct CotermGroup {
 /// The customer account that owns the group: its ID, or the full account when webhook expansion is enabled.
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum CotermGroupAccount {
     Expanded(Box<super::accounts::Account>),
     Id(String),
+}
+#[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
+impl<'de> serde::Deserialize<'de> for CotermGroupAccount {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("CotermGroupAccount");
+        match crate::runtime::try_form::<super::accounts::Account>(&value) {
+            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
+            Err(failure) => closest.note("Expanded", failure),
+        }
+        match crate::runtime::try_form::<String>(&value) {
+            Ok(value) => return Ok(Self::Id(value)),
+            Err(failure) => closest.note("Id", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
 /// When the group's subscriptions are deactivated if payment never arrives.
@@ -1562,12 +1602,32 @@ pub struct CotermGroupPaymentOverdue {
 /// Schema `CotermGroupSubscriptionsItem`.
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum CotermGroupSubscriptionsItem {
     Expanded(Box<Subscription>),
     Id(String),
+}
+#[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
+impl<'de> serde::Deserialize<'de> for CotermGroupSubscriptionsItem {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("CotermGroupSubscriptionsItem");
+        match crate::runtime::try_form::<Subscription>(&value) {
+            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
+            Err(failure) => closest.note("Expanded", failure),
+        }
+        match crate::runtime::try_form::<String>(&value) {
+            Ok(value) => return Ok(Self::Id(value)),
+            Err(failure) => closest.note("Id", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(feature = "subscriptions")]
 /// Answer of POST /subscriptions/coterm/{coterm_group_id}.
@@ -1611,12 +1671,32 @@ pub struct CotermGroupingCriteria {
 /// The grouping criteria: a list in the create response, a single object in the retrieve response.
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum CotermGroupingCriteriaSet {
     List(Vec<CotermGroupingCriteria>),
     Single(Box<CotermGroupingCriteria>),
+}
+#[cfg(feature = "subscriptions")]
+impl<'de> serde::Deserialize<'de> for CotermGroupingCriteriaSet {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("CotermGroupingCriteriaSet");
+        match crate::runtime::try_form::<Vec<CotermGroupingCriteria>>(&value) {
+            Ok(value) => return Ok(Self::List(value)),
+            Err(failure) => closest.note("List", failure),
+        }
+        match crate::runtime::try_form::<CotermGroupingCriteria>(&value) {
+            Ok(value) => return Ok(Self::Single(Box::new(value))),
+            Err(failure) => closest.note("Single", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(feature = "subscriptions")]
 /// One billing interval.
@@ -2227,12 +2307,32 @@ impl schemars::JsonSchema for GetSubscriptionEvent {
 /// Schema `GetSubscriptionResponse`.
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum GetSubscriptionResponse {
     Several(Box<SubscriptionMultiGetResponse>),
     Single(Box<Subscription>),
+}
+#[cfg(feature = "subscriptions")]
+impl<'de> serde::Deserialize<'de> for GetSubscriptionResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("GetSubscriptionResponse");
+        match crate::runtime::try_form::<SubscriptionMultiGetResponse>(&value) {
+            Ok(value) => return Ok(Self::Several(Box::new(value))),
+            Err(failure) => closest.note("Several", failure),
+        }
+        match crate::runtime::try_form::<Subscription>(&value) {
+            Ok(value) => return Ok(Self::Single(Box::new(value))),
+            Err(failure) => closest.note("Single", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(feature = "subscriptions")]
 /// Schema `GetSubscriptionScope`.
@@ -4142,12 +4242,39 @@ pub struct Subscription {
 /// The customer's account: an account ID from the REST API, the full account when webhook expansion is enabled.
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum SubscriptionAccount {
     Expanded(Box<super::accounts::Account>),
     Id(String),
+}
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+impl<'de> serde::Deserialize<'de> for SubscriptionAccount {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("SubscriptionAccount");
+        match crate::runtime::try_form::<super::accounts::Account>(&value) {
+            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
+            Err(failure) => closest.note("Expanded", failure),
+        }
+        match crate::runtime::try_form::<String>(&value) {
+            Ok(value) => return Ok(Self::Id(value)),
+            Err(failure) => closest.note("Id", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(feature = "subscriptions")]
 /// The subscription after a pause or resume, with the outcome of the action.
@@ -5201,12 +5328,39 @@ pub struct SubscriptionCancellationSetting {
 /// Last four digits of the card on file.
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum SubscriptionCardEnding {
     Text(String),
     Number(i64),
+}
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+impl<'de> serde::Deserialize<'de> for SubscriptionCardEnding {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("SubscriptionCardEnding");
+        match crate::runtime::try_form::<String>(&value) {
+            Ok(value) => return Ok(Self::Text(value)),
+            Err(failure) => closest.note("Text", failure),
+        }
+        match crate::runtime::try_form::<i64>(&value) {
+            Ok(value) => return Ok(Self::Number(value)),
+            Err(failure) => closest.note("Number", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(feature = "subscriptions")]
 /// Checkout session the buyer uses to convert the expired trial into a paid subscription.
@@ -5344,7 +5498,7 @@ impl SubscriptionDiscountOverride {
 /// Amount off per period (for `type: amount`): one amount, or amounts by currency code.
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum SubscriptionDiscountOverrideAmount {
@@ -5352,15 +5506,61 @@ pub enum SubscriptionDiscountOverrideAmount {
     PerCurrency(std::collections::BTreeMap<String, crate::Amount>),
 }
 #[cfg(feature = "subscriptions")]
+impl<'de> serde::Deserialize<'de> for SubscriptionDiscountOverrideAmount {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new(
+            "SubscriptionDiscountOverrideAmount",
+        );
+        match crate::runtime::try_form::<crate::Amount>(&value) {
+            Ok(value) => return Ok(Self::Single(value)),
+            Err(failure) => closest.note("Single", failure),
+        }
+        match crate::runtime::try_form::<
+            std::collections::BTreeMap<String, crate::Amount>,
+        >(&value) {
+            Ok(value) => return Ok(Self::PerCurrency(value)),
+            Err(failure) => closest.note("PerCurrency", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
+}
+#[cfg(feature = "subscriptions")]
 /// How many periods the discount lasts: a number of periods, or `all`.
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum SubscriptionDiscountOverrideDuration {
     Periods(i64),
     All(String),
+}
+#[cfg(feature = "subscriptions")]
+impl<'de> serde::Deserialize<'de> for SubscriptionDiscountOverrideDuration {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new(
+            "SubscriptionDiscountOverrideDuration",
+        );
+        match crate::runtime::try_form::<i64>(&value) {
+            Ok(value) => return Ok(Self::Periods(value)),
+            Err(failure) => closest.note("Periods", failure),
+        }
+        match crate::runtime::try_form::<String>(&value) {
+            Ok(value) => return Ok(Self::All(value)),
+            Err(failure) => closest.note("All", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(feature = "subscriptions")]
 /// Whether the discount is a fixed amount or a percentage.
@@ -6304,12 +6504,34 @@ pub struct SubscriptionEstimatePlan {
 /// Schema `SubscriptionEstimatePlanAddonsItem`.
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum SubscriptionEstimatePlanAddonsItem {
     Details(Box<SubscriptionEstimateAddon>),
     Product(String),
+}
+#[cfg(feature = "subscriptions")]
+impl<'de> serde::Deserialize<'de> for SubscriptionEstimatePlanAddonsItem {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new(
+            "SubscriptionEstimatePlanAddonsItem",
+        );
+        match crate::runtime::try_form::<SubscriptionEstimateAddon>(&value) {
+            Ok(value) => return Ok(Self::Details(Box::new(value))),
+            Err(failure) => closest.note("Details", failure),
+        }
+        match crate::runtime::try_form::<String>(&value) {
+            Ok(value) => return Ok(Self::Product(value)),
+            Err(failure) => closest.note("Product", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(feature = "subscriptions")]
 /// Error body of `GET /subscriptions/{subscription_id}`; with several IDs it may also list per-ID outcomes.
@@ -7006,12 +7228,34 @@ pub struct SubscriptionListResponse {
 /// Schema `SubscriptionListResponseSubscriptionsItem`.
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum SubscriptionListResponseSubscriptionsItem {
     Subscription(Box<Subscription>),
     Id(String),
+}
+#[cfg(feature = "subscriptions")]
+impl<'de> serde::Deserialize<'de> for SubscriptionListResponseSubscriptionsItem {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new(
+            "SubscriptionListResponseSubscriptionsItem",
+        );
+        match crate::runtime::try_form::<Subscription>(&value) {
+            Ok(value) => return Ok(Self::Subscription(Box::new(value))),
+            Err(failure) => closest.note("Subscription", failure),
+        }
+        match crate::runtime::try_form::<String>(&value) {
+            Ok(value) => return Ok(Self::Id(value)),
+            Err(failure) => closest.note("Id", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(feature = "subscriptions")]
 /// Answer to `GET /subscriptions/{id1},{id2},…`: one entry per ID, either the subscription or an error outcome.
@@ -7035,12 +7279,34 @@ pub struct SubscriptionMultiGetResponse {
 /// Schema `SubscriptionMultiGetResponseSubscriptionsItem`.
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum SubscriptionMultiGetResponseSubscriptionsItem {
     Subscription(Box<Subscription>),
     Error(Box<SubscriptionActionResult>),
+}
+#[cfg(feature = "subscriptions")]
+impl<'de> serde::Deserialize<'de> for SubscriptionMultiGetResponseSubscriptionsItem {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new(
+            "SubscriptionMultiGetResponseSubscriptionsItem",
+        );
+        match crate::runtime::try_form::<Subscription>(&value) {
+            Ok(value) => return Ok(Self::Subscription(Box::new(value))),
+            Err(failure) => closest.note("Subscription", failure),
+        }
+        match crate::runtime::try_form::<SubscriptionActionResult>(&value) {
+            Ok(value) => return Ok(Self::Error(Box::new(value))),
+            Err(failure) => closest.note("Error", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(
     any(
@@ -7053,12 +7319,39 @@ pub enum SubscriptionMultiGetResponseSubscriptionsItem {
 /// Payment method on file: an object in recent `subscription.updated` webhooks, a plain type name such as `CREDIT_CARD` in older API examples.
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum SubscriptionPaymentMethod {
     Details(Box<SubscriptionPaymentMethodDetails>),
     Type(String),
+}
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+impl<'de> serde::Deserialize<'de> for SubscriptionPaymentMethod {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("SubscriptionPaymentMethod");
+        match crate::runtime::try_form::<SubscriptionPaymentMethodDetails>(&value) {
+            Ok(value) => return Ok(Self::Details(Box::new(value))),
+            Err(failure) => closest.note("Details", failure),
+        }
+        match crate::runtime::try_form::<String>(&value) {
+            Ok(value) => return Ok(Self::Type(value)),
+            Err(failure) => closest.note("Type", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(
     any(
@@ -7320,12 +7613,34 @@ pub struct SubscriptionPlanChange {
 /// New price: amounts by currency code, or one bare amount.
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum SubscriptionPriceOverride {
     PerCurrency(std::collections::BTreeMap<String, crate::Amount>),
     Single(crate::Amount),
+}
+#[cfg(feature = "subscriptions")]
+impl<'de> serde::Deserialize<'de> for SubscriptionPriceOverride {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("SubscriptionPriceOverride");
+        match crate::runtime::try_form::<
+            std::collections::BTreeMap<String, crate::Amount>,
+        >(&value) {
+            Ok(value) => return Ok(Self::PerCurrency(value)),
+            Err(failure) => closest.note("PerCurrency", failure),
+        }
+        match crate::runtime::try_form::<crate::Amount>(&value) {
+            Ok(value) => return Ok(Self::Single(value)),
+            Err(failure) => closest.note("Single", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(feature = "subscriptions")]
 /// A price for a billing period.
@@ -7382,12 +7697,39 @@ pub struct SubscriptionPricingOverride {
 /// The base product: its product path from the REST API, the full product when webhook expansion is enabled.
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum SubscriptionProduct {
     Expanded(Box<super::products::Product>),
     Id(String),
+}
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+impl<'de> serde::Deserialize<'de> for SubscriptionProduct {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("SubscriptionProduct");
+        match crate::runtime::try_form::<super::products::Product>(&value) {
+            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
+            Err(failure) => closest.note("Expanded", failure),
+        }
+        match crate::runtime::try_form::<String>(&value) {
+            Ok(value) => return Ok(Self::Id(value)),
+            Err(failure) => closest.note("Id", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(feature = "subscriptions")]
 /// Proration computed for a change (charge or refund variant; each carries a different subset of amounts).
@@ -7988,7 +8330,7 @@ impl SubscriptionUpdate {
 /// Last charge on or before this date: `yyyy-mm-dd`, epoch milliseconds, or `0` to remove the end date. Wins over `remainingPeriods`.
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum SubscriptionUpdateEnd {
@@ -7996,15 +8338,55 @@ pub enum SubscriptionUpdateEnd {
     Millis(crate::EpochMillis),
 }
 #[cfg(feature = "subscriptions")]
+impl<'de> serde::Deserialize<'de> for SubscriptionUpdateEnd {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("SubscriptionUpdateEnd");
+        match crate::runtime::try_form::<String>(&value) {
+            Ok(value) => return Ok(Self::Date(value)),
+            Err(failure) => closest.note("Date", failure),
+        }
+        match crate::runtime::try_form::<crate::EpochMillis>(&value) {
+            Ok(value) => return Ok(Self::Millis(value)),
+            Err(failure) => closest.note("Millis", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
+}
+#[cfg(feature = "subscriptions")]
 /// New next charge date: epoch milliseconds or `yyyy-mm-dd`. A date in the past may trigger an immediate rebill. Cannot be combined with `prorate`.
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum SubscriptionUpdateNext {
     EpochMillis(crate::EpochMillis),
     Date(String),
+}
+#[cfg(feature = "subscriptions")]
+impl<'de> serde::Deserialize<'de> for SubscriptionUpdateNext {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("SubscriptionUpdateNext");
+        match crate::runtime::try_form::<crate::EpochMillis>(&value) {
+            Ok(value) => return Ok(Self::EpochMillis(value)),
+            Err(failure) => closest.note("EpochMillis", failure),
+        }
+        match crate::runtime::try_form::<String>(&value) {
+            Ok(value) => return Ok(Self::Date(value)),
+            Err(failure) => closest.note("Date", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(feature = "subscriptions")]
 /// Outcome of one subscription change, with the proration when one was computed.

@@ -100,12 +100,32 @@ pub struct ChargebackCreatedData {
 /// The disputed order (ID, or the order object with webhook expansion).
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum ChargebackCreatedDataOrder {
     Expanded(Box<super::orders::Order>),
     Id(String),
+}
+#[cfg(feature = "webhook-events")]
+impl<'de> serde::Deserialize<'de> for ChargebackCreatedDataOrder {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("ChargebackCreatedDataOrder");
+        match crate::runtime::try_form::<super::orders::Order>(&value) {
+            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
+            Err(failure) => closest.note("Expanded", failure),
+        }
+        match crate::runtime::try_form::<String>(&value) {
+            Ok(value) => return Ok(Self::Id(value)),
+            Err(failure) => closest.note("Id", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(feature = "webhook-events")]
 /// Data of `fulfillment.failed`: one fulfillment action of an order that could not be delivered.
@@ -164,7 +184,7 @@ pub struct FulfillmentFailedData {
 /// The buyer's account (ID, or the account object with webhook expansion).
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum FulfillmentFailedDataAccount {
@@ -172,10 +192,30 @@ pub enum FulfillmentFailedDataAccount {
     Id(String),
 }
 #[cfg(feature = "webhook-events")]
+impl<'de> serde::Deserialize<'de> for FulfillmentFailedDataAccount {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("FulfillmentFailedDataAccount");
+        match crate::runtime::try_form::<super::accounts::Account>(&value) {
+            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
+            Err(failure) => closest.note("Expanded", failure),
+        }
+        match crate::runtime::try_form::<String>(&value) {
+            Ok(value) => return Ok(Self::Id(value)),
+            Err(failure) => closest.note("Id", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
+}
+#[cfg(feature = "webhook-events")]
 /// The order (ID, or the order object with webhook expansion).
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum FulfillmentFailedDataOrder {
@@ -183,10 +223,30 @@ pub enum FulfillmentFailedDataOrder {
     Id(String),
 }
 #[cfg(feature = "webhook-events")]
+impl<'de> serde::Deserialize<'de> for FulfillmentFailedDataOrder {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("FulfillmentFailedDataOrder");
+        match crate::runtime::try_form::<super::orders::Order>(&value) {
+            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
+            Err(failure) => closest.note("Expanded", failure),
+        }
+        match crate::runtime::try_form::<String>(&value) {
+            Ok(value) => return Ok(Self::Id(value)),
+            Err(failure) => closest.note("Id", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
+}
+#[cfg(feature = "webhook-events")]
 /// The product whose fulfillment failed (path, or the product object with webhook expansion).
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum FulfillmentFailedDataProduct {
@@ -194,15 +254,57 @@ pub enum FulfillmentFailedDataProduct {
     Id(String),
 }
 #[cfg(feature = "webhook-events")]
+impl<'de> serde::Deserialize<'de> for FulfillmentFailedDataProduct {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("FulfillmentFailedDataProduct");
+        match crate::runtime::try_form::<super::products::Product>(&value) {
+            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
+            Err(failure) => closest.note("Expanded", failure),
+        }
+        match crate::runtime::try_form::<String>(&value) {
+            Ok(value) => return Ok(Self::Id(value)),
+            Err(failure) => closest.note("Id", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
+}
+#[cfg(feature = "webhook-events")]
 /// The subscription of the item, if any (ID, or the subscription object with webhook expansion).
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum FulfillmentFailedDataSubscription {
     Expanded(Box<super::subscriptions::Subscription>),
     Id(String),
+}
+#[cfg(feature = "webhook-events")]
+impl<'de> serde::Deserialize<'de> for FulfillmentFailedDataSubscription {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new(
+            "FulfillmentFailedDataSubscription",
+        );
+        match crate::runtime::try_form::<super::subscriptions::Subscription>(&value) {
+            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
+            Err(failure) => closest.note("Expanded", failure),
+        }
+        match crate::runtime::try_form::<String>(&value) {
+            Ok(value) => return Ok(Self::Id(value)),
+            Err(failure) => closest.note("Id", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(feature = "webhook-events")]
 /// Data of `invoice.reminder.email`. FastSpring publishes no payload for this event, so
@@ -477,12 +579,32 @@ pub struct MailingListEntryOrder {
 /// between the payees. A return entry carries `return`, an order entry `orderId`.
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum PayoutEntryCreatedData {
     Return(Box<WebhookPayoutEntryReturn>),
     Order(Box<WebhookPayoutEntryOrder>),
+}
+#[cfg(feature = "webhook-events")]
+impl<'de> serde::Deserialize<'de> for PayoutEntryCreatedData {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("PayoutEntryCreatedData");
+        match crate::runtime::try_form::<WebhookPayoutEntryReturn>(&value) {
+            Ok(value) => return Ok(Self::Return(Box::new(value))),
+            Err(failure) => closest.note("Return", failure),
+        }
+        match crate::runtime::try_form::<WebhookPayoutEntryOrder>(&value) {
+            Ok(value) => return Ok(Self::Order(Box::new(value))),
+            Err(failure) => closest.note("Order", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(feature = "webhook-events")]
 /// Data of `subscription.charge.completed`: one successful rebill (or managed /
@@ -555,7 +677,7 @@ pub struct SubscriptionChargeCompletedData {
 /// The buyer's account (ID, or the account object with webhook expansion).
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum SubscriptionChargeCompletedDataAccount {
@@ -563,10 +685,32 @@ pub enum SubscriptionChargeCompletedDataAccount {
     Id(String),
 }
 #[cfg(feature = "webhook-events")]
+impl<'de> serde::Deserialize<'de> for SubscriptionChargeCompletedDataAccount {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new(
+            "SubscriptionChargeCompletedDataAccount",
+        );
+        match crate::runtime::try_form::<super::accounts::Account>(&value) {
+            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
+            Err(failure) => closest.note("Expanded", failure),
+        }
+        match crate::runtime::try_form::<String>(&value) {
+            Ok(value) => return Ok(Self::Id(value)),
+            Err(failure) => closest.note("Id", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
+}
+#[cfg(feature = "webhook-events")]
 /// The order created by the charge (ID, or the order object with webhook expansion).
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum SubscriptionChargeCompletedDataOrder {
@@ -574,15 +718,59 @@ pub enum SubscriptionChargeCompletedDataOrder {
     Id(String),
 }
 #[cfg(feature = "webhook-events")]
+impl<'de> serde::Deserialize<'de> for SubscriptionChargeCompletedDataOrder {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new(
+            "SubscriptionChargeCompletedDataOrder",
+        );
+        match crate::runtime::try_form::<super::orders::Order>(&value) {
+            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
+            Err(failure) => closest.note("Expanded", failure),
+        }
+        match crate::runtime::try_form::<String>(&value) {
+            Ok(value) => return Ok(Self::Id(value)),
+            Err(failure) => closest.note("Id", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
+}
+#[cfg(feature = "webhook-events")]
 /// The charged subscription (ID, or the subscription object with webhook expansion).
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum SubscriptionChargeCompletedDataSubscription {
     Expanded(Box<super::subscriptions::Subscription>),
     Id(String),
+}
+#[cfg(feature = "webhook-events")]
+impl<'de> serde::Deserialize<'de> for SubscriptionChargeCompletedDataSubscription {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new(
+            "SubscriptionChargeCompletedDataSubscription",
+        );
+        match crate::runtime::try_form::<super::subscriptions::Subscription>(&value) {
+            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
+            Err(failure) => closest.note("Expanded", failure),
+        }
+        match crate::runtime::try_form::<String>(&value) {
+            Ok(value) => return Ok(Self::Id(value)),
+            Err(failure) => closest.note("Id", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(feature = "webhook-events")]
 /// Data of `subscription.charge.failed`: a failed rebill, with the decline reason, the
@@ -614,7 +802,7 @@ pub struct SubscriptionChargeFailedData {
 /// The buyer's account (ID, or the account object with webhook expansion).
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum SubscriptionChargeFailedDataAccount {
@@ -622,15 +810,59 @@ pub enum SubscriptionChargeFailedDataAccount {
     Id(String),
 }
 #[cfg(feature = "webhook-events")]
+impl<'de> serde::Deserialize<'de> for SubscriptionChargeFailedDataAccount {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new(
+            "SubscriptionChargeFailedDataAccount",
+        );
+        match crate::runtime::try_form::<super::accounts::Account>(&value) {
+            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
+            Err(failure) => closest.note("Expanded", failure),
+        }
+        match crate::runtime::try_form::<String>(&value) {
+            Ok(value) => return Ok(Self::Id(value)),
+            Err(failure) => closest.note("Id", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
+}
+#[cfg(feature = "webhook-events")]
 /// The subscription whose rebill failed (ID, or the subscription object with webhook expansion).
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum SubscriptionChargeFailedDataSubscription {
     Expanded(Box<super::subscriptions::Subscription>),
     Id(String),
+}
+#[cfg(feature = "webhook-events")]
+impl<'de> serde::Deserialize<'de> for SubscriptionChargeFailedDataSubscription {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new(
+            "SubscriptionChargeFailedDataSubscription",
+        );
+        match crate::runtime::try_form::<super::subscriptions::Subscription>(&value) {
+            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
+            Err(failure) => closest.note("Expanded", failure),
+        }
+        match crate::runtime::try_form::<String>(&value) {
+            Ok(value) => return Ok(Self::Id(value)),
+            Err(failure) => closest.note("Id", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(feature = "webhook-events")]
 /// Data of the co-term charge events (`subscription.group.prorated`,
@@ -854,12 +1086,34 @@ pub struct SubscriptionGroupChargeData {
 /// The order created by the charge (ID, or the order object with webhook expansion).
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum SubscriptionGroupChargeDataOrder {
     Expanded(Box<super::orders::Order>),
     Id(String),
+}
+#[cfg(feature = "webhook-events")]
+impl<'de> serde::Deserialize<'de> for SubscriptionGroupChargeDataOrder {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new(
+            "SubscriptionGroupChargeDataOrder",
+        );
+        match crate::runtime::try_form::<super::orders::Order>(&value) {
+            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
+            Err(failure) => closest.note("Expanded", failure),
+        }
+        match crate::runtime::try_form::<String>(&value) {
+            Ok(value) => return Ok(Self::Id(value)),
+            Err(failure) => closest.note("Id", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(feature = "webhook-events")]
 /// Data of the co-term notice events (`subscription.group.payment.overdue`,
@@ -1165,7 +1419,7 @@ pub struct WebhookPayoutEntryOrder {
 /// The buyer's account (ID, or the account object with webhook expansion).
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum WebhookPayoutEntryOrderAccount {
@@ -1173,10 +1427,30 @@ pub enum WebhookPayoutEntryOrderAccount {
     Id(String),
 }
 #[cfg(feature = "webhook-events")]
+impl<'de> serde::Deserialize<'de> for WebhookPayoutEntryOrderAccount {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("WebhookPayoutEntryOrderAccount");
+        match crate::runtime::try_form::<super::accounts::Account>(&value) {
+            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
+            Err(failure) => closest.note("Expanded", failure),
+        }
+        match crate::runtime::try_form::<String>(&value) {
+            Ok(value) => return Ok(Self::Id(value)),
+            Err(failure) => closest.note("Id", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
+}
+#[cfg(feature = "webhook-events")]
 /// The order (ID, or the order object with webhook expansion).
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum WebhookPayoutEntryOrderOrder {
@@ -1184,15 +1458,57 @@ pub enum WebhookPayoutEntryOrderOrder {
     Id(String),
 }
 #[cfg(feature = "webhook-events")]
+impl<'de> serde::Deserialize<'de> for WebhookPayoutEntryOrderOrder {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("WebhookPayoutEntryOrderOrder");
+        match crate::runtime::try_form::<super::orders::Order>(&value) {
+            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
+            Err(failure) => closest.note("Expanded", failure),
+        }
+        match crate::runtime::try_form::<String>(&value) {
+            Ok(value) => return Ok(Self::Id(value)),
+            Err(failure) => closest.note("Id", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
+}
+#[cfg(feature = "webhook-events")]
 /// Schema `WebhookPayoutEntryOrderSubscriptionsItem`.
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum WebhookPayoutEntryOrderSubscriptionsItem {
     Expanded(Box<super::subscriptions::Subscription>),
     Id(String),
+}
+#[cfg(feature = "webhook-events")]
+impl<'de> serde::Deserialize<'de> for WebhookPayoutEntryOrderSubscriptionsItem {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new(
+            "WebhookPayoutEntryOrderSubscriptionsItem",
+        );
+        match crate::runtime::try_form::<super::subscriptions::Subscription>(&value) {
+            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
+            Err(failure) => closest.note("Expanded", failure),
+        }
+        match crate::runtime::try_form::<String>(&value) {
+            Ok(value) => return Ok(Self::Id(value)),
+            Err(failure) => closest.note("Id", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(feature = "webhook-events")]
 /// Payout entry of a return (refund), i.e. the amounts taken back from the payees.
@@ -1229,7 +1545,7 @@ pub struct WebhookPayoutEntryReturn {
 /// The buyer's account (ID, or the account object with webhook expansion).
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum WebhookPayoutEntryReturnAccount {
@@ -1237,15 +1553,59 @@ pub enum WebhookPayoutEntryReturnAccount {
     Id(String),
 }
 #[cfg(feature = "webhook-events")]
+impl<'de> serde::Deserialize<'de> for WebhookPayoutEntryReturnAccount {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new(
+            "WebhookPayoutEntryReturnAccount",
+        );
+        match crate::runtime::try_form::<super::accounts::Account>(&value) {
+            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
+            Err(failure) => closest.note("Expanded", failure),
+        }
+        match crate::runtime::try_form::<String>(&value) {
+            Ok(value) => return Ok(Self::Id(value)),
+            Err(failure) => closest.note("Id", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
+}
+#[cfg(feature = "webhook-events")]
 /// Schema `WebhookPayoutEntryReturnSubscriptionsItem`.
 ///
 /// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum WebhookPayoutEntryReturnSubscriptionsItem {
     Expanded(Box<super::subscriptions::Subscription>),
     Id(String),
+}
+#[cfg(feature = "webhook-events")]
+impl<'de> serde::Deserialize<'de> for WebhookPayoutEntryReturnSubscriptionsItem {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new(
+            "WebhookPayoutEntryReturnSubscriptionsItem",
+        );
+        match crate::runtime::try_form::<super::subscriptions::Subscription>(&value) {
+            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
+            Err(failure) => closest.note("Expanded", failure),
+        }
+        match crate::runtime::try_form::<String>(&value) {
+            Ok(value) => return Ok(Self::Id(value)),
+            Err(failure) => closest.note("Id", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
 }
 #[cfg(feature = "webhook-events")]
 /// One deduction (tax, or FastSpring's fee).
