@@ -638,6 +638,19 @@ impl<'a> Lowerer<'a> {
         Ok(id)
     }
 
+    /// Creates a named type whose contents are lowered next (so that recursive references
+    /// find it); the name is the component's (`exact`) or derived from `hint`.
+    fn start_type(
+        &mut self,
+        node: &Node<'_>,
+        hint: &str,
+        exact: Option<&str>,
+        kind: TypeKind,
+    ) -> Result<(TypeId, String), Error> {
+        let id = self.new_type(exact.unwrap_or(hint), node, exact.is_some(), kind, None)?;
+        Ok((id, self.types[id].name.clone()))
+    }
+
     fn add_refs(&mut self, from: TypeId, ty: &Ty) {
         match ty {
             Ty::Named(to) => {
@@ -704,14 +717,8 @@ impl<'a> Lowerer<'a> {
                     let (ty, inner_null) = self.lower_nullable(&others[0], hint, exact)?;
                     return Ok((ty, nullable || inner_null));
                 }
-                let id = self.new_type(
-                    exact.unwrap_or(hint),
-                    node,
-                    exact.is_some(),
-                    TypeKind::Untagged { variants: vec![] },
-                    None,
-                )?;
-                let type_name = self.types[id].name.clone();
+                let (id, type_name) =
+                    self.start_type(node, hint, exact, TypeKind::Untagged { variants: vec![] })?;
                 let mut variants = Vec::new();
                 let mut taken = BTreeSet::new();
                 let mut seen_types = BTreeSet::new();
@@ -747,14 +754,8 @@ impl<'a> Lowerer<'a> {
 
         // allOf: merged into one struct.
         if let Some(list) = node.get("allOf") {
-            let id = self.new_type(
-                exact.unwrap_or(hint),
-                node,
-                exact.is_some(),
-                TypeKind::Struct { fields: vec![] },
-                None,
-            )?;
-            let type_name = self.types[id].name.clone();
+            let (id, type_name) =
+                self.start_type(node, hint, exact, TypeKind::Struct { fields: vec![] })?;
             let mut props: Vec<(String, Node<'a>)> = Vec::new();
             let mut required = BTreeSet::new();
             let mut doc = self.types[id].doc.clone();
@@ -898,14 +899,8 @@ impl<'a> Lowerer<'a> {
                 _ => Ty::Map(Box::new(Ty::Json)),
             });
         }
-        let id = self.new_type(
-            exact.unwrap_or(hint),
-            node,
-            exact.is_some(),
-            TypeKind::Struct { fields: vec![] },
-            None,
-        )?;
-        let type_name = self.types[id].name.clone();
+        let (id, type_name) =
+            self.start_type(node, hint, exact, TypeKind::Struct { fields: vec![] })?;
         let mut props = Vec::new();
         let mut required = BTreeSet::new();
         collect_object(node, &mut props, &mut required)?;
