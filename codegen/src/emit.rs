@@ -478,7 +478,6 @@ fn param_arg_type(ctx: &Ctx<'_>, ty: &Ty) -> (TokenStream, TokenStream) {
     // (argument type, conversion into the stored type)
     match ty {
         Ty::String => (quote!(impl Into<String>), quote!(.into())),
-        Ty::Secret => (quote!(impl Into<crate::Secret>), quote!(.into())),
         other => (ctx.ty(other), quote!()),
     }
 }
@@ -571,7 +570,6 @@ fn emit_operation(ctx: &Ctx<'_>, op: &Operation) -> (TokenStream, TokenStream) {
     let builder = ident(&op.builder);
     let doc = doc_attrs(Some(&operation_doc(op)));
     let resp = response_type(ctx, op);
-    let meta_name = format_ident!("{}", heck::AsShoutySnakeCase(&op.id).to_string());
 
     let mut args = Vec::new();
     let mut inits = Vec::new();
@@ -874,7 +872,6 @@ fn emit_operation(ctx: &Ctx<'_>, op: &Operation) -> (TokenStream, TokenStream) {
             }
         }
     };
-    let _ = meta_name;
     (method, builder_tokens)
 }
 

@@ -157,7 +157,6 @@ pub struct Operation {
     pub response: ResponseKind,
     /// `Accept` header: the media types of the success response.
     pub accept: String,
-    pub success_status: u16,
     /// Declared response bodies by status (`0` = default), for the payload registry.
     pub responses: Vec<(u16, Ty)>,
     pub paging: Option<Paging>,
@@ -185,7 +184,6 @@ pub struct Ir {
     pub types: Vec<TypeDef>,
     pub operations: Vec<Operation>,
     pub webhooks: Vec<Webhook>,
-    pub all_features: BTreeSet<String>,
 }
 
 const WEBHOOK_TAG: &str = "webhook-events";
@@ -257,8 +255,7 @@ fn unique(name: String, taken: &mut BTreeSet<String>) -> String {
         .expect("an unused name exists")
 }
 
-struct Lowerer<'a> {
-    _spec: std::marker::PhantomData<&'a Spec>,
+struct Lowerer {
     types: Vec<TypeDef>,
     by_location: BTreeMap<String, TypeId>,
     names: BTreeMap<String, String>,
@@ -351,7 +348,6 @@ pub fn lower(spec: &Spec) -> Result<Ir, Error> {
     }
 
     let mut lw = Lowerer {
-        _spec: std::marker::PhantomData,
         types: Vec::new(),
         by_location: BTreeMap::new(),
         names: BTreeMap::new(),
@@ -473,7 +469,6 @@ pub fn lower(spec: &Spec) -> Result<Ir, Error> {
         types: lw.types,
         operations,
         webhooks,
-        all_features,
     })
 }
 
@@ -553,7 +548,7 @@ fn is_null_schema(node: &Node<'_>) -> bool {
     node.value.get("type").and_then(|t| t.as_str()) == Some("null")
 }
 
-impl<'a> Lowerer<'a> {
+impl<'a> Lowerer {
     fn module_of(&self, node: &Node<'_>) -> Result<String, Error> {
         self.file_modules
             .get(node.file)
@@ -1109,7 +1104,6 @@ impl<'a> Lowerer<'a> {
         // Responses.
         let responses_node = op.req("responses")?;
         let mut response = None;
-        let mut success_status = 0;
         let mut accept: Vec<String> = Vec::new();
         let mut responses = Vec::new();
         for (code, resp) in responses_node.entries()? {
@@ -1163,7 +1157,6 @@ impl<'a> Lowerer<'a> {
                 match &response {
                     None => {
                         response = Some(kind);
-                        success_status = status;
                     }
                     Some(first)
                         if *first != kind
@@ -1176,7 +1169,6 @@ impl<'a> Lowerer<'a> {
                     }
                     Some(ResponseKind::Empty) if kind != ResponseKind::Empty => {
                         response = Some(kind);
-                        success_status = status;
                     }
                     _ => {}
                 }
@@ -1281,7 +1273,6 @@ impl<'a> Lowerer<'a> {
             } else {
                 accept.join(", ")
             },
-            success_status,
             responses,
             paging,
             batch,
