@@ -135,9 +135,12 @@ fn crate_manifest(fixture: &str, features: &BTreeSet<String>) -> String {
 /// Writes fixture `name`'s crate under `crates`; returns its features (kebab-case tags).
 fn write_fixture_crate(crates: &Path, name: &str) -> BTreeSet<String> {
     let spec = codegen::spec::Spec::load(&fixture_root(name)).expect("fixture loads");
-    let features = codegen::ir::lower(&spec)
+    let features: BTreeSet<String> = codegen::ir::lower(&spec)
         .expect("fixture lowers")
-        .all_features;
+        .modules
+        .into_iter()
+        .filter_map(|m| m.feature)
+        .collect();
     let dir = crates.join(name);
     write_if_changed(&dir.join("Cargo.toml"), &crate_manifest(name, &features));
 
