@@ -461,7 +461,11 @@ fn the_table_lists_every_generated_type_at_its_location() {
     let spec = spec();
     let ir = codegen::ir::lower(&spec).expect("the spec lowers");
     let enabled = enabled_features();
-    let known: BTreeSet<&str> = ir.all_features.iter().map(String::as_str).collect();
+    let known: BTreeSet<&str> = ir
+        .modules
+        .iter()
+        .filter_map(|m| m.feature.as_deref())
+        .collect();
     assert!(
         enabled.is_subset(&known),
         "this test lists features the spec does not have: {enabled:?} vs {known:?}"
