@@ -357,7 +357,7 @@ async fn orders_update_tags() {
         &[],
         Some(&request_example("updateOrderTags", "tags-and-attributes")),
     );
-    let outcome = &response.orders.expect("orders")[0];
+    let outcome = &response.orders[0];
     assert_eq!(outcome.order.as_deref(), Some("abcDEFgHiJklM1N-3OP9q"));
     assert_eq!(outcome.result, ResultStatus::Success);
     assert_eq!(outcome.action.as_deref(), Some("order.update"));

@@ -733,7 +733,8 @@ pub struct AccountLookupError {
     )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    pub result: super::common::ResultStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<super::common::ResultStatus>,
     /// Why it failed, when `result` is `error`.
     pub error: super::common::ErrorDetail,
     /// The account ID that was asked for.

@@ -89,6 +89,20 @@ impl<'de> serde::Deserialize<'de> for ErrorDetail {
         Err(serde::de::Error::custom(closest))
     }
 }
+#[cfg(feature = "orders")]
+/// FastSpring's generic error body, `{"message": …, "params": […]}`, sent with HTTP 400
+/// when a request cannot be read or a referenced resource is missing before any
+/// per-item processing starts (for example an unknown `account` on `POST /orders`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+pub struct MessageError {
+    /// Error category or message, such as `required`, `unreadable` or `not found`.
+    #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
+    pub message: String,
+    /// Values the message refers to; often empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params: Option<Vec<serde_json::Value>>,
+}
 #[cfg(
     any(
         feature = "accounts",

@@ -235,6 +235,21 @@ pub struct Order {
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub completed: Option<bool>,
+    /// The buyer's tax exemption (VAT) ID, when one applies; an empty string or absent otherwise.
+    #[serde(
+        rename = "taxExemptionData",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub tax_exemption_data: Option<serde_json::Value>,
+    /// Whether a coupon applies to the order as a whole rather than to single items.
+    #[serde(
+        rename = "orderLevelCouponApplied",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
+    pub order_level_coupon_applied: Option<bool>,
     /// Last change of the order, epoch milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub changed: Option<crate::EpochMillis>,
@@ -813,6 +828,16 @@ impl<'de> serde::Deserialize<'de> for OrderFulfillmentValue {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderGetResponse {
+    /// What the API did, `order.get`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
+    pub action: Option<String>,
+    /// Outcome: `success` or `error`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<super::common::ResultStatus>,
     /// One element per requested ID.
     pub orders: Vec<OrderGetResponseOrdersItem>,
 }
@@ -1478,7 +1503,8 @@ pub struct OrderLookupError {
     )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    pub result: super::common::ResultStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<super::common::ResultStatus>,
     /// Why it failed, when `result` is `error`.
     pub error: super::common::ErrorDetail,
     /// The order ID that was asked for.
@@ -1829,6 +1855,37 @@ pub struct OrderUpdateResult {
     pub order: Option<String>,
 }
 #[cfg(feature = "orders")]
+/// Schema `UpdateOrderTagsError400`.
+///
+/// The forms are tried in order.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(untagged)]
+pub enum UpdateOrderTagsError400 {
+    Outcomes(Box<UpdateOrderTagsResponse>),
+    Refused(Box<super::common::MessageError>),
+}
+#[cfg(feature = "orders")]
+impl<'de> serde::Deserialize<'de> for UpdateOrderTagsError400 {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("UpdateOrderTagsError400");
+        match crate::runtime::try_form::<UpdateOrderTagsResponse>(&value) {
+            Ok(value) => return Ok(Self::Outcomes(Box::new(value))),
+            Err(failure) => closest.note("Outcomes", failure),
+        }
+        match crate::runtime::try_form::<super::common::MessageError>(&value) {
+            Ok(value) => return Ok(Self::Refused(Box::new(value))),
+            Err(failure) => closest.note("Refused", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
+}
+#[cfg(feature = "orders")]
 /// Tags and item attributes to set, for one or more orders.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1845,12 +1902,11 @@ impl UpdateOrderTagsRequest {
 }
 #[cfg(feature = "orders")]
 /// One outcome per order of the request, in request order.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct UpdateOrderTagsResponse {
     /// Outcome of each order update.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub orders: Option<Vec<OrderUpdateResult>>,
+    pub orders: Vec<OrderUpdateResult>,
 }
 #[cfg(feature = "orders")]
 /// Operations of the `orders` group; get it with `client.orders()`.

@@ -285,7 +285,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/orders",
         part: Part::Response(400u16),
-        decode: crate::runtime::reencode::<super::orders::UpdateOrderTagsResponse>,
+        decode: crate::runtime::reencode::<super::orders::UpdateOrderTagsError400>,
     },
     #[cfg(feature = "orders")]
     Shape {
@@ -631,9 +631,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/subscriptions/{subscription_id}/pause",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<
-            super::subscriptions::SubscriptionActionResponse,
-        >,
+        decode: crate::runtime::reencode::<super::subscriptions::Subscription>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -649,9 +647,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/subscriptions/{subscription_id}/resume",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<
-            super::subscriptions::SubscriptionActionResponse,
-        >,
+        decode: crate::runtime::reencode::<super::subscriptions::Subscription>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -3107,6 +3103,12 @@ pub static SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "webhooks.yaml#/components/schemas/MailingListEntryOrder",
         <super::webhook_events::MailingListEntryOrder as schemars::JsonSchema>::json_schema,
     ),
+    #[cfg(feature = "orders")]
+    (
+        "MessageError",
+        "common.yaml#/components/schemas/MessageError",
+        <super::common::MessageError as schemars::JsonSchema>::json_schema,
+    ),
     #[cfg(feature = "accounts")]
     (
         "NewAccountContact",
@@ -4428,12 +4430,6 @@ pub static SCHEMAS: &[(&str, &str, SchemaFn)] = &[
     ),
     #[cfg(feature = "subscriptions")]
     (
-        "SubscriptionActionResponse",
-        "subscriptions.yaml#/components/schemas/SubscriptionActionResponse",
-        <super::subscriptions::SubscriptionActionResponse as schemars::JsonSchema>::json_schema,
-    ),
-    #[cfg(feature = "subscriptions")]
-    (
         "SubscriptionActionResult",
         "subscriptions.yaml#/components/schemas/SubscriptionActionResult",
         <super::subscriptions::SubscriptionActionResult as schemars::JsonSchema>::json_schema,
@@ -4962,6 +4958,12 @@ pub static SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "UpdateCotermGroupRequestAction",
         "subscriptions-extras.yaml#/components/schemas/UpdateCotermGroupRequest/properties/action",
         <super::subscriptions::UpdateCotermGroupRequestAction as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "orders")]
+    (
+        "UpdateOrderTagsError400",
+        "orders.yaml#/components/pathItems/orders/post/responses/400/content/application~1json/schema",
+        <super::orders::UpdateOrderTagsError400 as schemars::JsonSchema>::json_schema,
     ),
     #[cfg(feature = "orders")]
     (

@@ -621,7 +621,8 @@ pub struct ReturnError {
     )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    pub result: super::common::ResultStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<super::common::ResultStatus>,
     /// Why it failed, when `result` is `error`.
     pub error: super::common::ErrorDetail,
     /// Identifier of the attempt (the requested return ID for a lookup).
