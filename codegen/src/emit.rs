@@ -260,11 +260,14 @@ fn field_tokens(ctx: &Ctx<'_>, def: &TypeDef, field: &Field) -> (TokenStream, To
         serde_args.push(quote!(
             default,
             with = "crate::runtime::double_option",
-            skip_serializing_if = "Option::is_none"
+            skip_serializing_if = "crate::runtime::is_absent"
         ));
         quote!(Option<Option<#inner>>)
     } else {
-        serde_args.push(quote!(default, skip_serializing_if = "Option::is_none"));
+        serde_args.push(quote!(
+            default,
+            skip_serializing_if = "crate::runtime::is_absent"
+        ));
         if let Some(module) = lenient {
             let path = format!("crate::runtime::{module}::option");
             serde_args.push(quote!(deserialize_with = #path));

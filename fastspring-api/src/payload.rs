@@ -70,8 +70,9 @@ pub fn check(shape: &Shape, payload: &Value) -> Outcome {
     }
 }
 
-/// JSON pointers of the members of `original` that `kept` lost. A member whose value is
-/// `null` is not counted (an absent optional field is written as nothing).
+/// JSON pointers of the members of `original` that `kept` lost. `kept` comes from
+/// [`crate::runtime::reencode`], which writes every known field, so a lost member is an
+/// unknown one even when its value is `null`.
 pub fn unknown_fields(original: &Value, kept: &Value, pointer: &str, out: &mut Vec<String>) {
     match (original, kept) {
         (Value::Object(a), Value::Object(b)) => {
@@ -79,7 +80,6 @@ pub fn unknown_fields(original: &Value, kept: &Value, pointer: &str, out: &mut V
                 let child = format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
                 match b.get(key) {
                     Some(k) => unknown_fields(value, k, &child, out),
-                    None if value.is_null() => {}
                     None => out.push(child),
                 }
             }
@@ -193,6 +193,10 @@ pub const EVENT_FIELDS: &[&str] = &[
 
 /// Checks a webhook payload for `event_type`: a whole POST body (`{"events": [...]}`),
 /// one event object (`{"id", "type", "data", ...}`), or only an event's `data`.
+///
+/// A POST body often carries events of several types. Each event is checked against its
+/// own declared type; at least one must be of `event_type` (or one of its documented
+/// aliases). An event of a type the spec does not document is drift at its pointer.
 pub fn check_webhook(event_type: &str, payload: &Value) -> Outcome {
     let Some(shape) = webhook_data_shape(event_type) else {
         return Outcome::Fail {
@@ -211,34 +215,54 @@ pub fn check_webhook(event_type: &str, payload: &Value) -> Outcome {
         }
         None => return prefix(check(shape, payload), ""),
     };
+    let wanted = |event: &Value| {
+        event
+            .get("type")
+            .and_then(Value::as_str)
+            .and_then(webhook_data_shape)
+            .is_some_and(|own| own.operation_id == shape.operation_id)
+    };
+    if !events.iter().any(|(_, event)| wanted(event)) {
+        let pointer = match events.as_slice() {
+            [(at, _)] => format!("{at}/type"),
+            _ => "/events".to_string(),
+        };
+        return Outcome::Fail {
+            pointer,
+            reason: format!("no event of type `{event_type}`"),
+        };
+    }
     let mut drift = Vec::new();
-    for (at, event) in events {
+    for (at, event) in &events {
         let Some(obj) = event.as_object() else {
             return Outcome::Fail {
-                pointer: at,
+                pointer: at.clone(),
                 reason: "an event must be an object".into(),
             };
         };
-        let declared = obj.get("type").and_then(Value::as_str).unwrap_or_default();
-        if declared != event_type {
+        let Some(declared) = obj.get("type").and_then(Value::as_str) else {
             return Outcome::Fail {
                 pointer: format!("{at}/type"),
-                reason: format!("event type `{declared}`, expected `{event_type}`"),
+                reason: "missing event type".into(),
             };
-        }
+        };
         if obj.get("id").and_then(Value::as_str).is_none() {
             return Outcome::Fail {
                 pointer: format!("{at}/id"),
                 reason: "missing event id".into(),
             };
         }
+        let Some(own) = webhook_data_shape(declared) else {
+            drift.push(at.clone());
+            continue;
+        };
         for key in obj.keys() {
-            if !EVENT_FIELDS.contains(&key.as_str()) && !obj[key].is_null() {
+            if !EVENT_FIELDS.contains(&key.as_str()) {
                 drift.push(format!("{at}/{key}"));
             }
         }
         match prefix(
-            check(shape, obj.get("data").unwrap_or(&Value::Null)),
+            check(own, obj.get("data").unwrap_or(&Value::Null)),
             &format!("{at}/data"),
         ) {
             Outcome::Ok => {}
@@ -270,12 +294,12 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn unknown_fields_lists_lost_members_but_not_nulls() {
+    fn unknown_fields_lists_lost_members_nulls_included() {
         let original = json!({"a": 1, "b": {"c": 2, "d": 3}, "e": null, "f": [{"g": 1, "h": 2}]});
         let kept = json!({"a": 1, "b": {"c": 2}, "f": [{"g": 1}]});
         let mut out = Vec::new();
         unknown_fields(&original, &kept, "", &mut out);
-        assert_eq!(out, vec!["/b/d", "/f/0/h"]);
+        assert_eq!(out, vec!["/b/d", "/e", "/f/0/h"]);
     }
 
     #[test]

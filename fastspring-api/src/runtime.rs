@@ -130,17 +130,74 @@ pub struct DecodeFailure {
 }
 
 /// Decodes `bytes` into `T` and serializes it back, so callers can compare what the
-/// type kept with what was sent.
+/// type kept with what was sent. Every field the type knows is written back, absent
+/// optional ones as `null`, so a `null` the payload sends in a field the type does not
+/// know stays visible as a lost member.
 pub fn reencode<T: DeserializeOwned + Serialize>(bytes: &[u8]) -> Result<Value, DecodeFailure> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| DecodeFailure {
-        pointer: path_to_pointer(e.path()),
-        message: e.inner().to_string(),
-    })?;
+    let value: T = serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| through_unions(path_to_pointer(e.path()), e.inner().to_string()))?;
+    let _nulls = WriteNulls::on();
     serde_json::to_value(&value).map_err(|e| DecodeFailure {
         pointer: String::new(),
         message: format!("re-encoding failed: {e}"),
     })
+}
+
+/// A union's error says where its closest form failed, relative to the union (see
+/// [`Closest`]); this follows those pointers down, through nested unions, to the value
+/// that did not fit. The reason keeps the innermost message and names the unions passed.
+fn through_unions(mut pointer: String, message: String) -> DecodeFailure {
+    let mut rest = message.as_str();
+    let mut unions = Vec::new();
+    while let Some((union, form, at, inner)) = parse_closest(rest) {
+        unions.push(format!("{union} (closest form {form})"));
+        if at != "/" {
+            pointer.push_str(at);
+        }
+        rest = inner;
+    }
+    if unions.is_empty() {
+        return DecodeFailure { pointer, message };
+    }
+    DecodeFailure {
+        message: format!("{rest}; no form of {} fits", unions.join(", then ")),
+        pointer,
+    }
+}
+
+/// Splits `Closest`'s message into union, form, pointer and the form's own message.
+fn parse_closest(message: &str) -> Option<(&str, &str, &str, &str)> {
+    let rest = message.strip_prefix("no form of ")?;
+    let (union, rest) = rest.split_once(" fits; closest is ")?;
+    let (form, rest) = rest.split_once(", which fails at `")?;
+    let (at, inner) = rest.split_once("`: ")?;
+    Some((union, form, at, inner))
+}
+
+thread_local! {
+    static WRITE_NULLS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// While alive, [`is_absent`] keeps `None` fields (they serialize as `null`).
+struct WriteNulls(bool);
+
+impl WriteNulls {
+    fn on() -> Self {
+        WriteNulls(WRITE_NULLS.with(|w| w.replace(true)))
+    }
+}
+
+impl Drop for WriteNulls {
+    fn drop(&mut self) {
+        WRITE_NULLS.with(|w| w.set(self.0));
+    }
+}
+
+/// `skip_serializing_if` of the generated optional fields: a `None` is left out of
+/// request bodies, but written as `null` while [`reencode`] checks a payload.
+pub fn is_absent<T>(value: &Option<T>) -> bool {
+    value.is_none() && !WRITE_NULLS.with(std::cell::Cell::get)
 }
 
 /// `serde_path_to_error`'s path as a JSON pointer.

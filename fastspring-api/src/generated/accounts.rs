@@ -21,7 +21,7 @@ pub struct Account {
     /// Account ID.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub id: Option<String>,
@@ -31,59 +31,59 @@ pub struct Account {
     /// What the API did: `account.get`, or `account.lookup` in lookup answers. Absent in webhook payloads.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub action: Option<String>,
     /// Outcome of the request for this account (REST answers only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// The account's contact person.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub contact: Option<AccountContact>,
     /// The account's postal address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub address: Option<AccountAddress>,
     /// Preferred language, two-letter ISO 639-1 code.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub language: Option<String>,
     /// Country, two-letter ISO 3166-1 alpha-2 code.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub country: Option<String>,
     /// Keys by which the account can be looked up (`GET /accounts?global=` / `?custom=`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub lookup: Option<AccountLookup>,
     /// URL of the store's account management portal (the customer still has to sign in; see `GET /accounts/{account_id}/authenticate` for a signed-in URL).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub url: Option<String>,
     /// Counts of the payment methods stored for the account.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payment: Option<AccountPaymentMethods>,
     /// IDs of the account's orders.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub orders: Option<Vec<String>>,
     /// IDs of the account's subscriptions.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<String>>,
     /// The account's charges (initial payments and rebills), successful or failed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub charges: Option<Vec<AccountCharge>>,
     /// Whether the account has a subscription, according to the reference.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub subscribed: Option<bool>,
@@ -91,7 +91,7 @@ pub struct Account {
     #[serde(
         rename = "taxExemptionData",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub tax_exemption_data: Option<serde_json::Value>,
 }
@@ -113,7 +113,7 @@ pub struct AccountAddress {
     #[serde(
         rename = "addressLine1",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub address_line1: Option<String>,
@@ -121,7 +121,7 @@ pub struct AccountAddress {
     #[serde(
         rename = "address line 1",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub address_line1_spaced: Option<String>,
@@ -129,7 +129,7 @@ pub struct AccountAddress {
     #[serde(
         rename = "addressLine2",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub address_line2: Option<String>,
@@ -137,21 +137,21 @@ pub struct AccountAddress {
     #[serde(
         rename = "address line 2",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub address_line2_spaced: Option<String>,
     /// City, town or village.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub city: Option<String>,
     /// Region code, ISO 3166-2 (`US-CA`); older payloads send the bare subdivision code (`CA`).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub region: Option<String>,
@@ -159,7 +159,7 @@ pub struct AccountAddress {
     #[serde(
         rename = "regionCustom",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub region_custom: Option<String>,
@@ -167,7 +167,7 @@ pub struct AccountAddress {
     #[serde(
         rename = "region custom",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub region_custom_spaced: Option<String>,
@@ -175,7 +175,7 @@ pub struct AccountAddress {
     #[serde(
         rename = "postalCode",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub postal_code: Option<String>,
@@ -183,21 +183,21 @@ pub struct AccountAddress {
     #[serde(
         rename = "postal code",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub postal_code_spaced: Option<String>,
     /// Country, ISO 3166-1 alpha-2 code (webhook payloads).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub country: Option<String>,
     /// Company name for the address.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub company: Option<String>,
@@ -208,19 +208,31 @@ pub struct AccountAddress {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AccountAddressInput {
     /// First address line (street, PO box or company).
-    #[serde(rename = "addressLine1", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "addressLine1",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub address_line1: Option<String>,
     /// Second address line (apartment, suite, unit, building).
-    #[serde(rename = "addressLine2", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "addressLine2",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub address_line2: Option<String>,
     /// City, town or village.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub city: Option<String>,
     /// ZIP or postal code.
-    #[serde(rename = "postalCode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "postalCode",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub postal_code: Option<String>,
     /// Region (state or province) code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub region: Option<String>,
 }
 #[cfg(
@@ -240,18 +252,18 @@ pub struct AccountCharge {
     /// Transaction currency, ISO 4217.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub currency: Option<String>,
     /// Amount charged after discounts, including tax, in the transaction currency (`currency`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total: Option<crate::Amount>,
     /// The store's payout currency, ISO 4217.
     #[serde(
         rename = "payoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub payout_currency: Option<String>,
@@ -259,16 +271,16 @@ pub struct AccountCharge {
     #[serde(
         rename = "totalInPayoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub total_in_payout_currency: Option<crate::Amount>,
     /// Whether the charge went through.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub status: Option<AccountChargeStatus>,
     /// ID of the order of this charge.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub order: Option<String>,
@@ -276,35 +288,39 @@ pub struct AccountCharge {
     #[serde(
         rename = "orderReference",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub order_reference: Option<String>,
     /// ID of the subscription the charge belongs to; absent or null for a one-time purchase.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subscription: Option<String>,
     /// When the charge happened, epoch milliseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub timestamp: Option<crate::EpochMillis>,
     /// The same moment, epoch milliseconds (kept for backward compatibility).
-    #[serde(rename = "timestampValue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "timestampValue",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub timestamp_value: Option<crate::EpochMillis>,
     /// The same moment, epoch seconds.
     #[serde(
         rename = "timestampInSeconds",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub timestamp_in_seconds: Option<crate::EpochSeconds>,
     /// Date of the charge formatted for display (`M/D/YY`).
     #[serde(
         rename = "timestampDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub timestamp_display: Option<String>,
@@ -312,7 +328,7 @@ pub struct AccountCharge {
     #[serde(
         rename = "timestampDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub timestamp_display_iso8601: Option<String>,
@@ -466,42 +482,42 @@ pub struct AccountContact {
     /// First name.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub first: Option<String>,
     /// Last name.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub last: Option<String>,
     /// E-mail address; unique among the store's accounts.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub email: Option<String>,
     /// Company name, or null.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub company: Option<String>,
     /// Phone number as entered (free text), or null.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub phone: Option<String>,
     /// Whether the contact opted in to marketing e-mails (see the note on `Account.subscribed`).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub subscribed: Option<bool>,
@@ -512,18 +528,18 @@ pub struct AccountContact {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AccountContactUpdate {
     /// First name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub first: Option<String>,
     /// Last name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub last: Option<String>,
     /// E-mail address; a new one also applies to the account's active subscriptions.
     pub email: String,
     /// Company name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub company: Option<String>,
     /// Phone number (free text).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub phone: Option<String>,
 }
 #[cfg(feature = "accounts")]
@@ -547,26 +563,26 @@ pub struct AccountGetError {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// Why it failed, when `result` is `error`.
     pub error: super::common::ErrorDetail,
     /// The account ID that was asked for.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub id: Option<String>,
     /// The account ID that was asked for.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub account: Option<String>,
@@ -618,24 +634,24 @@ pub struct AccountListResponse {
     /// `account.getall` for the plain list of IDs, `account.lookup` for a filtered lookup.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// Number of this page (1-based).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub page: Option<i64>,
     /// Maximum number of accounts per page.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub limit: Option<i64>,
@@ -643,19 +659,19 @@ pub struct AccountListResponse {
     #[serde(
         rename = "nextPage",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub next_page: Option<i64>,
     /// Number of accounts matching the request.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub total: Option<i64>,
     /// The accounts of this page: account IDs without a filter, account objects for a lookup.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub accounts: Option<Vec<AccountListResponseAccountsItem>>,
 }
 #[cfg(feature = "accounts")]
@@ -708,14 +724,14 @@ pub struct AccountLookup {
     /// Lookup key generated by FastSpring, safe to show to the customer.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub global: Option<String>,
     /// Lookup key set by the store (for example its own customer ID); absent when none was set.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub custom: Option<String>,
@@ -728,26 +744,26 @@ pub struct AccountLookupError {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// Why it failed, when `result` is `error`.
     pub error: super::common::ErrorDetail,
     /// The account ID that was asked for.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub id: Option<String>,
     /// The account ID that was asked for.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub account: Option<String>,
@@ -758,7 +774,7 @@ pub struct AccountLookupError {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AccountLookupInput {
     /// The store's own key for the account (for example its customer ID), at least 4 characters; older documentation limits it to letters, digits, `_` and `-`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub custom: Option<String>,
 }
 #[cfg(feature = "accounts")]
@@ -769,36 +785,36 @@ pub struct AccountManagementUrl {
     /// What was done, `account.authenticate.get`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// Account ID.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub account: Option<String>,
     /// One-time URL of the account management portal, already signed in; append `#/subscriptions` to open the Subscriptions tab.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub url: Option<String>,
     /// When the URL stops working, ISO 8601 local date and time without a zone offset (e.g. `2024-09-17T15:15:35.366`); absent in older responses.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub expires: Option<String>,
     /// On error: messages keyed by the field concerned, e.g. `account`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub error: Option<super::common::ErrorDetail>,
 }
 #[cfg(feature = "accounts")]
@@ -826,14 +842,14 @@ pub struct AccountPaymentMethods {
     /// Number of stored payment methods.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub methods: Option<i64>,
     /// Number of stored payment methods that are active.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub active: Option<i64>,
@@ -846,29 +862,29 @@ pub struct AccountWriteResult {
     /// Account ID (current responses).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub id: Option<String>,
     /// Account ID.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub account: Option<String>,
     /// What was done, `account.create` or `account.update`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// On error: messages keyed by the field concerned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub error: Option<super::common::ErrorDetail>,
 }
 #[cfg(feature = "accounts")]
@@ -879,16 +895,16 @@ pub struct CreateAccountRequest {
     /// Contact person of a new account.
     pub contact: NewAccountContact,
     /// Preferred language, two-letter ISO 639-1 code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub language: Option<String>,
     /// Country, two-letter ISO 3166-1 alpha-2 code. Recommended, as some payment methods need it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub country: Option<String>,
     /// Lookup key set by the store.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub lookup: Option<AccountLookupInput>,
     /// Postal address of the account.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub address: Option<AccountAddressInput>,
 }
 #[cfg(feature = "accounts")]
@@ -1122,10 +1138,10 @@ pub struct NewAccountContact {
     /// E-mail address; must not belong to another account of the store.
     pub email: String,
     /// Company name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub company: Option<String>,
     /// Phone number (free text).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub phone: Option<String>,
 }
 #[cfg(feature = "accounts")]
@@ -1147,19 +1163,19 @@ impl NewAccountContact {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct UpdateAccountRequest {
     /// New contact details.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub contact: Option<AccountContactUpdate>,
     /// Preferred language, two-letter ISO 639-1 code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub language: Option<String>,
     /// Country, two-letter ISO 3166-1 alpha-2 code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub country: Option<String>,
     /// Lookup key set by the store.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub lookup: Option<AccountLookupInput>,
     /// Postal address of the account.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub address: Option<AccountAddressInput>,
 }
 #[cfg(feature = "accounts")]
@@ -1170,32 +1186,32 @@ pub struct UpdateAccountResponse {
     /// Account ID (current responses).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub id: Option<String>,
     /// Account ID.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub account: Option<String>,
     /// What was done, `account.create` or `account.update`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// On error: messages keyed by the field concerned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub error: Option<super::common::ErrorDetail>,
     /// The outcome per updated account (the same values as the flat fields).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub accounts: Option<Vec<AccountWriteResult>>,
 }
 #[cfg(feature = "accounts")]

@@ -13,75 +13,91 @@ pub struct CheckoutSession {
     /// When the session was created (ISO 8601).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub created: Option<String>,
     /// When the session expires and must be recreated (ISO 8601).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub expires: Option<String>,
     /// Lifecycle state of the session.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub status: Option<CheckoutSessionStatus>,
     /// Language applied to the session.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub locale: Option<String>,
     /// Buyer's billing country used for pricing (ISO 3166-1 alpha-2).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub country: Option<String>,
     /// Currency of all amounts (ISO 4217).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub currency: Option<String>,
     /// `true` for a live session, `false` for a test one.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub live: Option<bool>,
     /// The buyer details stored on a session.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub customer: Option<CheckoutSessionCustomer>,
     /// Tags that will be copied to the order.
-    #[serde(rename = "orderTags", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "orderTags",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub order_tags: Option<std::collections::BTreeMap<String, String>>,
     /// The cart with its calculated totals.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub cart: Option<CheckoutSessionCart>,
     /// Payment methods offered, in display order (retrieval and update only).
-    #[serde(rename = "paymentMethods", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "paymentMethods",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub payment_methods: Option<Vec<CheckoutSessionPaymentMethod>>,
     /// Payment methods hidden from the buyer (retrieval and update only).
     #[serde(
         rename = "hidePaymentMethods",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub hide_payment_methods: Option<Vec<String>>,
     /// URLs that open the session.
-    #[serde(rename = "checkoutUrls", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "checkoutUrls",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub checkout_urls: Option<CheckoutSessionCheckoutUrls>,
     /// Input that was ignored or invalid without failing the request.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub warnings: Option<Vec<CheckoutSessionWarning>>,
     /// Rendering state: `READY_FOR_CHECKOUT` (can be paid), `PRODUCTS_REQUIRED` (cart is empty), `CONCLUDED` (finished).
-    #[serde(rename = "checkoutStatus", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "checkoutStatus",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub checkout_status: Option<Vec<CheckoutSessionCheckoutStatusItem>>,
 }
 #[cfg(feature = "checkout-sessions")]
@@ -90,22 +106,34 @@ pub struct CheckoutSession {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionAddress {
     /// Street and number (at most 256 characters).
-    #[serde(rename = "addressLine1", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "addressLine1",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub address_line1: Option<String>,
     /// Apartment, suite or unit (at most 256 characters).
-    #[serde(rename = "addressLine2", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "addressLine2",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub address_line2: Option<String>,
     /// City (at most 256 characters).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub city: Option<String>,
     /// State or province: the 2-letter code in the USA and Canada, the full name elsewhere.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub region: Option<String>,
     /// Postal or ZIP code (at most 50 characters).
-    #[serde(rename = "postalCode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "postalCode",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub postal_code: Option<String>,
     /// Country, ISO 3166-1 alpha-2 (seen in the reference's examples only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub country: Option<String>,
 }
 #[cfg(feature = "checkout-sessions")]
@@ -117,7 +145,7 @@ pub struct CheckoutSessionCart {
     #[serde(
         rename = "couponCode",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coupon_code: Option<String>,
@@ -125,32 +153,44 @@ pub struct CheckoutSessionCart {
     #[serde(
         rename = "couponHasApplied",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub coupon_has_applied: Option<bool>,
     /// Items in the cart.
-    #[serde(rename = "lineItems", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "lineItems",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub line_items: Option<Vec<CheckoutSessionItem>>,
     /// Cart total after discounts; tax included or not according to `taxIncluded`.
-    #[serde(rename = "netTotal", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "netTotal",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub net_total: Option<crate::Amount>,
     /// `netTotal` formatted for display in the session's currency and locale.
     #[serde(
         rename = "netTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub net_total_display: Option<String>,
     /// Cart total before discounts; tax according to `taxIncluded`.
-    #[serde(rename = "listTotal", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "listTotal",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub list_total: Option<crate::Amount>,
     /// `listTotal` formatted for display in the session's currency and locale.
     #[serde(
         rename = "listTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub list_total_display: Option<String>,
@@ -158,14 +198,14 @@ pub struct CheckoutSessionCart {
     #[serde(
         rename = "withTaxNetTotal",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub with_tax_net_total: Option<crate::Amount>,
     /// `withTaxNetTotal` formatted for display in the session's currency and locale.
     #[serde(
         rename = "withTaxNetTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub with_tax_net_total_display: Option<String>,
@@ -173,14 +213,14 @@ pub struct CheckoutSessionCart {
     #[serde(
         rename = "withTaxListTotal",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub with_tax_list_total: Option<crate::Amount>,
     /// `withTaxListTotal` formatted for display in the session's currency and locale.
     #[serde(
         rename = "withTaxListTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub with_tax_list_total_display: Option<String>,
@@ -188,14 +228,14 @@ pub struct CheckoutSessionCart {
     #[serde(
         rename = "withoutTaxNetTotal",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub without_tax_net_total: Option<crate::Amount>,
     /// `withoutTaxNetTotal` formatted for display in the session's currency and locale.
     #[serde(
         rename = "withoutTaxNetTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub without_tax_net_total_display: Option<String>,
@@ -203,25 +243,29 @@ pub struct CheckoutSessionCart {
     #[serde(
         rename = "withoutTaxListTotal",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub without_tax_list_total: Option<crate::Amount>,
     /// `withoutTaxListTotal` formatted for display in the session's currency and locale.
     #[serde(
         rename = "withoutTaxListTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub without_tax_list_total_display: Option<String>,
     /// All discounts (product and coupon).
-    #[serde(rename = "discountTotal", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "discountTotal",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub discount_total: Option<crate::Amount>,
     /// `discountTotal` formatted for display in the session's currency and locale.
     #[serde(
         rename = "discountTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_total_display: Option<String>,
@@ -229,14 +273,14 @@ pub struct CheckoutSessionCart {
     #[serde(
         rename = "couponDiscountTotal",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub coupon_discount_total: Option<crate::Amount>,
     /// `couponDiscountTotal` formatted for display in the session's currency and locale.
     #[serde(
         rename = "couponDiscountTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coupon_discount_total_display: Option<String>,
@@ -244,33 +288,45 @@ pub struct CheckoutSessionCart {
     #[serde(
         rename = "productDiscountTotal",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub product_discount_total: Option<crate::Amount>,
     /// `productDiscountTotal` formatted for display in the session's currency and locale.
     #[serde(
         rename = "productDiscountTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub product_discount_total_display: Option<String>,
     /// Whether the price fields include tax or have it added on top.
-    #[serde(rename = "taxIncluded", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taxIncluded",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub tax_included: Option<CheckoutSessionCartTaxIncluded>,
     /// Tax on the whole cart.
-    #[serde(rename = "taxTotal", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taxTotal",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub tax_total: Option<crate::Amount>,
     /// `taxTotal` formatted for display in the session's currency and locale.
     #[serde(
         rename = "taxTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_total_display: Option<String>,
     /// Effective tax rate in percent.
-    #[serde(rename = "taxRate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taxRate",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub tax_rate: Option<f64>,
 }
 #[cfg(feature = "checkout-sessions")]
@@ -279,10 +335,18 @@ pub struct CheckoutSessionCart {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionCartRequest {
     /// Coupon code to apply (at most 256 characters).
-    #[serde(rename = "couponCode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "couponCode",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub coupon_code: Option<String>,
     /// Products to put in the cart.
-    #[serde(rename = "lineItems", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "lineItems",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub line_items: Option<Vec<CheckoutSessionItemRequest>>,
 }
 #[cfg(feature = "checkout-sessions")]
@@ -442,7 +506,7 @@ pub struct CheckoutSessionCheckoutUrls {
     #[serde(
         rename = "webcheckoutUrl",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub webcheckout_url: Option<String>,
@@ -453,19 +517,31 @@ pub struct CheckoutSessionCheckoutUrls {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionContact {
     /// Email address (at most 255 characters).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub email: Option<String>,
     /// First name (at most 50 characters).
-    #[serde(rename = "firstName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "firstName",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub first_name: Option<String>,
     /// Last name (at most 50 characters).
-    #[serde(rename = "lastName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "lastName",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub last_name: Option<String>,
     /// Company name (at most 255 characters).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub company: Option<String>,
     /// Phone number (at most 64 characters).
-    #[serde(rename = "phoneNumber", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "phoneNumber",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub phone_number: Option<String>,
 }
 #[cfg(feature = "checkout-sessions")]
@@ -474,27 +550,43 @@ pub struct CheckoutSessionContact {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionCustomPrice {
     /// Price of one unit per currency.
-    #[serde(rename = "unitPrice", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "unitPrice",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub unit_price: Option<CheckoutSessionPriceMap>,
     /// Volume discount tiers; their quantity ranges must not overlap.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discounts: Option<Vec<CheckoutSessionVolumeDiscount>>,
     /// Number of billing periods the discount lasts (subscriptions only).
     #[serde(
         rename = "discountDuration",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub discount_duration: Option<i64>,
     /// One-time setup fee (subscriptions only).
-    #[serde(rename = "setupFee", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "setupFee",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub setup_fee: Option<CheckoutSessionPriceMap>,
     /// Price of the Extended Download Service (download access for a year instead of 7 days); charged once per order and must exceed FastSpring's USD 1.50 base fee.
-    #[serde(rename = "edsFee", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "edsFee",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub eds_fee: Option<CheckoutSessionPriceMap>,
     /// Shipping fee for physical goods.
-    #[serde(rename = "shippingFee", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "shippingFee",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub shipping_fee: Option<CheckoutSessionPriceMap>,
 }
 #[cfg(feature = "checkout-sessions")]
@@ -506,7 +598,7 @@ pub struct CheckoutSessionCustomer {
     #[serde(
         rename = "accountId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub account_id: Option<String>,
@@ -514,7 +606,7 @@ pub struct CheckoutSessionCustomer {
     #[serde(
         rename = "externalAccountId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub external_account_id: Option<String>,
@@ -522,29 +614,49 @@ pub struct CheckoutSessionCustomer {
     #[serde(
         rename = "savedPaymentMethod",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub saved_payment_method: Option<CheckoutSessionCustomerSavedPaymentMethod>,
     /// A billing or shipping contact.
-    #[serde(rename = "billToContact", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "billToContact",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub bill_to_contact: Option<CheckoutSessionContact>,
     /// A billing or shipping address.
-    #[serde(rename = "billToAddress", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "billToAddress",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub bill_to_address: Option<CheckoutSessionAddress>,
     /// A billing or shipping contact.
-    #[serde(rename = "shipToContact", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "shipToContact",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub ship_to_contact: Option<CheckoutSessionContact>,
     /// A billing or shipping address.
-    #[serde(rename = "shipToAddress", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "shipToAddress",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub ship_to_address: Option<CheckoutSessionAddress>,
     /// Tags on the buyer's account.
-    #[serde(rename = "accountTags", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "accountTags",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub account_tags: Option<std::collections::BTreeMap<String, String>>,
     /// VAT, GST or CPF number.
     #[serde(
         rename = "taxId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_id: Option<String>,
@@ -552,7 +664,7 @@ pub struct CheckoutSessionCustomer {
     #[serde(
         rename = "taxIdRegion",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_id_region: Option<String>,
@@ -563,38 +675,74 @@ pub struct CheckoutSessionCustomer {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionCustomerRequest {
     /// FastSpring account ID of an existing customer (at most 64 characters). Authenticated only.
-    #[serde(rename = "accountId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "accountId",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub account_id: Option<String>,
     /// Your own ID for the buyer: 4 to 512 characters of letters, digits, `_` and `-`. Authenticated only.
     #[serde(
         rename = "externalAccountId",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub external_account_id: Option<String>,
     /// A billing or shipping contact.
-    #[serde(rename = "billToContact", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "billToContact",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub bill_to_contact: Option<CheckoutSessionContact>,
     /// A billing or shipping address.
-    #[serde(rename = "billToAddress", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "billToAddress",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub bill_to_address: Option<CheckoutSessionAddress>,
     /// A billing or shipping contact.
-    #[serde(rename = "shipToContact", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "shipToContact",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub ship_to_contact: Option<CheckoutSessionContact>,
     /// A billing or shipping address.
-    #[serde(rename = "shipToAddress", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "shipToAddress",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub ship_to_address: Option<CheckoutSessionAddress>,
     /// Where goods are shipped: the billing address (default), a gift recipient, or a separate address.
-    #[serde(rename = "shipToType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "shipToType",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub ship_to_type: Option<CheckoutSessionCustomerRequestShipToType>,
     /// Custom tags stored on the buyer's account. Authenticated only.
-    #[serde(rename = "accountTags", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "accountTags",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub account_tags: Option<std::collections::BTreeMap<String, String>>,
     /// VAT, GST or CPF number used for tax calculation or exemption (at most 255 characters); required for buyers in Brazil.
-    #[serde(rename = "taxId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taxId",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub tax_id: Option<String>,
     /// 2-letter US state or province code of a tax exemption.
-    #[serde(rename = "taxIdRegion", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taxIdRegion",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub tax_id_region: Option<String>,
 }
 #[cfg(feature = "checkout-sessions")]
@@ -682,14 +830,14 @@ pub struct CheckoutSessionCustomerSavedPaymentMethod {
     #[serde(
         rename = "paymentMethodType",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub payment_method_type: Option<String>,
     /// Masked label, usually with the last 4 digits.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub display: Option<String>,
@@ -703,21 +851,21 @@ pub struct CheckoutSessionErrorDetail {
     #[serde(
         rename = "errorCode",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub error_code: Option<String>,
     /// Dotted path of the rejected body field.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub field: Option<String>,
     /// Why it was rejected.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub message: Option<String>,
@@ -725,7 +873,7 @@ pub struct CheckoutSessionErrorDetail {
     #[serde(
         rename = "rejectedValue",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub rejected_value: Option<String>,
@@ -738,33 +886,33 @@ pub struct CheckoutSessionErrorResponse {
     /// HTTP status code and reason.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub status: Option<String>,
     /// When the error occurred (ISO 8601).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub timestamp: Option<String>,
     /// Error ID to quote to FastSpring support.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub id: Option<String>,
     /// Summary of the problem.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub message: Option<String>,
     /// Field-level validation failures.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub errors: Option<Vec<CheckoutSessionErrorDetail>>,
 }
 #[cfg(feature = "checkout-sessions")]
@@ -882,13 +1030,17 @@ impl schemars::JsonSchema for CheckoutSessionFieldElement {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionInterval {
     /// Unit of the interval.
-    #[serde(rename = "intervalUnit", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "intervalUnit",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub interval_unit: Option<CheckoutSessionIntervalIntervalUnit>,
     /// Number of units per interval.
     #[serde(
         rename = "intervalLength",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub interval_length: Option<i64>,
@@ -896,7 +1048,7 @@ pub struct CheckoutSessionInterval {
     #[serde(
         rename = "intervalCount",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub interval_count: Option<i64>,
@@ -993,14 +1145,14 @@ pub struct CheckoutSessionItem {
     #[serde(
         rename = "productPath",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub product_path: Option<String>,
     /// Units in the cart.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub quantity: Option<i64>,
@@ -1008,7 +1160,7 @@ pub struct CheckoutSessionItem {
     #[serde(
         rename = "quantityBehavior",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub quantity_behavior: Option<String>,
@@ -1016,7 +1168,7 @@ pub struct CheckoutSessionItem {
     #[serde(
         rename = "quantityDefault",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub quantity_default: Option<i64>,
@@ -1024,41 +1176,49 @@ pub struct CheckoutSessionItem {
     #[serde(
         rename = "virtualProduct",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub virtual_product: Option<bool>,
     /// Calculated prices of a line item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price: Option<CheckoutSessionItemPrice>,
     /// One-time purchase or subscription.
-    #[serde(rename = "productType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "productType",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub product_type: Option<CheckoutSessionItemProductType>,
     /// Whether the buyer may remove the item.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub removable: Option<bool>,
     /// Whether the item is a bundle of other products.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub bundle: Option<bool>,
     /// Localized texts and image of a product; setting them needs authentication.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub descriptions: Option<CheckoutSessionProductDescriptions>,
     /// How the product is fulfilled.
-    #[serde(rename = "productFormat", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "productFormat",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub product_format: Option<CheckoutSessionItemProductFormat>,
     /// Custom key/value data of the item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub attributes: Option<std::collections::BTreeMap<String, String>>,
     /// Subscription settings of an item (overrides in requests, effective settings in responses).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscription: Option<CheckoutSessionSubscriptionSettings>,
 }
 #[cfg(feature = "checkout-sessions")]
@@ -1067,35 +1227,47 @@ pub struct CheckoutSessionItem {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionItemPrice {
     /// One unit after discounts; tax according to `taxIncluded`.
-    #[serde(rename = "unitNetPrice", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "unitNetPrice",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub unit_net_price: Option<crate::Amount>,
     /// `unitNetPrice` formatted for display in the session's currency and locale.
     #[serde(
         rename = "unitNetPriceDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_net_price_display: Option<String>,
     /// One unit before discounts; tax according to `taxIncluded`.
-    #[serde(rename = "unitListPrice", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "unitListPrice",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub unit_list_price: Option<crate::Amount>,
     /// `unitListPrice` formatted for display in the session's currency and locale.
     #[serde(
         rename = "unitListPriceDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_list_price_display: Option<String>,
     /// Discount on one unit.
-    #[serde(rename = "unitDiscount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "unitDiscount",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub unit_discount: Option<crate::Amount>,
     /// `unitDiscount` formatted for display in the session's currency and locale.
     #[serde(
         rename = "unitDiscountDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_discount_display: Option<String>,
@@ -1103,14 +1275,14 @@ pub struct CheckoutSessionItemPrice {
     #[serde(
         rename = "extendedTotalDiscount",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub extended_total_discount: Option<crate::Amount>,
     /// `extendedTotalDiscount` formatted for display in the session's currency and locale.
     #[serde(
         rename = "extendedTotalDiscountDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub extended_total_discount_display: Option<String>,
@@ -1118,14 +1290,14 @@ pub struct CheckoutSessionItemPrice {
     #[serde(
         rename = "extendedNetTotal",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub extended_net_total: Option<crate::Amount>,
     /// `extendedNetTotal` formatted for display in the session's currency and locale.
     #[serde(
         rename = "extendedNetTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub extended_net_total_display: Option<String>,
@@ -1133,28 +1305,36 @@ pub struct CheckoutSessionItemPrice {
     #[serde(
         rename = "extendedListTotal",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub extended_list_total: Option<crate::Amount>,
     /// `extendedListTotal` formatted for display in the session's currency and locale.
     #[serde(
         rename = "extendedListTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub extended_list_total_display: Option<String>,
     /// Whether the price fields include tax or have it added on top.
-    #[serde(rename = "taxIncluded", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taxIncluded",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub tax_included: Option<CheckoutSessionItemPriceTaxIncluded>,
     /// Tax on one unit.
-    #[serde(rename = "unitTaxAmount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "unitTaxAmount",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub unit_tax_amount: Option<crate::Amount>,
     /// `unitTaxAmount` formatted for display in the session's currency and locale.
     #[serde(
         rename = "unitTaxAmountDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_tax_amount_display: Option<String>,
@@ -1162,25 +1342,29 @@ pub struct CheckoutSessionItemPrice {
     #[serde(
         rename = "extendedTaxTotal",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub extended_tax_total: Option<crate::Amount>,
     /// `extendedTaxTotal` formatted for display in the session's currency and locale.
     #[serde(
         rename = "extendedTaxTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub extended_tax_total_display: Option<String>,
     /// Effective tax rate of the item in percent.
-    #[serde(rename = "taxPercent", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taxPercent",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub tax_percent: Option<f64>,
     /// `true` when a valid tax ID makes the item zero-rated.
     #[serde(
         rename = "taxExempt",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub tax_exempt: Option<bool>,
@@ -1188,7 +1372,7 @@ pub struct CheckoutSessionItemPrice {
     #[serde(
         rename = "productDiscountDuration",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub product_discount_duration: Option<i64>,
@@ -1196,7 +1380,7 @@ pub struct CheckoutSessionItemPrice {
     #[serde(
         rename = "couponDiscountDuration",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub coupon_discount_duration: Option<i64>,
@@ -1424,7 +1608,7 @@ pub struct CheckoutSessionItemRequest {
     /// Number of units; 1 when omitted.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub quantity: Option<i64>,
@@ -1432,31 +1616,35 @@ pub struct CheckoutSessionItemRequest {
     #[serde(
         rename = "quantityBehavior",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub quantity_behavior: Option<String>,
     /// Quantity shown by default at checkout. Authenticated only.
     #[serde(
         rename = "quantityDefault",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub quantity_default: Option<i64>,
     /// Localized texts and image of a product; setting them needs authentication.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub descriptions: Option<CheckoutSessionProductDescriptions>,
     /// Price overriding the catalog price of an item.
-    #[serde(rename = "customPrice", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "customPrice",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub custom_price: Option<CheckoutSessionCustomPrice>,
     /// Custom key/value data attached to this item. Authenticated only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub attributes: Option<std::collections::BTreeMap<String, String>>,
     /// Subscription settings of an item (overrides in requests, effective settings in responses).
     #[serde(
         rename = "subscriptionOverrides",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub subscription_overrides: Option<CheckoutSessionSubscriptionSettings>,
 }
@@ -1485,12 +1673,12 @@ pub type CheckoutSessionLocalizedText = std::collections::BTreeMap<String, Strin
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionPaymentMethod {
     /// Type of the payment method.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub id: Option<CheckoutSessionPaymentMethodType>,
     /// Localization key of the method's display name.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub description: Option<String>,
@@ -1498,27 +1686,27 @@ pub struct CheckoutSessionPaymentMethod {
     #[serde(
         rename = "requiredFieldElements",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub required_field_elements: Option<Vec<CheckoutSessionFieldElement>>,
     /// Form fields shown to the buyer, not necessarily required.
     #[serde(
         rename = "showFieldElements",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub show_field_elements: Option<Vec<CheckoutSessionFieldElement>>,
     /// Kinds of products the method can pay for.
     #[serde(
         rename = "supportedProductTypes",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub supported_product_types: Option<
         Vec<CheckoutSessionPaymentMethodSupportedProductTypesItem>,
     >,
     /// Card brands or sub-channels handled by the method.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub variants: Option<Vec<CheckoutSessionPaymentMethodVariantsItem>>,
 }
 #[cfg(feature = "checkout-sessions")]
@@ -1845,7 +2033,11 @@ impl schemars::JsonSchema for CheckoutSessionPaymentMethodVariantsItem {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionPaymentMethodsResponse {
     /// The methods, in display order.
-    #[serde(rename = "paymentMethods", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "paymentMethods",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub payment_methods: Option<Vec<CheckoutSessionPaymentMethod>>,
 }
 #[cfg(feature = "checkout-sessions")]
@@ -1857,16 +2049,20 @@ pub type CheckoutSessionPriceMap = std::collections::BTreeMap<String, crate::Amo
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionProductDescriptions {
     /// Product title shown to the buyer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub display: Option<CheckoutSessionLocalizedText>,
     /// Instructions shown after purchase.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub instructions: Option<CheckoutSessionLocalizedText>,
     /// Short description shown under the title.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub summary: Option<CheckoutSessionLocalizedText>,
     /// Absolute URL of the product image.
-    #[serde(rename = "imageUrl", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "imageUrl",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub image_url: Option<String>,
 }
 #[cfg(feature = "checkout-sessions")]
@@ -1875,38 +2071,46 @@ pub struct CheckoutSessionProductDescriptions {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionRequest {
     /// Language of the buyer's experience, a 2-letter code (at most 5 characters); defaults to the browser's locale.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub locale: Option<String>,
     /// Buyer's billing country, ISO 3166-1 alpha-2; inferred from `buyerIp` when omitted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub country: Option<String>,
     /// Buyer's IPv4 or IPv6 address (at most 39 characters), used to infer country and currency; on authenticated calls it overrides the caller's address.
-    #[serde(rename = "buyerIp", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "buyerIp",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub buyer_ip: Option<String>,
     /// `false` for a test session; default `true`. Forced to `false` when the checkout is in test mode.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub live: Option<bool>,
     /// Buyer, billing and shipping details of a session.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub customer: Option<CheckoutSessionCustomerRequest>,
     /// Custom tags copied to the resulting order. Authenticated only.
-    #[serde(rename = "orderTags", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "orderTags",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub order_tags: Option<std::collections::BTreeMap<String, String>>,
     /// Cart contents to put in the session.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub cart: Option<CheckoutSessionCartRequest>,
     /// Display order of payment methods; methods not supported for the buyer are dropped. Authenticated only.
     #[serde(
         rename = "paymentMethodsOrder",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub payment_methods_order: Option<Vec<CheckoutSessionPaymentMethodType>>,
     /// Payment methods not to offer. Authenticated only.
     #[serde(
         rename = "hidePaymentMethods",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub hide_payment_methods: Option<Vec<CheckoutSessionPaymentMethodType>>,
 }
@@ -2007,14 +2211,14 @@ pub struct CheckoutSessionSubscriptionSettings {
     #[serde(
         rename = "billingFrequency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub billing_frequency: Option<CheckoutSessionInterval>,
     /// Free trial days before the first charge.
     #[serde(
         rename = "trialDays",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub trial_days: Option<i64>,
@@ -2028,18 +2232,22 @@ pub struct CheckoutSessionVolumeDiscount {
     #[serde(
         rename = "minQuantity",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub min_quantity: Option<i64>,
     /// Amount off each unit, per currency.
-    #[serde(rename = "amountDiscount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "amountDiscount",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub amount_discount: Option<CheckoutSessionPriceMap>,
     /// Percentage off each unit.
     #[serde(
         rename = "percentDiscount",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub percent_discount: Option<i64>,
@@ -2050,19 +2258,19 @@ pub struct CheckoutSessionVolumeDiscount {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionWarning {
     /// Kind of warning.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub code: Option<CheckoutSessionWarningCode>,
     /// Input field concerned.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub field: Option<String>,
     /// Human-readable explanation.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub message: Option<String>,

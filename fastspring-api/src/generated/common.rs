@@ -23,15 +23,15 @@ pub struct ActionError {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<ResultStatus>,
     /// Why it failed, when `result` is `error`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub error: Option<ErrorDetail>,
 }
 #[cfg(
@@ -100,7 +100,7 @@ pub struct MessageError {
     #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
     pub message: String,
     /// Values the message refers to; often empty.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub params: Option<Vec<serde_json::Value>>,
 }
 #[cfg(
@@ -275,7 +275,7 @@ pub struct WebhookEventBase {
     /// API) though the reference does not list it.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub event: Option<String>,
@@ -285,18 +285,18 @@ pub struct WebhookEventBase {
     /// `true` for live data, `false` for test orders.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub live: Option<bool>,
     /// Whether the event has been marked processed (always `false` on first delivery).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub processed: Option<bool>,
     /// When the event was created, epoch milliseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub created: Option<crate::EpochMillis>,
 }

@@ -13,13 +13,13 @@ pub struct Coupon {
     #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
     pub coupon: String,
     /// The discount of a coupon as returned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount: Option<CouponDiscount>,
     /// Billing periods the discount lasts; `null` means unlimited (a request value of `0` is stored as `null`). Always `1` for order-level coupons.
     #[serde(
         rename = "discountPeriodCount",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub discount_period_count: Option<i64>,
@@ -27,14 +27,14 @@ pub struct Coupon {
     #[serde(
         rename = "applyDiscountImmediately",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub apply_discount_immediately: Option<bool>,
     /// Whether the discount stacks with other active discounts.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub combine: Option<bool>,
@@ -42,28 +42,28 @@ pub struct Coupon {
     #[serde(
         rename = "orderLevelDiscount",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub order_level_discount: Option<bool>,
     /// Customer-facing text of the discount keyed by ISO 639-1 language code; `{}` when none.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub reason: Option<std::collections::BTreeMap<String, String>>,
     /// Maximum number of redemptions across all customers and codes, as a string; `""` means unlimited.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub limit: Option<String>,
     /// When the coupon can be redeemed; `{}` when unrestricted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub available: Option<CouponAvailability>,
     /// The coupon's codes, upper-cased; at most 1,000 (see `GET /coupons/{coupon_id}/codes`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub codes: Option<Vec<String>>,
     /// Products the coupon applies to (empty: all products). Product paths, or full product objects when the request had `expand=true`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub products: Option<Vec<CouponProductsItem>>,
 }
 #[cfg(feature = "coupons")]
@@ -76,20 +76,20 @@ pub struct CouponActionResult {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// Why it failed, when `result` is `error`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub error: Option<super::common::ErrorDetail>,
     /// The coupon concerned.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coupon: Option<String>,
@@ -103,10 +103,10 @@ pub struct CouponActionResult {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CouponAvailability {
     /// First moment the coupon is valid.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub start: Option<String>,
     /// Last moment the coupon is valid.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub end: Option<String>,
 }
 #[cfg(feature = "coupons")]
@@ -117,12 +117,12 @@ pub struct CouponCodeList {
     /// The coupon.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coupon: Option<String>,
     /// All codes of the coupon, upper-case.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub codes: Option<Vec<String>>,
 }
 #[cfg(feature = "coupons")]
@@ -148,25 +148,25 @@ pub struct CouponCodesAddResponse {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// Why it failed, when `result` is `error`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub error: Option<super::common::ErrorDetail>,
     /// The coupon the codes were added to.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coupon: Option<String>,
     /// The request's codes echoed as sent (case and duplicates kept), not the stored state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub codes: Option<Vec<String>>,
 }
 #[cfg(feature = "coupons")]
@@ -177,25 +177,29 @@ pub struct CouponCodesDeleteResponse {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// Why it failed, when `result` is `error`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub error: Option<super::common::ErrorDetail>,
     /// The coupon whose codes were deleted.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coupon: Option<String>,
     /// The codes that were removed (the JSON key contains a space).
-    #[serde(rename = "codes deleted", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "codes deleted",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub codes_deleted: Option<Vec<String>>,
 }
 #[cfg(feature = "coupons")]
@@ -206,12 +210,12 @@ pub struct CouponDeserializationError {
     /// Error category.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub message: Option<String>,
     /// Extra context; always empty so far.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub params: Option<Vec<serde_json::Value>>,
 }
 #[cfg(feature = "coupons")]
@@ -220,24 +224,24 @@ pub struct CouponDeserializationError {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CouponDiscount {
     /// `percent` (uses `percent`) or `flat` (uses `amount`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub r#type: Option<CouponDiscountType>,
     /// Percentage off (decimals allowed) for `percent` discounts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub percent: Option<f64>,
     /// Amount off per ISO 4217 currency code for `flat` discounts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub amount: Option<std::collections::BTreeMap<String, crate::Amount>>,
     /// Whether the coupon uses multi-tier discounts (see `discounts`).
     #[serde(
         rename = "hasMultipleDiscounts",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub has_multiple_discounts: Option<bool>,
     /// The tiers of a multi-tier coupon; `[]` for a single-tier coupon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discounts: Option<Vec<CouponDiscountTier>>,
 }
 #[cfg(feature = "coupons")]
@@ -248,10 +252,10 @@ pub struct CouponDiscountInput {
     /// `percent` (send `percent`) or `flat` (send `amount`); must be `flat` for order-level coupons.
     pub r#type: CouponDiscountInputType,
     /// Percentage off; required for `percent`. Decimals allowed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub percent: Option<f64>,
     /// Amount off per ISO 4217 currency code; required for `flat`. Every value must be greater than 0.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub amount: Option<std::collections::BTreeMap<String, crate::Amount>>,
 }
 #[cfg(feature = "coupons")]
@@ -340,23 +344,23 @@ impl schemars::JsonSchema for CouponDiscountInputType {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CouponDiscountTier {
     /// `percent` (uses `percent`) or `flat` (uses `amount`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub r#type: Option<CouponDiscountTierType>,
     /// Percentage off for `percent` tiers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub percent: Option<f64>,
     /// Amount off per ISO 4217 currency code for `flat` tiers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub amount: Option<std::collections::BTreeMap<String, crate::Amount>>,
     /// Product paths this tier applies to. At most one tier may leave it out (that tier covers all other products); a product may belong to one tier only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub products: Option<Vec<String>>,
     /// Billing periods this tier lasts (`null` in the 2021 published example: unlimited).
     #[serde(
         rename = "discountPeriodCount",
         default,
         with = "crate::runtime::double_option",
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     #[cfg_attr(feature = "schemars", schemars(with = "Option<i64>"))]
     pub discount_period_count: Option<Option<i64>>,
@@ -364,7 +368,7 @@ pub struct CouponDiscountTier {
     #[serde(
         rename = "applyDiscountImmediately",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub apply_discount_immediately: Option<bool>,
 }
@@ -515,7 +519,7 @@ pub struct CouponError {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub action: Option<String>,
@@ -526,7 +530,7 @@ pub struct CouponError {
     /// The coupon concerned.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coupon: Option<String>,
@@ -537,7 +541,7 @@ pub struct CouponError {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CouponListResponse {
     /// Path IDs of all coupons.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub coupons: Option<Vec<String>>,
 }
 #[cfg(feature = "coupons")]
@@ -583,27 +587,27 @@ pub struct CouponUpsertRequest {
     #[serde(
         rename = "orderLevelDiscount",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub order_level_discount: Option<bool>,
     /// `true` for a multi-tier coupon: send `discounts` instead of `discount`.
     #[serde(
         rename = "hasMultiDiscount",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub has_multi_discount: Option<bool>,
     /// A single-tier discount in a create or update request.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount: Option<CouponDiscountInput>,
     /// 2 to 25 tiers; required when `hasMultiDiscount` is `true`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discounts: Option<Vec<CouponDiscountTier>>,
     /// Billing periods the discount lasts, 0 to 365; `0` means unlimited.
     #[serde(
         rename = "discountPeriodCount",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub discount_period_count: Option<i64>,
@@ -611,37 +615,37 @@ pub struct CouponUpsertRequest {
     #[serde(
         rename = "applyDiscountImmediately",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub apply_discount_immediately: Option<bool>,
     /// Let the discount stack with other active discounts (default `false`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub combine: Option<bool>,
     /// When `combine` is `false`, let FastSpring pick the customer's best discount (needs an account feature flag; accepted silently otherwise and never returned).
     #[serde(
         rename = "autoSelectDiscount",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub auto_select_discount: Option<bool>,
     /// Customer-facing text of the discount keyed by ISO 639-1 language code; `{}` clears it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub reason: Option<std::collections::BTreeMap<String, String>>,
     /// Maximum number of redemptions across all customers and codes; `0` means unlimited.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub limit: Option<i64>,
     /// When the coupon can be redeemed; `{}` when unrestricted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub available: Option<CouponAvailability>,
     /// Codes that redeem the coupon (letters, digits, `-`, `_`). On an update this list replaces all existing codes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub codes: Option<Vec<String>>,
     /// Product paths the coupon applies to; empty for all eligible products.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub products: Option<Vec<String>>,
 }
 #[cfg(feature = "coupons")]

@@ -11,21 +11,21 @@ pub struct DataErrorDetail {
     #[serde(
         rename = "erroCode",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub erro_code: Option<String>,
     /// The field concerned.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub field: Option<String>,
     /// What is wrong with it.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub message: Option<String>,
@@ -33,7 +33,7 @@ pub struct DataErrorDetail {
     #[serde(
         rename = "rejectedValue",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub rejected_value: Option<String>,
@@ -46,40 +46,40 @@ pub struct DataErrorResponse {
     /// HTTP status name.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub status: Option<String>,
     /// When the error occurred, `dd-MM-yyyy HH:mm:ss`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub timestamp: Option<String>,
     /// Error ID to quote to FastSpring support.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub id: Option<String>,
     /// What went wrong.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub message: Option<String>,
     /// More detail, usually null.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub details: Option<String>,
     /// Field-level problems; may be empty.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub errors: Option<Vec<DataErrorDetail>>,
 }
 #[cfg(feature = "data")]
@@ -93,12 +93,12 @@ pub struct DataJob {
     /// State of the job; other values may exist.
     pub status: DataJobStatus,
     /// Kind of report.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub name: Option<DataJobName>,
     /// When the job was created (ISO 8601, UTC).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub created: Option<String>,
@@ -106,7 +106,7 @@ pub struct DataJob {
     #[serde(
         rename = "completeDate",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub complete_date: Option<String>,
@@ -114,7 +114,7 @@ pub struct DataJob {
     #[serde(
         rename = "downloadUrl",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub download_url: Option<String>,
@@ -122,11 +122,11 @@ pub struct DataJob {
     #[serde(
         rename = "notificationEmails",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub notification_emails: Option<Vec<String>>,
     /// The report request as FastSpring interpreted it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub request: Option<DataReportRequestEcho>,
 }
 #[cfg(feature = "data")]
@@ -281,25 +281,49 @@ impl schemars::JsonSchema for DataJobStatus {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct DataReportFilter {
     /// Include records from this date on (`YYYY-MM-DD`).
-    #[serde(rename = "startDate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "startDate",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub start_date: Option<String>,
     /// Include records up to this date (`YYYY-MM-DD`).
-    #[serde(rename = "endDate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "endDate",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub end_date: Option<String>,
     /// Only rows updated before this date.
-    #[serde(rename = "syncDate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "syncDate",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub sync_date: Option<String>,
     /// Buyer countries, ISO 3166-1 alpha-2.
-    #[serde(rename = "countryISO", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "countryISO",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub country_iso: Option<Vec<String>>,
     /// Products by display name with the path in parentheses.
-    #[serde(rename = "productNames", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "productNames",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub product_names: Option<Vec<String>>,
     /// Products by path.
-    #[serde(rename = "productPaths", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "productPaths",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub product_paths: Option<Vec<String>>,
     /// Segments to include.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub segments: Option<Vec<String>>,
 }
 #[cfg(feature = "data")]
@@ -311,7 +335,7 @@ pub struct DataReportFilterEcho {
     #[serde(
         rename = "startDate",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub start_date: Option<String>,
@@ -319,7 +343,7 @@ pub struct DataReportFilterEcho {
     #[serde(
         rename = "endDate",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub end_date: Option<String>,
@@ -327,7 +351,7 @@ pub struct DataReportFilterEcho {
     #[serde(
         rename = "endtDate",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub endt_date: Option<String>,
@@ -335,24 +359,40 @@ pub struct DataReportFilterEcho {
     #[serde(
         rename = "syncDate",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub sync_date: Option<String>,
     /// Country codes.
-    #[serde(rename = "countryISO", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "countryISO",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub country_iso: Option<Vec<String>>,
     /// Country names.
-    #[serde(rename = "countryNames", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "countryNames",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub country_names: Option<Vec<String>>,
     /// Product names.
-    #[serde(rename = "productNames", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "productNames",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub product_names: Option<Vec<String>>,
     /// Product paths.
-    #[serde(rename = "productPaths", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "productPaths",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub product_paths: Option<Vec<String>>,
     /// Segments.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub segments: Option<Vec<String>>,
 }
 #[cfg(feature = "data")]
@@ -363,7 +403,7 @@ pub struct DataReportPage {
     /// The rows of this page.
     pub report: Vec<DataReportRow>,
     /// The report request as FastSpring interpreted it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub request: Option<DataReportRequestEcho>,
 }
 #[cfg(feature = "data")]
@@ -372,19 +412,27 @@ pub struct DataReportPage {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct DataReportRequest {
     /// Which records the report covers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub filter: Option<DataReportFilter>,
     /// Columns to return (see the operation for known names). Omitted: all columns, ungrouped. With `groupBy`, non-numeric columns listed here join the grouping.
-    #[serde(rename = "reportColumns", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "reportColumns",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub report_columns: Option<Vec<String>>,
     /// Columns to aggregate by; omitted: raw rows. Numeric metrics cannot be grouped by.
-    #[serde(rename = "groupBy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "groupBy",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub group_by: Option<Vec<String>>,
     /// Rows per page, 1 to 1000 (default 1000). Synchronous reports only.
     #[serde(
         rename = "pageCount",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub page_count: Option<i64>,
@@ -392,18 +440,18 @@ pub struct DataReportRequest {
     #[serde(
         rename = "pageNumber",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub page_number: Option<i64>,
     /// `true` starts a background job instead of returning rows; required for date ranges over 90 days.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub r#async: Option<bool>,
     /// Addresses notified when an asynchronous report is ready.
     #[serde(
         rename = "notificationEmails",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub notification_emails: Option<Vec<String>>,
 }
@@ -413,19 +461,27 @@ pub struct DataReportRequest {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct DataReportRequestEcho {
     /// The filter as echoed back; dates may come as ISO date-times.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub filter: Option<DataReportFilterEcho>,
     /// Requested columns, or null when none were given.
-    #[serde(rename = "reportColumns", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "reportColumns",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub report_columns: Option<Vec<String>>,
     /// Grouping columns.
-    #[serde(rename = "groupBy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "groupBy",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub group_by: Option<Vec<String>>,
     /// Rows per page.
     #[serde(
         rename = "pageCount",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub page_count: Option<i64>,
@@ -433,14 +489,14 @@ pub struct DataReportRequestEcho {
     #[serde(
         rename = "pageNumber",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub page_number: Option<i64>,
     /// Whether the report runs as a job.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub r#async: Option<bool>,
@@ -448,7 +504,7 @@ pub struct DataReportRequestEcho {
     #[serde(
         rename = "notificationEmails",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub notification_emails: Option<Vec<String>>,
 }

@@ -11,22 +11,34 @@ pub struct CreateInvoiceRequest {
     #[serde(rename = "currencyCode")]
     pub currency_code: String,
     /// Language of the invoice.
-    #[serde(rename = "languageCode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "languageCode",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub language_code: Option<String>,
     /// Whether the payment currency follows the buyer's location.
     #[serde(
         rename = "autoConvertPaymentCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub auto_convert_payment_currency: Option<bool>,
     /// The bill-to and deliver-to parties.
     pub contacts: Vec<InvoicePartyRequest>,
     /// When payment is due (ISO 8601).
-    #[serde(rename = "dueDate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "dueDate",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub due_date: Option<String>,
     /// Free text printed on the invoice.
-    #[serde(rename = "invoiceNote", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "invoiceNote",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub invoice_note: Option<String>,
     /// The invoiced products.
     #[serde(rename = "invoiceItems")]
@@ -37,7 +49,11 @@ pub struct CreateInvoiceRequest {
     /// Whether the invoice is a test or a live one.
     pub mode: CreateInvoiceRequestMode,
     /// Tags as a JSON object serialized into a string (values are strings or arrays of strings); stored on the invoice and returned as sent.
-    #[serde(rename = "tagsJson", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "tagsJson",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub tags_json: Option<String>,
 }
 #[cfg(feature = "invoices")]
@@ -141,7 +157,7 @@ pub struct Invoice {
     /// Invoice ID.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub id: Option<String>,
@@ -149,7 +165,7 @@ pub struct Invoice {
     #[serde(
         rename = "acquisitionTransactionId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub acquisition_transaction_id: Option<String>,
@@ -157,7 +173,7 @@ pub struct Invoice {
     #[serde(
         rename = "companyName",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub company_name: Option<String>,
@@ -165,14 +181,14 @@ pub struct Invoice {
     #[serde(
         rename = "createdOn",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub created_on: Option<String>,
     /// ISO 4217 currency.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub currency: Option<String>,
@@ -180,20 +196,20 @@ pub struct Invoice {
     #[serde(
         rename = "dueDate",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub due_date: Option<String>,
     /// Invoice lines.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub items: Option<Vec<InvoiceItem>>,
     /// Where an invoice is in its life cycle.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub status: Option<InvoiceStatus>,
     /// Language of the invoice.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub language: Option<String>,
@@ -201,18 +217,22 @@ pub struct Invoice {
     #[serde(
         rename = "invoiceSecret",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub invoice_secret: Option<String>,
     /// Kind of billing document.
-    #[serde(rename = "invoiceType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "invoiceType",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub invoice_type: Option<InvoiceType>,
     /// Order reference of the invoice.
     #[serde(
         rename = "orderReference",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub order_reference: Option<String>,
@@ -220,72 +240,84 @@ pub struct Invoice {
     #[serde(
         rename = "paymentReceiver",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub payment_receiver: Option<InvoiceContact>,
     /// A postal address on an invoice as FastSpring stores it.
     #[serde(
         rename = "paymentReceiverAddress",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub payment_receiver_address: Option<InvoiceAddress>,
     /// A person on an invoice as FastSpring stores it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub purchaser: Option<InvoiceContact>,
     /// A postal address on an invoice as FastSpring stores it.
     #[serde(
         rename = "purchaserAddress",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub purchaser_address: Option<InvoiceAddress>,
     /// The organization of a party on an invoice.
     #[serde(
         rename = "purchaserOrganization",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub purchaser_organization: Option<InvoiceOrganization>,
     /// A person on an invoice as FastSpring stores it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub receiver: Option<InvoiceContact>,
     /// A postal address on an invoice as FastSpring stores it.
     #[serde(
         rename = "receiverAddress",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub receiver_address: Option<InvoiceAddress>,
     /// The organization of a party on an invoice.
     #[serde(
         rename = "receiverOrganization",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub receiver_organization: Option<InvoiceOrganization>,
     /// Total shipping.
-    #[serde(rename = "shippingTotal", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "shippingTotal",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub shipping_total: Option<crate::Amount>,
     /// Total before tax and discounts.
-    #[serde(rename = "subTotal", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "subTotal",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub sub_total: Option<crate::Amount>,
     /// Store ID.
     #[serde(
         rename = "siteId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub site_id: Option<String>,
     /// Tax rate in percent.
-    #[serde(rename = "taxRate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taxRate",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub tax_rate: Option<f64>,
     /// Kind of tax.
     #[serde(
         rename = "taxType",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_type: Option<String>,
@@ -293,30 +325,34 @@ pub struct Invoice {
     #[serde(
         rename = "totalOrderValue",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub total_order_value: Option<crate::Amount>,
     /// Total discount.
     #[serde(
         rename = "totalDiscountValue",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub total_discount_value: Option<crate::Amount>,
     /// Total tax.
-    #[serde(rename = "totalTaxValue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "totalTaxValue",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub total_tax_value: Option<crate::Amount>,
     /// Version of the invoice format.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub version: Option<String>,
     /// Notes on the invoice.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub notes: Option<String>,
@@ -324,7 +360,7 @@ pub struct Invoice {
     #[serde(
         rename = "tagsJson",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tags_json: Option<String>,
@@ -332,7 +368,7 @@ pub struct Invoice {
     #[serde(
         rename = "acquisitionReturnTransactionId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub acquisition_return_transaction_id: Option<String>,
@@ -340,7 +376,7 @@ pub struct Invoice {
     #[serde(
         rename = "bankPaymentInstruction",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub bank_payment_instruction: Option<String>,
@@ -348,7 +384,7 @@ pub struct Invoice {
     #[serde(
         rename = "customerReference",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub customer_reference: Option<String>,
@@ -356,7 +392,7 @@ pub struct Invoice {
     #[serde(
         rename = "eguiNumber",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub egui_number: Option<String>,
@@ -364,7 +400,7 @@ pub struct Invoice {
     #[serde(
         rename = "invoiceOrderType",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub invoice_order_type: Option<String>,
@@ -372,7 +408,7 @@ pub struct Invoice {
     #[serde(
         rename = "netTermsDays",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub net_terms_days: Option<i64>,
@@ -380,7 +416,7 @@ pub struct Invoice {
     #[serde(
         rename = "orderApprovalType",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub order_approval_type: Option<String>,
@@ -388,7 +424,7 @@ pub struct Invoice {
     #[serde(
         rename = "orderIsResumable",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub order_is_resumable: Option<bool>,
@@ -396,18 +432,18 @@ pub struct Invoice {
     #[serde(
         rename = "paymentDate",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub payment_date: Option<String>,
     /// Refunds of the invoice.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub refunds: Option<Vec<String>>,
     /// When a reminder was sent.
     #[serde(
         rename = "reminderDate",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub reminder_date: Option<String>,
@@ -415,7 +451,7 @@ pub struct Invoice {
     #[serde(
         rename = "siteMainUrl",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub site_main_url: Option<String>,
@@ -423,7 +459,7 @@ pub struct Invoice {
     #[serde(
         rename = "siteSupportEmail",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub site_support_email: Option<String>,
@@ -431,7 +467,7 @@ pub struct Invoice {
     #[serde(
         rename = "taxExemptionId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_exemption_id: Option<String>,
@@ -439,14 +475,14 @@ pub struct Invoice {
     #[serde(
         rename = "totalListPriceValue",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub total_list_price_value: Option<crate::Amount>,
     /// When the invoice last changed.
     #[serde(
         rename = "updatedOn",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub updated_on: Option<String>,
@@ -459,7 +495,7 @@ pub struct InvoiceAddress {
     /// Address ID.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub id: Option<String>,
@@ -467,7 +503,7 @@ pub struct InvoiceAddress {
     #[serde(
         rename = "addressLine1",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub address_line1: Option<String>,
@@ -475,21 +511,21 @@ pub struct InvoiceAddress {
     #[serde(
         rename = "addressLine2",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub address_line2: Option<String>,
     /// City.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub city: Option<String>,
     /// State, province or region.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub region: Option<String>,
@@ -497,7 +533,7 @@ pub struct InvoiceAddress {
     #[serde(
         rename = "regionCustom",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub region_custom: Option<String>,
@@ -505,14 +541,14 @@ pub struct InvoiceAddress {
     #[serde(
         rename = "postalCode",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub postal_code: Option<String>,
     /// ISO 3166-1 alpha-2 country code.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub country: Option<String>,
@@ -520,7 +556,7 @@ pub struct InvoiceAddress {
     #[serde(
         rename = "addressServiceId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub address_service_id: Option<String>,
@@ -531,22 +567,34 @@ pub struct InvoiceAddress {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct InvoiceAddressRequest {
     /// First street line.
-    #[serde(rename = "addressLine1", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "addressLine1",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub address_line1: Option<String>,
     /// Second street line (suite, floor).
-    #[serde(rename = "addressLine2", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "addressLine2",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub address_line2: Option<String>,
     /// City.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub city: Option<String>,
     /// State, province or region.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub region: Option<String>,
     /// Postal or ZIP code.
-    #[serde(rename = "postalCode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "postalCode",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub postal_code: Option<String>,
     /// ISO 3166-1 alpha-2 country code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub country: Option<String>,
 }
 #[cfg(feature = "invoices")]
@@ -557,7 +605,7 @@ pub struct InvoiceCommon {
     /// Invoice ID.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub id: Option<String>,
@@ -565,7 +613,7 @@ pub struct InvoiceCommon {
     #[serde(
         rename = "acquisitionTransactionId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub acquisition_transaction_id: Option<String>,
@@ -573,7 +621,7 @@ pub struct InvoiceCommon {
     #[serde(
         rename = "companyName",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub company_name: Option<String>,
@@ -581,14 +629,14 @@ pub struct InvoiceCommon {
     #[serde(
         rename = "createdOn",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub created_on: Option<String>,
     /// ISO 4217 currency.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub currency: Option<String>,
@@ -596,20 +644,20 @@ pub struct InvoiceCommon {
     #[serde(
         rename = "dueDate",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub due_date: Option<String>,
     /// Invoice lines.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub items: Option<Vec<InvoiceItem>>,
     /// Where an invoice is in its life cycle.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub status: Option<InvoiceStatus>,
     /// Language of the invoice.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub language: Option<String>,
@@ -617,18 +665,22 @@ pub struct InvoiceCommon {
     #[serde(
         rename = "invoiceSecret",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub invoice_secret: Option<String>,
     /// Kind of billing document.
-    #[serde(rename = "invoiceType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "invoiceType",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub invoice_type: Option<InvoiceType>,
     /// Order reference of the invoice.
     #[serde(
         rename = "orderReference",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub order_reference: Option<String>,
@@ -636,72 +688,84 @@ pub struct InvoiceCommon {
     #[serde(
         rename = "paymentReceiver",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub payment_receiver: Option<InvoiceContact>,
     /// A postal address on an invoice as FastSpring stores it.
     #[serde(
         rename = "paymentReceiverAddress",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub payment_receiver_address: Option<InvoiceAddress>,
     /// A person on an invoice as FastSpring stores it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub purchaser: Option<InvoiceContact>,
     /// A postal address on an invoice as FastSpring stores it.
     #[serde(
         rename = "purchaserAddress",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub purchaser_address: Option<InvoiceAddress>,
     /// The organization of a party on an invoice.
     #[serde(
         rename = "purchaserOrganization",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub purchaser_organization: Option<InvoiceOrganization>,
     /// A person on an invoice as FastSpring stores it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub receiver: Option<InvoiceContact>,
     /// A postal address on an invoice as FastSpring stores it.
     #[serde(
         rename = "receiverAddress",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub receiver_address: Option<InvoiceAddress>,
     /// The organization of a party on an invoice.
     #[serde(
         rename = "receiverOrganization",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub receiver_organization: Option<InvoiceOrganization>,
     /// Total shipping.
-    #[serde(rename = "shippingTotal", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "shippingTotal",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub shipping_total: Option<crate::Amount>,
     /// Total before tax and discounts.
-    #[serde(rename = "subTotal", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "subTotal",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub sub_total: Option<crate::Amount>,
     /// Store ID.
     #[serde(
         rename = "siteId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub site_id: Option<String>,
     /// Tax rate in percent.
-    #[serde(rename = "taxRate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taxRate",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub tax_rate: Option<f64>,
     /// Kind of tax.
     #[serde(
         rename = "taxType",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_type: Option<String>,
@@ -709,30 +773,34 @@ pub struct InvoiceCommon {
     #[serde(
         rename = "totalOrderValue",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub total_order_value: Option<crate::Amount>,
     /// Total discount.
     #[serde(
         rename = "totalDiscountValue",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub total_discount_value: Option<crate::Amount>,
     /// Total tax.
-    #[serde(rename = "totalTaxValue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "totalTaxValue",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub total_tax_value: Option<crate::Amount>,
     /// Version of the invoice format.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub version: Option<String>,
     /// Notes on the invoice.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub notes: Option<String>,
@@ -740,7 +808,7 @@ pub struct InvoiceCommon {
     #[serde(
         rename = "tagsJson",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tags_json: Option<String>,
@@ -753,14 +821,14 @@ pub struct InvoiceContact {
     /// Contact ID.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub id: Option<String>,
     /// E-mail address.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub email: Option<String>,
@@ -768,7 +836,7 @@ pub struct InvoiceContact {
     #[serde(
         rename = "firstName",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub first_name: Option<String>,
@@ -776,7 +844,7 @@ pub struct InvoiceContact {
     #[serde(
         rename = "lastName",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub last_name: Option<String>,
@@ -784,7 +852,7 @@ pub struct InvoiceContact {
     #[serde(
         rename = "fullName",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub full_name: Option<String>,
@@ -792,7 +860,7 @@ pub struct InvoiceContact {
     #[serde(
         rename = "companyName",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub company_name: Option<String>,
@@ -800,14 +868,14 @@ pub struct InvoiceContact {
     #[serde(
         rename = "phoneNumber",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub phone_number: Option<String>,
     /// Website.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub website: Option<String>,
@@ -815,7 +883,7 @@ pub struct InvoiceContact {
     #[serde(
         rename = "contactType",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub contact_type: Option<String>,
@@ -823,7 +891,7 @@ pub struct InvoiceContact {
     #[serde(
         rename = "contactServiceId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub contact_service_id: Option<String>,
@@ -831,7 +899,7 @@ pub struct InvoiceContact {
     #[serde(
         rename = "contactOrganizationId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub contact_organization_id: Option<String>,
@@ -850,16 +918,28 @@ pub struct InvoiceContactRequest {
     #[serde(rename = "lastName")]
     pub last_name: String,
     /// Phone number.
-    #[serde(rename = "phoneNumber", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "phoneNumber",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub phone_number: Option<String>,
     /// Company name.
-    #[serde(rename = "companyName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "companyName",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub company_name: Option<String>,
     /// Website of the person or company.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub website: Option<String>,
     /// Full name, when it should not be built from first and last name.
-    #[serde(rename = "fullName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "fullName",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub full_name: Option<String>,
 }
 #[cfg(feature = "invoices")]
@@ -897,7 +977,7 @@ pub struct InvoiceItem {
     /// Line ID.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub id: Option<String>,
@@ -905,14 +985,14 @@ pub struct InvoiceItem {
     #[serde(
         rename = "acquisitionTransactionItemId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub acquisition_transaction_item_id: Option<String>,
     /// Product name printed on the line.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub display: Option<String>,
@@ -920,7 +1000,7 @@ pub struct InvoiceItem {
     #[serde(
         rename = "invoiceId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub invoice_id: Option<String>,
@@ -928,18 +1008,22 @@ pub struct InvoiceItem {
     #[serde(
         rename = "parentId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub parent_id: Option<String>,
     /// Lines that belong to this one (usually empty).
-    #[serde(rename = "childItems", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "childItems",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub child_items: Option<Vec<String>>,
     /// Product format (DIGITAL, PHYSICAL, ...).
     #[serde(
         rename = "productFormat",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub product_format: Option<String>,
@@ -947,7 +1031,7 @@ pub struct InvoiceItem {
     #[serde(
         rename = "productPath",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub product_path: Option<String>,
@@ -955,25 +1039,29 @@ pub struct InvoiceItem {
     #[serde(
         rename = "productType",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub product_type: Option<String>,
     /// Unit price before tax.
-    #[serde(rename = "listPrice", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "listPrice",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub list_price: Option<crate::Amount>,
     /// Length of the free trial.
     #[serde(
         rename = "freeTrialPeriod",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub free_trial_period: Option<String>,
     /// Billing period of a subscription line.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period: Option<String>,
@@ -981,7 +1069,7 @@ pub struct InvoiceItem {
     #[serde(
         rename = "periodCount",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub period_count: Option<i64>,
@@ -989,30 +1077,42 @@ pub struct InvoiceItem {
     #[serde(
         rename = "periodEndDate",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period_end_date: Option<String>,
     /// Price of the billing period.
-    #[serde(rename = "periodPrice", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "periodPrice",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub period_price: Option<crate::Amount>,
     /// Shipping cost of the line.
-    #[serde(rename = "shippingPrice", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "shippingPrice",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub shipping_price: Option<crate::Amount>,
     /// Line total before shipping and tax.
     #[serde(
         rename = "totalPreShippingPrice",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub total_pre_shipping_price: Option<crate::Amount>,
     /// Taxes on the line.
-    #[serde(rename = "itemTaxes", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "itemTaxes",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub item_taxes: Option<Vec<InvoiceItemTax>>,
     /// Whether the line is a subscription.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub subscription: Option<bool>,
@@ -1020,7 +1120,7 @@ pub struct InvoiceItem {
     #[serde(
         rename = "autoRenew",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub auto_renew: Option<bool>,
@@ -1028,14 +1128,14 @@ pub struct InvoiceItem {
     #[serde(
         rename = "taxExempt",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub tax_exempt: Option<bool>,
     /// Number of units.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub quantity: Option<i64>,
@@ -1043,7 +1143,7 @@ pub struct InvoiceItem {
     #[serde(
         rename = "siblingPosition",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub sibling_position: Option<i64>,
@@ -1051,7 +1151,7 @@ pub struct InvoiceItem {
     #[serde(
         rename = "extendedItemDescription",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub extended_item_description: Option<String>,
@@ -1068,22 +1168,22 @@ pub struct InvoiceItemRequest {
     #[serde(deserialize_with = "crate::runtime::lenient_int::required")]
     pub quantity: i64,
     /// Stock keeping unit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub sku: Option<String>,
     /// Whether the catalog price applies.
     #[serde(rename = "useCatalogPricing")]
     pub use_catalog_pricing: bool,
     /// Product name to print instead of the catalog name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub display: Option<String>,
     /// Short description of the item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub summary: Option<String>,
     /// Extra text printed under the line (terms, disclaimers).
     #[serde(
         rename = "extendedItemDescription",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub extended_item_description: Option<String>,
 }
@@ -1110,7 +1210,7 @@ pub struct InvoiceItemTax {
     /// Tax line ID.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub id: Option<String>,
@@ -1118,28 +1218,32 @@ pub struct InvoiceItemTax {
     #[serde(
         rename = "itemId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub item_id: Option<String>,
     /// Tax amount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub value: Option<crate::Amount>,
     /// Tax rate in percent.
-    #[serde(rename = "taxRate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taxRate",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub tax_rate: Option<f64>,
     /// Whether the tax was taken out of a gross price.
     #[serde(
         rename = "fromGross",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub from_gross: Option<bool>,
     /// Description of the tax line.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub description: Option<String>,
@@ -1147,7 +1251,7 @@ pub struct InvoiceItemTax {
     #[serde(
         rename = "taxType",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_type: Option<String>,
@@ -1160,35 +1264,35 @@ pub struct InvoiceNotFoundResponse {
     /// Status name.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub status: Option<String>,
     /// When the error happened (ISO 8601).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub timestamp: Option<String>,
     /// Trace ID to give FastSpring support.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub id: Option<String>,
     /// Summary of the error.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub message: Option<String>,
     /// More detail, naming the ID that was not found.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub details: Option<String>,
@@ -1202,7 +1306,7 @@ pub struct InvoiceOrganization {
     #[serde(
         rename = "organizationId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub organization_id: Option<String>,
@@ -1210,7 +1314,7 @@ pub struct InvoiceOrganization {
     #[serde(
         rename = "organizationName",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub organization_name: Option<String>,
@@ -1218,7 +1322,7 @@ pub struct InvoiceOrganization {
     #[serde(
         rename = "organizationType",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub organization_type: Option<String>,
@@ -1226,7 +1330,7 @@ pub struct InvoiceOrganization {
     #[serde(
         rename = "organizationReference",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub organization_reference: Option<String>,
@@ -1240,21 +1344,21 @@ pub struct InvoiceOrganizationRequest {
     #[serde(
         rename = "organizationName",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub organization_name: Option<String>,
     /// Kind of organization.
     #[serde(
         rename = "organizationType",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub organization_type: Option<String>,
     /// Your reference for the organization.
     #[serde(
         rename = "organizationReference",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub organization_reference: Option<String>,
 }
@@ -1269,10 +1373,10 @@ pub struct InvoicePartyRequest {
     /// A person named on the invoice.
     pub contact: InvoiceContactRequest,
     /// A postal address on the invoice.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub address: Option<InvoiceAddressRequest>,
     /// The organization a contact belongs to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub organization: Option<InvoiceOrganizationRequest>,
 }
 #[cfg(feature = "invoices")]
@@ -1460,57 +1564,77 @@ impl schemars::JsonSchema for InvoiceStatus {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct InvoiceTotals {
     /// Amount due.
-    #[serde(rename = "payableTotal", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "payableTotal",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub payable_total: Option<crate::Amount>,
     /// Amount due, formatted.
     #[serde(
         rename = "payableTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub payable_total_display: Option<String>,
     /// Total before tax and discounts.
-    #[serde(rename = "subTotal", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "subTotal",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub sub_total: Option<crate::Amount>,
     /// Subtotal, formatted.
     #[serde(
         rename = "subTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub sub_total_display: Option<String>,
     /// Total discount.
-    #[serde(rename = "discountTotal", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "discountTotal",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub discount_total: Option<crate::Amount>,
     /// Total discount, formatted.
     #[serde(
         rename = "discountTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_total_display: Option<String>,
     /// Total tax.
-    #[serde(rename = "taxTotal", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taxTotal",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub tax_total: Option<crate::Amount>,
     /// Total tax, formatted.
     #[serde(
         rename = "taxTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_total_display: Option<String>,
     /// Total shipping.
-    #[serde(rename = "shippingTotal", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "shippingTotal",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub shipping_total: Option<crate::Amount>,
     /// Total shipping, formatted.
     #[serde(
         rename = "shippingTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub shipping_total_display: Option<String>,
@@ -1518,28 +1642,44 @@ pub struct InvoiceTotals {
     #[serde(
         rename = "taxExemptionReason",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_exemption_reason: Option<String>,
     /// Total fees.
-    #[serde(rename = "feesTotal", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "feesTotal",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub fees_total: Option<crate::Amount>,
     /// Income from the invoice.
-    #[serde(rename = "incomeTotal", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "incomeTotal",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub income_total: Option<crate::Amount>,
     /// Fees deducted before payout.
     #[serde(
         rename = "payoutFeesTotal",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub payout_fees_total: Option<crate::Amount>,
     /// Taxes deducted before payout.
-    #[serde(rename = "payoutTaxTotal", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "payoutTaxTotal",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub payout_tax_total: Option<crate::Amount>,
     /// Amount paid out.
-    #[serde(rename = "payoutTotal", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "payoutTotal",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub payout_total: Option<crate::Amount>,
 }
 #[cfg(feature = "invoices")]
@@ -1638,7 +1778,7 @@ pub struct PaymentInvoice {
     /// Invoice ID.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub id: Option<String>,
@@ -1646,7 +1786,7 @@ pub struct PaymentInvoice {
     #[serde(
         rename = "acquisitionTransactionId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub acquisition_transaction_id: Option<String>,
@@ -1654,7 +1794,7 @@ pub struct PaymentInvoice {
     #[serde(
         rename = "companyName",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub company_name: Option<String>,
@@ -1662,14 +1802,14 @@ pub struct PaymentInvoice {
     #[serde(
         rename = "createdOn",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub created_on: Option<String>,
     /// ISO 4217 currency.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub currency: Option<String>,
@@ -1677,20 +1817,20 @@ pub struct PaymentInvoice {
     #[serde(
         rename = "dueDate",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub due_date: Option<String>,
     /// Invoice lines.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub items: Option<Vec<InvoiceItem>>,
     /// Where an invoice is in its life cycle.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub status: Option<InvoiceStatus>,
     /// Language of the invoice.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub language: Option<String>,
@@ -1698,18 +1838,22 @@ pub struct PaymentInvoice {
     #[serde(
         rename = "invoiceSecret",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub invoice_secret: Option<String>,
     /// Kind of billing document.
-    #[serde(rename = "invoiceType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "invoiceType",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub invoice_type: Option<InvoiceType>,
     /// Order reference of the invoice.
     #[serde(
         rename = "orderReference",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub order_reference: Option<String>,
@@ -1717,72 +1861,84 @@ pub struct PaymentInvoice {
     #[serde(
         rename = "paymentReceiver",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub payment_receiver: Option<InvoiceContact>,
     /// A postal address on an invoice as FastSpring stores it.
     #[serde(
         rename = "paymentReceiverAddress",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub payment_receiver_address: Option<InvoiceAddress>,
     /// A person on an invoice as FastSpring stores it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub purchaser: Option<InvoiceContact>,
     /// A postal address on an invoice as FastSpring stores it.
     #[serde(
         rename = "purchaserAddress",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub purchaser_address: Option<InvoiceAddress>,
     /// The organization of a party on an invoice.
     #[serde(
         rename = "purchaserOrganization",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub purchaser_organization: Option<InvoiceOrganization>,
     /// A person on an invoice as FastSpring stores it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub receiver: Option<InvoiceContact>,
     /// A postal address on an invoice as FastSpring stores it.
     #[serde(
         rename = "receiverAddress",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub receiver_address: Option<InvoiceAddress>,
     /// The organization of a party on an invoice.
     #[serde(
         rename = "receiverOrganization",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub receiver_organization: Option<InvoiceOrganization>,
     /// Total shipping.
-    #[serde(rename = "shippingTotal", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "shippingTotal",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub shipping_total: Option<crate::Amount>,
     /// Total before tax and discounts.
-    #[serde(rename = "subTotal", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "subTotal",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub sub_total: Option<crate::Amount>,
     /// Store ID.
     #[serde(
         rename = "siteId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub site_id: Option<String>,
     /// Tax rate in percent.
-    #[serde(rename = "taxRate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taxRate",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub tax_rate: Option<f64>,
     /// Kind of tax.
     #[serde(
         rename = "taxType",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_type: Option<String>,
@@ -1790,30 +1946,34 @@ pub struct PaymentInvoice {
     #[serde(
         rename = "totalOrderValue",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub total_order_value: Option<crate::Amount>,
     /// Total discount.
     #[serde(
         rename = "totalDiscountValue",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub total_discount_value: Option<crate::Amount>,
     /// Total tax.
-    #[serde(rename = "totalTaxValue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "totalTaxValue",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub total_tax_value: Option<crate::Amount>,
     /// Version of the invoice format.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub version: Option<String>,
     /// Notes on the invoice.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub notes: Option<String>,
@@ -1821,7 +1981,7 @@ pub struct PaymentInvoice {
     #[serde(
         rename = "tagsJson",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tags_json: Option<String>,
@@ -1829,7 +1989,7 @@ pub struct PaymentInvoice {
     #[serde(
         rename = "paymentInvoiceWebLink",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub payment_invoice_web_link: Option<String>,
@@ -1837,7 +1997,7 @@ pub struct PaymentInvoice {
     #[serde(
         rename = "paymentInvoicePdfLink",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub payment_invoice_pdf_link: Option<String>,
@@ -1845,7 +2005,7 @@ pub struct PaymentInvoice {
     #[serde(
         rename = "paymentInvoiceWebPayLink",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub payment_invoice_web_pay_link: Option<String>,
@@ -1853,7 +2013,7 @@ pub struct PaymentInvoice {
     #[serde(
         rename = "paymentCurrencyCode",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub payment_currency_code: Option<String>,
@@ -1861,7 +2021,7 @@ pub struct PaymentInvoice {
     #[serde(
         rename = "paymentOrderReference",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub payment_order_reference: Option<String>,
@@ -1869,12 +2029,16 @@ pub struct PaymentInvoice {
     #[serde(
         rename = "paymentDueDate",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub payment_due_date: Option<String>,
     /// Final totals of a payment invoice.
-    #[serde(rename = "paymentTotals", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "paymentTotals",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub payment_totals: Option<InvoiceTotals>,
 }
 #[cfg(feature = "invoices")]

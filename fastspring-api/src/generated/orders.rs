@@ -198,7 +198,7 @@ pub struct Order {
     /// Order ID (the same value as `id`, kept for backward compatibility).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub order: Option<String>,
@@ -208,7 +208,7 @@ pub struct Order {
     /// Customer-facing order reference, shown on receipts and invoices.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub reference: Option<String>,
@@ -216,7 +216,7 @@ pub struct Order {
     #[serde(
         rename = "buyerReference",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub buyer_reference: Option<String>,
@@ -224,14 +224,14 @@ pub struct Order {
     #[serde(
         rename = "ipAddress",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub ip_address: Option<String>,
     /// Whether the order is completed (`false` for failed, canceled and pending orders).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub completed: Option<bool>,
@@ -239,35 +239,39 @@ pub struct Order {
     #[serde(
         rename = "taxExemptionData",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub tax_exemption_data: Option<serde_json::Value>,
     /// Whether a coupon applies to the order as a whole rather than to single items.
     #[serde(
         rename = "orderLevelCouponApplied",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub order_level_coupon_applied: Option<bool>,
     /// Last change of the order, epoch milliseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changed: Option<crate::EpochMillis>,
     /// Same instant as `changed` (kept for backward compatibility), epoch milliseconds.
-    #[serde(rename = "changedValue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "changedValue",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub changed_value: Option<crate::EpochMillis>,
     /// Same instant as `changed`, epoch seconds.
     #[serde(
         rename = "changedInSeconds",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub changed_in_seconds: Option<crate::EpochSeconds>,
     /// Date of `changed`, formatted for the order language (e.g. `8/16/24`).
     #[serde(
         rename = "changedDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub changed_display: Option<String>,
@@ -275,7 +279,7 @@ pub struct Order {
     #[serde(
         rename = "changedDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub changed_display_iso8601: Option<String>,
@@ -283,7 +287,7 @@ pub struct Order {
     #[serde(
         rename = "changedDisplayEmailEnhancements",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub changed_display_email_enhancements: Option<String>,
@@ -291,28 +295,28 @@ pub struct Order {
     #[serde(
         rename = "changedDisplayEmailEnhancementsWithTime",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub changed_display_email_enhancements_with_time: Option<String>,
     /// Two-letter ISO 639-1 code of the order language.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub language: Option<String>,
     /// `true` for a live order, `false` for a test order.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub live: Option<bool>,
     /// Three-letter ISO 4217 code of the transaction currency.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub currency: Option<String>,
@@ -320,14 +324,14 @@ pub struct Order {
     #[serde(
         rename = "payoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub payout_currency: Option<String>,
     /// ID of the quote the order was created from, or null.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub quote: Option<String>,
@@ -335,7 +339,7 @@ pub struct Order {
     #[serde(
         rename = "invoiceUrl",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub invoice_url: Option<String>,
@@ -343,7 +347,7 @@ pub struct Order {
     #[serde(
         rename = "siteId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub site_id: Option<String>,
@@ -351,21 +355,21 @@ pub struct Order {
     #[serde(
         rename = "acquisitionTransactionType",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub acquisition_transaction_type: Option<String>,
     /// The customer account: its ID, or the full object when the webhook has expansion enabled.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub account: Option<OrderAccount>,
     /// Order total after discounts, including tax, in the transaction currency (`currency`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total: Option<crate::Amount>,
     /// Order total after discounts, including tax, formatted for display in the transaction currency (localized text such as `$10.00`; do not parse).
     #[serde(
         rename = "totalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub total_display: Option<String>,
@@ -373,25 +377,25 @@ pub struct Order {
     #[serde(
         rename = "totalInPayoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub total_in_payout_currency: Option<crate::Amount>,
     /// Order total after discounts, including tax in the payout currency, formatted for display.
     #[serde(
         rename = "totalInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub total_in_payout_currency_display: Option<String>,
     /// Tax charged on the order, in the transaction currency (`currency`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax: Option<crate::Amount>,
     /// Tax charged on the order, formatted for display in the transaction currency (localized text such as `$10.00`; do not parse).
     #[serde(
         rename = "taxDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_display: Option<String>,
@@ -399,25 +403,25 @@ pub struct Order {
     #[serde(
         rename = "taxInPayoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub tax_in_payout_currency: Option<crate::Amount>,
     /// Tax charged on the order in the payout currency, formatted for display.
     #[serde(
         rename = "taxInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_in_payout_currency_display: Option<String>,
     /// Order subtotal before tax, in the transaction currency (`currency`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtotal: Option<crate::Amount>,
     /// Order subtotal before tax, formatted for display in the transaction currency (localized text such as `$10.00`; do not parse).
     #[serde(
         rename = "subtotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_display: Option<String>,
@@ -425,25 +429,25 @@ pub struct Order {
     #[serde(
         rename = "subtotalInPayoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub subtotal_in_payout_currency: Option<crate::Amount>,
     /// Order subtotal before tax in the payout currency, formatted for display.
     #[serde(
         rename = "subtotalInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_in_payout_currency_display: Option<String>,
     /// Sum of all discounts on the order, in the transaction currency (`currency`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount: Option<crate::Amount>,
     /// Sum of all discounts on the order, formatted for display in the transaction currency (localized text such as `$10.00`; do not parse).
     #[serde(
         rename = "discountDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_display: Option<String>,
@@ -451,14 +455,14 @@ pub struct Order {
     #[serde(
         rename = "discountInPayoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub discount_in_payout_currency: Option<crate::Amount>,
     /// Sum of all discounts on the order in the payout currency, formatted for display.
     #[serde(
         rename = "discountInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_in_payout_currency_display: Option<String>,
@@ -466,14 +470,14 @@ pub struct Order {
     #[serde(
         rename = "discountWithTax",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub discount_with_tax: Option<crate::Amount>,
     /// Sum of all discounts, tax included, formatted for display in the transaction currency (localized text such as `$10.00`; do not parse).
     #[serde(
         rename = "discountWithTaxDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_with_tax_display: Option<String>,
@@ -481,14 +485,14 @@ pub struct Order {
     #[serde(
         rename = "discountWithTaxInPayoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub discount_with_tax_in_payout_currency: Option<crate::Amount>,
     /// Sum of all discounts, tax included in the payout currency, formatted for display.
     #[serde(
         rename = "discountWithTaxInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_with_tax_in_payout_currency_display: Option<String>,
@@ -496,53 +500,53 @@ pub struct Order {
     #[serde(
         rename = "billDescriptor",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub bill_descriptor: Option<String>,
     /// How the order was paid.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payment: Option<OrderPayment>,
     /// Why the order failed, was canceled or is pending (webhook payloads, e.g. `purchaseOrder`).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub reason: Option<String>,
     /// The buyer's contact details as entered for this order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub customer: Option<OrderCustomer>,
     /// Billing (tax) address of the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub address: Option<OrderAddress>,
     /// Who receives the purchase; differs from `customer` only for gift purchases.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub recipients: Option<Vec<OrderRecipient>>,
     /// Internal notes added to the order in the FastSpring app (usually empty).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub notes: Option<Vec<OrderNote>>,
     /// Coupon codes applied to the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub coupons: Option<Vec<String>>,
     /// Order tags (key to value), as set at checkout or through `POST /orders`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tags: Option<std::collections::BTreeMap<String, String>>,
     /// Returns (refunds) made against the order; present when the order has any (e.g. with `GET /orders?returns=true`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub returns: Option<Vec<OrderReturnSummary>>,
     /// The order's line items.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub items: Option<Vec<OrderItem>>,
     /// What the API did, `order.get`; only in API responses.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub action: Option<String>,
     /// Outcome, `success`; only in API responses.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
 }
 #[cfg(
@@ -606,7 +610,7 @@ pub struct OrderAddress {
     #[serde(
         rename = "addressLine1",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub address_line1: Option<String>,
@@ -614,14 +618,14 @@ pub struct OrderAddress {
     #[serde(
         rename = "addressLine2",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub address_line2: Option<String>,
     /// City, town or district.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub city: Option<String>,
@@ -629,7 +633,7 @@ pub struct OrderAddress {
     #[serde(
         rename = "regionCode",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub region_code: Option<String>,
@@ -637,14 +641,14 @@ pub struct OrderAddress {
     #[serde(
         rename = "regionDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub region_display: Option<String>,
     /// Region name, kept for backward compatibility (may be empty).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub region: Option<String>,
@@ -652,21 +656,21 @@ pub struct OrderAddress {
     #[serde(
         rename = "postalCode",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub postal_code: Option<String>,
     /// Two-letter ISO 3166-1 country code.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub country: Option<String>,
     /// The whole address on one line, formatted for display.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub display: Option<String>,
@@ -687,42 +691,42 @@ pub struct OrderCustomer {
     /// First name.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub first: Option<String>,
     /// Last name.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub last: Option<String>,
     /// E-mail address.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub email: Option<String>,
     /// Company name, or null.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub company: Option<String>,
     /// Phone number, or null.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub phone: Option<String>,
     /// Whether the buyer opted in to marketing e-mails.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub subscribed: Option<bool>,
@@ -743,35 +747,35 @@ pub struct OrderFulfillment {
     /// Kind of fulfillment, such as `file` or `license` (open set of values).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub r#type: Option<String>,
     /// Label or file name shown to the buyer.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub display: Option<String>,
     /// Download URL (file fulfillments).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub file: Option<String>,
     /// File size in bytes (file fulfillments).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub size: Option<i64>,
     /// License key (license fulfillments).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub license: Option<String>,
@@ -831,12 +835,12 @@ pub struct OrderGetResponse {
     /// What the API did, `order.get`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// One element per requested ID.
     pub orders: Vec<OrderGetResponseOrdersItem>,
@@ -887,21 +891,21 @@ pub struct OrderItem {
     /// Product path of the item; add-ons and fees may carry a suffix such as `.setupFee`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub product: Option<String>,
     /// Quantity ordered.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub quantity: Option<i64>,
     /// Product display name.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub display: Option<String>,
@@ -909,14 +913,14 @@ pub struct OrderItem {
     #[serde(
         rename = "shortDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub short_display: Option<String>,
     /// Stock keeping unit, or null.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub sku: Option<String>,
@@ -924,18 +928,18 @@ pub struct OrderItem {
     #[serde(
         rename = "imageUrl",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub image_url: Option<String>,
     /// Item subtotal, in the transaction currency (`currency`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtotal: Option<crate::Amount>,
     /// Item subtotal, formatted for display in the transaction currency (localized text such as `$10.00`; do not parse).
     #[serde(
         rename = "subtotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_display: Option<String>,
@@ -943,25 +947,25 @@ pub struct OrderItem {
     #[serde(
         rename = "subtotalInPayoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub subtotal_in_payout_currency: Option<crate::Amount>,
     /// Item subtotal in the payout currency, formatted for display.
     #[serde(
         rename = "subtotalInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_in_payout_currency_display: Option<String>,
     /// Discount on the item, in the transaction currency (`currency`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount: Option<crate::Amount>,
     /// Discount on the item, formatted for display in the transaction currency (localized text such as `$10.00`; do not parse).
     #[serde(
         rename = "discountDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_display: Option<String>,
@@ -969,35 +973,35 @@ pub struct OrderItem {
     #[serde(
         rename = "discountInPayoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub discount_in_payout_currency: Option<crate::Amount>,
     /// Discount on the item in the payout currency, formatted for display.
     #[serde(
         rename = "discountInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_in_payout_currency_display: Option<String>,
     /// Product attributes of the item (key to value). Values are always strings, even when they look like JSON or booleans.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub attributes: Option<std::collections::BTreeMap<String, String>>,
     /// Coupon code applied to this item.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coupon: Option<String>,
     /// The subscription this item created or renewed: its ID, or the full object when the webhook has expansion enabled.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscription: Option<OrderItemSubscription>,
     /// Whether the item is a subscription product.
     #[serde(
         rename = "isSubscription",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub is_subscription: Option<bool>,
@@ -1005,7 +1009,7 @@ pub struct OrderItem {
     #[serde(
         rename = "isAddon",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub is_addon: Option<bool>,
@@ -1013,34 +1017,38 @@ pub struct OrderItem {
     #[serde(
         rename = "changeQuantity",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub change_quantity: Option<bool>,
     /// Why the item is in the order when another product brought it in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub driver: Option<OrderItemDriver>,
     /// Fulfillments delivered for the item, keyed `<product>_<kind>_<index>` (e.g. `example-product-1_license_0`) with a list of entries each; the special key `instructions` holds the customer instructions text. Often empty.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub fulfillments: Option<std::collections::BTreeMap<String, OrderFulfillmentValue>>,
     /// Tax withheld by the buyer on this item (current field name).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub withholdings: Option<OrderItemWithholdings>,
     /// Tax withheld on this item, in the older shape (payloads up to about 2019).
-    #[serde(rename = "taxWithholding", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taxWithholding",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub tax_withholding: Option<OrderItemTaxWithholding>,
     /// Net change caused by a prorated plan change, in the transaction currency (`currency`).
     #[serde(
         rename = "proratedItemChangeAmount",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub prorated_item_change_amount: Option<crate::Amount>,
     /// Net change caused by a prorated plan change, formatted for display in the transaction currency (localized text such as `$10.00`; do not parse).
     #[serde(
         rename = "proratedItemChangeAmountDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_change_amount_display: Option<String>,
@@ -1048,14 +1056,14 @@ pub struct OrderItem {
     #[serde(
         rename = "proratedItemChangeAmountInPayoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub prorated_item_change_amount_in_payout_currency: Option<crate::Amount>,
     /// Net change caused by a prorated plan change in the payout currency, formatted for display.
     #[serde(
         rename = "proratedItemChangeAmountInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_change_amount_in_payout_currency_display: Option<String>,
@@ -1063,14 +1071,14 @@ pub struct OrderItem {
     #[serde(
         rename = "proratedItemProratedCharge",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub prorated_item_prorated_charge: Option<crate::Amount>,
     /// Prorated charge for the new item of a plan change, formatted for display in the transaction currency (localized text such as `$10.00`; do not parse).
     #[serde(
         rename = "proratedItemProratedChargeDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_prorated_charge_display: Option<String>,
@@ -1078,14 +1086,14 @@ pub struct OrderItem {
     #[serde(
         rename = "proratedItemProratedChargeInPayoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub prorated_item_prorated_charge_in_payout_currency: Option<crate::Amount>,
     /// Prorated charge for the new item of a plan change in the payout currency, formatted for display.
     #[serde(
         rename = "proratedItemProratedChargeInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_prorated_charge_in_payout_currency_display: Option<String>,
@@ -1093,14 +1101,14 @@ pub struct OrderItem {
     #[serde(
         rename = "proratedItemCreditAmount",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub prorated_item_credit_amount: Option<crate::Amount>,
     /// Credit for the unused part of the replaced item, formatted for display in the transaction currency (localized text such as `$10.00`; do not parse).
     #[serde(
         rename = "proratedItemCreditAmountDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_credit_amount_display: Option<String>,
@@ -1108,14 +1116,14 @@ pub struct OrderItem {
     #[serde(
         rename = "proratedItemCreditAmountInPayoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub prorated_item_credit_amount_in_payout_currency: Option<crate::Amount>,
     /// Credit for the unused part of the replaced item in the payout currency, formatted for display.
     #[serde(
         rename = "proratedItemCreditAmountInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_credit_amount_in_payout_currency_display: Option<String>,
@@ -1123,14 +1131,14 @@ pub struct OrderItem {
     #[serde(
         rename = "proratedItemTaxAmount",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub prorated_item_tax_amount: Option<crate::Amount>,
     /// Tax on the prorated adjustment, formatted for display in the transaction currency (localized text such as `$10.00`; do not parse).
     #[serde(
         rename = "proratedItemTaxAmountDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_tax_amount_display: Option<String>,
@@ -1138,14 +1146,14 @@ pub struct OrderItem {
     #[serde(
         rename = "proratedItemTaxAmountInPayoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub prorated_item_tax_amount_in_payout_currency: Option<crate::Amount>,
     /// Tax on the prorated adjustment in the payout currency, formatted for display.
     #[serde(
         rename = "proratedItemTaxAmountInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_tax_amount_in_payout_currency_display: Option<String>,
@@ -1153,14 +1161,14 @@ pub struct OrderItem {
     #[serde(
         rename = "proratedItemTotal",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub prorated_item_total: Option<crate::Amount>,
     /// Prorated charges minus credits, plus tax, formatted for display in the transaction currency (localized text such as `$10.00`; do not parse).
     #[serde(
         rename = "proratedItemTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_total_display: Option<String>,
@@ -1168,14 +1176,14 @@ pub struct OrderItem {
     #[serde(
         rename = "proratedItemTotalInPayoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub prorated_item_total_in_payout_currency: Option<crate::Amount>,
     /// Prorated charges minus credits, plus tax in the payout currency, formatted for display.
     #[serde(
         rename = "proratedItemTotalInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_total_in_payout_currency_display: Option<String>,
@@ -1188,7 +1196,7 @@ pub struct OrderItemAttributesUpdate {
     /// Product path of an item that is part of the order.
     pub product: String,
     /// Attributes to add or overwrite (key to value).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub attributes: Option<std::collections::BTreeMap<String, String>>,
 }
 #[cfg(feature = "orders")]
@@ -1213,14 +1221,14 @@ pub struct OrderItemDriver {
     /// Kind of driver, such as `addon`, `one_time_fee`, `cross-sell` or `upsell` (open set of values).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub r#type: Option<String>,
     /// Product path of the product that brought the item in.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub path: Option<String>,
@@ -1283,20 +1291,24 @@ impl<'de> serde::Deserialize<'de> for OrderItemSubscription {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderItemTaxWithholding {
     /// Whether withholding applies; sent as a boolean or as the string `"true"`/`"false"`.
-    #[serde(rename = "taxWithholding", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taxWithholding",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub tax_withholding: Option<OrderItemTaxWithholdingTaxWithholding>,
     /// Currency of `amount`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub currency: Option<String>,
     /// Amount withheld.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub amount: Option<crate::Amount>,
     /// Withholding rate in percent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub percentage: Option<f64>,
 }
 #[cfg(
@@ -1363,18 +1375,18 @@ pub struct OrderItemWithholdings {
     #[serde(
         rename = "taxWithholdings",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub tax_withholdings: Option<bool>,
     /// Amount withheld, in the transaction currency (`currency`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub amount: Option<crate::Amount>,
     /// Amount withheld, formatted for display in the transaction currency (localized text such as `$10.00`; do not parse).
     #[serde(
         rename = "amountDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub amount_display: Option<String>,
@@ -1382,19 +1394,19 @@ pub struct OrderItemWithholdings {
     #[serde(
         rename = "amountInPayoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub amount_in_payout_currency: Option<crate::Amount>,
     /// Amount withheld in the payout currency, formatted for display.
     #[serde(
         rename = "amountInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub amount_in_payout_currency_display: Option<String>,
     /// Withholding rate in percent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub percentage: Option<f64>,
 }
 #[cfg(feature = "orders")]
@@ -1405,38 +1417,38 @@ pub struct OrderListResponse {
     /// What the API did: `order.getall` (current) or `order.lookup` (older filtered form).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// The `begin` filter echoed back as `M/D/YY` (older lookup form only).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub begin: Option<String>,
     /// The `end` filter echoed back as `M/D/YY` (older lookup form only).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub end: Option<String>,
     /// Number of this page (1-based).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub page: Option<i64>,
     /// Maximum number of orders per page.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub limit: Option<i64>,
@@ -1444,19 +1456,19 @@ pub struct OrderListResponse {
     #[serde(
         rename = "nextPage",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub next_page: Option<i64>,
     /// Number of orders matching the filters.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub total: Option<i64>,
     /// The orders of this page: order IDs, or full orders in the older lookup form.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub orders: Option<Vec<OrderListResponseOrdersItem>>,
 }
 #[cfg(feature = "orders")]
@@ -1498,19 +1510,19 @@ pub struct OrderLookupError {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// Why it failed, when `result` is `error`.
     pub error: super::common::ErrorDetail,
     /// The order ID that was asked for.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub order: Option<String>,
@@ -1581,7 +1593,7 @@ pub struct OrderNoteNote {
     /// Who wrote the note (an app user's e-mail address).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub creator: Option<String>,
@@ -1602,14 +1614,14 @@ pub struct OrderPayment {
     /// Payment method, such as `creditcard`, `paypal`, `amazon`, `applepay`, `kakaopay`, `bank`, `alipay`, `purchase-order`, `upi`, `free` or `test` (open set of values).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub r#type: Option<String>,
     /// Card brand when `type` is `creditcard`: `visa`, `mastercard`, `amex`, `discover`, `jcb`, `carteblanche`, `dinersclub` or `unionpay`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub creditcard: Option<String>,
@@ -1617,21 +1629,21 @@ pub struct OrderPayment {
     #[serde(
         rename = "cardEnding",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub card_ending: Option<String>,
     /// Kind of bank payment when `type` is `bank`, such as `wire`, `brazilwire`, `ideal`, `giropay`, `sofort`, `ecard` or `sepa`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub bank: Option<String>,
     /// Payment app or flow when `type` is `upi`, such as `upipaytm` or `upiphonepe`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub variant: Option<String>,
@@ -1649,7 +1661,7 @@ pub struct OrderPayment {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderRecipient {
     /// Contact details, account and address of a recipient.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub recipient: Option<OrderRecipientContact>,
 }
 #[cfg(
@@ -1667,50 +1679,50 @@ pub struct OrderRecipientContact {
     /// First name.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub first: Option<String>,
     /// Last name.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub last: Option<String>,
     /// E-mail address.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub email: Option<String>,
     /// Company name, or null.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub company: Option<String>,
     /// Phone number, or null.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub phone: Option<String>,
     /// Whether the recipient opted in to marketing e-mails.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub subscribed: Option<bool>,
     /// The recipient's account: its ID, or the full object when the webhook has expansion enabled.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub account: Option<OrderRecipientContactAccount>,
     /// Billing (tax) address of the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub address: Option<OrderAddress>,
 }
 #[cfg(
@@ -1773,18 +1785,18 @@ pub struct OrderReturnSummary {
     /// Return ID.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub r#return: Option<String>,
     /// Amount returned, in the transaction currency (`currency`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub amount: Option<crate::Amount>,
     /// Amount returned, formatted for display in the transaction currency (localized text such as `$10.00`; do not parse).
     #[serde(
         rename = "amountDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub amount_display: Option<String>,
@@ -1792,14 +1804,14 @@ pub struct OrderReturnSummary {
     #[serde(
         rename = "amountInPayoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub amount_in_payout_currency: Option<crate::Amount>,
     /// Amount returned in the payout currency, formatted for display.
     #[serde(
         rename = "amountInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub amount_in_payout_currency_display: Option<String>,
@@ -1812,10 +1824,10 @@ pub struct OrderTagsUpdate {
     /// ID of the order to update.
     pub order: String,
     /// Order tags to add or overwrite (key to value).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tags: Option<std::collections::BTreeMap<String, String>>,
     /// Attribute changes per product of the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub items: Option<Vec<OrderItemAttributesUpdate>>,
 }
 #[cfg(feature = "orders")]
@@ -1837,19 +1849,19 @@ pub struct OrderUpdateResult {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
     pub result: super::common::ResultStatus,
     /// Why it failed, when `result` is `error`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub error: Option<super::common::ErrorDetail>,
     /// The order ID, or `[<index>]` when the order was not found.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub order: Option<String>,

@@ -24,7 +24,7 @@ pub struct Product {
     /// Path of the parent product when this product is a variation.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub parent: Option<String>,
@@ -32,55 +32,55 @@ pub struct Product {
     #[serde(
         rename = "productAppReference",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub product_app_reference: Option<String>,
     /// Product name per language.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub display: Option<std::collections::BTreeMap<String, String>>,
     /// Descriptive texts of a product, each a map keyed by language code (Markdown allowed in `summary` and `full`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub description: Option<ProductDescription>,
     /// URL of the product's icon image (`null` when none is set).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub image: Option<String>,
     /// The seller's stock keeping unit.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub sku: Option<String>,
     /// `public`: shown in the catalog; `private`: hidden from buyers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub visibility: Option<ProductVisibility>,
     /// Whether the product can be put on seller quotes.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub quotable: Option<bool>,
     /// Offers suggested with this product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub offers: Option<Vec<ProductOffer>>,
     /// Fulfillment actions keyed by fulfillment ID (e.g. `sub-auto-addon_file_0`). Older documentation also shows an `instructions` key holding post-order instructions per language.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub fulfillments: Option<
         std::collections::BTreeMap<String, ProductFulfillmentsValue>,
     >,
     /// How the product is delivered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub format: Option<ProductFormat>,
     /// Tax code of the product.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub taxcode: Option<String>,
@@ -88,15 +88,15 @@ pub struct Product {
     #[serde(
         rename = "taxcodeDescription",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub taxcode_description: Option<String>,
     /// The seller's custom key/value attributes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub attributes: Option<std::collections::BTreeMap<String, String>>,
     /// Price and subscription settings of a product, as returned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub pricing: Option<ProductPricing>,
 }
 #[cfg(feature = "products")]
@@ -107,20 +107,20 @@ pub struct ProductActionResult {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// Why it failed, when `result` is `error`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub error: Option<super::common::ErrorDetail>,
     /// Product path concerned.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub product: Option<String>,
@@ -286,13 +286,13 @@ impl schemars::JsonSchema for ProductBillingInterval {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductCancellation {
     /// Unit of `intervalLength`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub interval: Option<ProductCancellationInterval>,
     /// Length of the grace period in `interval` units.
     #[serde(
         rename = "intervalLength",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub interval_length: Option<i64>,
@@ -447,17 +447,17 @@ pub struct ProductCountryPrice {
     /// ISO 4217 currency of the amounts.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub currency: Option<String>,
     /// Unit price, taxes included where applicable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price: Option<crate::Amount>,
     /// `price` formatted for display.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub display: Option<String>,
@@ -465,38 +465,50 @@ pub struct ProductCountryPrice {
     #[serde(
         rename = "quantityDiscount",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub quantity_discount: Option<
         std::collections::BTreeMap<String, ProductQuantityDiscountTier>,
     >,
     /// Text explaining the discount, per language.
-    #[serde(rename = "discountReason", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "discountReason",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub discount_reason: Option<std::collections::BTreeMap<String, String>>,
     /// Billing periods the discount lasts.
     #[serde(
         rename = "discountPeriodCount",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub discount_period_count: Option<i64>,
     /// Date range of the discounted price (seen as `2025-01-01` and `2023-01-01 00:00`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub available: Option<ProductCountryPriceAvailable>,
     /// Setup fee of a subscription.
-    #[serde(rename = "setupFeePrice", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "setupFeePrice",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub setup_fee_price: Option<crate::Amount>,
     /// `setupFeePrice` formatted for display.
     #[serde(
         rename = "setupFeePriceDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub setup_fee_price_display: Option<String>,
     /// Name of the setup fee, per language.
-    #[serde(rename = "setupFeeReason", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "setupFeeReason",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub setup_fee_reason: Option<std::collections::BTreeMap<String, String>>,
     /// Members beyond the declared ones, as received (the spec describes them at `products.yaml#/components/schemas/ProductQuantityDiscountTier`).
     #[serde(flatten)]
@@ -510,14 +522,14 @@ pub struct ProductCountryPriceAvailable {
     /// Start of the range.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub start: Option<String>,
     /// End of the range.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub end: Option<String>,
@@ -537,13 +549,13 @@ pub struct ProductCountryPriceAvailable {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductDescription {
     /// Short description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub summary: Option<std::collections::BTreeMap<String, String>>,
     /// Call-to-action text.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub action: Option<std::collections::BTreeMap<String, String>>,
     /// Long description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub full: Option<std::collections::BTreeMap<String, String>>,
 }
 #[cfg(
@@ -705,35 +717,35 @@ pub struct ProductFulfillment {
     /// Label of the action.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub name: Option<String>,
     /// Which orders the action applies to (all, initial, configuration, rebills only, non-rebills only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub applicability: Option<ProductFulfillmentApplicability>,
     /// File name shown to the buyer; its extension matches the file's.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub display: Option<String>,
     /// External URL the file is fetched from.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub url: Option<String>,
     /// Size of the file (`null` when the file is hosted elsewhere or not yet uploaded).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub size: Option<ProductFulfillmentSize>,
     /// Which version of the fulfillment a buyer receives.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub behavior: Option<ProductFulfillmentBehavior>,
     /// Earlier versions of this fulfillment (file versions replaced by a newer upload).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub previous: Option<Vec<ProductFulfillmentPreviousItem>>,
 }
 #[cfg(
@@ -1025,16 +1037,16 @@ pub struct ProductFulfillmentInput {
     /// Kind of fulfillment; `file` is the documented value.
     pub r#type: String,
     /// URL FastSpring fetches the file from.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub url: Option<String>,
     /// File name shown to the buyer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub display: Option<String>,
     /// Which orders deliver the file.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub applicability: Option<ProductFulfillmentInputApplicability>,
     /// Which version of the file a buyer receives.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub behavior: Option<ProductFulfillmentInputBehavior>,
 }
 #[cfg(feature = "products")]
@@ -1320,26 +1332,26 @@ pub struct ProductFulfillmentVersion {
     /// File name of that version.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub display: Option<String>,
     /// File size in bytes.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub size: Option<i64>,
     /// MIME type of the file.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub r#type: Option<String>,
     /// When that version was uploaded (epoch milliseconds).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub modified: Option<crate::EpochMillis>,
 }
 #[cfg(
@@ -1404,7 +1416,7 @@ pub struct ProductGetItem {
     /// Path of the parent product when this product is a variation.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub parent: Option<String>,
@@ -1412,55 +1424,55 @@ pub struct ProductGetItem {
     #[serde(
         rename = "productAppReference",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub product_app_reference: Option<String>,
     /// Product name per language.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub display: Option<std::collections::BTreeMap<String, String>>,
     /// Descriptive texts of a product, each a map keyed by language code (Markdown allowed in `summary` and `full`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub description: Option<ProductDescription>,
     /// URL of the product's icon image (`null` when none is set).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub image: Option<String>,
     /// The seller's stock keeping unit.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub sku: Option<String>,
     /// `public`: shown in the catalog; `private`: hidden from buyers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub visibility: Option<ProductVisibility>,
     /// Whether the product can be put on seller quotes.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub quotable: Option<bool>,
     /// Offers suggested with this product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub offers: Option<Vec<ProductOffer>>,
     /// Fulfillment actions keyed by fulfillment ID (e.g. `sub-auto-addon_file_0`). Older documentation also shows an `instructions` key holding post-order instructions per language.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub fulfillments: Option<
         std::collections::BTreeMap<String, ProductFulfillmentsValue>,
     >,
     /// How the product is delivered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub format: Option<ProductFormat>,
     /// Tax code of the product.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub taxcode: Option<String>,
@@ -1468,28 +1480,28 @@ pub struct ProductGetItem {
     #[serde(
         rename = "taxcodeDescription",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub taxcode_description: Option<String>,
     /// The seller's custom key/value attributes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub attributes: Option<std::collections::BTreeMap<String, String>>,
     /// Price and subscription settings of a product, as returned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub pricing: Option<ProductPricing>,
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// Why it failed, when `result` is `error`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub error: Option<super::common::ErrorDetail>,
 }
 #[cfg(feature = "products")]
@@ -1498,7 +1510,7 @@ pub struct ProductGetItem {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductGetResponse {
     /// One item per requested path.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub products: Option<Vec<ProductGetItem>>,
 }
 #[cfg(feature = "products")]
@@ -1509,24 +1521,24 @@ pub struct ProductListResponse {
     /// `products.getall`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// Always `null` in published examples.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub page: Option<i64>,
     /// Always `null` in published examples.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub limit: Option<i64>,
@@ -1534,19 +1546,19 @@ pub struct ProductListResponse {
     #[serde(
         rename = "nextPage",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub next_page: Option<i64>,
     /// Count reported by FastSpring (`0` in published examples, even with paths listed).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub total: Option<i64>,
     /// Paths of all products.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub products: Option<Vec<String>>,
 }
 #[cfg(
@@ -1717,7 +1729,7 @@ pub struct ProductOffer {
     /// Kind of offer.
     pub r#type: ProductOfferType,
     /// Text shown with the offer, per language (may be `{}`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub display: Option<std::collections::BTreeMap<String, String>>,
     /// Paths of the offered products.
     pub items: Vec<String>,
@@ -1913,25 +1925,25 @@ pub struct ProductOffersItem {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// Why it failed, when `result` is `error`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub error: Option<super::common::ErrorDetail>,
     /// Product path.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub product: Option<String>,
     /// The product's offers (filtered by `type` when given).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub offers: Option<Vec<ProductOffer>>,
 }
 #[cfg(feature = "products")]
@@ -1957,7 +1969,7 @@ impl ProductOffersOfProduct {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductOffersResponse {
     /// The requested product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub products: Option<Vec<ProductOffersItem>>,
 }
 #[cfg(feature = "products")]
@@ -1990,23 +2002,23 @@ impl ProductOffersUpsertRequest {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductOverdueNotification {
     /// Whether overdue notices are sent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub enabled: Option<bool>,
     /// Unit of `intervalLength`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub interval: Option<ProductNotificationInterval>,
     /// Time between notices, in `interval` units.
     #[serde(
         rename = "intervalLength",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub interval_length: Option<i64>,
     /// How many overdue notices are sent.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub amount: Option<i64>,
@@ -2019,25 +2031,25 @@ pub struct ProductPriceItem {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// Why it failed, when `result` is `error`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub error: Option<super::common::ErrorDetail>,
     /// Product path.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub product: Option<String>,
     /// Price entry per ISO 3166-1 alpha-2 country code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub pricing: Option<std::collections::BTreeMap<String, ProductCountryPrice>>,
 }
 #[cfg(feature = "products")]
@@ -2048,14 +2060,14 @@ pub struct ProductPricesResponse {
     /// This page's number.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub page: Option<i64>,
     /// Products per page.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub limit: Option<i64>,
@@ -2063,12 +2075,12 @@ pub struct ProductPricesResponse {
     #[serde(
         rename = "nextPage",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub next_page: Option<i64>,
     /// Prices per product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub products: Option<Vec<ProductPriceItem>>,
 }
 #[cfg(
@@ -2088,18 +2100,18 @@ pub struct ProductPricing {
     /// Free-trial length in days (subscriptions).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub trial: Option<i64>,
     /// Unit of the billing interval.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub interval: Option<ProductBillingInterval>,
     /// Number of `interval` units per billing period.
     #[serde(
         rename = "intervalLength",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub interval_length: Option<i64>,
@@ -2107,14 +2119,14 @@ pub struct ProductPricing {
     #[serde(
         rename = "intervalCount",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub interval_count: Option<i64>,
     /// Renewal mode (`auto` seen in real payloads).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub renew: Option<String>,
@@ -2122,70 +2134,82 @@ pub struct ProductPricing {
     #[serde(
         rename = "quantityBehavior",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub quantity_behavior: Option<ProductQuantityBehavior>,
     /// Quantity preselected in the cart.
     #[serde(
         rename = "quantityDefault",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub quantity_default: Option<i64>,
     /// Price per ISO 4217 currency code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price: Option<std::collections::BTreeMap<String, crate::Amount>>,
     /// Whether the price is limited to a date range.
     #[serde(
         rename = "dateLimitsEnabled",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub date_limits_enabled: Option<bool>,
     /// Date range of a limited-time price (seen in expanded webhook products).
-    #[serde(rename = "dateLimits", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "dateLimits",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub date_limits: Option<ProductPricingDateLimits>,
     /// Volume discounts keyed by minimum quantity: an amount per currency, or a percentage.
     #[serde(
         rename = "quantityDiscounts",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub quantity_discounts: Option<
         std::collections::BTreeMap<String, ProductPricingQuantityDiscountsValue>,
     >,
     /// Text explaining the discount, per language.
-    #[serde(rename = "discountReason", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "discountReason",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub discount_reason: Option<std::collections::BTreeMap<String, String>>,
     /// Billing periods the discount applies to.
     #[serde(
         rename = "discountDuration",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub discount_duration: Option<i64>,
     /// One-time fee charged with the first payment of a subscription.
-    #[serde(rename = "setupFee", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "setupFee",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub setup_fee: Option<ProductSetupFee>,
     /// Reminder e-mails sent before a subscription renews.
     #[serde(
         rename = "reminderNotification",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub reminder_notification: Option<ProductReminderNotification>,
     /// Overdue e-mails sent after a failed renewal payment.
     #[serde(
         rename = "overdueNotification",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub overdue_notification: Option<ProductOverdueNotification>,
     /// Grace period before an unpaid subscription is deactivated; overrides the app's Deactivation Settings for this product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub cancellation: Option<ProductCancellation>,
 }
 #[cfg(
@@ -2205,14 +2229,14 @@ pub struct ProductPricingDateLimits {
     /// Start of the range, `YYYY-MM-DD HH:mm`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub start: Option<String>,
     /// End of the range, `YYYY-MM-DD HH:mm`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub end: Option<String>,
@@ -2223,23 +2247,23 @@ pub struct ProductPricingDateLimits {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductPricingInput {
     /// Price per ISO 4217 currency code; `USD` is required when creating a product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price: Option<std::collections::BTreeMap<String, crate::Amount>>,
     /// Free-trial length in days (subscriptions only).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub trial: Option<i64>,
     /// Unit of the billing interval.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub interval: Option<ProductBillingInterval>,
     /// Number of `interval` units per billing period; needed when `interval` is set (except `adhoc`).
     #[serde(
         rename = "intervalLength",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub interval_length: Option<i64>,
@@ -2248,7 +2272,7 @@ pub struct ProductPricingInput {
         rename = "intervalCount",
         default,
         with = "crate::runtime::double_option",
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     #[cfg_attr(feature = "schemars", schemars(with = "Option<i64>"))]
     pub interval_count: Option<Option<i64>>,
@@ -2256,14 +2280,14 @@ pub struct ProductPricingInput {
     #[serde(
         rename = "quantityBehavior",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub quantity_behavior: Option<ProductQuantityBehavior>,
     /// Quantity preselected in the cart.
     #[serde(
         rename = "quantityDefault",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub quantity_default: Option<i64>,
@@ -2271,54 +2295,70 @@ pub struct ProductPricingInput {
     #[serde(
         rename = "paymentCollected",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub payment_collected: Option<bool>,
     /// `true` charges `trialPrice` for the trial (default `false`).
-    #[serde(rename = "paidTrial", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "paidTrial",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub paid_trial: Option<bool>,
     /// Trial price per currency; required when `paidTrial` is `true`, ignored otherwise.
-    #[serde(rename = "trialPrice", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "trialPrice",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub trial_price: Option<std::collections::BTreeMap<String, crate::Amount>>,
     /// Volume discounts keyed by minimum quantity: a percentage, or an amount per currency.
     #[serde(
         rename = "quantityDiscounts",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub quantity_discounts: Option<
         std::collections::BTreeMap<String, ProductPricingInputQuantityDiscountsValue>,
     >,
     /// Text explaining the discount, per language.
-    #[serde(rename = "discountReason", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "discountReason",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub discount_reason: Option<std::collections::BTreeMap<String, String>>,
     /// Billing periods the discount applies to.
     #[serde(
         rename = "discountDuration",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub discount_duration: Option<i64>,
     /// One-time fee charged with the first payment of a subscription.
-    #[serde(rename = "setupFee", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "setupFee",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub setup_fee: Option<ProductSetupFee>,
     /// Reminder e-mails sent before a subscription renews.
     #[serde(
         rename = "reminderNotification",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub reminder_notification: Option<ProductReminderNotification>,
     /// Overdue e-mails sent after a failed renewal payment.
     #[serde(
         rename = "overdueNotification",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub overdue_notification: Option<ProductOverdueNotification>,
     /// Grace period before an unpaid subscription is deactivated; overrides the app's Deactivation Settings for this product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub cancellation: Option<ProductCancellation>,
 }
 #[cfg(feature = "products")]
@@ -2554,28 +2594,36 @@ pub struct ProductQuantityDiscountTier {
     #[serde(
         rename = "discountPercent",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub discount_percent: Option<f64>,
     /// Amount off per unit.
-    #[serde(rename = "discountValue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "discountValue",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub discount_value: Option<crate::Amount>,
     /// `discountValue` formatted for display.
     #[serde(
         rename = "discountValueDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_value_display: Option<String>,
     /// Unit price after the discount.
-    #[serde(rename = "unitPrice", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "unitPrice",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub unit_price: Option<crate::Amount>,
     /// `unitPrice` formatted for display.
     #[serde(
         rename = "unitPriceDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_price_display: Option<String>,
@@ -2595,16 +2643,16 @@ pub struct ProductQuantityDiscountTier {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductReminderNotification {
     /// Whether reminders are sent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub enabled: Option<bool>,
     /// Unit of `intervalLength`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub interval: Option<ProductNotificationInterval>,
     /// How many `interval` units before the charge the reminder goes out.
     #[serde(
         rename = "intervalLength",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub interval_length: Option<i64>,
@@ -2624,10 +2672,10 @@ pub struct ProductReminderNotification {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductSetupFee {
     /// Fee per currency.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price: Option<std::collections::BTreeMap<String, crate::Amount>>,
     /// Name of the fee per language.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub title: Option<std::collections::BTreeMap<String, String>>,
 }
 #[cfg(feature = "products")]
@@ -2638,44 +2686,44 @@ pub struct ProductUpsert {
     /// Path ID of the product to create or update (lower-case letters, digits, dashes; more than two characters).
     pub product: String,
     /// Product name per language.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub display: Option<std::collections::BTreeMap<String, String>>,
     /// Descriptive texts of a product, each a map keyed by language code (Markdown allowed in `summary` and `full`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub description: Option<ProductDescription>,
     /// Post-order instructions.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub fulfillment: Option<ProductUpsertFulfillment>,
     /// Files to attach (older documentation).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub fulfillments: Option<Vec<ProductFulfillmentInput>>,
     /// URL of the product's icon image.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub image: Option<String>,
     /// How the product is delivered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub format: Option<ProductFormat>,
     /// The seller's stock keeping unit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub sku: Option<String>,
     /// Tax code of the product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub taxcode: Option<String>,
     /// Custom key/value attributes (about 4,000 characters in total).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub attributes: Option<std::collections::BTreeMap<String, String>>,
     /// Badge text highlighting the product, per language.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub badge: Option<std::collections::BTreeMap<String, String>>,
     /// Display order / highlighting rank.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub rank: Option<i64>,
     /// Price and subscription settings sent when creating or updating a product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub pricing: Option<ProductPricingInput>,
 }
 #[cfg(feature = "products")]
@@ -2705,7 +2753,7 @@ impl ProductUpsert {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductUpsertFulfillment {
     /// Instructions shown after purchase, per language (Markdown allowed).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub instructions: Option<std::collections::BTreeMap<String, String>>,
 }
 #[cfg(feature = "products")]
@@ -2716,20 +2764,20 @@ pub struct ProductUpsertResult {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// Why it failed, when `result` is `error`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub error: Option<super::common::ErrorDetail>,
     /// Product path.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub product: Option<String>,
@@ -2737,7 +2785,7 @@ pub struct ProductUpsertResult {
     #[serde(
         rename = "created.id",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub created_id: Option<String>,
@@ -2745,7 +2793,7 @@ pub struct ProductUpsertResult {
     #[serde(
         rename = "updated.id",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub updated_id: Option<String>,
@@ -2888,7 +2936,7 @@ impl schemars::JsonSchema for ProductVisibility {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductsActionResponse {
     /// One outcome per product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub products: Option<Vec<ProductActionResult>>,
 }
 #[cfg(feature = "products")]
@@ -2912,7 +2960,7 @@ impl ProductsUpsertRequest {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductsUpsertResponse {
     /// One outcome per product of the request.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub products: Option<Vec<ProductUpsertResult>>,
 }
 #[cfg(feature = "products")]

@@ -20,18 +20,18 @@ pub struct CreateQuoteRequest {
     #[serde(
         default,
         with = "crate::runtime::double_option",
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     #[cfg_attr(feature = "schemars", schemars(with = "Option<String>"))]
     pub coupon: Option<Option<String>>,
     /// ISO 4217 currency code; the store default when left out.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub currency: Option<String>,
     /// Days until the quote expires; the store default when left out.
     #[serde(
         rename = "expirationDateDays",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub expiration_date_days: Option<i64>,
@@ -39,14 +39,14 @@ pub struct CreateQuoteRequest {
     #[serde(
         rename = "fulfillmentTerm",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub fulfillment_term: Option<QuoteFulfillmentTerm>,
     /// Notes shown to the buyer. Left out: the store default; `null`: no notes; `""`: an empty text instead of the default.
     #[serde(
         default,
         with = "crate::runtime::double_option",
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     #[cfg_attr(feature = "schemars", schemars(with = "Option<String>"))]
     pub notes: Option<Option<String>>,
@@ -54,27 +54,31 @@ pub struct CreateQuoteRequest {
     #[serde(
         rename = "netTermsDays",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub net_terms_days: Option<i64>,
     /// Key/value tags.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tags: Option<Vec<QuoteTag>>,
     /// The buyer's VAT or other tax ID.
     #[serde(
         rename = "taxId",
         default,
         with = "crate::runtime::double_option",
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     #[cfg_attr(feature = "schemars", schemars(with = "Option<String>"))]
     pub tax_id: Option<Option<String>>,
     /// Where the quote comes from.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub source: Option<String>,
     /// IP address the quote is created from.
-    #[serde(rename = "sourceIP", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "sourceIP",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub source_ip: Option<String>,
 }
 #[cfg(feature = "quotes")]
@@ -120,21 +124,21 @@ pub struct Quote {
     /// Quote ID (REST form).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub id: Option<String>,
     /// Quote ID (webhook form).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub quote: Option<String>,
     /// Internal name of the quote (REST form).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub name: Option<String>,
@@ -142,24 +146,32 @@ pub struct Quote {
     #[serde(
         rename = "quoteName",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub quote_name: Option<String>,
     /// Where a quote is in its life cycle.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub status: Option<QuoteStatus>,
     /// Where a quote is in its life cycle.
-    #[serde(rename = "quoteStatus", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "quoteStatus",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub quote_status: Option<QuoteStatus>,
     /// Status changes, oldest first.
-    #[serde(rename = "statusHistory", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "statusHistory",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub status_history: Option<Vec<QuoteStatusChange>>,
     /// Whether the buyer created the quote (self-service).
     #[serde(
         rename = "buyerGenerated",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub buyer_generated: Option<bool>,
@@ -167,53 +179,53 @@ pub struct Quote {
     #[serde(
         rename = "copyNotesToInvoice",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub copy_notes_to_invoice: Option<bool>,
     /// Coupon code applied.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coupon: Option<String>,
     /// When the quote was created (ISO 8601).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub created: Option<String>,
     /// When the quote last changed (ISO 8601).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub updated: Option<String>,
     /// When the quote expires (ISO 8601).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub expires: Option<String>,
     /// When the quote last changed, epoch milliseconds (webhook form).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changed: Option<crate::EpochMillis>,
     /// The same moment in epoch seconds (webhook form).
     #[serde(
         rename = "changedInSeconds",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub changed_in_seconds: Option<crate::EpochSeconds>,
     /// Date of the change, formatted (webhook form).
     #[serde(
         rename = "changedDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub changed_display: Option<String>,
@@ -221,17 +233,21 @@ pub struct Quote {
     #[serde(
         rename = "changedTimeDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub changed_time_display: Option<String>,
     /// A person on a quote (its creator or its recipient).
-    #[serde(rename = "createdBy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "createdBy",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub created_by: Option<QuoteContact>,
     /// E-mail of the user who created the quote (webhook form).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub creator: Option<String>,
@@ -239,14 +255,14 @@ pub struct Quote {
     #[serde(
         rename = "updatedBy",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub updated_by: Option<String>,
     /// How the quote was made (webhook form).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub r#type: Option<String>,
@@ -254,44 +270,44 @@ pub struct Quote {
     #[serde(
         rename = "Reason",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub reason: Option<String>,
     /// A person on a quote (its creator or its recipient).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub recipient: Option<QuoteContact>,
     /// A postal address on a quote.
     #[serde(
         rename = "recipientAddress",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub recipient_address: Option<QuoteAddress>,
     /// A postal address on a quote.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub address: Option<QuoteAddress>,
     /// Customer account of the recipient (webhook form); an ID, or the full account with webhook expansion.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub account: Option<QuoteAccount>,
     /// Language of the quote, ISO 639-1 (webhook form).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub language: Option<String>,
     /// `true` for live data, `false` for test data (webhook form).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub live: Option<bool>,
     /// ISO 4217 currency of the quote (REST form).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub currency: Option<String>,
@@ -299,7 +315,7 @@ pub struct Quote {
     #[serde(
         rename = "quoteCurrency",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub quote_currency: Option<String>,
@@ -307,7 +323,7 @@ pub struct Quote {
     #[serde(
         rename = "expirationDateDays",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub expiration_date_days: Option<i64>,
@@ -315,14 +331,14 @@ pub struct Quote {
     #[serde(
         rename = "fulfillmentTerm",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub fulfillment_term: Option<QuoteFulfillmentTerm>,
     /// When products are delivered, with a space instead of an underscore (webhook form).
     #[serde(
         rename = "fulfillmentSetting",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub fulfillment_setting: Option<String>,
@@ -330,14 +346,14 @@ pub struct Quote {
     #[serde(
         rename = "netTermsDays",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub net_terms_days: Option<i64>,
     /// Notes shown to the buyer.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub notes: Option<String>,
@@ -345,7 +361,7 @@ pub struct Quote {
     #[serde(
         rename = "quoteUrl",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub quote_url: Option<String>,
@@ -353,14 +369,14 @@ pub struct Quote {
     #[serde(
         rename = "siteId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub site_id: Option<String>,
     /// Where the quote was made.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub source: Option<String>,
@@ -368,7 +384,7 @@ pub struct Quote {
     #[serde(
         rename = "sourceIP",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub source_ip: Option<String>,
@@ -376,7 +392,7 @@ pub struct Quote {
     #[serde(
         rename = "taxId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_id: Option<String>,
@@ -384,18 +400,22 @@ pub struct Quote {
     #[serde(
         rename = "taxType",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_type: Option<String>,
     /// Tax rate applied.
-    #[serde(rename = "taxRate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taxRate",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub tax_rate: Option<f64>,
     /// Whether prices include tax.
     #[serde(
         rename = "isGrossTax",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub is_gross_tax: Option<bool>,
@@ -403,7 +423,7 @@ pub struct Quote {
     #[serde(
         rename = "invoiceId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub invoice_id: Option<String>,
@@ -411,18 +431,18 @@ pub struct Quote {
     #[serde(
         rename = "orderReference",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub order_reference: Option<String>,
     /// The order that paid the quote (quote.updated webhook); an ID, or the full order with webhook expansion.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub order: Option<QuoteOrder>,
     /// Reference of the paying order (quote.updated webhook; the key has a space).
     #[serde(
         rename = "order reference",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub order_reference_2: Option<String>,
@@ -430,7 +450,7 @@ pub struct Quote {
     #[serde(
         rename = "order status",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub order_status: Option<String>,
@@ -438,27 +458,27 @@ pub struct Quote {
     #[serde(
         rename = "invoiceUrl",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub invoice_url: Option<String>,
     /// Tags of the quote; a list of key/value pairs in REST answers, a map in webhooks.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tags: Option<QuoteTags>,
     /// The quoted products.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub items: Option<Vec<QuoteItem>>,
     /// Hypermedia links (older OpenAPI only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub links: Option<Vec<QuoteLink>>,
     /// Sum of the items before discount and tax (a numeric string in webhooks).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtotal: Option<crate::Amount>,
     /// Subtotal, formatted.
     #[serde(
         rename = "subtotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_display: Option<String>,
@@ -466,25 +486,25 @@ pub struct Quote {
     #[serde(
         rename = "subtotalInPayoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub subtotal_in_payout_currency: Option<crate::Amount>,
     /// Subtotal in the payout currency, formatted.
     #[serde(
         rename = "subtotalInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_in_payout_currency_display: Option<String>,
     /// Total discount (a numeric string in webhooks).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount: Option<crate::Amount>,
     /// Total discount, formatted.
     #[serde(
         rename = "discountDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_display: Option<String>,
@@ -492,25 +512,25 @@ pub struct Quote {
     #[serde(
         rename = "discountInPayoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub discount_in_payout_currency: Option<crate::Amount>,
     /// Total discount in the payout currency, formatted.
     #[serde(
         rename = "discountInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_in_payout_currency_display: Option<String>,
     /// Total tax.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax: Option<crate::Amount>,
     /// Total tax, formatted (webhook form).
     #[serde(
         rename = "taxDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_display: Option<String>,
@@ -518,25 +538,25 @@ pub struct Quote {
     #[serde(
         rename = "taxInPayoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub tax_in_payout_currency: Option<crate::Amount>,
     /// Total tax in the payout currency, formatted (older OpenAPI only).
     #[serde(
         rename = "taxInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_in_payout_currency_display: Option<String>,
     /// Amount due (a numeric string in webhooks).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total: Option<crate::Amount>,
     /// Amount due, formatted.
     #[serde(
         rename = "totalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub total_display: Option<String>,
@@ -544,14 +564,14 @@ pub struct Quote {
     #[serde(
         rename = "totalInPayoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub total_in_payout_currency: Option<crate::Amount>,
     /// Amount due in the payout currency, formatted.
     #[serde(
         rename = "totalInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub total_in_payout_currency_display: Option<String>,
@@ -596,7 +616,7 @@ pub struct QuoteAddress {
     #[serde(
         rename = "addressLine1",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub address_line1: Option<String>,
@@ -604,21 +624,21 @@ pub struct QuoteAddress {
     #[serde(
         rename = "addressLine2",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub address_line2: Option<String>,
     /// City.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub city: Option<String>,
     /// ISO 3166-1 alpha-2 country code.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub country: Option<String>,
@@ -626,21 +646,21 @@ pub struct QuoteAddress {
     #[serde(
         rename = "postalCode",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub postal_code: Option<String>,
     /// State or region.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub region: Option<String>,
     /// The whole address on one line (webhook form only).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub display: Option<String>,
@@ -651,19 +671,23 @@ pub struct QuoteAddress {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteAddressRequest {
     /// First street line.
-    #[serde(rename = "addressLine1", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "addressLine1",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub address_line1: Option<String>,
     /// Second street line.
     #[serde(
         rename = "addressLine2",
         default,
         with = "crate::runtime::double_option",
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     #[cfg_attr(feature = "schemars", schemars(with = "Option<String>"))]
     pub address_line2: Option<Option<String>>,
     /// City.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub city: Option<String>,
     /// ISO 3166-1 alpha-2 country code.
     pub country: String,
@@ -671,7 +695,7 @@ pub struct QuoteAddressRequest {
     #[serde(rename = "postalCode")]
     pub postal_code: String,
     /// State or region (name or code).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub region: Option<String>,
 }
 #[cfg(feature = "quotes")]
@@ -696,35 +720,35 @@ pub struct QuoteContact {
     /// First name.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub first: Option<String>,
     /// Last name.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub last: Option<String>,
     /// E-mail address.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub email: Option<String>,
     /// Company name.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub company: Option<String>,
     /// Phone number.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub phone: Option<String>,
@@ -732,7 +756,7 @@ pub struct QuoteContact {
     #[serde(
         rename = "userId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub user_id: Option<String>,
@@ -740,7 +764,7 @@ pub struct QuoteContact {
     #[serde(
         rename = "taxID",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_id: Option<String>,
@@ -753,7 +777,7 @@ pub struct QuoteDiscountTier {
     /// Smallest quantity of the tier.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub min: Option<i64>,
@@ -761,41 +785,41 @@ pub struct QuoteDiscountTier {
     #[serde(
         rename = "withTaxUnitNetPrice",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub with_tax_unit_net_price: Option<crate::Amount>,
     /// Unit net price without tax.
     #[serde(
         rename = "withoutTaxUnitNetPrice",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub without_tax_unit_net_price: Option<crate::Amount>,
     /// Unit discount without tax.
     #[serde(
         rename = "withoutTaxUnitDiscountAmount",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub without_tax_unit_discount_amount: Option<crate::Amount>,
     /// Unit discount with tax.
     #[serde(
         rename = "withTaxUnitDiscountAmount",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub with_tax_unit_discount_amount: Option<crate::Amount>,
     /// Discount percentage.
     #[serde(
         rename = "discountPercent",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub discount_percent: Option<f64>,
     /// Discount type.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub r#type: Option<String>,
@@ -808,35 +832,35 @@ pub struct QuoteErrorResponse {
     /// HTTP status name.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub status: Option<String>,
     /// When the error happened.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub timestamp: Option<String>,
     /// Trace ID to quote to FastSpring support.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub id: Option<String>,
     /// Summary of the error.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub message: Option<String>,
     /// More detail about the error.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub details: Option<String>,
@@ -922,35 +946,35 @@ pub struct QuoteItem {
     /// Product path (the webhook sample shows the display name here).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub product: Option<String>,
     /// Product name shown to the buyer.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub display: Option<String>,
     /// Product image file or URL.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub image: Option<String>,
     /// Number of units.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub quantity: Option<i64>,
     /// Whether the product is a subscription.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub subscription: Option<bool>,
@@ -958,21 +982,21 @@ pub struct QuoteItem {
     #[serde(
         rename = "customPrice",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub custom_price: Option<bool>,
     /// Product type.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub r#type: Option<String>,
     /// Billing period name.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period: Option<String>,
@@ -980,7 +1004,7 @@ pub struct QuoteItem {
     #[serde(
         rename = "intervalCount",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub interval_count: Option<String>,
@@ -988,7 +1012,7 @@ pub struct QuoteItem {
     #[serde(
         rename = "periodDays",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period_days: Option<String>,
@@ -996,69 +1020,81 @@ pub struct QuoteItem {
     #[serde(
         rename = "trialDays",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub trial_days: Option<i64>,
     /// Taxes on this item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub taxes: Option<Vec<QuoteItemTax>>,
     /// Products this subscription renews into.
     #[serde(
         rename = "renewIntoProducts",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub renew_into_products: Option<Vec<QuoteRenewInto>>,
     /// Trial price per unit.
-    #[serde(rename = "unitTrialPrice", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "unitTrialPrice",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub unit_trial_price: Option<crate::Amount>,
     /// Trial price without tax.
     #[serde(
         rename = "trialPriceWithoutTax",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub trial_price_without_tax: Option<crate::Amount>,
     /// Trial price of all units.
     #[serde(
         rename = "trialExtendedPrice",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub trial_extended_price: Option<crate::Amount>,
     /// Trial price of all units without tax.
     #[serde(
         rename = "trialExtendedPriceWithoutTax",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub trial_extended_price_without_tax: Option<crate::Amount>,
     /// Tax per unit during the trial.
-    #[serde(rename = "trialUnitTax", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "trialUnitTax",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub trial_unit_tax: Option<crate::Amount>,
     /// Tax on all units during the trial.
     #[serde(
         rename = "trialExtendedTax",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub trial_extended_tax: Option<crate::Amount>,
     /// The item that brought this one into the quote, if any.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub driver: Option<String>,
     /// List price per unit.
-    #[serde(rename = "unitListPrice", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "unitListPrice",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub unit_list_price: Option<crate::Amount>,
     /// List price per unit, formatted.
     #[serde(
         rename = "unitListPriceDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_list_price_display: Option<String>,
@@ -1066,14 +1102,14 @@ pub struct QuoteItem {
     #[serde(
         rename = "unitListPriceInPayoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub unit_list_price_in_payout_currency: Option<crate::Amount>,
     /// List price per unit in the payout currency, formatted.
     #[serde(
         rename = "unitListPriceInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_list_price_in_payout_currency_display: Option<String>,
@@ -1081,25 +1117,29 @@ pub struct QuoteItem {
     #[serde(
         rename = "unitListPriceWithoutTax",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub unit_list_price_without_tax: Option<crate::Amount>,
     /// List price per unit without tax, formatted.
     #[serde(
         rename = "unitListPriceWithoutTaxDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_list_price_without_tax_display: Option<String>,
     /// Price per unit after discounts.
-    #[serde(rename = "unitPrice", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "unitPrice",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub unit_price: Option<crate::Amount>,
     /// Price per unit after discounts, formatted.
     #[serde(
         rename = "unitPriceDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_price_display: Option<String>,
@@ -1107,14 +1147,14 @@ pub struct QuoteItem {
     #[serde(
         rename = "unitPriceInPayoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub unit_price_in_payout_currency: Option<crate::Amount>,
     /// Price per unit in the payout currency, formatted.
     #[serde(
         rename = "unitPriceInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_price_in_payout_currency_display: Option<String>,
@@ -1122,32 +1162,36 @@ pub struct QuoteItem {
     #[serde(
         rename = "unitPriceWithoutTax",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub unit_price_without_tax: Option<crate::Amount>,
     /// Price per unit without tax, formatted.
     #[serde(
         rename = "unitPriceWithoutTaxDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_price_without_tax_display: Option<String>,
     /// Discount per unit.
-    #[serde(rename = "unitDiscount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "unitDiscount",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub unit_discount: Option<crate::Amount>,
     /// Discount per unit without tax.
     #[serde(
         rename = "unitDiscountWithoutTax",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub unit_discount_without_tax: Option<crate::Amount>,
     /// Discount per unit, formatted.
     #[serde(
         rename = "unitDiscountDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_discount_display: Option<String>,
@@ -1155,14 +1199,14 @@ pub struct QuoteItem {
     #[serde(
         rename = "unitDiscountInPayoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub unit_discount_in_payout_currency: Option<crate::Amount>,
     /// Discount per unit in the payout currency, formatted.
     #[serde(
         rename = "unitDiscountInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_discount_in_payout_currency_display: Option<String>,
@@ -1170,14 +1214,14 @@ pub struct QuoteItem {
     #[serde(
         rename = "unitCouponDiscount",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub unit_coupon_discount: Option<crate::Amount>,
     /// Coupon discount per unit, formatted.
     #[serde(
         rename = "unitCouponDiscountDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_coupon_discount_display: Option<String>,
@@ -1185,14 +1229,14 @@ pub struct QuoteItem {
     #[serde(
         rename = "unitCouponDiscountInPayoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub unit_coupon_discount_in_payout_currency: Option<crate::Amount>,
     /// Coupon discount per unit in the payout currency, formatted.
     #[serde(
         rename = "unitCouponDiscountInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_coupon_discount_in_payout_currency_display: Option<String>,
@@ -1200,7 +1244,7 @@ pub struct QuoteItem {
     #[serde(
         rename = "grossModeOption",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub gross_mode_option: Option<String>,
@@ -1208,18 +1252,22 @@ pub struct QuoteItem {
     #[serde(
         rename = "taxMode",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_mode: Option<String>,
     /// How FastSpring computed the price of a quote item.
-    #[serde(rename = "priceDetail", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "priceDetail",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub price_detail: Option<QuotePriceDetail>,
     /// Whether the buyer may change the quantity (allow, lock, hide).
     #[serde(
         rename = "quantityBehavior",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub quantity_behavior: Option<String>,
@@ -1227,7 +1275,7 @@ pub struct QuoteItem {
     #[serde(
         rename = "quantityDefault",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub quantity_default: Option<i64>,
@@ -1235,7 +1283,7 @@ pub struct QuoteItem {
     #[serde(
         rename = "discountDuration",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub discount_duration: Option<i64>,
@@ -1243,7 +1291,7 @@ pub struct QuoteItem {
     #[serde(
         rename = "cancellationChoice",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub cancellation_choice: Option<String>,
@@ -1251,7 +1299,7 @@ pub struct QuoteItem {
     #[serde(
         rename = "startNewTerm",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub start_new_term: Option<bool>,
@@ -1259,39 +1307,39 @@ pub struct QuoteItem {
     #[serde(
         rename = "subscriptionCancelDisabled",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub subscription_cancel_disabled: Option<bool>,
     /// Subscription notification settings.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub notifications: Option<Vec<QuoteNotification>>,
     /// Localized product texts.
     #[serde(
         rename = "productDescriptions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub product_descriptions: Option<QuoteItemProductDescriptions>,
     /// Line subtotal (webhook form only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtotal: Option<crate::Amount>,
     /// Line subtotal, formatted (webhook form only).
     #[serde(
         rename = "subtotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_display: Option<String>,
     /// Line discount; a numeric string in the webhook sample (webhook form only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount: Option<crate::Amount>,
     /// Line discount, formatted (webhook form only).
     #[serde(
         rename = "discountDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_display: Option<String>,
@@ -1302,10 +1350,10 @@ pub struct QuoteItem {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteItemProductDescriptions {
     /// Product name by language code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub display: Option<std::collections::BTreeMap<String, String>>,
     /// Product summary by language code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub summary: Option<std::collections::BTreeMap<String, String>>,
 }
 #[cfg(feature = "quotes")]
@@ -1318,12 +1366,16 @@ pub struct QuoteItemRequest {
     /// Number of units (1 when left out).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub quantity: Option<i64>,
     /// Per-unit list price in the quote's currency, replacing the catalog price.
-    #[serde(rename = "unitListPrice", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "unitListPrice",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub unit_list_price: Option<crate::Amount>,
 }
 #[cfg(feature = "quotes")]
@@ -1343,10 +1395,18 @@ impl QuoteItemRequest {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteItemTax {
     /// Tax amount.
-    #[serde(rename = "taxValue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taxValue",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub tax_value: Option<crate::Amount>,
     /// Amount the tax applies to.
-    #[serde(rename = "totalTaxable", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "totalTaxable",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub total_taxable: Option<crate::Amount>,
 }
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
@@ -1357,63 +1417,63 @@ pub struct QuoteLink {
     /// Link relation.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub rel: Option<String>,
     /// Target URL.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub href: Option<String>,
     /// Language of the target.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub hreflang: Option<String>,
     /// Media query of the target.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub media: Option<String>,
     /// Human-readable title.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub title: Option<String>,
     /// Media type of the target.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub r#type: Option<String>,
     /// URL describing a deprecation.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub deprecation: Option<String>,
     /// Profile URI.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub profile: Option<String>,
     /// Link name.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub name: Option<String>,
@@ -1424,13 +1484,17 @@ pub struct QuoteLink {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteListResponse {
     /// HAL wrapper of the list (current reference).
-    #[serde(rename = "_embedded", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_embedded",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub embedded: Option<QuoteListResponseEmbedded>,
     /// The matching quotes (older OpenAPI form).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub content: Option<Vec<Quote>>,
     /// Hypermedia links (older OpenAPI form).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub links: Option<Vec<QuoteLink>>,
 }
 #[cfg(feature = "quotes")]
@@ -1439,7 +1503,7 @@ pub struct QuoteListResponse {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteListResponseEmbedded {
     /// The matching quotes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub quotes: Option<Vec<Quote>>,
 }
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
@@ -1451,25 +1515,25 @@ pub struct QuoteNotification {
     #[serde(
         rename = "notificationType",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub notification_type: Option<String>,
     /// Whether it is sent.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub enabled: Option<bool>,
     /// When it is sent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub intervals: Option<Vec<QuoteNotificationInterval>>,
     /// Unit of the first interval.
     #[serde(
         rename = "firstIntervalUnit",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub first_interval_unit: Option<String>,
@@ -1477,7 +1541,7 @@ pub struct QuoteNotification {
     #[serde(
         rename = "firstIntervalLength",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub first_interval_length: Option<i64>,
@@ -1485,7 +1549,7 @@ pub struct QuoteNotification {
     #[serde(
         rename = "firstIntervalCount",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub first_interval_count: Option<i64>,
@@ -1499,7 +1563,7 @@ pub struct QuoteNotificationInterval {
     #[serde(
         rename = "intervalUnit",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub interval_unit: Option<String>,
@@ -1507,7 +1571,7 @@ pub struct QuoteNotificationInterval {
     #[serde(
         rename = "intervalLength",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub interval_length: Option<i64>,
@@ -1515,7 +1579,7 @@ pub struct QuoteNotificationInterval {
     #[serde(
         rename = "intervalCount",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub interval_count: Option<i64>,
@@ -1560,7 +1624,7 @@ pub struct QuotePlanDiscount {
     #[serde(
         rename = "discountType",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_type: Option<String>,
@@ -1568,7 +1632,7 @@ pub struct QuotePlanDiscount {
     #[serde(
         rename = "discountDuration",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub discount_duration: Option<i64>,
@@ -1576,7 +1640,7 @@ pub struct QuotePlanDiscount {
     #[serde(
         rename = "discountPath",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_path: Option<String>,
@@ -1584,14 +1648,14 @@ pub struct QuotePlanDiscount {
     #[serde(
         rename = "discountUnitAmount",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub discount_unit_amount: Option<crate::Amount>,
     /// Discount percentage.
     #[serde(
         rename = "discountPercent",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub discount_percent: Option<f64>,
 }
@@ -1603,19 +1667,19 @@ pub struct QuotePriceDetail {
     /// Product path.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub path: Option<String>,
     /// Quantity priced.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub quantity: Option<i64>,
     /// Billing plans priced.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub plans: Option<Vec<QuotePricePlan>>,
 }
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
@@ -1626,7 +1690,7 @@ pub struct QuotePriceLine {
     /// Product path.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub path: Option<String>,
@@ -1634,292 +1698,316 @@ pub struct QuotePriceLine {
     #[serde(
         rename = "showUnitListPrice",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub show_unit_list_price: Option<crate::Amount>,
     /// Unit net price as displayed.
     #[serde(
         rename = "showUnitNetPrice",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub show_unit_net_price: Option<crate::Amount>,
     /// Net price of all units as displayed.
     #[serde(
         rename = "showExtendedNetPrice",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub show_extended_net_price: Option<crate::Amount>,
     /// List price of all units as displayed.
     #[serde(
         rename = "showExtendedListPrice",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub show_extended_list_price: Option<crate::Amount>,
     /// Unit discount as displayed.
     #[serde(
         rename = "showUnitDiscountAmount",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub show_unit_discount_amount: Option<crate::Amount>,
     /// Discount on all units as displayed.
     #[serde(
         rename = "showExtendedDiscountAmount",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub show_extended_discount_amount: Option<crate::Amount>,
     /// Tax on all units as displayed.
     #[serde(
         rename = "showExtendedTaxes",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub show_extended_taxes: Option<crate::Amount>,
     /// Tax percentage as displayed.
-    #[serde(rename = "showTaxPercent", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "showTaxPercent",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub show_tax_percent: Option<f64>,
     /// Unit list price of the subscription.
     #[serde(
         rename = "subscriptionUnitListPrice",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub subscription_unit_list_price: Option<crate::Amount>,
     /// Net price of all subscription units.
     #[serde(
         rename = "subscriptionExtendedNetPrice",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub subscription_extended_net_price: Option<crate::Amount>,
     /// Unit discount of the subscription.
     #[serde(
         rename = "subscriptionUnitDiscountAmount",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub subscription_unit_discount_amount: Option<crate::Amount>,
     /// NET or GROSS for the subscription.
     #[serde(
         rename = "subscriptionTaxMode",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subscription_tax_mode: Option<String>,
     /// Unit list price.
-    #[serde(rename = "unitListPrice", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "unitListPrice",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub unit_list_price: Option<crate::Amount>,
     /// Unit net price.
-    #[serde(rename = "unitNetPrice", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "unitNetPrice",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub unit_net_price: Option<crate::Amount>,
     /// Unit discount.
     #[serde(
         rename = "unitDiscountAmount",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub unit_discount_amount: Option<crate::Amount>,
     /// List price of all units.
     #[serde(
         rename = "extendedListPrice",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub extended_list_price: Option<crate::Amount>,
     /// Net price of all units.
     #[serde(
         rename = "extendedNetPrice",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub extended_net_price: Option<crate::Amount>,
     /// Discount on all units.
     #[serde(
         rename = "extendedDiscountAmount",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub extended_discount_amount: Option<crate::Amount>,
     /// Unit list price with tax.
     #[serde(
         rename = "withTaxUnitListPrice",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub with_tax_unit_list_price: Option<crate::Amount>,
     /// Unit net price with tax.
     #[serde(
         rename = "withTaxUnitNetPrice",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub with_tax_unit_net_price: Option<crate::Amount>,
     /// Unit discount with tax.
     #[serde(
         rename = "withTaxUnitDiscountAmount",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub with_tax_unit_discount_amount: Option<crate::Amount>,
     /// List price of all units with tax.
     #[serde(
         rename = "withTaxExtendedListPrice",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub with_tax_extended_list_price: Option<crate::Amount>,
     /// Net price of all units with tax.
     #[serde(
         rename = "withTaxExtendedNetPrice",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub with_tax_extended_net_price: Option<crate::Amount>,
     /// Discount on all units with tax.
     #[serde(
         rename = "withTaxExtendedDiscountAmount",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub with_tax_extended_discount_amount: Option<crate::Amount>,
     /// Unit list price without tax.
     #[serde(
         rename = "withoutTaxUnitListPrice",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub without_tax_unit_list_price: Option<crate::Amount>,
     /// Unit net price without tax.
     #[serde(
         rename = "withoutTaxUnitNetPrice",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub without_tax_unit_net_price: Option<crate::Amount>,
     /// Unit discount without tax.
     #[serde(
         rename = "withoutTaxUnitDiscountAmount",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub without_tax_unit_discount_amount: Option<crate::Amount>,
     /// List price of all units without tax.
     #[serde(
         rename = "withoutTaxExtendedListPrice",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub without_tax_extended_list_price: Option<crate::Amount>,
     /// Net price of all units without tax.
     #[serde(
         rename = "withoutTaxExtendedNetPrice",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub without_tax_extended_net_price: Option<crate::Amount>,
     /// Discount on all units without tax.
     #[serde(
         rename = "withoutTaxExtendedDiscountAmount",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub without_tax_extended_discount_amount: Option<crate::Amount>,
     /// Discount percentage.
     #[serde(
         rename = "discountPercent",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub discount_percent: Option<f64>,
     /// Unit product discount with tax.
     #[serde(
         rename = "withTaxUnitProductDiscount",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub with_tax_unit_product_discount: Option<crate::Amount>,
     /// Product discount on all units with tax.
     #[serde(
         rename = "withTaxExtendedProductDiscount",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub with_tax_extended_product_discount: Option<crate::Amount>,
     /// Unit product discount without tax.
     #[serde(
         rename = "withoutTaxUnitProductDiscount",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub without_tax_unit_product_discount: Option<crate::Amount>,
     /// Product discount on all units without tax.
     #[serde(
         rename = "withoutTaxExtendedProductDiscount",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub without_tax_extended_product_discount: Option<crate::Amount>,
     /// Product discount percentage.
     #[serde(
         rename = "productDiscountPercent",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub product_discount_percent: Option<f64>,
     /// Rounded unit net price without tax.
     #[serde(
         rename = "roundedWithoutTaxUnitNetPrice",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub rounded_without_tax_unit_net_price: Option<crate::Amount>,
     /// Rounded net price of all units without tax.
     #[serde(
         rename = "roundedWithoutTaxExtendedNetPrice",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub rounded_without_tax_extended_net_price: Option<crate::Amount>,
     /// Rounded tax on all units.
     #[serde(
         rename = "roundedExtendedTaxes",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub rounded_extended_taxes: Option<crate::Amount>,
     /// Rounded net price of all units with tax.
     #[serde(
         rename = "roundedWithTaxExtendedNetPrice",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub rounded_with_tax_extended_net_price: Option<crate::Amount>,
     /// Tax per unit.
-    #[serde(rename = "unitTaxes", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "unitTaxes",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub unit_taxes: Option<crate::Amount>,
     /// Tax on all units.
-    #[serde(rename = "extendedTaxes", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "extendedTaxes",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub extended_taxes: Option<crate::Amount>,
     /// Tax percentage.
-    #[serde(rename = "taxPercent", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taxPercent",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub tax_percent: Option<f64>,
     /// List price in the source currency.
     #[serde(
         rename = "sourceListPrice",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub source_list_price: Option<crate::Amount>,
     /// Currency of the source price.
     #[serde(
         rename = "sourceCurrency",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub source_currency: Option<String>,
@@ -1927,7 +2015,7 @@ pub struct QuotePriceLine {
     #[serde(
         rename = "lineNumber",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub line_number: Option<String>,
@@ -1935,24 +2023,24 @@ pub struct QuotePriceLine {
     #[serde(
         rename = "withholdingAmount",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub withholding_amount: Option<crate::Amount>,
     /// Withholding amount in USD.
     #[serde(
         rename = "withholdingAmountUSD",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub withholding_amount_usd: Option<crate::Amount>,
     /// Pricing rules applied, in order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub rules: Option<Vec<QuotePriceRule>>,
     /// NET or GROSS as finally applied.
     #[serde(
         rename = "effectiveTaxMode",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub effective_tax_mode: Option<String>,
@@ -1960,35 +2048,39 @@ pub struct QuotePriceLine {
     #[serde(
         rename = "dateLimitsEnabled",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub date_limits_enabled: Option<bool>,
     /// Volume discount tiers.
-    #[serde(rename = "discountTiers", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "discountTiers",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub discount_tiers: Option<Vec<QuoteDiscountTier>>,
     /// Discounts applied.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discounts: Option<Vec<QuotePlanDiscount>>,
     /// Net price of all units with tax in the store currency.
     #[serde(
         rename = "withTaxStoreCurrencyExtendedNetPrice",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub with_tax_store_currency_extended_net_price: Option<crate::Amount>,
     /// Net price of all units with tax in USD.
     #[serde(
         rename = "withTaxUSDExtendedNetPrice",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub with_tax_usd_extended_net_price: Option<crate::Amount>,
     /// Tax classification code of the product.
     #[serde(
         rename = "taxCode",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_code: Option<String>,
@@ -1996,7 +2088,7 @@ pub struct QuotePriceLine {
     #[serde(
         rename = "taxFormat",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_format: Option<String>,
@@ -2004,7 +2096,7 @@ pub struct QuotePriceLine {
     #[serde(
         rename = "pricingPlanRenew",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub pricing_plan_renew: Option<String>,
@@ -2012,7 +2104,7 @@ pub struct QuotePriceLine {
     #[serde(
         rename = "customPrice",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub custom_price: Option<bool>,
@@ -2020,7 +2112,7 @@ pub struct QuotePriceLine {
     #[serde(
         rename = "paidTrial",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub paid_trial: Option<bool>,
@@ -2028,7 +2120,7 @@ pub struct QuotePriceLine {
     #[serde(
         rename = "paymentRequired",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub payment_required: Option<bool>,
@@ -2036,7 +2128,7 @@ pub struct QuotePriceLine {
     #[serde(
         rename = "reactivationEnabled",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub reactivation_enabled: Option<bool>,
@@ -2044,7 +2136,7 @@ pub struct QuotePriceLine {
     #[serde(
         rename = "reactivationExpirationDays",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub reactivation_expiration_days: Option<i64>,
@@ -2052,34 +2144,34 @@ pub struct QuotePriceLine {
     #[serde(
         rename = "taxExemptedUnitAmount",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub tax_exempted_unit_amount: Option<crate::Amount>,
     /// Amount of all units exempted from tax.
     #[serde(
         rename = "taxExemptedExtendedAmount",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub tax_exempted_extended_amount: Option<crate::Amount>,
     /// Unit net price without the exemption.
     #[serde(
         rename = "withoutTaxExemptionUnitNetPrice",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub without_tax_exemption_unit_net_price: Option<crate::Amount>,
     /// Unit list price without the exemption.
     #[serde(
         rename = "withoutTaxExemptionUnitListPrice",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub without_tax_exemption_unit_list_price: Option<crate::Amount>,
     /// Quantity priced.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub quantity: Option<i64>,
@@ -2087,7 +2179,7 @@ pub struct QuotePriceLine {
     #[serde(
         rename = "discountPath",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_path: Option<String>,
@@ -2100,14 +2192,14 @@ pub struct QuotePricePlan {
     /// Product path of the plan.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub path: Option<String>,
     /// Billing interval unit.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub interval: Option<String>,
@@ -2115,12 +2207,12 @@ pub struct QuotePricePlan {
     #[serde(
         rename = "intervalLength",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub interval_length: Option<i64>,
     /// Price lines of the plan.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prices: Option<Vec<QuotePriceLine>>,
 }
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
@@ -2131,14 +2223,14 @@ pub struct QuotePriceRule {
     /// Rule name.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub name: Option<String>,
     /// Why the rule applied.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub reason: Option<String>,
@@ -2146,14 +2238,14 @@ pub struct QuotePriceRule {
     #[serde(
         rename = "outputCurrency",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub output_currency: Option<String>,
     /// Whether a trial was taken into account (`"true"`/`"false"`).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub trial: Option<String>,
@@ -2161,7 +2253,7 @@ pub struct QuotePriceRule {
     #[serde(
         rename = "endPrice",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub end_price: Option<String>,
@@ -2169,7 +2261,7 @@ pub struct QuotePriceRule {
     #[serde(
         rename = "priceModel",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub price_model: Option<String>,
@@ -2177,28 +2269,28 @@ pub struct QuotePriceRule {
     #[serde(
         rename = "startPrice",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub start_price: Option<String>,
     /// What the rule does.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub description: Option<String>,
     /// Operation performed.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub operation: Option<String>,
     /// Second operation performed.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub operation2: Option<String>,
@@ -2206,7 +2298,7 @@ pub struct QuotePriceRule {
     #[serde(
         rename = "taxMode",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_mode: Option<String>,
@@ -2214,7 +2306,7 @@ pub struct QuotePriceRule {
     #[serde(
         rename = "taxRate",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_rate: Option<String>,
@@ -2222,7 +2314,7 @@ pub struct QuotePriceRule {
     #[serde(
         rename = "taxExempt",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_exempt: Option<String>,
@@ -2230,7 +2322,7 @@ pub struct QuotePriceRule {
     #[serde(
         rename = "unitPrice",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_price: Option<String>,
@@ -2238,7 +2330,7 @@ pub struct QuotePriceRule {
     #[serde(
         rename = "unitTotal",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_total: Option<String>,
@@ -2246,14 +2338,14 @@ pub struct QuotePriceRule {
     #[serde(
         rename = "effectiveTaxRate",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub effective_tax_rate: Option<String>,
     /// Quantity used by the rule, as a numeric string.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub quantity: Option<String>,
@@ -2261,7 +2353,7 @@ pub struct QuotePriceRule {
     #[serde(
         rename = "withTaxNetUnitRoundAmount",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub with_tax_net_unit_round_amount: Option<String>,
@@ -2278,13 +2370,13 @@ pub struct QuoteRecipientRequest {
     /// E-mail address the quote is sent to.
     pub email: String,
     /// Company name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub company: Option<String>,
     /// Phone number.
     #[serde(
         default,
         with = "crate::runtime::double_option",
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     #[cfg_attr(feature = "schemars", schemars(with = "Option<String>"))]
     pub phone: Option<Option<String>>,
@@ -2311,7 +2403,7 @@ pub struct QuoteRenewInto {
     #[serde(
         rename = "renewIntoProductId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub renew_into_product_id: Option<String>,
@@ -2319,18 +2411,22 @@ pub struct QuoteRenewInto {
     #[serde(
         rename = "renewIntoPath",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub renew_into_path: Option<String>,
     /// Price after renewal.
-    #[serde(rename = "renewIntoPrice", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "renewIntoPrice",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub renew_into_price: Option<crate::Amount>,
     /// Billing period after renewal.
     #[serde(
         rename = "renewIntoPeriod",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub renew_into_period: Option<String>,
@@ -2338,7 +2434,7 @@ pub struct QuoteRenewInto {
     #[serde(
         rename = "renewIntoLevel",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub renew_into_level: Option<i64>,
@@ -2346,7 +2442,7 @@ pub struct QuoteRenewInto {
     #[serde(
         rename = "renewIntoIntervalCount",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub renew_into_interval_count: Option<String>,
@@ -2354,7 +2450,7 @@ pub struct QuoteRenewInto {
     #[serde(
         rename = "renewIntoUpcomingProduct",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub renew_into_upcoming_product: Option<String>,
@@ -2452,14 +2548,14 @@ pub struct QuoteStatusChange {
     #[serde(
         rename = "statusUpdatedTo",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub status_updated_to: Option<QuoteStatus>,
     /// Name of who made the change (`SYSTEM SYSTEM` for automatic changes).
     #[serde(
         rename = "statusUpdatedByFullName",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub status_updated_by_full_name: Option<String>,
@@ -2467,7 +2563,7 @@ pub struct QuoteStatusChange {
     #[serde(
         rename = "statusUpdatedByEmail",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub status_updated_by_email: Option<String>,
@@ -2475,7 +2571,7 @@ pub struct QuoteStatusChange {
     #[serde(
         rename = "statusUpdatedOn",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub status_updated_on: Option<String>,
@@ -2486,10 +2582,10 @@ pub struct QuoteStatusChange {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteTag {
     /// Tag name (at most 255 characters).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub key: Option<String>,
     /// Tag value (at most 255 characters).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub value: Option<String>,
 }
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
@@ -2554,7 +2650,7 @@ pub struct UpdateQuoteRequest {
     #[serde(
         default,
         with = "crate::runtime::double_option",
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     #[cfg_attr(feature = "schemars", schemars(with = "Option<String>"))]
     pub coupon: Option<Option<String>>,
@@ -2562,7 +2658,7 @@ pub struct UpdateQuoteRequest {
     #[serde(
         default,
         with = "crate::runtime::double_option",
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     #[cfg_attr(feature = "schemars", schemars(with = "Option<String>"))]
     pub notes: Option<Option<String>>,
@@ -2570,33 +2666,41 @@ pub struct UpdateQuoteRequest {
     #[serde(
         rename = "netTermsDays",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub net_terms_days: Option<i64>,
     /// Where a quote is in its life cycle.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub status: Option<QuoteStatus>,
     /// Key/value tags.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tags: Option<Vec<QuoteTag>>,
     /// The buyer's VAT or other tax ID.
     #[serde(
         rename = "taxId",
         default,
         with = "crate::runtime::double_option",
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     #[cfg_attr(feature = "schemars", schemars(with = "Option<String>"))]
     pub tax_id: Option<Option<String>>,
     /// Where the change comes from.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub source: Option<String>,
     /// IP address the change is made from.
-    #[serde(rename = "sourceIP", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "sourceIP",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub source_ip: Option<String>,
     /// ID of the invoice tied to the quote.
-    #[serde(rename = "invoiceId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "invoiceId",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub invoice_id: Option<String>,
 }
 #[cfg(feature = "quotes")]

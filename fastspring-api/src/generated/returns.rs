@@ -56,19 +56,23 @@ pub struct NewReturn {
     /// ID or reference of the order to refund.
     pub order: String,
     /// Why the order is returned: `TAX_REFUND` (tax refund), `PRODUCT_NOT_RECEIVED`, `PRODUCT_DIFFERENCE` (not as expected), `FRAUDULENT`, `ORDER_ERROR`, `DISCOUNT` (discount or coupon), `DUPLICATE_ORDER`, `COMPATIBILITY_ISSUE`, `OTHER` or `NONE`. FastSpring accepts any other value but stores it as "None".
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub reason: Option<NewReturnReason>,
     /// Note explaining the return; the customer can see it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub note: Option<String>,
     /// `ORIGINAL` e-mails the customer about the return; `NONE` sends nothing.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub notification: Option<NewReturnNotification>,
     /// `FULL` refunds the whole order (the default when omitted); `PARTIAL` refunds only the amounts listed in `items`.
-    #[serde(rename = "refundType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "refundType",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub refund_type: Option<NewReturnRefundType>,
     /// What to refund for a `PARTIAL` return (at least one item, each product once); ignored for `FULL`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub items: Option<Vec<NewReturnItem>>,
 }
 #[cfg(feature = "returns")]
@@ -358,42 +362,46 @@ pub struct Return {
     /// ID of the quote the original order came from, or null.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub quote: Option<String>,
     /// Customer-facing reference of the return; its own number, ending in a letter (`X` in older payloads), not the original order's reference.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub reference: Option<String>,
     /// Whether the refund has been completed (`false` while it is pending).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub completed: Option<bool>,
     /// When the return last changed, epoch milliseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changed: Option<crate::EpochMillis>,
     /// The same moment, epoch milliseconds (kept for backward compatibility).
-    #[serde(rename = "changedValue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "changedValue",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub changed_value: Option<crate::EpochMillis>,
     /// The same moment, epoch seconds.
     #[serde(
         rename = "changedInSeconds",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub changed_in_seconds: Option<crate::EpochSeconds>,
     /// Date of the last change, formatted for display (`M/D/YY`).
     #[serde(
         rename = "changedDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub changed_display: Option<String>,
@@ -401,24 +409,24 @@ pub struct Return {
     #[serde(
         rename = "changedDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub changed_display_iso8601: Option<String>,
     /// `true` for a live return, `false` for a test one.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub live: Option<bool>,
     /// The customer account: its ID, or the full object when the webhook has expansion enabled.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub account: Option<ReturnAccount>,
     /// Transaction currency of the original order, ISO 4217.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub currency: Option<String>,
@@ -426,18 +434,22 @@ pub struct Return {
     #[serde(
         rename = "payoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub payout_currency: Option<String>,
     /// Total refunded, including tax, in the transaction currency (`currency`).
-    #[serde(rename = "totalReturn", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "totalReturn",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub total_return: Option<crate::Amount>,
     /// Total refunded, formatted for display in the transaction currency (localized text such as `$5.31`; do not parse).
     #[serde(
         rename = "totalReturnDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub total_return_display: Option<String>,
@@ -445,25 +457,25 @@ pub struct Return {
     #[serde(
         rename = "totalReturnInPayoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub total_return_in_payout_currency: Option<crate::Amount>,
     /// Total refunded in the payout currency, formatted for display.
     #[serde(
         rename = "totalReturnInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub total_return_in_payout_currency_display: Option<String>,
     /// Tax refunded, in the transaction currency (`currency`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax: Option<crate::Amount>,
     /// Tax refunded, formatted for display in the transaction currency.
     #[serde(
         rename = "taxDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_display: Option<String>,
@@ -471,25 +483,25 @@ pub struct Return {
     #[serde(
         rename = "taxInPayoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub tax_in_payout_currency: Option<crate::Amount>,
     /// Tax refunded in the payout currency, formatted for display.
     #[serde(
         rename = "taxInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_in_payout_currency_display: Option<String>,
     /// Amount refunded before tax, in the transaction currency (`currency`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtotal: Option<crate::Amount>,
     /// Amount refunded before tax, formatted for display in the transaction currency.
     #[serde(
         rename = "subtotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_display: Option<String>,
@@ -497,14 +509,14 @@ pub struct Return {
     #[serde(
         rename = "subtotalInPayoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub subtotal_in_payout_currency: Option<crate::Amount>,
     /// Amount refunded before tax in the payout currency, formatted for display.
     #[serde(
         rename = "subtotalInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_in_payout_currency_display: Option<String>,
@@ -512,69 +524,69 @@ pub struct Return {
     #[serde(
         rename = "totalRefundInPayoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub total_refund_in_payout_currency: Option<crate::Amount>,
     /// How the original order was paid (the refund goes back the same way).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payment: Option<super::orders::OrderPayment>,
     /// Why the order was returned, as display text (`Duplicate Order`, `Product Not Received`, `Compatibility Issues`, `None`); older payloads echo the request's code (`DUPLICATE_ORDER`).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub reason: Option<String>,
     /// Note given with the return, shown to the customer; may be empty.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub note: Option<String>,
     /// Kind of record; `RETURN` is the only value seen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub r#type: Option<ReturnType>,
     /// Where the refund was made from.
     #[serde(
         rename = "refundPerformerType",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub refund_performer_type: Option<ReturnRefundPerformerType>,
     /// The FastSpring component that issued the refund; `refund` is the only value seen.
     #[serde(
         rename = "refundSourceComponent",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub refund_source_component: Option<ReturnRefundSourceComponent>,
     /// Who made the refund, such as the app user's e-mail address.
     #[serde(
         rename = "refundPerformer",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub refund_performer: Option<String>,
     /// Summary of the order the return refunds; the full order is at `GET /orders/{order_id}`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub original: Option<ReturnOriginalOrder>,
     /// The buyer of the original order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub customer: Option<super::orders::OrderCustomer>,
     /// The returned line items.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub items: Option<Vec<ReturnItem>>,
     /// What the API did: `return.create` or `return.get`. Absent in webhook payloads.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub action: Option<String>,
     /// Outcome for this return (REST answers only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
 }
 #[cfg(any(feature = "returns", feature = "webhook-events"))]
@@ -616,19 +628,19 @@ pub struct ReturnError {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// Why it failed, when `result` is `error`.
     pub error: super::common::ErrorDetail,
     /// Identifier of the attempt (the requested return ID for a lookup).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub r#return: Option<String>,
@@ -641,28 +653,28 @@ pub struct ReturnItem {
     /// Product path of the item.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub product: Option<String>,
     /// Quantity returned (`0` in the reference's example of a partial refund).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub quantity: Option<i64>,
     /// Product display name.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub display: Option<String>,
     /// Stock keeping unit, or null.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub sku: Option<String>,
@@ -670,21 +682,25 @@ pub struct ReturnItem {
     #[serde(
         rename = "imageUrl",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub image_url: Option<String>,
     /// Whether the item was refunded fully or partly.
-    #[serde(rename = "refundType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "refundType",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub refund_type: Option<ReturnItemRefundType>,
     /// Amount refunded for the item before tax, in the transaction currency.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtotal: Option<crate::Amount>,
     /// Amount refunded for the item, formatted for display in the transaction currency.
     #[serde(
         rename = "subtotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_display: Option<String>,
@@ -692,25 +708,25 @@ pub struct ReturnItem {
     #[serde(
         rename = "subtotalInPayoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub subtotal_in_payout_currency: Option<crate::Amount>,
     /// Amount refunded for the item in the payout currency, formatted for display.
     #[serde(
         rename = "subtotalInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_in_payout_currency_display: Option<String>,
     /// Discount of the item, in the transaction currency.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount: Option<crate::Amount>,
     /// Discount of the item, formatted for display in the transaction currency.
     #[serde(
         rename = "discountDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_display: Option<String>,
@@ -718,34 +734,34 @@ pub struct ReturnItem {
     #[serde(
         rename = "discountInPayoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub discount_in_payout_currency: Option<crate::Amount>,
     /// Discount of the item in the payout currency, formatted for display.
     #[serde(
         rename = "discountInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_in_payout_currency_display: Option<String>,
     /// Custom attributes of the item (key to value).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub attributes: Option<std::collections::BTreeMap<String, String>>,
     /// ID of the subscription the item belongs to.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subscription: Option<String>,
     /// Fulfillments of the item, keyed as in orders; usually empty.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub fulfillments: Option<
         std::collections::BTreeMap<String, super::orders::OrderFulfillmentValue>,
     >,
     /// Tax withheld by the buyer on this item (current field name).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub withholdings: Option<super::orders::OrderItemWithholdings>,
 }
 #[cfg(any(feature = "returns", feature = "webhook-events"))]
@@ -827,35 +843,35 @@ pub struct ReturnOriginalOrder {
     /// Order ID.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub id: Option<String>,
     /// Order ID (the same value as `id`).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub order: Option<String>,
     /// Customer-facing reference of the order.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub reference: Option<String>,
     /// ID of the account that placed the order.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub account: Option<String>,
     /// Transaction currency, ISO 4217.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub currency: Option<String>,
@@ -863,18 +879,18 @@ pub struct ReturnOriginalOrder {
     #[serde(
         rename = "payoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub payout_currency: Option<String>,
     /// Order total, including tax, in the transaction currency (`currency`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total: Option<crate::Amount>,
     /// Order total, formatted for display in the transaction currency.
     #[serde(
         rename = "totalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub total_display: Option<String>,
@@ -882,25 +898,25 @@ pub struct ReturnOriginalOrder {
     #[serde(
         rename = "totalInPayoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub total_in_payout_currency: Option<crate::Amount>,
     /// Order total in the payout currency, formatted for display.
     #[serde(
         rename = "totalInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub total_in_payout_currency_display: Option<String>,
     /// Order tax, in the transaction currency.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax: Option<crate::Amount>,
     /// Order tax, formatted for display in the transaction currency.
     #[serde(
         rename = "taxDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_display: Option<String>,
@@ -908,25 +924,25 @@ pub struct ReturnOriginalOrder {
     #[serde(
         rename = "taxInPayoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub tax_in_payout_currency: Option<crate::Amount>,
     /// Order tax in the payout currency, formatted for display.
     #[serde(
         rename = "taxInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_in_payout_currency_display: Option<String>,
     /// Order amount before tax, in the transaction currency.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtotal: Option<crate::Amount>,
     /// Order amount before tax, formatted for display in the transaction currency.
     #[serde(
         rename = "subtotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_display: Option<String>,
@@ -934,25 +950,25 @@ pub struct ReturnOriginalOrder {
     #[serde(
         rename = "subtotalInPayoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub subtotal_in_payout_currency: Option<crate::Amount>,
     /// Order amount before tax in the payout currency, formatted for display.
     #[serde(
         rename = "subtotalInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_in_payout_currency_display: Option<String>,
     /// Internal notes on the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub notes: Option<Vec<super::orders::OrderNote>>,
     /// The order's tags (key to value).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tags: Option<std::collections::BTreeMap<String, String>>,
     /// IDs of the subscriptions the order belongs to (older payloads).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<String>>,
 }
 #[cfg(any(feature = "returns", feature = "webhook-events"))]

@@ -10,39 +10,39 @@ pub struct SessionV1 {
     /// Session ID to send the buyer to checkout with.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub id: Option<String>,
     /// ISO 4217 currency of the session (localized to the buyer's country where needed).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub currency: Option<String>,
     /// When the session stops being valid, epoch milliseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub expires: Option<crate::EpochMillis>,
     /// ID of the order once the session is paid; `null` before.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub order: Option<String>,
     /// ID of the buyer's account.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub account: Option<String>,
     /// Subtotal of the session.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtotal: Option<crate::Amount>,
     /// The products of the session.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub items: Option<Vec<SessionV1Item>>,
 }
 #[cfg(feature = "sessions-v1")]
@@ -51,25 +51,25 @@ pub struct SessionV1 {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SessionV1Contact {
     /// First name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub first: Option<String>,
     /// Last name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub last: Option<String>,
     /// E-mail address; it selects an existing account when one matches.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub email: Option<String>,
     /// Company name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub company: Option<String>,
     /// Phone number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub phone: Option<String>,
     /// ISO 3166-1 alpha-2 country code. Send it for new buyers: without it FastSpring assumes the United States and USD. Known accounts keep their registered country.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub country: Option<String>,
     /// ISO 639-1 language code of the buyer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub language: Option<String>,
 }
 #[cfg(feature = "sessions-v1")]
@@ -78,30 +78,30 @@ pub struct SessionV1Contact {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SessionV1CreateRequest {
     /// ID of an existing FastSpring account; its details apply to the session.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub account: Option<String>,
     /// The buyer, when no `account` is given.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub contact: Option<SessionV1Contact>,
     /// A custom key to find or link the buyer's account.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub lookup: Option<SessionV1Lookup>,
     /// ISO 639-1 language code (older placement; the current reference puts it in `contact`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub language: Option<String>,
     /// ISO 3166-1 alpha-2 country code (older placement; the current reference puts it in `contact`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub country: Option<String>,
     /// Order tags copied to the resulting order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tags: Option<std::collections::BTreeMap<String, String>>,
     /// Coupon code (not the coupon's ID) to apply.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub coupon: Option<String>,
     /// Days the session stays valid (1 day when left out).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub expiration: Option<i64>,
@@ -133,12 +133,12 @@ pub struct SessionV1Error {
     /// What went wrong.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub message: Option<String>,
     /// Values referred to by the message (empty in the published example).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub params: Option<Vec<serde_json::Value>>,
 }
 #[cfg(feature = "sessions-v1")]
@@ -149,14 +149,14 @@ pub struct SessionV1Item {
     /// Product path.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub product: Option<String>,
     /// Number of units.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub quantity: Option<i64>,
@@ -171,15 +171,15 @@ pub struct SessionV1ItemRequest {
     /// Number of units.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub quantity: Option<i64>,
     /// Overrides of the catalog price and subscription settings for one item of the session.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub pricing: Option<SessionV1Pricing>,
     /// Custom attributes of this item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub attributes: Option<std::collections::BTreeMap<String, String>>,
 }
 #[cfg(feature = "sessions-v1")]
@@ -200,7 +200,7 @@ impl SessionV1ItemRequest {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SessionV1Lookup {
     /// Your own account key (letters, digits, `_` or `-`, at least 4 characters).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub custom: Option<String>,
 }
 #[cfg(feature = "sessions-v1")]
@@ -209,12 +209,12 @@ pub struct SessionV1Lookup {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SessionV1Pricing {
     /// Unit price by ISO 4217 currency code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price: Option<std::collections::BTreeMap<String, crate::Amount>>,
     /// Trial length in days; above 0 enables a trial.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub trial: Option<i64>,
@@ -222,26 +222,34 @@ pub struct SessionV1Pricing {
     #[serde(
         rename = "paymentCollected",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub payment_collected: Option<bool>,
     /// Whether the trial is paid (`true`) or free (`false`).
-    #[serde(rename = "paidTrial", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "paidTrial",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub paid_trial: Option<bool>,
     /// Trial price by currency code; needed when `paidTrial` is `true`, ignored otherwise.
-    #[serde(rename = "trialPrice", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "trialPrice",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub trial_price: Option<std::collections::BTreeMap<String, crate::Amount>>,
     /// What happens after the first term or the trial: `auto` rebills, `manual` needs the buyer to renew, `opt-auto` and `opt-manual` let the buyer choose.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub renew: Option<SessionV1PricingRenew>,
     /// Billing interval unit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub interval: Option<SessionV1PricingInterval>,
     /// Interval units per charge; needed when `interval` is set and is not `adhoc`.
     #[serde(
         rename = "intervalLength",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub interval_length: Option<i64>,
@@ -249,25 +257,29 @@ pub struct SessionV1Pricing {
     #[serde(
         rename = "quantityBehavior",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub quantity_behavior: Option<SessionV1PricingQuantityBehavior>,
     /// Quantity offered by default.
     #[serde(
         rename = "quantityDefault",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub quantity_default: Option<i64>,
     /// Whether discounts are percentages or amounts.
-    #[serde(rename = "discountType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "discountType",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub discount_type: Option<SessionV1PricingDiscountType>,
     /// Billing periods the discount lasts before the normal price applies.
     #[serde(
         rename = "discountDuration",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub discount_duration: Option<i64>,
@@ -275,13 +287,17 @@ pub struct SessionV1Pricing {
     #[serde(
         rename = "quantityDiscounts",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub quantity_discounts: Option<
         std::collections::BTreeMap<String, SessionV1PricingQuantityDiscountsValue>,
     >,
     /// One-time setup fee (older documentation only).
-    #[serde(rename = "setupFee", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "setupFee",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub setup_fee: Option<SessionV1PricingSetupFee>,
 }
 #[cfg(feature = "sessions-v1")]
@@ -629,10 +645,10 @@ impl schemars::JsonSchema for SessionV1PricingRenew {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SessionV1PricingSetupFee {
     /// Fee name by language code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub title: Option<std::collections::BTreeMap<String, String>>,
     /// Fee amount by currency code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price: Option<std::collections::BTreeMap<String, crate::Amount>>,
 }
 #[cfg(feature = "sessions-v1")]

@@ -10,14 +10,14 @@ pub struct CancelReason {
     /// Cancel reason ID, a string: `1` cost, `2` need, `3` usability, `4` support, `5` integration, `6` alternative, `7` other.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub id: Option<String>,
     /// Reason name (`cost`, `need`, `usability`, `support`, `integration`, `alternative`, `other`).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub name: Option<String>,
@@ -25,21 +25,21 @@ pub struct CancelReason {
     #[serde(
         rename = "displayName",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub display_name: Option<String>,
     /// Whether the store shows this reason in its survey.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub enabled: Option<bool>,
     /// Localized longer explanation.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub description: Option<String>,
@@ -83,7 +83,7 @@ pub struct CancelSurveyAnswer {
     /// ID of the survey answer.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub id: Option<String>,
@@ -91,14 +91,14 @@ pub struct CancelSurveyAnswer {
     #[serde(
         rename = "reasonId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub reason_id: Option<String>,
     /// Reason name (`cost`, `need`, …).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub name: Option<String>,
@@ -106,14 +106,14 @@ pub struct CancelSurveyAnswer {
     #[serde(
         rename = "displayName",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub display_name: Option<String>,
     /// Longer explanation of the reason.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub description: Option<String>,
@@ -121,14 +121,14 @@ pub struct CancelSurveyAnswer {
     #[serde(
         rename = "feedbackText",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub feedback_text: Option<String>,
     /// Language of the answer.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub lang: Option<String>,
@@ -139,16 +139,28 @@ pub struct CancelSurveyAnswer {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CancelSurveyAnswerInput {
     /// Cancel reason ID, a string: `1` cost, `2` need, `3` usability, `4` support, `5` integration, `6` alternative, `7` other.
-    #[serde(rename = "reasonId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "reasonId",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub reason_id: Option<CancelSurveyAnswerInputReasonId>,
     /// Cancel reason by name; used only when `reasonId` is absent.
-    #[serde(rename = "reasonName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "reasonName",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub reason_name: Option<CancelSurveyAnswerInputReasonName>,
     /// Free-text feedback from the buyer.
-    #[serde(rename = "feedbackText", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "feedbackText",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub feedback_text: Option<String>,
     /// Language of the answer (ISO 639-1).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub lang: Option<String>,
 }
 #[cfg(feature = "subscriptions")]
@@ -342,7 +354,7 @@ pub struct CancelSurveyProduct {
     /// Product path.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub path: Option<String>,
@@ -350,7 +362,7 @@ pub struct CancelSurveyProduct {
     #[serde(
         rename = "displayName",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub display_name: Option<String>,
@@ -386,12 +398,16 @@ pub struct CancelSurveyQueryRequest {
     #[serde(rename = "endDate")]
     pub end_date: String,
     /// Only answers for subscriptions to this product.
-    #[serde(rename = "productPath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "productPath",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub product_path: Option<String>,
     /// Which slice of the results to return.
     pub pagination: CancelSurveyQueryPagination,
     /// Sort order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub sorting: Option<CancelSurveyQuerySorting>,
 }
 #[cfg(feature = "subscriptions")]
@@ -420,7 +436,7 @@ pub struct CancelSurveyQueryResponse {
     #[serde(
         rename = "totalRecords",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub total_records: Option<i64>,
@@ -428,12 +444,12 @@ pub struct CancelSurveyQueryResponse {
     #[serde(
         rename = "totalPages",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub total_pages: Option<i64>,
     /// The answers of the requested slice.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub surveys: Option<Vec<CancelSurveyRecord>>,
 }
 #[cfg(feature = "subscriptions")]
@@ -442,10 +458,10 @@ pub struct CancelSurveyQueryResponse {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CancelSurveyQuerySorting {
     /// Sort by submission time or by reason ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub field: Option<CancelSurveyQuerySortingField>,
     /// Sort direction.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub order: Option<CancelSurveyQuerySortingOrder>,
 }
 #[cfg(feature = "subscriptions")]
@@ -596,19 +612,19 @@ pub struct CancelSurveyReasons {
     /// Language of the texts.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub language: Option<String>,
     /// Store (site) ID.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub site: Option<String>,
     /// The subscription a cancel survey is about.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscription: Option<CancelSurveySubscription>,
     /// Cancel reasons configured for the store.
     pub reasons: Vec<CancelReason>,
@@ -621,7 +637,7 @@ pub struct CancelSurveyRecord {
     /// ID of the survey answer.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub id: Option<String>,
@@ -629,7 +645,7 @@ pub struct CancelSurveyRecord {
     #[serde(
         rename = "subscriptionId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subscription_id: Option<String>,
@@ -637,14 +653,14 @@ pub struct CancelSurveyRecord {
     #[serde(
         rename = "reasonId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub reason_id: Option<String>,
     /// Reason name.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub name: Option<String>,
@@ -652,21 +668,21 @@ pub struct CancelSurveyRecord {
     #[serde(
         rename = "displayName",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub display_name: Option<String>,
     /// Language of the answer.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub lang: Option<String>,
     /// Longer explanation of the reason.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub description: Option<String>,
@@ -674,14 +690,14 @@ pub struct CancelSurveyRecord {
     #[serde(
         rename = "feedbackText",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub feedback_text: Option<String>,
     /// Store (site) ID.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub site: Option<String>,
@@ -689,7 +705,7 @@ pub struct CancelSurveyRecord {
     #[serde(
         rename = "productPath",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub product_path: Option<String>,
@@ -697,7 +713,7 @@ pub struct CancelSurveyRecord {
     #[serde(
         rename = "creationTime",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub creation_time: Option<String>,
@@ -710,19 +726,19 @@ pub struct CancelSurveyRecorded {
     /// Language of the texts.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub language: Option<String>,
     /// Store (site) ID.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub site: Option<String>,
     /// The subscription a cancel survey is about.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscription: Option<CancelSurveySubscription>,
     /// The recorded answer.
     #[serde(rename = "cancelSurvey")]
@@ -737,14 +753,14 @@ pub struct CancelSurveyRecordedAnswer {
     #[serde(
         rename = "reasonId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub reason_id: Option<String>,
     /// Reason name, as in the published example.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub name: Option<String>,
@@ -752,7 +768,7 @@ pub struct CancelSurveyRecordedAnswer {
     #[serde(
         rename = "reasonName",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub reason_name: Option<String>,
@@ -760,14 +776,14 @@ pub struct CancelSurveyRecordedAnswer {
     #[serde(
         rename = "displayName",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub display_name: Option<String>,
     /// Longer explanation of the reason.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub description: Option<String>,
@@ -775,14 +791,14 @@ pub struct CancelSurveyRecordedAnswer {
     #[serde(
         rename = "feedbackText",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub feedback_text: Option<String>,
     /// Language of the answer.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub lang: Option<String>,
@@ -817,12 +833,12 @@ pub struct CancelSurveySubscription {
     #[serde(
         rename = "subscriptionId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subscription_id: Option<String>,
     /// Its product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub product: Option<CancelSurveyProduct>,
 }
 #[cfg(feature = "subscriptions")]
@@ -861,10 +877,10 @@ impl ChargeSubscriptionsRequestSubscriptionsItem {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ChargeSubscriptionsResponse {
     /// Outcomes (key used by the 200 response).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscription: Option<Vec<SubscriptionActionResult>>,
     /// Outcomes (key used by the 400 response).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<SubscriptionActionResult>>,
 }
 #[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
@@ -876,7 +892,7 @@ pub struct CotermGroup {
     #[serde(
         rename = "cotermGroupId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coterm_group_id: Option<String>,
@@ -884,7 +900,7 @@ pub struct CotermGroup {
     #[serde(
         rename = "cotermGroupDisplayName",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coterm_group_display_name: Option<String>,
@@ -892,21 +908,21 @@ pub struct CotermGroup {
     #[serde(
         rename = "cotermGroupPeriodStartDate",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub coterm_group_period_start_date: Option<crate::EpochMillis>,
     /// End of the group's current aligned billing period, epoch milliseconds.
     #[serde(
         rename = "cotermGroupPeriodEndDate",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub coterm_group_period_end_date: Option<crate::EpochMillis>,
     /// ID of the subscription whose schedule the other members were aligned to.
     #[serde(
         rename = "cotermGroupPrimarySubscription",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coterm_group_primary_subscription: Option<String>,
@@ -914,7 +930,7 @@ pub struct CotermGroup {
     #[serde(
         rename = "cotermGroupStatus",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coterm_group_status: Option<String>,
@@ -922,7 +938,7 @@ pub struct CotermGroup {
     #[serde(
         rename = "cotermGroupOrderId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coterm_group_order_id: Option<String>,
@@ -930,7 +946,7 @@ pub struct CotermGroup {
     #[serde(
         rename = "cotermGroupOrderReference",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coterm_group_order_reference: Option<String>,
@@ -938,21 +954,21 @@ pub struct CotermGroup {
     #[serde(
         rename = "cotermNextChargeDate",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub coterm_next_charge_date: Option<crate::EpochMillis>,
     /// Amount of the next group charge, all member subscriptions together.
     #[serde(
         rename = "cotermNextChargeTotal",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub coterm_next_charge_total: Option<crate::Amount>,
     /// `cotermNextChargeTotal` formatted for display, with the currency symbol.
     #[serde(
         rename = "cotermNextChargeTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coterm_next_charge_total_display: Option<String>,
@@ -960,35 +976,39 @@ pub struct CotermGroup {
     #[serde(
         rename = "cotermGroupSize",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub coterm_group_size: Option<i64>,
     /// ISO 4217 currency of the group's charges.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub currency: Option<String>,
     /// When the group last changed, epoch milliseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changed: Option<crate::EpochMillis>,
     /// Same instant as `changed` (kept for backward compatibility).
-    #[serde(rename = "changedValue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "changedValue",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub changed_value: Option<crate::EpochMillis>,
     /// `changed` in epoch seconds.
     #[serde(
         rename = "changedInSeconds",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub changed_in_seconds: Option<crate::EpochSeconds>,
     /// `changed` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
     #[serde(
         rename = "changedDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub changed_display: Option<String>,
@@ -996,32 +1016,36 @@ pub struct CotermGroup {
     #[serde(
         rename = "changedDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub changed_display_iso8601: Option<String>,
     /// Next charge date of the group, epoch milliseconds.
-    #[serde(rename = "nextChargeDate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nextChargeDate",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub next_charge_date: Option<crate::EpochMillis>,
     /// Same instant as `nextChargeDate` (kept for backward compatibility).
     #[serde(
         rename = "nextChargeDateValue",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub next_charge_date_value: Option<crate::EpochMillis>,
     /// `nextChargeDate` in epoch seconds.
     #[serde(
         rename = "nextChargeDateInSeconds",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub next_charge_date_in_seconds: Option<crate::EpochSeconds>,
     /// `nextChargeDate` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
     #[serde(
         rename = "nextChargeDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_charge_date_display: Option<String>,
@@ -1029,25 +1053,29 @@ pub struct CotermGroup {
     #[serde(
         rename = "nextChargeDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_charge_date_display_iso8601: Option<String>,
     /// Overdue-notice schedule that applies while a group charge is unpaid.
-    #[serde(rename = "paymentOverdue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "paymentOverdue",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub payment_overdue: Option<CotermGroupPaymentOverdue>,
     /// When the group's subscriptions are deactivated if payment never arrives.
     #[serde(
         rename = "cancellationSetting",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub cancellation_setting: Option<CotermGroupCancellationSetting>,
     /// The customer account that owns the group: its ID, or the full account when webhook expansion is enabled.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub account: Option<CotermGroupAccount>,
     /// The member subscriptions: IDs, or full subscription objects when webhook expansion is enabled.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<CotermGroupSubscriptionsItem>>,
 }
 #[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
@@ -1089,7 +1117,7 @@ pub struct CotermGroupCancellationSetting {
     /// Rule that triggers cancellation, e.g. `AFTER_LAST_NOTIFICATION`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub cancellation: Option<String>,
@@ -1097,7 +1125,7 @@ pub struct CotermGroupCancellationSetting {
     #[serde(
         rename = "intervalUnit",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub interval_unit: Option<String>,
@@ -1105,7 +1133,7 @@ pub struct CotermGroupCancellationSetting {
     #[serde(
         rename = "intervalLength",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub interval_length: Option<i64>,
@@ -1118,23 +1146,27 @@ pub struct CotermGroupCreateResponse {
     /// Always `subscriptions.coterm.create`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// Account that owns the group.
     #[serde(
         rename = "accountId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub account_id: Option<String>,
     /// The group that was created.
-    #[serde(rename = "coTermGroup", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "coTermGroup",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub co_term_group: Option<CotermGroupCreated>,
 }
 #[cfg(feature = "subscriptions")]
@@ -1146,7 +1178,7 @@ pub struct CotermGroupCreated {
     #[serde(
         rename = "coTermGroupId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub co_term_group_id: Option<String>,
@@ -1154,7 +1186,7 @@ pub struct CotermGroupCreated {
     #[serde(
         rename = "displayName",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub display_name: Option<String>,
@@ -1162,11 +1194,11 @@ pub struct CotermGroupCreated {
     #[serde(
         rename = "groupingCriteria",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub grouping_criteria: Option<CotermGroupingCriteriaSet>,
     /// The member subscriptions and their status.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<CotermGroupMemberStatus>>,
 }
 #[cfg(feature = "subscriptions")]
@@ -1177,15 +1209,15 @@ pub struct CotermGroupDeleteResponse {
     /// Always `subscriptions.coterm.delete`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// The former members, now ungrouped (`Opted Out of Co-Terming`). They stay active.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<CotermGroupMemberStatus>>,
 }
 #[cfg(feature = "subscriptions")]
@@ -1196,18 +1228,18 @@ pub struct CotermGroupDetails {
     /// Always `subscriptions.coterm.get`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// ID of the group.
     #[serde(
         rename = "coTermGroupId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub co_term_group_id: Option<String>,
@@ -1215,14 +1247,14 @@ pub struct CotermGroupDetails {
     #[serde(
         rename = "displayName",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub display_name: Option<String>,
     /// ID of the account that owns the group.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub account: Option<String>,
@@ -1230,18 +1262,22 @@ pub struct CotermGroupDetails {
     #[serde(
         rename = "initialOrder",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub initial_order: Option<String>,
     /// Start of the group's next billing period, epoch milliseconds.
-    #[serde(rename = "nextPeriodDate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nextPeriodDate",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub next_period_date: Option<crate::EpochMillis>,
     /// `nextPeriodDate` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
     #[serde(
         rename = "nextPeriodDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_period_date_display: Option<String>,
@@ -1249,7 +1285,7 @@ pub struct CotermGroupDetails {
     #[serde(
         rename = "nextPeriodDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_period_date_display_iso8601: Option<String>,
@@ -1257,11 +1293,11 @@ pub struct CotermGroupDetails {
     #[serde(
         rename = "groupingCriteria",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub grouping_criteria: Option<CotermGroupingCriteriaSet>,
     /// Members of the group (already co-termed first), followed by further eligible subscriptions of the account.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<CotermGroupMember>>,
 }
 #[cfg(feature = "subscriptions")]
@@ -1272,32 +1308,32 @@ pub struct CotermGroupEstimate {
     /// Always `subscriptions.coterm.estimate`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// ID of the group.
     #[serde(
         rename = "coTermGroupId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub co_term_group_id: Option<String>,
     /// ID of the account that owns the group.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub account: Option<String>,
     /// ISO 4217 currency of the amounts.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub currency: Option<String>,
@@ -1305,14 +1341,14 @@ pub struct CotermGroupEstimate {
     #[serde(
         rename = "UTC",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub utc: Option<String>,
     /// Time zone of the dates, if FastSpring sends it under this name.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub timezone: Option<String>,
@@ -1320,14 +1356,14 @@ pub struct CotermGroupEstimate {
     #[serde(
         rename = "periodStartDate",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub period_start_date: Option<crate::EpochMillis>,
     /// `periodStartDate` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
     #[serde(
         rename = "periodStartDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period_start_date_display: Option<String>,
@@ -1335,18 +1371,22 @@ pub struct CotermGroupEstimate {
     #[serde(
         rename = "periodStartDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period_start_date_display_iso8601: Option<String>,
     /// End of that aligned billing period, epoch milliseconds.
-    #[serde(rename = "periodEndDate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "periodEndDate",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub period_end_date: Option<crate::EpochMillis>,
     /// `periodEndDate` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
     #[serde(
         rename = "periodEndDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period_end_date_display: Option<String>,
@@ -1354,15 +1394,19 @@ pub struct CotermGroupEstimate {
     #[serde(
         rename = "periodEndDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period_end_date_display_iso8601: Option<String>,
     /// Per-subscription estimate.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<SubscriptionEstimate>>,
     /// What the buyer would pay now and at the next charge.
-    #[serde(rename = "amountDueTotal", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "amountDueTotal",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub amount_due_total: Option<SubscriptionEstimateAmountDue>,
 }
 #[cfg(feature = "subscriptions")]
@@ -1373,39 +1417,39 @@ pub struct CotermGroupExecution {
     /// Always `subscriptions.coterm.execute`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// ID of the group.
     #[serde(
         rename = "coTermGroupId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub co_term_group_id: Option<String>,
     /// ID of the order created to charge the alignment.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub order: Option<String>,
     /// Whether prorated charges and credits were applied.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub prorated: Option<bool>,
     /// Time zone of the dates.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub timezone: Option<String>,
@@ -1413,14 +1457,14 @@ pub struct CotermGroupExecution {
     #[serde(
         rename = "periodStartDate",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub period_start_date: Option<crate::EpochMillis>,
     /// `periodStartDate` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
     #[serde(
         rename = "periodStartDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period_start_date_display: Option<String>,
@@ -1428,18 +1472,22 @@ pub struct CotermGroupExecution {
     #[serde(
         rename = "periodStartDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period_start_date_display_iso8601: Option<String>,
     /// End of the new aligned billing period, epoch milliseconds.
-    #[serde(rename = "periodEndDate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "periodEndDate",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub period_end_date: Option<crate::EpochMillis>,
     /// `periodEndDate` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
     #[serde(
         rename = "periodEndDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period_end_date_display: Option<String>,
@@ -1447,12 +1495,12 @@ pub struct CotermGroupExecution {
     #[serde(
         rename = "periodEndDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period_end_date_display_iso8601: Option<String>,
     /// IDs of the subscriptions that were aligned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<String>>,
 }
 #[cfg(feature = "subscriptions")]
@@ -1463,7 +1511,7 @@ pub struct CotermGroupMember {
     /// Subscription ID.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subscription: Option<String>,
@@ -1471,7 +1519,7 @@ pub struct CotermGroupMember {
     #[serde(
         rename = "baseSubscriptionProduct",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub base_subscription_product: Option<String>,
@@ -1479,7 +1527,7 @@ pub struct CotermGroupMember {
     #[serde(
         rename = "baseSubscriptionProductDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub base_subscription_product_display: Option<String>,
@@ -1487,14 +1535,14 @@ pub struct CotermGroupMember {
     #[serde(
         rename = "periodStartDate",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub period_start_date: Option<crate::EpochMillis>,
     /// `periodStartDate` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
     #[serde(
         rename = "periodStartDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period_start_date_display: Option<String>,
@@ -1502,18 +1550,22 @@ pub struct CotermGroupMember {
     #[serde(
         rename = "periodStartDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period_start_date_display_iso8601: Option<String>,
     /// Start of the subscription's next period (its next billing date), epoch milliseconds.
-    #[serde(rename = "nextPeriodDate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nextPeriodDate",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub next_period_date: Option<crate::EpochMillis>,
     /// `nextPeriodDate` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
     #[serde(
         rename = "nextPeriodDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_period_date_display: Option<String>,
@@ -1521,7 +1573,7 @@ pub struct CotermGroupMember {
     #[serde(
         rename = "nextPeriodDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_period_date_display_iso8601: Option<String>,
@@ -1529,7 +1581,7 @@ pub struct CotermGroupMember {
     #[serde(
         rename = "coTermStatus",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub co_term_status: Option<String>,
@@ -1537,7 +1589,7 @@ pub struct CotermGroupMember {
     #[serde(
         rename = "renewalAmount",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub renewal_amount: Option<String>,
@@ -1550,14 +1602,14 @@ pub struct CotermGroupMemberStatus {
     /// Subscription ID.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subscription: Option<String>,
     /// Co-term status of the subscription. Values seen: `Co-Termed` (after create), `Opted Out of Co-Terming` (after delete).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub status: Option<String>,
@@ -1571,7 +1623,7 @@ pub struct CotermGroupPaymentOverdue {
     #[serde(
         rename = "intervalUnit",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub interval_unit: Option<String>,
@@ -1579,21 +1631,21 @@ pub struct CotermGroupPaymentOverdue {
     #[serde(
         rename = "intervalLength",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub interval_length: Option<i64>,
     /// Number of overdue notices that will be sent.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub total: Option<i64>,
     /// Number of overdue notices sent so far.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub sent: Option<i64>,
@@ -1637,18 +1689,18 @@ pub struct CotermGroupUpdateResponse {
     /// Always `subscriptions.coterm.update`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// One entry per subscription named in the request.
     #[serde(
         rename = "coTermChangesResult",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub co_term_changes_result: Option<Vec<CotermSubscriptionChange>>,
 }
@@ -1658,13 +1710,17 @@ pub struct CotermGroupUpdateResponse {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermGroupingCriteria {
     /// Billing intervals the members share.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub interval: Option<Vec<CotermGroupingInterval>>,
     /// Currencies the members are billed in (ISO 4217).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub currency: Option<Vec<String>>,
     /// Payment methods the members are charged to.
-    #[serde(rename = "paymentMethods", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "paymentMethods",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub payment_methods: Option<Vec<CotermGroupingPaymentMethod>>,
 }
 #[cfg(feature = "subscriptions")]
@@ -1706,14 +1762,14 @@ pub struct CotermGroupingInterval {
     /// Interval unit, upper case (`MONTH`, `YEAR`, …).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit: Option<String>,
     /// Number of units per billing period.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub length: Option<i64>,
@@ -1726,14 +1782,14 @@ pub struct CotermGroupingPaymentMethod {
     /// Kind of payment method, e.g. `card`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub r#type: Option<String>,
     /// Display string of the method (last digits and currency).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub ending: Option<String>,
@@ -1746,31 +1802,47 @@ pub struct CotermSubscriptionChange {
     /// Subscription ID.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subscription: Option<String>,
     /// Outcome when the change was executed, e.g. `EXECUTED`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub status: Option<String>,
     /// Why the change failed for this subscription.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub error: Option<CotermSubscriptionChangeError>,
     /// The plan before the change, with proration figures.
-    #[serde(rename = "currentPlan", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "currentPlan",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub current_plan: Option<SubscriptionEstimatePlan>,
     /// The plan after the change, with proration figures.
-    #[serde(rename = "proposedPlan", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "proposedPlan",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub proposed_plan: Option<SubscriptionEstimatePlan>,
     /// What the buyer would pay now and at the next charge.
-    #[serde(rename = "amountDue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "amountDue",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub amount_due: Option<SubscriptionEstimateAmountDue>,
     /// Discount totals of the proposed plan.
-    #[serde(rename = "discountTotals", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "discountTotals",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub discount_totals: Option<SubscriptionEstimateDiscountTotals>,
 }
 #[cfg(feature = "subscriptions")]
@@ -1781,14 +1853,14 @@ pub struct CotermSubscriptionChangeError {
     /// Error code.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub code: Option<String>,
     /// Error message.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub message: Option<String>,
@@ -1799,10 +1871,14 @@ pub struct CotermSubscriptionChangeError {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CreateCotermGroupInput {
     /// Name for the group, shown to the seller and the buyer.
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "displayName",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub display_name: Option<String>,
     /// IDs of the subscriptions to put in the group; they must belong to `accountId` and be eligible for co-terming.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<String>>,
 }
 #[cfg(feature = "subscriptions")]
@@ -1839,10 +1915,10 @@ pub struct CreateProformaInvoiceRequest {
     #[serde(deserialize_with = "crate::runtime::lenient_int::required")]
     pub quantity: i64,
     /// Language of the invoice texts (ISO 639-1).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub language: Option<CreateProformaInvoiceRequestLanguage>,
     /// Custom price for the changed subscription.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub pricing: Option<ProformaInvoicePricing>,
 }
 #[cfg(feature = "subscriptions")]
@@ -2025,26 +2101,26 @@ pub struct EstimateSubscriptionRequest {
     /// ID of the subscription.
     pub subscription: String,
     /// Proposed base product path.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub product: Option<String>,
     /// Proposed quantity.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub quantity: Option<i64>,
     /// Price and discount override.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub pricing: Option<SubscriptionPricingOverride>,
     /// Proposed add-on changes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub addons: Option<Vec<SubscriptionAddonChange>>,
     /// Whether the change would be prorated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorate: Option<bool>,
     /// Coupon codes to apply. Invalid codes are ignored silently; check `proposedPlan.discount`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub coupons: Option<Vec<String>>,
 }
 #[cfg(feature = "subscriptions")]
@@ -2904,34 +2980,42 @@ pub struct ProformaInvoice {
     #[serde(
         rename = "proformaInvoiceHeader",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub proforma_invoice_header: Option<ProformaInvoiceHeader>,
     /// Same as `proformaInvoiceHeader`, spelt as in the older retrieve example.
     #[serde(
         rename = "proFormaInvoiceHeader",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub pro_forma_invoice_header: Option<ProformaInvoiceHeader>,
     /// Where the buyer gets support.
-    #[serde(rename = "supportContact", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "supportContact",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub support_contact: Option<ProformaInvoiceSupportContact>,
     /// The merchant of record.
     #[serde(
         rename = "merchantContact",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub merchant_contact: Option<ProformaInvoiceMerchantContact>,
     /// The buyer the invoice is addressed to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub contact: Option<ProformaInvoiceContact>,
     /// Estimate of one subscription of the invoice.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub items: Option<SubscriptionEstimate>,
     /// What is due now and at the next charge.
-    #[serde(rename = "amountDue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "amountDue",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub amount_due: Option<SubscriptionEstimateAmountDue>,
 }
 #[cfg(feature = "subscriptions")]
@@ -2943,7 +3027,7 @@ pub struct ProformaInvoiceAddress {
     #[serde(
         rename = "accountId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub account_id: Option<String>,
@@ -2951,21 +3035,21 @@ pub struct ProformaInvoiceAddress {
     #[serde(
         rename = "addressLine1",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub address_line1: Option<String>,
     /// City.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub city: Option<String>,
     /// Region, e.g. `US-CA`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub region: Option<String>,
@@ -2973,14 +3057,14 @@ pub struct ProformaInvoiceAddress {
     #[serde(
         rename = "postalCode",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub postal_code: Option<String>,
     /// ISO 3166-1 alpha-2 country code.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub country: Option<String>,
@@ -2993,14 +3077,14 @@ pub struct ProformaInvoiceContact {
     /// Role of the contact, e.g. `BILL-TO`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub r#type: Option<String>,
     /// Buyer e-mail address.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub email: Option<String>,
@@ -3008,29 +3092,29 @@ pub struct ProformaInvoiceContact {
     #[serde(
         rename = "firstName",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub first_name: Option<String>,
     /// Buyer phone number.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub phone: Option<String>,
     /// Buyer company.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub company: Option<String>,
     /// The buyer's organization, when known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub organization: Option<ProformaInvoiceOrganization>,
     /// Billing address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub address: Option<ProformaInvoiceAddress>,
 }
 #[cfg(feature = "subscriptions")]
@@ -3041,7 +3125,7 @@ pub struct ProformaInvoiceCoterm {
     /// Account ID.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub account: Option<String>,
@@ -3049,7 +3133,7 @@ pub struct ProformaInvoiceCoterm {
     #[serde(
         rename = "coTermGroupId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub co_term_group_id: Option<String>,
@@ -3060,40 +3144,48 @@ pub struct ProformaInvoiceCoterm {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProformaInvoiceCreateResponse {
     /// The proforma invoice record.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub invoice: Option<ProformaInvoiceRecord>,
     /// Header of a proforma invoice.
     #[serde(
         rename = "proformaInvoiceHeader",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub proforma_invoice_header: Option<ProformaInvoiceHeader>,
     /// Same as `proformaInvoiceHeader`, spelt as in the older retrieve example.
     #[serde(
         rename = "proFormaInvoiceHeader",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub pro_forma_invoice_header: Option<ProformaInvoiceHeader>,
     /// Where the buyer gets support.
-    #[serde(rename = "supportContact", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "supportContact",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub support_contact: Option<ProformaInvoiceSupportContact>,
     /// The merchant of record.
     #[serde(
         rename = "merchantContact",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub merchant_contact: Option<ProformaInvoiceMerchantContact>,
     /// The buyer the invoice is addressed to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub contact: Option<ProformaInvoiceContact>,
     /// Co-term group of the subscription, when it belongs to one.
-    #[serde(rename = "coTerm", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "coTerm",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub co_term: Option<ProformaInvoiceCoterm>,
     /// The priced line (a single object, not an array).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub items: Option<ProformaInvoiceLine>,
 }
 #[cfg(feature = "subscriptions")]
@@ -3105,7 +3197,7 @@ pub struct ProformaInvoiceDepartment {
     #[serde(
         rename = "departmentId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub department_id: Option<String>,
@@ -3113,7 +3205,7 @@ pub struct ProformaInvoiceDepartment {
     #[serde(
         rename = "departmentName",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub department_name: Option<String>,
@@ -3121,7 +3213,7 @@ pub struct ProformaInvoiceDepartment {
     #[serde(
         rename = "departmentDescription",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub department_description: Option<String>,
@@ -3134,28 +3226,28 @@ pub struct ProformaInvoiceHeader {
     /// ISO 4217 currency of the invoice.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub currency: Option<String>,
     /// Time zone of the dates.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub timezone: Option<String>,
     /// Language of the texts (ISO 639-1).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub language: Option<String>,
     /// Localized notice that the amounts hold only while the plan and billing details stay unchanged.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub message: Option<String>,
@@ -3163,7 +3255,7 @@ pub struct ProformaInvoiceHeader {
     #[serde(
         rename = "logoUrl",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub logo_url: Option<String>,
@@ -3171,14 +3263,14 @@ pub struct ProformaInvoiceHeader {
     #[serde(
         rename = "proFormaInvoiceCreationDate",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub pro_forma_invoice_creation_date: Option<crate::EpochMillis>,
     /// `proFormaInvoiceCreationDate` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
     #[serde(
         rename = "proFormaInvoiceCreationDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub pro_forma_invoice_creation_date_display: Option<String>,
@@ -3186,7 +3278,7 @@ pub struct ProformaInvoiceHeader {
     #[serde(
         rename = "proFormaInvoiceCreationDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub pro_forma_invoice_creation_date_display_iso8601: Option<String>,
@@ -3194,14 +3286,14 @@ pub struct ProformaInvoiceHeader {
     #[serde(
         rename = "proFormaInvoiceExpirationDate",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub pro_forma_invoice_expiration_date: Option<crate::EpochMillis>,
     /// `proFormaInvoiceExpirationDate` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
     #[serde(
         rename = "proFormaInvoiceExpirationDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub pro_forma_invoice_expiration_date_display: Option<String>,
@@ -3209,7 +3301,7 @@ pub struct ProformaInvoiceHeader {
     #[serde(
         rename = "proFormaInvoiceExpirationDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub pro_forma_invoice_expiration_date_display_iso8601: Option<String>,
@@ -3222,26 +3314,26 @@ pub struct ProformaInvoiceLine {
     /// Subscription ID.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subscription: Option<String>,
     /// Product path.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub product: Option<String>,
     /// Quantity.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub quantity: Option<i64>,
     /// Price per currency (ISO 4217 code → amount).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price: Option<std::collections::BTreeMap<String, crate::Amount>>,
 }
 #[cfg(feature = "subscriptions")]
@@ -3253,7 +3345,7 @@ pub struct ProformaInvoiceMerchantContact {
     #[serde(
         rename = "merchantName",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub merchant_name: Option<String>,
@@ -3261,7 +3353,7 @@ pub struct ProformaInvoiceMerchantContact {
     #[serde(
         rename = "merchantAddress",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub merchant_address: Option<String>,
@@ -3269,7 +3361,7 @@ pub struct ProformaInvoiceMerchantContact {
     #[serde(
         rename = "MerchantName",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub merchant_name_2: Option<String>,
@@ -3277,7 +3369,7 @@ pub struct ProformaInvoiceMerchantContact {
     #[serde(
         rename = "MerchantAddress",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub merchant_address_2: Option<String>,
@@ -3291,7 +3383,7 @@ pub struct ProformaInvoiceOrganization {
     #[serde(
         rename = "companyId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub company_id: Option<String>,
@@ -3299,12 +3391,12 @@ pub struct ProformaInvoiceOrganization {
     #[serde(
         rename = "companyName",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub company_name: Option<String>,
     /// Department within the company.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub department: Option<ProformaInvoiceDepartment>,
 }
 #[cfg(feature = "subscriptions")]
@@ -3313,7 +3405,7 @@ pub struct ProformaInvoiceOrganization {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProformaInvoicePricing {
     /// Unit price per currency (ISO 4217 code → amount).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price: Option<std::collections::BTreeMap<String, crate::Amount>>,
 }
 #[cfg(feature = "subscriptions")]
@@ -3324,52 +3416,52 @@ pub struct ProformaInvoiceRecord {
     /// Proforma invoice ID.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub id: Option<String>,
     /// Subscription ID.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subscription: Option<String>,
     /// Product path priced.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub product: Option<String>,
     /// Quantity priced.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub quantity: Option<i64>,
     /// Total price per currency (ISO 4217 code → amount).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_price: Option<std::collections::BTreeMap<String, crate::Amount>>,
     /// Whether the invoice reflects an immediate prorated change.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub prorated: Option<bool>,
     /// Language of the texts.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub language: Option<String>,
     /// When the invoice was created, ISO 8601 date-time (UTC).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub created_at: Option<String>,
@@ -3382,21 +3474,21 @@ pub struct ProformaInvoiceSupportContact {
     /// Support contact name.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub name: Option<String>,
     /// Support e-mail address.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub email: Option<String>,
     /// Support web site.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub url: Option<String>,
@@ -3419,32 +3511,32 @@ pub struct Subscription {
     /// Subscription ID again (same value as `id`).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subscription: Option<String>,
     /// ID of the quote the subscription was created from, if any.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub quote: Option<String>,
     /// `true` until the subscription is deactivated (a canceled subscription stays active until its deactivation date).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub active: Option<bool>,
     /// Lifecycle state of the subscription.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub state: Option<SubscriptionState>,
     /// Whether the buyer may pause this subscription from the account portal.
     #[serde(
         rename = "isSubscriptionEligibleForPauseByBuyer",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub is_subscription_eligible_for_pause_by_buyer: Option<bool>,
@@ -3452,28 +3544,32 @@ pub struct Subscription {
     #[serde(
         rename = "isPauseScheduled",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub is_pause_scheduled: Option<bool>,
     /// Time of the last change, epoch milliseconds (UTC).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changed: Option<crate::EpochMillis>,
     /// Same instant as `changed` (kept for backward compatibility).
-    #[serde(rename = "changedValue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "changedValue",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub changed_value: Option<crate::EpochMillis>,
     /// Time of the last change, epoch seconds.
     #[serde(
         rename = "changedInSeconds",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub changed_in_seconds: Option<crate::EpochSeconds>,
     /// Time of the last change, formatted for the buyer's locale (for example `11/8/19`).
     #[serde(
         rename = "changedDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub changed_display: Option<String>,
@@ -3481,7 +3577,7 @@ pub struct Subscription {
     #[serde(
         rename = "changedDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub changed_display_iso8601: Option<String>,
@@ -3489,7 +3585,7 @@ pub struct Subscription {
     #[serde(
         rename = "changedDisplayEmailEnhancements",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub changed_display_email_enhancements: Option<String>,
@@ -3497,7 +3593,7 @@ pub struct Subscription {
     #[serde(
         rename = "changedDisplayEmailEnhancementsWithTime",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub changed_display_email_enhancements_with_time: Option<String>,
@@ -3505,24 +3601,28 @@ pub struct Subscription {
     #[serde(
         rename = "paymentMethodAction",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub payment_method_action: Option<String>,
     /// Payment method on file: an object in recent `subscription.updated` webhooks, a plain type name such as `CREDIT_CARD` in older API examples.
-    #[serde(rename = "paymentMethod", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "paymentMethod",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub payment_method: Option<SubscriptionPaymentMethod>,
     /// `true` for live subscriptions, `false` for test orders.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub live: Option<bool>,
     /// Currency of the subscription (ISO 4217).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub currency: Option<String>,
@@ -3530,59 +3630,63 @@ pub struct Subscription {
     #[serde(
         rename = "declineReason",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub decline_reason: Option<String>,
     /// Expiry of the card on file, `MM/YY`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub expiry: Option<String>,
     /// Last four digits of the card on file.
-    #[serde(rename = "cardEnding", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "cardEnding",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub card_ending: Option<SubscriptionCardEnding>,
     /// Card brand of the card on file (for example `VISA`).
     #[serde(
         rename = "cardType",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub card_type: Option<String>,
     /// The customer's account: an account ID from the REST API, the full account when webhook expansion is enabled.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub account: Option<SubscriptionAccount>,
     /// The base product: its product path from the REST API, the full product when webhook expansion is enabled.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub product: Option<SubscriptionProduct>,
     /// SKU of the base product, if one is set.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub sku: Option<String>,
     /// Display name of the base product, already localized.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub display: Option<String>,
     /// Quantity of the base product.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub quantity: Option<i64>,
     /// `true` for managed (ad hoc) subscriptions, which the seller rebills through `POST /subscriptions/charge`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub adhoc: Option<bool>,
@@ -3590,18 +3694,18 @@ pub struct Subscription {
     #[serde(
         rename = "autoRenew",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub auto_renew: Option<bool>,
     /// Unit price per period, in the subscription's currency.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price: Option<crate::Amount>,
     /// Unit price per period, formatted with the currency symbol (for example `$14.95`).
     #[serde(
         rename = "priceDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub price_display: Option<String>,
@@ -3609,25 +3713,25 @@ pub struct Subscription {
     #[serde(
         rename = "priceInPayoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub price_in_payout_currency: Option<crate::Amount>,
     /// Unit price per period in the payout currency, formatted.
     #[serde(
         rename = "priceInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub price_in_payout_currency_display: Option<String>,
     /// Discount per period, in the subscription's currency.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount: Option<crate::Amount>,
     /// Discount per period, formatted with the currency symbol (for example `$14.95`).
     #[serde(
         rename = "discountDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_display: Option<String>,
@@ -3635,25 +3739,25 @@ pub struct Subscription {
     #[serde(
         rename = "discountInPayoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub discount_in_payout_currency: Option<crate::Amount>,
     /// Discount per period in the payout currency, formatted.
     #[serde(
         rename = "discountInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_in_payout_currency_display: Option<String>,
     /// Amount per period after discounts, before tax, in the subscription's currency.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtotal: Option<crate::Amount>,
     /// Amount per period after discounts, before tax, formatted with the currency symbol (for example `$14.95`).
     #[serde(
         rename = "subtotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_display: Option<String>,
@@ -3661,42 +3765,50 @@ pub struct Subscription {
     #[serde(
         rename = "subtotalInPayoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub subtotal_in_payout_currency: Option<crate::Amount>,
     /// Amount per period after discounts, before tax in the payout currency, formatted.
     #[serde(
         rename = "subtotalInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_in_payout_currency_display: Option<String>,
     /// Custom attributes set on the subscription.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub attributes: Option<std::collections::BTreeMap<String, String>>,
     /// Number of periods the current discount still applies.
     #[serde(
         rename = "discountDuration",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub discount_duration: Option<i64>,
     /// Start of the next period (next billing date), epoch milliseconds (UTC).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next: Option<crate::EpochMillis>,
     /// Same instant as `next` (kept for backward compatibility).
-    #[serde(rename = "nextValue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nextValue",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub next_value: Option<crate::EpochMillis>,
     /// Start of the next period (next billing date), epoch seconds.
-    #[serde(rename = "nextInSeconds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nextInSeconds",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub next_in_seconds: Option<crate::EpochSeconds>,
     /// Start of the next period (next billing date), formatted for the buyer's locale (for example `11/8/19`).
     #[serde(
         rename = "nextDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_display: Option<String>,
@@ -3704,7 +3816,7 @@ pub struct Subscription {
     #[serde(
         rename = "nextDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_display_iso8601: Option<String>,
@@ -3712,7 +3824,7 @@ pub struct Subscription {
     #[serde(
         rename = "nextDisplayEmailEnhancements",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_display_email_enhancements: Option<String>,
@@ -3720,24 +3832,32 @@ pub struct Subscription {
     #[serde(
         rename = "nextDisplayEmailEnhancementsWithTime",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_display_email_enhancements_with_time: Option<String>,
     /// Date of the last charge when the subscription has an end date, epoch milliseconds (UTC). `null` when not applicable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub end: Option<crate::EpochMillis>,
     /// Same instant as `end` (kept for backward compatibility).
-    #[serde(rename = "endValue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "endValue",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub end_value: Option<crate::EpochMillis>,
     /// Date of the last charge when the subscription has an end date, epoch seconds.
-    #[serde(rename = "endInSeconds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "endInSeconds",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub end_in_seconds: Option<crate::EpochSeconds>,
     /// Date of the last charge when the subscription has an end date, formatted for the buyer's locale (for example `11/8/19`).
     #[serde(
         rename = "endDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub end_display: Option<String>,
@@ -3745,32 +3865,36 @@ pub struct Subscription {
     #[serde(
         rename = "endDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub end_display_iso8601: Option<String>,
     /// When the subscription was canceled, epoch milliseconds (UTC). `null` when not applicable.
-    #[serde(rename = "canceledDate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "canceledDate",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub canceled_date: Option<crate::EpochMillis>,
     /// Same instant as `canceledDate` (kept for backward compatibility).
     #[serde(
         rename = "canceledDateValue",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub canceled_date_value: Option<crate::EpochMillis>,
     /// When the subscription was canceled, epoch seconds.
     #[serde(
         rename = "canceledDateInSeconds",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub canceled_date_in_seconds: Option<crate::EpochSeconds>,
     /// When the subscription was canceled, formatted for the buyer's locale (for example `11/8/19`).
     #[serde(
         rename = "canceledDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub canceled_date_display: Option<String>,
@@ -3778,7 +3902,7 @@ pub struct Subscription {
     #[serde(
         rename = "canceledDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub canceled_date_display_iso8601: Option<String>,
@@ -3786,28 +3910,28 @@ pub struct Subscription {
     #[serde(
         rename = "deactivationDate",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub deactivation_date: Option<crate::EpochMillis>,
     /// Same instant as `deactivationDate` (kept for backward compatibility).
     #[serde(
         rename = "deactivationDateValue",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub deactivation_date_value: Option<crate::EpochMillis>,
     /// When a canceled subscription is (or was) deactivated, epoch seconds.
     #[serde(
         rename = "deactivationDateInSeconds",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub deactivation_date_in_seconds: Option<crate::EpochSeconds>,
     /// When a canceled subscription is (or was) deactivated, formatted for the buyer's locale (for example `11/8/19`).
     #[serde(
         rename = "deactivationDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub deactivation_date_display: Option<String>,
@@ -3815,21 +3939,21 @@ pub struct Subscription {
     #[serde(
         rename = "deactivationDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub deactivation_date_display_iso8601: Option<String>,
     /// Number of the current billing period (1 for the first).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub sequence: Option<i64>,
     /// Total number of periods when the subscription is limited, otherwise `null`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub periods: Option<i64>,
@@ -3837,24 +3961,32 @@ pub struct Subscription {
     #[serde(
         rename = "remainingPeriods",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub remaining_periods: Option<i64>,
     /// Start of the subscription, epoch milliseconds (UTC).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub begin: Option<crate::EpochMillis>,
     /// Same instant as `begin` (kept for backward compatibility).
-    #[serde(rename = "beginValue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "beginValue",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub begin_value: Option<crate::EpochMillis>,
     /// Start of the subscription, epoch seconds.
-    #[serde(rename = "beginInSeconds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "beginInSeconds",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub begin_in_seconds: Option<crate::EpochSeconds>,
     /// Start of the subscription, formatted for the buyer's locale (for example `11/8/19`).
     #[serde(
         rename = "beginDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub begin_display: Option<String>,
@@ -3862,7 +3994,7 @@ pub struct Subscription {
     #[serde(
         rename = "beginDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub begin_display_iso8601: Option<String>,
@@ -3870,7 +4002,7 @@ pub struct Subscription {
     #[serde(
         rename = "beginDisplayEmailEnhancements",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub begin_display_email_enhancements: Option<String>,
@@ -3878,18 +4010,22 @@ pub struct Subscription {
     #[serde(
         rename = "beginDisplayEmailEnhancementsWithTime",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub begin_display_email_enhancements_with_time: Option<String>,
     /// Unit of the billing interval.
-    #[serde(rename = "intervalUnit", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "intervalUnit",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub interval_unit: Option<SubscriptionIntervalUnit>,
     /// Short form of the interval unit (for example `mo`, `yr`).
     #[serde(
         rename = "intervalUnitAbbreviation",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub interval_unit_abbreviation: Option<String>,
@@ -3897,7 +4033,7 @@ pub struct Subscription {
     #[serde(
         rename = "intervalLength",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub interval_length: Option<i64>,
@@ -3905,7 +4041,7 @@ pub struct Subscription {
     #[serde(
         rename = "intervalLengthGtOne",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub interval_length_gt_one: Option<bool>,
@@ -3913,32 +4049,36 @@ pub struct Subscription {
     #[serde(
         rename = "nextChargeCurrency",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_charge_currency: Option<String>,
     /// Date of the next charge, epoch milliseconds (UTC).
-    #[serde(rename = "nextChargeDate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nextChargeDate",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub next_charge_date: Option<crate::EpochMillis>,
     /// Same instant as `nextChargeDate` (kept for backward compatibility).
     #[serde(
         rename = "nextChargeDateValue",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub next_charge_date_value: Option<crate::EpochMillis>,
     /// Date of the next charge, epoch seconds.
     #[serde(
         rename = "nextChargeDateInSeconds",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub next_charge_date_in_seconds: Option<crate::EpochSeconds>,
     /// Date of the next charge, formatted for the buyer's locale (for example `11/8/19`).
     #[serde(
         rename = "nextChargeDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_charge_date_display: Option<String>,
@@ -3946,7 +4086,7 @@ pub struct Subscription {
     #[serde(
         rename = "nextChargeDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_charge_date_display_iso8601: Option<String>,
@@ -3954,14 +4094,14 @@ pub struct Subscription {
     #[serde(
         rename = "nextChargePreTax",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub next_charge_pre_tax: Option<crate::Amount>,
     /// Amount of the next charge before tax, formatted with the currency symbol (for example `$14.95`).
     #[serde(
         rename = "nextChargePreTaxDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_charge_pre_tax_display: Option<String>,
@@ -3969,14 +4109,14 @@ pub struct Subscription {
     #[serde(
         rename = "nextChargePreTaxInPayoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub next_charge_pre_tax_in_payout_currency: Option<crate::Amount>,
     /// Amount of the next charge before tax in the payout currency, formatted.
     #[serde(
         rename = "nextChargePreTaxInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_charge_pre_tax_in_payout_currency_display: Option<String>,
@@ -3984,14 +4124,14 @@ pub struct Subscription {
     #[serde(
         rename = "nextChargeTotal",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub next_charge_total: Option<crate::Amount>,
     /// Amount of the next charge including tax, formatted with the currency symbol (for example `$14.95`).
     #[serde(
         rename = "nextChargeTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_charge_total_display: Option<String>,
@@ -3999,14 +4139,14 @@ pub struct Subscription {
     #[serde(
         rename = "nextChargeTotalInPayoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub next_charge_total_in_payout_currency: Option<crate::Amount>,
     /// Amount of the next charge including tax in the payout currency, formatted.
     #[serde(
         rename = "nextChargeTotalInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_charge_total_in_payout_currency_display: Option<String>,
@@ -4014,7 +4154,7 @@ pub struct Subscription {
     #[serde(
         rename = "nextNotificationType",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_notification_type: Option<String>,
@@ -4022,28 +4162,28 @@ pub struct Subscription {
     #[serde(
         rename = "nextNotificationDate",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub next_notification_date: Option<crate::EpochMillis>,
     /// Same instant as `nextNotificationDate` (kept for backward compatibility).
     #[serde(
         rename = "nextNotificationDateValue",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub next_notification_date_value: Option<crate::EpochMillis>,
     /// When the next notification is sent, epoch seconds.
     #[serde(
         rename = "nextNotificationDateInSeconds",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub next_notification_date_in_seconds: Option<crate::EpochSeconds>,
     /// When the next notification is sent, formatted for the buyer's locale (for example `11/8/19`).
     #[serde(
         rename = "nextNotificationDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_notification_date_display: Option<String>,
@@ -4051,48 +4191,64 @@ pub struct Subscription {
     #[serde(
         rename = "nextNotificationDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_notification_date_display_iso8601: Option<String>,
     /// When the trial-ending reminder is sent; recent payloads add the trial settings.
-    #[serde(rename = "trialReminder", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "trialReminder",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub trial_reminder: Option<SubscriptionTrialReminder>,
     /// When the payment reminder is sent before each rebill.
     #[serde(
         rename = "paymentReminder",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub payment_reminder: Option<SubscriptionPaymentReminder>,
     /// Overdue-payment (dunning) notification settings and progress.
-    #[serde(rename = "paymentOverdue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "paymentOverdue",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub payment_overdue: Option<SubscriptionPaymentOverdue>,
     /// When an overdue subscription is canceled automatically.
     #[serde(
         rename = "cancellationSetting",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub cancellation_setting: Option<SubscriptionCancellationSetting>,
     /// When the scheduled pause starts, epoch milliseconds (UTC). `null` when not applicable.
-    #[serde(rename = "pauseDate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "pauseDate",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub pause_date: Option<crate::EpochMillis>,
     /// Same instant as `pauseDate` (kept for backward compatibility).
-    #[serde(rename = "pauseDateValue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "pauseDateValue",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub pause_date_value: Option<crate::EpochMillis>,
     /// When the scheduled pause starts, epoch seconds.
     #[serde(
         rename = "pauseDateInSeconds",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub pause_date_in_seconds: Option<crate::EpochSeconds>,
     /// When the scheduled pause starts, formatted for the buyer's locale (for example `11/8/19`).
     #[serde(
         rename = "pauseDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub pause_date_display: Option<String>,
@@ -4100,7 +4256,7 @@ pub struct Subscription {
     #[serde(
         rename = "pauseDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub pause_date_display_iso8601: Option<String>,
@@ -4108,7 +4264,7 @@ pub struct Subscription {
     #[serde(
         rename = "pauseDateDisplayEmailEnhancements",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub pause_date_display_email_enhancements: Option<String>,
@@ -4116,32 +4272,36 @@ pub struct Subscription {
     #[serde(
         rename = "pauseDateDisplayEmailEnhancementsWithTime",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub pause_date_display_email_enhancements_with_time: Option<String>,
     /// When a paused subscription resumes (and is charged), epoch milliseconds (UTC). `null` when not applicable.
-    #[serde(rename = "resumeDate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "resumeDate",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub resume_date: Option<crate::EpochMillis>,
     /// Same instant as `resumeDate` (kept for backward compatibility).
     #[serde(
         rename = "resumeDateValue",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub resume_date_value: Option<crate::EpochMillis>,
     /// When a paused subscription resumes (and is charged), epoch seconds.
     #[serde(
         rename = "resumeDateInSeconds",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub resume_date_in_seconds: Option<crate::EpochSeconds>,
     /// When a paused subscription resumes (and is charged), formatted for the buyer's locale (for example `11/8/19`).
     #[serde(
         rename = "resumeDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub resume_date_display: Option<String>,
@@ -4149,7 +4309,7 @@ pub struct Subscription {
     #[serde(
         rename = "resumeDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub resume_date_display_iso8601: Option<String>,
@@ -4157,7 +4317,7 @@ pub struct Subscription {
     #[serde(
         rename = "resumeDateDisplayEmailEnhancements",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub resume_date_display_email_enhancements: Option<String>,
@@ -4165,30 +4325,34 @@ pub struct Subscription {
     #[serde(
         rename = "resumeDateDisplayEmailEnhancementsWithTime",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub resume_date_display_email_enhancements_with_time: Option<String>,
     /// Add-on products billed with the subscription (`null` in some co-term webhook payloads).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub addons: Option<Vec<SubscriptionAddon>>,
     /// Discounts applied to the base product (`null` in some co-term webhook payloads).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discounts: Option<Vec<SubscriptionDiscount>>,
     /// One-time fee charged with the first period.
-    #[serde(rename = "setupFee", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "setupFee",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub setup_fee: Option<SubscriptionSetupFee>,
     /// Fulfillments of the subscription, keyed by fulfillment ID (values are lists of files, licenses, or an `instructions` text); `{}` or `null` when there are none.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub fulfillments: Option<std::collections::BTreeMap<String, serde_json::Value>>,
     /// Billing schedule: one entry per phase (trial, discounted periods, regular periods).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub instructions: Option<Vec<SubscriptionInstruction>>,
     /// ID of the order that created the subscription.
     #[serde(
         rename = "initialOrderId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub initial_order_id: Option<String>,
@@ -4196,7 +4360,7 @@ pub struct Subscription {
     #[serde(
         rename = "initialOrderReference",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub initial_order_reference: Option<String>,
@@ -4204,7 +4368,7 @@ pub struct Subscription {
     #[serde(
         rename = "customReferenceId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub custom_reference_id: Option<String>,
@@ -4212,7 +4376,7 @@ pub struct Subscription {
     #[serde(
         rename = "importIdentifier",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub import_identifier: Option<String>,
@@ -4220,28 +4384,28 @@ pub struct Subscription {
     #[serde(
         rename = "lastRebillOrderAcquisition",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub last_rebill_order_acquisition: Option<serde_json::Value>,
     /// The tax exemption (VAT) ID of the subscription, when it has one; otherwise `null` or absent.
     #[serde(
         rename = "taxExemptionData",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub tax_exemption_data: Option<serde_json::Value>,
     /// Tags (key to value) the subscription carries, taken over from the order that created it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tags: Option<std::collections::BTreeMap<String, String>>,
     /// What the API did (`subscription.get`, `subscriptions.pause.get`, `subscriptions.resume.get`); only in API responses.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub action: Option<String>,
     /// Outcome, `success`; only in API responses.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
 }
 #[cfg(
@@ -4297,19 +4461,19 @@ pub struct SubscriptionActionResult {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
     pub result: super::common::ResultStatus,
     /// Why it failed, when `result` is `error`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub error: Option<super::common::ErrorDetail>,
     /// ID of the subscription the outcome is about.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subscription: Option<String>,
@@ -4329,39 +4493,39 @@ pub struct SubscriptionAddon {
     /// Product path of the add-on.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub product: Option<String>,
     /// SKU of the add-on, if any.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub sku: Option<String>,
     /// Display name of the add-on.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub display: Option<String>,
     /// Quantity of the add-on.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub quantity: Option<i64>,
     /// Unit price of the add-on per period, in the subscription's currency.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price: Option<crate::Amount>,
     /// Unit price of the add-on per period, formatted with the currency symbol (for example `$14.95`).
     #[serde(
         rename = "priceDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub price_display: Option<String>,
@@ -4369,25 +4533,25 @@ pub struct SubscriptionAddon {
     #[serde(
         rename = "priceInPayoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub price_in_payout_currency: Option<crate::Amount>,
     /// Unit price of the add-on per period in the payout currency, formatted.
     #[serde(
         rename = "priceInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub price_in_payout_currency_display: Option<String>,
     /// Discount on the add-on per period, in the subscription's currency.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount: Option<crate::Amount>,
     /// Discount on the add-on per period, formatted with the currency symbol (for example `$14.95`).
     #[serde(
         rename = "discountDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_display: Option<String>,
@@ -4395,25 +4559,25 @@ pub struct SubscriptionAddon {
     #[serde(
         rename = "discountInPayoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub discount_in_payout_currency: Option<crate::Amount>,
     /// Discount on the add-on per period in the payout currency, formatted.
     #[serde(
         rename = "discountInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_in_payout_currency_display: Option<String>,
     /// Add-on amount per period after discounts, in the subscription's currency.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtotal: Option<crate::Amount>,
     /// Add-on amount per period after discounts, formatted with the currency symbol (for example `$14.95`).
     #[serde(
         rename = "subtotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_display: Option<String>,
@@ -4421,19 +4585,19 @@ pub struct SubscriptionAddon {
     #[serde(
         rename = "subtotalInPayoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub subtotal_in_payout_currency: Option<crate::Amount>,
     /// Add-on amount per period after discounts in the payout currency, formatted.
     #[serde(
         rename = "subtotalInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_in_payout_currency_display: Option<String>,
     /// Discounts applied to the add-on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discounts: Option<Vec<SubscriptionDiscount>>,
 }
 #[cfg(feature = "subscriptions")]
@@ -4447,7 +4611,7 @@ pub struct SubscriptionAddonChange {
     #[serde(deserialize_with = "crate::runtime::lenient_int::required")]
     pub quantity: i64,
     /// Price and discount override.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub pricing: Option<SubscriptionPricingOverride>,
 }
 #[cfg(feature = "subscriptions")]
@@ -4476,7 +4640,7 @@ pub struct SubscriptionCancellationSetting {
     /// Rule that triggers the cancellation, for example `AFTER_LAST_NOTIFICATION`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub cancellation: Option<String>,
@@ -4484,7 +4648,7 @@ pub struct SubscriptionCancellationSetting {
     #[serde(
         rename = "intervalUnit",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub interval_unit: Option<String>,
@@ -4492,7 +4656,7 @@ pub struct SubscriptionCancellationSetting {
     #[serde(
         rename = "intervalLength",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub interval_length: Option<i64>,
@@ -4550,39 +4714,39 @@ pub struct SubscriptionConvertSession {
     /// Session ID.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub id: Option<String>,
     /// Currency of the session.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub currency: Option<String>,
     /// When the session expires.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub expires: Option<crate::EpochMillis>,
     /// Order created from the session, `null` until the buyer pays.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub order: Option<String>,
     /// Account ID of the buyer.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub account: Option<String>,
     /// Amount of the session before tax.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtotal: Option<crate::Amount>,
     /// Products in the session.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub items: Option<Vec<SubscriptionConvertSessionItem>>,
 }
 #[cfg(feature = "subscriptions")]
@@ -4593,14 +4757,14 @@ pub struct SubscriptionConvertSessionItem {
     /// Product path.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub product: Option<String>,
     /// Quantity.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub quantity: Option<i64>,
@@ -4621,7 +4785,7 @@ pub struct SubscriptionDiscount {
     #[serde(
         rename = "discountPath",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_path: Option<String>,
@@ -4629,18 +4793,22 @@ pub struct SubscriptionDiscount {
     #[serde(
         rename = "discountDuration",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub discount_duration: Option<i64>,
     /// Discount percentage.
-    #[serde(rename = "percentValue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "percentValue",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub percent_value: Option<f64>,
     /// Whether the discount already applies to a prorated charge.
     #[serde(
         rename = "applyDiscountImmediately",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub apply_discount_immediately: Option<bool>,
@@ -4653,13 +4821,13 @@ pub struct SubscriptionDiscountOverride {
     /// Whether the discount is a fixed amount or a percentage.
     pub r#type: SubscriptionDiscountOverrideType,
     /// Amount off per period (for `type: amount`): one amount, or amounts by currency code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub amount: Option<SubscriptionDiscountOverrideAmount>,
     /// Percent off (for `type: percent`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub percentage: Option<f64>,
     /// How many periods the discount lasts: a number of periods, or `all`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub duration: Option<SubscriptionDiscountOverrideDuration>,
 }
 #[cfg(feature = "subscriptions")]
@@ -4819,12 +4987,12 @@ pub struct SubscriptionEntriesError {
     /// Error message, for example `not found`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub message: Option<String>,
     /// Extra values for the message; usually empty.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub params: Option<Vec<serde_json::Value>>,
 }
 #[cfg(feature = "subscriptions")]
@@ -4835,7 +5003,7 @@ pub struct SubscriptionEntry {
     /// ID of the entry.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub id: Option<String>,
@@ -4843,7 +5011,7 @@ pub struct SubscriptionEntry {
     #[serde(
         rename = "beginEntryDate",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub begin_entry_date: Option<String>,
@@ -4851,7 +5019,7 @@ pub struct SubscriptionEntry {
     #[serde(
         rename = "beginPeriodDate",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub begin_period_date: Option<String>,
@@ -4859,12 +5027,12 @@ pub struct SubscriptionEntry {
     #[serde(
         rename = "endPeriodDate",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub end_period_date: Option<String>,
     /// A FastSpring order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub order: Option<super::orders::Order>,
 }
 #[cfg(feature = "subscriptions")]
@@ -4875,21 +5043,21 @@ pub struct SubscriptionEstimate {
     /// ID of the subscription.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subscription: Option<String>,
     /// Currency of the amounts.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub currency: Option<String>,
     /// Time zone of the dates, for example `UTC`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub timezone: Option<String>,
@@ -4897,14 +5065,14 @@ pub struct SubscriptionEstimate {
     #[serde(
         rename = "periodStartDate",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub period_start_date: Option<crate::EpochMillis>,
     /// Start of the current period, formatted for the buyer's locale (for example `11/8/19`).
     #[serde(
         rename = "periodStartDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period_start_date_display: Option<String>,
@@ -4912,18 +5080,22 @@ pub struct SubscriptionEstimate {
     #[serde(
         rename = "periodStartDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period_start_date_display_iso8601: Option<String>,
     /// End of the current period, epoch milliseconds (UTC).
-    #[serde(rename = "periodEndDate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "periodEndDate",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub period_end_date: Option<crate::EpochMillis>,
     /// End of the current period, formatted for the buyer's locale (for example `11/8/19`).
     #[serde(
         rename = "periodEndDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period_end_date_display: Option<String>,
@@ -4931,18 +5103,22 @@ pub struct SubscriptionEstimate {
     #[serde(
         rename = "periodEndDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period_end_date_display_iso8601: Option<String>,
     /// End date of the subscription; `null` when it renews indefinitely.
-    #[serde(rename = "endDate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "endDate",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub end_date: Option<crate::EpochMillis>,
     /// End date formatted.
     #[serde(
         rename = "endDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub end_date_display: Option<String>,
@@ -4950,7 +5126,7 @@ pub struct SubscriptionEstimate {
     #[serde(
         rename = "endDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub end_date_display_iso8601: Option<String>,
@@ -4958,18 +5134,22 @@ pub struct SubscriptionEstimate {
     #[serde(
         rename = "remainingPeriods",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub remaining_periods: Option<i64>,
     /// Date of the next charge.
-    #[serde(rename = "nextChargeDate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nextChargeDate",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub next_charge_date: Option<crate::EpochMillis>,
     /// Next charge date formatted.
     #[serde(
         rename = "nextChargeDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_charge_date_display: Option<String>,
@@ -4977,7 +5157,7 @@ pub struct SubscriptionEstimate {
     #[serde(
         rename = "nextChargeDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_charge_date_display_iso8601: Option<String>,
@@ -4985,7 +5165,7 @@ pub struct SubscriptionEstimate {
     #[serde(
         rename = "isProratable",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub is_proratable: Option<bool>,
@@ -4993,26 +5173,42 @@ pub struct SubscriptionEstimate {
     #[serde(
         rename = "prorationStatus",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub proration_status: Option<String>,
     /// The plan before the change, with proration figures.
-    #[serde(rename = "currentPlan", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "currentPlan",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub current_plan: Option<SubscriptionEstimatePlan>,
     /// The plan after the change, with proration figures.
-    #[serde(rename = "proposedPlan", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "proposedPlan",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub proposed_plan: Option<SubscriptionEstimatePlan>,
     /// What the buyer would pay now and at the next charge.
-    #[serde(rename = "amountDue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "amountDue",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub amount_due: Option<SubscriptionEstimateAmountDue>,
     /// Discount totals of the proposed plan.
-    #[serde(rename = "discountTotals", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "discountTotals",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub discount_totals: Option<SubscriptionEstimateDiscountTotals>,
     /// Co-term estimates only: state of this member, e.g. `Ready to Prorate`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub status: Option<String>,
@@ -5025,90 +5221,94 @@ pub struct SubscriptionEstimateAddon {
     /// Display name of the add-on.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub display: Option<String>,
     /// Product path of the add-on.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub product: Option<String>,
     /// Unit price.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price: Option<crate::Amount>,
     /// `price` formatted for display, with the currency symbol.
     #[serde(
         rename = "priceDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub price_display: Option<String>,
     /// Discount amount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount: Option<crate::Amount>,
     /// `discount` formatted for display, with the currency symbol.
     #[serde(
         rename = "discountDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_display: Option<String>,
     /// Discounts applied to the add-on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discounts: Option<Vec<SubscriptionDiscount>>,
     /// Quantity.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub quantity: Option<i64>,
     /// Amount before tax.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtotal: Option<crate::Amount>,
     /// `subtotal` formatted for display, with the currency symbol.
     #[serde(
         rename = "subtotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_display: Option<String>,
     /// Tax amount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax: Option<crate::Amount>,
     /// `tax` formatted for display, with the currency symbol.
     #[serde(
         rename = "taxDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_display: Option<String>,
     /// Amount including tax.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total: Option<crate::Amount>,
     /// `total` formatted for display, with the currency symbol.
     #[serde(
         rename = "totalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub total_display: Option<String>,
     /// Tax rate in percent.
-    #[serde(rename = "taxPercent", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taxPercent",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub tax_percent: Option<f64>,
     /// Tax rate formatted for display.
     #[serde(
         rename = "taxPercentDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_percent_display: Option<String>,
@@ -5116,14 +5316,14 @@ pub struct SubscriptionEstimateAddon {
     #[serde(
         rename = "proratedItemCharge",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub prorated_item_charge: Option<crate::Amount>,
     /// `proratedItemCharge` formatted for display, with the currency symbol.
     #[serde(
         rename = "proratedItemChargeDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_charge_display: Option<String>,
@@ -5131,14 +5331,14 @@ pub struct SubscriptionEstimateAddon {
     #[serde(
         rename = "proratedItemCredit",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub prorated_item_credit: Option<crate::Amount>,
     /// `proratedItemCredit` formatted for display, with the currency symbol.
     #[serde(
         rename = "proratedItemCreditDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_credit_display: Option<String>,
@@ -5146,14 +5346,14 @@ pub struct SubscriptionEstimateAddon {
     #[serde(
         rename = "proratedItemSubtotal",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub prorated_item_subtotal: Option<crate::Amount>,
     /// `proratedItemSubtotal` formatted for display, with the currency symbol.
     #[serde(
         rename = "proratedItemSubtotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_subtotal_display: Option<String>,
@@ -5161,14 +5361,14 @@ pub struct SubscriptionEstimateAddon {
     #[serde(
         rename = "proratedItemTax",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub prorated_item_tax: Option<crate::Amount>,
     /// `proratedItemTax` formatted for display, with the currency symbol.
     #[serde(
         rename = "proratedItemTaxDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_tax_display: Option<String>,
@@ -5176,14 +5376,14 @@ pub struct SubscriptionEstimateAddon {
     #[serde(
         rename = "proratedItemTotal",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub prorated_item_total: Option<crate::Amount>,
     /// `proratedItemTotal` formatted for display, with the currency symbol.
     #[serde(
         rename = "proratedItemTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_total_display: Option<String>,
@@ -5197,47 +5397,59 @@ pub struct SubscriptionEstimateAmountDue {
     #[serde(
         rename = "prorationSubtotal",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub proration_subtotal: Option<crate::Amount>,
     /// Proration before tax, formatted (negative amounts look like `-$20.00`).
     #[serde(
         rename = "prorationSubtotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub proration_subtotal_display: Option<String>,
     /// Tax on the proration.
-    #[serde(rename = "prorationTax", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "prorationTax",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub proration_tax: Option<crate::Amount>,
     /// Tax on the proration, formatted (negative amounts look like `-$20.00`).
     #[serde(
         rename = "prorationTaxDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub proration_tax_display: Option<String>,
     /// Amount due now.
-    #[serde(rename = "totalAmountDue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "totalAmountDue",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub total_amount_due: Option<crate::Amount>,
     /// Amount due now, formatted (negative amounts look like `-$20.00`).
     #[serde(
         rename = "totalAmountDueDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub total_amount_due_display: Option<String>,
     /// Date of the next regular charge.
-    #[serde(rename = "nextChargeDate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nextChargeDate",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub next_charge_date: Option<crate::EpochMillis>,
     /// Next charge date formatted.
     #[serde(
         rename = "nextChargeDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_charge_date_display: Option<String>,
@@ -5245,7 +5457,7 @@ pub struct SubscriptionEstimateAmountDue {
     #[serde(
         rename = "nextChargeDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_charge_date_display_iso8601: Option<String>,
@@ -5253,14 +5465,14 @@ pub struct SubscriptionEstimateAmountDue {
     #[serde(
         rename = "nextChargeAmount",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub next_charge_amount: Option<crate::Amount>,
     /// Amount of the next regular charge, formatted (negative amounts look like `-$20.00`).
     #[serde(
         rename = "nextChargeAmountDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_charge_amount_display: Option<String>,
@@ -5274,14 +5486,14 @@ pub struct SubscriptionEstimateDiscountTotals {
     #[serde(
         rename = "productLevelDiscountTotal",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub product_level_discount_total: Option<crate::Amount>,
     /// Total of product-level (price) discounts, formatted (negative amounts look like `-$20.00`).
     #[serde(
         rename = "productLevelDiscountTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub product_level_discount_total_display: Option<String>,
@@ -5289,14 +5501,14 @@ pub struct SubscriptionEstimateDiscountTotals {
     #[serde(
         rename = "couponLevelDiscountTotal",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub coupon_level_discount_total: Option<crate::Amount>,
     /// Total of coupon discounts, formatted (negative amounts look like `-$20.00`).
     #[serde(
         rename = "couponLevelDiscountTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coupon_level_discount_total_display: Option<String>,
@@ -5309,27 +5521,27 @@ pub struct SubscriptionEstimateError {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// Why it failed, when `result` is `error`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub error: Option<super::common::ErrorDetail>,
     /// ID of the subscription the error is about.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subscription: Option<String>,
     /// Name of the attempted action (404 variant; same meaning as `action`).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub status: Option<String>,
@@ -5342,14 +5554,14 @@ pub struct SubscriptionEstimatePlan {
     /// Display name of the plan's product.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub display: Option<String>,
     /// Product path.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub product: Option<String>,
@@ -5357,80 +5569,84 @@ pub struct SubscriptionEstimatePlan {
     #[serde(
         rename = "billingFrequency",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub billing_frequency: Option<String>,
     /// Unit price.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price: Option<crate::Amount>,
     /// Unit price, formatted (negative amounts look like `-$20.00`).
     #[serde(
         rename = "priceDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub price_display: Option<String>,
     /// Discount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount: Option<crate::Amount>,
     /// Discount, formatted (negative amounts look like `-$20.00`).
     #[serde(
         rename = "discountDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_display: Option<String>,
     /// Quantity.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub quantity: Option<i64>,
     /// Subtotal.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtotal: Option<crate::Amount>,
     /// Subtotal, formatted (negative amounts look like `-$20.00`).
     #[serde(
         rename = "subtotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_display: Option<String>,
     /// Tax.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax: Option<crate::Amount>,
     /// Tax, formatted (negative amounts look like `-$20.00`).
     #[serde(
         rename = "taxDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_display: Option<String>,
     /// Total.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total: Option<crate::Amount>,
     /// Total, formatted (negative amounts look like `-$20.00`).
     #[serde(
         rename = "totalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub total_display: Option<String>,
     /// Tax rate in percent.
-    #[serde(rename = "taxPercent", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taxPercent",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub tax_percent: Option<f64>,
     /// Tax rate formatted, for example `8%`.
     #[serde(
         rename = "taxPercentDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_percent_display: Option<String>,
@@ -5438,14 +5654,14 @@ pub struct SubscriptionEstimatePlan {
     #[serde(
         rename = "periodStartDate",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub period_start_date: Option<crate::EpochMillis>,
     /// Start of the period, formatted for the buyer's locale (for example `11/8/19`).
     #[serde(
         rename = "periodStartDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period_start_date_display: Option<String>,
@@ -5453,18 +5669,22 @@ pub struct SubscriptionEstimatePlan {
     #[serde(
         rename = "periodStartDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period_start_date_display_iso8601: Option<String>,
     /// End of the period, epoch milliseconds (UTC).
-    #[serde(rename = "periodEndDate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "periodEndDate",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub period_end_date: Option<crate::EpochMillis>,
     /// End of the period, formatted for the buyer's locale (for example `11/8/19`).
     #[serde(
         rename = "periodEndDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period_end_date_display: Option<String>,
@@ -5472,7 +5692,7 @@ pub struct SubscriptionEstimatePlan {
     #[serde(
         rename = "periodEndDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period_end_date_display_iso8601: Option<String>,
@@ -5480,7 +5700,7 @@ pub struct SubscriptionEstimatePlan {
     #[serde(
         rename = "prorationUtilizedDays",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub proration_utilized_days: Option<i64>,
@@ -5488,7 +5708,7 @@ pub struct SubscriptionEstimatePlan {
     #[serde(
         rename = "prorationRemainingDays",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub proration_remaining_days: Option<i64>,
@@ -5496,7 +5716,7 @@ pub struct SubscriptionEstimatePlan {
     #[serde(
         rename = "prorationTotalDays",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub proration_total_days: Option<i64>,
@@ -5504,14 +5724,14 @@ pub struct SubscriptionEstimatePlan {
     #[serde(
         rename = "proratedItemCharge",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub prorated_item_charge: Option<crate::Amount>,
     /// Prorated charge, formatted (negative amounts look like `-$20.00`).
     #[serde(
         rename = "proratedItemChargeDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_charge_display: Option<String>,
@@ -5519,14 +5739,14 @@ pub struct SubscriptionEstimatePlan {
     #[serde(
         rename = "proratedItemCredit",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub prorated_item_credit: Option<crate::Amount>,
     /// Prorated credit, formatted (negative amounts look like `-$20.00`).
     #[serde(
         rename = "proratedItemCreditDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_credit_display: Option<String>,
@@ -5534,14 +5754,14 @@ pub struct SubscriptionEstimatePlan {
     #[serde(
         rename = "proratedItemSubtotal",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub prorated_item_subtotal: Option<crate::Amount>,
     /// Prorated subtotal, formatted (negative amounts look like `-$20.00`).
     #[serde(
         rename = "proratedItemSubtotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_subtotal_display: Option<String>,
@@ -5549,14 +5769,14 @@ pub struct SubscriptionEstimatePlan {
     #[serde(
         rename = "proratedItemTax",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub prorated_item_tax: Option<crate::Amount>,
     /// Prorated tax, formatted (negative amounts look like `-$20.00`).
     #[serde(
         rename = "proratedItemTaxDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_tax_display: Option<String>,
@@ -5564,35 +5784,35 @@ pub struct SubscriptionEstimatePlan {
     #[serde(
         rename = "proratedItemTotal",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub prorated_item_total: Option<crate::Amount>,
     /// Prorated total, formatted (negative amounts look like `-$20.00`).
     #[serde(
         rename = "proratedItemTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_total_display: Option<String>,
     /// Discounts of the plan.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discounts: Option<Vec<SubscriptionDiscount>>,
     /// Add-ons of the plan.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub addons: Option<Vec<SubscriptionEstimatePlanAddonsItem>>,
     /// Subtotal of the whole subscription.
     #[serde(
         rename = "subscriptionSubtotal",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub subscription_subtotal: Option<crate::Amount>,
     /// Subtotal of the whole subscription, formatted (negative amounts look like `-$20.00`).
     #[serde(
         rename = "subscriptionSubtotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subscription_subtotal_display: Option<String>,
@@ -5600,14 +5820,14 @@ pub struct SubscriptionEstimatePlan {
     #[serde(
         rename = "subscriptionTax",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub subscription_tax: Option<crate::Amount>,
     /// Tax of the whole subscription, formatted (negative amounts look like `-$20.00`).
     #[serde(
         rename = "subscriptionTaxDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subscription_tax_display: Option<String>,
@@ -5615,14 +5835,14 @@ pub struct SubscriptionEstimatePlan {
     #[serde(
         rename = "subscriptionTotal",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub subscription_total: Option<crate::Amount>,
     /// Total of the whole subscription, formatted (negative amounts look like `-$20.00`).
     #[serde(
         rename = "subscriptionTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subscription_total_display: Option<String>,
@@ -5630,14 +5850,14 @@ pub struct SubscriptionEstimatePlan {
     #[serde(
         rename = "subscriptionProratedCredit",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub subscription_prorated_credit: Option<crate::Amount>,
     /// Prorated credit of the whole subscription (current plan), formatted (negative amounts look like `-$20.00`).
     #[serde(
         rename = "subscriptionProratedCreditDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subscription_prorated_credit_display: Option<String>,
@@ -5645,14 +5865,14 @@ pub struct SubscriptionEstimatePlan {
     #[serde(
         rename = "subscriptionProratedCharge",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub subscription_prorated_charge: Option<crate::Amount>,
     /// Prorated charge of the whole subscription (proposed plan), formatted (negative amounts look like `-$20.00`).
     #[serde(
         rename = "subscriptionProratedChargeDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subscription_prorated_charge_display: Option<String>,
@@ -5660,14 +5880,14 @@ pub struct SubscriptionEstimatePlan {
     #[serde(
         rename = "subscriptionEndDate",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub subscription_end_date: Option<crate::EpochMillis>,
     /// End date formatted.
     #[serde(
         rename = "subscriptionEndDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subscription_end_date_display: Option<String>,
@@ -5675,7 +5895,7 @@ pub struct SubscriptionEstimatePlan {
     #[serde(
         rename = "subscriptionEndDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subscription_end_date_display_iso8601: Option<String>,
@@ -5721,25 +5941,25 @@ pub struct SubscriptionGetError {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// Why it failed, when `result` is `error`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub error: Option<super::common::ErrorDetail>,
     /// ID of the subscription the error is about.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subscription: Option<String>,
     /// Per-ID outcomes when several IDs were requested.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<SubscriptionActionResult>>,
 }
 #[cfg(feature = "subscriptions")]
@@ -5750,19 +5970,19 @@ pub struct SubscriptionHistory {
     /// Currency of the subscription.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub currency: Option<String>,
     /// Time zone of the dates.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub timezone: Option<String>,
     /// The changes, ordered as requested.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changes: Option<Vec<SubscriptionPlanChange>>,
 }
 #[cfg(
@@ -5780,18 +6000,18 @@ pub struct SubscriptionInstruction {
     /// Product path the phase bills (absent on some trial entries).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub product: Option<String>,
     /// Kind of phase.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub r#type: Option<SubscriptionInstructionType>,
     /// `true` unless the phase is a trial.
     #[serde(
         rename = "isNotTrial",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub is_not_trial: Option<bool>,
@@ -5799,28 +6019,28 @@ pub struct SubscriptionInstruction {
     #[serde(
         rename = "periodStartDate",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub period_start_date: Option<crate::EpochMillis>,
     /// Same instant as `periodStartDate` (kept for backward compatibility).
     #[serde(
         rename = "periodStartDateValue",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub period_start_date_value: Option<crate::EpochMillis>,
     /// Start of the phase, epoch seconds.
     #[serde(
         rename = "periodStartDateInSeconds",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub period_start_date_in_seconds: Option<crate::EpochSeconds>,
     /// Start of the phase, formatted for the buyer's locale (for example `11/8/19`).
     #[serde(
         rename = "periodStartDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period_start_date_display: Option<String>,
@@ -5828,32 +6048,36 @@ pub struct SubscriptionInstruction {
     #[serde(
         rename = "periodStartDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period_start_date_display_iso8601: Option<String>,
     /// End of the phase (`null` when open-ended), epoch milliseconds (UTC). `null` when not applicable.
-    #[serde(rename = "periodEndDate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "periodEndDate",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub period_end_date: Option<crate::EpochMillis>,
     /// Same instant as `periodEndDate` (kept for backward compatibility).
     #[serde(
         rename = "periodEndDateValue",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub period_end_date_value: Option<crate::EpochMillis>,
     /// End of the phase (`null` when open-ended), epoch seconds.
     #[serde(
         rename = "periodEndDateInSeconds",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub period_end_date_in_seconds: Option<crate::EpochSeconds>,
     /// End of the phase (`null` when open-ended), formatted for the buyer's locale (for example `11/8/19`).
     #[serde(
         rename = "periodEndDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period_end_date_display: Option<String>,
@@ -5861,7 +6085,7 @@ pub struct SubscriptionInstruction {
     #[serde(
         rename = "periodEndDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period_end_date_display_iso8601: Option<String>,
@@ -5869,7 +6093,7 @@ pub struct SubscriptionInstruction {
     #[serde(
         rename = "intervalUnit",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub interval_unit: Option<String>,
@@ -5877,7 +6101,7 @@ pub struct SubscriptionInstruction {
     #[serde(
         rename = "intervalLength",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub interval_length: Option<i64>,
@@ -5885,7 +6109,7 @@ pub struct SubscriptionInstruction {
     #[serde(
         rename = "discountIntervalUnit",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_interval_unit: Option<String>,
@@ -5893,7 +6117,7 @@ pub struct SubscriptionInstruction {
     #[serde(
         rename = "discountIntervalLength",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub discount_interval_length: Option<i64>,
@@ -5901,7 +6125,7 @@ pub struct SubscriptionInstruction {
     #[serde(
         rename = "discountDuration",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub discount_duration: Option<i64>,
@@ -5909,7 +6133,7 @@ pub struct SubscriptionInstruction {
     #[serde(
         rename = "discountDurationUnit",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_duration_unit: Option<String>,
@@ -5917,7 +6141,7 @@ pub struct SubscriptionInstruction {
     #[serde(
         rename = "discountDurationLength",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub discount_duration_length: Option<i64>,
@@ -5925,32 +6149,36 @@ pub struct SubscriptionInstruction {
     #[serde(
         rename = "discountPercent",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub discount_percent: Option<f64>,
     /// Same percentage (twin field).
     #[serde(
         rename = "discountPercentValue",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub discount_percent_value: Option<f64>,
     /// Percentage formatted, for example `25%`.
     #[serde(
         rename = "discountPercentDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_percent_display: Option<String>,
     /// Total discount per period of the phase, in the subscription's currency.
-    #[serde(rename = "discountTotal", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "discountTotal",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub discount_total: Option<crate::Amount>,
     /// Total discount per period of the phase, formatted with the currency symbol (for example `$14.95`).
     #[serde(
         rename = "discountTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_total_display: Option<String>,
@@ -5958,25 +6186,29 @@ pub struct SubscriptionInstruction {
     #[serde(
         rename = "discountTotalInPayoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub discount_total_in_payout_currency: Option<crate::Amount>,
     /// Total discount per period of the phase in the payout currency, formatted.
     #[serde(
         rename = "discountTotalInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_total_in_payout_currency_display: Option<String>,
     /// Discount per unit, in the subscription's currency.
-    #[serde(rename = "unitDiscount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "unitDiscount",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub unit_discount: Option<crate::Amount>,
     /// Discount per unit, formatted with the currency symbol (for example `$14.95`).
     #[serde(
         rename = "unitDiscountDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_discount_display: Option<String>,
@@ -5984,25 +6216,25 @@ pub struct SubscriptionInstruction {
     #[serde(
         rename = "unitDiscountInPayoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub unit_discount_in_payout_currency: Option<crate::Amount>,
     /// Discount per unit in the payout currency, formatted.
     #[serde(
         rename = "unitDiscountInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_discount_in_payout_currency_display: Option<String>,
     /// Unit list price, in the subscription's currency.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price: Option<crate::Amount>,
     /// Unit list price, formatted with the currency symbol (for example `$14.95`).
     #[serde(
         rename = "priceDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub price_display: Option<String>,
@@ -6010,25 +6242,29 @@ pub struct SubscriptionInstruction {
     #[serde(
         rename = "priceInPayoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub price_in_payout_currency: Option<crate::Amount>,
     /// Unit list price in the payout currency, formatted.
     #[serde(
         rename = "priceInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub price_in_payout_currency_display: Option<String>,
     /// List price times quantity, in the subscription's currency.
-    #[serde(rename = "priceTotal", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "priceTotal",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub price_total: Option<crate::Amount>,
     /// List price times quantity, formatted with the currency symbol (for example `$14.95`).
     #[serde(
         rename = "priceTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub price_total_display: Option<String>,
@@ -6036,25 +6272,29 @@ pub struct SubscriptionInstruction {
     #[serde(
         rename = "priceTotalInPayoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub price_total_in_payout_currency: Option<crate::Amount>,
     /// List price times quantity in the payout currency, formatted.
     #[serde(
         rename = "priceTotalInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub price_total_in_payout_currency_display: Option<String>,
     /// Unit price after discount, in the subscription's currency.
-    #[serde(rename = "unitPrice", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "unitPrice",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub unit_price: Option<crate::Amount>,
     /// Unit price after discount, formatted with the currency symbol (for example `$14.95`).
     #[serde(
         rename = "unitPriceDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_price_display: Option<String>,
@@ -6062,25 +6302,25 @@ pub struct SubscriptionInstruction {
     #[serde(
         rename = "unitPriceInPayoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub unit_price_in_payout_currency: Option<crate::Amount>,
     /// Unit price after discount in the payout currency, formatted.
     #[serde(
         rename = "unitPriceInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_price_in_payout_currency_display: Option<String>,
     /// Amount per period of the phase, in the subscription's currency.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total: Option<crate::Amount>,
     /// Amount per period of the phase, formatted with the currency symbol (for example `$14.95`).
     #[serde(
         rename = "totalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub total_display: Option<String>,
@@ -6088,25 +6328,29 @@ pub struct SubscriptionInstruction {
     #[serde(
         rename = "totalInPayoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub total_in_payout_currency: Option<crate::Amount>,
     /// Amount per period of the phase in the payout currency, formatted.
     #[serde(
         rename = "totalInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub total_in_payout_currency_display: Option<String>,
     /// Amount per period of the phase including taxes, in the subscription's currency.
-    #[serde(rename = "totalWithTaxes", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "totalWithTaxes",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub total_with_taxes: Option<crate::Amount>,
     /// Amount per period of the phase including taxes, formatted with the currency symbol (for example `$14.95`).
     #[serde(
         rename = "totalWithTaxesDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub total_with_taxes_display: Option<String>,
@@ -6114,14 +6358,14 @@ pub struct SubscriptionInstruction {
     #[serde(
         rename = "totalWithTaxesInPayoutCurrency",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub total_with_taxes_in_payout_currency: Option<crate::Amount>,
     /// Amount per period of the phase including taxes in the payout currency, formatted.
     #[serde(
         rename = "totalWithTaxesInPayoutCurrencyDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub total_with_taxes_in_payout_currency_display: Option<String>,
@@ -6386,18 +6630,18 @@ pub struct SubscriptionListResponse {
     /// Always `subscription.getall`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// Number of the next page; `null` or absent on the last page.
     #[serde(
         rename = "nextPage",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub next_page: Option<i64>,
@@ -6445,12 +6689,12 @@ pub struct SubscriptionMultiGetResponse {
     /// Always `subscription.get`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// The requested subscriptions, in request order; IDs that failed appear as error outcomes.
     pub subscriptions: Vec<SubscriptionMultiGetResponseSubscriptionsItem>,
@@ -6548,7 +6792,7 @@ pub struct SubscriptionPaymentMethodDetails {
     /// Payment method type, for example `card`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub r#type: Option<String>,
@@ -6556,7 +6800,7 @@ pub struct SubscriptionPaymentMethodDetails {
     #[serde(
         rename = "cardBrand",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub card_brand: Option<String>,
@@ -6564,7 +6808,7 @@ pub struct SubscriptionPaymentMethodDetails {
     #[serde(
         rename = "lastFour",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub last_four: Option<String>,
@@ -6572,7 +6816,7 @@ pub struct SubscriptionPaymentMethodDetails {
     #[serde(
         rename = "expirationDate",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub expiration_date: Option<String>,
@@ -6593,7 +6837,7 @@ pub struct SubscriptionPaymentOverdue {
     #[serde(
         rename = "intervalUnit",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub interval_unit: Option<String>,
@@ -6601,21 +6845,21 @@ pub struct SubscriptionPaymentOverdue {
     #[serde(
         rename = "intervalLength",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub interval_length: Option<i64>,
     /// Number of overdue notices that will be sent.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub total: Option<i64>,
     /// Number of overdue notices already sent.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub sent: Option<i64>,
@@ -6636,7 +6880,7 @@ pub struct SubscriptionPaymentReminder {
     #[serde(
         rename = "intervalUnit",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub interval_unit: Option<String>,
@@ -6644,7 +6888,7 @@ pub struct SubscriptionPaymentReminder {
     #[serde(
         rename = "intervalLength",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub interval_length: Option<i64>,
@@ -6658,14 +6902,14 @@ pub struct SubscriptionPlanChange {
     #[serde(
         rename = "insertTimestamp",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub insert_timestamp: Option<crate::EpochMillis>,
     /// ID of the subscription.
     #[serde(
         rename = "subscriptionId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subscription_id: Option<String>,
@@ -6673,7 +6917,7 @@ pub struct SubscriptionPlanChange {
     #[serde(
         rename = "siteId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub site_id: Option<String>,
@@ -6681,14 +6925,14 @@ pub struct SubscriptionPlanChange {
     #[serde(
         rename = "changeId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub change_id: Option<String>,
     /// Whether the change was prorated.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub prorated: Option<bool>,
@@ -6696,7 +6940,7 @@ pub struct SubscriptionPlanChange {
     #[serde(
         rename = "orderId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub order_id: Option<String>,
@@ -6704,7 +6948,7 @@ pub struct SubscriptionPlanChange {
     #[serde(
         rename = "orderRef",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub order_ref: Option<String>,
@@ -6712,7 +6956,7 @@ pub struct SubscriptionPlanChange {
     #[serde(
         rename = "itemType",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub item_type: Option<String>,
@@ -6720,7 +6964,7 @@ pub struct SubscriptionPlanChange {
     #[serde(
         rename = "itemId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub item_id: Option<String>,
@@ -6728,7 +6972,7 @@ pub struct SubscriptionPlanChange {
     #[serde(
         rename = "itemProductPath",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub item_product_path: Option<String>,
@@ -6736,7 +6980,7 @@ pub struct SubscriptionPlanChange {
     #[serde(
         rename = "itemProductDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub item_product_display: Option<String>,
@@ -6744,7 +6988,7 @@ pub struct SubscriptionPlanChange {
     #[serde(
         rename = "itemProductSku",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub item_product_sku: Option<String>,
@@ -6752,7 +6996,7 @@ pub struct SubscriptionPlanChange {
     #[serde(
         rename = "changeType",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub change_type: Option<String>,
@@ -6760,7 +7004,7 @@ pub struct SubscriptionPlanChange {
     #[serde(
         rename = "changedFrom",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub changed_from: Option<String>,
@@ -6768,7 +7012,7 @@ pub struct SubscriptionPlanChange {
     #[serde(
         rename = "changedFromDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub changed_from_display: Option<String>,
@@ -6776,7 +7020,7 @@ pub struct SubscriptionPlanChange {
     #[serde(
         rename = "changedTo",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub changed_to: Option<String>,
@@ -6784,7 +7028,7 @@ pub struct SubscriptionPlanChange {
     #[serde(
         rename = "changedToDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub changed_to_display: Option<String>,
@@ -6828,10 +7072,10 @@ impl<'de> serde::Deserialize<'de> for SubscriptionPriceOverride {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionPricePerPeriod {
     /// Price per period.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub amount: Option<crate::Amount>,
     /// The period the price covers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub period: Option<SubscriptionPricePerPeriodPeriod>,
 }
 #[cfg(feature = "subscriptions")]
@@ -6842,14 +7086,14 @@ pub struct SubscriptionPricePerPeriodPeriod {
     /// Number of units.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub count: Option<i64>,
     /// Unit in lower case, for example `month`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit: Option<String>,
@@ -6860,10 +7104,10 @@ pub struct SubscriptionPricePerPeriodPeriod {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionPricingOverride {
     /// New price.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price: Option<SubscriptionPriceOverride>,
     /// A discount to apply to the subscription or add-on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount: Option<SubscriptionDiscountOverride>,
 }
 #[cfg(
@@ -6920,14 +7164,14 @@ pub struct SubscriptionProration {
     #[serde(
         rename = "productPath",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub product_path: Option<String>,
     /// Currency of the amounts.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub currency: Option<String>,
@@ -6935,7 +7179,7 @@ pub struct SubscriptionProration {
     #[serde(
         rename = "nextPeriodStartDate",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_period_start_date: Option<String>,
@@ -6943,7 +7187,7 @@ pub struct SubscriptionProration {
     #[serde(
         rename = "nextPeriodEndDate",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_period_end_date: Option<String>,
@@ -6951,57 +7195,85 @@ pub struct SubscriptionProration {
     #[serde(
         rename = "previousRemainingDays",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub previous_remaining_days: Option<f64>,
     /// Days of the current period already used.
-    #[serde(rename = "periodPastDays", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "periodPastDays",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub period_past_days: Option<f64>,
     /// Days left in the period under the new plan.
     #[serde(
         rename = "nextRemainingDays",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub next_remaining_days: Option<f64>,
     /// Regular billing period.
-    #[serde(rename = "regularPeriod", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "regularPeriod",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub regular_period: Option<SubscriptionProrationRegularPeriod>,
     /// Price per billing period after the change.
     #[serde(
         rename = "nextPricePerPeriod",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub next_price_per_period: Option<SubscriptionPricePerPeriod>,
     /// Price per billing period before the change.
     #[serde(
         rename = "previousPricePerPeriod",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub previous_price_per_period: Option<SubscriptionPricePerPeriod>,
     /// Value of the part of the period already used.
-    #[serde(rename = "utilizedAmount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "utilizedAmount",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub utilized_amount: Option<crate::Amount>,
     /// Credit for the unused part of the period.
-    #[serde(rename = "creditAmount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "creditAmount",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub credit_amount: Option<crate::Amount>,
     /// Prorated price of the new plan for the rest of the period.
-    #[serde(rename = "proratedAmount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "proratedAmount",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub prorated_amount: Option<crate::Amount>,
     /// Amount charged now.
-    #[serde(rename = "chargeAmount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "chargeAmount",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub charge_amount: Option<crate::Amount>,
     /// Prorated value of the unused part of the old plan.
     #[serde(
         rename = "prorateAdjustment",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub prorate_adjustment: Option<crate::Amount>,
     /// Amount refunded.
-    #[serde(rename = "refundAmount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "refundAmount",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub refund_amount: Option<crate::Amount>,
 }
 #[cfg(feature = "subscriptions")]
@@ -7012,7 +7284,7 @@ pub struct SubscriptionProrationRegularPeriod {
     /// Unit in upper case, for example `MONTH`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit: Option<String>,
@@ -7020,7 +7292,7 @@ pub struct SubscriptionProrationRegularPeriod {
     #[serde(
         rename = "unitCount",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub unit_count: Option<i64>,
@@ -7046,10 +7318,10 @@ pub struct SubscriptionResults {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionSetupFee {
     /// Fee title by language code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub title: Option<std::collections::BTreeMap<String, String>>,
     /// Fee amount by currency code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price: Option<std::collections::BTreeMap<String, crate::Amount>>,
 }
 #[cfg(
@@ -7195,19 +7467,27 @@ impl schemars::JsonSchema for SubscriptionState {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionTransferAccount {
     /// First name.
-    #[serde(rename = "firstName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "firstName",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub first_name: Option<String>,
     /// Last name.
-    #[serde(rename = "lastName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "lastName",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub last_name: Option<String>,
     /// Company name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub company: Option<String>,
     /// Phone number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub phone: Option<String>,
     /// Language (ISO 639-1 code).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub language: Option<String>,
     /// Address of the new target account.
     pub address: SubscriptionTransferAddress,
@@ -7232,19 +7512,23 @@ impl SubscriptionTransferAccount {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionTransferAddress {
     /// Street address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub line1: Option<String>,
     /// City.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub city: Option<String>,
     /// Region code, for example `US-CA`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub region: Option<String>,
     /// Country code (ISO 3166-1 alpha-2).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub country: Option<String>,
     /// Postal code.
-    #[serde(rename = "postalCode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "postalCode",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub postal_code: Option<String>,
 }
 #[cfg(feature = "subscriptions")]
@@ -7256,7 +7540,7 @@ pub struct SubscriptionTransferFailure {
     #[serde(
         rename = "subscriptionId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subscription_id: Option<String>,
@@ -7264,7 +7548,7 @@ pub struct SubscriptionTransferFailure {
     #[serde(
         rename = "errorMessage",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub error_message: Option<String>,
@@ -7272,7 +7556,7 @@ pub struct SubscriptionTransferFailure {
     #[serde(
         rename = "errorCode",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub error_code: Option<String>,
@@ -7285,7 +7569,7 @@ pub struct SubscriptionTransferResponse {
     /// HTTP status as a string, for example `200`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub status: Option<String>,
@@ -7293,7 +7577,7 @@ pub struct SubscriptionTransferResponse {
     #[serde(
         rename = "siteId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub site_id: Option<String>,
@@ -7301,7 +7585,7 @@ pub struct SubscriptionTransferResponse {
     #[serde(
         rename = "sourceAccountId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub source_account_id: Option<String>,
@@ -7309,7 +7593,7 @@ pub struct SubscriptionTransferResponse {
     #[serde(
         rename = "targetAccountId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub target_account_id: Option<String>,
@@ -7317,21 +7601,21 @@ pub struct SubscriptionTransferResponse {
     #[serde(
         rename = "transferredSubscriptions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub transferred_subscriptions: Option<Vec<String>>,
     /// Subscriptions that could not be moved.
     #[serde(
         rename = "failedSubscriptions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub failed_subscriptions: Option<Vec<SubscriptionTransferFailure>>,
     /// IDs still owned by the source account.
     #[serde(
         rename = "remainingSubscriptions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub remaining_subscriptions: Option<Vec<String>>,
 }
@@ -7368,7 +7652,7 @@ pub struct SubscriptionTrialReminder {
     #[serde(
         rename = "intervalUnit",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub interval_unit: Option<String>,
@@ -7376,7 +7660,7 @@ pub struct SubscriptionTrialReminder {
     #[serde(
         rename = "intervalLength",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub interval_length: Option<i64>,
@@ -7384,7 +7668,7 @@ pub struct SubscriptionTrialReminder {
     #[serde(
         rename = "trialType",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub trial_type: Option<String>,
@@ -7392,7 +7676,7 @@ pub struct SubscriptionTrialReminder {
     #[serde(
         rename = "daysBeforeFirstPayment",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub days_before_first_payment: Option<i64>,
@@ -7400,7 +7684,7 @@ pub struct SubscriptionTrialReminder {
     #[serde(
         rename = "endOfTrial",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub end_of_trial: Option<String>,
@@ -7408,7 +7692,7 @@ pub struct SubscriptionTrialReminder {
     #[serde(
         rename = "freeWithoutPayment",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub free_without_payment: Option<String>,
@@ -7421,53 +7705,65 @@ pub struct SubscriptionUpdate {
     /// ID of the subscription to change.
     pub subscription: String,
     /// New base product path (upgrade or downgrade); a trial of the new product is not applied.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub product: Option<String>,
     /// New quantity of the base product; must be greater than zero.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub quantity: Option<i64>,
     /// New next charge date: epoch milliseconds or `yyyy-mm-dd`. A date in the past may trigger an immediate rebill. Cannot be combined with `prorate`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next: Option<SubscriptionUpdateNext>,
     /// Last charge on or before this date: `yyyy-mm-dd`, epoch milliseconds, or `0` to remove the end date. Wins over `remainingPeriods`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub end: Option<SubscriptionUpdateEnd>,
     /// Marks that an end date is being set.
-    #[serde(rename = "isEndDateSet", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "isEndDateSet",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub is_end_date_set: Option<bool>,
     /// Number of periods left; `null` renews indefinitely.
     #[serde(
         rename = "remainingPeriods",
         default,
         with = "crate::runtime::double_option",
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     #[cfg_attr(feature = "schemars", schemars(with = "Option<i64>"))]
     pub remaining_periods: Option<Option<i64>>,
     /// Coupon codes to apply (one is supported); `[]` removes the coupon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub coupons: Option<Vec<String>>,
     /// Add-ons to add, change or remove.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub addons: Option<Vec<SubscriptionAddonChange>>,
     /// Price and discount override.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub pricing: Option<SubscriptionPricingOverride>,
     /// `true` switches the subscription to manual renewal.
-    #[serde(rename = "manualRenew", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "manualRenew",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub manual_renew: Option<bool>,
     /// Tax exemption ID to set; an empty string removes it.
-    #[serde(rename = "taxExemptId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taxExemptId",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub tax_exempt_id: Option<String>,
     /// Send `null` to uncancel a subscription that was canceled but is not yet deactivated. Omitting the field changes nothing.
     #[serde(
         default,
         with = "crate::runtime::double_option",
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     #[cfg_attr(
         feature = "schemars",
@@ -7477,10 +7773,10 @@ pub struct SubscriptionUpdate {
         Option<std::collections::BTreeMap<String, serde_json::Value>>,
     >,
     /// Prorate the change immediately; any refund becomes a credit for the rest of the period.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorate: Option<bool>,
     /// With `prorate: true`, only return the proration estimate without applying the change.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub preview: Option<bool>,
 }
 #[cfg(feature = "subscriptions")]
@@ -7576,31 +7872,31 @@ pub struct SubscriptionUpdateResult {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
     pub result: super::common::ResultStatus,
     /// Why it failed, when `result` is `error`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub error: Option<super::common::ErrorDetail>,
     /// ID of the subscription the outcome is about.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subscription: Option<String>,
     /// Whether the change was (or would be) prorated.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub prorated: Option<bool>,
     /// Proration computed for a change (charge or refund variant; each carries a different subset of amounts).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub proration: Option<SubscriptionProration>,
 }
 #[cfg(feature = "subscriptions")]
@@ -7615,13 +7911,17 @@ pub struct TransferSubscriptionsRequest {
     #[serde(rename = "sourceAccountId")]
     pub source_account_id: String,
     /// A new account to create and transfer the subscriptions to.
-    #[serde(rename = "targetAccount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "targetAccount",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub target_account: Option<SubscriptionTransferTargetAccount>,
     /// Existing account to receive the subscriptions (same store as the source).
     #[serde(
         rename = "targetAccountId",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub target_account_id: Option<String>,
     /// IDs of the subscriptions to move (at most 20).
@@ -7654,13 +7954,17 @@ pub struct UpdateCotermGroupRequest {
     /// IDs of the subscriptions to add or remove.
     pub subscriptions: Vec<String>,
     /// New name for the group (optional).
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "displayName",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub display_name: Option<String>,
     /// `true` returns the plan and amount estimate of the change without applying it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub preview: Option<bool>,
     /// `true` applies the change at once and charges or credits the prorated difference.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorate: Option<bool>,
 }
 #[cfg(feature = "subscriptions")]

@@ -11,7 +11,7 @@ pub struct ChargebackCreatedData {
     /// FastSpring's ID of the chargeback.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub id: Option<String>,
@@ -19,7 +19,7 @@ pub struct ChargebackCreatedData {
     #[serde(
         rename = "reasonCode",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub reason_code: Option<String>,
@@ -27,7 +27,7 @@ pub struct ChargebackCreatedData {
     #[serde(
         rename = "reasonDescription",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub reason_description: Option<String>,
@@ -35,7 +35,7 @@ pub struct ChargebackCreatedData {
     #[serde(
         rename = "fraudType",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub fraud_type: Option<String>,
@@ -43,7 +43,7 @@ pub struct ChargebackCreatedData {
     #[serde(
         rename = "creationDate",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub creation_date: Option<String>,
@@ -51,31 +51,31 @@ pub struct ChargebackCreatedData {
     #[serde(
         rename = "chargebackAmount",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub chargeback_amount: Option<crate::Amount>,
     /// ISO 4217 code of the disputed amount.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub currency: Option<String>,
     /// The disputed order (ID, or the order object with webhook expansion).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub order: Option<ChargebackCreatedDataOrder>,
     /// Case ID given by the payment processor.
     #[serde(
         rename = "processorCaseId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub processor_case_id: Option<String>,
     /// State of the chargeback case (e.g. `NEW`).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub status: Option<String>,
@@ -83,7 +83,7 @@ pub struct ChargebackCreatedData {
     #[serde(
         rename = "paymentMethod",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub payment_method: Option<String>,
@@ -91,7 +91,7 @@ pub struct ChargebackCreatedData {
     #[serde(
         rename = "paymentMethodVariant",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub payment_method_variant: Option<String>,
@@ -133,49 +133,49 @@ impl<'de> serde::Deserialize<'de> for ChargebackCreatedDataOrder {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct FulfillmentFailedData {
     /// The product whose fulfillment failed (path, or the product object with webhook expansion).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub product: Option<FulfillmentFailedDataProduct>,
     /// ID of the quote the order came from, if any.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub quote: Option<String>,
     /// ID of the failed fulfillment action.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub fulfillment: Option<String>,
     /// Kind of fulfillment (e.g. `license`).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub r#type: Option<String>,
     /// The order (ID, or the order object with webhook expansion).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub order: Option<FulfillmentFailedDataOrder>,
     /// Buyer-facing order reference.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub reference: Option<String>,
     /// The buyer's account (ID, or the account object with webhook expansion).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub account: Option<FulfillmentFailedDataAccount>,
     /// The subscription of the item, if any (ID, or the subscription object with webhook expansion).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscription: Option<FulfillmentFailedDataSubscription>,
     /// Why the fulfillment failed.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub reason: Option<String>,
@@ -324,34 +324,34 @@ pub struct MailingListEntryData {
     /// ID of the entry (64 hex digits).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub id: Option<String>,
     /// State of the entry (`subscribed`, `unsubscribed`, `abandoned`, ...).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub list: Option<String>,
     /// Last change of the entry, epoch milliseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub updated: Option<crate::EpochMillis>,
     /// Why the entry changed (e.g. `subscribed`).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub reason: Option<String>,
     /// The checkout session (cart) in which the e-mail was entered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub order: Option<MailingListEntryOrder>,
     /// Buyer's e-mail address.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub email: Option<String>,
@@ -359,7 +359,7 @@ pub struct MailingListEntryData {
     #[serde(
         rename = "firstName",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub first_name: Option<String>,
@@ -367,42 +367,42 @@ pub struct MailingListEntryData {
     #[serde(
         rename = "lastName",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub last_name: Option<String>,
     /// Buyer's country, ISO 3166-1 alpha-2.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub country: Option<String>,
     /// ISO 4217 code of the cart.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub currency: Option<String>,
     /// Language of the checkout, ISO 639-1.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub language: Option<String>,
     /// Storefront where the e-mail was entered.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub storefront: Option<String>,
     /// Page the buyer came from.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub referrer: Option<String>,
@@ -410,7 +410,7 @@ pub struct MailingListEntryData {
     #[serde(
         rename = "optIn",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub opt_in: Option<bool>,
@@ -423,35 +423,35 @@ pub struct MailingListEntryItem {
     /// Product path.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub product: Option<String>,
     /// Product path (same as `product`).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub path: Option<String>,
     /// Quantity in the cart.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub quantity: Option<i64>,
     /// Product name shown to the buyer.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub display: Option<String>,
     /// Short product description.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub summary: Option<String>,
@@ -459,7 +459,7 @@ pub struct MailingListEntryItem {
     #[serde(
         rename = "imageUrl",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub image_url: Option<String>,
@@ -467,7 +467,7 @@ pub struct MailingListEntryItem {
     #[serde(
         rename = "isVirtual",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub is_virtual: Option<bool>,
@@ -475,36 +475,36 @@ pub struct MailingListEntryItem {
     #[serde(
         rename = "isSubscription",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub is_subscription: Option<bool>,
     /// Unit price in the cart currency.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price: Option<crate::Amount>,
     /// Product variation chosen.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub variation: Option<String>,
     /// Product description.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub description: Option<String>,
     /// Product SKU.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub sku: Option<String>,
     /// Price list of the product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub pricing: Option<MailingListEntryItemPricing>,
 }
 #[cfg(feature = "webhook-events")]
@@ -513,7 +513,7 @@ pub struct MailingListEntryItem {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct MailingListEntryItemPricing {
     /// Price per currency code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub values: Option<std::collections::BTreeMap<String, crate::Amount>>,
 }
 #[cfg(feature = "webhook-events")]
@@ -524,54 +524,54 @@ pub struct MailingListEntryOrder {
     /// Order reference of the session.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub reference: Option<String>,
     /// Order ID of the session.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub id: Option<String>,
     /// Same as `id`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub order: Option<String>,
     /// Page the buyer came from.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub referrer: Option<String>,
     /// Page that opened the checkout (sent instead of `session` in some payloads).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub origin: Option<String>,
     /// ID of the checkout session.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub session: Option<String>,
     /// Storefront of the session.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub storefront: Option<String>,
     /// Products in the cart.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub items: Option<Vec<MailingListEntryItem>>,
 }
 #[cfg(feature = "webhook-events")]
@@ -613,62 +613,66 @@ impl<'de> serde::Deserialize<'de> for PayoutEntryCreatedData {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionChargeCompletedData {
     /// The order created by the charge (ID, or the order object with webhook expansion).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub order: Option<SubscriptionChargeCompletedDataOrder>,
     /// ISO 4217 code of the charge.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub currency: Option<String>,
     /// Amount charged, in `currency`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total: Option<crate::Amount>,
     /// Outcome of the charge; `successful` for this event.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub status: Option<String>,
     /// When the charge happened, epoch milliseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub timestamp: Option<crate::EpochMillis>,
     /// Same as `timestamp` (kept by FastSpring for backward compatibility).
-    #[serde(rename = "timestampValue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "timestampValue",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub timestamp_value: Option<crate::EpochMillis>,
     /// When the charge happened, epoch seconds.
     #[serde(
         rename = "timestampInSeconds",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub timestamp_in_seconds: Option<crate::EpochSeconds>,
     /// Charge date formatted for display in the order's language.
     #[serde(
         rename = "timestampDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub timestamp_display: Option<String>,
     /// Number of the billing period this charge pays (1 is the initial purchase).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub sequence: Option<i64>,
     /// Total number of billing periods of the subscription; `null` when it renews indefinitely.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub periods: Option<i64>,
     /// The buyer's account (ID, or the account object with webhook expansion).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub account: Option<SubscriptionChargeCompletedDataAccount>,
     /// The charged subscription (ID, or the subscription object with webhook expansion).
     pub subscription: SubscriptionChargeCompletedDataSubscription,
@@ -781,19 +785,19 @@ pub struct SubscriptionChargeFailedData {
     /// Why the charge failed, as a code (e.g. `EXPIRED_CARD`).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub reason: Option<String>,
     /// ID of the quote the subscription was bought from, if any.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub quote: Option<String>,
     /// The buyer's account (ID, or the account object with webhook expansion).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub account: Option<SubscriptionChargeFailedDataAccount>,
     /// The subscription whose rebill failed (ID, or the subscription object with webhook expansion).
     pub subscription: SubscriptionChargeFailedDataSubscription,
@@ -876,7 +880,7 @@ pub struct SubscriptionGroupChargeData {
     #[serde(
         rename = "cotermGroupId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coterm_group_id: Option<String>,
@@ -884,7 +888,7 @@ pub struct SubscriptionGroupChargeData {
     #[serde(
         rename = "cotermGroupDisplayName",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coterm_group_display_name: Option<String>,
@@ -892,21 +896,21 @@ pub struct SubscriptionGroupChargeData {
     #[serde(
         rename = "cotermGroupPeriodStartDate",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub coterm_group_period_start_date: Option<crate::EpochMillis>,
     /// End of the group's current aligned billing period, epoch milliseconds.
     #[serde(
         rename = "cotermGroupPeriodEndDate",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub coterm_group_period_end_date: Option<crate::EpochMillis>,
     /// ID of the subscription whose schedule the other members were aligned to.
     #[serde(
         rename = "cotermGroupPrimarySubscription",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coterm_group_primary_subscription: Option<String>,
@@ -914,7 +918,7 @@ pub struct SubscriptionGroupChargeData {
     #[serde(
         rename = "cotermGroupStatus",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coterm_group_status: Option<String>,
@@ -922,7 +926,7 @@ pub struct SubscriptionGroupChargeData {
     #[serde(
         rename = "cotermGroupOrderId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coterm_group_order_id: Option<String>,
@@ -930,7 +934,7 @@ pub struct SubscriptionGroupChargeData {
     #[serde(
         rename = "cotermGroupOrderReference",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coterm_group_order_reference: Option<String>,
@@ -938,21 +942,21 @@ pub struct SubscriptionGroupChargeData {
     #[serde(
         rename = "cotermNextChargeDate",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub coterm_next_charge_date: Option<crate::EpochMillis>,
     /// Amount of the next group charge, all member subscriptions together.
     #[serde(
         rename = "cotermNextChargeTotal",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub coterm_next_charge_total: Option<crate::Amount>,
     /// `cotermNextChargeTotal` formatted for display, with the currency symbol.
     #[serde(
         rename = "cotermNextChargeTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coterm_next_charge_total_display: Option<String>,
@@ -960,35 +964,39 @@ pub struct SubscriptionGroupChargeData {
     #[serde(
         rename = "cotermGroupSize",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub coterm_group_size: Option<i64>,
     /// ISO 4217 currency of the group's charges.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub currency: Option<String>,
     /// When the group last changed, epoch milliseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changed: Option<crate::EpochMillis>,
     /// Same instant as `changed` (kept for backward compatibility).
-    #[serde(rename = "changedValue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "changedValue",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub changed_value: Option<crate::EpochMillis>,
     /// `changed` in epoch seconds.
     #[serde(
         rename = "changedInSeconds",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub changed_in_seconds: Option<crate::EpochSeconds>,
     /// `changed` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
     #[serde(
         rename = "changedDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub changed_display: Option<String>,
@@ -996,32 +1004,36 @@ pub struct SubscriptionGroupChargeData {
     #[serde(
         rename = "changedDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub changed_display_iso8601: Option<String>,
     /// Next charge date of the group, epoch milliseconds.
-    #[serde(rename = "nextChargeDate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nextChargeDate",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub next_charge_date: Option<crate::EpochMillis>,
     /// Same instant as `nextChargeDate` (kept for backward compatibility).
     #[serde(
         rename = "nextChargeDateValue",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub next_charge_date_value: Option<crate::EpochMillis>,
     /// `nextChargeDate` in epoch seconds.
     #[serde(
         rename = "nextChargeDateInSeconds",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub next_charge_date_in_seconds: Option<crate::EpochSeconds>,
     /// `nextChargeDate` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
     #[serde(
         rename = "nextChargeDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_charge_date_display: Option<String>,
@@ -1029,55 +1041,59 @@ pub struct SubscriptionGroupChargeData {
     #[serde(
         rename = "nextChargeDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_charge_date_display_iso8601: Option<String>,
     /// Overdue-notice schedule that applies while a group charge is unpaid.
-    #[serde(rename = "paymentOverdue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "paymentOverdue",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub payment_overdue: Option<super::subscriptions::CotermGroupPaymentOverdue>,
     /// When the group's subscriptions are deactivated if payment never arrives.
     #[serde(
         rename = "cancellationSetting",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub cancellation_setting: Option<
         super::subscriptions::CotermGroupCancellationSetting,
     >,
     /// The customer account that owns the group: its ID, or the full account when webhook expansion is enabled.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub account: Option<super::subscriptions::CotermGroupAccount>,
     /// The member subscriptions: IDs, or full subscription objects when webhook expansion is enabled.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<super::subscriptions::CotermGroupSubscriptionsItem>>,
     /// Amount charged (or attempted), in `currency`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total: Option<crate::Amount>,
     /// Outcome of the charge (`successful` or `failed`).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub status: Option<String>,
     /// When the charge was attempted, epoch milliseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub timestamp: Option<crate::EpochMillis>,
     /// Why the charge failed (failed charges only), e.g. `EXPIRED_CARD`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub reason: Option<String>,
     /// The order created by the charge (ID, or the order object with webhook expansion).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub order: Option<SubscriptionGroupChargeDataOrder>,
     /// ID of the quote behind the charge, if any.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub quote: Option<String>,
@@ -1126,7 +1142,7 @@ pub struct SubscriptionGroupNotificationData {
     #[serde(
         rename = "cotermGroupId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coterm_group_id: Option<String>,
@@ -1134,7 +1150,7 @@ pub struct SubscriptionGroupNotificationData {
     #[serde(
         rename = "cotermGroupDisplayName",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coterm_group_display_name: Option<String>,
@@ -1142,21 +1158,21 @@ pub struct SubscriptionGroupNotificationData {
     #[serde(
         rename = "cotermGroupPeriodStartDate",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub coterm_group_period_start_date: Option<crate::EpochMillis>,
     /// End of the group's current aligned billing period, epoch milliseconds.
     #[serde(
         rename = "cotermGroupPeriodEndDate",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub coterm_group_period_end_date: Option<crate::EpochMillis>,
     /// ID of the subscription whose schedule the other members were aligned to.
     #[serde(
         rename = "cotermGroupPrimarySubscription",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coterm_group_primary_subscription: Option<String>,
@@ -1164,7 +1180,7 @@ pub struct SubscriptionGroupNotificationData {
     #[serde(
         rename = "cotermGroupStatus",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coterm_group_status: Option<String>,
@@ -1172,7 +1188,7 @@ pub struct SubscriptionGroupNotificationData {
     #[serde(
         rename = "cotermGroupOrderId",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coterm_group_order_id: Option<String>,
@@ -1180,7 +1196,7 @@ pub struct SubscriptionGroupNotificationData {
     #[serde(
         rename = "cotermGroupOrderReference",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coterm_group_order_reference: Option<String>,
@@ -1188,21 +1204,21 @@ pub struct SubscriptionGroupNotificationData {
     #[serde(
         rename = "cotermNextChargeDate",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub coterm_next_charge_date: Option<crate::EpochMillis>,
     /// Amount of the next group charge, all member subscriptions together.
     #[serde(
         rename = "cotermNextChargeTotal",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub coterm_next_charge_total: Option<crate::Amount>,
     /// `cotermNextChargeTotal` formatted for display, with the currency symbol.
     #[serde(
         rename = "cotermNextChargeTotalDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coterm_next_charge_total_display: Option<String>,
@@ -1210,35 +1226,39 @@ pub struct SubscriptionGroupNotificationData {
     #[serde(
         rename = "cotermGroupSize",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub coterm_group_size: Option<i64>,
     /// ISO 4217 currency of the group's charges.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub currency: Option<String>,
     /// When the group last changed, epoch milliseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changed: Option<crate::EpochMillis>,
     /// Same instant as `changed` (kept for backward compatibility).
-    #[serde(rename = "changedValue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "changedValue",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub changed_value: Option<crate::EpochMillis>,
     /// `changed` in epoch seconds.
     #[serde(
         rename = "changedInSeconds",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub changed_in_seconds: Option<crate::EpochSeconds>,
     /// `changed` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
     #[serde(
         rename = "changedDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub changed_display: Option<String>,
@@ -1246,32 +1266,36 @@ pub struct SubscriptionGroupNotificationData {
     #[serde(
         rename = "changedDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub changed_display_iso8601: Option<String>,
     /// Next charge date of the group, epoch milliseconds.
-    #[serde(rename = "nextChargeDate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nextChargeDate",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub next_charge_date: Option<crate::EpochMillis>,
     /// Same instant as `nextChargeDate` (kept for backward compatibility).
     #[serde(
         rename = "nextChargeDateValue",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub next_charge_date_value: Option<crate::EpochMillis>,
     /// `nextChargeDate` in epoch seconds.
     #[serde(
         rename = "nextChargeDateInSeconds",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub next_charge_date_in_seconds: Option<crate::EpochSeconds>,
     /// `nextChargeDate` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
     #[serde(
         rename = "nextChargeDateDisplay",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_charge_date_display: Option<String>,
@@ -1279,40 +1303,44 @@ pub struct SubscriptionGroupNotificationData {
     #[serde(
         rename = "nextChargeDateDisplayISO8601",
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_charge_date_display_iso8601: Option<String>,
     /// Overdue-notice schedule that applies while a group charge is unpaid.
-    #[serde(rename = "paymentOverdue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "paymentOverdue",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub payment_overdue: Option<super::subscriptions::CotermGroupPaymentOverdue>,
     /// When the group's subscriptions are deactivated if payment never arrives.
     #[serde(
         rename = "cancellationSetting",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub cancellation_setting: Option<
         super::subscriptions::CotermGroupCancellationSetting,
     >,
     /// The customer account that owns the group: its ID, or the full account when webhook expansion is enabled.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub account: Option<super::subscriptions::CotermGroupAccount>,
     /// The member subscriptions: IDs, or full subscription objects when webhook expansion is enabled.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<super::subscriptions::CotermGroupSubscriptionsItem>>,
     /// Payment-reminder settings of the group; only `null` has been published, so its shape is left open.
     #[serde(
         rename = "reminderNotification",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub reminder_notification: Option<serde_json::Value>,
     /// Upcoming notifications and charges planned for the group.
     #[serde(
         rename = "scheduledEvents",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
     pub scheduled_events: Option<
         Vec<SubscriptionGroupNotificationDataScheduledEventsItem>,
@@ -1326,14 +1354,14 @@ pub struct SubscriptionGroupNotificationDataScheduledEventsItem {
     /// When the step is planned, as `MM/DD/YYYY HH:MM:SS` text.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub date: Option<String>,
     /// Kind of step (`PAYMENT_REMINDER`, `RENEWAL`, `FOLLOW_UP`, `PAYMENT_OVERDUE`, `DEACTIVATION`, ...).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub r#type: Option<String>,
@@ -1346,25 +1374,25 @@ pub struct WebhookPayout {
     /// Payee (the store ID, or a split-pay partner).
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub payee: Option<String>,
     /// ISO 4217 code of the amounts.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub currency: Option<String>,
     /// Amount paid out to the payee.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payout: Option<crate::Amount>,
     /// Payee's share before rounding / adjustments.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtotal: Option<crate::Amount>,
     /// Total amount of the transaction the entry comes from.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total: Option<crate::Amount>,
 }
 #[cfg(feature = "webhook-events")]
@@ -1381,38 +1409,38 @@ pub struct WebhookPayoutEntryOrder {
     /// ID of the quote the order came from, if any.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub quote: Option<String>,
     /// Buyer-facing order reference.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub reference: Option<String>,
     /// `false` for test orders.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub live: Option<bool>,
     /// The order (ID, or the order object with webhook expansion).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub order: Option<WebhookPayoutEntryOrderOrder>,
     /// The buyer's account (ID, or the account object with webhook expansion).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub account: Option<WebhookPayoutEntryOrderAccount>,
     /// Subscriptions created or renewed by the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<WebhookPayoutEntryOrderSubscriptionsItem>>,
     /// What is deducted before the payees are paid.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtractions: Option<WebhookPayoutSubtractions>,
     /// One entry per payee.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payouts: Option<Vec<WebhookPayout>>,
 }
 #[cfg(feature = "webhook-events")]
@@ -1519,26 +1547,26 @@ pub struct WebhookPayoutEntryReturn {
     #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
     pub r#return: String,
     /// The buyer's account (ID, or the account object with webhook expansion).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub account: Option<WebhookPayoutEntryReturnAccount>,
     /// `false` for test data.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub live: Option<bool>,
     /// Subscriptions concerned by the return.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<WebhookPayoutEntryReturnSubscriptionsItem>>,
     /// What is deducted before the payees are paid.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtractions: Option<WebhookPayoutSubtractions>,
     /// Amount of the return before the subtractions.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtotal: Option<crate::Amount>,
     /// One entry per payee.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payouts: Option<Vec<WebhookPayout>>,
 }
 #[cfg(feature = "webhook-events")]
@@ -1615,15 +1643,15 @@ pub struct WebhookPayoutSubtraction {
     /// ISO 4217 code of `amount`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub currency: Option<String>,
     /// Amount deducted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub amount: Option<crate::Amount>,
     /// Rate of the deduction, in percent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub percentage: Option<f64>,
 }
 #[cfg(feature = "webhook-events")]
@@ -1632,13 +1660,13 @@ pub struct WebhookPayoutSubtraction {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct WebhookPayoutSubtractions {
     /// Tax deducted from the amount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax: Option<WebhookPayoutSubtraction>,
     /// FastSpring's fee deducted from the amount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub fastspring: Option<WebhookPayoutSubtraction>,
     /// Tax withholding applied to the payout, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub withholdings: Option<WebhookPayoutSubtractionsWithholdings>,
 }
 #[cfg(feature = "webhook-events")]
@@ -1649,7 +1677,7 @@ pub struct WebhookPayoutSubtractionsWithholdings {
     /// Whether a withholding was applied.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub withholdings: Option<bool>,
