@@ -20,6 +20,10 @@ pub struct ItemError {
     pub messages: BTreeMap<String, String>,
     /// The item as FastSpring sent it.
     pub raw: Value,
+    /// Set when FastSpring did not report the item as failed, but it did not decode into
+    /// the item type. The change may have taken effect at FastSpring; `raw` holds what
+    /// came back and `messages` is empty.
+    pub undecodable: Option<Box<DecodeError>>,
 }
 
 impl fmt::Display for ItemError {
@@ -28,7 +32,9 @@ impl fmt::Display for ItemError {
         if let Some(id) = &self.id {
             write!(f, " ({id})")?;
         }
-        if self.messages.is_empty() {
+        if let Some(decode) = &self.undecodable {
+            write!(f, ": not reported as failed, but did not decode: {decode}")
+        } else if self.messages.is_empty() {
             f.write_str(": error")
         } else {
             let text: Vec<String> = self
@@ -83,6 +89,15 @@ impl<T> BatchOutcome<T> {
     }
 }
 
+/// Whether FastSpring marks a batch item as failed: `"result": "error"`, or an `error`
+/// member without any `result` (seen in trimmed error items).
+fn reports_failure(item: &Value) -> bool {
+    match item.get("result") {
+        Some(result) => result.as_str() == Some("error"),
+        None => item.get("error").is_some_and(|e| !e.is_null()),
+    }
+}
+
 /// Splits a batch response into per-item outcomes.
 pub(crate) fn outcomes<T: DeserializeOwned>(
     meta: &OperationMeta,
@@ -112,26 +127,37 @@ pub(crate) fn outcomes<T: DeserializeOwned>(
                 .map(str::to_string)
                 .or_else(|| (!v.is_null()).then(|| v.to_string()))
         });
-        if item.get("result").and_then(Value::as_str) == Some("error") {
+        if reports_failure(&item) {
             let body = crate::ErrorBody::from_json(item.clone());
             out.push(Err(ItemError {
                 index,
                 id,
                 messages: body.field_errors(),
                 raw: item,
+                undecodable: None,
             }));
             continue;
         }
-        let decoded = serde_path_to_error::deserialize(item).map_err(|e| {
-            Error::Decode(Box::new(DecodeError {
-                operation: meta.id,
-                status,
-                path: format!("{}[{index}].{}", batch.items, e.path()),
-                message: e.inner().to_string(),
-                excerpt: crate::error::excerpt(body, crate::error::EXCERPT_LIMIT),
-            }))
-        })?;
-        out.push(Ok(decoded));
+        // One item that does not fit its type must not hide the others' outcomes.
+        match serde_path_to_error::deserialize(&item) {
+            Ok(decoded) => out.push(Ok(decoded)),
+            Err(e) => {
+                let excerpt = serde_json::to_vec(&item).unwrap_or_default();
+                out.push(Err(ItemError {
+                    index,
+                    id,
+                    messages: BTreeMap::new(),
+                    undecodable: Some(Box::new(DecodeError {
+                        operation: meta.id,
+                        status,
+                        path: format!("{}[{index}].{}", batch.items, e.path()),
+                        message: e.inner().to_string(),
+                        excerpt: crate::error::excerpt(&excerpt, crate::error::EXCERPT_LIMIT),
+                    })),
+                    raw: item,
+                }));
+            }
+        }
     }
     Ok(BatchOutcome {
         operation: meta.id,

@@ -459,6 +459,57 @@ async fn a_batch_call_reports_every_item() {
     );
 }
 
+#[tokio::test]
+async fn an_item_that_does_not_decode_or_lacks_result_keeps_the_other_outcomes() {
+    // Item 1 says success but its `subscription` is not a string; item 2 carries an
+    // `error` without `result`. Neither may hide item 0's success.
+    let body = json!({"subscriptions": [
+        {"subscription": "sub-1", "action": "subscription.update", "result": "success"},
+        {"subscription": ["sub-2"], "action": "subscription.update", "result": "success"},
+        {"subscription": "sub-3", "error": {"subscription": "Subscription not found"}}
+    ]});
+    let server = MockServer::start([Reply::ok(&body)]).await;
+    let t = test_client(&server);
+    let updates = ["sub-1", "sub-2", "sub-3"]
+        .map(|id| {
+            let mut update = SubscriptionUpdate::new(id.into());
+            update.quantity = Some(1);
+            update
+        })
+        .to_vec();
+
+    let outcome = t
+        .client
+        .subscriptions()
+        .update(UpdateSubscriptionsRequest::new(updates))
+        .send_batch()
+        .await
+        .expect("the batch is reported item by item");
+
+    assert_eq!(outcome.items.len(), 3);
+    let ok = outcome.items[0].as_ref().expect("first item succeeded");
+    assert_eq!(ok.subscription.as_deref(), Some("sub-1"));
+
+    let odd = outcome.items[1]
+        .as_ref()
+        .expect_err("second item did not decode");
+    assert!(odd.messages.is_empty());
+    let decode = odd.undecodable.as_ref().expect("decode evidence kept");
+    assert_eq!(decode.operation, "updateSubscriptions");
+    assert_eq!(decode.path, "subscriptions[1].subscription");
+    assert!(decode.excerpt.contains("sub-2"), "{}", decode.excerpt);
+    assert_eq!(odd.raw["subscription"], json!(["sub-2"]));
+    assert!(odd.to_string().contains("did not decode"), "{odd}");
+
+    let failed = outcome.items[2].as_ref().expect_err("third item failed");
+    assert_eq!(failed.id.as_deref(), Some("sub-3"));
+    assert!(failed.undecodable.is_none());
+    assert_eq!(
+        failed.messages.get("subscription").map(String::as_str),
+        Some("Subscription not found")
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // Multi-ID reads and path encoding
 // ---------------------------------------------------------------------------------------
