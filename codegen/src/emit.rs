@@ -584,10 +584,19 @@ fn emit_operation(ctx: &Ctx<'_>, op: &Operation) -> (TokenStream, TokenStream) {
 
     for p in &op.params {
         let fname = ident(&builder_field_name(&p.rust));
-        let stored = ctx.ty(&p.ty);
+        let ids = p.comma_separated;
+        let stored = if ids {
+            quote!(crate::Ids)
+        } else {
+            ctx.ty(&p.ty)
+        };
         let pdoc = doc_attrs(p.doc.as_deref());
         if p.required {
-            let (arg_ty, conv) = param_arg_type(ctx, &p.ty);
+            let (arg_ty, conv) = if ids {
+                (quote!(impl Into<crate::Ids>), quote!(.into()))
+            } else {
+                param_arg_type(ctx, &p.ty)
+            };
             args.push(quote!(#fname: #arg_ty));
             if conv.is_empty() {
                 inits.push(quote!(#fname));
@@ -632,8 +641,11 @@ fn emit_operation(ctx: &Ctx<'_>, op: &Operation) -> (TokenStream, TokenStream) {
         let fname = ident(&builder_field_name(&param.rust));
         path_fmt.push_str("{}");
         let pname_lit = lit_str(pname);
-        path_args
-            .push(quote!(crate::runtime::encode_path_param(META.id, #pname_lit, &self.#fname.to_string())?));
+        path_args.push(if param.comma_separated {
+            quote!(crate::runtime::encode_path_ids(META.id, #pname_lit, &self.#fname)?)
+        } else {
+            quote!(crate::runtime::encode_path_param(META.id, #pname_lit, &self.#fname.to_string())?)
+        });
         rest = &rest[end + 1..];
     }
     path_fmt.push_str(rest);

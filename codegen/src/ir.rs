@@ -1062,6 +1062,10 @@ impl<'a> Lowerer {
             if location == ParamIn::Path && ty != Ty::String && ty != Ty::I64 {
                 return Err(schema.error("path parameters are strings or integers"));
             }
+            let comma_separated = p.bool("x-fs-comma-separated")?.unwrap_or(false);
+            if comma_separated && (location != ParamIn::Path || ty != Ty::String) {
+                return Err(p.error("x-fs-comma-separated applies to string path parameters only"));
+            }
             let rust = unique(snake_ident(&name), &mut taken);
             params.push(Param {
                 name,
@@ -1070,7 +1074,7 @@ impl<'a> Lowerer {
                 ty,
                 required,
                 explode: p.bool("explode")?.unwrap_or(true),
-                comma_separated: p.bool("x-fs-comma-separated")?.unwrap_or(false),
+                comma_separated,
                 doc: p.str("description")?.map(|d| d.trim().to_string()),
             });
         }

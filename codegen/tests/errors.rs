@@ -112,6 +112,16 @@ fn path_parameter_not_in_template() {
 }
 
 #[test]
+fn comma_separated_on_a_query_parameter() {
+    refused(
+        "err-comma-separated-query",
+        "openapi.yaml",
+        "/paths/~1things/get/parameters/0",
+        "x-fs-comma-separated applies to string path parameters only",
+    );
+}
+
+#[test]
 fn ref_to_nothing() {
     refused(
         "err-ref-to-nothing",

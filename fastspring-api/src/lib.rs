@@ -51,7 +51,7 @@ pub use client::{
 pub use error::{DecodeError, Error, ErrorBody};
 pub use generated::*;
 pub use policy::{RateLimit, RetryPolicy};
-pub use types::{Amount, EpochMillis, EpochSeconds, Secret};
+pub use types::{Amount, EpochMillis, EpochSeconds, Ids, Secret};
 
 /// The README's code, compiled as doc tests so that it stays true.
 #[cfg(doctest)]

@@ -112,6 +112,26 @@ pub fn encode_path_param(
     Ok(utf8_percent_encode(value, PATH_SEGMENT).to_string())
 }
 
+/// Percent-encodes each ID of a comma-separated path parameter and joins them with `,`.
+pub fn encode_path_ids(
+    operation: &'static str,
+    name: &str,
+    ids: &crate::Ids,
+) -> Result<String, Error> {
+    if ids.as_slice().is_empty() {
+        return Err(Error::InvalidInput {
+            operation,
+            message: format!("path parameter `{name}` needs at least one ID"),
+        });
+    }
+    let encoded: Result<Vec<String>, Error> = ids
+        .as_slice()
+        .iter()
+        .map(|id| encode_path_param(operation, name, id))
+        .collect();
+    Ok(encoded?.join(","))
+}
+
 /// Serializes a request body.
 pub fn encode_body<T: Serialize>(meta: &OperationMeta, body: &T) -> Result<Vec<u8>, Error> {
     serde_json::to_vec(body).map_err(|e| Error::Encode {

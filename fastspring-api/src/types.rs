@@ -256,3 +256,66 @@ mod tests {
         assert!(serde_json::from_str::<EpochMillis>("1.5").is_err());
     }
 }
+
+/// One ID or several, for a path parameter that takes comma-separated IDs
+/// (`/products/{path1},{path2}`). Each ID is percent-encoded on its own, so a comma
+/// inside an ID is sent as `%2C`, and the encoded IDs are joined with `,`.
+///
+/// ```
+/// use fastspring_api::Ids;
+/// let one: Ids = "basic-laptop".into();
+/// let several: Ids = ["basic-laptop", "premium-laptop"].into();
+/// assert_eq!(several.as_slice().len(), 2);
+/// # let _ = one;
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Ids(Vec<String>);
+
+impl Ids {
+    /// The IDs, in the order they are sent.
+    pub fn as_slice(&self) -> &[String] {
+        &self.0
+    }
+}
+
+impl From<&str> for Ids {
+    fn from(id: &str) -> Ids {
+        Ids(vec![id.to_string()])
+    }
+}
+
+impl From<String> for Ids {
+    fn from(id: String) -> Ids {
+        Ids(vec![id])
+    }
+}
+
+impl From<&String> for Ids {
+    fn from(id: &String) -> Ids {
+        Ids(vec![id.clone()])
+    }
+}
+
+impl<S: Into<String>> From<Vec<S>> for Ids {
+    fn from(ids: Vec<S>) -> Ids {
+        Ids(ids.into_iter().map(Into::into).collect())
+    }
+}
+
+impl<S: AsRef<str>> From<&[S]> for Ids {
+    fn from(ids: &[S]) -> Ids {
+        Ids(ids.iter().map(|id| id.as_ref().to_string()).collect())
+    }
+}
+
+impl<S: Into<String>, const N: usize> From<[S; N]> for Ids {
+    fn from(ids: [S; N]) -> Ids {
+        Ids(ids.into_iter().map(Into::into).collect())
+    }
+}
+
+impl<S: Into<String>> FromIterator<S> for Ids {
+    fn from_iter<I: IntoIterator<Item = S>>(ids: I) -> Ids {
+        Ids(ids.into_iter().map(Into::into).collect())
+    }
+}

@@ -1264,7 +1264,7 @@ impl<'a> Accounts<'a> {
     /// Returns an account by its ID: contact, address, language, country, lookup keys, portal URL, stored payment methods, and the IDs of its orders, subscriptions and charges. Several IDs separated by commas return an `{"accounts": [...]}` wrapper with one element per ID instead of the bare account.
     ///
     /// `GET /accounts/{account_id}` (operation `getAccount`).
-    pub fn get(&self, account_id: impl Into<String>) -> GetAccountBuilder<'a> {
+    pub fn get(&self, account_id: impl Into<crate::Ids>) -> GetAccountBuilder<'a> {
         GetAccountBuilder {
             client: self.client,
             options: crate::RequestOptions::default(),
@@ -1316,7 +1316,7 @@ impl<'a> Accounts<'a> {
     /// `GET /accounts/{account_id}/authenticate` (operation `getAccountManagementUrl`).
     pub fn management_url(
         &self,
-        account_id: impl Into<String>,
+        account_id: impl Into<crate::Ids>,
     ) -> GetAccountManagementUrlBuilder<'a> {
         GetAccountManagementUrlBuilder {
             client: self.client,
@@ -1618,7 +1618,7 @@ impl<'a> std::future::IntoFuture for ListAccountsBuilder<'a> {
 pub struct GetAccountBuilder<'a> {
     client: &'a crate::Client,
     options: crate::RequestOptions,
-    account_id: String,
+    account_id: crate::Ids,
 }
 #[cfg(feature = "accounts")]
 impl<'a> GetAccountBuilder<'a> {
@@ -1658,8 +1658,8 @@ impl<'a> GetAccountBuilder<'a> {
         Ok(crate::runtime::Request {
             meta: META,
             path: format!(
-                "/accounts/{}", crate ::runtime::encode_path_param(META.id, "account_id",
-                & self.account_id.to_string()) ?
+                "/accounts/{}", crate ::runtime::encode_path_ids(META.id, "account_id", &
+                self.account_id) ?
             ),
             query,
             headers,
@@ -1763,7 +1763,7 @@ impl<'a> std::future::IntoFuture for UpdateAccountBuilder<'a> {
 pub struct GetAccountManagementUrlBuilder<'a> {
     client: &'a crate::Client,
     options: crate::RequestOptions,
-    account_id: String,
+    account_id: crate::Ids,
 }
 #[cfg(feature = "accounts")]
 impl<'a> GetAccountManagementUrlBuilder<'a> {
@@ -1803,8 +1803,8 @@ impl<'a> GetAccountManagementUrlBuilder<'a> {
         Ok(crate::runtime::Request {
             meta: META,
             path: format!(
-                "/accounts/{}/authenticate", crate ::runtime::encode_path_param(META.id,
-                "account_id", & self.account_id.to_string()) ?
+                "/accounts/{}/authenticate", crate ::runtime::encode_path_ids(META.id,
+                "account_id", & self.account_id) ?
             ),
             query,
             headers,

@@ -2516,7 +2516,7 @@ impl<'a> CheckoutSessions<'a> {
         store_id: impl Into<String>,
         checkout_id: impl Into<String>,
         session_id: impl Into<String>,
-        product_path: impl Into<String>,
+        product_path: impl Into<crate::Ids>,
         body: CheckoutSessionItemRequest,
     ) -> UpdateCheckoutSessionItemBuilder<'a> {
         UpdateCheckoutSessionItemBuilder {
@@ -3036,7 +3036,7 @@ pub struct UpdateCheckoutSessionItemBuilder<'a> {
     store_id: String,
     checkout_id: String,
     session_id: String,
-    product_path: String,
+    product_path: crate::Ids,
     body: CheckoutSessionItemRequest,
 }
 #[cfg(feature = "checkout-sessions")]
@@ -3082,8 +3082,8 @@ impl<'a> UpdateCheckoutSessionItemBuilder<'a> {
                 .to_string()) ?, crate ::runtime::encode_path_param(META.id,
                 "checkout_id", & self.checkout_id.to_string()) ?, crate
                 ::runtime::encode_path_param(META.id, "session_id", & self.session_id
-                .to_string()) ?, crate ::runtime::encode_path_param(META.id,
-                "product_path", & self.product_path.to_string()) ?
+                .to_string()) ?, crate ::runtime::encode_path_ids(META.id,
+                "product_path", & self.product_path) ?
             ),
             query,
             headers,

@@ -1969,7 +1969,7 @@ impl<'a> Orders<'a> {
     /// Returns an order by its ID. Several IDs separated by commas return a `{"orders": [...]}` wrapper with one element per ID instead of the bare order. An unknown ID answers HTTP 400 with the wrapper holding an error item.
     ///
     /// `GET /orders/{order_id}` (operation `getOrder`).
-    pub fn get(&self, order_id: impl Into<String>) -> GetOrderBuilder<'a> {
+    pub fn get(&self, order_id: impl Into<crate::Ids>) -> GetOrderBuilder<'a> {
         GetOrderBuilder {
             client: self.client,
             options: crate::RequestOptions::default(),
@@ -2266,7 +2266,7 @@ impl<'a> std::future::IntoFuture for UpdateOrderTagsBuilder<'a> {
 pub struct GetOrderBuilder<'a> {
     client: &'a crate::Client,
     options: crate::RequestOptions,
-    order_id: String,
+    order_id: crate::Ids,
 }
 #[cfg(feature = "orders")]
 impl<'a> GetOrderBuilder<'a> {
@@ -2306,8 +2306,8 @@ impl<'a> GetOrderBuilder<'a> {
         Ok(crate::runtime::Request {
             meta: META,
             path: format!(
-                "/orders/{}", crate ::runtime::encode_path_param(META.id, "order_id", &
-                self.order_id.to_string()) ?
+                "/orders/{}", crate ::runtime::encode_path_ids(META.id, "order_id", &
+                self.order_id) ?
             ),
             query,
             headers,

@@ -3004,7 +3004,7 @@ impl<'a> Products<'a> {
     /// tax code and pricing), wrapped in a `products` array with one item per requested path.
     ///
     /// `GET /products/{product_path}` (operation `getProduct`).
-    pub fn get(&self, product_path: impl Into<String>) -> GetProductBuilder<'a> {
+    pub fn get(&self, product_path: impl Into<crate::Ids>) -> GetProductBuilder<'a> {
         GetProductBuilder {
             client: self.client,
             options: crate::RequestOptions::default(),
@@ -3256,7 +3256,7 @@ impl<'a> std::future::IntoFuture for CreateProductsBuilder<'a> {
 pub struct GetProductBuilder<'a> {
     client: &'a crate::Client,
     options: crate::RequestOptions,
-    product_path: String,
+    product_path: crate::Ids,
 }
 #[cfg(feature = "products")]
 impl<'a> GetProductBuilder<'a> {
@@ -3296,8 +3296,8 @@ impl<'a> GetProductBuilder<'a> {
         Ok(crate::runtime::Request {
             meta: META,
             path: format!(
-                "/products/{}", crate ::runtime::encode_path_param(META.id,
-                "product_path", & self.product_path.to_string()) ?
+                "/products/{}", crate ::runtime::encode_path_ids(META.id, "product_path",
+                & self.product_path) ?
             ),
             query,
             headers,

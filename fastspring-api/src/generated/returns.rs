@@ -1234,7 +1234,7 @@ impl<'a> Returns<'a> {
     /// Returns a return (refund) by its ID: amounts refunded, reason, who performed it, the original order, the customer and the returned items. Several IDs separated by commas return one element per ID. There is no endpoint listing returns; `GET /orders?returns=true` finds the orders that have some.
     ///
     /// `GET /returns/{return_id}` (operation `getReturn`).
-    pub fn get(&self, return_id: impl Into<String>) -> GetReturnBuilder<'a> {
+    pub fn get(&self, return_id: impl Into<crate::Ids>) -> GetReturnBuilder<'a> {
         GetReturnBuilder {
             client: self.client,
             options: crate::RequestOptions::default(),
@@ -1350,7 +1350,7 @@ impl<'a> std::future::IntoFuture for CreateReturnBuilder<'a> {
 pub struct GetReturnBuilder<'a> {
     client: &'a crate::Client,
     options: crate::RequestOptions,
-    return_id: String,
+    return_id: crate::Ids,
 }
 #[cfg(feature = "returns")]
 impl<'a> GetReturnBuilder<'a> {
@@ -1390,8 +1390,8 @@ impl<'a> GetReturnBuilder<'a> {
         Ok(crate::runtime::Request {
             meta: META,
             path: format!(
-                "/returns/{}", crate ::runtime::encode_path_param(META.id, "return_id", &
-                self.return_id.to_string()) ?
+                "/returns/{}", crate ::runtime::encode_path_ids(META.id, "return_id", &
+                self.return_id) ?
             ),
             query,
             headers,

@@ -8168,7 +8168,10 @@ impl<'a> Subscriptions<'a> {
     /// Returns a subscription. Several comma-separated IDs return a wrapper listing each subscription (or an error outcome for IDs that failed).
     ///
     /// `GET /subscriptions/{subscription_id}` (operation `getSubscription`).
-    pub fn get(&self, subscription_id: impl Into<String>) -> GetSubscriptionBuilder<'a> {
+    pub fn get(
+        &self,
+        subscription_id: impl Into<crate::Ids>,
+    ) -> GetSubscriptionBuilder<'a> {
         GetSubscriptionBuilder {
             client: self.client,
             options: crate::RequestOptions::default(),
@@ -8210,7 +8213,7 @@ impl<'a> Subscriptions<'a> {
     /// `DELETE /subscriptions/{subscription_id}` (operation `cancelSubscription`).
     pub fn cancel(
         &self,
-        subscription_id: impl Into<String>,
+        subscription_id: impl Into<crate::Ids>,
     ) -> CancelSubscriptionBuilder<'a> {
         CancelSubscriptionBuilder {
             client: self.client,
@@ -8945,7 +8948,7 @@ impl<'a> std::future::IntoFuture for ChargeSubscriptionsBuilder<'a> {
 pub struct GetSubscriptionBuilder<'a> {
     client: &'a crate::Client,
     options: crate::RequestOptions,
-    subscription_id: String,
+    subscription_id: crate::Ids,
     account_id: Option<String>,
     begin: Option<String>,
     end: Option<String>,
@@ -9048,8 +9051,8 @@ impl<'a> GetSubscriptionBuilder<'a> {
         Ok(crate::runtime::Request {
             meta: META,
             path: format!(
-                "/subscriptions/{}", crate ::runtime::encode_path_param(META.id,
-                "subscription_id", & self.subscription_id.to_string()) ?
+                "/subscriptions/{}", crate ::runtime::encode_path_ids(META.id,
+                "subscription_id", & self.subscription_id) ?
             ),
             query,
             headers,
@@ -9080,7 +9083,7 @@ impl<'a> std::future::IntoFuture for GetSubscriptionBuilder<'a> {
 pub struct CancelSubscriptionBuilder<'a> {
     client: &'a crate::Client,
     options: crate::RequestOptions,
-    subscription_id: String,
+    subscription_id: crate::Ids,
     billing_period: Option<i64>,
 }
 #[cfg(feature = "subscriptions")]
@@ -9132,8 +9135,8 @@ impl<'a> CancelSubscriptionBuilder<'a> {
         Ok(crate::runtime::Request {
             meta: META,
             path: format!(
-                "/subscriptions/{}", crate ::runtime::encode_path_param(META.id,
-                "subscription_id", & self.subscription_id.to_string()) ?
+                "/subscriptions/{}", crate ::runtime::encode_path_ids(META.id,
+                "subscription_id", & self.subscription_id) ?
             ),
             query,
             headers,
