@@ -774,15 +774,14 @@ fn emit_operation(ctx: &Ctx<'_>, op: &Operation) -> (TokenStream, TokenStream) {
         Some(b) => {
             let item = ctx.ty(&b.item);
             let doc = format!(
-                " Sends the request and reports every item of `{}`: a failed item is an `Err` even when FastSpring answered 200.",
+                " Sends the request and reports every item of `{}`: a failed item is an `Err` even when FastSpring answered 200, and a per-item report sent with an error status is returned item by item.",
                 b.items
             );
             quote! {
                 #[doc = #doc]
                 pub async fn send_batch(self) -> Result<crate::BatchOutcome<#item>, crate::Error> {
                     let request = self.build_request()?;
-                    let (status, body) = self.client.execute(request).await?;
-                    crate::runtime::batch_outcomes(&Self::META, status, &body)
+                    crate::runtime::send_batch(self.client, request).await
                 }
             }
         }

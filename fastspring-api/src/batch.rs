@@ -6,7 +6,7 @@ use std::fmt;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::runtime::OperationMeta;
+use crate::runtime::{BatchMeta, OperationMeta};
 use crate::{DecodeError, Error};
 
 /// One failed item of a batch call.
@@ -53,6 +53,9 @@ impl fmt::Display for ItemError {
 pub struct BatchOutcome<T> {
     /// Operation that produced it.
     pub operation: &'static str,
+    /// HTTP status of the reply. Usually 200; FastSpring answers some batches in which
+    /// items failed with 400 (or 500), and those are reported item by item too.
+    pub status: u16,
     /// Every item, in response order.
     pub items: Vec<Result<T, ItemError>>,
 }
@@ -89,6 +92,43 @@ impl<T> BatchOutcome<T> {
     }
 }
 
+/// Whether an error reply of a batch operation is a per-item report
+/// (`{"<items>": [{"result": …}, …]}`) rather than a failure of the whole request. Such a
+/// reply is final (retrying repeats the same verdict, and may repeat the items that
+/// succeeded) and is returned item by item.
+pub(crate) fn holds_outcomes(batch: &BatchMeta, body: &Value) -> bool {
+    body.get(batch.items)
+        .and_then(Value::as_array)
+        .is_some_and(|items| {
+            !items.is_empty()
+                && items
+                    .iter()
+                    .all(|item| item.get("result").is_some() || item.get("error").is_some())
+        })
+}
+
+/// Sends a batch request and reports every item: after a 2xx, and after an error status
+/// whose body is a per-item report.
+pub(crate) async fn send<T: DeserializeOwned>(
+    client: &crate::Client,
+    request: crate::runtime::Request,
+) -> Result<BatchOutcome<T>, Error> {
+    let meta = request.meta;
+    let batch = meta
+        .batch
+        .ok_or_else(|| Error::Config(format!("{} reports no per-item outcomes", meta.id)))?;
+    match client.execute(request).await {
+        Ok((status, body)) => outcomes(meta, status, &body),
+        Err(Error::Api { status, body, .. })
+            if body.json().is_some_and(|json| holds_outcomes(&batch, json)) =>
+        {
+            let bytes = body.json().map(|json| json.to_string()).unwrap_or_default();
+            outcomes(meta, status, bytes.as_bytes())
+        }
+        Err(error) => Err(error),
+    }
+}
+
 /// Whether FastSpring marks a batch item as failed: `"result": "error"`, or an `error`
 /// member without any `result` (seen in trimmed error items).
 fn reports_failure(item: &Value) -> bool {
@@ -104,7 +144,12 @@ pub(crate) fn outcomes<T: DeserializeOwned>(
     status: u16,
     body: &[u8],
 ) -> Result<BatchOutcome<T>, Error> {
-    let batch = meta.batch.expect("only generated for batch operations");
+    let Some(batch) = meta.batch else {
+        return Err(Error::Config(format!(
+            "{} reports no per-item outcomes",
+            meta.id
+        )));
+    };
     let value: Value = crate::client::decode_json(meta.id, true, status, body)?;
     let items = match value.get(batch.items) {
         Some(Value::Array(items)) => items.clone(),
@@ -161,6 +206,7 @@ pub(crate) fn outcomes<T: DeserializeOwned>(
     }
     Ok(BatchOutcome {
         operation: meta.id,
+        status,
         items: out,
     })
 }

@@ -429,8 +429,13 @@ impl Client {
                         .and_then(|v| v.to_str().ok())
                         .and_then(|v| parse_retry_after(v, inner.clock.wall_time()));
                     let body = ErrorBody::from_bytes(&body);
+                    // A per-item report is FastSpring's verdict, even under a 5xx.
+                    let per_item = meta.batch.as_ref().is_some_and(|batch| {
+                        body.json()
+                            .is_some_and(|json| crate::batch::holds_outcomes(batch, json))
+                    });
                     let retryable = (status == 429 && policy.retry_rate_limited)
-                        || (status >= 500 && policy.retry_server_errors);
+                        || (status >= 500 && policy.retry_server_errors && !per_item);
                     let error = if status == 429 {
                         Error::RateLimited {
                             operation: meta.id,

@@ -331,13 +331,13 @@ pub async fn get_many<T: DeserializeOwned>(
     Ok(out)
 }
 
-/// Per-item outcomes of a batch response (`x-fs-batch`).
-pub fn batch_outcomes<T: DeserializeOwned>(
-    meta: &OperationMeta,
-    status: u16,
-    body: &[u8],
+/// Sends a batch request (`x-fs-batch`) and reports every item's outcome, also when
+/// FastSpring answers the per-item report with an error status.
+pub async fn send_batch<T: DeserializeOwned>(
+    client: &Client,
+    request: Request,
 ) -> Result<crate::BatchOutcome<T>, Error> {
-    crate::batch::outcomes(meta, status, body)
+    crate::batch::send(client, request).await
 }
 
 /// Most pages a pagination stream fetches before it gives up (a guard against loops).

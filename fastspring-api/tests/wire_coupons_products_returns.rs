@@ -858,17 +858,40 @@ async fn products_delete() {
 
 #[tokio::test]
 async fn products_delete_unknown_path_400() {
+    // `send_batch` reports the per-item 400 item by item; `.await` gives the error.
     let (server, t) = serve_status_example("deleteProduct", 400, "not-found").await;
+    server.push(Reply::json(
+        400,
+        &response_example("deleteProduct", 400, "not-found"),
+    ));
 
-    let error = t
+    let outcome = t
         .client
         .products()
         .delete("basic-laptopp")
         .send_batch()
         .await
-        .unwrap_err();
+        .expect("a per-item report, not an error");
+    assert_eq!((outcome.operation, outcome.status), ("deleteProduct", 400));
+    assert_eq!(outcome.items.len(), 1);
+    let failed = outcome.items[0].as_ref().expect_err("the item failed");
+    assert_eq!(failed.id.as_deref(), Some("basic-laptopp"));
+    assert_eq!(failed.messages, texts(&[("product", "Not found")]));
 
-    assert_sent(&server, "DELETE", "/products/basic-laptopp", &[], None);
+    let error = t
+        .client
+        .products()
+        .delete("basic-laptopp")
+        .await
+        .unwrap_err();
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2, "one request each, no retry");
+    for request in &requests {
+        assert_eq!(
+            (request.method.as_str(), request.path.as_str()),
+            ("DELETE", "/products/basic-laptopp")
+        );
+    }
     let body = api_error(error, "deleteProduct", 400);
     assert_eq!(body.field_errors(), texts(&[("product", "Not found")]));
     assert_eq!(body.message().as_deref(), Some("product: Not found"));
@@ -955,6 +978,46 @@ fn four_offers() -> Vec<ProductOffer> {
             &["basic-laptop"],
         ),
     ]
+}
+
+#[tokio::test]
+async fn products_upsert_per_item_report_under_500_is_final_and_reported_item_by_item() {
+    // The spec documents the per-item error of createProducts with HTTP 500. The
+    // operation is safe to repeat, so a plain 500 would be retried; a per-item report
+    // is FastSpring's verdict and must not be (retrying would repeat the same refusal).
+    let failure = response_example("createProducts", 500, "item-error");
+    let (server, t) = serve_reply(Reply::json(500, &failure)).await;
+    server.push(Reply::ok(&response_example(
+        "createProducts",
+        200,
+        "created",
+    )));
+
+    let outcome = t
+        .client
+        .products()
+        .upsert(ProductsUpsertRequest::new(vec![trial_plan()]))
+        .send_batch()
+        .await
+        .expect("a per-item report, not an error");
+
+    assert_eq!(server.requests().len(), 1, "not retried");
+    assert_eq!(server.unused_replies(), 1);
+    assert!(t.sleeper.slept().is_empty(), "no backoff wait");
+    assert_eq!((outcome.operation, outcome.status), ("createProducts", 500));
+    assert_eq!(outcome.items.len(), 1);
+    let refused = outcome.items[0]
+        .as_ref()
+        .expect_err("the product was refused");
+    assert_eq!(
+        refused.messages,
+        failure["products"][0]["error"]
+            .as_object()
+            .expect("field errors")
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().expect("text").to_string()))
+            .collect::<BTreeMap<_, _>>()
+    );
 }
 
 #[tokio::test]

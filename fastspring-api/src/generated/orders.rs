@@ -2235,13 +2235,12 @@ impl<'a> UpdateOrderTagsBuilder<'a> {
             options: self.options.clone(),
         })
     }
-    /// Sends the request and reports every item of `orders`: a failed item is an `Err` even when FastSpring answered 200.
+    /// Sends the request and reports every item of `orders`: a failed item is an `Err` even when FastSpring answered 200, and a per-item report sent with an error status is returned item by item.
     pub async fn send_batch(
         self,
     ) -> Result<crate::BatchOutcome<OrderUpdateResult>, crate::Error> {
         let request = self.build_request()?;
-        let (status, body) = self.client.execute(request).await?;
-        crate::runtime::batch_outcomes(&Self::META, status, &body)
+        crate::runtime::send_batch(self.client, request).await
     }
     /// Sends the request and decodes the response.
     pub async fn send(self) -> Result<UpdateOrderTagsResponse, crate::Error> {

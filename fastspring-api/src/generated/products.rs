@@ -3225,13 +3225,12 @@ impl<'a> CreateProductsBuilder<'a> {
             options: self.options.clone(),
         })
     }
-    /// Sends the request and reports every item of `products`: a failed item is an `Err` even when FastSpring answered 200.
+    /// Sends the request and reports every item of `products`: a failed item is an `Err` even when FastSpring answered 200, and a per-item report sent with an error status is returned item by item.
     pub async fn send_batch(
         self,
     ) -> Result<crate::BatchOutcome<ProductUpsertResult>, crate::Error> {
         let request = self.build_request()?;
-        let (status, body) = self.client.execute(request).await?;
-        crate::runtime::batch_outcomes(&Self::META, status, &body)
+        crate::runtime::send_batch(self.client, request).await
     }
     /// Sends the request and decodes the response.
     pub async fn send(self) -> Result<ProductsUpsertResponse, crate::Error> {
@@ -3380,13 +3379,12 @@ impl<'a> DeleteProductBuilder<'a> {
             options: self.options.clone(),
         })
     }
-    /// Sends the request and reports every item of `products`: a failed item is an `Err` even when FastSpring answered 200.
+    /// Sends the request and reports every item of `products`: a failed item is an `Err` even when FastSpring answered 200, and a per-item report sent with an error status is returned item by item.
     pub async fn send_batch(
         self,
     ) -> Result<crate::BatchOutcome<ProductActionResult>, crate::Error> {
         let request = self.build_request()?;
-        let (status, body) = self.client.execute(request).await?;
-        crate::runtime::batch_outcomes(&Self::META, status, &body)
+        crate::runtime::send_batch(self.client, request).await
     }
     /// Sends the request and decodes the response.
     pub async fn send(self) -> Result<ProductsActionResponse, crate::Error> {
@@ -3545,13 +3543,12 @@ impl<'a> CreateProductOffersBuilder<'a> {
             options: self.options.clone(),
         })
     }
-    /// Sends the request and reports every item of `products`: a failed item is an `Err` even when FastSpring answered 200.
+    /// Sends the request and reports every item of `products`: a failed item is an `Err` even when FastSpring answered 200, and a per-item report sent with an error status is returned item by item.
     pub async fn send_batch(
         self,
     ) -> Result<crate::BatchOutcome<ProductActionResult>, crate::Error> {
         let request = self.build_request()?;
-        let (status, body) = self.client.execute(request).await?;
-        crate::runtime::batch_outcomes(&Self::META, status, &body)
+        crate::runtime::send_batch(self.client, request).await
     }
     /// Sends the request and decodes the response.
     pub async fn send(self) -> Result<ProductsActionResponse, crate::Error> {

@@ -8699,13 +8699,12 @@ impl<'a> UpdateSubscriptionsBuilder<'a> {
             options: self.options.clone(),
         })
     }
-    /// Sends the request and reports every item of `subscriptions`: a failed item is an `Err` even when FastSpring answered 200.
+    /// Sends the request and reports every item of `subscriptions`: a failed item is an `Err` even when FastSpring answered 200, and a per-item report sent with an error status is returned item by item.
     pub async fn send_batch(
         self,
     ) -> Result<crate::BatchOutcome<SubscriptionUpdateResult>, crate::Error> {
         let request = self.build_request()?;
-        let (status, body) = self.client.execute(request).await?;
-        crate::runtime::batch_outcomes(&Self::META, status, &body)
+        crate::runtime::send_batch(self.client, request).await
     }
     /// Sends the request and decodes the response.
     pub async fn send(self) -> Result<UpdateSubscriptionsResponse, crate::Error> {
@@ -8917,13 +8916,12 @@ impl<'a> ChargeSubscriptionsBuilder<'a> {
             options: self.options.clone(),
         })
     }
-    /// Sends the request and reports every item of `subscription`: a failed item is an `Err` even when FastSpring answered 200.
+    /// Sends the request and reports every item of `subscription`: a failed item is an `Err` even when FastSpring answered 200, and a per-item report sent with an error status is returned item by item.
     pub async fn send_batch(
         self,
     ) -> Result<crate::BatchOutcome<SubscriptionActionResult>, crate::Error> {
         let request = self.build_request()?;
-        let (status, body) = self.client.execute(request).await?;
-        crate::runtime::batch_outcomes(&Self::META, status, &body)
+        crate::runtime::send_batch(self.client, request).await
     }
     /// Sends the request and decodes the response.
     pub async fn send(self) -> Result<ChargeSubscriptionsResponse, crate::Error> {
@@ -9144,13 +9142,12 @@ impl<'a> CancelSubscriptionBuilder<'a> {
             options: self.options.clone(),
         })
     }
-    /// Sends the request and reports every item of `subscriptions`: a failed item is an `Err` even when FastSpring answered 200.
+    /// Sends the request and reports every item of `subscriptions`: a failed item is an `Err` even when FastSpring answered 200, and a per-item report sent with an error status is returned item by item.
     pub async fn send_batch(
         self,
     ) -> Result<crate::BatchOutcome<SubscriptionActionResult>, crate::Error> {
         let request = self.build_request()?;
-        let (status, body) = self.client.execute(request).await?;
-        crate::runtime::batch_outcomes(&Self::META, status, &body)
+        crate::runtime::send_batch(self.client, request).await
     }
     /// Sends the request and decodes the response.
     pub async fn send(self) -> Result<SubscriptionResults, crate::Error> {
