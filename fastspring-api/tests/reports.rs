@@ -458,3 +458,45 @@ fn from_env_names_the_missing_variable() {
     assert_child_passed(&run_child(&[(PASSWORD_ENV, support::PASSWORD)]));
     assert_child_passed(&run_child(&[]));
 }
+
+#[tokio::test]
+async fn list_jobs_decodes_the_bare_array_of_jobs() {
+    let server =
+        MockServer::start([Reply::ok(&response_example("listJobs", 200, "two-jobs"))]).await;
+    let t = test_client(&server);
+
+    let jobs = t.client.data().list_jobs().await.unwrap();
+
+    let request = server.only_request();
+    request.assert_client_headers();
+    assert_eq!(route(&request), "GET /data/v1/jobs");
+    assert_eq!(request.raw_query, None);
+    assert!(request.body.is_empty());
+    assert_eq!(request.header("accept"), Some("application/json"));
+    assert_eq!(jobs.len(), 2);
+    assert_eq!(jobs[0].id, JOB);
+    assert_eq!(jobs[0].status, DataJobStatus::Complete);
+    assert_eq!(
+        jobs[0].complete_date.as_deref(),
+        Some("2022-09-08T12:12:35.000Z")
+    );
+    assert_eq!(jobs[1].status, DataJobStatus::Failed);
+    assert_eq!(jobs[1].complete_date, None);
+}
+
+#[tokio::test]
+async fn reset_cache_asks_for_text_and_returns_it() {
+    let server = MockServer::start([Reply::status(200)
+        .header("content-type", "text/plain")
+        .body("Cache reset success")])
+    .await;
+    let t = test_client(&server);
+
+    let text = t.client.data().reset_cache().await.unwrap();
+
+    let request = server.only_request();
+    request.assert_client_headers();
+    assert_eq!(route(&request), "GET /data/v1/util/cache");
+    assert_eq!(request.header("accept"), Some("text/plain"));
+    assert_eq!(text, "Cache reset success");
+}
