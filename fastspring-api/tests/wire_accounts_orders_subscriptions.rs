@@ -35,63 +35,8 @@ use fastspring_api::subscriptions::{
     UpdateCotermGroupRequest, UpdateCotermGroupRequestAction, UpdateSubscriptionsRequest,
 };
 use fastspring_api::{Amount, EpochMillis, EpochSeconds};
-use serde_json::{Value, json};
-use support::{
-    MockServer, Recorded, Reply, TestClient, assert_json_eq, request_example, response_example,
-    test_client,
-};
-
-/// A server answering once with the spec's 200 example `example` of `operation`, and a
-/// test client pointed at it.
-async fn serve_example(operation: &str, example: &str) -> (MockServer, TestClient) {
-    let server = MockServer::start([Reply::ok(&response_example(operation, 200, example))]).await;
-    let client = test_client(&server);
-    (server, client)
-}
-
-/// Asserts the one request the server saw.
-#[track_caller]
-fn assert_sent(
-    server: &MockServer,
-    method: &str,
-    raw_path: &str,
-    query: &[(&str, &str)],
-    body: Option<&Value>,
-) -> Recorded {
-    let request = server.only_request();
-    assert_eq!(request.method, method, "method");
-    assert_eq!(request.path, raw_path, "raw path");
-    assert_eq!(request.query_pairs(), query, "query pairs");
-    if query.is_empty() {
-        assert_eq!(request.raw_query, None, "no query string at all");
-    }
-    request.assert_client_headers();
-    match body {
-        Some(expected) => assert_json_eq(&request.json(), expected),
-        None => assert!(
-            request.body.is_empty(),
-            "no body expected, got {}",
-            String::from_utf8_lossy(&request.body)
-        ),
-    }
-    assert_eq!(server.unused_replies(), 0);
-    request
-}
-
-fn amount(text: &str) -> Amount {
-    text.parse().expect("a decimal literal")
-}
-
-fn per_currency(pairs: &[(&str, &str)]) -> BTreeMap<String, Amount> {
-    pairs
-        .iter()
-        .map(|(c, a)| (c.to_string(), amount(a)))
-        .collect()
-}
-
-fn s(text: &str) -> String {
-    text.to_string()
-}
+use serde_json::json;
+use support::{amount, assert_sent, per_currency, request_example, s, serve_example};
 
 // ---------------------------------------------------------------------------------------
 // accounts

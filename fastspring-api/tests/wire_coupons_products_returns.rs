@@ -30,108 +30,12 @@ use fastspring_api::returns::{
     NewReturnReason, NewReturnRefundType, Return, ReturnAccount, ReturnError, ReturnItemRefundType,
     ReturnRefundPerformerType, ReturnRefundSourceComponent, ReturnType, ReturnsResponseReturnsItem,
 };
-use fastspring_api::{Amount, EpochMillis, EpochSeconds, Error, ErrorBody};
-use serde_json::{Value, json};
+use fastspring_api::{Amount, EpochMillis, EpochSeconds, Error};
+use serde_json::json;
 use support::{
-    MockServer, Recorded, Reply, TestClient, assert_json_eq, request_example, response_example,
-    test_client,
+    Reply, amount, api_error, assert_sent, per_currency, request_example, response_example, s,
+    serve_example, serve_reply, serve_status_example, texts,
 };
-
-/// A server answering once with the spec's 200 example `example` of `operation`, and a
-/// test client pointed at it.
-async fn serve_example(operation: &str, example: &str) -> (MockServer, TestClient) {
-    serve_reply(Reply::ok(&response_example(operation, 200, example))).await
-}
-
-/// A server answering once with the spec's example `example` of `operation` for HTTP
-/// `status`, and a test client pointed at it.
-async fn serve_status_example(
-    operation: &str,
-    status: u16,
-    example: &str,
-) -> (MockServer, TestClient) {
-    serve_reply(Reply::json(
-        status,
-        &response_example(operation, status, example),
-    ))
-    .await
-}
-
-/// A server answering once with `reply`, and a test client pointed at it.
-async fn serve_reply(reply: Reply) -> (MockServer, TestClient) {
-    let server = MockServer::start([reply]).await;
-    let client = test_client(&server);
-    (server, client)
-}
-
-/// Asserts the one request the server saw.
-#[track_caller]
-fn assert_sent(
-    server: &MockServer,
-    method: &str,
-    raw_path: &str,
-    query: &[(&str, &str)],
-    body: Option<&Value>,
-) -> Recorded {
-    let request = server.only_request();
-    assert_eq!(request.method, method, "method");
-    assert_eq!(request.path, raw_path, "raw path");
-    assert_eq!(request.query_pairs(), query, "query pairs");
-    if query.is_empty() {
-        assert_eq!(request.raw_query, None, "no query string at all");
-    }
-    request.assert_client_headers();
-    match body {
-        Some(expected) => assert_json_eq(&request.json(), expected),
-        None => assert!(
-            request.body.is_empty(),
-            "no body expected, got {}",
-            String::from_utf8_lossy(&request.body)
-        ),
-    }
-    assert_eq!(server.unused_replies(), 0);
-    request
-}
-
-/// The body of an [`Error::Api`] of `operation` with HTTP `status`; panics on any other error.
-#[track_caller]
-fn api_error(error: Error, operation: &str, status: u16) -> ErrorBody {
-    assert_eq!(error.status(), Some(status), "{error}");
-    assert!(!error.is_retryable(), "{error}");
-    let Error::Api {
-        operation: op,
-        status: st,
-        body,
-    } = error
-    else {
-        panic!("expected Error::Api, got {error:?}");
-    };
-    assert_eq!((op, st), (operation, status));
-    body
-}
-
-fn amount(text: &str) -> Amount {
-    text.parse().expect("a decimal literal")
-}
-
-fn per_currency(pairs: &[(&str, &str)]) -> BTreeMap<String, Amount> {
-    pairs
-        .iter()
-        .map(|(c, a)| (c.to_string(), amount(a)))
-        .collect()
-}
-
-/// A map of texts, e.g. per language.
-fn texts(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
-
-fn s(text: &str) -> String {
-    text.to_string()
-}
 
 fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|i| i.to_string()).collect()

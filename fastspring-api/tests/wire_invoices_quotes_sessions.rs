@@ -40,32 +40,12 @@ use fastspring_api::webhook_keys::WebhookKeyRotateRequest;
 use fastspring_api::{Amount, EpochMillis, Error, Secret};
 use serde_json::{Value, json};
 use support::{
-    MockServer, Recorded, Reply, TestClient, assert_json_eq, request_example, response_example,
-    test_client, test_client_with,
+    MockServer, Recorded, Reply, amount, assert_json_eq, per_currency, request_example,
+    response_example, s, serve_example, serve_status_example, test_client, test_client_with, texts,
 };
 
-/// A server answering once with the spec's 200 example `example` of `operation`, and a
-/// test client pointed at it.
-async fn serve_example(operation: &str, example: &str) -> (MockServer, TestClient) {
-    serve_example_status(operation, 200, example).await
-}
-
-/// A server answering once with the spec's `status` example `example` of `operation`.
-async fn serve_example_status(
-    operation: &str,
-    status: u16,
-    example: &str,
-) -> (MockServer, TestClient) {
-    let server = MockServer::start([Reply::json(
-        status,
-        &response_example(operation, status, example),
-    )])
-    .await;
-    let client = test_client(&server);
-    (server, client)
-}
-
-/// Asserts the one request the server saw.
+/// Asserts the one request the server saw (see `support::assert_sent`), and that it
+/// asked for JSON: every operation of these groups answers, and fails, with JSON.
 #[track_caller]
 fn assert_sent(
     server: &MockServer,
@@ -74,48 +54,9 @@ fn assert_sent(
     query: &[(&str, &str)],
     body: Option<&Value>,
 ) -> Recorded {
-    let request = server.only_request();
-    assert_eq!(request.method, method, "method");
-    assert_eq!(request.path, raw_path, "raw path");
-    assert_eq!(request.query_pairs(), query, "query pairs");
-    if query.is_empty() {
-        assert_eq!(request.raw_query, None, "no query string at all");
-    }
-    request.assert_client_headers();
-    // Every operation of these groups answers (and fails) with JSON.
+    let request = support::assert_sent(server, method, raw_path, query, body);
     assert_eq!(request.header("accept"), Some("application/json"), "Accept");
-    match body {
-        Some(expected) => assert_json_eq(&request.json(), expected),
-        None => assert!(
-            request.body.is_empty(),
-            "no body expected, got {}",
-            String::from_utf8_lossy(&request.body)
-        ),
-    }
-    assert_eq!(server.unused_replies(), 0);
     request
-}
-
-fn amount(text: &str) -> Amount {
-    text.parse().expect("a decimal literal")
-}
-
-fn per_currency(pairs: &[(&str, &str)]) -> BTreeMap<String, Amount> {
-    pairs
-        .iter()
-        .map(|(c, a)| (c.to_string(), amount(a)))
-        .collect()
-}
-
-fn strings(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
-
-fn s(text: &str) -> String {
-    text.to_string()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -412,7 +353,7 @@ fn quote_tags() -> Vec<QuoteTag> {
 #[tokio::test]
 async fn quotes_create() {
     // The current reference answers 201.
-    let (server, t) = serve_example_status("createQuote", 201, "created-quote").await;
+    let (server, t) = serve_status_example("createQuote", 201, "created-quote").await;
     let (items, recipient, address) = quote_request_parts();
     let mut body = CreateQuoteRequest::new(items, s("Quote for ABC Company"), recipient, address);
     body.notes = Some(Some(s("This is a Note")));
@@ -729,7 +670,7 @@ async fn quotes_cancel_not_found_is_an_api_error_with_the_message() {
 async fn sessions_v1_create() {
     let (server, t) = serve_example("v1CreateSession", "created-session").await;
     let mut plain = SessionV1ItemRequest::new(s("product-path"));
-    plain.attributes = Some(strings(&[
+    plain.attributes = Some(texts(&[
         ("AttributeKey1", "AttributeValue1"),
         ("AttributeKey2", "AttributeValue2"),
     ]));
@@ -753,13 +694,10 @@ async fn sessions_v1_create() {
         )])),
         ..SessionV1Pricing::default()
     });
-    subscription.attributes = Some(strings(&[("ATTRIBUTE1", "value1")]));
+    subscription.attributes = Some(texts(&[("ATTRIBUTE1", "value1")]));
     let mut body = SessionV1CreateRequest::new(vec![plain, subscription]);
     body.account = Some(s("abCdE1FGH2Hij3KLMnOpqR"));
-    body.tags = Some(strings(&[
-        ("TagKey1", "TagValue1"),
-        ("TagKey2", "TagValue2"),
-    ]));
+    body.tags = Some(texts(&[("TagKey1", "TagValue1"), ("TagKey2", "TagValue2")]));
 
     let session = t.client.sessions_v1().create(body).await.unwrap();
 
@@ -798,9 +736,9 @@ fn all_fields_session_request() -> CheckoutSessionRequest {
     line.quantity = Some(1);
     line.quantity_default = Some(1);
     line.descriptions = Some(CheckoutSessionProductDescriptions {
-        display: Some(strings(&[("en", "Title of Product")])),
-        instructions: Some(strings(&[("en", "Post buy instructions")])),
-        summary: Some(strings(&[("en", "Summary description")])),
+        display: Some(texts(&[("en", "Title of Product")])),
+        instructions: Some(texts(&[("en", "Post buy instructions")])),
+        summary: Some(texts(&[("en", "Summary description")])),
         image_url: Some(s(
             "https://cdn.onfastspring.com/themes/images/default-store-logo.png",
         )),
@@ -844,15 +782,12 @@ fn all_fields_session_request() -> CheckoutSessionRequest {
                 company: None,
                 phone_number: Some(s("555-555-5555")),
             }),
-            account_tags: Some(strings(&[
-                ("customerType", "VIP"),
-                ("segment", "enterprise"),
-            ])),
+            account_tags: Some(texts(&[("customerType", "VIP"), ("segment", "enterprise")])),
             tax_id: Some(s("123456789")),
             tax_id_region: Some(s("CA")),
             ..CheckoutSessionCustomerRequest::default()
         }),
-        order_tags: Some(strings(&[("gamerId", "123456")])),
+        order_tags: Some(texts(&[("gamerId", "123456")])),
         cart: Some(CheckoutSessionCartRequest {
             coupon_code: Some(s("SUMMER2026")),
             line_items: Some(vec![line]),
@@ -952,7 +887,7 @@ fn assert_session_example(session: &fastspring_api::checkout_sessions::CheckoutS
 
 #[tokio::test]
 async fn checkout_sessions_create() {
-    let (server, t) = serve_example_status("createCheckoutSession", 201, "session").await;
+    let (server, t) = serve_status_example("createCheckoutSession", 201, "session").await;
 
     let session = t
         .client
@@ -971,7 +906,7 @@ async fn checkout_sessions_create() {
     assert_session_example(&session);
     assert_eq!(
         session.order_tags,
-        Some(strings(&[("campaign", "Q1_Social")]))
+        Some(texts(&[("campaign", "Q1_Social")]))
     );
     // The create example has no payment methods; the get example has them.
     assert_eq!(session.payment_methods, None);
@@ -1150,7 +1085,7 @@ async fn checkout_sessions_add_item() {
         discount_duration: Some(3),
         ..CheckoutSessionCustomPrice::default()
     });
-    item.attributes = Some(strings(&[("licenseKey", "ABC-123")]));
+    item.attributes = Some(texts(&[("licenseKey", "ABC-123")]));
     item.subscription_overrides = Some(CheckoutSessionSubscriptionSettings {
         billing_frequency: Some(CheckoutSessionInterval {
             interval_unit: Some(CheckoutSessionIntervalIntervalUnit::Month),
@@ -1182,7 +1117,7 @@ async fn checkout_sessions_add_item() {
         line.product_format,
         Some(CheckoutSessionItemProductFormat::Digital)
     );
-    assert_eq!(line.attributes, Some(strings(&[("licenseKey", "ABC-123")])));
+    assert_eq!(line.attributes, Some(texts(&[("licenseKey", "ABC-123")])));
     let price = line.price.as_ref().expect("price");
     assert_eq!(price.unit_list_price, Some(Amount::from(100)));
     assert_eq!(price.unit_discount, Some(Amount::from(10)));
@@ -1307,7 +1242,7 @@ async fn checkout_sessions_update_customer() {
         ship_to_contact: None,
         ship_to_address: None,
         ship_to_type: Some(CheckoutSessionCustomerRequestShipToType::SameAsBillTo),
-        account_tags: Some(strings(&[("customerType", "VIP")])),
+        account_tags: Some(texts(&[("customerType", "VIP")])),
         tax_id: Some(s("DE123456789")),
         tax_id_region: Some(s("CA")),
     };
@@ -1355,7 +1290,7 @@ async fn checkout_sessions_update_customer() {
     );
     assert_eq!(
         customer.account_tags,
-        Some(strings(&[("customerType", "VIP")]))
+        Some(texts(&[("customerType", "VIP")]))
     );
 }
 
@@ -1401,7 +1336,7 @@ async fn checkout_sessions_invalid_email_is_an_api_error_with_field_errors() {
     );
     assert_eq!(
         error_body.field_errors(),
-        strings(&[("customer.billToContact.email", "Invalid email format")])
+        texts(&[("customer.billToContact.email", "Invalid email format")])
     );
     let parsed: CheckoutSessionErrorResponse = error_body.parse().expect("ErrorResponse");
     let detail = &parsed.errors.expect("errors")[0];

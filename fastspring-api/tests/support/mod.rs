@@ -7,7 +7,7 @@
 // Each test binary uses a different part of this module.
 #![allow(dead_code)]
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::future::Future;
 use std::io::Write;
 use std::pin::Pin;
@@ -20,7 +20,7 @@ use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
 use base64::Engine;
 use fastspring_api::policy::{Clock, Sleeper};
-use fastspring_api::{Client, ClientBuilder};
+use fastspring_api::{Amount, Client, ClientBuilder, Error, ErrorBody};
 use serde_json::Value;
 
 /// API username of every test client.
@@ -550,4 +550,108 @@ pub fn capturing_subscriber() -> (impl tracing::Subscriber + Send + Sync, LogBuf
         .with_writer(move || writer.clone())
         .finish();
     (subscriber, buffer)
+}
+
+// ---------------------------------------------------------------------------------------
+// Wire tests: serve the spec's example, check what the client sent
+// ---------------------------------------------------------------------------------------
+
+/// A server answering once with `reply`, and a test client pointed at it.
+pub async fn serve_reply(reply: Reply) -> (MockServer, TestClient) {
+    let server = MockServer::start([reply]).await;
+    let client = test_client(&server);
+    (server, client)
+}
+
+/// A server answering once with the spec's 200 example `example` of `operation`.
+pub async fn serve_example(operation: &str, example: &str) -> (MockServer, TestClient) {
+    serve_reply(Reply::ok(&response_example(operation, 200, example))).await
+}
+
+/// A server answering once with the spec's example `example` of `operation` for HTTP
+/// `status`.
+pub async fn serve_status_example(
+    operation: &str,
+    status: u16,
+    example: &str,
+) -> (MockServer, TestClient) {
+    serve_reply(Reply::json(
+        status,
+        &response_example(operation, status, example),
+    ))
+    .await
+}
+
+/// Asserts the one request the server saw: method, raw path, query pairs (and no query
+/// string at all when none), the client's headers, and the JSON body (or none).
+#[track_caller]
+pub fn assert_sent(
+    server: &MockServer,
+    method: &str,
+    raw_path: &str,
+    query: &[(&str, &str)],
+    body: Option<&Value>,
+) -> Recorded {
+    let request = server.only_request();
+    assert_eq!(request.method, method, "method");
+    assert_eq!(request.path, raw_path, "raw path");
+    assert_eq!(request.query_pairs(), query, "query pairs");
+    if query.is_empty() {
+        assert_eq!(request.raw_query, None, "no query string at all");
+    }
+    request.assert_client_headers();
+    match body {
+        Some(expected) => assert_json_eq(&request.json(), expected),
+        None => assert!(
+            request.body.is_empty(),
+            "no body expected, got {}",
+            String::from_utf8_lossy(&request.body)
+        ),
+    }
+    assert_eq!(server.unused_replies(), 0);
+    request
+}
+
+/// The body of an [`Error::Api`] of `operation` with HTTP `status`; panics on any other
+/// error, and on one the client would retry.
+#[track_caller]
+pub fn api_error(error: Error, operation: &str, status: u16) -> ErrorBody {
+    assert_eq!(error.status(), Some(status), "{error}");
+    assert!(!error.is_retryable(), "{error}");
+    let Error::Api {
+        operation: op,
+        status: st,
+        body,
+    } = error
+    else {
+        panic!("expected Error::Api, got {error:?}");
+    };
+    assert_eq!((op, st), (operation, status));
+    body
+}
+
+/// An exact amount from a decimal literal.
+pub fn amount(text: &str) -> Amount {
+    text.parse().expect("a decimal literal")
+}
+
+/// Amounts keyed by currency.
+pub fn per_currency(pairs: &[(&str, &str)]) -> BTreeMap<String, Amount> {
+    pairs
+        .iter()
+        .map(|(c, a)| (c.to_string(), amount(a)))
+        .collect()
+}
+
+/// A map of texts (per language, per field).
+pub fn texts(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// `text.to_string()`, short.
+pub fn s(text: &str) -> String {
+    text.to_string()
 }
