@@ -6,7 +6,7 @@ use std::fmt;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::runtime::{BatchMeta, OperationMeta};
+use crate::runtime::OperationMeta;
 use crate::{DecodeError, Error};
 
 /// One failed item of a batch call.
@@ -92,12 +92,15 @@ impl<T> BatchOutcome<T> {
     }
 }
 
-/// Whether an error reply of a batch operation is a per-item report
+/// Whether an error reply of operation `meta` is a per-item report
 /// (`{"<items>": [{"result": …}, …]}`) rather than a failure of the whole request. Such a
 /// reply is final (retrying repeats the same verdict, and may repeat the items that
 /// succeeded) and is returned item by item.
-pub(crate) fn holds_outcomes(batch: &BatchMeta, body: &Value) -> bool {
-    body.get(batch.items)
+pub(crate) fn is_item_report(meta: &OperationMeta, body: &crate::ErrorBody) -> bool {
+    let (Some(batch), Some(json)) = (meta.batch, body.json()) else {
+        return false;
+    };
+    json.get(batch.items)
         .and_then(Value::as_array)
         .is_some_and(|items| {
             !items.is_empty()
@@ -114,15 +117,10 @@ pub(crate) async fn send<T: DeserializeOwned>(
     request: crate::runtime::Request,
 ) -> Result<BatchOutcome<T>, Error> {
     let meta = request.meta;
-    let batch = meta
-        .batch
-        .ok_or_else(|| Error::Config(format!("{} reports no per-item outcomes", meta.id)))?;
     match client.execute(request).await {
         Ok((status, body)) => outcomes(meta, status, &body),
-        Err(Error::Api { status, body, .. })
-            if body.json().is_some_and(|json| holds_outcomes(&batch, json)) =>
-        {
-            let bytes = body.json().map(|json| json.to_string()).unwrap_or_default();
+        Err(Error::Api { status, body, .. }) if is_item_report(meta, &body) => {
+            let bytes = body.json().map(Value::to_string).unwrap_or_default();
             outcomes(meta, status, bytes.as_bytes())
         }
         Err(error) => Err(error),

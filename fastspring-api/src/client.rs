@@ -430,10 +430,7 @@ impl Client {
                         .and_then(|v| parse_retry_after(v, inner.clock.wall_time()));
                     let body = ErrorBody::from_bytes(&body);
                     // A per-item report is FastSpring's verdict, even under a 5xx.
-                    let per_item = meta.batch.as_ref().is_some_and(|batch| {
-                        body.json()
-                            .is_some_and(|json| crate::batch::holds_outcomes(batch, json))
-                    });
+                    let per_item = crate::batch::is_item_report(meta, &body);
                     let retryable = (status == 429 && policy.retry_rate_limited)
                         || (status >= 500 && policy.retry_server_errors && !per_item);
                     let error = if status == 429 {
