@@ -120,8 +120,8 @@ pub(crate) async fn send<T: DeserializeOwned>(
     match client.execute(request).await {
         Ok((status, body)) => outcomes(meta, status, &body),
         Err(Error::Api { status, body, .. }) if is_item_report(meta, &body) => {
-            let bytes = body.json().map(Value::to_string).unwrap_or_default();
-            outcomes(meta, status, bytes.as_bytes())
+            let value = body.json().cloned().unwrap_or_default();
+            outcomes_of(meta, status, value, &[])
         }
         Err(error) => Err(error),
     }
@@ -142,24 +142,49 @@ pub(crate) fn outcomes<T: DeserializeOwned>(
     status: u16,
     body: &[u8],
 ) -> Result<BatchOutcome<T>, Error> {
+    if meta.batch.is_none() {
+        return Err(Error::Config(format!(
+            "{} reports no per-item outcomes",
+            meta.id
+        )));
+    }
+    let value: Value = crate::client::decode_json(meta.id, true, status, body)?;
+    outcomes_of(meta, status, value, body)
+}
+
+/// Splits a decoded batch response into per-item outcomes (`body`: the raw bytes, for
+/// error excerpts; empty when the value came from an error body).
+fn outcomes_of<T: DeserializeOwned>(
+    meta: &OperationMeta,
+    status: u16,
+    mut value: Value,
+    body: &[u8],
+) -> Result<BatchOutcome<T>, Error> {
     let Some(batch) = meta.batch else {
         return Err(Error::Config(format!(
             "{} reports no per-item outcomes",
             meta.id
         )));
     };
-    let value: Value = crate::client::decode_json(meta.id, true, status, body)?;
-    let items = match value.get(batch.items) {
-        Some(Value::Array(items)) => items.clone(),
+    let listed = match value.get_mut(batch.items) {
+        Some(Value::Array(items)) => Some(std::mem::take(items)),
+        _ => None,
+    };
+    let items = match listed {
+        Some(items) => items,
         // A single outcome at top level (some endpoints answer so for one item).
-        _ if value.get("result").is_some() => vec![value.clone()],
+        None if value.get("result").is_some() => vec![value],
         _ => {
             return Err(Error::Decode(Box::new(DecodeError {
                 operation: meta.id,
                 status,
                 path: batch.items.to_string(),
                 message: format!("expected an array `{}` of per-item outcomes", batch.items),
-                excerpt: crate::error::excerpt(body, crate::error::EXCERPT_LIMIT),
+                excerpt: if body.is_empty() {
+                    crate::error::excerpt_json(&value, crate::error::EXCERPT_LIMIT)
+                } else {
+                    crate::error::excerpt(body, crate::error::EXCERPT_LIMIT)
+                },
             })));
         }
     };
@@ -185,7 +210,6 @@ pub(crate) fn outcomes<T: DeserializeOwned>(
         match serde_path_to_error::deserialize(&item) {
             Ok(decoded) => out.push(Ok(decoded)),
             Err(e) => {
-                let excerpt = serde_json::to_vec(&item).unwrap_or_default();
                 out.push(Err(ItemError {
                     index,
                     id,
@@ -194,8 +218,8 @@ pub(crate) fn outcomes<T: DeserializeOwned>(
                         operation: meta.id,
                         status,
                         path: format!("{}[{index}].{}", batch.items, e.path()),
-                        message: e.inner().to_string(),
-                        excerpt: crate::error::excerpt(&excerpt, crate::error::EXCERPT_LIMIT),
+                        message: crate::error::cap(e.inner().to_string()),
+                        excerpt: crate::error::excerpt_json(&item, crate::error::EXCERPT_LIMIT),
                     })),
                     raw: item,
                 }));

@@ -11,14 +11,13 @@ use reqwest::header::{
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 use tracing::Instrument;
 
 use crate::Error;
 use crate::error::{DecodeError, EXCERPT_LIMIT, ErrorBody, excerpt};
 use crate::policy::{
-    Clock, Limiter, RateLimit, RetryPolicy, Sleeper, SystemClock, TokioSleeper, jitter_unit,
-    parse_retry_after,
+    Clock, Decision, Failure, Limiter, Outcome, RateLimit, RetryPolicy, RetryState, Sleeper,
+    SystemClock, TokioSleeper, jitter_unit, parse_retry_after,
 };
 use crate::runtime::Request;
 
@@ -26,6 +25,10 @@ use crate::runtime::Request;
 pub const DEFAULT_BASE_URL: &str = "https://api.fastspring.com";
 /// The product token this crate puts first in every `User-Agent`.
 pub const CRATE_USER_AGENT: &str = concat!("fastspring-api-rust/", env!("CARGO_PKG_VERSION"));
+/// Default largest response body the client reads ([`ClientBuilder::max_response_bytes`]).
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
+/// Default deadline of a whole call ([`ClientBuilder::call_timeout`]).
+pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 /// Environment variable [`Client::from_env`] reads the API username from.
 pub const USERNAME_ENV: &str = "FASTSPRING_API_USERNAME";
 /// Environment variable [`Client::from_env`] reads the API password from.
@@ -35,8 +38,11 @@ pub const PASSWORD_ENV: &str = "FASTSPRING_API_PASSWORD";
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct RequestOptions {
-    /// Overrides the client's request timeout.
+    /// Overrides the client's timeout of one attempt.
     pub timeout: Option<Duration>,
+    /// Overrides the client's deadline of the whole call
+    /// ([`ClientBuilder::call_timeout`]).
+    pub call_timeout: Option<Duration>,
     /// Lets the retry policy repeat a request that is not idempotent (a POST that
     /// creates something). Off by default: such a POST is sent once.
     pub retry_non_idempotent: bool,
@@ -67,6 +73,8 @@ struct Inner {
     auth: Option<HeaderValue>,
     user_agent: HeaderValue,
     timeout: Duration,
+    call_timeout: Option<Duration>,
+    max_response_bytes: u64,
     retry: RetryPolicy,
     limiter: Option<Arc<Limiter>>,
     clock: Arc<dyn Clock>,
@@ -83,6 +91,8 @@ impl fmt::Debug for Client {
             )
             .field("user_agent", &self.inner.user_agent)
             .field("timeout", &self.inner.timeout)
+            .field("call_timeout", &self.inner.call_timeout)
+            .field("max_response_bytes", &self.inner.max_response_bytes)
             .field("retry", &self.inner.retry)
             .field("rate_limited", &self.inner.limiter.is_some())
             .finish()
@@ -98,12 +108,15 @@ pub struct ClientBuilder {
     user_agent: Option<String>,
     base_url: String,
     timeout: Duration,
+    call_timeout: Option<Duration>,
     connect_timeout: Duration,
+    max_response_bytes: u64,
     retry: RetryPolicy,
     rate_limit: Option<RateLimit>,
     clock: Arc<dyn Clock>,
     sleeper: Arc<dyn Sleeper>,
     no_proxy: bool,
+    allow_insecure_http: bool,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -115,7 +128,10 @@ impl fmt::Debug for ClientBuilder {
             .field("user_agent", &self.user_agent)
             .field("base_url", &self.base_url)
             .field("timeout", &self.timeout)
+            .field("call_timeout", &self.call_timeout)
             .field("connect_timeout", &self.connect_timeout)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .field("allow_insecure_http", &self.allow_insecure_http)
             .field("retry", &self.retry)
             .field("rate_limit", &self.rate_limit)
             .finish()
@@ -131,12 +147,15 @@ impl Default for ClientBuilder {
             user_agent: None,
             base_url: DEFAULT_BASE_URL.to_string(),
             timeout: Duration::from_secs(30),
+            call_timeout: Some(DEFAULT_CALL_TIMEOUT),
             connect_timeout: Duration::from_secs(10),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             retry: RetryPolicy::default(),
             rate_limit: Some(RateLimit::default()),
             clock: Arc::new(SystemClock),
             sleeper: Arc::new(TokioSleeper),
             no_proxy: false,
+            allow_insecure_http: false,
         }
     }
 }
@@ -193,9 +212,41 @@ impl ClientBuilder {
         self
     }
 
-    /// Timeout of a whole request (default 30 s); a request can override it.
+    /// Timeout of one attempt: connecting, sending and reading the whole answer
+    /// (default 30 s); a request can override it. Retries start a new attempt; the
+    /// whole call is bounded by [`call_timeout`](Self::call_timeout).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// Deadline of a whole call, counted from the moment it starts: waits for the
+    /// client-side rate limit, every attempt and every wait between retries (default
+    /// 5 min, [`DEFAULT_CALL_TIMEOUT`]; `None`: only the retry policy's budgets).
+    /// A rate-limit wait that would pass it fails at once with [`Error::Timeout`]; a
+    /// retry that would pass it is not made and the last error is returned; an attempt
+    /// gets at most the time that is left.
+    pub fn call_timeout(mut self, deadline: Option<Duration>) -> Self {
+        self.call_timeout = deadline;
+        self
+    }
+
+    /// Largest response body the client reads, in bytes (default 64 MiB,
+    /// [`DEFAULT_MAX_RESPONSE_BYTES`]; FastSpring's largest answers, report downloads
+    /// included, are far below it). The body is read as a stream and reading stops at
+    /// the limit: a larger one (announced by `Content-Length` or not) fails with
+    /// [`Error::ResponseTooLarge`] and is never retried.
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.max_response_bytes = limit;
+        self
+    }
+
+    /// Allows a plain `http://` base URL for a host that is not loopback. Off by
+    /// default: the API credentials would cross the network in clear text, so only
+    /// `https://` or `http://` to `localhost`/`127.0.0.1`/`[::1]` (a local mock) is
+    /// accepted.
+    pub fn allow_insecure_http(mut self) -> Self {
+        self.allow_insecure_http = true;
         self
     }
 
@@ -266,10 +317,35 @@ impl ClientBuilder {
             .map_err(|_| Error::Config(format!("user agent {agent:?} is not valid header text")))?;
         let base_url = self.base_url.trim_end_matches('/').to_string();
         let parsed = reqwest::Url::parse(&base_url)
-            .map_err(|e| Error::Config(format!("base URL {base_url:?}: {e}")))?;
-        if !matches!(parsed.scheme(), "http" | "https") || parsed.query().is_some() {
+            .map_err(|e| Error::Config(format!("the base URL does not parse: {e}")))?;
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            // Not echoed: it holds credentials.
+            return Err(Error::Config(
+                "the base URL must not contain credentials (`user:password@`); use `credentials(..)`"
+                    .into(),
+            ));
+        }
+        if !matches!(parsed.scheme(), "http" | "https")
+            || parsed.query().is_some()
+            || parsed.fragment().is_some()
+        {
             return Err(Error::Config(format!(
-                "base URL {base_url:?} must be http(s) without a query"
+                "base URL {base_url:?} must be http(s) without a query or fragment"
+            )));
+        }
+        let loopback = parsed.host_str().is_some_and(|host| {
+            host.eq_ignore_ascii_case("localhost")
+                || host
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        });
+        if parsed.scheme() == "http" && !loopback && !self.allow_insecure_http {
+            return Err(Error::Config(format!(
+                "base URL {base_url:?} is plain http to a host that is not loopback: the API \
+                 credentials would cross the network in clear text (use https, or \
+                 `allow_insecure_http()` if you really mean it)"
             )));
         }
         let mut http = reqwest::Client::builder()
@@ -290,6 +366,8 @@ impl ClientBuilder {
                 auth,
                 user_agent,
                 timeout: self.timeout,
+                call_timeout: self.call_timeout,
+                max_response_bytes: self.max_response_bytes,
                 retry: self.retry,
                 limiter: self.rate_limit.map(Limiter::new),
                 clock: self.clock,
@@ -361,7 +439,7 @@ impl Client {
     pub(crate) async fn send_text(&self, request: Request) -> Result<String, Error> {
         let meta = request.meta;
         let (status, body) = self.execute(request).await?;
-        String::from_utf8(body.to_vec()).map_err(|e| {
+        String::from_utf8(Vec::from(body.clone())).map_err(|e| {
             Error::Decode(Box::new(DecodeError {
                 operation: meta.id,
                 status,
@@ -382,7 +460,8 @@ impl Client {
         self.execute(request).await.map(|_| ())
     }
 
-    /// Sends `request`, retrying as the policy allows; returns a 2xx status and its body.
+    /// Sends `request`, retrying as the policy decides ([`RetryPolicy::decide`]);
+    /// returns a 2xx status and its body.
     pub(crate) async fn execute(&self, request: Request) -> Result<(u16, Bytes), Error> {
         let inner = &self.inner;
         let meta = request.meta;
@@ -393,14 +472,27 @@ impl Client {
                 meta.id
             )));
         }
-        let may_retry = meta.idempotent || request.options.retry_non_idempotent;
+        let started = inner.clock.now();
+        let deadline = request.options.call_timeout.or(inner.call_timeout);
+        let remaining = || {
+            deadline.map(|d| d.saturating_sub(inner.clock.now().saturating_duration_since(started)))
+        };
+        let timed_out = || Error::Timeout { operation: meta.id };
+        let idempotent = meta.idempotent || request.options.retry_non_idempotent;
         let mut waited = Duration::ZERO;
         let mut attempt: u32 = 0;
         loop {
-            attempt += 1;
+            attempt = attempt.saturating_add(1);
             if let Some(limiter) = &inner.limiter {
-                let wait = limiter.reserve(inner.clock.now());
+                // Dropped unused (the caller gave up, or the deadline is too close), the
+                // reservation gives its slot back.
+                let reservation = limiter.reserve(inner.clock.now());
+                let wait = reservation.wait();
                 if !wait.is_zero() {
+                    if remaining().is_some_and(|left| wait >= left) {
+                        tracing::debug!(operation = meta.id, "rate-limit wait passes the deadline");
+                        return Err(timed_out());
+                    }
                     tracing::debug!(
                         operation = meta.id,
                         wait_ms = wait.as_millis() as u64,
@@ -408,7 +500,14 @@ impl Client {
                     );
                     inner.sleeper.sleep(wait).await;
                 }
+                reservation.commit();
             }
+            let per_attempt = request.options.timeout.unwrap_or(inner.timeout);
+            let timeout = match remaining() {
+                Some(left) if left.is_zero() => return Err(timed_out()),
+                Some(left) => per_attempt.min(left),
+                None => per_attempt,
+            };
             let span = tracing::info_span!(
                 "fastspring.request",
                 operation = meta.id,
@@ -417,8 +516,11 @@ impl Client {
                 attempt,
                 status = tracing::field::Empty,
             );
-            let outcome = self.attempt(&request).instrument(span.clone()).await;
-            let (retry_after, error) = match outcome {
+            let (outcome, error) = match self
+                .attempt(&request, timeout)
+                .instrument(span.clone())
+                .await
+            {
                 Ok((status, headers, body)) => {
                     span.record("status", status);
                     if (200..300).contains(&status) {
@@ -430,9 +532,12 @@ impl Client {
                         .and_then(|v| parse_retry_after(v, inner.clock.wall_time()));
                     let body = ErrorBody::from_bytes(&body);
                     // A per-item report is FastSpring's verdict, even under a 5xx.
-                    let per_item = crate::batch::is_item_report(meta, &body);
-                    let retryable = (status == 429 && policy.retry_rate_limited)
-                        || (status >= 500 && policy.retry_server_errors && !per_item);
+                    let item_report = crate::batch::is_item_report(meta, &body);
+                    let outcome = Outcome::Status {
+                        status,
+                        retry_after,
+                        item_report,
+                    };
                     let error = if status == 429 {
                         Error::RateLimited {
                             operation: meta.id,
@@ -447,45 +552,53 @@ impl Client {
                             body,
                         }
                     };
-                    if !retryable {
-                        return Err(error);
-                    }
-                    (retry_after, error)
+                    (outcome, error)
                 }
-                Err(error) => {
-                    if !policy.retry_transport_errors || !error.is_retryable() {
-                        return Err(error);
-                    }
-                    (None, error)
-                }
+                Err((failure, error)) => (Outcome::Transport(failure), error),
             };
-            if !may_retry || attempt >= policy.max_attempts {
-                return Err(error);
-            }
-            let backoff = policy.backoff(attempt, jitter_unit());
-            let wait = retry_after.unwrap_or(backoff);
-            if waited + wait > policy.max_total_wait {
-                tracing::debug!(operation = meta.id, "retry budget exhausted");
-                return Err(error);
+            let state = RetryState::new(attempt, idempotent)
+                .waited(waited)
+                .remaining(remaining())
+                .jitter_unit(jitter_unit());
+            let wait = match policy.decide(&outcome, &state) {
+                Decision::Retry(wait) => wait,
+                Decision::GiveUp => return Err(error),
+            };
+            if let (Outcome::Status { status: 429, .. }, Some(limiter)) = (outcome, &inner.limiter)
+            {
+                // Every caller of this client waits, not only this one.
+                if let Some(until) = inner.clock.now().checked_add(wait) {
+                    limiter.hold_until(until);
+                }
             }
             tracing::debug!(operation = meta.id, attempt, wait_ms = wait.as_millis() as u64, error = %error, "retrying");
-            waited += wait;
+            waited = waited.saturating_add(wait);
             inner.sleeper.sleep(wait).await;
         }
     }
 
-    async fn attempt(&self, request: &Request) -> Result<(u16, HeaderMap, Bytes), Error> {
+    /// One attempt: sends the request and reads the answer (at most
+    /// `max_response_bytes` of body).
+    async fn attempt(
+        &self,
+        request: &Request,
+        timeout: Duration,
+    ) -> Result<(u16, HeaderMap, Bytes), (Failure, Error)> {
         let inner = &self.inner;
         let meta = request.meta;
         let url = format!("{}{}", inner.base_url, request.path);
-        let method = reqwest::Method::from_bytes(meta.method.as_bytes())
-            .map_err(|_| Error::Config(format!("bad method {}", meta.method)))?;
+        let method = reqwest::Method::from_bytes(meta.method.as_bytes()).map_err(|_| {
+            (
+                Failure::Final,
+                Error::Config(format!("bad method {}", meta.method)),
+            )
+        })?;
         let mut builder = inner
             .http
             .request(method, url)
             .header(USER_AGENT, inner.user_agent.clone())
             .header(ACCEPT, meta.accept)
-            .timeout(request.options.timeout.unwrap_or(inner.timeout));
+            .timeout(timeout);
         if let Some(auth) = &inner.auth {
             builder = builder.header(AUTHORIZATION, auth.clone());
         }
@@ -500,20 +613,66 @@ impl Client {
                 .header(CONTENT_TYPE, "application/json")
                 .body(body.clone());
         }
-        let transport = |source: reqwest::Error| {
+        let transport = |source: reqwest::Error, reading: bool| {
             if source.is_timeout() {
-                Error::Timeout { operation: meta.id }
+                (Failure::Timeout, Error::Timeout { operation: meta.id })
             } else {
-                Error::Transport {
-                    operation: meta.id,
-                    source: source.without_url(),
-                }
+                let failure = if reading {
+                    Failure::Body
+                } else if source.is_connect() {
+                    Failure::Connect
+                } else {
+                    Failure::Other
+                };
+                (
+                    failure,
+                    Error::Transport {
+                        operation: meta.id,
+                        source: source.without_url(),
+                    },
+                )
             }
         };
-        let response = builder.send().await.map_err(transport)?;
+        let mut response = builder.send().await.map_err(|e| transport(e, false))?;
         let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = response.bytes().await.map_err(transport)?;
+        let limit = inner.max_response_bytes;
+        let too_large = || {
+            (
+                Failure::Final,
+                Error::ResponseTooLarge {
+                    operation: meta.id,
+                    status,
+                    limit,
+                },
+            )
+        };
+        let announced = response.content_length();
+        if announced.is_some_and(|len| len > limit) {
+            return Err(too_large());
+        }
+        let headers = std::mem::take(response.headers_mut());
+        // Read chunk by chunk, so a body past the limit is never held whole.
+        let mut first: Option<Bytes> = None;
+        let mut body: Vec<u8> = Vec::new();
+        let mut read: u64 = 0;
+        while let Some(chunk) = response.chunk().await.map_err(|e| transport(e, true))? {
+            read = read.saturating_add(chunk.len() as u64);
+            if read > limit {
+                return Err(too_large());
+            }
+            match first.take() {
+                // Most answers arrive in one chunk: keep it without copying.
+                None if body.is_empty() => first = Some(chunk),
+                Some(previous) => {
+                    let capacity = announced.unwrap_or(read).min(limit);
+                    body.reserve(usize::try_from(capacity).unwrap_or(0));
+                    body.extend_from_slice(&previous);
+                    body.extend_from_slice(&chunk);
+                }
+                None => body.extend_from_slice(&chunk),
+            }
+        }
+        let body = first.unwrap_or_else(|| Bytes::from(body));
         Ok((status, headers, body))
     }
 }
@@ -532,14 +691,11 @@ pub(crate) fn decode_json<T: DeserializeOwned>(
             operation,
             status,
             path,
-            message,
+            message: crate::error::cap(message),
             excerpt: excerpt(body, EXCERPT_LIMIT),
         }))
     };
-    if !batch
-        && let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(body)
-        && map.get("result").and_then(Value::as_str) == Some("error")
-    {
+    if !batch && says_result_error(body) {
         return Err(Error::Api {
             operation,
             status,
@@ -552,4 +708,52 @@ pub(crate) fn decode_json<T: DeserializeOwned>(
     de.end()
         .map_err(|e| decode_error(String::new(), e.to_string()))?;
     Ok(value)
+}
+
+/// Whether the top level of a JSON body says `"result": "error"`.
+///
+/// A byte scan for `"result"` followed by `:` and `"error"` rules out nearly every body
+/// without parsing it (a successful answer does not say `"error"` after `"result"`); only
+/// when the pattern appears somewhere is the top level read, without building a tree,
+/// to tell a top-level `result` from a nested one.
+pub(crate) fn says_result_error(body: &[u8]) -> bool {
+    if !mentions_result_error(body) {
+        return false;
+    }
+    #[derive(serde::Deserialize)]
+    struct Top<'a> {
+        #[serde(borrow, default)]
+        result: Option<std::borrow::Cow<'a, str>>,
+    }
+    matches!(
+        serde_json::from_slice::<Top<'_>>(body),
+        Ok(Top { result: Some(r) }) if r == "error"
+    )
+}
+
+/// `"result"`, optional whitespace, `:`, optional whitespace, `"error"` anywhere in `body`.
+fn mentions_result_error(body: &[u8]) -> bool {
+    let finder = memchr::memmem::Finder::new(b"\"result\"");
+    let skip_ws = |mut at: usize| {
+        while body.get(at).is_some_and(|b| b.is_ascii_whitespace()) {
+            at += 1;
+        }
+        at
+    };
+    let mut from = 0;
+    while let Some(found) = body.get(from..).and_then(|rest| finder.find(rest)) {
+        let end = from + found + finder.needle().len();
+        let mut at = skip_ws(end);
+        if body.get(at) == Some(&b':') {
+            at = skip_ws(at + 1);
+            if body
+                .get(at..)
+                .is_some_and(|rest| rest.starts_with(b"\"error\""))
+            {
+                return true;
+            }
+        }
+        from = end;
+    }
+    false
 }

@@ -8,8 +8,12 @@ use serde_json::Value;
 
 /// Largest body excerpt an error keeps for decode failures.
 pub const EXCERPT_LIMIT: usize = 1024;
-/// Largest error body an [`ErrorBody`] keeps.
-const BODY_LIMIT: usize = 64 * 1024;
+/// Largest error body an [`ErrorBody`] keeps (as text, and parsed as JSON only when
+/// the whole body fits).
+pub const BODY_LIMIT: usize = 64 * 1024;
+/// Longest text an error message keeps: a server's `message`, a field error, serde's
+/// description of a value that did not fit (which quotes the value).
+pub const MESSAGE_LIMIT: usize = 1024;
 
 /// Everything that can go wrong calling FastSpring.
 ///
@@ -46,11 +50,23 @@ pub enum Error {
         #[source]
         source: reqwest::Error,
     },
-    /// The request (or connecting) took longer than the configured timeout.
+    /// An attempt (or connecting) took longer than the per-attempt timeout, or the call
+    /// could not finish within its deadline ([`crate::ClientBuilder::call_timeout`]).
     #[error("{operation} timed out")]
     Timeout {
         /// Operation.
         operation: &'static str,
+    },
+    /// The response body is larger than the client accepts
+    /// ([`crate::ClientBuilder::max_response_bytes`]); reading stopped at the limit.
+    #[error("the HTTP {status} response of {operation} is larger than {limit} bytes")]
+    ResponseTooLarge {
+        /// Operation.
+        operation: &'static str,
+        /// HTTP status of the response.
+        status: u16,
+        /// The limit in force.
+        limit: u64,
     },
     /// FastSpring's rate limit was hit and the retry policy gave up (or may not retry).
     #[error("{operation} was rate limited (HTTP {status}){}", retry_after.map(|d| format!("; FastSpring asked to wait {} s", d.as_secs_f64())).unwrap_or_default())]
@@ -105,6 +121,7 @@ impl Error {
         match self {
             Error::RateLimited { status, .. } | Error::Api { status, .. } => Some(*status),
             Error::Decode(d) => Some(d.status),
+            Error::ResponseTooLarge { status, .. } => Some(*status),
             Error::Transport { source, .. } => source.status().map(|s| s.as_u16()),
             _ => None,
         }
@@ -115,7 +132,11 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Transport { source, .. } => {
-                source.is_connect() || source.is_timeout() || source.is_request()
+                source.is_connect()
+                    || source.is_timeout()
+                    || source.is_request()
+                    || source.is_body()
+                    || source.is_decode()
             }
             Error::Timeout { .. } | Error::RateLimited { .. } => true,
             Error::Api { status, .. } => *status == 429 || *status >= 500,
@@ -163,15 +184,55 @@ impl std::error::Error for DecodeError {}
 /// cut included.
 pub(crate) fn excerpt(bytes: &[u8], limit: usize) -> String {
     const CUT: &str = "…";
-    let text = String::from_utf8_lossy(bytes);
-    if text.len() <= limit {
+    // Never converts more than the excerpt needs (plus one character's worth).
+    let head = &bytes[..bytes.len().min(limit.saturating_add(4))];
+    let text = String::from_utf8_lossy(head);
+    if text.len() <= limit && head.len() == bytes.len() {
         return text.into_owned();
     }
-    let mut end = limit.saturating_sub(CUT.len());
+    let mut end = limit.saturating_sub(CUT.len()).min(text.len());
     while !text.is_char_boundary(end) {
         end -= 1;
     }
     format!("{}{CUT}", &text[..end])
+}
+
+/// The start of `value`'s JSON text, at most `limit` bytes, without serializing the
+/// rest of it.
+pub(crate) fn excerpt_json(value: &Value, limit: usize) -> String {
+    struct Bounded {
+        out: Vec<u8>,
+        limit: usize,
+    }
+    impl std::io::Write for Bounded {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let room = self.limit.saturating_sub(self.out.len());
+            if room == 0 {
+                return Err(std::io::Error::other("excerpt full"));
+            }
+            let take = room.min(buf.len());
+            self.out.extend_from_slice(&buf[..take]);
+            Ok(take)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut writer = Bounded {
+        out: Vec::new(),
+        limit: limit.saturating_add(4),
+    };
+    let _ = serde_json::to_writer(&mut writer, value);
+    excerpt(&writer.out, limit)
+}
+
+/// Cuts a message (a server's text, serde's description) to [`MESSAGE_LIMIT`].
+pub(crate) fn cap(message: String) -> String {
+    if message.len() <= MESSAGE_LIMIT {
+        message
+    } else {
+        excerpt(message.as_bytes(), MESSAGE_LIMIT)
+    }
 }
 
 /// FastSpring's error body, raw and (when it is JSON) parsed.
@@ -194,14 +255,19 @@ impl ErrorBody {
     pub(crate) fn from_bytes(bytes: &[u8]) -> ErrorBody {
         ErrorBody(Box::new(BodyInner {
             raw: excerpt(bytes, BODY_LIMIT),
-            json: serde_json::from_slice(bytes).ok(),
+            json: if bytes.len() <= BODY_LIMIT {
+                serde_json::from_slice(bytes).ok()
+            } else {
+                None
+            },
         }))
     }
 
     pub(crate) fn from_json(json: Value) -> ErrorBody {
+        let raw = json.to_string();
         ErrorBody(Box::new(BodyInner {
-            raw: json.to_string(),
-            json: Some(json),
+            json: (raw.len() <= BODY_LIMIT).then_some(json),
+            raw: excerpt(raw.as_bytes(), BODY_LIMIT),
         }))
     }
 
@@ -220,31 +286,35 @@ impl ErrorBody {
         self.json().and_then(|v| T::deserialize(v).ok())
     }
 
-    /// Messages keyed by field or action, from whichever error format FastSpring used.
+    /// Messages keyed by field or action, from whichever error format FastSpring used
+    /// (keys and messages cut at [`MESSAGE_LIMIT`]).
     pub fn field_errors(&self) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();
         let Some(json) = self.json() else { return out };
         collect_field_errors(json, &mut out);
-        out
+        out.into_iter().map(|(k, v)| (cap(k), cap(v))).collect()
     }
 
-    /// A one-line human message, from whichever error format FastSpring used.
+    /// A one-line human message, from whichever error format FastSpring used (cut at
+    /// [`MESSAGE_LIMIT`]).
     pub fn message(&self) -> Option<String> {
         let json = self.json()?;
         if let Some(m) = json.get("message").and_then(Value::as_str) {
-            return Some(m.to_string());
+            return Some(cap(m.to_string()));
         }
         if let Some(e) = json.get("error").and_then(Value::as_str) {
-            return Some(e.to_string());
+            return Some(cap(e.to_string()));
         }
         let fields = self.field_errors();
-        (!fields.is_empty()).then(|| {
-            fields
-                .iter()
-                .map(|(k, v)| format!("{k}: {v}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
+        (!fields.is_empty())
+            .then(|| {
+                fields
+                    .iter()
+                    .map(|(k, v)| format!("{k}: {v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .map(cap)
     }
 }
 

@@ -205,7 +205,9 @@ impl<'a> ReportRun<'a> {
     }
 
     /// Most time the run may take until the job is complete, counted from the start
-    /// (default 30 min). The last wait is shortened so that the job is looked at once
+    /// (default 30 min); a poll in flight gets only the time that is left (its
+    /// retries included). The download that follows has the client's own call
+    /// deadline ([`crate::ClientBuilder::call_timeout`]). The last wait is shortened so that the job is looked at once
     /// more when the time is up; if it is still running then, the run ends with
     /// [`ReportError::TimedOut`].
     pub fn timeout(mut self, timeout: Duration) -> Self {
@@ -261,7 +263,19 @@ impl<'a> ReportRun<'a> {
             let wait = poll_interval.min(timeout - waited);
             sleeper.sleep(wait).await;
             slept += wait;
-            job = Box::new(data.get_job(job_id.as_str()).send().await?);
+            // A poll (with its retries) may not outlast the run's timeout either.
+            let mut options = crate::RequestOptions::default();
+            options.call_timeout = Some(
+                timeout
+                    .saturating_sub(waited.saturating_add(wait))
+                    .max(MIN_POLL_INTERVAL),
+            );
+            job = Box::new(
+                data.get_job(job_id.as_str())
+                    .options(options)
+                    .send()
+                    .await?,
+            );
             tracing::debug!(job = %job_id, status = %job.status, "report job polled");
         }
         let csv = data.download(job_id.as_str()).send().await?;

@@ -124,12 +124,31 @@ pub fn encode_path_ids(
             message: format!("path parameter `{name}` needs at least one ID"),
         });
     }
+    if ids.as_slice().len() > MAX_IDS_PER_REQUEST {
+        return Err(Error::InvalidInput {
+            operation,
+            message: format!(
+                "path parameter `{name}` has {} IDs; one request takes at most {MAX_IDS_PER_REQUEST} (use `get_many`, which splits, or send several requests)",
+                ids.as_slice().len()
+            ),
+        });
+    }
     let encoded: Result<Vec<String>, Error> = ids
         .as_slice()
         .iter()
         .map(|id| encode_path_param(operation, name, id))
         .collect();
-    Ok(encoded?.join(","))
+    let joined = encoded?.join(",");
+    if joined.len() > MAX_JOINED_ID_LEN {
+        return Err(Error::InvalidInput {
+            operation,
+            message: format!(
+                "path parameter `{name}` is {} characters once encoded; one request takes at most {MAX_JOINED_ID_LEN} (use `get_many`, which splits, or send several requests)",
+                joined.len()
+            ),
+        });
+    }
+    Ok(joined)
 }
 
 /// Serializes a request body.
@@ -348,6 +367,35 @@ struct PageState {
     pending_error: Option<Error>,
     pages: usize,
     seen_events: std::collections::HashSet<String>,
+    /// Fingerprint of the previous page's items (repeated content stops paging).
+    last_items: Option<u64>,
+}
+
+/// A fingerprint of a JSON value (for spotting a page that repeats the previous one).
+fn fingerprint(value: &Value) -> u64 {
+    use std::hash::{Hash, Hasher};
+    fn feed(value: &Value, h: &mut std::collections::hash_map::DefaultHasher) {
+        match value {
+            Value::Null => 0u8.hash(h),
+            Value::Bool(b) => (1u8, b).hash(h),
+            Value::Number(n) => (2u8, n.to_string()).hash(h),
+            Value::String(s) => (3u8, s).hash(h),
+            Value::Array(items) => {
+                (4u8, items.len()).hash(h);
+                items.iter().for_each(|v| feed(v, h));
+            }
+            Value::Object(map) => {
+                (5u8, map.len()).hash(h);
+                for (k, v) in map {
+                    k.hash(h);
+                    feed(v, h);
+                }
+            }
+        }
+    }
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    feed(value, &mut h);
+    h.finish()
 }
 
 fn pagination_error(meta: &OperationMeta, message: String) -> Error {
@@ -357,52 +405,75 @@ fn pagination_error(meta: &OperationMeta, message: String) -> Error {
     }
 }
 
-/// Decides the request for the page after `value`, or why paging must stop.
-fn next_page(request: &mut Request, value: &Value, state: &mut PageState) -> Result<bool, Error> {
+/// Decides the request for the page after `value`, or why paging must stop. Events
+/// already returned by an earlier window are taken out of `value`.
+fn next_page(
+    request: &mut Request,
+    value: &mut Value,
+    state: &mut PageState,
+) -> Result<bool, Error> {
     let meta = request.meta;
     let style = meta.paging.map(|p| p.style).unwrap_or("none");
     match style {
         "page" => {
             let Some(next) = value
                 .get("nextPage")
-                .and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok()))
+                .and_then(|v| v.as_i64().or_else(|| v.as_str()?.trim().parse().ok()))
             else {
                 return Ok(false);
             };
-            let current = value
-                .get("page")
-                .and_then(Value::as_i64)
-                .or_else(|| {
-                    request
-                        .query
-                        .iter()
-                        .find(|(k, _)| *k == "page")
-                        .and_then(|(_, v)| v.parse().ok())
-                })
-                .unwrap_or(1);
+            // A server that ignores `page` may report page 1 whatever was asked: the
+            // next page must lie past both the page asked for and the page reported.
+            let requested = request
+                .query
+                .iter()
+                .find(|(k, _)| *k == "page")
+                .and_then(|(_, v)| v.parse::<i64>().ok());
+            let reported = value.get("page").and_then(Value::as_i64);
+            let current = match (requested, reported) {
+                (Some(a), Some(b)) => a.max(b),
+                (a, b) => a.or(b).unwrap_or(1),
+            };
             if next <= current {
                 return Err(pagination_error(
                     meta,
                     format!("nextPage {next} does not advance past page {current}"),
                 ));
             }
+            // The same items as the page before: the server is not paging.
+            if let Some(items) = meta.paging.and_then(|p| p.items).and_then(|k| value.get(k))
+                && items.as_array().is_some_and(|a| !a.is_empty())
+            {
+                let print = fingerprint(items);
+                if state.last_items == Some(print) {
+                    return Err(pagination_error(
+                        meta,
+                        format!("page {current} repeats the items of the page before"),
+                    ));
+                }
+                state.last_items = Some(print);
+            }
             request.set_query("page", next.to_string());
             Ok(true)
         }
         "events" => {
             let items_key = meta.paging.and_then(|p| p.items).unwrap_or("events");
-            let events = value
-                .get(items_key)
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
             let mut fresh = 0;
-            for event in &events {
-                if let Some(id) = event.get("id").and_then(Value::as_str)
-                    && state.seen_events.insert(id.to_string())
-                {
-                    fresh += 1;
-                }
+            let mut last_created: Option<i64> = None;
+            if let Some(Value::Array(events)) = value.get_mut(items_key) {
+                // Windows overlap by a millisecond (see below): drop what was returned.
+                events.retain(|event| match event.get("id").and_then(Value::as_str) {
+                    Some(id) => state.seen_events.insert(id.to_string()),
+                    None => true,
+                });
+                fresh = events.len();
+                last_created = events
+                    .iter()
+                    .filter_map(|e| {
+                        e.get("created")
+                            .and_then(|c| c.as_i64().or_else(|| c.as_f64().map(|f| f as i64)))
+                    })
+                    .max();
             }
             if value.get("more").and_then(Value::as_bool) != Some(true) {
                 return Ok(false);
@@ -413,21 +484,17 @@ fn next_page(request: &mut Request, value: &Value, state: &mut PageState) -> Res
                     "`more` is true but the window brought no new event".into(),
                 ));
             }
-            let last_created = events
-                .iter()
-                .filter_map(|e| {
-                    e.get("created")
-                        .and_then(|c| c.as_i64().or_else(|| c.as_f64().map(|f| f as i64)))
-                })
-                .max()
-                .ok_or_else(|| {
-                    pagination_error(
-                        meta,
-                        "`more` is true but the events carry no `created` time".into(),
-                    )
-                })?;
+            let last_created = last_created.ok_or_else(|| {
+                pagination_error(
+                    meta,
+                    "`more` is true but the events carry no `created` time".into(),
+                )
+            })?;
+            // The next window starts at the last event's millisecond, not after it:
+            // events of that millisecond that did not fit in this window come next,
+            // and the ones already returned are dropped above.
             request.query.retain(|(k, _)| *k != "days");
-            request.set_query("begin", (last_created + 1).to_string());
+            request.set_query("begin", last_created.to_string());
             Ok(true)
         }
         _ => Ok(false),
@@ -445,12 +512,14 @@ fn page_values<'a>(
             pending_error: None,
             pages: 0,
             seen_events: Default::default(),
+            last_items: None,
         },
         Err(e) => PageState {
             request: None,
             pending_error: Some(e),
             pages: 0,
             seen_events: Default::default(),
+            last_items: None,
         },
     };
     futures_util::stream::unfold(state, move |mut state| async move {
@@ -473,11 +542,12 @@ fn page_values<'a>(
             Ok(ok) => ok,
             Err(e) => return Some((Err(e), state)),
         };
-        let value: Value = match crate::client::decode_json(meta.id, false, status, &body) {
+        let mut value: Value = match crate::client::decode_json(meta.id, false, status, &body) {
             Ok(v) => v,
             Err(e) => return Some((Err(e), state)),
         };
-        match next_page(&mut request, &value, &mut state) {
+        drop(body);
+        match next_page(&mut request, &mut value, &mut state) {
             Ok(true) => state.request = Some(request),
             Ok(false) => {}
             Err(e) => state.pending_error = Some(e),
@@ -497,11 +567,8 @@ fn decode_value<T: DeserializeOwned>(
             operation: meta.id,
             status,
             path: format!("{path_prefix}{}", e.path()),
-            message: e.inner().to_string(),
-            excerpt: crate::error::excerpt(
-                value.to_string().as_bytes(),
-                crate::error::EXCERPT_LIMIT,
-            ),
+            message: crate::error::cap(e.inner().to_string()),
+            excerpt: crate::error::excerpt_json(&value, crate::error::EXCERPT_LIMIT),
         }))
     })
 }

@@ -81,6 +81,15 @@ pub const SIGNATURE_HEADER: &str = "X-FS-Signature";
 /// Length in bytes of an HMAC-SHA256 digest.
 const DIGEST_LEN: usize = 32;
 
+/// Largest webhook body [`parse`] accepts (16 MiB): checked before the signature is
+/// computed, so an unauthenticated sender cannot make the receiver hash or parse more.
+/// FastSpring's deliveries are far smaller. Keep your HTTP framework's own body limit
+/// at or below it; [`parse_with_limits`] sets another value.
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// Most events [`parse`] accepts in one delivery.
+pub const MAX_EVENTS: usize = 10_000;
+
 /// Content type of every [`AckResponse`].
 pub const ACK_CONTENT_TYPE: &str = "text/plain; charset=utf-8";
 
@@ -94,6 +103,8 @@ pub const ACK_CONTENT_TYPE: &str = "text/plain; charset=utf-8";
 /// `secrecy::SecretString`) and for lists of them (slices, arrays, `Vec`), so both
 /// `verify("secret", ..)` and `verify(&["new", "old"], ..)` work. Empty secrets are
 /// ignored: an unset environment variable must not turn into a key anyone can use.
+/// Surrounding whitespace is trimmed (a secret read from a file often ends in a
+/// newline), and a secret that is only whitespace counts as empty.
 pub trait Secrets {
     /// Appends the secrets' bytes to `out`, in the order they should be tried.
     fn collect_secrets<'a>(&'a self, out: &mut Vec<&'a [u8]>);
@@ -171,6 +182,18 @@ pub enum WebhookError {
     /// a body changed on the way (or re-serialized before verifying), or a forgery.
     #[error("the X-FS-Signature header does not match the body under any configured secret")]
     SignatureMismatch,
+    /// The body is larger than the receiver accepts (checked before the signature).
+    #[error("the webhook body is larger than {limit} bytes")]
+    BodyTooLarge {
+        /// The limit in force.
+        limit: usize,
+    },
+    /// The delivery holds more events than the receiver accepts.
+    #[error("the webhook delivery holds more than {limit} events")]
+    TooManyEvents {
+        /// The limit in force.
+        limit: usize,
+    },
     /// The body was authentic but is not a FastSpring event envelope.
     #[error("the webhook body is not a FastSpring event envelope: {message}")]
     InvalidBody {
@@ -190,29 +213,42 @@ impl WebhookError {
             | WebhookError::MalformedSignature { .. }
             | WebhookError::SignatureMismatch => 401,
             WebhookError::InvalidBody { .. } => 400,
+            WebhookError::BodyTooLarge { .. } | WebhookError::TooManyEvents { .. } => 413,
         }
     }
 }
 
 /// Finds `X-FS-Signature` in an `http::HeaderMap` (the type axum, hyper and reqwest use);
-/// the lookup ignores letter case. A value that is not text comes back as `"\u{FFFD}"`,
-/// so that [`verify`] reports it malformed rather than missing.
+/// the lookup ignores letter case. A value that is not text, or several headers that
+/// disagree, come back as `"\u{FFFD}"`, so that [`verify`] reports the signature
+/// malformed rather than missing or checks only one of them.
 pub fn signature_header(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(SIGNATURE_HEADER)
-        .map(|value| std::str::from_utf8(value.as_bytes()).unwrap_or("\u{FFFD}"))
+    let mut values = headers.get_all(SIGNATURE_HEADER).iter();
+    let first = values.next()?;
+    if values.any(|other| other.as_bytes().trim_ascii() != first.as_bytes().trim_ascii()) {
+        return Some("\u{FFFD}");
+    }
+    Some(std::str::from_utf8(first.as_bytes()).unwrap_or("\u{FFFD}"))
 }
 
 /// Finds `X-FS-Signature` (any letter case) among `(name, value)` pairs, for servers
-/// that do not use `http::HeaderMap`. The first occurrence wins.
+/// that do not use `http::HeaderMap`. Several occurrences that disagree come back as
+/// `"\u{FFFD}"` (reported malformed by [`verify`]).
 pub fn find_signature<'a, I>(headers: I) -> Option<&'a str>
 where
     I: IntoIterator<Item = (&'a str, &'a str)>,
 {
-    headers
-        .into_iter()
-        .find(|(name, _)| name.trim().eq_ignore_ascii_case(SIGNATURE_HEADER))
-        .map(|(_, value)| value)
+    let mut found: Option<&'a str> = None;
+    for (name, value) in headers {
+        if name.trim().eq_ignore_ascii_case(SIGNATURE_HEADER) {
+            match found {
+                None => found = Some(value),
+                Some(first) if first.trim() != value.trim() => return Some("\u{FFFD}"),
+                Some(_) => {}
+            }
+        }
+    }
+    found
 }
 
 /// Checks that `signature_header` is Base64(HMAC-SHA256(secret, raw_body)) for one of
@@ -239,6 +275,7 @@ pub fn verify_key_index<S: Secrets + ?Sized>(
 ) -> Result<usize, WebhookError> {
     let mut keys = Vec::new();
     secrets.collect_secrets(&mut keys);
+    let mut keys: Vec<&[u8]> = keys.into_iter().map(<[u8]>::trim_ascii).collect();
     keys.retain(|key| !key.is_empty());
     if keys.is_empty() {
         return Err(WebhookError::NoSecrets);
@@ -264,6 +301,15 @@ fn decode_signature(header: &str) -> Result<Vec<u8>, WebhookError> {
             reason: "the value is empty".into(),
         });
     }
+    // Base64 of 32 bytes is 44 characters: anything else is refused before decoding.
+    if trimmed.len() != 44 {
+        return Err(WebhookError::MalformedSignature {
+            reason: format!(
+                "{} characters long, the Base64 of an HMAC-SHA256 has 44",
+                trimmed.len()
+            ),
+        });
+    }
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(trimmed)
         .map_err(|err| WebhookError::MalformedSignature {
@@ -284,13 +330,38 @@ fn decode_signature(header: &str) -> Result<Vec<u8>, WebhookError> {
 ///
 /// See [`Envelope::parse_unverified`] for what makes the whole body invalid and what
 /// only affects one event.
+/// Bodies over [`MAX_BODY_BYTES`] and deliveries of more than [`MAX_EVENTS`] events are
+/// refused ([`parse_with_limits`] sets other limits).
 pub fn parse<S: Secrets + ?Sized>(
     secrets: &S,
     raw_body: &[u8],
     signature_header: Option<&str>,
 ) -> Result<Envelope, WebhookError> {
+    parse_with_limits(
+        secrets,
+        raw_body,
+        signature_header,
+        MAX_BODY_BYTES,
+        MAX_EVENTS,
+    )
+}
+
+/// [`parse`] with other limits: the body size (checked before the signature is
+/// computed) and the number of events.
+pub fn parse_with_limits<S: Secrets + ?Sized>(
+    secrets: &S,
+    raw_body: &[u8],
+    signature_header: Option<&str>,
+    max_body_bytes: usize,
+    max_events: usize,
+) -> Result<Envelope, WebhookError> {
+    if raw_body.len() > max_body_bytes {
+        return Err(WebhookError::BodyTooLarge {
+            limit: max_body_bytes,
+        });
+    }
     verify(secrets, raw_body, signature_header)?;
-    Envelope::parse_unverified(raw_body)
+    Envelope::parse_limited(raw_body, max_events)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -313,6 +384,15 @@ impl Envelope {
     /// not spoil the batch: that event's [`Event::data`] is an `Err` and the others
     /// decode normally.
     pub fn parse_unverified(raw_body: &[u8]) -> Result<Envelope, WebhookError> {
+        if raw_body.len() > MAX_BODY_BYTES {
+            return Err(WebhookError::BodyTooLarge {
+                limit: MAX_BODY_BYTES,
+            });
+        }
+        Envelope::parse_limited(raw_body, MAX_EVENTS)
+    }
+
+    fn parse_limited(raw_body: &[u8], max_events: usize) -> Result<Envelope, WebhookError> {
         let body: Value =
             serde_json::from_slice(raw_body).map_err(|err| WebhookError::InvalidBody {
                 message: format!("not JSON: {err}"),
@@ -327,6 +407,9 @@ impl Envelope {
                 message: "no `events` array".into(),
             });
         };
+        if list.len() > max_events {
+            return Err(WebhookError::TooManyEvents { limit: max_events });
+        }
         let events = list
             .into_iter()
             .enumerate()
@@ -441,7 +524,7 @@ fn decode_data(event_type: &str, data: Value) -> Result<EventData, EventDecodeEr
     EventData::decode(event_type, data).map_err(|err| EventDecodeError {
         event_type: event_type.to_string(),
         path: err.path().to_string(),
-        message: err.inner().to_string(),
+        message: crate::error::cap(err.inner().to_string()),
     })
 }
 
@@ -462,6 +545,7 @@ fn decode_data(event_type: &str, data: Value) -> Result<EventData, EventDecodeEr
 #[derive(Debug, Clone, Default)]
 pub struct Acknowledgement {
     received: Vec<String>,
+    index: HashSet<String>,
     processed: HashSet<String>,
 }
 
@@ -492,14 +576,16 @@ impl Acknowledgement {
         I::Item: Into<String>,
     {
         let mut received: Vec<String> = Vec::new();
+        let mut index = HashSet::new();
         for id in ids {
             let id = id.into();
-            if !received.contains(&id) {
+            if index.insert(id.clone()) {
                 received.push(id);
             }
         }
         Acknowledgement {
             received,
+            index,
             processed: HashSet::new(),
         }
     }
@@ -507,7 +593,7 @@ impl Acknowledgement {
     /// Records that the event `id` was processed. Returns `false` (and records nothing)
     /// when `id` is not part of this delivery.
     pub fn mark_processed(&mut self, id: &str) -> bool {
-        if self.received.iter().any(|received| received == id) {
+        if self.index.contains(id) {
             self.processed.insert(id.to_string());
             true
         } else {
@@ -551,7 +637,9 @@ impl Acknowledgement {
 impl AckResponse {
     /// The status as an `http::StatusCode` (the type axum and hyper use).
     pub fn status_code(&self) -> reqwest::StatusCode {
-        reqwest::StatusCode::from_u16(self.status).expect("200, 202 and 500 are valid statuses")
+        // The fields are public: a status set by hand outside 100..=999 becomes a 500.
+        reqwest::StatusCode::from_u16(self.status)
+            .unwrap_or(reqwest::StatusCode::INTERNAL_SERVER_ERROR)
     }
 }
 

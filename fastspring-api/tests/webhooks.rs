@@ -141,7 +141,7 @@ fn malformed_headers_are_reported_as_malformed_not_as_mismatch() {
     let err = webhooks::verify(SECRET_OLD, body, Some(short)).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "the X-FS-Signature header is malformed: decodes to 16 bytes, an HMAC-SHA256 has 32"
+        "the X-FS-Signature header is malformed: 24 characters long, the Base64 of an HMAC-SHA256 has 44"
     );
 }
 
