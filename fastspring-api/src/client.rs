@@ -702,8 +702,13 @@ pub(crate) fn decode_json<T: DeserializeOwned>(
             body: ErrorBody::from_bytes(body),
         });
     }
+    // One pass on the happy path; only a body that fails is read again, with path
+    // tracking, to say where it failed.
+    if let Ok(value) = serde_json::from_slice(body) {
+        return Ok(value);
+    }
     let mut de = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut de)
+    let value: T = serde_path_to_error::deserialize(&mut de)
         .map_err(|e| decode_error(e.path().to_string(), e.inner().to_string()))?;
     de.end()
         .map_err(|e| decode_error(String::new(), e.to_string()))?;

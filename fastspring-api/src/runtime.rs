@@ -151,6 +151,31 @@ pub fn encode_path_ids(
     Ok(joined)
 }
 
+/// Runs everything the client does with a response body except the typed decode
+/// (which the registry's `decode` of each shape covers): the `"result": "error"` check,
+/// the 2xx decode wrapper, the error-body reading with its message and field errors,
+/// and the excerpts. For the fuzz tests; not a stable API.
+#[doc(hidden)]
+pub fn exercise_response_handling(status: u16, body: &[u8]) -> String {
+    let decoded: Result<serde::de::IgnoredAny, Error> =
+        crate::client::decode_json("fuzz", false, status, body);
+    let error = crate::ErrorBody::from_bytes(body);
+    let mut out = match decoded {
+        Ok(_) => String::new(),
+        Err(e) => e.to_string(),
+    };
+    out.push_str(&error.to_string());
+    out.push_str(&format!("{:?}", error.field_errors()));
+    out.push_str(&crate::error::excerpt(body, crate::error::EXCERPT_LIMIT));
+    if let Some(json) = error.json() {
+        out.push_str(&crate::error::excerpt_json(
+            json,
+            crate::error::EXCERPT_LIMIT,
+        ));
+    }
+    out
+}
+
 /// Serializes a request body.
 pub fn encode_body<T: Serialize>(meta: &OperationMeta, body: &T) -> Result<Vec<u8>, Error> {
     serde_json::to_vec(body).map_err(|e| Error::Encode {
