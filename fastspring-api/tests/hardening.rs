@@ -441,3 +441,117 @@ async fn too_many_ids_in_one_path_are_refused_before_sending() {
     assert!(matches!(error, Error::InvalidInput { .. }), "{error:?}");
     assert!(server.requests().is_empty());
 }
+
+// ---------------------------------------------------------------------------------------
+// L9, L10, I1, I3: webhooks
+// ---------------------------------------------------------------------------------------
+
+mod webhook_limits {
+    use base64::Engine;
+    use fastspring_api::webhooks::{self, AckResponse, Acknowledgement, WebhookError};
+    use hmac::{Hmac, Mac};
+
+    fn sign(secret: &str, body: &[u8]) -> String {
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+        mac.update(body);
+        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    }
+
+    fn delivery(events: usize) -> Vec<u8> {
+        let events: Vec<String> = (0..events)
+            .map(|i| format!(r#"{{"id":"e{i}","type":"x.y","data":{{}}}}"#))
+            .collect();
+        format!(r#"{{"events":[{}]}}"#, events.join(",")).into_bytes()
+    }
+
+    #[test]
+    fn whitespace_only_secrets_are_no_secrets_and_a_trailing_newline_is_trimmed() {
+        let body = delivery(1);
+        let err = webhooks::verify(&[" ", "\t", "\n"], &body, Some(&sign(" ", &body))).unwrap_err();
+        assert!(matches!(err, WebhookError::NoSecrets), "{err:?}");
+        // A secret read from a file ends in a newline; FastSpring signs with the secret.
+        webhooks::verify("s3cret\n", &body, Some(&sign("s3cret", &body))).unwrap();
+    }
+
+    #[test]
+    fn bodies_and_event_counts_past_the_limits_are_refused_before_verifying() {
+        let body = delivery(3);
+        let sig = sign("k", &body);
+        let err = webhooks::parse_with_limits("k", &body, Some(&sig), 10, 100).unwrap_err();
+        assert!(
+            matches!(err, WebhookError::BodyTooLarge { limit: 10 }),
+            "{err:?}"
+        );
+        assert_eq!(err.http_status(), 413);
+        // Refused on size even with a wrong signature: nothing is hashed.
+        let err = webhooks::parse_with_limits("k", &body, Some("bad"), 10, 100).unwrap_err();
+        assert!(matches!(err, WebhookError::BodyTooLarge { .. }), "{err:?}");
+        let err = webhooks::parse_with_limits("k", &body, Some(&sig), 1 << 20, 2).unwrap_err();
+        assert!(
+            matches!(err, WebhookError::TooManyEvents { limit: 2 }),
+            "{err:?}"
+        );
+        assert_eq!(
+            webhooks::parse_with_limits("k", &body, Some(&sig), 1 << 20, 3)
+                .unwrap()
+                .events
+                .len(),
+            3
+        );
+        let huge = vec![b' '; webhooks::MAX_BODY_BYTES + 1];
+        assert!(matches!(
+            webhooks::parse("k", &huge, Some(&sign("k", &huge))),
+            Err(WebhookError::BodyTooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn an_overlong_signature_is_refused_before_decoding() {
+        let body = delivery(1);
+        let long = "A".repeat(100_000);
+        let err = webhooks::verify("k", &body, Some(&long)).unwrap_err();
+        assert!(err.to_string().contains("100000 characters long"), "{err}");
+    }
+
+    #[test]
+    fn disagreeing_signature_headers_are_malformed_not_first_wins() {
+        let body = delivery(1);
+        let good = sign("k", &body);
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.append("x-fs-signature", good.parse().unwrap());
+        headers.append("X-FS-Signature", sign("other", &body).parse().unwrap());
+        let err = webhooks::verify("k", &body, webhooks::signature_header(&headers)).unwrap_err();
+        assert!(
+            matches!(err, WebhookError::MalformedSignature { .. }),
+            "{err:?}"
+        );
+        let pairs = [
+            ("X-FS-Signature", good.as_str()),
+            ("x-fs-signature", "other"),
+        ];
+        assert_eq!(webhooks::find_signature(pairs), Some("\u{FFFD}"));
+        // The same value twice is fine.
+        let mut same = reqwest::header::HeaderMap::new();
+        same.append("x-fs-signature", good.parse().unwrap());
+        same.append("x-fs-signature", good.parse().unwrap());
+        webhooks::verify("k", &body, webhooks::signature_header(&same)).unwrap();
+    }
+
+    #[test]
+    fn acknowledging_a_large_delivery_is_linear_and_a_hand_set_status_does_not_panic() {
+        let ids: Vec<String> = (0..200_000).map(|i| format!("evt-{i}")).collect();
+        let mut ack = Acknowledgement::for_ids(ids.iter().cloned().chain(ids.iter().cloned()));
+        for id in ids.iter().step_by(2) {
+            assert!(ack.mark_processed(id));
+        }
+        let reply = ack.response();
+        assert_eq!(reply.status, 202);
+        assert_eq!(reply.body.lines().count(), 100_000);
+        let odd = AckResponse {
+            status: 7,
+            content_type: webhooks::ACK_CONTENT_TYPE,
+            body: String::new(),
+        };
+        assert_eq!(odd.status_code().as_u16(), 500);
+    }
+}
