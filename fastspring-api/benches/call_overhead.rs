@@ -2,7 +2,9 @@
 //! loopback server answers `GET /orders` with a page of 50 orders (FastSpring's own
 //! `order.completed` sample, 50 times); one side is raw reqwest + `serde_json::Value`,
 //! the other `client.orders().list().send()` (limiter, retry policy, error check,
-//! typed decode). The budget (DESIGN.md) is typed ≤ 1.1× raw.
+//! typed decode). The budget (DESIGN.md) is typed ≤ 1.1× raw. A third line decodes the
+//! same bytes into the same type without the client, to separate what the client adds
+//! from what the generated types cost.
 //!
 //! `cargo bench -p fastspring-api --bench call_overhead`
 
@@ -84,6 +86,29 @@ fn benches(c: &mut Criterion) {
             })
         })
     });
+    // The same typed decode without the client around it: the difference to the next
+    // line is what the client itself adds (limiter, policy, error check, plumbing).
+    group.bench_function(
+        "raw reqwest + serde_json::from_slice::<OrderListResponse>",
+        |b| {
+            b.iter(|| {
+                rt.block_on(async {
+                    let bytes = raw
+                        .get(orders_url.as_str())
+                        .send()
+                        .await
+                        .expect("answer")
+                        .bytes()
+                        .await
+                        .expect("body");
+                    black_box(
+                        serde_json::from_slice::<fastspring_api::orders::OrderListResponse>(&bytes)
+                            .expect("decodes"),
+                    )
+                })
+            })
+        },
+    );
     group.bench_function("typed client.orders().list().send()", |b| {
         b.iter(|| {
             rt.block_on(async { black_box(client.orders().list().send().await.expect("decodes")) })

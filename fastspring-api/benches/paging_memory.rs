@@ -69,7 +69,7 @@ fn run(total: usize) -> (usize, u64) {
             .rate_limit(None)
             .build()
             .expect("client");
-        let mut items = client.orders().list().items();
+        let mut items = std::pin::pin!(client.orders().list().items());
         let mut seen = 0;
         while let Some(item) = items.next().await {
             item.expect("decodes");

@@ -439,13 +439,15 @@ impl Client {
     pub(crate) async fn send_text(&self, request: Request) -> Result<String, Error> {
         let meta = request.meta;
         let (status, body) = self.execute(request).await?;
-        String::from_utf8(Vec::from(body.clone())).map_err(|e| {
+        // `Vec::from` takes the buffer over without copying when the body is one chunk.
+        String::from_utf8(Vec::from(body)).map_err(|e| {
+            let message = format!("the body is not UTF-8: {}", e.utf8_error());
             Error::Decode(Box::new(DecodeError {
                 operation: meta.id,
                 status,
                 path: String::new(),
-                message: format!("the body is not UTF-8: {e}"),
-                excerpt: excerpt(&body, EXCERPT_LIMIT),
+                message,
+                excerpt: excerpt(e.as_bytes(), EXCERPT_LIMIT),
             }))
         })
     }
