@@ -3,7 +3,8 @@
 //!
 //! - (a) every generated response type (the registry's `decode` of each shape, which is
 //!   the serde path the client uses) and the client's own response handling (the
-//!   `"result": "error"` check, error bodies, excerpts);
+//!   `"result": "error"` check, error bodies, excerpts), seeded with the spec's examples
+//!   and the published payloads in `api-spec/examples/`;
 //! - (b) `webhooks::parse` with random bodies, signatures, secrets and headers.
 //!
 //! A panic anywhere fails the test with the seed and the case number that caused it.
@@ -264,6 +265,40 @@ fn drive(name: &str, cases: u64, mut target: impl FnMut(&mut Rng) -> Vec<u8>) {
     eprintln!("{name}: {cases} cases, 0 panics (FUZZ_SEED={base})");
 }
 
+/// The published payloads kept beside the spec (`api-spec/examples/<group>/*.json`):
+/// (whether the group is `webhooks`, the bytes). A single webhook event is wrapped in
+/// an envelope.
+fn published() -> Vec<(bool, Vec<u8>)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../api-spec/examples");
+    let mut out = Vec::new();
+    let Ok(groups) = std::fs::read_dir(&dir) else {
+        return out;
+    };
+    for group in groups.flatten() {
+        let webhooks = group.file_name().to_string_lossy() == "webhooks";
+        let Ok(files) = std::fs::read_dir(group.path()) else {
+            continue;
+        };
+        for file in files.flatten() {
+            let path = file.path();
+            if path.extension().is_none_or(|e| e != "json") {
+                continue;
+            }
+            let Ok(bytes) = std::fs::read(&path) else {
+                continue;
+            };
+            let bytes = match serde_json::from_slice::<Value>(&bytes) {
+                Ok(event) if webhooks && event.get("events").is_none() => {
+                    serde_json::to_vec(&json!({ "events": [event] })).unwrap_or(bytes)
+                }
+                _ => bytes,
+            };
+            out.push((webhooks, bytes));
+        }
+    }
+    out
+}
+
 fn spec_examples() -> Vec<codegen::examples::Example> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../api-spec/openapi.yaml");
     let spec = codegen::spec::Spec::load(&root).expect("the spec loads");
@@ -300,7 +335,14 @@ fn fuzz_every_response_type_and_the_clients_response_handling() {
         "only {} response shapes have examples",
         targets.len()
     );
-    let all: Vec<Vec<u8>> = targets.iter().flat_map(|t| t.2.clone()).collect();
+    let mut all: Vec<Vec<u8>> = targets.iter().flat_map(|t| t.2.clone()).collect();
+    let published: Vec<Vec<u8>> = published()
+        .into_iter()
+        .filter(|(webhook, _)| !webhook)
+        .map(|(_, bytes)| bytes)
+        .collect();
+    assert!(!published.is_empty(), "api-spec/examples has payloads");
+    all.extend(published);
     drive("responses", cases(), |rng| {
         let (operation, status, corpus) = rng.pick(&targets);
         let input = if rng.chance(8) {
@@ -339,6 +381,12 @@ fn fuzz_webhook_parse_with_random_bodies_signatures_and_headers() {
         .collect();
     assert!(corpus.len() > 10, "{} webhook examples", corpus.len());
     corpus.push(br#"{"events":[]}"#.to_vec());
+    corpus.extend(
+        published()
+            .into_iter()
+            .filter(|(webhook, _)| *webhook)
+            .map(|(_, bytes)| bytes),
+    );
     let secrets: &[&str] = &["secret", " secret\n", "", "  ", "\t", "s"];
     drive("webhooks", cases(), |rng| {
         let body = mutant(&corpus, rng);
