@@ -264,12 +264,14 @@ impl<'a> ReportRun<'a> {
             sleeper.sleep(wait).await;
             slept += wait;
             // A poll (with its retries) may not outlast the run's timeout either.
-            let mut options = crate::RequestOptions::default();
-            options.call_timeout = Some(
-                timeout
-                    .saturating_sub(waited.saturating_add(wait))
-                    .max(MIN_POLL_INTERVAL),
-            );
+            let options = crate::RequestOptions {
+                call_timeout: Some(
+                    timeout
+                        .saturating_sub(waited.saturating_add(wait))
+                        .max(MIN_POLL_INTERVAL),
+                ),
+                ..crate::RequestOptions::default()
+            };
             job = Box::new(
                 data.get_job(job_id.as_str())
                     .options(options)

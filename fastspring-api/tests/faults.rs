@@ -183,7 +183,7 @@ async fn serve(
             let _ = stream.write_all(&vec![b' '; sent]).await;
             let _ = stream.flush().await;
             // SO_LINGER 0: closing sends RST instead of FIN.
-            let _ = stream.set_linger(Some(Duration::ZERO));
+            let _ = stream.set_zero_linger();
             drop(stream);
         }
         Fault::TruncateAfter { announced, sent } => {
