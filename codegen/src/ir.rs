@@ -228,6 +228,13 @@ pub fn snake_ident(name: &str) -> String {
     s
 }
 
+/// Whether `name` can be used as a type name as written (`x-rust-name`).
+fn is_type_ident(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !is_keyword(name)
+}
+
 /// Turns any name into an UpperCamelCase Rust identifier.
 pub fn camel_ident(name: &str) -> String {
     let mut s = name.to_upper_camel_case();
@@ -373,7 +380,8 @@ pub fn lower(spec: &Spec) -> Result<Ir, Error> {
         };
         for (name, schema) in schemas.entries()? {
             let wanted = match schema.str("x-rust-name")? {
-                Some(n) => n.to_string(),
+                Some(n) if is_type_ident(n) => n.to_string(),
+                Some(n) => return Err(schema.error(format!("x-rust-name `{n}` is not a Rust type name (ASCII letters, digits and `_`, starting with a letter)"))),
                 None => camel_ident(name),
             };
             if let Some(prev) = lw.names.get(&wanted) {
@@ -612,6 +620,9 @@ impl<'a> Lowerer {
     ) -> Result<TypeId, Error> {
         let location = node.location();
         let name = match node.str("x-rust-name")? {
+            Some(n) if !is_type_ident(n) => {
+                return Err(node.error(format!("x-rust-name `{n}` is not a Rust type name (ASCII letters, digits and `_`, starting with a letter)")));
+            }
             Some(n) => self.claim_name(n, &location, true, node)?,
             None => self.claim_name(&camel_ident(wanted), &location, exact, node)?,
         };
