@@ -208,6 +208,9 @@ fn fuzz_the_spec_loader_and_generator_with_mutated_yaml() {
                 Err(_) => (false, false),
             }
         }));
+        if case > 0 && case % 100_000 == 0 {
+            eprintln!("spec loader: {case} cases, 0 panics so far");
+        }
         match outcome {
             Ok((l, g)) => {
                 loaded += u64::from(l);
@@ -231,4 +234,21 @@ fn fuzz_the_spec_loader_and_generator_with_mutated_yaml() {
     eprintln!(
         "spec loader: {total} cases, 0 panics ({loaded} loaded, {generated} generated; FUZZ_SEED={base})"
     );
+}
+
+/// Found by the long run (case 40982): an `x-rust-name` that is not an identifier
+/// panicked in `proc_macro2::Ident::new`; it is now a spec error naming the node.
+#[test]
+fn an_x_rust_name_that_is_not_an_identifier_is_an_error_not_a_panic() {
+    let path = common::fixtures_dir().join("name-collision/openapi.yaml");
+    let text = std::fs::read_to_string(path).expect("fixture");
+    assert!(text.contains("x-rust-name: BuyerClient"));
+    for bad in ["BuyerC\"ient", "Buyer Client", "1Buyer", "fn", "Bü"] {
+        let mutated = text.replace("x-rust-name: BuyerClient", &format!("x-rust-name: '{bad}'"));
+        let spec =
+            codegen::spec::Spec::from_documents("openapi.yaml", &[("openapi.yaml", &mutated)])
+                .expect("still YAML");
+        let error = codegen::generate_from(&spec).expect_err(bad);
+        assert!(error.to_string().contains("x-rust-name"), "{bad}: {error}");
+    }
 }

@@ -250,6 +250,9 @@ fn drive(name: &str, cases: u64, mut target: impl FnMut(&mut Rng) -> Vec<u8>) {
     std::panic::set_hook(Box::new(|_| {}));
     for case in 0..cases {
         let mut case_rng = Rng::new(rng.next());
+        if case > 0 && case % 100_000 == 0 {
+            eprintln!("{name}: {case} cases, 0 panics so far");
+        }
         let outcome = catch_unwind(AssertUnwindSafe(|| target(&mut case_rng)));
         if let Err(panic) = outcome {
             std::panic::set_hook(hook);
