@@ -222,7 +222,7 @@ impl ClientBuilder {
 
     /// Deadline of a whole call, counted from the moment it starts: waits for the
     /// client-side rate limit, every attempt and every wait between retries (default
-    /// 5 min, [`DEFAULT_CALL_TIMEOUT`]; `None`: only the retry policy's budgets).
+    /// 5 min, `DEFAULT_CALL_TIMEOUT`; `None`: only the retry policy's budgets).
     /// A rate-limit wait that would pass it fails at once with [`Error::Timeout`]; a
     /// retry that would pass it is not made and the last error is returned; an attempt
     /// gets at most the time that is left.
@@ -232,7 +232,7 @@ impl ClientBuilder {
     }
 
     /// Largest response body the client reads, in bytes (default 64 MiB,
-    /// [`DEFAULT_MAX_RESPONSE_BYTES`]; FastSpring's largest answers, report downloads
+    /// `DEFAULT_MAX_RESPONSE_BYTES`; FastSpring's largest answers, report downloads
     /// included, are far below it). The body is read as a stream and reading stops at
     /// the limit: a larger one (announced by `Content-Length` or not) fails with
     /// [`Error::ResponseTooLarge`] and is never retried.

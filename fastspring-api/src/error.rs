@@ -226,7 +226,7 @@ pub(crate) fn excerpt_json(value: &Value, limit: usize) -> String {
     excerpt(&writer.out, limit)
 }
 
-/// Cuts a message (a server's text, serde's description) to [`MESSAGE_LIMIT`].
+/// Cuts a message (a server's text, serde's description) to `MESSAGE_LIMIT` (1 KiB).
 pub(crate) fn cap(message: String) -> String {
     if message.len() <= MESSAGE_LIMIT {
         message
@@ -287,7 +287,7 @@ impl ErrorBody {
     }
 
     /// Messages keyed by field or action, from whichever error format FastSpring used
-    /// (keys and messages cut at [`MESSAGE_LIMIT`]).
+    /// (keys and messages cut at `MESSAGE_LIMIT` (1 KiB)).
     pub fn field_errors(&self) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();
         let Some(json) = self.json() else { return out };
@@ -296,7 +296,7 @@ impl ErrorBody {
     }
 
     /// A one-line human message, from whichever error format FastSpring used (cut at
-    /// [`MESSAGE_LIMIT`]).
+    /// `MESSAGE_LIMIT` (1 KiB)).
     pub fn message(&self) -> Option<String> {
         let json = self.json()?;
         if let Some(m) = json.get("message").and_then(Value::as_str) {
