@@ -228,6 +228,20 @@ pub fn snake_ident(name: &str) -> String {
     s
 }
 
+/// Whether every `{` of a path template is closed by a `}` before the next `{`.
+fn is_well_formed_template(path: &str) -> bool {
+    let mut open = false;
+    for c in path.chars() {
+        match (c, open) {
+            ('{', false) => open = true,
+            ('}', true) => open = false,
+            ('{', true) | ('}', false) => return false,
+            _ => {}
+        }
+    }
+    !open
+}
+
 /// Whether `name` can be used as a type name as written (`x-rust-name`).
 fn is_type_ident(name: &str) -> bool {
     name.starts_with(|c: char| c.is_ascii_alphabetic())
@@ -1018,6 +1032,11 @@ impl<'a> Lowerer {
                 });
                 raw_params.push(p);
             }
+        }
+        if !is_well_formed_template(path) {
+            return Err(op.error(format!(
+                "path `{path}` has an unclosed, unopened or nested `{{`/`}}`"
+            )));
         }
         let template_params: Vec<&str> = path
             .split('{')
