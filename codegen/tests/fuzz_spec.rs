@@ -252,3 +252,26 @@ fn an_x_rust_name_that_is_not_an_identifier_is_an_error_not_a_panic() {
         assert!(error.to_string().contains("x-rust-name"), "{bad}: {error}");
     }
 }
+
+/// Found by the long run (case 117673): a path template with an unclosed `{` panicked
+/// while the path was emitted; it is now a spec error.
+#[test]
+fn a_path_template_with_an_unclosed_brace_is_an_error_not_a_panic() {
+    let path = common::fixtures_dir().join("password/openapi.yaml");
+    let text = std::fs::read_to_string(path).expect("fixture");
+    assert!(text.contains("/webhooks/keys/{key}:"));
+    for bad in [
+        "/webhooks/keys/{key :",
+        "/webhooks/keys/key}:",
+        "/webhooks/keys/{{key}}:",
+    ] {
+        let mutated = text.replace("/webhooks/keys/{key}:", bad);
+        let Ok(spec) =
+            codegen::spec::Spec::from_documents("openapi.yaml", &[("openapi.yaml", &mutated)])
+        else {
+            continue;
+        };
+        let error = codegen::generate_from(&spec).expect_err(bad);
+        assert!(error.to_string().contains("path"), "{bad}: {error}");
+    }
+}
