@@ -724,13 +724,9 @@ pub struct ProductFulfillment {
     /// Which orders the action applies to (all, initial, configuration, rebills only, non-rebills only).
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub applicability: Option<ProductFulfillmentApplicability>,
-    /// File name shown to the buyer; its extension matches the file's.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
-    pub display: Option<String>,
+    /// What the buyer sees for this action. For a file download, the product API sends the file name (its extension matches the file's); webhook payloads with expansion enabled send a label per language code instead.
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
+    pub display: Option<ProductFulfillmentDisplay>,
     /// External URL the file is fetched from.
     #[serde(
         default,
@@ -1027,6 +1023,57 @@ impl schemars::JsonSchema for ProductFulfillmentBehavior {
         schemars::json_schema!(
             { "type" : "string", "enum" : ["CURRENT", "PREFER_EXPLICIT"] }
         )
+    }
+}
+#[cfg(
+    any(
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+/// What the buyer sees for this action. For a file download, the product API sends the file name (its extension matches the file's); webhook payloads with expansion enabled send a label per language code instead.
+///
+/// The forms are tried in order.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(untagged)]
+pub enum ProductFulfillmentDisplay {
+    Text(String),
+    Localized(std::collections::BTreeMap<String, String>),
+}
+#[cfg(
+    any(
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+impl<'de> serde::Deserialize<'de> for ProductFulfillmentDisplay {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("ProductFulfillmentDisplay");
+        match crate::runtime::try_form::<String>(&value) {
+            Ok(value) => return Ok(Self::Text(value)),
+            Err(failure) => closest.note("Text", failure),
+        }
+        match crate::runtime::try_form::<
+            std::collections::BTreeMap<String, String>,
+        >(&value) {
+            Ok(value) => return Ok(Self::Localized(value)),
+            Err(failure) => closest.note("Localized", failure),
+        }
+        Err(serde::de::Error::custom(closest))
     }
 }
 #[cfg(feature = "products")]

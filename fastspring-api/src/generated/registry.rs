@@ -3188,6 +3188,32 @@ pub static SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         any(
             feature = "orders",
             feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "OrderCotermGroup",
+        "orders.yaml#/components/schemas/Order/properties/cotermGroup",
+        <super::orders::OrderCotermGroup as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "orders",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "OrderCotermGroupMember",
+        "orders.yaml#/components/schemas/Order/properties/cotermGroup/properties/subscriptions/items",
+        <super::orders::OrderCotermGroupMember as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "orders",
+            feature = "quotes",
             feature = "returns",
             feature = "subscriptions",
             feature = "webhook-events"
@@ -3617,6 +3643,21 @@ pub static SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "ProductFulfillmentBehavior",
         "products.yaml#/components/schemas/ProductFulfillment/properties/behavior",
         <super::products::ProductFulfillmentBehavior as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "coupons",
+            feature = "orders",
+            feature = "products",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "ProductFulfillmentDisplay",
+        "products.yaml#/components/schemas/ProductFulfillment/properties/display",
+        <super::products::ProductFulfillmentDisplay as schemars::JsonSchema>::json_schema,
     ),
     #[cfg(feature = "products")]
     (
@@ -4542,6 +4583,19 @@ pub static SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         )
     )]
     (
+        "SubscriptionCotermGroupRef",
+        "subscriptions.yaml#/components/schemas/Subscription/properties/coTermGroup",
+        <super::subscriptions::SubscriptionCotermGroupRef as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "orders",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
         "SubscriptionDiscount",
         "subscriptions.yaml#/components/schemas/SubscriptionDiscount",
         <super::subscriptions::SubscriptionDiscount as schemars::JsonSchema>::json_schema,
@@ -5053,6 +5107,12 @@ pub static SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "WebhookPayoutEntryReturnAccount",
         "webhooks.yaml#/components/schemas/WebhookPayoutEntryReturn/properties/account",
         <super::webhook_events::WebhookPayoutEntryReturnAccount as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "webhook-events")]
+    (
+        "WebhookPayoutEntryReturnReturn",
+        "webhooks.yaml#/components/schemas/WebhookPayoutEntryReturn/properties/return",
+        <super::webhook_events::WebhookPayoutEntryReturnReturn as schemars::JsonSchema>::json_schema,
     ),
     #[cfg(feature = "webhook-events")]
     (

@@ -664,7 +664,7 @@ pub struct ReturnItem {
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub quantity: Option<i64>,
-    /// Product display name.
+    /// Product display name (`null` in the 2026 `payoutEntry.created` return sample).
     #[serde(
         default,
         skip_serializing_if = "crate::runtime::is_absent",
