@@ -1037,7 +1037,7 @@ pub static SHAPES: &[Shape] = &[
         method: "PUT",
         path: "/quotes/{quote_id}",
         part: Part::Request,
-        decode: crate::runtime::reencode::<super::quotes::UpdateQuoteRequest>,
+        decode: crate::runtime::reencode::<super::quotes::UpdateQuoteBody>,
     },
     #[cfg(feature = "quotes")]
     Shape {
@@ -3542,6 +3542,18 @@ pub static SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "products.yaml#/components/schemas/ProductCancellation",
         <super::products::ProductCancellation as schemars::JsonSchema>::json_schema,
     ),
+    #[cfg(feature = "products")]
+    (
+        "ProductCancellationInput",
+        "products.yaml#/components/schemas/ProductCancellationInput",
+        <super::products::ProductCancellationInput as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "products")]
+    (
+        "ProductCancellationInputInterval",
+        "products.yaml#/components/schemas/ProductCancellationInput/properties/interval",
+        <super::products::ProductCancellationInputInterval as schemars::JsonSchema>::json_schema,
+    ),
     #[cfg(
         any(
             feature = "coupons",
@@ -3770,6 +3782,12 @@ pub static SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "products.yaml#/components/schemas/ProductNotificationInterval",
         <super::products::ProductNotificationInterval as schemars::JsonSchema>::json_schema,
     ),
+    #[cfg(feature = "products")]
+    (
+        "ProductNotificationIntervalInput",
+        "products.yaml#/components/schemas/ProductNotificationIntervalInput",
+        <super::products::ProductNotificationIntervalInput as schemars::JsonSchema>::json_schema,
+    ),
     #[cfg(
         any(
             feature = "coupons",
@@ -3785,6 +3803,12 @@ pub static SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "products.yaml#/components/schemas/ProductOffer",
         <super::products::ProductOffer as schemars::JsonSchema>::json_schema,
     ),
+    #[cfg(feature = "products")]
+    (
+        "ProductOfferInput",
+        "products.yaml#/components/schemas/ProductOfferInput",
+        <super::products::ProductOfferInput as schemars::JsonSchema>::json_schema,
+    ),
     #[cfg(
         any(
             feature = "coupons",
@@ -3799,6 +3823,12 @@ pub static SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "ProductOfferType",
         "products.yaml#/components/schemas/ProductOfferType",
         <super::products::ProductOfferType as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "products")]
+    (
+        "ProductOfferTypeInput",
+        "products.yaml#/components/schemas/ProductOfferTypeInput",
+        <super::products::ProductOfferTypeInput as schemars::JsonSchema>::json_schema,
     ),
     #[cfg(feature = "products")]
     (
@@ -3838,6 +3868,12 @@ pub static SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "ProductOverdueNotification",
         "products.yaml#/components/schemas/ProductOverdueNotification",
         <super::products::ProductOverdueNotification as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "products")]
+    (
+        "ProductOverdueNotificationInput",
+        "products.yaml#/components/schemas/ProductOverdueNotificationInput",
+        <super::products::ProductOverdueNotificationInput as schemars::JsonSchema>::json_schema,
     ),
     #[cfg(feature = "products")]
     (
@@ -3943,6 +3979,12 @@ pub static SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "ProductReminderNotification",
         "products.yaml#/components/schemas/ProductReminderNotification",
         <super::products::ProductReminderNotification as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "products")]
+    (
+        "ProductReminderNotificationInput",
+        "products.yaml#/components/schemas/ProductReminderNotificationInput",
+        <super::products::ProductReminderNotificationInput as schemars::JsonSchema>::json_schema,
     ),
     #[cfg(
         any(
@@ -5033,9 +5075,21 @@ pub static SCHEMAS: &[(&str, &str, SchemaFn)] = &[
     ),
     #[cfg(feature = "quotes")]
     (
+        "UpdateQuoteBody",
+        "quotes.yaml#/components/schemas/UpdateQuoteBody",
+        <super::quotes::UpdateQuoteBody as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "quotes")]
+    (
         "UpdateQuoteRequest",
         "quotes.yaml#/components/schemas/UpdateQuoteRequest",
         <super::quotes::UpdateQuoteRequest as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "quotes")]
+    (
+        "UpdateQuoteRequestWrapped",
+        "quotes.yaml#/components/schemas/UpdateQuoteRequestWrapped",
+        <super::quotes::UpdateQuoteRequestWrapped as schemars::JsonSchema>::json_schema,
     ),
     #[cfg(feature = "subscriptions")]
     (
