@@ -9138,37 +9138,37 @@ impl<'a> GetSubscriptionBuilder<'a> {
         paging: None,
         batch: None,
     };
-    /// Account filter as on the list operation (documented here, effect unclear).
+    /// Account filter as on the list operation (listed by the current reference, probably copied from the list operation; no known effect here).
     pub fn account_id(mut self, value: impl Into<String>) -> Self {
         self.account_id = Some(value.into());
         self
     }
-    /// Start of a date range, `yyyy-mm-dd` (documented here, effect unclear).
+    /// Start of a date range, `yyyy-mm-dd` (listed by the current reference, probably copied from the list operation; no known effect here).
     pub fn begin(mut self, value: impl Into<String>) -> Self {
         self.begin = Some(value.into());
         self
     }
-    /// End of a date range, `yyyy-mm-dd` (documented here, effect unclear).
+    /// End of a date range, `yyyy-mm-dd` (listed by the current reference, probably copied from the list operation; no known effect here).
     pub fn end(mut self, value: impl Into<String>) -> Self {
         self.end = Some(value.into());
         self
     }
-    /// Event filter as on the list operation (documented here, effect unclear).
+    /// Event filter as on the list operation (listed by the current reference, probably copied from the list operation; no known effect here).
     pub fn event(mut self, value: GetSubscriptionEvent) -> Self {
         self.event = Some(value);
         self
     }
-    /// Product paths, comma-separated (documented here, effect unclear).
+    /// Product paths, comma-separated (listed by the current reference, probably copied from the list operation; no known effect here).
     pub fn products(mut self, value: impl Into<String>) -> Self {
         self.products = Some(value.into());
         self
     }
-    /// Live/test filter (documented here, effect unclear).
+    /// Live/test filter (listed by the current reference, probably copied from the list operation; no known effect here).
     pub fn scope(mut self, value: GetSubscriptionScope) -> Self {
         self.scope = Some(value);
         self
     }
-    /// State filter (documented here, effect unclear).
+    /// State filter (listed by the current reference, probably copied from the list operation; no known effect here).
     pub fn status(mut self, value: GetSubscriptionStatus) -> Self {
         self.status = Some(value);
         self
@@ -9270,7 +9270,7 @@ impl<'a> CancelSubscriptionBuilder<'a> {
             id: "subscription",
         }),
     };
-    /// `1` (default): cancel at the end of the current period. `0`: cancel immediately.
+    /// `1` (default): cancel at the end of the current period. `0`: cancel immediately. Only these two values are allowed.
     pub fn billing_period(mut self, value: i64) -> Self {
         self.billing_period = Some(value);
         self
