@@ -840,7 +840,10 @@ impl<'a> Coupons<'a> {
             body,
         }
     }
-    /// Delete a coupon
+    /// Delete a coupon (not in the current reference)
+    ///
+    /// Not in the current (2026) reference; known from the 2024 changelog and the older reference
+    /// page, and its response shape is our assumption (see the note).
     ///
     /// Deletes a coupon for good. FastSpring refuses while the coupon still has codes, with an
     /// error saying all codes must be removed first: call `DELETE /coupons/{coupon_id}/codes`,
