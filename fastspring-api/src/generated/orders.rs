@@ -538,6 +538,14 @@ pub struct Order {
     /// The order's line items.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub items: Option<Vec<OrderItem>>,
+    /// For an order awaiting payment (wire transfer, purchase order), the date by which the payment is due, as text in Java's `Date.toString()` form (`Thu May 28 00:00:00 UTC 2026`).
+    #[serde(
+        rename = "paymentDueDate",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
+    pub payment_due_date: Option<String>,
     /// Next charge of the co-term group the order's subscriptions belong to, in `currency`.
     #[serde(
         rename = "nextCotermChargeTotal",
