@@ -5,11 +5,12 @@
   points inside it;
 - every operationId of the bundle (paths and webhooks) is named in index.html, and the
   page is self-contained (no <script src=...>);
-- every `x-fs-note` is also in its node's description (renderers hide `x-` extensions);
+- every `x-fs-note` is also in its node's description (renderers hide `x-` extensions),
+  and no text cites a path outside the repository (`../shared/...`);
 - every operation has a response example and a request sample (`x-codeSamples`), and
   every JSON request body an example (webhook events without a published sample are
   listed, not failed: the page shows a sample generated from their schema);
-- with Chromium on PATH (or $CHROMIUM), the page renders: the DOM after its scripts ran
+- with Chromium on PATH (or $CHROMIUM; CHROMIUM=off skips it), the page renders: the DOM after its scripts ran
   names the API and every tag.
 
 Exit status 0 when all hold, 1 otherwise (each problem on its own line).
@@ -25,6 +26,8 @@ import tempfile
 
 from openapi_spec_validator import validate
 
+# Paths a reader of the published reference cannot follow (the maintainers' local material).
+PRIVATE_PATH = re.compile(r"\.\./shared\b|\bshared/fastspring\b|/work/")
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
 
@@ -52,8 +55,8 @@ def operations(doc):
 
 def render_check(html_path, doc, problems):
     chromium = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if not chromium:
-        print("chromium not found: render check skipped")
+    if not chromium or chromium == "off":
+        print("chromium not found (or CHROMIUM=off): render check skipped")
         return
     with tempfile.TemporaryDirectory() as profile:
         result = subprocess.run(
@@ -88,6 +91,10 @@ def main():
             ref = node.get("$ref")
             if isinstance(ref, str) and not ref.startswith("#/"):
                 problems.append(f"{pointer}: $ref {ref!r} leaves the bundle")
+            for key, text in node.items():
+                if isinstance(text, str) and PRIVATE_PATH.search(text):
+                    problems.append(f"{pointer}/{key}: cites a path outside the repository "
+                                    f"({PRIVATE_PATH.search(text).group(0)!r}); cite public pages or repositories")
             note = node.get("x-fs-note")
             if isinstance(note, str) and note.strip() not in node.get("description", ""):
                 problems.append(f"{pointer}: x-fs-note is not in the description")
