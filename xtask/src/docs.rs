@@ -356,8 +356,10 @@ fn curl(
                 url_path = url_path.replace(&format!("{{{name}}}"), &encode(&value, b",/"));
             }
             "query" => {
+                // Only what the call needs: optional filters would read as a recommendation.
                 let required = param.get("required").and_then(Value::as_bool) == Some(true);
-                if let Some(value) = example.filter(|_| required || query.len() < 2) {
+                if required {
+                    let value = example.unwrap_or_else(|| name.to_uppercase());
                     query.push(format!("{}={}", encode(name, b""), encode(&value, b",")));
                 }
             }
