@@ -354,3 +354,31 @@ fn an_explicit_endpoint_applies_to_every_file_of_a_directory() {
         ["./a.json: ok", "./b.json: drift /extra"]
     );
 }
+
+/// The published payloads follow the naming `check-payload` reads: the whole folder is a
+/// valid input, every file is told apart by its name, and each is checked.
+#[test]
+fn the_published_examples_folder_is_read_by_name_without_a_manifest() {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../api-spec/examples");
+    let out = run(&examples, &["--summary", "."]);
+    assert!(out.code <= 1, "{}{}", out.stdout, out.stderr);
+    let skipped: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| l.contains(": skip: "))
+        .collect();
+    assert!(
+        skipped.is_empty(),
+        "files check-payload cannot place:\n{}",
+        skipped.join("\n")
+    );
+    let summary = out.stdout.split("\nsummary: ").nth(1).expect("a summary");
+    assert!(
+        summary.starts_with(&format!(
+            "{} files (0 not checked)",
+            out.stdout.lines().take_while(|l| !l.is_empty()).count()
+        )),
+        "{summary}"
+    );
+    assert!(out.stdout.lines().count() > 60, "{}", out.stdout);
+}
