@@ -26,6 +26,9 @@ use serde_json::{Value, json};
 /// The environment variable that overrides the base URL (as `Client::from_env` reads it).
 pub const BASE_URL_ENV: &str = "FASTSPRING_API_BASE_URL";
 
+/// The largest answer recorded (FastSpring pages are far smaller); a larger one stops the run.
+const MAX_BODY: usize = 64 << 20;
+
 pub enum Failure {
     Usage(String),
     Run(String),
@@ -243,7 +246,7 @@ impl Recorder {
         }
         self.requests += 1;
         let url = format!("{}{path_and_query}", self.base_url);
-        let response = self
+        let mut response = self
             .http
             .get(&url)
             .basic_auth(&self.username, Some(&self.password))
@@ -259,10 +262,20 @@ impl Recorder {
                 fastspring_api::PASSWORD_ENV
             ));
         }
-        let body = response
-            .bytes()
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
             .await
-            .map_err(|e| format!("GET {path_and_query}: reading the body: {e}"))?;
+            .map_err(|e| format!("GET {path_and_query}: reading the body: {e}"))?
+        {
+            if body.len() + chunk.len() > MAX_BODY {
+                return Err(format!(
+                    "GET {path_and_query}: the answer is larger than {} MiB",
+                    MAX_BODY >> 20
+                ));
+            }
+            body.extend_from_slice(&chunk);
+        }
         let value = serde_json::from_slice::<Value>(&body).ok();
         let error = !(200..300).contains(&status);
         let stem = format!(
