@@ -1,6 +1,6 @@
 //! Decoding speed of the generated types and the webhook path, on a published
 //! `order.completed` event (FastSpring's own documentation sample, copied from
-//! `shared/fastspring/examples/webhooks/order.completed.2.json`).
+//! `api-spec/examples/webhooks/order.completed.2.json`).
 //!
 //! `cargo bench -p fastspring-api --bench decode`
 
