@@ -327,13 +327,23 @@ async fn api(
     let mut response = if truncate {
         let half = answer.body.slice(..answer.body.len() / 2);
         let full = answer.body.len();
-        let stream = futures_util::stream::iter(vec![
-            Ok::<Bytes, std::io::Error>(half),
-            Err(std::io::Error::new(
-                std::io::ErrorKind::ConnectionAborted,
-                "truncated by fault",
-            )),
-        ]);
+        // Half the body, one `Pending` (hyper flushes what it has), then an error:
+        // hyper closes the connection short of the announced `Content-Length`.
+        let stream = futures_util::stream::unfold(Some(half), |state| async move {
+            match state {
+                Some(half) => Some((Ok::<Bytes, std::io::Error>(half), None)),
+                None => {
+                    tokio::task::yield_now().await;
+                    Some((
+                        Err(std::io::Error::new(
+                            std::io::ErrorKind::ConnectionAborted,
+                            "truncated by fault",
+                        )),
+                        None,
+                    ))
+                }
+            }
+        });
         let mut response = Response::new(Body::from_stream(stream));
         response
             .headers_mut()
