@@ -277,7 +277,7 @@ impl MockBuilder {
             loop {
                 tokio::select! {
                     batch = inbox.recv() => match batch {
-                        Some(ids) => { tokio::spawn(webhooks::deliver(worker_shared.clone(), ids)); }
+                        Some(ids) => webhooks::deliver(worker_shared.clone(), ids).await,
                         None => return,
                     },
                     _ = worker_stop.changed() => return,

@@ -81,95 +81,106 @@ pub fn sign(secret: &str, body: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
-/// Delivers the events with these IDs (one POST, retried as configured). Returns when
-/// every event is acknowledged or the schedule is exhausted.
+/// Delivers the events with these IDs: the first attempt now (so deliveries leave in
+/// the order the events happened), then, when some event was not acknowledged, the
+/// retries on the schedule in a task of their own.
 pub(crate) async fn deliver(shared: Arc<Shared>, ids: Vec<String>) {
     let Some(config) = shared.webhook.lock().expect("webhook lock").clone() else {
         return;
     };
-    let http = match reqwest::Client::builder()
+    let Ok(http) = reqwest::Client::builder()
         .no_proxy()
         .timeout(Duration::from_secs(30))
         .build()
-    {
-        Ok(http) => http,
-        Err(_) => return,
+    else {
+        return;
     };
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let events: Vec<Value> = {
-            let store = shared.store.lock().expect("store lock");
-            store
-                .events
-                .iter()
-                .filter(|e| ids.iter().any(|id| id == e.id()) && !e.processed())
-                .map(|e| e.value.clone())
-                .collect()
-        };
-        if events.is_empty() {
-            return;
+    if attempt(&shared, &config, &http, &ids, 1).await {
+        return;
+    }
+    tokio::spawn(async move {
+        for (retry, wait) in config.retry_schedule.iter().enumerate() {
+            tokio::time::sleep(*wait).await;
+            if attempt(&shared, &config, &http, &ids, retry + 2).await {
+                return;
+            }
         }
-        let event_ids: Vec<String> = events
+    });
+}
+
+/// One POST of the still unprocessed events among `ids`; `true` when nothing is left.
+async fn attempt(
+    shared: &Shared,
+    config: &WebhookConfig,
+    http: &reqwest::Client,
+    ids: &[String],
+    attempt: usize,
+) -> bool {
+    let events: Vec<Value> = {
+        let store = shared.store.lock().expect("store lock");
+        store
+            .events
             .iter()
-            .filter_map(|e| e["id"].as_str().map(str::to_string))
-            .collect();
-        let body = json!({ "events": events }).to_string();
-        let signature = sign(&config.secret, body.as_bytes());
-        let answer = http
-            .post(&config.url)
-            .header("content-type", "application/json")
-            .header("x-fs-signature", &signature)
-            .header("user-agent", "FS")
-            .body(body.clone())
-            .send()
-            .await;
-        let (status, text) = match answer {
-            Ok(response) => {
-                let status = response.status().as_u16();
-                // Bounded: a 202 lists IDs, nothing large.
-                let text = response
-                    .text()
-                    .await
-                    .unwrap_or_default()
-                    .chars()
-                    .take(1 << 20)
-                    .collect::<String>();
-                (Some(status), text)
-            }
-            Err(_) => (None, String::new()),
-        };
-        let acknowledged: Vec<String> = match status {
-            Some(200) => event_ids.clone(),
-            Some(202) => text
-                .lines()
-                .map(str::trim)
-                .filter(|id| event_ids.iter().any(|e| e == id))
-                .map(str::to_string)
-                .collect(),
-            _ => Vec::new(),
-        };
-        {
-            let mut store = shared.store.lock().expect("store lock");
-            for id in &acknowledged {
-                store.mark_event(id, true);
-            }
+            .filter(|e| ids.iter().any(|id| id == e.id()) && !e.processed())
+            .map(|e| e.value.clone())
+            .collect()
+    };
+    if events.is_empty() {
+        return true;
+    }
+    let event_ids: Vec<String> = events
+        .iter()
+        .filter_map(|e| e["id"].as_str().map(str::to_string))
+        .collect();
+    let body = json!({ "events": events }).to_string();
+    let signature = sign(&config.secret, body.as_bytes());
+    let answer = http
+        .post(&config.url)
+        .header("content-type", "application/json")
+        .header("x-fs-signature", &signature)
+        .header("user-agent", "FS")
+        .body(body.clone())
+        .send()
+        .await;
+    let (status, text) = match answer {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            // Bounded: a 202 lists IDs, nothing large.
+            let text: String = response
+                .text()
+                .await
+                .unwrap_or_default()
+                .chars()
+                .take(1 << 20)
+                .collect();
+            (Some(status), text)
         }
-        let done = acknowledged.len() == event_ids.len();
-        shared.record_delivery(Delivery {
-            attempt,
-            event_ids,
-            status,
-            acknowledged,
-            body,
-            signature,
-        });
-        if done {
-            return;
-        }
-        match config.retry_schedule.get(attempt - 1) {
-            Some(wait) => tokio::time::sleep(*wait).await,
-            None => return,
+        Err(_) => (None, String::new()),
+    };
+    let acknowledged: Vec<String> = match status {
+        Some(200) => event_ids.clone(),
+        Some(202) => text
+            .lines()
+            .map(str::trim)
+            .filter(|id| event_ids.iter().any(|e| e == id))
+            .map(str::to_string)
+            .collect(),
+        _ => Vec::new(),
+    };
+    {
+        let mut store = shared.store.lock().expect("store lock");
+        for id in &acknowledged {
+            store.mark_event(id, true);
         }
     }
+    let done = acknowledged.len() == event_ids.len();
+    shared.record_delivery(Delivery {
+        attempt,
+        event_ids,
+        status,
+        acknowledged,
+        body,
+        signature,
+    });
+    done
 }
