@@ -110,13 +110,7 @@ pub(crate) fn stateful(shared: &Shared, call: &Call<'_>) -> Option<Answer> {
             "cancelSubscription" => cancel_subscription(store, call, &mut events),
             "pauseSubscription" => pause_resume(store, call, true, &mut events),
             "resumeSubscription" => pause_resume(store, call, false, &mut events),
-            "listOrders" => Some(list_ids(
-                store,
-                call,
-                Kind::Orders,
-                "orders",
-                "order.getall",
-            )),
+            "listOrders" => Some(list_orders(store, call)),
             "getOrder" => get_orders(store, call),
             "updateOrderTags" => update_order_tags(store, call),
             "listUnprocessedEvents" => Some(list_events(store, false)),
@@ -766,4 +760,30 @@ fn update_event(store: &mut Store, call: &Call<'_>) -> Option<Answer> {
         Some(event) => Answer::json(200, event),
         None => not_found(call, "event", &id, "Event not found"),
     })
+}
+
+/// `GET /orders`: IDs without filters; with a filter, whole orders (the older published
+/// examples of filtered searches, `action: order.lookup`, carry full order objects).
+fn list_orders(store: &Store, call: &Call<'_>) -> Answer {
+    let filtered = [
+        "begin", "end", "days", "products", "rebill", "returns", "scope", "status",
+    ]
+    .iter()
+    .any(|q| call.query(q).is_some());
+    if !filtered {
+        return list_ids(store, call, Kind::Orders, "orders", "order.getall");
+    }
+    let orders: Vec<Value> = store
+        .ids(Kind::Orders)
+        .iter()
+        .filter_map(|id| store.get(Kind::Orders, id).cloned())
+        .collect();
+    let (items, next, page, limit) = page_of(call, &orders);
+    Answer::json(
+        200,
+        json!({
+            "action": "order.lookup", "result": "success", "page": page, "limit": limit,
+            "nextPage": next, "total": orders.len(), "orders": items,
+        }),
+    )
 }
