@@ -479,3 +479,8 @@ impl Drop for MockServer {
         }
     }
 }
+
+/// The README's examples, compiled as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
