@@ -507,11 +507,12 @@ fn update_subscriptions(
             for (key, value) in fields {
                 match key.as_str() {
                     "subscription" | "prorate" | "preview" => {}
-                    "deactivation" if value.is_null() => {
-                        if sub.get("state").and_then(Value::as_str) == Some("canceled") {
-                            Store::uncancel_subscription(sub);
-                            uncanceled = true;
-                        }
+                    "deactivation"
+                        if value.is_null()
+                            && sub.get("state").and_then(Value::as_str) == Some("canceled") =>
+                    {
+                        Store::uncancel_subscription(sub);
+                        uncanceled = true;
                     }
                     "product" | "quantity" | "coupons" | "addons" | "manualRenew"
                     | "taxExemptId" => {

@@ -473,3 +473,41 @@ pub fn event_data_schema<'a>(spec: &'a Spec, event_type: &str) -> Option<&'a Val
         .iter()
         .find_map(|branch| resolve(&spec.doc, branch).pointer("/properties/data"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{spec, validate};
+
+    #[test]
+    fn the_data_of_the_events_the_mock_records_fits_the_specs_webhook_schemas() {
+        let spec = spec();
+        let mut store = Store::from_spec(spec);
+        let (_, active) = store.active_subscription(Some("sub-1"), "acct-1", "plan");
+        let mut canceled = active.clone();
+        Store::cancel_subscription(&mut canceled, false);
+        let mut deactivated = active.clone();
+        Store::cancel_subscription(&mut deactivated, true);
+        let mut uncanceled = canceled.clone();
+        Store::uncancel_subscription(&mut uncanceled);
+        let (_, account) = store.new_account(&json!({
+            "contact": {"first": "Ada", "last": "Lovelace", "email": "ada@example.com"}
+        }));
+        for (event_type, data) in [
+            ("subscription.paused", &active),
+            ("subscription.resumed", &active),
+            ("subscription.updated", &active),
+            ("subscription.canceled", &canceled),
+            ("subscription.deactivated", &deactivated),
+            ("subscription.uncanceled", &uncanceled),
+            ("account.created", &account),
+            ("account.updated", &account),
+        ] {
+            let schema = event_data_schema(spec, event_type).expect(event_type);
+            if let Err(e) = validate(&spec.doc, schema, data) {
+                panic!("{event_type}: {} {}", e.path, e.message);
+            }
+        }
+        assert!(example_event_data(spec, "order.completed").is_some());
+    }
+}

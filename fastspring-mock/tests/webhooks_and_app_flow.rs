@@ -195,7 +195,7 @@ async fn a_refused_then_partly_acknowledged_delivery_is_retried_and_reconcile_fi
     let missed = deliveries[0].event_ids[1].clone();
     assert_eq!(
         mock.unprocessed(),
-        [missed.clone()],
+        [missed.as_str()],
         "the schedule is exhausted; one event is left"
     );
 
