@@ -1,10 +1,13 @@
-//! Maintainer commands: `cargo xtask regenerate [--check]`, `cargo xtask check-payload …`.
+//! Maintainer commands: `cargo xtask regenerate [--check]`, `cargo xtask docs`,
+//! `cargo xtask check-payload …`, `cargo xtask record DIR`.
+
+mod docs;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 const GENERATED_DIR: &str = "fastspring-api/src/generated";
-const SPEC_ROOT: &str = "api-spec/openapi.yaml";
+pub(crate) const SPEC_ROOT: &str = "api-spec/openapi.yaml";
 /// The bundled spec `fastspring-mock` embeds (its routes, validation and examples).
 const MOCK_BUNDLE: &str = "fastspring-mock/spec/openapi.json";
 
@@ -12,10 +15,12 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("regenerate") => regenerate(&args[1..]),
-        Some("check-payload") => check_payload(&args[1..]),
+        Some("check-payload") => payload_check(&args[1..]),
+        Some("record") => payload_check(&args),
+        Some("docs") => docs::run(&workspace_root(), &args[1..]).map(|()| ExitCode::SUCCESS),
         _ => {
             eprintln!(
-                "usage:\n  cargo xtask regenerate [--check]\n  cargo xtask check-payload --endpoint \"METHOD /path\" (--request|--response) FILE...\n  cargo xtask check-payload --webhook EVENT_TYPE FILE..."
+                "usage:\n  cargo xtask regenerate [--check]\n  cargo xtask docs [--out DIR] [--no-lint] [--bundle-only]\n  cargo xtask check-payload --endpoint \"METHOD /path\" (--request|--response) FILE...\n  cargo xtask check-payload --webhook EVENT_TYPE FILE...\n  cargo xtask check-payload [--summary] DIR...\n  cargo xtask record DIR [--base-url URL] [--sample N]"
             );
             return ExitCode::from(2);
         }
@@ -37,10 +42,11 @@ fn workspace_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
-/// Runs the `payload-check` tool, which links the generated types. It is a separate
-/// crate so that `regenerate` never depends on the code it writes (a spec change that
-/// breaks the generated code can always be regenerated).
-fn check_payload(args: &[String]) -> Result<ExitCode, String> {
+/// Runs the `payload-check` tool (`check-payload` arguments as they are, `record …` as a
+/// subcommand), which links the generated types. It is a separate crate so that
+/// `regenerate` never depends on the code it writes (a spec change that breaks the
+/// generated code can always be regenerated).
+fn payload_check(args: &[String]) -> Result<ExitCode, String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = std::process::Command::new(cargo)
         .args(["run", "--quiet", "--manifest-path"])
