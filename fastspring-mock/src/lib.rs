@@ -337,7 +337,9 @@ impl MockServer {
     }
 
     /// A client builder pointed at the mock, with credentials, a user agent and no
-    /// proxy; change what the test needs and build it.
+    /// proxy; change what the test needs and build it. The client-side rate limit is
+    /// off (a test suite may well send more than 250 requests a minute); turn on the
+    /// mock's rate-limit mode to test how an app copes with FastSpring's limit.
     pub fn client_builder(&self) -> fastspring_api::ClientBuilder {
         let (user, password) = self
             .shared
@@ -348,6 +350,7 @@ impl MockServer {
             .credentials(user, password)
             .user_agent("fastspring-mock-client/1.0")
             .base_url(self.base_url())
+            .rate_limit(None)
             .no_proxy()
     }
 
