@@ -8,6 +8,8 @@ use std::process::ExitCode;
 
 const GENERATED_DIR: &str = "fastspring-api/src/generated";
 pub(crate) const SPEC_ROOT: &str = "api-spec/openapi.yaml";
+/// The bundled spec `fastspring-mock` embeds (its routes, validation and examples).
+const MOCK_BUNDLE: &str = "fastspring-mock/spec/openapi.json";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -103,9 +105,10 @@ fn regenerate(args: &[String]) -> Result<ExitCode, String> {
             }
         }
     }
+    bundle_for_mock(&root, check, &mut stale)?;
     if check {
         if stale.is_empty() {
-            println!("generated code is up to date ({} files)", files.len());
+            println!("generated code is up to date ({} files)", files.len() + 1);
             Ok(ExitCode::SUCCESS)
         } else {
             eprintln!("generated code is stale; run `cargo xtask regenerate`. Stale files:");
@@ -115,7 +118,28 @@ fn regenerate(args: &[String]) -> Result<ExitCode, String> {
             Ok(ExitCode::FAILURE)
         }
     } else {
-        println!("wrote {} of {} generated files", stale.len(), files.len());
+        println!(
+            "wrote {} of {} generated files",
+            stale.len(),
+            files.len() + 1
+        );
         Ok(ExitCode::SUCCESS)
     }
+}
+
+/// Writes (or, with `check`, compares) the one-document JSON spec the mock embeds.
+fn bundle_for_mock(root: &Path, check: bool, stale: &mut Vec<String>) -> Result<(), String> {
+    let spec =
+        codegen::spec::Spec::load(&root.join(SPEC_ROOT)).map_err(|e| format!("api-spec/{e}"))?;
+    let bundle = codegen::bundle::bundle(&spec).map_err(|e| format!("api-spec/{e}"))?;
+    let mut text = serde_json::to_string_pretty(&bundle).map_err(|e| e.to_string())?;
+    text.push('\n');
+    let path = root.join(MOCK_BUNDLE);
+    if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+        stale.push(MOCK_BUNDLE.to_string());
+        if !check {
+            std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+    }
+    Ok(())
 }
