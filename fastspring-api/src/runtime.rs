@@ -638,8 +638,15 @@ pub fn items<'a, T: DeserializeOwned + Send + 'a>(
 }
 
 /// Generates `required`/`option` deserializers for a lenient scalar from a visitor.
+/// With `null_string`, an optional value also reads the string `"null"` as absent.
 macro_rules! lenient_scalar {
+    ($module:ident, $ty:ty, $visitor:ident, $doc:literal, null_string) => {
+        lenient_scalar!(@module $module, $ty, $visitor, $doc, true);
+    };
     ($module:ident, $ty:ty, $visitor:ident, $doc:literal) => {
+        lenient_scalar!(@module $module, $ty, $visitor, $doc, false);
+    };
+    (@module $module:ident, $ty:ty, $visitor:ident, $doc:literal, $null_string:literal) => {
         #[doc = $doc]
         pub mod $module {
             use super::lenient_visitors::$visitor;
@@ -661,7 +668,43 @@ macro_rules! lenient_scalar {
                     Ok(None)
                 }
                 fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-                    required(d).map(Some)
+                    if $null_string {
+                        d.deserialize_any(NullStringOr)
+                    } else {
+                        required(d).map(Some)
+                    }
+                }
+            }
+
+            /// The visitor's values, and the string `"null"` as absent.
+            struct NullStringOr;
+
+            impl<'de> Visitor<'de> for NullStringOr {
+                type Value = Option<$ty>;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    $visitor.expecting(f)
+                }
+                fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                    Ok(None)
+                }
+                fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                    if v.trim() == "null" {
+                        Ok(None)
+                    } else {
+                        $visitor.visit_str(v).map(Some)
+                    }
+                }
+                fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                    $visitor.visit_i64(v).map(Some)
+                }
+                fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                    $visitor.visit_u64(v).map(Some)
+                }
+                fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                    $visitor.visit_f64(v).map(Some)
+                }
+                fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+                    $visitor.visit_bool(v).map(Some)
                 }
             }
 
@@ -765,7 +808,8 @@ lenient_scalar!(
     lenient_int,
     i64,
     IntVisitor,
-    "Integers that FastSpring sometimes writes as whole floats (`\"quantity\": 1.0`) or numeric strings; a fraction is still an error."
+    "Integers that FastSpring sometimes writes as whole floats (`\"quantity\": 1.0`) or numeric strings, and an optional integer sent as the string `\"null\"` (absent); a fraction is still an error.",
+    null_string
 );
 lenient_scalar!(
     lenient_string,

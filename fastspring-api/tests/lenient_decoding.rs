@@ -56,3 +56,25 @@ fn a_union_that_does_not_fit_names_the_closest_form_and_where_it_failed() {
         serde_json::from_value::<GetOrderResponse>(json!({"orders": [{"id": "a"}, {"id": "b"}]}));
     assert!(matches!(both, Ok(GetOrderResponse::Several(_))), "{both:?}");
 }
+
+/// FastSpring's price list sends `"discountPeriodCount": "null"` (a string) where the
+/// reference documents an optional integer: read as absent. A required integer and a
+/// string field keep their meaning.
+#[test]
+fn the_string_null_in_an_optional_integer_is_absent() {
+    let order: Order = serde_json::from_value(json!({
+        "id": "o",
+        "customer": {"first": "null"},
+        "items": [{"product": "pro", "quantity": "null"}, {"product": "pro", "quantity": " 3 "}]
+    }))
+    .expect("decodes");
+    let items = order.items.unwrap();
+    assert_eq!(items[0].quantity, None);
+    assert_eq!(items[1].quantity, Some(3));
+    assert_eq!(
+        order.customer.and_then(|c| c.first).as_deref(),
+        Some("null")
+    );
+    let other = serde_json::from_value::<Order>(json!({"id": "o", "items": [{"quantity": "nil"}]}));
+    assert!(other.unwrap_err().to_string().contains("nil"));
+}

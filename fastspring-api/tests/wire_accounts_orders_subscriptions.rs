@@ -45,9 +45,9 @@ use support::{amount, assert_sent, per_currency, request_example, s, serve_examp
 #[tokio::test]
 async fn accounts_create() {
     let (server, t) = serve_example("createAccount", "created-current").await;
-    let mut contact = NewAccountContact::new(s("String"), s("String"), s("String"));
-    contact.company = Some(s("String"));
-    contact.phone = Some(s("String"));
+    let mut contact = NewAccountContact::new(s("Alex"), s("Morgan"), s("alex.morgan@example.com"));
+    contact.company = Some(s("Example Corp"));
+    contact.phone = Some(s("+1 5550001000"));
     let mut body = CreateAccountRequest::new(contact);
     body.language = Some(s("en"));
     body.country = Some(s("US"));

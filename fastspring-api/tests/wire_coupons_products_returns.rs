@@ -18,12 +18,15 @@ use fastspring_api::coupons::{
 };
 use fastspring_api::orders::OrderNote;
 use fastspring_api::products::{
-    ProductActionResult, ProductBillingInterval, ProductCancellation, ProductCancellationInterval,
-    ProductDescription, ProductFormat, ProductFulfillmentApplicability, ProductFulfillmentBehavior,
-    ProductFulfillmentsValue, ProductNotificationInterval, ProductOffer, ProductOfferType,
-    ProductOffersOfProduct, ProductOffersUpsertRequest, ProductOverdueNotification,
+    ProductActionResult, ProductBillingInterval, ProductCancellationInput,
+    ProductCancellationInputInterval, ProductCancellationInterval, ProductDescription,
+    ProductFormat, ProductFulfillmentApplicability, ProductFulfillmentBehavior,
+    ProductFulfillmentsValue, ProductNotificationInterval, ProductNotificationIntervalInput,
+    ProductOffer, ProductOfferInput, ProductOfferType, ProductOfferTypeInput,
+    ProductOffersOfProduct, ProductOffersUpsertRequest, ProductOverdueNotificationInput,
     ProductPricingInput, ProductPricingInputQuantityDiscountsValue, ProductQuantityBehavior,
-    ProductReminderNotification, ProductUpsert, ProductUpsertFulfillment, ProductsUpsertRequest,
+    ProductReminderNotificationInput, ProductUpsert, ProductUpsertFulfillment,
+    ProductsUpsertRequest,
 };
 use fastspring_api::returns::{
     CreateReturnsRequest, GetReturnResponse, NewReturn, NewReturnItem, NewReturnNotification,
@@ -446,19 +449,19 @@ fn new_laptop() -> ProductUpsert {
         discount_duration: Some(1),
         ..ProductPricingInput::default()
     };
-    pricing.reminder_notification = Some(ProductReminderNotification {
+    pricing.reminder_notification = Some(ProductReminderNotificationInput {
         enabled: Some(true),
-        interval: Some(ProductNotificationInterval::Day),
+        interval: Some(ProductNotificationIntervalInput::Day),
         interval_length: Some(3),
     });
-    pricing.overdue_notification = Some(ProductOverdueNotification {
+    pricing.overdue_notification = Some(ProductOverdueNotificationInput {
         enabled: Some(true),
-        interval: Some(ProductNotificationInterval::Day),
+        interval: Some(ProductNotificationIntervalInput::Day),
         interval_length: Some(3),
         amount: Some(10),
     });
-    pricing.cancellation = Some(ProductCancellation {
-        interval: Some(ProductCancellationInterval::Month),
+    pricing.cancellation = Some(ProductCancellationInput {
+        interval: Some(ProductCancellationInputInterval::Month),
         interval_length: Some(2),
     });
     let mut product = ProductUpsert::new(s("new-laptop"));
@@ -814,7 +817,7 @@ async fn products_get_offers() {
         .client
         .products()
         .get_offers("basic-laptop")
-        .r#type(ProductOfferType::CrossSell)
+        .r#type(ProductOfferTypeInput::CrossSell)
         .await
         .unwrap();
 
@@ -854,30 +857,30 @@ async fn products_get_offers() {
 }
 
 /// The offers of the spec's `four-offers` request example.
-fn four_offers() -> Vec<ProductOffer> {
-    let offer = |kind, text: &str, items: &[&str]| ProductOffer {
+fn four_offers() -> Vec<ProductOfferInput> {
+    let offer = |kind, text: &str, items: &[&str]| ProductOfferInput {
         r#type: kind,
         display: Some(texts(&[("en", text)])),
         items: strings(items),
     };
     vec![
         offer(
-            ProductOfferType::CrossSell,
+            ProductOfferTypeInput::CrossSell,
             "Discover our complementary products to maximize your results.",
             &["wireless-mouse", "keyboard-cover"],
         ),
         offer(
-            ProductOfferType::Addon,
+            ProductOfferTypeInput::Addon,
             "Enhance your experience with additional features.",
             &["extra-storage"],
         ),
         offer(
-            ProductOfferType::Upsell,
+            ProductOfferTypeInput::Upsell,
             "Upgrade to the premium version for more features.",
             &["premium-laptop"],
         ),
         offer(
-            ProductOfferType::Downsell,
+            ProductOfferTypeInput::Downsell,
             "Switch to a more affordable version of the product.",
             &["basic-laptop"],
         ),
@@ -957,8 +960,8 @@ async fn products_upsert_offers_path_mismatch_400() {
     let (server, t) = serve_status_example("createProductOffers", 400, "path-mismatch").await;
     let body = ProductOffersUpsertRequest::new(vec![ProductOffersOfProduct::new(
         s("premium-keyboarddd"),
-        vec![ProductOffer::new(
-            ProductOfferType::Upgrade,
+        vec![ProductOfferInput::new(
+            ProductOfferTypeInput::Upgrade,
             strings(&["premium-laptop"]),
         )],
     )]);

@@ -29,7 +29,8 @@ use fastspring_api::invoices::{
 };
 use fastspring_api::quotes::{
     CreateQuoteRequest, QuoteAddressRequest, QuoteErrorResponse, QuoteFulfillmentTerm,
-    QuoteItemRequest, QuoteRecipientRequest, QuoteStatus, QuoteTag, QuoteTags, UpdateQuoteRequest,
+    QuoteItemRequest, QuoteRecipientRequest, QuoteStatus, QuoteTag, QuoteTags, UpdateQuoteBody,
+    UpdateQuoteRequest, UpdateQuoteRequestWrapped,
 };
 use fastspring_api::sessions_v1::{
     SessionV1CreateRequest, SessionV1ItemRequest, SessionV1Pricing, SessionV1PricingDiscountType,
@@ -323,14 +324,10 @@ fn quote_request_parts() -> (
     QuoteRecipientRequest,
     QuoteAddressRequest,
 ) {
-    let items = (0..5)
-        .map(|_| {
-            let mut item = QuoteItemRequest::new(s("product"));
-            item.quantity = Some(1);
-            item.unit_list_price = Some(amount("0.08008281904610115"));
-            item
-        })
-        .collect();
+    let mut item = QuoteItemRequest::new(s("basic-laptop"));
+    item.quantity = Some(1);
+    item.unit_list_price = Some(amount("400"));
+    let items = vec![item];
     let mut recipient = QuoteRecipientRequest::new(s("Leeroy"), s("Jenkins"), s("ne1@all.com"));
     recipient.company = Some(s("ABC Company"));
     recipient.phone = Some(Some(s("1254789654")));
@@ -546,9 +543,8 @@ async fn quotes_get() {
     );
 }
 
-#[tokio::test]
-async fn quotes_update() {
-    let (server, t) = serve_example("updateQuote", "updated-quote").await;
+/// The fields of the published update example, as a typed request.
+fn update_quote_request() -> UpdateQuoteRequest {
     let (items, recipient, address) = quote_request_parts();
     let mut body = UpdateQuoteRequest::new(
         s("USD"),
@@ -565,9 +561,16 @@ async fn quotes_update() {
     body.tags = Some(quote_tags());
     body.source_ip = Some(s("181.55.25.101"));
     body.tax_id = Some(Some(s("BE09999999XX")));
-    body.invoice_id = Some(s("invoiceId"));
+    body.invoice_id = Some(s("AB12CDE35FGHIJKLMNOPQRSTUV"));
     body.net_terms_days = Some(1);
     body.status = Some(QuoteStatus::Open);
+    body
+}
+
+#[tokio::test]
+async fn quotes_update() {
+    let (server, t) = serve_example("updateQuote", "updated-quote").await;
+    let body = UpdateQuoteBody::Bare(Box::new(update_quote_request()));
 
     // A slash and a space in the ID are encoded, not sent as path structure.
     let quote = t
@@ -594,6 +597,32 @@ async fn quotes_update() {
         quote.updated.as_deref(),
         Some("2024-10-10T00:04:24.174+00:00")
     );
+}
+
+/// The wrapper shape of the current reference is the caller's choice: the same fields go
+/// out under `updateQuoteRequest`, and nothing else changes.
+#[tokio::test]
+async fn quotes_update_wrapped_body() {
+    let (server, t) = serve_example("updateQuote", "updated-quote").await;
+    let body = UpdateQuoteBody::Wrapped(Box::new(UpdateQuoteRequestWrapped::new(
+        update_quote_request(),
+    )));
+
+    let quote = t
+        .client
+        .quotes()
+        .update("AB1CD23EFG45H6IJKLMNOPQ78R9S", body)
+        .await
+        .unwrap();
+
+    assert_sent(
+        &server,
+        "PUT",
+        "/quotes/AB1CD23EFG45H6IJKLMNOPQ78R9S",
+        &[],
+        Some(&request_example("updateQuote", "wrapped-request")),
+    );
+    assert_eq!(quote.id.as_deref(), Some("AB1CD23EFG45H6IJKLMNOPQ78R9S"));
 }
 
 #[tokio::test]
@@ -1475,8 +1504,7 @@ async fn events_update() {
 async fn webhook_keys_rotate_sends_the_secret_only_in_the_body() {
     let (server, t) = serve_example("rotateWebhookKey", "rotated").await;
     let example = request_example("rotateWebhookKey", "rotate-webhook-key");
-    // The spec's example uses the placeholder `hmacSecret`; a distinctive value makes a
-    // leak visible.
+    // A secret distinct from the spec example's makes a leak visible.
     let secret = "whsec-7Qp2-Zr9!kV4x";
     let mut expected = example.clone();
     expected["hmacSecret"] = json!(secret);
@@ -1497,7 +1525,7 @@ async fn webhook_keys_rotate_sends_the_secret_only_in_the_body() {
     assert_eq!(request.json()["hmacSecret"], secret);
     assert_eq!(
         response.url.as_deref(),
-        Some("https://openapi-generator.tech")
+        Some("https://example.com/webhook-endpoint")
     );
     assert_eq!(response.action.as_deref(), Some("webhooks.update"));
     assert_eq!(response.result, Some(ResultStatus::Success));

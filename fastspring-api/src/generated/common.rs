@@ -46,14 +46,14 @@ pub struct ActionError {
         feature = "webhook-keys"
     )
 )]
-/// Messages keyed by the field or action they concern, or a single message.
+/// Messages keyed by the field or action they concern, or a single message. A field without a problem may be listed with `null`.
 ///
 /// The forms are tried in order.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum ErrorDetail {
-    Fields(std::collections::BTreeMap<String, String>),
+    Fields(std::collections::BTreeMap<String, serde_json::Value>),
     Message(String),
 }
 #[cfg(
@@ -77,7 +77,7 @@ impl<'de> serde::Deserialize<'de> for ErrorDetail {
         )?;
         let mut closest = crate::runtime::Closest::new("ErrorDetail");
         match crate::runtime::try_form::<
-            std::collections::BTreeMap<String, String>,
+            std::collections::BTreeMap<String, serde_json::Value>,
         >(&value) {
             Ok(value) => return Ok(Self::Fields(value)),
             Err(failure) => closest.note("Fields", failure),

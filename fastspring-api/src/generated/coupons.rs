@@ -523,9 +523,9 @@ pub struct CouponError {
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub action: Option<String>,
-    /// Outcome: `success` or `error`.
+    /// Always `error` for a failed request.
     pub result: super::common::ResultStatus,
-    /// Why it failed, when `result` is `error`.
+    /// Why it failed, by field or action, or one message.
     pub error: super::common::ErrorDetail,
     /// The coupon concerned.
     #[serde(
@@ -840,7 +840,10 @@ impl<'a> Coupons<'a> {
             body,
         }
     }
-    /// Delete a coupon
+    /// Delete a coupon (not in the current reference)
+    ///
+    /// Not in the current (2026) reference; known from the 2024 changelog and the older reference
+    /// page, and its response shape is our assumption (see the note).
     ///
     /// Deletes a coupon for good. FastSpring refuses while the coupon still has codes, with an
     /// error saying all codes must be removed first: call `DELETE /coupons/{coupon_id}/codes`,

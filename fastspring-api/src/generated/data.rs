@@ -7,7 +7,15 @@
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct DataErrorDetail {
-    /// Problem code (key misspelt by FastSpring), such as `invalid` or `invalid.field`.
+    /// Problem code, such as `invalid` or `invalid.field` (the spelling of the current reference).
+    #[serde(
+        rename = "errorCode",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
+    pub error_code: Option<String>,
+    /// The same problem code under the misspelt key of the older published examples; read `errorCode` first, then this.
     #[serde(
         rename = "erroCode",
         default,
@@ -90,7 +98,7 @@ pub struct DataJob {
     /// Job ID (`JOB…`).
     #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
     pub id: String,
-    /// State of the job; other values may exist.
+    /// State of the job (`PENDING` before it starts); other values may exist.
     pub status: DataJobStatus,
     /// Kind of report.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -201,12 +209,14 @@ impl schemars::JsonSchema for DataJobName {
     }
 }
 #[cfg(feature = "data")]
-/// State of the job; other values may exist.
+/// State of the job (`PENDING` before it starts); other values may exist.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum DataJobStatus {
+    /// `PENDING`
+    Pending,
     /// `PROCESSING`
     Processing,
     /// `COMPLETE`
@@ -221,6 +231,7 @@ impl DataJobStatus {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
         match self {
+            Self::Pending => "PENDING",
             Self::Processing => "PROCESSING",
             Self::Complete => "COMPLETE",
             Self::Failed => "FAILED",
@@ -232,6 +243,7 @@ impl DataJobStatus {
 impl From<&str> for DataJobStatus {
     fn from(value: &str) -> Self {
         match value {
+            "PENDING" => Self::Pending,
             "PROCESSING" => Self::Processing,
             "COMPLETE" => Self::Complete,
             "FAILED" => Self::Failed,
@@ -271,7 +283,8 @@ impl schemars::JsonSchema for DataJobStatus {
     }
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!(
-            { "type" : "string", "enum" : ["PROCESSING", "COMPLETE", "FAILED"] }
+            { "type" : "string", "enum" : ["PENDING", "PROCESSING", "COMPLETE", "FAILED"]
+            }
         )
     }
 }
@@ -436,7 +449,7 @@ pub struct DataReportRequest {
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub page_count: Option<i64>,
-    /// Page to return, counted from 0. Synchronous reports only.
+    /// Page to return. Synchronous reports only. The page base is not settled: the current reference counts from 1 (`minimum: 1`, example 1), the older reference and the echo in its published responses count from 0. The caller chooses by the value it sends; nothing in the client adds or rewrites it. Our examples follow the current reference (first page = 1); a store that answers page 1 with the second page of rows is 0-based, and then the first page is 0.
     #[serde(
         rename = "pageNumber",
         default,
@@ -485,7 +498,7 @@ pub struct DataReportRequestEcho {
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub page_count: Option<i64>,
-    /// Page number, from 0.
+    /// Page number as sent in the request (the published echoes show 0, from the older, 0-based reference).
     #[serde(
         rename = "pageNumber",
         default,
@@ -555,12 +568,12 @@ impl<'a> Data<'a> {
     /// Builds a subscription report from the filter, columns and grouping in the body.
     ///
     /// Without `async` (or with `async: false`) the answer is one page of rows: `pageCount` rows per
-    /// page (at most 1000), page `pageNumber` counted from 0; this is only allowed for date ranges up
+    /// page (at most 1000), page `pageNumber` (see its description for the page base); this is only allowed for date ranges up
     /// to 90 days. With `async: true` FastSpring starts a background job and answers with the job
     /// (`status: PROCESSING`); poll `GET /data/v1/jobs/{job_id}` and fetch the file from
     /// `GET /data/v1/downloads/{job_id}` once it is `COMPLETE`.
     ///
-    /// Known subscription columns: activations, arr, average_mrr, buyer_email, buyer_id, cancellations, chargeback_true_false, churn_type, company_id, company_name, country_iso, country_name, coupon, customer_churn, discount, driving_offer_type, driving_product_path, item_id, lifetime_value, mrr, mrr_add_on, mrr_decrease, mrr_downgrade, mrr_growth_rate, mrr_increase, mrr_paused, mrr_resumed, mrr_upgrade, new_subscribers, occurred_date, order_id, product_display_name, product_id, product_name, product_path, purchase_type, return_true_false, revenue_churn, segment, store_id, store_name, subscriber_loss, subscribers, subscription_id, subscription_period, subscription_period_end, subscription_period_start, subscription_start_date, subscription_status, subscription_true_false, subscriptions, sync_date, transaction_currency, transaction_date, transaction_day, transaction_month, transaction_time_utc, transaction_year. Column names are matched without regard to case; numeric
+    /// Known subscription columns: activations, arr, average_mrr, buyer_email, buyer_id, cancellations, chargeback_true_false, churn_type, company_id, company_name, country_iso, country_name, coupon, customer_churn, discount, driving_offer_type, driving_product_path, item_id, lifetime_value, mrr, mrr_add_on, mrr_decrease, mrr_downgrade, mrr_growth_rate, mrr_increase, mrr_paused, mrr_resumed, mrr_upgrade, new_subscribers, occurred_date, order_id, product_display_name, product_id, product_name, product_path, purchase_type, return_true_false, revenue_churn, segment, store_id, store_name, subscriber_loss, subscribers, subscription_id, subscription_period, subscription_period_end, subscription_period_start, subscription_quantity, subscription_start_date, subscription_status, subscription_true_false, subscriptions, sync_date, transaction_currency, transaction_date, transaction_day, transaction_month, transaction_time_utc, transaction_year. Column names are matched without regard to case; numeric
     /// metrics cannot be used in `groupBy`.
     ///
     /// `POST /data/v1/subscription` (operation `generateSubscriptionReport`).
@@ -579,7 +592,7 @@ impl<'a> Data<'a> {
     /// Builds a revenue report from the filter, columns and grouping in the body.
     ///
     /// Without `async` (or with `async: false`) the answer is one page of rows: `pageCount` rows per
-    /// page (at most 1000), page `pageNumber` counted from 0; this is only allowed for date ranges up
+    /// page (at most 1000), page `pageNumber` (see its description for the page base); this is only allowed for date ranges up
     /// to 90 days. With `async: true` FastSpring starts a background job and answers with the job
     /// (`status: PROCESSING`); poll `GET /data/v1/jobs/{job_id}` and fetch the file from
     /// `GET /data/v1/downloads/{job_id}` once it is `COMPLETE`.

@@ -240,7 +240,7 @@ impl<'a> ListProcessedEventsBuilder<'a> {
         }),
         batch: None,
     };
-    /// Return the events of this many past days (1 to 30). Give either `days` or `begin` (optionally with `end`).
+    /// Return the events of this many past days (1 to 30). Give either `days` or `begin` (optionally with `end`); the current reference marks `days` required, so send it unless you give `begin`.
     pub fn days(mut self, value: i64) -> Self {
         self.days = Some(value);
         self
@@ -358,7 +358,7 @@ impl<'a> ListUnprocessedEventsBuilder<'a> {
         }),
         batch: None,
     };
-    /// Return the events of this many past days (1 to 30). Give either `days` or `begin` (optionally with `end`).
+    /// Return the events of this many past days (1 to 30). Give either `days` or `begin` (optionally with `end`); the current reference marks `days` required, so send it unless you give `begin`.
     pub fn days(mut self, value: i64) -> Self {
         self.days = Some(value);
         self

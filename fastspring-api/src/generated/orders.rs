@@ -205,7 +205,7 @@ pub struct Order {
     /// Order ID.
     #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
     pub id: String,
-    /// Customer-facing order reference, shown on receipts and invoices.
+    /// Customer-facing order reference, shown on receipts and invoices; `null` on the not-yet-completed proration order of `subscription.group.prorated`.
     #[serde(
         default,
         skip_serializing_if = "crate::runtime::is_absent",
@@ -504,7 +504,7 @@ pub struct Order {
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub bill_descriptor: Option<String>,
-    /// How the order was paid.
+    /// How the order was paid; `null` on the proration order of `subscription.group.prorated`.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payment: Option<OrderPayment>,
     /// Why the order failed, was canceled or is pending (webhook payloads, e.g. `purchaseOrder`).
@@ -538,6 +538,136 @@ pub struct Order {
     /// The order's line items.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub items: Option<Vec<OrderItem>>,
+    /// For an order awaiting payment (wire transfer, purchase order), the date by which the payment is due, as text in Java's `Date.toString()` form (`Thu May 28 00:00:00 UTC 2026`).
+    #[serde(
+        rename = "paymentDueDate",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
+    pub payment_due_date: Option<String>,
+    /// Next charge of the co-term group the order's subscriptions belong to, in `currency`.
+    #[serde(
+        rename = "nextCotermChargeTotal",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
+    pub next_coterm_charge_total: Option<crate::Amount>,
+    /// Same amount, formatted for display.
+    #[serde(
+        rename = "nextCotermChargeTotalDisplay",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
+    pub next_coterm_charge_total_display: Option<String>,
+    /// Same amount in the payout currency.
+    #[serde(
+        rename = "nextCotermChargeTotalInPayoutCurrency",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
+    pub next_coterm_charge_total_in_payout_currency: Option<crate::Amount>,
+    /// Same amount in the payout currency, formatted for display.
+    #[serde(
+        rename = "nextCotermChargeTotalInPayoutCurrencyDisplay",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
+    pub next_coterm_charge_total_in_payout_currency_display: Option<String>,
+    /// The co-term group of the order's subscriptions and its next charge.
+    #[serde(
+        rename = "cotermGroup",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
+    pub coterm_group: Option<OrderCotermGroup>,
+    /// Credit for the unused part of the replaced subscription periods, in `currency` (prorated co-term and upgrade orders).
+    #[serde(
+        rename = "proratedCreditTotal",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
+    pub prorated_credit_total: Option<crate::Amount>,
+    /// Charge for the new period before the credit, in `currency` (prorated orders).
+    #[serde(
+        rename = "proratedDebitTotal",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
+    pub prorated_debit_total: Option<crate::Amount>,
+    /// Net prorated amount, debit minus credit, in `currency` (prorated orders).
+    #[serde(
+        rename = "proratedTotal",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
+    pub prorated_total: Option<crate::Amount>,
+    /// Whether the order is a prorated subscription change.
+    #[serde(
+        rename = "isScsProratedOrder",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
+    pub is_scs_prorated_order: Option<bool>,
+    /// Whether that prorated change is an upgrade.
+    #[serde(
+        rename = "isScsProratedOrderUpgrade",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
+    pub is_scs_prorated_order_upgrade: Option<bool>,
+    /// Last four digits of the card used, when paid by card.
+    #[serde(
+        rename = "lastFourDigits",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
+    pub last_four_digits: Option<String>,
+    /// Kind of payment method used (open set of values).
+    #[serde(
+        rename = "paymentMethodType",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
+    pub payment_method_type: Option<String>,
+    /// ID of the order that started the subscription(s), when known.
+    #[serde(
+        rename = "initialOrderId",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
+    pub initial_order_id: Option<String>,
+    /// Reference of the order that started the subscription(s), when known.
+    #[serde(
+        rename = "initialOrderReference",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
+    pub initial_order_reference: Option<String>,
+    /// Reference of the previous order of the subscription(s).
+    #[serde(
+        rename = "previousOrderReference",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
+    pub previous_order_reference: Option<String>,
+    /// Invoice link of the previous order.
+    #[serde(
+        rename = "previousOrderInvoiceUrl",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
+    pub previous_order_invoice_url: Option<String>,
     /// What the API did, `order.get`; only in API responses.
     #[serde(
         default,
@@ -674,6 +804,72 @@ pub struct OrderAddress {
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub display: Option<String>,
+}
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+/// The co-term group of the order's subscriptions and its next charge.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+pub struct OrderCotermGroup {
+    /// Member subscriptions.
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
+    pub subscriptions: Option<Vec<OrderCotermGroupMember>>,
+    /// Next charge of the group, in `currency`.
+    #[serde(
+        rename = "nextCotermChargeTotal",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
+    pub next_coterm_charge_total: Option<crate::Amount>,
+    /// Same amount, formatted for display.
+    #[serde(
+        rename = "nextCotermChargeTotalDisplay",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
+    pub next_coterm_charge_total_display: Option<String>,
+    /// Same amount in the payout currency.
+    #[serde(
+        rename = "nextCotermChargeTotalInPayoutCurrency",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
+    pub next_coterm_charge_total_in_payout_currency: Option<crate::Amount>,
+    /// Same amount in the payout currency, formatted for display.
+    #[serde(
+        rename = "nextCotermChargeTotalInPayoutCurrencyDisplay",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
+    pub next_coterm_charge_total_in_payout_currency_display: Option<String>,
+}
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+/// Schema `OrderCotermGroupMember`.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+pub struct OrderCotermGroupMember {
+    /// Subscription ID.
+    #[serde(
+        default,
+        skip_serializing_if = "crate::runtime::is_absent",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
+    pub subscription: Option<String>,
 }
 #[cfg(
     any(
@@ -984,9 +1180,9 @@ pub struct OrderItem {
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_in_payout_currency_display: Option<String>,
-    /// Product attributes of the item (key to value). Values are always strings, even when they look like JSON or booleans.
+    /// Product attributes of the item (key to value). Attributes set by the store are strings, even when they look like JSON or booleans; the proration attributes FastSpring adds to co-term and prorated orders (`totalProratedCharge`, `totalProratedCredit`, ...) are JSON numbers.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
-    pub attributes: Option<std::collections::BTreeMap<String, String>>,
+    pub attributes: Option<std::collections::BTreeMap<String, serde_json::Value>>,
     /// Coupon code applied to this item.
     #[serde(
         default,
@@ -1024,7 +1220,7 @@ pub struct OrderItem {
     /// Why the item is in the order when another product brought it in.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub driver: Option<OrderItemDriver>,
-    /// Fulfillments delivered for the item, keyed `<product>_<kind>_<index>` (e.g. `example-product-1_license_0`) with a list of entries each; the special key `instructions` holds the customer instructions text. Often empty.
+    /// Fulfillments delivered for the item, keyed `<product>_<kind>_<index>` (e.g. `example-product-1_license_0`) with a list of entries each; the special key `instructions` holds the customer instructions text. Often empty, and `null` on the proration order of `subscription.group.prorated`.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub fulfillments: Option<std::collections::BTreeMap<String, OrderFulfillmentValue>>,
     /// Tax withheld by the buyer on this item (current field name).
@@ -1379,7 +1575,7 @@ pub struct OrderItemWithholdings {
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub tax_withholdings: Option<bool>,
-    /// Amount withheld, in the transaction currency (`currency`).
+    /// Amount withheld, in the transaction currency (`currency`); may be `null` when no tax is withheld.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub amount: Option<crate::Amount>,
     /// Amount withheld, formatted for display in the transaction currency (localized text such as `$10.00`; do not parse).
@@ -1405,7 +1601,7 @@ pub struct OrderItemWithholdings {
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub amount_in_payout_currency_display: Option<String>,
-    /// Withholding rate in percent.
+    /// Withholding rate in percent; may be `null` when no tax is withheld.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub percentage: Option<f64>,
 }
@@ -1517,7 +1713,7 @@ pub struct OrderLookupError {
     /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
-    /// Why it failed, when `result` is `error`.
+    /// Why it failed, by field or action, or one message.
     pub error: super::common::ErrorDetail,
     /// The order ID that was asked for.
     #[serde(

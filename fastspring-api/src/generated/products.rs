@@ -297,6 +297,96 @@ pub struct ProductCancellation {
     )]
     pub interval_length: Option<i64>,
 }
+#[cfg(feature = "products")]
+/// Grace period before an unpaid subscription is deactivated (request form); overrides the app's Deactivation Settings for this product.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+pub struct ProductCancellationInput {
+    /// Unit of `intervalLength` (the documented units only).
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
+    pub interval: Option<ProductCancellationInputInterval>,
+    /// Length of the grace period in `interval` units.
+    #[serde(
+        rename = "intervalLength",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
+    pub interval_length: Option<i64>,
+}
+#[cfg(feature = "products")]
+/// Unit of `intervalLength` (the documented units only).
+///
+/// Values FastSpring adds later are kept in `Unknown`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum ProductCancellationInputInterval {
+    /// `day`
+    Day,
+    /// `week`
+    Week,
+    /// `month`
+    Month,
+    /// A value this version of the crate does not know.
+    Unknown(String),
+}
+#[cfg(feature = "products")]
+impl ProductCancellationInputInterval {
+    /// The value as FastSpring spells it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Day => "day",
+            Self::Week => "week",
+            Self::Month => "month",
+            Self::Unknown(other) => other,
+        }
+    }
+}
+#[cfg(feature = "products")]
+impl From<&str> for ProductCancellationInputInterval {
+    fn from(value: &str) -> Self {
+        match value {
+            "day" => Self::Day,
+            "week" => Self::Week,
+            "month" => Self::Month,
+            other => Self::Unknown(other.to_string()),
+        }
+    }
+}
+#[cfg(feature = "products")]
+impl std::fmt::Display for ProductCancellationInputInterval {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+#[cfg(feature = "products")]
+impl serde::Serialize for ProductCancellationInputInterval {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "products")]
+impl<'de> serde::Deserialize<'de> for ProductCancellationInputInterval {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <std::borrow::Cow<
+            'de,
+            str,
+        > as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(Self::from(value.as_ref()))
+    }
+}
+#[cfg(feature = "products")]
+#[cfg(feature = "schemars")]
+impl schemars::JsonSchema for ProductCancellationInputInterval {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ProductCancellationInputInterval".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type" : "string", "enum" : ["day", "week", "month"] })
+    }
+}
 #[cfg(
     any(
         feature = "coupons",
@@ -724,13 +814,9 @@ pub struct ProductFulfillment {
     /// Which orders the action applies to (all, initial, configuration, rebills only, non-rebills only).
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub applicability: Option<ProductFulfillmentApplicability>,
-    /// File name shown to the buyer; its extension matches the file's.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
-    pub display: Option<String>,
+    /// What the buyer sees for this action. For a file download, the product API sends the file name (its extension matches the file's); webhook payloads with expansion enabled send a label per language code instead.
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
+    pub display: Option<ProductFulfillmentDisplay>,
     /// External URL the file is fetched from.
     #[serde(
         default,
@@ -1027,6 +1113,57 @@ impl schemars::JsonSchema for ProductFulfillmentBehavior {
         schemars::json_schema!(
             { "type" : "string", "enum" : ["CURRENT", "PREFER_EXPLICIT"] }
         )
+    }
+}
+#[cfg(
+    any(
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+/// What the buyer sees for this action. For a file download, the product API sends the file name (its extension matches the file's); webhook payloads with expansion enabled send a label per language code instead.
+///
+/// The forms are tried in order.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(untagged)]
+pub enum ProductFulfillmentDisplay {
+    Text(String),
+    Localized(std::collections::BTreeMap<String, String>),
+}
+#[cfg(
+    any(
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+impl<'de> serde::Deserialize<'de> for ProductFulfillmentDisplay {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("ProductFulfillmentDisplay");
+        match crate::runtime::try_form::<String>(&value) {
+            Ok(value) => return Ok(Self::Text(value)),
+            Err(failure) => closest.note("Text", failure),
+        }
+        match crate::runtime::try_form::<
+            std::collections::BTreeMap<String, String>,
+        >(&value) {
+            Ok(value) => return Ok(Self::Localized(value)),
+            Err(failure) => closest.note("Localized", failure),
+        }
+        Err(serde::de::Error::custom(closest))
     }
 }
 #[cfg(feature = "products")]
@@ -1712,6 +1849,85 @@ impl schemars::JsonSchema for ProductNotificationInterval {
         )
     }
 }
+#[cfg(feature = "products")]
+/// Unit of a notification interval, as a request may send it.
+///
+/// Values FastSpring adds later are kept in `Unknown`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum ProductNotificationIntervalInput {
+    /// `day`
+    Day,
+    /// `week`
+    Week,
+    /// `month`
+    Month,
+    /// `year`
+    Year,
+    /// A value this version of the crate does not know.
+    Unknown(String),
+}
+#[cfg(feature = "products")]
+impl ProductNotificationIntervalInput {
+    /// The value as FastSpring spells it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Day => "day",
+            Self::Week => "week",
+            Self::Month => "month",
+            Self::Year => "year",
+            Self::Unknown(other) => other,
+        }
+    }
+}
+#[cfg(feature = "products")]
+impl From<&str> for ProductNotificationIntervalInput {
+    fn from(value: &str) -> Self {
+        match value {
+            "day" => Self::Day,
+            "week" => Self::Week,
+            "month" => Self::Month,
+            "year" => Self::Year,
+            other => Self::Unknown(other.to_string()),
+        }
+    }
+}
+#[cfg(feature = "products")]
+impl std::fmt::Display for ProductNotificationIntervalInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+#[cfg(feature = "products")]
+impl serde::Serialize for ProductNotificationIntervalInput {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "products")]
+impl<'de> serde::Deserialize<'de> for ProductNotificationIntervalInput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <std::borrow::Cow<
+            'de,
+            str,
+        > as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(Self::from(value.as_ref()))
+    }
+}
+#[cfg(feature = "products")]
+#[cfg(feature = "schemars")]
+impl schemars::JsonSchema for ProductNotificationIntervalInput {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ProductNotificationIntervalInput".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!(
+            { "type" : "string", "enum" : ["day", "week", "month", "year"] }
+        )
+    }
+}
 #[cfg(
     any(
         feature = "coupons",
@@ -1734,19 +1950,23 @@ pub struct ProductOffer {
     /// Paths of the offered products.
     pub items: Vec<String>,
 }
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl ProductOffer {
+#[cfg(feature = "products")]
+/// A group of products to suggest together with a product (request form of `ProductOffer`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+pub struct ProductOfferInput {
+    /// Kind of offer.
+    pub r#type: ProductOfferTypeInput,
+    /// Text shown with the offer, per language.
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
+    pub display: Option<std::collections::BTreeMap<String, String>>,
+    /// Paths of the offered products.
+    pub items: Vec<String>,
+}
+#[cfg(feature = "products")]
+impl ProductOfferInput {
     /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(r#type: ProductOfferType, items: Vec<String>) -> Self {
+    pub fn new(r#type: ProductOfferTypeInput, items: Vec<String>) -> Self {
         Self {
             r#type,
             display: None,
@@ -1918,6 +2138,102 @@ impl schemars::JsonSchema for ProductOfferType {
     }
 }
 #[cfg(feature = "products")]
+/// Kind of offer, as a request may send it (the eight types of the current reference).
+///
+/// Values FastSpring adds later are kept in `Unknown`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum ProductOfferTypeInput {
+    /// `addon`
+    Addon,
+    /// `alternatives`
+    Alternatives,
+    /// `cross-sell`
+    CrossSell,
+    /// `crossgrade`
+    Crossgrade,
+    /// `downgrade`
+    Downgrade,
+    /// `downsell`
+    Downsell,
+    /// `upsell`
+    Upsell,
+    /// `upgrade`
+    Upgrade,
+    /// A value this version of the crate does not know.
+    Unknown(String),
+}
+#[cfg(feature = "products")]
+impl ProductOfferTypeInput {
+    /// The value as FastSpring spells it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Addon => "addon",
+            Self::Alternatives => "alternatives",
+            Self::CrossSell => "cross-sell",
+            Self::Crossgrade => "crossgrade",
+            Self::Downgrade => "downgrade",
+            Self::Downsell => "downsell",
+            Self::Upsell => "upsell",
+            Self::Upgrade => "upgrade",
+            Self::Unknown(other) => other,
+        }
+    }
+}
+#[cfg(feature = "products")]
+impl From<&str> for ProductOfferTypeInput {
+    fn from(value: &str) -> Self {
+        match value {
+            "addon" => Self::Addon,
+            "alternatives" => Self::Alternatives,
+            "cross-sell" => Self::CrossSell,
+            "crossgrade" => Self::Crossgrade,
+            "downgrade" => Self::Downgrade,
+            "downsell" => Self::Downsell,
+            "upsell" => Self::Upsell,
+            "upgrade" => Self::Upgrade,
+            other => Self::Unknown(other.to_string()),
+        }
+    }
+}
+#[cfg(feature = "products")]
+impl std::fmt::Display for ProductOfferTypeInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+#[cfg(feature = "products")]
+impl serde::Serialize for ProductOfferTypeInput {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "products")]
+impl<'de> serde::Deserialize<'de> for ProductOfferTypeInput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <std::borrow::Cow<
+            'de,
+            str,
+        > as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(Self::from(value.as_ref()))
+    }
+}
+#[cfg(feature = "products")]
+#[cfg(feature = "schemars")]
+impl schemars::JsonSchema for ProductOfferTypeInput {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ProductOfferTypeInput".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!(
+            { "type" : "string", "enum" : ["addon", "alternatives", "cross-sell",
+            "crossgrade", "downgrade", "downsell", "upsell", "upgrade"] }
+        )
+    }
+}
+#[cfg(feature = "products")]
 /// Outcome and offers of one product in `GET /products/offers/{product_path}`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1954,12 +2270,12 @@ pub struct ProductOffersOfProduct {
     /// Product path; must equal the path parameter.
     pub product: String,
     /// The offers to set.
-    pub offers: Vec<ProductOffer>,
+    pub offers: Vec<ProductOfferInput>,
 }
 #[cfg(feature = "products")]
 impl ProductOffersOfProduct {
     /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(product: String, offers: Vec<ProductOffer>) -> Self {
+    pub fn new(product: String, offers: Vec<ProductOfferInput>) -> Self {
         Self { product, offers }
     }
 }
@@ -2002,11 +2318,42 @@ impl ProductOffersUpsertRequest {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductOverdueNotification {
     /// Whether overdue notices are sent.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
+    #[serde(
+        default,
+        skip_serializing_if = "crate::runtime::is_absent",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub enabled: Option<bool>,
     /// Unit of `intervalLength`.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub interval: Option<ProductNotificationInterval>,
+    /// Time between notices, in `interval` units.
+    #[serde(
+        rename = "intervalLength",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
+    pub interval_length: Option<i64>,
+    /// How many overdue notices are sent.
+    #[serde(
+        default,
+        skip_serializing_if = "crate::runtime::is_absent",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
+    pub amount: Option<i64>,
+}
+#[cfg(feature = "products")]
+/// Overdue e-mails sent after a failed renewal payment (request form).
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+pub struct ProductOverdueNotificationInput {
+    /// Whether overdue notices are sent.
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
+    pub enabled: Option<bool>,
+    /// Unit of `intervalLength`.
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
+    pub interval: Option<ProductNotificationIntervalInput>,
     /// Time between notices, in `interval` units.
     #[serde(
         rename = "intervalLength",
@@ -2349,17 +2696,17 @@ pub struct ProductPricingInput {
         default,
         skip_serializing_if = "crate::runtime::is_absent"
     )]
-    pub reminder_notification: Option<ProductReminderNotification>,
+    pub reminder_notification: Option<ProductReminderNotificationInput>,
     /// Overdue e-mails sent after a failed renewal payment.
     #[serde(
         rename = "overdueNotification",
         default,
         skip_serializing_if = "crate::runtime::is_absent"
     )]
-    pub overdue_notification: Option<ProductOverdueNotification>,
+    pub overdue_notification: Option<ProductOverdueNotificationInput>,
     /// Grace period before an unpaid subscription is deactivated; overrides the app's Deactivation Settings for this product.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
-    pub cancellation: Option<ProductCancellation>,
+    pub cancellation: Option<ProductCancellationInput>,
 }
 #[cfg(feature = "products")]
 /// Schema `ProductPricingInputQuantityDiscountsValue`.
@@ -2643,11 +2990,35 @@ pub struct ProductQuantityDiscountTier {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductReminderNotification {
     /// Whether reminders are sent.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
+    #[serde(
+        default,
+        skip_serializing_if = "crate::runtime::is_absent",
+        deserialize_with = "crate::runtime::lenient_bool::option"
+    )]
     pub enabled: Option<bool>,
     /// Unit of `intervalLength`.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub interval: Option<ProductNotificationInterval>,
+    /// How many `interval` units before the charge the reminder goes out.
+    #[serde(
+        rename = "intervalLength",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
+    pub interval_length: Option<i64>,
+}
+#[cfg(feature = "products")]
+/// Reminder e-mails sent before a subscription renews (request form).
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+pub struct ProductReminderNotificationInput {
+    /// Whether reminders are sent.
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
+    pub enabled: Option<bool>,
+    /// Unit of `intervalLength`.
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
+    pub interval: Option<ProductNotificationIntervalInput>,
     /// How many `interval` units before the charge the reminder goes out.
     #[serde(
         rename = "intervalLength",
@@ -3410,7 +3781,7 @@ pub struct GetProductOffersBuilder<'a> {
     client: &'a crate::Client,
     options: crate::RequestOptions,
     product_path: String,
-    r#type: Option<ProductOfferType>,
+    r#type: Option<ProductOfferTypeInput>,
 }
 #[cfg(feature = "products")]
 impl<'a> GetProductOffersBuilder<'a> {
@@ -3425,7 +3796,7 @@ impl<'a> GetProductOffersBuilder<'a> {
         batch: None,
     };
     /// Return only offers of this type.
-    pub fn r#type(mut self, value: ProductOfferType) -> Self {
+    pub fn r#type(mut self, value: ProductOfferTypeInput) -> Self {
         self.r#type = Some(value);
         self
     }

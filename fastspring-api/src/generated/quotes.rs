@@ -2622,7 +2622,38 @@ impl<'de> serde::Deserialize<'de> for QuoteTags {
     }
 }
 #[cfg(feature = "quotes")]
-/// Body of `PUT /quotes/{quote_id}`.
+/// Body of `PUT /quotes/{quote_id}`: the quote fields bare (default) or wrapped in `updateQuoteRequest`, as the current reference documents it. See the operation's note.
+///
+/// The forms are tried in order.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(untagged)]
+pub enum UpdateQuoteBody {
+    Bare(Box<UpdateQuoteRequest>),
+    Wrapped(Box<UpdateQuoteRequestWrapped>),
+}
+#[cfg(feature = "quotes")]
+impl<'de> serde::Deserialize<'de> for UpdateQuoteBody {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("UpdateQuoteBody");
+        match crate::runtime::try_form::<UpdateQuoteRequest>(&value) {
+            Ok(value) => return Ok(Self::Bare(Box::new(value))),
+            Err(failure) => closest.note("Bare", failure),
+        }
+        match crate::runtime::try_form::<UpdateQuoteRequestWrapped>(&value) {
+            Ok(value) => return Ok(Self::Wrapped(Box::new(value))),
+            Err(failure) => closest.note("Wrapped", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
+}
+#[cfg(feature = "quotes")]
+/// The quote fields of `PUT /quotes/{quote_id}` (sent bare, or wrapped in `UpdateQuoteRequestWrapped`).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct UpdateQuoteRequest {
@@ -2736,6 +2767,22 @@ impl UpdateQuoteRequest {
     }
 }
 #[cfg(feature = "quotes")]
+/// The quote fields under the `updateQuoteRequest` key, the shape of the current reference.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+pub struct UpdateQuoteRequestWrapped {
+    /// The quote fields.
+    #[serde(rename = "updateQuoteRequest")]
+    pub update_quote_request: UpdateQuoteRequest,
+}
+#[cfg(feature = "quotes")]
+impl UpdateQuoteRequestWrapped {
+    /// Builds the value from its required fields; optional fields start empty.
+    pub fn new(update_quote_request: UpdateQuoteRequest) -> Self {
+        Self { update_quote_request }
+    }
+}
+#[cfg(feature = "quotes")]
 /// Operations of the `quotes` group; get it with `client.quotes()`.
 #[derive(Debug, Clone, Copy)]
 pub struct Quotes<'a> {
@@ -2806,7 +2853,7 @@ impl<'a> Quotes<'a> {
     pub fn update(
         &self,
         quote_id: impl Into<String>,
-        body: UpdateQuoteRequest,
+        body: UpdateQuoteBody,
     ) -> UpdateQuoteBuilder<'a> {
         UpdateQuoteBuilder {
             client: self.client,
@@ -3131,7 +3178,7 @@ pub struct UpdateQuoteBuilder<'a> {
     client: &'a crate::Client,
     options: crate::RequestOptions,
     quote_id: String,
-    body: UpdateQuoteRequest,
+    body: UpdateQuoteBody,
 }
 #[cfg(feature = "quotes")]
 impl<'a> UpdateQuoteBuilder<'a> {

@@ -1037,7 +1037,7 @@ pub static SHAPES: &[Shape] = &[
         method: "PUT",
         path: "/quotes/{quote_id}",
         part: Part::Request,
-        decode: crate::runtime::reencode::<super::quotes::UpdateQuoteRequest>,
+        decode: crate::runtime::reencode::<super::quotes::UpdateQuoteBody>,
     },
     #[cfg(feature = "quotes")]
     Shape {
@@ -3188,6 +3188,32 @@ pub static SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         any(
             feature = "orders",
             feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "OrderCotermGroup",
+        "orders.yaml#/components/schemas/Order/properties/cotermGroup",
+        <super::orders::OrderCotermGroup as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "orders",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "OrderCotermGroupMember",
+        "orders.yaml#/components/schemas/Order/properties/cotermGroup/properties/subscriptions/items",
+        <super::orders::OrderCotermGroupMember as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "orders",
+            feature = "quotes",
             feature = "returns",
             feature = "subscriptions",
             feature = "webhook-events"
@@ -3516,6 +3542,18 @@ pub static SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "products.yaml#/components/schemas/ProductCancellation",
         <super::products::ProductCancellation as schemars::JsonSchema>::json_schema,
     ),
+    #[cfg(feature = "products")]
+    (
+        "ProductCancellationInput",
+        "products.yaml#/components/schemas/ProductCancellationInput",
+        <super::products::ProductCancellationInput as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "products")]
+    (
+        "ProductCancellationInputInterval",
+        "products.yaml#/components/schemas/ProductCancellationInput/properties/interval",
+        <super::products::ProductCancellationInputInterval as schemars::JsonSchema>::json_schema,
+    ),
     #[cfg(
         any(
             feature = "coupons",
@@ -3617,6 +3655,21 @@ pub static SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "ProductFulfillmentBehavior",
         "products.yaml#/components/schemas/ProductFulfillment/properties/behavior",
         <super::products::ProductFulfillmentBehavior as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "coupons",
+            feature = "orders",
+            feature = "products",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
+        "ProductFulfillmentDisplay",
+        "products.yaml#/components/schemas/ProductFulfillment/properties/display",
+        <super::products::ProductFulfillmentDisplay as schemars::JsonSchema>::json_schema,
     ),
     #[cfg(feature = "products")]
     (
@@ -3729,6 +3782,12 @@ pub static SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "products.yaml#/components/schemas/ProductNotificationInterval",
         <super::products::ProductNotificationInterval as schemars::JsonSchema>::json_schema,
     ),
+    #[cfg(feature = "products")]
+    (
+        "ProductNotificationIntervalInput",
+        "products.yaml#/components/schemas/ProductNotificationIntervalInput",
+        <super::products::ProductNotificationIntervalInput as schemars::JsonSchema>::json_schema,
+    ),
     #[cfg(
         any(
             feature = "coupons",
@@ -3744,6 +3803,12 @@ pub static SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "products.yaml#/components/schemas/ProductOffer",
         <super::products::ProductOffer as schemars::JsonSchema>::json_schema,
     ),
+    #[cfg(feature = "products")]
+    (
+        "ProductOfferInput",
+        "products.yaml#/components/schemas/ProductOfferInput",
+        <super::products::ProductOfferInput as schemars::JsonSchema>::json_schema,
+    ),
     #[cfg(
         any(
             feature = "coupons",
@@ -3758,6 +3823,12 @@ pub static SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "ProductOfferType",
         "products.yaml#/components/schemas/ProductOfferType",
         <super::products::ProductOfferType as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "products")]
+    (
+        "ProductOfferTypeInput",
+        "products.yaml#/components/schemas/ProductOfferTypeInput",
+        <super::products::ProductOfferTypeInput as schemars::JsonSchema>::json_schema,
     ),
     #[cfg(feature = "products")]
     (
@@ -3797,6 +3868,12 @@ pub static SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "ProductOverdueNotification",
         "products.yaml#/components/schemas/ProductOverdueNotification",
         <super::products::ProductOverdueNotification as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "products")]
+    (
+        "ProductOverdueNotificationInput",
+        "products.yaml#/components/schemas/ProductOverdueNotificationInput",
+        <super::products::ProductOverdueNotificationInput as schemars::JsonSchema>::json_schema,
     ),
     #[cfg(feature = "products")]
     (
@@ -3902,6 +3979,12 @@ pub static SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "ProductReminderNotification",
         "products.yaml#/components/schemas/ProductReminderNotification",
         <super::products::ProductReminderNotification as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "products")]
+    (
+        "ProductReminderNotificationInput",
+        "products.yaml#/components/schemas/ProductReminderNotificationInput",
+        <super::products::ProductReminderNotificationInput as schemars::JsonSchema>::json_schema,
     ),
     #[cfg(
         any(
@@ -4542,6 +4625,19 @@ pub static SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         )
     )]
     (
+        "SubscriptionCotermGroupRef",
+        "subscriptions.yaml#/components/schemas/Subscription/properties/coTermGroup",
+        <super::subscriptions::SubscriptionCotermGroupRef as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(
+        any(
+            feature = "orders",
+            feature = "quotes",
+            feature = "subscriptions",
+            feature = "webhook-events"
+        )
+    )]
+    (
         "SubscriptionDiscount",
         "subscriptions.yaml#/components/schemas/SubscriptionDiscount",
         <super::subscriptions::SubscriptionDiscount as schemars::JsonSchema>::json_schema,
@@ -4979,9 +5075,21 @@ pub static SCHEMAS: &[(&str, &str, SchemaFn)] = &[
     ),
     #[cfg(feature = "quotes")]
     (
+        "UpdateQuoteBody",
+        "quotes.yaml#/components/schemas/UpdateQuoteBody",
+        <super::quotes::UpdateQuoteBody as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "quotes")]
+    (
         "UpdateQuoteRequest",
         "quotes.yaml#/components/schemas/UpdateQuoteRequest",
         <super::quotes::UpdateQuoteRequest as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "quotes")]
+    (
+        "UpdateQuoteRequestWrapped",
+        "quotes.yaml#/components/schemas/UpdateQuoteRequestWrapped",
+        <super::quotes::UpdateQuoteRequestWrapped as schemars::JsonSchema>::json_schema,
     ),
     #[cfg(feature = "subscriptions")]
     (
@@ -5053,6 +5161,12 @@ pub static SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "WebhookPayoutEntryReturnAccount",
         "webhooks.yaml#/components/schemas/WebhookPayoutEntryReturn/properties/account",
         <super::webhook_events::WebhookPayoutEntryReturnAccount as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "webhook-events")]
+    (
+        "WebhookPayoutEntryReturnReturn",
+        "webhooks.yaml#/components/schemas/WebhookPayoutEntryReturn/properties/return",
+        <super::webhook_events::WebhookPayoutEntryReturnReturn as schemars::JsonSchema>::json_schema,
     ),
     #[cfg(feature = "webhook-events")]
     (

@@ -4348,6 +4348,132 @@ pub struct Subscription {
     /// Billing schedule: one entry per phase (trial, discounted periods, regular periods).
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub instructions: Option<Vec<SubscriptionInstruction>>,
+    /// Number of billing periods a buyer-initiated pause lasts.
+    #[serde(
+        rename = "pauseBillingCycles",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent",
+        deserialize_with = "crate::runtime::lenient_int::option"
+    )]
+    pub pause_billing_cycles: Option<i64>,
+    /// Earliest date a pause could start, epoch milliseconds (UTC).
+    #[serde(
+        rename = "nextAvailablePauseStartDate",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
+    pub next_available_pause_start_date: Option<crate::EpochMillis>,
+    /// Same instant as `nextAvailablePauseStartDate` (kept for backward compatibility).
+    #[serde(
+        rename = "nextAvailablePauseStartDateValue",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
+    pub next_available_pause_start_date_value: Option<crate::EpochMillis>,
+    /// Earliest date a pause could start, epoch seconds.
+    #[serde(
+        rename = "nextAvailablePauseStartDateInSeconds",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
+    pub next_available_pause_start_date_in_seconds: Option<crate::EpochSeconds>,
+    /// Earliest date a pause could start, formatted for the buyer's locale (for example `7/11/25`).
+    #[serde(
+        rename = "nextAvailablePauseStartDateDisplay",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
+    pub next_available_pause_start_date_display: Option<String>,
+    /// Earliest date a pause could start, as `YYYY-MM-DD`.
+    #[serde(
+        rename = "nextAvailablePauseStartDateDisplayISO8601",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
+    pub next_available_pause_start_date_display_iso8601: Option<String>,
+    /// When a pause starting at `nextAvailablePauseStartDate` would end, epoch milliseconds (UTC).
+    #[serde(
+        rename = "nextAvailablePauseEndDate",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
+    pub next_available_pause_end_date: Option<crate::EpochMillis>,
+    /// Same instant as `nextAvailablePauseEndDate` (kept for backward compatibility).
+    #[serde(
+        rename = "nextAvailablePauseEndDateValue",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
+    pub next_available_pause_end_date_value: Option<crate::EpochMillis>,
+    /// When a pause starting at `nextAvailablePauseStartDate` would end, epoch seconds.
+    #[serde(
+        rename = "nextAvailablePauseEndDateInSeconds",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
+    pub next_available_pause_end_date_in_seconds: Option<crate::EpochSeconds>,
+    /// When a pause starting at `nextAvailablePauseStartDate` would end, formatted for the buyer's locale (for example `7/11/25`).
+    #[serde(
+        rename = "nextAvailablePauseEndDateDisplay",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
+    pub next_available_pause_end_date_display: Option<String>,
+    /// When a pause starting at `nextAvailablePauseStartDate` would end, as `YYYY-MM-DD`.
+    #[serde(
+        rename = "nextAvailablePauseEndDateDisplayISO8601",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
+    pub next_available_pause_end_date_display_iso8601: Option<String>,
+    /// When a subscription paused now would resume, epoch milliseconds (UTC).
+    #[serde(
+        rename = "nextAvailableResumeDate",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
+    pub next_available_resume_date: Option<crate::EpochMillis>,
+    /// Same instant as `nextAvailableResumeDate` (kept for backward compatibility).
+    #[serde(
+        rename = "nextAvailableResumeDateValue",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
+    pub next_available_resume_date_value: Option<crate::EpochMillis>,
+    /// When a subscription paused now would resume, epoch seconds.
+    #[serde(
+        rename = "nextAvailableResumeDateInSeconds",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
+    pub next_available_resume_date_in_seconds: Option<crate::EpochSeconds>,
+    /// When a subscription paused now would resume, formatted for the buyer's locale (for example `7/11/25`).
+    #[serde(
+        rename = "nextAvailableResumeDateDisplay",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
+    pub next_available_resume_date_display: Option<String>,
+    /// When a subscription paused now would resume, as `YYYY-MM-DD`.
+    #[serde(
+        rename = "nextAvailableResumeDateDisplayISO8601",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
+    pub next_available_resume_date_display_iso8601: Option<String>,
+    /// The co-term group the subscription belongs to, if any.
+    #[serde(
+        rename = "coTermGroup",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
+    pub co_term_group: Option<SubscriptionCotermGroupRef>,
     /// ID of the order that created the subscription.
     #[serde(
         rename = "initialOrderId",
@@ -4768,6 +4894,43 @@ pub struct SubscriptionConvertSessionItem {
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub quantity: Option<i64>,
+}
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+/// The co-term group the subscription belongs to, if any.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+pub struct SubscriptionCotermGroupRef {
+    /// ID of the co-term group.
+    #[serde(
+        rename = "coTermGroupId",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
+    pub co_term_group_id: Option<String>,
+    /// Name of the group.
+    #[serde(
+        rename = "displayName",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
+    pub display_name: Option<String>,
+    /// Status of the group (e.g. `Executed`; open set of values).
+    #[serde(
+        rename = "coTermStatus",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
+    pub co_term_status: Option<String>,
 }
 #[cfg(
     any(
@@ -6015,6 +6178,14 @@ pub struct SubscriptionInstruction {
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub is_not_trial: Option<bool>,
+    /// For a trial phase, whether the trial is paid or free (e.g. `PAID`).
+    #[serde(
+        rename = "trialType",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
+    pub trial_type: Option<String>,
     /// Start of the phase, epoch milliseconds (UTC). `null` when not applicable.
     #[serde(
         rename = "periodStartDate",
@@ -8967,37 +9138,37 @@ impl<'a> GetSubscriptionBuilder<'a> {
         paging: None,
         batch: None,
     };
-    /// Account filter as on the list operation (documented here, effect unclear).
+    /// Account filter as on the list operation (listed by the current reference, probably copied from the list operation; no known effect here).
     pub fn account_id(mut self, value: impl Into<String>) -> Self {
         self.account_id = Some(value.into());
         self
     }
-    /// Start of a date range, `yyyy-mm-dd` (documented here, effect unclear).
+    /// Start of a date range, `yyyy-mm-dd` (listed by the current reference, probably copied from the list operation; no known effect here).
     pub fn begin(mut self, value: impl Into<String>) -> Self {
         self.begin = Some(value.into());
         self
     }
-    /// End of a date range, `yyyy-mm-dd` (documented here, effect unclear).
+    /// End of a date range, `yyyy-mm-dd` (listed by the current reference, probably copied from the list operation; no known effect here).
     pub fn end(mut self, value: impl Into<String>) -> Self {
         self.end = Some(value.into());
         self
     }
-    /// Event filter as on the list operation (documented here, effect unclear).
+    /// Event filter as on the list operation (listed by the current reference, probably copied from the list operation; no known effect here).
     pub fn event(mut self, value: GetSubscriptionEvent) -> Self {
         self.event = Some(value);
         self
     }
-    /// Product paths, comma-separated (documented here, effect unclear).
+    /// Product paths, comma-separated (listed by the current reference, probably copied from the list operation; no known effect here).
     pub fn products(mut self, value: impl Into<String>) -> Self {
         self.products = Some(value.into());
         self
     }
-    /// Live/test filter (documented here, effect unclear).
+    /// Live/test filter (listed by the current reference, probably copied from the list operation; no known effect here).
     pub fn scope(mut self, value: GetSubscriptionScope) -> Self {
         self.scope = Some(value);
         self
     }
-    /// State filter (documented here, effect unclear).
+    /// State filter (listed by the current reference, probably copied from the list operation; no known effect here).
     pub fn status(mut self, value: GetSubscriptionStatus) -> Self {
         self.status = Some(value);
         self
@@ -9099,7 +9270,7 @@ impl<'a> CancelSubscriptionBuilder<'a> {
             id: "subscription",
         }),
     };
-    /// `1` (default): cancel at the end of the current period. `0`: cancel immediately.
+    /// `1` (default): cancel at the end of the current period. `0`: cancel immediately. Only these two values are allowed.
     pub fn billing_period(mut self, value: i64) -> Self {
         self.billing_period = Some(value);
         self

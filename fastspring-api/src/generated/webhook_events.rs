@@ -657,6 +657,21 @@ pub struct SubscriptionChargeCompletedData {
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub timestamp_display: Option<String>,
+    /// Charge date as `YYYY-MM-DD`.
+    #[serde(
+        rename = "timestampDisplayISO8601",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
+    pub timestamp_display_iso8601: Option<String>,
+    /// ID of the quote behind the charge, if any.
+    #[serde(
+        default,
+        skip_serializing_if = "crate::runtime::is_absent",
+        deserialize_with = "crate::runtime::lenient_string::option"
+    )]
+    pub quote: Option<String>,
     /// Number of the billing period this charge pays (1 is the initial purchase).
     #[serde(
         default,
@@ -1067,17 +1082,17 @@ pub struct SubscriptionGroupChargeData {
     /// The member subscriptions: IDs, or full subscription objects when webhook expansion is enabled.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<super::subscriptions::CotermGroupSubscriptionsItem>>,
-    /// Amount charged (or attempted), in `currency`.
+    /// Amount charged (or attempted), in `currency`; `null` in `subscription.group.prorated`, whose charge is the `order`.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total: Option<crate::Amount>,
-    /// Outcome of the charge (`successful` or `failed`).
+    /// Outcome of the charge (`successful` or `failed`); `null` in `subscription.group.prorated`.
     #[serde(
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub status: Option<String>,
-    /// When the charge was attempted, epoch milliseconds.
+    /// When the charge was attempted, epoch milliseconds; `null` in `subscription.group.prorated`.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub timestamp: Option<crate::EpochMillis>,
     /// Why the charge failed (failed charges only), e.g. `EXPIRED_CARD`.
@@ -1394,6 +1409,13 @@ pub struct WebhookPayout {
     /// Total amount of the transaction the entry comes from.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total: Option<crate::Amount>,
+    /// For a return entry, the amount taken back (negative), as in the 2026 "JSON - RETURN" sample.
+    #[serde(
+        rename = "totalReturn",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
+    pub total_return: Option<crate::Amount>,
 }
 #[cfg(feature = "webhook-events")]
 /// Payout entry of an order (or of a split-pay rule applied to it).
@@ -1543,9 +1565,8 @@ impl<'de> serde::Deserialize<'de> for WebhookPayoutEntryOrderSubscriptionsItem {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct WebhookPayoutEntryReturn {
-    /// ID of the return.
-    #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
-    pub r#return: String,
+    /// The return (refund) this entry pays back: its ID, or the full return object when the webhook has expansion enabled.
+    pub r#return: WebhookPayoutEntryReturnReturn,
     /// The buyer's account (ID, or the account object with webhook expansion).
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub account: Option<WebhookPayoutEntryReturnAccount>,
@@ -1592,6 +1613,37 @@ impl<'de> serde::Deserialize<'de> for WebhookPayoutEntryReturnAccount {
             "WebhookPayoutEntryReturnAccount",
         );
         match crate::runtime::try_form::<super::accounts::Account>(&value) {
+            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
+            Err(failure) => closest.note("Expanded", failure),
+        }
+        match crate::runtime::try_form::<String>(&value) {
+            Ok(value) => return Ok(Self::Id(value)),
+            Err(failure) => closest.note("Id", failure),
+        }
+        Err(serde::de::Error::custom(closest))
+    }
+}
+#[cfg(feature = "webhook-events")]
+/// The return (refund) this entry pays back: its ID, or the full return object when the webhook has expansion enabled.
+///
+/// The forms are tried in order.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(untagged)]
+pub enum WebhookPayoutEntryReturnReturn {
+    Expanded(Box<super::returns::Return>),
+    Id(String),
+}
+#[cfg(feature = "webhook-events")]
+impl<'de> serde::Deserialize<'de> for WebhookPayoutEntryReturnReturn {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let mut closest = crate::runtime::Closest::new("WebhookPayoutEntryReturnReturn");
+        match crate::runtime::try_form::<super::returns::Return>(&value) {
             Ok(value) => return Ok(Self::Expanded(Box::new(value))),
             Err(failure) => closest.note("Expanded", failure),
         }
