@@ -201,6 +201,12 @@ async fn invoices_get() {
     assert_eq!(invoice.status, Some(InvoiceStatus::Complete));
     assert_eq!(invoice.invoice_type, Some(InvoiceType::Invoice));
     assert_eq!(invoice.net_terms_days, Some(10));
+    // The token that opens the invoice is kept, but never shown by `Debug`.
+    assert_eq!(
+        invoice.invoice_secret.as_ref().map(Secret::expose),
+        Some("TAX01ABCDEFGHIJ2KLMNOP3QRSTUV4WXYZABC5DEFGHIJKLMNOPQ")
+    );
+    assert!(!format!("{invoice:?}").contains("TAX01ABCDEFGHIJ"));
     assert_eq!(
         invoice.payment_date.as_deref(),
         Some("2026-12-31T23:10:30Z")

@@ -800,12 +800,8 @@ pub struct AccountManagementUrl {
     )]
     pub account: Option<String>,
     /// One-time URL of the account management portal, already signed in; append `#/subscriptions` to open the Subscriptions tab.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
-    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
+    pub url: Option<crate::Secret>,
     /// When the URL stops working, ISO 8601 local date and time without a zone offset (e.g. `2024-09-17T15:15:35.366`); absent in older responses.
     #[serde(
         default,

@@ -217,10 +217,9 @@ pub struct Invoice {
     #[serde(
         rename = "invoiceSecret",
         default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
-    pub invoice_secret: Option<String>,
+    pub invoice_secret: Option<crate::Secret>,
     /// Kind of billing document.
     #[serde(
         rename = "invoiceType",
@@ -665,10 +664,9 @@ pub struct InvoiceCommon {
     #[serde(
         rename = "invoiceSecret",
         default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
-    pub invoice_secret: Option<String>,
+    pub invoice_secret: Option<crate::Secret>,
     /// Kind of billing document.
     #[serde(
         rename = "invoiceType",
@@ -1838,10 +1836,9 @@ pub struct PaymentInvoice {
     #[serde(
         rename = "invoiceSecret",
         default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
+        skip_serializing_if = "crate::runtime::is_absent"
     )]
-    pub invoice_secret: Option<String>,
+    pub invoice_secret: Option<crate::Secret>,
     /// Kind of billing document.
     #[serde(
         rename = "invoiceType",
