@@ -108,6 +108,45 @@ impl Ctx<'_> {
         }
     }
 
+    /// The JSON tokens a value of `ty` can start with (`runtime::union`'s mask).
+    fn accepts(&self, ty: &Ty) -> TokenStream {
+        let names: &[&str] = match ty {
+            Ty::String | Ty::Secret => &["STR"],
+            Ty::I64 | Ty::F64 => &["NUM"],
+            Ty::Bool => &["BOOL"],
+            Ty::Decimal | Ty::EpochMillis | Ty::EpochSeconds => &["NUM", "STR"],
+            Ty::Json => &["ANY"],
+            Ty::Vec(_) => &["SEQ"],
+            Ty::Map(_) => &["MAP"],
+            Ty::Named(id) => match &self.ir.types[*id].kind {
+                TypeKind::Struct { .. } => &["MAP"],
+                TypeKind::Enum { .. } => &["STR"],
+                TypeKind::Untagged { .. } => &["ANY"],
+                TypeKind::Alias(inner) => return self.accepts(inner),
+            },
+        };
+        let names = names.iter().map(|n| ident(n));
+        quote!(#(#names)|*)
+    }
+
+    /// The member names a struct form declares (`None` for other forms).
+    fn object_keys(&self, ty: &Ty) -> Option<BTreeSet<&str>> {
+        match ty {
+            Ty::Named(id) => match &self.ir.types[*id].kind {
+                TypeKind::Struct { fields } => Some(
+                    fields
+                        .iter()
+                        .filter(|f| !f.flatten)
+                        .map(|f| f.json.as_str())
+                        .collect(),
+                ),
+                TypeKind::Alias(inner) => self.object_keys(inner),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     fn is_struct(&self, ty: &Ty) -> bool {
         matches!(ty, Ty::Named(id) if matches!(self.ir.types[*id].kind, TypeKind::Struct { .. }))
     }
@@ -160,6 +199,8 @@ pub fn emit(ir: &Ir) -> Result<Vec<File>, Error> {
     let root = quote! {
         #(#mods)*
         /// Every request, response and webhook shape of the spec, for payload checks.
+        #[cfg(feature = "payload-check")]
+        #[cfg_attr(docsrs, doc(cfg(feature = "payload-check")))]
         pub mod registry;
 
         impl crate::Client {
@@ -430,44 +471,39 @@ fn emit_type(ctx: &Ctx<'_>, def: &TypeDef) -> TokenStream {
                 };
                 quote!(#vname(#inner))
             });
-            // Each form is tried in order; when none fits, the error tells which form came
-            // closest and where it failed, instead of serde's bare "no variant matched".
-            let tries = variants.iter().map(|(v, ty)| {
+            // The runtime decides the form from the first token or from a key only one
+            // object form declares, and reads it in one pass (`runtime::union`).
+            let object_keys: Vec<Option<BTreeSet<&str>>> =
+                variants.iter().map(|(_, ty)| ctx.object_keys(ty)).collect();
+            let forms = variants.iter().enumerate().map(|(i, (v, ty))| {
                 let vname = ident(v);
-                let inner = ctx.ty(ty);
-                let wrap = if ctx.is_struct(ty) {
-                    quote!(Self::#vname(Box::new(value)))
-                } else {
-                    quote!(Self::#vname(value))
+                let accepts = ctx.accepts(ty);
+                let keys: Vec<&str> = match &object_keys[i] {
+                    Some(own) => own
+                        .iter()
+                        .copied()
+                        .filter(|k| {
+                            object_keys.iter().enumerate().all(|(j, other)| {
+                                j == i || other.as_ref().is_none_or(|o| !o.contains(k))
+                            })
+                        })
+                        .collect(),
+                    None => Vec::new(),
                 };
-                let label = lit_str(v);
-                quote! {
-                    match crate::runtime::try_form::<#inner>(&value) {
-                        Ok(value) => return Ok(#wrap),
-                        Err(failure) => closest.note(#label, failure),
-                    }
-                }
+                quote!(#vname: #accepts, [#(#keys),*])
             });
-            let type_label = lit_str(&def.name);
             quote! {
                 #cfg
                 #doc
                 ///
-                /// The forms are tried in order.
+                /// The form is told by the JSON token or by a key only one form has.
                 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
                 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
                 #[serde(untagged)]
                 pub enum #name { #(#arms,)* }
 
                 #cfg
-                impl<'de> serde::Deserialize<'de> for #name {
-                    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                        let value = <serde_json::Value as serde::Deserialize>::deserialize(deserializer)?;
-                        let mut closest = crate::runtime::Closest::new(#type_label);
-                        #(#tries)*
-                        Err(serde::de::Error::custom(closest))
-                    }
-                }
+                crate::runtime::union::union!(#name { #(#forms),* });
             }
         }
     }

@@ -598,7 +598,7 @@ pub struct AccountGetResponse {
 #[cfg(feature = "accounts")]
 /// Schema `AccountGetResponseAccountsItem`.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -607,25 +607,11 @@ pub enum AccountGetResponseAccountsItem {
     Account(Box<Account>),
 }
 #[cfg(feature = "accounts")]
-impl<'de> serde::Deserialize<'de> for AccountGetResponseAccountsItem {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("AccountGetResponseAccountsItem");
-        match crate::runtime::try_form::<AccountLookupError>(&value) {
-            Ok(value) => return Ok(Self::Error(Box::new(value))),
-            Err(failure) => closest.note("Error", failure),
-        }
-        match crate::runtime::try_form::<Account>(&value) {
-            Ok(value) => return Ok(Self::Account(Box::new(value))),
-            Err(failure) => closest.note("Account", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    AccountGetResponseAccountsItem { Error : MAP, ["error"], Account : MAP, ["address",
+    "charges", "contact", "country", "language", "lookup", "orders", "payment",
+    "subscribed", "subscriptions", "taxExemptionData", "url"] }
+);
 #[cfg(feature = "accounts")]
 /// One page of `GET /accounts`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -677,7 +663,7 @@ pub struct AccountListResponse {
 #[cfg(feature = "accounts")]
 /// Schema `AccountListResponseAccountsItem`.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -686,27 +672,11 @@ pub enum AccountListResponseAccountsItem {
     Id(String),
 }
 #[cfg(feature = "accounts")]
-impl<'de> serde::Deserialize<'de> for AccountListResponseAccountsItem {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new(
-            "AccountListResponseAccountsItem",
-        );
-        match crate::runtime::try_form::<Account>(&value) {
-            Ok(value) => return Ok(Self::Account(Box::new(value))),
-            Err(failure) => closest.note("Account", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    AccountListResponseAccountsItem { Account : MAP, ["account", "action", "address",
+    "charges", "contact", "country", "id", "language", "lookup", "orders", "payment",
+    "result", "subscribed", "subscriptions", "taxExemptionData", "url"], Id : STR, [] }
+);
 #[cfg(
     any(
         feature = "accounts",
@@ -923,7 +893,7 @@ impl CreateAccountRequest {
 #[cfg(feature = "accounts")]
 /// Schema `GetAccountError400`.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -932,29 +902,14 @@ pub enum GetAccountError400 {
     Single(Box<AccountGetError>),
 }
 #[cfg(feature = "accounts")]
-impl<'de> serde::Deserialize<'de> for GetAccountError400 {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("GetAccountError400");
-        match crate::runtime::try_form::<AccountGetResponse>(&value) {
-            Ok(value) => return Ok(Self::Several(Box::new(value))),
-            Err(failure) => closest.note("Several", failure),
-        }
-        match crate::runtime::try_form::<AccountGetError>(&value) {
-            Ok(value) => return Ok(Self::Single(Box::new(value))),
-            Err(failure) => closest.note("Single", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    GetAccountError400 { Several : MAP, ["accounts"], Single : MAP, ["account", "action",
+    "error", "id", "result"] }
+);
 #[cfg(feature = "accounts")]
 /// Schema `GetAccountResponse`.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -963,25 +918,11 @@ pub enum GetAccountResponse {
     Single(Box<Account>),
 }
 #[cfg(feature = "accounts")]
-impl<'de> serde::Deserialize<'de> for GetAccountResponse {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("GetAccountResponse");
-        match crate::runtime::try_form::<AccountGetResponse>(&value) {
-            Ok(value) => return Ok(Self::Several(Box::new(value))),
-            Err(failure) => closest.note("Several", failure),
-        }
-        match crate::runtime::try_form::<Account>(&value) {
-            Ok(value) => return Ok(Self::Single(Box::new(value))),
-            Err(failure) => closest.note("Single", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    GetAccountResponse { Several : MAP, ["accounts"], Single : MAP, ["account", "action",
+    "address", "charges", "contact", "country", "id", "language", "lookup", "orders",
+    "payment", "result", "subscribed", "subscriptions", "taxExemptionData", "url"] }
+);
 #[cfg(feature = "accounts")]
 /// Schema `ListAccountsRefunds`.
 ///

@@ -48,7 +48,7 @@ pub struct ActionError {
 )]
 /// Messages keyed by the field or action they concern, or a single message.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -68,27 +68,7 @@ pub enum ErrorDetail {
         feature = "webhook-keys"
     )
 )]
-impl<'de> serde::Deserialize<'de> for ErrorDetail {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("ErrorDetail");
-        match crate::runtime::try_form::<
-            std::collections::BTreeMap<String, String>,
-        >(&value) {
-            Ok(value) => return Ok(Self::Fields(value)),
-            Err(failure) => closest.note("Fields", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Message(value)),
-            Err(failure) => closest.note("Message", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(ErrorDetail { Fields : MAP, [], Message : STR, [] });
 #[cfg(feature = "orders")]
 /// FastSpring's generic error body, `{"message": …, "params": […]}`, sent with HTTP 400
 /// when a request cannot be read or a referenced resource is missing before any

@@ -547,7 +547,7 @@ pub struct CouponListResponse {
 #[cfg(feature = "coupons")]
 /// Schema `CouponProductsItem`.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -556,25 +556,12 @@ pub enum CouponProductsItem {
     Id(String),
 }
 #[cfg(feature = "coupons")]
-impl<'de> serde::Deserialize<'de> for CouponProductsItem {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("CouponProductsItem");
-        match crate::runtime::try_form::<super::products::Product>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    CouponProductsItem { Expanded : MAP, ["attributes", "description", "display",
+    "format", "fulfillments", "image", "offers", "parent", "pricing", "product",
+    "productAppReference", "quotable", "sku", "taxcode", "taxcodeDescription",
+    "visibility"], Id : STR, [] }
+);
 #[cfg(feature = "coupons")]
 /// Body of `POST /coupons`. Send `discount` for a single-tier coupon, or `hasMultiDiscount: true`
 /// with 2 to 25 `discounts` tiers (tiers are re-sorted by duration, longest first).
@@ -674,7 +661,7 @@ impl CouponUpsertRequest {
 /// Either the requested data or, when the request failed, a coupon error body
 /// (`result: error`). The error branch is tried first.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -683,30 +670,16 @@ pub enum GetCouponResponse {
     Coupon(Box<Coupon>),
 }
 #[cfg(feature = "coupons")]
-impl<'de> serde::Deserialize<'de> for GetCouponResponse {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("GetCouponResponse");
-        match crate::runtime::try_form::<CouponError>(&value) {
-            Ok(value) => return Ok(Self::Error(Box::new(value))),
-            Err(failure) => closest.note("Error", failure),
-        }
-        match crate::runtime::try_form::<Coupon>(&value) {
-            Ok(value) => return Ok(Self::Coupon(Box::new(value))),
-            Err(failure) => closest.note("Coupon", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    GetCouponResponse { Error : MAP, ["action", "error", "result"], Coupon : MAP,
+    ["applyDiscountImmediately", "available", "codes", "combine", "discount",
+    "discountPeriodCount", "limit", "orderLevelDiscount", "products", "reason"] }
+);
 #[cfg(feature = "coupons")]
 /// Either the requested data or, when the request failed, a coupon error body
 /// (`result: error`). The error branch is tried first.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -715,30 +688,15 @@ pub enum ListCouponCodesResponse {
     Codes(Box<CouponCodeList>),
 }
 #[cfg(feature = "coupons")]
-impl<'de> serde::Deserialize<'de> for ListCouponCodesResponse {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("ListCouponCodesResponse");
-        match crate::runtime::try_form::<CouponError>(&value) {
-            Ok(value) => return Ok(Self::Error(Box::new(value))),
-            Err(failure) => closest.note("Error", failure),
-        }
-        match crate::runtime::try_form::<CouponCodeList>(&value) {
-            Ok(value) => return Ok(Self::Codes(Box::new(value))),
-            Err(failure) => closest.note("Codes", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    ListCouponCodesResponse { Error : MAP, ["action", "error", "result"], Codes : MAP,
+    ["codes"] }
+);
 #[cfg(feature = "coupons")]
 /// Either the requested data or, when the request failed, a coupon error body
 /// (`result: error`). The error branch is tried first.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -747,25 +705,10 @@ pub enum ListCouponsResponse {
     List(Box<CouponListResponse>),
 }
 #[cfg(feature = "coupons")]
-impl<'de> serde::Deserialize<'de> for ListCouponsResponse {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("ListCouponsResponse");
-        match crate::runtime::try_form::<CouponError>(&value) {
-            Ok(value) => return Ok(Self::Error(Box::new(value))),
-            Err(failure) => closest.note("Error", failure),
-        }
-        match crate::runtime::try_form::<CouponListResponse>(&value) {
-            Ok(value) => return Ok(Self::List(Box::new(value))),
-            Err(failure) => closest.note("List", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    ListCouponsResponse { Error : MAP, ["action", "coupon", "error", "result"], List :
+    MAP, ["coupons"] }
+);
 #[cfg(feature = "coupons")]
 /// Operations of the `coupons` group; get it with `client.coupons()`.
 #[derive(Debug, Clone, Copy)]

@@ -511,7 +511,7 @@ pub struct DataReportRequestEcho {
 #[cfg(feature = "data")]
 /// A synchronous page of rows, or the job started for an asynchronous report.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -520,25 +520,10 @@ pub enum DataReportResponse {
     Job(Box<DataJob>),
 }
 #[cfg(feature = "data")]
-impl<'de> serde::Deserialize<'de> for DataReportResponse {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("DataReportResponse");
-        match crate::runtime::try_form::<DataReportPage>(&value) {
-            Ok(value) => return Ok(Self::Page(Box::new(value))),
-            Err(failure) => closest.note("Page", failure),
-        }
-        match crate::runtime::try_form::<DataJob>(&value) {
-            Ok(value) => return Ok(Self::Job(Box::new(value))),
-            Err(failure) => closest.note("Job", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    DataReportResponse { Page : MAP, ["report"], Job : MAP, ["completeDate", "created",
+    "downloadUrl", "id", "name", "notificationEmails", "status"] }
+);
 #[cfg(feature = "data")]
 /// One report row: column name (lower case) to value (number, string or boolean). Holds the requested and grouped columns, sometimes extras such as `site_id`.
 pub type DataReportRow = std::collections::BTreeMap<String, serde_json::Value>;

@@ -32,6 +32,8 @@ pub mod webhook_events;
 /// Schemas shared by several groups (`common.yaml`).
 pub mod common;
 /// Every request, response and webhook shape of the spec, for payload checks.
+#[cfg(feature = "payload-check")]
+#[cfg_attr(docsrs, doc(cfg(feature = "payload-check")))]
 pub mod registry;
 impl crate::Client {
     #[cfg(feature = "accounts")]

@@ -5,7 +5,7 @@
 #[cfg(feature = "orders")]
 /// Schema `GetOrderResponse`.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -14,25 +14,23 @@ pub enum GetOrderResponse {
     Single(Box<Order>),
 }
 #[cfg(feature = "orders")]
-impl<'de> serde::Deserialize<'de> for GetOrderResponse {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("GetOrderResponse");
-        match crate::runtime::try_form::<OrderGetResponse>(&value) {
-            Ok(value) => return Ok(Self::Several(Box::new(value))),
-            Err(failure) => closest.note("Several", failure),
-        }
-        match crate::runtime::try_form::<Order>(&value) {
-            Ok(value) => return Ok(Self::Single(Box::new(value))),
-            Err(failure) => closest.note("Single", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    GetOrderResponse { Several : MAP, ["orders"], Single : MAP, ["account",
+    "acquisitionTransactionType", "address", "billDescriptor", "buyerReference",
+    "changed", "changedDisplay", "changedDisplayEmailEnhancements",
+    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
+    "changedInSeconds", "changedValue", "completed", "coupons", "currency", "customer",
+    "discount", "discountDisplay", "discountInPayoutCurrency",
+    "discountInPayoutCurrencyDisplay", "discountWithTax", "discountWithTaxDisplay",
+    "discountWithTaxInPayoutCurrency", "discountWithTaxInPayoutCurrencyDisplay", "id",
+    "invoiceUrl", "ipAddress", "items", "language", "live", "notes", "order",
+    "orderLevelCouponApplied", "payment", "payoutCurrency", "quote", "reason",
+    "recipients", "reference", "returns", "siteId", "subtotal", "subtotalDisplay",
+    "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags", "tax",
+    "taxDisplay", "taxExemptionData", "taxInPayoutCurrency",
+    "taxInPayoutCurrencyDisplay", "total", "totalDisplay", "totalInPayoutCurrency",
+    "totalInPayoutCurrencyDisplay"] }
+);
 #[cfg(feature = "orders")]
 /// Schema `ListOrdersScope`.
 ///
@@ -559,7 +557,7 @@ pub struct Order {
 )]
 /// The customer account: its ID, or the full object when the webhook has expansion enabled.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -575,25 +573,11 @@ pub enum OrderAccount {
         feature = "webhook-events"
     )
 )]
-impl<'de> serde::Deserialize<'de> for OrderAccount {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("OrderAccount");
-        match crate::runtime::try_form::<super::accounts::Account>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    OrderAccount { Expanded : MAP, ["account", "action", "address", "charges", "contact",
+    "country", "id", "language", "lookup", "orders", "payment", "result", "subscribed",
+    "subscriptions", "taxExemptionData", "url"], Id : STR, [] }
+);
 #[cfg(
     any(
         feature = "orders",
@@ -791,7 +775,7 @@ pub struct OrderFulfillment {
 )]
 /// Value of one `fulfillments` key: a list of fulfillment entries, or the instructions text.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -808,25 +792,9 @@ pub enum OrderFulfillmentValue {
         feature = "webhook-events"
     )
 )]
-impl<'de> serde::Deserialize<'de> for OrderFulfillmentValue {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("OrderFulfillmentValue");
-        match crate::runtime::try_form::<Vec<OrderFulfillment>>(&value) {
-            Ok(value) => return Ok(Self::Entries(value)),
-            Err(failure) => closest.note("Entries", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Text(value)),
-            Err(failure) => closest.note("Text", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    OrderFulfillmentValue { Entries : SEQ, [], Text : STR, [] }
+);
 #[cfg(feature = "orders")]
 /// Wrapper of a lookup by several comma-separated IDs, also used for the error answer of any lookup. Each element is an order or an error item; check `result`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -848,7 +816,7 @@ pub struct OrderGetResponse {
 #[cfg(feature = "orders")]
 /// Schema `OrderGetResponseOrdersItem`.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -857,25 +825,23 @@ pub enum OrderGetResponseOrdersItem {
     Order(Box<Order>),
 }
 #[cfg(feature = "orders")]
-impl<'de> serde::Deserialize<'de> for OrderGetResponseOrdersItem {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("OrderGetResponseOrdersItem");
-        match crate::runtime::try_form::<OrderLookupError>(&value) {
-            Ok(value) => return Ok(Self::Error(Box::new(value))),
-            Err(failure) => closest.note("Error", failure),
-        }
-        match crate::runtime::try_form::<Order>(&value) {
-            Ok(value) => return Ok(Self::Order(Box::new(value))),
-            Err(failure) => closest.note("Order", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    OrderGetResponseOrdersItem { Error : MAP, ["error"], Order : MAP, ["account",
+    "acquisitionTransactionType", "address", "billDescriptor", "buyerReference",
+    "changed", "changedDisplay", "changedDisplayEmailEnhancements",
+    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
+    "changedInSeconds", "changedValue", "completed", "coupons", "currency", "customer",
+    "discount", "discountDisplay", "discountInPayoutCurrency",
+    "discountInPayoutCurrencyDisplay", "discountWithTax", "discountWithTaxDisplay",
+    "discountWithTaxInPayoutCurrency", "discountWithTaxInPayoutCurrencyDisplay", "id",
+    "invoiceUrl", "ipAddress", "items", "language", "live", "notes",
+    "orderLevelCouponApplied", "payment", "payoutCurrency", "quote", "reason",
+    "recipients", "reference", "returns", "siteId", "subtotal", "subtotalDisplay",
+    "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags", "tax",
+    "taxDisplay", "taxExemptionData", "taxInPayoutCurrency",
+    "taxInPayoutCurrencyDisplay", "total", "totalDisplay", "totalInPayoutCurrency",
+    "totalInPayoutCurrencyDisplay"] }
+);
 #[cfg(
     any(
         feature = "orders",
@@ -1243,7 +1209,7 @@ pub struct OrderItemDriver {
 )]
 /// The subscription this item created or renewed: its ID, or the full object when the webhook has expansion enabled.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -1259,25 +1225,46 @@ pub enum OrderItemSubscription {
         feature = "webhook-events"
     )
 )]
-impl<'de> serde::Deserialize<'de> for OrderItemSubscription {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("OrderItemSubscription");
-        match crate::runtime::try_form::<super::subscriptions::Subscription>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    OrderItemSubscription { Expanded : MAP, ["account", "action", "active", "addons",
+    "adhoc", "attributes", "autoRenew", "begin", "beginDisplay",
+    "beginDisplayEmailEnhancements", "beginDisplayEmailEnhancementsWithTime",
+    "beginDisplayISO8601", "beginInSeconds", "beginValue", "canceledDate",
+    "canceledDateDisplay", "canceledDateDisplayISO8601", "canceledDateInSeconds",
+    "canceledDateValue", "cancellationSetting", "cardEnding", "cardType", "changed",
+    "changedDisplay", "changedDisplayEmailEnhancements",
+    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
+    "changedInSeconds", "changedValue", "currency", "customReferenceId",
+    "deactivationDate", "deactivationDateDisplay", "deactivationDateDisplayISO8601",
+    "deactivationDateInSeconds", "deactivationDateValue", "declineReason", "discount",
+    "discountDisplay", "discountDuration", "discountInPayoutCurrency",
+    "discountInPayoutCurrencyDisplay", "discounts", "display", "end", "endDisplay",
+    "endDisplayISO8601", "endInSeconds", "endValue", "expiry", "fulfillments", "id",
+    "importIdentifier", "initialOrderId", "initialOrderReference", "instructions",
+    "intervalLength", "intervalLengthGtOne", "intervalUnit", "intervalUnitAbbreviation",
+    "isPauseScheduled", "isSubscriptionEligibleForPauseByBuyer",
+    "lastRebillOrderAcquisition", "live", "next", "nextChargeCurrency", "nextChargeDate",
+    "nextChargeDateDisplay", "nextChargeDateDisplayISO8601", "nextChargeDateInSeconds",
+    "nextChargeDateValue", "nextChargePreTax", "nextChargePreTaxDisplay",
+    "nextChargePreTaxInPayoutCurrency", "nextChargePreTaxInPayoutCurrencyDisplay",
+    "nextChargeTotal", "nextChargeTotalDisplay", "nextChargeTotalInPayoutCurrency",
+    "nextChargeTotalInPayoutCurrencyDisplay", "nextDisplay",
+    "nextDisplayEmailEnhancements", "nextDisplayEmailEnhancementsWithTime",
+    "nextDisplayISO8601", "nextInSeconds", "nextNotificationDate",
+    "nextNotificationDateDisplay", "nextNotificationDateDisplayISO8601",
+    "nextNotificationDateInSeconds", "nextNotificationDateValue", "nextNotificationType",
+    "nextValue", "pauseDate", "pauseDateDisplay", "pauseDateDisplayEmailEnhancements",
+    "pauseDateDisplayEmailEnhancementsWithTime", "pauseDateDisplayISO8601",
+    "pauseDateInSeconds", "pauseDateValue", "paymentMethod", "paymentMethodAction",
+    "paymentOverdue", "paymentReminder", "periods", "price", "priceDisplay",
+    "priceInPayoutCurrency", "priceInPayoutCurrencyDisplay", "product", "quantity",
+    "quote", "remainingPeriods", "result", "resumeDate", "resumeDateDisplay",
+    "resumeDateDisplayEmailEnhancements", "resumeDateDisplayEmailEnhancementsWithTime",
+    "resumeDateDisplayISO8601", "resumeDateInSeconds", "resumeDateValue", "sequence",
+    "setupFee", "sku", "state", "subscription", "subtotal", "subtotalDisplay",
+    "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags",
+    "taxExemptionData", "trialReminder"], Id : STR, [] }
+);
 #[cfg(
     any(
         feature = "orders",
@@ -1321,7 +1308,7 @@ pub struct OrderItemTaxWithholding {
 )]
 /// Whether withholding applies; sent as a boolean or as the string `"true"`/`"false"`.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -1337,27 +1324,9 @@ pub enum OrderItemTaxWithholdingTaxWithholding {
         feature = "webhook-events"
     )
 )]
-impl<'de> serde::Deserialize<'de> for OrderItemTaxWithholdingTaxWithholding {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new(
-            "OrderItemTaxWithholdingTaxWithholding",
-        );
-        match crate::runtime::try_form::<bool>(&value) {
-            Ok(value) => return Ok(Self::Flag(value)),
-            Err(failure) => closest.note("Flag", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Text(value)),
-            Err(failure) => closest.note("Text", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    OrderItemTaxWithholdingTaxWithholding { Flag : BOOL, [], Text : STR, [] }
+);
 #[cfg(
     any(
         feature = "orders",
@@ -1474,7 +1443,7 @@ pub struct OrderListResponse {
 #[cfg(feature = "orders")]
 /// Schema `OrderListResponseOrdersItem`.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -1483,25 +1452,22 @@ pub enum OrderListResponseOrdersItem {
     Id(String),
 }
 #[cfg(feature = "orders")]
-impl<'de> serde::Deserialize<'de> for OrderListResponseOrdersItem {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("OrderListResponseOrdersItem");
-        match crate::runtime::try_form::<Order>(&value) {
-            Ok(value) => return Ok(Self::Order(Box::new(value))),
-            Err(failure) => closest.note("Order", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    OrderListResponseOrdersItem { Order : MAP, ["account", "acquisitionTransactionType",
+    "action", "address", "billDescriptor", "buyerReference", "changed", "changedDisplay",
+    "changedDisplayEmailEnhancements", "changedDisplayEmailEnhancementsWithTime",
+    "changedDisplayISO8601", "changedInSeconds", "changedValue", "completed", "coupons",
+    "currency", "customer", "discount", "discountDisplay", "discountInPayoutCurrency",
+    "discountInPayoutCurrencyDisplay", "discountWithTax", "discountWithTaxDisplay",
+    "discountWithTaxInPayoutCurrency", "discountWithTaxInPayoutCurrencyDisplay", "id",
+    "invoiceUrl", "ipAddress", "items", "language", "live", "notes", "order",
+    "orderLevelCouponApplied", "payment", "payoutCurrency", "quote", "reason",
+    "recipients", "reference", "result", "returns", "siteId", "subtotal",
+    "subtotalDisplay", "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay",
+    "tags", "tax", "taxDisplay", "taxExemptionData", "taxInPayoutCurrency",
+    "taxInPayoutCurrencyDisplay", "total", "totalDisplay", "totalInPayoutCurrency",
+    "totalInPayoutCurrencyDisplay"], Id : STR, [] }
+);
 #[cfg(feature = "orders")]
 /// A failed item of a (multi-ID) order lookup (`action` is `order.get`).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -1538,7 +1504,7 @@ pub struct OrderLookupError {
 )]
 /// An internal note: an object with the text and its author, or (as the reference suggests) plain text.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -1555,25 +1521,9 @@ pub enum OrderNote {
         feature = "webhook-events"
     )
 )]
-impl<'de> serde::Deserialize<'de> for OrderNote {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("OrderNote");
-        match crate::runtime::try_form::<OrderNoteNote>(&value) {
-            Ok(value) => return Ok(Self::Note(Box::new(value))),
-            Err(failure) => closest.note("Note", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Text(value)),
-            Err(failure) => closest.note("Text", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    OrderNote { Note : MAP, ["creator", "note"], Text : STR, [] }
+);
 #[cfg(
     any(
         feature = "orders",
@@ -1735,7 +1685,7 @@ pub struct OrderRecipientContact {
 )]
 /// The recipient's account: its ID, or the full object when the webhook has expansion enabled.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -1751,25 +1701,11 @@ pub enum OrderRecipientContactAccount {
         feature = "webhook-events"
     )
 )]
-impl<'de> serde::Deserialize<'de> for OrderRecipientContactAccount {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("OrderRecipientContactAccount");
-        match crate::runtime::try_form::<super::accounts::Account>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    OrderRecipientContactAccount { Expanded : MAP, ["account", "action", "address",
+    "charges", "contact", "country", "id", "language", "lookup", "orders", "payment",
+    "result", "subscribed", "subscriptions", "taxExemptionData", "url"], Id : STR, [] }
+);
 #[cfg(
     any(
         feature = "orders",
@@ -1869,7 +1805,7 @@ pub struct OrderUpdateResult {
 #[cfg(feature = "orders")]
 /// Schema `UpdateOrderTagsError400`.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -1878,25 +1814,10 @@ pub enum UpdateOrderTagsError400 {
     Refused(Box<super::common::MessageError>),
 }
 #[cfg(feature = "orders")]
-impl<'de> serde::Deserialize<'de> for UpdateOrderTagsError400 {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("UpdateOrderTagsError400");
-        match crate::runtime::try_form::<UpdateOrderTagsResponse>(&value) {
-            Ok(value) => return Ok(Self::Outcomes(Box::new(value))),
-            Err(failure) => closest.note("Outcomes", failure),
-        }
-        match crate::runtime::try_form::<super::common::MessageError>(&value) {
-            Ok(value) => return Ok(Self::Refused(Box::new(value))),
-            Err(failure) => closest.note("Refused", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    UpdateOrderTagsError400 { Outcomes : MAP, ["orders"], Refused : MAP, ["message",
+    "params"] }
+);
 #[cfg(feature = "orders")]
 /// Tags and item attributes to set, for one or more orders.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -1229,7 +1229,7 @@ impl schemars::JsonSchema for ProductFulfillmentInputBehavior {
 )]
 /// Schema `ProductFulfillmentPreviousItem`.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -1247,25 +1247,10 @@ pub enum ProductFulfillmentPreviousItem {
         feature = "webhook-events"
     )
 )]
-impl<'de> serde::Deserialize<'de> for ProductFulfillmentPreviousItem {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("ProductFulfillmentPreviousItem");
-        match crate::runtime::try_form::<ProductFulfillmentVersion>(&value) {
-            Ok(value) => return Ok(Self::Version(Box::new(value))),
-            Err(failure) => closest.note("Version", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    ProductFulfillmentPreviousItem { Version : MAP, ["display", "modified", "size",
+    "type"], Id : STR, [] }
+);
 #[cfg(
     any(
         feature = "coupons",
@@ -1278,7 +1263,7 @@ impl<'de> serde::Deserialize<'de> for ProductFulfillmentPreviousItem {
 )]
 /// Size of the file (`null` when the file is hosted elsewhere or not yet uploaded).
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -1296,25 +1281,9 @@ pub enum ProductFulfillmentSize {
         feature = "webhook-events"
     )
 )]
-impl<'de> serde::Deserialize<'de> for ProductFulfillmentSize {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("ProductFulfillmentSize");
-        match crate::runtime::try_form::<i64>(&value) {
-            Ok(value) => return Ok(Self::Bytes(value)),
-            Err(failure) => closest.note("Bytes", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Text(value)),
-            Err(failure) => closest.note("Text", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    ProductFulfillmentSize { Bytes : NUM, [], Text : STR, [] }
+);
 #[cfg(
     any(
         feature = "coupons",
@@ -1366,7 +1335,7 @@ pub struct ProductFulfillmentVersion {
 )]
 /// Schema `ProductFulfillmentsValue`.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -1384,27 +1353,10 @@ pub enum ProductFulfillmentsValue {
         feature = "webhook-events"
     )
 )]
-impl<'de> serde::Deserialize<'de> for ProductFulfillmentsValue {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("ProductFulfillmentsValue");
-        match crate::runtime::try_form::<ProductFulfillment>(&value) {
-            Ok(value) => return Ok(Self::Action(Box::new(value))),
-            Err(failure) => closest.note("Action", failure),
-        }
-        match crate::runtime::try_form::<
-            std::collections::BTreeMap<String, String>,
-        >(&value) {
-            Ok(value) => return Ok(Self::Instructions(value)),
-            Err(failure) => closest.note("Instructions", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    ProductFulfillmentsValue { Action : MAP, ["applicability", "behavior", "display",
+    "fulfillment", "name", "previous", "size", "url"], Instructions : MAP, [] }
+);
 #[cfg(feature = "products")]
 /// One product of `GET /products/{product_path}` with its outcome fields.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -2364,7 +2316,7 @@ pub struct ProductPricingInput {
 #[cfg(feature = "products")]
 /// Schema `ProductPricingInputQuantityDiscountsValue`.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -2373,29 +2325,10 @@ pub enum ProductPricingInputQuantityDiscountsValue {
     Percent(f64),
 }
 #[cfg(feature = "products")]
-impl<'de> serde::Deserialize<'de> for ProductPricingInputQuantityDiscountsValue {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new(
-            "ProductPricingInputQuantityDiscountsValue",
-        );
-        match crate::runtime::try_form::<
-            std::collections::BTreeMap<String, crate::Amount>,
-        >(&value) {
-            Ok(value) => return Ok(Self::PerCurrency(value)),
-            Err(failure) => closest.note("PerCurrency", failure),
-        }
-        match crate::runtime::try_form::<f64>(&value) {
-            Ok(value) => return Ok(Self::Percent(value)),
-            Err(failure) => closest.note("Percent", failure),
-        }
-        Err(serde::de::Error::custom(closest))
+crate::runtime::union::union!(
+    ProductPricingInputQuantityDiscountsValue { PerCurrency : MAP, [], Percent : NUM, []
     }
-}
+);
 #[cfg(
     any(
         feature = "coupons",
@@ -2408,7 +2341,7 @@ impl<'de> serde::Deserialize<'de> for ProductPricingInputQuantityDiscountsValue 
 )]
 /// Schema `ProductPricingQuantityDiscountsValue`.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -2426,29 +2359,9 @@ pub enum ProductPricingQuantityDiscountsValue {
         feature = "webhook-events"
     )
 )]
-impl<'de> serde::Deserialize<'de> for ProductPricingQuantityDiscountsValue {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new(
-            "ProductPricingQuantityDiscountsValue",
-        );
-        match crate::runtime::try_form::<
-            std::collections::BTreeMap<String, crate::Amount>,
-        >(&value) {
-            Ok(value) => return Ok(Self::PerCurrency(value)),
-            Err(failure) => closest.note("PerCurrency", failure),
-        }
-        match crate::runtime::try_form::<f64>(&value) {
-            Ok(value) => return Ok(Self::Percent(value)),
-            Err(failure) => closest.note("Percent", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    ProductPricingQuantityDiscountsValue { PerCurrency : MAP, [], Percent : NUM, [] }
+);
 #[cfg(
     any(
         feature = "coupons",

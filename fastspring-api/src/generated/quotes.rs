@@ -579,7 +579,7 @@ pub struct Quote {
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
 /// Customer account of the recipient (webhook form); an ID, or the full account with webhook expansion.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -588,25 +588,11 @@ pub enum QuoteAccount {
     Id(String),
 }
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
-impl<'de> serde::Deserialize<'de> for QuoteAccount {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("QuoteAccount");
-        match crate::runtime::try_form::<super::accounts::Account>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    QuoteAccount { Expanded : MAP, ["account", "action", "address", "charges", "contact",
+    "country", "id", "language", "lookup", "orders", "payment", "result", "subscribed",
+    "subscriptions", "taxExemptionData", "url"], Id : STR, [] }
+);
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
 /// A postal address on a quote.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -1587,7 +1573,7 @@ pub struct QuoteNotificationInterval {
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
 /// The order that paid the quote (quote.updated webhook); an ID, or the full order with webhook expansion.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -1596,25 +1582,22 @@ pub enum QuoteOrder {
     Id(String),
 }
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
-impl<'de> serde::Deserialize<'de> for QuoteOrder {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("QuoteOrder");
-        match crate::runtime::try_form::<super::orders::Order>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    QuoteOrder { Expanded : MAP, ["account", "acquisitionTransactionType", "action",
+    "address", "billDescriptor", "buyerReference", "changed", "changedDisplay",
+    "changedDisplayEmailEnhancements", "changedDisplayEmailEnhancementsWithTime",
+    "changedDisplayISO8601", "changedInSeconds", "changedValue", "completed", "coupons",
+    "currency", "customer", "discount", "discountDisplay", "discountInPayoutCurrency",
+    "discountInPayoutCurrencyDisplay", "discountWithTax", "discountWithTaxDisplay",
+    "discountWithTaxInPayoutCurrency", "discountWithTaxInPayoutCurrencyDisplay", "id",
+    "invoiceUrl", "ipAddress", "items", "language", "live", "notes", "order",
+    "orderLevelCouponApplied", "payment", "payoutCurrency", "quote", "reason",
+    "recipients", "reference", "result", "returns", "siteId", "subtotal",
+    "subtotalDisplay", "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay",
+    "tags", "tax", "taxDisplay", "taxExemptionData", "taxInPayoutCurrency",
+    "taxInPayoutCurrencyDisplay", "total", "totalDisplay", "totalInPayoutCurrency",
+    "totalInPayoutCurrencyDisplay"], Id : STR, [] }
+);
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
 /// A discount applied to a price line.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -2591,7 +2574,7 @@ pub struct QuoteTag {
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
 /// Tags of the quote; a list of key/value pairs in REST answers, a map in webhooks.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -2600,27 +2583,7 @@ pub enum QuoteTags {
     Map(std::collections::BTreeMap<String, String>),
 }
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
-impl<'de> serde::Deserialize<'de> for QuoteTags {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("QuoteTags");
-        match crate::runtime::try_form::<Vec<QuoteTag>>(&value) {
-            Ok(value) => return Ok(Self::List(value)),
-            Err(failure) => closest.note("List", failure),
-        }
-        match crate::runtime::try_form::<
-            std::collections::BTreeMap<String, String>,
-        >(&value) {
-            Ok(value) => return Ok(Self::Map(value)),
-            Err(failure) => closest.note("Map", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(QuoteTags { List : SEQ, [], Map : MAP, [] });
 #[cfg(feature = "quotes")]
 /// Body of `PUT /quotes/{quote_id}`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

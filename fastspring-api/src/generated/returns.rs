@@ -20,7 +20,7 @@ impl CreateReturnsRequest {
 #[cfg(feature = "returns")]
 /// Schema `GetReturnResponse`.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -29,25 +29,18 @@ pub enum GetReturnResponse {
     Single(Box<Return>),
 }
 #[cfg(feature = "returns")]
-impl<'de> serde::Deserialize<'de> for GetReturnResponse {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("GetReturnResponse");
-        match crate::runtime::try_form::<ReturnsResponse>(&value) {
-            Ok(value) => return Ok(Self::Several(Box::new(value))),
-            Err(failure) => closest.note("Several", failure),
-        }
-        match crate::runtime::try_form::<Return>(&value) {
-            Ok(value) => return Ok(Self::Single(Box::new(value))),
-            Err(failure) => closest.note("Single", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    GetReturnResponse { Several : MAP, ["returns"], Single : MAP, ["account", "action",
+    "changed", "changedDisplay", "changedDisplayISO8601", "changedInSeconds",
+    "changedValue", "completed", "currency", "customer", "items", "live", "note",
+    "original", "payment", "payoutCurrency", "quote", "reason", "reference",
+    "refundPerformer", "refundPerformerType", "refundSourceComponent", "result",
+    "return", "subtotal", "subtotalDisplay", "subtotalInPayoutCurrency",
+    "subtotalInPayoutCurrencyDisplay", "tax", "taxDisplay", "taxInPayoutCurrency",
+    "taxInPayoutCurrencyDisplay", "totalRefundInPayoutCurrency", "totalReturn",
+    "totalReturnDisplay", "totalReturnInPayoutCurrency",
+    "totalReturnInPayoutCurrencyDisplay", "type"] }
+);
 #[cfg(feature = "returns")]
 /// A return (refund) of one order.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -592,7 +585,7 @@ pub struct Return {
 #[cfg(any(feature = "returns", feature = "webhook-events"))]
 /// The customer account: its ID, or the full object when the webhook has expansion enabled.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -601,25 +594,11 @@ pub enum ReturnAccount {
     Id(String),
 }
 #[cfg(any(feature = "returns", feature = "webhook-events"))]
-impl<'de> serde::Deserialize<'de> for ReturnAccount {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("ReturnAccount");
-        match crate::runtime::try_form::<super::accounts::Account>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    ReturnAccount { Expanded : MAP, ["account", "action", "address", "charges",
+    "contact", "country", "id", "language", "lookup", "orders", "payment", "result",
+    "subscribed", "subscriptions", "taxExemptionData", "url"], Id : STR, [] }
+);
 #[cfg(feature = "returns")]
 /// A return that could not be created or found. `action` is `return.create` or `return.get`; `error` is keyed by an error code (`RETURN_ITEMS_AMOUNT_ZERO_ERROR`, ...) or a field name (`product`, `return`), and the set of codes is open.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -1181,7 +1160,7 @@ pub struct ReturnsResponse {
 #[cfg(feature = "returns")]
 /// Schema `ReturnsResponseReturnsItem`.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -1190,25 +1169,17 @@ pub enum ReturnsResponseReturnsItem {
     Return(Box<Return>),
 }
 #[cfg(feature = "returns")]
-impl<'de> serde::Deserialize<'de> for ReturnsResponseReturnsItem {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("ReturnsResponseReturnsItem");
-        match crate::runtime::try_form::<ReturnError>(&value) {
-            Ok(value) => return Ok(Self::Error(Box::new(value))),
-            Err(failure) => closest.note("Error", failure),
-        }
-        match crate::runtime::try_form::<Return>(&value) {
-            Ok(value) => return Ok(Self::Return(Box::new(value))),
-            Err(failure) => closest.note("Return", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    ReturnsResponseReturnsItem { Error : MAP, ["error"], Return : MAP, ["account",
+    "changed", "changedDisplay", "changedDisplayISO8601", "changedInSeconds",
+    "changedValue", "completed", "currency", "customer", "items", "live", "note",
+    "original", "payment", "payoutCurrency", "quote", "reason", "reference",
+    "refundPerformer", "refundPerformerType", "refundSourceComponent", "subtotal",
+    "subtotalDisplay", "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay",
+    "tax", "taxDisplay", "taxInPayoutCurrency", "taxInPayoutCurrencyDisplay",
+    "totalRefundInPayoutCurrency", "totalReturn", "totalReturnDisplay",
+    "totalReturnInPayoutCurrency", "totalReturnInPayoutCurrencyDisplay", "type"] }
+);
 #[cfg(feature = "returns")]
 /// Operations of the `returns` group; get it with `client.returns()`.
 #[derive(Debug, Clone, Copy)]

@@ -528,7 +528,7 @@ impl schemars::JsonSchema for SessionV1PricingQuantityBehavior {
 #[cfg(feature = "sessions-v1")]
 /// Schema `SessionV1PricingQuantityDiscountsValue`.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -537,29 +537,9 @@ pub enum SessionV1PricingQuantityDiscountsValue {
     Percent(f64),
 }
 #[cfg(feature = "sessions-v1")]
-impl<'de> serde::Deserialize<'de> for SessionV1PricingQuantityDiscountsValue {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new(
-            "SessionV1PricingQuantityDiscountsValue",
-        );
-        match crate::runtime::try_form::<
-            std::collections::BTreeMap<String, crate::Amount>,
-        >(&value) {
-            Ok(value) => return Ok(Self::Amounts(value)),
-            Err(failure) => closest.note("Amounts", failure),
-        }
-        match crate::runtime::try_form::<f64>(&value) {
-            Ok(value) => return Ok(Self::Percent(value)),
-            Err(failure) => closest.note("Percent", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    SessionV1PricingQuantityDiscountsValue { Amounts : MAP, [], Percent : NUM, [] }
+);
 #[cfg(feature = "sessions-v1")]
 /// What happens after the first term or the trial: `auto` rebills, `manual` needs the buyer to renew, `opt-auto` and `opt-manual` let the buyer choose.
 ///

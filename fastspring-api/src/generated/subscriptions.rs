@@ -47,7 +47,7 @@ pub struct CancelReason {
 #[cfg(feature = "subscriptions")]
 /// Answer of GET /subscriptions/cancelSurvey/reasons/{subscription_id}: the reasons to offer (subscription not canceled) or the recorded answer (subscription canceled).
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -56,25 +56,9 @@ pub enum CancelSurvey {
     Reasons(Box<CancelSurveyReasons>),
 }
 #[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for CancelSurvey {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("CancelSurvey");
-        match crate::runtime::try_form::<CancelSurveyRecorded>(&value) {
-            Ok(value) => return Ok(Self::Recorded(Box::new(value))),
-            Err(failure) => closest.note("Recorded", failure),
-        }
-        match crate::runtime::try_form::<CancelSurveyReasons>(&value) {
-            Ok(value) => return Ok(Self::Reasons(Box::new(value))),
-            Err(failure) => closest.note("Reasons", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    CancelSurvey { Recorded : MAP, ["cancelSurvey"], Reasons : MAP, ["reasons"] }
+);
 #[cfg(feature = "subscriptions")]
 /// A stored cancel-survey answer, as returned by POST /subscriptions/cancelSurvey/response.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -1081,7 +1065,7 @@ pub struct CotermGroup {
 #[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
 /// The customer account that owns the group: its ID, or the full account when webhook expansion is enabled.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -1090,25 +1074,11 @@ pub enum CotermGroupAccount {
     Id(String),
 }
 #[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
-impl<'de> serde::Deserialize<'de> for CotermGroupAccount {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("CotermGroupAccount");
-        match crate::runtime::try_form::<super::accounts::Account>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    CotermGroupAccount { Expanded : MAP, ["account", "action", "address", "charges",
+    "contact", "country", "id", "language", "lookup", "orders", "payment", "result",
+    "subscribed", "subscriptions", "taxExemptionData", "url"], Id : STR, [] }
+);
 #[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
 /// When the group's subscriptions are deactivated if payment never arrives.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -1653,7 +1623,7 @@ pub struct CotermGroupPaymentOverdue {
 #[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
 /// Schema `CotermGroupSubscriptionsItem`.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -1662,25 +1632,46 @@ pub enum CotermGroupSubscriptionsItem {
     Id(String),
 }
 #[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
-impl<'de> serde::Deserialize<'de> for CotermGroupSubscriptionsItem {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("CotermGroupSubscriptionsItem");
-        match crate::runtime::try_form::<Subscription>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    CotermGroupSubscriptionsItem { Expanded : MAP, ["account", "action", "active",
+    "addons", "adhoc", "attributes", "autoRenew", "begin", "beginDisplay",
+    "beginDisplayEmailEnhancements", "beginDisplayEmailEnhancementsWithTime",
+    "beginDisplayISO8601", "beginInSeconds", "beginValue", "canceledDate",
+    "canceledDateDisplay", "canceledDateDisplayISO8601", "canceledDateInSeconds",
+    "canceledDateValue", "cancellationSetting", "cardEnding", "cardType", "changed",
+    "changedDisplay", "changedDisplayEmailEnhancements",
+    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
+    "changedInSeconds", "changedValue", "currency", "customReferenceId",
+    "deactivationDate", "deactivationDateDisplay", "deactivationDateDisplayISO8601",
+    "deactivationDateInSeconds", "deactivationDateValue", "declineReason", "discount",
+    "discountDisplay", "discountDuration", "discountInPayoutCurrency",
+    "discountInPayoutCurrencyDisplay", "discounts", "display", "end", "endDisplay",
+    "endDisplayISO8601", "endInSeconds", "endValue", "expiry", "fulfillments", "id",
+    "importIdentifier", "initialOrderId", "initialOrderReference", "instructions",
+    "intervalLength", "intervalLengthGtOne", "intervalUnit", "intervalUnitAbbreviation",
+    "isPauseScheduled", "isSubscriptionEligibleForPauseByBuyer",
+    "lastRebillOrderAcquisition", "live", "next", "nextChargeCurrency", "nextChargeDate",
+    "nextChargeDateDisplay", "nextChargeDateDisplayISO8601", "nextChargeDateInSeconds",
+    "nextChargeDateValue", "nextChargePreTax", "nextChargePreTaxDisplay",
+    "nextChargePreTaxInPayoutCurrency", "nextChargePreTaxInPayoutCurrencyDisplay",
+    "nextChargeTotal", "nextChargeTotalDisplay", "nextChargeTotalInPayoutCurrency",
+    "nextChargeTotalInPayoutCurrencyDisplay", "nextDisplay",
+    "nextDisplayEmailEnhancements", "nextDisplayEmailEnhancementsWithTime",
+    "nextDisplayISO8601", "nextInSeconds", "nextNotificationDate",
+    "nextNotificationDateDisplay", "nextNotificationDateDisplayISO8601",
+    "nextNotificationDateInSeconds", "nextNotificationDateValue", "nextNotificationType",
+    "nextValue", "pauseDate", "pauseDateDisplay", "pauseDateDisplayEmailEnhancements",
+    "pauseDateDisplayEmailEnhancementsWithTime", "pauseDateDisplayISO8601",
+    "pauseDateInSeconds", "pauseDateValue", "paymentMethod", "paymentMethodAction",
+    "paymentOverdue", "paymentReminder", "periods", "price", "priceDisplay",
+    "priceInPayoutCurrency", "priceInPayoutCurrencyDisplay", "product", "quantity",
+    "quote", "remainingPeriods", "result", "resumeDate", "resumeDateDisplay",
+    "resumeDateDisplayEmailEnhancements", "resumeDateDisplayEmailEnhancementsWithTime",
+    "resumeDateDisplayISO8601", "resumeDateInSeconds", "resumeDateValue", "sequence",
+    "setupFee", "sku", "state", "subscription", "subtotal", "subtotalDisplay",
+    "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags",
+    "taxExemptionData", "trialReminder"], Id : STR, [] }
+);
 #[cfg(feature = "subscriptions")]
 /// Answer of POST /subscriptions/coterm/{coterm_group_id}.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -1726,7 +1717,7 @@ pub struct CotermGroupingCriteria {
 #[cfg(feature = "subscriptions")]
 /// The grouping criteria: a list in the create response, a single object in the retrieve response.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -1735,25 +1726,10 @@ pub enum CotermGroupingCriteriaSet {
     Single(Box<CotermGroupingCriteria>),
 }
 #[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for CotermGroupingCriteriaSet {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("CotermGroupingCriteriaSet");
-        match crate::runtime::try_form::<Vec<CotermGroupingCriteria>>(&value) {
-            Ok(value) => return Ok(Self::List(value)),
-            Err(failure) => closest.note("List", failure),
-        }
-        match crate::runtime::try_form::<CotermGroupingCriteria>(&value) {
-            Ok(value) => return Ok(Self::Single(Box::new(value))),
-            Err(failure) => closest.note("Single", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    CotermGroupingCriteriaSet { List : SEQ, [], Single : MAP, ["currency", "interval",
+    "paymentMethods"] }
+);
 #[cfg(feature = "subscriptions")]
 /// One billing interval.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -2382,7 +2358,7 @@ impl schemars::JsonSchema for GetSubscriptionEvent {
 #[cfg(feature = "subscriptions")]
 /// Schema `GetSubscriptionResponse`.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -2391,25 +2367,46 @@ pub enum GetSubscriptionResponse {
     Single(Box<Subscription>),
 }
 #[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for GetSubscriptionResponse {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("GetSubscriptionResponse");
-        match crate::runtime::try_form::<SubscriptionMultiGetResponse>(&value) {
-            Ok(value) => return Ok(Self::Several(Box::new(value))),
-            Err(failure) => closest.note("Several", failure),
-        }
-        match crate::runtime::try_form::<Subscription>(&value) {
-            Ok(value) => return Ok(Self::Single(Box::new(value))),
-            Err(failure) => closest.note("Single", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    GetSubscriptionResponse { Several : MAP, ["subscriptions"], Single : MAP, ["account",
+    "active", "addons", "adhoc", "attributes", "autoRenew", "begin", "beginDisplay",
+    "beginDisplayEmailEnhancements", "beginDisplayEmailEnhancementsWithTime",
+    "beginDisplayISO8601", "beginInSeconds", "beginValue", "canceledDate",
+    "canceledDateDisplay", "canceledDateDisplayISO8601", "canceledDateInSeconds",
+    "canceledDateValue", "cancellationSetting", "cardEnding", "cardType", "changed",
+    "changedDisplay", "changedDisplayEmailEnhancements",
+    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
+    "changedInSeconds", "changedValue", "currency", "customReferenceId",
+    "deactivationDate", "deactivationDateDisplay", "deactivationDateDisplayISO8601",
+    "deactivationDateInSeconds", "deactivationDateValue", "declineReason", "discount",
+    "discountDisplay", "discountDuration", "discountInPayoutCurrency",
+    "discountInPayoutCurrencyDisplay", "discounts", "display", "end", "endDisplay",
+    "endDisplayISO8601", "endInSeconds", "endValue", "expiry", "fulfillments", "id",
+    "importIdentifier", "initialOrderId", "initialOrderReference", "instructions",
+    "intervalLength", "intervalLengthGtOne", "intervalUnit", "intervalUnitAbbreviation",
+    "isPauseScheduled", "isSubscriptionEligibleForPauseByBuyer",
+    "lastRebillOrderAcquisition", "live", "next", "nextChargeCurrency", "nextChargeDate",
+    "nextChargeDateDisplay", "nextChargeDateDisplayISO8601", "nextChargeDateInSeconds",
+    "nextChargeDateValue", "nextChargePreTax", "nextChargePreTaxDisplay",
+    "nextChargePreTaxInPayoutCurrency", "nextChargePreTaxInPayoutCurrencyDisplay",
+    "nextChargeTotal", "nextChargeTotalDisplay", "nextChargeTotalInPayoutCurrency",
+    "nextChargeTotalInPayoutCurrencyDisplay", "nextDisplay",
+    "nextDisplayEmailEnhancements", "nextDisplayEmailEnhancementsWithTime",
+    "nextDisplayISO8601", "nextInSeconds", "nextNotificationDate",
+    "nextNotificationDateDisplay", "nextNotificationDateDisplayISO8601",
+    "nextNotificationDateInSeconds", "nextNotificationDateValue", "nextNotificationType",
+    "nextValue", "pauseDate", "pauseDateDisplay", "pauseDateDisplayEmailEnhancements",
+    "pauseDateDisplayEmailEnhancementsWithTime", "pauseDateDisplayISO8601",
+    "pauseDateInSeconds", "pauseDateValue", "paymentMethod", "paymentMethodAction",
+    "paymentOverdue", "paymentReminder", "periods", "price", "priceDisplay",
+    "priceInPayoutCurrency", "priceInPayoutCurrencyDisplay", "product", "quantity",
+    "quote", "remainingPeriods", "resumeDate", "resumeDateDisplay",
+    "resumeDateDisplayEmailEnhancements", "resumeDateDisplayEmailEnhancementsWithTime",
+    "resumeDateDisplayISO8601", "resumeDateInSeconds", "resumeDateValue", "sequence",
+    "setupFee", "sku", "state", "subscription", "subtotal", "subtotalDisplay",
+    "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags",
+    "taxExemptionData", "trialReminder"] }
+);
 #[cfg(feature = "subscriptions")]
 /// Schema `GetSubscriptionScope`.
 ///
@@ -4418,7 +4415,7 @@ pub struct Subscription {
 )]
 /// The customer's account: an account ID from the REST API, the full account when webhook expansion is enabled.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -4434,25 +4431,11 @@ pub enum SubscriptionAccount {
         feature = "webhook-events"
     )
 )]
-impl<'de> serde::Deserialize<'de> for SubscriptionAccount {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("SubscriptionAccount");
-        match crate::runtime::try_form::<super::accounts::Account>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    SubscriptionAccount { Expanded : MAP, ["account", "action", "address", "charges",
+    "contact", "country", "id", "language", "lookup", "orders", "payment", "result",
+    "subscribed", "subscriptions", "taxExemptionData", "url"], Id : STR, [] }
+);
 #[cfg(feature = "subscriptions")]
 /// Outcome for one subscription: the classic `action`/`result`/`error` body plus the subscription ID. Used for each item of batch responses and as an error body.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4671,7 +4654,7 @@ pub struct SubscriptionCancellationSetting {
 )]
 /// Last four digits of the card on file.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -4687,25 +4670,9 @@ pub enum SubscriptionCardEnding {
         feature = "webhook-events"
     )
 )]
-impl<'de> serde::Deserialize<'de> for SubscriptionCardEnding {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("SubscriptionCardEnding");
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Text(value)),
-            Err(failure) => closest.note("Text", failure),
-        }
-        match crate::runtime::try_form::<i64>(&value) {
-            Ok(value) => return Ok(Self::Number(value)),
-            Err(failure) => closest.note("Number", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    SubscriptionCardEnding { Text : STR, [], Number : NUM, [] }
+);
 #[cfg(feature = "subscriptions")]
 /// Checkout session the buyer uses to convert the expired trial into a paid subscription.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -4845,7 +4812,7 @@ impl SubscriptionDiscountOverride {
 #[cfg(feature = "subscriptions")]
 /// Amount off per period (for `type: amount`): one amount, or amounts by currency code.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -4854,33 +4821,13 @@ pub enum SubscriptionDiscountOverrideAmount {
     PerCurrency(std::collections::BTreeMap<String, crate::Amount>),
 }
 #[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for SubscriptionDiscountOverrideAmount {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new(
-            "SubscriptionDiscountOverrideAmount",
-        );
-        match crate::runtime::try_form::<crate::Amount>(&value) {
-            Ok(value) => return Ok(Self::Single(value)),
-            Err(failure) => closest.note("Single", failure),
-        }
-        match crate::runtime::try_form::<
-            std::collections::BTreeMap<String, crate::Amount>,
-        >(&value) {
-            Ok(value) => return Ok(Self::PerCurrency(value)),
-            Err(failure) => closest.note("PerCurrency", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    SubscriptionDiscountOverrideAmount { Single : NUM | STR, [], PerCurrency : MAP, [] }
+);
 #[cfg(feature = "subscriptions")]
 /// How many periods the discount lasts: a number of periods, or `all`.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -4889,27 +4836,9 @@ pub enum SubscriptionDiscountOverrideDuration {
     All(String),
 }
 #[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for SubscriptionDiscountOverrideDuration {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new(
-            "SubscriptionDiscountOverrideDuration",
-        );
-        match crate::runtime::try_form::<i64>(&value) {
-            Ok(value) => return Ok(Self::Periods(value)),
-            Err(failure) => closest.note("Periods", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::All(value)),
-            Err(failure) => closest.note("All", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    SubscriptionDiscountOverrideDuration { Periods : NUM, [], All : STR, [] }
+);
 #[cfg(feature = "subscriptions")]
 /// Whether the discount is a fixed amount or a percentage.
 ///
@@ -5903,7 +5832,7 @@ pub struct SubscriptionEstimatePlan {
 #[cfg(feature = "subscriptions")]
 /// Schema `SubscriptionEstimatePlanAddonsItem`.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -5912,27 +5841,15 @@ pub enum SubscriptionEstimatePlanAddonsItem {
     Product(String),
 }
 #[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for SubscriptionEstimatePlanAddonsItem {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new(
-            "SubscriptionEstimatePlanAddonsItem",
-        );
-        match crate::runtime::try_form::<SubscriptionEstimateAddon>(&value) {
-            Ok(value) => return Ok(Self::Details(Box::new(value))),
-            Err(failure) => closest.note("Details", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Product(value)),
-            Err(failure) => closest.note("Product", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    SubscriptionEstimatePlanAddonsItem { Details : MAP, ["discount", "discountDisplay",
+    "discounts", "display", "price", "priceDisplay", "product", "proratedItemCharge",
+    "proratedItemChargeDisplay", "proratedItemCredit", "proratedItemCreditDisplay",
+    "proratedItemSubtotal", "proratedItemSubtotalDisplay", "proratedItemTax",
+    "proratedItemTaxDisplay", "proratedItemTotal", "proratedItemTotalDisplay",
+    "quantity", "subtotal", "subtotalDisplay", "tax", "taxDisplay", "taxPercent",
+    "taxPercentDisplay", "total", "totalDisplay"], Product : STR, [] }
+);
 #[cfg(feature = "subscriptions")]
 /// Error body of `GET /subscriptions/{subscription_id}`; with several IDs it may also list per-ID outcomes.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -6651,7 +6568,7 @@ pub struct SubscriptionListResponse {
 #[cfg(feature = "subscriptions")]
 /// Schema `SubscriptionListResponseSubscriptionsItem`.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -6660,27 +6577,46 @@ pub enum SubscriptionListResponseSubscriptionsItem {
     Id(String),
 }
 #[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for SubscriptionListResponseSubscriptionsItem {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new(
-            "SubscriptionListResponseSubscriptionsItem",
-        );
-        match crate::runtime::try_form::<Subscription>(&value) {
-            Ok(value) => return Ok(Self::Subscription(Box::new(value))),
-            Err(failure) => closest.note("Subscription", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    SubscriptionListResponseSubscriptionsItem { Subscription : MAP, ["account", "action",
+    "active", "addons", "adhoc", "attributes", "autoRenew", "begin", "beginDisplay",
+    "beginDisplayEmailEnhancements", "beginDisplayEmailEnhancementsWithTime",
+    "beginDisplayISO8601", "beginInSeconds", "beginValue", "canceledDate",
+    "canceledDateDisplay", "canceledDateDisplayISO8601", "canceledDateInSeconds",
+    "canceledDateValue", "cancellationSetting", "cardEnding", "cardType", "changed",
+    "changedDisplay", "changedDisplayEmailEnhancements",
+    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
+    "changedInSeconds", "changedValue", "currency", "customReferenceId",
+    "deactivationDate", "deactivationDateDisplay", "deactivationDateDisplayISO8601",
+    "deactivationDateInSeconds", "deactivationDateValue", "declineReason", "discount",
+    "discountDisplay", "discountDuration", "discountInPayoutCurrency",
+    "discountInPayoutCurrencyDisplay", "discounts", "display", "end", "endDisplay",
+    "endDisplayISO8601", "endInSeconds", "endValue", "expiry", "fulfillments", "id",
+    "importIdentifier", "initialOrderId", "initialOrderReference", "instructions",
+    "intervalLength", "intervalLengthGtOne", "intervalUnit", "intervalUnitAbbreviation",
+    "isPauseScheduled", "isSubscriptionEligibleForPauseByBuyer",
+    "lastRebillOrderAcquisition", "live", "next", "nextChargeCurrency", "nextChargeDate",
+    "nextChargeDateDisplay", "nextChargeDateDisplayISO8601", "nextChargeDateInSeconds",
+    "nextChargeDateValue", "nextChargePreTax", "nextChargePreTaxDisplay",
+    "nextChargePreTaxInPayoutCurrency", "nextChargePreTaxInPayoutCurrencyDisplay",
+    "nextChargeTotal", "nextChargeTotalDisplay", "nextChargeTotalInPayoutCurrency",
+    "nextChargeTotalInPayoutCurrencyDisplay", "nextDisplay",
+    "nextDisplayEmailEnhancements", "nextDisplayEmailEnhancementsWithTime",
+    "nextDisplayISO8601", "nextInSeconds", "nextNotificationDate",
+    "nextNotificationDateDisplay", "nextNotificationDateDisplayISO8601",
+    "nextNotificationDateInSeconds", "nextNotificationDateValue", "nextNotificationType",
+    "nextValue", "pauseDate", "pauseDateDisplay", "pauseDateDisplayEmailEnhancements",
+    "pauseDateDisplayEmailEnhancementsWithTime", "pauseDateDisplayISO8601",
+    "pauseDateInSeconds", "pauseDateValue", "paymentMethod", "paymentMethodAction",
+    "paymentOverdue", "paymentReminder", "periods", "price", "priceDisplay",
+    "priceInPayoutCurrency", "priceInPayoutCurrencyDisplay", "product", "quantity",
+    "quote", "remainingPeriods", "result", "resumeDate", "resumeDateDisplay",
+    "resumeDateDisplayEmailEnhancements", "resumeDateDisplayEmailEnhancementsWithTime",
+    "resumeDateDisplayISO8601", "resumeDateInSeconds", "resumeDateValue", "sequence",
+    "setupFee", "sku", "state", "subscription", "subtotal", "subtotalDisplay",
+    "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags",
+    "taxExemptionData", "trialReminder"], Id : STR, [] }
+);
 #[cfg(feature = "subscriptions")]
 /// Answer to `GET /subscriptions/{id1},{id2},…`: one entry per ID, either the subscription or an error outcome.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -6702,7 +6638,7 @@ pub struct SubscriptionMultiGetResponse {
 #[cfg(feature = "subscriptions")]
 /// Schema `SubscriptionMultiGetResponseSubscriptionsItem`.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -6711,27 +6647,46 @@ pub enum SubscriptionMultiGetResponseSubscriptionsItem {
     Error(Box<SubscriptionActionResult>),
 }
 #[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for SubscriptionMultiGetResponseSubscriptionsItem {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new(
-            "SubscriptionMultiGetResponseSubscriptionsItem",
-        );
-        match crate::runtime::try_form::<Subscription>(&value) {
-            Ok(value) => return Ok(Self::Subscription(Box::new(value))),
-            Err(failure) => closest.note("Subscription", failure),
-        }
-        match crate::runtime::try_form::<SubscriptionActionResult>(&value) {
-            Ok(value) => return Ok(Self::Error(Box::new(value))),
-            Err(failure) => closest.note("Error", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    SubscriptionMultiGetResponseSubscriptionsItem { Subscription : MAP, ["account",
+    "active", "addons", "adhoc", "attributes", "autoRenew", "begin", "beginDisplay",
+    "beginDisplayEmailEnhancements", "beginDisplayEmailEnhancementsWithTime",
+    "beginDisplayISO8601", "beginInSeconds", "beginValue", "canceledDate",
+    "canceledDateDisplay", "canceledDateDisplayISO8601", "canceledDateInSeconds",
+    "canceledDateValue", "cancellationSetting", "cardEnding", "cardType", "changed",
+    "changedDisplay", "changedDisplayEmailEnhancements",
+    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
+    "changedInSeconds", "changedValue", "currency", "customReferenceId",
+    "deactivationDate", "deactivationDateDisplay", "deactivationDateDisplayISO8601",
+    "deactivationDateInSeconds", "deactivationDateValue", "declineReason", "discount",
+    "discountDisplay", "discountDuration", "discountInPayoutCurrency",
+    "discountInPayoutCurrencyDisplay", "discounts", "display", "end", "endDisplay",
+    "endDisplayISO8601", "endInSeconds", "endValue", "expiry", "fulfillments", "id",
+    "importIdentifier", "initialOrderId", "initialOrderReference", "instructions",
+    "intervalLength", "intervalLengthGtOne", "intervalUnit", "intervalUnitAbbreviation",
+    "isPauseScheduled", "isSubscriptionEligibleForPauseByBuyer",
+    "lastRebillOrderAcquisition", "live", "next", "nextChargeCurrency", "nextChargeDate",
+    "nextChargeDateDisplay", "nextChargeDateDisplayISO8601", "nextChargeDateInSeconds",
+    "nextChargeDateValue", "nextChargePreTax", "nextChargePreTaxDisplay",
+    "nextChargePreTaxInPayoutCurrency", "nextChargePreTaxInPayoutCurrencyDisplay",
+    "nextChargeTotal", "nextChargeTotalDisplay", "nextChargeTotalInPayoutCurrency",
+    "nextChargeTotalInPayoutCurrencyDisplay", "nextDisplay",
+    "nextDisplayEmailEnhancements", "nextDisplayEmailEnhancementsWithTime",
+    "nextDisplayISO8601", "nextInSeconds", "nextNotificationDate",
+    "nextNotificationDateDisplay", "nextNotificationDateDisplayISO8601",
+    "nextNotificationDateInSeconds", "nextNotificationDateValue", "nextNotificationType",
+    "nextValue", "pauseDate", "pauseDateDisplay", "pauseDateDisplayEmailEnhancements",
+    "pauseDateDisplayEmailEnhancementsWithTime", "pauseDateDisplayISO8601",
+    "pauseDateInSeconds", "pauseDateValue", "paymentMethod", "paymentMethodAction",
+    "paymentOverdue", "paymentReminder", "periods", "price", "priceDisplay",
+    "priceInPayoutCurrency", "priceInPayoutCurrencyDisplay", "product", "quantity",
+    "quote", "remainingPeriods", "resumeDate", "resumeDateDisplay",
+    "resumeDateDisplayEmailEnhancements", "resumeDateDisplayEmailEnhancementsWithTime",
+    "resumeDateDisplayISO8601", "resumeDateInSeconds", "resumeDateValue", "sequence",
+    "setupFee", "sku", "state", "subtotal", "subtotalDisplay",
+    "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags",
+    "taxExemptionData", "trialReminder"], Error : MAP, ["error"] }
+);
 #[cfg(
     any(
         feature = "orders",
@@ -6742,7 +6697,7 @@ impl<'de> serde::Deserialize<'de> for SubscriptionMultiGetResponseSubscriptionsI
 )]
 /// Payment method on file: an object in recent `subscription.updated` webhooks, a plain type name such as `CREDIT_CARD` in older API examples.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -6758,25 +6713,10 @@ pub enum SubscriptionPaymentMethod {
         feature = "webhook-events"
     )
 )]
-impl<'de> serde::Deserialize<'de> for SubscriptionPaymentMethod {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("SubscriptionPaymentMethod");
-        match crate::runtime::try_form::<SubscriptionPaymentMethodDetails>(&value) {
-            Ok(value) => return Ok(Self::Details(Box::new(value))),
-            Err(failure) => closest.note("Details", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Type(value)),
-            Err(failure) => closest.note("Type", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    SubscriptionPaymentMethod { Details : MAP, ["cardBrand", "expirationDate",
+    "lastFour", "type"], Type : STR, [] }
+);
 #[cfg(
     any(
         feature = "orders",
@@ -7036,7 +6976,7 @@ pub struct SubscriptionPlanChange {
 #[cfg(feature = "subscriptions")]
 /// New price: amounts by currency code, or one bare amount.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -7045,27 +6985,9 @@ pub enum SubscriptionPriceOverride {
     Single(crate::Amount),
 }
 #[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for SubscriptionPriceOverride {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("SubscriptionPriceOverride");
-        match crate::runtime::try_form::<
-            std::collections::BTreeMap<String, crate::Amount>,
-        >(&value) {
-            Ok(value) => return Ok(Self::PerCurrency(value)),
-            Err(failure) => closest.note("PerCurrency", failure),
-        }
-        match crate::runtime::try_form::<crate::Amount>(&value) {
-            Ok(value) => return Ok(Self::Single(value)),
-            Err(failure) => closest.note("Single", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    SubscriptionPriceOverride { PerCurrency : MAP, [], Single : NUM | STR, [] }
+);
 #[cfg(feature = "subscriptions")]
 /// A price for a billing period.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -7120,7 +7042,7 @@ pub struct SubscriptionPricingOverride {
 )]
 /// The base product: its product path from the REST API, the full product when webhook expansion is enabled.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -7136,25 +7058,12 @@ pub enum SubscriptionProduct {
         feature = "webhook-events"
     )
 )]
-impl<'de> serde::Deserialize<'de> for SubscriptionProduct {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("SubscriptionProduct");
-        match crate::runtime::try_form::<super::products::Product>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    SubscriptionProduct { Expanded : MAP, ["attributes", "description", "display",
+    "format", "fulfillments", "image", "offers", "parent", "pricing", "product",
+    "productAppReference", "quotable", "sku", "taxcode", "taxcodeDescription",
+    "visibility"], Id : STR, [] }
+);
 #[cfg(feature = "subscriptions")]
 /// Proration computed for a change (charge or refund variant; each carries a different subset of amounts).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -7805,7 +7714,7 @@ impl SubscriptionUpdate {
 #[cfg(feature = "subscriptions")]
 /// Last charge on or before this date: `yyyy-mm-dd`, epoch milliseconds, or `0` to remove the end date. Wins over `remainingPeriods`.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -7814,29 +7723,13 @@ pub enum SubscriptionUpdateEnd {
     Millis(crate::EpochMillis),
 }
 #[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for SubscriptionUpdateEnd {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("SubscriptionUpdateEnd");
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Date(value)),
-            Err(failure) => closest.note("Date", failure),
-        }
-        match crate::runtime::try_form::<crate::EpochMillis>(&value) {
-            Ok(value) => return Ok(Self::Millis(value)),
-            Err(failure) => closest.note("Millis", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    SubscriptionUpdateEnd { Date : STR, [], Millis : NUM | STR, [] }
+);
 #[cfg(feature = "subscriptions")]
 /// New next charge date: epoch milliseconds or `yyyy-mm-dd`. A date in the past may trigger an immediate rebill. Cannot be combined with `prorate`.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -7845,25 +7738,9 @@ pub enum SubscriptionUpdateNext {
     Date(String),
 }
 #[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for SubscriptionUpdateNext {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("SubscriptionUpdateNext");
-        match crate::runtime::try_form::<crate::EpochMillis>(&value) {
-            Ok(value) => return Ok(Self::EpochMillis(value)),
-            Err(failure) => closest.note("EpochMillis", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Date(value)),
-            Err(failure) => closest.note("Date", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    SubscriptionUpdateNext { EpochMillis : NUM | STR, [], Date : STR, [] }
+);
 #[cfg(feature = "subscriptions")]
 /// Outcome of one subscription change, with the proration when one was computed.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

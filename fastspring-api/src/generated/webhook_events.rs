@@ -99,7 +99,7 @@ pub struct ChargebackCreatedData {
 #[cfg(feature = "webhook-events")]
 /// The disputed order (ID, or the order object with webhook expansion).
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -108,25 +108,23 @@ pub enum ChargebackCreatedDataOrder {
     Id(String),
 }
 #[cfg(feature = "webhook-events")]
-impl<'de> serde::Deserialize<'de> for ChargebackCreatedDataOrder {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("ChargebackCreatedDataOrder");
-        match crate::runtime::try_form::<super::orders::Order>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    ChargebackCreatedDataOrder { Expanded : MAP, ["account",
+    "acquisitionTransactionType", "action", "address", "billDescriptor",
+    "buyerReference", "changed", "changedDisplay", "changedDisplayEmailEnhancements",
+    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
+    "changedInSeconds", "changedValue", "completed", "coupons", "currency", "customer",
+    "discount", "discountDisplay", "discountInPayoutCurrency",
+    "discountInPayoutCurrencyDisplay", "discountWithTax", "discountWithTaxDisplay",
+    "discountWithTaxInPayoutCurrency", "discountWithTaxInPayoutCurrencyDisplay", "id",
+    "invoiceUrl", "ipAddress", "items", "language", "live", "notes", "order",
+    "orderLevelCouponApplied", "payment", "payoutCurrency", "quote", "reason",
+    "recipients", "reference", "result", "returns", "siteId", "subtotal",
+    "subtotalDisplay", "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay",
+    "tags", "tax", "taxDisplay", "taxExemptionData", "taxInPayoutCurrency",
+    "taxInPayoutCurrencyDisplay", "total", "totalDisplay", "totalInPayoutCurrency",
+    "totalInPayoutCurrencyDisplay"], Id : STR, [] }
+);
 #[cfg(feature = "webhook-events")]
 /// Data of `fulfillment.failed`: one fulfillment action of an order that could not be delivered.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -183,7 +181,7 @@ pub struct FulfillmentFailedData {
 #[cfg(feature = "webhook-events")]
 /// The buyer's account (ID, or the account object with webhook expansion).
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -192,29 +190,15 @@ pub enum FulfillmentFailedDataAccount {
     Id(String),
 }
 #[cfg(feature = "webhook-events")]
-impl<'de> serde::Deserialize<'de> for FulfillmentFailedDataAccount {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("FulfillmentFailedDataAccount");
-        match crate::runtime::try_form::<super::accounts::Account>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    FulfillmentFailedDataAccount { Expanded : MAP, ["account", "action", "address",
+    "charges", "contact", "country", "id", "language", "lookup", "orders", "payment",
+    "result", "subscribed", "subscriptions", "taxExemptionData", "url"], Id : STR, [] }
+);
 #[cfg(feature = "webhook-events")]
 /// The order (ID, or the order object with webhook expansion).
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -223,29 +207,27 @@ pub enum FulfillmentFailedDataOrder {
     Id(String),
 }
 #[cfg(feature = "webhook-events")]
-impl<'de> serde::Deserialize<'de> for FulfillmentFailedDataOrder {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("FulfillmentFailedDataOrder");
-        match crate::runtime::try_form::<super::orders::Order>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    FulfillmentFailedDataOrder { Expanded : MAP, ["account",
+    "acquisitionTransactionType", "action", "address", "billDescriptor",
+    "buyerReference", "changed", "changedDisplay", "changedDisplayEmailEnhancements",
+    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
+    "changedInSeconds", "changedValue", "completed", "coupons", "currency", "customer",
+    "discount", "discountDisplay", "discountInPayoutCurrency",
+    "discountInPayoutCurrencyDisplay", "discountWithTax", "discountWithTaxDisplay",
+    "discountWithTaxInPayoutCurrency", "discountWithTaxInPayoutCurrencyDisplay", "id",
+    "invoiceUrl", "ipAddress", "items", "language", "live", "notes", "order",
+    "orderLevelCouponApplied", "payment", "payoutCurrency", "quote", "reason",
+    "recipients", "reference", "result", "returns", "siteId", "subtotal",
+    "subtotalDisplay", "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay",
+    "tags", "tax", "taxDisplay", "taxExemptionData", "taxInPayoutCurrency",
+    "taxInPayoutCurrencyDisplay", "total", "totalDisplay", "totalInPayoutCurrency",
+    "totalInPayoutCurrencyDisplay"], Id : STR, [] }
+);
 #[cfg(feature = "webhook-events")]
 /// The product whose fulfillment failed (path, or the product object with webhook expansion).
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -254,29 +236,16 @@ pub enum FulfillmentFailedDataProduct {
     Id(String),
 }
 #[cfg(feature = "webhook-events")]
-impl<'de> serde::Deserialize<'de> for FulfillmentFailedDataProduct {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("FulfillmentFailedDataProduct");
-        match crate::runtime::try_form::<super::products::Product>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    FulfillmentFailedDataProduct { Expanded : MAP, ["attributes", "description",
+    "display", "format", "fulfillments", "image", "offers", "parent", "pricing",
+    "product", "productAppReference", "quotable", "sku", "taxcode", "taxcodeDescription",
+    "visibility"], Id : STR, [] }
+);
 #[cfg(feature = "webhook-events")]
 /// The subscription of the item, if any (ID, or the subscription object with webhook expansion).
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -285,27 +254,46 @@ pub enum FulfillmentFailedDataSubscription {
     Id(String),
 }
 #[cfg(feature = "webhook-events")]
-impl<'de> serde::Deserialize<'de> for FulfillmentFailedDataSubscription {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new(
-            "FulfillmentFailedDataSubscription",
-        );
-        match crate::runtime::try_form::<super::subscriptions::Subscription>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    FulfillmentFailedDataSubscription { Expanded : MAP, ["account", "action", "active",
+    "addons", "adhoc", "attributes", "autoRenew", "begin", "beginDisplay",
+    "beginDisplayEmailEnhancements", "beginDisplayEmailEnhancementsWithTime",
+    "beginDisplayISO8601", "beginInSeconds", "beginValue", "canceledDate",
+    "canceledDateDisplay", "canceledDateDisplayISO8601", "canceledDateInSeconds",
+    "canceledDateValue", "cancellationSetting", "cardEnding", "cardType", "changed",
+    "changedDisplay", "changedDisplayEmailEnhancements",
+    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
+    "changedInSeconds", "changedValue", "currency", "customReferenceId",
+    "deactivationDate", "deactivationDateDisplay", "deactivationDateDisplayISO8601",
+    "deactivationDateInSeconds", "deactivationDateValue", "declineReason", "discount",
+    "discountDisplay", "discountDuration", "discountInPayoutCurrency",
+    "discountInPayoutCurrencyDisplay", "discounts", "display", "end", "endDisplay",
+    "endDisplayISO8601", "endInSeconds", "endValue", "expiry", "fulfillments", "id",
+    "importIdentifier", "initialOrderId", "initialOrderReference", "instructions",
+    "intervalLength", "intervalLengthGtOne", "intervalUnit", "intervalUnitAbbreviation",
+    "isPauseScheduled", "isSubscriptionEligibleForPauseByBuyer",
+    "lastRebillOrderAcquisition", "live", "next", "nextChargeCurrency", "nextChargeDate",
+    "nextChargeDateDisplay", "nextChargeDateDisplayISO8601", "nextChargeDateInSeconds",
+    "nextChargeDateValue", "nextChargePreTax", "nextChargePreTaxDisplay",
+    "nextChargePreTaxInPayoutCurrency", "nextChargePreTaxInPayoutCurrencyDisplay",
+    "nextChargeTotal", "nextChargeTotalDisplay", "nextChargeTotalInPayoutCurrency",
+    "nextChargeTotalInPayoutCurrencyDisplay", "nextDisplay",
+    "nextDisplayEmailEnhancements", "nextDisplayEmailEnhancementsWithTime",
+    "nextDisplayISO8601", "nextInSeconds", "nextNotificationDate",
+    "nextNotificationDateDisplay", "nextNotificationDateDisplayISO8601",
+    "nextNotificationDateInSeconds", "nextNotificationDateValue", "nextNotificationType",
+    "nextValue", "pauseDate", "pauseDateDisplay", "pauseDateDisplayEmailEnhancements",
+    "pauseDateDisplayEmailEnhancementsWithTime", "pauseDateDisplayISO8601",
+    "pauseDateInSeconds", "pauseDateValue", "paymentMethod", "paymentMethodAction",
+    "paymentOverdue", "paymentReminder", "periods", "price", "priceDisplay",
+    "priceInPayoutCurrency", "priceInPayoutCurrencyDisplay", "product", "quantity",
+    "quote", "remainingPeriods", "result", "resumeDate", "resumeDateDisplay",
+    "resumeDateDisplayEmailEnhancements", "resumeDateDisplayEmailEnhancementsWithTime",
+    "resumeDateDisplayISO8601", "resumeDateInSeconds", "resumeDateValue", "sequence",
+    "setupFee", "sku", "state", "subscription", "subtotal", "subtotalDisplay",
+    "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags",
+    "taxExemptionData", "trialReminder"], Id : STR, [] }
+);
 #[cfg(feature = "webhook-events")]
 /// Data of `invoice.reminder.email`. FastSpring publishes no payload for this event, so
 /// the data is kept as an open map of fields.
@@ -578,7 +566,7 @@ pub struct MailingListEntryOrder {
 /// Data of `payoutEntry.created`: how the money of one order or one return is split
 /// between the payees. A return entry carries `return`, an order entry `orderId`.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -587,25 +575,10 @@ pub enum PayoutEntryCreatedData {
     Order(Box<WebhookPayoutEntryOrder>),
 }
 #[cfg(feature = "webhook-events")]
-impl<'de> serde::Deserialize<'de> for PayoutEntryCreatedData {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("PayoutEntryCreatedData");
-        match crate::runtime::try_form::<WebhookPayoutEntryReturn>(&value) {
-            Ok(value) => return Ok(Self::Return(Box::new(value))),
-            Err(failure) => closest.note("Return", failure),
-        }
-        match crate::runtime::try_form::<WebhookPayoutEntryOrder>(&value) {
-            Ok(value) => return Ok(Self::Order(Box::new(value))),
-            Err(failure) => closest.note("Order", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    PayoutEntryCreatedData { Return : MAP, ["return", "subtotal"], Order : MAP, ["order",
+    "orderId", "quote", "reference"] }
+);
 #[cfg(feature = "webhook-events")]
 /// Data of `subscription.charge.completed`: one successful rebill (or managed /
 /// prorated charge) of a subscription, with the order it created.
@@ -680,7 +653,7 @@ pub struct SubscriptionChargeCompletedData {
 #[cfg(feature = "webhook-events")]
 /// The buyer's account (ID, or the account object with webhook expansion).
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -689,31 +662,16 @@ pub enum SubscriptionChargeCompletedDataAccount {
     Id(String),
 }
 #[cfg(feature = "webhook-events")]
-impl<'de> serde::Deserialize<'de> for SubscriptionChargeCompletedDataAccount {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new(
-            "SubscriptionChargeCompletedDataAccount",
-        );
-        match crate::runtime::try_form::<super::accounts::Account>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    SubscriptionChargeCompletedDataAccount { Expanded : MAP, ["account", "action",
+    "address", "charges", "contact", "country", "id", "language", "lookup", "orders",
+    "payment", "result", "subscribed", "subscriptions", "taxExemptionData", "url"], Id :
+    STR, [] }
+);
 #[cfg(feature = "webhook-events")]
 /// The order created by the charge (ID, or the order object with webhook expansion).
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -722,31 +680,27 @@ pub enum SubscriptionChargeCompletedDataOrder {
     Id(String),
 }
 #[cfg(feature = "webhook-events")]
-impl<'de> serde::Deserialize<'de> for SubscriptionChargeCompletedDataOrder {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new(
-            "SubscriptionChargeCompletedDataOrder",
-        );
-        match crate::runtime::try_form::<super::orders::Order>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    SubscriptionChargeCompletedDataOrder { Expanded : MAP, ["account",
+    "acquisitionTransactionType", "action", "address", "billDescriptor",
+    "buyerReference", "changed", "changedDisplay", "changedDisplayEmailEnhancements",
+    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
+    "changedInSeconds", "changedValue", "completed", "coupons", "currency", "customer",
+    "discount", "discountDisplay", "discountInPayoutCurrency",
+    "discountInPayoutCurrencyDisplay", "discountWithTax", "discountWithTaxDisplay",
+    "discountWithTaxInPayoutCurrency", "discountWithTaxInPayoutCurrencyDisplay", "id",
+    "invoiceUrl", "ipAddress", "items", "language", "live", "notes", "order",
+    "orderLevelCouponApplied", "payment", "payoutCurrency", "quote", "reason",
+    "recipients", "reference", "result", "returns", "siteId", "subtotal",
+    "subtotalDisplay", "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay",
+    "tags", "tax", "taxDisplay", "taxExemptionData", "taxInPayoutCurrency",
+    "taxInPayoutCurrencyDisplay", "total", "totalDisplay", "totalInPayoutCurrency",
+    "totalInPayoutCurrencyDisplay"], Id : STR, [] }
+);
 #[cfg(feature = "webhook-events")]
 /// The charged subscription (ID, or the subscription object with webhook expansion).
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -755,27 +709,46 @@ pub enum SubscriptionChargeCompletedDataSubscription {
     Id(String),
 }
 #[cfg(feature = "webhook-events")]
-impl<'de> serde::Deserialize<'de> for SubscriptionChargeCompletedDataSubscription {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new(
-            "SubscriptionChargeCompletedDataSubscription",
-        );
-        match crate::runtime::try_form::<super::subscriptions::Subscription>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    SubscriptionChargeCompletedDataSubscription { Expanded : MAP, ["account", "action",
+    "active", "addons", "adhoc", "attributes", "autoRenew", "begin", "beginDisplay",
+    "beginDisplayEmailEnhancements", "beginDisplayEmailEnhancementsWithTime",
+    "beginDisplayISO8601", "beginInSeconds", "beginValue", "canceledDate",
+    "canceledDateDisplay", "canceledDateDisplayISO8601", "canceledDateInSeconds",
+    "canceledDateValue", "cancellationSetting", "cardEnding", "cardType", "changed",
+    "changedDisplay", "changedDisplayEmailEnhancements",
+    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
+    "changedInSeconds", "changedValue", "currency", "customReferenceId",
+    "deactivationDate", "deactivationDateDisplay", "deactivationDateDisplayISO8601",
+    "deactivationDateInSeconds", "deactivationDateValue", "declineReason", "discount",
+    "discountDisplay", "discountDuration", "discountInPayoutCurrency",
+    "discountInPayoutCurrencyDisplay", "discounts", "display", "end", "endDisplay",
+    "endDisplayISO8601", "endInSeconds", "endValue", "expiry", "fulfillments", "id",
+    "importIdentifier", "initialOrderId", "initialOrderReference", "instructions",
+    "intervalLength", "intervalLengthGtOne", "intervalUnit", "intervalUnitAbbreviation",
+    "isPauseScheduled", "isSubscriptionEligibleForPauseByBuyer",
+    "lastRebillOrderAcquisition", "live", "next", "nextChargeCurrency", "nextChargeDate",
+    "nextChargeDateDisplay", "nextChargeDateDisplayISO8601", "nextChargeDateInSeconds",
+    "nextChargeDateValue", "nextChargePreTax", "nextChargePreTaxDisplay",
+    "nextChargePreTaxInPayoutCurrency", "nextChargePreTaxInPayoutCurrencyDisplay",
+    "nextChargeTotal", "nextChargeTotalDisplay", "nextChargeTotalInPayoutCurrency",
+    "nextChargeTotalInPayoutCurrencyDisplay", "nextDisplay",
+    "nextDisplayEmailEnhancements", "nextDisplayEmailEnhancementsWithTime",
+    "nextDisplayISO8601", "nextInSeconds", "nextNotificationDate",
+    "nextNotificationDateDisplay", "nextNotificationDateDisplayISO8601",
+    "nextNotificationDateInSeconds", "nextNotificationDateValue", "nextNotificationType",
+    "nextValue", "pauseDate", "pauseDateDisplay", "pauseDateDisplayEmailEnhancements",
+    "pauseDateDisplayEmailEnhancementsWithTime", "pauseDateDisplayISO8601",
+    "pauseDateInSeconds", "pauseDateValue", "paymentMethod", "paymentMethodAction",
+    "paymentOverdue", "paymentReminder", "periods", "price", "priceDisplay",
+    "priceInPayoutCurrency", "priceInPayoutCurrencyDisplay", "product", "quantity",
+    "quote", "remainingPeriods", "result", "resumeDate", "resumeDateDisplay",
+    "resumeDateDisplayEmailEnhancements", "resumeDateDisplayEmailEnhancementsWithTime",
+    "resumeDateDisplayISO8601", "resumeDateInSeconds", "resumeDateValue", "sequence",
+    "setupFee", "sku", "state", "subscription", "subtotal", "subtotalDisplay",
+    "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags",
+    "taxExemptionData", "trialReminder"], Id : STR, [] }
+);
 #[cfg(feature = "webhook-events")]
 /// Data of `subscription.charge.failed`: a failed rebill, with the decline reason, the
 /// account and the subscription.
@@ -805,7 +778,7 @@ pub struct SubscriptionChargeFailedData {
 #[cfg(feature = "webhook-events")]
 /// The buyer's account (ID, or the account object with webhook expansion).
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -814,31 +787,16 @@ pub enum SubscriptionChargeFailedDataAccount {
     Id(String),
 }
 #[cfg(feature = "webhook-events")]
-impl<'de> serde::Deserialize<'de> for SubscriptionChargeFailedDataAccount {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new(
-            "SubscriptionChargeFailedDataAccount",
-        );
-        match crate::runtime::try_form::<super::accounts::Account>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    SubscriptionChargeFailedDataAccount { Expanded : MAP, ["account", "action",
+    "address", "charges", "contact", "country", "id", "language", "lookup", "orders",
+    "payment", "result", "subscribed", "subscriptions", "taxExemptionData", "url"], Id :
+    STR, [] }
+);
 #[cfg(feature = "webhook-events")]
 /// The subscription whose rebill failed (ID, or the subscription object with webhook expansion).
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -847,27 +805,46 @@ pub enum SubscriptionChargeFailedDataSubscription {
     Id(String),
 }
 #[cfg(feature = "webhook-events")]
-impl<'de> serde::Deserialize<'de> for SubscriptionChargeFailedDataSubscription {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new(
-            "SubscriptionChargeFailedDataSubscription",
-        );
-        match crate::runtime::try_form::<super::subscriptions::Subscription>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    SubscriptionChargeFailedDataSubscription { Expanded : MAP, ["account", "action",
+    "active", "addons", "adhoc", "attributes", "autoRenew", "begin", "beginDisplay",
+    "beginDisplayEmailEnhancements", "beginDisplayEmailEnhancementsWithTime",
+    "beginDisplayISO8601", "beginInSeconds", "beginValue", "canceledDate",
+    "canceledDateDisplay", "canceledDateDisplayISO8601", "canceledDateInSeconds",
+    "canceledDateValue", "cancellationSetting", "cardEnding", "cardType", "changed",
+    "changedDisplay", "changedDisplayEmailEnhancements",
+    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
+    "changedInSeconds", "changedValue", "currency", "customReferenceId",
+    "deactivationDate", "deactivationDateDisplay", "deactivationDateDisplayISO8601",
+    "deactivationDateInSeconds", "deactivationDateValue", "declineReason", "discount",
+    "discountDisplay", "discountDuration", "discountInPayoutCurrency",
+    "discountInPayoutCurrencyDisplay", "discounts", "display", "end", "endDisplay",
+    "endDisplayISO8601", "endInSeconds", "endValue", "expiry", "fulfillments", "id",
+    "importIdentifier", "initialOrderId", "initialOrderReference", "instructions",
+    "intervalLength", "intervalLengthGtOne", "intervalUnit", "intervalUnitAbbreviation",
+    "isPauseScheduled", "isSubscriptionEligibleForPauseByBuyer",
+    "lastRebillOrderAcquisition", "live", "next", "nextChargeCurrency", "nextChargeDate",
+    "nextChargeDateDisplay", "nextChargeDateDisplayISO8601", "nextChargeDateInSeconds",
+    "nextChargeDateValue", "nextChargePreTax", "nextChargePreTaxDisplay",
+    "nextChargePreTaxInPayoutCurrency", "nextChargePreTaxInPayoutCurrencyDisplay",
+    "nextChargeTotal", "nextChargeTotalDisplay", "nextChargeTotalInPayoutCurrency",
+    "nextChargeTotalInPayoutCurrencyDisplay", "nextDisplay",
+    "nextDisplayEmailEnhancements", "nextDisplayEmailEnhancementsWithTime",
+    "nextDisplayISO8601", "nextInSeconds", "nextNotificationDate",
+    "nextNotificationDateDisplay", "nextNotificationDateDisplayISO8601",
+    "nextNotificationDateInSeconds", "nextNotificationDateValue", "nextNotificationType",
+    "nextValue", "pauseDate", "pauseDateDisplay", "pauseDateDisplayEmailEnhancements",
+    "pauseDateDisplayEmailEnhancementsWithTime", "pauseDateDisplayISO8601",
+    "pauseDateInSeconds", "pauseDateValue", "paymentMethod", "paymentMethodAction",
+    "paymentOverdue", "paymentReminder", "periods", "price", "priceDisplay",
+    "priceInPayoutCurrency", "priceInPayoutCurrencyDisplay", "product", "quantity",
+    "quote", "remainingPeriods", "result", "resumeDate", "resumeDateDisplay",
+    "resumeDateDisplayEmailEnhancements", "resumeDateDisplayEmailEnhancementsWithTime",
+    "resumeDateDisplayISO8601", "resumeDateInSeconds", "resumeDateValue", "sequence",
+    "setupFee", "sku", "state", "subscription", "subtotal", "subtotalDisplay",
+    "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags",
+    "taxExemptionData", "trialReminder"], Id : STR, [] }
+);
 #[cfg(feature = "webhook-events")]
 /// Data of the co-term charge events (`subscription.group.prorated`,
 /// `subscription.group.payment.charge.completed`,
@@ -1101,7 +1078,7 @@ pub struct SubscriptionGroupChargeData {
 #[cfg(feature = "webhook-events")]
 /// The order created by the charge (ID, or the order object with webhook expansion).
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -1110,27 +1087,23 @@ pub enum SubscriptionGroupChargeDataOrder {
     Id(String),
 }
 #[cfg(feature = "webhook-events")]
-impl<'de> serde::Deserialize<'de> for SubscriptionGroupChargeDataOrder {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new(
-            "SubscriptionGroupChargeDataOrder",
-        );
-        match crate::runtime::try_form::<super::orders::Order>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    SubscriptionGroupChargeDataOrder { Expanded : MAP, ["account",
+    "acquisitionTransactionType", "action", "address", "billDescriptor",
+    "buyerReference", "changed", "changedDisplay", "changedDisplayEmailEnhancements",
+    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
+    "changedInSeconds", "changedValue", "completed", "coupons", "currency", "customer",
+    "discount", "discountDisplay", "discountInPayoutCurrency",
+    "discountInPayoutCurrencyDisplay", "discountWithTax", "discountWithTaxDisplay",
+    "discountWithTaxInPayoutCurrency", "discountWithTaxInPayoutCurrencyDisplay", "id",
+    "invoiceUrl", "ipAddress", "items", "language", "live", "notes", "order",
+    "orderLevelCouponApplied", "payment", "payoutCurrency", "quote", "reason",
+    "recipients", "reference", "result", "returns", "siteId", "subtotal",
+    "subtotalDisplay", "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay",
+    "tags", "tax", "taxDisplay", "taxExemptionData", "taxInPayoutCurrency",
+    "taxInPayoutCurrencyDisplay", "total", "totalDisplay", "totalInPayoutCurrency",
+    "totalInPayoutCurrencyDisplay"], Id : STR, [] }
+);
 #[cfg(feature = "webhook-events")]
 /// Data of the co-term notice events (`subscription.group.payment.overdue`,
 /// `subscription.group.payment.reminder`): the co-term group plus its reminder settings
@@ -1446,7 +1419,7 @@ pub struct WebhookPayoutEntryOrder {
 #[cfg(feature = "webhook-events")]
 /// The buyer's account (ID, or the account object with webhook expansion).
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -1455,29 +1428,15 @@ pub enum WebhookPayoutEntryOrderAccount {
     Id(String),
 }
 #[cfg(feature = "webhook-events")]
-impl<'de> serde::Deserialize<'de> for WebhookPayoutEntryOrderAccount {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("WebhookPayoutEntryOrderAccount");
-        match crate::runtime::try_form::<super::accounts::Account>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    WebhookPayoutEntryOrderAccount { Expanded : MAP, ["account", "action", "address",
+    "charges", "contact", "country", "id", "language", "lookup", "orders", "payment",
+    "result", "subscribed", "subscriptions", "taxExemptionData", "url"], Id : STR, [] }
+);
 #[cfg(feature = "webhook-events")]
 /// The order (ID, or the order object with webhook expansion).
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -1486,29 +1445,27 @@ pub enum WebhookPayoutEntryOrderOrder {
     Id(String),
 }
 #[cfg(feature = "webhook-events")]
-impl<'de> serde::Deserialize<'de> for WebhookPayoutEntryOrderOrder {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("WebhookPayoutEntryOrderOrder");
-        match crate::runtime::try_form::<super::orders::Order>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    WebhookPayoutEntryOrderOrder { Expanded : MAP, ["account",
+    "acquisitionTransactionType", "action", "address", "billDescriptor",
+    "buyerReference", "changed", "changedDisplay", "changedDisplayEmailEnhancements",
+    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
+    "changedInSeconds", "changedValue", "completed", "coupons", "currency", "customer",
+    "discount", "discountDisplay", "discountInPayoutCurrency",
+    "discountInPayoutCurrencyDisplay", "discountWithTax", "discountWithTaxDisplay",
+    "discountWithTaxInPayoutCurrency", "discountWithTaxInPayoutCurrencyDisplay", "id",
+    "invoiceUrl", "ipAddress", "items", "language", "live", "notes", "order",
+    "orderLevelCouponApplied", "payment", "payoutCurrency", "quote", "reason",
+    "recipients", "reference", "result", "returns", "siteId", "subtotal",
+    "subtotalDisplay", "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay",
+    "tags", "tax", "taxDisplay", "taxExemptionData", "taxInPayoutCurrency",
+    "taxInPayoutCurrencyDisplay", "total", "totalDisplay", "totalInPayoutCurrency",
+    "totalInPayoutCurrencyDisplay"], Id : STR, [] }
+);
 #[cfg(feature = "webhook-events")]
 /// Schema `WebhookPayoutEntryOrderSubscriptionsItem`.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -1517,27 +1474,46 @@ pub enum WebhookPayoutEntryOrderSubscriptionsItem {
     Id(String),
 }
 #[cfg(feature = "webhook-events")]
-impl<'de> serde::Deserialize<'de> for WebhookPayoutEntryOrderSubscriptionsItem {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new(
-            "WebhookPayoutEntryOrderSubscriptionsItem",
-        );
-        match crate::runtime::try_form::<super::subscriptions::Subscription>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    WebhookPayoutEntryOrderSubscriptionsItem { Expanded : MAP, ["account", "action",
+    "active", "addons", "adhoc", "attributes", "autoRenew", "begin", "beginDisplay",
+    "beginDisplayEmailEnhancements", "beginDisplayEmailEnhancementsWithTime",
+    "beginDisplayISO8601", "beginInSeconds", "beginValue", "canceledDate",
+    "canceledDateDisplay", "canceledDateDisplayISO8601", "canceledDateInSeconds",
+    "canceledDateValue", "cancellationSetting", "cardEnding", "cardType", "changed",
+    "changedDisplay", "changedDisplayEmailEnhancements",
+    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
+    "changedInSeconds", "changedValue", "currency", "customReferenceId",
+    "deactivationDate", "deactivationDateDisplay", "deactivationDateDisplayISO8601",
+    "deactivationDateInSeconds", "deactivationDateValue", "declineReason", "discount",
+    "discountDisplay", "discountDuration", "discountInPayoutCurrency",
+    "discountInPayoutCurrencyDisplay", "discounts", "display", "end", "endDisplay",
+    "endDisplayISO8601", "endInSeconds", "endValue", "expiry", "fulfillments", "id",
+    "importIdentifier", "initialOrderId", "initialOrderReference", "instructions",
+    "intervalLength", "intervalLengthGtOne", "intervalUnit", "intervalUnitAbbreviation",
+    "isPauseScheduled", "isSubscriptionEligibleForPauseByBuyer",
+    "lastRebillOrderAcquisition", "live", "next", "nextChargeCurrency", "nextChargeDate",
+    "nextChargeDateDisplay", "nextChargeDateDisplayISO8601", "nextChargeDateInSeconds",
+    "nextChargeDateValue", "nextChargePreTax", "nextChargePreTaxDisplay",
+    "nextChargePreTaxInPayoutCurrency", "nextChargePreTaxInPayoutCurrencyDisplay",
+    "nextChargeTotal", "nextChargeTotalDisplay", "nextChargeTotalInPayoutCurrency",
+    "nextChargeTotalInPayoutCurrencyDisplay", "nextDisplay",
+    "nextDisplayEmailEnhancements", "nextDisplayEmailEnhancementsWithTime",
+    "nextDisplayISO8601", "nextInSeconds", "nextNotificationDate",
+    "nextNotificationDateDisplay", "nextNotificationDateDisplayISO8601",
+    "nextNotificationDateInSeconds", "nextNotificationDateValue", "nextNotificationType",
+    "nextValue", "pauseDate", "pauseDateDisplay", "pauseDateDisplayEmailEnhancements",
+    "pauseDateDisplayEmailEnhancementsWithTime", "pauseDateDisplayISO8601",
+    "pauseDateInSeconds", "pauseDateValue", "paymentMethod", "paymentMethodAction",
+    "paymentOverdue", "paymentReminder", "periods", "price", "priceDisplay",
+    "priceInPayoutCurrency", "priceInPayoutCurrencyDisplay", "product", "quantity",
+    "quote", "remainingPeriods", "result", "resumeDate", "resumeDateDisplay",
+    "resumeDateDisplayEmailEnhancements", "resumeDateDisplayEmailEnhancementsWithTime",
+    "resumeDateDisplayISO8601", "resumeDateInSeconds", "resumeDateValue", "sequence",
+    "setupFee", "sku", "state", "subscription", "subtotal", "subtotalDisplay",
+    "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags",
+    "taxExemptionData", "trialReminder"], Id : STR, [] }
+);
 #[cfg(feature = "webhook-events")]
 /// Payout entry of a return (refund), i.e. the amounts taken back from the payees.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -1572,7 +1548,7 @@ pub struct WebhookPayoutEntryReturn {
 #[cfg(feature = "webhook-events")]
 /// The buyer's account (ID, or the account object with webhook expansion).
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -1581,31 +1557,15 @@ pub enum WebhookPayoutEntryReturnAccount {
     Id(String),
 }
 #[cfg(feature = "webhook-events")]
-impl<'de> serde::Deserialize<'de> for WebhookPayoutEntryReturnAccount {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new(
-            "WebhookPayoutEntryReturnAccount",
-        );
-        match crate::runtime::try_form::<super::accounts::Account>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    WebhookPayoutEntryReturnAccount { Expanded : MAP, ["account", "action", "address",
+    "charges", "contact", "country", "id", "language", "lookup", "orders", "payment",
+    "result", "subscribed", "subscriptions", "taxExemptionData", "url"], Id : STR, [] }
+);
 #[cfg(feature = "webhook-events")]
 /// Schema `WebhookPayoutEntryReturnSubscriptionsItem`.
 ///
-/// The forms are tried in order.
+/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
@@ -1614,27 +1574,46 @@ pub enum WebhookPayoutEntryReturnSubscriptionsItem {
     Id(String),
 }
 #[cfg(feature = "webhook-events")]
-impl<'de> serde::Deserialize<'de> for WebhookPayoutEntryReturnSubscriptionsItem {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new(
-            "WebhookPayoutEntryReturnSubscriptionsItem",
-        );
-        match crate::runtime::try_form::<super::subscriptions::Subscription>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    WebhookPayoutEntryReturnSubscriptionsItem { Expanded : MAP, ["account", "action",
+    "active", "addons", "adhoc", "attributes", "autoRenew", "begin", "beginDisplay",
+    "beginDisplayEmailEnhancements", "beginDisplayEmailEnhancementsWithTime",
+    "beginDisplayISO8601", "beginInSeconds", "beginValue", "canceledDate",
+    "canceledDateDisplay", "canceledDateDisplayISO8601", "canceledDateInSeconds",
+    "canceledDateValue", "cancellationSetting", "cardEnding", "cardType", "changed",
+    "changedDisplay", "changedDisplayEmailEnhancements",
+    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
+    "changedInSeconds", "changedValue", "currency", "customReferenceId",
+    "deactivationDate", "deactivationDateDisplay", "deactivationDateDisplayISO8601",
+    "deactivationDateInSeconds", "deactivationDateValue", "declineReason", "discount",
+    "discountDisplay", "discountDuration", "discountInPayoutCurrency",
+    "discountInPayoutCurrencyDisplay", "discounts", "display", "end", "endDisplay",
+    "endDisplayISO8601", "endInSeconds", "endValue", "expiry", "fulfillments", "id",
+    "importIdentifier", "initialOrderId", "initialOrderReference", "instructions",
+    "intervalLength", "intervalLengthGtOne", "intervalUnit", "intervalUnitAbbreviation",
+    "isPauseScheduled", "isSubscriptionEligibleForPauseByBuyer",
+    "lastRebillOrderAcquisition", "live", "next", "nextChargeCurrency", "nextChargeDate",
+    "nextChargeDateDisplay", "nextChargeDateDisplayISO8601", "nextChargeDateInSeconds",
+    "nextChargeDateValue", "nextChargePreTax", "nextChargePreTaxDisplay",
+    "nextChargePreTaxInPayoutCurrency", "nextChargePreTaxInPayoutCurrencyDisplay",
+    "nextChargeTotal", "nextChargeTotalDisplay", "nextChargeTotalInPayoutCurrency",
+    "nextChargeTotalInPayoutCurrencyDisplay", "nextDisplay",
+    "nextDisplayEmailEnhancements", "nextDisplayEmailEnhancementsWithTime",
+    "nextDisplayISO8601", "nextInSeconds", "nextNotificationDate",
+    "nextNotificationDateDisplay", "nextNotificationDateDisplayISO8601",
+    "nextNotificationDateInSeconds", "nextNotificationDateValue", "nextNotificationType",
+    "nextValue", "pauseDate", "pauseDateDisplay", "pauseDateDisplayEmailEnhancements",
+    "pauseDateDisplayEmailEnhancementsWithTime", "pauseDateDisplayISO8601",
+    "pauseDateInSeconds", "pauseDateValue", "paymentMethod", "paymentMethodAction",
+    "paymentOverdue", "paymentReminder", "periods", "price", "priceDisplay",
+    "priceInPayoutCurrency", "priceInPayoutCurrencyDisplay", "product", "quantity",
+    "quote", "remainingPeriods", "result", "resumeDate", "resumeDateDisplay",
+    "resumeDateDisplayEmailEnhancements", "resumeDateDisplayEmailEnhancementsWithTime",
+    "resumeDateDisplayISO8601", "resumeDateInSeconds", "resumeDateValue", "sequence",
+    "setupFee", "sku", "state", "subscription", "subtotal", "subtotalDisplay",
+    "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags",
+    "taxExemptionData", "trialReminder"], Id : STR, [] }
+);
 #[cfg(feature = "webhook-events")]
 /// One deduction (tax, or FastSpring's fee).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
