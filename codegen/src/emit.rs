@@ -335,6 +335,13 @@ fn field_tokens(ctx: &Ctx<'_>, def: &TypeDef, field: &Field) -> (TokenStream, To
 }
 
 fn emit_type(ctx: &Ctx<'_>, def: &TypeDef) -> TokenStream {
+    // Request types are serialized to be sent; response types only when an application
+    // asks for it (the `serialize` feature, also on for payload checks).
+    let serialize = if def.in_request {
+        quote!(#[derive(serde::Serialize)])
+    } else {
+        quote!(#[cfg_attr(feature = "serialize", derive(serde::Serialize))])
+    };
     let name = ident(&def.name);
     let cfg = cfg_attr(&def.features);
     let doc_text = def
@@ -387,7 +394,8 @@ fn emit_type(ctx: &Ctx<'_>, def: &TypeDef) -> TokenStream {
             quote! {
                 #cfg
                 #doc
-                #[derive(Debug, Clone, PartialEq, #default serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, #default serde::Deserialize)]
+                #serialize
                 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
                 pub struct #name { #(#decls,)* }
                 #ctor
@@ -492,14 +500,20 @@ fn emit_type(ctx: &Ctx<'_>, def: &TypeDef) -> TokenStream {
                 };
                 quote!(#vname: #accepts, [#(#keys),*])
             });
+            let untagged = if def.in_request {
+                quote!(#[serde(untagged)])
+            } else {
+                quote!(#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))])
+            };
             quote! {
                 #cfg
                 #doc
                 ///
                 /// The form is told by the JSON token or by a key only one form has.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+                #[derive(Debug, Clone, PartialEq)]
+                #serialize
                 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-                #[serde(untagged)]
+                #untagged
                 pub enum #name { #(#arms,)* }
 
                 #cfg

@@ -15,7 +15,8 @@
 /// A customer account: who the buyer is (contact and address), how to reach the account (lookup keys, portal URL) and, in REST answers, what it owns (orders, subscriptions, charges, stored payment methods).
 ///
 /// Returned by `GET /accounts/{account_id}` and by filtered `GET /accounts` lookups, sent as `data` of the `account.created` and `account.updated` webhooks, and nested (as `account`) in orders, subscriptions, returns and quotes when webhook expansion is enabled. Webhook payloads carry only the identity, contact, address, language, country, lookup and URL fields; `action` and `result` appear only in REST answers.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Account {
     /// Account ID.
@@ -106,7 +107,8 @@ pub struct Account {
     )
 )]
 /// The account's postal address. REST answers use camelCase keys; webhook payloads use keys with spaces for some fields. Each spelling has its own field here; read whichever is set.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AccountAddress {
     /// First address line (street, PO box or company).
@@ -204,7 +206,8 @@ pub struct AccountAddress {
 }
 #[cfg(feature = "accounts")]
 /// Postal address of the account.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AccountAddressInput {
     /// First address line (street, PO box or company).
@@ -246,7 +249,8 @@ pub struct AccountAddressInput {
     )
 )]
 /// One charge made to the account (an order payment or a subscription rebill).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AccountCharge {
     /// Transaction currency, ISO 4217.
@@ -476,7 +480,8 @@ impl schemars::JsonSchema for AccountChargeStatus {
     )
 )]
 /// The account's contact person.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AccountContact {
     /// First name.
@@ -524,7 +529,8 @@ pub struct AccountContact {
 }
 #[cfg(feature = "accounts")]
 /// New contact details. When `contact` is sent, `email` must be in it (the current or a new address).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AccountContactUpdate {
     /// First name.
@@ -557,7 +563,8 @@ impl AccountContactUpdate {
 }
 #[cfg(feature = "accounts")]
 /// Error body of `GET /accounts/{account_id}` for a single unknown ID.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AccountGetError {
     /// What was attempted, as `<resource>.<verb>`.
@@ -589,7 +596,8 @@ pub struct AccountGetError {
 }
 #[cfg(feature = "accounts")]
 /// Wrapper of a lookup by several comma-separated IDs (also the older answer for a single ID). Each element is an account or an error item; check `result`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AccountGetResponse {
     /// One element per requested ID.
@@ -599,9 +607,10 @@ pub struct AccountGetResponse {
 /// Schema `AccountGetResponseAccountsItem`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum AccountGetResponseAccountsItem {
     Error(Box<AccountLookupError>),
     Account(Box<Account>),
@@ -614,7 +623,8 @@ crate::runtime::union::union!(
 );
 #[cfg(feature = "accounts")]
 /// One page of `GET /accounts`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AccountListResponse {
     /// `account.getall` for the plain list of IDs, `account.lookup` for a filtered lookup.
@@ -664,9 +674,10 @@ pub struct AccountListResponse {
 /// Schema `AccountListResponseAccountsItem`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum AccountListResponseAccountsItem {
     Account(Box<Account>),
     Id(String),
@@ -688,7 +699,8 @@ crate::runtime::union::union!(
     )
 )]
 /// Keys by which the account can be looked up (`GET /accounts?global=` / `?custom=`).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AccountLookup {
     /// Lookup key generated by FastSpring, safe to show to the customer.
@@ -708,7 +720,8 @@ pub struct AccountLookup {
 }
 #[cfg(feature = "accounts")]
 /// A failed item of a (multi-ID) account lookup (`action` is `account.get`; `error` is keyed by the field concerned, e.g. `account`).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AccountLookupError {
     /// What was attempted, as `<resource>.<verb>`.
@@ -740,7 +753,8 @@ pub struct AccountLookupError {
 }
 #[cfg(feature = "accounts")]
 /// Lookup key set by the store.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AccountLookupInput {
     /// The store's own key for the account (for example its customer ID), at least 4 characters; older documentation limits it to letters, digits, `_` and `-`.
@@ -749,7 +763,8 @@ pub struct AccountLookupInput {
 }
 #[cfg(feature = "accounts")]
 /// A signed-in portal URL for one account, or the error for that account.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AccountManagementUrl {
     /// What was done, `account.authenticate.get`.
@@ -789,7 +804,8 @@ pub struct AccountManagementUrl {
 }
 #[cfg(feature = "accounts")]
 /// Answer of `GET /accounts/{account_id}/authenticate`, one element per requested account.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AccountManagementUrlResponse {
     /// One element per requested account; check each `result`.
@@ -806,7 +822,8 @@ pub struct AccountManagementUrlResponse {
     )
 )]
 /// Counts of the payment methods stored for the account.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AccountPaymentMethods {
     /// Number of stored payment methods.
@@ -826,7 +843,8 @@ pub struct AccountPaymentMethods {
 }
 #[cfg(feature = "accounts")]
 /// Outcome of creating or updating an account.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AccountWriteResult {
     /// Account ID (current responses).
@@ -859,7 +877,8 @@ pub struct AccountWriteResult {
 }
 #[cfg(feature = "accounts")]
 /// A new customer account.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CreateAccountRequest {
     /// Contact person of a new account.
@@ -894,9 +913,10 @@ impl CreateAccountRequest {
 /// Schema `GetAccountError400`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum GetAccountError400 {
     Several(Box<AccountGetResponse>),
     Single(Box<AccountGetError>),
@@ -910,9 +930,10 @@ crate::runtime::union::union!(
 /// Schema `GetAccountResponse`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum GetAccountResponse {
     Several(Box<AccountGetResponse>),
     Single(Box<Account>),
@@ -1069,7 +1090,8 @@ impl schemars::JsonSchema for ListAccountsSubscriptions {
 }
 #[cfg(feature = "accounts")]
 /// Contact person of a new account.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct NewAccountContact {
     /// First name.
@@ -1100,7 +1122,8 @@ impl NewAccountContact {
 }
 #[cfg(feature = "accounts")]
 /// The fields of an account to change; fields not sent stay as they are.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct UpdateAccountRequest {
     /// New contact details.
@@ -1121,7 +1144,8 @@ pub struct UpdateAccountRequest {
 }
 #[cfg(feature = "accounts")]
 /// Outcome of `POST /accounts/{account_id}`. The current reference sends the flat result and repeats it in `accounts`; read either.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct UpdateAccountResponse {
     /// Account ID (current responses).

@@ -4,7 +4,8 @@
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
 #[cfg(feature = "checkout-sessions")]
 /// A checkout session and its calculated state, as returned by creation, retrieval and full update.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSession {
     /// Session ID.
@@ -102,7 +103,8 @@ pub struct CheckoutSession {
 }
 #[cfg(feature = "checkout-sessions")]
 /// A billing or shipping address.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionAddress {
     /// Street and number (at most 256 characters).
@@ -138,7 +140,8 @@ pub struct CheckoutSessionAddress {
 }
 #[cfg(feature = "checkout-sessions")]
 /// The cart with its calculated totals.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionCart {
     /// Coupon code evaluated for the cart.
@@ -331,7 +334,8 @@ pub struct CheckoutSessionCart {
 }
 #[cfg(feature = "checkout-sessions")]
 /// Cart contents to put in the session.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionCartRequest {
     /// Coupon code to apply (at most 256 characters).
@@ -499,7 +503,8 @@ impl schemars::JsonSchema for CheckoutSessionCheckoutStatusItem {
 }
 #[cfg(feature = "checkout-sessions")]
 /// URLs that open the session.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionCheckoutUrls {
     /// Hosted web checkout URL to redirect the buyer to.
@@ -513,7 +518,8 @@ pub struct CheckoutSessionCheckoutUrls {
 }
 #[cfg(feature = "checkout-sessions")]
 /// A billing or shipping contact.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionContact {
     /// Email address (at most 255 characters).
@@ -546,7 +552,8 @@ pub struct CheckoutSessionContact {
 }
 #[cfg(feature = "checkout-sessions")]
 /// Price overriding the catalog price of an item. Authenticated only.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionCustomPrice {
     /// Price of one unit per currency.
@@ -591,7 +598,8 @@ pub struct CheckoutSessionCustomPrice {
 }
 #[cfg(feature = "checkout-sessions")]
 /// The buyer details stored on a session.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionCustomer {
     /// FastSpring account ID; only shown to authenticated callers.
@@ -671,7 +679,8 @@ pub struct CheckoutSessionCustomer {
 }
 #[cfg(feature = "checkout-sessions")]
 /// Buyer, billing and shipping details of a session.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionCustomerRequest {
     /// FastSpring account ID of an existing customer (at most 64 characters). Authenticated only.
@@ -823,7 +832,8 @@ impl schemars::JsonSchema for CheckoutSessionCustomerRequestShipToType {
 }
 #[cfg(feature = "checkout-sessions")]
 /// A payment method already stored on the buyer's account.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionCustomerSavedPaymentMethod {
     /// Kind of payment method.
@@ -844,7 +854,8 @@ pub struct CheckoutSessionCustomerSavedPaymentMethod {
 }
 #[cfg(feature = "checkout-sessions")]
 /// One rejected field.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionErrorDetail {
     /// Code of the failed rule.
@@ -880,7 +891,8 @@ pub struct CheckoutSessionErrorDetail {
 }
 #[cfg(feature = "checkout-sessions")]
 /// Error body of the Sessions (v2) API.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionErrorResponse {
     /// HTTP status code and reason.
@@ -1026,7 +1038,8 @@ impl schemars::JsonSchema for CheckoutSessionFieldElement {
 }
 #[cfg(feature = "checkout-sessions")]
 /// A billing interval.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionInterval {
     /// Unit of the interval.
@@ -1138,7 +1151,8 @@ impl schemars::JsonSchema for CheckoutSessionIntervalIntervalUnit {
 }
 #[cfg(feature = "checkout-sessions")]
 /// A cart line item with its calculated price.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionItem {
     /// Product path.
@@ -1223,7 +1237,8 @@ pub struct CheckoutSessionItem {
 }
 #[cfg(feature = "checkout-sessions")]
 /// Calculated prices of a line item. Unit amounts are for one unit; extended amounts for the whole quantity.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionItemPrice {
     /// One unit after discounts; tax according to `taxIncluded`.
@@ -1599,7 +1614,8 @@ impl schemars::JsonSchema for CheckoutSessionItemProductType {
 }
 #[cfg(feature = "checkout-sessions")]
 /// A product to add to or change in the cart.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionItemRequest {
     /// Catalog product path (at most 256 characters).
@@ -1669,7 +1685,8 @@ impl CheckoutSessionItemRequest {
 pub type CheckoutSessionLocalizedText = std::collections::BTreeMap<String, String>;
 #[cfg(feature = "checkout-sessions")]
 /// A payment method the buyer can use, with the form fields it needs.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionPaymentMethod {
     /// Type of the payment method.
@@ -2029,7 +2046,8 @@ impl schemars::JsonSchema for CheckoutSessionPaymentMethodVariantsItem {
 }
 #[cfg(feature = "checkout-sessions")]
 /// Payment methods available in a session.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionPaymentMethodsResponse {
     /// The methods, in display order.
@@ -2045,7 +2063,8 @@ pub struct CheckoutSessionPaymentMethodsResponse {
 pub type CheckoutSessionPriceMap = std::collections::BTreeMap<String, crate::Amount>;
 #[cfg(feature = "checkout-sessions")]
 /// Localized texts and image of a product; setting them needs authentication.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionProductDescriptions {
     /// Product title shown to the buyer.
@@ -2067,7 +2086,8 @@ pub struct CheckoutSessionProductDescriptions {
 }
 #[cfg(feature = "checkout-sessions")]
 /// Body of session creation and of a full session update.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionRequest {
     /// Language of the buyer's experience, a 2-letter code (at most 5 characters); defaults to the browser's locale.
@@ -2204,7 +2224,8 @@ impl schemars::JsonSchema for CheckoutSessionStatus {
 }
 #[cfg(feature = "checkout-sessions")]
 /// Subscription settings of an item (overrides in requests, effective settings in responses).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionSubscriptionSettings {
     /// How often the subscription bills.
@@ -2225,7 +2246,8 @@ pub struct CheckoutSessionSubscriptionSettings {
 }
 #[cfg(feature = "checkout-sessions")]
 /// A volume discount tier: a fixed amount or a percentage off each unit from `minQuantity` units on.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionVolumeDiscount {
     /// Units needed for this tier; default 1.
@@ -2254,7 +2276,8 @@ pub struct CheckoutSessionVolumeDiscount {
 }
 #[cfg(feature = "checkout-sessions")]
 /// A non-fatal problem found while processing the request.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionWarning {
     /// Kind of warning.

@@ -17,7 +17,8 @@
 /// `error` maps the offending field or action to a message (a few coupon errors
 /// send a plain string instead). The same shape appears with HTTP 200 inside batch
 /// responses and, depending on the endpoint, with HTTP 400, 404 or 500.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ActionError {
     /// What was attempted, as `<resource>.<verb>`.
@@ -49,9 +50,10 @@ pub struct ActionError {
 /// Messages keyed by the field or action they concern, or a single message.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum ErrorDetail {
     Fields(std::collections::BTreeMap<String, String>),
     Message(String),
@@ -73,7 +75,8 @@ crate::runtime::union::union!(ErrorDetail { Fields : MAP, [], Message : STR, [] 
 /// FastSpring's generic error body, `{"message": …, "params": […]}`, sent with HTTP 400
 /// when a request cannot be read or a referenced resource is missing before any
 /// per-item processing starts (for example an unknown `account` on `POST /orders`).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct MessageError {
     /// Error category or message, such as `required`, `unreadable` or `not found`.
@@ -245,7 +248,8 @@ impl schemars::JsonSchema for ResultStatus {
 }
 /// The fields every webhook event carries. The same event objects are returned
 /// by `GET /events/processed` and `GET /events/unprocessed`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct WebhookEventBase {
     /// Event ID; stable across FastSpring's retries, so it is the key for de-duplication and for `POST /events/{event_id}`.

@@ -6,7 +6,8 @@
 /// A coupon as returned by `GET /coupons/{coupon_id}`: its discount (single or multi-tier),
 /// duration, stacking, customer-facing reason, redemption limit, availability window, codes
 /// and the products it applies to.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Coupon {
     /// Coupon path ID.
@@ -70,7 +71,8 @@ pub struct Coupon {
 /// Outcome of a coupon write (`POST /coupons`, `DELETE /coupons/{coupon_id}`): on success
 /// `action` and `result: success`; on failure `result: error` and a message in `error`
 /// (usually a plain string for coupons).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CouponActionResult {
     /// What was attempted, as `<resource>.<verb>`.
@@ -99,7 +101,8 @@ pub struct CouponActionResult {
 /// `2026-06-01T00:00:00Z`, `2026-06-01` or `2026-06-01 00:00` (older documentation: also epoch
 /// milliseconds); neither date may be in the past and `end` must follow `start`. Responses
 /// return the strings as stored (seen: `2026-06-01`, `2018-11-01 00:00`).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CouponAvailability {
     /// First moment the coupon is valid.
@@ -111,7 +114,8 @@ pub struct CouponAvailability {
 }
 #[cfg(feature = "coupons")]
 /// Body of `GET /coupons/{coupon_id}/codes`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CouponCodeList {
     /// The coupon.
@@ -127,7 +131,8 @@ pub struct CouponCodeList {
 }
 #[cfg(feature = "coupons")]
 /// Body of `POST /coupons/{coupon_id}`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CouponCodesAddRequest {
     /// Codes to add: letters, digits, `-` and `_` only (spaces and other characters are rejected).
@@ -142,7 +147,8 @@ impl CouponCodesAddRequest {
 }
 #[cfg(feature = "coupons")]
 /// Outcome of `POST /coupons/{coupon_id}`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CouponCodesAddResponse {
     /// What was attempted, as `<resource>.<verb>`.
@@ -171,7 +177,8 @@ pub struct CouponCodesAddResponse {
 }
 #[cfg(feature = "coupons")]
 /// Outcome of `DELETE /coupons/{coupon_id}/codes`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CouponCodesDeleteResponse {
     /// What was attempted, as `<resource>.<verb>`.
@@ -204,7 +211,8 @@ pub struct CouponCodesDeleteResponse {
 }
 #[cfg(feature = "coupons")]
 /// HTTP 400 body sent when a coupon request contains unknown or unsupported fields.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CouponDeserializationError {
     /// Error category.
@@ -220,7 +228,8 @@ pub struct CouponDeserializationError {
 }
 #[cfg(feature = "coupons")]
 /// The discount of a coupon as returned: single-tier fields plus the multi-tier flag and tiers.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CouponDiscount {
     /// `percent` (uses `percent`) or `flat` (uses `amount`).
@@ -246,7 +255,8 @@ pub struct CouponDiscount {
 }
 #[cfg(feature = "coupons")]
 /// A single-tier discount in a create or update request.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CouponDiscountInput {
     /// `percent` (send `percent`) or `flat` (send `amount`); must be `flat` for order-level coupons.
@@ -340,7 +350,8 @@ impl schemars::JsonSchema for CouponDiscountInputType {
 }
 #[cfg(feature = "coupons")]
 /// One tier of a multi-tier coupon (requests and responses).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CouponDiscountTier {
     /// `percent` (uses `percent`) or `flat` (uses `amount`).
@@ -513,7 +524,8 @@ impl schemars::JsonSchema for CouponDiscountType {
 #[cfg(feature = "coupons")]
 /// A failed coupon request: `result` is `error` and `error` explains why (a plain string in the
 /// current reference, e.g. "Invalid coupon code SUMMER@10"). Usually sent with HTTP 200.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CouponError {
     /// What was attempted, as `<resource>.<verb>`.
@@ -537,7 +549,8 @@ pub struct CouponError {
 }
 #[cfg(feature = "coupons")]
 /// Body of `GET /coupons`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CouponListResponse {
     /// Path IDs of all coupons.
@@ -548,9 +561,10 @@ pub struct CouponListResponse {
 /// Schema `CouponProductsItem`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum CouponProductsItem {
     Expanded(Box<super::products::Product>),
     Id(String),
@@ -565,7 +579,8 @@ crate::runtime::union::union!(
 #[cfg(feature = "coupons")]
 /// Body of `POST /coupons`. Send `discount` for a single-tier coupon, or `hasMultiDiscount: true`
 /// with 2 to 25 `discounts` tiers (tiers are re-sorted by duration, longest first).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CouponUpsertRequest {
     /// Path ID of the coupon to create or update: letters, digits, `-` and `_` only.
@@ -662,9 +677,10 @@ impl CouponUpsertRequest {
 /// (`result: error`). The error branch is tried first.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum GetCouponResponse {
     Error(Box<CouponError>),
     Coupon(Box<Coupon>),
@@ -680,9 +696,10 @@ crate::runtime::union::union!(
 /// (`result: error`). The error branch is tried first.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum ListCouponCodesResponse {
     Error(Box<CouponError>),
     Codes(Box<CouponCodeList>),
@@ -697,9 +714,10 @@ crate::runtime::union::union!(
 /// (`result: error`). The error branch is tried first.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum ListCouponsResponse {
     Error(Box<CouponError>),
     List(Box<CouponListResponse>),

@@ -4,7 +4,8 @@
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
 #[cfg(feature = "data")]
 /// One rejected field.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct DataErrorDetail {
     /// Problem code (key misspelt by FastSpring), such as `invalid` or `invalid.field`.
@@ -40,7 +41,8 @@ pub struct DataErrorDetail {
 }
 #[cfg(feature = "data")]
 /// Error body of the reporting service.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct DataErrorResponse {
     /// HTTP status name.
@@ -84,7 +86,8 @@ pub struct DataErrorResponse {
 }
 #[cfg(feature = "data")]
 /// An asynchronous report job.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct DataJob {
     /// Job ID (`JOB…`).
@@ -277,7 +280,8 @@ impl schemars::JsonSchema for DataJobStatus {
 }
 #[cfg(feature = "data")]
 /// Which records the report covers.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct DataReportFilter {
     /// Include records from this date on (`YYYY-MM-DD`).
@@ -328,7 +332,8 @@ pub struct DataReportFilter {
 }
 #[cfg(feature = "data")]
 /// The filter as echoed back; dates may come as ISO date-times.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct DataReportFilterEcho {
     /// Start date.
@@ -397,7 +402,8 @@ pub struct DataReportFilterEcho {
 }
 #[cfg(feature = "data")]
 /// One page of a synchronous report.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct DataReportPage {
     /// The rows of this page.
@@ -408,7 +414,8 @@ pub struct DataReportPage {
 }
 #[cfg(feature = "data")]
 /// What to report: filter, columns, grouping, paging and sync/async mode.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct DataReportRequest {
     /// Which records the report covers.
@@ -457,7 +464,8 @@ pub struct DataReportRequest {
 }
 #[cfg(feature = "data")]
 /// The report request as FastSpring interpreted it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct DataReportRequestEcho {
     /// The filter as echoed back; dates may come as ISO date-times.
@@ -512,9 +520,10 @@ pub struct DataReportRequestEcho {
 /// A synchronous page of rows, or the job started for an asynchronous report.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum DataReportResponse {
     Page(Box<DataReportPage>),
     Job(Box<DataJob>),

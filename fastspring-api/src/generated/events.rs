@@ -4,7 +4,8 @@
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
 #[cfg(feature = "events")]
 /// An action/result error naming the event it concerns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct EventUpdateError {
     /// What was attempted, as `<resource>.<verb>`.
@@ -30,7 +31,8 @@ pub struct EventUpdateError {
 }
 #[cfg(feature = "events")]
 /// Error answer of `POST /events/{event_id}`: one failed item per event.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct EventUpdateErrorResponse {
     /// One entry per event that could not be updated.
@@ -39,7 +41,8 @@ pub struct EventUpdateErrorResponse {
 }
 #[cfg(feature = "events")]
 /// New value of an event's `processed` flag.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct EventUpdateRequest {
     /// `true` to mark the event processed.
@@ -55,7 +58,8 @@ impl EventUpdateRequest {
 #[cfg(feature = "events")]
 /// A webhook event as FastSpring stores it: the same object that is POSTed to webhook endpoints.
 /// `data` is the event's payload, whose shape depends on `type` (see the webhook event types).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct StoredEvent {
     /// Event ID; stable across FastSpring's retries, so it is the key for de-duplication and for `POST /events/{event_id}`.
@@ -94,7 +98,8 @@ pub struct StoredEvent {
 }
 #[cfg(feature = "events")]
 /// One window of stored events.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct StoredEventListResponse {
     /// Always `events.get`.

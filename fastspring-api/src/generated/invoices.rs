@@ -4,7 +4,8 @@
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
 #[cfg(feature = "invoices")]
 /// Body of `POST /invoices/paymentInvoice`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CreateInvoiceRequest {
     /// ISO 4217 currency of the invoice.
@@ -151,7 +152,8 @@ impl schemars::JsonSchema for CreateInvoiceRequestMode {
 }
 #[cfg(feature = "invoices")]
 /// The invoice as `GET /invoices/{invoice_id}` returns it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Invoice {
     /// Invoice ID.
@@ -489,7 +491,8 @@ pub struct Invoice {
 }
 #[cfg(feature = "invoices")]
 /// A postal address on an invoice as FastSpring stores it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct InvoiceAddress {
     /// Address ID.
@@ -563,7 +566,8 @@ pub struct InvoiceAddress {
 }
 #[cfg(feature = "invoices")]
 /// A postal address on the invoice.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct InvoiceAddressRequest {
     /// First street line.
@@ -599,7 +603,8 @@ pub struct InvoiceAddressRequest {
 }
 #[cfg(feature = "invoices")]
 /// Fields shared by the create answer (`PaymentInvoice`) and the retrieve answer (`Invoice`).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct InvoiceCommon {
     /// Invoice ID.
@@ -815,7 +820,8 @@ pub struct InvoiceCommon {
 }
 #[cfg(feature = "invoices")]
 /// A person on an invoice as FastSpring stores it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct InvoiceContact {
     /// Contact ID.
@@ -906,7 +912,8 @@ pub struct InvoiceContact {
 }
 #[cfg(feature = "invoices")]
 /// A person named on the invoice.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct InvoiceContactRequest {
     /// E-mail address.
@@ -959,7 +966,8 @@ impl InvoiceContactRequest {
 }
 #[cfg(feature = "invoices")]
 /// Error body of the Invoices service (the reference calls it ErrorResponseV2).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct InvoiceErrorResponse {
     /// Machine-readable error code.
@@ -971,7 +979,8 @@ pub struct InvoiceErrorResponse {
 }
 #[cfg(feature = "invoices")]
 /// One line of an invoice.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct InvoiceItem {
     /// Line ID.
@@ -1158,7 +1167,8 @@ pub struct InvoiceItem {
 }
 #[cfg(feature = "invoices")]
 /// One product line to invoice.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct InvoiceItemRequest {
     /// Product path in the catalog.
@@ -1204,7 +1214,8 @@ impl InvoiceItemRequest {
 }
 #[cfg(feature = "invoices")]
 /// One tax on an invoice line.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct InvoiceItemTax {
     /// Tax line ID.
@@ -1258,7 +1269,8 @@ pub struct InvoiceItemTax {
 }
 #[cfg(feature = "invoices")]
 /// Error body of a 404 from the Invoices service (the reference calls it ErrorNotFoundResponse).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct InvoiceNotFoundResponse {
     /// Status name.
@@ -1299,7 +1311,8 @@ pub struct InvoiceNotFoundResponse {
 }
 #[cfg(feature = "invoices")]
 /// The organization of a party on an invoice.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct InvoiceOrganization {
     /// Organization ID.
@@ -1337,7 +1350,8 @@ pub struct InvoiceOrganization {
 }
 #[cfg(feature = "invoices")]
 /// The organization a contact belongs to.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct InvoiceOrganizationRequest {
     /// Legal name.
@@ -1364,7 +1378,8 @@ pub struct InvoiceOrganizationRequest {
 }
 #[cfg(feature = "invoices")]
 /// One party of the invoice (who is billed, or who receives the goods).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct InvoicePartyRequest {
     /// Role of the party.
@@ -1560,7 +1575,8 @@ impl schemars::JsonSchema for InvoiceStatus {
 }
 #[cfg(feature = "invoices")]
 /// Final totals of a payment invoice.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct InvoiceTotals {
     /// Amount due.
@@ -1772,7 +1788,8 @@ impl schemars::JsonSchema for InvoiceType {
 }
 #[cfg(feature = "invoices")]
 /// The invoice as `POST /invoices/paymentInvoice` returns it, with its payment links and totals.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct PaymentInvoice {
     /// Invoice ID.

@@ -6,9 +6,10 @@
 /// Schema `GetOrderResponse`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum GetOrderResponse {
     Several(Box<OrderGetResponse>),
     Single(Box<Order>),
@@ -190,7 +191,8 @@ impl schemars::JsonSchema for ListOrdersStatus {
 /// A FastSpring order: what was bought, by whom, for how much and how it was paid and fulfilled.
 ///
 /// Returned by `GET /orders/{order_id}` (and by `GET /orders` in the older lookup form), and sent as `data` of the `order.*` webhooks and inside other events (subscription charges, payout entries). Amounts come in the transaction currency and, with the `InPayoutCurrency` suffix, in the store's payout currency; each has a `Display` twin. Webhooks with expansion enabled replace the `account` ID (and the `subscription` ID of each item) with the full object. Fields have been added over the years, so only `id` is always present.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Order {
     /// Order ID (the same value as `id`, kept for backward compatibility).
@@ -558,9 +560,10 @@ pub struct Order {
 /// The customer account: its ID, or the full object when the webhook has expansion enabled.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum OrderAccount {
     Expanded(Box<super::accounts::Account>),
     Id(String),
@@ -587,7 +590,8 @@ crate::runtime::union::union!(
     )
 )]
 /// Billing (tax) address of the order. Which fields appear depends on what the checkout collected; sometimes only `country` and `display`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderAddress {
     /// First street line; present only when the checkout collects a physical address.
@@ -669,7 +673,8 @@ pub struct OrderAddress {
     )
 )]
 /// The buyer's contact details as entered for this order.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderCustomer {
     /// First name.
@@ -725,7 +730,8 @@ pub struct OrderCustomer {
     )
 )]
 /// One delivered fulfillment (a download, a license key, ...).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderFulfillment {
     /// Kind of fulfillment, such as `file` or `license` (open set of values).
@@ -776,9 +782,10 @@ pub struct OrderFulfillment {
 /// Value of one `fulfillments` key: a list of fulfillment entries, or the instructions text.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum OrderFulfillmentValue {
     Entries(Vec<OrderFulfillment>),
     Text(String),
@@ -797,7 +804,8 @@ crate::runtime::union::union!(
 );
 #[cfg(feature = "orders")]
 /// Wrapper of a lookup by several comma-separated IDs, also used for the error answer of any lookup. Each element is an order or an error item; check `result`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderGetResponse {
     /// What the API did, `order.get`.
@@ -817,9 +825,10 @@ pub struct OrderGetResponse {
 /// Schema `OrderGetResponseOrdersItem`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum OrderGetResponseOrdersItem {
     Error(Box<OrderLookupError>),
     Order(Box<Order>),
@@ -851,7 +860,8 @@ crate::runtime::union::union!(
     )
 )]
 /// One line item of an order.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderItem {
     /// Product path of the item; add-ons and fees may carry a suffix such as `.setupFee`.
@@ -1156,7 +1166,8 @@ pub struct OrderItem {
 }
 #[cfg(feature = "orders")]
 /// Attributes to set on one item of the order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderItemAttributesUpdate {
     /// Product path of an item that is part of the order.
@@ -1181,7 +1192,8 @@ impl OrderItemAttributesUpdate {
     )
 )]
 /// Why the item is in the order when another product brought it in.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderItemDriver {
     /// Kind of driver, such as `addon`, `one_time_fee`, `cross-sell` or `upsell` (open set of values).
@@ -1210,9 +1222,10 @@ pub struct OrderItemDriver {
 /// The subscription this item created or renewed: its ID, or the full object when the webhook has expansion enabled.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum OrderItemSubscription {
     Expanded(Box<super::subscriptions::Subscription>),
     Id(String),
@@ -1274,7 +1287,8 @@ crate::runtime::union::union!(
     )
 )]
 /// Tax withheld on this item, in the older shape (payloads up to about 2019).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderItemTaxWithholding {
     /// Whether withholding applies; sent as a boolean or as the string `"true"`/`"false"`.
@@ -1309,9 +1323,10 @@ pub struct OrderItemTaxWithholding {
 /// Whether withholding applies; sent as a boolean or as the string `"true"`/`"false"`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum OrderItemTaxWithholdingTaxWithholding {
     Flag(bool),
     Text(String),
@@ -1337,7 +1352,8 @@ crate::runtime::union::union!(
     )
 )]
 /// Tax withheld by the buyer on this item (current field name).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderItemWithholdings {
     /// Whether tax withholding applies to the item.
@@ -1380,7 +1396,8 @@ pub struct OrderItemWithholdings {
 }
 #[cfg(feature = "orders")]
 /// One page of orders matching the filters of `GET /orders`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderListResponse {
     /// What the API did: `order.getall` (current) or `order.lookup` (older filtered form).
@@ -1444,9 +1461,10 @@ pub struct OrderListResponse {
 /// Schema `OrderListResponseOrdersItem`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum OrderListResponseOrdersItem {
     Order(Box<Order>),
     Id(String),
@@ -1470,7 +1488,8 @@ crate::runtime::union::union!(
 );
 #[cfg(feature = "orders")]
 /// A failed item of a (multi-ID) order lookup (`action` is `order.get`).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderLookupError {
     /// What was attempted, as `<resource>.<verb>`.
@@ -1505,9 +1524,10 @@ pub struct OrderLookupError {
 /// An internal note: an object with the text and its author, or (as the reference suggests) plain text.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum OrderNote {
     Note(Box<OrderNoteNote>),
     Text(String),
@@ -1534,7 +1554,8 @@ crate::runtime::union::union!(
     )
 )]
 /// Schema `OrderNoteNote`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderNoteNote {
     /// Text of the note.
@@ -1558,7 +1579,8 @@ pub struct OrderNoteNote {
     )
 )]
 /// How the order was paid. May be empty (`{}`), e.g. for unpaid invoice or purchase-order orders.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderPayment {
     /// Payment method, such as `creditcard`, `paypal`, `amazon`, `applepay`, `kakaopay`, `bank`, `alipay`, `purchase-order`, `upi`, `free` or `test` (open set of values).
@@ -1607,7 +1629,8 @@ pub struct OrderPayment {
     )
 )]
 /// One recipient of the order, wrapped in a `recipient` member.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderRecipient {
     /// Contact details, account and address of a recipient.
@@ -1623,7 +1646,8 @@ pub struct OrderRecipient {
     )
 )]
 /// Contact details, account and address of a recipient.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderRecipientContact {
     /// First name.
@@ -1686,9 +1710,10 @@ pub struct OrderRecipientContact {
 /// The recipient's account: its ID, or the full object when the webhook has expansion enabled.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum OrderRecipientContactAccount {
     Expanded(Box<super::accounts::Account>),
     Id(String),
@@ -1715,7 +1740,8 @@ crate::runtime::union::union!(
     )
 )]
 /// A return made against the order (details via `GET /returns/{return_id}`).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderReturnSummary {
     /// Return ID.
@@ -1754,7 +1780,8 @@ pub struct OrderReturnSummary {
 }
 #[cfg(feature = "orders")]
 /// The changes for one order. Keys not mentioned keep their values.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderTagsUpdate {
     /// ID of the order to update.
@@ -1779,7 +1806,8 @@ impl OrderTagsUpdate {
 }
 #[cfg(feature = "orders")]
 /// Outcome of updating one order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderUpdateResult {
     /// What was attempted, as `<resource>.<verb>`.
@@ -1806,9 +1834,10 @@ pub struct OrderUpdateResult {
 /// Schema `UpdateOrderTagsError400`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum UpdateOrderTagsError400 {
     Outcomes(Box<UpdateOrderTagsResponse>),
     Refused(Box<super::common::MessageError>),
@@ -1820,7 +1849,8 @@ crate::runtime::union::union!(
 );
 #[cfg(feature = "orders")]
 /// Tags and item attributes to set, for one or more orders.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct UpdateOrderTagsRequest {
     /// One entry per order to update.
@@ -1835,7 +1865,8 @@ impl UpdateOrderTagsRequest {
 }
 #[cfg(feature = "orders")]
 /// One outcome per order of the request, in request order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct UpdateOrderTagsResponse {
     /// Outcome of each order update.

@@ -15,7 +15,8 @@
 /// A catalog product as FastSpring returns it (`GET /products/{product_path}`, coupon and
 /// webhook expansion). Localized texts are maps keyed by ISO 639-1 language code; prices are
 /// maps keyed by ISO 4217 currency code.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Product {
     /// Product path ID.
@@ -101,7 +102,8 @@ pub struct Product {
 }
 #[cfg(feature = "products")]
 /// Outcome for one product of a products call: `product`, `action`, `result` and, on failure, `error` (messages keyed by field).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductActionResult {
     /// What was attempted, as `<resource>.<verb>`.
@@ -282,7 +284,8 @@ impl schemars::JsonSchema for ProductBillingInterval {
     )
 )]
 /// Grace period before an unpaid subscription is deactivated; overrides the app's Deactivation Settings for this product.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductCancellation {
     /// Unit of `intervalLength`.
@@ -441,7 +444,8 @@ impl schemars::JsonSchema for ProductCancellationInterval {
 }
 #[cfg(feature = "products")]
 /// A product's price in one country.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductCountryPrice {
     /// ISO 4217 currency of the amounts.
@@ -516,7 +520,8 @@ pub struct ProductCountryPrice {
 }
 #[cfg(feature = "products")]
 /// Date range of the discounted price (seen as `2025-01-01` and `2023-01-01 00:00`).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductCountryPriceAvailable {
     /// Start of the range.
@@ -545,7 +550,8 @@ pub struct ProductCountryPriceAvailable {
     )
 )]
 /// Descriptive texts of a product, each a map keyed by language code (Markdown allowed in `summary` and `full`).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductDescription {
     /// Short description.
@@ -708,7 +714,8 @@ impl schemars::JsonSchema for ProductFormat {
     )
 )]
 /// A fulfillment action attached to a product (file download, e-mail, license, ...).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductFulfillment {
     /// ID of the fulfillment action.
@@ -1031,7 +1038,8 @@ impl schemars::JsonSchema for ProductFulfillmentBehavior {
 }
 #[cfg(feature = "products")]
 /// A file to attach to a product when creating it (older documentation).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductFulfillmentInput {
     /// Kind of fulfillment; `file` is the documented value.
@@ -1230,9 +1238,10 @@ impl schemars::JsonSchema for ProductFulfillmentInputBehavior {
 /// Schema `ProductFulfillmentPreviousItem`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum ProductFulfillmentPreviousItem {
     Version(Box<ProductFulfillmentVersion>),
     Id(String),
@@ -1264,9 +1273,10 @@ crate::runtime::union::union!(
 /// Size of the file (`null` when the file is hosted elsewhere or not yet uploaded).
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum ProductFulfillmentSize {
     Bytes(i64),
     Text(String),
@@ -1295,7 +1305,8 @@ crate::runtime::union::union!(
     )
 )]
 /// An earlier version of a file fulfillment.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductFulfillmentVersion {
     /// File name of that version.
@@ -1336,9 +1347,10 @@ pub struct ProductFulfillmentVersion {
 /// Schema `ProductFulfillmentsValue`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum ProductFulfillmentsValue {
     Action(Box<ProductFulfillment>),
     Instructions(std::collections::BTreeMap<String, String>),
@@ -1359,7 +1371,8 @@ crate::runtime::union::union!(
 );
 #[cfg(feature = "products")]
 /// One product of `GET /products/{product_path}` with its outcome fields.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductGetItem {
     /// Product path ID.
@@ -1458,7 +1471,8 @@ pub struct ProductGetItem {
 }
 #[cfg(feature = "products")]
 /// Body of `GET /products/{product_path}`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductGetResponse {
     /// One item per requested path.
@@ -1467,7 +1481,8 @@ pub struct ProductGetResponse {
 }
 #[cfg(feature = "products")]
 /// Body of `GET /products`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductListResponse {
     /// `products.getall`.
@@ -1675,7 +1690,8 @@ impl schemars::JsonSchema for ProductNotificationInterval {
     )
 )]
 /// A group of products suggested together with a product.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductOffer {
     /// Kind of offer.
@@ -1871,7 +1887,8 @@ impl schemars::JsonSchema for ProductOfferType {
 }
 #[cfg(feature = "products")]
 /// Outcome and offers of one product in `GET /products/offers/{product_path}`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductOffersItem {
     /// What was attempted, as `<resource>.<verb>`.
@@ -1900,7 +1917,8 @@ pub struct ProductOffersItem {
 }
 #[cfg(feature = "products")]
 /// The offers of one product in a create-or-update request.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductOffersOfProduct {
     /// Product path; must equal the path parameter.
@@ -1917,7 +1935,8 @@ impl ProductOffersOfProduct {
 }
 #[cfg(feature = "products")]
 /// Body of `GET /products/offers/{product_path}`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductOffersResponse {
     /// The requested product.
@@ -1926,7 +1945,8 @@ pub struct ProductOffersResponse {
 }
 #[cfg(feature = "products")]
 /// Body of `POST /products/offers/{product_path}`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductOffersUpsertRequest {
     /// The product (one entry) and its offers.
@@ -1950,7 +1970,8 @@ impl ProductOffersUpsertRequest {
     )
 )]
 /// Overdue e-mails sent after a failed renewal payment.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductOverdueNotification {
     /// Whether overdue notices are sent.
@@ -1977,7 +1998,8 @@ pub struct ProductOverdueNotification {
 }
 #[cfg(feature = "products")]
 /// Prices of one product, keyed by country.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductPriceItem {
     /// What was attempted, as `<resource>.<verb>`.
@@ -2006,7 +2028,8 @@ pub struct ProductPriceItem {
 }
 #[cfg(feature = "products")]
 /// Body of `GET /products/price` and `GET /products/price/{product_path}`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductPricesResponse {
     /// This page's number.
@@ -2046,7 +2069,8 @@ pub struct ProductPricesResponse {
     )
 )]
 /// Price and subscription settings of a product, as returned.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductPricing {
     /// Free-trial length in days (subscriptions).
@@ -2175,7 +2199,8 @@ pub struct ProductPricing {
     )
 )]
 /// Date range of a limited-time price (seen in expanded webhook products).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductPricingDateLimits {
     /// Start of the range, `YYYY-MM-DD HH:mm`.
@@ -2195,7 +2220,8 @@ pub struct ProductPricingDateLimits {
 }
 #[cfg(feature = "products")]
 /// Price and subscription settings sent when creating or updating a product.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductPricingInput {
     /// Price per ISO 4217 currency code; `USD` is required when creating a product.
@@ -2317,7 +2343,8 @@ pub struct ProductPricingInput {
 /// Schema `ProductPricingInputQuantityDiscountsValue`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum ProductPricingInputQuantityDiscountsValue {
@@ -2342,9 +2369,10 @@ crate::runtime::union::union!(
 /// Schema `ProductPricingQuantityDiscountsValue`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum ProductPricingQuantityDiscountsValue {
     PerCurrency(std::collections::BTreeMap<String, crate::Amount>),
     Percent(f64),
@@ -2500,7 +2528,8 @@ impl schemars::JsonSchema for ProductQuantityBehavior {
 }
 #[cfg(feature = "products")]
 /// Effect of a volume discount from a minimum quantity on, in the entry's currency.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductQuantityDiscountTier {
     /// Percentage off.
@@ -2552,7 +2581,8 @@ pub struct ProductQuantityDiscountTier {
     )
 )]
 /// Reminder e-mails sent before a subscription renews.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductReminderNotification {
     /// Whether reminders are sent.
@@ -2581,7 +2611,8 @@ pub struct ProductReminderNotification {
     )
 )]
 /// One-time fee charged with the first payment of a subscription.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductSetupFee {
     /// Fee per currency.
@@ -2593,7 +2624,8 @@ pub struct ProductSetupFee {
 }
 #[cfg(feature = "products")]
 /// One product of a `POST /products` batch; fields left out are not changed on update.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductUpsert {
     /// Path ID of the product to create or update (lower-case letters, digits, dashes; more than two characters).
@@ -2662,7 +2694,8 @@ impl ProductUpsert {
 }
 #[cfg(feature = "products")]
 /// Post-order instructions.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductUpsertFulfillment {
     /// Instructions shown after purchase, per language (Markdown allowed).
@@ -2671,7 +2704,8 @@ pub struct ProductUpsertFulfillment {
 }
 #[cfg(feature = "products")]
 /// Outcome for one product of `POST /products`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductUpsertResult {
     /// What was attempted, as `<resource>.<verb>`.
@@ -2845,7 +2879,8 @@ impl schemars::JsonSchema for ProductVisibility {
 }
 #[cfg(feature = "products")]
 /// A `products` array of per-product outcomes (delete, offers update, and their errors).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductsActionResponse {
     /// One outcome per product.
@@ -2854,7 +2889,8 @@ pub struct ProductsActionResponse {
 }
 #[cfg(feature = "products")]
 /// Body of `POST /products`: up to 300 products.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductsUpsertRequest {
     /// The products to create or update.
@@ -2869,7 +2905,8 @@ impl ProductsUpsertRequest {
 }
 #[cfg(feature = "products")]
 /// Body of the `POST /products` answer.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductsUpsertResponse {
     /// One outcome per product of the request.

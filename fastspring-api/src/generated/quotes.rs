@@ -4,7 +4,8 @@
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
 #[cfg(feature = "quotes")]
 /// Body of `POST /quotes`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CreateQuoteRequest {
     /// The quoted products.
@@ -118,7 +119,8 @@ impl CreateQuoteRequest {
 /// instead of a list, amounts such as `total` as numeric strings, and the change time as
 /// epoch milliseconds with second and display twins instead of ISO strings. Every field
 /// is optional; read whichever form you received.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Quote {
     /// Quote ID (REST form).
@@ -580,9 +582,10 @@ pub struct Quote {
 /// Customer account of the recipient (webhook form); an ID, or the full account with webhook expansion.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum QuoteAccount {
     Expanded(Box<super::accounts::Account>),
     Id(String),
@@ -595,7 +598,8 @@ crate::runtime::union::union!(
 );
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
 /// A postal address on a quote.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteAddress {
     /// First street line.
@@ -653,7 +657,8 @@ pub struct QuoteAddress {
 }
 #[cfg(feature = "quotes")]
 /// The recipient's address; it determines tax.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteAddressRequest {
     /// First street line.
@@ -700,7 +705,8 @@ impl QuoteAddressRequest {
 }
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
 /// A person on a quote (its creator or its recipient).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteContact {
     /// First name.
@@ -757,7 +763,8 @@ pub struct QuoteContact {
 }
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
 /// A volume discount tier of a price line.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteDiscountTier {
     /// Smallest quantity of the tier.
@@ -812,7 +819,8 @@ pub struct QuoteDiscountTier {
 }
 #[cfg(feature = "quotes")]
 /// Spring-style error body of the quotes service.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteErrorResponse {
     /// HTTP status name.
@@ -926,7 +934,8 @@ impl schemars::JsonSchema for QuoteFulfillmentTerm {
 /// One product line of a quote. The REST form carries the full price breakdown; the
 /// quote.* webhook form carries only product, quantity, display and the subtotal and
 /// discount twins.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteItem {
     /// Product path (the webhook sample shows the display name here).
@@ -1332,7 +1341,8 @@ pub struct QuoteItem {
 }
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
 /// Localized product texts.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteItemProductDescriptions {
     /// Product name by language code.
@@ -1344,7 +1354,8 @@ pub struct QuoteItemProductDescriptions {
 }
 #[cfg(feature = "quotes")]
 /// One product line of a quote request.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteItemRequest {
     /// Product path.
@@ -1377,7 +1388,8 @@ impl QuoteItemRequest {
 }
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
 /// Tax charged on one quote item.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteItemTax {
     /// Tax amount.
@@ -1397,7 +1409,8 @@ pub struct QuoteItemTax {
 }
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
 /// A Spring HATEOAS link object; only seen in the older OpenAPI.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteLink {
     /// Link relation.
@@ -1466,7 +1479,8 @@ pub struct QuoteLink {
 }
 #[cfg(feature = "quotes")]
 /// Answer of `GET /quotes`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteListResponse {
     /// HAL wrapper of the list (current reference).
@@ -1485,7 +1499,8 @@ pub struct QuoteListResponse {
 }
 #[cfg(feature = "quotes")]
 /// HAL wrapper of the list (current reference).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteListResponseEmbedded {
     /// The matching quotes.
@@ -1494,7 +1509,8 @@ pub struct QuoteListResponseEmbedded {
 }
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
 /// A subscription notification setting of a quote item.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteNotification {
     /// Kind of notification.
@@ -1542,7 +1558,8 @@ pub struct QuoteNotification {
 }
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
 /// When a subscription notification is sent.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteNotificationInterval {
     /// Interval unit.
@@ -1574,9 +1591,10 @@ pub struct QuoteNotificationInterval {
 /// The order that paid the quote (quote.updated webhook); an ID, or the full order with webhook expansion.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum QuoteOrder {
     Expanded(Box<super::orders::Order>),
     Id(String),
@@ -1600,7 +1618,8 @@ crate::runtime::union::union!(
 );
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
 /// A discount applied to a price line.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuotePlanDiscount {
     /// Discount type.
@@ -1644,7 +1663,8 @@ pub struct QuotePlanDiscount {
 }
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
 /// How FastSpring computed the price of a quote item.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuotePriceDetail {
     /// Product path.
@@ -1667,7 +1687,8 @@ pub struct QuotePriceDetail {
 }
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
 /// The detailed price computation of one plan of a quote item. Amounts are in the quote's currency unless named otherwise.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuotePriceLine {
     /// Product path.
@@ -2169,7 +2190,8 @@ pub struct QuotePriceLine {
 }
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
 /// One billing plan of a quote item's price detail.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuotePricePlan {
     /// Product path of the plan.
@@ -2200,7 +2222,8 @@ pub struct QuotePricePlan {
 }
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
 /// One pricing rule FastSpring applied while pricing an item; values are strings.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuotePriceRule {
     /// Rule name.
@@ -2343,7 +2366,8 @@ pub struct QuotePriceRule {
 }
 #[cfg(feature = "quotes")]
 /// The person the quote is addressed to.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteRecipientRequest {
     /// First name.
@@ -2379,7 +2403,8 @@ impl QuoteRecipientRequest {
 }
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
 /// A product a subscription item renews into.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteRenewInto {
     /// ID of the product renewed into.
@@ -2524,7 +2549,8 @@ impl schemars::JsonSchema for QuoteStatus {
 }
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
 /// One entry of a quote's status history.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteStatusChange {
     /// Where a quote is in its life cycle.
@@ -2561,7 +2587,8 @@ pub struct QuoteStatusChange {
 }
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
 /// One key/value tag of a quote (quotes use a list of pairs, not a map).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteTag {
     /// Tag name (at most 255 characters).
@@ -2575,9 +2602,10 @@ pub struct QuoteTag {
 /// Tags of the quote; a list of key/value pairs in REST answers, a map in webhooks.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum QuoteTags {
     List(Vec<QuoteTag>),
     Map(std::collections::BTreeMap<String, String>),
@@ -2586,7 +2614,8 @@ pub enum QuoteTags {
 crate::runtime::union::union!(QuoteTags { List : SEQ, [], Map : MAP, [] });
 #[cfg(feature = "quotes")]
 /// Body of `PUT /quotes/{quote_id}`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct UpdateQuoteRequest {
     /// ISO 4217 currency code.

@@ -4,7 +4,8 @@
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
 #[cfg(feature = "returns")]
 /// The returns to create, one per order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CreateReturnsRequest {
     /// One element per order to refund.
@@ -21,9 +22,10 @@ impl CreateReturnsRequest {
 /// Schema `GetReturnResponse`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum GetReturnResponse {
     Several(Box<ReturnsResponse>),
     Single(Box<Return>),
@@ -43,7 +45,8 @@ crate::runtime::union::union!(
 );
 #[cfg(feature = "returns")]
 /// A return (refund) of one order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct NewReturn {
     /// ID or reference of the order to refund.
@@ -84,7 +87,8 @@ impl NewReturn {
 }
 #[cfg(feature = "returns")]
 /// The amount to refund for one item of the order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct NewReturnItem {
     /// Product path of a line item of the original order.
@@ -346,7 +350,8 @@ impl schemars::JsonSchema for NewReturnRefundType {
 /// A return: a full or partial refund of an order, with the amounts refunded, the reason, who performed it, a summary of the original order, the customer and the returned items.
 ///
 /// Returned by `POST /returns` and `GET /returns/{return_id}` (with `action` and `result` added) and sent as `data` of the `return.created` webhook, where webhook expansion replaces the `account` ID with the full account. Amounts come in the transaction currency and, with the `InPayoutCurrency` suffix, in the store's payout currency; each has a `Display` twin.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Return {
     /// Return ID.
@@ -586,9 +591,10 @@ pub struct Return {
 /// The customer account: its ID, or the full object when the webhook has expansion enabled.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum ReturnAccount {
     Expanded(Box<super::accounts::Account>),
     Id(String),
@@ -601,7 +607,8 @@ crate::runtime::union::union!(
 );
 #[cfg(feature = "returns")]
 /// A return that could not be created or found. `action` is `return.create` or `return.get`; `error` is keyed by an error code (`RETURN_ITEMS_AMOUNT_ZERO_ERROR`, ...) or a field name (`product`, `return`), and the set of codes is open.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ReturnError {
     /// What was attempted, as `<resource>.<verb>`.
@@ -626,7 +633,8 @@ pub struct ReturnError {
 }
 #[cfg(any(feature = "returns", feature = "webhook-events"))]
 /// One returned line item.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ReturnItem {
     /// Product path of the item.
@@ -816,7 +824,8 @@ impl schemars::JsonSchema for ReturnItemRefundType {
 }
 #[cfg(any(feature = "returns", feature = "webhook-events"))]
 /// Summary of the order the return refunds; the full order is at `GET /orders/{order_id}`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ReturnOriginalOrder {
     /// Order ID.
@@ -1151,7 +1160,8 @@ impl schemars::JsonSchema for ReturnType {
 }
 #[cfg(feature = "returns")]
 /// One element per requested return (create) or per requested ID (lookup); each is a return or an error item, so check `result`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ReturnsResponse {
     /// Outcome per return, in request order.
@@ -1161,9 +1171,10 @@ pub struct ReturnsResponse {
 /// Schema `ReturnsResponseReturnsItem`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum ReturnsResponseReturnsItem {
     Error(Box<ReturnError>),
     Return(Box<Return>),

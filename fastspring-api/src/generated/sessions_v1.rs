@@ -4,7 +4,8 @@
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
 #[cfg(feature = "sessions-v1")]
 /// A created v1 session.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SessionV1 {
     /// Session ID to send the buyer to checkout with.
@@ -47,7 +48,8 @@ pub struct SessionV1 {
 }
 #[cfg(feature = "sessions-v1")]
 /// The buyer, when no `account` is given. If an account with this e-mail exists it is used (and may be updated).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SessionV1Contact {
     /// First name.
@@ -74,7 +76,8 @@ pub struct SessionV1Contact {
 }
 #[cfg(feature = "sessions-v1")]
 /// Body of `POST /sessions`. Give either `account` or `contact`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SessionV1CreateRequest {
     /// ID of an existing FastSpring account; its details apply to the session.
@@ -127,7 +130,8 @@ impl SessionV1CreateRequest {
 }
 #[cfg(feature = "sessions-v1")]
 /// Error body of `POST /sessions`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SessionV1Error {
     /// What went wrong.
@@ -143,7 +147,8 @@ pub struct SessionV1Error {
 }
 #[cfg(feature = "sessions-v1")]
 /// A product of a created session.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SessionV1Item {
     /// Product path.
@@ -163,7 +168,8 @@ pub struct SessionV1Item {
 }
 #[cfg(feature = "sessions-v1")]
 /// One product of the session.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SessionV1ItemRequest {
     /// Product path.
@@ -196,7 +202,8 @@ impl SessionV1ItemRequest {
 }
 #[cfg(feature = "sessions-v1")]
 /// A custom key to find or link the buyer's account.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SessionV1Lookup {
     /// Your own account key (letters, digits, `_` or `-`, at least 4 characters).
@@ -205,7 +212,8 @@ pub struct SessionV1Lookup {
 }
 #[cfg(feature = "sessions-v1")]
 /// Overrides of the catalog price and subscription settings for one item of the session.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SessionV1Pricing {
     /// Unit price by ISO 4217 currency code.
@@ -529,7 +537,8 @@ impl schemars::JsonSchema for SessionV1PricingQuantityBehavior {
 /// Schema `SessionV1PricingQuantityDiscountsValue`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum SessionV1PricingQuantityDiscountsValue {
@@ -621,7 +630,8 @@ impl schemars::JsonSchema for SessionV1PricingRenew {
 }
 #[cfg(feature = "sessions-v1")]
 /// One-time setup fee (older documentation only).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SessionV1PricingSetupFee {
     /// Fee name by language code.

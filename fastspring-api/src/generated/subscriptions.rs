@@ -4,7 +4,8 @@
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
 #[cfg(feature = "subscriptions")]
 /// A cancel reason that can be offered to the buyer.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CancelReason {
     /// Cancel reason ID, a string: `1` cost, `2` need, `3` usability, `4` support, `5` integration, `6` alternative, `7` other.
@@ -48,9 +49,10 @@ pub struct CancelReason {
 /// Answer of GET /subscriptions/cancelSurvey/reasons/{subscription_id}: the reasons to offer (subscription not canceled) or the recorded answer (subscription canceled).
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum CancelSurvey {
     Recorded(Box<CancelSurveyRecorded>),
     Reasons(Box<CancelSurveyReasons>),
@@ -61,7 +63,8 @@ crate::runtime::union::union!(
 );
 #[cfg(feature = "subscriptions")]
 /// A stored cancel-survey answer, as returned by POST /subscriptions/cancelSurvey/response.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CancelSurveyAnswer {
     /// ID of the survey answer.
@@ -119,7 +122,8 @@ pub struct CancelSurveyAnswer {
 }
 #[cfg(feature = "subscriptions")]
 /// The answer. Give `reasonId` or `reasonName`; when both are present `reasonId` wins.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CancelSurveyAnswerInput {
     /// Cancel reason ID, a string: `1` cost, `2` need, `3` usability, `4` support, `5` integration, `6` alternative, `7` other.
@@ -332,7 +336,8 @@ impl schemars::JsonSchema for CancelSurveyAnswerInputReasonName {
 }
 #[cfg(feature = "subscriptions")]
 /// Its product.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CancelSurveyProduct {
     /// Product path.
@@ -353,7 +358,8 @@ pub struct CancelSurveyProduct {
 }
 #[cfg(feature = "subscriptions")]
 /// Which slice of the results to return.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CancelSurveyQueryPagination {
     /// Maximum number of answers to return.
@@ -372,7 +378,8 @@ impl CancelSurveyQueryPagination {
 }
 #[cfg(feature = "subscriptions")]
 /// Body of POST /subscriptions/cancelSurvey/response/query.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CancelSurveyQueryRequest {
     /// Start of the time window (ISO 8601 date-time).
@@ -413,7 +420,8 @@ impl CancelSurveyQueryRequest {
 }
 #[cfg(feature = "subscriptions")]
 /// Answer of POST /subscriptions/cancelSurvey/response/query.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CancelSurveyQueryResponse {
     /// Number of answers matching the query, all pages together.
@@ -438,7 +446,8 @@ pub struct CancelSurveyQueryResponse {
 }
 #[cfg(feature = "subscriptions")]
 /// Sort order.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CancelSurveyQuerySorting {
     /// Sort by submission time or by reason ID.
@@ -590,7 +599,8 @@ impl schemars::JsonSchema for CancelSurveyQuerySortingOrder {
 }
 #[cfg(feature = "subscriptions")]
 /// GET /subscriptions/cancelSurvey/reasons answer for a subscription that is not canceled: the reasons to offer.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CancelSurveyReasons {
     /// Language of the texts.
@@ -615,7 +625,8 @@ pub struct CancelSurveyReasons {
 }
 #[cfg(feature = "subscriptions")]
 /// One submitted cancel-survey answer in a query result.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CancelSurveyRecord {
     /// ID of the survey answer.
@@ -704,7 +715,8 @@ pub struct CancelSurveyRecord {
 }
 #[cfg(feature = "subscriptions")]
 /// GET /subscriptions/cancelSurvey/reasons answer for a canceled subscription: the answer given at cancellation.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CancelSurveyRecorded {
     /// Language of the texts.
@@ -730,7 +742,8 @@ pub struct CancelSurveyRecorded {
 }
 #[cfg(feature = "subscriptions")]
 /// The recorded answer.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CancelSurveyRecordedAnswer {
     /// Cancel reason ID, a string: `1` cost, `2` need, `3` usability, `4` support, `5` integration, `6` alternative, `7` other.
@@ -789,7 +802,8 @@ pub struct CancelSurveyRecordedAnswer {
 }
 #[cfg(feature = "subscriptions")]
 /// Body of POST /subscriptions/cancelSurvey/response.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CancelSurveyResponseRequest {
     /// ID of the subscription the answer belongs to.
@@ -810,7 +824,8 @@ impl CancelSurveyResponseRequest {
 }
 #[cfg(feature = "subscriptions")]
 /// The subscription a cancel survey is about.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CancelSurveySubscription {
     /// Subscription ID.
@@ -827,7 +842,8 @@ pub struct CancelSurveySubscription {
 }
 #[cfg(feature = "subscriptions")]
 /// Body of `POST /subscriptions/charge`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ChargeSubscriptionsRequest {
     /// Subscriptions to rebill; FastSpring recommends at most 50 per call.
@@ -842,7 +858,8 @@ impl ChargeSubscriptionsRequest {
 }
 #[cfg(feature = "subscriptions")]
 /// A managed subscription to rebill.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ChargeSubscriptionsRequestSubscriptionsItem {
     /// ID of the subscription.
@@ -857,7 +874,8 @@ impl ChargeSubscriptionsRequestSubscriptionsItem {
 }
 #[cfg(feature = "subscriptions")]
 /// Per-subscription outcomes of a rebill. The success body lists them under the singular key `subscription`; the 400 body under `subscriptions`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ChargeSubscriptionsResponse {
     /// Outcomes (key used by the 200 response).
@@ -869,7 +887,8 @@ pub struct ChargeSubscriptionsResponse {
 }
 #[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
 /// A co-term group as FastSpring sends it in the `data` of the `subscription.group.*` webhook events: several subscriptions of one account whose billing dates were aligned so that they renew and are charged together. Event-specific extras (charge `total`/`status`/`timestamp`, `reason`, `order`, `quote`, `reminderNotification`, `scheduledEvents`) are described with the events in `webhooks.yaml`. The REST endpoints under `/subscriptions/coterm` answer with differently shaped objects (`CotermGroupDetails` and friends).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermGroup {
     /// ID of the co-term group.
@@ -1066,9 +1085,10 @@ pub struct CotermGroup {
 /// The customer account that owns the group: its ID, or the full account when webhook expansion is enabled.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum CotermGroupAccount {
     Expanded(Box<super::accounts::Account>),
     Id(String),
@@ -1081,7 +1101,8 @@ crate::runtime::union::union!(
 );
 #[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
 /// When the group's subscriptions are deactivated if payment never arrives.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermGroupCancellationSetting {
     /// Rule that triggers cancellation, e.g. `AFTER_LAST_NOTIFICATION`.
@@ -1110,7 +1131,8 @@ pub struct CotermGroupCancellationSetting {
 }
 #[cfg(feature = "subscriptions")]
 /// Answer of POST /subscriptions/coterm.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermGroupCreateResponse {
     /// Always `subscriptions.coterm.create`.
@@ -1141,7 +1163,8 @@ pub struct CotermGroupCreateResponse {
 }
 #[cfg(feature = "subscriptions")]
 /// The group that was created.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermGroupCreated {
     /// ID of the new group; use it in the other `/subscriptions/coterm/{coterm_group_id}` calls.
@@ -1173,7 +1196,8 @@ pub struct CotermGroupCreated {
 }
 #[cfg(feature = "subscriptions")]
 /// Answer of DELETE /subscriptions/coterm/{coterm_group_id}.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermGroupDeleteResponse {
     /// Always `subscriptions.coterm.delete`.
@@ -1192,7 +1216,8 @@ pub struct CotermGroupDeleteResponse {
 }
 #[cfg(feature = "subscriptions")]
 /// Answer of GET /subscriptions/coterm/{coterm_group_id}.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermGroupDetails {
     /// Always `subscriptions.coterm.get`.
@@ -1272,7 +1297,8 @@ pub struct CotermGroupDetails {
 }
 #[cfg(feature = "subscriptions")]
 /// Answer of POST /subscriptions/coterm/{coterm_group_id}/estimate: what aligning the group would cost, per subscription and in total.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermGroupEstimate {
     /// Always `subscriptions.coterm.estimate`.
@@ -1381,7 +1407,8 @@ pub struct CotermGroupEstimate {
 }
 #[cfg(feature = "subscriptions")]
 /// Answer of POST /subscriptions/coterm/{coterm_group_id}/execute.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermGroupExecution {
     /// Always `subscriptions.coterm.execute`.
@@ -1475,7 +1502,8 @@ pub struct CotermGroupExecution {
 }
 #[cfg(feature = "subscriptions")]
 /// A subscription listed by GET /subscriptions/coterm/{coterm_group_id}.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermGroupMember {
     /// Subscription ID.
@@ -1566,7 +1594,8 @@ pub struct CotermGroupMember {
 }
 #[cfg(feature = "subscriptions")]
 /// A subscription and its co-term status, as listed by the create and delete responses.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermGroupMemberStatus {
     /// Subscription ID.
@@ -1586,7 +1615,8 @@ pub struct CotermGroupMemberStatus {
 }
 #[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
 /// Overdue-notice schedule that applies while a group charge is unpaid.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermGroupPaymentOverdue {
     /// Unit of the interval between overdue notices (`day`, `week`, `month`, `year`).
@@ -1624,9 +1654,10 @@ pub struct CotermGroupPaymentOverdue {
 /// Schema `CotermGroupSubscriptionsItem`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum CotermGroupSubscriptionsItem {
     Expanded(Box<Subscription>),
     Id(String),
@@ -1674,7 +1705,8 @@ crate::runtime::union::union!(
 );
 #[cfg(feature = "subscriptions")]
 /// Answer of POST /subscriptions/coterm/{coterm_group_id}.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermGroupUpdateResponse {
     /// Always `subscriptions.coterm.update`.
@@ -1697,7 +1729,8 @@ pub struct CotermGroupUpdateResponse {
 }
 #[cfg(feature = "subscriptions")]
 /// What the member subscriptions of a co-term group must have in common.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermGroupingCriteria {
     /// Billing intervals the members share.
@@ -1718,9 +1751,10 @@ pub struct CotermGroupingCriteria {
 /// The grouping criteria: a list in the create response, a single object in the retrieve response.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum CotermGroupingCriteriaSet {
     List(Vec<CotermGroupingCriteria>),
     Single(Box<CotermGroupingCriteria>),
@@ -1732,7 +1766,8 @@ crate::runtime::union::union!(
 );
 #[cfg(feature = "subscriptions")]
 /// One billing interval.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermGroupingInterval {
     /// Interval unit, upper case (`MONTH`, `YEAR`, …).
@@ -1752,7 +1787,8 @@ pub struct CotermGroupingInterval {
 }
 #[cfg(feature = "subscriptions")]
 /// One payment method.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermGroupingPaymentMethod {
     /// Kind of payment method, e.g. `card`.
@@ -1772,7 +1808,8 @@ pub struct CotermGroupingPaymentMethod {
 }
 #[cfg(feature = "subscriptions")]
 /// Outcome of an add/remove for one subscription: a `status` (and `error`) when the change was applied, the plan and amount estimate when `preview` was requested.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermSubscriptionChange {
     /// Subscription ID.
@@ -1823,7 +1860,8 @@ pub struct CotermSubscriptionChange {
 }
 #[cfg(feature = "subscriptions")]
 /// Why the change failed for this subscription.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermSubscriptionChangeError {
     /// Error code.
@@ -1843,7 +1881,8 @@ pub struct CotermSubscriptionChangeError {
 }
 #[cfg(feature = "subscriptions")]
 /// The group to create.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CreateCotermGroupInput {
     /// Name for the group, shown to the seller and the buyer.
@@ -1859,7 +1898,8 @@ pub struct CreateCotermGroupInput {
 }
 #[cfg(feature = "subscriptions")]
 /// Body of POST /subscriptions/coterm.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CreateCotermGroupRequest {
     /// ID of the account that owns all the subscriptions.
@@ -1878,7 +1918,8 @@ impl CreateCotermGroupRequest {
 }
 #[cfg(feature = "subscriptions")]
 /// Body of POST /subscriptions/proformaInvoice: the change to price. Nothing is changed on the subscription.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CreateProformaInvoiceRequest {
     /// ID of the subscription.
@@ -2071,7 +2112,8 @@ impl schemars::JsonSchema for CreateProformaInvoiceRequestLanguage {
 }
 #[cfg(feature = "subscriptions")]
 /// The proposed change of one subscription (a single object, not wrapped in an array).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct EstimateSubscriptionRequest {
     /// ID of the subscription.
@@ -2359,9 +2401,10 @@ impl schemars::JsonSchema for GetSubscriptionEvent {
 /// Schema `GetSubscriptionResponse`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum GetSubscriptionResponse {
     Several(Box<SubscriptionMultiGetResponse>),
     Single(Box<Subscription>),
@@ -2951,7 +2994,8 @@ impl schemars::JsonSchema for ListSubscriptionsStatus {
 }
 #[cfg(feature = "subscriptions")]
 /// Body of the pause request.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct PauseSubscriptionRequest {
     /// Number of billing periods to skip.
@@ -2970,7 +3014,8 @@ impl PauseSubscriptionRequest {
 }
 #[cfg(feature = "subscriptions")]
 /// Answer of GET /subscriptions/proformaInvoice/{subscription_id}: an invoice-style estimate of the next billing period, without any plan change.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProformaInvoice {
     /// Header of a proforma invoice.
@@ -3017,7 +3062,8 @@ pub struct ProformaInvoice {
 }
 #[cfg(feature = "subscriptions")]
 /// Billing address.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProformaInvoiceAddress {
     /// FastSpring account ID of the buyer.
@@ -3068,7 +3114,8 @@ pub struct ProformaInvoiceAddress {
 }
 #[cfg(feature = "subscriptions")]
 /// The buyer the invoice is addressed to.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProformaInvoiceContact {
     /// Role of the contact, e.g. `BILL-TO`.
@@ -3116,7 +3163,8 @@ pub struct ProformaInvoiceContact {
 }
 #[cfg(feature = "subscriptions")]
 /// Co-term group of the subscription, when it belongs to one.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProformaInvoiceCoterm {
     /// Account ID.
@@ -3137,7 +3185,8 @@ pub struct ProformaInvoiceCoterm {
 }
 #[cfg(feature = "subscriptions")]
 /// Answer of POST /subscriptions/proformaInvoice. Key styles are mixed as published: camelCase, snake_case (`total_price`, `created_at`).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProformaInvoiceCreateResponse {
     /// The proforma invoice record.
@@ -3187,7 +3236,8 @@ pub struct ProformaInvoiceCreateResponse {
 }
 #[cfg(feature = "subscriptions")]
 /// Department within the company.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProformaInvoiceDepartment {
     /// Department ID (UUID).
@@ -3217,7 +3267,8 @@ pub struct ProformaInvoiceDepartment {
 }
 #[cfg(feature = "subscriptions")]
 /// Header of a proforma invoice.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProformaInvoiceHeader {
     /// ISO 4217 currency of the invoice.
@@ -3305,7 +3356,8 @@ pub struct ProformaInvoiceHeader {
 }
 #[cfg(feature = "subscriptions")]
 /// The priced line (a single object, not an array).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProformaInvoiceLine {
     /// Subscription ID.
@@ -3335,7 +3387,8 @@ pub struct ProformaInvoiceLine {
 }
 #[cfg(feature = "subscriptions")]
 /// The merchant of record.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProformaInvoiceMerchantContact {
     /// Merchant name.
@@ -3373,7 +3426,8 @@ pub struct ProformaInvoiceMerchantContact {
 }
 #[cfg(feature = "subscriptions")]
 /// The buyer's organization, when known.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProformaInvoiceOrganization {
     /// Company ID (UUID).
@@ -3398,7 +3452,8 @@ pub struct ProformaInvoiceOrganization {
 }
 #[cfg(feature = "subscriptions")]
 /// Custom price for the changed subscription.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProformaInvoicePricing {
     /// Unit price per currency (ISO 4217 code → amount).
@@ -3407,7 +3462,8 @@ pub struct ProformaInvoicePricing {
 }
 #[cfg(feature = "subscriptions")]
 /// The proforma invoice record.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProformaInvoiceRecord {
     /// Proforma invoice ID.
@@ -3465,7 +3521,8 @@ pub struct ProformaInvoiceRecord {
 }
 #[cfg(feature = "subscriptions")]
 /// Where the buyer gets support.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProformaInvoiceSupportContact {
     /// Support contact name.
@@ -3499,7 +3556,8 @@ pub struct ProformaInvoiceSupportContact {
     )
 )]
 /// A subscription instance. Returned by `GET /subscriptions/{subscription_id}`, by pause and resume, inside filtered lists, and as the `data` of the subscription webhooks (where `account` and `product` are full objects when webhook expansion is enabled). Not every field is present on every subscription; twin fields (`…Value`, `…InSeconds`, `…Display…`, `…InPayoutCurrency…`) repeat the same value in other forms.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Subscription {
     /// Subscription ID.
@@ -4416,9 +4474,10 @@ pub struct Subscription {
 /// The customer's account: an account ID from the REST API, the full account when webhook expansion is enabled.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum SubscriptionAccount {
     Expanded(Box<super::accounts::Account>),
     Id(String),
@@ -4438,7 +4497,8 @@ crate::runtime::union::union!(
 );
 #[cfg(feature = "subscriptions")]
 /// Outcome for one subscription: the classic `action`/`result`/`error` body plus the subscription ID. Used for each item of batch responses and as an error body.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionActionResult {
     /// What was attempted, as `<resource>.<verb>`.
@@ -4470,7 +4530,8 @@ pub struct SubscriptionActionResult {
     )
 )]
 /// An add-on product billed with the subscription.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionAddon {
     /// Product path of the add-on.
@@ -4585,7 +4646,8 @@ pub struct SubscriptionAddon {
 }
 #[cfg(feature = "subscriptions")]
 /// Add, change or remove one add-on.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionAddonChange {
     /// Product path of the add-on.
@@ -4617,7 +4679,8 @@ impl SubscriptionAddonChange {
     )
 )]
 /// When an overdue subscription is canceled automatically.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionCancellationSetting {
     /// Rule that triggers the cancellation, for example `AFTER_LAST_NOTIFICATION`.
@@ -4655,9 +4718,10 @@ pub struct SubscriptionCancellationSetting {
 /// Last four digits of the card on file.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum SubscriptionCardEnding {
     Text(String),
     Number(i64),
@@ -4675,7 +4739,8 @@ crate::runtime::union::union!(
 );
 #[cfg(feature = "subscriptions")]
 /// Checkout session the buyer uses to convert the expired trial into a paid subscription.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionConvertSession {
     /// Session ID.
@@ -4718,7 +4783,8 @@ pub struct SubscriptionConvertSession {
 }
 #[cfg(feature = "subscriptions")]
 /// A product in the conversion session.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionConvertSessionItem {
     /// Product path.
@@ -4745,7 +4811,8 @@ pub struct SubscriptionConvertSessionItem {
     )
 )]
 /// A discount applied to a subscription product.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionDiscount {
     /// Product path or coupon the discount comes from.
@@ -4782,7 +4849,8 @@ pub struct SubscriptionDiscount {
 }
 #[cfg(feature = "subscriptions")]
 /// A discount to apply to the subscription or add-on.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionDiscountOverride {
     /// Whether the discount is a fixed amount or a percentage.
@@ -4813,7 +4881,8 @@ impl SubscriptionDiscountOverride {
 /// Amount off per period (for `type: amount`): one amount, or amounts by currency code.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum SubscriptionDiscountOverrideAmount {
@@ -4828,7 +4897,8 @@ crate::runtime::union::union!(
 /// How many periods the discount lasts: a number of periods, or `all`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum SubscriptionDiscountOverrideDuration {
@@ -4910,7 +4980,8 @@ impl schemars::JsonSchema for SubscriptionDiscountOverrideType {
 }
 #[cfg(feature = "subscriptions")]
 /// Error body of the entries endpoint.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionEntriesError {
     /// Error message, for example `not found`.
@@ -4926,7 +4997,8 @@ pub struct SubscriptionEntriesError {
 }
 #[cfg(feature = "subscriptions")]
 /// One order of the subscription (initial order, rebill, or proration).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionEntry {
     /// ID of the entry.
@@ -4966,7 +5038,8 @@ pub struct SubscriptionEntry {
 }
 #[cfg(feature = "subscriptions")]
 /// Prorated estimate of a proposed plan change. Also used per member by the co-term estimate and as `items` of a retrieved proforma invoice.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionEstimate {
     /// ID of the subscription.
@@ -5144,7 +5217,8 @@ pub struct SubscriptionEstimate {
 }
 #[cfg(feature = "subscriptions")]
 /// An add-on in a plan of an estimate (subscription estimate, co-term estimate, proforma invoice). Subscription estimates send only `display`, `product`, `priceDisplay` and `proratedItemChargeDisplay`; the other fields come from the co-term reference.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionEstimateAddon {
     /// Display name of the add-on.
@@ -5319,7 +5393,8 @@ pub struct SubscriptionEstimateAddon {
 }
 #[cfg(feature = "subscriptions")]
 /// What the buyer would pay now and at the next charge.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionEstimateAmountDue {
     /// Proration before tax.
@@ -5408,7 +5483,8 @@ pub struct SubscriptionEstimateAmountDue {
 }
 #[cfg(feature = "subscriptions")]
 /// Discount totals of the proposed plan.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionEstimateDiscountTotals {
     /// Total of product-level (price) discounts.
@@ -5444,7 +5520,8 @@ pub struct SubscriptionEstimateDiscountTotals {
 }
 #[cfg(feature = "subscriptions")]
 /// Error body of the estimate endpoint. The 404 variant names the action in `status` instead of `action`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionEstimateError {
     /// What was attempted, as `<resource>.<verb>`.
@@ -5477,7 +5554,8 @@ pub struct SubscriptionEstimateError {
 }
 #[cfg(feature = "subscriptions")]
 /// Prorated view of a plan (current or proposed).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionEstimatePlan {
     /// Display name of the plan's product.
@@ -5833,9 +5911,10 @@ pub struct SubscriptionEstimatePlan {
 /// Schema `SubscriptionEstimatePlanAddonsItem`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum SubscriptionEstimatePlanAddonsItem {
     Details(Box<SubscriptionEstimateAddon>),
     Product(String),
@@ -5852,7 +5931,8 @@ crate::runtime::union::union!(
 );
 #[cfg(feature = "subscriptions")]
 /// Error body of `GET /subscriptions/{subscription_id}`; with several IDs it may also list per-ID outcomes.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionGetError {
     /// What was attempted, as `<resource>.<verb>`.
@@ -5881,7 +5961,8 @@ pub struct SubscriptionGetError {
 }
 #[cfg(feature = "subscriptions")]
 /// Plan-change history of a subscription.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionHistory {
     /// Currency of the subscription.
@@ -5911,7 +5992,8 @@ pub struct SubscriptionHistory {
     )
 )]
 /// One phase of the billing schedule.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionInstruction {
     /// Product path the phase bills (absent on some trial entries).
@@ -6541,7 +6623,8 @@ impl schemars::JsonSchema for SubscriptionIntervalUnit {
 }
 #[cfg(feature = "subscriptions")]
 /// A page of subscriptions.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionListResponse {
     /// Always `subscription.getall`.
@@ -6569,9 +6652,10 @@ pub struct SubscriptionListResponse {
 /// Schema `SubscriptionListResponseSubscriptionsItem`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum SubscriptionListResponseSubscriptionsItem {
     Subscription(Box<Subscription>),
     Id(String),
@@ -6619,7 +6703,8 @@ crate::runtime::union::union!(
 );
 #[cfg(feature = "subscriptions")]
 /// Answer to `GET /subscriptions/{id1},{id2},…`: one entry per ID, either the subscription or an error outcome.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionMultiGetResponse {
     /// Always `subscription.get`.
@@ -6639,9 +6724,10 @@ pub struct SubscriptionMultiGetResponse {
 /// Schema `SubscriptionMultiGetResponseSubscriptionsItem`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum SubscriptionMultiGetResponseSubscriptionsItem {
     Subscription(Box<Subscription>),
     Error(Box<SubscriptionActionResult>),
@@ -6698,9 +6784,10 @@ crate::runtime::union::union!(
 /// Payment method on file: an object in recent `subscription.updated` webhooks, a plain type name such as `CREDIT_CARD` in older API examples.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum SubscriptionPaymentMethod {
     Details(Box<SubscriptionPaymentMethodDetails>),
     Type(String),
@@ -6726,7 +6813,8 @@ crate::runtime::union::union!(
     )
 )]
 /// Payment method on file, as sent by recent `subscription.updated` webhooks.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionPaymentMethodDetails {
     /// Payment method type, for example `card`.
@@ -6770,7 +6858,8 @@ pub struct SubscriptionPaymentMethodDetails {
     )
 )]
 /// Overdue-payment (dunning) notification settings and progress.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionPaymentOverdue {
     /// Unit of the time between overdue notices.
@@ -6813,7 +6902,8 @@ pub struct SubscriptionPaymentOverdue {
     )
 )]
 /// When the payment reminder is sent before each rebill.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionPaymentReminder {
     /// Unit of the lead time, for example `day`, `week` or `month`.
@@ -6835,7 +6925,8 @@ pub struct SubscriptionPaymentReminder {
 }
 #[cfg(feature = "subscriptions")]
 /// One recorded plan change.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionPlanChange {
     /// When the change was recorded.
@@ -6977,7 +7068,8 @@ pub struct SubscriptionPlanChange {
 /// New price: amounts by currency code, or one bare amount.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum SubscriptionPriceOverride {
@@ -6990,7 +7082,8 @@ crate::runtime::union::union!(
 );
 #[cfg(feature = "subscriptions")]
 /// A price for a billing period.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionPricePerPeriod {
     /// Price per period.
@@ -7002,7 +7095,8 @@ pub struct SubscriptionPricePerPeriod {
 }
 #[cfg(feature = "subscriptions")]
 /// The period the price covers.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionPricePerPeriodPeriod {
     /// Number of units.
@@ -7022,7 +7116,8 @@ pub struct SubscriptionPricePerPeriodPeriod {
 }
 #[cfg(feature = "subscriptions")]
 /// Price and discount override.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionPricingOverride {
     /// New price.
@@ -7043,9 +7138,10 @@ pub struct SubscriptionPricingOverride {
 /// The base product: its product path from the REST API, the full product when webhook expansion is enabled.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum SubscriptionProduct {
     Expanded(Box<super::products::Product>),
     Id(String),
@@ -7066,7 +7162,8 @@ crate::runtime::union::union!(
 );
 #[cfg(feature = "subscriptions")]
 /// Proration computed for a change (charge or refund variant; each carries a different subset of amounts).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionProration {
     /// Product the proration is about.
@@ -7187,7 +7284,8 @@ pub struct SubscriptionProration {
 }
 #[cfg(feature = "subscriptions")]
 /// Regular billing period.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionProrationRegularPeriod {
     /// Unit in upper case, for example `MONTH`.
@@ -7208,7 +7306,8 @@ pub struct SubscriptionProrationRegularPeriod {
 }
 #[cfg(feature = "subscriptions")]
 /// A list of per-subscription outcomes.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionResults {
     /// One outcome per subscription.
@@ -7223,7 +7322,8 @@ pub struct SubscriptionResults {
     )
 )]
 /// One-time fee charged with the first period.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionSetupFee {
     /// Fee title by language code.
@@ -7372,7 +7472,8 @@ impl schemars::JsonSchema for SubscriptionState {
 }
 #[cfg(feature = "subscriptions")]
 /// Contact details of the new target account.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionTransferAccount {
     /// First name.
@@ -7417,7 +7518,8 @@ impl SubscriptionTransferAccount {
 }
 #[cfg(feature = "subscriptions")]
 /// Address of the new target account.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionTransferAddress {
     /// Street address.
@@ -7442,7 +7544,8 @@ pub struct SubscriptionTransferAddress {
 }
 #[cfg(feature = "subscriptions")]
 /// A subscription that could not be moved.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionTransferFailure {
     /// ID of the subscription.
@@ -7472,7 +7575,8 @@ pub struct SubscriptionTransferFailure {
 }
 #[cfg(feature = "subscriptions")]
 /// Outcome of a transfer.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionTransferResponse {
     /// HTTP status as a string, for example `200`.
@@ -7530,7 +7634,8 @@ pub struct SubscriptionTransferResponse {
 }
 #[cfg(feature = "subscriptions")]
 /// A new account to create and transfer the subscriptions to.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionTransferTargetAccount {
     /// Email of the new account owner.
@@ -7554,7 +7659,8 @@ impl SubscriptionTransferTargetAccount {
     )
 )]
 /// When the trial-ending reminder is sent; recent payloads add the trial settings.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionTrialReminder {
     /// Unit of the lead time, for example `day` or `week`.
@@ -7608,7 +7714,8 @@ pub struct SubscriptionTrialReminder {
 }
 #[cfg(feature = "subscriptions")]
 /// Changes to one subscription. Only the fields sent are changed.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionUpdate {
     /// ID of the subscription to change.
@@ -7715,7 +7822,8 @@ impl SubscriptionUpdate {
 /// Last charge on or before this date: `yyyy-mm-dd`, epoch milliseconds, or `0` to remove the end date. Wins over `remainingPeriods`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum SubscriptionUpdateEnd {
@@ -7730,7 +7838,8 @@ crate::runtime::union::union!(
 /// New next charge date: epoch milliseconds or `yyyy-mm-dd`. A date in the past may trigger an immediate rebill. Cannot be combined with `prorate`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum SubscriptionUpdateNext {
@@ -7743,7 +7852,8 @@ crate::runtime::union::union!(
 );
 #[cfg(feature = "subscriptions")]
 /// Outcome of one subscription change, with the proration when one was computed.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionUpdateResult {
     /// What was attempted, as `<resource>.<verb>`.
@@ -7778,7 +7888,8 @@ pub struct SubscriptionUpdateResult {
 }
 #[cfg(feature = "subscriptions")]
 /// Body of `POST /subscriptions/transfer`. Give either `targetAccount` (new account) or `targetAccountId` (existing account).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct TransferSubscriptionsRequest {
     /// Email of the person performing the transfer.
@@ -7823,7 +7934,8 @@ impl TransferSubscriptionsRequest {
 }
 #[cfg(feature = "subscriptions")]
 /// Body of POST /subscriptions/coterm/{coterm_group_id}.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct UpdateCotermGroupRequest {
     /// Whether `subscriptions` are added to the group or taken out of it.
@@ -7931,7 +8043,8 @@ impl schemars::JsonSchema for UpdateCotermGroupRequestAction {
 }
 #[cfg(feature = "subscriptions")]
 /// Body of `POST /subscriptions`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct UpdateSubscriptionsRequest {
     /// One entry per subscription to change.
@@ -7946,7 +8059,8 @@ impl UpdateSubscriptionsRequest {
 }
 #[cfg(feature = "subscriptions")]
 /// Outcome of `POST /subscriptions`, one entry per subscription.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct UpdateSubscriptionsResponse {
     /// One outcome per requested subscription.

@@ -5,7 +5,8 @@
 #[cfg(feature = "webhook-events")]
 /// Data of `chargeback.created`: one chargeback (dispute) filed by the buyer's bank
 /// against an order.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ChargebackCreatedData {
     /// FastSpring's ID of the chargeback.
@@ -100,9 +101,10 @@ pub struct ChargebackCreatedData {
 /// The disputed order (ID, or the order object with webhook expansion).
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum ChargebackCreatedDataOrder {
     Expanded(Box<super::orders::Order>),
     Id(String),
@@ -127,7 +129,8 @@ crate::runtime::union::union!(
 );
 #[cfg(feature = "webhook-events")]
 /// Data of `fulfillment.failed`: one fulfillment action of an order that could not be delivered.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct FulfillmentFailedData {
     /// The product whose fulfillment failed (path, or the product object with webhook expansion).
@@ -182,9 +185,10 @@ pub struct FulfillmentFailedData {
 /// The buyer's account (ID, or the account object with webhook expansion).
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum FulfillmentFailedDataAccount {
     Expanded(Box<super::accounts::Account>),
     Id(String),
@@ -199,9 +203,10 @@ crate::runtime::union::union!(
 /// The order (ID, or the order object with webhook expansion).
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum FulfillmentFailedDataOrder {
     Expanded(Box<super::orders::Order>),
     Id(String),
@@ -228,9 +233,10 @@ crate::runtime::union::union!(
 /// The product whose fulfillment failed (path, or the product object with webhook expansion).
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum FulfillmentFailedDataProduct {
     Expanded(Box<super::products::Product>),
     Id(String),
@@ -246,9 +252,10 @@ crate::runtime::union::union!(
 /// The subscription of the item, if any (ID, or the subscription object with webhook expansion).
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum FulfillmentFailedDataSubscription {
     Expanded(Box<super::subscriptions::Subscription>),
     Id(String),
@@ -306,7 +313,8 @@ pub type InvoiceReminderEmailData = std::collections::BTreeMap<
 /// its mailing-list state and, for opt-ins and abandoned carts, the cart.
 /// `mailingListEntry.removed` carries only `id`, `list`, `updated`, `email`, the names
 /// and `country`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct MailingListEntryData {
     /// ID of the entry (64 hex digits).
@@ -405,7 +413,8 @@ pub struct MailingListEntryData {
 }
 #[cfg(feature = "webhook-events")]
 /// One product in the cart of a mailing-list entry.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct MailingListEntryItem {
     /// Product path.
@@ -497,7 +506,8 @@ pub struct MailingListEntryItem {
 }
 #[cfg(feature = "webhook-events")]
 /// Price list of the product.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct MailingListEntryItemPricing {
     /// Price per currency code.
@@ -506,7 +516,8 @@ pub struct MailingListEntryItemPricing {
 }
 #[cfg(feature = "webhook-events")]
 /// The checkout session (cart) in which the e-mail was entered.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct MailingListEntryOrder {
     /// Order reference of the session.
@@ -567,9 +578,10 @@ pub struct MailingListEntryOrder {
 /// between the payees. A return entry carries `return`, an order entry `orderId`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum PayoutEntryCreatedData {
     Return(Box<WebhookPayoutEntryReturn>),
     Order(Box<WebhookPayoutEntryOrder>),
@@ -582,7 +594,8 @@ crate::runtime::union::union!(
 #[cfg(feature = "webhook-events")]
 /// Data of `subscription.charge.completed`: one successful rebill (or managed /
 /// prorated charge) of a subscription, with the order it created.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionChargeCompletedData {
     /// The order created by the charge (ID, or the order object with webhook expansion).
@@ -654,9 +667,10 @@ pub struct SubscriptionChargeCompletedData {
 /// The buyer's account (ID, or the account object with webhook expansion).
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum SubscriptionChargeCompletedDataAccount {
     Expanded(Box<super::accounts::Account>),
     Id(String),
@@ -672,9 +686,10 @@ crate::runtime::union::union!(
 /// The order created by the charge (ID, or the order object with webhook expansion).
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum SubscriptionChargeCompletedDataOrder {
     Expanded(Box<super::orders::Order>),
     Id(String),
@@ -701,9 +716,10 @@ crate::runtime::union::union!(
 /// The charged subscription (ID, or the subscription object with webhook expansion).
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum SubscriptionChargeCompletedDataSubscription {
     Expanded(Box<super::subscriptions::Subscription>),
     Id(String),
@@ -752,7 +768,8 @@ crate::runtime::union::union!(
 #[cfg(feature = "webhook-events")]
 /// Data of `subscription.charge.failed`: a failed rebill, with the decline reason, the
 /// account and the subscription.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionChargeFailedData {
     /// Why the charge failed, as a code (e.g. `EXPIRED_CARD`).
@@ -779,9 +796,10 @@ pub struct SubscriptionChargeFailedData {
 /// The buyer's account (ID, or the account object with webhook expansion).
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum SubscriptionChargeFailedDataAccount {
     Expanded(Box<super::accounts::Account>),
     Id(String),
@@ -797,9 +815,10 @@ crate::runtime::union::union!(
 /// The subscription whose rebill failed (ID, or the subscription object with webhook expansion).
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum SubscriptionChargeFailedDataSubscription {
     Expanded(Box<super::subscriptions::Subscription>),
     Id(String),
@@ -850,7 +869,8 @@ crate::runtime::union::union!(
 /// `subscription.group.payment.charge.completed`,
 /// `subscription.group.payment.charge.failed`): the co-term group plus the outcome of
 /// the charge and the order it produced.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionGroupChargeData {
     /// ID of the co-term group.
@@ -1079,9 +1099,10 @@ pub struct SubscriptionGroupChargeData {
 /// The order created by the charge (ID, or the order object with webhook expansion).
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum SubscriptionGroupChargeDataOrder {
     Expanded(Box<super::orders::Order>),
     Id(String),
@@ -1108,7 +1129,8 @@ crate::runtime::union::union!(
 /// Data of the co-term notice events (`subscription.group.payment.overdue`,
 /// `subscription.group.payment.reminder`): the co-term group plus its reminder settings
 /// and the schedule of upcoming notices and charges.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionGroupNotificationData {
     /// ID of the co-term group.
@@ -1321,7 +1343,8 @@ pub struct SubscriptionGroupNotificationData {
 }
 #[cfg(feature = "webhook-events")]
 /// Schema `SubscriptionGroupNotificationDataScheduledEventsItem`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionGroupNotificationDataScheduledEventsItem {
     /// When the step is planned, as `MM/DD/YYYY HH:MM:SS` text.
@@ -1341,7 +1364,8 @@ pub struct SubscriptionGroupNotificationDataScheduledEventsItem {
 }
 #[cfg(feature = "webhook-events")]
 /// What one payee receives.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct WebhookPayout {
     /// Payee (the store ID, or a split-pay partner).
@@ -1370,7 +1394,8 @@ pub struct WebhookPayout {
 }
 #[cfg(feature = "webhook-events")]
 /// Payout entry of an order (or of a split-pay rule applied to it).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct WebhookPayoutEntryOrder {
     /// ID of the order.
@@ -1420,9 +1445,10 @@ pub struct WebhookPayoutEntryOrder {
 /// The buyer's account (ID, or the account object with webhook expansion).
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum WebhookPayoutEntryOrderAccount {
     Expanded(Box<super::accounts::Account>),
     Id(String),
@@ -1437,9 +1463,10 @@ crate::runtime::union::union!(
 /// The order (ID, or the order object with webhook expansion).
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum WebhookPayoutEntryOrderOrder {
     Expanded(Box<super::orders::Order>),
     Id(String),
@@ -1466,9 +1493,10 @@ crate::runtime::union::union!(
 /// Schema `WebhookPayoutEntryOrderSubscriptionsItem`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum WebhookPayoutEntryOrderSubscriptionsItem {
     Expanded(Box<super::subscriptions::Subscription>),
     Id(String),
@@ -1516,7 +1544,8 @@ crate::runtime::union::union!(
 );
 #[cfg(feature = "webhook-events")]
 /// Payout entry of a return (refund), i.e. the amounts taken back from the payees.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct WebhookPayoutEntryReturn {
     /// ID of the return.
@@ -1549,9 +1578,10 @@ pub struct WebhookPayoutEntryReturn {
 /// The buyer's account (ID, or the account object with webhook expansion).
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum WebhookPayoutEntryReturnAccount {
     Expanded(Box<super::accounts::Account>),
     Id(String),
@@ -1566,9 +1596,10 @@ crate::runtime::union::union!(
 /// Schema `WebhookPayoutEntryReturnSubscriptionsItem`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum WebhookPayoutEntryReturnSubscriptionsItem {
     Expanded(Box<super::subscriptions::Subscription>),
     Id(String),
@@ -1616,7 +1647,8 @@ crate::runtime::union::union!(
 );
 #[cfg(feature = "webhook-events")]
 /// One deduction (tax, or FastSpring's fee).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct WebhookPayoutSubtraction {
     /// ISO 4217 code of `amount`.
@@ -1635,7 +1667,8 @@ pub struct WebhookPayoutSubtraction {
 }
 #[cfg(feature = "webhook-events")]
 /// What is deducted before the payees are paid.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct WebhookPayoutSubtractions {
     /// Tax deducted from the amount.
@@ -1650,7 +1683,8 @@ pub struct WebhookPayoutSubtractions {
 }
 #[cfg(feature = "webhook-events")]
 /// Tax withholding applied to the payout, if any.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct WebhookPayoutSubtractionsWithholdings {
     /// Whether a withholding was applied.

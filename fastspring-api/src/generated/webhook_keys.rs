@@ -4,7 +4,8 @@
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
 #[cfg(feature = "webhook-keys")]
 /// Which webhook endpoint gets a new secret, and the secret.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct WebhookKeyRotateRequest {
     /// URL of a webhook endpoint configured in the FastSpring app (Developer Tools > Webhooks).
@@ -22,7 +23,8 @@ impl WebhookKeyRotateRequest {
 }
 #[cfg(feature = "webhook-keys")]
 /// Confirmation of a secret rotation. The secret itself is not echoed.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct WebhookKeyRotateResponse {
     /// Always `webhooks.update`.
