@@ -223,7 +223,28 @@ fn format_file(tokens: &TokenStream, name: &str) -> Result<String, Error> {
             format!("generator produced invalid Rust: {e}"),
         )
     })?;
-    Ok(format!("{HEADER}{}", prettyplease::unparse(&file)))
+    Ok(format!(
+        "{HEADER}{}",
+        space_items(&prettyplease::unparse(&file))
+    ))
+}
+
+/// A blank line after every top-level item (prettyplease leaves them packed), so the
+/// output reads like hand-written Rust.
+fn space_items(source: &str) -> String {
+    let mut out = String::with_capacity(source.len() + source.len() / 16);
+    let mut lines = source.lines().peekable();
+    while let Some(line) = lines.next() {
+        out.push_str(line);
+        out.push('\n');
+        let ends_item = line == "}"
+            || line == ");"
+            || (!line.starts_with([' ', '#', '/']) && line.ends_with(';'));
+        if ends_item && lines.peek().is_some_and(|next| !next.is_empty()) {
+            out.push('\n');
+        }
+    }
+    out
 }
 
 fn emit_module(ir: &Ir, module: &Module) -> TokenStream {
@@ -392,8 +413,8 @@ fn emit_type(ctx: &Ctx<'_>, def: &TypeDef) -> TokenStream {
                 quote!()
             };
             quote! {
-                #cfg
                 #doc
+                #cfg
                 #[derive(Debug, Clone, PartialEq, #default serde::Deserialize)]
                 #serialize
                 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -405,12 +426,11 @@ fn emit_type(ctx: &Ctx<'_>, def: &TypeDef) -> TokenStream {
             let variants: Vec<Ident> = values.iter().map(|(_, v)| ident(v)).collect();
             let jsons: Vec<&String> = values.iter().map(|(j, _)| j).collect();
             let variant_docs: Vec<String> = jsons.iter().map(|j| format!(" `{j}`")).collect();
-            let schema_name = &def.name;
             quote! {
-                #cfg
                 #doc
                 ///
                 /// Values FastSpring adds later are kept in `Unknown`.
+                #cfg
                 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
                 #[non_exhaustive]
                 pub enum #name {
@@ -419,53 +439,7 @@ fn emit_type(ctx: &Ctx<'_>, def: &TypeDef) -> TokenStream {
                     Unknown(String),
                 }
                 #cfg
-                impl #name {
-                    /// The value as FastSpring spells it.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            #(Self::#variants => #jsons,)*
-                            Self::Unknown(other) => other,
-                        }
-                    }
-                }
-                #cfg
-                impl From<&str> for #name {
-                    fn from(value: &str) -> Self {
-                        match value {
-                            #(#jsons => Self::#variants,)*
-                            other => Self::Unknown(other.to_string()),
-                        }
-                    }
-                }
-                #cfg
-                impl std::fmt::Display for #name {
-                    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                #cfg
-                impl serde::Serialize for #name {
-                    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                #cfg
-                impl<'de> serde::Deserialize<'de> for #name {
-                    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                        let value = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(deserializer)?;
-                        Ok(Self::from(value.as_ref()))
-                    }
-                }
-                #cfg
-                #[cfg(feature = "schemars")]
-                impl schemars::JsonSchema for #name {
-                    fn schema_name() -> std::borrow::Cow<'static, str> {
-                        #schema_name.into()
-                    }
-                    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-                        schemars::json_schema!({ "type": "string", "enum": [#(#jsons),*] })
-                    }
-                }
+                crate::runtime::string_enum!(#name { #(#variants = #jsons),* });
             }
         }
         TypeKind::Untagged { variants } => {
@@ -506,10 +480,10 @@ fn emit_type(ctx: &Ctx<'_>, def: &TypeDef) -> TokenStream {
                 quote!(#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))])
             };
             quote! {
-                #cfg
                 #doc
                 ///
                 /// The form is told by the JSON token or by a key only one form has.
+                #cfg
                 #[derive(Debug, Clone, PartialEq)]
                 #serialize
                 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]

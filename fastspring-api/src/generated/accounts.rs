@@ -2,6 +2,9 @@
 // change the spec or the generator and regenerate.
 
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
+/// A customer account: who the buyer is (contact and address), how to reach the account (lookup keys, portal URL) and, in REST answers, what it owns (orders, subscriptions, charges, stored payment methods).
+///
+/// Returned by `GET /accounts/{account_id}` and by filtered `GET /accounts` lookups, sent as `data` of the `account.created` and `account.updated` webhooks, and nested (as `account`) in orders, subscriptions, returns and quotes when webhook expansion is enabled. Webhook payloads carry only the identity, contact, address, language, country, lookup and URL fields; `action` and `result` appear only in REST answers.
 #[cfg(
     any(
         feature = "accounts",
@@ -12,9 +15,6 @@
         feature = "webhook-events"
     )
 )]
-/// A customer account: who the buyer is (contact and address), how to reach the account (lookup keys, portal URL) and, in REST answers, what it owns (orders, subscriptions, charges, stored payment methods).
-///
-/// Returned by `GET /accounts/{account_id}` and by filtered `GET /accounts` lookups, sent as `data` of the `account.created` and `account.updated` webhooks, and nested (as `account`) in orders, subscriptions, returns and quotes when webhook expansion is enabled. Webhook payloads carry only the identity, contact, address, language, country, lookup and URL fields; `action` and `result` appear only in REST answers.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -96,6 +96,8 @@ pub struct Account {
     )]
     pub tax_exemption_data: Option<serde_json::Value>,
 }
+
+/// The account's postal address. REST answers use camelCase keys; webhook payloads use keys with spaces for some fields. Each spelling has its own field here; read whichever is set.
 #[cfg(
     any(
         feature = "accounts",
@@ -106,7 +108,6 @@ pub struct Account {
         feature = "webhook-events"
     )
 )]
-/// The account's postal address. REST answers use camelCase keys; webhook payloads use keys with spaces for some fields. Each spelling has its own field here; read whichever is set.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -204,8 +205,9 @@ pub struct AccountAddress {
     )]
     pub company: Option<String>,
 }
-#[cfg(feature = "accounts")]
+
 /// Postal address of the account.
+#[cfg(feature = "accounts")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -238,6 +240,8 @@ pub struct AccountAddressInput {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub region: Option<String>,
 }
+
+/// One charge made to the account (an order payment or a subscription rebill).
 #[cfg(
     any(
         feature = "accounts",
@@ -248,7 +252,6 @@ pub struct AccountAddressInput {
         feature = "webhook-events"
     )
 )]
-/// One charge made to the account (an order payment or a subscription rebill).
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -337,6 +340,10 @@ pub struct AccountCharge {
     )]
     pub timestamp_display_iso8601: Option<String>,
 }
+
+/// Whether the charge went through.
+///
+/// Values FastSpring adds later are kept in `Unknown`.
 #[cfg(
     any(
         feature = "accounts",
@@ -347,9 +354,6 @@ pub struct AccountCharge {
         feature = "webhook-events"
     )
 )]
-/// Whether the charge went through.
-///
-/// Values FastSpring adds later are kept in `Unknown`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum AccountChargeStatus {
@@ -360,6 +364,7 @@ pub enum AccountChargeStatus {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(
     any(
         feature = "accounts",
@@ -370,116 +375,21 @@ pub enum AccountChargeStatus {
         feature = "webhook-events"
     )
 )]
-impl AccountChargeStatus {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Successful => "successful",
-            Self::Failed => "failed",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "accounts",
-        feature = "orders",
-        feature = "quotes",
-        feature = "returns",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl From<&str> for AccountChargeStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "successful" => Self::Successful,
-            "failed" => Self::Failed,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "accounts",
-        feature = "orders",
-        feature = "quotes",
-        feature = "returns",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl std::fmt::Display for AccountChargeStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "accounts",
-        feature = "orders",
-        feature = "quotes",
-        feature = "returns",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl serde::Serialize for AccountChargeStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "accounts",
-        feature = "orders",
-        feature = "quotes",
-        feature = "returns",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl<'de> serde::Deserialize<'de> for AccountChargeStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(
-    any(
-        feature = "accounts",
-        feature = "orders",
-        feature = "quotes",
-        feature = "returns",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for AccountChargeStatus {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "AccountChargeStatus".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type" : "string", "enum" : ["successful", "failed"] })
-    }
-}
-#[cfg(
-    any(
-        feature = "accounts",
-        feature = "orders",
-        feature = "quotes",
-        feature = "returns",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
+crate::runtime::string_enum!(
+    AccountChargeStatus { Successful = "successful", Failed = "failed" }
+);
+
 /// The account's contact person.
+#[cfg(
+    any(
+        feature = "accounts",
+        feature = "orders",
+        feature = "quotes",
+        feature = "returns",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -527,8 +437,9 @@ pub struct AccountContact {
     )]
     pub subscribed: Option<bool>,
 }
-#[cfg(feature = "accounts")]
+
 /// New contact details. When `contact` is sent, `email` must be in it (the current or a new address).
+#[cfg(feature = "accounts")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -548,6 +459,7 @@ pub struct AccountContactUpdate {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub phone: Option<String>,
 }
+
 #[cfg(feature = "accounts")]
 impl AccountContactUpdate {
     /// Builds the value from its required fields; optional fields start empty.
@@ -561,8 +473,9 @@ impl AccountContactUpdate {
         }
     }
 }
-#[cfg(feature = "accounts")]
+
 /// Error body of `GET /accounts/{account_id}` for a single unknown ID.
+#[cfg(feature = "accounts")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -594,8 +507,9 @@ pub struct AccountGetError {
     )]
     pub account: Option<String>,
 }
-#[cfg(feature = "accounts")]
+
 /// Wrapper of a lookup by several comma-separated IDs (also the older answer for a single ID). Each element is an account or an error item; check `result`.
+#[cfg(feature = "accounts")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -603,10 +517,11 @@ pub struct AccountGetResponse {
     /// One element per requested ID.
     pub accounts: Vec<AccountGetResponseAccountsItem>,
 }
-#[cfg(feature = "accounts")]
+
 /// Schema `AccountGetResponseAccountsItem`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "accounts")]
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -615,14 +530,16 @@ pub enum AccountGetResponseAccountsItem {
     Error(Box<AccountLookupError>),
     Account(Box<Account>),
 }
+
 #[cfg(feature = "accounts")]
 crate::runtime::union::union!(
     AccountGetResponseAccountsItem { Error : MAP, ["error"], Account : MAP, ["address",
     "charges", "contact", "country", "language", "lookup", "orders", "payment",
     "subscribed", "subscriptions", "taxExemptionData", "url"] }
 );
-#[cfg(feature = "accounts")]
+
 /// One page of `GET /accounts`.
+#[cfg(feature = "accounts")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -670,10 +587,11 @@ pub struct AccountListResponse {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub accounts: Option<Vec<AccountListResponseAccountsItem>>,
 }
-#[cfg(feature = "accounts")]
+
 /// Schema `AccountListResponseAccountsItem`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "accounts")]
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -682,12 +600,15 @@ pub enum AccountListResponseAccountsItem {
     Account(Box<Account>),
     Id(String),
 }
+
 #[cfg(feature = "accounts")]
 crate::runtime::union::union!(
     AccountListResponseAccountsItem { Account : MAP, ["account", "action", "address",
     "charges", "contact", "country", "id", "language", "lookup", "orders", "payment",
     "result", "subscribed", "subscriptions", "taxExemptionData", "url"], Id : STR, [] }
 );
+
+/// Keys by which the account can be looked up (`GET /accounts?global=` / `?custom=`).
 #[cfg(
     any(
         feature = "accounts",
@@ -698,7 +619,6 @@ crate::runtime::union::union!(
         feature = "webhook-events"
     )
 )]
-/// Keys by which the account can be looked up (`GET /accounts?global=` / `?custom=`).
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -718,8 +638,9 @@ pub struct AccountLookup {
     )]
     pub custom: Option<String>,
 }
-#[cfg(feature = "accounts")]
+
 /// A failed item of a (multi-ID) account lookup (`action` is `account.get`; `error` is keyed by the field concerned, e.g. `account`).
+#[cfg(feature = "accounts")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -751,8 +672,9 @@ pub struct AccountLookupError {
     )]
     pub account: Option<String>,
 }
-#[cfg(feature = "accounts")]
+
 /// Lookup key set by the store.
+#[cfg(feature = "accounts")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -761,8 +683,9 @@ pub struct AccountLookupInput {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub custom: Option<String>,
 }
-#[cfg(feature = "accounts")]
+
 /// A signed-in portal URL for one account, or the error for that account.
+#[cfg(feature = "accounts")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -802,8 +725,9 @@ pub struct AccountManagementUrl {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub error: Option<super::common::ErrorDetail>,
 }
-#[cfg(feature = "accounts")]
+
 /// Answer of `GET /accounts/{account_id}/authenticate`, one element per requested account.
+#[cfg(feature = "accounts")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -811,6 +735,8 @@ pub struct AccountManagementUrlResponse {
     /// One element per requested account; check each `result`.
     pub accounts: Vec<AccountManagementUrl>,
 }
+
+/// Counts of the payment methods stored for the account.
 #[cfg(
     any(
         feature = "accounts",
@@ -821,7 +747,6 @@ pub struct AccountManagementUrlResponse {
         feature = "webhook-events"
     )
 )]
-/// Counts of the payment methods stored for the account.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -841,8 +766,9 @@ pub struct AccountPaymentMethods {
     )]
     pub active: Option<i64>,
 }
-#[cfg(feature = "accounts")]
+
 /// Outcome of creating or updating an account.
+#[cfg(feature = "accounts")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -875,8 +801,9 @@ pub struct AccountWriteResult {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub error: Option<super::common::ErrorDetail>,
 }
-#[cfg(feature = "accounts")]
+
 /// A new customer account.
+#[cfg(feature = "accounts")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -896,6 +823,7 @@ pub struct CreateAccountRequest {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub address: Option<AccountAddressInput>,
 }
+
 #[cfg(feature = "accounts")]
 impl CreateAccountRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -909,10 +837,11 @@ impl CreateAccountRequest {
         }
     }
 }
-#[cfg(feature = "accounts")]
+
 /// Schema `GetAccountError400`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "accounts")]
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -921,15 +850,17 @@ pub enum GetAccountError400 {
     Several(Box<AccountGetResponse>),
     Single(Box<AccountGetError>),
 }
+
 #[cfg(feature = "accounts")]
 crate::runtime::union::union!(
     GetAccountError400 { Several : MAP, ["accounts"], Single : MAP, ["account", "action",
     "error", "id", "result"] }
 );
-#[cfg(feature = "accounts")]
+
 /// Schema `GetAccountResponse`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "accounts")]
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -938,16 +869,18 @@ pub enum GetAccountResponse {
     Several(Box<AccountGetResponse>),
     Single(Box<Account>),
 }
+
 #[cfg(feature = "accounts")]
 crate::runtime::union::union!(
     GetAccountResponse { Several : MAP, ["accounts"], Single : MAP, ["account", "action",
     "address", "charges", "contact", "country", "id", "language", "lookup", "orders",
     "payment", "result", "subscribed", "subscriptions", "taxExemptionData", "url"] }
 );
-#[cfg(feature = "accounts")]
+
 /// Schema `ListAccountsRefunds`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "accounts")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ListAccountsRefunds {
@@ -956,63 +889,14 @@ pub enum ListAccountsRefunds {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "accounts")]
-impl ListAccountsRefunds {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::True => "true",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "accounts")]
-impl From<&str> for ListAccountsRefunds {
-    fn from(value: &str) -> Self {
-        match value {
-            "true" => Self::True,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "accounts")]
-impl std::fmt::Display for ListAccountsRefunds {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "accounts")]
-impl serde::Serialize for ListAccountsRefunds {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "accounts")]
-impl<'de> serde::Deserialize<'de> for ListAccountsRefunds {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "accounts")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for ListAccountsRefunds {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ListAccountsRefunds".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type" : "string", "enum" : ["true"] })
-    }
-}
-#[cfg(feature = "accounts")]
+crate::runtime::string_enum!(ListAccountsRefunds { True = "true" });
+
 /// Schema `ListAccountsSubscriptions`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "accounts")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ListAccountsSubscriptions {
@@ -1027,69 +911,15 @@ pub enum ListAccountsSubscriptions {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "accounts")]
-impl ListAccountsSubscriptions {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Active => "active",
-            Self::Ended => "ended",
-            Self::Canceled => "canceled",
-            Self::Started => "started",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "accounts")]
-impl From<&str> for ListAccountsSubscriptions {
-    fn from(value: &str) -> Self {
-        match value {
-            "active" => Self::Active,
-            "ended" => Self::Ended,
-            "canceled" => Self::Canceled,
-            "started" => Self::Started,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "accounts")]
-impl std::fmt::Display for ListAccountsSubscriptions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "accounts")]
-impl serde::Serialize for ListAccountsSubscriptions {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "accounts")]
-impl<'de> serde::Deserialize<'de> for ListAccountsSubscriptions {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "accounts")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for ListAccountsSubscriptions {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ListAccountsSubscriptions".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["active", "ended", "canceled", "started"] }
-        )
-    }
-}
-#[cfg(feature = "accounts")]
+crate::runtime::string_enum!(
+    ListAccountsSubscriptions { Active = "active", Ended = "ended", Canceled =
+    "canceled", Started = "started" }
+);
+
 /// Contact person of a new account.
+#[cfg(feature = "accounts")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1107,6 +937,7 @@ pub struct NewAccountContact {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub phone: Option<String>,
 }
+
 #[cfg(feature = "accounts")]
 impl NewAccountContact {
     /// Builds the value from its required fields; optional fields start empty.
@@ -1120,8 +951,9 @@ impl NewAccountContact {
         }
     }
 }
-#[cfg(feature = "accounts")]
+
 /// The fields of an account to change; fields not sent stay as they are.
+#[cfg(feature = "accounts")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1142,8 +974,9 @@ pub struct UpdateAccountRequest {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub address: Option<AccountAddressInput>,
 }
-#[cfg(feature = "accounts")]
+
 /// Outcome of `POST /accounts/{account_id}`. The current reference sends the flat result and repeats it in `accounts`; read either.
+#[cfg(feature = "accounts")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1179,12 +1012,14 @@ pub struct UpdateAccountResponse {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub accounts: Option<Vec<AccountWriteResult>>,
 }
+
 #[cfg(feature = "accounts")]
 /// Operations of the `accounts` group; get it with `client.accounts()`.
 #[derive(Debug, Clone, Copy)]
 pub struct Accounts<'a> {
     pub(crate) client: &'a crate::Client,
 }
+
 #[cfg(feature = "accounts")]
 impl<'a> Accounts<'a> {
     /// Create a customer account
@@ -1290,6 +1125,7 @@ impl<'a> Accounts<'a> {
         }
     }
 }
+
 #[cfg(feature = "accounts")]
 /// Request builder for [`Accounts::create`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -1299,6 +1135,7 @@ pub struct CreateAccountBuilder<'a> {
     options: crate::RequestOptions,
     body: CreateAccountRequest,
 }
+
 #[cfg(feature = "accounts")]
 impl<'a> CreateAccountBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -1349,6 +1186,7 @@ impl<'a> CreateAccountBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "accounts")]
 impl<'a> std::future::IntoFuture for CreateAccountBuilder<'a> {
     type Output = Result<AccountWriteResult, crate::Error>;
@@ -1359,6 +1197,7 @@ impl<'a> std::future::IntoFuture for CreateAccountBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "accounts")]
 /// Request builder for [`Accounts::list`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -1381,6 +1220,7 @@ pub struct ListAccountsBuilder<'a> {
     limit: Option<i64>,
     page: Option<i64>,
 }
+
 #[cfg(feature = "accounts")]
 impl<'a> ListAccountsBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -1566,6 +1406,7 @@ impl<'a> ListAccountsBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "accounts")]
 impl<'a> std::future::IntoFuture for ListAccountsBuilder<'a> {
     type Output = Result<AccountListResponse, crate::Error>;
@@ -1576,6 +1417,7 @@ impl<'a> std::future::IntoFuture for ListAccountsBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "accounts")]
 /// Request builder for [`Accounts::get`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -1585,6 +1427,7 @@ pub struct GetAccountBuilder<'a> {
     options: crate::RequestOptions,
     account_id: crate::Ids,
 }
+
 #[cfg(feature = "accounts")]
 impl<'a> GetAccountBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -1638,6 +1481,7 @@ impl<'a> GetAccountBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "accounts")]
 impl<'a> std::future::IntoFuture for GetAccountBuilder<'a> {
     type Output = Result<GetAccountResponse, crate::Error>;
@@ -1648,6 +1492,7 @@ impl<'a> std::future::IntoFuture for GetAccountBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "accounts")]
 /// Request builder for [`Accounts::update`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -1658,6 +1503,7 @@ pub struct UpdateAccountBuilder<'a> {
     account_id: String,
     body: UpdateAccountRequest,
 }
+
 #[cfg(feature = "accounts")]
 impl<'a> UpdateAccountBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -1711,6 +1557,7 @@ impl<'a> UpdateAccountBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "accounts")]
 impl<'a> std::future::IntoFuture for UpdateAccountBuilder<'a> {
     type Output = Result<UpdateAccountResponse, crate::Error>;
@@ -1721,6 +1568,7 @@ impl<'a> std::future::IntoFuture for UpdateAccountBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "accounts")]
 /// Request builder for [`Accounts::management_url`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -1730,6 +1578,7 @@ pub struct GetAccountManagementUrlBuilder<'a> {
     options: crate::RequestOptions,
     account_id: crate::Ids,
 }
+
 #[cfg(feature = "accounts")]
 impl<'a> GetAccountManagementUrlBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -1783,6 +1632,7 @@ impl<'a> GetAccountManagementUrlBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "accounts")]
 impl<'a> std::future::IntoFuture for GetAccountManagementUrlBuilder<'a> {
     type Output = Result<AccountManagementUrlResponse, crate::Error>;

@@ -2,10 +2,10 @@
 // change the spec or the generator and regenerate.
 
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
-#[cfg(feature = "coupons")]
 /// A coupon as returned by `GET /coupons/{coupon_id}`: its discount (single or multi-tier),
 /// duration, stacking, customer-facing reason, redemption limit, availability window, codes
 /// and the products it applies to.
+#[cfg(feature = "coupons")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -67,10 +67,11 @@ pub struct Coupon {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub products: Option<Vec<CouponProductsItem>>,
 }
-#[cfg(feature = "coupons")]
+
 /// Outcome of a coupon write (`POST /coupons`, `DELETE /coupons/{coupon_id}`): on success
 /// `action` and `result: success`; on failure `result: error` and a message in `error`
 /// (usually a plain string for coupons).
+#[cfg(feature = "coupons")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -96,11 +97,12 @@ pub struct CouponActionResult {
     )]
     pub coupon: Option<String>,
 }
-#[cfg(feature = "coupons")]
+
 /// When the coupon can be redeemed; `{}` when unrestricted. Requests accept
 /// `2026-06-01T00:00:00Z`, `2026-06-01` or `2026-06-01 00:00` (older documentation: also epoch
 /// milliseconds); neither date may be in the past and `end` must follow `start`. Responses
 /// return the strings as stored (seen: `2026-06-01`, `2018-11-01 00:00`).
+#[cfg(feature = "coupons")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -112,8 +114,9 @@ pub struct CouponAvailability {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub end: Option<String>,
 }
-#[cfg(feature = "coupons")]
+
 /// Body of `GET /coupons/{coupon_id}/codes`.
+#[cfg(feature = "coupons")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -129,8 +132,9 @@ pub struct CouponCodeList {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub codes: Option<Vec<String>>,
 }
-#[cfg(feature = "coupons")]
+
 /// Body of `POST /coupons/{coupon_id}`.
+#[cfg(feature = "coupons")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -138,6 +142,7 @@ pub struct CouponCodesAddRequest {
     /// Codes to add: letters, digits, `-` and `_` only (spaces and other characters are rejected).
     pub codes: Vec<String>,
 }
+
 #[cfg(feature = "coupons")]
 impl CouponCodesAddRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -145,8 +150,9 @@ impl CouponCodesAddRequest {
         Self { codes }
     }
 }
-#[cfg(feature = "coupons")]
+
 /// Outcome of `POST /coupons/{coupon_id}`.
+#[cfg(feature = "coupons")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -175,8 +181,9 @@ pub struct CouponCodesAddResponse {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub codes: Option<Vec<String>>,
 }
-#[cfg(feature = "coupons")]
+
 /// Outcome of `DELETE /coupons/{coupon_id}/codes`.
+#[cfg(feature = "coupons")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -209,8 +216,9 @@ pub struct CouponCodesDeleteResponse {
     )]
     pub codes_deleted: Option<Vec<String>>,
 }
-#[cfg(feature = "coupons")]
+
 /// HTTP 400 body sent when a coupon request contains unknown or unsupported fields.
+#[cfg(feature = "coupons")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -226,8 +234,9 @@ pub struct CouponDeserializationError {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub params: Option<Vec<serde_json::Value>>,
 }
-#[cfg(feature = "coupons")]
+
 /// The discount of a coupon as returned: single-tier fields plus the multi-tier flag and tiers.
+#[cfg(feature = "coupons")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -253,8 +262,9 @@ pub struct CouponDiscount {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discounts: Option<Vec<CouponDiscountTier>>,
 }
-#[cfg(feature = "coupons")]
+
 /// A single-tier discount in a create or update request.
+#[cfg(feature = "coupons")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -268,6 +278,7 @@ pub struct CouponDiscountInput {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub amount: Option<std::collections::BTreeMap<String, crate::Amount>>,
 }
+
 #[cfg(feature = "coupons")]
 impl CouponDiscountInput {
     /// Builds the value from its required fields; optional fields start empty.
@@ -279,10 +290,11 @@ impl CouponDiscountInput {
         }
     }
 }
-#[cfg(feature = "coupons")]
+
 /// `percent` (send `percent`) or `flat` (send `amount`); must be `flat` for order-level coupons.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "coupons")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum CouponDiscountInputType {
@@ -293,63 +305,14 @@ pub enum CouponDiscountInputType {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "coupons")]
-impl CouponDiscountInputType {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Percent => "percent",
-            Self::Flat => "flat",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "coupons")]
-impl From<&str> for CouponDiscountInputType {
-    fn from(value: &str) -> Self {
-        match value {
-            "percent" => Self::Percent,
-            "flat" => Self::Flat,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "coupons")]
-impl std::fmt::Display for CouponDiscountInputType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "coupons")]
-impl serde::Serialize for CouponDiscountInputType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "coupons")]
-impl<'de> serde::Deserialize<'de> for CouponDiscountInputType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "coupons")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for CouponDiscountInputType {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "CouponDiscountInputType".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type" : "string", "enum" : ["percent", "flat"] })
-    }
-}
-#[cfg(feature = "coupons")]
+crate::runtime::string_enum!(
+    CouponDiscountInputType { Percent = "percent", Flat = "flat" }
+);
+
 /// One tier of a multi-tier coupon (requests and responses).
+#[cfg(feature = "coupons")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -383,10 +346,11 @@ pub struct CouponDiscountTier {
     )]
     pub apply_discount_immediately: Option<bool>,
 }
-#[cfg(feature = "coupons")]
+
 /// `percent` (uses `percent`) or `flat` (uses `amount`).
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "coupons")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum CouponDiscountTierType {
@@ -397,65 +361,16 @@ pub enum CouponDiscountTierType {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "coupons")]
-impl CouponDiscountTierType {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Percent => "percent",
-            Self::Flat => "flat",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "coupons")]
-impl From<&str> for CouponDiscountTierType {
-    fn from(value: &str) -> Self {
-        match value {
-            "percent" => Self::Percent,
-            "flat" => Self::Flat,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "coupons")]
-impl std::fmt::Display for CouponDiscountTierType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "coupons")]
-impl serde::Serialize for CouponDiscountTierType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "coupons")]
-impl<'de> serde::Deserialize<'de> for CouponDiscountTierType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "coupons")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for CouponDiscountTierType {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "CouponDiscountTierType".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type" : "string", "enum" : ["percent", "flat"] })
-    }
-}
-#[cfg(feature = "coupons")]
+crate::runtime::string_enum!(
+    CouponDiscountTierType { Percent = "percent", Flat = "flat" }
+);
+
 /// `percent` (uses `percent`) or `flat` (uses `amount`).
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "coupons")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum CouponDiscountType {
@@ -466,64 +381,13 @@ pub enum CouponDiscountType {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "coupons")]
-impl CouponDiscountType {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Percent => "percent",
-            Self::Flat => "flat",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "coupons")]
-impl From<&str> for CouponDiscountType {
-    fn from(value: &str) -> Self {
-        match value {
-            "percent" => Self::Percent,
-            "flat" => Self::Flat,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "coupons")]
-impl std::fmt::Display for CouponDiscountType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "coupons")]
-impl serde::Serialize for CouponDiscountType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "coupons")]
-impl<'de> serde::Deserialize<'de> for CouponDiscountType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "coupons")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for CouponDiscountType {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "CouponDiscountType".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type" : "string", "enum" : ["percent", "flat"] })
-    }
-}
-#[cfg(feature = "coupons")]
+crate::runtime::string_enum!(CouponDiscountType { Percent = "percent", Flat = "flat" });
+
 /// A failed coupon request: `result` is `error` and `error` explains why (a plain string in the
 /// current reference, e.g. "Invalid coupon code SUMMER@10"). Usually sent with HTTP 200.
+#[cfg(feature = "coupons")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -547,8 +411,9 @@ pub struct CouponError {
     )]
     pub coupon: Option<String>,
 }
-#[cfg(feature = "coupons")]
+
 /// Body of `GET /coupons`.
+#[cfg(feature = "coupons")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -557,10 +422,11 @@ pub struct CouponListResponse {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub coupons: Option<Vec<String>>,
 }
-#[cfg(feature = "coupons")]
+
 /// Schema `CouponProductsItem`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "coupons")]
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -569,6 +435,7 @@ pub enum CouponProductsItem {
     Expanded(Box<super::products::Product>),
     Id(String),
 }
+
 #[cfg(feature = "coupons")]
 crate::runtime::union::union!(
     CouponProductsItem { Expanded : MAP, ["attributes", "description", "display",
@@ -576,9 +443,10 @@ crate::runtime::union::union!(
     "productAppReference", "quotable", "sku", "taxcode", "taxcodeDescription",
     "visibility"], Id : STR, [] }
 );
-#[cfg(feature = "coupons")]
+
 /// Body of `POST /coupons`. Send `discount` for a single-tier coupon, or `hasMultiDiscount: true`
 /// with 2 to 25 `discounts` tiers (tiers are re-sorted by duration, longest first).
+#[cfg(feature = "coupons")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -650,6 +518,7 @@ pub struct CouponUpsertRequest {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub products: Option<Vec<String>>,
 }
+
 #[cfg(feature = "coupons")]
 impl CouponUpsertRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -672,11 +541,12 @@ impl CouponUpsertRequest {
         }
     }
 }
-#[cfg(feature = "coupons")]
+
 /// Either the requested data or, when the request failed, a coupon error body
 /// (`result: error`). The error branch is tried first.
 ///
 /// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "coupons")]
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -685,17 +555,19 @@ pub enum GetCouponResponse {
     Error(Box<CouponError>),
     Coupon(Box<Coupon>),
 }
+
 #[cfg(feature = "coupons")]
 crate::runtime::union::union!(
     GetCouponResponse { Error : MAP, ["action", "error", "result"], Coupon : MAP,
     ["applyDiscountImmediately", "available", "codes", "combine", "discount",
     "discountPeriodCount", "limit", "orderLevelDiscount", "products", "reason"] }
 );
-#[cfg(feature = "coupons")]
+
 /// Either the requested data or, when the request failed, a coupon error body
 /// (`result: error`). The error branch is tried first.
 ///
 /// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "coupons")]
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -704,16 +576,18 @@ pub enum ListCouponCodesResponse {
     Error(Box<CouponError>),
     Codes(Box<CouponCodeList>),
 }
+
 #[cfg(feature = "coupons")]
 crate::runtime::union::union!(
     ListCouponCodesResponse { Error : MAP, ["action", "error", "result"], Codes : MAP,
     ["codes"] }
 );
-#[cfg(feature = "coupons")]
+
 /// Either the requested data or, when the request failed, a coupon error body
 /// (`result: error`). The error branch is tried first.
 ///
 /// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "coupons")]
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -722,17 +596,20 @@ pub enum ListCouponsResponse {
     Error(Box<CouponError>),
     List(Box<CouponListResponse>),
 }
+
 #[cfg(feature = "coupons")]
 crate::runtime::union::union!(
     ListCouponsResponse { Error : MAP, ["action", "coupon", "error", "result"], List :
     MAP, ["coupons"] }
 );
+
 #[cfg(feature = "coupons")]
 /// Operations of the `coupons` group; get it with `client.coupons()`.
 #[derive(Debug, Clone, Copy)]
 pub struct Coupons<'a> {
     pub(crate) client: &'a crate::Client,
 }
+
 #[cfg(feature = "coupons")]
 impl<'a> Coupons<'a> {
     /// List the path IDs of all coupons
@@ -851,6 +728,7 @@ impl<'a> Coupons<'a> {
         }
     }
 }
+
 #[cfg(feature = "coupons")]
 /// Request builder for [`Coupons::list`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -859,6 +737,7 @@ pub struct ListCouponsBuilder<'a> {
     client: &'a crate::Client,
     options: crate::RequestOptions,
 }
+
 #[cfg(feature = "coupons")]
 impl<'a> ListCouponsBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -912,6 +791,7 @@ impl<'a> ListCouponsBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "coupons")]
 impl<'a> std::future::IntoFuture for ListCouponsBuilder<'a> {
     type Output = Result<ListCouponsResponse, crate::Error>;
@@ -922,6 +802,7 @@ impl<'a> std::future::IntoFuture for ListCouponsBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "coupons")]
 /// Request builder for [`Coupons::upsert`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -931,6 +812,7 @@ pub struct UpsertCouponBuilder<'a> {
     options: crate::RequestOptions,
     body: CouponUpsertRequest,
 }
+
 #[cfg(feature = "coupons")]
 impl<'a> UpsertCouponBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -981,6 +863,7 @@ impl<'a> UpsertCouponBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "coupons")]
 impl<'a> std::future::IntoFuture for UpsertCouponBuilder<'a> {
     type Output = Result<CouponActionResult, crate::Error>;
@@ -991,6 +874,7 @@ impl<'a> std::future::IntoFuture for UpsertCouponBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "coupons")]
 /// Request builder for [`Coupons::get`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -1001,6 +885,7 @@ pub struct GetCouponBuilder<'a> {
     coupon_id: String,
     expand: Option<bool>,
 }
+
 #[cfg(feature = "coupons")]
 impl<'a> GetCouponBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -1062,6 +947,7 @@ impl<'a> GetCouponBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "coupons")]
 impl<'a> std::future::IntoFuture for GetCouponBuilder<'a> {
     type Output = Result<GetCouponResponse, crate::Error>;
@@ -1072,6 +958,7 @@ impl<'a> std::future::IntoFuture for GetCouponBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "coupons")]
 /// Request builder for [`Coupons::add_codes`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -1082,6 +969,7 @@ pub struct AddCouponCodesBuilder<'a> {
     coupon_id: String,
     body: CouponCodesAddRequest,
 }
+
 #[cfg(feature = "coupons")]
 impl<'a> AddCouponCodesBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -1135,6 +1023,7 @@ impl<'a> AddCouponCodesBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "coupons")]
 impl<'a> std::future::IntoFuture for AddCouponCodesBuilder<'a> {
     type Output = Result<CouponCodesAddResponse, crate::Error>;
@@ -1145,6 +1034,7 @@ impl<'a> std::future::IntoFuture for AddCouponCodesBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "coupons")]
 /// Request builder for [`Coupons::delete`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -1154,6 +1044,7 @@ pub struct DeleteCouponBuilder<'a> {
     options: crate::RequestOptions,
     coupon_id: String,
 }
+
 #[cfg(feature = "coupons")]
 impl<'a> DeleteCouponBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -1207,6 +1098,7 @@ impl<'a> DeleteCouponBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "coupons")]
 impl<'a> std::future::IntoFuture for DeleteCouponBuilder<'a> {
     type Output = Result<CouponActionResult, crate::Error>;
@@ -1217,6 +1109,7 @@ impl<'a> std::future::IntoFuture for DeleteCouponBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "coupons")]
 /// Request builder for [`Coupons::list_codes`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -1226,6 +1119,7 @@ pub struct ListCouponCodesBuilder<'a> {
     options: crate::RequestOptions,
     coupon_id: String,
 }
+
 #[cfg(feature = "coupons")]
 impl<'a> ListCouponCodesBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -1282,6 +1176,7 @@ impl<'a> ListCouponCodesBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "coupons")]
 impl<'a> std::future::IntoFuture for ListCouponCodesBuilder<'a> {
     type Output = Result<ListCouponCodesResponse, crate::Error>;
@@ -1292,6 +1187,7 @@ impl<'a> std::future::IntoFuture for ListCouponCodesBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "coupons")]
 /// Request builder for [`Coupons::delete_codes`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -1301,6 +1197,7 @@ pub struct DeleteCouponCodesBuilder<'a> {
     options: crate::RequestOptions,
     coupon_id: String,
 }
+
 #[cfg(feature = "coupons")]
 impl<'a> DeleteCouponCodesBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -1354,6 +1251,7 @@ impl<'a> DeleteCouponCodesBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "coupons")]
 impl<'a> std::future::IntoFuture for DeleteCouponCodesBuilder<'a> {
     type Output = Result<CouponCodesDeleteResponse, crate::Error>;

@@ -2,8 +2,8 @@
 // change the spec or the generator and regenerate.
 
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
-#[cfg(feature = "data")]
 /// One rejected field.
+#[cfg(feature = "data")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -39,8 +39,9 @@ pub struct DataErrorDetail {
     )]
     pub rejected_value: Option<String>,
 }
-#[cfg(feature = "data")]
+
 /// Error body of the reporting service.
+#[cfg(feature = "data")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -84,8 +85,9 @@ pub struct DataErrorResponse {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub errors: Option<Vec<DataErrorDetail>>,
 }
-#[cfg(feature = "data")]
+
 /// An asynchronous report job.
+#[cfg(feature = "data")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -132,10 +134,11 @@ pub struct DataJob {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub request: Option<DataReportRequestEcho>,
 }
-#[cfg(feature = "data")]
+
 /// Kind of report.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "data")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum DataJobName {
@@ -146,67 +149,17 @@ pub enum DataJobName {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "data")]
-impl DataJobName {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::SubscriptionReport => "SubscriptionReport",
-            Self::RevenueReport => "RevenueReport",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "data")]
-impl From<&str> for DataJobName {
-    fn from(value: &str) -> Self {
-        match value {
-            "SubscriptionReport" => Self::SubscriptionReport,
-            "RevenueReport" => Self::RevenueReport,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "data")]
-impl std::fmt::Display for DataJobName {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "data")]
-impl serde::Serialize for DataJobName {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "data")]
-impl<'de> serde::Deserialize<'de> for DataJobName {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "data")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for DataJobName {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "DataJobName".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["SubscriptionReport", "RevenueReport"] }
-        )
-    }
-}
-#[cfg(feature = "data")]
+crate::runtime::string_enum!(
+    DataJobName { SubscriptionReport = "SubscriptionReport", RevenueReport =
+    "RevenueReport" }
+);
+
 /// State of the job; other values may exist.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "data")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum DataJobStatus {
@@ -219,67 +172,14 @@ pub enum DataJobStatus {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "data")]
-impl DataJobStatus {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Processing => "PROCESSING",
-            Self::Complete => "COMPLETE",
-            Self::Failed => "FAILED",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "data")]
-impl From<&str> for DataJobStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "PROCESSING" => Self::Processing,
-            "COMPLETE" => Self::Complete,
-            "FAILED" => Self::Failed,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "data")]
-impl std::fmt::Display for DataJobStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "data")]
-impl serde::Serialize for DataJobStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "data")]
-impl<'de> serde::Deserialize<'de> for DataJobStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "data")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for DataJobStatus {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "DataJobStatus".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["PROCESSING", "COMPLETE", "FAILED"] }
-        )
-    }
-}
-#[cfg(feature = "data")]
+crate::runtime::string_enum!(
+    DataJobStatus { Processing = "PROCESSING", Complete = "COMPLETE", Failed = "FAILED" }
+);
+
 /// Which records the report covers.
+#[cfg(feature = "data")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -330,8 +230,9 @@ pub struct DataReportFilter {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub segments: Option<Vec<String>>,
 }
-#[cfg(feature = "data")]
+
 /// The filter as echoed back; dates may come as ISO date-times.
+#[cfg(feature = "data")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -400,8 +301,9 @@ pub struct DataReportFilterEcho {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub segments: Option<Vec<String>>,
 }
-#[cfg(feature = "data")]
+
 /// One page of a synchronous report.
+#[cfg(feature = "data")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -412,8 +314,9 @@ pub struct DataReportPage {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub request: Option<DataReportRequestEcho>,
 }
-#[cfg(feature = "data")]
+
 /// What to report: filter, columns, grouping, paging and sync/async mode.
+#[cfg(feature = "data")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -462,8 +365,9 @@ pub struct DataReportRequest {
     )]
     pub notification_emails: Option<Vec<String>>,
 }
-#[cfg(feature = "data")]
+
 /// The report request as FastSpring interpreted it.
+#[cfg(feature = "data")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -516,10 +420,11 @@ pub struct DataReportRequestEcho {
     )]
     pub notification_emails: Option<Vec<String>>,
 }
-#[cfg(feature = "data")]
+
 /// A synchronous page of rows, or the job started for an asynchronous report.
 ///
 /// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "data")]
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -528,20 +433,24 @@ pub enum DataReportResponse {
     Page(Box<DataReportPage>),
     Job(Box<DataJob>),
 }
+
 #[cfg(feature = "data")]
 crate::runtime::union::union!(
     DataReportResponse { Page : MAP, ["report"], Job : MAP, ["completeDate", "created",
     "downloadUrl", "id", "name", "notificationEmails", "status"] }
 );
+
 #[cfg(feature = "data")]
 /// One report row: column name (lower case) to value (number, string or boolean). Holds the requested and grouped columns, sometimes extras such as `site_id`.
 pub type DataReportRow = std::collections::BTreeMap<String, serde_json::Value>;
+
 #[cfg(feature = "data")]
 /// Operations of the `data` group; get it with `client.data()`.
 #[derive(Debug, Clone, Copy)]
 pub struct Data<'a> {
     pub(crate) client: &'a crate::Client,
 }
+
 #[cfg(feature = "data")]
 impl<'a> Data<'a> {
     /// Generate a subscription report
@@ -640,6 +549,7 @@ impl<'a> Data<'a> {
         }
     }
 }
+
 #[cfg(feature = "data")]
 /// Request builder for [`Data::subscription_report`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -649,6 +559,7 @@ pub struct GenerateSubscriptionReportBuilder<'a> {
     options: crate::RequestOptions,
     body: DataReportRequest,
 }
+
 #[cfg(feature = "data")]
 impl<'a> GenerateSubscriptionReportBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -702,6 +613,7 @@ impl<'a> GenerateSubscriptionReportBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "data")]
 impl<'a> std::future::IntoFuture for GenerateSubscriptionReportBuilder<'a> {
     type Output = Result<DataReportResponse, crate::Error>;
@@ -712,6 +624,7 @@ impl<'a> std::future::IntoFuture for GenerateSubscriptionReportBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "data")]
 /// Request builder for [`Data::revenue_report`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -721,6 +634,7 @@ pub struct GenerateRevenueReportBuilder<'a> {
     options: crate::RequestOptions,
     body: DataReportRequest,
 }
+
 #[cfg(feature = "data")]
 impl<'a> GenerateRevenueReportBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -774,6 +688,7 @@ impl<'a> GenerateRevenueReportBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "data")]
 impl<'a> std::future::IntoFuture for GenerateRevenueReportBuilder<'a> {
     type Output = Result<DataReportResponse, crate::Error>;
@@ -784,6 +699,7 @@ impl<'a> std::future::IntoFuture for GenerateRevenueReportBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "data")]
 /// Request builder for [`Data::list_jobs`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -792,6 +708,7 @@ pub struct ListJobsBuilder<'a> {
     client: &'a crate::Client,
     options: crate::RequestOptions,
 }
+
 #[cfg(feature = "data")]
 impl<'a> ListJobsBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -845,6 +762,7 @@ impl<'a> ListJobsBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "data")]
 impl<'a> std::future::IntoFuture for ListJobsBuilder<'a> {
     type Output = Result<Vec<DataJob>, crate::Error>;
@@ -855,6 +773,7 @@ impl<'a> std::future::IntoFuture for ListJobsBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "data")]
 /// Request builder for [`Data::get_job`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -864,6 +783,7 @@ pub struct GetJobBuilder<'a> {
     options: crate::RequestOptions,
     job_id: String,
 }
+
 #[cfg(feature = "data")]
 impl<'a> GetJobBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -917,6 +837,7 @@ impl<'a> GetJobBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "data")]
 impl<'a> std::future::IntoFuture for GetJobBuilder<'a> {
     type Output = Result<DataJob, crate::Error>;
@@ -927,6 +848,7 @@ impl<'a> std::future::IntoFuture for GetJobBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "data")]
 /// Request builder for [`Data::reset_cache`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -935,6 +857,7 @@ pub struct ResetCacheBuilder<'a> {
     client: &'a crate::Client,
     options: crate::RequestOptions,
 }
+
 #[cfg(feature = "data")]
 impl<'a> ResetCacheBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -985,6 +908,7 @@ impl<'a> ResetCacheBuilder<'a> {
         self.client.send_text(request).await
     }
 }
+
 #[cfg(feature = "data")]
 impl<'a> std::future::IntoFuture for ResetCacheBuilder<'a> {
     type Output = Result<String, crate::Error>;
@@ -995,6 +919,7 @@ impl<'a> std::future::IntoFuture for ResetCacheBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "data")]
 /// Request builder for [`Data::download`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -1004,6 +929,7 @@ pub struct DownloadReportBuilder<'a> {
     options: crate::RequestOptions,
     job_id: String,
 }
+
 #[cfg(feature = "data")]
 impl<'a> DownloadReportBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -1057,6 +983,7 @@ impl<'a> DownloadReportBuilder<'a> {
         self.client.send_text(request).await
     }
 }
+
 #[cfg(feature = "data")]
 impl<'a> std::future::IntoFuture for DownloadReportBuilder<'a> {
     type Output = Result<String, crate::Error>;

@@ -2,8 +2,8 @@
 // change the spec or the generator and regenerate.
 
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
-#[cfg(feature = "events")]
 /// An action/result error naming the event it concerns.
+#[cfg(feature = "events")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -29,8 +29,9 @@ pub struct EventUpdateError {
     )]
     pub event: Option<String>,
 }
-#[cfg(feature = "events")]
+
 /// Error answer of `POST /events/{event_id}`: one failed item per event.
+#[cfg(feature = "events")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -39,8 +40,9 @@ pub struct EventUpdateErrorResponse {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub events: Option<Vec<EventUpdateError>>,
 }
-#[cfg(feature = "events")]
+
 /// New value of an event's `processed` flag.
+#[cfg(feature = "events")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -48,6 +50,7 @@ pub struct EventUpdateRequest {
     /// `true` to mark the event processed.
     pub processed: bool,
 }
+
 #[cfg(feature = "events")]
 impl EventUpdateRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -55,9 +58,10 @@ impl EventUpdateRequest {
         Self { processed }
     }
 }
-#[cfg(feature = "events")]
+
 /// A webhook event as FastSpring stores it: the same object that is POSTed to webhook endpoints.
 /// `data` is the event's payload, whose shape depends on `type` (see the webhook event types).
+#[cfg(feature = "events")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -96,8 +100,9 @@ pub struct StoredEvent {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub data: Option<serde_json::Value>,
 }
-#[cfg(feature = "events")]
+
 /// One window of stored events.
+#[cfg(feature = "events")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -152,12 +157,14 @@ pub struct StoredEventListResponse {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub events: Option<Vec<StoredEvent>>,
 }
+
 #[cfg(feature = "events")]
 /// Operations of the `events` group; get it with `client.events()`.
 #[derive(Debug, Clone, Copy)]
 pub struct Events<'a> {
     pub(crate) client: &'a crate::Client,
 }
+
 #[cfg(feature = "events")]
 impl<'a> Events<'a> {
     /// List processed webhook events in a time window
@@ -219,6 +226,7 @@ impl<'a> Events<'a> {
         }
     }
 }
+
 #[cfg(feature = "events")]
 /// Request builder for [`Events::list_processed`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -230,6 +238,7 @@ pub struct ListProcessedEventsBuilder<'a> {
     begin: Option<String>,
     end: Option<String>,
 }
+
 #[cfg(feature = "events")]
 impl<'a> ListProcessedEventsBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -327,6 +336,7 @@ impl<'a> ListProcessedEventsBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "events")]
 impl<'a> std::future::IntoFuture for ListProcessedEventsBuilder<'a> {
     type Output = Result<StoredEventListResponse, crate::Error>;
@@ -337,6 +347,7 @@ impl<'a> std::future::IntoFuture for ListProcessedEventsBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "events")]
 /// Request builder for [`Events::list_unprocessed`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -348,6 +359,7 @@ pub struct ListUnprocessedEventsBuilder<'a> {
     begin: Option<String>,
     end: Option<String>,
 }
+
 #[cfg(feature = "events")]
 impl<'a> ListUnprocessedEventsBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -445,6 +457,7 @@ impl<'a> ListUnprocessedEventsBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "events")]
 impl<'a> std::future::IntoFuture for ListUnprocessedEventsBuilder<'a> {
     type Output = Result<StoredEventListResponse, crate::Error>;
@@ -455,6 +468,7 @@ impl<'a> std::future::IntoFuture for ListUnprocessedEventsBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "events")]
 /// Request builder for [`Events::update`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -465,6 +479,7 @@ pub struct UpdateEventBuilder<'a> {
     event_id: String,
     body: EventUpdateRequest,
 }
+
 #[cfg(feature = "events")]
 impl<'a> UpdateEventBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -518,6 +533,7 @@ impl<'a> UpdateEventBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "events")]
 impl<'a> std::future::IntoFuture for UpdateEventBuilder<'a> {
     type Output = Result<StoredEvent, crate::Error>;

@@ -2,10 +2,10 @@
 // change the spec or the generator and regenerate.
 
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
-#[cfg(feature = "orders")]
 /// Schema `GetOrderResponse`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "orders")]
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -14,6 +14,7 @@ pub enum GetOrderResponse {
     Several(Box<OrderGetResponse>),
     Single(Box<Order>),
 }
+
 #[cfg(feature = "orders")]
 crate::runtime::union::union!(
     GetOrderResponse { Several : MAP, ["orders"], Single : MAP, ["account",
@@ -32,10 +33,11 @@ crate::runtime::union::union!(
     "taxInPayoutCurrencyDisplay", "total", "totalDisplay", "totalInPayoutCurrency",
     "totalInPayoutCurrencyDisplay"] }
 );
-#[cfg(feature = "orders")]
+
 /// Schema `ListOrdersScope`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "orders")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ListOrdersScope {
@@ -48,67 +50,16 @@ pub enum ListOrdersScope {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "orders")]
-impl ListOrdersScope {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::All => "all",
-            Self::Live => "live",
-            Self::Test => "test",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "orders")]
-impl From<&str> for ListOrdersScope {
-    fn from(value: &str) -> Self {
-        match value {
-            "all" => Self::All,
-            "live" => Self::Live,
-            "test" => Self::Test,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "orders")]
-impl std::fmt::Display for ListOrdersScope {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "orders")]
-impl serde::Serialize for ListOrdersScope {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "orders")]
-impl<'de> serde::Deserialize<'de> for ListOrdersScope {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "orders")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for ListOrdersScope {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ListOrdersScope".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type" : "string", "enum" : ["all", "live", "test"] })
-    }
-}
-#[cfg(feature = "orders")]
+crate::runtime::string_enum!(
+    ListOrdersScope { All = "all", Live = "live", Test = "test" }
+);
+
 /// Schema `ListOrdersStatus`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "orders")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ListOrdersStatus {
@@ -121,65 +72,16 @@ pub enum ListOrdersStatus {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "orders")]
-impl ListOrdersStatus {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Completed => "completed",
-            Self::Canceled => "canceled",
-            Self::Failed => "failed",
-            Self::Unknown(other) => other,
-        }
+crate::runtime::string_enum!(
+    ListOrdersStatus { Completed = "completed", Canceled = "canceled", Failed = "failed"
     }
-}
-#[cfg(feature = "orders")]
-impl From<&str> for ListOrdersStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "completed" => Self::Completed,
-            "canceled" => Self::Canceled,
-            "failed" => Self::Failed,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "orders")]
-impl std::fmt::Display for ListOrdersStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "orders")]
-impl serde::Serialize for ListOrdersStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "orders")]
-impl<'de> serde::Deserialize<'de> for ListOrdersStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "orders")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for ListOrdersStatus {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ListOrdersStatus".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["completed", "canceled", "failed"] }
-        )
-    }
-}
+);
+
+/// A FastSpring order: what was bought, by whom, for how much and how it was paid and fulfilled.
+///
+/// Returned by `GET /orders/{order_id}` (and by `GET /orders` in the older lookup form), and sent as `data` of the `order.*` webhooks and inside other events (subscription charges, payout entries). Amounts come in the transaction currency and, with the `InPayoutCurrency` suffix, in the store's payout currency; each has a `Display` twin. Webhooks with expansion enabled replace the `account` ID (and the `subscription` ID of each item) with the full object. Fields have been added over the years, so only `id` is always present.
 #[cfg(
     any(
         feature = "orders",
@@ -188,9 +90,6 @@ impl schemars::JsonSchema for ListOrdersStatus {
         feature = "webhook-events"
     )
 )]
-/// A FastSpring order: what was bought, by whom, for how much and how it was paid and fulfilled.
-///
-/// Returned by `GET /orders/{order_id}` (and by `GET /orders` in the older lookup form), and sent as `data` of the `order.*` webhooks and inside other events (subscription charges, payout entries). Amounts come in the transaction currency and, with the `InPayoutCurrency` suffix, in the store's payout currency; each has a `Display` twin. Webhooks with expansion enabled replace the `account` ID (and the `subscription` ID of each item) with the full object. Fields have been added over the years, so only `id` is always present.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -549,6 +448,10 @@ pub struct Order {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
 }
+
+/// The customer account: its ID, or the full object when the webhook has expansion enabled.
+///
+/// The form is told by the JSON token or by a key only one form has.
 #[cfg(
     any(
         feature = "orders",
@@ -557,9 +460,6 @@ pub struct Order {
         feature = "webhook-events"
     )
 )]
-/// The customer account: its ID, or the full object when the webhook has expansion enabled.
-///
-/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -568,6 +468,7 @@ pub enum OrderAccount {
     Expanded(Box<super::accounts::Account>),
     Id(String),
 }
+
 #[cfg(
     any(
         feature = "orders",
@@ -581,6 +482,8 @@ crate::runtime::union::union!(
     "country", "id", "language", "lookup", "orders", "payment", "result", "subscribed",
     "subscriptions", "taxExemptionData", "url"], Id : STR, [] }
 );
+
+/// Billing (tax) address of the order. Which fields appear depends on what the checkout collected; sometimes only `country` and `display`.
 #[cfg(
     any(
         feature = "orders",
@@ -589,7 +492,6 @@ crate::runtime::union::union!(
         feature = "webhook-events"
     )
 )]
-/// Billing (tax) address of the order. Which fields appear depends on what the checkout collected; sometimes only `country` and `display`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -663,6 +565,8 @@ pub struct OrderAddress {
     )]
     pub display: Option<String>,
 }
+
+/// The buyer's contact details as entered for this order.
 #[cfg(
     any(
         feature = "orders",
@@ -672,7 +576,6 @@ pub struct OrderAddress {
         feature = "webhook-events"
     )
 )]
-/// The buyer's contact details as entered for this order.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -720,6 +623,8 @@ pub struct OrderCustomer {
     )]
     pub subscribed: Option<bool>,
 }
+
+/// One delivered fulfillment (a download, a license key, ...).
 #[cfg(
     any(
         feature = "orders",
@@ -729,7 +634,6 @@ pub struct OrderCustomer {
         feature = "webhook-events"
     )
 )]
-/// One delivered fulfillment (a download, a license key, ...).
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -770,6 +674,10 @@ pub struct OrderFulfillment {
     )]
     pub license: Option<String>,
 }
+
+/// Value of one `fulfillments` key: a list of fulfillment entries, or the instructions text.
+///
+/// The form is told by the JSON token or by a key only one form has.
 #[cfg(
     any(
         feature = "orders",
@@ -779,9 +687,6 @@ pub struct OrderFulfillment {
         feature = "webhook-events"
     )
 )]
-/// Value of one `fulfillments` key: a list of fulfillment entries, or the instructions text.
-///
-/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -790,6 +695,7 @@ pub enum OrderFulfillmentValue {
     Entries(Vec<OrderFulfillment>),
     Text(String),
 }
+
 #[cfg(
     any(
         feature = "orders",
@@ -802,8 +708,9 @@ pub enum OrderFulfillmentValue {
 crate::runtime::union::union!(
     OrderFulfillmentValue { Entries : SEQ, [], Text : STR, [] }
 );
-#[cfg(feature = "orders")]
+
 /// Wrapper of a lookup by several comma-separated IDs, also used for the error answer of any lookup. Each element is an order or an error item; check `result`.
+#[cfg(feature = "orders")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -821,10 +728,11 @@ pub struct OrderGetResponse {
     /// One element per requested ID.
     pub orders: Vec<OrderGetResponseOrdersItem>,
 }
-#[cfg(feature = "orders")]
+
 /// Schema `OrderGetResponseOrdersItem`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "orders")]
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -833,6 +741,7 @@ pub enum OrderGetResponseOrdersItem {
     Error(Box<OrderLookupError>),
     Order(Box<Order>),
 }
+
 #[cfg(feature = "orders")]
 crate::runtime::union::union!(
     OrderGetResponseOrdersItem { Error : MAP, ["error"], Order : MAP, ["account",
@@ -851,6 +760,8 @@ crate::runtime::union::union!(
     "taxInPayoutCurrencyDisplay", "total", "totalDisplay", "totalInPayoutCurrency",
     "totalInPayoutCurrencyDisplay"] }
 );
+
+/// One line item of an order.
 #[cfg(
     any(
         feature = "orders",
@@ -859,7 +770,6 @@ crate::runtime::union::union!(
         feature = "webhook-events"
     )
 )]
-/// One line item of an order.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1164,8 +1074,9 @@ pub struct OrderItem {
     )]
     pub prorated_item_total_in_payout_currency_display: Option<String>,
 }
-#[cfg(feature = "orders")]
+
 /// Attributes to set on one item of the order.
+#[cfg(feature = "orders")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1176,6 +1087,7 @@ pub struct OrderItemAttributesUpdate {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub attributes: Option<std::collections::BTreeMap<String, String>>,
 }
+
 #[cfg(feature = "orders")]
 impl OrderItemAttributesUpdate {
     /// Builds the value from its required fields; optional fields start empty.
@@ -1183,6 +1095,8 @@ impl OrderItemAttributesUpdate {
         Self { product, attributes: None }
     }
 }
+
+/// Why the item is in the order when another product brought it in.
 #[cfg(
     any(
         feature = "orders",
@@ -1191,7 +1105,6 @@ impl OrderItemAttributesUpdate {
         feature = "webhook-events"
     )
 )]
-/// Why the item is in the order when another product brought it in.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1211,6 +1124,10 @@ pub struct OrderItemDriver {
     )]
     pub path: Option<String>,
 }
+
+/// The subscription this item created or renewed: its ID, or the full object when the webhook has expansion enabled.
+///
+/// The form is told by the JSON token or by a key only one form has.
 #[cfg(
     any(
         feature = "orders",
@@ -1219,9 +1136,6 @@ pub struct OrderItemDriver {
         feature = "webhook-events"
     )
 )]
-/// The subscription this item created or renewed: its ID, or the full object when the webhook has expansion enabled.
-///
-/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1230,6 +1144,7 @@ pub enum OrderItemSubscription {
     Expanded(Box<super::subscriptions::Subscription>),
     Id(String),
 }
+
 #[cfg(
     any(
         feature = "orders",
@@ -1278,6 +1193,8 @@ crate::runtime::union::union!(
     "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags",
     "taxExemptionData", "trialReminder"], Id : STR, [] }
 );
+
+/// Tax withheld on this item, in the older shape (payloads up to about 2019).
 #[cfg(
     any(
         feature = "orders",
@@ -1286,7 +1203,6 @@ crate::runtime::union::union!(
         feature = "webhook-events"
     )
 )]
-/// Tax withheld on this item, in the older shape (payloads up to about 2019).
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1312,6 +1228,10 @@ pub struct OrderItemTaxWithholding {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub percentage: Option<f64>,
 }
+
+/// Whether withholding applies; sent as a boolean or as the string `"true"`/`"false"`.
+///
+/// The form is told by the JSON token or by a key only one form has.
 #[cfg(
     any(
         feature = "orders",
@@ -1320,9 +1240,6 @@ pub struct OrderItemTaxWithholding {
         feature = "webhook-events"
     )
 )]
-/// Whether withholding applies; sent as a boolean or as the string `"true"`/`"false"`.
-///
-/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1331,6 +1248,7 @@ pub enum OrderItemTaxWithholdingTaxWithholding {
     Flag(bool),
     Text(String),
 }
+
 #[cfg(
     any(
         feature = "orders",
@@ -1342,6 +1260,8 @@ pub enum OrderItemTaxWithholdingTaxWithholding {
 crate::runtime::union::union!(
     OrderItemTaxWithholdingTaxWithholding { Flag : BOOL, [], Text : STR, [] }
 );
+
+/// Tax withheld by the buyer on this item (current field name).
 #[cfg(
     any(
         feature = "orders",
@@ -1351,7 +1271,6 @@ crate::runtime::union::union!(
         feature = "webhook-events"
     )
 )]
-/// Tax withheld by the buyer on this item (current field name).
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1394,8 +1313,9 @@ pub struct OrderItemWithholdings {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub percentage: Option<f64>,
 }
-#[cfg(feature = "orders")]
+
 /// One page of orders matching the filters of `GET /orders`.
+#[cfg(feature = "orders")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1457,10 +1377,11 @@ pub struct OrderListResponse {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub orders: Option<Vec<OrderListResponseOrdersItem>>,
 }
-#[cfg(feature = "orders")]
+
 /// Schema `OrderListResponseOrdersItem`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "orders")]
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1469,6 +1390,7 @@ pub enum OrderListResponseOrdersItem {
     Order(Box<Order>),
     Id(String),
 }
+
 #[cfg(feature = "orders")]
 crate::runtime::union::union!(
     OrderListResponseOrdersItem { Order : MAP, ["account", "acquisitionTransactionType",
@@ -1486,8 +1408,9 @@ crate::runtime::union::union!(
     "taxInPayoutCurrencyDisplay", "total", "totalDisplay", "totalInPayoutCurrency",
     "totalInPayoutCurrencyDisplay"], Id : STR, [] }
 );
-#[cfg(feature = "orders")]
+
 /// A failed item of a (multi-ID) order lookup (`action` is `order.get`).
+#[cfg(feature = "orders")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1512,6 +1435,10 @@ pub struct OrderLookupError {
     )]
     pub order: Option<String>,
 }
+
+/// An internal note: an object with the text and its author, or (as the reference suggests) plain text.
+///
+/// The form is told by the JSON token or by a key only one form has.
 #[cfg(
     any(
         feature = "orders",
@@ -1521,9 +1448,6 @@ pub struct OrderLookupError {
         feature = "webhook-events"
     )
 )]
-/// An internal note: an object with the text and its author, or (as the reference suggests) plain text.
-///
-/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1532,6 +1456,7 @@ pub enum OrderNote {
     Note(Box<OrderNoteNote>),
     Text(String),
 }
+
 #[cfg(
     any(
         feature = "orders",
@@ -1544,6 +1469,8 @@ pub enum OrderNote {
 crate::runtime::union::union!(
     OrderNote { Note : MAP, ["creator", "note"], Text : STR, [] }
 );
+
+/// Schema `OrderNoteNote`.
 #[cfg(
     any(
         feature = "orders",
@@ -1553,7 +1480,6 @@ crate::runtime::union::union!(
         feature = "webhook-events"
     )
 )]
-/// Schema `OrderNoteNote`.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1569,6 +1495,8 @@ pub struct OrderNoteNote {
     )]
     pub creator: Option<String>,
 }
+
+/// How the order was paid. May be empty (`{}`), e.g. for unpaid invoice or purchase-order orders.
 #[cfg(
     any(
         feature = "orders",
@@ -1578,7 +1506,6 @@ pub struct OrderNoteNote {
         feature = "webhook-events"
     )
 )]
-/// How the order was paid. May be empty (`{}`), e.g. for unpaid invoice or purchase-order orders.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1620,6 +1547,8 @@ pub struct OrderPayment {
     )]
     pub variant: Option<String>,
 }
+
+/// One recipient of the order, wrapped in a `recipient` member.
 #[cfg(
     any(
         feature = "orders",
@@ -1628,7 +1557,6 @@ pub struct OrderPayment {
         feature = "webhook-events"
     )
 )]
-/// One recipient of the order, wrapped in a `recipient` member.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1637,6 +1565,8 @@ pub struct OrderRecipient {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub recipient: Option<OrderRecipientContact>,
 }
+
+/// Contact details, account and address of a recipient.
 #[cfg(
     any(
         feature = "orders",
@@ -1645,7 +1575,6 @@ pub struct OrderRecipient {
         feature = "webhook-events"
     )
 )]
-/// Contact details, account and address of a recipient.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1699,6 +1628,10 @@ pub struct OrderRecipientContact {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub address: Option<OrderAddress>,
 }
+
+/// The recipient's account: its ID, or the full object when the webhook has expansion enabled.
+///
+/// The form is told by the JSON token or by a key only one form has.
 #[cfg(
     any(
         feature = "orders",
@@ -1707,9 +1640,6 @@ pub struct OrderRecipientContact {
         feature = "webhook-events"
     )
 )]
-/// The recipient's account: its ID, or the full object when the webhook has expansion enabled.
-///
-/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1718,6 +1648,7 @@ pub enum OrderRecipientContactAccount {
     Expanded(Box<super::accounts::Account>),
     Id(String),
 }
+
 #[cfg(
     any(
         feature = "orders",
@@ -1731,6 +1662,8 @@ crate::runtime::union::union!(
     "charges", "contact", "country", "id", "language", "lookup", "orders", "payment",
     "result", "subscribed", "subscriptions", "taxExemptionData", "url"], Id : STR, [] }
 );
+
+/// A return made against the order (details via `GET /returns/{return_id}`).
 #[cfg(
     any(
         feature = "orders",
@@ -1739,7 +1672,6 @@ crate::runtime::union::union!(
         feature = "webhook-events"
     )
 )]
-/// A return made against the order (details via `GET /returns/{return_id}`).
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1778,8 +1710,9 @@ pub struct OrderReturnSummary {
     )]
     pub amount_in_payout_currency_display: Option<String>,
 }
-#[cfg(feature = "orders")]
+
 /// The changes for one order. Keys not mentioned keep their values.
+#[cfg(feature = "orders")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1793,6 +1726,7 @@ pub struct OrderTagsUpdate {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub items: Option<Vec<OrderItemAttributesUpdate>>,
 }
+
 #[cfg(feature = "orders")]
 impl OrderTagsUpdate {
     /// Builds the value from its required fields; optional fields start empty.
@@ -1804,8 +1738,9 @@ impl OrderTagsUpdate {
         }
     }
 }
-#[cfg(feature = "orders")]
+
 /// Outcome of updating one order.
+#[cfg(feature = "orders")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1830,10 +1765,11 @@ pub struct OrderUpdateResult {
     )]
     pub order: Option<String>,
 }
-#[cfg(feature = "orders")]
+
 /// Schema `UpdateOrderTagsError400`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "orders")]
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1842,13 +1778,15 @@ pub enum UpdateOrderTagsError400 {
     Outcomes(Box<UpdateOrderTagsResponse>),
     Refused(Box<super::common::MessageError>),
 }
+
 #[cfg(feature = "orders")]
 crate::runtime::union::union!(
     UpdateOrderTagsError400 { Outcomes : MAP, ["orders"], Refused : MAP, ["message",
     "params"] }
 );
-#[cfg(feature = "orders")]
+
 /// Tags and item attributes to set, for one or more orders.
+#[cfg(feature = "orders")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1856,6 +1794,7 @@ pub struct UpdateOrderTagsRequest {
     /// One entry per order to update.
     pub orders: Vec<OrderTagsUpdate>,
 }
+
 #[cfg(feature = "orders")]
 impl UpdateOrderTagsRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -1863,8 +1802,9 @@ impl UpdateOrderTagsRequest {
         Self { orders }
     }
 }
-#[cfg(feature = "orders")]
+
 /// One outcome per order of the request, in request order.
+#[cfg(feature = "orders")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1872,12 +1812,14 @@ pub struct UpdateOrderTagsResponse {
     /// Outcome of each order update.
     pub orders: Vec<OrderUpdateResult>,
 }
+
 #[cfg(feature = "orders")]
 /// Operations of the `orders` group; get it with `client.orders()`.
 #[derive(Debug, Clone, Copy)]
 pub struct Orders<'a> {
     pub(crate) client: &'a crate::Client,
 }
+
 #[cfg(feature = "orders")]
 impl<'a> Orders<'a> {
     /// List or search orders
@@ -1950,6 +1892,7 @@ impl<'a> Orders<'a> {
             .await
     }
 }
+
 #[cfg(feature = "orders")]
 /// Request builder for [`Orders::list`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -1968,6 +1911,7 @@ pub struct ListOrdersBuilder<'a> {
     limit: Option<i64>,
     page: Option<i64>,
 }
+
 #[cfg(feature = "orders")]
 impl<'a> ListOrdersBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -2121,6 +2065,7 @@ impl<'a> ListOrdersBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "orders")]
 impl<'a> std::future::IntoFuture for ListOrdersBuilder<'a> {
     type Output = Result<OrderListResponse, crate::Error>;
@@ -2131,6 +2076,7 @@ impl<'a> std::future::IntoFuture for ListOrdersBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "orders")]
 /// Request builder for [`Orders::update_tags`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -2140,6 +2086,7 @@ pub struct UpdateOrderTagsBuilder<'a> {
     options: crate::RequestOptions,
     body: UpdateOrderTagsRequest,
 }
+
 #[cfg(feature = "orders")]
 impl<'a> UpdateOrderTagsBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -2200,6 +2147,7 @@ impl<'a> UpdateOrderTagsBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "orders")]
 impl<'a> std::future::IntoFuture for UpdateOrderTagsBuilder<'a> {
     type Output = Result<UpdateOrderTagsResponse, crate::Error>;
@@ -2210,6 +2158,7 @@ impl<'a> std::future::IntoFuture for UpdateOrderTagsBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "orders")]
 /// Request builder for [`Orders::get`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -2219,6 +2168,7 @@ pub struct GetOrderBuilder<'a> {
     options: crate::RequestOptions,
     order_id: crate::Ids,
 }
+
 #[cfg(feature = "orders")]
 impl<'a> GetOrderBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -2272,6 +2222,7 @@ impl<'a> GetOrderBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "orders")]
 impl<'a> std::future::IntoFuture for GetOrderBuilder<'a> {
     type Output = Result<GetOrderResponse, crate::Error>;

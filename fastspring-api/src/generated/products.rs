@@ -2,6 +2,9 @@
 // change the spec or the generator and regenerate.
 
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
+/// A catalog product as FastSpring returns it (`GET /products/{product_path}`, coupon and
+/// webhook expansion). Localized texts are maps keyed by ISO 639-1 language code; prices are
+/// maps keyed by ISO 4217 currency code.
 #[cfg(
     any(
         feature = "coupons",
@@ -12,9 +15,6 @@
         feature = "webhook-events"
     )
 )]
-/// A catalog product as FastSpring returns it (`GET /products/{product_path}`, coupon and
-/// webhook expansion). Localized texts are maps keyed by ISO 639-1 language code; prices are
-/// maps keyed by ISO 4217 currency code.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -100,8 +100,9 @@ pub struct Product {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub pricing: Option<ProductPricing>,
 }
-#[cfg(feature = "products")]
+
 /// Outcome for one product of a products call: `product`, `action`, `result` and, on failure, `error` (messages keyed by field).
+#[cfg(feature = "products")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -127,6 +128,10 @@ pub struct ProductActionResult {
     )]
     pub product: Option<String>,
 }
+
+/// Unit of the billing interval.
+///
+/// Values FastSpring adds later are kept in `Unknown`.
 #[cfg(
     any(
         feature = "coupons",
@@ -137,9 +142,6 @@ pub struct ProductActionResult {
         feature = "webhook-events"
     )
 )]
-/// Unit of the billing interval.
-///
-/// Values FastSpring adds later are kept in `Unknown`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ProductBillingInterval {
@@ -156,6 +158,7 @@ pub enum ProductBillingInterval {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(
     any(
         feature = "coupons",
@@ -166,124 +169,22 @@ pub enum ProductBillingInterval {
         feature = "webhook-events"
     )
 )]
-impl ProductBillingInterval {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Day => "day",
-            Self::Week => "week",
-            Self::Month => "month",
-            Self::Year => "year",
-            Self::Adhoc => "adhoc",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl From<&str> for ProductBillingInterval {
-    fn from(value: &str) -> Self {
-        match value {
-            "day" => Self::Day,
-            "week" => Self::Week,
-            "month" => Self::Month,
-            "year" => Self::Year,
-            "adhoc" => Self::Adhoc,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl std::fmt::Display for ProductBillingInterval {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl serde::Serialize for ProductBillingInterval {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl<'de> serde::Deserialize<'de> for ProductBillingInterval {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for ProductBillingInterval {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ProductBillingInterval".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["day", "week", "month", "year", "adhoc"] }
-        )
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
+crate::runtime::string_enum!(
+    ProductBillingInterval { Day = "day", Week = "week", Month = "month", Year = "year",
+    Adhoc = "adhoc" }
+);
+
 /// Grace period before an unpaid subscription is deactivated; overrides the app's Deactivation Settings for this product.
+#[cfg(
+    any(
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -300,6 +201,10 @@ pub struct ProductCancellation {
     )]
     pub interval_length: Option<i64>,
 }
+
+/// Unit of `intervalLength`.
+///
+/// Values FastSpring adds later are kept in `Unknown`.
 #[cfg(
     any(
         feature = "coupons",
@@ -310,9 +215,6 @@ pub struct ProductCancellation {
         feature = "webhook-events"
     )
 )]
-/// Unit of `intervalLength`.
-///
-/// Values FastSpring adds later are kept in `Unknown`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ProductCancellationInterval {
@@ -327,6 +229,7 @@ pub enum ProductCancellationInterval {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(
     any(
         feature = "coupons",
@@ -337,113 +240,13 @@ pub enum ProductCancellationInterval {
         feature = "webhook-events"
     )
 )]
-impl ProductCancellationInterval {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Day => "day",
-            Self::Week => "week",
-            Self::Month => "month",
-            Self::Week2 => "WEEK",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl From<&str> for ProductCancellationInterval {
-    fn from(value: &str) -> Self {
-        match value {
-            "day" => Self::Day,
-            "week" => Self::Week,
-            "month" => Self::Month,
-            "WEEK" => Self::Week2,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl std::fmt::Display for ProductCancellationInterval {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl serde::Serialize for ProductCancellationInterval {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl<'de> serde::Deserialize<'de> for ProductCancellationInterval {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for ProductCancellationInterval {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ProductCancellationInterval".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["day", "week", "month", "WEEK"] }
-        )
-    }
-}
-#[cfg(feature = "products")]
+crate::runtime::string_enum!(
+    ProductCancellationInterval { Day = "day", Week = "week", Month = "month", Week2 =
+    "WEEK" }
+);
+
 /// A product's price in one country.
+#[cfg(feature = "products")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -518,8 +321,9 @@ pub struct ProductCountryPrice {
     #[serde(flatten)]
     pub additional_properties: std::collections::BTreeMap<String, serde_json::Value>,
 }
-#[cfg(feature = "products")]
+
 /// Date range of the discounted price (seen as `2025-01-01` and `2023-01-01 00:00`).
+#[cfg(feature = "products")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -539,6 +343,8 @@ pub struct ProductCountryPriceAvailable {
     )]
     pub end: Option<String>,
 }
+
+/// Descriptive texts of a product, each a map keyed by language code (Markdown allowed in `summary` and `full`).
 #[cfg(
     any(
         feature = "coupons",
@@ -549,7 +355,6 @@ pub struct ProductCountryPriceAvailable {
         feature = "webhook-events"
     )
 )]
-/// Descriptive texts of a product, each a map keyed by language code (Markdown allowed in `summary` and `full`).
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -564,6 +369,10 @@ pub struct ProductDescription {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub full: Option<std::collections::BTreeMap<String, String>>,
 }
+
+/// How the product is delivered.
+///
+/// Values FastSpring adds later are kept in `Unknown`.
 #[cfg(
     any(
         feature = "coupons",
@@ -574,9 +383,6 @@ pub struct ProductDescription {
         feature = "webhook-events"
     )
 )]
-/// How the product is delivered.
-///
-/// Values FastSpring adds later are kept in `Unknown`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ProductFormat {
@@ -589,6 +395,7 @@ pub enum ProductFormat {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(
     any(
         feature = "coupons",
@@ -599,121 +406,22 @@ pub enum ProductFormat {
         feature = "webhook-events"
     )
 )]
-impl ProductFormat {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Digital => "digital",
-            Self::Physical => "physical",
-            Self::DigitalAndPhysical => "digital-and-physical",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl From<&str> for ProductFormat {
-    fn from(value: &str) -> Self {
-        match value {
-            "digital" => Self::Digital,
-            "physical" => Self::Physical,
-            "digital-and-physical" => Self::DigitalAndPhysical,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl std::fmt::Display for ProductFormat {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl serde::Serialize for ProductFormat {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl<'de> serde::Deserialize<'de> for ProductFormat {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for ProductFormat {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ProductFormat".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["digital", "physical", "digital-and-physical"]
-            }
-        )
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
+crate::runtime::string_enum!(
+    ProductFormat { Digital = "digital", Physical = "physical", DigitalAndPhysical =
+    "digital-and-physical" }
+);
+
 /// A fulfillment action attached to a product (file download, e-mail, license, ...).
+#[cfg(
+    any(
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -755,6 +463,10 @@ pub struct ProductFulfillment {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub previous: Option<Vec<ProductFulfillmentPreviousItem>>,
 }
+
+/// Which orders the action applies to (all, initial, configuration, rebills only, non-rebills only).
+///
+/// Values FastSpring adds later are kept in `Unknown`.
 #[cfg(
     any(
         feature = "coupons",
@@ -765,9 +477,6 @@ pub struct ProductFulfillment {
         feature = "webhook-events"
     )
 )]
-/// Which orders the action applies to (all, initial, configuration, rebills only, non-rebills only).
-///
-/// Values FastSpring adds later are kept in `Unknown`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ProductFulfillmentApplicability {
@@ -784,6 +493,7 @@ pub enum ProductFulfillmentApplicability {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(
     any(
         feature = "coupons",
@@ -794,127 +504,24 @@ pub enum ProductFulfillmentApplicability {
         feature = "webhook-events"
     )
 )]
-impl ProductFulfillmentApplicability {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Always => "ALWAYS",
-            Self::Base => "BASE",
-            Self::Configuration => "CONFIGURATION",
-            Self::RebillOnly => "REBILL_ONLY",
-            Self::NonRebillOnly => "NON_REBILL_ONLY",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl From<&str> for ProductFulfillmentApplicability {
-    fn from(value: &str) -> Self {
-        match value {
-            "ALWAYS" => Self::Always,
-            "BASE" => Self::Base,
-            "CONFIGURATION" => Self::Configuration,
-            "REBILL_ONLY" => Self::RebillOnly,
-            "NON_REBILL_ONLY" => Self::NonRebillOnly,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl std::fmt::Display for ProductFulfillmentApplicability {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl serde::Serialize for ProductFulfillmentApplicability {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl<'de> serde::Deserialize<'de> for ProductFulfillmentApplicability {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for ProductFulfillmentApplicability {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ProductFulfillmentApplicability".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["ALWAYS", "BASE", "CONFIGURATION",
-            "REBILL_ONLY", "NON_REBILL_ONLY"] }
-        )
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
+crate::runtime::string_enum!(
+    ProductFulfillmentApplicability { Always = "ALWAYS", Base = "BASE", Configuration =
+    "CONFIGURATION", RebillOnly = "REBILL_ONLY", NonRebillOnly = "NON_REBILL_ONLY" }
+);
+
 /// Which version of the fulfillment a buyer receives.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(
+    any(
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ProductFulfillmentBehavior {
@@ -925,6 +532,7 @@ pub enum ProductFulfillmentBehavior {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(
     any(
         feature = "coupons",
@@ -935,109 +543,13 @@ pub enum ProductFulfillmentBehavior {
         feature = "webhook-events"
     )
 )]
-impl ProductFulfillmentBehavior {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Current => "CURRENT",
-            Self::PreferExplicit => "PREFER_EXPLICIT",
-            Self::Unknown(other) => other,
-        }
+crate::runtime::string_enum!(
+    ProductFulfillmentBehavior { Current = "CURRENT", PreferExplicit = "PREFER_EXPLICIT"
     }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl From<&str> for ProductFulfillmentBehavior {
-    fn from(value: &str) -> Self {
-        match value {
-            "CURRENT" => Self::Current,
-            "PREFER_EXPLICIT" => Self::PreferExplicit,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl std::fmt::Display for ProductFulfillmentBehavior {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl serde::Serialize for ProductFulfillmentBehavior {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl<'de> serde::Deserialize<'de> for ProductFulfillmentBehavior {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for ProductFulfillmentBehavior {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ProductFulfillmentBehavior".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["CURRENT", "PREFER_EXPLICIT"] }
-        )
-    }
-}
-#[cfg(feature = "products")]
+);
+
 /// A file to attach to a product when creating it (older documentation).
+#[cfg(feature = "products")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1057,6 +569,7 @@ pub struct ProductFulfillmentInput {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub behavior: Option<ProductFulfillmentInputBehavior>,
 }
+
 #[cfg(feature = "products")]
 impl ProductFulfillmentInput {
     /// Builds the value from its required fields; optional fields start empty.
@@ -1070,10 +583,11 @@ impl ProductFulfillmentInput {
         }
     }
 }
-#[cfg(feature = "products")]
+
 /// Which orders deliver the file.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "products")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ProductFulfillmentInputApplicability {
@@ -1090,74 +604,18 @@ pub enum ProductFulfillmentInputApplicability {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "products")]
-impl ProductFulfillmentInputApplicability {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Always => "ALWAYS",
-            Self::Base => "BASE",
-            Self::Configuration => "CONFIGURATION",
-            Self::RebillOnly => "REBILL_ONLY",
-            Self::NonRebillOnly => "NON_REBILL_ONLY",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "products")]
-impl From<&str> for ProductFulfillmentInputApplicability {
-    fn from(value: &str) -> Self {
-        match value {
-            "ALWAYS" => Self::Always,
-            "BASE" => Self::Base,
-            "CONFIGURATION" => Self::Configuration,
-            "REBILL_ONLY" => Self::RebillOnly,
-            "NON_REBILL_ONLY" => Self::NonRebillOnly,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "products")]
-impl std::fmt::Display for ProductFulfillmentInputApplicability {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "products")]
-impl serde::Serialize for ProductFulfillmentInputApplicability {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "products")]
-impl<'de> serde::Deserialize<'de> for ProductFulfillmentInputApplicability {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "products")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for ProductFulfillmentInputApplicability {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ProductFulfillmentInputApplicability".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["ALWAYS", "BASE", "CONFIGURATION",
-            "REBILL_ONLY", "NON_REBILL_ONLY"] }
-        )
-    }
-}
-#[cfg(feature = "products")]
+crate::runtime::string_enum!(
+    ProductFulfillmentInputApplicability { Always = "ALWAYS", Base = "BASE",
+    Configuration = "CONFIGURATION", RebillOnly = "REBILL_ONLY", NonRebillOnly =
+    "NON_REBILL_ONLY" }
+);
+
 /// Which version of the file a buyer receives.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "products")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ProductFulfillmentInputBehavior {
@@ -1168,63 +626,16 @@ pub enum ProductFulfillmentInputBehavior {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "products")]
-impl ProductFulfillmentInputBehavior {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Current => "CURRENT",
-            Self::PreferExplicit => "PREFER_EXPLICIT",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "products")]
-impl From<&str> for ProductFulfillmentInputBehavior {
-    fn from(value: &str) -> Self {
-        match value {
-            "CURRENT" => Self::Current,
-            "PREFER_EXPLICIT" => Self::PreferExplicit,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "products")]
-impl std::fmt::Display for ProductFulfillmentInputBehavior {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "products")]
-impl serde::Serialize for ProductFulfillmentInputBehavior {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "products")]
-impl<'de> serde::Deserialize<'de> for ProductFulfillmentInputBehavior {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "products")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for ProductFulfillmentInputBehavior {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ProductFulfillmentInputBehavior".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["CURRENT", "PREFER_EXPLICIT"] }
-        )
-    }
-}
+crate::runtime::string_enum!(
+    ProductFulfillmentInputBehavior { Current = "CURRENT", PreferExplicit =
+    "PREFER_EXPLICIT" }
+);
+
+/// Schema `ProductFulfillmentPreviousItem`.
+///
+/// The form is told by the JSON token or by a key only one form has.
 #[cfg(
     any(
         feature = "coupons",
@@ -1235,9 +646,6 @@ impl schemars::JsonSchema for ProductFulfillmentInputBehavior {
         feature = "webhook-events"
     )
 )]
-/// Schema `ProductFulfillmentPreviousItem`.
-///
-/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1246,6 +654,7 @@ pub enum ProductFulfillmentPreviousItem {
     Version(Box<ProductFulfillmentVersion>),
     Id(String),
 }
+
 #[cfg(
     any(
         feature = "coupons",
@@ -1260,6 +669,10 @@ crate::runtime::union::union!(
     ProductFulfillmentPreviousItem { Version : MAP, ["display", "modified", "size",
     "type"], Id : STR, [] }
 );
+
+/// Size of the file (`null` when the file is hosted elsewhere or not yet uploaded).
+///
+/// The form is told by the JSON token or by a key only one form has.
 #[cfg(
     any(
         feature = "coupons",
@@ -1270,9 +683,6 @@ crate::runtime::union::union!(
         feature = "webhook-events"
     )
 )]
-/// Size of the file (`null` when the file is hosted elsewhere or not yet uploaded).
-///
-/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1281,6 +691,7 @@ pub enum ProductFulfillmentSize {
     Bytes(i64),
     Text(String),
 }
+
 #[cfg(
     any(
         feature = "coupons",
@@ -1294,6 +705,8 @@ pub enum ProductFulfillmentSize {
 crate::runtime::union::union!(
     ProductFulfillmentSize { Bytes : NUM, [], Text : STR, [] }
 );
+
+/// An earlier version of a file fulfillment.
 #[cfg(
     any(
         feature = "coupons",
@@ -1304,7 +717,6 @@ crate::runtime::union::union!(
         feature = "webhook-events"
     )
 )]
-/// An earlier version of a file fulfillment.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1334,6 +746,10 @@ pub struct ProductFulfillmentVersion {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub modified: Option<crate::EpochMillis>,
 }
+
+/// Schema `ProductFulfillmentsValue`.
+///
+/// The form is told by the JSON token or by a key only one form has.
 #[cfg(
     any(
         feature = "coupons",
@@ -1344,9 +760,6 @@ pub struct ProductFulfillmentVersion {
         feature = "webhook-events"
     )
 )]
-/// Schema `ProductFulfillmentsValue`.
-///
-/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1355,6 +768,7 @@ pub enum ProductFulfillmentsValue {
     Action(Box<ProductFulfillment>),
     Instructions(std::collections::BTreeMap<String, String>),
 }
+
 #[cfg(
     any(
         feature = "coupons",
@@ -1369,8 +783,9 @@ crate::runtime::union::union!(
     ProductFulfillmentsValue { Action : MAP, ["applicability", "behavior", "display",
     "fulfillment", "name", "previous", "size", "url"], Instructions : MAP, [] }
 );
-#[cfg(feature = "products")]
+
 /// One product of `GET /products/{product_path}` with its outcome fields.
+#[cfg(feature = "products")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1469,8 +884,9 @@ pub struct ProductGetItem {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub error: Option<super::common::ErrorDetail>,
 }
-#[cfg(feature = "products")]
+
 /// Body of `GET /products/{product_path}`.
+#[cfg(feature = "products")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1479,8 +895,9 @@ pub struct ProductGetResponse {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub products: Option<Vec<ProductGetItem>>,
 }
-#[cfg(feature = "products")]
+
 /// Body of `GET /products`.
+#[cfg(feature = "products")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1528,6 +945,10 @@ pub struct ProductListResponse {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub products: Option<Vec<String>>,
 }
+
+/// Unit of a notification interval.
+///
+/// Values FastSpring adds later are kept in `Unknown`.
 #[cfg(
     any(
         feature = "coupons",
@@ -1538,9 +959,6 @@ pub struct ProductListResponse {
         feature = "webhook-events"
     )
 )]
-/// Unit of a notification interval.
-///
-/// Values FastSpring adds later are kept in `Unknown`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ProductNotificationInterval {
@@ -1559,6 +977,7 @@ pub enum ProductNotificationInterval {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(
     any(
         feature = "coupons",
@@ -1569,127 +988,22 @@ pub enum ProductNotificationInterval {
         feature = "webhook-events"
     )
 )]
-impl ProductNotificationInterval {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Day => "day",
-            Self::Week => "week",
-            Self::Month => "month",
-            Self::Year => "year",
-            Self::Day2 => "DAY",
-            Self::Week2 => "WEEK",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl From<&str> for ProductNotificationInterval {
-    fn from(value: &str) -> Self {
-        match value {
-            "day" => Self::Day,
-            "week" => Self::Week,
-            "month" => Self::Month,
-            "year" => Self::Year,
-            "DAY" => Self::Day2,
-            "WEEK" => Self::Week2,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl std::fmt::Display for ProductNotificationInterval {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl serde::Serialize for ProductNotificationInterval {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl<'de> serde::Deserialize<'de> for ProductNotificationInterval {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for ProductNotificationInterval {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ProductNotificationInterval".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["day", "week", "month", "year", "DAY", "WEEK"]
-            }
-        )
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
+crate::runtime::string_enum!(
+    ProductNotificationInterval { Day = "day", Week = "week", Month = "month", Year =
+    "year", Day2 = "DAY", Week2 = "WEEK" }
+);
+
 /// A group of products suggested together with a product.
+#[cfg(
+    any(
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1702,6 +1016,7 @@ pub struct ProductOffer {
     /// Paths of the offered products.
     pub items: Vec<String>,
 }
+
 #[cfg(
     any(
         feature = "coupons",
@@ -1722,6 +1037,10 @@ impl ProductOffer {
         }
     }
 }
+
+/// Kind of offer.
+///
+/// Values FastSpring adds later are kept in `Unknown`.
 #[cfg(
     any(
         feature = "coupons",
@@ -1732,9 +1051,6 @@ impl ProductOffer {
         feature = "webhook-events"
     )
 )]
-/// Kind of offer.
-///
-/// Values FastSpring adds later are kept in `Unknown`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ProductOfferType {
@@ -1759,6 +1075,7 @@ pub enum ProductOfferType {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(
     any(
         feature = "coupons",
@@ -1769,124 +1086,14 @@ pub enum ProductOfferType {
         feature = "webhook-events"
     )
 )]
-impl ProductOfferType {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Addon => "addon",
-            Self::Alternatives => "alternatives",
-            Self::CrossSell => "cross-sell",
-            Self::Crossgrade => "crossgrade",
-            Self::Downgrade => "downgrade",
-            Self::Downsell => "downsell",
-            Self::Upsell => "upsell",
-            Self::Upgrade => "upgrade",
-            Self::Options => "options",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl From<&str> for ProductOfferType {
-    fn from(value: &str) -> Self {
-        match value {
-            "addon" => Self::Addon,
-            "alternatives" => Self::Alternatives,
-            "cross-sell" => Self::CrossSell,
-            "crossgrade" => Self::Crossgrade,
-            "downgrade" => Self::Downgrade,
-            "downsell" => Self::Downsell,
-            "upsell" => Self::Upsell,
-            "upgrade" => Self::Upgrade,
-            "options" => Self::Options,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl std::fmt::Display for ProductOfferType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl serde::Serialize for ProductOfferType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl<'de> serde::Deserialize<'de> for ProductOfferType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for ProductOfferType {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ProductOfferType".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["addon", "alternatives", "cross-sell",
-            "crossgrade", "downgrade", "downsell", "upsell", "upgrade", "options"] }
-        )
-    }
-}
-#[cfg(feature = "products")]
+crate::runtime::string_enum!(
+    ProductOfferType { Addon = "addon", Alternatives = "alternatives", CrossSell =
+    "cross-sell", Crossgrade = "crossgrade", Downgrade = "downgrade", Downsell =
+    "downsell", Upsell = "upsell", Upgrade = "upgrade", Options = "options" }
+);
+
 /// Outcome and offers of one product in `GET /products/offers/{product_path}`.
+#[cfg(feature = "products")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1915,8 +1122,9 @@ pub struct ProductOffersItem {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub offers: Option<Vec<ProductOffer>>,
 }
-#[cfg(feature = "products")]
+
 /// The offers of one product in a create-or-update request.
+#[cfg(feature = "products")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1926,6 +1134,7 @@ pub struct ProductOffersOfProduct {
     /// The offers to set.
     pub offers: Vec<ProductOffer>,
 }
+
 #[cfg(feature = "products")]
 impl ProductOffersOfProduct {
     /// Builds the value from its required fields; optional fields start empty.
@@ -1933,8 +1142,9 @@ impl ProductOffersOfProduct {
         Self { product, offers }
     }
 }
-#[cfg(feature = "products")]
+
 /// Body of `GET /products/offers/{product_path}`.
+#[cfg(feature = "products")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1943,8 +1153,9 @@ pub struct ProductOffersResponse {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub products: Option<Vec<ProductOffersItem>>,
 }
-#[cfg(feature = "products")]
+
 /// Body of `POST /products/offers/{product_path}`.
+#[cfg(feature = "products")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1952,6 +1163,7 @@ pub struct ProductOffersUpsertRequest {
     /// The product (one entry) and its offers.
     pub products: Vec<ProductOffersOfProduct>,
 }
+
 #[cfg(feature = "products")]
 impl ProductOffersUpsertRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -1959,6 +1171,8 @@ impl ProductOffersUpsertRequest {
         Self { products }
     }
 }
+
+/// Overdue e-mails sent after a failed renewal payment.
 #[cfg(
     any(
         feature = "coupons",
@@ -1969,7 +1183,6 @@ impl ProductOffersUpsertRequest {
         feature = "webhook-events"
     )
 )]
-/// Overdue e-mails sent after a failed renewal payment.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1996,8 +1209,9 @@ pub struct ProductOverdueNotification {
     )]
     pub amount: Option<i64>,
 }
-#[cfg(feature = "products")]
+
 /// Prices of one product, keyed by country.
+#[cfg(feature = "products")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -2026,8 +1240,9 @@ pub struct ProductPriceItem {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub pricing: Option<std::collections::BTreeMap<String, ProductCountryPrice>>,
 }
-#[cfg(feature = "products")]
+
 /// Body of `GET /products/price` and `GET /products/price/{product_path}`.
+#[cfg(feature = "products")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -2058,6 +1273,8 @@ pub struct ProductPricesResponse {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub products: Option<Vec<ProductPriceItem>>,
 }
+
+/// Price and subscription settings of a product, as returned.
 #[cfg(
     any(
         feature = "coupons",
@@ -2068,7 +1285,6 @@ pub struct ProductPricesResponse {
         feature = "webhook-events"
     )
 )]
-/// Price and subscription settings of a product, as returned.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -2188,6 +1404,8 @@ pub struct ProductPricing {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub cancellation: Option<ProductCancellation>,
 }
+
+/// Date range of a limited-time price (seen in expanded webhook products).
 #[cfg(
     any(
         feature = "coupons",
@@ -2198,7 +1416,6 @@ pub struct ProductPricing {
         feature = "webhook-events"
     )
 )]
-/// Date range of a limited-time price (seen in expanded webhook products).
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -2218,8 +1435,9 @@ pub struct ProductPricingDateLimits {
     )]
     pub end: Option<String>,
 }
-#[cfg(feature = "products")]
+
 /// Price and subscription settings sent when creating or updating a product.
+#[cfg(feature = "products")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -2339,10 +1557,11 @@ pub struct ProductPricingInput {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub cancellation: Option<ProductCancellation>,
 }
-#[cfg(feature = "products")]
+
 /// Schema `ProductPricingInputQuantityDiscountsValue`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "products")]
 #[derive(Debug, Clone, PartialEq)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -2351,11 +1570,16 @@ pub enum ProductPricingInputQuantityDiscountsValue {
     PerCurrency(std::collections::BTreeMap<String, crate::Amount>),
     Percent(f64),
 }
+
 #[cfg(feature = "products")]
 crate::runtime::union::union!(
     ProductPricingInputQuantityDiscountsValue { PerCurrency : MAP, [], Percent : NUM, []
     }
 );
+
+/// Schema `ProductPricingQuantityDiscountsValue`.
+///
+/// The form is told by the JSON token or by a key only one form has.
 #[cfg(
     any(
         feature = "coupons",
@@ -2366,9 +1590,6 @@ crate::runtime::union::union!(
         feature = "webhook-events"
     )
 )]
-/// Schema `ProductPricingQuantityDiscountsValue`.
-///
-/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -2377,6 +1598,7 @@ pub enum ProductPricingQuantityDiscountsValue {
     PerCurrency(std::collections::BTreeMap<String, crate::Amount>),
     Percent(f64),
 }
+
 #[cfg(
     any(
         feature = "coupons",
@@ -2390,6 +1612,10 @@ pub enum ProductPricingQuantityDiscountsValue {
 crate::runtime::union::union!(
     ProductPricingQuantityDiscountsValue { PerCurrency : MAP, [], Percent : NUM, [] }
 );
+
+/// Whether the buyer may change the quantity (`allow`), sees it fixed (`lock`) or does not see it (`hide`).
+///
+/// Values FastSpring adds later are kept in `Unknown`.
 #[cfg(
     any(
         feature = "coupons",
@@ -2400,9 +1626,6 @@ crate::runtime::union::union!(
         feature = "webhook-events"
     )
 )]
-/// Whether the buyer may change the quantity (`allow`), sees it fixed (`lock`) or does not see it (`hide`).
-///
-/// Values FastSpring adds later are kept in `Unknown`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ProductQuantityBehavior {
@@ -2415,6 +1638,7 @@ pub enum ProductQuantityBehavior {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(
     any(
         feature = "coupons",
@@ -2425,109 +1649,12 @@ pub enum ProductQuantityBehavior {
         feature = "webhook-events"
     )
 )]
-impl ProductQuantityBehavior {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Allow => "allow",
-            Self::Lock => "lock",
-            Self::Hide => "hide",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl From<&str> for ProductQuantityBehavior {
-    fn from(value: &str) -> Self {
-        match value {
-            "allow" => Self::Allow,
-            "lock" => Self::Lock,
-            "hide" => Self::Hide,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl std::fmt::Display for ProductQuantityBehavior {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl serde::Serialize for ProductQuantityBehavior {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl<'de> serde::Deserialize<'de> for ProductQuantityBehavior {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for ProductQuantityBehavior {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ProductQuantityBehavior".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type" : "string", "enum" : ["allow", "lock", "hide"] })
-    }
-}
-#[cfg(feature = "products")]
+crate::runtime::string_enum!(
+    ProductQuantityBehavior { Allow = "allow", Lock = "lock", Hide = "hide" }
+);
+
 /// Effect of a volume discount from a minimum quantity on, in the entry's currency.
+#[cfg(feature = "products")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -2570,6 +1697,8 @@ pub struct ProductQuantityDiscountTier {
     )]
     pub unit_price_display: Option<String>,
 }
+
+/// Reminder e-mails sent before a subscription renews.
 #[cfg(
     any(
         feature = "coupons",
@@ -2580,7 +1709,6 @@ pub struct ProductQuantityDiscountTier {
         feature = "webhook-events"
     )
 )]
-/// Reminder e-mails sent before a subscription renews.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -2600,6 +1728,8 @@ pub struct ProductReminderNotification {
     )]
     pub interval_length: Option<i64>,
 }
+
+/// One-time fee charged with the first payment of a subscription.
 #[cfg(
     any(
         feature = "coupons",
@@ -2610,7 +1740,6 @@ pub struct ProductReminderNotification {
         feature = "webhook-events"
     )
 )]
-/// One-time fee charged with the first payment of a subscription.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -2622,8 +1751,9 @@ pub struct ProductSetupFee {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub title: Option<std::collections::BTreeMap<String, String>>,
 }
-#[cfg(feature = "products")]
+
 /// One product of a `POST /products` batch; fields left out are not changed on update.
+#[cfg(feature = "products")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -2671,6 +1801,7 @@ pub struct ProductUpsert {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub pricing: Option<ProductPricingInput>,
 }
+
 #[cfg(feature = "products")]
 impl ProductUpsert {
     /// Builds the value from its required fields; optional fields start empty.
@@ -2692,8 +1823,9 @@ impl ProductUpsert {
         }
     }
 }
-#[cfg(feature = "products")]
+
 /// Post-order instructions.
+#[cfg(feature = "products")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -2702,8 +1834,9 @@ pub struct ProductUpsertFulfillment {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub instructions: Option<std::collections::BTreeMap<String, String>>,
 }
-#[cfg(feature = "products")]
+
 /// Outcome for one product of `POST /products`.
+#[cfg(feature = "products")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -2745,6 +1878,10 @@ pub struct ProductUpsertResult {
     )]
     pub updated_id: Option<String>,
 }
+
+/// `public`: shown in the catalog; `private`: hidden from buyers.
+///
+/// Values FastSpring adds later are kept in `Unknown`.
 #[cfg(
     any(
         feature = "coupons",
@@ -2755,9 +1892,6 @@ pub struct ProductUpsertResult {
         feature = "webhook-events"
     )
 )]
-/// `public`: shown in the catalog; `private`: hidden from buyers.
-///
-/// Values FastSpring adds later are kept in `Unknown`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ProductVisibility {
@@ -2768,6 +1902,7 @@ pub enum ProductVisibility {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(
     any(
         feature = "coupons",
@@ -2778,107 +1913,12 @@ pub enum ProductVisibility {
         feature = "webhook-events"
     )
 )]
-impl ProductVisibility {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Private => "private",
-            Self::Public => "public",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl From<&str> for ProductVisibility {
-    fn from(value: &str) -> Self {
-        match value {
-            "private" => Self::Private,
-            "public" => Self::Public,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl std::fmt::Display for ProductVisibility {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl serde::Serialize for ProductVisibility {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl<'de> serde::Deserialize<'de> for ProductVisibility {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for ProductVisibility {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ProductVisibility".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type" : "string", "enum" : ["private", "public"] })
-    }
-}
-#[cfg(feature = "products")]
+crate::runtime::string_enum!(
+    ProductVisibility { Private = "private", Public = "public" }
+);
+
 /// A `products` array of per-product outcomes (delete, offers update, and their errors).
+#[cfg(feature = "products")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -2887,8 +1927,9 @@ pub struct ProductsActionResponse {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub products: Option<Vec<ProductActionResult>>,
 }
-#[cfg(feature = "products")]
+
 /// Body of `POST /products`: up to 300 products.
+#[cfg(feature = "products")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -2896,6 +1937,7 @@ pub struct ProductsUpsertRequest {
     /// The products to create or update.
     pub products: Vec<ProductUpsert>,
 }
+
 #[cfg(feature = "products")]
 impl ProductsUpsertRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -2903,8 +1945,9 @@ impl ProductsUpsertRequest {
         Self { products }
     }
 }
-#[cfg(feature = "products")]
+
 /// Body of the `POST /products` answer.
+#[cfg(feature = "products")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -2913,12 +1956,14 @@ pub struct ProductsUpsertResponse {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub products: Option<Vec<ProductUpsertResult>>,
 }
+
 #[cfg(feature = "products")]
 /// Operations of the `products` group; get it with `client.products()`.
 #[derive(Debug, Clone, Copy)]
 pub struct Products<'a> {
     pub(crate) client: &'a crate::Client,
 }
+
 #[cfg(feature = "products")]
 impl<'a> Products<'a> {
     /// List the paths of all products
@@ -3048,6 +2093,7 @@ impl<'a> Products<'a> {
         }
     }
 }
+
 #[cfg(feature = "products")]
 /// Request builder for [`Products::list`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -3056,6 +2102,7 @@ pub struct ListProductsBuilder<'a> {
     client: &'a crate::Client,
     options: crate::RequestOptions,
 }
+
 #[cfg(feature = "products")]
 impl<'a> ListProductsBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -3109,6 +2156,7 @@ impl<'a> ListProductsBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "products")]
 impl<'a> std::future::IntoFuture for ListProductsBuilder<'a> {
     type Output = Result<ProductListResponse, crate::Error>;
@@ -3119,6 +2167,7 @@ impl<'a> std::future::IntoFuture for ListProductsBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "products")]
 /// Request builder for [`Products::upsert`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -3128,6 +2177,7 @@ pub struct CreateProductsBuilder<'a> {
     options: crate::RequestOptions,
     body: ProductsUpsertRequest,
 }
+
 #[cfg(feature = "products")]
 impl<'a> CreateProductsBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -3188,6 +2238,7 @@ impl<'a> CreateProductsBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "products")]
 impl<'a> std::future::IntoFuture for CreateProductsBuilder<'a> {
     type Output = Result<ProductsUpsertResponse, crate::Error>;
@@ -3198,6 +2249,7 @@ impl<'a> std::future::IntoFuture for CreateProductsBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "products")]
 /// Request builder for [`Products::get`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -3207,6 +2259,7 @@ pub struct GetProductBuilder<'a> {
     options: crate::RequestOptions,
     product_path: crate::Ids,
 }
+
 #[cfg(feature = "products")]
 impl<'a> GetProductBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -3260,6 +2313,7 @@ impl<'a> GetProductBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "products")]
 impl<'a> std::future::IntoFuture for GetProductBuilder<'a> {
     type Output = Result<ProductGetResponse, crate::Error>;
@@ -3270,6 +2324,7 @@ impl<'a> std::future::IntoFuture for GetProductBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "products")]
 /// Request builder for [`Products::delete`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -3279,6 +2334,7 @@ pub struct DeleteProductBuilder<'a> {
     options: crate::RequestOptions,
     product_path: String,
 }
+
 #[cfg(feature = "products")]
 impl<'a> DeleteProductBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -3342,6 +2398,7 @@ impl<'a> DeleteProductBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "products")]
 impl<'a> std::future::IntoFuture for DeleteProductBuilder<'a> {
     type Output = Result<ProductsActionResponse, crate::Error>;
@@ -3352,6 +2409,7 @@ impl<'a> std::future::IntoFuture for DeleteProductBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "products")]
 /// Request builder for [`Products::get_offers`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -3362,6 +2420,7 @@ pub struct GetProductOffersBuilder<'a> {
     product_path: String,
     r#type: Option<ProductOfferType>,
 }
+
 #[cfg(feature = "products")]
 impl<'a> GetProductOffersBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -3423,6 +2482,7 @@ impl<'a> GetProductOffersBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "products")]
 impl<'a> std::future::IntoFuture for GetProductOffersBuilder<'a> {
     type Output = Result<ProductOffersResponse, crate::Error>;
@@ -3433,6 +2493,7 @@ impl<'a> std::future::IntoFuture for GetProductOffersBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "products")]
 /// Request builder for [`Products::upsert_offers`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -3443,6 +2504,7 @@ pub struct CreateProductOffersBuilder<'a> {
     product_path: String,
     body: ProductOffersUpsertRequest,
 }
+
 #[cfg(feature = "products")]
 impl<'a> CreateProductOffersBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -3506,6 +2568,7 @@ impl<'a> CreateProductOffersBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "products")]
 impl<'a> std::future::IntoFuture for CreateProductOffersBuilder<'a> {
     type Output = Result<ProductsActionResponse, crate::Error>;
@@ -3516,6 +2579,7 @@ impl<'a> std::future::IntoFuture for CreateProductOffersBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "products")]
 /// Request builder for [`Products::list_prices`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -3528,6 +2592,7 @@ pub struct ListProductPricesBuilder<'a> {
     limit: Option<i64>,
     page: Option<i64>,
 }
+
 #[cfg(feature = "products")]
 impl<'a> ListProductPricesBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -3633,6 +2698,7 @@ impl<'a> ListProductPricesBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "products")]
 impl<'a> std::future::IntoFuture for ListProductPricesBuilder<'a> {
     type Output = Result<ProductPricesResponse, crate::Error>;
@@ -3643,6 +2709,7 @@ impl<'a> std::future::IntoFuture for ListProductPricesBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "products")]
 /// Request builder for [`Products::get_price`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -3654,6 +2721,7 @@ pub struct GetProductPriceBuilder<'a> {
     country: Option<String>,
     currency: Option<String>,
 }
+
 #[cfg(feature = "products")]
 impl<'a> GetProductPriceBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -3723,6 +2791,7 @@ impl<'a> GetProductPriceBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "products")]
 impl<'a> std::future::IntoFuture for GetProductPriceBuilder<'a> {
     type Output = Result<ProductPricesResponse, crate::Error>;

@@ -2,8 +2,8 @@
 // change the spec or the generator and regenerate.
 
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
-#[cfg(feature = "quotes")]
 /// Body of `POST /quotes`.
+#[cfg(feature = "quotes")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -82,6 +82,7 @@ pub struct CreateQuoteRequest {
     )]
     pub source_ip: Option<String>,
 }
+
 #[cfg(feature = "quotes")]
 impl CreateQuoteRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -109,7 +110,7 @@ impl CreateQuoteRequest {
         }
     }
 }
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+
 /// A quote. The same schema reads the REST answers (create, list, retrieve, update,
 /// cancel) and the `data` of the `quote.created` / `quote.updated` webhooks, whose keys
 /// differ: the webhook form names the ID `quote` (REST: `id`), the name `quoteName`
@@ -119,6 +120,7 @@ impl CreateQuoteRequest {
 /// instead of a list, amounts such as `total` as numeric strings, and the change time as
 /// epoch milliseconds with second and display twins instead of ISO strings. Every field
 /// is optional; read whichever form you received.
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -578,10 +580,11 @@ pub struct Quote {
     )]
     pub total_in_payout_currency_display: Option<String>,
 }
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+
 /// Customer account of the recipient (webhook form); an ID, or the full account with webhook expansion.
 ///
 /// The form is told by the JSON token or by a key only one form has.
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -590,14 +593,16 @@ pub enum QuoteAccount {
     Expanded(Box<super::accounts::Account>),
     Id(String),
 }
+
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
 crate::runtime::union::union!(
     QuoteAccount { Expanded : MAP, ["account", "action", "address", "charges", "contact",
     "country", "id", "language", "lookup", "orders", "payment", "result", "subscribed",
     "subscriptions", "taxExemptionData", "url"], Id : STR, [] }
 );
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+
 /// A postal address on a quote.
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -655,8 +660,9 @@ pub struct QuoteAddress {
     )]
     pub display: Option<String>,
 }
-#[cfg(feature = "quotes")]
+
 /// The recipient's address; it determines tax.
+#[cfg(feature = "quotes")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -689,6 +695,7 @@ pub struct QuoteAddressRequest {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub region: Option<String>,
 }
+
 #[cfg(feature = "quotes")]
 impl QuoteAddressRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -703,8 +710,9 @@ impl QuoteAddressRequest {
         }
     }
 }
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+
 /// A person on a quote (its creator or its recipient).
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -761,8 +769,9 @@ pub struct QuoteContact {
     )]
     pub tax_id: Option<String>,
 }
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+
 /// A volume discount tier of a price line.
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -817,8 +826,9 @@ pub struct QuoteDiscountTier {
     )]
     pub r#type: Option<String>,
 }
-#[cfg(feature = "quotes")]
+
 /// Spring-style error body of the quotes service.
+#[cfg(feature = "quotes")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -859,10 +869,11 @@ pub struct QuoteErrorResponse {
     )]
     pub details: Option<String>,
 }
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+
 /// When the buyer receives the products: once the quote is paid (`ON_PAYMENT`) or as soon as the buyer accepts it (`ON_QUOTE_ACCEPTANCE`).
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum QuoteFulfillmentTerm {
@@ -873,67 +884,17 @@ pub enum QuoteFulfillmentTerm {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
-impl QuoteFulfillmentTerm {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::OnPayment => "ON_PAYMENT",
-            Self::OnQuoteAcceptance => "ON_QUOTE_ACCEPTANCE",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
-impl From<&str> for QuoteFulfillmentTerm {
-    fn from(value: &str) -> Self {
-        match value {
-            "ON_PAYMENT" => Self::OnPayment,
-            "ON_QUOTE_ACCEPTANCE" => Self::OnQuoteAcceptance,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
-impl std::fmt::Display for QuoteFulfillmentTerm {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
-impl serde::Serialize for QuoteFulfillmentTerm {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
-impl<'de> serde::Deserialize<'de> for QuoteFulfillmentTerm {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for QuoteFulfillmentTerm {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "QuoteFulfillmentTerm".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["ON_PAYMENT", "ON_QUOTE_ACCEPTANCE"] }
-        )
-    }
-}
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+crate::runtime::string_enum!(
+    QuoteFulfillmentTerm { OnPayment = "ON_PAYMENT", OnQuoteAcceptance =
+    "ON_QUOTE_ACCEPTANCE" }
+);
+
 /// One product line of a quote. The REST form carries the full price breakdown; the
 /// quote.* webhook form carries only product, quantity, display and the subtotal and
 /// discount twins.
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1339,8 +1300,9 @@ pub struct QuoteItem {
     )]
     pub discount_display: Option<String>,
 }
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+
 /// Localized product texts.
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1352,8 +1314,9 @@ pub struct QuoteItemProductDescriptions {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub summary: Option<std::collections::BTreeMap<String, String>>,
 }
-#[cfg(feature = "quotes")]
+
 /// One product line of a quote request.
+#[cfg(feature = "quotes")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1375,6 +1338,7 @@ pub struct QuoteItemRequest {
     )]
     pub unit_list_price: Option<crate::Amount>,
 }
+
 #[cfg(feature = "quotes")]
 impl QuoteItemRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -1386,8 +1350,9 @@ impl QuoteItemRequest {
         }
     }
 }
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+
 /// Tax charged on one quote item.
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1407,8 +1372,9 @@ pub struct QuoteItemTax {
     )]
     pub total_taxable: Option<crate::Amount>,
 }
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+
 /// A Spring HATEOAS link object; only seen in the older OpenAPI.
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1477,8 +1443,9 @@ pub struct QuoteLink {
     )]
     pub name: Option<String>,
 }
-#[cfg(feature = "quotes")]
+
 /// Answer of `GET /quotes`.
+#[cfg(feature = "quotes")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1497,8 +1464,9 @@ pub struct QuoteListResponse {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub links: Option<Vec<QuoteLink>>,
 }
-#[cfg(feature = "quotes")]
+
 /// HAL wrapper of the list (current reference).
+#[cfg(feature = "quotes")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1507,8 +1475,9 @@ pub struct QuoteListResponseEmbedded {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub quotes: Option<Vec<Quote>>,
 }
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+
 /// A subscription notification setting of a quote item.
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1556,8 +1525,9 @@ pub struct QuoteNotification {
     )]
     pub first_interval_count: Option<i64>,
 }
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+
 /// When a subscription notification is sent.
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1587,10 +1557,11 @@ pub struct QuoteNotificationInterval {
     )]
     pub interval_count: Option<i64>,
 }
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+
 /// The order that paid the quote (quote.updated webhook); an ID, or the full order with webhook expansion.
 ///
 /// The form is told by the JSON token or by a key only one form has.
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1599,6 +1570,7 @@ pub enum QuoteOrder {
     Expanded(Box<super::orders::Order>),
     Id(String),
 }
+
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
 crate::runtime::union::union!(
     QuoteOrder { Expanded : MAP, ["account", "acquisitionTransactionType", "action",
@@ -1616,8 +1588,9 @@ crate::runtime::union::union!(
     "taxInPayoutCurrencyDisplay", "total", "totalDisplay", "totalInPayoutCurrency",
     "totalInPayoutCurrencyDisplay"], Id : STR, [] }
 );
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+
 /// A discount applied to a price line.
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1661,8 +1634,9 @@ pub struct QuotePlanDiscount {
     )]
     pub discount_percent: Option<f64>,
 }
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+
 /// How FastSpring computed the price of a quote item.
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1685,8 +1659,9 @@ pub struct QuotePriceDetail {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub plans: Option<Vec<QuotePricePlan>>,
 }
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+
 /// The detailed price computation of one plan of a quote item. Amounts are in the quote's currency unless named otherwise.
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -2188,8 +2163,9 @@ pub struct QuotePriceLine {
     )]
     pub discount_path: Option<String>,
 }
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+
 /// One billing plan of a quote item's price detail.
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -2220,8 +2196,9 @@ pub struct QuotePricePlan {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prices: Option<Vec<QuotePriceLine>>,
 }
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+
 /// One pricing rule FastSpring applied while pricing an item; values are strings.
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -2364,8 +2341,9 @@ pub struct QuotePriceRule {
     )]
     pub with_tax_net_unit_round_amount: Option<String>,
 }
-#[cfg(feature = "quotes")]
+
 /// The person the quote is addressed to.
+#[cfg(feature = "quotes")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -2388,6 +2366,7 @@ pub struct QuoteRecipientRequest {
     #[cfg_attr(feature = "schemars", schemars(with = "Option<String>"))]
     pub phone: Option<Option<String>>,
 }
+
 #[cfg(feature = "quotes")]
 impl QuoteRecipientRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -2401,8 +2380,9 @@ impl QuoteRecipientRequest {
         }
     }
 }
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+
 /// A product a subscription item renews into.
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -2463,10 +2443,11 @@ pub struct QuoteRenewInto {
     )]
     pub renew_into_upcoming_product: Option<String>,
 }
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+
 /// Where a quote is in its life cycle.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum QuoteStatus {
@@ -2483,72 +2464,15 @@ pub enum QuoteStatus {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
-impl QuoteStatus {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Open => "OPEN",
-            Self::Canceled => "CANCELED",
-            Self::AwaitingPayment => "AWAITING_PAYMENT",
-            Self::Completed => "COMPLETED",
-            Self::Expired => "EXPIRED",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
-impl From<&str> for QuoteStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "OPEN" => Self::Open,
-            "CANCELED" => Self::Canceled,
-            "AWAITING_PAYMENT" => Self::AwaitingPayment,
-            "COMPLETED" => Self::Completed,
-            "EXPIRED" => Self::Expired,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
-impl std::fmt::Display for QuoteStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
-impl serde::Serialize for QuoteStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
-impl<'de> serde::Deserialize<'de> for QuoteStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for QuoteStatus {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "QuoteStatus".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["OPEN", "CANCELED", "AWAITING_PAYMENT",
-            "COMPLETED", "EXPIRED"] }
-        )
-    }
-}
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+crate::runtime::string_enum!(
+    QuoteStatus { Open = "OPEN", Canceled = "CANCELED", AwaitingPayment =
+    "AWAITING_PAYMENT", Completed = "COMPLETED", Expired = "EXPIRED" }
+);
+
 /// One entry of a quote's status history.
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -2585,8 +2509,9 @@ pub struct QuoteStatusChange {
     )]
     pub status_updated_on: Option<String>,
 }
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+
 /// One key/value tag of a quote (quotes use a list of pairs, not a map).
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -2598,10 +2523,11 @@ pub struct QuoteTag {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub value: Option<String>,
 }
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+
 /// Tags of the quote; a list of key/value pairs in REST answers, a map in webhooks.
 ///
 /// The form is told by the JSON token or by a key only one form has.
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -2610,10 +2536,12 @@ pub enum QuoteTags {
     List(Vec<QuoteTag>),
     Map(std::collections::BTreeMap<String, String>),
 }
+
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
 crate::runtime::union::union!(QuoteTags { List : SEQ, [], Map : MAP, [] });
-#[cfg(feature = "quotes")]
+
 /// Body of `PUT /quotes/{quote_id}`.
+#[cfg(feature = "quotes")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -2695,6 +2623,7 @@ pub struct UpdateQuoteRequest {
     )]
     pub invoice_id: Option<String>,
 }
+
 #[cfg(feature = "quotes")]
 impl UpdateQuoteRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -2727,12 +2656,14 @@ impl UpdateQuoteRequest {
         }
     }
 }
+
 #[cfg(feature = "quotes")]
 /// Operations of the `quotes` group; get it with `client.quotes()`.
 #[derive(Debug, Clone, Copy)]
 pub struct Quotes<'a> {
     pub(crate) client: &'a crate::Client,
 }
+
 #[cfg(feature = "quotes")]
 impl<'a> Quotes<'a> {
     /// Create a quote
@@ -2820,6 +2751,7 @@ impl<'a> Quotes<'a> {
         }
     }
 }
+
 #[cfg(feature = "quotes")]
 /// Request builder for [`Quotes::create`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -2829,6 +2761,7 @@ pub struct CreateQuoteBuilder<'a> {
     options: crate::RequestOptions,
     body: CreateQuoteRequest,
 }
+
 #[cfg(feature = "quotes")]
 impl<'a> CreateQuoteBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -2879,6 +2812,7 @@ impl<'a> CreateQuoteBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "quotes")]
 impl<'a> std::future::IntoFuture for CreateQuoteBuilder<'a> {
     type Output = Result<Quote, crate::Error>;
@@ -2889,6 +2823,7 @@ impl<'a> std::future::IntoFuture for CreateQuoteBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "quotes")]
 /// Request builder for [`Quotes::list`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -2906,6 +2841,7 @@ pub struct ListQuotesBuilder<'a> {
     expired_before: Option<String>,
     search_param: Option<String>,
 }
+
 #[cfg(feature = "quotes")]
 impl<'a> ListQuotesBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -3033,6 +2969,7 @@ impl<'a> ListQuotesBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "quotes")]
 impl<'a> std::future::IntoFuture for ListQuotesBuilder<'a> {
     type Output = Result<QuoteListResponse, crate::Error>;
@@ -3043,6 +2980,7 @@ impl<'a> std::future::IntoFuture for ListQuotesBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "quotes")]
 /// Request builder for [`Quotes::get`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -3052,6 +2990,7 @@ pub struct GetQuoteBuilder<'a> {
     options: crate::RequestOptions,
     quote_id: String,
 }
+
 #[cfg(feature = "quotes")]
 impl<'a> GetQuoteBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -3105,6 +3044,7 @@ impl<'a> GetQuoteBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "quotes")]
 impl<'a> std::future::IntoFuture for GetQuoteBuilder<'a> {
     type Output = Result<Quote, crate::Error>;
@@ -3115,6 +3055,7 @@ impl<'a> std::future::IntoFuture for GetQuoteBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "quotes")]
 /// Request builder for [`Quotes::update`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -3125,6 +3066,7 @@ pub struct UpdateQuoteBuilder<'a> {
     quote_id: String,
     body: UpdateQuoteRequest,
 }
+
 #[cfg(feature = "quotes")]
 impl<'a> UpdateQuoteBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -3178,6 +3120,7 @@ impl<'a> UpdateQuoteBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "quotes")]
 impl<'a> std::future::IntoFuture for UpdateQuoteBuilder<'a> {
     type Output = Result<Quote, crate::Error>;
@@ -3188,6 +3131,7 @@ impl<'a> std::future::IntoFuture for UpdateQuoteBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "quotes")]
 /// Request builder for [`Quotes::cancel`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -3197,6 +3141,7 @@ pub struct CancelQuoteBuilder<'a> {
     options: crate::RequestOptions,
     quote_id: String,
 }
+
 #[cfg(feature = "quotes")]
 impl<'a> CancelQuoteBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -3250,6 +3195,7 @@ impl<'a> CancelQuoteBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "quotes")]
 impl<'a> std::future::IntoFuture for CancelQuoteBuilder<'a> {
     type Output = Result<Quote, crate::Error>;

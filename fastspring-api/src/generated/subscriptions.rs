@@ -2,8 +2,8 @@
 // change the spec or the generator and regenerate.
 
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
-#[cfg(feature = "subscriptions")]
 /// A cancel reason that can be offered to the buyer.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -45,10 +45,11 @@ pub struct CancelReason {
     )]
     pub description: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Answer of GET /subscriptions/cancelSurvey/reasons/{subscription_id}: the reasons to offer (subscription not canceled) or the recorded answer (subscription canceled).
 ///
 /// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -57,12 +58,14 @@ pub enum CancelSurvey {
     Recorded(Box<CancelSurveyRecorded>),
     Reasons(Box<CancelSurveyReasons>),
 }
+
 #[cfg(feature = "subscriptions")]
 crate::runtime::union::union!(
     CancelSurvey { Recorded : MAP, ["cancelSurvey"], Reasons : MAP, ["reasons"] }
 );
-#[cfg(feature = "subscriptions")]
+
 /// A stored cancel-survey answer, as returned by POST /subscriptions/cancelSurvey/response.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -120,8 +123,9 @@ pub struct CancelSurveyAnswer {
     )]
     pub lang: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// The answer. Give `reasonId` or `reasonName`; when both are present `reasonId` wins.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -151,10 +155,11 @@ pub struct CancelSurveyAnswerInput {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub lang: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Cancel reason ID, a string: `1` cost, `2` need, `3` usability, `4` support, `5` integration, `6` alternative, `7` other.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum CancelSurveyAnswerInputReasonId {
@@ -175,77 +180,17 @@ pub enum CancelSurveyAnswerInputReasonId {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "subscriptions")]
-impl CancelSurveyAnswerInputReasonId {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::V1 => "1",
-            Self::V2 => "2",
-            Self::V3 => "3",
-            Self::V4 => "4",
-            Self::V5 => "5",
-            Self::V6 => "6",
-            Self::V7 => "7",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl From<&str> for CancelSurveyAnswerInputReasonId {
-    fn from(value: &str) -> Self {
-        match value {
-            "1" => Self::V1,
-            "2" => Self::V2,
-            "3" => Self::V3,
-            "4" => Self::V4,
-            "5" => Self::V5,
-            "6" => Self::V6,
-            "7" => Self::V7,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl std::fmt::Display for CancelSurveyAnswerInputReasonId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl serde::Serialize for CancelSurveyAnswerInputReasonId {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for CancelSurveyAnswerInputReasonId {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "subscriptions")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for CancelSurveyAnswerInputReasonId {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "CancelSurveyAnswerInputReasonId".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["1", "2", "3", "4", "5", "6", "7"] }
-        )
-    }
-}
-#[cfg(feature = "subscriptions")]
+crate::runtime::string_enum!(
+    CancelSurveyAnswerInputReasonId { V1 = "1", V2 = "2", V3 = "3", V4 = "4", V5 = "5",
+    V6 = "6", V7 = "7" }
+);
+
 /// Cancel reason by name; used only when `reasonId` is absent.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum CancelSurveyAnswerInputReasonName {
@@ -266,76 +211,16 @@ pub enum CancelSurveyAnswerInputReasonName {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "subscriptions")]
-impl CancelSurveyAnswerInputReasonName {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Cost => "cost",
-            Self::Need => "need",
-            Self::Usability => "usability",
-            Self::Support => "support",
-            Self::Integration => "integration",
-            Self::Alternative => "alternative",
-            Self::Other => "other",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl From<&str> for CancelSurveyAnswerInputReasonName {
-    fn from(value: &str) -> Self {
-        match value {
-            "cost" => Self::Cost,
-            "need" => Self::Need,
-            "usability" => Self::Usability,
-            "support" => Self::Support,
-            "integration" => Self::Integration,
-            "alternative" => Self::Alternative,
-            "other" => Self::Other,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl std::fmt::Display for CancelSurveyAnswerInputReasonName {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl serde::Serialize for CancelSurveyAnswerInputReasonName {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for CancelSurveyAnswerInputReasonName {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "subscriptions")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for CancelSurveyAnswerInputReasonName {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "CancelSurveyAnswerInputReasonName".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["cost", "need", "usability", "support",
-            "integration", "alternative", "other"] }
-        )
-    }
-}
-#[cfg(feature = "subscriptions")]
+crate::runtime::string_enum!(
+    CancelSurveyAnswerInputReasonName { Cost = "cost", Need = "need", Usability =
+    "usability", Support = "support", Integration = "integration", Alternative =
+    "alternative", Other = "other" }
+);
+
 /// Its product.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -356,8 +241,9 @@ pub struct CancelSurveyProduct {
     )]
     pub display_name: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Which slice of the results to return.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -369,6 +255,7 @@ pub struct CancelSurveyQueryPagination {
     #[serde(deserialize_with = "crate::runtime::lenient_int::required")]
     pub offset: i64,
 }
+
 #[cfg(feature = "subscriptions")]
 impl CancelSurveyQueryPagination {
     /// Builds the value from its required fields; optional fields start empty.
@@ -376,8 +263,9 @@ impl CancelSurveyQueryPagination {
         Self { limit, offset }
     }
 }
-#[cfg(feature = "subscriptions")]
+
 /// Body of POST /subscriptions/cancelSurvey/response/query.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -401,6 +289,7 @@ pub struct CancelSurveyQueryRequest {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub sorting: Option<CancelSurveyQuerySorting>,
 }
+
 #[cfg(feature = "subscriptions")]
 impl CancelSurveyQueryRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -418,8 +307,9 @@ impl CancelSurveyQueryRequest {
         }
     }
 }
-#[cfg(feature = "subscriptions")]
+
 /// Answer of POST /subscriptions/cancelSurvey/response/query.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -444,8 +334,9 @@ pub struct CancelSurveyQueryResponse {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub surveys: Option<Vec<CancelSurveyRecord>>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Sort order.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -457,10 +348,11 @@ pub struct CancelSurveyQuerySorting {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub order: Option<CancelSurveyQuerySortingOrder>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Sort by submission time or by reason ID.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum CancelSurveyQuerySortingField {
@@ -471,67 +363,17 @@ pub enum CancelSurveyQuerySortingField {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "subscriptions")]
-impl CancelSurveyQuerySortingField {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::CreationTime => "creationTime",
-            Self::ReasonId => "reasonId",
-            Self::Unknown(other) => other,
-        }
+crate::runtime::string_enum!(
+    CancelSurveyQuerySortingField { CreationTime = "creationTime", ReasonId = "reasonId"
     }
-}
-#[cfg(feature = "subscriptions")]
-impl From<&str> for CancelSurveyQuerySortingField {
-    fn from(value: &str) -> Self {
-        match value {
-            "creationTime" => Self::CreationTime,
-            "reasonId" => Self::ReasonId,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl std::fmt::Display for CancelSurveyQuerySortingField {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl serde::Serialize for CancelSurveyQuerySortingField {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for CancelSurveyQuerySortingField {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "subscriptions")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for CancelSurveyQuerySortingField {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "CancelSurveyQuerySortingField".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["creationTime", "reasonId"] }
-        )
-    }
-}
-#[cfg(feature = "subscriptions")]
+);
+
 /// Sort direction.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum CancelSurveyQuerySortingOrder {
@@ -542,63 +384,14 @@ pub enum CancelSurveyQuerySortingOrder {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "subscriptions")]
-impl CancelSurveyQuerySortingOrder {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Asc => "asc",
-            Self::Desc => "desc",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl From<&str> for CancelSurveyQuerySortingOrder {
-    fn from(value: &str) -> Self {
-        match value {
-            "asc" => Self::Asc,
-            "desc" => Self::Desc,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl std::fmt::Display for CancelSurveyQuerySortingOrder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl serde::Serialize for CancelSurveyQuerySortingOrder {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for CancelSurveyQuerySortingOrder {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "subscriptions")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for CancelSurveyQuerySortingOrder {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "CancelSurveyQuerySortingOrder".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type" : "string", "enum" : ["asc", "desc"] })
-    }
-}
-#[cfg(feature = "subscriptions")]
+crate::runtime::string_enum!(
+    CancelSurveyQuerySortingOrder { Asc = "asc", Desc = "desc" }
+);
+
 /// GET /subscriptions/cancelSurvey/reasons answer for a subscription that is not canceled: the reasons to offer.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -623,8 +416,9 @@ pub struct CancelSurveyReasons {
     /// Cancel reasons configured for the store.
     pub reasons: Vec<CancelReason>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// One submitted cancel-survey answer in a query result.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -713,8 +507,9 @@ pub struct CancelSurveyRecord {
     )]
     pub creation_time: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// GET /subscriptions/cancelSurvey/reasons answer for a canceled subscription: the answer given at cancellation.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -740,8 +535,9 @@ pub struct CancelSurveyRecorded {
     #[serde(rename = "cancelSurvey")]
     pub cancel_survey: CancelSurveyRecordedAnswer,
 }
-#[cfg(feature = "subscriptions")]
+
 /// The recorded answer.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -800,8 +596,9 @@ pub struct CancelSurveyRecordedAnswer {
     )]
     pub lang: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Body of POST /subscriptions/cancelSurvey/response.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -812,6 +609,7 @@ pub struct CancelSurveyResponseRequest {
     #[serde(rename = "cancelSurvey")]
     pub cancel_survey: CancelSurveyAnswerInput,
 }
+
 #[cfg(feature = "subscriptions")]
 impl CancelSurveyResponseRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -822,8 +620,9 @@ impl CancelSurveyResponseRequest {
         }
     }
 }
-#[cfg(feature = "subscriptions")]
+
 /// The subscription a cancel survey is about.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -840,8 +639,9 @@ pub struct CancelSurveySubscription {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub product: Option<CancelSurveyProduct>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Body of `POST /subscriptions/charge`.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -849,6 +649,7 @@ pub struct ChargeSubscriptionsRequest {
     /// Subscriptions to rebill; FastSpring recommends at most 50 per call.
     pub subscriptions: Vec<ChargeSubscriptionsRequestSubscriptionsItem>,
 }
+
 #[cfg(feature = "subscriptions")]
 impl ChargeSubscriptionsRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -856,8 +657,9 @@ impl ChargeSubscriptionsRequest {
         Self { subscriptions }
     }
 }
-#[cfg(feature = "subscriptions")]
+
 /// A managed subscription to rebill.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -865,6 +667,7 @@ pub struct ChargeSubscriptionsRequestSubscriptionsItem {
     /// ID of the subscription.
     pub subscription: String,
 }
+
 #[cfg(feature = "subscriptions")]
 impl ChargeSubscriptionsRequestSubscriptionsItem {
     /// Builds the value from its required fields; optional fields start empty.
@@ -872,8 +675,9 @@ impl ChargeSubscriptionsRequestSubscriptionsItem {
         Self { subscription }
     }
 }
-#[cfg(feature = "subscriptions")]
+
 /// Per-subscription outcomes of a rebill. The success body lists them under the singular key `subscription`; the 400 body under `subscriptions`.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -885,8 +689,9 @@ pub struct ChargeSubscriptionsResponse {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<SubscriptionActionResult>>,
 }
-#[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
+
 /// A co-term group as FastSpring sends it in the `data` of the `subscription.group.*` webhook events: several subscriptions of one account whose billing dates were aligned so that they renew and are charged together. Event-specific extras (charge `total`/`status`/`timestamp`, `reason`, `order`, `quote`, `reminderNotification`, `scheduledEvents`) are described with the events in `webhooks.yaml`. The REST endpoints under `/subscriptions/coterm` answer with differently shaped objects (`CotermGroupDetails` and friends).
+#[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1081,10 +886,11 @@ pub struct CotermGroup {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<CotermGroupSubscriptionsItem>>,
 }
-#[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
+
 /// The customer account that owns the group: its ID, or the full account when webhook expansion is enabled.
 ///
 /// The form is told by the JSON token or by a key only one form has.
+#[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1093,14 +899,16 @@ pub enum CotermGroupAccount {
     Expanded(Box<super::accounts::Account>),
     Id(String),
 }
+
 #[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
 crate::runtime::union::union!(
     CotermGroupAccount { Expanded : MAP, ["account", "action", "address", "charges",
     "contact", "country", "id", "language", "lookup", "orders", "payment", "result",
     "subscribed", "subscriptions", "taxExemptionData", "url"], Id : STR, [] }
 );
-#[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
+
 /// When the group's subscriptions are deactivated if payment never arrives.
+#[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1129,8 +937,9 @@ pub struct CotermGroupCancellationSetting {
     )]
     pub interval_length: Option<i64>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Answer of POST /subscriptions/coterm.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1161,8 +970,9 @@ pub struct CotermGroupCreateResponse {
     )]
     pub co_term_group: Option<CotermGroupCreated>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// The group that was created.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1194,8 +1004,9 @@ pub struct CotermGroupCreated {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<CotermGroupMemberStatus>>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Answer of DELETE /subscriptions/coterm/{coterm_group_id}.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1214,8 +1025,9 @@ pub struct CotermGroupDeleteResponse {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<CotermGroupMemberStatus>>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Answer of GET /subscriptions/coterm/{coterm_group_id}.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1295,8 +1107,9 @@ pub struct CotermGroupDetails {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<CotermGroupMember>>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Answer of POST /subscriptions/coterm/{coterm_group_id}/estimate: what aligning the group would cost, per subscription and in total.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1405,8 +1218,9 @@ pub struct CotermGroupEstimate {
     )]
     pub amount_due_total: Option<SubscriptionEstimateAmountDue>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Answer of POST /subscriptions/coterm/{coterm_group_id}/execute.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1500,8 +1314,9 @@ pub struct CotermGroupExecution {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<String>>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// A subscription listed by GET /subscriptions/coterm/{coterm_group_id}.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1592,8 +1407,9 @@ pub struct CotermGroupMember {
     )]
     pub renewal_amount: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// A subscription and its co-term status, as listed by the create and delete responses.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1613,8 +1429,9 @@ pub struct CotermGroupMemberStatus {
     )]
     pub status: Option<String>,
 }
-#[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
+
 /// Overdue-notice schedule that applies while a group charge is unpaid.
+#[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1650,10 +1467,11 @@ pub struct CotermGroupPaymentOverdue {
     )]
     pub sent: Option<i64>,
 }
-#[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
+
 /// Schema `CotermGroupSubscriptionsItem`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
+#[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1662,6 +1480,7 @@ pub enum CotermGroupSubscriptionsItem {
     Expanded(Box<Subscription>),
     Id(String),
 }
+
 #[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
 crate::runtime::union::union!(
     CotermGroupSubscriptionsItem { Expanded : MAP, ["account", "action", "active",
@@ -1703,8 +1522,9 @@ crate::runtime::union::union!(
     "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags",
     "taxExemptionData", "trialReminder"], Id : STR, [] }
 );
-#[cfg(feature = "subscriptions")]
+
 /// Answer of POST /subscriptions/coterm/{coterm_group_id}.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1727,8 +1547,9 @@ pub struct CotermGroupUpdateResponse {
     )]
     pub co_term_changes_result: Option<Vec<CotermSubscriptionChange>>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// What the member subscriptions of a co-term group must have in common.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1747,10 +1568,11 @@ pub struct CotermGroupingCriteria {
     )]
     pub payment_methods: Option<Vec<CotermGroupingPaymentMethod>>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// The grouping criteria: a list in the create response, a single object in the retrieve response.
 ///
 /// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1759,13 +1581,15 @@ pub enum CotermGroupingCriteriaSet {
     List(Vec<CotermGroupingCriteria>),
     Single(Box<CotermGroupingCriteria>),
 }
+
 #[cfg(feature = "subscriptions")]
 crate::runtime::union::union!(
     CotermGroupingCriteriaSet { List : SEQ, [], Single : MAP, ["currency", "interval",
     "paymentMethods"] }
 );
-#[cfg(feature = "subscriptions")]
+
 /// One billing interval.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1785,8 +1609,9 @@ pub struct CotermGroupingInterval {
     )]
     pub length: Option<i64>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// One payment method.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1806,8 +1631,9 @@ pub struct CotermGroupingPaymentMethod {
     )]
     pub ending: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Outcome of an add/remove for one subscription: a `status` (and `error`) when the change was applied, the plan and amount estimate when `preview` was requested.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1858,8 +1684,9 @@ pub struct CotermSubscriptionChange {
     )]
     pub discount_totals: Option<SubscriptionEstimateDiscountTotals>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Why the change failed for this subscription.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1879,8 +1706,9 @@ pub struct CotermSubscriptionChangeError {
     )]
     pub message: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// The group to create.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1896,8 +1724,9 @@ pub struct CreateCotermGroupInput {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<String>>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Body of POST /subscriptions/coterm.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1909,6 +1738,7 @@ pub struct CreateCotermGroupRequest {
     #[serde(rename = "coTermGroup")]
     pub co_term_group: CreateCotermGroupInput,
 }
+
 #[cfg(feature = "subscriptions")]
 impl CreateCotermGroupRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -1916,8 +1746,9 @@ impl CreateCotermGroupRequest {
         Self { account_id, co_term_group }
     }
 }
-#[cfg(feature = "subscriptions")]
+
 /// Body of POST /subscriptions/proformaInvoice: the change to price. Nothing is changed on the subscription.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1938,6 +1769,7 @@ pub struct CreateProformaInvoiceRequest {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub pricing: Option<ProformaInvoicePricing>,
 }
+
 #[cfg(feature = "subscriptions")]
 impl CreateProformaInvoiceRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -1957,10 +1789,11 @@ impl CreateProformaInvoiceRequest {
         }
     }
 }
-#[cfg(feature = "subscriptions")]
+
 /// Language of the invoice texts (ISO 639-1).
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum CreateProformaInvoiceRequestLanguage {
@@ -2011,107 +1844,17 @@ pub enum CreateProformaInvoiceRequestLanguage {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "subscriptions")]
-impl CreateProformaInvoiceRequestLanguage {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Ar => "ar",
-            Self::Cs => "cs",
-            Self::Da => "da",
-            Self::De => "de",
-            Self::En => "en",
-            Self::Es => "es",
-            Self::Fi => "fi",
-            Self::Fr => "fr",
-            Self::He => "he",
-            Self::Hr => "hr",
-            Self::It => "it",
-            Self::Ja => "ja",
-            Self::Ko => "ko",
-            Self::Nl => "nl",
-            Self::No => "no",
-            Self::Pl => "pl",
-            Self::Pt => "pt",
-            Self::Ru => "ru",
-            Self::Sk => "sk",
-            Self::Sv => "sv",
-            Self::Tr => "tr",
-            Self::Zh => "zh",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl From<&str> for CreateProformaInvoiceRequestLanguage {
-    fn from(value: &str) -> Self {
-        match value {
-            "ar" => Self::Ar,
-            "cs" => Self::Cs,
-            "da" => Self::Da,
-            "de" => Self::De,
-            "en" => Self::En,
-            "es" => Self::Es,
-            "fi" => Self::Fi,
-            "fr" => Self::Fr,
-            "he" => Self::He,
-            "hr" => Self::Hr,
-            "it" => Self::It,
-            "ja" => Self::Ja,
-            "ko" => Self::Ko,
-            "nl" => Self::Nl,
-            "no" => Self::No,
-            "pl" => Self::Pl,
-            "pt" => Self::Pt,
-            "ru" => Self::Ru,
-            "sk" => Self::Sk,
-            "sv" => Self::Sv,
-            "tr" => Self::Tr,
-            "zh" => Self::Zh,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl std::fmt::Display for CreateProformaInvoiceRequestLanguage {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl serde::Serialize for CreateProformaInvoiceRequestLanguage {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for CreateProformaInvoiceRequestLanguage {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "subscriptions")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for CreateProformaInvoiceRequestLanguage {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "CreateProformaInvoiceRequestLanguage".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["ar", "cs", "da", "de", "en", "es", "fi",
-            "fr", "he", "hr", "it", "ja", "ko", "nl", "no", "pl", "pt", "ru", "sk", "sv",
-            "tr", "zh"] }
-        )
-    }
-}
-#[cfg(feature = "subscriptions")]
+crate::runtime::string_enum!(
+    CreateProformaInvoiceRequestLanguage { Ar = "ar", Cs = "cs", Da = "da", De = "de", En
+    = "en", Es = "es", Fi = "fi", Fr = "fr", He = "he", Hr = "hr", It = "it", Ja = "ja",
+    Ko = "ko", Nl = "nl", No = "no", Pl = "pl", Pt = "pt", Ru = "ru", Sk = "sk", Sv =
+    "sv", Tr = "tr", Zh = "zh" }
+);
+
 /// The proposed change of one subscription (a single object, not wrapped in an array).
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -2141,6 +1884,7 @@ pub struct EstimateSubscriptionRequest {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub coupons: Option<Vec<String>>,
 }
+
 #[cfg(feature = "subscriptions")]
 impl EstimateSubscriptionRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -2156,10 +1900,11 @@ impl EstimateSubscriptionRequest {
         }
     }
 }
-#[cfg(feature = "subscriptions")]
+
 /// Schema `GetProformaInvoiceLang`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum GetProformaInvoiceLang {
@@ -2210,109 +1955,19 @@ pub enum GetProformaInvoiceLang {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "subscriptions")]
-impl GetProformaInvoiceLang {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Ar => "ar",
-            Self::Cs => "cs",
-            Self::Da => "da",
-            Self::De => "de",
-            Self::En => "en",
-            Self::Es => "es",
-            Self::Fi => "fi",
-            Self::Fr => "fr",
-            Self::He => "he",
-            Self::Hr => "hr",
-            Self::It => "it",
-            Self::Ja => "ja",
-            Self::Ko => "ko",
-            Self::Nl => "nl",
-            Self::No => "no",
-            Self::Pl => "pl",
-            Self::Pt => "pt",
-            Self::Ru => "ru",
-            Self::Sk => "sk",
-            Self::Sv => "sv",
-            Self::Tr => "tr",
-            Self::Zh => "zh",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl From<&str> for GetProformaInvoiceLang {
-    fn from(value: &str) -> Self {
-        match value {
-            "ar" => Self::Ar,
-            "cs" => Self::Cs,
-            "da" => Self::Da,
-            "de" => Self::De,
-            "en" => Self::En,
-            "es" => Self::Es,
-            "fi" => Self::Fi,
-            "fr" => Self::Fr,
-            "he" => Self::He,
-            "hr" => Self::Hr,
-            "it" => Self::It,
-            "ja" => Self::Ja,
-            "ko" => Self::Ko,
-            "nl" => Self::Nl,
-            "no" => Self::No,
-            "pl" => Self::Pl,
-            "pt" => Self::Pt,
-            "ru" => Self::Ru,
-            "sk" => Self::Sk,
-            "sv" => Self::Sv,
-            "tr" => Self::Tr,
-            "zh" => Self::Zh,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl std::fmt::Display for GetProformaInvoiceLang {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl serde::Serialize for GetProformaInvoiceLang {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for GetProformaInvoiceLang {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "subscriptions")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for GetProformaInvoiceLang {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "GetProformaInvoiceLang".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["ar", "cs", "da", "de", "en", "es", "fi",
-            "fr", "he", "hr", "it", "ja", "ko", "nl", "no", "pl", "pt", "ru", "sk", "sv",
-            "tr", "zh"] }
-        )
-    }
-}
-#[cfg(feature = "subscriptions")]
+crate::runtime::string_enum!(
+    GetProformaInvoiceLang { Ar = "ar", Cs = "cs", Da = "da", De = "de", En = "en", Es =
+    "es", Fi = "fi", Fr = "fr", He = "he", Hr = "hr", It = "it", Ja = "ja", Ko = "ko", Nl
+    = "nl", No = "no", Pl = "pl", Pt = "pt", Ru = "ru", Sk = "sk", Sv = "sv", Tr = "tr",
+    Zh = "zh" }
+);
+
 /// Schema `GetSubscriptionEvent`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum GetSubscriptionEvent {
@@ -2331,76 +1986,18 @@ pub enum GetSubscriptionEvent {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "subscriptions")]
-impl GetSubscriptionEvent {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Canceled => "canceled",
-            Self::Charged => "charged",
-            Self::Created => "created",
-            Self::Deactivated => "deactivated",
-            Self::Trialended => "trialended",
-            Self::Trialstarted => "trialstarted",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl From<&str> for GetSubscriptionEvent {
-    fn from(value: &str) -> Self {
-        match value {
-            "canceled" => Self::Canceled,
-            "charged" => Self::Charged,
-            "created" => Self::Created,
-            "deactivated" => Self::Deactivated,
-            "trialended" => Self::Trialended,
-            "trialstarted" => Self::Trialstarted,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl std::fmt::Display for GetSubscriptionEvent {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl serde::Serialize for GetSubscriptionEvent {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for GetSubscriptionEvent {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "subscriptions")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for GetSubscriptionEvent {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "GetSubscriptionEvent".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["canceled", "charged", "created",
-            "deactivated", "trialended", "trialstarted"] }
-        )
-    }
-}
-#[cfg(feature = "subscriptions")]
+crate::runtime::string_enum!(
+    GetSubscriptionEvent { Canceled = "canceled", Charged = "charged", Created =
+    "created", Deactivated = "deactivated", Trialended = "trialended", Trialstarted =
+    "trialstarted" }
+);
+
 /// Schema `GetSubscriptionResponse`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -2409,6 +2006,7 @@ pub enum GetSubscriptionResponse {
     Several(Box<SubscriptionMultiGetResponse>),
     Single(Box<Subscription>),
 }
+
 #[cfg(feature = "subscriptions")]
 crate::runtime::union::union!(
     GetSubscriptionResponse { Several : MAP, ["subscriptions"], Single : MAP, ["account",
@@ -2450,10 +2048,11 @@ crate::runtime::union::union!(
     "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags",
     "taxExemptionData", "trialReminder"] }
 );
-#[cfg(feature = "subscriptions")]
+
 /// Schema `GetSubscriptionScope`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum GetSubscriptionScope {
@@ -2466,67 +2065,16 @@ pub enum GetSubscriptionScope {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "subscriptions")]
-impl GetSubscriptionScope {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::All => "all",
-            Self::Live => "live",
-            Self::Test => "test",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl From<&str> for GetSubscriptionScope {
-    fn from(value: &str) -> Self {
-        match value {
-            "all" => Self::All,
-            "live" => Self::Live,
-            "test" => Self::Test,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl std::fmt::Display for GetSubscriptionScope {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl serde::Serialize for GetSubscriptionScope {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for GetSubscriptionScope {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "subscriptions")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for GetSubscriptionScope {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "GetSubscriptionScope".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type" : "string", "enum" : ["all", "live", "test"] })
-    }
-}
-#[cfg(feature = "subscriptions")]
+crate::runtime::string_enum!(
+    GetSubscriptionScope { All = "all", Live = "live", Test = "test" }
+);
+
 /// Schema `GetSubscriptionStatus`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum GetSubscriptionStatus {
@@ -2543,74 +2091,17 @@ pub enum GetSubscriptionStatus {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "subscriptions")]
-impl GetSubscriptionStatus {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Active => "active",
-            Self::Canceled => "canceled",
-            Self::Deactivated => "deactivated",
-            Self::Overdue => "overdue",
-            Self::Trial => "trial",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl From<&str> for GetSubscriptionStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "active" => Self::Active,
-            "canceled" => Self::Canceled,
-            "deactivated" => Self::Deactivated,
-            "overdue" => Self::Overdue,
-            "trial" => Self::Trial,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl std::fmt::Display for GetSubscriptionStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl serde::Serialize for GetSubscriptionStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for GetSubscriptionStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "subscriptions")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for GetSubscriptionStatus {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "GetSubscriptionStatus".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["active", "canceled", "deactivated",
-            "overdue", "trial"] }
-        )
-    }
-}
-#[cfg(feature = "subscriptions")]
+crate::runtime::string_enum!(
+    GetSubscriptionStatus { Active = "active", Canceled = "canceled", Deactivated =
+    "deactivated", Overdue = "overdue", Trial = "trial" }
+);
+
 /// Schema `ListSubscriptionHistoryOrder`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ListSubscriptionHistoryOrder {
@@ -2621,67 +2112,16 @@ pub enum ListSubscriptionHistoryOrder {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "subscriptions")]
-impl ListSubscriptionHistoryOrder {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Increasing => "increasing",
-            Self::Decreasing => "decreasing",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl From<&str> for ListSubscriptionHistoryOrder {
-    fn from(value: &str) -> Self {
-        match value {
-            "increasing" => Self::Increasing,
-            "decreasing" => Self::Decreasing,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl std::fmt::Display for ListSubscriptionHistoryOrder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl serde::Serialize for ListSubscriptionHistoryOrder {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for ListSubscriptionHistoryOrder {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "subscriptions")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for ListSubscriptionHistoryOrder {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ListSubscriptionHistoryOrder".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["increasing", "decreasing"] }
-        )
-    }
-}
-#[cfg(feature = "subscriptions")]
+crate::runtime::string_enum!(
+    ListSubscriptionHistoryOrder { Increasing = "increasing", Decreasing = "decreasing" }
+);
+
 /// Schema `ListSubscriptionHistoryScope`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ListSubscriptionHistoryScope {
@@ -2692,65 +2132,16 @@ pub enum ListSubscriptionHistoryScope {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "subscriptions")]
-impl ListSubscriptionHistoryScope {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::BasePlan => "base_plan",
-            Self::AddOn => "add_on",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl From<&str> for ListSubscriptionHistoryScope {
-    fn from(value: &str) -> Self {
-        match value {
-            "base_plan" => Self::BasePlan,
-            "add_on" => Self::AddOn,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl std::fmt::Display for ListSubscriptionHistoryScope {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl serde::Serialize for ListSubscriptionHistoryScope {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for ListSubscriptionHistoryScope {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "subscriptions")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for ListSubscriptionHistoryScope {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ListSubscriptionHistoryScope".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type" : "string", "enum" : ["base_plan", "add_on"] })
-    }
-}
-#[cfg(feature = "subscriptions")]
+crate::runtime::string_enum!(
+    ListSubscriptionHistoryScope { BasePlan = "base_plan", AddOn = "add_on" }
+);
+
 /// Schema `ListSubscriptionsEvent`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ListSubscriptionsEvent {
@@ -2769,76 +2160,18 @@ pub enum ListSubscriptionsEvent {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "subscriptions")]
-impl ListSubscriptionsEvent {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Canceled => "canceled",
-            Self::Charged => "charged",
-            Self::Created => "created",
-            Self::Deactivated => "deactivated",
-            Self::Trialended => "trialended",
-            Self::Trialstarted => "trialstarted",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl From<&str> for ListSubscriptionsEvent {
-    fn from(value: &str) -> Self {
-        match value {
-            "canceled" => Self::Canceled,
-            "charged" => Self::Charged,
-            "created" => Self::Created,
-            "deactivated" => Self::Deactivated,
-            "trialended" => Self::Trialended,
-            "trialstarted" => Self::Trialstarted,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl std::fmt::Display for ListSubscriptionsEvent {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl serde::Serialize for ListSubscriptionsEvent {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for ListSubscriptionsEvent {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "subscriptions")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for ListSubscriptionsEvent {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ListSubscriptionsEvent".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["canceled", "charged", "created",
-            "deactivated", "trialended", "trialstarted"] }
-        )
-    }
-}
-#[cfg(feature = "subscriptions")]
+crate::runtime::string_enum!(
+    ListSubscriptionsEvent { Canceled = "canceled", Charged = "charged", Created =
+    "created", Deactivated = "deactivated", Trialended = "trialended", Trialstarted =
+    "trialstarted" }
+);
+
 /// Schema `ListSubscriptionsScope`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ListSubscriptionsScope {
@@ -2851,67 +2184,16 @@ pub enum ListSubscriptionsScope {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "subscriptions")]
-impl ListSubscriptionsScope {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::All => "all",
-            Self::Live => "live",
-            Self::Test => "test",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl From<&str> for ListSubscriptionsScope {
-    fn from(value: &str) -> Self {
-        match value {
-            "all" => Self::All,
-            "live" => Self::Live,
-            "test" => Self::Test,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl std::fmt::Display for ListSubscriptionsScope {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl serde::Serialize for ListSubscriptionsScope {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for ListSubscriptionsScope {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "subscriptions")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for ListSubscriptionsScope {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ListSubscriptionsScope".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type" : "string", "enum" : ["all", "live", "test"] })
-    }
-}
-#[cfg(feature = "subscriptions")]
+crate::runtime::string_enum!(
+    ListSubscriptionsScope { All = "all", Live = "live", Test = "test" }
+);
+
 /// Schema `ListSubscriptionsStatus`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ListSubscriptionsStatus {
@@ -2928,72 +2210,15 @@ pub enum ListSubscriptionsStatus {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "subscriptions")]
-impl ListSubscriptionsStatus {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Active => "active",
-            Self::Canceled => "canceled",
-            Self::Deactivated => "deactivated",
-            Self::Overdue => "overdue",
-            Self::Trial => "trial",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl From<&str> for ListSubscriptionsStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "active" => Self::Active,
-            "canceled" => Self::Canceled,
-            "deactivated" => Self::Deactivated,
-            "overdue" => Self::Overdue,
-            "trial" => Self::Trial,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl std::fmt::Display for ListSubscriptionsStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl serde::Serialize for ListSubscriptionsStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for ListSubscriptionsStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "subscriptions")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for ListSubscriptionsStatus {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ListSubscriptionsStatus".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["active", "canceled", "deactivated",
-            "overdue", "trial"] }
-        )
-    }
-}
-#[cfg(feature = "subscriptions")]
+crate::runtime::string_enum!(
+    ListSubscriptionsStatus { Active = "active", Canceled = "canceled", Deactivated =
+    "deactivated", Overdue = "overdue", Trial = "trial" }
+);
+
 /// Body of the pause request.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -3005,6 +2230,7 @@ pub struct PauseSubscriptionRequest {
     )]
     pub pause_period_count: i64,
 }
+
 #[cfg(feature = "subscriptions")]
 impl PauseSubscriptionRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -3012,8 +2238,9 @@ impl PauseSubscriptionRequest {
         Self { pause_period_count }
     }
 }
-#[cfg(feature = "subscriptions")]
+
 /// Answer of GET /subscriptions/proformaInvoice/{subscription_id}: an invoice-style estimate of the next billing period, without any plan change.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -3060,8 +2287,9 @@ pub struct ProformaInvoice {
     )]
     pub amount_due: Option<SubscriptionEstimateAmountDue>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Billing address.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -3112,8 +2340,9 @@ pub struct ProformaInvoiceAddress {
     )]
     pub country: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// The buyer the invoice is addressed to.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -3161,8 +2390,9 @@ pub struct ProformaInvoiceContact {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub address: Option<ProformaInvoiceAddress>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Co-term group of the subscription, when it belongs to one.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -3183,8 +2413,9 @@ pub struct ProformaInvoiceCoterm {
     )]
     pub co_term_group_id: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Answer of POST /subscriptions/proformaInvoice. Key styles are mixed as published: camelCase, snake_case (`total_price`, `created_at`).
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -3234,8 +2465,9 @@ pub struct ProformaInvoiceCreateResponse {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub items: Option<ProformaInvoiceLine>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Department within the company.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -3265,8 +2497,9 @@ pub struct ProformaInvoiceDepartment {
     )]
     pub department_description: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Header of a proforma invoice.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -3354,8 +2587,9 @@ pub struct ProformaInvoiceHeader {
     )]
     pub pro_forma_invoice_expiration_date_display_iso8601: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// The priced line (a single object, not an array).
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -3385,8 +2619,9 @@ pub struct ProformaInvoiceLine {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price: Option<std::collections::BTreeMap<String, crate::Amount>>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// The merchant of record.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -3424,8 +2659,9 @@ pub struct ProformaInvoiceMerchantContact {
     )]
     pub merchant_address_2: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// The buyer's organization, when known.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -3450,8 +2686,9 @@ pub struct ProformaInvoiceOrganization {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub department: Option<ProformaInvoiceDepartment>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Custom price for the changed subscription.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -3460,8 +2697,9 @@ pub struct ProformaInvoicePricing {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price: Option<std::collections::BTreeMap<String, crate::Amount>>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// The proforma invoice record.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -3519,8 +2757,9 @@ pub struct ProformaInvoiceRecord {
     )]
     pub created_at: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Where the buyer gets support.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -3547,6 +2786,8 @@ pub struct ProformaInvoiceSupportContact {
     )]
     pub url: Option<String>,
 }
+
+/// A subscription instance. Returned by `GET /subscriptions/{subscription_id}`, by pause and resume, inside filtered lists, and as the `data` of the subscription webhooks (where `account` and `product` are full objects when webhook expansion is enabled). Not every field is present on every subscription; twin fields (`…Value`, `…InSeconds`, `…Display…`, `…InPayoutCurrency…`) repeat the same value in other forms.
 #[cfg(
     any(
         feature = "orders",
@@ -3555,7 +2796,6 @@ pub struct ProformaInvoiceSupportContact {
         feature = "webhook-events"
     )
 )]
-/// A subscription instance. Returned by `GET /subscriptions/{subscription_id}`, by pause and resume, inside filtered lists, and as the `data` of the subscription webhooks (where `account` and `product` are full objects when webhook expansion is enabled). Not every field is present on every subscription; twin fields (`…Value`, `…InSeconds`, `…Display…`, `…InPayoutCurrency…`) repeat the same value in other forms.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -4463,6 +3703,10 @@ pub struct Subscription {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
 }
+
+/// The customer's account: an account ID from the REST API, the full account when webhook expansion is enabled.
+///
+/// The form is told by the JSON token or by a key only one form has.
 #[cfg(
     any(
         feature = "orders",
@@ -4471,9 +3715,6 @@ pub struct Subscription {
         feature = "webhook-events"
     )
 )]
-/// The customer's account: an account ID from the REST API, the full account when webhook expansion is enabled.
-///
-/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -4482,6 +3723,7 @@ pub enum SubscriptionAccount {
     Expanded(Box<super::accounts::Account>),
     Id(String),
 }
+
 #[cfg(
     any(
         feature = "orders",
@@ -4495,8 +3737,9 @@ crate::runtime::union::union!(
     "contact", "country", "id", "language", "lookup", "orders", "payment", "result",
     "subscribed", "subscriptions", "taxExemptionData", "url"], Id : STR, [] }
 );
-#[cfg(feature = "subscriptions")]
+
 /// Outcome for one subscription: the classic `action`/`result`/`error` body plus the subscription ID. Used for each item of batch responses and as an error body.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -4521,6 +3764,8 @@ pub struct SubscriptionActionResult {
     )]
     pub subscription: Option<String>,
 }
+
+/// An add-on product billed with the subscription.
 #[cfg(
     any(
         feature = "orders",
@@ -4529,7 +3774,6 @@ pub struct SubscriptionActionResult {
         feature = "webhook-events"
     )
 )]
-/// An add-on product billed with the subscription.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -4644,8 +3888,9 @@ pub struct SubscriptionAddon {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discounts: Option<Vec<SubscriptionDiscount>>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Add, change or remove one add-on.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -4659,6 +3904,7 @@ pub struct SubscriptionAddonChange {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub pricing: Option<SubscriptionPricingOverride>,
 }
+
 #[cfg(feature = "subscriptions")]
 impl SubscriptionAddonChange {
     /// Builds the value from its required fields; optional fields start empty.
@@ -4670,6 +3916,8 @@ impl SubscriptionAddonChange {
         }
     }
 }
+
+/// When an overdue subscription is canceled automatically.
 #[cfg(
     any(
         feature = "orders",
@@ -4678,7 +3926,6 @@ impl SubscriptionAddonChange {
         feature = "webhook-events"
     )
 )]
-/// When an overdue subscription is canceled automatically.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -4707,6 +3954,10 @@ pub struct SubscriptionCancellationSetting {
     )]
     pub interval_length: Option<i64>,
 }
+
+/// Last four digits of the card on file.
+///
+/// The form is told by the JSON token or by a key only one form has.
 #[cfg(
     any(
         feature = "orders",
@@ -4715,9 +3966,6 @@ pub struct SubscriptionCancellationSetting {
         feature = "webhook-events"
     )
 )]
-/// Last four digits of the card on file.
-///
-/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -4726,6 +3974,7 @@ pub enum SubscriptionCardEnding {
     Text(String),
     Number(i64),
 }
+
 #[cfg(
     any(
         feature = "orders",
@@ -4737,8 +3986,9 @@ pub enum SubscriptionCardEnding {
 crate::runtime::union::union!(
     SubscriptionCardEnding { Text : STR, [], Number : NUM, [] }
 );
-#[cfg(feature = "subscriptions")]
+
 /// Checkout session the buyer uses to convert the expired trial into a paid subscription.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -4781,8 +4031,9 @@ pub struct SubscriptionConvertSession {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub items: Option<Vec<SubscriptionConvertSessionItem>>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// A product in the conversion session.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -4802,6 +4053,8 @@ pub struct SubscriptionConvertSessionItem {
     )]
     pub quantity: Option<i64>,
 }
+
+/// A discount applied to a subscription product.
 #[cfg(
     any(
         feature = "orders",
@@ -4810,7 +4063,6 @@ pub struct SubscriptionConvertSessionItem {
         feature = "webhook-events"
     )
 )]
-/// A discount applied to a subscription product.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -4847,8 +4099,9 @@ pub struct SubscriptionDiscount {
     )]
     pub apply_discount_immediately: Option<bool>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// A discount to apply to the subscription or add-on.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -4865,6 +4118,7 @@ pub struct SubscriptionDiscountOverride {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub duration: Option<SubscriptionDiscountOverrideDuration>,
 }
+
 #[cfg(feature = "subscriptions")]
 impl SubscriptionDiscountOverride {
     /// Builds the value from its required fields; optional fields start empty.
@@ -4877,10 +4131,11 @@ impl SubscriptionDiscountOverride {
         }
     }
 }
-#[cfg(feature = "subscriptions")]
+
 /// Amount off per period (for `type: amount`): one amount, or amounts by currency code.
 ///
 /// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -4889,14 +4144,16 @@ pub enum SubscriptionDiscountOverrideAmount {
     Single(crate::Amount),
     PerCurrency(std::collections::BTreeMap<String, crate::Amount>),
 }
+
 #[cfg(feature = "subscriptions")]
 crate::runtime::union::union!(
     SubscriptionDiscountOverrideAmount { Single : NUM | STR, [], PerCurrency : MAP, [] }
 );
-#[cfg(feature = "subscriptions")]
+
 /// How many periods the discount lasts: a number of periods, or `all`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -4905,14 +4162,16 @@ pub enum SubscriptionDiscountOverrideDuration {
     Periods(i64),
     All(String),
 }
+
 #[cfg(feature = "subscriptions")]
 crate::runtime::union::union!(
     SubscriptionDiscountOverrideDuration { Periods : NUM, [], All : STR, [] }
 );
-#[cfg(feature = "subscriptions")]
+
 /// Whether the discount is a fixed amount or a percentage.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum SubscriptionDiscountOverrideType {
@@ -4923,63 +4182,14 @@ pub enum SubscriptionDiscountOverrideType {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "subscriptions")]
-impl SubscriptionDiscountOverrideType {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Amount => "amount",
-            Self::Percent => "percent",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl From<&str> for SubscriptionDiscountOverrideType {
-    fn from(value: &str) -> Self {
-        match value {
-            "amount" => Self::Amount,
-            "percent" => Self::Percent,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl std::fmt::Display for SubscriptionDiscountOverrideType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl serde::Serialize for SubscriptionDiscountOverrideType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for SubscriptionDiscountOverrideType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "subscriptions")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for SubscriptionDiscountOverrideType {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "SubscriptionDiscountOverrideType".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type" : "string", "enum" : ["amount", "percent"] })
-    }
-}
-#[cfg(feature = "subscriptions")]
+crate::runtime::string_enum!(
+    SubscriptionDiscountOverrideType { Amount = "amount", Percent = "percent" }
+);
+
 /// Error body of the entries endpoint.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -4995,8 +4205,9 @@ pub struct SubscriptionEntriesError {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub params: Option<Vec<serde_json::Value>>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// One order of the subscription (initial order, rebill, or proration).
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -5036,8 +4247,9 @@ pub struct SubscriptionEntry {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub order: Option<super::orders::Order>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Prorated estimate of a proposed plan change. Also used per member by the co-term estimate and as `items` of a retrieved proforma invoice.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -5215,8 +4427,9 @@ pub struct SubscriptionEstimate {
     )]
     pub status: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// An add-on in a plan of an estimate (subscription estimate, co-term estimate, proforma invoice). Subscription estimates send only `display`, `product`, `priceDisplay` and `proratedItemChargeDisplay`; the other fields come from the co-term reference.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -5391,8 +4604,9 @@ pub struct SubscriptionEstimateAddon {
     )]
     pub prorated_item_total_display: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// What the buyer would pay now and at the next charge.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -5481,8 +4695,9 @@ pub struct SubscriptionEstimateAmountDue {
     )]
     pub next_charge_amount_display: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Discount totals of the proposed plan.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -5518,8 +4733,9 @@ pub struct SubscriptionEstimateDiscountTotals {
     )]
     pub coupon_level_discount_total_display: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Error body of the estimate endpoint. The 404 variant names the action in `status` instead of `action`.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -5552,8 +4768,9 @@ pub struct SubscriptionEstimateError {
     )]
     pub status: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Prorated view of a plan (current or proposed).
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -5907,10 +5124,11 @@ pub struct SubscriptionEstimatePlan {
     )]
     pub subscription_end_date_display_iso8601: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Schema `SubscriptionEstimatePlanAddonsItem`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -5919,6 +5137,7 @@ pub enum SubscriptionEstimatePlanAddonsItem {
     Details(Box<SubscriptionEstimateAddon>),
     Product(String),
 }
+
 #[cfg(feature = "subscriptions")]
 crate::runtime::union::union!(
     SubscriptionEstimatePlanAddonsItem { Details : MAP, ["discount", "discountDisplay",
@@ -5929,8 +5148,9 @@ crate::runtime::union::union!(
     "quantity", "subtotal", "subtotalDisplay", "tax", "taxDisplay", "taxPercent",
     "taxPercentDisplay", "total", "totalDisplay"], Product : STR, [] }
 );
-#[cfg(feature = "subscriptions")]
+
 /// Error body of `GET /subscriptions/{subscription_id}`; with several IDs it may also list per-ID outcomes.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -5959,8 +5179,9 @@ pub struct SubscriptionGetError {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<SubscriptionActionResult>>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Plan-change history of a subscription.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -5983,6 +5204,8 @@ pub struct SubscriptionHistory {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changes: Option<Vec<SubscriptionPlanChange>>,
 }
+
+/// One phase of the billing schedule.
 #[cfg(
     any(
         feature = "orders",
@@ -5991,7 +5214,6 @@ pub struct SubscriptionHistory {
         feature = "webhook-events"
     )
 )]
-/// One phase of the billing schedule.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -6369,6 +5591,10 @@ pub struct SubscriptionInstruction {
     )]
     pub total_with_taxes_in_payout_currency_display: Option<String>,
 }
+
+/// Kind of phase.
+///
+/// Values FastSpring adds later are kept in `Unknown`.
 #[cfg(
     any(
         feature = "orders",
@@ -6377,9 +5603,6 @@ pub struct SubscriptionInstruction {
         feature = "webhook-events"
     )
 )]
-/// Kind of phase.
-///
-/// Values FastSpring adds later are kept in `Unknown`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum SubscriptionInstructionType {
@@ -6392,6 +5615,7 @@ pub enum SubscriptionInstructionType {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(
     any(
         feature = "orders",
@@ -6400,110 +5624,22 @@ pub enum SubscriptionInstructionType {
         feature = "webhook-events"
     )
 )]
-impl SubscriptionInstructionType {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Trial => "trial",
-            Self::Discounted => "discounted",
-            Self::Regular => "regular",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "orders",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl From<&str> for SubscriptionInstructionType {
-    fn from(value: &str) -> Self {
-        match value {
-            "trial" => Self::Trial,
-            "discounted" => Self::Discounted,
-            "regular" => Self::Regular,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "orders",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl std::fmt::Display for SubscriptionInstructionType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "orders",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl serde::Serialize for SubscriptionInstructionType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "orders",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl<'de> serde::Deserialize<'de> for SubscriptionInstructionType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(
-    any(
-        feature = "orders",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for SubscriptionInstructionType {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "SubscriptionInstructionType".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["trial", "discounted", "regular"] }
-        )
-    }
-}
-#[cfg(
-    any(
-        feature = "orders",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
+crate::runtime::string_enum!(
+    SubscriptionInstructionType { Trial = "trial", Discounted = "discounted", Regular =
+    "regular" }
+);
+
 /// Unit of the billing interval.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum SubscriptionIntervalUnit {
@@ -6518,6 +5654,7 @@ pub enum SubscriptionIntervalUnit {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(
     any(
         feature = "orders",
@@ -6526,103 +5663,13 @@ pub enum SubscriptionIntervalUnit {
         feature = "webhook-events"
     )
 )]
-impl SubscriptionIntervalUnit {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Day => "day",
-            Self::Week => "week",
-            Self::Month => "month",
-            Self::Year => "year",
-            Self::Unknown(other) => other,
-        }
+crate::runtime::string_enum!(
+    SubscriptionIntervalUnit { Day = "day", Week = "week", Month = "month", Year = "year"
     }
-}
-#[cfg(
-    any(
-        feature = "orders",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl From<&str> for SubscriptionIntervalUnit {
-    fn from(value: &str) -> Self {
-        match value {
-            "day" => Self::Day,
-            "week" => Self::Week,
-            "month" => Self::Month,
-            "year" => Self::Year,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "orders",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl std::fmt::Display for SubscriptionIntervalUnit {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "orders",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl serde::Serialize for SubscriptionIntervalUnit {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "orders",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl<'de> serde::Deserialize<'de> for SubscriptionIntervalUnit {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(
-    any(
-        feature = "orders",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for SubscriptionIntervalUnit {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "SubscriptionIntervalUnit".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["day", "week", "month", "year"] }
-        )
-    }
-}
-#[cfg(feature = "subscriptions")]
+);
+
 /// A page of subscriptions.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -6648,10 +5695,11 @@ pub struct SubscriptionListResponse {
     /// Subscription IDs, or full subscriptions when filters other than `begin`/`end` are used.
     pub subscriptions: Vec<SubscriptionListResponseSubscriptionsItem>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Schema `SubscriptionListResponseSubscriptionsItem`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -6660,6 +5708,7 @@ pub enum SubscriptionListResponseSubscriptionsItem {
     Subscription(Box<Subscription>),
     Id(String),
 }
+
 #[cfg(feature = "subscriptions")]
 crate::runtime::union::union!(
     SubscriptionListResponseSubscriptionsItem { Subscription : MAP, ["account", "action",
@@ -6701,8 +5750,9 @@ crate::runtime::union::union!(
     "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags",
     "taxExemptionData", "trialReminder"], Id : STR, [] }
 );
-#[cfg(feature = "subscriptions")]
+
 /// Answer to `GET /subscriptions/{id1},{id2},…`: one entry per ID, either the subscription or an error outcome.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -6720,10 +5770,11 @@ pub struct SubscriptionMultiGetResponse {
     /// The requested subscriptions, in request order; IDs that failed appear as error outcomes.
     pub subscriptions: Vec<SubscriptionMultiGetResponseSubscriptionsItem>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Schema `SubscriptionMultiGetResponseSubscriptionsItem`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -6732,6 +5783,7 @@ pub enum SubscriptionMultiGetResponseSubscriptionsItem {
     Subscription(Box<Subscription>),
     Error(Box<SubscriptionActionResult>),
 }
+
 #[cfg(feature = "subscriptions")]
 crate::runtime::union::union!(
     SubscriptionMultiGetResponseSubscriptionsItem { Subscription : MAP, ["account",
@@ -6773,6 +5825,10 @@ crate::runtime::union::union!(
     "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags",
     "taxExemptionData", "trialReminder"], Error : MAP, ["error"] }
 );
+
+/// Payment method on file: an object in recent `subscription.updated` webhooks, a plain type name such as `CREDIT_CARD` in older API examples.
+///
+/// The form is told by the JSON token or by a key only one form has.
 #[cfg(
     any(
         feature = "orders",
@@ -6781,9 +5837,6 @@ crate::runtime::union::union!(
         feature = "webhook-events"
     )
 )]
-/// Payment method on file: an object in recent `subscription.updated` webhooks, a plain type name such as `CREDIT_CARD` in older API examples.
-///
-/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -6792,6 +5845,7 @@ pub enum SubscriptionPaymentMethod {
     Details(Box<SubscriptionPaymentMethodDetails>),
     Type(String),
 }
+
 #[cfg(
     any(
         feature = "orders",
@@ -6804,6 +5858,8 @@ crate::runtime::union::union!(
     SubscriptionPaymentMethod { Details : MAP, ["cardBrand", "expirationDate",
     "lastFour", "type"], Type : STR, [] }
 );
+
+/// Payment method on file, as sent by recent `subscription.updated` webhooks.
 #[cfg(
     any(
         feature = "orders",
@@ -6812,7 +5868,6 @@ crate::runtime::union::union!(
         feature = "webhook-events"
     )
 )]
-/// Payment method on file, as sent by recent `subscription.updated` webhooks.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -6849,6 +5904,8 @@ pub struct SubscriptionPaymentMethodDetails {
     )]
     pub expiration_date: Option<String>,
 }
+
+/// Overdue-payment (dunning) notification settings and progress.
 #[cfg(
     any(
         feature = "orders",
@@ -6857,7 +5914,6 @@ pub struct SubscriptionPaymentMethodDetails {
         feature = "webhook-events"
     )
 )]
-/// Overdue-payment (dunning) notification settings and progress.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -6893,6 +5949,8 @@ pub struct SubscriptionPaymentOverdue {
     )]
     pub sent: Option<i64>,
 }
+
+/// When the payment reminder is sent before each rebill.
 #[cfg(
     any(
         feature = "orders",
@@ -6901,7 +5959,6 @@ pub struct SubscriptionPaymentOverdue {
         feature = "webhook-events"
     )
 )]
-/// When the payment reminder is sent before each rebill.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -6923,8 +5980,9 @@ pub struct SubscriptionPaymentReminder {
     )]
     pub interval_length: Option<i64>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// One recorded plan change.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -7064,10 +6122,11 @@ pub struct SubscriptionPlanChange {
     )]
     pub changed_to_display: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// New price: amounts by currency code, or one bare amount.
 ///
 /// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -7076,12 +6135,14 @@ pub enum SubscriptionPriceOverride {
     PerCurrency(std::collections::BTreeMap<String, crate::Amount>),
     Single(crate::Amount),
 }
+
 #[cfg(feature = "subscriptions")]
 crate::runtime::union::union!(
     SubscriptionPriceOverride { PerCurrency : MAP, [], Single : NUM | STR, [] }
 );
-#[cfg(feature = "subscriptions")]
+
 /// A price for a billing period.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -7093,8 +6154,9 @@ pub struct SubscriptionPricePerPeriod {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub period: Option<SubscriptionPricePerPeriodPeriod>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// The period the price covers.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -7114,8 +6176,9 @@ pub struct SubscriptionPricePerPeriodPeriod {
     )]
     pub unit: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Price and discount override.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -7127,6 +6190,10 @@ pub struct SubscriptionPricingOverride {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount: Option<SubscriptionDiscountOverride>,
 }
+
+/// The base product: its product path from the REST API, the full product when webhook expansion is enabled.
+///
+/// The form is told by the JSON token or by a key only one form has.
 #[cfg(
     any(
         feature = "orders",
@@ -7135,9 +6202,6 @@ pub struct SubscriptionPricingOverride {
         feature = "webhook-events"
     )
 )]
-/// The base product: its product path from the REST API, the full product when webhook expansion is enabled.
-///
-/// The form is told by the JSON token or by a key only one form has.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -7146,6 +6210,7 @@ pub enum SubscriptionProduct {
     Expanded(Box<super::products::Product>),
     Id(String),
 }
+
 #[cfg(
     any(
         feature = "orders",
@@ -7160,8 +6225,9 @@ crate::runtime::union::union!(
     "productAppReference", "quotable", "sku", "taxcode", "taxcodeDescription",
     "visibility"], Id : STR, [] }
 );
-#[cfg(feature = "subscriptions")]
+
 /// Proration computed for a change (charge or refund variant; each carries a different subset of amounts).
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -7282,8 +6348,9 @@ pub struct SubscriptionProration {
     )]
     pub refund_amount: Option<crate::Amount>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Regular billing period.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -7304,8 +6371,9 @@ pub struct SubscriptionProrationRegularPeriod {
     )]
     pub unit_count: Option<i64>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// A list of per-subscription outcomes.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -7313,6 +6381,8 @@ pub struct SubscriptionResults {
     /// One outcome per subscription.
     pub subscriptions: Vec<SubscriptionActionResult>,
 }
+
+/// One-time fee charged with the first period.
 #[cfg(
     any(
         feature = "orders",
@@ -7321,7 +6391,6 @@ pub struct SubscriptionResults {
         feature = "webhook-events"
     )
 )]
-/// One-time fee charged with the first period.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -7333,6 +6402,10 @@ pub struct SubscriptionSetupFee {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price: Option<std::collections::BTreeMap<String, crate::Amount>>,
 }
+
+/// Lifecycle state of the subscription.
+///
+/// Values FastSpring adds later are kept in `Unknown`.
 #[cfg(
     any(
         feature = "orders",
@@ -7341,9 +6414,6 @@ pub struct SubscriptionSetupFee {
         feature = "webhook-events"
     )
 )]
-/// Lifecycle state of the subscription.
-///
-/// Values FastSpring adds later are kept in `Unknown`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum SubscriptionState {
@@ -7362,6 +6432,7 @@ pub enum SubscriptionState {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(
     any(
         feature = "orders",
@@ -7370,108 +6441,13 @@ pub enum SubscriptionState {
         feature = "webhook-events"
     )
 )]
-impl SubscriptionState {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Active => "active",
-            Self::Overdue => "overdue",
-            Self::Canceled => "canceled",
-            Self::Deactivated => "deactivated",
-            Self::Trial => "trial",
-            Self::Paused => "paused",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "orders",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl From<&str> for SubscriptionState {
-    fn from(value: &str) -> Self {
-        match value {
-            "active" => Self::Active,
-            "overdue" => Self::Overdue,
-            "canceled" => Self::Canceled,
-            "deactivated" => Self::Deactivated,
-            "trial" => Self::Trial,
-            "paused" => Self::Paused,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "orders",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl std::fmt::Display for SubscriptionState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "orders",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl serde::Serialize for SubscriptionState {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "orders",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl<'de> serde::Deserialize<'de> for SubscriptionState {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(
-    any(
-        feature = "orders",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for SubscriptionState {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "SubscriptionState".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["active", "overdue", "canceled",
-            "deactivated", "trial", "paused"] }
-        )
-    }
-}
-#[cfg(feature = "subscriptions")]
+crate::runtime::string_enum!(
+    SubscriptionState { Active = "active", Overdue = "overdue", Canceled = "canceled",
+    Deactivated = "deactivated", Trial = "trial", Paused = "paused" }
+);
+
 /// Contact details of the new target account.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -7502,6 +6478,7 @@ pub struct SubscriptionTransferAccount {
     /// Address of the new target account.
     pub address: SubscriptionTransferAddress,
 }
+
 #[cfg(feature = "subscriptions")]
 impl SubscriptionTransferAccount {
     /// Builds the value from its required fields; optional fields start empty.
@@ -7516,8 +6493,9 @@ impl SubscriptionTransferAccount {
         }
     }
 }
-#[cfg(feature = "subscriptions")]
+
 /// Address of the new target account.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -7542,8 +6520,9 @@ pub struct SubscriptionTransferAddress {
     )]
     pub postal_code: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// A subscription that could not be moved.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -7573,8 +6552,9 @@ pub struct SubscriptionTransferFailure {
     )]
     pub error_code: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Outcome of a transfer.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -7632,8 +6612,9 @@ pub struct SubscriptionTransferResponse {
     )]
     pub remaining_subscriptions: Option<Vec<String>>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// A new account to create and transfer the subscriptions to.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -7643,6 +6624,7 @@ pub struct SubscriptionTransferTargetAccount {
     /// Contact details of the new target account.
     pub account: SubscriptionTransferAccount,
 }
+
 #[cfg(feature = "subscriptions")]
 impl SubscriptionTransferTargetAccount {
     /// Builds the value from its required fields; optional fields start empty.
@@ -7650,6 +6632,8 @@ impl SubscriptionTransferTargetAccount {
         Self { email, account }
     }
 }
+
+/// When the trial-ending reminder is sent; recent payloads add the trial settings.
 #[cfg(
     any(
         feature = "orders",
@@ -7658,7 +6642,6 @@ impl SubscriptionTransferTargetAccount {
         feature = "webhook-events"
     )
 )]
-/// When the trial-ending reminder is sent; recent payloads add the trial settings.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -7712,8 +6695,9 @@ pub struct SubscriptionTrialReminder {
     )]
     pub free_without_payment: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Changes to one subscription. Only the fields sent are changed.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -7795,6 +6779,7 @@ pub struct SubscriptionUpdate {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub preview: Option<bool>,
 }
+
 #[cfg(feature = "subscriptions")]
 impl SubscriptionUpdate {
     /// Builds the value from its required fields; optional fields start empty.
@@ -7818,10 +6803,11 @@ impl SubscriptionUpdate {
         }
     }
 }
-#[cfg(feature = "subscriptions")]
+
 /// Last charge on or before this date: `yyyy-mm-dd`, epoch milliseconds, or `0` to remove the end date. Wins over `remainingPeriods`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -7830,14 +6816,16 @@ pub enum SubscriptionUpdateEnd {
     Date(String),
     Millis(crate::EpochMillis),
 }
+
 #[cfg(feature = "subscriptions")]
 crate::runtime::union::union!(
     SubscriptionUpdateEnd { Date : STR, [], Millis : NUM | STR, [] }
 );
-#[cfg(feature = "subscriptions")]
+
 /// New next charge date: epoch milliseconds or `yyyy-mm-dd`. A date in the past may trigger an immediate rebill. Cannot be combined with `prorate`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -7846,12 +6834,14 @@ pub enum SubscriptionUpdateNext {
     EpochMillis(crate::EpochMillis),
     Date(String),
 }
+
 #[cfg(feature = "subscriptions")]
 crate::runtime::union::union!(
     SubscriptionUpdateNext { EpochMillis : NUM | STR, [], Date : STR, [] }
 );
-#[cfg(feature = "subscriptions")]
+
 /// Outcome of one subscription change, with the proration when one was computed.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -7886,8 +6876,9 @@ pub struct SubscriptionUpdateResult {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub proration: Option<SubscriptionProration>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Body of `POST /subscriptions/transfer`. Give either `targetAccount` (new account) or `targetAccountId` (existing account).
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -7915,6 +6906,7 @@ pub struct TransferSubscriptionsRequest {
     /// IDs of the subscriptions to move (at most 20).
     pub subscriptions: Vec<String>,
 }
+
 #[cfg(feature = "subscriptions")]
 impl TransferSubscriptionsRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -7932,8 +6924,9 @@ impl TransferSubscriptionsRequest {
         }
     }
 }
-#[cfg(feature = "subscriptions")]
+
 /// Body of POST /subscriptions/coterm/{coterm_group_id}.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -7956,6 +6949,7 @@ pub struct UpdateCotermGroupRequest {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorate: Option<bool>,
 }
+
 #[cfg(feature = "subscriptions")]
 impl UpdateCotermGroupRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -7972,10 +6966,11 @@ impl UpdateCotermGroupRequest {
         }
     }
 }
-#[cfg(feature = "subscriptions")]
+
 /// Whether `subscriptions` are added to the group or taken out of it.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum UpdateCotermGroupRequestAction {
@@ -7986,63 +6981,14 @@ pub enum UpdateCotermGroupRequestAction {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "subscriptions")]
-impl UpdateCotermGroupRequestAction {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Add => "ADD",
-            Self::Remove => "REMOVE",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl From<&str> for UpdateCotermGroupRequestAction {
-    fn from(value: &str) -> Self {
-        match value {
-            "ADD" => Self::Add,
-            "REMOVE" => Self::Remove,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl std::fmt::Display for UpdateCotermGroupRequestAction {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl serde::Serialize for UpdateCotermGroupRequestAction {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for UpdateCotermGroupRequestAction {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "subscriptions")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for UpdateCotermGroupRequestAction {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "UpdateCotermGroupRequestAction".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type" : "string", "enum" : ["ADD", "REMOVE"] })
-    }
-}
-#[cfg(feature = "subscriptions")]
+crate::runtime::string_enum!(
+    UpdateCotermGroupRequestAction { Add = "ADD", Remove = "REMOVE" }
+);
+
 /// Body of `POST /subscriptions`.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -8050,6 +6996,7 @@ pub struct UpdateSubscriptionsRequest {
     /// One entry per subscription to change.
     pub subscriptions: Vec<SubscriptionUpdate>,
 }
+
 #[cfg(feature = "subscriptions")]
 impl UpdateSubscriptionsRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -8057,8 +7004,9 @@ impl UpdateSubscriptionsRequest {
         Self { subscriptions }
     }
 }
-#[cfg(feature = "subscriptions")]
+
 /// Outcome of `POST /subscriptions`, one entry per subscription.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -8066,12 +7014,14 @@ pub struct UpdateSubscriptionsResponse {
     /// One outcome per requested subscription.
     pub subscriptions: Vec<SubscriptionUpdateResult>,
 }
+
 #[cfg(feature = "subscriptions")]
 /// Operations of the `subscriptions` group; get it with `client.subscriptions()`.
 #[derive(Debug, Clone, Copy)]
 pub struct Subscriptions<'a> {
     pub(crate) client: &'a crate::Client,
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> Subscriptions<'a> {
     /// List or search subscriptions
@@ -8462,6 +7412,7 @@ impl<'a> Subscriptions<'a> {
         }
     }
 }
+
 #[cfg(feature = "subscriptions")]
 /// Request builder for [`Subscriptions::list`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -8479,6 +7430,7 @@ pub struct ListSubscriptionsBuilder<'a> {
     page: Option<i64>,
     limit: Option<i64>,
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> ListSubscriptionsBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -8624,6 +7576,7 @@ impl<'a> ListSubscriptionsBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> std::future::IntoFuture for ListSubscriptionsBuilder<'a> {
     type Output = Result<SubscriptionListResponse, crate::Error>;
@@ -8634,6 +7587,7 @@ impl<'a> std::future::IntoFuture for ListSubscriptionsBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "subscriptions")]
 /// Request builder for [`Subscriptions::update`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -8643,6 +7597,7 @@ pub struct UpdateSubscriptionsBuilder<'a> {
     options: crate::RequestOptions,
     body: UpdateSubscriptionsRequest,
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> UpdateSubscriptionsBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -8703,6 +7658,7 @@ impl<'a> UpdateSubscriptionsBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> std::future::IntoFuture for UpdateSubscriptionsBuilder<'a> {
     type Output = Result<UpdateSubscriptionsResponse, crate::Error>;
@@ -8713,6 +7669,7 @@ impl<'a> std::future::IntoFuture for UpdateSubscriptionsBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "subscriptions")]
 /// Request builder for [`Subscriptions::estimate`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -8722,6 +7679,7 @@ pub struct EstimateSubscriptionBuilder<'a> {
     options: crate::RequestOptions,
     body: EstimateSubscriptionRequest,
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> EstimateSubscriptionBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -8772,6 +7730,7 @@ impl<'a> EstimateSubscriptionBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> std::future::IntoFuture for EstimateSubscriptionBuilder<'a> {
     type Output = Result<SubscriptionEstimate, crate::Error>;
@@ -8782,6 +7741,7 @@ impl<'a> std::future::IntoFuture for EstimateSubscriptionBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "subscriptions")]
 /// Request builder for [`Subscriptions::transfer`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -8791,6 +7751,7 @@ pub struct TransferSubscriptionsBuilder<'a> {
     options: crate::RequestOptions,
     body: TransferSubscriptionsRequest,
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> TransferSubscriptionsBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -8841,6 +7802,7 @@ impl<'a> TransferSubscriptionsBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> std::future::IntoFuture for TransferSubscriptionsBuilder<'a> {
     type Output = Result<SubscriptionTransferResponse, crate::Error>;
@@ -8851,6 +7813,7 @@ impl<'a> std::future::IntoFuture for TransferSubscriptionsBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "subscriptions")]
 /// Request builder for [`Subscriptions::charge`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -8860,6 +7823,7 @@ pub struct ChargeSubscriptionsBuilder<'a> {
     options: crate::RequestOptions,
     body: ChargeSubscriptionsRequest,
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> ChargeSubscriptionsBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -8920,6 +7884,7 @@ impl<'a> ChargeSubscriptionsBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> std::future::IntoFuture for ChargeSubscriptionsBuilder<'a> {
     type Output = Result<ChargeSubscriptionsResponse, crate::Error>;
@@ -8930,6 +7895,7 @@ impl<'a> std::future::IntoFuture for ChargeSubscriptionsBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "subscriptions")]
 /// Request builder for [`Subscriptions::get`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -8946,6 +7912,7 @@ pub struct GetSubscriptionBuilder<'a> {
     scope: Option<GetSubscriptionScope>,
     status: Option<GetSubscriptionStatus>,
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> GetSubscriptionBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -9055,6 +8022,7 @@ impl<'a> GetSubscriptionBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> std::future::IntoFuture for GetSubscriptionBuilder<'a> {
     type Output = Result<GetSubscriptionResponse, crate::Error>;
@@ -9065,6 +8033,7 @@ impl<'a> std::future::IntoFuture for GetSubscriptionBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "subscriptions")]
 /// Request builder for [`Subscriptions::cancel`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -9075,6 +8044,7 @@ pub struct CancelSubscriptionBuilder<'a> {
     subscription_id: crate::Ids,
     billing_period: Option<i64>,
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> CancelSubscriptionBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -9146,6 +8116,7 @@ impl<'a> CancelSubscriptionBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> std::future::IntoFuture for CancelSubscriptionBuilder<'a> {
     type Output = Result<SubscriptionResults, crate::Error>;
@@ -9156,6 +8127,7 @@ impl<'a> std::future::IntoFuture for CancelSubscriptionBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "subscriptions")]
 /// Request builder for [`Subscriptions::list_entries`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -9165,6 +8137,7 @@ pub struct ListSubscriptionEntriesBuilder<'a> {
     options: crate::RequestOptions,
     subscription_id: String,
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> ListSubscriptionEntriesBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -9221,6 +8194,7 @@ impl<'a> ListSubscriptionEntriesBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> std::future::IntoFuture for ListSubscriptionEntriesBuilder<'a> {
     type Output = Result<Vec<SubscriptionEntry>, crate::Error>;
@@ -9231,6 +8205,7 @@ impl<'a> std::future::IntoFuture for ListSubscriptionEntriesBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "subscriptions")]
 /// Request builder for [`Subscriptions::pause`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -9241,6 +8216,7 @@ pub struct PauseSubscriptionBuilder<'a> {
     subscription_id: String,
     body: PauseSubscriptionRequest,
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> PauseSubscriptionBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -9294,6 +8270,7 @@ impl<'a> PauseSubscriptionBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> std::future::IntoFuture for PauseSubscriptionBuilder<'a> {
     type Output = Result<Subscription, crate::Error>;
@@ -9304,6 +8281,7 @@ impl<'a> std::future::IntoFuture for PauseSubscriptionBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "subscriptions")]
 /// Request builder for [`Subscriptions::resume`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -9313,6 +8291,7 @@ pub struct ResumeSubscriptionBuilder<'a> {
     options: crate::RequestOptions,
     subscription_id: String,
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> ResumeSubscriptionBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -9366,6 +8345,7 @@ impl<'a> ResumeSubscriptionBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> std::future::IntoFuture for ResumeSubscriptionBuilder<'a> {
     type Output = Result<Subscription, crate::Error>;
@@ -9376,6 +8356,7 @@ impl<'a> std::future::IntoFuture for ResumeSubscriptionBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "subscriptions")]
 /// Request builder for [`Subscriptions::convert`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -9385,6 +8366,7 @@ pub struct ConvertSubscriptionBuilder<'a> {
     options: crate::RequestOptions,
     subscription_id: String,
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> ConvertSubscriptionBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -9438,6 +8420,7 @@ impl<'a> ConvertSubscriptionBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> std::future::IntoFuture for ConvertSubscriptionBuilder<'a> {
     type Output = Result<SubscriptionConvertSession, crate::Error>;
@@ -9448,6 +8431,7 @@ impl<'a> std::future::IntoFuture for ConvertSubscriptionBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "subscriptions")]
 /// Request builder for [`Subscriptions::history`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -9459,6 +8443,7 @@ pub struct ListSubscriptionHistoryBuilder<'a> {
     scope: Option<ListSubscriptionHistoryScope>,
     order: Option<ListSubscriptionHistoryOrder>,
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> ListSubscriptionHistoryBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -9531,6 +8516,7 @@ impl<'a> ListSubscriptionHistoryBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> std::future::IntoFuture for ListSubscriptionHistoryBuilder<'a> {
     type Output = Result<SubscriptionHistory, crate::Error>;
@@ -9541,6 +8527,7 @@ impl<'a> std::future::IntoFuture for ListSubscriptionHistoryBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "subscriptions")]
 /// Request builder for [`Subscriptions::create_coterm_group`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -9550,6 +8537,7 @@ pub struct CreateCotermGroupBuilder<'a> {
     options: crate::RequestOptions,
     body: CreateCotermGroupRequest,
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> CreateCotermGroupBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -9600,6 +8588,7 @@ impl<'a> CreateCotermGroupBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> std::future::IntoFuture for CreateCotermGroupBuilder<'a> {
     type Output = Result<CotermGroupCreateResponse, crate::Error>;
@@ -9610,6 +8599,7 @@ impl<'a> std::future::IntoFuture for CreateCotermGroupBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "subscriptions")]
 /// Request builder for [`Subscriptions::get_coterm_group`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -9619,6 +8609,7 @@ pub struct GetCotermGroupBuilder<'a> {
     options: crate::RequestOptions,
     coterm_group_id: String,
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> GetCotermGroupBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -9672,6 +8663,7 @@ impl<'a> GetCotermGroupBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> std::future::IntoFuture for GetCotermGroupBuilder<'a> {
     type Output = Result<CotermGroupDetails, crate::Error>;
@@ -9682,6 +8674,7 @@ impl<'a> std::future::IntoFuture for GetCotermGroupBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "subscriptions")]
 /// Request builder for [`Subscriptions::update_coterm_group`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -9692,6 +8685,7 @@ pub struct UpdateCotermGroupBuilder<'a> {
     coterm_group_id: String,
     body: UpdateCotermGroupRequest,
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> UpdateCotermGroupBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -9745,6 +8739,7 @@ impl<'a> UpdateCotermGroupBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> std::future::IntoFuture for UpdateCotermGroupBuilder<'a> {
     type Output = Result<CotermGroupUpdateResponse, crate::Error>;
@@ -9755,6 +8750,7 @@ impl<'a> std::future::IntoFuture for UpdateCotermGroupBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "subscriptions")]
 /// Request builder for [`Subscriptions::delete_coterm_group`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -9764,6 +8760,7 @@ pub struct DeleteCotermGroupBuilder<'a> {
     options: crate::RequestOptions,
     coterm_group_id: String,
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> DeleteCotermGroupBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -9817,6 +8814,7 @@ impl<'a> DeleteCotermGroupBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> std::future::IntoFuture for DeleteCotermGroupBuilder<'a> {
     type Output = Result<CotermGroupDeleteResponse, crate::Error>;
@@ -9827,6 +8825,7 @@ impl<'a> std::future::IntoFuture for DeleteCotermGroupBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "subscriptions")]
 /// Request builder for [`Subscriptions::estimate_coterm_group`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -9836,6 +8835,7 @@ pub struct EstimateCotermGroupBuilder<'a> {
     options: crate::RequestOptions,
     coterm_group_id: String,
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> EstimateCotermGroupBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -9890,6 +8890,7 @@ impl<'a> EstimateCotermGroupBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> std::future::IntoFuture for EstimateCotermGroupBuilder<'a> {
     type Output = Result<CotermGroupEstimate, crate::Error>;
@@ -9900,6 +8901,7 @@ impl<'a> std::future::IntoFuture for EstimateCotermGroupBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "subscriptions")]
 /// Request builder for [`Subscriptions::execute_coterm_group`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -9909,6 +8911,7 @@ pub struct ExecuteCotermGroupBuilder<'a> {
     options: crate::RequestOptions,
     coterm_group_id: String,
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> ExecuteCotermGroupBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -9963,6 +8966,7 @@ impl<'a> ExecuteCotermGroupBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> std::future::IntoFuture for ExecuteCotermGroupBuilder<'a> {
     type Output = Result<CotermGroupExecution, crate::Error>;
@@ -9973,6 +8977,7 @@ impl<'a> std::future::IntoFuture for ExecuteCotermGroupBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "subscriptions")]
 /// Request builder for [`Subscriptions::create_proforma_invoice`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -9982,6 +8987,7 @@ pub struct CreateProformaInvoiceBuilder<'a> {
     options: crate::RequestOptions,
     body: CreateProformaInvoiceRequest,
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> CreateProformaInvoiceBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -10032,6 +9038,7 @@ impl<'a> CreateProformaInvoiceBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> std::future::IntoFuture for CreateProformaInvoiceBuilder<'a> {
     type Output = Result<ProformaInvoiceCreateResponse, crate::Error>;
@@ -10042,6 +9049,7 @@ impl<'a> std::future::IntoFuture for CreateProformaInvoiceBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "subscriptions")]
 /// Request builder for [`Subscriptions::get_proforma_invoice`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -10052,6 +9060,7 @@ pub struct GetProformaInvoiceBuilder<'a> {
     subscription_id: String,
     lang: Option<GetProformaInvoiceLang>,
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> GetProformaInvoiceBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -10114,6 +9123,7 @@ impl<'a> GetProformaInvoiceBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> std::future::IntoFuture for GetProformaInvoiceBuilder<'a> {
     type Output = Result<ProformaInvoice, crate::Error>;
@@ -10124,6 +9134,7 @@ impl<'a> std::future::IntoFuture for GetProformaInvoiceBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "subscriptions")]
 /// Request builder for [`Subscriptions::set_cancel_survey_response`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -10133,6 +9144,7 @@ pub struct UpsertCancelSurveyResponseBuilder<'a> {
     options: crate::RequestOptions,
     body: CancelSurveyResponseRequest,
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> UpsertCancelSurveyResponseBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -10183,6 +9195,7 @@ impl<'a> UpsertCancelSurveyResponseBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> std::future::IntoFuture for UpsertCancelSurveyResponseBuilder<'a> {
     type Output = Result<CancelSurveyAnswer, crate::Error>;
@@ -10193,6 +9206,7 @@ impl<'a> std::future::IntoFuture for UpsertCancelSurveyResponseBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "subscriptions")]
 /// Request builder for [`Subscriptions::query_cancel_survey_responses`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -10202,6 +9216,7 @@ pub struct QueryCancelSurveyResponsesBuilder<'a> {
     options: crate::RequestOptions,
     body: CancelSurveyQueryRequest,
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> QueryCancelSurveyResponsesBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -10255,6 +9270,7 @@ impl<'a> QueryCancelSurveyResponsesBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> std::future::IntoFuture for QueryCancelSurveyResponsesBuilder<'a> {
     type Output = Result<CancelSurveyQueryResponse, crate::Error>;
@@ -10265,6 +9281,7 @@ impl<'a> std::future::IntoFuture for QueryCancelSurveyResponsesBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "subscriptions")]
 /// Request builder for [`Subscriptions::get_cancel_survey`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -10275,6 +9292,7 @@ pub struct GetCancelSurveyBuilder<'a> {
     subscription_id: String,
     lang: Option<String>,
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> GetCancelSurveyBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -10337,6 +9355,7 @@ impl<'a> GetCancelSurveyBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> std::future::IntoFuture for GetCancelSurveyBuilder<'a> {
     type Output = Result<CancelSurvey, crate::Error>;

@@ -2,9 +2,9 @@
 // change the spec or the generator and regenerate.
 
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
-#[cfg(feature = "webhook-events")]
 /// Data of `chargeback.created`: one chargeback (dispute) filed by the buyer's bank
 /// against an order.
+#[cfg(feature = "webhook-events")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -97,10 +97,11 @@ pub struct ChargebackCreatedData {
     )]
     pub payment_method_variant: Option<String>,
 }
-#[cfg(feature = "webhook-events")]
+
 /// The disputed order (ID, or the order object with webhook expansion).
 ///
 /// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "webhook-events")]
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -109,6 +110,7 @@ pub enum ChargebackCreatedDataOrder {
     Expanded(Box<super::orders::Order>),
     Id(String),
 }
+
 #[cfg(feature = "webhook-events")]
 crate::runtime::union::union!(
     ChargebackCreatedDataOrder { Expanded : MAP, ["account",
@@ -127,8 +129,9 @@ crate::runtime::union::union!(
     "taxInPayoutCurrencyDisplay", "total", "totalDisplay", "totalInPayoutCurrency",
     "totalInPayoutCurrencyDisplay"], Id : STR, [] }
 );
-#[cfg(feature = "webhook-events")]
+
 /// Data of `fulfillment.failed`: one fulfillment action of an order that could not be delivered.
+#[cfg(feature = "webhook-events")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -181,10 +184,11 @@ pub struct FulfillmentFailedData {
     )]
     pub reason: Option<String>,
 }
-#[cfg(feature = "webhook-events")]
+
 /// The buyer's account (ID, or the account object with webhook expansion).
 ///
 /// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "webhook-events")]
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -193,16 +197,18 @@ pub enum FulfillmentFailedDataAccount {
     Expanded(Box<super::accounts::Account>),
     Id(String),
 }
+
 #[cfg(feature = "webhook-events")]
 crate::runtime::union::union!(
     FulfillmentFailedDataAccount { Expanded : MAP, ["account", "action", "address",
     "charges", "contact", "country", "id", "language", "lookup", "orders", "payment",
     "result", "subscribed", "subscriptions", "taxExemptionData", "url"], Id : STR, [] }
 );
-#[cfg(feature = "webhook-events")]
+
 /// The order (ID, or the order object with webhook expansion).
 ///
 /// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "webhook-events")]
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -211,6 +217,7 @@ pub enum FulfillmentFailedDataOrder {
     Expanded(Box<super::orders::Order>),
     Id(String),
 }
+
 #[cfg(feature = "webhook-events")]
 crate::runtime::union::union!(
     FulfillmentFailedDataOrder { Expanded : MAP, ["account",
@@ -229,10 +236,11 @@ crate::runtime::union::union!(
     "taxInPayoutCurrencyDisplay", "total", "totalDisplay", "totalInPayoutCurrency",
     "totalInPayoutCurrencyDisplay"], Id : STR, [] }
 );
-#[cfg(feature = "webhook-events")]
+
 /// The product whose fulfillment failed (path, or the product object with webhook expansion).
 ///
 /// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "webhook-events")]
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -241,6 +249,7 @@ pub enum FulfillmentFailedDataProduct {
     Expanded(Box<super::products::Product>),
     Id(String),
 }
+
 #[cfg(feature = "webhook-events")]
 crate::runtime::union::union!(
     FulfillmentFailedDataProduct { Expanded : MAP, ["attributes", "description",
@@ -248,10 +257,11 @@ crate::runtime::union::union!(
     "product", "productAppReference", "quotable", "sku", "taxcode", "taxcodeDescription",
     "visibility"], Id : STR, [] }
 );
-#[cfg(feature = "webhook-events")]
+
 /// The subscription of the item, if any (ID, or the subscription object with webhook expansion).
 ///
 /// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "webhook-events")]
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -260,6 +270,7 @@ pub enum FulfillmentFailedDataSubscription {
     Expanded(Box<super::subscriptions::Subscription>),
     Id(String),
 }
+
 #[cfg(feature = "webhook-events")]
 crate::runtime::union::union!(
     FulfillmentFailedDataSubscription { Expanded : MAP, ["account", "action", "active",
@@ -301,6 +312,7 @@ crate::runtime::union::union!(
     "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags",
     "taxExemptionData", "trialReminder"], Id : STR, [] }
 );
+
 #[cfg(feature = "webhook-events")]
 /// Data of `invoice.reminder.email`. FastSpring publishes no payload for this event, so
 /// the data is kept as an open map of fields.
@@ -308,11 +320,12 @@ pub type InvoiceReminderEmailData = std::collections::BTreeMap<
     String,
     serde_json::Value,
 >;
-#[cfg(feature = "webhook-events")]
+
 /// Data of the `mailingListEntry.*` events: a buyer's e-mail address entered at checkout,
 /// its mailing-list state and, for opt-ins and abandoned carts, the cart.
 /// `mailingListEntry.removed` carries only `id`, `list`, `updated`, `email`, the names
 /// and `country`.
+#[cfg(feature = "webhook-events")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -411,8 +424,9 @@ pub struct MailingListEntryData {
     )]
     pub opt_in: Option<bool>,
 }
-#[cfg(feature = "webhook-events")]
+
 /// One product in the cart of a mailing-list entry.
+#[cfg(feature = "webhook-events")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -504,8 +518,9 @@ pub struct MailingListEntryItem {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub pricing: Option<MailingListEntryItemPricing>,
 }
-#[cfg(feature = "webhook-events")]
+
 /// Price list of the product.
+#[cfg(feature = "webhook-events")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -514,8 +529,9 @@ pub struct MailingListEntryItemPricing {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub values: Option<std::collections::BTreeMap<String, crate::Amount>>,
 }
-#[cfg(feature = "webhook-events")]
+
 /// The checkout session (cart) in which the e-mail was entered.
+#[cfg(feature = "webhook-events")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -573,11 +589,12 @@ pub struct MailingListEntryOrder {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub items: Option<Vec<MailingListEntryItem>>,
 }
-#[cfg(feature = "webhook-events")]
+
 /// Data of `payoutEntry.created`: how the money of one order or one return is split
 /// between the payees. A return entry carries `return`, an order entry `orderId`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "webhook-events")]
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -586,14 +603,16 @@ pub enum PayoutEntryCreatedData {
     Return(Box<WebhookPayoutEntryReturn>),
     Order(Box<WebhookPayoutEntryOrder>),
 }
+
 #[cfg(feature = "webhook-events")]
 crate::runtime::union::union!(
     PayoutEntryCreatedData { Return : MAP, ["return", "subtotal"], Order : MAP, ["order",
     "orderId", "quote", "reference"] }
 );
-#[cfg(feature = "webhook-events")]
+
 /// Data of `subscription.charge.completed`: one successful rebill (or managed /
 /// prorated charge) of a subscription, with the order it created.
+#[cfg(feature = "webhook-events")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -663,10 +682,11 @@ pub struct SubscriptionChargeCompletedData {
     /// The charged subscription (ID, or the subscription object with webhook expansion).
     pub subscription: SubscriptionChargeCompletedDataSubscription,
 }
-#[cfg(feature = "webhook-events")]
+
 /// The buyer's account (ID, or the account object with webhook expansion).
 ///
 /// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "webhook-events")]
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -675,6 +695,7 @@ pub enum SubscriptionChargeCompletedDataAccount {
     Expanded(Box<super::accounts::Account>),
     Id(String),
 }
+
 #[cfg(feature = "webhook-events")]
 crate::runtime::union::union!(
     SubscriptionChargeCompletedDataAccount { Expanded : MAP, ["account", "action",
@@ -682,10 +703,11 @@ crate::runtime::union::union!(
     "payment", "result", "subscribed", "subscriptions", "taxExemptionData", "url"], Id :
     STR, [] }
 );
-#[cfg(feature = "webhook-events")]
+
 /// The order created by the charge (ID, or the order object with webhook expansion).
 ///
 /// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "webhook-events")]
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -694,6 +716,7 @@ pub enum SubscriptionChargeCompletedDataOrder {
     Expanded(Box<super::orders::Order>),
     Id(String),
 }
+
 #[cfg(feature = "webhook-events")]
 crate::runtime::union::union!(
     SubscriptionChargeCompletedDataOrder { Expanded : MAP, ["account",
@@ -712,10 +735,11 @@ crate::runtime::union::union!(
     "taxInPayoutCurrencyDisplay", "total", "totalDisplay", "totalInPayoutCurrency",
     "totalInPayoutCurrencyDisplay"], Id : STR, [] }
 );
-#[cfg(feature = "webhook-events")]
+
 /// The charged subscription (ID, or the subscription object with webhook expansion).
 ///
 /// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "webhook-events")]
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -724,6 +748,7 @@ pub enum SubscriptionChargeCompletedDataSubscription {
     Expanded(Box<super::subscriptions::Subscription>),
     Id(String),
 }
+
 #[cfg(feature = "webhook-events")]
 crate::runtime::union::union!(
     SubscriptionChargeCompletedDataSubscription { Expanded : MAP, ["account", "action",
@@ -765,9 +790,10 @@ crate::runtime::union::union!(
     "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags",
     "taxExemptionData", "trialReminder"], Id : STR, [] }
 );
-#[cfg(feature = "webhook-events")]
+
 /// Data of `subscription.charge.failed`: a failed rebill, with the decline reason, the
 /// account and the subscription.
+#[cfg(feature = "webhook-events")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -792,10 +818,11 @@ pub struct SubscriptionChargeFailedData {
     /// The subscription whose rebill failed (ID, or the subscription object with webhook expansion).
     pub subscription: SubscriptionChargeFailedDataSubscription,
 }
-#[cfg(feature = "webhook-events")]
+
 /// The buyer's account (ID, or the account object with webhook expansion).
 ///
 /// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "webhook-events")]
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -804,6 +831,7 @@ pub enum SubscriptionChargeFailedDataAccount {
     Expanded(Box<super::accounts::Account>),
     Id(String),
 }
+
 #[cfg(feature = "webhook-events")]
 crate::runtime::union::union!(
     SubscriptionChargeFailedDataAccount { Expanded : MAP, ["account", "action",
@@ -811,10 +839,11 @@ crate::runtime::union::union!(
     "payment", "result", "subscribed", "subscriptions", "taxExemptionData", "url"], Id :
     STR, [] }
 );
-#[cfg(feature = "webhook-events")]
+
 /// The subscription whose rebill failed (ID, or the subscription object with webhook expansion).
 ///
 /// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "webhook-events")]
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -823,6 +852,7 @@ pub enum SubscriptionChargeFailedDataSubscription {
     Expanded(Box<super::subscriptions::Subscription>),
     Id(String),
 }
+
 #[cfg(feature = "webhook-events")]
 crate::runtime::union::union!(
     SubscriptionChargeFailedDataSubscription { Expanded : MAP, ["account", "action",
@@ -864,11 +894,12 @@ crate::runtime::union::union!(
     "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags",
     "taxExemptionData", "trialReminder"], Id : STR, [] }
 );
-#[cfg(feature = "webhook-events")]
+
 /// Data of the co-term charge events (`subscription.group.prorated`,
 /// `subscription.group.payment.charge.completed`,
 /// `subscription.group.payment.charge.failed`): the co-term group plus the outcome of
 /// the charge and the order it produced.
+#[cfg(feature = "webhook-events")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1095,10 +1126,11 @@ pub struct SubscriptionGroupChargeData {
     )]
     pub quote: Option<String>,
 }
-#[cfg(feature = "webhook-events")]
+
 /// The order created by the charge (ID, or the order object with webhook expansion).
 ///
 /// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "webhook-events")]
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1107,6 +1139,7 @@ pub enum SubscriptionGroupChargeDataOrder {
     Expanded(Box<super::orders::Order>),
     Id(String),
 }
+
 #[cfg(feature = "webhook-events")]
 crate::runtime::union::union!(
     SubscriptionGroupChargeDataOrder { Expanded : MAP, ["account",
@@ -1125,10 +1158,11 @@ crate::runtime::union::union!(
     "taxInPayoutCurrencyDisplay", "total", "totalDisplay", "totalInPayoutCurrency",
     "totalInPayoutCurrencyDisplay"], Id : STR, [] }
 );
-#[cfg(feature = "webhook-events")]
+
 /// Data of the co-term notice events (`subscription.group.payment.overdue`,
 /// `subscription.group.payment.reminder`): the co-term group plus its reminder settings
 /// and the schedule of upcoming notices and charges.
+#[cfg(feature = "webhook-events")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1341,8 +1375,9 @@ pub struct SubscriptionGroupNotificationData {
         Vec<SubscriptionGroupNotificationDataScheduledEventsItem>,
     >,
 }
-#[cfg(feature = "webhook-events")]
+
 /// Schema `SubscriptionGroupNotificationDataScheduledEventsItem`.
+#[cfg(feature = "webhook-events")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1362,8 +1397,9 @@ pub struct SubscriptionGroupNotificationDataScheduledEventsItem {
     )]
     pub r#type: Option<String>,
 }
-#[cfg(feature = "webhook-events")]
+
 /// What one payee receives.
+#[cfg(feature = "webhook-events")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1392,8 +1428,9 @@ pub struct WebhookPayout {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total: Option<crate::Amount>,
 }
-#[cfg(feature = "webhook-events")]
+
 /// Payout entry of an order (or of a split-pay rule applied to it).
+#[cfg(feature = "webhook-events")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1441,10 +1478,11 @@ pub struct WebhookPayoutEntryOrder {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payouts: Option<Vec<WebhookPayout>>,
 }
-#[cfg(feature = "webhook-events")]
+
 /// The buyer's account (ID, or the account object with webhook expansion).
 ///
 /// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "webhook-events")]
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1453,16 +1491,18 @@ pub enum WebhookPayoutEntryOrderAccount {
     Expanded(Box<super::accounts::Account>),
     Id(String),
 }
+
 #[cfg(feature = "webhook-events")]
 crate::runtime::union::union!(
     WebhookPayoutEntryOrderAccount { Expanded : MAP, ["account", "action", "address",
     "charges", "contact", "country", "id", "language", "lookup", "orders", "payment",
     "result", "subscribed", "subscriptions", "taxExemptionData", "url"], Id : STR, [] }
 );
-#[cfg(feature = "webhook-events")]
+
 /// The order (ID, or the order object with webhook expansion).
 ///
 /// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "webhook-events")]
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1471,6 +1511,7 @@ pub enum WebhookPayoutEntryOrderOrder {
     Expanded(Box<super::orders::Order>),
     Id(String),
 }
+
 #[cfg(feature = "webhook-events")]
 crate::runtime::union::union!(
     WebhookPayoutEntryOrderOrder { Expanded : MAP, ["account",
@@ -1489,10 +1530,11 @@ crate::runtime::union::union!(
     "taxInPayoutCurrencyDisplay", "total", "totalDisplay", "totalInPayoutCurrency",
     "totalInPayoutCurrencyDisplay"], Id : STR, [] }
 );
-#[cfg(feature = "webhook-events")]
+
 /// Schema `WebhookPayoutEntryOrderSubscriptionsItem`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "webhook-events")]
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1501,6 +1543,7 @@ pub enum WebhookPayoutEntryOrderSubscriptionsItem {
     Expanded(Box<super::subscriptions::Subscription>),
     Id(String),
 }
+
 #[cfg(feature = "webhook-events")]
 crate::runtime::union::union!(
     WebhookPayoutEntryOrderSubscriptionsItem { Expanded : MAP, ["account", "action",
@@ -1542,8 +1585,9 @@ crate::runtime::union::union!(
     "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags",
     "taxExemptionData", "trialReminder"], Id : STR, [] }
 );
-#[cfg(feature = "webhook-events")]
+
 /// Payout entry of a return (refund), i.e. the amounts taken back from the payees.
+#[cfg(feature = "webhook-events")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1574,10 +1618,11 @@ pub struct WebhookPayoutEntryReturn {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payouts: Option<Vec<WebhookPayout>>,
 }
-#[cfg(feature = "webhook-events")]
+
 /// The buyer's account (ID, or the account object with webhook expansion).
 ///
 /// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "webhook-events")]
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1586,16 +1631,18 @@ pub enum WebhookPayoutEntryReturnAccount {
     Expanded(Box<super::accounts::Account>),
     Id(String),
 }
+
 #[cfg(feature = "webhook-events")]
 crate::runtime::union::union!(
     WebhookPayoutEntryReturnAccount { Expanded : MAP, ["account", "action", "address",
     "charges", "contact", "country", "id", "language", "lookup", "orders", "payment",
     "result", "subscribed", "subscriptions", "taxExemptionData", "url"], Id : STR, [] }
 );
-#[cfg(feature = "webhook-events")]
+
 /// Schema `WebhookPayoutEntryReturnSubscriptionsItem`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "webhook-events")]
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1604,6 +1651,7 @@ pub enum WebhookPayoutEntryReturnSubscriptionsItem {
     Expanded(Box<super::subscriptions::Subscription>),
     Id(String),
 }
+
 #[cfg(feature = "webhook-events")]
 crate::runtime::union::union!(
     WebhookPayoutEntryReturnSubscriptionsItem { Expanded : MAP, ["account", "action",
@@ -1645,8 +1693,9 @@ crate::runtime::union::union!(
     "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags",
     "taxExemptionData", "trialReminder"], Id : STR, [] }
 );
-#[cfg(feature = "webhook-events")]
+
 /// One deduction (tax, or FastSpring's fee).
+#[cfg(feature = "webhook-events")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1665,8 +1714,9 @@ pub struct WebhookPayoutSubtraction {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub percentage: Option<f64>,
 }
-#[cfg(feature = "webhook-events")]
+
 /// What is deducted before the payees are paid.
+#[cfg(feature = "webhook-events")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1681,8 +1731,9 @@ pub struct WebhookPayoutSubtractions {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub withholdings: Option<WebhookPayoutSubtractionsWithholdings>,
 }
-#[cfg(feature = "webhook-events")]
+
 /// Tax withholding applied to the payout, if any.
+#[cfg(feature = "webhook-events")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -1695,6 +1746,7 @@ pub struct WebhookPayoutSubtractionsWithholdings {
     )]
     pub withholdings: Option<bool>,
 }
+
 /// The `data` of a webhook event, typed by the event's `type`.
 #[cfg(feature = "webhook-events")]
 #[derive(Debug, Clone, PartialEq)]
@@ -1782,6 +1834,7 @@ pub enum EventData {
         data: serde_json::Value,
     },
 }
+
 #[cfg(feature = "webhook-events")]
 impl EventData {
     /// Every event type the spec documents.
