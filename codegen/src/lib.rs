@@ -7,6 +7,7 @@
 //! Nothing here touches the network or writes files; `xtask` does the writing.
 //! A malformed or unsupported spec is an [`Error`] naming the file and the JSON pointer.
 
+pub mod bundle;
 pub mod emit;
 pub mod examples;
 pub mod ir;

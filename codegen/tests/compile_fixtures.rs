@@ -6,9 +6,14 @@
 //! `src/generated/`, and a `Cargo.toml` derived from `fastspring-api/Cargo.toml` whose
 //! features are the fixture's tags. The crates form one workspace that shares the real
 //! workspace's `Cargo.lock` and one target folder, so dependencies compile once. Then
-//! `cargo check --offline` runs with all groups on, with none, and for fixtures with
-//! several groups, with each group alone (which is where a missing `cfg` shows). A
-//! warning in generated code is a failure.
+//! `cargo check` runs with all groups on plus `schemars`, with all groups on, with none,
+//! and for fixtures with several groups, with each group alone (which is where a
+//! missing `cfg` shows). A warning in generated code is a failure.
+//!
+//! The first check (the one with the most dependencies, `schemars` included) may
+//! download what the cargo cache lacks: `cargo test --workspace` itself never builds the
+//! `schemars` feature, so on a fresh machine its crates are not there yet. The other
+//! checks run `--offline`: by then everything they need is in the cache.
 
 mod common;
 
@@ -177,11 +182,22 @@ fn write_fixture_crate(crates: &Path, name: &str) -> BTreeSet<String> {
     features
 }
 
-fn cargo_check(crates: &Path, target: &Path, args: &[&str]) -> Result<(), String> {
+/// Whether a check may download crates the cargo cache lacks.
+#[derive(Clone, Copy, PartialEq)]
+enum Fetch {
+    Allowed,
+    Offline,
+}
+
+fn cargo_check(crates: &Path, target: &Path, args: &[&str], fetch: Fetch) -> Result<(), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let output = Command::new(cargo)
-        .arg("check")
-        .args(["--offline", "--quiet", "--message-format", "short"])
+    let mut command = Command::new(cargo);
+    command.arg("check");
+    if fetch == Fetch::Offline {
+        command.arg("--offline");
+    }
+    let output = command
+        .args(["--quiet", "--message-format", "short"])
         .args(args)
         .current_dir(crates)
         .env("CARGO_TARGET_DIR", target)
@@ -238,15 +254,19 @@ fn every_fixture_compiles_inside_the_crate() {
     }
 
     let mut failures = Vec::new();
-    for args in [
-        vec!["--workspace"],
-        vec!["--workspace", "--no-default-features"],
+    for (args, fetch) in [
         // The fixture's groups with `schemars` (its derive must read every field attribute).
         // Not `--all-features`: that would turn on the real crate's groups, which the
-        // hand-written webhooks module builds on and a fixture does not generate.
-        vec!["--workspace", "--features", "schemars"],
+        // hand-written webhooks module builds on and a fixture does not generate. First,
+        // and allowed to fetch: it needs every crate the other checks need, and more.
+        (
+            vec!["--workspace", "--features", "schemars"],
+            Fetch::Allowed,
+        ),
+        (vec!["--workspace"], Fetch::Offline),
+        (vec!["--workspace", "--no-default-features"], Fetch::Offline),
     ] {
-        if let Err(e) = cargo_check(&crates, &target, &args) {
+        if let Err(e) = cargo_check(&crates, &target, &args, fetch) {
             failures.push(e);
         }
     }
@@ -258,7 +278,7 @@ fn every_fixture_compiles_inside_the_crate() {
             "--features",
             feature,
         ];
-        if let Err(e) = cargo_check(&crates, &target, &args) {
+        if let Err(e) = cargo_check(&crates, &target, &args, Fetch::Offline) {
             failures.push(e);
         }
     }

@@ -1,7 +1,8 @@
 //! Decoding speed of the generated types against `serde_json::Value` on the same bytes:
 //! a 50-order `GET /orders/{ids}` reply (the wrapper union), the same orders as a bare
 //! list, and a signed webhook delivery. The order is FastSpring's own published
-//! `order.completed` sample (`data/order.completed.json`), repeated with distinct IDs.
+//! `order.completed` sample (`data/order.completed.json`, copied from
+//! `api-spec/examples/webhooks/order.completed.2.json`), repeated with distinct IDs.
 //!
 //! `cargo bench -p fastspring-api --bench decode`; `scripts/measure.sh` runs the same
 //! cases under `callgrind` for instruction counts (see README, Performance).

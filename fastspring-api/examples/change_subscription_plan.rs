@@ -8,6 +8,14 @@
 //!     SUBSCRIPTION_ID NEW_PRODUCT_PATH [QUANTITY] [--preview-only]
 //! ```
 //!
+//! Without a FastSpring account, against the mock (`cargo run -p fastspring-mock` in
+//! another terminal):
+//!
+//! ```text
+//! FASTSPRING_API_BASE_URL=http://127.0.0.1:8080 FASTSPRING_API_USERchange_subscription_plan=u FASTSPRING_API_PASSWORD=p \
+//!     cargo run -p fastspring-api --example change_subscription_plan -- AmYzjmPbSbWYkESv7MnwwA new-monthly-subscription
+//! ```
+//!
 //! The change is prorated immediately (`prorate: true`): the buyer is charged, or
 //! credited, the difference for the rest of the current period. `--preview-only` stops
 //! after the estimate.
@@ -17,8 +25,7 @@ use fastspring_api::subscriptions::{
     EstimateSubscriptionRequest, SubscriptionUpdate, UpdateSubscriptionsRequest,
 };
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let preview_only = args.iter().any(|a| a == "--preview-only");
     let positional: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
@@ -101,3 +108,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     Ok(())
 }
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            if matches!(error.downcast_ref(), Some(fastspring_api::Error::Config(_))) {
+                eprintln!("{HINT}");
+            }
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// What to do about a missing setting, in one line.
+const HINT: &str = "hint: set FASTSPRING_API_USERNAME and FASTSPRING_API_PASSWORD, or try it without an account: run `cargo run -p fastspring-mock` and set FASTSPRING_API_BASE_URL=http://127.0.0.1:8080 (any username and password)";

@@ -7,6 +7,14 @@
 //!     [revenue|subscription] [START_DATE END_DATE] > report.csv
 //! ```
 //!
+//! Without a FastSpring account, against the mock (`cargo run -p fastspring-mock` in
+//! another terminal):
+//!
+//! ```text
+//! FASTSPRING_API_BASE_URL=http://127.0.0.1:8080 FASTSPRING_API_USERdownload_report=u FASTSPRING_API_PASSWORD=p \
+//!     cargo run -p fastspring-api --example download_report
+//! ```
+//!
 //! Dates are `YYYY-MM-DD`; the default range is the last 30 days. The job is looked at
 //! every 10 seconds for at most 20 minutes.
 
@@ -17,8 +25,7 @@ use fastspring_api::data::{DataReportFilter, DataReportRequest};
 use fastspring_api::reports::{self, ReportKind};
 use jiff::ToSpan;
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let kind = match args.next().as_deref() {
         None | Some("revenue") => ReportKind::Revenue,
@@ -61,3 +68,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     Ok(())
 }
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            if matches!(error.downcast_ref(), Some(fastspring_api::Error::Config(_))) {
+                eprintln!("{HINT}");
+            }
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// What to do about a missing setting, in one line.
+const HINT: &str = "hint: set FASTSPRING_API_USERNAME and FASTSPRING_API_PASSWORD, or try it without an account: run `cargo run -p fastspring-mock` and set FASTSPRING_API_BASE_URL=http://127.0.0.1:8080 (any username and password)";

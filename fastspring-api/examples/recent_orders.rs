@@ -6,6 +6,14 @@
 //!     cargo run -p fastspring-api --example recent_orders
 //! ```
 //!
+//! Without a FastSpring account, against the mock (`cargo run -p fastspring-mock` in
+//! another terminal):
+//!
+//! ```text
+//! FASTSPRING_API_BASE_URL=http://127.0.0.1:8080 FASTSPRING_API_USERrecent_orders=u FASTSPRING_API_PASSWORD=p \
+//!     cargo run -p fastspring-api --example recent_orders
+//! ```
+//!
 //! `.items()` follows FastSpring's paging (`nextPage`) and yields one order at a time;
 //! a page that fails to load ends the stream with that error.
 
@@ -13,8 +21,7 @@ use fastspring_api::ClientBuilder;
 use fastspring_api::orders::OrderListResponseOrdersItem;
 use futures_util::StreamExt;
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let client = ClientBuilder::from_env()?
         .user_agent("recent-orders-example/1.0")
         .build()?;
@@ -41,3 +48,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{count} orders in the last 7 days");
     Ok(())
 }
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            if matches!(error.downcast_ref(), Some(fastspring_api::Error::Config(_))) {
+                eprintln!("{HINT}");
+            }
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// What to do about a missing setting, in one line.
+const HINT: &str = "hint: set FASTSPRING_API_USERNAME and FASTSPRING_API_PASSWORD, or try it without an account: run `cargo run -p fastspring-mock` and set FASTSPRING_API_BASE_URL=http://127.0.0.1:8080 (any username and password)";

@@ -13,6 +13,16 @@
 //!   443, 3443, 8282, 9191, 9000 or 9999; put TLS in front (a reverse proxy).
 //! - With `FASTSPRING_API_USERNAME` and `FASTSPRING_API_PASSWORD` set, the receiver first
 //!   picks up the events it missed (`GET /events/unprocessed`) with the same handler.
+//!
+//! Without a FastSpring account: start the mock with this receiver as its webhook
+//! endpoint, then make it emit events (a subscription change, or the admin API):
+//!
+//! ```text
+//! cargo run -p fastspring-mock -- --port 8080 \
+//!     --webhook-url http://127.0.0.1:8282/fastspring/webhooks --webhook-secret s3cret
+//! FASTSPRING_WEBHOOK_SECRETS=s3cret cargo run -p fastspring-api --example webhook_receiver
+//! curl -X POST http://127.0.0.1:8080/mock/admin/events -d '{"type": "order.completed"}'
+//! ```
 
 use std::sync::Arc;
 
@@ -32,8 +42,7 @@ struct App {
     seen: SeenEvents,
 }
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let secrets: Vec<Secret> = std::env::var("FASTSPRING_WEBHOOK_SECRETS")
         .unwrap_or_default()
         .split(',')
@@ -42,7 +51,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(Secret::new)
         .collect();
     if secrets.is_empty() {
-        return Err("set FASTSPRING_WEBHOOK_SECRETS to the endpoint's HMAC secret(s)".into());
+        return Err("set FASTSPRING_WEBHOOK_SECRETS to the endpoint's HMAC secret(s) (with the mock: the value of its --webhook-secret)".into());
     }
     let app = Arc::new(App {
         secrets,
@@ -53,11 +62,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .iter()
         .all(|name| std::env::var(name).is_ok_and(|value| !value.is_empty()));
     if has_credentials {
-        let client = fastspring_api::Client::builder()
-            .credentials(
-                std::env::var(fastspring_api::USERNAME_ENV)?,
-                std::env::var(fastspring_api::PASSWORD_ENV)?,
-            )
+        // Reads FASTSPRING_API_BASE_URL too, so the pass also works against the mock.
+        let client = fastspring_api::ClientBuilder::from_env()?
             .user_agent("webhook-receiver-example/1.0")
             .build()?;
         let app = app.clone();
@@ -171,3 +177,20 @@ async fn handle(event: &Event) -> Result<(), String> {
         }
     }
 }
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            if matches!(error.downcast_ref(), Some(fastspring_api::Error::Config(_))) {
+                eprintln!("{HINT}");
+            }
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// What to do about a missing setting, in one line.
+const HINT: &str = "hint: set FASTSPRING_API_USERNAME and FASTSPRING_API_PASSWORD, or try it without an account: run `cargo run -p fastspring-mock` and set FASTSPRING_API_BASE_URL=http://127.0.0.1:8080 (any username and password)";

@@ -30,6 +30,9 @@ pub const CRATE_USER_AGENT: &str = concat!("fastspring-api-rust/", env!("CARGO_P
 pub const USERNAME_ENV: &str = "FASTSPRING_API_USERNAME";
 /// Environment variable [`Client::from_env`] reads the API password from.
 pub const PASSWORD_ENV: &str = "FASTSPRING_API_PASSWORD";
+/// Environment variable [`Client::from_env`] reads the base URL from, when set (a
+/// `fastspring-mock`, say); FastSpring's API host otherwise.
+pub const BASE_URL_ENV: &str = "FASTSPRING_API_BASE_URL";
 
 /// Options for one request, set through a request builder (`.timeout(..)`, `.options(..)`).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -143,7 +146,8 @@ impl Default for ClientBuilder {
 
 impl ClientBuilder {
     /// A builder with the defaults and the credentials from `FASTSPRING_API_USERNAME`
-    /// and `FASTSPRING_API_PASSWORD` ([`USERNAME_ENV`], [`PASSWORD_ENV`]); set the
+    /// and `FASTSPRING_API_PASSWORD` ([`USERNAME_ENV`], [`PASSWORD_ENV`]), and the base
+    /// URL from `FASTSPRING_API_BASE_URL` ([`BASE_URL_ENV`]) when it is set; set the
     /// user agent, base URL and the rest as usual before [`build`](Self::build).
     ///
     /// Fails with [`Error::Config`] naming the variable that is missing (or not UTF-8).
@@ -160,7 +164,12 @@ impl ClientBuilder {
             std::env::var(name)
                 .map_err(|_| Error::Config(format!("environment variable {name} is not set")))
         };
-        Ok(ClientBuilder::default().credentials(read(USERNAME_ENV)?, read(PASSWORD_ENV)?))
+        let builder =
+            ClientBuilder::default().credentials(read(USERNAME_ENV)?, read(PASSWORD_ENV)?);
+        Ok(match std::env::var(BASE_URL_ENV) {
+            Ok(url) if !url.trim().is_empty() => builder.base_url(url.trim()),
+            _ => builder,
+        })
     }
 
     /// The store's API credentials (HTTP Basic).

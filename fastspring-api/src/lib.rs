@@ -48,8 +48,8 @@ mod generated;
 
 pub use batch::{BatchOutcome, ItemError};
 pub use client::{
-    CRATE_USER_AGENT, Client, ClientBuilder, DEFAULT_BASE_URL, PASSWORD_ENV, RequestOptions,
-    USERNAME_ENV,
+    BASE_URL_ENV, CRATE_USER_AGENT, Client, ClientBuilder, DEFAULT_BASE_URL, PASSWORD_ENV,
+    RequestOptions, USERNAME_ENV,
 };
 pub use error::{DecodeError, Error, ErrorBody};
 pub use generated::*;

@@ -1,5 +1,5 @@
 //! Every example in the spec, and every published FastSpring payload in
-//! `../shared/fastspring/examples/`, decodes into its generated type, and the type
+//! `api-spec/examples/`, decodes into its generated type, and the type
 //! knows every field of it (no drift).
 
 use std::path::{Path, PathBuf};
@@ -64,15 +64,13 @@ fn every_spec_example_decodes_into_its_type_without_drift() {
     );
 }
 
-/// `../shared/fastspring/examples` beside the workspace (CI lays a copy there), or
-/// `FASTSPRING_EXAMPLES_DIR`.
-fn shared_examples() -> PathBuf {
-    let dir = std::env::var_os("FASTSPRING_EXAMPLES_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("../shared/fastspring/examples"));
+/// The published payloads kept beside the spec (`api-spec/examples/`, sources in each
+/// group's `SOURCES.md`).
+fn published_examples() -> PathBuf {
+    let dir = workspace().join("api-spec/examples");
     assert!(
         dir.is_dir(),
-        "published examples not found at {} (set FASTSPRING_EXAMPLES_DIR)",
+        "published examples not found at {}",
         dir.display()
     );
     dir
@@ -124,7 +122,7 @@ fn every_published_example_decodes_into_its_type() {
     let mut checked = 0;
     let mut wrong_seen = 0;
     let mut problems = Vec::new();
-    let mut groups: Vec<_> = std::fs::read_dir(shared_examples())
+    let mut groups: Vec<_> = std::fs::read_dir(published_examples())
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();

@@ -388,18 +388,12 @@ fn bodies_that_are_not_envelopes_are_refused_with_the_reason() {
     );
 }
 
-/// `../shared/fastspring/examples` beside the workspace (as in tests/examples.rs), or
-/// `FASTSPRING_EXAMPLES_DIR`.
+/// The published webhook payloads kept beside the spec (`api-spec/examples/webhooks/`).
 fn webhook_examples_dir() -> PathBuf {
-    let dir = std::env::var_os("FASTSPRING_EXAMPLES_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fastspring/examples")
-        })
-        .join("webhooks");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../api-spec/examples/webhooks");
     assert!(
         dir.is_dir(),
-        "webhook examples not found at {} (set FASTSPRING_EXAMPLES_DIR)",
+        "webhook examples not found at {}",
         dir.display()
     );
     dir

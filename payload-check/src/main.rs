@@ -1,29 +1,51 @@
 //! `cargo xtask check-payload`: decode recorded FastSpring payloads with the generated
-//! types and report what the spec does not know.
+//! types and report what the spec does not know; `cargo xtask record`: record a real
+//! store's answers to the safe read operations, ready for `check-payload`.
 //!
 //! ```text
-//! check-payload --endpoint "METHOD /path/{param}" --request FILE...
-//! check-payload --endpoint "METHOD /path/{param}" --response FILE...
-//! check-payload --webhook EVENT_TYPE FILE...
+//! check-payload [--summary] --endpoint "METHOD /path/{param}" --request PATH...
+//! check-payload [--summary] --endpoint "METHOD /path/{param}" --response PATH...
+//! check-payload [--summary] --webhook EVENT_TYPE PATH...
+//! check-payload [--summary] PATH...
+//! record DIR [--base-url URL] [--sample N] [--days N] [--pace-ms N]
 //! ```
 //!
-//! One line per file: `FILE: ok`, `FILE: drift <JSON pointers>` or
-//! `FILE: fail <JSON pointer>: <reason>`. Exits 1 when any file fails, 2 on bad usage.
+//! A PATH may be a directory: its `.json` files (recursively). Without `--endpoint` or
+//! `--webhook`, each file says what it is through `manifest.json` in the directory given
+//! (what `record` writes), its name (`<operation>.<request|response>[.error].N.json`,
+//! `<event.type>[.N].json`) or, for webhook deliveries, its content.
+//!
+//! One line per file: `FILE: ok`, `FILE: drift <JSON pointers>`,
+//! `FILE: fail <JSON pointer>: <reason>` or `FILE: skip: <reason>`; `--summary` adds counts
+//! per endpoint/event and the most common unknown fields. Exits 1 when any file fails,
+//! 2 on bad usage.
 
+mod check;
+mod record;
+
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use check::{Job, Kind, Summary};
 use fastspring_api::payload::{self, Outcome};
-use serde_json::Value;
 
 const USAGE: &str = "usage:
-  cargo xtask check-payload --endpoint \"METHOD /path/{param}\" --request FILE...
-  cargo xtask check-payload --endpoint \"METHOD /path/{param}\" --response FILE...
-  cargo xtask check-payload --webhook EVENT_TYPE FILE...";
+  cargo xtask check-payload [--summary] --endpoint \"METHOD /path/{param}\" --request PATH...
+  cargo xtask check-payload [--summary] --endpoint \"METHOD /path/{param}\" --response PATH...
+  cargo xtask check-payload [--summary] --webhook EVENT_TYPE PATH...
+  cargo xtask check-payload [--summary] PATH...      (each file named or listed in manifest.json)
+  cargo xtask record DIR [--base-url URL] [--sample N] [--days N] [--pace-ms N]
+A PATH may be a directory (its .json files, recursively).";
+
+/// How many unknown fields `--summary` lists.
+const TOP_UNKNOWN: usize = 15;
 
 enum Mode {
     Request(String, String),
     Response(String, String),
     Webhook(String),
+    /// Each file says what it is.
+    Auto,
 }
 
 fn parse_args(args: &[String]) -> Result<(Mode, Vec<String>), String> {
@@ -55,61 +77,126 @@ fn parse_args(args: &[String]) -> Result<(Mode, Vec<String>), String> {
             }
             Ok((Mode::Webhook(event_type.clone()), files.to_vec()))
         }
+        [first, ..] if !first.starts_with("--") => Ok((Mode::Auto, args.to_vec())),
         _ => Err(USAGE.into()),
     }
 }
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (mode, files) = match parse_args(&args) {
+    if args.first().is_some_and(|a| a == "record") {
+        return match record::main(&args[1..]) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(record::Failure::Usage(message)) => {
+                eprintln!("{message}\n{USAGE}");
+                ExitCode::from(2)
+            }
+            Err(record::Failure::Run(message)) => {
+                eprintln!("error: {message}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let (summary, args) = match args.split_first() {
+        Some((first, rest)) if first == "--summary" => (true, rest.to_vec()),
+        _ => (false, args),
+    };
+    let (mode, paths) = match parse_args(&args) {
         Ok(parsed) => parsed,
         Err(message) => {
             eprintln!("{message}");
             return ExitCode::from(2);
         }
     };
-    let shapes = match &mode {
+    let fixed = match &mode {
         Mode::Request(method, path) | Mode::Response(method, path) => {
-            let shapes = payload::shapes_for_endpoint(method, path);
-            if shapes.is_empty() {
+            let Some((shapes, label)) = check::endpoint(method, path) else {
                 eprintln!("no operation of the spec matches `{method} {path}`");
                 return ExitCode::from(2);
-            }
-            shapes
+            };
+            Some(if matches!(mode, Mode::Request(..)) {
+                Kind::Request(shapes, label)
+            } else {
+                Kind::Response(shapes, label)
+            })
         }
         Mode::Webhook(event_type) => {
             if payload::webhook_data_shape(event_type).is_none() {
                 eprintln!("the spec documents no webhook event `{event_type}`");
                 return ExitCode::from(2);
             }
-            Vec::new()
+            Some(Kind::Webhook(Some(event_type.clone())))
+        }
+        Mode::Auto => None,
+    };
+    let jobs = match jobs(&paths, fixed.as_ref()) {
+        Ok(jobs) => jobs,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
         }
     };
     let mut failed = false;
-    for file in &files {
-        let outcome = match std::fs::read(file) {
-            Err(e) => Outcome::Fail {
-                pointer: String::new(),
-                reason: format!("cannot read: {e}"),
-            },
-            Ok(bytes) => match serde_json::from_slice::<Value>(&bytes) {
-                Err(e) => Outcome::Fail {
-                    pointer: String::new(),
-                    reason: format!("not JSON: {e}"),
-                },
-                Ok(value) => match &mode {
-                    Mode::Request(..) => payload::check_request(&shapes, &value),
-                    Mode::Response(..) => payload::check_response(&shapes, &value),
-                    Mode::Webhook(event_type) => payload::check_webhook(event_type, &value),
-                },
-            },
-        };
-        failed |= matches!(outcome, Outcome::Fail { .. });
-        println!("{file}: {}", outcome.summary());
+    let mut tally = Summary::default();
+    for job in &jobs {
+        let checked = check::check_file(job);
+        if let Kind::Skip(reason) = &job.kind {
+            println!("{}: skip: {reason}", job.display);
+        } else {
+            failed |= matches!(checked.line, Outcome::Fail { .. });
+            println!("{}: {}", job.display, checked.line.summary());
+        }
+        tally.add(&job.kind, &checked);
+    }
+    if summary {
+        print!("\n{}", tally.render(TOP_UNKNOWN));
     }
     if failed {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// The files to check: each PATH, or the `.json` files under a directory PATH.
+fn jobs(paths: &[String], fixed: Option<&Kind>) -> Result<Vec<Job>, String> {
+    let mut out = Vec::new();
+    for given in paths {
+        let path = PathBuf::from(given);
+        if path.is_dir() {
+            for (file, display, kind) in check::expand_dir(&path, given)? {
+                let kind = match (fixed, kind) {
+                    (Some(fixed), _) => fixed.clone(),
+                    (None, Some(kind)) => kind,
+                    (None, None) => check::kind_from_content(&file),
+                };
+                out.push(Job {
+                    display,
+                    path: file,
+                    kind,
+                });
+            }
+        } else {
+            let kind = match fixed {
+                Some(fixed) => fixed.clone(),
+                None => named_or_content(&path),
+            };
+            out.push(Job {
+                display: given.clone(),
+                path,
+                kind,
+            });
+        }
+    }
+    if out.is_empty() {
+        return Err("no .json file found".into());
+    }
+    Ok(out)
+}
+
+fn named_or_content(path: &Path) -> Kind {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .and_then(check::kind_from_name)
+        .unwrap_or_else(|| check::kind_from_content(path))
 }

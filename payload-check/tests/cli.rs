@@ -239,3 +239,146 @@ fn bad_usage_exits_2_with_a_message_on_stderr() {
         assert!(out.stderr.contains(says), "{args:?}: {}", out.stderr);
     }
 }
+
+#[test]
+fn a_directory_is_checked_file_by_file_from_its_manifest_names_and_content_with_a_summary() {
+    let dir = scratch(
+        "directory",
+        &[
+            // Named as in api-spec/examples: operation, part, number.
+            (
+                "get-order.response.1.json",
+                r#"{"id": "o1", "order": "o1", "items": [{"product": "p", "fresh": 1}, {"product": "q", "fresh": 2}]}"#,
+            ),
+            (
+                "get-order.response.2.json",
+                r#"{"id": "o2", "order": "o2", "brandNew": true, "items": [{"product": "p", "fresh": 3}]}"#,
+            ),
+            (
+                "update-order-tags.request.1.json",
+                r#"{"orders": [{"order": "o1", "tags": {"k": "v"}}]}"#,
+            ),
+            // Named by event type: only the event's data.
+            (
+                "order.completed.7.json",
+                r#"{"id": "o1", "order": "o1", "total": "abc"}"#,
+            ),
+            // A webhook POST body with two event types: told by its content.
+            (
+                "delivery-0001.json",
+                r#"{"events": [
+                    {"id": "e1", "type": "order.completed", "live": false, "processed": false, "created": 1,
+                     "data": {"id": "o1", "order": "o1", "fresh": 1}},
+                    {"id": "e2", "type": "no.such.event", "live": false, "processed": false, "created": 1, "data": {}}
+                ]}"#,
+            ),
+            // Listed in the manifest under a name that says nothing.
+            (
+                "capture-17.json",
+                r#"{"accounts": ["a1", "a2"], "nextPage": null}"#,
+            ),
+            ("mystery.json", r#"{"what": "is this"}"#),
+            (
+                "manifest.json",
+                r#"{"files": [{"file": "capture-17.json", "endpoint": "GET /accounts", "part": "response"}]}"#,
+            ),
+        ],
+    );
+    let out = run(&dir, &["--summary", "."]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    let lines = lines(&out.stdout);
+    assert_eq!(
+        &lines[..7],
+        &[
+            "./capture-17.json: ok",
+            "./delivery-0001.json: drift /events/0/data/fresh /events/1",
+            "./get-order.response.1.json: drift /items/0/fresh /items/1/fresh",
+            "./get-order.response.2.json: drift /brandNew /items/0/fresh",
+            "./mystery.json: skip: cannot tell which endpoint or event this is: name it `<operation>.<request|response>.N.json` or `<event.type>.N.json`, or list it in manifest.json",
+            "./order.completed.7.json: fail /total: \"abc\" is not a decimal amount at line 1 column 37",
+            "./update-order-tags.request.1.json: ok",
+        ],
+        "{}",
+        out.stdout
+    );
+    let summary = out.stdout.split("\nsummary: ").nth(1).expect("a summary");
+    let summary: Vec<&str> = summary.lines().map(str::trim_end).collect();
+    assert_eq!(
+        summary[0],
+        "7 files (1 not checked), 7 payloads: 2 ok, 4 drift, 1 fail"
+    );
+    let row = |name: &str| {
+        summary
+            .iter()
+            .find(|l| l.starts_with(name) && l[name.len()..].starts_with("  "))
+            .map(|l| l.split_whitespace().rev().take(3).collect::<Vec<_>>())
+            .unwrap_or_else(|| panic!("no row {name}:\n{}", summary.join("\n")))
+    };
+    // ok, drift, fail (read right to left)
+    assert_eq!(row("GET /accounts"), ["0", "0", "1"]);
+    assert_eq!(row("GET /orders/{order_id}"), ["0", "2", "0"]);
+    assert_eq!(row("POST /orders (request)"), ["0", "0", "1"]);
+    assert_eq!(row("webhook order.completed"), ["1", "1", "0"]);
+    assert_eq!(row("webhook no.such.event"), ["0", "1", "0"]);
+    let common = summary
+        .iter()
+        .position(|l| l.starts_with("most common unknown fields"))
+        .expect("the unknown fields");
+    // Array items count once per payload; the most common first.
+    assert_eq!(
+        summary[common + 1].trim(),
+        "2  GET /orders/{order_id}: /items/*/fresh"
+    );
+    assert!(
+        summary[common + 2..]
+            .iter()
+            .any(|l| l.trim() == "1  webhook order.completed: /data/fresh"),
+        "{}",
+        summary.join("\n")
+    );
+}
+
+#[test]
+fn an_explicit_endpoint_applies_to_every_file_of_a_directory() {
+    let dir = scratch(
+        "explicit-directory",
+        &[
+            ("a.json", r#"{"id": "o1", "order": "o1"}"#),
+            ("b.json", r#"{"id": "o2", "order": "o2", "extra": 1}"#),
+        ],
+    );
+    let out = run(&dir, &["--endpoint", "GET /orders/{id}", "--response", "."]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(
+        lines(&out.stdout),
+        ["./a.json: ok", "./b.json: drift /extra"]
+    );
+}
+
+/// The published payloads follow the naming `check-payload` reads: the whole folder is a
+/// valid input, every file is told apart by its name, and each is checked.
+#[test]
+fn the_published_examples_folder_is_read_by_name_without_a_manifest() {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../api-spec/examples");
+    let out = run(&examples, &["--summary", "."]);
+    assert!(out.code <= 1, "{}{}", out.stdout, out.stderr);
+    let skipped: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| l.contains(": skip: "))
+        .collect();
+    assert!(
+        skipped.is_empty(),
+        "files check-payload cannot place:\n{}",
+        skipped.join("\n")
+    );
+    let summary = out.stdout.split("\nsummary: ").nth(1).expect("a summary");
+    assert!(
+        summary.starts_with(&format!(
+            "{} files (0 not checked)",
+            out.stdout.lines().take_while(|l| !l.is_empty()).count()
+        )),
+        "{summary}"
+    );
+    assert!(out.stdout.lines().count() > 60, "{}", out.stdout);
+}

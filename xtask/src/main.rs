@@ -1,19 +1,26 @@
-//! Maintainer commands: `cargo xtask regenerate [--check]`, `cargo xtask check-payload …`.
+//! Maintainer commands: `cargo xtask regenerate [--check]`, `cargo xtask docs`,
+//! `cargo xtask check-payload …`, `cargo xtask record DIR`.
+
+mod docs;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 const GENERATED_DIR: &str = "fastspring-api/src/generated";
-const SPEC_ROOT: &str = "api-spec/openapi.yaml";
+pub(crate) const SPEC_ROOT: &str = "api-spec/openapi.yaml";
+/// The bundled spec `fastspring-mock` embeds (its routes, validation and examples).
+const MOCK_BUNDLE: &str = "fastspring-mock/spec/openapi.json";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("regenerate") => regenerate(&args[1..]),
-        Some("check-payload") => check_payload(&args[1..]),
+        Some("check-payload") => payload_check(&args[1..]),
+        Some("record") => payload_check(&args),
+        Some("docs") => docs::run(&workspace_root(), &args[1..]).map(|()| ExitCode::SUCCESS),
         _ => {
             eprintln!(
-                "usage:\n  cargo xtask regenerate [--check]\n  cargo xtask check-payload --endpoint \"METHOD /path\" (--request|--response) FILE...\n  cargo xtask check-payload --webhook EVENT_TYPE FILE..."
+                "usage:\n  cargo xtask regenerate [--check]\n  cargo xtask docs [--out DIR] [--no-lint] [--bundle-only]\n  cargo xtask check-payload --endpoint \"METHOD /path\" (--request|--response) FILE...\n  cargo xtask check-payload --webhook EVENT_TYPE FILE...\n  cargo xtask check-payload [--summary] DIR...\n  cargo xtask record DIR [--base-url URL] [--sample N]"
             );
             return ExitCode::from(2);
         }
@@ -35,10 +42,11 @@ fn workspace_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
-/// Runs the `payload-check` tool, which links the generated types. It is a separate
-/// crate so that `regenerate` never depends on the code it writes (a spec change that
-/// breaks the generated code can always be regenerated).
-fn check_payload(args: &[String]) -> Result<ExitCode, String> {
+/// Runs the `payload-check` tool (`check-payload` arguments as they are, `record …` as a
+/// subcommand), which links the generated types. It is a separate crate so that
+/// `regenerate` never depends on the code it writes (a spec change that breaks the
+/// generated code can always be regenerated).
+fn payload_check(args: &[String]) -> Result<ExitCode, String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = std::process::Command::new(cargo)
         .args(["run", "--quiet", "--manifest-path"])
@@ -97,9 +105,10 @@ fn regenerate(args: &[String]) -> Result<ExitCode, String> {
             }
         }
     }
+    bundle_for_mock(&root, check, &mut stale)?;
     if check {
         if stale.is_empty() {
-            println!("generated code is up to date ({} files)", files.len());
+            println!("generated code is up to date ({} files)", files.len() + 1);
             Ok(ExitCode::SUCCESS)
         } else {
             eprintln!("generated code is stale; run `cargo xtask regenerate`. Stale files:");
@@ -109,7 +118,28 @@ fn regenerate(args: &[String]) -> Result<ExitCode, String> {
             Ok(ExitCode::FAILURE)
         }
     } else {
-        println!("wrote {} of {} generated files", stale.len(), files.len());
+        println!(
+            "wrote {} of {} generated files",
+            stale.len(),
+            files.len() + 1
+        );
         Ok(ExitCode::SUCCESS)
     }
+}
+
+/// Writes (or, with `check`, compares) the one-document JSON spec the mock embeds.
+fn bundle_for_mock(root: &Path, check: bool, stale: &mut Vec<String>) -> Result<(), String> {
+    let spec =
+        codegen::spec::Spec::load(&root.join(SPEC_ROOT)).map_err(|e| format!("api-spec/{e}"))?;
+    let bundle = codegen::bundle::bundle(&spec).map_err(|e| format!("api-spec/{e}"))?;
+    let mut text = serde_json::to_string_pretty(&bundle).map_err(|e| e.to_string())?;
+    text.push('\n');
+    let path = root.join(MOCK_BUNDLE);
+    if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+        stale.push(MOCK_BUNDLE.to_string());
+        if !check {
+            std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+    }
+    Ok(())
 }

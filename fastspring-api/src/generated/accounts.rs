@@ -490,7 +490,7 @@ pub struct AccountGetError {
     /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
-    /// Why it failed, when `result` is `error`.
+    /// Why it failed, by field or action, or one message.
     pub error: super::common::ErrorDetail,
     /// The account ID that was asked for.
     #[serde(
@@ -655,7 +655,7 @@ pub struct AccountLookupError {
     /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
-    /// Why it failed, when `result` is `error`.
+    /// Why it failed, by field or action, or one message.
     pub error: super::common::ErrorDetail,
     /// The account ID that was asked for.
     #[serde(

@@ -399,9 +399,9 @@ pub struct CouponError {
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub action: Option<String>,
-    /// Outcome: `success` or `error`.
+    /// Always `error` for a failed request.
     pub result: super::common::ResultStatus,
-    /// Why it failed, when `result` is `error`.
+    /// Why it failed, by field or action, or one message.
     pub error: super::common::ErrorDetail,
     /// The coupon concerned.
     #[serde(

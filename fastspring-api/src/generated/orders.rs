@@ -1425,7 +1425,7 @@ pub struct OrderLookupError {
     /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
-    /// Why it failed, when `result` is `error`.
+    /// Why it failed, by field or action, or one message.
     pub error: super::common::ErrorDetail,
     /// The order ID that was asked for.
     #[serde(

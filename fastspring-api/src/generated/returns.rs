@@ -467,7 +467,7 @@ pub struct ReturnError {
     /// Outcome: `success` or `error`.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
-    /// Why it failed, when `result` is `error`.
+    /// Why it failed, by field or action, or one message.
     pub error: super::common::ErrorDetail,
     /// Identifier of the attempt (the requested return ID for a lookup).
     #[serde(

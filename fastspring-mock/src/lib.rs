@@ -1,0 +1,489 @@
+//! A FastSpring you can run anywhere: a real HTTP server on loopback, driven by the
+//! project's OpenAPI spec, for trying `fastspring-api` without a store and for testing
+//! apps (subscription flows, webhook handlers) without the internet.
+//!
+//! ```no_run
+//! # async fn run() {
+//! let mock = fastspring_mock::MockServer::start().await;
+//! let client = mock.client();
+//! let account = client.accounts().get("abcDEFgHiJklM1N-3OP9q").await.unwrap();
+//! # let _ = account; }
+//! ```
+//!
+//! # How the spec drives it
+//!
+//! `cargo xtask regenerate` bundles `api-spec/` into one JSON document
+//! (`fastspring-mock/spec/openapi.json`, checked by `--check` like the generated code).
+//! The mock embeds it and, on first start, builds its route table from it: for every
+//! operation the method and path template, the `operationId`, the parameters with their
+//! schemas, the request body schema, whether it may be called without credentials
+//! (`security` listing `{}`), and the declared responses with their examples. An
+//! operation added to the spec is served after `regenerate` with no mock code.
+//!
+//! Every request is checked as FastSpring would: a `User-Agent` and HTTP Basic
+//! credentials (401 otherwise, except the anonymous checkout-session operations),
+//! required path and query parameters and their types, and the JSON body against the
+//! request schema (a validator for the JSON-schema keywords the spec uses). A bad
+//! request gets a 400 in the error format of the operation's family, naming the field:
+//! `{"action": "account.create", "result": "error", "error": {"contact.email": "required"}}`
+//! for the classic endpoints, `{"status": "400 BAD_REQUEST", "errors": [{"field": …}]}`
+//! for checkout sessions.
+//!
+//! # State
+//!
+//! Accounts, products, coupons, subscriptions, orders and events live in the mock
+//! instance (two mocks never share state). They start from the spec's examples and can
+//! be seeded ([`MockBuilder::seed`], [`MockServer::seed`], the admin API). Reads see
+//! earlier writes; subscription pause, resume, cancel, uncancel and updates, account
+//! creation and updates record webhook events, listed by `/events/unprocessed` until
+//! acknowledged and delivered to a configured receiver. Every other operation answers
+//! its spec example.
+//!
+//! # Faults, rate limit, admin API
+//!
+//! [`MockServer::inject`] (or `POST /mock/admin/faults`) makes one operation or all
+//! answer a status (429 with or without `Retry-After`, 5xx), wait, reset the connection
+//! or truncate the body. [`MockServer::set_rate_limit`] (or `PUT /mock/admin/rate-limit`)
+//! enforces FastSpring's 250 requests per minute. The admin endpoints are listed in the
+//! crate README and in `GET /mock/admin`.
+
+#![warn(missing_docs)]
+
+mod faults;
+mod ops;
+mod server;
+pub mod spec;
+mod store;
+mod webhooks;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::sync::{Notify, mpsc, watch};
+
+pub use faults::{Fault, FaultKind};
+pub use store::Kind;
+pub use webhooks::{Delivery, fastspring_schedule, sign};
+
+use faults::{Faults, RateWindow};
+use store::Store;
+use webhooks::WebhookConfig;
+
+/// Username of the credentials [`MockServer::client`] uses.
+pub const MOCK_USERNAME: &str = "mock-api-user";
+/// Password of the credentials [`MockServer::client`] uses.
+pub const MOCK_PASSWORD: &str = "mock-api-password";
+
+/// FastSpring's rate limit: requests per minute per IP address.
+pub const FASTSPRING_RATE_LIMIT: usize = 250;
+
+/// Objects to add to a mock's state, on top of the spec's examples.
+#[derive(Debug, Clone, Default)]
+pub struct Seed {
+    objects: Vec<(Kind, Value)>,
+    subscriptions: Vec<(String, String, String)>,
+}
+
+impl Seed {
+    /// An empty seed.
+    pub fn new() -> Seed {
+        Seed::default()
+    }
+
+    /// Adds an object as the API would return it; it must carry its ID (`account` for
+    /// accounts, `product` for products, `coupon` for coupons, `id` for subscriptions
+    /// and orders).
+    pub fn object(mut self, kind: Kind, object: Value) -> Seed {
+        self.objects.push((kind, object));
+        self
+    }
+
+    /// Adds an active monthly subscription with this ID, of `account` to `product`.
+    pub fn subscription(
+        mut self,
+        id: impl Into<String>,
+        account: impl Into<String>,
+        product: impl Into<String>,
+    ) -> Seed {
+        self.subscriptions
+            .push((id.into(), account.into(), product.into()));
+        self
+    }
+
+    fn apply(&self, store: &mut Store) -> Result<(), String> {
+        for (kind, object) in &self.objects {
+            let id = object
+                .get(kind.key())
+                .and_then(Value::as_str)
+                .ok_or_else(|| format!("a seeded {} needs `{}`", kind.name(), kind.key()))?;
+            store.insert(*kind, id.to_string(), object.clone());
+        }
+        for (id, account, product) in &self.subscriptions {
+            let (id, sub) = store.active_subscription(Some(id), account, product);
+            store.insert(Kind::Subscriptions, id, sub);
+        }
+        Ok(())
+    }
+}
+
+/// State shared by the server's tasks.
+pub(crate) struct Shared {
+    spec: &'static spec::Spec,
+    store: Mutex<Store>,
+    faults: Mutex<Faults>,
+    rate: Mutex<Option<RateWindow>>,
+    webhook: Mutex<Option<WebhookConfig>>,
+    retry_schedule: Mutex<Vec<Duration>>,
+    deliveries: Mutex<Vec<Delivery>>,
+    delivered: Notify,
+    outbox: mpsc::UnboundedSender<Vec<String>>,
+    credentials: Option<(String, String)>,
+    requests: Mutex<Vec<(String, String)>>,
+}
+
+/// How many served requests the mock remembers ([`MockServer::requests`]).
+const REQUEST_LOG: usize = 10_000;
+
+impl Shared {
+    fn record_delivery(&self, delivery: Delivery) {
+        let mut log = self.deliveries.lock().expect("deliveries lock");
+        if log.len() >= REQUEST_LOG {
+            log.remove(0);
+        }
+        log.push(delivery);
+        drop(log);
+        self.delivered.notify_waiters();
+    }
+
+    /// Records events and queues their delivery (one POST for the batch).
+    fn emit(&self, events: Vec<(String, Value)>) -> Vec<Value> {
+        let mut store = self.store.lock().expect("store lock");
+        let recorded: Vec<Value> = events
+            .into_iter()
+            .map(|(ty, data)| store.record_event(&ty, data, false).value)
+            .collect();
+        drop(store);
+        if !recorded.is_empty() && self.webhook.lock().expect("webhook lock").is_some() {
+            let ids = recorded
+                .iter()
+                .filter_map(|e| e["id"].as_str().map(str::to_string))
+                .collect();
+            let _ = self.outbox.send(ids);
+        }
+        recorded
+    }
+}
+
+/// Configures a [`MockServer`] before it starts.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct MockBuilder {
+    ip: IpAddr,
+    port: u16,
+    seed: Seed,
+    webhook: Option<(String, String)>,
+    retry_schedule: Vec<Duration>,
+    rate_limit: Option<usize>,
+    credentials: Option<(String, String)>,
+}
+
+impl Default for MockBuilder {
+    fn default() -> Self {
+        MockBuilder {
+            ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 0,
+            seed: Seed::default(),
+            webhook: None,
+            retry_schedule: fastspring_schedule(),
+            rate_limit: None,
+            credentials: None,
+        }
+    }
+}
+
+impl MockBuilder {
+    /// The port to listen on (default 0: any free port). The mock listens on
+    /// 127.0.0.1 only.
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Objects to add to the spec's examples.
+    pub fn seed(mut self, seed: Seed) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Deliver events to `url`, signed with `secret`.
+    pub fn webhook(mut self, url: impl Into<String>, secret: impl Into<String>) -> Self {
+        self.webhook = Some((url.into(), secret.into()));
+        self
+    }
+
+    /// Waits between delivery attempts (default [`fastspring_schedule`]); tests pass
+    /// `vec![Duration::ZERO; 3]` for three immediate retries.
+    pub fn retry_schedule(mut self, schedule: Vec<Duration>) -> Self {
+        self.retry_schedule = schedule;
+        self
+    }
+
+    /// Enforce a rate limit of `per_minute` requests from the start (FastSpring: 250).
+    pub fn rate_limit(mut self, per_minute: usize) -> Self {
+        self.rate_limit = Some(per_minute);
+        self
+    }
+
+    /// Accept only these credentials (default: any non-empty Basic credentials).
+    pub fn credentials(mut self, username: impl Into<String>, password: impl Into<String>) -> Self {
+        self.credentials = Some((username.into(), password.into()));
+        self
+    }
+
+    /// Binds the port and starts serving.
+    pub async fn start(self) -> std::io::Result<MockServer> {
+        let spec = spec::spec();
+        let mut store = Store::from_spec(spec);
+        self.seed
+            .apply(&mut store)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        let listener = tokio::net::TcpListener::bind(SocketAddr::new(self.ip, self.port)).await?;
+        let addr = listener.local_addr()?;
+        let (outbox, mut inbox) = mpsc::unbounded_channel::<Vec<String>>();
+        let shared = Arc::new(Shared {
+            spec,
+            store: Mutex::new(store),
+            faults: Mutex::new(Faults::default()),
+            rate: Mutex::new(self.rate_limit.map(RateWindow::new)),
+            webhook: Mutex::new(self.webhook.map(|(url, secret)| WebhookConfig {
+                url,
+                secret,
+                retry_schedule: self.retry_schedule.clone(),
+            })),
+            retry_schedule: Mutex::new(self.retry_schedule),
+            deliveries: Mutex::new(Vec::new()),
+            delivered: Notify::new(),
+            outbox,
+            credentials: self.credentials,
+            requests: Mutex::new(Vec::new()),
+        });
+        let (stop, stopped) = watch::channel(false);
+        let server = tokio::spawn(server::serve(listener, shared.clone(), stopped.clone()));
+        let worker_shared = shared.clone();
+        let mut worker_stop = stopped;
+        let worker = tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    batch = inbox.recv() => match batch {
+                        Some(ids) => webhooks::deliver(worker_shared.clone(), ids).await,
+                        None => return,
+                    },
+                    _ = worker_stop.changed() => return,
+                }
+            }
+        });
+        Ok(MockServer {
+            addr,
+            shared,
+            stop,
+            tasks: vec![server, worker],
+        })
+    }
+}
+
+/// A running mock. Stops when dropped.
+#[derive(Debug)]
+pub struct MockServer {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared").finish_non_exhaustive()
+    }
+}
+
+impl MockServer {
+    /// Starts a mock on a free loopback port with the spec's example data.
+    ///
+    /// # Panics
+    ///
+    /// When no loopback port can be bound (use [`MockServer::builder`] to handle it).
+    pub async fn start() -> MockServer {
+        MockServer::builder()
+            .start()
+            .await
+            .expect("fastspring-mock could not bind a loopback port")
+    }
+
+    /// A builder for a configured mock.
+    pub fn builder() -> MockBuilder {
+        MockBuilder::default()
+    }
+
+    /// The base URL, `http://127.0.0.1:<port>`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The address the mock listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// A client builder pointed at the mock, with credentials, a user agent and no
+    /// proxy; change what the test needs and build it. The client-side rate limit is
+    /// off (a test suite may well send more than 250 requests a minute); turn on the
+    /// mock's rate-limit mode to test how an app copes with FastSpring's limit.
+    pub fn client_builder(&self) -> fastspring_api::ClientBuilder {
+        let (user, password) = self
+            .shared
+            .credentials
+            .clone()
+            .unwrap_or_else(|| (MOCK_USERNAME.into(), MOCK_PASSWORD.into()));
+        fastspring_api::Client::builder()
+            .credentials(user, password)
+            .user_agent("fastspring-mock-client/1.0")
+            .base_url(self.base_url())
+            .rate_limit(None)
+            .no_proxy()
+    }
+
+    /// A client pointed at the mock.
+    ///
+    /// # Panics
+    ///
+    /// Never in practice: the builder's settings are fixed and valid.
+    pub fn client(&self) -> fastspring_api::Client {
+        self.client_builder()
+            .build()
+            .expect("a client for the mock builds")
+    }
+
+    /// Adds a fault rule (first matching rule wins).
+    pub fn inject(&self, fault: Fault) {
+        self.shared.faults.lock().expect("faults lock").push(fault);
+    }
+
+    /// Removes every fault rule.
+    pub fn clear_faults(&self) {
+        self.shared.faults.lock().expect("faults lock").clear();
+    }
+
+    /// Turns the rate-limit mode on (`Some(per_minute)`) or off.
+    pub fn set_rate_limit(&self, per_minute: Option<usize>) {
+        *self.shared.rate.lock().expect("rate lock") = per_minute.map(RateWindow::new);
+    }
+
+    /// Sets (or, with `None`, removes) the webhook receiver.
+    pub fn set_webhook(&self, receiver: Option<(String, String)>) {
+        let schedule = self
+            .shared
+            .retry_schedule
+            .lock()
+            .expect("schedule lock")
+            .clone();
+        *self.shared.webhook.lock().expect("webhook lock") =
+            receiver.map(|(url, secret)| WebhookConfig {
+                url,
+                secret,
+                retry_schedule: schedule,
+            });
+    }
+
+    /// Adds objects to the state.
+    pub fn seed(&self, seed: Seed) -> Result<(), String> {
+        seed.apply(&mut self.shared.store.lock().expect("store lock"))
+    }
+
+    /// An object of the state, as the API would return it.
+    pub fn object(&self, kind: Kind, id: &str) -> Option<Value> {
+        self.shared
+            .store
+            .lock()
+            .expect("store lock")
+            .get(kind, id)
+            .cloned()
+    }
+
+    /// Records an event and delivers it to the receiver, if any. `data: None` takes the
+    /// spec's example data for `event_type`. Returns the stored event.
+    pub fn emit(&self, event_type: &str, data: Option<Value>) -> Value {
+        let data = data
+            .or_else(|| store::example_event_data(self.shared.spec, event_type))
+            .unwrap_or_else(|| Value::Object(Default::default()));
+        self.shared
+            .emit(vec![(event_type.to_string(), data)])
+            .remove(0)
+    }
+
+    /// Every stored event, in creation order.
+    pub fn events(&self) -> Vec<Value> {
+        let store = self.shared.store.lock().expect("store lock");
+        store.events.iter().map(|e| e.value.clone()).collect()
+    }
+
+    /// IDs of the events not yet processed.
+    pub fn unprocessed(&self) -> Vec<String> {
+        let store = self.shared.store.lock().expect("store lock");
+        store
+            .events
+            .iter()
+            .filter(|e| !e.processed())
+            .map(|e| e.id().to_string())
+            .collect()
+    }
+
+    /// The webhook delivery attempts so far.
+    pub fn deliveries(&self) -> Vec<Delivery> {
+        self.shared
+            .deliveries
+            .lock()
+            .expect("deliveries lock")
+            .clone()
+    }
+
+    /// Waits until at least `n` delivery attempts were made; returns them.
+    pub async fn wait_for_deliveries(&self, n: usize) -> Vec<Delivery> {
+        loop {
+            let notified = self.shared.delivered.notified();
+            let current = self.deliveries();
+            if current.len() >= n {
+                return current;
+            }
+            notified.await;
+        }
+    }
+
+    /// `(operationId, path)` of the requests served so far (the last 10 000).
+    pub fn requests(&self) -> Vec<(String, String)> {
+        self.shared.requests.lock().expect("requests lock").clone()
+    }
+
+    /// Stops serving and closes every connection.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        for task in self.tasks.drain(..) {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+/// The README's examples, compiled as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

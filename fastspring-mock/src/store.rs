@@ -1,0 +1,513 @@
+//! The state of one mock: accounts, products, coupons, subscriptions, orders and
+//! events, as JSON objects shaped like the spec's responses.
+//!
+//! Collections start from the spec's own examples (the 200 examples of `getAccount`,
+//! `getProduct`, `getCoupon`, `getSubscription`, `getOrder`), so a fresh mock answers
+//! the IDs printed in the spec; [`crate::Seed`] adds more. Stateful operations read
+//! and change these collections; every other operation answers its spec example.
+
+use std::collections::BTreeMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::spec::{Spec, resolve};
+
+/// The resource kinds the mock keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    /// Customer accounts (key: `account`).
+    Accounts,
+    /// Catalog products (key: `product`, the product path).
+    Products,
+    /// Coupons (key: `coupon`).
+    Coupons,
+    /// Subscriptions (key: `id`).
+    Subscriptions,
+    /// Orders (key: `id`).
+    Orders,
+}
+
+impl Kind {
+    /// Every kind.
+    pub const ALL: [Kind; 5] = [
+        Kind::Accounts,
+        Kind::Products,
+        Kind::Coupons,
+        Kind::Subscriptions,
+        Kind::Orders,
+    ];
+
+    /// The member that holds an object's ID.
+    pub fn key(self) -> &'static str {
+        match self {
+            Kind::Accounts => "account",
+            Kind::Products => "product",
+            Kind::Coupons => "coupon",
+            Kind::Subscriptions | Kind::Orders => "id",
+        }
+    }
+
+    /// Lower-case plural name, as in the admin API (`/mock/admin/state/accounts`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Accounts => "accounts",
+            Kind::Products => "products",
+            Kind::Coupons => "coupons",
+            Kind::Subscriptions => "subscriptions",
+            Kind::Orders => "orders",
+        }
+    }
+
+    /// The kind named `name`.
+    pub fn from_name(name: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// The operation whose 200 examples seed this kind, and the wrapper array of its
+    /// several-IDs form.
+    fn seed_operation(self) -> (&'static str, &'static str) {
+        match self {
+            Kind::Accounts => ("getAccount", "accounts"),
+            Kind::Products => ("getProduct", "products"),
+            Kind::Coupons => ("getCoupon", "coupons"),
+            Kind::Subscriptions => ("getSubscription", "subscriptions"),
+            Kind::Orders => ("getOrder", "orders"),
+        }
+    }
+}
+
+/// A stored event, as `/events/unprocessed` lists it.
+#[derive(Debug, Clone)]
+pub struct StoredEvent {
+    /// The event object (`id`, `type`, `live`, `processed`, `created`, `data`).
+    pub value: Value,
+}
+
+impl StoredEvent {
+    /// The event's ID.
+    pub fn id(&self) -> &str {
+        self.value["id"].as_str().unwrap_or_default()
+    }
+    /// Whether it is marked processed.
+    pub fn processed(&self) -> bool {
+        self.value["processed"].as_bool() == Some(true)
+    }
+}
+
+/// The collections of one mock.
+#[derive(Debug, Default)]
+pub struct Store {
+    /// Objects by kind, then by ID.
+    pub objects: BTreeMap<Kind, BTreeMap<String, Value>>,
+    /// Events in creation order.
+    pub events: Vec<StoredEvent>,
+    nonce: u64,
+    counter: u64,
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// `{field}`, `{field}Value`, `{field}InSeconds`, `{field}Display`, `{field}DisplayISO8601`
+/// for an epoch-millisecond time (or all null).
+fn set_time(obj: &mut Map<String, Value>, field: &str, millis: Option<i64>) {
+    let days_to_date = |ms: i64| {
+        // Civil date from days since epoch (Howard Hinnant's algorithm).
+        let z = ms.div_euclid(86_400_000) + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let d = doy - (153 * mp + 2) / 5 + 1;
+        let m = if mp < 10 { mp + 3 } else { mp - 9 };
+        let y = yoe + era * 400 + i64::from(m <= 2);
+        (y, m, d)
+    };
+    match millis {
+        Some(ms) => {
+            let (y, m, d) = days_to_date(ms);
+            obj.insert(field.into(), json!(ms));
+            obj.insert(format!("{field}Value"), json!(ms));
+            obj.insert(format!("{field}InSeconds"), json!(ms / 1000));
+            obj.insert(
+                format!("{field}Display"),
+                json!(format!("{m}/{d}/{:02}", y % 100)),
+            );
+            obj.insert(
+                format!("{field}DisplayISO8601"),
+                json!(format!("{y:04}-{m:02}-{d:02}")),
+            );
+        }
+        None => {
+            for suffix in ["", "Value", "InSeconds", "Display", "DisplayISO8601"] {
+                obj.insert(format!("{field}{suffix}"), Value::Null);
+            }
+        }
+    }
+}
+
+/// Merges `patch` into `target`: objects member by member, anything else replaced.
+pub fn merge(target: &mut Value, patch: &Value) {
+    match (target, patch) {
+        (Value::Object(t), Value::Object(p)) => {
+            for (k, v) in p {
+                merge(t.entry(k.clone()).or_insert(Value::Null), v);
+            }
+        }
+        (t, p) => *t = p.clone(),
+    }
+}
+
+impl Store {
+    /// A store holding the spec's example objects.
+    pub fn from_spec(spec: &Spec) -> Store {
+        let nonce = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0);
+        let mut store = Store {
+            nonce,
+            ..Store::default()
+        };
+        for kind in Kind::ALL {
+            let (operation, wrapper) = kind.seed_operation();
+            let Some(route) = spec.operation(operation) else {
+                continue;
+            };
+            let Some(response) = route.success() else {
+                continue;
+            };
+            for example in response.examples.values() {
+                let candidates: Vec<&Value> = match example.get(wrapper).and_then(Value::as_array) {
+                    Some(items) => items.iter().collect(),
+                    None => vec![example],
+                };
+                for object in candidates {
+                    if object.get("result").and_then(Value::as_str) == Some("error") {
+                        continue;
+                    }
+                    if let Some(id) = object.get(kind.key()).and_then(Value::as_str) {
+                        // Placeholders such as `{product_path}` are not IDs.
+                        if !id.contains('{') && !id.is_empty() {
+                            store.insert(kind, id.to_string(), object.clone());
+                        }
+                    }
+                }
+            }
+        }
+        // The spec's requests name IDs of their own (`/subscriptions/1abc…/pause`): each
+        // path parameter example of a kept kind gets an object (a copy of the first
+        // example object), so the spec's example requests find what they ask for.
+        for route in &spec.routes {
+            for param in &route.params {
+                let kind = match param.name.as_str() {
+                    "account_id" => Kind::Accounts,
+                    "subscription_id" => Kind::Subscriptions,
+                    "order_id" => Kind::Orders,
+                    "coupon_id" => Kind::Coupons,
+                    "product_path" if route.tag == "products" => Kind::Products,
+                    _ => continue,
+                };
+                let Some(example) = param.example.as_ref().and_then(Value::as_str) else {
+                    continue;
+                };
+                for id in example.split(',').map(str::trim) {
+                    if id.is_empty() || id.contains('{') || store.get(kind, id).is_some() {
+                        continue;
+                    }
+                    let Some(template) = store
+                        .objects
+                        .get(&kind)
+                        .and_then(|m| m.values().next())
+                        .cloned()
+                    else {
+                        continue;
+                    };
+                    let mut object = template;
+                    object[kind.key()] = json!(id);
+                    for twin in ["id", "account", "subscription", "order"] {
+                        if twin != kind.key()
+                            && object.get(twin).is_some_and(Value::is_string)
+                            && matches!(
+                                (kind, twin),
+                                (Kind::Accounts, "id")
+                                    | (Kind::Subscriptions, "subscription")
+                                    | (Kind::Orders, "order")
+                            )
+                        {
+                            object[twin] = json!(id);
+                        }
+                    }
+                    store.insert(kind, id.to_string(), object);
+                }
+            }
+        }
+        // The events of the spec's event listings are history: stored as processed.
+        for operation in ["listProcessedEvents", "listUnprocessedEvents"] {
+            let examples = spec
+                .operation(operation)
+                .and_then(|r| r.success())
+                .map(|r| r.examples.values().cloned().collect::<Vec<_>>())
+                .unwrap_or_default();
+            for example in examples {
+                for event in example
+                    .get("events")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    let Some(id) = event.get("id").and_then(Value::as_str) else {
+                        continue;
+                    };
+                    if store.events.iter().any(|e| e.id() == id) {
+                        continue;
+                    }
+                    let mut value = event.clone();
+                    value["processed"] = Value::Bool(true);
+                    store.events.push(StoredEvent { value });
+                }
+            }
+        }
+        store
+    }
+
+    /// A new ID in FastSpring's style: 22 characters of URL-safe Base64.
+    pub fn new_id(&mut self) -> String {
+        use base64::Engine;
+        self.counter += 1;
+        let digest = Sha256::new()
+            .chain_update(self.nonce.to_le_bytes())
+            .chain_update(self.counter.to_le_bytes())
+            .finalize();
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..16])
+    }
+
+    /// Stores (or replaces) an object.
+    pub fn insert(&mut self, kind: Kind, id: String, object: Value) {
+        self.objects.entry(kind).or_default().insert(id, object);
+    }
+
+    /// An object by ID.
+    pub fn get(&self, kind: Kind, id: &str) -> Option<&Value> {
+        self.objects.get(&kind)?.get(id)
+    }
+
+    /// An object by ID, to change it.
+    pub fn get_mut(&mut self, kind: Kind, id: &str) -> Option<&mut Value> {
+        self.objects.get_mut(&kind)?.get_mut(id)
+    }
+
+    /// Removes an object.
+    pub fn remove(&mut self, kind: Kind, id: &str) -> Option<Value> {
+        self.objects.get_mut(&kind)?.remove(id)
+    }
+
+    /// The IDs of a kind, sorted.
+    pub fn ids(&self, kind: Kind) -> Vec<String> {
+        self.objects
+            .get(&kind)
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Records an event (unprocessed) and returns it.
+    pub fn record_event(&mut self, event_type: &str, data: Value, live: bool) -> StoredEvent {
+        let id = self.new_id();
+        let event = StoredEvent {
+            value: json!({
+                "id": id,
+                "processed": false,
+                "created": now_millis(),
+                "type": event_type,
+                "live": live,
+                "data": data,
+            }),
+        };
+        self.events.push(event.clone());
+        event
+    }
+
+    /// Marks an event processed (or not). `None` when there is no such event.
+    pub fn mark_event(&mut self, id: &str, processed: bool) -> Option<Value> {
+        let event = self.events.iter_mut().find(|e| e.id() == id)?;
+        event.value["processed"] = Value::Bool(processed);
+        Some(event.value.clone())
+    }
+
+    /// Builds a stored account from a `createAccount` body.
+    pub fn new_account(&mut self, body: &Value) -> (String, Value) {
+        let id = self.new_id();
+        let global = self.new_id();
+        let mut lookup = json!({ "global": global });
+        if let Some(custom) = body.pointer("/lookup/custom") {
+            lookup["custom"] = custom.clone();
+        }
+        let mut account = json!({
+            "id": id,
+            "account": id,
+            "contact": body.get("contact").cloned().unwrap_or_else(|| json!({})),
+            "language": body.get("language").cloned().unwrap_or_else(|| json!("en")),
+            "country": body.get("country").cloned().unwrap_or_else(|| json!("US")),
+            "lookup": lookup,
+            "url": format!("https://mock.test.onfastspring.com/account/{id}"),
+            "payment": {"methods": 0, "active": 0},
+            "orders": [],
+            "subscriptions": [],
+            "charges": [],
+            "subscribed": true,
+        });
+        if let Some(address) = body.get("address") {
+            account["address"] = address.clone();
+        }
+        (id, account)
+    }
+
+    /// Changes a subscription: sets its state flags and `changed` time.
+    pub fn touch_subscription(subscription: &mut Value) {
+        if let Some(obj) = subscription.as_object_mut() {
+            set_time(obj, "changed", Some(now_millis()));
+        }
+    }
+
+    /// Marks a subscription canceled at the end of its period (or deactivated now).
+    pub fn cancel_subscription(subscription: &mut Value, immediately: bool) {
+        let now = now_millis();
+        let Some(obj) = subscription.as_object_mut() else {
+            return;
+        };
+        set_time(obj, "canceledDate", Some(now));
+        if immediately {
+            obj.insert("state".into(), json!("deactivated"));
+            obj.insert("active".into(), json!(false));
+            set_time(obj, "deactivationDate", Some(now));
+            set_time(obj, "end", Some(now));
+        } else {
+            obj.insert("state".into(), json!("canceled"));
+            let next = obj.get("next").and_then(Value::as_i64).unwrap_or(now);
+            set_time(obj, "deactivationDate", Some(next));
+            set_time(obj, "end", Some(next));
+        }
+        set_time(obj, "changed", Some(now));
+    }
+
+    /// Undoes a cancellation that is not yet effective.
+    pub fn uncancel_subscription(subscription: &mut Value) {
+        let Some(obj) = subscription.as_object_mut() else {
+            return;
+        };
+        obj.insert("state".into(), json!("active"));
+        obj.insert("active".into(), json!(true));
+        set_time(obj, "canceledDate", None);
+        set_time(obj, "deactivationDate", None);
+        set_time(obj, "end", None);
+        set_time(obj, "changed", Some(now_millis()));
+    }
+
+    /// A subscription in the pristine active state, for `Seed::subscription`.
+    pub fn active_subscription(
+        &mut self,
+        id: Option<&str>,
+        account: &str,
+        product: &str,
+    ) -> (String, Value) {
+        let id = id.map(str::to_string).unwrap_or_else(|| self.new_id());
+        let now = now_millis();
+        let mut sub = json!({
+            "id": id, "subscription": id, "active": true, "state": "active",
+            "isSubscriptionEligibleForPauseByBuyer": true, "isPauseScheduled": false,
+            "live": false, "currency": "USD", "account": account, "product": product,
+            "display": product, "quantity": 1, "adhoc": false, "autoRenew": true,
+            "price": 10, "priceDisplay": "$10.00", "priceInPayoutCurrency": 10,
+            "priceInPayoutCurrencyDisplay": "$10.00", "discount": 0, "discountDisplay": "$0.00",
+            "discountInPayoutCurrency": 0, "discountInPayoutCurrencyDisplay": "$0.00",
+            "subtotal": 10, "subtotalDisplay": "$10.00", "subtotalInPayoutCurrency": 10,
+            "subtotalInPayoutCurrencyDisplay": "$10.00",
+            "intervalUnit": "month", "intervalLength": 1,
+        });
+        if let Some(obj) = sub.as_object_mut() {
+            set_time(obj, "changed", Some(now));
+            set_time(obj, "begin", Some(now));
+            set_time(obj, "next", Some(now + 30 * 86_400_000));
+            for field in ["end", "canceledDate", "deactivationDate"] {
+                set_time(obj, field, None);
+            }
+        }
+        (id, sub)
+    }
+}
+
+/// The data of an event of type `event_type` as the spec exemplifies it (the first
+/// example, by name, of the webhook's request body).
+pub fn example_event_data(spec: &Spec, event_type: &str) -> Option<Value> {
+    let item = spec.doc.get("webhooks")?.get(event_type)?;
+    let item = resolve(&spec.doc, item);
+    let media = item.pointer("/post/requestBody/content/application~1json")?;
+    let example = media
+        .get("examples")
+        .and_then(Value::as_object)
+        .and_then(|e| e.values().next())
+        .map(|e| resolve(&spec.doc, e))
+        .and_then(|e| e.get("value"))
+        .or_else(|| media.get("example"))?;
+    example.pointer("/events/0/data").cloned()
+}
+
+#[cfg(test)]
+/// The schema of the `data` of event type `event_type`, from the spec's `webhooks`.
+pub fn event_data_schema<'a>(spec: &'a Spec, event_type: &str) -> Option<&'a Value> {
+    let item = resolve(&spec.doc, spec.doc.get("webhooks")?.get(event_type)?);
+    let events = item.pointer("/post/requestBody/content/application~1json/schema")?;
+    let events = resolve(&spec.doc, events);
+    let event = resolve(&spec.doc, events.pointer("/properties/events/items")?);
+    event
+        .get("allOf")
+        .and_then(Value::as_array)?
+        .iter()
+        .find_map(|branch| resolve(&spec.doc, branch).pointer("/properties/data"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{spec, validate};
+
+    #[test]
+    fn the_data_of_the_events_the_mock_records_fits_the_specs_webhook_schemas() {
+        let spec = spec();
+        let mut store = Store::from_spec(spec);
+        let (_, active) = store.active_subscription(Some("sub-1"), "acct-1", "plan");
+        let mut canceled = active.clone();
+        Store::cancel_subscription(&mut canceled, false);
+        let mut deactivated = active.clone();
+        Store::cancel_subscription(&mut deactivated, true);
+        let mut uncanceled = canceled.clone();
+        Store::uncancel_subscription(&mut uncanceled);
+        let (_, account) = store.new_account(&json!({
+            "contact": {"first": "Ada", "last": "Lovelace", "email": "ada@example.com"}
+        }));
+        for (event_type, data) in [
+            ("subscription.paused", &active),
+            ("subscription.resumed", &active),
+            ("subscription.updated", &active),
+            ("subscription.canceled", &canceled),
+            ("subscription.deactivated", &deactivated),
+            ("subscription.uncanceled", &uncanceled),
+            ("account.created", &account),
+            ("account.updated", &account),
+        ] {
+            let schema = event_data_schema(spec, event_type).expect(event_type);
+            if let Err(e) = validate(&spec.doc, schema, data) {
+                panic!("{event_type}: {} {}", e.path, e.message);
+            }
+        }
+        assert!(example_event_data(spec, "order.completed").is_some());
+    }
+}

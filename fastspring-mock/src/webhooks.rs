@@ -1,0 +1,186 @@
+//! Webhook delivery as FastSpring does it: `{"events": [...]}` POSTed with
+//! `X-FS-Signature` = Base64(HMAC-SHA256(secret, raw body)); 200 marks every event of
+//! the delivery processed, 202 marks the IDs listed in its body (one per line), any
+//! other answer (or no answer) is retried on the schedule; events never acknowledged
+//! stay in `/events/unprocessed`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use serde_json::{Value, json};
+use sha2::Sha256;
+
+use crate::Shared;
+
+/// FastSpring's documented retry schedule: waits after attempt 1, 2, … (1 h, 2 h, 4 h,
+/// 6 h ×3, then 24 h) — 12 retries within about 7 days.
+pub fn fastspring_schedule() -> Vec<Duration> {
+    let h = |n: u64| Duration::from_secs(n * 3600);
+    let mut schedule = vec![h(1), h(2), h(4), h(6), h(6), h(6)];
+    schedule.extend(std::iter::repeat_n(h(24), 6));
+    schedule
+}
+
+/// Where and how events are delivered.
+#[derive(Clone)]
+pub struct WebhookConfig {
+    /// The receiver's URL.
+    pub url: String,
+    /// The HMAC secret.
+    pub secret: String,
+    /// Waits between attempts; its length is the number of retries.
+    pub retry_schedule: Vec<Duration>,
+}
+
+impl std::fmt::Debug for WebhookConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookConfig")
+            .field("url", &self.url)
+            .field("secret", &"[redacted]")
+            .field("retry_schedule", &self.retry_schedule)
+            .finish()
+    }
+}
+
+/// One delivery attempt, as the mock recorded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    /// 1 for the first attempt, 2 for the first retry, …
+    pub attempt: usize,
+    /// The events sent, in order.
+    pub event_ids: Vec<String>,
+    /// The receiver's status; `None` when it could not be reached.
+    pub status: Option<u16>,
+    /// The events this attempt got acknowledged.
+    pub acknowledged: Vec<String>,
+    /// The raw body sent.
+    pub body: String,
+    /// The `X-FS-Signature` sent.
+    pub signature: String,
+}
+
+impl Delivery {
+    /// The admin API's JSON form.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "attempt": self.attempt,
+            "eventIds": self.event_ids,
+            "status": self.status,
+            "acknowledged": self.acknowledged,
+        })
+    }
+}
+
+/// `X-FS-Signature` of `body` under `secret`.
+pub fn sign(secret: &str, body: &[u8]) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes())
+        .expect("HMAC accepts keys of any length");
+    mac.update(body);
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+/// Delivers the events with these IDs: the first attempt now (so deliveries leave in
+/// the order the events happened), then, when some event was not acknowledged, the
+/// retries on the schedule in a task of their own.
+pub(crate) async fn deliver(shared: Arc<Shared>, ids: Vec<String>) {
+    let Some(config) = shared.webhook.lock().expect("webhook lock").clone() else {
+        return;
+    };
+    let Ok(http) = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(30))
+        .build()
+    else {
+        return;
+    };
+    if attempt(&shared, &config, &http, &ids, 1).await {
+        return;
+    }
+    tokio::spawn(async move {
+        for (retry, wait) in config.retry_schedule.iter().enumerate() {
+            tokio::time::sleep(*wait).await;
+            if attempt(&shared, &config, &http, &ids, retry + 2).await {
+                return;
+            }
+        }
+    });
+}
+
+/// One POST of the still unprocessed events among `ids`; `true` when nothing is left.
+async fn attempt(
+    shared: &Shared,
+    config: &WebhookConfig,
+    http: &reqwest::Client,
+    ids: &[String],
+    attempt: usize,
+) -> bool {
+    let events: Vec<Value> = {
+        let store = shared.store.lock().expect("store lock");
+        store
+            .events
+            .iter()
+            .filter(|e| ids.iter().any(|id| id == e.id()) && !e.processed())
+            .map(|e| e.value.clone())
+            .collect()
+    };
+    if events.is_empty() {
+        return true;
+    }
+    let event_ids: Vec<String> = events
+        .iter()
+        .filter_map(|e| e["id"].as_str().map(str::to_string))
+        .collect();
+    let body = json!({ "events": events }).to_string();
+    let signature = sign(&config.secret, body.as_bytes());
+    let answer = http
+        .post(&config.url)
+        .header("content-type", "application/json")
+        .header("x-fs-signature", &signature)
+        .header("user-agent", "FS")
+        .body(body.clone())
+        .send()
+        .await;
+    let (status, text) = match answer {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            // Bounded: a 202 lists IDs, nothing large.
+            let text: String = response
+                .text()
+                .await
+                .unwrap_or_default()
+                .chars()
+                .take(1 << 20)
+                .collect();
+            (Some(status), text)
+        }
+        Err(_) => (None, String::new()),
+    };
+    let acknowledged: Vec<String> = match status {
+        Some(200) => event_ids.clone(),
+        Some(202) => text
+            .lines()
+            .map(str::trim)
+            .filter(|id| event_ids.iter().any(|e| e == id))
+            .map(str::to_string)
+            .collect(),
+        _ => Vec::new(),
+    };
+    {
+        let mut store = shared.store.lock().expect("store lock");
+        for id in &acknowledged {
+            store.mark_event(id, true);
+        }
+    }
+    let done = acknowledged.len() == event_ids.len();
+    shared.record_delivery(Delivery {
+        attempt,
+        event_ids,
+        status,
+        acknowledged,
+        body,
+        signature,
+    });
+    done
+}
