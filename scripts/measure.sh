@@ -2,6 +2,7 @@
 # Reproducible measurements behind README's Performance section, as ratios.
 #
 #   scripts/measure.sh build  [BEFORE_DIR] [RUNS]   build times (wall and user+sys CPU)
+#                      (`own` or `app` for one half of it)
 #   scripts/measure.sh decode [BEFORE_DIR]          decode instruction counts (callgrind)
 #
 # BEFORE_DIR is an optional second checkout (e.g. `git archive <commit> | tar -x -C dir`)
@@ -115,7 +116,7 @@ RS
 }
 
 case "$WHAT" in
-build)
+build | own)
     echo "# crate's own build (CARGO_INCREMENTAL=0, touch src/lib.rs): wall_s cpu_s"
     for run in $(seq "$RUNS"); do
         for tree in $(trees); do
@@ -123,6 +124,8 @@ build)
             echo "run $run ${tree%%:*} orders-only    $(own_build "${tree#*:}" --no-default-features --features orders)"
         done
     done
+    ;;&
+build | app)
     echo "# clean debug build of a minimal app: wall_s cpu_s"
     apps=$(minimal_apps)
     for run in $(seq "$RUNS"); do
@@ -148,7 +151,7 @@ decode)
     echo "# instructions per decode = (case - none) / 10"
     ;;
 *)
-    echo "usage: $0 build|decode [BEFORE_DIR] [RUNS]" >&2
+    echo "usage: $0 build|own|app|decode [BEFORE_DIR] [RUNS]" >&2
     exit 2
     ;;
 esac
