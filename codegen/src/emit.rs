@@ -108,6 +108,45 @@ impl Ctx<'_> {
         }
     }
 
+    /// The JSON tokens a value of `ty` can start with (`runtime::union`'s mask).
+    fn accepts(&self, ty: &Ty) -> TokenStream {
+        let names: &[&str] = match ty {
+            Ty::String | Ty::Secret => &["STR"],
+            Ty::I64 | Ty::F64 => &["NUM"],
+            Ty::Bool => &["BOOL"],
+            Ty::Decimal | Ty::EpochMillis | Ty::EpochSeconds => &["NUM", "STR"],
+            Ty::Json => &["ANY"],
+            Ty::Vec(_) => &["SEQ"],
+            Ty::Map(_) => &["MAP"],
+            Ty::Named(id) => match &self.ir.types[*id].kind {
+                TypeKind::Struct { .. } => &["MAP"],
+                TypeKind::Enum { .. } => &["STR"],
+                TypeKind::Untagged { .. } => &["ANY"],
+                TypeKind::Alias(inner) => return self.accepts(inner),
+            },
+        };
+        let names = names.iter().map(|n| ident(n));
+        quote!(#(#names)|*)
+    }
+
+    /// The member names a struct form declares (`None` for other forms).
+    fn object_keys(&self, ty: &Ty) -> Option<BTreeSet<&str>> {
+        match ty {
+            Ty::Named(id) => match &self.ir.types[*id].kind {
+                TypeKind::Struct { fields } => Some(
+                    fields
+                        .iter()
+                        .filter(|f| !f.flatten)
+                        .map(|f| f.json.as_str())
+                        .collect(),
+                ),
+                TypeKind::Alias(inner) => self.object_keys(inner),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     fn is_struct(&self, ty: &Ty) -> bool {
         matches!(ty, Ty::Named(id) if matches!(self.ir.types[*id].kind, TypeKind::Struct { .. }))
     }
@@ -160,6 +199,8 @@ pub fn emit(ir: &Ir) -> Result<Vec<File>, Error> {
     let root = quote! {
         #(#mods)*
         /// Every request, response and webhook shape of the spec, for payload checks.
+        #[cfg(feature = "payload-check")]
+        #[cfg_attr(docsrs, doc(cfg(feature = "payload-check")))]
         pub mod registry;
 
         impl crate::Client {
@@ -182,7 +223,28 @@ fn format_file(tokens: &TokenStream, name: &str) -> Result<String, Error> {
             format!("generator produced invalid Rust: {e}"),
         )
     })?;
-    Ok(format!("{HEADER}{}", prettyplease::unparse(&file)))
+    Ok(format!(
+        "{HEADER}{}",
+        space_items(&prettyplease::unparse(&file))
+    ))
+}
+
+/// A blank line after every top-level item (prettyplease leaves them packed), so the
+/// output reads like hand-written Rust.
+fn space_items(source: &str) -> String {
+    let mut out = String::with_capacity(source.len() + source.len() / 16);
+    let mut lines = source.lines().peekable();
+    while let Some(line) = lines.next() {
+        out.push_str(line);
+        out.push('\n');
+        let ends_item = line == "}"
+            || line == ");"
+            || (!line.starts_with([' ', '#', '/']) && line.ends_with(';'));
+        if ends_item && lines.peek().is_some_and(|next| !next.is_empty()) {
+            out.push('\n');
+        }
+    }
+    out
 }
 
 fn emit_module(ir: &Ir, module: &Module) -> TokenStream {
@@ -294,6 +356,13 @@ fn field_tokens(ctx: &Ctx<'_>, def: &TypeDef, field: &Field) -> (TokenStream, To
 }
 
 fn emit_type(ctx: &Ctx<'_>, def: &TypeDef) -> TokenStream {
+    // Request types are serialized to be sent; response types only when an application
+    // asks for it (the `serialize` feature, also on for payload checks).
+    let serialize = if def.in_request {
+        quote!(#[derive(serde::Serialize)])
+    } else {
+        quote!(#[cfg_attr(feature = "serialize", derive(serde::Serialize))])
+    };
     let name = ident(&def.name);
     let cfg = cfg_attr(&def.features);
     let doc_text = def
@@ -344,9 +413,10 @@ fn emit_type(ctx: &Ctx<'_>, def: &TypeDef) -> TokenStream {
                 quote!()
             };
             quote! {
-                #cfg
                 #doc
-                #[derive(Debug, Clone, PartialEq, #default serde::Serialize, serde::Deserialize)]
+                #cfg
+                #[derive(Debug, Clone, PartialEq, #default serde::Deserialize)]
+                #serialize
                 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
                 pub struct #name { #(#decls,)* }
                 #ctor
@@ -356,12 +426,11 @@ fn emit_type(ctx: &Ctx<'_>, def: &TypeDef) -> TokenStream {
             let variants: Vec<Ident> = values.iter().map(|(_, v)| ident(v)).collect();
             let jsons: Vec<&String> = values.iter().map(|(j, _)| j).collect();
             let variant_docs: Vec<String> = jsons.iter().map(|j| format!(" `{j}`")).collect();
-            let schema_name = &def.name;
             quote! {
-                #cfg
                 #doc
                 ///
                 /// Values FastSpring adds later are kept in `Unknown`.
+                #cfg
                 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
                 #[non_exhaustive]
                 pub enum #name {
@@ -370,53 +439,7 @@ fn emit_type(ctx: &Ctx<'_>, def: &TypeDef) -> TokenStream {
                     Unknown(String),
                 }
                 #cfg
-                impl #name {
-                    /// The value as FastSpring spells it.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            #(Self::#variants => #jsons,)*
-                            Self::Unknown(other) => other,
-                        }
-                    }
-                }
-                #cfg
-                impl From<&str> for #name {
-                    fn from(value: &str) -> Self {
-                        match value {
-                            #(#jsons => Self::#variants,)*
-                            other => Self::Unknown(other.to_string()),
-                        }
-                    }
-                }
-                #cfg
-                impl std::fmt::Display for #name {
-                    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                #cfg
-                impl serde::Serialize for #name {
-                    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                #cfg
-                impl<'de> serde::Deserialize<'de> for #name {
-                    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                        let value = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(deserializer)?;
-                        Ok(Self::from(value.as_ref()))
-                    }
-                }
-                #cfg
-                #[cfg(feature = "schemars")]
-                impl schemars::JsonSchema for #name {
-                    fn schema_name() -> std::borrow::Cow<'static, str> {
-                        #schema_name.into()
-                    }
-                    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-                        schemars::json_schema!({ "type": "string", "enum": [#(#jsons),*] })
-                    }
-                }
+                crate::runtime::string_enum!(#name { #(#variants = #jsons),* });
             }
         }
         TypeKind::Untagged { variants } => {
@@ -430,44 +453,45 @@ fn emit_type(ctx: &Ctx<'_>, def: &TypeDef) -> TokenStream {
                 };
                 quote!(#vname(#inner))
             });
-            // Each form is tried in order; when none fits, the error tells which form came
-            // closest and where it failed, instead of serde's bare "no variant matched".
-            let tries = variants.iter().map(|(v, ty)| {
+            // The runtime decides the form from the first token or from a key only one
+            // object form declares, and reads it in one pass (`runtime::union`).
+            let object_keys: Vec<Option<BTreeSet<&str>>> =
+                variants.iter().map(|(_, ty)| ctx.object_keys(ty)).collect();
+            let forms = variants.iter().enumerate().map(|(i, (v, ty))| {
                 let vname = ident(v);
-                let inner = ctx.ty(ty);
-                let wrap = if ctx.is_struct(ty) {
-                    quote!(Self::#vname(Box::new(value)))
-                } else {
-                    quote!(Self::#vname(value))
+                let accepts = ctx.accepts(ty);
+                let keys: Vec<&str> = match &object_keys[i] {
+                    Some(own) => own
+                        .iter()
+                        .copied()
+                        .filter(|k| {
+                            object_keys.iter().enumerate().all(|(j, other)| {
+                                j == i || other.as_ref().is_none_or(|o| !o.contains(k))
+                            })
+                        })
+                        .collect(),
+                    None => Vec::new(),
                 };
-                let label = lit_str(v);
-                quote! {
-                    match crate::runtime::try_form::<#inner>(&value) {
-                        Ok(value) => return Ok(#wrap),
-                        Err(failure) => closest.note(#label, failure),
-                    }
-                }
+                quote!(#vname: #accepts, [#(#keys),*])
             });
-            let type_label = lit_str(&def.name);
+            let untagged = if def.in_request {
+                quote!(#[serde(untagged)])
+            } else {
+                quote!(#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))])
+            };
             quote! {
-                #cfg
                 #doc
                 ///
-                /// The forms are tried in order.
-                #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+                /// The form is told by the JSON token or by a key only one form has.
+                #cfg
+                #[derive(Debug, Clone, PartialEq)]
+                #serialize
                 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-                #[serde(untagged)]
+                #untagged
                 pub enum #name { #(#arms,)* }
 
                 #cfg
-                impl<'de> serde::Deserialize<'de> for #name {
-                    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                        let value = <serde_json::Value as serde::Deserialize>::deserialize(deserializer)?;
-                        let mut closest = crate::runtime::Closest::new(#type_label);
-                        #(#tries)*
-                        Err(serde::de::Error::custom(closest))
-                    }
-                }
+                crate::runtime::union::union!(#name { #(#forms),* });
             }
         }
     }

@@ -1,11 +1,14 @@
-//! Decoding speed of the generated types and the webhook path, on a published
-//! `order.completed` event (FastSpring's own documentation sample, copied from
-//! `api-spec/examples/webhooks/order.completed.2.json`).
+//! Decoding speed of the generated types against `serde_json::Value` on the same bytes:
+//! a 50-order `GET /orders/{ids}` reply (the wrapper union), the same orders as a bare
+//! list, and a signed webhook delivery. The order is FastSpring's own published
+//! `order.completed` sample (`data/order.completed.json`, copied from
+//! `api-spec/examples/webhooks/order.completed.2.json`), repeated with distinct IDs.
 //!
-//! `cargo bench -p fastspring-api --bench decode`
+//! `cargo bench -p fastspring-api --bench decode`; `scripts/measure.sh` runs the same
+//! cases under `callgrind` for instruction counts (see README, Performance).
 
-use criterion::{Criterion, criterion_group, criterion_main};
-use fastspring_api::orders::Order;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use fastspring_api::orders::{GetOrderResponse, Order};
 use fastspring_api::webhooks;
 use hmac::{Hmac, Mac};
 use serde_json::Value;
@@ -21,24 +24,61 @@ fn signature(body: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
+/// `(wrapper, bare list)`: 50 copies of the sample order with distinct IDs, as
+/// `{"orders": [...]}` (several IDs asked for) and as `[...]`.
+fn fifty_orders() -> (Vec<u8>, Vec<u8>) {
+    let event: Value = serde_json::from_str(DELIVERY).expect("valid JSON");
+    let orders: Vec<Value> = (0..50)
+        .map(|i| {
+            let mut order = event["data"].clone();
+            order["id"] = Value::from(format!("bench-order-{i:02}"));
+            order["order"] = order["id"].clone();
+            order["reference"] = Value::from(format!("FUR241216-{i:04}-10101"));
+            order
+        })
+        .collect();
+    let wrapper = serde_json::to_vec(&serde_json::json!({ "orders": orders })).expect("wrapper");
+    let bare = serde_json::to_vec(&orders).expect("list");
+    (wrapper, bare)
+}
+
 fn benches(c: &mut Criterion) {
+    let (wrapper, bare) = fifty_orders();
+    let mut group = c.benchmark_group("50 orders, GET /orders/{ids} reply");
+    group.throughput(Throughput::Bytes(wrapper.len() as u64));
+    group.bench_function("serde_json::Value", |b| {
+        b.iter(|| serde_json::from_slice::<Value>(black_box(&wrapper)).expect("decodes"))
+    });
+    group.bench_function("typed GetOrderResponse", |b| {
+        b.iter(|| serde_json::from_slice::<GetOrderResponse>(black_box(&wrapper)).expect("decodes"))
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("50 orders, bare list");
+    group.throughput(Throughput::Bytes(bare.len() as u64));
+    group.bench_function("serde_json::Value", |b| {
+        b.iter(|| serde_json::from_slice::<Value>(black_box(&bare)).expect("decodes"))
+    });
+    group.bench_function("typed Vec<Order>", |b| {
+        b.iter(|| serde_json::from_slice::<Vec<Order>>(black_box(&bare)).expect("decodes"))
+    });
+    group.finish();
+
     // The sample is one event; a delivery wraps events in an envelope.
     let event: Value = serde_json::from_str(DELIVERY).expect("valid JSON");
-    let order = serde_json::to_vec(&event["data"]).expect("order data");
     let delivery = serde_json::json!({ "events": [event] });
     let body = serde_json::to_vec(&delivery).expect("envelope");
     let body = body.as_slice();
     let header = signature(body);
-
-    c.bench_function("decode Order (order.completed data)", |b| {
-        b.iter(|| serde_json::from_slice::<Order>(black_box(&order)).expect("decodes"))
+    let mut group = c.benchmark_group("webhook delivery, one order.completed");
+    group.throughput(Throughput::Bytes(body.len() as u64));
+    group.bench_function("serde_json::Value", |b| {
+        b.iter(|| serde_json::from_slice::<Value>(black_box(body)).expect("decodes"))
     });
-    c.bench_function("webhooks::parse (verify + typed events)", |b| {
+    group.bench_function("webhooks::parse (verify + typed events)", |b| {
         b.iter(|| webhooks::parse(SECRET, black_box(body), Some(header.as_str())).expect("parses"))
     });
-    c.bench_function("payload::check_webhook (decode + drift)", |b| {
-        b.iter(|| fastspring_api::payload::check_webhook("order.completed", black_box(&delivery)))
-    });
+    group.finish();
 }
 
 criterion_group!(decode, benches);

@@ -25,10 +25,13 @@
 //! the groups an application uses.
 
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod batch;
 mod client;
 mod error;
+#[cfg(feature = "payload-check")]
+#[cfg_attr(docsrs, doc(cfg(feature = "payload-check")))]
 pub mod payload;
 pub mod policy;
 #[cfg(feature = "data")]

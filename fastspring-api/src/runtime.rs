@@ -8,6 +8,9 @@ use serde_json::Value;
 
 use crate::{Client, Error, RequestOptions};
 
+#[path = "union.rs"]
+pub mod union;
+
 /// What the generated code knows about an operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OperationMeta {
@@ -193,6 +196,7 @@ pub struct DecodeFailure {
     pub message: String,
 }
 
+#[cfg(feature = "payload-check")]
 /// Decodes `bytes` into `T` and serializes it back, so callers can compare what the
 /// type kept with what was sent. Every field the type knows is written back, absent
 /// optional ones as `null`, so a `null` the payload sends in a field the type does not
@@ -208,15 +212,17 @@ pub fn reencode<T: DeserializeOwned + Serialize>(bytes: &[u8]) -> Result<Value, 
     })
 }
 
+#[cfg(feature = "payload-check")]
 /// A union's error says where its closest form failed, relative to the union (see
 /// [`Closest`]); this follows those pointers down, through nested unions, to the value
 /// that did not fit. The reason keeps the innermost message and names the unions passed.
 fn through_unions(mut pointer: String, message: String) -> DecodeFailure {
     let mut rest = message.as_str();
     let mut unions = Vec::new();
-    while let Some((union, form, at, inner)) = parse_closest(rest) {
+    while let Some((union, form, at, inner, relative)) = parse_closest(rest) {
         unions.push(format!("{union} (closest form {form})"));
-        if at != "/" {
+        // A form read straight from the input was tracked by the caller's path already.
+        if relative && at != "/" {
             pointer.push_str(at);
         }
         rest = inner;
@@ -230,28 +236,41 @@ fn through_unions(mut pointer: String, message: String) -> DecodeFailure {
     }
 }
 
-/// Splits `Closest`'s message into union, form, pointer and the form's own message.
-fn parse_closest(message: &str) -> Option<(&str, &str, &str, &str)> {
+#[cfg(feature = "payload-check")]
+/// Splits a union's error into union, form, pointer, the form's own message and whether
+/// the pointer is relative to the union (`closest is`: the form was tried on a buffered
+/// value) or already part of the caller's path (`it is read as`: read from the input).
+fn parse_closest(message: &str) -> Option<(&str, &str, &str, &str, bool)> {
     let rest = message.strip_prefix("no form of ")?;
-    let (union, rest) = rest.split_once(" fits; closest is ")?;
+    let (union, rest, relative) = match rest.split_once(" fits; closest is ") {
+        Some((union, rest)) => (union, rest, true),
+        None => {
+            let (union, rest) = rest.split_once(" fits; it is read as ")?;
+            (union, rest, false)
+        }
+    };
     let (form, rest) = rest.split_once(", which fails at `")?;
     let (at, inner) = rest.split_once("`: ")?;
-    Some((union, form, at, inner))
+    Some((union, form, at, inner, relative))
 }
 
+#[cfg(feature = "payload-check")]
 thread_local! {
     static WRITE_NULLS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// While alive, [`is_absent`] keeps `None` fields (they serialize as `null`).
+#[cfg(feature = "payload-check")]
 struct WriteNulls(bool);
 
+#[cfg(feature = "payload-check")]
 impl WriteNulls {
     fn on() -> Self {
         WriteNulls(WRITE_NULLS.with(|w| w.replace(true)))
     }
 }
 
+#[cfg(feature = "payload-check")]
 impl Drop for WriteNulls {
     fn drop(&mut self) {
         WRITE_NULLS.with(|w| w.set(self.0));
@@ -260,8 +279,17 @@ impl Drop for WriteNulls {
 
 /// `skip_serializing_if` of the generated optional fields: a `None` is left out of
 /// request bodies, but written as `null` while [`reencode`] checks a payload.
+#[cfg(feature = "payload-check")]
 pub fn is_absent<T>(value: &Option<T>) -> bool {
     value.is_none() && !WRITE_NULLS.with(std::cell::Cell::get)
+}
+
+/// `skip_serializing_if` of the generated optional fields: a `None` is left out.
+/// (With the `payload-check` feature, [`reencode`] can have them written as `null`.)
+#[cfg(not(feature = "payload-check"))]
+#[inline]
+pub fn is_absent<T>(value: &Option<T>) -> bool {
+    value.is_none()
 }
 
 /// `serde_path_to_error`'s path as a JSON pointer.
@@ -824,14 +852,6 @@ lenient_scalar!(
     "Response booleans that FastSpring sometimes sends as `\"true\"`/`\"false\"`."
 );
 
-/// Decodes one form of a union from a buffered value, keeping where it failed.
-pub fn try_form<T: DeserializeOwned>(value: &Value) -> Result<T, DecodeFailure> {
-    serde_path_to_error::deserialize(value).map_err(|e| DecodeFailure {
-        pointer: path_to_pointer(e.path()),
-        message: e.inner().to_string(),
-    })
-}
-
 /// The form of a union that came closest to fitting: the one that failed deepest.
 #[derive(Debug)]
 pub struct Closest {
@@ -876,3 +896,79 @@ impl std::fmt::Display for Closest {
         }
     }
 }
+
+/// Decodes a string enum from a borrowed or owned string without allocating for the
+/// values it knows.
+pub fn deserialize_str_enum<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: for<'a> From<&'a str>,
+{
+    struct StrEnum<T>(std::marker::PhantomData<T>);
+    impl<T: for<'a> From<&'a str>> serde::de::Visitor<'_> for StrEnum<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a string")
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<T, E> {
+            Ok(T::from(v))
+        }
+    }
+    deserializer.deserialize_str(StrEnum(std::marker::PhantomData))
+}
+
+/// Implements a generated string enum's `as_str`, `From<&str>`, `Display`, `Serialize`,
+/// `Deserialize` (unknown values kept in `Unknown`) and `JsonSchema`:
+/// `string_enum!(Name { Variant = "json", … })`.
+macro_rules! string_enum {
+    ($name:ident { $($variant:ident = $json:literal),* $(,)? }) => {
+        impl $name {
+            /// The value as FastSpring spells it.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(Self::$variant => $json,)*
+                    Self::Unknown(other) => other,
+                }
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(value: &str) -> Self {
+                match value {
+                    $($json => Self::$variant,)*
+                    other => Self::Unknown(other.to_string()),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                $crate::runtime::deserialize_str_enum(deserializer)
+            }
+        }
+
+        #[cfg(feature = "schemars")]
+        impl schemars::JsonSchema for $name {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({ "type": "string", "enum": [$($json),*] })
+            }
+        }
+    };
+}
+
+pub(crate) use string_enum;

@@ -501,7 +501,27 @@ impl Event {
     /// same typed event a webhook delivery gives.
     #[cfg(feature = "events")]
     pub fn from_stored(stored: crate::events::StoredEvent) -> Event {
-        let raw = serde_json::to_value(&stored).unwrap_or(Value::Null);
+        // The members FastSpring sent, as `StoredEvent` knows them (response types do
+        // not implement `Serialize` without the `serialize` feature).
+        let mut raw = serde_json::Map::new();
+        raw.insert("id".into(), Value::from(stored.id.as_str()));
+        if let Some(event) = &stored.event {
+            raw.insert("event".into(), Value::from(event.as_str()));
+        }
+        raw.insert("type".into(), Value::from(stored.r#type.as_str()));
+        if let Some(live) = stored.live {
+            raw.insert("live".into(), Value::from(live));
+        }
+        if let Some(processed) = stored.processed {
+            raw.insert("processed".into(), Value::from(processed));
+        }
+        if let Some(created) = stored.created {
+            raw.insert("created".into(), Value::from(created.get()));
+        }
+        if let Some(data) = &stored.data {
+            raw.insert("data".into(), data.clone());
+        }
+        let raw = Value::Object(raw);
         let data = stored.data.unwrap_or(Value::Null);
         Event {
             data: decode_data(&stored.r#type, data),

@@ -2,6 +2,9 @@
 // change the spec or the generator and regenerate.
 
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
+/// A customer account: who the buyer is (contact and address), how to reach the account (lookup keys, portal URL) and, in REST answers, what it owns (orders, subscriptions, charges, stored payment methods).
+///
+/// Returned by `GET /accounts/{account_id}` and by filtered `GET /accounts` lookups, sent as `data` of the `account.created` and `account.updated` webhooks, and nested (as `account`) in orders, subscriptions, returns and quotes when webhook expansion is enabled. Webhook payloads carry only the identity, contact, address, language, country, lookup and URL fields; `action` and `result` appear only in REST answers.
 #[cfg(
     any(
         feature = "accounts",
@@ -12,10 +15,8 @@
         feature = "webhook-events"
     )
 )]
-/// A customer account: who the buyer is (contact and address), how to reach the account (lookup keys, portal URL) and, in REST answers, what it owns (orders, subscriptions, charges, stored payment methods).
-///
-/// Returned by `GET /accounts/{account_id}` and by filtered `GET /accounts` lookups, sent as `data` of the `account.created` and `account.updated` webhooks, and nested (as `account`) in orders, subscriptions, returns and quotes when webhook expansion is enabled. Webhook payloads carry only the identity, contact, address, language, country, lookup and URL fields; `action` and `result` appear only in REST answers.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Account {
     /// Account ID.
@@ -95,6 +96,8 @@ pub struct Account {
     )]
     pub tax_exemption_data: Option<serde_json::Value>,
 }
+
+/// The account's postal address. REST answers use camelCase keys; webhook payloads use keys with spaces for some fields. Each spelling has its own field here; read whichever is set.
 #[cfg(
     any(
         feature = "accounts",
@@ -105,8 +108,8 @@ pub struct Account {
         feature = "webhook-events"
     )
 )]
-/// The account's postal address. REST answers use camelCase keys; webhook payloads use keys with spaces for some fields. Each spelling has its own field here; read whichever is set.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AccountAddress {
     /// First address line (street, PO box or company).
@@ -202,9 +205,11 @@ pub struct AccountAddress {
     )]
     pub company: Option<String>,
 }
-#[cfg(feature = "accounts")]
+
 /// Postal address of the account.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "accounts")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AccountAddressInput {
     /// First address line (street, PO box or company).
@@ -235,6 +240,8 @@ pub struct AccountAddressInput {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub region: Option<String>,
 }
+
+/// One charge made to the account (an order payment or a subscription rebill).
 #[cfg(
     any(
         feature = "accounts",
@@ -245,8 +252,8 @@ pub struct AccountAddressInput {
         feature = "webhook-events"
     )
 )]
-/// One charge made to the account (an order payment or a subscription rebill).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AccountCharge {
     /// Transaction currency, ISO 4217.
@@ -333,6 +340,10 @@ pub struct AccountCharge {
     )]
     pub timestamp_display_iso8601: Option<String>,
 }
+
+/// Whether the charge went through.
+///
+/// Values FastSpring adds later are kept in `Unknown`.
 #[cfg(
     any(
         feature = "accounts",
@@ -343,9 +354,6 @@ pub struct AccountCharge {
         feature = "webhook-events"
     )
 )]
-/// Whether the charge went through.
-///
-/// Values FastSpring adds later are kept in `Unknown`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum AccountChargeStatus {
@@ -356,6 +364,7 @@ pub enum AccountChargeStatus {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(
     any(
         feature = "accounts",
@@ -366,117 +375,23 @@ pub enum AccountChargeStatus {
         feature = "webhook-events"
     )
 )]
-impl AccountChargeStatus {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Successful => "successful",
-            Self::Failed => "failed",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "accounts",
-        feature = "orders",
-        feature = "quotes",
-        feature = "returns",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl From<&str> for AccountChargeStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "successful" => Self::Successful,
-            "failed" => Self::Failed,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "accounts",
-        feature = "orders",
-        feature = "quotes",
-        feature = "returns",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl std::fmt::Display for AccountChargeStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "accounts",
-        feature = "orders",
-        feature = "quotes",
-        feature = "returns",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl serde::Serialize for AccountChargeStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "accounts",
-        feature = "orders",
-        feature = "quotes",
-        feature = "returns",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl<'de> serde::Deserialize<'de> for AccountChargeStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(
-    any(
-        feature = "accounts",
-        feature = "orders",
-        feature = "quotes",
-        feature = "returns",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for AccountChargeStatus {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "AccountChargeStatus".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type" : "string", "enum" : ["successful", "failed"] })
-    }
-}
-#[cfg(
-    any(
-        feature = "accounts",
-        feature = "orders",
-        feature = "quotes",
-        feature = "returns",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
+crate::runtime::string_enum!(
+    AccountChargeStatus { Successful = "successful", Failed = "failed" }
+);
+
 /// The account's contact person.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(
+    any(
+        feature = "accounts",
+        feature = "orders",
+        feature = "quotes",
+        feature = "returns",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AccountContact {
     /// First name.
@@ -522,9 +437,11 @@ pub struct AccountContact {
     )]
     pub subscribed: Option<bool>,
 }
-#[cfg(feature = "accounts")]
+
 /// New contact details. When `contact` is sent, `email` must be in it (the current or a new address).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "accounts")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AccountContactUpdate {
     /// First name.
@@ -542,6 +459,7 @@ pub struct AccountContactUpdate {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub phone: Option<String>,
 }
+
 #[cfg(feature = "accounts")]
 impl AccountContactUpdate {
     /// Builds the value from its required fields; optional fields start empty.
@@ -555,9 +473,11 @@ impl AccountContactUpdate {
         }
     }
 }
-#[cfg(feature = "accounts")]
+
 /// Error body of `GET /accounts/{account_id}` for a single unknown ID.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "accounts")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AccountGetError {
     /// What was attempted, as `<resource>.<verb>`.
@@ -587,48 +507,41 @@ pub struct AccountGetError {
     )]
     pub account: Option<String>,
 }
-#[cfg(feature = "accounts")]
+
 /// Wrapper of a lookup by several comma-separated IDs (also the older answer for a single ID). Each element is an account or an error item; check `result`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "accounts")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AccountGetResponse {
     /// One element per requested ID.
     pub accounts: Vec<AccountGetResponseAccountsItem>,
 }
-#[cfg(feature = "accounts")]
+
 /// Schema `AccountGetResponseAccountsItem`.
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "accounts")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum AccountGetResponseAccountsItem {
     Error(Box<AccountLookupError>),
     Account(Box<Account>),
 }
+
 #[cfg(feature = "accounts")]
-impl<'de> serde::Deserialize<'de> for AccountGetResponseAccountsItem {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("AccountGetResponseAccountsItem");
-        match crate::runtime::try_form::<AccountLookupError>(&value) {
-            Ok(value) => return Ok(Self::Error(Box::new(value))),
-            Err(failure) => closest.note("Error", failure),
-        }
-        match crate::runtime::try_form::<Account>(&value) {
-            Ok(value) => return Ok(Self::Account(Box::new(value))),
-            Err(failure) => closest.note("Account", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "accounts")]
+crate::runtime::union::union!(
+    AccountGetResponseAccountsItem { Error : MAP, ["error"], Account : MAP, ["address",
+    "charges", "contact", "country", "language", "lookup", "orders", "payment",
+    "subscribed", "subscriptions", "taxExemptionData", "url"] }
+);
+
 /// One page of `GET /accounts`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "accounts")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AccountListResponse {
     /// `account.getall` for the plain list of IDs, `account.lookup` for a filtered lookup.
@@ -674,39 +587,28 @@ pub struct AccountListResponse {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub accounts: Option<Vec<AccountListResponseAccountsItem>>,
 }
-#[cfg(feature = "accounts")]
+
 /// Schema `AccountListResponseAccountsItem`.
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "accounts")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum AccountListResponseAccountsItem {
     Account(Box<Account>),
     Id(String),
 }
+
 #[cfg(feature = "accounts")]
-impl<'de> serde::Deserialize<'de> for AccountListResponseAccountsItem {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new(
-            "AccountListResponseAccountsItem",
-        );
-        match crate::runtime::try_form::<Account>(&value) {
-            Ok(value) => return Ok(Self::Account(Box::new(value))),
-            Err(failure) => closest.note("Account", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    AccountListResponseAccountsItem { Account : MAP, ["account", "action", "address",
+    "charges", "contact", "country", "id", "language", "lookup", "orders", "payment",
+    "result", "subscribed", "subscriptions", "taxExemptionData", "url"], Id : STR, [] }
+);
+
+/// Keys by which the account can be looked up (`GET /accounts?global=` / `?custom=`).
 #[cfg(
     any(
         feature = "accounts",
@@ -717,8 +619,8 @@ impl<'de> serde::Deserialize<'de> for AccountListResponseAccountsItem {
         feature = "webhook-events"
     )
 )]
-/// Keys by which the account can be looked up (`GET /accounts?global=` / `?custom=`).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AccountLookup {
     /// Lookup key generated by FastSpring, safe to show to the customer.
@@ -736,9 +638,11 @@ pub struct AccountLookup {
     )]
     pub custom: Option<String>,
 }
-#[cfg(feature = "accounts")]
+
 /// A failed item of a (multi-ID) account lookup (`action` is `account.get`; `error` is keyed by the field concerned, e.g. `account`).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "accounts")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AccountLookupError {
     /// What was attempted, as `<resource>.<verb>`.
@@ -768,18 +672,22 @@ pub struct AccountLookupError {
     )]
     pub account: Option<String>,
 }
-#[cfg(feature = "accounts")]
+
 /// Lookup key set by the store.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "accounts")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AccountLookupInput {
     /// The store's own key for the account (for example its customer ID), at least 4 characters; older documentation limits it to letters, digits, `_` and `-`.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub custom: Option<String>,
 }
-#[cfg(feature = "accounts")]
+
 /// A signed-in portal URL for one account, or the error for that account.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "accounts")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AccountManagementUrl {
     /// What was done, `account.authenticate.get`.
@@ -813,14 +721,18 @@ pub struct AccountManagementUrl {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub error: Option<super::common::ErrorDetail>,
 }
-#[cfg(feature = "accounts")]
+
 /// Answer of `GET /accounts/{account_id}/authenticate`, one element per requested account.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "accounts")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AccountManagementUrlResponse {
     /// One element per requested account; check each `result`.
     pub accounts: Vec<AccountManagementUrl>,
 }
+
+/// Counts of the payment methods stored for the account.
 #[cfg(
     any(
         feature = "accounts",
@@ -831,8 +743,8 @@ pub struct AccountManagementUrlResponse {
         feature = "webhook-events"
     )
 )]
-/// Counts of the payment methods stored for the account.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AccountPaymentMethods {
     /// Number of stored payment methods.
@@ -850,9 +762,11 @@ pub struct AccountPaymentMethods {
     )]
     pub active: Option<i64>,
 }
-#[cfg(feature = "accounts")]
+
 /// Outcome of creating or updating an account.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "accounts")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AccountWriteResult {
     /// Account ID (current responses).
@@ -883,9 +797,11 @@ pub struct AccountWriteResult {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub error: Option<super::common::ErrorDetail>,
 }
-#[cfg(feature = "accounts")]
+
 /// A new customer account.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "accounts")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CreateAccountRequest {
     /// Contact person of a new account.
@@ -903,6 +819,7 @@ pub struct CreateAccountRequest {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub address: Option<AccountAddressInput>,
 }
+
 #[cfg(feature = "accounts")]
 impl CreateAccountRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -916,72 +833,50 @@ impl CreateAccountRequest {
         }
     }
 }
-#[cfg(feature = "accounts")]
+
 /// Schema `GetAccountError400`.
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "accounts")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum GetAccountError400 {
     Several(Box<AccountGetResponse>),
     Single(Box<AccountGetError>),
 }
+
 #[cfg(feature = "accounts")]
-impl<'de> serde::Deserialize<'de> for GetAccountError400 {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("GetAccountError400");
-        match crate::runtime::try_form::<AccountGetResponse>(&value) {
-            Ok(value) => return Ok(Self::Several(Box::new(value))),
-            Err(failure) => closest.note("Several", failure),
-        }
-        match crate::runtime::try_form::<AccountGetError>(&value) {
-            Ok(value) => return Ok(Self::Single(Box::new(value))),
-            Err(failure) => closest.note("Single", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "accounts")]
+crate::runtime::union::union!(
+    GetAccountError400 { Several : MAP, ["accounts"], Single : MAP, ["account", "action",
+    "error", "id", "result"] }
+);
+
 /// Schema `GetAccountResponse`.
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "accounts")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum GetAccountResponse {
     Several(Box<AccountGetResponse>),
     Single(Box<Account>),
 }
+
 #[cfg(feature = "accounts")]
-impl<'de> serde::Deserialize<'de> for GetAccountResponse {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("GetAccountResponse");
-        match crate::runtime::try_form::<AccountGetResponse>(&value) {
-            Ok(value) => return Ok(Self::Several(Box::new(value))),
-            Err(failure) => closest.note("Several", failure),
-        }
-        match crate::runtime::try_form::<Account>(&value) {
-            Ok(value) => return Ok(Self::Single(Box::new(value))),
-            Err(failure) => closest.note("Single", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "accounts")]
+crate::runtime::union::union!(
+    GetAccountResponse { Several : MAP, ["accounts"], Single : MAP, ["account", "action",
+    "address", "charges", "contact", "country", "id", "language", "lookup", "orders",
+    "payment", "result", "subscribed", "subscriptions", "taxExemptionData", "url"] }
+);
+
 /// Schema `ListAccountsRefunds`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "accounts")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ListAccountsRefunds {
@@ -990,63 +885,14 @@ pub enum ListAccountsRefunds {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "accounts")]
-impl ListAccountsRefunds {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::True => "true",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "accounts")]
-impl From<&str> for ListAccountsRefunds {
-    fn from(value: &str) -> Self {
-        match value {
-            "true" => Self::True,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "accounts")]
-impl std::fmt::Display for ListAccountsRefunds {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "accounts")]
-impl serde::Serialize for ListAccountsRefunds {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "accounts")]
-impl<'de> serde::Deserialize<'de> for ListAccountsRefunds {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "accounts")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for ListAccountsRefunds {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ListAccountsRefunds".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type" : "string", "enum" : ["true"] })
-    }
-}
-#[cfg(feature = "accounts")]
+crate::runtime::string_enum!(ListAccountsRefunds { True = "true" });
+
 /// Schema `ListAccountsSubscriptions`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "accounts")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ListAccountsSubscriptions {
@@ -1061,70 +907,17 @@ pub enum ListAccountsSubscriptions {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "accounts")]
-impl ListAccountsSubscriptions {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Active => "active",
-            Self::Ended => "ended",
-            Self::Canceled => "canceled",
-            Self::Started => "started",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "accounts")]
-impl From<&str> for ListAccountsSubscriptions {
-    fn from(value: &str) -> Self {
-        match value {
-            "active" => Self::Active,
-            "ended" => Self::Ended,
-            "canceled" => Self::Canceled,
-            "started" => Self::Started,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "accounts")]
-impl std::fmt::Display for ListAccountsSubscriptions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "accounts")]
-impl serde::Serialize for ListAccountsSubscriptions {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "accounts")]
-impl<'de> serde::Deserialize<'de> for ListAccountsSubscriptions {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "accounts")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for ListAccountsSubscriptions {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ListAccountsSubscriptions".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["active", "ended", "canceled", "started"] }
-        )
-    }
-}
-#[cfg(feature = "accounts")]
+crate::runtime::string_enum!(
+    ListAccountsSubscriptions { Active = "active", Ended = "ended", Canceled =
+    "canceled", Started = "started" }
+);
+
 /// Contact person of a new account.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "accounts")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct NewAccountContact {
     /// First name.
@@ -1140,6 +933,7 @@ pub struct NewAccountContact {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub phone: Option<String>,
 }
+
 #[cfg(feature = "accounts")]
 impl NewAccountContact {
     /// Builds the value from its required fields; optional fields start empty.
@@ -1153,9 +947,11 @@ impl NewAccountContact {
         }
     }
 }
-#[cfg(feature = "accounts")]
+
 /// The fields of an account to change; fields not sent stay as they are.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "accounts")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct UpdateAccountRequest {
     /// New contact details.
@@ -1174,9 +970,11 @@ pub struct UpdateAccountRequest {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub address: Option<AccountAddressInput>,
 }
-#[cfg(feature = "accounts")]
+
 /// Outcome of `POST /accounts/{account_id}`. The current reference sends the flat result and repeats it in `accounts`; read either.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "accounts")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct UpdateAccountResponse {
     /// Account ID (current responses).
@@ -1210,12 +1008,14 @@ pub struct UpdateAccountResponse {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub accounts: Option<Vec<AccountWriteResult>>,
 }
+
 #[cfg(feature = "accounts")]
 /// Operations of the `accounts` group; get it with `client.accounts()`.
 #[derive(Debug, Clone, Copy)]
 pub struct Accounts<'a> {
     pub(crate) client: &'a crate::Client,
 }
+
 #[cfg(feature = "accounts")]
 impl<'a> Accounts<'a> {
     /// Create a customer account
@@ -1321,6 +1121,7 @@ impl<'a> Accounts<'a> {
         }
     }
 }
+
 #[cfg(feature = "accounts")]
 /// Request builder for [`Accounts::create`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -1330,6 +1131,7 @@ pub struct CreateAccountBuilder<'a> {
     options: crate::RequestOptions,
     body: CreateAccountRequest,
 }
+
 #[cfg(feature = "accounts")]
 impl<'a> CreateAccountBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -1380,6 +1182,7 @@ impl<'a> CreateAccountBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "accounts")]
 impl<'a> std::future::IntoFuture for CreateAccountBuilder<'a> {
     type Output = Result<AccountWriteResult, crate::Error>;
@@ -1390,6 +1193,7 @@ impl<'a> std::future::IntoFuture for CreateAccountBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "accounts")]
 /// Request builder for [`Accounts::list`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -1412,6 +1216,7 @@ pub struct ListAccountsBuilder<'a> {
     limit: Option<i64>,
     page: Option<i64>,
 }
+
 #[cfg(feature = "accounts")]
 impl<'a> ListAccountsBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -1597,6 +1402,7 @@ impl<'a> ListAccountsBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "accounts")]
 impl<'a> std::future::IntoFuture for ListAccountsBuilder<'a> {
     type Output = Result<AccountListResponse, crate::Error>;
@@ -1607,6 +1413,7 @@ impl<'a> std::future::IntoFuture for ListAccountsBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "accounts")]
 /// Request builder for [`Accounts::get`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -1616,6 +1423,7 @@ pub struct GetAccountBuilder<'a> {
     options: crate::RequestOptions,
     account_id: crate::Ids,
 }
+
 #[cfg(feature = "accounts")]
 impl<'a> GetAccountBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -1669,6 +1477,7 @@ impl<'a> GetAccountBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "accounts")]
 impl<'a> std::future::IntoFuture for GetAccountBuilder<'a> {
     type Output = Result<GetAccountResponse, crate::Error>;
@@ -1679,6 +1488,7 @@ impl<'a> std::future::IntoFuture for GetAccountBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "accounts")]
 /// Request builder for [`Accounts::update`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -1689,6 +1499,7 @@ pub struct UpdateAccountBuilder<'a> {
     account_id: String,
     body: UpdateAccountRequest,
 }
+
 #[cfg(feature = "accounts")]
 impl<'a> UpdateAccountBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -1742,6 +1553,7 @@ impl<'a> UpdateAccountBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "accounts")]
 impl<'a> std::future::IntoFuture for UpdateAccountBuilder<'a> {
     type Output = Result<UpdateAccountResponse, crate::Error>;
@@ -1752,6 +1564,7 @@ impl<'a> std::future::IntoFuture for UpdateAccountBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "accounts")]
 /// Request builder for [`Accounts::management_url`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -1761,6 +1574,7 @@ pub struct GetAccountManagementUrlBuilder<'a> {
     options: crate::RequestOptions,
     account_id: crate::Ids,
 }
+
 #[cfg(feature = "accounts")]
 impl<'a> GetAccountManagementUrlBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -1814,6 +1628,7 @@ impl<'a> GetAccountManagementUrlBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "accounts")]
 impl<'a> std::future::IntoFuture for GetAccountManagementUrlBuilder<'a> {
     type Output = Result<AccountManagementUrlResponse, crate::Error>;

@@ -2,9 +2,10 @@
 // change the spec or the generator and regenerate.
 
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
-#[cfg(feature = "checkout-sessions")]
 /// A checkout session and its calculated state, as returned by creation, retrieval and full update.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "checkout-sessions")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSession {
     /// Session ID.
@@ -100,9 +101,11 @@ pub struct CheckoutSession {
     )]
     pub checkout_status: Option<Vec<CheckoutSessionCheckoutStatusItem>>,
 }
-#[cfg(feature = "checkout-sessions")]
+
 /// A billing or shipping address.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "checkout-sessions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionAddress {
     /// Street and number (at most 256 characters).
@@ -136,9 +139,11 @@ pub struct CheckoutSessionAddress {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub country: Option<String>,
 }
-#[cfg(feature = "checkout-sessions")]
+
 /// The cart with its calculated totals.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "checkout-sessions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionCart {
     /// Coupon code evaluated for the cart.
@@ -329,9 +334,11 @@ pub struct CheckoutSessionCart {
     )]
     pub tax_rate: Option<f64>,
 }
-#[cfg(feature = "checkout-sessions")]
+
 /// Cart contents to put in the session.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "checkout-sessions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionCartRequest {
     /// Coupon code to apply (at most 256 characters).
@@ -349,10 +356,11 @@ pub struct CheckoutSessionCartRequest {
     )]
     pub line_items: Option<Vec<CheckoutSessionItemRequest>>,
 }
-#[cfg(feature = "checkout-sessions")]
+
 /// Whether the price fields include tax or have it added on top.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "checkout-sessions")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum CheckoutSessionCartTaxIncluded {
@@ -363,68 +371,17 @@ pub enum CheckoutSessionCartTaxIncluded {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "checkout-sessions")]
-impl CheckoutSessionCartTaxIncluded {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::TaxesIncludedInPrice => "TAXES_INCLUDED_IN_PRICE",
-            Self::TaxesAddedToPrice => "TAXES_ADDED_TO_PRICE",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl From<&str> for CheckoutSessionCartTaxIncluded {
-    fn from(value: &str) -> Self {
-        match value {
-            "TAXES_INCLUDED_IN_PRICE" => Self::TaxesIncludedInPrice,
-            "TAXES_ADDED_TO_PRICE" => Self::TaxesAddedToPrice,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl std::fmt::Display for CheckoutSessionCartTaxIncluded {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl serde::Serialize for CheckoutSessionCartTaxIncluded {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl<'de> serde::Deserialize<'de> for CheckoutSessionCartTaxIncluded {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for CheckoutSessionCartTaxIncluded {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "CheckoutSessionCartTaxIncluded".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["TAXES_INCLUDED_IN_PRICE",
-            "TAXES_ADDED_TO_PRICE"] }
-        )
-    }
-}
-#[cfg(feature = "checkout-sessions")]
+crate::runtime::string_enum!(
+    CheckoutSessionCartTaxIncluded { TaxesIncludedInPrice = "TAXES_INCLUDED_IN_PRICE",
+    TaxesAddedToPrice = "TAXES_ADDED_TO_PRICE" }
+);
+
 /// Schema `CheckoutSessionCheckoutStatusItem`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "checkout-sessions")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum CheckoutSessionCheckoutStatusItem {
@@ -437,69 +394,17 @@ pub enum CheckoutSessionCheckoutStatusItem {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "checkout-sessions")]
-impl CheckoutSessionCheckoutStatusItem {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::ProductsRequired => "PRODUCTS_REQUIRED",
-            Self::ReadyForCheckout => "READY_FOR_CHECKOUT",
-            Self::Concluded => "CONCLUDED",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl From<&str> for CheckoutSessionCheckoutStatusItem {
-    fn from(value: &str) -> Self {
-        match value {
-            "PRODUCTS_REQUIRED" => Self::ProductsRequired,
-            "READY_FOR_CHECKOUT" => Self::ReadyForCheckout,
-            "CONCLUDED" => Self::Concluded,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl std::fmt::Display for CheckoutSessionCheckoutStatusItem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl serde::Serialize for CheckoutSessionCheckoutStatusItem {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl<'de> serde::Deserialize<'de> for CheckoutSessionCheckoutStatusItem {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for CheckoutSessionCheckoutStatusItem {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "CheckoutSessionCheckoutStatusItem".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["PRODUCTS_REQUIRED", "READY_FOR_CHECKOUT",
-            "CONCLUDED"] }
-        )
-    }
-}
-#[cfg(feature = "checkout-sessions")]
+crate::runtime::string_enum!(
+    CheckoutSessionCheckoutStatusItem { ProductsRequired = "PRODUCTS_REQUIRED",
+    ReadyForCheckout = "READY_FOR_CHECKOUT", Concluded = "CONCLUDED" }
+);
+
 /// URLs that open the session.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "checkout-sessions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionCheckoutUrls {
     /// Hosted web checkout URL to redirect the buyer to.
@@ -511,9 +416,11 @@ pub struct CheckoutSessionCheckoutUrls {
     )]
     pub webcheckout_url: Option<String>,
 }
-#[cfg(feature = "checkout-sessions")]
+
 /// A billing or shipping contact.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "checkout-sessions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionContact {
     /// Email address (at most 255 characters).
@@ -544,9 +451,11 @@ pub struct CheckoutSessionContact {
     )]
     pub phone_number: Option<String>,
 }
-#[cfg(feature = "checkout-sessions")]
+
 /// Price overriding the catalog price of an item. Authenticated only.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "checkout-sessions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionCustomPrice {
     /// Price of one unit per currency.
@@ -589,9 +498,11 @@ pub struct CheckoutSessionCustomPrice {
     )]
     pub shipping_fee: Option<CheckoutSessionPriceMap>,
 }
-#[cfg(feature = "checkout-sessions")]
+
 /// The buyer details stored on a session.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "checkout-sessions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionCustomer {
     /// FastSpring account ID; only shown to authenticated callers.
@@ -669,9 +580,11 @@ pub struct CheckoutSessionCustomer {
     )]
     pub tax_id_region: Option<String>,
 }
-#[cfg(feature = "checkout-sessions")]
+
 /// Buyer, billing and shipping details of a session.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "checkout-sessions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionCustomerRequest {
     /// FastSpring account ID of an existing customer (at most 64 characters). Authenticated only.
@@ -745,10 +658,11 @@ pub struct CheckoutSessionCustomerRequest {
     )]
     pub tax_id_region: Option<String>,
 }
-#[cfg(feature = "checkout-sessions")]
+
 /// Where goods are shipped: the billing address (default), a gift recipient, or a separate address.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "checkout-sessions")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum CheckoutSessionCustomerRequestShipToType {
@@ -761,69 +675,17 @@ pub enum CheckoutSessionCustomerRequestShipToType {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "checkout-sessions")]
-impl CheckoutSessionCustomerRequestShipToType {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::SameAsBillTo => "SAME_AS_BILL_TO",
-            Self::GiftPurchase => "GIFT_PURCHASE",
-            Self::ShipTo => "SHIP_TO",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl From<&str> for CheckoutSessionCustomerRequestShipToType {
-    fn from(value: &str) -> Self {
-        match value {
-            "SAME_AS_BILL_TO" => Self::SameAsBillTo,
-            "GIFT_PURCHASE" => Self::GiftPurchase,
-            "SHIP_TO" => Self::ShipTo,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl std::fmt::Display for CheckoutSessionCustomerRequestShipToType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl serde::Serialize for CheckoutSessionCustomerRequestShipToType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl<'de> serde::Deserialize<'de> for CheckoutSessionCustomerRequestShipToType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for CheckoutSessionCustomerRequestShipToType {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "CheckoutSessionCustomerRequestShipToType".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["SAME_AS_BILL_TO", "GIFT_PURCHASE", "SHIP_TO"]
-            }
-        )
-    }
-}
-#[cfg(feature = "checkout-sessions")]
+crate::runtime::string_enum!(
+    CheckoutSessionCustomerRequestShipToType { SameAsBillTo = "SAME_AS_BILL_TO",
+    GiftPurchase = "GIFT_PURCHASE", ShipTo = "SHIP_TO" }
+);
+
 /// A payment method already stored on the buyer's account.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "checkout-sessions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionCustomerSavedPaymentMethod {
     /// Kind of payment method.
@@ -842,9 +704,11 @@ pub struct CheckoutSessionCustomerSavedPaymentMethod {
     )]
     pub display: Option<String>,
 }
-#[cfg(feature = "checkout-sessions")]
+
 /// One rejected field.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "checkout-sessions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionErrorDetail {
     /// Code of the failed rule.
@@ -878,9 +742,11 @@ pub struct CheckoutSessionErrorDetail {
     )]
     pub rejected_value: Option<String>,
 }
-#[cfg(feature = "checkout-sessions")]
+
 /// Error body of the Sessions (v2) API.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "checkout-sessions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionErrorResponse {
     /// HTTP status code and reason.
@@ -915,10 +781,11 @@ pub struct CheckoutSessionErrorResponse {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub errors: Option<Vec<CheckoutSessionErrorDetail>>,
 }
-#[cfg(feature = "checkout-sessions")]
+
 /// A buyer data field of the checkout form.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "checkout-sessions")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum CheckoutSessionFieldElement {
@@ -947,86 +814,19 @@ pub enum CheckoutSessionFieldElement {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "checkout-sessions")]
-impl CheckoutSessionFieldElement {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::PostalCode => "POSTAL_CODE",
-            Self::Name => "NAME",
-            Self::Email => "EMAIL",
-            Self::Phone => "PHONE",
-            Self::Company => "COMPANY",
-            Self::Cpf => "CPF",
-            Self::BillingAddress => "BILLING_ADDRESS",
-            Self::ShippingAddress => "SHIPPING_ADDRESS",
-            Self::Ach => "ACH",
-            Self::Sepa => "SEPA",
-            Self::Card => "CARD",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl From<&str> for CheckoutSessionFieldElement {
-    fn from(value: &str) -> Self {
-        match value {
-            "POSTAL_CODE" => Self::PostalCode,
-            "NAME" => Self::Name,
-            "EMAIL" => Self::Email,
-            "PHONE" => Self::Phone,
-            "COMPANY" => Self::Company,
-            "CPF" => Self::Cpf,
-            "BILLING_ADDRESS" => Self::BillingAddress,
-            "SHIPPING_ADDRESS" => Self::ShippingAddress,
-            "ACH" => Self::Ach,
-            "SEPA" => Self::Sepa,
-            "CARD" => Self::Card,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl std::fmt::Display for CheckoutSessionFieldElement {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl serde::Serialize for CheckoutSessionFieldElement {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl<'de> serde::Deserialize<'de> for CheckoutSessionFieldElement {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for CheckoutSessionFieldElement {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "CheckoutSessionFieldElement".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["POSTAL_CODE", "NAME", "EMAIL", "PHONE",
-            "COMPANY", "CPF", "BILLING_ADDRESS", "SHIPPING_ADDRESS", "ACH", "SEPA",
-            "CARD"] }
-        )
-    }
-}
-#[cfg(feature = "checkout-sessions")]
+crate::runtime::string_enum!(
+    CheckoutSessionFieldElement { PostalCode = "POSTAL_CODE", Name = "NAME", Email =
+    "EMAIL", Phone = "PHONE", Company = "COMPANY", Cpf = "CPF", BillingAddress =
+    "BILLING_ADDRESS", ShippingAddress = "SHIPPING_ADDRESS", Ach = "ACH", Sepa = "SEPA",
+    Card = "CARD" }
+);
+
 /// A billing interval.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "checkout-sessions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionInterval {
     /// Unit of the interval.
@@ -1053,10 +853,11 @@ pub struct CheckoutSessionInterval {
     )]
     pub interval_count: Option<i64>,
 }
-#[cfg(feature = "checkout-sessions")]
+
 /// Unit of the interval.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "checkout-sessions")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum CheckoutSessionIntervalIntervalUnit {
@@ -1073,72 +874,17 @@ pub enum CheckoutSessionIntervalIntervalUnit {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "checkout-sessions")]
-impl CheckoutSessionIntervalIntervalUnit {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Day => "DAY",
-            Self::Week => "WEEK",
-            Self::Month => "MONTH",
-            Self::Year => "YEAR",
-            Self::OnDemand => "ON_DEMAND",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl From<&str> for CheckoutSessionIntervalIntervalUnit {
-    fn from(value: &str) -> Self {
-        match value {
-            "DAY" => Self::Day,
-            "WEEK" => Self::Week,
-            "MONTH" => Self::Month,
-            "YEAR" => Self::Year,
-            "ON_DEMAND" => Self::OnDemand,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl std::fmt::Display for CheckoutSessionIntervalIntervalUnit {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl serde::Serialize for CheckoutSessionIntervalIntervalUnit {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl<'de> serde::Deserialize<'de> for CheckoutSessionIntervalIntervalUnit {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for CheckoutSessionIntervalIntervalUnit {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "CheckoutSessionIntervalIntervalUnit".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["DAY", "WEEK", "MONTH", "YEAR", "ON_DEMAND"] }
-        )
-    }
-}
-#[cfg(feature = "checkout-sessions")]
+crate::runtime::string_enum!(
+    CheckoutSessionIntervalIntervalUnit { Day = "DAY", Week = "WEEK", Month = "MONTH",
+    Year = "YEAR", OnDemand = "ON_DEMAND" }
+);
+
 /// A cart line item with its calculated price.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "checkout-sessions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionItem {
     /// Product path.
@@ -1221,9 +967,11 @@ pub struct CheckoutSessionItem {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscription: Option<CheckoutSessionSubscriptionSettings>,
 }
-#[cfg(feature = "checkout-sessions")]
+
 /// Calculated prices of a line item. Unit amounts are for one unit; extended amounts for the whole quantity.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "checkout-sessions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionItemPrice {
     /// One unit after discounts; tax according to `taxIncluded`.
@@ -1385,10 +1133,11 @@ pub struct CheckoutSessionItemPrice {
     )]
     pub coupon_discount_duration: Option<i64>,
 }
-#[cfg(feature = "checkout-sessions")]
+
 /// Whether the price fields include tax or have it added on top.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "checkout-sessions")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum CheckoutSessionItemPriceTaxIncluded {
@@ -1399,68 +1148,17 @@ pub enum CheckoutSessionItemPriceTaxIncluded {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "checkout-sessions")]
-impl CheckoutSessionItemPriceTaxIncluded {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::TaxesIncludedInPrice => "TAXES_INCLUDED_IN_PRICE",
-            Self::TaxesAddedToPrice => "TAXES_ADDED_TO_PRICE",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl From<&str> for CheckoutSessionItemPriceTaxIncluded {
-    fn from(value: &str) -> Self {
-        match value {
-            "TAXES_INCLUDED_IN_PRICE" => Self::TaxesIncludedInPrice,
-            "TAXES_ADDED_TO_PRICE" => Self::TaxesAddedToPrice,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl std::fmt::Display for CheckoutSessionItemPriceTaxIncluded {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl serde::Serialize for CheckoutSessionItemPriceTaxIncluded {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl<'de> serde::Deserialize<'de> for CheckoutSessionItemPriceTaxIncluded {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for CheckoutSessionItemPriceTaxIncluded {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "CheckoutSessionItemPriceTaxIncluded".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["TAXES_INCLUDED_IN_PRICE",
-            "TAXES_ADDED_TO_PRICE"] }
-        )
-    }
-}
-#[cfg(feature = "checkout-sessions")]
+crate::runtime::string_enum!(
+    CheckoutSessionItemPriceTaxIncluded { TaxesIncludedInPrice =
+    "TAXES_INCLUDED_IN_PRICE", TaxesAddedToPrice = "TAXES_ADDED_TO_PRICE" }
+);
+
 /// How the product is fulfilled.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "checkout-sessions")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum CheckoutSessionItemProductFormat {
@@ -1471,65 +1169,16 @@ pub enum CheckoutSessionItemProductFormat {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "checkout-sessions")]
-impl CheckoutSessionItemProductFormat {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Digital => "DIGITAL",
-            Self::Physical => "PHYSICAL",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl From<&str> for CheckoutSessionItemProductFormat {
-    fn from(value: &str) -> Self {
-        match value {
-            "DIGITAL" => Self::Digital,
-            "PHYSICAL" => Self::Physical,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl std::fmt::Display for CheckoutSessionItemProductFormat {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl serde::Serialize for CheckoutSessionItemProductFormat {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl<'de> serde::Deserialize<'de> for CheckoutSessionItemProductFormat {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for CheckoutSessionItemProductFormat {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "CheckoutSessionItemProductFormat".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type" : "string", "enum" : ["DIGITAL", "PHYSICAL"] })
-    }
-}
-#[cfg(feature = "checkout-sessions")]
+crate::runtime::string_enum!(
+    CheckoutSessionItemProductFormat { Digital = "DIGITAL", Physical = "PHYSICAL" }
+);
+
 /// One-time purchase or subscription.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "checkout-sessions")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum CheckoutSessionItemProductType {
@@ -1540,66 +1189,17 @@ pub enum CheckoutSessionItemProductType {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "checkout-sessions")]
-impl CheckoutSessionItemProductType {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::OneTime => "ONE_TIME",
-            Self::SubscriptionPlan => "SUBSCRIPTION_PLAN",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl From<&str> for CheckoutSessionItemProductType {
-    fn from(value: &str) -> Self {
-        match value {
-            "ONE_TIME" => Self::OneTime,
-            "SUBSCRIPTION_PLAN" => Self::SubscriptionPlan,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl std::fmt::Display for CheckoutSessionItemProductType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl serde::Serialize for CheckoutSessionItemProductType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl<'de> serde::Deserialize<'de> for CheckoutSessionItemProductType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for CheckoutSessionItemProductType {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "CheckoutSessionItemProductType".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["ONE_TIME", "SUBSCRIPTION_PLAN"] }
-        )
-    }
-}
-#[cfg(feature = "checkout-sessions")]
+crate::runtime::string_enum!(
+    CheckoutSessionItemProductType { OneTime = "ONE_TIME", SubscriptionPlan =
+    "SUBSCRIPTION_PLAN" }
+);
+
 /// A product to add to or change in the cart.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "checkout-sessions")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionItemRequest {
     /// Catalog product path (at most 256 characters).
@@ -1648,6 +1248,7 @@ pub struct CheckoutSessionItemRequest {
     )]
     pub subscription_overrides: Option<CheckoutSessionSubscriptionSettings>,
 }
+
 #[cfg(feature = "checkout-sessions")]
 impl CheckoutSessionItemRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -1664,12 +1265,15 @@ impl CheckoutSessionItemRequest {
         }
     }
 }
+
 #[cfg(feature = "checkout-sessions")]
 /// Text per ISO 639-1 language code (`en`, `de`, `fr`, `ja`, `zh`, … ; `iw` for Hebrew), each at most 512 characters.
 pub type CheckoutSessionLocalizedText = std::collections::BTreeMap<String, String>;
-#[cfg(feature = "checkout-sessions")]
+
 /// A payment method the buyer can use, with the form fields it needs.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "checkout-sessions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionPaymentMethod {
     /// Type of the payment method.
@@ -1709,10 +1313,11 @@ pub struct CheckoutSessionPaymentMethod {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub variants: Option<Vec<CheckoutSessionPaymentMethodVariantsItem>>,
 }
-#[cfg(feature = "checkout-sessions")]
+
 /// Schema `CheckoutSessionPaymentMethodSupportedProductTypesItem`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "checkout-sessions")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum CheckoutSessionPaymentMethodSupportedProductTypesItem {
@@ -1723,68 +1328,17 @@ pub enum CheckoutSessionPaymentMethodSupportedProductTypesItem {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "checkout-sessions")]
-impl CheckoutSessionPaymentMethodSupportedProductTypesItem {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::OneTime => "ONE_TIME",
-            Self::SubscriptionPlan => "SUBSCRIPTION_PLAN",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl From<&str> for CheckoutSessionPaymentMethodSupportedProductTypesItem {
-    fn from(value: &str) -> Self {
-        match value {
-            "ONE_TIME" => Self::OneTime,
-            "SUBSCRIPTION_PLAN" => Self::SubscriptionPlan,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl std::fmt::Display for CheckoutSessionPaymentMethodSupportedProductTypesItem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl serde::Serialize for CheckoutSessionPaymentMethodSupportedProductTypesItem {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl<'de> serde::Deserialize<'de>
-for CheckoutSessionPaymentMethodSupportedProductTypesItem {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for CheckoutSessionPaymentMethodSupportedProductTypesItem {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "CheckoutSessionPaymentMethodSupportedProductTypesItem".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["ONE_TIME", "SUBSCRIPTION_PLAN"] }
-        )
-    }
-}
-#[cfg(feature = "checkout-sessions")]
+crate::runtime::string_enum!(
+    CheckoutSessionPaymentMethodSupportedProductTypesItem { OneTime = "ONE_TIME",
+    SubscriptionPlan = "SUBSCRIPTION_PLAN" }
+);
+
 /// A payment method.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "checkout-sessions")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum CheckoutSessionPaymentMethodType {
@@ -1831,106 +1385,21 @@ pub enum CheckoutSessionPaymentMethodType {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "checkout-sessions")]
-impl CheckoutSessionPaymentMethodType {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Ach => "ACH",
-            Self::Alipay => "ALIPAY",
-            Self::Amazon => "AMAZON",
-            Self::ApplePay => "APPLE_PAY",
-            Self::Card => "CARD",
-            Self::GooglePay => "GOOGLE_PAY",
-            Self::Ideal => "IDEAL",
-            Self::Kakaopay => "KAKAOPAY",
-            Self::Klarna => "KLARNA",
-            Self::MercadoPago => "MERCADO_PAGO",
-            Self::Paypal => "PAYPAL",
-            Self::Pix => "PIX",
-            Self::Sepa => "SEPA",
-            Self::Toss => "TOSS",
-            Self::Upi => "UPI",
-            Self::WechatPay => "WECHAT_PAY",
-            Self::Wire => "WIRE",
-            Self::Quote => "QUOTE",
-            Self::PurchaseOrder => "PURCHASE_ORDER",
-            Self::UnknownValue => "UNKNOWN",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl From<&str> for CheckoutSessionPaymentMethodType {
-    fn from(value: &str) -> Self {
-        match value {
-            "ACH" => Self::Ach,
-            "ALIPAY" => Self::Alipay,
-            "AMAZON" => Self::Amazon,
-            "APPLE_PAY" => Self::ApplePay,
-            "CARD" => Self::Card,
-            "GOOGLE_PAY" => Self::GooglePay,
-            "IDEAL" => Self::Ideal,
-            "KAKAOPAY" => Self::Kakaopay,
-            "KLARNA" => Self::Klarna,
-            "MERCADO_PAGO" => Self::MercadoPago,
-            "PAYPAL" => Self::Paypal,
-            "PIX" => Self::Pix,
-            "SEPA" => Self::Sepa,
-            "TOSS" => Self::Toss,
-            "UPI" => Self::Upi,
-            "WECHAT_PAY" => Self::WechatPay,
-            "WIRE" => Self::Wire,
-            "QUOTE" => Self::Quote,
-            "PURCHASE_ORDER" => Self::PurchaseOrder,
-            "UNKNOWN" => Self::UnknownValue,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl std::fmt::Display for CheckoutSessionPaymentMethodType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl serde::Serialize for CheckoutSessionPaymentMethodType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl<'de> serde::Deserialize<'de> for CheckoutSessionPaymentMethodType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for CheckoutSessionPaymentMethodType {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "CheckoutSessionPaymentMethodType".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["ACH", "ALIPAY", "AMAZON", "APPLE_PAY",
-            "CARD", "GOOGLE_PAY", "IDEAL", "KAKAOPAY", "KLARNA", "MERCADO_PAGO",
-            "PAYPAL", "PIX", "SEPA", "TOSS", "UPI", "WECHAT_PAY", "WIRE", "QUOTE",
-            "PURCHASE_ORDER", "UNKNOWN"] }
-        )
-    }
-}
-#[cfg(feature = "checkout-sessions")]
+crate::runtime::string_enum!(
+    CheckoutSessionPaymentMethodType { Ach = "ACH", Alipay = "ALIPAY", Amazon = "AMAZON",
+    ApplePay = "APPLE_PAY", Card = "CARD", GooglePay = "GOOGLE_PAY", Ideal = "IDEAL",
+    Kakaopay = "KAKAOPAY", Klarna = "KLARNA", MercadoPago = "MERCADO_PAGO", Paypal =
+    "PAYPAL", Pix = "PIX", Sepa = "SEPA", Toss = "TOSS", Upi = "UPI", WechatPay =
+    "WECHAT_PAY", Wire = "WIRE", Quote = "QUOTE", PurchaseOrder = "PURCHASE_ORDER",
+    UnknownValue = "UNKNOWN" }
+);
+
 /// Schema `CheckoutSessionPaymentMethodVariantsItem`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "checkout-sessions")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum CheckoutSessionPaymentMethodVariantsItem {
@@ -1955,81 +1424,18 @@ pub enum CheckoutSessionPaymentMethodVariantsItem {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "checkout-sessions")]
-impl CheckoutSessionPaymentMethodVariantsItem {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Visa => "VISA",
-            Self::MasterCard => "MASTER_CARD",
-            Self::Amex => "AMEX",
-            Self::Elo => "ELO",
-            Self::Discover => "DISCOVER",
-            Self::Dinners => "DINNERS",
-            Self::UnionPay => "UNION_PAY",
-            Self::Jcb => "JCB",
-            Self::Hipercard => "HIPERCARD",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl From<&str> for CheckoutSessionPaymentMethodVariantsItem {
-    fn from(value: &str) -> Self {
-        match value {
-            "VISA" => Self::Visa,
-            "MASTER_CARD" => Self::MasterCard,
-            "AMEX" => Self::Amex,
-            "ELO" => Self::Elo,
-            "DISCOVER" => Self::Discover,
-            "DINNERS" => Self::Dinners,
-            "UNION_PAY" => Self::UnionPay,
-            "JCB" => Self::Jcb,
-            "HIPERCARD" => Self::Hipercard,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl std::fmt::Display for CheckoutSessionPaymentMethodVariantsItem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl serde::Serialize for CheckoutSessionPaymentMethodVariantsItem {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl<'de> serde::Deserialize<'de> for CheckoutSessionPaymentMethodVariantsItem {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for CheckoutSessionPaymentMethodVariantsItem {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "CheckoutSessionPaymentMethodVariantsItem".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["VISA", "MASTER_CARD", "AMEX", "ELO",
-            "DISCOVER", "DINNERS", "UNION_PAY", "JCB", "HIPERCARD"] }
-        )
-    }
-}
-#[cfg(feature = "checkout-sessions")]
+crate::runtime::string_enum!(
+    CheckoutSessionPaymentMethodVariantsItem { Visa = "VISA", MasterCard = "MASTER_CARD",
+    Amex = "AMEX", Elo = "ELO", Discover = "DISCOVER", Dinners = "DINNERS", UnionPay =
+    "UNION_PAY", Jcb = "JCB", Hipercard = "HIPERCARD" }
+);
+
 /// Payment methods available in a session.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "checkout-sessions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionPaymentMethodsResponse {
     /// The methods, in display order.
@@ -2040,12 +1446,15 @@ pub struct CheckoutSessionPaymentMethodsResponse {
     )]
     pub payment_methods: Option<Vec<CheckoutSessionPaymentMethod>>,
 }
+
 #[cfg(feature = "checkout-sessions")]
 /// Amount per ISO 4217 currency code (`USD`, `EUR`, `GBP`, …).
 pub type CheckoutSessionPriceMap = std::collections::BTreeMap<String, crate::Amount>;
-#[cfg(feature = "checkout-sessions")]
+
 /// Localized texts and image of a product; setting them needs authentication.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "checkout-sessions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionProductDescriptions {
     /// Product title shown to the buyer.
@@ -2065,9 +1474,11 @@ pub struct CheckoutSessionProductDescriptions {
     )]
     pub image_url: Option<String>,
 }
-#[cfg(feature = "checkout-sessions")]
+
 /// Body of session creation and of a full session update.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "checkout-sessions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionRequest {
     /// Language of the buyer's experience, a 2-letter code (at most 5 characters); defaults to the browser's locale.
@@ -2114,10 +1525,11 @@ pub struct CheckoutSessionRequest {
     )]
     pub hide_payment_methods: Option<Vec<CheckoutSessionPaymentMethodType>>,
 }
-#[cfg(feature = "checkout-sessions")]
+
 /// Lifecycle state of the session.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "checkout-sessions")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum CheckoutSessionStatus {
@@ -2136,75 +1548,17 @@ pub enum CheckoutSessionStatus {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "checkout-sessions")]
-impl CheckoutSessionStatus {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Open => "OPEN",
-            Self::Expired => "EXPIRED",
-            Self::Cancelled => "CANCELLED",
-            Self::PendingOrder => "PENDING_ORDER",
-            Self::Completed => "COMPLETED",
-            Self::Failed => "FAILED",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl From<&str> for CheckoutSessionStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "OPEN" => Self::Open,
-            "EXPIRED" => Self::Expired,
-            "CANCELLED" => Self::Cancelled,
-            "PENDING_ORDER" => Self::PendingOrder,
-            "COMPLETED" => Self::Completed,
-            "FAILED" => Self::Failed,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl std::fmt::Display for CheckoutSessionStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl serde::Serialize for CheckoutSessionStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl<'de> serde::Deserialize<'de> for CheckoutSessionStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for CheckoutSessionStatus {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "CheckoutSessionStatus".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["OPEN", "EXPIRED", "CANCELLED",
-            "PENDING_ORDER", "COMPLETED", "FAILED"] }
-        )
-    }
-}
-#[cfg(feature = "checkout-sessions")]
+crate::runtime::string_enum!(
+    CheckoutSessionStatus { Open = "OPEN", Expired = "EXPIRED", Cancelled = "CANCELLED",
+    PendingOrder = "PENDING_ORDER", Completed = "COMPLETED", Failed = "FAILED" }
+);
+
 /// Subscription settings of an item (overrides in requests, effective settings in responses).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "checkout-sessions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionSubscriptionSettings {
     /// How often the subscription bills.
@@ -2223,9 +1577,11 @@ pub struct CheckoutSessionSubscriptionSettings {
     )]
     pub trial_days: Option<i64>,
 }
-#[cfg(feature = "checkout-sessions")]
+
 /// A volume discount tier: a fixed amount or a percentage off each unit from `minQuantity` units on.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "checkout-sessions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionVolumeDiscount {
     /// Units needed for this tier; default 1.
@@ -2252,9 +1608,11 @@ pub struct CheckoutSessionVolumeDiscount {
     )]
     pub percent_discount: Option<i64>,
 }
-#[cfg(feature = "checkout-sessions")]
+
 /// A non-fatal problem found while processing the request.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "checkout-sessions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CheckoutSessionWarning {
     /// Kind of warning.
@@ -2275,10 +1633,11 @@ pub struct CheckoutSessionWarning {
     )]
     pub message: Option<String>,
 }
-#[cfg(feature = "checkout-sessions")]
+
 /// Kind of warning.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "checkout-sessions")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum CheckoutSessionWarningCode {
@@ -2299,81 +1658,22 @@ pub enum CheckoutSessionWarningCode {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "checkout-sessions")]
-impl CheckoutSessionWarningCode {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::InvalidPromoCode => "INVALID_PROMO_CODE",
-            Self::InvalidCountry => "INVALID_COUNTRY",
-            Self::CheckoutNotLive => "CHECKOUT_NOT_LIVE",
-            Self::InvalidTaxId => "INVALID_TAX_ID",
-            Self::InvalidBuyerIp => "INVALID_BUYER_IP",
-            Self::InvalidLocale => "INVALID_LOCALE",
-            Self::InvalidPostalCode => "INVALID_POSTAL_CODE",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl From<&str> for CheckoutSessionWarningCode {
-    fn from(value: &str) -> Self {
-        match value {
-            "INVALID_PROMO_CODE" => Self::InvalidPromoCode,
-            "INVALID_COUNTRY" => Self::InvalidCountry,
-            "CHECKOUT_NOT_LIVE" => Self::CheckoutNotLive,
-            "INVALID_TAX_ID" => Self::InvalidTaxId,
-            "INVALID_BUYER_IP" => Self::InvalidBuyerIp,
-            "INVALID_LOCALE" => Self::InvalidLocale,
-            "INVALID_POSTAL_CODE" => Self::InvalidPostalCode,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl std::fmt::Display for CheckoutSessionWarningCode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl serde::Serialize for CheckoutSessionWarningCode {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-impl<'de> serde::Deserialize<'de> for CheckoutSessionWarningCode {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "checkout-sessions")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for CheckoutSessionWarningCode {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "CheckoutSessionWarningCode".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["INVALID_PROMO_CODE", "INVALID_COUNTRY",
-            "CHECKOUT_NOT_LIVE", "INVALID_TAX_ID", "INVALID_BUYER_IP", "INVALID_LOCALE",
-            "INVALID_POSTAL_CODE"] }
-        )
-    }
-}
+crate::runtime::string_enum!(
+    CheckoutSessionWarningCode { InvalidPromoCode = "INVALID_PROMO_CODE", InvalidCountry
+    = "INVALID_COUNTRY", CheckoutNotLive = "CHECKOUT_NOT_LIVE", InvalidTaxId =
+    "INVALID_TAX_ID", InvalidBuyerIp = "INVALID_BUYER_IP", InvalidLocale =
+    "INVALID_LOCALE", InvalidPostalCode = "INVALID_POSTAL_CODE" }
+);
+
 #[cfg(feature = "checkout-sessions")]
 /// Operations of the `checkout-sessions` group; get it with `client.checkout_sessions()`.
 #[derive(Debug, Clone, Copy)]
 pub struct CheckoutSessions<'a> {
     pub(crate) client: &'a crate::Client,
 }
+
 #[cfg(feature = "checkout-sessions")]
 impl<'a> CheckoutSessions<'a> {
     /// Create a checkout session
@@ -2551,6 +1851,7 @@ impl<'a> CheckoutSessions<'a> {
         }
     }
 }
+
 #[cfg(feature = "checkout-sessions")]
 /// Request builder for [`CheckoutSessions::create`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -2562,6 +1863,7 @@ pub struct CreateCheckoutSessionBuilder<'a> {
     checkout_id: String,
     body: CheckoutSessionRequest,
 }
+
 #[cfg(feature = "checkout-sessions")]
 impl<'a> CreateCheckoutSessionBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -2617,6 +1919,7 @@ impl<'a> CreateCheckoutSessionBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "checkout-sessions")]
 impl<'a> std::future::IntoFuture for CreateCheckoutSessionBuilder<'a> {
     type Output = Result<CheckoutSession, crate::Error>;
@@ -2627,6 +1930,7 @@ impl<'a> std::future::IntoFuture for CreateCheckoutSessionBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "checkout-sessions")]
 /// Request builder for [`CheckoutSessions::get`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -2638,6 +1942,7 @@ pub struct GetCheckoutSessionBuilder<'a> {
     checkout_id: String,
     session_id: String,
 }
+
 #[cfg(feature = "checkout-sessions")]
 impl<'a> GetCheckoutSessionBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -2695,6 +2000,7 @@ impl<'a> GetCheckoutSessionBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "checkout-sessions")]
 impl<'a> std::future::IntoFuture for GetCheckoutSessionBuilder<'a> {
     type Output = Result<CheckoutSession, crate::Error>;
@@ -2705,6 +2011,7 @@ impl<'a> std::future::IntoFuture for GetCheckoutSessionBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "checkout-sessions")]
 /// Request builder for [`CheckoutSessions::update`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -2717,6 +2024,7 @@ pub struct UpdateCheckoutSessionBuilder<'a> {
     session_id: String,
     body: CheckoutSessionRequest,
 }
+
 #[cfg(feature = "checkout-sessions")]
 impl<'a> UpdateCheckoutSessionBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -2774,6 +2082,7 @@ impl<'a> UpdateCheckoutSessionBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "checkout-sessions")]
 impl<'a> std::future::IntoFuture for UpdateCheckoutSessionBuilder<'a> {
     type Output = Result<CheckoutSession, crate::Error>;
@@ -2784,6 +2093,7 @@ impl<'a> std::future::IntoFuture for UpdateCheckoutSessionBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "checkout-sessions")]
 /// Request builder for [`CheckoutSessions::payment_methods`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -2795,6 +2105,7 @@ pub struct ListCheckoutSessionPaymentMethodsBuilder<'a> {
     checkout_id: String,
     session_id: String,
 }
+
 #[cfg(feature = "checkout-sessions")]
 impl<'a> ListCheckoutSessionPaymentMethodsBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -2857,6 +2168,7 @@ impl<'a> ListCheckoutSessionPaymentMethodsBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "checkout-sessions")]
 impl<'a> std::future::IntoFuture for ListCheckoutSessionPaymentMethodsBuilder<'a> {
     type Output = Result<CheckoutSessionPaymentMethodsResponse, crate::Error>;
@@ -2867,6 +2179,7 @@ impl<'a> std::future::IntoFuture for ListCheckoutSessionPaymentMethodsBuilder<'a
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "checkout-sessions")]
 /// Request builder for [`CheckoutSessions::add_item`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -2879,6 +2192,7 @@ pub struct AddCheckoutSessionItemBuilder<'a> {
     session_id: String,
     body: CheckoutSessionItemRequest,
 }
+
 #[cfg(feature = "checkout-sessions")]
 impl<'a> AddCheckoutSessionItemBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -2936,6 +2250,7 @@ impl<'a> AddCheckoutSessionItemBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "checkout-sessions")]
 impl<'a> std::future::IntoFuture for AddCheckoutSessionItemBuilder<'a> {
     type Output = Result<CheckoutSessionItem, crate::Error>;
@@ -2946,6 +2261,7 @@ impl<'a> std::future::IntoFuture for AddCheckoutSessionItemBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "checkout-sessions")]
 /// Request builder for [`CheckoutSessions::remove_item`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -2958,6 +2274,7 @@ pub struct RemoveCheckoutSessionItemBuilder<'a> {
     session_id: String,
     product_path: String,
 }
+
 #[cfg(feature = "checkout-sessions")]
 impl<'a> RemoveCheckoutSessionItemBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -3016,6 +2333,7 @@ impl<'a> RemoveCheckoutSessionItemBuilder<'a> {
         self.client.send_empty(request).await
     }
 }
+
 #[cfg(feature = "checkout-sessions")]
 impl<'a> std::future::IntoFuture for RemoveCheckoutSessionItemBuilder<'a> {
     type Output = Result<(), crate::Error>;
@@ -3026,6 +2344,7 @@ impl<'a> std::future::IntoFuture for RemoveCheckoutSessionItemBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "checkout-sessions")]
 /// Request builder for [`CheckoutSessions::update_item`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -3039,6 +2358,7 @@ pub struct UpdateCheckoutSessionItemBuilder<'a> {
     product_path: crate::Ids,
     body: CheckoutSessionItemRequest,
 }
+
 #[cfg(feature = "checkout-sessions")]
 impl<'a> UpdateCheckoutSessionItemBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -3097,6 +2417,7 @@ impl<'a> UpdateCheckoutSessionItemBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "checkout-sessions")]
 impl<'a> std::future::IntoFuture for UpdateCheckoutSessionItemBuilder<'a> {
     type Output = Result<CheckoutSessionItem, crate::Error>;
@@ -3107,6 +2428,7 @@ impl<'a> std::future::IntoFuture for UpdateCheckoutSessionItemBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "checkout-sessions")]
 /// Request builder for [`CheckoutSessions::update_customer`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -3119,6 +2441,7 @@ pub struct UpdateCheckoutSessionCustomerBuilder<'a> {
     session_id: String,
     body: CheckoutSessionCustomerRequest,
 }
+
 #[cfg(feature = "checkout-sessions")]
 impl<'a> UpdateCheckoutSessionCustomerBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -3176,6 +2499,7 @@ impl<'a> UpdateCheckoutSessionCustomerBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "checkout-sessions")]
 impl<'a> std::future::IntoFuture for UpdateCheckoutSessionCustomerBuilder<'a> {
     type Output = Result<CheckoutSessionCustomer, crate::Error>;

@@ -2,6 +2,12 @@
 // change the spec or the generator and regenerate.
 
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
+/// The error body of the classic endpoints (accounts, coupons, orders, products,
+/// subscriptions, returns, events, webhook keys). `action` names what was
+/// attempted (`account.get`, `subscription.convert`), `result` is `error`, and
+/// `error` maps the offending field or action to a message (a few coupon errors
+/// send a plain string instead). The same shape appears with HTTP 200 inside batch
+/// responses and, depending on the endpoint, with HTTP 400, 404 or 500.
 #[cfg(
     any(
         feature = "accounts",
@@ -11,13 +17,8 @@
         feature = "webhook-keys"
     )
 )]
-/// The error body of the classic endpoints (accounts, coupons, orders, products,
-/// subscriptions, returns, events, webhook keys). `action` names what was
-/// attempted (`account.get`, `subscription.convert`), `result` is `error`, and
-/// `error` maps the offending field or action to a message (a few coupon errors
-/// send a plain string instead). The same shape appears with HTTP 200 inside batch
-/// responses and, depending on the endpoint, with HTTP 400, 404 or 500.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ActionError {
     /// What was attempted, as `<resource>.<verb>`.
@@ -34,6 +35,10 @@ pub struct ActionError {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub error: Option<ErrorDetail>,
 }
+
+/// Messages keyed by the field or action they concern, or a single message.
+///
+/// The form is told by the JSON token or by a key only one form has.
 #[cfg(
     any(
         feature = "accounts",
@@ -46,16 +51,22 @@ pub struct ActionError {
         feature = "webhook-keys"
     )
 )]
+<<<<<<< HEAD
 /// Messages keyed by the field or action they concern, or a single message. A field without a problem may be listed with `null`.
 ///
 /// The forms are tried in order.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+=======
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
+>>>>>>> issue-10
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum ErrorDetail {
     Fields(std::collections::BTreeMap<String, serde_json::Value>),
     Message(String),
 }
+
 #[cfg(
     any(
         feature = "accounts",
@@ -68,6 +79,7 @@ pub enum ErrorDetail {
         feature = "webhook-keys"
     )
 )]
+<<<<<<< HEAD
 impl<'de> serde::Deserialize<'de> for ErrorDetail {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -90,10 +102,16 @@ impl<'de> serde::Deserialize<'de> for ErrorDetail {
     }
 }
 #[cfg(feature = "orders")]
+=======
+crate::runtime::union::union!(ErrorDetail { Fields : MAP, [], Message : STR, [] });
+
+>>>>>>> issue-10
 /// FastSpring's generic error body, `{"message": …, "params": […]}`, sent with HTTP 400
 /// when a request cannot be read or a referenced resource is missing before any
 /// per-item processing starts (for example an unknown `account` on `POST /orders`).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "orders")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct MessageError {
     /// Error category or message, such as `required`, `unreadable` or `not found`.
@@ -103,6 +121,10 @@ pub struct MessageError {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub params: Option<Vec<serde_json::Value>>,
 }
+
+/// Outcome of an operation or of one item of a batch.
+///
+/// Values FastSpring adds later are kept in `Unknown`.
 #[cfg(
     any(
         feature = "accounts",
@@ -117,9 +139,6 @@ pub struct MessageError {
         feature = "webhook-keys"
     )
 )]
-/// Outcome of an operation or of one item of a batch.
-///
-/// Values FastSpring adds later are kept in `Unknown`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ResultStatus {
@@ -130,6 +149,7 @@ pub enum ResultStatus {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(
     any(
         feature = "accounts",
@@ -144,128 +164,12 @@ pub enum ResultStatus {
         feature = "webhook-keys"
     )
 )]
-impl ResultStatus {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Success => "success",
-            Self::Error => "error",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "accounts",
-        feature = "coupons",
-        feature = "events",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "returns",
-        feature = "subscriptions",
-        feature = "webhook-events",
-        feature = "webhook-keys"
-    )
-)]
-impl From<&str> for ResultStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "success" => Self::Success,
-            "error" => Self::Error,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "accounts",
-        feature = "coupons",
-        feature = "events",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "returns",
-        feature = "subscriptions",
-        feature = "webhook-events",
-        feature = "webhook-keys"
-    )
-)]
-impl std::fmt::Display for ResultStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "accounts",
-        feature = "coupons",
-        feature = "events",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "returns",
-        feature = "subscriptions",
-        feature = "webhook-events",
-        feature = "webhook-keys"
-    )
-)]
-impl serde::Serialize for ResultStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "accounts",
-        feature = "coupons",
-        feature = "events",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "returns",
-        feature = "subscriptions",
-        feature = "webhook-events",
-        feature = "webhook-keys"
-    )
-)]
-impl<'de> serde::Deserialize<'de> for ResultStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(
-    any(
-        feature = "accounts",
-        feature = "coupons",
-        feature = "events",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "returns",
-        feature = "subscriptions",
-        feature = "webhook-events",
-        feature = "webhook-keys"
-    )
-)]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for ResultStatus {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ResultStatus".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type" : "string", "enum" : ["success", "error"] })
-    }
-}
+crate::runtime::string_enum!(ResultStatus { Success = "success", Error = "error" });
+
 /// The fields every webhook event carries. The same event objects are returned
 /// by `GET /events/processed` and `GET /events/unprocessed`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct WebhookEventBase {
     /// Event ID; stable across FastSpring's retries, so it is the key for de-duplication and for `POST /events/{event_id}`.

@@ -2,11 +2,12 @@
 // change the spec or the generator and regenerate.
 
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
-#[cfg(feature = "coupons")]
 /// A coupon as returned by `GET /coupons/{coupon_id}`: its discount (single or multi-tier),
 /// duration, stacking, customer-facing reason, redemption limit, availability window, codes
 /// and the products it applies to.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "coupons")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Coupon {
     /// Coupon path ID.
@@ -66,11 +67,13 @@ pub struct Coupon {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub products: Option<Vec<CouponProductsItem>>,
 }
-#[cfg(feature = "coupons")]
+
 /// Outcome of a coupon write (`POST /coupons`, `DELETE /coupons/{coupon_id}`): on success
 /// `action` and `result: success`; on failure `result: error` and a message in `error`
 /// (usually a plain string for coupons).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "coupons")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CouponActionResult {
     /// What was attempted, as `<resource>.<verb>`.
@@ -94,12 +97,14 @@ pub struct CouponActionResult {
     )]
     pub coupon: Option<String>,
 }
-#[cfg(feature = "coupons")]
+
 /// When the coupon can be redeemed; `{}` when unrestricted. Requests accept
 /// `2026-06-01T00:00:00Z`, `2026-06-01` or `2026-06-01 00:00` (older documentation: also epoch
 /// milliseconds); neither date may be in the past and `end` must follow `start`. Responses
 /// return the strings as stored (seen: `2026-06-01`, `2018-11-01 00:00`).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "coupons")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CouponAvailability {
     /// First moment the coupon is valid.
@@ -109,9 +114,11 @@ pub struct CouponAvailability {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub end: Option<String>,
 }
-#[cfg(feature = "coupons")]
+
 /// Body of `GET /coupons/{coupon_id}/codes`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "coupons")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CouponCodeList {
     /// The coupon.
@@ -125,14 +132,17 @@ pub struct CouponCodeList {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub codes: Option<Vec<String>>,
 }
-#[cfg(feature = "coupons")]
+
 /// Body of `POST /coupons/{coupon_id}`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "coupons")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CouponCodesAddRequest {
     /// Codes to add: letters, digits, `-` and `_` only (spaces and other characters are rejected).
     pub codes: Vec<String>,
 }
+
 #[cfg(feature = "coupons")]
 impl CouponCodesAddRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -140,9 +150,11 @@ impl CouponCodesAddRequest {
         Self { codes }
     }
 }
-#[cfg(feature = "coupons")]
+
 /// Outcome of `POST /coupons/{coupon_id}`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "coupons")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CouponCodesAddResponse {
     /// What was attempted, as `<resource>.<verb>`.
@@ -169,9 +181,11 @@ pub struct CouponCodesAddResponse {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub codes: Option<Vec<String>>,
 }
-#[cfg(feature = "coupons")]
+
 /// Outcome of `DELETE /coupons/{coupon_id}/codes`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "coupons")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CouponCodesDeleteResponse {
     /// What was attempted, as `<resource>.<verb>`.
@@ -202,9 +216,11 @@ pub struct CouponCodesDeleteResponse {
     )]
     pub codes_deleted: Option<Vec<String>>,
 }
-#[cfg(feature = "coupons")]
+
 /// HTTP 400 body sent when a coupon request contains unknown or unsupported fields.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "coupons")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CouponDeserializationError {
     /// Error category.
@@ -218,9 +234,11 @@ pub struct CouponDeserializationError {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub params: Option<Vec<serde_json::Value>>,
 }
-#[cfg(feature = "coupons")]
+
 /// The discount of a coupon as returned: single-tier fields plus the multi-tier flag and tiers.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "coupons")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CouponDiscount {
     /// `percent` (uses `percent`) or `flat` (uses `amount`).
@@ -244,9 +262,11 @@ pub struct CouponDiscount {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discounts: Option<Vec<CouponDiscountTier>>,
 }
-#[cfg(feature = "coupons")]
+
 /// A single-tier discount in a create or update request.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "coupons")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CouponDiscountInput {
     /// `percent` (send `percent`) or `flat` (send `amount`); must be `flat` for order-level coupons.
@@ -258,6 +278,7 @@ pub struct CouponDiscountInput {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub amount: Option<std::collections::BTreeMap<String, crate::Amount>>,
 }
+
 #[cfg(feature = "coupons")]
 impl CouponDiscountInput {
     /// Builds the value from its required fields; optional fields start empty.
@@ -269,10 +290,11 @@ impl CouponDiscountInput {
         }
     }
 }
-#[cfg(feature = "coupons")]
+
 /// `percent` (send `percent`) or `flat` (send `amount`); must be `flat` for order-level coupons.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "coupons")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum CouponDiscountInputType {
@@ -283,64 +305,16 @@ pub enum CouponDiscountInputType {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "coupons")]
-impl CouponDiscountInputType {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Percent => "percent",
-            Self::Flat => "flat",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "coupons")]
-impl From<&str> for CouponDiscountInputType {
-    fn from(value: &str) -> Self {
-        match value {
-            "percent" => Self::Percent,
-            "flat" => Self::Flat,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "coupons")]
-impl std::fmt::Display for CouponDiscountInputType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "coupons")]
-impl serde::Serialize for CouponDiscountInputType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "coupons")]
-impl<'de> serde::Deserialize<'de> for CouponDiscountInputType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "coupons")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for CouponDiscountInputType {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "CouponDiscountInputType".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type" : "string", "enum" : ["percent", "flat"] })
-    }
-}
-#[cfg(feature = "coupons")]
+crate::runtime::string_enum!(
+    CouponDiscountInputType { Percent = "percent", Flat = "flat" }
+);
+
 /// One tier of a multi-tier coupon (requests and responses).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "coupons")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CouponDiscountTier {
     /// `percent` (uses `percent`) or `flat` (uses `amount`).
@@ -372,10 +346,11 @@ pub struct CouponDiscountTier {
     )]
     pub apply_discount_immediately: Option<bool>,
 }
-#[cfg(feature = "coupons")]
+
 /// `percent` (uses `percent`) or `flat` (uses `amount`).
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "coupons")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum CouponDiscountTierType {
@@ -386,65 +361,16 @@ pub enum CouponDiscountTierType {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "coupons")]
-impl CouponDiscountTierType {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Percent => "percent",
-            Self::Flat => "flat",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "coupons")]
-impl From<&str> for CouponDiscountTierType {
-    fn from(value: &str) -> Self {
-        match value {
-            "percent" => Self::Percent,
-            "flat" => Self::Flat,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "coupons")]
-impl std::fmt::Display for CouponDiscountTierType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "coupons")]
-impl serde::Serialize for CouponDiscountTierType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "coupons")]
-impl<'de> serde::Deserialize<'de> for CouponDiscountTierType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "coupons")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for CouponDiscountTierType {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "CouponDiscountTierType".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type" : "string", "enum" : ["percent", "flat"] })
-    }
-}
-#[cfg(feature = "coupons")]
+crate::runtime::string_enum!(
+    CouponDiscountTierType { Percent = "percent", Flat = "flat" }
+);
+
 /// `percent` (uses `percent`) or `flat` (uses `amount`).
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "coupons")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum CouponDiscountType {
@@ -455,65 +381,15 @@ pub enum CouponDiscountType {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "coupons")]
-impl CouponDiscountType {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Percent => "percent",
-            Self::Flat => "flat",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "coupons")]
-impl From<&str> for CouponDiscountType {
-    fn from(value: &str) -> Self {
-        match value {
-            "percent" => Self::Percent,
-            "flat" => Self::Flat,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "coupons")]
-impl std::fmt::Display for CouponDiscountType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "coupons")]
-impl serde::Serialize for CouponDiscountType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "coupons")]
-impl<'de> serde::Deserialize<'de> for CouponDiscountType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "coupons")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for CouponDiscountType {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "CouponDiscountType".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type" : "string", "enum" : ["percent", "flat"] })
-    }
-}
-#[cfg(feature = "coupons")]
+crate::runtime::string_enum!(CouponDiscountType { Percent = "percent", Flat = "flat" });
+
 /// A failed coupon request: `result` is `error` and `error` explains why (a plain string in the
 /// current reference, e.g. "Invalid coupon code SUMMER@10"). Usually sent with HTTP 200.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "coupons")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CouponError {
     /// What was attempted, as `<resource>.<verb>`.
@@ -535,50 +411,44 @@ pub struct CouponError {
     )]
     pub coupon: Option<String>,
 }
-#[cfg(feature = "coupons")]
+
 /// Body of `GET /coupons`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "coupons")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CouponListResponse {
     /// Path IDs of all coupons.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub coupons: Option<Vec<String>>,
 }
-#[cfg(feature = "coupons")]
+
 /// Schema `CouponProductsItem`.
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "coupons")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum CouponProductsItem {
     Expanded(Box<super::products::Product>),
     Id(String),
 }
+
 #[cfg(feature = "coupons")]
-impl<'de> serde::Deserialize<'de> for CouponProductsItem {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("CouponProductsItem");
-        match crate::runtime::try_form::<super::products::Product>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "coupons")]
+crate::runtime::union::union!(
+    CouponProductsItem { Expanded : MAP, ["attributes", "description", "display",
+    "format", "fulfillments", "image", "offers", "parent", "pricing", "product",
+    "productAppReference", "quotable", "sku", "taxcode", "taxcodeDescription",
+    "visibility"], Id : STR, [] }
+);
+
 /// Body of `POST /coupons`. Send `discount` for a single-tier coupon, or `hasMultiDiscount: true`
 /// with 2 to 25 `discounts` tiers (tiers are re-sorted by duration, longest first).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "coupons")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CouponUpsertRequest {
     /// Path ID of the coupon to create or update: letters, digits, `-` and `_` only.
@@ -648,6 +518,7 @@ pub struct CouponUpsertRequest {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub products: Option<Vec<String>>,
 }
+
 #[cfg(feature = "coupons")]
 impl CouponUpsertRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -670,108 +541,75 @@ impl CouponUpsertRequest {
         }
     }
 }
-#[cfg(feature = "coupons")]
+
 /// Either the requested data or, when the request failed, a coupon error body
 /// (`result: error`). The error branch is tried first.
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "coupons")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum GetCouponResponse {
     Error(Box<CouponError>),
     Coupon(Box<Coupon>),
 }
+
 #[cfg(feature = "coupons")]
-impl<'de> serde::Deserialize<'de> for GetCouponResponse {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("GetCouponResponse");
-        match crate::runtime::try_form::<CouponError>(&value) {
-            Ok(value) => return Ok(Self::Error(Box::new(value))),
-            Err(failure) => closest.note("Error", failure),
-        }
-        match crate::runtime::try_form::<Coupon>(&value) {
-            Ok(value) => return Ok(Self::Coupon(Box::new(value))),
-            Err(failure) => closest.note("Coupon", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "coupons")]
+crate::runtime::union::union!(
+    GetCouponResponse { Error : MAP, ["action", "error", "result"], Coupon : MAP,
+    ["applyDiscountImmediately", "available", "codes", "combine", "discount",
+    "discountPeriodCount", "limit", "orderLevelDiscount", "products", "reason"] }
+);
+
 /// Either the requested data or, when the request failed, a coupon error body
 /// (`result: error`). The error branch is tried first.
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "coupons")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum ListCouponCodesResponse {
     Error(Box<CouponError>),
     Codes(Box<CouponCodeList>),
 }
+
 #[cfg(feature = "coupons")]
-impl<'de> serde::Deserialize<'de> for ListCouponCodesResponse {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("ListCouponCodesResponse");
-        match crate::runtime::try_form::<CouponError>(&value) {
-            Ok(value) => return Ok(Self::Error(Box::new(value))),
-            Err(failure) => closest.note("Error", failure),
-        }
-        match crate::runtime::try_form::<CouponCodeList>(&value) {
-            Ok(value) => return Ok(Self::Codes(Box::new(value))),
-            Err(failure) => closest.note("Codes", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "coupons")]
+crate::runtime::union::union!(
+    ListCouponCodesResponse { Error : MAP, ["action", "error", "result"], Codes : MAP,
+    ["codes"] }
+);
+
 /// Either the requested data or, when the request failed, a coupon error body
 /// (`result: error`). The error branch is tried first.
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "coupons")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum ListCouponsResponse {
     Error(Box<CouponError>),
     List(Box<CouponListResponse>),
 }
+
 #[cfg(feature = "coupons")]
-impl<'de> serde::Deserialize<'de> for ListCouponsResponse {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("ListCouponsResponse");
-        match crate::runtime::try_form::<CouponError>(&value) {
-            Ok(value) => return Ok(Self::Error(Box::new(value))),
-            Err(failure) => closest.note("Error", failure),
-        }
-        match crate::runtime::try_form::<CouponListResponse>(&value) {
-            Ok(value) => return Ok(Self::List(Box::new(value))),
-            Err(failure) => closest.note("List", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    ListCouponsResponse { Error : MAP, ["action", "coupon", "error", "result"], List :
+    MAP, ["coupons"] }
+);
+
 #[cfg(feature = "coupons")]
 /// Operations of the `coupons` group; get it with `client.coupons()`.
 #[derive(Debug, Clone, Copy)]
 pub struct Coupons<'a> {
     pub(crate) client: &'a crate::Client,
 }
+
 #[cfg(feature = "coupons")]
 impl<'a> Coupons<'a> {
     /// List the path IDs of all coupons
@@ -893,6 +731,7 @@ impl<'a> Coupons<'a> {
         }
     }
 }
+
 #[cfg(feature = "coupons")]
 /// Request builder for [`Coupons::list`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -901,6 +740,7 @@ pub struct ListCouponsBuilder<'a> {
     client: &'a crate::Client,
     options: crate::RequestOptions,
 }
+
 #[cfg(feature = "coupons")]
 impl<'a> ListCouponsBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -954,6 +794,7 @@ impl<'a> ListCouponsBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "coupons")]
 impl<'a> std::future::IntoFuture for ListCouponsBuilder<'a> {
     type Output = Result<ListCouponsResponse, crate::Error>;
@@ -964,6 +805,7 @@ impl<'a> std::future::IntoFuture for ListCouponsBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "coupons")]
 /// Request builder for [`Coupons::upsert`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -973,6 +815,7 @@ pub struct UpsertCouponBuilder<'a> {
     options: crate::RequestOptions,
     body: CouponUpsertRequest,
 }
+
 #[cfg(feature = "coupons")]
 impl<'a> UpsertCouponBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -1023,6 +866,7 @@ impl<'a> UpsertCouponBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "coupons")]
 impl<'a> std::future::IntoFuture for UpsertCouponBuilder<'a> {
     type Output = Result<CouponActionResult, crate::Error>;
@@ -1033,6 +877,7 @@ impl<'a> std::future::IntoFuture for UpsertCouponBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "coupons")]
 /// Request builder for [`Coupons::get`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -1043,6 +888,7 @@ pub struct GetCouponBuilder<'a> {
     coupon_id: String,
     expand: Option<bool>,
 }
+
 #[cfg(feature = "coupons")]
 impl<'a> GetCouponBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -1104,6 +950,7 @@ impl<'a> GetCouponBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "coupons")]
 impl<'a> std::future::IntoFuture for GetCouponBuilder<'a> {
     type Output = Result<GetCouponResponse, crate::Error>;
@@ -1114,6 +961,7 @@ impl<'a> std::future::IntoFuture for GetCouponBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "coupons")]
 /// Request builder for [`Coupons::add_codes`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -1124,6 +972,7 @@ pub struct AddCouponCodesBuilder<'a> {
     coupon_id: String,
     body: CouponCodesAddRequest,
 }
+
 #[cfg(feature = "coupons")]
 impl<'a> AddCouponCodesBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -1177,6 +1026,7 @@ impl<'a> AddCouponCodesBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "coupons")]
 impl<'a> std::future::IntoFuture for AddCouponCodesBuilder<'a> {
     type Output = Result<CouponCodesAddResponse, crate::Error>;
@@ -1187,6 +1037,7 @@ impl<'a> std::future::IntoFuture for AddCouponCodesBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "coupons")]
 /// Request builder for [`Coupons::delete`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -1196,6 +1047,7 @@ pub struct DeleteCouponBuilder<'a> {
     options: crate::RequestOptions,
     coupon_id: String,
 }
+
 #[cfg(feature = "coupons")]
 impl<'a> DeleteCouponBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -1249,6 +1101,7 @@ impl<'a> DeleteCouponBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "coupons")]
 impl<'a> std::future::IntoFuture for DeleteCouponBuilder<'a> {
     type Output = Result<CouponActionResult, crate::Error>;
@@ -1259,6 +1112,7 @@ impl<'a> std::future::IntoFuture for DeleteCouponBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "coupons")]
 /// Request builder for [`Coupons::list_codes`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -1268,6 +1122,7 @@ pub struct ListCouponCodesBuilder<'a> {
     options: crate::RequestOptions,
     coupon_id: String,
 }
+
 #[cfg(feature = "coupons")]
 impl<'a> ListCouponCodesBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -1324,6 +1179,7 @@ impl<'a> ListCouponCodesBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "coupons")]
 impl<'a> std::future::IntoFuture for ListCouponCodesBuilder<'a> {
     type Output = Result<ListCouponCodesResponse, crate::Error>;
@@ -1334,6 +1190,7 @@ impl<'a> std::future::IntoFuture for ListCouponCodesBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "coupons")]
 /// Request builder for [`Coupons::delete_codes`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -1343,6 +1200,7 @@ pub struct DeleteCouponCodesBuilder<'a> {
     options: crate::RequestOptions,
     coupon_id: String,
 }
+
 #[cfg(feature = "coupons")]
 impl<'a> DeleteCouponCodesBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -1396,6 +1254,7 @@ impl<'a> DeleteCouponCodesBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "coupons")]
 impl<'a> std::future::IntoFuture for DeleteCouponCodesBuilder<'a> {
     type Output = Result<CouponCodesDeleteResponse, crate::Error>;

@@ -2,9 +2,10 @@
 // change the spec or the generator and regenerate.
 
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
-#[cfg(feature = "data")]
 /// One rejected field.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "data")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct DataErrorDetail {
     /// Problem code, such as `invalid` or `invalid.field` (the spelling of the current reference).
@@ -46,9 +47,11 @@ pub struct DataErrorDetail {
     )]
     pub rejected_value: Option<String>,
 }
-#[cfg(feature = "data")]
+
 /// Error body of the reporting service.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "data")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct DataErrorResponse {
     /// HTTP status name.
@@ -90,9 +93,11 @@ pub struct DataErrorResponse {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub errors: Option<Vec<DataErrorDetail>>,
 }
-#[cfg(feature = "data")]
+
 /// An asynchronous report job.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "data")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct DataJob {
     /// Job ID (`JOB…`).
@@ -137,10 +142,11 @@ pub struct DataJob {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub request: Option<DataReportRequestEcho>,
 }
-#[cfg(feature = "data")]
+
 /// Kind of report.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "data")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum DataJobName {
@@ -151,7 +157,9 @@ pub enum DataJobName {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "data")]
+<<<<<<< HEAD
 impl DataJobName {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -210,8 +218,17 @@ impl schemars::JsonSchema for DataJobName {
 }
 #[cfg(feature = "data")]
 /// State of the job (`PENDING` before it starts); other values may exist.
+=======
+crate::runtime::string_enum!(
+    DataJobName { SubscriptionReport = "SubscriptionReport", RevenueReport =
+    "RevenueReport" }
+);
+
+/// State of the job; other values may exist.
+>>>>>>> issue-10
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "data")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum DataJobStatus {
@@ -226,7 +243,9 @@ pub enum DataJobStatus {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "data")]
+<<<<<<< HEAD
 impl DataJobStatus {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -289,8 +308,16 @@ impl schemars::JsonSchema for DataJobStatus {
     }
 }
 #[cfg(feature = "data")]
+=======
+crate::runtime::string_enum!(
+    DataJobStatus { Processing = "PROCESSING", Complete = "COMPLETE", Failed = "FAILED" }
+);
+
+>>>>>>> issue-10
 /// Which records the report covers.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "data")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct DataReportFilter {
     /// Include records from this date on (`YYYY-MM-DD`).
@@ -339,9 +366,11 @@ pub struct DataReportFilter {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub segments: Option<Vec<String>>,
 }
-#[cfg(feature = "data")]
+
 /// The filter as echoed back; dates may come as ISO date-times.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "data")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct DataReportFilterEcho {
     /// Start date.
@@ -408,9 +437,11 @@ pub struct DataReportFilterEcho {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub segments: Option<Vec<String>>,
 }
-#[cfg(feature = "data")]
+
 /// One page of a synchronous report.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "data")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct DataReportPage {
     /// The rows of this page.
@@ -419,9 +450,11 @@ pub struct DataReportPage {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub request: Option<DataReportRequestEcho>,
 }
-#[cfg(feature = "data")]
+
 /// What to report: filter, columns, grouping, paging and sync/async mode.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "data")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct DataReportRequest {
     /// Which records the report covers.
@@ -468,9 +501,11 @@ pub struct DataReportRequest {
     )]
     pub notification_emails: Option<Vec<String>>,
 }
-#[cfg(feature = "data")]
+
 /// The report request as FastSpring interpreted it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "data")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct DataReportRequestEcho {
     /// The filter as echoed back; dates may come as ISO date-times.
@@ -521,46 +556,37 @@ pub struct DataReportRequestEcho {
     )]
     pub notification_emails: Option<Vec<String>>,
 }
-#[cfg(feature = "data")]
+
 /// A synchronous page of rows, or the job started for an asynchronous report.
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "data")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum DataReportResponse {
     Page(Box<DataReportPage>),
     Job(Box<DataJob>),
 }
+
 #[cfg(feature = "data")]
-impl<'de> serde::Deserialize<'de> for DataReportResponse {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("DataReportResponse");
-        match crate::runtime::try_form::<DataReportPage>(&value) {
-            Ok(value) => return Ok(Self::Page(Box::new(value))),
-            Err(failure) => closest.note("Page", failure),
-        }
-        match crate::runtime::try_form::<DataJob>(&value) {
-            Ok(value) => return Ok(Self::Job(Box::new(value))),
-            Err(failure) => closest.note("Job", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    DataReportResponse { Page : MAP, ["report"], Job : MAP, ["completeDate", "created",
+    "downloadUrl", "id", "name", "notificationEmails", "status"] }
+);
+
 #[cfg(feature = "data")]
 /// One report row: column name (lower case) to value (number, string or boolean). Holds the requested and grouped columns, sometimes extras such as `site_id`.
 pub type DataReportRow = std::collections::BTreeMap<String, serde_json::Value>;
+
 #[cfg(feature = "data")]
 /// Operations of the `data` group; get it with `client.data()`.
 #[derive(Debug, Clone, Copy)]
 pub struct Data<'a> {
     pub(crate) client: &'a crate::Client,
 }
+
 #[cfg(feature = "data")]
 impl<'a> Data<'a> {
     /// Generate a subscription report
@@ -659,6 +685,7 @@ impl<'a> Data<'a> {
         }
     }
 }
+
 #[cfg(feature = "data")]
 /// Request builder for [`Data::subscription_report`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -668,6 +695,7 @@ pub struct GenerateSubscriptionReportBuilder<'a> {
     options: crate::RequestOptions,
     body: DataReportRequest,
 }
+
 #[cfg(feature = "data")]
 impl<'a> GenerateSubscriptionReportBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -721,6 +749,7 @@ impl<'a> GenerateSubscriptionReportBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "data")]
 impl<'a> std::future::IntoFuture for GenerateSubscriptionReportBuilder<'a> {
     type Output = Result<DataReportResponse, crate::Error>;
@@ -731,6 +760,7 @@ impl<'a> std::future::IntoFuture for GenerateSubscriptionReportBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "data")]
 /// Request builder for [`Data::revenue_report`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -740,6 +770,7 @@ pub struct GenerateRevenueReportBuilder<'a> {
     options: crate::RequestOptions,
     body: DataReportRequest,
 }
+
 #[cfg(feature = "data")]
 impl<'a> GenerateRevenueReportBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -793,6 +824,7 @@ impl<'a> GenerateRevenueReportBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "data")]
 impl<'a> std::future::IntoFuture for GenerateRevenueReportBuilder<'a> {
     type Output = Result<DataReportResponse, crate::Error>;
@@ -803,6 +835,7 @@ impl<'a> std::future::IntoFuture for GenerateRevenueReportBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "data")]
 /// Request builder for [`Data::list_jobs`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -811,6 +844,7 @@ pub struct ListJobsBuilder<'a> {
     client: &'a crate::Client,
     options: crate::RequestOptions,
 }
+
 #[cfg(feature = "data")]
 impl<'a> ListJobsBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -864,6 +898,7 @@ impl<'a> ListJobsBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "data")]
 impl<'a> std::future::IntoFuture for ListJobsBuilder<'a> {
     type Output = Result<Vec<DataJob>, crate::Error>;
@@ -874,6 +909,7 @@ impl<'a> std::future::IntoFuture for ListJobsBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "data")]
 /// Request builder for [`Data::get_job`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -883,6 +919,7 @@ pub struct GetJobBuilder<'a> {
     options: crate::RequestOptions,
     job_id: String,
 }
+
 #[cfg(feature = "data")]
 impl<'a> GetJobBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -936,6 +973,7 @@ impl<'a> GetJobBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "data")]
 impl<'a> std::future::IntoFuture for GetJobBuilder<'a> {
     type Output = Result<DataJob, crate::Error>;
@@ -946,6 +984,7 @@ impl<'a> std::future::IntoFuture for GetJobBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "data")]
 /// Request builder for [`Data::reset_cache`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -954,6 +993,7 @@ pub struct ResetCacheBuilder<'a> {
     client: &'a crate::Client,
     options: crate::RequestOptions,
 }
+
 #[cfg(feature = "data")]
 impl<'a> ResetCacheBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -1004,6 +1044,7 @@ impl<'a> ResetCacheBuilder<'a> {
         self.client.send_text(request).await
     }
 }
+
 #[cfg(feature = "data")]
 impl<'a> std::future::IntoFuture for ResetCacheBuilder<'a> {
     type Output = Result<String, crate::Error>;
@@ -1014,6 +1055,7 @@ impl<'a> std::future::IntoFuture for ResetCacheBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "data")]
 /// Request builder for [`Data::download`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -1023,6 +1065,7 @@ pub struct DownloadReportBuilder<'a> {
     options: crate::RequestOptions,
     job_id: String,
 }
+
 #[cfg(feature = "data")]
 impl<'a> DownloadReportBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -1076,6 +1119,7 @@ impl<'a> DownloadReportBuilder<'a> {
         self.client.send_text(request).await
     }
 }
+
 #[cfg(feature = "data")]
 impl<'a> std::future::IntoFuture for DownloadReportBuilder<'a> {
     type Output = Result<String, crate::Error>;

@@ -2,9 +2,10 @@
 // change the spec or the generator and regenerate.
 
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
-#[cfg(feature = "events")]
 /// An action/result error naming the event it concerns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "events")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct EventUpdateError {
     /// What was attempted, as `<resource>.<verb>`.
@@ -28,23 +29,28 @@ pub struct EventUpdateError {
     )]
     pub event: Option<String>,
 }
-#[cfg(feature = "events")]
+
 /// Error answer of `POST /events/{event_id}`: one failed item per event.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "events")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct EventUpdateErrorResponse {
     /// One entry per event that could not be updated.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub events: Option<Vec<EventUpdateError>>,
 }
-#[cfg(feature = "events")]
+
 /// New value of an event's `processed` flag.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "events")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct EventUpdateRequest {
     /// `true` to mark the event processed.
     pub processed: bool,
 }
+
 #[cfg(feature = "events")]
 impl EventUpdateRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -52,10 +58,12 @@ impl EventUpdateRequest {
         Self { processed }
     }
 }
-#[cfg(feature = "events")]
+
 /// A webhook event as FastSpring stores it: the same object that is POSTed to webhook endpoints.
 /// `data` is the event's payload, whose shape depends on `type` (see the webhook event types).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "events")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct StoredEvent {
     /// Event ID; stable across FastSpring's retries, so it is the key for de-duplication and for `POST /events/{event_id}`.
@@ -92,9 +100,11 @@ pub struct StoredEvent {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub data: Option<serde_json::Value>,
 }
-#[cfg(feature = "events")]
+
 /// One window of stored events.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "events")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct StoredEventListResponse {
     /// Always `events.get`.
@@ -147,12 +157,14 @@ pub struct StoredEventListResponse {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub events: Option<Vec<StoredEvent>>,
 }
+
 #[cfg(feature = "events")]
 /// Operations of the `events` group; get it with `client.events()`.
 #[derive(Debug, Clone, Copy)]
 pub struct Events<'a> {
     pub(crate) client: &'a crate::Client,
 }
+
 #[cfg(feature = "events")]
 impl<'a> Events<'a> {
     /// List processed webhook events in a time window
@@ -214,6 +226,7 @@ impl<'a> Events<'a> {
         }
     }
 }
+
 #[cfg(feature = "events")]
 /// Request builder for [`Events::list_processed`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -225,6 +238,7 @@ pub struct ListProcessedEventsBuilder<'a> {
     begin: Option<String>,
     end: Option<String>,
 }
+
 #[cfg(feature = "events")]
 impl<'a> ListProcessedEventsBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -322,6 +336,7 @@ impl<'a> ListProcessedEventsBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "events")]
 impl<'a> std::future::IntoFuture for ListProcessedEventsBuilder<'a> {
     type Output = Result<StoredEventListResponse, crate::Error>;
@@ -332,6 +347,7 @@ impl<'a> std::future::IntoFuture for ListProcessedEventsBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "events")]
 /// Request builder for [`Events::list_unprocessed`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -343,6 +359,7 @@ pub struct ListUnprocessedEventsBuilder<'a> {
     begin: Option<String>,
     end: Option<String>,
 }
+
 #[cfg(feature = "events")]
 impl<'a> ListUnprocessedEventsBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -440,6 +457,7 @@ impl<'a> ListUnprocessedEventsBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "events")]
 impl<'a> std::future::IntoFuture for ListUnprocessedEventsBuilder<'a> {
     type Output = Result<StoredEventListResponse, crate::Error>;
@@ -450,6 +468,7 @@ impl<'a> std::future::IntoFuture for ListUnprocessedEventsBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "events")]
 /// Request builder for [`Events::update`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -460,6 +479,7 @@ pub struct UpdateEventBuilder<'a> {
     event_id: String,
     body: EventUpdateRequest,
 }
+
 #[cfg(feature = "events")]
 impl<'a> UpdateEventBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -513,6 +533,7 @@ impl<'a> UpdateEventBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "events")]
 impl<'a> std::future::IntoFuture for UpdateEventBuilder<'a> {
     type Output = Result<StoredEvent, crate::Error>;

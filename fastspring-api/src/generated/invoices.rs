@@ -2,9 +2,10 @@
 // change the spec or the generator and regenerate.
 
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
-#[cfg(feature = "invoices")]
 /// Body of `POST /invoices/paymentInvoice`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "invoices")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CreateInvoiceRequest {
     /// ISO 4217 currency of the invoice.
@@ -56,6 +57,7 @@ pub struct CreateInvoiceRequest {
     )]
     pub tags_json: Option<String>,
 }
+
 #[cfg(feature = "invoices")]
 impl CreateInvoiceRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -80,10 +82,11 @@ impl CreateInvoiceRequest {
         }
     }
 }
-#[cfg(feature = "invoices")]
+
 /// Whether the invoice is a test or a live one.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "invoices")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum CreateInvoiceRequestMode {
@@ -94,64 +97,14 @@ pub enum CreateInvoiceRequestMode {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "invoices")]
-impl CreateInvoiceRequestMode {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Test => "TEST",
-            Self::Live => "LIVE",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "invoices")]
-impl From<&str> for CreateInvoiceRequestMode {
-    fn from(value: &str) -> Self {
-        match value {
-            "TEST" => Self::Test,
-            "LIVE" => Self::Live,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "invoices")]
-impl std::fmt::Display for CreateInvoiceRequestMode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "invoices")]
-impl serde::Serialize for CreateInvoiceRequestMode {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "invoices")]
-impl<'de> serde::Deserialize<'de> for CreateInvoiceRequestMode {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "invoices")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for CreateInvoiceRequestMode {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "CreateInvoiceRequestMode".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type" : "string", "enum" : ["TEST", "LIVE"] })
-    }
-}
-#[cfg(feature = "invoices")]
+crate::runtime::string_enum!(CreateInvoiceRequestMode { Test = "TEST", Live = "LIVE" });
+
 /// The invoice as `GET /invoices/{invoice_id}` returns it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "invoices")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Invoice {
     /// Invoice ID.
@@ -486,9 +439,11 @@ pub struct Invoice {
     )]
     pub updated_on: Option<String>,
 }
-#[cfg(feature = "invoices")]
+
 /// A postal address on an invoice as FastSpring stores it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "invoices")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct InvoiceAddress {
     /// Address ID.
@@ -560,9 +515,11 @@ pub struct InvoiceAddress {
     )]
     pub address_service_id: Option<String>,
 }
-#[cfg(feature = "invoices")]
+
 /// A postal address on the invoice.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "invoices")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct InvoiceAddressRequest {
     /// First street line.
@@ -596,9 +553,11 @@ pub struct InvoiceAddressRequest {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub country: Option<String>,
 }
-#[cfg(feature = "invoices")]
+
 /// Fields shared by the create answer (`PaymentInvoice`) and the retrieve answer (`Invoice`).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "invoices")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct InvoiceCommon {
     /// Invoice ID.
@@ -811,9 +770,11 @@ pub struct InvoiceCommon {
     )]
     pub tags_json: Option<String>,
 }
-#[cfg(feature = "invoices")]
+
 /// A person on an invoice as FastSpring stores it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "invoices")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct InvoiceContact {
     /// Contact ID.
@@ -902,9 +863,11 @@ pub struct InvoiceContact {
     )]
     pub contact_organization_id: Option<String>,
 }
-#[cfg(feature = "invoices")]
+
 /// A person named on the invoice.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "invoices")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct InvoiceContactRequest {
     /// E-mail address.
@@ -940,6 +903,7 @@ pub struct InvoiceContactRequest {
     )]
     pub full_name: Option<String>,
 }
+
 #[cfg(feature = "invoices")]
 impl InvoiceContactRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -955,9 +919,11 @@ impl InvoiceContactRequest {
         }
     }
 }
-#[cfg(feature = "invoices")]
+
 /// Error body of the Invoices service (the reference calls it ErrorResponseV2).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "invoices")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct InvoiceErrorResponse {
     /// Machine-readable error code.
@@ -967,9 +933,11 @@ pub struct InvoiceErrorResponse {
     #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
     pub message: String,
 }
-#[cfg(feature = "invoices")]
+
 /// One line of an invoice.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "invoices")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct InvoiceItem {
     /// Line ID.
@@ -1154,9 +1122,11 @@ pub struct InvoiceItem {
     )]
     pub extended_item_description: Option<String>,
 }
-#[cfg(feature = "invoices")]
+
 /// One product line to invoice.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "invoices")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct InvoiceItemRequest {
     /// Product path in the catalog.
@@ -1185,6 +1155,7 @@ pub struct InvoiceItemRequest {
     )]
     pub extended_item_description: Option<String>,
 }
+
 #[cfg(feature = "invoices")]
 impl InvoiceItemRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -1200,9 +1171,11 @@ impl InvoiceItemRequest {
         }
     }
 }
-#[cfg(feature = "invoices")]
+
 /// One tax on an invoice line.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "invoices")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct InvoiceItemTax {
     /// Tax line ID.
@@ -1254,9 +1227,11 @@ pub struct InvoiceItemTax {
     )]
     pub tax_type: Option<String>,
 }
-#[cfg(feature = "invoices")]
+
 /// Error body of a 404 from the Invoices service (the reference calls it ErrorNotFoundResponse).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "invoices")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct InvoiceNotFoundResponse {
     /// Status name.
@@ -1295,9 +1270,11 @@ pub struct InvoiceNotFoundResponse {
     )]
     pub details: Option<String>,
 }
-#[cfg(feature = "invoices")]
+
 /// The organization of a party on an invoice.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "invoices")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct InvoiceOrganization {
     /// Organization ID.
@@ -1333,9 +1310,11 @@ pub struct InvoiceOrganization {
     )]
     pub organization_reference: Option<String>,
 }
-#[cfg(feature = "invoices")]
+
 /// The organization a contact belongs to.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "invoices")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct InvoiceOrganizationRequest {
     /// Legal name.
@@ -1360,9 +1339,11 @@ pub struct InvoiceOrganizationRequest {
     )]
     pub organization_reference: Option<String>,
 }
-#[cfg(feature = "invoices")]
+
 /// One party of the invoice (who is billed, or who receives the goods).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "invoices")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct InvoicePartyRequest {
     /// Role of the party.
@@ -1377,6 +1358,7 @@ pub struct InvoicePartyRequest {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub organization: Option<InvoiceOrganizationRequest>,
 }
+
 #[cfg(feature = "invoices")]
 impl InvoicePartyRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -1392,10 +1374,11 @@ impl InvoicePartyRequest {
         }
     }
 }
-#[cfg(feature = "invoices")]
+
 /// Role of the party.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "invoices")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum InvoicePartyRequestContactType {
@@ -1406,68 +1389,19 @@ pub enum InvoicePartyRequestContactType {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "invoices")]
-impl InvoicePartyRequestContactType {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::DeliverTo => "deliverTo",
-            Self::BillTo => "billTo",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "invoices")]
-impl From<&str> for InvoicePartyRequestContactType {
-    fn from(value: &str) -> Self {
-        match value {
-            "deliverTo" => Self::DeliverTo,
-            "billTo" => Self::BillTo,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "invoices")]
-impl std::fmt::Display for InvoicePartyRequestContactType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "invoices")]
-impl serde::Serialize for InvoicePartyRequestContactType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "invoices")]
-impl<'de> serde::Deserialize<'de> for InvoicePartyRequestContactType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "invoices")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for InvoicePartyRequestContactType {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "InvoicePartyRequestContactType".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type" : "string", "enum" : ["deliverTo", "billTo"] })
-    }
-}
-#[cfg(feature = "invoices")]
+crate::runtime::string_enum!(
+    InvoicePartyRequestContactType { DeliverTo = "deliverTo", BillTo = "billTo" }
+);
+
 /// Where an invoice is in its life cycle: `OPEN` not yet finalized, `PENDING` waiting
 /// for payment, `PAYMENT_ACCEPTED` payment being processed, `COMPLETE` done, `PAID`
 /// the legacy name of `COMPLETE`, `CANCELED` canceled before completion, `VOID` voided
 /// after completion.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "invoices")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum InvoiceStatus {
@@ -1488,77 +1422,18 @@ pub enum InvoiceStatus {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "invoices")]
-impl InvoiceStatus {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Canceled => "CANCELED",
-            Self::Open => "OPEN",
-            Self::PaymentAccepted => "PAYMENT_ACCEPTED",
-            Self::Complete => "COMPLETE",
-            Self::Paid => "PAID",
-            Self::Pending => "PENDING",
-            Self::Void => "VOID",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "invoices")]
-impl From<&str> for InvoiceStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "CANCELED" => Self::Canceled,
-            "OPEN" => Self::Open,
-            "PAYMENT_ACCEPTED" => Self::PaymentAccepted,
-            "COMPLETE" => Self::Complete,
-            "PAID" => Self::Paid,
-            "PENDING" => Self::Pending,
-            "VOID" => Self::Void,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "invoices")]
-impl std::fmt::Display for InvoiceStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "invoices")]
-impl serde::Serialize for InvoiceStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "invoices")]
-impl<'de> serde::Deserialize<'de> for InvoiceStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "invoices")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for InvoiceStatus {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "InvoiceStatus".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["CANCELED", "OPEN", "PAYMENT_ACCEPTED",
-            "COMPLETE", "PAID", "PENDING", "VOID"] }
-        )
-    }
-}
-#[cfg(feature = "invoices")]
+crate::runtime::string_enum!(
+    InvoiceStatus { Canceled = "CANCELED", Open = "OPEN", PaymentAccepted =
+    "PAYMENT_ACCEPTED", Complete = "COMPLETE", Paid = "PAID", Pending = "PENDING", Void =
+    "VOID" }
+);
+
 /// Final totals of a payment invoice.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "invoices")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct InvoiceTotals {
     /// Amount due.
@@ -1680,10 +1555,11 @@ pub struct InvoiceTotals {
     )]
     pub payout_total: Option<crate::Amount>,
 }
-#[cfg(feature = "invoices")]
+
 /// Kind of billing document.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "invoices")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum InvoiceType {
@@ -1702,75 +1578,18 @@ pub enum InvoiceType {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "invoices")]
-impl InvoiceType {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::CreditMemo => "CREDIT_MEMO",
-            Self::Invoice => "INVOICE",
-            Self::FullTaxRefund => "FULL_TAX_REFUND",
-            Self::PartialRefund => "PARTIAL_REFUND",
-            Self::FullRefund => "FULL_REFUND",
-            Self::PaymentInvoice => "PAYMENT_INVOICE",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "invoices")]
-impl From<&str> for InvoiceType {
-    fn from(value: &str) -> Self {
-        match value {
-            "CREDIT_MEMO" => Self::CreditMemo,
-            "INVOICE" => Self::Invoice,
-            "FULL_TAX_REFUND" => Self::FullTaxRefund,
-            "PARTIAL_REFUND" => Self::PartialRefund,
-            "FULL_REFUND" => Self::FullRefund,
-            "PAYMENT_INVOICE" => Self::PaymentInvoice,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "invoices")]
-impl std::fmt::Display for InvoiceType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "invoices")]
-impl serde::Serialize for InvoiceType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "invoices")]
-impl<'de> serde::Deserialize<'de> for InvoiceType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "invoices")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for InvoiceType {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "InvoiceType".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["CREDIT_MEMO", "INVOICE", "FULL_TAX_REFUND",
-            "PARTIAL_REFUND", "FULL_REFUND", "PAYMENT_INVOICE"] }
-        )
-    }
-}
-#[cfg(feature = "invoices")]
+crate::runtime::string_enum!(
+    InvoiceType { CreditMemo = "CREDIT_MEMO", Invoice = "INVOICE", FullTaxRefund =
+    "FULL_TAX_REFUND", PartialRefund = "PARTIAL_REFUND", FullRefund = "FULL_REFUND",
+    PaymentInvoice = "PAYMENT_INVOICE" }
+);
+
 /// The invoice as `POST /invoices/paymentInvoice` returns it, with its payment links and totals.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "invoices")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct PaymentInvoice {
     /// Invoice ID.
@@ -2038,12 +1857,14 @@ pub struct PaymentInvoice {
     )]
     pub payment_totals: Option<InvoiceTotals>,
 }
+
 #[cfg(feature = "invoices")]
 /// Operations of the `invoices` group; get it with `client.invoices()`.
 #[derive(Debug, Clone, Copy)]
 pub struct Invoices<'a> {
     pub(crate) client: &'a crate::Client,
 }
+
 #[cfg(feature = "invoices")]
 impl<'a> Invoices<'a> {
     /// Create a payment invoice
@@ -2077,6 +1898,7 @@ impl<'a> Invoices<'a> {
         }
     }
 }
+
 #[cfg(feature = "invoices")]
 /// Request builder for [`Invoices::create`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -2086,6 +1908,7 @@ pub struct CreateInvoiceBuilder<'a> {
     options: crate::RequestOptions,
     body: CreateInvoiceRequest,
 }
+
 #[cfg(feature = "invoices")]
 impl<'a> CreateInvoiceBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -2136,6 +1959,7 @@ impl<'a> CreateInvoiceBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "invoices")]
 impl<'a> std::future::IntoFuture for CreateInvoiceBuilder<'a> {
     type Output = Result<PaymentInvoice, crate::Error>;
@@ -2146,6 +1970,7 @@ impl<'a> std::future::IntoFuture for CreateInvoiceBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "invoices")]
 /// Request builder for [`Invoices::get`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -2155,6 +1980,7 @@ pub struct GetInvoiceBuilder<'a> {
     options: crate::RequestOptions,
     invoice_id: String,
 }
+
 #[cfg(feature = "invoices")]
 impl<'a> GetInvoiceBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -2208,6 +2034,7 @@ impl<'a> GetInvoiceBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "invoices")]
 impl<'a> std::future::IntoFuture for GetInvoiceBuilder<'a> {
     type Output = Result<Invoice, crate::Error>;

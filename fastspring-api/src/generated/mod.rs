@@ -3,36 +3,54 @@
 
 /// Customer accounts; lookups by email, custom key, order or subscription.
 pub mod accounts;
+
 /// Coupons, their discounts and their codes.
 pub mod coupons;
+
 /// Completed orders; searching them and updating tags and attributes.
 pub mod orders;
+
 /// Catalog products, their offers and their localized prices.
 pub mod products;
+
 /// Subscriptions, plan changes, rebills, pauses, co-term groups, proforma invoices and cancel surveys.
 pub mod subscriptions;
+
 /// Payment invoices created outside the checkout flow.
 pub mod invoices;
+
 /// B2B quotes that a buyer can accept and pay.
 pub mod quotes;
+
 /// Returns and refunds of orders.
 pub mod returns;
+
 /// Legacy (v1) checkout sessions created for an existing account.
 pub mod sessions_v1;
+
 /// Current (v2) checkout sessions and their carts.
 pub mod checkout_sessions;
+
 /// Webhook events as stored by FastSpring; listing and marking them processed.
 pub mod events;
+
 /// Subscription and revenue reports, report jobs and downloads.
 pub mod data;
+
 /// Rotation of a webhook endpoint's HMAC secret.
 pub mod webhook_keys;
+
 /// Events FastSpring POSTs to the store's webhook endpoints.
 pub mod webhook_events;
+
 /// Schemas shared by several groups (`common.yaml`).
 pub mod common;
+
 /// Every request, response and webhook shape of the spec, for payload checks.
+#[cfg(feature = "payload-check")]
+#[cfg_attr(docsrs, doc(cfg(feature = "payload-check")))]
 pub mod registry;
+
 impl crate::Client {
     #[cfg(feature = "accounts")]
     /// Operations of the `accounts` group: Customer accounts; lookups by email, custom key, order or subscription.

@@ -2,41 +2,42 @@
 // change the spec or the generator and regenerate.
 
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
-#[cfg(feature = "orders")]
 /// Schema `GetOrderResponse`.
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "orders")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum GetOrderResponse {
     Several(Box<OrderGetResponse>),
     Single(Box<Order>),
 }
+
 #[cfg(feature = "orders")]
-impl<'de> serde::Deserialize<'de> for GetOrderResponse {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("GetOrderResponse");
-        match crate::runtime::try_form::<OrderGetResponse>(&value) {
-            Ok(value) => return Ok(Self::Several(Box::new(value))),
-            Err(failure) => closest.note("Several", failure),
-        }
-        match crate::runtime::try_form::<Order>(&value) {
-            Ok(value) => return Ok(Self::Single(Box::new(value))),
-            Err(failure) => closest.note("Single", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "orders")]
+crate::runtime::union::union!(
+    GetOrderResponse { Several : MAP, ["orders"], Single : MAP, ["account",
+    "acquisitionTransactionType", "address", "billDescriptor", "buyerReference",
+    "changed", "changedDisplay", "changedDisplayEmailEnhancements",
+    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
+    "changedInSeconds", "changedValue", "completed", "coupons", "currency", "customer",
+    "discount", "discountDisplay", "discountInPayoutCurrency",
+    "discountInPayoutCurrencyDisplay", "discountWithTax", "discountWithTaxDisplay",
+    "discountWithTaxInPayoutCurrency", "discountWithTaxInPayoutCurrencyDisplay", "id",
+    "invoiceUrl", "ipAddress", "items", "language", "live", "notes", "order",
+    "orderLevelCouponApplied", "payment", "payoutCurrency", "quote", "reason",
+    "recipients", "reference", "returns", "siteId", "subtotal", "subtotalDisplay",
+    "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags", "tax",
+    "taxDisplay", "taxExemptionData", "taxInPayoutCurrency",
+    "taxInPayoutCurrencyDisplay", "total", "totalDisplay", "totalInPayoutCurrency",
+    "totalInPayoutCurrencyDisplay"] }
+);
+
 /// Schema `ListOrdersScope`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "orders")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ListOrdersScope {
@@ -49,67 +50,16 @@ pub enum ListOrdersScope {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "orders")]
-impl ListOrdersScope {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::All => "all",
-            Self::Live => "live",
-            Self::Test => "test",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "orders")]
-impl From<&str> for ListOrdersScope {
-    fn from(value: &str) -> Self {
-        match value {
-            "all" => Self::All,
-            "live" => Self::Live,
-            "test" => Self::Test,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "orders")]
-impl std::fmt::Display for ListOrdersScope {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "orders")]
-impl serde::Serialize for ListOrdersScope {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "orders")]
-impl<'de> serde::Deserialize<'de> for ListOrdersScope {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "orders")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for ListOrdersScope {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ListOrdersScope".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type" : "string", "enum" : ["all", "live", "test"] })
-    }
-}
-#[cfg(feature = "orders")]
+crate::runtime::string_enum!(
+    ListOrdersScope { All = "all", Live = "live", Test = "test" }
+);
+
 /// Schema `ListOrdersStatus`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "orders")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ListOrdersStatus {
@@ -122,65 +72,16 @@ pub enum ListOrdersStatus {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "orders")]
-impl ListOrdersStatus {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Completed => "completed",
-            Self::Canceled => "canceled",
-            Self::Failed => "failed",
-            Self::Unknown(other) => other,
-        }
+crate::runtime::string_enum!(
+    ListOrdersStatus { Completed = "completed", Canceled = "canceled", Failed = "failed"
     }
-}
-#[cfg(feature = "orders")]
-impl From<&str> for ListOrdersStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "completed" => Self::Completed,
-            "canceled" => Self::Canceled,
-            "failed" => Self::Failed,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "orders")]
-impl std::fmt::Display for ListOrdersStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "orders")]
-impl serde::Serialize for ListOrdersStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "orders")]
-impl<'de> serde::Deserialize<'de> for ListOrdersStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "orders")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for ListOrdersStatus {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ListOrdersStatus".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["completed", "canceled", "failed"] }
-        )
-    }
-}
+);
+
+/// A FastSpring order: what was bought, by whom, for how much and how it was paid and fulfilled.
+///
+/// Returned by `GET /orders/{order_id}` (and by `GET /orders` in the older lookup form), and sent as `data` of the `order.*` webhooks and inside other events (subscription charges, payout entries). Amounts come in the transaction currency and, with the `InPayoutCurrency` suffix, in the store's payout currency; each has a `Display` twin. Webhooks with expansion enabled replace the `account` ID (and the `subscription` ID of each item) with the full object. Fields have been added over the years, so only `id` is always present.
 #[cfg(
     any(
         feature = "orders",
@@ -189,10 +90,8 @@ impl schemars::JsonSchema for ListOrdersStatus {
         feature = "webhook-events"
     )
 )]
-/// A FastSpring order: what was bought, by whom, for how much and how it was paid and fulfilled.
-///
-/// Returned by `GET /orders/{order_id}` (and by `GET /orders` in the older lookup form), and sent as `data` of the `order.*` webhooks and inside other events (subscription charges, payout entries). Amounts come in the transaction currency and, with the `InPayoutCurrency` suffix, in the store's payout currency; each has a `Display` twin. Webhooks with expansion enabled replace the `account` ID (and the `subscription` ID of each item) with the full object. Fields have been added over the years, so only `id` is always present.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Order {
     /// Order ID (the same value as `id`, kept for backward compatibility).
@@ -679,6 +578,10 @@ pub struct Order {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
 }
+
+/// The customer account: its ID, or the full object when the webhook has expansion enabled.
+///
+/// The form is told by the JSON token or by a key only one form has.
 #[cfg(
     any(
         feature = "orders",
@@ -687,16 +590,15 @@ pub struct Order {
         feature = "webhook-events"
     )
 )]
-/// The customer account: its ID, or the full object when the webhook has expansion enabled.
-///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum OrderAccount {
     Expanded(Box<super::accounts::Account>),
     Id(String),
 }
+
 #[cfg(
     any(
         feature = "orders",
@@ -705,35 +607,23 @@ pub enum OrderAccount {
         feature = "webhook-events"
     )
 )]
-impl<'de> serde::Deserialize<'de> for OrderAccount {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("OrderAccount");
-        match crate::runtime::try_form::<super::accounts::Account>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(
-    any(
-        feature = "orders",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
+crate::runtime::union::union!(
+    OrderAccount { Expanded : MAP, ["account", "action", "address", "charges", "contact",
+    "country", "id", "language", "lookup", "orders", "payment", "result", "subscribed",
+    "subscriptions", "taxExemptionData", "url"], Id : STR, [] }
+);
+
 /// Billing (tax) address of the order. Which fields appear depends on what the checkout collected; sometimes only `country` and `display`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderAddress {
     /// First street line; present only when the checkout collects a physical address.
@@ -805,6 +695,8 @@ pub struct OrderAddress {
     )]
     pub display: Option<String>,
 }
+
+/// The buyer's contact details as entered for this order.
 #[cfg(
     any(
         feature = "orders",
@@ -880,8 +772,8 @@ pub struct OrderCotermGroupMember {
         feature = "webhook-events"
     )
 )]
-/// The buyer's contact details as entered for this order.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderCustomer {
     /// First name.
@@ -927,6 +819,8 @@ pub struct OrderCustomer {
     )]
     pub subscribed: Option<bool>,
 }
+
+/// One delivered fulfillment (a download, a license key, ...).
 #[cfg(
     any(
         feature = "orders",
@@ -936,8 +830,8 @@ pub struct OrderCustomer {
         feature = "webhook-events"
     )
 )]
-/// One delivered fulfillment (a download, a license key, ...).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderFulfillment {
     /// Kind of fulfillment, such as `file` or `license` (open set of values).
@@ -976,6 +870,10 @@ pub struct OrderFulfillment {
     )]
     pub license: Option<String>,
 }
+
+/// Value of one `fulfillments` key: a list of fulfillment entries, or the instructions text.
+///
+/// The form is told by the JSON token or by a key only one form has.
 #[cfg(
     any(
         feature = "orders",
@@ -985,16 +883,15 @@ pub struct OrderFulfillment {
         feature = "webhook-events"
     )
 )]
-/// Value of one `fulfillments` key: a list of fulfillment entries, or the instructions text.
-///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum OrderFulfillmentValue {
     Entries(Vec<OrderFulfillment>),
     Text(String),
 }
+
 #[cfg(
     any(
         feature = "orders",
@@ -1004,28 +901,14 @@ pub enum OrderFulfillmentValue {
         feature = "webhook-events"
     )
 )]
-impl<'de> serde::Deserialize<'de> for OrderFulfillmentValue {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("OrderFulfillmentValue");
-        match crate::runtime::try_form::<Vec<OrderFulfillment>>(&value) {
-            Ok(value) => return Ok(Self::Entries(value)),
-            Err(failure) => closest.note("Entries", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Text(value)),
-            Err(failure) => closest.note("Text", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "orders")]
+crate::runtime::union::union!(
+    OrderFulfillmentValue { Entries : SEQ, [], Text : STR, [] }
+);
+
 /// Wrapper of a lookup by several comma-separated IDs, also used for the error answer of any lookup. Each element is an order or an error item; check `result`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "orders")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderGetResponse {
     /// What the API did, `order.get`.
@@ -1041,37 +924,40 @@ pub struct OrderGetResponse {
     /// One element per requested ID.
     pub orders: Vec<OrderGetResponseOrdersItem>,
 }
-#[cfg(feature = "orders")]
+
 /// Schema `OrderGetResponseOrdersItem`.
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "orders")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum OrderGetResponseOrdersItem {
     Error(Box<OrderLookupError>),
     Order(Box<Order>),
 }
+
 #[cfg(feature = "orders")]
-impl<'de> serde::Deserialize<'de> for OrderGetResponseOrdersItem {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("OrderGetResponseOrdersItem");
-        match crate::runtime::try_form::<OrderLookupError>(&value) {
-            Ok(value) => return Ok(Self::Error(Box::new(value))),
-            Err(failure) => closest.note("Error", failure),
-        }
-        match crate::runtime::try_form::<Order>(&value) {
-            Ok(value) => return Ok(Self::Order(Box::new(value))),
-            Err(failure) => closest.note("Order", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    OrderGetResponseOrdersItem { Error : MAP, ["error"], Order : MAP, ["account",
+    "acquisitionTransactionType", "address", "billDescriptor", "buyerReference",
+    "changed", "changedDisplay", "changedDisplayEmailEnhancements",
+    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
+    "changedInSeconds", "changedValue", "completed", "coupons", "currency", "customer",
+    "discount", "discountDisplay", "discountInPayoutCurrency",
+    "discountInPayoutCurrencyDisplay", "discountWithTax", "discountWithTaxDisplay",
+    "discountWithTaxInPayoutCurrency", "discountWithTaxInPayoutCurrencyDisplay", "id",
+    "invoiceUrl", "ipAddress", "items", "language", "live", "notes",
+    "orderLevelCouponApplied", "payment", "payoutCurrency", "quote", "reason",
+    "recipients", "reference", "returns", "siteId", "subtotal", "subtotalDisplay",
+    "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags", "tax",
+    "taxDisplay", "taxExemptionData", "taxInPayoutCurrency",
+    "taxInPayoutCurrencyDisplay", "total", "totalDisplay", "totalInPayoutCurrency",
+    "totalInPayoutCurrencyDisplay"] }
+);
+
+/// One line item of an order.
 #[cfg(
     any(
         feature = "orders",
@@ -1080,8 +966,8 @@ impl<'de> serde::Deserialize<'de> for OrderGetResponseOrdersItem {
         feature = "webhook-events"
     )
 )]
-/// One line item of an order.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderItem {
     /// Product path of the item; add-ons and fees may carry a suffix such as `.setupFee`.
@@ -1384,9 +1270,11 @@ pub struct OrderItem {
     )]
     pub prorated_item_total_in_payout_currency_display: Option<String>,
 }
-#[cfg(feature = "orders")]
+
 /// Attributes to set on one item of the order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "orders")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderItemAttributesUpdate {
     /// Product path of an item that is part of the order.
@@ -1395,6 +1283,7 @@ pub struct OrderItemAttributesUpdate {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub attributes: Option<std::collections::BTreeMap<String, String>>,
 }
+
 #[cfg(feature = "orders")]
 impl OrderItemAttributesUpdate {
     /// Builds the value from its required fields; optional fields start empty.
@@ -1402,6 +1291,8 @@ impl OrderItemAttributesUpdate {
         Self { product, attributes: None }
     }
 }
+
+/// Why the item is in the order when another product brought it in.
 #[cfg(
     any(
         feature = "orders",
@@ -1410,8 +1301,8 @@ impl OrderItemAttributesUpdate {
         feature = "webhook-events"
     )
 )]
-/// Why the item is in the order when another product brought it in.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderItemDriver {
     /// Kind of driver, such as `addon`, `one_time_fee`, `cross-sell` or `upsell` (open set of values).
@@ -1429,6 +1320,10 @@ pub struct OrderItemDriver {
     )]
     pub path: Option<String>,
 }
+
+/// The subscription this item created or renewed: its ID, or the full object when the webhook has expansion enabled.
+///
+/// The form is told by the JSON token or by a key only one form has.
 #[cfg(
     any(
         feature = "orders",
@@ -1437,16 +1332,15 @@ pub struct OrderItemDriver {
         feature = "webhook-events"
     )
 )]
-/// The subscription this item created or renewed: its ID, or the full object when the webhook has expansion enabled.
-///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum OrderItemSubscription {
     Expanded(Box<super::subscriptions::Subscription>),
     Id(String),
 }
+
 #[cfg(
     any(
         feature = "orders",
@@ -1455,35 +1349,58 @@ pub enum OrderItemSubscription {
         feature = "webhook-events"
     )
 )]
-impl<'de> serde::Deserialize<'de> for OrderItemSubscription {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("OrderItemSubscription");
-        match crate::runtime::try_form::<super::subscriptions::Subscription>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(
-    any(
-        feature = "orders",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
+crate::runtime::union::union!(
+    OrderItemSubscription { Expanded : MAP, ["account", "action", "active", "addons",
+    "adhoc", "attributes", "autoRenew", "begin", "beginDisplay",
+    "beginDisplayEmailEnhancements", "beginDisplayEmailEnhancementsWithTime",
+    "beginDisplayISO8601", "beginInSeconds", "beginValue", "canceledDate",
+    "canceledDateDisplay", "canceledDateDisplayISO8601", "canceledDateInSeconds",
+    "canceledDateValue", "cancellationSetting", "cardEnding", "cardType", "changed",
+    "changedDisplay", "changedDisplayEmailEnhancements",
+    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
+    "changedInSeconds", "changedValue", "currency", "customReferenceId",
+    "deactivationDate", "deactivationDateDisplay", "deactivationDateDisplayISO8601",
+    "deactivationDateInSeconds", "deactivationDateValue", "declineReason", "discount",
+    "discountDisplay", "discountDuration", "discountInPayoutCurrency",
+    "discountInPayoutCurrencyDisplay", "discounts", "display", "end", "endDisplay",
+    "endDisplayISO8601", "endInSeconds", "endValue", "expiry", "fulfillments", "id",
+    "importIdentifier", "initialOrderId", "initialOrderReference", "instructions",
+    "intervalLength", "intervalLengthGtOne", "intervalUnit", "intervalUnitAbbreviation",
+    "isPauseScheduled", "isSubscriptionEligibleForPauseByBuyer",
+    "lastRebillOrderAcquisition", "live", "next", "nextChargeCurrency", "nextChargeDate",
+    "nextChargeDateDisplay", "nextChargeDateDisplayISO8601", "nextChargeDateInSeconds",
+    "nextChargeDateValue", "nextChargePreTax", "nextChargePreTaxDisplay",
+    "nextChargePreTaxInPayoutCurrency", "nextChargePreTaxInPayoutCurrencyDisplay",
+    "nextChargeTotal", "nextChargeTotalDisplay", "nextChargeTotalInPayoutCurrency",
+    "nextChargeTotalInPayoutCurrencyDisplay", "nextDisplay",
+    "nextDisplayEmailEnhancements", "nextDisplayEmailEnhancementsWithTime",
+    "nextDisplayISO8601", "nextInSeconds", "nextNotificationDate",
+    "nextNotificationDateDisplay", "nextNotificationDateDisplayISO8601",
+    "nextNotificationDateInSeconds", "nextNotificationDateValue", "nextNotificationType",
+    "nextValue", "pauseDate", "pauseDateDisplay", "pauseDateDisplayEmailEnhancements",
+    "pauseDateDisplayEmailEnhancementsWithTime", "pauseDateDisplayISO8601",
+    "pauseDateInSeconds", "pauseDateValue", "paymentMethod", "paymentMethodAction",
+    "paymentOverdue", "paymentReminder", "periods", "price", "priceDisplay",
+    "priceInPayoutCurrency", "priceInPayoutCurrencyDisplay", "product", "quantity",
+    "quote", "remainingPeriods", "result", "resumeDate", "resumeDateDisplay",
+    "resumeDateDisplayEmailEnhancements", "resumeDateDisplayEmailEnhancementsWithTime",
+    "resumeDateDisplayISO8601", "resumeDateInSeconds", "resumeDateValue", "sequence",
+    "setupFee", "sku", "state", "subscription", "subtotal", "subtotalDisplay",
+    "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags",
+    "taxExemptionData", "trialReminder"], Id : STR, [] }
+);
+
 /// Tax withheld on this item, in the older shape (payloads up to about 2019).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderItemTaxWithholding {
     /// Whether withholding applies; sent as a boolean or as the string `"true"`/`"false"`.
@@ -1507,6 +1424,10 @@ pub struct OrderItemTaxWithholding {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub percentage: Option<f64>,
 }
+
+/// Whether withholding applies; sent as a boolean or as the string `"true"`/`"false"`.
+///
+/// The form is told by the JSON token or by a key only one form has.
 #[cfg(
     any(
         feature = "orders",
@@ -1515,16 +1436,15 @@ pub struct OrderItemTaxWithholding {
         feature = "webhook-events"
     )
 )]
-/// Whether withholding applies; sent as a boolean or as the string `"true"`/`"false"`.
-///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum OrderItemTaxWithholdingTaxWithholding {
     Flag(bool),
     Text(String),
 }
+
 #[cfg(
     any(
         feature = "orders",
@@ -1533,27 +1453,11 @@ pub enum OrderItemTaxWithholdingTaxWithholding {
         feature = "webhook-events"
     )
 )]
-impl<'de> serde::Deserialize<'de> for OrderItemTaxWithholdingTaxWithholding {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new(
-            "OrderItemTaxWithholdingTaxWithholding",
-        );
-        match crate::runtime::try_form::<bool>(&value) {
-            Ok(value) => return Ok(Self::Flag(value)),
-            Err(failure) => closest.note("Flag", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Text(value)),
-            Err(failure) => closest.note("Text", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    OrderItemTaxWithholdingTaxWithholding { Flag : BOOL, [], Text : STR, [] }
+);
+
+/// Tax withheld by the buyer on this item (current field name).
 #[cfg(
     any(
         feature = "orders",
@@ -1563,8 +1467,8 @@ impl<'de> serde::Deserialize<'de> for OrderItemTaxWithholdingTaxWithholding {
         feature = "webhook-events"
     )
 )]
-/// Tax withheld by the buyer on this item (current field name).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderItemWithholdings {
     /// Whether tax withholding applies to the item.
@@ -1605,9 +1509,11 @@ pub struct OrderItemWithholdings {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub percentage: Option<f64>,
 }
-#[cfg(feature = "orders")]
+
 /// One page of orders matching the filters of `GET /orders`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "orders")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderListResponse {
     /// What the API did: `order.getall` (current) or `order.lookup` (older filtered form).
@@ -1667,40 +1573,42 @@ pub struct OrderListResponse {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub orders: Option<Vec<OrderListResponseOrdersItem>>,
 }
-#[cfg(feature = "orders")]
+
 /// Schema `OrderListResponseOrdersItem`.
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "orders")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum OrderListResponseOrdersItem {
     Order(Box<Order>),
     Id(String),
 }
+
 #[cfg(feature = "orders")]
-impl<'de> serde::Deserialize<'de> for OrderListResponseOrdersItem {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("OrderListResponseOrdersItem");
-        match crate::runtime::try_form::<Order>(&value) {
-            Ok(value) => return Ok(Self::Order(Box::new(value))),
-            Err(failure) => closest.note("Order", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "orders")]
+crate::runtime::union::union!(
+    OrderListResponseOrdersItem { Order : MAP, ["account", "acquisitionTransactionType",
+    "action", "address", "billDescriptor", "buyerReference", "changed", "changedDisplay",
+    "changedDisplayEmailEnhancements", "changedDisplayEmailEnhancementsWithTime",
+    "changedDisplayISO8601", "changedInSeconds", "changedValue", "completed", "coupons",
+    "currency", "customer", "discount", "discountDisplay", "discountInPayoutCurrency",
+    "discountInPayoutCurrencyDisplay", "discountWithTax", "discountWithTaxDisplay",
+    "discountWithTaxInPayoutCurrency", "discountWithTaxInPayoutCurrencyDisplay", "id",
+    "invoiceUrl", "ipAddress", "items", "language", "live", "notes", "order",
+    "orderLevelCouponApplied", "payment", "payoutCurrency", "quote", "reason",
+    "recipients", "reference", "result", "returns", "siteId", "subtotal",
+    "subtotalDisplay", "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay",
+    "tags", "tax", "taxDisplay", "taxExemptionData", "taxInPayoutCurrency",
+    "taxInPayoutCurrencyDisplay", "total", "totalDisplay", "totalInPayoutCurrency",
+    "totalInPayoutCurrencyDisplay"], Id : STR, [] }
+);
+
 /// A failed item of a (multi-ID) order lookup (`action` is `order.get`).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "orders")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderLookupError {
     /// What was attempted, as `<resource>.<verb>`.
@@ -1723,6 +1631,10 @@ pub struct OrderLookupError {
     )]
     pub order: Option<String>,
 }
+
+/// An internal note: an object with the text and its author, or (as the reference suggests) plain text.
+///
+/// The form is told by the JSON token or by a key only one form has.
 #[cfg(
     any(
         feature = "orders",
@@ -1732,16 +1644,15 @@ pub struct OrderLookupError {
         feature = "webhook-events"
     )
 )]
-/// An internal note: an object with the text and its author, or (as the reference suggests) plain text.
-///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum OrderNote {
     Note(Box<OrderNoteNote>),
     Text(String),
 }
+
 #[cfg(
     any(
         feature = "orders",
@@ -1751,36 +1662,22 @@ pub enum OrderNote {
         feature = "webhook-events"
     )
 )]
-impl<'de> serde::Deserialize<'de> for OrderNote {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("OrderNote");
-        match crate::runtime::try_form::<OrderNoteNote>(&value) {
-            Ok(value) => return Ok(Self::Note(Box::new(value))),
-            Err(failure) => closest.note("Note", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Text(value)),
-            Err(failure) => closest.note("Text", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(
-    any(
-        feature = "orders",
-        feature = "quotes",
-        feature = "returns",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
+crate::runtime::union::union!(
+    OrderNote { Note : MAP, ["creator", "note"], Text : STR, [] }
+);
+
 /// Schema `OrderNoteNote`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "returns",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderNoteNote {
     /// Text of the note.
@@ -1794,6 +1691,8 @@ pub struct OrderNoteNote {
     )]
     pub creator: Option<String>,
 }
+
+/// How the order was paid. May be empty (`{}`), e.g. for unpaid invoice or purchase-order orders.
 #[cfg(
     any(
         feature = "orders",
@@ -1803,8 +1702,8 @@ pub struct OrderNoteNote {
         feature = "webhook-events"
     )
 )]
-/// How the order was paid. May be empty (`{}`), e.g. for unpaid invoice or purchase-order orders.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderPayment {
     /// Payment method, such as `creditcard`, `paypal`, `amazon`, `applepay`, `kakaopay`, `bank`, `alipay`, `purchase-order`, `upi`, `free` or `test` (open set of values).
@@ -1844,6 +1743,8 @@ pub struct OrderPayment {
     )]
     pub variant: Option<String>,
 }
+
+/// One recipient of the order, wrapped in a `recipient` member.
 #[cfg(
     any(
         feature = "orders",
@@ -1852,14 +1753,16 @@ pub struct OrderPayment {
         feature = "webhook-events"
     )
 )]
-/// One recipient of the order, wrapped in a `recipient` member.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderRecipient {
     /// Contact details, account and address of a recipient.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub recipient: Option<OrderRecipientContact>,
 }
+
+/// Contact details, account and address of a recipient.
 #[cfg(
     any(
         feature = "orders",
@@ -1868,8 +1771,8 @@ pub struct OrderRecipient {
         feature = "webhook-events"
     )
 )]
-/// Contact details, account and address of a recipient.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderRecipientContact {
     /// First name.
@@ -1921,6 +1824,10 @@ pub struct OrderRecipientContact {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub address: Option<OrderAddress>,
 }
+
+/// The recipient's account: its ID, or the full object when the webhook has expansion enabled.
+///
+/// The form is told by the JSON token or by a key only one form has.
 #[cfg(
     any(
         feature = "orders",
@@ -1929,16 +1836,15 @@ pub struct OrderRecipientContact {
         feature = "webhook-events"
     )
 )]
-/// The recipient's account: its ID, or the full object when the webhook has expansion enabled.
-///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum OrderRecipientContactAccount {
     Expanded(Box<super::accounts::Account>),
     Id(String),
 }
+
 #[cfg(
     any(
         feature = "orders",
@@ -1947,35 +1853,23 @@ pub enum OrderRecipientContactAccount {
         feature = "webhook-events"
     )
 )]
-impl<'de> serde::Deserialize<'de> for OrderRecipientContactAccount {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("OrderRecipientContactAccount");
-        match crate::runtime::try_form::<super::accounts::Account>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(
-    any(
-        feature = "orders",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
+crate::runtime::union::union!(
+    OrderRecipientContactAccount { Expanded : MAP, ["account", "action", "address",
+    "charges", "contact", "country", "id", "language", "lookup", "orders", "payment",
+    "result", "subscribed", "subscriptions", "taxExemptionData", "url"], Id : STR, [] }
+);
+
 /// A return made against the order (details via `GET /returns/{return_id}`).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderReturnSummary {
     /// Return ID.
@@ -2012,9 +1906,11 @@ pub struct OrderReturnSummary {
     )]
     pub amount_in_payout_currency_display: Option<String>,
 }
-#[cfg(feature = "orders")]
+
 /// The changes for one order. Keys not mentioned keep their values.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "orders")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderTagsUpdate {
     /// ID of the order to update.
@@ -2026,6 +1922,7 @@ pub struct OrderTagsUpdate {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub items: Option<Vec<OrderItemAttributesUpdate>>,
 }
+
 #[cfg(feature = "orders")]
 impl OrderTagsUpdate {
     /// Builds the value from its required fields; optional fields start empty.
@@ -2037,9 +1934,11 @@ impl OrderTagsUpdate {
         }
     }
 }
-#[cfg(feature = "orders")]
+
 /// Outcome of updating one order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "orders")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderUpdateResult {
     /// What was attempted, as `<resource>.<verb>`.
@@ -2062,45 +1961,36 @@ pub struct OrderUpdateResult {
     )]
     pub order: Option<String>,
 }
-#[cfg(feature = "orders")]
+
 /// Schema `UpdateOrderTagsError400`.
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "orders")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum UpdateOrderTagsError400 {
     Outcomes(Box<UpdateOrderTagsResponse>),
     Refused(Box<super::common::MessageError>),
 }
+
 #[cfg(feature = "orders")]
-impl<'de> serde::Deserialize<'de> for UpdateOrderTagsError400 {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("UpdateOrderTagsError400");
-        match crate::runtime::try_form::<UpdateOrderTagsResponse>(&value) {
-            Ok(value) => return Ok(Self::Outcomes(Box::new(value))),
-            Err(failure) => closest.note("Outcomes", failure),
-        }
-        match crate::runtime::try_form::<super::common::MessageError>(&value) {
-            Ok(value) => return Ok(Self::Refused(Box::new(value))),
-            Err(failure) => closest.note("Refused", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "orders")]
+crate::runtime::union::union!(
+    UpdateOrderTagsError400 { Outcomes : MAP, ["orders"], Refused : MAP, ["message",
+    "params"] }
+);
+
 /// Tags and item attributes to set, for one or more orders.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "orders")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct UpdateOrderTagsRequest {
     /// One entry per order to update.
     pub orders: Vec<OrderTagsUpdate>,
 }
+
 #[cfg(feature = "orders")]
 impl UpdateOrderTagsRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -2108,20 +1998,24 @@ impl UpdateOrderTagsRequest {
         Self { orders }
     }
 }
-#[cfg(feature = "orders")]
+
 /// One outcome per order of the request, in request order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "orders")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct UpdateOrderTagsResponse {
     /// Outcome of each order update.
     pub orders: Vec<OrderUpdateResult>,
 }
+
 #[cfg(feature = "orders")]
 /// Operations of the `orders` group; get it with `client.orders()`.
 #[derive(Debug, Clone, Copy)]
 pub struct Orders<'a> {
     pub(crate) client: &'a crate::Client,
 }
+
 #[cfg(feature = "orders")]
 impl<'a> Orders<'a> {
     /// List or search orders
@@ -2194,6 +2088,7 @@ impl<'a> Orders<'a> {
             .await
     }
 }
+
 #[cfg(feature = "orders")]
 /// Request builder for [`Orders::list`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -2212,6 +2107,7 @@ pub struct ListOrdersBuilder<'a> {
     limit: Option<i64>,
     page: Option<i64>,
 }
+
 #[cfg(feature = "orders")]
 impl<'a> ListOrdersBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -2365,6 +2261,7 @@ impl<'a> ListOrdersBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "orders")]
 impl<'a> std::future::IntoFuture for ListOrdersBuilder<'a> {
     type Output = Result<OrderListResponse, crate::Error>;
@@ -2375,6 +2272,7 @@ impl<'a> std::future::IntoFuture for ListOrdersBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "orders")]
 /// Request builder for [`Orders::update_tags`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -2384,6 +2282,7 @@ pub struct UpdateOrderTagsBuilder<'a> {
     options: crate::RequestOptions,
     body: UpdateOrderTagsRequest,
 }
+
 #[cfg(feature = "orders")]
 impl<'a> UpdateOrderTagsBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -2444,6 +2343,7 @@ impl<'a> UpdateOrderTagsBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "orders")]
 impl<'a> std::future::IntoFuture for UpdateOrderTagsBuilder<'a> {
     type Output = Result<UpdateOrderTagsResponse, crate::Error>;
@@ -2454,6 +2354,7 @@ impl<'a> std::future::IntoFuture for UpdateOrderTagsBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "orders")]
 /// Request builder for [`Orders::get`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -2463,6 +2364,7 @@ pub struct GetOrderBuilder<'a> {
     options: crate::RequestOptions,
     order_id: crate::Ids,
 }
+
 #[cfg(feature = "orders")]
 impl<'a> GetOrderBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -2516,6 +2418,7 @@ impl<'a> GetOrderBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "orders")]
 impl<'a> std::future::IntoFuture for GetOrderBuilder<'a> {
     type Output = Result<GetOrderResponse, crate::Error>;

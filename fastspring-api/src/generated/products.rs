@@ -2,6 +2,9 @@
 // change the spec or the generator and regenerate.
 
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
+/// A catalog product as FastSpring returns it (`GET /products/{product_path}`, coupon and
+/// webhook expansion). Localized texts are maps keyed by ISO 639-1 language code; prices are
+/// maps keyed by ISO 4217 currency code.
 #[cfg(
     any(
         feature = "coupons",
@@ -12,10 +15,8 @@
         feature = "webhook-events"
     )
 )]
-/// A catalog product as FastSpring returns it (`GET /products/{product_path}`, coupon and
-/// webhook expansion). Localized texts are maps keyed by ISO 639-1 language code; prices are
-/// maps keyed by ISO 4217 currency code.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Product {
     /// Product path ID.
@@ -99,9 +100,11 @@ pub struct Product {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub pricing: Option<ProductPricing>,
 }
-#[cfg(feature = "products")]
+
 /// Outcome for one product of a products call: `product`, `action`, `result` and, on failure, `error` (messages keyed by field).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "products")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductActionResult {
     /// What was attempted, as `<resource>.<verb>`.
@@ -125,6 +128,10 @@ pub struct ProductActionResult {
     )]
     pub product: Option<String>,
 }
+
+/// Unit of the billing interval.
+///
+/// Values FastSpring adds later are kept in `Unknown`.
 #[cfg(
     any(
         feature = "coupons",
@@ -135,9 +142,6 @@ pub struct ProductActionResult {
         feature = "webhook-events"
     )
 )]
-/// Unit of the billing interval.
-///
-/// Values FastSpring adds later are kept in `Unknown`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ProductBillingInterval {
@@ -154,6 +158,7 @@ pub enum ProductBillingInterval {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(
     any(
         feature = "coupons",
@@ -164,125 +169,24 @@ pub enum ProductBillingInterval {
         feature = "webhook-events"
     )
 )]
-impl ProductBillingInterval {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Day => "day",
-            Self::Week => "week",
-            Self::Month => "month",
-            Self::Year => "year",
-            Self::Adhoc => "adhoc",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl From<&str> for ProductBillingInterval {
-    fn from(value: &str) -> Self {
-        match value {
-            "day" => Self::Day,
-            "week" => Self::Week,
-            "month" => Self::Month,
-            "year" => Self::Year,
-            "adhoc" => Self::Adhoc,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl std::fmt::Display for ProductBillingInterval {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl serde::Serialize for ProductBillingInterval {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl<'de> serde::Deserialize<'de> for ProductBillingInterval {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for ProductBillingInterval {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ProductBillingInterval".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["day", "week", "month", "year", "adhoc"] }
-        )
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
+crate::runtime::string_enum!(
+    ProductBillingInterval { Day = "day", Week = "week", Month = "month", Year = "year",
+    Adhoc = "adhoc" }
+);
+
 /// Grace period before an unpaid subscription is deactivated; overrides the app's Deactivation Settings for this product.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(
+    any(
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductCancellation {
     /// Unit of `intervalLength`.
@@ -297,6 +201,7 @@ pub struct ProductCancellation {
     )]
     pub interval_length: Option<i64>,
 }
+<<<<<<< HEAD
 #[cfg(feature = "products")]
 /// Grace period before an unpaid subscription is deactivated (request form); overrides the app's Deactivation Settings for this product.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -387,6 +292,12 @@ impl schemars::JsonSchema for ProductCancellationInputInterval {
         schemars::json_schema!({ "type" : "string", "enum" : ["day", "week", "month"] })
     }
 }
+=======
+
+/// Unit of `intervalLength`.
+///
+/// Values FastSpring adds later are kept in `Unknown`.
+>>>>>>> issue-10
 #[cfg(
     any(
         feature = "coupons",
@@ -397,9 +308,6 @@ impl schemars::JsonSchema for ProductCancellationInputInterval {
         feature = "webhook-events"
     )
 )]
-/// Unit of `intervalLength`.
-///
-/// Values FastSpring adds later are kept in `Unknown`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ProductCancellationInterval {
@@ -414,6 +322,7 @@ pub enum ProductCancellationInterval {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(
     any(
         feature = "coupons",
@@ -424,114 +333,15 @@ pub enum ProductCancellationInterval {
         feature = "webhook-events"
     )
 )]
-impl ProductCancellationInterval {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Day => "day",
-            Self::Week => "week",
-            Self::Month => "month",
-            Self::Week2 => "WEEK",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl From<&str> for ProductCancellationInterval {
-    fn from(value: &str) -> Self {
-        match value {
-            "day" => Self::Day,
-            "week" => Self::Week,
-            "month" => Self::Month,
-            "WEEK" => Self::Week2,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl std::fmt::Display for ProductCancellationInterval {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl serde::Serialize for ProductCancellationInterval {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl<'de> serde::Deserialize<'de> for ProductCancellationInterval {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for ProductCancellationInterval {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ProductCancellationInterval".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["day", "week", "month", "WEEK"] }
-        )
-    }
-}
-#[cfg(feature = "products")]
+crate::runtime::string_enum!(
+    ProductCancellationInterval { Day = "day", Week = "week", Month = "month", Week2 =
+    "WEEK" }
+);
+
 /// A product's price in one country.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "products")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductCountryPrice {
     /// ISO 4217 currency of the amounts.
@@ -604,9 +414,11 @@ pub struct ProductCountryPrice {
     #[serde(flatten)]
     pub additional_properties: std::collections::BTreeMap<String, serde_json::Value>,
 }
-#[cfg(feature = "products")]
+
 /// Date range of the discounted price (seen as `2025-01-01` and `2023-01-01 00:00`).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "products")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductCountryPriceAvailable {
     /// Start of the range.
@@ -624,6 +436,8 @@ pub struct ProductCountryPriceAvailable {
     )]
     pub end: Option<String>,
 }
+
+/// Descriptive texts of a product, each a map keyed by language code (Markdown allowed in `summary` and `full`).
 #[cfg(
     any(
         feature = "coupons",
@@ -634,8 +448,8 @@ pub struct ProductCountryPriceAvailable {
         feature = "webhook-events"
     )
 )]
-/// Descriptive texts of a product, each a map keyed by language code (Markdown allowed in `summary` and `full`).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductDescription {
     /// Short description.
@@ -648,6 +462,10 @@ pub struct ProductDescription {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub full: Option<std::collections::BTreeMap<String, String>>,
 }
+
+/// How the product is delivered.
+///
+/// Values FastSpring adds later are kept in `Unknown`.
 #[cfg(
     any(
         feature = "coupons",
@@ -658,9 +476,6 @@ pub struct ProductDescription {
         feature = "webhook-events"
     )
 )]
-/// How the product is delivered.
-///
-/// Values FastSpring adds later are kept in `Unknown`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ProductFormat {
@@ -673,6 +488,7 @@ pub enum ProductFormat {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(
     any(
         feature = "coupons",
@@ -683,122 +499,24 @@ pub enum ProductFormat {
         feature = "webhook-events"
     )
 )]
-impl ProductFormat {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Digital => "digital",
-            Self::Physical => "physical",
-            Self::DigitalAndPhysical => "digital-and-physical",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl From<&str> for ProductFormat {
-    fn from(value: &str) -> Self {
-        match value {
-            "digital" => Self::Digital,
-            "physical" => Self::Physical,
-            "digital-and-physical" => Self::DigitalAndPhysical,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl std::fmt::Display for ProductFormat {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl serde::Serialize for ProductFormat {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl<'de> serde::Deserialize<'de> for ProductFormat {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for ProductFormat {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ProductFormat".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["digital", "physical", "digital-and-physical"]
-            }
-        )
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
+crate::runtime::string_enum!(
+    ProductFormat { Digital = "digital", Physical = "physical", DigitalAndPhysical =
+    "digital-and-physical" }
+);
+
 /// A fulfillment action attached to a product (file download, e-mail, license, ...).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(
+    any(
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductFulfillment {
     /// ID of the fulfillment action.
@@ -834,6 +552,10 @@ pub struct ProductFulfillment {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub previous: Option<Vec<ProductFulfillmentPreviousItem>>,
 }
+
+/// Which orders the action applies to (all, initial, configuration, rebills only, non-rebills only).
+///
+/// Values FastSpring adds later are kept in `Unknown`.
 #[cfg(
     any(
         feature = "coupons",
@@ -844,9 +566,6 @@ pub struct ProductFulfillment {
         feature = "webhook-events"
     )
 )]
-/// Which orders the action applies to (all, initial, configuration, rebills only, non-rebills only).
-///
-/// Values FastSpring adds later are kept in `Unknown`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ProductFulfillmentApplicability {
@@ -863,6 +582,7 @@ pub enum ProductFulfillmentApplicability {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(
     any(
         feature = "coupons",
@@ -873,127 +593,24 @@ pub enum ProductFulfillmentApplicability {
         feature = "webhook-events"
     )
 )]
-impl ProductFulfillmentApplicability {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Always => "ALWAYS",
-            Self::Base => "BASE",
-            Self::Configuration => "CONFIGURATION",
-            Self::RebillOnly => "REBILL_ONLY",
-            Self::NonRebillOnly => "NON_REBILL_ONLY",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl From<&str> for ProductFulfillmentApplicability {
-    fn from(value: &str) -> Self {
-        match value {
-            "ALWAYS" => Self::Always,
-            "BASE" => Self::Base,
-            "CONFIGURATION" => Self::Configuration,
-            "REBILL_ONLY" => Self::RebillOnly,
-            "NON_REBILL_ONLY" => Self::NonRebillOnly,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl std::fmt::Display for ProductFulfillmentApplicability {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl serde::Serialize for ProductFulfillmentApplicability {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl<'de> serde::Deserialize<'de> for ProductFulfillmentApplicability {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for ProductFulfillmentApplicability {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ProductFulfillmentApplicability".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["ALWAYS", "BASE", "CONFIGURATION",
-            "REBILL_ONLY", "NON_REBILL_ONLY"] }
-        )
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
+crate::runtime::string_enum!(
+    ProductFulfillmentApplicability { Always = "ALWAYS", Base = "BASE", Configuration =
+    "CONFIGURATION", RebillOnly = "REBILL_ONLY", NonRebillOnly = "NON_REBILL_ONLY" }
+);
+
 /// Which version of the fulfillment a buyer receives.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(
+    any(
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ProductFulfillmentBehavior {
@@ -1004,6 +621,7 @@ pub enum ProductFulfillmentBehavior {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(
     any(
         feature = "coupons",
@@ -1014,15 +632,10 @@ pub enum ProductFulfillmentBehavior {
         feature = "webhook-events"
     )
 )]
-impl ProductFulfillmentBehavior {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Current => "CURRENT",
-            Self::PreferExplicit => "PREFER_EXPLICIT",
-            Self::Unknown(other) => other,
-        }
+crate::runtime::string_enum!(
+    ProductFulfillmentBehavior { Current = "CURRENT", PreferExplicit = "PREFER_EXPLICIT"
     }
+<<<<<<< HEAD
 }
 #[cfg(
     any(
@@ -1167,8 +780,14 @@ impl<'de> serde::Deserialize<'de> for ProductFulfillmentDisplay {
     }
 }
 #[cfg(feature = "products")]
+=======
+);
+
+>>>>>>> issue-10
 /// A file to attach to a product when creating it (older documentation).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "products")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductFulfillmentInput {
     /// Kind of fulfillment; `file` is the documented value.
@@ -1186,6 +805,7 @@ pub struct ProductFulfillmentInput {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub behavior: Option<ProductFulfillmentInputBehavior>,
 }
+
 #[cfg(feature = "products")]
 impl ProductFulfillmentInput {
     /// Builds the value from its required fields; optional fields start empty.
@@ -1199,10 +819,11 @@ impl ProductFulfillmentInput {
         }
     }
 }
-#[cfg(feature = "products")]
+
 /// Which orders deliver the file.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "products")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ProductFulfillmentInputApplicability {
@@ -1219,74 +840,18 @@ pub enum ProductFulfillmentInputApplicability {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "products")]
-impl ProductFulfillmentInputApplicability {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Always => "ALWAYS",
-            Self::Base => "BASE",
-            Self::Configuration => "CONFIGURATION",
-            Self::RebillOnly => "REBILL_ONLY",
-            Self::NonRebillOnly => "NON_REBILL_ONLY",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "products")]
-impl From<&str> for ProductFulfillmentInputApplicability {
-    fn from(value: &str) -> Self {
-        match value {
-            "ALWAYS" => Self::Always,
-            "BASE" => Self::Base,
-            "CONFIGURATION" => Self::Configuration,
-            "REBILL_ONLY" => Self::RebillOnly,
-            "NON_REBILL_ONLY" => Self::NonRebillOnly,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "products")]
-impl std::fmt::Display for ProductFulfillmentInputApplicability {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "products")]
-impl serde::Serialize for ProductFulfillmentInputApplicability {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "products")]
-impl<'de> serde::Deserialize<'de> for ProductFulfillmentInputApplicability {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "products")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for ProductFulfillmentInputApplicability {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ProductFulfillmentInputApplicability".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["ALWAYS", "BASE", "CONFIGURATION",
-            "REBILL_ONLY", "NON_REBILL_ONLY"] }
-        )
-    }
-}
-#[cfg(feature = "products")]
+crate::runtime::string_enum!(
+    ProductFulfillmentInputApplicability { Always = "ALWAYS", Base = "BASE",
+    Configuration = "CONFIGURATION", RebillOnly = "REBILL_ONLY", NonRebillOnly =
+    "NON_REBILL_ONLY" }
+);
+
 /// Which version of the file a buyer receives.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "products")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ProductFulfillmentInputBehavior {
@@ -1297,63 +862,16 @@ pub enum ProductFulfillmentInputBehavior {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "products")]
-impl ProductFulfillmentInputBehavior {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Current => "CURRENT",
-            Self::PreferExplicit => "PREFER_EXPLICIT",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "products")]
-impl From<&str> for ProductFulfillmentInputBehavior {
-    fn from(value: &str) -> Self {
-        match value {
-            "CURRENT" => Self::Current,
-            "PREFER_EXPLICIT" => Self::PreferExplicit,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "products")]
-impl std::fmt::Display for ProductFulfillmentInputBehavior {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "products")]
-impl serde::Serialize for ProductFulfillmentInputBehavior {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "products")]
-impl<'de> serde::Deserialize<'de> for ProductFulfillmentInputBehavior {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "products")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for ProductFulfillmentInputBehavior {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ProductFulfillmentInputBehavior".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["CURRENT", "PREFER_EXPLICIT"] }
-        )
-    }
-}
+crate::runtime::string_enum!(
+    ProductFulfillmentInputBehavior { Current = "CURRENT", PreferExplicit =
+    "PREFER_EXPLICIT" }
+);
+
+/// Schema `ProductFulfillmentPreviousItem`.
+///
+/// The form is told by the JSON token or by a key only one form has.
 #[cfg(
     any(
         feature = "coupons",
@@ -1364,16 +882,15 @@ impl schemars::JsonSchema for ProductFulfillmentInputBehavior {
         feature = "webhook-events"
     )
 )]
-/// Schema `ProductFulfillmentPreviousItem`.
-///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum ProductFulfillmentPreviousItem {
     Version(Box<ProductFulfillmentVersion>),
     Id(String),
 }
+
 #[cfg(
     any(
         feature = "coupons",
@@ -1384,45 +901,33 @@ pub enum ProductFulfillmentPreviousItem {
         feature = "webhook-events"
     )
 )]
-impl<'de> serde::Deserialize<'de> for ProductFulfillmentPreviousItem {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("ProductFulfillmentPreviousItem");
-        match crate::runtime::try_form::<ProductFulfillmentVersion>(&value) {
-            Ok(value) => return Ok(Self::Version(Box::new(value))),
-            Err(failure) => closest.note("Version", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
+crate::runtime::union::union!(
+    ProductFulfillmentPreviousItem { Version : MAP, ["display", "modified", "size",
+    "type"], Id : STR, [] }
+);
+
 /// Size of the file (`null` when the file is hosted elsewhere or not yet uploaded).
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(
+    any(
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum ProductFulfillmentSize {
     Bytes(i64),
     Text(String),
 }
+
 #[cfg(
     any(
         feature = "coupons",
@@ -1433,37 +938,23 @@ pub enum ProductFulfillmentSize {
         feature = "webhook-events"
     )
 )]
-impl<'de> serde::Deserialize<'de> for ProductFulfillmentSize {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("ProductFulfillmentSize");
-        match crate::runtime::try_form::<i64>(&value) {
-            Ok(value) => return Ok(Self::Bytes(value)),
-            Err(failure) => closest.note("Bytes", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Text(value)),
-            Err(failure) => closest.note("Text", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
+crate::runtime::union::union!(
+    ProductFulfillmentSize { Bytes : NUM, [], Text : STR, [] }
+);
+
 /// An earlier version of a file fulfillment.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(
+    any(
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductFulfillmentVersion {
     /// File name of that version.
@@ -1491,6 +982,10 @@ pub struct ProductFulfillmentVersion {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub modified: Option<crate::EpochMillis>,
 }
+
+/// Schema `ProductFulfillmentsValue`.
+///
+/// The form is told by the JSON token or by a key only one form has.
 #[cfg(
     any(
         feature = "coupons",
@@ -1501,16 +996,15 @@ pub struct ProductFulfillmentVersion {
         feature = "webhook-events"
     )
 )]
-/// Schema `ProductFulfillmentsValue`.
-///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum ProductFulfillmentsValue {
     Action(Box<ProductFulfillment>),
     Instructions(std::collections::BTreeMap<String, String>),
 }
+
 #[cfg(
     any(
         feature = "coupons",
@@ -1521,30 +1015,15 @@ pub enum ProductFulfillmentsValue {
         feature = "webhook-events"
     )
 )]
-impl<'de> serde::Deserialize<'de> for ProductFulfillmentsValue {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("ProductFulfillmentsValue");
-        match crate::runtime::try_form::<ProductFulfillment>(&value) {
-            Ok(value) => return Ok(Self::Action(Box::new(value))),
-            Err(failure) => closest.note("Action", failure),
-        }
-        match crate::runtime::try_form::<
-            std::collections::BTreeMap<String, String>,
-        >(&value) {
-            Ok(value) => return Ok(Self::Instructions(value)),
-            Err(failure) => closest.note("Instructions", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "products")]
+crate::runtime::union::union!(
+    ProductFulfillmentsValue { Action : MAP, ["applicability", "behavior", "display",
+    "fulfillment", "name", "previous", "size", "url"], Instructions : MAP, [] }
+);
+
 /// One product of `GET /products/{product_path}` with its outcome fields.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "products")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductGetItem {
     /// Product path ID.
@@ -1641,18 +1120,22 @@ pub struct ProductGetItem {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub error: Option<super::common::ErrorDetail>,
 }
-#[cfg(feature = "products")]
+
 /// Body of `GET /products/{product_path}`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "products")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductGetResponse {
     /// One item per requested path.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub products: Option<Vec<ProductGetItem>>,
 }
-#[cfg(feature = "products")]
+
 /// Body of `GET /products`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "products")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductListResponse {
     /// `products.getall`.
@@ -1698,6 +1181,10 @@ pub struct ProductListResponse {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub products: Option<Vec<String>>,
 }
+
+/// Unit of a notification interval.
+///
+/// Values FastSpring adds later are kept in `Unknown`.
 #[cfg(
     any(
         feature = "coupons",
@@ -1708,9 +1195,6 @@ pub struct ProductListResponse {
         feature = "webhook-events"
     )
 )]
-/// Unit of a notification interval.
-///
-/// Values FastSpring adds later are kept in `Unknown`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ProductNotificationInterval {
@@ -1729,6 +1213,7 @@ pub enum ProductNotificationInterval {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(
     any(
         feature = "coupons",
@@ -1739,6 +1224,7 @@ pub enum ProductNotificationInterval {
         feature = "webhook-events"
     )
 )]
+<<<<<<< HEAD
 impl ProductNotificationInterval {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -1938,8 +1424,26 @@ impl schemars::JsonSchema for ProductNotificationIntervalInput {
         feature = "webhook-events"
     )
 )]
+=======
+crate::runtime::string_enum!(
+    ProductNotificationInterval { Day = "day", Week = "week", Month = "month", Year =
+    "year", Day2 = "DAY", Week2 = "WEEK" }
+);
+
+>>>>>>> issue-10
 /// A group of products suggested together with a product.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(
+    any(
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductOffer {
     /// Kind of offer.
@@ -1950,6 +1454,7 @@ pub struct ProductOffer {
     /// Paths of the offered products.
     pub items: Vec<String>,
 }
+<<<<<<< HEAD
 #[cfg(feature = "products")]
 /// A group of products to suggest together with a product (request form of `ProductOffer`).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -1965,15 +1470,8 @@ pub struct ProductOfferInput {
 }
 #[cfg(feature = "products")]
 impl ProductOfferInput {
-    /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(r#type: ProductOfferTypeInput, items: Vec<String>) -> Self {
-        Self {
-            r#type,
-            display: None,
-            items,
-        }
-    }
-}
+=======
+
 #[cfg(
     any(
         feature = "coupons",
@@ -1984,9 +1482,31 @@ impl ProductOfferInput {
         feature = "webhook-events"
     )
 )]
+impl ProductOffer {
+>>>>>>> issue-10
+    /// Builds the value from its required fields; optional fields start empty.
+    pub fn new(r#type: ProductOfferTypeInput, items: Vec<String>) -> Self {
+        Self {
+            r#type,
+            display: None,
+            items,
+        }
+    }
+}
+
 /// Kind of offer.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(
+    any(
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ProductOfferType {
@@ -2011,6 +1531,7 @@ pub enum ProductOfferType {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(
     any(
         feature = "coupons",
@@ -2021,6 +1542,7 @@ pub enum ProductOfferType {
         feature = "webhook-events"
     )
 )]
+<<<<<<< HEAD
 impl ProductOfferType {
     /// The value as FastSpring spells it.
     pub fn as_str(&self) -> &str {
@@ -2234,8 +1756,18 @@ impl schemars::JsonSchema for ProductOfferTypeInput {
     }
 }
 #[cfg(feature = "products")]
+=======
+crate::runtime::string_enum!(
+    ProductOfferType { Addon = "addon", Alternatives = "alternatives", CrossSell =
+    "cross-sell", Crossgrade = "crossgrade", Downgrade = "downgrade", Downsell =
+    "downsell", Upsell = "upsell", Upgrade = "upgrade", Options = "options" }
+);
+
+>>>>>>> issue-10
 /// Outcome and offers of one product in `GET /products/offers/{product_path}`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "products")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductOffersItem {
     /// What was attempted, as `<resource>.<verb>`.
@@ -2262,9 +1794,11 @@ pub struct ProductOffersItem {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub offers: Option<Vec<ProductOffer>>,
 }
-#[cfg(feature = "products")]
+
 /// The offers of one product in a create-or-update request.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "products")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductOffersOfProduct {
     /// Product path; must equal the path parameter.
@@ -2272,6 +1806,7 @@ pub struct ProductOffersOfProduct {
     /// The offers to set.
     pub offers: Vec<ProductOfferInput>,
 }
+
 #[cfg(feature = "products")]
 impl ProductOffersOfProduct {
     /// Builds the value from its required fields; optional fields start empty.
@@ -2279,23 +1814,28 @@ impl ProductOffersOfProduct {
         Self { product, offers }
     }
 }
-#[cfg(feature = "products")]
+
 /// Body of `GET /products/offers/{product_path}`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "products")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductOffersResponse {
     /// The requested product.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub products: Option<Vec<ProductOffersItem>>,
 }
-#[cfg(feature = "products")]
+
 /// Body of `POST /products/offers/{product_path}`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "products")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductOffersUpsertRequest {
     /// The product (one entry) and its offers.
     pub products: Vec<ProductOffersOfProduct>,
 }
+
 #[cfg(feature = "products")]
 impl ProductOffersUpsertRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -2303,6 +1843,8 @@ impl ProductOffersUpsertRequest {
         Self { products }
     }
 }
+
+/// Overdue e-mails sent after a failed renewal payment.
 #[cfg(
     any(
         feature = "coupons",
@@ -2313,8 +1855,8 @@ impl ProductOffersUpsertRequest {
         feature = "webhook-events"
     )
 )]
-/// Overdue e-mails sent after a failed renewal payment.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductOverdueNotification {
     /// Whether overdue notices are sent.
@@ -2343,6 +1885,7 @@ pub struct ProductOverdueNotification {
     )]
     pub amount: Option<i64>,
 }
+<<<<<<< HEAD
 #[cfg(feature = "products")]
 /// Overdue e-mails sent after a failed renewal payment (request form).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -2371,8 +1914,13 @@ pub struct ProductOverdueNotificationInput {
     pub amount: Option<i64>,
 }
 #[cfg(feature = "products")]
+=======
+
+>>>>>>> issue-10
 /// Prices of one product, keyed by country.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "products")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductPriceItem {
     /// What was attempted, as `<resource>.<verb>`.
@@ -2399,9 +1947,11 @@ pub struct ProductPriceItem {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub pricing: Option<std::collections::BTreeMap<String, ProductCountryPrice>>,
 }
-#[cfg(feature = "products")]
+
 /// Body of `GET /products/price` and `GET /products/price/{product_path}`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "products")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductPricesResponse {
     /// This page's number.
@@ -2430,6 +1980,8 @@ pub struct ProductPricesResponse {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub products: Option<Vec<ProductPriceItem>>,
 }
+
+/// Price and subscription settings of a product, as returned.
 #[cfg(
     any(
         feature = "coupons",
@@ -2440,8 +1992,8 @@ pub struct ProductPricesResponse {
         feature = "webhook-events"
     )
 )]
-/// Price and subscription settings of a product, as returned.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductPricing {
     /// Free-trial length in days (subscriptions).
@@ -2559,6 +2111,8 @@ pub struct ProductPricing {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub cancellation: Option<ProductCancellation>,
 }
+
+/// Date range of a limited-time price (seen in expanded webhook products).
 #[cfg(
     any(
         feature = "coupons",
@@ -2569,8 +2123,8 @@ pub struct ProductPricing {
         feature = "webhook-events"
     )
 )]
-/// Date range of a limited-time price (seen in expanded webhook products).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductPricingDateLimits {
     /// Start of the range, `YYYY-MM-DD HH:mm`.
@@ -2588,9 +2142,11 @@ pub struct ProductPricingDateLimits {
     )]
     pub end: Option<String>,
 }
-#[cfg(feature = "products")]
+
 /// Price and subscription settings sent when creating or updating a product.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "products")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductPricingInput {
     /// Price per ISO 4217 currency code; `USD` is required when creating a product.
@@ -2708,41 +2264,29 @@ pub struct ProductPricingInput {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub cancellation: Option<ProductCancellationInput>,
 }
-#[cfg(feature = "products")]
+
 /// Schema `ProductPricingInputQuantityDiscountsValue`.
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "products")]
+#[derive(Debug, Clone, PartialEq)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum ProductPricingInputQuantityDiscountsValue {
     PerCurrency(std::collections::BTreeMap<String, crate::Amount>),
     Percent(f64),
 }
+
 #[cfg(feature = "products")]
-impl<'de> serde::Deserialize<'de> for ProductPricingInputQuantityDiscountsValue {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new(
-            "ProductPricingInputQuantityDiscountsValue",
-        );
-        match crate::runtime::try_form::<
-            std::collections::BTreeMap<String, crate::Amount>,
-        >(&value) {
-            Ok(value) => return Ok(Self::PerCurrency(value)),
-            Err(failure) => closest.note("PerCurrency", failure),
-        }
-        match crate::runtime::try_form::<f64>(&value) {
-            Ok(value) => return Ok(Self::Percent(value)),
-            Err(failure) => closest.note("Percent", failure),
-        }
-        Err(serde::de::Error::custom(closest))
+crate::runtime::union::union!(
+    ProductPricingInputQuantityDiscountsValue { PerCurrency : MAP, [], Percent : NUM, []
     }
-}
+);
+
+/// Schema `ProductPricingQuantityDiscountsValue`.
+///
+/// The form is told by the JSON token or by a key only one form has.
 #[cfg(
     any(
         feature = "coupons",
@@ -2753,16 +2297,15 @@ impl<'de> serde::Deserialize<'de> for ProductPricingInputQuantityDiscountsValue 
         feature = "webhook-events"
     )
 )]
-/// Schema `ProductPricingQuantityDiscountsValue`.
-///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum ProductPricingQuantityDiscountsValue {
     PerCurrency(std::collections::BTreeMap<String, crate::Amount>),
     Percent(f64),
 }
+
 #[cfg(
     any(
         feature = "coupons",
@@ -2773,42 +2316,23 @@ pub enum ProductPricingQuantityDiscountsValue {
         feature = "webhook-events"
     )
 )]
-impl<'de> serde::Deserialize<'de> for ProductPricingQuantityDiscountsValue {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new(
-            "ProductPricingQuantityDiscountsValue",
-        );
-        match crate::runtime::try_form::<
-            std::collections::BTreeMap<String, crate::Amount>,
-        >(&value) {
-            Ok(value) => return Ok(Self::PerCurrency(value)),
-            Err(failure) => closest.note("PerCurrency", failure),
-        }
-        match crate::runtime::try_form::<f64>(&value) {
-            Ok(value) => return Ok(Self::Percent(value)),
-            Err(failure) => closest.note("Percent", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
+crate::runtime::union::union!(
+    ProductPricingQuantityDiscountsValue { PerCurrency : MAP, [], Percent : NUM, [] }
+);
+
 /// Whether the buyer may change the quantity (`allow`), sees it fixed (`lock`) or does not see it (`hide`).
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(
+    any(
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ProductQuantityBehavior {
@@ -2821,6 +2345,7 @@ pub enum ProductQuantityBehavior {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(
     any(
         feature = "coupons",
@@ -2831,110 +2356,14 @@ pub enum ProductQuantityBehavior {
         feature = "webhook-events"
     )
 )]
-impl ProductQuantityBehavior {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Allow => "allow",
-            Self::Lock => "lock",
-            Self::Hide => "hide",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl From<&str> for ProductQuantityBehavior {
-    fn from(value: &str) -> Self {
-        match value {
-            "allow" => Self::Allow,
-            "lock" => Self::Lock,
-            "hide" => Self::Hide,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl std::fmt::Display for ProductQuantityBehavior {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl serde::Serialize for ProductQuantityBehavior {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl<'de> serde::Deserialize<'de> for ProductQuantityBehavior {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for ProductQuantityBehavior {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ProductQuantityBehavior".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type" : "string", "enum" : ["allow", "lock", "hide"] })
-    }
-}
-#[cfg(feature = "products")]
+crate::runtime::string_enum!(
+    ProductQuantityBehavior { Allow = "allow", Lock = "lock", Hide = "hide" }
+);
+
 /// Effect of a volume discount from a minimum quantity on, in the entry's currency.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "products")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductQuantityDiscountTier {
     /// Percentage off.
@@ -2975,6 +2404,8 @@ pub struct ProductQuantityDiscountTier {
     )]
     pub unit_price_display: Option<String>,
 }
+
+/// Reminder e-mails sent before a subscription renews.
 #[cfg(
     any(
         feature = "coupons",
@@ -2985,8 +2416,8 @@ pub struct ProductQuantityDiscountTier {
         feature = "webhook-events"
     )
 )]
-/// Reminder e-mails sent before a subscription renews.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductReminderNotification {
     /// Whether reminders are sent.
@@ -3008,6 +2439,7 @@ pub struct ProductReminderNotification {
     )]
     pub interval_length: Option<i64>,
 }
+<<<<<<< HEAD
 #[cfg(feature = "products")]
 /// Reminder e-mails sent before a subscription renews (request form).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -3028,6 +2460,10 @@ pub struct ProductReminderNotificationInput {
     )]
     pub interval_length: Option<i64>,
 }
+=======
+
+/// One-time fee charged with the first payment of a subscription.
+>>>>>>> issue-10
 #[cfg(
     any(
         feature = "coupons",
@@ -3038,8 +2474,8 @@ pub struct ProductReminderNotificationInput {
         feature = "webhook-events"
     )
 )]
-/// One-time fee charged with the first payment of a subscription.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductSetupFee {
     /// Fee per currency.
@@ -3049,9 +2485,11 @@ pub struct ProductSetupFee {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub title: Option<std::collections::BTreeMap<String, String>>,
 }
-#[cfg(feature = "products")]
+
 /// One product of a `POST /products` batch; fields left out are not changed on update.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "products")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductUpsert {
     /// Path ID of the product to create or update (lower-case letters, digits, dashes; more than two characters).
@@ -3097,6 +2535,7 @@ pub struct ProductUpsert {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub pricing: Option<ProductPricingInput>,
 }
+
 #[cfg(feature = "products")]
 impl ProductUpsert {
     /// Builds the value from its required fields; optional fields start empty.
@@ -3118,18 +2557,22 @@ impl ProductUpsert {
         }
     }
 }
-#[cfg(feature = "products")]
+
 /// Post-order instructions.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "products")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductUpsertFulfillment {
     /// Instructions shown after purchase, per language (Markdown allowed).
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub instructions: Option<std::collections::BTreeMap<String, String>>,
 }
-#[cfg(feature = "products")]
+
 /// Outcome for one product of `POST /products`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "products")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductUpsertResult {
     /// What was attempted, as `<resource>.<verb>`.
@@ -3169,6 +2612,10 @@ pub struct ProductUpsertResult {
     )]
     pub updated_id: Option<String>,
 }
+
+/// `public`: shown in the catalog; `private`: hidden from buyers.
+///
+/// Values FastSpring adds later are kept in `Unknown`.
 #[cfg(
     any(
         feature = "coupons",
@@ -3179,9 +2626,6 @@ pub struct ProductUpsertResult {
         feature = "webhook-events"
     )
 )]
-/// `public`: shown in the catalog; `private`: hidden from buyers.
-///
-/// Values FastSpring adds later are kept in `Unknown`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ProductVisibility {
@@ -3192,6 +2636,7 @@ pub enum ProductVisibility {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(
     any(
         feature = "coupons",
@@ -3202,122 +2647,31 @@ pub enum ProductVisibility {
         feature = "webhook-events"
     )
 )]
-impl ProductVisibility {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Private => "private",
-            Self::Public => "public",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl From<&str> for ProductVisibility {
-    fn from(value: &str) -> Self {
-        match value {
-            "private" => Self::Private,
-            "public" => Self::Public,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl std::fmt::Display for ProductVisibility {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl serde::Serialize for ProductVisibility {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl<'de> serde::Deserialize<'de> for ProductVisibility {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for ProductVisibility {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ProductVisibility".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type" : "string", "enum" : ["private", "public"] })
-    }
-}
-#[cfg(feature = "products")]
+crate::runtime::string_enum!(
+    ProductVisibility { Private = "private", Public = "public" }
+);
+
 /// A `products` array of per-product outcomes (delete, offers update, and their errors).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "products")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductsActionResponse {
     /// One outcome per product.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub products: Option<Vec<ProductActionResult>>,
 }
-#[cfg(feature = "products")]
+
 /// Body of `POST /products`: up to 300 products.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "products")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductsUpsertRequest {
     /// The products to create or update.
     pub products: Vec<ProductUpsert>,
 }
+
 #[cfg(feature = "products")]
 impl ProductsUpsertRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -3325,21 +2679,25 @@ impl ProductsUpsertRequest {
         Self { products }
     }
 }
-#[cfg(feature = "products")]
+
 /// Body of the `POST /products` answer.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "products")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductsUpsertResponse {
     /// One outcome per product of the request.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub products: Option<Vec<ProductUpsertResult>>,
 }
+
 #[cfg(feature = "products")]
 /// Operations of the `products` group; get it with `client.products()`.
 #[derive(Debug, Clone, Copy)]
 pub struct Products<'a> {
     pub(crate) client: &'a crate::Client,
 }
+
 #[cfg(feature = "products")]
 impl<'a> Products<'a> {
     /// List the paths of all products
@@ -3469,6 +2827,7 @@ impl<'a> Products<'a> {
         }
     }
 }
+
 #[cfg(feature = "products")]
 /// Request builder for [`Products::list`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -3477,6 +2836,7 @@ pub struct ListProductsBuilder<'a> {
     client: &'a crate::Client,
     options: crate::RequestOptions,
 }
+
 #[cfg(feature = "products")]
 impl<'a> ListProductsBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -3530,6 +2890,7 @@ impl<'a> ListProductsBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "products")]
 impl<'a> std::future::IntoFuture for ListProductsBuilder<'a> {
     type Output = Result<ProductListResponse, crate::Error>;
@@ -3540,6 +2901,7 @@ impl<'a> std::future::IntoFuture for ListProductsBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "products")]
 /// Request builder for [`Products::upsert`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -3549,6 +2911,7 @@ pub struct CreateProductsBuilder<'a> {
     options: crate::RequestOptions,
     body: ProductsUpsertRequest,
 }
+
 #[cfg(feature = "products")]
 impl<'a> CreateProductsBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -3609,6 +2972,7 @@ impl<'a> CreateProductsBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "products")]
 impl<'a> std::future::IntoFuture for CreateProductsBuilder<'a> {
     type Output = Result<ProductsUpsertResponse, crate::Error>;
@@ -3619,6 +2983,7 @@ impl<'a> std::future::IntoFuture for CreateProductsBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "products")]
 /// Request builder for [`Products::get`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -3628,6 +2993,7 @@ pub struct GetProductBuilder<'a> {
     options: crate::RequestOptions,
     product_path: crate::Ids,
 }
+
 #[cfg(feature = "products")]
 impl<'a> GetProductBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -3681,6 +3047,7 @@ impl<'a> GetProductBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "products")]
 impl<'a> std::future::IntoFuture for GetProductBuilder<'a> {
     type Output = Result<ProductGetResponse, crate::Error>;
@@ -3691,6 +3058,7 @@ impl<'a> std::future::IntoFuture for GetProductBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "products")]
 /// Request builder for [`Products::delete`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -3700,6 +3068,7 @@ pub struct DeleteProductBuilder<'a> {
     options: crate::RequestOptions,
     product_path: String,
 }
+
 #[cfg(feature = "products")]
 impl<'a> DeleteProductBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -3763,6 +3132,7 @@ impl<'a> DeleteProductBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "products")]
 impl<'a> std::future::IntoFuture for DeleteProductBuilder<'a> {
     type Output = Result<ProductsActionResponse, crate::Error>;
@@ -3773,6 +3143,7 @@ impl<'a> std::future::IntoFuture for DeleteProductBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "products")]
 /// Request builder for [`Products::get_offers`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -3783,6 +3154,7 @@ pub struct GetProductOffersBuilder<'a> {
     product_path: String,
     r#type: Option<ProductOfferTypeInput>,
 }
+
 #[cfg(feature = "products")]
 impl<'a> GetProductOffersBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -3844,6 +3216,7 @@ impl<'a> GetProductOffersBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "products")]
 impl<'a> std::future::IntoFuture for GetProductOffersBuilder<'a> {
     type Output = Result<ProductOffersResponse, crate::Error>;
@@ -3854,6 +3227,7 @@ impl<'a> std::future::IntoFuture for GetProductOffersBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "products")]
 /// Request builder for [`Products::upsert_offers`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -3864,6 +3238,7 @@ pub struct CreateProductOffersBuilder<'a> {
     product_path: String,
     body: ProductOffersUpsertRequest,
 }
+
 #[cfg(feature = "products")]
 impl<'a> CreateProductOffersBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -3927,6 +3302,7 @@ impl<'a> CreateProductOffersBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "products")]
 impl<'a> std::future::IntoFuture for CreateProductOffersBuilder<'a> {
     type Output = Result<ProductsActionResponse, crate::Error>;
@@ -3937,6 +3313,7 @@ impl<'a> std::future::IntoFuture for CreateProductOffersBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "products")]
 /// Request builder for [`Products::list_prices`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -3949,6 +3326,7 @@ pub struct ListProductPricesBuilder<'a> {
     limit: Option<i64>,
     page: Option<i64>,
 }
+
 #[cfg(feature = "products")]
 impl<'a> ListProductPricesBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -4054,6 +3432,7 @@ impl<'a> ListProductPricesBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "products")]
 impl<'a> std::future::IntoFuture for ListProductPricesBuilder<'a> {
     type Output = Result<ProductPricesResponse, crate::Error>;
@@ -4064,6 +3443,7 @@ impl<'a> std::future::IntoFuture for ListProductPricesBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "products")]
 /// Request builder for [`Products::get_price`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -4075,6 +3455,7 @@ pub struct GetProductPriceBuilder<'a> {
     country: Option<String>,
     currency: Option<String>,
 }
+
 #[cfg(feature = "products")]
 impl<'a> GetProductPriceBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -4144,6 +3525,7 @@ impl<'a> GetProductPriceBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "products")]
 impl<'a> std::future::IntoFuture for GetProductPriceBuilder<'a> {
     type Output = Result<ProductPricesResponse, crate::Error>;

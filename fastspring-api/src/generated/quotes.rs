@@ -2,9 +2,10 @@
 // change the spec or the generator and regenerate.
 
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
-#[cfg(feature = "quotes")]
 /// Body of `POST /quotes`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "quotes")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CreateQuoteRequest {
     /// The quoted products.
@@ -81,6 +82,7 @@ pub struct CreateQuoteRequest {
     )]
     pub source_ip: Option<String>,
 }
+
 #[cfg(feature = "quotes")]
 impl CreateQuoteRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -108,7 +110,7 @@ impl CreateQuoteRequest {
         }
     }
 }
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+
 /// A quote. The same schema reads the REST answers (create, list, retrieve, update,
 /// cancel) and the `data` of the `quote.created` / `quote.updated` webhooks, whose keys
 /// differ: the webhook form names the ID `quote` (REST: `id`), the name `quoteName`
@@ -118,7 +120,9 @@ impl CreateQuoteRequest {
 /// instead of a list, amounts such as `total` as numeric strings, and the change time as
 /// epoch milliseconds with second and display twins instead of ISO strings. Every field
 /// is optional; read whichever form you received.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Quote {
     /// Quote ID (REST form).
@@ -576,40 +580,31 @@ pub struct Quote {
     )]
     pub total_in_payout_currency_display: Option<String>,
 }
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+
 /// Customer account of the recipient (webhook form); an ID, or the full account with webhook expansion.
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum QuoteAccount {
     Expanded(Box<super::accounts::Account>),
     Id(String),
 }
+
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
-impl<'de> serde::Deserialize<'de> for QuoteAccount {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("QuoteAccount");
-        match crate::runtime::try_form::<super::accounts::Account>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+crate::runtime::union::union!(
+    QuoteAccount { Expanded : MAP, ["account", "action", "address", "charges", "contact",
+    "country", "id", "language", "lookup", "orders", "payment", "result", "subscribed",
+    "subscriptions", "taxExemptionData", "url"], Id : STR, [] }
+);
+
 /// A postal address on a quote.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteAddress {
     /// First street line.
@@ -665,9 +660,11 @@ pub struct QuoteAddress {
     )]
     pub display: Option<String>,
 }
-#[cfg(feature = "quotes")]
+
 /// The recipient's address; it determines tax.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "quotes")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteAddressRequest {
     /// First street line.
@@ -698,6 +695,7 @@ pub struct QuoteAddressRequest {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub region: Option<String>,
 }
+
 #[cfg(feature = "quotes")]
 impl QuoteAddressRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -712,9 +710,11 @@ impl QuoteAddressRequest {
         }
     }
 }
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+
 /// A person on a quote (its creator or its recipient).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteContact {
     /// First name.
@@ -769,9 +769,11 @@ pub struct QuoteContact {
     )]
     pub tax_id: Option<String>,
 }
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+
 /// A volume discount tier of a price line.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteDiscountTier {
     /// Smallest quantity of the tier.
@@ -824,9 +826,11 @@ pub struct QuoteDiscountTier {
     )]
     pub r#type: Option<String>,
 }
-#[cfg(feature = "quotes")]
+
 /// Spring-style error body of the quotes service.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "quotes")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteErrorResponse {
     /// HTTP status name.
@@ -865,10 +869,11 @@ pub struct QuoteErrorResponse {
     )]
     pub details: Option<String>,
 }
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+
 /// When the buyer receives the products: once the quote is paid (`ON_PAYMENT`) or as soon as the buyer accepts it (`ON_QUOTE_ACCEPTANCE`).
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum QuoteFulfillmentTerm {
@@ -879,68 +884,19 @@ pub enum QuoteFulfillmentTerm {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
-impl QuoteFulfillmentTerm {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::OnPayment => "ON_PAYMENT",
-            Self::OnQuoteAcceptance => "ON_QUOTE_ACCEPTANCE",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
-impl From<&str> for QuoteFulfillmentTerm {
-    fn from(value: &str) -> Self {
-        match value {
-            "ON_PAYMENT" => Self::OnPayment,
-            "ON_QUOTE_ACCEPTANCE" => Self::OnQuoteAcceptance,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
-impl std::fmt::Display for QuoteFulfillmentTerm {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
-impl serde::Serialize for QuoteFulfillmentTerm {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
-impl<'de> serde::Deserialize<'de> for QuoteFulfillmentTerm {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for QuoteFulfillmentTerm {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "QuoteFulfillmentTerm".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["ON_PAYMENT", "ON_QUOTE_ACCEPTANCE"] }
-        )
-    }
-}
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+crate::runtime::string_enum!(
+    QuoteFulfillmentTerm { OnPayment = "ON_PAYMENT", OnQuoteAcceptance =
+    "ON_QUOTE_ACCEPTANCE" }
+);
+
 /// One product line of a quote. The REST form carries the full price breakdown; the
 /// quote.* webhook form carries only product, quantity, display and the subtotal and
 /// discount twins.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteItem {
     /// Product path (the webhook sample shows the display name here).
@@ -1344,9 +1300,11 @@ pub struct QuoteItem {
     )]
     pub discount_display: Option<String>,
 }
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+
 /// Localized product texts.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteItemProductDescriptions {
     /// Product name by language code.
@@ -1356,9 +1314,11 @@ pub struct QuoteItemProductDescriptions {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub summary: Option<std::collections::BTreeMap<String, String>>,
 }
-#[cfg(feature = "quotes")]
+
 /// One product line of a quote request.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "quotes")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteItemRequest {
     /// Product path.
@@ -1378,6 +1338,7 @@ pub struct QuoteItemRequest {
     )]
     pub unit_list_price: Option<crate::Amount>,
 }
+
 #[cfg(feature = "quotes")]
 impl QuoteItemRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -1389,9 +1350,11 @@ impl QuoteItemRequest {
         }
     }
 }
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+
 /// Tax charged on one quote item.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteItemTax {
     /// Tax amount.
@@ -1409,9 +1372,11 @@ pub struct QuoteItemTax {
     )]
     pub total_taxable: Option<crate::Amount>,
 }
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+
 /// A Spring HATEOAS link object; only seen in the older OpenAPI.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteLink {
     /// Link relation.
@@ -1478,9 +1443,11 @@ pub struct QuoteLink {
     )]
     pub name: Option<String>,
 }
-#[cfg(feature = "quotes")]
+
 /// Answer of `GET /quotes`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "quotes")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteListResponse {
     /// HAL wrapper of the list (current reference).
@@ -1497,18 +1464,22 @@ pub struct QuoteListResponse {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub links: Option<Vec<QuoteLink>>,
 }
-#[cfg(feature = "quotes")]
+
 /// HAL wrapper of the list (current reference).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "quotes")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteListResponseEmbedded {
     /// The matching quotes.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub quotes: Option<Vec<Quote>>,
 }
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+
 /// A subscription notification setting of a quote item.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteNotification {
     /// Kind of notification.
@@ -1554,9 +1525,11 @@ pub struct QuoteNotification {
     )]
     pub first_interval_count: Option<i64>,
 }
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+
 /// When a subscription notification is sent.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteNotificationInterval {
     /// Interval unit.
@@ -1584,40 +1557,42 @@ pub struct QuoteNotificationInterval {
     )]
     pub interval_count: Option<i64>,
 }
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+
 /// The order that paid the quote (quote.updated webhook); an ID, or the full order with webhook expansion.
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum QuoteOrder {
     Expanded(Box<super::orders::Order>),
     Id(String),
 }
+
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
-impl<'de> serde::Deserialize<'de> for QuoteOrder {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("QuoteOrder");
-        match crate::runtime::try_form::<super::orders::Order>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+crate::runtime::union::union!(
+    QuoteOrder { Expanded : MAP, ["account", "acquisitionTransactionType", "action",
+    "address", "billDescriptor", "buyerReference", "changed", "changedDisplay",
+    "changedDisplayEmailEnhancements", "changedDisplayEmailEnhancementsWithTime",
+    "changedDisplayISO8601", "changedInSeconds", "changedValue", "completed", "coupons",
+    "currency", "customer", "discount", "discountDisplay", "discountInPayoutCurrency",
+    "discountInPayoutCurrencyDisplay", "discountWithTax", "discountWithTaxDisplay",
+    "discountWithTaxInPayoutCurrency", "discountWithTaxInPayoutCurrencyDisplay", "id",
+    "invoiceUrl", "ipAddress", "items", "language", "live", "notes", "order",
+    "orderLevelCouponApplied", "payment", "payoutCurrency", "quote", "reason",
+    "recipients", "reference", "result", "returns", "siteId", "subtotal",
+    "subtotalDisplay", "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay",
+    "tags", "tax", "taxDisplay", "taxExemptionData", "taxInPayoutCurrency",
+    "taxInPayoutCurrencyDisplay", "total", "totalDisplay", "totalInPayoutCurrency",
+    "totalInPayoutCurrencyDisplay"], Id : STR, [] }
+);
+
 /// A discount applied to a price line.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuotePlanDiscount {
     /// Discount type.
@@ -1659,9 +1634,11 @@ pub struct QuotePlanDiscount {
     )]
     pub discount_percent: Option<f64>,
 }
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+
 /// How FastSpring computed the price of a quote item.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuotePriceDetail {
     /// Product path.
@@ -1682,9 +1659,11 @@ pub struct QuotePriceDetail {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub plans: Option<Vec<QuotePricePlan>>,
 }
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+
 /// The detailed price computation of one plan of a quote item. Amounts are in the quote's currency unless named otherwise.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuotePriceLine {
     /// Product path.
@@ -2184,9 +2163,11 @@ pub struct QuotePriceLine {
     )]
     pub discount_path: Option<String>,
 }
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+
 /// One billing plan of a quote item's price detail.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuotePricePlan {
     /// Product path of the plan.
@@ -2215,9 +2196,11 @@ pub struct QuotePricePlan {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prices: Option<Vec<QuotePriceLine>>,
 }
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+
 /// One pricing rule FastSpring applied while pricing an item; values are strings.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuotePriceRule {
     /// Rule name.
@@ -2358,9 +2341,11 @@ pub struct QuotePriceRule {
     )]
     pub with_tax_net_unit_round_amount: Option<String>,
 }
-#[cfg(feature = "quotes")]
+
 /// The person the quote is addressed to.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "quotes")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteRecipientRequest {
     /// First name.
@@ -2381,6 +2366,7 @@ pub struct QuoteRecipientRequest {
     #[cfg_attr(feature = "schemars", schemars(with = "Option<String>"))]
     pub phone: Option<Option<String>>,
 }
+
 #[cfg(feature = "quotes")]
 impl QuoteRecipientRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -2394,9 +2380,11 @@ impl QuoteRecipientRequest {
         }
     }
 }
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+
 /// A product a subscription item renews into.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteRenewInto {
     /// ID of the product renewed into.
@@ -2455,10 +2443,11 @@ pub struct QuoteRenewInto {
     )]
     pub renew_into_upcoming_product: Option<String>,
 }
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+
 /// Where a quote is in its life cycle.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum QuoteStatus {
@@ -2475,73 +2464,17 @@ pub enum QuoteStatus {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
-impl QuoteStatus {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Open => "OPEN",
-            Self::Canceled => "CANCELED",
-            Self::AwaitingPayment => "AWAITING_PAYMENT",
-            Self::Completed => "COMPLETED",
-            Self::Expired => "EXPIRED",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
-impl From<&str> for QuoteStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "OPEN" => Self::Open,
-            "CANCELED" => Self::Canceled,
-            "AWAITING_PAYMENT" => Self::AwaitingPayment,
-            "COMPLETED" => Self::Completed,
-            "EXPIRED" => Self::Expired,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
-impl std::fmt::Display for QuoteStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
-impl serde::Serialize for QuoteStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
-impl<'de> serde::Deserialize<'de> for QuoteStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for QuoteStatus {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "QuoteStatus".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["OPEN", "CANCELED", "AWAITING_PAYMENT",
-            "COMPLETED", "EXPIRED"] }
-        )
-    }
-}
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+crate::runtime::string_enum!(
+    QuoteStatus { Open = "OPEN", Canceled = "CANCELED", AwaitingPayment =
+    "AWAITING_PAYMENT", Completed = "COMPLETED", Expired = "EXPIRED" }
+);
+
 /// One entry of a quote's status history.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteStatusChange {
     /// Where a quote is in its life cycle.
@@ -2576,9 +2509,11 @@ pub struct QuoteStatusChange {
     )]
     pub status_updated_on: Option<String>,
 }
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+
 /// One key/value tag of a quote (quotes use a list of pairs, not a map).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QuoteTag {
     /// Tag name (at most 255 characters).
@@ -2588,18 +2523,22 @@ pub struct QuoteTag {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub value: Option<String>,
 }
-#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+
 /// Tags of the quote; a list of key/value pairs in REST answers, a map in webhooks.
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum QuoteTags {
     List(Vec<QuoteTag>),
     Map(std::collections::BTreeMap<String, String>),
 }
+
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
+<<<<<<< HEAD
 impl<'de> serde::Deserialize<'de> for QuoteTags {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2655,6 +2594,14 @@ impl<'de> serde::Deserialize<'de> for UpdateQuoteBody {
 #[cfg(feature = "quotes")]
 /// The quote fields of `PUT /quotes/{quote_id}` (sent bare, or wrapped in `UpdateQuoteRequestWrapped`).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+=======
+crate::runtime::union::union!(QuoteTags { List : SEQ, [], Map : MAP, [] });
+
+/// Body of `PUT /quotes/{quote_id}`.
+#[cfg(feature = "quotes")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
+>>>>>>> issue-10
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct UpdateQuoteRequest {
     /// ISO 4217 currency code.
@@ -2734,6 +2681,7 @@ pub struct UpdateQuoteRequest {
     )]
     pub invoice_id: Option<String>,
 }
+
 #[cfg(feature = "quotes")]
 impl UpdateQuoteRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -2766,6 +2714,7 @@ impl UpdateQuoteRequest {
         }
     }
 }
+
 #[cfg(feature = "quotes")]
 /// The quote fields under the `updateQuoteRequest` key, the shape of the current reference.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -2788,6 +2737,7 @@ impl UpdateQuoteRequestWrapped {
 pub struct Quotes<'a> {
     pub(crate) client: &'a crate::Client,
 }
+
 #[cfg(feature = "quotes")]
 impl<'a> Quotes<'a> {
     /// Create a quote
@@ -2875,6 +2825,7 @@ impl<'a> Quotes<'a> {
         }
     }
 }
+
 #[cfg(feature = "quotes")]
 /// Request builder for [`Quotes::create`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -2884,6 +2835,7 @@ pub struct CreateQuoteBuilder<'a> {
     options: crate::RequestOptions,
     body: CreateQuoteRequest,
 }
+
 #[cfg(feature = "quotes")]
 impl<'a> CreateQuoteBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -2934,6 +2886,7 @@ impl<'a> CreateQuoteBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "quotes")]
 impl<'a> std::future::IntoFuture for CreateQuoteBuilder<'a> {
     type Output = Result<Quote, crate::Error>;
@@ -2944,6 +2897,7 @@ impl<'a> std::future::IntoFuture for CreateQuoteBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "quotes")]
 /// Request builder for [`Quotes::list`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -2961,6 +2915,7 @@ pub struct ListQuotesBuilder<'a> {
     expired_before: Option<String>,
     search_param: Option<String>,
 }
+
 #[cfg(feature = "quotes")]
 impl<'a> ListQuotesBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -3088,6 +3043,7 @@ impl<'a> ListQuotesBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "quotes")]
 impl<'a> std::future::IntoFuture for ListQuotesBuilder<'a> {
     type Output = Result<QuoteListResponse, crate::Error>;
@@ -3098,6 +3054,7 @@ impl<'a> std::future::IntoFuture for ListQuotesBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "quotes")]
 /// Request builder for [`Quotes::get`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -3107,6 +3064,7 @@ pub struct GetQuoteBuilder<'a> {
     options: crate::RequestOptions,
     quote_id: String,
 }
+
 #[cfg(feature = "quotes")]
 impl<'a> GetQuoteBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -3160,6 +3118,7 @@ impl<'a> GetQuoteBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "quotes")]
 impl<'a> std::future::IntoFuture for GetQuoteBuilder<'a> {
     type Output = Result<Quote, crate::Error>;
@@ -3170,6 +3129,7 @@ impl<'a> std::future::IntoFuture for GetQuoteBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "quotes")]
 /// Request builder for [`Quotes::update`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -3180,6 +3140,7 @@ pub struct UpdateQuoteBuilder<'a> {
     quote_id: String,
     body: UpdateQuoteBody,
 }
+
 #[cfg(feature = "quotes")]
 impl<'a> UpdateQuoteBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -3233,6 +3194,7 @@ impl<'a> UpdateQuoteBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "quotes")]
 impl<'a> std::future::IntoFuture for UpdateQuoteBuilder<'a> {
     type Output = Result<Quote, crate::Error>;
@@ -3243,6 +3205,7 @@ impl<'a> std::future::IntoFuture for UpdateQuoteBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "quotes")]
 /// Request builder for [`Quotes::cancel`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -3252,6 +3215,7 @@ pub struct CancelQuoteBuilder<'a> {
     options: crate::RequestOptions,
     quote_id: String,
 }
+
 #[cfg(feature = "quotes")]
 impl<'a> CancelQuoteBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -3305,6 +3269,7 @@ impl<'a> CancelQuoteBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "quotes")]
 impl<'a> std::future::IntoFuture for CancelQuoteBuilder<'a> {
     type Output = Result<Quote, crate::Error>;

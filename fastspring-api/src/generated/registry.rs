@@ -15,6 +15,7 @@ pub enum Part {
     /// The `data` of a webhook event of this type.
     WebhookData(&'static str),
 }
+
 /// One decodable shape.
 #[derive(Debug, Clone, Copy)]
 pub struct Shape {
@@ -29,6 +30,7 @@ pub struct Shape {
     /// Decodes JSON into the generated type and serializes it back to JSON.
     pub decode: fn(&[u8]) -> Result<serde_json::Value, crate::runtime::DecodeFailure>,
 }
+
 /// All shapes, in spec order.
 pub static SHAPES: &[Shape] = &[
     #[cfg(feature = "accounts")]
@@ -1844,9 +1846,11 @@ pub static SHAPES: &[Shape] = &[
         >,
     },
 ];
+
 /// Derives the JSON Schema of one generated type.
 #[cfg(feature = "schemars")]
 pub type SchemaFn = fn(&mut schemars::SchemaGenerator) -> schemars::Schema;
+
 /// Every named generated type: its Rust name, the spec location of its schema
 /// (`file#pointer`) and the function that derives its JSON Schema. Sorted by name.
 #[cfg(feature = "schemars")]

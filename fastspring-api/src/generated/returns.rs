@@ -2,14 +2,16 @@
 // change the spec or the generator and regenerate.
 
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
-#[cfg(feature = "returns")]
 /// The returns to create, one per order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "returns")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CreateReturnsRequest {
     /// One element per order to refund.
     pub returns: Vec<NewReturn>,
 }
+
 #[cfg(feature = "returns")]
 impl CreateReturnsRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -17,40 +19,38 @@ impl CreateReturnsRequest {
         Self { returns }
     }
 }
-#[cfg(feature = "returns")]
+
 /// Schema `GetReturnResponse`.
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "returns")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum GetReturnResponse {
     Several(Box<ReturnsResponse>),
     Single(Box<Return>),
 }
+
 #[cfg(feature = "returns")]
-impl<'de> serde::Deserialize<'de> for GetReturnResponse {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("GetReturnResponse");
-        match crate::runtime::try_form::<ReturnsResponse>(&value) {
-            Ok(value) => return Ok(Self::Several(Box::new(value))),
-            Err(failure) => closest.note("Several", failure),
-        }
-        match crate::runtime::try_form::<Return>(&value) {
-            Ok(value) => return Ok(Self::Single(Box::new(value))),
-            Err(failure) => closest.note("Single", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "returns")]
+crate::runtime::union::union!(
+    GetReturnResponse { Several : MAP, ["returns"], Single : MAP, ["account", "action",
+    "changed", "changedDisplay", "changedDisplayISO8601", "changedInSeconds",
+    "changedValue", "completed", "currency", "customer", "items", "live", "note",
+    "original", "payment", "payoutCurrency", "quote", "reason", "reference",
+    "refundPerformer", "refundPerformerType", "refundSourceComponent", "result",
+    "return", "subtotal", "subtotalDisplay", "subtotalInPayoutCurrency",
+    "subtotalInPayoutCurrencyDisplay", "tax", "taxDisplay", "taxInPayoutCurrency",
+    "taxInPayoutCurrencyDisplay", "totalRefundInPayoutCurrency", "totalReturn",
+    "totalReturnDisplay", "totalReturnInPayoutCurrency",
+    "totalReturnInPayoutCurrencyDisplay", "type"] }
+);
+
 /// A return (refund) of one order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "returns")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct NewReturn {
     /// ID or reference of the order to refund.
@@ -75,6 +75,7 @@ pub struct NewReturn {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub items: Option<Vec<NewReturnItem>>,
 }
+
 #[cfg(feature = "returns")]
 impl NewReturn {
     /// Builds the value from its required fields; optional fields start empty.
@@ -89,9 +90,11 @@ impl NewReturn {
         }
     }
 }
-#[cfg(feature = "returns")]
+
 /// The amount to refund for one item of the order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "returns")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct NewReturnItem {
     /// Product path of a line item of the original order.
@@ -99,6 +102,7 @@ pub struct NewReturnItem {
     /// Amount to refund for the item, in the order's currency; greater than zero, at most what remains refundable on the item, and with no more decimals than the currency has (none for JPY, for example).
     pub amount: crate::Amount,
 }
+
 #[cfg(feature = "returns")]
 impl NewReturnItem {
     /// Builds the value from its required fields; optional fields start empty.
@@ -106,10 +110,11 @@ impl NewReturnItem {
         Self { product, amount }
     }
 }
-#[cfg(feature = "returns")]
+
 /// `ORIGINAL` e-mails the customer about the return; `NONE` sends nothing.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "returns")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum NewReturnNotification {
@@ -120,65 +125,16 @@ pub enum NewReturnNotification {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "returns")]
-impl NewReturnNotification {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Original => "ORIGINAL",
-            Self::None => "NONE",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "returns")]
-impl From<&str> for NewReturnNotification {
-    fn from(value: &str) -> Self {
-        match value {
-            "ORIGINAL" => Self::Original,
-            "NONE" => Self::None,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "returns")]
-impl std::fmt::Display for NewReturnNotification {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "returns")]
-impl serde::Serialize for NewReturnNotification {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "returns")]
-impl<'de> serde::Deserialize<'de> for NewReturnNotification {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "returns")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for NewReturnNotification {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "NewReturnNotification".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type" : "string", "enum" : ["ORIGINAL", "NONE"] })
-    }
-}
-#[cfg(feature = "returns")]
+crate::runtime::string_enum!(
+    NewReturnNotification { Original = "ORIGINAL", None = "NONE" }
+);
+
 /// Why the order is returned: `TAX_REFUND` (tax refund), `PRODUCT_NOT_RECEIVED`, `PRODUCT_DIFFERENCE` (not as expected), `FRAUDULENT`, `ORDER_ERROR`, `DISCOUNT` (discount or coupon), `DUPLICATE_ORDER`, `COMPATIBILITY_ISSUE`, `OTHER` or `NONE`. FastSpring accepts any other value but stores it as "None".
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "returns")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum NewReturnReason {
@@ -205,85 +161,20 @@ pub enum NewReturnReason {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "returns")]
-impl NewReturnReason {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::TaxRefund => "TAX_REFUND",
-            Self::ProductNotReceived => "PRODUCT_NOT_RECEIVED",
-            Self::ProductDifference => "PRODUCT_DIFFERENCE",
-            Self::Fraudulent => "FRAUDULENT",
-            Self::OrderError => "ORDER_ERROR",
-            Self::Discount => "DISCOUNT",
-            Self::DuplicateOrder => "DUPLICATE_ORDER",
-            Self::CompatibilityIssue => "COMPATIBILITY_ISSUE",
-            Self::Other => "OTHER",
-            Self::None => "NONE",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "returns")]
-impl From<&str> for NewReturnReason {
-    fn from(value: &str) -> Self {
-        match value {
-            "TAX_REFUND" => Self::TaxRefund,
-            "PRODUCT_NOT_RECEIVED" => Self::ProductNotReceived,
-            "PRODUCT_DIFFERENCE" => Self::ProductDifference,
-            "FRAUDULENT" => Self::Fraudulent,
-            "ORDER_ERROR" => Self::OrderError,
-            "DISCOUNT" => Self::Discount,
-            "DUPLICATE_ORDER" => Self::DuplicateOrder,
-            "COMPATIBILITY_ISSUE" => Self::CompatibilityIssue,
-            "OTHER" => Self::Other,
-            "NONE" => Self::None,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "returns")]
-impl std::fmt::Display for NewReturnReason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "returns")]
-impl serde::Serialize for NewReturnReason {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "returns")]
-impl<'de> serde::Deserialize<'de> for NewReturnReason {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "returns")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for NewReturnReason {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "NewReturnReason".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["TAX_REFUND", "PRODUCT_NOT_RECEIVED",
-            "PRODUCT_DIFFERENCE", "FRAUDULENT", "ORDER_ERROR", "DISCOUNT",
-            "DUPLICATE_ORDER", "COMPATIBILITY_ISSUE", "OTHER", "NONE"] }
-        )
-    }
-}
-#[cfg(feature = "returns")]
+crate::runtime::string_enum!(
+    NewReturnReason { TaxRefund = "TAX_REFUND", ProductNotReceived =
+    "PRODUCT_NOT_RECEIVED", ProductDifference = "PRODUCT_DIFFERENCE", Fraudulent =
+    "FRAUDULENT", OrderError = "ORDER_ERROR", Discount = "DISCOUNT", DuplicateOrder =
+    "DUPLICATE_ORDER", CompatibilityIssue = "COMPATIBILITY_ISSUE", Other = "OTHER", None
+    = "NONE" }
+);
+
 /// `FULL` refunds the whole order (the default when omitted); `PARTIAL` refunds only the amounts listed in `items`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "returns")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum NewReturnRefundType {
@@ -294,66 +185,16 @@ pub enum NewReturnRefundType {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "returns")]
-impl NewReturnRefundType {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Full => "FULL",
-            Self::Partial => "PARTIAL",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "returns")]
-impl From<&str> for NewReturnRefundType {
-    fn from(value: &str) -> Self {
-        match value {
-            "FULL" => Self::Full,
-            "PARTIAL" => Self::Partial,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "returns")]
-impl std::fmt::Display for NewReturnRefundType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "returns")]
-impl serde::Serialize for NewReturnRefundType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "returns")]
-impl<'de> serde::Deserialize<'de> for NewReturnRefundType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "returns")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for NewReturnRefundType {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "NewReturnRefundType".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type" : "string", "enum" : ["FULL", "PARTIAL"] })
-    }
-}
-#[cfg(any(feature = "returns", feature = "webhook-events"))]
+crate::runtime::string_enum!(NewReturnRefundType { Full = "FULL", Partial = "PARTIAL" });
+
 /// A return: a full or partial refund of an order, with the amounts refunded, the reason, who performed it, a summary of the original order, the customer and the returned items.
 ///
 /// Returned by `POST /returns` and `GET /returns/{return_id}` (with `action` and `result` added) and sent as `data` of the `return.created` webhook, where webhook expansion replaces the `account` ID with the full account. Amounts come in the transaction currency and, with the `InPayoutCurrency` suffix, in the store's payout currency; each has a `Display` twin.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(any(feature = "returns", feature = "webhook-events"))]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Return {
     /// Return ID.
@@ -589,40 +430,31 @@ pub struct Return {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
 }
-#[cfg(any(feature = "returns", feature = "webhook-events"))]
+
 /// The customer account: its ID, or the full object when the webhook has expansion enabled.
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(any(feature = "returns", feature = "webhook-events"))]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum ReturnAccount {
     Expanded(Box<super::accounts::Account>),
     Id(String),
 }
+
 #[cfg(any(feature = "returns", feature = "webhook-events"))]
-impl<'de> serde::Deserialize<'de> for ReturnAccount {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("ReturnAccount");
-        match crate::runtime::try_form::<super::accounts::Account>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "returns")]
+crate::runtime::union::union!(
+    ReturnAccount { Expanded : MAP, ["account", "action", "address", "charges",
+    "contact", "country", "id", "language", "lookup", "orders", "payment", "result",
+    "subscribed", "subscriptions", "taxExemptionData", "url"], Id : STR, [] }
+);
+
 /// A return that could not be created or found. `action` is `return.create` or `return.get`; `error` is keyed by an error code (`RETURN_ITEMS_AMOUNT_ZERO_ERROR`, ...) or a field name (`product`, `return`), and the set of codes is open.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "returns")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ReturnError {
     /// What was attempted, as `<resource>.<verb>`.
@@ -645,9 +477,11 @@ pub struct ReturnError {
     )]
     pub r#return: Option<String>,
 }
-#[cfg(any(feature = "returns", feature = "webhook-events"))]
+
 /// One returned line item.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(any(feature = "returns", feature = "webhook-events"))]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ReturnItem {
     /// Product path of the item.
@@ -764,10 +598,11 @@ pub struct ReturnItem {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub withholdings: Option<super::orders::OrderItemWithholdings>,
 }
-#[cfg(any(feature = "returns", feature = "webhook-events"))]
+
 /// Whether the item was refunded fully or partly.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(any(feature = "returns", feature = "webhook-events"))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ReturnItemRefundType {
@@ -778,66 +613,16 @@ pub enum ReturnItemRefundType {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(any(feature = "returns", feature = "webhook-events"))]
-impl ReturnItemRefundType {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::FullRefund => "Full Refund",
-            Self::PartialRefund => "Partial Refund",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(any(feature = "returns", feature = "webhook-events"))]
-impl From<&str> for ReturnItemRefundType {
-    fn from(value: &str) -> Self {
-        match value {
-            "Full Refund" => Self::FullRefund,
-            "Partial Refund" => Self::PartialRefund,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(any(feature = "returns", feature = "webhook-events"))]
-impl std::fmt::Display for ReturnItemRefundType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(any(feature = "returns", feature = "webhook-events"))]
-impl serde::Serialize for ReturnItemRefundType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(any(feature = "returns", feature = "webhook-events"))]
-impl<'de> serde::Deserialize<'de> for ReturnItemRefundType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(any(feature = "returns", feature = "webhook-events"))]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for ReturnItemRefundType {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ReturnItemRefundType".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["Full Refund", "Partial Refund"] }
-        )
-    }
-}
-#[cfg(any(feature = "returns", feature = "webhook-events"))]
+crate::runtime::string_enum!(
+    ReturnItemRefundType { FullRefund = "Full Refund", PartialRefund = "Partial Refund" }
+);
+
 /// Summary of the order the return refunds; the full order is at `GET /orders/{order_id}`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(any(feature = "returns", feature = "webhook-events"))]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ReturnOriginalOrder {
     /// Order ID.
@@ -971,10 +756,11 @@ pub struct ReturnOriginalOrder {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<String>>,
 }
-#[cfg(any(feature = "returns", feature = "webhook-events"))]
+
 /// Where the refund was made from.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(any(feature = "returns", feature = "webhook-events"))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ReturnRefundPerformerType {
@@ -985,65 +771,16 @@ pub enum ReturnRefundPerformerType {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(any(feature = "returns", feature = "webhook-events"))]
-impl ReturnRefundPerformerType {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Api => "api",
-            Self::SellerApp => "sellerApp",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(any(feature = "returns", feature = "webhook-events"))]
-impl From<&str> for ReturnRefundPerformerType {
-    fn from(value: &str) -> Self {
-        match value {
-            "api" => Self::Api,
-            "sellerApp" => Self::SellerApp,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(any(feature = "returns", feature = "webhook-events"))]
-impl std::fmt::Display for ReturnRefundPerformerType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(any(feature = "returns", feature = "webhook-events"))]
-impl serde::Serialize for ReturnRefundPerformerType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(any(feature = "returns", feature = "webhook-events"))]
-impl<'de> serde::Deserialize<'de> for ReturnRefundPerformerType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(any(feature = "returns", feature = "webhook-events"))]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for ReturnRefundPerformerType {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ReturnRefundPerformerType".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type" : "string", "enum" : ["api", "sellerApp"] })
-    }
-}
-#[cfg(any(feature = "returns", feature = "webhook-events"))]
+crate::runtime::string_enum!(
+    ReturnRefundPerformerType { Api = "api", SellerApp = "sellerApp" }
+);
+
 /// The FastSpring component that issued the refund; `refund` is the only value seen.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(any(feature = "returns", feature = "webhook-events"))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ReturnRefundSourceComponent {
@@ -1052,63 +789,14 @@ pub enum ReturnRefundSourceComponent {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(any(feature = "returns", feature = "webhook-events"))]
-impl ReturnRefundSourceComponent {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Refund => "refund",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(any(feature = "returns", feature = "webhook-events"))]
-impl From<&str> for ReturnRefundSourceComponent {
-    fn from(value: &str) -> Self {
-        match value {
-            "refund" => Self::Refund,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(any(feature = "returns", feature = "webhook-events"))]
-impl std::fmt::Display for ReturnRefundSourceComponent {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(any(feature = "returns", feature = "webhook-events"))]
-impl serde::Serialize for ReturnRefundSourceComponent {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(any(feature = "returns", feature = "webhook-events"))]
-impl<'de> serde::Deserialize<'de> for ReturnRefundSourceComponent {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(any(feature = "returns", feature = "webhook-events"))]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for ReturnRefundSourceComponent {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ReturnRefundSourceComponent".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type" : "string", "enum" : ["refund"] })
-    }
-}
-#[cfg(any(feature = "returns", feature = "webhook-events"))]
+crate::runtime::string_enum!(ReturnRefundSourceComponent { Refund = "refund" });
+
 /// Kind of record; `RETURN` is the only value seen.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(any(feature = "returns", feature = "webhook-events"))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ReturnType {
@@ -1117,104 +805,53 @@ pub enum ReturnType {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(any(feature = "returns", feature = "webhook-events"))]
-impl ReturnType {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Return => "RETURN",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(any(feature = "returns", feature = "webhook-events"))]
-impl From<&str> for ReturnType {
-    fn from(value: &str) -> Self {
-        match value {
-            "RETURN" => Self::Return,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(any(feature = "returns", feature = "webhook-events"))]
-impl std::fmt::Display for ReturnType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(any(feature = "returns", feature = "webhook-events"))]
-impl serde::Serialize for ReturnType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(any(feature = "returns", feature = "webhook-events"))]
-impl<'de> serde::Deserialize<'de> for ReturnType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(any(feature = "returns", feature = "webhook-events"))]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for ReturnType {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ReturnType".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type" : "string", "enum" : ["RETURN"] })
-    }
-}
-#[cfg(feature = "returns")]
+crate::runtime::string_enum!(ReturnType { Return = "RETURN" });
+
 /// One element per requested return (create) or per requested ID (lookup); each is a return or an error item, so check `result`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "returns")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ReturnsResponse {
     /// Outcome per return, in request order.
     pub returns: Vec<ReturnsResponseReturnsItem>,
 }
-#[cfg(feature = "returns")]
+
 /// Schema `ReturnsResponseReturnsItem`.
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "returns")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum ReturnsResponseReturnsItem {
     Error(Box<ReturnError>),
     Return(Box<Return>),
 }
+
 #[cfg(feature = "returns")]
-impl<'de> serde::Deserialize<'de> for ReturnsResponseReturnsItem {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("ReturnsResponseReturnsItem");
-        match crate::runtime::try_form::<ReturnError>(&value) {
-            Ok(value) => return Ok(Self::Error(Box::new(value))),
-            Err(failure) => closest.note("Error", failure),
-        }
-        match crate::runtime::try_form::<Return>(&value) {
-            Ok(value) => return Ok(Self::Return(Box::new(value))),
-            Err(failure) => closest.note("Return", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    ReturnsResponseReturnsItem { Error : MAP, ["error"], Return : MAP, ["account",
+    "changed", "changedDisplay", "changedDisplayISO8601", "changedInSeconds",
+    "changedValue", "completed", "currency", "customer", "items", "live", "note",
+    "original", "payment", "payoutCurrency", "quote", "reason", "reference",
+    "refundPerformer", "refundPerformerType", "refundSourceComponent", "subtotal",
+    "subtotalDisplay", "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay",
+    "tax", "taxDisplay", "taxInPayoutCurrency", "taxInPayoutCurrencyDisplay",
+    "totalRefundInPayoutCurrency", "totalReturn", "totalReturnDisplay",
+    "totalReturnInPayoutCurrency", "totalReturnInPayoutCurrencyDisplay", "type"] }
+);
+
 #[cfg(feature = "returns")]
 /// Operations of the `returns` group; get it with `client.returns()`.
 #[derive(Debug, Clone, Copy)]
 pub struct Returns<'a> {
     pub(crate) client: &'a crate::Client,
 }
+
 #[cfg(feature = "returns")]
 impl<'a> Returns<'a> {
     /// Create returns (refunds)
@@ -1263,6 +900,7 @@ impl<'a> Returns<'a> {
             .await
     }
 }
+
 #[cfg(feature = "returns")]
 /// Request builder for [`Returns::create`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -1272,6 +910,7 @@ pub struct CreateReturnBuilder<'a> {
     options: crate::RequestOptions,
     body: CreateReturnsRequest,
 }
+
 #[cfg(feature = "returns")]
 impl<'a> CreateReturnBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -1332,6 +971,7 @@ impl<'a> CreateReturnBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "returns")]
 impl<'a> std::future::IntoFuture for CreateReturnBuilder<'a> {
     type Output = Result<ReturnsResponse, crate::Error>;
@@ -1342,6 +982,7 @@ impl<'a> std::future::IntoFuture for CreateReturnBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "returns")]
 /// Request builder for [`Returns::get`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -1351,6 +992,7 @@ pub struct GetReturnBuilder<'a> {
     options: crate::RequestOptions,
     return_id: crate::Ids,
 }
+
 #[cfg(feature = "returns")]
 impl<'a> GetReturnBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -1404,6 +1046,7 @@ impl<'a> GetReturnBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "returns")]
 impl<'a> std::future::IntoFuture for GetReturnBuilder<'a> {
     type Output = Result<GetReturnResponse, crate::Error>;

@@ -2,9 +2,10 @@
 // change the spec or the generator and regenerate.
 
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
-#[cfg(feature = "sessions-v1")]
 /// A created v1 session.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "sessions-v1")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SessionV1 {
     /// Session ID to send the buyer to checkout with.
@@ -45,9 +46,11 @@ pub struct SessionV1 {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub items: Option<Vec<SessionV1Item>>,
 }
-#[cfg(feature = "sessions-v1")]
+
 /// The buyer, when no `account` is given. If an account with this e-mail exists it is used (and may be updated).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "sessions-v1")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SessionV1Contact {
     /// First name.
@@ -72,9 +75,11 @@ pub struct SessionV1Contact {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub language: Option<String>,
 }
-#[cfg(feature = "sessions-v1")]
+
 /// Body of `POST /sessions`. Give either `account` or `contact`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "sessions-v1")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SessionV1CreateRequest {
     /// ID of an existing FastSpring account; its details apply to the session.
@@ -108,6 +113,7 @@ pub struct SessionV1CreateRequest {
     /// The products of the session.
     pub items: Vec<SessionV1ItemRequest>,
 }
+
 #[cfg(feature = "sessions-v1")]
 impl SessionV1CreateRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -125,9 +131,11 @@ impl SessionV1CreateRequest {
         }
     }
 }
-#[cfg(feature = "sessions-v1")]
+
 /// Error body of `POST /sessions`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "sessions-v1")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SessionV1Error {
     /// What went wrong.
@@ -141,9 +149,11 @@ pub struct SessionV1Error {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub params: Option<Vec<serde_json::Value>>,
 }
-#[cfg(feature = "sessions-v1")]
+
 /// A product of a created session.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "sessions-v1")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SessionV1Item {
     /// Product path.
@@ -161,9 +171,11 @@ pub struct SessionV1Item {
     )]
     pub quantity: Option<i64>,
 }
-#[cfg(feature = "sessions-v1")]
+
 /// One product of the session.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "sessions-v1")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SessionV1ItemRequest {
     /// Product path.
@@ -182,6 +194,7 @@ pub struct SessionV1ItemRequest {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub attributes: Option<std::collections::BTreeMap<String, String>>,
 }
+
 #[cfg(feature = "sessions-v1")]
 impl SessionV1ItemRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -194,18 +207,22 @@ impl SessionV1ItemRequest {
         }
     }
 }
-#[cfg(feature = "sessions-v1")]
+
 /// A custom key to find or link the buyer's account.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "sessions-v1")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SessionV1Lookup {
     /// Your own account key (letters, digits, `_` or `-`, at least 4 characters).
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub custom: Option<String>,
 }
-#[cfg(feature = "sessions-v1")]
+
 /// Overrides of the catalog price and subscription settings for one item of the session.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "sessions-v1")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SessionV1Pricing {
     /// Unit price by ISO 4217 currency code.
@@ -300,10 +317,11 @@ pub struct SessionV1Pricing {
     )]
     pub setup_fee: Option<SessionV1PricingSetupFee>,
 }
-#[cfg(feature = "sessions-v1")]
+
 /// Whether discounts are percentages or amounts.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "sessions-v1")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum SessionV1PricingDiscountType {
@@ -314,65 +332,16 @@ pub enum SessionV1PricingDiscountType {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "sessions-v1")]
-impl SessionV1PricingDiscountType {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Percent => "percent",
-            Self::Amount => "amount",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "sessions-v1")]
-impl From<&str> for SessionV1PricingDiscountType {
-    fn from(value: &str) -> Self {
-        match value {
-            "percent" => Self::Percent,
-            "amount" => Self::Amount,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "sessions-v1")]
-impl std::fmt::Display for SessionV1PricingDiscountType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "sessions-v1")]
-impl serde::Serialize for SessionV1PricingDiscountType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "sessions-v1")]
-impl<'de> serde::Deserialize<'de> for SessionV1PricingDiscountType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "sessions-v1")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for SessionV1PricingDiscountType {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "SessionV1PricingDiscountType".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type" : "string", "enum" : ["percent", "amount"] })
-    }
-}
-#[cfg(feature = "sessions-v1")]
+crate::runtime::string_enum!(
+    SessionV1PricingDiscountType { Percent = "percent", Amount = "amount" }
+);
+
 /// Billing interval unit.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "sessions-v1")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum SessionV1PricingInterval {
@@ -389,73 +358,17 @@ pub enum SessionV1PricingInterval {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "sessions-v1")]
-impl SessionV1PricingInterval {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Adhoc => "adhoc",
-            Self::Day => "day",
-            Self::Week => "week",
-            Self::Month => "month",
-            Self::Year => "year",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "sessions-v1")]
-impl From<&str> for SessionV1PricingInterval {
-    fn from(value: &str) -> Self {
-        match value {
-            "adhoc" => Self::Adhoc,
-            "day" => Self::Day,
-            "week" => Self::Week,
-            "month" => Self::Month,
-            "year" => Self::Year,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "sessions-v1")]
-impl std::fmt::Display for SessionV1PricingInterval {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "sessions-v1")]
-impl serde::Serialize for SessionV1PricingInterval {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "sessions-v1")]
-impl<'de> serde::Deserialize<'de> for SessionV1PricingInterval {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "sessions-v1")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for SessionV1PricingInterval {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "SessionV1PricingInterval".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["adhoc", "day", "week", "month", "year"] }
-        )
-    }
-}
-#[cfg(feature = "sessions-v1")]
+crate::runtime::string_enum!(
+    SessionV1PricingInterval { Adhoc = "adhoc", Day = "day", Week = "week", Month =
+    "month", Year = "year" }
+);
+
 /// Whether the buyer may change the quantity.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "sessions-v1")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum SessionV1PricingQuantityBehavior {
@@ -468,102 +381,34 @@ pub enum SessionV1PricingQuantityBehavior {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "sessions-v1")]
-impl SessionV1PricingQuantityBehavior {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Allow => "allow",
-            Self::Lock => "lock",
-            Self::Hide => "hide",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "sessions-v1")]
-impl From<&str> for SessionV1PricingQuantityBehavior {
-    fn from(value: &str) -> Self {
-        match value {
-            "allow" => Self::Allow,
-            "lock" => Self::Lock,
-            "hide" => Self::Hide,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "sessions-v1")]
-impl std::fmt::Display for SessionV1PricingQuantityBehavior {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "sessions-v1")]
-impl serde::Serialize for SessionV1PricingQuantityBehavior {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "sessions-v1")]
-impl<'de> serde::Deserialize<'de> for SessionV1PricingQuantityBehavior {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "sessions-v1")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for SessionV1PricingQuantityBehavior {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "SessionV1PricingQuantityBehavior".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type" : "string", "enum" : ["allow", "lock", "hide"] })
-    }
-}
-#[cfg(feature = "sessions-v1")]
+crate::runtime::string_enum!(
+    SessionV1PricingQuantityBehavior { Allow = "allow", Lock = "lock", Hide = "hide" }
+);
+
 /// Schema `SessionV1PricingQuantityDiscountsValue`.
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "sessions-v1")]
+#[derive(Debug, Clone, PartialEq)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum SessionV1PricingQuantityDiscountsValue {
     Amounts(std::collections::BTreeMap<String, crate::Amount>),
     Percent(f64),
 }
+
 #[cfg(feature = "sessions-v1")]
-impl<'de> serde::Deserialize<'de> for SessionV1PricingQuantityDiscountsValue {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new(
-            "SessionV1PricingQuantityDiscountsValue",
-        );
-        match crate::runtime::try_form::<
-            std::collections::BTreeMap<String, crate::Amount>,
-        >(&value) {
-            Ok(value) => return Ok(Self::Amounts(value)),
-            Err(failure) => closest.note("Amounts", failure),
-        }
-        match crate::runtime::try_form::<f64>(&value) {
-            Ok(value) => return Ok(Self::Percent(value)),
-            Err(failure) => closest.note("Percent", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "sessions-v1")]
+crate::runtime::union::union!(
+    SessionV1PricingQuantityDiscountsValue { Amounts : MAP, [], Percent : NUM, [] }
+);
+
 /// What happens after the first term or the trial: `auto` rebills, `manual` needs the buyer to renew, `opt-auto` and `opt-manual` let the buyer choose.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "sessions-v1")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum SessionV1PricingRenew {
@@ -578,70 +423,17 @@ pub enum SessionV1PricingRenew {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "sessions-v1")]
-impl SessionV1PricingRenew {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Auto => "auto",
-            Self::Manual => "manual",
-            Self::OptAuto => "opt-auto",
-            Self::OptManual => "opt-manual",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "sessions-v1")]
-impl From<&str> for SessionV1PricingRenew {
-    fn from(value: &str) -> Self {
-        match value {
-            "auto" => Self::Auto,
-            "manual" => Self::Manual,
-            "opt-auto" => Self::OptAuto,
-            "opt-manual" => Self::OptManual,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "sessions-v1")]
-impl std::fmt::Display for SessionV1PricingRenew {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "sessions-v1")]
-impl serde::Serialize for SessionV1PricingRenew {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "sessions-v1")]
-impl<'de> serde::Deserialize<'de> for SessionV1PricingRenew {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "sessions-v1")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for SessionV1PricingRenew {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "SessionV1PricingRenew".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["auto", "manual", "opt-auto", "opt-manual"] }
-        )
-    }
-}
-#[cfg(feature = "sessions-v1")]
+crate::runtime::string_enum!(
+    SessionV1PricingRenew { Auto = "auto", Manual = "manual", OptAuto = "opt-auto",
+    OptManual = "opt-manual" }
+);
+
 /// One-time setup fee (older documentation only).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "sessions-v1")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SessionV1PricingSetupFee {
     /// Fee name by language code.
@@ -651,12 +443,14 @@ pub struct SessionV1PricingSetupFee {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price: Option<std::collections::BTreeMap<String, crate::Amount>>,
 }
+
 #[cfg(feature = "sessions-v1")]
 /// Operations of the `sessions-v1` group; get it with `client.sessions_v1()`.
 #[derive(Debug, Clone, Copy)]
 pub struct SessionsV1<'a> {
     pub(crate) client: &'a crate::Client,
 }
+
 #[cfg(feature = "sessions-v1")]
 impl<'a> SessionsV1<'a> {
     /// Create a legacy (v1) checkout session
@@ -683,6 +477,7 @@ impl<'a> SessionsV1<'a> {
         }
     }
 }
+
 #[cfg(feature = "sessions-v1")]
 /// Request builder for [`SessionsV1::create`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -692,6 +487,7 @@ pub struct V1CreateSessionBuilder<'a> {
     options: crate::RequestOptions,
     body: SessionV1CreateRequest,
 }
+
 #[cfg(feature = "sessions-v1")]
 impl<'a> V1CreateSessionBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -742,6 +538,7 @@ impl<'a> V1CreateSessionBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "sessions-v1")]
 impl<'a> std::future::IntoFuture for V1CreateSessionBuilder<'a> {
     type Output = Result<SessionV1, crate::Error>;

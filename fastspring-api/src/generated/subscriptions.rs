@@ -2,9 +2,10 @@
 // change the spec or the generator and regenerate.
 
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
-#[cfg(feature = "subscriptions")]
 /// A cancel reason that can be offered to the buyer.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CancelReason {
     /// Cancel reason ID, a string: `1` cost, `2` need, `3` usability, `4` support, `5` integration, `6` alternative, `7` other.
@@ -44,40 +45,29 @@ pub struct CancelReason {
     )]
     pub description: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Answer of GET /subscriptions/cancelSurvey/reasons/{subscription_id}: the reasons to offer (subscription not canceled) or the recorded answer (subscription canceled).
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum CancelSurvey {
     Recorded(Box<CancelSurveyRecorded>),
     Reasons(Box<CancelSurveyReasons>),
 }
+
 #[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for CancelSurvey {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("CancelSurvey");
-        match crate::runtime::try_form::<CancelSurveyRecorded>(&value) {
-            Ok(value) => return Ok(Self::Recorded(Box::new(value))),
-            Err(failure) => closest.note("Recorded", failure),
-        }
-        match crate::runtime::try_form::<CancelSurveyReasons>(&value) {
-            Ok(value) => return Ok(Self::Reasons(Box::new(value))),
-            Err(failure) => closest.note("Reasons", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "subscriptions")]
+crate::runtime::union::union!(
+    CancelSurvey { Recorded : MAP, ["cancelSurvey"], Reasons : MAP, ["reasons"] }
+);
+
 /// A stored cancel-survey answer, as returned by POST /subscriptions/cancelSurvey/response.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CancelSurveyAnswer {
     /// ID of the survey answer.
@@ -133,9 +123,11 @@ pub struct CancelSurveyAnswer {
     )]
     pub lang: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// The answer. Give `reasonId` or `reasonName`; when both are present `reasonId` wins.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CancelSurveyAnswerInput {
     /// Cancel reason ID, a string: `1` cost, `2` need, `3` usability, `4` support, `5` integration, `6` alternative, `7` other.
@@ -163,10 +155,11 @@ pub struct CancelSurveyAnswerInput {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub lang: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Cancel reason ID, a string: `1` cost, `2` need, `3` usability, `4` support, `5` integration, `6` alternative, `7` other.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum CancelSurveyAnswerInputReasonId {
@@ -187,77 +180,17 @@ pub enum CancelSurveyAnswerInputReasonId {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "subscriptions")]
-impl CancelSurveyAnswerInputReasonId {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::V1 => "1",
-            Self::V2 => "2",
-            Self::V3 => "3",
-            Self::V4 => "4",
-            Self::V5 => "5",
-            Self::V6 => "6",
-            Self::V7 => "7",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl From<&str> for CancelSurveyAnswerInputReasonId {
-    fn from(value: &str) -> Self {
-        match value {
-            "1" => Self::V1,
-            "2" => Self::V2,
-            "3" => Self::V3,
-            "4" => Self::V4,
-            "5" => Self::V5,
-            "6" => Self::V6,
-            "7" => Self::V7,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl std::fmt::Display for CancelSurveyAnswerInputReasonId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl serde::Serialize for CancelSurveyAnswerInputReasonId {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for CancelSurveyAnswerInputReasonId {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "subscriptions")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for CancelSurveyAnswerInputReasonId {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "CancelSurveyAnswerInputReasonId".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["1", "2", "3", "4", "5", "6", "7"] }
-        )
-    }
-}
-#[cfg(feature = "subscriptions")]
+crate::runtime::string_enum!(
+    CancelSurveyAnswerInputReasonId { V1 = "1", V2 = "2", V3 = "3", V4 = "4", V5 = "5",
+    V6 = "6", V7 = "7" }
+);
+
 /// Cancel reason by name; used only when `reasonId` is absent.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum CancelSurveyAnswerInputReasonName {
@@ -278,77 +211,18 @@ pub enum CancelSurveyAnswerInputReasonName {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "subscriptions")]
-impl CancelSurveyAnswerInputReasonName {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Cost => "cost",
-            Self::Need => "need",
-            Self::Usability => "usability",
-            Self::Support => "support",
-            Self::Integration => "integration",
-            Self::Alternative => "alternative",
-            Self::Other => "other",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl From<&str> for CancelSurveyAnswerInputReasonName {
-    fn from(value: &str) -> Self {
-        match value {
-            "cost" => Self::Cost,
-            "need" => Self::Need,
-            "usability" => Self::Usability,
-            "support" => Self::Support,
-            "integration" => Self::Integration,
-            "alternative" => Self::Alternative,
-            "other" => Self::Other,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl std::fmt::Display for CancelSurveyAnswerInputReasonName {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl serde::Serialize for CancelSurveyAnswerInputReasonName {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for CancelSurveyAnswerInputReasonName {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "subscriptions")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for CancelSurveyAnswerInputReasonName {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "CancelSurveyAnswerInputReasonName".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["cost", "need", "usability", "support",
-            "integration", "alternative", "other"] }
-        )
-    }
-}
-#[cfg(feature = "subscriptions")]
+crate::runtime::string_enum!(
+    CancelSurveyAnswerInputReasonName { Cost = "cost", Need = "need", Usability =
+    "usability", Support = "support", Integration = "integration", Alternative =
+    "alternative", Other = "other" }
+);
+
 /// Its product.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CancelSurveyProduct {
     /// Product path.
@@ -367,9 +241,11 @@ pub struct CancelSurveyProduct {
     )]
     pub display_name: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Which slice of the results to return.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CancelSurveyQueryPagination {
     /// Maximum number of answers to return.
@@ -379,6 +255,7 @@ pub struct CancelSurveyQueryPagination {
     #[serde(deserialize_with = "crate::runtime::lenient_int::required")]
     pub offset: i64,
 }
+
 #[cfg(feature = "subscriptions")]
 impl CancelSurveyQueryPagination {
     /// Builds the value from its required fields; optional fields start empty.
@@ -386,9 +263,11 @@ impl CancelSurveyQueryPagination {
         Self { limit, offset }
     }
 }
-#[cfg(feature = "subscriptions")]
+
 /// Body of POST /subscriptions/cancelSurvey/response/query.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CancelSurveyQueryRequest {
     /// Start of the time window (ISO 8601 date-time).
@@ -410,6 +289,7 @@ pub struct CancelSurveyQueryRequest {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub sorting: Option<CancelSurveyQuerySorting>,
 }
+
 #[cfg(feature = "subscriptions")]
 impl CancelSurveyQueryRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -427,9 +307,11 @@ impl CancelSurveyQueryRequest {
         }
     }
 }
-#[cfg(feature = "subscriptions")]
+
 /// Answer of POST /subscriptions/cancelSurvey/response/query.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CancelSurveyQueryResponse {
     /// Number of answers matching the query, all pages together.
@@ -452,9 +334,11 @@ pub struct CancelSurveyQueryResponse {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub surveys: Option<Vec<CancelSurveyRecord>>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Sort order.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CancelSurveyQuerySorting {
     /// Sort by submission time or by reason ID.
@@ -464,10 +348,11 @@ pub struct CancelSurveyQuerySorting {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub order: Option<CancelSurveyQuerySortingOrder>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Sort by submission time or by reason ID.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum CancelSurveyQuerySortingField {
@@ -478,67 +363,17 @@ pub enum CancelSurveyQuerySortingField {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "subscriptions")]
-impl CancelSurveyQuerySortingField {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::CreationTime => "creationTime",
-            Self::ReasonId => "reasonId",
-            Self::Unknown(other) => other,
-        }
+crate::runtime::string_enum!(
+    CancelSurveyQuerySortingField { CreationTime = "creationTime", ReasonId = "reasonId"
     }
-}
-#[cfg(feature = "subscriptions")]
-impl From<&str> for CancelSurveyQuerySortingField {
-    fn from(value: &str) -> Self {
-        match value {
-            "creationTime" => Self::CreationTime,
-            "reasonId" => Self::ReasonId,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl std::fmt::Display for CancelSurveyQuerySortingField {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl serde::Serialize for CancelSurveyQuerySortingField {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for CancelSurveyQuerySortingField {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "subscriptions")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for CancelSurveyQuerySortingField {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "CancelSurveyQuerySortingField".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["creationTime", "reasonId"] }
-        )
-    }
-}
-#[cfg(feature = "subscriptions")]
+);
+
 /// Sort direction.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum CancelSurveyQuerySortingOrder {
@@ -549,64 +384,16 @@ pub enum CancelSurveyQuerySortingOrder {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "subscriptions")]
-impl CancelSurveyQuerySortingOrder {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Asc => "asc",
-            Self::Desc => "desc",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl From<&str> for CancelSurveyQuerySortingOrder {
-    fn from(value: &str) -> Self {
-        match value {
-            "asc" => Self::Asc,
-            "desc" => Self::Desc,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl std::fmt::Display for CancelSurveyQuerySortingOrder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl serde::Serialize for CancelSurveyQuerySortingOrder {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for CancelSurveyQuerySortingOrder {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "subscriptions")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for CancelSurveyQuerySortingOrder {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "CancelSurveyQuerySortingOrder".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type" : "string", "enum" : ["asc", "desc"] })
-    }
-}
-#[cfg(feature = "subscriptions")]
+crate::runtime::string_enum!(
+    CancelSurveyQuerySortingOrder { Asc = "asc", Desc = "desc" }
+);
+
 /// GET /subscriptions/cancelSurvey/reasons answer for a subscription that is not canceled: the reasons to offer.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CancelSurveyReasons {
     /// Language of the texts.
@@ -629,9 +416,11 @@ pub struct CancelSurveyReasons {
     /// Cancel reasons configured for the store.
     pub reasons: Vec<CancelReason>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// One submitted cancel-survey answer in a query result.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CancelSurveyRecord {
     /// ID of the survey answer.
@@ -718,9 +507,11 @@ pub struct CancelSurveyRecord {
     )]
     pub creation_time: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// GET /subscriptions/cancelSurvey/reasons answer for a canceled subscription: the answer given at cancellation.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CancelSurveyRecorded {
     /// Language of the texts.
@@ -744,9 +535,11 @@ pub struct CancelSurveyRecorded {
     #[serde(rename = "cancelSurvey")]
     pub cancel_survey: CancelSurveyRecordedAnswer,
 }
-#[cfg(feature = "subscriptions")]
+
 /// The recorded answer.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CancelSurveyRecordedAnswer {
     /// Cancel reason ID, a string: `1` cost, `2` need, `3` usability, `4` support, `5` integration, `6` alternative, `7` other.
@@ -803,9 +596,11 @@ pub struct CancelSurveyRecordedAnswer {
     )]
     pub lang: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Body of POST /subscriptions/cancelSurvey/response.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CancelSurveyResponseRequest {
     /// ID of the subscription the answer belongs to.
@@ -814,6 +609,7 @@ pub struct CancelSurveyResponseRequest {
     #[serde(rename = "cancelSurvey")]
     pub cancel_survey: CancelSurveyAnswerInput,
 }
+
 #[cfg(feature = "subscriptions")]
 impl CancelSurveyResponseRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -824,9 +620,11 @@ impl CancelSurveyResponseRequest {
         }
     }
 }
-#[cfg(feature = "subscriptions")]
+
 /// The subscription a cancel survey is about.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CancelSurveySubscription {
     /// Subscription ID.
@@ -841,14 +639,17 @@ pub struct CancelSurveySubscription {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub product: Option<CancelSurveyProduct>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Body of `POST /subscriptions/charge`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ChargeSubscriptionsRequest {
     /// Subscriptions to rebill; FastSpring recommends at most 50 per call.
     pub subscriptions: Vec<ChargeSubscriptionsRequestSubscriptionsItem>,
 }
+
 #[cfg(feature = "subscriptions")]
 impl ChargeSubscriptionsRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -856,14 +657,17 @@ impl ChargeSubscriptionsRequest {
         Self { subscriptions }
     }
 }
-#[cfg(feature = "subscriptions")]
+
 /// A managed subscription to rebill.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ChargeSubscriptionsRequestSubscriptionsItem {
     /// ID of the subscription.
     pub subscription: String,
 }
+
 #[cfg(feature = "subscriptions")]
 impl ChargeSubscriptionsRequestSubscriptionsItem {
     /// Builds the value from its required fields; optional fields start empty.
@@ -871,9 +675,11 @@ impl ChargeSubscriptionsRequestSubscriptionsItem {
         Self { subscription }
     }
 }
-#[cfg(feature = "subscriptions")]
+
 /// Per-subscription outcomes of a rebill. The success body lists them under the singular key `subscription`; the 400 body under `subscriptions`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ChargeSubscriptionsResponse {
     /// Outcomes (key used by the 200 response).
@@ -883,9 +689,11 @@ pub struct ChargeSubscriptionsResponse {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<SubscriptionActionResult>>,
 }
-#[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
+
 /// A co-term group as FastSpring sends it in the `data` of the `subscription.group.*` webhook events: several subscriptions of one account whose billing dates were aligned so that they renew and are charged together. Event-specific extras (charge `total`/`status`/`timestamp`, `reason`, `order`, `quote`, `reminderNotification`, `scheduledEvents`) are described with the events in `webhooks.yaml`. The REST endpoints under `/subscriptions/coterm` answer with differently shaped objects (`CotermGroupDetails` and friends).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermGroup {
     /// ID of the co-term group.
@@ -1078,40 +886,31 @@ pub struct CotermGroup {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<CotermGroupSubscriptionsItem>>,
 }
-#[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
+
 /// The customer account that owns the group: its ID, or the full account when webhook expansion is enabled.
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum CotermGroupAccount {
     Expanded(Box<super::accounts::Account>),
     Id(String),
 }
+
 #[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
-impl<'de> serde::Deserialize<'de> for CotermGroupAccount {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("CotermGroupAccount");
-        match crate::runtime::try_form::<super::accounts::Account>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
+crate::runtime::union::union!(
+    CotermGroupAccount { Expanded : MAP, ["account", "action", "address", "charges",
+    "contact", "country", "id", "language", "lookup", "orders", "payment", "result",
+    "subscribed", "subscriptions", "taxExemptionData", "url"], Id : STR, [] }
+);
+
 /// When the group's subscriptions are deactivated if payment never arrives.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermGroupCancellationSetting {
     /// Rule that triggers cancellation, e.g. `AFTER_LAST_NOTIFICATION`.
@@ -1138,9 +937,11 @@ pub struct CotermGroupCancellationSetting {
     )]
     pub interval_length: Option<i64>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Answer of POST /subscriptions/coterm.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermGroupCreateResponse {
     /// Always `subscriptions.coterm.create`.
@@ -1169,9 +970,11 @@ pub struct CotermGroupCreateResponse {
     )]
     pub co_term_group: Option<CotermGroupCreated>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// The group that was created.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermGroupCreated {
     /// ID of the new group; use it in the other `/subscriptions/coterm/{coterm_group_id}` calls.
@@ -1201,9 +1004,11 @@ pub struct CotermGroupCreated {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<CotermGroupMemberStatus>>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Answer of DELETE /subscriptions/coterm/{coterm_group_id}.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermGroupDeleteResponse {
     /// Always `subscriptions.coterm.delete`.
@@ -1220,9 +1025,11 @@ pub struct CotermGroupDeleteResponse {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<CotermGroupMemberStatus>>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Answer of GET /subscriptions/coterm/{coterm_group_id}.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermGroupDetails {
     /// Always `subscriptions.coterm.get`.
@@ -1300,9 +1107,11 @@ pub struct CotermGroupDetails {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<CotermGroupMember>>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Answer of POST /subscriptions/coterm/{coterm_group_id}/estimate: what aligning the group would cost, per subscription and in total.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermGroupEstimate {
     /// Always `subscriptions.coterm.estimate`.
@@ -1409,9 +1218,11 @@ pub struct CotermGroupEstimate {
     )]
     pub amount_due_total: Option<SubscriptionEstimateAmountDue>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Answer of POST /subscriptions/coterm/{coterm_group_id}/execute.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermGroupExecution {
     /// Always `subscriptions.coterm.execute`.
@@ -1503,9 +1314,11 @@ pub struct CotermGroupExecution {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<String>>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// A subscription listed by GET /subscriptions/coterm/{coterm_group_id}.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermGroupMember {
     /// Subscription ID.
@@ -1594,9 +1407,11 @@ pub struct CotermGroupMember {
     )]
     pub renewal_amount: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// A subscription and its co-term status, as listed by the create and delete responses.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermGroupMemberStatus {
     /// Subscription ID.
@@ -1614,9 +1429,11 @@ pub struct CotermGroupMemberStatus {
     )]
     pub status: Option<String>,
 }
-#[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
+
 /// Overdue-notice schedule that applies while a group charge is unpaid.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermGroupPaymentOverdue {
     /// Unit of the interval between overdue notices (`day`, `week`, `month`, `year`).
@@ -1650,40 +1467,66 @@ pub struct CotermGroupPaymentOverdue {
     )]
     pub sent: Option<i64>,
 }
-#[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
+
 /// Schema `CotermGroupSubscriptionsItem`.
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum CotermGroupSubscriptionsItem {
     Expanded(Box<Subscription>),
     Id(String),
 }
+
 #[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
-impl<'de> serde::Deserialize<'de> for CotermGroupSubscriptionsItem {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("CotermGroupSubscriptionsItem");
-        match crate::runtime::try_form::<Subscription>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "subscriptions")]
+crate::runtime::union::union!(
+    CotermGroupSubscriptionsItem { Expanded : MAP, ["account", "action", "active",
+    "addons", "adhoc", "attributes", "autoRenew", "begin", "beginDisplay",
+    "beginDisplayEmailEnhancements", "beginDisplayEmailEnhancementsWithTime",
+    "beginDisplayISO8601", "beginInSeconds", "beginValue", "canceledDate",
+    "canceledDateDisplay", "canceledDateDisplayISO8601", "canceledDateInSeconds",
+    "canceledDateValue", "cancellationSetting", "cardEnding", "cardType", "changed",
+    "changedDisplay", "changedDisplayEmailEnhancements",
+    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
+    "changedInSeconds", "changedValue", "currency", "customReferenceId",
+    "deactivationDate", "deactivationDateDisplay", "deactivationDateDisplayISO8601",
+    "deactivationDateInSeconds", "deactivationDateValue", "declineReason", "discount",
+    "discountDisplay", "discountDuration", "discountInPayoutCurrency",
+    "discountInPayoutCurrencyDisplay", "discounts", "display", "end", "endDisplay",
+    "endDisplayISO8601", "endInSeconds", "endValue", "expiry", "fulfillments", "id",
+    "importIdentifier", "initialOrderId", "initialOrderReference", "instructions",
+    "intervalLength", "intervalLengthGtOne", "intervalUnit", "intervalUnitAbbreviation",
+    "isPauseScheduled", "isSubscriptionEligibleForPauseByBuyer",
+    "lastRebillOrderAcquisition", "live", "next", "nextChargeCurrency", "nextChargeDate",
+    "nextChargeDateDisplay", "nextChargeDateDisplayISO8601", "nextChargeDateInSeconds",
+    "nextChargeDateValue", "nextChargePreTax", "nextChargePreTaxDisplay",
+    "nextChargePreTaxInPayoutCurrency", "nextChargePreTaxInPayoutCurrencyDisplay",
+    "nextChargeTotal", "nextChargeTotalDisplay", "nextChargeTotalInPayoutCurrency",
+    "nextChargeTotalInPayoutCurrencyDisplay", "nextDisplay",
+    "nextDisplayEmailEnhancements", "nextDisplayEmailEnhancementsWithTime",
+    "nextDisplayISO8601", "nextInSeconds", "nextNotificationDate",
+    "nextNotificationDateDisplay", "nextNotificationDateDisplayISO8601",
+    "nextNotificationDateInSeconds", "nextNotificationDateValue", "nextNotificationType",
+    "nextValue", "pauseDate", "pauseDateDisplay", "pauseDateDisplayEmailEnhancements",
+    "pauseDateDisplayEmailEnhancementsWithTime", "pauseDateDisplayISO8601",
+    "pauseDateInSeconds", "pauseDateValue", "paymentMethod", "paymentMethodAction",
+    "paymentOverdue", "paymentReminder", "periods", "price", "priceDisplay",
+    "priceInPayoutCurrency", "priceInPayoutCurrencyDisplay", "product", "quantity",
+    "quote", "remainingPeriods", "result", "resumeDate", "resumeDateDisplay",
+    "resumeDateDisplayEmailEnhancements", "resumeDateDisplayEmailEnhancementsWithTime",
+    "resumeDateDisplayISO8601", "resumeDateInSeconds", "resumeDateValue", "sequence",
+    "setupFee", "sku", "state", "subscription", "subtotal", "subtotalDisplay",
+    "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags",
+    "taxExemptionData", "trialReminder"], Id : STR, [] }
+);
+
 /// Answer of POST /subscriptions/coterm/{coterm_group_id}.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermGroupUpdateResponse {
     /// Always `subscriptions.coterm.update`.
@@ -1704,9 +1547,11 @@ pub struct CotermGroupUpdateResponse {
     )]
     pub co_term_changes_result: Option<Vec<CotermSubscriptionChange>>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// What the member subscriptions of a co-term group must have in common.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermGroupingCriteria {
     /// Billing intervals the members share.
@@ -1723,40 +1568,30 @@ pub struct CotermGroupingCriteria {
     )]
     pub payment_methods: Option<Vec<CotermGroupingPaymentMethod>>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// The grouping criteria: a list in the create response, a single object in the retrieve response.
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum CotermGroupingCriteriaSet {
     List(Vec<CotermGroupingCriteria>),
     Single(Box<CotermGroupingCriteria>),
 }
+
 #[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for CotermGroupingCriteriaSet {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("CotermGroupingCriteriaSet");
-        match crate::runtime::try_form::<Vec<CotermGroupingCriteria>>(&value) {
-            Ok(value) => return Ok(Self::List(value)),
-            Err(failure) => closest.note("List", failure),
-        }
-        match crate::runtime::try_form::<CotermGroupingCriteria>(&value) {
-            Ok(value) => return Ok(Self::Single(Box::new(value))),
-            Err(failure) => closest.note("Single", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "subscriptions")]
+crate::runtime::union::union!(
+    CotermGroupingCriteriaSet { List : SEQ, [], Single : MAP, ["currency", "interval",
+    "paymentMethods"] }
+);
+
 /// One billing interval.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermGroupingInterval {
     /// Interval unit, upper case (`MONTH`, `YEAR`, …).
@@ -1774,9 +1609,11 @@ pub struct CotermGroupingInterval {
     )]
     pub length: Option<i64>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// One payment method.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermGroupingPaymentMethod {
     /// Kind of payment method, e.g. `card`.
@@ -1794,9 +1631,11 @@ pub struct CotermGroupingPaymentMethod {
     )]
     pub ending: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Outcome of an add/remove for one subscription: a `status` (and `error`) when the change was applied, the plan and amount estimate when `preview` was requested.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermSubscriptionChange {
     /// Subscription ID.
@@ -1845,9 +1684,11 @@ pub struct CotermSubscriptionChange {
     )]
     pub discount_totals: Option<SubscriptionEstimateDiscountTotals>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Why the change failed for this subscription.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CotermSubscriptionChangeError {
     /// Error code.
@@ -1865,9 +1706,11 @@ pub struct CotermSubscriptionChangeError {
     )]
     pub message: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// The group to create.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CreateCotermGroupInput {
     /// Name for the group, shown to the seller and the buyer.
@@ -1881,9 +1724,11 @@ pub struct CreateCotermGroupInput {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<String>>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Body of POST /subscriptions/coterm.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CreateCotermGroupRequest {
     /// ID of the account that owns all the subscriptions.
@@ -1893,6 +1738,7 @@ pub struct CreateCotermGroupRequest {
     #[serde(rename = "coTermGroup")]
     pub co_term_group: CreateCotermGroupInput,
 }
+
 #[cfg(feature = "subscriptions")]
 impl CreateCotermGroupRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -1900,9 +1746,11 @@ impl CreateCotermGroupRequest {
         Self { account_id, co_term_group }
     }
 }
-#[cfg(feature = "subscriptions")]
+
 /// Body of POST /subscriptions/proformaInvoice: the change to price. Nothing is changed on the subscription.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CreateProformaInvoiceRequest {
     /// ID of the subscription.
@@ -1921,6 +1769,7 @@ pub struct CreateProformaInvoiceRequest {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub pricing: Option<ProformaInvoicePricing>,
 }
+
 #[cfg(feature = "subscriptions")]
 impl CreateProformaInvoiceRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -1940,10 +1789,11 @@ impl CreateProformaInvoiceRequest {
         }
     }
 }
-#[cfg(feature = "subscriptions")]
+
 /// Language of the invoice texts (ISO 639-1).
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum CreateProformaInvoiceRequestLanguage {
@@ -1994,108 +1844,19 @@ pub enum CreateProformaInvoiceRequestLanguage {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "subscriptions")]
-impl CreateProformaInvoiceRequestLanguage {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Ar => "ar",
-            Self::Cs => "cs",
-            Self::Da => "da",
-            Self::De => "de",
-            Self::En => "en",
-            Self::Es => "es",
-            Self::Fi => "fi",
-            Self::Fr => "fr",
-            Self::He => "he",
-            Self::Hr => "hr",
-            Self::It => "it",
-            Self::Ja => "ja",
-            Self::Ko => "ko",
-            Self::Nl => "nl",
-            Self::No => "no",
-            Self::Pl => "pl",
-            Self::Pt => "pt",
-            Self::Ru => "ru",
-            Self::Sk => "sk",
-            Self::Sv => "sv",
-            Self::Tr => "tr",
-            Self::Zh => "zh",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl From<&str> for CreateProformaInvoiceRequestLanguage {
-    fn from(value: &str) -> Self {
-        match value {
-            "ar" => Self::Ar,
-            "cs" => Self::Cs,
-            "da" => Self::Da,
-            "de" => Self::De,
-            "en" => Self::En,
-            "es" => Self::Es,
-            "fi" => Self::Fi,
-            "fr" => Self::Fr,
-            "he" => Self::He,
-            "hr" => Self::Hr,
-            "it" => Self::It,
-            "ja" => Self::Ja,
-            "ko" => Self::Ko,
-            "nl" => Self::Nl,
-            "no" => Self::No,
-            "pl" => Self::Pl,
-            "pt" => Self::Pt,
-            "ru" => Self::Ru,
-            "sk" => Self::Sk,
-            "sv" => Self::Sv,
-            "tr" => Self::Tr,
-            "zh" => Self::Zh,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl std::fmt::Display for CreateProformaInvoiceRequestLanguage {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl serde::Serialize for CreateProformaInvoiceRequestLanguage {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for CreateProformaInvoiceRequestLanguage {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "subscriptions")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for CreateProformaInvoiceRequestLanguage {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "CreateProformaInvoiceRequestLanguage".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["ar", "cs", "da", "de", "en", "es", "fi",
-            "fr", "he", "hr", "it", "ja", "ko", "nl", "no", "pl", "pt", "ru", "sk", "sv",
-            "tr", "zh"] }
-        )
-    }
-}
-#[cfg(feature = "subscriptions")]
+crate::runtime::string_enum!(
+    CreateProformaInvoiceRequestLanguage { Ar = "ar", Cs = "cs", Da = "da", De = "de", En
+    = "en", Es = "es", Fi = "fi", Fr = "fr", He = "he", Hr = "hr", It = "it", Ja = "ja",
+    Ko = "ko", Nl = "nl", No = "no", Pl = "pl", Pt = "pt", Ru = "ru", Sk = "sk", Sv =
+    "sv", Tr = "tr", Zh = "zh" }
+);
+
 /// The proposed change of one subscription (a single object, not wrapped in an array).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct EstimateSubscriptionRequest {
     /// ID of the subscription.
@@ -2123,6 +1884,7 @@ pub struct EstimateSubscriptionRequest {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub coupons: Option<Vec<String>>,
 }
+
 #[cfg(feature = "subscriptions")]
 impl EstimateSubscriptionRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -2138,10 +1900,11 @@ impl EstimateSubscriptionRequest {
         }
     }
 }
-#[cfg(feature = "subscriptions")]
+
 /// Schema `GetProformaInvoiceLang`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum GetProformaInvoiceLang {
@@ -2192,109 +1955,19 @@ pub enum GetProformaInvoiceLang {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "subscriptions")]
-impl GetProformaInvoiceLang {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Ar => "ar",
-            Self::Cs => "cs",
-            Self::Da => "da",
-            Self::De => "de",
-            Self::En => "en",
-            Self::Es => "es",
-            Self::Fi => "fi",
-            Self::Fr => "fr",
-            Self::He => "he",
-            Self::Hr => "hr",
-            Self::It => "it",
-            Self::Ja => "ja",
-            Self::Ko => "ko",
-            Self::Nl => "nl",
-            Self::No => "no",
-            Self::Pl => "pl",
-            Self::Pt => "pt",
-            Self::Ru => "ru",
-            Self::Sk => "sk",
-            Self::Sv => "sv",
-            Self::Tr => "tr",
-            Self::Zh => "zh",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl From<&str> for GetProformaInvoiceLang {
-    fn from(value: &str) -> Self {
-        match value {
-            "ar" => Self::Ar,
-            "cs" => Self::Cs,
-            "da" => Self::Da,
-            "de" => Self::De,
-            "en" => Self::En,
-            "es" => Self::Es,
-            "fi" => Self::Fi,
-            "fr" => Self::Fr,
-            "he" => Self::He,
-            "hr" => Self::Hr,
-            "it" => Self::It,
-            "ja" => Self::Ja,
-            "ko" => Self::Ko,
-            "nl" => Self::Nl,
-            "no" => Self::No,
-            "pl" => Self::Pl,
-            "pt" => Self::Pt,
-            "ru" => Self::Ru,
-            "sk" => Self::Sk,
-            "sv" => Self::Sv,
-            "tr" => Self::Tr,
-            "zh" => Self::Zh,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl std::fmt::Display for GetProformaInvoiceLang {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl serde::Serialize for GetProformaInvoiceLang {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for GetProformaInvoiceLang {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "subscriptions")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for GetProformaInvoiceLang {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "GetProformaInvoiceLang".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["ar", "cs", "da", "de", "en", "es", "fi",
-            "fr", "he", "hr", "it", "ja", "ko", "nl", "no", "pl", "pt", "ru", "sk", "sv",
-            "tr", "zh"] }
-        )
-    }
-}
-#[cfg(feature = "subscriptions")]
+crate::runtime::string_enum!(
+    GetProformaInvoiceLang { Ar = "ar", Cs = "cs", Da = "da", De = "de", En = "en", Es =
+    "es", Fi = "fi", Fr = "fr", He = "he", Hr = "hr", It = "it", Ja = "ja", Ko = "ko", Nl
+    = "nl", No = "no", Pl = "pl", Pt = "pt", Ru = "ru", Sk = "sk", Sv = "sv", Tr = "tr",
+    Zh = "zh" }
+);
+
 /// Schema `GetSubscriptionEvent`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum GetSubscriptionEvent {
@@ -2313,107 +1986,73 @@ pub enum GetSubscriptionEvent {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "subscriptions")]
-impl GetSubscriptionEvent {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Canceled => "canceled",
-            Self::Charged => "charged",
-            Self::Created => "created",
-            Self::Deactivated => "deactivated",
-            Self::Trialended => "trialended",
-            Self::Trialstarted => "trialstarted",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl From<&str> for GetSubscriptionEvent {
-    fn from(value: &str) -> Self {
-        match value {
-            "canceled" => Self::Canceled,
-            "charged" => Self::Charged,
-            "created" => Self::Created,
-            "deactivated" => Self::Deactivated,
-            "trialended" => Self::Trialended,
-            "trialstarted" => Self::Trialstarted,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl std::fmt::Display for GetSubscriptionEvent {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl serde::Serialize for GetSubscriptionEvent {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for GetSubscriptionEvent {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "subscriptions")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for GetSubscriptionEvent {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "GetSubscriptionEvent".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["canceled", "charged", "created",
-            "deactivated", "trialended", "trialstarted"] }
-        )
-    }
-}
-#[cfg(feature = "subscriptions")]
+crate::runtime::string_enum!(
+    GetSubscriptionEvent { Canceled = "canceled", Charged = "charged", Created =
+    "created", Deactivated = "deactivated", Trialended = "trialended", Trialstarted =
+    "trialstarted" }
+);
+
 /// Schema `GetSubscriptionResponse`.
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum GetSubscriptionResponse {
     Several(Box<SubscriptionMultiGetResponse>),
     Single(Box<Subscription>),
 }
+
 #[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for GetSubscriptionResponse {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("GetSubscriptionResponse");
-        match crate::runtime::try_form::<SubscriptionMultiGetResponse>(&value) {
-            Ok(value) => return Ok(Self::Several(Box::new(value))),
-            Err(failure) => closest.note("Several", failure),
-        }
-        match crate::runtime::try_form::<Subscription>(&value) {
-            Ok(value) => return Ok(Self::Single(Box::new(value))),
-            Err(failure) => closest.note("Single", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "subscriptions")]
+crate::runtime::union::union!(
+    GetSubscriptionResponse { Several : MAP, ["subscriptions"], Single : MAP, ["account",
+    "active", "addons", "adhoc", "attributes", "autoRenew", "begin", "beginDisplay",
+    "beginDisplayEmailEnhancements", "beginDisplayEmailEnhancementsWithTime",
+    "beginDisplayISO8601", "beginInSeconds", "beginValue", "canceledDate",
+    "canceledDateDisplay", "canceledDateDisplayISO8601", "canceledDateInSeconds",
+    "canceledDateValue", "cancellationSetting", "cardEnding", "cardType", "changed",
+    "changedDisplay", "changedDisplayEmailEnhancements",
+    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
+    "changedInSeconds", "changedValue", "currency", "customReferenceId",
+    "deactivationDate", "deactivationDateDisplay", "deactivationDateDisplayISO8601",
+    "deactivationDateInSeconds", "deactivationDateValue", "declineReason", "discount",
+    "discountDisplay", "discountDuration", "discountInPayoutCurrency",
+    "discountInPayoutCurrencyDisplay", "discounts", "display", "end", "endDisplay",
+    "endDisplayISO8601", "endInSeconds", "endValue", "expiry", "fulfillments", "id",
+    "importIdentifier", "initialOrderId", "initialOrderReference", "instructions",
+    "intervalLength", "intervalLengthGtOne", "intervalUnit", "intervalUnitAbbreviation",
+    "isPauseScheduled", "isSubscriptionEligibleForPauseByBuyer",
+    "lastRebillOrderAcquisition", "live", "next", "nextChargeCurrency", "nextChargeDate",
+    "nextChargeDateDisplay", "nextChargeDateDisplayISO8601", "nextChargeDateInSeconds",
+    "nextChargeDateValue", "nextChargePreTax", "nextChargePreTaxDisplay",
+    "nextChargePreTaxInPayoutCurrency", "nextChargePreTaxInPayoutCurrencyDisplay",
+    "nextChargeTotal", "nextChargeTotalDisplay", "nextChargeTotalInPayoutCurrency",
+    "nextChargeTotalInPayoutCurrencyDisplay", "nextDisplay",
+    "nextDisplayEmailEnhancements", "nextDisplayEmailEnhancementsWithTime",
+    "nextDisplayISO8601", "nextInSeconds", "nextNotificationDate",
+    "nextNotificationDateDisplay", "nextNotificationDateDisplayISO8601",
+    "nextNotificationDateInSeconds", "nextNotificationDateValue", "nextNotificationType",
+    "nextValue", "pauseDate", "pauseDateDisplay", "pauseDateDisplayEmailEnhancements",
+    "pauseDateDisplayEmailEnhancementsWithTime", "pauseDateDisplayISO8601",
+    "pauseDateInSeconds", "pauseDateValue", "paymentMethod", "paymentMethodAction",
+    "paymentOverdue", "paymentReminder", "periods", "price", "priceDisplay",
+    "priceInPayoutCurrency", "priceInPayoutCurrencyDisplay", "product", "quantity",
+    "quote", "remainingPeriods", "resumeDate", "resumeDateDisplay",
+    "resumeDateDisplayEmailEnhancements", "resumeDateDisplayEmailEnhancementsWithTime",
+    "resumeDateDisplayISO8601", "resumeDateInSeconds", "resumeDateValue", "sequence",
+    "setupFee", "sku", "state", "subscription", "subtotal", "subtotalDisplay",
+    "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags",
+    "taxExemptionData", "trialReminder"] }
+);
+
 /// Schema `GetSubscriptionScope`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum GetSubscriptionScope {
@@ -2426,67 +2065,16 @@ pub enum GetSubscriptionScope {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "subscriptions")]
-impl GetSubscriptionScope {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::All => "all",
-            Self::Live => "live",
-            Self::Test => "test",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl From<&str> for GetSubscriptionScope {
-    fn from(value: &str) -> Self {
-        match value {
-            "all" => Self::All,
-            "live" => Self::Live,
-            "test" => Self::Test,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl std::fmt::Display for GetSubscriptionScope {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl serde::Serialize for GetSubscriptionScope {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for GetSubscriptionScope {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "subscriptions")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for GetSubscriptionScope {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "GetSubscriptionScope".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type" : "string", "enum" : ["all", "live", "test"] })
-    }
-}
-#[cfg(feature = "subscriptions")]
+crate::runtime::string_enum!(
+    GetSubscriptionScope { All = "all", Live = "live", Test = "test" }
+);
+
 /// Schema `GetSubscriptionStatus`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum GetSubscriptionStatus {
@@ -2503,74 +2091,17 @@ pub enum GetSubscriptionStatus {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "subscriptions")]
-impl GetSubscriptionStatus {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Active => "active",
-            Self::Canceled => "canceled",
-            Self::Deactivated => "deactivated",
-            Self::Overdue => "overdue",
-            Self::Trial => "trial",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl From<&str> for GetSubscriptionStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "active" => Self::Active,
-            "canceled" => Self::Canceled,
-            "deactivated" => Self::Deactivated,
-            "overdue" => Self::Overdue,
-            "trial" => Self::Trial,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl std::fmt::Display for GetSubscriptionStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl serde::Serialize for GetSubscriptionStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for GetSubscriptionStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "subscriptions")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for GetSubscriptionStatus {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "GetSubscriptionStatus".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["active", "canceled", "deactivated",
-            "overdue", "trial"] }
-        )
-    }
-}
-#[cfg(feature = "subscriptions")]
+crate::runtime::string_enum!(
+    GetSubscriptionStatus { Active = "active", Canceled = "canceled", Deactivated =
+    "deactivated", Overdue = "overdue", Trial = "trial" }
+);
+
 /// Schema `ListSubscriptionHistoryOrder`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ListSubscriptionHistoryOrder {
@@ -2581,67 +2112,16 @@ pub enum ListSubscriptionHistoryOrder {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "subscriptions")]
-impl ListSubscriptionHistoryOrder {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Increasing => "increasing",
-            Self::Decreasing => "decreasing",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl From<&str> for ListSubscriptionHistoryOrder {
-    fn from(value: &str) -> Self {
-        match value {
-            "increasing" => Self::Increasing,
-            "decreasing" => Self::Decreasing,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl std::fmt::Display for ListSubscriptionHistoryOrder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl serde::Serialize for ListSubscriptionHistoryOrder {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for ListSubscriptionHistoryOrder {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "subscriptions")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for ListSubscriptionHistoryOrder {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ListSubscriptionHistoryOrder".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["increasing", "decreasing"] }
-        )
-    }
-}
-#[cfg(feature = "subscriptions")]
+crate::runtime::string_enum!(
+    ListSubscriptionHistoryOrder { Increasing = "increasing", Decreasing = "decreasing" }
+);
+
 /// Schema `ListSubscriptionHistoryScope`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ListSubscriptionHistoryScope {
@@ -2652,65 +2132,16 @@ pub enum ListSubscriptionHistoryScope {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "subscriptions")]
-impl ListSubscriptionHistoryScope {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::BasePlan => "base_plan",
-            Self::AddOn => "add_on",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl From<&str> for ListSubscriptionHistoryScope {
-    fn from(value: &str) -> Self {
-        match value {
-            "base_plan" => Self::BasePlan,
-            "add_on" => Self::AddOn,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl std::fmt::Display for ListSubscriptionHistoryScope {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl serde::Serialize for ListSubscriptionHistoryScope {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for ListSubscriptionHistoryScope {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "subscriptions")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for ListSubscriptionHistoryScope {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ListSubscriptionHistoryScope".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type" : "string", "enum" : ["base_plan", "add_on"] })
-    }
-}
-#[cfg(feature = "subscriptions")]
+crate::runtime::string_enum!(
+    ListSubscriptionHistoryScope { BasePlan = "base_plan", AddOn = "add_on" }
+);
+
 /// Schema `ListSubscriptionsEvent`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ListSubscriptionsEvent {
@@ -2729,76 +2160,18 @@ pub enum ListSubscriptionsEvent {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "subscriptions")]
-impl ListSubscriptionsEvent {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Canceled => "canceled",
-            Self::Charged => "charged",
-            Self::Created => "created",
-            Self::Deactivated => "deactivated",
-            Self::Trialended => "trialended",
-            Self::Trialstarted => "trialstarted",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl From<&str> for ListSubscriptionsEvent {
-    fn from(value: &str) -> Self {
-        match value {
-            "canceled" => Self::Canceled,
-            "charged" => Self::Charged,
-            "created" => Self::Created,
-            "deactivated" => Self::Deactivated,
-            "trialended" => Self::Trialended,
-            "trialstarted" => Self::Trialstarted,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl std::fmt::Display for ListSubscriptionsEvent {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl serde::Serialize for ListSubscriptionsEvent {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for ListSubscriptionsEvent {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "subscriptions")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for ListSubscriptionsEvent {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ListSubscriptionsEvent".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["canceled", "charged", "created",
-            "deactivated", "trialended", "trialstarted"] }
-        )
-    }
-}
-#[cfg(feature = "subscriptions")]
+crate::runtime::string_enum!(
+    ListSubscriptionsEvent { Canceled = "canceled", Charged = "charged", Created =
+    "created", Deactivated = "deactivated", Trialended = "trialended", Trialstarted =
+    "trialstarted" }
+);
+
 /// Schema `ListSubscriptionsScope`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ListSubscriptionsScope {
@@ -2811,67 +2184,16 @@ pub enum ListSubscriptionsScope {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "subscriptions")]
-impl ListSubscriptionsScope {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::All => "all",
-            Self::Live => "live",
-            Self::Test => "test",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl From<&str> for ListSubscriptionsScope {
-    fn from(value: &str) -> Self {
-        match value {
-            "all" => Self::All,
-            "live" => Self::Live,
-            "test" => Self::Test,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl std::fmt::Display for ListSubscriptionsScope {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl serde::Serialize for ListSubscriptionsScope {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for ListSubscriptionsScope {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "subscriptions")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for ListSubscriptionsScope {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ListSubscriptionsScope".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type" : "string", "enum" : ["all", "live", "test"] })
-    }
-}
-#[cfg(feature = "subscriptions")]
+crate::runtime::string_enum!(
+    ListSubscriptionsScope { All = "all", Live = "live", Test = "test" }
+);
+
 /// Schema `ListSubscriptionsStatus`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ListSubscriptionsStatus {
@@ -2888,73 +2210,17 @@ pub enum ListSubscriptionsStatus {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "subscriptions")]
-impl ListSubscriptionsStatus {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Active => "active",
-            Self::Canceled => "canceled",
-            Self::Deactivated => "deactivated",
-            Self::Overdue => "overdue",
-            Self::Trial => "trial",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl From<&str> for ListSubscriptionsStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "active" => Self::Active,
-            "canceled" => Self::Canceled,
-            "deactivated" => Self::Deactivated,
-            "overdue" => Self::Overdue,
-            "trial" => Self::Trial,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl std::fmt::Display for ListSubscriptionsStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl serde::Serialize for ListSubscriptionsStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for ListSubscriptionsStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "subscriptions")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for ListSubscriptionsStatus {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ListSubscriptionsStatus".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["active", "canceled", "deactivated",
-            "overdue", "trial"] }
-        )
-    }
-}
-#[cfg(feature = "subscriptions")]
+crate::runtime::string_enum!(
+    ListSubscriptionsStatus { Active = "active", Canceled = "canceled", Deactivated =
+    "deactivated", Overdue = "overdue", Trial = "trial" }
+);
+
 /// Body of the pause request.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct PauseSubscriptionRequest {
     /// Number of billing periods to skip.
@@ -2964,6 +2230,7 @@ pub struct PauseSubscriptionRequest {
     )]
     pub pause_period_count: i64,
 }
+
 #[cfg(feature = "subscriptions")]
 impl PauseSubscriptionRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -2971,9 +2238,11 @@ impl PauseSubscriptionRequest {
         Self { pause_period_count }
     }
 }
-#[cfg(feature = "subscriptions")]
+
 /// Answer of GET /subscriptions/proformaInvoice/{subscription_id}: an invoice-style estimate of the next billing period, without any plan change.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProformaInvoice {
     /// Header of a proforma invoice.
@@ -3018,9 +2287,11 @@ pub struct ProformaInvoice {
     )]
     pub amount_due: Option<SubscriptionEstimateAmountDue>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Billing address.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProformaInvoiceAddress {
     /// FastSpring account ID of the buyer.
@@ -3069,9 +2340,11 @@ pub struct ProformaInvoiceAddress {
     )]
     pub country: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// The buyer the invoice is addressed to.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProformaInvoiceContact {
     /// Role of the contact, e.g. `BILL-TO`.
@@ -3117,9 +2390,11 @@ pub struct ProformaInvoiceContact {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub address: Option<ProformaInvoiceAddress>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Co-term group of the subscription, when it belongs to one.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProformaInvoiceCoterm {
     /// Account ID.
@@ -3138,9 +2413,11 @@ pub struct ProformaInvoiceCoterm {
     )]
     pub co_term_group_id: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Answer of POST /subscriptions/proformaInvoice. Key styles are mixed as published: camelCase, snake_case (`total_price`, `created_at`).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProformaInvoiceCreateResponse {
     /// The proforma invoice record.
@@ -3188,9 +2465,11 @@ pub struct ProformaInvoiceCreateResponse {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub items: Option<ProformaInvoiceLine>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Department within the company.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProformaInvoiceDepartment {
     /// Department ID (UUID).
@@ -3218,9 +2497,11 @@ pub struct ProformaInvoiceDepartment {
     )]
     pub department_description: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Header of a proforma invoice.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProformaInvoiceHeader {
     /// ISO 4217 currency of the invoice.
@@ -3306,9 +2587,11 @@ pub struct ProformaInvoiceHeader {
     )]
     pub pro_forma_invoice_expiration_date_display_iso8601: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// The priced line (a single object, not an array).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProformaInvoiceLine {
     /// Subscription ID.
@@ -3336,9 +2619,11 @@ pub struct ProformaInvoiceLine {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price: Option<std::collections::BTreeMap<String, crate::Amount>>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// The merchant of record.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProformaInvoiceMerchantContact {
     /// Merchant name.
@@ -3374,9 +2659,11 @@ pub struct ProformaInvoiceMerchantContact {
     )]
     pub merchant_address_2: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// The buyer's organization, when known.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProformaInvoiceOrganization {
     /// Company ID (UUID).
@@ -3399,18 +2686,22 @@ pub struct ProformaInvoiceOrganization {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub department: Option<ProformaInvoiceDepartment>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Custom price for the changed subscription.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProformaInvoicePricing {
     /// Unit price per currency (ISO 4217 code → amount).
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price: Option<std::collections::BTreeMap<String, crate::Amount>>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// The proforma invoice record.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProformaInvoiceRecord {
     /// Proforma invoice ID.
@@ -3466,9 +2757,11 @@ pub struct ProformaInvoiceRecord {
     )]
     pub created_at: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Where the buyer gets support.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProformaInvoiceSupportContact {
     /// Support contact name.
@@ -3493,6 +2786,8 @@ pub struct ProformaInvoiceSupportContact {
     )]
     pub url: Option<String>,
 }
+
+/// A subscription instance. Returned by `GET /subscriptions/{subscription_id}`, by pause and resume, inside filtered lists, and as the `data` of the subscription webhooks (where `account` and `product` are full objects when webhook expansion is enabled). Not every field is present on every subscription; twin fields (`…Value`, `…InSeconds`, `…Display…`, `…InPayoutCurrency…`) repeat the same value in other forms.
 #[cfg(
     any(
         feature = "orders",
@@ -3501,8 +2796,8 @@ pub struct ProformaInvoiceSupportContact {
         feature = "webhook-events"
     )
 )]
-/// A subscription instance. Returned by `GET /subscriptions/{subscription_id}`, by pause and resume, inside filtered lists, and as the `data` of the subscription webhooks (where `account` and `product` are full objects when webhook expansion is enabled). Not every field is present on every subscription; twin fields (`…Value`, `…InSeconds`, `…Display…`, `…InPayoutCurrency…`) repeat the same value in other forms.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Subscription {
     /// Subscription ID.
@@ -4534,6 +3829,10 @@ pub struct Subscription {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
 }
+
+/// The customer's account: an account ID from the REST API, the full account when webhook expansion is enabled.
+///
+/// The form is told by the JSON token or by a key only one form has.
 #[cfg(
     any(
         feature = "orders",
@@ -4542,16 +3841,15 @@ pub struct Subscription {
         feature = "webhook-events"
     )
 )]
-/// The customer's account: an account ID from the REST API, the full account when webhook expansion is enabled.
-///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum SubscriptionAccount {
     Expanded(Box<super::accounts::Account>),
     Id(String),
 }
+
 #[cfg(
     any(
         feature = "orders",
@@ -4560,28 +3858,16 @@ pub enum SubscriptionAccount {
         feature = "webhook-events"
     )
 )]
-impl<'de> serde::Deserialize<'de> for SubscriptionAccount {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("SubscriptionAccount");
-        match crate::runtime::try_form::<super::accounts::Account>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "subscriptions")]
+crate::runtime::union::union!(
+    SubscriptionAccount { Expanded : MAP, ["account", "action", "address", "charges",
+    "contact", "country", "id", "language", "lookup", "orders", "payment", "result",
+    "subscribed", "subscriptions", "taxExemptionData", "url"], Id : STR, [] }
+);
+
 /// Outcome for one subscription: the classic `action`/`result`/`error` body plus the subscription ID. Used for each item of batch responses and as an error body.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionActionResult {
     /// What was attempted, as `<resource>.<verb>`.
@@ -4604,6 +3890,8 @@ pub struct SubscriptionActionResult {
     )]
     pub subscription: Option<String>,
 }
+
+/// An add-on product billed with the subscription.
 #[cfg(
     any(
         feature = "orders",
@@ -4612,8 +3900,8 @@ pub struct SubscriptionActionResult {
         feature = "webhook-events"
     )
 )]
-/// An add-on product billed with the subscription.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionAddon {
     /// Product path of the add-on.
@@ -4726,9 +4014,11 @@ pub struct SubscriptionAddon {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discounts: Option<Vec<SubscriptionDiscount>>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Add, change or remove one add-on.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionAddonChange {
     /// Product path of the add-on.
@@ -4740,6 +4030,7 @@ pub struct SubscriptionAddonChange {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub pricing: Option<SubscriptionPricingOverride>,
 }
+
 #[cfg(feature = "subscriptions")]
 impl SubscriptionAddonChange {
     /// Builds the value from its required fields; optional fields start empty.
@@ -4751,6 +4042,8 @@ impl SubscriptionAddonChange {
         }
     }
 }
+
+/// When an overdue subscription is canceled automatically.
 #[cfg(
     any(
         feature = "orders",
@@ -4759,8 +4052,8 @@ impl SubscriptionAddonChange {
         feature = "webhook-events"
     )
 )]
-/// When an overdue subscription is canceled automatically.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionCancellationSetting {
     /// Rule that triggers the cancellation, for example `AFTER_LAST_NOTIFICATION`.
@@ -4787,6 +4080,10 @@ pub struct SubscriptionCancellationSetting {
     )]
     pub interval_length: Option<i64>,
 }
+
+/// Last four digits of the card on file.
+///
+/// The form is told by the JSON token or by a key only one form has.
 #[cfg(
     any(
         feature = "orders",
@@ -4795,16 +4092,15 @@ pub struct SubscriptionCancellationSetting {
         feature = "webhook-events"
     )
 )]
-/// Last four digits of the card on file.
-///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum SubscriptionCardEnding {
     Text(String),
     Number(i64),
 }
+
 #[cfg(
     any(
         feature = "orders",
@@ -4813,28 +4109,14 @@ pub enum SubscriptionCardEnding {
         feature = "webhook-events"
     )
 )]
-impl<'de> serde::Deserialize<'de> for SubscriptionCardEnding {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("SubscriptionCardEnding");
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Text(value)),
-            Err(failure) => closest.note("Text", failure),
-        }
-        match crate::runtime::try_form::<i64>(&value) {
-            Ok(value) => return Ok(Self::Number(value)),
-            Err(failure) => closest.note("Number", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "subscriptions")]
+crate::runtime::union::union!(
+    SubscriptionCardEnding { Text : STR, [], Number : NUM, [] }
+);
+
 /// Checkout session the buyer uses to convert the expired trial into a paid subscription.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionConvertSession {
     /// Session ID.
@@ -4875,9 +4157,11 @@ pub struct SubscriptionConvertSession {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub items: Option<Vec<SubscriptionConvertSessionItem>>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// A product in the conversion session.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionConvertSessionItem {
     /// Product path.
@@ -4895,6 +4179,8 @@ pub struct SubscriptionConvertSessionItem {
     )]
     pub quantity: Option<i64>,
 }
+
+/// A discount applied to a subscription product.
 #[cfg(
     any(
         feature = "orders",
@@ -4903,6 +4189,7 @@ pub struct SubscriptionConvertSessionItem {
         feature = "webhook-events"
     )
 )]
+<<<<<<< HEAD
 /// The co-term group the subscription belongs to, if any.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -4942,6 +4229,10 @@ pub struct SubscriptionCotermGroupRef {
 )]
 /// A discount applied to a subscription product.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+=======
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
+>>>>>>> issue-10
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionDiscount {
     /// Product path or coupon the discount comes from.
@@ -4976,9 +4267,11 @@ pub struct SubscriptionDiscount {
     )]
     pub apply_discount_immediately: Option<bool>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// A discount to apply to the subscription or add-on.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionDiscountOverride {
     /// Whether the discount is a fixed amount or a percentage.
@@ -4993,6 +4286,7 @@ pub struct SubscriptionDiscountOverride {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub duration: Option<SubscriptionDiscountOverrideDuration>,
 }
+
 #[cfg(feature = "subscriptions")]
 impl SubscriptionDiscountOverride {
     /// Builds the value from its required fields; optional fields start empty.
@@ -5005,78 +4299,47 @@ impl SubscriptionDiscountOverride {
         }
     }
 }
-#[cfg(feature = "subscriptions")]
+
 /// Amount off per period (for `type: amount`): one amount, or amounts by currency code.
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum SubscriptionDiscountOverrideAmount {
     Single(crate::Amount),
     PerCurrency(std::collections::BTreeMap<String, crate::Amount>),
 }
+
 #[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for SubscriptionDiscountOverrideAmount {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new(
-            "SubscriptionDiscountOverrideAmount",
-        );
-        match crate::runtime::try_form::<crate::Amount>(&value) {
-            Ok(value) => return Ok(Self::Single(value)),
-            Err(failure) => closest.note("Single", failure),
-        }
-        match crate::runtime::try_form::<
-            std::collections::BTreeMap<String, crate::Amount>,
-        >(&value) {
-            Ok(value) => return Ok(Self::PerCurrency(value)),
-            Err(failure) => closest.note("PerCurrency", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "subscriptions")]
+crate::runtime::union::union!(
+    SubscriptionDiscountOverrideAmount { Single : NUM | STR, [], PerCurrency : MAP, [] }
+);
+
 /// How many periods the discount lasts: a number of periods, or `all`.
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum SubscriptionDiscountOverrideDuration {
     Periods(i64),
     All(String),
 }
+
 #[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for SubscriptionDiscountOverrideDuration {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new(
-            "SubscriptionDiscountOverrideDuration",
-        );
-        match crate::runtime::try_form::<i64>(&value) {
-            Ok(value) => return Ok(Self::Periods(value)),
-            Err(failure) => closest.note("Periods", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::All(value)),
-            Err(failure) => closest.note("All", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "subscriptions")]
+crate::runtime::union::union!(
+    SubscriptionDiscountOverrideDuration { Periods : NUM, [], All : STR, [] }
+);
+
 /// Whether the discount is a fixed amount or a percentage.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum SubscriptionDiscountOverrideType {
@@ -5087,64 +4350,16 @@ pub enum SubscriptionDiscountOverrideType {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "subscriptions")]
-impl SubscriptionDiscountOverrideType {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Amount => "amount",
-            Self::Percent => "percent",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl From<&str> for SubscriptionDiscountOverrideType {
-    fn from(value: &str) -> Self {
-        match value {
-            "amount" => Self::Amount,
-            "percent" => Self::Percent,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl std::fmt::Display for SubscriptionDiscountOverrideType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl serde::Serialize for SubscriptionDiscountOverrideType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for SubscriptionDiscountOverrideType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "subscriptions")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for SubscriptionDiscountOverrideType {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "SubscriptionDiscountOverrideType".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type" : "string", "enum" : ["amount", "percent"] })
-    }
-}
-#[cfg(feature = "subscriptions")]
+crate::runtime::string_enum!(
+    SubscriptionDiscountOverrideType { Amount = "amount", Percent = "percent" }
+);
+
 /// Error body of the entries endpoint.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionEntriesError {
     /// Error message, for example `not found`.
@@ -5158,9 +4373,11 @@ pub struct SubscriptionEntriesError {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub params: Option<Vec<serde_json::Value>>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// One order of the subscription (initial order, rebill, or proration).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionEntry {
     /// ID of the entry.
@@ -5198,9 +4415,11 @@ pub struct SubscriptionEntry {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub order: Option<super::orders::Order>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Prorated estimate of a proposed plan change. Also used per member by the co-term estimate and as `items` of a retrieved proforma invoice.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionEstimate {
     /// ID of the subscription.
@@ -5376,9 +4595,11 @@ pub struct SubscriptionEstimate {
     )]
     pub status: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// An add-on in a plan of an estimate (subscription estimate, co-term estimate, proforma invoice). Subscription estimates send only `display`, `product`, `priceDisplay` and `proratedItemChargeDisplay`; the other fields come from the co-term reference.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionEstimateAddon {
     /// Display name of the add-on.
@@ -5551,9 +4772,11 @@ pub struct SubscriptionEstimateAddon {
     )]
     pub prorated_item_total_display: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// What the buyer would pay now and at the next charge.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionEstimateAmountDue {
     /// Proration before tax.
@@ -5640,9 +4863,11 @@ pub struct SubscriptionEstimateAmountDue {
     )]
     pub next_charge_amount_display: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Discount totals of the proposed plan.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionEstimateDiscountTotals {
     /// Total of product-level (price) discounts.
@@ -5676,9 +4901,11 @@ pub struct SubscriptionEstimateDiscountTotals {
     )]
     pub coupon_level_discount_total_display: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Error body of the estimate endpoint. The 404 variant names the action in `status` instead of `action`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionEstimateError {
     /// What was attempted, as `<resource>.<verb>`.
@@ -5709,9 +4936,11 @@ pub struct SubscriptionEstimateError {
     )]
     pub status: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Prorated view of a plan (current or proposed).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionEstimatePlan {
     /// Display name of the plan's product.
@@ -6063,42 +5292,35 @@ pub struct SubscriptionEstimatePlan {
     )]
     pub subscription_end_date_display_iso8601: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Schema `SubscriptionEstimatePlanAddonsItem`.
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum SubscriptionEstimatePlanAddonsItem {
     Details(Box<SubscriptionEstimateAddon>),
     Product(String),
 }
+
 #[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for SubscriptionEstimatePlanAddonsItem {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new(
-            "SubscriptionEstimatePlanAddonsItem",
-        );
-        match crate::runtime::try_form::<SubscriptionEstimateAddon>(&value) {
-            Ok(value) => return Ok(Self::Details(Box::new(value))),
-            Err(failure) => closest.note("Details", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Product(value)),
-            Err(failure) => closest.note("Product", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "subscriptions")]
+crate::runtime::union::union!(
+    SubscriptionEstimatePlanAddonsItem { Details : MAP, ["discount", "discountDisplay",
+    "discounts", "display", "price", "priceDisplay", "product", "proratedItemCharge",
+    "proratedItemChargeDisplay", "proratedItemCredit", "proratedItemCreditDisplay",
+    "proratedItemSubtotal", "proratedItemSubtotalDisplay", "proratedItemTax",
+    "proratedItemTaxDisplay", "proratedItemTotal", "proratedItemTotalDisplay",
+    "quantity", "subtotal", "subtotalDisplay", "tax", "taxDisplay", "taxPercent",
+    "taxPercentDisplay", "total", "totalDisplay"], Product : STR, [] }
+);
+
 /// Error body of `GET /subscriptions/{subscription_id}`; with several IDs it may also list per-ID outcomes.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionGetError {
     /// What was attempted, as `<resource>.<verb>`.
@@ -6125,9 +5347,11 @@ pub struct SubscriptionGetError {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<SubscriptionActionResult>>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Plan-change history of a subscription.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionHistory {
     /// Currency of the subscription.
@@ -6148,6 +5372,8 @@ pub struct SubscriptionHistory {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changes: Option<Vec<SubscriptionPlanChange>>,
 }
+
+/// One phase of the billing schedule.
 #[cfg(
     any(
         feature = "orders",
@@ -6156,8 +5382,8 @@ pub struct SubscriptionHistory {
         feature = "webhook-events"
     )
 )]
-/// One phase of the billing schedule.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionInstruction {
     /// Product path the phase bills (absent on some trial entries).
@@ -6541,6 +5767,10 @@ pub struct SubscriptionInstruction {
     )]
     pub total_with_taxes_in_payout_currency_display: Option<String>,
 }
+
+/// Kind of phase.
+///
+/// Values FastSpring adds later are kept in `Unknown`.
 #[cfg(
     any(
         feature = "orders",
@@ -6549,9 +5779,6 @@ pub struct SubscriptionInstruction {
         feature = "webhook-events"
     )
 )]
-/// Kind of phase.
-///
-/// Values FastSpring adds later are kept in `Unknown`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum SubscriptionInstructionType {
@@ -6564,6 +5791,7 @@ pub enum SubscriptionInstructionType {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(
     any(
         feature = "orders",
@@ -6572,110 +5800,22 @@ pub enum SubscriptionInstructionType {
         feature = "webhook-events"
     )
 )]
-impl SubscriptionInstructionType {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Trial => "trial",
-            Self::Discounted => "discounted",
-            Self::Regular => "regular",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "orders",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl From<&str> for SubscriptionInstructionType {
-    fn from(value: &str) -> Self {
-        match value {
-            "trial" => Self::Trial,
-            "discounted" => Self::Discounted,
-            "regular" => Self::Regular,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "orders",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl std::fmt::Display for SubscriptionInstructionType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "orders",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl serde::Serialize for SubscriptionInstructionType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "orders",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl<'de> serde::Deserialize<'de> for SubscriptionInstructionType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(
-    any(
-        feature = "orders",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for SubscriptionInstructionType {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "SubscriptionInstructionType".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["trial", "discounted", "regular"] }
-        )
-    }
-}
-#[cfg(
-    any(
-        feature = "orders",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
+crate::runtime::string_enum!(
+    SubscriptionInstructionType { Trial = "trial", Discounted = "discounted", Regular =
+    "regular" }
+);
+
 /// Unit of the billing interval.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum SubscriptionIntervalUnit {
@@ -6690,6 +5830,7 @@ pub enum SubscriptionIntervalUnit {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(
     any(
         feature = "orders",
@@ -6698,104 +5839,15 @@ pub enum SubscriptionIntervalUnit {
         feature = "webhook-events"
     )
 )]
-impl SubscriptionIntervalUnit {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Day => "day",
-            Self::Week => "week",
-            Self::Month => "month",
-            Self::Year => "year",
-            Self::Unknown(other) => other,
-        }
+crate::runtime::string_enum!(
+    SubscriptionIntervalUnit { Day = "day", Week = "week", Month = "month", Year = "year"
     }
-}
-#[cfg(
-    any(
-        feature = "orders",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl From<&str> for SubscriptionIntervalUnit {
-    fn from(value: &str) -> Self {
-        match value {
-            "day" => Self::Day,
-            "week" => Self::Week,
-            "month" => Self::Month,
-            "year" => Self::Year,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "orders",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl std::fmt::Display for SubscriptionIntervalUnit {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "orders",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl serde::Serialize for SubscriptionIntervalUnit {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "orders",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl<'de> serde::Deserialize<'de> for SubscriptionIntervalUnit {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(
-    any(
-        feature = "orders",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for SubscriptionIntervalUnit {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "SubscriptionIntervalUnit".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["day", "week", "month", "year"] }
-        )
-    }
-}
-#[cfg(feature = "subscriptions")]
+);
+
 /// A page of subscriptions.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionListResponse {
     /// Always `subscription.getall`.
@@ -6819,42 +5871,66 @@ pub struct SubscriptionListResponse {
     /// Subscription IDs, or full subscriptions when filters other than `begin`/`end` are used.
     pub subscriptions: Vec<SubscriptionListResponseSubscriptionsItem>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Schema `SubscriptionListResponseSubscriptionsItem`.
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum SubscriptionListResponseSubscriptionsItem {
     Subscription(Box<Subscription>),
     Id(String),
 }
+
 #[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for SubscriptionListResponseSubscriptionsItem {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new(
-            "SubscriptionListResponseSubscriptionsItem",
-        );
-        match crate::runtime::try_form::<Subscription>(&value) {
-            Ok(value) => return Ok(Self::Subscription(Box::new(value))),
-            Err(failure) => closest.note("Subscription", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "subscriptions")]
+crate::runtime::union::union!(
+    SubscriptionListResponseSubscriptionsItem { Subscription : MAP, ["account", "action",
+    "active", "addons", "adhoc", "attributes", "autoRenew", "begin", "beginDisplay",
+    "beginDisplayEmailEnhancements", "beginDisplayEmailEnhancementsWithTime",
+    "beginDisplayISO8601", "beginInSeconds", "beginValue", "canceledDate",
+    "canceledDateDisplay", "canceledDateDisplayISO8601", "canceledDateInSeconds",
+    "canceledDateValue", "cancellationSetting", "cardEnding", "cardType", "changed",
+    "changedDisplay", "changedDisplayEmailEnhancements",
+    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
+    "changedInSeconds", "changedValue", "currency", "customReferenceId",
+    "deactivationDate", "deactivationDateDisplay", "deactivationDateDisplayISO8601",
+    "deactivationDateInSeconds", "deactivationDateValue", "declineReason", "discount",
+    "discountDisplay", "discountDuration", "discountInPayoutCurrency",
+    "discountInPayoutCurrencyDisplay", "discounts", "display", "end", "endDisplay",
+    "endDisplayISO8601", "endInSeconds", "endValue", "expiry", "fulfillments", "id",
+    "importIdentifier", "initialOrderId", "initialOrderReference", "instructions",
+    "intervalLength", "intervalLengthGtOne", "intervalUnit", "intervalUnitAbbreviation",
+    "isPauseScheduled", "isSubscriptionEligibleForPauseByBuyer",
+    "lastRebillOrderAcquisition", "live", "next", "nextChargeCurrency", "nextChargeDate",
+    "nextChargeDateDisplay", "nextChargeDateDisplayISO8601", "nextChargeDateInSeconds",
+    "nextChargeDateValue", "nextChargePreTax", "nextChargePreTaxDisplay",
+    "nextChargePreTaxInPayoutCurrency", "nextChargePreTaxInPayoutCurrencyDisplay",
+    "nextChargeTotal", "nextChargeTotalDisplay", "nextChargeTotalInPayoutCurrency",
+    "nextChargeTotalInPayoutCurrencyDisplay", "nextDisplay",
+    "nextDisplayEmailEnhancements", "nextDisplayEmailEnhancementsWithTime",
+    "nextDisplayISO8601", "nextInSeconds", "nextNotificationDate",
+    "nextNotificationDateDisplay", "nextNotificationDateDisplayISO8601",
+    "nextNotificationDateInSeconds", "nextNotificationDateValue", "nextNotificationType",
+    "nextValue", "pauseDate", "pauseDateDisplay", "pauseDateDisplayEmailEnhancements",
+    "pauseDateDisplayEmailEnhancementsWithTime", "pauseDateDisplayISO8601",
+    "pauseDateInSeconds", "pauseDateValue", "paymentMethod", "paymentMethodAction",
+    "paymentOverdue", "paymentReminder", "periods", "price", "priceDisplay",
+    "priceInPayoutCurrency", "priceInPayoutCurrencyDisplay", "product", "quantity",
+    "quote", "remainingPeriods", "result", "resumeDate", "resumeDateDisplay",
+    "resumeDateDisplayEmailEnhancements", "resumeDateDisplayEmailEnhancementsWithTime",
+    "resumeDateDisplayISO8601", "resumeDateInSeconds", "resumeDateValue", "sequence",
+    "setupFee", "sku", "state", "subscription", "subtotal", "subtotalDisplay",
+    "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags",
+    "taxExemptionData", "trialReminder"], Id : STR, [] }
+);
+
 /// Answer to `GET /subscriptions/{id1},{id2},…`: one entry per ID, either the subscription or an error outcome.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionMultiGetResponse {
     /// Always `subscription.get`.
@@ -6870,39 +5946,65 @@ pub struct SubscriptionMultiGetResponse {
     /// The requested subscriptions, in request order; IDs that failed appear as error outcomes.
     pub subscriptions: Vec<SubscriptionMultiGetResponseSubscriptionsItem>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Schema `SubscriptionMultiGetResponseSubscriptionsItem`.
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum SubscriptionMultiGetResponseSubscriptionsItem {
     Subscription(Box<Subscription>),
     Error(Box<SubscriptionActionResult>),
 }
+
 #[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for SubscriptionMultiGetResponseSubscriptionsItem {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new(
-            "SubscriptionMultiGetResponseSubscriptionsItem",
-        );
-        match crate::runtime::try_form::<Subscription>(&value) {
-            Ok(value) => return Ok(Self::Subscription(Box::new(value))),
-            Err(failure) => closest.note("Subscription", failure),
-        }
-        match crate::runtime::try_form::<SubscriptionActionResult>(&value) {
-            Ok(value) => return Ok(Self::Error(Box::new(value))),
-            Err(failure) => closest.note("Error", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    SubscriptionMultiGetResponseSubscriptionsItem { Subscription : MAP, ["account",
+    "active", "addons", "adhoc", "attributes", "autoRenew", "begin", "beginDisplay",
+    "beginDisplayEmailEnhancements", "beginDisplayEmailEnhancementsWithTime",
+    "beginDisplayISO8601", "beginInSeconds", "beginValue", "canceledDate",
+    "canceledDateDisplay", "canceledDateDisplayISO8601", "canceledDateInSeconds",
+    "canceledDateValue", "cancellationSetting", "cardEnding", "cardType", "changed",
+    "changedDisplay", "changedDisplayEmailEnhancements",
+    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
+    "changedInSeconds", "changedValue", "currency", "customReferenceId",
+    "deactivationDate", "deactivationDateDisplay", "deactivationDateDisplayISO8601",
+    "deactivationDateInSeconds", "deactivationDateValue", "declineReason", "discount",
+    "discountDisplay", "discountDuration", "discountInPayoutCurrency",
+    "discountInPayoutCurrencyDisplay", "discounts", "display", "end", "endDisplay",
+    "endDisplayISO8601", "endInSeconds", "endValue", "expiry", "fulfillments", "id",
+    "importIdentifier", "initialOrderId", "initialOrderReference", "instructions",
+    "intervalLength", "intervalLengthGtOne", "intervalUnit", "intervalUnitAbbreviation",
+    "isPauseScheduled", "isSubscriptionEligibleForPauseByBuyer",
+    "lastRebillOrderAcquisition", "live", "next", "nextChargeCurrency", "nextChargeDate",
+    "nextChargeDateDisplay", "nextChargeDateDisplayISO8601", "nextChargeDateInSeconds",
+    "nextChargeDateValue", "nextChargePreTax", "nextChargePreTaxDisplay",
+    "nextChargePreTaxInPayoutCurrency", "nextChargePreTaxInPayoutCurrencyDisplay",
+    "nextChargeTotal", "nextChargeTotalDisplay", "nextChargeTotalInPayoutCurrency",
+    "nextChargeTotalInPayoutCurrencyDisplay", "nextDisplay",
+    "nextDisplayEmailEnhancements", "nextDisplayEmailEnhancementsWithTime",
+    "nextDisplayISO8601", "nextInSeconds", "nextNotificationDate",
+    "nextNotificationDateDisplay", "nextNotificationDateDisplayISO8601",
+    "nextNotificationDateInSeconds", "nextNotificationDateValue", "nextNotificationType",
+    "nextValue", "pauseDate", "pauseDateDisplay", "pauseDateDisplayEmailEnhancements",
+    "pauseDateDisplayEmailEnhancementsWithTime", "pauseDateDisplayISO8601",
+    "pauseDateInSeconds", "pauseDateValue", "paymentMethod", "paymentMethodAction",
+    "paymentOverdue", "paymentReminder", "periods", "price", "priceDisplay",
+    "priceInPayoutCurrency", "priceInPayoutCurrencyDisplay", "product", "quantity",
+    "quote", "remainingPeriods", "resumeDate", "resumeDateDisplay",
+    "resumeDateDisplayEmailEnhancements", "resumeDateDisplayEmailEnhancementsWithTime",
+    "resumeDateDisplayISO8601", "resumeDateInSeconds", "resumeDateValue", "sequence",
+    "setupFee", "sku", "state", "subtotal", "subtotalDisplay",
+    "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags",
+    "taxExemptionData", "trialReminder"], Error : MAP, ["error"] }
+);
+
+/// Payment method on file: an object in recent `subscription.updated` webhooks, a plain type name such as `CREDIT_CARD` in older API examples.
+///
+/// The form is told by the JSON token or by a key only one form has.
 #[cfg(
     any(
         feature = "orders",
@@ -6911,16 +6013,15 @@ impl<'de> serde::Deserialize<'de> for SubscriptionMultiGetResponseSubscriptionsI
         feature = "webhook-events"
     )
 )]
-/// Payment method on file: an object in recent `subscription.updated` webhooks, a plain type name such as `CREDIT_CARD` in older API examples.
-///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum SubscriptionPaymentMethod {
     Details(Box<SubscriptionPaymentMethodDetails>),
     Type(String),
 }
+
 #[cfg(
     any(
         feature = "orders",
@@ -6929,35 +6030,22 @@ pub enum SubscriptionPaymentMethod {
         feature = "webhook-events"
     )
 )]
-impl<'de> serde::Deserialize<'de> for SubscriptionPaymentMethod {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("SubscriptionPaymentMethod");
-        match crate::runtime::try_form::<SubscriptionPaymentMethodDetails>(&value) {
-            Ok(value) => return Ok(Self::Details(Box::new(value))),
-            Err(failure) => closest.note("Details", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Type(value)),
-            Err(failure) => closest.note("Type", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(
-    any(
-        feature = "orders",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
+crate::runtime::union::union!(
+    SubscriptionPaymentMethod { Details : MAP, ["cardBrand", "expirationDate",
+    "lastFour", "type"], Type : STR, [] }
+);
+
 /// Payment method on file, as sent by recent `subscription.updated` webhooks.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionPaymentMethodDetails {
     /// Payment method type, for example `card`.
@@ -6992,6 +6080,8 @@ pub struct SubscriptionPaymentMethodDetails {
     )]
     pub expiration_date: Option<String>,
 }
+
+/// Overdue-payment (dunning) notification settings and progress.
 #[cfg(
     any(
         feature = "orders",
@@ -7000,8 +6090,8 @@ pub struct SubscriptionPaymentMethodDetails {
         feature = "webhook-events"
     )
 )]
-/// Overdue-payment (dunning) notification settings and progress.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionPaymentOverdue {
     /// Unit of the time between overdue notices.
@@ -7035,6 +6125,8 @@ pub struct SubscriptionPaymentOverdue {
     )]
     pub sent: Option<i64>,
 }
+
+/// When the payment reminder is sent before each rebill.
 #[cfg(
     any(
         feature = "orders",
@@ -7043,8 +6135,8 @@ pub struct SubscriptionPaymentOverdue {
         feature = "webhook-events"
     )
 )]
-/// When the payment reminder is sent before each rebill.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionPaymentReminder {
     /// Unit of the lead time, for example `day`, `week` or `month`.
@@ -7064,9 +6156,11 @@ pub struct SubscriptionPaymentReminder {
     )]
     pub interval_length: Option<i64>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// One recorded plan change.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionPlanChange {
     /// When the change was recorded.
@@ -7204,42 +6298,29 @@ pub struct SubscriptionPlanChange {
     )]
     pub changed_to_display: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// New price: amounts by currency code, or one bare amount.
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum SubscriptionPriceOverride {
     PerCurrency(std::collections::BTreeMap<String, crate::Amount>),
     Single(crate::Amount),
 }
+
 #[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for SubscriptionPriceOverride {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("SubscriptionPriceOverride");
-        match crate::runtime::try_form::<
-            std::collections::BTreeMap<String, crate::Amount>,
-        >(&value) {
-            Ok(value) => return Ok(Self::PerCurrency(value)),
-            Err(failure) => closest.note("PerCurrency", failure),
-        }
-        match crate::runtime::try_form::<crate::Amount>(&value) {
-            Ok(value) => return Ok(Self::Single(value)),
-            Err(failure) => closest.note("Single", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "subscriptions")]
+crate::runtime::union::union!(
+    SubscriptionPriceOverride { PerCurrency : MAP, [], Single : NUM | STR, [] }
+);
+
 /// A price for a billing period.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionPricePerPeriod {
     /// Price per period.
@@ -7249,9 +6330,11 @@ pub struct SubscriptionPricePerPeriod {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub period: Option<SubscriptionPricePerPeriodPeriod>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// The period the price covers.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionPricePerPeriodPeriod {
     /// Number of units.
@@ -7269,9 +6352,11 @@ pub struct SubscriptionPricePerPeriodPeriod {
     )]
     pub unit: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Price and discount override.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionPricingOverride {
     /// New price.
@@ -7281,6 +6366,10 @@ pub struct SubscriptionPricingOverride {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount: Option<SubscriptionDiscountOverride>,
 }
+
+/// The base product: its product path from the REST API, the full product when webhook expansion is enabled.
+///
+/// The form is told by the JSON token or by a key only one form has.
 #[cfg(
     any(
         feature = "orders",
@@ -7289,16 +6378,15 @@ pub struct SubscriptionPricingOverride {
         feature = "webhook-events"
     )
 )]
-/// The base product: its product path from the REST API, the full product when webhook expansion is enabled.
-///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum SubscriptionProduct {
     Expanded(Box<super::products::Product>),
     Id(String),
 }
+
 #[cfg(
     any(
         feature = "orders",
@@ -7307,28 +6395,17 @@ pub enum SubscriptionProduct {
         feature = "webhook-events"
     )
 )]
-impl<'de> serde::Deserialize<'de> for SubscriptionProduct {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("SubscriptionProduct");
-        match crate::runtime::try_form::<super::products::Product>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "subscriptions")]
+crate::runtime::union::union!(
+    SubscriptionProduct { Expanded : MAP, ["attributes", "description", "display",
+    "format", "fulfillments", "image", "offers", "parent", "pricing", "product",
+    "productAppReference", "quotable", "sku", "taxcode", "taxcodeDescription",
+    "visibility"], Id : STR, [] }
+);
+
 /// Proration computed for a change (charge or refund variant; each carries a different subset of amounts).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionProration {
     /// Product the proration is about.
@@ -7447,9 +6524,11 @@ pub struct SubscriptionProration {
     )]
     pub refund_amount: Option<crate::Amount>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Regular billing period.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionProrationRegularPeriod {
     /// Unit in upper case, for example `MONTH`.
@@ -7468,14 +6547,18 @@ pub struct SubscriptionProrationRegularPeriod {
     )]
     pub unit_count: Option<i64>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// A list of per-subscription outcomes.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionResults {
     /// One outcome per subscription.
     pub subscriptions: Vec<SubscriptionActionResult>,
 }
+
+/// One-time fee charged with the first period.
 #[cfg(
     any(
         feature = "orders",
@@ -7484,8 +6567,8 @@ pub struct SubscriptionResults {
         feature = "webhook-events"
     )
 )]
-/// One-time fee charged with the first period.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionSetupFee {
     /// Fee title by language code.
@@ -7495,6 +6578,10 @@ pub struct SubscriptionSetupFee {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price: Option<std::collections::BTreeMap<String, crate::Amount>>,
 }
+
+/// Lifecycle state of the subscription.
+///
+/// Values FastSpring adds later are kept in `Unknown`.
 #[cfg(
     any(
         feature = "orders",
@@ -7503,9 +6590,6 @@ pub struct SubscriptionSetupFee {
         feature = "webhook-events"
     )
 )]
-/// Lifecycle state of the subscription.
-///
-/// Values FastSpring adds later are kept in `Unknown`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum SubscriptionState {
@@ -7524,6 +6608,7 @@ pub enum SubscriptionState {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(
     any(
         feature = "orders",
@@ -7532,109 +6617,15 @@ pub enum SubscriptionState {
         feature = "webhook-events"
     )
 )]
-impl SubscriptionState {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Active => "active",
-            Self::Overdue => "overdue",
-            Self::Canceled => "canceled",
-            Self::Deactivated => "deactivated",
-            Self::Trial => "trial",
-            Self::Paused => "paused",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "orders",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl From<&str> for SubscriptionState {
-    fn from(value: &str) -> Self {
-        match value {
-            "active" => Self::Active,
-            "overdue" => Self::Overdue,
-            "canceled" => Self::Canceled,
-            "deactivated" => Self::Deactivated,
-            "trial" => Self::Trial,
-            "paused" => Self::Paused,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "orders",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl std::fmt::Display for SubscriptionState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "orders",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl serde::Serialize for SubscriptionState {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "orders",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl<'de> serde::Deserialize<'de> for SubscriptionState {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(
-    any(
-        feature = "orders",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for SubscriptionState {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "SubscriptionState".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["active", "overdue", "canceled",
-            "deactivated", "trial", "paused"] }
-        )
-    }
-}
-#[cfg(feature = "subscriptions")]
+crate::runtime::string_enum!(
+    SubscriptionState { Active = "active", Overdue = "overdue", Canceled = "canceled",
+    Deactivated = "deactivated", Trial = "trial", Paused = "paused" }
+);
+
 /// Contact details of the new target account.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionTransferAccount {
     /// First name.
@@ -7663,6 +6654,7 @@ pub struct SubscriptionTransferAccount {
     /// Address of the new target account.
     pub address: SubscriptionTransferAddress,
 }
+
 #[cfg(feature = "subscriptions")]
 impl SubscriptionTransferAccount {
     /// Builds the value from its required fields; optional fields start empty.
@@ -7677,9 +6669,11 @@ impl SubscriptionTransferAccount {
         }
     }
 }
-#[cfg(feature = "subscriptions")]
+
 /// Address of the new target account.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionTransferAddress {
     /// Street address.
@@ -7702,9 +6696,11 @@ pub struct SubscriptionTransferAddress {
     )]
     pub postal_code: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// A subscription that could not be moved.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionTransferFailure {
     /// ID of the subscription.
@@ -7732,9 +6728,11 @@ pub struct SubscriptionTransferFailure {
     )]
     pub error_code: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Outcome of a transfer.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionTransferResponse {
     /// HTTP status as a string, for example `200`.
@@ -7790,9 +6788,11 @@ pub struct SubscriptionTransferResponse {
     )]
     pub remaining_subscriptions: Option<Vec<String>>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// A new account to create and transfer the subscriptions to.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionTransferTargetAccount {
     /// Email of the new account owner.
@@ -7800,6 +6800,7 @@ pub struct SubscriptionTransferTargetAccount {
     /// Contact details of the new target account.
     pub account: SubscriptionTransferAccount,
 }
+
 #[cfg(feature = "subscriptions")]
 impl SubscriptionTransferTargetAccount {
     /// Builds the value from its required fields; optional fields start empty.
@@ -7807,6 +6808,8 @@ impl SubscriptionTransferTargetAccount {
         Self { email, account }
     }
 }
+
+/// When the trial-ending reminder is sent; recent payloads add the trial settings.
 #[cfg(
     any(
         feature = "orders",
@@ -7815,8 +6818,8 @@ impl SubscriptionTransferTargetAccount {
         feature = "webhook-events"
     )
 )]
-/// When the trial-ending reminder is sent; recent payloads add the trial settings.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionTrialReminder {
     /// Unit of the lead time, for example `day` or `week`.
@@ -7868,9 +6871,11 @@ pub struct SubscriptionTrialReminder {
     )]
     pub free_without_payment: Option<String>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Changes to one subscription. Only the fields sent are changed.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionUpdate {
     /// ID of the subscription to change.
@@ -7950,6 +6955,7 @@ pub struct SubscriptionUpdate {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub preview: Option<bool>,
 }
+
 #[cfg(feature = "subscriptions")]
 impl SubscriptionUpdate {
     /// Builds the value from its required fields; optional fields start empty.
@@ -7973,71 +6979,47 @@ impl SubscriptionUpdate {
         }
     }
 }
-#[cfg(feature = "subscriptions")]
+
 /// Last charge on or before this date: `yyyy-mm-dd`, epoch milliseconds, or `0` to remove the end date. Wins over `remainingPeriods`.
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum SubscriptionUpdateEnd {
     Date(String),
     Millis(crate::EpochMillis),
 }
+
 #[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for SubscriptionUpdateEnd {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("SubscriptionUpdateEnd");
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Date(value)),
-            Err(failure) => closest.note("Date", failure),
-        }
-        match crate::runtime::try_form::<crate::EpochMillis>(&value) {
-            Ok(value) => return Ok(Self::Millis(value)),
-            Err(failure) => closest.note("Millis", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "subscriptions")]
+crate::runtime::union::union!(
+    SubscriptionUpdateEnd { Date : STR, [], Millis : NUM | STR, [] }
+);
+
 /// New next charge date: epoch milliseconds or `yyyy-mm-dd`. A date in the past may trigger an immediate rebill. Cannot be combined with `prorate`.
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum SubscriptionUpdateNext {
     EpochMillis(crate::EpochMillis),
     Date(String),
 }
+
 #[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for SubscriptionUpdateNext {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("SubscriptionUpdateNext");
-        match crate::runtime::try_form::<crate::EpochMillis>(&value) {
-            Ok(value) => return Ok(Self::EpochMillis(value)),
-            Err(failure) => closest.note("EpochMillis", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Date(value)),
-            Err(failure) => closest.note("Date", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "subscriptions")]
+crate::runtime::union::union!(
+    SubscriptionUpdateNext { EpochMillis : NUM | STR, [], Date : STR, [] }
+);
+
 /// Outcome of one subscription change, with the proration when one was computed.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionUpdateResult {
     /// What was attempted, as `<resource>.<verb>`.
@@ -8070,9 +7052,11 @@ pub struct SubscriptionUpdateResult {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub proration: Option<SubscriptionProration>,
 }
-#[cfg(feature = "subscriptions")]
+
 /// Body of `POST /subscriptions/transfer`. Give either `targetAccount` (new account) or `targetAccountId` (existing account).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct TransferSubscriptionsRequest {
     /// Email of the person performing the transfer.
@@ -8098,6 +7082,7 @@ pub struct TransferSubscriptionsRequest {
     /// IDs of the subscriptions to move (at most 20).
     pub subscriptions: Vec<String>,
 }
+
 #[cfg(feature = "subscriptions")]
 impl TransferSubscriptionsRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -8115,9 +7100,11 @@ impl TransferSubscriptionsRequest {
         }
     }
 }
-#[cfg(feature = "subscriptions")]
+
 /// Body of POST /subscriptions/coterm/{coterm_group_id}.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct UpdateCotermGroupRequest {
     /// Whether `subscriptions` are added to the group or taken out of it.
@@ -8138,6 +7125,7 @@ pub struct UpdateCotermGroupRequest {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorate: Option<bool>,
 }
+
 #[cfg(feature = "subscriptions")]
 impl UpdateCotermGroupRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -8154,10 +7142,11 @@ impl UpdateCotermGroupRequest {
         }
     }
 }
-#[cfg(feature = "subscriptions")]
+
 /// Whether `subscriptions` are added to the group or taken out of it.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum UpdateCotermGroupRequestAction {
@@ -8168,69 +7157,22 @@ pub enum UpdateCotermGroupRequestAction {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "subscriptions")]
-impl UpdateCotermGroupRequestAction {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Add => "ADD",
-            Self::Remove => "REMOVE",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl From<&str> for UpdateCotermGroupRequestAction {
-    fn from(value: &str) -> Self {
-        match value {
-            "ADD" => Self::Add,
-            "REMOVE" => Self::Remove,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl std::fmt::Display for UpdateCotermGroupRequestAction {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl serde::Serialize for UpdateCotermGroupRequestAction {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "subscriptions")]
-impl<'de> serde::Deserialize<'de> for UpdateCotermGroupRequestAction {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "subscriptions")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for UpdateCotermGroupRequestAction {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "UpdateCotermGroupRequestAction".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type" : "string", "enum" : ["ADD", "REMOVE"] })
-    }
-}
-#[cfg(feature = "subscriptions")]
+crate::runtime::string_enum!(
+    UpdateCotermGroupRequestAction { Add = "ADD", Remove = "REMOVE" }
+);
+
 /// Body of `POST /subscriptions`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct UpdateSubscriptionsRequest {
     /// One entry per subscription to change.
     pub subscriptions: Vec<SubscriptionUpdate>,
 }
+
 #[cfg(feature = "subscriptions")]
 impl UpdateSubscriptionsRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -8238,20 +7180,24 @@ impl UpdateSubscriptionsRequest {
         Self { subscriptions }
     }
 }
-#[cfg(feature = "subscriptions")]
+
 /// Outcome of `POST /subscriptions`, one entry per subscription.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct UpdateSubscriptionsResponse {
     /// One outcome per requested subscription.
     pub subscriptions: Vec<SubscriptionUpdateResult>,
 }
+
 #[cfg(feature = "subscriptions")]
 /// Operations of the `subscriptions` group; get it with `client.subscriptions()`.
 #[derive(Debug, Clone, Copy)]
 pub struct Subscriptions<'a> {
     pub(crate) client: &'a crate::Client,
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> Subscriptions<'a> {
     /// List or search subscriptions
@@ -8642,6 +7588,7 @@ impl<'a> Subscriptions<'a> {
         }
     }
 }
+
 #[cfg(feature = "subscriptions")]
 /// Request builder for [`Subscriptions::list`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -8659,6 +7606,7 @@ pub struct ListSubscriptionsBuilder<'a> {
     page: Option<i64>,
     limit: Option<i64>,
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> ListSubscriptionsBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -8804,6 +7752,7 @@ impl<'a> ListSubscriptionsBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> std::future::IntoFuture for ListSubscriptionsBuilder<'a> {
     type Output = Result<SubscriptionListResponse, crate::Error>;
@@ -8814,6 +7763,7 @@ impl<'a> std::future::IntoFuture for ListSubscriptionsBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "subscriptions")]
 /// Request builder for [`Subscriptions::update`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -8823,6 +7773,7 @@ pub struct UpdateSubscriptionsBuilder<'a> {
     options: crate::RequestOptions,
     body: UpdateSubscriptionsRequest,
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> UpdateSubscriptionsBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -8883,6 +7834,7 @@ impl<'a> UpdateSubscriptionsBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> std::future::IntoFuture for UpdateSubscriptionsBuilder<'a> {
     type Output = Result<UpdateSubscriptionsResponse, crate::Error>;
@@ -8893,6 +7845,7 @@ impl<'a> std::future::IntoFuture for UpdateSubscriptionsBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "subscriptions")]
 /// Request builder for [`Subscriptions::estimate`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -8902,6 +7855,7 @@ pub struct EstimateSubscriptionBuilder<'a> {
     options: crate::RequestOptions,
     body: EstimateSubscriptionRequest,
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> EstimateSubscriptionBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -8952,6 +7906,7 @@ impl<'a> EstimateSubscriptionBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> std::future::IntoFuture for EstimateSubscriptionBuilder<'a> {
     type Output = Result<SubscriptionEstimate, crate::Error>;
@@ -8962,6 +7917,7 @@ impl<'a> std::future::IntoFuture for EstimateSubscriptionBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "subscriptions")]
 /// Request builder for [`Subscriptions::transfer`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -8971,6 +7927,7 @@ pub struct TransferSubscriptionsBuilder<'a> {
     options: crate::RequestOptions,
     body: TransferSubscriptionsRequest,
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> TransferSubscriptionsBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -9021,6 +7978,7 @@ impl<'a> TransferSubscriptionsBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> std::future::IntoFuture for TransferSubscriptionsBuilder<'a> {
     type Output = Result<SubscriptionTransferResponse, crate::Error>;
@@ -9031,6 +7989,7 @@ impl<'a> std::future::IntoFuture for TransferSubscriptionsBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "subscriptions")]
 /// Request builder for [`Subscriptions::charge`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -9040,6 +7999,7 @@ pub struct ChargeSubscriptionsBuilder<'a> {
     options: crate::RequestOptions,
     body: ChargeSubscriptionsRequest,
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> ChargeSubscriptionsBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -9100,6 +8060,7 @@ impl<'a> ChargeSubscriptionsBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> std::future::IntoFuture for ChargeSubscriptionsBuilder<'a> {
     type Output = Result<ChargeSubscriptionsResponse, crate::Error>;
@@ -9110,6 +8071,7 @@ impl<'a> std::future::IntoFuture for ChargeSubscriptionsBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "subscriptions")]
 /// Request builder for [`Subscriptions::get`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -9126,6 +8088,7 @@ pub struct GetSubscriptionBuilder<'a> {
     scope: Option<GetSubscriptionScope>,
     status: Option<GetSubscriptionStatus>,
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> GetSubscriptionBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -9235,6 +8198,7 @@ impl<'a> GetSubscriptionBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> std::future::IntoFuture for GetSubscriptionBuilder<'a> {
     type Output = Result<GetSubscriptionResponse, crate::Error>;
@@ -9245,6 +8209,7 @@ impl<'a> std::future::IntoFuture for GetSubscriptionBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "subscriptions")]
 /// Request builder for [`Subscriptions::cancel`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -9255,6 +8220,7 @@ pub struct CancelSubscriptionBuilder<'a> {
     subscription_id: crate::Ids,
     billing_period: Option<i64>,
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> CancelSubscriptionBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -9326,6 +8292,7 @@ impl<'a> CancelSubscriptionBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> std::future::IntoFuture for CancelSubscriptionBuilder<'a> {
     type Output = Result<SubscriptionResults, crate::Error>;
@@ -9336,6 +8303,7 @@ impl<'a> std::future::IntoFuture for CancelSubscriptionBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "subscriptions")]
 /// Request builder for [`Subscriptions::list_entries`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -9345,6 +8313,7 @@ pub struct ListSubscriptionEntriesBuilder<'a> {
     options: crate::RequestOptions,
     subscription_id: String,
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> ListSubscriptionEntriesBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -9401,6 +8370,7 @@ impl<'a> ListSubscriptionEntriesBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> std::future::IntoFuture for ListSubscriptionEntriesBuilder<'a> {
     type Output = Result<Vec<SubscriptionEntry>, crate::Error>;
@@ -9411,6 +8381,7 @@ impl<'a> std::future::IntoFuture for ListSubscriptionEntriesBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "subscriptions")]
 /// Request builder for [`Subscriptions::pause`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -9421,6 +8392,7 @@ pub struct PauseSubscriptionBuilder<'a> {
     subscription_id: String,
     body: PauseSubscriptionRequest,
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> PauseSubscriptionBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -9474,6 +8446,7 @@ impl<'a> PauseSubscriptionBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> std::future::IntoFuture for PauseSubscriptionBuilder<'a> {
     type Output = Result<Subscription, crate::Error>;
@@ -9484,6 +8457,7 @@ impl<'a> std::future::IntoFuture for PauseSubscriptionBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "subscriptions")]
 /// Request builder for [`Subscriptions::resume`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -9493,6 +8467,7 @@ pub struct ResumeSubscriptionBuilder<'a> {
     options: crate::RequestOptions,
     subscription_id: String,
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> ResumeSubscriptionBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -9546,6 +8521,7 @@ impl<'a> ResumeSubscriptionBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> std::future::IntoFuture for ResumeSubscriptionBuilder<'a> {
     type Output = Result<Subscription, crate::Error>;
@@ -9556,6 +8532,7 @@ impl<'a> std::future::IntoFuture for ResumeSubscriptionBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "subscriptions")]
 /// Request builder for [`Subscriptions::convert`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -9565,6 +8542,7 @@ pub struct ConvertSubscriptionBuilder<'a> {
     options: crate::RequestOptions,
     subscription_id: String,
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> ConvertSubscriptionBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -9618,6 +8596,7 @@ impl<'a> ConvertSubscriptionBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> std::future::IntoFuture for ConvertSubscriptionBuilder<'a> {
     type Output = Result<SubscriptionConvertSession, crate::Error>;
@@ -9628,6 +8607,7 @@ impl<'a> std::future::IntoFuture for ConvertSubscriptionBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "subscriptions")]
 /// Request builder for [`Subscriptions::history`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -9639,6 +8619,7 @@ pub struct ListSubscriptionHistoryBuilder<'a> {
     scope: Option<ListSubscriptionHistoryScope>,
     order: Option<ListSubscriptionHistoryOrder>,
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> ListSubscriptionHistoryBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -9711,6 +8692,7 @@ impl<'a> ListSubscriptionHistoryBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> std::future::IntoFuture for ListSubscriptionHistoryBuilder<'a> {
     type Output = Result<SubscriptionHistory, crate::Error>;
@@ -9721,6 +8703,7 @@ impl<'a> std::future::IntoFuture for ListSubscriptionHistoryBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "subscriptions")]
 /// Request builder for [`Subscriptions::create_coterm_group`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -9730,6 +8713,7 @@ pub struct CreateCotermGroupBuilder<'a> {
     options: crate::RequestOptions,
     body: CreateCotermGroupRequest,
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> CreateCotermGroupBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -9780,6 +8764,7 @@ impl<'a> CreateCotermGroupBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> std::future::IntoFuture for CreateCotermGroupBuilder<'a> {
     type Output = Result<CotermGroupCreateResponse, crate::Error>;
@@ -9790,6 +8775,7 @@ impl<'a> std::future::IntoFuture for CreateCotermGroupBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "subscriptions")]
 /// Request builder for [`Subscriptions::get_coterm_group`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -9799,6 +8785,7 @@ pub struct GetCotermGroupBuilder<'a> {
     options: crate::RequestOptions,
     coterm_group_id: String,
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> GetCotermGroupBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -9852,6 +8839,7 @@ impl<'a> GetCotermGroupBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> std::future::IntoFuture for GetCotermGroupBuilder<'a> {
     type Output = Result<CotermGroupDetails, crate::Error>;
@@ -9862,6 +8850,7 @@ impl<'a> std::future::IntoFuture for GetCotermGroupBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "subscriptions")]
 /// Request builder for [`Subscriptions::update_coterm_group`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -9872,6 +8861,7 @@ pub struct UpdateCotermGroupBuilder<'a> {
     coterm_group_id: String,
     body: UpdateCotermGroupRequest,
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> UpdateCotermGroupBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -9925,6 +8915,7 @@ impl<'a> UpdateCotermGroupBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> std::future::IntoFuture for UpdateCotermGroupBuilder<'a> {
     type Output = Result<CotermGroupUpdateResponse, crate::Error>;
@@ -9935,6 +8926,7 @@ impl<'a> std::future::IntoFuture for UpdateCotermGroupBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "subscriptions")]
 /// Request builder for [`Subscriptions::delete_coterm_group`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -9944,6 +8936,7 @@ pub struct DeleteCotermGroupBuilder<'a> {
     options: crate::RequestOptions,
     coterm_group_id: String,
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> DeleteCotermGroupBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -9997,6 +8990,7 @@ impl<'a> DeleteCotermGroupBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> std::future::IntoFuture for DeleteCotermGroupBuilder<'a> {
     type Output = Result<CotermGroupDeleteResponse, crate::Error>;
@@ -10007,6 +9001,7 @@ impl<'a> std::future::IntoFuture for DeleteCotermGroupBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "subscriptions")]
 /// Request builder for [`Subscriptions::estimate_coterm_group`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -10016,6 +9011,7 @@ pub struct EstimateCotermGroupBuilder<'a> {
     options: crate::RequestOptions,
     coterm_group_id: String,
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> EstimateCotermGroupBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -10070,6 +9066,7 @@ impl<'a> EstimateCotermGroupBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> std::future::IntoFuture for EstimateCotermGroupBuilder<'a> {
     type Output = Result<CotermGroupEstimate, crate::Error>;
@@ -10080,6 +9077,7 @@ impl<'a> std::future::IntoFuture for EstimateCotermGroupBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "subscriptions")]
 /// Request builder for [`Subscriptions::execute_coterm_group`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -10089,6 +9087,7 @@ pub struct ExecuteCotermGroupBuilder<'a> {
     options: crate::RequestOptions,
     coterm_group_id: String,
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> ExecuteCotermGroupBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -10143,6 +9142,7 @@ impl<'a> ExecuteCotermGroupBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> std::future::IntoFuture for ExecuteCotermGroupBuilder<'a> {
     type Output = Result<CotermGroupExecution, crate::Error>;
@@ -10153,6 +9153,7 @@ impl<'a> std::future::IntoFuture for ExecuteCotermGroupBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "subscriptions")]
 /// Request builder for [`Subscriptions::create_proforma_invoice`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -10162,6 +9163,7 @@ pub struct CreateProformaInvoiceBuilder<'a> {
     options: crate::RequestOptions,
     body: CreateProformaInvoiceRequest,
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> CreateProformaInvoiceBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -10212,6 +9214,7 @@ impl<'a> CreateProformaInvoiceBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> std::future::IntoFuture for CreateProformaInvoiceBuilder<'a> {
     type Output = Result<ProformaInvoiceCreateResponse, crate::Error>;
@@ -10222,6 +9225,7 @@ impl<'a> std::future::IntoFuture for CreateProformaInvoiceBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "subscriptions")]
 /// Request builder for [`Subscriptions::get_proforma_invoice`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -10232,6 +9236,7 @@ pub struct GetProformaInvoiceBuilder<'a> {
     subscription_id: String,
     lang: Option<GetProformaInvoiceLang>,
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> GetProformaInvoiceBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -10294,6 +9299,7 @@ impl<'a> GetProformaInvoiceBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> std::future::IntoFuture for GetProformaInvoiceBuilder<'a> {
     type Output = Result<ProformaInvoice, crate::Error>;
@@ -10304,6 +9310,7 @@ impl<'a> std::future::IntoFuture for GetProformaInvoiceBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "subscriptions")]
 /// Request builder for [`Subscriptions::set_cancel_survey_response`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -10313,6 +9320,7 @@ pub struct UpsertCancelSurveyResponseBuilder<'a> {
     options: crate::RequestOptions,
     body: CancelSurveyResponseRequest,
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> UpsertCancelSurveyResponseBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -10363,6 +9371,7 @@ impl<'a> UpsertCancelSurveyResponseBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> std::future::IntoFuture for UpsertCancelSurveyResponseBuilder<'a> {
     type Output = Result<CancelSurveyAnswer, crate::Error>;
@@ -10373,6 +9382,7 @@ impl<'a> std::future::IntoFuture for UpsertCancelSurveyResponseBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "subscriptions")]
 /// Request builder for [`Subscriptions::query_cancel_survey_responses`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -10382,6 +9392,7 @@ pub struct QueryCancelSurveyResponsesBuilder<'a> {
     options: crate::RequestOptions,
     body: CancelSurveyQueryRequest,
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> QueryCancelSurveyResponsesBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -10435,6 +9446,7 @@ impl<'a> QueryCancelSurveyResponsesBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> std::future::IntoFuture for QueryCancelSurveyResponsesBuilder<'a> {
     type Output = Result<CancelSurveyQueryResponse, crate::Error>;
@@ -10445,6 +9457,7 @@ impl<'a> std::future::IntoFuture for QueryCancelSurveyResponsesBuilder<'a> {
         Box::pin(self.send())
     }
 }
+
 #[cfg(feature = "subscriptions")]
 /// Request builder for [`Subscriptions::get_cancel_survey`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -10455,6 +9468,7 @@ pub struct GetCancelSurveyBuilder<'a> {
     subscription_id: String,
     lang: Option<String>,
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> GetCancelSurveyBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -10517,6 +9531,7 @@ impl<'a> GetCancelSurveyBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "subscriptions")]
 impl<'a> std::future::IntoFuture for GetCancelSurveyBuilder<'a> {
     type Output = Result<CancelSurvey, crate::Error>;

@@ -2,10 +2,11 @@
 // change the spec or the generator and regenerate.
 
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
-#[cfg(feature = "webhook-events")]
 /// Data of `chargeback.created`: one chargeback (dispute) filed by the buyer's bank
 /// against an order.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "webhook-events")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ChargebackCreatedData {
     /// FastSpring's ID of the chargeback.
@@ -96,40 +97,43 @@ pub struct ChargebackCreatedData {
     )]
     pub payment_method_variant: Option<String>,
 }
-#[cfg(feature = "webhook-events")]
+
 /// The disputed order (ID, or the order object with webhook expansion).
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "webhook-events")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum ChargebackCreatedDataOrder {
     Expanded(Box<super::orders::Order>),
     Id(String),
 }
+
 #[cfg(feature = "webhook-events")]
-impl<'de> serde::Deserialize<'de> for ChargebackCreatedDataOrder {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("ChargebackCreatedDataOrder");
-        match crate::runtime::try_form::<super::orders::Order>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "webhook-events")]
+crate::runtime::union::union!(
+    ChargebackCreatedDataOrder { Expanded : MAP, ["account",
+    "acquisitionTransactionType", "action", "address", "billDescriptor",
+    "buyerReference", "changed", "changedDisplay", "changedDisplayEmailEnhancements",
+    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
+    "changedInSeconds", "changedValue", "completed", "coupons", "currency", "customer",
+    "discount", "discountDisplay", "discountInPayoutCurrency",
+    "discountInPayoutCurrencyDisplay", "discountWithTax", "discountWithTaxDisplay",
+    "discountWithTaxInPayoutCurrency", "discountWithTaxInPayoutCurrencyDisplay", "id",
+    "invoiceUrl", "ipAddress", "items", "language", "live", "notes", "order",
+    "orderLevelCouponApplied", "payment", "payoutCurrency", "quote", "reason",
+    "recipients", "reference", "result", "returns", "siteId", "subtotal",
+    "subtotalDisplay", "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay",
+    "tags", "tax", "taxDisplay", "taxExemptionData", "taxInPayoutCurrency",
+    "taxInPayoutCurrencyDisplay", "total", "totalDisplay", "totalInPayoutCurrency",
+    "totalInPayoutCurrencyDisplay"], Id : STR, [] }
+);
+
 /// Data of `fulfillment.failed`: one fulfillment action of an order that could not be delivered.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "webhook-events")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct FulfillmentFailedData {
     /// The product whose fulfillment failed (path, or the product object with webhook expansion).
@@ -180,132 +184,135 @@ pub struct FulfillmentFailedData {
     )]
     pub reason: Option<String>,
 }
-#[cfg(feature = "webhook-events")]
+
 /// The buyer's account (ID, or the account object with webhook expansion).
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "webhook-events")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum FulfillmentFailedDataAccount {
     Expanded(Box<super::accounts::Account>),
     Id(String),
 }
+
 #[cfg(feature = "webhook-events")]
-impl<'de> serde::Deserialize<'de> for FulfillmentFailedDataAccount {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("FulfillmentFailedDataAccount");
-        match crate::runtime::try_form::<super::accounts::Account>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "webhook-events")]
+crate::runtime::union::union!(
+    FulfillmentFailedDataAccount { Expanded : MAP, ["account", "action", "address",
+    "charges", "contact", "country", "id", "language", "lookup", "orders", "payment",
+    "result", "subscribed", "subscriptions", "taxExemptionData", "url"], Id : STR, [] }
+);
+
 /// The order (ID, or the order object with webhook expansion).
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "webhook-events")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum FulfillmentFailedDataOrder {
     Expanded(Box<super::orders::Order>),
     Id(String),
 }
+
 #[cfg(feature = "webhook-events")]
-impl<'de> serde::Deserialize<'de> for FulfillmentFailedDataOrder {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("FulfillmentFailedDataOrder");
-        match crate::runtime::try_form::<super::orders::Order>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "webhook-events")]
+crate::runtime::union::union!(
+    FulfillmentFailedDataOrder { Expanded : MAP, ["account",
+    "acquisitionTransactionType", "action", "address", "billDescriptor",
+    "buyerReference", "changed", "changedDisplay", "changedDisplayEmailEnhancements",
+    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
+    "changedInSeconds", "changedValue", "completed", "coupons", "currency", "customer",
+    "discount", "discountDisplay", "discountInPayoutCurrency",
+    "discountInPayoutCurrencyDisplay", "discountWithTax", "discountWithTaxDisplay",
+    "discountWithTaxInPayoutCurrency", "discountWithTaxInPayoutCurrencyDisplay", "id",
+    "invoiceUrl", "ipAddress", "items", "language", "live", "notes", "order",
+    "orderLevelCouponApplied", "payment", "payoutCurrency", "quote", "reason",
+    "recipients", "reference", "result", "returns", "siteId", "subtotal",
+    "subtotalDisplay", "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay",
+    "tags", "tax", "taxDisplay", "taxExemptionData", "taxInPayoutCurrency",
+    "taxInPayoutCurrencyDisplay", "total", "totalDisplay", "totalInPayoutCurrency",
+    "totalInPayoutCurrencyDisplay"], Id : STR, [] }
+);
+
 /// The product whose fulfillment failed (path, or the product object with webhook expansion).
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "webhook-events")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum FulfillmentFailedDataProduct {
     Expanded(Box<super::products::Product>),
     Id(String),
 }
+
 #[cfg(feature = "webhook-events")]
-impl<'de> serde::Deserialize<'de> for FulfillmentFailedDataProduct {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("FulfillmentFailedDataProduct");
-        match crate::runtime::try_form::<super::products::Product>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "webhook-events")]
+crate::runtime::union::union!(
+    FulfillmentFailedDataProduct { Expanded : MAP, ["attributes", "description",
+    "display", "format", "fulfillments", "image", "offers", "parent", "pricing",
+    "product", "productAppReference", "quotable", "sku", "taxcode", "taxcodeDescription",
+    "visibility"], Id : STR, [] }
+);
+
 /// The subscription of the item, if any (ID, or the subscription object with webhook expansion).
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "webhook-events")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum FulfillmentFailedDataSubscription {
     Expanded(Box<super::subscriptions::Subscription>),
     Id(String),
 }
+
 #[cfg(feature = "webhook-events")]
-impl<'de> serde::Deserialize<'de> for FulfillmentFailedDataSubscription {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new(
-            "FulfillmentFailedDataSubscription",
-        );
-        match crate::runtime::try_form::<super::subscriptions::Subscription>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
+crate::runtime::union::union!(
+    FulfillmentFailedDataSubscription { Expanded : MAP, ["account", "action", "active",
+    "addons", "adhoc", "attributes", "autoRenew", "begin", "beginDisplay",
+    "beginDisplayEmailEnhancements", "beginDisplayEmailEnhancementsWithTime",
+    "beginDisplayISO8601", "beginInSeconds", "beginValue", "canceledDate",
+    "canceledDateDisplay", "canceledDateDisplayISO8601", "canceledDateInSeconds",
+    "canceledDateValue", "cancellationSetting", "cardEnding", "cardType", "changed",
+    "changedDisplay", "changedDisplayEmailEnhancements",
+    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
+    "changedInSeconds", "changedValue", "currency", "customReferenceId",
+    "deactivationDate", "deactivationDateDisplay", "deactivationDateDisplayISO8601",
+    "deactivationDateInSeconds", "deactivationDateValue", "declineReason", "discount",
+    "discountDisplay", "discountDuration", "discountInPayoutCurrency",
+    "discountInPayoutCurrencyDisplay", "discounts", "display", "end", "endDisplay",
+    "endDisplayISO8601", "endInSeconds", "endValue", "expiry", "fulfillments", "id",
+    "importIdentifier", "initialOrderId", "initialOrderReference", "instructions",
+    "intervalLength", "intervalLengthGtOne", "intervalUnit", "intervalUnitAbbreviation",
+    "isPauseScheduled", "isSubscriptionEligibleForPauseByBuyer",
+    "lastRebillOrderAcquisition", "live", "next", "nextChargeCurrency", "nextChargeDate",
+    "nextChargeDateDisplay", "nextChargeDateDisplayISO8601", "nextChargeDateInSeconds",
+    "nextChargeDateValue", "nextChargePreTax", "nextChargePreTaxDisplay",
+    "nextChargePreTaxInPayoutCurrency", "nextChargePreTaxInPayoutCurrencyDisplay",
+    "nextChargeTotal", "nextChargeTotalDisplay", "nextChargeTotalInPayoutCurrency",
+    "nextChargeTotalInPayoutCurrencyDisplay", "nextDisplay",
+    "nextDisplayEmailEnhancements", "nextDisplayEmailEnhancementsWithTime",
+    "nextDisplayISO8601", "nextInSeconds", "nextNotificationDate",
+    "nextNotificationDateDisplay", "nextNotificationDateDisplayISO8601",
+    "nextNotificationDateInSeconds", "nextNotificationDateValue", "nextNotificationType",
+    "nextValue", "pauseDate", "pauseDateDisplay", "pauseDateDisplayEmailEnhancements",
+    "pauseDateDisplayEmailEnhancementsWithTime", "pauseDateDisplayISO8601",
+    "pauseDateInSeconds", "pauseDateValue", "paymentMethod", "paymentMethodAction",
+    "paymentOverdue", "paymentReminder", "periods", "price", "priceDisplay",
+    "priceInPayoutCurrency", "priceInPayoutCurrencyDisplay", "product", "quantity",
+    "quote", "remainingPeriods", "result", "resumeDate", "resumeDateDisplay",
+    "resumeDateDisplayEmailEnhancements", "resumeDateDisplayEmailEnhancementsWithTime",
+    "resumeDateDisplayISO8601", "resumeDateInSeconds", "resumeDateValue", "sequence",
+    "setupFee", "sku", "state", "subscription", "subtotal", "subtotalDisplay",
+    "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags",
+    "taxExemptionData", "trialReminder"], Id : STR, [] }
+);
+
 #[cfg(feature = "webhook-events")]
 /// Data of `invoice.reminder.email`. FastSpring publishes no payload for this event, so
 /// the data is kept as an open map of fields.
@@ -313,12 +320,14 @@ pub type InvoiceReminderEmailData = std::collections::BTreeMap<
     String,
     serde_json::Value,
 >;
-#[cfg(feature = "webhook-events")]
+
 /// Data of the `mailingListEntry.*` events: a buyer's e-mail address entered at checkout,
 /// its mailing-list state and, for opt-ins and abandoned carts, the cart.
 /// `mailingListEntry.removed` carries only `id`, `list`, `updated`, `email`, the names
 /// and `country`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "webhook-events")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct MailingListEntryData {
     /// ID of the entry (64 hex digits).
@@ -415,9 +424,11 @@ pub struct MailingListEntryData {
     )]
     pub opt_in: Option<bool>,
 }
-#[cfg(feature = "webhook-events")]
+
 /// One product in the cart of a mailing-list entry.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "webhook-events")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct MailingListEntryItem {
     /// Product path.
@@ -507,18 +518,22 @@ pub struct MailingListEntryItem {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub pricing: Option<MailingListEntryItemPricing>,
 }
-#[cfg(feature = "webhook-events")]
+
 /// Price list of the product.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "webhook-events")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct MailingListEntryItemPricing {
     /// Price per currency code.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub values: Option<std::collections::BTreeMap<String, crate::Amount>>,
 }
-#[cfg(feature = "webhook-events")]
+
 /// The checkout session (cart) in which the e-mail was entered.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "webhook-events")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct MailingListEntryOrder {
     /// Order reference of the session.
@@ -574,42 +589,32 @@ pub struct MailingListEntryOrder {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub items: Option<Vec<MailingListEntryItem>>,
 }
-#[cfg(feature = "webhook-events")]
+
 /// Data of `payoutEntry.created`: how the money of one order or one return is split
 /// between the payees. A return entry carries `return`, an order entry `orderId`.
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "webhook-events")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum PayoutEntryCreatedData {
     Return(Box<WebhookPayoutEntryReturn>),
     Order(Box<WebhookPayoutEntryOrder>),
 }
+
 #[cfg(feature = "webhook-events")]
-impl<'de> serde::Deserialize<'de> for PayoutEntryCreatedData {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("PayoutEntryCreatedData");
-        match crate::runtime::try_form::<WebhookPayoutEntryReturn>(&value) {
-            Ok(value) => return Ok(Self::Return(Box::new(value))),
-            Err(failure) => closest.note("Return", failure),
-        }
-        match crate::runtime::try_form::<WebhookPayoutEntryOrder>(&value) {
-            Ok(value) => return Ok(Self::Order(Box::new(value))),
-            Err(failure) => closest.note("Order", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "webhook-events")]
+crate::runtime::union::union!(
+    PayoutEntryCreatedData { Return : MAP, ["return", "subtotal"], Order : MAP, ["order",
+    "orderId", "quote", "reference"] }
+);
+
 /// Data of `subscription.charge.completed`: one successful rebill (or managed /
 /// prorated charge) of a subscription, with the order it created.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "webhook-events")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionChargeCompletedData {
     /// The order created by the charge (ID, or the order object with webhook expansion).
@@ -657,21 +662,6 @@ pub struct SubscriptionChargeCompletedData {
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub timestamp_display: Option<String>,
-    /// Charge date as `YYYY-MM-DD`.
-    #[serde(
-        rename = "timestampDisplayISO8601",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
-    pub timestamp_display_iso8601: Option<String>,
-    /// ID of the quote behind the charge, if any.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
-    pub quote: Option<String>,
     /// Number of the billing period this charge pays (1 is the initial purchase).
     #[serde(
         default,
@@ -692,109 +682,120 @@ pub struct SubscriptionChargeCompletedData {
     /// The charged subscription (ID, or the subscription object with webhook expansion).
     pub subscription: SubscriptionChargeCompletedDataSubscription,
 }
-#[cfg(feature = "webhook-events")]
+
 /// The buyer's account (ID, or the account object with webhook expansion).
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "webhook-events")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum SubscriptionChargeCompletedDataAccount {
     Expanded(Box<super::accounts::Account>),
     Id(String),
 }
+
 #[cfg(feature = "webhook-events")]
-impl<'de> serde::Deserialize<'de> for SubscriptionChargeCompletedDataAccount {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new(
-            "SubscriptionChargeCompletedDataAccount",
-        );
-        match crate::runtime::try_form::<super::accounts::Account>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "webhook-events")]
+crate::runtime::union::union!(
+    SubscriptionChargeCompletedDataAccount { Expanded : MAP, ["account", "action",
+    "address", "charges", "contact", "country", "id", "language", "lookup", "orders",
+    "payment", "result", "subscribed", "subscriptions", "taxExemptionData", "url"], Id :
+    STR, [] }
+);
+
 /// The order created by the charge (ID, or the order object with webhook expansion).
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "webhook-events")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum SubscriptionChargeCompletedDataOrder {
     Expanded(Box<super::orders::Order>),
     Id(String),
 }
+
 #[cfg(feature = "webhook-events")]
-impl<'de> serde::Deserialize<'de> for SubscriptionChargeCompletedDataOrder {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new(
-            "SubscriptionChargeCompletedDataOrder",
-        );
-        match crate::runtime::try_form::<super::orders::Order>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "webhook-events")]
+crate::runtime::union::union!(
+    SubscriptionChargeCompletedDataOrder { Expanded : MAP, ["account",
+    "acquisitionTransactionType", "action", "address", "billDescriptor",
+    "buyerReference", "changed", "changedDisplay", "changedDisplayEmailEnhancements",
+    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
+    "changedInSeconds", "changedValue", "completed", "coupons", "currency", "customer",
+    "discount", "discountDisplay", "discountInPayoutCurrency",
+    "discountInPayoutCurrencyDisplay", "discountWithTax", "discountWithTaxDisplay",
+    "discountWithTaxInPayoutCurrency", "discountWithTaxInPayoutCurrencyDisplay", "id",
+    "invoiceUrl", "ipAddress", "items", "language", "live", "notes", "order",
+    "orderLevelCouponApplied", "payment", "payoutCurrency", "quote", "reason",
+    "recipients", "reference", "result", "returns", "siteId", "subtotal",
+    "subtotalDisplay", "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay",
+    "tags", "tax", "taxDisplay", "taxExemptionData", "taxInPayoutCurrency",
+    "taxInPayoutCurrencyDisplay", "total", "totalDisplay", "totalInPayoutCurrency",
+    "totalInPayoutCurrencyDisplay"], Id : STR, [] }
+);
+
 /// The charged subscription (ID, or the subscription object with webhook expansion).
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "webhook-events")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum SubscriptionChargeCompletedDataSubscription {
     Expanded(Box<super::subscriptions::Subscription>),
     Id(String),
 }
+
 #[cfg(feature = "webhook-events")]
-impl<'de> serde::Deserialize<'de> for SubscriptionChargeCompletedDataSubscription {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new(
-            "SubscriptionChargeCompletedDataSubscription",
-        );
-        match crate::runtime::try_form::<super::subscriptions::Subscription>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "webhook-events")]
+crate::runtime::union::union!(
+    SubscriptionChargeCompletedDataSubscription { Expanded : MAP, ["account", "action",
+    "active", "addons", "adhoc", "attributes", "autoRenew", "begin", "beginDisplay",
+    "beginDisplayEmailEnhancements", "beginDisplayEmailEnhancementsWithTime",
+    "beginDisplayISO8601", "beginInSeconds", "beginValue", "canceledDate",
+    "canceledDateDisplay", "canceledDateDisplayISO8601", "canceledDateInSeconds",
+    "canceledDateValue", "cancellationSetting", "cardEnding", "cardType", "changed",
+    "changedDisplay", "changedDisplayEmailEnhancements",
+    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
+    "changedInSeconds", "changedValue", "currency", "customReferenceId",
+    "deactivationDate", "deactivationDateDisplay", "deactivationDateDisplayISO8601",
+    "deactivationDateInSeconds", "deactivationDateValue", "declineReason", "discount",
+    "discountDisplay", "discountDuration", "discountInPayoutCurrency",
+    "discountInPayoutCurrencyDisplay", "discounts", "display", "end", "endDisplay",
+    "endDisplayISO8601", "endInSeconds", "endValue", "expiry", "fulfillments", "id",
+    "importIdentifier", "initialOrderId", "initialOrderReference", "instructions",
+    "intervalLength", "intervalLengthGtOne", "intervalUnit", "intervalUnitAbbreviation",
+    "isPauseScheduled", "isSubscriptionEligibleForPauseByBuyer",
+    "lastRebillOrderAcquisition", "live", "next", "nextChargeCurrency", "nextChargeDate",
+    "nextChargeDateDisplay", "nextChargeDateDisplayISO8601", "nextChargeDateInSeconds",
+    "nextChargeDateValue", "nextChargePreTax", "nextChargePreTaxDisplay",
+    "nextChargePreTaxInPayoutCurrency", "nextChargePreTaxInPayoutCurrencyDisplay",
+    "nextChargeTotal", "nextChargeTotalDisplay", "nextChargeTotalInPayoutCurrency",
+    "nextChargeTotalInPayoutCurrencyDisplay", "nextDisplay",
+    "nextDisplayEmailEnhancements", "nextDisplayEmailEnhancementsWithTime",
+    "nextDisplayISO8601", "nextInSeconds", "nextNotificationDate",
+    "nextNotificationDateDisplay", "nextNotificationDateDisplayISO8601",
+    "nextNotificationDateInSeconds", "nextNotificationDateValue", "nextNotificationType",
+    "nextValue", "pauseDate", "pauseDateDisplay", "pauseDateDisplayEmailEnhancements",
+    "pauseDateDisplayEmailEnhancementsWithTime", "pauseDateDisplayISO8601",
+    "pauseDateInSeconds", "pauseDateValue", "paymentMethod", "paymentMethodAction",
+    "paymentOverdue", "paymentReminder", "periods", "price", "priceDisplay",
+    "priceInPayoutCurrency", "priceInPayoutCurrencyDisplay", "product", "quantity",
+    "quote", "remainingPeriods", "result", "resumeDate", "resumeDateDisplay",
+    "resumeDateDisplayEmailEnhancements", "resumeDateDisplayEmailEnhancementsWithTime",
+    "resumeDateDisplayISO8601", "resumeDateInSeconds", "resumeDateValue", "sequence",
+    "setupFee", "sku", "state", "subscription", "subtotal", "subtotalDisplay",
+    "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags",
+    "taxExemptionData", "trialReminder"], Id : STR, [] }
+);
+
 /// Data of `subscription.charge.failed`: a failed rebill, with the decline reason, the
 /// account and the subscription.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "webhook-events")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionChargeFailedData {
     /// Why the charge failed, as a code (e.g. `EXPIRED_CARD`).
@@ -817,78 +818,90 @@ pub struct SubscriptionChargeFailedData {
     /// The subscription whose rebill failed (ID, or the subscription object with webhook expansion).
     pub subscription: SubscriptionChargeFailedDataSubscription,
 }
-#[cfg(feature = "webhook-events")]
+
 /// The buyer's account (ID, or the account object with webhook expansion).
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "webhook-events")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum SubscriptionChargeFailedDataAccount {
     Expanded(Box<super::accounts::Account>),
     Id(String),
 }
+
 #[cfg(feature = "webhook-events")]
-impl<'de> serde::Deserialize<'de> for SubscriptionChargeFailedDataAccount {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new(
-            "SubscriptionChargeFailedDataAccount",
-        );
-        match crate::runtime::try_form::<super::accounts::Account>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "webhook-events")]
+crate::runtime::union::union!(
+    SubscriptionChargeFailedDataAccount { Expanded : MAP, ["account", "action",
+    "address", "charges", "contact", "country", "id", "language", "lookup", "orders",
+    "payment", "result", "subscribed", "subscriptions", "taxExemptionData", "url"], Id :
+    STR, [] }
+);
+
 /// The subscription whose rebill failed (ID, or the subscription object with webhook expansion).
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "webhook-events")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum SubscriptionChargeFailedDataSubscription {
     Expanded(Box<super::subscriptions::Subscription>),
     Id(String),
 }
+
 #[cfg(feature = "webhook-events")]
-impl<'de> serde::Deserialize<'de> for SubscriptionChargeFailedDataSubscription {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new(
-            "SubscriptionChargeFailedDataSubscription",
-        );
-        match crate::runtime::try_form::<super::subscriptions::Subscription>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "webhook-events")]
+crate::runtime::union::union!(
+    SubscriptionChargeFailedDataSubscription { Expanded : MAP, ["account", "action",
+    "active", "addons", "adhoc", "attributes", "autoRenew", "begin", "beginDisplay",
+    "beginDisplayEmailEnhancements", "beginDisplayEmailEnhancementsWithTime",
+    "beginDisplayISO8601", "beginInSeconds", "beginValue", "canceledDate",
+    "canceledDateDisplay", "canceledDateDisplayISO8601", "canceledDateInSeconds",
+    "canceledDateValue", "cancellationSetting", "cardEnding", "cardType", "changed",
+    "changedDisplay", "changedDisplayEmailEnhancements",
+    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
+    "changedInSeconds", "changedValue", "currency", "customReferenceId",
+    "deactivationDate", "deactivationDateDisplay", "deactivationDateDisplayISO8601",
+    "deactivationDateInSeconds", "deactivationDateValue", "declineReason", "discount",
+    "discountDisplay", "discountDuration", "discountInPayoutCurrency",
+    "discountInPayoutCurrencyDisplay", "discounts", "display", "end", "endDisplay",
+    "endDisplayISO8601", "endInSeconds", "endValue", "expiry", "fulfillments", "id",
+    "importIdentifier", "initialOrderId", "initialOrderReference", "instructions",
+    "intervalLength", "intervalLengthGtOne", "intervalUnit", "intervalUnitAbbreviation",
+    "isPauseScheduled", "isSubscriptionEligibleForPauseByBuyer",
+    "lastRebillOrderAcquisition", "live", "next", "nextChargeCurrency", "nextChargeDate",
+    "nextChargeDateDisplay", "nextChargeDateDisplayISO8601", "nextChargeDateInSeconds",
+    "nextChargeDateValue", "nextChargePreTax", "nextChargePreTaxDisplay",
+    "nextChargePreTaxInPayoutCurrency", "nextChargePreTaxInPayoutCurrencyDisplay",
+    "nextChargeTotal", "nextChargeTotalDisplay", "nextChargeTotalInPayoutCurrency",
+    "nextChargeTotalInPayoutCurrencyDisplay", "nextDisplay",
+    "nextDisplayEmailEnhancements", "nextDisplayEmailEnhancementsWithTime",
+    "nextDisplayISO8601", "nextInSeconds", "nextNotificationDate",
+    "nextNotificationDateDisplay", "nextNotificationDateDisplayISO8601",
+    "nextNotificationDateInSeconds", "nextNotificationDateValue", "nextNotificationType",
+    "nextValue", "pauseDate", "pauseDateDisplay", "pauseDateDisplayEmailEnhancements",
+    "pauseDateDisplayEmailEnhancementsWithTime", "pauseDateDisplayISO8601",
+    "pauseDateInSeconds", "pauseDateValue", "paymentMethod", "paymentMethodAction",
+    "paymentOverdue", "paymentReminder", "periods", "price", "priceDisplay",
+    "priceInPayoutCurrency", "priceInPayoutCurrencyDisplay", "product", "quantity",
+    "quote", "remainingPeriods", "result", "resumeDate", "resumeDateDisplay",
+    "resumeDateDisplayEmailEnhancements", "resumeDateDisplayEmailEnhancementsWithTime",
+    "resumeDateDisplayISO8601", "resumeDateInSeconds", "resumeDateValue", "sequence",
+    "setupFee", "sku", "state", "subscription", "subtotal", "subtotalDisplay",
+    "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags",
+    "taxExemptionData", "trialReminder"], Id : STR, [] }
+);
+
 /// Data of the co-term charge events (`subscription.group.prorated`,
 /// `subscription.group.payment.charge.completed`,
 /// `subscription.group.payment.charge.failed`): the co-term group plus the outcome of
 /// the charge and the order it produced.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "webhook-events")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionGroupChargeData {
     /// ID of the co-term group.
@@ -1082,17 +1095,17 @@ pub struct SubscriptionGroupChargeData {
     /// The member subscriptions: IDs, or full subscription objects when webhook expansion is enabled.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<super::subscriptions::CotermGroupSubscriptionsItem>>,
-    /// Amount charged (or attempted), in `currency`; `null` in `subscription.group.prorated`, whose charge is the `order`.
+    /// Amount charged (or attempted), in `currency`.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total: Option<crate::Amount>,
-    /// Outcome of the charge (`successful` or `failed`); `null` in `subscription.group.prorated`.
+    /// Outcome of the charge (`successful` or `failed`).
     #[serde(
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub status: Option<String>,
-    /// When the charge was attempted, epoch milliseconds; `null` in `subscription.group.prorated`.
+    /// When the charge was attempted, epoch milliseconds.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub timestamp: Option<crate::EpochMillis>,
     /// Why the charge failed (failed charges only), e.g. `EXPIRED_CARD`.
@@ -1113,44 +1126,45 @@ pub struct SubscriptionGroupChargeData {
     )]
     pub quote: Option<String>,
 }
-#[cfg(feature = "webhook-events")]
+
 /// The order created by the charge (ID, or the order object with webhook expansion).
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "webhook-events")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum SubscriptionGroupChargeDataOrder {
     Expanded(Box<super::orders::Order>),
     Id(String),
 }
+
 #[cfg(feature = "webhook-events")]
-impl<'de> serde::Deserialize<'de> for SubscriptionGroupChargeDataOrder {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new(
-            "SubscriptionGroupChargeDataOrder",
-        );
-        match crate::runtime::try_form::<super::orders::Order>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "webhook-events")]
+crate::runtime::union::union!(
+    SubscriptionGroupChargeDataOrder { Expanded : MAP, ["account",
+    "acquisitionTransactionType", "action", "address", "billDescriptor",
+    "buyerReference", "changed", "changedDisplay", "changedDisplayEmailEnhancements",
+    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
+    "changedInSeconds", "changedValue", "completed", "coupons", "currency", "customer",
+    "discount", "discountDisplay", "discountInPayoutCurrency",
+    "discountInPayoutCurrencyDisplay", "discountWithTax", "discountWithTaxDisplay",
+    "discountWithTaxInPayoutCurrency", "discountWithTaxInPayoutCurrencyDisplay", "id",
+    "invoiceUrl", "ipAddress", "items", "language", "live", "notes", "order",
+    "orderLevelCouponApplied", "payment", "payoutCurrency", "quote", "reason",
+    "recipients", "reference", "result", "returns", "siteId", "subtotal",
+    "subtotalDisplay", "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay",
+    "tags", "tax", "taxDisplay", "taxExemptionData", "taxInPayoutCurrency",
+    "taxInPayoutCurrencyDisplay", "total", "totalDisplay", "totalInPayoutCurrency",
+    "totalInPayoutCurrencyDisplay"], Id : STR, [] }
+);
+
 /// Data of the co-term notice events (`subscription.group.payment.overdue`,
 /// `subscription.group.payment.reminder`): the co-term group plus its reminder settings
 /// and the schedule of upcoming notices and charges.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "webhook-events")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionGroupNotificationData {
     /// ID of the co-term group.
@@ -1361,9 +1375,11 @@ pub struct SubscriptionGroupNotificationData {
         Vec<SubscriptionGroupNotificationDataScheduledEventsItem>,
     >,
 }
-#[cfg(feature = "webhook-events")]
+
 /// Schema `SubscriptionGroupNotificationDataScheduledEventsItem`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "webhook-events")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubscriptionGroupNotificationDataScheduledEventsItem {
     /// When the step is planned, as `MM/DD/YYYY HH:MM:SS` text.
@@ -1381,9 +1397,11 @@ pub struct SubscriptionGroupNotificationDataScheduledEventsItem {
     )]
     pub r#type: Option<String>,
 }
-#[cfg(feature = "webhook-events")]
+
 /// What one payee receives.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "webhook-events")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct WebhookPayout {
     /// Payee (the store ID, or a split-pay partner).
@@ -1409,17 +1427,12 @@ pub struct WebhookPayout {
     /// Total amount of the transaction the entry comes from.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total: Option<crate::Amount>,
-    /// For a return entry, the amount taken back (negative), as in the 2026 "JSON - RETURN" sample.
-    #[serde(
-        rename = "totalReturn",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
-    pub total_return: Option<crate::Amount>,
 }
-#[cfg(feature = "webhook-events")]
+
 /// Payout entry of an order (or of a split-pay rule applied to it).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "webhook-events")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct WebhookPayoutEntryOrder {
     /// ID of the order.
@@ -1465,108 +1478,123 @@ pub struct WebhookPayoutEntryOrder {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payouts: Option<Vec<WebhookPayout>>,
 }
-#[cfg(feature = "webhook-events")]
+
 /// The buyer's account (ID, or the account object with webhook expansion).
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "webhook-events")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum WebhookPayoutEntryOrderAccount {
     Expanded(Box<super::accounts::Account>),
     Id(String),
 }
+
 #[cfg(feature = "webhook-events")]
-impl<'de> serde::Deserialize<'de> for WebhookPayoutEntryOrderAccount {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("WebhookPayoutEntryOrderAccount");
-        match crate::runtime::try_form::<super::accounts::Account>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "webhook-events")]
+crate::runtime::union::union!(
+    WebhookPayoutEntryOrderAccount { Expanded : MAP, ["account", "action", "address",
+    "charges", "contact", "country", "id", "language", "lookup", "orders", "payment",
+    "result", "subscribed", "subscriptions", "taxExemptionData", "url"], Id : STR, [] }
+);
+
 /// The order (ID, or the order object with webhook expansion).
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "webhook-events")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum WebhookPayoutEntryOrderOrder {
     Expanded(Box<super::orders::Order>),
     Id(String),
 }
+
 #[cfg(feature = "webhook-events")]
-impl<'de> serde::Deserialize<'de> for WebhookPayoutEntryOrderOrder {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("WebhookPayoutEntryOrderOrder");
-        match crate::runtime::try_form::<super::orders::Order>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "webhook-events")]
+crate::runtime::union::union!(
+    WebhookPayoutEntryOrderOrder { Expanded : MAP, ["account",
+    "acquisitionTransactionType", "action", "address", "billDescriptor",
+    "buyerReference", "changed", "changedDisplay", "changedDisplayEmailEnhancements",
+    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
+    "changedInSeconds", "changedValue", "completed", "coupons", "currency", "customer",
+    "discount", "discountDisplay", "discountInPayoutCurrency",
+    "discountInPayoutCurrencyDisplay", "discountWithTax", "discountWithTaxDisplay",
+    "discountWithTaxInPayoutCurrency", "discountWithTaxInPayoutCurrencyDisplay", "id",
+    "invoiceUrl", "ipAddress", "items", "language", "live", "notes", "order",
+    "orderLevelCouponApplied", "payment", "payoutCurrency", "quote", "reason",
+    "recipients", "reference", "result", "returns", "siteId", "subtotal",
+    "subtotalDisplay", "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay",
+    "tags", "tax", "taxDisplay", "taxExemptionData", "taxInPayoutCurrency",
+    "taxInPayoutCurrencyDisplay", "total", "totalDisplay", "totalInPayoutCurrency",
+    "totalInPayoutCurrencyDisplay"], Id : STR, [] }
+);
+
 /// Schema `WebhookPayoutEntryOrderSubscriptionsItem`.
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "webhook-events")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum WebhookPayoutEntryOrderSubscriptionsItem {
     Expanded(Box<super::subscriptions::Subscription>),
     Id(String),
 }
+
 #[cfg(feature = "webhook-events")]
-impl<'de> serde::Deserialize<'de> for WebhookPayoutEntryOrderSubscriptionsItem {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new(
-            "WebhookPayoutEntryOrderSubscriptionsItem",
-        );
-        match crate::runtime::try_form::<super::subscriptions::Subscription>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "webhook-events")]
+crate::runtime::union::union!(
+    WebhookPayoutEntryOrderSubscriptionsItem { Expanded : MAP, ["account", "action",
+    "active", "addons", "adhoc", "attributes", "autoRenew", "begin", "beginDisplay",
+    "beginDisplayEmailEnhancements", "beginDisplayEmailEnhancementsWithTime",
+    "beginDisplayISO8601", "beginInSeconds", "beginValue", "canceledDate",
+    "canceledDateDisplay", "canceledDateDisplayISO8601", "canceledDateInSeconds",
+    "canceledDateValue", "cancellationSetting", "cardEnding", "cardType", "changed",
+    "changedDisplay", "changedDisplayEmailEnhancements",
+    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
+    "changedInSeconds", "changedValue", "currency", "customReferenceId",
+    "deactivationDate", "deactivationDateDisplay", "deactivationDateDisplayISO8601",
+    "deactivationDateInSeconds", "deactivationDateValue", "declineReason", "discount",
+    "discountDisplay", "discountDuration", "discountInPayoutCurrency",
+    "discountInPayoutCurrencyDisplay", "discounts", "display", "end", "endDisplay",
+    "endDisplayISO8601", "endInSeconds", "endValue", "expiry", "fulfillments", "id",
+    "importIdentifier", "initialOrderId", "initialOrderReference", "instructions",
+    "intervalLength", "intervalLengthGtOne", "intervalUnit", "intervalUnitAbbreviation",
+    "isPauseScheduled", "isSubscriptionEligibleForPauseByBuyer",
+    "lastRebillOrderAcquisition", "live", "next", "nextChargeCurrency", "nextChargeDate",
+    "nextChargeDateDisplay", "nextChargeDateDisplayISO8601", "nextChargeDateInSeconds",
+    "nextChargeDateValue", "nextChargePreTax", "nextChargePreTaxDisplay",
+    "nextChargePreTaxInPayoutCurrency", "nextChargePreTaxInPayoutCurrencyDisplay",
+    "nextChargeTotal", "nextChargeTotalDisplay", "nextChargeTotalInPayoutCurrency",
+    "nextChargeTotalInPayoutCurrencyDisplay", "nextDisplay",
+    "nextDisplayEmailEnhancements", "nextDisplayEmailEnhancementsWithTime",
+    "nextDisplayISO8601", "nextInSeconds", "nextNotificationDate",
+    "nextNotificationDateDisplay", "nextNotificationDateDisplayISO8601",
+    "nextNotificationDateInSeconds", "nextNotificationDateValue", "nextNotificationType",
+    "nextValue", "pauseDate", "pauseDateDisplay", "pauseDateDisplayEmailEnhancements",
+    "pauseDateDisplayEmailEnhancementsWithTime", "pauseDateDisplayISO8601",
+    "pauseDateInSeconds", "pauseDateValue", "paymentMethod", "paymentMethodAction",
+    "paymentOverdue", "paymentReminder", "periods", "price", "priceDisplay",
+    "priceInPayoutCurrency", "priceInPayoutCurrencyDisplay", "product", "quantity",
+    "quote", "remainingPeriods", "result", "resumeDate", "resumeDateDisplay",
+    "resumeDateDisplayEmailEnhancements", "resumeDateDisplayEmailEnhancementsWithTime",
+    "resumeDateDisplayISO8601", "resumeDateInSeconds", "resumeDateValue", "sequence",
+    "setupFee", "sku", "state", "subscription", "subtotal", "subtotalDisplay",
+    "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags",
+    "taxExemptionData", "trialReminder"], Id : STR, [] }
+);
+
 /// Payout entry of a return (refund), i.e. the amounts taken back from the payees.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "webhook-events")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct WebhookPayoutEntryReturn {
-    /// The return (refund) this entry pays back: its ID, or the full return object when the webhook has expansion enabled.
-    pub r#return: WebhookPayoutEntryReturnReturn,
+    /// ID of the return.
+    #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
+    pub r#return: String,
     /// The buyer's account (ID, or the account object with webhook expansion).
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub account: Option<WebhookPayoutEntryReturnAccount>,
@@ -1590,106 +1618,86 @@ pub struct WebhookPayoutEntryReturn {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payouts: Option<Vec<WebhookPayout>>,
 }
-#[cfg(feature = "webhook-events")]
+
 /// The buyer's account (ID, or the account object with webhook expansion).
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "webhook-events")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum WebhookPayoutEntryReturnAccount {
     Expanded(Box<super::accounts::Account>),
     Id(String),
 }
+
 #[cfg(feature = "webhook-events")]
-impl<'de> serde::Deserialize<'de> for WebhookPayoutEntryReturnAccount {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new(
-            "WebhookPayoutEntryReturnAccount",
-        );
-        match crate::runtime::try_form::<super::accounts::Account>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "webhook-events")]
-/// The return (refund) this entry pays back: its ID, or the full return object when the webhook has expansion enabled.
-///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
-pub enum WebhookPayoutEntryReturnReturn {
-    Expanded(Box<super::returns::Return>),
-    Id(String),
-}
-#[cfg(feature = "webhook-events")]
-impl<'de> serde::Deserialize<'de> for WebhookPayoutEntryReturnReturn {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("WebhookPayoutEntryReturnReturn");
-        match crate::runtime::try_form::<super::returns::Return>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "webhook-events")]
+crate::runtime::union::union!(
+    WebhookPayoutEntryReturnAccount { Expanded : MAP, ["account", "action", "address",
+    "charges", "contact", "country", "id", "language", "lookup", "orders", "payment",
+    "result", "subscribed", "subscriptions", "taxExemptionData", "url"], Id : STR, [] }
+);
+
 /// Schema `WebhookPayoutEntryReturnSubscriptionsItem`.
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "webhook-events")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum WebhookPayoutEntryReturnSubscriptionsItem {
     Expanded(Box<super::subscriptions::Subscription>),
     Id(String),
 }
+
 #[cfg(feature = "webhook-events")]
-impl<'de> serde::Deserialize<'de> for WebhookPayoutEntryReturnSubscriptionsItem {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new(
-            "WebhookPayoutEntryReturnSubscriptionsItem",
-        );
-        match crate::runtime::try_form::<super::subscriptions::Subscription>(&value) {
-            Ok(value) => return Ok(Self::Expanded(Box::new(value))),
-            Err(failure) => closest.note("Expanded", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Id(value)),
-            Err(failure) => closest.note("Id", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "webhook-events")]
+crate::runtime::union::union!(
+    WebhookPayoutEntryReturnSubscriptionsItem { Expanded : MAP, ["account", "action",
+    "active", "addons", "adhoc", "attributes", "autoRenew", "begin", "beginDisplay",
+    "beginDisplayEmailEnhancements", "beginDisplayEmailEnhancementsWithTime",
+    "beginDisplayISO8601", "beginInSeconds", "beginValue", "canceledDate",
+    "canceledDateDisplay", "canceledDateDisplayISO8601", "canceledDateInSeconds",
+    "canceledDateValue", "cancellationSetting", "cardEnding", "cardType", "changed",
+    "changedDisplay", "changedDisplayEmailEnhancements",
+    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
+    "changedInSeconds", "changedValue", "currency", "customReferenceId",
+    "deactivationDate", "deactivationDateDisplay", "deactivationDateDisplayISO8601",
+    "deactivationDateInSeconds", "deactivationDateValue", "declineReason", "discount",
+    "discountDisplay", "discountDuration", "discountInPayoutCurrency",
+    "discountInPayoutCurrencyDisplay", "discounts", "display", "end", "endDisplay",
+    "endDisplayISO8601", "endInSeconds", "endValue", "expiry", "fulfillments", "id",
+    "importIdentifier", "initialOrderId", "initialOrderReference", "instructions",
+    "intervalLength", "intervalLengthGtOne", "intervalUnit", "intervalUnitAbbreviation",
+    "isPauseScheduled", "isSubscriptionEligibleForPauseByBuyer",
+    "lastRebillOrderAcquisition", "live", "next", "nextChargeCurrency", "nextChargeDate",
+    "nextChargeDateDisplay", "nextChargeDateDisplayISO8601", "nextChargeDateInSeconds",
+    "nextChargeDateValue", "nextChargePreTax", "nextChargePreTaxDisplay",
+    "nextChargePreTaxInPayoutCurrency", "nextChargePreTaxInPayoutCurrencyDisplay",
+    "nextChargeTotal", "nextChargeTotalDisplay", "nextChargeTotalInPayoutCurrency",
+    "nextChargeTotalInPayoutCurrencyDisplay", "nextDisplay",
+    "nextDisplayEmailEnhancements", "nextDisplayEmailEnhancementsWithTime",
+    "nextDisplayISO8601", "nextInSeconds", "nextNotificationDate",
+    "nextNotificationDateDisplay", "nextNotificationDateDisplayISO8601",
+    "nextNotificationDateInSeconds", "nextNotificationDateValue", "nextNotificationType",
+    "nextValue", "pauseDate", "pauseDateDisplay", "pauseDateDisplayEmailEnhancements",
+    "pauseDateDisplayEmailEnhancementsWithTime", "pauseDateDisplayISO8601",
+    "pauseDateInSeconds", "pauseDateValue", "paymentMethod", "paymentMethodAction",
+    "paymentOverdue", "paymentReminder", "periods", "price", "priceDisplay",
+    "priceInPayoutCurrency", "priceInPayoutCurrencyDisplay", "product", "quantity",
+    "quote", "remainingPeriods", "result", "resumeDate", "resumeDateDisplay",
+    "resumeDateDisplayEmailEnhancements", "resumeDateDisplayEmailEnhancementsWithTime",
+    "resumeDateDisplayISO8601", "resumeDateInSeconds", "resumeDateValue", "sequence",
+    "setupFee", "sku", "state", "subscription", "subtotal", "subtotalDisplay",
+    "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags",
+    "taxExemptionData", "trialReminder"], Id : STR, [] }
+);
+
 /// One deduction (tax, or FastSpring's fee).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "webhook-events")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct WebhookPayoutSubtraction {
     /// ISO 4217 code of `amount`.
@@ -1706,9 +1714,11 @@ pub struct WebhookPayoutSubtraction {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub percentage: Option<f64>,
 }
-#[cfg(feature = "webhook-events")]
+
 /// What is deducted before the payees are paid.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "webhook-events")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct WebhookPayoutSubtractions {
     /// Tax deducted from the amount.
@@ -1721,9 +1731,11 @@ pub struct WebhookPayoutSubtractions {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub withholdings: Option<WebhookPayoutSubtractionsWithholdings>,
 }
-#[cfg(feature = "webhook-events")]
+
 /// Tax withholding applied to the payout, if any.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "webhook-events")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct WebhookPayoutSubtractionsWithholdings {
     /// Whether a withholding was applied.
@@ -1734,6 +1746,7 @@ pub struct WebhookPayoutSubtractionsWithholdings {
     )]
     pub withholdings: Option<bool>,
 }
+
 /// The `data` of a webhook event, typed by the event's `type`.
 #[cfg(feature = "webhook-events")]
 #[derive(Debug, Clone, PartialEq)]
@@ -1821,6 +1834,7 @@ pub enum EventData {
         data: serde_json::Value,
     },
 }
+
 #[cfg(feature = "webhook-events")]
 impl EventData {
     /// Every event type the spec documents.

@@ -2,9 +2,10 @@
 // change the spec or the generator and regenerate.
 
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
-#[cfg(feature = "webhook-keys")]
 /// Which webhook endpoint gets a new secret, and the secret.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "webhook-keys")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct WebhookKeyRotateRequest {
     /// URL of a webhook endpoint configured in the FastSpring app (Developer Tools > Webhooks).
@@ -13,6 +14,7 @@ pub struct WebhookKeyRotateRequest {
     #[serde(rename = "hmacSecret")]
     pub hmac_secret: crate::Secret,
 }
+
 #[cfg(feature = "webhook-keys")]
 impl WebhookKeyRotateRequest {
     /// Builds the value from its required fields; optional fields start empty.
@@ -20,9 +22,11 @@ impl WebhookKeyRotateRequest {
         Self { url, hmac_secret }
     }
 }
-#[cfg(feature = "webhook-keys")]
+
 /// Confirmation of a secret rotation. The secret itself is not echoed.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "webhook-keys")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct WebhookKeyRotateResponse {
     /// Always `webhooks.update`.
@@ -43,12 +47,14 @@ pub struct WebhookKeyRotateResponse {
     )]
     pub url: Option<String>,
 }
+
 #[cfg(feature = "webhook-keys")]
 /// Operations of the `webhook-keys` group; get it with `client.webhook_keys()`.
 #[derive(Debug, Clone, Copy)]
 pub struct WebhookKeys<'a> {
     pub(crate) client: &'a crate::Client,
 }
+
 #[cfg(feature = "webhook-keys")]
 impl<'a> WebhookKeys<'a> {
     /// Replace the HMAC secret of a webhook endpoint
@@ -70,6 +76,7 @@ impl<'a> WebhookKeys<'a> {
         }
     }
 }
+
 #[cfg(feature = "webhook-keys")]
 /// Request builder for [`WebhookKeys::rotate`]: set optional inputs, then `.await` it (or call `send`).
 #[derive(Debug)]
@@ -79,6 +86,7 @@ pub struct RotateWebhookKeyBuilder<'a> {
     options: crate::RequestOptions,
     body: WebhookKeyRotateRequest,
 }
+
 #[cfg(feature = "webhook-keys")]
 impl<'a> RotateWebhookKeyBuilder<'a> {
     const META: crate::runtime::OperationMeta = crate::runtime::OperationMeta {
@@ -129,6 +137,7 @@ impl<'a> RotateWebhookKeyBuilder<'a> {
         self.client.send_json(request).await
     }
 }
+
 #[cfg(feature = "webhook-keys")]
 impl<'a> std::future::IntoFuture for RotateWebhookKeyBuilder<'a> {
     type Output = Result<WebhookKeyRotateResponse, crate::Error>;

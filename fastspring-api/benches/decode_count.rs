@@ -1,0 +1,49 @@
+//! One decode case in a loop, for instruction counts under `valgrind --tool=callgrind`
+//! (criterion's wall-clock figures are noisy on a shared machine; instruction counts are
+//! not). `scripts/measure.sh decode` runs it; by hand:
+//!
+//! `cargo bench -p fastspring-api --bench decode_count --no-run`, then
+//! `valgrind --tool=callgrind <bench binary> <case> <iterations>` with case one of
+//! `wrapper-value`, `wrapper-typed`, `list-value`, `list-typed`, `none` (setup only).
+
+use fastspring_api::orders::{GetOrderResponse, Order};
+use serde_json::Value;
+use std::hint::black_box;
+
+const SAMPLE: &str = include_str!("data/order.completed.json");
+
+fn main() {
+    let mut args = std::env::args().skip(1).filter(|a| a != "--bench");
+    let case = args.next().unwrap_or_else(|| "none".into());
+    let iterations: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(10);
+    let event: Value = serde_json::from_str(SAMPLE).expect("valid JSON");
+    let orders: Vec<Value> = (0..50)
+        .map(|i| {
+            let mut order = event["data"].clone();
+            order["id"] = Value::from(format!("bench-order-{i:02}"));
+            order["order"] = order["id"].clone();
+            order["reference"] = Value::from(format!("FUR241216-{i:04}-10101"));
+            order
+        })
+        .collect();
+    let wrapper = serde_json::to_vec(&serde_json::json!({ "orders": orders })).expect("wrapper");
+    let bare = serde_json::to_vec(&orders).expect("list");
+    for _ in 0..iterations {
+        match case.as_str() {
+            "wrapper-value" => drop(black_box(
+                serde_json::from_slice::<Value>(&wrapper).expect("decodes"),
+            )),
+            "wrapper-typed" => drop(black_box(
+                serde_json::from_slice::<GetOrderResponse>(&wrapper).expect("decodes"),
+            )),
+            "list-value" => drop(black_box(
+                serde_json::from_slice::<Value>(&bare).expect("decodes"),
+            )),
+            "list-typed" => drop(black_box(
+                serde_json::from_slice::<Vec<Order>>(&bare).expect("decodes"),
+            )),
+            "none" => {}
+            other => panic!("unknown case {other}"),
+        }
+    }
+}

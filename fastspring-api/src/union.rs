@@ -1,0 +1,457 @@
+//! One-pass decoding of untagged unions.
+//!
+//! A union's form is decided from the first token (a string, a number, an array, an
+//! object) or, between several object forms, from the first key that only one of them
+//! declares (a wrapper is told by its array key, an error outcome by `error`). The
+//! chosen form then reads the rest of the input directly, with no `serde_json::Value`
+//! in between. Only when neither tells the forms apart is the value buffered and every
+//! form tried in order; then, as when the chosen form does not fit, the error names the
+//! form that came closest and where it failed.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::Deserialize;
+use serde::de::value::{
+    BoolDeserializer, BorrowedStrDeserializer, F64Deserializer, I64Deserializer,
+    MapAccessDeserializer, SeqAccessDeserializer, StrDeserializer, StringDeserializer,
+    U64Deserializer, UnitDeserializer,
+};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
+
+use super::{Closest, DecodeFailure, path_to_pointer};
+
+/// A JSON string.
+pub const STR: u8 = 1;
+/// A JSON number.
+pub const NUM: u8 = 2;
+/// `true` or `false`.
+pub const BOOL: u8 = 4;
+/// `null`.
+pub const NULL: u8 = 8;
+/// An array.
+pub const SEQ: u8 = 16;
+/// An object.
+pub const MAP: u8 = 32;
+/// Anything.
+pub const ANY: u8 = 63;
+
+/// One form of a union.
+#[derive(Debug, Clone, Copy)]
+pub struct Form {
+    /// The variant's name, for errors.
+    pub name: &'static str,
+    /// The JSON tokens the form can start with (a mask of [`STR`], [`NUM`], …).
+    pub accepts: u8,
+    /// Object keys that only this form declares among the union's object forms: seeing
+    /// one decides the form.
+    pub keys: &'static [&'static str],
+}
+
+/// An untagged union (implemented by the generated code through [`union!`](crate::runtime::union::union)).
+pub trait Union: Sized {
+    /// The type's name, for errors.
+    const NAME: &'static str;
+    /// The forms, in the order they are tried.
+    const FORMS: &'static [Form];
+    /// Decodes form `index`.
+    fn form<'de, D: Deserializer<'de>>(index: usize, deserializer: D) -> Result<Self, D::Error>;
+}
+
+/// `Deserialize::deserialize` of a union.
+pub fn deserialize<'de, U: Union, D: Deserializer<'de>>(deserializer: D) -> Result<U, D::Error> {
+    deserializer.deserialize_any(UnionVisitor::<U>(PhantomData))
+}
+
+/// Tries every form on a buffered value, in order; the error names the closest form.
+fn buffered<U: Union, E: de::Error>(value: Value) -> Result<U, E> {
+    let mut closest = Closest::new(U::NAME);
+    for (index, form) in U::FORMS.iter().enumerate() {
+        let mut track = serde_path_to_error::Track::new();
+        let de = serde_path_to_error::Deserializer::new(&value, &mut track);
+        match U::form(index, de) {
+            Ok(v) => return Ok(v),
+            Err(e) => closest.note(
+                form.name,
+                DecodeFailure {
+                    pointer: path_to_pointer(&track.path()),
+                    message: e.to_string(),
+                },
+            ),
+        }
+    }
+    Err(E::custom(closest))
+}
+
+/// The forms that accept `token`, as a bit set over indices.
+fn candidates<U: Union>(token: u8) -> (usize, Option<usize>) {
+    let mut count = 0;
+    let mut first = None;
+    for (index, form) in U::FORMS.iter().enumerate() {
+        if form.accepts & token != 0 {
+            count += 1;
+            first.get_or_insert(index);
+        }
+    }
+    (count, first)
+}
+
+/// A scalar: the forms that accept its token are tried in order straight from it; if
+/// none fits, every form is tried on the buffered value so the error is the usual one.
+fn scalar<'de, U, E, P>(
+    token: u8,
+    make: impl Fn() -> P,
+    value: impl FnOnce() -> Value,
+) -> Result<U, E>
+where
+    U: Union,
+    E: de::Error,
+    P: Deserializer<'de, Error = E>,
+{
+    for (index, form) in U::FORMS.iter().enumerate() {
+        if form.accepts & token != 0
+            && let Ok(v) = U::form(index, make())
+        {
+            return Ok(v);
+        }
+    }
+    buffered(value())
+}
+
+struct UnionVisitor<U>(PhantomData<U>);
+
+impl<'de, U: Union> Visitor<'de> for UnionVisitor<U> {
+    type Value = U;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "a {}", U::NAME)
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<U, E> {
+        scalar(BOOL, || BoolDeserializer::new(v), || Value::Bool(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<U, E> {
+        scalar(NUM, || I64Deserializer::new(v), || Value::from(v))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<U, E> {
+        scalar(NUM, || U64Deserializer::new(v), || Value::from(v))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<U, E> {
+        scalar(NUM, || F64Deserializer::new(v), || Value::from(v))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<U, E> {
+        scalar(STR, || StrDeserializer::new(v), || Value::from(v))
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<U, E> {
+        scalar(STR, || BorrowedStrDeserializer::new(v), || Value::from(v))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<U, E> {
+        self.visit_str(&v)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<U, E> {
+        scalar(NULL, UnitDeserializer::new, || Value::Null)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<U, E> {
+        self.visit_unit()
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<U, A::Error> {
+        let (count, first) = candidates::<U>(SEQ);
+        match (count, first) {
+            (1, Some(index)) => {
+                let mut at = At::default();
+                let tracked = TrackedSeq {
+                    seq,
+                    at: &mut at,
+                    next: 0,
+                };
+                U::form(index, SeqAccessDeserializer::new(tracked))
+                    .map_err(|e| at.error::<U, A::Error>(index, &e))
+            }
+            _ => buffered(Value::deserialize(SeqAccessDeserializer::new(seq))?),
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<U, A::Error> {
+        let (count, first) = candidates::<U>(MAP);
+        if count == 1 {
+            let index = first.unwrap_or_default();
+            return commit::<U, A>(index, Vec::new(), None, map);
+        }
+        // Keys seen before the deciding one are kept, to be replayed to the chosen form.
+        let mut seen: Vec<(String, Value)> = Vec::new();
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            if count > 1
+                && let Some(index) = U::FORMS
+                    .iter()
+                    .position(|f| f.accepts & MAP != 0 && f.keys.contains(&key.as_str()))
+            {
+                return commit::<U, A>(index, seen, Some(key), map);
+            }
+            let value: Value = map.next_value()?;
+            seen.push((key.into_string(), value));
+        }
+        buffered(Value::Object(seen.into_iter().collect()))
+    }
+}
+
+/// Decodes form `index` from the rest of the object (after replaying `seen` and `key`).
+fn commit<'de, U: Union, A: MapAccess<'de>>(
+    index: usize,
+    seen: Vec<(String, Value)>,
+    key: Option<Key<'de>>,
+    map: A,
+) -> Result<U, A::Error> {
+    let mut at = At::default();
+    let tracked = TrackedMap {
+        seen: seen.into_iter(),
+        replay: None,
+        key,
+        map,
+        at: &mut at,
+    };
+    U::form(index, MapAccessDeserializer::new(tracked))
+        .map_err(|e| at.error::<U, A::Error>(index, &e))
+}
+
+/// Where the chosen form is reading: the member or element of the union's value.
+#[derive(Default)]
+struct At {
+    key: String,
+    index: Option<usize>,
+    in_value: bool,
+    replayed: bool,
+}
+
+impl At {
+    fn error<U: Union, E: de::Error>(&self, index: usize, inner: &dyn fmt::Display) -> E {
+        let mut pointer = String::new();
+        if self.in_value {
+            pointer.push('/');
+            match self.index {
+                Some(i) => pointer.push_str(&i.to_string()),
+                None => pointer.push_str(&self.key.replace('~', "~0").replace('/', "~1")),
+            }
+        } else {
+            pointer.push('/');
+        }
+        let message = inner.to_string();
+        let message = strip_position(&message);
+        // A replayed member was read from a buffer the caller's path tracking did not see,
+        // so its pointer is relative to the union ("closest is"); a live one was seen, so
+        // the caller's path already ends there ("it is read as").
+        let how = if self.replayed && self.in_value {
+            "closest is"
+        } else {
+            "it is read as"
+        };
+        E::custom(format_args!(
+            "no form of {} fits; {how} {}, which fails at `{pointer}`: {message}",
+            U::NAME,
+            U::FORMS[index].name
+        ))
+    }
+}
+
+/// serde_json appends ` at line L column C` to errors; the outer error gets its own.
+fn strip_position(message: &str) -> &str {
+    if let Some(at) = message.rfind(" at line ") {
+        let tail = &message[at + " at line ".len()..];
+        let mut parts = tail.splitn(3, ' ');
+        if let (Some(line), Some("column"), Some(column)) =
+            (parts.next(), parts.next(), parts.next())
+            && line.bytes().all(|b| b.is_ascii_digit())
+            && column.bytes().all(|b| b.is_ascii_digit())
+        {
+            return &message[..at];
+        }
+    }
+    message
+}
+
+/// An object key, borrowed from the input when it can be.
+enum Key<'de> {
+    Borrowed(&'de str),
+    Owned(String),
+}
+
+impl Key<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            Key::Borrowed(s) => s,
+            Key::Owned(s) => s,
+        }
+    }
+
+    fn into_string(self) -> String {
+        match self {
+            Key::Borrowed(s) => s.to_string(),
+            Key::Owned(s) => s,
+        }
+    }
+}
+
+struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Key<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Key<'de>, D::Error> {
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+struct KeyVisitor;
+
+impl<'de> Visitor<'de> for KeyVisitor {
+    type Value = Key<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object key")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+        Ok(Key::Borrowed(v))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+        Ok(Key::Owned(v.to_string()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Key<'de>, E> {
+        Ok(Key::Owned(v))
+    }
+}
+
+/// Feeds a key to the chosen form's key seed.
+fn feed_key<'de, S: DeserializeSeed<'de>, E: de::Error>(
+    seed: S,
+    key: Key<'de>,
+) -> Result<S::Value, E> {
+    match key {
+        Key::Borrowed(s) => seed.deserialize(BorrowedStrDeserializer::new(s)),
+        Key::Owned(s) => seed.deserialize(StringDeserializer::new(s)),
+    }
+}
+
+/// The object as the chosen form sees it: replayed members, the deciding key, then the
+/// rest of the input; it remembers which member is being read, for errors.
+struct TrackedMap<'a, 'de, A> {
+    seen: std::vec::IntoIter<(String, Value)>,
+    replay: Option<Value>,
+    key: Option<Key<'de>>,
+    map: A,
+    at: &'a mut At,
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for TrackedMap<'_, 'de, A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        self.at.in_value = false;
+        if let Some((key, value)) = self.seen.next() {
+            self.replay = Some(value);
+            self.at.replayed = true;
+            self.at.key.clear();
+            self.at.key.push_str(&key);
+            return feed_key(seed, Key::Owned(key)).map(Some);
+        }
+        self.at.replayed = false;
+        let key = match self.key.take() {
+            Some(key) => key,
+            None => match self.map.next_key_seed(KeySeed)? {
+                Some(key) => key,
+                None => return Ok(None),
+            },
+        };
+        self.at.key.clear();
+        self.at.key.push_str(key.as_str());
+        feed_key(seed, key).map(Some)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
+        self.at.in_value = true;
+        let value = match self.replay.take() {
+            Some(value) => seed.deserialize(value).map_err(de::Error::custom)?,
+            None => self.map.next_value_seed(seed)?,
+        };
+        self.at.in_value = false;
+        Ok(value)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.map.size_hint()
+    }
+}
+
+/// The array as the chosen form sees it; it remembers which element is being read.
+struct TrackedSeq<'a, A> {
+    seq: A,
+    at: &'a mut At,
+    next: usize,
+}
+
+impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for TrackedSeq<'_, A> {
+    type Error = A::Error;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, A::Error> {
+        self.at.index = Some(self.next);
+        self.at.in_value = true;
+        let element = self.seq.next_element_seed(seed)?;
+        self.at.in_value = false;
+        self.next += 1;
+        Ok(element)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.seq.size_hint()
+    }
+}
+
+/// Implements [`Union`] and `Deserialize` for a generated union:
+/// `union!(Name { Variant: TOKENS ["key", …], … })`.
+macro_rules! union {
+    ($name:ident { $($variant:ident : $($accepts:ident)|+, [$($key:literal),*]),+ $(,)? }) => {
+        impl $crate::runtime::union::Union for $name {
+            const NAME: &'static str = stringify!($name);
+            const FORMS: &'static [$crate::runtime::union::Form] = &[
+                $($crate::runtime::union::Form {
+                    name: stringify!($variant),
+                    accepts: 0 $(| $crate::runtime::union::$accepts)+,
+                    keys: &[$($key),*],
+                }),+
+            ];
+            fn form<'de, D: serde::Deserializer<'de>>(index: usize, deserializer: D) -> Result<Self, D::Error> {
+                $crate::runtime::union::union!(@arms $name, index, deserializer, 0usize, [] $($variant)+)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                $crate::runtime::union::deserialize(deserializer)
+            }
+        }
+    };
+    (@arms $name:ident, $index:ident, $de:ident, $n:expr, [$($done:tt)*] $variant:ident $($rest:ident)+) => {
+        $crate::runtime::union::union!(@arms $name, $index, $de, $n + 1usize,
+            [$($done)* i if i == $n => serde::Deserialize::deserialize($de).map($name::$variant),] $($rest)+)
+    };
+    (@arms $name:ident, $index:ident, $de:ident, $n:expr, [$($done:tt)*] $variant:ident) => {
+        match $index {
+            $($done)*
+            _ => serde::Deserialize::deserialize($de).map($name::$variant),
+        }
+    };
+}
+
+pub(crate) use union;
