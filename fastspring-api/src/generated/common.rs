@@ -36,7 +36,7 @@ pub struct ActionError {
     pub error: Option<ErrorDetail>,
 }
 
-/// Messages keyed by the field or action they concern, or a single message.
+/// Messages keyed by the field or action they concern, or a single message. A field without a problem may be listed with `null`.
 ///
 /// The form is told by the JSON token or by a key only one form has.
 #[cfg(
@@ -51,15 +51,8 @@ pub struct ActionError {
         feature = "webhook-keys"
     )
 )]
-<<<<<<< HEAD
-/// Messages keyed by the field or action they concern, or a single message. A field without a problem may be listed with `null`.
-///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-=======
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
->>>>>>> issue-10
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum ErrorDetail {
@@ -79,33 +72,8 @@ pub enum ErrorDetail {
         feature = "webhook-keys"
     )
 )]
-<<<<<<< HEAD
-impl<'de> serde::Deserialize<'de> for ErrorDetail {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("ErrorDetail");
-        match crate::runtime::try_form::<
-            std::collections::BTreeMap<String, serde_json::Value>,
-        >(&value) {
-            Ok(value) => return Ok(Self::Fields(value)),
-            Err(failure) => closest.note("Fields", failure),
-        }
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Message(value)),
-            Err(failure) => closest.note("Message", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "orders")]
-=======
 crate::runtime::union::union!(ErrorDetail { Fields : MAP, [], Message : STR, [] });
 
->>>>>>> issue-10
 /// FastSpring's generic error body, `{"message": …, "params": […]}`, sent with HTTP 400
 /// when a request cannot be read or a referenced resource is missing before any
 /// per-item processing starts (for example an unknown `account` on `POST /orders`).

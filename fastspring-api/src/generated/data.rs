@@ -159,73 +159,12 @@ pub enum DataJobName {
 }
 
 #[cfg(feature = "data")]
-<<<<<<< HEAD
-impl DataJobName {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::SubscriptionReport => "SubscriptionReport",
-            Self::RevenueReport => "RevenueReport",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "data")]
-impl From<&str> for DataJobName {
-    fn from(value: &str) -> Self {
-        match value {
-            "SubscriptionReport" => Self::SubscriptionReport,
-            "RevenueReport" => Self::RevenueReport,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "data")]
-impl std::fmt::Display for DataJobName {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "data")]
-impl serde::Serialize for DataJobName {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "data")]
-impl<'de> serde::Deserialize<'de> for DataJobName {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "data")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for DataJobName {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "DataJobName".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["SubscriptionReport", "RevenueReport"] }
-        )
-    }
-}
-#[cfg(feature = "data")]
-/// State of the job (`PENDING` before it starts); other values may exist.
-=======
 crate::runtime::string_enum!(
     DataJobName { SubscriptionReport = "SubscriptionReport", RevenueReport =
     "RevenueReport" }
 );
 
-/// State of the job; other values may exist.
->>>>>>> issue-10
+/// State of the job (`PENDING` before it starts); other values may exist.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
 #[cfg(feature = "data")]
@@ -245,75 +184,11 @@ pub enum DataJobStatus {
 }
 
 #[cfg(feature = "data")]
-<<<<<<< HEAD
-impl DataJobStatus {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Pending => "PENDING",
-            Self::Processing => "PROCESSING",
-            Self::Complete => "COMPLETE",
-            Self::Failed => "FAILED",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "data")]
-impl From<&str> for DataJobStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "PENDING" => Self::Pending,
-            "PROCESSING" => Self::Processing,
-            "COMPLETE" => Self::Complete,
-            "FAILED" => Self::Failed,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "data")]
-impl std::fmt::Display for DataJobStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "data")]
-impl serde::Serialize for DataJobStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "data")]
-impl<'de> serde::Deserialize<'de> for DataJobStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "data")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for DataJobStatus {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "DataJobStatus".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["PENDING", "PROCESSING", "COMPLETE", "FAILED"]
-            }
-        )
-    }
-}
-#[cfg(feature = "data")]
-=======
 crate::runtime::string_enum!(
-    DataJobStatus { Processing = "PROCESSING", Complete = "COMPLETE", Failed = "FAILED" }
+    DataJobStatus { Pending = "PENDING", Processing = "PROCESSING", Complete =
+    "COMPLETE", Failed = "FAILED" }
 );
 
->>>>>>> issue-10
 /// Which records the report covers.
 #[cfg(feature = "data")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]

@@ -21,12 +21,18 @@ crate::runtime::union::union!(
     "acquisitionTransactionType", "address", "billDescriptor", "buyerReference",
     "changed", "changedDisplay", "changedDisplayEmailEnhancements",
     "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
-    "changedInSeconds", "changedValue", "completed", "coupons", "currency", "customer",
-    "discount", "discountDisplay", "discountInPayoutCurrency",
+    "changedInSeconds", "changedValue", "completed", "cotermGroup", "coupons",
+    "currency", "customer", "discount", "discountDisplay", "discountInPayoutCurrency",
     "discountInPayoutCurrencyDisplay", "discountWithTax", "discountWithTaxDisplay",
     "discountWithTaxInPayoutCurrency", "discountWithTaxInPayoutCurrencyDisplay", "id",
-    "invoiceUrl", "ipAddress", "items", "language", "live", "notes", "order",
-    "orderLevelCouponApplied", "payment", "payoutCurrency", "quote", "reason",
+    "initialOrderId", "initialOrderReference", "invoiceUrl", "ipAddress",
+    "isScsProratedOrder", "isScsProratedOrderUpgrade", "items", "language",
+    "lastFourDigits", "live", "nextCotermChargeTotal", "nextCotermChargeTotalDisplay",
+    "nextCotermChargeTotalInPayoutCurrency",
+    "nextCotermChargeTotalInPayoutCurrencyDisplay", "notes", "order",
+    "orderLevelCouponApplied", "payment", "paymentDueDate", "paymentMethodType",
+    "payoutCurrency", "previousOrderInvoiceUrl", "previousOrderReference",
+    "proratedCreditTotal", "proratedDebitTotal", "proratedTotal", "quote", "reason",
     "recipients", "reference", "returns", "siteId", "subtotal", "subtotalDisplay",
     "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags", "tax",
     "taxDisplay", "taxExemptionData", "taxInPayoutCurrency",
@@ -696,7 +702,7 @@ pub struct OrderAddress {
     pub display: Option<String>,
 }
 
-/// The buyer's contact details as entered for this order.
+/// The co-term group of the order's subscriptions and its next charge.
 #[cfg(
     any(
         feature = "orders",
@@ -705,8 +711,8 @@ pub struct OrderAddress {
         feature = "webhook-events"
     )
 )]
-/// The co-term group of the order's subscriptions and its next charge.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderCotermGroup {
     /// Member subscriptions.
@@ -743,6 +749,8 @@ pub struct OrderCotermGroup {
     )]
     pub next_coterm_charge_total_in_payout_currency_display: Option<String>,
 }
+
+/// Schema `OrderCotermGroupMember`.
 #[cfg(
     any(
         feature = "orders",
@@ -751,8 +759,8 @@ pub struct OrderCotermGroup {
         feature = "webhook-events"
     )
 )]
-/// Schema `OrderCotermGroupMember`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct OrderCotermGroupMember {
     /// Subscription ID.
@@ -763,6 +771,8 @@ pub struct OrderCotermGroupMember {
     )]
     pub subscription: Option<String>,
 }
+
+/// The buyer's contact details as entered for this order.
 #[cfg(
     any(
         feature = "orders",
@@ -944,17 +954,22 @@ crate::runtime::union::union!(
     "acquisitionTransactionType", "address", "billDescriptor", "buyerReference",
     "changed", "changedDisplay", "changedDisplayEmailEnhancements",
     "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
-    "changedInSeconds", "changedValue", "completed", "coupons", "currency", "customer",
-    "discount", "discountDisplay", "discountInPayoutCurrency",
+    "changedInSeconds", "changedValue", "completed", "cotermGroup", "coupons",
+    "currency", "customer", "discount", "discountDisplay", "discountInPayoutCurrency",
     "discountInPayoutCurrencyDisplay", "discountWithTax", "discountWithTaxDisplay",
     "discountWithTaxInPayoutCurrency", "discountWithTaxInPayoutCurrencyDisplay", "id",
-    "invoiceUrl", "ipAddress", "items", "language", "live", "notes",
-    "orderLevelCouponApplied", "payment", "payoutCurrency", "quote", "reason",
-    "recipients", "reference", "returns", "siteId", "subtotal", "subtotalDisplay",
-    "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags", "tax",
-    "taxDisplay", "taxExemptionData", "taxInPayoutCurrency",
-    "taxInPayoutCurrencyDisplay", "total", "totalDisplay", "totalInPayoutCurrency",
-    "totalInPayoutCurrencyDisplay"] }
+    "initialOrderId", "initialOrderReference", "invoiceUrl", "ipAddress",
+    "isScsProratedOrder", "isScsProratedOrderUpgrade", "items", "language",
+    "lastFourDigits", "live", "nextCotermChargeTotal", "nextCotermChargeTotalDisplay",
+    "nextCotermChargeTotalInPayoutCurrency",
+    "nextCotermChargeTotalInPayoutCurrencyDisplay", "notes", "orderLevelCouponApplied",
+    "payment", "paymentDueDate", "paymentMethodType", "payoutCurrency",
+    "previousOrderInvoiceUrl", "previousOrderReference", "proratedCreditTotal",
+    "proratedDebitTotal", "proratedTotal", "quote", "reason", "recipients", "reference",
+    "returns", "siteId", "subtotal", "subtotalDisplay", "subtotalInPayoutCurrency",
+    "subtotalInPayoutCurrencyDisplay", "tags", "tax", "taxDisplay", "taxExemptionData",
+    "taxInPayoutCurrency", "taxInPayoutCurrencyDisplay", "total", "totalDisplay",
+    "totalInPayoutCurrency", "totalInPayoutCurrencyDisplay"] }
 );
 
 /// One line item of an order.
@@ -1358,7 +1373,7 @@ crate::runtime::union::union!(
     "canceledDateValue", "cancellationSetting", "cardEnding", "cardType", "changed",
     "changedDisplay", "changedDisplayEmailEnhancements",
     "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
-    "changedInSeconds", "changedValue", "currency", "customReferenceId",
+    "changedInSeconds", "changedValue", "coTermGroup", "currency", "customReferenceId",
     "deactivationDate", "deactivationDateDisplay", "deactivationDateDisplayISO8601",
     "deactivationDateInSeconds", "deactivationDateValue", "declineReason", "discount",
     "discountDisplay", "discountDuration", "discountInPayoutCurrency",
@@ -1367,22 +1382,30 @@ crate::runtime::union::union!(
     "importIdentifier", "initialOrderId", "initialOrderReference", "instructions",
     "intervalLength", "intervalLengthGtOne", "intervalUnit", "intervalUnitAbbreviation",
     "isPauseScheduled", "isSubscriptionEligibleForPauseByBuyer",
-    "lastRebillOrderAcquisition", "live", "next", "nextChargeCurrency", "nextChargeDate",
-    "nextChargeDateDisplay", "nextChargeDateDisplayISO8601", "nextChargeDateInSeconds",
-    "nextChargeDateValue", "nextChargePreTax", "nextChargePreTaxDisplay",
-    "nextChargePreTaxInPayoutCurrency", "nextChargePreTaxInPayoutCurrencyDisplay",
-    "nextChargeTotal", "nextChargeTotalDisplay", "nextChargeTotalInPayoutCurrency",
+    "lastRebillOrderAcquisition", "live", "next", "nextAvailablePauseEndDate",
+    "nextAvailablePauseEndDateDisplay", "nextAvailablePauseEndDateDisplayISO8601",
+    "nextAvailablePauseEndDateInSeconds", "nextAvailablePauseEndDateValue",
+    "nextAvailablePauseStartDate", "nextAvailablePauseStartDateDisplay",
+    "nextAvailablePauseStartDateDisplayISO8601", "nextAvailablePauseStartDateInSeconds",
+    "nextAvailablePauseStartDateValue", "nextAvailableResumeDate",
+    "nextAvailableResumeDateDisplay", "nextAvailableResumeDateDisplayISO8601",
+    "nextAvailableResumeDateInSeconds", "nextAvailableResumeDateValue",
+    "nextChargeCurrency", "nextChargeDate", "nextChargeDateDisplay",
+    "nextChargeDateDisplayISO8601", "nextChargeDateInSeconds", "nextChargeDateValue",
+    "nextChargePreTax", "nextChargePreTaxDisplay", "nextChargePreTaxInPayoutCurrency",
+    "nextChargePreTaxInPayoutCurrencyDisplay", "nextChargeTotal",
+    "nextChargeTotalDisplay", "nextChargeTotalInPayoutCurrency",
     "nextChargeTotalInPayoutCurrencyDisplay", "nextDisplay",
     "nextDisplayEmailEnhancements", "nextDisplayEmailEnhancementsWithTime",
     "nextDisplayISO8601", "nextInSeconds", "nextNotificationDate",
     "nextNotificationDateDisplay", "nextNotificationDateDisplayISO8601",
     "nextNotificationDateInSeconds", "nextNotificationDateValue", "nextNotificationType",
-    "nextValue", "pauseDate", "pauseDateDisplay", "pauseDateDisplayEmailEnhancements",
-    "pauseDateDisplayEmailEnhancementsWithTime", "pauseDateDisplayISO8601",
-    "pauseDateInSeconds", "pauseDateValue", "paymentMethod", "paymentMethodAction",
-    "paymentOverdue", "paymentReminder", "periods", "price", "priceDisplay",
-    "priceInPayoutCurrency", "priceInPayoutCurrencyDisplay", "product", "quantity",
-    "quote", "remainingPeriods", "result", "resumeDate", "resumeDateDisplay",
+    "nextValue", "pauseBillingCycles", "pauseDate", "pauseDateDisplay",
+    "pauseDateDisplayEmailEnhancements", "pauseDateDisplayEmailEnhancementsWithTime",
+    "pauseDateDisplayISO8601", "pauseDateInSeconds", "pauseDateValue", "paymentMethod",
+    "paymentMethodAction", "paymentOverdue", "paymentReminder", "periods", "price",
+    "priceDisplay", "priceInPayoutCurrency", "priceInPayoutCurrencyDisplay", "product",
+    "quantity", "quote", "remainingPeriods", "result", "resumeDate", "resumeDateDisplay",
     "resumeDateDisplayEmailEnhancements", "resumeDateDisplayEmailEnhancementsWithTime",
     "resumeDateDisplayISO8601", "resumeDateInSeconds", "resumeDateValue", "sequence",
     "setupFee", "sku", "state", "subscription", "subtotal", "subtotalDisplay",
@@ -1592,12 +1615,19 @@ crate::runtime::union::union!(
     OrderListResponseOrdersItem { Order : MAP, ["account", "acquisitionTransactionType",
     "action", "address", "billDescriptor", "buyerReference", "changed", "changedDisplay",
     "changedDisplayEmailEnhancements", "changedDisplayEmailEnhancementsWithTime",
-    "changedDisplayISO8601", "changedInSeconds", "changedValue", "completed", "coupons",
-    "currency", "customer", "discount", "discountDisplay", "discountInPayoutCurrency",
-    "discountInPayoutCurrencyDisplay", "discountWithTax", "discountWithTaxDisplay",
-    "discountWithTaxInPayoutCurrency", "discountWithTaxInPayoutCurrencyDisplay", "id",
-    "invoiceUrl", "ipAddress", "items", "language", "live", "notes", "order",
-    "orderLevelCouponApplied", "payment", "payoutCurrency", "quote", "reason",
+    "changedDisplayISO8601", "changedInSeconds", "changedValue", "completed",
+    "cotermGroup", "coupons", "currency", "customer", "discount", "discountDisplay",
+    "discountInPayoutCurrency", "discountInPayoutCurrencyDisplay", "discountWithTax",
+    "discountWithTaxDisplay", "discountWithTaxInPayoutCurrency",
+    "discountWithTaxInPayoutCurrencyDisplay", "id", "initialOrderId",
+    "initialOrderReference", "invoiceUrl", "ipAddress", "isScsProratedOrder",
+    "isScsProratedOrderUpgrade", "items", "language", "lastFourDigits", "live",
+    "nextCotermChargeTotal", "nextCotermChargeTotalDisplay",
+    "nextCotermChargeTotalInPayoutCurrency",
+    "nextCotermChargeTotalInPayoutCurrencyDisplay", "notes", "order",
+    "orderLevelCouponApplied", "payment", "paymentDueDate", "paymentMethodType",
+    "payoutCurrency", "previousOrderInvoiceUrl", "previousOrderReference",
+    "proratedCreditTotal", "proratedDebitTotal", "proratedTotal", "quote", "reason",
     "recipients", "reference", "result", "returns", "siteId", "subtotal",
     "subtotalDisplay", "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay",
     "tags", "tax", "taxDisplay", "taxExemptionData", "taxInPayoutCurrency",

@@ -186,7 +186,7 @@ crate::runtime::string_enum!(
     )
 )]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductCancellation {
     /// Unit of `intervalLength`.
@@ -201,10 +201,11 @@ pub struct ProductCancellation {
     )]
     pub interval_length: Option<i64>,
 }
-<<<<<<< HEAD
-#[cfg(feature = "products")]
+
 /// Grace period before an unpaid subscription is deactivated (request form); overrides the app's Deactivation Settings for this product.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "products")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductCancellationInput {
     /// Unit of `intervalLength` (the documented units only).
@@ -219,10 +220,11 @@ pub struct ProductCancellationInput {
     )]
     pub interval_length: Option<i64>,
 }
-#[cfg(feature = "products")]
+
 /// Unit of `intervalLength` (the documented units only).
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "products")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ProductCancellationInputInterval {
@@ -235,69 +237,15 @@ pub enum ProductCancellationInputInterval {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "products")]
-impl ProductCancellationInputInterval {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Day => "day",
-            Self::Week => "week",
-            Self::Month => "month",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "products")]
-impl From<&str> for ProductCancellationInputInterval {
-    fn from(value: &str) -> Self {
-        match value {
-            "day" => Self::Day,
-            "week" => Self::Week,
-            "month" => Self::Month,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "products")]
-impl std::fmt::Display for ProductCancellationInputInterval {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "products")]
-impl serde::Serialize for ProductCancellationInputInterval {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "products")]
-impl<'de> serde::Deserialize<'de> for ProductCancellationInputInterval {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "products")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for ProductCancellationInputInterval {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ProductCancellationInputInterval".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type" : "string", "enum" : ["day", "week", "month"] })
-    }
-}
-=======
+crate::runtime::string_enum!(
+    ProductCancellationInputInterval { Day = "day", Week = "week", Month = "month" }
+);
 
 /// Unit of `intervalLength`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
->>>>>>> issue-10
 #[cfg(
     any(
         feature = "coupons",
@@ -635,119 +583,30 @@ pub enum ProductFulfillmentBehavior {
 crate::runtime::string_enum!(
     ProductFulfillmentBehavior { Current = "CURRENT", PreferExplicit = "PREFER_EXPLICIT"
     }
-<<<<<<< HEAD
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl From<&str> for ProductFulfillmentBehavior {
-    fn from(value: &str) -> Self {
-        match value {
-            "CURRENT" => Self::Current,
-            "PREFER_EXPLICIT" => Self::PreferExplicit,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl std::fmt::Display for ProductFulfillmentBehavior {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl serde::Serialize for ProductFulfillmentBehavior {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl<'de> serde::Deserialize<'de> for ProductFulfillmentBehavior {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for ProductFulfillmentBehavior {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ProductFulfillmentBehavior".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["CURRENT", "PREFER_EXPLICIT"] }
-        )
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
+);
+
 /// What the buyer sees for this action. For a file download, the product API sends the file name (its extension matches the file's); webhook payloads with expansion enabled send a label per language code instead.
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(
+    any(
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum ProductFulfillmentDisplay {
     Text(String),
     Localized(std::collections::BTreeMap<String, String>),
 }
+
 #[cfg(
     any(
         feature = "coupons",
@@ -758,32 +617,10 @@ pub enum ProductFulfillmentDisplay {
         feature = "webhook-events"
     )
 )]
-impl<'de> serde::Deserialize<'de> for ProductFulfillmentDisplay {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("ProductFulfillmentDisplay");
-        match crate::runtime::try_form::<String>(&value) {
-            Ok(value) => return Ok(Self::Text(value)),
-            Err(failure) => closest.note("Text", failure),
-        }
-        match crate::runtime::try_form::<
-            std::collections::BTreeMap<String, String>,
-        >(&value) {
-            Ok(value) => return Ok(Self::Localized(value)),
-            Err(failure) => closest.note("Localized", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "products")]
-=======
+crate::runtime::union::union!(
+    ProductFulfillmentDisplay { Text : STR, [], Localized : MAP, [] }
 );
 
->>>>>>> issue-10
 /// A file to attach to a product when creating it (older documentation).
 #[cfg(feature = "products")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
@@ -1224,121 +1061,15 @@ pub enum ProductNotificationInterval {
         feature = "webhook-events"
     )
 )]
-<<<<<<< HEAD
-impl ProductNotificationInterval {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Day => "day",
-            Self::Week => "week",
-            Self::Month => "month",
-            Self::Year => "year",
-            Self::Day2 => "DAY",
-            Self::Week2 => "WEEK",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl From<&str> for ProductNotificationInterval {
-    fn from(value: &str) -> Self {
-        match value {
-            "day" => Self::Day,
-            "week" => Self::Week,
-            "month" => Self::Month,
-            "year" => Self::Year,
-            "DAY" => Self::Day2,
-            "WEEK" => Self::Week2,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl std::fmt::Display for ProductNotificationInterval {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl serde::Serialize for ProductNotificationInterval {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl<'de> serde::Deserialize<'de> for ProductNotificationInterval {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for ProductNotificationInterval {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ProductNotificationInterval".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["day", "week", "month", "year", "DAY", "WEEK"]
-            }
-        )
-    }
-}
-#[cfg(feature = "products")]
+crate::runtime::string_enum!(
+    ProductNotificationInterval { Day = "day", Week = "week", Month = "month", Year =
+    "year", Day2 = "DAY", Week2 = "WEEK" }
+);
+
 /// Unit of a notification interval, as a request may send it.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "products")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ProductNotificationIntervalInput {
@@ -1353,84 +1084,13 @@ pub enum ProductNotificationIntervalInput {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "products")]
-impl ProductNotificationIntervalInput {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Day => "day",
-            Self::Week => "week",
-            Self::Month => "month",
-            Self::Year => "year",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "products")]
-impl From<&str> for ProductNotificationIntervalInput {
-    fn from(value: &str) -> Self {
-        match value {
-            "day" => Self::Day,
-            "week" => Self::Week,
-            "month" => Self::Month,
-            "year" => Self::Year,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "products")]
-impl std::fmt::Display for ProductNotificationIntervalInput {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "products")]
-impl serde::Serialize for ProductNotificationIntervalInput {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "products")]
-impl<'de> serde::Deserialize<'de> for ProductNotificationIntervalInput {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "products")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for ProductNotificationIntervalInput {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ProductNotificationIntervalInput".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["day", "week", "month", "year"] }
-        )
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-=======
 crate::runtime::string_enum!(
-    ProductNotificationInterval { Day = "day", Week = "week", Month = "month", Year =
-    "year", Day2 = "DAY", Week2 = "WEEK" }
+    ProductNotificationIntervalInput { Day = "day", Week = "week", Month = "month", Year
+    = "year" }
 );
 
->>>>>>> issue-10
 /// A group of products suggested together with a product.
 #[cfg(
     any(
@@ -1443,7 +1103,7 @@ crate::runtime::string_enum!(
     )
 )]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductOffer {
     /// Kind of offer.
@@ -1454,10 +1114,11 @@ pub struct ProductOffer {
     /// Paths of the offered products.
     pub items: Vec<String>,
 }
-<<<<<<< HEAD
-#[cfg(feature = "products")]
+
 /// A group of products to suggest together with a product (request form of `ProductOffer`).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "products")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductOfferInput {
     /// Kind of offer.
@@ -1468,22 +1129,9 @@ pub struct ProductOfferInput {
     /// Paths of the offered products.
     pub items: Vec<String>,
 }
+
 #[cfg(feature = "products")]
 impl ProductOfferInput {
-=======
-
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl ProductOffer {
->>>>>>> issue-10
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(r#type: ProductOfferTypeInput, items: Vec<String>) -> Self {
         Self {
@@ -1542,127 +1190,16 @@ pub enum ProductOfferType {
         feature = "webhook-events"
     )
 )]
-<<<<<<< HEAD
-impl ProductOfferType {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Addon => "addon",
-            Self::Alternatives => "alternatives",
-            Self::CrossSell => "cross-sell",
-            Self::Crossgrade => "crossgrade",
-            Self::Downgrade => "downgrade",
-            Self::Downsell => "downsell",
-            Self::Upsell => "upsell",
-            Self::Upgrade => "upgrade",
-            Self::Options => "options",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl From<&str> for ProductOfferType {
-    fn from(value: &str) -> Self {
-        match value {
-            "addon" => Self::Addon,
-            "alternatives" => Self::Alternatives,
-            "cross-sell" => Self::CrossSell,
-            "crossgrade" => Self::Crossgrade,
-            "downgrade" => Self::Downgrade,
-            "downsell" => Self::Downsell,
-            "upsell" => Self::Upsell,
-            "upgrade" => Self::Upgrade,
-            "options" => Self::Options,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl std::fmt::Display for ProductOfferType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl serde::Serialize for ProductOfferType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-impl<'de> serde::Deserialize<'de> for ProductOfferType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(
-    any(
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "quotes",
-        feature = "subscriptions",
-        feature = "webhook-events"
-    )
-)]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for ProductOfferType {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ProductOfferType".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["addon", "alternatives", "cross-sell",
-            "crossgrade", "downgrade", "downsell", "upsell", "upgrade", "options"] }
-        )
-    }
-}
-#[cfg(feature = "products")]
+crate::runtime::string_enum!(
+    ProductOfferType { Addon = "addon", Alternatives = "alternatives", CrossSell =
+    "cross-sell", Crossgrade = "crossgrade", Downgrade = "downgrade", Downsell =
+    "downsell", Upsell = "upsell", Upgrade = "upgrade", Options = "options" }
+);
+
 /// Kind of offer, as a request may send it (the eight types of the current reference).
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
+#[cfg(feature = "products")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ProductOfferTypeInput {
@@ -1685,85 +1222,14 @@ pub enum ProductOfferTypeInput {
     /// A value this version of the crate does not know.
     Unknown(String),
 }
+
 #[cfg(feature = "products")]
-impl ProductOfferTypeInput {
-    /// The value as FastSpring spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Addon => "addon",
-            Self::Alternatives => "alternatives",
-            Self::CrossSell => "cross-sell",
-            Self::Crossgrade => "crossgrade",
-            Self::Downgrade => "downgrade",
-            Self::Downsell => "downsell",
-            Self::Upsell => "upsell",
-            Self::Upgrade => "upgrade",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-#[cfg(feature = "products")]
-impl From<&str> for ProductOfferTypeInput {
-    fn from(value: &str) -> Self {
-        match value {
-            "addon" => Self::Addon,
-            "alternatives" => Self::Alternatives,
-            "cross-sell" => Self::CrossSell,
-            "crossgrade" => Self::Crossgrade,
-            "downgrade" => Self::Downgrade,
-            "downsell" => Self::Downsell,
-            "upsell" => Self::Upsell,
-            "upgrade" => Self::Upgrade,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-#[cfg(feature = "products")]
-impl std::fmt::Display for ProductOfferTypeInput {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "products")]
-impl serde::Serialize for ProductOfferTypeInput {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "products")]
-impl<'de> serde::Deserialize<'de> for ProductOfferTypeInput {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-#[cfg(feature = "products")]
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for ProductOfferTypeInput {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ProductOfferTypeInput".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(
-            { "type" : "string", "enum" : ["addon", "alternatives", "cross-sell",
-            "crossgrade", "downgrade", "downsell", "upsell", "upgrade"] }
-        )
-    }
-}
-#[cfg(feature = "products")]
-=======
 crate::runtime::string_enum!(
-    ProductOfferType { Addon = "addon", Alternatives = "alternatives", CrossSell =
+    ProductOfferTypeInput { Addon = "addon", Alternatives = "alternatives", CrossSell =
     "cross-sell", Crossgrade = "crossgrade", Downgrade = "downgrade", Downsell =
-    "downsell", Upsell = "upsell", Upgrade = "upgrade", Options = "options" }
+    "downsell", Upsell = "upsell", Upgrade = "upgrade" }
 );
 
->>>>>>> issue-10
 /// Outcome and offers of one product in `GET /products/offers/{product_path}`.
 #[cfg(feature = "products")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
@@ -1856,7 +1322,7 @@ impl ProductOffersUpsertRequest {
     )
 )]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductOverdueNotification {
     /// Whether overdue notices are sent.
@@ -1885,10 +1351,11 @@ pub struct ProductOverdueNotification {
     )]
     pub amount: Option<i64>,
 }
-<<<<<<< HEAD
-#[cfg(feature = "products")]
+
 /// Overdue e-mails sent after a failed renewal payment (request form).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "products")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductOverdueNotificationInput {
     /// Whether overdue notices are sent.
@@ -1913,10 +1380,7 @@ pub struct ProductOverdueNotificationInput {
     )]
     pub amount: Option<i64>,
 }
-#[cfg(feature = "products")]
-=======
 
->>>>>>> issue-10
 /// Prices of one product, keyed by country.
 #[cfg(feature = "products")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
@@ -2417,7 +1881,7 @@ pub struct ProductQuantityDiscountTier {
     )
 )]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductReminderNotification {
     /// Whether reminders are sent.
@@ -2439,10 +1903,11 @@ pub struct ProductReminderNotification {
     )]
     pub interval_length: Option<i64>,
 }
-<<<<<<< HEAD
-#[cfg(feature = "products")]
+
 /// Reminder e-mails sent before a subscription renews (request form).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "products")]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductReminderNotificationInput {
     /// Whether reminders are sent.
@@ -2460,10 +1925,8 @@ pub struct ProductReminderNotificationInput {
     )]
     pub interval_length: Option<i64>,
 }
-=======
 
 /// One-time fee charged with the first payment of a subscription.
->>>>>>> issue-10
 #[cfg(
     any(
         feature = "coupons",

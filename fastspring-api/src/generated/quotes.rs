@@ -1576,12 +1576,19 @@ crate::runtime::union::union!(
     QuoteOrder { Expanded : MAP, ["account", "acquisitionTransactionType", "action",
     "address", "billDescriptor", "buyerReference", "changed", "changedDisplay",
     "changedDisplayEmailEnhancements", "changedDisplayEmailEnhancementsWithTime",
-    "changedDisplayISO8601", "changedInSeconds", "changedValue", "completed", "coupons",
-    "currency", "customer", "discount", "discountDisplay", "discountInPayoutCurrency",
-    "discountInPayoutCurrencyDisplay", "discountWithTax", "discountWithTaxDisplay",
-    "discountWithTaxInPayoutCurrency", "discountWithTaxInPayoutCurrencyDisplay", "id",
-    "invoiceUrl", "ipAddress", "items", "language", "live", "notes", "order",
-    "orderLevelCouponApplied", "payment", "payoutCurrency", "quote", "reason",
+    "changedDisplayISO8601", "changedInSeconds", "changedValue", "completed",
+    "cotermGroup", "coupons", "currency", "customer", "discount", "discountDisplay",
+    "discountInPayoutCurrency", "discountInPayoutCurrencyDisplay", "discountWithTax",
+    "discountWithTaxDisplay", "discountWithTaxInPayoutCurrency",
+    "discountWithTaxInPayoutCurrencyDisplay", "id", "initialOrderId",
+    "initialOrderReference", "invoiceUrl", "ipAddress", "isScsProratedOrder",
+    "isScsProratedOrderUpgrade", "items", "language", "lastFourDigits", "live",
+    "nextCotermChargeTotal", "nextCotermChargeTotalDisplay",
+    "nextCotermChargeTotalInPayoutCurrency",
+    "nextCotermChargeTotalInPayoutCurrencyDisplay", "notes", "order",
+    "orderLevelCouponApplied", "payment", "paymentDueDate", "paymentMethodType",
+    "payoutCurrency", "previousOrderInvoiceUrl", "previousOrderReference",
+    "proratedCreditTotal", "proratedDebitTotal", "proratedTotal", "quote", "reason",
     "recipients", "reference", "result", "returns", "siteId", "subtotal",
     "subtotalDisplay", "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay",
     "tags", "tax", "taxDisplay", "taxExemptionData", "taxInPayoutCurrency",
@@ -2538,70 +2545,33 @@ pub enum QuoteTags {
 }
 
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
-<<<<<<< HEAD
-impl<'de> serde::Deserialize<'de> for QuoteTags {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("QuoteTags");
-        match crate::runtime::try_form::<Vec<QuoteTag>>(&value) {
-            Ok(value) => return Ok(Self::List(value)),
-            Err(failure) => closest.note("List", failure),
-        }
-        match crate::runtime::try_form::<
-            std::collections::BTreeMap<String, String>,
-        >(&value) {
-            Ok(value) => return Ok(Self::Map(value)),
-            Err(failure) => closest.note("Map", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "quotes")]
+crate::runtime::union::union!(QuoteTags { List : SEQ, [], Map : MAP, [] });
+
 /// Body of `PUT /quotes/{quote_id}`: the quote fields bare (default) or wrapped in `updateQuoteRequest`, as the current reference documents it. See the operation's note.
 ///
-/// The forms are tried in order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "quotes")]
+#[derive(Debug, Clone, PartialEq)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum UpdateQuoteBody {
     Bare(Box<UpdateQuoteRequest>),
     Wrapped(Box<UpdateQuoteRequestWrapped>),
 }
-#[cfg(feature = "quotes")]
-impl<'de> serde::Deserialize<'de> for UpdateQuoteBody {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        let mut closest = crate::runtime::Closest::new("UpdateQuoteBody");
-        match crate::runtime::try_form::<UpdateQuoteRequest>(&value) {
-            Ok(value) => return Ok(Self::Bare(Box::new(value))),
-            Err(failure) => closest.note("Bare", failure),
-        }
-        match crate::runtime::try_form::<UpdateQuoteRequestWrapped>(&value) {
-            Ok(value) => return Ok(Self::Wrapped(Box::new(value))),
-            Err(failure) => closest.note("Wrapped", failure),
-        }
-        Err(serde::de::Error::custom(closest))
-    }
-}
-#[cfg(feature = "quotes")]
-/// The quote fields of `PUT /quotes/{quote_id}` (sent bare, or wrapped in `UpdateQuoteRequestWrapped`).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-=======
-crate::runtime::union::union!(QuoteTags { List : SEQ, [], Map : MAP, [] });
 
-/// Body of `PUT /quotes/{quote_id}`.
+#[cfg(feature = "quotes")]
+crate::runtime::union::union!(
+    UpdateQuoteBody { Bare : MAP, ["coupon", "currency", "expirationDateDays",
+    "fulfillmentTerm", "invoiceId", "items", "name", "netTermsDays", "notes",
+    "recipient", "recipientAddress", "source", "sourceIP", "status", "tags", "taxId"],
+    Wrapped : MAP, ["updateQuoteRequest"] }
+);
+
+/// The quote fields of `PUT /quotes/{quote_id}` (sent bare, or wrapped in `UpdateQuoteRequestWrapped`).
 #[cfg(feature = "quotes")]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
->>>>>>> issue-10
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct UpdateQuoteRequest {
     /// ISO 4217 currency code.
@@ -2715,15 +2685,17 @@ impl UpdateQuoteRequest {
     }
 }
 
-#[cfg(feature = "quotes")]
 /// The quote fields under the `updateQuoteRequest` key, the shape of the current reference.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg(feature = "quotes")]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct UpdateQuoteRequestWrapped {
     /// The quote fields.
     #[serde(rename = "updateQuoteRequest")]
     pub update_quote_request: UpdateQuoteRequest,
 }
+
 #[cfg(feature = "quotes")]
 impl UpdateQuoteRequestWrapped {
     /// Builds the value from its required fields; optional fields start empty.
@@ -2731,6 +2703,7 @@ impl UpdateQuoteRequestWrapped {
         Self { update_quote_request }
     }
 }
+
 #[cfg(feature = "quotes")]
 /// Operations of the `quotes` group; get it with `client.quotes()`.
 #[derive(Debug, Clone, Copy)]
