@@ -3,26 +3,107 @@
 //!
 //! Types and operations are generated from the hand-maintained OpenAPI spec in
 //! `api-spec/` by `cargo xtask regenerate`; the runtime around them (auth, retries,
-//! rate limit, errors, batch outcomes, multi-ID reads) is written by hand.
+//! rate limit, errors, batch outcomes, multi-ID reads, paging, webhook signatures) is
+//! written by hand.
+//!
+//! # Call an operation
+//!
+//! Build one [`Client`], then reach each resource group through its handle
+//! (`client.orders()`, `client.subscriptions()`, …). Required inputs are arguments,
+//! optional ones setters; a request is sent by `.await` (or `.send().await`).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), fastspring_api::Error> {
-//! let client = fastspring_api::Client::builder()
-//!     .credentials("API_USERNAME", "API_PASSWORD")
+//! use fastspring_api::Client;
+//!
+//! let client = Client::builder()
+//!     .credentials("API_USERNAME", "API_PASSWORD") // or Client::from_env()
 //!     .user_agent("my-app/1.0")
 //!     .build()?;
 //!
-//! // One resource, with optional inputs as setters.
+//! // One resource by ID.
+//! let account = client.accounts().get("uKj7izONRfanVwBL9eiG_A").await?;
+//!
+//! // One page of a listing, with optional inputs as setters.
 //! let orders = client.orders().list().days(7).send().await?;
 //!
 //! // Several IDs at once, whatever shape FastSpring answers with.
 //! let subscriptions = client.subscriptions().get_many(["sub-1", "sub-2"]).await?;
-//! # let _ = (orders, subscriptions); Ok(()) }
+//! # let _ = (account, orders, subscriptions); Ok(()) }
 //! ```
 //!
-//! Every resource group is a cargo feature (`accounts`, `orders`, `subscriptions`, …,
-//! `webhook-events`), all on by default; turn off the default features to compile only
-//! the groups an application uses.
+//! Every failure is one [`Error`]: transport, timeout, rate limit, FastSpring's error
+//! body, or a [`DecodeError`] naming the operation, status and JSON path.
+//!
+//! # Page through a list
+//!
+//! Paged listings have `.items()` (every item, as a stream, fetching pages as it goes)
+//! and `.pages()` (every page). The stream ends with an error instead of looping when
+//! FastSpring's paging does not advance.
+//!
+//! ```no_run
+//! # async fn run(client: fastspring_api::Client) -> Result<(), fastspring_api::Error> {
+//! use futures_util::TryStreamExt;
+//!
+//! let mut orders = std::pin::pin!(client.orders().list().days(30).items());
+//! while let Some(order) = orders.try_next().await? {
+//!     println!("{order:?}");
+//! }
+//!
+//! // Or all at once.
+//! let all: Vec<_> = client.orders().list().days(7).items().try_collect().await?;
+//! # let _ = all; Ok(()) }
+//! ```
+//!
+//! # Receive a webhook
+//!
+//! `webhooks` (feature `webhook-events`) verifies a delivery's `X-FS-Signature` against
+//! the **raw body bytes**, decodes its events and builds the answer FastSpring expects
+//! (`webhooks::Acknowledgement`: 200, 202 with the processed IDs, or 500).
+//!
+//! ```no_run
+//! use fastspring_api::webhooks::{self, Acknowledgement};
+//!
+//! /// Returns the HTTP status, content type and body to answer with.
+//! fn receive(
+//!     headers: &axum::http::HeaderMap,
+//!     body: &[u8],
+//! ) -> (u16, &'static str, String) {
+//!     let secrets = ["new-secret", "old-secret"]; // from your configuration
+//!     let envelope = match webhooks::parse(&secrets, body, webhooks::signature_header(headers)) {
+//!         Ok(envelope) => envelope,
+//!         Err(err) => return (err.http_status(), "text/plain", err.to_string()),
+//!     };
+//!     let mut ack = Acknowledgement::new(&envelope);
+//!     for event in &envelope.events {
+//!         match &event.data {
+//!             // Your handler; keep it idempotent (FastSpring may deliver an event again).
+//!             Ok(data) => {
+//!                 println!("{}: {}", event.id, data.event_type());
+//!                 ack.mark_processed(&event.id);
+//!             }
+//!             Err(problem) => eprintln!("not processed: {problem}"), // retried later
+//!         }
+//!     }
+//!     let reply = ack.response();
+//!     (reply.status, reply.content_type, reply.body)
+//! }
+//! ```
+//!
+//! # Features
+//!
+//! - **One feature per resource group**: `accounts`, `coupons`, `orders`, `products`,
+//!   `subscriptions`, `invoices`, `quotes`, `returns`, `sessions-v1`,
+//!   `checkout-sessions`, `events`, `data` (with `reports`), `webhook-keys`,
+//!   `webhook-events` (with `webhooks`); all on by default. Turn off the default
+//!   features to compile only the groups an application uses:
+//!   `default-features = false, features = ["orders", "webhook-events"]`.
+//! - `serialize`: `serde::Serialize` for response and webhook types too (request types
+//!   always have it), e.g. to store or forward what FastSpring sent.
+//! - `schemars`: `schemars::JsonSchema` for every generated type.
+//! - `payload-check`: the `payload` module, which decodes a recorded payload and reports
+//!   the fields the spec does not know (maintainer tooling behind
+//!   `cargo xtask check-payload`; implies `serialize`).
 
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
