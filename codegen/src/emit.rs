@@ -108,6 +108,53 @@ impl Ctx<'_> {
         }
     }
 
+    /// An intra-doc link to a generated type from this module.
+    fn link(&self, def: &TypeDef) -> String {
+        if def.module == self.module {
+            format!("[`{}`]", def.name)
+        } else {
+            format!("[`{}`](super::{}::{})", def.name, def.module, def.name)
+        }
+    }
+
+    /// What a value of `ty` is, in words (for generated docs).
+    fn describe(&self, ty: &Ty) -> String {
+        match ty {
+            Ty::String => "a string".into(),
+            Ty::Secret => "a secret string".into(),
+            Ty::I64 => "an integer".into(),
+            Ty::F64 => "a number".into(),
+            Ty::Bool => "a boolean".into(),
+            Ty::Decimal => "an amount".into(),
+            Ty::EpochMillis => "a time in epoch milliseconds".into(),
+            Ty::EpochSeconds => "a time in epoch seconds".into(),
+            Ty::Json => "any JSON value".into(),
+            Ty::Named(id) => {
+                let def = &self.ir.types[*id];
+                match &def.kind {
+                    TypeKind::Struct { .. } => {
+                        format!("{} {} object", article(&def.name), self.link(def))
+                    }
+                    _ => format!("{} {}", article(&def.name), self.link(def)),
+                }
+            }
+            Ty::Vec(inner) => format!("a list of {}", self.describe_plural(inner)),
+            Ty::Map(inner) => format!("a map of {}", self.describe_plural(inner)),
+        }
+    }
+
+    fn describe_plural(&self, ty: &Ty) -> String {
+        match ty {
+            Ty::Named(id) => self.link(&self.ir.types[*id]),
+            Ty::String => "strings".into(),
+            Ty::Decimal => "amounts".into(),
+            Ty::I64 => "integers".into(),
+            Ty::F64 => "numbers".into(),
+            Ty::Bool => "booleans".into(),
+            other => format!("items, each {}", self.describe(other)),
+        }
+    }
+
     /// The JSON tokens a value of `ty` can start with (`runtime::union`'s mask).
     fn accepts(&self, ty: &Ty) -> TokenStream {
         let names: &[&str] = match ty {
@@ -365,10 +412,7 @@ fn emit_type(ctx: &Ctx<'_>, def: &TypeDef) -> TokenStream {
     };
     let name = ident(&def.name);
     let cfg = cfg_attr(&def.features);
-    let doc_text = def
-        .doc
-        .clone()
-        .unwrap_or_else(|| format!("Schema `{}`.", def.name));
+    let doc_text = def.doc.clone().unwrap_or_else(|| fallback_doc(ctx, def));
     let doc = doc_attrs(Some(&doc_text));
     match &def.kind {
         TypeKind::Alias(ty) => {
@@ -445,13 +489,14 @@ fn emit_type(ctx: &Ctx<'_>, def: &TypeDef) -> TokenStream {
         TypeKind::Untagged { variants } => {
             let arms = variants.iter().map(|(v, ty)| {
                 let vname = ident(v);
+                let vdoc = format!(" {}.", capitalize(&ctx.describe(ty)));
                 let inner = ctx.ty(ty);
                 let inner = if ctx.is_struct(ty) {
                     quote!(Box<#inner>)
                 } else {
                     inner
                 };
-                quote!(#vname(#inner))
+                quote!(#[doc = #vdoc] #vname(#inner))
             });
             // The runtime decides the form from the first token or from a key only one
             // object form declares, and reads it in one pass (`runtime::union`).
@@ -494,6 +539,107 @@ fn emit_type(ctx: &Ctx<'_>, def: &TypeDef) -> TokenStream {
                 crate::runtime::union::union!(#name { #(#forms),* });
             }
         }
+    }
+}
+
+/// A sentence saying what a schema without a description is, from where it is used
+/// (an operation's parameter or response) or where it sits in the spec.
+fn fallback_doc(ctx: &Ctx<'_>, def: &TypeDef) -> String {
+    let id = ctx.ir.types.iter().position(|t| std::ptr::eq(t, def));
+    let is_def = |ty: &Ty| {
+        let mut ty = ty;
+        while let Ty::Vec(inner) | Ty::Map(inner) = ty {
+            ty = inner;
+        }
+        matches!(ty, Ty::Named(n) if Some(*n) == id)
+    };
+    for op in &ctx.ir.operations {
+        let call = format!("`{} {}`", op.method.to_uppercase(), op.path);
+        if let Some(p) = op.params.iter().find(|p| is_def(&p.ty)) {
+            return format!("Values of the `{}` parameter of {call}.", p.name);
+        }
+        if op.body.as_ref().is_some_and(|b| is_def(&b.ty)) {
+            return format!("The request body of {call}.");
+        }
+        if let Some((status, _)) = op.responses.iter().find(|(_, ty)| is_def(ty)) {
+            return format!("The body of {call}'s {status} response.");
+        }
+    }
+    if let Some(hook) = ctx.ir.webhooks.iter().find(|w| is_def(&w.data)) {
+        return format!("The data of the `{}` webhook event.", hook.event_type);
+    }
+    if !def.location.contains("/properties/") {
+        // A schema of its own: say where it is used.
+        for parent in &ctx.ir.types {
+            if let TypeKind::Struct { fields } = &parent.kind
+                && let Some(field) = fields.iter().find(|f| is_def(&f.ty))
+            {
+                return format!("The value of `{}` in {}.", field.json, ctx.link(parent));
+            }
+        }
+    }
+    let link = |name: &str| match ctx.ir.types.iter().find(|t| t.name == name) {
+        Some(t) => ctx.link(t),
+        None => format!("`{name}`"),
+    };
+    let pointer = def.location.split_once('#').map_or("", |(_, p)| p);
+    let segments: Vec<&str> = pointer.split('/').collect();
+    let owner = segments
+        .iter()
+        .position(|s| *s == "schemas")
+        .and_then(|i| segments.get(i + 1));
+    let property = segments
+        .iter()
+        .rposition(|s| *s == "properties")
+        .and_then(|i| segments.get(i + 1).map(|p| (p, &segments[i + 2..])));
+    let owner = owner.filter(|o| **o != def.name);
+    match (owner, property) {
+        (Some(owner), Some((prop, rest))) => {
+            let owner = link(owner);
+            match rest.first() {
+                Some(&"items") => format!("One item of `{prop}` in {owner}."),
+                Some(&"additionalProperties") => {
+                    format!("One value of the `{prop}` map in {owner}.")
+                }
+                _ => format!("The `{prop}` field of {owner}."),
+            }
+        }
+        (Some(owner), None) => {
+            let owner = link(owner);
+            match segments
+                .iter()
+                .rposition(|s| *s == "oneOf" || *s == "anyOf")
+            {
+                Some(i) => format!(
+                    "One form of {owner} (form {}).",
+                    segments
+                        .get(i + 1)
+                        .and_then(|n| n.parse::<usize>().ok())
+                        .map_or(1, |n| n + 1)
+                ),
+                None => format!("Part of {owner}."),
+            }
+        }
+        _ => format!(
+            "The `{}` schema of the spec (it has no description).",
+            def.name
+        ),
+    }
+}
+
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['A', 'E', 'I', 'O', 'U', 'a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
+fn capitalize(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
 

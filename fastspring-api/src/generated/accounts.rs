@@ -518,7 +518,7 @@ pub struct AccountGetResponse {
     pub accounts: Vec<AccountGetResponseAccountsItem>,
 }
 
-/// Schema `AccountGetResponseAccountsItem`.
+/// One item of `accounts` in [`AccountGetResponse`].
 ///
 /// The form is told by the JSON token or by a key only one form has.
 #[cfg(feature = "accounts")]
@@ -527,7 +527,9 @@ pub struct AccountGetResponse {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum AccountGetResponseAccountsItem {
+    /// An [`AccountLookupError`] object.
     Error(Box<AccountLookupError>),
+    /// An [`Account`] object.
     Account(Box<Account>),
 }
 
@@ -588,7 +590,7 @@ pub struct AccountListResponse {
     pub accounts: Option<Vec<AccountListResponseAccountsItem>>,
 }
 
-/// Schema `AccountListResponseAccountsItem`.
+/// One item of `accounts` in [`AccountListResponse`].
 ///
 /// The form is told by the JSON token or by a key only one form has.
 #[cfg(feature = "accounts")]
@@ -597,7 +599,9 @@ pub struct AccountListResponse {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum AccountListResponseAccountsItem {
+    /// An [`Account`] object.
     Account(Box<Account>),
+    /// A string.
     Id(String),
 }
 
@@ -834,7 +838,7 @@ impl CreateAccountRequest {
     }
 }
 
-/// Schema `GetAccountError400`.
+/// The body of `GET /accounts/{account_id}`'s 400 response.
 ///
 /// The form is told by the JSON token or by a key only one form has.
 #[cfg(feature = "accounts")]
@@ -843,7 +847,9 @@ impl CreateAccountRequest {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum GetAccountError400 {
+    /// An [`AccountGetResponse`] object.
     Several(Box<AccountGetResponse>),
+    /// An [`AccountGetError`] object.
     Single(Box<AccountGetError>),
 }
 
@@ -853,7 +859,7 @@ crate::runtime::union::union!(
     "error", "id", "result"] }
 );
 
-/// Schema `GetAccountResponse`.
+/// The body of `GET /accounts/{account_id}`'s 200 response.
 ///
 /// The form is told by the JSON token or by a key only one form has.
 #[cfg(feature = "accounts")]
@@ -862,7 +868,9 @@ crate::runtime::union::union!(
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum GetAccountResponse {
+    /// An [`AccountGetResponse`] object.
     Several(Box<AccountGetResponse>),
+    /// An [`Account`] object.
     Single(Box<Account>),
 }
 
@@ -873,7 +881,7 @@ crate::runtime::union::union!(
     "payment", "result", "subscribed", "subscriptions", "taxExemptionData", "url"] }
 );
 
-/// Schema `ListAccountsRefunds`.
+/// Values of the `refunds` parameter of `GET /accounts`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
 #[cfg(feature = "accounts")]
@@ -889,7 +897,7 @@ pub enum ListAccountsRefunds {
 #[cfg(feature = "accounts")]
 crate::runtime::string_enum!(ListAccountsRefunds { True = "true" });
 
-/// Schema `ListAccountsSubscriptions`.
+/// Values of the `subscriptions` parameter of `GET /accounts`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
 #[cfg(feature = "accounts")]

@@ -378,7 +378,7 @@ crate::runtime::string_enum!(
     TaxesAddedToPrice = "TAXES_ADDED_TO_PRICE" }
 );
 
-/// Schema `CheckoutSessionCheckoutStatusItem`.
+/// One item of `checkoutStatus` in [`CheckoutSession`].
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
 #[cfg(feature = "checkout-sessions")]
@@ -1314,7 +1314,7 @@ pub struct CheckoutSessionPaymentMethod {
     pub variants: Option<Vec<CheckoutSessionPaymentMethodVariantsItem>>,
 }
 
-/// Schema `CheckoutSessionPaymentMethodSupportedProductTypesItem`.
+/// One item of `supportedProductTypes` in [`CheckoutSessionPaymentMethod`].
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
 #[cfg(feature = "checkout-sessions")]
@@ -1396,7 +1396,7 @@ crate::runtime::string_enum!(
     UnknownValue = "UNKNOWN" }
 );
 
-/// Schema `CheckoutSessionPaymentMethodVariantsItem`.
+/// One item of `variants` in [`CheckoutSessionPaymentMethod`].
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
 #[cfg(feature = "checkout-sessions")]

@@ -56,7 +56,9 @@ pub struct ActionError {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum ErrorDetail {
+    /// A map of items, each any JSON value.
     Fields(std::collections::BTreeMap<String, serde_json::Value>),
+    /// A string.
     Message(String),
 }
 

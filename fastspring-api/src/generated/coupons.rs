@@ -423,7 +423,7 @@ pub struct CouponListResponse {
     pub coupons: Option<Vec<String>>,
 }
 
-/// Schema `CouponProductsItem`.
+/// One item of `products` in [`Coupon`].
 ///
 /// The form is told by the JSON token or by a key only one form has.
 #[cfg(feature = "coupons")]
@@ -432,7 +432,9 @@ pub struct CouponListResponse {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum CouponProductsItem {
+    /// A [`Product`](super::products::Product) object.
     Expanded(Box<super::products::Product>),
+    /// A string.
     Id(String),
 }
 
@@ -552,7 +554,9 @@ impl CouponUpsertRequest {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum GetCouponResponse {
+    /// A [`CouponError`] object.
     Error(Box<CouponError>),
+    /// A [`Coupon`] object.
     Coupon(Box<Coupon>),
 }
 
@@ -573,7 +577,9 @@ crate::runtime::union::union!(
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum ListCouponCodesResponse {
+    /// A [`CouponError`] object.
     Error(Box<CouponError>),
+    /// A [`CouponCodeList`] object.
     Codes(Box<CouponCodeList>),
 }
 
@@ -593,7 +599,9 @@ crate::runtime::union::union!(
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum ListCouponsResponse {
+    /// A [`CouponError`] object.
     Error(Box<CouponError>),
+    /// A [`CouponListResponse`] object.
     List(Box<CouponListResponse>),
 }
 

@@ -441,7 +441,9 @@ pub struct DataReportRequestEcho {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum DataReportResponse {
+    /// A [`DataReportPage`] object.
     Page(Box<DataReportPage>),
+    /// A [`DataJob`] object.
     Job(Box<DataJob>),
 }
 

@@ -2,7 +2,7 @@
 // change the spec or the generator and regenerate.
 
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
-/// Schema `GetOrderResponse`.
+/// The body of `GET /orders/{order_id}`'s 200 response.
 ///
 /// The form is told by the JSON token or by a key only one form has.
 #[cfg(feature = "orders")]
@@ -11,7 +11,9 @@
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum GetOrderResponse {
+    /// An [`OrderGetResponse`] object.
     Several(Box<OrderGetResponse>),
+    /// An [`Order`] object.
     Single(Box<Order>),
 }
 
@@ -40,7 +42,7 @@ crate::runtime::union::union!(
     "totalInPayoutCurrencyDisplay"] }
 );
 
-/// Schema `ListOrdersScope`.
+/// Values of the `scope` parameter of `GET /orders`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
 #[cfg(feature = "orders")]
@@ -62,7 +64,7 @@ crate::runtime::string_enum!(
     ListOrdersScope { All = "all", Live = "live", Test = "test" }
 );
 
-/// Schema `ListOrdersStatus`.
+/// Values of the `status` parameter of `GET /orders`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
 #[cfg(feature = "orders")]
@@ -601,7 +603,9 @@ pub struct Order {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum OrderAccount {
+    /// An [`Account`](super::accounts::Account) object.
     Expanded(Box<super::accounts::Account>),
+    /// A string.
     Id(String),
 }
 
@@ -750,7 +754,7 @@ pub struct OrderCotermGroup {
     pub next_coterm_charge_total_in_payout_currency_display: Option<String>,
 }
 
-/// Schema `OrderCotermGroupMember`.
+/// One item of `subscriptions` in [`Order`].
 #[cfg(
     any(
         feature = "orders",
@@ -898,7 +902,9 @@ pub struct OrderFulfillment {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum OrderFulfillmentValue {
+    /// A list of [`OrderFulfillment`].
     Entries(Vec<OrderFulfillment>),
+    /// A string.
     Text(String),
 }
 
@@ -935,7 +941,7 @@ pub struct OrderGetResponse {
     pub orders: Vec<OrderGetResponseOrdersItem>,
 }
 
-/// Schema `OrderGetResponseOrdersItem`.
+/// One item of `orders` in [`OrderGetResponse`].
 ///
 /// The form is told by the JSON token or by a key only one form has.
 #[cfg(feature = "orders")]
@@ -944,7 +950,9 @@ pub struct OrderGetResponse {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum OrderGetResponseOrdersItem {
+    /// An [`OrderLookupError`] object.
     Error(Box<OrderLookupError>),
+    /// An [`Order`] object.
     Order(Box<Order>),
 }
 
@@ -1352,7 +1360,9 @@ pub struct OrderItemDriver {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum OrderItemSubscription {
+    /// A [`Subscription`](super::subscriptions::Subscription) object.
     Expanded(Box<super::subscriptions::Subscription>),
+    /// A string.
     Id(String),
 }
 
@@ -1464,7 +1474,9 @@ pub struct OrderItemTaxWithholding {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum OrderItemTaxWithholdingTaxWithholding {
+    /// A boolean.
     Flag(bool),
+    /// A string.
     Text(String),
 }
 
@@ -1597,7 +1609,7 @@ pub struct OrderListResponse {
     pub orders: Option<Vec<OrderListResponseOrdersItem>>,
 }
 
-/// Schema `OrderListResponseOrdersItem`.
+/// One item of `orders` in [`OrderListResponse`].
 ///
 /// The form is told by the JSON token or by a key only one form has.
 #[cfg(feature = "orders")]
@@ -1606,7 +1618,9 @@ pub struct OrderListResponse {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum OrderListResponseOrdersItem {
+    /// An [`Order`] object.
     Order(Box<Order>),
+    /// A string.
     Id(String),
 }
 
@@ -1679,7 +1693,9 @@ pub struct OrderLookupError {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum OrderNote {
+    /// An [`OrderNoteNote`] object.
     Note(Box<OrderNoteNote>),
+    /// A string.
     Text(String),
 }
 
@@ -1696,7 +1712,7 @@ crate::runtime::union::union!(
     OrderNote { Note : MAP, ["creator", "note"], Text : STR, [] }
 );
 
-/// Schema `OrderNoteNote`.
+/// One form of [`OrderNote`] (form 1).
 #[cfg(
     any(
         feature = "orders",
@@ -1871,7 +1887,9 @@ pub struct OrderRecipientContact {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum OrderRecipientContactAccount {
+    /// An [`Account`](super::accounts::Account) object.
     Expanded(Box<super::accounts::Account>),
+    /// A string.
     Id(String),
 }
 
@@ -1992,7 +2010,7 @@ pub struct OrderUpdateResult {
     pub order: Option<String>,
 }
 
-/// Schema `UpdateOrderTagsError400`.
+/// The body of `POST /orders`'s 400 response.
 ///
 /// The form is told by the JSON token or by a key only one form has.
 #[cfg(feature = "orders")]
@@ -2001,7 +2019,9 @@ pub struct OrderUpdateResult {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum UpdateOrderTagsError400 {
+    /// An [`UpdateOrderTagsResponse`] object.
     Outcomes(Box<UpdateOrderTagsResponse>),
+    /// A [`MessageError`](super::common::MessageError) object.
     Refused(Box<super::common::MessageError>),
 }
 

@@ -603,7 +603,9 @@ crate::runtime::string_enum!(
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum ProductFulfillmentDisplay {
+    /// A string.
     Text(String),
+    /// A map of strings.
     Localized(std::collections::BTreeMap<String, String>),
 }
 
@@ -706,7 +708,7 @@ crate::runtime::string_enum!(
     "PREFER_EXPLICIT" }
 );
 
-/// Schema `ProductFulfillmentPreviousItem`.
+/// One item of `previous` in [`ProductFulfillment`].
 ///
 /// The form is told by the JSON token or by a key only one form has.
 #[cfg(
@@ -724,7 +726,9 @@ crate::runtime::string_enum!(
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum ProductFulfillmentPreviousItem {
+    /// A [`ProductFulfillmentVersion`] object.
     Version(Box<ProductFulfillmentVersion>),
+    /// A string.
     Id(String),
 }
 
@@ -761,7 +765,9 @@ crate::runtime::union::union!(
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum ProductFulfillmentSize {
+    /// An integer.
     Bytes(i64),
+    /// A string.
     Text(String),
 }
 
@@ -820,7 +826,7 @@ pub struct ProductFulfillmentVersion {
     pub modified: Option<crate::EpochMillis>,
 }
 
-/// Schema `ProductFulfillmentsValue`.
+/// One value of the `fulfillments` map in [`Product`].
 ///
 /// The form is told by the JSON token or by a key only one form has.
 #[cfg(
@@ -838,7 +844,9 @@ pub struct ProductFulfillmentVersion {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum ProductFulfillmentsValue {
+    /// A [`ProductFulfillment`] object.
     Action(Box<ProductFulfillment>),
+    /// A map of strings.
     Instructions(std::collections::BTreeMap<String, String>),
 }
 
@@ -1729,7 +1737,7 @@ pub struct ProductPricingInput {
     pub cancellation: Option<ProductCancellationInput>,
 }
 
-/// Schema `ProductPricingInputQuantityDiscountsValue`.
+/// One value of the `quantityDiscounts` map in [`ProductPricingInput`].
 ///
 /// The form is told by the JSON token or by a key only one form has.
 #[cfg(feature = "products")]
@@ -1738,7 +1746,9 @@ pub struct ProductPricingInput {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum ProductPricingInputQuantityDiscountsValue {
+    /// A map of amounts.
     PerCurrency(std::collections::BTreeMap<String, crate::Amount>),
+    /// A number.
     Percent(f64),
 }
 
@@ -1748,7 +1758,7 @@ crate::runtime::union::union!(
     }
 );
 
-/// Schema `ProductPricingQuantityDiscountsValue`.
+/// One value of the `quantityDiscounts` map in [`ProductPricing`].
 ///
 /// The form is told by the JSON token or by a key only one form has.
 #[cfg(
@@ -1766,7 +1776,9 @@ crate::runtime::union::union!(
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum ProductPricingQuantityDiscountsValue {
+    /// A map of amounts.
     PerCurrency(std::collections::BTreeMap<String, crate::Amount>),
+    /// A number.
     Percent(f64),
 }
 

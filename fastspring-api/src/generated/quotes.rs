@@ -590,7 +590,9 @@ pub struct Quote {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum QuoteAccount {
+    /// An [`Account`](super::accounts::Account) object.
     Expanded(Box<super::accounts::Account>),
+    /// A string.
     Id(String),
 }
 
@@ -1567,7 +1569,9 @@ pub struct QuoteNotificationInterval {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum QuoteOrder {
+    /// An [`Order`](super::orders::Order) object.
     Expanded(Box<super::orders::Order>),
+    /// A string.
     Id(String),
 }
 
@@ -2540,7 +2544,9 @@ pub struct QuoteTag {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum QuoteTags {
+    /// A list of [`QuoteTag`].
     List(Vec<QuoteTag>),
+    /// A map of strings.
     Map(std::collections::BTreeMap<String, String>),
 }
 
@@ -2556,7 +2562,9 @@ crate::runtime::union::union!(QuoteTags { List : SEQ, [], Map : MAP, [] });
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum UpdateQuoteBody {
+    /// An [`UpdateQuoteRequest`] object.
     Bare(Box<UpdateQuoteRequest>),
+    /// An [`UpdateQuoteRequestWrapped`] object.
     Wrapped(Box<UpdateQuoteRequestWrapped>),
 }
 

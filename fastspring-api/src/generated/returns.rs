@@ -20,7 +20,7 @@ impl CreateReturnsRequest {
     }
 }
 
-/// Schema `GetReturnResponse`.
+/// The body of `GET /returns/{return_id}`'s 200 response.
 ///
 /// The form is told by the JSON token or by a key only one form has.
 #[cfg(feature = "returns")]
@@ -29,7 +29,9 @@ impl CreateReturnsRequest {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum GetReturnResponse {
+    /// A [`ReturnsResponse`] object.
     Several(Box<ReturnsResponse>),
+    /// A [`Return`] object.
     Single(Box<Return>),
 }
 
@@ -440,7 +442,9 @@ pub struct Return {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum ReturnAccount {
+    /// An [`Account`](super::accounts::Account) object.
     Expanded(Box<super::accounts::Account>),
+    /// A string.
     Id(String),
 }
 
@@ -819,7 +823,7 @@ pub struct ReturnsResponse {
     pub returns: Vec<ReturnsResponseReturnsItem>,
 }
 
-/// Schema `ReturnsResponseReturnsItem`.
+/// One item of `returns` in [`ReturnsResponse`].
 ///
 /// The form is told by the JSON token or by a key only one form has.
 #[cfg(feature = "returns")]
@@ -828,7 +832,9 @@ pub struct ReturnsResponse {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum ReturnsResponseReturnsItem {
+    /// A [`ReturnError`] object.
     Error(Box<ReturnError>),
+    /// A [`Return`] object.
     Return(Box<Return>),
 }
 

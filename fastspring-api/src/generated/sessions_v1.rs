@@ -387,7 +387,7 @@ crate::runtime::string_enum!(
     SessionV1PricingQuantityBehavior { Allow = "allow", Lock = "lock", Hide = "hide" }
 );
 
-/// Schema `SessionV1PricingQuantityDiscountsValue`.
+/// One value of the `quantityDiscounts` map in [`SessionV1Pricing`].
 ///
 /// The form is told by the JSON token or by a key only one form has.
 #[cfg(feature = "sessions-v1")]
@@ -396,7 +396,9 @@ crate::runtime::string_enum!(
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum SessionV1PricingQuantityDiscountsValue {
+    /// A map of amounts.
     Amounts(std::collections::BTreeMap<String, crate::Amount>),
+    /// A number.
     Percent(f64),
 }
 

@@ -55,7 +55,9 @@ pub struct CancelReason {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum CancelSurvey {
+    /// A [`CancelSurveyRecorded`] object.
     Recorded(Box<CancelSurveyRecorded>),
+    /// A [`CancelSurveyReasons`] object.
     Reasons(Box<CancelSurveyReasons>),
 }
 
@@ -896,7 +898,9 @@ pub struct CotermGroup {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum CotermGroupAccount {
+    /// An [`Account`](super::accounts::Account) object.
     Expanded(Box<super::accounts::Account>),
+    /// A string.
     Id(String),
 }
 
@@ -1468,7 +1472,7 @@ pub struct CotermGroupPaymentOverdue {
     pub sent: Option<i64>,
 }
 
-/// Schema `CotermGroupSubscriptionsItem`.
+/// One item of `subscriptions` in [`CotermGroup`].
 ///
 /// The form is told by the JSON token or by a key only one form has.
 #[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
@@ -1477,7 +1481,9 @@ pub struct CotermGroupPaymentOverdue {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum CotermGroupSubscriptionsItem {
+    /// A [`Subscription`] object.
     Expanded(Box<Subscription>),
+    /// A string.
     Id(String),
 }
 
@@ -1586,7 +1592,9 @@ pub struct CotermGroupingCriteria {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum CotermGroupingCriteriaSet {
+    /// A list of [`CotermGroupingCriteria`].
     List(Vec<CotermGroupingCriteria>),
+    /// A [`CotermGroupingCriteria`] object.
     Single(Box<CotermGroupingCriteria>),
 }
 
@@ -1909,7 +1917,7 @@ impl EstimateSubscriptionRequest {
     }
 }
 
-/// Schema `GetProformaInvoiceLang`.
+/// Values of the `lang` parameter of `GET /subscriptions/proformaInvoice/{subscription_id}`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
 #[cfg(feature = "subscriptions")]
@@ -1972,7 +1980,7 @@ crate::runtime::string_enum!(
     Zh = "zh" }
 );
 
-/// Schema `GetSubscriptionEvent`.
+/// Values of the `event` parameter of `GET /subscriptions/{subscription_id}`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
 #[cfg(feature = "subscriptions")]
@@ -2002,7 +2010,7 @@ crate::runtime::string_enum!(
     "trialstarted" }
 );
 
-/// Schema `GetSubscriptionResponse`.
+/// The body of `GET /subscriptions/{subscription_id}`'s 200 response.
 ///
 /// The form is told by the JSON token or by a key only one form has.
 #[cfg(feature = "subscriptions")]
@@ -2011,7 +2019,9 @@ crate::runtime::string_enum!(
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum GetSubscriptionResponse {
+    /// A [`SubscriptionMultiGetResponse`] object.
     Several(Box<SubscriptionMultiGetResponse>),
+    /// A [`Subscription`] object.
     Single(Box<Subscription>),
 }
 
@@ -2065,7 +2075,7 @@ crate::runtime::union::union!(
     "taxExemptionData", "trialReminder"] }
 );
 
-/// Schema `GetSubscriptionScope`.
+/// Values of the `scope` parameter of `GET /subscriptions/{subscription_id}`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
 #[cfg(feature = "subscriptions")]
@@ -2087,7 +2097,7 @@ crate::runtime::string_enum!(
     GetSubscriptionScope { All = "all", Live = "live", Test = "test" }
 );
 
-/// Schema `GetSubscriptionStatus`.
+/// Values of the `status` parameter of `GET /subscriptions/{subscription_id}`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
 #[cfg(feature = "subscriptions")]
@@ -2114,7 +2124,7 @@ crate::runtime::string_enum!(
     "deactivated", Overdue = "overdue", Trial = "trial" }
 );
 
-/// Schema `ListSubscriptionHistoryOrder`.
+/// Values of the `order` parameter of `GET /subscriptions/{subscription_id}/history`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
 #[cfg(feature = "subscriptions")]
@@ -2134,7 +2144,7 @@ crate::runtime::string_enum!(
     ListSubscriptionHistoryOrder { Increasing = "increasing", Decreasing = "decreasing" }
 );
 
-/// Schema `ListSubscriptionHistoryScope`.
+/// Values of the `scope` parameter of `GET /subscriptions/{subscription_id}/history`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
 #[cfg(feature = "subscriptions")]
@@ -2154,7 +2164,7 @@ crate::runtime::string_enum!(
     ListSubscriptionHistoryScope { BasePlan = "base_plan", AddOn = "add_on" }
 );
 
-/// Schema `ListSubscriptionsEvent`.
+/// Values of the `event` parameter of `GET /subscriptions`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
 #[cfg(feature = "subscriptions")]
@@ -2184,7 +2194,7 @@ crate::runtime::string_enum!(
     "trialstarted" }
 );
 
-/// Schema `ListSubscriptionsScope`.
+/// Values of the `scope` parameter of `GET /subscriptions`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
 #[cfg(feature = "subscriptions")]
@@ -2206,7 +2216,7 @@ crate::runtime::string_enum!(
     ListSubscriptionsScope { All = "all", Live = "live", Test = "test" }
 );
 
-/// Schema `ListSubscriptionsStatus`.
+/// Values of the `status` parameter of `GET /subscriptions`.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
 #[cfg(feature = "subscriptions")]
@@ -3862,7 +3872,9 @@ pub struct Subscription {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum SubscriptionAccount {
+    /// An [`Account`](super::accounts::Account) object.
     Expanded(Box<super::accounts::Account>),
+    /// A string.
     Id(String),
 }
 
@@ -4113,7 +4125,9 @@ pub struct SubscriptionCancellationSetting {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum SubscriptionCardEnding {
+    /// A string.
     Text(String),
+    /// An integer.
     Number(i64),
 }
 
@@ -4322,7 +4336,9 @@ impl SubscriptionDiscountOverride {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum SubscriptionDiscountOverrideAmount {
+    /// An amount.
     Single(crate::Amount),
+    /// A map of amounts.
     PerCurrency(std::collections::BTreeMap<String, crate::Amount>),
 }
 
@@ -4340,7 +4356,9 @@ crate::runtime::union::union!(
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum SubscriptionDiscountOverrideDuration {
+    /// An integer.
     Periods(i64),
+    /// A string.
     All(String),
 }
 
@@ -5306,7 +5324,7 @@ pub struct SubscriptionEstimatePlan {
     pub subscription_end_date_display_iso8601: Option<String>,
 }
 
-/// Schema `SubscriptionEstimatePlanAddonsItem`.
+/// One item of `addons` in [`SubscriptionEstimatePlan`].
 ///
 /// The form is told by the JSON token or by a key only one form has.
 #[cfg(feature = "subscriptions")]
@@ -5315,7 +5333,9 @@ pub struct SubscriptionEstimatePlan {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum SubscriptionEstimatePlanAddonsItem {
+    /// A [`SubscriptionEstimateAddon`] object.
     Details(Box<SubscriptionEstimateAddon>),
+    /// A string.
     Product(String),
 }
 
@@ -5885,7 +5905,7 @@ pub struct SubscriptionListResponse {
     pub subscriptions: Vec<SubscriptionListResponseSubscriptionsItem>,
 }
 
-/// Schema `SubscriptionListResponseSubscriptionsItem`.
+/// One item of `subscriptions` in [`SubscriptionListResponse`].
 ///
 /// The form is told by the JSON token or by a key only one form has.
 #[cfg(feature = "subscriptions")]
@@ -5894,7 +5914,9 @@ pub struct SubscriptionListResponse {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum SubscriptionListResponseSubscriptionsItem {
+    /// A [`Subscription`] object.
     Subscription(Box<Subscription>),
+    /// A string.
     Id(String),
 }
 
@@ -5968,7 +5990,7 @@ pub struct SubscriptionMultiGetResponse {
     pub subscriptions: Vec<SubscriptionMultiGetResponseSubscriptionsItem>,
 }
 
-/// Schema `SubscriptionMultiGetResponseSubscriptionsItem`.
+/// One item of `subscriptions` in [`SubscriptionMultiGetResponse`].
 ///
 /// The form is told by the JSON token or by a key only one form has.
 #[cfg(feature = "subscriptions")]
@@ -5977,7 +5999,9 @@ pub struct SubscriptionMultiGetResponse {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum SubscriptionMultiGetResponseSubscriptionsItem {
+    /// A [`Subscription`] object.
     Subscription(Box<Subscription>),
+    /// A [`SubscriptionActionResult`] object.
     Error(Box<SubscriptionActionResult>),
 }
 
@@ -6047,7 +6071,9 @@ crate::runtime::union::union!(
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum SubscriptionPaymentMethod {
+    /// A [`SubscriptionPaymentMethodDetails`] object.
     Details(Box<SubscriptionPaymentMethodDetails>),
+    /// A string.
     Type(String),
 }
 
@@ -6337,7 +6363,9 @@ pub struct SubscriptionPlanChange {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum SubscriptionPriceOverride {
+    /// A map of amounts.
     PerCurrency(std::collections::BTreeMap<String, crate::Amount>),
+    /// An amount.
     Single(crate::Amount),
 }
 
@@ -6412,7 +6440,9 @@ pub struct SubscriptionPricingOverride {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum SubscriptionProduct {
+    /// A [`Product`](super::products::Product) object.
     Expanded(Box<super::products::Product>),
+    /// A string.
     Id(String),
 }
 
@@ -7018,7 +7048,9 @@ impl SubscriptionUpdate {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum SubscriptionUpdateEnd {
+    /// A string.
     Date(String),
+    /// A time in epoch milliseconds.
     Millis(crate::EpochMillis),
 }
 
@@ -7036,7 +7068,9 @@ crate::runtime::union::union!(
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum SubscriptionUpdateNext {
+    /// A time in epoch milliseconds.
     EpochMillis(crate::EpochMillis),
+    /// A string.
     Date(String),
 }
 

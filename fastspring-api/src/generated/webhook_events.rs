@@ -107,7 +107,9 @@ pub struct ChargebackCreatedData {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum ChargebackCreatedDataOrder {
+    /// An [`Order`](super::orders::Order) object.
     Expanded(Box<super::orders::Order>),
+    /// A string.
     Id(String),
 }
 
@@ -200,7 +202,9 @@ pub struct FulfillmentFailedData {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum FulfillmentFailedDataAccount {
+    /// An [`Account`](super::accounts::Account) object.
     Expanded(Box<super::accounts::Account>),
+    /// A string.
     Id(String),
 }
 
@@ -220,7 +224,9 @@ crate::runtime::union::union!(
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum FulfillmentFailedDataOrder {
+    /// An [`Order`](super::orders::Order) object.
     Expanded(Box<super::orders::Order>),
+    /// A string.
     Id(String),
 }
 
@@ -258,7 +264,9 @@ crate::runtime::union::union!(
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum FulfillmentFailedDataProduct {
+    /// A [`Product`](super::products::Product) object.
     Expanded(Box<super::products::Product>),
+    /// A string.
     Id(String),
 }
 
@@ -279,7 +287,9 @@ crate::runtime::union::union!(
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum FulfillmentFailedDataSubscription {
+    /// A [`Subscription`](super::subscriptions::Subscription) object.
     Expanded(Box<super::subscriptions::Subscription>),
+    /// A string.
     Id(String),
 }
 
@@ -620,7 +630,9 @@ pub struct MailingListEntryOrder {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum PayoutEntryCreatedData {
+    /// A [`WebhookPayoutEntryReturn`] object.
     Return(Box<WebhookPayoutEntryReturn>),
+    /// A [`WebhookPayoutEntryOrder`] object.
     Order(Box<WebhookPayoutEntryOrder>),
 }
 
@@ -727,7 +739,9 @@ pub struct SubscriptionChargeCompletedData {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum SubscriptionChargeCompletedDataAccount {
+    /// An [`Account`](super::accounts::Account) object.
     Expanded(Box<super::accounts::Account>),
+    /// A string.
     Id(String),
 }
 
@@ -748,7 +762,9 @@ crate::runtime::union::union!(
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum SubscriptionChargeCompletedDataOrder {
+    /// An [`Order`](super::orders::Order) object.
     Expanded(Box<super::orders::Order>),
+    /// A string.
     Id(String),
 }
 
@@ -786,7 +802,9 @@ crate::runtime::union::union!(
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum SubscriptionChargeCompletedDataSubscription {
+    /// A [`Subscription`](super::subscriptions::Subscription) object.
     Expanded(Box<super::subscriptions::Subscription>),
+    /// A string.
     Id(String),
 }
 
@@ -877,7 +895,9 @@ pub struct SubscriptionChargeFailedData {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum SubscriptionChargeFailedDataAccount {
+    /// An [`Account`](super::accounts::Account) object.
     Expanded(Box<super::accounts::Account>),
+    /// A string.
     Id(String),
 }
 
@@ -898,7 +918,9 @@ crate::runtime::union::union!(
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum SubscriptionChargeFailedDataSubscription {
+    /// A [`Subscription`](super::subscriptions::Subscription) object.
     Expanded(Box<super::subscriptions::Subscription>),
+    /// A string.
     Id(String),
 }
 
@@ -1193,7 +1215,9 @@ pub struct SubscriptionGroupChargeData {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum SubscriptionGroupChargeDataOrder {
+    /// An [`Order`](super::orders::Order) object.
     Expanded(Box<super::orders::Order>),
+    /// A string.
     Id(String),
 }
 
@@ -1439,7 +1463,7 @@ pub struct SubscriptionGroupNotificationData {
     >,
 }
 
-/// Schema `SubscriptionGroupNotificationDataScheduledEventsItem`.
+/// One item of `scheduledEvents` in [`SubscriptionGroupNotificationData`].
 #[cfg(feature = "webhook-events")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
@@ -1558,7 +1582,9 @@ pub struct WebhookPayoutEntryOrder {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum WebhookPayoutEntryOrderAccount {
+    /// An [`Account`](super::accounts::Account) object.
     Expanded(Box<super::accounts::Account>),
+    /// A string.
     Id(String),
 }
 
@@ -1578,7 +1604,9 @@ crate::runtime::union::union!(
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum WebhookPayoutEntryOrderOrder {
+    /// An [`Order`](super::orders::Order) object.
     Expanded(Box<super::orders::Order>),
+    /// A string.
     Id(String),
 }
 
@@ -1607,7 +1635,7 @@ crate::runtime::union::union!(
     "totalInPayoutCurrencyDisplay"], Id : STR, [] }
 );
 
-/// Schema `WebhookPayoutEntryOrderSubscriptionsItem`.
+/// One item of `subscriptions` in [`WebhookPayoutEntryOrder`].
 ///
 /// The form is told by the JSON token or by a key only one form has.
 #[cfg(feature = "webhook-events")]
@@ -1616,7 +1644,9 @@ crate::runtime::union::union!(
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum WebhookPayoutEntryOrderSubscriptionsItem {
+    /// A [`Subscription`](super::subscriptions::Subscription) object.
     Expanded(Box<super::subscriptions::Subscription>),
+    /// A string.
     Id(String),
 }
 
@@ -1711,7 +1741,9 @@ pub struct WebhookPayoutEntryReturn {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum WebhookPayoutEntryReturnAccount {
+    /// An [`Account`](super::accounts::Account) object.
     Expanded(Box<super::accounts::Account>),
+    /// A string.
     Id(String),
 }
 
@@ -1731,7 +1763,9 @@ crate::runtime::union::union!(
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum WebhookPayoutEntryReturnReturn {
+    /// A [`Return`](super::returns::Return) object.
     Expanded(Box<super::returns::Return>),
+    /// A string.
     Id(String),
 }
 
@@ -1749,7 +1783,7 @@ crate::runtime::union::union!(
     STR, [] }
 );
 
-/// Schema `WebhookPayoutEntryReturnSubscriptionsItem`.
+/// One item of `subscriptions` in [`WebhookPayoutEntryReturn`].
 ///
 /// The form is told by the JSON token or by a key only one form has.
 #[cfg(feature = "webhook-events")]
@@ -1758,7 +1792,9 @@ crate::runtime::union::union!(
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
 pub enum WebhookPayoutEntryReturnSubscriptionsItem {
+    /// A [`Subscription`](super::subscriptions::Subscription) object.
     Expanded(Box<super::subscriptions::Subscription>),
+    /// A string.
     Id(String),
 }
 
