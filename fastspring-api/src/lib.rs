@@ -123,7 +123,6 @@ mod types;
 #[cfg(feature = "webhook-events")]
 pub mod webhooks;
 
-#[allow(missing_docs)]
 #[rustfmt::skip]
 mod generated;
 

@@ -278,14 +278,14 @@ impl Drop for WriteNulls {
 }
 
 /// `skip_serializing_if` of the generated optional fields: a `None` is left out of
-/// request bodies, but written as `null` while [`reencode`] checks a payload.
+/// request bodies, but written as `null` while `reencode` checks a payload.
 #[cfg(feature = "payload-check")]
 pub fn is_absent<T>(value: &Option<T>) -> bool {
     value.is_none() && !WRITE_NULLS.with(std::cell::Cell::get)
 }
 
 /// `skip_serializing_if` of the generated optional fields: a `None` is left out.
-/// (With the `payload-check` feature, [`reencode`] can have them written as `null`.)
+/// (With the `payload-check` feature, `reencode` can have them written as `null`.)
 #[cfg(not(feature = "payload-check"))]
 #[inline]
 pub fn is_absent<T>(value: &Option<T>) -> bool {

@@ -49,7 +49,7 @@ pub struct Form {
     pub keys: &'static [&'static str],
 }
 
-/// An untagged union (implemented by the generated code through [`union!`](crate::runtime::union::union)).
+/// An untagged union (implemented by the generated code through `union!`).
 pub trait Union: Sized {
     /// The type's name, for errors.
     const NAME: &'static str;
