@@ -338,7 +338,8 @@ fn field_tokens(ctx: &Ctx<'_>, def: &TypeDef, field: &Field) -> (TokenStream, To
     let inner = ctx.ty(&field.ty);
     let inner_for_schema = inner.clone();
     let mut serde_args = Vec::new();
-    if field.json != field.rust {
+    // The struct has `rename_all = "camelCase"`; only names it does not produce are renamed.
+    if serde_camel_case(&name.to_string()) != field.json {
         let json = &field.json;
         serde_args.push(quote!(rename = #json));
     }
@@ -462,6 +463,7 @@ fn emit_type(ctx: &Ctx<'_>, def: &TypeDef) -> TokenStream {
                 #[derive(Debug, Clone, PartialEq, #default serde::Deserialize)]
                 #serialize
                 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+                #[serde(rename_all = "camelCase")]
                 pub struct #name { #(#decls,)* }
                 #ctor
             }
@@ -625,6 +627,25 @@ fn fallback_doc(ctx: &Ctx<'_>, def: &TypeDef) -> String {
             def.name
         ),
     }
+}
+
+/// The JSON name serde gives a field `rust` under `rename_all = "camelCase"` (serde's
+/// rule: drop a leading `r#`, remove each `_` and upper-case the letter after it).
+fn serde_camel_case(rust: &str) -> String {
+    let rust = rust.strip_prefix("r#").unwrap_or(rust);
+    let mut out = String::with_capacity(rust.len());
+    let mut upper = false;
+    for ch in rust.chars() {
+        if ch == '_' {
+            upper = true;
+        } else if upper {
+            out.push(ch.to_ascii_uppercase());
+            upper = false;
+        } else {
+            out.push(ch);
+        }
+    }
+    out
 }
 
 fn article(word: &str) -> &'static str {

@@ -18,6 +18,7 @@
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct Account {
     /// Account ID.
     #[serde(
@@ -89,11 +90,7 @@ pub struct Account {
     )]
     pub subscribed: Option<bool>,
     /// Tax exemption details of the account; `null` when it has none.
-    #[serde(
-        rename = "taxExemptionData",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_exemption_data: Option<serde_json::Value>,
 }
 
@@ -111,10 +108,10 @@ pub struct Account {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct AccountAddress {
     /// First address line (street, PO box or company).
     #[serde(
-        rename = "addressLine1",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -130,7 +127,6 @@ pub struct AccountAddress {
     pub address_line1_spaced: Option<String>,
     /// Second address line (apartment, suite, unit, building).
     #[serde(
-        rename = "addressLine2",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -160,7 +156,6 @@ pub struct AccountAddress {
     pub region: Option<String>,
     /// Region name as free text, for regions without a code.
     #[serde(
-        rename = "regionCustom",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -176,7 +171,6 @@ pub struct AccountAddress {
     pub region_custom_spaced: Option<String>,
     /// ZIP or postal code.
     #[serde(
-        rename = "postalCode",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -211,30 +205,19 @@ pub struct AccountAddress {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct AccountAddressInput {
     /// First address line (street, PO box or company).
-    #[serde(
-        rename = "addressLine1",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub address_line1: Option<String>,
     /// Second address line (apartment, suite, unit, building).
-    #[serde(
-        rename = "addressLine2",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub address_line2: Option<String>,
     /// City, town or village.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub city: Option<String>,
     /// ZIP or postal code.
-    #[serde(
-        rename = "postalCode",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub postal_code: Option<String>,
     /// Region (state or province) code.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -255,6 +238,7 @@ pub struct AccountAddressInput {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct AccountCharge {
     /// Transaction currency, ISO 4217.
     #[serde(
@@ -268,18 +252,13 @@ pub struct AccountCharge {
     pub total: Option<crate::Amount>,
     /// The store's payout currency, ISO 4217.
     #[serde(
-        rename = "payoutCurrency",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub payout_currency: Option<String>,
     /// Amount charged, converted to the payout currency (`payoutCurrency`).
-    #[serde(
-        rename = "totalInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_in_payout_currency: Option<crate::Amount>,
     /// Whether the charge went through.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -293,7 +272,6 @@ pub struct AccountCharge {
     pub order: Option<String>,
     /// Customer-facing reference of the order of this charge.
     #[serde(
-        rename = "orderReference",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -310,22 +288,13 @@ pub struct AccountCharge {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub timestamp: Option<crate::EpochMillis>,
     /// The same moment, epoch milliseconds (kept for backward compatibility).
-    #[serde(
-        rename = "timestampValue",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub timestamp_value: Option<crate::EpochMillis>,
     /// The same moment, epoch seconds.
-    #[serde(
-        rename = "timestampInSeconds",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub timestamp_in_seconds: Option<crate::EpochSeconds>,
     /// Date of the charge formatted for display (`M/D/YY`).
     #[serde(
-        rename = "timestampDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -393,6 +362,7 @@ crate::runtime::string_enum!(
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct AccountContact {
     /// First name.
     #[serde(
@@ -443,6 +413,7 @@ pub struct AccountContact {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct AccountContactUpdate {
     /// First name.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -479,6 +450,7 @@ impl AccountContactUpdate {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct AccountGetError {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(
@@ -513,6 +485,7 @@ pub struct AccountGetError {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct AccountGetResponse {
     /// One element per requested ID.
     pub accounts: Vec<AccountGetResponseAccountsItem>,
@@ -545,6 +518,7 @@ crate::runtime::union::union!(
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct AccountListResponse {
     /// `account.getall` for the plain list of IDs, `account.lookup` for a filtered lookup.
     #[serde(
@@ -572,7 +546,6 @@ pub struct AccountListResponse {
     pub limit: Option<i64>,
     /// Number of the next page; absent (or null) on the last page.
     #[serde(
-        rename = "nextPage",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -626,6 +599,7 @@ crate::runtime::union::union!(
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct AccountLookup {
     /// Lookup key generated by FastSpring, safe to show to the customer.
     #[serde(
@@ -648,6 +622,7 @@ pub struct AccountLookup {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct AccountLookupError {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(
@@ -682,6 +657,7 @@ pub struct AccountLookupError {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct AccountLookupInput {
     /// The store's own key for the account (for example its customer ID), at least 4 characters; older documentation limits it to letters, digits, `_` and `-`.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -693,6 +669,7 @@ pub struct AccountLookupInput {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct AccountManagementUrl {
     /// What was done, `account.authenticate.get`.
     #[serde(
@@ -731,6 +708,7 @@ pub struct AccountManagementUrl {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct AccountManagementUrlResponse {
     /// One element per requested account; check each `result`.
     pub accounts: Vec<AccountManagementUrl>,
@@ -750,6 +728,7 @@ pub struct AccountManagementUrlResponse {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct AccountPaymentMethods {
     /// Number of stored payment methods.
     #[serde(
@@ -772,6 +751,7 @@ pub struct AccountPaymentMethods {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct AccountWriteResult {
     /// Account ID (current responses).
     #[serde(
@@ -807,6 +787,7 @@ pub struct AccountWriteResult {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CreateAccountRequest {
     /// Contact person of a new account.
     pub contact: NewAccountContact,
@@ -927,6 +908,7 @@ crate::runtime::string_enum!(
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct NewAccountContact {
     /// First name.
     pub first: String,
@@ -961,6 +943,7 @@ impl NewAccountContact {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct UpdateAccountRequest {
     /// New contact details.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -984,6 +967,7 @@ pub struct UpdateAccountRequest {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct UpdateAccountResponse {
     /// Account ID (current responses).
     #[serde(

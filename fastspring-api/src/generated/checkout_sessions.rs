@@ -7,6 +7,7 @@
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CheckoutSession {
     /// Session ID.
     #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
@@ -60,45 +61,25 @@ pub struct CheckoutSession {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub customer: Option<CheckoutSessionCustomer>,
     /// Tags that will be copied to the order.
-    #[serde(
-        rename = "orderTags",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub order_tags: Option<std::collections::BTreeMap<String, String>>,
     /// The cart with its calculated totals.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub cart: Option<CheckoutSessionCart>,
     /// Payment methods offered, in display order (retrieval and update only).
-    #[serde(
-        rename = "paymentMethods",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payment_methods: Option<Vec<CheckoutSessionPaymentMethod>>,
     /// Payment methods hidden from the buyer (retrieval and update only).
-    #[serde(
-        rename = "hidePaymentMethods",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub hide_payment_methods: Option<Vec<String>>,
     /// URLs that open the session.
-    #[serde(
-        rename = "checkoutUrls",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub checkout_urls: Option<CheckoutSessionCheckoutUrls>,
     /// Input that was ignored or invalid without failing the request.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub warnings: Option<Vec<CheckoutSessionWarning>>,
     /// Rendering state: `READY_FOR_CHECKOUT` (can be paid), `PRODUCTS_REQUIRED` (cart is empty), `CONCLUDED` (finished).
-    #[serde(
-        rename = "checkoutStatus",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub checkout_status: Option<Vec<CheckoutSessionCheckoutStatusItem>>,
 }
 
@@ -107,20 +88,13 @@ pub struct CheckoutSession {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CheckoutSessionAddress {
     /// Street and number (at most 256 characters).
-    #[serde(
-        rename = "addressLine1",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub address_line1: Option<String>,
     /// Apartment, suite or unit (at most 256 characters).
-    #[serde(
-        rename = "addressLine2",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub address_line2: Option<String>,
     /// City (at most 256 characters).
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -129,11 +103,7 @@ pub struct CheckoutSessionAddress {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub region: Option<String>,
     /// Postal or ZIP code (at most 50 characters).
-    #[serde(
-        rename = "postalCode",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub postal_code: Option<String>,
     /// Country, ISO 3166-1 alpha-2 (seen in the reference's examples only).
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -145,10 +115,10 @@ pub struct CheckoutSessionAddress {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CheckoutSessionCart {
     /// Coupon code evaluated for the cart.
     #[serde(
-        rename = "couponCode",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -156,182 +126,119 @@ pub struct CheckoutSessionCart {
     pub coupon_code: Option<String>,
     /// `true` when the coupon was valid and gave a discount.
     #[serde(
-        rename = "couponHasApplied",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub coupon_has_applied: Option<bool>,
     /// Items in the cart.
-    #[serde(
-        rename = "lineItems",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub line_items: Option<Vec<CheckoutSessionItem>>,
     /// Cart total after discounts; tax included or not according to `taxIncluded`.
-    #[serde(
-        rename = "netTotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub net_total: Option<crate::Amount>,
     /// `netTotal` formatted for display in the session's currency and locale.
     #[serde(
-        rename = "netTotalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub net_total_display: Option<String>,
     /// Cart total before discounts; tax according to `taxIncluded`.
-    #[serde(
-        rename = "listTotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub list_total: Option<crate::Amount>,
     /// `listTotal` formatted for display in the session's currency and locale.
     #[serde(
-        rename = "listTotalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub list_total_display: Option<String>,
     /// Total after discounts, always including tax.
-    #[serde(
-        rename = "withTaxNetTotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub with_tax_net_total: Option<crate::Amount>,
     /// `withTaxNetTotal` formatted for display in the session's currency and locale.
     #[serde(
-        rename = "withTaxNetTotalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub with_tax_net_total_display: Option<String>,
     /// Total before discounts, always including tax.
-    #[serde(
-        rename = "withTaxListTotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub with_tax_list_total: Option<crate::Amount>,
     /// `withTaxListTotal` formatted for display in the session's currency and locale.
     #[serde(
-        rename = "withTaxListTotalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub with_tax_list_total_display: Option<String>,
     /// Total after discounts, always without tax.
-    #[serde(
-        rename = "withoutTaxNetTotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub without_tax_net_total: Option<crate::Amount>,
     /// `withoutTaxNetTotal` formatted for display in the session's currency and locale.
     #[serde(
-        rename = "withoutTaxNetTotalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub without_tax_net_total_display: Option<String>,
     /// Total before discounts, always without tax.
-    #[serde(
-        rename = "withoutTaxListTotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub without_tax_list_total: Option<crate::Amount>,
     /// `withoutTaxListTotal` formatted for display in the session's currency and locale.
     #[serde(
-        rename = "withoutTaxListTotalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub without_tax_list_total_display: Option<String>,
     /// All discounts (product and coupon).
-    #[serde(
-        rename = "discountTotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_total: Option<crate::Amount>,
     /// `discountTotal` formatted for display in the session's currency and locale.
     #[serde(
-        rename = "discountTotalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_total_display: Option<String>,
     /// Discount given by the coupon.
-    #[serde(
-        rename = "couponDiscountTotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub coupon_discount_total: Option<crate::Amount>,
     /// `couponDiscountTotal` formatted for display in the session's currency and locale.
     #[serde(
-        rename = "couponDiscountTotalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coupon_discount_total_display: Option<String>,
     /// Discount given by product or volume discounts.
-    #[serde(
-        rename = "productDiscountTotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub product_discount_total: Option<crate::Amount>,
     /// `productDiscountTotal` formatted for display in the session's currency and locale.
     #[serde(
-        rename = "productDiscountTotalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub product_discount_total_display: Option<String>,
     /// Whether the price fields include tax or have it added on top.
-    #[serde(
-        rename = "taxIncluded",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_included: Option<CheckoutSessionCartTaxIncluded>,
     /// Tax on the whole cart.
-    #[serde(
-        rename = "taxTotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_total: Option<crate::Amount>,
     /// `taxTotal` formatted for display in the session's currency and locale.
     #[serde(
-        rename = "taxTotalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_total_display: Option<String>,
     /// Effective tax rate in percent.
-    #[serde(
-        rename = "taxRate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_rate: Option<f64>,
 }
 
@@ -340,20 +247,13 @@ pub struct CheckoutSessionCart {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CheckoutSessionCartRequest {
     /// Coupon code to apply (at most 256 characters).
-    #[serde(
-        rename = "couponCode",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub coupon_code: Option<String>,
     /// Products to put in the cart.
-    #[serde(
-        rename = "lineItems",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub line_items: Option<Vec<CheckoutSessionItemRequest>>,
 }
 
@@ -406,10 +306,10 @@ crate::runtime::string_enum!(
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CheckoutSessionCheckoutUrls {
     /// Hosted web checkout URL to redirect the buyer to.
     #[serde(
-        rename = "webcheckoutUrl",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -422,33 +322,22 @@ pub struct CheckoutSessionCheckoutUrls {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CheckoutSessionContact {
     /// Email address (at most 255 characters).
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub email: Option<String>,
     /// First name (at most 50 characters).
-    #[serde(
-        rename = "firstName",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub first_name: Option<String>,
     /// Last name (at most 50 characters).
-    #[serde(
-        rename = "lastName",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub last_name: Option<String>,
     /// Company name (at most 255 characters).
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub company: Option<String>,
     /// Phone number (at most 64 characters).
-    #[serde(
-        rename = "phoneNumber",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub phone_number: Option<String>,
 }
 
@@ -457,45 +346,29 @@ pub struct CheckoutSessionContact {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CheckoutSessionCustomPrice {
     /// Price of one unit per currency.
-    #[serde(
-        rename = "unitPrice",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_price: Option<CheckoutSessionPriceMap>,
     /// Volume discount tiers; their quantity ranges must not overlap.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discounts: Option<Vec<CheckoutSessionVolumeDiscount>>,
     /// Number of billing periods the discount lasts (subscriptions only).
     #[serde(
-        rename = "discountDuration",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub discount_duration: Option<i64>,
     /// One-time setup fee (subscriptions only).
-    #[serde(
-        rename = "setupFee",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub setup_fee: Option<CheckoutSessionPriceMap>,
     /// Price of the Extended Download Service (download access for a year instead of 7 days); charged once per order and must exceed FastSpring's USD 1.50 base fee.
-    #[serde(
-        rename = "edsFee",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub eds_fee: Option<CheckoutSessionPriceMap>,
     /// Shipping fee for physical goods.
-    #[serde(
-        rename = "shippingFee",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub shipping_fee: Option<CheckoutSessionPriceMap>,
 }
 
@@ -504,10 +377,10 @@ pub struct CheckoutSessionCustomPrice {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CheckoutSessionCustomer {
     /// FastSpring account ID; only shown to authenticated callers.
     #[serde(
-        rename = "accountId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -515,57 +388,31 @@ pub struct CheckoutSessionCustomer {
     pub account_id: Option<String>,
     /// Your own ID for the buyer; only shown to authenticated callers.
     #[serde(
-        rename = "externalAccountId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub external_account_id: Option<String>,
     /// A payment method already stored on the buyer's account.
-    #[serde(
-        rename = "savedPaymentMethod",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub saved_payment_method: Option<CheckoutSessionCustomerSavedPaymentMethod>,
     /// A billing or shipping contact.
-    #[serde(
-        rename = "billToContact",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub bill_to_contact: Option<CheckoutSessionContact>,
     /// A billing or shipping address.
-    #[serde(
-        rename = "billToAddress",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub bill_to_address: Option<CheckoutSessionAddress>,
     /// A billing or shipping contact.
-    #[serde(
-        rename = "shipToContact",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub ship_to_contact: Option<CheckoutSessionContact>,
     /// A billing or shipping address.
-    #[serde(
-        rename = "shipToAddress",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub ship_to_address: Option<CheckoutSessionAddress>,
     /// Tags on the buyer's account.
-    #[serde(
-        rename = "accountTags",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub account_tags: Option<std::collections::BTreeMap<String, String>>,
     /// VAT, GST or CPF number.
     #[serde(
-        rename = "taxId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -573,7 +420,6 @@ pub struct CheckoutSessionCustomer {
     pub tax_id: Option<String>,
     /// US state or province code of a tax exemption.
     #[serde(
-        rename = "taxIdRegion",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -586,76 +432,37 @@ pub struct CheckoutSessionCustomer {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CheckoutSessionCustomerRequest {
     /// FastSpring account ID of an existing customer (at most 64 characters). Authenticated only.
-    #[serde(
-        rename = "accountId",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub account_id: Option<String>,
     /// Your own ID for the buyer: 4 to 512 characters of letters, digits, `_` and `-`. Authenticated only.
-    #[serde(
-        rename = "externalAccountId",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub external_account_id: Option<String>,
     /// A billing or shipping contact.
-    #[serde(
-        rename = "billToContact",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub bill_to_contact: Option<CheckoutSessionContact>,
     /// A billing or shipping address.
-    #[serde(
-        rename = "billToAddress",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub bill_to_address: Option<CheckoutSessionAddress>,
     /// A billing or shipping contact.
-    #[serde(
-        rename = "shipToContact",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub ship_to_contact: Option<CheckoutSessionContact>,
     /// A billing or shipping address.
-    #[serde(
-        rename = "shipToAddress",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub ship_to_address: Option<CheckoutSessionAddress>,
     /// Where goods are shipped: the billing address (default), a gift recipient, or a separate address.
-    #[serde(
-        rename = "shipToType",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub ship_to_type: Option<CheckoutSessionCustomerRequestShipToType>,
     /// Custom tags stored on the buyer's account. Authenticated only.
-    #[serde(
-        rename = "accountTags",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub account_tags: Option<std::collections::BTreeMap<String, String>>,
     /// VAT, GST or CPF number used for tax calculation or exemption (at most 255 characters); required for buyers in Brazil.
-    #[serde(
-        rename = "taxId",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_id: Option<String>,
     /// 2-letter US state or province code of a tax exemption.
-    #[serde(
-        rename = "taxIdRegion",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_id_region: Option<String>,
 }
 
@@ -687,10 +494,10 @@ crate::runtime::string_enum!(
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CheckoutSessionCustomerSavedPaymentMethod {
     /// Kind of payment method.
     #[serde(
-        rename = "paymentMethodType",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -710,10 +517,10 @@ pub struct CheckoutSessionCustomerSavedPaymentMethod {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CheckoutSessionErrorDetail {
     /// Code of the failed rule.
     #[serde(
-        rename = "errorCode",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -735,7 +542,6 @@ pub struct CheckoutSessionErrorDetail {
     pub message: Option<String>,
     /// The value that was sent.
     #[serde(
-        rename = "rejectedValue",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -748,6 +554,7 @@ pub struct CheckoutSessionErrorDetail {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CheckoutSessionErrorResponse {
     /// HTTP status code and reason.
     #[serde(
@@ -828,17 +635,13 @@ crate::runtime::string_enum!(
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CheckoutSessionInterval {
     /// Unit of the interval.
-    #[serde(
-        rename = "intervalUnit",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub interval_unit: Option<CheckoutSessionIntervalIntervalUnit>,
     /// Number of units per interval.
     #[serde(
-        rename = "intervalLength",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -846,7 +649,6 @@ pub struct CheckoutSessionInterval {
     pub interval_length: Option<i64>,
     /// Number of consecutive intervals in the plan.
     #[serde(
-        rename = "intervalCount",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -886,10 +688,10 @@ crate::runtime::string_enum!(
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CheckoutSessionItem {
     /// Product path.
     #[serde(
-        rename = "productPath",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -904,7 +706,6 @@ pub struct CheckoutSessionItem {
     pub quantity: Option<i64>,
     /// Whether the buyer may change the quantity.
     #[serde(
-        rename = "quantityBehavior",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -912,7 +713,6 @@ pub struct CheckoutSessionItem {
     pub quantity_behavior: Option<String>,
     /// Default quantity before any change.
     #[serde(
-        rename = "quantityDefault",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -920,7 +720,6 @@ pub struct CheckoutSessionItem {
     pub quantity_default: Option<i64>,
     /// `true` when the item was built in the request rather than taken from the catalog.
     #[serde(
-        rename = "virtualProduct",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
@@ -930,11 +729,7 @@ pub struct CheckoutSessionItem {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price: Option<CheckoutSessionItemPrice>,
     /// One-time purchase or subscription.
-    #[serde(
-        rename = "productType",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub product_type: Option<CheckoutSessionItemProductType>,
     /// Whether the buyer may remove the item.
     #[serde(
@@ -954,11 +749,7 @@ pub struct CheckoutSessionItem {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub descriptions: Option<CheckoutSessionProductDescriptions>,
     /// How the product is fulfilled.
-    #[serde(
-        rename = "productFormat",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub product_format: Option<CheckoutSessionItemProductFormat>,
     /// Custom key/value data of the item.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -973,144 +764,96 @@ pub struct CheckoutSessionItem {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CheckoutSessionItemPrice {
     /// One unit after discounts; tax according to `taxIncluded`.
-    #[serde(
-        rename = "unitNetPrice",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_net_price: Option<crate::Amount>,
     /// `unitNetPrice` formatted for display in the session's currency and locale.
     #[serde(
-        rename = "unitNetPriceDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_net_price_display: Option<String>,
     /// One unit before discounts; tax according to `taxIncluded`.
-    #[serde(
-        rename = "unitListPrice",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_list_price: Option<crate::Amount>,
     /// `unitListPrice` formatted for display in the session's currency and locale.
     #[serde(
-        rename = "unitListPriceDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_list_price_display: Option<String>,
     /// Discount on one unit.
-    #[serde(
-        rename = "unitDiscount",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_discount: Option<crate::Amount>,
     /// `unitDiscount` formatted for display in the session's currency and locale.
     #[serde(
-        rename = "unitDiscountDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_discount_display: Option<String>,
     /// Discount on all units.
-    #[serde(
-        rename = "extendedTotalDiscount",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub extended_total_discount: Option<crate::Amount>,
     /// `extendedTotalDiscount` formatted for display in the session's currency and locale.
     #[serde(
-        rename = "extendedTotalDiscountDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub extended_total_discount_display: Option<String>,
     /// All units after discounts.
-    #[serde(
-        rename = "extendedNetTotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub extended_net_total: Option<crate::Amount>,
     /// `extendedNetTotal` formatted for display in the session's currency and locale.
     #[serde(
-        rename = "extendedNetTotalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub extended_net_total_display: Option<String>,
     /// All units before discounts.
-    #[serde(
-        rename = "extendedListTotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub extended_list_total: Option<crate::Amount>,
     /// `extendedListTotal` formatted for display in the session's currency and locale.
     #[serde(
-        rename = "extendedListTotalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub extended_list_total_display: Option<String>,
     /// Whether the price fields include tax or have it added on top.
-    #[serde(
-        rename = "taxIncluded",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_included: Option<CheckoutSessionItemPriceTaxIncluded>,
     /// Tax on one unit.
-    #[serde(
-        rename = "unitTaxAmount",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_tax_amount: Option<crate::Amount>,
     /// `unitTaxAmount` formatted for display in the session's currency and locale.
     #[serde(
-        rename = "unitTaxAmountDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_tax_amount_display: Option<String>,
     /// Tax on all units.
-    #[serde(
-        rename = "extendedTaxTotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub extended_tax_total: Option<crate::Amount>,
     /// `extendedTaxTotal` formatted for display in the session's currency and locale.
     #[serde(
-        rename = "extendedTaxTotalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub extended_tax_total_display: Option<String>,
     /// Effective tax rate of the item in percent.
-    #[serde(
-        rename = "taxPercent",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_percent: Option<f64>,
     /// `true` when a valid tax ID makes the item zero-rated.
     #[serde(
-        rename = "taxExempt",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
@@ -1118,7 +861,6 @@ pub struct CheckoutSessionItemPrice {
     pub tax_exempt: Option<bool>,
     /// Billing periods the product discount applies.
     #[serde(
-        rename = "productDiscountDuration",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -1126,7 +868,6 @@ pub struct CheckoutSessionItemPrice {
     pub product_discount_duration: Option<i64>,
     /// Billing periods the coupon discount applies.
     #[serde(
-        rename = "couponDiscountDuration",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -1201,9 +942,9 @@ crate::runtime::string_enum!(
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CheckoutSessionItemRequest {
     /// Catalog product path (at most 256 characters).
-    #[serde(rename = "productPath")]
     pub product_path: String,
     /// Number of units; 1 when omitted.
     #[serde(
@@ -1213,15 +954,10 @@ pub struct CheckoutSessionItemRequest {
     )]
     pub quantity: Option<i64>,
     /// Whether the buyer may change the quantity (for example `ALLOW`). Authenticated only.
-    #[serde(
-        rename = "quantityBehavior",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub quantity_behavior: Option<String>,
     /// Quantity shown by default at checkout. Authenticated only.
     #[serde(
-        rename = "quantityDefault",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -1231,21 +967,13 @@ pub struct CheckoutSessionItemRequest {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub descriptions: Option<CheckoutSessionProductDescriptions>,
     /// Price overriding the catalog price of an item.
-    #[serde(
-        rename = "customPrice",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub custom_price: Option<CheckoutSessionCustomPrice>,
     /// Custom key/value data attached to this item. Authenticated only.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub attributes: Option<std::collections::BTreeMap<String, String>>,
     /// Subscription settings of an item (overrides in requests, effective settings in responses).
-    #[serde(
-        rename = "subscriptionOverrides",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscription_overrides: Option<CheckoutSessionSubscriptionSettings>,
 }
 
@@ -1275,6 +1003,7 @@ pub type CheckoutSessionLocalizedText = std::collections::BTreeMap<String, Strin
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CheckoutSessionPaymentMethod {
     /// Type of the payment method.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -1287,25 +1016,13 @@ pub struct CheckoutSessionPaymentMethod {
     )]
     pub description: Option<String>,
     /// Form fields the buyer must fill in.
-    #[serde(
-        rename = "requiredFieldElements",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub required_field_elements: Option<Vec<CheckoutSessionFieldElement>>,
     /// Form fields shown to the buyer, not necessarily required.
-    #[serde(
-        rename = "showFieldElements",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub show_field_elements: Option<Vec<CheckoutSessionFieldElement>>,
     /// Kinds of products the method can pay for.
-    #[serde(
-        rename = "supportedProductTypes",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub supported_product_types: Option<
         Vec<CheckoutSessionPaymentMethodSupportedProductTypesItem>,
     >,
@@ -1437,13 +1154,10 @@ crate::runtime::string_enum!(
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CheckoutSessionPaymentMethodsResponse {
     /// The methods, in display order.
-    #[serde(
-        rename = "paymentMethods",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payment_methods: Option<Vec<CheckoutSessionPaymentMethod>>,
 }
 
@@ -1456,6 +1170,7 @@ pub type CheckoutSessionPriceMap = std::collections::BTreeMap<String, crate::Amo
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CheckoutSessionProductDescriptions {
     /// Product title shown to the buyer.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -1467,11 +1182,7 @@ pub struct CheckoutSessionProductDescriptions {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub summary: Option<CheckoutSessionLocalizedText>,
     /// Absolute URL of the product image.
-    #[serde(
-        rename = "imageUrl",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub image_url: Option<String>,
 }
 
@@ -1480,6 +1191,7 @@ pub struct CheckoutSessionProductDescriptions {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CheckoutSessionRequest {
     /// Language of the buyer's experience, a 2-letter code (at most 5 characters); defaults to the browser's locale.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -1488,11 +1200,7 @@ pub struct CheckoutSessionRequest {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub country: Option<String>,
     /// Buyer's IPv4 or IPv6 address (at most 39 characters), used to infer country and currency; on authenticated calls it overrides the caller's address.
-    #[serde(
-        rename = "buyerIp",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub buyer_ip: Option<String>,
     /// `false` for a test session; default `true`. Forced to `false` when the checkout is in test mode.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -1501,28 +1209,16 @@ pub struct CheckoutSessionRequest {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub customer: Option<CheckoutSessionCustomerRequest>,
     /// Custom tags copied to the resulting order. Authenticated only.
-    #[serde(
-        rename = "orderTags",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub order_tags: Option<std::collections::BTreeMap<String, String>>,
     /// Cart contents to put in the session.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub cart: Option<CheckoutSessionCartRequest>,
     /// Display order of payment methods; methods not supported for the buyer are dropped. Authenticated only.
-    #[serde(
-        rename = "paymentMethodsOrder",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payment_methods_order: Option<Vec<CheckoutSessionPaymentMethodType>>,
     /// Payment methods not to offer. Authenticated only.
-    #[serde(
-        rename = "hidePaymentMethods",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub hide_payment_methods: Option<Vec<CheckoutSessionPaymentMethodType>>,
 }
 
@@ -1560,17 +1256,13 @@ crate::runtime::string_enum!(
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CheckoutSessionSubscriptionSettings {
     /// How often the subscription bills.
-    #[serde(
-        rename = "billingFrequency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub billing_frequency: Option<CheckoutSessionInterval>,
     /// Free trial days before the first charge.
     #[serde(
-        rename = "trialDays",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -1583,25 +1275,20 @@ pub struct CheckoutSessionSubscriptionSettings {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CheckoutSessionVolumeDiscount {
     /// Units needed for this tier; default 1.
     #[serde(
-        rename = "minQuantity",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub min_quantity: Option<i64>,
     /// Amount off each unit, per currency.
-    #[serde(
-        rename = "amountDiscount",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub amount_discount: Option<CheckoutSessionPriceMap>,
     /// Percentage off each unit.
     #[serde(
-        rename = "percentDiscount",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -1614,6 +1301,7 @@ pub struct CheckoutSessionVolumeDiscount {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CheckoutSessionWarning {
     /// Kind of warning.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]

@@ -20,6 +20,7 @@
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ActionError {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(
@@ -83,6 +84,7 @@ crate::runtime::union::union!(ErrorDetail { Fields : MAP, [], Message : STR, [] 
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct MessageError {
     /// Error category or message, such as `required`, `unreadable` or `not found`.
     #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
@@ -141,6 +143,7 @@ crate::runtime::string_enum!(ResultStatus { Success = "success", Error = "error"
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct WebhookEventBase {
     /// Event ID; stable across FastSpring's retries, so it is the key for de-duplication and for `POST /events/{event_id}`.
     #[serde(deserialize_with = "crate::runtime::lenient_string::required")]

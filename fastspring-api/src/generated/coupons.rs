@@ -9,6 +9,7 @@
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct Coupon {
     /// Coupon path ID.
     #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
@@ -18,7 +19,6 @@ pub struct Coupon {
     pub discount: Option<CouponDiscount>,
     /// Billing periods the discount lasts; `null` means unlimited (a request value of `0` is stored as `null`). Always `1` for order-level coupons.
     #[serde(
-        rename = "discountPeriodCount",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -26,7 +26,6 @@ pub struct Coupon {
     pub discount_period_count: Option<i64>,
     /// The discount starts with the first billing period instead of the next renewal. Sent only when `true`; absent means `false`.
     #[serde(
-        rename = "applyDiscountImmediately",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
@@ -41,7 +40,6 @@ pub struct Coupon {
     pub combine: Option<bool>,
     /// (Beta) The discount applies to the whole order subtotal. Sent only when `true`.
     #[serde(
-        rename = "orderLevelDiscount",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
@@ -75,6 +73,7 @@ pub struct Coupon {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CouponActionResult {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(
@@ -106,6 +105,7 @@ pub struct CouponActionResult {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CouponAvailability {
     /// First moment the coupon is valid.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -120,6 +120,7 @@ pub struct CouponAvailability {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CouponCodeList {
     /// The coupon.
     #[serde(
@@ -138,6 +139,7 @@ pub struct CouponCodeList {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CouponCodesAddRequest {
     /// Codes to add: letters, digits, `-` and `_` only (spaces and other characters are rejected).
     pub codes: Vec<String>,
@@ -156,6 +158,7 @@ impl CouponCodesAddRequest {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CouponCodesAddResponse {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(
@@ -187,6 +190,7 @@ pub struct CouponCodesAddResponse {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CouponCodesDeleteResponse {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(
@@ -222,6 +226,7 @@ pub struct CouponCodesDeleteResponse {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CouponDeserializationError {
     /// Error category.
     #[serde(
@@ -240,6 +245,7 @@ pub struct CouponDeserializationError {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CouponDiscount {
     /// `percent` (uses `percent`) or `flat` (uses `amount`).
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -252,7 +258,6 @@ pub struct CouponDiscount {
     pub amount: Option<std::collections::BTreeMap<String, crate::Amount>>,
     /// Whether the coupon uses multi-tier discounts (see `discounts`).
     #[serde(
-        rename = "hasMultipleDiscounts",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
@@ -268,6 +273,7 @@ pub struct CouponDiscount {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CouponDiscountInput {
     /// `percent` (send `percent`) or `flat` (send `amount`); must be `flat` for order-level coupons.
     pub r#type: CouponDiscountInputType,
@@ -316,6 +322,7 @@ crate::runtime::string_enum!(
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CouponDiscountTier {
     /// `percent` (uses `percent`) or `flat` (uses `amount`).
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -331,7 +338,6 @@ pub struct CouponDiscountTier {
     pub products: Option<Vec<String>>,
     /// Billing periods this tier lasts (`null` in the 2021 published example: unlimited).
     #[serde(
-        rename = "discountPeriodCount",
         default,
         with = "crate::runtime::double_option",
         skip_serializing_if = "crate::runtime::is_absent"
@@ -339,11 +345,7 @@ pub struct CouponDiscountTier {
     #[cfg_attr(feature = "schemars", schemars(with = "Option<i64>"))]
     pub discount_period_count: Option<Option<i64>>,
     /// The tier starts with the first billing period instead of the next renewal.
-    #[serde(
-        rename = "applyDiscountImmediately",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub apply_discount_immediately: Option<bool>,
 }
 
@@ -391,6 +393,7 @@ crate::runtime::string_enum!(CouponDiscountType { Percent = "percent", Flat = "f
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CouponError {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(
@@ -417,6 +420,7 @@ pub struct CouponError {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CouponListResponse {
     /// Path IDs of all coupons.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -452,22 +456,15 @@ crate::runtime::union::union!(
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CouponUpsertRequest {
     /// Path ID of the coupon to create or update: letters, digits, `-` and `_` only.
     pub coupon: String,
     /// (Closed beta) Apply the discount to the whole order subtotal. FastSpring then forces `combine: true`, `applyDiscountImmediately: true` and `discountPeriodCount: 1`, and requires a `flat` discount. Not allowed together with `hasMultiDiscount: true`.
-    #[serde(
-        rename = "orderLevelDiscount",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub order_level_discount: Option<bool>,
     /// `true` for a multi-tier coupon: send `discounts` instead of `discount`.
-    #[serde(
-        rename = "hasMultiDiscount",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub has_multi_discount: Option<bool>,
     /// A single-tier discount in a create or update request.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -477,28 +474,19 @@ pub struct CouponUpsertRequest {
     pub discounts: Option<Vec<CouponDiscountTier>>,
     /// Billing periods the discount lasts, 0 to 365; `0` means unlimited.
     #[serde(
-        rename = "discountPeriodCount",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub discount_period_count: Option<i64>,
     /// Start the discount with the first billing period instead of the next renewal (needs an account feature flag).
-    #[serde(
-        rename = "applyDiscountImmediately",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub apply_discount_immediately: Option<bool>,
     /// Let the discount stack with other active discounts (default `false`).
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub combine: Option<bool>,
     /// When `combine` is `false`, let FastSpring pick the customer's best discount (needs an account feature flag; accepted silently otherwise and never returned).
-    #[serde(
-        rename = "autoSelectDiscount",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub auto_select_discount: Option<bool>,
     /// Customer-facing text of the discount keyed by ISO 639-1 language code; `{}` clears it.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]

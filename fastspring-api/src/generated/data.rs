@@ -7,10 +7,10 @@
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct DataErrorDetail {
     /// Problem code, such as `invalid` or `invalid.field` (the spelling of the current reference).
     #[serde(
-        rename = "errorCode",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -18,7 +18,6 @@ pub struct DataErrorDetail {
     pub error_code: Option<String>,
     /// The same problem code under the misspelt key of the older published examples; read `errorCode` first, then this.
     #[serde(
-        rename = "erroCode",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -40,7 +39,6 @@ pub struct DataErrorDetail {
     pub message: Option<String>,
     /// The value that was rejected.
     #[serde(
-        rename = "rejectedValue",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -53,6 +51,7 @@ pub struct DataErrorDetail {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct DataErrorResponse {
     /// HTTP status name.
     #[serde(
@@ -99,6 +98,7 @@ pub struct DataErrorResponse {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct DataJob {
     /// Job ID (`JOB…`).
     #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
@@ -117,7 +117,6 @@ pub struct DataJob {
     pub created: Option<String>,
     /// When the job completed; absent until then.
     #[serde(
-        rename = "completeDate",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -125,18 +124,13 @@ pub struct DataJob {
     pub complete_date: Option<String>,
     /// Where to download the file (`GET /data/v1/downloads/{job_id}`); absent until complete.
     #[serde(
-        rename = "downloadUrl",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub download_url: Option<String>,
     /// Addresses notified on completion.
-    #[serde(
-        rename = "notificationEmails",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub notification_emails: Option<Vec<String>>,
     /// The report request as FastSpring interpreted it.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -194,27 +188,16 @@ crate::runtime::string_enum!(
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct DataReportFilter {
     /// Include records from this date on (`YYYY-MM-DD`).
-    #[serde(
-        rename = "startDate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub start_date: Option<String>,
     /// Include records up to this date (`YYYY-MM-DD`).
-    #[serde(
-        rename = "endDate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub end_date: Option<String>,
     /// Only rows updated before this date.
-    #[serde(
-        rename = "syncDate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub sync_date: Option<String>,
     /// Buyer countries, ISO 3166-1 alpha-2.
     #[serde(
@@ -224,18 +207,10 @@ pub struct DataReportFilter {
     )]
     pub country_iso: Option<Vec<String>>,
     /// Products by display name with the path in parentheses.
-    #[serde(
-        rename = "productNames",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub product_names: Option<Vec<String>>,
     /// Products by path.
-    #[serde(
-        rename = "productPaths",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub product_paths: Option<Vec<String>>,
     /// Segments to include.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -247,10 +222,10 @@ pub struct DataReportFilter {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct DataReportFilterEcho {
     /// Start date.
     #[serde(
-        rename = "startDate",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -258,7 +233,6 @@ pub struct DataReportFilterEcho {
     pub start_date: Option<String>,
     /// End date (correct spelling, in case FastSpring fixes the echo).
     #[serde(
-        rename = "endDate",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -266,7 +240,6 @@ pub struct DataReportFilterEcho {
     pub end_date: Option<String>,
     /// End date, with the misspelt key FastSpring echoes.
     #[serde(
-        rename = "endtDate",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -274,7 +247,6 @@ pub struct DataReportFilterEcho {
     pub endt_date: Option<String>,
     /// Sync date.
     #[serde(
-        rename = "syncDate",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -288,25 +260,13 @@ pub struct DataReportFilterEcho {
     )]
     pub country_iso: Option<Vec<String>>,
     /// Country names.
-    #[serde(
-        rename = "countryNames",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub country_names: Option<Vec<String>>,
     /// Product names.
-    #[serde(
-        rename = "productNames",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub product_names: Option<Vec<String>>,
     /// Product paths.
-    #[serde(
-        rename = "productPaths",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub product_paths: Option<Vec<String>>,
     /// Segments.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -318,6 +278,7 @@ pub struct DataReportFilterEcho {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct DataReportPage {
     /// The rows of this page.
     pub report: Vec<DataReportRow>,
@@ -331,27 +292,19 @@ pub struct DataReportPage {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct DataReportRequest {
     /// Which records the report covers.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub filter: Option<DataReportFilter>,
     /// Columns to return (see the operation for known names). Omitted: all columns, ungrouped. With `groupBy`, non-numeric columns listed here join the grouping.
-    #[serde(
-        rename = "reportColumns",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub report_columns: Option<Vec<String>>,
     /// Columns to aggregate by; omitted: raw rows. Numeric metrics cannot be grouped by.
-    #[serde(
-        rename = "groupBy",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub group_by: Option<Vec<String>>,
     /// Rows per page, 1 to 1000 (default 1000). Synchronous reports only.
     #[serde(
-        rename = "pageCount",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -359,7 +312,6 @@ pub struct DataReportRequest {
     pub page_count: Option<i64>,
     /// Page to return. Synchronous reports only. The page base is not settled: the current reference counts from 1 (`minimum: 1`, example 1), the older reference and the echo in its published responses count from 0. The caller chooses by the value it sends; nothing in the client adds or rewrites it. Our examples follow the current reference (first page = 1); a store that answers page 1 with the second page of rows is 0-based, and then the first page is 0.
     #[serde(
-        rename = "pageNumber",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -369,11 +321,7 @@ pub struct DataReportRequest {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub r#async: Option<bool>,
     /// Addresses notified when an asynchronous report is ready.
-    #[serde(
-        rename = "notificationEmails",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub notification_emails: Option<Vec<String>>,
 }
 
@@ -382,27 +330,19 @@ pub struct DataReportRequest {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct DataReportRequestEcho {
     /// The filter as echoed back; dates may come as ISO date-times.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub filter: Option<DataReportFilterEcho>,
     /// Requested columns, or null when none were given.
-    #[serde(
-        rename = "reportColumns",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub report_columns: Option<Vec<String>>,
     /// Grouping columns.
-    #[serde(
-        rename = "groupBy",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub group_by: Option<Vec<String>>,
     /// Rows per page.
     #[serde(
-        rename = "pageCount",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -410,7 +350,6 @@ pub struct DataReportRequestEcho {
     pub page_count: Option<i64>,
     /// Page number as sent in the request (the published echoes show 0, from the older, 0-based reference).
     #[serde(
-        rename = "pageNumber",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -424,11 +363,7 @@ pub struct DataReportRequestEcho {
     )]
     pub r#async: Option<bool>,
     /// Addresses to notify.
-    #[serde(
-        rename = "notificationEmails",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub notification_emails: Option<Vec<String>>,
 }
 

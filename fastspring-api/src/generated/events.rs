@@ -7,6 +7,7 @@
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct EventUpdateError {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(
@@ -35,6 +36,7 @@ pub struct EventUpdateError {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct EventUpdateErrorResponse {
     /// One entry per event that could not be updated.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -46,6 +48,7 @@ pub struct EventUpdateErrorResponse {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct EventUpdateRequest {
     /// `true` to mark the event processed.
     pub processed: bool,
@@ -65,6 +68,7 @@ impl EventUpdateRequest {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct StoredEvent {
     /// Event ID; stable across FastSpring's retries, so it is the key for de-duplication and for `POST /events/{event_id}`.
     #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
@@ -106,6 +110,7 @@ pub struct StoredEvent {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct StoredEventListResponse {
     /// Always `events.get`.
     #[serde(
@@ -133,7 +138,6 @@ pub struct StoredEventListResponse {
     pub limit: Option<i64>,
     /// Unused; null.
     #[serde(
-        rename = "nextPage",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"

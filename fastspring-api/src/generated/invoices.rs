@@ -7,54 +7,32 @@
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CreateInvoiceRequest {
     /// ISO 4217 currency of the invoice.
-    #[serde(rename = "currencyCode")]
     pub currency_code: String,
     /// Language of the invoice.
-    #[serde(
-        rename = "languageCode",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub language_code: Option<String>,
     /// Whether the payment currency follows the buyer's location.
-    #[serde(
-        rename = "autoConvertPaymentCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub auto_convert_payment_currency: Option<bool>,
     /// The bill-to and deliver-to parties.
     pub contacts: Vec<InvoicePartyRequest>,
     /// When payment is due (ISO 8601).
-    #[serde(
-        rename = "dueDate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub due_date: Option<String>,
     /// Free text printed on the invoice.
-    #[serde(
-        rename = "invoiceNote",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub invoice_note: Option<String>,
     /// The invoiced products.
-    #[serde(rename = "invoiceItems")]
     pub invoice_items: Vec<InvoiceItemRequest>,
     /// Payment method the buyer will use, such as CARD, PAYPAL, WIRE or ACH (the full list depends on the store).
-    #[serde(rename = "paymentMethod")]
     pub payment_method: String,
     /// Whether the invoice is a test or a live one.
     pub mode: CreateInvoiceRequestMode,
     /// Tags as a JSON object serialized into a string (values are strings or arrays of strings); stored on the invoice and returned as sent.
-    #[serde(
-        rename = "tagsJson",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tags_json: Option<String>,
 }
 
@@ -106,6 +84,7 @@ crate::runtime::string_enum!(CreateInvoiceRequestMode { Test = "TEST", Live = "L
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct Invoice {
     /// Invoice ID.
     #[serde(
@@ -116,7 +95,6 @@ pub struct Invoice {
     pub id: Option<String>,
     /// ID of the transaction that created the invoice.
     #[serde(
-        rename = "acquisitionTransactionId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -124,7 +102,6 @@ pub struct Invoice {
     pub acquisition_transaction_id: Option<String>,
     /// Name of the issuing company or user (the reference's example shows an e-mail).
     #[serde(
-        rename = "companyName",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -132,7 +109,6 @@ pub struct Invoice {
     pub company_name: Option<String>,
     /// When the invoice was created (ISO 8601).
     #[serde(
-        rename = "createdOn",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -147,7 +123,6 @@ pub struct Invoice {
     pub currency: Option<String>,
     /// Due date (ISO 8601).
     #[serde(
-        rename = "dueDate",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -167,132 +142,73 @@ pub struct Invoice {
     )]
     pub language: Option<String>,
     /// Token that grants access to view the invoice.
-    #[serde(
-        rename = "invoiceSecret",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub invoice_secret: Option<crate::Secret>,
     /// Kind of billing document.
-    #[serde(
-        rename = "invoiceType",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub invoice_type: Option<InvoiceType>,
     /// Order reference of the invoice.
     #[serde(
-        rename = "orderReference",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub order_reference: Option<String>,
     /// A person on an invoice as FastSpring stores it.
-    #[serde(
-        rename = "paymentReceiver",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payment_receiver: Option<InvoiceContact>,
     /// A postal address on an invoice as FastSpring stores it.
-    #[serde(
-        rename = "paymentReceiverAddress",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payment_receiver_address: Option<InvoiceAddress>,
     /// A person on an invoice as FastSpring stores it.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub purchaser: Option<InvoiceContact>,
     /// A postal address on an invoice as FastSpring stores it.
-    #[serde(
-        rename = "purchaserAddress",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub purchaser_address: Option<InvoiceAddress>,
     /// The organization of a party on an invoice.
-    #[serde(
-        rename = "purchaserOrganization",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub purchaser_organization: Option<InvoiceOrganization>,
     /// A person on an invoice as FastSpring stores it.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub receiver: Option<InvoiceContact>,
     /// A postal address on an invoice as FastSpring stores it.
-    #[serde(
-        rename = "receiverAddress",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub receiver_address: Option<InvoiceAddress>,
     /// The organization of a party on an invoice.
-    #[serde(
-        rename = "receiverOrganization",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub receiver_organization: Option<InvoiceOrganization>,
     /// Total shipping.
-    #[serde(
-        rename = "shippingTotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub shipping_total: Option<crate::Amount>,
     /// Total before tax and discounts.
-    #[serde(
-        rename = "subTotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub sub_total: Option<crate::Amount>,
     /// Store ID.
     #[serde(
-        rename = "siteId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub site_id: Option<String>,
     /// Tax rate in percent.
-    #[serde(
-        rename = "taxRate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_rate: Option<f64>,
     /// Kind of tax.
     #[serde(
-        rename = "taxType",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_type: Option<String>,
     /// Amount after tax and discounts.
-    #[serde(
-        rename = "totalOrderValue",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_order_value: Option<crate::Amount>,
     /// Total discount.
-    #[serde(
-        rename = "totalDiscountValue",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_discount_value: Option<crate::Amount>,
     /// Total tax.
-    #[serde(
-        rename = "totalTaxValue",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_tax_value: Option<crate::Amount>,
     /// Version of the invoice format.
     #[serde(
@@ -310,7 +226,6 @@ pub struct Invoice {
     pub notes: Option<String>,
     /// Tags as a JSON object serialized into a string, as sent at creation.
     #[serde(
-        rename = "tagsJson",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -318,7 +233,6 @@ pub struct Invoice {
     pub tags_json: Option<String>,
     /// ID of the return transaction, if any.
     #[serde(
-        rename = "acquisitionReturnTransactionId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -326,7 +240,6 @@ pub struct Invoice {
     pub acquisition_return_transaction_id: Option<String>,
     /// Bank instructions for paying by transfer.
     #[serde(
-        rename = "bankPaymentInstruction",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -334,7 +247,6 @@ pub struct Invoice {
     pub bank_payment_instruction: Option<String>,
     /// The customer's own reference.
     #[serde(
-        rename = "customerReference",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -342,7 +254,6 @@ pub struct Invoice {
     pub customer_reference: Option<String>,
     /// Taiwanese e-GUI number, where required.
     #[serde(
-        rename = "eguiNumber",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -350,7 +261,6 @@ pub struct Invoice {
     pub egui_number: Option<String>,
     /// Kind of order.
     #[serde(
-        rename = "invoiceOrderType",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -358,7 +268,6 @@ pub struct Invoice {
     pub invoice_order_type: Option<String>,
     /// Net payment terms in days.
     #[serde(
-        rename = "netTermsDays",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -366,7 +275,6 @@ pub struct Invoice {
     pub net_terms_days: Option<i64>,
     /// How the order is approved.
     #[serde(
-        rename = "orderApprovalType",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -374,7 +282,6 @@ pub struct Invoice {
     pub order_approval_type: Option<String>,
     /// Whether the order can be resumed.
     #[serde(
-        rename = "orderIsResumable",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
@@ -382,7 +289,6 @@ pub struct Invoice {
     pub order_is_resumable: Option<bool>,
     /// When payment was received (RFC 3339).
     #[serde(
-        rename = "paymentDate",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -393,7 +299,6 @@ pub struct Invoice {
     pub refunds: Option<Vec<String>>,
     /// When a reminder was sent.
     #[serde(
-        rename = "reminderDate",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -401,7 +306,6 @@ pub struct Invoice {
     pub reminder_date: Option<String>,
     /// Main URL of the store.
     #[serde(
-        rename = "siteMainUrl",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -409,7 +313,6 @@ pub struct Invoice {
     pub site_main_url: Option<String>,
     /// Support e-mail of the store.
     #[serde(
-        rename = "siteSupportEmail",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -417,22 +320,16 @@ pub struct Invoice {
     pub site_support_email: Option<String>,
     /// Tax exemption ID, if any.
     #[serde(
-        rename = "taxExemptionId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_exemption_id: Option<String>,
     /// Total before any discount.
-    #[serde(
-        rename = "totalListPriceValue",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_list_price_value: Option<crate::Amount>,
     /// When the invoice last changed.
     #[serde(
-        rename = "updatedOn",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -445,6 +342,7 @@ pub struct Invoice {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct InvoiceAddress {
     /// Address ID.
     #[serde(
@@ -455,7 +353,6 @@ pub struct InvoiceAddress {
     pub id: Option<String>,
     /// First street line.
     #[serde(
-        rename = "addressLine1",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -463,7 +360,6 @@ pub struct InvoiceAddress {
     pub address_line1: Option<String>,
     /// Second street line.
     #[serde(
-        rename = "addressLine2",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -485,7 +381,6 @@ pub struct InvoiceAddress {
     pub region: Option<String>,
     /// Free-text region when it is not a standard one.
     #[serde(
-        rename = "regionCustom",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -493,7 +388,6 @@ pub struct InvoiceAddress {
     pub region_custom: Option<String>,
     /// Postal or ZIP code.
     #[serde(
-        rename = "postalCode",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -508,7 +402,6 @@ pub struct InvoiceAddress {
     pub country: Option<String>,
     /// ID of the address in an external service.
     #[serde(
-        rename = "addressServiceId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -521,20 +414,13 @@ pub struct InvoiceAddress {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct InvoiceAddressRequest {
     /// First street line.
-    #[serde(
-        rename = "addressLine1",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub address_line1: Option<String>,
     /// Second street line (suite, floor).
-    #[serde(
-        rename = "addressLine2",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub address_line2: Option<String>,
     /// City.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -543,11 +429,7 @@ pub struct InvoiceAddressRequest {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub region: Option<String>,
     /// Postal or ZIP code.
-    #[serde(
-        rename = "postalCode",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub postal_code: Option<String>,
     /// ISO 3166-1 alpha-2 country code.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -559,6 +441,7 @@ pub struct InvoiceAddressRequest {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct InvoiceCommon {
     /// Invoice ID.
     #[serde(
@@ -569,7 +452,6 @@ pub struct InvoiceCommon {
     pub id: Option<String>,
     /// ID of the transaction that created the invoice.
     #[serde(
-        rename = "acquisitionTransactionId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -577,7 +459,6 @@ pub struct InvoiceCommon {
     pub acquisition_transaction_id: Option<String>,
     /// Name of the issuing company or user (the reference's example shows an e-mail).
     #[serde(
-        rename = "companyName",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -585,7 +466,6 @@ pub struct InvoiceCommon {
     pub company_name: Option<String>,
     /// When the invoice was created (ISO 8601).
     #[serde(
-        rename = "createdOn",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -600,7 +480,6 @@ pub struct InvoiceCommon {
     pub currency: Option<String>,
     /// Due date (ISO 8601).
     #[serde(
-        rename = "dueDate",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -620,132 +499,73 @@ pub struct InvoiceCommon {
     )]
     pub language: Option<String>,
     /// Token that grants access to view the invoice.
-    #[serde(
-        rename = "invoiceSecret",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub invoice_secret: Option<crate::Secret>,
     /// Kind of billing document.
-    #[serde(
-        rename = "invoiceType",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub invoice_type: Option<InvoiceType>,
     /// Order reference of the invoice.
     #[serde(
-        rename = "orderReference",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub order_reference: Option<String>,
     /// A person on an invoice as FastSpring stores it.
-    #[serde(
-        rename = "paymentReceiver",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payment_receiver: Option<InvoiceContact>,
     /// A postal address on an invoice as FastSpring stores it.
-    #[serde(
-        rename = "paymentReceiverAddress",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payment_receiver_address: Option<InvoiceAddress>,
     /// A person on an invoice as FastSpring stores it.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub purchaser: Option<InvoiceContact>,
     /// A postal address on an invoice as FastSpring stores it.
-    #[serde(
-        rename = "purchaserAddress",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub purchaser_address: Option<InvoiceAddress>,
     /// The organization of a party on an invoice.
-    #[serde(
-        rename = "purchaserOrganization",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub purchaser_organization: Option<InvoiceOrganization>,
     /// A person on an invoice as FastSpring stores it.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub receiver: Option<InvoiceContact>,
     /// A postal address on an invoice as FastSpring stores it.
-    #[serde(
-        rename = "receiverAddress",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub receiver_address: Option<InvoiceAddress>,
     /// The organization of a party on an invoice.
-    #[serde(
-        rename = "receiverOrganization",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub receiver_organization: Option<InvoiceOrganization>,
     /// Total shipping.
-    #[serde(
-        rename = "shippingTotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub shipping_total: Option<crate::Amount>,
     /// Total before tax and discounts.
-    #[serde(
-        rename = "subTotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub sub_total: Option<crate::Amount>,
     /// Store ID.
     #[serde(
-        rename = "siteId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub site_id: Option<String>,
     /// Tax rate in percent.
-    #[serde(
-        rename = "taxRate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_rate: Option<f64>,
     /// Kind of tax.
     #[serde(
-        rename = "taxType",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_type: Option<String>,
     /// Amount after tax and discounts.
-    #[serde(
-        rename = "totalOrderValue",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_order_value: Option<crate::Amount>,
     /// Total discount.
-    #[serde(
-        rename = "totalDiscountValue",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_discount_value: Option<crate::Amount>,
     /// Total tax.
-    #[serde(
-        rename = "totalTaxValue",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_tax_value: Option<crate::Amount>,
     /// Version of the invoice format.
     #[serde(
@@ -763,7 +583,6 @@ pub struct InvoiceCommon {
     pub notes: Option<String>,
     /// Tags as a JSON object serialized into a string, as sent at creation.
     #[serde(
-        rename = "tagsJson",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -776,6 +595,7 @@ pub struct InvoiceCommon {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct InvoiceContact {
     /// Contact ID.
     #[serde(
@@ -793,7 +613,6 @@ pub struct InvoiceContact {
     pub email: Option<String>,
     /// First name.
     #[serde(
-        rename = "firstName",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -801,7 +620,6 @@ pub struct InvoiceContact {
     pub first_name: Option<String>,
     /// Last name.
     #[serde(
-        rename = "lastName",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -809,7 +627,6 @@ pub struct InvoiceContact {
     pub last_name: Option<String>,
     /// Full name.
     #[serde(
-        rename = "fullName",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -817,7 +634,6 @@ pub struct InvoiceContact {
     pub full_name: Option<String>,
     /// Company name.
     #[serde(
-        rename = "companyName",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -825,7 +641,6 @@ pub struct InvoiceContact {
     pub company_name: Option<String>,
     /// Phone number.
     #[serde(
-        rename = "phoneNumber",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -840,7 +655,6 @@ pub struct InvoiceContact {
     pub website: Option<String>,
     /// Role of the contact (SHIP-TO, BILL-TO, PAYMENT_FACILITATOR, ...).
     #[serde(
-        rename = "contactType",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -848,7 +662,6 @@ pub struct InvoiceContact {
     pub contact_type: Option<String>,
     /// ID of the contact in an external service.
     #[serde(
-        rename = "contactServiceId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -856,7 +669,6 @@ pub struct InvoiceContact {
     pub contact_service_id: Option<String>,
     /// ID of the contact's organization in an external service.
     #[serde(
-        rename = "contactOrganizationId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -869,38 +681,25 @@ pub struct InvoiceContact {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct InvoiceContactRequest {
     /// E-mail address.
     pub email: String,
     /// First name.
-    #[serde(rename = "firstName")]
     pub first_name: String,
     /// Last name.
-    #[serde(rename = "lastName")]
     pub last_name: String,
     /// Phone number.
-    #[serde(
-        rename = "phoneNumber",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub phone_number: Option<String>,
     /// Company name.
-    #[serde(
-        rename = "companyName",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub company_name: Option<String>,
     /// Website of the person or company.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub website: Option<String>,
     /// Full name, when it should not be built from first and last name.
-    #[serde(
-        rename = "fullName",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub full_name: Option<String>,
 }
 
@@ -925,6 +724,7 @@ impl InvoiceContactRequest {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct InvoiceErrorResponse {
     /// Machine-readable error code.
     #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
@@ -939,6 +739,7 @@ pub struct InvoiceErrorResponse {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct InvoiceItem {
     /// Line ID.
     #[serde(
@@ -949,7 +750,6 @@ pub struct InvoiceItem {
     pub id: Option<String>,
     /// ID of the transaction item the line comes from.
     #[serde(
-        rename = "acquisitionTransactionItemId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -964,7 +764,6 @@ pub struct InvoiceItem {
     pub display: Option<String>,
     /// ID of the invoice.
     #[serde(
-        rename = "invoiceId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -972,22 +771,16 @@ pub struct InvoiceItem {
     pub invoice_id: Option<String>,
     /// ID of the parent line when this line belongs to another.
     #[serde(
-        rename = "parentId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub parent_id: Option<String>,
     /// Lines that belong to this one (usually empty).
-    #[serde(
-        rename = "childItems",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub child_items: Option<Vec<String>>,
     /// Product format (DIGITAL, PHYSICAL, ...).
     #[serde(
-        rename = "productFormat",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -995,7 +788,6 @@ pub struct InvoiceItem {
     pub product_format: Option<String>,
     /// Product path.
     #[serde(
-        rename = "productPath",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1003,22 +795,16 @@ pub struct InvoiceItem {
     pub product_path: Option<String>,
     /// Product type (BASE, ADD-ON, ...).
     #[serde(
-        rename = "productType",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub product_type: Option<String>,
     /// Unit price before tax.
-    #[serde(
-        rename = "listPrice",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub list_price: Option<crate::Amount>,
     /// Length of the free trial.
     #[serde(
-        rename = "freeTrialPeriod",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1033,7 +819,6 @@ pub struct InvoiceItem {
     pub period: Option<String>,
     /// Number of billing periods.
     #[serde(
-        rename = "periodCount",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -1041,39 +826,22 @@ pub struct InvoiceItem {
     pub period_count: Option<i64>,
     /// End of the billing period (ISO 8601).
     #[serde(
-        rename = "periodEndDate",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub period_end_date: Option<String>,
     /// Price of the billing period.
-    #[serde(
-        rename = "periodPrice",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub period_price: Option<crate::Amount>,
     /// Shipping cost of the line.
-    #[serde(
-        rename = "shippingPrice",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub shipping_price: Option<crate::Amount>,
     /// Line total before shipping and tax.
-    #[serde(
-        rename = "totalPreShippingPrice",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_pre_shipping_price: Option<crate::Amount>,
     /// Taxes on the line.
-    #[serde(
-        rename = "itemTaxes",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub item_taxes: Option<Vec<InvoiceItemTax>>,
     /// Whether the line is a subscription.
     #[serde(
@@ -1084,7 +852,6 @@ pub struct InvoiceItem {
     pub subscription: Option<bool>,
     /// Whether the subscription renews automatically.
     #[serde(
-        rename = "autoRenew",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
@@ -1092,7 +859,6 @@ pub struct InvoiceItem {
     pub auto_renew: Option<bool>,
     /// Whether the line is exempt from tax.
     #[serde(
-        rename = "taxExempt",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
@@ -1107,7 +873,6 @@ pub struct InvoiceItem {
     pub quantity: Option<i64>,
     /// Position of the line among its siblings.
     #[serde(
-        rename = "siblingPosition",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -1115,7 +880,6 @@ pub struct InvoiceItem {
     pub sibling_position: Option<i64>,
     /// Extra text printed under the line.
     #[serde(
-        rename = "extendedItemDescription",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1128,9 +892,9 @@ pub struct InvoiceItem {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct InvoiceItemRequest {
     /// Product path in the catalog.
-    #[serde(rename = "productPath")]
     pub product_path: String,
     /// Number of units.
     #[serde(deserialize_with = "crate::runtime::lenient_int::required")]
@@ -1139,7 +903,6 @@ pub struct InvoiceItemRequest {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub sku: Option<String>,
     /// Whether the catalog price applies.
-    #[serde(rename = "useCatalogPricing")]
     pub use_catalog_pricing: bool,
     /// Product name to print instead of the catalog name.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -1148,11 +911,7 @@ pub struct InvoiceItemRequest {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub summary: Option<String>,
     /// Extra text printed under the line (terms, disclaimers).
-    #[serde(
-        rename = "extendedItemDescription",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub extended_item_description: Option<String>,
 }
 
@@ -1177,6 +936,7 @@ impl InvoiceItemRequest {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct InvoiceItemTax {
     /// Tax line ID.
     #[serde(
@@ -1187,7 +947,6 @@ pub struct InvoiceItemTax {
     pub id: Option<String>,
     /// ID of the invoice line taxed.
     #[serde(
-        rename = "itemId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1197,15 +956,10 @@ pub struct InvoiceItemTax {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub value: Option<crate::Amount>,
     /// Tax rate in percent.
-    #[serde(
-        rename = "taxRate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_rate: Option<f64>,
     /// Whether the tax was taken out of a gross price.
     #[serde(
-        rename = "fromGross",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
@@ -1220,7 +974,6 @@ pub struct InvoiceItemTax {
     pub description: Option<String>,
     /// Kind of tax.
     #[serde(
-        rename = "taxType",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1233,6 +986,7 @@ pub struct InvoiceItemTax {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct InvoiceNotFoundResponse {
     /// Status name.
     #[serde(
@@ -1276,10 +1030,10 @@ pub struct InvoiceNotFoundResponse {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct InvoiceOrganization {
     /// Organization ID.
     #[serde(
-        rename = "organizationId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1287,7 +1041,6 @@ pub struct InvoiceOrganization {
     pub organization_id: Option<String>,
     /// Legal name.
     #[serde(
-        rename = "organizationName",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1295,7 +1048,6 @@ pub struct InvoiceOrganization {
     pub organization_name: Option<String>,
     /// Kind of organization.
     #[serde(
-        rename = "organizationType",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1303,7 +1055,6 @@ pub struct InvoiceOrganization {
     pub organization_type: Option<String>,
     /// Your reference for the organization.
     #[serde(
-        rename = "organizationReference",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1316,27 +1067,16 @@ pub struct InvoiceOrganization {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct InvoiceOrganizationRequest {
     /// Legal name.
-    #[serde(
-        rename = "organizationName",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub organization_name: Option<String>,
     /// Kind of organization.
-    #[serde(
-        rename = "organizationType",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub organization_type: Option<String>,
     /// Your reference for the organization.
-    #[serde(
-        rename = "organizationReference",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub organization_reference: Option<String>,
 }
 
@@ -1345,9 +1085,9 @@ pub struct InvoiceOrganizationRequest {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct InvoicePartyRequest {
     /// Role of the party.
-    #[serde(rename = "contactType")]
     pub contact_type: InvoicePartyRequestContactType,
     /// A person named on the invoice.
     pub contact: InvoiceContactRequest,
@@ -1435,77 +1175,53 @@ crate::runtime::string_enum!(
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct InvoiceTotals {
     /// Amount due.
-    #[serde(
-        rename = "payableTotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payable_total: Option<crate::Amount>,
     /// Amount due, formatted.
     #[serde(
-        rename = "payableTotalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub payable_total_display: Option<String>,
     /// Total before tax and discounts.
-    #[serde(
-        rename = "subTotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub sub_total: Option<crate::Amount>,
     /// Subtotal, formatted.
     #[serde(
-        rename = "subTotalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub sub_total_display: Option<String>,
     /// Total discount.
-    #[serde(
-        rename = "discountTotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_total: Option<crate::Amount>,
     /// Total discount, formatted.
     #[serde(
-        rename = "discountTotalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_total_display: Option<String>,
     /// Total tax.
-    #[serde(
-        rename = "taxTotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_total: Option<crate::Amount>,
     /// Total tax, formatted.
     #[serde(
-        rename = "taxTotalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_total_display: Option<String>,
     /// Total shipping.
-    #[serde(
-        rename = "shippingTotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub shipping_total: Option<crate::Amount>,
     /// Total shipping, formatted.
     #[serde(
-        rename = "shippingTotalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1513,46 +1229,25 @@ pub struct InvoiceTotals {
     pub shipping_total_display: Option<String>,
     /// Why tax was not charged, if it was not.
     #[serde(
-        rename = "taxExemptionReason",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_exemption_reason: Option<String>,
     /// Total fees.
-    #[serde(
-        rename = "feesTotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub fees_total: Option<crate::Amount>,
     /// Income from the invoice.
-    #[serde(
-        rename = "incomeTotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub income_total: Option<crate::Amount>,
     /// Fees deducted before payout.
-    #[serde(
-        rename = "payoutFeesTotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payout_fees_total: Option<crate::Amount>,
     /// Taxes deducted before payout.
-    #[serde(
-        rename = "payoutTaxTotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payout_tax_total: Option<crate::Amount>,
     /// Amount paid out.
-    #[serde(
-        rename = "payoutTotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payout_total: Option<crate::Amount>,
 }
 
@@ -1591,6 +1286,7 @@ crate::runtime::string_enum!(
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct PaymentInvoice {
     /// Invoice ID.
     #[serde(
@@ -1601,7 +1297,6 @@ pub struct PaymentInvoice {
     pub id: Option<String>,
     /// ID of the transaction that created the invoice.
     #[serde(
-        rename = "acquisitionTransactionId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1609,7 +1304,6 @@ pub struct PaymentInvoice {
     pub acquisition_transaction_id: Option<String>,
     /// Name of the issuing company or user (the reference's example shows an e-mail).
     #[serde(
-        rename = "companyName",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1617,7 +1311,6 @@ pub struct PaymentInvoice {
     pub company_name: Option<String>,
     /// When the invoice was created (ISO 8601).
     #[serde(
-        rename = "createdOn",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1632,7 +1325,6 @@ pub struct PaymentInvoice {
     pub currency: Option<String>,
     /// Due date (ISO 8601).
     #[serde(
-        rename = "dueDate",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1652,132 +1344,73 @@ pub struct PaymentInvoice {
     )]
     pub language: Option<String>,
     /// Token that grants access to view the invoice.
-    #[serde(
-        rename = "invoiceSecret",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub invoice_secret: Option<crate::Secret>,
     /// Kind of billing document.
-    #[serde(
-        rename = "invoiceType",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub invoice_type: Option<InvoiceType>,
     /// Order reference of the invoice.
     #[serde(
-        rename = "orderReference",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub order_reference: Option<String>,
     /// A person on an invoice as FastSpring stores it.
-    #[serde(
-        rename = "paymentReceiver",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payment_receiver: Option<InvoiceContact>,
     /// A postal address on an invoice as FastSpring stores it.
-    #[serde(
-        rename = "paymentReceiverAddress",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payment_receiver_address: Option<InvoiceAddress>,
     /// A person on an invoice as FastSpring stores it.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub purchaser: Option<InvoiceContact>,
     /// A postal address on an invoice as FastSpring stores it.
-    #[serde(
-        rename = "purchaserAddress",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub purchaser_address: Option<InvoiceAddress>,
     /// The organization of a party on an invoice.
-    #[serde(
-        rename = "purchaserOrganization",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub purchaser_organization: Option<InvoiceOrganization>,
     /// A person on an invoice as FastSpring stores it.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub receiver: Option<InvoiceContact>,
     /// A postal address on an invoice as FastSpring stores it.
-    #[serde(
-        rename = "receiverAddress",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub receiver_address: Option<InvoiceAddress>,
     /// The organization of a party on an invoice.
-    #[serde(
-        rename = "receiverOrganization",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub receiver_organization: Option<InvoiceOrganization>,
     /// Total shipping.
-    #[serde(
-        rename = "shippingTotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub shipping_total: Option<crate::Amount>,
     /// Total before tax and discounts.
-    #[serde(
-        rename = "subTotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub sub_total: Option<crate::Amount>,
     /// Store ID.
     #[serde(
-        rename = "siteId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub site_id: Option<String>,
     /// Tax rate in percent.
-    #[serde(
-        rename = "taxRate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_rate: Option<f64>,
     /// Kind of tax.
     #[serde(
-        rename = "taxType",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_type: Option<String>,
     /// Amount after tax and discounts.
-    #[serde(
-        rename = "totalOrderValue",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_order_value: Option<crate::Amount>,
     /// Total discount.
-    #[serde(
-        rename = "totalDiscountValue",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_discount_value: Option<crate::Amount>,
     /// Total tax.
-    #[serde(
-        rename = "totalTaxValue",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_tax_value: Option<crate::Amount>,
     /// Version of the invoice format.
     #[serde(
@@ -1795,7 +1428,6 @@ pub struct PaymentInvoice {
     pub notes: Option<String>,
     /// Tags as a JSON object serialized into a string, as sent at creation.
     #[serde(
-        rename = "tagsJson",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1803,7 +1435,6 @@ pub struct PaymentInvoice {
     pub tags_json: Option<String>,
     /// Web page of the invoice.
     #[serde(
-        rename = "paymentInvoiceWebLink",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1811,7 +1442,6 @@ pub struct PaymentInvoice {
     pub payment_invoice_web_link: Option<String>,
     /// PDF download of the invoice.
     #[serde(
-        rename = "paymentInvoicePdfLink",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1819,7 +1449,6 @@ pub struct PaymentInvoice {
     pub payment_invoice_pdf_link: Option<String>,
     /// Page where the buyer pays; it works until the due date plus the store's grace period.
     #[serde(
-        rename = "paymentInvoiceWebPayLink",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1827,7 +1456,6 @@ pub struct PaymentInvoice {
     pub payment_invoice_web_pay_link: Option<String>,
     /// Currency the invoice is paid in.
     #[serde(
-        rename = "paymentCurrencyCode",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1835,7 +1463,6 @@ pub struct PaymentInvoice {
     pub payment_currency_code: Option<String>,
     /// Order reference used when paying.
     #[serde(
-        rename = "paymentOrderReference",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1843,18 +1470,13 @@ pub struct PaymentInvoice {
     pub payment_order_reference: Option<String>,
     /// Business due date (ISO 8601).
     #[serde(
-        rename = "paymentDueDate",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub payment_due_date: Option<String>,
     /// Final totals of a payment invoice.
-    #[serde(
-        rename = "paymentTotals",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payment_totals: Option<InvoiceTotals>,
 }
 

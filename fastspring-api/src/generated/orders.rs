@@ -101,6 +101,7 @@ crate::runtime::string_enum!(
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct Order {
     /// Order ID (the same value as `id`, kept for backward compatibility).
     #[serde(
@@ -121,7 +122,6 @@ pub struct Order {
     pub reference: Option<String>,
     /// Purchase-order number supplied by the buyer, if any.
     #[serde(
-        rename = "buyerReference",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -129,7 +129,6 @@ pub struct Order {
     pub buyer_reference: Option<String>,
     /// IP address the buyer ordered from (IPv4 or IPv6 text).
     #[serde(
-        rename = "ipAddress",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -143,15 +142,10 @@ pub struct Order {
     )]
     pub completed: Option<bool>,
     /// The buyer's tax exemption (VAT) ID, when one applies; an empty string or absent otherwise.
-    #[serde(
-        rename = "taxExemptionData",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_exemption_data: Option<serde_json::Value>,
     /// Whether a coupon applies to the order as a whole rather than to single items.
     #[serde(
-        rename = "orderLevelCouponApplied",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
@@ -161,22 +155,13 @@ pub struct Order {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changed: Option<crate::EpochMillis>,
     /// Same instant as `changed` (kept for backward compatibility), epoch milliseconds.
-    #[serde(
-        rename = "changedValue",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changed_value: Option<crate::EpochMillis>,
     /// Same instant as `changed`, epoch seconds.
-    #[serde(
-        rename = "changedInSeconds",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changed_in_seconds: Option<crate::EpochSeconds>,
     /// Date of `changed`, formatted for the order language (e.g. `8/16/24`).
     #[serde(
-        rename = "changedDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -192,7 +177,6 @@ pub struct Order {
     pub changed_display_iso8601: Option<String>,
     /// Date of `changed` as used in e-mails (e.g. `Aug 16, 2024`).
     #[serde(
-        rename = "changedDisplayEmailEnhancements",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -200,7 +184,6 @@ pub struct Order {
     pub changed_display_email_enhancements: Option<String>,
     /// Date and time of `changed` as used in e-mails (e.g. `Aug 16, 2024 07:57:05 PM`).
     #[serde(
-        rename = "changedDisplayEmailEnhancementsWithTime",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -229,7 +212,6 @@ pub struct Order {
     pub currency: Option<String>,
     /// Three-letter ISO 4217 code of the store's payout currency.
     #[serde(
-        rename = "payoutCurrency",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -244,7 +226,6 @@ pub struct Order {
     pub quote: Option<String>,
     /// Link to the order's invoice in the store's account pages.
     #[serde(
-        rename = "invoiceUrl",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -252,7 +233,6 @@ pub struct Order {
     pub invoice_url: Option<String>,
     /// ID of the storefront (site) the order was placed on.
     #[serde(
-        rename = "siteId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -260,7 +240,6 @@ pub struct Order {
     pub site_id: Option<String>,
     /// How the order came about, such as `INVOICE_PAYMENT_ORDER` or `GROUP_REGULAR_PERIOD` (open set of values).
     #[serde(
-        rename = "acquisitionTransactionType",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -274,22 +253,16 @@ pub struct Order {
     pub total: Option<crate::Amount>,
     /// Order total after discounts, including tax, formatted for display in the transaction currency (localized text such as `$10.00`; do not parse).
     #[serde(
-        rename = "totalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub total_display: Option<String>,
     /// Order total after discounts, including tax, converted to the store's payout currency (`payoutCurrency`).
-    #[serde(
-        rename = "totalInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_in_payout_currency: Option<crate::Amount>,
     /// Order total after discounts, including tax in the payout currency, formatted for display.
     #[serde(
-        rename = "totalInPayoutCurrencyDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -300,22 +273,16 @@ pub struct Order {
     pub tax: Option<crate::Amount>,
     /// Tax charged on the order, formatted for display in the transaction currency (localized text such as `$10.00`; do not parse).
     #[serde(
-        rename = "taxDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_display: Option<String>,
     /// Tax charged on the order, converted to the store's payout currency (`payoutCurrency`).
-    #[serde(
-        rename = "taxInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_in_payout_currency: Option<crate::Amount>,
     /// Tax charged on the order in the payout currency, formatted for display.
     #[serde(
-        rename = "taxInPayoutCurrencyDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -326,22 +293,16 @@ pub struct Order {
     pub subtotal: Option<crate::Amount>,
     /// Order subtotal before tax, formatted for display in the transaction currency (localized text such as `$10.00`; do not parse).
     #[serde(
-        rename = "subtotalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_display: Option<String>,
     /// Order subtotal before tax, converted to the store's payout currency (`payoutCurrency`).
-    #[serde(
-        rename = "subtotalInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtotal_in_payout_currency: Option<crate::Amount>,
     /// Order subtotal before tax in the payout currency, formatted for display.
     #[serde(
-        rename = "subtotalInPayoutCurrencyDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -352,52 +313,36 @@ pub struct Order {
     pub discount: Option<crate::Amount>,
     /// Sum of all discounts on the order, formatted for display in the transaction currency (localized text such as `$10.00`; do not parse).
     #[serde(
-        rename = "discountDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_display: Option<String>,
     /// Sum of all discounts on the order, converted to the store's payout currency (`payoutCurrency`).
-    #[serde(
-        rename = "discountInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_in_payout_currency: Option<crate::Amount>,
     /// Sum of all discounts on the order in the payout currency, formatted for display.
     #[serde(
-        rename = "discountInPayoutCurrencyDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_in_payout_currency_display: Option<String>,
     /// Sum of all discounts, tax included, in the transaction currency (`currency`).
-    #[serde(
-        rename = "discountWithTax",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_with_tax: Option<crate::Amount>,
     /// Sum of all discounts, tax included, formatted for display in the transaction currency (localized text such as `$10.00`; do not parse).
     #[serde(
-        rename = "discountWithTaxDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_with_tax_display: Option<String>,
     /// Sum of all discounts, tax included, converted to the store's payout currency (`payoutCurrency`).
-    #[serde(
-        rename = "discountWithTaxInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_with_tax_in_payout_currency: Option<crate::Amount>,
     /// Sum of all discounts, tax included in the payout currency, formatted for display.
     #[serde(
-        rename = "discountWithTaxInPayoutCurrencyDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -405,7 +350,6 @@ pub struct Order {
     pub discount_with_tax_in_payout_currency_display: Option<String>,
     /// Text that appears on the buyer's card or bank statement.
     #[serde(
-        rename = "billDescriptor",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -447,73 +391,45 @@ pub struct Order {
     pub items: Option<Vec<OrderItem>>,
     /// For an order awaiting payment (wire transfer, purchase order), the date by which the payment is due, as text in Java's `Date.toString()` form (`Thu May 28 00:00:00 UTC 2026`).
     #[serde(
-        rename = "paymentDueDate",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub payment_due_date: Option<String>,
     /// Next charge of the co-term group the order's subscriptions belong to, in `currency`.
-    #[serde(
-        rename = "nextCotermChargeTotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_coterm_charge_total: Option<crate::Amount>,
     /// Same amount, formatted for display.
     #[serde(
-        rename = "nextCotermChargeTotalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_coterm_charge_total_display: Option<String>,
     /// Same amount in the payout currency.
-    #[serde(
-        rename = "nextCotermChargeTotalInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_coterm_charge_total_in_payout_currency: Option<crate::Amount>,
     /// Same amount in the payout currency, formatted for display.
     #[serde(
-        rename = "nextCotermChargeTotalInPayoutCurrencyDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_coterm_charge_total_in_payout_currency_display: Option<String>,
     /// The co-term group of the order's subscriptions and its next charge.
-    #[serde(
-        rename = "cotermGroup",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub coterm_group: Option<OrderCotermGroup>,
     /// Credit for the unused part of the replaced subscription periods, in `currency` (prorated co-term and upgrade orders).
-    #[serde(
-        rename = "proratedCreditTotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorated_credit_total: Option<crate::Amount>,
     /// Charge for the new period before the credit, in `currency` (prorated orders).
-    #[serde(
-        rename = "proratedDebitTotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorated_debit_total: Option<crate::Amount>,
     /// Net prorated amount, debit minus credit, in `currency` (prorated orders).
-    #[serde(
-        rename = "proratedTotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorated_total: Option<crate::Amount>,
     /// Whether the order is a prorated subscription change.
     #[serde(
-        rename = "isScsProratedOrder",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
@@ -521,7 +437,6 @@ pub struct Order {
     pub is_scs_prorated_order: Option<bool>,
     /// Whether that prorated change is an upgrade.
     #[serde(
-        rename = "isScsProratedOrderUpgrade",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
@@ -529,7 +444,6 @@ pub struct Order {
     pub is_scs_prorated_order_upgrade: Option<bool>,
     /// Last four digits of the card used, when paid by card.
     #[serde(
-        rename = "lastFourDigits",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -537,7 +451,6 @@ pub struct Order {
     pub last_four_digits: Option<String>,
     /// Kind of payment method used (open set of values).
     #[serde(
-        rename = "paymentMethodType",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -545,7 +458,6 @@ pub struct Order {
     pub payment_method_type: Option<String>,
     /// ID of the order that started the subscription(s), when known.
     #[serde(
-        rename = "initialOrderId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -553,7 +465,6 @@ pub struct Order {
     pub initial_order_id: Option<String>,
     /// Reference of the order that started the subscription(s), when known.
     #[serde(
-        rename = "initialOrderReference",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -561,7 +472,6 @@ pub struct Order {
     pub initial_order_reference: Option<String>,
     /// Reference of the previous order of the subscription(s).
     #[serde(
-        rename = "previousOrderReference",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -569,7 +479,6 @@ pub struct Order {
     pub previous_order_reference: Option<String>,
     /// Invoice link of the previous order.
     #[serde(
-        rename = "previousOrderInvoiceUrl",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -635,10 +544,10 @@ crate::runtime::union::union!(
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct OrderAddress {
     /// First street line; present only when the checkout collects a physical address.
     #[serde(
-        rename = "addressLine1",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -646,7 +555,6 @@ pub struct OrderAddress {
     pub address_line1: Option<String>,
     /// Second street line; present only when the checkout collects a physical address.
     #[serde(
-        rename = "addressLine2",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -661,7 +569,6 @@ pub struct OrderAddress {
     pub city: Option<String>,
     /// Region code without the country prefix, such as the US state code `CA`.
     #[serde(
-        rename = "regionCode",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -669,7 +576,6 @@ pub struct OrderAddress {
     pub region_code: Option<String>,
     /// Region name for display (may be empty).
     #[serde(
-        rename = "regionDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -684,7 +590,6 @@ pub struct OrderAddress {
     pub region: Option<String>,
     /// Postal or ZIP code.
     #[serde(
-        rename = "postalCode",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -718,35 +623,26 @@ pub struct OrderAddress {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct OrderCotermGroup {
     /// Member subscriptions.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<OrderCotermGroupMember>>,
     /// Next charge of the group, in `currency`.
-    #[serde(
-        rename = "nextCotermChargeTotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_coterm_charge_total: Option<crate::Amount>,
     /// Same amount, formatted for display.
     #[serde(
-        rename = "nextCotermChargeTotalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_coterm_charge_total_display: Option<String>,
     /// Same amount in the payout currency.
-    #[serde(
-        rename = "nextCotermChargeTotalInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_coterm_charge_total_in_payout_currency: Option<crate::Amount>,
     /// Same amount in the payout currency, formatted for display.
     #[serde(
-        rename = "nextCotermChargeTotalInPayoutCurrencyDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -766,6 +662,7 @@ pub struct OrderCotermGroup {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct OrderCotermGroupMember {
     /// Subscription ID.
     #[serde(
@@ -789,6 +686,7 @@ pub struct OrderCotermGroupMember {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct OrderCustomer {
     /// First name.
     #[serde(
@@ -847,6 +745,7 @@ pub struct OrderCustomer {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct OrderFulfillment {
     /// Kind of fulfillment, such as `file` or `license` (open set of values).
     #[serde(
@@ -926,6 +825,7 @@ crate::runtime::union::union!(
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct OrderGetResponse {
     /// What the API did, `order.get`.
     #[serde(
@@ -992,6 +892,7 @@ crate::runtime::union::union!(
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct OrderItem {
     /// Product path of the item; add-ons and fees may carry a suffix such as `.setupFee`.
     #[serde(
@@ -1016,7 +917,6 @@ pub struct OrderItem {
     pub display: Option<String>,
     /// Short display name of the product.
     #[serde(
-        rename = "shortDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1031,7 +931,6 @@ pub struct OrderItem {
     pub sku: Option<String>,
     /// Product image URL, or null.
     #[serde(
-        rename = "imageUrl",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1042,22 +941,16 @@ pub struct OrderItem {
     pub subtotal: Option<crate::Amount>,
     /// Item subtotal, formatted for display in the transaction currency (localized text such as `$10.00`; do not parse).
     #[serde(
-        rename = "subtotalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_display: Option<String>,
     /// Item subtotal, converted to the store's payout currency (`payoutCurrency`).
-    #[serde(
-        rename = "subtotalInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtotal_in_payout_currency: Option<crate::Amount>,
     /// Item subtotal in the payout currency, formatted for display.
     #[serde(
-        rename = "subtotalInPayoutCurrencyDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1068,22 +961,16 @@ pub struct OrderItem {
     pub discount: Option<crate::Amount>,
     /// Discount on the item, formatted for display in the transaction currency (localized text such as `$10.00`; do not parse).
     #[serde(
-        rename = "discountDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_display: Option<String>,
     /// Discount on the item, converted to the store's payout currency (`payoutCurrency`).
-    #[serde(
-        rename = "discountInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_in_payout_currency: Option<crate::Amount>,
     /// Discount on the item in the payout currency, formatted for display.
     #[serde(
-        rename = "discountInPayoutCurrencyDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1104,7 +991,6 @@ pub struct OrderItem {
     pub subscription: Option<OrderItemSubscription>,
     /// Whether the item is a subscription product.
     #[serde(
-        rename = "isSubscription",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
@@ -1112,7 +998,6 @@ pub struct OrderItem {
     pub is_subscription: Option<bool>,
     /// Whether the item is an add-on of another item (null in some webhook payloads).
     #[serde(
-        rename = "isAddon",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
@@ -1120,7 +1005,6 @@ pub struct OrderItem {
     pub is_addon: Option<bool>,
     /// Whether the buyer could change the quantity (seen in co-term group charge payloads).
     #[serde(
-        rename = "changeQuantity",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
@@ -1136,157 +1020,103 @@ pub struct OrderItem {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub withholdings: Option<OrderItemWithholdings>,
     /// Tax withheld on this item, in the older shape (payloads up to about 2019).
-    #[serde(
-        rename = "taxWithholding",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_withholding: Option<OrderItemTaxWithholding>,
     /// Net change caused by a prorated plan change, in the transaction currency (`currency`).
-    #[serde(
-        rename = "proratedItemChangeAmount",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorated_item_change_amount: Option<crate::Amount>,
     /// Net change caused by a prorated plan change, formatted for display in the transaction currency (localized text such as `$10.00`; do not parse).
     #[serde(
-        rename = "proratedItemChangeAmountDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_change_amount_display: Option<String>,
     /// Net change caused by a prorated plan change, converted to the store's payout currency (`payoutCurrency`).
-    #[serde(
-        rename = "proratedItemChangeAmountInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorated_item_change_amount_in_payout_currency: Option<crate::Amount>,
     /// Net change caused by a prorated plan change in the payout currency, formatted for display.
     #[serde(
-        rename = "proratedItemChangeAmountInPayoutCurrencyDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_change_amount_in_payout_currency_display: Option<String>,
     /// Prorated charge for the new item of a plan change, in the transaction currency (`currency`).
-    #[serde(
-        rename = "proratedItemProratedCharge",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorated_item_prorated_charge: Option<crate::Amount>,
     /// Prorated charge for the new item of a plan change, formatted for display in the transaction currency (localized text such as `$10.00`; do not parse).
     #[serde(
-        rename = "proratedItemProratedChargeDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_prorated_charge_display: Option<String>,
     /// Prorated charge for the new item of a plan change, converted to the store's payout currency (`payoutCurrency`).
-    #[serde(
-        rename = "proratedItemProratedChargeInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorated_item_prorated_charge_in_payout_currency: Option<crate::Amount>,
     /// Prorated charge for the new item of a plan change in the payout currency, formatted for display.
     #[serde(
-        rename = "proratedItemProratedChargeInPayoutCurrencyDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_prorated_charge_in_payout_currency_display: Option<String>,
     /// Credit for the unused part of the replaced item, in the transaction currency (`currency`).
-    #[serde(
-        rename = "proratedItemCreditAmount",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorated_item_credit_amount: Option<crate::Amount>,
     /// Credit for the unused part of the replaced item, formatted for display in the transaction currency (localized text such as `$10.00`; do not parse).
     #[serde(
-        rename = "proratedItemCreditAmountDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_credit_amount_display: Option<String>,
     /// Credit for the unused part of the replaced item, converted to the store's payout currency (`payoutCurrency`).
-    #[serde(
-        rename = "proratedItemCreditAmountInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorated_item_credit_amount_in_payout_currency: Option<crate::Amount>,
     /// Credit for the unused part of the replaced item in the payout currency, formatted for display.
     #[serde(
-        rename = "proratedItemCreditAmountInPayoutCurrencyDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_credit_amount_in_payout_currency_display: Option<String>,
     /// Tax on the prorated adjustment, in the transaction currency (`currency`).
-    #[serde(
-        rename = "proratedItemTaxAmount",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorated_item_tax_amount: Option<crate::Amount>,
     /// Tax on the prorated adjustment, formatted for display in the transaction currency (localized text such as `$10.00`; do not parse).
     #[serde(
-        rename = "proratedItemTaxAmountDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_tax_amount_display: Option<String>,
     /// Tax on the prorated adjustment, converted to the store's payout currency (`payoutCurrency`).
-    #[serde(
-        rename = "proratedItemTaxAmountInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorated_item_tax_amount_in_payout_currency: Option<crate::Amount>,
     /// Tax on the prorated adjustment in the payout currency, formatted for display.
     #[serde(
-        rename = "proratedItemTaxAmountInPayoutCurrencyDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_tax_amount_in_payout_currency_display: Option<String>,
     /// Prorated charges minus credits, plus tax, in the transaction currency (`currency`).
-    #[serde(
-        rename = "proratedItemTotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorated_item_total: Option<crate::Amount>,
     /// Prorated charges minus credits, plus tax, formatted for display in the transaction currency (localized text such as `$10.00`; do not parse).
     #[serde(
-        rename = "proratedItemTotalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_total_display: Option<String>,
     /// Prorated charges minus credits, plus tax, converted to the store's payout currency (`payoutCurrency`).
-    #[serde(
-        rename = "proratedItemTotalInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorated_item_total_in_payout_currency: Option<crate::Amount>,
     /// Prorated charges minus credits, plus tax in the payout currency, formatted for display.
     #[serde(
-        rename = "proratedItemTotalInPayoutCurrencyDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1299,6 +1129,7 @@ pub struct OrderItem {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct OrderItemAttributesUpdate {
     /// Product path of an item that is part of the order.
     pub product: String,
@@ -1327,6 +1158,7 @@ impl OrderItemAttributesUpdate {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct OrderItemDriver {
     /// Kind of driver, such as `addon`, `one_time_fee`, `cross-sell` or `upsell` (open set of values).
     #[serde(
@@ -1435,13 +1267,10 @@ crate::runtime::union::union!(
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct OrderItemTaxWithholding {
     /// Whether withholding applies; sent as a boolean or as the string `"true"`/`"false"`.
-    #[serde(
-        rename = "taxWithholding",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_withholding: Option<OrderItemTaxWithholdingTaxWithholding>,
     /// Currency of `amount`.
     #[serde(
@@ -1505,10 +1334,10 @@ crate::runtime::union::union!(
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct OrderItemWithholdings {
     /// Whether tax withholding applies to the item.
     #[serde(
-        rename = "taxWithholdings",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
@@ -1519,22 +1348,16 @@ pub struct OrderItemWithholdings {
     pub amount: Option<crate::Amount>,
     /// Amount withheld, formatted for display in the transaction currency (localized text such as `$10.00`; do not parse).
     #[serde(
-        rename = "amountDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub amount_display: Option<String>,
     /// Amount withheld, converted to the store's payout currency (`payoutCurrency`).
-    #[serde(
-        rename = "amountInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub amount_in_payout_currency: Option<crate::Amount>,
     /// Amount withheld in the payout currency, formatted for display.
     #[serde(
-        rename = "amountInPayoutCurrencyDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1550,6 +1373,7 @@ pub struct OrderItemWithholdings {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct OrderListResponse {
     /// What the API did: `order.getall` (current) or `order.lookup` (older filtered form).
     #[serde(
@@ -1591,7 +1415,6 @@ pub struct OrderListResponse {
     pub limit: Option<i64>,
     /// Number of the next page; absent (or null) on the last page.
     #[serde(
-        rename = "nextPage",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -1654,6 +1477,7 @@ crate::runtime::union::union!(
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct OrderLookupError {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(
@@ -1725,6 +1549,7 @@ crate::runtime::union::union!(
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct OrderNoteNote {
     /// Text of the note.
     #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
@@ -1751,6 +1576,7 @@ pub struct OrderNoteNote {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct OrderPayment {
     /// Payment method, such as `creditcard`, `paypal`, `amazon`, `applepay`, `kakaopay`, `bank`, `alipay`, `purchase-order`, `upi`, `free` or `test` (open set of values).
     #[serde(
@@ -1768,7 +1594,6 @@ pub struct OrderPayment {
     pub creditcard: Option<String>,
     /// Last four digits of the card number.
     #[serde(
-        rename = "cardEnding",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1802,6 +1627,7 @@ pub struct OrderPayment {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct OrderRecipient {
     /// Contact details, account and address of a recipient.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -1820,6 +1646,7 @@ pub struct OrderRecipient {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct OrderRecipientContact {
     /// First name.
     #[serde(
@@ -1919,6 +1746,7 @@ crate::runtime::union::union!(
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct OrderReturnSummary {
     /// Return ID.
     #[serde(
@@ -1932,22 +1760,16 @@ pub struct OrderReturnSummary {
     pub amount: Option<crate::Amount>,
     /// Amount returned, formatted for display in the transaction currency (localized text such as `$10.00`; do not parse).
     #[serde(
-        rename = "amountDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub amount_display: Option<String>,
     /// Amount returned, converted to the store's payout currency (`payoutCurrency`).
-    #[serde(
-        rename = "amountInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub amount_in_payout_currency: Option<crate::Amount>,
     /// Amount returned in the payout currency, formatted for display.
     #[serde(
-        rename = "amountInPayoutCurrencyDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1960,6 +1782,7 @@ pub struct OrderReturnSummary {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct OrderTagsUpdate {
     /// ID of the order to update.
     pub order: String,
@@ -1988,6 +1811,7 @@ impl OrderTagsUpdate {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct OrderUpdateResult {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(
@@ -2036,6 +1860,7 @@ crate::runtime::union::union!(
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct UpdateOrderTagsRequest {
     /// One entry per order to update.
     pub orders: Vec<OrderTagsUpdate>,
@@ -2054,6 +1879,7 @@ impl UpdateOrderTagsRequest {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct UpdateOrderTagsResponse {
     /// Outcome of each order update.
     pub orders: Vec<OrderUpdateResult>,

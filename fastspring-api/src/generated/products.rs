@@ -18,6 +18,7 @@
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct Product {
     /// Product path ID.
     #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
@@ -31,7 +32,6 @@ pub struct Product {
     pub parent: Option<String>,
     /// FastSpring's internal reference of the product.
     #[serde(
-        rename = "productAppReference",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -87,7 +87,6 @@ pub struct Product {
     pub taxcode: Option<String>,
     /// Human-readable meaning of `taxcode` (`null` in expanded webhook products).
     #[serde(
-        rename = "taxcodeDescription",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -106,6 +105,7 @@ pub struct Product {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ProductActionResult {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(
@@ -188,13 +188,13 @@ crate::runtime::string_enum!(
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ProductCancellation {
     /// Unit of `intervalLength`.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub interval: Option<ProductCancellationInterval>,
     /// Length of the grace period in `interval` units.
     #[serde(
-        rename = "intervalLength",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -207,13 +207,13 @@ pub struct ProductCancellation {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ProductCancellationInput {
     /// Unit of `intervalLength` (the documented units only).
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub interval: Option<ProductCancellationInputInterval>,
     /// Length of the grace period in `interval` units.
     #[serde(
-        rename = "intervalLength",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -291,6 +291,7 @@ crate::runtime::string_enum!(
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ProductCountryPrice {
     /// ISO 4217 currency of the amounts.
     #[serde(
@@ -310,24 +311,15 @@ pub struct ProductCountryPrice {
     )]
     pub display: Option<String>,
     /// Volume discounts keyed by minimum quantity.
-    #[serde(
-        rename = "quantityDiscount",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub quantity_discount: Option<
         std::collections::BTreeMap<String, ProductQuantityDiscountTier>,
     >,
     /// Text explaining the discount, per language.
-    #[serde(
-        rename = "discountReason",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_reason: Option<std::collections::BTreeMap<String, String>>,
     /// Billing periods the discount lasts.
     #[serde(
-        rename = "discountPeriodCount",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -337,26 +329,17 @@ pub struct ProductCountryPrice {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub available: Option<ProductCountryPriceAvailable>,
     /// Setup fee of a subscription.
-    #[serde(
-        rename = "setupFeePrice",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub setup_fee_price: Option<crate::Amount>,
     /// `setupFeePrice` formatted for display.
     #[serde(
-        rename = "setupFeePriceDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub setup_fee_price_display: Option<String>,
     /// Name of the setup fee, per language.
-    #[serde(
-        rename = "setupFeeReason",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub setup_fee_reason: Option<std::collections::BTreeMap<String, String>>,
     /// Members beyond the declared ones, as received (the spec describes them at `products.yaml#/components/schemas/ProductQuantityDiscountTier`).
     #[serde(flatten)]
@@ -368,6 +351,7 @@ pub struct ProductCountryPrice {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ProductCountryPriceAvailable {
     /// Start of the range.
     #[serde(
@@ -399,6 +383,7 @@ pub struct ProductCountryPriceAvailable {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ProductDescription {
     /// Short description.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -466,6 +451,7 @@ crate::runtime::string_enum!(
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ProductFulfillment {
     /// ID of the fulfillment action.
     #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
@@ -628,6 +614,7 @@ crate::runtime::union::union!(
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ProductFulfillmentInput {
     /// Kind of fulfillment; `file` is the documented value.
     pub r#type: String,
@@ -799,6 +786,7 @@ crate::runtime::union::union!(
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ProductFulfillmentVersion {
     /// File name of that version.
     #[serde(
@@ -870,6 +858,7 @@ crate::runtime::union::union!(
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ProductGetItem {
     /// Product path ID.
     #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
@@ -883,7 +872,6 @@ pub struct ProductGetItem {
     pub parent: Option<String>,
     /// FastSpring's internal reference of the product.
     #[serde(
-        rename = "productAppReference",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -939,7 +927,6 @@ pub struct ProductGetItem {
     pub taxcode: Option<String>,
     /// Human-readable meaning of `taxcode` (`null` in expanded webhook products).
     #[serde(
-        rename = "taxcodeDescription",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -971,6 +958,7 @@ pub struct ProductGetItem {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ProductGetResponse {
     /// One item per requested path.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -982,6 +970,7 @@ pub struct ProductGetResponse {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ProductListResponse {
     /// `products.getall`.
     #[serde(
@@ -1009,7 +998,6 @@ pub struct ProductListResponse {
     pub limit: Option<i64>,
     /// Always `null` in published examples.
     #[serde(
-        rename = "nextPage",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -1113,6 +1101,7 @@ crate::runtime::string_enum!(
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ProductOffer {
     /// Kind of offer.
     pub r#type: ProductOfferType,
@@ -1128,6 +1117,7 @@ pub struct ProductOffer {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ProductOfferInput {
     /// Kind of offer.
     pub r#type: ProductOfferTypeInput,
@@ -1243,6 +1233,7 @@ crate::runtime::string_enum!(
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ProductOffersItem {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(
@@ -1274,6 +1265,7 @@ pub struct ProductOffersItem {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ProductOffersOfProduct {
     /// Product path; must equal the path parameter.
     pub product: String,
@@ -1294,6 +1286,7 @@ impl ProductOffersOfProduct {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ProductOffersResponse {
     /// The requested product.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -1305,6 +1298,7 @@ pub struct ProductOffersResponse {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ProductOffersUpsertRequest {
     /// The product (one entry) and its offers.
     pub products: Vec<ProductOffersOfProduct>,
@@ -1332,6 +1326,7 @@ impl ProductOffersUpsertRequest {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ProductOverdueNotification {
     /// Whether overdue notices are sent.
     #[serde(
@@ -1345,7 +1340,6 @@ pub struct ProductOverdueNotification {
     pub interval: Option<ProductNotificationInterval>,
     /// Time between notices, in `interval` units.
     #[serde(
-        rename = "intervalLength",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -1365,6 +1359,7 @@ pub struct ProductOverdueNotification {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ProductOverdueNotificationInput {
     /// Whether overdue notices are sent.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -1374,7 +1369,6 @@ pub struct ProductOverdueNotificationInput {
     pub interval: Option<ProductNotificationIntervalInput>,
     /// Time between notices, in `interval` units.
     #[serde(
-        rename = "intervalLength",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -1394,6 +1388,7 @@ pub struct ProductOverdueNotificationInput {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ProductPriceItem {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(
@@ -1425,6 +1420,7 @@ pub struct ProductPriceItem {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ProductPricesResponse {
     /// This page's number.
     #[serde(
@@ -1442,7 +1438,6 @@ pub struct ProductPricesResponse {
     pub limit: Option<i64>,
     /// Number of the next page; absent or `null` on the last page.
     #[serde(
-        rename = "nextPage",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -1467,6 +1462,7 @@ pub struct ProductPricesResponse {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ProductPricing {
     /// Free-trial length in days (subscriptions).
     #[serde(
@@ -1480,7 +1476,6 @@ pub struct ProductPricing {
     pub interval: Option<ProductBillingInterval>,
     /// Number of `interval` units per billing period.
     #[serde(
-        rename = "intervalLength",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -1488,7 +1483,6 @@ pub struct ProductPricing {
     pub interval_length: Option<i64>,
     /// Number of billing periods; `null` renews indefinitely.
     #[serde(
-        rename = "intervalCount",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -1502,15 +1496,10 @@ pub struct ProductPricing {
     )]
     pub renew: Option<String>,
     /// Whether the buyer may change the quantity (`allow`), sees it fixed (`lock`) or does not see it (`hide`).
-    #[serde(
-        rename = "quantityBehavior",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub quantity_behavior: Option<ProductQuantityBehavior>,
     /// Quantity preselected in the cart.
     #[serde(
-        rename = "quantityDefault",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -1521,63 +1510,37 @@ pub struct ProductPricing {
     pub price: Option<std::collections::BTreeMap<String, crate::Amount>>,
     /// Whether the price is limited to a date range.
     #[serde(
-        rename = "dateLimitsEnabled",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub date_limits_enabled: Option<bool>,
     /// Date range of a limited-time price (seen in expanded webhook products).
-    #[serde(
-        rename = "dateLimits",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub date_limits: Option<ProductPricingDateLimits>,
     /// Volume discounts keyed by minimum quantity: an amount per currency, or a percentage.
-    #[serde(
-        rename = "quantityDiscounts",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub quantity_discounts: Option<
         std::collections::BTreeMap<String, ProductPricingQuantityDiscountsValue>,
     >,
     /// Text explaining the discount, per language.
-    #[serde(
-        rename = "discountReason",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_reason: Option<std::collections::BTreeMap<String, String>>,
     /// Billing periods the discount applies to.
     #[serde(
-        rename = "discountDuration",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub discount_duration: Option<i64>,
     /// One-time fee charged with the first payment of a subscription.
-    #[serde(
-        rename = "setupFee",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub setup_fee: Option<ProductSetupFee>,
     /// Reminder e-mails sent before a subscription renews.
-    #[serde(
-        rename = "reminderNotification",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub reminder_notification: Option<ProductReminderNotification>,
     /// Overdue e-mails sent after a failed renewal payment.
-    #[serde(
-        rename = "overdueNotification",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub overdue_notification: Option<ProductOverdueNotification>,
     /// Grace period before an unpaid subscription is deactivated; overrides the app's Deactivation Settings for this product.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -1598,6 +1561,7 @@ pub struct ProductPricing {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ProductPricingDateLimits {
     /// Start of the range, `YYYY-MM-DD HH:mm`.
     #[serde(
@@ -1620,6 +1584,7 @@ pub struct ProductPricingDateLimits {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ProductPricingInput {
     /// Price per ISO 4217 currency code; `USD` is required when creating a product.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -1636,7 +1601,6 @@ pub struct ProductPricingInput {
     pub interval: Option<ProductBillingInterval>,
     /// Number of `interval` units per billing period; needed when `interval` is set (except `adhoc`).
     #[serde(
-        rename = "intervalLength",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -1644,7 +1608,6 @@ pub struct ProductPricingInput {
     pub interval_length: Option<i64>,
     /// Number of billing periods; `null` renews indefinitely.
     #[serde(
-        rename = "intervalCount",
         default,
         with = "crate::runtime::double_option",
         skip_serializing_if = "crate::runtime::is_absent"
@@ -1652,85 +1615,47 @@ pub struct ProductPricingInput {
     #[cfg_attr(feature = "schemars", schemars(with = "Option<i64>"))]
     pub interval_count: Option<Option<i64>>,
     /// Whether the buyer may change the quantity (`allow`), sees it fixed (`lock`) or does not see it (`hide`).
-    #[serde(
-        rename = "quantityBehavior",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub quantity_behavior: Option<ProductQuantityBehavior>,
     /// Quantity preselected in the cart.
     #[serde(
-        rename = "quantityDefault",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub quantity_default: Option<i64>,
     /// `false` starts a trial without asking for a payment method (default `true`).
-    #[serde(
-        rename = "paymentCollected",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payment_collected: Option<bool>,
     /// `true` charges `trialPrice` for the trial (default `false`).
-    #[serde(
-        rename = "paidTrial",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub paid_trial: Option<bool>,
     /// Trial price per currency; required when `paidTrial` is `true`, ignored otherwise.
-    #[serde(
-        rename = "trialPrice",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub trial_price: Option<std::collections::BTreeMap<String, crate::Amount>>,
     /// Volume discounts keyed by minimum quantity: a percentage, or an amount per currency.
-    #[serde(
-        rename = "quantityDiscounts",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub quantity_discounts: Option<
         std::collections::BTreeMap<String, ProductPricingInputQuantityDiscountsValue>,
     >,
     /// Text explaining the discount, per language.
-    #[serde(
-        rename = "discountReason",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_reason: Option<std::collections::BTreeMap<String, String>>,
     /// Billing periods the discount applies to.
     #[serde(
-        rename = "discountDuration",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub discount_duration: Option<i64>,
     /// One-time fee charged with the first payment of a subscription.
-    #[serde(
-        rename = "setupFee",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub setup_fee: Option<ProductSetupFee>,
     /// Reminder e-mails sent before a subscription renews.
-    #[serde(
-        rename = "reminderNotification",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub reminder_notification: Option<ProductReminderNotificationInput>,
     /// Overdue e-mails sent after a failed renewal payment.
-    #[serde(
-        rename = "overdueNotification",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub overdue_notification: Option<ProductOverdueNotificationInput>,
     /// Grace period before an unpaid subscription is deactivated; overrides the app's Deactivation Settings for this product.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -1841,39 +1766,26 @@ crate::runtime::string_enum!(
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ProductQuantityDiscountTier {
     /// Percentage off.
-    #[serde(
-        rename = "discountPercent",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_percent: Option<f64>,
     /// Amount off per unit.
-    #[serde(
-        rename = "discountValue",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_value: Option<crate::Amount>,
     /// `discountValue` formatted for display.
     #[serde(
-        rename = "discountValueDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_value_display: Option<String>,
     /// Unit price after the discount.
-    #[serde(
-        rename = "unitPrice",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_price: Option<crate::Amount>,
     /// `unitPrice` formatted for display.
     #[serde(
-        rename = "unitPriceDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1895,6 +1807,7 @@ pub struct ProductQuantityDiscountTier {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ProductReminderNotification {
     /// Whether reminders are sent.
     #[serde(
@@ -1908,7 +1821,6 @@ pub struct ProductReminderNotification {
     pub interval: Option<ProductNotificationInterval>,
     /// How many `interval` units before the charge the reminder goes out.
     #[serde(
-        rename = "intervalLength",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -1921,6 +1833,7 @@ pub struct ProductReminderNotification {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ProductReminderNotificationInput {
     /// Whether reminders are sent.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -1930,7 +1843,6 @@ pub struct ProductReminderNotificationInput {
     pub interval: Option<ProductNotificationIntervalInput>,
     /// How many `interval` units before the charge the reminder goes out.
     #[serde(
-        rename = "intervalLength",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -1952,6 +1864,7 @@ pub struct ProductReminderNotificationInput {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ProductSetupFee {
     /// Fee per currency.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -1966,6 +1879,7 @@ pub struct ProductSetupFee {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ProductUpsert {
     /// Path ID of the product to create or update (lower-case letters, digits, dashes; more than two characters).
     pub product: String,
@@ -2038,6 +1952,7 @@ impl ProductUpsert {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ProductUpsertFulfillment {
     /// Instructions shown after purchase, per language (Markdown allowed).
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -2049,6 +1964,7 @@ pub struct ProductUpsertFulfillment {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ProductUpsertResult {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(
@@ -2131,6 +2047,7 @@ crate::runtime::string_enum!(
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ProductsActionResponse {
     /// One outcome per product.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -2142,6 +2059,7 @@ pub struct ProductsActionResponse {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ProductsUpsertRequest {
     /// The products to create or update.
     pub products: Vec<ProductUpsert>,
@@ -2160,6 +2078,7 @@ impl ProductsUpsertRequest {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ProductsUpsertResponse {
     /// One outcome per product of the request.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]

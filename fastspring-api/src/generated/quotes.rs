@@ -7,6 +7,7 @@
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CreateQuoteRequest {
     /// The quoted products.
     pub items: Vec<QuoteItemRequest>,
@@ -15,7 +16,6 @@ pub struct CreateQuoteRequest {
     /// The person the quote is addressed to.
     pub recipient: QuoteRecipientRequest,
     /// The recipient's address; it determines tax.
-    #[serde(rename = "recipientAddress")]
     pub recipient_address: QuoteAddressRequest,
     /// Coupon code (not the coupon's ID) to apply.
     #[serde(
@@ -30,18 +30,13 @@ pub struct CreateQuoteRequest {
     pub currency: Option<String>,
     /// Days until the quote expires; the store default when left out.
     #[serde(
-        rename = "expirationDateDays",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub expiration_date_days: Option<i64>,
     /// When the buyer receives the products.
-    #[serde(
-        rename = "fulfillmentTerm",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub fulfillment_term: Option<QuoteFulfillmentTerm>,
     /// Notes shown to the buyer. Left out: the store default; `null`: no notes; `""`: an empty text instead of the default.
     #[serde(
@@ -53,7 +48,6 @@ pub struct CreateQuoteRequest {
     pub notes: Option<Option<String>>,
     /// Net payment terms in days.
     #[serde(
-        rename = "netTermsDays",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -64,7 +58,6 @@ pub struct CreateQuoteRequest {
     pub tags: Option<Vec<QuoteTag>>,
     /// The buyer's VAT or other tax ID.
     #[serde(
-        rename = "taxId",
         default,
         with = "crate::runtime::double_option",
         skip_serializing_if = "crate::runtime::is_absent"
@@ -124,6 +117,7 @@ impl CreateQuoteRequest {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct Quote {
     /// Quote ID (REST form).
     #[serde(
@@ -148,7 +142,6 @@ pub struct Quote {
     pub name: Option<String>,
     /// Internal name of the quote (webhook form).
     #[serde(
-        rename = "quoteName",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -158,22 +151,13 @@ pub struct Quote {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub status: Option<QuoteStatus>,
     /// Where a quote is in its life cycle.
-    #[serde(
-        rename = "quoteStatus",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub quote_status: Option<QuoteStatus>,
     /// Status changes, oldest first.
-    #[serde(
-        rename = "statusHistory",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub status_history: Option<Vec<QuoteStatusChange>>,
     /// Whether the buyer created the quote (self-service).
     #[serde(
-        rename = "buyerGenerated",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
@@ -181,7 +165,6 @@ pub struct Quote {
     pub buyer_generated: Option<bool>,
     /// Whether the notes are copied onto the invoice.
     #[serde(
-        rename = "copyNotesToInvoice",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
@@ -219,15 +202,10 @@ pub struct Quote {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changed: Option<crate::EpochMillis>,
     /// The same moment in epoch seconds (webhook form).
-    #[serde(
-        rename = "changedInSeconds",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changed_in_seconds: Option<crate::EpochSeconds>,
     /// Date of the change, formatted (webhook form).
     #[serde(
-        rename = "changedDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -235,18 +213,13 @@ pub struct Quote {
     pub changed_display: Option<String>,
     /// Time of the change, formatted (webhook form).
     #[serde(
-        rename = "changedTimeDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub changed_time_display: Option<String>,
     /// A person on a quote (its creator or its recipient).
-    #[serde(
-        rename = "createdBy",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub created_by: Option<QuoteContact>,
     /// E-mail of the user who created the quote (webhook form).
     #[serde(
@@ -257,7 +230,6 @@ pub struct Quote {
     pub creator: Option<String>,
     /// Who last changed the quote (webhook form; the sample sends the text "null").
     #[serde(
-        rename = "updatedBy",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -282,11 +254,7 @@ pub struct Quote {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub recipient: Option<QuoteContact>,
     /// A postal address on a quote.
-    #[serde(
-        rename = "recipientAddress",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub recipient_address: Option<QuoteAddress>,
     /// A postal address on a quote.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -317,7 +285,6 @@ pub struct Quote {
     pub currency: Option<String>,
     /// ISO 4217 currency of the quote (webhook form).
     #[serde(
-        rename = "quoteCurrency",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -325,22 +292,16 @@ pub struct Quote {
     pub quote_currency: Option<String>,
     /// Days the quote stays valid.
     #[serde(
-        rename = "expirationDateDays",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub expiration_date_days: Option<i64>,
     /// When the buyer receives the products.
-    #[serde(
-        rename = "fulfillmentTerm",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub fulfillment_term: Option<QuoteFulfillmentTerm>,
     /// When products are delivered, with a space instead of an underscore (webhook form).
     #[serde(
-        rename = "fulfillmentSetting",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -348,7 +309,6 @@ pub struct Quote {
     pub fulfillment_setting: Option<String>,
     /// Net payment terms in days.
     #[serde(
-        rename = "netTermsDays",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -363,7 +323,6 @@ pub struct Quote {
     pub notes: Option<String>,
     /// Link the buyer opens to view, accept and pay the quote.
     #[serde(
-        rename = "quoteUrl",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -371,7 +330,6 @@ pub struct Quote {
     pub quote_url: Option<String>,
     /// ID of the store.
     #[serde(
-        rename = "siteId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -394,7 +352,6 @@ pub struct Quote {
     pub source_ip: Option<String>,
     /// The buyer's VAT or other tax ID.
     #[serde(
-        rename = "taxId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -402,22 +359,16 @@ pub struct Quote {
     pub tax_id: Option<String>,
     /// Kind of tax applied (TAX, VAT, ...).
     #[serde(
-        rename = "taxType",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_type: Option<String>,
     /// Tax rate applied.
-    #[serde(
-        rename = "taxRate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_rate: Option<f64>,
     /// Whether prices include tax.
     #[serde(
-        rename = "isGrossTax",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
@@ -425,7 +376,6 @@ pub struct Quote {
     pub is_gross_tax: Option<bool>,
     /// ID of the invoice tied to the quote.
     #[serde(
-        rename = "invoiceId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -433,7 +383,6 @@ pub struct Quote {
     pub invoice_id: Option<String>,
     /// Reference of the order once the quote is paid.
     #[serde(
-        rename = "orderReference",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -460,7 +409,6 @@ pub struct Quote {
     pub order_status: Option<String>,
     /// Link to the order's invoice page (quote.updated webhook).
     #[serde(
-        rename = "invoiceUrl",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -480,22 +428,16 @@ pub struct Quote {
     pub subtotal: Option<crate::Amount>,
     /// Subtotal, formatted.
     #[serde(
-        rename = "subtotalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_display: Option<String>,
     /// Subtotal in the payout currency.
-    #[serde(
-        rename = "subtotalInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtotal_in_payout_currency: Option<crate::Amount>,
     /// Subtotal in the payout currency, formatted.
     #[serde(
-        rename = "subtotalInPayoutCurrencyDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -506,22 +448,16 @@ pub struct Quote {
     pub discount: Option<crate::Amount>,
     /// Total discount, formatted.
     #[serde(
-        rename = "discountDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_display: Option<String>,
     /// Total discount in the payout currency.
-    #[serde(
-        rename = "discountInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_in_payout_currency: Option<crate::Amount>,
     /// Total discount in the payout currency, formatted.
     #[serde(
-        rename = "discountInPayoutCurrencyDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -532,22 +468,16 @@ pub struct Quote {
     pub tax: Option<crate::Amount>,
     /// Total tax, formatted (webhook form).
     #[serde(
-        rename = "taxDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_display: Option<String>,
     /// Total tax in the payout currency (older OpenAPI only).
-    #[serde(
-        rename = "taxInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_in_payout_currency: Option<crate::Amount>,
     /// Total tax in the payout currency, formatted (older OpenAPI only).
     #[serde(
-        rename = "taxInPayoutCurrencyDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -558,22 +488,16 @@ pub struct Quote {
     pub total: Option<crate::Amount>,
     /// Amount due, formatted.
     #[serde(
-        rename = "totalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub total_display: Option<String>,
     /// Amount due in the payout currency.
-    #[serde(
-        rename = "totalInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_in_payout_currency: Option<crate::Amount>,
     /// Amount due in the payout currency, formatted.
     #[serde(
-        rename = "totalInPayoutCurrencyDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -608,10 +532,10 @@ crate::runtime::union::union!(
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct QuoteAddress {
     /// First street line.
     #[serde(
-        rename = "addressLine1",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -619,7 +543,6 @@ pub struct QuoteAddress {
     pub address_line1: Option<String>,
     /// Second street line.
     #[serde(
-        rename = "addressLine2",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -641,7 +564,6 @@ pub struct QuoteAddress {
     pub country: Option<String>,
     /// Postal or ZIP code.
     #[serde(
-        rename = "postalCode",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -668,17 +590,13 @@ pub struct QuoteAddress {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct QuoteAddressRequest {
     /// First street line.
-    #[serde(
-        rename = "addressLine1",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub address_line1: Option<String>,
     /// Second street line.
     #[serde(
-        rename = "addressLine2",
         default,
         with = "crate::runtime::double_option",
         skip_serializing_if = "crate::runtime::is_absent"
@@ -691,7 +609,6 @@ pub struct QuoteAddressRequest {
     /// ISO 3166-1 alpha-2 country code.
     pub country: String,
     /// Postal or ZIP code.
-    #[serde(rename = "postalCode")]
     pub postal_code: String,
     /// State or region (name or code).
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -718,6 +635,7 @@ impl QuoteAddressRequest {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct QuoteContact {
     /// First name.
     #[serde(
@@ -756,7 +674,6 @@ pub struct QuoteContact {
     pub phone: Option<String>,
     /// FastSpring user ID of the person, when known.
     #[serde(
-        rename = "userId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -777,6 +694,7 @@ pub struct QuoteContact {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct QuoteDiscountTier {
     /// Smallest quantity of the tier.
     #[serde(
@@ -786,39 +704,19 @@ pub struct QuoteDiscountTier {
     )]
     pub min: Option<i64>,
     /// Unit net price with tax.
-    #[serde(
-        rename = "withTaxUnitNetPrice",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub with_tax_unit_net_price: Option<crate::Amount>,
     /// Unit net price without tax.
-    #[serde(
-        rename = "withoutTaxUnitNetPrice",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub without_tax_unit_net_price: Option<crate::Amount>,
     /// Unit discount without tax.
-    #[serde(
-        rename = "withoutTaxUnitDiscountAmount",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub without_tax_unit_discount_amount: Option<crate::Amount>,
     /// Unit discount with tax.
-    #[serde(
-        rename = "withTaxUnitDiscountAmount",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub with_tax_unit_discount_amount: Option<crate::Amount>,
     /// Discount percentage.
-    #[serde(
-        rename = "discountPercent",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_percent: Option<f64>,
     /// Discount type.
     #[serde(
@@ -834,6 +732,7 @@ pub struct QuoteDiscountTier {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct QuoteErrorResponse {
     /// HTTP status name.
     #[serde(
@@ -900,6 +799,7 @@ crate::runtime::string_enum!(
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct QuoteItem {
     /// Product path (the webhook sample shows the display name here).
     #[serde(
@@ -938,7 +838,6 @@ pub struct QuoteItem {
     pub subscription: Option<bool>,
     /// Whether the price was set on the quote rather than taken from the catalog.
     #[serde(
-        rename = "customPrice",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
@@ -960,7 +859,6 @@ pub struct QuoteItem {
     pub period: Option<String>,
     /// Periods per charge, as a numeric string.
     #[serde(
-        rename = "intervalCount",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -968,7 +866,6 @@ pub struct QuoteItem {
     pub interval_count: Option<String>,
     /// Days per period, as a numeric string.
     #[serde(
-        rename = "periodDays",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -976,7 +873,6 @@ pub struct QuoteItem {
     pub period_days: Option<String>,
     /// Length of the free trial in days.
     #[serde(
-        rename = "trialDays",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -986,53 +882,25 @@ pub struct QuoteItem {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub taxes: Option<Vec<QuoteItemTax>>,
     /// Products this subscription renews into.
-    #[serde(
-        rename = "renewIntoProducts",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub renew_into_products: Option<Vec<QuoteRenewInto>>,
     /// Trial price per unit.
-    #[serde(
-        rename = "unitTrialPrice",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_trial_price: Option<crate::Amount>,
     /// Trial price without tax.
-    #[serde(
-        rename = "trialPriceWithoutTax",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub trial_price_without_tax: Option<crate::Amount>,
     /// Trial price of all units.
-    #[serde(
-        rename = "trialExtendedPrice",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub trial_extended_price: Option<crate::Amount>,
     /// Trial price of all units without tax.
-    #[serde(
-        rename = "trialExtendedPriceWithoutTax",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub trial_extended_price_without_tax: Option<crate::Amount>,
     /// Tax per unit during the trial.
-    #[serde(
-        rename = "trialUnitTax",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub trial_unit_tax: Option<crate::Amount>,
     /// Tax on all units during the trial.
-    #[serde(
-        rename = "trialExtendedTax",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub trial_extended_tax: Option<crate::Amount>,
     /// The item that brought this one into the quote, if any.
     #[serde(
@@ -1042,157 +910,103 @@ pub struct QuoteItem {
     )]
     pub driver: Option<String>,
     /// List price per unit.
-    #[serde(
-        rename = "unitListPrice",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_list_price: Option<crate::Amount>,
     /// List price per unit, formatted.
     #[serde(
-        rename = "unitListPriceDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_list_price_display: Option<String>,
     /// List price per unit in the payout currency.
-    #[serde(
-        rename = "unitListPriceInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_list_price_in_payout_currency: Option<crate::Amount>,
     /// List price per unit in the payout currency, formatted.
     #[serde(
-        rename = "unitListPriceInPayoutCurrencyDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_list_price_in_payout_currency_display: Option<String>,
     /// List price per unit without tax.
-    #[serde(
-        rename = "unitListPriceWithoutTax",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_list_price_without_tax: Option<crate::Amount>,
     /// List price per unit without tax, formatted.
     #[serde(
-        rename = "unitListPriceWithoutTaxDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_list_price_without_tax_display: Option<String>,
     /// Price per unit after discounts.
-    #[serde(
-        rename = "unitPrice",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_price: Option<crate::Amount>,
     /// Price per unit after discounts, formatted.
     #[serde(
-        rename = "unitPriceDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_price_display: Option<String>,
     /// Price per unit in the payout currency.
-    #[serde(
-        rename = "unitPriceInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_price_in_payout_currency: Option<crate::Amount>,
     /// Price per unit in the payout currency, formatted.
     #[serde(
-        rename = "unitPriceInPayoutCurrencyDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_price_in_payout_currency_display: Option<String>,
     /// Price per unit without tax.
-    #[serde(
-        rename = "unitPriceWithoutTax",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_price_without_tax: Option<crate::Amount>,
     /// Price per unit without tax, formatted.
     #[serde(
-        rename = "unitPriceWithoutTaxDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_price_without_tax_display: Option<String>,
     /// Discount per unit.
-    #[serde(
-        rename = "unitDiscount",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_discount: Option<crate::Amount>,
     /// Discount per unit without tax.
-    #[serde(
-        rename = "unitDiscountWithoutTax",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_discount_without_tax: Option<crate::Amount>,
     /// Discount per unit, formatted.
     #[serde(
-        rename = "unitDiscountDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_discount_display: Option<String>,
     /// Discount per unit in the payout currency.
-    #[serde(
-        rename = "unitDiscountInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_discount_in_payout_currency: Option<crate::Amount>,
     /// Discount per unit in the payout currency, formatted.
     #[serde(
-        rename = "unitDiscountInPayoutCurrencyDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_discount_in_payout_currency_display: Option<String>,
     /// Coupon discount per unit.
-    #[serde(
-        rename = "unitCouponDiscount",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_coupon_discount: Option<crate::Amount>,
     /// Coupon discount per unit, formatted.
     #[serde(
-        rename = "unitCouponDiscountDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_coupon_discount_display: Option<String>,
     /// Coupon discount per unit in the payout currency.
-    #[serde(
-        rename = "unitCouponDiscountInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_coupon_discount_in_payout_currency: Option<crate::Amount>,
     /// Coupon discount per unit in the payout currency, formatted.
     #[serde(
-        rename = "unitCouponDiscountInPayoutCurrencyDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1200,7 +1014,6 @@ pub struct QuoteItem {
     pub unit_coupon_discount_in_payout_currency_display: Option<String>,
     /// Gross-pricing option, if any.
     #[serde(
-        rename = "grossModeOption",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1208,22 +1021,16 @@ pub struct QuoteItem {
     pub gross_mode_option: Option<String>,
     /// Whether prices include tax (GROSS) or not (NET).
     #[serde(
-        rename = "taxMode",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_mode: Option<String>,
     /// How FastSpring computed the price of a quote item.
-    #[serde(
-        rename = "priceDetail",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price_detail: Option<QuotePriceDetail>,
     /// Whether the buyer may change the quantity (allow, lock, hide).
     #[serde(
-        rename = "quantityBehavior",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1231,7 +1038,6 @@ pub struct QuoteItem {
     pub quantity_behavior: Option<String>,
     /// Quantity offered by default.
     #[serde(
-        rename = "quantityDefault",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -1239,7 +1045,6 @@ pub struct QuoteItem {
     pub quantity_default: Option<i64>,
     /// Billing periods the discount lasts.
     #[serde(
-        rename = "discountDuration",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -1247,7 +1052,6 @@ pub struct QuoteItem {
     pub discount_duration: Option<i64>,
     /// When an unpaid subscription is canceled.
     #[serde(
-        rename = "cancellationChoice",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1255,7 +1059,6 @@ pub struct QuoteItem {
     pub cancellation_choice: Option<String>,
     /// Whether a new subscription term starts.
     #[serde(
-        rename = "startNewTerm",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
@@ -1263,7 +1066,6 @@ pub struct QuoteItem {
     pub start_new_term: Option<bool>,
     /// Whether the buyer cannot cancel the subscription.
     #[serde(
-        rename = "subscriptionCancelDisabled",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
@@ -1273,18 +1075,13 @@ pub struct QuoteItem {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub notifications: Option<Vec<QuoteNotification>>,
     /// Localized product texts.
-    #[serde(
-        rename = "productDescriptions",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub product_descriptions: Option<QuoteItemProductDescriptions>,
     /// Line subtotal (webhook form only).
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtotal: Option<crate::Amount>,
     /// Line subtotal, formatted (webhook form only).
     #[serde(
-        rename = "subtotalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1295,7 +1092,6 @@ pub struct QuoteItem {
     pub discount: Option<crate::Amount>,
     /// Line discount, formatted (webhook form only).
     #[serde(
-        rename = "discountDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1308,6 +1104,7 @@ pub struct QuoteItem {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct QuoteItemProductDescriptions {
     /// Product name by language code.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -1322,6 +1119,7 @@ pub struct QuoteItemProductDescriptions {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct QuoteItemRequest {
     /// Product path.
     pub product: String,
@@ -1333,11 +1131,7 @@ pub struct QuoteItemRequest {
     )]
     pub quantity: Option<i64>,
     /// Per-unit list price in the quote's currency, replacing the catalog price.
-    #[serde(
-        rename = "unitListPrice",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_list_price: Option<crate::Amount>,
 }
 
@@ -1358,20 +1152,13 @@ impl QuoteItemRequest {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct QuoteItemTax {
     /// Tax amount.
-    #[serde(
-        rename = "taxValue",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_value: Option<crate::Amount>,
     /// Amount the tax applies to.
-    #[serde(
-        rename = "totalTaxable",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_taxable: Option<crate::Amount>,
 }
 
@@ -1380,6 +1167,7 @@ pub struct QuoteItemTax {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct QuoteLink {
     /// Link relation.
     #[serde(
@@ -1451,6 +1239,7 @@ pub struct QuoteLink {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct QuoteListResponse {
     /// HAL wrapper of the list (current reference).
     #[serde(
@@ -1472,6 +1261,7 @@ pub struct QuoteListResponse {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct QuoteListResponseEmbedded {
     /// The matching quotes.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -1483,10 +1273,10 @@ pub struct QuoteListResponseEmbedded {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct QuoteNotification {
     /// Kind of notification.
     #[serde(
-        rename = "notificationType",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1504,7 +1294,6 @@ pub struct QuoteNotification {
     pub intervals: Option<Vec<QuoteNotificationInterval>>,
     /// Unit of the first interval.
     #[serde(
-        rename = "firstIntervalUnit",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1512,7 +1301,6 @@ pub struct QuoteNotification {
     pub first_interval_unit: Option<String>,
     /// Length of the first interval.
     #[serde(
-        rename = "firstIntervalLength",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -1520,7 +1308,6 @@ pub struct QuoteNotification {
     pub first_interval_length: Option<i64>,
     /// How many times the first interval repeats.
     #[serde(
-        rename = "firstIntervalCount",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -1533,10 +1320,10 @@ pub struct QuoteNotification {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct QuoteNotificationInterval {
     /// Interval unit.
     #[serde(
-        rename = "intervalUnit",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1544,7 +1331,6 @@ pub struct QuoteNotificationInterval {
     pub interval_unit: Option<String>,
     /// Interval length.
     #[serde(
-        rename = "intervalLength",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -1552,7 +1338,6 @@ pub struct QuoteNotificationInterval {
     pub interval_length: Option<i64>,
     /// How many times the interval repeats.
     #[serde(
-        rename = "intervalCount",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -1605,10 +1390,10 @@ crate::runtime::union::union!(
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct QuotePlanDiscount {
     /// Discount type.
     #[serde(
-        rename = "discountType",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1616,7 +1401,6 @@ pub struct QuotePlanDiscount {
     pub discount_type: Option<String>,
     /// Number of billing periods the discount lasts.
     #[serde(
-        rename = "discountDuration",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -1624,25 +1408,16 @@ pub struct QuotePlanDiscount {
     pub discount_duration: Option<i64>,
     /// Product path the discount belongs to.
     #[serde(
-        rename = "discountPath",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_path: Option<String>,
     /// Discount per unit.
-    #[serde(
-        rename = "discountUnitAmount",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_unit_amount: Option<crate::Amount>,
     /// Discount percentage.
-    #[serde(
-        rename = "discountPercent",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_percent: Option<f64>,
 }
 
@@ -1651,6 +1426,7 @@ pub struct QuotePlanDiscount {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct QuotePriceDetail {
     /// Product path.
     #[serde(
@@ -1676,6 +1452,7 @@ pub struct QuotePriceDetail {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct QuotePriceLine {
     /// Product path.
     #[serde(
@@ -1685,317 +1462,143 @@ pub struct QuotePriceLine {
     )]
     pub path: Option<String>,
     /// Unit list price as displayed.
-    #[serde(
-        rename = "showUnitListPrice",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub show_unit_list_price: Option<crate::Amount>,
     /// Unit net price as displayed.
-    #[serde(
-        rename = "showUnitNetPrice",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub show_unit_net_price: Option<crate::Amount>,
     /// Net price of all units as displayed.
-    #[serde(
-        rename = "showExtendedNetPrice",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub show_extended_net_price: Option<crate::Amount>,
     /// List price of all units as displayed.
-    #[serde(
-        rename = "showExtendedListPrice",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub show_extended_list_price: Option<crate::Amount>,
     /// Unit discount as displayed.
-    #[serde(
-        rename = "showUnitDiscountAmount",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub show_unit_discount_amount: Option<crate::Amount>,
     /// Discount on all units as displayed.
-    #[serde(
-        rename = "showExtendedDiscountAmount",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub show_extended_discount_amount: Option<crate::Amount>,
     /// Tax on all units as displayed.
-    #[serde(
-        rename = "showExtendedTaxes",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub show_extended_taxes: Option<crate::Amount>,
     /// Tax percentage as displayed.
-    #[serde(
-        rename = "showTaxPercent",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub show_tax_percent: Option<f64>,
     /// Unit list price of the subscription.
-    #[serde(
-        rename = "subscriptionUnitListPrice",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscription_unit_list_price: Option<crate::Amount>,
     /// Net price of all subscription units.
-    #[serde(
-        rename = "subscriptionExtendedNetPrice",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscription_extended_net_price: Option<crate::Amount>,
     /// Unit discount of the subscription.
-    #[serde(
-        rename = "subscriptionUnitDiscountAmount",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscription_unit_discount_amount: Option<crate::Amount>,
     /// NET or GROSS for the subscription.
     #[serde(
-        rename = "subscriptionTaxMode",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subscription_tax_mode: Option<String>,
     /// Unit list price.
-    #[serde(
-        rename = "unitListPrice",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_list_price: Option<crate::Amount>,
     /// Unit net price.
-    #[serde(
-        rename = "unitNetPrice",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_net_price: Option<crate::Amount>,
     /// Unit discount.
-    #[serde(
-        rename = "unitDiscountAmount",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_discount_amount: Option<crate::Amount>,
     /// List price of all units.
-    #[serde(
-        rename = "extendedListPrice",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub extended_list_price: Option<crate::Amount>,
     /// Net price of all units.
-    #[serde(
-        rename = "extendedNetPrice",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub extended_net_price: Option<crate::Amount>,
     /// Discount on all units.
-    #[serde(
-        rename = "extendedDiscountAmount",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub extended_discount_amount: Option<crate::Amount>,
     /// Unit list price with tax.
-    #[serde(
-        rename = "withTaxUnitListPrice",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub with_tax_unit_list_price: Option<crate::Amount>,
     /// Unit net price with tax.
-    #[serde(
-        rename = "withTaxUnitNetPrice",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub with_tax_unit_net_price: Option<crate::Amount>,
     /// Unit discount with tax.
-    #[serde(
-        rename = "withTaxUnitDiscountAmount",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub with_tax_unit_discount_amount: Option<crate::Amount>,
     /// List price of all units with tax.
-    #[serde(
-        rename = "withTaxExtendedListPrice",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub with_tax_extended_list_price: Option<crate::Amount>,
     /// Net price of all units with tax.
-    #[serde(
-        rename = "withTaxExtendedNetPrice",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub with_tax_extended_net_price: Option<crate::Amount>,
     /// Discount on all units with tax.
-    #[serde(
-        rename = "withTaxExtendedDiscountAmount",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub with_tax_extended_discount_amount: Option<crate::Amount>,
     /// Unit list price without tax.
-    #[serde(
-        rename = "withoutTaxUnitListPrice",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub without_tax_unit_list_price: Option<crate::Amount>,
     /// Unit net price without tax.
-    #[serde(
-        rename = "withoutTaxUnitNetPrice",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub without_tax_unit_net_price: Option<crate::Amount>,
     /// Unit discount without tax.
-    #[serde(
-        rename = "withoutTaxUnitDiscountAmount",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub without_tax_unit_discount_amount: Option<crate::Amount>,
     /// List price of all units without tax.
-    #[serde(
-        rename = "withoutTaxExtendedListPrice",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub without_tax_extended_list_price: Option<crate::Amount>,
     /// Net price of all units without tax.
-    #[serde(
-        rename = "withoutTaxExtendedNetPrice",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub without_tax_extended_net_price: Option<crate::Amount>,
     /// Discount on all units without tax.
-    #[serde(
-        rename = "withoutTaxExtendedDiscountAmount",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub without_tax_extended_discount_amount: Option<crate::Amount>,
     /// Discount percentage.
-    #[serde(
-        rename = "discountPercent",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_percent: Option<f64>,
     /// Unit product discount with tax.
-    #[serde(
-        rename = "withTaxUnitProductDiscount",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub with_tax_unit_product_discount: Option<crate::Amount>,
     /// Product discount on all units with tax.
-    #[serde(
-        rename = "withTaxExtendedProductDiscount",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub with_tax_extended_product_discount: Option<crate::Amount>,
     /// Unit product discount without tax.
-    #[serde(
-        rename = "withoutTaxUnitProductDiscount",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub without_tax_unit_product_discount: Option<crate::Amount>,
     /// Product discount on all units without tax.
-    #[serde(
-        rename = "withoutTaxExtendedProductDiscount",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub without_tax_extended_product_discount: Option<crate::Amount>,
     /// Product discount percentage.
-    #[serde(
-        rename = "productDiscountPercent",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub product_discount_percent: Option<f64>,
     /// Rounded unit net price without tax.
-    #[serde(
-        rename = "roundedWithoutTaxUnitNetPrice",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub rounded_without_tax_unit_net_price: Option<crate::Amount>,
     /// Rounded net price of all units without tax.
-    #[serde(
-        rename = "roundedWithoutTaxExtendedNetPrice",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub rounded_without_tax_extended_net_price: Option<crate::Amount>,
     /// Rounded tax on all units.
-    #[serde(
-        rename = "roundedExtendedTaxes",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub rounded_extended_taxes: Option<crate::Amount>,
     /// Rounded net price of all units with tax.
-    #[serde(
-        rename = "roundedWithTaxExtendedNetPrice",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub rounded_with_tax_extended_net_price: Option<crate::Amount>,
     /// Tax per unit.
-    #[serde(
-        rename = "unitTaxes",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_taxes: Option<crate::Amount>,
     /// Tax on all units.
-    #[serde(
-        rename = "extendedTaxes",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub extended_taxes: Option<crate::Amount>,
     /// Tax percentage.
-    #[serde(
-        rename = "taxPercent",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_percent: Option<f64>,
     /// List price in the source currency.
-    #[serde(
-        rename = "sourceListPrice",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub source_list_price: Option<crate::Amount>,
     /// Currency of the source price.
     #[serde(
-        rename = "sourceCurrency",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -2003,18 +1606,13 @@ pub struct QuotePriceLine {
     pub source_currency: Option<String>,
     /// ID of this price line.
     #[serde(
-        rename = "lineNumber",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub line_number: Option<String>,
     /// Withholding amount.
-    #[serde(
-        rename = "withholdingAmount",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub withholding_amount: Option<crate::Amount>,
     /// Withholding amount in USD.
     #[serde(
@@ -2028,7 +1626,6 @@ pub struct QuotePriceLine {
     pub rules: Option<Vec<QuotePriceRule>>,
     /// NET or GROSS as finally applied.
     #[serde(
-        rename = "effectiveTaxMode",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -2036,28 +1633,19 @@ pub struct QuotePriceLine {
     pub effective_tax_mode: Option<String>,
     /// Whether date limits were applied.
     #[serde(
-        rename = "dateLimitsEnabled",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
     )]
     pub date_limits_enabled: Option<bool>,
     /// Volume discount tiers.
-    #[serde(
-        rename = "discountTiers",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_tiers: Option<Vec<QuoteDiscountTier>>,
     /// Discounts applied.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discounts: Option<Vec<QuotePlanDiscount>>,
     /// Net price of all units with tax in the store currency.
-    #[serde(
-        rename = "withTaxStoreCurrencyExtendedNetPrice",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub with_tax_store_currency_extended_net_price: Option<crate::Amount>,
     /// Net price of all units with tax in USD.
     #[serde(
@@ -2068,7 +1656,6 @@ pub struct QuotePriceLine {
     pub with_tax_usd_extended_net_price: Option<crate::Amount>,
     /// Tax classification code of the product.
     #[serde(
-        rename = "taxCode",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -2076,7 +1663,6 @@ pub struct QuotePriceLine {
     pub tax_code: Option<String>,
     /// Tax category of the product.
     #[serde(
-        rename = "taxFormat",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -2084,7 +1670,6 @@ pub struct QuotePriceLine {
     pub tax_format: Option<String>,
     /// Renewal mode of the plan.
     #[serde(
-        rename = "pricingPlanRenew",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -2092,7 +1677,6 @@ pub struct QuotePriceLine {
     pub pricing_plan_renew: Option<String>,
     /// Whether a custom price was used.
     #[serde(
-        rename = "customPrice",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
@@ -2100,7 +1684,6 @@ pub struct QuotePriceLine {
     pub custom_price: Option<bool>,
     /// Whether the trial is paid.
     #[serde(
-        rename = "paidTrial",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
@@ -2108,7 +1691,6 @@ pub struct QuotePriceLine {
     pub paid_trial: Option<bool>,
     /// Whether payment is required.
     #[serde(
-        rename = "paymentRequired",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
@@ -2116,7 +1698,6 @@ pub struct QuotePriceLine {
     pub payment_required: Option<bool>,
     /// Whether reactivation is allowed.
     #[serde(
-        rename = "reactivationEnabled",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
@@ -2124,39 +1705,22 @@ pub struct QuotePriceLine {
     pub reactivation_enabled: Option<bool>,
     /// Days a reactivation link stays valid.
     #[serde(
-        rename = "reactivationExpirationDays",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub reactivation_expiration_days: Option<i64>,
     /// Amount per unit exempted from tax.
-    #[serde(
-        rename = "taxExemptedUnitAmount",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_exempted_unit_amount: Option<crate::Amount>,
     /// Amount of all units exempted from tax.
-    #[serde(
-        rename = "taxExemptedExtendedAmount",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_exempted_extended_amount: Option<crate::Amount>,
     /// Unit net price without the exemption.
-    #[serde(
-        rename = "withoutTaxExemptionUnitNetPrice",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub without_tax_exemption_unit_net_price: Option<crate::Amount>,
     /// Unit list price without the exemption.
-    #[serde(
-        rename = "withoutTaxExemptionUnitListPrice",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub without_tax_exemption_unit_list_price: Option<crate::Amount>,
     /// Quantity priced.
     #[serde(
@@ -2167,7 +1731,6 @@ pub struct QuotePriceLine {
     pub quantity: Option<i64>,
     /// Product path of the discount.
     #[serde(
-        rename = "discountPath",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -2180,6 +1743,7 @@ pub struct QuotePriceLine {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct QuotePricePlan {
     /// Product path of the plan.
     #[serde(
@@ -2197,7 +1761,6 @@ pub struct QuotePricePlan {
     pub interval: Option<String>,
     /// Number of interval units per charge.
     #[serde(
-        rename = "intervalLength",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -2213,6 +1776,7 @@ pub struct QuotePricePlan {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct QuotePriceRule {
     /// Rule name.
     #[serde(
@@ -2230,7 +1794,6 @@ pub struct QuotePriceRule {
     pub reason: Option<String>,
     /// Currency the rule settled on.
     #[serde(
-        rename = "outputCurrency",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -2245,7 +1808,6 @@ pub struct QuotePriceRule {
     pub trial: Option<String>,
     /// Price after the rule, formatted.
     #[serde(
-        rename = "endPrice",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -2253,7 +1815,6 @@ pub struct QuotePriceRule {
     pub end_price: Option<String>,
     /// Pricing model.
     #[serde(
-        rename = "priceModel",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -2261,7 +1822,6 @@ pub struct QuotePriceRule {
     pub price_model: Option<String>,
     /// Price before the rule, formatted.
     #[serde(
-        rename = "startPrice",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -2290,7 +1850,6 @@ pub struct QuotePriceRule {
     pub operation2: Option<String>,
     /// NET or GROSS.
     #[serde(
-        rename = "taxMode",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -2298,7 +1857,6 @@ pub struct QuotePriceRule {
     pub tax_mode: Option<String>,
     /// Tax rate used, as a numeric string.
     #[serde(
-        rename = "taxRate",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -2306,7 +1864,6 @@ pub struct QuotePriceRule {
     pub tax_rate: Option<String>,
     /// Whether the item is tax exempt (`"true"`/`"false"`).
     #[serde(
-        rename = "taxExempt",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -2314,7 +1871,6 @@ pub struct QuotePriceRule {
     pub tax_exempt: Option<String>,
     /// Unit price in this rule, as a numeric string.
     #[serde(
-        rename = "unitPrice",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -2322,7 +1878,6 @@ pub struct QuotePriceRule {
     pub unit_price: Option<String>,
     /// Unit total in this rule, as a numeric string.
     #[serde(
-        rename = "unitTotal",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -2330,7 +1885,6 @@ pub struct QuotePriceRule {
     pub unit_total: Option<String>,
     /// Effective tax rate after the rule.
     #[serde(
-        rename = "effectiveTaxRate",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -2345,7 +1899,6 @@ pub struct QuotePriceRule {
     pub quantity: Option<String>,
     /// Rounding applied to the unit net price with tax.
     #[serde(
-        rename = "withTaxNetUnitRoundAmount",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -2358,6 +1911,7 @@ pub struct QuotePriceRule {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct QuoteRecipientRequest {
     /// First name.
     pub first: String,
@@ -2397,10 +1951,10 @@ impl QuoteRecipientRequest {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct QuoteRenewInto {
     /// ID of the product renewed into.
     #[serde(
-        rename = "renewIntoProductId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -2408,22 +1962,16 @@ pub struct QuoteRenewInto {
     pub renew_into_product_id: Option<String>,
     /// Path of the product renewed into.
     #[serde(
-        rename = "renewIntoPath",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub renew_into_path: Option<String>,
     /// Price after renewal.
-    #[serde(
-        rename = "renewIntoPrice",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub renew_into_price: Option<crate::Amount>,
     /// Billing period after renewal.
     #[serde(
-        rename = "renewIntoPeriod",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -2431,7 +1979,6 @@ pub struct QuoteRenewInto {
     pub renew_into_period: Option<String>,
     /// Position in the renewal chain.
     #[serde(
-        rename = "renewIntoLevel",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -2439,7 +1986,6 @@ pub struct QuoteRenewInto {
     pub renew_into_level: Option<i64>,
     /// Number of periods per charge, as a numeric string.
     #[serde(
-        rename = "renewIntoIntervalCount",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -2447,7 +1993,6 @@ pub struct QuoteRenewInto {
     pub renew_into_interval_count: Option<String>,
     /// Path of the product that follows.
     #[serde(
-        rename = "renewIntoUpcomingProduct",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -2487,17 +2032,13 @@ crate::runtime::string_enum!(
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct QuoteStatusChange {
     /// Where a quote is in its life cycle.
-    #[serde(
-        rename = "statusUpdatedTo",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub status_updated_to: Option<QuoteStatus>,
     /// Name of who made the change (`SYSTEM SYSTEM` for automatic changes).
     #[serde(
-        rename = "statusUpdatedByFullName",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -2505,7 +2046,6 @@ pub struct QuoteStatusChange {
     pub status_updated_by_full_name: Option<String>,
     /// E-mail of who made the change (`SYSTEM` for automatic changes).
     #[serde(
-        rename = "statusUpdatedByEmail",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -2513,7 +2053,6 @@ pub struct QuoteStatusChange {
     pub status_updated_by_email: Option<String>,
     /// When the status changed (ISO 8601).
     #[serde(
-        rename = "statusUpdatedOn",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -2526,6 +2065,7 @@ pub struct QuoteStatusChange {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct QuoteTag {
     /// Tag name (at most 255 characters).
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -2581,17 +2121,14 @@ crate::runtime::union::union!(
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct UpdateQuoteRequest {
     /// ISO 4217 currency code.
     pub currency: String,
     /// Days until the quote expires.
-    #[serde(
-        rename = "expirationDateDays",
-        deserialize_with = "crate::runtime::lenient_int::required"
-    )]
+    #[serde(deserialize_with = "crate::runtime::lenient_int::required")]
     pub expiration_date_days: i64,
     /// When the buyer receives the products.
-    #[serde(rename = "fulfillmentTerm")]
     pub fulfillment_term: QuoteFulfillmentTerm,
     /// The quoted products (replace the current list).
     pub items: Vec<QuoteItemRequest>,
@@ -2600,7 +2137,6 @@ pub struct UpdateQuoteRequest {
     /// The person the quote is addressed to.
     pub recipient: QuoteRecipientRequest,
     /// The recipient's address; it determines tax.
-    #[serde(rename = "recipientAddress")]
     pub recipient_address: QuoteAddressRequest,
     /// Coupon code (not the coupon's ID) to apply.
     #[serde(
@@ -2620,7 +2156,6 @@ pub struct UpdateQuoteRequest {
     pub notes: Option<Option<String>>,
     /// Net payment terms in days.
     #[serde(
-        rename = "netTermsDays",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -2634,7 +2169,6 @@ pub struct UpdateQuoteRequest {
     pub tags: Option<Vec<QuoteTag>>,
     /// The buyer's VAT or other tax ID.
     #[serde(
-        rename = "taxId",
         default,
         with = "crate::runtime::double_option",
         skip_serializing_if = "crate::runtime::is_absent"
@@ -2652,11 +2186,7 @@ pub struct UpdateQuoteRequest {
     )]
     pub source_ip: Option<String>,
     /// ID of the invoice tied to the quote.
-    #[serde(
-        rename = "invoiceId",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub invoice_id: Option<String>,
 }
 
@@ -2698,9 +2228,9 @@ impl UpdateQuoteRequest {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct UpdateQuoteRequestWrapped {
     /// The quote fields.
-    #[serde(rename = "updateQuoteRequest")]
     pub update_quote_request: UpdateQuoteRequest,
 }
 

@@ -7,6 +7,7 @@
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CreateReturnsRequest {
     /// One element per order to refund.
     pub returns: Vec<NewReturn>,
@@ -54,6 +55,7 @@ crate::runtime::union::union!(
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct NewReturn {
     /// ID or reference of the order to refund.
     pub order: String,
@@ -67,11 +69,7 @@ pub struct NewReturn {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub notification: Option<NewReturnNotification>,
     /// `FULL` refunds the whole order (the default when omitted); `PARTIAL` refunds only the amounts listed in `items`.
-    #[serde(
-        rename = "refundType",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub refund_type: Option<NewReturnRefundType>,
     /// What to refund for a `PARTIAL` return (at least one item, each product once); ignored for `FULL`.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -98,6 +96,7 @@ impl NewReturn {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct NewReturnItem {
     /// Product path of a line item of the original order.
     pub product: String,
@@ -198,6 +197,7 @@ crate::runtime::string_enum!(NewReturnRefundType { Full = "FULL", Partial = "PAR
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct Return {
     /// Return ID.
     #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
@@ -227,22 +227,13 @@ pub struct Return {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changed: Option<crate::EpochMillis>,
     /// The same moment, epoch milliseconds (kept for backward compatibility).
-    #[serde(
-        rename = "changedValue",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changed_value: Option<crate::EpochMillis>,
     /// The same moment, epoch seconds.
-    #[serde(
-        rename = "changedInSeconds",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changed_in_seconds: Option<crate::EpochSeconds>,
     /// Date of the last change, formatted for display (`M/D/YY`).
     #[serde(
-        rename = "changedDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -275,37 +266,26 @@ pub struct Return {
     pub currency: Option<String>,
     /// The store's payout currency, ISO 4217.
     #[serde(
-        rename = "payoutCurrency",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub payout_currency: Option<String>,
     /// Total refunded, including tax, in the transaction currency (`currency`).
-    #[serde(
-        rename = "totalReturn",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_return: Option<crate::Amount>,
     /// Total refunded, formatted for display in the transaction currency (localized text such as `$5.31`; do not parse).
     #[serde(
-        rename = "totalReturnDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub total_return_display: Option<String>,
     /// Total refunded, converted to the payout currency (`payoutCurrency`).
-    #[serde(
-        rename = "totalReturnInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_return_in_payout_currency: Option<crate::Amount>,
     /// Total refunded in the payout currency, formatted for display.
     #[serde(
-        rename = "totalReturnInPayoutCurrencyDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -316,22 +296,16 @@ pub struct Return {
     pub tax: Option<crate::Amount>,
     /// Tax refunded, formatted for display in the transaction currency.
     #[serde(
-        rename = "taxDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_display: Option<String>,
     /// Tax refunded, converted to the payout currency (`payoutCurrency`).
-    #[serde(
-        rename = "taxInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_in_payout_currency: Option<crate::Amount>,
     /// Tax refunded in the payout currency, formatted for display.
     #[serde(
-        rename = "taxInPayoutCurrencyDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -342,33 +316,23 @@ pub struct Return {
     pub subtotal: Option<crate::Amount>,
     /// Amount refunded before tax, formatted for display in the transaction currency.
     #[serde(
-        rename = "subtotalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_display: Option<String>,
     /// Amount refunded before tax, converted to the payout currency (`payoutCurrency`).
-    #[serde(
-        rename = "subtotalInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtotal_in_payout_currency: Option<crate::Amount>,
     /// Amount refunded before tax in the payout currency, formatted for display.
     #[serde(
-        rename = "subtotalInPayoutCurrencyDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_in_payout_currency_display: Option<String>,
     /// Overall amount refunded, in the payout currency (`payoutCurrency`).
-    #[serde(
-        rename = "totalRefundInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_refund_in_payout_currency: Option<crate::Amount>,
     /// How the original order was paid (the refund goes back the same way).
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -391,22 +355,13 @@ pub struct Return {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub r#type: Option<ReturnType>,
     /// Where the refund was made from.
-    #[serde(
-        rename = "refundPerformerType",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub refund_performer_type: Option<ReturnRefundPerformerType>,
     /// The FastSpring component that issued the refund; `refund` is the only value seen.
-    #[serde(
-        rename = "refundSourceComponent",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub refund_source_component: Option<ReturnRefundSourceComponent>,
     /// Who made the refund, such as the app user's e-mail address.
     #[serde(
-        rename = "refundPerformer",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -460,6 +415,7 @@ crate::runtime::union::union!(
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ReturnError {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(
@@ -487,6 +443,7 @@ pub struct ReturnError {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ReturnItem {
     /// Product path of the item.
     #[serde(
@@ -518,40 +475,29 @@ pub struct ReturnItem {
     pub sku: Option<String>,
     /// URL of the product image, or null.
     #[serde(
-        rename = "imageUrl",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub image_url: Option<String>,
     /// Whether the item was refunded fully or partly.
-    #[serde(
-        rename = "refundType",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub refund_type: Option<ReturnItemRefundType>,
     /// Amount refunded for the item before tax, in the transaction currency.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtotal: Option<crate::Amount>,
     /// Amount refunded for the item, formatted for display in the transaction currency.
     #[serde(
-        rename = "subtotalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_display: Option<String>,
     /// Amount refunded for the item, converted to the payout currency.
-    #[serde(
-        rename = "subtotalInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtotal_in_payout_currency: Option<crate::Amount>,
     /// Amount refunded for the item in the payout currency, formatted for display.
     #[serde(
-        rename = "subtotalInPayoutCurrencyDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -562,22 +508,16 @@ pub struct ReturnItem {
     pub discount: Option<crate::Amount>,
     /// Discount of the item, formatted for display in the transaction currency.
     #[serde(
-        rename = "discountDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_display: Option<String>,
     /// Discount of the item, converted to the payout currency.
-    #[serde(
-        rename = "discountInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_in_payout_currency: Option<crate::Amount>,
     /// Discount of the item in the payout currency, formatted for display.
     #[serde(
-        rename = "discountInPayoutCurrencyDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -628,6 +568,7 @@ crate::runtime::string_enum!(
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ReturnOriginalOrder {
     /// Order ID.
     #[serde(
@@ -666,7 +607,6 @@ pub struct ReturnOriginalOrder {
     pub currency: Option<String>,
     /// The store's payout currency, ISO 4217.
     #[serde(
-        rename = "payoutCurrency",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -677,22 +617,16 @@ pub struct ReturnOriginalOrder {
     pub total: Option<crate::Amount>,
     /// Order total, formatted for display in the transaction currency.
     #[serde(
-        rename = "totalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub total_display: Option<String>,
     /// Order total, converted to the payout currency (`payoutCurrency`).
-    #[serde(
-        rename = "totalInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_in_payout_currency: Option<crate::Amount>,
     /// Order total in the payout currency, formatted for display.
     #[serde(
-        rename = "totalInPayoutCurrencyDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -703,22 +637,16 @@ pub struct ReturnOriginalOrder {
     pub tax: Option<crate::Amount>,
     /// Order tax, formatted for display in the transaction currency.
     #[serde(
-        rename = "taxDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_display: Option<String>,
     /// Order tax, converted to the payout currency.
-    #[serde(
-        rename = "taxInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_in_payout_currency: Option<crate::Amount>,
     /// Order tax in the payout currency, formatted for display.
     #[serde(
-        rename = "taxInPayoutCurrencyDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -729,22 +657,16 @@ pub struct ReturnOriginalOrder {
     pub subtotal: Option<crate::Amount>,
     /// Order amount before tax, formatted for display in the transaction currency.
     #[serde(
-        rename = "subtotalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_display: Option<String>,
     /// Order amount before tax, converted to the payout currency.
-    #[serde(
-        rename = "subtotalInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtotal_in_payout_currency: Option<crate::Amount>,
     /// Order amount before tax in the payout currency, formatted for display.
     #[serde(
-        rename = "subtotalInPayoutCurrencyDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -818,6 +740,7 @@ crate::runtime::string_enum!(ReturnType { Return = "RETURN" });
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ReturnsResponse {
     /// Outcome per return, in request order.
     pub returns: Vec<ReturnsResponseReturnsItem>,

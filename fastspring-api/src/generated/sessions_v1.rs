@@ -7,6 +7,7 @@
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SessionV1 {
     /// Session ID to send the buyer to checkout with.
     #[serde(
@@ -52,6 +53,7 @@ pub struct SessionV1 {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SessionV1Contact {
     /// First name.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -81,6 +83,7 @@ pub struct SessionV1Contact {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SessionV1CreateRequest {
     /// ID of an existing FastSpring account; its details apply to the session.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -137,6 +140,7 @@ impl SessionV1CreateRequest {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SessionV1Error {
     /// What went wrong.
     #[serde(
@@ -155,6 +159,7 @@ pub struct SessionV1Error {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SessionV1Item {
     /// Product path.
     #[serde(
@@ -177,6 +182,7 @@ pub struct SessionV1Item {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SessionV1ItemRequest {
     /// Product path.
     pub product: String,
@@ -213,6 +219,7 @@ impl SessionV1ItemRequest {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SessionV1Lookup {
     /// Your own account key (letters, digits, `_` or `-`, at least 4 characters).
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -224,6 +231,7 @@ pub struct SessionV1Lookup {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SessionV1Pricing {
     /// Unit price by ISO 4217 currency code.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -236,25 +244,13 @@ pub struct SessionV1Pricing {
     )]
     pub trial: Option<i64>,
     /// Whether a payment method is collected for the trial.
-    #[serde(
-        rename = "paymentCollected",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payment_collected: Option<bool>,
     /// Whether the trial is paid (`true`) or free (`false`).
-    #[serde(
-        rename = "paidTrial",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub paid_trial: Option<bool>,
     /// Trial price by currency code; needed when `paidTrial` is `true`, ignored otherwise.
-    #[serde(
-        rename = "trialPrice",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub trial_price: Option<std::collections::BTreeMap<String, crate::Amount>>,
     /// What happens after the first term or the trial: `auto` rebills, `manual` needs the buyer to renew, `opt-auto` and `opt-manual` let the buyer choose.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -264,57 +260,38 @@ pub struct SessionV1Pricing {
     pub interval: Option<SessionV1PricingInterval>,
     /// Interval units per charge; needed when `interval` is set and is not `adhoc`.
     #[serde(
-        rename = "intervalLength",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub interval_length: Option<i64>,
     /// Whether the buyer may change the quantity.
-    #[serde(
-        rename = "quantityBehavior",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub quantity_behavior: Option<SessionV1PricingQuantityBehavior>,
     /// Quantity offered by default.
     #[serde(
-        rename = "quantityDefault",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub quantity_default: Option<i64>,
     /// Whether discounts are percentages or amounts.
-    #[serde(
-        rename = "discountType",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_type: Option<SessionV1PricingDiscountType>,
     /// Billing periods the discount lasts before the normal price applies.
     #[serde(
-        rename = "discountDuration",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub discount_duration: Option<i64>,
     /// Discount by minimum quantity (the key): a percentage when `discountType` is `percent`, an amount per currency code when it is `amount`.
-    #[serde(
-        rename = "quantityDiscounts",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub quantity_discounts: Option<
         std::collections::BTreeMap<String, SessionV1PricingQuantityDiscountsValue>,
     >,
     /// One-time setup fee (older documentation only).
-    #[serde(
-        rename = "setupFee",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub setup_fee: Option<SessionV1PricingSetupFee>,
 }
 
@@ -437,6 +414,7 @@ crate::runtime::string_enum!(
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SessionV1PricingSetupFee {
     /// Fee name by language code.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]

@@ -7,6 +7,7 @@
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CancelReason {
     /// Cancel reason ID, a string: `1` cost, `2` need, `3` usability, `4` support, `5` integration, `6` alternative, `7` other.
     #[serde(
@@ -24,7 +25,6 @@ pub struct CancelReason {
     pub name: Option<String>,
     /// Localized label.
     #[serde(
-        rename = "displayName",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -71,6 +71,7 @@ crate::runtime::union::union!(
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CancelSurveyAnswer {
     /// ID of the survey answer.
     #[serde(
@@ -81,7 +82,6 @@ pub struct CancelSurveyAnswer {
     pub id: Option<String>,
     /// Cancel reason ID, a string: `1` cost, `2` need, `3` usability, `4` support, `5` integration, `6` alternative, `7` other.
     #[serde(
-        rename = "reasonId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -96,7 +96,6 @@ pub struct CancelSurveyAnswer {
     pub name: Option<String>,
     /// Reason label shown to the buyer.
     #[serde(
-        rename = "displayName",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -111,7 +110,6 @@ pub struct CancelSurveyAnswer {
     pub description: Option<String>,
     /// Free-text feedback from the buyer.
     #[serde(
-        rename = "feedbackText",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -131,27 +129,16 @@ pub struct CancelSurveyAnswer {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CancelSurveyAnswerInput {
     /// Cancel reason ID, a string: `1` cost, `2` need, `3` usability, `4` support, `5` integration, `6` alternative, `7` other.
-    #[serde(
-        rename = "reasonId",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub reason_id: Option<CancelSurveyAnswerInputReasonId>,
     /// Cancel reason by name; used only when `reasonId` is absent.
-    #[serde(
-        rename = "reasonName",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub reason_name: Option<CancelSurveyAnswerInputReasonName>,
     /// Free-text feedback from the buyer.
-    #[serde(
-        rename = "feedbackText",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub feedback_text: Option<String>,
     /// Language of the answer (ISO 639-1).
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -226,6 +213,7 @@ crate::runtime::string_enum!(
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CancelSurveyProduct {
     /// Product path.
     #[serde(
@@ -236,7 +224,6 @@ pub struct CancelSurveyProduct {
     pub path: Option<String>,
     /// Product display name.
     #[serde(
-        rename = "displayName",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -249,6 +236,7 @@ pub struct CancelSurveyProduct {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CancelSurveyQueryPagination {
     /// Maximum number of answers to return.
     #[serde(deserialize_with = "crate::runtime::lenient_int::required")]
@@ -271,19 +259,14 @@ impl CancelSurveyQueryPagination {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CancelSurveyQueryRequest {
     /// Start of the time window (ISO 8601 date-time).
-    #[serde(rename = "startDate")]
     pub start_date: String,
     /// End of the time window (ISO 8601 date-time).
-    #[serde(rename = "endDate")]
     pub end_date: String,
     /// Only answers for subscriptions to this product.
-    #[serde(
-        rename = "productPath",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub product_path: Option<String>,
     /// Which slice of the results to return.
     pub pagination: CancelSurveyQueryPagination,
@@ -315,10 +298,10 @@ impl CancelSurveyQueryRequest {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CancelSurveyQueryResponse {
     /// Number of answers matching the query, all pages together.
     #[serde(
-        rename = "totalRecords",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -326,7 +309,6 @@ pub struct CancelSurveyQueryResponse {
     pub total_records: Option<i64>,
     /// Number of pages at the requested `limit`.
     #[serde(
-        rename = "totalPages",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -342,6 +324,7 @@ pub struct CancelSurveyQueryResponse {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CancelSurveyQuerySorting {
     /// Sort by submission time or by reason ID.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -397,6 +380,7 @@ crate::runtime::string_enum!(
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CancelSurveyReasons {
     /// Language of the texts.
     #[serde(
@@ -424,6 +408,7 @@ pub struct CancelSurveyReasons {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CancelSurveyRecord {
     /// ID of the survey answer.
     #[serde(
@@ -434,7 +419,6 @@ pub struct CancelSurveyRecord {
     pub id: Option<String>,
     /// Subscription ID.
     #[serde(
-        rename = "subscriptionId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -442,7 +426,6 @@ pub struct CancelSurveyRecord {
     pub subscription_id: Option<String>,
     /// Cancel reason ID, a string: `1` cost, `2` need, `3` usability, `4` support, `5` integration, `6` alternative, `7` other.
     #[serde(
-        rename = "reasonId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -457,7 +440,6 @@ pub struct CancelSurveyRecord {
     pub name: Option<String>,
     /// Reason label.
     #[serde(
-        rename = "displayName",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -479,7 +461,6 @@ pub struct CancelSurveyRecord {
     pub description: Option<String>,
     /// Free-text feedback from the buyer.
     #[serde(
-        rename = "feedbackText",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -494,7 +475,6 @@ pub struct CancelSurveyRecord {
     pub site: Option<String>,
     /// Product path of the canceled subscription.
     #[serde(
-        rename = "productPath",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -502,7 +482,6 @@ pub struct CancelSurveyRecord {
     pub product_path: Option<String>,
     /// When the answer was submitted, as a Java `Date.toString()` text such as `Tue Mar 25 17:27:52 UTC 2025` (not ISO 8601).
     #[serde(
-        rename = "creationTime",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -515,6 +494,7 @@ pub struct CancelSurveyRecord {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CancelSurveyRecorded {
     /// Language of the texts.
     #[serde(
@@ -534,7 +514,6 @@ pub struct CancelSurveyRecorded {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscription: Option<CancelSurveySubscription>,
     /// The recorded answer.
-    #[serde(rename = "cancelSurvey")]
     pub cancel_survey: CancelSurveyRecordedAnswer,
 }
 
@@ -543,10 +522,10 @@ pub struct CancelSurveyRecorded {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CancelSurveyRecordedAnswer {
     /// Cancel reason ID, a string: `1` cost, `2` need, `3` usability, `4` support, `5` integration, `6` alternative, `7` other.
     #[serde(
-        rename = "reasonId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -561,7 +540,6 @@ pub struct CancelSurveyRecordedAnswer {
     pub name: Option<String>,
     /// Reason name, as in the reference schema.
     #[serde(
-        rename = "reasonName",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -569,7 +547,6 @@ pub struct CancelSurveyRecordedAnswer {
     pub reason_name: Option<String>,
     /// Reason label.
     #[serde(
-        rename = "displayName",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -584,7 +561,6 @@ pub struct CancelSurveyRecordedAnswer {
     pub description: Option<String>,
     /// Free-text feedback from the buyer.
     #[serde(
-        rename = "feedbackText",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -604,11 +580,11 @@ pub struct CancelSurveyRecordedAnswer {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CancelSurveyResponseRequest {
     /// ID of the subscription the answer belongs to.
     pub subscription: String,
     /// The answer. Give `reasonId` or `reasonName`; when both are present `reasonId` wins.
-    #[serde(rename = "cancelSurvey")]
     pub cancel_survey: CancelSurveyAnswerInput,
 }
 
@@ -628,10 +604,10 @@ impl CancelSurveyResponseRequest {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CancelSurveySubscription {
     /// Subscription ID.
     #[serde(
-        rename = "subscriptionId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -647,6 +623,7 @@ pub struct CancelSurveySubscription {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ChargeSubscriptionsRequest {
     /// Subscriptions to rebill; FastSpring recommends at most 50 per call.
     pub subscriptions: Vec<ChargeSubscriptionsRequestSubscriptionsItem>,
@@ -665,6 +642,7 @@ impl ChargeSubscriptionsRequest {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ChargeSubscriptionsRequestSubscriptionsItem {
     /// ID of the subscription.
     pub subscription: String,
@@ -683,6 +661,7 @@ impl ChargeSubscriptionsRequestSubscriptionsItem {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ChargeSubscriptionsResponse {
     /// Outcomes (key used by the 200 response).
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -697,10 +676,10 @@ pub struct ChargeSubscriptionsResponse {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CotermGroup {
     /// ID of the co-term group.
     #[serde(
-        rename = "cotermGroupId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -708,29 +687,19 @@ pub struct CotermGroup {
     pub coterm_group_id: Option<String>,
     /// Name the seller gave the group.
     #[serde(
-        rename = "cotermGroupDisplayName",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coterm_group_display_name: Option<String>,
     /// Start of the group's current aligned billing period, epoch milliseconds.
-    #[serde(
-        rename = "cotermGroupPeriodStartDate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub coterm_group_period_start_date: Option<crate::EpochMillis>,
     /// End of the group's current aligned billing period, epoch milliseconds.
-    #[serde(
-        rename = "cotermGroupPeriodEndDate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub coterm_group_period_end_date: Option<crate::EpochMillis>,
     /// ID of the subscription whose schedule the other members were aligned to.
     #[serde(
-        rename = "cotermGroupPrimarySubscription",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -738,7 +707,6 @@ pub struct CotermGroup {
     pub coterm_group_primary_subscription: Option<String>,
     /// State of the group. Values seen: `EXECUTED` (aligned and billing together), `DUNNING` (the group charge failed and is being retried). Not a closed list.
     #[serde(
-        rename = "cotermGroupStatus",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -746,7 +714,6 @@ pub struct CotermGroup {
     pub coterm_group_status: Option<String>,
     /// ID of the order that aligned the group (co-term execution or the latest group charge).
     #[serde(
-        rename = "cotermGroupOrderId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -754,29 +721,19 @@ pub struct CotermGroup {
     pub coterm_group_order_id: Option<String>,
     /// Reference of that order.
     #[serde(
-        rename = "cotermGroupOrderReference",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coterm_group_order_reference: Option<String>,
     /// When the whole group is charged next, epoch milliseconds.
-    #[serde(
-        rename = "cotermNextChargeDate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub coterm_next_charge_date: Option<crate::EpochMillis>,
     /// Amount of the next group charge, all member subscriptions together.
-    #[serde(
-        rename = "cotermNextChargeTotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub coterm_next_charge_total: Option<crate::Amount>,
     /// `cotermNextChargeTotal` formatted for display, with the currency symbol.
     #[serde(
-        rename = "cotermNextChargeTotalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -784,7 +741,6 @@ pub struct CotermGroup {
     pub coterm_next_charge_total_display: Option<String>,
     /// Number of subscriptions in the group.
     #[serde(
-        rename = "cotermGroupSize",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -801,22 +757,13 @@ pub struct CotermGroup {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changed: Option<crate::EpochMillis>,
     /// Same instant as `changed` (kept for backward compatibility).
-    #[serde(
-        rename = "changedValue",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changed_value: Option<crate::EpochMillis>,
     /// `changed` in epoch seconds.
-    #[serde(
-        rename = "changedInSeconds",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changed_in_seconds: Option<crate::EpochSeconds>,
     /// `changed` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
     #[serde(
-        rename = "changedDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -831,29 +778,16 @@ pub struct CotermGroup {
     )]
     pub changed_display_iso8601: Option<String>,
     /// Next charge date of the group, epoch milliseconds.
-    #[serde(
-        rename = "nextChargeDate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_charge_date: Option<crate::EpochMillis>,
     /// Same instant as `nextChargeDate` (kept for backward compatibility).
-    #[serde(
-        rename = "nextChargeDateValue",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_charge_date_value: Option<crate::EpochMillis>,
     /// `nextChargeDate` in epoch seconds.
-    #[serde(
-        rename = "nextChargeDateInSeconds",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_charge_date_in_seconds: Option<crate::EpochSeconds>,
     /// `nextChargeDate` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
     #[serde(
-        rename = "nextChargeDateDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -868,18 +802,10 @@ pub struct CotermGroup {
     )]
     pub next_charge_date_display_iso8601: Option<String>,
     /// Overdue-notice schedule that applies while a group charge is unpaid.
-    #[serde(
-        rename = "paymentOverdue",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payment_overdue: Option<CotermGroupPaymentOverdue>,
     /// When the group's subscriptions are deactivated if payment never arrives.
-    #[serde(
-        rename = "cancellationSetting",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub cancellation_setting: Option<CotermGroupCancellationSetting>,
     /// The customer account that owns the group: its ID, or the full account when webhook expansion is enabled.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -916,6 +842,7 @@ crate::runtime::union::union!(
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CotermGroupCancellationSetting {
     /// Rule that triggers cancellation, e.g. `AFTER_LAST_NOTIFICATION`.
     #[serde(
@@ -926,7 +853,6 @@ pub struct CotermGroupCancellationSetting {
     pub cancellation: Option<String>,
     /// Unit of the delay before cancellation.
     #[serde(
-        rename = "intervalUnit",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -934,7 +860,6 @@ pub struct CotermGroupCancellationSetting {
     pub interval_unit: Option<String>,
     /// Number of units of that delay.
     #[serde(
-        rename = "intervalLength",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -947,6 +872,7 @@ pub struct CotermGroupCancellationSetting {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CotermGroupCreateResponse {
     /// Always `subscriptions.coterm.create`.
     #[serde(
@@ -960,18 +886,13 @@ pub struct CotermGroupCreateResponse {
     pub result: Option<super::common::ResultStatus>,
     /// Account that owns the group.
     #[serde(
-        rename = "accountId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub account_id: Option<String>,
     /// The group that was created.
-    #[serde(
-        rename = "coTermGroup",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub co_term_group: Option<CotermGroupCreated>,
 }
 
@@ -980,10 +901,10 @@ pub struct CotermGroupCreateResponse {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CotermGroupCreated {
     /// ID of the new group; use it in the other `/subscriptions/coterm/{coterm_group_id}` calls.
     #[serde(
-        rename = "coTermGroupId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -991,18 +912,13 @@ pub struct CotermGroupCreated {
     pub co_term_group_id: Option<String>,
     /// Name of the group.
     #[serde(
-        rename = "displayName",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub display_name: Option<String>,
     /// The grouping criteria.
-    #[serde(
-        rename = "groupingCriteria",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub grouping_criteria: Option<CotermGroupingCriteriaSet>,
     /// The member subscriptions and their status.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -1014,6 +930,7 @@ pub struct CotermGroupCreated {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CotermGroupDeleteResponse {
     /// Always `subscriptions.coterm.delete`.
     #[serde(
@@ -1035,6 +952,7 @@ pub struct CotermGroupDeleteResponse {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CotermGroupDetails {
     /// Always `subscriptions.coterm.get`.
     #[serde(
@@ -1048,7 +966,6 @@ pub struct CotermGroupDetails {
     pub result: Option<super::common::ResultStatus>,
     /// ID of the group.
     #[serde(
-        rename = "coTermGroupId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1056,7 +973,6 @@ pub struct CotermGroupDetails {
     pub co_term_group_id: Option<String>,
     /// Name of the group.
     #[serde(
-        rename = "displayName",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1071,22 +987,16 @@ pub struct CotermGroupDetails {
     pub account: Option<String>,
     /// ID of the order that first aligned the group.
     #[serde(
-        rename = "initialOrder",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub initial_order: Option<String>,
     /// Start of the group's next billing period, epoch milliseconds.
-    #[serde(
-        rename = "nextPeriodDate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_period_date: Option<crate::EpochMillis>,
     /// `nextPeriodDate` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
     #[serde(
-        rename = "nextPeriodDateDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1101,11 +1011,7 @@ pub struct CotermGroupDetails {
     )]
     pub next_period_date_display_iso8601: Option<String>,
     /// The grouping criteria.
-    #[serde(
-        rename = "groupingCriteria",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub grouping_criteria: Option<CotermGroupingCriteriaSet>,
     /// Members of the group (already co-termed first), followed by further eligible subscriptions of the account.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -1117,6 +1023,7 @@ pub struct CotermGroupDetails {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CotermGroupEstimate {
     /// Always `subscriptions.coterm.estimate`.
     #[serde(
@@ -1130,7 +1037,6 @@ pub struct CotermGroupEstimate {
     pub result: Option<super::common::ResultStatus>,
     /// ID of the group.
     #[serde(
-        rename = "coTermGroupId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1166,15 +1072,10 @@ pub struct CotermGroupEstimate {
     )]
     pub timezone: Option<String>,
     /// Start of the aligned billing period the group will move to, epoch milliseconds.
-    #[serde(
-        rename = "periodStartDate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub period_start_date: Option<crate::EpochMillis>,
     /// `periodStartDate` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
     #[serde(
-        rename = "periodStartDateDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1189,15 +1090,10 @@ pub struct CotermGroupEstimate {
     )]
     pub period_start_date_display_iso8601: Option<String>,
     /// End of that aligned billing period, epoch milliseconds.
-    #[serde(
-        rename = "periodEndDate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub period_end_date: Option<crate::EpochMillis>,
     /// `periodEndDate` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
     #[serde(
-        rename = "periodEndDateDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1215,11 +1111,7 @@ pub struct CotermGroupEstimate {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<SubscriptionEstimate>>,
     /// What the buyer would pay now and at the next charge.
-    #[serde(
-        rename = "amountDueTotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub amount_due_total: Option<SubscriptionEstimateAmountDue>,
 }
 
@@ -1228,6 +1120,7 @@ pub struct CotermGroupEstimate {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CotermGroupExecution {
     /// Always `subscriptions.coterm.execute`.
     #[serde(
@@ -1241,7 +1134,6 @@ pub struct CotermGroupExecution {
     pub result: Option<super::common::ResultStatus>,
     /// ID of the group.
     #[serde(
-        rename = "coTermGroupId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1269,15 +1161,10 @@ pub struct CotermGroupExecution {
     )]
     pub timezone: Option<String>,
     /// Start of the new aligned billing period, epoch milliseconds.
-    #[serde(
-        rename = "periodStartDate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub period_start_date: Option<crate::EpochMillis>,
     /// `periodStartDate` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
     #[serde(
-        rename = "periodStartDateDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1292,15 +1179,10 @@ pub struct CotermGroupExecution {
     )]
     pub period_start_date_display_iso8601: Option<String>,
     /// End of the new aligned billing period, epoch milliseconds.
-    #[serde(
-        rename = "periodEndDate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub period_end_date: Option<crate::EpochMillis>,
     /// `periodEndDate` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
     #[serde(
-        rename = "periodEndDateDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1324,6 +1206,7 @@ pub struct CotermGroupExecution {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CotermGroupMember {
     /// Subscription ID.
     #[serde(
@@ -1334,7 +1217,6 @@ pub struct CotermGroupMember {
     pub subscription: Option<String>,
     /// Product path of the subscription's base plan.
     #[serde(
-        rename = "baseSubscriptionProduct",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1342,22 +1224,16 @@ pub struct CotermGroupMember {
     pub base_subscription_product: Option<String>,
     /// Display name of that product.
     #[serde(
-        rename = "baseSubscriptionProductDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub base_subscription_product_display: Option<String>,
     /// Start of the subscription's current period, epoch milliseconds.
-    #[serde(
-        rename = "periodStartDate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub period_start_date: Option<crate::EpochMillis>,
     /// `periodStartDate` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
     #[serde(
-        rename = "periodStartDateDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1372,15 +1248,10 @@ pub struct CotermGroupMember {
     )]
     pub period_start_date_display_iso8601: Option<String>,
     /// Start of the subscription's next period (its next billing date), epoch milliseconds.
-    #[serde(
-        rename = "nextPeriodDate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_period_date: Option<crate::EpochMillis>,
     /// `nextPeriodDate` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
     #[serde(
-        rename = "nextPeriodDateDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1396,7 +1267,6 @@ pub struct CotermGroupMember {
     pub next_period_date_display_iso8601: Option<String>,
     /// Co-term status of this member, e.g. `Executed`; eligible subscriptions not yet aligned have other values.
     #[serde(
-        rename = "coTermStatus",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1404,7 +1274,6 @@ pub struct CotermGroupMember {
     pub co_term_status: Option<String>,
     /// Renewal amount, already formatted for display (a string such as `$100.00`, not a number).
     #[serde(
-        rename = "renewalAmount",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1417,6 +1286,7 @@ pub struct CotermGroupMember {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CotermGroupMemberStatus {
     /// Subscription ID.
     #[serde(
@@ -1439,10 +1309,10 @@ pub struct CotermGroupMemberStatus {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CotermGroupPaymentOverdue {
     /// Unit of the interval between overdue notices (`day`, `week`, `month`, `year`).
     #[serde(
-        rename = "intervalUnit",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1450,7 +1320,6 @@ pub struct CotermGroupPaymentOverdue {
     pub interval_unit: Option<String>,
     /// Number of units between overdue notices.
     #[serde(
-        rename = "intervalLength",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -1542,6 +1411,7 @@ crate::runtime::union::union!(
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CotermGroupUpdateResponse {
     /// Always `subscriptions.coterm.update`.
     #[serde(
@@ -1554,11 +1424,7 @@ pub struct CotermGroupUpdateResponse {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// One entry per subscription named in the request.
-    #[serde(
-        rename = "coTermChangesResult",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub co_term_changes_result: Option<Vec<CotermSubscriptionChange>>,
 }
 
@@ -1567,6 +1433,7 @@ pub struct CotermGroupUpdateResponse {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CotermGroupingCriteria {
     /// Billing intervals the members share.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -1575,11 +1442,7 @@ pub struct CotermGroupingCriteria {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub currency: Option<Vec<String>>,
     /// Payment methods the members are charged to.
-    #[serde(
-        rename = "paymentMethods",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payment_methods: Option<Vec<CotermGroupingPaymentMethod>>,
 }
 
@@ -1609,6 +1472,7 @@ crate::runtime::union::union!(
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CotermGroupingInterval {
     /// Interval unit, upper case (`MONTH`, `YEAR`, …).
     #[serde(
@@ -1631,6 +1495,7 @@ pub struct CotermGroupingInterval {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CotermGroupingPaymentMethod {
     /// Kind of payment method, e.g. `card`.
     #[serde(
@@ -1653,6 +1518,7 @@ pub struct CotermGroupingPaymentMethod {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CotermSubscriptionChange {
     /// Subscription ID.
     #[serde(
@@ -1672,32 +1538,16 @@ pub struct CotermSubscriptionChange {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub error: Option<CotermSubscriptionChangeError>,
     /// The plan before the change, with proration figures.
-    #[serde(
-        rename = "currentPlan",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub current_plan: Option<SubscriptionEstimatePlan>,
     /// The plan after the change, with proration figures.
-    #[serde(
-        rename = "proposedPlan",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub proposed_plan: Option<SubscriptionEstimatePlan>,
     /// What the buyer would pay now and at the next charge.
-    #[serde(
-        rename = "amountDue",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub amount_due: Option<SubscriptionEstimateAmountDue>,
     /// Discount totals of the proposed plan.
-    #[serde(
-        rename = "discountTotals",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_totals: Option<SubscriptionEstimateDiscountTotals>,
 }
 
@@ -1706,6 +1556,7 @@ pub struct CotermSubscriptionChange {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CotermSubscriptionChangeError {
     /// Error code.
     #[serde(
@@ -1728,13 +1579,10 @@ pub struct CotermSubscriptionChangeError {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CreateCotermGroupInput {
     /// Name for the group, shown to the seller and the buyer.
-    #[serde(
-        rename = "displayName",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub display_name: Option<String>,
     /// IDs of the subscriptions to put in the group; they must belong to `accountId` and be eligible for co-terming.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -1746,12 +1594,11 @@ pub struct CreateCotermGroupInput {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CreateCotermGroupRequest {
     /// ID of the account that owns all the subscriptions.
-    #[serde(rename = "accountId")]
     pub account_id: String,
     /// The group to create.
-    #[serde(rename = "coTermGroup")]
     pub co_term_group: CreateCotermGroupInput,
 }
 
@@ -1768,6 +1615,7 @@ impl CreateCotermGroupRequest {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct CreateProformaInvoiceRequest {
     /// ID of the subscription.
     pub subscription: String,
@@ -1874,6 +1722,7 @@ crate::runtime::string_enum!(
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct EstimateSubscriptionRequest {
     /// ID of the subscription.
     pub subscription: String,
@@ -2248,12 +2097,10 @@ crate::runtime::string_enum!(
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct PauseSubscriptionRequest {
     /// Number of billing periods to skip.
-    #[serde(
-        rename = "pausePeriodCount",
-        deserialize_with = "crate::runtime::lenient_int::required"
-    )]
+    #[serde(deserialize_with = "crate::runtime::lenient_int::required")]
     pub pause_period_count: i64,
 }
 
@@ -2270,34 +2117,19 @@ impl PauseSubscriptionRequest {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ProformaInvoice {
     /// Header of a proforma invoice.
-    #[serde(
-        rename = "proformaInvoiceHeader",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub proforma_invoice_header: Option<ProformaInvoiceHeader>,
     /// Same as `proformaInvoiceHeader`, spelt as in the older retrieve example.
-    #[serde(
-        rename = "proFormaInvoiceHeader",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub pro_forma_invoice_header: Option<ProformaInvoiceHeader>,
     /// Where the buyer gets support.
-    #[serde(
-        rename = "supportContact",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub support_contact: Option<ProformaInvoiceSupportContact>,
     /// The merchant of record.
-    #[serde(
-        rename = "merchantContact",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub merchant_contact: Option<ProformaInvoiceMerchantContact>,
     /// The buyer the invoice is addressed to.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -2306,11 +2138,7 @@ pub struct ProformaInvoice {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub items: Option<SubscriptionEstimate>,
     /// What is due now and at the next charge.
-    #[serde(
-        rename = "amountDue",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub amount_due: Option<SubscriptionEstimateAmountDue>,
 }
 
@@ -2319,10 +2147,10 @@ pub struct ProformaInvoice {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ProformaInvoiceAddress {
     /// FastSpring account ID of the buyer.
     #[serde(
-        rename = "accountId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -2330,7 +2158,6 @@ pub struct ProformaInvoiceAddress {
     pub account_id: Option<String>,
     /// First address line.
     #[serde(
-        rename = "addressLine1",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -2352,7 +2179,6 @@ pub struct ProformaInvoiceAddress {
     pub region: Option<String>,
     /// Postal code.
     #[serde(
-        rename = "postalCode",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -2372,6 +2198,7 @@ pub struct ProformaInvoiceAddress {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ProformaInvoiceContact {
     /// Role of the contact, e.g. `BILL-TO`.
     #[serde(
@@ -2389,7 +2216,6 @@ pub struct ProformaInvoiceContact {
     pub email: Option<String>,
     /// Buyer first name.
     #[serde(
-        rename = "firstName",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -2422,6 +2248,7 @@ pub struct ProformaInvoiceContact {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ProformaInvoiceCoterm {
     /// Account ID.
     #[serde(
@@ -2432,7 +2259,6 @@ pub struct ProformaInvoiceCoterm {
     pub account: Option<String>,
     /// Co-term group ID.
     #[serde(
-        rename = "coTermGroupId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -2445,47 +2271,28 @@ pub struct ProformaInvoiceCoterm {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ProformaInvoiceCreateResponse {
     /// The proforma invoice record.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub invoice: Option<ProformaInvoiceRecord>,
     /// Header of a proforma invoice.
-    #[serde(
-        rename = "proformaInvoiceHeader",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub proforma_invoice_header: Option<ProformaInvoiceHeader>,
     /// Same as `proformaInvoiceHeader`, spelt as in the older retrieve example.
-    #[serde(
-        rename = "proFormaInvoiceHeader",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub pro_forma_invoice_header: Option<ProformaInvoiceHeader>,
     /// Where the buyer gets support.
-    #[serde(
-        rename = "supportContact",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub support_contact: Option<ProformaInvoiceSupportContact>,
     /// The merchant of record.
-    #[serde(
-        rename = "merchantContact",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub merchant_contact: Option<ProformaInvoiceMerchantContact>,
     /// The buyer the invoice is addressed to.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub contact: Option<ProformaInvoiceContact>,
     /// Co-term group of the subscription, when it belongs to one.
-    #[serde(
-        rename = "coTerm",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub co_term: Option<ProformaInvoiceCoterm>,
     /// The priced line (a single object, not an array).
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -2497,10 +2304,10 @@ pub struct ProformaInvoiceCreateResponse {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ProformaInvoiceDepartment {
     /// Department ID (UUID).
     #[serde(
-        rename = "departmentId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -2508,7 +2315,6 @@ pub struct ProformaInvoiceDepartment {
     pub department_id: Option<String>,
     /// Department name.
     #[serde(
-        rename = "departmentName",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -2516,7 +2322,6 @@ pub struct ProformaInvoiceDepartment {
     pub department_name: Option<String>,
     /// What the department does.
     #[serde(
-        rename = "departmentDescription",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -2529,6 +2334,7 @@ pub struct ProformaInvoiceDepartment {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ProformaInvoiceHeader {
     /// ISO 4217 currency of the invoice.
     #[serde(
@@ -2560,22 +2366,16 @@ pub struct ProformaInvoiceHeader {
     pub message: Option<String>,
     /// URL of the store's logo, when one is configured.
     #[serde(
-        rename = "logoUrl",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub logo_url: Option<String>,
     /// When the proforma invoice was generated, epoch milliseconds.
-    #[serde(
-        rename = "proFormaInvoiceCreationDate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub pro_forma_invoice_creation_date: Option<crate::EpochMillis>,
     /// `proFormaInvoiceCreationDate` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
     #[serde(
-        rename = "proFormaInvoiceCreationDateDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -2590,15 +2390,10 @@ pub struct ProformaInvoiceHeader {
     )]
     pub pro_forma_invoice_creation_date_display_iso8601: Option<String>,
     /// Until when the proforma invoice is valid, epoch milliseconds.
-    #[serde(
-        rename = "proFormaInvoiceExpirationDate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub pro_forma_invoice_expiration_date: Option<crate::EpochMillis>,
     /// `proFormaInvoiceExpirationDate` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
     #[serde(
-        rename = "proFormaInvoiceExpirationDateDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -2619,6 +2414,7 @@ pub struct ProformaInvoiceHeader {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ProformaInvoiceLine {
     /// Subscription ID.
     #[serde(
@@ -2651,10 +2447,10 @@ pub struct ProformaInvoiceLine {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ProformaInvoiceMerchantContact {
     /// Merchant name.
     #[serde(
-        rename = "merchantName",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -2662,7 +2458,6 @@ pub struct ProformaInvoiceMerchantContact {
     pub merchant_name: Option<String>,
     /// Merchant postal address on one line.
     #[serde(
-        rename = "merchantAddress",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -2691,10 +2486,10 @@ pub struct ProformaInvoiceMerchantContact {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ProformaInvoiceOrganization {
     /// Company ID (UUID).
     #[serde(
-        rename = "companyId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -2702,7 +2497,6 @@ pub struct ProformaInvoiceOrganization {
     pub company_id: Option<String>,
     /// Company name.
     #[serde(
-        rename = "companyName",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -2718,6 +2512,7 @@ pub struct ProformaInvoiceOrganization {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ProformaInvoicePricing {
     /// Unit price per currency (ISO 4217 code → amount).
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -2729,6 +2524,7 @@ pub struct ProformaInvoicePricing {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ProformaInvoiceRecord {
     /// Proforma invoice ID.
     #[serde(
@@ -2759,7 +2555,11 @@ pub struct ProformaInvoiceRecord {
     )]
     pub quantity: Option<i64>,
     /// Total price per currency (ISO 4217 code → amount).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
+    #[serde(
+        rename = "total_price",
+        default,
+        skip_serializing_if = "crate::runtime::is_absent"
+    )]
     pub total_price: Option<std::collections::BTreeMap<String, crate::Amount>>,
     /// Whether the invoice reflects an immediate prorated change.
     #[serde(
@@ -2777,6 +2577,7 @@ pub struct ProformaInvoiceRecord {
     pub language: Option<String>,
     /// When the invoice was created, ISO 8601 date-time (UTC).
     #[serde(
+        rename = "created_at",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -2789,6 +2590,7 @@ pub struct ProformaInvoiceRecord {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ProformaInvoiceSupportContact {
     /// Support contact name.
     #[serde(
@@ -2825,6 +2627,7 @@ pub struct ProformaInvoiceSupportContact {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct Subscription {
     /// Subscription ID.
     #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
@@ -2855,7 +2658,6 @@ pub struct Subscription {
     pub state: Option<SubscriptionState>,
     /// Whether the buyer may pause this subscription from the account portal.
     #[serde(
-        rename = "isSubscriptionEligibleForPauseByBuyer",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
@@ -2863,7 +2665,6 @@ pub struct Subscription {
     pub is_subscription_eligible_for_pause_by_buyer: Option<bool>,
     /// Whether a pause is scheduled (see `pauseDate` and `resumeDate`).
     #[serde(
-        rename = "isPauseScheduled",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
@@ -2873,22 +2674,13 @@ pub struct Subscription {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changed: Option<crate::EpochMillis>,
     /// Same instant as `changed` (kept for backward compatibility).
-    #[serde(
-        rename = "changedValue",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changed_value: Option<crate::EpochMillis>,
     /// Time of the last change, epoch seconds.
-    #[serde(
-        rename = "changedInSeconds",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changed_in_seconds: Option<crate::EpochSeconds>,
     /// Time of the last change, formatted for the buyer's locale (for example `11/8/19`).
     #[serde(
-        rename = "changedDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -2904,7 +2696,6 @@ pub struct Subscription {
     pub changed_display_iso8601: Option<String>,
     /// Time of the last change in the long style used in emails (for example `Jan 30, 2025`).
     #[serde(
-        rename = "changedDisplayEmailEnhancements",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -2912,7 +2703,6 @@ pub struct Subscription {
     pub changed_display_email_enhancements: Option<String>,
     /// Time of the last change in the long email style with the time of day (for example `Jan 30, 2025 07:37:17 PM`).
     #[serde(
-        rename = "changedDisplayEmailEnhancementsWithTime",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -2920,18 +2710,13 @@ pub struct Subscription {
     pub changed_display_email_enhancements_with_time: Option<String>,
     /// What happened to the payment method in the change that produced this payload (webhooks), for example `none` or `updated`.
     #[serde(
-        rename = "paymentMethodAction",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub payment_method_action: Option<String>,
     /// Payment method on file: an object in recent `subscription.updated` webhooks, a plain type name such as `CREDIT_CARD` in older API examples.
-    #[serde(
-        rename = "paymentMethod",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payment_method: Option<SubscriptionPaymentMethod>,
     /// `true` for live subscriptions, `false` for test orders.
     #[serde(
@@ -2949,7 +2734,6 @@ pub struct Subscription {
     pub currency: Option<String>,
     /// Reason the last rebill was declined (for example `Invalid Card number`).
     #[serde(
-        rename = "declineReason",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -2963,15 +2747,10 @@ pub struct Subscription {
     )]
     pub expiry: Option<String>,
     /// Last four digits of the card on file.
-    #[serde(
-        rename = "cardEnding",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub card_ending: Option<SubscriptionCardEnding>,
     /// Card brand of the card on file (for example `VISA`).
     #[serde(
-        rename = "cardType",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -3013,7 +2792,6 @@ pub struct Subscription {
     pub adhoc: Option<bool>,
     /// `false` when the buyer must pay each period manually.
     #[serde(
-        rename = "autoRenew",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
@@ -3024,22 +2802,16 @@ pub struct Subscription {
     pub price: Option<crate::Amount>,
     /// Unit price per period, formatted with the currency symbol (for example `$14.95`).
     #[serde(
-        rename = "priceDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub price_display: Option<String>,
     /// Unit price per period, converted to the store's payout currency.
-    #[serde(
-        rename = "priceInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price_in_payout_currency: Option<crate::Amount>,
     /// Unit price per period in the payout currency, formatted.
     #[serde(
-        rename = "priceInPayoutCurrencyDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -3050,22 +2822,16 @@ pub struct Subscription {
     pub discount: Option<crate::Amount>,
     /// Discount per period, formatted with the currency symbol (for example `$14.95`).
     #[serde(
-        rename = "discountDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_display: Option<String>,
     /// Discount per period, converted to the store's payout currency.
-    #[serde(
-        rename = "discountInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_in_payout_currency: Option<crate::Amount>,
     /// Discount per period in the payout currency, formatted.
     #[serde(
-        rename = "discountInPayoutCurrencyDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -3076,22 +2842,16 @@ pub struct Subscription {
     pub subtotal: Option<crate::Amount>,
     /// Amount per period after discounts, before tax, formatted with the currency symbol (for example `$14.95`).
     #[serde(
-        rename = "subtotalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_display: Option<String>,
     /// Amount per period after discounts, before tax, converted to the store's payout currency.
-    #[serde(
-        rename = "subtotalInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtotal_in_payout_currency: Option<crate::Amount>,
     /// Amount per period after discounts, before tax in the payout currency, formatted.
     #[serde(
-        rename = "subtotalInPayoutCurrencyDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -3102,7 +2862,6 @@ pub struct Subscription {
     pub attributes: Option<std::collections::BTreeMap<String, String>>,
     /// Number of periods the current discount still applies.
     #[serde(
-        rename = "discountDuration",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -3112,22 +2871,13 @@ pub struct Subscription {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next: Option<crate::EpochMillis>,
     /// Same instant as `next` (kept for backward compatibility).
-    #[serde(
-        rename = "nextValue",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_value: Option<crate::EpochMillis>,
     /// Start of the next period (next billing date), epoch seconds.
-    #[serde(
-        rename = "nextInSeconds",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_in_seconds: Option<crate::EpochSeconds>,
     /// Start of the next period (next billing date), formatted for the buyer's locale (for example `11/8/19`).
     #[serde(
-        rename = "nextDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -3143,7 +2893,6 @@ pub struct Subscription {
     pub next_display_iso8601: Option<String>,
     /// Start of the next period (next billing date) in the long style used in emails (for example `Jan 30, 2025`).
     #[serde(
-        rename = "nextDisplayEmailEnhancements",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -3151,7 +2900,6 @@ pub struct Subscription {
     pub next_display_email_enhancements: Option<String>,
     /// Start of the next period (next billing date) in the long email style with the time of day (for example `Jan 30, 2025 07:37:17 PM`).
     #[serde(
-        rename = "nextDisplayEmailEnhancementsWithTime",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -3161,22 +2909,13 @@ pub struct Subscription {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub end: Option<crate::EpochMillis>,
     /// Same instant as `end` (kept for backward compatibility).
-    #[serde(
-        rename = "endValue",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub end_value: Option<crate::EpochMillis>,
     /// Date of the last charge when the subscription has an end date, epoch seconds.
-    #[serde(
-        rename = "endInSeconds",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub end_in_seconds: Option<crate::EpochSeconds>,
     /// Date of the last charge when the subscription has an end date, formatted for the buyer's locale (for example `11/8/19`).
     #[serde(
-        rename = "endDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -3191,29 +2930,16 @@ pub struct Subscription {
     )]
     pub end_display_iso8601: Option<String>,
     /// When the subscription was canceled, epoch milliseconds (UTC). `null` when not applicable.
-    #[serde(
-        rename = "canceledDate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub canceled_date: Option<crate::EpochMillis>,
     /// Same instant as `canceledDate` (kept for backward compatibility).
-    #[serde(
-        rename = "canceledDateValue",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub canceled_date_value: Option<crate::EpochMillis>,
     /// When the subscription was canceled, epoch seconds.
-    #[serde(
-        rename = "canceledDateInSeconds",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub canceled_date_in_seconds: Option<crate::EpochSeconds>,
     /// When the subscription was canceled, formatted for the buyer's locale (for example `11/8/19`).
     #[serde(
-        rename = "canceledDateDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -3228,29 +2954,16 @@ pub struct Subscription {
     )]
     pub canceled_date_display_iso8601: Option<String>,
     /// When a canceled subscription is (or was) deactivated, epoch milliseconds (UTC). `null` when not applicable.
-    #[serde(
-        rename = "deactivationDate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub deactivation_date: Option<crate::EpochMillis>,
     /// Same instant as `deactivationDate` (kept for backward compatibility).
-    #[serde(
-        rename = "deactivationDateValue",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub deactivation_date_value: Option<crate::EpochMillis>,
     /// When a canceled subscription is (or was) deactivated, epoch seconds.
-    #[serde(
-        rename = "deactivationDateInSeconds",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub deactivation_date_in_seconds: Option<crate::EpochSeconds>,
     /// When a canceled subscription is (or was) deactivated, formatted for the buyer's locale (for example `11/8/19`).
     #[serde(
-        rename = "deactivationDateDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -3280,7 +2993,6 @@ pub struct Subscription {
     pub periods: Option<i64>,
     /// Periods left when the subscription is limited, otherwise `null`.
     #[serde(
-        rename = "remainingPeriods",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -3290,22 +3002,13 @@ pub struct Subscription {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub begin: Option<crate::EpochMillis>,
     /// Same instant as `begin` (kept for backward compatibility).
-    #[serde(
-        rename = "beginValue",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub begin_value: Option<crate::EpochMillis>,
     /// Start of the subscription, epoch seconds.
-    #[serde(
-        rename = "beginInSeconds",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub begin_in_seconds: Option<crate::EpochSeconds>,
     /// Start of the subscription, formatted for the buyer's locale (for example `11/8/19`).
     #[serde(
-        rename = "beginDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -3321,7 +3024,6 @@ pub struct Subscription {
     pub begin_display_iso8601: Option<String>,
     /// Start of the subscription in the long style used in emails (for example `Jan 30, 2025`).
     #[serde(
-        rename = "beginDisplayEmailEnhancements",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -3329,22 +3031,16 @@ pub struct Subscription {
     pub begin_display_email_enhancements: Option<String>,
     /// Start of the subscription in the long email style with the time of day (for example `Jan 30, 2025 07:37:17 PM`).
     #[serde(
-        rename = "beginDisplayEmailEnhancementsWithTime",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub begin_display_email_enhancements_with_time: Option<String>,
     /// Unit of the billing interval.
-    #[serde(
-        rename = "intervalUnit",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub interval_unit: Option<SubscriptionIntervalUnit>,
     /// Short form of the interval unit (for example `mo`, `yr`).
     #[serde(
-        rename = "intervalUnitAbbreviation",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -3352,7 +3048,6 @@ pub struct Subscription {
     pub interval_unit_abbreviation: Option<String>,
     /// Number of interval units per billing period.
     #[serde(
-        rename = "intervalLength",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -3360,7 +3055,6 @@ pub struct Subscription {
     pub interval_length: Option<i64>,
     /// Whether `intervalLength` is greater than one.
     #[serde(
-        rename = "intervalLengthGtOne",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
@@ -3368,36 +3062,22 @@ pub struct Subscription {
     pub interval_length_gt_one: Option<bool>,
     /// Currency of the next charge.
     #[serde(
-        rename = "nextChargeCurrency",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_charge_currency: Option<String>,
     /// Date of the next charge, epoch milliseconds (UTC).
-    #[serde(
-        rename = "nextChargeDate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_charge_date: Option<crate::EpochMillis>,
     /// Same instant as `nextChargeDate` (kept for backward compatibility).
-    #[serde(
-        rename = "nextChargeDateValue",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_charge_date_value: Option<crate::EpochMillis>,
     /// Date of the next charge, epoch seconds.
-    #[serde(
-        rename = "nextChargeDateInSeconds",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_charge_date_in_seconds: Option<crate::EpochSeconds>,
     /// Date of the next charge, formatted for the buyer's locale (for example `11/8/19`).
     #[serde(
-        rename = "nextChargeDateDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -3412,60 +3092,40 @@ pub struct Subscription {
     )]
     pub next_charge_date_display_iso8601: Option<String>,
     /// Amount of the next charge before tax, in the subscription's currency.
-    #[serde(
-        rename = "nextChargePreTax",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_charge_pre_tax: Option<crate::Amount>,
     /// Amount of the next charge before tax, formatted with the currency symbol (for example `$14.95`).
     #[serde(
-        rename = "nextChargePreTaxDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_charge_pre_tax_display: Option<String>,
     /// Amount of the next charge before tax, converted to the store's payout currency.
-    #[serde(
-        rename = "nextChargePreTaxInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_charge_pre_tax_in_payout_currency: Option<crate::Amount>,
     /// Amount of the next charge before tax in the payout currency, formatted.
     #[serde(
-        rename = "nextChargePreTaxInPayoutCurrencyDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_charge_pre_tax_in_payout_currency_display: Option<String>,
     /// Amount of the next charge including tax, in the subscription's currency.
-    #[serde(
-        rename = "nextChargeTotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_charge_total: Option<crate::Amount>,
     /// Amount of the next charge including tax, formatted with the currency symbol (for example `$14.95`).
     #[serde(
-        rename = "nextChargeTotalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_charge_total_display: Option<String>,
     /// Amount of the next charge including tax, converted to the store's payout currency.
-    #[serde(
-        rename = "nextChargeTotalInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_charge_total_in_payout_currency: Option<crate::Amount>,
     /// Amount of the next charge including tax in the payout currency, formatted.
     #[serde(
-        rename = "nextChargeTotalInPayoutCurrencyDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -3473,36 +3133,22 @@ pub struct Subscription {
     pub next_charge_total_in_payout_currency_display: Option<String>,
     /// Kind of the next scheduled email notification (for example `PAYMENT_REMINDER`); `null` when none is scheduled.
     #[serde(
-        rename = "nextNotificationType",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_notification_type: Option<String>,
     /// When the next notification is sent, epoch milliseconds (UTC). `null` when not applicable.
-    #[serde(
-        rename = "nextNotificationDate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_notification_date: Option<crate::EpochMillis>,
     /// Same instant as `nextNotificationDate` (kept for backward compatibility).
-    #[serde(
-        rename = "nextNotificationDateValue",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_notification_date_value: Option<crate::EpochMillis>,
     /// When the next notification is sent, epoch seconds.
-    #[serde(
-        rename = "nextNotificationDateInSeconds",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_notification_date_in_seconds: Option<crate::EpochSeconds>,
     /// When the next notification is sent, formatted for the buyer's locale (for example `11/8/19`).
     #[serde(
-        rename = "nextNotificationDateDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -3517,57 +3163,28 @@ pub struct Subscription {
     )]
     pub next_notification_date_display_iso8601: Option<String>,
     /// When the trial-ending reminder is sent; recent payloads add the trial settings.
-    #[serde(
-        rename = "trialReminder",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub trial_reminder: Option<SubscriptionTrialReminder>,
     /// When the payment reminder is sent before each rebill.
-    #[serde(
-        rename = "paymentReminder",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payment_reminder: Option<SubscriptionPaymentReminder>,
     /// Overdue-payment (dunning) notification settings and progress.
-    #[serde(
-        rename = "paymentOverdue",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payment_overdue: Option<SubscriptionPaymentOverdue>,
     /// When an overdue subscription is canceled automatically.
-    #[serde(
-        rename = "cancellationSetting",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub cancellation_setting: Option<SubscriptionCancellationSetting>,
     /// When the scheduled pause starts, epoch milliseconds (UTC). `null` when not applicable.
-    #[serde(
-        rename = "pauseDate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub pause_date: Option<crate::EpochMillis>,
     /// Same instant as `pauseDate` (kept for backward compatibility).
-    #[serde(
-        rename = "pauseDateValue",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub pause_date_value: Option<crate::EpochMillis>,
     /// When the scheduled pause starts, epoch seconds.
-    #[serde(
-        rename = "pauseDateInSeconds",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub pause_date_in_seconds: Option<crate::EpochSeconds>,
     /// When the scheduled pause starts, formatted for the buyer's locale (for example `11/8/19`).
     #[serde(
-        rename = "pauseDateDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -3583,7 +3200,6 @@ pub struct Subscription {
     pub pause_date_display_iso8601: Option<String>,
     /// When the scheduled pause starts in the long style used in emails (for example `Jan 30, 2025`).
     #[serde(
-        rename = "pauseDateDisplayEmailEnhancements",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -3591,36 +3207,22 @@ pub struct Subscription {
     pub pause_date_display_email_enhancements: Option<String>,
     /// When the scheduled pause starts in the long email style with the time of day (for example `Jan 30, 2025 07:37:17 PM`).
     #[serde(
-        rename = "pauseDateDisplayEmailEnhancementsWithTime",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub pause_date_display_email_enhancements_with_time: Option<String>,
     /// When a paused subscription resumes (and is charged), epoch milliseconds (UTC). `null` when not applicable.
-    #[serde(
-        rename = "resumeDate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub resume_date: Option<crate::EpochMillis>,
     /// Same instant as `resumeDate` (kept for backward compatibility).
-    #[serde(
-        rename = "resumeDateValue",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub resume_date_value: Option<crate::EpochMillis>,
     /// When a paused subscription resumes (and is charged), epoch seconds.
-    #[serde(
-        rename = "resumeDateInSeconds",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub resume_date_in_seconds: Option<crate::EpochSeconds>,
     /// When a paused subscription resumes (and is charged), formatted for the buyer's locale (for example `11/8/19`).
     #[serde(
-        rename = "resumeDateDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -3636,7 +3238,6 @@ pub struct Subscription {
     pub resume_date_display_iso8601: Option<String>,
     /// When a paused subscription resumes (and is charged) in the long style used in emails (for example `Jan 30, 2025`).
     #[serde(
-        rename = "resumeDateDisplayEmailEnhancements",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -3644,7 +3245,6 @@ pub struct Subscription {
     pub resume_date_display_email_enhancements: Option<String>,
     /// When a paused subscription resumes (and is charged) in the long email style with the time of day (for example `Jan 30, 2025 07:37:17 PM`).
     #[serde(
-        rename = "resumeDateDisplayEmailEnhancementsWithTime",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -3657,11 +3257,7 @@ pub struct Subscription {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discounts: Option<Vec<SubscriptionDiscount>>,
     /// One-time fee charged with the first period.
-    #[serde(
-        rename = "setupFee",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub setup_fee: Option<SubscriptionSetupFee>,
     /// Fulfillments of the subscription, keyed by fulfillment ID (values are lists of files, licenses, or an `instructions` text); `{}` or `null` when there are none.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -3671,36 +3267,22 @@ pub struct Subscription {
     pub instructions: Option<Vec<SubscriptionInstruction>>,
     /// Number of billing periods a buyer-initiated pause lasts.
     #[serde(
-        rename = "pauseBillingCycles",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub pause_billing_cycles: Option<i64>,
     /// Earliest date a pause could start, epoch milliseconds (UTC).
-    #[serde(
-        rename = "nextAvailablePauseStartDate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_available_pause_start_date: Option<crate::EpochMillis>,
     /// Same instant as `nextAvailablePauseStartDate` (kept for backward compatibility).
-    #[serde(
-        rename = "nextAvailablePauseStartDateValue",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_available_pause_start_date_value: Option<crate::EpochMillis>,
     /// Earliest date a pause could start, epoch seconds.
-    #[serde(
-        rename = "nextAvailablePauseStartDateInSeconds",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_available_pause_start_date_in_seconds: Option<crate::EpochSeconds>,
     /// Earliest date a pause could start, formatted for the buyer's locale (for example `7/11/25`).
     #[serde(
-        rename = "nextAvailablePauseStartDateDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -3715,29 +3297,16 @@ pub struct Subscription {
     )]
     pub next_available_pause_start_date_display_iso8601: Option<String>,
     /// When a pause starting at `nextAvailablePauseStartDate` would end, epoch milliseconds (UTC).
-    #[serde(
-        rename = "nextAvailablePauseEndDate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_available_pause_end_date: Option<crate::EpochMillis>,
     /// Same instant as `nextAvailablePauseEndDate` (kept for backward compatibility).
-    #[serde(
-        rename = "nextAvailablePauseEndDateValue",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_available_pause_end_date_value: Option<crate::EpochMillis>,
     /// When a pause starting at `nextAvailablePauseStartDate` would end, epoch seconds.
-    #[serde(
-        rename = "nextAvailablePauseEndDateInSeconds",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_available_pause_end_date_in_seconds: Option<crate::EpochSeconds>,
     /// When a pause starting at `nextAvailablePauseStartDate` would end, formatted for the buyer's locale (for example `7/11/25`).
     #[serde(
-        rename = "nextAvailablePauseEndDateDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -3752,29 +3321,16 @@ pub struct Subscription {
     )]
     pub next_available_pause_end_date_display_iso8601: Option<String>,
     /// When a subscription paused now would resume, epoch milliseconds (UTC).
-    #[serde(
-        rename = "nextAvailableResumeDate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_available_resume_date: Option<crate::EpochMillis>,
     /// Same instant as `nextAvailableResumeDate` (kept for backward compatibility).
-    #[serde(
-        rename = "nextAvailableResumeDateValue",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_available_resume_date_value: Option<crate::EpochMillis>,
     /// When a subscription paused now would resume, epoch seconds.
-    #[serde(
-        rename = "nextAvailableResumeDateInSeconds",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_available_resume_date_in_seconds: Option<crate::EpochSeconds>,
     /// When a subscription paused now would resume, formatted for the buyer's locale (for example `7/11/25`).
     #[serde(
-        rename = "nextAvailableResumeDateDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -3789,15 +3345,10 @@ pub struct Subscription {
     )]
     pub next_available_resume_date_display_iso8601: Option<String>,
     /// The co-term group the subscription belongs to, if any.
-    #[serde(
-        rename = "coTermGroup",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub co_term_group: Option<SubscriptionCotermGroupRef>,
     /// ID of the order that created the subscription.
     #[serde(
-        rename = "initialOrderId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -3805,7 +3356,6 @@ pub struct Subscription {
     pub initial_order_id: Option<String>,
     /// Reference of the order that created the subscription.
     #[serde(
-        rename = "initialOrderReference",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -3813,7 +3363,6 @@ pub struct Subscription {
     pub initial_order_reference: Option<String>,
     /// Seller-defined reference set through an update.
     #[serde(
-        rename = "customReferenceId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -3821,25 +3370,16 @@ pub struct Subscription {
     pub custom_reference_id: Option<String>,
     /// Identifier of an imported subscription.
     #[serde(
-        rename = "importIdentifier",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub import_identifier: Option<String>,
     /// Acquisition details of the last rebill order; only seen as `null` (co-term webhook samples), so its shape is unknown.
-    #[serde(
-        rename = "lastRebillOrderAcquisition",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub last_rebill_order_acquisition: Option<serde_json::Value>,
     /// The tax exemption (VAT) ID of the subscription, when it has one; otherwise `null` or absent.
-    #[serde(
-        rename = "taxExemptionData",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_exemption_data: Option<serde_json::Value>,
     /// Tags (key to value) the subscription carries, taken over from the order that created it.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -3897,6 +3437,7 @@ crate::runtime::union::union!(
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionActionResult {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(
@@ -3931,6 +3472,7 @@ pub struct SubscriptionActionResult {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionAddon {
     /// Product path of the add-on.
     #[serde(
@@ -3965,22 +3507,16 @@ pub struct SubscriptionAddon {
     pub price: Option<crate::Amount>,
     /// Unit price of the add-on per period, formatted with the currency symbol (for example `$14.95`).
     #[serde(
-        rename = "priceDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub price_display: Option<String>,
     /// Unit price of the add-on per period, converted to the store's payout currency.
-    #[serde(
-        rename = "priceInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price_in_payout_currency: Option<crate::Amount>,
     /// Unit price of the add-on per period in the payout currency, formatted.
     #[serde(
-        rename = "priceInPayoutCurrencyDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -3991,22 +3527,16 @@ pub struct SubscriptionAddon {
     pub discount: Option<crate::Amount>,
     /// Discount on the add-on per period, formatted with the currency symbol (for example `$14.95`).
     #[serde(
-        rename = "discountDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_display: Option<String>,
     /// Discount on the add-on per period, converted to the store's payout currency.
-    #[serde(
-        rename = "discountInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_in_payout_currency: Option<crate::Amount>,
     /// Discount on the add-on per period in the payout currency, formatted.
     #[serde(
-        rename = "discountInPayoutCurrencyDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -4017,22 +3547,16 @@ pub struct SubscriptionAddon {
     pub subtotal: Option<crate::Amount>,
     /// Add-on amount per period after discounts, formatted with the currency symbol (for example `$14.95`).
     #[serde(
-        rename = "subtotalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subtotal_display: Option<String>,
     /// Add-on amount per period after discounts, converted to the store's payout currency.
-    #[serde(
-        rename = "subtotalInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtotal_in_payout_currency: Option<crate::Amount>,
     /// Add-on amount per period after discounts in the payout currency, formatted.
     #[serde(
-        rename = "subtotalInPayoutCurrencyDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -4048,6 +3572,7 @@ pub struct SubscriptionAddon {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionAddonChange {
     /// Product path of the add-on.
     pub product: String,
@@ -4083,6 +3608,7 @@ impl SubscriptionAddonChange {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionCancellationSetting {
     /// Rule that triggers the cancellation, for example `AFTER_LAST_NOTIFICATION`.
     #[serde(
@@ -4093,7 +3619,6 @@ pub struct SubscriptionCancellationSetting {
     pub cancellation: Option<String>,
     /// Unit of the delay.
     #[serde(
-        rename = "intervalUnit",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -4101,7 +3626,6 @@ pub struct SubscriptionCancellationSetting {
     pub interval_unit: Option<String>,
     /// Number of units of delay.
     #[serde(
-        rename = "intervalLength",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -4148,6 +3672,7 @@ crate::runtime::union::union!(
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionConvertSession {
     /// Session ID.
     #[serde(
@@ -4193,6 +3718,7 @@ pub struct SubscriptionConvertSession {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionConvertSessionItem {
     /// Product path.
     #[serde(
@@ -4222,10 +3748,10 @@ pub struct SubscriptionConvertSessionItem {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionCotermGroupRef {
     /// ID of the co-term group.
     #[serde(
-        rename = "coTermGroupId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -4233,7 +3759,6 @@ pub struct SubscriptionCotermGroupRef {
     pub co_term_group_id: Option<String>,
     /// Name of the group.
     #[serde(
-        rename = "displayName",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -4241,7 +3766,6 @@ pub struct SubscriptionCotermGroupRef {
     pub display_name: Option<String>,
     /// Status of the group (e.g. `Executed`; open set of values).
     #[serde(
-        rename = "coTermStatus",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -4261,10 +3785,10 @@ pub struct SubscriptionCotermGroupRef {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionDiscount {
     /// Product path or coupon the discount comes from.
     #[serde(
-        rename = "discountPath",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -4272,22 +3796,16 @@ pub struct SubscriptionDiscount {
     pub discount_path: Option<String>,
     /// Number of periods the discount applies; `null` for all periods.
     #[serde(
-        rename = "discountDuration",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub discount_duration: Option<i64>,
     /// Discount percentage.
-    #[serde(
-        rename = "percentValue",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub percent_value: Option<f64>,
     /// Whether the discount already applies to a prorated charge.
     #[serde(
-        rename = "applyDiscountImmediately",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
@@ -4300,6 +3818,7 @@ pub struct SubscriptionDiscount {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionDiscountOverride {
     /// Whether the discount is a fixed amount or a percentage.
     pub r#type: SubscriptionDiscountOverrideType,
@@ -4392,6 +3911,7 @@ crate::runtime::string_enum!(
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionEntriesError {
     /// Error message, for example `not found`.
     #[serde(
@@ -4410,6 +3930,7 @@ pub struct SubscriptionEntriesError {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionEntry {
     /// ID of the entry.
     #[serde(
@@ -4420,7 +3941,6 @@ pub struct SubscriptionEntry {
     pub id: Option<String>,
     /// Date of the entry, `YYYY-MM-DD`.
     #[serde(
-        rename = "beginEntryDate",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -4428,7 +3948,6 @@ pub struct SubscriptionEntry {
     pub begin_entry_date: Option<String>,
     /// Start of the period the order paid for, `YYYY-MM-DD`.
     #[serde(
-        rename = "beginPeriodDate",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -4436,7 +3955,6 @@ pub struct SubscriptionEntry {
     pub begin_period_date: Option<String>,
     /// End of the period the order paid for, `YYYY-MM-DD`.
     #[serde(
-        rename = "endPeriodDate",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -4452,6 +3970,7 @@ pub struct SubscriptionEntry {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionEstimate {
     /// ID of the subscription.
     #[serde(
@@ -4475,15 +3994,10 @@ pub struct SubscriptionEstimate {
     )]
     pub timezone: Option<String>,
     /// Start of the current period, epoch milliseconds (UTC).
-    #[serde(
-        rename = "periodStartDate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub period_start_date: Option<crate::EpochMillis>,
     /// Start of the current period, formatted for the buyer's locale (for example `11/8/19`).
     #[serde(
-        rename = "periodStartDateDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -4498,15 +4012,10 @@ pub struct SubscriptionEstimate {
     )]
     pub period_start_date_display_iso8601: Option<String>,
     /// End of the current period, epoch milliseconds (UTC).
-    #[serde(
-        rename = "periodEndDate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub period_end_date: Option<crate::EpochMillis>,
     /// End of the current period, formatted for the buyer's locale (for example `11/8/19`).
     #[serde(
-        rename = "periodEndDateDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -4521,15 +4030,10 @@ pub struct SubscriptionEstimate {
     )]
     pub period_end_date_display_iso8601: Option<String>,
     /// End date of the subscription; `null` when it renews indefinitely.
-    #[serde(
-        rename = "endDate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub end_date: Option<crate::EpochMillis>,
     /// End date formatted.
     #[serde(
-        rename = "endDateDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -4545,22 +4049,16 @@ pub struct SubscriptionEstimate {
     pub end_date_display_iso8601: Option<String>,
     /// Periods left; `-1` (or `null` in co-term estimates) when the subscription renews indefinitely.
     #[serde(
-        rename = "remainingPeriods",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub remaining_periods: Option<i64>,
     /// Date of the next charge.
-    #[serde(
-        rename = "nextChargeDate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_charge_date: Option<crate::EpochMillis>,
     /// Next charge date formatted.
     #[serde(
-        rename = "nextChargeDateDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -4576,7 +4074,6 @@ pub struct SubscriptionEstimate {
     pub next_charge_date_display_iso8601: Option<String>,
     /// Whether the change can be prorated.
     #[serde(
-        rename = "isProratable",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
@@ -4584,39 +4081,22 @@ pub struct SubscriptionEstimate {
     pub is_proratable: Option<bool>,
     /// Proration availability, for example `Available`, or the reason it is not (such as `TRIAL` or `ON_DEMAND`).
     #[serde(
-        rename = "prorationStatus",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub proration_status: Option<String>,
     /// The plan before the change, with proration figures.
-    #[serde(
-        rename = "currentPlan",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub current_plan: Option<SubscriptionEstimatePlan>,
     /// The plan after the change, with proration figures.
-    #[serde(
-        rename = "proposedPlan",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub proposed_plan: Option<SubscriptionEstimatePlan>,
     /// What the buyer would pay now and at the next charge.
-    #[serde(
-        rename = "amountDue",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub amount_due: Option<SubscriptionEstimateAmountDue>,
     /// Discount totals of the proposed plan.
-    #[serde(
-        rename = "discountTotals",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_totals: Option<SubscriptionEstimateDiscountTotals>,
     /// Co-term estimates only: state of this member, e.g. `Ready to Prorate`.
     #[serde(
@@ -4632,6 +4112,7 @@ pub struct SubscriptionEstimate {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionEstimateAddon {
     /// Display name of the add-on.
     #[serde(
@@ -4652,7 +4133,6 @@ pub struct SubscriptionEstimateAddon {
     pub price: Option<crate::Amount>,
     /// `price` formatted for display, with the currency symbol.
     #[serde(
-        rename = "priceDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -4663,7 +4143,6 @@ pub struct SubscriptionEstimateAddon {
     pub discount: Option<crate::Amount>,
     /// `discount` formatted for display, with the currency symbol.
     #[serde(
-        rename = "discountDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -4684,7 +4163,6 @@ pub struct SubscriptionEstimateAddon {
     pub subtotal: Option<crate::Amount>,
     /// `subtotal` formatted for display, with the currency symbol.
     #[serde(
-        rename = "subtotalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -4695,7 +4173,6 @@ pub struct SubscriptionEstimateAddon {
     pub tax: Option<crate::Amount>,
     /// `tax` formatted for display, with the currency symbol.
     #[serde(
-        rename = "taxDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -4706,97 +4183,66 @@ pub struct SubscriptionEstimateAddon {
     pub total: Option<crate::Amount>,
     /// `total` formatted for display, with the currency symbol.
     #[serde(
-        rename = "totalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub total_display: Option<String>,
     /// Tax rate in percent.
-    #[serde(
-        rename = "taxPercent",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_percent: Option<f64>,
     /// Tax rate formatted for display.
     #[serde(
-        rename = "taxPercentDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_percent_display: Option<String>,
     /// Prorated charge for the rest of the period.
-    #[serde(
-        rename = "proratedItemCharge",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorated_item_charge: Option<crate::Amount>,
     /// `proratedItemCharge` formatted for display, with the currency symbol.
     #[serde(
-        rename = "proratedItemChargeDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_charge_display: Option<String>,
     /// Prorated credit for the unused part of the period.
-    #[serde(
-        rename = "proratedItemCredit",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorated_item_credit: Option<crate::Amount>,
     /// `proratedItemCredit` formatted for display, with the currency symbol.
     #[serde(
-        rename = "proratedItemCreditDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_credit_display: Option<String>,
     /// Prorated charge minus credit, before tax.
-    #[serde(
-        rename = "proratedItemSubtotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorated_item_subtotal: Option<crate::Amount>,
     /// `proratedItemSubtotal` formatted for display, with the currency symbol.
     #[serde(
-        rename = "proratedItemSubtotalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_subtotal_display: Option<String>,
     /// Tax on the prorated amount.
-    #[serde(
-        rename = "proratedItemTax",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorated_item_tax: Option<crate::Amount>,
     /// `proratedItemTax` formatted for display, with the currency symbol.
     #[serde(
-        rename = "proratedItemTaxDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_tax_display: Option<String>,
     /// Prorated amount including tax.
-    #[serde(
-        rename = "proratedItemTotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorated_item_total: Option<crate::Amount>,
     /// `proratedItemTotal` formatted for display, with the currency symbol.
     #[serde(
-        rename = "proratedItemTotalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -4809,62 +4255,43 @@ pub struct SubscriptionEstimateAddon {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionEstimateAmountDue {
     /// Proration before tax.
-    #[serde(
-        rename = "prorationSubtotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub proration_subtotal: Option<crate::Amount>,
     /// Proration before tax, formatted (negative amounts look like `-$20.00`).
     #[serde(
-        rename = "prorationSubtotalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub proration_subtotal_display: Option<String>,
     /// Tax on the proration.
-    #[serde(
-        rename = "prorationTax",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub proration_tax: Option<crate::Amount>,
     /// Tax on the proration, formatted (negative amounts look like `-$20.00`).
     #[serde(
-        rename = "prorationTaxDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub proration_tax_display: Option<String>,
     /// Amount due now.
-    #[serde(
-        rename = "totalAmountDue",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_amount_due: Option<crate::Amount>,
     /// Amount due now, formatted (negative amounts look like `-$20.00`).
     #[serde(
-        rename = "totalAmountDueDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub total_amount_due_display: Option<String>,
     /// Date of the next regular charge.
-    #[serde(
-        rename = "nextChargeDate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_charge_date: Option<crate::EpochMillis>,
     /// Next charge date formatted.
     #[serde(
-        rename = "nextChargeDateDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -4879,15 +4306,10 @@ pub struct SubscriptionEstimateAmountDue {
     )]
     pub next_charge_date_display_iso8601: Option<String>,
     /// Amount of the next regular charge.
-    #[serde(
-        rename = "nextChargeAmount",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_charge_amount: Option<crate::Amount>,
     /// Amount of the next regular charge, formatted (negative amounts look like `-$20.00`).
     #[serde(
-        rename = "nextChargeAmountDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -4900,32 +4322,23 @@ pub struct SubscriptionEstimateAmountDue {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionEstimateDiscountTotals {
     /// Total of product-level (price) discounts.
-    #[serde(
-        rename = "productLevelDiscountTotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub product_level_discount_total: Option<crate::Amount>,
     /// Total of product-level (price) discounts, formatted (negative amounts look like `-$20.00`).
     #[serde(
-        rename = "productLevelDiscountTotalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub product_level_discount_total_display: Option<String>,
     /// Total of coupon discounts.
-    #[serde(
-        rename = "couponLevelDiscountTotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub coupon_level_discount_total: Option<crate::Amount>,
     /// Total of coupon discounts, formatted (negative amounts look like `-$20.00`).
     #[serde(
-        rename = "couponLevelDiscountTotalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -4938,6 +4351,7 @@ pub struct SubscriptionEstimateDiscountTotals {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionEstimateError {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(
@@ -4973,6 +4387,7 @@ pub struct SubscriptionEstimateError {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionEstimatePlan {
     /// Display name of the plan's product.
     #[serde(
@@ -4990,7 +4405,6 @@ pub struct SubscriptionEstimatePlan {
     pub product: Option<String>,
     /// Billing frequency, for example `1 month`.
     #[serde(
-        rename = "billingFrequency",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -5001,7 +4415,6 @@ pub struct SubscriptionEstimatePlan {
     pub price: Option<crate::Amount>,
     /// Unit price, formatted (negative amounts look like `-$20.00`).
     #[serde(
-        rename = "priceDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -5012,7 +4425,6 @@ pub struct SubscriptionEstimatePlan {
     pub discount: Option<crate::Amount>,
     /// Discount, formatted (negative amounts look like `-$20.00`).
     #[serde(
-        rename = "discountDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -5030,7 +4442,6 @@ pub struct SubscriptionEstimatePlan {
     pub subtotal: Option<crate::Amount>,
     /// Subtotal, formatted (negative amounts look like `-$20.00`).
     #[serde(
-        rename = "subtotalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -5041,7 +4452,6 @@ pub struct SubscriptionEstimatePlan {
     pub tax: Option<crate::Amount>,
     /// Tax, formatted (negative amounts look like `-$20.00`).
     #[serde(
-        rename = "taxDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -5052,37 +4462,26 @@ pub struct SubscriptionEstimatePlan {
     pub total: Option<crate::Amount>,
     /// Total, formatted (negative amounts look like `-$20.00`).
     #[serde(
-        rename = "totalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub total_display: Option<String>,
     /// Tax rate in percent.
-    #[serde(
-        rename = "taxPercent",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_percent: Option<f64>,
     /// Tax rate formatted, for example `8%`.
     #[serde(
-        rename = "taxPercentDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub tax_percent_display: Option<String>,
     /// Start of the period, epoch milliseconds (UTC).
-    #[serde(
-        rename = "periodStartDate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub period_start_date: Option<crate::EpochMillis>,
     /// Start of the period, formatted for the buyer's locale (for example `11/8/19`).
     #[serde(
-        rename = "periodStartDateDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -5097,15 +4496,10 @@ pub struct SubscriptionEstimatePlan {
     )]
     pub period_start_date_display_iso8601: Option<String>,
     /// End of the period, epoch milliseconds (UTC).
-    #[serde(
-        rename = "periodEndDate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub period_end_date: Option<crate::EpochMillis>,
     /// End of the period, formatted for the buyer's locale (for example `11/8/19`).
     #[serde(
-        rename = "periodEndDateDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -5121,7 +4515,6 @@ pub struct SubscriptionEstimatePlan {
     pub period_end_date_display_iso8601: Option<String>,
     /// Days of the period already used.
     #[serde(
-        rename = "prorationUtilizedDays",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -5129,7 +4522,6 @@ pub struct SubscriptionEstimatePlan {
     pub proration_utilized_days: Option<i64>,
     /// Days of the period left.
     #[serde(
-        rename = "prorationRemainingDays",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -5137,82 +4529,56 @@ pub struct SubscriptionEstimatePlan {
     pub proration_remaining_days: Option<i64>,
     /// Days in the period.
     #[serde(
-        rename = "prorationTotalDays",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub proration_total_days: Option<i64>,
     /// Prorated charge.
-    #[serde(
-        rename = "proratedItemCharge",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorated_item_charge: Option<crate::Amount>,
     /// Prorated charge, formatted (negative amounts look like `-$20.00`).
     #[serde(
-        rename = "proratedItemChargeDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_charge_display: Option<String>,
     /// Prorated credit.
-    #[serde(
-        rename = "proratedItemCredit",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorated_item_credit: Option<crate::Amount>,
     /// Prorated credit, formatted (negative amounts look like `-$20.00`).
     #[serde(
-        rename = "proratedItemCreditDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_credit_display: Option<String>,
     /// Prorated subtotal.
-    #[serde(
-        rename = "proratedItemSubtotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorated_item_subtotal: Option<crate::Amount>,
     /// Prorated subtotal, formatted (negative amounts look like `-$20.00`).
     #[serde(
-        rename = "proratedItemSubtotalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_subtotal_display: Option<String>,
     /// Prorated tax.
-    #[serde(
-        rename = "proratedItemTax",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorated_item_tax: Option<crate::Amount>,
     /// Prorated tax, formatted (negative amounts look like `-$20.00`).
     #[serde(
-        rename = "proratedItemTaxDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub prorated_item_tax_display: Option<String>,
     /// Prorated total.
-    #[serde(
-        rename = "proratedItemTotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorated_item_total: Option<crate::Amount>,
     /// Prorated total, formatted (negative amounts look like `-$20.00`).
     #[serde(
-        rename = "proratedItemTotalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -5225,90 +4591,60 @@ pub struct SubscriptionEstimatePlan {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub addons: Option<Vec<SubscriptionEstimatePlanAddonsItem>>,
     /// Subtotal of the whole subscription.
-    #[serde(
-        rename = "subscriptionSubtotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscription_subtotal: Option<crate::Amount>,
     /// Subtotal of the whole subscription, formatted (negative amounts look like `-$20.00`).
     #[serde(
-        rename = "subscriptionSubtotalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subscription_subtotal_display: Option<String>,
     /// Tax of the whole subscription.
-    #[serde(
-        rename = "subscriptionTax",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscription_tax: Option<crate::Amount>,
     /// Tax of the whole subscription, formatted (negative amounts look like `-$20.00`).
     #[serde(
-        rename = "subscriptionTaxDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subscription_tax_display: Option<String>,
     /// Total of the whole subscription.
-    #[serde(
-        rename = "subscriptionTotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscription_total: Option<crate::Amount>,
     /// Total of the whole subscription, formatted (negative amounts look like `-$20.00`).
     #[serde(
-        rename = "subscriptionTotalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subscription_total_display: Option<String>,
     /// Prorated credit of the whole subscription (current plan).
-    #[serde(
-        rename = "subscriptionProratedCredit",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscription_prorated_credit: Option<crate::Amount>,
     /// Prorated credit of the whole subscription (current plan), formatted (negative amounts look like `-$20.00`).
     #[serde(
-        rename = "subscriptionProratedCreditDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subscription_prorated_credit_display: Option<String>,
     /// Prorated charge of the whole subscription (proposed plan).
-    #[serde(
-        rename = "subscriptionProratedCharge",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscription_prorated_charge: Option<crate::Amount>,
     /// Prorated charge of the whole subscription (proposed plan), formatted (negative amounts look like `-$20.00`).
     #[serde(
-        rename = "subscriptionProratedChargeDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub subscription_prorated_charge_display: Option<String>,
     /// End date of the subscription, `null` when it renews indefinitely.
-    #[serde(
-        rename = "subscriptionEndDate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscription_end_date: Option<crate::EpochMillis>,
     /// End date formatted.
     #[serde(
-        rename = "subscriptionEndDateDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -5355,6 +4691,7 @@ crate::runtime::union::union!(
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionGetError {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(
@@ -5386,6 +4723,7 @@ pub struct SubscriptionGetError {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionHistory {
     /// Currency of the subscription.
     #[serde(
@@ -5418,6 +4756,7 @@ pub struct SubscriptionHistory {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionInstruction {
     /// Product path the phase bills (absent on some trial entries).
     #[serde(
@@ -5431,7 +4770,6 @@ pub struct SubscriptionInstruction {
     pub r#type: Option<SubscriptionInstructionType>,
     /// `true` unless the phase is a trial.
     #[serde(
-        rename = "isNotTrial",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
@@ -5439,36 +4777,22 @@ pub struct SubscriptionInstruction {
     pub is_not_trial: Option<bool>,
     /// For a trial phase, whether the trial is paid or free (e.g. `PAID`).
     #[serde(
-        rename = "trialType",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub trial_type: Option<String>,
     /// Start of the phase, epoch milliseconds (UTC). `null` when not applicable.
-    #[serde(
-        rename = "periodStartDate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub period_start_date: Option<crate::EpochMillis>,
     /// Same instant as `periodStartDate` (kept for backward compatibility).
-    #[serde(
-        rename = "periodStartDateValue",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub period_start_date_value: Option<crate::EpochMillis>,
     /// Start of the phase, epoch seconds.
-    #[serde(
-        rename = "periodStartDateInSeconds",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub period_start_date_in_seconds: Option<crate::EpochSeconds>,
     /// Start of the phase, formatted for the buyer's locale (for example `11/8/19`).
     #[serde(
-        rename = "periodStartDateDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -5483,29 +4807,16 @@ pub struct SubscriptionInstruction {
     )]
     pub period_start_date_display_iso8601: Option<String>,
     /// End of the phase (`null` when open-ended), epoch milliseconds (UTC). `null` when not applicable.
-    #[serde(
-        rename = "periodEndDate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub period_end_date: Option<crate::EpochMillis>,
     /// Same instant as `periodEndDate` (kept for backward compatibility).
-    #[serde(
-        rename = "periodEndDateValue",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub period_end_date_value: Option<crate::EpochMillis>,
     /// End of the phase (`null` when open-ended), epoch seconds.
-    #[serde(
-        rename = "periodEndDateInSeconds",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub period_end_date_in_seconds: Option<crate::EpochSeconds>,
     /// End of the phase (`null` when open-ended), formatted for the buyer's locale (for example `11/8/19`).
     #[serde(
-        rename = "periodEndDateDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -5521,7 +4832,6 @@ pub struct SubscriptionInstruction {
     pub period_end_date_display_iso8601: Option<String>,
     /// Billing interval unit of a regular phase.
     #[serde(
-        rename = "intervalUnit",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -5529,7 +4839,6 @@ pub struct SubscriptionInstruction {
     pub interval_unit: Option<String>,
     /// Billing interval length of a regular phase.
     #[serde(
-        rename = "intervalLength",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -5537,7 +4846,6 @@ pub struct SubscriptionInstruction {
     pub interval_length: Option<i64>,
     /// Billing interval unit during a discounted phase (`null` otherwise in recent payloads).
     #[serde(
-        rename = "discountIntervalUnit",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -5545,7 +4853,6 @@ pub struct SubscriptionInstruction {
     pub discount_interval_unit: Option<String>,
     /// Billing interval length during a discounted phase.
     #[serde(
-        rename = "discountIntervalLength",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -5553,7 +4860,6 @@ pub struct SubscriptionInstruction {
     pub discount_interval_length: Option<i64>,
     /// Number of discounted periods.
     #[serde(
-        rename = "discountDuration",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -5561,7 +4867,6 @@ pub struct SubscriptionInstruction {
     pub discount_duration: Option<i64>,
     /// Unit of the trial or discount duration.
     #[serde(
-        rename = "discountDurationUnit",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -5569,89 +4874,59 @@ pub struct SubscriptionInstruction {
     pub discount_duration_unit: Option<String>,
     /// Length of the trial or discount duration.
     #[serde(
-        rename = "discountDurationLength",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
     )]
     pub discount_duration_length: Option<i64>,
     /// Discount percentage of the phase.
-    #[serde(
-        rename = "discountPercent",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_percent: Option<f64>,
     /// Same percentage (twin field).
-    #[serde(
-        rename = "discountPercentValue",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_percent_value: Option<f64>,
     /// Percentage formatted, for example `25%`.
     #[serde(
-        rename = "discountPercentDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_percent_display: Option<String>,
     /// Total discount per period of the phase, in the subscription's currency.
-    #[serde(
-        rename = "discountTotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_total: Option<crate::Amount>,
     /// Total discount per period of the phase, formatted with the currency symbol (for example `$14.95`).
     #[serde(
-        rename = "discountTotalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_total_display: Option<String>,
     /// Total discount per period of the phase, converted to the store's payout currency.
-    #[serde(
-        rename = "discountTotalInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_total_in_payout_currency: Option<crate::Amount>,
     /// Total discount per period of the phase in the payout currency, formatted.
     #[serde(
-        rename = "discountTotalInPayoutCurrencyDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub discount_total_in_payout_currency_display: Option<String>,
     /// Discount per unit, in the subscription's currency.
-    #[serde(
-        rename = "unitDiscount",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_discount: Option<crate::Amount>,
     /// Discount per unit, formatted with the currency symbol (for example `$14.95`).
     #[serde(
-        rename = "unitDiscountDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_discount_display: Option<String>,
     /// Discount per unit, converted to the store's payout currency.
-    #[serde(
-        rename = "unitDiscountInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_discount_in_payout_currency: Option<crate::Amount>,
     /// Discount per unit in the payout currency, formatted.
     #[serde(
-        rename = "unitDiscountInPayoutCurrencyDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -5662,82 +4937,56 @@ pub struct SubscriptionInstruction {
     pub price: Option<crate::Amount>,
     /// Unit list price, formatted with the currency symbol (for example `$14.95`).
     #[serde(
-        rename = "priceDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub price_display: Option<String>,
     /// Unit list price, converted to the store's payout currency.
-    #[serde(
-        rename = "priceInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price_in_payout_currency: Option<crate::Amount>,
     /// Unit list price in the payout currency, formatted.
     #[serde(
-        rename = "priceInPayoutCurrencyDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub price_in_payout_currency_display: Option<String>,
     /// List price times quantity, in the subscription's currency.
-    #[serde(
-        rename = "priceTotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price_total: Option<crate::Amount>,
     /// List price times quantity, formatted with the currency symbol (for example `$14.95`).
     #[serde(
-        rename = "priceTotalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub price_total_display: Option<String>,
     /// List price times quantity, converted to the store's payout currency.
-    #[serde(
-        rename = "priceTotalInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price_total_in_payout_currency: Option<crate::Amount>,
     /// List price times quantity in the payout currency, formatted.
     #[serde(
-        rename = "priceTotalInPayoutCurrencyDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub price_total_in_payout_currency_display: Option<String>,
     /// Unit price after discount, in the subscription's currency.
-    #[serde(
-        rename = "unitPrice",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_price: Option<crate::Amount>,
     /// Unit price after discount, formatted with the currency symbol (for example `$14.95`).
     #[serde(
-        rename = "unitPriceDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub unit_price_display: Option<String>,
     /// Unit price after discount, converted to the store's payout currency.
-    #[serde(
-        rename = "unitPriceInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_price_in_payout_currency: Option<crate::Amount>,
     /// Unit price after discount in the payout currency, formatted.
     #[serde(
-        rename = "unitPriceInPayoutCurrencyDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -5748,52 +4997,36 @@ pub struct SubscriptionInstruction {
     pub total: Option<crate::Amount>,
     /// Amount per period of the phase, formatted with the currency symbol (for example `$14.95`).
     #[serde(
-        rename = "totalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub total_display: Option<String>,
     /// Amount per period of the phase, converted to the store's payout currency.
-    #[serde(
-        rename = "totalInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_in_payout_currency: Option<crate::Amount>,
     /// Amount per period of the phase in the payout currency, formatted.
     #[serde(
-        rename = "totalInPayoutCurrencyDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub total_in_payout_currency_display: Option<String>,
     /// Amount per period of the phase including taxes, in the subscription's currency.
-    #[serde(
-        rename = "totalWithTaxes",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_with_taxes: Option<crate::Amount>,
     /// Amount per period of the phase including taxes, formatted with the currency symbol (for example `$14.95`).
     #[serde(
-        rename = "totalWithTaxesDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub total_with_taxes_display: Option<String>,
     /// Amount per period of the phase including taxes, converted to the store's payout currency.
-    #[serde(
-        rename = "totalWithTaxesInPayoutCurrency",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_with_taxes_in_payout_currency: Option<crate::Amount>,
     /// Amount per period of the phase including taxes in the payout currency, formatted.
     #[serde(
-        rename = "totalWithTaxesInPayoutCurrencyDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -5882,6 +5115,7 @@ crate::runtime::string_enum!(
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionListResponse {
     /// Always `subscription.getall`.
     #[serde(
@@ -5895,7 +5129,6 @@ pub struct SubscriptionListResponse {
     pub result: Option<super::common::ResultStatus>,
     /// Number of the next page; `null` or absent on the last page.
     #[serde(
-        rename = "nextPage",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -5975,6 +5208,7 @@ crate::runtime::union::union!(
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionMultiGetResponse {
     /// Always `subscription.get`.
     #[serde(
@@ -6102,6 +5336,7 @@ crate::runtime::union::union!(
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionPaymentMethodDetails {
     /// Payment method type, for example `card`.
     #[serde(
@@ -6112,7 +5347,6 @@ pub struct SubscriptionPaymentMethodDetails {
     pub r#type: Option<String>,
     /// Card brand, for example `visa`.
     #[serde(
-        rename = "cardBrand",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -6120,7 +5354,6 @@ pub struct SubscriptionPaymentMethodDetails {
     pub card_brand: Option<String>,
     /// Last four digits of the card.
     #[serde(
-        rename = "lastFour",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -6128,7 +5361,6 @@ pub struct SubscriptionPaymentMethodDetails {
     pub last_four: Option<String>,
     /// Card expiry, `MM/YY`.
     #[serde(
-        rename = "expirationDate",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -6148,10 +5380,10 @@ pub struct SubscriptionPaymentMethodDetails {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionPaymentOverdue {
     /// Unit of the time between overdue notices.
     #[serde(
-        rename = "intervalUnit",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -6159,7 +5391,6 @@ pub struct SubscriptionPaymentOverdue {
     pub interval_unit: Option<String>,
     /// Number of units between overdue notices.
     #[serde(
-        rename = "intervalLength",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -6193,10 +5424,10 @@ pub struct SubscriptionPaymentOverdue {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionPaymentReminder {
     /// Unit of the lead time, for example `day`, `week` or `month`.
     #[serde(
-        rename = "intervalUnit",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -6204,7 +5435,6 @@ pub struct SubscriptionPaymentReminder {
     pub interval_unit: Option<String>,
     /// Number of units before the next charge.
     #[serde(
-        rename = "intervalLength",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -6217,17 +5447,13 @@ pub struct SubscriptionPaymentReminder {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionPlanChange {
     /// When the change was recorded.
-    #[serde(
-        rename = "insertTimestamp",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub insert_timestamp: Option<crate::EpochMillis>,
     /// ID of the subscription.
     #[serde(
-        rename = "subscriptionId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -6235,7 +5461,6 @@ pub struct SubscriptionPlanChange {
     pub subscription_id: Option<String>,
     /// Store ID.
     #[serde(
-        rename = "siteId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -6243,7 +5468,6 @@ pub struct SubscriptionPlanChange {
     pub site_id: Option<String>,
     /// ID of the change.
     #[serde(
-        rename = "changeId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -6258,7 +5482,6 @@ pub struct SubscriptionPlanChange {
     pub prorated: Option<bool>,
     /// Order created by the change, if any.
     #[serde(
-        rename = "orderId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -6266,7 +5489,6 @@ pub struct SubscriptionPlanChange {
     pub order_id: Option<String>,
     /// Reference of that order.
     #[serde(
-        rename = "orderRef",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -6274,7 +5496,6 @@ pub struct SubscriptionPlanChange {
     pub order_ref: Option<String>,
     /// What changed: `ADD_ON` or the base plan.
     #[serde(
-        rename = "itemType",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -6282,7 +5503,6 @@ pub struct SubscriptionPlanChange {
     pub item_type: Option<String>,
     /// ID of the changed item.
     #[serde(
-        rename = "itemId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -6290,7 +5510,6 @@ pub struct SubscriptionPlanChange {
     pub item_id: Option<String>,
     /// Product path of the changed item.
     #[serde(
-        rename = "itemProductPath",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -6298,7 +5517,6 @@ pub struct SubscriptionPlanChange {
     pub item_product_path: Option<String>,
     /// Display name of the changed item.
     #[serde(
-        rename = "itemProductDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -6306,7 +5524,6 @@ pub struct SubscriptionPlanChange {
     pub item_product_display: Option<String>,
     /// SKU of the changed item.
     #[serde(
-        rename = "itemProductSku",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -6314,7 +5531,6 @@ pub struct SubscriptionPlanChange {
     pub item_product_sku: Option<String>,
     /// Kind of change, for example `ADD_ON_REMOVE`.
     #[serde(
-        rename = "changeType",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -6322,7 +5538,6 @@ pub struct SubscriptionPlanChange {
     pub change_type: Option<String>,
     /// Old value (for example a quantity).
     #[serde(
-        rename = "changedFrom",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -6330,7 +5545,6 @@ pub struct SubscriptionPlanChange {
     pub changed_from: Option<String>,
     /// Old value formatted.
     #[serde(
-        rename = "changedFromDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -6338,7 +5552,6 @@ pub struct SubscriptionPlanChange {
     pub changed_from_display: Option<String>,
     /// New value.
     #[serde(
-        rename = "changedTo",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -6346,7 +5559,6 @@ pub struct SubscriptionPlanChange {
     pub changed_to: Option<String>,
     /// New value formatted.
     #[serde(
-        rename = "changedToDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -6379,6 +5591,7 @@ crate::runtime::union::union!(
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionPricePerPeriod {
     /// Price per period.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -6393,6 +5606,7 @@ pub struct SubscriptionPricePerPeriod {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionPricePerPeriodPeriod {
     /// Number of units.
     #[serde(
@@ -6415,6 +5629,7 @@ pub struct SubscriptionPricePerPeriodPeriod {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionPricingOverride {
     /// New price.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -6466,10 +5681,10 @@ crate::runtime::union::union!(
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionProration {
     /// Product the proration is about.
     #[serde(
-        rename = "productPath",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -6484,7 +5699,6 @@ pub struct SubscriptionProration {
     pub currency: Option<String>,
     /// Start of the next period, ISO 8601 date-time.
     #[serde(
-        rename = "nextPeriodStartDate",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -6492,95 +5706,46 @@ pub struct SubscriptionProration {
     pub next_period_start_date: Option<String>,
     /// End of the next period, ISO 8601 date-time.
     #[serde(
-        rename = "nextPeriodEndDate",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub next_period_end_date: Option<String>,
     /// Days left in the period under the old plan.
-    #[serde(
-        rename = "previousRemainingDays",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub previous_remaining_days: Option<f64>,
     /// Days of the current period already used.
-    #[serde(
-        rename = "periodPastDays",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub period_past_days: Option<f64>,
     /// Days left in the period under the new plan.
-    #[serde(
-        rename = "nextRemainingDays",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_remaining_days: Option<f64>,
     /// Regular billing period.
-    #[serde(
-        rename = "regularPeriod",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub regular_period: Option<SubscriptionProrationRegularPeriod>,
     /// Price per billing period after the change.
-    #[serde(
-        rename = "nextPricePerPeriod",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_price_per_period: Option<SubscriptionPricePerPeriod>,
     /// Price per billing period before the change.
-    #[serde(
-        rename = "previousPricePerPeriod",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub previous_price_per_period: Option<SubscriptionPricePerPeriod>,
     /// Value of the part of the period already used.
-    #[serde(
-        rename = "utilizedAmount",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub utilized_amount: Option<crate::Amount>,
     /// Credit for the unused part of the period.
-    #[serde(
-        rename = "creditAmount",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub credit_amount: Option<crate::Amount>,
     /// Prorated price of the new plan for the rest of the period.
-    #[serde(
-        rename = "proratedAmount",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorated_amount: Option<crate::Amount>,
     /// Amount charged now.
-    #[serde(
-        rename = "chargeAmount",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub charge_amount: Option<crate::Amount>,
     /// Prorated value of the unused part of the old plan.
-    #[serde(
-        rename = "prorateAdjustment",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorate_adjustment: Option<crate::Amount>,
     /// Amount refunded.
-    #[serde(
-        rename = "refundAmount",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub refund_amount: Option<crate::Amount>,
 }
 
@@ -6589,6 +5754,7 @@ pub struct SubscriptionProration {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionProrationRegularPeriod {
     /// Unit in upper case, for example `MONTH`.
     #[serde(
@@ -6599,7 +5765,6 @@ pub struct SubscriptionProrationRegularPeriod {
     pub unit: Option<String>,
     /// Number of units.
     #[serde(
-        rename = "unitCount",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -6612,6 +5777,7 @@ pub struct SubscriptionProrationRegularPeriod {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionResults {
     /// One outcome per subscription.
     pub subscriptions: Vec<SubscriptionActionResult>,
@@ -6629,6 +5795,7 @@ pub struct SubscriptionResults {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionSetupFee {
     /// Fee title by language code.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -6686,20 +5853,13 @@ crate::runtime::string_enum!(
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionTransferAccount {
     /// First name.
-    #[serde(
-        rename = "firstName",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub first_name: Option<String>,
     /// Last name.
-    #[serde(
-        rename = "lastName",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub last_name: Option<String>,
     /// Company name.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -6734,6 +5894,7 @@ impl SubscriptionTransferAccount {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionTransferAddress {
     /// Street address.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -6748,11 +5909,7 @@ pub struct SubscriptionTransferAddress {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub country: Option<String>,
     /// Postal code.
-    #[serde(
-        rename = "postalCode",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub postal_code: Option<String>,
 }
 
@@ -6761,10 +5918,10 @@ pub struct SubscriptionTransferAddress {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionTransferFailure {
     /// ID of the subscription.
     #[serde(
-        rename = "subscriptionId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -6772,7 +5929,6 @@ pub struct SubscriptionTransferFailure {
     pub subscription_id: Option<String>,
     /// Why the transfer failed.
     #[serde(
-        rename = "errorMessage",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -6780,7 +5936,6 @@ pub struct SubscriptionTransferFailure {
     pub error_message: Option<String>,
     /// Failure code, for example `SUBSCRIPTION_NOT_FOUND`.
     #[serde(
-        rename = "errorCode",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -6793,6 +5948,7 @@ pub struct SubscriptionTransferFailure {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionTransferResponse {
     /// HTTP status as a string, for example `200`.
     #[serde(
@@ -6803,7 +5959,6 @@ pub struct SubscriptionTransferResponse {
     pub status: Option<String>,
     /// Store the accounts belong to.
     #[serde(
-        rename = "siteId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -6811,7 +5966,6 @@ pub struct SubscriptionTransferResponse {
     pub site_id: Option<String>,
     /// Account the subscriptions came from.
     #[serde(
-        rename = "sourceAccountId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -6819,32 +5973,19 @@ pub struct SubscriptionTransferResponse {
     pub source_account_id: Option<String>,
     /// Account the subscriptions went to.
     #[serde(
-        rename = "targetAccountId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub target_account_id: Option<String>,
     /// IDs moved successfully.
-    #[serde(
-        rename = "transferredSubscriptions",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub transferred_subscriptions: Option<Vec<String>>,
     /// Subscriptions that could not be moved.
-    #[serde(
-        rename = "failedSubscriptions",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub failed_subscriptions: Option<Vec<SubscriptionTransferFailure>>,
     /// IDs still owned by the source account.
-    #[serde(
-        rename = "remainingSubscriptions",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub remaining_subscriptions: Option<Vec<String>>,
 }
 
@@ -6853,6 +5994,7 @@ pub struct SubscriptionTransferResponse {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionTransferTargetAccount {
     /// Email of the new account owner.
     pub email: String,
@@ -6880,10 +6022,10 @@ impl SubscriptionTransferTargetAccount {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionTrialReminder {
     /// Unit of the lead time, for example `day` or `week`.
     #[serde(
-        rename = "intervalUnit",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -6891,7 +6033,6 @@ pub struct SubscriptionTrialReminder {
     pub interval_unit: Option<String>,
     /// Number of units before the trial ends.
     #[serde(
-        rename = "intervalLength",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -6899,7 +6040,6 @@ pub struct SubscriptionTrialReminder {
     pub interval_length: Option<i64>,
     /// Kind of trial, for example `FREE_WITH_PAYMENT`.
     #[serde(
-        rename = "trialType",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -6907,7 +6047,6 @@ pub struct SubscriptionTrialReminder {
     pub trial_type: Option<String>,
     /// Days left before the first payment.
     #[serde(
-        rename = "daysBeforeFirstPayment",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -6915,7 +6054,6 @@ pub struct SubscriptionTrialReminder {
     pub days_before_first_payment: Option<i64>,
     /// Last day of the trial, `YYYY-MM-DD`.
     #[serde(
-        rename = "endOfTrial",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -6923,7 +6061,6 @@ pub struct SubscriptionTrialReminder {
     pub end_of_trial: Option<String>,
     /// Setting for trials without a payment method, for example `disable`.
     #[serde(
-        rename = "freeWithoutPayment",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -6936,6 +6073,7 @@ pub struct SubscriptionTrialReminder {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionUpdate {
     /// ID of the subscription to change.
     pub subscription: String,
@@ -6956,15 +6094,10 @@ pub struct SubscriptionUpdate {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub end: Option<SubscriptionUpdateEnd>,
     /// Marks that an end date is being set.
-    #[serde(
-        rename = "isEndDateSet",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub is_end_date_set: Option<bool>,
     /// Number of periods left; `null` renews indefinitely.
     #[serde(
-        rename = "remainingPeriods",
         default,
         with = "crate::runtime::double_option",
         skip_serializing_if = "crate::runtime::is_absent"
@@ -6981,18 +6114,10 @@ pub struct SubscriptionUpdate {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub pricing: Option<SubscriptionPricingOverride>,
     /// `true` switches the subscription to manual renewal.
-    #[serde(
-        rename = "manualRenew",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub manual_renew: Option<bool>,
     /// Tax exemption ID to set; an empty string removes it.
-    #[serde(
-        rename = "taxExemptId",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_exempt_id: Option<String>,
     /// Send `null` to uncancel a subscription that was canceled but is not yet deactivated. Omitting the field changes nothing.
     #[serde(
@@ -7084,6 +6209,7 @@ crate::runtime::union::union!(
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionUpdateResult {
     /// What was attempted, as `<resource>.<verb>`.
     #[serde(
@@ -7121,26 +6247,17 @@ pub struct SubscriptionUpdateResult {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct TransferSubscriptionsRequest {
     /// Email of the person performing the transfer.
-    #[serde(rename = "initiatedBy")]
     pub initiated_by: String,
     /// Account that owns the subscriptions now.
-    #[serde(rename = "sourceAccountId")]
     pub source_account_id: String,
     /// A new account to create and transfer the subscriptions to.
-    #[serde(
-        rename = "targetAccount",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub target_account: Option<SubscriptionTransferTargetAccount>,
     /// Existing account to receive the subscriptions (same store as the source).
-    #[serde(
-        rename = "targetAccountId",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub target_account_id: Option<String>,
     /// IDs of the subscriptions to move (at most 20).
     pub subscriptions: Vec<String>,
@@ -7169,17 +6286,14 @@ impl TransferSubscriptionsRequest {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct UpdateCotermGroupRequest {
     /// Whether `subscriptions` are added to the group or taken out of it.
     pub action: UpdateCotermGroupRequestAction,
     /// IDs of the subscriptions to add or remove.
     pub subscriptions: Vec<String>,
     /// New name for the group (optional).
-    #[serde(
-        rename = "displayName",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub display_name: Option<String>,
     /// `true` returns the plan and amount estimate of the change without applying it.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -7231,6 +6345,7 @@ crate::runtime::string_enum!(
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct UpdateSubscriptionsRequest {
     /// One entry per subscription to change.
     pub subscriptions: Vec<SubscriptionUpdate>,
@@ -7249,6 +6364,7 @@ impl UpdateSubscriptionsRequest {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct UpdateSubscriptionsResponse {
     /// One outcome per requested subscription.
     pub subscriptions: Vec<SubscriptionUpdateResult>,

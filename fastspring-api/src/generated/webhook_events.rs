@@ -8,6 +8,7 @@
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ChargebackCreatedData {
     /// FastSpring's ID of the chargeback.
     #[serde(
@@ -18,7 +19,6 @@ pub struct ChargebackCreatedData {
     pub id: Option<String>,
     /// Card network reason code of the dispute.
     #[serde(
-        rename = "reasonCode",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -26,7 +26,6 @@ pub struct ChargebackCreatedData {
     pub reason_code: Option<String>,
     /// Text that explains the reason code.
     #[serde(
-        rename = "reasonDescription",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -34,7 +33,6 @@ pub struct ChargebackCreatedData {
     pub reason_description: Option<String>,
     /// Whether the dispute is fraud related, sent as the text `"true"` or `"false"`.
     #[serde(
-        rename = "fraudType",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -42,18 +40,13 @@ pub struct ChargebackCreatedData {
     pub fraud_type: Option<String>,
     /// When the chargeback was created, as a date text (not a timestamp).
     #[serde(
-        rename = "creationDate",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub creation_date: Option<String>,
     /// Disputed amount, in `currency`.
-    #[serde(
-        rename = "chargebackAmount",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub chargeback_amount: Option<crate::Amount>,
     /// ISO 4217 code of the disputed amount.
     #[serde(
@@ -67,7 +60,6 @@ pub struct ChargebackCreatedData {
     pub order: Option<ChargebackCreatedDataOrder>,
     /// Case ID given by the payment processor.
     #[serde(
-        rename = "processorCaseId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -82,7 +74,6 @@ pub struct ChargebackCreatedData {
     pub status: Option<String>,
     /// Payment method of the disputed transaction (e.g. `CREDIT_CARD`).
     #[serde(
-        rename = "paymentMethod",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -90,7 +81,6 @@ pub struct ChargebackCreatedData {
     pub payment_method: Option<String>,
     /// Finer kind of the payment method (e.g. the card brand).
     #[serde(
-        rename = "paymentMethodVariant",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -143,6 +133,7 @@ crate::runtime::union::union!(
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct FulfillmentFailedData {
     /// The product whose fulfillment failed (path, or the product object with webhook expansion).
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -359,6 +350,7 @@ pub type InvoiceReminderEmailData = std::collections::BTreeMap<
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct MailingListEntryData {
     /// ID of the entry (64 hex digits).
     #[serde(
@@ -396,7 +388,6 @@ pub struct MailingListEntryData {
     pub email: Option<String>,
     /// Buyer's first name.
     #[serde(
-        rename = "firstName",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -404,7 +395,6 @@ pub struct MailingListEntryData {
     pub first_name: Option<String>,
     /// Buyer's last name.
     #[serde(
-        rename = "lastName",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -447,7 +437,6 @@ pub struct MailingListEntryData {
     pub referrer: Option<String>,
     /// Whether the buyer agreed to receive marketing e-mail.
     #[serde(
-        rename = "optIn",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
@@ -460,6 +449,7 @@ pub struct MailingListEntryData {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct MailingListEntryItem {
     /// Product path.
     #[serde(
@@ -498,7 +488,6 @@ pub struct MailingListEntryItem {
     pub summary: Option<String>,
     /// Product image address, if any.
     #[serde(
-        rename = "imageUrl",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -506,7 +495,6 @@ pub struct MailingListEntryItem {
     pub image_url: Option<String>,
     /// Whether the item is a virtual product (e.g. a bundle).
     #[serde(
-        rename = "isVirtual",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
@@ -514,7 +502,6 @@ pub struct MailingListEntryItem {
     pub is_virtual: Option<bool>,
     /// Whether the item is a subscription product.
     #[serde(
-        rename = "isSubscription",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_bool::option"
@@ -554,6 +541,7 @@ pub struct MailingListEntryItem {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct MailingListEntryItemPricing {
     /// Price per currency code.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -565,6 +553,7 @@ pub struct MailingListEntryItemPricing {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct MailingListEntryOrder {
     /// Order reference of the session.
     #[serde(
@@ -648,6 +637,7 @@ crate::runtime::union::union!(
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionChargeCompletedData {
     /// The order created by the charge (ID, or the order object with webhook expansion).
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -673,22 +663,13 @@ pub struct SubscriptionChargeCompletedData {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub timestamp: Option<crate::EpochMillis>,
     /// Same as `timestamp` (kept by FastSpring for backward compatibility).
-    #[serde(
-        rename = "timestampValue",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub timestamp_value: Option<crate::EpochMillis>,
     /// When the charge happened, epoch seconds.
-    #[serde(
-        rename = "timestampInSeconds",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub timestamp_in_seconds: Option<crate::EpochSeconds>,
     /// Charge date formatted for display in the order's language.
     #[serde(
-        rename = "timestampDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -864,6 +845,7 @@ crate::runtime::union::union!(
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionChargeFailedData {
     /// Why the charge failed, as a code (e.g. `EXPIRED_CARD`).
     #[serde(
@@ -982,10 +964,10 @@ crate::runtime::union::union!(
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionGroupChargeData {
     /// ID of the co-term group.
     #[serde(
-        rename = "cotermGroupId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -993,29 +975,19 @@ pub struct SubscriptionGroupChargeData {
     pub coterm_group_id: Option<String>,
     /// Name the seller gave the group.
     #[serde(
-        rename = "cotermGroupDisplayName",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coterm_group_display_name: Option<String>,
     /// Start of the group's current aligned billing period, epoch milliseconds.
-    #[serde(
-        rename = "cotermGroupPeriodStartDate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub coterm_group_period_start_date: Option<crate::EpochMillis>,
     /// End of the group's current aligned billing period, epoch milliseconds.
-    #[serde(
-        rename = "cotermGroupPeriodEndDate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub coterm_group_period_end_date: Option<crate::EpochMillis>,
     /// ID of the subscription whose schedule the other members were aligned to.
     #[serde(
-        rename = "cotermGroupPrimarySubscription",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1023,7 +995,6 @@ pub struct SubscriptionGroupChargeData {
     pub coterm_group_primary_subscription: Option<String>,
     /// State of the group. Values seen: `EXECUTED` (aligned and billing together), `DUNNING` (the group charge failed and is being retried). Not a closed list.
     #[serde(
-        rename = "cotermGroupStatus",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1031,7 +1002,6 @@ pub struct SubscriptionGroupChargeData {
     pub coterm_group_status: Option<String>,
     /// ID of the order that aligned the group (co-term execution or the latest group charge).
     #[serde(
-        rename = "cotermGroupOrderId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1039,29 +1009,19 @@ pub struct SubscriptionGroupChargeData {
     pub coterm_group_order_id: Option<String>,
     /// Reference of that order.
     #[serde(
-        rename = "cotermGroupOrderReference",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coterm_group_order_reference: Option<String>,
     /// When the whole group is charged next, epoch milliseconds.
-    #[serde(
-        rename = "cotermNextChargeDate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub coterm_next_charge_date: Option<crate::EpochMillis>,
     /// Amount of the next group charge, all member subscriptions together.
-    #[serde(
-        rename = "cotermNextChargeTotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub coterm_next_charge_total: Option<crate::Amount>,
     /// `cotermNextChargeTotal` formatted for display, with the currency symbol.
     #[serde(
-        rename = "cotermNextChargeTotalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1069,7 +1029,6 @@ pub struct SubscriptionGroupChargeData {
     pub coterm_next_charge_total_display: Option<String>,
     /// Number of subscriptions in the group.
     #[serde(
-        rename = "cotermGroupSize",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -1086,22 +1045,13 @@ pub struct SubscriptionGroupChargeData {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changed: Option<crate::EpochMillis>,
     /// Same instant as `changed` (kept for backward compatibility).
-    #[serde(
-        rename = "changedValue",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changed_value: Option<crate::EpochMillis>,
     /// `changed` in epoch seconds.
-    #[serde(
-        rename = "changedInSeconds",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changed_in_seconds: Option<crate::EpochSeconds>,
     /// `changed` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
     #[serde(
-        rename = "changedDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1116,29 +1066,16 @@ pub struct SubscriptionGroupChargeData {
     )]
     pub changed_display_iso8601: Option<String>,
     /// Next charge date of the group, epoch milliseconds.
-    #[serde(
-        rename = "nextChargeDate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_charge_date: Option<crate::EpochMillis>,
     /// Same instant as `nextChargeDate` (kept for backward compatibility).
-    #[serde(
-        rename = "nextChargeDateValue",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_charge_date_value: Option<crate::EpochMillis>,
     /// `nextChargeDate` in epoch seconds.
-    #[serde(
-        rename = "nextChargeDateInSeconds",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_charge_date_in_seconds: Option<crate::EpochSeconds>,
     /// `nextChargeDate` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
     #[serde(
-        rename = "nextChargeDateDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1153,18 +1090,10 @@ pub struct SubscriptionGroupChargeData {
     )]
     pub next_charge_date_display_iso8601: Option<String>,
     /// Overdue-notice schedule that applies while a group charge is unpaid.
-    #[serde(
-        rename = "paymentOverdue",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payment_overdue: Option<super::subscriptions::CotermGroupPaymentOverdue>,
     /// When the group's subscriptions are deactivated if payment never arrives.
-    #[serde(
-        rename = "cancellationSetting",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub cancellation_setting: Option<
         super::subscriptions::CotermGroupCancellationSetting,
     >,
@@ -1253,10 +1182,10 @@ crate::runtime::union::union!(
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionGroupNotificationData {
     /// ID of the co-term group.
     #[serde(
-        rename = "cotermGroupId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1264,29 +1193,19 @@ pub struct SubscriptionGroupNotificationData {
     pub coterm_group_id: Option<String>,
     /// Name the seller gave the group.
     #[serde(
-        rename = "cotermGroupDisplayName",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coterm_group_display_name: Option<String>,
     /// Start of the group's current aligned billing period, epoch milliseconds.
-    #[serde(
-        rename = "cotermGroupPeriodStartDate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub coterm_group_period_start_date: Option<crate::EpochMillis>,
     /// End of the group's current aligned billing period, epoch milliseconds.
-    #[serde(
-        rename = "cotermGroupPeriodEndDate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub coterm_group_period_end_date: Option<crate::EpochMillis>,
     /// ID of the subscription whose schedule the other members were aligned to.
     #[serde(
-        rename = "cotermGroupPrimarySubscription",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1294,7 +1213,6 @@ pub struct SubscriptionGroupNotificationData {
     pub coterm_group_primary_subscription: Option<String>,
     /// State of the group. Values seen: `EXECUTED` (aligned and billing together), `DUNNING` (the group charge failed and is being retried). Not a closed list.
     #[serde(
-        rename = "cotermGroupStatus",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1302,7 +1220,6 @@ pub struct SubscriptionGroupNotificationData {
     pub coterm_group_status: Option<String>,
     /// ID of the order that aligned the group (co-term execution or the latest group charge).
     #[serde(
-        rename = "cotermGroupOrderId",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1310,29 +1227,19 @@ pub struct SubscriptionGroupNotificationData {
     pub coterm_group_order_id: Option<String>,
     /// Reference of that order.
     #[serde(
-        rename = "cotermGroupOrderReference",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
     )]
     pub coterm_group_order_reference: Option<String>,
     /// When the whole group is charged next, epoch milliseconds.
-    #[serde(
-        rename = "cotermNextChargeDate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub coterm_next_charge_date: Option<crate::EpochMillis>,
     /// Amount of the next group charge, all member subscriptions together.
-    #[serde(
-        rename = "cotermNextChargeTotal",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub coterm_next_charge_total: Option<crate::Amount>,
     /// `cotermNextChargeTotal` formatted for display, with the currency symbol.
     #[serde(
-        rename = "cotermNextChargeTotalDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1340,7 +1247,6 @@ pub struct SubscriptionGroupNotificationData {
     pub coterm_next_charge_total_display: Option<String>,
     /// Number of subscriptions in the group.
     #[serde(
-        rename = "cotermGroupSize",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_int::option"
@@ -1357,22 +1263,13 @@ pub struct SubscriptionGroupNotificationData {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changed: Option<crate::EpochMillis>,
     /// Same instant as `changed` (kept for backward compatibility).
-    #[serde(
-        rename = "changedValue",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changed_value: Option<crate::EpochMillis>,
     /// `changed` in epoch seconds.
-    #[serde(
-        rename = "changedInSeconds",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changed_in_seconds: Option<crate::EpochSeconds>,
     /// `changed` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
     #[serde(
-        rename = "changedDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1387,29 +1284,16 @@ pub struct SubscriptionGroupNotificationData {
     )]
     pub changed_display_iso8601: Option<String>,
     /// Next charge date of the group, epoch milliseconds.
-    #[serde(
-        rename = "nextChargeDate",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_charge_date: Option<crate::EpochMillis>,
     /// Same instant as `nextChargeDate` (kept for backward compatibility).
-    #[serde(
-        rename = "nextChargeDateValue",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_charge_date_value: Option<crate::EpochMillis>,
     /// `nextChargeDate` in epoch seconds.
-    #[serde(
-        rename = "nextChargeDateInSeconds",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_charge_date_in_seconds: Option<crate::EpochSeconds>,
     /// `nextChargeDate` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
     #[serde(
-        rename = "nextChargeDateDisplay",
         default,
         skip_serializing_if = "crate::runtime::is_absent",
         deserialize_with = "crate::runtime::lenient_string::option"
@@ -1424,18 +1308,10 @@ pub struct SubscriptionGroupNotificationData {
     )]
     pub next_charge_date_display_iso8601: Option<String>,
     /// Overdue-notice schedule that applies while a group charge is unpaid.
-    #[serde(
-        rename = "paymentOverdue",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payment_overdue: Option<super::subscriptions::CotermGroupPaymentOverdue>,
     /// When the group's subscriptions are deactivated if payment never arrives.
-    #[serde(
-        rename = "cancellationSetting",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub cancellation_setting: Option<
         super::subscriptions::CotermGroupCancellationSetting,
     >,
@@ -1446,18 +1322,10 @@ pub struct SubscriptionGroupNotificationData {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<super::subscriptions::CotermGroupSubscriptionsItem>>,
     /// Payment-reminder settings of the group; only `null` has been published, so its shape is left open.
-    #[serde(
-        rename = "reminderNotification",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub reminder_notification: Option<serde_json::Value>,
     /// Upcoming notifications and charges planned for the group.
-    #[serde(
-        rename = "scheduledEvents",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub scheduled_events: Option<
         Vec<SubscriptionGroupNotificationDataScheduledEventsItem>,
     >,
@@ -1468,6 +1336,7 @@ pub struct SubscriptionGroupNotificationData {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionGroupNotificationDataScheduledEventsItem {
     /// When the step is planned, as `MM/DD/YYYY HH:MM:SS` text.
     #[serde(
@@ -1490,6 +1359,7 @@ pub struct SubscriptionGroupNotificationDataScheduledEventsItem {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct WebhookPayout {
     /// Payee (the store ID, or a split-pay partner).
     #[serde(
@@ -1515,11 +1385,7 @@ pub struct WebhookPayout {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total: Option<crate::Amount>,
     /// For a return entry, the amount taken back (negative), as in the 2026 "JSON - RETURN" sample.
-    #[serde(
-        rename = "totalReturn",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_return: Option<crate::Amount>,
 }
 
@@ -1528,12 +1394,10 @@ pub struct WebhookPayout {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct WebhookPayoutEntryOrder {
     /// ID of the order.
-    #[serde(
-        rename = "orderId",
-        deserialize_with = "crate::runtime::lenient_string::required"
-    )]
+    #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
     pub order_id: String,
     /// ID of the quote the order came from, if any.
     #[serde(
@@ -1705,6 +1569,7 @@ crate::runtime::union::union!(
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct WebhookPayoutEntryReturn {
     /// The return (refund) this entry pays back: its ID, or the full return object when the webhook has expansion enabled.
     pub r#return: WebhookPayoutEntryReturnReturn,
@@ -1853,6 +1718,7 @@ crate::runtime::union::union!(
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct WebhookPayoutSubtraction {
     /// ISO 4217 code of `amount`.
     #[serde(
@@ -1874,6 +1740,7 @@ pub struct WebhookPayoutSubtraction {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct WebhookPayoutSubtractions {
     /// Tax deducted from the amount.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -1891,6 +1758,7 @@ pub struct WebhookPayoutSubtractions {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct WebhookPayoutSubtractionsWithholdings {
     /// Whether a withholding was applied.
     #[serde(

@@ -7,11 +7,11 @@
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[derive(serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct WebhookKeyRotateRequest {
     /// URL of a webhook endpoint configured in the FastSpring app (Developer Tools > Webhooks).
     pub url: String,
     /// The new HMAC-SHA256 secret; at most 100 characters. A secret, so the client never prints it.
-    #[serde(rename = "hmacSecret")]
     pub hmac_secret: crate::Secret,
 }
 
@@ -28,6 +28,7 @@ impl WebhookKeyRotateRequest {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct WebhookKeyRotateResponse {
     /// Always `webhooks.update`.
     #[serde(
