@@ -292,6 +292,7 @@ pub fn lower(spec: &Spec) -> Result<Ir, Error> {
     if !openapi.starts_with("3.1") {
         return Err(root.error(format!("`openapi` must be 3.1.x, found `{openapi}`")));
     }
+    crate::extensions::check(spec)?;
 
     // Modules from the root's tags, in document order.
     let mut modules = Vec::new();
