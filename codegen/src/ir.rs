@@ -571,6 +571,49 @@ fn is_null_schema(node: &Node<'_>) -> bool {
     node.value.get("type").and_then(|t| t.as_str()) == Some("null")
 }
 
+/// What [`Lowerer::lower_responses`] finds.
+struct Responses {
+    /// The 2xx body.
+    response: ResponseKind,
+    /// The `Accept` header: the 2xx media types, or `application/json`.
+    accept: String,
+    /// Every JSON body by status (0 for `default`).
+    responses: Vec<(u16, Ty)>,
+}
+
+/// The parameters of an operation: path-item level first, overridden (same `name` and
+/// `in`) by operation level, each resolved.
+fn merged_parameters<'a>(item: &Node<'a>, op: &Node<'a>) -> Result<Vec<Node<'a>>, Error> {
+    let mut raw_params: Vec<Node<'a>> = Vec::new();
+    for source in [item.get("parameters"), op.get("parameters")]
+        .into_iter()
+        .flatten()
+    {
+        for p in source.items()? {
+            let p = p.resolve()?;
+            let name = p.req_str("name", "parameter")?;
+            let location = p.req_str("in", "parameter")?;
+            raw_params.retain(|q| {
+                !(q.value.get("name").and_then(|v| v.as_str()) == Some(name)
+                    && q.value.get("in").and_then(|v| v.as_str()) == Some(location))
+            });
+            raw_params.push(p);
+        }
+    }
+    Ok(raw_params)
+}
+
+/// Whether `op`'s `security` allows no credentials (an empty requirement).
+fn auth_optional(op: &Node<'_>) -> Result<bool, Error> {
+    Ok(match op.get("security") {
+        Some(s) => s
+            .items()?
+            .iter()
+            .any(|req| req.value.as_object().is_some_and(|o| o.is_empty())),
+        None => false,
+    })
+}
+
 impl<'a> Lowerer {
     fn module_of(&self, node: &Node<'_>) -> Result<String, Error> {
         self.file_modules
@@ -991,6 +1034,9 @@ impl<'a> Lowerer {
         Ok(fields)
     }
 
+    /// One operation, in steps: its names, parameters, body, responses, then the
+    /// extensions that read the response (paging, batch, multi-ID). The order of the steps
+    /// is the order in which types are created, so it is part of the output.
     fn lower_operation(
         &mut self,
         path: &str,
@@ -1017,23 +1063,49 @@ impl<'a> Lowerer {
         let op_pascal = camel_ident(&id);
         let builder = self.claim_name(&format!("{op_pascal}Builder"), &op.location(), true, op)?;
 
-        // Parameters: path-item level first, overridden by operation level.
-        let mut raw_params: Vec<Node<'a>> = Vec::new();
-        for source in [item.get("parameters"), op.get("parameters")]
-            .into_iter()
-            .flatten()
-        {
-            for p in source.items()? {
-                let p = p.resolve()?;
-                let name = p.req_str("name", "parameter")?;
-                let location = p.req_str("in", "parameter")?;
-                raw_params.retain(|q| {
-                    !(q.value.get("name").and_then(|v| v.as_str()) == Some(name)
-                        && q.value.get("in").and_then(|v| v.as_str()) == Some(location))
-                });
-                raw_params.push(p);
-            }
-        }
+        let raw_params = merged_parameters(item, op)?;
+        let params = self.lower_params(path, op, &op_pascal, &raw_params)?;
+        let body = self.lower_body(op, &op_pascal)?;
+        let Responses {
+            response,
+            accept,
+            responses,
+        } = self.lower_responses(op, &op_pascal)?;
+        let paging = self.lower_paging(op, &response, &params)?;
+        let batch = self.lower_batch(op, &response)?;
+        let multi_id = self.lower_multi_id(op, &response, &params)?;
+        Ok(Operation {
+            id: id.clone(),
+            method: method.to_uppercase(),
+            path: path.to_string(),
+            module,
+            rust_method,
+            builder,
+            summary: op.str("summary")?.map(|s| s.trim().to_string()),
+            description: op.str("description")?.map(|s| s.trim().to_string()),
+            params,
+            body,
+            response,
+            accept,
+            responses,
+            paging,
+            batch,
+            multi_id,
+            idempotent: op.bool("x-fs-idempotent")?.unwrap_or(method != "post"),
+            auth_optional: auth_optional(op)?,
+            location: op.location(),
+        })
+    }
+
+    /// The parameters of `op` (merged by [`merged_parameters`]), checked against the path
+    /// template `path`, with their types and unique Rust names.
+    fn lower_params(
+        &mut self,
+        path: &str,
+        op: &Node<'a>,
+        op_pascal: &str,
+        raw_params: &[Node<'a>],
+    ) -> Result<Vec<Param>, Error> {
         if !is_well_formed_template(path) {
             return Err(op.error(format!(
                 "path `{path}` has an unclosed, unopened or nested `{{`/`}}`"
@@ -1046,7 +1118,7 @@ impl<'a> Lowerer {
             .collect();
         let mut params = Vec::new();
         let mut taken = BTreeSet::new();
-        for p in &raw_params {
+        for p in raw_params {
             let name = p.str("name")?.unwrap_or_default().to_string();
             let location = match p.str("in")?.unwrap_or_default() {
                 "path" => ParamIn::Path,
@@ -1117,9 +1189,12 @@ impl<'a> Lowerer {
                 return Err(op.error(format!("path parameter `{t}` of `{path}` is not declared")));
             }
         }
+        Ok(params)
+    }
 
-        // Request body.
-        let body = match op.get("requestBody") {
+    /// The JSON request body of `op`, if any.
+    fn lower_body(&mut self, op: &Node<'a>, op_pascal: &str) -> Result<Option<Body>, Error> {
+        Ok(match op.get("requestBody") {
             None => None,
             Some(rb) => {
                 let rb = rb.resolve()?;
@@ -1134,9 +1209,11 @@ impl<'a> Lowerer {
                     required: rb.bool("required")?.unwrap_or(false),
                 })
             }
-        };
+        })
+    }
 
-        // Responses.
+    /// The responses of `op`: the 2xx body, the `Accept` list and every JSON body by status.
+    fn lower_responses(&mut self, op: &Node<'a>, op_pascal: &str) -> Result<Responses, Error> {
         let responses_node = op.req("responses")?;
         let mut response = None;
         let mut accept: Vec<String> = Vec::new();
@@ -1211,7 +1288,25 @@ impl<'a> Lowerer {
         }
         let response = response.ok_or_else(|| responses_node.error("no 2xx response"))?;
 
-        let paging = match op.get("x-fs-paging") {
+        Ok(Responses {
+            response,
+            accept: if accept.is_empty() {
+                "application/json".to_string()
+            } else {
+                accept.join(", ")
+            },
+            responses,
+        })
+    }
+
+    /// `x-fs-paging`: the style, and the item type of the response array it names.
+    fn lower_paging(
+        &self,
+        op: &Node<'a>,
+        response: &ResponseKind,
+        params: &[Param],
+    ) -> Result<Option<Paging>, Error> {
+        Ok(match op.get("x-fs-paging") {
             None => None,
             Some(p) => {
                 let style = p.req_str("style", "x-fs-paging")?;
@@ -1226,7 +1321,7 @@ impl<'a> Lowerer {
                 }
                 let item = match &items {
                     Some(name) if matches!(style, "page" | "events") => Some(
-                        self.array_field_item(&response, name)
+                        self.array_field_item(response, name)
                             .map_err(|msg| p.error(format!("x-fs-paging: {msg}")))?,
                     ),
                     _ => None,
@@ -1249,13 +1344,17 @@ impl<'a> Lowerer {
                     item,
                 })
             }
-        };
-        let batch = match op.get("x-fs-batch") {
+        })
+    }
+
+    /// `x-fs-batch`: the outcome array of the response and the field naming each subject.
+    fn lower_batch(&self, op: &Node<'a>, response: &ResponseKind) -> Result<Option<Batch>, Error> {
+        Ok(match op.get("x-fs-batch") {
             None => None,
             Some(b) => {
                 let items = b.req_str("items", "x-fs-batch")?.to_string();
                 let item = self
-                    .array_field_item(&response, &items)
+                    .array_field_item(response, &items)
                     .map_err(|msg| b.error(format!("x-fs-batch: {msg}")))?;
                 Some(Batch {
                     id: b.req_str("id", "x-fs-batch")?.to_string(),
@@ -1263,8 +1362,17 @@ impl<'a> Lowerer {
                     item,
                 })
             }
-        };
-        let multi_id = match op.get("x-fs-multi-id") {
+        })
+    }
+
+    /// `x-fs-multi-id`: the path parameter that takes several IDs and the item type.
+    fn lower_multi_id(
+        &self,
+        op: &Node<'a>,
+        response: &ResponseKind,
+        params: &[Param],
+    ) -> Result<Option<MultiId>, Error> {
+        Ok(match op.get("x-fs-multi-id") {
             None => None,
             Some(m) => {
                 let param = m.req_str("param", "x-fs-multi-id")?.to_string();
@@ -1278,43 +1386,10 @@ impl<'a> Lowerer {
                     )));
                 }
                 let item = self
-                    .multi_id_item(&response, &items)
+                    .multi_id_item(response, &items)
                     .map_err(|msg| m.error(msg))?;
                 Some(MultiId { param, items, item })
             }
-        };
-        let security = op.get("security");
-        let auth_optional = match &security {
-            Some(s) => s
-                .items()?
-                .iter()
-                .any(|req| req.value.as_object().is_some_and(|o| o.is_empty())),
-            None => false,
-        };
-        Ok(Operation {
-            id: id.clone(),
-            method: method.to_uppercase(),
-            path: path.to_string(),
-            module,
-            rust_method,
-            builder,
-            summary: op.str("summary")?.map(|s| s.trim().to_string()),
-            description: op.str("description")?.map(|s| s.trim().to_string()),
-            params,
-            body,
-            response,
-            accept: if accept.is_empty() {
-                "application/json".to_string()
-            } else {
-                accept.join(", ")
-            },
-            responses,
-            paging,
-            batch,
-            multi_id,
-            idempotent: op.bool("x-fs-idempotent")?.unwrap_or(method != "post"),
-            auth_optional,
-            location: op.location(),
         })
     }
 
