@@ -1119,67 +1119,8 @@ impl<'a> Lowerer {
         let mut params = Vec::new();
         let mut taken = BTreeSet::new();
         for p in raw_params {
-            let name = p.str("name")?.unwrap_or_default().to_string();
-            let location = match p.str("in")?.unwrap_or_default() {
-                "path" => ParamIn::Path,
-                "query" => ParamIn::Query,
-                "header" => ParamIn::Header,
-                other => return Err(p.error(format!("unsupported parameter location `{other}`"))),
-            };
-            if location == ParamIn::Path && !template_params.contains(&name.as_str()) {
-                return Err(p.error(format!(
-                    "path parameter `{name}` does not appear in `{path}`"
-                )));
-            }
-            let required = location == ParamIn::Path || p.bool("required")?.unwrap_or(false);
-            if location == ParamIn::Path && p.bool("required")? != Some(true) {
-                return Err(p.error("path parameters must say `required: true`"));
-            }
-            let schema = p
-                .get("schema")
-                .ok_or_else(|| p.error("parameter without `schema`"))?;
-            let ty = self.lower(&schema, &format!("{op_pascal}{}", camel_ident(&name)), None)?;
-            let scalar = |t: &Ty| {
-                matches!(
-                    t,
-                    Ty::String
-                        | Ty::I64
-                        | Ty::F64
-                        | Ty::Bool
-                        | Ty::Decimal
-                        | Ty::EpochMillis
-                        | Ty::EpochSeconds
-                )
-            };
-            let ok = match &ty {
-                Ty::Vec(inner) => {
-                    location == ParamIn::Query && (scalar(inner) || self.is_enum(inner))
-                }
-                t => scalar(t) || self.is_enum(t),
-            };
-            if !ok {
-                return Err(schema.error(
-                    "parameters must be scalars, string enums or (query only) arrays of them",
-                ));
-            }
-            if location == ParamIn::Path && ty != Ty::String && ty != Ty::I64 {
-                return Err(schema.error("path parameters are strings or integers"));
-            }
-            let comma_separated = p.bool("x-fs-comma-separated")?.unwrap_or(false);
-            if comma_separated && (location != ParamIn::Path || ty != Ty::String) {
-                return Err(p.error("x-fs-comma-separated applies to string path parameters only"));
-            }
-            let rust = unique(snake_ident(&name), &mut taken);
-            params.push(Param {
-                name,
-                rust,
-                location,
-                ty,
-                required,
-                explode: p.bool("explode")?.unwrap_or(true),
-                comma_separated,
-                doc: p.str("description")?.map(|d| d.trim().to_string()),
-            });
+            let param = self.lower_param(p, path, &template_params, op_pascal, &mut taken)?;
+            params.push(param);
         }
         for t in &template_params {
             if !params
@@ -1190,6 +1131,76 @@ impl<'a> Lowerer {
             }
         }
         Ok(params)
+    }
+
+    /// One parameter: its location (checked against the path template), type and Rust
+    /// name (made unique in `taken`).
+    fn lower_param(
+        &mut self,
+        p: &Node<'a>,
+        path: &str,
+        template_params: &[&str],
+        op_pascal: &str,
+        taken: &mut BTreeSet<String>,
+    ) -> Result<Param, Error> {
+        let name = p.str("name")?.unwrap_or_default().to_string();
+        let location = match p.str("in")?.unwrap_or_default() {
+            "path" => ParamIn::Path,
+            "query" => ParamIn::Query,
+            "header" => ParamIn::Header,
+            other => return Err(p.error(format!("unsupported parameter location `{other}`"))),
+        };
+        if location == ParamIn::Path && !template_params.contains(&name.as_str()) {
+            return Err(p.error(format!(
+                "path parameter `{name}` does not appear in `{path}`"
+            )));
+        }
+        let required = location == ParamIn::Path || p.bool("required")?.unwrap_or(false);
+        if location == ParamIn::Path && p.bool("required")? != Some(true) {
+            return Err(p.error("path parameters must say `required: true`"));
+        }
+        let schema = p
+            .get("schema")
+            .ok_or_else(|| p.error("parameter without `schema`"))?;
+        let ty = self.lower(&schema, &format!("{op_pascal}{}", camel_ident(&name)), None)?;
+        let scalar = |t: &Ty| {
+            matches!(
+                t,
+                Ty::String
+                    | Ty::I64
+                    | Ty::F64
+                    | Ty::Bool
+                    | Ty::Decimal
+                    | Ty::EpochMillis
+                    | Ty::EpochSeconds
+            )
+        };
+        let ok = match &ty {
+            Ty::Vec(inner) => location == ParamIn::Query && (scalar(inner) || self.is_enum(inner)),
+            t => scalar(t) || self.is_enum(t),
+        };
+        if !ok {
+            return Err(schema
+                .error("parameters must be scalars, string enums or (query only) arrays of them"));
+        }
+        if location == ParamIn::Path && ty != Ty::String && ty != Ty::I64 {
+            return Err(schema.error("path parameters are strings or integers"));
+        }
+        let comma_separated = p.bool("x-fs-comma-separated")?.unwrap_or(false);
+        if comma_separated && (location != ParamIn::Path || ty != Ty::String) {
+            return Err(p.error("x-fs-comma-separated applies to string path parameters only"));
+        }
+        let rust = unique(snake_ident(&name), taken);
+        Ok(Param {
+            name,
+            rust,
+            location,
+            ty,
+            required,
+            explode: p.bool("explode")?.unwrap_or(true),
+            comma_separated,
+            doc: p.str("description")?.map(|d| d.trim().to_string()),
+        })
     }
 
     /// The JSON request body of `op`, if any.
