@@ -286,6 +286,10 @@ struct Lowerer {
 }
 
 /// Lowers a loaded spec into the IR, validating everything the generator relies on.
+///
+/// The steps run in this order because it decides the order (and so the names) of the
+/// types: groups from the tags, each file's group, component names reserved, components,
+/// operations, webhooks; then features and request marks over the result.
 pub fn lower(spec: &Spec) -> Result<Ir, Error> {
     let root = spec.root();
     let openapi = root.str("openapi")?.unwrap_or("");
@@ -294,7 +298,51 @@ pub fn lower(spec: &Spec) -> Result<Ir, Error> {
     }
     crate::extensions::check(spec)?;
 
-    // Modules from the root's tags, in document order.
+    let (mut modules, tags) = tag_modules(&root)?;
+    let all_features: BTreeSet<String> = modules.iter().filter_map(|m| m.feature.clone()).collect();
+    let (path_items, webhook_items) = root_items(&root)?;
+    let file_modules = file_modules(spec, &path_items, &webhook_items, &tags, &mut modules)?;
+
+    let mut lw = Lowerer {
+        types: Vec::new(),
+        by_location: BTreeMap::new(),
+        names: BTreeMap::new(),
+        file_modules,
+        refs: BTreeMap::new(),
+    };
+    for reserved in RESERVED_TYPE_NAMES {
+        lw.names.insert(reserved.to_string(), "(runtime)".into());
+    }
+    for module in &modules {
+        if let Some(handle) = &module.handle {
+            lw.names
+                .insert(handle.clone(), format!("(handle of tag {:?})", module.tag));
+        }
+    }
+
+    lw.lower_components(spec)?;
+
+    // operationIds are unique across operations and webhooks.
+    let mut op_ids = BTreeMap::new();
+    let operations = lw.lower_operations(&path_items, &mut op_ids)?;
+    let webhooks = lw.lower_webhooks(&webhook_items, &mut op_ids)?;
+
+    lw.assign_features(&operations, &webhooks, &modules, &all_features);
+    lw.mark_requests(&operations);
+
+    Ok(Ir {
+        modules,
+        types: lw.types,
+        operations,
+        webhooks,
+    })
+}
+
+/// A path or webhook key with its resolved path item.
+type Items<'a> = Vec<(String, Node<'a>)>;
+
+/// Modules from the root's tags, in document order, and the set of tag names.
+fn tag_modules(root: &Node<'_>) -> Result<(Vec<Module>, BTreeSet<String>), Error> {
     let mut modules = Vec::new();
     let mut tags = BTreeSet::new();
     if let Some(tag_list) = root.get("tags") {
@@ -315,9 +363,11 @@ pub fn lower(spec: &Spec) -> Result<Ir, Error> {
             });
         }
     }
-    let all_features: BTreeSet<String> = modules.iter().filter_map(|m| m.feature.clone()).collect();
+    Ok((modules, tags))
+}
 
-    // Path items and their files.
+/// The root's `paths` and `webhooks`, each item resolved.
+fn root_items<'a>(root: &Node<'a>) -> Result<(Items<'a>, Items<'a>), Error> {
     let mut path_items = Vec::new();
     if let Some(paths) = root.get("paths") {
         for (path, item) in paths.entries()? {
@@ -334,11 +384,22 @@ pub fn lower(spec: &Spec) -> Result<Ir, Error> {
         }
     }
 
-    // Which module each file belongs to: the tag of its operations.
+    Ok((path_items, webhook_items))
+}
+
+/// Which module each file belongs to: the tag of its operations; a file without
+/// operations is a module of shared schemas of its own (added to `modules`).
+fn file_modules(
+    spec: &Spec,
+    path_items: &Items<'_>,
+    webhook_items: &Items<'_>,
+    tags: &BTreeSet<String>,
+    modules: &mut Vec<Module>,
+) -> Result<BTreeMap<String, String>, Error> {
     let mut file_modules: BTreeMap<String, String> = BTreeMap::new();
     for (_, item) in path_items.iter().chain(webhook_items.iter()) {
         for (method, op) in operations_of(item)? {
-            let tag = single_tag(&op, &tags, method)?;
+            let tag = single_tag(&op, tags, method)?;
             let module = snake_ident(&tag);
             if let Some(previous) = file_modules.get(item.file)
                 && previous != &module
@@ -369,130 +430,7 @@ pub fn lower(spec: &Spec) -> Result<Ir, Error> {
         }
     }
 
-    let mut lw = Lowerer {
-        types: Vec::new(),
-        by_location: BTreeMap::new(),
-        names: BTreeMap::new(),
-        file_modules,
-        refs: BTreeMap::new(),
-    };
-    for reserved in RESERVED_TYPE_NAMES {
-        lw.names.insert(reserved.to_string(), "(runtime)".into());
-    }
-    for module in &modules {
-        if let Some(handle) = &module.handle {
-            lw.names
-                .insert(handle.clone(), format!("(handle of tag {:?})", module.tag));
-        }
-    }
-
-    // Named component schemas of every file, in file order. Their names are reserved
-    // first, so that an inline schema never takes a component's name.
-    let files: Vec<String> = spec.file_names().map(str::to_string).collect();
-    for file in &files {
-        let Some(schemas) = spec.node(file, "/components/schemas") else {
-            continue;
-        };
-        for (name, schema) in schemas.entries()? {
-            let wanted = match schema.str("x-rust-name")? {
-                Some(n) if is_type_ident(n) => n.to_string(),
-                Some(n) => return Err(schema.error(format!("x-rust-name `{n}` is not a Rust type name (ASCII letters, digits and `_`, starting with a letter)"))),
-                None => camel_ident(name),
-            };
-            if let Some(prev) = lw.names.get(&wanted) {
-                return Err(schema.error(format!("schema name `{wanted}` is already used by {prev}; names are unique across the spec")));
-            }
-            lw.names.insert(wanted, schema.location());
-        }
-    }
-    for file in &files {
-        let Some(schemas) = spec.node(file, "/components/schemas") else {
-            continue;
-        };
-        for (name, schema) in schemas.entries()? {
-            lw.lower_named(name, &schema)?;
-        }
-    }
-
-    // Operations.
-    let mut operations = Vec::new();
-    let mut op_ids = BTreeMap::new();
-    let mut methods_per_module: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-    for (path, item) in &path_items {
-        for (method, op) in operations_of(item)? {
-            if let Some(id) = op.str("operationId")?
-                && let Some(prev) = op_ids.insert(id.to_string(), op.location())
-            {
-                return Err(op.error(format!("operationId `{id}` already used at {prev}")));
-            }
-            let operation = lw.lower_operation(path, method, item, &op)?;
-            let taken = methods_per_module
-                .entry(operation.module.clone())
-                .or_default();
-            if let Some(prev) = taken.insert(operation.rust_method.clone(), operation.id.clone()) {
-                return Err(op.error(format!(
-                    "x-rust-method `{}` already used by `{prev}` in the same group",
-                    operation.rust_method
-                )));
-            }
-            operations.push(operation);
-        }
-    }
-
-    // Webhooks.
-    let mut webhooks = Vec::new();
-    let mut variants = BTreeSet::new();
-    for (event, item) in &webhook_items {
-        let op = item.req("post")?;
-        let id = op.req_str("operationId", "webhook")?;
-        if let Some(prev) = op_ids.insert(id.to_string(), op.location()) {
-            return Err(op.error(format!("operationId `{id}` already used at {prev}")));
-        }
-        if let Some(declared) = op.str("x-fs-event-type")?
-            && declared != event
-        {
-            return Err(op.error(format!(
-                "x-fs-event-type `{declared}` differs from the webhook key `{event}`"
-            )));
-        }
-        let data = webhook_data_schema(&op)?;
-        let variant = unique(camel_ident(&event.replace('.', "_")), &mut variants);
-        let ty = lw.lower(
-            &data,
-            &format!("{}Data", camel_ident(&event.replace('.', "_"))),
-            None,
-        )?;
-        let mut aliases = Vec::new();
-        if let Some(list) = op.get("x-fs-event-aliases") {
-            for alias in list.items()? {
-                let alias = alias
-                    .value
-                    .as_str()
-                    .ok_or_else(|| alias.error("x-fs-event-aliases lists strings"))?;
-                if webhook_items.iter().any(|(e, _)| e == alias) {
-                    return Err(list.error(format!("alias `{alias}` is itself a webhook key")));
-                }
-                aliases.push(alias.to_string());
-            }
-        }
-        webhooks.push(Webhook {
-            event_type: event.clone(),
-            aliases,
-            variant,
-            data: ty,
-            doc: doc_of(&op)?,
-        });
-    }
-
-    lw.assign_features(&operations, &webhooks, &modules, &all_features);
-    lw.mark_requests(&operations);
-
-    Ok(Ir {
-        modules,
-        types: lw.types,
-        operations,
-        webhooks,
-    })
+    Ok(file_modules)
 }
 
 fn operations_of<'a>(item: &Node<'a>) -> Result<Vec<(&'static str, Node<'a>)>, Error> {
@@ -615,6 +553,126 @@ fn auth_optional(op: &Node<'_>) -> Result<bool, Error> {
 }
 
 impl<'a> Lowerer {
+    /// Named component schemas of every file, in file order. Their names are reserved
+    /// first, so that an inline schema never takes a component's name.
+    fn lower_components(&mut self, spec: &Spec) -> Result<(), Error> {
+        let files: Vec<String> = spec.file_names().map(str::to_string).collect();
+        for file in &files {
+            let Some(schemas) = spec.node(file, "/components/schemas") else {
+                continue;
+            };
+            for (name, schema) in schemas.entries()? {
+                let wanted = match schema.str("x-rust-name")? {
+                    Some(n) if is_type_ident(n) => n.to_string(),
+                    Some(n) => return Err(schema.error(format!("x-rust-name `{n}` is not a Rust type name (ASCII letters, digits and `_`, starting with a letter)"))),
+                    None => camel_ident(name),
+                };
+                if let Some(prev) = self.names.get(&wanted) {
+                    return Err(schema.error(format!("schema name `{wanted}` is already used by {prev}; names are unique across the spec")));
+                }
+                self.names.insert(wanted, schema.location());
+            }
+        }
+        for file in &files {
+            let Some(schemas) = spec.node(file, "/components/schemas") else {
+                continue;
+            };
+            for (name, schema) in schemas.entries()? {
+                self.lower_named(name, &schema)?;
+            }
+        }
+
+        Ok(())
+    }
+
+    /// The operations of every path item, in document order; each `x-rust-method` is
+    /// unique in its group.
+    fn lower_operations(
+        &mut self,
+        path_items: &Items<'a>,
+        op_ids: &mut BTreeMap<String, String>,
+    ) -> Result<Vec<Operation>, Error> {
+        let mut operations = Vec::new();
+        let mut methods_per_module: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+        for (path, item) in path_items {
+            for (method, op) in operations_of(item)? {
+                if let Some(id) = op.str("operationId")?
+                    && let Some(prev) = op_ids.insert(id.to_string(), op.location())
+                {
+                    return Err(op.error(format!("operationId `{id}` already used at {prev}")));
+                }
+                let operation = self.lower_operation(path, method, item, &op)?;
+                let taken = methods_per_module
+                    .entry(operation.module.clone())
+                    .or_default();
+                if let Some(prev) =
+                    taken.insert(operation.rust_method.clone(), operation.id.clone())
+                {
+                    return Err(op.error(format!(
+                        "x-rust-method `{}` already used by `{prev}` in the same group",
+                        operation.rust_method
+                    )));
+                }
+                operations.push(operation);
+            }
+        }
+
+        Ok(operations)
+    }
+
+    /// One webhook event per key of `webhooks`, with its aliases and its `data` type.
+    fn lower_webhooks(
+        &mut self,
+        webhook_items: &Items<'a>,
+        op_ids: &mut BTreeMap<String, String>,
+    ) -> Result<Vec<Webhook>, Error> {
+        let mut webhooks = Vec::new();
+        let mut variants = BTreeSet::new();
+        for (event, item) in webhook_items {
+            let op = item.req("post")?;
+            let id = op.req_str("operationId", "webhook")?;
+            if let Some(prev) = op_ids.insert(id.to_string(), op.location()) {
+                return Err(op.error(format!("operationId `{id}` already used at {prev}")));
+            }
+            if let Some(declared) = op.str("x-fs-event-type")?
+                && declared != event
+            {
+                return Err(op.error(format!(
+                    "x-fs-event-type `{declared}` differs from the webhook key `{event}`"
+                )));
+            }
+            let data = webhook_data_schema(&op)?;
+            let variant = unique(camel_ident(&event.replace('.', "_")), &mut variants);
+            let ty = self.lower(
+                &data,
+                &format!("{}Data", camel_ident(&event.replace('.', "_"))),
+                None,
+            )?;
+            let mut aliases = Vec::new();
+            if let Some(list) = op.get("x-fs-event-aliases") {
+                for alias in list.items()? {
+                    let alias = alias
+                        .value
+                        .as_str()
+                        .ok_or_else(|| alias.error("x-fs-event-aliases lists strings"))?;
+                    if webhook_items.iter().any(|(e, _)| e == alias) {
+                        return Err(list.error(format!("alias `{alias}` is itself a webhook key")));
+                    }
+                    aliases.push(alias.to_string());
+                }
+            }
+            webhooks.push(Webhook {
+                event_type: event.clone(),
+                aliases,
+                variant,
+                data: ty,
+                doc: doc_of(&op)?,
+            });
+        }
+
+        Ok(webhooks)
+    }
+
     fn module_of(&self, node: &Node<'_>) -> Result<String, Error> {
         self.file_modules
             .get(node.file)
