@@ -1298,29 +1298,7 @@ impl<'a> Lowerer {
             let content = resp.get("content");
             let kind = match &content {
                 None => ResponseKind::Empty,
-                Some(content) => {
-                    let entries = content.entries()?;
-                    if let Some((_, media)) = entries
-                        .iter()
-                        .find(|(k, _)| k.starts_with("application/json") || k.ends_with("+json"))
-                    {
-                        let hint = if (200..300).contains(&status) {
-                            format!("{op_pascal}Response")
-                        } else {
-                            format!("{op_pascal}Error{code}")
-                        };
-                        match media.get("schema") {
-                            Some(schema) => ResponseKind::Json(self.lower(&schema, &hint, None)?),
-                            None => ResponseKind::Json(Ty::Json),
-                        }
-                    } else if entries.iter().any(|(k, _)| k.starts_with("text/")) {
-                        ResponseKind::Text
-                    } else if entries.is_empty() {
-                        ResponseKind::Empty
-                    } else {
-                        ResponseKind::Bytes
-                    }
-                }
+                Some(content) => self.response_kind(content, status, code, op_pascal)?,
             };
             if let ResponseKind::Json(ty) = &kind {
                 responses.push((status, ty.clone()));
@@ -1365,6 +1343,39 @@ impl<'a> Lowerer {
                 accept.join(", ")
             },
             responses,
+        })
+    }
+
+    /// What one response's `content` is: JSON (its type lowered, named after the
+    /// operation and `code`), text, bytes, or nothing.
+    fn response_kind(
+        &mut self,
+        content: &Node<'a>,
+        status: u16,
+        code: &str,
+        op_pascal: &str,
+    ) -> Result<ResponseKind, Error> {
+        let entries = content.entries()?;
+        let json = entries
+            .iter()
+            .find(|(k, _)| k.starts_with("application/json") || k.ends_with("+json"));
+        if let Some((_, media)) = json {
+            let hint = if (200..300).contains(&status) {
+                format!("{op_pascal}Response")
+            } else {
+                format!("{op_pascal}Error{code}")
+            };
+            return Ok(match media.get("schema") {
+                Some(schema) => ResponseKind::Json(self.lower(&schema, &hint, None)?),
+                None => ResponseKind::Json(Ty::Json),
+            });
+        }
+        Ok(if entries.iter().any(|(k, _)| k.starts_with("text/")) {
+            ResponseKind::Text
+        } else if entries.is_empty() {
+            ResponseKind::Empty
+        } else {
+            ResponseKind::Bytes
         })
     }
 
