@@ -286,14 +286,63 @@ struct Lowerer {
 }
 
 /// Lowers a loaded spec into the IR, validating everything the generator relies on.
+///
+/// The steps run in this order because it decides the order (and so the names) of the
+/// types: groups from the tags, each file's group, component names reserved, components,
+/// operations, webhooks; then features and request marks over the result.
 pub fn lower(spec: &Spec) -> Result<Ir, Error> {
     let root = spec.root();
     let openapi = root.str("openapi")?.unwrap_or("");
     if !openapi.starts_with("3.1") {
         return Err(root.error(format!("`openapi` must be 3.1.x, found `{openapi}`")));
     }
+    crate::extensions::check(spec)?;
 
-    // Modules from the root's tags, in document order.
+    let (mut modules, tags) = tag_modules(&root)?;
+    let all_features: BTreeSet<String> = modules.iter().filter_map(|m| m.feature.clone()).collect();
+    let (path_items, webhook_items) = root_items(&root)?;
+    let file_modules = file_modules(spec, &path_items, &webhook_items, &tags, &mut modules)?;
+
+    let mut lw = Lowerer {
+        types: Vec::new(),
+        by_location: BTreeMap::new(),
+        names: BTreeMap::new(),
+        file_modules,
+        refs: BTreeMap::new(),
+    };
+    for reserved in RESERVED_TYPE_NAMES {
+        lw.names.insert(reserved.to_string(), "(runtime)".into());
+    }
+    for module in &modules {
+        if let Some(handle) = &module.handle {
+            lw.names
+                .insert(handle.clone(), format!("(handle of tag {:?})", module.tag));
+        }
+    }
+
+    lw.lower_components(spec)?;
+
+    // operationIds are unique across operations and webhooks.
+    let mut op_ids = BTreeMap::new();
+    let operations = lw.lower_operations(&path_items, &mut op_ids)?;
+    let webhooks = lw.lower_webhooks(&webhook_items, &mut op_ids)?;
+
+    lw.assign_features(&operations, &webhooks, &modules, &all_features);
+    lw.mark_requests(&operations);
+
+    Ok(Ir {
+        modules,
+        types: lw.types,
+        operations,
+        webhooks,
+    })
+}
+
+/// A path or webhook key with its resolved path item.
+type Items<'a> = Vec<(String, Node<'a>)>;
+
+/// Modules from the root's tags, in document order, and the set of tag names.
+fn tag_modules(root: &Node<'_>) -> Result<(Vec<Module>, BTreeSet<String>), Error> {
     let mut modules = Vec::new();
     let mut tags = BTreeSet::new();
     if let Some(tag_list) = root.get("tags") {
@@ -314,9 +363,11 @@ pub fn lower(spec: &Spec) -> Result<Ir, Error> {
             });
         }
     }
-    let all_features: BTreeSet<String> = modules.iter().filter_map(|m| m.feature.clone()).collect();
+    Ok((modules, tags))
+}
 
-    // Path items and their files.
+/// The root's `paths` and `webhooks`, each item resolved.
+fn root_items<'a>(root: &Node<'a>) -> Result<(Items<'a>, Items<'a>), Error> {
     let mut path_items = Vec::new();
     if let Some(paths) = root.get("paths") {
         for (path, item) in paths.entries()? {
@@ -333,11 +384,22 @@ pub fn lower(spec: &Spec) -> Result<Ir, Error> {
         }
     }
 
-    // Which module each file belongs to: the tag of its operations.
+    Ok((path_items, webhook_items))
+}
+
+/// Which module each file belongs to: the tag of its operations; a file without
+/// operations is a module of shared schemas of its own (added to `modules`).
+fn file_modules(
+    spec: &Spec,
+    path_items: &Items<'_>,
+    webhook_items: &Items<'_>,
+    tags: &BTreeSet<String>,
+    modules: &mut Vec<Module>,
+) -> Result<BTreeMap<String, String>, Error> {
     let mut file_modules: BTreeMap<String, String> = BTreeMap::new();
     for (_, item) in path_items.iter().chain(webhook_items.iter()) {
         for (method, op) in operations_of(item)? {
-            let tag = single_tag(&op, &tags, method)?;
+            let tag = single_tag(&op, tags, method)?;
             let module = snake_ident(&tag);
             if let Some(previous) = file_modules.get(item.file)
                 && previous != &module
@@ -368,130 +430,7 @@ pub fn lower(spec: &Spec) -> Result<Ir, Error> {
         }
     }
 
-    let mut lw = Lowerer {
-        types: Vec::new(),
-        by_location: BTreeMap::new(),
-        names: BTreeMap::new(),
-        file_modules,
-        refs: BTreeMap::new(),
-    };
-    for reserved in RESERVED_TYPE_NAMES {
-        lw.names.insert(reserved.to_string(), "(runtime)".into());
-    }
-    for module in &modules {
-        if let Some(handle) = &module.handle {
-            lw.names
-                .insert(handle.clone(), format!("(handle of tag {:?})", module.tag));
-        }
-    }
-
-    // Named component schemas of every file, in file order. Their names are reserved
-    // first, so that an inline schema never takes a component's name.
-    let files: Vec<String> = spec.file_names().map(str::to_string).collect();
-    for file in &files {
-        let Some(schemas) = spec.node(file, "/components/schemas") else {
-            continue;
-        };
-        for (name, schema) in schemas.entries()? {
-            let wanted = match schema.str("x-rust-name")? {
-                Some(n) if is_type_ident(n) => n.to_string(),
-                Some(n) => return Err(schema.error(format!("x-rust-name `{n}` is not a Rust type name (ASCII letters, digits and `_`, starting with a letter)"))),
-                None => camel_ident(name),
-            };
-            if let Some(prev) = lw.names.get(&wanted) {
-                return Err(schema.error(format!("schema name `{wanted}` is already used by {prev}; names are unique across the spec")));
-            }
-            lw.names.insert(wanted, schema.location());
-        }
-    }
-    for file in &files {
-        let Some(schemas) = spec.node(file, "/components/schemas") else {
-            continue;
-        };
-        for (name, schema) in schemas.entries()? {
-            lw.lower_named(name, &schema)?;
-        }
-    }
-
-    // Operations.
-    let mut operations = Vec::new();
-    let mut op_ids = BTreeMap::new();
-    let mut methods_per_module: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-    for (path, item) in &path_items {
-        for (method, op) in operations_of(item)? {
-            if let Some(id) = op.str("operationId")?
-                && let Some(prev) = op_ids.insert(id.to_string(), op.location())
-            {
-                return Err(op.error(format!("operationId `{id}` already used at {prev}")));
-            }
-            let operation = lw.lower_operation(path, method, item, &op)?;
-            let taken = methods_per_module
-                .entry(operation.module.clone())
-                .or_default();
-            if let Some(prev) = taken.insert(operation.rust_method.clone(), operation.id.clone()) {
-                return Err(op.error(format!(
-                    "x-rust-method `{}` already used by `{prev}` in the same group",
-                    operation.rust_method
-                )));
-            }
-            operations.push(operation);
-        }
-    }
-
-    // Webhooks.
-    let mut webhooks = Vec::new();
-    let mut variants = BTreeSet::new();
-    for (event, item) in &webhook_items {
-        let op = item.req("post")?;
-        let id = op.req_str("operationId", "webhook")?;
-        if let Some(prev) = op_ids.insert(id.to_string(), op.location()) {
-            return Err(op.error(format!("operationId `{id}` already used at {prev}")));
-        }
-        if let Some(declared) = op.str("x-fs-event-type")?
-            && declared != event
-        {
-            return Err(op.error(format!(
-                "x-fs-event-type `{declared}` differs from the webhook key `{event}`"
-            )));
-        }
-        let data = webhook_data_schema(&op)?;
-        let variant = unique(camel_ident(&event.replace('.', "_")), &mut variants);
-        let ty = lw.lower(
-            &data,
-            &format!("{}Data", camel_ident(&event.replace('.', "_"))),
-            None,
-        )?;
-        let mut aliases = Vec::new();
-        if let Some(list) = op.get("x-fs-event-aliases") {
-            for alias in list.items()? {
-                let alias = alias
-                    .value
-                    .as_str()
-                    .ok_or_else(|| alias.error("x-fs-event-aliases lists strings"))?;
-                if webhook_items.iter().any(|(e, _)| e == alias) {
-                    return Err(list.error(format!("alias `{alias}` is itself a webhook key")));
-                }
-                aliases.push(alias.to_string());
-            }
-        }
-        webhooks.push(Webhook {
-            event_type: event.clone(),
-            aliases,
-            variant,
-            data: ty,
-            doc: doc_of(&op)?,
-        });
-    }
-
-    lw.assign_features(&operations, &webhooks, &modules, &all_features);
-    lw.mark_requests(&operations);
-
-    Ok(Ir {
-        modules,
-        types: lw.types,
-        operations,
-        webhooks,
-    })
+    Ok(file_modules)
 }
 
 fn operations_of<'a>(item: &Node<'a>) -> Result<Vec<(&'static str, Node<'a>)>, Error> {
@@ -570,7 +509,170 @@ fn is_null_schema(node: &Node<'_>) -> bool {
     node.value.get("type").and_then(|t| t.as_str()) == Some("null")
 }
 
+/// What [`Lowerer::lower_responses`] finds.
+struct Responses {
+    /// The 2xx body.
+    response: ResponseKind,
+    /// The `Accept` header: the 2xx media types, or `application/json`.
+    accept: String,
+    /// Every JSON body by status (0 for `default`).
+    responses: Vec<(u16, Ty)>,
+}
+
+/// The parameters of an operation: path-item level first, overridden (same `name` and
+/// `in`) by operation level, each resolved.
+fn merged_parameters<'a>(item: &Node<'a>, op: &Node<'a>) -> Result<Vec<Node<'a>>, Error> {
+    let mut raw_params: Vec<Node<'a>> = Vec::new();
+    for source in [item.get("parameters"), op.get("parameters")]
+        .into_iter()
+        .flatten()
+    {
+        for p in source.items()? {
+            let p = p.resolve()?;
+            let name = p.req_str("name", "parameter")?;
+            let location = p.req_str("in", "parameter")?;
+            raw_params.retain(|q| {
+                !(q.value.get("name").and_then(|v| v.as_str()) == Some(name)
+                    && q.value.get("in").and_then(|v| v.as_str()) == Some(location))
+            });
+            raw_params.push(p);
+        }
+    }
+    Ok(raw_params)
+}
+
+/// Whether `op`'s `security` allows no credentials (an empty requirement).
+fn auth_optional(op: &Node<'_>) -> Result<bool, Error> {
+    Ok(match op.get("security") {
+        Some(s) => s
+            .items()?
+            .iter()
+            .any(|req| req.value.as_object().is_some_and(|o| o.is_empty())),
+        None => false,
+    })
+}
+
 impl<'a> Lowerer {
+    /// Named component schemas of every file, in file order. Their names are reserved
+    /// first, so that an inline schema never takes a component's name.
+    fn lower_components(&mut self, spec: &Spec) -> Result<(), Error> {
+        let files: Vec<String> = spec.file_names().map(str::to_string).collect();
+        for file in &files {
+            let Some(schemas) = spec.node(file, "/components/schemas") else {
+                continue;
+            };
+            for (name, schema) in schemas.entries()? {
+                let wanted = match schema.str("x-rust-name")? {
+                    Some(n) if is_type_ident(n) => n.to_string(),
+                    Some(n) => return Err(schema.error(format!("x-rust-name `{n}` is not a Rust type name (ASCII letters, digits and `_`, starting with a letter)"))),
+                    None => camel_ident(name),
+                };
+                if let Some(prev) = self.names.get(&wanted) {
+                    return Err(schema.error(format!("schema name `{wanted}` is already used by {prev}; names are unique across the spec")));
+                }
+                self.names.insert(wanted, schema.location());
+            }
+        }
+        for file in &files {
+            let Some(schemas) = spec.node(file, "/components/schemas") else {
+                continue;
+            };
+            for (name, schema) in schemas.entries()? {
+                self.lower_named(name, &schema)?;
+            }
+        }
+
+        Ok(())
+    }
+
+    /// The operations of every path item, in document order; each `x-rust-method` is
+    /// unique in its group.
+    fn lower_operations(
+        &mut self,
+        path_items: &Items<'a>,
+        op_ids: &mut BTreeMap<String, String>,
+    ) -> Result<Vec<Operation>, Error> {
+        let mut operations = Vec::new();
+        let mut methods_per_module: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+        for (path, item) in path_items {
+            for (method, op) in operations_of(item)? {
+                if let Some(id) = op.str("operationId")?
+                    && let Some(prev) = op_ids.insert(id.to_string(), op.location())
+                {
+                    return Err(op.error(format!("operationId `{id}` already used at {prev}")));
+                }
+                let operation = self.lower_operation(path, method, item, &op)?;
+                let taken = methods_per_module
+                    .entry(operation.module.clone())
+                    .or_default();
+                if let Some(prev) =
+                    taken.insert(operation.rust_method.clone(), operation.id.clone())
+                {
+                    return Err(op.error(format!(
+                        "x-rust-method `{}` already used by `{prev}` in the same group",
+                        operation.rust_method
+                    )));
+                }
+                operations.push(operation);
+            }
+        }
+
+        Ok(operations)
+    }
+
+    /// One webhook event per key of `webhooks`, with its aliases and its `data` type.
+    fn lower_webhooks(
+        &mut self,
+        webhook_items: &Items<'a>,
+        op_ids: &mut BTreeMap<String, String>,
+    ) -> Result<Vec<Webhook>, Error> {
+        let mut webhooks = Vec::new();
+        let mut variants = BTreeSet::new();
+        for (event, item) in webhook_items {
+            let op = item.req("post")?;
+            let id = op.req_str("operationId", "webhook")?;
+            if let Some(prev) = op_ids.insert(id.to_string(), op.location()) {
+                return Err(op.error(format!("operationId `{id}` already used at {prev}")));
+            }
+            if let Some(declared) = op.str("x-fs-event-type")?
+                && declared != event
+            {
+                return Err(op.error(format!(
+                    "x-fs-event-type `{declared}` differs from the webhook key `{event}`"
+                )));
+            }
+            let data = webhook_data_schema(&op)?;
+            let variant = unique(camel_ident(&event.replace('.', "_")), &mut variants);
+            let ty = self.lower(
+                &data,
+                &format!("{}Data", camel_ident(&event.replace('.', "_"))),
+                None,
+            )?;
+            let mut aliases = Vec::new();
+            if let Some(list) = op.get("x-fs-event-aliases") {
+                for alias in list.items()? {
+                    let alias = alias
+                        .value
+                        .as_str()
+                        .ok_or_else(|| alias.error("x-fs-event-aliases lists strings"))?;
+                    if webhook_items.iter().any(|(e, _)| e == alias) {
+                        return Err(list.error(format!("alias `{alias}` is itself a webhook key")));
+                    }
+                    aliases.push(alias.to_string());
+                }
+            }
+            webhooks.push(Webhook {
+                event_type: event.clone(),
+                aliases,
+                variant,
+                data: ty,
+                doc: doc_of(&op)?,
+            });
+        }
+
+        Ok(webhooks)
+    }
+
     fn module_of(&self, node: &Node<'_>) -> Result<String, Error> {
         self.file_modules
             .get(node.file)
@@ -990,6 +1092,9 @@ impl<'a> Lowerer {
         Ok(fields)
     }
 
+    /// One operation, in steps: its names, parameters, body, responses, then the
+    /// extensions that read the response (paging, batch, multi-ID). The order of the steps
+    /// is the order in which types are created, so it is part of the output.
     fn lower_operation(
         &mut self,
         path: &str,
@@ -1016,23 +1121,49 @@ impl<'a> Lowerer {
         let op_pascal = camel_ident(&id);
         let builder = self.claim_name(&format!("{op_pascal}Builder"), &op.location(), true, op)?;
 
-        // Parameters: path-item level first, overridden by operation level.
-        let mut raw_params: Vec<Node<'a>> = Vec::new();
-        for source in [item.get("parameters"), op.get("parameters")]
-            .into_iter()
-            .flatten()
-        {
-            for p in source.items()? {
-                let p = p.resolve()?;
-                let name = p.req_str("name", "parameter")?;
-                let location = p.req_str("in", "parameter")?;
-                raw_params.retain(|q| {
-                    !(q.value.get("name").and_then(|v| v.as_str()) == Some(name)
-                        && q.value.get("in").and_then(|v| v.as_str()) == Some(location))
-                });
-                raw_params.push(p);
-            }
-        }
+        let raw_params = merged_parameters(item, op)?;
+        let params = self.lower_params(path, op, &op_pascal, &raw_params)?;
+        let body = self.lower_body(op, &op_pascal)?;
+        let Responses {
+            response,
+            accept,
+            responses,
+        } = self.lower_responses(op, &op_pascal)?;
+        let paging = self.lower_paging(op, &response, &params)?;
+        let batch = self.lower_batch(op, &response)?;
+        let multi_id = self.lower_multi_id(op, &response, &params)?;
+        Ok(Operation {
+            id: id.clone(),
+            method: method.to_uppercase(),
+            path: path.to_string(),
+            module,
+            rust_method,
+            builder,
+            summary: op.str("summary")?.map(|s| s.trim().to_string()),
+            description: op.str("description")?.map(|s| s.trim().to_string()),
+            params,
+            body,
+            response,
+            accept,
+            responses,
+            paging,
+            batch,
+            multi_id,
+            idempotent: op.bool("x-fs-idempotent")?.unwrap_or(method != "post"),
+            auth_optional: auth_optional(op)?,
+            location: op.location(),
+        })
+    }
+
+    /// The parameters of `op` (merged by [`merged_parameters`]), checked against the path
+    /// template `path`, with their types and unique Rust names.
+    fn lower_params(
+        &mut self,
+        path: &str,
+        op: &Node<'a>,
+        op_pascal: &str,
+        raw_params: &[Node<'a>],
+    ) -> Result<Vec<Param>, Error> {
         if !is_well_formed_template(path) {
             return Err(op.error(format!(
                 "path `{path}` has an unclosed, unopened or nested `{{`/`}}`"
@@ -1045,68 +1176,9 @@ impl<'a> Lowerer {
             .collect();
         let mut params = Vec::new();
         let mut taken = BTreeSet::new();
-        for p in &raw_params {
-            let name = p.str("name")?.unwrap_or_default().to_string();
-            let location = match p.str("in")?.unwrap_or_default() {
-                "path" => ParamIn::Path,
-                "query" => ParamIn::Query,
-                "header" => ParamIn::Header,
-                other => return Err(p.error(format!("unsupported parameter location `{other}`"))),
-            };
-            if location == ParamIn::Path && !template_params.contains(&name.as_str()) {
-                return Err(p.error(format!(
-                    "path parameter `{name}` does not appear in `{path}`"
-                )));
-            }
-            let required = location == ParamIn::Path || p.bool("required")?.unwrap_or(false);
-            if location == ParamIn::Path && p.bool("required")? != Some(true) {
-                return Err(p.error("path parameters must say `required: true`"));
-            }
-            let schema = p
-                .get("schema")
-                .ok_or_else(|| p.error("parameter without `schema`"))?;
-            let ty = self.lower(&schema, &format!("{op_pascal}{}", camel_ident(&name)), None)?;
-            let scalar = |t: &Ty| {
-                matches!(
-                    t,
-                    Ty::String
-                        | Ty::I64
-                        | Ty::F64
-                        | Ty::Bool
-                        | Ty::Decimal
-                        | Ty::EpochMillis
-                        | Ty::EpochSeconds
-                )
-            };
-            let ok = match &ty {
-                Ty::Vec(inner) => {
-                    location == ParamIn::Query && (scalar(inner) || self.is_enum(inner))
-                }
-                t => scalar(t) || self.is_enum(t),
-            };
-            if !ok {
-                return Err(schema.error(
-                    "parameters must be scalars, string enums or (query only) arrays of them",
-                ));
-            }
-            if location == ParamIn::Path && ty != Ty::String && ty != Ty::I64 {
-                return Err(schema.error("path parameters are strings or integers"));
-            }
-            let comma_separated = p.bool("x-fs-comma-separated")?.unwrap_or(false);
-            if comma_separated && (location != ParamIn::Path || ty != Ty::String) {
-                return Err(p.error("x-fs-comma-separated applies to string path parameters only"));
-            }
-            let rust = unique(snake_ident(&name), &mut taken);
-            params.push(Param {
-                name,
-                rust,
-                location,
-                ty,
-                required,
-                explode: p.bool("explode")?.unwrap_or(true),
-                comma_separated,
-                doc: p.str("description")?.map(|d| d.trim().to_string()),
-            });
+        for p in raw_params {
+            let param = self.lower_param(p, path, &template_params, op_pascal, &mut taken)?;
+            params.push(param);
         }
         for t in &template_params {
             if !params
@@ -1116,9 +1188,82 @@ impl<'a> Lowerer {
                 return Err(op.error(format!("path parameter `{t}` of `{path}` is not declared")));
             }
         }
+        Ok(params)
+    }
 
-        // Request body.
-        let body = match op.get("requestBody") {
+    /// One parameter: its location (checked against the path template), type and Rust
+    /// name (made unique in `taken`).
+    fn lower_param(
+        &mut self,
+        p: &Node<'a>,
+        path: &str,
+        template_params: &[&str],
+        op_pascal: &str,
+        taken: &mut BTreeSet<String>,
+    ) -> Result<Param, Error> {
+        let name = p.str("name")?.unwrap_or_default().to_string();
+        let location = match p.str("in")?.unwrap_or_default() {
+            "path" => ParamIn::Path,
+            "query" => ParamIn::Query,
+            "header" => ParamIn::Header,
+            other => return Err(p.error(format!("unsupported parameter location `{other}`"))),
+        };
+        if location == ParamIn::Path && !template_params.contains(&name.as_str()) {
+            return Err(p.error(format!(
+                "path parameter `{name}` does not appear in `{path}`"
+            )));
+        }
+        let required = location == ParamIn::Path || p.bool("required")?.unwrap_or(false);
+        if location == ParamIn::Path && p.bool("required")? != Some(true) {
+            return Err(p.error("path parameters must say `required: true`"));
+        }
+        let schema = p
+            .get("schema")
+            .ok_or_else(|| p.error("parameter without `schema`"))?;
+        let ty = self.lower(&schema, &format!("{op_pascal}{}", camel_ident(&name)), None)?;
+        let scalar = |t: &Ty| {
+            matches!(
+                t,
+                Ty::String
+                    | Ty::I64
+                    | Ty::F64
+                    | Ty::Bool
+                    | Ty::Decimal
+                    | Ty::EpochMillis
+                    | Ty::EpochSeconds
+            )
+        };
+        let ok = match &ty {
+            Ty::Vec(inner) => location == ParamIn::Query && (scalar(inner) || self.is_enum(inner)),
+            t => scalar(t) || self.is_enum(t),
+        };
+        if !ok {
+            return Err(schema
+                .error("parameters must be scalars, string enums or (query only) arrays of them"));
+        }
+        if location == ParamIn::Path && ty != Ty::String && ty != Ty::I64 {
+            return Err(schema.error("path parameters are strings or integers"));
+        }
+        let comma_separated = p.bool("x-fs-comma-separated")?.unwrap_or(false);
+        if comma_separated && (location != ParamIn::Path || ty != Ty::String) {
+            return Err(p.error("x-fs-comma-separated applies to string path parameters only"));
+        }
+        let rust = unique(snake_ident(&name), taken);
+        Ok(Param {
+            name,
+            rust,
+            location,
+            ty,
+            required,
+            explode: p.bool("explode")?.unwrap_or(true),
+            comma_separated,
+            doc: p.str("description")?.map(|d| d.trim().to_string()),
+        })
+    }
+
+    /// The JSON request body of `op`, if any.
+    fn lower_body(&mut self, op: &Node<'a>, op_pascal: &str) -> Result<Option<Body>, Error> {
+        Ok(match op.get("requestBody") {
             None => None,
             Some(rb) => {
                 let rb = rb.resolve()?;
@@ -1133,9 +1278,11 @@ impl<'a> Lowerer {
                     required: rb.bool("required")?.unwrap_or(false),
                 })
             }
-        };
+        })
+    }
 
-        // Responses.
+    /// The responses of `op`: the 2xx body, the `Accept` list and every JSON body by status.
+    fn lower_responses(&mut self, op: &Node<'a>, op_pascal: &str) -> Result<Responses, Error> {
         let responses_node = op.req("responses")?;
         let mut response = None;
         let mut accept: Vec<String> = Vec::new();
@@ -1151,29 +1298,7 @@ impl<'a> Lowerer {
             let content = resp.get("content");
             let kind = match &content {
                 None => ResponseKind::Empty,
-                Some(content) => {
-                    let entries = content.entries()?;
-                    if let Some((_, media)) = entries
-                        .iter()
-                        .find(|(k, _)| k.starts_with("application/json") || k.ends_with("+json"))
-                    {
-                        let hint = if (200..300).contains(&status) {
-                            format!("{op_pascal}Response")
-                        } else {
-                            format!("{op_pascal}Error{code}")
-                        };
-                        match media.get("schema") {
-                            Some(schema) => ResponseKind::Json(self.lower(&schema, &hint, None)?),
-                            None => ResponseKind::Json(Ty::Json),
-                        }
-                    } else if entries.iter().any(|(k, _)| k.starts_with("text/")) {
-                        ResponseKind::Text
-                    } else if entries.is_empty() {
-                        ResponseKind::Empty
-                    } else {
-                        ResponseKind::Bytes
-                    }
-                }
+                Some(content) => self.response_kind(content, status, code, op_pascal)?,
             };
             if let ResponseKind::Json(ty) = &kind {
                 responses.push((status, ty.clone()));
@@ -1210,7 +1335,58 @@ impl<'a> Lowerer {
         }
         let response = response.ok_or_else(|| responses_node.error("no 2xx response"))?;
 
-        let paging = match op.get("x-fs-paging") {
+        Ok(Responses {
+            response,
+            accept: if accept.is_empty() {
+                "application/json".to_string()
+            } else {
+                accept.join(", ")
+            },
+            responses,
+        })
+    }
+
+    /// What one response's `content` is: JSON (its type lowered, named after the
+    /// operation and `code`), text, bytes, or nothing.
+    fn response_kind(
+        &mut self,
+        content: &Node<'a>,
+        status: u16,
+        code: &str,
+        op_pascal: &str,
+    ) -> Result<ResponseKind, Error> {
+        let entries = content.entries()?;
+        let json = entries
+            .iter()
+            .find(|(k, _)| k.starts_with("application/json") || k.ends_with("+json"));
+        if let Some((_, media)) = json {
+            let hint = if (200..300).contains(&status) {
+                format!("{op_pascal}Response")
+            } else {
+                format!("{op_pascal}Error{code}")
+            };
+            return Ok(match media.get("schema") {
+                Some(schema) => ResponseKind::Json(self.lower(&schema, &hint, None)?),
+                None => ResponseKind::Json(Ty::Json),
+            });
+        }
+        Ok(if entries.iter().any(|(k, _)| k.starts_with("text/")) {
+            ResponseKind::Text
+        } else if entries.is_empty() {
+            ResponseKind::Empty
+        } else {
+            ResponseKind::Bytes
+        })
+    }
+
+    /// `x-fs-paging`: the style, and the item type of the response array it names.
+    fn lower_paging(
+        &self,
+        op: &Node<'a>,
+        response: &ResponseKind,
+        params: &[Param],
+    ) -> Result<Option<Paging>, Error> {
+        Ok(match op.get("x-fs-paging") {
             None => None,
             Some(p) => {
                 let style = p.req_str("style", "x-fs-paging")?;
@@ -1225,7 +1401,7 @@ impl<'a> Lowerer {
                 }
                 let item = match &items {
                     Some(name) if matches!(style, "page" | "events") => Some(
-                        self.array_field_item(&response, name)
+                        self.array_field_item(response, name)
                             .map_err(|msg| p.error(format!("x-fs-paging: {msg}")))?,
                     ),
                     _ => None,
@@ -1248,13 +1424,17 @@ impl<'a> Lowerer {
                     item,
                 })
             }
-        };
-        let batch = match op.get("x-fs-batch") {
+        })
+    }
+
+    /// `x-fs-batch`: the outcome array of the response and the field naming each subject.
+    fn lower_batch(&self, op: &Node<'a>, response: &ResponseKind) -> Result<Option<Batch>, Error> {
+        Ok(match op.get("x-fs-batch") {
             None => None,
             Some(b) => {
                 let items = b.req_str("items", "x-fs-batch")?.to_string();
                 let item = self
-                    .array_field_item(&response, &items)
+                    .array_field_item(response, &items)
                     .map_err(|msg| b.error(format!("x-fs-batch: {msg}")))?;
                 Some(Batch {
                     id: b.req_str("id", "x-fs-batch")?.to_string(),
@@ -1262,8 +1442,17 @@ impl<'a> Lowerer {
                     item,
                 })
             }
-        };
-        let multi_id = match op.get("x-fs-multi-id") {
+        })
+    }
+
+    /// `x-fs-multi-id`: the path parameter that takes several IDs and the item type.
+    fn lower_multi_id(
+        &self,
+        op: &Node<'a>,
+        response: &ResponseKind,
+        params: &[Param],
+    ) -> Result<Option<MultiId>, Error> {
+        Ok(match op.get("x-fs-multi-id") {
             None => None,
             Some(m) => {
                 let param = m.req_str("param", "x-fs-multi-id")?.to_string();
@@ -1277,43 +1466,10 @@ impl<'a> Lowerer {
                     )));
                 }
                 let item = self
-                    .multi_id_item(&response, &items)
+                    .multi_id_item(response, &items)
                     .map_err(|msg| m.error(msg))?;
                 Some(MultiId { param, items, item })
             }
-        };
-        let security = op.get("security");
-        let auth_optional = match &security {
-            Some(s) => s
-                .items()?
-                .iter()
-                .any(|req| req.value.as_object().is_some_and(|o| o.is_empty())),
-            None => false,
-        };
-        Ok(Operation {
-            id: id.clone(),
-            method: method.to_uppercase(),
-            path: path.to_string(),
-            module,
-            rust_method,
-            builder,
-            summary: op.str("summary")?.map(|s| s.trim().to_string()),
-            description: op.str("description")?.map(|s| s.trim().to_string()),
-            params,
-            body,
-            response,
-            accept: if accept.is_empty() {
-                "application/json".to_string()
-            } else {
-                accept.join(", ")
-            },
-            responses,
-            paging,
-            batch,
-            multi_id,
-            idempotent: op.bool("x-fs-idempotent")?.unwrap_or(method != "post"),
-            auth_optional,
-            location: op.location(),
         })
     }
 

@@ -10,6 +10,7 @@
 pub mod bundle;
 pub mod emit;
 pub mod examples;
+pub mod extensions;
 pub mod ir;
 pub mod spec;
 

@@ -151,6 +151,16 @@ fn rust_method_collision_in_a_group() {
     );
 }
 
+#[test]
+fn unknown_extension_key() {
+    refused(
+        "err-unknown-extension-key",
+        "things.yaml",
+        "/components/pathItems/things/get/x-fs-pagign",
+        "unknown extension key `x-fs-pagign` (did you mean `x-fs-paging`?); known keys: x-fs-batch, x-fs-comma-separated,",
+    );
+}
+
 /// Strict YAML booleans: `NO`, `yes`, `on`, `off`, `y`, `n` stay strings, so an enum
 /// value `NO` (Norway) is a variant, and `on`/`no` are property names.
 #[test]
@@ -160,18 +170,24 @@ fn yaml_1_1_booleans_stay_strings() {
         .iter()
         .find(|f| f.path == "countries.rs")
         .expect("countries.rs");
+    // Whitespace is collapsed: prettyplease wraps the `string_enum!` invocation freely.
+    let contents = module
+        .contents
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     for expected in [
-        r#""NO" => Self::No,"#,
-        r#""yes" => Self::Yes,"#,
-        r#""on" => Self::On,"#,
-        r#""off" => Self::Off,"#,
-        r#""y" => Self::Y,"#,
-        r#""n" => Self::N,"#,
+        r#"No = "NO","#,
+        r#"Yes = "yes","#,
+        r#"On = "on","#,
+        r#"Off = "off","#,
+        r#"Y = "y","#,
+        r#"N = "n" }"#,
         "pub on: Option<bool>,",
         "pub no: Option<String>,",
     ] {
         assert!(
-            module.contents.contains(expected),
+            contents.contains(expected),
             "countries.rs lacks `{expected}`:\n{}",
             module.contents
         );

@@ -920,6 +920,26 @@ where
 /// Implements a generated string enum's `as_str`, `From<&str>`, `Display`, `Serialize`,
 /// `Deserialize` (unknown values kept in `Unknown`) and `JsonSchema`:
 /// `string_enum!(Name { Variant = "json", … })`.
+// generated types of every group use it; with no group enabled nothing does
+#[cfg_attr(
+    not(any(
+        feature = "accounts",
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "subscriptions",
+        feature = "invoices",
+        feature = "quotes",
+        feature = "returns",
+        feature = "sessions-v1",
+        feature = "checkout-sessions",
+        feature = "events",
+        feature = "data",
+        feature = "webhook-keys",
+        feature = "webhook-events",
+    )),
+    allow(unused_macros)
+)]
 macro_rules! string_enum {
     ($name:ident { $($variant:ident = $json:literal),* $(,)? }) => {
         impl $name {
@@ -971,4 +991,24 @@ macro_rules! string_enum {
     };
 }
 
+// generated types of every group use it; with no group enabled nothing does
+#[cfg_attr(
+    not(any(
+        feature = "accounts",
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "subscriptions",
+        feature = "invoices",
+        feature = "quotes",
+        feature = "returns",
+        feature = "sessions-v1",
+        feature = "checkout-sessions",
+        feature = "events",
+        feature = "data",
+        feature = "webhook-keys",
+        feature = "webhook-events",
+    )),
+    allow(unused_imports)
+)]
 pub(crate) use string_enum;

@@ -420,6 +420,26 @@ impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for TrackedSeq<'_, A> {
 
 /// Implements [`Union`] and `Deserialize` for a generated union:
 /// `union!(Name { Variant: TOKENS ["key", …], … })`.
+// generated types of every group use it; with no group enabled nothing does
+#[cfg_attr(
+    not(any(
+        feature = "accounts",
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "subscriptions",
+        feature = "invoices",
+        feature = "quotes",
+        feature = "returns",
+        feature = "sessions-v1",
+        feature = "checkout-sessions",
+        feature = "events",
+        feature = "data",
+        feature = "webhook-keys",
+        feature = "webhook-events",
+    )),
+    allow(unused_macros)
+)]
 macro_rules! union {
     ($name:ident { $($variant:ident : $($accepts:ident)|+, [$($key:literal),*]),+ $(,)? }) => {
         impl $crate::runtime::union::Union for $name {
@@ -454,4 +474,24 @@ macro_rules! union {
     };
 }
 
+// generated types of every group use it; with no group enabled nothing does
+#[cfg_attr(
+    not(any(
+        feature = "accounts",
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "subscriptions",
+        feature = "invoices",
+        feature = "quotes",
+        feature = "returns",
+        feature = "sessions-v1",
+        feature = "checkout-sessions",
+        feature = "events",
+        feature = "data",
+        feature = "webhook-keys",
+        feature = "webhook-events",
+    )),
+    allow(unused_imports)
+)]
 pub(crate) use union;
