@@ -332,7 +332,9 @@ fn field_tokens(ctx: &Ctx<'_>, def: &TypeDef, field: &Field) -> (TokenStream, To
     let name = ident(&field.rust);
     if field.flatten {
         let ty = ctx.ty(&field.ty);
-        let doc = doc_attrs(field.doc.as_deref());
+        let doc = doc_attrs(Some(&field.doc.clone().unwrap_or_else(|| {
+            format!("`{}` (no description in the spec).", field.json)
+        })));
         return (quote!(#doc #[serde(flatten)] pub #name: #ty), ty);
     }
     let inner = ctx.ty(&field.ty);
@@ -399,7 +401,9 @@ fn field_tokens(ctx: &Ctx<'_>, def: &TypeDef, field: &Field) -> (TokenStream, To
         quote!()
     };
     let serde_attr = quote!(#serde_attr #schema_with);
-    let doc = doc_attrs(field.doc.as_deref());
+    let doc = doc_attrs(Some(&field.doc.clone().unwrap_or_else(|| {
+        format!("`{}` (no description in the spec).", field.json)
+    })));
     (quote!(#doc #serde_attr pub #name: #ty), ty)
 }
 
@@ -781,7 +785,9 @@ fn emit_operation(ctx: &Ctx<'_>, op: &Operation) -> (TokenStream, TokenStream) {
         } else {
             ctx.ty(&p.ty)
         };
-        let pdoc = doc_attrs(p.doc.as_deref());
+        let pdoc = doc_attrs(Some(&p.doc.clone().unwrap_or_else(|| {
+            format!("Sets `{}` (no description in the spec).", p.name)
+        })));
         if p.required {
             let (arg_ty, conv) = if ids {
                 (quote!(impl Into<crate::Ids>), quote!(.into()))
