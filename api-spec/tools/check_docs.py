@@ -6,7 +6,7 @@
 - every operationId of the bundle (paths and webhooks) is named in index.html, and the
   page is self-contained (no <script src=...>);
 - every `x-fs-note` is also in its node's description (renderers hide `x-` extensions),
-  and no text cites a path outside the repository (`../shared/...`);
+  and no text cites a path outside the repository (a parent-folder path);
 - every operation has a response example and a request sample (`x-codeSamples`), and
   every JSON request body an example (webhook events without a published sample are
   listed, not failed: the page shows a sample generated from their schema);
