@@ -272,8 +272,140 @@ fn format_file(tokens: &TokenStream, name: &str) -> Result<String, Error> {
     })?;
     Ok(format!(
         "{HEADER}{}",
-        space_items(&prettyplease::unparse(&file))
+        space_items(&layout_macros(&prettyplease::unparse(&file)))
     ))
+}
+
+/// The generated `object!` and `union!` calls laid out one field (or form) per line:
+/// prettyplease prints a macro's tokens as one wrapped run.
+fn layout_macros(source: &str) -> String {
+    const CALLS: [&str; 2] = [
+        "crate::runtime::object::object!(",
+        "crate::runtime::union::union!(",
+    ];
+    let mut out = String::with_capacity(source.len());
+    let mut lines = source.lines();
+    while let Some(line) = lines.next() {
+        let Some(call) = CALLS.iter().find(|c| line.starts_with(*c)) else {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        };
+        let mut text = line[call.len()..].to_string();
+        if let Some(whole) = text.strip_suffix(");") {
+            // short enough for prettyplease to print on one line
+            text = whole.to_string();
+        } else {
+            for next in lines.by_ref() {
+                if next == ");" {
+                    break;
+                }
+                text.push(' ');
+                text.push_str(next.trim());
+            }
+        }
+        out.push_str(call);
+        out.push_str(&layout_call(&text, call.contains("union")));
+        out.push_str(");\n");
+    }
+    out
+}
+
+/// `Name { entries } rest` with one entry per line. A union's form is `Variant: MASK,
+/// [keys]`: two comma-separated parts, kept on one line, keys wrapped.
+fn layout_call(text: &str, union: bool) -> String {
+    let (Some(open), Some(close)) = (text.find('{'), text.rfind('}')) else {
+        return text.to_string();
+    };
+    let head = text[..open]
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let tail = text[close + 1..]
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let tail = tail.replace(" :", ":");
+    let parts = split_top_level(&text[open + 1..close]);
+    let mut out = format!("{head} {{\n");
+    let mut i = 0;
+    while i < parts.len() {
+        let entry = parts[i].replace(" :", ":").replace(" (", "(");
+        if union && i + 1 < parts.len() {
+            let keys = parts[i + 1].trim_start_matches('[').trim_end_matches(']');
+            let keys: Vec<&str> = keys
+                .split(',')
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .collect();
+            let one_line = format!("    {entry}, [{}],", keys.join(", "));
+            if one_line.len() <= 100 {
+                out.push_str(&one_line);
+                out.push('\n');
+            } else {
+                out.push_str(&format!("    {entry}, [\n"));
+                let mut row = String::from("       ");
+                for key in keys {
+                    if row.len() + key.len() + 2 > 100 {
+                        out.push_str(row.trim_end());
+                        out.push('\n');
+                        row = String::from("       ");
+                    }
+                    row.push(' ');
+                    row.push_str(key);
+                    row.push(',');
+                }
+                out.push_str(row.trim_end());
+                out.push_str("\n    ],\n");
+            }
+            i += 2;
+        } else {
+            out.push_str(&format!("    {entry},\n"));
+            i += 1;
+        }
+    }
+    out.push('}');
+    if !tail.is_empty() {
+        out.push(' ');
+        out.push_str(&tail);
+    }
+    out
+}
+
+/// Splits at commas outside brackets, parentheses and string literals, trimming each
+/// part and collapsing its whitespace.
+fn split_top_level(body: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut depth = 0i32;
+    let mut in_str = false;
+    let mut current = String::new();
+    let mut chars = body.chars();
+    while let Some(ch) = chars.next() {
+        match ch {
+            '"' => in_str = !in_str,
+            '\\' if in_str => {
+                current.push(ch);
+                if let Some(escaped) = chars.next() {
+                    current.push(escaped);
+                }
+                continue;
+            }
+            '[' | '(' if !in_str => depth += 1,
+            ']' | ')' if !in_str => depth -= 1,
+            ',' if !in_str && depth == 0 => {
+                parts.push(std::mem::take(&mut current));
+                continue;
+            }
+            _ => {}
+        }
+        current.push(ch);
+    }
+    parts.push(current);
+    parts
+        .into_iter()
+        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|p| !p.is_empty())
+        .collect()
 }
 
 /// A blank line after every top-level item (prettyplease leaves them packed), so the
@@ -328,83 +460,104 @@ fn emit_module(ir: &Ir, module: &Module) -> TokenStream {
     }
 }
 
-fn field_tokens(ctx: &Ctx<'_>, def: &TypeDef, field: &Field) -> (TokenStream, TokenStream) {
+/// A struct field: its declaration, its Rust type, and its entry in `object!` (how it
+/// is decoded, and encoded for response types).
+struct FieldTokens {
+    decl: TokenStream,
+    ty: TokenStream,
+    entry: TokenStream,
+}
+
+fn field_tokens(ctx: &Ctx<'_>, def: &TypeDef, field: &Field) -> FieldTokens {
     let name = ident(&field.rust);
+    let json = &field.json;
+    let doc = doc_attrs(Some(&field.doc.clone().unwrap_or_else(|| {
+        format!("`{}` (no description in the spec).", field.json)
+    })));
     if field.flatten {
         let ty = ctx.ty(&field.ty);
-        let doc = doc_attrs(Some(&field.doc.clone().unwrap_or_else(|| {
-            format!("`{}` (no description in the spec).", field.json)
-        })));
-        return (quote!(#doc #[serde(flatten)] pub #name: #ty), ty);
+        let attr = if def.in_request {
+            quote!(#[serde(flatten)])
+        } else {
+            quote!(#[cfg_attr(feature = "schemars", schemars(flatten))])
+        };
+        return FieldTokens {
+            decl: quote!(#doc #attr pub #name: #ty),
+            ty,
+            entry: quote!(),
+        };
     }
     let inner = ctx.ty(&field.ty);
-    let inner_for_schema = inner.clone();
-    let mut serde_args = Vec::new();
-    // The struct has `rename_all = "camelCase"`; only names it does not produce are renamed.
-    if serde_camel_case(&name.to_string()) != field.json {
-        let json = &field.json;
-        serde_args.push(quote!(rename = #json));
-    }
-    // FastSpring sometimes writes whole numbers as `1.0`; integers decode leniently.
+    // Names `rename_all = "camelCase"` does not produce are renamed one by one.
+    let rename =
+        (serde_camel_case(&name.to_string()) != field.json).then(|| quote!(rename = #json));
     // Responses decode leniently: FastSpring sometimes writes whole numbers as `1.0`
     // (integers, everywhere), and numbers or `"true"` where the reference says string or
     // boolean (only in types never sent, so request types stay strict when checked).
     let lenient = match &field.ty {
-        Ty::I64 => Some("lenient_int"),
-        Ty::String if !def.in_request => Some("lenient_string"),
-        Ty::Bool if !def.in_request => Some("lenient_bool"),
+        Ty::I64 => Some(format_ident!("lenient_int")),
+        Ty::String if !def.in_request => Some(format_ident!("lenient_string")),
+        Ty::Bool if !def.in_request => Some(format_ident!("lenient_bool")),
         _ => None,
     };
-    let ty = if field.required && !field.nullable {
-        if let Some(module) = lenient {
-            let path = format!("crate::runtime::{module}::required");
-            serde_args.push(quote!(deserialize_with = #path));
-        }
-        inner
+    // `required`: must be present; `nullable`: required but may be `null`, always
+    // written; `optional`: may be absent, left out when `None`.
+    let double_option = field.nullable && def.in_request && !field.required;
+    let (kind, ty, seed) = if field.required && !field.nullable {
+        (quote!(required), inner.clone(), lenient)
     } else if field.required {
-        serde_args.push(quote!(default));
-        if let Some(module) = lenient {
-            let path = format!("crate::runtime::{module}::option");
-            serde_args.push(quote!(deserialize_with = #path));
+        (quote!(nullable), quote!(Option<#inner>), lenient)
+    } else if double_option {
+        (
+            quote!(optional),
+            quote!(Option<Option<#inner>>),
+            Some(format_ident!("double_option")),
+        )
+    } else {
+        (quote!(optional), quote!(Option<#inner>), lenient)
+    };
+    let seed_tokens = seed.map(|m| quote!((#m)));
+    let entry = quote!(#name: #json #kind #seed_tokens);
+    // Request types derive `Serialize` (and `schemars` reads the same attributes); the
+    // others are encoded by `object!` and need only what `schemars` reads.
+    let attr = if def.in_request {
+        let mut args: Vec<TokenStream> = rename.into_iter().collect();
+        if double_option {
+            args.push(quote!(
+                default,
+                with = "crate::runtime::double_option",
+                skip_serializing_if = "crate::runtime::is_absent"
+            ));
+        } else if !field.required {
+            args.push(quote!(
+                default,
+                skip_serializing_if = "crate::runtime::is_absent"
+            ));
         }
-        quote!(Option<#inner>)
-    } else if field.nullable && def.in_request {
-        serde_args.push(quote!(
-            default,
-            with = "crate::runtime::double_option",
-            skip_serializing_if = "crate::runtime::is_absent"
-        ));
-        quote!(Option<Option<#inner>>)
+        let serde = if args.is_empty() {
+            quote!()
+        } else {
+            quote!(#[serde(#(#args),*)])
+        };
+        // schemars reads `with` as a type; tell it the field's JSON shape instead.
+        let schema_with = if double_option {
+            let shape = quote!(Option<#inner>).to_string().replace(" ", "");
+            quote!(#[cfg_attr(feature = "schemars", schemars(with = #shape))])
+        } else {
+            quote!()
+        };
+        quote!(#serde #schema_with)
     } else {
-        serde_args.push(quote!(
-            default,
-            skip_serializing_if = "crate::runtime::is_absent"
-        ));
-        if let Some(module) = lenient {
-            let path = format!("crate::runtime::{module}::option");
-            serde_args.push(quote!(deserialize_with = #path));
+        match rename {
+            Some(rename) => quote!(#[cfg_attr(feature = "schemars", schemars(#rename))]),
+            None => quote!(),
         }
-        quote!(Option<#inner>)
     };
-    let serde_attr = if serde_args.is_empty() {
-        quote!()
-    } else {
-        quote!(#[serde(#(#serde_args),*)])
-    };
-    // schemars reads `with` as a type; tell it the field's JSON shape instead.
-    let schema_with = if field.nullable && def.in_request && !field.required {
-        let shape = quote!(Option<#inner_for_schema>)
-            .to_string()
-            .replace(" ", "");
-        quote!(#[cfg_attr(feature = "schemars", schemars(with = #shape))])
-    } else {
-        quote!()
-    };
-    let serde_attr = quote!(#serde_attr #schema_with);
-    let doc = doc_attrs(Some(&field.doc.clone().unwrap_or_else(|| {
-        format!("`{}` (no description in the spec).", field.json)
-    })));
-    (quote!(#doc #serde_attr pub #name: #ty), ty)
+    FieldTokens {
+        decl: quote!(#doc #attr pub #name: #ty),
+        ty,
+        entry,
+    }
 }
 
 fn emit_type(ctx: &Ctx<'_>, def: &TypeDef) -> TokenStream {
@@ -429,9 +582,17 @@ fn emit_type(ctx: &Ctx<'_>, def: &TypeDef) -> TokenStream {
             let mut ctor_args = Vec::new();
             let mut ctor_fields = Vec::new();
             let mut all_optional = true;
+            let mut entries = Vec::new();
+            let mut others = quote!();
             for field in fields {
-                let (decl, ty) = field_tokens(ctx, def, field);
+                let FieldTokens { decl, ty, entry } = field_tokens(ctx, def, field);
                 decls.push(decl);
+                if field.flatten {
+                    let rest = ident(&field.rust);
+                    others = quote!(others: #rest);
+                } else {
+                    entries.push(entry);
+                }
                 let fname = ident(&field.rust);
                 if field.flatten {
                     ctor_fields.push(quote!(#fname: Default::default()));
@@ -461,14 +622,38 @@ fn emit_type(ctx: &Ctx<'_>, def: &TypeDef) -> TokenStream {
             } else {
                 quote!()
             };
+            // `Deserialize` (and a response type's `Serialize`) come from `object!`.
+            let (derives, object) = if def.in_request {
+                (
+                    quote! {
+                        #[derive(Debug, Clone, PartialEq, #default serde::Serialize)]
+                        #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+                        #[serde(rename_all = "camelCase")]
+                    },
+                    quote!(crate::runtime::object::object!(#name { #(#entries),* } #others);),
+                )
+            } else {
+                (
+                    quote! {
+                        #[derive(Debug, Clone, PartialEq, #default)]
+                        #[cfg_attr(
+                            feature = "schemars",
+                            derive(schemars::JsonSchema),
+                            schemars(rename_all = "camelCase")
+                        )]
+                    },
+                    quote!(crate::runtime::object::object!(serialize #name { #(#entries),* } #others);),
+                )
+            };
             quote! {
                 #doc
                 #cfg
-                #[derive(Debug, Clone, PartialEq, #default serde::Deserialize)]
-                #serialize
-                #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-                #[serde(rename_all = "camelCase")]
+                #derives
                 pub struct #name { #(#decls,)* }
+
+                #cfg
+                #object
+
                 #ctor
             }
         }
@@ -951,6 +1136,7 @@ fn emit_operation(ctx: &Ctx<'_>, op: &Operation) -> (TokenStream, TokenStream) {
             );
             quote! {
                 #[doc = #pages_doc]
+                #[inline]
                 pub fn pages(self) -> impl futures_util::Stream<Item = Result<#resp, crate::Error>> + Send + 'a {
                     let client = self.client;
                     let request = self.build_request();
@@ -958,6 +1144,7 @@ fn emit_operation(ctx: &Ctx<'_>, op: &Operation) -> (TokenStream, TokenStream) {
                 }
 
                 #[doc = #items_doc]
+                #[inline]
                 pub fn items(self) -> impl futures_util::Stream<Item = Result<#item, crate::Error>> + Send + 'a {
                     let client = self.client;
                     let request = self.build_request();
@@ -976,6 +1163,7 @@ fn emit_operation(ctx: &Ctx<'_>, op: &Operation) -> (TokenStream, TokenStream) {
             );
             quote! {
                 #[doc = #doc]
+                #[inline]
                 pub async fn send_batch(self) -> Result<crate::BatchOutcome<#item>, crate::Error> {
                     let request = self.build_request()?;
                     crate::runtime::send_batch(self.client, request).await
@@ -1068,6 +1256,7 @@ fn emit_operation(ctx: &Ctx<'_>, op: &Operation) -> (TokenStream, TokenStream) {
             #paging_methods
 
             /// Sends the request and decodes the response.
+            #[inline]
             pub async fn send(self) -> Result<#resp, crate::Error> {
                 let request = self.build_request()?;
                 self.client.#send_fn(request).await
@@ -1078,6 +1267,7 @@ fn emit_operation(ctx: &Ctx<'_>, op: &Operation) -> (TokenStream, TokenStream) {
         impl<'a> std::future::IntoFuture for #builder<'a> {
             type Output = Result<#resp, crate::Error>;
             type IntoFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>>;
+            #[inline]
             fn into_future(self) -> Self::IntoFuture {
                 Box::pin(self.send())
             }
@@ -1155,9 +1345,9 @@ fn emit_webhook_events(ctx: &Ctx<'_>) -> TokenStream {
         let t = lit_str(&w.event_type);
         let aliases = w.aliases.iter().map(|a| lit_str(a));
         let wrap = if ctx.is_struct(&w.data) {
-            quote!(Self::#v(Box::new(serde_path_to_error::deserialize(data)?)))
+            quote!(Self::#v(Box::new(serde_path_to_error::deserialize(&data)?)))
         } else {
-            quote!(Self::#v(serde_path_to_error::deserialize(data)?))
+            quote!(Self::#v(serde_path_to_error::deserialize(&data)?))
         };
         quote!(#t #(| #aliases)* => #wrap)
     });
@@ -1189,6 +1379,7 @@ fn emit_webhook_events(ctx: &Ctx<'_>) -> TokenStream {
             pub const KNOWN_TYPES: &'static [&'static str] = &[#(#types),*];
 
             /// Decodes `data` for an event of type `event_type`; unknown types are kept raw.
+            #[inline]
             pub fn decode(event_type: &str, data: serde_json::Value) -> Result<Self, serde_path_to_error::Error<serde_json::Error>> {
                 Ok(match event_type {
                     #(#decode_arms,)*

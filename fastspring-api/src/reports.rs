@@ -289,6 +289,7 @@ impl<'a> IntoFuture for ReportRun<'a> {
     type Output = Result<Report, ReportError>;
     type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
 
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }

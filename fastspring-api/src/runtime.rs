@@ -8,6 +8,8 @@ use serde_json::Value;
 
 use crate::{Client, Error, RequestOptions};
 
+#[path = "object.rs"]
+pub mod object;
 #[path = "union.rs"]
 pub mod union;
 
@@ -733,6 +735,28 @@ macro_rules! lenient_scalar {
                 }
                 fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
                     $visitor.visit_bool(v).map(Some)
+                }
+            }
+
+            /// [`required`] as a seed (what `object!` reads a field with).
+            pub struct Required;
+
+            impl<'de> de::DeserializeSeed<'de> for Required {
+                type Value = $ty;
+                #[inline]
+                fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<$ty, D::Error> {
+                    required(d)
+                }
+            }
+
+            /// [`option`] as a seed (what `object!` reads a field with).
+            pub struct Optional;
+
+            impl<'de> de::DeserializeSeed<'de> for Optional {
+                type Value = Option<$ty>;
+                #[inline]
+                fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<$ty>, D::Error> {
+                    option(d)
                 }
             }
 

@@ -441,7 +441,7 @@ impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for TrackedSeq<'_, A> {
     allow(unused_macros)
 )]
 macro_rules! union {
-    ($name:ident { $($variant:ident : $($accepts:ident)|+, [$($key:literal),*]),+ $(,)? }) => {
+    ($name:ident { $($variant:ident : $($accepts:ident)|+, [$($key:literal),* $(,)?]),+ $(,)? }) => {
         impl $crate::runtime::union::Union for $name {
             const NAME: &'static str = stringify!($name);
             const FORMS: &'static [$crate::runtime::union::Form] = &[

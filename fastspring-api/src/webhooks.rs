@@ -383,6 +383,7 @@ impl Envelope {
     /// be acknowledged). A known event type whose `data` does not match the spec does
     /// not spoil the batch: that event's [`Event::data`] is an `Err` and the others
     /// decode normally.
+    #[inline]
     pub fn parse_unverified(raw_body: &[u8]) -> Result<Envelope, WebhookError> {
         if raw_body.len() > MAX_BODY_BYTES {
             return Err(WebhookError::BodyTooLarge {
@@ -392,6 +393,7 @@ impl Envelope {
         Envelope::parse_limited(raw_body, MAX_EVENTS)
     }
 
+    #[inline]
     fn parse_limited(raw_body: &[u8], max_events: usize) -> Result<Envelope, WebhookError> {
         let body: Value =
             serde_json::from_slice(raw_body).map_err(|err| WebhookError::InvalidBody {
@@ -479,6 +481,7 @@ impl Event {
     /// Decodes one event object (`{"id", "type", "live", "processed", "created",
     /// "data"}`). Fails only when `id` or `type` is missing or a header field has the
     /// wrong type; a `data` problem ends up in [`Event::data`].
+    #[inline]
     pub fn from_json(value: Value) -> Result<Event, String> {
         if !value.is_object() {
             return Err("an event must be a JSON object".into());
@@ -500,6 +503,7 @@ impl Event {
     /// Turns an event listed by `GET /events/unprocessed` (or `/processed`) into the
     /// same typed event a webhook delivery gives.
     #[cfg(feature = "events")]
+    #[inline]
     pub fn from_stored(stored: crate::events::StoredEvent) -> Event {
         // The members FastSpring sent, as `StoredEvent` knows them (response types do
         // not implement `Serialize` without the `serialize` feature).
@@ -540,6 +544,7 @@ impl Event {
     }
 }
 
+#[inline]
 fn decode_data(event_type: &str, data: Value) -> Result<EventData, EventDecodeError> {
     EventData::decode(event_type, data).map_err(|err| EventDecodeError {
         event_type: event_type.to_string(),

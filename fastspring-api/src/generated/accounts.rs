@@ -15,84 +15,75 @@
         feature = "webhook-events"
     )
 )]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct Account {
     /// Account ID.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub id: Option<String>,
     /// Account ID (the same value as `id`; older payloads carry only this one).
-    #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
     pub account: String,
     /// What the API did: `account.get`, or `account.lookup` in lookup answers. Absent in webhook payloads.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub action: Option<String>,
     /// Outcome of the request for this account (REST answers only).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// The account's contact person.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub contact: Option<AccountContact>,
     /// The account's postal address.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub address: Option<AccountAddress>,
     /// Preferred language, two-letter ISO 639-1 code.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub language: Option<String>,
     /// Country, two-letter ISO 3166-1 alpha-2 code.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub country: Option<String>,
     /// Keys by which the account can be looked up (`GET /accounts?global=` / `?custom=`).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub lookup: Option<AccountLookup>,
     /// URL of the store's account management portal (the customer still has to sign in; see `GET /accounts/{account_id}/authenticate` for a signed-in URL).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub url: Option<String>,
     /// Counts of the payment methods stored for the account.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payment: Option<AccountPaymentMethods>,
     /// IDs of the account's orders.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub orders: Option<Vec<String>>,
     /// IDs of the account's subscriptions.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<String>>,
     /// The account's charges (initial payments and rebills), successful or failed.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub charges: Option<Vec<AccountCharge>>,
     /// Whether the account has a subscription, according to the reference.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub subscribed: Option<bool>,
     /// Tax exemption details of the account; `null` when it has none.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_exemption_data: Option<serde_json::Value>,
 }
+
+#[cfg(
+    any(
+        feature = "accounts",
+        feature = "orders",
+        feature = "quotes",
+        feature = "returns",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+crate::runtime::object::object!(serialize Account {
+    id: "id" optional(lenient_string),
+    account: "account" required(lenient_string),
+    action: "action" optional(lenient_string),
+    result: "result" optional,
+    contact: "contact" optional,
+    address: "address" optional,
+    language: "language" optional(lenient_string),
+    country: "country" optional(lenient_string),
+    lookup: "lookup" optional,
+    url: "url" optional(lenient_string),
+    payment: "payment" optional,
+    orders: "orders" optional,
+    subscriptions: "subscriptions" optional,
+    charges: "charges" optional,
+    subscribed: "subscribed" optional(lenient_bool),
+    tax_exemption_data: "taxExemptionData" optional,
+});
 
 /// The account's postal address. REST answers use camelCase keys; webhook payloads use keys with spaces for some fields. Each spelling has its own field here; read whichever is set.
 #[cfg(
@@ -105,105 +96,71 @@ pub struct Account {
         feature = "webhook-events"
     )
 )]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct AccountAddress {
     /// First address line (street, PO box or company).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub address_line1: Option<String>,
     /// First address line, as spelled in webhook payloads.
-    #[serde(
-        rename = "address line 1",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "address line 1"))]
     pub address_line1_spaced: Option<String>,
     /// Second address line (apartment, suite, unit, building).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub address_line2: Option<String>,
     /// Second address line, as spelled in webhook payloads.
-    #[serde(
-        rename = "address line 2",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "address line 2"))]
     pub address_line2_spaced: Option<String>,
     /// City, town or village.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub city: Option<String>,
     /// Region code, ISO 3166-2 (`US-CA`); older payloads send the bare subdivision code (`CA`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub region: Option<String>,
     /// Region name as free text, for regions without a code.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub region_custom: Option<String>,
     /// Region name as free text, as spelled in webhook payloads.
-    #[serde(
-        rename = "region custom",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "region custom"))]
     pub region_custom_spaced: Option<String>,
     /// ZIP or postal code.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub postal_code: Option<String>,
     /// ZIP or postal code, as spelled in webhook payloads.
-    #[serde(
-        rename = "postal code",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "postal code"))]
     pub postal_code_spaced: Option<String>,
     /// Country, ISO 3166-1 alpha-2 code (webhook payloads).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub country: Option<String>,
     /// Company name for the address.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub company: Option<String>,
 }
 
+#[cfg(
+    any(
+        feature = "accounts",
+        feature = "orders",
+        feature = "quotes",
+        feature = "returns",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+crate::runtime::object::object!(serialize AccountAddress {
+    address_line1: "addressLine1" optional(lenient_string),
+    address_line1_spaced: "address line 1" optional(lenient_string),
+    address_line2: "addressLine2" optional(lenient_string),
+    address_line2_spaced: "address line 2" optional(lenient_string),
+    city: "city" optional(lenient_string),
+    region: "region" optional(lenient_string),
+    region_custom: "regionCustom" optional(lenient_string),
+    region_custom_spaced: "region custom" optional(lenient_string),
+    postal_code: "postalCode" optional(lenient_string),
+    postal_code_spaced: "postal code" optional(lenient_string),
+    country: "country" optional(lenient_string),
+    company: "company" optional(lenient_string),
+});
+
 /// Postal address of the account.
 #[cfg(feature = "accounts")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AccountAddressInput {
@@ -224,6 +181,15 @@ pub struct AccountAddressInput {
     pub region: Option<String>,
 }
 
+#[cfg(feature = "accounts")]
+crate::runtime::object::object!(AccountAddressInput {
+    address_line1: "addressLine1" optional,
+    address_line2: "addressLine2" optional,
+    city: "city" optional,
+    postal_code: "postalCode" optional,
+    region: "region" optional,
+});
+
 /// One charge made to the account (an order payment or a subscription rebill).
 #[cfg(
     any(
@@ -235,80 +201,67 @@ pub struct AccountAddressInput {
         feature = "webhook-events"
     )
 )]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct AccountCharge {
     /// Transaction currency, ISO 4217.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub currency: Option<String>,
     /// Amount charged after discounts, including tax, in the transaction currency (`currency`).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total: Option<crate::Amount>,
     /// The store's payout currency, ISO 4217.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub payout_currency: Option<String>,
     /// Amount charged, converted to the payout currency (`payoutCurrency`).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_in_payout_currency: Option<crate::Amount>,
     /// Whether the charge went through.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub status: Option<AccountChargeStatus>,
     /// ID of the order of this charge.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub order: Option<String>,
     /// Customer-facing reference of the order of this charge.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub order_reference: Option<String>,
     /// ID of the subscription the charge belongs to; absent or null for a one-time purchase.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub subscription: Option<String>,
     /// When the charge happened, epoch milliseconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub timestamp: Option<crate::EpochMillis>,
     /// The same moment, epoch milliseconds (kept for backward compatibility).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub timestamp_value: Option<crate::EpochMillis>,
     /// The same moment, epoch seconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub timestamp_in_seconds: Option<crate::EpochSeconds>,
     /// Date of the charge formatted for display (`M/D/YY`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub timestamp_display: Option<String>,
     /// Date of the charge, ISO 8601 (`YYYY-MM-DD`).
-    #[serde(
-        rename = "timestampDisplayISO8601",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "timestampDisplayISO8601"))]
     pub timestamp_display_iso8601: Option<String>,
 }
+
+#[cfg(
+    any(
+        feature = "accounts",
+        feature = "orders",
+        feature = "quotes",
+        feature = "returns",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+crate::runtime::object::object!(serialize AccountCharge {
+    currency: "currency" optional(lenient_string),
+    total: "total" optional,
+    payout_currency: "payoutCurrency" optional(lenient_string),
+    total_in_payout_currency: "totalInPayoutCurrency" optional,
+    status: "status" optional,
+    order: "order" optional(lenient_string),
+    order_reference: "orderReference" optional(lenient_string),
+    subscription: "subscription" optional(lenient_string),
+    timestamp: "timestamp" optional,
+    timestamp_value: "timestampValue" optional,
+    timestamp_in_seconds: "timestampInSeconds" optional,
+    timestamp_display: "timestampDisplay" optional(lenient_string),
+    timestamp_display_iso8601: "timestampDisplayISO8601" optional(lenient_string),
+});
 
 /// Whether the charge went through.
 ///
@@ -359,59 +312,49 @@ crate::runtime::string_enum!(
         feature = "webhook-events"
     )
 )]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct AccountContact {
     /// First name.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub first: Option<String>,
     /// Last name.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub last: Option<String>,
     /// E-mail address; unique among the store's accounts.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub email: Option<String>,
     /// Company name, or null.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub company: Option<String>,
     /// Phone number as entered (free text), or null.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub phone: Option<String>,
     /// Whether the contact opted in to marketing e-mails (see the note on `Account.subscribed`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub subscribed: Option<bool>,
 }
 
+#[cfg(
+    any(
+        feature = "accounts",
+        feature = "orders",
+        feature = "quotes",
+        feature = "returns",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+crate::runtime::object::object!(serialize AccountContact {
+    first: "first" optional(lenient_string),
+    last: "last" optional(lenient_string),
+    email: "email" optional(lenient_string),
+    company: "company" optional(lenient_string),
+    phone: "phone" optional(lenient_string),
+    subscribed: "subscribed" optional(lenient_bool),
+});
+
 /// New contact details. When `contact` is sent, `email` must be in it (the current or a new address).
 #[cfg(feature = "accounts")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AccountContactUpdate {
@@ -432,6 +375,15 @@ pub struct AccountContactUpdate {
 }
 
 #[cfg(feature = "accounts")]
+crate::runtime::object::object!(AccountContactUpdate {
+    first: "first" optional,
+    last: "last" optional,
+    email: "email" required,
+    company: "company" optional,
+    phone: "phone" optional,
+});
+
+#[cfg(feature = "accounts")]
 impl AccountContactUpdate {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(email: String) -> Self {
@@ -447,49 +399,51 @@ impl AccountContactUpdate {
 
 /// Error body of `GET /accounts/{account_id}` for a single unknown ID.
 #[cfg(feature = "accounts")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct AccountGetError {
     /// What was attempted, as `<resource>.<verb>`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// Why it failed, by field or action, or one message.
     pub error: super::common::ErrorDetail,
     /// The account ID that was asked for.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub id: Option<String>,
     /// The account ID that was asked for.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub account: Option<String>,
 }
 
+#[cfg(feature = "accounts")]
+crate::runtime::object::object!(serialize AccountGetError {
+    action: "action" optional(lenient_string),
+    result: "result" optional,
+    error: "error" required,
+    id: "id" optional(lenient_string),
+    account: "account" optional(lenient_string),
+});
+
 /// Wrapper of a lookup by several comma-separated IDs (also the older answer for a single ID). Each element is an account or an error item; check `result`.
 #[cfg(feature = "accounts")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct AccountGetResponse {
     /// One element per requested ID.
     pub accounts: Vec<AccountGetResponseAccountsItem>,
 }
+
+#[cfg(feature = "accounts")]
+crate::runtime::object::object!(serialize AccountGetResponse {
+    accounts: "accounts" required,
+});
 
 /// One item of `accounts` in [`AccountGetResponse`].
 ///
@@ -507,61 +461,49 @@ pub enum AccountGetResponseAccountsItem {
 }
 
 #[cfg(feature = "accounts")]
-crate::runtime::union::union!(
-    AccountGetResponseAccountsItem { Error : MAP, ["error"], Account : MAP, ["address",
-    "charges", "contact", "country", "language", "lookup", "orders", "payment",
-    "subscribed", "subscriptions", "taxExemptionData", "url"] }
-);
+crate::runtime::union::union!(AccountGetResponseAccountsItem {
+    Error: MAP, ["error"],
+    Account: MAP, [
+        "address", "charges", "contact", "country", "language", "lookup", "orders", "payment",
+        "subscribed", "subscriptions", "taxExemptionData", "url",
+    ],
+});
 
 /// One page of `GET /accounts`.
 #[cfg(feature = "accounts")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct AccountListResponse {
     /// `account.getall` for the plain list of IDs, `account.lookup` for a filtered lookup.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// Number of this page (1-based).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub page: Option<i64>,
     /// Maximum number of accounts per page.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub limit: Option<i64>,
     /// Number of the next page; absent (or null) on the last page.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub next_page: Option<i64>,
     /// Number of accounts matching the request.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub total: Option<i64>,
     /// The accounts of this page: account IDs without a filter, account objects for a lookup.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub accounts: Option<Vec<AccountListResponseAccountsItem>>,
 }
+
+#[cfg(feature = "accounts")]
+crate::runtime::object::object!(serialize AccountListResponse {
+    action: "action" optional(lenient_string),
+    result: "result" optional,
+    page: "page" optional(lenient_int),
+    limit: "limit" optional(lenient_int),
+    next_page: "nextPage" optional(lenient_int),
+    total: "total" optional(lenient_int),
+    accounts: "accounts" optional,
+});
 
 /// One item of `accounts` in [`AccountListResponse`].
 ///
@@ -579,11 +521,13 @@ pub enum AccountListResponseAccountsItem {
 }
 
 #[cfg(feature = "accounts")]
-crate::runtime::union::union!(
-    AccountListResponseAccountsItem { Account : MAP, ["account", "action", "address",
-    "charges", "contact", "country", "id", "language", "lookup", "orders", "payment",
-    "result", "subscribed", "subscriptions", "taxExemptionData", "url"], Id : STR, [] }
-);
+crate::runtime::union::union!(AccountListResponseAccountsItem {
+    Account: MAP, [
+        "account", "action", "address", "charges", "contact", "country", "id", "language", "lookup",
+        "orders", "payment", "result", "subscribed", "subscriptions", "taxExemptionData", "url",
+    ],
+    Id: STR, [],
+});
 
 /// Keys by which the account can be looked up (`GET /accounts?global=` / `?custom=`).
 #[cfg(
@@ -596,66 +540,67 @@ crate::runtime::union::union!(
         feature = "webhook-events"
     )
 )]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct AccountLookup {
     /// Lookup key generated by FastSpring, safe to show to the customer.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub global: Option<String>,
     /// Lookup key set by the store (for example its own customer ID); absent when none was set.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub custom: Option<String>,
 }
 
+#[cfg(
+    any(
+        feature = "accounts",
+        feature = "orders",
+        feature = "quotes",
+        feature = "returns",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+crate::runtime::object::object!(serialize AccountLookup {
+    global: "global" optional(lenient_string),
+    custom: "custom" optional(lenient_string),
+});
+
 /// A failed item of a (multi-ID) account lookup (`action` is `account.get`; `error` is keyed by the field concerned, e.g. `account`).
 #[cfg(feature = "accounts")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct AccountLookupError {
     /// What was attempted, as `<resource>.<verb>`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// Why it failed, by field or action, or one message.
     pub error: super::common::ErrorDetail,
     /// The account ID that was asked for.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub id: Option<String>,
     /// The account ID that was asked for.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub account: Option<String>,
 }
 
+#[cfg(feature = "accounts")]
+crate::runtime::object::object!(serialize AccountLookupError {
+    action: "action" optional(lenient_string),
+    result: "result" optional,
+    error: "error" required,
+    id: "id" optional(lenient_string),
+    account: "account" optional(lenient_string),
+});
+
 /// Lookup key set by the store.
 #[cfg(feature = "accounts")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AccountLookupInput {
@@ -664,55 +609,61 @@ pub struct AccountLookupInput {
     pub custom: Option<String>,
 }
 
+#[cfg(feature = "accounts")]
+crate::runtime::object::object!(AccountLookupInput {
+    custom: "custom" optional,
+});
+
 /// A signed-in portal URL for one account, or the error for that account.
 #[cfg(feature = "accounts")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct AccountManagementUrl {
     /// What was done, `account.authenticate.get`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// Account ID.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub account: Option<String>,
     /// One-time URL of the account management portal, already signed in; append `#/subscriptions` to open the Subscriptions tab.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub url: Option<crate::Secret>,
     /// When the URL stops working, ISO 8601 local date and time without a zone offset (e.g. `2024-09-17T15:15:35.366`); absent in older responses.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub expires: Option<String>,
     /// On error: messages keyed by the field concerned, e.g. `account`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub error: Option<super::common::ErrorDetail>,
 }
 
+#[cfg(feature = "accounts")]
+crate::runtime::object::object!(serialize AccountManagementUrl {
+    action: "action" optional(lenient_string),
+    result: "result" optional,
+    account: "account" optional(lenient_string),
+    url: "url" optional,
+    expires: "expires" optional(lenient_string),
+    error: "error" optional,
+});
+
 /// Answer of `GET /accounts/{account_id}/authenticate`, one element per requested account.
 #[cfg(feature = "accounts")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct AccountManagementUrlResponse {
     /// One element per requested account; check each `result`.
     pub accounts: Vec<AccountManagementUrl>,
 }
+
+#[cfg(feature = "accounts")]
+crate::runtime::object::object!(serialize AccountManagementUrlResponse {
+    accounts: "accounts" required,
+});
 
 /// Counts of the payment methods stored for the account.
 #[cfg(
@@ -725,67 +676,67 @@ pub struct AccountManagementUrlResponse {
         feature = "webhook-events"
     )
 )]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct AccountPaymentMethods {
     /// Number of stored payment methods.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub methods: Option<i64>,
     /// Number of stored payment methods that are active.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub active: Option<i64>,
 }
 
+#[cfg(
+    any(
+        feature = "accounts",
+        feature = "orders",
+        feature = "quotes",
+        feature = "returns",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+crate::runtime::object::object!(serialize AccountPaymentMethods {
+    methods: "methods" optional(lenient_int),
+    active: "active" optional(lenient_int),
+});
+
 /// Outcome of creating or updating an account.
 #[cfg(feature = "accounts")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct AccountWriteResult {
     /// Account ID (current responses).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub id: Option<String>,
     /// Account ID.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub account: Option<String>,
     /// What was done, `account.create` or `account.update`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// On error: messages keyed by the field concerned.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub error: Option<super::common::ErrorDetail>,
 }
 
+#[cfg(feature = "accounts")]
+crate::runtime::object::object!(serialize AccountWriteResult {
+    id: "id" optional(lenient_string),
+    account: "account" optional(lenient_string),
+    action: "action" optional(lenient_string),
+    result: "result" optional,
+    error: "error" optional,
+});
+
 /// A new customer account.
 #[cfg(feature = "accounts")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CreateAccountRequest {
@@ -804,6 +755,15 @@ pub struct CreateAccountRequest {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub address: Option<AccountAddressInput>,
 }
+
+#[cfg(feature = "accounts")]
+crate::runtime::object::object!(CreateAccountRequest {
+    contact: "contact" required,
+    language: "language" optional,
+    country: "country" optional,
+    lookup: "lookup" optional,
+    address: "address" optional,
+});
 
 #[cfg(feature = "accounts")]
 impl CreateAccountRequest {
@@ -835,10 +795,10 @@ pub enum GetAccountError400 {
 }
 
 #[cfg(feature = "accounts")]
-crate::runtime::union::union!(
-    GetAccountError400 { Several : MAP, ["accounts"], Single : MAP, ["account", "action",
-    "error", "id", "result"] }
-);
+crate::runtime::union::union!(GetAccountError400 {
+    Several: MAP, ["accounts"],
+    Single: MAP, ["account", "action", "error", "id", "result"],
+});
 
 /// The body of `GET /accounts/{account_id}`'s 200 response.
 ///
@@ -856,11 +816,13 @@ pub enum GetAccountResponse {
 }
 
 #[cfg(feature = "accounts")]
-crate::runtime::union::union!(
-    GetAccountResponse { Several : MAP, ["accounts"], Single : MAP, ["account", "action",
-    "address", "charges", "contact", "country", "id", "language", "lookup", "orders",
-    "payment", "result", "subscribed", "subscriptions", "taxExemptionData", "url"] }
-);
+crate::runtime::union::union!(GetAccountResponse {
+    Several: MAP, ["accounts"],
+    Single: MAP, [
+        "account", "action", "address", "charges", "contact", "country", "id", "language", "lookup",
+        "orders", "payment", "result", "subscribed", "subscriptions", "taxExemptionData", "url",
+    ],
+});
 
 /// Values of the `refunds` parameter of `GET /accounts`.
 ///
@@ -905,8 +867,7 @@ crate::runtime::string_enum!(
 
 /// Contact person of a new account.
 #[cfg(feature = "accounts")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NewAccountContact {
@@ -925,6 +886,15 @@ pub struct NewAccountContact {
 }
 
 #[cfg(feature = "accounts")]
+crate::runtime::object::object!(NewAccountContact {
+    first: "first" required,
+    last: "last" required,
+    email: "email" required,
+    company: "company" optional,
+    phone: "phone" optional,
+});
+
+#[cfg(feature = "accounts")]
 impl NewAccountContact {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(first: String, last: String, email: String) -> Self {
@@ -940,8 +910,7 @@ impl NewAccountContact {
 
 /// The fields of an account to change; fields not sent stay as they are.
 #[cfg(feature = "accounts")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateAccountRequest {
@@ -962,44 +931,47 @@ pub struct UpdateAccountRequest {
     pub address: Option<AccountAddressInput>,
 }
 
+#[cfg(feature = "accounts")]
+crate::runtime::object::object!(UpdateAccountRequest {
+    contact: "contact" optional,
+    language: "language" optional,
+    country: "country" optional,
+    lookup: "lookup" optional,
+    address: "address" optional,
+});
+
 /// Outcome of `POST /accounts/{account_id}`. The current reference sends the flat result and repeats it in `accounts`; read either.
 #[cfg(feature = "accounts")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct UpdateAccountResponse {
     /// Account ID (current responses).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub id: Option<String>,
     /// Account ID.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub account: Option<String>,
     /// What was done, `account.create` or `account.update`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// On error: messages keyed by the field concerned.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub error: Option<super::common::ErrorDetail>,
     /// The outcome per updated account (the same values as the flat fields).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub accounts: Option<Vec<AccountWriteResult>>,
 }
+
+#[cfg(feature = "accounts")]
+crate::runtime::object::object!(serialize UpdateAccountResponse {
+    id: "id" optional(lenient_string),
+    account: "account" optional(lenient_string),
+    action: "action" optional(lenient_string),
+    result: "result" optional,
+    error: "error" optional,
+    accounts: "accounts" optional,
+});
 
 #[cfg(feature = "accounts")]
 /// Operations of the `accounts` group; get it with `client.accounts()`.
@@ -1169,6 +1141,7 @@ impl<'a> CreateAccountBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<AccountWriteResult, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -1181,6 +1154,7 @@ impl<'a> std::future::IntoFuture for CreateAccountBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -1369,6 +1343,7 @@ impl<'a> ListAccountsBuilder<'a> {
         })
     }
     /// Streams every page of the result: follows `nextPage` (keeping `limit`). Stops when FastSpring reports no more, and fails (instead of looping) if a page does not advance.
+    #[inline]
     pub fn pages(
         self,
     ) -> impl futures_util::Stream<
@@ -1379,6 +1354,7 @@ impl<'a> ListAccountsBuilder<'a> {
         crate::runtime::pages(client, request)
     }
     /// Streams the `accounts` of every page, one by one (see [`Self::pages`]).
+    #[inline]
     pub fn items(
         self,
     ) -> impl futures_util::Stream<
@@ -1389,6 +1365,7 @@ impl<'a> ListAccountsBuilder<'a> {
         crate::runtime::items(client, request, "accounts")
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<AccountListResponse, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -1401,6 +1378,7 @@ impl<'a> std::future::IntoFuture for ListAccountsBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -1464,6 +1442,7 @@ impl<'a> GetAccountBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<GetAccountResponse, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -1476,6 +1455,7 @@ impl<'a> std::future::IntoFuture for GetAccountBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -1540,6 +1520,7 @@ impl<'a> UpdateAccountBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<UpdateAccountResponse, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -1552,6 +1533,7 @@ impl<'a> std::future::IntoFuture for UpdateAccountBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -1615,6 +1597,7 @@ impl<'a> GetAccountManagementUrlBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<AccountManagementUrlResponse, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -1627,6 +1610,7 @@ impl<'a> std::future::IntoFuture for GetAccountManagementUrlBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }

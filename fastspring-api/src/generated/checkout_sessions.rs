@@ -4,89 +4,70 @@
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
 /// A checkout session and its calculated state, as returned by creation, retrieval and full update.
 #[cfg(feature = "checkout-sessions")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct CheckoutSession {
     /// Session ID.
-    #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
     pub id: String,
     /// When the session was created (ISO 8601).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub created: Option<String>,
     /// When the session expires and must be recreated (ISO 8601).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub expires: Option<String>,
     /// Lifecycle state of the session.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub status: Option<CheckoutSessionStatus>,
     /// Language applied to the session.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub locale: Option<String>,
     /// Buyer's billing country used for pricing (ISO 3166-1 alpha-2).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub country: Option<String>,
     /// Currency of all amounts (ISO 4217).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub currency: Option<String>,
     /// `true` for a live session, `false` for a test one.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub live: Option<bool>,
     /// The buyer details stored on a session.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub customer: Option<CheckoutSessionCustomer>,
     /// Tags that will be copied to the order.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub order_tags: Option<std::collections::BTreeMap<String, String>>,
     /// The cart with its calculated totals.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub cart: Option<CheckoutSessionCart>,
     /// Payment methods offered, in display order (retrieval and update only).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payment_methods: Option<Vec<CheckoutSessionPaymentMethod>>,
     /// Payment methods hidden from the buyer (retrieval and update only).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub hide_payment_methods: Option<Vec<String>>,
     /// URLs that open the session.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub checkout_urls: Option<CheckoutSessionCheckoutUrls>,
     /// Input that was ignored or invalid without failing the request.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub warnings: Option<Vec<CheckoutSessionWarning>>,
     /// Rendering state: `READY_FOR_CHECKOUT` (can be paid), `PRODUCTS_REQUIRED` (cart is empty), `CONCLUDED` (finished).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub checkout_status: Option<Vec<CheckoutSessionCheckoutStatusItem>>,
 }
 
+#[cfg(feature = "checkout-sessions")]
+crate::runtime::object::object!(serialize CheckoutSession {
+    id: "id" required(lenient_string),
+    created: "created" optional(lenient_string),
+    expires: "expires" optional(lenient_string),
+    status: "status" optional,
+    locale: "locale" optional(lenient_string),
+    country: "country" optional(lenient_string),
+    currency: "currency" optional(lenient_string),
+    live: "live" optional(lenient_bool),
+    customer: "customer" optional,
+    order_tags: "orderTags" optional,
+    cart: "cart" optional,
+    payment_methods: "paymentMethods" optional,
+    hide_payment_methods: "hidePaymentMethods" optional,
+    checkout_urls: "checkoutUrls" optional,
+    warnings: "warnings" optional,
+    checkout_status: "checkoutStatus" optional,
+});
+
 /// A billing or shipping address.
 #[cfg(feature = "checkout-sessions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CheckoutSessionAddress {
@@ -110,142 +91,109 @@ pub struct CheckoutSessionAddress {
     pub country: Option<String>,
 }
 
+#[cfg(feature = "checkout-sessions")]
+crate::runtime::object::object!(CheckoutSessionAddress {
+    address_line1: "addressLine1" optional,
+    address_line2: "addressLine2" optional,
+    city: "city" optional,
+    region: "region" optional,
+    postal_code: "postalCode" optional,
+    country: "country" optional,
+});
+
 /// The cart with its calculated totals.
 #[cfg(feature = "checkout-sessions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct CheckoutSessionCart {
     /// Coupon code evaluated for the cart.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub coupon_code: Option<String>,
     /// `true` when the coupon was valid and gave a discount.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub coupon_has_applied: Option<bool>,
     /// Items in the cart.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub line_items: Option<Vec<CheckoutSessionItem>>,
     /// Cart total after discounts; tax included or not according to `taxIncluded`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub net_total: Option<crate::Amount>,
     /// `netTotal` formatted for display in the session's currency and locale.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub net_total_display: Option<String>,
     /// Cart total before discounts; tax according to `taxIncluded`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub list_total: Option<crate::Amount>,
     /// `listTotal` formatted for display in the session's currency and locale.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub list_total_display: Option<String>,
     /// Total after discounts, always including tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub with_tax_net_total: Option<crate::Amount>,
     /// `withTaxNetTotal` formatted for display in the session's currency and locale.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub with_tax_net_total_display: Option<String>,
     /// Total before discounts, always including tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub with_tax_list_total: Option<crate::Amount>,
     /// `withTaxListTotal` formatted for display in the session's currency and locale.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub with_tax_list_total_display: Option<String>,
     /// Total after discounts, always without tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub without_tax_net_total: Option<crate::Amount>,
     /// `withoutTaxNetTotal` formatted for display in the session's currency and locale.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub without_tax_net_total_display: Option<String>,
     /// Total before discounts, always without tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub without_tax_list_total: Option<crate::Amount>,
     /// `withoutTaxListTotal` formatted for display in the session's currency and locale.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub without_tax_list_total_display: Option<String>,
     /// All discounts (product and coupon).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_total: Option<crate::Amount>,
     /// `discountTotal` formatted for display in the session's currency and locale.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub discount_total_display: Option<String>,
     /// Discount given by the coupon.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub coupon_discount_total: Option<crate::Amount>,
     /// `couponDiscountTotal` formatted for display in the session's currency and locale.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub coupon_discount_total_display: Option<String>,
     /// Discount given by product or volume discounts.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub product_discount_total: Option<crate::Amount>,
     /// `productDiscountTotal` formatted for display in the session's currency and locale.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub product_discount_total_display: Option<String>,
     /// Whether the price fields include tax or have it added on top.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_included: Option<CheckoutSessionCartTaxIncluded>,
     /// Tax on the whole cart.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_total: Option<crate::Amount>,
     /// `taxTotal` formatted for display in the session's currency and locale.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub tax_total_display: Option<String>,
     /// Effective tax rate in percent.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_rate: Option<f64>,
 }
 
+#[cfg(feature = "checkout-sessions")]
+crate::runtime::object::object!(serialize CheckoutSessionCart {
+    coupon_code: "couponCode" optional(lenient_string),
+    coupon_has_applied: "couponHasApplied" optional(lenient_bool),
+    line_items: "lineItems" optional,
+    net_total: "netTotal" optional,
+    net_total_display: "netTotalDisplay" optional(lenient_string),
+    list_total: "listTotal" optional,
+    list_total_display: "listTotalDisplay" optional(lenient_string),
+    with_tax_net_total: "withTaxNetTotal" optional,
+    with_tax_net_total_display: "withTaxNetTotalDisplay" optional(lenient_string),
+    with_tax_list_total: "withTaxListTotal" optional,
+    with_tax_list_total_display: "withTaxListTotalDisplay" optional(lenient_string),
+    without_tax_net_total: "withoutTaxNetTotal" optional,
+    without_tax_net_total_display: "withoutTaxNetTotalDisplay" optional(lenient_string),
+    without_tax_list_total: "withoutTaxListTotal" optional,
+    without_tax_list_total_display: "withoutTaxListTotalDisplay" optional(lenient_string),
+    discount_total: "discountTotal" optional,
+    discount_total_display: "discountTotalDisplay" optional(lenient_string),
+    coupon_discount_total: "couponDiscountTotal" optional,
+    coupon_discount_total_display: "couponDiscountTotalDisplay" optional(lenient_string),
+    product_discount_total: "productDiscountTotal" optional,
+    product_discount_total_display: "productDiscountTotalDisplay" optional(lenient_string),
+    tax_included: "taxIncluded" optional,
+    tax_total: "taxTotal" optional,
+    tax_total_display: "taxTotalDisplay" optional(lenient_string),
+    tax_rate: "taxRate" optional,
+});
+
 /// Cart contents to put in the session.
 #[cfg(feature = "checkout-sessions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CheckoutSessionCartRequest {
@@ -256,6 +204,12 @@ pub struct CheckoutSessionCartRequest {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub line_items: Option<Vec<CheckoutSessionItemRequest>>,
 }
+
+#[cfg(feature = "checkout-sessions")]
+crate::runtime::object::object!(CheckoutSessionCartRequest {
+    coupon_code: "couponCode" optional,
+    line_items: "lineItems" optional,
+});
 
 /// Whether the price fields include tax or have it added on top.
 ///
@@ -303,24 +257,25 @@ crate::runtime::string_enum!(
 
 /// URLs that open the session.
 #[cfg(feature = "checkout-sessions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct CheckoutSessionCheckoutUrls {
     /// Hosted web checkout URL to redirect the buyer to.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub webcheckout_url: Option<String>,
 }
 
+#[cfg(feature = "checkout-sessions")]
+crate::runtime::object::object!(serialize CheckoutSessionCheckoutUrls {
+    webcheckout_url: "webcheckoutUrl" optional(lenient_string),
+});
+
 /// A billing or shipping contact.
 #[cfg(feature = "checkout-sessions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CheckoutSessionContact {
@@ -341,10 +296,18 @@ pub struct CheckoutSessionContact {
     pub phone_number: Option<String>,
 }
 
+#[cfg(feature = "checkout-sessions")]
+crate::runtime::object::object!(CheckoutSessionContact {
+    email: "email" optional,
+    first_name: "firstName" optional,
+    last_name: "lastName" optional,
+    company: "company" optional,
+    phone_number: "phoneNumber" optional,
+});
+
 /// Price overriding the catalog price of an item. Authenticated only.
 #[cfg(feature = "checkout-sessions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CheckoutSessionCustomPrice {
@@ -355,11 +318,7 @@ pub struct CheckoutSessionCustomPrice {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discounts: Option<Vec<CheckoutSessionVolumeDiscount>>,
     /// Number of billing periods the discount lasts (subscriptions only).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_duration: Option<i64>,
     /// One-time setup fee (subscriptions only).
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -372,65 +331,64 @@ pub struct CheckoutSessionCustomPrice {
     pub shipping_fee: Option<CheckoutSessionPriceMap>,
 }
 
+#[cfg(feature = "checkout-sessions")]
+crate::runtime::object::object!(CheckoutSessionCustomPrice {
+    unit_price: "unitPrice" optional,
+    discounts: "discounts" optional,
+    discount_duration: "discountDuration" optional(lenient_int),
+    setup_fee: "setupFee" optional,
+    eds_fee: "edsFee" optional,
+    shipping_fee: "shippingFee" optional,
+});
+
 /// The buyer details stored on a session.
 #[cfg(feature = "checkout-sessions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct CheckoutSessionCustomer {
     /// FastSpring account ID; only shown to authenticated callers.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub account_id: Option<String>,
     /// Your own ID for the buyer; only shown to authenticated callers.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub external_account_id: Option<String>,
     /// A payment method already stored on the buyer's account.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub saved_payment_method: Option<CheckoutSessionCustomerSavedPaymentMethod>,
     /// A billing or shipping contact.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub bill_to_contact: Option<CheckoutSessionContact>,
     /// A billing or shipping address.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub bill_to_address: Option<CheckoutSessionAddress>,
     /// A billing or shipping contact.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub ship_to_contact: Option<CheckoutSessionContact>,
     /// A billing or shipping address.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub ship_to_address: Option<CheckoutSessionAddress>,
     /// Tags on the buyer's account.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub account_tags: Option<std::collections::BTreeMap<String, String>>,
     /// VAT, GST or CPF number.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub tax_id: Option<String>,
     /// US state or province code of a tax exemption.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub tax_id_region: Option<String>,
 }
 
+#[cfg(feature = "checkout-sessions")]
+crate::runtime::object::object!(serialize CheckoutSessionCustomer {
+    account_id: "accountId" optional(lenient_string),
+    external_account_id: "externalAccountId" optional(lenient_string),
+    saved_payment_method: "savedPaymentMethod" optional,
+    bill_to_contact: "billToContact" optional,
+    bill_to_address: "billToAddress" optional,
+    ship_to_contact: "shipToContact" optional,
+    ship_to_address: "shipToAddress" optional,
+    account_tags: "accountTags" optional,
+    tax_id: "taxId" optional(lenient_string),
+    tax_id_region: "taxIdRegion" optional(lenient_string),
+});
+
 /// Buyer, billing and shipping details of a session.
 #[cfg(feature = "checkout-sessions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CheckoutSessionCustomerRequest {
@@ -466,6 +424,20 @@ pub struct CheckoutSessionCustomerRequest {
     pub tax_id_region: Option<String>,
 }
 
+#[cfg(feature = "checkout-sessions")]
+crate::runtime::object::object!(CheckoutSessionCustomerRequest {
+    account_id: "accountId" optional,
+    external_account_id: "externalAccountId" optional,
+    bill_to_contact: "billToContact" optional,
+    bill_to_address: "billToAddress" optional,
+    ship_to_contact: "shipToContact" optional,
+    ship_to_address: "shipToAddress" optional,
+    ship_to_type: "shipToType" optional,
+    account_tags: "accountTags" optional,
+    tax_id: "taxId" optional,
+    tax_id_region: "taxIdRegion" optional,
+});
+
 /// Where goods are shipped: the billing address (default), a gift recipient, or a separate address.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -491,103 +463,81 @@ crate::runtime::string_enum!(
 
 /// A payment method already stored on the buyer's account.
 #[cfg(feature = "checkout-sessions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct CheckoutSessionCustomerSavedPaymentMethod {
     /// Kind of payment method.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub payment_method_type: Option<String>,
     /// Masked label, usually with the last 4 digits.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub display: Option<String>,
 }
 
+#[cfg(feature = "checkout-sessions")]
+crate::runtime::object::object!(serialize CheckoutSessionCustomerSavedPaymentMethod {
+    payment_method_type: "paymentMethodType" optional(lenient_string),
+    display: "display" optional(lenient_string),
+});
+
 /// One rejected field.
 #[cfg(feature = "checkout-sessions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct CheckoutSessionErrorDetail {
     /// Code of the failed rule.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub error_code: Option<String>,
     /// Dotted path of the rejected body field.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub field: Option<String>,
     /// Why it was rejected.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub message: Option<String>,
     /// The value that was sent.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub rejected_value: Option<String>,
 }
 
+#[cfg(feature = "checkout-sessions")]
+crate::runtime::object::object!(serialize CheckoutSessionErrorDetail {
+    error_code: "errorCode" optional(lenient_string),
+    field: "field" optional(lenient_string),
+    message: "message" optional(lenient_string),
+    rejected_value: "rejectedValue" optional(lenient_string),
+});
+
 /// Error body of the Sessions (v2) API.
 #[cfg(feature = "checkout-sessions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct CheckoutSessionErrorResponse {
     /// HTTP status code and reason.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub status: Option<String>,
     /// When the error occurred (ISO 8601).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub timestamp: Option<String>,
     /// Error ID to quote to FastSpring support.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub id: Option<String>,
     /// Summary of the problem.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub message: Option<String>,
     /// Field-level validation failures.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub errors: Option<Vec<CheckoutSessionErrorDetail>>,
 }
+
+#[cfg(feature = "checkout-sessions")]
+crate::runtime::object::object!(serialize CheckoutSessionErrorResponse {
+    status: "status" optional(lenient_string),
+    timestamp: "timestamp" optional(lenient_string),
+    id: "id" optional(lenient_string),
+    message: "message" optional(lenient_string),
+    errors: "errors" optional,
+});
 
 /// A buyer data field of the checkout form.
 ///
@@ -632,8 +582,7 @@ crate::runtime::string_enum!(
 
 /// A billing interval.
 #[cfg(feature = "checkout-sessions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CheckoutSessionInterval {
@@ -641,20 +590,19 @@ pub struct CheckoutSessionInterval {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub interval_unit: Option<CheckoutSessionIntervalIntervalUnit>,
     /// Number of units per interval.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub interval_length: Option<i64>,
     /// Number of consecutive intervals in the plan.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub interval_count: Option<i64>,
 }
+
+#[cfg(feature = "checkout-sessions")]
+crate::runtime::object::object!(CheckoutSessionInterval {
+    interval_unit: "intervalUnit" optional,
+    interval_length: "intervalLength" optional(lenient_int),
+    interval_count: "intervalCount" optional(lenient_int),
+});
 
 /// Unit of the interval.
 ///
@@ -685,195 +633,135 @@ crate::runtime::string_enum!(
 
 /// A cart line item with its calculated price.
 #[cfg(feature = "checkout-sessions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct CheckoutSessionItem {
     /// Product path.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub product_path: Option<String>,
     /// Units in the cart.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub quantity: Option<i64>,
     /// Whether the buyer may change the quantity.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub quantity_behavior: Option<String>,
     /// Default quantity before any change.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub quantity_default: Option<i64>,
     /// `true` when the item was built in the request rather than taken from the catalog.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub virtual_product: Option<bool>,
     /// Calculated prices of a line item.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price: Option<CheckoutSessionItemPrice>,
     /// One-time purchase or subscription.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub product_type: Option<CheckoutSessionItemProductType>,
     /// Whether the buyer may remove the item.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub removable: Option<bool>,
     /// Whether the item is a bundle of other products.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub bundle: Option<bool>,
     /// Localized texts and image of a product; setting them needs authentication.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub descriptions: Option<CheckoutSessionProductDescriptions>,
     /// How the product is fulfilled.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub product_format: Option<CheckoutSessionItemProductFormat>,
     /// Custom key/value data of the item.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub attributes: Option<std::collections::BTreeMap<String, String>>,
     /// Subscription settings of an item (overrides in requests, effective settings in responses).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscription: Option<CheckoutSessionSubscriptionSettings>,
 }
 
+#[cfg(feature = "checkout-sessions")]
+crate::runtime::object::object!(serialize CheckoutSessionItem {
+    product_path: "productPath" optional(lenient_string),
+    quantity: "quantity" optional(lenient_int),
+    quantity_behavior: "quantityBehavior" optional(lenient_string),
+    quantity_default: "quantityDefault" optional(lenient_int),
+    virtual_product: "virtualProduct" optional(lenient_bool),
+    price: "price" optional,
+    product_type: "productType" optional,
+    removable: "removable" optional(lenient_bool),
+    bundle: "bundle" optional(lenient_bool),
+    descriptions: "descriptions" optional,
+    product_format: "productFormat" optional,
+    attributes: "attributes" optional,
+    subscription: "subscription" optional,
+});
+
 /// Calculated prices of a line item. Unit amounts are for one unit; extended amounts for the whole quantity.
 #[cfg(feature = "checkout-sessions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct CheckoutSessionItemPrice {
     /// One unit after discounts; tax according to `taxIncluded`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_net_price: Option<crate::Amount>,
     /// `unitNetPrice` formatted for display in the session's currency and locale.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub unit_net_price_display: Option<String>,
     /// One unit before discounts; tax according to `taxIncluded`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_list_price: Option<crate::Amount>,
     /// `unitListPrice` formatted for display in the session's currency and locale.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub unit_list_price_display: Option<String>,
     /// Discount on one unit.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_discount: Option<crate::Amount>,
     /// `unitDiscount` formatted for display in the session's currency and locale.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub unit_discount_display: Option<String>,
     /// Discount on all units.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub extended_total_discount: Option<crate::Amount>,
     /// `extendedTotalDiscount` formatted for display in the session's currency and locale.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub extended_total_discount_display: Option<String>,
     /// All units after discounts.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub extended_net_total: Option<crate::Amount>,
     /// `extendedNetTotal` formatted for display in the session's currency and locale.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub extended_net_total_display: Option<String>,
     /// All units before discounts.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub extended_list_total: Option<crate::Amount>,
     /// `extendedListTotal` formatted for display in the session's currency and locale.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub extended_list_total_display: Option<String>,
     /// Whether the price fields include tax or have it added on top.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_included: Option<CheckoutSessionItemPriceTaxIncluded>,
     /// Tax on one unit.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_tax_amount: Option<crate::Amount>,
     /// `unitTaxAmount` formatted for display in the session's currency and locale.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub unit_tax_amount_display: Option<String>,
     /// Tax on all units.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub extended_tax_total: Option<crate::Amount>,
     /// `extendedTaxTotal` formatted for display in the session's currency and locale.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub extended_tax_total_display: Option<String>,
     /// Effective tax rate of the item in percent.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_percent: Option<f64>,
     /// `true` when a valid tax ID makes the item zero-rated.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub tax_exempt: Option<bool>,
     /// Billing periods the product discount applies.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub product_discount_duration: Option<i64>,
     /// Billing periods the coupon discount applies.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub coupon_discount_duration: Option<i64>,
 }
+
+#[cfg(feature = "checkout-sessions")]
+crate::runtime::object::object!(serialize CheckoutSessionItemPrice {
+    unit_net_price: "unitNetPrice" optional,
+    unit_net_price_display: "unitNetPriceDisplay" optional(lenient_string),
+    unit_list_price: "unitListPrice" optional,
+    unit_list_price_display: "unitListPriceDisplay" optional(lenient_string),
+    unit_discount: "unitDiscount" optional,
+    unit_discount_display: "unitDiscountDisplay" optional(lenient_string),
+    extended_total_discount: "extendedTotalDiscount" optional,
+    extended_total_discount_display: "extendedTotalDiscountDisplay" optional(lenient_string),
+    extended_net_total: "extendedNetTotal" optional,
+    extended_net_total_display: "extendedNetTotalDisplay" optional(lenient_string),
+    extended_list_total: "extendedListTotal" optional,
+    extended_list_total_display: "extendedListTotalDisplay" optional(lenient_string),
+    tax_included: "taxIncluded" optional,
+    unit_tax_amount: "unitTaxAmount" optional,
+    unit_tax_amount_display: "unitTaxAmountDisplay" optional(lenient_string),
+    extended_tax_total: "extendedTaxTotal" optional,
+    extended_tax_total_display: "extendedTaxTotalDisplay" optional(lenient_string),
+    tax_percent: "taxPercent" optional,
+    tax_exempt: "taxExempt" optional(lenient_bool),
+    product_discount_duration: "productDiscountDuration" optional(lenient_int),
+    coupon_discount_duration: "couponDiscountDuration" optional(lenient_int),
+});
 
 /// Whether the price fields include tax or have it added on top.
 ///
@@ -939,29 +827,20 @@ crate::runtime::string_enum!(
 
 /// A product to add to or change in the cart.
 #[cfg(feature = "checkout-sessions")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CheckoutSessionItemRequest {
     /// Catalog product path (at most 256 characters).
     pub product_path: String,
     /// Number of units; 1 when omitted.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub quantity: Option<i64>,
     /// Whether the buyer may change the quantity (for example `ALLOW`). Authenticated only.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub quantity_behavior: Option<String>,
     /// Quantity shown by default at checkout. Authenticated only.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub quantity_default: Option<i64>,
     /// Localized texts and image of a product; setting them needs authentication.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -976,6 +855,18 @@ pub struct CheckoutSessionItemRequest {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscription_overrides: Option<CheckoutSessionSubscriptionSettings>,
 }
+
+#[cfg(feature = "checkout-sessions")]
+crate::runtime::object::object!(CheckoutSessionItemRequest {
+    product_path: "productPath" required,
+    quantity: "quantity" optional(lenient_int),
+    quantity_behavior: "quantityBehavior" optional,
+    quantity_default: "quantityDefault" optional(lenient_int),
+    descriptions: "descriptions" optional,
+    custom_price: "customPrice" optional,
+    attributes: "attributes" optional,
+    subscription_overrides: "subscriptionOverrides" optional,
+});
 
 #[cfg(feature = "checkout-sessions")]
 impl CheckoutSessionItemRequest {
@@ -1000,36 +891,38 @@ pub type CheckoutSessionLocalizedText = std::collections::BTreeMap<String, Strin
 
 /// A payment method the buyer can use, with the form fields it needs.
 #[cfg(feature = "checkout-sessions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct CheckoutSessionPaymentMethod {
     /// Type of the payment method.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub id: Option<CheckoutSessionPaymentMethodType>,
     /// Localization key of the method's display name.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub description: Option<String>,
     /// Form fields the buyer must fill in.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub required_field_elements: Option<Vec<CheckoutSessionFieldElement>>,
     /// Form fields shown to the buyer, not necessarily required.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub show_field_elements: Option<Vec<CheckoutSessionFieldElement>>,
     /// Kinds of products the method can pay for.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub supported_product_types: Option<
         Vec<CheckoutSessionPaymentMethodSupportedProductTypesItem>,
     >,
     /// Card brands or sub-channels handled by the method.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub variants: Option<Vec<CheckoutSessionPaymentMethodVariantsItem>>,
 }
+
+#[cfg(feature = "checkout-sessions")]
+crate::runtime::object::object!(serialize CheckoutSessionPaymentMethod {
+    id: "id" optional,
+    description: "description" optional(lenient_string),
+    required_field_elements: "requiredFieldElements" optional,
+    show_field_elements: "showFieldElements" optional,
+    supported_product_types: "supportedProductTypes" optional,
+    variants: "variants" optional,
+});
 
 /// One item of `supportedProductTypes` in [`CheckoutSessionPaymentMethod`].
 ///
@@ -1151,15 +1044,21 @@ crate::runtime::string_enum!(
 
 /// Payment methods available in a session.
 #[cfg(feature = "checkout-sessions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct CheckoutSessionPaymentMethodsResponse {
     /// The methods, in display order.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payment_methods: Option<Vec<CheckoutSessionPaymentMethod>>,
 }
+
+#[cfg(feature = "checkout-sessions")]
+crate::runtime::object::object!(serialize CheckoutSessionPaymentMethodsResponse {
+    payment_methods: "paymentMethods" optional,
+});
 
 #[cfg(feature = "checkout-sessions")]
 /// Amount per ISO 4217 currency code (`USD`, `EUR`, `GBP`, …).
@@ -1167,8 +1066,7 @@ pub type CheckoutSessionPriceMap = std::collections::BTreeMap<String, crate::Amo
 
 /// Localized texts and image of a product; setting them needs authentication.
 #[cfg(feature = "checkout-sessions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CheckoutSessionProductDescriptions {
@@ -1186,10 +1084,17 @@ pub struct CheckoutSessionProductDescriptions {
     pub image_url: Option<String>,
 }
 
+#[cfg(feature = "checkout-sessions")]
+crate::runtime::object::object!(CheckoutSessionProductDescriptions {
+    display: "display" optional,
+    instructions: "instructions" optional,
+    summary: "summary" optional,
+    image_url: "imageUrl" optional,
+});
+
 /// Body of session creation and of a full session update.
 #[cfg(feature = "checkout-sessions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CheckoutSessionRequest {
@@ -1222,6 +1127,19 @@ pub struct CheckoutSessionRequest {
     pub hide_payment_methods: Option<Vec<CheckoutSessionPaymentMethodType>>,
 }
 
+#[cfg(feature = "checkout-sessions")]
+crate::runtime::object::object!(CheckoutSessionRequest {
+    locale: "locale" optional,
+    country: "country" optional,
+    buyer_ip: "buyerIp" optional,
+    live: "live" optional,
+    customer: "customer" optional,
+    order_tags: "orderTags" optional,
+    cart: "cart" optional,
+    payment_methods_order: "paymentMethodsOrder" optional,
+    hide_payment_methods: "hidePaymentMethods" optional,
+});
+
 /// Lifecycle state of the session.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -1253,8 +1171,7 @@ crate::runtime::string_enum!(
 
 /// Subscription settings of an item (overrides in requests, effective settings in responses).
 #[cfg(feature = "checkout-sessions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CheckoutSessionSubscriptionSettings {
@@ -1262,65 +1179,63 @@ pub struct CheckoutSessionSubscriptionSettings {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub billing_frequency: Option<CheckoutSessionInterval>,
     /// Free trial days before the first charge.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub trial_days: Option<i64>,
 }
 
+#[cfg(feature = "checkout-sessions")]
+crate::runtime::object::object!(CheckoutSessionSubscriptionSettings {
+    billing_frequency: "billingFrequency" optional,
+    trial_days: "trialDays" optional(lenient_int),
+});
+
 /// A volume discount tier: a fixed amount or a percentage off each unit from `minQuantity` units on.
 #[cfg(feature = "checkout-sessions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CheckoutSessionVolumeDiscount {
     /// Units needed for this tier; default 1.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub min_quantity: Option<i64>,
     /// Amount off each unit, per currency.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub amount_discount: Option<CheckoutSessionPriceMap>,
     /// Percentage off each unit.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub percent_discount: Option<i64>,
 }
 
+#[cfg(feature = "checkout-sessions")]
+crate::runtime::object::object!(CheckoutSessionVolumeDiscount {
+    min_quantity: "minQuantity" optional(lenient_int),
+    amount_discount: "amountDiscount" optional,
+    percent_discount: "percentDiscount" optional(lenient_int),
+});
+
 /// A non-fatal problem found while processing the request.
 #[cfg(feature = "checkout-sessions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct CheckoutSessionWarning {
     /// Kind of warning.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub code: Option<CheckoutSessionWarningCode>,
     /// Input field concerned.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub field: Option<String>,
     /// Human-readable explanation.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub message: Option<String>,
 }
+
+#[cfg(feature = "checkout-sessions")]
+crate::runtime::object::object!(serialize CheckoutSessionWarning {
+    code: "code" optional,
+    field: "field" optional(lenient_string),
+    message: "message" optional(lenient_string),
+});
 
 /// Kind of warning.
 ///
@@ -1602,6 +1517,7 @@ impl<'a> CreateCheckoutSessionBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<CheckoutSession, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -1614,6 +1530,7 @@ impl<'a> std::future::IntoFuture for CreateCheckoutSessionBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -1683,6 +1600,7 @@ impl<'a> GetCheckoutSessionBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<CheckoutSession, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -1695,6 +1613,7 @@ impl<'a> std::future::IntoFuture for GetCheckoutSessionBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -1765,6 +1684,7 @@ impl<'a> UpdateCheckoutSessionBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<CheckoutSession, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -1777,6 +1697,7 @@ impl<'a> std::future::IntoFuture for UpdateCheckoutSessionBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -1849,6 +1770,7 @@ impl<'a> ListCheckoutSessionPaymentMethodsBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(
         self,
     ) -> Result<CheckoutSessionPaymentMethodsResponse, crate::Error> {
@@ -1863,6 +1785,7 @@ impl<'a> std::future::IntoFuture for ListCheckoutSessionPaymentMethodsBuilder<'a
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -1933,6 +1856,7 @@ impl<'a> AddCheckoutSessionItemBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<CheckoutSessionItem, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -1945,6 +1869,7 @@ impl<'a> std::future::IntoFuture for AddCheckoutSessionItemBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -2016,6 +1941,7 @@ impl<'a> RemoveCheckoutSessionItemBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<(), crate::Error> {
         let request = self.build_request()?;
         self.client.send_empty(request).await
@@ -2028,6 +1954,7 @@ impl<'a> std::future::IntoFuture for RemoveCheckoutSessionItemBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -2100,6 +2027,7 @@ impl<'a> UpdateCheckoutSessionItemBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<CheckoutSessionItem, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -2112,6 +2040,7 @@ impl<'a> std::future::IntoFuture for UpdateCheckoutSessionItemBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -2182,6 +2111,7 @@ impl<'a> UpdateCheckoutSessionCustomerBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<CheckoutSessionCustomer, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -2194,6 +2124,7 @@ impl<'a> std::future::IntoFuture for UpdateCheckoutSessionCustomerBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }

@@ -17,25 +17,35 @@
         feature = "webhook-keys"
     )
 )]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct ActionError {
     /// What was attempted, as `<resource>.<verb>`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<ResultStatus>,
     /// Why it failed, when `result` is `error`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub error: Option<ErrorDetail>,
 }
+
+#[cfg(
+    any(
+        feature = "accounts",
+        feature = "events",
+        feature = "orders",
+        feature = "subscriptions",
+        feature = "webhook-keys"
+    )
+)]
+crate::runtime::object::object!(serialize ActionError {
+    action: "action" optional(lenient_string),
+    result: "result" optional,
+    error: "error" optional,
+});
 
 /// Messages keyed by the field or action they concern, or a single message. A field without a problem may be listed with `null`.
 ///
@@ -75,24 +85,33 @@ pub enum ErrorDetail {
         feature = "webhook-keys"
     )
 )]
-crate::runtime::union::union!(ErrorDetail { Fields : MAP, [], Message : STR, [] });
+crate::runtime::union::union!(ErrorDetail {
+    Fields: MAP, [],
+    Message: STR, [],
+});
 
 /// FastSpring's generic error body, `{"message": …, "params": […]}`, sent with HTTP 400
 /// when a request cannot be read or a referenced resource is missing before any
 /// per-item processing starts (for example an unknown `account` on `POST /orders`).
 #[cfg(feature = "orders")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct MessageError {
     /// Error category or message, such as `required`, `unreadable` or `not found`.
-    #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
     pub message: String,
     /// Values the message refers to; often empty.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub params: Option<Vec<serde_json::Value>>,
 }
+
+#[cfg(feature = "orders")]
+crate::runtime::object::object!(serialize MessageError {
+    message: "message" required(lenient_string),
+    params: "params" optional,
+});
 
 /// Outcome of an operation or of one item of a batch.
 ///
@@ -140,40 +159,33 @@ crate::runtime::string_enum!(ResultStatus { Success = "success", Error = "error"
 
 /// The fields every webhook event carries. The same event objects are returned
 /// by `GET /events/processed` and `GET /events/unprocessed`.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct WebhookEventBase {
     /// Event ID; stable across FastSpring's retries, so it is the key for de-duplication and for `POST /events/{event_id}`.
-    #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
     pub id: String,
     /// Repeats `id`. Present in recorded payloads (webhook deliveries and the events
     /// API) though the reference does not list it.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub event: Option<String>,
     /// Event type, such as `order.completed`.
-    #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
     pub r#type: String,
     /// `true` for live data, `false` for test orders.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub live: Option<bool>,
     /// Whether the event has been marked processed (always `false` on first delivery).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub processed: Option<bool>,
     /// When the event was created, epoch milliseconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub created: Option<crate::EpochMillis>,
 }
+
+crate::runtime::object::object!(serialize WebhookEventBase {
+    id: "id" required(lenient_string),
+    event: "event" optional(lenient_string),
+    r#type: "type" required(lenient_string),
+    live: "live" optional(lenient_bool),
+    processed: "processed" optional(lenient_bool),
+    created: "created" optional,
+});

@@ -6,104 +6,87 @@
 /// duration, stacking, customer-facing reason, redemption limit, availability window, codes
 /// and the products it applies to.
 #[cfg(feature = "coupons")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct Coupon {
     /// Coupon path ID.
-    #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
     pub coupon: String,
     /// The discount of a coupon as returned.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount: Option<CouponDiscount>,
     /// Billing periods the discount lasts; `null` means unlimited (a request value of `0` is stored as `null`). Always `1` for order-level coupons.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub discount_period_count: Option<i64>,
     /// The discount starts with the first billing period instead of the next renewal. Sent only when `true`; absent means `false`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub apply_discount_immediately: Option<bool>,
     /// Whether the discount stacks with other active discounts.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub combine: Option<bool>,
     /// (Beta) The discount applies to the whole order subtotal. Sent only when `true`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub order_level_discount: Option<bool>,
     /// Customer-facing text of the discount keyed by ISO 639-1 language code; `{}` when none.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub reason: Option<std::collections::BTreeMap<String, String>>,
     /// Maximum number of redemptions across all customers and codes, as a string; `""` means unlimited.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub limit: Option<String>,
     /// When the coupon can be redeemed; `{}` when unrestricted.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub available: Option<CouponAvailability>,
     /// The coupon's codes, upper-cased; at most 1,000 (see `GET /coupons/{coupon_id}/codes`).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub codes: Option<Vec<String>>,
     /// Products the coupon applies to (empty: all products). Product paths, or full product objects when the request had `expand=true`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub products: Option<Vec<CouponProductsItem>>,
 }
+
+#[cfg(feature = "coupons")]
+crate::runtime::object::object!(serialize Coupon {
+    coupon: "coupon" required(lenient_string),
+    discount: "discount" optional,
+    discount_period_count: "discountPeriodCount" optional(lenient_int),
+    apply_discount_immediately: "applyDiscountImmediately" optional(lenient_bool),
+    combine: "combine" optional(lenient_bool),
+    order_level_discount: "orderLevelDiscount" optional(lenient_bool),
+    reason: "reason" optional,
+    limit: "limit" optional(lenient_string),
+    available: "available" optional,
+    codes: "codes" optional,
+    products: "products" optional,
+});
 
 /// Outcome of a coupon write (`POST /coupons`, `DELETE /coupons/{coupon_id}`): on success
 /// `action` and `result: success`; on failure `result: error` and a message in `error`
 /// (usually a plain string for coupons).
 #[cfg(feature = "coupons")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct CouponActionResult {
     /// What was attempted, as `<resource>.<verb>`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// Why it failed, when `result` is `error`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub error: Option<super::common::ErrorDetail>,
     /// The coupon concerned.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub coupon: Option<String>,
 }
+
+#[cfg(feature = "coupons")]
+crate::runtime::object::object!(serialize CouponActionResult {
+    action: "action" optional(lenient_string),
+    result: "result" optional,
+    error: "error" optional,
+    coupon: "coupon" optional(lenient_string),
+});
 
 /// When the coupon can be redeemed; `{}` when unrestricted. Requests accept
 /// `2026-06-01T00:00:00Z`, `2026-06-01` or `2026-06-01 00:00` (older documentation: also epoch
 /// milliseconds); neither date may be in the past and `end` must follow `start`. Responses
 /// return the strings as stored (seen: `2026-06-01`, `2018-11-01 00:00`).
 #[cfg(feature = "coupons")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CouponAvailability {
@@ -115,35 +98,47 @@ pub struct CouponAvailability {
     pub end: Option<String>,
 }
 
+#[cfg(feature = "coupons")]
+crate::runtime::object::object!(CouponAvailability {
+    start: "start" optional,
+    end: "end" optional,
+});
+
 /// Body of `GET /coupons/{coupon_id}/codes`.
 #[cfg(feature = "coupons")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct CouponCodeList {
     /// The coupon.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub coupon: Option<String>,
     /// All codes of the coupon, upper-case.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub codes: Option<Vec<String>>,
 }
 
+#[cfg(feature = "coupons")]
+crate::runtime::object::object!(serialize CouponCodeList {
+    coupon: "coupon" optional(lenient_string),
+    codes: "codes" optional,
+});
+
 /// Body of `POST /coupons/{coupon_id}`.
 #[cfg(feature = "coupons")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CouponCodesAddRequest {
     /// Codes to add: letters, digits, `-` and `_` only (spaces and other characters are rejected).
     pub codes: Vec<String>,
 }
+
+#[cfg(feature = "coupons")]
+crate::runtime::object::object!(CouponCodesAddRequest {
+    codes: "codes" required,
+});
 
 #[cfg(feature = "coupons")]
 impl CouponCodesAddRequest {
@@ -155,123 +150,119 @@ impl CouponCodesAddRequest {
 
 /// Outcome of `POST /coupons/{coupon_id}`.
 #[cfg(feature = "coupons")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct CouponCodesAddResponse {
     /// What was attempted, as `<resource>.<verb>`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// Why it failed, when `result` is `error`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub error: Option<super::common::ErrorDetail>,
     /// The coupon the codes were added to.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub coupon: Option<String>,
     /// The request's codes echoed as sent (case and duplicates kept), not the stored state.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub codes: Option<Vec<String>>,
 }
 
+#[cfg(feature = "coupons")]
+crate::runtime::object::object!(serialize CouponCodesAddResponse {
+    action: "action" optional(lenient_string),
+    result: "result" optional,
+    error: "error" optional,
+    coupon: "coupon" optional(lenient_string),
+    codes: "codes" optional,
+});
+
 /// Outcome of `DELETE /coupons/{coupon_id}/codes`.
 #[cfg(feature = "coupons")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct CouponCodesDeleteResponse {
     /// What was attempted, as `<resource>.<verb>`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// Why it failed, when `result` is `error`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub error: Option<super::common::ErrorDetail>,
     /// The coupon whose codes were deleted.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub coupon: Option<String>,
     /// The codes that were removed (the JSON key contains a space).
-    #[serde(
-        rename = "codes deleted",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "codes deleted"))]
     pub codes_deleted: Option<Vec<String>>,
 }
 
+#[cfg(feature = "coupons")]
+crate::runtime::object::object!(serialize CouponCodesDeleteResponse {
+    action: "action" optional(lenient_string),
+    result: "result" optional,
+    error: "error" optional,
+    coupon: "coupon" optional(lenient_string),
+    codes_deleted: "codes deleted" optional,
+});
+
 /// HTTP 400 body sent when a coupon request contains unknown or unsupported fields.
 #[cfg(feature = "coupons")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct CouponDeserializationError {
     /// Error category.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub message: Option<String>,
     /// Extra context; always empty so far.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub params: Option<Vec<serde_json::Value>>,
 }
 
+#[cfg(feature = "coupons")]
+crate::runtime::object::object!(serialize CouponDeserializationError {
+    message: "message" optional(lenient_string),
+    params: "params" optional,
+});
+
 /// The discount of a coupon as returned: single-tier fields plus the multi-tier flag and tiers.
 #[cfg(feature = "coupons")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct CouponDiscount {
     /// `percent` (uses `percent`) or `flat` (uses `amount`).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub r#type: Option<CouponDiscountType>,
     /// Percentage off (decimals allowed) for `percent` discounts.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub percent: Option<f64>,
     /// Amount off per ISO 4217 currency code for `flat` discounts.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub amount: Option<std::collections::BTreeMap<String, crate::Amount>>,
     /// Whether the coupon uses multi-tier discounts (see `discounts`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub has_multiple_discounts: Option<bool>,
     /// The tiers of a multi-tier coupon; `[]` for a single-tier coupon.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discounts: Option<Vec<CouponDiscountTier>>,
 }
 
+#[cfg(feature = "coupons")]
+crate::runtime::object::object!(serialize CouponDiscount {
+    r#type: "type" optional,
+    percent: "percent" optional,
+    amount: "amount" optional,
+    has_multiple_discounts: "hasMultipleDiscounts" optional(lenient_bool),
+    discounts: "discounts" optional,
+});
+
 /// A single-tier discount in a create or update request.
 #[cfg(feature = "coupons")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CouponDiscountInput {
@@ -284,6 +275,13 @@ pub struct CouponDiscountInput {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub amount: Option<std::collections::BTreeMap<String, crate::Amount>>,
 }
+
+#[cfg(feature = "coupons")]
+crate::runtime::object::object!(CouponDiscountInput {
+    r#type: "type" required,
+    percent: "percent" optional,
+    amount: "amount" optional,
+});
 
 #[cfg(feature = "coupons")]
 impl CouponDiscountInput {
@@ -319,8 +317,7 @@ crate::runtime::string_enum!(
 
 /// One tier of a multi-tier coupon (requests and responses).
 #[cfg(feature = "coupons")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CouponDiscountTier {
@@ -348,6 +345,16 @@ pub struct CouponDiscountTier {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub apply_discount_immediately: Option<bool>,
 }
+
+#[cfg(feature = "coupons")]
+crate::runtime::object::object!(CouponDiscountTier {
+    r#type: "type" optional,
+    percent: "percent" optional,
+    amount: "amount" optional,
+    products: "products" optional,
+    discount_period_count: "discountPeriodCount" optional(double_option),
+    apply_discount_immediately: "applyDiscountImmediately" optional,
+});
 
 /// `percent` (uses `percent`) or `flat` (uses `amount`).
 ///
@@ -390,42 +397,48 @@ crate::runtime::string_enum!(CouponDiscountType { Percent = "percent", Flat = "f
 /// A failed coupon request: `result` is `error` and `error` explains why (a plain string in the
 /// current reference, e.g. "Invalid coupon code SUMMER@10"). Usually sent with HTTP 200.
 #[cfg(feature = "coupons")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct CouponError {
     /// What was attempted, as `<resource>.<verb>`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub action: Option<String>,
     /// Always `error` for a failed request.
     pub result: super::common::ResultStatus,
     /// Why it failed, by field or action, or one message.
     pub error: super::common::ErrorDetail,
     /// The coupon concerned.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub coupon: Option<String>,
 }
 
+#[cfg(feature = "coupons")]
+crate::runtime::object::object!(serialize CouponError {
+    action: "action" optional(lenient_string),
+    result: "result" required,
+    error: "error" required,
+    coupon: "coupon" optional(lenient_string),
+});
+
 /// Body of `GET /coupons`.
 #[cfg(feature = "coupons")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct CouponListResponse {
     /// Path IDs of all coupons.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub coupons: Option<Vec<String>>,
 }
+
+#[cfg(feature = "coupons")]
+crate::runtime::object::object!(serialize CouponListResponse {
+    coupons: "coupons" optional,
+});
 
 /// One item of `products` in [`Coupon`].
 ///
@@ -443,18 +456,19 @@ pub enum CouponProductsItem {
 }
 
 #[cfg(feature = "coupons")]
-crate::runtime::union::union!(
-    CouponProductsItem { Expanded : MAP, ["attributes", "description", "display",
-    "format", "fulfillments", "image", "offers", "parent", "pricing", "product",
-    "productAppReference", "quotable", "sku", "taxcode", "taxcodeDescription",
-    "visibility"], Id : STR, [] }
-);
+crate::runtime::union::union!(CouponProductsItem {
+    Expanded: MAP, [
+        "attributes", "description", "display", "format", "fulfillments", "image", "offers",
+        "parent", "pricing", "product", "productAppReference", "quotable", "sku", "taxcode",
+        "taxcodeDescription", "visibility",
+    ],
+    Id: STR, [],
+});
 
 /// Body of `POST /coupons`. Send `discount` for a single-tier coupon, or `hasMultiDiscount: true`
 /// with 2 to 25 `discounts` tiers (tiers are re-sorted by duration, longest first).
 #[cfg(feature = "coupons")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CouponUpsertRequest {
@@ -473,11 +487,7 @@ pub struct CouponUpsertRequest {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discounts: Option<Vec<CouponDiscountTier>>,
     /// Billing periods the discount lasts, 0 to 365; `0` means unlimited.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_period_count: Option<i64>,
     /// Start the discount with the first billing period instead of the next renewal (needs an account feature flag).
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -492,11 +502,7 @@ pub struct CouponUpsertRequest {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub reason: Option<std::collections::BTreeMap<String, String>>,
     /// Maximum number of redemptions across all customers and codes; `0` means unlimited.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub limit: Option<i64>,
     /// When the coupon can be redeemed; `{}` when unrestricted.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -508,6 +514,24 @@ pub struct CouponUpsertRequest {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub products: Option<Vec<String>>,
 }
+
+#[cfg(feature = "coupons")]
+crate::runtime::object::object!(CouponUpsertRequest {
+    coupon: "coupon" required,
+    order_level_discount: "orderLevelDiscount" optional,
+    has_multi_discount: "hasMultiDiscount" optional,
+    discount: "discount" optional,
+    discounts: "discounts" optional,
+    discount_period_count: "discountPeriodCount" optional(lenient_int),
+    apply_discount_immediately: "applyDiscountImmediately" optional,
+    combine: "combine" optional,
+    auto_select_discount: "autoSelectDiscount" optional,
+    reason: "reason" optional,
+    limit: "limit" optional(lenient_int),
+    available: "available" optional,
+    codes: "codes" optional,
+    products: "products" optional,
+});
 
 #[cfg(feature = "coupons")]
 impl CouponUpsertRequest {
@@ -549,11 +573,13 @@ pub enum GetCouponResponse {
 }
 
 #[cfg(feature = "coupons")]
-crate::runtime::union::union!(
-    GetCouponResponse { Error : MAP, ["action", "error", "result"], Coupon : MAP,
-    ["applyDiscountImmediately", "available", "codes", "combine", "discount",
-    "discountPeriodCount", "limit", "orderLevelDiscount", "products", "reason"] }
-);
+crate::runtime::union::union!(GetCouponResponse {
+    Error: MAP, ["action", "error", "result"],
+    Coupon: MAP, [
+        "applyDiscountImmediately", "available", "codes", "combine", "discount",
+        "discountPeriodCount", "limit", "orderLevelDiscount", "products", "reason",
+    ],
+});
 
 /// Either the requested data or, when the request failed, a coupon error body
 /// (`result: error`). The error branch is tried first.
@@ -572,10 +598,10 @@ pub enum ListCouponCodesResponse {
 }
 
 #[cfg(feature = "coupons")]
-crate::runtime::union::union!(
-    ListCouponCodesResponse { Error : MAP, ["action", "error", "result"], Codes : MAP,
-    ["codes"] }
-);
+crate::runtime::union::union!(ListCouponCodesResponse {
+    Error: MAP, ["action", "error", "result"],
+    Codes: MAP, ["codes"],
+});
 
 /// Either the requested data or, when the request failed, a coupon error body
 /// (`result: error`). The error branch is tried first.
@@ -594,10 +620,10 @@ pub enum ListCouponsResponse {
 }
 
 #[cfg(feature = "coupons")]
-crate::runtime::union::union!(
-    ListCouponsResponse { Error : MAP, ["action", "coupon", "error", "result"], List :
-    MAP, ["coupons"] }
-);
+crate::runtime::union::union!(ListCouponsResponse {
+    Error: MAP, ["action", "coupon", "error", "result"],
+    List: MAP, ["coupons"],
+});
 
 #[cfg(feature = "coupons")]
 /// Operations of the `coupons` group; get it with `client.coupons()`.
@@ -785,6 +811,7 @@ impl<'a> ListCouponsBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<ListCouponsResponse, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -797,6 +824,7 @@ impl<'a> std::future::IntoFuture for ListCouponsBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -857,6 +885,7 @@ impl<'a> UpsertCouponBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<CouponActionResult, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -869,6 +898,7 @@ impl<'a> std::future::IntoFuture for UpsertCouponBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -941,6 +971,7 @@ impl<'a> GetCouponBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<GetCouponResponse, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -953,6 +984,7 @@ impl<'a> std::future::IntoFuture for GetCouponBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -1017,6 +1049,7 @@ impl<'a> AddCouponCodesBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<CouponCodesAddResponse, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -1029,6 +1062,7 @@ impl<'a> std::future::IntoFuture for AddCouponCodesBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -1092,6 +1126,7 @@ impl<'a> DeleteCouponBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<CouponActionResult, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -1104,6 +1139,7 @@ impl<'a> std::future::IntoFuture for DeleteCouponBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -1170,6 +1206,7 @@ impl<'a> ListCouponCodesBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<ListCouponCodesResponse, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -1182,6 +1219,7 @@ impl<'a> std::future::IntoFuture for ListCouponCodesBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -1245,6 +1283,7 @@ impl<'a> DeleteCouponCodesBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<CouponCodesDeleteResponse, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -1257,6 +1296,7 @@ impl<'a> std::future::IntoFuture for DeleteCouponCodesBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }

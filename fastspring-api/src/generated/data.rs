@@ -4,138 +4,105 @@
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
 /// One rejected field.
 #[cfg(feature = "data")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct DataErrorDetail {
     /// Problem code, such as `invalid` or `invalid.field` (the spelling of the current reference).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub error_code: Option<String>,
     /// The same problem code under the misspelt key of the older published examples; read `errorCode` first, then this.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub erro_code: Option<String>,
     /// The field concerned.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub field: Option<String>,
     /// What is wrong with it.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub message: Option<String>,
     /// The value that was rejected.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub rejected_value: Option<String>,
 }
 
+#[cfg(feature = "data")]
+crate::runtime::object::object!(serialize DataErrorDetail {
+    error_code: "errorCode" optional(lenient_string),
+    erro_code: "erroCode" optional(lenient_string),
+    field: "field" optional(lenient_string),
+    message: "message" optional(lenient_string),
+    rejected_value: "rejectedValue" optional(lenient_string),
+});
+
 /// Error body of the reporting service.
 #[cfg(feature = "data")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct DataErrorResponse {
     /// HTTP status name.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub status: Option<String>,
     /// When the error occurred, `dd-MM-yyyy HH:mm:ss`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub timestamp: Option<String>,
     /// Error ID to quote to FastSpring support.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub id: Option<String>,
     /// What went wrong.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub message: Option<String>,
     /// More detail, usually null.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub details: Option<String>,
     /// Field-level problems; may be empty.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub errors: Option<Vec<DataErrorDetail>>,
 }
 
+#[cfg(feature = "data")]
+crate::runtime::object::object!(serialize DataErrorResponse {
+    status: "status" optional(lenient_string),
+    timestamp: "timestamp" optional(lenient_string),
+    id: "id" optional(lenient_string),
+    message: "message" optional(lenient_string),
+    details: "details" optional(lenient_string),
+    errors: "errors" optional,
+});
+
 /// An asynchronous report job.
 #[cfg(feature = "data")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct DataJob {
     /// Job ID (`JOB…`).
-    #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
     pub id: String,
     /// State of the job (`PENDING` before it starts); other values may exist.
     pub status: DataJobStatus,
     /// Kind of report.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub name: Option<DataJobName>,
     /// When the job was created (ISO 8601, UTC).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub created: Option<String>,
     /// When the job completed; absent until then.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub complete_date: Option<String>,
     /// Where to download the file (`GET /data/v1/downloads/{job_id}`); absent until complete.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub download_url: Option<String>,
     /// Addresses notified on completion.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub notification_emails: Option<Vec<String>>,
     /// The report request as FastSpring interpreted it.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub request: Option<DataReportRequestEcho>,
 }
+
+#[cfg(feature = "data")]
+crate::runtime::object::object!(serialize DataJob {
+    id: "id" required(lenient_string),
+    status: "status" required,
+    name: "name" optional,
+    created: "created" optional(lenient_string),
+    complete_date: "completeDate" optional(lenient_string),
+    download_url: "downloadUrl" optional(lenient_string),
+    notification_emails: "notificationEmails" optional,
+    request: "request" optional,
+});
 
 /// Kind of report.
 ///
@@ -185,8 +152,7 @@ crate::runtime::string_enum!(
 
 /// Which records the report covers.
 #[cfg(feature = "data")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DataReportFilter {
@@ -217,80 +183,84 @@ pub struct DataReportFilter {
     pub segments: Option<Vec<String>>,
 }
 
+#[cfg(feature = "data")]
+crate::runtime::object::object!(DataReportFilter {
+    start_date: "startDate" optional,
+    end_date: "endDate" optional,
+    sync_date: "syncDate" optional,
+    country_iso: "countryISO" optional,
+    product_names: "productNames" optional,
+    product_paths: "productPaths" optional,
+    segments: "segments" optional,
+});
+
 /// The filter as echoed back; dates may come as ISO date-times.
 #[cfg(feature = "data")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct DataReportFilterEcho {
     /// Start date.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub start_date: Option<String>,
     /// End date (correct spelling, in case FastSpring fixes the echo).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub end_date: Option<String>,
     /// End date, with the misspelt key FastSpring echoes.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub endt_date: Option<String>,
     /// Sync date.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub sync_date: Option<String>,
     /// Country codes.
-    #[serde(
-        rename = "countryISO",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "countryISO"))]
     pub country_iso: Option<Vec<String>>,
     /// Country names.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub country_names: Option<Vec<String>>,
     /// Product names.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub product_names: Option<Vec<String>>,
     /// Product paths.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub product_paths: Option<Vec<String>>,
     /// Segments.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub segments: Option<Vec<String>>,
 }
 
+#[cfg(feature = "data")]
+crate::runtime::object::object!(serialize DataReportFilterEcho {
+    start_date: "startDate" optional(lenient_string),
+    end_date: "endDate" optional(lenient_string),
+    endt_date: "endtDate" optional(lenient_string),
+    sync_date: "syncDate" optional(lenient_string),
+    country_iso: "countryISO" optional,
+    country_names: "countryNames" optional,
+    product_names: "productNames" optional,
+    product_paths: "productPaths" optional,
+    segments: "segments" optional,
+});
+
 /// One page of a synchronous report.
 #[cfg(feature = "data")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct DataReportPage {
     /// The rows of this page.
     pub report: Vec<DataReportRow>,
     /// The report request as FastSpring interpreted it.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub request: Option<DataReportRequestEcho>,
 }
 
+#[cfg(feature = "data")]
+crate::runtime::object::object!(serialize DataReportPage {
+    report: "report" required,
+    request: "request" optional,
+});
+
 /// What to report: filter, columns, grouping, paging and sync/async mode.
 #[cfg(feature = "data")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DataReportRequest {
@@ -304,18 +274,10 @@ pub struct DataReportRequest {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub group_by: Option<Vec<String>>,
     /// Rows per page, 1 to 1000 (default 1000). Synchronous reports only.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub page_count: Option<i64>,
     /// Page to return. Synchronous reports only. The page base is not settled: the current reference counts from 1 (`minimum: 1`, example 1), the older reference and the echo in its published responses count from 0. The caller chooses by the value it sends; nothing in the client adds or rewrites it. Our examples follow the current reference (first page = 1); a store that answers page 1 with the second page of rows is 0-based, and then the first page is 0.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub page_number: Option<i64>,
     /// `true` starts a background job instead of returning rows; required for date ranges over 90 days.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -325,47 +287,52 @@ pub struct DataReportRequest {
     pub notification_emails: Option<Vec<String>>,
 }
 
+#[cfg(feature = "data")]
+crate::runtime::object::object!(DataReportRequest {
+    filter: "filter" optional,
+    report_columns: "reportColumns" optional,
+    group_by: "groupBy" optional,
+    page_count: "pageCount" optional(lenient_int),
+    page_number: "pageNumber" optional(lenient_int),
+    r#async: "async" optional,
+    notification_emails: "notificationEmails" optional,
+});
+
 /// The report request as FastSpring interpreted it.
 #[cfg(feature = "data")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct DataReportRequestEcho {
     /// The filter as echoed back; dates may come as ISO date-times.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub filter: Option<DataReportFilterEcho>,
     /// Requested columns, or null when none were given.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub report_columns: Option<Vec<String>>,
     /// Grouping columns.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub group_by: Option<Vec<String>>,
     /// Rows per page.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub page_count: Option<i64>,
     /// Page number as sent in the request (the published echoes show 0, from the older, 0-based reference).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub page_number: Option<i64>,
     /// Whether the report runs as a job.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub r#async: Option<bool>,
     /// Addresses to notify.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub notification_emails: Option<Vec<String>>,
 }
+
+#[cfg(feature = "data")]
+crate::runtime::object::object!(serialize DataReportRequestEcho {
+    filter: "filter" optional,
+    report_columns: "reportColumns" optional,
+    group_by: "groupBy" optional,
+    page_count: "pageCount" optional(lenient_int),
+    page_number: "pageNumber" optional(lenient_int),
+    r#async: "async" optional(lenient_bool),
+    notification_emails: "notificationEmails" optional,
+});
 
 /// A synchronous page of rows, or the job started for an asynchronous report.
 ///
@@ -383,10 +350,12 @@ pub enum DataReportResponse {
 }
 
 #[cfg(feature = "data")]
-crate::runtime::union::union!(
-    DataReportResponse { Page : MAP, ["report"], Job : MAP, ["completeDate", "created",
-    "downloadUrl", "id", "name", "notificationEmails", "status"] }
-);
+crate::runtime::union::union!(DataReportResponse {
+    Page: MAP, ["report"],
+    Job: MAP, [
+        "completeDate", "created", "downloadUrl", "id", "name", "notificationEmails", "status",
+    ],
+});
 
 #[cfg(feature = "data")]
 /// One report row: column name (lower case) to value (number, string or boolean). Holds the requested and grouped columns, sometimes extras such as `site_id`.
@@ -556,6 +525,7 @@ impl<'a> GenerateSubscriptionReportBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<DataReportResponse, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -568,6 +538,7 @@ impl<'a> std::future::IntoFuture for GenerateSubscriptionReportBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -631,6 +602,7 @@ impl<'a> GenerateRevenueReportBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<DataReportResponse, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -643,6 +615,7 @@ impl<'a> std::future::IntoFuture for GenerateRevenueReportBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -705,6 +678,7 @@ impl<'a> ListJobsBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<Vec<DataJob>, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -717,6 +691,7 @@ impl<'a> std::future::IntoFuture for ListJobsBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -780,6 +755,7 @@ impl<'a> GetJobBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<DataJob, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -792,6 +768,7 @@ impl<'a> std::future::IntoFuture for GetJobBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -851,6 +828,7 @@ impl<'a> ResetCacheBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<String, crate::Error> {
         let request = self.build_request()?;
         self.client.send_text(request).await
@@ -863,6 +841,7 @@ impl<'a> std::future::IntoFuture for ResetCacheBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -926,6 +905,7 @@ impl<'a> DownloadReportBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<String, crate::Error> {
         let request = self.build_request()?;
         self.client.send_text(request).await
@@ -938,6 +918,7 @@ impl<'a> std::future::IntoFuture for DownloadReportBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }

@@ -4,55 +4,63 @@
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
 /// An action/result error naming the event it concerns.
 #[cfg(feature = "events")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct EventUpdateError {
     /// What was attempted, as `<resource>.<verb>`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// Why it failed, when `result` is `error`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub error: Option<super::common::ErrorDetail>,
     /// ID of the event.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub event: Option<String>,
 }
 
+#[cfg(feature = "events")]
+crate::runtime::object::object!(serialize EventUpdateError {
+    action: "action" optional(lenient_string),
+    result: "result" optional,
+    error: "error" optional,
+    event: "event" optional(lenient_string),
+});
+
 /// Error answer of `POST /events/{event_id}`: one failed item per event.
 #[cfg(feature = "events")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct EventUpdateErrorResponse {
     /// One entry per event that could not be updated.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub events: Option<Vec<EventUpdateError>>,
 }
 
+#[cfg(feature = "events")]
+crate::runtime::object::object!(serialize EventUpdateErrorResponse {
+    events: "events" optional,
+});
+
 /// New value of an event's `processed` flag.
 #[cfg(feature = "events")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct EventUpdateRequest {
     /// `true` to mark the event processed.
     pub processed: bool,
 }
+
+#[cfg(feature = "events")]
+crate::runtime::object::object!(EventUpdateRequest {
+    processed: "processed" required,
+});
 
 #[cfg(feature = "events")]
 impl EventUpdateRequest {
@@ -65,102 +73,78 @@ impl EventUpdateRequest {
 /// A webhook event as FastSpring stores it: the same object that is POSTed to webhook endpoints.
 /// `data` is the event's payload, whose shape depends on `type` (see the webhook event types).
 #[cfg(feature = "events")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct StoredEvent {
     /// Event ID; stable across FastSpring's retries, so it is the key for de-duplication and for `POST /events/{event_id}`.
-    #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
     pub id: String,
     /// The event ID again (same value as `id`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub event: Option<String>,
     /// Event type, such as `order.completed`.
-    #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
     pub r#type: String,
     /// `true` for live data, `false` for test orders.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub live: Option<bool>,
     /// Whether the event has been marked processed (always `false` on first delivery).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub processed: Option<bool>,
     /// When the event was created, epoch milliseconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub created: Option<crate::EpochMillis>,
     /// The event payload; its shape depends on `type`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub data: Option<serde_json::Value>,
 }
 
+#[cfg(feature = "events")]
+crate::runtime::object::object!(serialize StoredEvent {
+    id: "id" required(lenient_string),
+    event: "event" optional(lenient_string),
+    r#type: "type" required(lenient_string),
+    live: "live" optional(lenient_bool),
+    processed: "processed" optional(lenient_bool),
+    created: "created" optional,
+    data: "data" optional,
+});
+
 /// One window of stored events.
 #[cfg(feature = "events")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct StoredEventListResponse {
     /// Always `events.get`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// Unused; null.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub page: Option<i64>,
     /// Unused; null.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub limit: Option<i64>,
     /// Unused; null.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub next_page: Option<i64>,
     /// Not reliable: 0 in real payloads even when events are returned.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub total: Option<i64>,
     /// `true` when the window holds more events than were returned (about 25 per call); may be absent otherwise.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub more: Option<bool>,
     /// The events of the window (at most about 25).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub events: Option<Vec<StoredEvent>>,
 }
+
+#[cfg(feature = "events")]
+crate::runtime::object::object!(serialize StoredEventListResponse {
+    action: "action" optional(lenient_string),
+    result: "result" optional,
+    page: "page" optional(lenient_int),
+    limit: "limit" optional(lenient_int),
+    next_page: "nextPage" optional(lenient_int),
+    total: "total" optional(lenient_int),
+    more: "more" optional(lenient_bool),
+    events: "events" optional,
+});
 
 #[cfg(feature = "events")]
 /// Operations of the `events` group; get it with `client.events()`.
@@ -315,6 +299,7 @@ impl<'a> ListProcessedEventsBuilder<'a> {
         })
     }
     /// Streams every page of the result: follows the `more` flag, starting each window after the last event's `created` time. Stops when FastSpring reports no more, and fails (instead of looping) if a page does not advance.
+    #[inline]
     pub fn pages(
         self,
     ) -> impl futures_util::Stream<
@@ -325,6 +310,7 @@ impl<'a> ListProcessedEventsBuilder<'a> {
         crate::runtime::pages(client, request)
     }
     /// Streams the `events` of every page, one by one (see [`Self::pages`]).
+    #[inline]
     pub fn items(
         self,
     ) -> impl futures_util::Stream<
@@ -335,6 +321,7 @@ impl<'a> ListProcessedEventsBuilder<'a> {
         crate::runtime::items(client, request, "events")
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<StoredEventListResponse, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -347,6 +334,7 @@ impl<'a> std::future::IntoFuture for ListProcessedEventsBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -436,6 +424,7 @@ impl<'a> ListUnprocessedEventsBuilder<'a> {
         })
     }
     /// Streams every page of the result: follows the `more` flag, starting each window after the last event's `created` time. Stops when FastSpring reports no more, and fails (instead of looping) if a page does not advance.
+    #[inline]
     pub fn pages(
         self,
     ) -> impl futures_util::Stream<
@@ -446,6 +435,7 @@ impl<'a> ListUnprocessedEventsBuilder<'a> {
         crate::runtime::pages(client, request)
     }
     /// Streams the `events` of every page, one by one (see [`Self::pages`]).
+    #[inline]
     pub fn items(
         self,
     ) -> impl futures_util::Stream<
@@ -456,6 +446,7 @@ impl<'a> ListUnprocessedEventsBuilder<'a> {
         crate::runtime::items(client, request, "events")
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<StoredEventListResponse, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -468,6 +459,7 @@ impl<'a> std::future::IntoFuture for ListUnprocessedEventsBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -532,6 +524,7 @@ impl<'a> UpdateEventBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<StoredEvent, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -544,6 +537,7 @@ impl<'a> std::future::IntoFuture for UpdateEventBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }

@@ -4,8 +4,7 @@
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
 /// Body of `POST /invoices/paymentInvoice`.
 #[cfg(feature = "invoices")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CreateInvoiceRequest {
@@ -35,6 +34,20 @@ pub struct CreateInvoiceRequest {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tags_json: Option<String>,
 }
+
+#[cfg(feature = "invoices")]
+crate::runtime::object::object!(CreateInvoiceRequest {
+    currency_code: "currencyCode" required,
+    language_code: "languageCode" optional,
+    auto_convert_payment_currency: "autoConvertPaymentCurrency" optional,
+    contacts: "contacts" required,
+    due_date: "dueDate" optional,
+    invoice_note: "invoiceNote" optional,
+    invoice_items: "invoiceItems" required,
+    payment_method: "paymentMethod" required,
+    mode: "mode" required,
+    tags_json: "tagsJson" optional,
+});
 
 #[cfg(feature = "invoices")]
 impl CreateInvoiceRequest {
@@ -81,338 +94,205 @@ crate::runtime::string_enum!(CreateInvoiceRequestMode { Test = "TEST", Live = "L
 
 /// The invoice as `GET /invoices/{invoice_id}` returns it.
 #[cfg(feature = "invoices")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct Invoice {
     /// Invoice ID.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub id: Option<String>,
     /// ID of the transaction that created the invoice.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub acquisition_transaction_id: Option<String>,
     /// Name of the issuing company or user (the reference's example shows an e-mail).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub company_name: Option<String>,
     /// When the invoice was created (ISO 8601).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub created_on: Option<String>,
     /// ISO 4217 currency.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub currency: Option<String>,
     /// Due date (ISO 8601).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub due_date: Option<String>,
     /// Invoice lines.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub items: Option<Vec<InvoiceItem>>,
     /// Where an invoice is in its life cycle.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub status: Option<InvoiceStatus>,
     /// Language of the invoice.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub language: Option<String>,
     /// Token that grants access to view the invoice.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub invoice_secret: Option<crate::Secret>,
     /// Kind of billing document.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub invoice_type: Option<InvoiceType>,
     /// Order reference of the invoice.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub order_reference: Option<String>,
     /// A person on an invoice as FastSpring stores it.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payment_receiver: Option<InvoiceContact>,
     /// A postal address on an invoice as FastSpring stores it.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payment_receiver_address: Option<InvoiceAddress>,
     /// A person on an invoice as FastSpring stores it.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub purchaser: Option<InvoiceContact>,
     /// A postal address on an invoice as FastSpring stores it.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub purchaser_address: Option<InvoiceAddress>,
     /// The organization of a party on an invoice.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub purchaser_organization: Option<InvoiceOrganization>,
     /// A person on an invoice as FastSpring stores it.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub receiver: Option<InvoiceContact>,
     /// A postal address on an invoice as FastSpring stores it.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub receiver_address: Option<InvoiceAddress>,
     /// The organization of a party on an invoice.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub receiver_organization: Option<InvoiceOrganization>,
     /// Total shipping.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub shipping_total: Option<crate::Amount>,
     /// Total before tax and discounts.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub sub_total: Option<crate::Amount>,
     /// Store ID.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub site_id: Option<String>,
     /// Tax rate in percent.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_rate: Option<f64>,
     /// Kind of tax.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub tax_type: Option<String>,
     /// Amount after tax and discounts.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_order_value: Option<crate::Amount>,
     /// Total discount.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_discount_value: Option<crate::Amount>,
     /// Total tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_tax_value: Option<crate::Amount>,
     /// Version of the invoice format.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub version: Option<String>,
     /// Notes on the invoice.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub notes: Option<String>,
     /// Tags as a JSON object serialized into a string, as sent at creation.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub tags_json: Option<String>,
     /// ID of the return transaction, if any.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub acquisition_return_transaction_id: Option<String>,
     /// Bank instructions for paying by transfer.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub bank_payment_instruction: Option<String>,
     /// The customer's own reference.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub customer_reference: Option<String>,
     /// Taiwanese e-GUI number, where required.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub egui_number: Option<String>,
     /// Kind of order.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub invoice_order_type: Option<String>,
     /// Net payment terms in days.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub net_terms_days: Option<i64>,
     /// How the order is approved.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub order_approval_type: Option<String>,
     /// Whether the order can be resumed.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub order_is_resumable: Option<bool>,
     /// When payment was received (RFC 3339).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub payment_date: Option<String>,
     /// Refunds of the invoice.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub refunds: Option<Vec<String>>,
     /// When a reminder was sent.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub reminder_date: Option<String>,
     /// Main URL of the store.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub site_main_url: Option<String>,
     /// Support e-mail of the store.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub site_support_email: Option<String>,
     /// Tax exemption ID, if any.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub tax_exemption_id: Option<String>,
     /// Total before any discount.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_list_price_value: Option<crate::Amount>,
     /// When the invoice last changed.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub updated_on: Option<String>,
 }
 
+#[cfg(feature = "invoices")]
+crate::runtime::object::object!(serialize Invoice {
+    id: "id" optional(lenient_string),
+    acquisition_transaction_id: "acquisitionTransactionId" optional(lenient_string),
+    company_name: "companyName" optional(lenient_string),
+    created_on: "createdOn" optional(lenient_string),
+    currency: "currency" optional(lenient_string),
+    due_date: "dueDate" optional(lenient_string),
+    items: "items" optional,
+    status: "status" optional,
+    language: "language" optional(lenient_string),
+    invoice_secret: "invoiceSecret" optional,
+    invoice_type: "invoiceType" optional,
+    order_reference: "orderReference" optional(lenient_string),
+    payment_receiver: "paymentReceiver" optional,
+    payment_receiver_address: "paymentReceiverAddress" optional,
+    purchaser: "purchaser" optional,
+    purchaser_address: "purchaserAddress" optional,
+    purchaser_organization: "purchaserOrganization" optional,
+    receiver: "receiver" optional,
+    receiver_address: "receiverAddress" optional,
+    receiver_organization: "receiverOrganization" optional,
+    shipping_total: "shippingTotal" optional,
+    sub_total: "subTotal" optional,
+    site_id: "siteId" optional(lenient_string),
+    tax_rate: "taxRate" optional,
+    tax_type: "taxType" optional(lenient_string),
+    total_order_value: "totalOrderValue" optional,
+    total_discount_value: "totalDiscountValue" optional,
+    total_tax_value: "totalTaxValue" optional,
+    version: "version" optional(lenient_string),
+    notes: "notes" optional(lenient_string),
+    tags_json: "tagsJson" optional(lenient_string),
+    acquisition_return_transaction_id: "acquisitionReturnTransactionId" optional(lenient_string),
+    bank_payment_instruction: "bankPaymentInstruction" optional(lenient_string),
+    customer_reference: "customerReference" optional(lenient_string),
+    egui_number: "eguiNumber" optional(lenient_string),
+    invoice_order_type: "invoiceOrderType" optional(lenient_string),
+    net_terms_days: "netTermsDays" optional(lenient_int),
+    order_approval_type: "orderApprovalType" optional(lenient_string),
+    order_is_resumable: "orderIsResumable" optional(lenient_bool),
+    payment_date: "paymentDate" optional(lenient_string),
+    refunds: "refunds" optional,
+    reminder_date: "reminderDate" optional(lenient_string),
+    site_main_url: "siteMainUrl" optional(lenient_string),
+    site_support_email: "siteSupportEmail" optional(lenient_string),
+    tax_exemption_id: "taxExemptionId" optional(lenient_string),
+    total_list_price_value: "totalListPriceValue" optional,
+    updated_on: "updatedOn" optional(lenient_string),
+});
+
 /// A postal address on an invoice as FastSpring stores it.
 #[cfg(feature = "invoices")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct InvoiceAddress {
     /// Address ID.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub id: Option<String>,
     /// First street line.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub address_line1: Option<String>,
     /// Second street line.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub address_line2: Option<String>,
     /// City.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub city: Option<String>,
     /// State, province or region.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub region: Option<String>,
     /// Free-text region when it is not a standard one.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub region_custom: Option<String>,
     /// Postal or ZIP code.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub postal_code: Option<String>,
     /// ISO 3166-1 alpha-2 country code.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub country: Option<String>,
     /// ID of the address in an external service.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub address_service_id: Option<String>,
 }
 
+#[cfg(feature = "invoices")]
+crate::runtime::object::object!(serialize InvoiceAddress {
+    id: "id" optional(lenient_string),
+    address_line1: "addressLine1" optional(lenient_string),
+    address_line2: "addressLine2" optional(lenient_string),
+    city: "city" optional(lenient_string),
+    region: "region" optional(lenient_string),
+    region_custom: "regionCustom" optional(lenient_string),
+    postal_code: "postalCode" optional(lenient_string),
+    country: "country" optional(lenient_string),
+    address_service_id: "addressServiceId" optional(lenient_string),
+});
+
 /// A postal address on the invoice.
 #[cfg(feature = "invoices")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct InvoiceAddressRequest {
@@ -436,250 +316,175 @@ pub struct InvoiceAddressRequest {
     pub country: Option<String>,
 }
 
+#[cfg(feature = "invoices")]
+crate::runtime::object::object!(InvoiceAddressRequest {
+    address_line1: "addressLine1" optional,
+    address_line2: "addressLine2" optional,
+    city: "city" optional,
+    region: "region" optional,
+    postal_code: "postalCode" optional,
+    country: "country" optional,
+});
+
 /// Fields shared by the create answer (`PaymentInvoice`) and the retrieve answer (`Invoice`).
 #[cfg(feature = "invoices")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct InvoiceCommon {
     /// Invoice ID.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub id: Option<String>,
     /// ID of the transaction that created the invoice.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub acquisition_transaction_id: Option<String>,
     /// Name of the issuing company or user (the reference's example shows an e-mail).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub company_name: Option<String>,
     /// When the invoice was created (ISO 8601).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub created_on: Option<String>,
     /// ISO 4217 currency.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub currency: Option<String>,
     /// Due date (ISO 8601).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub due_date: Option<String>,
     /// Invoice lines.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub items: Option<Vec<InvoiceItem>>,
     /// Where an invoice is in its life cycle.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub status: Option<InvoiceStatus>,
     /// Language of the invoice.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub language: Option<String>,
     /// Token that grants access to view the invoice.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub invoice_secret: Option<crate::Secret>,
     /// Kind of billing document.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub invoice_type: Option<InvoiceType>,
     /// Order reference of the invoice.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub order_reference: Option<String>,
     /// A person on an invoice as FastSpring stores it.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payment_receiver: Option<InvoiceContact>,
     /// A postal address on an invoice as FastSpring stores it.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payment_receiver_address: Option<InvoiceAddress>,
     /// A person on an invoice as FastSpring stores it.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub purchaser: Option<InvoiceContact>,
     /// A postal address on an invoice as FastSpring stores it.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub purchaser_address: Option<InvoiceAddress>,
     /// The organization of a party on an invoice.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub purchaser_organization: Option<InvoiceOrganization>,
     /// A person on an invoice as FastSpring stores it.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub receiver: Option<InvoiceContact>,
     /// A postal address on an invoice as FastSpring stores it.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub receiver_address: Option<InvoiceAddress>,
     /// The organization of a party on an invoice.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub receiver_organization: Option<InvoiceOrganization>,
     /// Total shipping.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub shipping_total: Option<crate::Amount>,
     /// Total before tax and discounts.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub sub_total: Option<crate::Amount>,
     /// Store ID.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub site_id: Option<String>,
     /// Tax rate in percent.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_rate: Option<f64>,
     /// Kind of tax.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub tax_type: Option<String>,
     /// Amount after tax and discounts.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_order_value: Option<crate::Amount>,
     /// Total discount.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_discount_value: Option<crate::Amount>,
     /// Total tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_tax_value: Option<crate::Amount>,
     /// Version of the invoice format.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub version: Option<String>,
     /// Notes on the invoice.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub notes: Option<String>,
     /// Tags as a JSON object serialized into a string, as sent at creation.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub tags_json: Option<String>,
 }
 
+#[cfg(feature = "invoices")]
+crate::runtime::object::object!(serialize InvoiceCommon {
+    id: "id" optional(lenient_string),
+    acquisition_transaction_id: "acquisitionTransactionId" optional(lenient_string),
+    company_name: "companyName" optional(lenient_string),
+    created_on: "createdOn" optional(lenient_string),
+    currency: "currency" optional(lenient_string),
+    due_date: "dueDate" optional(lenient_string),
+    items: "items" optional,
+    status: "status" optional,
+    language: "language" optional(lenient_string),
+    invoice_secret: "invoiceSecret" optional,
+    invoice_type: "invoiceType" optional,
+    order_reference: "orderReference" optional(lenient_string),
+    payment_receiver: "paymentReceiver" optional,
+    payment_receiver_address: "paymentReceiverAddress" optional,
+    purchaser: "purchaser" optional,
+    purchaser_address: "purchaserAddress" optional,
+    purchaser_organization: "purchaserOrganization" optional,
+    receiver: "receiver" optional,
+    receiver_address: "receiverAddress" optional,
+    receiver_organization: "receiverOrganization" optional,
+    shipping_total: "shippingTotal" optional,
+    sub_total: "subTotal" optional,
+    site_id: "siteId" optional(lenient_string),
+    tax_rate: "taxRate" optional,
+    tax_type: "taxType" optional(lenient_string),
+    total_order_value: "totalOrderValue" optional,
+    total_discount_value: "totalDiscountValue" optional,
+    total_tax_value: "totalTaxValue" optional,
+    version: "version" optional(lenient_string),
+    notes: "notes" optional(lenient_string),
+    tags_json: "tagsJson" optional(lenient_string),
+});
+
 /// A person on an invoice as FastSpring stores it.
 #[cfg(feature = "invoices")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct InvoiceContact {
     /// Contact ID.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub id: Option<String>,
     /// E-mail address.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub email: Option<String>,
     /// First name.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub first_name: Option<String>,
     /// Last name.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub last_name: Option<String>,
     /// Full name.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub full_name: Option<String>,
     /// Company name.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub company_name: Option<String>,
     /// Phone number.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub phone_number: Option<String>,
     /// Website.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub website: Option<String>,
     /// Role of the contact (SHIP-TO, BILL-TO, PAYMENT_FACILITATOR, ...).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub contact_type: Option<String>,
     /// ID of the contact in an external service.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub contact_service_id: Option<String>,
     /// ID of the contact's organization in an external service.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub contact_organization_id: Option<String>,
 }
 
+#[cfg(feature = "invoices")]
+crate::runtime::object::object!(serialize InvoiceContact {
+    id: "id" optional(lenient_string),
+    email: "email" optional(lenient_string),
+    first_name: "firstName" optional(lenient_string),
+    last_name: "lastName" optional(lenient_string),
+    full_name: "fullName" optional(lenient_string),
+    company_name: "companyName" optional(lenient_string),
+    phone_number: "phoneNumber" optional(lenient_string),
+    website: "website" optional(lenient_string),
+    contact_type: "contactType" optional(lenient_string),
+    contact_service_id: "contactServiceId" optional(lenient_string),
+    contact_organization_id: "contactOrganizationId" optional(lenient_string),
+});
+
 /// A person named on the invoice.
 #[cfg(feature = "invoices")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct InvoiceContactRequest {
@@ -704,6 +509,17 @@ pub struct InvoiceContactRequest {
 }
 
 #[cfg(feature = "invoices")]
+crate::runtime::object::object!(InvoiceContactRequest {
+    email: "email" required,
+    first_name: "firstName" required,
+    last_name: "lastName" required,
+    phone_number: "phoneNumber" optional,
+    company_name: "companyName" optional,
+    website: "website" optional,
+    full_name: "fullName" optional,
+});
+
+#[cfg(feature = "invoices")]
 impl InvoiceContactRequest {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(email: String, first_name: String, last_name: String) -> Self {
@@ -721,183 +537,121 @@ impl InvoiceContactRequest {
 
 /// Error body of the Invoices service (the reference calls it ErrorResponseV2).
 #[cfg(feature = "invoices")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct InvoiceErrorResponse {
     /// Machine-readable error code.
-    #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
     pub code: String,
     /// What went wrong, for people.
-    #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
     pub message: String,
 }
 
+#[cfg(feature = "invoices")]
+crate::runtime::object::object!(serialize InvoiceErrorResponse {
+    code: "code" required(lenient_string),
+    message: "message" required(lenient_string),
+});
+
 /// One line of an invoice.
 #[cfg(feature = "invoices")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct InvoiceItem {
     /// Line ID.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub id: Option<String>,
     /// ID of the transaction item the line comes from.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub acquisition_transaction_item_id: Option<String>,
     /// Product name printed on the line.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub display: Option<String>,
     /// ID of the invoice.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub invoice_id: Option<String>,
     /// ID of the parent line when this line belongs to another.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub parent_id: Option<String>,
     /// Lines that belong to this one (usually empty).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub child_items: Option<Vec<String>>,
     /// Product format (DIGITAL, PHYSICAL, ...).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub product_format: Option<String>,
     /// Product path.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub product_path: Option<String>,
     /// Product type (BASE, ADD-ON, ...).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub product_type: Option<String>,
     /// Unit price before tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub list_price: Option<crate::Amount>,
     /// Length of the free trial.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub free_trial_period: Option<String>,
     /// Billing period of a subscription line.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub period: Option<String>,
     /// Number of billing periods.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub period_count: Option<i64>,
     /// End of the billing period (ISO 8601).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub period_end_date: Option<String>,
     /// Price of the billing period.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub period_price: Option<crate::Amount>,
     /// Shipping cost of the line.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub shipping_price: Option<crate::Amount>,
     /// Line total before shipping and tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_pre_shipping_price: Option<crate::Amount>,
     /// Taxes on the line.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub item_taxes: Option<Vec<InvoiceItemTax>>,
     /// Whether the line is a subscription.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub subscription: Option<bool>,
     /// Whether the subscription renews automatically.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub auto_renew: Option<bool>,
     /// Whether the line is exempt from tax.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub tax_exempt: Option<bool>,
     /// Number of units.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub quantity: Option<i64>,
     /// Position of the line among its siblings.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub sibling_position: Option<i64>,
     /// Extra text printed under the line.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub extended_item_description: Option<String>,
 }
 
+#[cfg(feature = "invoices")]
+crate::runtime::object::object!(serialize InvoiceItem {
+    id: "id" optional(lenient_string),
+    acquisition_transaction_item_id: "acquisitionTransactionItemId" optional(lenient_string),
+    display: "display" optional(lenient_string),
+    invoice_id: "invoiceId" optional(lenient_string),
+    parent_id: "parentId" optional(lenient_string),
+    child_items: "childItems" optional,
+    product_format: "productFormat" optional(lenient_string),
+    product_path: "productPath" optional(lenient_string),
+    product_type: "productType" optional(lenient_string),
+    list_price: "listPrice" optional,
+    free_trial_period: "freeTrialPeriod" optional(lenient_string),
+    period: "period" optional(lenient_string),
+    period_count: "periodCount" optional(lenient_int),
+    period_end_date: "periodEndDate" optional(lenient_string),
+    period_price: "periodPrice" optional,
+    shipping_price: "shippingPrice" optional,
+    total_pre_shipping_price: "totalPreShippingPrice" optional,
+    item_taxes: "itemTaxes" optional,
+    subscription: "subscription" optional(lenient_bool),
+    auto_renew: "autoRenew" optional(lenient_bool),
+    tax_exempt: "taxExempt" optional(lenient_bool),
+    quantity: "quantity" optional(lenient_int),
+    sibling_position: "siblingPosition" optional(lenient_int),
+    extended_item_description: "extendedItemDescription" optional(lenient_string),
+});
+
 /// One product line to invoice.
 #[cfg(feature = "invoices")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct InvoiceItemRequest {
     /// Product path in the catalog.
     pub product_path: String,
     /// Number of units.
-    #[serde(deserialize_with = "crate::runtime::lenient_int::required")]
     pub quantity: i64,
     /// Stock keeping unit.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -914,6 +668,17 @@ pub struct InvoiceItemRequest {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub extended_item_description: Option<String>,
 }
+
+#[cfg(feature = "invoices")]
+crate::runtime::object::object!(InvoiceItemRequest {
+    product_path: "productPath" required,
+    quantity: "quantity" required(lenient_int),
+    sku: "sku" optional,
+    use_catalog_pricing: "useCatalogPricing" required,
+    display: "display" optional,
+    summary: "summary" optional,
+    extended_item_description: "extendedItemDescription" optional,
+});
 
 #[cfg(feature = "invoices")]
 impl InvoiceItemRequest {
@@ -933,139 +698,100 @@ impl InvoiceItemRequest {
 
 /// One tax on an invoice line.
 #[cfg(feature = "invoices")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct InvoiceItemTax {
     /// Tax line ID.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub id: Option<String>,
     /// ID of the invoice line taxed.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub item_id: Option<String>,
     /// Tax amount.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub value: Option<crate::Amount>,
     /// Tax rate in percent.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_rate: Option<f64>,
     /// Whether the tax was taken out of a gross price.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub from_gross: Option<bool>,
     /// Description of the tax line.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub description: Option<String>,
     /// Kind of tax.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub tax_type: Option<String>,
 }
 
+#[cfg(feature = "invoices")]
+crate::runtime::object::object!(serialize InvoiceItemTax {
+    id: "id" optional(lenient_string),
+    item_id: "itemId" optional(lenient_string),
+    value: "value" optional,
+    tax_rate: "taxRate" optional,
+    from_gross: "fromGross" optional(lenient_bool),
+    description: "description" optional(lenient_string),
+    tax_type: "taxType" optional(lenient_string),
+});
+
 /// Error body of a 404 from the Invoices service (the reference calls it ErrorNotFoundResponse).
 #[cfg(feature = "invoices")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct InvoiceNotFoundResponse {
     /// Status name.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub status: Option<String>,
     /// When the error happened (ISO 8601).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub timestamp: Option<String>,
     /// Trace ID to give FastSpring support.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub id: Option<String>,
     /// Summary of the error.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub message: Option<String>,
     /// More detail, naming the ID that was not found.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub details: Option<String>,
 }
 
+#[cfg(feature = "invoices")]
+crate::runtime::object::object!(serialize InvoiceNotFoundResponse {
+    status: "status" optional(lenient_string),
+    timestamp: "timestamp" optional(lenient_string),
+    id: "id" optional(lenient_string),
+    message: "message" optional(lenient_string),
+    details: "details" optional(lenient_string),
+});
+
 /// The organization of a party on an invoice.
 #[cfg(feature = "invoices")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct InvoiceOrganization {
     /// Organization ID.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub organization_id: Option<String>,
     /// Legal name.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub organization_name: Option<String>,
     /// Kind of organization.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub organization_type: Option<String>,
     /// Your reference for the organization.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub organization_reference: Option<String>,
 }
 
+#[cfg(feature = "invoices")]
+crate::runtime::object::object!(serialize InvoiceOrganization {
+    organization_id: "organizationId" optional(lenient_string),
+    organization_name: "organizationName" optional(lenient_string),
+    organization_type: "organizationType" optional(lenient_string),
+    organization_reference: "organizationReference" optional(lenient_string),
+});
+
 /// The organization a contact belongs to.
 #[cfg(feature = "invoices")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct InvoiceOrganizationRequest {
@@ -1080,10 +806,16 @@ pub struct InvoiceOrganizationRequest {
     pub organization_reference: Option<String>,
 }
 
+#[cfg(feature = "invoices")]
+crate::runtime::object::object!(InvoiceOrganizationRequest {
+    organization_name: "organizationName" optional,
+    organization_type: "organizationType" optional,
+    organization_reference: "organizationReference" optional,
+});
+
 /// One party of the invoice (who is billed, or who receives the goods).
 #[cfg(feature = "invoices")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct InvoicePartyRequest {
@@ -1098,6 +830,14 @@ pub struct InvoicePartyRequest {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub organization: Option<InvoiceOrganizationRequest>,
 }
+
+#[cfg(feature = "invoices")]
+crate::runtime::object::object!(InvoicePartyRequest {
+    contact_type: "contactType" required,
+    contact: "contact" required,
+    address: "address" optional,
+    organization: "organization" optional,
+});
 
 #[cfg(feature = "invoices")]
 impl InvoicePartyRequest {
@@ -1172,84 +912,66 @@ crate::runtime::string_enum!(
 
 /// Final totals of a payment invoice.
 #[cfg(feature = "invoices")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct InvoiceTotals {
     /// Amount due.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payable_total: Option<crate::Amount>,
     /// Amount due, formatted.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub payable_total_display: Option<String>,
     /// Total before tax and discounts.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub sub_total: Option<crate::Amount>,
     /// Subtotal, formatted.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub sub_total_display: Option<String>,
     /// Total discount.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_total: Option<crate::Amount>,
     /// Total discount, formatted.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub discount_total_display: Option<String>,
     /// Total tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_total: Option<crate::Amount>,
     /// Total tax, formatted.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub tax_total_display: Option<String>,
     /// Total shipping.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub shipping_total: Option<crate::Amount>,
     /// Total shipping, formatted.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub shipping_total_display: Option<String>,
     /// Why tax was not charged, if it was not.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub tax_exemption_reason: Option<String>,
     /// Total fees.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub fees_total: Option<crate::Amount>,
     /// Income from the invoice.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub income_total: Option<crate::Amount>,
     /// Fees deducted before payout.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payout_fees_total: Option<crate::Amount>,
     /// Taxes deducted before payout.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payout_tax_total: Option<crate::Amount>,
     /// Amount paid out.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payout_total: Option<crate::Amount>,
 }
+
+#[cfg(feature = "invoices")]
+crate::runtime::object::object!(serialize InvoiceTotals {
+    payable_total: "payableTotal" optional,
+    payable_total_display: "payableTotalDisplay" optional(lenient_string),
+    sub_total: "subTotal" optional,
+    sub_total_display: "subTotalDisplay" optional(lenient_string),
+    discount_total: "discountTotal" optional,
+    discount_total_display: "discountTotalDisplay" optional(lenient_string),
+    tax_total: "taxTotal" optional,
+    tax_total_display: "taxTotalDisplay" optional(lenient_string),
+    shipping_total: "shippingTotal" optional,
+    shipping_total_display: "shippingTotalDisplay" optional(lenient_string),
+    tax_exemption_reason: "taxExemptionReason" optional(lenient_string),
+    fees_total: "feesTotal" optional,
+    income_total: "incomeTotal" optional,
+    payout_fees_total: "payoutFeesTotal" optional,
+    payout_tax_total: "payoutTaxTotal" optional,
+    payout_total: "payoutTotal" optional,
+});
 
 /// Kind of billing document.
 ///
@@ -1283,202 +1005,132 @@ crate::runtime::string_enum!(
 
 /// The invoice as `POST /invoices/paymentInvoice` returns it, with its payment links and totals.
 #[cfg(feature = "invoices")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct PaymentInvoice {
     /// Invoice ID.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub id: Option<String>,
     /// ID of the transaction that created the invoice.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub acquisition_transaction_id: Option<String>,
     /// Name of the issuing company or user (the reference's example shows an e-mail).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub company_name: Option<String>,
     /// When the invoice was created (ISO 8601).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub created_on: Option<String>,
     /// ISO 4217 currency.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub currency: Option<String>,
     /// Due date (ISO 8601).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub due_date: Option<String>,
     /// Invoice lines.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub items: Option<Vec<InvoiceItem>>,
     /// Where an invoice is in its life cycle.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub status: Option<InvoiceStatus>,
     /// Language of the invoice.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub language: Option<String>,
     /// Token that grants access to view the invoice.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub invoice_secret: Option<crate::Secret>,
     /// Kind of billing document.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub invoice_type: Option<InvoiceType>,
     /// Order reference of the invoice.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub order_reference: Option<String>,
     /// A person on an invoice as FastSpring stores it.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payment_receiver: Option<InvoiceContact>,
     /// A postal address on an invoice as FastSpring stores it.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payment_receiver_address: Option<InvoiceAddress>,
     /// A person on an invoice as FastSpring stores it.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub purchaser: Option<InvoiceContact>,
     /// A postal address on an invoice as FastSpring stores it.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub purchaser_address: Option<InvoiceAddress>,
     /// The organization of a party on an invoice.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub purchaser_organization: Option<InvoiceOrganization>,
     /// A person on an invoice as FastSpring stores it.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub receiver: Option<InvoiceContact>,
     /// A postal address on an invoice as FastSpring stores it.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub receiver_address: Option<InvoiceAddress>,
     /// The organization of a party on an invoice.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub receiver_organization: Option<InvoiceOrganization>,
     /// Total shipping.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub shipping_total: Option<crate::Amount>,
     /// Total before tax and discounts.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub sub_total: Option<crate::Amount>,
     /// Store ID.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub site_id: Option<String>,
     /// Tax rate in percent.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_rate: Option<f64>,
     /// Kind of tax.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub tax_type: Option<String>,
     /// Amount after tax and discounts.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_order_value: Option<crate::Amount>,
     /// Total discount.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_discount_value: Option<crate::Amount>,
     /// Total tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_tax_value: Option<crate::Amount>,
     /// Version of the invoice format.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub version: Option<String>,
     /// Notes on the invoice.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub notes: Option<String>,
     /// Tags as a JSON object serialized into a string, as sent at creation.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub tags_json: Option<String>,
     /// Web page of the invoice.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub payment_invoice_web_link: Option<String>,
     /// PDF download of the invoice.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub payment_invoice_pdf_link: Option<String>,
     /// Page where the buyer pays; it works until the due date plus the store's grace period.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub payment_invoice_web_pay_link: Option<String>,
     /// Currency the invoice is paid in.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub payment_currency_code: Option<String>,
     /// Order reference used when paying.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub payment_order_reference: Option<String>,
     /// Business due date (ISO 8601).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub payment_due_date: Option<String>,
     /// Final totals of a payment invoice.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payment_totals: Option<InvoiceTotals>,
 }
+
+#[cfg(feature = "invoices")]
+crate::runtime::object::object!(serialize PaymentInvoice {
+    id: "id" optional(lenient_string),
+    acquisition_transaction_id: "acquisitionTransactionId" optional(lenient_string),
+    company_name: "companyName" optional(lenient_string),
+    created_on: "createdOn" optional(lenient_string),
+    currency: "currency" optional(lenient_string),
+    due_date: "dueDate" optional(lenient_string),
+    items: "items" optional,
+    status: "status" optional,
+    language: "language" optional(lenient_string),
+    invoice_secret: "invoiceSecret" optional,
+    invoice_type: "invoiceType" optional,
+    order_reference: "orderReference" optional(lenient_string),
+    payment_receiver: "paymentReceiver" optional,
+    payment_receiver_address: "paymentReceiverAddress" optional,
+    purchaser: "purchaser" optional,
+    purchaser_address: "purchaserAddress" optional,
+    purchaser_organization: "purchaserOrganization" optional,
+    receiver: "receiver" optional,
+    receiver_address: "receiverAddress" optional,
+    receiver_organization: "receiverOrganization" optional,
+    shipping_total: "shippingTotal" optional,
+    sub_total: "subTotal" optional,
+    site_id: "siteId" optional(lenient_string),
+    tax_rate: "taxRate" optional,
+    tax_type: "taxType" optional(lenient_string),
+    total_order_value: "totalOrderValue" optional,
+    total_discount_value: "totalDiscountValue" optional,
+    total_tax_value: "totalTaxValue" optional,
+    version: "version" optional(lenient_string),
+    notes: "notes" optional(lenient_string),
+    tags_json: "tagsJson" optional(lenient_string),
+    payment_invoice_web_link: "paymentInvoiceWebLink" optional(lenient_string),
+    payment_invoice_pdf_link: "paymentInvoicePdfLink" optional(lenient_string),
+    payment_invoice_web_pay_link: "paymentInvoiceWebPayLink" optional(lenient_string),
+    payment_currency_code: "paymentCurrencyCode" optional(lenient_string),
+    payment_order_reference: "paymentOrderReference" optional(lenient_string),
+    payment_due_date: "paymentDueDate" optional(lenient_string),
+    payment_totals: "paymentTotals" optional,
+});
 
 #[cfg(feature = "invoices")]
 /// Operations of the `invoices` group; get it with `client.invoices()`.
@@ -1576,6 +1228,7 @@ impl<'a> CreateInvoiceBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<PaymentInvoice, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -1588,6 +1241,7 @@ impl<'a> std::future::IntoFuture for CreateInvoiceBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -1651,6 +1305,7 @@ impl<'a> GetInvoiceBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<Invoice, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -1663,6 +1318,7 @@ impl<'a> std::future::IntoFuture for GetInvoiceBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }

@@ -18,29 +18,29 @@ pub enum GetOrderResponse {
 }
 
 #[cfg(feature = "orders")]
-crate::runtime::union::union!(
-    GetOrderResponse { Several : MAP, ["orders"], Single : MAP, ["account",
-    "acquisitionTransactionType", "address", "billDescriptor", "buyerReference",
-    "changed", "changedDisplay", "changedDisplayEmailEnhancements",
-    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
-    "changedInSeconds", "changedValue", "completed", "cotermGroup", "coupons",
-    "currency", "customer", "discount", "discountDisplay", "discountInPayoutCurrency",
-    "discountInPayoutCurrencyDisplay", "discountWithTax", "discountWithTaxDisplay",
-    "discountWithTaxInPayoutCurrency", "discountWithTaxInPayoutCurrencyDisplay", "id",
-    "initialOrderId", "initialOrderReference", "invoiceUrl", "ipAddress",
-    "isScsProratedOrder", "isScsProratedOrderUpgrade", "items", "language",
-    "lastFourDigits", "live", "nextCotermChargeTotal", "nextCotermChargeTotalDisplay",
-    "nextCotermChargeTotalInPayoutCurrency",
-    "nextCotermChargeTotalInPayoutCurrencyDisplay", "notes", "order",
-    "orderLevelCouponApplied", "payment", "paymentDueDate", "paymentMethodType",
-    "payoutCurrency", "previousOrderInvoiceUrl", "previousOrderReference",
-    "proratedCreditTotal", "proratedDebitTotal", "proratedTotal", "quote", "reason",
-    "recipients", "reference", "returns", "siteId", "subtotal", "subtotalDisplay",
-    "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags", "tax",
-    "taxDisplay", "taxExemptionData", "taxInPayoutCurrency",
-    "taxInPayoutCurrencyDisplay", "total", "totalDisplay", "totalInPayoutCurrency",
-    "totalInPayoutCurrencyDisplay"] }
-);
+crate::runtime::union::union!(GetOrderResponse {
+    Several: MAP, ["orders"],
+    Single: MAP, [
+        "account", "acquisitionTransactionType", "address", "billDescriptor", "buyerReference",
+        "changed", "changedDisplay", "changedDisplayEmailEnhancements",
+        "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601", "changedInSeconds",
+        "changedValue", "completed", "cotermGroup", "coupons", "currency", "customer", "discount",
+        "discountDisplay", "discountInPayoutCurrency", "discountInPayoutCurrencyDisplay",
+        "discountWithTax", "discountWithTaxDisplay", "discountWithTaxInPayoutCurrency",
+        "discountWithTaxInPayoutCurrencyDisplay", "id", "initialOrderId", "initialOrderReference",
+        "invoiceUrl", "ipAddress", "isScsProratedOrder", "isScsProratedOrderUpgrade", "items",
+        "language", "lastFourDigits", "live", "nextCotermChargeTotal",
+        "nextCotermChargeTotalDisplay", "nextCotermChargeTotalInPayoutCurrency",
+        "nextCotermChargeTotalInPayoutCurrencyDisplay", "notes", "order", "orderLevelCouponApplied",
+        "payment", "paymentDueDate", "paymentMethodType", "payoutCurrency",
+        "previousOrderInvoiceUrl", "previousOrderReference", "proratedCreditTotal",
+        "proratedDebitTotal", "proratedTotal", "quote", "reason", "recipients", "reference",
+        "returns", "siteId", "subtotal", "subtotalDisplay", "subtotalInPayoutCurrency",
+        "subtotalInPayoutCurrencyDisplay", "tags", "tax", "taxDisplay", "taxExemptionData",
+        "taxInPayoutCurrency", "taxInPayoutCurrencyDisplay", "total", "totalDisplay",
+        "totalInPayoutCurrency", "totalInPayoutCurrencyDisplay",
+    ],
+});
 
 /// Values of the `scope` parameter of `GET /orders`.
 ///
@@ -98,403 +98,248 @@ crate::runtime::string_enum!(
         feature = "webhook-events"
     )
 )]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct Order {
     /// Order ID (the same value as `id`, kept for backward compatibility).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub order: Option<String>,
     /// Order ID.
-    #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
     pub id: String,
     /// Customer-facing order reference, shown on receipts and invoices; `null` on the not-yet-completed proration order of `subscription.group.prorated`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub reference: Option<String>,
     /// Purchase-order number supplied by the buyer, if any.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub buyer_reference: Option<String>,
     /// IP address the buyer ordered from (IPv4 or IPv6 text).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub ip_address: Option<String>,
     /// Whether the order is completed (`false` for failed, canceled and pending orders).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub completed: Option<bool>,
     /// The buyer's tax exemption (VAT) ID, when one applies; an empty string or absent otherwise.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_exemption_data: Option<serde_json::Value>,
     /// Whether a coupon applies to the order as a whole rather than to single items.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub order_level_coupon_applied: Option<bool>,
     /// Last change of the order, epoch milliseconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changed: Option<crate::EpochMillis>,
     /// Same instant as `changed` (kept for backward compatibility), epoch milliseconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changed_value: Option<crate::EpochMillis>,
     /// Same instant as `changed`, epoch seconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changed_in_seconds: Option<crate::EpochSeconds>,
     /// Date of `changed`, formatted for the order language (e.g. `8/16/24`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub changed_display: Option<String>,
     /// Date of `changed` as `YYYY-MM-DD`.
-    #[serde(
-        rename = "changedDisplayISO8601",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "changedDisplayISO8601"))]
     pub changed_display_iso8601: Option<String>,
     /// Date of `changed` as used in e-mails (e.g. `Aug 16, 2024`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub changed_display_email_enhancements: Option<String>,
     /// Date and time of `changed` as used in e-mails (e.g. `Aug 16, 2024 07:57:05 PM`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub changed_display_email_enhancements_with_time: Option<String>,
     /// Two-letter ISO 639-1 code of the order language.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub language: Option<String>,
     /// `true` for a live order, `false` for a test order.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub live: Option<bool>,
     /// Three-letter ISO 4217 code of the transaction currency.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub currency: Option<String>,
     /// Three-letter ISO 4217 code of the store's payout currency.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub payout_currency: Option<String>,
     /// ID of the quote the order was created from, or null.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub quote: Option<String>,
     /// Link to the order's invoice in the store's account pages.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub invoice_url: Option<String>,
     /// ID of the storefront (site) the order was placed on.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub site_id: Option<String>,
     /// How the order came about, such as `INVOICE_PAYMENT_ORDER` or `GROUP_REGULAR_PERIOD` (open set of values).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub acquisition_transaction_type: Option<String>,
     /// The customer account: its ID, or the full object when the webhook has expansion enabled.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub account: Option<OrderAccount>,
     /// Order total after discounts, including tax, in the transaction currency (`currency`).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total: Option<crate::Amount>,
     /// Order total after discounts, including tax, formatted for display in the transaction currency (localized text such as `$10.00`; do not parse).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub total_display: Option<String>,
     /// Order total after discounts, including tax, converted to the store's payout currency (`payoutCurrency`).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_in_payout_currency: Option<crate::Amount>,
     /// Order total after discounts, including tax in the payout currency, formatted for display.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub total_in_payout_currency_display: Option<String>,
     /// Tax charged on the order, in the transaction currency (`currency`).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax: Option<crate::Amount>,
     /// Tax charged on the order, formatted for display in the transaction currency (localized text such as `$10.00`; do not parse).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub tax_display: Option<String>,
     /// Tax charged on the order, converted to the store's payout currency (`payoutCurrency`).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_in_payout_currency: Option<crate::Amount>,
     /// Tax charged on the order in the payout currency, formatted for display.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub tax_in_payout_currency_display: Option<String>,
     /// Order subtotal before tax, in the transaction currency (`currency`).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtotal: Option<crate::Amount>,
     /// Order subtotal before tax, formatted for display in the transaction currency (localized text such as `$10.00`; do not parse).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub subtotal_display: Option<String>,
     /// Order subtotal before tax, converted to the store's payout currency (`payoutCurrency`).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtotal_in_payout_currency: Option<crate::Amount>,
     /// Order subtotal before tax in the payout currency, formatted for display.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub subtotal_in_payout_currency_display: Option<String>,
     /// Sum of all discounts on the order, in the transaction currency (`currency`).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount: Option<crate::Amount>,
     /// Sum of all discounts on the order, formatted for display in the transaction currency (localized text such as `$10.00`; do not parse).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub discount_display: Option<String>,
     /// Sum of all discounts on the order, converted to the store's payout currency (`payoutCurrency`).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_in_payout_currency: Option<crate::Amount>,
     /// Sum of all discounts on the order in the payout currency, formatted for display.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub discount_in_payout_currency_display: Option<String>,
     /// Sum of all discounts, tax included, in the transaction currency (`currency`).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_with_tax: Option<crate::Amount>,
     /// Sum of all discounts, tax included, formatted for display in the transaction currency (localized text such as `$10.00`; do not parse).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub discount_with_tax_display: Option<String>,
     /// Sum of all discounts, tax included, converted to the store's payout currency (`payoutCurrency`).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_with_tax_in_payout_currency: Option<crate::Amount>,
     /// Sum of all discounts, tax included in the payout currency, formatted for display.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub discount_with_tax_in_payout_currency_display: Option<String>,
     /// Text that appears on the buyer's card or bank statement.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub bill_descriptor: Option<String>,
     /// How the order was paid; `null` on the proration order of `subscription.group.prorated`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payment: Option<OrderPayment>,
     /// Why the order failed, was canceled or is pending (webhook payloads, e.g. `purchaseOrder`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub reason: Option<String>,
     /// The buyer's contact details as entered for this order.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub customer: Option<OrderCustomer>,
     /// Billing (tax) address of the order.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub address: Option<OrderAddress>,
     /// Who receives the purchase; differs from `customer` only for gift purchases.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub recipients: Option<Vec<OrderRecipient>>,
     /// Internal notes added to the order in the FastSpring app (usually empty).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub notes: Option<Vec<OrderNote>>,
     /// Coupon codes applied to the order.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub coupons: Option<Vec<String>>,
     /// Order tags (key to value), as set at checkout or through `POST /orders`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tags: Option<std::collections::BTreeMap<String, String>>,
     /// Returns (refunds) made against the order; present when the order has any (e.g. with `GET /orders?returns=true`).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub returns: Option<Vec<OrderReturnSummary>>,
     /// The order's line items.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub items: Option<Vec<OrderItem>>,
     /// For an order awaiting payment (wire transfer, purchase order), the date by which the payment is due, as text in Java's `Date.toString()` form (`Thu May 28 00:00:00 UTC 2026`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub payment_due_date: Option<String>,
     /// Next charge of the co-term group the order's subscriptions belong to, in `currency`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_coterm_charge_total: Option<crate::Amount>,
     /// Same amount, formatted for display.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub next_coterm_charge_total_display: Option<String>,
     /// Same amount in the payout currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_coterm_charge_total_in_payout_currency: Option<crate::Amount>,
     /// Same amount in the payout currency, formatted for display.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub next_coterm_charge_total_in_payout_currency_display: Option<String>,
     /// The co-term group of the order's subscriptions and its next charge.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub coterm_group: Option<OrderCotermGroup>,
     /// Credit for the unused part of the replaced subscription periods, in `currency` (prorated co-term and upgrade orders).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorated_credit_total: Option<crate::Amount>,
     /// Charge for the new period before the credit, in `currency` (prorated orders).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorated_debit_total: Option<crate::Amount>,
     /// Net prorated amount, debit minus credit, in `currency` (prorated orders).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorated_total: Option<crate::Amount>,
     /// Whether the order is a prorated subscription change.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub is_scs_prorated_order: Option<bool>,
     /// Whether that prorated change is an upgrade.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub is_scs_prorated_order_upgrade: Option<bool>,
     /// Last four digits of the card used, when paid by card.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub last_four_digits: Option<String>,
     /// Kind of payment method used (open set of values).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub payment_method_type: Option<String>,
     /// ID of the order that started the subscription(s), when known.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub initial_order_id: Option<String>,
     /// Reference of the order that started the subscription(s), when known.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub initial_order_reference: Option<String>,
     /// Reference of the previous order of the subscription(s).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub previous_order_reference: Option<String>,
     /// Invoice link of the previous order.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub previous_order_invoice_url: Option<String>,
     /// What the API did, `order.get`; only in API responses.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub action: Option<String>,
     /// Outcome, `success`; only in API responses.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
 }
+
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+crate::runtime::object::object!(serialize Order {
+    order: "order" optional(lenient_string),
+    id: "id" required(lenient_string),
+    reference: "reference" optional(lenient_string),
+    buyer_reference: "buyerReference" optional(lenient_string),
+    ip_address: "ipAddress" optional(lenient_string),
+    completed: "completed" optional(lenient_bool),
+    tax_exemption_data: "taxExemptionData" optional,
+    order_level_coupon_applied: "orderLevelCouponApplied" optional(lenient_bool),
+    changed: "changed" optional,
+    changed_value: "changedValue" optional,
+    changed_in_seconds: "changedInSeconds" optional,
+    changed_display: "changedDisplay" optional(lenient_string),
+    changed_display_iso8601: "changedDisplayISO8601" optional(lenient_string),
+    changed_display_email_enhancements: "changedDisplayEmailEnhancements" optional(lenient_string),
+    changed_display_email_enhancements_with_time: "changedDisplayEmailEnhancementsWithTime" optional(lenient_string),
+    language: "language" optional(lenient_string),
+    live: "live" optional(lenient_bool),
+    currency: "currency" optional(lenient_string),
+    payout_currency: "payoutCurrency" optional(lenient_string),
+    quote: "quote" optional(lenient_string),
+    invoice_url: "invoiceUrl" optional(lenient_string),
+    site_id: "siteId" optional(lenient_string),
+    acquisition_transaction_type: "acquisitionTransactionType" optional(lenient_string),
+    account: "account" optional,
+    total: "total" optional,
+    total_display: "totalDisplay" optional(lenient_string),
+    total_in_payout_currency: "totalInPayoutCurrency" optional,
+    total_in_payout_currency_display: "totalInPayoutCurrencyDisplay" optional(lenient_string),
+    tax: "tax" optional,
+    tax_display: "taxDisplay" optional(lenient_string),
+    tax_in_payout_currency: "taxInPayoutCurrency" optional,
+    tax_in_payout_currency_display: "taxInPayoutCurrencyDisplay" optional(lenient_string),
+    subtotal: "subtotal" optional,
+    subtotal_display: "subtotalDisplay" optional(lenient_string),
+    subtotal_in_payout_currency: "subtotalInPayoutCurrency" optional,
+    subtotal_in_payout_currency_display: "subtotalInPayoutCurrencyDisplay" optional(lenient_string),
+    discount: "discount" optional,
+    discount_display: "discountDisplay" optional(lenient_string),
+    discount_in_payout_currency: "discountInPayoutCurrency" optional,
+    discount_in_payout_currency_display: "discountInPayoutCurrencyDisplay" optional(lenient_string),
+    discount_with_tax: "discountWithTax" optional,
+    discount_with_tax_display: "discountWithTaxDisplay" optional(lenient_string),
+    discount_with_tax_in_payout_currency: "discountWithTaxInPayoutCurrency" optional,
+    discount_with_tax_in_payout_currency_display: "discountWithTaxInPayoutCurrencyDisplay" optional(lenient_string),
+    bill_descriptor: "billDescriptor" optional(lenient_string),
+    payment: "payment" optional,
+    reason: "reason" optional(lenient_string),
+    customer: "customer" optional,
+    address: "address" optional,
+    recipients: "recipients" optional,
+    notes: "notes" optional,
+    coupons: "coupons" optional,
+    tags: "tags" optional,
+    returns: "returns" optional,
+    items: "items" optional,
+    payment_due_date: "paymentDueDate" optional(lenient_string),
+    next_coterm_charge_total: "nextCotermChargeTotal" optional,
+    next_coterm_charge_total_display: "nextCotermChargeTotalDisplay" optional(lenient_string),
+    next_coterm_charge_total_in_payout_currency: "nextCotermChargeTotalInPayoutCurrency" optional,
+    next_coterm_charge_total_in_payout_currency_display: "nextCotermChargeTotalInPayoutCurrencyDisplay" optional(lenient_string),
+    coterm_group: "cotermGroup" optional,
+    prorated_credit_total: "proratedCreditTotal" optional,
+    prorated_debit_total: "proratedDebitTotal" optional,
+    prorated_total: "proratedTotal" optional,
+    is_scs_prorated_order: "isScsProratedOrder" optional(lenient_bool),
+    is_scs_prorated_order_upgrade: "isScsProratedOrderUpgrade" optional(lenient_bool),
+    last_four_digits: "lastFourDigits" optional(lenient_string),
+    payment_method_type: "paymentMethodType" optional(lenient_string),
+    initial_order_id: "initialOrderId" optional(lenient_string),
+    initial_order_reference: "initialOrderReference" optional(lenient_string),
+    previous_order_reference: "previousOrderReference" optional(lenient_string),
+    previous_order_invoice_url: "previousOrderInvoiceUrl" optional(lenient_string),
+    action: "action" optional(lenient_string),
+    result: "result" optional,
+});
 
 /// The customer account: its ID, or the full object when the webhook has expansion enabled.
 ///
@@ -526,11 +371,13 @@ pub enum OrderAccount {
         feature = "webhook-events"
     )
 )]
-crate::runtime::union::union!(
-    OrderAccount { Expanded : MAP, ["account", "action", "address", "charges", "contact",
-    "country", "id", "language", "lookup", "orders", "payment", "result", "subscribed",
-    "subscriptions", "taxExemptionData", "url"], Id : STR, [] }
-);
+crate::runtime::union::union!(OrderAccount {
+    Expanded: MAP, [
+        "account", "action", "address", "charges", "contact", "country", "id", "language", "lookup",
+        "orders", "payment", "result", "subscribed", "subscriptions", "taxExemptionData", "url",
+    ],
+    Id: STR, [],
+});
 
 /// Billing (tax) address of the order. Which fields appear depends on what the checkout collected; sometimes only `country` and `display`.
 #[cfg(
@@ -541,75 +388,52 @@ crate::runtime::union::union!(
         feature = "webhook-events"
     )
 )]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct OrderAddress {
     /// First street line; present only when the checkout collects a physical address.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub address_line1: Option<String>,
     /// Second street line; present only when the checkout collects a physical address.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub address_line2: Option<String>,
     /// City, town or district.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub city: Option<String>,
     /// Region code without the country prefix, such as the US state code `CA`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub region_code: Option<String>,
     /// Region name for display (may be empty).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub region_display: Option<String>,
     /// Region name, kept for backward compatibility (may be empty).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub region: Option<String>,
     /// Postal or ZIP code.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub postal_code: Option<String>,
     /// Two-letter ISO 3166-1 country code.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub country: Option<String>,
     /// The whole address on one line, formatted for display.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub display: Option<String>,
 }
+
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+crate::runtime::object::object!(serialize OrderAddress {
+    address_line1: "addressLine1" optional(lenient_string),
+    address_line2: "addressLine2" optional(lenient_string),
+    city: "city" optional(lenient_string),
+    region_code: "regionCode" optional(lenient_string),
+    region_display: "regionDisplay" optional(lenient_string),
+    region: "region" optional(lenient_string),
+    postal_code: "postalCode" optional(lenient_string),
+    country: "country" optional(lenient_string),
+    display: "display" optional(lenient_string),
+});
 
 /// The co-term group of the order's subscriptions and its next charge.
 #[cfg(
@@ -620,35 +444,40 @@ pub struct OrderAddress {
         feature = "webhook-events"
     )
 )]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct OrderCotermGroup {
     /// Member subscriptions.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<OrderCotermGroupMember>>,
     /// Next charge of the group, in `currency`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_coterm_charge_total: Option<crate::Amount>,
     /// Same amount, formatted for display.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub next_coterm_charge_total_display: Option<String>,
     /// Same amount in the payout currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_coterm_charge_total_in_payout_currency: Option<crate::Amount>,
     /// Same amount in the payout currency, formatted for display.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub next_coterm_charge_total_in_payout_currency_display: Option<String>,
 }
+
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+crate::runtime::object::object!(serialize OrderCotermGroup {
+    subscriptions: "subscriptions" optional,
+    next_coterm_charge_total: "nextCotermChargeTotal" optional,
+    next_coterm_charge_total_display: "nextCotermChargeTotalDisplay" optional(lenient_string),
+    next_coterm_charge_total_in_payout_currency: "nextCotermChargeTotalInPayoutCurrency" optional,
+    next_coterm_charge_total_in_payout_currency_display: "nextCotermChargeTotalInPayoutCurrencyDisplay" optional(lenient_string),
+});
 
 /// One item of `subscriptions` in [`Order`].
 #[cfg(
@@ -659,19 +488,28 @@ pub struct OrderCotermGroup {
         feature = "webhook-events"
     )
 )]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct OrderCotermGroupMember {
     /// Subscription ID.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub subscription: Option<String>,
 }
+
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+crate::runtime::object::object!(serialize OrderCotermGroupMember {
+    subscription: "subscription" optional(lenient_string),
+});
 
 /// The buyer's contact details as entered for this order.
 #[cfg(
@@ -683,54 +521,44 @@ pub struct OrderCotermGroupMember {
         feature = "webhook-events"
     )
 )]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct OrderCustomer {
     /// First name.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub first: Option<String>,
     /// Last name.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub last: Option<String>,
     /// E-mail address.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub email: Option<String>,
     /// Company name, or null.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub company: Option<String>,
     /// Phone number, or null.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub phone: Option<String>,
     /// Whether the buyer opted in to marketing e-mails.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub subscribed: Option<bool>,
 }
+
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "returns",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+crate::runtime::object::object!(serialize OrderCustomer {
+    first: "first" optional(lenient_string),
+    last: "last" optional(lenient_string),
+    email: "email" optional(lenient_string),
+    company: "company" optional(lenient_string),
+    phone: "phone" optional(lenient_string),
+    subscribed: "subscribed" optional(lenient_bool),
+});
 
 /// One delivered fulfillment (a download, a license key, ...).
 #[cfg(
@@ -742,47 +570,41 @@ pub struct OrderCustomer {
         feature = "webhook-events"
     )
 )]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct OrderFulfillment {
     /// Kind of fulfillment, such as `file` or `license` (open set of values).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub r#type: Option<String>,
     /// Label or file name shown to the buyer.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub display: Option<String>,
     /// Download URL (file fulfillments).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub file: Option<String>,
     /// File size in bytes (file fulfillments).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub size: Option<i64>,
     /// License key (license fulfillments).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub license: Option<String>,
 }
+
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "returns",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+crate::runtime::object::object!(serialize OrderFulfillment {
+    r#type: "type" optional(lenient_string),
+    display: "display" optional(lenient_string),
+    file: "file" optional(lenient_string),
+    size: "size" optional(lenient_int),
+    license: "license" optional(lenient_string),
+});
 
 /// Value of one `fulfillments` key: a list of fulfillment entries, or the instructions text.
 ///
@@ -816,30 +638,34 @@ pub enum OrderFulfillmentValue {
         feature = "webhook-events"
     )
 )]
-crate::runtime::union::union!(
-    OrderFulfillmentValue { Entries : SEQ, [], Text : STR, [] }
-);
+crate::runtime::union::union!(OrderFulfillmentValue {
+    Entries: SEQ, [],
+    Text: STR, [],
+});
 
 /// Wrapper of a lookup by several comma-separated IDs, also used for the error answer of any lookup. Each element is an order or an error item; check `result`.
 #[cfg(feature = "orders")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct OrderGetResponse {
     /// What the API did, `order.get`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// One element per requested ID.
     pub orders: Vec<OrderGetResponseOrdersItem>,
 }
+
+#[cfg(feature = "orders")]
+crate::runtime::object::object!(serialize OrderGetResponse {
+    action: "action" optional(lenient_string),
+    result: "result" optional,
+    orders: "orders" required,
+});
 
 /// One item of `orders` in [`OrderGetResponse`].
 ///
@@ -857,28 +683,29 @@ pub enum OrderGetResponseOrdersItem {
 }
 
 #[cfg(feature = "orders")]
-crate::runtime::union::union!(
-    OrderGetResponseOrdersItem { Error : MAP, ["error"], Order : MAP, ["account",
-    "acquisitionTransactionType", "address", "billDescriptor", "buyerReference",
-    "changed", "changedDisplay", "changedDisplayEmailEnhancements",
-    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
-    "changedInSeconds", "changedValue", "completed", "cotermGroup", "coupons",
-    "currency", "customer", "discount", "discountDisplay", "discountInPayoutCurrency",
-    "discountInPayoutCurrencyDisplay", "discountWithTax", "discountWithTaxDisplay",
-    "discountWithTaxInPayoutCurrency", "discountWithTaxInPayoutCurrencyDisplay", "id",
-    "initialOrderId", "initialOrderReference", "invoiceUrl", "ipAddress",
-    "isScsProratedOrder", "isScsProratedOrderUpgrade", "items", "language",
-    "lastFourDigits", "live", "nextCotermChargeTotal", "nextCotermChargeTotalDisplay",
-    "nextCotermChargeTotalInPayoutCurrency",
-    "nextCotermChargeTotalInPayoutCurrencyDisplay", "notes", "orderLevelCouponApplied",
-    "payment", "paymentDueDate", "paymentMethodType", "payoutCurrency",
-    "previousOrderInvoiceUrl", "previousOrderReference", "proratedCreditTotal",
-    "proratedDebitTotal", "proratedTotal", "quote", "reason", "recipients", "reference",
-    "returns", "siteId", "subtotal", "subtotalDisplay", "subtotalInPayoutCurrency",
-    "subtotalInPayoutCurrencyDisplay", "tags", "tax", "taxDisplay", "taxExemptionData",
-    "taxInPayoutCurrency", "taxInPayoutCurrencyDisplay", "total", "totalDisplay",
-    "totalInPayoutCurrency", "totalInPayoutCurrencyDisplay"] }
-);
+crate::runtime::union::union!(OrderGetResponseOrdersItem {
+    Error: MAP, ["error"],
+    Order: MAP, [
+        "account", "acquisitionTransactionType", "address", "billDescriptor", "buyerReference",
+        "changed", "changedDisplay", "changedDisplayEmailEnhancements",
+        "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601", "changedInSeconds",
+        "changedValue", "completed", "cotermGroup", "coupons", "currency", "customer", "discount",
+        "discountDisplay", "discountInPayoutCurrency", "discountInPayoutCurrencyDisplay",
+        "discountWithTax", "discountWithTaxDisplay", "discountWithTaxInPayoutCurrency",
+        "discountWithTaxInPayoutCurrencyDisplay", "id", "initialOrderId", "initialOrderReference",
+        "invoiceUrl", "ipAddress", "isScsProratedOrder", "isScsProratedOrderUpgrade", "items",
+        "language", "lastFourDigits", "live", "nextCotermChargeTotal",
+        "nextCotermChargeTotalDisplay", "nextCotermChargeTotalInPayoutCurrency",
+        "nextCotermChargeTotalInPayoutCurrencyDisplay", "notes", "orderLevelCouponApplied",
+        "payment", "paymentDueDate", "paymentMethodType", "payoutCurrency",
+        "previousOrderInvoiceUrl", "previousOrderReference", "proratedCreditTotal",
+        "proratedDebitTotal", "proratedTotal", "quote", "reason", "recipients", "reference",
+        "returns", "siteId", "subtotal", "subtotalDisplay", "subtotalInPayoutCurrency",
+        "subtotalInPayoutCurrencyDisplay", "tags", "tax", "taxDisplay", "taxExemptionData",
+        "taxInPayoutCurrency", "taxInPayoutCurrencyDisplay", "total", "totalDisplay",
+        "totalInPayoutCurrency", "totalInPayoutCurrencyDisplay",
+    ],
+});
 
 /// One line item of an order.
 #[cfg(
@@ -889,245 +716,161 @@ crate::runtime::union::union!(
         feature = "webhook-events"
     )
 )]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct OrderItem {
     /// Product path of the item; add-ons and fees may carry a suffix such as `.setupFee`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub product: Option<String>,
     /// Quantity ordered.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub quantity: Option<i64>,
     /// Product display name.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub display: Option<String>,
     /// Short display name of the product.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub short_display: Option<String>,
     /// Stock keeping unit, or null.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub sku: Option<String>,
     /// Product image URL, or null.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub image_url: Option<String>,
     /// Item subtotal, in the transaction currency (`currency`).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtotal: Option<crate::Amount>,
     /// Item subtotal, formatted for display in the transaction currency (localized text such as `$10.00`; do not parse).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub subtotal_display: Option<String>,
     /// Item subtotal, converted to the store's payout currency (`payoutCurrency`).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtotal_in_payout_currency: Option<crate::Amount>,
     /// Item subtotal in the payout currency, formatted for display.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub subtotal_in_payout_currency_display: Option<String>,
     /// Discount on the item, in the transaction currency (`currency`).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount: Option<crate::Amount>,
     /// Discount on the item, formatted for display in the transaction currency (localized text such as `$10.00`; do not parse).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub discount_display: Option<String>,
     /// Discount on the item, converted to the store's payout currency (`payoutCurrency`).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_in_payout_currency: Option<crate::Amount>,
     /// Discount on the item in the payout currency, formatted for display.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub discount_in_payout_currency_display: Option<String>,
     /// Product attributes of the item (key to value). Attributes set by the store are strings, even when they look like JSON or booleans; the proration attributes FastSpring adds to co-term and prorated orders (`totalProratedCharge`, `totalProratedCredit`, ...) are JSON numbers.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub attributes: Option<std::collections::BTreeMap<String, serde_json::Value>>,
     /// Coupon code applied to this item.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub coupon: Option<String>,
     /// The subscription this item created or renewed: its ID, or the full object when the webhook has expansion enabled.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscription: Option<OrderItemSubscription>,
     /// Whether the item is a subscription product.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub is_subscription: Option<bool>,
     /// Whether the item is an add-on of another item (null in some webhook payloads).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub is_addon: Option<bool>,
     /// Whether the buyer could change the quantity (seen in co-term group charge payloads).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub change_quantity: Option<bool>,
     /// Why the item is in the order when another product brought it in.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub driver: Option<OrderItemDriver>,
     /// Fulfillments delivered for the item, keyed `<product>_<kind>_<index>` (e.g. `example-product-1_license_0`) with a list of entries each; the special key `instructions` holds the customer instructions text. Often empty, and `null` on the proration order of `subscription.group.prorated`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub fulfillments: Option<std::collections::BTreeMap<String, OrderFulfillmentValue>>,
     /// Tax withheld by the buyer on this item (current field name).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub withholdings: Option<OrderItemWithholdings>,
     /// Tax withheld on this item, in the older shape (payloads up to about 2019).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_withholding: Option<OrderItemTaxWithholding>,
     /// Net change caused by a prorated plan change, in the transaction currency (`currency`).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorated_item_change_amount: Option<crate::Amount>,
     /// Net change caused by a prorated plan change, formatted for display in the transaction currency (localized text such as `$10.00`; do not parse).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub prorated_item_change_amount_display: Option<String>,
     /// Net change caused by a prorated plan change, converted to the store's payout currency (`payoutCurrency`).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorated_item_change_amount_in_payout_currency: Option<crate::Amount>,
     /// Net change caused by a prorated plan change in the payout currency, formatted for display.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub prorated_item_change_amount_in_payout_currency_display: Option<String>,
     /// Prorated charge for the new item of a plan change, in the transaction currency (`currency`).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorated_item_prorated_charge: Option<crate::Amount>,
     /// Prorated charge for the new item of a plan change, formatted for display in the transaction currency (localized text such as `$10.00`; do not parse).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub prorated_item_prorated_charge_display: Option<String>,
     /// Prorated charge for the new item of a plan change, converted to the store's payout currency (`payoutCurrency`).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorated_item_prorated_charge_in_payout_currency: Option<crate::Amount>,
     /// Prorated charge for the new item of a plan change in the payout currency, formatted for display.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub prorated_item_prorated_charge_in_payout_currency_display: Option<String>,
     /// Credit for the unused part of the replaced item, in the transaction currency (`currency`).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorated_item_credit_amount: Option<crate::Amount>,
     /// Credit for the unused part of the replaced item, formatted for display in the transaction currency (localized text such as `$10.00`; do not parse).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub prorated_item_credit_amount_display: Option<String>,
     /// Credit for the unused part of the replaced item, converted to the store's payout currency (`payoutCurrency`).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorated_item_credit_amount_in_payout_currency: Option<crate::Amount>,
     /// Credit for the unused part of the replaced item in the payout currency, formatted for display.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub prorated_item_credit_amount_in_payout_currency_display: Option<String>,
     /// Tax on the prorated adjustment, in the transaction currency (`currency`).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorated_item_tax_amount: Option<crate::Amount>,
     /// Tax on the prorated adjustment, formatted for display in the transaction currency (localized text such as `$10.00`; do not parse).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub prorated_item_tax_amount_display: Option<String>,
     /// Tax on the prorated adjustment, converted to the store's payout currency (`payoutCurrency`).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorated_item_tax_amount_in_payout_currency: Option<crate::Amount>,
     /// Tax on the prorated adjustment in the payout currency, formatted for display.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub prorated_item_tax_amount_in_payout_currency_display: Option<String>,
     /// Prorated charges minus credits, plus tax, in the transaction currency (`currency`).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorated_item_total: Option<crate::Amount>,
     /// Prorated charges minus credits, plus tax, formatted for display in the transaction currency (localized text such as `$10.00`; do not parse).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub prorated_item_total_display: Option<String>,
     /// Prorated charges minus credits, plus tax, converted to the store's payout currency (`payoutCurrency`).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorated_item_total_in_payout_currency: Option<crate::Amount>,
     /// Prorated charges minus credits, plus tax in the payout currency, formatted for display.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub prorated_item_total_in_payout_currency_display: Option<String>,
 }
 
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+crate::runtime::object::object!(serialize OrderItem {
+    product: "product" optional(lenient_string),
+    quantity: "quantity" optional(lenient_int),
+    display: "display" optional(lenient_string),
+    short_display: "shortDisplay" optional(lenient_string),
+    sku: "sku" optional(lenient_string),
+    image_url: "imageUrl" optional(lenient_string),
+    subtotal: "subtotal" optional,
+    subtotal_display: "subtotalDisplay" optional(lenient_string),
+    subtotal_in_payout_currency: "subtotalInPayoutCurrency" optional,
+    subtotal_in_payout_currency_display: "subtotalInPayoutCurrencyDisplay" optional(lenient_string),
+    discount: "discount" optional,
+    discount_display: "discountDisplay" optional(lenient_string),
+    discount_in_payout_currency: "discountInPayoutCurrency" optional,
+    discount_in_payout_currency_display: "discountInPayoutCurrencyDisplay" optional(lenient_string),
+    attributes: "attributes" optional,
+    coupon: "coupon" optional(lenient_string),
+    subscription: "subscription" optional,
+    is_subscription: "isSubscription" optional(lenient_bool),
+    is_addon: "isAddon" optional(lenient_bool),
+    change_quantity: "changeQuantity" optional(lenient_bool),
+    driver: "driver" optional,
+    fulfillments: "fulfillments" optional,
+    withholdings: "withholdings" optional,
+    tax_withholding: "taxWithholding" optional,
+    prorated_item_change_amount: "proratedItemChangeAmount" optional,
+    prorated_item_change_amount_display: "proratedItemChangeAmountDisplay" optional(lenient_string),
+    prorated_item_change_amount_in_payout_currency: "proratedItemChangeAmountInPayoutCurrency" optional,
+    prorated_item_change_amount_in_payout_currency_display: "proratedItemChangeAmountInPayoutCurrencyDisplay" optional(lenient_string),
+    prorated_item_prorated_charge: "proratedItemProratedCharge" optional,
+    prorated_item_prorated_charge_display: "proratedItemProratedChargeDisplay" optional(lenient_string),
+    prorated_item_prorated_charge_in_payout_currency: "proratedItemProratedChargeInPayoutCurrency" optional,
+    prorated_item_prorated_charge_in_payout_currency_display: "proratedItemProratedChargeInPayoutCurrencyDisplay" optional(lenient_string),
+    prorated_item_credit_amount: "proratedItemCreditAmount" optional,
+    prorated_item_credit_amount_display: "proratedItemCreditAmountDisplay" optional(lenient_string),
+    prorated_item_credit_amount_in_payout_currency: "proratedItemCreditAmountInPayoutCurrency" optional,
+    prorated_item_credit_amount_in_payout_currency_display: "proratedItemCreditAmountInPayoutCurrencyDisplay" optional(lenient_string),
+    prorated_item_tax_amount: "proratedItemTaxAmount" optional,
+    prorated_item_tax_amount_display: "proratedItemTaxAmountDisplay" optional(lenient_string),
+    prorated_item_tax_amount_in_payout_currency: "proratedItemTaxAmountInPayoutCurrency" optional,
+    prorated_item_tax_amount_in_payout_currency_display: "proratedItemTaxAmountInPayoutCurrencyDisplay" optional(lenient_string),
+    prorated_item_total: "proratedItemTotal" optional,
+    prorated_item_total_display: "proratedItemTotalDisplay" optional(lenient_string),
+    prorated_item_total_in_payout_currency: "proratedItemTotalInPayoutCurrency" optional,
+    prorated_item_total_in_payout_currency_display: "proratedItemTotalInPayoutCurrencyDisplay" optional(lenient_string),
+});
+
 /// Attributes to set on one item of the order.
 #[cfg(feature = "orders")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct OrderItemAttributesUpdate {
@@ -1137,6 +880,12 @@ pub struct OrderItemAttributesUpdate {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub attributes: Option<std::collections::BTreeMap<String, String>>,
 }
+
+#[cfg(feature = "orders")]
+crate::runtime::object::object!(OrderItemAttributesUpdate {
+    product: "product" required,
+    attributes: "attributes" optional,
+});
 
 #[cfg(feature = "orders")]
 impl OrderItemAttributesUpdate {
@@ -1155,26 +904,31 @@ impl OrderItemAttributesUpdate {
         feature = "webhook-events"
     )
 )]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct OrderItemDriver {
     /// Kind of driver, such as `addon`, `one_time_fee`, `cross-sell` or `upsell` (open set of values).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub r#type: Option<String>,
     /// Product path of the product that brought the item in.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub path: Option<String>,
 }
+
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+crate::runtime::object::object!(serialize OrderItemDriver {
+    r#type: "type" optional(lenient_string),
+    path: "path" optional(lenient_string),
+});
 
 /// The subscription this item created or renewed: its ID, or the full object when the webhook has expansion enabled.
 ///
@@ -1206,54 +960,54 @@ pub enum OrderItemSubscription {
         feature = "webhook-events"
     )
 )]
-crate::runtime::union::union!(
-    OrderItemSubscription { Expanded : MAP, ["account", "action", "active", "addons",
-    "adhoc", "attributes", "autoRenew", "begin", "beginDisplay",
-    "beginDisplayEmailEnhancements", "beginDisplayEmailEnhancementsWithTime",
-    "beginDisplayISO8601", "beginInSeconds", "beginValue", "canceledDate",
-    "canceledDateDisplay", "canceledDateDisplayISO8601", "canceledDateInSeconds",
-    "canceledDateValue", "cancellationSetting", "cardEnding", "cardType", "changed",
-    "changedDisplay", "changedDisplayEmailEnhancements",
-    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
-    "changedInSeconds", "changedValue", "coTermGroup", "currency", "customReferenceId",
-    "deactivationDate", "deactivationDateDisplay", "deactivationDateDisplayISO8601",
-    "deactivationDateInSeconds", "deactivationDateValue", "declineReason", "discount",
-    "discountDisplay", "discountDuration", "discountInPayoutCurrency",
-    "discountInPayoutCurrencyDisplay", "discounts", "display", "end", "endDisplay",
-    "endDisplayISO8601", "endInSeconds", "endValue", "expiry", "fulfillments", "id",
-    "importIdentifier", "initialOrderId", "initialOrderReference", "instructions",
-    "intervalLength", "intervalLengthGtOne", "intervalUnit", "intervalUnitAbbreviation",
-    "isPauseScheduled", "isSubscriptionEligibleForPauseByBuyer",
-    "lastRebillOrderAcquisition", "live", "next", "nextAvailablePauseEndDate",
-    "nextAvailablePauseEndDateDisplay", "nextAvailablePauseEndDateDisplayISO8601",
-    "nextAvailablePauseEndDateInSeconds", "nextAvailablePauseEndDateValue",
-    "nextAvailablePauseStartDate", "nextAvailablePauseStartDateDisplay",
-    "nextAvailablePauseStartDateDisplayISO8601", "nextAvailablePauseStartDateInSeconds",
-    "nextAvailablePauseStartDateValue", "nextAvailableResumeDate",
-    "nextAvailableResumeDateDisplay", "nextAvailableResumeDateDisplayISO8601",
-    "nextAvailableResumeDateInSeconds", "nextAvailableResumeDateValue",
-    "nextChargeCurrency", "nextChargeDate", "nextChargeDateDisplay",
-    "nextChargeDateDisplayISO8601", "nextChargeDateInSeconds", "nextChargeDateValue",
-    "nextChargePreTax", "nextChargePreTaxDisplay", "nextChargePreTaxInPayoutCurrency",
-    "nextChargePreTaxInPayoutCurrencyDisplay", "nextChargeTotal",
-    "nextChargeTotalDisplay", "nextChargeTotalInPayoutCurrency",
-    "nextChargeTotalInPayoutCurrencyDisplay", "nextDisplay",
-    "nextDisplayEmailEnhancements", "nextDisplayEmailEnhancementsWithTime",
-    "nextDisplayISO8601", "nextInSeconds", "nextNotificationDate",
-    "nextNotificationDateDisplay", "nextNotificationDateDisplayISO8601",
-    "nextNotificationDateInSeconds", "nextNotificationDateValue", "nextNotificationType",
-    "nextValue", "pauseBillingCycles", "pauseDate", "pauseDateDisplay",
-    "pauseDateDisplayEmailEnhancements", "pauseDateDisplayEmailEnhancementsWithTime",
-    "pauseDateDisplayISO8601", "pauseDateInSeconds", "pauseDateValue", "paymentMethod",
-    "paymentMethodAction", "paymentOverdue", "paymentReminder", "periods", "price",
-    "priceDisplay", "priceInPayoutCurrency", "priceInPayoutCurrencyDisplay", "product",
-    "quantity", "quote", "remainingPeriods", "result", "resumeDate", "resumeDateDisplay",
-    "resumeDateDisplayEmailEnhancements", "resumeDateDisplayEmailEnhancementsWithTime",
-    "resumeDateDisplayISO8601", "resumeDateInSeconds", "resumeDateValue", "sequence",
-    "setupFee", "sku", "state", "subscription", "subtotal", "subtotalDisplay",
-    "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags",
-    "taxExemptionData", "trialReminder"], Id : STR, [] }
-);
+crate::runtime::union::union!(OrderItemSubscription {
+    Expanded: MAP, [
+        "account", "action", "active", "addons", "adhoc", "attributes", "autoRenew", "begin",
+        "beginDisplay", "beginDisplayEmailEnhancements", "beginDisplayEmailEnhancementsWithTime",
+        "beginDisplayISO8601", "beginInSeconds", "beginValue", "canceledDate",
+        "canceledDateDisplay", "canceledDateDisplayISO8601", "canceledDateInSeconds",
+        "canceledDateValue", "cancellationSetting", "cardEnding", "cardType", "changed",
+        "changedDisplay", "changedDisplayEmailEnhancements",
+        "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601", "changedInSeconds",
+        "changedValue", "coTermGroup", "currency", "customReferenceId", "deactivationDate",
+        "deactivationDateDisplay", "deactivationDateDisplayISO8601", "deactivationDateInSeconds",
+        "deactivationDateValue", "declineReason", "discount", "discountDisplay", "discountDuration",
+        "discountInPayoutCurrency", "discountInPayoutCurrencyDisplay", "discounts", "display",
+        "end", "endDisplay", "endDisplayISO8601", "endInSeconds", "endValue", "expiry",
+        "fulfillments", "id", "importIdentifier", "initialOrderId", "initialOrderReference",
+        "instructions", "intervalLength", "intervalLengthGtOne", "intervalUnit",
+        "intervalUnitAbbreviation", "isPauseScheduled", "isSubscriptionEligibleForPauseByBuyer",
+        "lastRebillOrderAcquisition", "live", "next", "nextAvailablePauseEndDate",
+        "nextAvailablePauseEndDateDisplay", "nextAvailablePauseEndDateDisplayISO8601",
+        "nextAvailablePauseEndDateInSeconds", "nextAvailablePauseEndDateValue",
+        "nextAvailablePauseStartDate", "nextAvailablePauseStartDateDisplay",
+        "nextAvailablePauseStartDateDisplayISO8601", "nextAvailablePauseStartDateInSeconds",
+        "nextAvailablePauseStartDateValue", "nextAvailableResumeDate",
+        "nextAvailableResumeDateDisplay", "nextAvailableResumeDateDisplayISO8601",
+        "nextAvailableResumeDateInSeconds", "nextAvailableResumeDateValue", "nextChargeCurrency",
+        "nextChargeDate", "nextChargeDateDisplay", "nextChargeDateDisplayISO8601",
+        "nextChargeDateInSeconds", "nextChargeDateValue", "nextChargePreTax",
+        "nextChargePreTaxDisplay", "nextChargePreTaxInPayoutCurrency",
+        "nextChargePreTaxInPayoutCurrencyDisplay", "nextChargeTotal", "nextChargeTotalDisplay",
+        "nextChargeTotalInPayoutCurrency", "nextChargeTotalInPayoutCurrencyDisplay", "nextDisplay",
+        "nextDisplayEmailEnhancements", "nextDisplayEmailEnhancementsWithTime",
+        "nextDisplayISO8601", "nextInSeconds", "nextNotificationDate",
+        "nextNotificationDateDisplay", "nextNotificationDateDisplayISO8601",
+        "nextNotificationDateInSeconds", "nextNotificationDateValue", "nextNotificationType",
+        "nextValue", "pauseBillingCycles", "pauseDate", "pauseDateDisplay",
+        "pauseDateDisplayEmailEnhancements", "pauseDateDisplayEmailEnhancementsWithTime",
+        "pauseDateDisplayISO8601", "pauseDateInSeconds", "pauseDateValue", "paymentMethod",
+        "paymentMethodAction", "paymentOverdue", "paymentReminder", "periods", "price",
+        "priceDisplay", "priceInPayoutCurrency", "priceInPayoutCurrencyDisplay", "product",
+        "quantity", "quote", "remainingPeriods", "result", "resumeDate", "resumeDateDisplay",
+        "resumeDateDisplayEmailEnhancements", "resumeDateDisplayEmailEnhancementsWithTime",
+        "resumeDateDisplayISO8601", "resumeDateInSeconds", "resumeDateValue", "sequence",
+        "setupFee", "sku", "state", "subscription", "subtotal", "subtotalDisplay",
+        "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags", "taxExemptionData",
+        "trialReminder",
+    ],
+    Id: STR, [],
+});
 
 /// Tax withheld on this item, in the older shape (payloads up to about 2019).
 #[cfg(
@@ -1264,28 +1018,37 @@ crate::runtime::union::union!(
         feature = "webhook-events"
     )
 )]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct OrderItemTaxWithholding {
     /// Whether withholding applies; sent as a boolean or as the string `"true"`/`"false"`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_withholding: Option<OrderItemTaxWithholdingTaxWithholding>,
     /// Currency of `amount`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub currency: Option<String>,
     /// Amount withheld.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub amount: Option<crate::Amount>,
     /// Withholding rate in percent.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub percentage: Option<f64>,
 }
+
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+crate::runtime::object::object!(serialize OrderItemTaxWithholding {
+    tax_withholding: "taxWithholding" optional,
+    currency: "currency" optional(lenient_string),
+    amount: "amount" optional,
+    percentage: "percentage" optional,
+});
 
 /// Whether withholding applies; sent as a boolean or as the string `"true"`/`"false"`.
 ///
@@ -1317,9 +1080,10 @@ pub enum OrderItemTaxWithholdingTaxWithholding {
         feature = "webhook-events"
     )
 )]
-crate::runtime::union::union!(
-    OrderItemTaxWithholdingTaxWithholding { Flag : BOOL, [], Text : STR, [] }
-);
+crate::runtime::union::union!(OrderItemTaxWithholdingTaxWithholding {
+    Flag: BOOL, [],
+    Text: STR, [],
+});
 
 /// Tax withheld by the buyer on this item (current field name).
 #[cfg(
@@ -1331,106 +1095,86 @@ crate::runtime::union::union!(
         feature = "webhook-events"
     )
 )]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct OrderItemWithholdings {
     /// Whether tax withholding applies to the item.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub tax_withholdings: Option<bool>,
     /// Amount withheld, in the transaction currency (`currency`); may be `null` when no tax is withheld.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub amount: Option<crate::Amount>,
     /// Amount withheld, formatted for display in the transaction currency (localized text such as `$10.00`; do not parse).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub amount_display: Option<String>,
     /// Amount withheld, converted to the store's payout currency (`payoutCurrency`).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub amount_in_payout_currency: Option<crate::Amount>,
     /// Amount withheld in the payout currency, formatted for display.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub amount_in_payout_currency_display: Option<String>,
     /// Withholding rate in percent; may be `null` when no tax is withheld.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub percentage: Option<f64>,
 }
 
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "returns",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+crate::runtime::object::object!(serialize OrderItemWithholdings {
+    tax_withholdings: "taxWithholdings" optional(lenient_bool),
+    amount: "amount" optional,
+    amount_display: "amountDisplay" optional(lenient_string),
+    amount_in_payout_currency: "amountInPayoutCurrency" optional,
+    amount_in_payout_currency_display: "amountInPayoutCurrencyDisplay" optional(lenient_string),
+    percentage: "percentage" optional,
+});
+
 /// One page of orders matching the filters of `GET /orders`.
 #[cfg(feature = "orders")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct OrderListResponse {
     /// What the API did: `order.getall` (current) or `order.lookup` (older filtered form).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// The `begin` filter echoed back as `M/D/YY` (older lookup form only).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub begin: Option<String>,
     /// The `end` filter echoed back as `M/D/YY` (older lookup form only).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub end: Option<String>,
     /// Number of this page (1-based).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub page: Option<i64>,
     /// Maximum number of orders per page.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub limit: Option<i64>,
     /// Number of the next page; absent (or null) on the last page.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub next_page: Option<i64>,
     /// Number of orders matching the filters.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub total: Option<i64>,
     /// The orders of this page: order IDs, or full orders in the older lookup form.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub orders: Option<Vec<OrderListResponseOrdersItem>>,
 }
+
+#[cfg(feature = "orders")]
+crate::runtime::object::object!(serialize OrderListResponse {
+    action: "action" optional(lenient_string),
+    result: "result" optional,
+    begin: "begin" optional(lenient_string),
+    end: "end" optional(lenient_string),
+    page: "page" optional(lenient_int),
+    limit: "limit" optional(lenient_int),
+    next_page: "nextPage" optional(lenient_int),
+    total: "total" optional(lenient_int),
+    orders: "orders" optional,
+});
 
 /// One item of `orders` in [`OrderListResponse`].
 ///
@@ -1448,57 +1192,56 @@ pub enum OrderListResponseOrdersItem {
 }
 
 #[cfg(feature = "orders")]
-crate::runtime::union::union!(
-    OrderListResponseOrdersItem { Order : MAP, ["account", "acquisitionTransactionType",
-    "action", "address", "billDescriptor", "buyerReference", "changed", "changedDisplay",
-    "changedDisplayEmailEnhancements", "changedDisplayEmailEnhancementsWithTime",
-    "changedDisplayISO8601", "changedInSeconds", "changedValue", "completed",
-    "cotermGroup", "coupons", "currency", "customer", "discount", "discountDisplay",
-    "discountInPayoutCurrency", "discountInPayoutCurrencyDisplay", "discountWithTax",
-    "discountWithTaxDisplay", "discountWithTaxInPayoutCurrency",
-    "discountWithTaxInPayoutCurrencyDisplay", "id", "initialOrderId",
-    "initialOrderReference", "invoiceUrl", "ipAddress", "isScsProratedOrder",
-    "isScsProratedOrderUpgrade", "items", "language", "lastFourDigits", "live",
-    "nextCotermChargeTotal", "nextCotermChargeTotalDisplay",
-    "nextCotermChargeTotalInPayoutCurrency",
-    "nextCotermChargeTotalInPayoutCurrencyDisplay", "notes", "order",
-    "orderLevelCouponApplied", "payment", "paymentDueDate", "paymentMethodType",
-    "payoutCurrency", "previousOrderInvoiceUrl", "previousOrderReference",
-    "proratedCreditTotal", "proratedDebitTotal", "proratedTotal", "quote", "reason",
-    "recipients", "reference", "result", "returns", "siteId", "subtotal",
-    "subtotalDisplay", "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay",
-    "tags", "tax", "taxDisplay", "taxExemptionData", "taxInPayoutCurrency",
-    "taxInPayoutCurrencyDisplay", "total", "totalDisplay", "totalInPayoutCurrency",
-    "totalInPayoutCurrencyDisplay"], Id : STR, [] }
-);
+crate::runtime::union::union!(OrderListResponseOrdersItem {
+    Order: MAP, [
+        "account", "acquisitionTransactionType", "action", "address", "billDescriptor",
+        "buyerReference", "changed", "changedDisplay", "changedDisplayEmailEnhancements",
+        "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601", "changedInSeconds",
+        "changedValue", "completed", "cotermGroup", "coupons", "currency", "customer", "discount",
+        "discountDisplay", "discountInPayoutCurrency", "discountInPayoutCurrencyDisplay",
+        "discountWithTax", "discountWithTaxDisplay", "discountWithTaxInPayoutCurrency",
+        "discountWithTaxInPayoutCurrencyDisplay", "id", "initialOrderId", "initialOrderReference",
+        "invoiceUrl", "ipAddress", "isScsProratedOrder", "isScsProratedOrderUpgrade", "items",
+        "language", "lastFourDigits", "live", "nextCotermChargeTotal",
+        "nextCotermChargeTotalDisplay", "nextCotermChargeTotalInPayoutCurrency",
+        "nextCotermChargeTotalInPayoutCurrencyDisplay", "notes", "order", "orderLevelCouponApplied",
+        "payment", "paymentDueDate", "paymentMethodType", "payoutCurrency",
+        "previousOrderInvoiceUrl", "previousOrderReference", "proratedCreditTotal",
+        "proratedDebitTotal", "proratedTotal", "quote", "reason", "recipients", "reference",
+        "result", "returns", "siteId", "subtotal", "subtotalDisplay", "subtotalInPayoutCurrency",
+        "subtotalInPayoutCurrencyDisplay", "tags", "tax", "taxDisplay", "taxExemptionData",
+        "taxInPayoutCurrency", "taxInPayoutCurrencyDisplay", "total", "totalDisplay",
+        "totalInPayoutCurrency", "totalInPayoutCurrencyDisplay",
+    ],
+    Id: STR, [],
+});
 
 /// A failed item of a (multi-ID) order lookup (`action` is `order.get`).
 #[cfg(feature = "orders")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct OrderLookupError {
     /// What was attempted, as `<resource>.<verb>`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// Why it failed, by field or action, or one message.
     pub error: super::common::ErrorDetail,
     /// The order ID that was asked for.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub order: Option<String>,
 }
+
+#[cfg(feature = "orders")]
+crate::runtime::object::object!(serialize OrderLookupError {
+    action: "action" optional(lenient_string),
+    result: "result" optional,
+    error: "error" required,
+    order: "order" optional(lenient_string),
+});
 
 /// An internal note: an object with the text and its author, or (as the reference suggests) plain text.
 ///
@@ -1532,9 +1275,10 @@ pub enum OrderNote {
         feature = "webhook-events"
     )
 )]
-crate::runtime::union::union!(
-    OrderNote { Note : MAP, ["creator", "note"], Text : STR, [] }
-);
+crate::runtime::union::union!(OrderNote {
+    Note: MAP, ["creator", "note"],
+    Text: STR, [],
+});
 
 /// One form of [`OrderNote`] (form 1).
 #[cfg(
@@ -1546,22 +1290,32 @@ crate::runtime::union::union!(
         feature = "webhook-events"
     )
 )]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct OrderNoteNote {
     /// Text of the note.
-    #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
     pub note: String,
     /// Who wrote the note (an app user's e-mail address).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub creator: Option<String>,
 }
+
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "returns",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+crate::runtime::object::object!(serialize OrderNoteNote {
+    note: "note" required(lenient_string),
+    creator: "creator" optional(lenient_string),
+});
 
 /// How the order was paid. May be empty (`{}`), e.g. for unpaid invoice or purchase-order orders.
 #[cfg(
@@ -1573,47 +1327,41 @@ pub struct OrderNoteNote {
         feature = "webhook-events"
     )
 )]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct OrderPayment {
     /// Payment method, such as `creditcard`, `paypal`, `amazon`, `applepay`, `kakaopay`, `bank`, `alipay`, `purchase-order`, `upi`, `free` or `test` (open set of values).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub r#type: Option<String>,
     /// Card brand when `type` is `creditcard`: `visa`, `mastercard`, `amex`, `discover`, `jcb`, `carteblanche`, `dinersclub` or `unionpay`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub creditcard: Option<String>,
     /// Last four digits of the card number.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub card_ending: Option<String>,
     /// Kind of bank payment when `type` is `bank`, such as `wire`, `brazilwire`, `ideal`, `giropay`, `sofort`, `ecard` or `sepa`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub bank: Option<String>,
     /// Payment app or flow when `type` is `upi`, such as `upipaytm` or `upiphonepe`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub variant: Option<String>,
 }
+
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "returns",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+crate::runtime::object::object!(serialize OrderPayment {
+    r#type: "type" optional(lenient_string),
+    creditcard: "creditcard" optional(lenient_string),
+    card_ending: "cardEnding" optional(lenient_string),
+    bank: "bank" optional(lenient_string),
+    variant: "variant" optional(lenient_string),
+});
 
 /// One recipient of the order, wrapped in a `recipient` member.
 #[cfg(
@@ -1624,15 +1372,28 @@ pub struct OrderPayment {
         feature = "webhook-events"
     )
 )]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct OrderRecipient {
     /// Contact details, account and address of a recipient.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub recipient: Option<OrderRecipientContact>,
 }
+
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+crate::runtime::object::object!(serialize OrderRecipient {
+    recipient: "recipient" optional,
+});
 
 /// Contact details, account and address of a recipient.
 #[cfg(
@@ -1643,60 +1404,49 @@ pub struct OrderRecipient {
         feature = "webhook-events"
     )
 )]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct OrderRecipientContact {
     /// First name.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub first: Option<String>,
     /// Last name.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub last: Option<String>,
     /// E-mail address.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub email: Option<String>,
     /// Company name, or null.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub company: Option<String>,
     /// Phone number, or null.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub phone: Option<String>,
     /// Whether the recipient opted in to marketing e-mails.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub subscribed: Option<bool>,
     /// The recipient's account: its ID, or the full object when the webhook has expansion enabled.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub account: Option<OrderRecipientContactAccount>,
     /// Billing (tax) address of the order.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub address: Option<OrderAddress>,
 }
+
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+crate::runtime::object::object!(serialize OrderRecipientContact {
+    first: "first" optional(lenient_string),
+    last: "last" optional(lenient_string),
+    email: "email" optional(lenient_string),
+    company: "company" optional(lenient_string),
+    phone: "phone" optional(lenient_string),
+    subscribed: "subscribed" optional(lenient_bool),
+    account: "account" optional,
+    address: "address" optional,
+});
 
 /// The recipient's account: its ID, or the full object when the webhook has expansion enabled.
 ///
@@ -1728,11 +1478,13 @@ pub enum OrderRecipientContactAccount {
         feature = "webhook-events"
     )
 )]
-crate::runtime::union::union!(
-    OrderRecipientContactAccount { Expanded : MAP, ["account", "action", "address",
-    "charges", "contact", "country", "id", "language", "lookup", "orders", "payment",
-    "result", "subscribed", "subscriptions", "taxExemptionData", "url"], Id : STR, [] }
-);
+crate::runtime::union::union!(OrderRecipientContactAccount {
+    Expanded: MAP, [
+        "account", "action", "address", "charges", "contact", "country", "id", "language", "lookup",
+        "orders", "payment", "result", "subscribed", "subscriptions", "taxExemptionData", "url",
+    ],
+    Id: STR, [],
+});
 
 /// A return made against the order (details via `GET /returns/{return_id}`).
 #[cfg(
@@ -1743,44 +1495,44 @@ crate::runtime::union::union!(
         feature = "webhook-events"
     )
 )]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct OrderReturnSummary {
     /// Return ID.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub r#return: Option<String>,
     /// Amount returned, in the transaction currency (`currency`).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub amount: Option<crate::Amount>,
     /// Amount returned, formatted for display in the transaction currency (localized text such as `$10.00`; do not parse).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub amount_display: Option<String>,
     /// Amount returned, converted to the store's payout currency (`payoutCurrency`).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub amount_in_payout_currency: Option<crate::Amount>,
     /// Amount returned in the payout currency, formatted for display.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub amount_in_payout_currency_display: Option<String>,
 }
 
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+crate::runtime::object::object!(serialize OrderReturnSummary {
+    r#return: "return" optional(lenient_string),
+    amount: "amount" optional,
+    amount_display: "amountDisplay" optional(lenient_string),
+    amount_in_payout_currency: "amountInPayoutCurrency" optional,
+    amount_in_payout_currency_display: "amountInPayoutCurrencyDisplay" optional(lenient_string),
+});
+
 /// The changes for one order. Keys not mentioned keep their values.
 #[cfg(feature = "orders")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct OrderTagsUpdate {
@@ -1793,6 +1545,13 @@ pub struct OrderTagsUpdate {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub items: Option<Vec<OrderItemAttributesUpdate>>,
 }
+
+#[cfg(feature = "orders")]
+crate::runtime::object::object!(OrderTagsUpdate {
+    order: "order" required,
+    tags: "tags" optional,
+    items: "items" optional,
+});
 
 #[cfg(feature = "orders")]
 impl OrderTagsUpdate {
@@ -1808,31 +1567,30 @@ impl OrderTagsUpdate {
 
 /// Outcome of updating one order.
 #[cfg(feature = "orders")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct OrderUpdateResult {
     /// What was attempted, as `<resource>.<verb>`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
     pub result: super::common::ResultStatus,
     /// Why it failed, when `result` is `error`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub error: Option<super::common::ErrorDetail>,
     /// The order ID, or `[<index>]` when the order was not found.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub order: Option<String>,
 }
+
+#[cfg(feature = "orders")]
+crate::runtime::object::object!(serialize OrderUpdateResult {
+    action: "action" optional(lenient_string),
+    result: "result" required,
+    error: "error" optional,
+    order: "order" optional(lenient_string),
+});
 
 /// The body of `POST /orders`'s 400 response.
 ///
@@ -1850,21 +1608,25 @@ pub enum UpdateOrderTagsError400 {
 }
 
 #[cfg(feature = "orders")]
-crate::runtime::union::union!(
-    UpdateOrderTagsError400 { Outcomes : MAP, ["orders"], Refused : MAP, ["message",
-    "params"] }
-);
+crate::runtime::union::union!(UpdateOrderTagsError400 {
+    Outcomes: MAP, ["orders"],
+    Refused: MAP, ["message", "params"],
+});
 
 /// Tags and item attributes to set, for one or more orders.
 #[cfg(feature = "orders")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateOrderTagsRequest {
     /// One entry per order to update.
     pub orders: Vec<OrderTagsUpdate>,
 }
+
+#[cfg(feature = "orders")]
+crate::runtime::object::object!(UpdateOrderTagsRequest {
+    orders: "orders" required,
+});
 
 #[cfg(feature = "orders")]
 impl UpdateOrderTagsRequest {
@@ -1876,14 +1638,21 @@ impl UpdateOrderTagsRequest {
 
 /// One outcome per order of the request, in request order.
 #[cfg(feature = "orders")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct UpdateOrderTagsResponse {
     /// Outcome of each order update.
     pub orders: Vec<OrderUpdateResult>,
 }
+
+#[cfg(feature = "orders")]
+crate::runtime::object::object!(serialize UpdateOrderTagsResponse {
+    orders: "orders" required,
+});
 
 #[cfg(feature = "orders")]
 /// Operations of the `orders` group; get it with `client.orders()`.
@@ -2112,6 +1881,7 @@ impl<'a> ListOrdersBuilder<'a> {
         })
     }
     /// Streams every page of the result: follows `nextPage` (keeping `limit`). Stops when FastSpring reports no more, and fails (instead of looping) if a page does not advance.
+    #[inline]
     pub fn pages(
         self,
     ) -> impl futures_util::Stream<
@@ -2122,6 +1892,7 @@ impl<'a> ListOrdersBuilder<'a> {
         crate::runtime::pages(client, request)
     }
     /// Streams the `orders` of every page, one by one (see [`Self::pages`]).
+    #[inline]
     pub fn items(
         self,
     ) -> impl futures_util::Stream<
@@ -2132,6 +1903,7 @@ impl<'a> ListOrdersBuilder<'a> {
         crate::runtime::items(client, request, "orders")
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<OrderListResponse, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -2144,6 +1916,7 @@ impl<'a> std::future::IntoFuture for ListOrdersBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -2207,6 +1980,7 @@ impl<'a> UpdateOrderTagsBuilder<'a> {
         })
     }
     /// Sends the request and reports every item of `orders`: a failed item is an `Err` even when FastSpring answered 200, and a per-item report sent with an error status is returned item by item.
+    #[inline]
     pub async fn send_batch(
         self,
     ) -> Result<crate::BatchOutcome<OrderUpdateResult>, crate::Error> {
@@ -2214,6 +1988,7 @@ impl<'a> UpdateOrderTagsBuilder<'a> {
         crate::runtime::send_batch(self.client, request).await
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<UpdateOrderTagsResponse, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -2226,6 +2001,7 @@ impl<'a> std::future::IntoFuture for UpdateOrderTagsBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -2289,6 +2065,7 @@ impl<'a> GetOrderBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<GetOrderResponse, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -2301,6 +2078,7 @@ impl<'a> std::future::IntoFuture for GetOrderBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }

@@ -15,119 +15,104 @@
         feature = "webhook-events"
     )
 )]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct Product {
     /// Product path ID.
-    #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
     pub product: String,
     /// Path of the parent product when this product is a variation.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub parent: Option<String>,
     /// FastSpring's internal reference of the product.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub product_app_reference: Option<String>,
     /// Product name per language.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub display: Option<std::collections::BTreeMap<String, String>>,
     /// Descriptive texts of a product, each a map keyed by language code (Markdown allowed in `summary` and `full`).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub description: Option<ProductDescription>,
     /// URL of the product's icon image (`null` when none is set).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub image: Option<String>,
     /// The seller's stock keeping unit.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub sku: Option<String>,
     /// `public`: shown in the catalog; `private`: hidden from buyers.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub visibility: Option<ProductVisibility>,
     /// Whether the product can be put on seller quotes.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub quotable: Option<bool>,
     /// Offers suggested with this product.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub offers: Option<Vec<ProductOffer>>,
     /// Fulfillment actions keyed by fulfillment ID (e.g. `sub-auto-addon_file_0`). Older documentation also shows an `instructions` key holding post-order instructions per language.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub fulfillments: Option<
         std::collections::BTreeMap<String, ProductFulfillmentsValue>,
     >,
     /// How the product is delivered.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub format: Option<ProductFormat>,
     /// Tax code of the product.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub taxcode: Option<String>,
     /// Human-readable meaning of `taxcode` (`null` in expanded webhook products).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub taxcode_description: Option<String>,
     /// The seller's custom key/value attributes.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub attributes: Option<std::collections::BTreeMap<String, String>>,
     /// Price and subscription settings of a product, as returned.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub pricing: Option<ProductPricing>,
 }
 
+#[cfg(
+    any(
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+crate::runtime::object::object!(serialize Product {
+    product: "product" required(lenient_string),
+    parent: "parent" optional(lenient_string),
+    product_app_reference: "productAppReference" optional(lenient_string),
+    display: "display" optional,
+    description: "description" optional,
+    image: "image" optional(lenient_string),
+    sku: "sku" optional(lenient_string),
+    visibility: "visibility" optional,
+    quotable: "quotable" optional(lenient_bool),
+    offers: "offers" optional,
+    fulfillments: "fulfillments" optional,
+    format: "format" optional,
+    taxcode: "taxcode" optional(lenient_string),
+    taxcode_description: "taxcodeDescription" optional(lenient_string),
+    attributes: "attributes" optional,
+    pricing: "pricing" optional,
+});
+
 /// Outcome for one product of a products call: `product`, `action`, `result` and, on failure, `error` (messages keyed by field).
 #[cfg(feature = "products")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct ProductActionResult {
     /// What was attempted, as `<resource>.<verb>`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// Why it failed, when `result` is `error`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub error: Option<super::common::ErrorDetail>,
     /// Product path concerned.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub product: Option<String>,
 }
+
+#[cfg(feature = "products")]
+crate::runtime::object::object!(serialize ProductActionResult {
+    action: "action" optional(lenient_string),
+    result: "result" optional,
+    error: "error" optional,
+    product: "product" optional(lenient_string),
+});
 
 /// Unit of the billing interval.
 ///
@@ -185,27 +170,37 @@ crate::runtime::string_enum!(
         feature = "webhook-events"
     )
 )]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct ProductCancellation {
     /// Unit of `intervalLength`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub interval: Option<ProductCancellationInterval>,
     /// Length of the grace period in `interval` units.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub interval_length: Option<i64>,
 }
 
+#[cfg(
+    any(
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+crate::runtime::object::object!(serialize ProductCancellation {
+    interval: "interval" optional,
+    interval_length: "intervalLength" optional(lenient_int),
+});
+
 /// Grace period before an unpaid subscription is deactivated (request form); overrides the app's Deactivation Settings for this product.
 #[cfg(feature = "products")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ProductCancellationInput {
@@ -213,13 +208,15 @@ pub struct ProductCancellationInput {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub interval: Option<ProductCancellationInputInterval>,
     /// Length of the grace period in `interval` units.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub interval_length: Option<i64>,
 }
+
+#[cfg(feature = "products")]
+crate::runtime::object::object!(ProductCancellationInput {
+    interval: "interval" optional,
+    interval_length: "intervalLength" optional(lenient_int),
+});
 
 /// Unit of `intervalLength` (the documented units only).
 ///
@@ -288,86 +285,74 @@ crate::runtime::string_enum!(
 
 /// A product's price in one country.
 #[cfg(feature = "products")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct ProductCountryPrice {
     /// ISO 4217 currency of the amounts.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub currency: Option<String>,
     /// Unit price, taxes included where applicable.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price: Option<crate::Amount>,
     /// `price` formatted for display.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub display: Option<String>,
     /// Volume discounts keyed by minimum quantity.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub quantity_discount: Option<
         std::collections::BTreeMap<String, ProductQuantityDiscountTier>,
     >,
     /// Text explaining the discount, per language.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_reason: Option<std::collections::BTreeMap<String, String>>,
     /// Billing periods the discount lasts.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub discount_period_count: Option<i64>,
     /// Date range of the discounted price (seen as `2025-01-01` and `2023-01-01 00:00`).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub available: Option<ProductCountryPriceAvailable>,
     /// Setup fee of a subscription.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub setup_fee_price: Option<crate::Amount>,
     /// `setupFeePrice` formatted for display.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub setup_fee_price_display: Option<String>,
     /// Name of the setup fee, per language.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub setup_fee_reason: Option<std::collections::BTreeMap<String, String>>,
     /// Members beyond the declared ones, as received (the spec describes them at `products.yaml#/components/schemas/ProductQuantityDiscountTier`).
-    #[serde(flatten)]
+    #[cfg_attr(feature = "schemars", schemars(flatten))]
     pub additional_properties: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+#[cfg(feature = "products")]
+crate::runtime::object::object!(serialize ProductCountryPrice {
+    currency: "currency" optional(lenient_string),
+    price: "price" optional,
+    display: "display" optional(lenient_string),
+    quantity_discount: "quantityDiscount" optional,
+    discount_reason: "discountReason" optional,
+    discount_period_count: "discountPeriodCount" optional(lenient_int),
+    available: "available" optional,
+    setup_fee_price: "setupFeePrice" optional,
+    setup_fee_price_display: "setupFeePriceDisplay" optional(lenient_string),
+    setup_fee_reason: "setupFeeReason" optional,
+} others: additional_properties);
+
 /// Date range of the discounted price (seen as `2025-01-01` and `2023-01-01 00:00`).
 #[cfg(feature = "products")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct ProductCountryPriceAvailable {
     /// Start of the range.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub start: Option<String>,
     /// End of the range.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub end: Option<String>,
 }
+
+#[cfg(feature = "products")]
+crate::runtime::object::object!(serialize ProductCountryPriceAvailable {
+    start: "start" optional(lenient_string),
+    end: "end" optional(lenient_string),
+});
 
 /// Descriptive texts of a product, each a map keyed by language code (Markdown allowed in `summary` and `full`).
 #[cfg(
@@ -380,8 +365,7 @@ pub struct ProductCountryPriceAvailable {
         feature = "webhook-events"
     )
 )]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ProductDescription {
@@ -395,6 +379,22 @@ pub struct ProductDescription {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub full: Option<std::collections::BTreeMap<String, String>>,
 }
+
+#[cfg(
+    any(
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+crate::runtime::object::object!(ProductDescription {
+    summary: "summary" optional,
+    action: "action" optional,
+    full: "full" optional,
+});
 
 /// How the product is delivered.
 ///
@@ -448,44 +448,51 @@ crate::runtime::string_enum!(
         feature = "webhook-events"
     )
 )]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct ProductFulfillment {
     /// ID of the fulfillment action.
-    #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
     pub fulfillment: String,
     /// Label of the action.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub name: Option<String>,
     /// Which orders the action applies to (all, initial, configuration, rebills only, non-rebills only).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub applicability: Option<ProductFulfillmentApplicability>,
     /// What the buyer sees for this action. For a file download, the product API sends the file name (its extension matches the file's); webhook payloads with expansion enabled send a label per language code instead.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub display: Option<ProductFulfillmentDisplay>,
     /// External URL the file is fetched from.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub url: Option<String>,
     /// Size of the file (`null` when the file is hosted elsewhere or not yet uploaded).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub size: Option<ProductFulfillmentSize>,
     /// Which version of the fulfillment a buyer receives.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub behavior: Option<ProductFulfillmentBehavior>,
     /// Earlier versions of this fulfillment (file versions replaced by a newer upload).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub previous: Option<Vec<ProductFulfillmentPreviousItem>>,
 }
+
+#[cfg(
+    any(
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+crate::runtime::object::object!(serialize ProductFulfillment {
+    fulfillment: "fulfillment" required(lenient_string),
+    name: "name" optional(lenient_string),
+    applicability: "applicability" optional,
+    display: "display" optional,
+    url: "url" optional(lenient_string),
+    size: "size" optional,
+    behavior: "behavior" optional,
+    previous: "previous" optional,
+});
 
 /// Which orders the action applies to (all, initial, configuration, rebills only, non-rebills only).
 ///
@@ -605,14 +612,14 @@ pub enum ProductFulfillmentDisplay {
         feature = "webhook-events"
     )
 )]
-crate::runtime::union::union!(
-    ProductFulfillmentDisplay { Text : STR, [], Localized : MAP, [] }
-);
+crate::runtime::union::union!(ProductFulfillmentDisplay {
+    Text: STR, [],
+    Localized: MAP, [],
+});
 
 /// A file to attach to a product when creating it (older documentation).
 #[cfg(feature = "products")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ProductFulfillmentInput {
@@ -631,6 +638,15 @@ pub struct ProductFulfillmentInput {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub behavior: Option<ProductFulfillmentInputBehavior>,
 }
+
+#[cfg(feature = "products")]
+crate::runtime::object::object!(ProductFulfillmentInput {
+    r#type: "type" required,
+    url: "url" optional,
+    display: "display" optional,
+    applicability: "applicability" optional,
+    behavior: "behavior" optional,
+});
 
 #[cfg(feature = "products")]
 impl ProductFulfillmentInput {
@@ -729,10 +745,10 @@ pub enum ProductFulfillmentPreviousItem {
         feature = "webhook-events"
     )
 )]
-crate::runtime::union::union!(
-    ProductFulfillmentPreviousItem { Version : MAP, ["display", "modified", "size",
-    "type"], Id : STR, [] }
-);
+crate::runtime::union::union!(ProductFulfillmentPreviousItem {
+    Version: MAP, ["display", "modified", "size", "type"],
+    Id: STR, [],
+});
 
 /// Size of the file (`null` when the file is hosted elsewhere or not yet uploaded).
 ///
@@ -768,9 +784,10 @@ pub enum ProductFulfillmentSize {
         feature = "webhook-events"
     )
 )]
-crate::runtime::union::union!(
-    ProductFulfillmentSize { Bytes : NUM, [], Text : STR, [] }
-);
+crate::runtime::union::union!(ProductFulfillmentSize {
+    Bytes: NUM, [],
+    Text: STR, [],
+});
 
 /// An earlier version of a file fulfillment.
 #[cfg(
@@ -783,36 +800,39 @@ crate::runtime::union::union!(
         feature = "webhook-events"
     )
 )]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct ProductFulfillmentVersion {
     /// File name of that version.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub display: Option<String>,
     /// File size in bytes.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub size: Option<i64>,
     /// MIME type of the file.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub r#type: Option<String>,
     /// When that version was uploaded (epoch milliseconds).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub modified: Option<crate::EpochMillis>,
 }
+
+#[cfg(
+    any(
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+crate::runtime::object::object!(serialize ProductFulfillmentVersion {
+    display: "display" optional(lenient_string),
+    size: "size" optional(lenient_int),
+    r#type: "type" optional(lenient_string),
+    modified: "modified" optional,
+});
 
 /// One value of the `fulfillments` map in [`Product`].
 ///
@@ -848,172 +868,140 @@ pub enum ProductFulfillmentsValue {
         feature = "webhook-events"
     )
 )]
-crate::runtime::union::union!(
-    ProductFulfillmentsValue { Action : MAP, ["applicability", "behavior", "display",
-    "fulfillment", "name", "previous", "size", "url"], Instructions : MAP, [] }
-);
+crate::runtime::union::union!(ProductFulfillmentsValue {
+    Action: MAP, [
+        "applicability", "behavior", "display", "fulfillment", "name", "previous", "size", "url",
+    ],
+    Instructions: MAP, [],
+});
 
 /// One product of `GET /products/{product_path}` with its outcome fields.
 #[cfg(feature = "products")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct ProductGetItem {
     /// Product path ID.
-    #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
     pub product: String,
     /// Path of the parent product when this product is a variation.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub parent: Option<String>,
     /// FastSpring's internal reference of the product.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub product_app_reference: Option<String>,
     /// Product name per language.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub display: Option<std::collections::BTreeMap<String, String>>,
     /// Descriptive texts of a product, each a map keyed by language code (Markdown allowed in `summary` and `full`).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub description: Option<ProductDescription>,
     /// URL of the product's icon image (`null` when none is set).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub image: Option<String>,
     /// The seller's stock keeping unit.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub sku: Option<String>,
     /// `public`: shown in the catalog; `private`: hidden from buyers.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub visibility: Option<ProductVisibility>,
     /// Whether the product can be put on seller quotes.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub quotable: Option<bool>,
     /// Offers suggested with this product.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub offers: Option<Vec<ProductOffer>>,
     /// Fulfillment actions keyed by fulfillment ID (e.g. `sub-auto-addon_file_0`). Older documentation also shows an `instructions` key holding post-order instructions per language.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub fulfillments: Option<
         std::collections::BTreeMap<String, ProductFulfillmentsValue>,
     >,
     /// How the product is delivered.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub format: Option<ProductFormat>,
     /// Tax code of the product.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub taxcode: Option<String>,
     /// Human-readable meaning of `taxcode` (`null` in expanded webhook products).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub taxcode_description: Option<String>,
     /// The seller's custom key/value attributes.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub attributes: Option<std::collections::BTreeMap<String, String>>,
     /// Price and subscription settings of a product, as returned.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub pricing: Option<ProductPricing>,
     /// What was attempted, as `<resource>.<verb>`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// Why it failed, when `result` is `error`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub error: Option<super::common::ErrorDetail>,
 }
 
+#[cfg(feature = "products")]
+crate::runtime::object::object!(serialize ProductGetItem {
+    product: "product" required(lenient_string),
+    parent: "parent" optional(lenient_string),
+    product_app_reference: "productAppReference" optional(lenient_string),
+    display: "display" optional,
+    description: "description" optional,
+    image: "image" optional(lenient_string),
+    sku: "sku" optional(lenient_string),
+    visibility: "visibility" optional,
+    quotable: "quotable" optional(lenient_bool),
+    offers: "offers" optional,
+    fulfillments: "fulfillments" optional,
+    format: "format" optional,
+    taxcode: "taxcode" optional(lenient_string),
+    taxcode_description: "taxcodeDescription" optional(lenient_string),
+    attributes: "attributes" optional,
+    pricing: "pricing" optional,
+    action: "action" optional(lenient_string),
+    result: "result" optional,
+    error: "error" optional,
+});
+
 /// Body of `GET /products/{product_path}`.
 #[cfg(feature = "products")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct ProductGetResponse {
     /// One item per requested path.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub products: Option<Vec<ProductGetItem>>,
 }
 
+#[cfg(feature = "products")]
+crate::runtime::object::object!(serialize ProductGetResponse {
+    products: "products" optional,
+});
+
 /// Body of `GET /products`.
 #[cfg(feature = "products")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct ProductListResponse {
     /// `products.getall`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// Always `null` in published examples.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub page: Option<i64>,
     /// Always `null` in published examples.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub limit: Option<i64>,
     /// Always `null` in published examples.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub next_page: Option<i64>,
     /// Count reported by FastSpring (`0` in published examples, even with paths listed).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub total: Option<i64>,
     /// Paths of all products.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub products: Option<Vec<String>>,
 }
+
+#[cfg(feature = "products")]
+crate::runtime::object::object!(serialize ProductListResponse {
+    action: "action" optional(lenient_string),
+    result: "result" optional,
+    page: "page" optional(lenient_int),
+    limit: "limit" optional(lenient_int),
+    next_page: "nextPage" optional(lenient_int),
+    total: "total" optional(lenient_int),
+    products: "products" optional,
+});
 
 /// Unit of a notification interval.
 ///
@@ -1098,24 +1086,40 @@ crate::runtime::string_enum!(
         feature = "webhook-events"
     )
 )]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct ProductOffer {
     /// Kind of offer.
     pub r#type: ProductOfferType,
     /// Text shown with the offer, per language (may be `{}`).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub display: Option<std::collections::BTreeMap<String, String>>,
     /// Paths of the offered products.
     pub items: Vec<String>,
 }
 
+#[cfg(
+    any(
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+crate::runtime::object::object!(serialize ProductOffer {
+    r#type: "type" required,
+    display: "display" optional,
+    items: "items" required,
+});
+
 /// A group of products to suggest together with a product (request form of `ProductOffer`).
 #[cfg(feature = "products")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ProductOfferInput {
@@ -1127,6 +1131,13 @@ pub struct ProductOfferInput {
     /// Paths of the offered products.
     pub items: Vec<String>,
 }
+
+#[cfg(feature = "products")]
+crate::runtime::object::object!(ProductOfferInput {
+    r#type: "type" required,
+    display: "display" optional,
+    items: "items" required,
+});
 
 #[cfg(feature = "products")]
 impl ProductOfferInput {
@@ -1230,40 +1241,37 @@ crate::runtime::string_enum!(
 
 /// Outcome and offers of one product in `GET /products/offers/{product_path}`.
 #[cfg(feature = "products")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct ProductOffersItem {
     /// What was attempted, as `<resource>.<verb>`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// Why it failed, when `result` is `error`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub error: Option<super::common::ErrorDetail>,
     /// Product path.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub product: Option<String>,
     /// The product's offers (filtered by `type` when given).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub offers: Option<Vec<ProductOffer>>,
 }
 
+#[cfg(feature = "products")]
+crate::runtime::object::object!(serialize ProductOffersItem {
+    action: "action" optional(lenient_string),
+    result: "result" optional,
+    error: "error" optional,
+    product: "product" optional(lenient_string),
+    offers: "offers" optional,
+});
+
 /// The offers of one product in a create-or-update request.
 #[cfg(feature = "products")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ProductOffersOfProduct {
@@ -1272,6 +1280,12 @@ pub struct ProductOffersOfProduct {
     /// The offers to set.
     pub offers: Vec<ProductOfferInput>,
 }
+
+#[cfg(feature = "products")]
+crate::runtime::object::object!(ProductOffersOfProduct {
+    product: "product" required,
+    offers: "offers" required,
+});
 
 #[cfg(feature = "products")]
 impl ProductOffersOfProduct {
@@ -1283,26 +1297,36 @@ impl ProductOffersOfProduct {
 
 /// Body of `GET /products/offers/{product_path}`.
 #[cfg(feature = "products")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct ProductOffersResponse {
     /// The requested product.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub products: Option<Vec<ProductOffersItem>>,
 }
 
+#[cfg(feature = "products")]
+crate::runtime::object::object!(serialize ProductOffersResponse {
+    products: "products" optional,
+});
+
 /// Body of `POST /products/offers/{product_path}`.
 #[cfg(feature = "products")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ProductOffersUpsertRequest {
     /// The product (one entry) and its offers.
     pub products: Vec<ProductOffersOfProduct>,
 }
+
+#[cfg(feature = "products")]
+crate::runtime::object::object!(ProductOffersUpsertRequest {
+    products: "products" required,
+});
 
 #[cfg(feature = "products")]
 impl ProductOffersUpsertRequest {
@@ -1323,41 +1347,43 @@ impl ProductOffersUpsertRequest {
         feature = "webhook-events"
     )
 )]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct ProductOverdueNotification {
     /// Whether overdue notices are sent.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub enabled: Option<bool>,
     /// Unit of `intervalLength`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub interval: Option<ProductNotificationInterval>,
     /// Time between notices, in `interval` units.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub interval_length: Option<i64>,
     /// How many overdue notices are sent.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub amount: Option<i64>,
 }
 
+#[cfg(
+    any(
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+crate::runtime::object::object!(serialize ProductOverdueNotification {
+    enabled: "enabled" optional(lenient_bool),
+    interval: "interval" optional,
+    interval_length: "intervalLength" optional(lenient_int),
+    amount: "amount" optional(lenient_int),
+});
+
 /// Overdue e-mails sent after a failed renewal payment (request form).
 #[cfg(feature = "products")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ProductOverdueNotificationInput {
@@ -1368,85 +1394,77 @@ pub struct ProductOverdueNotificationInput {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub interval: Option<ProductNotificationIntervalInput>,
     /// Time between notices, in `interval` units.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub interval_length: Option<i64>,
     /// How many overdue notices are sent.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub amount: Option<i64>,
 }
 
+#[cfg(feature = "products")]
+crate::runtime::object::object!(ProductOverdueNotificationInput {
+    enabled: "enabled" optional,
+    interval: "interval" optional,
+    interval_length: "intervalLength" optional(lenient_int),
+    amount: "amount" optional(lenient_int),
+});
+
 /// Prices of one product, keyed by country.
 #[cfg(feature = "products")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct ProductPriceItem {
     /// What was attempted, as `<resource>.<verb>`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// Why it failed, when `result` is `error`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub error: Option<super::common::ErrorDetail>,
     /// Product path.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub product: Option<String>,
     /// Price entry per ISO 3166-1 alpha-2 country code.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub pricing: Option<std::collections::BTreeMap<String, ProductCountryPrice>>,
 }
 
+#[cfg(feature = "products")]
+crate::runtime::object::object!(serialize ProductPriceItem {
+    action: "action" optional(lenient_string),
+    result: "result" optional,
+    error: "error" optional,
+    product: "product" optional(lenient_string),
+    pricing: "pricing" optional,
+});
+
 /// Body of `GET /products/price` and `GET /products/price/{product_path}`.
 #[cfg(feature = "products")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct ProductPricesResponse {
     /// This page's number.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub page: Option<i64>,
     /// Products per page.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub limit: Option<i64>,
     /// Number of the next page; absent or `null` on the last page.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub next_page: Option<i64>,
     /// Prices per product.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub products: Option<Vec<ProductPriceItem>>,
 }
+
+#[cfg(feature = "products")]
+crate::runtime::object::object!(serialize ProductPricesResponse {
+    page: "page" optional(lenient_int),
+    limit: "limit" optional(lenient_int),
+    next_page: "nextPage" optional(lenient_int),
+    products: "products" optional,
+});
 
 /// Price and subscription settings of a product, as returned.
 #[cfg(
@@ -1459,93 +1477,80 @@ pub struct ProductPricesResponse {
         feature = "webhook-events"
     )
 )]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct ProductPricing {
     /// Free-trial length in days (subscriptions).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub trial: Option<i64>,
     /// Unit of the billing interval.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub interval: Option<ProductBillingInterval>,
     /// Number of `interval` units per billing period.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub interval_length: Option<i64>,
     /// Number of billing periods; `null` renews indefinitely.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub interval_count: Option<i64>,
     /// Renewal mode (`auto` seen in real payloads).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub renew: Option<String>,
     /// Whether the buyer may change the quantity (`allow`), sees it fixed (`lock`) or does not see it (`hide`).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub quantity_behavior: Option<ProductQuantityBehavior>,
     /// Quantity preselected in the cart.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub quantity_default: Option<i64>,
     /// Price per ISO 4217 currency code.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price: Option<std::collections::BTreeMap<String, crate::Amount>>,
     /// Whether the price is limited to a date range.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub date_limits_enabled: Option<bool>,
     /// Date range of a limited-time price (seen in expanded webhook products).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub date_limits: Option<ProductPricingDateLimits>,
     /// Volume discounts keyed by minimum quantity: an amount per currency, or a percentage.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub quantity_discounts: Option<
         std::collections::BTreeMap<String, ProductPricingQuantityDiscountsValue>,
     >,
     /// Text explaining the discount, per language.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_reason: Option<std::collections::BTreeMap<String, String>>,
     /// Billing periods the discount applies to.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub discount_duration: Option<i64>,
     /// One-time fee charged with the first payment of a subscription.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub setup_fee: Option<ProductSetupFee>,
     /// Reminder e-mails sent before a subscription renews.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub reminder_notification: Option<ProductReminderNotification>,
     /// Overdue e-mails sent after a failed renewal payment.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub overdue_notification: Option<ProductOverdueNotification>,
     /// Grace period before an unpaid subscription is deactivated; overrides the app's Deactivation Settings for this product.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub cancellation: Option<ProductCancellation>,
 }
+
+#[cfg(
+    any(
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+crate::runtime::object::object!(serialize ProductPricing {
+    trial: "trial" optional(lenient_int),
+    interval: "interval" optional,
+    interval_length: "intervalLength" optional(lenient_int),
+    interval_count: "intervalCount" optional(lenient_int),
+    renew: "renew" optional(lenient_string),
+    quantity_behavior: "quantityBehavior" optional,
+    quantity_default: "quantityDefault" optional(lenient_int),
+    price: "price" optional,
+    date_limits_enabled: "dateLimitsEnabled" optional(lenient_bool),
+    date_limits: "dateLimits" optional,
+    quantity_discounts: "quantityDiscounts" optional,
+    discount_reason: "discountReason" optional,
+    discount_duration: "discountDuration" optional(lenient_int),
+    setup_fee: "setupFee" optional,
+    reminder_notification: "reminderNotification" optional,
+    overdue_notification: "overdueNotification" optional,
+    cancellation: "cancellation" optional,
+});
 
 /// Date range of a limited-time price (seen in expanded webhook products).
 #[cfg(
@@ -1558,31 +1563,37 @@ pub struct ProductPricing {
         feature = "webhook-events"
     )
 )]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct ProductPricingDateLimits {
     /// Start of the range, `YYYY-MM-DD HH:mm`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub start: Option<String>,
     /// End of the range, `YYYY-MM-DD HH:mm`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub end: Option<String>,
 }
 
+#[cfg(
+    any(
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+crate::runtime::object::object!(serialize ProductPricingDateLimits {
+    start: "start" optional(lenient_string),
+    end: "end" optional(lenient_string),
+});
+
 /// Price and subscription settings sent when creating or updating a product.
 #[cfg(feature = "products")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ProductPricingInput {
@@ -1590,21 +1601,13 @@ pub struct ProductPricingInput {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price: Option<std::collections::BTreeMap<String, crate::Amount>>,
     /// Free-trial length in days (subscriptions only).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub trial: Option<i64>,
     /// Unit of the billing interval.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub interval: Option<ProductBillingInterval>,
     /// Number of `interval` units per billing period; needed when `interval` is set (except `adhoc`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub interval_length: Option<i64>,
     /// Number of billing periods; `null` renews indefinitely.
     #[serde(
@@ -1618,11 +1621,7 @@ pub struct ProductPricingInput {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub quantity_behavior: Option<ProductQuantityBehavior>,
     /// Quantity preselected in the cart.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub quantity_default: Option<i64>,
     /// `false` starts a trial without asking for a payment method (default `true`).
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -1642,11 +1641,7 @@ pub struct ProductPricingInput {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_reason: Option<std::collections::BTreeMap<String, String>>,
     /// Billing periods the discount applies to.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_duration: Option<i64>,
     /// One-time fee charged with the first payment of a subscription.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -1661,6 +1656,27 @@ pub struct ProductPricingInput {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub cancellation: Option<ProductCancellationInput>,
 }
+
+#[cfg(feature = "products")]
+crate::runtime::object::object!(ProductPricingInput {
+    price: "price" optional,
+    trial: "trial" optional(lenient_int),
+    interval: "interval" optional,
+    interval_length: "intervalLength" optional(lenient_int),
+    interval_count: "intervalCount" optional(double_option),
+    quantity_behavior: "quantityBehavior" optional,
+    quantity_default: "quantityDefault" optional(lenient_int),
+    payment_collected: "paymentCollected" optional,
+    paid_trial: "paidTrial" optional,
+    trial_price: "trialPrice" optional,
+    quantity_discounts: "quantityDiscounts" optional,
+    discount_reason: "discountReason" optional,
+    discount_duration: "discountDuration" optional(lenient_int),
+    setup_fee: "setupFee" optional,
+    reminder_notification: "reminderNotification" optional,
+    overdue_notification: "overdueNotification" optional,
+    cancellation: "cancellation" optional,
+});
 
 /// One value of the `quantityDiscounts` map in [`ProductPricingInput`].
 ///
@@ -1678,10 +1694,10 @@ pub enum ProductPricingInputQuantityDiscountsValue {
 }
 
 #[cfg(feature = "products")]
-crate::runtime::union::union!(
-    ProductPricingInputQuantityDiscountsValue { PerCurrency : MAP, [], Percent : NUM, []
-    }
-);
+crate::runtime::union::union!(ProductPricingInputQuantityDiscountsValue {
+    PerCurrency: MAP, [],
+    Percent: NUM, [],
+});
 
 /// One value of the `quantityDiscounts` map in [`ProductPricing`].
 ///
@@ -1717,9 +1733,10 @@ pub enum ProductPricingQuantityDiscountsValue {
         feature = "webhook-events"
     )
 )]
-crate::runtime::union::union!(
-    ProductPricingQuantityDiscountsValue { PerCurrency : MAP, [], Percent : NUM, [] }
-);
+crate::runtime::union::union!(ProductPricingQuantityDiscountsValue {
+    PerCurrency: MAP, [],
+    Percent: NUM, [],
+});
 
 /// Whether the buyer may change the quantity (`allow`), sees it fixed (`lock`) or does not see it (`hide`).
 ///
@@ -1763,35 +1780,33 @@ crate::runtime::string_enum!(
 
 /// Effect of a volume discount from a minimum quantity on, in the entry's currency.
 #[cfg(feature = "products")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct ProductQuantityDiscountTier {
     /// Percentage off.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_percent: Option<f64>,
     /// Amount off per unit.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_value: Option<crate::Amount>,
     /// `discountValue` formatted for display.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub discount_value_display: Option<String>,
     /// Unit price after the discount.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_price: Option<crate::Amount>,
     /// `unitPrice` formatted for display.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub unit_price_display: Option<String>,
 }
+
+#[cfg(feature = "products")]
+crate::runtime::object::object!(serialize ProductQuantityDiscountTier {
+    discount_percent: "discountPercent" optional,
+    discount_value: "discountValue" optional,
+    discount_value_display: "discountValueDisplay" optional(lenient_string),
+    unit_price: "unitPrice" optional,
+    unit_price_display: "unitPriceDisplay" optional(lenient_string),
+});
 
 /// Reminder e-mails sent before a subscription renews.
 #[cfg(
@@ -1804,34 +1819,40 @@ pub struct ProductQuantityDiscountTier {
         feature = "webhook-events"
     )
 )]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct ProductReminderNotification {
     /// Whether reminders are sent.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub enabled: Option<bool>,
     /// Unit of `intervalLength`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub interval: Option<ProductNotificationInterval>,
     /// How many `interval` units before the charge the reminder goes out.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub interval_length: Option<i64>,
 }
 
+#[cfg(
+    any(
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+crate::runtime::object::object!(serialize ProductReminderNotification {
+    enabled: "enabled" optional(lenient_bool),
+    interval: "interval" optional,
+    interval_length: "intervalLength" optional(lenient_int),
+});
+
 /// Reminder e-mails sent before a subscription renews (request form).
 #[cfg(feature = "products")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ProductReminderNotificationInput {
@@ -1842,13 +1863,16 @@ pub struct ProductReminderNotificationInput {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub interval: Option<ProductNotificationIntervalInput>,
     /// How many `interval` units before the charge the reminder goes out.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub interval_length: Option<i64>,
 }
+
+#[cfg(feature = "products")]
+crate::runtime::object::object!(ProductReminderNotificationInput {
+    enabled: "enabled" optional,
+    interval: "interval" optional,
+    interval_length: "intervalLength" optional(lenient_int),
+});
 
 /// One-time fee charged with the first payment of a subscription.
 #[cfg(
@@ -1861,8 +1885,7 @@ pub struct ProductReminderNotificationInput {
         feature = "webhook-events"
     )
 )]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ProductSetupFee {
@@ -1874,10 +1897,24 @@ pub struct ProductSetupFee {
     pub title: Option<std::collections::BTreeMap<String, String>>,
 }
 
+#[cfg(
+    any(
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+crate::runtime::object::object!(ProductSetupFee {
+    price: "price" optional,
+    title: "title" optional,
+});
+
 /// One product of a `POST /products` batch; fields left out are not changed on update.
 #[cfg(feature = "products")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ProductUpsert {
@@ -1914,16 +1951,29 @@ pub struct ProductUpsert {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub badge: Option<std::collections::BTreeMap<String, String>>,
     /// Display order / highlighting rank.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub rank: Option<i64>,
     /// Price and subscription settings sent when creating or updating a product.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub pricing: Option<ProductPricingInput>,
 }
+
+#[cfg(feature = "products")]
+crate::runtime::object::object!(ProductUpsert {
+    product: "product" required,
+    display: "display" optional,
+    description: "description" optional,
+    fulfillment: "fulfillment" optional,
+    fulfillments: "fulfillments" optional,
+    image: "image" optional,
+    format: "format" optional,
+    sku: "sku" optional,
+    taxcode: "taxcode" optional,
+    attributes: "attributes" optional,
+    badge: "badge" optional,
+    rank: "rank" optional(lenient_int),
+    pricing: "pricing" optional,
+});
 
 #[cfg(feature = "products")]
 impl ProductUpsert {
@@ -1949,8 +1999,7 @@ impl ProductUpsert {
 
 /// Post-order instructions.
 #[cfg(feature = "products")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ProductUpsertFulfillment {
@@ -1959,50 +2008,45 @@ pub struct ProductUpsertFulfillment {
     pub instructions: Option<std::collections::BTreeMap<String, String>>,
 }
 
+#[cfg(feature = "products")]
+crate::runtime::object::object!(ProductUpsertFulfillment {
+    instructions: "instructions" optional,
+});
+
 /// Outcome for one product of `POST /products`.
 #[cfg(feature = "products")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct ProductUpsertResult {
     /// What was attempted, as `<resource>.<verb>`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// Why it failed, when `result` is `error`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub error: Option<super::common::ErrorDetail>,
     /// Product path.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub product: Option<String>,
     /// Internal ID of the created product (action `product.create`).
-    #[serde(
-        rename = "created.id",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "created.id"))]
     pub created_id: Option<String>,
     /// Internal ID of the updated product (action `product.update`).
-    #[serde(
-        rename = "updated.id",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "updated.id"))]
     pub updated_id: Option<String>,
 }
+
+#[cfg(feature = "products")]
+crate::runtime::object::object!(serialize ProductUpsertResult {
+    action: "action" optional(lenient_string),
+    result: "result" optional,
+    error: "error" optional,
+    product: "product" optional(lenient_string),
+    created_id: "created.id" optional(lenient_string),
+    updated_id: "updated.id" optional(lenient_string),
+});
 
 /// `public`: shown in the catalog; `private`: hidden from buyers.
 ///
@@ -2044,26 +2088,36 @@ crate::runtime::string_enum!(
 
 /// A `products` array of per-product outcomes (delete, offers update, and their errors).
 #[cfg(feature = "products")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct ProductsActionResponse {
     /// One outcome per product.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub products: Option<Vec<ProductActionResult>>,
 }
 
+#[cfg(feature = "products")]
+crate::runtime::object::object!(serialize ProductsActionResponse {
+    products: "products" optional,
+});
+
 /// Body of `POST /products`: up to 300 products.
 #[cfg(feature = "products")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ProductsUpsertRequest {
     /// The products to create or update.
     pub products: Vec<ProductUpsert>,
 }
+
+#[cfg(feature = "products")]
+crate::runtime::object::object!(ProductsUpsertRequest {
+    products: "products" required,
+});
 
 #[cfg(feature = "products")]
 impl ProductsUpsertRequest {
@@ -2075,15 +2129,21 @@ impl ProductsUpsertRequest {
 
 /// Body of the `POST /products` answer.
 #[cfg(feature = "products")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct ProductsUpsertResponse {
     /// One outcome per product of the request.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub products: Option<Vec<ProductUpsertResult>>,
 }
+
+#[cfg(feature = "products")]
+crate::runtime::object::object!(serialize ProductsUpsertResponse {
+    products: "products" optional,
+});
 
 #[cfg(feature = "products")]
 /// Operations of the `products` group; get it with `client.products()`.
@@ -2279,6 +2339,7 @@ impl<'a> ListProductsBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<ProductListResponse, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -2291,6 +2352,7 @@ impl<'a> std::future::IntoFuture for ListProductsBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -2354,6 +2416,7 @@ impl<'a> CreateProductsBuilder<'a> {
         })
     }
     /// Sends the request and reports every item of `products`: a failed item is an `Err` even when FastSpring answered 200, and a per-item report sent with an error status is returned item by item.
+    #[inline]
     pub async fn send_batch(
         self,
     ) -> Result<crate::BatchOutcome<ProductUpsertResult>, crate::Error> {
@@ -2361,6 +2424,7 @@ impl<'a> CreateProductsBuilder<'a> {
         crate::runtime::send_batch(self.client, request).await
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<ProductsUpsertResponse, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -2373,6 +2437,7 @@ impl<'a> std::future::IntoFuture for CreateProductsBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -2436,6 +2501,7 @@ impl<'a> GetProductBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<ProductGetResponse, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -2448,6 +2514,7 @@ impl<'a> std::future::IntoFuture for GetProductBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -2514,6 +2581,7 @@ impl<'a> DeleteProductBuilder<'a> {
         })
     }
     /// Sends the request and reports every item of `products`: a failed item is an `Err` even when FastSpring answered 200, and a per-item report sent with an error status is returned item by item.
+    #[inline]
     pub async fn send_batch(
         self,
     ) -> Result<crate::BatchOutcome<ProductActionResult>, crate::Error> {
@@ -2521,6 +2589,7 @@ impl<'a> DeleteProductBuilder<'a> {
         crate::runtime::send_batch(self.client, request).await
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<ProductsActionResponse, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -2533,6 +2602,7 @@ impl<'a> std::future::IntoFuture for DeleteProductBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -2605,6 +2675,7 @@ impl<'a> GetProductOffersBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<ProductOffersResponse, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -2617,6 +2688,7 @@ impl<'a> std::future::IntoFuture for GetProductOffersBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -2684,6 +2756,7 @@ impl<'a> CreateProductOffersBuilder<'a> {
         })
     }
     /// Sends the request and reports every item of `products`: a failed item is an `Err` even when FastSpring answered 200, and a per-item report sent with an error status is returned item by item.
+    #[inline]
     pub async fn send_batch(
         self,
     ) -> Result<crate::BatchOutcome<ProductActionResult>, crate::Error> {
@@ -2691,6 +2764,7 @@ impl<'a> CreateProductOffersBuilder<'a> {
         crate::runtime::send_batch(self.client, request).await
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<ProductsActionResponse, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -2703,6 +2777,7 @@ impl<'a> std::future::IntoFuture for CreateProductOffersBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -2801,6 +2876,7 @@ impl<'a> ListProductPricesBuilder<'a> {
         })
     }
     /// Streams every page of the result: follows `nextPage` (keeping `limit`). Stops when FastSpring reports no more, and fails (instead of looping) if a page does not advance.
+    #[inline]
     pub fn pages(
         self,
     ) -> impl futures_util::Stream<
@@ -2811,6 +2887,7 @@ impl<'a> ListProductPricesBuilder<'a> {
         crate::runtime::pages(client, request)
     }
     /// Streams the `products` of every page, one by one (see [`Self::pages`]).
+    #[inline]
     pub fn items(
         self,
     ) -> impl futures_util::Stream<
@@ -2821,6 +2898,7 @@ impl<'a> ListProductPricesBuilder<'a> {
         crate::runtime::items(client, request, "products")
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<ProductPricesResponse, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -2833,6 +2911,7 @@ impl<'a> std::future::IntoFuture for ListProductPricesBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -2914,6 +2993,7 @@ impl<'a> GetProductPriceBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<ProductPricesResponse, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -2926,6 +3006,7 @@ impl<'a> std::future::IntoFuture for GetProductPriceBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }

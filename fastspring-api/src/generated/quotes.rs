@@ -4,8 +4,7 @@
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
 /// Body of `POST /quotes`.
 #[cfg(feature = "quotes")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CreateQuoteRequest {
@@ -29,11 +28,7 @@ pub struct CreateQuoteRequest {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub currency: Option<String>,
     /// Days until the quote expires; the store default when left out.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub expiration_date_days: Option<i64>,
     /// When the buyer receives the products.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -47,11 +42,7 @@ pub struct CreateQuoteRequest {
     #[cfg_attr(feature = "schemars", schemars(with = "Option<String>"))]
     pub notes: Option<Option<String>>,
     /// Net payment terms in days.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub net_terms_days: Option<i64>,
     /// Key/value tags.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -75,6 +66,24 @@ pub struct CreateQuoteRequest {
     )]
     pub source_ip: Option<String>,
 }
+
+#[cfg(feature = "quotes")]
+crate::runtime::object::object!(CreateQuoteRequest {
+    items: "items" required,
+    name: "name" required,
+    recipient: "recipient" required,
+    recipient_address: "recipientAddress" required,
+    coupon: "coupon" optional(double_option),
+    currency: "currency" optional,
+    expiration_date_days: "expirationDateDays" optional(lenient_int),
+    fulfillment_term: "fulfillmentTerm" optional,
+    notes: "notes" optional(double_option),
+    net_terms_days: "netTermsDays" optional(lenient_int),
+    tags: "tags" optional,
+    tax_id: "taxId" optional(double_option),
+    source: "source" optional,
+    source_ip: "sourceIP" optional,
+});
 
 #[cfg(feature = "quotes")]
 impl CreateQuoteRequest {
@@ -114,396 +123,226 @@ impl CreateQuoteRequest {
 /// epoch milliseconds with second and display twins instead of ISO strings. Every field
 /// is optional; read whichever form you received.
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct Quote {
     /// Quote ID (REST form).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub id: Option<String>,
     /// Quote ID (webhook form).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub quote: Option<String>,
     /// Internal name of the quote (REST form).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub name: Option<String>,
     /// Internal name of the quote (webhook form).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub quote_name: Option<String>,
     /// Where a quote is in its life cycle.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub status: Option<QuoteStatus>,
     /// Where a quote is in its life cycle.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub quote_status: Option<QuoteStatus>,
     /// Status changes, oldest first.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub status_history: Option<Vec<QuoteStatusChange>>,
     /// Whether the buyer created the quote (self-service).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub buyer_generated: Option<bool>,
     /// Whether the notes are copied onto the invoice.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub copy_notes_to_invoice: Option<bool>,
     /// Coupon code applied.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub coupon: Option<String>,
     /// When the quote was created (ISO 8601).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub created: Option<String>,
     /// When the quote last changed (ISO 8601).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub updated: Option<String>,
     /// When the quote expires (ISO 8601).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub expires: Option<String>,
     /// When the quote last changed, epoch milliseconds (webhook form).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changed: Option<crate::EpochMillis>,
     /// The same moment in epoch seconds (webhook form).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changed_in_seconds: Option<crate::EpochSeconds>,
     /// Date of the change, formatted (webhook form).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub changed_display: Option<String>,
     /// Time of the change, formatted (webhook form).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub changed_time_display: Option<String>,
     /// A person on a quote (its creator or its recipient).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub created_by: Option<QuoteContact>,
     /// E-mail of the user who created the quote (webhook form).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub creator: Option<String>,
     /// Who last changed the quote (webhook form; the sample sends the text "null").
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub updated_by: Option<String>,
     /// How the quote was made (webhook form).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub r#type: Option<String>,
     /// What triggered the event (webhook form; note the capital R).
-    #[serde(
-        rename = "Reason",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "Reason"))]
     pub reason: Option<String>,
     /// A person on a quote (its creator or its recipient).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub recipient: Option<QuoteContact>,
     /// A postal address on a quote.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub recipient_address: Option<QuoteAddress>,
     /// A postal address on a quote.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub address: Option<QuoteAddress>,
     /// Customer account of the recipient (webhook form); an ID, or the full account with webhook expansion.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub account: Option<QuoteAccount>,
     /// Language of the quote, ISO 639-1 (webhook form).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub language: Option<String>,
     /// `true` for live data, `false` for test data (webhook form).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub live: Option<bool>,
     /// ISO 4217 currency of the quote (REST form).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub currency: Option<String>,
     /// ISO 4217 currency of the quote (webhook form).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub quote_currency: Option<String>,
     /// Days the quote stays valid.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub expiration_date_days: Option<i64>,
     /// When the buyer receives the products.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub fulfillment_term: Option<QuoteFulfillmentTerm>,
     /// When products are delivered, with a space instead of an underscore (webhook form).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub fulfillment_setting: Option<String>,
     /// Net payment terms in days.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub net_terms_days: Option<i64>,
     /// Notes shown to the buyer.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub notes: Option<String>,
     /// Link the buyer opens to view, accept and pay the quote.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub quote_url: Option<String>,
     /// ID of the store.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub site_id: Option<String>,
     /// Where the quote was made.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub source: Option<String>,
     /// IP address the quote was made from.
-    #[serde(
-        rename = "sourceIP",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "sourceIP"))]
     pub source_ip: Option<String>,
     /// The buyer's VAT or other tax ID.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub tax_id: Option<String>,
     /// Kind of tax applied (TAX, VAT, ...).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub tax_type: Option<String>,
     /// Tax rate applied.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_rate: Option<f64>,
     /// Whether prices include tax.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub is_gross_tax: Option<bool>,
     /// ID of the invoice tied to the quote.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub invoice_id: Option<String>,
     /// Reference of the order once the quote is paid.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub order_reference: Option<String>,
     /// The order that paid the quote (quote.updated webhook); an ID, or the full order with webhook expansion.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub order: Option<QuoteOrder>,
     /// Reference of the paying order (quote.updated webhook; the key has a space).
-    #[serde(
-        rename = "order reference",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "order reference"))]
     pub order_reference_2: Option<String>,
     /// Status of the paying order (quote.updated webhook; the key has a space).
-    #[serde(
-        rename = "order status",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "order status"))]
     pub order_status: Option<String>,
     /// Link to the order's invoice page (quote.updated webhook).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub invoice_url: Option<String>,
     /// Tags of the quote; a list of key/value pairs in REST answers, a map in webhooks.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tags: Option<QuoteTags>,
     /// The quoted products.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub items: Option<Vec<QuoteItem>>,
     /// Hypermedia links (older OpenAPI only).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub links: Option<Vec<QuoteLink>>,
     /// Sum of the items before discount and tax (a numeric string in webhooks).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtotal: Option<crate::Amount>,
     /// Subtotal, formatted.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub subtotal_display: Option<String>,
     /// Subtotal in the payout currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtotal_in_payout_currency: Option<crate::Amount>,
     /// Subtotal in the payout currency, formatted.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub subtotal_in_payout_currency_display: Option<String>,
     /// Total discount (a numeric string in webhooks).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount: Option<crate::Amount>,
     /// Total discount, formatted.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub discount_display: Option<String>,
     /// Total discount in the payout currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_in_payout_currency: Option<crate::Amount>,
     /// Total discount in the payout currency, formatted.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub discount_in_payout_currency_display: Option<String>,
     /// Total tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax: Option<crate::Amount>,
     /// Total tax, formatted (webhook form).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub tax_display: Option<String>,
     /// Total tax in the payout currency (older OpenAPI only).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_in_payout_currency: Option<crate::Amount>,
     /// Total tax in the payout currency, formatted (older OpenAPI only).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub tax_in_payout_currency_display: Option<String>,
     /// Amount due (a numeric string in webhooks).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total: Option<crate::Amount>,
     /// Amount due, formatted.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub total_display: Option<String>,
     /// Amount due in the payout currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_in_payout_currency: Option<crate::Amount>,
     /// Amount due in the payout currency, formatted.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub total_in_payout_currency_display: Option<String>,
 }
+
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+crate::runtime::object::object!(serialize Quote {
+    id: "id" optional(lenient_string),
+    quote: "quote" optional(lenient_string),
+    name: "name" optional(lenient_string),
+    quote_name: "quoteName" optional(lenient_string),
+    status: "status" optional,
+    quote_status: "quoteStatus" optional,
+    status_history: "statusHistory" optional,
+    buyer_generated: "buyerGenerated" optional(lenient_bool),
+    copy_notes_to_invoice: "copyNotesToInvoice" optional(lenient_bool),
+    coupon: "coupon" optional(lenient_string),
+    created: "created" optional(lenient_string),
+    updated: "updated" optional(lenient_string),
+    expires: "expires" optional(lenient_string),
+    changed: "changed" optional,
+    changed_in_seconds: "changedInSeconds" optional,
+    changed_display: "changedDisplay" optional(lenient_string),
+    changed_time_display: "changedTimeDisplay" optional(lenient_string),
+    created_by: "createdBy" optional,
+    creator: "creator" optional(lenient_string),
+    updated_by: "updatedBy" optional(lenient_string),
+    r#type: "type" optional(lenient_string),
+    reason: "Reason" optional(lenient_string),
+    recipient: "recipient" optional,
+    recipient_address: "recipientAddress" optional,
+    address: "address" optional,
+    account: "account" optional,
+    language: "language" optional(lenient_string),
+    live: "live" optional(lenient_bool),
+    currency: "currency" optional(lenient_string),
+    quote_currency: "quoteCurrency" optional(lenient_string),
+    expiration_date_days: "expirationDateDays" optional(lenient_int),
+    fulfillment_term: "fulfillmentTerm" optional,
+    fulfillment_setting: "fulfillmentSetting" optional(lenient_string),
+    net_terms_days: "netTermsDays" optional(lenient_int),
+    notes: "notes" optional(lenient_string),
+    quote_url: "quoteUrl" optional(lenient_string),
+    site_id: "siteId" optional(lenient_string),
+    source: "source" optional(lenient_string),
+    source_ip: "sourceIP" optional(lenient_string),
+    tax_id: "taxId" optional(lenient_string),
+    tax_type: "taxType" optional(lenient_string),
+    tax_rate: "taxRate" optional,
+    is_gross_tax: "isGrossTax" optional(lenient_bool),
+    invoice_id: "invoiceId" optional(lenient_string),
+    order_reference: "orderReference" optional(lenient_string),
+    order: "order" optional,
+    order_reference_2: "order reference" optional(lenient_string),
+    order_status: "order status" optional(lenient_string),
+    invoice_url: "invoiceUrl" optional(lenient_string),
+    tags: "tags" optional,
+    items: "items" optional,
+    links: "links" optional,
+    subtotal: "subtotal" optional,
+    subtotal_display: "subtotalDisplay" optional(lenient_string),
+    subtotal_in_payout_currency: "subtotalInPayoutCurrency" optional,
+    subtotal_in_payout_currency_display: "subtotalInPayoutCurrencyDisplay" optional(lenient_string),
+    discount: "discount" optional,
+    discount_display: "discountDisplay" optional(lenient_string),
+    discount_in_payout_currency: "discountInPayoutCurrency" optional,
+    discount_in_payout_currency_display: "discountInPayoutCurrencyDisplay" optional(lenient_string),
+    tax: "tax" optional,
+    tax_display: "taxDisplay" optional(lenient_string),
+    tax_in_payout_currency: "taxInPayoutCurrency" optional,
+    tax_in_payout_currency_display: "taxInPayoutCurrencyDisplay" optional(lenient_string),
+    total: "total" optional,
+    total_display: "totalDisplay" optional(lenient_string),
+    total_in_payout_currency: "totalInPayoutCurrency" optional,
+    total_in_payout_currency_display: "totalInPayoutCurrencyDisplay" optional(lenient_string),
+});
 
 /// Customer account of the recipient (webhook form); an ID, or the full account with webhook expansion.
 ///
@@ -521,74 +360,53 @@ pub enum QuoteAccount {
 }
 
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
-crate::runtime::union::union!(
-    QuoteAccount { Expanded : MAP, ["account", "action", "address", "charges", "contact",
-    "country", "id", "language", "lookup", "orders", "payment", "result", "subscribed",
-    "subscriptions", "taxExemptionData", "url"], Id : STR, [] }
-);
+crate::runtime::union::union!(QuoteAccount {
+    Expanded: MAP, [
+        "account", "action", "address", "charges", "contact", "country", "id", "language", "lookup",
+        "orders", "payment", "result", "subscribed", "subscriptions", "taxExemptionData", "url",
+    ],
+    Id: STR, [],
+});
 
 /// A postal address on a quote.
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct QuoteAddress {
     /// First street line.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub address_line1: Option<String>,
     /// Second street line.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub address_line2: Option<String>,
     /// City.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub city: Option<String>,
     /// ISO 3166-1 alpha-2 country code.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub country: Option<String>,
     /// Postal or ZIP code.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub postal_code: Option<String>,
     /// State or region.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub region: Option<String>,
     /// The whole address on one line (webhook form only).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub display: Option<String>,
 }
 
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+crate::runtime::object::object!(serialize QuoteAddress {
+    address_line1: "addressLine1" optional(lenient_string),
+    address_line2: "addressLine2" optional(lenient_string),
+    city: "city" optional(lenient_string),
+    country: "country" optional(lenient_string),
+    postal_code: "postalCode" optional(lenient_string),
+    region: "region" optional(lenient_string),
+    display: "display" optional(lenient_string),
+});
+
 /// The recipient's address; it determines tax.
 #[cfg(feature = "quotes")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct QuoteAddressRequest {
@@ -616,6 +434,16 @@ pub struct QuoteAddressRequest {
 }
 
 #[cfg(feature = "quotes")]
+crate::runtime::object::object!(QuoteAddressRequest {
+    address_line1: "addressLine1" optional,
+    address_line2: "addressLine2" optional(double_option),
+    city: "city" optional,
+    country: "country" required,
+    postal_code: "postalCode" required,
+    region: "region" optional,
+});
+
+#[cfg(feature = "quotes")]
 impl QuoteAddressRequest {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(country: String, postal_code: String) -> Self {
@@ -632,144 +460,106 @@ impl QuoteAddressRequest {
 
 /// A person on a quote (its creator or its recipient).
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct QuoteContact {
     /// First name.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub first: Option<String>,
     /// Last name.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub last: Option<String>,
     /// E-mail address.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub email: Option<String>,
     /// Company name.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub company: Option<String>,
     /// Phone number.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub phone: Option<String>,
     /// FastSpring user ID of the person, when known.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub user_id: Option<String>,
     /// The recipient's tax ID (webhook form only; note the capital `ID`).
-    #[serde(
-        rename = "taxID",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "taxID"))]
     pub tax_id: Option<String>,
 }
 
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+crate::runtime::object::object!(serialize QuoteContact {
+    first: "first" optional(lenient_string),
+    last: "last" optional(lenient_string),
+    email: "email" optional(lenient_string),
+    company: "company" optional(lenient_string),
+    phone: "phone" optional(lenient_string),
+    user_id: "userId" optional(lenient_string),
+    tax_id: "taxID" optional(lenient_string),
+});
+
 /// A volume discount tier of a price line.
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct QuoteDiscountTier {
     /// Smallest quantity of the tier.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub min: Option<i64>,
     /// Unit net price with tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub with_tax_unit_net_price: Option<crate::Amount>,
     /// Unit net price without tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub without_tax_unit_net_price: Option<crate::Amount>,
     /// Unit discount without tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub without_tax_unit_discount_amount: Option<crate::Amount>,
     /// Unit discount with tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub with_tax_unit_discount_amount: Option<crate::Amount>,
     /// Discount percentage.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_percent: Option<f64>,
     /// Discount type.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub r#type: Option<String>,
 }
 
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+crate::runtime::object::object!(serialize QuoteDiscountTier {
+    min: "min" optional(lenient_int),
+    with_tax_unit_net_price: "withTaxUnitNetPrice" optional,
+    without_tax_unit_net_price: "withoutTaxUnitNetPrice" optional,
+    without_tax_unit_discount_amount: "withoutTaxUnitDiscountAmount" optional,
+    with_tax_unit_discount_amount: "withTaxUnitDiscountAmount" optional,
+    discount_percent: "discountPercent" optional,
+    r#type: "type" optional(lenient_string),
+});
+
 /// Spring-style error body of the quotes service.
 #[cfg(feature = "quotes")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct QuoteErrorResponse {
     /// HTTP status name.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub status: Option<String>,
     /// When the error happened.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub timestamp: Option<String>,
     /// Trace ID to quote to FastSpring support.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub id: Option<String>,
     /// Summary of the error.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub message: Option<String>,
     /// More detail about the error.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub details: Option<String>,
 }
+
+#[cfg(feature = "quotes")]
+crate::runtime::object::object!(serialize QuoteErrorResponse {
+    status: "status" optional(lenient_string),
+    timestamp: "timestamp" optional(lenient_string),
+    id: "id" optional(lenient_string),
+    message: "message" optional(lenient_string),
+    details: "details" optional(lenient_string),
+});
 
 /// When the buyer receives the products: once the quote is paid (`ON_PAYMENT`) or as soon as the buyer accepts it (`ON_QUOTE_ACCEPTANCE`).
 ///
@@ -796,344 +586,230 @@ crate::runtime::string_enum!(
 /// quote.* webhook form carries only product, quantity, display and the subtotal and
 /// discount twins.
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct QuoteItem {
     /// Product path (the webhook sample shows the display name here).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub product: Option<String>,
     /// Product name shown to the buyer.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub display: Option<String>,
     /// Product image file or URL.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub image: Option<String>,
     /// Number of units.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub quantity: Option<i64>,
     /// Whether the product is a subscription.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub subscription: Option<bool>,
     /// Whether the price was set on the quote rather than taken from the catalog.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub custom_price: Option<bool>,
     /// Product type.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub r#type: Option<String>,
     /// Billing period name.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub period: Option<String>,
     /// Periods per charge, as a numeric string.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub interval_count: Option<String>,
     /// Days per period, as a numeric string.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub period_days: Option<String>,
     /// Length of the free trial in days.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub trial_days: Option<i64>,
     /// Taxes on this item.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub taxes: Option<Vec<QuoteItemTax>>,
     /// Products this subscription renews into.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub renew_into_products: Option<Vec<QuoteRenewInto>>,
     /// Trial price per unit.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_trial_price: Option<crate::Amount>,
     /// Trial price without tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub trial_price_without_tax: Option<crate::Amount>,
     /// Trial price of all units.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub trial_extended_price: Option<crate::Amount>,
     /// Trial price of all units without tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub trial_extended_price_without_tax: Option<crate::Amount>,
     /// Tax per unit during the trial.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub trial_unit_tax: Option<crate::Amount>,
     /// Tax on all units during the trial.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub trial_extended_tax: Option<crate::Amount>,
     /// The item that brought this one into the quote, if any.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub driver: Option<String>,
     /// List price per unit.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_list_price: Option<crate::Amount>,
     /// List price per unit, formatted.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub unit_list_price_display: Option<String>,
     /// List price per unit in the payout currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_list_price_in_payout_currency: Option<crate::Amount>,
     /// List price per unit in the payout currency, formatted.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub unit_list_price_in_payout_currency_display: Option<String>,
     /// List price per unit without tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_list_price_without_tax: Option<crate::Amount>,
     /// List price per unit without tax, formatted.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub unit_list_price_without_tax_display: Option<String>,
     /// Price per unit after discounts.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_price: Option<crate::Amount>,
     /// Price per unit after discounts, formatted.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub unit_price_display: Option<String>,
     /// Price per unit in the payout currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_price_in_payout_currency: Option<crate::Amount>,
     /// Price per unit in the payout currency, formatted.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub unit_price_in_payout_currency_display: Option<String>,
     /// Price per unit without tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_price_without_tax: Option<crate::Amount>,
     /// Price per unit without tax, formatted.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub unit_price_without_tax_display: Option<String>,
     /// Discount per unit.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_discount: Option<crate::Amount>,
     /// Discount per unit without tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_discount_without_tax: Option<crate::Amount>,
     /// Discount per unit, formatted.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub unit_discount_display: Option<String>,
     /// Discount per unit in the payout currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_discount_in_payout_currency: Option<crate::Amount>,
     /// Discount per unit in the payout currency, formatted.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub unit_discount_in_payout_currency_display: Option<String>,
     /// Coupon discount per unit.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_coupon_discount: Option<crate::Amount>,
     /// Coupon discount per unit, formatted.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub unit_coupon_discount_display: Option<String>,
     /// Coupon discount per unit in the payout currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_coupon_discount_in_payout_currency: Option<crate::Amount>,
     /// Coupon discount per unit in the payout currency, formatted.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub unit_coupon_discount_in_payout_currency_display: Option<String>,
     /// Gross-pricing option, if any.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub gross_mode_option: Option<String>,
     /// Whether prices include tax (GROSS) or not (NET).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub tax_mode: Option<String>,
     /// How FastSpring computed the price of a quote item.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price_detail: Option<QuotePriceDetail>,
     /// Whether the buyer may change the quantity (allow, lock, hide).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub quantity_behavior: Option<String>,
     /// Quantity offered by default.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub quantity_default: Option<i64>,
     /// Billing periods the discount lasts.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub discount_duration: Option<i64>,
     /// When an unpaid subscription is canceled.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub cancellation_choice: Option<String>,
     /// Whether a new subscription term starts.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub start_new_term: Option<bool>,
     /// Whether the buyer cannot cancel the subscription.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub subscription_cancel_disabled: Option<bool>,
     /// Subscription notification settings.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub notifications: Option<Vec<QuoteNotification>>,
     /// Localized product texts.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub product_descriptions: Option<QuoteItemProductDescriptions>,
     /// Line subtotal (webhook form only).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtotal: Option<crate::Amount>,
     /// Line subtotal, formatted (webhook form only).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub subtotal_display: Option<String>,
     /// Line discount; a numeric string in the webhook sample (webhook form only).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount: Option<crate::Amount>,
     /// Line discount, formatted (webhook form only).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub discount_display: Option<String>,
 }
 
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+crate::runtime::object::object!(serialize QuoteItem {
+    product: "product" optional(lenient_string),
+    display: "display" optional(lenient_string),
+    image: "image" optional(lenient_string),
+    quantity: "quantity" optional(lenient_int),
+    subscription: "subscription" optional(lenient_bool),
+    custom_price: "customPrice" optional(lenient_bool),
+    r#type: "type" optional(lenient_string),
+    period: "period" optional(lenient_string),
+    interval_count: "intervalCount" optional(lenient_string),
+    period_days: "periodDays" optional(lenient_string),
+    trial_days: "trialDays" optional(lenient_int),
+    taxes: "taxes" optional,
+    renew_into_products: "renewIntoProducts" optional,
+    unit_trial_price: "unitTrialPrice" optional,
+    trial_price_without_tax: "trialPriceWithoutTax" optional,
+    trial_extended_price: "trialExtendedPrice" optional,
+    trial_extended_price_without_tax: "trialExtendedPriceWithoutTax" optional,
+    trial_unit_tax: "trialUnitTax" optional,
+    trial_extended_tax: "trialExtendedTax" optional,
+    driver: "driver" optional(lenient_string),
+    unit_list_price: "unitListPrice" optional,
+    unit_list_price_display: "unitListPriceDisplay" optional(lenient_string),
+    unit_list_price_in_payout_currency: "unitListPriceInPayoutCurrency" optional,
+    unit_list_price_in_payout_currency_display: "unitListPriceInPayoutCurrencyDisplay" optional(lenient_string),
+    unit_list_price_without_tax: "unitListPriceWithoutTax" optional,
+    unit_list_price_without_tax_display: "unitListPriceWithoutTaxDisplay" optional(lenient_string),
+    unit_price: "unitPrice" optional,
+    unit_price_display: "unitPriceDisplay" optional(lenient_string),
+    unit_price_in_payout_currency: "unitPriceInPayoutCurrency" optional,
+    unit_price_in_payout_currency_display: "unitPriceInPayoutCurrencyDisplay" optional(lenient_string),
+    unit_price_without_tax: "unitPriceWithoutTax" optional,
+    unit_price_without_tax_display: "unitPriceWithoutTaxDisplay" optional(lenient_string),
+    unit_discount: "unitDiscount" optional,
+    unit_discount_without_tax: "unitDiscountWithoutTax" optional,
+    unit_discount_display: "unitDiscountDisplay" optional(lenient_string),
+    unit_discount_in_payout_currency: "unitDiscountInPayoutCurrency" optional,
+    unit_discount_in_payout_currency_display: "unitDiscountInPayoutCurrencyDisplay" optional(lenient_string),
+    unit_coupon_discount: "unitCouponDiscount" optional,
+    unit_coupon_discount_display: "unitCouponDiscountDisplay" optional(lenient_string),
+    unit_coupon_discount_in_payout_currency: "unitCouponDiscountInPayoutCurrency" optional,
+    unit_coupon_discount_in_payout_currency_display: "unitCouponDiscountInPayoutCurrencyDisplay" optional(lenient_string),
+    gross_mode_option: "grossModeOption" optional(lenient_string),
+    tax_mode: "taxMode" optional(lenient_string),
+    price_detail: "priceDetail" optional,
+    quantity_behavior: "quantityBehavior" optional(lenient_string),
+    quantity_default: "quantityDefault" optional(lenient_int),
+    discount_duration: "discountDuration" optional(lenient_int),
+    cancellation_choice: "cancellationChoice" optional(lenient_string),
+    start_new_term: "startNewTerm" optional(lenient_bool),
+    subscription_cancel_disabled: "subscriptionCancelDisabled" optional(lenient_bool),
+    notifications: "notifications" optional,
+    product_descriptions: "productDescriptions" optional,
+    subtotal: "subtotal" optional,
+    subtotal_display: "subtotalDisplay" optional(lenient_string),
+    discount: "discount" optional,
+    discount_display: "discountDisplay" optional(lenient_string),
+});
+
 /// Localized product texts.
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct QuoteItemProductDescriptions {
     /// Product name by language code.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub display: Option<std::collections::BTreeMap<String, String>>,
     /// Product summary by language code.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub summary: Option<std::collections::BTreeMap<String, String>>,
 }
 
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+crate::runtime::object::object!(serialize QuoteItemProductDescriptions {
+    display: "display" optional,
+    summary: "summary" optional,
+});
+
 /// One product line of a quote request.
 #[cfg(feature = "quotes")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct QuoteItemRequest {
     /// Product path.
     pub product: String,
     /// Number of units (1 when left out).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub quantity: Option<i64>,
     /// Per-unit list price in the quote's currency, replacing the catalog price.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_list_price: Option<crate::Amount>,
 }
+
+#[cfg(feature = "quotes")]
+crate::runtime::object::object!(QuoteItemRequest {
+    product: "product" required,
+    quantity: "quantity" optional(lenient_int),
+    unit_list_price: "unitListPrice" optional,
+});
 
 #[cfg(feature = "quotes")]
 impl QuoteItemRequest {
@@ -1149,201 +825,166 @@ impl QuoteItemRequest {
 
 /// Tax charged on one quote item.
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct QuoteItemTax {
     /// Tax amount.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_value: Option<crate::Amount>,
     /// Amount the tax applies to.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_taxable: Option<crate::Amount>,
 }
 
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+crate::runtime::object::object!(serialize QuoteItemTax {
+    tax_value: "taxValue" optional,
+    total_taxable: "totalTaxable" optional,
+});
+
 /// A Spring HATEOAS link object; only seen in the older OpenAPI.
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct QuoteLink {
     /// Link relation.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub rel: Option<String>,
     /// Target URL.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub href: Option<String>,
     /// Language of the target.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub hreflang: Option<String>,
     /// Media query of the target.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub media: Option<String>,
     /// Human-readable title.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub title: Option<String>,
     /// Media type of the target.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub r#type: Option<String>,
     /// URL describing a deprecation.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub deprecation: Option<String>,
     /// Profile URI.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub profile: Option<String>,
     /// Link name.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub name: Option<String>,
 }
 
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+crate::runtime::object::object!(serialize QuoteLink {
+    rel: "rel" optional(lenient_string),
+    href: "href" optional(lenient_string),
+    hreflang: "hreflang" optional(lenient_string),
+    media: "media" optional(lenient_string),
+    title: "title" optional(lenient_string),
+    r#type: "type" optional(lenient_string),
+    deprecation: "deprecation" optional(lenient_string),
+    profile: "profile" optional(lenient_string),
+    name: "name" optional(lenient_string),
+});
+
 /// Answer of `GET /quotes`.
 #[cfg(feature = "quotes")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct QuoteListResponse {
     /// HAL wrapper of the list (current reference).
-    #[serde(
-        rename = "_embedded",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "_embedded"))]
     pub embedded: Option<QuoteListResponseEmbedded>,
     /// The matching quotes (older OpenAPI form).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub content: Option<Vec<Quote>>,
     /// Hypermedia links (older OpenAPI form).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub links: Option<Vec<QuoteLink>>,
 }
 
+#[cfg(feature = "quotes")]
+crate::runtime::object::object!(serialize QuoteListResponse {
+    embedded: "_embedded" optional,
+    content: "content" optional,
+    links: "links" optional,
+});
+
 /// HAL wrapper of the list (current reference).
 #[cfg(feature = "quotes")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct QuoteListResponseEmbedded {
     /// The matching quotes.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub quotes: Option<Vec<Quote>>,
 }
 
+#[cfg(feature = "quotes")]
+crate::runtime::object::object!(serialize QuoteListResponseEmbedded {
+    quotes: "quotes" optional,
+});
+
 /// A subscription notification setting of a quote item.
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct QuoteNotification {
     /// Kind of notification.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub notification_type: Option<String>,
     /// Whether it is sent.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub enabled: Option<bool>,
     /// When it is sent.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub intervals: Option<Vec<QuoteNotificationInterval>>,
     /// Unit of the first interval.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub first_interval_unit: Option<String>,
     /// Length of the first interval.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub first_interval_length: Option<i64>,
     /// How many times the first interval repeats.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub first_interval_count: Option<i64>,
 }
 
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+crate::runtime::object::object!(serialize QuoteNotification {
+    notification_type: "notificationType" optional(lenient_string),
+    enabled: "enabled" optional(lenient_bool),
+    intervals: "intervals" optional,
+    first_interval_unit: "firstIntervalUnit" optional(lenient_string),
+    first_interval_length: "firstIntervalLength" optional(lenient_int),
+    first_interval_count: "firstIntervalCount" optional(lenient_int),
+});
+
 /// When a subscription notification is sent.
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct QuoteNotificationInterval {
     /// Interval unit.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub interval_unit: Option<String>,
     /// Interval length.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub interval_length: Option<i64>,
     /// How many times the interval repeats.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub interval_count: Option<i64>,
 }
+
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+crate::runtime::object::object!(serialize QuoteNotificationInterval {
+    interval_unit: "intervalUnit" optional(lenient_string),
+    interval_length: "intervalLength" optional(lenient_int),
+    interval_count: "intervalCount" optional(lenient_int),
+});
 
 /// The order that paid the quote (quote.updated webhook); an ID, or the full order with webhook expansion.
 ///
@@ -1361,555 +1002,410 @@ pub enum QuoteOrder {
 }
 
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
-crate::runtime::union::union!(
-    QuoteOrder { Expanded : MAP, ["account", "acquisitionTransactionType", "action",
-    "address", "billDescriptor", "buyerReference", "changed", "changedDisplay",
-    "changedDisplayEmailEnhancements", "changedDisplayEmailEnhancementsWithTime",
-    "changedDisplayISO8601", "changedInSeconds", "changedValue", "completed",
-    "cotermGroup", "coupons", "currency", "customer", "discount", "discountDisplay",
-    "discountInPayoutCurrency", "discountInPayoutCurrencyDisplay", "discountWithTax",
-    "discountWithTaxDisplay", "discountWithTaxInPayoutCurrency",
-    "discountWithTaxInPayoutCurrencyDisplay", "id", "initialOrderId",
-    "initialOrderReference", "invoiceUrl", "ipAddress", "isScsProratedOrder",
-    "isScsProratedOrderUpgrade", "items", "language", "lastFourDigits", "live",
-    "nextCotermChargeTotal", "nextCotermChargeTotalDisplay",
-    "nextCotermChargeTotalInPayoutCurrency",
-    "nextCotermChargeTotalInPayoutCurrencyDisplay", "notes", "order",
-    "orderLevelCouponApplied", "payment", "paymentDueDate", "paymentMethodType",
-    "payoutCurrency", "previousOrderInvoiceUrl", "previousOrderReference",
-    "proratedCreditTotal", "proratedDebitTotal", "proratedTotal", "quote", "reason",
-    "recipients", "reference", "result", "returns", "siteId", "subtotal",
-    "subtotalDisplay", "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay",
-    "tags", "tax", "taxDisplay", "taxExemptionData", "taxInPayoutCurrency",
-    "taxInPayoutCurrencyDisplay", "total", "totalDisplay", "totalInPayoutCurrency",
-    "totalInPayoutCurrencyDisplay"], Id : STR, [] }
-);
+crate::runtime::union::union!(QuoteOrder {
+    Expanded: MAP, [
+        "account", "acquisitionTransactionType", "action", "address", "billDescriptor",
+        "buyerReference", "changed", "changedDisplay", "changedDisplayEmailEnhancements",
+        "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601", "changedInSeconds",
+        "changedValue", "completed", "cotermGroup", "coupons", "currency", "customer", "discount",
+        "discountDisplay", "discountInPayoutCurrency", "discountInPayoutCurrencyDisplay",
+        "discountWithTax", "discountWithTaxDisplay", "discountWithTaxInPayoutCurrency",
+        "discountWithTaxInPayoutCurrencyDisplay", "id", "initialOrderId", "initialOrderReference",
+        "invoiceUrl", "ipAddress", "isScsProratedOrder", "isScsProratedOrderUpgrade", "items",
+        "language", "lastFourDigits", "live", "nextCotermChargeTotal",
+        "nextCotermChargeTotalDisplay", "nextCotermChargeTotalInPayoutCurrency",
+        "nextCotermChargeTotalInPayoutCurrencyDisplay", "notes", "order", "orderLevelCouponApplied",
+        "payment", "paymentDueDate", "paymentMethodType", "payoutCurrency",
+        "previousOrderInvoiceUrl", "previousOrderReference", "proratedCreditTotal",
+        "proratedDebitTotal", "proratedTotal", "quote", "reason", "recipients", "reference",
+        "result", "returns", "siteId", "subtotal", "subtotalDisplay", "subtotalInPayoutCurrency",
+        "subtotalInPayoutCurrencyDisplay", "tags", "tax", "taxDisplay", "taxExemptionData",
+        "taxInPayoutCurrency", "taxInPayoutCurrencyDisplay", "total", "totalDisplay",
+        "totalInPayoutCurrency", "totalInPayoutCurrencyDisplay",
+    ],
+    Id: STR, [],
+});
 
 /// A discount applied to a price line.
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct QuotePlanDiscount {
     /// Discount type.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub discount_type: Option<String>,
     /// Number of billing periods the discount lasts.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub discount_duration: Option<i64>,
     /// Product path the discount belongs to.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub discount_path: Option<String>,
     /// Discount per unit.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_unit_amount: Option<crate::Amount>,
     /// Discount percentage.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_percent: Option<f64>,
 }
+
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+crate::runtime::object::object!(serialize QuotePlanDiscount {
+    discount_type: "discountType" optional(lenient_string),
+    discount_duration: "discountDuration" optional(lenient_int),
+    discount_path: "discountPath" optional(lenient_string),
+    discount_unit_amount: "discountUnitAmount" optional,
+    discount_percent: "discountPercent" optional,
+});
 
 /// How FastSpring computed the price of a quote item.
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct QuotePriceDetail {
     /// Product path.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub path: Option<String>,
     /// Quantity priced.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub quantity: Option<i64>,
     /// Billing plans priced.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub plans: Option<Vec<QuotePricePlan>>,
 }
 
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+crate::runtime::object::object!(serialize QuotePriceDetail {
+    path: "path" optional(lenient_string),
+    quantity: "quantity" optional(lenient_int),
+    plans: "plans" optional,
+});
+
 /// The detailed price computation of one plan of a quote item. Amounts are in the quote's currency unless named otherwise.
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct QuotePriceLine {
     /// Product path.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub path: Option<String>,
     /// Unit list price as displayed.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub show_unit_list_price: Option<crate::Amount>,
     /// Unit net price as displayed.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub show_unit_net_price: Option<crate::Amount>,
     /// Net price of all units as displayed.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub show_extended_net_price: Option<crate::Amount>,
     /// List price of all units as displayed.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub show_extended_list_price: Option<crate::Amount>,
     /// Unit discount as displayed.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub show_unit_discount_amount: Option<crate::Amount>,
     /// Discount on all units as displayed.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub show_extended_discount_amount: Option<crate::Amount>,
     /// Tax on all units as displayed.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub show_extended_taxes: Option<crate::Amount>,
     /// Tax percentage as displayed.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub show_tax_percent: Option<f64>,
     /// Unit list price of the subscription.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscription_unit_list_price: Option<crate::Amount>,
     /// Net price of all subscription units.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscription_extended_net_price: Option<crate::Amount>,
     /// Unit discount of the subscription.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscription_unit_discount_amount: Option<crate::Amount>,
     /// NET or GROSS for the subscription.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub subscription_tax_mode: Option<String>,
     /// Unit list price.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_list_price: Option<crate::Amount>,
     /// Unit net price.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_net_price: Option<crate::Amount>,
     /// Unit discount.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_discount_amount: Option<crate::Amount>,
     /// List price of all units.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub extended_list_price: Option<crate::Amount>,
     /// Net price of all units.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub extended_net_price: Option<crate::Amount>,
     /// Discount on all units.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub extended_discount_amount: Option<crate::Amount>,
     /// Unit list price with tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub with_tax_unit_list_price: Option<crate::Amount>,
     /// Unit net price with tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub with_tax_unit_net_price: Option<crate::Amount>,
     /// Unit discount with tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub with_tax_unit_discount_amount: Option<crate::Amount>,
     /// List price of all units with tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub with_tax_extended_list_price: Option<crate::Amount>,
     /// Net price of all units with tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub with_tax_extended_net_price: Option<crate::Amount>,
     /// Discount on all units with tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub with_tax_extended_discount_amount: Option<crate::Amount>,
     /// Unit list price without tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub without_tax_unit_list_price: Option<crate::Amount>,
     /// Unit net price without tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub without_tax_unit_net_price: Option<crate::Amount>,
     /// Unit discount without tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub without_tax_unit_discount_amount: Option<crate::Amount>,
     /// List price of all units without tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub without_tax_extended_list_price: Option<crate::Amount>,
     /// Net price of all units without tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub without_tax_extended_net_price: Option<crate::Amount>,
     /// Discount on all units without tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub without_tax_extended_discount_amount: Option<crate::Amount>,
     /// Discount percentage.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_percent: Option<f64>,
     /// Unit product discount with tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub with_tax_unit_product_discount: Option<crate::Amount>,
     /// Product discount on all units with tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub with_tax_extended_product_discount: Option<crate::Amount>,
     /// Unit product discount without tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub without_tax_unit_product_discount: Option<crate::Amount>,
     /// Product discount on all units without tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub without_tax_extended_product_discount: Option<crate::Amount>,
     /// Product discount percentage.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub product_discount_percent: Option<f64>,
     /// Rounded unit net price without tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub rounded_without_tax_unit_net_price: Option<crate::Amount>,
     /// Rounded net price of all units without tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub rounded_without_tax_extended_net_price: Option<crate::Amount>,
     /// Rounded tax on all units.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub rounded_extended_taxes: Option<crate::Amount>,
     /// Rounded net price of all units with tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub rounded_with_tax_extended_net_price: Option<crate::Amount>,
     /// Tax per unit.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_taxes: Option<crate::Amount>,
     /// Tax on all units.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub extended_taxes: Option<crate::Amount>,
     /// Tax percentage.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_percent: Option<f64>,
     /// List price in the source currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub source_list_price: Option<crate::Amount>,
     /// Currency of the source price.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub source_currency: Option<String>,
     /// ID of this price line.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub line_number: Option<String>,
     /// Withholding amount.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub withholding_amount: Option<crate::Amount>,
     /// Withholding amount in USD.
-    #[serde(
-        rename = "withholdingAmountUSD",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "withholdingAmountUSD"))]
     pub withholding_amount_usd: Option<crate::Amount>,
     /// Pricing rules applied, in order.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub rules: Option<Vec<QuotePriceRule>>,
     /// NET or GROSS as finally applied.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub effective_tax_mode: Option<String>,
     /// Whether date limits were applied.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub date_limits_enabled: Option<bool>,
     /// Volume discount tiers.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_tiers: Option<Vec<QuoteDiscountTier>>,
     /// Discounts applied.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discounts: Option<Vec<QuotePlanDiscount>>,
     /// Net price of all units with tax in the store currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub with_tax_store_currency_extended_net_price: Option<crate::Amount>,
     /// Net price of all units with tax in USD.
-    #[serde(
-        rename = "withTaxUSDExtendedNetPrice",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "withTaxUSDExtendedNetPrice"))]
     pub with_tax_usd_extended_net_price: Option<crate::Amount>,
     /// Tax classification code of the product.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub tax_code: Option<String>,
     /// Tax category of the product.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub tax_format: Option<String>,
     /// Renewal mode of the plan.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub pricing_plan_renew: Option<String>,
     /// Whether a custom price was used.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub custom_price: Option<bool>,
     /// Whether the trial is paid.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub paid_trial: Option<bool>,
     /// Whether payment is required.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub payment_required: Option<bool>,
     /// Whether reactivation is allowed.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub reactivation_enabled: Option<bool>,
     /// Days a reactivation link stays valid.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub reactivation_expiration_days: Option<i64>,
     /// Amount per unit exempted from tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_exempted_unit_amount: Option<crate::Amount>,
     /// Amount of all units exempted from tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_exempted_extended_amount: Option<crate::Amount>,
     /// Unit net price without the exemption.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub without_tax_exemption_unit_net_price: Option<crate::Amount>,
     /// Unit list price without the exemption.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub without_tax_exemption_unit_list_price: Option<crate::Amount>,
     /// Quantity priced.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub quantity: Option<i64>,
     /// Product path of the discount.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub discount_path: Option<String>,
 }
 
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+crate::runtime::object::object!(serialize QuotePriceLine {
+    path: "path" optional(lenient_string),
+    show_unit_list_price: "showUnitListPrice" optional,
+    show_unit_net_price: "showUnitNetPrice" optional,
+    show_extended_net_price: "showExtendedNetPrice" optional,
+    show_extended_list_price: "showExtendedListPrice" optional,
+    show_unit_discount_amount: "showUnitDiscountAmount" optional,
+    show_extended_discount_amount: "showExtendedDiscountAmount" optional,
+    show_extended_taxes: "showExtendedTaxes" optional,
+    show_tax_percent: "showTaxPercent" optional,
+    subscription_unit_list_price: "subscriptionUnitListPrice" optional,
+    subscription_extended_net_price: "subscriptionExtendedNetPrice" optional,
+    subscription_unit_discount_amount: "subscriptionUnitDiscountAmount" optional,
+    subscription_tax_mode: "subscriptionTaxMode" optional(lenient_string),
+    unit_list_price: "unitListPrice" optional,
+    unit_net_price: "unitNetPrice" optional,
+    unit_discount_amount: "unitDiscountAmount" optional,
+    extended_list_price: "extendedListPrice" optional,
+    extended_net_price: "extendedNetPrice" optional,
+    extended_discount_amount: "extendedDiscountAmount" optional,
+    with_tax_unit_list_price: "withTaxUnitListPrice" optional,
+    with_tax_unit_net_price: "withTaxUnitNetPrice" optional,
+    with_tax_unit_discount_amount: "withTaxUnitDiscountAmount" optional,
+    with_tax_extended_list_price: "withTaxExtendedListPrice" optional,
+    with_tax_extended_net_price: "withTaxExtendedNetPrice" optional,
+    with_tax_extended_discount_amount: "withTaxExtendedDiscountAmount" optional,
+    without_tax_unit_list_price: "withoutTaxUnitListPrice" optional,
+    without_tax_unit_net_price: "withoutTaxUnitNetPrice" optional,
+    without_tax_unit_discount_amount: "withoutTaxUnitDiscountAmount" optional,
+    without_tax_extended_list_price: "withoutTaxExtendedListPrice" optional,
+    without_tax_extended_net_price: "withoutTaxExtendedNetPrice" optional,
+    without_tax_extended_discount_amount: "withoutTaxExtendedDiscountAmount" optional,
+    discount_percent: "discountPercent" optional,
+    with_tax_unit_product_discount: "withTaxUnitProductDiscount" optional,
+    with_tax_extended_product_discount: "withTaxExtendedProductDiscount" optional,
+    without_tax_unit_product_discount: "withoutTaxUnitProductDiscount" optional,
+    without_tax_extended_product_discount: "withoutTaxExtendedProductDiscount" optional,
+    product_discount_percent: "productDiscountPercent" optional,
+    rounded_without_tax_unit_net_price: "roundedWithoutTaxUnitNetPrice" optional,
+    rounded_without_tax_extended_net_price: "roundedWithoutTaxExtendedNetPrice" optional,
+    rounded_extended_taxes: "roundedExtendedTaxes" optional,
+    rounded_with_tax_extended_net_price: "roundedWithTaxExtendedNetPrice" optional,
+    unit_taxes: "unitTaxes" optional,
+    extended_taxes: "extendedTaxes" optional,
+    tax_percent: "taxPercent" optional,
+    source_list_price: "sourceListPrice" optional,
+    source_currency: "sourceCurrency" optional(lenient_string),
+    line_number: "lineNumber" optional(lenient_string),
+    withholding_amount: "withholdingAmount" optional,
+    withholding_amount_usd: "withholdingAmountUSD" optional,
+    rules: "rules" optional,
+    effective_tax_mode: "effectiveTaxMode" optional(lenient_string),
+    date_limits_enabled: "dateLimitsEnabled" optional(lenient_bool),
+    discount_tiers: "discountTiers" optional,
+    discounts: "discounts" optional,
+    with_tax_store_currency_extended_net_price: "withTaxStoreCurrencyExtendedNetPrice" optional,
+    with_tax_usd_extended_net_price: "withTaxUSDExtendedNetPrice" optional,
+    tax_code: "taxCode" optional(lenient_string),
+    tax_format: "taxFormat" optional(lenient_string),
+    pricing_plan_renew: "pricingPlanRenew" optional(lenient_string),
+    custom_price: "customPrice" optional(lenient_bool),
+    paid_trial: "paidTrial" optional(lenient_bool),
+    payment_required: "paymentRequired" optional(lenient_bool),
+    reactivation_enabled: "reactivationEnabled" optional(lenient_bool),
+    reactivation_expiration_days: "reactivationExpirationDays" optional(lenient_int),
+    tax_exempted_unit_amount: "taxExemptedUnitAmount" optional,
+    tax_exempted_extended_amount: "taxExemptedExtendedAmount" optional,
+    without_tax_exemption_unit_net_price: "withoutTaxExemptionUnitNetPrice" optional,
+    without_tax_exemption_unit_list_price: "withoutTaxExemptionUnitListPrice" optional,
+    quantity: "quantity" optional(lenient_int),
+    discount_path: "discountPath" optional(lenient_string),
+});
+
 /// One billing plan of a quote item's price detail.
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct QuotePricePlan {
     /// Product path of the plan.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub path: Option<String>,
     /// Billing interval unit.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub interval: Option<String>,
     /// Number of interval units per charge.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub interval_length: Option<i64>,
     /// Price lines of the plan.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prices: Option<Vec<QuotePriceLine>>,
 }
 
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+crate::runtime::object::object!(serialize QuotePricePlan {
+    path: "path" optional(lenient_string),
+    interval: "interval" optional(lenient_string),
+    interval_length: "intervalLength" optional(lenient_int),
+    prices: "prices" optional,
+});
+
 /// One pricing rule FastSpring applied while pricing an item; values are strings.
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct QuotePriceRule {
     /// Rule name.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub name: Option<String>,
     /// Why the rule applied.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub reason: Option<String>,
     /// Currency the rule settled on.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub output_currency: Option<String>,
     /// Whether a trial was taken into account (`"true"`/`"false"`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub trial: Option<String>,
     /// Price after the rule, formatted.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub end_price: Option<String>,
     /// Pricing model.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub price_model: Option<String>,
     /// Price before the rule, formatted.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub start_price: Option<String>,
     /// What the rule does.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub description: Option<String>,
     /// Operation performed.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub operation: Option<String>,
     /// Second operation performed.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub operation2: Option<String>,
     /// NET or GROSS.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub tax_mode: Option<String>,
     /// Tax rate used, as a numeric string.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub tax_rate: Option<String>,
     /// Whether the item is tax exempt (`"true"`/`"false"`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub tax_exempt: Option<String>,
     /// Unit price in this rule, as a numeric string.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub unit_price: Option<String>,
     /// Unit total in this rule, as a numeric string.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub unit_total: Option<String>,
     /// Effective tax rate after the rule.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub effective_tax_rate: Option<String>,
     /// Quantity used by the rule, as a numeric string.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub quantity: Option<String>,
     /// Rounding applied to the unit net price with tax.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub with_tax_net_unit_round_amount: Option<String>,
 }
 
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+crate::runtime::object::object!(serialize QuotePriceRule {
+    name: "name" optional(lenient_string),
+    reason: "reason" optional(lenient_string),
+    output_currency: "outputCurrency" optional(lenient_string),
+    trial: "trial" optional(lenient_string),
+    end_price: "endPrice" optional(lenient_string),
+    price_model: "priceModel" optional(lenient_string),
+    start_price: "startPrice" optional(lenient_string),
+    description: "description" optional(lenient_string),
+    operation: "operation" optional(lenient_string),
+    operation2: "operation2" optional(lenient_string),
+    tax_mode: "taxMode" optional(lenient_string),
+    tax_rate: "taxRate" optional(lenient_string),
+    tax_exempt: "taxExempt" optional(lenient_string),
+    unit_price: "unitPrice" optional(lenient_string),
+    unit_total: "unitTotal" optional(lenient_string),
+    effective_tax_rate: "effectiveTaxRate" optional(lenient_string),
+    quantity: "quantity" optional(lenient_string),
+    with_tax_net_unit_round_amount: "withTaxNetUnitRoundAmount" optional(lenient_string),
+});
+
 /// The person the quote is addressed to.
 #[cfg(feature = "quotes")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct QuoteRecipientRequest {
@@ -1933,6 +1429,15 @@ pub struct QuoteRecipientRequest {
 }
 
 #[cfg(feature = "quotes")]
+crate::runtime::object::object!(QuoteRecipientRequest {
+    first: "first" required,
+    last: "last" required,
+    email: "email" required,
+    company: "company" optional,
+    phone: "phone" optional(double_option),
+});
+
+#[cfg(feature = "quotes")]
 impl QuoteRecipientRequest {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(first: String, last: String, email: String) -> Self {
@@ -1948,57 +1453,39 @@ impl QuoteRecipientRequest {
 
 /// A product a subscription item renews into.
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct QuoteRenewInto {
     /// ID of the product renewed into.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub renew_into_product_id: Option<String>,
     /// Path of the product renewed into.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub renew_into_path: Option<String>,
     /// Price after renewal.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub renew_into_price: Option<crate::Amount>,
     /// Billing period after renewal.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub renew_into_period: Option<String>,
     /// Position in the renewal chain.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub renew_into_level: Option<i64>,
     /// Number of periods per charge, as a numeric string.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub renew_into_interval_count: Option<String>,
     /// Path of the product that follows.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub renew_into_upcoming_product: Option<String>,
 }
+
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+crate::runtime::object::object!(serialize QuoteRenewInto {
+    renew_into_product_id: "renewIntoProductId" optional(lenient_string),
+    renew_into_path: "renewIntoPath" optional(lenient_string),
+    renew_into_price: "renewIntoPrice" optional,
+    renew_into_period: "renewIntoPeriod" optional(lenient_string),
+    renew_into_level: "renewIntoLevel" optional(lenient_int),
+    renew_into_interval_count: "renewIntoIntervalCount" optional(lenient_string),
+    renew_into_upcoming_product: "renewIntoUpcomingProduct" optional(lenient_string),
+});
 
 /// Where a quote is in its life cycle.
 ///
@@ -2029,41 +1516,34 @@ crate::runtime::string_enum!(
 
 /// One entry of a quote's status history.
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct QuoteStatusChange {
     /// Where a quote is in its life cycle.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub status_updated_to: Option<QuoteStatus>,
     /// Name of who made the change (`SYSTEM SYSTEM` for automatic changes).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub status_updated_by_full_name: Option<String>,
     /// E-mail of who made the change (`SYSTEM` for automatic changes).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub status_updated_by_email: Option<String>,
     /// When the status changed (ISO 8601).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub status_updated_on: Option<String>,
 }
 
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+crate::runtime::object::object!(serialize QuoteStatusChange {
+    status_updated_to: "statusUpdatedTo" optional,
+    status_updated_by_full_name: "statusUpdatedByFullName" optional(lenient_string),
+    status_updated_by_email: "statusUpdatedByEmail" optional(lenient_string),
+    status_updated_on: "statusUpdatedOn" optional(lenient_string),
+});
+
 /// One key/value tag of a quote (quotes use a list of pairs, not a map).
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct QuoteTag {
@@ -2074,6 +1554,12 @@ pub struct QuoteTag {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub value: Option<String>,
 }
+
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+crate::runtime::object::object!(QuoteTag {
+    key: "key" optional,
+    value: "value" optional,
+});
 
 /// Tags of the quote; a list of key/value pairs in REST answers, a map in webhooks.
 ///
@@ -2091,7 +1577,10 @@ pub enum QuoteTags {
 }
 
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
-crate::runtime::union::union!(QuoteTags { List : SEQ, [], Map : MAP, [] });
+crate::runtime::union::union!(QuoteTags {
+    List: SEQ, [],
+    Map: MAP, [],
+});
 
 /// Body of `PUT /quotes/{quote_id}`: the quote fields bare (default) or wrapped in `updateQuoteRequest`, as the current reference documents it. See the operation's note.
 ///
@@ -2109,24 +1598,24 @@ pub enum UpdateQuoteBody {
 }
 
 #[cfg(feature = "quotes")]
-crate::runtime::union::union!(
-    UpdateQuoteBody { Bare : MAP, ["coupon", "currency", "expirationDateDays",
-    "fulfillmentTerm", "invoiceId", "items", "name", "netTermsDays", "notes",
-    "recipient", "recipientAddress", "source", "sourceIP", "status", "tags", "taxId"],
-    Wrapped : MAP, ["updateQuoteRequest"] }
-);
+crate::runtime::union::union!(UpdateQuoteBody {
+    Bare: MAP, [
+        "coupon", "currency", "expirationDateDays", "fulfillmentTerm", "invoiceId", "items", "name",
+        "netTermsDays", "notes", "recipient", "recipientAddress", "source", "sourceIP", "status",
+        "tags", "taxId",
+    ],
+    Wrapped: MAP, ["updateQuoteRequest"],
+});
 
 /// The quote fields of `PUT /quotes/{quote_id}` (sent bare, or wrapped in `UpdateQuoteRequestWrapped`).
 #[cfg(feature = "quotes")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateQuoteRequest {
     /// ISO 4217 currency code.
     pub currency: String,
     /// Days until the quote expires.
-    #[serde(deserialize_with = "crate::runtime::lenient_int::required")]
     pub expiration_date_days: i64,
     /// When the buyer receives the products.
     pub fulfillment_term: QuoteFulfillmentTerm,
@@ -2155,11 +1644,7 @@ pub struct UpdateQuoteRequest {
     #[cfg_attr(feature = "schemars", schemars(with = "Option<String>"))]
     pub notes: Option<Option<String>>,
     /// Net payment terms in days.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub net_terms_days: Option<i64>,
     /// Where a quote is in its life cycle.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -2189,6 +1674,26 @@ pub struct UpdateQuoteRequest {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub invoice_id: Option<String>,
 }
+
+#[cfg(feature = "quotes")]
+crate::runtime::object::object!(UpdateQuoteRequest {
+    currency: "currency" required,
+    expiration_date_days: "expirationDateDays" required(lenient_int),
+    fulfillment_term: "fulfillmentTerm" required,
+    items: "items" required,
+    name: "name" required,
+    recipient: "recipient" required,
+    recipient_address: "recipientAddress" required,
+    coupon: "coupon" optional(double_option),
+    notes: "notes" optional(double_option),
+    net_terms_days: "netTermsDays" optional(lenient_int),
+    status: "status" optional,
+    tags: "tags" optional,
+    tax_id: "taxId" optional(double_option),
+    source: "source" optional,
+    source_ip: "sourceIP" optional,
+    invoice_id: "invoiceId" optional,
+});
 
 #[cfg(feature = "quotes")]
 impl UpdateQuoteRequest {
@@ -2225,14 +1730,18 @@ impl UpdateQuoteRequest {
 
 /// The quote fields under the `updateQuoteRequest` key, the shape of the current reference.
 #[cfg(feature = "quotes")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateQuoteRequestWrapped {
     /// The quote fields.
     pub update_quote_request: UpdateQuoteRequest,
 }
+
+#[cfg(feature = "quotes")]
+crate::runtime::object::object!(UpdateQuoteRequestWrapped {
+    update_quote_request: "updateQuoteRequest" required,
+});
 
 #[cfg(feature = "quotes")]
 impl UpdateQuoteRequestWrapped {
@@ -2392,6 +1901,7 @@ impl<'a> CreateQuoteBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<Quote, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -2404,6 +1914,7 @@ impl<'a> std::future::IntoFuture for CreateQuoteBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -2549,6 +2060,7 @@ impl<'a> ListQuotesBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<QuoteListResponse, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -2561,6 +2073,7 @@ impl<'a> std::future::IntoFuture for ListQuotesBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -2624,6 +2137,7 @@ impl<'a> GetQuoteBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<Quote, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -2636,6 +2150,7 @@ impl<'a> std::future::IntoFuture for GetQuoteBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -2700,6 +2215,7 @@ impl<'a> UpdateQuoteBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<Quote, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -2712,6 +2228,7 @@ impl<'a> std::future::IntoFuture for UpdateQuoteBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -2775,6 +2292,7 @@ impl<'a> CancelQuoteBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<Quote, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -2787,6 +2305,7 @@ impl<'a> std::future::IntoFuture for CancelQuoteBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }

@@ -4,14 +4,18 @@
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
 /// The returns to create, one per order.
 #[cfg(feature = "returns")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CreateReturnsRequest {
     /// One element per order to refund.
     pub returns: Vec<NewReturn>,
 }
+
+#[cfg(feature = "returns")]
+crate::runtime::object::object!(CreateReturnsRequest {
+    returns: "returns" required,
+});
 
 #[cfg(feature = "returns")]
 impl CreateReturnsRequest {
@@ -37,23 +41,24 @@ pub enum GetReturnResponse {
 }
 
 #[cfg(feature = "returns")]
-crate::runtime::union::union!(
-    GetReturnResponse { Several : MAP, ["returns"], Single : MAP, ["account", "action",
-    "changed", "changedDisplay", "changedDisplayISO8601", "changedInSeconds",
-    "changedValue", "completed", "currency", "customer", "items", "live", "note",
-    "original", "payment", "payoutCurrency", "quote", "reason", "reference",
-    "refundPerformer", "refundPerformerType", "refundSourceComponent", "result",
-    "return", "subtotal", "subtotalDisplay", "subtotalInPayoutCurrency",
-    "subtotalInPayoutCurrencyDisplay", "tax", "taxDisplay", "taxInPayoutCurrency",
-    "taxInPayoutCurrencyDisplay", "totalRefundInPayoutCurrency", "totalReturn",
-    "totalReturnDisplay", "totalReturnInPayoutCurrency",
-    "totalReturnInPayoutCurrencyDisplay", "type"] }
-);
+crate::runtime::union::union!(GetReturnResponse {
+    Several: MAP, ["returns"],
+    Single: MAP, [
+        "account", "action", "changed", "changedDisplay", "changedDisplayISO8601",
+        "changedInSeconds", "changedValue", "completed", "currency", "customer", "items", "live",
+        "note", "original", "payment", "payoutCurrency", "quote", "reason", "reference",
+        "refundPerformer", "refundPerformerType", "refundSourceComponent", "result", "return",
+        "subtotal", "subtotalDisplay", "subtotalInPayoutCurrency",
+        "subtotalInPayoutCurrencyDisplay", "tax", "taxDisplay", "taxInPayoutCurrency",
+        "taxInPayoutCurrencyDisplay", "totalRefundInPayoutCurrency", "totalReturn",
+        "totalReturnDisplay", "totalReturnInPayoutCurrency", "totalReturnInPayoutCurrencyDisplay",
+        "type",
+    ],
+});
 
 /// A return (refund) of one order.
 #[cfg(feature = "returns")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NewReturn {
@@ -77,6 +82,16 @@ pub struct NewReturn {
 }
 
 #[cfg(feature = "returns")]
+crate::runtime::object::object!(NewReturn {
+    order: "order" required,
+    reason: "reason" optional,
+    note: "note" optional,
+    notification: "notification" optional,
+    refund_type: "refundType" optional,
+    items: "items" optional,
+});
+
+#[cfg(feature = "returns")]
 impl NewReturn {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(order: String) -> Self {
@@ -93,8 +108,7 @@ impl NewReturn {
 
 /// The amount to refund for one item of the order.
 #[cfg(feature = "returns")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NewReturnItem {
@@ -103,6 +117,12 @@ pub struct NewReturnItem {
     /// Amount to refund for the item, in the order's currency; greater than zero, at most what remains refundable on the item, and with no more decimals than the currency has (none for JPY, for example).
     pub amount: crate::Amount,
 }
+
+#[cfg(feature = "returns")]
+crate::runtime::object::object!(NewReturnItem {
+    product: "product" required,
+    amount: "amount" required,
+});
 
 #[cfg(feature = "returns")]
 impl NewReturnItem {
@@ -194,199 +214,133 @@ crate::runtime::string_enum!(NewReturnRefundType { Full = "FULL", Partial = "PAR
 ///
 /// Returned by `POST /returns` and `GET /returns/{return_id}` (with `action` and `result` added) and sent as `data` of the `return.created` webhook, where webhook expansion replaces the `account` ID with the full account. Amounts come in the transaction currency and, with the `InPayoutCurrency` suffix, in the store's payout currency; each has a `Display` twin.
 #[cfg(any(feature = "returns", feature = "webhook-events"))]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct Return {
     /// Return ID.
-    #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
     pub r#return: String,
     /// ID of the quote the original order came from, or null.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub quote: Option<String>,
     /// Customer-facing reference of the return; its own number, ending in a letter (`X` in older payloads), not the original order's reference.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub reference: Option<String>,
     /// Whether the refund has been completed (`false` while it is pending).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub completed: Option<bool>,
     /// When the return last changed, epoch milliseconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changed: Option<crate::EpochMillis>,
     /// The same moment, epoch milliseconds (kept for backward compatibility).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changed_value: Option<crate::EpochMillis>,
     /// The same moment, epoch seconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changed_in_seconds: Option<crate::EpochSeconds>,
     /// Date of the last change, formatted for display (`M/D/YY`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub changed_display: Option<String>,
     /// Date of the last change, ISO 8601 (`YYYY-MM-DD`).
-    #[serde(
-        rename = "changedDisplayISO8601",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "changedDisplayISO8601"))]
     pub changed_display_iso8601: Option<String>,
     /// `true` for a live return, `false` for a test one.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub live: Option<bool>,
     /// The customer account: its ID, or the full object when the webhook has expansion enabled.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub account: Option<ReturnAccount>,
     /// Transaction currency of the original order, ISO 4217.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub currency: Option<String>,
     /// The store's payout currency, ISO 4217.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub payout_currency: Option<String>,
     /// Total refunded, including tax, in the transaction currency (`currency`).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_return: Option<crate::Amount>,
     /// Total refunded, formatted for display in the transaction currency (localized text such as `$5.31`; do not parse).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub total_return_display: Option<String>,
     /// Total refunded, converted to the payout currency (`payoutCurrency`).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_return_in_payout_currency: Option<crate::Amount>,
     /// Total refunded in the payout currency, formatted for display.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub total_return_in_payout_currency_display: Option<String>,
     /// Tax refunded, in the transaction currency (`currency`).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax: Option<crate::Amount>,
     /// Tax refunded, formatted for display in the transaction currency.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub tax_display: Option<String>,
     /// Tax refunded, converted to the payout currency (`payoutCurrency`).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_in_payout_currency: Option<crate::Amount>,
     /// Tax refunded in the payout currency, formatted for display.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub tax_in_payout_currency_display: Option<String>,
     /// Amount refunded before tax, in the transaction currency (`currency`).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtotal: Option<crate::Amount>,
     /// Amount refunded before tax, formatted for display in the transaction currency.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub subtotal_display: Option<String>,
     /// Amount refunded before tax, converted to the payout currency (`payoutCurrency`).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtotal_in_payout_currency: Option<crate::Amount>,
     /// Amount refunded before tax in the payout currency, formatted for display.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub subtotal_in_payout_currency_display: Option<String>,
     /// Overall amount refunded, in the payout currency (`payoutCurrency`).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_refund_in_payout_currency: Option<crate::Amount>,
     /// How the original order was paid (the refund goes back the same way).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payment: Option<super::orders::OrderPayment>,
     /// Why the order was returned, as display text (`Duplicate Order`, `Product Not Received`, `Compatibility Issues`, `None`); older payloads echo the request's code (`DUPLICATE_ORDER`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub reason: Option<String>,
     /// Note given with the return, shown to the customer; may be empty.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub note: Option<String>,
     /// Kind of record; `RETURN` is the only value seen.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub r#type: Option<ReturnType>,
     /// Where the refund was made from.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub refund_performer_type: Option<ReturnRefundPerformerType>,
     /// The FastSpring component that issued the refund; `refund` is the only value seen.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub refund_source_component: Option<ReturnRefundSourceComponent>,
     /// Who made the refund, such as the app user's e-mail address.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub refund_performer: Option<String>,
     /// Summary of the order the return refunds; the full order is at `GET /orders/{order_id}`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub original: Option<ReturnOriginalOrder>,
     /// The buyer of the original order.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub customer: Option<super::orders::OrderCustomer>,
     /// The returned line items.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub items: Option<Vec<ReturnItem>>,
     /// What the API did: `return.create` or `return.get`. Absent in webhook payloads.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub action: Option<String>,
     /// Outcome for this return (REST answers only).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
 }
+
+#[cfg(any(feature = "returns", feature = "webhook-events"))]
+crate::runtime::object::object!(serialize Return {
+    r#return: "return" required(lenient_string),
+    quote: "quote" optional(lenient_string),
+    reference: "reference" optional(lenient_string),
+    completed: "completed" optional(lenient_bool),
+    changed: "changed" optional,
+    changed_value: "changedValue" optional,
+    changed_in_seconds: "changedInSeconds" optional,
+    changed_display: "changedDisplay" optional(lenient_string),
+    changed_display_iso8601: "changedDisplayISO8601" optional(lenient_string),
+    live: "live" optional(lenient_bool),
+    account: "account" optional,
+    currency: "currency" optional(lenient_string),
+    payout_currency: "payoutCurrency" optional(lenient_string),
+    total_return: "totalReturn" optional,
+    total_return_display: "totalReturnDisplay" optional(lenient_string),
+    total_return_in_payout_currency: "totalReturnInPayoutCurrency" optional,
+    total_return_in_payout_currency_display: "totalReturnInPayoutCurrencyDisplay" optional(lenient_string),
+    tax: "tax" optional,
+    tax_display: "taxDisplay" optional(lenient_string),
+    tax_in_payout_currency: "taxInPayoutCurrency" optional,
+    tax_in_payout_currency_display: "taxInPayoutCurrencyDisplay" optional(lenient_string),
+    subtotal: "subtotal" optional,
+    subtotal_display: "subtotalDisplay" optional(lenient_string),
+    subtotal_in_payout_currency: "subtotalInPayoutCurrency" optional,
+    subtotal_in_payout_currency_display: "subtotalInPayoutCurrencyDisplay" optional(lenient_string),
+    total_refund_in_payout_currency: "totalRefundInPayoutCurrency" optional,
+    payment: "payment" optional,
+    reason: "reason" optional(lenient_string),
+    note: "note" optional(lenient_string),
+    r#type: "type" optional,
+    refund_performer_type: "refundPerformerType" optional,
+    refund_source_component: "refundSourceComponent" optional,
+    refund_performer: "refundPerformer" optional(lenient_string),
+    original: "original" optional,
+    customer: "customer" optional,
+    items: "items" optional,
+    action: "action" optional(lenient_string),
+    result: "result" optional,
+});
 
 /// The customer account: its ID, or the full object when the webhook has expansion enabled.
 ///
@@ -404,144 +358,111 @@ pub enum ReturnAccount {
 }
 
 #[cfg(any(feature = "returns", feature = "webhook-events"))]
-crate::runtime::union::union!(
-    ReturnAccount { Expanded : MAP, ["account", "action", "address", "charges",
-    "contact", "country", "id", "language", "lookup", "orders", "payment", "result",
-    "subscribed", "subscriptions", "taxExemptionData", "url"], Id : STR, [] }
-);
+crate::runtime::union::union!(ReturnAccount {
+    Expanded: MAP, [
+        "account", "action", "address", "charges", "contact", "country", "id", "language", "lookup",
+        "orders", "payment", "result", "subscribed", "subscriptions", "taxExemptionData", "url",
+    ],
+    Id: STR, [],
+});
 
 /// A return that could not be created or found. `action` is `return.create` or `return.get`; `error` is keyed by an error code (`RETURN_ITEMS_AMOUNT_ZERO_ERROR`, ...) or a field name (`product`, `return`), and the set of codes is open.
 #[cfg(feature = "returns")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct ReturnError {
     /// What was attempted, as `<resource>.<verb>`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// Why it failed, by field or action, or one message.
     pub error: super::common::ErrorDetail,
     /// Identifier of the attempt (the requested return ID for a lookup).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub r#return: Option<String>,
 }
 
+#[cfg(feature = "returns")]
+crate::runtime::object::object!(serialize ReturnError {
+    action: "action" optional(lenient_string),
+    result: "result" optional,
+    error: "error" required,
+    r#return: "return" optional(lenient_string),
+});
+
 /// One returned line item.
 #[cfg(any(feature = "returns", feature = "webhook-events"))]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct ReturnItem {
     /// Product path of the item.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub product: Option<String>,
     /// Quantity returned (`0` in the reference's example of a partial refund).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub quantity: Option<i64>,
     /// Product display name (`null` in the 2026 `payoutEntry.created` return sample).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub display: Option<String>,
     /// Stock keeping unit, or null.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub sku: Option<String>,
     /// URL of the product image, or null.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub image_url: Option<String>,
     /// Whether the item was refunded fully or partly.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub refund_type: Option<ReturnItemRefundType>,
     /// Amount refunded for the item before tax, in the transaction currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtotal: Option<crate::Amount>,
     /// Amount refunded for the item, formatted for display in the transaction currency.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub subtotal_display: Option<String>,
     /// Amount refunded for the item, converted to the payout currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtotal_in_payout_currency: Option<crate::Amount>,
     /// Amount refunded for the item in the payout currency, formatted for display.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub subtotal_in_payout_currency_display: Option<String>,
     /// Discount of the item, in the transaction currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount: Option<crate::Amount>,
     /// Discount of the item, formatted for display in the transaction currency.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub discount_display: Option<String>,
     /// Discount of the item, converted to the payout currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_in_payout_currency: Option<crate::Amount>,
     /// Discount of the item in the payout currency, formatted for display.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub discount_in_payout_currency_display: Option<String>,
     /// Custom attributes of the item (key to value).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub attributes: Option<std::collections::BTreeMap<String, String>>,
     /// ID of the subscription the item belongs to.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub subscription: Option<String>,
     /// Fulfillments of the item, keyed as in orders; usually empty.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub fulfillments: Option<
         std::collections::BTreeMap<String, super::orders::OrderFulfillmentValue>,
     >,
     /// Tax withheld by the buyer on this item (current field name).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub withholdings: Option<super::orders::OrderItemWithholdings>,
 }
+
+#[cfg(any(feature = "returns", feature = "webhook-events"))]
+crate::runtime::object::object!(serialize ReturnItem {
+    product: "product" optional(lenient_string),
+    quantity: "quantity" optional(lenient_int),
+    display: "display" optional(lenient_string),
+    sku: "sku" optional(lenient_string),
+    image_url: "imageUrl" optional(lenient_string),
+    refund_type: "refundType" optional,
+    subtotal: "subtotal" optional,
+    subtotal_display: "subtotalDisplay" optional(lenient_string),
+    subtotal_in_payout_currency: "subtotalInPayoutCurrency" optional,
+    subtotal_in_payout_currency_display: "subtotalInPayoutCurrencyDisplay" optional(lenient_string),
+    discount: "discount" optional,
+    discount_display: "discountDisplay" optional(lenient_string),
+    discount_in_payout_currency: "discountInPayoutCurrency" optional,
+    discount_in_payout_currency_display: "discountInPayoutCurrencyDisplay" optional(lenient_string),
+    attributes: "attributes" optional,
+    subscription: "subscription" optional(lenient_string),
+    fulfillments: "fulfillments" optional,
+    withholdings: "withholdings" optional,
+});
 
 /// Whether the item was refunded fully or partly.
 ///
@@ -565,123 +486,81 @@ crate::runtime::string_enum!(
 
 /// Summary of the order the return refunds; the full order is at `GET /orders/{order_id}`.
 #[cfg(any(feature = "returns", feature = "webhook-events"))]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct ReturnOriginalOrder {
     /// Order ID.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub id: Option<String>,
     /// Order ID (the same value as `id`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub order: Option<String>,
     /// Customer-facing reference of the order.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub reference: Option<String>,
     /// ID of the account that placed the order.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub account: Option<String>,
     /// Transaction currency, ISO 4217.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub currency: Option<String>,
     /// The store's payout currency, ISO 4217.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub payout_currency: Option<String>,
     /// Order total, including tax, in the transaction currency (`currency`).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total: Option<crate::Amount>,
     /// Order total, formatted for display in the transaction currency.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub total_display: Option<String>,
     /// Order total, converted to the payout currency (`payoutCurrency`).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_in_payout_currency: Option<crate::Amount>,
     /// Order total in the payout currency, formatted for display.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub total_in_payout_currency_display: Option<String>,
     /// Order tax, in the transaction currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax: Option<crate::Amount>,
     /// Order tax, formatted for display in the transaction currency.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub tax_display: Option<String>,
     /// Order tax, converted to the payout currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_in_payout_currency: Option<crate::Amount>,
     /// Order tax in the payout currency, formatted for display.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub tax_in_payout_currency_display: Option<String>,
     /// Order amount before tax, in the transaction currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtotal: Option<crate::Amount>,
     /// Order amount before tax, formatted for display in the transaction currency.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub subtotal_display: Option<String>,
     /// Order amount before tax, converted to the payout currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtotal_in_payout_currency: Option<crate::Amount>,
     /// Order amount before tax in the payout currency, formatted for display.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub subtotal_in_payout_currency_display: Option<String>,
     /// Internal notes on the order.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub notes: Option<Vec<super::orders::OrderNote>>,
     /// The order's tags (key to value).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tags: Option<std::collections::BTreeMap<String, String>>,
     /// IDs of the subscriptions the order belongs to (older payloads).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<String>>,
 }
+
+#[cfg(any(feature = "returns", feature = "webhook-events"))]
+crate::runtime::object::object!(serialize ReturnOriginalOrder {
+    id: "id" optional(lenient_string),
+    order: "order" optional(lenient_string),
+    reference: "reference" optional(lenient_string),
+    account: "account" optional(lenient_string),
+    currency: "currency" optional(lenient_string),
+    payout_currency: "payoutCurrency" optional(lenient_string),
+    total: "total" optional,
+    total_display: "totalDisplay" optional(lenient_string),
+    total_in_payout_currency: "totalInPayoutCurrency" optional,
+    total_in_payout_currency_display: "totalInPayoutCurrencyDisplay" optional(lenient_string),
+    tax: "tax" optional,
+    tax_display: "taxDisplay" optional(lenient_string),
+    tax_in_payout_currency: "taxInPayoutCurrency" optional,
+    tax_in_payout_currency_display: "taxInPayoutCurrencyDisplay" optional(lenient_string),
+    subtotal: "subtotal" optional,
+    subtotal_display: "subtotalDisplay" optional(lenient_string),
+    subtotal_in_payout_currency: "subtotalInPayoutCurrency" optional,
+    subtotal_in_payout_currency_display: "subtotalInPayoutCurrencyDisplay" optional(lenient_string),
+    notes: "notes" optional,
+    tags: "tags" optional,
+    subscriptions: "subscriptions" optional,
+});
 
 /// Where the refund was made from.
 ///
@@ -737,14 +616,21 @@ crate::runtime::string_enum!(ReturnType { Return = "RETURN" });
 
 /// One element per requested return (create) or per requested ID (lookup); each is a return or an error item, so check `result`.
 #[cfg(feature = "returns")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct ReturnsResponse {
     /// Outcome per return, in request order.
     pub returns: Vec<ReturnsResponseReturnsItem>,
 }
+
+#[cfg(feature = "returns")]
+crate::runtime::object::object!(serialize ReturnsResponse {
+    returns: "returns" required,
+});
 
 /// One item of `returns` in [`ReturnsResponse`].
 ///
@@ -762,17 +648,19 @@ pub enum ReturnsResponseReturnsItem {
 }
 
 #[cfg(feature = "returns")]
-crate::runtime::union::union!(
-    ReturnsResponseReturnsItem { Error : MAP, ["error"], Return : MAP, ["account",
-    "changed", "changedDisplay", "changedDisplayISO8601", "changedInSeconds",
-    "changedValue", "completed", "currency", "customer", "items", "live", "note",
-    "original", "payment", "payoutCurrency", "quote", "reason", "reference",
-    "refundPerformer", "refundPerformerType", "refundSourceComponent", "subtotal",
-    "subtotalDisplay", "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay",
-    "tax", "taxDisplay", "taxInPayoutCurrency", "taxInPayoutCurrencyDisplay",
-    "totalRefundInPayoutCurrency", "totalReturn", "totalReturnDisplay",
-    "totalReturnInPayoutCurrency", "totalReturnInPayoutCurrencyDisplay", "type"] }
-);
+crate::runtime::union::union!(ReturnsResponseReturnsItem {
+    Error: MAP, ["error"],
+    Return: MAP, [
+        "account", "changed", "changedDisplay", "changedDisplayISO8601", "changedInSeconds",
+        "changedValue", "completed", "currency", "customer", "items", "live", "note", "original",
+        "payment", "payoutCurrency", "quote", "reason", "reference", "refundPerformer",
+        "refundPerformerType", "refundSourceComponent", "subtotal", "subtotalDisplay",
+        "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tax", "taxDisplay",
+        "taxInPayoutCurrency", "taxInPayoutCurrencyDisplay", "totalRefundInPayoutCurrency",
+        "totalReturn", "totalReturnDisplay", "totalReturnInPayoutCurrency",
+        "totalReturnInPayoutCurrencyDisplay", "type",
+    ],
+});
 
 #[cfg(feature = "returns")]
 /// Operations of the `returns` group; get it with `client.returns()`.
@@ -888,6 +776,7 @@ impl<'a> CreateReturnBuilder<'a> {
         })
     }
     /// Sends the request and reports every item of `returns`: a failed item is an `Err` even when FastSpring answered 200, and a per-item report sent with an error status is returned item by item.
+    #[inline]
     pub async fn send_batch(
         self,
     ) -> Result<crate::BatchOutcome<ReturnsResponseReturnsItem>, crate::Error> {
@@ -895,6 +784,7 @@ impl<'a> CreateReturnBuilder<'a> {
         crate::runtime::send_batch(self.client, request).await
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<ReturnsResponse, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -907,6 +797,7 @@ impl<'a> std::future::IntoFuture for CreateReturnBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -970,6 +861,7 @@ impl<'a> GetReturnBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<GetReturnResponse, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -982,6 +874,7 @@ impl<'a> std::future::IntoFuture for GetReturnBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }

@@ -4,54 +4,43 @@
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
 /// A created v1 session.
 #[cfg(feature = "sessions-v1")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct SessionV1 {
     /// Session ID to send the buyer to checkout with.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub id: Option<String>,
     /// ISO 4217 currency of the session (localized to the buyer's country where needed).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub currency: Option<String>,
     /// When the session stops being valid, epoch milliseconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub expires: Option<crate::EpochMillis>,
     /// ID of the order once the session is paid; `null` before.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub order: Option<String>,
     /// ID of the buyer's account.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub account: Option<String>,
     /// Subtotal of the session.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtotal: Option<crate::Amount>,
     /// The products of the session.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub items: Option<Vec<SessionV1Item>>,
 }
 
+#[cfg(feature = "sessions-v1")]
+crate::runtime::object::object!(serialize SessionV1 {
+    id: "id" optional(lenient_string),
+    currency: "currency" optional(lenient_string),
+    expires: "expires" optional,
+    order: "order" optional(lenient_string),
+    account: "account" optional(lenient_string),
+    subtotal: "subtotal" optional,
+    items: "items" optional,
+});
+
 /// The buyer, when no `account` is given. If an account with this e-mail exists it is used (and may be updated).
 #[cfg(feature = "sessions-v1")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SessionV1Contact {
@@ -78,10 +67,20 @@ pub struct SessionV1Contact {
     pub language: Option<String>,
 }
 
+#[cfg(feature = "sessions-v1")]
+crate::runtime::object::object!(SessionV1Contact {
+    first: "first" optional,
+    last: "last" optional,
+    email: "email" optional,
+    company: "company" optional,
+    phone: "phone" optional,
+    country: "country" optional,
+    language: "language" optional,
+});
+
 /// Body of `POST /sessions`. Give either `account` or `contact`.
 #[cfg(feature = "sessions-v1")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SessionV1CreateRequest {
@@ -107,15 +106,24 @@ pub struct SessionV1CreateRequest {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub coupon: Option<String>,
     /// Days the session stays valid (1 day when left out).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub expiration: Option<i64>,
     /// The products of the session.
     pub items: Vec<SessionV1ItemRequest>,
 }
+
+#[cfg(feature = "sessions-v1")]
+crate::runtime::object::object!(SessionV1CreateRequest {
+    account: "account" optional,
+    contact: "contact" optional,
+    lookup: "lookup" optional,
+    language: "language" optional,
+    country: "country" optional,
+    tags: "tags" optional,
+    coupon: "coupon" optional,
+    expiration: "expiration" optional(lenient_int),
+    items: "items" required,
+});
 
 #[cfg(feature = "sessions-v1")]
 impl SessionV1CreateRequest {
@@ -137,61 +145,56 @@ impl SessionV1CreateRequest {
 
 /// Error body of `POST /sessions`.
 #[cfg(feature = "sessions-v1")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct SessionV1Error {
     /// What went wrong.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub message: Option<String>,
     /// Values referred to by the message (empty in the published example).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub params: Option<Vec<serde_json::Value>>,
 }
 
+#[cfg(feature = "sessions-v1")]
+crate::runtime::object::object!(serialize SessionV1Error {
+    message: "message" optional(lenient_string),
+    params: "params" optional,
+});
+
 /// A product of a created session.
 #[cfg(feature = "sessions-v1")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct SessionV1Item {
     /// Product path.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub product: Option<String>,
     /// Number of units.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub quantity: Option<i64>,
 }
 
+#[cfg(feature = "sessions-v1")]
+crate::runtime::object::object!(serialize SessionV1Item {
+    product: "product" optional(lenient_string),
+    quantity: "quantity" optional(lenient_int),
+});
+
 /// One product of the session.
 #[cfg(feature = "sessions-v1")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SessionV1ItemRequest {
     /// Product path.
     pub product: String,
     /// Number of units.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub quantity: Option<i64>,
     /// Overrides of the catalog price and subscription settings for one item of the session.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -200,6 +203,14 @@ pub struct SessionV1ItemRequest {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub attributes: Option<std::collections::BTreeMap<String, String>>,
 }
+
+#[cfg(feature = "sessions-v1")]
+crate::runtime::object::object!(SessionV1ItemRequest {
+    product: "product" required,
+    quantity: "quantity" optional(lenient_int),
+    pricing: "pricing" optional,
+    attributes: "attributes" optional,
+});
 
 #[cfg(feature = "sessions-v1")]
 impl SessionV1ItemRequest {
@@ -216,8 +227,7 @@ impl SessionV1ItemRequest {
 
 /// A custom key to find or link the buyer's account.
 #[cfg(feature = "sessions-v1")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SessionV1Lookup {
@@ -226,10 +236,14 @@ pub struct SessionV1Lookup {
     pub custom: Option<String>,
 }
 
+#[cfg(feature = "sessions-v1")]
+crate::runtime::object::object!(SessionV1Lookup {
+    custom: "custom" optional,
+});
+
 /// Overrides of the catalog price and subscription settings for one item of the session.
 #[cfg(feature = "sessions-v1")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SessionV1Pricing {
@@ -237,11 +251,7 @@ pub struct SessionV1Pricing {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price: Option<std::collections::BTreeMap<String, crate::Amount>>,
     /// Trial length in days; above 0 enables a trial.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub trial: Option<i64>,
     /// Whether a payment method is collected for the trial.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -259,31 +269,19 @@ pub struct SessionV1Pricing {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub interval: Option<SessionV1PricingInterval>,
     /// Interval units per charge; needed when `interval` is set and is not `adhoc`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub interval_length: Option<i64>,
     /// Whether the buyer may change the quantity.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub quantity_behavior: Option<SessionV1PricingQuantityBehavior>,
     /// Quantity offered by default.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub quantity_default: Option<i64>,
     /// Whether discounts are percentages or amounts.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_type: Option<SessionV1PricingDiscountType>,
     /// Billing periods the discount lasts before the normal price applies.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_duration: Option<i64>,
     /// Discount by minimum quantity (the key): a percentage when `discountType` is `percent`, an amount per currency code when it is `amount`.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -294,6 +292,24 @@ pub struct SessionV1Pricing {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub setup_fee: Option<SessionV1PricingSetupFee>,
 }
+
+#[cfg(feature = "sessions-v1")]
+crate::runtime::object::object!(SessionV1Pricing {
+    price: "price" optional,
+    trial: "trial" optional(lenient_int),
+    payment_collected: "paymentCollected" optional,
+    paid_trial: "paidTrial" optional,
+    trial_price: "trialPrice" optional,
+    renew: "renew" optional,
+    interval: "interval" optional,
+    interval_length: "intervalLength" optional(lenient_int),
+    quantity_behavior: "quantityBehavior" optional,
+    quantity_default: "quantityDefault" optional(lenient_int),
+    discount_type: "discountType" optional,
+    discount_duration: "discountDuration" optional(lenient_int),
+    quantity_discounts: "quantityDiscounts" optional,
+    setup_fee: "setupFee" optional,
+});
 
 /// Whether discounts are percentages or amounts.
 ///
@@ -380,9 +396,10 @@ pub enum SessionV1PricingQuantityDiscountsValue {
 }
 
 #[cfg(feature = "sessions-v1")]
-crate::runtime::union::union!(
-    SessionV1PricingQuantityDiscountsValue { Amounts : MAP, [], Percent : NUM, [] }
-);
+crate::runtime::union::union!(SessionV1PricingQuantityDiscountsValue {
+    Amounts: MAP, [],
+    Percent: NUM, [],
+});
 
 /// What happens after the first term or the trial: `auto` rebills, `manual` needs the buyer to renew, `opt-auto` and `opt-manual` let the buyer choose.
 ///
@@ -411,8 +428,7 @@ crate::runtime::string_enum!(
 
 /// One-time setup fee (older documentation only).
 #[cfg(feature = "sessions-v1")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SessionV1PricingSetupFee {
@@ -423,6 +439,12 @@ pub struct SessionV1PricingSetupFee {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price: Option<std::collections::BTreeMap<String, crate::Amount>>,
 }
+
+#[cfg(feature = "sessions-v1")]
+crate::runtime::object::object!(SessionV1PricingSetupFee {
+    title: "title" optional,
+    price: "price" optional,
+});
 
 #[cfg(feature = "sessions-v1")]
 /// Operations of the `sessions-v1` group; get it with `client.sessions_v1()`.
@@ -513,6 +535,7 @@ impl<'a> V1CreateSessionBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<SessionV1, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -525,6 +548,7 @@ impl<'a> std::future::IntoFuture for V1CreateSessionBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }

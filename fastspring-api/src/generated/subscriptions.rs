@@ -4,47 +4,33 @@
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
 /// A cancel reason that can be offered to the buyer.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct CancelReason {
     /// Cancel reason ID, a string: `1` cost, `2` need, `3` usability, `4` support, `5` integration, `6` alternative, `7` other.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub id: Option<String>,
     /// Reason name (`cost`, `need`, `usability`, `support`, `integration`, `alternative`, `other`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub name: Option<String>,
     /// Localized label.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub display_name: Option<String>,
     /// Whether the store shows this reason in its survey.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub enabled: Option<bool>,
     /// Localized longer explanation.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub description: Option<String>,
 }
+
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize CancelReason {
+    id: "id" optional(lenient_string),
+    name: "name" optional(lenient_string),
+    display_name: "displayName" optional(lenient_string),
+    enabled: "enabled" optional(lenient_bool),
+    description: "description" optional(lenient_string),
+});
 
 /// Answer of GET /subscriptions/cancelSurvey/reasons/{subscription_id}: the reasons to offer (subscription not canceled) or the recorded answer (subscription canceled).
 ///
@@ -62,72 +48,50 @@ pub enum CancelSurvey {
 }
 
 #[cfg(feature = "subscriptions")]
-crate::runtime::union::union!(
-    CancelSurvey { Recorded : MAP, ["cancelSurvey"], Reasons : MAP, ["reasons"] }
-);
+crate::runtime::union::union!(CancelSurvey {
+    Recorded: MAP, ["cancelSurvey"],
+    Reasons: MAP, ["reasons"],
+});
 
 /// A stored cancel-survey answer, as returned by POST /subscriptions/cancelSurvey/response.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct CancelSurveyAnswer {
     /// ID of the survey answer.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub id: Option<String>,
     /// Cancel reason ID, a string: `1` cost, `2` need, `3` usability, `4` support, `5` integration, `6` alternative, `7` other.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub reason_id: Option<String>,
     /// Reason name (`cost`, `need`, …).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub name: Option<String>,
     /// Reason label shown to the buyer.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub display_name: Option<String>,
     /// Longer explanation of the reason.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub description: Option<String>,
     /// Free-text feedback from the buyer.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub feedback_text: Option<String>,
     /// Language of the answer.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub lang: Option<String>,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize CancelSurveyAnswer {
+    id: "id" optional(lenient_string),
+    reason_id: "reasonId" optional(lenient_string),
+    name: "name" optional(lenient_string),
+    display_name: "displayName" optional(lenient_string),
+    description: "description" optional(lenient_string),
+    feedback_text: "feedbackText" optional(lenient_string),
+    lang: "lang" optional(lenient_string),
+});
+
 /// The answer. Give `reasonId` or `reasonName`; when both are present `reasonId` wins.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CancelSurveyAnswerInput {
@@ -144,6 +108,14 @@ pub struct CancelSurveyAnswerInput {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub lang: Option<String>,
 }
+
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(CancelSurveyAnswerInput {
+    reason_id: "reasonId" optional,
+    reason_name: "reasonName" optional,
+    feedback_text: "feedbackText" optional,
+    lang: "lang" optional,
+});
 
 /// Cancel reason ID, a string: `1` cost, `2` need, `3` usability, `4` support, `5` integration, `6` alternative, `7` other.
 ///
@@ -210,41 +182,42 @@ crate::runtime::string_enum!(
 
 /// Its product.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct CancelSurveyProduct {
     /// Product path.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub path: Option<String>,
     /// Product display name.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub display_name: Option<String>,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize CancelSurveyProduct {
+    path: "path" optional(lenient_string),
+    display_name: "displayName" optional(lenient_string),
+});
+
 /// Which slice of the results to return.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CancelSurveyQueryPagination {
     /// Maximum number of answers to return.
-    #[serde(deserialize_with = "crate::runtime::lenient_int::required")]
     pub limit: i64,
     /// Number of answers to skip (0 for the first page; `offset + limit` for the next).
-    #[serde(deserialize_with = "crate::runtime::lenient_int::required")]
     pub offset: i64,
 }
+
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(CancelSurveyQueryPagination {
+    limit: "limit" required(lenient_int),
+    offset: "offset" required(lenient_int),
+});
 
 #[cfg(feature = "subscriptions")]
 impl CancelSurveyQueryPagination {
@@ -256,8 +229,7 @@ impl CancelSurveyQueryPagination {
 
 /// Body of POST /subscriptions/cancelSurvey/response/query.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CancelSurveyQueryRequest {
@@ -274,6 +246,15 @@ pub struct CancelSurveyQueryRequest {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub sorting: Option<CancelSurveyQuerySorting>,
 }
+
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(CancelSurveyQueryRequest {
+    start_date: "startDate" required,
+    end_date: "endDate" required,
+    product_path: "productPath" optional,
+    pagination: "pagination" required,
+    sorting: "sorting" optional,
+});
 
 #[cfg(feature = "subscriptions")]
 impl CancelSurveyQueryRequest {
@@ -295,34 +276,31 @@ impl CancelSurveyQueryRequest {
 
 /// Answer of POST /subscriptions/cancelSurvey/response/query.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct CancelSurveyQueryResponse {
     /// Number of answers matching the query, all pages together.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub total_records: Option<i64>,
     /// Number of pages at the requested `limit`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub total_pages: Option<i64>,
     /// The answers of the requested slice.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub surveys: Option<Vec<CancelSurveyRecord>>,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize CancelSurveyQueryResponse {
+    total_records: "totalRecords" optional(lenient_int),
+    total_pages: "totalPages" optional(lenient_int),
+    surveys: "surveys" optional,
+});
+
 /// Sort order.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CancelSurveyQuerySorting {
@@ -333,6 +311,12 @@ pub struct CancelSurveyQuerySorting {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub order: Option<CancelSurveyQuerySortingOrder>,
 }
+
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(CancelSurveyQuerySorting {
+    field: "field" optional,
+    order: "order" optional,
+});
 
 /// Sort by submission time or by reason ID.
 ///
@@ -377,208 +361,145 @@ crate::runtime::string_enum!(
 
 /// GET /subscriptions/cancelSurvey/reasons answer for a subscription that is not canceled: the reasons to offer.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct CancelSurveyReasons {
     /// Language of the texts.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub language: Option<String>,
     /// Store (site) ID.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub site: Option<String>,
     /// The subscription a cancel survey is about.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscription: Option<CancelSurveySubscription>,
     /// Cancel reasons configured for the store.
     pub reasons: Vec<CancelReason>,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize CancelSurveyReasons {
+    language: "language" optional(lenient_string),
+    site: "site" optional(lenient_string),
+    subscription: "subscription" optional,
+    reasons: "reasons" required,
+});
+
 /// One submitted cancel-survey answer in a query result.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct CancelSurveyRecord {
     /// ID of the survey answer.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub id: Option<String>,
     /// Subscription ID.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub subscription_id: Option<String>,
     /// Cancel reason ID, a string: `1` cost, `2` need, `3` usability, `4` support, `5` integration, `6` alternative, `7` other.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub reason_id: Option<String>,
     /// Reason name.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub name: Option<String>,
     /// Reason label.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub display_name: Option<String>,
     /// Language of the answer.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub lang: Option<String>,
     /// Longer explanation of the reason.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub description: Option<String>,
     /// Free-text feedback from the buyer.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub feedback_text: Option<String>,
     /// Store (site) ID.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub site: Option<String>,
     /// Product path of the canceled subscription.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub product_path: Option<String>,
     /// When the answer was submitted, as a Java `Date.toString()` text such as `Tue Mar 25 17:27:52 UTC 2025` (not ISO 8601).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub creation_time: Option<String>,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize CancelSurveyRecord {
+    id: "id" optional(lenient_string),
+    subscription_id: "subscriptionId" optional(lenient_string),
+    reason_id: "reasonId" optional(lenient_string),
+    name: "name" optional(lenient_string),
+    display_name: "displayName" optional(lenient_string),
+    lang: "lang" optional(lenient_string),
+    description: "description" optional(lenient_string),
+    feedback_text: "feedbackText" optional(lenient_string),
+    site: "site" optional(lenient_string),
+    product_path: "productPath" optional(lenient_string),
+    creation_time: "creationTime" optional(lenient_string),
+});
+
 /// GET /subscriptions/cancelSurvey/reasons answer for a canceled subscription: the answer given at cancellation.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct CancelSurveyRecorded {
     /// Language of the texts.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub language: Option<String>,
     /// Store (site) ID.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub site: Option<String>,
     /// The subscription a cancel survey is about.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscription: Option<CancelSurveySubscription>,
     /// The recorded answer.
     pub cancel_survey: CancelSurveyRecordedAnswer,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize CancelSurveyRecorded {
+    language: "language" optional(lenient_string),
+    site: "site" optional(lenient_string),
+    subscription: "subscription" optional,
+    cancel_survey: "cancelSurvey" required,
+});
+
 /// The recorded answer.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct CancelSurveyRecordedAnswer {
     /// Cancel reason ID, a string: `1` cost, `2` need, `3` usability, `4` support, `5` integration, `6` alternative, `7` other.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub reason_id: Option<String>,
     /// Reason name, as in the published example.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub name: Option<String>,
     /// Reason name, as in the reference schema.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub reason_name: Option<String>,
     /// Reason label.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub display_name: Option<String>,
     /// Longer explanation of the reason.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub description: Option<String>,
     /// Free-text feedback from the buyer.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub feedback_text: Option<String>,
     /// Language of the answer.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub lang: Option<String>,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize CancelSurveyRecordedAnswer {
+    reason_id: "reasonId" optional(lenient_string),
+    name: "name" optional(lenient_string),
+    reason_name: "reasonName" optional(lenient_string),
+    display_name: "displayName" optional(lenient_string),
+    description: "description" optional(lenient_string),
+    feedback_text: "feedbackText" optional(lenient_string),
+    lang: "lang" optional(lenient_string),
+});
+
 /// Body of POST /subscriptions/cancelSurvey/response.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CancelSurveyResponseRequest {
@@ -587,6 +508,12 @@ pub struct CancelSurveyResponseRequest {
     /// The answer. Give `reasonId` or `reasonName`; when both are present `reasonId` wins.
     pub cancel_survey: CancelSurveyAnswerInput,
 }
+
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(CancelSurveyResponseRequest {
+    subscription: "subscription" required,
+    cancel_survey: "cancelSurvey" required,
+});
 
 #[cfg(feature = "subscriptions")]
 impl CancelSurveyResponseRequest {
@@ -601,33 +528,39 @@ impl CancelSurveyResponseRequest {
 
 /// The subscription a cancel survey is about.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct CancelSurveySubscription {
     /// Subscription ID.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub subscription_id: Option<String>,
     /// Its product.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub product: Option<CancelSurveyProduct>,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize CancelSurveySubscription {
+    subscription_id: "subscriptionId" optional(lenient_string),
+    product: "product" optional,
+});
+
 /// Body of `POST /subscriptions/charge`.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ChargeSubscriptionsRequest {
     /// Subscriptions to rebill; FastSpring recommends at most 50 per call.
     pub subscriptions: Vec<ChargeSubscriptionsRequestSubscriptionsItem>,
 }
+
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(ChargeSubscriptionsRequest {
+    subscriptions: "subscriptions" required,
+});
 
 #[cfg(feature = "subscriptions")]
 impl ChargeSubscriptionsRequest {
@@ -639,14 +572,18 @@ impl ChargeSubscriptionsRequest {
 
 /// A managed subscription to rebill.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ChargeSubscriptionsRequestSubscriptionsItem {
     /// ID of the subscription.
     pub subscription: String,
 }
+
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(ChargeSubscriptionsRequestSubscriptionsItem {
+    subscription: "subscription" required,
+});
 
 #[cfg(feature = "subscriptions")]
 impl ChargeSubscriptionsRequestSubscriptionsItem {
@@ -658,162 +595,122 @@ impl ChargeSubscriptionsRequestSubscriptionsItem {
 
 /// Per-subscription outcomes of a rebill. The success body lists them under the singular key `subscription`; the 400 body under `subscriptions`.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct ChargeSubscriptionsResponse {
     /// Outcomes (key used by the 200 response).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscription: Option<Vec<SubscriptionActionResult>>,
     /// Outcomes (key used by the 400 response).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<SubscriptionActionResult>>,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize ChargeSubscriptionsResponse {
+    subscription: "subscription" optional,
+    subscriptions: "subscriptions" optional,
+});
+
 /// A co-term group as FastSpring sends it in the `data` of the `subscription.group.*` webhook events: several subscriptions of one account whose billing dates were aligned so that they renew and are charged together. Event-specific extras (charge `total`/`status`/`timestamp`, `reason`, `order`, `quote`, `reminderNotification`, `scheduledEvents`) are described with the events in `webhooks.yaml`. The REST endpoints under `/subscriptions/coterm` answer with differently shaped objects (`CotermGroupDetails` and friends).
 #[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct CotermGroup {
     /// ID of the co-term group.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub coterm_group_id: Option<String>,
     /// Name the seller gave the group.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub coterm_group_display_name: Option<String>,
     /// Start of the group's current aligned billing period, epoch milliseconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub coterm_group_period_start_date: Option<crate::EpochMillis>,
     /// End of the group's current aligned billing period, epoch milliseconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub coterm_group_period_end_date: Option<crate::EpochMillis>,
     /// ID of the subscription whose schedule the other members were aligned to.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub coterm_group_primary_subscription: Option<String>,
     /// State of the group. Values seen: `EXECUTED` (aligned and billing together), `DUNNING` (the group charge failed and is being retried). Not a closed list.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub coterm_group_status: Option<String>,
     /// ID of the order that aligned the group (co-term execution or the latest group charge).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub coterm_group_order_id: Option<String>,
     /// Reference of that order.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub coterm_group_order_reference: Option<String>,
     /// When the whole group is charged next, epoch milliseconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub coterm_next_charge_date: Option<crate::EpochMillis>,
     /// Amount of the next group charge, all member subscriptions together.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub coterm_next_charge_total: Option<crate::Amount>,
     /// `cotermNextChargeTotal` formatted for display, with the currency symbol.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub coterm_next_charge_total_display: Option<String>,
     /// Number of subscriptions in the group.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub coterm_group_size: Option<i64>,
     /// ISO 4217 currency of the group's charges.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub currency: Option<String>,
     /// When the group last changed, epoch milliseconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changed: Option<crate::EpochMillis>,
     /// Same instant as `changed` (kept for backward compatibility).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changed_value: Option<crate::EpochMillis>,
     /// `changed` in epoch seconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changed_in_seconds: Option<crate::EpochSeconds>,
     /// `changed` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub changed_display: Option<String>,
     /// `changed` as an ISO 8601 date (`YYYY-MM-DD`).
-    #[serde(
-        rename = "changedDisplayISO8601",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "changedDisplayISO8601"))]
     pub changed_display_iso8601: Option<String>,
     /// Next charge date of the group, epoch milliseconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_charge_date: Option<crate::EpochMillis>,
     /// Same instant as `nextChargeDate` (kept for backward compatibility).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_charge_date_value: Option<crate::EpochMillis>,
     /// `nextChargeDate` in epoch seconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_charge_date_in_seconds: Option<crate::EpochSeconds>,
     /// `nextChargeDate` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub next_charge_date_display: Option<String>,
     /// `nextChargeDate` as an ISO 8601 date (`YYYY-MM-DD`).
-    #[serde(
-        rename = "nextChargeDateDisplayISO8601",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "nextChargeDateDisplayISO8601"))]
     pub next_charge_date_display_iso8601: Option<String>,
     /// Overdue-notice schedule that applies while a group charge is unpaid.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payment_overdue: Option<CotermGroupPaymentOverdue>,
     /// When the group's subscriptions are deactivated if payment never arrives.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub cancellation_setting: Option<CotermGroupCancellationSetting>,
     /// The customer account that owns the group: its ID, or the full account when webhook expansion is enabled.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub account: Option<CotermGroupAccount>,
     /// The member subscriptions: IDs, or full subscription objects when webhook expansion is enabled.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<CotermGroupSubscriptionsItem>>,
 }
+
+#[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
+crate::runtime::object::object!(serialize CotermGroup {
+    coterm_group_id: "cotermGroupId" optional(lenient_string),
+    coterm_group_display_name: "cotermGroupDisplayName" optional(lenient_string),
+    coterm_group_period_start_date: "cotermGroupPeriodStartDate" optional,
+    coterm_group_period_end_date: "cotermGroupPeriodEndDate" optional,
+    coterm_group_primary_subscription: "cotermGroupPrimarySubscription" optional(lenient_string),
+    coterm_group_status: "cotermGroupStatus" optional(lenient_string),
+    coterm_group_order_id: "cotermGroupOrderId" optional(lenient_string),
+    coterm_group_order_reference: "cotermGroupOrderReference" optional(lenient_string),
+    coterm_next_charge_date: "cotermNextChargeDate" optional,
+    coterm_next_charge_total: "cotermNextChargeTotal" optional,
+    coterm_next_charge_total_display: "cotermNextChargeTotalDisplay" optional(lenient_string),
+    coterm_group_size: "cotermGroupSize" optional(lenient_int),
+    currency: "currency" optional(lenient_string),
+    changed: "changed" optional,
+    changed_value: "changedValue" optional,
+    changed_in_seconds: "changedInSeconds" optional,
+    changed_display: "changedDisplay" optional(lenient_string),
+    changed_display_iso8601: "changedDisplayISO8601" optional(lenient_string),
+    next_charge_date: "nextChargeDate" optional,
+    next_charge_date_value: "nextChargeDateValue" optional,
+    next_charge_date_in_seconds: "nextChargeDateInSeconds" optional,
+    next_charge_date_display: "nextChargeDateDisplay" optional(lenient_string),
+    next_charge_date_display_iso8601: "nextChargeDateDisplayISO8601" optional(lenient_string),
+    payment_overdue: "paymentOverdue" optional,
+    cancellation_setting: "cancellationSetting" optional,
+    account: "account" optional,
+    subscriptions: "subscriptions" optional,
+});
 
 /// The customer account that owns the group: its ID, or the full account when webhook expansion is enabled.
 ///
@@ -831,515 +728,381 @@ pub enum CotermGroupAccount {
 }
 
 #[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
-crate::runtime::union::union!(
-    CotermGroupAccount { Expanded : MAP, ["account", "action", "address", "charges",
-    "contact", "country", "id", "language", "lookup", "orders", "payment", "result",
-    "subscribed", "subscriptions", "taxExemptionData", "url"], Id : STR, [] }
-);
+crate::runtime::union::union!(CotermGroupAccount {
+    Expanded: MAP, [
+        "account", "action", "address", "charges", "contact", "country", "id", "language", "lookup",
+        "orders", "payment", "result", "subscribed", "subscriptions", "taxExemptionData", "url",
+    ],
+    Id: STR, [],
+});
 
 /// When the group's subscriptions are deactivated if payment never arrives.
 #[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct CotermGroupCancellationSetting {
     /// Rule that triggers cancellation, e.g. `AFTER_LAST_NOTIFICATION`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub cancellation: Option<String>,
     /// Unit of the delay before cancellation.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub interval_unit: Option<String>,
     /// Number of units of that delay.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub interval_length: Option<i64>,
 }
+
+#[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
+crate::runtime::object::object!(serialize CotermGroupCancellationSetting {
+    cancellation: "cancellation" optional(lenient_string),
+    interval_unit: "intervalUnit" optional(lenient_string),
+    interval_length: "intervalLength" optional(lenient_int),
+});
 
 /// Answer of POST /subscriptions/coterm.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct CotermGroupCreateResponse {
     /// Always `subscriptions.coterm.create`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// Account that owns the group.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub account_id: Option<String>,
     /// The group that was created.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub co_term_group: Option<CotermGroupCreated>,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize CotermGroupCreateResponse {
+    action: "action" optional(lenient_string),
+    result: "result" optional,
+    account_id: "accountId" optional(lenient_string),
+    co_term_group: "coTermGroup" optional,
+});
+
 /// The group that was created.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct CotermGroupCreated {
     /// ID of the new group; use it in the other `/subscriptions/coterm/{coterm_group_id}` calls.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub co_term_group_id: Option<String>,
     /// Name of the group.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub display_name: Option<String>,
     /// The grouping criteria.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub grouping_criteria: Option<CotermGroupingCriteriaSet>,
     /// The member subscriptions and their status.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<CotermGroupMemberStatus>>,
 }
+
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize CotermGroupCreated {
+    co_term_group_id: "coTermGroupId" optional(lenient_string),
+    display_name: "displayName" optional(lenient_string),
+    grouping_criteria: "groupingCriteria" optional,
+    subscriptions: "subscriptions" optional,
+});
 
 /// Answer of DELETE /subscriptions/coterm/{coterm_group_id}.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct CotermGroupDeleteResponse {
     /// Always `subscriptions.coterm.delete`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// The former members, now ungrouped (`Opted Out of Co-Terming`). They stay active.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<CotermGroupMemberStatus>>,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize CotermGroupDeleteResponse {
+    action: "action" optional(lenient_string),
+    result: "result" optional,
+    subscriptions: "subscriptions" optional,
+});
+
 /// Answer of GET /subscriptions/coterm/{coterm_group_id}.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct CotermGroupDetails {
     /// Always `subscriptions.coterm.get`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// ID of the group.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub co_term_group_id: Option<String>,
     /// Name of the group.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub display_name: Option<String>,
     /// ID of the account that owns the group.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub account: Option<String>,
     /// ID of the order that first aligned the group.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub initial_order: Option<String>,
     /// Start of the group's next billing period, epoch milliseconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_period_date: Option<crate::EpochMillis>,
     /// `nextPeriodDate` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub next_period_date_display: Option<String>,
     /// `nextPeriodDate` as an ISO 8601 date (`YYYY-MM-DD`).
-    #[serde(
-        rename = "nextPeriodDateDisplayISO8601",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "nextPeriodDateDisplayISO8601"))]
     pub next_period_date_display_iso8601: Option<String>,
     /// The grouping criteria.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub grouping_criteria: Option<CotermGroupingCriteriaSet>,
     /// Members of the group (already co-termed first), followed by further eligible subscriptions of the account.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<CotermGroupMember>>,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize CotermGroupDetails {
+    action: "action" optional(lenient_string),
+    result: "result" optional,
+    co_term_group_id: "coTermGroupId" optional(lenient_string),
+    display_name: "displayName" optional(lenient_string),
+    account: "account" optional(lenient_string),
+    initial_order: "initialOrder" optional(lenient_string),
+    next_period_date: "nextPeriodDate" optional,
+    next_period_date_display: "nextPeriodDateDisplay" optional(lenient_string),
+    next_period_date_display_iso8601: "nextPeriodDateDisplayISO8601" optional(lenient_string),
+    grouping_criteria: "groupingCriteria" optional,
+    subscriptions: "subscriptions" optional,
+});
+
 /// Answer of POST /subscriptions/coterm/{coterm_group_id}/estimate: what aligning the group would cost, per subscription and in total.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct CotermGroupEstimate {
     /// Always `subscriptions.coterm.estimate`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// ID of the group.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub co_term_group_id: Option<String>,
     /// ID of the account that owns the group.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub account: Option<String>,
     /// ISO 4217 currency of the amounts.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub currency: Option<String>,
     /// Time zone of the dates (the reference names this property `UTC`, with the value `UTC`).
-    #[serde(
-        rename = "UTC",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "UTC"))]
     pub utc: Option<String>,
     /// Time zone of the dates, if FastSpring sends it under this name.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub timezone: Option<String>,
     /// Start of the aligned billing period the group will move to, epoch milliseconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub period_start_date: Option<crate::EpochMillis>,
     /// `periodStartDate` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub period_start_date_display: Option<String>,
     /// `periodStartDate` as an ISO 8601 date (`YYYY-MM-DD`).
-    #[serde(
-        rename = "periodStartDateDisplayISO8601",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "periodStartDateDisplayISO8601"))]
     pub period_start_date_display_iso8601: Option<String>,
     /// End of that aligned billing period, epoch milliseconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub period_end_date: Option<crate::EpochMillis>,
     /// `periodEndDate` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub period_end_date_display: Option<String>,
     /// `periodEndDate` as an ISO 8601 date (`YYYY-MM-DD`).
-    #[serde(
-        rename = "periodEndDateDisplayISO8601",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "periodEndDateDisplayISO8601"))]
     pub period_end_date_display_iso8601: Option<String>,
     /// Per-subscription estimate.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<SubscriptionEstimate>>,
     /// What the buyer would pay now and at the next charge.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub amount_due_total: Option<SubscriptionEstimateAmountDue>,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize CotermGroupEstimate {
+    action: "action" optional(lenient_string),
+    result: "result" optional,
+    co_term_group_id: "coTermGroupId" optional(lenient_string),
+    account: "account" optional(lenient_string),
+    currency: "currency" optional(lenient_string),
+    utc: "UTC" optional(lenient_string),
+    timezone: "timezone" optional(lenient_string),
+    period_start_date: "periodStartDate" optional,
+    period_start_date_display: "periodStartDateDisplay" optional(lenient_string),
+    period_start_date_display_iso8601: "periodStartDateDisplayISO8601" optional(lenient_string),
+    period_end_date: "periodEndDate" optional,
+    period_end_date_display: "periodEndDateDisplay" optional(lenient_string),
+    period_end_date_display_iso8601: "periodEndDateDisplayISO8601" optional(lenient_string),
+    subscriptions: "subscriptions" optional,
+    amount_due_total: "amountDueTotal" optional,
+});
+
 /// Answer of POST /subscriptions/coterm/{coterm_group_id}/execute.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct CotermGroupExecution {
     /// Always `subscriptions.coterm.execute`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// ID of the group.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub co_term_group_id: Option<String>,
     /// ID of the order created to charge the alignment.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub order: Option<String>,
     /// Whether prorated charges and credits were applied.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub prorated: Option<bool>,
     /// Time zone of the dates.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub timezone: Option<String>,
     /// Start of the new aligned billing period, epoch milliseconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub period_start_date: Option<crate::EpochMillis>,
     /// `periodStartDate` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub period_start_date_display: Option<String>,
     /// `periodStartDate` as an ISO 8601 date (`YYYY-MM-DD`).
-    #[serde(
-        rename = "periodStartDateDisplayISO8601",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "periodStartDateDisplayISO8601"))]
     pub period_start_date_display_iso8601: Option<String>,
     /// End of the new aligned billing period, epoch milliseconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub period_end_date: Option<crate::EpochMillis>,
     /// `periodEndDate` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub period_end_date_display: Option<String>,
     /// `periodEndDate` as an ISO 8601 date (`YYYY-MM-DD`).
-    #[serde(
-        rename = "periodEndDateDisplayISO8601",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "periodEndDateDisplayISO8601"))]
     pub period_end_date_display_iso8601: Option<String>,
     /// IDs of the subscriptions that were aligned.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<String>>,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize CotermGroupExecution {
+    action: "action" optional(lenient_string),
+    result: "result" optional,
+    co_term_group_id: "coTermGroupId" optional(lenient_string),
+    order: "order" optional(lenient_string),
+    prorated: "prorated" optional(lenient_bool),
+    timezone: "timezone" optional(lenient_string),
+    period_start_date: "periodStartDate" optional,
+    period_start_date_display: "periodStartDateDisplay" optional(lenient_string),
+    period_start_date_display_iso8601: "periodStartDateDisplayISO8601" optional(lenient_string),
+    period_end_date: "periodEndDate" optional,
+    period_end_date_display: "periodEndDateDisplay" optional(lenient_string),
+    period_end_date_display_iso8601: "periodEndDateDisplayISO8601" optional(lenient_string),
+    subscriptions: "subscriptions" optional,
+});
+
 /// A subscription listed by GET /subscriptions/coterm/{coterm_group_id}.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct CotermGroupMember {
     /// Subscription ID.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub subscription: Option<String>,
     /// Product path of the subscription's base plan.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub base_subscription_product: Option<String>,
     /// Display name of that product.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub base_subscription_product_display: Option<String>,
     /// Start of the subscription's current period, epoch milliseconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub period_start_date: Option<crate::EpochMillis>,
     /// `periodStartDate` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub period_start_date_display: Option<String>,
     /// `periodStartDate` as an ISO 8601 date (`YYYY-MM-DD`).
-    #[serde(
-        rename = "periodStartDateDisplayISO8601",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "periodStartDateDisplayISO8601"))]
     pub period_start_date_display_iso8601: Option<String>,
     /// Start of the subscription's next period (its next billing date), epoch milliseconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_period_date: Option<crate::EpochMillis>,
     /// `nextPeriodDate` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub next_period_date_display: Option<String>,
     /// `nextPeriodDate` as an ISO 8601 date (`YYYY-MM-DD`).
-    #[serde(
-        rename = "nextPeriodDateDisplayISO8601",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "nextPeriodDateDisplayISO8601"))]
     pub next_period_date_display_iso8601: Option<String>,
     /// Co-term status of this member, e.g. `Executed`; eligible subscriptions not yet aligned have other values.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub co_term_status: Option<String>,
     /// Renewal amount, already formatted for display (a string such as `$100.00`, not a number).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub renewal_amount: Option<String>,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize CotermGroupMember {
+    subscription: "subscription" optional(lenient_string),
+    base_subscription_product: "baseSubscriptionProduct" optional(lenient_string),
+    base_subscription_product_display: "baseSubscriptionProductDisplay" optional(lenient_string),
+    period_start_date: "periodStartDate" optional,
+    period_start_date_display: "periodStartDateDisplay" optional(lenient_string),
+    period_start_date_display_iso8601: "periodStartDateDisplayISO8601" optional(lenient_string),
+    next_period_date: "nextPeriodDate" optional,
+    next_period_date_display: "nextPeriodDateDisplay" optional(lenient_string),
+    next_period_date_display_iso8601: "nextPeriodDateDisplayISO8601" optional(lenient_string),
+    co_term_status: "coTermStatus" optional(lenient_string),
+    renewal_amount: "renewalAmount" optional(lenient_string),
+});
+
 /// A subscription and its co-term status, as listed by the create and delete responses.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct CotermGroupMemberStatus {
     /// Subscription ID.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub subscription: Option<String>,
     /// Co-term status of the subscription. Values seen: `Co-Termed` (after create), `Opted Out of Co-Terming` (after delete).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub status: Option<String>,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize CotermGroupMemberStatus {
+    subscription: "subscription" optional(lenient_string),
+    status: "status" optional(lenient_string),
+});
+
 /// Overdue-notice schedule that applies while a group charge is unpaid.
 #[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct CotermGroupPaymentOverdue {
     /// Unit of the interval between overdue notices (`day`, `week`, `month`, `year`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub interval_unit: Option<String>,
     /// Number of units between overdue notices.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub interval_length: Option<i64>,
     /// Number of overdue notices that will be sent.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub total: Option<i64>,
     /// Number of overdue notices sent so far.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub sent: Option<i64>,
 }
+
+#[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
+crate::runtime::object::object!(serialize CotermGroupPaymentOverdue {
+    interval_unit: "intervalUnit" optional(lenient_string),
+    interval_length: "intervalLength" optional(lenient_int),
+    total: "total" optional(lenient_int),
+    sent: "sent" optional(lenient_int),
+});
 
 /// One item of `subscriptions` in [`CotermGroup`].
 ///
@@ -1357,94 +1120,102 @@ pub enum CotermGroupSubscriptionsItem {
 }
 
 #[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
-crate::runtime::union::union!(
-    CotermGroupSubscriptionsItem { Expanded : MAP, ["account", "action", "active",
-    "addons", "adhoc", "attributes", "autoRenew", "begin", "beginDisplay",
-    "beginDisplayEmailEnhancements", "beginDisplayEmailEnhancementsWithTime",
-    "beginDisplayISO8601", "beginInSeconds", "beginValue", "canceledDate",
-    "canceledDateDisplay", "canceledDateDisplayISO8601", "canceledDateInSeconds",
-    "canceledDateValue", "cancellationSetting", "cardEnding", "cardType", "changed",
-    "changedDisplay", "changedDisplayEmailEnhancements",
-    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
-    "changedInSeconds", "changedValue", "coTermGroup", "currency", "customReferenceId",
-    "deactivationDate", "deactivationDateDisplay", "deactivationDateDisplayISO8601",
-    "deactivationDateInSeconds", "deactivationDateValue", "declineReason", "discount",
-    "discountDisplay", "discountDuration", "discountInPayoutCurrency",
-    "discountInPayoutCurrencyDisplay", "discounts", "display", "end", "endDisplay",
-    "endDisplayISO8601", "endInSeconds", "endValue", "expiry", "fulfillments", "id",
-    "importIdentifier", "initialOrderId", "initialOrderReference", "instructions",
-    "intervalLength", "intervalLengthGtOne", "intervalUnit", "intervalUnitAbbreviation",
-    "isPauseScheduled", "isSubscriptionEligibleForPauseByBuyer",
-    "lastRebillOrderAcquisition", "live", "next", "nextAvailablePauseEndDate",
-    "nextAvailablePauseEndDateDisplay", "nextAvailablePauseEndDateDisplayISO8601",
-    "nextAvailablePauseEndDateInSeconds", "nextAvailablePauseEndDateValue",
-    "nextAvailablePauseStartDate", "nextAvailablePauseStartDateDisplay",
-    "nextAvailablePauseStartDateDisplayISO8601", "nextAvailablePauseStartDateInSeconds",
-    "nextAvailablePauseStartDateValue", "nextAvailableResumeDate",
-    "nextAvailableResumeDateDisplay", "nextAvailableResumeDateDisplayISO8601",
-    "nextAvailableResumeDateInSeconds", "nextAvailableResumeDateValue",
-    "nextChargeCurrency", "nextChargeDate", "nextChargeDateDisplay",
-    "nextChargeDateDisplayISO8601", "nextChargeDateInSeconds", "nextChargeDateValue",
-    "nextChargePreTax", "nextChargePreTaxDisplay", "nextChargePreTaxInPayoutCurrency",
-    "nextChargePreTaxInPayoutCurrencyDisplay", "nextChargeTotal",
-    "nextChargeTotalDisplay", "nextChargeTotalInPayoutCurrency",
-    "nextChargeTotalInPayoutCurrencyDisplay", "nextDisplay",
-    "nextDisplayEmailEnhancements", "nextDisplayEmailEnhancementsWithTime",
-    "nextDisplayISO8601", "nextInSeconds", "nextNotificationDate",
-    "nextNotificationDateDisplay", "nextNotificationDateDisplayISO8601",
-    "nextNotificationDateInSeconds", "nextNotificationDateValue", "nextNotificationType",
-    "nextValue", "pauseBillingCycles", "pauseDate", "pauseDateDisplay",
-    "pauseDateDisplayEmailEnhancements", "pauseDateDisplayEmailEnhancementsWithTime",
-    "pauseDateDisplayISO8601", "pauseDateInSeconds", "pauseDateValue", "paymentMethod",
-    "paymentMethodAction", "paymentOverdue", "paymentReminder", "periods", "price",
-    "priceDisplay", "priceInPayoutCurrency", "priceInPayoutCurrencyDisplay", "product",
-    "quantity", "quote", "remainingPeriods", "result", "resumeDate", "resumeDateDisplay",
-    "resumeDateDisplayEmailEnhancements", "resumeDateDisplayEmailEnhancementsWithTime",
-    "resumeDateDisplayISO8601", "resumeDateInSeconds", "resumeDateValue", "sequence",
-    "setupFee", "sku", "state", "subscription", "subtotal", "subtotalDisplay",
-    "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags",
-    "taxExemptionData", "trialReminder"], Id : STR, [] }
-);
+crate::runtime::union::union!(CotermGroupSubscriptionsItem {
+    Expanded: MAP, [
+        "account", "action", "active", "addons", "adhoc", "attributes", "autoRenew", "begin",
+        "beginDisplay", "beginDisplayEmailEnhancements", "beginDisplayEmailEnhancementsWithTime",
+        "beginDisplayISO8601", "beginInSeconds", "beginValue", "canceledDate",
+        "canceledDateDisplay", "canceledDateDisplayISO8601", "canceledDateInSeconds",
+        "canceledDateValue", "cancellationSetting", "cardEnding", "cardType", "changed",
+        "changedDisplay", "changedDisplayEmailEnhancements",
+        "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601", "changedInSeconds",
+        "changedValue", "coTermGroup", "currency", "customReferenceId", "deactivationDate",
+        "deactivationDateDisplay", "deactivationDateDisplayISO8601", "deactivationDateInSeconds",
+        "deactivationDateValue", "declineReason", "discount", "discountDisplay", "discountDuration",
+        "discountInPayoutCurrency", "discountInPayoutCurrencyDisplay", "discounts", "display",
+        "end", "endDisplay", "endDisplayISO8601", "endInSeconds", "endValue", "expiry",
+        "fulfillments", "id", "importIdentifier", "initialOrderId", "initialOrderReference",
+        "instructions", "intervalLength", "intervalLengthGtOne", "intervalUnit",
+        "intervalUnitAbbreviation", "isPauseScheduled", "isSubscriptionEligibleForPauseByBuyer",
+        "lastRebillOrderAcquisition", "live", "next", "nextAvailablePauseEndDate",
+        "nextAvailablePauseEndDateDisplay", "nextAvailablePauseEndDateDisplayISO8601",
+        "nextAvailablePauseEndDateInSeconds", "nextAvailablePauseEndDateValue",
+        "nextAvailablePauseStartDate", "nextAvailablePauseStartDateDisplay",
+        "nextAvailablePauseStartDateDisplayISO8601", "nextAvailablePauseStartDateInSeconds",
+        "nextAvailablePauseStartDateValue", "nextAvailableResumeDate",
+        "nextAvailableResumeDateDisplay", "nextAvailableResumeDateDisplayISO8601",
+        "nextAvailableResumeDateInSeconds", "nextAvailableResumeDateValue", "nextChargeCurrency",
+        "nextChargeDate", "nextChargeDateDisplay", "nextChargeDateDisplayISO8601",
+        "nextChargeDateInSeconds", "nextChargeDateValue", "nextChargePreTax",
+        "nextChargePreTaxDisplay", "nextChargePreTaxInPayoutCurrency",
+        "nextChargePreTaxInPayoutCurrencyDisplay", "nextChargeTotal", "nextChargeTotalDisplay",
+        "nextChargeTotalInPayoutCurrency", "nextChargeTotalInPayoutCurrencyDisplay", "nextDisplay",
+        "nextDisplayEmailEnhancements", "nextDisplayEmailEnhancementsWithTime",
+        "nextDisplayISO8601", "nextInSeconds", "nextNotificationDate",
+        "nextNotificationDateDisplay", "nextNotificationDateDisplayISO8601",
+        "nextNotificationDateInSeconds", "nextNotificationDateValue", "nextNotificationType",
+        "nextValue", "pauseBillingCycles", "pauseDate", "pauseDateDisplay",
+        "pauseDateDisplayEmailEnhancements", "pauseDateDisplayEmailEnhancementsWithTime",
+        "pauseDateDisplayISO8601", "pauseDateInSeconds", "pauseDateValue", "paymentMethod",
+        "paymentMethodAction", "paymentOverdue", "paymentReminder", "periods", "price",
+        "priceDisplay", "priceInPayoutCurrency", "priceInPayoutCurrencyDisplay", "product",
+        "quantity", "quote", "remainingPeriods", "result", "resumeDate", "resumeDateDisplay",
+        "resumeDateDisplayEmailEnhancements", "resumeDateDisplayEmailEnhancementsWithTime",
+        "resumeDateDisplayISO8601", "resumeDateInSeconds", "resumeDateValue", "sequence",
+        "setupFee", "sku", "state", "subscription", "subtotal", "subtotalDisplay",
+        "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags", "taxExemptionData",
+        "trialReminder",
+    ],
+    Id: STR, [],
+});
 
 /// Answer of POST /subscriptions/coterm/{coterm_group_id}.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct CotermGroupUpdateResponse {
     /// Always `subscriptions.coterm.update`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// One entry per subscription named in the request.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub co_term_changes_result: Option<Vec<CotermSubscriptionChange>>,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize CotermGroupUpdateResponse {
+    action: "action" optional(lenient_string),
+    result: "result" optional,
+    co_term_changes_result: "coTermChangesResult" optional,
+});
+
 /// What the member subscriptions of a co-term group must have in common.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct CotermGroupingCriteria {
     /// Billing intervals the members share.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub interval: Option<Vec<CotermGroupingInterval>>,
     /// Currencies the members are billed in (ISO 4217).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub currency: Option<Vec<String>>,
     /// Payment methods the members are charged to.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payment_methods: Option<Vec<CotermGroupingPaymentMethod>>,
 }
+
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize CotermGroupingCriteria {
+    interval: "interval" optional,
+    currency: "currency" optional,
+    payment_methods: "paymentMethods" optional,
+});
 
 /// The grouping criteria: a list in the create response, a single object in the retrieve response.
 ///
@@ -1462,122 +1233,113 @@ pub enum CotermGroupingCriteriaSet {
 }
 
 #[cfg(feature = "subscriptions")]
-crate::runtime::union::union!(
-    CotermGroupingCriteriaSet { List : SEQ, [], Single : MAP, ["currency", "interval",
-    "paymentMethods"] }
-);
+crate::runtime::union::union!(CotermGroupingCriteriaSet {
+    List: SEQ, [],
+    Single: MAP, ["currency", "interval", "paymentMethods"],
+});
 
 /// One billing interval.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct CotermGroupingInterval {
     /// Interval unit, upper case (`MONTH`, `YEAR`, …).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub unit: Option<String>,
     /// Number of units per billing period.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub length: Option<i64>,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize CotermGroupingInterval {
+    unit: "unit" optional(lenient_string),
+    length: "length" optional(lenient_int),
+});
+
 /// One payment method.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct CotermGroupingPaymentMethod {
     /// Kind of payment method, e.g. `card`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub r#type: Option<String>,
     /// Display string of the method (last digits and currency).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub ending: Option<String>,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize CotermGroupingPaymentMethod {
+    r#type: "type" optional(lenient_string),
+    ending: "ending" optional(lenient_string),
+});
+
 /// Outcome of an add/remove for one subscription: a `status` (and `error`) when the change was applied, the plan and amount estimate when `preview` was requested.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct CotermSubscriptionChange {
     /// Subscription ID.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub subscription: Option<String>,
     /// Outcome when the change was executed, e.g. `EXECUTED`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub status: Option<String>,
     /// Why the change failed for this subscription.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub error: Option<CotermSubscriptionChangeError>,
     /// The plan before the change, with proration figures.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub current_plan: Option<SubscriptionEstimatePlan>,
     /// The plan after the change, with proration figures.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub proposed_plan: Option<SubscriptionEstimatePlan>,
     /// What the buyer would pay now and at the next charge.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub amount_due: Option<SubscriptionEstimateAmountDue>,
     /// Discount totals of the proposed plan.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_totals: Option<SubscriptionEstimateDiscountTotals>,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize CotermSubscriptionChange {
+    subscription: "subscription" optional(lenient_string),
+    status: "status" optional(lenient_string),
+    error: "error" optional,
+    current_plan: "currentPlan" optional,
+    proposed_plan: "proposedPlan" optional,
+    amount_due: "amountDue" optional,
+    discount_totals: "discountTotals" optional,
+});
+
 /// Why the change failed for this subscription.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct CotermSubscriptionChangeError {
     /// Error code.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub code: Option<String>,
     /// Error message.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub message: Option<String>,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize CotermSubscriptionChangeError {
+    code: "code" optional(lenient_string),
+    message: "message" optional(lenient_string),
+});
+
 /// The group to create.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CreateCotermGroupInput {
@@ -1589,10 +1351,15 @@ pub struct CreateCotermGroupInput {
     pub subscriptions: Option<Vec<String>>,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(CreateCotermGroupInput {
+    display_name: "displayName" optional,
+    subscriptions: "subscriptions" optional,
+});
+
 /// Body of POST /subscriptions/coterm.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CreateCotermGroupRequest {
@@ -1601,6 +1368,12 @@ pub struct CreateCotermGroupRequest {
     /// The group to create.
     pub co_term_group: CreateCotermGroupInput,
 }
+
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(CreateCotermGroupRequest {
+    account_id: "accountId" required,
+    co_term_group: "coTermGroup" required,
+});
 
 #[cfg(feature = "subscriptions")]
 impl CreateCotermGroupRequest {
@@ -1612,8 +1385,7 @@ impl CreateCotermGroupRequest {
 
 /// Body of POST /subscriptions/proformaInvoice: the change to price. Nothing is changed on the subscription.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CreateProformaInvoiceRequest {
@@ -1624,7 +1396,6 @@ pub struct CreateProformaInvoiceRequest {
     /// `false`: the invoice shows the change taking effect at the next renewal date. `true`: the change takes effect at once and the invoice shows the prorated amount; such an invoice is valid for one day only.
     pub prorate: bool,
     /// New quantity.
-    #[serde(deserialize_with = "crate::runtime::lenient_int::required")]
     pub quantity: i64,
     /// Language of the invoice texts (ISO 639-1).
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -1633,6 +1404,16 @@ pub struct CreateProformaInvoiceRequest {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub pricing: Option<ProformaInvoicePricing>,
 }
+
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(CreateProformaInvoiceRequest {
+    subscription: "subscription" required,
+    product: "product" required,
+    prorate: "prorate" required,
+    quantity: "quantity" required(lenient_int),
+    language: "language" optional,
+    pricing: "pricing" optional,
+});
 
 #[cfg(feature = "subscriptions")]
 impl CreateProformaInvoiceRequest {
@@ -1719,8 +1500,7 @@ crate::runtime::string_enum!(
 
 /// The proposed change of one subscription (a single object, not wrapped in an array).
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct EstimateSubscriptionRequest {
@@ -1730,11 +1510,7 @@ pub struct EstimateSubscriptionRequest {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub product: Option<String>,
     /// Proposed quantity.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub quantity: Option<i64>,
     /// Price and discount override.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -1749,6 +1525,17 @@ pub struct EstimateSubscriptionRequest {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub coupons: Option<Vec<String>>,
 }
+
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(EstimateSubscriptionRequest {
+    subscription: "subscription" required,
+    product: "product" optional,
+    quantity: "quantity" optional(lenient_int),
+    pricing: "pricing" optional,
+    addons: "addons" optional,
+    prorate: "prorate" optional,
+    coupons: "coupons" optional,
+});
 
 #[cfg(feature = "subscriptions")]
 impl EstimateSubscriptionRequest {
@@ -1875,54 +1662,54 @@ pub enum GetSubscriptionResponse {
 }
 
 #[cfg(feature = "subscriptions")]
-crate::runtime::union::union!(
-    GetSubscriptionResponse { Several : MAP, ["subscriptions"], Single : MAP, ["account",
-    "active", "addons", "adhoc", "attributes", "autoRenew", "begin", "beginDisplay",
-    "beginDisplayEmailEnhancements", "beginDisplayEmailEnhancementsWithTime",
-    "beginDisplayISO8601", "beginInSeconds", "beginValue", "canceledDate",
-    "canceledDateDisplay", "canceledDateDisplayISO8601", "canceledDateInSeconds",
-    "canceledDateValue", "cancellationSetting", "cardEnding", "cardType", "changed",
-    "changedDisplay", "changedDisplayEmailEnhancements",
-    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
-    "changedInSeconds", "changedValue", "coTermGroup", "currency", "customReferenceId",
-    "deactivationDate", "deactivationDateDisplay", "deactivationDateDisplayISO8601",
-    "deactivationDateInSeconds", "deactivationDateValue", "declineReason", "discount",
-    "discountDisplay", "discountDuration", "discountInPayoutCurrency",
-    "discountInPayoutCurrencyDisplay", "discounts", "display", "end", "endDisplay",
-    "endDisplayISO8601", "endInSeconds", "endValue", "expiry", "fulfillments", "id",
-    "importIdentifier", "initialOrderId", "initialOrderReference", "instructions",
-    "intervalLength", "intervalLengthGtOne", "intervalUnit", "intervalUnitAbbreviation",
-    "isPauseScheduled", "isSubscriptionEligibleForPauseByBuyer",
-    "lastRebillOrderAcquisition", "live", "next", "nextAvailablePauseEndDate",
-    "nextAvailablePauseEndDateDisplay", "nextAvailablePauseEndDateDisplayISO8601",
-    "nextAvailablePauseEndDateInSeconds", "nextAvailablePauseEndDateValue",
-    "nextAvailablePauseStartDate", "nextAvailablePauseStartDateDisplay",
-    "nextAvailablePauseStartDateDisplayISO8601", "nextAvailablePauseStartDateInSeconds",
-    "nextAvailablePauseStartDateValue", "nextAvailableResumeDate",
-    "nextAvailableResumeDateDisplay", "nextAvailableResumeDateDisplayISO8601",
-    "nextAvailableResumeDateInSeconds", "nextAvailableResumeDateValue",
-    "nextChargeCurrency", "nextChargeDate", "nextChargeDateDisplay",
-    "nextChargeDateDisplayISO8601", "nextChargeDateInSeconds", "nextChargeDateValue",
-    "nextChargePreTax", "nextChargePreTaxDisplay", "nextChargePreTaxInPayoutCurrency",
-    "nextChargePreTaxInPayoutCurrencyDisplay", "nextChargeTotal",
-    "nextChargeTotalDisplay", "nextChargeTotalInPayoutCurrency",
-    "nextChargeTotalInPayoutCurrencyDisplay", "nextDisplay",
-    "nextDisplayEmailEnhancements", "nextDisplayEmailEnhancementsWithTime",
-    "nextDisplayISO8601", "nextInSeconds", "nextNotificationDate",
-    "nextNotificationDateDisplay", "nextNotificationDateDisplayISO8601",
-    "nextNotificationDateInSeconds", "nextNotificationDateValue", "nextNotificationType",
-    "nextValue", "pauseBillingCycles", "pauseDate", "pauseDateDisplay",
-    "pauseDateDisplayEmailEnhancements", "pauseDateDisplayEmailEnhancementsWithTime",
-    "pauseDateDisplayISO8601", "pauseDateInSeconds", "pauseDateValue", "paymentMethod",
-    "paymentMethodAction", "paymentOverdue", "paymentReminder", "periods", "price",
-    "priceDisplay", "priceInPayoutCurrency", "priceInPayoutCurrencyDisplay", "product",
-    "quantity", "quote", "remainingPeriods", "resumeDate", "resumeDateDisplay",
-    "resumeDateDisplayEmailEnhancements", "resumeDateDisplayEmailEnhancementsWithTime",
-    "resumeDateDisplayISO8601", "resumeDateInSeconds", "resumeDateValue", "sequence",
-    "setupFee", "sku", "state", "subscription", "subtotal", "subtotalDisplay",
-    "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags",
-    "taxExemptionData", "trialReminder"] }
-);
+crate::runtime::union::union!(GetSubscriptionResponse {
+    Several: MAP, ["subscriptions"],
+    Single: MAP, [
+        "account", "active", "addons", "adhoc", "attributes", "autoRenew", "begin", "beginDisplay",
+        "beginDisplayEmailEnhancements", "beginDisplayEmailEnhancementsWithTime",
+        "beginDisplayISO8601", "beginInSeconds", "beginValue", "canceledDate",
+        "canceledDateDisplay", "canceledDateDisplayISO8601", "canceledDateInSeconds",
+        "canceledDateValue", "cancellationSetting", "cardEnding", "cardType", "changed",
+        "changedDisplay", "changedDisplayEmailEnhancements",
+        "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601", "changedInSeconds",
+        "changedValue", "coTermGroup", "currency", "customReferenceId", "deactivationDate",
+        "deactivationDateDisplay", "deactivationDateDisplayISO8601", "deactivationDateInSeconds",
+        "deactivationDateValue", "declineReason", "discount", "discountDisplay", "discountDuration",
+        "discountInPayoutCurrency", "discountInPayoutCurrencyDisplay", "discounts", "display",
+        "end", "endDisplay", "endDisplayISO8601", "endInSeconds", "endValue", "expiry",
+        "fulfillments", "id", "importIdentifier", "initialOrderId", "initialOrderReference",
+        "instructions", "intervalLength", "intervalLengthGtOne", "intervalUnit",
+        "intervalUnitAbbreviation", "isPauseScheduled", "isSubscriptionEligibleForPauseByBuyer",
+        "lastRebillOrderAcquisition", "live", "next", "nextAvailablePauseEndDate",
+        "nextAvailablePauseEndDateDisplay", "nextAvailablePauseEndDateDisplayISO8601",
+        "nextAvailablePauseEndDateInSeconds", "nextAvailablePauseEndDateValue",
+        "nextAvailablePauseStartDate", "nextAvailablePauseStartDateDisplay",
+        "nextAvailablePauseStartDateDisplayISO8601", "nextAvailablePauseStartDateInSeconds",
+        "nextAvailablePauseStartDateValue", "nextAvailableResumeDate",
+        "nextAvailableResumeDateDisplay", "nextAvailableResumeDateDisplayISO8601",
+        "nextAvailableResumeDateInSeconds", "nextAvailableResumeDateValue", "nextChargeCurrency",
+        "nextChargeDate", "nextChargeDateDisplay", "nextChargeDateDisplayISO8601",
+        "nextChargeDateInSeconds", "nextChargeDateValue", "nextChargePreTax",
+        "nextChargePreTaxDisplay", "nextChargePreTaxInPayoutCurrency",
+        "nextChargePreTaxInPayoutCurrencyDisplay", "nextChargeTotal", "nextChargeTotalDisplay",
+        "nextChargeTotalInPayoutCurrency", "nextChargeTotalInPayoutCurrencyDisplay", "nextDisplay",
+        "nextDisplayEmailEnhancements", "nextDisplayEmailEnhancementsWithTime",
+        "nextDisplayISO8601", "nextInSeconds", "nextNotificationDate",
+        "nextNotificationDateDisplay", "nextNotificationDateDisplayISO8601",
+        "nextNotificationDateInSeconds", "nextNotificationDateValue", "nextNotificationType",
+        "nextValue", "pauseBillingCycles", "pauseDate", "pauseDateDisplay",
+        "pauseDateDisplayEmailEnhancements", "pauseDateDisplayEmailEnhancementsWithTime",
+        "pauseDateDisplayISO8601", "pauseDateInSeconds", "pauseDateValue", "paymentMethod",
+        "paymentMethodAction", "paymentOverdue", "paymentReminder", "periods", "price",
+        "priceDisplay", "priceInPayoutCurrency", "priceInPayoutCurrencyDisplay", "product",
+        "quantity", "quote", "remainingPeriods", "resumeDate", "resumeDateDisplay",
+        "resumeDateDisplayEmailEnhancements", "resumeDateDisplayEmailEnhancementsWithTime",
+        "resumeDateDisplayISO8601", "resumeDateInSeconds", "resumeDateValue", "sequence",
+        "setupFee", "sku", "state", "subscription", "subtotal", "subtotalDisplay",
+        "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags", "taxExemptionData",
+        "trialReminder",
+    ],
+});
 
 /// Values of the `scope` parameter of `GET /subscriptions/{subscription_id}`.
 ///
@@ -2094,15 +1881,18 @@ crate::runtime::string_enum!(
 
 /// Body of the pause request.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PauseSubscriptionRequest {
     /// Number of billing periods to skip.
-    #[serde(deserialize_with = "crate::runtime::lenient_int::required")]
     pub pause_period_count: i64,
 }
+
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(PauseSubscriptionRequest {
+    pause_period_count: "pausePeriodCount" required(lenient_int),
+});
 
 #[cfg(feature = "subscriptions")]
 impl PauseSubscriptionRequest {
@@ -2114,403 +1904,332 @@ impl PauseSubscriptionRequest {
 
 /// Answer of GET /subscriptions/proformaInvoice/{subscription_id}: an invoice-style estimate of the next billing period, without any plan change.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct ProformaInvoice {
     /// Header of a proforma invoice.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub proforma_invoice_header: Option<ProformaInvoiceHeader>,
     /// Same as `proformaInvoiceHeader`, spelt as in the older retrieve example.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub pro_forma_invoice_header: Option<ProformaInvoiceHeader>,
     /// Where the buyer gets support.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub support_contact: Option<ProformaInvoiceSupportContact>,
     /// The merchant of record.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub merchant_contact: Option<ProformaInvoiceMerchantContact>,
     /// The buyer the invoice is addressed to.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub contact: Option<ProformaInvoiceContact>,
     /// Estimate of one subscription of the invoice.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub items: Option<SubscriptionEstimate>,
     /// What is due now and at the next charge.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub amount_due: Option<SubscriptionEstimateAmountDue>,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize ProformaInvoice {
+    proforma_invoice_header: "proformaInvoiceHeader" optional,
+    pro_forma_invoice_header: "proFormaInvoiceHeader" optional,
+    support_contact: "supportContact" optional,
+    merchant_contact: "merchantContact" optional,
+    contact: "contact" optional,
+    items: "items" optional,
+    amount_due: "amountDue" optional,
+});
+
 /// Billing address.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct ProformaInvoiceAddress {
     /// FastSpring account ID of the buyer.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub account_id: Option<String>,
     /// First address line.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub address_line1: Option<String>,
     /// City.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub city: Option<String>,
     /// Region, e.g. `US-CA`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub region: Option<String>,
     /// Postal code.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub postal_code: Option<String>,
     /// ISO 3166-1 alpha-2 country code.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub country: Option<String>,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize ProformaInvoiceAddress {
+    account_id: "accountId" optional(lenient_string),
+    address_line1: "addressLine1" optional(lenient_string),
+    city: "city" optional(lenient_string),
+    region: "region" optional(lenient_string),
+    postal_code: "postalCode" optional(lenient_string),
+    country: "country" optional(lenient_string),
+});
+
 /// The buyer the invoice is addressed to.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct ProformaInvoiceContact {
     /// Role of the contact, e.g. `BILL-TO`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub r#type: Option<String>,
     /// Buyer e-mail address.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub email: Option<String>,
     /// Buyer first name.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub first_name: Option<String>,
     /// Buyer phone number.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub phone: Option<String>,
     /// Buyer company.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub company: Option<String>,
     /// The buyer's organization, when known.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub organization: Option<ProformaInvoiceOrganization>,
     /// Billing address.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub address: Option<ProformaInvoiceAddress>,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize ProformaInvoiceContact {
+    r#type: "type" optional(lenient_string),
+    email: "email" optional(lenient_string),
+    first_name: "firstName" optional(lenient_string),
+    phone: "phone" optional(lenient_string),
+    company: "company" optional(lenient_string),
+    organization: "organization" optional,
+    address: "address" optional,
+});
+
 /// Co-term group of the subscription, when it belongs to one.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct ProformaInvoiceCoterm {
     /// Account ID.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub account: Option<String>,
     /// Co-term group ID.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub co_term_group_id: Option<String>,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize ProformaInvoiceCoterm {
+    account: "account" optional(lenient_string),
+    co_term_group_id: "coTermGroupId" optional(lenient_string),
+});
+
 /// Answer of POST /subscriptions/proformaInvoice. Key styles are mixed as published: camelCase, snake_case (`total_price`, `created_at`).
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct ProformaInvoiceCreateResponse {
     /// The proforma invoice record.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub invoice: Option<ProformaInvoiceRecord>,
     /// Header of a proforma invoice.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub proforma_invoice_header: Option<ProformaInvoiceHeader>,
     /// Same as `proformaInvoiceHeader`, spelt as in the older retrieve example.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub pro_forma_invoice_header: Option<ProformaInvoiceHeader>,
     /// Where the buyer gets support.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub support_contact: Option<ProformaInvoiceSupportContact>,
     /// The merchant of record.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub merchant_contact: Option<ProformaInvoiceMerchantContact>,
     /// The buyer the invoice is addressed to.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub contact: Option<ProformaInvoiceContact>,
     /// Co-term group of the subscription, when it belongs to one.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub co_term: Option<ProformaInvoiceCoterm>,
     /// The priced line (a single object, not an array).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub items: Option<ProformaInvoiceLine>,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize ProformaInvoiceCreateResponse {
+    invoice: "invoice" optional,
+    proforma_invoice_header: "proformaInvoiceHeader" optional,
+    pro_forma_invoice_header: "proFormaInvoiceHeader" optional,
+    support_contact: "supportContact" optional,
+    merchant_contact: "merchantContact" optional,
+    contact: "contact" optional,
+    co_term: "coTerm" optional,
+    items: "items" optional,
+});
+
 /// Department within the company.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct ProformaInvoiceDepartment {
     /// Department ID (UUID).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub department_id: Option<String>,
     /// Department name.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub department_name: Option<String>,
     /// What the department does.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub department_description: Option<String>,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize ProformaInvoiceDepartment {
+    department_id: "departmentId" optional(lenient_string),
+    department_name: "departmentName" optional(lenient_string),
+    department_description: "departmentDescription" optional(lenient_string),
+});
+
 /// Header of a proforma invoice.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct ProformaInvoiceHeader {
     /// ISO 4217 currency of the invoice.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub currency: Option<String>,
     /// Time zone of the dates.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub timezone: Option<String>,
     /// Language of the texts (ISO 639-1).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub language: Option<String>,
     /// Localized notice that the amounts hold only while the plan and billing details stay unchanged.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub message: Option<String>,
     /// URL of the store's logo, when one is configured.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub logo_url: Option<String>,
     /// When the proforma invoice was generated, epoch milliseconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub pro_forma_invoice_creation_date: Option<crate::EpochMillis>,
     /// `proFormaInvoiceCreationDate` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub pro_forma_invoice_creation_date_display: Option<String>,
     /// `proFormaInvoiceCreationDate` as an ISO 8601 date (`YYYY-MM-DD`).
-    #[serde(
-        rename = "proFormaInvoiceCreationDateDisplayISO8601",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
+    #[cfg_attr(
+        feature = "schemars",
+        schemars(rename = "proFormaInvoiceCreationDateDisplayISO8601")
     )]
     pub pro_forma_invoice_creation_date_display_iso8601: Option<String>,
     /// Until when the proforma invoice is valid, epoch milliseconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub pro_forma_invoice_expiration_date: Option<crate::EpochMillis>,
     /// `proFormaInvoiceExpirationDate` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub pro_forma_invoice_expiration_date_display: Option<String>,
     /// `proFormaInvoiceExpirationDate` as an ISO 8601 date (`YYYY-MM-DD`).
-    #[serde(
-        rename = "proFormaInvoiceExpirationDateDisplayISO8601",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
+    #[cfg_attr(
+        feature = "schemars",
+        schemars(rename = "proFormaInvoiceExpirationDateDisplayISO8601")
     )]
     pub pro_forma_invoice_expiration_date_display_iso8601: Option<String>,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize ProformaInvoiceHeader {
+    currency: "currency" optional(lenient_string),
+    timezone: "timezone" optional(lenient_string),
+    language: "language" optional(lenient_string),
+    message: "message" optional(lenient_string),
+    logo_url: "logoUrl" optional(lenient_string),
+    pro_forma_invoice_creation_date: "proFormaInvoiceCreationDate" optional,
+    pro_forma_invoice_creation_date_display: "proFormaInvoiceCreationDateDisplay" optional(lenient_string),
+    pro_forma_invoice_creation_date_display_iso8601: "proFormaInvoiceCreationDateDisplayISO8601" optional(lenient_string),
+    pro_forma_invoice_expiration_date: "proFormaInvoiceExpirationDate" optional,
+    pro_forma_invoice_expiration_date_display: "proFormaInvoiceExpirationDateDisplay" optional(lenient_string),
+    pro_forma_invoice_expiration_date_display_iso8601: "proFormaInvoiceExpirationDateDisplayISO8601" optional(lenient_string),
+});
+
 /// The priced line (a single object, not an array).
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct ProformaInvoiceLine {
     /// Subscription ID.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub subscription: Option<String>,
     /// Product path.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub product: Option<String>,
     /// Quantity.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub quantity: Option<i64>,
     /// Price per currency (ISO 4217 code → amount).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price: Option<std::collections::BTreeMap<String, crate::Amount>>,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize ProformaInvoiceLine {
+    subscription: "subscription" optional(lenient_string),
+    product: "product" optional(lenient_string),
+    quantity: "quantity" optional(lenient_int),
+    price: "price" optional,
+});
+
 /// The merchant of record.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct ProformaInvoiceMerchantContact {
     /// Merchant name.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub merchant_name: Option<String>,
     /// Merchant postal address on one line.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub merchant_address: Option<String>,
     /// Same as `merchantName`, capitalised as in the published retrieve example.
-    #[serde(
-        rename = "MerchantName",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "MerchantName"))]
     pub merchant_name_2: Option<String>,
     /// Same as `merchantAddress`, capitalised as in the published retrieve example.
-    #[serde(
-        rename = "MerchantAddress",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "MerchantAddress"))]
     pub merchant_address_2: Option<String>,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize ProformaInvoiceMerchantContact {
+    merchant_name: "merchantName" optional(lenient_string),
+    merchant_address: "merchantAddress" optional(lenient_string),
+    merchant_name_2: "MerchantName" optional(lenient_string),
+    merchant_address_2: "MerchantAddress" optional(lenient_string),
+});
+
 /// The buyer's organization, when known.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct ProformaInvoiceOrganization {
     /// Company ID (UUID).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub company_id: Option<String>,
     /// Company name.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub company_name: Option<String>,
     /// Department within the company.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub department: Option<ProformaInvoiceDepartment>,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize ProformaInvoiceOrganization {
+    company_id: "companyId" optional(lenient_string),
+    company_name: "companyName" optional(lenient_string),
+    department: "department" optional,
+});
+
 /// Custom price for the changed subscription.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ProformaInvoicePricing {
@@ -2519,101 +2238,75 @@ pub struct ProformaInvoicePricing {
     pub price: Option<std::collections::BTreeMap<String, crate::Amount>>,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(ProformaInvoicePricing {
+    price: "price" optional,
+});
+
 /// The proforma invoice record.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct ProformaInvoiceRecord {
     /// Proforma invoice ID.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub id: Option<String>,
     /// Subscription ID.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub subscription: Option<String>,
     /// Product path priced.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub product: Option<String>,
     /// Quantity priced.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub quantity: Option<i64>,
     /// Total price per currency (ISO 4217 code → amount).
-    #[serde(
-        rename = "total_price",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "total_price"))]
     pub total_price: Option<std::collections::BTreeMap<String, crate::Amount>>,
     /// Whether the invoice reflects an immediate prorated change.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub prorated: Option<bool>,
     /// Language of the texts.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub language: Option<String>,
     /// When the invoice was created, ISO 8601 date-time (UTC).
-    #[serde(
-        rename = "created_at",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "created_at"))]
     pub created_at: Option<String>,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize ProformaInvoiceRecord {
+    id: "id" optional(lenient_string),
+    subscription: "subscription" optional(lenient_string),
+    product: "product" optional(lenient_string),
+    quantity: "quantity" optional(lenient_int),
+    total_price: "total_price" optional,
+    prorated: "prorated" optional(lenient_bool),
+    language: "language" optional(lenient_string),
+    created_at: "created_at" optional(lenient_string),
+});
+
 /// Where the buyer gets support.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct ProformaInvoiceSupportContact {
     /// Support contact name.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub name: Option<String>,
     /// Support e-mail address.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub email: Option<String>,
     /// Support web site.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub url: Option<String>,
 }
+
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize ProformaInvoiceSupportContact {
+    name: "name" optional(lenient_string),
+    email: "email" optional(lenient_string),
+    url: "url" optional(lenient_string),
+});
 
 /// A subscription instance. Returned by `GET /subscriptions/{subscription_id}`, by pause and resume, inside filtered lists, and as the `data` of the subscription webhooks (where `account` and `product` are full objects when webhook expansion is enabled). Not every field is present on every subscription; twin fields (`…Value`, `…InSeconds`, `…Display…`, `…InPayoutCurrency…`) repeat the same value in other forms.
 #[cfg(
@@ -2624,777 +2317,497 @@ pub struct ProformaInvoiceSupportContact {
         feature = "webhook-events"
     )
 )]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct Subscription {
     /// Subscription ID.
-    #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
     pub id: String,
     /// Subscription ID again (same value as `id`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub subscription: Option<String>,
     /// ID of the quote the subscription was created from, if any.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub quote: Option<String>,
     /// `true` until the subscription is deactivated (a canceled subscription stays active until its deactivation date).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub active: Option<bool>,
     /// Lifecycle state of the subscription.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub state: Option<SubscriptionState>,
     /// Whether the buyer may pause this subscription from the account portal.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub is_subscription_eligible_for_pause_by_buyer: Option<bool>,
     /// Whether a pause is scheduled (see `pauseDate` and `resumeDate`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub is_pause_scheduled: Option<bool>,
     /// Time of the last change, epoch milliseconds (UTC).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changed: Option<crate::EpochMillis>,
     /// Same instant as `changed` (kept for backward compatibility).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changed_value: Option<crate::EpochMillis>,
     /// Time of the last change, epoch seconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changed_in_seconds: Option<crate::EpochSeconds>,
     /// Time of the last change, formatted for the buyer's locale (for example `11/8/19`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub changed_display: Option<String>,
     /// Time of the last change as `YYYY-MM-DD` (newer payloads only).
-    #[serde(
-        rename = "changedDisplayISO8601",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "changedDisplayISO8601"))]
     pub changed_display_iso8601: Option<String>,
     /// Time of the last change in the long style used in emails (for example `Jan 30, 2025`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub changed_display_email_enhancements: Option<String>,
     /// Time of the last change in the long email style with the time of day (for example `Jan 30, 2025 07:37:17 PM`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub changed_display_email_enhancements_with_time: Option<String>,
     /// What happened to the payment method in the change that produced this payload (webhooks), for example `none` or `updated`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub payment_method_action: Option<String>,
     /// Payment method on file: an object in recent `subscription.updated` webhooks, a plain type name such as `CREDIT_CARD` in older API examples.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payment_method: Option<SubscriptionPaymentMethod>,
     /// `true` for live subscriptions, `false` for test orders.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub live: Option<bool>,
     /// Currency of the subscription (ISO 4217).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub currency: Option<String>,
     /// Reason the last rebill was declined (for example `Invalid Card number`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub decline_reason: Option<String>,
     /// Expiry of the card on file, `MM/YY`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub expiry: Option<String>,
     /// Last four digits of the card on file.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub card_ending: Option<SubscriptionCardEnding>,
     /// Card brand of the card on file (for example `VISA`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub card_type: Option<String>,
     /// The customer's account: an account ID from the REST API, the full account when webhook expansion is enabled.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub account: Option<SubscriptionAccount>,
     /// The base product: its product path from the REST API, the full product when webhook expansion is enabled.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub product: Option<SubscriptionProduct>,
     /// SKU of the base product, if one is set.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub sku: Option<String>,
     /// Display name of the base product, already localized.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub display: Option<String>,
     /// Quantity of the base product.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub quantity: Option<i64>,
     /// `true` for managed (ad hoc) subscriptions, which the seller rebills through `POST /subscriptions/charge`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub adhoc: Option<bool>,
     /// `false` when the buyer must pay each period manually.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub auto_renew: Option<bool>,
     /// Unit price per period, in the subscription's currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price: Option<crate::Amount>,
     /// Unit price per period, formatted with the currency symbol (for example `$14.95`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub price_display: Option<String>,
     /// Unit price per period, converted to the store's payout currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price_in_payout_currency: Option<crate::Amount>,
     /// Unit price per period in the payout currency, formatted.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub price_in_payout_currency_display: Option<String>,
     /// Discount per period, in the subscription's currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount: Option<crate::Amount>,
     /// Discount per period, formatted with the currency symbol (for example `$14.95`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub discount_display: Option<String>,
     /// Discount per period, converted to the store's payout currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_in_payout_currency: Option<crate::Amount>,
     /// Discount per period in the payout currency, formatted.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub discount_in_payout_currency_display: Option<String>,
     /// Amount per period after discounts, before tax, in the subscription's currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtotal: Option<crate::Amount>,
     /// Amount per period after discounts, before tax, formatted with the currency symbol (for example `$14.95`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub subtotal_display: Option<String>,
     /// Amount per period after discounts, before tax, converted to the store's payout currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtotal_in_payout_currency: Option<crate::Amount>,
     /// Amount per period after discounts, before tax in the payout currency, formatted.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub subtotal_in_payout_currency_display: Option<String>,
     /// Custom attributes set on the subscription.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub attributes: Option<std::collections::BTreeMap<String, String>>,
     /// Number of periods the current discount still applies.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub discount_duration: Option<i64>,
     /// Start of the next period (next billing date), epoch milliseconds (UTC).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next: Option<crate::EpochMillis>,
     /// Same instant as `next` (kept for backward compatibility).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_value: Option<crate::EpochMillis>,
     /// Start of the next period (next billing date), epoch seconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_in_seconds: Option<crate::EpochSeconds>,
     /// Start of the next period (next billing date), formatted for the buyer's locale (for example `11/8/19`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub next_display: Option<String>,
     /// Start of the next period (next billing date) as `YYYY-MM-DD` (newer payloads only).
-    #[serde(
-        rename = "nextDisplayISO8601",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "nextDisplayISO8601"))]
     pub next_display_iso8601: Option<String>,
     /// Start of the next period (next billing date) in the long style used in emails (for example `Jan 30, 2025`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub next_display_email_enhancements: Option<String>,
     /// Start of the next period (next billing date) in the long email style with the time of day (for example `Jan 30, 2025 07:37:17 PM`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub next_display_email_enhancements_with_time: Option<String>,
     /// Date of the last charge when the subscription has an end date, epoch milliseconds (UTC). `null` when not applicable.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub end: Option<crate::EpochMillis>,
     /// Same instant as `end` (kept for backward compatibility).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub end_value: Option<crate::EpochMillis>,
     /// Date of the last charge when the subscription has an end date, epoch seconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub end_in_seconds: Option<crate::EpochSeconds>,
     /// Date of the last charge when the subscription has an end date, formatted for the buyer's locale (for example `11/8/19`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub end_display: Option<String>,
     /// Date of the last charge when the subscription has an end date as `YYYY-MM-DD` (newer payloads only).
-    #[serde(
-        rename = "endDisplayISO8601",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "endDisplayISO8601"))]
     pub end_display_iso8601: Option<String>,
     /// When the subscription was canceled, epoch milliseconds (UTC). `null` when not applicable.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub canceled_date: Option<crate::EpochMillis>,
     /// Same instant as `canceledDate` (kept for backward compatibility).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub canceled_date_value: Option<crate::EpochMillis>,
     /// When the subscription was canceled, epoch seconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub canceled_date_in_seconds: Option<crate::EpochSeconds>,
     /// When the subscription was canceled, formatted for the buyer's locale (for example `11/8/19`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub canceled_date_display: Option<String>,
     /// When the subscription was canceled as `YYYY-MM-DD` (newer payloads only).
-    #[serde(
-        rename = "canceledDateDisplayISO8601",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "canceledDateDisplayISO8601"))]
     pub canceled_date_display_iso8601: Option<String>,
     /// When a canceled subscription is (or was) deactivated, epoch milliseconds (UTC). `null` when not applicable.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub deactivation_date: Option<crate::EpochMillis>,
     /// Same instant as `deactivationDate` (kept for backward compatibility).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub deactivation_date_value: Option<crate::EpochMillis>,
     /// When a canceled subscription is (or was) deactivated, epoch seconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub deactivation_date_in_seconds: Option<crate::EpochSeconds>,
     /// When a canceled subscription is (or was) deactivated, formatted for the buyer's locale (for example `11/8/19`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub deactivation_date_display: Option<String>,
     /// When a canceled subscription is (or was) deactivated as `YYYY-MM-DD` (newer payloads only).
-    #[serde(
-        rename = "deactivationDateDisplayISO8601",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
+    #[cfg_attr(
+        feature = "schemars",
+        schemars(rename = "deactivationDateDisplayISO8601")
     )]
     pub deactivation_date_display_iso8601: Option<String>,
     /// Number of the current billing period (1 for the first).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub sequence: Option<i64>,
     /// Total number of periods when the subscription is limited, otherwise `null`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub periods: Option<i64>,
     /// Periods left when the subscription is limited, otherwise `null`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub remaining_periods: Option<i64>,
     /// Start of the subscription, epoch milliseconds (UTC).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub begin: Option<crate::EpochMillis>,
     /// Same instant as `begin` (kept for backward compatibility).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub begin_value: Option<crate::EpochMillis>,
     /// Start of the subscription, epoch seconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub begin_in_seconds: Option<crate::EpochSeconds>,
     /// Start of the subscription, formatted for the buyer's locale (for example `11/8/19`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub begin_display: Option<String>,
     /// Start of the subscription as `YYYY-MM-DD` (newer payloads only).
-    #[serde(
-        rename = "beginDisplayISO8601",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "beginDisplayISO8601"))]
     pub begin_display_iso8601: Option<String>,
     /// Start of the subscription in the long style used in emails (for example `Jan 30, 2025`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub begin_display_email_enhancements: Option<String>,
     /// Start of the subscription in the long email style with the time of day (for example `Jan 30, 2025 07:37:17 PM`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub begin_display_email_enhancements_with_time: Option<String>,
     /// Unit of the billing interval.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub interval_unit: Option<SubscriptionIntervalUnit>,
     /// Short form of the interval unit (for example `mo`, `yr`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub interval_unit_abbreviation: Option<String>,
     /// Number of interval units per billing period.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub interval_length: Option<i64>,
     /// Whether `intervalLength` is greater than one.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub interval_length_gt_one: Option<bool>,
     /// Currency of the next charge.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub next_charge_currency: Option<String>,
     /// Date of the next charge, epoch milliseconds (UTC).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_charge_date: Option<crate::EpochMillis>,
     /// Same instant as `nextChargeDate` (kept for backward compatibility).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_charge_date_value: Option<crate::EpochMillis>,
     /// Date of the next charge, epoch seconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_charge_date_in_seconds: Option<crate::EpochSeconds>,
     /// Date of the next charge, formatted for the buyer's locale (for example `11/8/19`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub next_charge_date_display: Option<String>,
     /// Date of the next charge as `YYYY-MM-DD` (newer payloads only).
-    #[serde(
-        rename = "nextChargeDateDisplayISO8601",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "nextChargeDateDisplayISO8601"))]
     pub next_charge_date_display_iso8601: Option<String>,
     /// Amount of the next charge before tax, in the subscription's currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_charge_pre_tax: Option<crate::Amount>,
     /// Amount of the next charge before tax, formatted with the currency symbol (for example `$14.95`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub next_charge_pre_tax_display: Option<String>,
     /// Amount of the next charge before tax, converted to the store's payout currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_charge_pre_tax_in_payout_currency: Option<crate::Amount>,
     /// Amount of the next charge before tax in the payout currency, formatted.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub next_charge_pre_tax_in_payout_currency_display: Option<String>,
     /// Amount of the next charge including tax, in the subscription's currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_charge_total: Option<crate::Amount>,
     /// Amount of the next charge including tax, formatted with the currency symbol (for example `$14.95`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub next_charge_total_display: Option<String>,
     /// Amount of the next charge including tax, converted to the store's payout currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_charge_total_in_payout_currency: Option<crate::Amount>,
     /// Amount of the next charge including tax in the payout currency, formatted.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub next_charge_total_in_payout_currency_display: Option<String>,
     /// Kind of the next scheduled email notification (for example `PAYMENT_REMINDER`); `null` when none is scheduled.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub next_notification_type: Option<String>,
     /// When the next notification is sent, epoch milliseconds (UTC). `null` when not applicable.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_notification_date: Option<crate::EpochMillis>,
     /// Same instant as `nextNotificationDate` (kept for backward compatibility).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_notification_date_value: Option<crate::EpochMillis>,
     /// When the next notification is sent, epoch seconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_notification_date_in_seconds: Option<crate::EpochSeconds>,
     /// When the next notification is sent, formatted for the buyer's locale (for example `11/8/19`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub next_notification_date_display: Option<String>,
     /// When the next notification is sent as `YYYY-MM-DD` (newer payloads only).
-    #[serde(
-        rename = "nextNotificationDateDisplayISO8601",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
+    #[cfg_attr(
+        feature = "schemars",
+        schemars(rename = "nextNotificationDateDisplayISO8601")
     )]
     pub next_notification_date_display_iso8601: Option<String>,
     /// When the trial-ending reminder is sent; recent payloads add the trial settings.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub trial_reminder: Option<SubscriptionTrialReminder>,
     /// When the payment reminder is sent before each rebill.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payment_reminder: Option<SubscriptionPaymentReminder>,
     /// Overdue-payment (dunning) notification settings and progress.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payment_overdue: Option<SubscriptionPaymentOverdue>,
     /// When an overdue subscription is canceled automatically.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub cancellation_setting: Option<SubscriptionCancellationSetting>,
     /// When the scheduled pause starts, epoch milliseconds (UTC). `null` when not applicable.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub pause_date: Option<crate::EpochMillis>,
     /// Same instant as `pauseDate` (kept for backward compatibility).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub pause_date_value: Option<crate::EpochMillis>,
     /// When the scheduled pause starts, epoch seconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub pause_date_in_seconds: Option<crate::EpochSeconds>,
     /// When the scheduled pause starts, formatted for the buyer's locale (for example `11/8/19`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub pause_date_display: Option<String>,
     /// When the scheduled pause starts as `YYYY-MM-DD` (newer payloads only).
-    #[serde(
-        rename = "pauseDateDisplayISO8601",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "pauseDateDisplayISO8601"))]
     pub pause_date_display_iso8601: Option<String>,
     /// When the scheduled pause starts in the long style used in emails (for example `Jan 30, 2025`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub pause_date_display_email_enhancements: Option<String>,
     /// When the scheduled pause starts in the long email style with the time of day (for example `Jan 30, 2025 07:37:17 PM`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub pause_date_display_email_enhancements_with_time: Option<String>,
     /// When a paused subscription resumes (and is charged), epoch milliseconds (UTC). `null` when not applicable.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub resume_date: Option<crate::EpochMillis>,
     /// Same instant as `resumeDate` (kept for backward compatibility).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub resume_date_value: Option<crate::EpochMillis>,
     /// When a paused subscription resumes (and is charged), epoch seconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub resume_date_in_seconds: Option<crate::EpochSeconds>,
     /// When a paused subscription resumes (and is charged), formatted for the buyer's locale (for example `11/8/19`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub resume_date_display: Option<String>,
     /// When a paused subscription resumes (and is charged) as `YYYY-MM-DD` (newer payloads only).
-    #[serde(
-        rename = "resumeDateDisplayISO8601",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "resumeDateDisplayISO8601"))]
     pub resume_date_display_iso8601: Option<String>,
     /// When a paused subscription resumes (and is charged) in the long style used in emails (for example `Jan 30, 2025`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub resume_date_display_email_enhancements: Option<String>,
     /// When a paused subscription resumes (and is charged) in the long email style with the time of day (for example `Jan 30, 2025 07:37:17 PM`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub resume_date_display_email_enhancements_with_time: Option<String>,
     /// Add-on products billed with the subscription (`null` in some co-term webhook payloads).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub addons: Option<Vec<SubscriptionAddon>>,
     /// Discounts applied to the base product (`null` in some co-term webhook payloads).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discounts: Option<Vec<SubscriptionDiscount>>,
     /// One-time fee charged with the first period.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub setup_fee: Option<SubscriptionSetupFee>,
     /// Fulfillments of the subscription, keyed by fulfillment ID (values are lists of files, licenses, or an `instructions` text); `{}` or `null` when there are none.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub fulfillments: Option<std::collections::BTreeMap<String, serde_json::Value>>,
     /// Billing schedule: one entry per phase (trial, discounted periods, regular periods).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub instructions: Option<Vec<SubscriptionInstruction>>,
     /// Number of billing periods a buyer-initiated pause lasts.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub pause_billing_cycles: Option<i64>,
     /// Earliest date a pause could start, epoch milliseconds (UTC).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_available_pause_start_date: Option<crate::EpochMillis>,
     /// Same instant as `nextAvailablePauseStartDate` (kept for backward compatibility).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_available_pause_start_date_value: Option<crate::EpochMillis>,
     /// Earliest date a pause could start, epoch seconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_available_pause_start_date_in_seconds: Option<crate::EpochSeconds>,
     /// Earliest date a pause could start, formatted for the buyer's locale (for example `7/11/25`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub next_available_pause_start_date_display: Option<String>,
     /// Earliest date a pause could start, as `YYYY-MM-DD`.
-    #[serde(
-        rename = "nextAvailablePauseStartDateDisplayISO8601",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
+    #[cfg_attr(
+        feature = "schemars",
+        schemars(rename = "nextAvailablePauseStartDateDisplayISO8601")
     )]
     pub next_available_pause_start_date_display_iso8601: Option<String>,
     /// When a pause starting at `nextAvailablePauseStartDate` would end, epoch milliseconds (UTC).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_available_pause_end_date: Option<crate::EpochMillis>,
     /// Same instant as `nextAvailablePauseEndDate` (kept for backward compatibility).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_available_pause_end_date_value: Option<crate::EpochMillis>,
     /// When a pause starting at `nextAvailablePauseStartDate` would end, epoch seconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_available_pause_end_date_in_seconds: Option<crate::EpochSeconds>,
     /// When a pause starting at `nextAvailablePauseStartDate` would end, formatted for the buyer's locale (for example `7/11/25`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub next_available_pause_end_date_display: Option<String>,
     /// When a pause starting at `nextAvailablePauseStartDate` would end, as `YYYY-MM-DD`.
-    #[serde(
-        rename = "nextAvailablePauseEndDateDisplayISO8601",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
+    #[cfg_attr(
+        feature = "schemars",
+        schemars(rename = "nextAvailablePauseEndDateDisplayISO8601")
     )]
     pub next_available_pause_end_date_display_iso8601: Option<String>,
     /// When a subscription paused now would resume, epoch milliseconds (UTC).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_available_resume_date: Option<crate::EpochMillis>,
     /// Same instant as `nextAvailableResumeDate` (kept for backward compatibility).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_available_resume_date_value: Option<crate::EpochMillis>,
     /// When a subscription paused now would resume, epoch seconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_available_resume_date_in_seconds: Option<crate::EpochSeconds>,
     /// When a subscription paused now would resume, formatted for the buyer's locale (for example `7/11/25`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub next_available_resume_date_display: Option<String>,
     /// When a subscription paused now would resume, as `YYYY-MM-DD`.
-    #[serde(
-        rename = "nextAvailableResumeDateDisplayISO8601",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
+    #[cfg_attr(
+        feature = "schemars",
+        schemars(rename = "nextAvailableResumeDateDisplayISO8601")
     )]
     pub next_available_resume_date_display_iso8601: Option<String>,
     /// The co-term group the subscription belongs to, if any.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub co_term_group: Option<SubscriptionCotermGroupRef>,
     /// ID of the order that created the subscription.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub initial_order_id: Option<String>,
     /// Reference of the order that created the subscription.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub initial_order_reference: Option<String>,
     /// Seller-defined reference set through an update.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub custom_reference_id: Option<String>,
     /// Identifier of an imported subscription.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub import_identifier: Option<String>,
     /// Acquisition details of the last rebill order; only seen as `null` (co-term webhook samples), so its shape is unknown.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub last_rebill_order_acquisition: Option<serde_json::Value>,
     /// The tax exemption (VAT) ID of the subscription, when it has one; otherwise `null` or absent.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_exemption_data: Option<serde_json::Value>,
     /// Tags (key to value) the subscription carries, taken over from the order that created it.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tags: Option<std::collections::BTreeMap<String, String>>,
     /// What the API did (`subscription.get`, `subscriptions.pause.get`, `subscriptions.resume.get`); only in API responses.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub action: Option<String>,
     /// Outcome, `success`; only in API responses.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
 }
+
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+crate::runtime::object::object!(serialize Subscription {
+    id: "id" required(lenient_string),
+    subscription: "subscription" optional(lenient_string),
+    quote: "quote" optional(lenient_string),
+    active: "active" optional(lenient_bool),
+    state: "state" optional,
+    is_subscription_eligible_for_pause_by_buyer: "isSubscriptionEligibleForPauseByBuyer" optional(lenient_bool),
+    is_pause_scheduled: "isPauseScheduled" optional(lenient_bool),
+    changed: "changed" optional,
+    changed_value: "changedValue" optional,
+    changed_in_seconds: "changedInSeconds" optional,
+    changed_display: "changedDisplay" optional(lenient_string),
+    changed_display_iso8601: "changedDisplayISO8601" optional(lenient_string),
+    changed_display_email_enhancements: "changedDisplayEmailEnhancements" optional(lenient_string),
+    changed_display_email_enhancements_with_time: "changedDisplayEmailEnhancementsWithTime" optional(lenient_string),
+    payment_method_action: "paymentMethodAction" optional(lenient_string),
+    payment_method: "paymentMethod" optional,
+    live: "live" optional(lenient_bool),
+    currency: "currency" optional(lenient_string),
+    decline_reason: "declineReason" optional(lenient_string),
+    expiry: "expiry" optional(lenient_string),
+    card_ending: "cardEnding" optional,
+    card_type: "cardType" optional(lenient_string),
+    account: "account" optional,
+    product: "product" optional,
+    sku: "sku" optional(lenient_string),
+    display: "display" optional(lenient_string),
+    quantity: "quantity" optional(lenient_int),
+    adhoc: "adhoc" optional(lenient_bool),
+    auto_renew: "autoRenew" optional(lenient_bool),
+    price: "price" optional,
+    price_display: "priceDisplay" optional(lenient_string),
+    price_in_payout_currency: "priceInPayoutCurrency" optional,
+    price_in_payout_currency_display: "priceInPayoutCurrencyDisplay" optional(lenient_string),
+    discount: "discount" optional,
+    discount_display: "discountDisplay" optional(lenient_string),
+    discount_in_payout_currency: "discountInPayoutCurrency" optional,
+    discount_in_payout_currency_display: "discountInPayoutCurrencyDisplay" optional(lenient_string),
+    subtotal: "subtotal" optional,
+    subtotal_display: "subtotalDisplay" optional(lenient_string),
+    subtotal_in_payout_currency: "subtotalInPayoutCurrency" optional,
+    subtotal_in_payout_currency_display: "subtotalInPayoutCurrencyDisplay" optional(lenient_string),
+    attributes: "attributes" optional,
+    discount_duration: "discountDuration" optional(lenient_int),
+    next: "next" optional,
+    next_value: "nextValue" optional,
+    next_in_seconds: "nextInSeconds" optional,
+    next_display: "nextDisplay" optional(lenient_string),
+    next_display_iso8601: "nextDisplayISO8601" optional(lenient_string),
+    next_display_email_enhancements: "nextDisplayEmailEnhancements" optional(lenient_string),
+    next_display_email_enhancements_with_time: "nextDisplayEmailEnhancementsWithTime" optional(lenient_string),
+    end: "end" optional,
+    end_value: "endValue" optional,
+    end_in_seconds: "endInSeconds" optional,
+    end_display: "endDisplay" optional(lenient_string),
+    end_display_iso8601: "endDisplayISO8601" optional(lenient_string),
+    canceled_date: "canceledDate" optional,
+    canceled_date_value: "canceledDateValue" optional,
+    canceled_date_in_seconds: "canceledDateInSeconds" optional,
+    canceled_date_display: "canceledDateDisplay" optional(lenient_string),
+    canceled_date_display_iso8601: "canceledDateDisplayISO8601" optional(lenient_string),
+    deactivation_date: "deactivationDate" optional,
+    deactivation_date_value: "deactivationDateValue" optional,
+    deactivation_date_in_seconds: "deactivationDateInSeconds" optional,
+    deactivation_date_display: "deactivationDateDisplay" optional(lenient_string),
+    deactivation_date_display_iso8601: "deactivationDateDisplayISO8601" optional(lenient_string),
+    sequence: "sequence" optional(lenient_int),
+    periods: "periods" optional(lenient_int),
+    remaining_periods: "remainingPeriods" optional(lenient_int),
+    begin: "begin" optional,
+    begin_value: "beginValue" optional,
+    begin_in_seconds: "beginInSeconds" optional,
+    begin_display: "beginDisplay" optional(lenient_string),
+    begin_display_iso8601: "beginDisplayISO8601" optional(lenient_string),
+    begin_display_email_enhancements: "beginDisplayEmailEnhancements" optional(lenient_string),
+    begin_display_email_enhancements_with_time: "beginDisplayEmailEnhancementsWithTime" optional(lenient_string),
+    interval_unit: "intervalUnit" optional,
+    interval_unit_abbreviation: "intervalUnitAbbreviation" optional(lenient_string),
+    interval_length: "intervalLength" optional(lenient_int),
+    interval_length_gt_one: "intervalLengthGtOne" optional(lenient_bool),
+    next_charge_currency: "nextChargeCurrency" optional(lenient_string),
+    next_charge_date: "nextChargeDate" optional,
+    next_charge_date_value: "nextChargeDateValue" optional,
+    next_charge_date_in_seconds: "nextChargeDateInSeconds" optional,
+    next_charge_date_display: "nextChargeDateDisplay" optional(lenient_string),
+    next_charge_date_display_iso8601: "nextChargeDateDisplayISO8601" optional(lenient_string),
+    next_charge_pre_tax: "nextChargePreTax" optional,
+    next_charge_pre_tax_display: "nextChargePreTaxDisplay" optional(lenient_string),
+    next_charge_pre_tax_in_payout_currency: "nextChargePreTaxInPayoutCurrency" optional,
+    next_charge_pre_tax_in_payout_currency_display: "nextChargePreTaxInPayoutCurrencyDisplay" optional(lenient_string),
+    next_charge_total: "nextChargeTotal" optional,
+    next_charge_total_display: "nextChargeTotalDisplay" optional(lenient_string),
+    next_charge_total_in_payout_currency: "nextChargeTotalInPayoutCurrency" optional,
+    next_charge_total_in_payout_currency_display: "nextChargeTotalInPayoutCurrencyDisplay" optional(lenient_string),
+    next_notification_type: "nextNotificationType" optional(lenient_string),
+    next_notification_date: "nextNotificationDate" optional,
+    next_notification_date_value: "nextNotificationDateValue" optional,
+    next_notification_date_in_seconds: "nextNotificationDateInSeconds" optional,
+    next_notification_date_display: "nextNotificationDateDisplay" optional(lenient_string),
+    next_notification_date_display_iso8601: "nextNotificationDateDisplayISO8601" optional(lenient_string),
+    trial_reminder: "trialReminder" optional,
+    payment_reminder: "paymentReminder" optional,
+    payment_overdue: "paymentOverdue" optional,
+    cancellation_setting: "cancellationSetting" optional,
+    pause_date: "pauseDate" optional,
+    pause_date_value: "pauseDateValue" optional,
+    pause_date_in_seconds: "pauseDateInSeconds" optional,
+    pause_date_display: "pauseDateDisplay" optional(lenient_string),
+    pause_date_display_iso8601: "pauseDateDisplayISO8601" optional(lenient_string),
+    pause_date_display_email_enhancements: "pauseDateDisplayEmailEnhancements" optional(lenient_string),
+    pause_date_display_email_enhancements_with_time: "pauseDateDisplayEmailEnhancementsWithTime" optional(lenient_string),
+    resume_date: "resumeDate" optional,
+    resume_date_value: "resumeDateValue" optional,
+    resume_date_in_seconds: "resumeDateInSeconds" optional,
+    resume_date_display: "resumeDateDisplay" optional(lenient_string),
+    resume_date_display_iso8601: "resumeDateDisplayISO8601" optional(lenient_string),
+    resume_date_display_email_enhancements: "resumeDateDisplayEmailEnhancements" optional(lenient_string),
+    resume_date_display_email_enhancements_with_time: "resumeDateDisplayEmailEnhancementsWithTime" optional(lenient_string),
+    addons: "addons" optional,
+    discounts: "discounts" optional,
+    setup_fee: "setupFee" optional,
+    fulfillments: "fulfillments" optional,
+    instructions: "instructions" optional,
+    pause_billing_cycles: "pauseBillingCycles" optional(lenient_int),
+    next_available_pause_start_date: "nextAvailablePauseStartDate" optional,
+    next_available_pause_start_date_value: "nextAvailablePauseStartDateValue" optional,
+    next_available_pause_start_date_in_seconds: "nextAvailablePauseStartDateInSeconds" optional,
+    next_available_pause_start_date_display: "nextAvailablePauseStartDateDisplay" optional(lenient_string),
+    next_available_pause_start_date_display_iso8601: "nextAvailablePauseStartDateDisplayISO8601" optional(lenient_string),
+    next_available_pause_end_date: "nextAvailablePauseEndDate" optional,
+    next_available_pause_end_date_value: "nextAvailablePauseEndDateValue" optional,
+    next_available_pause_end_date_in_seconds: "nextAvailablePauseEndDateInSeconds" optional,
+    next_available_pause_end_date_display: "nextAvailablePauseEndDateDisplay" optional(lenient_string),
+    next_available_pause_end_date_display_iso8601: "nextAvailablePauseEndDateDisplayISO8601" optional(lenient_string),
+    next_available_resume_date: "nextAvailableResumeDate" optional,
+    next_available_resume_date_value: "nextAvailableResumeDateValue" optional,
+    next_available_resume_date_in_seconds: "nextAvailableResumeDateInSeconds" optional,
+    next_available_resume_date_display: "nextAvailableResumeDateDisplay" optional(lenient_string),
+    next_available_resume_date_display_iso8601: "nextAvailableResumeDateDisplayISO8601" optional(lenient_string),
+    co_term_group: "coTermGroup" optional,
+    initial_order_id: "initialOrderId" optional(lenient_string),
+    initial_order_reference: "initialOrderReference" optional(lenient_string),
+    custom_reference_id: "customReferenceId" optional(lenient_string),
+    import_identifier: "importIdentifier" optional(lenient_string),
+    last_rebill_order_acquisition: "lastRebillOrderAcquisition" optional,
+    tax_exemption_data: "taxExemptionData" optional,
+    tags: "tags" optional,
+    action: "action" optional(lenient_string),
+    result: "result" optional,
+});
 
 /// The customer's account: an account ID from the REST API, the full account when webhook expansion is enabled.
 ///
@@ -3426,39 +2839,40 @@ pub enum SubscriptionAccount {
         feature = "webhook-events"
     )
 )]
-crate::runtime::union::union!(
-    SubscriptionAccount { Expanded : MAP, ["account", "action", "address", "charges",
-    "contact", "country", "id", "language", "lookup", "orders", "payment", "result",
-    "subscribed", "subscriptions", "taxExemptionData", "url"], Id : STR, [] }
-);
+crate::runtime::union::union!(SubscriptionAccount {
+    Expanded: MAP, [
+        "account", "action", "address", "charges", "contact", "country", "id", "language", "lookup",
+        "orders", "payment", "result", "subscribed", "subscriptions", "taxExemptionData", "url",
+    ],
+    Id: STR, [],
+});
 
 /// Outcome for one subscription: the classic `action`/`result`/`error` body plus the subscription ID. Used for each item of batch responses and as an error body.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct SubscriptionActionResult {
     /// What was attempted, as `<resource>.<verb>`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
     pub result: super::common::ResultStatus,
     /// Why it failed, when `result` is `error`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub error: Option<super::common::ErrorDetail>,
     /// ID of the subscription the outcome is about.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub subscription: Option<String>,
 }
+
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize SubscriptionActionResult {
+    action: "action" optional(lenient_string),
+    result: "result" required,
+    error: "error" optional,
+    subscription: "subscription" optional(lenient_string),
+});
 
 /// An add-on product billed with the subscription.
 #[cfg(
@@ -3469,120 +2883,98 @@ pub struct SubscriptionActionResult {
         feature = "webhook-events"
     )
 )]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct SubscriptionAddon {
     /// Product path of the add-on.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub product: Option<String>,
     /// SKU of the add-on, if any.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub sku: Option<String>,
     /// Display name of the add-on.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub display: Option<String>,
     /// Quantity of the add-on.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub quantity: Option<i64>,
     /// Unit price of the add-on per period, in the subscription's currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price: Option<crate::Amount>,
     /// Unit price of the add-on per period, formatted with the currency symbol (for example `$14.95`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub price_display: Option<String>,
     /// Unit price of the add-on per period, converted to the store's payout currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price_in_payout_currency: Option<crate::Amount>,
     /// Unit price of the add-on per period in the payout currency, formatted.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub price_in_payout_currency_display: Option<String>,
     /// Discount on the add-on per period, in the subscription's currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount: Option<crate::Amount>,
     /// Discount on the add-on per period, formatted with the currency symbol (for example `$14.95`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub discount_display: Option<String>,
     /// Discount on the add-on per period, converted to the store's payout currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_in_payout_currency: Option<crate::Amount>,
     /// Discount on the add-on per period in the payout currency, formatted.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub discount_in_payout_currency_display: Option<String>,
     /// Add-on amount per period after discounts, in the subscription's currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtotal: Option<crate::Amount>,
     /// Add-on amount per period after discounts, formatted with the currency symbol (for example `$14.95`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub subtotal_display: Option<String>,
     /// Add-on amount per period after discounts, converted to the store's payout currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtotal_in_payout_currency: Option<crate::Amount>,
     /// Add-on amount per period after discounts in the payout currency, formatted.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub subtotal_in_payout_currency_display: Option<String>,
     /// Discounts applied to the add-on.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discounts: Option<Vec<SubscriptionDiscount>>,
 }
 
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+crate::runtime::object::object!(serialize SubscriptionAddon {
+    product: "product" optional(lenient_string),
+    sku: "sku" optional(lenient_string),
+    display: "display" optional(lenient_string),
+    quantity: "quantity" optional(lenient_int),
+    price: "price" optional,
+    price_display: "priceDisplay" optional(lenient_string),
+    price_in_payout_currency: "priceInPayoutCurrency" optional,
+    price_in_payout_currency_display: "priceInPayoutCurrencyDisplay" optional(lenient_string),
+    discount: "discount" optional,
+    discount_display: "discountDisplay" optional(lenient_string),
+    discount_in_payout_currency: "discountInPayoutCurrency" optional,
+    discount_in_payout_currency_display: "discountInPayoutCurrencyDisplay" optional(lenient_string),
+    subtotal: "subtotal" optional,
+    subtotal_display: "subtotalDisplay" optional(lenient_string),
+    subtotal_in_payout_currency: "subtotalInPayoutCurrency" optional,
+    subtotal_in_payout_currency_display: "subtotalInPayoutCurrencyDisplay" optional(lenient_string),
+    discounts: "discounts" optional,
+});
+
 /// Add, change or remove one add-on.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SubscriptionAddonChange {
     /// Product path of the add-on.
     pub product: String,
     /// New quantity; `0` removes the add-on.
-    #[serde(deserialize_with = "crate::runtime::lenient_int::required")]
     pub quantity: i64,
     /// Price and discount override.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub pricing: Option<SubscriptionPricingOverride>,
 }
+
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(SubscriptionAddonChange {
+    product: "product" required,
+    quantity: "quantity" required(lenient_int),
+    pricing: "pricing" optional,
+});
 
 #[cfg(feature = "subscriptions")]
 impl SubscriptionAddonChange {
@@ -3605,33 +2997,34 @@ impl SubscriptionAddonChange {
         feature = "webhook-events"
     )
 )]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct SubscriptionCancellationSetting {
     /// Rule that triggers the cancellation, for example `AFTER_LAST_NOTIFICATION`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub cancellation: Option<String>,
     /// Unit of the delay.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub interval_unit: Option<String>,
     /// Number of units of delay.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub interval_length: Option<i64>,
 }
+
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+crate::runtime::object::object!(serialize SubscriptionCancellationSetting {
+    cancellation: "cancellation" optional(lenient_string),
+    interval_unit: "intervalUnit" optional(lenient_string),
+    interval_length: "intervalLength" optional(lenient_int),
+});
 
 /// Last four digits of the card on file.
 ///
@@ -3663,78 +3056,67 @@ pub enum SubscriptionCardEnding {
         feature = "webhook-events"
     )
 )]
-crate::runtime::union::union!(
-    SubscriptionCardEnding { Text : STR, [], Number : NUM, [] }
-);
+crate::runtime::union::union!(SubscriptionCardEnding {
+    Text: STR, [],
+    Number: NUM, [],
+});
 
 /// Checkout session the buyer uses to convert the expired trial into a paid subscription.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct SubscriptionConvertSession {
     /// Session ID.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub id: Option<String>,
     /// Currency of the session.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub currency: Option<String>,
     /// When the session expires.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub expires: Option<crate::EpochMillis>,
     /// Order created from the session, `null` until the buyer pays.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub order: Option<String>,
     /// Account ID of the buyer.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub account: Option<String>,
     /// Amount of the session before tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtotal: Option<crate::Amount>,
     /// Products in the session.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub items: Option<Vec<SubscriptionConvertSessionItem>>,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize SubscriptionConvertSession {
+    id: "id" optional(lenient_string),
+    currency: "currency" optional(lenient_string),
+    expires: "expires" optional,
+    order: "order" optional(lenient_string),
+    account: "account" optional(lenient_string),
+    subtotal: "subtotal" optional,
+    items: "items" optional,
+});
+
 /// A product in the conversion session.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct SubscriptionConvertSessionItem {
     /// Product path.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub product: Option<String>,
     /// Quantity.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub quantity: Option<i64>,
 }
+
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize SubscriptionConvertSessionItem {
+    product: "product" optional(lenient_string),
+    quantity: "quantity" optional(lenient_int),
+});
 
 /// The co-term group the subscription belongs to, if any.
 #[cfg(
@@ -3745,33 +3127,34 @@ pub struct SubscriptionConvertSessionItem {
         feature = "webhook-events"
     )
 )]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct SubscriptionCotermGroupRef {
     /// ID of the co-term group.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub co_term_group_id: Option<String>,
     /// Name of the group.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub display_name: Option<String>,
     /// Status of the group (e.g. `Executed`; open set of values).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub co_term_status: Option<String>,
 }
+
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+crate::runtime::object::object!(serialize SubscriptionCotermGroupRef {
+    co_term_group_id: "coTermGroupId" optional(lenient_string),
+    display_name: "displayName" optional(lenient_string),
+    co_term_status: "coTermStatus" optional(lenient_string),
+});
 
 /// A discount applied to a subscription product.
 #[cfg(
@@ -3782,41 +3165,41 @@ pub struct SubscriptionCotermGroupRef {
         feature = "webhook-events"
     )
 )]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct SubscriptionDiscount {
     /// Product path or coupon the discount comes from.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub discount_path: Option<String>,
     /// Number of periods the discount applies; `null` for all periods.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub discount_duration: Option<i64>,
     /// Discount percentage.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub percent_value: Option<f64>,
     /// Whether the discount already applies to a prorated charge.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub apply_discount_immediately: Option<bool>,
 }
 
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+crate::runtime::object::object!(serialize SubscriptionDiscount {
+    discount_path: "discountPath" optional(lenient_string),
+    discount_duration: "discountDuration" optional(lenient_int),
+    percent_value: "percentValue" optional,
+    apply_discount_immediately: "applyDiscountImmediately" optional(lenient_bool),
+});
+
 /// A discount to apply to the subscription or add-on.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SubscriptionDiscountOverride {
@@ -3832,6 +3215,14 @@ pub struct SubscriptionDiscountOverride {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub duration: Option<SubscriptionDiscountOverrideDuration>,
 }
+
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(SubscriptionDiscountOverride {
+    r#type: "type" required,
+    amount: "amount" optional,
+    percentage: "percentage" optional,
+    duration: "duration" optional,
+});
 
 #[cfg(feature = "subscriptions")]
 impl SubscriptionDiscountOverride {
@@ -3862,9 +3253,10 @@ pub enum SubscriptionDiscountOverrideAmount {
 }
 
 #[cfg(feature = "subscriptions")]
-crate::runtime::union::union!(
-    SubscriptionDiscountOverrideAmount { Single : NUM | STR, [], PerCurrency : MAP, [] }
-);
+crate::runtime::union::union!(SubscriptionDiscountOverrideAmount {
+    Single: NUM | STR, [],
+    PerCurrency: MAP, [],
+});
 
 /// How many periods the discount lasts: a number of periods, or `all`.
 ///
@@ -3882,9 +3274,10 @@ pub enum SubscriptionDiscountOverrideDuration {
 }
 
 #[cfg(feature = "subscriptions")]
-crate::runtime::union::union!(
-    SubscriptionDiscountOverrideDuration { Periods : NUM, [], All : STR, [] }
-);
+crate::runtime::union::union!(SubscriptionDiscountOverrideDuration {
+    Periods: NUM, [],
+    All: STR, [],
+});
 
 /// Whether the discount is a fixed amount or a percentage.
 ///
@@ -3908,757 +3301,512 @@ crate::runtime::string_enum!(
 
 /// Error body of the entries endpoint.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct SubscriptionEntriesError {
     /// Error message, for example `not found`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub message: Option<String>,
     /// Extra values for the message; usually empty.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub params: Option<Vec<serde_json::Value>>,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize SubscriptionEntriesError {
+    message: "message" optional(lenient_string),
+    params: "params" optional,
+});
+
 /// One order of the subscription (initial order, rebill, or proration).
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct SubscriptionEntry {
     /// ID of the entry.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub id: Option<String>,
     /// Date of the entry, `YYYY-MM-DD`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub begin_entry_date: Option<String>,
     /// Start of the period the order paid for, `YYYY-MM-DD`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub begin_period_date: Option<String>,
     /// End of the period the order paid for, `YYYY-MM-DD`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub end_period_date: Option<String>,
     /// A FastSpring order.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub order: Option<super::orders::Order>,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize SubscriptionEntry {
+    id: "id" optional(lenient_string),
+    begin_entry_date: "beginEntryDate" optional(lenient_string),
+    begin_period_date: "beginPeriodDate" optional(lenient_string),
+    end_period_date: "endPeriodDate" optional(lenient_string),
+    order: "order" optional,
+});
+
 /// Prorated estimate of a proposed plan change. Also used per member by the co-term estimate and as `items` of a retrieved proforma invoice.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct SubscriptionEstimate {
     /// ID of the subscription.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub subscription: Option<String>,
     /// Currency of the amounts.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub currency: Option<String>,
     /// Time zone of the dates, for example `UTC`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub timezone: Option<String>,
     /// Start of the current period, epoch milliseconds (UTC).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub period_start_date: Option<crate::EpochMillis>,
     /// Start of the current period, formatted for the buyer's locale (for example `11/8/19`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub period_start_date_display: Option<String>,
     /// Start of the current period as `YYYY-MM-DD` (newer payloads only).
-    #[serde(
-        rename = "periodStartDateDisplayISO8601",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "periodStartDateDisplayISO8601"))]
     pub period_start_date_display_iso8601: Option<String>,
     /// End of the current period, epoch milliseconds (UTC).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub period_end_date: Option<crate::EpochMillis>,
     /// End of the current period, formatted for the buyer's locale (for example `11/8/19`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub period_end_date_display: Option<String>,
     /// End of the current period as `YYYY-MM-DD` (newer payloads only).
-    #[serde(
-        rename = "periodEndDateDisplayISO8601",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "periodEndDateDisplayISO8601"))]
     pub period_end_date_display_iso8601: Option<String>,
     /// End date of the subscription; `null` when it renews indefinitely.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub end_date: Option<crate::EpochMillis>,
     /// End date formatted.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub end_date_display: Option<String>,
     /// End date as `YYYY-MM-DD`.
-    #[serde(
-        rename = "endDateDisplayISO8601",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "endDateDisplayISO8601"))]
     pub end_date_display_iso8601: Option<String>,
     /// Periods left; `-1` (or `null` in co-term estimates) when the subscription renews indefinitely.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub remaining_periods: Option<i64>,
     /// Date of the next charge.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_charge_date: Option<crate::EpochMillis>,
     /// Next charge date formatted.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub next_charge_date_display: Option<String>,
     /// Next charge date as `YYYY-MM-DD`.
-    #[serde(
-        rename = "nextChargeDateDisplayISO8601",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "nextChargeDateDisplayISO8601"))]
     pub next_charge_date_display_iso8601: Option<String>,
     /// Whether the change can be prorated.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub is_proratable: Option<bool>,
     /// Proration availability, for example `Available`, or the reason it is not (such as `TRIAL` or `ON_DEMAND`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub proration_status: Option<String>,
     /// The plan before the change, with proration figures.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub current_plan: Option<SubscriptionEstimatePlan>,
     /// The plan after the change, with proration figures.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub proposed_plan: Option<SubscriptionEstimatePlan>,
     /// What the buyer would pay now and at the next charge.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub amount_due: Option<SubscriptionEstimateAmountDue>,
     /// Discount totals of the proposed plan.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_totals: Option<SubscriptionEstimateDiscountTotals>,
     /// Co-term estimates only: state of this member, e.g. `Ready to Prorate`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub status: Option<String>,
 }
+
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize SubscriptionEstimate {
+    subscription: "subscription" optional(lenient_string),
+    currency: "currency" optional(lenient_string),
+    timezone: "timezone" optional(lenient_string),
+    period_start_date: "periodStartDate" optional,
+    period_start_date_display: "periodStartDateDisplay" optional(lenient_string),
+    period_start_date_display_iso8601: "periodStartDateDisplayISO8601" optional(lenient_string),
+    period_end_date: "periodEndDate" optional,
+    period_end_date_display: "periodEndDateDisplay" optional(lenient_string),
+    period_end_date_display_iso8601: "periodEndDateDisplayISO8601" optional(lenient_string),
+    end_date: "endDate" optional,
+    end_date_display: "endDateDisplay" optional(lenient_string),
+    end_date_display_iso8601: "endDateDisplayISO8601" optional(lenient_string),
+    remaining_periods: "remainingPeriods" optional(lenient_int),
+    next_charge_date: "nextChargeDate" optional,
+    next_charge_date_display: "nextChargeDateDisplay" optional(lenient_string),
+    next_charge_date_display_iso8601: "nextChargeDateDisplayISO8601" optional(lenient_string),
+    is_proratable: "isProratable" optional(lenient_bool),
+    proration_status: "prorationStatus" optional(lenient_string),
+    current_plan: "currentPlan" optional,
+    proposed_plan: "proposedPlan" optional,
+    amount_due: "amountDue" optional,
+    discount_totals: "discountTotals" optional,
+    status: "status" optional(lenient_string),
+});
 
 /// An add-on in a plan of an estimate (subscription estimate, co-term estimate, proforma invoice). Subscription estimates send only `display`, `product`, `priceDisplay` and `proratedItemChargeDisplay`; the other fields come from the co-term reference.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct SubscriptionEstimateAddon {
     /// Display name of the add-on.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub display: Option<String>,
     /// Product path of the add-on.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub product: Option<String>,
     /// Unit price.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price: Option<crate::Amount>,
     /// `price` formatted for display, with the currency symbol.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub price_display: Option<String>,
     /// Discount amount.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount: Option<crate::Amount>,
     /// `discount` formatted for display, with the currency symbol.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub discount_display: Option<String>,
     /// Discounts applied to the add-on.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discounts: Option<Vec<SubscriptionDiscount>>,
     /// Quantity.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub quantity: Option<i64>,
     /// Amount before tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtotal: Option<crate::Amount>,
     /// `subtotal` formatted for display, with the currency symbol.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub subtotal_display: Option<String>,
     /// Tax amount.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax: Option<crate::Amount>,
     /// `tax` formatted for display, with the currency symbol.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub tax_display: Option<String>,
     /// Amount including tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total: Option<crate::Amount>,
     /// `total` formatted for display, with the currency symbol.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub total_display: Option<String>,
     /// Tax rate in percent.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_percent: Option<f64>,
     /// Tax rate formatted for display.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub tax_percent_display: Option<String>,
     /// Prorated charge for the rest of the period.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorated_item_charge: Option<crate::Amount>,
     /// `proratedItemCharge` formatted for display, with the currency symbol.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub prorated_item_charge_display: Option<String>,
     /// Prorated credit for the unused part of the period.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorated_item_credit: Option<crate::Amount>,
     /// `proratedItemCredit` formatted for display, with the currency symbol.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub prorated_item_credit_display: Option<String>,
     /// Prorated charge minus credit, before tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorated_item_subtotal: Option<crate::Amount>,
     /// `proratedItemSubtotal` formatted for display, with the currency symbol.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub prorated_item_subtotal_display: Option<String>,
     /// Tax on the prorated amount.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorated_item_tax: Option<crate::Amount>,
     /// `proratedItemTax` formatted for display, with the currency symbol.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub prorated_item_tax_display: Option<String>,
     /// Prorated amount including tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorated_item_total: Option<crate::Amount>,
     /// `proratedItemTotal` formatted for display, with the currency symbol.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub prorated_item_total_display: Option<String>,
 }
+
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize SubscriptionEstimateAddon {
+    display: "display" optional(lenient_string),
+    product: "product" optional(lenient_string),
+    price: "price" optional,
+    price_display: "priceDisplay" optional(lenient_string),
+    discount: "discount" optional,
+    discount_display: "discountDisplay" optional(lenient_string),
+    discounts: "discounts" optional,
+    quantity: "quantity" optional(lenient_int),
+    subtotal: "subtotal" optional,
+    subtotal_display: "subtotalDisplay" optional(lenient_string),
+    tax: "tax" optional,
+    tax_display: "taxDisplay" optional(lenient_string),
+    total: "total" optional,
+    total_display: "totalDisplay" optional(lenient_string),
+    tax_percent: "taxPercent" optional,
+    tax_percent_display: "taxPercentDisplay" optional(lenient_string),
+    prorated_item_charge: "proratedItemCharge" optional,
+    prorated_item_charge_display: "proratedItemChargeDisplay" optional(lenient_string),
+    prorated_item_credit: "proratedItemCredit" optional,
+    prorated_item_credit_display: "proratedItemCreditDisplay" optional(lenient_string),
+    prorated_item_subtotal: "proratedItemSubtotal" optional,
+    prorated_item_subtotal_display: "proratedItemSubtotalDisplay" optional(lenient_string),
+    prorated_item_tax: "proratedItemTax" optional,
+    prorated_item_tax_display: "proratedItemTaxDisplay" optional(lenient_string),
+    prorated_item_total: "proratedItemTotal" optional,
+    prorated_item_total_display: "proratedItemTotalDisplay" optional(lenient_string),
+});
 
 /// What the buyer would pay now and at the next charge.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct SubscriptionEstimateAmountDue {
     /// Proration before tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub proration_subtotal: Option<crate::Amount>,
     /// Proration before tax, formatted (negative amounts look like `-$20.00`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub proration_subtotal_display: Option<String>,
     /// Tax on the proration.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub proration_tax: Option<crate::Amount>,
     /// Tax on the proration, formatted (negative amounts look like `-$20.00`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub proration_tax_display: Option<String>,
     /// Amount due now.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_amount_due: Option<crate::Amount>,
     /// Amount due now, formatted (negative amounts look like `-$20.00`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub total_amount_due_display: Option<String>,
     /// Date of the next regular charge.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_charge_date: Option<crate::EpochMillis>,
     /// Next charge date formatted.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub next_charge_date_display: Option<String>,
     /// Next charge date as `YYYY-MM-DD`.
-    #[serde(
-        rename = "nextChargeDateDisplayISO8601",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "nextChargeDateDisplayISO8601"))]
     pub next_charge_date_display_iso8601: Option<String>,
     /// Amount of the next regular charge.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_charge_amount: Option<crate::Amount>,
     /// Amount of the next regular charge, formatted (negative amounts look like `-$20.00`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub next_charge_amount_display: Option<String>,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize SubscriptionEstimateAmountDue {
+    proration_subtotal: "prorationSubtotal" optional,
+    proration_subtotal_display: "prorationSubtotalDisplay" optional(lenient_string),
+    proration_tax: "prorationTax" optional,
+    proration_tax_display: "prorationTaxDisplay" optional(lenient_string),
+    total_amount_due: "totalAmountDue" optional,
+    total_amount_due_display: "totalAmountDueDisplay" optional(lenient_string),
+    next_charge_date: "nextChargeDate" optional,
+    next_charge_date_display: "nextChargeDateDisplay" optional(lenient_string),
+    next_charge_date_display_iso8601: "nextChargeDateDisplayISO8601" optional(lenient_string),
+    next_charge_amount: "nextChargeAmount" optional,
+    next_charge_amount_display: "nextChargeAmountDisplay" optional(lenient_string),
+});
+
 /// Discount totals of the proposed plan.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct SubscriptionEstimateDiscountTotals {
     /// Total of product-level (price) discounts.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub product_level_discount_total: Option<crate::Amount>,
     /// Total of product-level (price) discounts, formatted (negative amounts look like `-$20.00`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub product_level_discount_total_display: Option<String>,
     /// Total of coupon discounts.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub coupon_level_discount_total: Option<crate::Amount>,
     /// Total of coupon discounts, formatted (negative amounts look like `-$20.00`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub coupon_level_discount_total_display: Option<String>,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize SubscriptionEstimateDiscountTotals {
+    product_level_discount_total: "productLevelDiscountTotal" optional,
+    product_level_discount_total_display: "productLevelDiscountTotalDisplay" optional(lenient_string),
+    coupon_level_discount_total: "couponLevelDiscountTotal" optional,
+    coupon_level_discount_total_display: "couponLevelDiscountTotalDisplay" optional(lenient_string),
+});
+
 /// Error body of the estimate endpoint. The 404 variant names the action in `status` instead of `action`.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct SubscriptionEstimateError {
     /// What was attempted, as `<resource>.<verb>`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// Why it failed, when `result` is `error`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub error: Option<super::common::ErrorDetail>,
     /// ID of the subscription the error is about.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub subscription: Option<String>,
     /// Name of the attempted action (404 variant; same meaning as `action`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub status: Option<String>,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize SubscriptionEstimateError {
+    action: "action" optional(lenient_string),
+    result: "result" optional,
+    error: "error" optional,
+    subscription: "subscription" optional(lenient_string),
+    status: "status" optional(lenient_string),
+});
+
 /// Prorated view of a plan (current or proposed).
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct SubscriptionEstimatePlan {
     /// Display name of the plan's product.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub display: Option<String>,
     /// Product path.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub product: Option<String>,
     /// Billing frequency, for example `1 month`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub billing_frequency: Option<String>,
     /// Unit price.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price: Option<crate::Amount>,
     /// Unit price, formatted (negative amounts look like `-$20.00`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub price_display: Option<String>,
     /// Discount.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount: Option<crate::Amount>,
     /// Discount, formatted (negative amounts look like `-$20.00`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub discount_display: Option<String>,
     /// Quantity.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub quantity: Option<i64>,
     /// Subtotal.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtotal: Option<crate::Amount>,
     /// Subtotal, formatted (negative amounts look like `-$20.00`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub subtotal_display: Option<String>,
     /// Tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax: Option<crate::Amount>,
     /// Tax, formatted (negative amounts look like `-$20.00`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub tax_display: Option<String>,
     /// Total.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total: Option<crate::Amount>,
     /// Total, formatted (negative amounts look like `-$20.00`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub total_display: Option<String>,
     /// Tax rate in percent.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax_percent: Option<f64>,
     /// Tax rate formatted, for example `8%`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub tax_percent_display: Option<String>,
     /// Start of the period, epoch milliseconds (UTC).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub period_start_date: Option<crate::EpochMillis>,
     /// Start of the period, formatted for the buyer's locale (for example `11/8/19`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub period_start_date_display: Option<String>,
     /// Start of the period as `YYYY-MM-DD` (newer payloads only).
-    #[serde(
-        rename = "periodStartDateDisplayISO8601",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "periodStartDateDisplayISO8601"))]
     pub period_start_date_display_iso8601: Option<String>,
     /// End of the period, epoch milliseconds (UTC).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub period_end_date: Option<crate::EpochMillis>,
     /// End of the period, formatted for the buyer's locale (for example `11/8/19`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub period_end_date_display: Option<String>,
     /// End of the period as `YYYY-MM-DD` (newer payloads only).
-    #[serde(
-        rename = "periodEndDateDisplayISO8601",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "periodEndDateDisplayISO8601"))]
     pub period_end_date_display_iso8601: Option<String>,
     /// Days of the period already used.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub proration_utilized_days: Option<i64>,
     /// Days of the period left.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub proration_remaining_days: Option<i64>,
     /// Days in the period.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub proration_total_days: Option<i64>,
     /// Prorated charge.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorated_item_charge: Option<crate::Amount>,
     /// Prorated charge, formatted (negative amounts look like `-$20.00`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub prorated_item_charge_display: Option<String>,
     /// Prorated credit.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorated_item_credit: Option<crate::Amount>,
     /// Prorated credit, formatted (negative amounts look like `-$20.00`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub prorated_item_credit_display: Option<String>,
     /// Prorated subtotal.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorated_item_subtotal: Option<crate::Amount>,
     /// Prorated subtotal, formatted (negative amounts look like `-$20.00`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub prorated_item_subtotal_display: Option<String>,
     /// Prorated tax.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorated_item_tax: Option<crate::Amount>,
     /// Prorated tax, formatted (negative amounts look like `-$20.00`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub prorated_item_tax_display: Option<String>,
     /// Prorated total.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorated_item_total: Option<crate::Amount>,
     /// Prorated total, formatted (negative amounts look like `-$20.00`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub prorated_item_total_display: Option<String>,
     /// Discounts of the plan.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discounts: Option<Vec<SubscriptionDiscount>>,
     /// Add-ons of the plan.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub addons: Option<Vec<SubscriptionEstimatePlanAddonsItem>>,
     /// Subtotal of the whole subscription.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscription_subtotal: Option<crate::Amount>,
     /// Subtotal of the whole subscription, formatted (negative amounts look like `-$20.00`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub subscription_subtotal_display: Option<String>,
     /// Tax of the whole subscription.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscription_tax: Option<crate::Amount>,
     /// Tax of the whole subscription, formatted (negative amounts look like `-$20.00`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub subscription_tax_display: Option<String>,
     /// Total of the whole subscription.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscription_total: Option<crate::Amount>,
     /// Total of the whole subscription, formatted (negative amounts look like `-$20.00`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub subscription_total_display: Option<String>,
     /// Prorated credit of the whole subscription (current plan).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscription_prorated_credit: Option<crate::Amount>,
     /// Prorated credit of the whole subscription (current plan), formatted (negative amounts look like `-$20.00`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub subscription_prorated_credit_display: Option<String>,
     /// Prorated charge of the whole subscription (proposed plan).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscription_prorated_charge: Option<crate::Amount>,
     /// Prorated charge of the whole subscription (proposed plan), formatted (negative amounts look like `-$20.00`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub subscription_prorated_charge_display: Option<String>,
     /// End date of the subscription, `null` when it renews indefinitely.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscription_end_date: Option<crate::EpochMillis>,
     /// End date formatted.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub subscription_end_date_display: Option<String>,
     /// End date as `YYYY-MM-DD`.
-    #[serde(
-        rename = "subscriptionEndDateDisplayISO8601",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
+    #[cfg_attr(
+        feature = "schemars",
+        schemars(rename = "subscriptionEndDateDisplayISO8601")
     )]
     pub subscription_end_date_display_iso8601: Option<String>,
 }
+
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize SubscriptionEstimatePlan {
+    display: "display" optional(lenient_string),
+    product: "product" optional(lenient_string),
+    billing_frequency: "billingFrequency" optional(lenient_string),
+    price: "price" optional,
+    price_display: "priceDisplay" optional(lenient_string),
+    discount: "discount" optional,
+    discount_display: "discountDisplay" optional(lenient_string),
+    quantity: "quantity" optional(lenient_int),
+    subtotal: "subtotal" optional,
+    subtotal_display: "subtotalDisplay" optional(lenient_string),
+    tax: "tax" optional,
+    tax_display: "taxDisplay" optional(lenient_string),
+    total: "total" optional,
+    total_display: "totalDisplay" optional(lenient_string),
+    tax_percent: "taxPercent" optional,
+    tax_percent_display: "taxPercentDisplay" optional(lenient_string),
+    period_start_date: "periodStartDate" optional,
+    period_start_date_display: "periodStartDateDisplay" optional(lenient_string),
+    period_start_date_display_iso8601: "periodStartDateDisplayISO8601" optional(lenient_string),
+    period_end_date: "periodEndDate" optional,
+    period_end_date_display: "periodEndDateDisplay" optional(lenient_string),
+    period_end_date_display_iso8601: "periodEndDateDisplayISO8601" optional(lenient_string),
+    proration_utilized_days: "prorationUtilizedDays" optional(lenient_int),
+    proration_remaining_days: "prorationRemainingDays" optional(lenient_int),
+    proration_total_days: "prorationTotalDays" optional(lenient_int),
+    prorated_item_charge: "proratedItemCharge" optional,
+    prorated_item_charge_display: "proratedItemChargeDisplay" optional(lenient_string),
+    prorated_item_credit: "proratedItemCredit" optional,
+    prorated_item_credit_display: "proratedItemCreditDisplay" optional(lenient_string),
+    prorated_item_subtotal: "proratedItemSubtotal" optional,
+    prorated_item_subtotal_display: "proratedItemSubtotalDisplay" optional(lenient_string),
+    prorated_item_tax: "proratedItemTax" optional,
+    prorated_item_tax_display: "proratedItemTaxDisplay" optional(lenient_string),
+    prorated_item_total: "proratedItemTotal" optional,
+    prorated_item_total_display: "proratedItemTotalDisplay" optional(lenient_string),
+    discounts: "discounts" optional,
+    addons: "addons" optional,
+    subscription_subtotal: "subscriptionSubtotal" optional,
+    subscription_subtotal_display: "subscriptionSubtotalDisplay" optional(lenient_string),
+    subscription_tax: "subscriptionTax" optional,
+    subscription_tax_display: "subscriptionTaxDisplay" optional(lenient_string),
+    subscription_total: "subscriptionTotal" optional,
+    subscription_total_display: "subscriptionTotalDisplay" optional(lenient_string),
+    subscription_prorated_credit: "subscriptionProratedCredit" optional,
+    subscription_prorated_credit_display: "subscriptionProratedCreditDisplay" optional(lenient_string),
+    subscription_prorated_charge: "subscriptionProratedCharge" optional,
+    subscription_prorated_charge_display: "subscriptionProratedChargeDisplay" optional(lenient_string),
+    subscription_end_date: "subscriptionEndDate" optional,
+    subscription_end_date_display: "subscriptionEndDateDisplay" optional(lenient_string),
+    subscription_end_date_display_iso8601: "subscriptionEndDateDisplayISO8601" optional(lenient_string),
+});
 
 /// One item of `addons` in [`SubscriptionEstimatePlan`].
 ///
@@ -4676,73 +3824,71 @@ pub enum SubscriptionEstimatePlanAddonsItem {
 }
 
 #[cfg(feature = "subscriptions")]
-crate::runtime::union::union!(
-    SubscriptionEstimatePlanAddonsItem { Details : MAP, ["discount", "discountDisplay",
-    "discounts", "display", "price", "priceDisplay", "product", "proratedItemCharge",
-    "proratedItemChargeDisplay", "proratedItemCredit", "proratedItemCreditDisplay",
-    "proratedItemSubtotal", "proratedItemSubtotalDisplay", "proratedItemTax",
-    "proratedItemTaxDisplay", "proratedItemTotal", "proratedItemTotalDisplay",
-    "quantity", "subtotal", "subtotalDisplay", "tax", "taxDisplay", "taxPercent",
-    "taxPercentDisplay", "total", "totalDisplay"], Product : STR, [] }
-);
+crate::runtime::union::union!(SubscriptionEstimatePlanAddonsItem {
+    Details: MAP, [
+        "discount", "discountDisplay", "discounts", "display", "price", "priceDisplay", "product",
+        "proratedItemCharge", "proratedItemChargeDisplay", "proratedItemCredit",
+        "proratedItemCreditDisplay", "proratedItemSubtotal", "proratedItemSubtotalDisplay",
+        "proratedItemTax", "proratedItemTaxDisplay", "proratedItemTotal",
+        "proratedItemTotalDisplay", "quantity", "subtotal", "subtotalDisplay", "tax", "taxDisplay",
+        "taxPercent", "taxPercentDisplay", "total", "totalDisplay",
+    ],
+    Product: STR, [],
+});
 
 /// Error body of `GET /subscriptions/{subscription_id}`; with several IDs it may also list per-ID outcomes.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct SubscriptionGetError {
     /// What was attempted, as `<resource>.<verb>`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// Why it failed, when `result` is `error`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub error: Option<super::common::ErrorDetail>,
     /// ID of the subscription the error is about.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub subscription: Option<String>,
     /// Per-ID outcomes when several IDs were requested.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<SubscriptionActionResult>>,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize SubscriptionGetError {
+    action: "action" optional(lenient_string),
+    result: "result" optional,
+    error: "error" optional,
+    subscription: "subscription" optional(lenient_string),
+    subscriptions: "subscriptions" optional,
+});
+
 /// Plan-change history of a subscription.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct SubscriptionHistory {
     /// Currency of the subscription.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub currency: Option<String>,
     /// Time zone of the dates.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub timezone: Option<String>,
     /// The changes, ordered as requested.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changes: Option<Vec<SubscriptionPlanChange>>,
 }
+
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize SubscriptionHistory {
+    currency: "currency" optional(lenient_string),
+    timezone: "timezone" optional(lenient_string),
+    changes: "changes" optional,
+});
 
 /// One phase of the billing schedule.
 #[cfg(
@@ -4753,286 +3899,183 @@ pub struct SubscriptionHistory {
         feature = "webhook-events"
     )
 )]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct SubscriptionInstruction {
     /// Product path the phase bills (absent on some trial entries).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub product: Option<String>,
     /// Kind of phase.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub r#type: Option<SubscriptionInstructionType>,
     /// `true` unless the phase is a trial.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub is_not_trial: Option<bool>,
     /// For a trial phase, whether the trial is paid or free (e.g. `PAID`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub trial_type: Option<String>,
     /// Start of the phase, epoch milliseconds (UTC). `null` when not applicable.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub period_start_date: Option<crate::EpochMillis>,
     /// Same instant as `periodStartDate` (kept for backward compatibility).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub period_start_date_value: Option<crate::EpochMillis>,
     /// Start of the phase, epoch seconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub period_start_date_in_seconds: Option<crate::EpochSeconds>,
     /// Start of the phase, formatted for the buyer's locale (for example `11/8/19`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub period_start_date_display: Option<String>,
     /// Start of the phase as `YYYY-MM-DD` (newer payloads only).
-    #[serde(
-        rename = "periodStartDateDisplayISO8601",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "periodStartDateDisplayISO8601"))]
     pub period_start_date_display_iso8601: Option<String>,
     /// End of the phase (`null` when open-ended), epoch milliseconds (UTC). `null` when not applicable.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub period_end_date: Option<crate::EpochMillis>,
     /// Same instant as `periodEndDate` (kept for backward compatibility).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub period_end_date_value: Option<crate::EpochMillis>,
     /// End of the phase (`null` when open-ended), epoch seconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub period_end_date_in_seconds: Option<crate::EpochSeconds>,
     /// End of the phase (`null` when open-ended), formatted for the buyer's locale (for example `11/8/19`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub period_end_date_display: Option<String>,
     /// End of the phase (`null` when open-ended) as `YYYY-MM-DD` (newer payloads only).
-    #[serde(
-        rename = "periodEndDateDisplayISO8601",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "periodEndDateDisplayISO8601"))]
     pub period_end_date_display_iso8601: Option<String>,
     /// Billing interval unit of a regular phase.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub interval_unit: Option<String>,
     /// Billing interval length of a regular phase.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub interval_length: Option<i64>,
     /// Billing interval unit during a discounted phase (`null` otherwise in recent payloads).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub discount_interval_unit: Option<String>,
     /// Billing interval length during a discounted phase.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub discount_interval_length: Option<i64>,
     /// Number of discounted periods.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub discount_duration: Option<i64>,
     /// Unit of the trial or discount duration.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub discount_duration_unit: Option<String>,
     /// Length of the trial or discount duration.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub discount_duration_length: Option<i64>,
     /// Discount percentage of the phase.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_percent: Option<f64>,
     /// Same percentage (twin field).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_percent_value: Option<f64>,
     /// Percentage formatted, for example `25%`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub discount_percent_display: Option<String>,
     /// Total discount per period of the phase, in the subscription's currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_total: Option<crate::Amount>,
     /// Total discount per period of the phase, formatted with the currency symbol (for example `$14.95`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub discount_total_display: Option<String>,
     /// Total discount per period of the phase, converted to the store's payout currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount_total_in_payout_currency: Option<crate::Amount>,
     /// Total discount per period of the phase in the payout currency, formatted.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub discount_total_in_payout_currency_display: Option<String>,
     /// Discount per unit, in the subscription's currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_discount: Option<crate::Amount>,
     /// Discount per unit, formatted with the currency symbol (for example `$14.95`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub unit_discount_display: Option<String>,
     /// Discount per unit, converted to the store's payout currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_discount_in_payout_currency: Option<crate::Amount>,
     /// Discount per unit in the payout currency, formatted.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub unit_discount_in_payout_currency_display: Option<String>,
     /// Unit list price, in the subscription's currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price: Option<crate::Amount>,
     /// Unit list price, formatted with the currency symbol (for example `$14.95`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub price_display: Option<String>,
     /// Unit list price, converted to the store's payout currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price_in_payout_currency: Option<crate::Amount>,
     /// Unit list price in the payout currency, formatted.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub price_in_payout_currency_display: Option<String>,
     /// List price times quantity, in the subscription's currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price_total: Option<crate::Amount>,
     /// List price times quantity, formatted with the currency symbol (for example `$14.95`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub price_total_display: Option<String>,
     /// List price times quantity, converted to the store's payout currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price_total_in_payout_currency: Option<crate::Amount>,
     /// List price times quantity in the payout currency, formatted.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub price_total_in_payout_currency_display: Option<String>,
     /// Unit price after discount, in the subscription's currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_price: Option<crate::Amount>,
     /// Unit price after discount, formatted with the currency symbol (for example `$14.95`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub unit_price_display: Option<String>,
     /// Unit price after discount, converted to the store's payout currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub unit_price_in_payout_currency: Option<crate::Amount>,
     /// Unit price after discount in the payout currency, formatted.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub unit_price_in_payout_currency_display: Option<String>,
     /// Amount per period of the phase, in the subscription's currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total: Option<crate::Amount>,
     /// Amount per period of the phase, formatted with the currency symbol (for example `$14.95`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub total_display: Option<String>,
     /// Amount per period of the phase, converted to the store's payout currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_in_payout_currency: Option<crate::Amount>,
     /// Amount per period of the phase in the payout currency, formatted.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub total_in_payout_currency_display: Option<String>,
     /// Amount per period of the phase including taxes, in the subscription's currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_with_taxes: Option<crate::Amount>,
     /// Amount per period of the phase including taxes, formatted with the currency symbol (for example `$14.95`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub total_with_taxes_display: Option<String>,
     /// Amount per period of the phase including taxes, converted to the store's payout currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_with_taxes_in_payout_currency: Option<crate::Amount>,
     /// Amount per period of the phase including taxes in the payout currency, formatted.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub total_with_taxes_in_payout_currency_display: Option<String>,
 }
+
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+crate::runtime::object::object!(serialize SubscriptionInstruction {
+    product: "product" optional(lenient_string),
+    r#type: "type" optional,
+    is_not_trial: "isNotTrial" optional(lenient_bool),
+    trial_type: "trialType" optional(lenient_string),
+    period_start_date: "periodStartDate" optional,
+    period_start_date_value: "periodStartDateValue" optional,
+    period_start_date_in_seconds: "periodStartDateInSeconds" optional,
+    period_start_date_display: "periodStartDateDisplay" optional(lenient_string),
+    period_start_date_display_iso8601: "periodStartDateDisplayISO8601" optional(lenient_string),
+    period_end_date: "periodEndDate" optional,
+    period_end_date_value: "periodEndDateValue" optional,
+    period_end_date_in_seconds: "periodEndDateInSeconds" optional,
+    period_end_date_display: "periodEndDateDisplay" optional(lenient_string),
+    period_end_date_display_iso8601: "periodEndDateDisplayISO8601" optional(lenient_string),
+    interval_unit: "intervalUnit" optional(lenient_string),
+    interval_length: "intervalLength" optional(lenient_int),
+    discount_interval_unit: "discountIntervalUnit" optional(lenient_string),
+    discount_interval_length: "discountIntervalLength" optional(lenient_int),
+    discount_duration: "discountDuration" optional(lenient_int),
+    discount_duration_unit: "discountDurationUnit" optional(lenient_string),
+    discount_duration_length: "discountDurationLength" optional(lenient_int),
+    discount_percent: "discountPercent" optional,
+    discount_percent_value: "discountPercentValue" optional,
+    discount_percent_display: "discountPercentDisplay" optional(lenient_string),
+    discount_total: "discountTotal" optional,
+    discount_total_display: "discountTotalDisplay" optional(lenient_string),
+    discount_total_in_payout_currency: "discountTotalInPayoutCurrency" optional,
+    discount_total_in_payout_currency_display: "discountTotalInPayoutCurrencyDisplay" optional(lenient_string),
+    unit_discount: "unitDiscount" optional,
+    unit_discount_display: "unitDiscountDisplay" optional(lenient_string),
+    unit_discount_in_payout_currency: "unitDiscountInPayoutCurrency" optional,
+    unit_discount_in_payout_currency_display: "unitDiscountInPayoutCurrencyDisplay" optional(lenient_string),
+    price: "price" optional,
+    price_display: "priceDisplay" optional(lenient_string),
+    price_in_payout_currency: "priceInPayoutCurrency" optional,
+    price_in_payout_currency_display: "priceInPayoutCurrencyDisplay" optional(lenient_string),
+    price_total: "priceTotal" optional,
+    price_total_display: "priceTotalDisplay" optional(lenient_string),
+    price_total_in_payout_currency: "priceTotalInPayoutCurrency" optional,
+    price_total_in_payout_currency_display: "priceTotalInPayoutCurrencyDisplay" optional(lenient_string),
+    unit_price: "unitPrice" optional,
+    unit_price_display: "unitPriceDisplay" optional(lenient_string),
+    unit_price_in_payout_currency: "unitPriceInPayoutCurrency" optional,
+    unit_price_in_payout_currency_display: "unitPriceInPayoutCurrencyDisplay" optional(lenient_string),
+    total: "total" optional,
+    total_display: "totalDisplay" optional(lenient_string),
+    total_in_payout_currency: "totalInPayoutCurrency" optional,
+    total_in_payout_currency_display: "totalInPayoutCurrencyDisplay" optional(lenient_string),
+    total_with_taxes: "totalWithTaxes" optional,
+    total_with_taxes_display: "totalWithTaxesDisplay" optional(lenient_string),
+    total_with_taxes_in_payout_currency: "totalWithTaxesInPayoutCurrency" optional,
+    total_with_taxes_in_payout_currency_display: "totalWithTaxesInPayoutCurrencyDisplay" optional(lenient_string),
+});
 
 /// Kind of phase.
 ///
@@ -5112,31 +4155,30 @@ crate::runtime::string_enum!(
 
 /// A page of subscriptions.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct SubscriptionListResponse {
     /// Always `subscription.getall`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// Number of the next page; `null` or absent on the last page.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub next_page: Option<i64>,
     /// Subscription IDs, or full subscriptions when filters other than `begin`/`end` are used.
     pub subscriptions: Vec<SubscriptionListResponseSubscriptionsItem>,
 }
+
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize SubscriptionListResponse {
+    action: "action" optional(lenient_string),
+    result: "result" optional,
+    next_page: "nextPage" optional(lenient_int),
+    subscriptions: "subscriptions" required,
+});
 
 /// One item of `subscriptions` in [`SubscriptionListResponse`].
 ///
@@ -5154,75 +4196,78 @@ pub enum SubscriptionListResponseSubscriptionsItem {
 }
 
 #[cfg(feature = "subscriptions")]
-crate::runtime::union::union!(
-    SubscriptionListResponseSubscriptionsItem { Subscription : MAP, ["account", "action",
-    "active", "addons", "adhoc", "attributes", "autoRenew", "begin", "beginDisplay",
-    "beginDisplayEmailEnhancements", "beginDisplayEmailEnhancementsWithTime",
-    "beginDisplayISO8601", "beginInSeconds", "beginValue", "canceledDate",
-    "canceledDateDisplay", "canceledDateDisplayISO8601", "canceledDateInSeconds",
-    "canceledDateValue", "cancellationSetting", "cardEnding", "cardType", "changed",
-    "changedDisplay", "changedDisplayEmailEnhancements",
-    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
-    "changedInSeconds", "changedValue", "coTermGroup", "currency", "customReferenceId",
-    "deactivationDate", "deactivationDateDisplay", "deactivationDateDisplayISO8601",
-    "deactivationDateInSeconds", "deactivationDateValue", "declineReason", "discount",
-    "discountDisplay", "discountDuration", "discountInPayoutCurrency",
-    "discountInPayoutCurrencyDisplay", "discounts", "display", "end", "endDisplay",
-    "endDisplayISO8601", "endInSeconds", "endValue", "expiry", "fulfillments", "id",
-    "importIdentifier", "initialOrderId", "initialOrderReference", "instructions",
-    "intervalLength", "intervalLengthGtOne", "intervalUnit", "intervalUnitAbbreviation",
-    "isPauseScheduled", "isSubscriptionEligibleForPauseByBuyer",
-    "lastRebillOrderAcquisition", "live", "next", "nextAvailablePauseEndDate",
-    "nextAvailablePauseEndDateDisplay", "nextAvailablePauseEndDateDisplayISO8601",
-    "nextAvailablePauseEndDateInSeconds", "nextAvailablePauseEndDateValue",
-    "nextAvailablePauseStartDate", "nextAvailablePauseStartDateDisplay",
-    "nextAvailablePauseStartDateDisplayISO8601", "nextAvailablePauseStartDateInSeconds",
-    "nextAvailablePauseStartDateValue", "nextAvailableResumeDate",
-    "nextAvailableResumeDateDisplay", "nextAvailableResumeDateDisplayISO8601",
-    "nextAvailableResumeDateInSeconds", "nextAvailableResumeDateValue",
-    "nextChargeCurrency", "nextChargeDate", "nextChargeDateDisplay",
-    "nextChargeDateDisplayISO8601", "nextChargeDateInSeconds", "nextChargeDateValue",
-    "nextChargePreTax", "nextChargePreTaxDisplay", "nextChargePreTaxInPayoutCurrency",
-    "nextChargePreTaxInPayoutCurrencyDisplay", "nextChargeTotal",
-    "nextChargeTotalDisplay", "nextChargeTotalInPayoutCurrency",
-    "nextChargeTotalInPayoutCurrencyDisplay", "nextDisplay",
-    "nextDisplayEmailEnhancements", "nextDisplayEmailEnhancementsWithTime",
-    "nextDisplayISO8601", "nextInSeconds", "nextNotificationDate",
-    "nextNotificationDateDisplay", "nextNotificationDateDisplayISO8601",
-    "nextNotificationDateInSeconds", "nextNotificationDateValue", "nextNotificationType",
-    "nextValue", "pauseBillingCycles", "pauseDate", "pauseDateDisplay",
-    "pauseDateDisplayEmailEnhancements", "pauseDateDisplayEmailEnhancementsWithTime",
-    "pauseDateDisplayISO8601", "pauseDateInSeconds", "pauseDateValue", "paymentMethod",
-    "paymentMethodAction", "paymentOverdue", "paymentReminder", "periods", "price",
-    "priceDisplay", "priceInPayoutCurrency", "priceInPayoutCurrencyDisplay", "product",
-    "quantity", "quote", "remainingPeriods", "result", "resumeDate", "resumeDateDisplay",
-    "resumeDateDisplayEmailEnhancements", "resumeDateDisplayEmailEnhancementsWithTime",
-    "resumeDateDisplayISO8601", "resumeDateInSeconds", "resumeDateValue", "sequence",
-    "setupFee", "sku", "state", "subscription", "subtotal", "subtotalDisplay",
-    "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags",
-    "taxExemptionData", "trialReminder"], Id : STR, [] }
-);
+crate::runtime::union::union!(SubscriptionListResponseSubscriptionsItem {
+    Subscription: MAP, [
+        "account", "action", "active", "addons", "adhoc", "attributes", "autoRenew", "begin",
+        "beginDisplay", "beginDisplayEmailEnhancements", "beginDisplayEmailEnhancementsWithTime",
+        "beginDisplayISO8601", "beginInSeconds", "beginValue", "canceledDate",
+        "canceledDateDisplay", "canceledDateDisplayISO8601", "canceledDateInSeconds",
+        "canceledDateValue", "cancellationSetting", "cardEnding", "cardType", "changed",
+        "changedDisplay", "changedDisplayEmailEnhancements",
+        "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601", "changedInSeconds",
+        "changedValue", "coTermGroup", "currency", "customReferenceId", "deactivationDate",
+        "deactivationDateDisplay", "deactivationDateDisplayISO8601", "deactivationDateInSeconds",
+        "deactivationDateValue", "declineReason", "discount", "discountDisplay", "discountDuration",
+        "discountInPayoutCurrency", "discountInPayoutCurrencyDisplay", "discounts", "display",
+        "end", "endDisplay", "endDisplayISO8601", "endInSeconds", "endValue", "expiry",
+        "fulfillments", "id", "importIdentifier", "initialOrderId", "initialOrderReference",
+        "instructions", "intervalLength", "intervalLengthGtOne", "intervalUnit",
+        "intervalUnitAbbreviation", "isPauseScheduled", "isSubscriptionEligibleForPauseByBuyer",
+        "lastRebillOrderAcquisition", "live", "next", "nextAvailablePauseEndDate",
+        "nextAvailablePauseEndDateDisplay", "nextAvailablePauseEndDateDisplayISO8601",
+        "nextAvailablePauseEndDateInSeconds", "nextAvailablePauseEndDateValue",
+        "nextAvailablePauseStartDate", "nextAvailablePauseStartDateDisplay",
+        "nextAvailablePauseStartDateDisplayISO8601", "nextAvailablePauseStartDateInSeconds",
+        "nextAvailablePauseStartDateValue", "nextAvailableResumeDate",
+        "nextAvailableResumeDateDisplay", "nextAvailableResumeDateDisplayISO8601",
+        "nextAvailableResumeDateInSeconds", "nextAvailableResumeDateValue", "nextChargeCurrency",
+        "nextChargeDate", "nextChargeDateDisplay", "nextChargeDateDisplayISO8601",
+        "nextChargeDateInSeconds", "nextChargeDateValue", "nextChargePreTax",
+        "nextChargePreTaxDisplay", "nextChargePreTaxInPayoutCurrency",
+        "nextChargePreTaxInPayoutCurrencyDisplay", "nextChargeTotal", "nextChargeTotalDisplay",
+        "nextChargeTotalInPayoutCurrency", "nextChargeTotalInPayoutCurrencyDisplay", "nextDisplay",
+        "nextDisplayEmailEnhancements", "nextDisplayEmailEnhancementsWithTime",
+        "nextDisplayISO8601", "nextInSeconds", "nextNotificationDate",
+        "nextNotificationDateDisplay", "nextNotificationDateDisplayISO8601",
+        "nextNotificationDateInSeconds", "nextNotificationDateValue", "nextNotificationType",
+        "nextValue", "pauseBillingCycles", "pauseDate", "pauseDateDisplay",
+        "pauseDateDisplayEmailEnhancements", "pauseDateDisplayEmailEnhancementsWithTime",
+        "pauseDateDisplayISO8601", "pauseDateInSeconds", "pauseDateValue", "paymentMethod",
+        "paymentMethodAction", "paymentOverdue", "paymentReminder", "periods", "price",
+        "priceDisplay", "priceInPayoutCurrency", "priceInPayoutCurrencyDisplay", "product",
+        "quantity", "quote", "remainingPeriods", "result", "resumeDate", "resumeDateDisplay",
+        "resumeDateDisplayEmailEnhancements", "resumeDateDisplayEmailEnhancementsWithTime",
+        "resumeDateDisplayISO8601", "resumeDateInSeconds", "resumeDateValue", "sequence",
+        "setupFee", "sku", "state", "subscription", "subtotal", "subtotalDisplay",
+        "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags", "taxExemptionData",
+        "trialReminder",
+    ],
+    Id: STR, [],
+});
 
 /// Answer to `GET /subscriptions/{id1},{id2},…`: one entry per ID, either the subscription or an error outcome.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct SubscriptionMultiGetResponse {
     /// Always `subscription.get`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// The requested subscriptions, in request order; IDs that failed appear as error outcomes.
     pub subscriptions: Vec<SubscriptionMultiGetResponseSubscriptionsItem>,
 }
+
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize SubscriptionMultiGetResponse {
+    action: "action" optional(lenient_string),
+    result: "result" optional,
+    subscriptions: "subscriptions" required,
+});
 
 /// One item of `subscriptions` in [`SubscriptionMultiGetResponse`].
 ///
@@ -5240,54 +4285,53 @@ pub enum SubscriptionMultiGetResponseSubscriptionsItem {
 }
 
 #[cfg(feature = "subscriptions")]
-crate::runtime::union::union!(
-    SubscriptionMultiGetResponseSubscriptionsItem { Subscription : MAP, ["account",
-    "active", "addons", "adhoc", "attributes", "autoRenew", "begin", "beginDisplay",
-    "beginDisplayEmailEnhancements", "beginDisplayEmailEnhancementsWithTime",
-    "beginDisplayISO8601", "beginInSeconds", "beginValue", "canceledDate",
-    "canceledDateDisplay", "canceledDateDisplayISO8601", "canceledDateInSeconds",
-    "canceledDateValue", "cancellationSetting", "cardEnding", "cardType", "changed",
-    "changedDisplay", "changedDisplayEmailEnhancements",
-    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
-    "changedInSeconds", "changedValue", "coTermGroup", "currency", "customReferenceId",
-    "deactivationDate", "deactivationDateDisplay", "deactivationDateDisplayISO8601",
-    "deactivationDateInSeconds", "deactivationDateValue", "declineReason", "discount",
-    "discountDisplay", "discountDuration", "discountInPayoutCurrency",
-    "discountInPayoutCurrencyDisplay", "discounts", "display", "end", "endDisplay",
-    "endDisplayISO8601", "endInSeconds", "endValue", "expiry", "fulfillments", "id",
-    "importIdentifier", "initialOrderId", "initialOrderReference", "instructions",
-    "intervalLength", "intervalLengthGtOne", "intervalUnit", "intervalUnitAbbreviation",
-    "isPauseScheduled", "isSubscriptionEligibleForPauseByBuyer",
-    "lastRebillOrderAcquisition", "live", "next", "nextAvailablePauseEndDate",
-    "nextAvailablePauseEndDateDisplay", "nextAvailablePauseEndDateDisplayISO8601",
-    "nextAvailablePauseEndDateInSeconds", "nextAvailablePauseEndDateValue",
-    "nextAvailablePauseStartDate", "nextAvailablePauseStartDateDisplay",
-    "nextAvailablePauseStartDateDisplayISO8601", "nextAvailablePauseStartDateInSeconds",
-    "nextAvailablePauseStartDateValue", "nextAvailableResumeDate",
-    "nextAvailableResumeDateDisplay", "nextAvailableResumeDateDisplayISO8601",
-    "nextAvailableResumeDateInSeconds", "nextAvailableResumeDateValue",
-    "nextChargeCurrency", "nextChargeDate", "nextChargeDateDisplay",
-    "nextChargeDateDisplayISO8601", "nextChargeDateInSeconds", "nextChargeDateValue",
-    "nextChargePreTax", "nextChargePreTaxDisplay", "nextChargePreTaxInPayoutCurrency",
-    "nextChargePreTaxInPayoutCurrencyDisplay", "nextChargeTotal",
-    "nextChargeTotalDisplay", "nextChargeTotalInPayoutCurrency",
-    "nextChargeTotalInPayoutCurrencyDisplay", "nextDisplay",
-    "nextDisplayEmailEnhancements", "nextDisplayEmailEnhancementsWithTime",
-    "nextDisplayISO8601", "nextInSeconds", "nextNotificationDate",
-    "nextNotificationDateDisplay", "nextNotificationDateDisplayISO8601",
-    "nextNotificationDateInSeconds", "nextNotificationDateValue", "nextNotificationType",
-    "nextValue", "pauseBillingCycles", "pauseDate", "pauseDateDisplay",
-    "pauseDateDisplayEmailEnhancements", "pauseDateDisplayEmailEnhancementsWithTime",
-    "pauseDateDisplayISO8601", "pauseDateInSeconds", "pauseDateValue", "paymentMethod",
-    "paymentMethodAction", "paymentOverdue", "paymentReminder", "periods", "price",
-    "priceDisplay", "priceInPayoutCurrency", "priceInPayoutCurrencyDisplay", "product",
-    "quantity", "quote", "remainingPeriods", "resumeDate", "resumeDateDisplay",
-    "resumeDateDisplayEmailEnhancements", "resumeDateDisplayEmailEnhancementsWithTime",
-    "resumeDateDisplayISO8601", "resumeDateInSeconds", "resumeDateValue", "sequence",
-    "setupFee", "sku", "state", "subtotal", "subtotalDisplay",
-    "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags",
-    "taxExemptionData", "trialReminder"], Error : MAP, ["error"] }
-);
+crate::runtime::union::union!(SubscriptionMultiGetResponseSubscriptionsItem {
+    Subscription: MAP, [
+        "account", "active", "addons", "adhoc", "attributes", "autoRenew", "begin", "beginDisplay",
+        "beginDisplayEmailEnhancements", "beginDisplayEmailEnhancementsWithTime",
+        "beginDisplayISO8601", "beginInSeconds", "beginValue", "canceledDate",
+        "canceledDateDisplay", "canceledDateDisplayISO8601", "canceledDateInSeconds",
+        "canceledDateValue", "cancellationSetting", "cardEnding", "cardType", "changed",
+        "changedDisplay", "changedDisplayEmailEnhancements",
+        "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601", "changedInSeconds",
+        "changedValue", "coTermGroup", "currency", "customReferenceId", "deactivationDate",
+        "deactivationDateDisplay", "deactivationDateDisplayISO8601", "deactivationDateInSeconds",
+        "deactivationDateValue", "declineReason", "discount", "discountDisplay", "discountDuration",
+        "discountInPayoutCurrency", "discountInPayoutCurrencyDisplay", "discounts", "display",
+        "end", "endDisplay", "endDisplayISO8601", "endInSeconds", "endValue", "expiry",
+        "fulfillments", "id", "importIdentifier", "initialOrderId", "initialOrderReference",
+        "instructions", "intervalLength", "intervalLengthGtOne", "intervalUnit",
+        "intervalUnitAbbreviation", "isPauseScheduled", "isSubscriptionEligibleForPauseByBuyer",
+        "lastRebillOrderAcquisition", "live", "next", "nextAvailablePauseEndDate",
+        "nextAvailablePauseEndDateDisplay", "nextAvailablePauseEndDateDisplayISO8601",
+        "nextAvailablePauseEndDateInSeconds", "nextAvailablePauseEndDateValue",
+        "nextAvailablePauseStartDate", "nextAvailablePauseStartDateDisplay",
+        "nextAvailablePauseStartDateDisplayISO8601", "nextAvailablePauseStartDateInSeconds",
+        "nextAvailablePauseStartDateValue", "nextAvailableResumeDate",
+        "nextAvailableResumeDateDisplay", "nextAvailableResumeDateDisplayISO8601",
+        "nextAvailableResumeDateInSeconds", "nextAvailableResumeDateValue", "nextChargeCurrency",
+        "nextChargeDate", "nextChargeDateDisplay", "nextChargeDateDisplayISO8601",
+        "nextChargeDateInSeconds", "nextChargeDateValue", "nextChargePreTax",
+        "nextChargePreTaxDisplay", "nextChargePreTaxInPayoutCurrency",
+        "nextChargePreTaxInPayoutCurrencyDisplay", "nextChargeTotal", "nextChargeTotalDisplay",
+        "nextChargeTotalInPayoutCurrency", "nextChargeTotalInPayoutCurrencyDisplay", "nextDisplay",
+        "nextDisplayEmailEnhancements", "nextDisplayEmailEnhancementsWithTime",
+        "nextDisplayISO8601", "nextInSeconds", "nextNotificationDate",
+        "nextNotificationDateDisplay", "nextNotificationDateDisplayISO8601",
+        "nextNotificationDateInSeconds", "nextNotificationDateValue", "nextNotificationType",
+        "nextValue", "pauseBillingCycles", "pauseDate", "pauseDateDisplay",
+        "pauseDateDisplayEmailEnhancements", "pauseDateDisplayEmailEnhancementsWithTime",
+        "pauseDateDisplayISO8601", "pauseDateInSeconds", "pauseDateValue", "paymentMethod",
+        "paymentMethodAction", "paymentOverdue", "paymentReminder", "periods", "price",
+        "priceDisplay", "priceInPayoutCurrency", "priceInPayoutCurrencyDisplay", "product",
+        "quantity", "quote", "remainingPeriods", "resumeDate", "resumeDateDisplay",
+        "resumeDateDisplayEmailEnhancements", "resumeDateDisplayEmailEnhancementsWithTime",
+        "resumeDateDisplayISO8601", "resumeDateInSeconds", "resumeDateValue", "sequence",
+        "setupFee", "sku", "state", "subtotal", "subtotalDisplay", "subtotalInPayoutCurrency",
+        "subtotalInPayoutCurrencyDisplay", "tags", "taxExemptionData", "trialReminder",
+    ],
+    Error: MAP, ["error"],
+});
 
 /// Payment method on file: an object in recent `subscription.updated` webhooks, a plain type name such as `CREDIT_CARD` in older API examples.
 ///
@@ -5319,10 +4363,10 @@ pub enum SubscriptionPaymentMethod {
         feature = "webhook-events"
     )
 )]
-crate::runtime::union::union!(
-    SubscriptionPaymentMethod { Details : MAP, ["cardBrand", "expirationDate",
-    "lastFour", "type"], Type : STR, [] }
-);
+crate::runtime::union::union!(SubscriptionPaymentMethod {
+    Details: MAP, ["cardBrand", "expirationDate", "lastFour", "type"],
+    Type: STR, [],
+});
 
 /// Payment method on file, as sent by recent `subscription.updated` webhooks.
 #[cfg(
@@ -5333,40 +4377,37 @@ crate::runtime::union::union!(
         feature = "webhook-events"
     )
 )]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct SubscriptionPaymentMethodDetails {
     /// Payment method type, for example `card`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub r#type: Option<String>,
     /// Card brand, for example `visa`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub card_brand: Option<String>,
     /// Last four digits of the card.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub last_four: Option<String>,
     /// Card expiry, `MM/YY`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub expiration_date: Option<String>,
 }
+
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+crate::runtime::object::object!(serialize SubscriptionPaymentMethodDetails {
+    r#type: "type" optional(lenient_string),
+    card_brand: "cardBrand" optional(lenient_string),
+    last_four: "lastFour" optional(lenient_string),
+    expiration_date: "expirationDate" optional(lenient_string),
+});
 
 /// Overdue-payment (dunning) notification settings and progress.
 #[cfg(
@@ -5377,40 +4418,37 @@ pub struct SubscriptionPaymentMethodDetails {
         feature = "webhook-events"
     )
 )]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct SubscriptionPaymentOverdue {
     /// Unit of the time between overdue notices.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub interval_unit: Option<String>,
     /// Number of units between overdue notices.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub interval_length: Option<i64>,
     /// Number of overdue notices that will be sent.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub total: Option<i64>,
     /// Number of overdue notices already sent.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub sent: Option<i64>,
 }
+
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+crate::runtime::object::object!(serialize SubscriptionPaymentOverdue {
+    interval_unit: "intervalUnit" optional(lenient_string),
+    interval_length: "intervalLength" optional(lenient_int),
+    total: "total" optional(lenient_int),
+    sent: "sent" optional(lenient_int),
+});
 
 /// When the payment reminder is sent before each rebill.
 #[cfg(
@@ -5421,150 +4459,97 @@ pub struct SubscriptionPaymentOverdue {
         feature = "webhook-events"
     )
 )]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct SubscriptionPaymentReminder {
     /// Unit of the lead time, for example `day`, `week` or `month`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub interval_unit: Option<String>,
     /// Number of units before the next charge.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub interval_length: Option<i64>,
 }
 
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+crate::runtime::object::object!(serialize SubscriptionPaymentReminder {
+    interval_unit: "intervalUnit" optional(lenient_string),
+    interval_length: "intervalLength" optional(lenient_int),
+});
+
 /// One recorded plan change.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct SubscriptionPlanChange {
     /// When the change was recorded.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub insert_timestamp: Option<crate::EpochMillis>,
     /// ID of the subscription.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub subscription_id: Option<String>,
     /// Store ID.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub site_id: Option<String>,
     /// ID of the change.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub change_id: Option<String>,
     /// Whether the change was prorated.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub prorated: Option<bool>,
     /// Order created by the change, if any.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub order_id: Option<String>,
     /// Reference of that order.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub order_ref: Option<String>,
     /// What changed: `ADD_ON` or the base plan.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub item_type: Option<String>,
     /// ID of the changed item.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub item_id: Option<String>,
     /// Product path of the changed item.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub item_product_path: Option<String>,
     /// Display name of the changed item.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub item_product_display: Option<String>,
     /// SKU of the changed item.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub item_product_sku: Option<String>,
     /// Kind of change, for example `ADD_ON_REMOVE`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub change_type: Option<String>,
     /// Old value (for example a quantity).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub changed_from: Option<String>,
     /// Old value formatted.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub changed_from_display: Option<String>,
     /// New value.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub changed_to: Option<String>,
     /// New value formatted.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub changed_to_display: Option<String>,
 }
+
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize SubscriptionPlanChange {
+    insert_timestamp: "insertTimestamp" optional,
+    subscription_id: "subscriptionId" optional(lenient_string),
+    site_id: "siteId" optional(lenient_string),
+    change_id: "changeId" optional(lenient_string),
+    prorated: "prorated" optional(lenient_bool),
+    order_id: "orderId" optional(lenient_string),
+    order_ref: "orderRef" optional(lenient_string),
+    item_type: "itemType" optional(lenient_string),
+    item_id: "itemId" optional(lenient_string),
+    item_product_path: "itemProductPath" optional(lenient_string),
+    item_product_display: "itemProductDisplay" optional(lenient_string),
+    item_product_sku: "itemProductSku" optional(lenient_string),
+    change_type: "changeType" optional(lenient_string),
+    changed_from: "changedFrom" optional(lenient_string),
+    changed_from_display: "changedFromDisplay" optional(lenient_string),
+    changed_to: "changedTo" optional(lenient_string),
+    changed_to_display: "changedToDisplay" optional(lenient_string),
+});
 
 /// New price: amounts by currency code, or one bare amount.
 ///
@@ -5582,52 +4567,56 @@ pub enum SubscriptionPriceOverride {
 }
 
 #[cfg(feature = "subscriptions")]
-crate::runtime::union::union!(
-    SubscriptionPriceOverride { PerCurrency : MAP, [], Single : NUM | STR, [] }
-);
+crate::runtime::union::union!(SubscriptionPriceOverride {
+    PerCurrency: MAP, [],
+    Single: NUM | STR, [],
+});
 
 /// A price for a billing period.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct SubscriptionPricePerPeriod {
     /// Price per period.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub amount: Option<crate::Amount>,
     /// The period the price covers.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub period: Option<SubscriptionPricePerPeriodPeriod>,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize SubscriptionPricePerPeriod {
+    amount: "amount" optional,
+    period: "period" optional,
+});
+
 /// The period the price covers.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct SubscriptionPricePerPeriodPeriod {
     /// Number of units.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub count: Option<i64>,
     /// Unit in lower case, for example `month`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub unit: Option<String>,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize SubscriptionPricePerPeriodPeriod {
+    count: "count" optional(lenient_int),
+    unit: "unit" optional(lenient_string),
+});
+
 /// Price and discount override.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SubscriptionPricingOverride {
@@ -5638,6 +4627,12 @@ pub struct SubscriptionPricingOverride {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub discount: Option<SubscriptionDiscountOverride>,
 }
+
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(SubscriptionPricingOverride {
+    price: "price" optional,
+    discount: "discount" optional,
+});
 
 /// The base product: its product path from the REST API, the full product when webhook expansion is enabled.
 ///
@@ -5669,119 +4664,116 @@ pub enum SubscriptionProduct {
         feature = "webhook-events"
     )
 )]
-crate::runtime::union::union!(
-    SubscriptionProduct { Expanded : MAP, ["attributes", "description", "display",
-    "format", "fulfillments", "image", "offers", "parent", "pricing", "product",
-    "productAppReference", "quotable", "sku", "taxcode", "taxcodeDescription",
-    "visibility"], Id : STR, [] }
-);
+crate::runtime::union::union!(SubscriptionProduct {
+    Expanded: MAP, [
+        "attributes", "description", "display", "format", "fulfillments", "image", "offers",
+        "parent", "pricing", "product", "productAppReference", "quotable", "sku", "taxcode",
+        "taxcodeDescription", "visibility",
+    ],
+    Id: STR, [],
+});
 
 /// Proration computed for a change (charge or refund variant; each carries a different subset of amounts).
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct SubscriptionProration {
     /// Product the proration is about.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub product_path: Option<String>,
     /// Currency of the amounts.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub currency: Option<String>,
     /// Start of the next period, ISO 8601 date-time.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub next_period_start_date: Option<String>,
     /// End of the next period, ISO 8601 date-time.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub next_period_end_date: Option<String>,
     /// Days left in the period under the old plan.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub previous_remaining_days: Option<f64>,
     /// Days of the current period already used.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub period_past_days: Option<f64>,
     /// Days left in the period under the new plan.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_remaining_days: Option<f64>,
     /// Regular billing period.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub regular_period: Option<SubscriptionProrationRegularPeriod>,
     /// Price per billing period after the change.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_price_per_period: Option<SubscriptionPricePerPeriod>,
     /// Price per billing period before the change.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub previous_price_per_period: Option<SubscriptionPricePerPeriod>,
     /// Value of the part of the period already used.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub utilized_amount: Option<crate::Amount>,
     /// Credit for the unused part of the period.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub credit_amount: Option<crate::Amount>,
     /// Prorated price of the new plan for the rest of the period.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorated_amount: Option<crate::Amount>,
     /// Amount charged now.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub charge_amount: Option<crate::Amount>,
     /// Prorated value of the unused part of the old plan.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorate_adjustment: Option<crate::Amount>,
     /// Amount refunded.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub refund_amount: Option<crate::Amount>,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize SubscriptionProration {
+    product_path: "productPath" optional(lenient_string),
+    currency: "currency" optional(lenient_string),
+    next_period_start_date: "nextPeriodStartDate" optional(lenient_string),
+    next_period_end_date: "nextPeriodEndDate" optional(lenient_string),
+    previous_remaining_days: "previousRemainingDays" optional,
+    period_past_days: "periodPastDays" optional,
+    next_remaining_days: "nextRemainingDays" optional,
+    regular_period: "regularPeriod" optional,
+    next_price_per_period: "nextPricePerPeriod" optional,
+    previous_price_per_period: "previousPricePerPeriod" optional,
+    utilized_amount: "utilizedAmount" optional,
+    credit_amount: "creditAmount" optional,
+    prorated_amount: "proratedAmount" optional,
+    charge_amount: "chargeAmount" optional,
+    prorate_adjustment: "prorateAdjustment" optional,
+    refund_amount: "refundAmount" optional,
+});
+
 /// Regular billing period.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct SubscriptionProrationRegularPeriod {
     /// Unit in upper case, for example `MONTH`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub unit: Option<String>,
     /// Number of units.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub unit_count: Option<i64>,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize SubscriptionProrationRegularPeriod {
+    unit: "unit" optional(lenient_string),
+    unit_count: "unitCount" optional(lenient_int),
+});
+
 /// A list of per-subscription outcomes.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct SubscriptionResults {
     /// One outcome per subscription.
     pub subscriptions: Vec<SubscriptionActionResult>,
 }
+
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize SubscriptionResults {
+    subscriptions: "subscriptions" required,
+});
 
 /// One-time fee charged with the first period.
 #[cfg(
@@ -5792,18 +4784,31 @@ pub struct SubscriptionResults {
         feature = "webhook-events"
     )
 )]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct SubscriptionSetupFee {
     /// Fee title by language code.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub title: Option<std::collections::BTreeMap<String, String>>,
     /// Fee amount by currency code.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price: Option<std::collections::BTreeMap<String, crate::Amount>>,
 }
+
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+crate::runtime::object::object!(serialize SubscriptionSetupFee {
+    title: "title" optional,
+    price: "price" optional,
+});
 
 /// Lifecycle state of the subscription.
 ///
@@ -5850,8 +4855,7 @@ crate::runtime::string_enum!(
 
 /// Contact details of the new target account.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SubscriptionTransferAccount {
@@ -5875,6 +4879,16 @@ pub struct SubscriptionTransferAccount {
 }
 
 #[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(SubscriptionTransferAccount {
+    first_name: "firstName" optional,
+    last_name: "lastName" optional,
+    company: "company" optional,
+    phone: "phone" optional,
+    language: "language" optional,
+    address: "address" required,
+});
+
+#[cfg(feature = "subscriptions")]
 impl SubscriptionTransferAccount {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(address: SubscriptionTransferAddress) -> Self {
@@ -5891,8 +4905,7 @@ impl SubscriptionTransferAccount {
 
 /// Address of the new target account.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SubscriptionTransferAddress {
@@ -5913,86 +4926,78 @@ pub struct SubscriptionTransferAddress {
     pub postal_code: Option<String>,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(SubscriptionTransferAddress {
+    line1: "line1" optional,
+    city: "city" optional,
+    region: "region" optional,
+    country: "country" optional,
+    postal_code: "postalCode" optional,
+});
+
 /// A subscription that could not be moved.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct SubscriptionTransferFailure {
     /// ID of the subscription.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub subscription_id: Option<String>,
     /// Why the transfer failed.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub error_message: Option<String>,
     /// Failure code, for example `SUBSCRIPTION_NOT_FOUND`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub error_code: Option<String>,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize SubscriptionTransferFailure {
+    subscription_id: "subscriptionId" optional(lenient_string),
+    error_message: "errorMessage" optional(lenient_string),
+    error_code: "errorCode" optional(lenient_string),
+});
+
 /// Outcome of a transfer.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct SubscriptionTransferResponse {
     /// HTTP status as a string, for example `200`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub status: Option<String>,
     /// Store the accounts belong to.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub site_id: Option<String>,
     /// Account the subscriptions came from.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub source_account_id: Option<String>,
     /// Account the subscriptions went to.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub target_account_id: Option<String>,
     /// IDs moved successfully.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub transferred_subscriptions: Option<Vec<String>>,
     /// Subscriptions that could not be moved.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub failed_subscriptions: Option<Vec<SubscriptionTransferFailure>>,
     /// IDs still owned by the source account.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub remaining_subscriptions: Option<Vec<String>>,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize SubscriptionTransferResponse {
+    status: "status" optional(lenient_string),
+    site_id: "siteId" optional(lenient_string),
+    source_account_id: "sourceAccountId" optional(lenient_string),
+    target_account_id: "targetAccountId" optional(lenient_string),
+    transferred_subscriptions: "transferredSubscriptions" optional,
+    failed_subscriptions: "failedSubscriptions" optional,
+    remaining_subscriptions: "remainingSubscriptions" optional,
+});
+
 /// A new account to create and transfer the subscriptions to.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SubscriptionTransferTargetAccount {
@@ -6001,6 +5006,12 @@ pub struct SubscriptionTransferTargetAccount {
     /// Contact details of the new target account.
     pub account: SubscriptionTransferAccount,
 }
+
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(SubscriptionTransferTargetAccount {
+    email: "email" required,
+    account: "account" required,
+});
 
 #[cfg(feature = "subscriptions")]
 impl SubscriptionTransferTargetAccount {
@@ -6019,59 +5030,47 @@ impl SubscriptionTransferTargetAccount {
         feature = "webhook-events"
     )
 )]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct SubscriptionTrialReminder {
     /// Unit of the lead time, for example `day` or `week`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub interval_unit: Option<String>,
     /// Number of units before the trial ends.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub interval_length: Option<i64>,
     /// Kind of trial, for example `FREE_WITH_PAYMENT`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub trial_type: Option<String>,
     /// Days left before the first payment.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub days_before_first_payment: Option<i64>,
     /// Last day of the trial, `YYYY-MM-DD`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub end_of_trial: Option<String>,
     /// Setting for trials without a payment method, for example `disable`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub free_without_payment: Option<String>,
 }
 
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+crate::runtime::object::object!(serialize SubscriptionTrialReminder {
+    interval_unit: "intervalUnit" optional(lenient_string),
+    interval_length: "intervalLength" optional(lenient_int),
+    trial_type: "trialType" optional(lenient_string),
+    days_before_first_payment: "daysBeforeFirstPayment" optional(lenient_int),
+    end_of_trial: "endOfTrial" optional(lenient_string),
+    free_without_payment: "freeWithoutPayment" optional(lenient_string),
+});
+
 /// Changes to one subscription. Only the fields sent are changed.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SubscriptionUpdate {
@@ -6081,11 +5080,7 @@ pub struct SubscriptionUpdate {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub product: Option<String>,
     /// New quantity of the base product; must be greater than zero.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub quantity: Option<i64>,
     /// New next charge date: epoch milliseconds or `yyyy-mm-dd`. A date in the past may trigger an immediate rebill. Cannot be combined with `prorate`.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -6141,6 +5136,25 @@ pub struct SubscriptionUpdate {
 }
 
 #[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(SubscriptionUpdate {
+    subscription: "subscription" required,
+    product: "product" optional,
+    quantity: "quantity" optional(lenient_int),
+    next: "next" optional,
+    end: "end" optional,
+    is_end_date_set: "isEndDateSet" optional,
+    remaining_periods: "remainingPeriods" optional(double_option),
+    coupons: "coupons" optional,
+    addons: "addons" optional,
+    pricing: "pricing" optional,
+    manual_renew: "manualRenew" optional,
+    tax_exempt_id: "taxExemptId" optional,
+    deactivation: "deactivation" optional(double_option),
+    prorate: "prorate" optional,
+    preview: "preview" optional,
+});
+
+#[cfg(feature = "subscriptions")]
 impl SubscriptionUpdate {
     /// Builds the value from its required fields; optional fields start empty.
     pub fn new(subscription: String) -> Self {
@@ -6180,9 +5194,10 @@ pub enum SubscriptionUpdateEnd {
 }
 
 #[cfg(feature = "subscriptions")]
-crate::runtime::union::union!(
-    SubscriptionUpdateEnd { Date : STR, [], Millis : NUM | STR, [] }
-);
+crate::runtime::union::union!(SubscriptionUpdateEnd {
+    Date: STR, [],
+    Millis: NUM | STR, [],
+});
 
 /// New next charge date: epoch milliseconds or `yyyy-mm-dd`. A date in the past may trigger an immediate rebill. Cannot be combined with `prorate`.
 ///
@@ -6200,52 +5215,47 @@ pub enum SubscriptionUpdateNext {
 }
 
 #[cfg(feature = "subscriptions")]
-crate::runtime::union::union!(
-    SubscriptionUpdateNext { EpochMillis : NUM | STR, [], Date : STR, [] }
-);
+crate::runtime::union::union!(SubscriptionUpdateNext {
+    EpochMillis: NUM | STR, [],
+    Date: STR, [],
+});
 
 /// Outcome of one subscription change, with the proration when one was computed.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct SubscriptionUpdateResult {
     /// What was attempted, as `<resource>.<verb>`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
     pub result: super::common::ResultStatus,
     /// Why it failed, when `result` is `error`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub error: Option<super::common::ErrorDetail>,
     /// ID of the subscription the outcome is about.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub subscription: Option<String>,
     /// Whether the change was (or would be) prorated.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub prorated: Option<bool>,
     /// Proration computed for a change (charge or refund variant; each carries a different subset of amounts).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub proration: Option<SubscriptionProration>,
 }
 
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize SubscriptionUpdateResult {
+    action: "action" optional(lenient_string),
+    result: "result" required,
+    error: "error" optional,
+    subscription: "subscription" optional(lenient_string),
+    prorated: "prorated" optional(lenient_bool),
+    proration: "proration" optional,
+});
+
 /// Body of `POST /subscriptions/transfer`. Give either `targetAccount` (new account) or `targetAccountId` (existing account).
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TransferSubscriptionsRequest {
@@ -6262,6 +5272,15 @@ pub struct TransferSubscriptionsRequest {
     /// IDs of the subscriptions to move (at most 20).
     pub subscriptions: Vec<String>,
 }
+
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(TransferSubscriptionsRequest {
+    initiated_by: "initiatedBy" required,
+    source_account_id: "sourceAccountId" required,
+    target_account: "targetAccount" optional,
+    target_account_id: "targetAccountId" optional,
+    subscriptions: "subscriptions" required,
+});
 
 #[cfg(feature = "subscriptions")]
 impl TransferSubscriptionsRequest {
@@ -6283,8 +5302,7 @@ impl TransferSubscriptionsRequest {
 
 /// Body of POST /subscriptions/coterm/{coterm_group_id}.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateCotermGroupRequest {
@@ -6302,6 +5320,15 @@ pub struct UpdateCotermGroupRequest {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub prorate: Option<bool>,
 }
+
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(UpdateCotermGroupRequest {
+    action: "action" required,
+    subscriptions: "subscriptions" required,
+    display_name: "displayName" optional,
+    preview: "preview" optional,
+    prorate: "prorate" optional,
+});
 
 #[cfg(feature = "subscriptions")]
 impl UpdateCotermGroupRequest {
@@ -6342,14 +5369,18 @@ crate::runtime::string_enum!(
 
 /// Body of `POST /subscriptions`.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateSubscriptionsRequest {
     /// One entry per subscription to change.
     pub subscriptions: Vec<SubscriptionUpdate>,
 }
+
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(UpdateSubscriptionsRequest {
+    subscriptions: "subscriptions" required,
+});
 
 #[cfg(feature = "subscriptions")]
 impl UpdateSubscriptionsRequest {
@@ -6361,14 +5392,21 @@ impl UpdateSubscriptionsRequest {
 
 /// Outcome of `POST /subscriptions`, one entry per subscription.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct UpdateSubscriptionsResponse {
     /// One outcome per requested subscription.
     pub subscriptions: Vec<SubscriptionUpdateResult>,
 }
+
+#[cfg(feature = "subscriptions")]
+crate::runtime::object::object!(serialize UpdateSubscriptionsResponse {
+    subscriptions: "subscriptions" required,
+});
 
 #[cfg(feature = "subscriptions")]
 /// Operations of the `subscriptions` group; get it with `client.subscriptions()`.
@@ -6906,6 +5944,7 @@ impl<'a> ListSubscriptionsBuilder<'a> {
         })
     }
     /// Streams every page of the result: follows `nextPage` (keeping `limit`). Stops when FastSpring reports no more, and fails (instead of looping) if a page does not advance.
+    #[inline]
     pub fn pages(
         self,
     ) -> impl futures_util::Stream<
@@ -6916,6 +5955,7 @@ impl<'a> ListSubscriptionsBuilder<'a> {
         crate::runtime::pages(client, request)
     }
     /// Streams the `subscriptions` of every page, one by one (see [`Self::pages`]).
+    #[inline]
     pub fn items(
         self,
     ) -> impl futures_util::Stream<
@@ -6926,6 +5966,7 @@ impl<'a> ListSubscriptionsBuilder<'a> {
         crate::runtime::items(client, request, "subscriptions")
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<SubscriptionListResponse, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -6938,6 +5979,7 @@ impl<'a> std::future::IntoFuture for ListSubscriptionsBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -7001,6 +6043,7 @@ impl<'a> UpdateSubscriptionsBuilder<'a> {
         })
     }
     /// Sends the request and reports every item of `subscriptions`: a failed item is an `Err` even when FastSpring answered 200, and a per-item report sent with an error status is returned item by item.
+    #[inline]
     pub async fn send_batch(
         self,
     ) -> Result<crate::BatchOutcome<SubscriptionUpdateResult>, crate::Error> {
@@ -7008,6 +6051,7 @@ impl<'a> UpdateSubscriptionsBuilder<'a> {
         crate::runtime::send_batch(self.client, request).await
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<UpdateSubscriptionsResponse, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -7020,6 +6064,7 @@ impl<'a> std::future::IntoFuture for UpdateSubscriptionsBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -7080,6 +6125,7 @@ impl<'a> EstimateSubscriptionBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<SubscriptionEstimate, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -7092,6 +6138,7 @@ impl<'a> std::future::IntoFuture for EstimateSubscriptionBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -7152,6 +6199,7 @@ impl<'a> TransferSubscriptionsBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<SubscriptionTransferResponse, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -7164,6 +6212,7 @@ impl<'a> std::future::IntoFuture for TransferSubscriptionsBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -7227,6 +6276,7 @@ impl<'a> ChargeSubscriptionsBuilder<'a> {
         })
     }
     /// Sends the request and reports every item of `subscription`: a failed item is an `Err` even when FastSpring answered 200, and a per-item report sent with an error status is returned item by item.
+    #[inline]
     pub async fn send_batch(
         self,
     ) -> Result<crate::BatchOutcome<SubscriptionActionResult>, crate::Error> {
@@ -7234,6 +6284,7 @@ impl<'a> ChargeSubscriptionsBuilder<'a> {
         crate::runtime::send_batch(self.client, request).await
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<ChargeSubscriptionsResponse, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -7246,6 +6297,7 @@ impl<'a> std::future::IntoFuture for ChargeSubscriptionsBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -7372,6 +6424,7 @@ impl<'a> GetSubscriptionBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<GetSubscriptionResponse, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -7384,6 +6437,7 @@ impl<'a> std::future::IntoFuture for GetSubscriptionBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -7459,6 +6513,7 @@ impl<'a> CancelSubscriptionBuilder<'a> {
         })
     }
     /// Sends the request and reports every item of `subscriptions`: a failed item is an `Err` even when FastSpring answered 200, and a per-item report sent with an error status is returned item by item.
+    #[inline]
     pub async fn send_batch(
         self,
     ) -> Result<crate::BatchOutcome<SubscriptionActionResult>, crate::Error> {
@@ -7466,6 +6521,7 @@ impl<'a> CancelSubscriptionBuilder<'a> {
         crate::runtime::send_batch(self.client, request).await
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<SubscriptionResults, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -7478,6 +6534,7 @@ impl<'a> std::future::IntoFuture for CancelSubscriptionBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -7544,6 +6601,7 @@ impl<'a> ListSubscriptionEntriesBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<Vec<SubscriptionEntry>, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -7556,6 +6614,7 @@ impl<'a> std::future::IntoFuture for ListSubscriptionEntriesBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -7620,6 +6679,7 @@ impl<'a> PauseSubscriptionBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<Subscription, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -7632,6 +6692,7 @@ impl<'a> std::future::IntoFuture for PauseSubscriptionBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -7695,6 +6756,7 @@ impl<'a> ResumeSubscriptionBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<Subscription, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -7707,6 +6769,7 @@ impl<'a> std::future::IntoFuture for ResumeSubscriptionBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -7770,6 +6833,7 @@ impl<'a> ConvertSubscriptionBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<SubscriptionConvertSession, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -7782,6 +6846,7 @@ impl<'a> std::future::IntoFuture for ConvertSubscriptionBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -7866,6 +6931,7 @@ impl<'a> ListSubscriptionHistoryBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<SubscriptionHistory, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -7878,6 +6944,7 @@ impl<'a> std::future::IntoFuture for ListSubscriptionHistoryBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -7938,6 +7005,7 @@ impl<'a> CreateCotermGroupBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<CotermGroupCreateResponse, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -7950,6 +7018,7 @@ impl<'a> std::future::IntoFuture for CreateCotermGroupBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -8013,6 +7082,7 @@ impl<'a> GetCotermGroupBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<CotermGroupDetails, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -8025,6 +7095,7 @@ impl<'a> std::future::IntoFuture for GetCotermGroupBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -8089,6 +7160,7 @@ impl<'a> UpdateCotermGroupBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<CotermGroupUpdateResponse, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -8101,6 +7173,7 @@ impl<'a> std::future::IntoFuture for UpdateCotermGroupBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -8164,6 +7237,7 @@ impl<'a> DeleteCotermGroupBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<CotermGroupDeleteResponse, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -8176,6 +7250,7 @@ impl<'a> std::future::IntoFuture for DeleteCotermGroupBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -8240,6 +7315,7 @@ impl<'a> EstimateCotermGroupBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<CotermGroupEstimate, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -8252,6 +7328,7 @@ impl<'a> std::future::IntoFuture for EstimateCotermGroupBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -8316,6 +7393,7 @@ impl<'a> ExecuteCotermGroupBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<CotermGroupExecution, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -8328,6 +7406,7 @@ impl<'a> std::future::IntoFuture for ExecuteCotermGroupBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -8388,6 +7467,7 @@ impl<'a> CreateProformaInvoiceBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<ProformaInvoiceCreateResponse, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -8400,6 +7480,7 @@ impl<'a> std::future::IntoFuture for CreateProformaInvoiceBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -8473,6 +7554,7 @@ impl<'a> GetProformaInvoiceBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<ProformaInvoice, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -8485,6 +7567,7 @@ impl<'a> std::future::IntoFuture for GetProformaInvoiceBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -8545,6 +7628,7 @@ impl<'a> UpsertCancelSurveyResponseBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<CancelSurveyAnswer, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -8557,6 +7641,7 @@ impl<'a> std::future::IntoFuture for UpsertCancelSurveyResponseBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -8620,6 +7705,7 @@ impl<'a> QueryCancelSurveyResponsesBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<CancelSurveyQueryResponse, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -8632,6 +7718,7 @@ impl<'a> std::future::IntoFuture for QueryCancelSurveyResponsesBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -8705,6 +7792,7 @@ impl<'a> GetCancelSurveyBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<CancelSurvey, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -8717,6 +7805,7 @@ impl<'a> std::future::IntoFuture for GetCancelSurveyBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }

@@ -5,88 +5,54 @@
 /// Data of `chargeback.created`: one chargeback (dispute) filed by the buyer's bank
 /// against an order.
 #[cfg(feature = "webhook-events")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct ChargebackCreatedData {
     /// FastSpring's ID of the chargeback.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub id: Option<String>,
     /// Card network reason code of the dispute.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub reason_code: Option<String>,
     /// Text that explains the reason code.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub reason_description: Option<String>,
     /// Whether the dispute is fraud related, sent as the text `"true"` or `"false"`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub fraud_type: Option<String>,
     /// When the chargeback was created, as a date text (not a timestamp).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub creation_date: Option<String>,
     /// Disputed amount, in `currency`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub chargeback_amount: Option<crate::Amount>,
     /// ISO 4217 code of the disputed amount.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub currency: Option<String>,
     /// The disputed order (ID, or the order object with webhook expansion).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub order: Option<ChargebackCreatedDataOrder>,
     /// Case ID given by the payment processor.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub processor_case_id: Option<String>,
     /// State of the chargeback case (e.g. `NEW`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub status: Option<String>,
     /// Payment method of the disputed transaction (e.g. `CREDIT_CARD`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub payment_method: Option<String>,
     /// Finer kind of the payment method (e.g. the card brand).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub payment_method_variant: Option<String>,
 }
+
+#[cfg(feature = "webhook-events")]
+crate::runtime::object::object!(serialize ChargebackCreatedData {
+    id: "id" optional(lenient_string),
+    reason_code: "reasonCode" optional(lenient_string),
+    reason_description: "reasonDescription" optional(lenient_string),
+    fraud_type: "fraudType" optional(lenient_string),
+    creation_date: "creationDate" optional(lenient_string),
+    chargeback_amount: "chargebackAmount" optional,
+    currency: "currency" optional(lenient_string),
+    order: "order" optional,
+    processor_case_id: "processorCaseId" optional(lenient_string),
+    status: "status" optional(lenient_string),
+    payment_method: "paymentMethod" optional(lenient_string),
+    payment_method_variant: "paymentMethodVariant" optional(lenient_string),
+});
 
 /// The disputed order (ID, or the order object with webhook expansion).
 ///
@@ -104,85 +70,71 @@ pub enum ChargebackCreatedDataOrder {
 }
 
 #[cfg(feature = "webhook-events")]
-crate::runtime::union::union!(
-    ChargebackCreatedDataOrder { Expanded : MAP, ["account",
-    "acquisitionTransactionType", "action", "address", "billDescriptor",
-    "buyerReference", "changed", "changedDisplay", "changedDisplayEmailEnhancements",
-    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
-    "changedInSeconds", "changedValue", "completed", "cotermGroup", "coupons",
-    "currency", "customer", "discount", "discountDisplay", "discountInPayoutCurrency",
-    "discountInPayoutCurrencyDisplay", "discountWithTax", "discountWithTaxDisplay",
-    "discountWithTaxInPayoutCurrency", "discountWithTaxInPayoutCurrencyDisplay", "id",
-    "initialOrderId", "initialOrderReference", "invoiceUrl", "ipAddress",
-    "isScsProratedOrder", "isScsProratedOrderUpgrade", "items", "language",
-    "lastFourDigits", "live", "nextCotermChargeTotal", "nextCotermChargeTotalDisplay",
-    "nextCotermChargeTotalInPayoutCurrency",
-    "nextCotermChargeTotalInPayoutCurrencyDisplay", "notes", "order",
-    "orderLevelCouponApplied", "payment", "paymentDueDate", "paymentMethodType",
-    "payoutCurrency", "previousOrderInvoiceUrl", "previousOrderReference",
-    "proratedCreditTotal", "proratedDebitTotal", "proratedTotal", "quote", "reason",
-    "recipients", "reference", "result", "returns", "siteId", "subtotal",
-    "subtotalDisplay", "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay",
-    "tags", "tax", "taxDisplay", "taxExemptionData", "taxInPayoutCurrency",
-    "taxInPayoutCurrencyDisplay", "total", "totalDisplay", "totalInPayoutCurrency",
-    "totalInPayoutCurrencyDisplay"], Id : STR, [] }
-);
+crate::runtime::union::union!(ChargebackCreatedDataOrder {
+    Expanded: MAP, [
+        "account", "acquisitionTransactionType", "action", "address", "billDescriptor",
+        "buyerReference", "changed", "changedDisplay", "changedDisplayEmailEnhancements",
+        "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601", "changedInSeconds",
+        "changedValue", "completed", "cotermGroup", "coupons", "currency", "customer", "discount",
+        "discountDisplay", "discountInPayoutCurrency", "discountInPayoutCurrencyDisplay",
+        "discountWithTax", "discountWithTaxDisplay", "discountWithTaxInPayoutCurrency",
+        "discountWithTaxInPayoutCurrencyDisplay", "id", "initialOrderId", "initialOrderReference",
+        "invoiceUrl", "ipAddress", "isScsProratedOrder", "isScsProratedOrderUpgrade", "items",
+        "language", "lastFourDigits", "live", "nextCotermChargeTotal",
+        "nextCotermChargeTotalDisplay", "nextCotermChargeTotalInPayoutCurrency",
+        "nextCotermChargeTotalInPayoutCurrencyDisplay", "notes", "order", "orderLevelCouponApplied",
+        "payment", "paymentDueDate", "paymentMethodType", "payoutCurrency",
+        "previousOrderInvoiceUrl", "previousOrderReference", "proratedCreditTotal",
+        "proratedDebitTotal", "proratedTotal", "quote", "reason", "recipients", "reference",
+        "result", "returns", "siteId", "subtotal", "subtotalDisplay", "subtotalInPayoutCurrency",
+        "subtotalInPayoutCurrencyDisplay", "tags", "tax", "taxDisplay", "taxExemptionData",
+        "taxInPayoutCurrency", "taxInPayoutCurrencyDisplay", "total", "totalDisplay",
+        "totalInPayoutCurrency", "totalInPayoutCurrencyDisplay",
+    ],
+    Id: STR, [],
+});
 
 /// Data of `fulfillment.failed`: one fulfillment action of an order that could not be delivered.
 #[cfg(feature = "webhook-events")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct FulfillmentFailedData {
     /// The product whose fulfillment failed (path, or the product object with webhook expansion).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub product: Option<FulfillmentFailedDataProduct>,
     /// ID of the quote the order came from, if any.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub quote: Option<String>,
     /// ID of the failed fulfillment action.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub fulfillment: Option<String>,
     /// Kind of fulfillment (e.g. `license`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub r#type: Option<String>,
     /// The order (ID, or the order object with webhook expansion).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub order: Option<FulfillmentFailedDataOrder>,
     /// Buyer-facing order reference.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub reference: Option<String>,
     /// The buyer's account (ID, or the account object with webhook expansion).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub account: Option<FulfillmentFailedDataAccount>,
     /// The subscription of the item, if any (ID, or the subscription object with webhook expansion).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscription: Option<FulfillmentFailedDataSubscription>,
     /// Why the fulfillment failed.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub reason: Option<String>,
 }
+
+#[cfg(feature = "webhook-events")]
+crate::runtime::object::object!(serialize FulfillmentFailedData {
+    product: "product" optional,
+    quote: "quote" optional(lenient_string),
+    fulfillment: "fulfillment" optional(lenient_string),
+    r#type: "type" optional(lenient_string),
+    order: "order" optional,
+    reference: "reference" optional(lenient_string),
+    account: "account" optional,
+    subscription: "subscription" optional,
+    reason: "reason" optional(lenient_string),
+});
 
 /// The buyer's account (ID, or the account object with webhook expansion).
 ///
@@ -200,11 +152,13 @@ pub enum FulfillmentFailedDataAccount {
 }
 
 #[cfg(feature = "webhook-events")]
-crate::runtime::union::union!(
-    FulfillmentFailedDataAccount { Expanded : MAP, ["account", "action", "address",
-    "charges", "contact", "country", "id", "language", "lookup", "orders", "payment",
-    "result", "subscribed", "subscriptions", "taxExemptionData", "url"], Id : STR, [] }
-);
+crate::runtime::union::union!(FulfillmentFailedDataAccount {
+    Expanded: MAP, [
+        "account", "action", "address", "charges", "contact", "country", "id", "language", "lookup",
+        "orders", "payment", "result", "subscribed", "subscriptions", "taxExemptionData", "url",
+    ],
+    Id: STR, [],
+});
 
 /// The order (ID, or the order object with webhook expansion).
 ///
@@ -222,29 +176,29 @@ pub enum FulfillmentFailedDataOrder {
 }
 
 #[cfg(feature = "webhook-events")]
-crate::runtime::union::union!(
-    FulfillmentFailedDataOrder { Expanded : MAP, ["account",
-    "acquisitionTransactionType", "action", "address", "billDescriptor",
-    "buyerReference", "changed", "changedDisplay", "changedDisplayEmailEnhancements",
-    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
-    "changedInSeconds", "changedValue", "completed", "cotermGroup", "coupons",
-    "currency", "customer", "discount", "discountDisplay", "discountInPayoutCurrency",
-    "discountInPayoutCurrencyDisplay", "discountWithTax", "discountWithTaxDisplay",
-    "discountWithTaxInPayoutCurrency", "discountWithTaxInPayoutCurrencyDisplay", "id",
-    "initialOrderId", "initialOrderReference", "invoiceUrl", "ipAddress",
-    "isScsProratedOrder", "isScsProratedOrderUpgrade", "items", "language",
-    "lastFourDigits", "live", "nextCotermChargeTotal", "nextCotermChargeTotalDisplay",
-    "nextCotermChargeTotalInPayoutCurrency",
-    "nextCotermChargeTotalInPayoutCurrencyDisplay", "notes", "order",
-    "orderLevelCouponApplied", "payment", "paymentDueDate", "paymentMethodType",
-    "payoutCurrency", "previousOrderInvoiceUrl", "previousOrderReference",
-    "proratedCreditTotal", "proratedDebitTotal", "proratedTotal", "quote", "reason",
-    "recipients", "reference", "result", "returns", "siteId", "subtotal",
-    "subtotalDisplay", "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay",
-    "tags", "tax", "taxDisplay", "taxExemptionData", "taxInPayoutCurrency",
-    "taxInPayoutCurrencyDisplay", "total", "totalDisplay", "totalInPayoutCurrency",
-    "totalInPayoutCurrencyDisplay"], Id : STR, [] }
-);
+crate::runtime::union::union!(FulfillmentFailedDataOrder {
+    Expanded: MAP, [
+        "account", "acquisitionTransactionType", "action", "address", "billDescriptor",
+        "buyerReference", "changed", "changedDisplay", "changedDisplayEmailEnhancements",
+        "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601", "changedInSeconds",
+        "changedValue", "completed", "cotermGroup", "coupons", "currency", "customer", "discount",
+        "discountDisplay", "discountInPayoutCurrency", "discountInPayoutCurrencyDisplay",
+        "discountWithTax", "discountWithTaxDisplay", "discountWithTaxInPayoutCurrency",
+        "discountWithTaxInPayoutCurrencyDisplay", "id", "initialOrderId", "initialOrderReference",
+        "invoiceUrl", "ipAddress", "isScsProratedOrder", "isScsProratedOrderUpgrade", "items",
+        "language", "lastFourDigits", "live", "nextCotermChargeTotal",
+        "nextCotermChargeTotalDisplay", "nextCotermChargeTotalInPayoutCurrency",
+        "nextCotermChargeTotalInPayoutCurrencyDisplay", "notes", "order", "orderLevelCouponApplied",
+        "payment", "paymentDueDate", "paymentMethodType", "payoutCurrency",
+        "previousOrderInvoiceUrl", "previousOrderReference", "proratedCreditTotal",
+        "proratedDebitTotal", "proratedTotal", "quote", "reason", "recipients", "reference",
+        "result", "returns", "siteId", "subtotal", "subtotalDisplay", "subtotalInPayoutCurrency",
+        "subtotalInPayoutCurrencyDisplay", "tags", "tax", "taxDisplay", "taxExemptionData",
+        "taxInPayoutCurrency", "taxInPayoutCurrencyDisplay", "total", "totalDisplay",
+        "totalInPayoutCurrency", "totalInPayoutCurrencyDisplay",
+    ],
+    Id: STR, [],
+});
 
 /// The product whose fulfillment failed (path, or the product object with webhook expansion).
 ///
@@ -262,12 +216,14 @@ pub enum FulfillmentFailedDataProduct {
 }
 
 #[cfg(feature = "webhook-events")]
-crate::runtime::union::union!(
-    FulfillmentFailedDataProduct { Expanded : MAP, ["attributes", "description",
-    "display", "format", "fulfillments", "image", "offers", "parent", "pricing",
-    "product", "productAppReference", "quotable", "sku", "taxcode", "taxcodeDescription",
-    "visibility"], Id : STR, [] }
-);
+crate::runtime::union::union!(FulfillmentFailedDataProduct {
+    Expanded: MAP, [
+        "attributes", "description", "display", "format", "fulfillments", "image", "offers",
+        "parent", "pricing", "product", "productAppReference", "quotable", "sku", "taxcode",
+        "taxcodeDescription", "visibility",
+    ],
+    Id: STR, [],
+});
 
 /// The subscription of the item, if any (ID, or the subscription object with webhook expansion).
 ///
@@ -285,54 +241,54 @@ pub enum FulfillmentFailedDataSubscription {
 }
 
 #[cfg(feature = "webhook-events")]
-crate::runtime::union::union!(
-    FulfillmentFailedDataSubscription { Expanded : MAP, ["account", "action", "active",
-    "addons", "adhoc", "attributes", "autoRenew", "begin", "beginDisplay",
-    "beginDisplayEmailEnhancements", "beginDisplayEmailEnhancementsWithTime",
-    "beginDisplayISO8601", "beginInSeconds", "beginValue", "canceledDate",
-    "canceledDateDisplay", "canceledDateDisplayISO8601", "canceledDateInSeconds",
-    "canceledDateValue", "cancellationSetting", "cardEnding", "cardType", "changed",
-    "changedDisplay", "changedDisplayEmailEnhancements",
-    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
-    "changedInSeconds", "changedValue", "coTermGroup", "currency", "customReferenceId",
-    "deactivationDate", "deactivationDateDisplay", "deactivationDateDisplayISO8601",
-    "deactivationDateInSeconds", "deactivationDateValue", "declineReason", "discount",
-    "discountDisplay", "discountDuration", "discountInPayoutCurrency",
-    "discountInPayoutCurrencyDisplay", "discounts", "display", "end", "endDisplay",
-    "endDisplayISO8601", "endInSeconds", "endValue", "expiry", "fulfillments", "id",
-    "importIdentifier", "initialOrderId", "initialOrderReference", "instructions",
-    "intervalLength", "intervalLengthGtOne", "intervalUnit", "intervalUnitAbbreviation",
-    "isPauseScheduled", "isSubscriptionEligibleForPauseByBuyer",
-    "lastRebillOrderAcquisition", "live", "next", "nextAvailablePauseEndDate",
-    "nextAvailablePauseEndDateDisplay", "nextAvailablePauseEndDateDisplayISO8601",
-    "nextAvailablePauseEndDateInSeconds", "nextAvailablePauseEndDateValue",
-    "nextAvailablePauseStartDate", "nextAvailablePauseStartDateDisplay",
-    "nextAvailablePauseStartDateDisplayISO8601", "nextAvailablePauseStartDateInSeconds",
-    "nextAvailablePauseStartDateValue", "nextAvailableResumeDate",
-    "nextAvailableResumeDateDisplay", "nextAvailableResumeDateDisplayISO8601",
-    "nextAvailableResumeDateInSeconds", "nextAvailableResumeDateValue",
-    "nextChargeCurrency", "nextChargeDate", "nextChargeDateDisplay",
-    "nextChargeDateDisplayISO8601", "nextChargeDateInSeconds", "nextChargeDateValue",
-    "nextChargePreTax", "nextChargePreTaxDisplay", "nextChargePreTaxInPayoutCurrency",
-    "nextChargePreTaxInPayoutCurrencyDisplay", "nextChargeTotal",
-    "nextChargeTotalDisplay", "nextChargeTotalInPayoutCurrency",
-    "nextChargeTotalInPayoutCurrencyDisplay", "nextDisplay",
-    "nextDisplayEmailEnhancements", "nextDisplayEmailEnhancementsWithTime",
-    "nextDisplayISO8601", "nextInSeconds", "nextNotificationDate",
-    "nextNotificationDateDisplay", "nextNotificationDateDisplayISO8601",
-    "nextNotificationDateInSeconds", "nextNotificationDateValue", "nextNotificationType",
-    "nextValue", "pauseBillingCycles", "pauseDate", "pauseDateDisplay",
-    "pauseDateDisplayEmailEnhancements", "pauseDateDisplayEmailEnhancementsWithTime",
-    "pauseDateDisplayISO8601", "pauseDateInSeconds", "pauseDateValue", "paymentMethod",
-    "paymentMethodAction", "paymentOverdue", "paymentReminder", "periods", "price",
-    "priceDisplay", "priceInPayoutCurrency", "priceInPayoutCurrencyDisplay", "product",
-    "quantity", "quote", "remainingPeriods", "result", "resumeDate", "resumeDateDisplay",
-    "resumeDateDisplayEmailEnhancements", "resumeDateDisplayEmailEnhancementsWithTime",
-    "resumeDateDisplayISO8601", "resumeDateInSeconds", "resumeDateValue", "sequence",
-    "setupFee", "sku", "state", "subscription", "subtotal", "subtotalDisplay",
-    "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags",
-    "taxExemptionData", "trialReminder"], Id : STR, [] }
-);
+crate::runtime::union::union!(FulfillmentFailedDataSubscription {
+    Expanded: MAP, [
+        "account", "action", "active", "addons", "adhoc", "attributes", "autoRenew", "begin",
+        "beginDisplay", "beginDisplayEmailEnhancements", "beginDisplayEmailEnhancementsWithTime",
+        "beginDisplayISO8601", "beginInSeconds", "beginValue", "canceledDate",
+        "canceledDateDisplay", "canceledDateDisplayISO8601", "canceledDateInSeconds",
+        "canceledDateValue", "cancellationSetting", "cardEnding", "cardType", "changed",
+        "changedDisplay", "changedDisplayEmailEnhancements",
+        "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601", "changedInSeconds",
+        "changedValue", "coTermGroup", "currency", "customReferenceId", "deactivationDate",
+        "deactivationDateDisplay", "deactivationDateDisplayISO8601", "deactivationDateInSeconds",
+        "deactivationDateValue", "declineReason", "discount", "discountDisplay", "discountDuration",
+        "discountInPayoutCurrency", "discountInPayoutCurrencyDisplay", "discounts", "display",
+        "end", "endDisplay", "endDisplayISO8601", "endInSeconds", "endValue", "expiry",
+        "fulfillments", "id", "importIdentifier", "initialOrderId", "initialOrderReference",
+        "instructions", "intervalLength", "intervalLengthGtOne", "intervalUnit",
+        "intervalUnitAbbreviation", "isPauseScheduled", "isSubscriptionEligibleForPauseByBuyer",
+        "lastRebillOrderAcquisition", "live", "next", "nextAvailablePauseEndDate",
+        "nextAvailablePauseEndDateDisplay", "nextAvailablePauseEndDateDisplayISO8601",
+        "nextAvailablePauseEndDateInSeconds", "nextAvailablePauseEndDateValue",
+        "nextAvailablePauseStartDate", "nextAvailablePauseStartDateDisplay",
+        "nextAvailablePauseStartDateDisplayISO8601", "nextAvailablePauseStartDateInSeconds",
+        "nextAvailablePauseStartDateValue", "nextAvailableResumeDate",
+        "nextAvailableResumeDateDisplay", "nextAvailableResumeDateDisplayISO8601",
+        "nextAvailableResumeDateInSeconds", "nextAvailableResumeDateValue", "nextChargeCurrency",
+        "nextChargeDate", "nextChargeDateDisplay", "nextChargeDateDisplayISO8601",
+        "nextChargeDateInSeconds", "nextChargeDateValue", "nextChargePreTax",
+        "nextChargePreTaxDisplay", "nextChargePreTaxInPayoutCurrency",
+        "nextChargePreTaxInPayoutCurrencyDisplay", "nextChargeTotal", "nextChargeTotalDisplay",
+        "nextChargeTotalInPayoutCurrency", "nextChargeTotalInPayoutCurrencyDisplay", "nextDisplay",
+        "nextDisplayEmailEnhancements", "nextDisplayEmailEnhancementsWithTime",
+        "nextDisplayISO8601", "nextInSeconds", "nextNotificationDate",
+        "nextNotificationDateDisplay", "nextNotificationDateDisplayISO8601",
+        "nextNotificationDateInSeconds", "nextNotificationDateValue", "nextNotificationType",
+        "nextValue", "pauseBillingCycles", "pauseDate", "pauseDateDisplay",
+        "pauseDateDisplayEmailEnhancements", "pauseDateDisplayEmailEnhancementsWithTime",
+        "pauseDateDisplayISO8601", "pauseDateInSeconds", "pauseDateValue", "paymentMethod",
+        "paymentMethodAction", "paymentOverdue", "paymentReminder", "periods", "price",
+        "priceDisplay", "priceInPayoutCurrency", "priceInPayoutCurrencyDisplay", "product",
+        "quantity", "quote", "remainingPeriods", "result", "resumeDate", "resumeDateDisplay",
+        "resumeDateDisplayEmailEnhancements", "resumeDateDisplayEmailEnhancementsWithTime",
+        "resumeDateDisplayISO8601", "resumeDateInSeconds", "resumeDateValue", "sequence",
+        "setupFee", "sku", "state", "subscription", "subtotal", "subtotalDisplay",
+        "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags", "taxExemptionData",
+        "trialReminder",
+    ],
+    Id: STR, [],
+});
 
 #[cfg(feature = "webhook-events")]
 /// Data of `invoice.reminder.email`. FastSpring publishes no payload for this event, so
@@ -347,267 +303,171 @@ pub type InvoiceReminderEmailData = std::collections::BTreeMap<
 /// `mailingListEntry.removed` carries only `id`, `list`, `updated`, `email`, the names
 /// and `country`.
 #[cfg(feature = "webhook-events")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct MailingListEntryData {
     /// ID of the entry (64 hex digits).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub id: Option<String>,
     /// State of the entry (`subscribed`, `unsubscribed`, `abandoned`, ...).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub list: Option<String>,
     /// Last change of the entry, epoch milliseconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub updated: Option<crate::EpochMillis>,
     /// Why the entry changed (e.g. `subscribed`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub reason: Option<String>,
     /// The checkout session (cart) in which the e-mail was entered.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub order: Option<MailingListEntryOrder>,
     /// Buyer's e-mail address.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub email: Option<String>,
     /// Buyer's first name.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub first_name: Option<String>,
     /// Buyer's last name.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub last_name: Option<String>,
     /// Buyer's country, ISO 3166-1 alpha-2.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub country: Option<String>,
     /// ISO 4217 code of the cart.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub currency: Option<String>,
     /// Language of the checkout, ISO 639-1.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub language: Option<String>,
     /// Storefront where the e-mail was entered.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub storefront: Option<String>,
     /// Page the buyer came from.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub referrer: Option<String>,
     /// Whether the buyer agreed to receive marketing e-mail.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub opt_in: Option<bool>,
 }
 
+#[cfg(feature = "webhook-events")]
+crate::runtime::object::object!(serialize MailingListEntryData {
+    id: "id" optional(lenient_string),
+    list: "list" optional(lenient_string),
+    updated: "updated" optional,
+    reason: "reason" optional(lenient_string),
+    order: "order" optional,
+    email: "email" optional(lenient_string),
+    first_name: "firstName" optional(lenient_string),
+    last_name: "lastName" optional(lenient_string),
+    country: "country" optional(lenient_string),
+    currency: "currency" optional(lenient_string),
+    language: "language" optional(lenient_string),
+    storefront: "storefront" optional(lenient_string),
+    referrer: "referrer" optional(lenient_string),
+    opt_in: "optIn" optional(lenient_bool),
+});
+
 /// One product in the cart of a mailing-list entry.
 #[cfg(feature = "webhook-events")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct MailingListEntryItem {
     /// Product path.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub product: Option<String>,
     /// Product path (same as `product`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub path: Option<String>,
     /// Quantity in the cart.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub quantity: Option<i64>,
     /// Product name shown to the buyer.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub display: Option<String>,
     /// Short product description.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub summary: Option<String>,
     /// Product image address, if any.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub image_url: Option<String>,
     /// Whether the item is a virtual product (e.g. a bundle).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub is_virtual: Option<bool>,
     /// Whether the item is a subscription product.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub is_subscription: Option<bool>,
     /// Unit price in the cart currency.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub price: Option<crate::Amount>,
     /// Product variation chosen.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub variation: Option<String>,
     /// Product description.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub description: Option<String>,
     /// Product SKU.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub sku: Option<String>,
     /// Price list of the product.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub pricing: Option<MailingListEntryItemPricing>,
 }
 
+#[cfg(feature = "webhook-events")]
+crate::runtime::object::object!(serialize MailingListEntryItem {
+    product: "product" optional(lenient_string),
+    path: "path" optional(lenient_string),
+    quantity: "quantity" optional(lenient_int),
+    display: "display" optional(lenient_string),
+    summary: "summary" optional(lenient_string),
+    image_url: "imageUrl" optional(lenient_string),
+    is_virtual: "isVirtual" optional(lenient_bool),
+    is_subscription: "isSubscription" optional(lenient_bool),
+    price: "price" optional,
+    variation: "variation" optional(lenient_string),
+    description: "description" optional(lenient_string),
+    sku: "sku" optional(lenient_string),
+    pricing: "pricing" optional,
+});
+
 /// Price list of the product.
 #[cfg(feature = "webhook-events")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct MailingListEntryItemPricing {
     /// Price per currency code.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub values: Option<std::collections::BTreeMap<String, crate::Amount>>,
 }
 
+#[cfg(feature = "webhook-events")]
+crate::runtime::object::object!(serialize MailingListEntryItemPricing {
+    values: "values" optional,
+});
+
 /// The checkout session (cart) in which the e-mail was entered.
 #[cfg(feature = "webhook-events")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct MailingListEntryOrder {
     /// Order reference of the session.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub reference: Option<String>,
     /// Order ID of the session.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub id: Option<String>,
     /// Same as `id`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub order: Option<String>,
     /// Page the buyer came from.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub referrer: Option<String>,
     /// Page that opened the checkout (sent instead of `session` in some payloads).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub origin: Option<String>,
     /// ID of the checkout session.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub session: Option<String>,
     /// Storefront of the session.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub storefront: Option<String>,
     /// Products in the cart.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub items: Option<Vec<MailingListEntryItem>>,
 }
+
+#[cfg(feature = "webhook-events")]
+crate::runtime::object::object!(serialize MailingListEntryOrder {
+    reference: "reference" optional(lenient_string),
+    id: "id" optional(lenient_string),
+    order: "order" optional(lenient_string),
+    referrer: "referrer" optional(lenient_string),
+    origin: "origin" optional(lenient_string),
+    session: "session" optional(lenient_string),
+    storefront: "storefront" optional(lenient_string),
+    items: "items" optional,
+});
 
 /// Data of `payoutEntry.created`: how the money of one order or one return is split
 /// between the payees. A return entry carries `return`, an order entry `orderId`.
@@ -626,90 +486,69 @@ pub enum PayoutEntryCreatedData {
 }
 
 #[cfg(feature = "webhook-events")]
-crate::runtime::union::union!(
-    PayoutEntryCreatedData { Return : MAP, ["return", "subtotal"], Order : MAP, ["order",
-    "orderId", "quote", "reference"] }
-);
+crate::runtime::union::union!(PayoutEntryCreatedData {
+    Return: MAP, ["return", "subtotal"],
+    Order: MAP, ["order", "orderId", "quote", "reference"],
+});
 
 /// Data of `subscription.charge.completed`: one successful rebill (or managed /
 /// prorated charge) of a subscription, with the order it created.
 #[cfg(feature = "webhook-events")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct SubscriptionChargeCompletedData {
     /// The order created by the charge (ID, or the order object with webhook expansion).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub order: Option<SubscriptionChargeCompletedDataOrder>,
     /// ISO 4217 code of the charge.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub currency: Option<String>,
     /// Amount charged, in `currency`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total: Option<crate::Amount>,
     /// Outcome of the charge; `successful` for this event.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub status: Option<String>,
     /// When the charge happened, epoch milliseconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub timestamp: Option<crate::EpochMillis>,
     /// Same as `timestamp` (kept by FastSpring for backward compatibility).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub timestamp_value: Option<crate::EpochMillis>,
     /// When the charge happened, epoch seconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub timestamp_in_seconds: Option<crate::EpochSeconds>,
     /// Charge date formatted for display in the order's language.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub timestamp_display: Option<String>,
     /// Charge date as `YYYY-MM-DD`.
-    #[serde(
-        rename = "timestampDisplayISO8601",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "timestampDisplayISO8601"))]
     pub timestamp_display_iso8601: Option<String>,
     /// ID of the quote behind the charge, if any.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub quote: Option<String>,
     /// Number of the billing period this charge pays (1 is the initial purchase).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub sequence: Option<i64>,
     /// Total number of billing periods of the subscription; `null` when it renews indefinitely.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub periods: Option<i64>,
     /// The buyer's account (ID, or the account object with webhook expansion).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub account: Option<SubscriptionChargeCompletedDataAccount>,
     /// The charged subscription (ID, or the subscription object with webhook expansion).
     pub subscription: SubscriptionChargeCompletedDataSubscription,
 }
+
+#[cfg(feature = "webhook-events")]
+crate::runtime::object::object!(serialize SubscriptionChargeCompletedData {
+    order: "order" optional,
+    currency: "currency" optional(lenient_string),
+    total: "total" optional,
+    status: "status" optional(lenient_string),
+    timestamp: "timestamp" optional,
+    timestamp_value: "timestampValue" optional,
+    timestamp_in_seconds: "timestampInSeconds" optional,
+    timestamp_display: "timestampDisplay" optional(lenient_string),
+    timestamp_display_iso8601: "timestampDisplayISO8601" optional(lenient_string),
+    quote: "quote" optional(lenient_string),
+    sequence: "sequence" optional(lenient_int),
+    periods: "periods" optional(lenient_int),
+    account: "account" optional,
+    subscription: "subscription" required,
+});
 
 /// The buyer's account (ID, or the account object with webhook expansion).
 ///
@@ -727,12 +566,13 @@ pub enum SubscriptionChargeCompletedDataAccount {
 }
 
 #[cfg(feature = "webhook-events")]
-crate::runtime::union::union!(
-    SubscriptionChargeCompletedDataAccount { Expanded : MAP, ["account", "action",
-    "address", "charges", "contact", "country", "id", "language", "lookup", "orders",
-    "payment", "result", "subscribed", "subscriptions", "taxExemptionData", "url"], Id :
-    STR, [] }
-);
+crate::runtime::union::union!(SubscriptionChargeCompletedDataAccount {
+    Expanded: MAP, [
+        "account", "action", "address", "charges", "contact", "country", "id", "language", "lookup",
+        "orders", "payment", "result", "subscribed", "subscriptions", "taxExemptionData", "url",
+    ],
+    Id: STR, [],
+});
 
 /// The order created by the charge (ID, or the order object with webhook expansion).
 ///
@@ -750,29 +590,29 @@ pub enum SubscriptionChargeCompletedDataOrder {
 }
 
 #[cfg(feature = "webhook-events")]
-crate::runtime::union::union!(
-    SubscriptionChargeCompletedDataOrder { Expanded : MAP, ["account",
-    "acquisitionTransactionType", "action", "address", "billDescriptor",
-    "buyerReference", "changed", "changedDisplay", "changedDisplayEmailEnhancements",
-    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
-    "changedInSeconds", "changedValue", "completed", "cotermGroup", "coupons",
-    "currency", "customer", "discount", "discountDisplay", "discountInPayoutCurrency",
-    "discountInPayoutCurrencyDisplay", "discountWithTax", "discountWithTaxDisplay",
-    "discountWithTaxInPayoutCurrency", "discountWithTaxInPayoutCurrencyDisplay", "id",
-    "initialOrderId", "initialOrderReference", "invoiceUrl", "ipAddress",
-    "isScsProratedOrder", "isScsProratedOrderUpgrade", "items", "language",
-    "lastFourDigits", "live", "nextCotermChargeTotal", "nextCotermChargeTotalDisplay",
-    "nextCotermChargeTotalInPayoutCurrency",
-    "nextCotermChargeTotalInPayoutCurrencyDisplay", "notes", "order",
-    "orderLevelCouponApplied", "payment", "paymentDueDate", "paymentMethodType",
-    "payoutCurrency", "previousOrderInvoiceUrl", "previousOrderReference",
-    "proratedCreditTotal", "proratedDebitTotal", "proratedTotal", "quote", "reason",
-    "recipients", "reference", "result", "returns", "siteId", "subtotal",
-    "subtotalDisplay", "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay",
-    "tags", "tax", "taxDisplay", "taxExemptionData", "taxInPayoutCurrency",
-    "taxInPayoutCurrencyDisplay", "total", "totalDisplay", "totalInPayoutCurrency",
-    "totalInPayoutCurrencyDisplay"], Id : STR, [] }
-);
+crate::runtime::union::union!(SubscriptionChargeCompletedDataOrder {
+    Expanded: MAP, [
+        "account", "acquisitionTransactionType", "action", "address", "billDescriptor",
+        "buyerReference", "changed", "changedDisplay", "changedDisplayEmailEnhancements",
+        "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601", "changedInSeconds",
+        "changedValue", "completed", "cotermGroup", "coupons", "currency", "customer", "discount",
+        "discountDisplay", "discountInPayoutCurrency", "discountInPayoutCurrencyDisplay",
+        "discountWithTax", "discountWithTaxDisplay", "discountWithTaxInPayoutCurrency",
+        "discountWithTaxInPayoutCurrencyDisplay", "id", "initialOrderId", "initialOrderReference",
+        "invoiceUrl", "ipAddress", "isScsProratedOrder", "isScsProratedOrderUpgrade", "items",
+        "language", "lastFourDigits", "live", "nextCotermChargeTotal",
+        "nextCotermChargeTotalDisplay", "nextCotermChargeTotalInPayoutCurrency",
+        "nextCotermChargeTotalInPayoutCurrencyDisplay", "notes", "order", "orderLevelCouponApplied",
+        "payment", "paymentDueDate", "paymentMethodType", "payoutCurrency",
+        "previousOrderInvoiceUrl", "previousOrderReference", "proratedCreditTotal",
+        "proratedDebitTotal", "proratedTotal", "quote", "reason", "recipients", "reference",
+        "result", "returns", "siteId", "subtotal", "subtotalDisplay", "subtotalInPayoutCurrency",
+        "subtotalInPayoutCurrencyDisplay", "tags", "tax", "taxDisplay", "taxExemptionData",
+        "taxInPayoutCurrency", "taxInPayoutCurrencyDisplay", "total", "totalDisplay",
+        "totalInPayoutCurrency", "totalInPayoutCurrencyDisplay",
+    ],
+    Id: STR, [],
+});
 
 /// The charged subscription (ID, or the subscription object with webhook expansion).
 ///
@@ -790,83 +630,82 @@ pub enum SubscriptionChargeCompletedDataSubscription {
 }
 
 #[cfg(feature = "webhook-events")]
-crate::runtime::union::union!(
-    SubscriptionChargeCompletedDataSubscription { Expanded : MAP, ["account", "action",
-    "active", "addons", "adhoc", "attributes", "autoRenew", "begin", "beginDisplay",
-    "beginDisplayEmailEnhancements", "beginDisplayEmailEnhancementsWithTime",
-    "beginDisplayISO8601", "beginInSeconds", "beginValue", "canceledDate",
-    "canceledDateDisplay", "canceledDateDisplayISO8601", "canceledDateInSeconds",
-    "canceledDateValue", "cancellationSetting", "cardEnding", "cardType", "changed",
-    "changedDisplay", "changedDisplayEmailEnhancements",
-    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
-    "changedInSeconds", "changedValue", "coTermGroup", "currency", "customReferenceId",
-    "deactivationDate", "deactivationDateDisplay", "deactivationDateDisplayISO8601",
-    "deactivationDateInSeconds", "deactivationDateValue", "declineReason", "discount",
-    "discountDisplay", "discountDuration", "discountInPayoutCurrency",
-    "discountInPayoutCurrencyDisplay", "discounts", "display", "end", "endDisplay",
-    "endDisplayISO8601", "endInSeconds", "endValue", "expiry", "fulfillments", "id",
-    "importIdentifier", "initialOrderId", "initialOrderReference", "instructions",
-    "intervalLength", "intervalLengthGtOne", "intervalUnit", "intervalUnitAbbreviation",
-    "isPauseScheduled", "isSubscriptionEligibleForPauseByBuyer",
-    "lastRebillOrderAcquisition", "live", "next", "nextAvailablePauseEndDate",
-    "nextAvailablePauseEndDateDisplay", "nextAvailablePauseEndDateDisplayISO8601",
-    "nextAvailablePauseEndDateInSeconds", "nextAvailablePauseEndDateValue",
-    "nextAvailablePauseStartDate", "nextAvailablePauseStartDateDisplay",
-    "nextAvailablePauseStartDateDisplayISO8601", "nextAvailablePauseStartDateInSeconds",
-    "nextAvailablePauseStartDateValue", "nextAvailableResumeDate",
-    "nextAvailableResumeDateDisplay", "nextAvailableResumeDateDisplayISO8601",
-    "nextAvailableResumeDateInSeconds", "nextAvailableResumeDateValue",
-    "nextChargeCurrency", "nextChargeDate", "nextChargeDateDisplay",
-    "nextChargeDateDisplayISO8601", "nextChargeDateInSeconds", "nextChargeDateValue",
-    "nextChargePreTax", "nextChargePreTaxDisplay", "nextChargePreTaxInPayoutCurrency",
-    "nextChargePreTaxInPayoutCurrencyDisplay", "nextChargeTotal",
-    "nextChargeTotalDisplay", "nextChargeTotalInPayoutCurrency",
-    "nextChargeTotalInPayoutCurrencyDisplay", "nextDisplay",
-    "nextDisplayEmailEnhancements", "nextDisplayEmailEnhancementsWithTime",
-    "nextDisplayISO8601", "nextInSeconds", "nextNotificationDate",
-    "nextNotificationDateDisplay", "nextNotificationDateDisplayISO8601",
-    "nextNotificationDateInSeconds", "nextNotificationDateValue", "nextNotificationType",
-    "nextValue", "pauseBillingCycles", "pauseDate", "pauseDateDisplay",
-    "pauseDateDisplayEmailEnhancements", "pauseDateDisplayEmailEnhancementsWithTime",
-    "pauseDateDisplayISO8601", "pauseDateInSeconds", "pauseDateValue", "paymentMethod",
-    "paymentMethodAction", "paymentOverdue", "paymentReminder", "periods", "price",
-    "priceDisplay", "priceInPayoutCurrency", "priceInPayoutCurrencyDisplay", "product",
-    "quantity", "quote", "remainingPeriods", "result", "resumeDate", "resumeDateDisplay",
-    "resumeDateDisplayEmailEnhancements", "resumeDateDisplayEmailEnhancementsWithTime",
-    "resumeDateDisplayISO8601", "resumeDateInSeconds", "resumeDateValue", "sequence",
-    "setupFee", "sku", "state", "subscription", "subtotal", "subtotalDisplay",
-    "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags",
-    "taxExemptionData", "trialReminder"], Id : STR, [] }
-);
+crate::runtime::union::union!(SubscriptionChargeCompletedDataSubscription {
+    Expanded: MAP, [
+        "account", "action", "active", "addons", "adhoc", "attributes", "autoRenew", "begin",
+        "beginDisplay", "beginDisplayEmailEnhancements", "beginDisplayEmailEnhancementsWithTime",
+        "beginDisplayISO8601", "beginInSeconds", "beginValue", "canceledDate",
+        "canceledDateDisplay", "canceledDateDisplayISO8601", "canceledDateInSeconds",
+        "canceledDateValue", "cancellationSetting", "cardEnding", "cardType", "changed",
+        "changedDisplay", "changedDisplayEmailEnhancements",
+        "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601", "changedInSeconds",
+        "changedValue", "coTermGroup", "currency", "customReferenceId", "deactivationDate",
+        "deactivationDateDisplay", "deactivationDateDisplayISO8601", "deactivationDateInSeconds",
+        "deactivationDateValue", "declineReason", "discount", "discountDisplay", "discountDuration",
+        "discountInPayoutCurrency", "discountInPayoutCurrencyDisplay", "discounts", "display",
+        "end", "endDisplay", "endDisplayISO8601", "endInSeconds", "endValue", "expiry",
+        "fulfillments", "id", "importIdentifier", "initialOrderId", "initialOrderReference",
+        "instructions", "intervalLength", "intervalLengthGtOne", "intervalUnit",
+        "intervalUnitAbbreviation", "isPauseScheduled", "isSubscriptionEligibleForPauseByBuyer",
+        "lastRebillOrderAcquisition", "live", "next", "nextAvailablePauseEndDate",
+        "nextAvailablePauseEndDateDisplay", "nextAvailablePauseEndDateDisplayISO8601",
+        "nextAvailablePauseEndDateInSeconds", "nextAvailablePauseEndDateValue",
+        "nextAvailablePauseStartDate", "nextAvailablePauseStartDateDisplay",
+        "nextAvailablePauseStartDateDisplayISO8601", "nextAvailablePauseStartDateInSeconds",
+        "nextAvailablePauseStartDateValue", "nextAvailableResumeDate",
+        "nextAvailableResumeDateDisplay", "nextAvailableResumeDateDisplayISO8601",
+        "nextAvailableResumeDateInSeconds", "nextAvailableResumeDateValue", "nextChargeCurrency",
+        "nextChargeDate", "nextChargeDateDisplay", "nextChargeDateDisplayISO8601",
+        "nextChargeDateInSeconds", "nextChargeDateValue", "nextChargePreTax",
+        "nextChargePreTaxDisplay", "nextChargePreTaxInPayoutCurrency",
+        "nextChargePreTaxInPayoutCurrencyDisplay", "nextChargeTotal", "nextChargeTotalDisplay",
+        "nextChargeTotalInPayoutCurrency", "nextChargeTotalInPayoutCurrencyDisplay", "nextDisplay",
+        "nextDisplayEmailEnhancements", "nextDisplayEmailEnhancementsWithTime",
+        "nextDisplayISO8601", "nextInSeconds", "nextNotificationDate",
+        "nextNotificationDateDisplay", "nextNotificationDateDisplayISO8601",
+        "nextNotificationDateInSeconds", "nextNotificationDateValue", "nextNotificationType",
+        "nextValue", "pauseBillingCycles", "pauseDate", "pauseDateDisplay",
+        "pauseDateDisplayEmailEnhancements", "pauseDateDisplayEmailEnhancementsWithTime",
+        "pauseDateDisplayISO8601", "pauseDateInSeconds", "pauseDateValue", "paymentMethod",
+        "paymentMethodAction", "paymentOverdue", "paymentReminder", "periods", "price",
+        "priceDisplay", "priceInPayoutCurrency", "priceInPayoutCurrencyDisplay", "product",
+        "quantity", "quote", "remainingPeriods", "result", "resumeDate", "resumeDateDisplay",
+        "resumeDateDisplayEmailEnhancements", "resumeDateDisplayEmailEnhancementsWithTime",
+        "resumeDateDisplayISO8601", "resumeDateInSeconds", "resumeDateValue", "sequence",
+        "setupFee", "sku", "state", "subscription", "subtotal", "subtotalDisplay",
+        "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags", "taxExemptionData",
+        "trialReminder",
+    ],
+    Id: STR, [],
+});
 
 /// Data of `subscription.charge.failed`: a failed rebill, with the decline reason, the
 /// account and the subscription.
 #[cfg(feature = "webhook-events")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct SubscriptionChargeFailedData {
     /// Why the charge failed, as a code (e.g. `EXPIRED_CARD`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub reason: Option<String>,
     /// ID of the quote the subscription was bought from, if any.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub quote: Option<String>,
     /// The buyer's account (ID, or the account object with webhook expansion).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub account: Option<SubscriptionChargeFailedDataAccount>,
     /// The subscription whose rebill failed (ID, or the subscription object with webhook expansion).
     pub subscription: SubscriptionChargeFailedDataSubscription,
 }
+
+#[cfg(feature = "webhook-events")]
+crate::runtime::object::object!(serialize SubscriptionChargeFailedData {
+    reason: "reason" optional(lenient_string),
+    quote: "quote" optional(lenient_string),
+    account: "account" optional,
+    subscription: "subscription" required,
+});
 
 /// The buyer's account (ID, or the account object with webhook expansion).
 ///
@@ -884,12 +723,13 @@ pub enum SubscriptionChargeFailedDataAccount {
 }
 
 #[cfg(feature = "webhook-events")]
-crate::runtime::union::union!(
-    SubscriptionChargeFailedDataAccount { Expanded : MAP, ["account", "action",
-    "address", "charges", "contact", "country", "id", "language", "lookup", "orders",
-    "payment", "result", "subscribed", "subscriptions", "taxExemptionData", "url"], Id :
-    STR, [] }
-);
+crate::runtime::union::union!(SubscriptionChargeFailedDataAccount {
+    Expanded: MAP, [
+        "account", "action", "address", "charges", "contact", "country", "id", "language", "lookup",
+        "orders", "payment", "result", "subscribed", "subscriptions", "taxExemptionData", "url",
+    ],
+    Id: STR, [],
+});
 
 /// The subscription whose rebill failed (ID, or the subscription object with webhook expansion).
 ///
@@ -907,233 +747,175 @@ pub enum SubscriptionChargeFailedDataSubscription {
 }
 
 #[cfg(feature = "webhook-events")]
-crate::runtime::union::union!(
-    SubscriptionChargeFailedDataSubscription { Expanded : MAP, ["account", "action",
-    "active", "addons", "adhoc", "attributes", "autoRenew", "begin", "beginDisplay",
-    "beginDisplayEmailEnhancements", "beginDisplayEmailEnhancementsWithTime",
-    "beginDisplayISO8601", "beginInSeconds", "beginValue", "canceledDate",
-    "canceledDateDisplay", "canceledDateDisplayISO8601", "canceledDateInSeconds",
-    "canceledDateValue", "cancellationSetting", "cardEnding", "cardType", "changed",
-    "changedDisplay", "changedDisplayEmailEnhancements",
-    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
-    "changedInSeconds", "changedValue", "coTermGroup", "currency", "customReferenceId",
-    "deactivationDate", "deactivationDateDisplay", "deactivationDateDisplayISO8601",
-    "deactivationDateInSeconds", "deactivationDateValue", "declineReason", "discount",
-    "discountDisplay", "discountDuration", "discountInPayoutCurrency",
-    "discountInPayoutCurrencyDisplay", "discounts", "display", "end", "endDisplay",
-    "endDisplayISO8601", "endInSeconds", "endValue", "expiry", "fulfillments", "id",
-    "importIdentifier", "initialOrderId", "initialOrderReference", "instructions",
-    "intervalLength", "intervalLengthGtOne", "intervalUnit", "intervalUnitAbbreviation",
-    "isPauseScheduled", "isSubscriptionEligibleForPauseByBuyer",
-    "lastRebillOrderAcquisition", "live", "next", "nextAvailablePauseEndDate",
-    "nextAvailablePauseEndDateDisplay", "nextAvailablePauseEndDateDisplayISO8601",
-    "nextAvailablePauseEndDateInSeconds", "nextAvailablePauseEndDateValue",
-    "nextAvailablePauseStartDate", "nextAvailablePauseStartDateDisplay",
-    "nextAvailablePauseStartDateDisplayISO8601", "nextAvailablePauseStartDateInSeconds",
-    "nextAvailablePauseStartDateValue", "nextAvailableResumeDate",
-    "nextAvailableResumeDateDisplay", "nextAvailableResumeDateDisplayISO8601",
-    "nextAvailableResumeDateInSeconds", "nextAvailableResumeDateValue",
-    "nextChargeCurrency", "nextChargeDate", "nextChargeDateDisplay",
-    "nextChargeDateDisplayISO8601", "nextChargeDateInSeconds", "nextChargeDateValue",
-    "nextChargePreTax", "nextChargePreTaxDisplay", "nextChargePreTaxInPayoutCurrency",
-    "nextChargePreTaxInPayoutCurrencyDisplay", "nextChargeTotal",
-    "nextChargeTotalDisplay", "nextChargeTotalInPayoutCurrency",
-    "nextChargeTotalInPayoutCurrencyDisplay", "nextDisplay",
-    "nextDisplayEmailEnhancements", "nextDisplayEmailEnhancementsWithTime",
-    "nextDisplayISO8601", "nextInSeconds", "nextNotificationDate",
-    "nextNotificationDateDisplay", "nextNotificationDateDisplayISO8601",
-    "nextNotificationDateInSeconds", "nextNotificationDateValue", "nextNotificationType",
-    "nextValue", "pauseBillingCycles", "pauseDate", "pauseDateDisplay",
-    "pauseDateDisplayEmailEnhancements", "pauseDateDisplayEmailEnhancementsWithTime",
-    "pauseDateDisplayISO8601", "pauseDateInSeconds", "pauseDateValue", "paymentMethod",
-    "paymentMethodAction", "paymentOverdue", "paymentReminder", "periods", "price",
-    "priceDisplay", "priceInPayoutCurrency", "priceInPayoutCurrencyDisplay", "product",
-    "quantity", "quote", "remainingPeriods", "result", "resumeDate", "resumeDateDisplay",
-    "resumeDateDisplayEmailEnhancements", "resumeDateDisplayEmailEnhancementsWithTime",
-    "resumeDateDisplayISO8601", "resumeDateInSeconds", "resumeDateValue", "sequence",
-    "setupFee", "sku", "state", "subscription", "subtotal", "subtotalDisplay",
-    "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags",
-    "taxExemptionData", "trialReminder"], Id : STR, [] }
-);
+crate::runtime::union::union!(SubscriptionChargeFailedDataSubscription {
+    Expanded: MAP, [
+        "account", "action", "active", "addons", "adhoc", "attributes", "autoRenew", "begin",
+        "beginDisplay", "beginDisplayEmailEnhancements", "beginDisplayEmailEnhancementsWithTime",
+        "beginDisplayISO8601", "beginInSeconds", "beginValue", "canceledDate",
+        "canceledDateDisplay", "canceledDateDisplayISO8601", "canceledDateInSeconds",
+        "canceledDateValue", "cancellationSetting", "cardEnding", "cardType", "changed",
+        "changedDisplay", "changedDisplayEmailEnhancements",
+        "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601", "changedInSeconds",
+        "changedValue", "coTermGroup", "currency", "customReferenceId", "deactivationDate",
+        "deactivationDateDisplay", "deactivationDateDisplayISO8601", "deactivationDateInSeconds",
+        "deactivationDateValue", "declineReason", "discount", "discountDisplay", "discountDuration",
+        "discountInPayoutCurrency", "discountInPayoutCurrencyDisplay", "discounts", "display",
+        "end", "endDisplay", "endDisplayISO8601", "endInSeconds", "endValue", "expiry",
+        "fulfillments", "id", "importIdentifier", "initialOrderId", "initialOrderReference",
+        "instructions", "intervalLength", "intervalLengthGtOne", "intervalUnit",
+        "intervalUnitAbbreviation", "isPauseScheduled", "isSubscriptionEligibleForPauseByBuyer",
+        "lastRebillOrderAcquisition", "live", "next", "nextAvailablePauseEndDate",
+        "nextAvailablePauseEndDateDisplay", "nextAvailablePauseEndDateDisplayISO8601",
+        "nextAvailablePauseEndDateInSeconds", "nextAvailablePauseEndDateValue",
+        "nextAvailablePauseStartDate", "nextAvailablePauseStartDateDisplay",
+        "nextAvailablePauseStartDateDisplayISO8601", "nextAvailablePauseStartDateInSeconds",
+        "nextAvailablePauseStartDateValue", "nextAvailableResumeDate",
+        "nextAvailableResumeDateDisplay", "nextAvailableResumeDateDisplayISO8601",
+        "nextAvailableResumeDateInSeconds", "nextAvailableResumeDateValue", "nextChargeCurrency",
+        "nextChargeDate", "nextChargeDateDisplay", "nextChargeDateDisplayISO8601",
+        "nextChargeDateInSeconds", "nextChargeDateValue", "nextChargePreTax",
+        "nextChargePreTaxDisplay", "nextChargePreTaxInPayoutCurrency",
+        "nextChargePreTaxInPayoutCurrencyDisplay", "nextChargeTotal", "nextChargeTotalDisplay",
+        "nextChargeTotalInPayoutCurrency", "nextChargeTotalInPayoutCurrencyDisplay", "nextDisplay",
+        "nextDisplayEmailEnhancements", "nextDisplayEmailEnhancementsWithTime",
+        "nextDisplayISO8601", "nextInSeconds", "nextNotificationDate",
+        "nextNotificationDateDisplay", "nextNotificationDateDisplayISO8601",
+        "nextNotificationDateInSeconds", "nextNotificationDateValue", "nextNotificationType",
+        "nextValue", "pauseBillingCycles", "pauseDate", "pauseDateDisplay",
+        "pauseDateDisplayEmailEnhancements", "pauseDateDisplayEmailEnhancementsWithTime",
+        "pauseDateDisplayISO8601", "pauseDateInSeconds", "pauseDateValue", "paymentMethod",
+        "paymentMethodAction", "paymentOverdue", "paymentReminder", "periods", "price",
+        "priceDisplay", "priceInPayoutCurrency", "priceInPayoutCurrencyDisplay", "product",
+        "quantity", "quote", "remainingPeriods", "result", "resumeDate", "resumeDateDisplay",
+        "resumeDateDisplayEmailEnhancements", "resumeDateDisplayEmailEnhancementsWithTime",
+        "resumeDateDisplayISO8601", "resumeDateInSeconds", "resumeDateValue", "sequence",
+        "setupFee", "sku", "state", "subscription", "subtotal", "subtotalDisplay",
+        "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags", "taxExemptionData",
+        "trialReminder",
+    ],
+    Id: STR, [],
+});
 
 /// Data of the co-term charge events (`subscription.group.prorated`,
 /// `subscription.group.payment.charge.completed`,
 /// `subscription.group.payment.charge.failed`): the co-term group plus the outcome of
 /// the charge and the order it produced.
 #[cfg(feature = "webhook-events")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct SubscriptionGroupChargeData {
     /// ID of the co-term group.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub coterm_group_id: Option<String>,
     /// Name the seller gave the group.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub coterm_group_display_name: Option<String>,
     /// Start of the group's current aligned billing period, epoch milliseconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub coterm_group_period_start_date: Option<crate::EpochMillis>,
     /// End of the group's current aligned billing period, epoch milliseconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub coterm_group_period_end_date: Option<crate::EpochMillis>,
     /// ID of the subscription whose schedule the other members were aligned to.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub coterm_group_primary_subscription: Option<String>,
     /// State of the group. Values seen: `EXECUTED` (aligned and billing together), `DUNNING` (the group charge failed and is being retried). Not a closed list.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub coterm_group_status: Option<String>,
     /// ID of the order that aligned the group (co-term execution or the latest group charge).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub coterm_group_order_id: Option<String>,
     /// Reference of that order.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub coterm_group_order_reference: Option<String>,
     /// When the whole group is charged next, epoch milliseconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub coterm_next_charge_date: Option<crate::EpochMillis>,
     /// Amount of the next group charge, all member subscriptions together.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub coterm_next_charge_total: Option<crate::Amount>,
     /// `cotermNextChargeTotal` formatted for display, with the currency symbol.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub coterm_next_charge_total_display: Option<String>,
     /// Number of subscriptions in the group.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub coterm_group_size: Option<i64>,
     /// ISO 4217 currency of the group's charges.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub currency: Option<String>,
     /// When the group last changed, epoch milliseconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changed: Option<crate::EpochMillis>,
     /// Same instant as `changed` (kept for backward compatibility).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changed_value: Option<crate::EpochMillis>,
     /// `changed` in epoch seconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changed_in_seconds: Option<crate::EpochSeconds>,
     /// `changed` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub changed_display: Option<String>,
     /// `changed` as an ISO 8601 date (`YYYY-MM-DD`).
-    #[serde(
-        rename = "changedDisplayISO8601",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "changedDisplayISO8601"))]
     pub changed_display_iso8601: Option<String>,
     /// Next charge date of the group, epoch milliseconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_charge_date: Option<crate::EpochMillis>,
     /// Same instant as `nextChargeDate` (kept for backward compatibility).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_charge_date_value: Option<crate::EpochMillis>,
     /// `nextChargeDate` in epoch seconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_charge_date_in_seconds: Option<crate::EpochSeconds>,
     /// `nextChargeDate` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub next_charge_date_display: Option<String>,
     /// `nextChargeDate` as an ISO 8601 date (`YYYY-MM-DD`).
-    #[serde(
-        rename = "nextChargeDateDisplayISO8601",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "nextChargeDateDisplayISO8601"))]
     pub next_charge_date_display_iso8601: Option<String>,
     /// Overdue-notice schedule that applies while a group charge is unpaid.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payment_overdue: Option<super::subscriptions::CotermGroupPaymentOverdue>,
     /// When the group's subscriptions are deactivated if payment never arrives.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub cancellation_setting: Option<
         super::subscriptions::CotermGroupCancellationSetting,
     >,
     /// The customer account that owns the group: its ID, or the full account when webhook expansion is enabled.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub account: Option<super::subscriptions::CotermGroupAccount>,
     /// The member subscriptions: IDs, or full subscription objects when webhook expansion is enabled.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<super::subscriptions::CotermGroupSubscriptionsItem>>,
     /// Amount charged (or attempted), in `currency`; `null` in `subscription.group.prorated`, whose charge is the `order`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total: Option<crate::Amount>,
     /// Outcome of the charge (`successful` or `failed`); `null` in `subscription.group.prorated`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub status: Option<String>,
     /// When the charge was attempted, epoch milliseconds; `null` in `subscription.group.prorated`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub timestamp: Option<crate::EpochMillis>,
     /// Why the charge failed (failed charges only), e.g. `EXPIRED_CARD`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub reason: Option<String>,
     /// The order created by the charge (ID, or the order object with webhook expansion).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub order: Option<SubscriptionGroupChargeDataOrder>,
     /// ID of the quote behind the charge, if any.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub quote: Option<String>,
 }
+
+#[cfg(feature = "webhook-events")]
+crate::runtime::object::object!(serialize SubscriptionGroupChargeData {
+    coterm_group_id: "cotermGroupId" optional(lenient_string),
+    coterm_group_display_name: "cotermGroupDisplayName" optional(lenient_string),
+    coterm_group_period_start_date: "cotermGroupPeriodStartDate" optional,
+    coterm_group_period_end_date: "cotermGroupPeriodEndDate" optional,
+    coterm_group_primary_subscription: "cotermGroupPrimarySubscription" optional(lenient_string),
+    coterm_group_status: "cotermGroupStatus" optional(lenient_string),
+    coterm_group_order_id: "cotermGroupOrderId" optional(lenient_string),
+    coterm_group_order_reference: "cotermGroupOrderReference" optional(lenient_string),
+    coterm_next_charge_date: "cotermNextChargeDate" optional,
+    coterm_next_charge_total: "cotermNextChargeTotal" optional,
+    coterm_next_charge_total_display: "cotermNextChargeTotalDisplay" optional(lenient_string),
+    coterm_group_size: "cotermGroupSize" optional(lenient_int),
+    currency: "currency" optional(lenient_string),
+    changed: "changed" optional,
+    changed_value: "changedValue" optional,
+    changed_in_seconds: "changedInSeconds" optional,
+    changed_display: "changedDisplay" optional(lenient_string),
+    changed_display_iso8601: "changedDisplayISO8601" optional(lenient_string),
+    next_charge_date: "nextChargeDate" optional,
+    next_charge_date_value: "nextChargeDateValue" optional,
+    next_charge_date_in_seconds: "nextChargeDateInSeconds" optional,
+    next_charge_date_display: "nextChargeDateDisplay" optional(lenient_string),
+    next_charge_date_display_iso8601: "nextChargeDateDisplayISO8601" optional(lenient_string),
+    payment_overdue: "paymentOverdue" optional,
+    cancellation_setting: "cancellationSetting" optional,
+    account: "account" optional,
+    subscriptions: "subscriptions" optional,
+    total: "total" optional,
+    status: "status" optional(lenient_string),
+    timestamp: "timestamp" optional,
+    reason: "reason" optional(lenient_string),
+    order: "order" optional,
+    quote: "quote" optional(lenient_string),
+});
 
 /// The order created by the charge (ID, or the order object with webhook expansion).
 ///
@@ -1151,291 +933,235 @@ pub enum SubscriptionGroupChargeDataOrder {
 }
 
 #[cfg(feature = "webhook-events")]
-crate::runtime::union::union!(
-    SubscriptionGroupChargeDataOrder { Expanded : MAP, ["account",
-    "acquisitionTransactionType", "action", "address", "billDescriptor",
-    "buyerReference", "changed", "changedDisplay", "changedDisplayEmailEnhancements",
-    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
-    "changedInSeconds", "changedValue", "completed", "cotermGroup", "coupons",
-    "currency", "customer", "discount", "discountDisplay", "discountInPayoutCurrency",
-    "discountInPayoutCurrencyDisplay", "discountWithTax", "discountWithTaxDisplay",
-    "discountWithTaxInPayoutCurrency", "discountWithTaxInPayoutCurrencyDisplay", "id",
-    "initialOrderId", "initialOrderReference", "invoiceUrl", "ipAddress",
-    "isScsProratedOrder", "isScsProratedOrderUpgrade", "items", "language",
-    "lastFourDigits", "live", "nextCotermChargeTotal", "nextCotermChargeTotalDisplay",
-    "nextCotermChargeTotalInPayoutCurrency",
-    "nextCotermChargeTotalInPayoutCurrencyDisplay", "notes", "order",
-    "orderLevelCouponApplied", "payment", "paymentDueDate", "paymentMethodType",
-    "payoutCurrency", "previousOrderInvoiceUrl", "previousOrderReference",
-    "proratedCreditTotal", "proratedDebitTotal", "proratedTotal", "quote", "reason",
-    "recipients", "reference", "result", "returns", "siteId", "subtotal",
-    "subtotalDisplay", "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay",
-    "tags", "tax", "taxDisplay", "taxExemptionData", "taxInPayoutCurrency",
-    "taxInPayoutCurrencyDisplay", "total", "totalDisplay", "totalInPayoutCurrency",
-    "totalInPayoutCurrencyDisplay"], Id : STR, [] }
-);
+crate::runtime::union::union!(SubscriptionGroupChargeDataOrder {
+    Expanded: MAP, [
+        "account", "acquisitionTransactionType", "action", "address", "billDescriptor",
+        "buyerReference", "changed", "changedDisplay", "changedDisplayEmailEnhancements",
+        "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601", "changedInSeconds",
+        "changedValue", "completed", "cotermGroup", "coupons", "currency", "customer", "discount",
+        "discountDisplay", "discountInPayoutCurrency", "discountInPayoutCurrencyDisplay",
+        "discountWithTax", "discountWithTaxDisplay", "discountWithTaxInPayoutCurrency",
+        "discountWithTaxInPayoutCurrencyDisplay", "id", "initialOrderId", "initialOrderReference",
+        "invoiceUrl", "ipAddress", "isScsProratedOrder", "isScsProratedOrderUpgrade", "items",
+        "language", "lastFourDigits", "live", "nextCotermChargeTotal",
+        "nextCotermChargeTotalDisplay", "nextCotermChargeTotalInPayoutCurrency",
+        "nextCotermChargeTotalInPayoutCurrencyDisplay", "notes", "order", "orderLevelCouponApplied",
+        "payment", "paymentDueDate", "paymentMethodType", "payoutCurrency",
+        "previousOrderInvoiceUrl", "previousOrderReference", "proratedCreditTotal",
+        "proratedDebitTotal", "proratedTotal", "quote", "reason", "recipients", "reference",
+        "result", "returns", "siteId", "subtotal", "subtotalDisplay", "subtotalInPayoutCurrency",
+        "subtotalInPayoutCurrencyDisplay", "tags", "tax", "taxDisplay", "taxExemptionData",
+        "taxInPayoutCurrency", "taxInPayoutCurrencyDisplay", "total", "totalDisplay",
+        "totalInPayoutCurrency", "totalInPayoutCurrencyDisplay",
+    ],
+    Id: STR, [],
+});
 
 /// Data of the co-term notice events (`subscription.group.payment.overdue`,
 /// `subscription.group.payment.reminder`): the co-term group plus its reminder settings
 /// and the schedule of upcoming notices and charges.
 #[cfg(feature = "webhook-events")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct SubscriptionGroupNotificationData {
     /// ID of the co-term group.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub coterm_group_id: Option<String>,
     /// Name the seller gave the group.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub coterm_group_display_name: Option<String>,
     /// Start of the group's current aligned billing period, epoch milliseconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub coterm_group_period_start_date: Option<crate::EpochMillis>,
     /// End of the group's current aligned billing period, epoch milliseconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub coterm_group_period_end_date: Option<crate::EpochMillis>,
     /// ID of the subscription whose schedule the other members were aligned to.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub coterm_group_primary_subscription: Option<String>,
     /// State of the group. Values seen: `EXECUTED` (aligned and billing together), `DUNNING` (the group charge failed and is being retried). Not a closed list.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub coterm_group_status: Option<String>,
     /// ID of the order that aligned the group (co-term execution or the latest group charge).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub coterm_group_order_id: Option<String>,
     /// Reference of that order.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub coterm_group_order_reference: Option<String>,
     /// When the whole group is charged next, epoch milliseconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub coterm_next_charge_date: Option<crate::EpochMillis>,
     /// Amount of the next group charge, all member subscriptions together.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub coterm_next_charge_total: Option<crate::Amount>,
     /// `cotermNextChargeTotal` formatted for display, with the currency symbol.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub coterm_next_charge_total_display: Option<String>,
     /// Number of subscriptions in the group.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_int::option"
-    )]
     pub coterm_group_size: Option<i64>,
     /// ISO 4217 currency of the group's charges.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub currency: Option<String>,
     /// When the group last changed, epoch milliseconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changed: Option<crate::EpochMillis>,
     /// Same instant as `changed` (kept for backward compatibility).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changed_value: Option<crate::EpochMillis>,
     /// `changed` in epoch seconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub changed_in_seconds: Option<crate::EpochSeconds>,
     /// `changed` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub changed_display: Option<String>,
     /// `changed` as an ISO 8601 date (`YYYY-MM-DD`).
-    #[serde(
-        rename = "changedDisplayISO8601",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "changedDisplayISO8601"))]
     pub changed_display_iso8601: Option<String>,
     /// Next charge date of the group, epoch milliseconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_charge_date: Option<crate::EpochMillis>,
     /// Same instant as `nextChargeDate` (kept for backward compatibility).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_charge_date_value: Option<crate::EpochMillis>,
     /// `nextChargeDate` in epoch seconds.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub next_charge_date_in_seconds: Option<crate::EpochSeconds>,
     /// `nextChargeDate` formatted for display in the store's locale; the format varies (`2/3/26`, `02/14/2025`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub next_charge_date_display: Option<String>,
     /// `nextChargeDate` as an ISO 8601 date (`YYYY-MM-DD`).
-    #[serde(
-        rename = "nextChargeDateDisplayISO8601",
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
+    #[cfg_attr(feature = "schemars", schemars(rename = "nextChargeDateDisplayISO8601"))]
     pub next_charge_date_display_iso8601: Option<String>,
     /// Overdue-notice schedule that applies while a group charge is unpaid.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payment_overdue: Option<super::subscriptions::CotermGroupPaymentOverdue>,
     /// When the group's subscriptions are deactivated if payment never arrives.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub cancellation_setting: Option<
         super::subscriptions::CotermGroupCancellationSetting,
     >,
     /// The customer account that owns the group: its ID, or the full account when webhook expansion is enabled.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub account: Option<super::subscriptions::CotermGroupAccount>,
     /// The member subscriptions: IDs, or full subscription objects when webhook expansion is enabled.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<super::subscriptions::CotermGroupSubscriptionsItem>>,
     /// Payment-reminder settings of the group; only `null` has been published, so its shape is left open.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub reminder_notification: Option<serde_json::Value>,
     /// Upcoming notifications and charges planned for the group.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub scheduled_events: Option<
         Vec<SubscriptionGroupNotificationDataScheduledEventsItem>,
     >,
 }
 
+#[cfg(feature = "webhook-events")]
+crate::runtime::object::object!(serialize SubscriptionGroupNotificationData {
+    coterm_group_id: "cotermGroupId" optional(lenient_string),
+    coterm_group_display_name: "cotermGroupDisplayName" optional(lenient_string),
+    coterm_group_period_start_date: "cotermGroupPeriodStartDate" optional,
+    coterm_group_period_end_date: "cotermGroupPeriodEndDate" optional,
+    coterm_group_primary_subscription: "cotermGroupPrimarySubscription" optional(lenient_string),
+    coterm_group_status: "cotermGroupStatus" optional(lenient_string),
+    coterm_group_order_id: "cotermGroupOrderId" optional(lenient_string),
+    coterm_group_order_reference: "cotermGroupOrderReference" optional(lenient_string),
+    coterm_next_charge_date: "cotermNextChargeDate" optional,
+    coterm_next_charge_total: "cotermNextChargeTotal" optional,
+    coterm_next_charge_total_display: "cotermNextChargeTotalDisplay" optional(lenient_string),
+    coterm_group_size: "cotermGroupSize" optional(lenient_int),
+    currency: "currency" optional(lenient_string),
+    changed: "changed" optional,
+    changed_value: "changedValue" optional,
+    changed_in_seconds: "changedInSeconds" optional,
+    changed_display: "changedDisplay" optional(lenient_string),
+    changed_display_iso8601: "changedDisplayISO8601" optional(lenient_string),
+    next_charge_date: "nextChargeDate" optional,
+    next_charge_date_value: "nextChargeDateValue" optional,
+    next_charge_date_in_seconds: "nextChargeDateInSeconds" optional,
+    next_charge_date_display: "nextChargeDateDisplay" optional(lenient_string),
+    next_charge_date_display_iso8601: "nextChargeDateDisplayISO8601" optional(lenient_string),
+    payment_overdue: "paymentOverdue" optional,
+    cancellation_setting: "cancellationSetting" optional,
+    account: "account" optional,
+    subscriptions: "subscriptions" optional,
+    reminder_notification: "reminderNotification" optional,
+    scheduled_events: "scheduledEvents" optional,
+});
+
 /// One item of `scheduledEvents` in [`SubscriptionGroupNotificationData`].
 #[cfg(feature = "webhook-events")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct SubscriptionGroupNotificationDataScheduledEventsItem {
     /// When the step is planned, as `MM/DD/YYYY HH:MM:SS` text.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub date: Option<String>,
     /// Kind of step (`PAYMENT_REMINDER`, `RENEWAL`, `FOLLOW_UP`, `PAYMENT_OVERDUE`, `DEACTIVATION`, ...).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub r#type: Option<String>,
 }
 
+#[cfg(feature = "webhook-events")]
+crate::runtime::object::object!(serialize SubscriptionGroupNotificationDataScheduledEventsItem {
+    date: "date" optional(lenient_string),
+    r#type: "type" optional(lenient_string),
+});
+
 /// What one payee receives.
 #[cfg(feature = "webhook-events")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct WebhookPayout {
     /// Payee (the store ID, or a split-pay partner).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub payee: Option<String>,
     /// ISO 4217 code of the amounts.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub currency: Option<String>,
     /// Amount paid out to the payee.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payout: Option<crate::Amount>,
     /// Payee's share before rounding / adjustments.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtotal: Option<crate::Amount>,
     /// Total amount of the transaction the entry comes from.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total: Option<crate::Amount>,
     /// For a return entry, the amount taken back (negative), as in the 2026 "JSON - RETURN" sample.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub total_return: Option<crate::Amount>,
 }
 
+#[cfg(feature = "webhook-events")]
+crate::runtime::object::object!(serialize WebhookPayout {
+    payee: "payee" optional(lenient_string),
+    currency: "currency" optional(lenient_string),
+    payout: "payout" optional,
+    subtotal: "subtotal" optional,
+    total: "total" optional,
+    total_return: "totalReturn" optional,
+});
+
 /// Payout entry of an order (or of a split-pay rule applied to it).
 #[cfg(feature = "webhook-events")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct WebhookPayoutEntryOrder {
     /// ID of the order.
-    #[serde(deserialize_with = "crate::runtime::lenient_string::required")]
     pub order_id: String,
     /// ID of the quote the order came from, if any.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub quote: Option<String>,
     /// Buyer-facing order reference.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub reference: Option<String>,
     /// `false` for test orders.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub live: Option<bool>,
     /// The order (ID, or the order object with webhook expansion).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub order: Option<WebhookPayoutEntryOrderOrder>,
     /// The buyer's account (ID, or the account object with webhook expansion).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub account: Option<WebhookPayoutEntryOrderAccount>,
     /// Subscriptions created or renewed by the order.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<WebhookPayoutEntryOrderSubscriptionsItem>>,
     /// What is deducted before the payees are paid.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtractions: Option<WebhookPayoutSubtractions>,
     /// One entry per payee.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payouts: Option<Vec<WebhookPayout>>,
 }
+
+#[cfg(feature = "webhook-events")]
+crate::runtime::object::object!(serialize WebhookPayoutEntryOrder {
+    order_id: "orderId" required(lenient_string),
+    quote: "quote" optional(lenient_string),
+    reference: "reference" optional(lenient_string),
+    live: "live" optional(lenient_bool),
+    order: "order" optional,
+    account: "account" optional,
+    subscriptions: "subscriptions" optional,
+    subtractions: "subtractions" optional,
+    payouts: "payouts" optional,
+});
 
 /// The buyer's account (ID, or the account object with webhook expansion).
 ///
@@ -1453,11 +1179,13 @@ pub enum WebhookPayoutEntryOrderAccount {
 }
 
 #[cfg(feature = "webhook-events")]
-crate::runtime::union::union!(
-    WebhookPayoutEntryOrderAccount { Expanded : MAP, ["account", "action", "address",
-    "charges", "contact", "country", "id", "language", "lookup", "orders", "payment",
-    "result", "subscribed", "subscriptions", "taxExemptionData", "url"], Id : STR, [] }
-);
+crate::runtime::union::union!(WebhookPayoutEntryOrderAccount {
+    Expanded: MAP, [
+        "account", "action", "address", "charges", "contact", "country", "id", "language", "lookup",
+        "orders", "payment", "result", "subscribed", "subscriptions", "taxExemptionData", "url",
+    ],
+    Id: STR, [],
+});
 
 /// The order (ID, or the order object with webhook expansion).
 ///
@@ -1475,29 +1203,29 @@ pub enum WebhookPayoutEntryOrderOrder {
 }
 
 #[cfg(feature = "webhook-events")]
-crate::runtime::union::union!(
-    WebhookPayoutEntryOrderOrder { Expanded : MAP, ["account",
-    "acquisitionTransactionType", "action", "address", "billDescriptor",
-    "buyerReference", "changed", "changedDisplay", "changedDisplayEmailEnhancements",
-    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
-    "changedInSeconds", "changedValue", "completed", "cotermGroup", "coupons",
-    "currency", "customer", "discount", "discountDisplay", "discountInPayoutCurrency",
-    "discountInPayoutCurrencyDisplay", "discountWithTax", "discountWithTaxDisplay",
-    "discountWithTaxInPayoutCurrency", "discountWithTaxInPayoutCurrencyDisplay", "id",
-    "initialOrderId", "initialOrderReference", "invoiceUrl", "ipAddress",
-    "isScsProratedOrder", "isScsProratedOrderUpgrade", "items", "language",
-    "lastFourDigits", "live", "nextCotermChargeTotal", "nextCotermChargeTotalDisplay",
-    "nextCotermChargeTotalInPayoutCurrency",
-    "nextCotermChargeTotalInPayoutCurrencyDisplay", "notes", "order",
-    "orderLevelCouponApplied", "payment", "paymentDueDate", "paymentMethodType",
-    "payoutCurrency", "previousOrderInvoiceUrl", "previousOrderReference",
-    "proratedCreditTotal", "proratedDebitTotal", "proratedTotal", "quote", "reason",
-    "recipients", "reference", "result", "returns", "siteId", "subtotal",
-    "subtotalDisplay", "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay",
-    "tags", "tax", "taxDisplay", "taxExemptionData", "taxInPayoutCurrency",
-    "taxInPayoutCurrencyDisplay", "total", "totalDisplay", "totalInPayoutCurrency",
-    "totalInPayoutCurrencyDisplay"], Id : STR, [] }
-);
+crate::runtime::union::union!(WebhookPayoutEntryOrderOrder {
+    Expanded: MAP, [
+        "account", "acquisitionTransactionType", "action", "address", "billDescriptor",
+        "buyerReference", "changed", "changedDisplay", "changedDisplayEmailEnhancements",
+        "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601", "changedInSeconds",
+        "changedValue", "completed", "cotermGroup", "coupons", "currency", "customer", "discount",
+        "discountDisplay", "discountInPayoutCurrency", "discountInPayoutCurrencyDisplay",
+        "discountWithTax", "discountWithTaxDisplay", "discountWithTaxInPayoutCurrency",
+        "discountWithTaxInPayoutCurrencyDisplay", "id", "initialOrderId", "initialOrderReference",
+        "invoiceUrl", "ipAddress", "isScsProratedOrder", "isScsProratedOrderUpgrade", "items",
+        "language", "lastFourDigits", "live", "nextCotermChargeTotal",
+        "nextCotermChargeTotalDisplay", "nextCotermChargeTotalInPayoutCurrency",
+        "nextCotermChargeTotalInPayoutCurrencyDisplay", "notes", "order", "orderLevelCouponApplied",
+        "payment", "paymentDueDate", "paymentMethodType", "payoutCurrency",
+        "previousOrderInvoiceUrl", "previousOrderReference", "proratedCreditTotal",
+        "proratedDebitTotal", "proratedTotal", "quote", "reason", "recipients", "reference",
+        "result", "returns", "siteId", "subtotal", "subtotalDisplay", "subtotalInPayoutCurrency",
+        "subtotalInPayoutCurrencyDisplay", "tags", "tax", "taxDisplay", "taxExemptionData",
+        "taxInPayoutCurrency", "taxInPayoutCurrencyDisplay", "total", "totalDisplay",
+        "totalInPayoutCurrency", "totalInPayoutCurrencyDisplay",
+    ],
+    Id: STR, [],
+});
 
 /// One item of `subscriptions` in [`WebhookPayoutEntryOrder`].
 ///
@@ -1515,87 +1243,90 @@ pub enum WebhookPayoutEntryOrderSubscriptionsItem {
 }
 
 #[cfg(feature = "webhook-events")]
-crate::runtime::union::union!(
-    WebhookPayoutEntryOrderSubscriptionsItem { Expanded : MAP, ["account", "action",
-    "active", "addons", "adhoc", "attributes", "autoRenew", "begin", "beginDisplay",
-    "beginDisplayEmailEnhancements", "beginDisplayEmailEnhancementsWithTime",
-    "beginDisplayISO8601", "beginInSeconds", "beginValue", "canceledDate",
-    "canceledDateDisplay", "canceledDateDisplayISO8601", "canceledDateInSeconds",
-    "canceledDateValue", "cancellationSetting", "cardEnding", "cardType", "changed",
-    "changedDisplay", "changedDisplayEmailEnhancements",
-    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
-    "changedInSeconds", "changedValue", "coTermGroup", "currency", "customReferenceId",
-    "deactivationDate", "deactivationDateDisplay", "deactivationDateDisplayISO8601",
-    "deactivationDateInSeconds", "deactivationDateValue", "declineReason", "discount",
-    "discountDisplay", "discountDuration", "discountInPayoutCurrency",
-    "discountInPayoutCurrencyDisplay", "discounts", "display", "end", "endDisplay",
-    "endDisplayISO8601", "endInSeconds", "endValue", "expiry", "fulfillments", "id",
-    "importIdentifier", "initialOrderId", "initialOrderReference", "instructions",
-    "intervalLength", "intervalLengthGtOne", "intervalUnit", "intervalUnitAbbreviation",
-    "isPauseScheduled", "isSubscriptionEligibleForPauseByBuyer",
-    "lastRebillOrderAcquisition", "live", "next", "nextAvailablePauseEndDate",
-    "nextAvailablePauseEndDateDisplay", "nextAvailablePauseEndDateDisplayISO8601",
-    "nextAvailablePauseEndDateInSeconds", "nextAvailablePauseEndDateValue",
-    "nextAvailablePauseStartDate", "nextAvailablePauseStartDateDisplay",
-    "nextAvailablePauseStartDateDisplayISO8601", "nextAvailablePauseStartDateInSeconds",
-    "nextAvailablePauseStartDateValue", "nextAvailableResumeDate",
-    "nextAvailableResumeDateDisplay", "nextAvailableResumeDateDisplayISO8601",
-    "nextAvailableResumeDateInSeconds", "nextAvailableResumeDateValue",
-    "nextChargeCurrency", "nextChargeDate", "nextChargeDateDisplay",
-    "nextChargeDateDisplayISO8601", "nextChargeDateInSeconds", "nextChargeDateValue",
-    "nextChargePreTax", "nextChargePreTaxDisplay", "nextChargePreTaxInPayoutCurrency",
-    "nextChargePreTaxInPayoutCurrencyDisplay", "nextChargeTotal",
-    "nextChargeTotalDisplay", "nextChargeTotalInPayoutCurrency",
-    "nextChargeTotalInPayoutCurrencyDisplay", "nextDisplay",
-    "nextDisplayEmailEnhancements", "nextDisplayEmailEnhancementsWithTime",
-    "nextDisplayISO8601", "nextInSeconds", "nextNotificationDate",
-    "nextNotificationDateDisplay", "nextNotificationDateDisplayISO8601",
-    "nextNotificationDateInSeconds", "nextNotificationDateValue", "nextNotificationType",
-    "nextValue", "pauseBillingCycles", "pauseDate", "pauseDateDisplay",
-    "pauseDateDisplayEmailEnhancements", "pauseDateDisplayEmailEnhancementsWithTime",
-    "pauseDateDisplayISO8601", "pauseDateInSeconds", "pauseDateValue", "paymentMethod",
-    "paymentMethodAction", "paymentOverdue", "paymentReminder", "periods", "price",
-    "priceDisplay", "priceInPayoutCurrency", "priceInPayoutCurrencyDisplay", "product",
-    "quantity", "quote", "remainingPeriods", "result", "resumeDate", "resumeDateDisplay",
-    "resumeDateDisplayEmailEnhancements", "resumeDateDisplayEmailEnhancementsWithTime",
-    "resumeDateDisplayISO8601", "resumeDateInSeconds", "resumeDateValue", "sequence",
-    "setupFee", "sku", "state", "subscription", "subtotal", "subtotalDisplay",
-    "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags",
-    "taxExemptionData", "trialReminder"], Id : STR, [] }
-);
+crate::runtime::union::union!(WebhookPayoutEntryOrderSubscriptionsItem {
+    Expanded: MAP, [
+        "account", "action", "active", "addons", "adhoc", "attributes", "autoRenew", "begin",
+        "beginDisplay", "beginDisplayEmailEnhancements", "beginDisplayEmailEnhancementsWithTime",
+        "beginDisplayISO8601", "beginInSeconds", "beginValue", "canceledDate",
+        "canceledDateDisplay", "canceledDateDisplayISO8601", "canceledDateInSeconds",
+        "canceledDateValue", "cancellationSetting", "cardEnding", "cardType", "changed",
+        "changedDisplay", "changedDisplayEmailEnhancements",
+        "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601", "changedInSeconds",
+        "changedValue", "coTermGroup", "currency", "customReferenceId", "deactivationDate",
+        "deactivationDateDisplay", "deactivationDateDisplayISO8601", "deactivationDateInSeconds",
+        "deactivationDateValue", "declineReason", "discount", "discountDisplay", "discountDuration",
+        "discountInPayoutCurrency", "discountInPayoutCurrencyDisplay", "discounts", "display",
+        "end", "endDisplay", "endDisplayISO8601", "endInSeconds", "endValue", "expiry",
+        "fulfillments", "id", "importIdentifier", "initialOrderId", "initialOrderReference",
+        "instructions", "intervalLength", "intervalLengthGtOne", "intervalUnit",
+        "intervalUnitAbbreviation", "isPauseScheduled", "isSubscriptionEligibleForPauseByBuyer",
+        "lastRebillOrderAcquisition", "live", "next", "nextAvailablePauseEndDate",
+        "nextAvailablePauseEndDateDisplay", "nextAvailablePauseEndDateDisplayISO8601",
+        "nextAvailablePauseEndDateInSeconds", "nextAvailablePauseEndDateValue",
+        "nextAvailablePauseStartDate", "nextAvailablePauseStartDateDisplay",
+        "nextAvailablePauseStartDateDisplayISO8601", "nextAvailablePauseStartDateInSeconds",
+        "nextAvailablePauseStartDateValue", "nextAvailableResumeDate",
+        "nextAvailableResumeDateDisplay", "nextAvailableResumeDateDisplayISO8601",
+        "nextAvailableResumeDateInSeconds", "nextAvailableResumeDateValue", "nextChargeCurrency",
+        "nextChargeDate", "nextChargeDateDisplay", "nextChargeDateDisplayISO8601",
+        "nextChargeDateInSeconds", "nextChargeDateValue", "nextChargePreTax",
+        "nextChargePreTaxDisplay", "nextChargePreTaxInPayoutCurrency",
+        "nextChargePreTaxInPayoutCurrencyDisplay", "nextChargeTotal", "nextChargeTotalDisplay",
+        "nextChargeTotalInPayoutCurrency", "nextChargeTotalInPayoutCurrencyDisplay", "nextDisplay",
+        "nextDisplayEmailEnhancements", "nextDisplayEmailEnhancementsWithTime",
+        "nextDisplayISO8601", "nextInSeconds", "nextNotificationDate",
+        "nextNotificationDateDisplay", "nextNotificationDateDisplayISO8601",
+        "nextNotificationDateInSeconds", "nextNotificationDateValue", "nextNotificationType",
+        "nextValue", "pauseBillingCycles", "pauseDate", "pauseDateDisplay",
+        "pauseDateDisplayEmailEnhancements", "pauseDateDisplayEmailEnhancementsWithTime",
+        "pauseDateDisplayISO8601", "pauseDateInSeconds", "pauseDateValue", "paymentMethod",
+        "paymentMethodAction", "paymentOverdue", "paymentReminder", "periods", "price",
+        "priceDisplay", "priceInPayoutCurrency", "priceInPayoutCurrencyDisplay", "product",
+        "quantity", "quote", "remainingPeriods", "result", "resumeDate", "resumeDateDisplay",
+        "resumeDateDisplayEmailEnhancements", "resumeDateDisplayEmailEnhancementsWithTime",
+        "resumeDateDisplayISO8601", "resumeDateInSeconds", "resumeDateValue", "sequence",
+        "setupFee", "sku", "state", "subscription", "subtotal", "subtotalDisplay",
+        "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags", "taxExemptionData",
+        "trialReminder",
+    ],
+    Id: STR, [],
+});
 
 /// Payout entry of a return (refund), i.e. the amounts taken back from the payees.
 #[cfg(feature = "webhook-events")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct WebhookPayoutEntryReturn {
     /// The return (refund) this entry pays back: its ID, or the full return object when the webhook has expansion enabled.
     pub r#return: WebhookPayoutEntryReturnReturn,
     /// The buyer's account (ID, or the account object with webhook expansion).
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub account: Option<WebhookPayoutEntryReturnAccount>,
     /// `false` for test data.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub live: Option<bool>,
     /// Subscriptions concerned by the return.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subscriptions: Option<Vec<WebhookPayoutEntryReturnSubscriptionsItem>>,
     /// What is deducted before the payees are paid.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtractions: Option<WebhookPayoutSubtractions>,
     /// Amount of the return before the subtractions.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub subtotal: Option<crate::Amount>,
     /// One entry per payee.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub payouts: Option<Vec<WebhookPayout>>,
 }
+
+#[cfg(feature = "webhook-events")]
+crate::runtime::object::object!(serialize WebhookPayoutEntryReturn {
+    r#return: "return" required,
+    account: "account" optional,
+    live: "live" optional(lenient_bool),
+    subscriptions: "subscriptions" optional,
+    subtractions: "subtractions" optional,
+    subtotal: "subtotal" optional,
+    payouts: "payouts" optional,
+});
 
 /// The buyer's account (ID, or the account object with webhook expansion).
 ///
@@ -1613,11 +1344,13 @@ pub enum WebhookPayoutEntryReturnAccount {
 }
 
 #[cfg(feature = "webhook-events")]
-crate::runtime::union::union!(
-    WebhookPayoutEntryReturnAccount { Expanded : MAP, ["account", "action", "address",
-    "charges", "contact", "country", "id", "language", "lookup", "orders", "payment",
-    "result", "subscribed", "subscriptions", "taxExemptionData", "url"], Id : STR, [] }
-);
+crate::runtime::union::union!(WebhookPayoutEntryReturnAccount {
+    Expanded: MAP, [
+        "account", "action", "address", "charges", "contact", "country", "id", "language", "lookup",
+        "orders", "payment", "result", "subscribed", "subscriptions", "taxExemptionData", "url",
+    ],
+    Id: STR, [],
+});
 
 /// The return (refund) this entry pays back: its ID, or the full return object when the webhook has expansion enabled.
 ///
@@ -1635,18 +1368,20 @@ pub enum WebhookPayoutEntryReturnReturn {
 }
 
 #[cfg(feature = "webhook-events")]
-crate::runtime::union::union!(
-    WebhookPayoutEntryReturnReturn { Expanded : MAP, ["account", "action", "changed",
-    "changedDisplay", "changedDisplayISO8601", "changedInSeconds", "changedValue",
-    "completed", "currency", "customer", "items", "live", "note", "original", "payment",
-    "payoutCurrency", "quote", "reason", "reference", "refundPerformer",
-    "refundPerformerType", "refundSourceComponent", "result", "return", "subtotal",
-    "subtotalDisplay", "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay",
-    "tax", "taxDisplay", "taxInPayoutCurrency", "taxInPayoutCurrencyDisplay",
-    "totalRefundInPayoutCurrency", "totalReturn", "totalReturnDisplay",
-    "totalReturnInPayoutCurrency", "totalReturnInPayoutCurrencyDisplay", "type"], Id :
-    STR, [] }
-);
+crate::runtime::union::union!(WebhookPayoutEntryReturnReturn {
+    Expanded: MAP, [
+        "account", "action", "changed", "changedDisplay", "changedDisplayISO8601",
+        "changedInSeconds", "changedValue", "completed", "currency", "customer", "items", "live",
+        "note", "original", "payment", "payoutCurrency", "quote", "reason", "reference",
+        "refundPerformer", "refundPerformerType", "refundSourceComponent", "result", "return",
+        "subtotal", "subtotalDisplay", "subtotalInPayoutCurrency",
+        "subtotalInPayoutCurrencyDisplay", "tax", "taxDisplay", "taxInPayoutCurrency",
+        "taxInPayoutCurrencyDisplay", "totalRefundInPayoutCurrency", "totalReturn",
+        "totalReturnDisplay", "totalReturnInPayoutCurrency", "totalReturnInPayoutCurrencyDisplay",
+        "type",
+    ],
+    Id: STR, [],
+});
 
 /// One item of `subscriptions` in [`WebhookPayoutEntryReturn`].
 ///
@@ -1664,110 +1399,120 @@ pub enum WebhookPayoutEntryReturnSubscriptionsItem {
 }
 
 #[cfg(feature = "webhook-events")]
-crate::runtime::union::union!(
-    WebhookPayoutEntryReturnSubscriptionsItem { Expanded : MAP, ["account", "action",
-    "active", "addons", "adhoc", "attributes", "autoRenew", "begin", "beginDisplay",
-    "beginDisplayEmailEnhancements", "beginDisplayEmailEnhancementsWithTime",
-    "beginDisplayISO8601", "beginInSeconds", "beginValue", "canceledDate",
-    "canceledDateDisplay", "canceledDateDisplayISO8601", "canceledDateInSeconds",
-    "canceledDateValue", "cancellationSetting", "cardEnding", "cardType", "changed",
-    "changedDisplay", "changedDisplayEmailEnhancements",
-    "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601",
-    "changedInSeconds", "changedValue", "coTermGroup", "currency", "customReferenceId",
-    "deactivationDate", "deactivationDateDisplay", "deactivationDateDisplayISO8601",
-    "deactivationDateInSeconds", "deactivationDateValue", "declineReason", "discount",
-    "discountDisplay", "discountDuration", "discountInPayoutCurrency",
-    "discountInPayoutCurrencyDisplay", "discounts", "display", "end", "endDisplay",
-    "endDisplayISO8601", "endInSeconds", "endValue", "expiry", "fulfillments", "id",
-    "importIdentifier", "initialOrderId", "initialOrderReference", "instructions",
-    "intervalLength", "intervalLengthGtOne", "intervalUnit", "intervalUnitAbbreviation",
-    "isPauseScheduled", "isSubscriptionEligibleForPauseByBuyer",
-    "lastRebillOrderAcquisition", "live", "next", "nextAvailablePauseEndDate",
-    "nextAvailablePauseEndDateDisplay", "nextAvailablePauseEndDateDisplayISO8601",
-    "nextAvailablePauseEndDateInSeconds", "nextAvailablePauseEndDateValue",
-    "nextAvailablePauseStartDate", "nextAvailablePauseStartDateDisplay",
-    "nextAvailablePauseStartDateDisplayISO8601", "nextAvailablePauseStartDateInSeconds",
-    "nextAvailablePauseStartDateValue", "nextAvailableResumeDate",
-    "nextAvailableResumeDateDisplay", "nextAvailableResumeDateDisplayISO8601",
-    "nextAvailableResumeDateInSeconds", "nextAvailableResumeDateValue",
-    "nextChargeCurrency", "nextChargeDate", "nextChargeDateDisplay",
-    "nextChargeDateDisplayISO8601", "nextChargeDateInSeconds", "nextChargeDateValue",
-    "nextChargePreTax", "nextChargePreTaxDisplay", "nextChargePreTaxInPayoutCurrency",
-    "nextChargePreTaxInPayoutCurrencyDisplay", "nextChargeTotal",
-    "nextChargeTotalDisplay", "nextChargeTotalInPayoutCurrency",
-    "nextChargeTotalInPayoutCurrencyDisplay", "nextDisplay",
-    "nextDisplayEmailEnhancements", "nextDisplayEmailEnhancementsWithTime",
-    "nextDisplayISO8601", "nextInSeconds", "nextNotificationDate",
-    "nextNotificationDateDisplay", "nextNotificationDateDisplayISO8601",
-    "nextNotificationDateInSeconds", "nextNotificationDateValue", "nextNotificationType",
-    "nextValue", "pauseBillingCycles", "pauseDate", "pauseDateDisplay",
-    "pauseDateDisplayEmailEnhancements", "pauseDateDisplayEmailEnhancementsWithTime",
-    "pauseDateDisplayISO8601", "pauseDateInSeconds", "pauseDateValue", "paymentMethod",
-    "paymentMethodAction", "paymentOverdue", "paymentReminder", "periods", "price",
-    "priceDisplay", "priceInPayoutCurrency", "priceInPayoutCurrencyDisplay", "product",
-    "quantity", "quote", "remainingPeriods", "result", "resumeDate", "resumeDateDisplay",
-    "resumeDateDisplayEmailEnhancements", "resumeDateDisplayEmailEnhancementsWithTime",
-    "resumeDateDisplayISO8601", "resumeDateInSeconds", "resumeDateValue", "sequence",
-    "setupFee", "sku", "state", "subscription", "subtotal", "subtotalDisplay",
-    "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags",
-    "taxExemptionData", "trialReminder"], Id : STR, [] }
-);
+crate::runtime::union::union!(WebhookPayoutEntryReturnSubscriptionsItem {
+    Expanded: MAP, [
+        "account", "action", "active", "addons", "adhoc", "attributes", "autoRenew", "begin",
+        "beginDisplay", "beginDisplayEmailEnhancements", "beginDisplayEmailEnhancementsWithTime",
+        "beginDisplayISO8601", "beginInSeconds", "beginValue", "canceledDate",
+        "canceledDateDisplay", "canceledDateDisplayISO8601", "canceledDateInSeconds",
+        "canceledDateValue", "cancellationSetting", "cardEnding", "cardType", "changed",
+        "changedDisplay", "changedDisplayEmailEnhancements",
+        "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601", "changedInSeconds",
+        "changedValue", "coTermGroup", "currency", "customReferenceId", "deactivationDate",
+        "deactivationDateDisplay", "deactivationDateDisplayISO8601", "deactivationDateInSeconds",
+        "deactivationDateValue", "declineReason", "discount", "discountDisplay", "discountDuration",
+        "discountInPayoutCurrency", "discountInPayoutCurrencyDisplay", "discounts", "display",
+        "end", "endDisplay", "endDisplayISO8601", "endInSeconds", "endValue", "expiry",
+        "fulfillments", "id", "importIdentifier", "initialOrderId", "initialOrderReference",
+        "instructions", "intervalLength", "intervalLengthGtOne", "intervalUnit",
+        "intervalUnitAbbreviation", "isPauseScheduled", "isSubscriptionEligibleForPauseByBuyer",
+        "lastRebillOrderAcquisition", "live", "next", "nextAvailablePauseEndDate",
+        "nextAvailablePauseEndDateDisplay", "nextAvailablePauseEndDateDisplayISO8601",
+        "nextAvailablePauseEndDateInSeconds", "nextAvailablePauseEndDateValue",
+        "nextAvailablePauseStartDate", "nextAvailablePauseStartDateDisplay",
+        "nextAvailablePauseStartDateDisplayISO8601", "nextAvailablePauseStartDateInSeconds",
+        "nextAvailablePauseStartDateValue", "nextAvailableResumeDate",
+        "nextAvailableResumeDateDisplay", "nextAvailableResumeDateDisplayISO8601",
+        "nextAvailableResumeDateInSeconds", "nextAvailableResumeDateValue", "nextChargeCurrency",
+        "nextChargeDate", "nextChargeDateDisplay", "nextChargeDateDisplayISO8601",
+        "nextChargeDateInSeconds", "nextChargeDateValue", "nextChargePreTax",
+        "nextChargePreTaxDisplay", "nextChargePreTaxInPayoutCurrency",
+        "nextChargePreTaxInPayoutCurrencyDisplay", "nextChargeTotal", "nextChargeTotalDisplay",
+        "nextChargeTotalInPayoutCurrency", "nextChargeTotalInPayoutCurrencyDisplay", "nextDisplay",
+        "nextDisplayEmailEnhancements", "nextDisplayEmailEnhancementsWithTime",
+        "nextDisplayISO8601", "nextInSeconds", "nextNotificationDate",
+        "nextNotificationDateDisplay", "nextNotificationDateDisplayISO8601",
+        "nextNotificationDateInSeconds", "nextNotificationDateValue", "nextNotificationType",
+        "nextValue", "pauseBillingCycles", "pauseDate", "pauseDateDisplay",
+        "pauseDateDisplayEmailEnhancements", "pauseDateDisplayEmailEnhancementsWithTime",
+        "pauseDateDisplayISO8601", "pauseDateInSeconds", "pauseDateValue", "paymentMethod",
+        "paymentMethodAction", "paymentOverdue", "paymentReminder", "periods", "price",
+        "priceDisplay", "priceInPayoutCurrency", "priceInPayoutCurrencyDisplay", "product",
+        "quantity", "quote", "remainingPeriods", "result", "resumeDate", "resumeDateDisplay",
+        "resumeDateDisplayEmailEnhancements", "resumeDateDisplayEmailEnhancementsWithTime",
+        "resumeDateDisplayISO8601", "resumeDateInSeconds", "resumeDateValue", "sequence",
+        "setupFee", "sku", "state", "subscription", "subtotal", "subtotalDisplay",
+        "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tags", "taxExemptionData",
+        "trialReminder",
+    ],
+    Id: STR, [],
+});
 
 /// One deduction (tax, or FastSpring's fee).
 #[cfg(feature = "webhook-events")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct WebhookPayoutSubtraction {
     /// ISO 4217 code of `amount`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub currency: Option<String>,
     /// Amount deducted.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub amount: Option<crate::Amount>,
     /// Rate of the deduction, in percent.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub percentage: Option<f64>,
 }
 
+#[cfg(feature = "webhook-events")]
+crate::runtime::object::object!(serialize WebhookPayoutSubtraction {
+    currency: "currency" optional(lenient_string),
+    amount: "amount" optional,
+    percentage: "percentage" optional,
+});
+
 /// What is deducted before the payees are paid.
 #[cfg(feature = "webhook-events")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct WebhookPayoutSubtractions {
     /// Tax deducted from the amount.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tax: Option<WebhookPayoutSubtraction>,
     /// FastSpring's fee deducted from the amount.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub fastspring: Option<WebhookPayoutSubtraction>,
     /// Tax withholding applied to the payout, if any.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub withholdings: Option<WebhookPayoutSubtractionsWithholdings>,
 }
 
+#[cfg(feature = "webhook-events")]
+crate::runtime::object::object!(serialize WebhookPayoutSubtractions {
+    tax: "tax" optional,
+    fastspring: "fastspring" optional,
+    withholdings: "withholdings" optional,
+});
+
 /// Tax withholding applied to the payout, if any.
 #[cfg(feature = "webhook-events")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct WebhookPayoutSubtractionsWithholdings {
     /// Whether a withholding was applied.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_bool::option"
-    )]
     pub withholdings: Option<bool>,
 }
+
+#[cfg(feature = "webhook-events")]
+crate::runtime::object::object!(serialize WebhookPayoutSubtractionsWithholdings {
+    withholdings: "withholdings" optional(lenient_bool),
+});
 
 /// The `data` of a webhook event, typed by the event's `type`.
 #[cfg(feature = "webhook-events")]
@@ -1900,6 +1645,7 @@ impl EventData {
         "invoice.reminder.email",
     ];
     /// Decodes `data` for an event of type `event_type`; unknown types are kept raw.
+    #[inline]
     pub fn decode(
         event_type: &str,
         data: serde_json::Value,
@@ -1908,179 +1654,183 @@ impl EventData {
             match event_type {
                 "account.created" => {
                     Self::AccountCreated(
-                        Box::new(serde_path_to_error::deserialize(data)?),
+                        Box::new(serde_path_to_error::deserialize(&data)?),
                     )
                 }
                 "account.updated" => {
                     Self::AccountUpdated(
-                        Box::new(serde_path_to_error::deserialize(data)?),
+                        Box::new(serde_path_to_error::deserialize(&data)?),
                     )
                 }
                 "order.completed" => {
                     Self::OrderCompleted(
-                        Box::new(serde_path_to_error::deserialize(data)?),
+                        Box::new(serde_path_to_error::deserialize(&data)?),
                     )
                 }
                 "order.failed" => {
-                    Self::OrderFailed(Box::new(serde_path_to_error::deserialize(data)?))
+                    Self::OrderFailed(Box::new(serde_path_to_error::deserialize(&data)?))
                 }
                 "order.canceled" => {
                     Self::OrderCanceled(
-                        Box::new(serde_path_to_error::deserialize(data)?),
+                        Box::new(serde_path_to_error::deserialize(&data)?),
                     )
                 }
                 "order.approval.pending" => {
                     Self::OrderApprovalPending(
-                        Box::new(serde_path_to_error::deserialize(data)?),
+                        Box::new(serde_path_to_error::deserialize(&data)?),
                     )
                 }
                 "order.payment.pending" => {
                     Self::OrderPaymentPending(
-                        Box::new(serde_path_to_error::deserialize(data)?),
+                        Box::new(serde_path_to_error::deserialize(&data)?),
                     )
                 }
                 "chargeback.created" => {
                     Self::ChargebackCreated(
-                        Box::new(serde_path_to_error::deserialize(data)?),
+                        Box::new(serde_path_to_error::deserialize(&data)?),
                     )
                 }
                 "subscription.activated" => {
                     Self::SubscriptionActivated(
-                        Box::new(serde_path_to_error::deserialize(data)?),
+                        Box::new(serde_path_to_error::deserialize(&data)?),
                     )
                 }
                 "subscription.charge.completed" => {
                     Self::SubscriptionChargeCompleted(
-                        Box::new(serde_path_to_error::deserialize(data)?),
+                        Box::new(serde_path_to_error::deserialize(&data)?),
                     )
                 }
                 "subscription.charge.failed" => {
                     Self::SubscriptionChargeFailed(
-                        Box::new(serde_path_to_error::deserialize(data)?),
+                        Box::new(serde_path_to_error::deserialize(&data)?),
                     )
                 }
                 "subscription.updated" => {
                     Self::SubscriptionUpdated(
-                        Box::new(serde_path_to_error::deserialize(data)?),
+                        Box::new(serde_path_to_error::deserialize(&data)?),
                     )
                 }
                 "subscription.canceled" => {
                     Self::SubscriptionCanceled(
-                        Box::new(serde_path_to_error::deserialize(data)?),
+                        Box::new(serde_path_to_error::deserialize(&data)?),
                     )
                 }
                 "subscription.uncanceled" => {
                     Self::SubscriptionUncanceled(
-                        Box::new(serde_path_to_error::deserialize(data)?),
+                        Box::new(serde_path_to_error::deserialize(&data)?),
                     )
                 }
                 "subscription.deactivated" => {
                     Self::SubscriptionDeactivated(
-                        Box::new(serde_path_to_error::deserialize(data)?),
+                        Box::new(serde_path_to_error::deserialize(&data)?),
                     )
                 }
                 "subscription.payment.overdue" => {
                     Self::SubscriptionPaymentOverdue(
-                        Box::new(serde_path_to_error::deserialize(data)?),
+                        Box::new(serde_path_to_error::deserialize(&data)?),
                     )
                 }
                 "subscription.payment.reminder" => {
                     Self::SubscriptionPaymentReminder(
-                        Box::new(serde_path_to_error::deserialize(data)?),
+                        Box::new(serde_path_to_error::deserialize(&data)?),
                     )
                 }
                 "subscription.trial.reminder" => {
                     Self::SubscriptionTrialReminder(
-                        Box::new(serde_path_to_error::deserialize(data)?),
+                        Box::new(serde_path_to_error::deserialize(&data)?),
                     )
                 }
                 "subscription.paused" => {
                     Self::SubscriptionPaused(
-                        Box::new(serde_path_to_error::deserialize(data)?),
+                        Box::new(serde_path_to_error::deserialize(&data)?),
                     )
                 }
                 "subscription.resumed" => {
                     Self::SubscriptionResumed(
-                        Box::new(serde_path_to_error::deserialize(data)?),
+                        Box::new(serde_path_to_error::deserialize(&data)?),
                     )
                 }
                 "subscription.group.created" => {
                     Self::SubscriptionGroupCreated(
-                        Box::new(serde_path_to_error::deserialize(data)?),
+                        Box::new(serde_path_to_error::deserialize(&data)?),
                     )
                 }
                 "subscription.group.prorated" => {
                     Self::SubscriptionGroupProrated(
-                        Box::new(serde_path_to_error::deserialize(data)?),
+                        Box::new(serde_path_to_error::deserialize(&data)?),
                     )
                 }
                 "subscription.group.updated" => {
                     Self::SubscriptionGroupUpdated(
-                        Box::new(serde_path_to_error::deserialize(data)?),
+                        Box::new(serde_path_to_error::deserialize(&data)?),
                     )
                 }
                 "subscription.group.payment.charge.completed"
                 | "subscription.group.charge.completed" => {
                     Self::SubscriptionGroupPaymentChargeCompleted(
-                        Box::new(serde_path_to_error::deserialize(data)?),
+                        Box::new(serde_path_to_error::deserialize(&data)?),
                     )
                 }
                 "subscription.group.payment.charge.failed" => {
                     Self::SubscriptionGroupPaymentChargeFailed(
-                        Box::new(serde_path_to_error::deserialize(data)?),
+                        Box::new(serde_path_to_error::deserialize(&data)?),
                     )
                 }
                 "subscription.group.payment.overdue" => {
                     Self::SubscriptionGroupPaymentOverdue(
-                        Box::new(serde_path_to_error::deserialize(data)?),
+                        Box::new(serde_path_to_error::deserialize(&data)?),
                     )
                 }
                 "subscription.group.payment.reminder" => {
                     Self::SubscriptionGroupPaymentReminder(
-                        Box::new(serde_path_to_error::deserialize(data)?),
+                        Box::new(serde_path_to_error::deserialize(&data)?),
                     )
                 }
                 "subscription.group.deactivated" => {
                     Self::SubscriptionGroupDeactivated(
-                        Box::new(serde_path_to_error::deserialize(data)?),
+                        Box::new(serde_path_to_error::deserialize(&data)?),
                     )
                 }
                 "quote.created" => {
-                    Self::QuoteCreated(Box::new(serde_path_to_error::deserialize(data)?))
+                    Self::QuoteCreated(
+                        Box::new(serde_path_to_error::deserialize(&data)?),
+                    )
                 }
                 "quote.updated" => {
-                    Self::QuoteUpdated(Box::new(serde_path_to_error::deserialize(data)?))
+                    Self::QuoteUpdated(
+                        Box::new(serde_path_to_error::deserialize(&data)?),
+                    )
                 }
                 "payoutEntry.created" => {
-                    Self::PayoutEntryCreated(serde_path_to_error::deserialize(data)?)
+                    Self::PayoutEntryCreated(serde_path_to_error::deserialize(&data)?)
                 }
                 "return.created" => {
                     Self::ReturnCreated(
-                        Box::new(serde_path_to_error::deserialize(data)?),
+                        Box::new(serde_path_to_error::deserialize(&data)?),
                     )
                 }
                 "fulfillment.failed" => {
                     Self::FulfillmentFailed(
-                        Box::new(serde_path_to_error::deserialize(data)?),
+                        Box::new(serde_path_to_error::deserialize(&data)?),
                     )
                 }
                 "mailingListEntry.updated" => {
                     Self::MailingListEntryUpdated(
-                        Box::new(serde_path_to_error::deserialize(data)?),
+                        Box::new(serde_path_to_error::deserialize(&data)?),
                     )
                 }
                 "mailingListEntry.removed" => {
                     Self::MailingListEntryRemoved(
-                        Box::new(serde_path_to_error::deserialize(data)?),
+                        Box::new(serde_path_to_error::deserialize(&data)?),
                     )
                 }
                 "mailingListEntry.abandoned" => {
                     Self::MailingListEntryAbandoned(
-                        Box::new(serde_path_to_error::deserialize(data)?),
+                        Box::new(serde_path_to_error::deserialize(&data)?),
                     )
                 }
                 "invoice.reminder.email" => {
-                    Self::InvoiceReminderEmail(serde_path_to_error::deserialize(data)?)
+                    Self::InvoiceReminderEmail(serde_path_to_error::deserialize(&data)?)
                 }
                 other => {
                     Self::Unknown {

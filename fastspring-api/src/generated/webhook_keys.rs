@@ -4,8 +4,7 @@
 #![allow(clippy::doc_markdown, clippy::large_enum_variant, clippy::too_many_arguments)]
 /// Which webhook endpoint gets a new secret, and the secret.
 #[cfg(feature = "webhook-keys")]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[derive(serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct WebhookKeyRotateRequest {
@@ -14,6 +13,12 @@ pub struct WebhookKeyRotateRequest {
     /// The new HMAC-SHA256 secret; at most 100 characters. A secret, so the client never prints it.
     pub hmac_secret: crate::Secret,
 }
+
+#[cfg(feature = "webhook-keys")]
+crate::runtime::object::object!(WebhookKeyRotateRequest {
+    url: "url" required,
+    hmac_secret: "hmacSecret" required,
+});
 
 #[cfg(feature = "webhook-keys")]
 impl WebhookKeyRotateRequest {
@@ -25,29 +30,27 @@ impl WebhookKeyRotateRequest {
 
 /// Confirmation of a secret rotation. The secret itself is not echoed.
 #[cfg(feature = "webhook-keys")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
 pub struct WebhookKeyRotateResponse {
     /// Always `webhooks.update`.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub action: Option<String>,
     /// Outcome: `success` or `error`.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub result: Option<super::common::ResultStatus>,
     /// The webhook endpoint URL whose secret was replaced.
-    #[serde(
-        default,
-        skip_serializing_if = "crate::runtime::is_absent",
-        deserialize_with = "crate::runtime::lenient_string::option"
-    )]
     pub url: Option<String>,
 }
+
+#[cfg(feature = "webhook-keys")]
+crate::runtime::object::object!(serialize WebhookKeyRotateResponse {
+    action: "action" optional(lenient_string),
+    result: "result" optional,
+    url: "url" optional(lenient_string),
+});
 
 #[cfg(feature = "webhook-keys")]
 /// Operations of the `webhook-keys` group; get it with `client.webhook_keys()`.
@@ -133,6 +136,7 @@ impl<'a> RotateWebhookKeyBuilder<'a> {
         })
     }
     /// Sends the request and decodes the response.
+    #[inline]
     pub async fn send(self) -> Result<WebhookKeyRotateResponse, crate::Error> {
         let request = self.build_request()?;
         self.client.send_json(request).await
@@ -145,6 +149,7 @@ impl<'a> std::future::IntoFuture for RotateWebhookKeyBuilder<'a> {
     type IntoFuture = std::pin::Pin<
         Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>,
     >;
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
