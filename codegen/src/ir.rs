@@ -78,11 +78,72 @@ pub struct Field {
 #[derive(Debug, Clone)]
 pub struct Module {
     pub name: String,
+    pub kind: ModuleKind,
     pub tag: Option<String>,
     pub feature: Option<String>,
     pub handle: Option<String>,
     pub handle_method: Option<String>,
     pub doc: String,
+}
+
+/// What a generated module holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModuleKind {
+    /// A tag's group: its types, and its operations behind a handle.
+    Group,
+    /// The webhook tag: the event payloads and `EventData`.
+    WebhookEvents,
+    /// A spec file without operations: schemas several groups share.
+    Shared,
+}
+
+/// The HTTP method of an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Put,
+    Post,
+    Delete,
+    Patch,
+}
+
+impl Method {
+    /// The method as sent (`GET`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Put => "PUT",
+            Method::Post => "POST",
+            Method::Delete => "DELETE",
+            Method::Patch => "PATCH",
+        }
+    }
+
+    fn parse(method: &str) -> Option<Method> {
+        Some(match method {
+            "get" => Method::Get,
+            "put" => Method::Put,
+            "post" => Method::Post,
+            "delete" => Method::Delete,
+            "patch" => Method::Patch,
+            _ => return None,
+        })
+    }
+}
+
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A path template, split into literal text and parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathPiece {
+    /// Text sent as written.
+    Literal(String),
+    /// The operation's parameter at this index of `Operation::params`.
+    Param(usize),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,6 +157,9 @@ pub enum ParamIn {
 pub struct Param {
     pub name: String,
     pub rust: String,
+    /// The builder's field (and setter) for it: `rust`, unless that is a name the
+    /// builder uses for itself.
+    pub field: String,
     pub location: ParamIn,
     pub ty: Ty,
     pub required: bool,
@@ -120,10 +184,40 @@ pub enum ResponseKind {
 
 #[derive(Debug, Clone)]
 pub struct Paging {
-    pub style: String,
+    pub style: PagingStyle,
     pub items: Option<String>,
     /// Element type of the `items` array, for `page` and `events` styles.
     pub item: Option<Ty>,
+}
+
+/// How a list operation pages (`x-fs-paging`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PagingStyle {
+    /// `page`/`limit` query parameters and `nextPage` in the reply.
+    Page,
+    /// Windows of events, continued while the reply says `more`.
+    Events,
+    /// A report job: run, poll, download.
+    Report,
+    /// Documented as not paging.
+    None,
+}
+
+impl PagingStyle {
+    /// The name the spec and the runtime use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PagingStyle::Page => "page",
+            PagingStyle::Events => "events",
+            PagingStyle::Report => "report",
+            PagingStyle::None => "none",
+        }
+    }
+
+    /// Whether the builder gets `pages()` and `items()`.
+    pub fn streams(self) -> bool {
+        matches!(self, PagingStyle::Page | PagingStyle::Events)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -137,6 +231,8 @@ pub struct Batch {
 #[derive(Debug, Clone)]
 pub struct MultiId {
     pub param: String,
+    /// The client method that takes several IDs (`get_many`).
+    pub method: String,
     pub items: String,
     /// The item type inside the wrapper (and the bare object).
     pub item: Ty,
@@ -145,8 +241,10 @@ pub struct MultiId {
 #[derive(Debug, Clone)]
 pub struct Operation {
     pub id: String,
-    pub method: String,
+    pub method: Method,
     pub path: String,
+    /// `path` split into literal text and parameters.
+    pub template: Vec<PathPiece>,
     pub module: String,
     pub rust_method: String,
     pub builder: String,
@@ -210,6 +308,12 @@ const RESERVED_TYPE_NAMES: &[&str] = &[
     "Value",
     "BTreeMap",
     "Self",
+    // imported by every generated module (`emit::short_paths`)
+    "Amount",
+    "BatchOutcome",
+    "Ids",
+    "RequestOptions",
+    "Secret",
 ];
 
 /// Turns any name into a snake_case Rust identifier (keywords are kept and emitted raw).
@@ -226,6 +330,43 @@ pub fn snake_ident(name: &str) -> String {
         s.push('_');
     }
     s
+}
+
+/// Names builders reserve for their own methods.
+pub const BUILDER_METHODS: &[&str] = &[
+    "send",
+    "timeout",
+    "options",
+    "into_future",
+    "retry_non_idempotent",
+];
+
+/// `path` as literal text and the indexes of its path parameters in `params`.
+fn path_template(path: &str, params: &[Param]) -> Result<Vec<PathPiece>, String> {
+    let mut pieces = Vec::new();
+    let mut rest = path;
+    while let Some(start) = rest.find('{') {
+        if start > 0 {
+            pieces.push(PathPiece::Literal(rest[..start].to_string()));
+        }
+        let end = rest[start..]
+            .find('}')
+            .map(|e| start + e)
+            .ok_or_else(|| format!("unclosed `{{` in path `{path}`"))?;
+        let name = &rest[start + 1..end];
+        let index = params
+            .iter()
+            .position(|p| p.location == ParamIn::Path && p.name == name)
+            .ok_or_else(|| {
+                format!("path `{path}` names `{name}`, which is not a path parameter")
+            })?;
+        pieces.push(PathPiece::Param(index));
+        rest = &rest[end + 1..];
+    }
+    if !rest.is_empty() {
+        pieces.push(PathPiece::Literal(rest.to_string()));
+    }
+    Ok(pieces)
 }
 
 /// Whether every `{` of a path template is closed by a `}` before the next `{`.
@@ -355,6 +496,11 @@ fn tag_modules(root: &Node<'_>) -> Result<(Vec<Module>, BTreeSet<String>), Error
             let handle = (name != WEBHOOK_TAG).then(|| camel_ident(name));
             modules.push(Module {
                 name: module.clone(),
+                kind: if name == WEBHOOK_TAG {
+                    ModuleKind::WebhookEvents
+                } else {
+                    ModuleKind::Group
+                },
                 tag: Some(name.to_string()),
                 feature: Some(name.to_string()),
                 handle_method: handle.as_ref().map(|_| module.clone()),
@@ -419,6 +565,7 @@ fn file_modules(
             if !modules.iter().any(|m| m.name == module) {
                 modules.push(Module {
                     name: module.clone(),
+                    kind: ModuleKind::Shared,
                     tag: None,
                     feature: None,
                     handle: None,
@@ -1131,11 +1278,18 @@ impl<'a> Lowerer {
         } = self.lower_responses(op, &op_pascal)?;
         let paging = self.lower_paging(op, &response, &params)?;
         let batch = self.lower_batch(op, &response)?;
-        let multi_id = self.lower_multi_id(op, &response, &params)?;
+        let mut multi_id = self.lower_multi_id(op, &response, &params)?;
+        if let Some(multi) = &mut multi_id {
+            multi.method = format!("{rust_method}_many");
+        }
+        let template = path_template(path, &params).map_err(|msg| op.error(msg))?;
+        let method = Method::parse(method)
+            .ok_or_else(|| op.error(format!("unsupported method `{method}`")))?;
         Ok(Operation {
             id: id.clone(),
-            method: method.to_uppercase(),
+            method,
             path: path.to_string(),
+            template,
             module,
             rust_method,
             builder,
@@ -1149,7 +1303,9 @@ impl<'a> Lowerer {
             paging,
             batch,
             multi_id,
-            idempotent: op.bool("x-fs-idempotent")?.unwrap_or(method != "post"),
+            idempotent: op
+                .bool("x-fs-idempotent")?
+                .unwrap_or(method != Method::Post),
             auth_optional: auth_optional(op)?,
             location: op.location(),
         })
@@ -1249,9 +1405,16 @@ impl<'a> Lowerer {
             return Err(p.error("x-fs-comma-separated applies to string path parameters only"));
         }
         let rust = unique(snake_ident(&name), taken);
+        let field =
+            if BUILDER_METHODS.contains(&rust.as_str()) || rust == "client" || rust == "body" {
+                format!("{rust}_param")
+            } else {
+                rust.clone()
+            };
         Ok(Param {
             name,
             rust,
+            field,
             location,
             ty,
             required,
@@ -1390,11 +1553,17 @@ impl<'a> Lowerer {
             None => None,
             Some(p) => {
                 let style = p.req_str("style", "x-fs-paging")?;
-                if !matches!(style, "page" | "events" | "report" | "none") {
-                    return Err(p.error(format!(
-                        "unknown paging style `{style}` (page, events, report, none)"
-                    )));
-                }
+                let kind = match style {
+                    "page" => PagingStyle::Page,
+                    "events" => PagingStyle::Events,
+                    "report" => PagingStyle::Report,
+                    "none" => PagingStyle::None,
+                    _ => {
+                        return Err(p.error(format!(
+                            "unknown paging style `{style}` (page, events, report, none)"
+                        )));
+                    }
+                };
                 let items = p.str("items")?.map(str::to_string);
                 if matches!(style, "page" | "events") && items.is_none() {
                     return Err(p.error(format!("paging style `{style}` needs `items`")));
@@ -1419,7 +1588,7 @@ impl<'a> Lowerer {
                     }
                 }
                 Some(Paging {
-                    style: style.to_string(),
+                    style: kind,
                     items,
                     item,
                 })
@@ -1468,7 +1637,12 @@ impl<'a> Lowerer {
                 let item = self
                     .multi_id_item(response, &items)
                     .map_err(|msg| m.error(msg))?;
-                Some(MultiId { param, items, item })
+                Some(MultiId {
+                    param,
+                    method: String::new(), // named with the operation, in `lower_operation`
+                    items,
+                    item,
+                })
             }
         })
     }

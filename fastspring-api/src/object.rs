@@ -94,25 +94,7 @@ impl<'de> Visitor<'de> for KeyVisitor {
 /// `required` fields must be present; `nullable` ones are always written (as `null`
 /// when `None`); `optional` ones are left out when absent. A module name in
 /// parentheses reads the value with that module's `Required`/`Optional` seed.
-#[cfg_attr(
-    not(any(
-        feature = "accounts",
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "subscriptions",
-        feature = "invoices",
-        feature = "quotes",
-        feature = "returns",
-        feature = "sessions-v1",
-        feature = "checkout-sessions",
-        feature = "events",
-        feature = "data",
-        feature = "webhook-keys",
-        feature = "webhook-events",
-    )),
-    allow(unused_macros)
-)]
+#[allow(unused_macros)] // the generated code (gated by group features) uses it
 macro_rules! object {
     (serialize $name:ident { $($body:tt)* } $($others:tt)*) => {
         $crate::runtime::object::object!(@de $name { $($body)* } $($others)*);
@@ -227,24 +209,5 @@ macro_rules! object {
     };
 }
 
-// generated types of every group use it; with no group enabled nothing does
-#[cfg_attr(
-    not(any(
-        feature = "accounts",
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "subscriptions",
-        feature = "invoices",
-        feature = "quotes",
-        feature = "returns",
-        feature = "sessions-v1",
-        feature = "checkout-sessions",
-        feature = "events",
-        feature = "data",
-        feature = "webhook-keys",
-        feature = "webhook-events",
-    )),
-    allow(unused_imports)
-)]
+#[allow(unused_imports)] // the generated code (gated by group features) uses it
 pub(crate) use object;

@@ -944,26 +944,7 @@ where
 /// Implements a generated string enum's `as_str`, `From<&str>`, `Display`, `Serialize`,
 /// `Deserialize` (unknown values kept in `Unknown`) and `JsonSchema`:
 /// `string_enum!(Name { Variant = "json", … })`.
-// generated types of every group use it; with no group enabled nothing does
-#[cfg_attr(
-    not(any(
-        feature = "accounts",
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "subscriptions",
-        feature = "invoices",
-        feature = "quotes",
-        feature = "returns",
-        feature = "sessions-v1",
-        feature = "checkout-sessions",
-        feature = "events",
-        feature = "data",
-        feature = "webhook-keys",
-        feature = "webhook-events",
-    )),
-    allow(unused_macros)
-)]
+#[allow(unused_macros)] // the generated code (gated by group features) uses it
 macro_rules! string_enum {
     ($name:ident { $($variant:ident = $json:literal),* $(,)? }) => {
         impl $name {
@@ -1015,24 +996,49 @@ macro_rules! string_enum {
     };
 }
 
-// generated types of every group use it; with no group enabled nothing does
-#[cfg_attr(
-    not(any(
-        feature = "accounts",
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "subscriptions",
-        feature = "invoices",
-        feature = "quotes",
-        feature = "returns",
-        feature = "sessions-v1",
-        feature = "checkout-sessions",
-        feature = "events",
-        feature = "data",
-        feature = "webhook-keys",
-        feature = "webhook-events",
-    )),
-    allow(unused_imports)
-)]
+#[allow(unused_imports)] // the generated code (gated by group features) uses it
 pub(crate) use string_enum;
+
+/// What every request builder has besides its own inputs: per-request options, and
+/// `IntoFuture` so that the builder itself can be awaited (its `send()`, boxed).
+/// `request_builder!(ListOrdersBuilder => OrderListResponse)`.
+#[allow(unused_macros)] // the generated code (gated by group features) uses it
+macro_rules! request_builder {
+    ($builder:ident => $output:ty) => {
+        impl<'a> $builder<'a> {
+            /// Overrides the client's timeout for this request.
+            pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+                self.options.timeout = Some(timeout);
+                self
+            }
+
+            /// Replaces all per-request options.
+            pub fn options(mut self, options: $crate::RequestOptions) -> Self {
+                self.options = options;
+                self
+            }
+
+            /// Lets the retry policy repeat this request even though repeating it may not
+            /// be safe (a POST that creates something). Off by default.
+            pub fn retry_non_idempotent(mut self) -> Self {
+                self.options.retry_non_idempotent = true;
+                self
+            }
+        }
+
+        impl<'a> std::future::IntoFuture for $builder<'a> {
+            type Output = Result<$output, $crate::Error>;
+            type IntoFuture =
+                std::pin::Pin<Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>>;
+
+            // Inline: the decoder behind `send` is compiled where the request is awaited.
+            #[inline]
+            fn into_future(self) -> Self::IntoFuture {
+                Box::pin(self.send())
+            }
+        }
+    };
+}
+
+#[allow(unused_imports)] // the generated code (gated by group features) uses it
+pub(crate) use request_builder;

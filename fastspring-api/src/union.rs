@@ -420,26 +420,7 @@ impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for TrackedSeq<'_, A> {
 
 /// Implements [`Union`] and `Deserialize` for a generated union:
 /// `union!(Name { Variant: TOKENS ["key", …], … })`.
-// generated types of every group use it; with no group enabled nothing does
-#[cfg_attr(
-    not(any(
-        feature = "accounts",
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "subscriptions",
-        feature = "invoices",
-        feature = "quotes",
-        feature = "returns",
-        feature = "sessions-v1",
-        feature = "checkout-sessions",
-        feature = "events",
-        feature = "data",
-        feature = "webhook-keys",
-        feature = "webhook-events",
-    )),
-    allow(unused_macros)
-)]
+#[allow(unused_macros)] // the generated code (gated by group features) uses it
 macro_rules! union {
     ($name:ident { $($variant:ident : $($accepts:ident)|+, [$($key:literal),* $(,)?]),+ $(,)? }) => {
         impl $crate::runtime::union::Union for $name {
@@ -474,24 +455,5 @@ macro_rules! union {
     };
 }
 
-// generated types of every group use it; with no group enabled nothing does
-#[cfg_attr(
-    not(any(
-        feature = "accounts",
-        feature = "coupons",
-        feature = "orders",
-        feature = "products",
-        feature = "subscriptions",
-        feature = "invoices",
-        feature = "quotes",
-        feature = "returns",
-        feature = "sessions-v1",
-        feature = "checkout-sessions",
-        feature = "events",
-        feature = "data",
-        feature = "webhook-keys",
-        feature = "webhook-events",
-    )),
-    allow(unused_imports)
-)]
+#[allow(unused_imports)] // the generated code (gated by group features) uses it
 pub(crate) use union;

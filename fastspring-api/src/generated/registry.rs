@@ -5,6 +5,18 @@
 //! function that decodes a payload into the generated type and serializes it back.
 //! `cargo xtask check-payload` and the example tests compare the two to find fields
 //! the spec does not know.
+#![allow(unused_imports)]
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::runtime::{self, object::object, request_builder, string_enum, union::union};
+
+use crate::{
+    Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids, RequestOptions,
+    Secret,
+};
+
 /// Which part of an exchange a shape describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Part {
@@ -28,7 +40,7 @@ pub struct Shape {
     /// Request, response or webhook data.
     pub part: Part,
     /// Decodes JSON into the generated type and serializes it back to JSON.
-    pub decode: fn(&[u8]) -> Result<serde_json::Value, crate::runtime::DecodeFailure>,
+    pub decode: fn(&[u8]) -> Result<serde_json::Value, runtime::DecodeFailure>,
 }
 
 /// All shapes, in spec order.
@@ -39,7 +51,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/accounts",
         part: Part::Request,
-        decode: crate::runtime::reencode::<super::accounts::CreateAccountRequest>,
+        decode: runtime::reencode::<super::accounts::CreateAccountRequest>,
     },
     #[cfg(feature = "accounts")]
     Shape {
@@ -47,7 +59,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/accounts",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::accounts::AccountWriteResult>,
+        decode: runtime::reencode::<super::accounts::AccountWriteResult>,
     },
     #[cfg(feature = "accounts")]
     Shape {
@@ -55,7 +67,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/accounts",
         part: Part::Response(400u16),
-        decode: crate::runtime::reencode::<super::common::ActionError>,
+        decode: runtime::reencode::<super::common::ActionError>,
     },
     #[cfg(feature = "accounts")]
     Shape {
@@ -63,7 +75,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/accounts",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::accounts::AccountListResponse>,
+        decode: runtime::reencode::<super::accounts::AccountListResponse>,
     },
     #[cfg(feature = "accounts")]
     Shape {
@@ -71,7 +83,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/accounts",
         part: Part::Response(400u16),
-        decode: crate::runtime::reencode::<super::common::ActionError>,
+        decode: runtime::reencode::<super::common::ActionError>,
     },
     #[cfg(feature = "accounts")]
     Shape {
@@ -79,7 +91,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/accounts/{account_id}",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::accounts::GetAccountResponse>,
+        decode: runtime::reencode::<super::accounts::GetAccountResponse>,
     },
     #[cfg(feature = "accounts")]
     Shape {
@@ -87,7 +99,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/accounts/{account_id}",
         part: Part::Response(400u16),
-        decode: crate::runtime::reencode::<super::accounts::GetAccountError400>,
+        decode: runtime::reencode::<super::accounts::GetAccountError400>,
     },
     #[cfg(feature = "accounts")]
     Shape {
@@ -95,7 +107,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/accounts/{account_id}",
         part: Part::Request,
-        decode: crate::runtime::reencode::<super::accounts::UpdateAccountRequest>,
+        decode: runtime::reencode::<super::accounts::UpdateAccountRequest>,
     },
     #[cfg(feature = "accounts")]
     Shape {
@@ -103,7 +115,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/accounts/{account_id}",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::accounts::UpdateAccountResponse>,
+        decode: runtime::reencode::<super::accounts::UpdateAccountResponse>,
     },
     #[cfg(feature = "accounts")]
     Shape {
@@ -111,7 +123,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/accounts/{account_id}",
         part: Part::Response(400u16),
-        decode: crate::runtime::reencode::<super::common::ActionError>,
+        decode: runtime::reencode::<super::common::ActionError>,
     },
     #[cfg(feature = "accounts")]
     Shape {
@@ -119,7 +131,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/accounts/{account_id}/authenticate",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::accounts::AccountManagementUrlResponse>,
+        decode: runtime::reencode::<super::accounts::AccountManagementUrlResponse>,
     },
     #[cfg(feature = "accounts")]
     Shape {
@@ -127,7 +139,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/accounts/{account_id}/authenticate",
         part: Part::Response(400u16),
-        decode: crate::runtime::reencode::<super::accounts::AccountManagementUrlResponse>,
+        decode: runtime::reencode::<super::accounts::AccountManagementUrlResponse>,
     },
     #[cfg(feature = "coupons")]
     Shape {
@@ -135,7 +147,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/coupons",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::coupons::ListCouponsResponse>,
+        decode: runtime::reencode::<super::coupons::ListCouponsResponse>,
     },
     #[cfg(feature = "coupons")]
     Shape {
@@ -143,7 +155,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/coupons",
         part: Part::Response(400u16),
-        decode: crate::runtime::reencode::<super::coupons::CouponError>,
+        decode: runtime::reencode::<super::coupons::CouponError>,
     },
     #[cfg(feature = "coupons")]
     Shape {
@@ -151,7 +163,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/coupons",
         part: Part::Request,
-        decode: crate::runtime::reencode::<super::coupons::CouponUpsertRequest>,
+        decode: runtime::reencode::<super::coupons::CouponUpsertRequest>,
     },
     #[cfg(feature = "coupons")]
     Shape {
@@ -159,7 +171,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/coupons",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::coupons::CouponActionResult>,
+        decode: runtime::reencode::<super::coupons::CouponActionResult>,
     },
     #[cfg(feature = "coupons")]
     Shape {
@@ -167,7 +179,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/coupons",
         part: Part::Response(400u16),
-        decode: crate::runtime::reencode::<super::coupons::CouponDeserializationError>,
+        decode: runtime::reencode::<super::coupons::CouponDeserializationError>,
     },
     #[cfg(feature = "coupons")]
     Shape {
@@ -175,7 +187,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/coupons/{coupon_id}",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::coupons::GetCouponResponse>,
+        decode: runtime::reencode::<super::coupons::GetCouponResponse>,
     },
     #[cfg(feature = "coupons")]
     Shape {
@@ -183,7 +195,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/coupons/{coupon_id}",
         part: Part::Response(400u16),
-        decode: crate::runtime::reencode::<super::coupons::CouponError>,
+        decode: runtime::reencode::<super::coupons::CouponError>,
     },
     #[cfg(feature = "coupons")]
     Shape {
@@ -191,7 +203,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/coupons/{coupon_id}",
         part: Part::Request,
-        decode: crate::runtime::reencode::<super::coupons::CouponCodesAddRequest>,
+        decode: runtime::reencode::<super::coupons::CouponCodesAddRequest>,
     },
     #[cfg(feature = "coupons")]
     Shape {
@@ -199,7 +211,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/coupons/{coupon_id}",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::coupons::CouponCodesAddResponse>,
+        decode: runtime::reencode::<super::coupons::CouponCodesAddResponse>,
     },
     #[cfg(feature = "coupons")]
     Shape {
@@ -207,7 +219,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/coupons/{coupon_id}",
         part: Part::Response(400u16),
-        decode: crate::runtime::reencode::<super::coupons::CouponError>,
+        decode: runtime::reencode::<super::coupons::CouponError>,
     },
     #[cfg(feature = "coupons")]
     Shape {
@@ -215,7 +227,7 @@ pub static SHAPES: &[Shape] = &[
         method: "DELETE",
         path: "/coupons/{coupon_id}",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::coupons::CouponActionResult>,
+        decode: runtime::reencode::<super::coupons::CouponActionResult>,
     },
     #[cfg(feature = "coupons")]
     Shape {
@@ -223,7 +235,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/coupons/{coupon_id}/codes",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::coupons::ListCouponCodesResponse>,
+        decode: runtime::reencode::<super::coupons::ListCouponCodesResponse>,
     },
     #[cfg(feature = "coupons")]
     Shape {
@@ -231,7 +243,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/coupons/{coupon_id}/codes",
         part: Part::Response(400u16),
-        decode: crate::runtime::reencode::<super::coupons::CouponError>,
+        decode: runtime::reencode::<super::coupons::CouponError>,
     },
     #[cfg(feature = "coupons")]
     Shape {
@@ -239,7 +251,7 @@ pub static SHAPES: &[Shape] = &[
         method: "DELETE",
         path: "/coupons/{coupon_id}/codes",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::coupons::CouponCodesDeleteResponse>,
+        decode: runtime::reencode::<super::coupons::CouponCodesDeleteResponse>,
     },
     #[cfg(feature = "coupons")]
     Shape {
@@ -247,7 +259,7 @@ pub static SHAPES: &[Shape] = &[
         method: "DELETE",
         path: "/coupons/{coupon_id}/codes",
         part: Part::Response(400u16),
-        decode: crate::runtime::reencode::<super::coupons::CouponError>,
+        decode: runtime::reencode::<super::coupons::CouponError>,
     },
     #[cfg(feature = "orders")]
     Shape {
@@ -255,7 +267,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/orders",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::orders::OrderListResponse>,
+        decode: runtime::reencode::<super::orders::OrderListResponse>,
     },
     #[cfg(feature = "orders")]
     Shape {
@@ -263,7 +275,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/orders",
         part: Part::Response(400u16),
-        decode: crate::runtime::reencode::<super::common::ActionError>,
+        decode: runtime::reencode::<super::common::ActionError>,
     },
     #[cfg(feature = "orders")]
     Shape {
@@ -271,7 +283,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/orders",
         part: Part::Request,
-        decode: crate::runtime::reencode::<super::orders::UpdateOrderTagsRequest>,
+        decode: runtime::reencode::<super::orders::UpdateOrderTagsRequest>,
     },
     #[cfg(feature = "orders")]
     Shape {
@@ -279,7 +291,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/orders",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::orders::UpdateOrderTagsResponse>,
+        decode: runtime::reencode::<super::orders::UpdateOrderTagsResponse>,
     },
     #[cfg(feature = "orders")]
     Shape {
@@ -287,7 +299,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/orders",
         part: Part::Response(400u16),
-        decode: crate::runtime::reencode::<super::orders::UpdateOrderTagsError400>,
+        decode: runtime::reencode::<super::orders::UpdateOrderTagsError400>,
     },
     #[cfg(feature = "orders")]
     Shape {
@@ -295,7 +307,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/orders/{order_id}",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::orders::GetOrderResponse>,
+        decode: runtime::reencode::<super::orders::GetOrderResponse>,
     },
     #[cfg(feature = "orders")]
     Shape {
@@ -303,7 +315,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/orders/{order_id}",
         part: Part::Response(400u16),
-        decode: crate::runtime::reencode::<super::orders::OrderGetResponse>,
+        decode: runtime::reencode::<super::orders::OrderGetResponse>,
     },
     #[cfg(feature = "products")]
     Shape {
@@ -311,7 +323,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/products",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::products::ProductListResponse>,
+        decode: runtime::reencode::<super::products::ProductListResponse>,
     },
     #[cfg(feature = "products")]
     Shape {
@@ -319,7 +331,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/products",
         part: Part::Request,
-        decode: crate::runtime::reencode::<super::products::ProductsUpsertRequest>,
+        decode: runtime::reencode::<super::products::ProductsUpsertRequest>,
     },
     #[cfg(feature = "products")]
     Shape {
@@ -327,7 +339,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/products",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::products::ProductsUpsertResponse>,
+        decode: runtime::reencode::<super::products::ProductsUpsertResponse>,
     },
     #[cfg(feature = "products")]
     Shape {
@@ -335,7 +347,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/products",
         part: Part::Response(500u16),
-        decode: crate::runtime::reencode::<super::products::ProductsUpsertResponse>,
+        decode: runtime::reencode::<super::products::ProductsUpsertResponse>,
     },
     #[cfg(feature = "products")]
     Shape {
@@ -343,7 +355,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/products/{product_path}",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::products::ProductGetResponse>,
+        decode: runtime::reencode::<super::products::ProductGetResponse>,
     },
     #[cfg(feature = "products")]
     Shape {
@@ -351,7 +363,7 @@ pub static SHAPES: &[Shape] = &[
         method: "DELETE",
         path: "/products/{product_path}",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::products::ProductsActionResponse>,
+        decode: runtime::reencode::<super::products::ProductsActionResponse>,
     },
     #[cfg(feature = "products")]
     Shape {
@@ -359,7 +371,7 @@ pub static SHAPES: &[Shape] = &[
         method: "DELETE",
         path: "/products/{product_path}",
         part: Part::Response(400u16),
-        decode: crate::runtime::reencode::<super::products::ProductsActionResponse>,
+        decode: runtime::reencode::<super::products::ProductsActionResponse>,
     },
     #[cfg(feature = "products")]
     Shape {
@@ -367,7 +379,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/products/offers/{product_path}",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::products::ProductOffersResponse>,
+        decode: runtime::reencode::<super::products::ProductOffersResponse>,
     },
     #[cfg(feature = "products")]
     Shape {
@@ -375,7 +387,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/products/offers/{product_path}",
         part: Part::Response(400u16),
-        decode: crate::runtime::reencode::<super::products::ProductsActionResponse>,
+        decode: runtime::reencode::<super::products::ProductsActionResponse>,
     },
     #[cfg(feature = "products")]
     Shape {
@@ -383,7 +395,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/products/offers/{product_path}",
         part: Part::Request,
-        decode: crate::runtime::reencode::<super::products::ProductOffersUpsertRequest>,
+        decode: runtime::reencode::<super::products::ProductOffersUpsertRequest>,
     },
     #[cfg(feature = "products")]
     Shape {
@@ -391,7 +403,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/products/offers/{product_path}",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::products::ProductsActionResponse>,
+        decode: runtime::reencode::<super::products::ProductsActionResponse>,
     },
     #[cfg(feature = "products")]
     Shape {
@@ -399,7 +411,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/products/offers/{product_path}",
         part: Part::Response(400u16),
-        decode: crate::runtime::reencode::<super::products::ProductActionResult>,
+        decode: runtime::reencode::<super::products::ProductActionResult>,
     },
     #[cfg(feature = "products")]
     Shape {
@@ -407,7 +419,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/products/price",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::products::ProductPricesResponse>,
+        decode: runtime::reencode::<super::products::ProductPricesResponse>,
     },
     #[cfg(feature = "products")]
     Shape {
@@ -415,7 +427,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/products/price/{product_path}",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::products::ProductPricesResponse>,
+        decode: runtime::reencode::<super::products::ProductPricesResponse>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -423,9 +435,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/subscriptions",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<
-            super::subscriptions::SubscriptionListResponse,
-        >,
+        decode: runtime::reencode::<super::subscriptions::SubscriptionListResponse>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -433,9 +443,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/subscriptions",
         part: Part::Response(500u16),
-        decode: crate::runtime::reencode::<
-            super::subscriptions::SubscriptionActionResult,
-        >,
+        decode: runtime::reencode::<super::subscriptions::SubscriptionActionResult>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -443,9 +451,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/subscriptions",
         part: Part::Request,
-        decode: crate::runtime::reencode::<
-            super::subscriptions::UpdateSubscriptionsRequest,
-        >,
+        decode: runtime::reencode::<super::subscriptions::UpdateSubscriptionsRequest>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -453,9 +459,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/subscriptions",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<
-            super::subscriptions::UpdateSubscriptionsResponse,
-        >,
+        decode: runtime::reencode::<super::subscriptions::UpdateSubscriptionsResponse>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -463,9 +467,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/subscriptions",
         part: Part::Response(500u16),
-        decode: crate::runtime::reencode::<
-            super::subscriptions::UpdateSubscriptionsResponse,
-        >,
+        decode: runtime::reencode::<super::subscriptions::UpdateSubscriptionsResponse>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -473,9 +475,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/subscriptions/estimate",
         part: Part::Request,
-        decode: crate::runtime::reencode::<
-            super::subscriptions::EstimateSubscriptionRequest,
-        >,
+        decode: runtime::reencode::<super::subscriptions::EstimateSubscriptionRequest>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -483,7 +483,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/subscriptions/estimate",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::subscriptions::SubscriptionEstimate>,
+        decode: runtime::reencode::<super::subscriptions::SubscriptionEstimate>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -491,9 +491,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/subscriptions/estimate",
         part: Part::Response(400u16),
-        decode: crate::runtime::reencode::<
-            super::subscriptions::SubscriptionEstimateError,
-        >,
+        decode: runtime::reencode::<super::subscriptions::SubscriptionEstimateError>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -501,9 +499,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/subscriptions/estimate",
         part: Part::Response(404u16),
-        decode: crate::runtime::reencode::<
-            super::subscriptions::SubscriptionEstimateError,
-        >,
+        decode: runtime::reencode::<super::subscriptions::SubscriptionEstimateError>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -511,9 +507,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/subscriptions/estimate",
         part: Part::Response(500u16),
-        decode: crate::runtime::reencode::<
-            super::subscriptions::SubscriptionEstimateError,
-        >,
+        decode: runtime::reencode::<super::subscriptions::SubscriptionEstimateError>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -521,9 +515,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/subscriptions/transfer",
         part: Part::Request,
-        decode: crate::runtime::reencode::<
-            super::subscriptions::TransferSubscriptionsRequest,
-        >,
+        decode: runtime::reencode::<super::subscriptions::TransferSubscriptionsRequest>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -531,9 +523,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/subscriptions/transfer",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<
-            super::subscriptions::SubscriptionTransferResponse,
-        >,
+        decode: runtime::reencode::<super::subscriptions::SubscriptionTransferResponse>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -541,9 +531,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/subscriptions/charge",
         part: Part::Request,
-        decode: crate::runtime::reencode::<
-            super::subscriptions::ChargeSubscriptionsRequest,
-        >,
+        decode: runtime::reencode::<super::subscriptions::ChargeSubscriptionsRequest>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -551,9 +539,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/subscriptions/charge",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<
-            super::subscriptions::ChargeSubscriptionsResponse,
-        >,
+        decode: runtime::reencode::<super::subscriptions::ChargeSubscriptionsResponse>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -561,9 +547,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/subscriptions/charge",
         part: Part::Response(400u16),
-        decode: crate::runtime::reencode::<
-            super::subscriptions::ChargeSubscriptionsResponse,
-        >,
+        decode: runtime::reencode::<super::subscriptions::ChargeSubscriptionsResponse>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -571,7 +555,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/subscriptions/{subscription_id}",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::subscriptions::GetSubscriptionResponse>,
+        decode: runtime::reencode::<super::subscriptions::GetSubscriptionResponse>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -579,7 +563,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/subscriptions/{subscription_id}",
         part: Part::Response(400u16),
-        decode: crate::runtime::reencode::<super::subscriptions::SubscriptionGetError>,
+        decode: runtime::reencode::<super::subscriptions::SubscriptionGetError>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -587,7 +571,7 @@ pub static SHAPES: &[Shape] = &[
         method: "DELETE",
         path: "/subscriptions/{subscription_id}",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::subscriptions::SubscriptionResults>,
+        decode: runtime::reencode::<super::subscriptions::SubscriptionResults>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -595,9 +579,7 @@ pub static SHAPES: &[Shape] = &[
         method: "DELETE",
         path: "/subscriptions/{subscription_id}",
         part: Part::Response(500u16),
-        decode: crate::runtime::reencode::<
-            super::subscriptions::SubscriptionActionResult,
-        >,
+        decode: runtime::reencode::<super::subscriptions::SubscriptionActionResult>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -605,7 +587,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/subscriptions/{subscription_id}/entries",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<Vec<super::subscriptions::SubscriptionEntry>>,
+        decode: runtime::reencode::<Vec<super::subscriptions::SubscriptionEntry>>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -613,9 +595,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/subscriptions/{subscription_id}/entries",
         part: Part::Response(400u16),
-        decode: crate::runtime::reencode::<
-            super::subscriptions::SubscriptionEntriesError,
-        >,
+        decode: runtime::reencode::<super::subscriptions::SubscriptionEntriesError>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -623,9 +603,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/subscriptions/{subscription_id}/pause",
         part: Part::Request,
-        decode: crate::runtime::reencode::<
-            super::subscriptions::PauseSubscriptionRequest,
-        >,
+        decode: runtime::reencode::<super::subscriptions::PauseSubscriptionRequest>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -633,7 +611,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/subscriptions/{subscription_id}/pause",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::subscriptions::Subscription>,
+        decode: runtime::reencode::<super::subscriptions::Subscription>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -641,7 +619,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/subscriptions/{subscription_id}/pause",
         part: Part::Response(400u16),
-        decode: crate::runtime::reencode::<super::common::ActionError>,
+        decode: runtime::reencode::<super::common::ActionError>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -649,7 +627,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/subscriptions/{subscription_id}/resume",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::subscriptions::Subscription>,
+        decode: runtime::reencode::<super::subscriptions::Subscription>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -657,7 +635,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/subscriptions/{subscription_id}/resume",
         part: Part::Response(400u16),
-        decode: crate::runtime::reencode::<super::common::ActionError>,
+        decode: runtime::reencode::<super::common::ActionError>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -665,9 +643,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/subscriptions/{subscription_id}/convert",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<
-            super::subscriptions::SubscriptionConvertSession,
-        >,
+        decode: runtime::reencode::<super::subscriptions::SubscriptionConvertSession>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -675,7 +651,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/subscriptions/{subscription_id}/convert",
         part: Part::Response(400u16),
-        decode: crate::runtime::reencode::<super::common::ActionError>,
+        decode: runtime::reencode::<super::common::ActionError>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -683,7 +659,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/subscriptions/{subscription_id}/history",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::subscriptions::SubscriptionHistory>,
+        decode: runtime::reencode::<super::subscriptions::SubscriptionHistory>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -691,7 +667,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/subscriptions/{subscription_id}/history",
         part: Part::Response(400u16),
-        decode: crate::runtime::reencode::<super::subscriptions::SubscriptionResults>,
+        decode: runtime::reencode::<super::subscriptions::SubscriptionResults>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -699,9 +675,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/subscriptions/coterm",
         part: Part::Request,
-        decode: crate::runtime::reencode::<
-            super::subscriptions::CreateCotermGroupRequest,
-        >,
+        decode: runtime::reencode::<super::subscriptions::CreateCotermGroupRequest>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -709,9 +683,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/subscriptions/coterm",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<
-            super::subscriptions::CotermGroupCreateResponse,
-        >,
+        decode: runtime::reencode::<super::subscriptions::CotermGroupCreateResponse>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -719,7 +691,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/subscriptions/coterm/{coterm_group_id}",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::subscriptions::CotermGroupDetails>,
+        decode: runtime::reencode::<super::subscriptions::CotermGroupDetails>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -727,9 +699,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/subscriptions/coterm/{coterm_group_id}",
         part: Part::Request,
-        decode: crate::runtime::reencode::<
-            super::subscriptions::UpdateCotermGroupRequest,
-        >,
+        decode: runtime::reencode::<super::subscriptions::UpdateCotermGroupRequest>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -737,9 +707,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/subscriptions/coterm/{coterm_group_id}",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<
-            super::subscriptions::CotermGroupUpdateResponse,
-        >,
+        decode: runtime::reencode::<super::subscriptions::CotermGroupUpdateResponse>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -747,9 +715,7 @@ pub static SHAPES: &[Shape] = &[
         method: "DELETE",
         path: "/subscriptions/coterm/{coterm_group_id}",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<
-            super::subscriptions::CotermGroupDeleteResponse,
-        >,
+        decode: runtime::reencode::<super::subscriptions::CotermGroupDeleteResponse>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -757,7 +723,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/subscriptions/coterm/{coterm_group_id}/estimate",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::subscriptions::CotermGroupEstimate>,
+        decode: runtime::reencode::<super::subscriptions::CotermGroupEstimate>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -765,7 +731,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/subscriptions/coterm/{coterm_group_id}/execute",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::subscriptions::CotermGroupExecution>,
+        decode: runtime::reencode::<super::subscriptions::CotermGroupExecution>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -773,9 +739,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/subscriptions/proformaInvoice",
         part: Part::Request,
-        decode: crate::runtime::reencode::<
-            super::subscriptions::CreateProformaInvoiceRequest,
-        >,
+        decode: runtime::reencode::<super::subscriptions::CreateProformaInvoiceRequest>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -783,9 +747,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/subscriptions/proformaInvoice",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<
-            super::subscriptions::ProformaInvoiceCreateResponse,
-        >,
+        decode: runtime::reencode::<super::subscriptions::ProformaInvoiceCreateResponse>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -793,7 +755,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/subscriptions/proformaInvoice",
         part: Part::Response(400u16),
-        decode: crate::runtime::reencode::<super::common::ActionError>,
+        decode: runtime::reencode::<super::common::ActionError>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -801,7 +763,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/subscriptions/proformaInvoice",
         part: Part::Response(404u16),
-        decode: crate::runtime::reencode::<super::common::ActionError>,
+        decode: runtime::reencode::<super::common::ActionError>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -809,7 +771,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/subscriptions/proformaInvoice",
         part: Part::Response(405u16),
-        decode: crate::runtime::reencode::<super::common::ActionError>,
+        decode: runtime::reencode::<super::common::ActionError>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -817,7 +779,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/subscriptions/proformaInvoice",
         part: Part::Response(500u16),
-        decode: crate::runtime::reencode::<super::common::ActionError>,
+        decode: runtime::reencode::<super::common::ActionError>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -825,7 +787,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/subscriptions/proformaInvoice/{subscription_id}",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::subscriptions::ProformaInvoice>,
+        decode: runtime::reencode::<super::subscriptions::ProformaInvoice>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -833,7 +795,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/subscriptions/proformaInvoice/{subscription_id}",
         part: Part::Response(400u16),
-        decode: crate::runtime::reencode::<super::common::ActionError>,
+        decode: runtime::reencode::<super::common::ActionError>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -841,7 +803,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/subscriptions/proformaInvoice/{subscription_id}",
         part: Part::Response(404u16),
-        decode: crate::runtime::reencode::<super::common::ActionError>,
+        decode: runtime::reencode::<super::common::ActionError>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -849,7 +811,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/subscriptions/proformaInvoice/{subscription_id}",
         part: Part::Response(405u16),
-        decode: crate::runtime::reencode::<super::common::ActionError>,
+        decode: runtime::reencode::<super::common::ActionError>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -857,7 +819,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/subscriptions/proformaInvoice/{subscription_id}",
         part: Part::Response(500u16),
-        decode: crate::runtime::reencode::<super::common::ActionError>,
+        decode: runtime::reencode::<super::common::ActionError>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -865,9 +827,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/subscriptions/cancelSurvey/response",
         part: Part::Request,
-        decode: crate::runtime::reencode::<
-            super::subscriptions::CancelSurveyResponseRequest,
-        >,
+        decode: runtime::reencode::<super::subscriptions::CancelSurveyResponseRequest>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -875,7 +835,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/subscriptions/cancelSurvey/response",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::subscriptions::CancelSurveyAnswer>,
+        decode: runtime::reencode::<super::subscriptions::CancelSurveyAnswer>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -883,9 +843,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/subscriptions/cancelSurvey/response/query",
         part: Part::Request,
-        decode: crate::runtime::reencode::<
-            super::subscriptions::CancelSurveyQueryRequest,
-        >,
+        decode: runtime::reencode::<super::subscriptions::CancelSurveyQueryRequest>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -893,9 +851,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/subscriptions/cancelSurvey/response/query",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<
-            super::subscriptions::CancelSurveyQueryResponse,
-        >,
+        decode: runtime::reencode::<super::subscriptions::CancelSurveyQueryResponse>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -903,7 +859,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/subscriptions/cancelSurvey/reasons/{subscription_id}",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::subscriptions::CancelSurvey>,
+        decode: runtime::reencode::<super::subscriptions::CancelSurvey>,
     },
     #[cfg(feature = "invoices")]
     Shape {
@@ -911,7 +867,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/invoices/paymentInvoice",
         part: Part::Request,
-        decode: crate::runtime::reencode::<super::invoices::CreateInvoiceRequest>,
+        decode: runtime::reencode::<super::invoices::CreateInvoiceRequest>,
     },
     #[cfg(feature = "invoices")]
     Shape {
@@ -919,7 +875,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/invoices/paymentInvoice",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::invoices::PaymentInvoice>,
+        decode: runtime::reencode::<super::invoices::PaymentInvoice>,
     },
     #[cfg(feature = "invoices")]
     Shape {
@@ -927,7 +883,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/invoices/paymentInvoice",
         part: Part::Response(401u16),
-        decode: crate::runtime::reencode::<super::invoices::InvoiceErrorResponse>,
+        decode: runtime::reencode::<super::invoices::InvoiceErrorResponse>,
     },
     #[cfg(feature = "invoices")]
     Shape {
@@ -935,7 +891,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/invoices/paymentInvoice",
         part: Part::Response(429u16),
-        decode: crate::runtime::reencode::<super::invoices::InvoiceErrorResponse>,
+        decode: runtime::reencode::<super::invoices::InvoiceErrorResponse>,
     },
     #[cfg(feature = "invoices")]
     Shape {
@@ -943,7 +899,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/invoices/paymentInvoice",
         part: Part::Response(500u16),
-        decode: crate::runtime::reencode::<super::invoices::InvoiceErrorResponse>,
+        decode: runtime::reencode::<super::invoices::InvoiceErrorResponse>,
     },
     #[cfg(feature = "invoices")]
     Shape {
@@ -951,7 +907,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/invoices/{invoice_id}",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::invoices::Invoice>,
+        decode: runtime::reencode::<super::invoices::Invoice>,
     },
     #[cfg(feature = "invoices")]
     Shape {
@@ -959,7 +915,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/invoices/{invoice_id}",
         part: Part::Response(401u16),
-        decode: crate::runtime::reencode::<super::invoices::InvoiceErrorResponse>,
+        decode: runtime::reencode::<super::invoices::InvoiceErrorResponse>,
     },
     #[cfg(feature = "invoices")]
     Shape {
@@ -967,7 +923,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/invoices/{invoice_id}",
         part: Part::Response(404u16),
-        decode: crate::runtime::reencode::<super::invoices::InvoiceNotFoundResponse>,
+        decode: runtime::reencode::<super::invoices::InvoiceNotFoundResponse>,
     },
     #[cfg(feature = "invoices")]
     Shape {
@@ -975,7 +931,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/invoices/{invoice_id}",
         part: Part::Response(429u16),
-        decode: crate::runtime::reencode::<super::invoices::InvoiceErrorResponse>,
+        decode: runtime::reencode::<super::invoices::InvoiceErrorResponse>,
     },
     #[cfg(feature = "invoices")]
     Shape {
@@ -983,7 +939,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/invoices/{invoice_id}",
         part: Part::Response(500u16),
-        decode: crate::runtime::reencode::<super::invoices::InvoiceErrorResponse>,
+        decode: runtime::reencode::<super::invoices::InvoiceErrorResponse>,
     },
     #[cfg(feature = "quotes")]
     Shape {
@@ -991,7 +947,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/quotes",
         part: Part::Request,
-        decode: crate::runtime::reencode::<super::quotes::CreateQuoteRequest>,
+        decode: runtime::reencode::<super::quotes::CreateQuoteRequest>,
     },
     #[cfg(feature = "quotes")]
     Shape {
@@ -999,7 +955,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/quotes",
         part: Part::Response(201u16),
-        decode: crate::runtime::reencode::<super::quotes::Quote>,
+        decode: runtime::reencode::<super::quotes::Quote>,
     },
     #[cfg(feature = "quotes")]
     Shape {
@@ -1007,7 +963,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/quotes",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::quotes::Quote>,
+        decode: runtime::reencode::<super::quotes::Quote>,
     },
     #[cfg(feature = "quotes")]
     Shape {
@@ -1015,7 +971,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/quotes",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::quotes::QuoteListResponse>,
+        decode: runtime::reencode::<super::quotes::QuoteListResponse>,
     },
     #[cfg(feature = "quotes")]
     Shape {
@@ -1023,7 +979,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/quotes/{quote_id}",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::quotes::Quote>,
+        decode: runtime::reencode::<super::quotes::Quote>,
     },
     #[cfg(feature = "quotes")]
     Shape {
@@ -1031,7 +987,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/quotes/{quote_id}",
         part: Part::Response(404u16),
-        decode: crate::runtime::reencode::<super::quotes::QuoteErrorResponse>,
+        decode: runtime::reencode::<super::quotes::QuoteErrorResponse>,
     },
     #[cfg(feature = "quotes")]
     Shape {
@@ -1039,7 +995,7 @@ pub static SHAPES: &[Shape] = &[
         method: "PUT",
         path: "/quotes/{quote_id}",
         part: Part::Request,
-        decode: crate::runtime::reencode::<super::quotes::UpdateQuoteBody>,
+        decode: runtime::reencode::<super::quotes::UpdateQuoteBody>,
     },
     #[cfg(feature = "quotes")]
     Shape {
@@ -1047,7 +1003,7 @@ pub static SHAPES: &[Shape] = &[
         method: "PUT",
         path: "/quotes/{quote_id}",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::quotes::Quote>,
+        decode: runtime::reencode::<super::quotes::Quote>,
     },
     #[cfg(feature = "quotes")]
     Shape {
@@ -1055,7 +1011,7 @@ pub static SHAPES: &[Shape] = &[
         method: "PUT",
         path: "/quotes/{quote_id}",
         part: Part::Response(404u16),
-        decode: crate::runtime::reencode::<super::quotes::QuoteErrorResponse>,
+        decode: runtime::reencode::<super::quotes::QuoteErrorResponse>,
     },
     #[cfg(feature = "quotes")]
     Shape {
@@ -1063,7 +1019,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/quotes/{quote_id}/cancel",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::quotes::Quote>,
+        decode: runtime::reencode::<super::quotes::Quote>,
     },
     #[cfg(feature = "quotes")]
     Shape {
@@ -1071,7 +1027,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/quotes/{quote_id}/cancel",
         part: Part::Response(404u16),
-        decode: crate::runtime::reencode::<super::quotes::QuoteErrorResponse>,
+        decode: runtime::reencode::<super::quotes::QuoteErrorResponse>,
     },
     #[cfg(feature = "returns")]
     Shape {
@@ -1079,7 +1035,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/returns",
         part: Part::Request,
-        decode: crate::runtime::reencode::<super::returns::CreateReturnsRequest>,
+        decode: runtime::reencode::<super::returns::CreateReturnsRequest>,
     },
     #[cfg(feature = "returns")]
     Shape {
@@ -1087,7 +1043,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/returns",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::returns::ReturnsResponse>,
+        decode: runtime::reencode::<super::returns::ReturnsResponse>,
     },
     #[cfg(feature = "returns")]
     Shape {
@@ -1095,7 +1051,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/returns",
         part: Part::Response(400u16),
-        decode: crate::runtime::reencode::<super::returns::ReturnsResponse>,
+        decode: runtime::reencode::<super::returns::ReturnsResponse>,
     },
     #[cfg(feature = "returns")]
     Shape {
@@ -1103,7 +1059,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/returns/{return_id}",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::returns::GetReturnResponse>,
+        decode: runtime::reencode::<super::returns::GetReturnResponse>,
     },
     #[cfg(feature = "returns")]
     Shape {
@@ -1111,7 +1067,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/returns/{return_id}",
         part: Part::Response(400u16),
-        decode: crate::runtime::reencode::<super::returns::ReturnsResponse>,
+        decode: runtime::reencode::<super::returns::ReturnsResponse>,
     },
     #[cfg(feature = "sessions-v1")]
     Shape {
@@ -1119,7 +1075,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/sessions",
         part: Part::Request,
-        decode: crate::runtime::reencode::<super::sessions_v1::SessionV1CreateRequest>,
+        decode: runtime::reencode::<super::sessions_v1::SessionV1CreateRequest>,
     },
     #[cfg(feature = "sessions-v1")]
     Shape {
@@ -1127,7 +1083,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/sessions",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::sessions_v1::SessionV1>,
+        decode: runtime::reencode::<super::sessions_v1::SessionV1>,
     },
     #[cfg(feature = "sessions-v1")]
     Shape {
@@ -1135,7 +1091,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/sessions",
         part: Part::Response(400u16),
-        decode: crate::runtime::reencode::<super::sessions_v1::SessionV1Error>,
+        decode: runtime::reencode::<super::sessions_v1::SessionV1Error>,
     },
     #[cfg(feature = "checkout-sessions")]
     Shape {
@@ -1143,9 +1099,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/v2/checkouts/{store_id}/{checkout_id}/sessions",
         part: Part::Request,
-        decode: crate::runtime::reencode::<
-            super::checkout_sessions::CheckoutSessionRequest,
-        >,
+        decode: runtime::reencode::<super::checkout_sessions::CheckoutSessionRequest>,
     },
     #[cfg(feature = "checkout-sessions")]
     Shape {
@@ -1153,7 +1107,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/v2/checkouts/{store_id}/{checkout_id}/sessions",
         part: Part::Response(201u16),
-        decode: crate::runtime::reencode::<super::checkout_sessions::CheckoutSession>,
+        decode: runtime::reencode::<super::checkout_sessions::CheckoutSession>,
     },
     #[cfg(feature = "checkout-sessions")]
     Shape {
@@ -1161,7 +1115,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/v2/checkouts/{store_id}/{checkout_id}/sessions",
         part: Part::Response(400u16),
-        decode: crate::runtime::reencode::<
+        decode: runtime::reencode::<
             super::checkout_sessions::CheckoutSessionErrorResponse,
         >,
     },
@@ -1171,7 +1125,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/v2/checkouts/{store_id}/{checkout_id}/sessions",
         part: Part::Response(401u16),
-        decode: crate::runtime::reencode::<
+        decode: runtime::reencode::<
             super::checkout_sessions::CheckoutSessionErrorResponse,
         >,
     },
@@ -1181,7 +1135,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::checkout_sessions::CheckoutSession>,
+        decode: runtime::reencode::<super::checkout_sessions::CheckoutSession>,
     },
     #[cfg(feature = "checkout-sessions")]
     Shape {
@@ -1189,7 +1143,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}",
         part: Part::Response(400u16),
-        decode: crate::runtime::reencode::<
+        decode: runtime::reencode::<
             super::checkout_sessions::CheckoutSessionErrorResponse,
         >,
     },
@@ -1199,7 +1153,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}",
         part: Part::Response(404u16),
-        decode: crate::runtime::reencode::<
+        decode: runtime::reencode::<
             super::checkout_sessions::CheckoutSessionErrorResponse,
         >,
     },
@@ -1209,9 +1163,7 @@ pub static SHAPES: &[Shape] = &[
         method: "PUT",
         path: "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}",
         part: Part::Request,
-        decode: crate::runtime::reencode::<
-            super::checkout_sessions::CheckoutSessionRequest,
-        >,
+        decode: runtime::reencode::<super::checkout_sessions::CheckoutSessionRequest>,
     },
     #[cfg(feature = "checkout-sessions")]
     Shape {
@@ -1219,7 +1171,7 @@ pub static SHAPES: &[Shape] = &[
         method: "PUT",
         path: "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::checkout_sessions::CheckoutSession>,
+        decode: runtime::reencode::<super::checkout_sessions::CheckoutSession>,
     },
     #[cfg(feature = "checkout-sessions")]
     Shape {
@@ -1227,7 +1179,7 @@ pub static SHAPES: &[Shape] = &[
         method: "PUT",
         path: "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}",
         part: Part::Response(400u16),
-        decode: crate::runtime::reencode::<
+        decode: runtime::reencode::<
             super::checkout_sessions::CheckoutSessionErrorResponse,
         >,
     },
@@ -1237,7 +1189,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/payment-methods",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<
+        decode: runtime::reencode::<
             super::checkout_sessions::CheckoutSessionPaymentMethodsResponse,
         >,
     },
@@ -1247,7 +1199,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/payment-methods",
         part: Part::Response(400u16),
-        decode: crate::runtime::reencode::<
+        decode: runtime::reencode::<
             super::checkout_sessions::CheckoutSessionErrorResponse,
         >,
     },
@@ -1257,9 +1209,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/cart/items",
         part: Part::Request,
-        decode: crate::runtime::reencode::<
-            super::checkout_sessions::CheckoutSessionItemRequest,
-        >,
+        decode: runtime::reencode::<super::checkout_sessions::CheckoutSessionItemRequest>,
     },
     #[cfg(feature = "checkout-sessions")]
     Shape {
@@ -1267,7 +1217,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/cart/items",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::checkout_sessions::CheckoutSessionItem>,
+        decode: runtime::reencode::<super::checkout_sessions::CheckoutSessionItem>,
     },
     #[cfg(feature = "checkout-sessions")]
     Shape {
@@ -1275,7 +1225,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/cart/items",
         part: Part::Response(400u16),
-        decode: crate::runtime::reencode::<
+        decode: runtime::reencode::<
             super::checkout_sessions::CheckoutSessionErrorResponse,
         >,
     },
@@ -1285,7 +1235,7 @@ pub static SHAPES: &[Shape] = &[
         method: "DELETE",
         path: "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/cart/items/{product_path}",
         part: Part::Response(400u16),
-        decode: crate::runtime::reencode::<
+        decode: runtime::reencode::<
             super::checkout_sessions::CheckoutSessionErrorResponse,
         >,
     },
@@ -1295,9 +1245,7 @@ pub static SHAPES: &[Shape] = &[
         method: "PUT",
         path: "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/cart/items/{product_path}",
         part: Part::Request,
-        decode: crate::runtime::reencode::<
-            super::checkout_sessions::CheckoutSessionItemRequest,
-        >,
+        decode: runtime::reencode::<super::checkout_sessions::CheckoutSessionItemRequest>,
     },
     #[cfg(feature = "checkout-sessions")]
     Shape {
@@ -1305,7 +1253,7 @@ pub static SHAPES: &[Shape] = &[
         method: "PUT",
         path: "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/cart/items/{product_path}",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::checkout_sessions::CheckoutSessionItem>,
+        decode: runtime::reencode::<super::checkout_sessions::CheckoutSessionItem>,
     },
     #[cfg(feature = "checkout-sessions")]
     Shape {
@@ -1313,7 +1261,7 @@ pub static SHAPES: &[Shape] = &[
         method: "PUT",
         path: "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/cart/items/{product_path}",
         part: Part::Response(400u16),
-        decode: crate::runtime::reencode::<
+        decode: runtime::reencode::<
             super::checkout_sessions::CheckoutSessionErrorResponse,
         >,
     },
@@ -1323,7 +1271,7 @@ pub static SHAPES: &[Shape] = &[
         method: "PUT",
         path: "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/customer",
         part: Part::Request,
-        decode: crate::runtime::reencode::<
+        decode: runtime::reencode::<
             super::checkout_sessions::CheckoutSessionCustomerRequest,
         >,
     },
@@ -1333,9 +1281,7 @@ pub static SHAPES: &[Shape] = &[
         method: "PUT",
         path: "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/customer",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<
-            super::checkout_sessions::CheckoutSessionCustomer,
-        >,
+        decode: runtime::reencode::<super::checkout_sessions::CheckoutSessionCustomer>,
     },
     #[cfg(feature = "checkout-sessions")]
     Shape {
@@ -1343,7 +1289,7 @@ pub static SHAPES: &[Shape] = &[
         method: "PUT",
         path: "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/customer",
         part: Part::Response(400u16),
-        decode: crate::runtime::reencode::<
+        decode: runtime::reencode::<
             super::checkout_sessions::CheckoutSessionErrorResponse,
         >,
     },
@@ -1353,7 +1299,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/events/processed",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::events::StoredEventListResponse>,
+        decode: runtime::reencode::<super::events::StoredEventListResponse>,
     },
     #[cfg(feature = "events")]
     Shape {
@@ -1361,7 +1307,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/events/processed",
         part: Part::Response(400u16),
-        decode: crate::runtime::reencode::<super::common::ActionError>,
+        decode: runtime::reencode::<super::common::ActionError>,
     },
     #[cfg(feature = "events")]
     Shape {
@@ -1369,7 +1315,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/events/processed",
         part: Part::Response(500u16),
-        decode: crate::runtime::reencode::<super::common::ActionError>,
+        decode: runtime::reencode::<super::common::ActionError>,
     },
     #[cfg(feature = "events")]
     Shape {
@@ -1377,7 +1323,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/events/unprocessed",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::events::StoredEventListResponse>,
+        decode: runtime::reencode::<super::events::StoredEventListResponse>,
     },
     #[cfg(feature = "events")]
     Shape {
@@ -1385,7 +1331,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/events/unprocessed",
         part: Part::Response(400u16),
-        decode: crate::runtime::reencode::<super::common::ActionError>,
+        decode: runtime::reencode::<super::common::ActionError>,
     },
     #[cfg(feature = "events")]
     Shape {
@@ -1393,7 +1339,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/events/unprocessed",
         part: Part::Response(500u16),
-        decode: crate::runtime::reencode::<super::common::ActionError>,
+        decode: runtime::reencode::<super::common::ActionError>,
     },
     #[cfg(feature = "events")]
     Shape {
@@ -1401,7 +1347,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/events/{event_id}",
         part: Part::Request,
-        decode: crate::runtime::reencode::<super::events::EventUpdateRequest>,
+        decode: runtime::reencode::<super::events::EventUpdateRequest>,
     },
     #[cfg(feature = "events")]
     Shape {
@@ -1409,7 +1355,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/events/{event_id}",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::events::StoredEvent>,
+        decode: runtime::reencode::<super::events::StoredEvent>,
     },
     #[cfg(feature = "events")]
     Shape {
@@ -1417,7 +1363,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/events/{event_id}",
         part: Part::Response(400u16),
-        decode: crate::runtime::reencode::<super::events::EventUpdateErrorResponse>,
+        decode: runtime::reencode::<super::events::EventUpdateErrorResponse>,
     },
     #[cfg(feature = "data")]
     Shape {
@@ -1425,7 +1371,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/data/v1/subscription",
         part: Part::Request,
-        decode: crate::runtime::reencode::<super::data::DataReportRequest>,
+        decode: runtime::reencode::<super::data::DataReportRequest>,
     },
     #[cfg(feature = "data")]
     Shape {
@@ -1433,7 +1379,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/data/v1/subscription",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::data::DataReportResponse>,
+        decode: runtime::reencode::<super::data::DataReportResponse>,
     },
     #[cfg(feature = "data")]
     Shape {
@@ -1441,7 +1387,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/data/v1/subscription",
         part: Part::Response(400u16),
-        decode: crate::runtime::reencode::<super::data::DataErrorResponse>,
+        decode: runtime::reencode::<super::data::DataErrorResponse>,
     },
     #[cfg(feature = "data")]
     Shape {
@@ -1449,7 +1395,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/data/v1/revenue",
         part: Part::Request,
-        decode: crate::runtime::reencode::<super::data::DataReportRequest>,
+        decode: runtime::reencode::<super::data::DataReportRequest>,
     },
     #[cfg(feature = "data")]
     Shape {
@@ -1457,7 +1403,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/data/v1/revenue",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::data::DataReportResponse>,
+        decode: runtime::reencode::<super::data::DataReportResponse>,
     },
     #[cfg(feature = "data")]
     Shape {
@@ -1465,7 +1411,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/data/v1/revenue",
         part: Part::Response(400u16),
-        decode: crate::runtime::reencode::<super::data::DataErrorResponse>,
+        decode: runtime::reencode::<super::data::DataErrorResponse>,
     },
     #[cfg(feature = "data")]
     Shape {
@@ -1473,7 +1419,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/data/v1/jobs",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<Vec<super::data::DataJob>>,
+        decode: runtime::reencode::<Vec<super::data::DataJob>>,
     },
     #[cfg(feature = "data")]
     Shape {
@@ -1481,7 +1427,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/data/v1/jobs/{job_id}",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::data::DataJob>,
+        decode: runtime::reencode::<super::data::DataJob>,
     },
     #[cfg(feature = "data")]
     Shape {
@@ -1489,7 +1435,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/data/v1/jobs/{job_id}",
         part: Part::Response(400u16),
-        decode: crate::runtime::reencode::<super::data::DataErrorResponse>,
+        decode: runtime::reencode::<super::data::DataErrorResponse>,
     },
     #[cfg(feature = "data")]
     Shape {
@@ -1497,7 +1443,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/data/v1/downloads/{job_id}",
         part: Part::Response(400u16),
-        decode: crate::runtime::reencode::<super::data::DataErrorResponse>,
+        decode: runtime::reencode::<super::data::DataErrorResponse>,
     },
     #[cfg(feature = "webhook-keys")]
     Shape {
@@ -1505,7 +1451,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/webhooks/keys",
         part: Part::Request,
-        decode: crate::runtime::reencode::<super::webhook_keys::WebhookKeyRotateRequest>,
+        decode: runtime::reencode::<super::webhook_keys::WebhookKeyRotateRequest>,
     },
     #[cfg(feature = "webhook-keys")]
     Shape {
@@ -1513,7 +1459,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/webhooks/keys",
         part: Part::Response(200u16),
-        decode: crate::runtime::reencode::<super::webhook_keys::WebhookKeyRotateResponse>,
+        decode: runtime::reencode::<super::webhook_keys::WebhookKeyRotateResponse>,
     },
     #[cfg(feature = "webhook-keys")]
     Shape {
@@ -1521,7 +1467,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/webhooks/keys",
         part: Part::Response(400u16),
-        decode: crate::runtime::reencode::<super::common::ActionError>,
+        decode: runtime::reencode::<super::common::ActionError>,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1529,7 +1475,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "",
         part: Part::WebhookData("account.created"),
-        decode: crate::runtime::reencode::<super::accounts::Account>,
+        decode: runtime::reencode::<super::accounts::Account>,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1537,7 +1483,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "",
         part: Part::WebhookData("account.updated"),
-        decode: crate::runtime::reencode::<super::accounts::Account>,
+        decode: runtime::reencode::<super::accounts::Account>,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1545,7 +1491,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "",
         part: Part::WebhookData("order.completed"),
-        decode: crate::runtime::reencode::<super::orders::Order>,
+        decode: runtime::reencode::<super::orders::Order>,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1553,7 +1499,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "",
         part: Part::WebhookData("order.failed"),
-        decode: crate::runtime::reencode::<super::orders::Order>,
+        decode: runtime::reencode::<super::orders::Order>,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1561,7 +1507,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "",
         part: Part::WebhookData("order.canceled"),
-        decode: crate::runtime::reencode::<super::orders::Order>,
+        decode: runtime::reencode::<super::orders::Order>,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1569,7 +1515,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "",
         part: Part::WebhookData("order.approval.pending"),
-        decode: crate::runtime::reencode::<super::orders::Order>,
+        decode: runtime::reencode::<super::orders::Order>,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1577,7 +1523,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "",
         part: Part::WebhookData("order.payment.pending"),
-        decode: crate::runtime::reencode::<super::orders::Order>,
+        decode: runtime::reencode::<super::orders::Order>,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1585,7 +1531,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "",
         part: Part::WebhookData("chargeback.created"),
-        decode: crate::runtime::reencode::<super::webhook_events::ChargebackCreatedData>,
+        decode: runtime::reencode::<super::webhook_events::ChargebackCreatedData>,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1593,7 +1539,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "",
         part: Part::WebhookData("subscription.activated"),
-        decode: crate::runtime::reencode::<super::subscriptions::Subscription>,
+        decode: runtime::reencode::<super::subscriptions::Subscription>,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1601,7 +1547,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "",
         part: Part::WebhookData("subscription.charge.completed"),
-        decode: crate::runtime::reencode::<
+        decode: runtime::reencode::<
             super::webhook_events::SubscriptionChargeCompletedData,
         >,
     },
@@ -1611,9 +1557,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "",
         part: Part::WebhookData("subscription.charge.failed"),
-        decode: crate::runtime::reencode::<
-            super::webhook_events::SubscriptionChargeFailedData,
-        >,
+        decode: runtime::reencode::<super::webhook_events::SubscriptionChargeFailedData>,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1621,7 +1565,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "",
         part: Part::WebhookData("subscription.updated"),
-        decode: crate::runtime::reencode::<super::subscriptions::Subscription>,
+        decode: runtime::reencode::<super::subscriptions::Subscription>,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1629,7 +1573,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "",
         part: Part::WebhookData("subscription.canceled"),
-        decode: crate::runtime::reencode::<super::subscriptions::Subscription>,
+        decode: runtime::reencode::<super::subscriptions::Subscription>,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1637,7 +1581,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "",
         part: Part::WebhookData("subscription.uncanceled"),
-        decode: crate::runtime::reencode::<super::subscriptions::Subscription>,
+        decode: runtime::reencode::<super::subscriptions::Subscription>,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1645,7 +1589,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "",
         part: Part::WebhookData("subscription.deactivated"),
-        decode: crate::runtime::reencode::<super::subscriptions::Subscription>,
+        decode: runtime::reencode::<super::subscriptions::Subscription>,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1653,7 +1597,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "",
         part: Part::WebhookData("subscription.payment.overdue"),
-        decode: crate::runtime::reencode::<super::subscriptions::Subscription>,
+        decode: runtime::reencode::<super::subscriptions::Subscription>,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1661,7 +1605,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "",
         part: Part::WebhookData("subscription.payment.reminder"),
-        decode: crate::runtime::reencode::<super::subscriptions::Subscription>,
+        decode: runtime::reencode::<super::subscriptions::Subscription>,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1669,7 +1613,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "",
         part: Part::WebhookData("subscription.trial.reminder"),
-        decode: crate::runtime::reencode::<super::subscriptions::Subscription>,
+        decode: runtime::reencode::<super::subscriptions::Subscription>,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1677,7 +1621,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "",
         part: Part::WebhookData("subscription.paused"),
-        decode: crate::runtime::reencode::<super::subscriptions::Subscription>,
+        decode: runtime::reencode::<super::subscriptions::Subscription>,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1685,7 +1629,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "",
         part: Part::WebhookData("subscription.resumed"),
-        decode: crate::runtime::reencode::<super::subscriptions::Subscription>,
+        decode: runtime::reencode::<super::subscriptions::Subscription>,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1693,7 +1637,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "",
         part: Part::WebhookData("subscription.group.created"),
-        decode: crate::runtime::reencode::<super::subscriptions::CotermGroup>,
+        decode: runtime::reencode::<super::subscriptions::CotermGroup>,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1701,9 +1645,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "",
         part: Part::WebhookData("subscription.group.prorated"),
-        decode: crate::runtime::reencode::<
-            super::webhook_events::SubscriptionGroupChargeData,
-        >,
+        decode: runtime::reencode::<super::webhook_events::SubscriptionGroupChargeData>,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1711,7 +1653,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "",
         part: Part::WebhookData("subscription.group.updated"),
-        decode: crate::runtime::reencode::<super::subscriptions::CotermGroup>,
+        decode: runtime::reencode::<super::subscriptions::CotermGroup>,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1719,9 +1661,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "",
         part: Part::WebhookData("subscription.group.payment.charge.completed"),
-        decode: crate::runtime::reencode::<
-            super::webhook_events::SubscriptionGroupChargeData,
-        >,
+        decode: runtime::reencode::<super::webhook_events::SubscriptionGroupChargeData>,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1729,9 +1669,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "",
         part: Part::WebhookData("subscription.group.charge.completed"),
-        decode: crate::runtime::reencode::<
-            super::webhook_events::SubscriptionGroupChargeData,
-        >,
+        decode: runtime::reencode::<super::webhook_events::SubscriptionGroupChargeData>,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1739,9 +1677,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "",
         part: Part::WebhookData("subscription.group.payment.charge.failed"),
-        decode: crate::runtime::reencode::<
-            super::webhook_events::SubscriptionGroupChargeData,
-        >,
+        decode: runtime::reencode::<super::webhook_events::SubscriptionGroupChargeData>,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1749,7 +1685,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "",
         part: Part::WebhookData("subscription.group.payment.overdue"),
-        decode: crate::runtime::reencode::<
+        decode: runtime::reencode::<
             super::webhook_events::SubscriptionGroupNotificationData,
         >,
     },
@@ -1759,7 +1695,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "",
         part: Part::WebhookData("subscription.group.payment.reminder"),
-        decode: crate::runtime::reencode::<
+        decode: runtime::reencode::<
             super::webhook_events::SubscriptionGroupNotificationData,
         >,
     },
@@ -1769,7 +1705,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "",
         part: Part::WebhookData("subscription.group.deactivated"),
-        decode: crate::runtime::reencode::<super::subscriptions::CotermGroup>,
+        decode: runtime::reencode::<super::subscriptions::CotermGroup>,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1777,7 +1713,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "",
         part: Part::WebhookData("quote.created"),
-        decode: crate::runtime::reencode::<super::quotes::Quote>,
+        decode: runtime::reencode::<super::quotes::Quote>,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1785,7 +1721,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "",
         part: Part::WebhookData("quote.updated"),
-        decode: crate::runtime::reencode::<super::quotes::Quote>,
+        decode: runtime::reencode::<super::quotes::Quote>,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1793,7 +1729,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "",
         part: Part::WebhookData("payoutEntry.created"),
-        decode: crate::runtime::reencode::<super::webhook_events::PayoutEntryCreatedData>,
+        decode: runtime::reencode::<super::webhook_events::PayoutEntryCreatedData>,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1801,7 +1737,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "",
         part: Part::WebhookData("return.created"),
-        decode: crate::runtime::reencode::<super::returns::Return>,
+        decode: runtime::reencode::<super::returns::Return>,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1809,7 +1745,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "",
         part: Part::WebhookData("fulfillment.failed"),
-        decode: crate::runtime::reencode::<super::webhook_events::FulfillmentFailedData>,
+        decode: runtime::reencode::<super::webhook_events::FulfillmentFailedData>,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1817,7 +1753,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "",
         part: Part::WebhookData("mailingListEntry.updated"),
-        decode: crate::runtime::reencode::<super::webhook_events::MailingListEntryData>,
+        decode: runtime::reencode::<super::webhook_events::MailingListEntryData>,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1825,7 +1761,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "",
         part: Part::WebhookData("mailingListEntry.removed"),
-        decode: crate::runtime::reencode::<super::webhook_events::MailingListEntryData>,
+        decode: runtime::reencode::<super::webhook_events::MailingListEntryData>,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1833,7 +1769,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "",
         part: Part::WebhookData("mailingListEntry.abandoned"),
-        decode: crate::runtime::reencode::<super::webhook_events::MailingListEntryData>,
+        decode: runtime::reencode::<super::webhook_events::MailingListEntryData>,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1841,9 +1777,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "",
         part: Part::WebhookData("invoice.reminder.email"),
-        decode: crate::runtime::reencode::<
-            super::webhook_events::InvoiceReminderEmailData,
-        >,
+        decode: runtime::reencode::<super::webhook_events::InvoiceReminderEmailData>,
     },
 ];
 
