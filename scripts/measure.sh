@@ -4,6 +4,7 @@
 #   scripts/measure.sh build  [BEFORE_DIR] [RUNS]   build times (wall and user+sys CPU)
 #                      (`own` or `app` for one half of it)
 #   scripts/measure.sh decode [BEFORE_DIR]          decode instruction counts (callgrind)
+#   scripts/measure.sh tls    "" [RUNS]             build time per TLS crypto provider
 #
 # BEFORE_DIR is an optional second checkout (e.g. `git archive <commit> | tar -x -C dir`)
 # measured in the same run, interleaved with this one, so that load from other work on
@@ -137,12 +138,59 @@ build | app)
         done
     done
     ;;
+tls)
+    # reqwest's TLS crypto providers, for build time: `rustls` (aws-lc-rs, what the
+    # crate uses) against `rustls-no-provider` with rustls' `ring` provider installed by
+    # the app. Same minimal raw app otherwise.
+    echo "# clean debug build of a raw reqwest app per crypto provider: wall_s cpu_s"
+    aws=$(app_dir tls-aws-lc-rs 'reqwest = { version = "0.13", default-features = false, features = ["rustls", "json", "query"] }
+serde_json = "1"
+tokio = { version = "1", features = ["rt", "macros", "time", "net"] }')
+    ring=$(app_dir tls-ring 'reqwest = { version = "0.13", default-features = false, features = ["rustls-no-provider", "json", "query"] }
+rustls = { version = "0.23", default-features = false, features = ["ring", "std", "tls12"] }
+serde_json = "1"
+tokio = { version = "1", features = ["rt", "macros", "time", "net"] }')
+    for dir in "$aws" "$ring"; do
+        install=""
+        if [ "$dir" = "$ring" ]; then
+            install='rustls::crypto::ring::default_provider().install_default().expect("one provider");'
+        fi
+        cat >"$dir/src/main.rs" <<RS
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    $install
+    let client = reqwest::Client::builder().build()?;
+    let orders: serde_json::Value = client
+        .get("https://api.fastspring.com/orders")
+        .basic_auth("user", Some("password"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    println!("{orders}");
+    Ok(())
+}
+RS
+    done
+    for run in $(seq "$RUNS"); do
+        for dir in "$aws" "$ring"; do
+            (cd "$dir" && cargo generate-lockfile --offline -q >/dev/null 2>&1 || true)
+            rm -rf "$dir/target"
+            echo "run $run $(basename "$dir") $(cd "$dir" && timed cargo build --offline -q)"
+        done
+    done
+    ;;
 decode)
     for tree in $(trees); do
         path="${tree#*:}"
         (cd "$path" && cargo bench --offline -q -p fastspring-api --bench decode_count --no-run 2>/dev/null)
         bin=$(ls -t "$path"/target/release/deps/decode_count-* | grep -v '\.d$' | head -1)
-        for case in none wrapper-value wrapper-typed list-value list-typed; do
+        cases="none wrapper-value wrapper-typed list-value list-typed"
+        # the client's own decode path, where the tree has it
+        if grep -q list-client "$path/fastspring-api/benches/decode_count.rs"; then
+            cases="$cases wrapper-client list-client"
+        fi
+        for case in $cases; do
             valgrind --tool=callgrind --callgrind-out-file="$OUT/cg.out" "$bin" "$case" 10 >/dev/null 2>"$OUT/cg.err"
             ir=$(grep -o 'Collected : [0-9]*' "$OUT/cg.err" | grep -o '[0-9]*')
             echo "${tree%%:*} $case $ir"
@@ -151,7 +199,7 @@ decode)
     echo "# instructions per decode = (case - none) / 10"
     ;;
 *)
-    echo "usage: $0 build|own|app|decode [BEFORE_DIR] [RUNS]" >&2
+    echo "usage: $0 build|own|app|tls|decode [BEFORE_DIR] [RUNS]" >&2
     exit 2
     ;;
 esac

@@ -5,8 +5,13 @@
 //! `cargo bench -p fastspring-api --bench decode_count --no-run`, then
 //! `valgrind --tool=callgrind <bench binary> <case> <iterations>` with case one of
 //! `wrapper-value`, `wrapper-typed`, `list-value`, `list-typed`, `none` (setup only).
+//! `-typed` is `serde_json::from_slice` into the generated type; `-client` is the
+//! client's own decode of a 2xx body (`runtime::decode_json`: the `"result": "error"`
+//! check, UTF-8 checked once, then the typed read); `list-value-str` is the `Value`
+//! read given the same up-front UTF-8 check, for comparison.
 
 use fastspring_api::orders::{GetOrderResponse, Order};
+use fastspring_api::runtime::decode_json;
 use serde_json::Value;
 use std::hint::black_box;
 
@@ -41,6 +46,16 @@ fn main() {
             )),
             "list-typed" => drop(black_box(
                 serde_json::from_slice::<Vec<Order>>(&bare).expect("decodes"),
+            )),
+            "wrapper-client" => drop(black_box(
+                decode_json::<GetOrderResponse>("getOrder", false, 200, &wrapper).expect("decodes"),
+            )),
+            "list-value-str" => drop(black_box(
+                serde_json::from_str::<Value>(std::str::from_utf8(&bare).expect("UTF-8"))
+                    .expect("decodes"),
+            )),
+            "list-client" => drop(black_box(
+                decode_json::<Vec<Order>>("getOrder", false, 200, &bare).expect("decodes"),
             )),
             "none" => {}
             other => panic!("unknown case {other}"),

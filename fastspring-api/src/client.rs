@@ -673,7 +673,7 @@ impl Client {
 /// Decodes a 2xx JSON body, keeping the evidence when it does not fit. A body whose
 /// top level says `"result": "error"` is FastSpring's way of failing inside a 2xx; it
 /// becomes [`Error::Api`] (batch operations report such items per item instead).
-pub(crate) fn decode_json<T: DeserializeOwned>(
+pub fn decode_json<T: DeserializeOwned>(
     operation: &'static str,
     batch: bool,
     status: u16,
@@ -699,14 +699,23 @@ pub(crate) fn decode_json<T: DeserializeOwned>(
     // `serde_json::Value` and then with path tracking, to say where it failed: going
     // through `&Value` shares the decoders that unions, paging and webhooks instantiate
     // for it, instead of compiling every type once more for a tracked slice reader.
-    let first = match serde_json::from_slice(body) {
-        Ok(value) => return Ok(value),
-        Err(e) => e,
+    //
+    // The body's UTF-8 is checked once, up front, and read as a `&str`: reading bytes,
+    // serde_json checks every string on its own, which costs more on string-heavy
+    // replies. A body that is not UTF-8 goes straight to the reading below, whose error
+    // says where.
+    let first = match std::str::from_utf8(body).map(serde_json::from_str) {
+        Ok(Ok(value)) => return Ok(value),
+        Ok(Err(e)) => Some(e),
+        Err(_) => None,
     };
     let tree: serde_json::Value = match serde_json::from_slice(body) {
         Ok(tree) => tree,
         // Not JSON at all: serde_json's message says where (line and column).
-        Err(_) => return Err(decode_error(String::new(), first.to_string())),
+        Err(e) => {
+            let message = first.map_or_else(|| e.to_string(), |first| first.to_string());
+            return Err(decode_error(String::new(), message));
+        }
     };
     match serde_path_to_error::deserialize::<_, T>(&tree) {
         Ok(value) => Ok(value),

@@ -156,6 +156,10 @@ pub fn encode_path_ids(
     Ok(joined)
 }
 
+/// How the client decodes a 2xx JSON body into `T` (for the benchmarks; not a stable
+/// API): see [`Client`]'s operations.
+pub use crate::client::decode_json;
+
 /// Runs everything the client does with a response body except the typed decode
 /// (which the registry's `decode` of each shape covers): the `"result": "error"` check,
 /// the 2xx decode wrapper, the error-body reading with its message and field errors,
