@@ -63,6 +63,8 @@ fn cfg_attr(features: &Option<BTreeSet<String>>) -> TokenStream {
 struct Ctx<'a> {
     ir: &'a Ir,
     module: &'a str,
+    /// Emitting into the group's `builders` submodule (other modules are one level up).
+    nested: bool,
 }
 
 impl Ctx<'_> {
@@ -94,6 +96,9 @@ impl Ctx<'_> {
         let name = ident(&def.name);
         if def.module == self.module {
             quote!(#name)
+        } else if self.nested {
+            let module = ident(&def.module);
+            quote!(super::super::#module::#name)
         } else {
             let module = ident(&def.module);
             quote!(super::#module::#name)
@@ -102,10 +107,11 @@ impl Ctx<'_> {
 
     /// An intra-doc link to a generated type from this module.
     fn link(&self, def: &TypeDef) -> String {
+        let up = if self.nested { "super::super" } else { "super" };
         if def.module == self.module {
             format!("[`{}`]", def.name)
         } else {
-            format!("[`{}`](super::{}::{})", def.name, def.module, def.name)
+            format!("[`{}`]({up}::{}::{})", def.name, def.module, def.name)
         }
     }
 
@@ -397,18 +403,47 @@ fn split_top_level(body: &str) -> Vec<String> {
         .collect()
 }
 
-/// A blank line after every top-level item (prettyplease leaves them packed), so the
-/// output reads like hand-written Rust.
+/// A blank line after every item (prettyplease leaves them packed), top-level or
+/// nested (methods, the `builders` module), so the output reads like hand-written Rust.
 fn space_items(source: &str) -> String {
+    const ITEM_STARTS: &[&str] = &[
+        "#[",
+        "///",
+        "pub ",
+        "pub(",
+        "fn ",
+        "impl",
+        "const ",
+        "async ",
+        "use ",
+        "mod ",
+        "request_builder!",
+        "object!",
+        "union!",
+        "string_enum!",
+    ];
     let mut out = String::with_capacity(source.len() + source.len() / 16);
     let mut lines = source.lines().peekable();
     while let Some(line) = lines.next() {
         out.push_str(line);
         out.push('\n');
-        let ends_item = line == "}"
-            || line == ");"
-            || (!line.starts_with([' ', '#', '/']) && line.ends_with(';'));
-        if ends_item && lines.peek().is_some_and(|next| !next.is_empty()) {
+        let Some(next) = lines.peek() else { break };
+        if next.is_empty() {
+            continue;
+        }
+        let indent = line.len() - line.trim_start().len();
+        let body = line.trim_start();
+        let top_level = indent == 0
+            && (line == "}"
+                || line == ");"
+                || (!line.starts_with([' ', '#', '/']) && line.ends_with(';')));
+        let nested = indent > 0
+            && (body == "}" || body == ");" || body == "};" || body == "use super::*;")
+            && next.len() - next.trim_start().len() == indent
+            && ITEM_STARTS
+                .iter()
+                .any(|start| next.trim_start().starts_with(start));
+        if top_level || nested {
             out.push('\n');
         }
     }
@@ -419,6 +454,7 @@ fn emit_module(ir: &Ir, module: &Module) -> TokenStream {
     let ctx = Ctx {
         ir,
         module: &module.name,
+        nested: false,
     };
     let mut items = Vec::new();
     let mut defs: Vec<&TypeDef> = ir
@@ -898,12 +934,23 @@ fn emit_operations(ctx: &Ctx<'_>, handle: &str, feature: &str, ops: &[&Operation
         .find(|m| m.name == ctx.module)
         .and_then(|m| m.handle_method.as_deref())
         .unwrap_or(ctx.module);
-    let handle_doc =
-        format!(" Operations of the `{feature}` group; get it with `client.{accessor}()`.");
+    let handle_doc = format!(
+        " Operations of the `{feature}` group; get it with `client.{accessor}()`. Each method returns a request builder from [`builders`]."
+    );
+    let builders_doc = format!(
+        " The request builders of the `{feature}` group, one per operation of [`{handle}`], with the handle's methods."
+    );
+    // The operations and their builders live in one submodule, so that the group's
+    // page lists its types and its handle, and the builders sit one click away.
+    let nested = Ctx {
+        ir: ctx.ir,
+        module: ctx.module,
+        nested: true,
+    };
     let mut methods = Vec::new();
     let mut builders = Vec::new();
     for op in ops {
-        let (method, builder) = emit_operation(ctx, op);
+        let (method, builder) = emit_operation(&nested, op);
         methods.push(method);
         builders.push(builder);
     }
@@ -915,12 +962,17 @@ fn emit_operations(ctx: &Ctx<'_>, handle: &str, feature: &str, ops: &[&Operation
             pub(crate) client: &'a Client,
         }
 
+        #[doc = #builders_doc]
         #[cfg(feature = #feature)]
-        impl<'a> #handle_ident<'a> {
-            #(#methods)*
-        }
+        pub mod builders {
+            use super::*;
 
-        #(#builders)*
+            impl<'a> #handle_ident<'a> {
+                #(#methods)*
+            }
+
+            #(#builders)*
+        }
     }
 }
 
@@ -1216,7 +1268,6 @@ fn handle_method(ctx: &Ctx<'_>, op: &Operation, inputs: &Inputs) -> TokenStream 
 /// The request builder: its fields, setters, `build_request`, and the ways to send it
 /// (the options and `IntoFuture` every builder shares come from `request_builder!`).
 fn emit_builder(ctx: &Ctx<'_>, op: &Operation, inputs: Inputs) -> TokenStream {
-    let feature = ctx.module_feature();
     let builder = ident(&op.builder);
     let resp = response_type(ctx, op);
     let doc = format!(
@@ -1244,7 +1295,6 @@ fn emit_builder(ctx: &Ctx<'_>, op: &Operation, inputs: Inputs) -> TokenStream {
     } = inputs;
     quote! {
         #[doc = #doc]
-        #[cfg(feature = #feature)]
         #[derive(Debug)]
         #[must_use = "a request does nothing until it is awaited or sent"]
         pub struct #builder<'a> {
@@ -1253,7 +1303,6 @@ fn emit_builder(ctx: &Ctx<'_>, op: &Operation, inputs: Inputs) -> TokenStream {
             #(#fields,)*
         }
 
-        #[cfg(feature = #feature)]
         impl<'a> #builder<'a> {
             const META: runtime::OperationMeta = #meta;
 
@@ -1290,21 +1339,11 @@ fn emit_builder(ctx: &Ctx<'_>, op: &Operation, inputs: Inputs) -> TokenStream {
             }
         }
 
-        #[cfg(feature = #feature)]
         request_builder!(#builder => #resp);
     }
 }
 
 impl Ctx<'_> {
-    fn module_feature(&self) -> String {
-        self.ir
-            .modules
-            .iter()
-            .find(|m| m.name == self.module)
-            .and_then(|m| m.feature.clone())
-            .unwrap_or_default()
-    }
-
     fn module_handle(&self) -> String {
         self.ir
             .modules
@@ -1439,6 +1478,7 @@ fn emit_registry(ir: &Ir) -> TokenStream {
         let ctx = Ctx {
             ir,
             module: "registry",
+            nested: false,
         };
         let feature = feature_of(&op.module);
         let id = lit_str(&op.id);
@@ -1463,6 +1503,7 @@ fn emit_registry(ir: &Ir) -> TokenStream {
         let ctx = Ctx {
             ir,
             module: "registry",
+            nested: false,
         };
         let t = ctx.ty(&hook.data);
         let event = lit_str(&hook.event_type);
@@ -1525,6 +1566,7 @@ fn emit_schema_table(ir: &Ir) -> TokenStream {
     let ctx = Ctx {
         ir,
         module: "registry",
+        nested: false,
     };
     let mut ids: Vec<usize> = (0..ir.types.len()).collect();
     ids.sort_by(|a, b| ir.types[*a].name.cmp(&ir.types[*b].name));

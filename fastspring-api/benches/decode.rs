@@ -1,6 +1,8 @@
 //! Decoding speed of the generated types against `serde_json::Value` on the same bytes:
 //! a 50-order `GET /orders/{ids}` reply (the wrapper union), the same orders as a bare
-//! list, and a signed webhook delivery. The order is FastSpring's own published
+//! list, and a signed webhook delivery. "typed" is `serde_json::from_slice` into the
+//! generated type; "client decode" is what the client does with a 2xx body
+//! (`runtime::decode_json`). The order is FastSpring's own published
 //! `order.completed` sample (`data/order.completed.json`, copied from
 //! `api-spec/examples/webhooks/order.completed.2.json`), repeated with distinct IDs.
 //!
@@ -9,6 +11,7 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use fastspring_api::orders::{GetOrderResponse, Order};
+use fastspring_api::runtime::decode_json;
 use fastspring_api::webhooks;
 use hmac::{Hmac, Mac};
 use serde_json::Value;
@@ -52,6 +55,12 @@ fn benches(c: &mut Criterion) {
     group.bench_function("typed GetOrderResponse", |b| {
         b.iter(|| serde_json::from_slice::<GetOrderResponse>(black_box(&wrapper)).expect("decodes"))
     });
+    group.bench_function("client decode GetOrderResponse", |b| {
+        b.iter(|| {
+            decode_json::<GetOrderResponse>("getOrder", false, 200, black_box(&wrapper))
+                .expect("decodes")
+        })
+    });
     group.finish();
 
     let mut group = c.benchmark_group("50 orders, bare list");
@@ -61,6 +70,11 @@ fn benches(c: &mut Criterion) {
     });
     group.bench_function("typed Vec<Order>", |b| {
         b.iter(|| serde_json::from_slice::<Vec<Order>>(black_box(&bare)).expect("decodes"))
+    });
+    group.bench_function("client decode Vec<Order>", |b| {
+        b.iter(|| {
+            decode_json::<Vec<Order>>("getOrder", false, 200, black_box(&bare)).expect("decodes")
+        })
     });
     group.finish();
 

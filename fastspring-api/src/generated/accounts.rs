@@ -987,520 +987,538 @@ object!(serialize UpdateAccountResponse {
     accounts: "accounts" optional,
 });
 
-/// Operations of the `accounts` group; get it with `client.accounts()`.
+/// Operations of the `accounts` group; get it with `client.accounts()`. Each method returns a request builder from [`builders`].
 #[cfg(feature = "accounts")]
 #[derive(Debug, Clone, Copy)]
 pub struct Accounts<'a> {
     pub(crate) client: &'a Client,
 }
 
+/// The request builders of the `accounts` group, one per operation of [`Accounts`], with the handle's methods.
 #[cfg(feature = "accounts")]
-impl<'a> Accounts<'a> {
-    /// Create a customer account
-    ///
-    /// Creates a customer account from a contact (first name, last name and an e-mail address not yet used in the store) and optional language, country and custom lookup key. FastSpring also creates accounts on its own when a buyer with an unknown e-mail address checks out. Sending the country is recommended, as some payment methods need it.
-    ///
-    /// `POST /accounts` (operation `createAccount`).
-    pub fn create(&self, body: CreateAccountRequest) -> CreateAccountBuilder<'a> {
-        CreateAccountBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            body,
+pub mod builders {
+    use super::*;
+
+    impl<'a> Accounts<'a> {
+        /// Create a customer account
+        ///
+        /// Creates a customer account from a contact (first name, last name and an e-mail address not yet used in the store) and optional language, country and custom lookup key. FastSpring also creates accounts on its own when a buyer with an unknown e-mail address checks out. Sending the country is recommended, as some payment methods need it.
+        ///
+        /// `POST /accounts` (operation `createAccount`).
+        pub fn create(&self, body: CreateAccountRequest) -> CreateAccountBuilder<'a> {
+            CreateAccountBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                body,
+            }
+        }
+
+        /// List account IDs or look accounts up
+        ///
+        /// Without a filter, returns the IDs of all the store's accounts, one page at a time. With one filter (e-mail address, custom or global lookup key, order ID or reference, subscription ID, product, subscription state, refunds) it looks accounts up and returns account objects instead of IDs. Only one filter may be given per request; a second one is refused with `"Only one condition can be specified"`.
+        ///
+        /// `GET /accounts` (operation `listAccounts`).
+        pub fn list(&self) -> ListAccountsBuilder<'a> {
+            ListAccountsBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                email: None,
+                custom: None,
+                global: None,
+                order_id: None,
+                order_reference: None,
+                subscription_id: None,
+                products: None,
+                subscriptions: None,
+                refunds: None,
+                begin: None,
+                end: None,
+                days: None,
+                limit: None,
+                page: None,
+            }
+        }
+
+        /// Retrieve one or more accounts
+        ///
+        /// Returns an account by its ID: contact, address, language, country, lookup keys, portal URL, stored payment methods, and the IDs of its orders, subscriptions and charges. Several IDs separated by commas return an `{"accounts": [...]}` wrapper with one element per ID instead of the bare account.
+        ///
+        /// `GET /accounts/{account_id}` (operation `getAccount`).
+        pub fn get(&self, account_id: impl Into<Ids>) -> GetAccountBuilder<'a> {
+            GetAccountBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                account_id: account_id.into(),
+            }
+        }
+
+        /// Like [`Self::get`] for several IDs at once: each ID is percent-encoded, the IDs are joined with `,`, long lists are split over several requests, and the items come back as one `Vec` whatever shape FastSpring answers with (a bare object for one ID, a wrapper with `accounts` for several).
+        pub async fn get_many<I, S>(
+            &self,
+            ids: I,
+        ) -> Result<Vec<AccountGetResponseAccountsItem>, Error>
+        where
+            I: IntoIterator<Item = S>,
+            S: Into<String>,
+        {
+            let ids: Vec<String> = ids.into_iter().map(Into::into).collect();
+            let template = self.get("%MULTI_ID%").build_request()?;
+            runtime::get_many(
+                    self.client,
+                    &GetAccountBuilder::META,
+                    template,
+                    "%MULTI_ID%",
+                    "accounts",
+                    &ids,
+                )
+                .await
+        }
+
+        /// Update an account
+        ///
+        /// Changes the given fields of an account and leaves every field not sent as it is. A new e-mail address also applies to the account's active subscriptions; orders and rebills already made keep the old one.
+        ///
+        /// `POST /accounts/{account_id}` (operation `updateAccount`).
+        pub fn update(
+            &self,
+            account_id: impl Into<String>,
+            body: UpdateAccountRequest,
+        ) -> UpdateAccountBuilder<'a> {
+            UpdateAccountBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                account_id: account_id.into(),
+                body,
+            }
+        }
+
+        /// Get a signed-in account management portal URL
+        ///
+        /// Returns a one-time URL that opens the customer's account management portal already signed in, on the Orders tab; append `#/subscriptions` to land on the Subscriptions tab instead. The answer is always a list with one element per requested account, so several comma-separated IDs may be asked at once. Check each element's `result`.
+        ///
+        /// `GET /accounts/{account_id}/authenticate` (operation `getAccountManagementUrl`).
+        pub fn management_url(
+            &self,
+            account_id: impl Into<Ids>,
+        ) -> GetAccountManagementUrlBuilder<'a> {
+            GetAccountManagementUrlBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                account_id: account_id.into(),
+            }
         }
     }
-    /// List account IDs or look accounts up
-    ///
-    /// Without a filter, returns the IDs of all the store's accounts, one page at a time. With one filter (e-mail address, custom or global lookup key, order ID or reference, subscription ID, product, subscription state, refunds) it looks accounts up and returns account objects instead of IDs. Only one filter may be given per request; a second one is refused with `"Only one condition can be specified"`.
-    ///
-    /// `GET /accounts` (operation `listAccounts`).
-    pub fn list(&self) -> ListAccountsBuilder<'a> {
-        ListAccountsBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            email: None,
-            custom: None,
-            global: None,
-            order_id: None,
-            order_reference: None,
-            subscription_id: None,
-            products: None,
-            subscriptions: None,
-            refunds: None,
-            begin: None,
-            end: None,
-            days: None,
-            limit: None,
-            page: None,
+
+    /// Request builder for [`Accounts::create`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct CreateAccountBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        body: CreateAccountRequest,
+    }
+
+    impl<'a> CreateAccountBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "createAccount",
+            method: "POST",
+            path: "/accounts",
+            accept: "application/json",
+            idempotent: false,
+            auth_optional: false,
+            paging: None,
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &CreateAccountBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: "/accounts".to_string(),
+                query,
+                headers,
+                body: Some(runtime::encode_body(META, &self.body)?),
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<AccountWriteResult, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// Retrieve one or more accounts
-    ///
-    /// Returns an account by its ID: contact, address, language, country, lookup keys, portal URL, stored payment methods, and the IDs of its orders, subscriptions and charges. Several IDs separated by commas return an `{"accounts": [...]}` wrapper with one element per ID instead of the bare account.
-    ///
-    /// `GET /accounts/{account_id}` (operation `getAccount`).
-    pub fn get(&self, account_id: impl Into<Ids>) -> GetAccountBuilder<'a> {
-        GetAccountBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            account_id: account_id.into(),
+
+    request_builder!(CreateAccountBuilder => AccountWriteResult);
+    /// Request builder for [`Accounts::list`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct ListAccountsBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        email: Option<String>,
+        custom: Option<String>,
+        global: Option<String>,
+        order_id: Option<String>,
+        order_reference: Option<String>,
+        subscription_id: Option<String>,
+        products: Option<String>,
+        subscriptions: Option<ListAccountsSubscriptions>,
+        refunds: Option<ListAccountsRefunds>,
+        begin: Option<String>,
+        end: Option<String>,
+        days: Option<i64>,
+        limit: Option<i64>,
+        page: Option<i64>,
+    }
+
+    impl<'a> ListAccountsBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "listAccounts",
+            method: "GET",
+            path: "/accounts",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: false,
+            paging: Some(runtime::PagingMeta {
+                style: "page",
+                items: Some("accounts"),
+            }),
+            batch: None,
+        };
+
+        /// Look up the account with this e-mail address (exact match).
+        pub fn email(mut self, value: impl Into<String>) -> Self {
+            self.email = Some(value.into());
+            self
+        }
+
+        /// Look up the account with this custom lookup key (`lookup.custom`).
+        pub fn custom(mut self, value: impl Into<String>) -> Self {
+            self.custom = Some(value.into());
+            self
+        }
+
+        /// Look up the account with this global lookup key (`lookup.global`, generated by FastSpring).
+        pub fn global(mut self, value: impl Into<String>) -> Self {
+            self.global = Some(value.into());
+            self
+        }
+
+        /// Look up the account that placed the order with this ID.
+        pub fn order_id(mut self, value: impl Into<String>) -> Self {
+            self.order_id = Some(value.into());
+            self
+        }
+
+        /// Look up the account that placed the order with this reference.
+        pub fn order_reference(mut self, value: impl Into<String>) -> Self {
+            self.order_reference = Some(value.into());
+            self
+        }
+
+        /// Look up the account that owns the subscription with this ID.
+        pub fn subscription_id(mut self, value: impl Into<String>) -> Self {
+            self.subscription_id = Some(value.into());
+            self
+        }
+
+        /// Look up the accounts that bought the product with this path.
+        pub fn products(mut self, value: impl Into<String>) -> Self {
+            self.products = Some(value.into());
+            self
+        }
+
+        /// Look up the accounts that have subscriptions in this state.
+        pub fn subscriptions(mut self, value: ListAccountsSubscriptions) -> Self {
+            self.subscriptions = Some(value);
+            self
+        }
+
+        /// Look up the accounts that have refunds. `true` is the only accepted value.
+        pub fn refunds(mut self, value: ListAccountsRefunds) -> Self {
+            self.refunds = Some(value);
+            self
+        }
+
+        /// Start of a date range narrowing a lookup (undocumented, see x-fs-note).
+        pub fn begin(mut self, value: impl Into<String>) -> Self {
+            self.begin = Some(value.into());
+            self
+        }
+
+        /// End of a date range narrowing a lookup (undocumented, see the note on `begin`).
+        pub fn end(mut self, value: impl Into<String>) -> Self {
+            self.end = Some(value.into());
+            self
+        }
+
+        /// Narrows a lookup to the last this-many days (undocumented, see the note on `begin`).
+        pub fn days(mut self, value: i64) -> Self {
+            self.days = Some(value);
+            self
+        }
+
+        /// Maximum number of accounts per page (default 50).
+        pub fn limit(mut self, value: i64) -> Self {
+            self.limit = Some(value);
+            self
+        }
+
+        /// Page to return, starting at 1; used with `limit`.
+        pub fn page(mut self, value: i64) -> Self {
+            self.page = Some(value);
+            self
+        }
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &ListAccountsBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            if let Some(value) = &self.email {
+                query.push(("email", value.to_string()));
+            }
+            if let Some(value) = &self.custom {
+                query.push(("custom", value.to_string()));
+            }
+            if let Some(value) = &self.global {
+                query.push(("global", value.to_string()));
+            }
+            if let Some(value) = &self.order_id {
+                query.push(("orderId", value.to_string()));
+            }
+            if let Some(value) = &self.order_reference {
+                query.push(("orderReference", value.to_string()));
+            }
+            if let Some(value) = &self.subscription_id {
+                query.push(("subscriptionId", value.to_string()));
+            }
+            if let Some(value) = &self.products {
+                query.push(("products", value.to_string()));
+            }
+            if let Some(value) = &self.subscriptions {
+                query.push(("subscriptions", value.to_string()));
+            }
+            if let Some(value) = &self.refunds {
+                query.push(("refunds", value.to_string()));
+            }
+            if let Some(value) = &self.begin {
+                query.push(("begin", value.to_string()));
+            }
+            if let Some(value) = &self.end {
+                query.push(("end", value.to_string()));
+            }
+            if let Some(value) = &self.days {
+                query.push(("days", value.to_string()));
+            }
+            if let Some(value) = &self.limit {
+                query.push(("limit", value.to_string()));
+            }
+            if let Some(value) = &self.page {
+                query.push(("page", value.to_string()));
+            }
+
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: "/accounts".to_string(),
+                query,
+                headers,
+                body: None,
+                options: self.options.clone(),
+            })
+        }
+
+        /// Streams every page of the result: follows `nextPage` (keeping `limit`). Stops when FastSpring reports no more, and fails (instead of looping) if a page does not advance.
+        #[inline]
+        pub fn pages(
+            self,
+        ) -> impl futures_util::Stream<
+            Item = Result<AccountListResponse, Error>,
+        > + Send + 'a {
+            let client = self.client;
+            let request = self.build_request();
+            runtime::pages(client, request)
+        }
+
+        /// Streams the `accounts` of every page, one by one (see [`Self::pages`]).
+        #[inline]
+        pub fn items(
+            self,
+        ) -> impl futures_util::Stream<
+            Item = Result<AccountListResponseAccountsItem, Error>,
+        > + Send + 'a {
+            let client = self.client;
+            let request = self.build_request();
+            runtime::items(client, request, "accounts")
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<AccountListResponse, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// Like [`Self::get`] for several IDs at once: each ID is percent-encoded, the IDs are joined with `,`, long lists are split over several requests, and the items come back as one `Vec` whatever shape FastSpring answers with (a bare object for one ID, a wrapper with `accounts` for several).
-    pub async fn get_many<I, S>(
-        &self,
-        ids: I,
-    ) -> Result<Vec<AccountGetResponseAccountsItem>, Error>
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        let ids: Vec<String> = ids.into_iter().map(Into::into).collect();
-        let template = self.get("%MULTI_ID%").build_request()?;
-        runtime::get_many(
-                self.client,
-                &GetAccountBuilder::META,
-                template,
-                "%MULTI_ID%",
-                "accounts",
-                &ids,
-            )
-            .await
+
+    request_builder!(ListAccountsBuilder => AccountListResponse);
+    /// Request builder for [`Accounts::get`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct GetAccountBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        account_id: Ids,
     }
-    /// Update an account
-    ///
-    /// Changes the given fields of an account and leaves every field not sent as it is. A new e-mail address also applies to the account's active subscriptions; orders and rebills already made keep the old one.
-    ///
-    /// `POST /accounts/{account_id}` (operation `updateAccount`).
-    pub fn update(
-        &self,
-        account_id: impl Into<String>,
+
+    impl<'a> GetAccountBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "getAccount",
+            method: "GET",
+            path: "/accounts/{account_id}",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: false,
+            paging: None,
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &GetAccountBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: format!(
+                    "/accounts/{}", runtime::encode_path_ids(META.id, "account_id", &
+                    self.account_id) ?
+                ),
+                query,
+                headers,
+                body: None,
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<GetAccountResponse, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
+        }
+    }
+
+    request_builder!(GetAccountBuilder => GetAccountResponse);
+    /// Request builder for [`Accounts::update`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct UpdateAccountBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        account_id: String,
         body: UpdateAccountRequest,
-    ) -> UpdateAccountBuilder<'a> {
-        UpdateAccountBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            account_id: account_id.into(),
-            body,
+    }
+
+    impl<'a> UpdateAccountBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "updateAccount",
+            method: "POST",
+            path: "/accounts/{account_id}",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: false,
+            paging: None,
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &UpdateAccountBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: format!(
+                    "/accounts/{}", runtime::encode_path_param(META.id, "account_id", &
+                    self.account_id.to_string()) ?
+                ),
+                query,
+                headers,
+                body: Some(runtime::encode_body(META, &self.body)?),
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<UpdateAccountResponse, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// Get a signed-in account management portal URL
-    ///
-    /// Returns a one-time URL that opens the customer's account management portal already signed in, on the Orders tab; append `#/subscriptions` to land on the Subscriptions tab instead. The answer is always a list with one element per requested account, so several comma-separated IDs may be asked at once. Check each element's `result`.
-    ///
-    /// `GET /accounts/{account_id}/authenticate` (operation `getAccountManagementUrl`).
-    pub fn management_url(
-        &self,
-        account_id: impl Into<Ids>,
-    ) -> GetAccountManagementUrlBuilder<'a> {
-        GetAccountManagementUrlBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            account_id: account_id.into(),
+
+    request_builder!(UpdateAccountBuilder => UpdateAccountResponse);
+    /// Request builder for [`Accounts::management_url`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct GetAccountManagementUrlBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        account_id: Ids,
+    }
+
+    impl<'a> GetAccountManagementUrlBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "getAccountManagementUrl",
+            method: "GET",
+            path: "/accounts/{account_id}/authenticate",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: false,
+            paging: None,
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &GetAccountManagementUrlBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: format!(
+                    "/accounts/{}/authenticate", runtime::encode_path_ids(META.id,
+                    "account_id", & self.account_id) ?
+                ),
+                query,
+                headers,
+                body: None,
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<AccountManagementUrlResponse, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
+
+    request_builder!(GetAccountManagementUrlBuilder => AccountManagementUrlResponse);
 }
-
-/// Request builder for [`Accounts::create`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "accounts")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateAccountBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    body: CreateAccountRequest,
-}
-
-#[cfg(feature = "accounts")]
-impl<'a> CreateAccountBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "createAccount",
-        method: "POST",
-        path: "/accounts",
-        accept: "application/json",
-        idempotent: false,
-        auth_optional: false,
-        paging: None,
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &CreateAccountBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: "/accounts".to_string(),
-            query,
-            headers,
-            body: Some(runtime::encode_body(META, &self.body)?),
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<AccountWriteResult, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "accounts")]
-request_builder!(CreateAccountBuilder => AccountWriteResult);
-
-/// Request builder for [`Accounts::list`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "accounts")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ListAccountsBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    email: Option<String>,
-    custom: Option<String>,
-    global: Option<String>,
-    order_id: Option<String>,
-    order_reference: Option<String>,
-    subscription_id: Option<String>,
-    products: Option<String>,
-    subscriptions: Option<ListAccountsSubscriptions>,
-    refunds: Option<ListAccountsRefunds>,
-    begin: Option<String>,
-    end: Option<String>,
-    days: Option<i64>,
-    limit: Option<i64>,
-    page: Option<i64>,
-}
-
-#[cfg(feature = "accounts")]
-impl<'a> ListAccountsBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "listAccounts",
-        method: "GET",
-        path: "/accounts",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: false,
-        paging: Some(runtime::PagingMeta {
-            style: "page",
-            items: Some("accounts"),
-        }),
-        batch: None,
-    };
-    /// Look up the account with this e-mail address (exact match).
-    pub fn email(mut self, value: impl Into<String>) -> Self {
-        self.email = Some(value.into());
-        self
-    }
-    /// Look up the account with this custom lookup key (`lookup.custom`).
-    pub fn custom(mut self, value: impl Into<String>) -> Self {
-        self.custom = Some(value.into());
-        self
-    }
-    /// Look up the account with this global lookup key (`lookup.global`, generated by FastSpring).
-    pub fn global(mut self, value: impl Into<String>) -> Self {
-        self.global = Some(value.into());
-        self
-    }
-    /// Look up the account that placed the order with this ID.
-    pub fn order_id(mut self, value: impl Into<String>) -> Self {
-        self.order_id = Some(value.into());
-        self
-    }
-    /// Look up the account that placed the order with this reference.
-    pub fn order_reference(mut self, value: impl Into<String>) -> Self {
-        self.order_reference = Some(value.into());
-        self
-    }
-    /// Look up the account that owns the subscription with this ID.
-    pub fn subscription_id(mut self, value: impl Into<String>) -> Self {
-        self.subscription_id = Some(value.into());
-        self
-    }
-    /// Look up the accounts that bought the product with this path.
-    pub fn products(mut self, value: impl Into<String>) -> Self {
-        self.products = Some(value.into());
-        self
-    }
-    /// Look up the accounts that have subscriptions in this state.
-    pub fn subscriptions(mut self, value: ListAccountsSubscriptions) -> Self {
-        self.subscriptions = Some(value);
-        self
-    }
-    /// Look up the accounts that have refunds. `true` is the only accepted value.
-    pub fn refunds(mut self, value: ListAccountsRefunds) -> Self {
-        self.refunds = Some(value);
-        self
-    }
-    /// Start of a date range narrowing a lookup (undocumented, see x-fs-note).
-    pub fn begin(mut self, value: impl Into<String>) -> Self {
-        self.begin = Some(value.into());
-        self
-    }
-    /// End of a date range narrowing a lookup (undocumented, see the note on `begin`).
-    pub fn end(mut self, value: impl Into<String>) -> Self {
-        self.end = Some(value.into());
-        self
-    }
-    /// Narrows a lookup to the last this-many days (undocumented, see the note on `begin`).
-    pub fn days(mut self, value: i64) -> Self {
-        self.days = Some(value);
-        self
-    }
-    /// Maximum number of accounts per page (default 50).
-    pub fn limit(mut self, value: i64) -> Self {
-        self.limit = Some(value);
-        self
-    }
-    /// Page to return, starting at 1; used with `limit`.
-    pub fn page(mut self, value: i64) -> Self {
-        self.page = Some(value);
-        self
-    }
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &ListAccountsBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        if let Some(value) = &self.email {
-            query.push(("email", value.to_string()));
-        }
-        if let Some(value) = &self.custom {
-            query.push(("custom", value.to_string()));
-        }
-        if let Some(value) = &self.global {
-            query.push(("global", value.to_string()));
-        }
-        if let Some(value) = &self.order_id {
-            query.push(("orderId", value.to_string()));
-        }
-        if let Some(value) = &self.order_reference {
-            query.push(("orderReference", value.to_string()));
-        }
-        if let Some(value) = &self.subscription_id {
-            query.push(("subscriptionId", value.to_string()));
-        }
-        if let Some(value) = &self.products {
-            query.push(("products", value.to_string()));
-        }
-        if let Some(value) = &self.subscriptions {
-            query.push(("subscriptions", value.to_string()));
-        }
-        if let Some(value) = &self.refunds {
-            query.push(("refunds", value.to_string()));
-        }
-        if let Some(value) = &self.begin {
-            query.push(("begin", value.to_string()));
-        }
-        if let Some(value) = &self.end {
-            query.push(("end", value.to_string()));
-        }
-        if let Some(value) = &self.days {
-            query.push(("days", value.to_string()));
-        }
-        if let Some(value) = &self.limit {
-            query.push(("limit", value.to_string()));
-        }
-        if let Some(value) = &self.page {
-            query.push(("page", value.to_string()));
-        }
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: "/accounts".to_string(),
-            query,
-            headers,
-            body: None,
-            options: self.options.clone(),
-        })
-    }
-    /// Streams every page of the result: follows `nextPage` (keeping `limit`). Stops when FastSpring reports no more, and fails (instead of looping) if a page does not advance.
-    #[inline]
-    pub fn pages(
-        self,
-    ) -> impl futures_util::Stream<
-        Item = Result<AccountListResponse, Error>,
-    > + Send + 'a {
-        let client = self.client;
-        let request = self.build_request();
-        runtime::pages(client, request)
-    }
-    /// Streams the `accounts` of every page, one by one (see [`Self::pages`]).
-    #[inline]
-    pub fn items(
-        self,
-    ) -> impl futures_util::Stream<
-        Item = Result<AccountListResponseAccountsItem, Error>,
-    > + Send + 'a {
-        let client = self.client;
-        let request = self.build_request();
-        runtime::items(client, request, "accounts")
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<AccountListResponse, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "accounts")]
-request_builder!(ListAccountsBuilder => AccountListResponse);
-
-/// Request builder for [`Accounts::get`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "accounts")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct GetAccountBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    account_id: Ids,
-}
-
-#[cfg(feature = "accounts")]
-impl<'a> GetAccountBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "getAccount",
-        method: "GET",
-        path: "/accounts/{account_id}",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: false,
-        paging: None,
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &GetAccountBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: format!(
-                "/accounts/{}", runtime::encode_path_ids(META.id, "account_id", & self
-                .account_id) ?
-            ),
-            query,
-            headers,
-            body: None,
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<GetAccountResponse, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "accounts")]
-request_builder!(GetAccountBuilder => GetAccountResponse);
-
-/// Request builder for [`Accounts::update`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "accounts")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateAccountBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    account_id: String,
-    body: UpdateAccountRequest,
-}
-
-#[cfg(feature = "accounts")]
-impl<'a> UpdateAccountBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "updateAccount",
-        method: "POST",
-        path: "/accounts/{account_id}",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: false,
-        paging: None,
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &UpdateAccountBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: format!(
-                "/accounts/{}", runtime::encode_path_param(META.id, "account_id", & self
-                .account_id.to_string()) ?
-            ),
-            query,
-            headers,
-            body: Some(runtime::encode_body(META, &self.body)?),
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<UpdateAccountResponse, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "accounts")]
-request_builder!(UpdateAccountBuilder => UpdateAccountResponse);
-
-/// Request builder for [`Accounts::management_url`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "accounts")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct GetAccountManagementUrlBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    account_id: Ids,
-}
-
-#[cfg(feature = "accounts")]
-impl<'a> GetAccountManagementUrlBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "getAccountManagementUrl",
-        method: "GET",
-        path: "/accounts/{account_id}/authenticate",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: false,
-        paging: None,
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &GetAccountManagementUrlBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: format!(
-                "/accounts/{}/authenticate", runtime::encode_path_ids(META.id,
-                "account_id", & self.account_id) ?
-            ),
-            query,
-            headers,
-            body: None,
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<AccountManagementUrlResponse, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "accounts")]
-request_builder!(GetAccountManagementUrlBuilder => AccountManagementUrlResponse);

@@ -1286,656 +1286,655 @@ string_enum!(
     "INVALID_LOCALE", InvalidPostalCode = "INVALID_POSTAL_CODE" }
 );
 
-/// Operations of the `checkout-sessions` group; get it with `client.checkout_sessions()`.
+/// Operations of the `checkout-sessions` group; get it with `client.checkout_sessions()`. Each method returns a request builder from [`builders`].
 #[cfg(feature = "checkout-sessions")]
 #[derive(Debug, Clone, Copy)]
 pub struct CheckoutSessions<'a> {
     pub(crate) client: &'a Client,
 }
 
+/// The request builders of the `checkout-sessions` group, one per operation of [`CheckoutSessions`], with the handle's methods.
 #[cfg(feature = "checkout-sessions")]
-impl<'a> CheckoutSessions<'a> {
-    /// Create a checkout session
-    ///
-    /// Creates a checkout session for one checkout of the store, optionally pre-filled with the buyer's
-    /// details, cart items, a coupon and (authenticated only) custom prices, tags and payment-method
-    /// ordering. The 201 answer already holds everything needed to send the buyer to checkout: the session
-    /// `id` (for Popup/Store Builder integrations), `checkoutUrls.webcheckoutUrl`, the calculated cart and
-    /// `checkoutStatus`. Sessions expire (see `expires`). Not safe to retry blindly: each call creates a
-    /// new session.
-    ///
-    /// `POST /v2/checkouts/{store_id}/{checkout_id}/sessions` (operation `createCheckoutSession`).
-    pub fn create(
-        &self,
-        store_id: impl Into<String>,
-        checkout_id: impl Into<String>,
+pub mod builders {
+    use super::*;
+
+    impl<'a> CheckoutSessions<'a> {
+        /// Create a checkout session
+        ///
+        /// Creates a checkout session for one checkout of the store, optionally pre-filled with the buyer's
+        /// details, cart items, a coupon and (authenticated only) custom prices, tags and payment-method
+        /// ordering. The 201 answer already holds everything needed to send the buyer to checkout: the session
+        /// `id` (for Popup/Store Builder integrations), `checkoutUrls.webcheckoutUrl`, the calculated cart and
+        /// `checkoutStatus`. Sessions expire (see `expires`). Not safe to retry blindly: each call creates a
+        /// new session.
+        ///
+        /// `POST /v2/checkouts/{store_id}/{checkout_id}/sessions` (operation `createCheckoutSession`).
+        pub fn create(
+            &self,
+            store_id: impl Into<String>,
+            checkout_id: impl Into<String>,
+            body: CheckoutSessionRequest,
+        ) -> CreateCheckoutSessionBuilder<'a> {
+            CreateCheckoutSessionBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                store_id: store_id.into(),
+                checkout_id: checkout_id.into(),
+                body,
+            }
+        }
+
+        /// Retrieve a checkout session
+        ///
+        /// Returns the current state of a session: buyer, cart with calculated totals, available payment methods, checkout URL, warnings and status.
+        ///
+        /// `GET /v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}` (operation `getCheckoutSession`).
+        pub fn get(
+            &self,
+            store_id: impl Into<String>,
+            checkout_id: impl Into<String>,
+            session_id: impl Into<String>,
+        ) -> GetCheckoutSessionBuilder<'a> {
+            GetCheckoutSessionBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                store_id: store_id.into(),
+                checkout_id: checkout_id.into(),
+                session_id: session_id.into(),
+            }
+        }
+
+        /// Replace a checkout session's contents
+        ///
+        /// Overwrites the session with the body: customer details, cart items and custom prices are replaced
+        /// by what is sent, not merged. Takes the same body as creation; restricted fields need Basic
+        /// credentials. Use the cart-item and customer operations for partial changes.
+        ///
+        /// `PUT /v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}` (operation `updateCheckoutSession`).
+        pub fn update(
+            &self,
+            store_id: impl Into<String>,
+            checkout_id: impl Into<String>,
+            session_id: impl Into<String>,
+            body: CheckoutSessionRequest,
+        ) -> UpdateCheckoutSessionBuilder<'a> {
+            UpdateCheckoutSessionBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                store_id: store_id.into(),
+                checkout_id: checkout_id.into(),
+                session_id: session_id.into(),
+                body,
+            }
+        }
+
+        /// List the payment methods offered in a session
+        ///
+        /// Returns the payment methods the buyer can use in this session and checkout, in display order,
+        /// with unsupported ones removed, and the form fields each one needs or shows.
+        ///
+        /// `GET /v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/payment-methods` (operation `listCheckoutSessionPaymentMethods`).
+        pub fn payment_methods(
+            &self,
+            store_id: impl Into<String>,
+            checkout_id: impl Into<String>,
+            session_id: impl Into<String>,
+        ) -> ListCheckoutSessionPaymentMethodsBuilder<'a> {
+            ListCheckoutSessionPaymentMethodsBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                store_id: store_id.into(),
+                checkout_id: checkout_id.into(),
+                session_id: session_id.into(),
+            }
+        }
+
+        /// Add a product to a session's cart
+        ///
+        /// Appends one catalog product to the session's cart. Custom prices, descriptions, attributes, quantity behaviour and subscription overrides need Basic credentials.
+        ///
+        /// `POST /v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/cart/items` (operation `addCheckoutSessionItem`).
+        pub fn add_item(
+            &self,
+            store_id: impl Into<String>,
+            checkout_id: impl Into<String>,
+            session_id: impl Into<String>,
+            body: CheckoutSessionItemRequest,
+        ) -> AddCheckoutSessionItemBuilder<'a> {
+            AddCheckoutSessionItemBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                store_id: store_id.into(),
+                checkout_id: checkout_id.into(),
+                session_id: session_id.into(),
+                body,
+            }
+        }
+
+        /// Remove a product from a session's cart
+        ///
+        /// Removes the line item of the given product from the cart. Answers 204 without a body.
+        ///
+        /// `DELETE /v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/cart/items/{product_path}` (operation `removeCheckoutSessionItem`).
+        pub fn remove_item(
+            &self,
+            store_id: impl Into<String>,
+            checkout_id: impl Into<String>,
+            session_id: impl Into<String>,
+            product_path: impl Into<String>,
+        ) -> RemoveCheckoutSessionItemBuilder<'a> {
+            RemoveCheckoutSessionItemBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                store_id: store_id.into(),
+                checkout_id: checkout_id.into(),
+                session_id: session_id.into(),
+                product_path: product_path.into(),
+            }
+        }
+
+        /// Change a product in a session's cart
+        ///
+        /// Updates the line item of the given product, typically its quantity or (authenticated only) its
+        /// custom price. Several products can be updated with one call by listing their paths separated by
+        /// commas.
+        ///
+        /// `PUT /v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/cart/items/{product_path}` (operation `updateCheckoutSessionItem`).
+        pub fn update_item(
+            &self,
+            store_id: impl Into<String>,
+            checkout_id: impl Into<String>,
+            session_id: impl Into<String>,
+            product_path: impl Into<Ids>,
+            body: CheckoutSessionItemRequest,
+        ) -> UpdateCheckoutSessionItemBuilder<'a> {
+            UpdateCheckoutSessionItemBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                store_id: store_id.into(),
+                checkout_id: checkout_id.into(),
+                session_id: session_id.into(),
+                product_path: product_path.into(),
+                body,
+            }
+        }
+
+        /// Update the buyer of a session
+        ///
+        /// Replaces the customer and billing/shipping details of a session without touching its cart. `accountId`, `externalAccountId` and `accountTags` need Basic credentials.
+        ///
+        /// `PUT /v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/customer` (operation `updateCheckoutSessionCustomer`).
+        pub fn update_customer(
+            &self,
+            store_id: impl Into<String>,
+            checkout_id: impl Into<String>,
+            session_id: impl Into<String>,
+            body: CheckoutSessionCustomerRequest,
+        ) -> UpdateCheckoutSessionCustomerBuilder<'a> {
+            UpdateCheckoutSessionCustomerBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                store_id: store_id.into(),
+                checkout_id: checkout_id.into(),
+                session_id: session_id.into(),
+                body,
+            }
+        }
+    }
+
+    /// Request builder for [`CheckoutSessions::create`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct CreateCheckoutSessionBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        store_id: String,
+        checkout_id: String,
         body: CheckoutSessionRequest,
-    ) -> CreateCheckoutSessionBuilder<'a> {
-        CreateCheckoutSessionBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            store_id: store_id.into(),
-            checkout_id: checkout_id.into(),
-            body,
+    }
+
+    impl<'a> CreateCheckoutSessionBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "createCheckoutSession",
+            method: "POST",
+            path: "/v2/checkouts/{store_id}/{checkout_id}/sessions",
+            accept: "application/json",
+            idempotent: false,
+            auth_optional: true,
+            paging: None,
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &CreateCheckoutSessionBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: format!(
+                    "/v2/checkouts/{}/{}/sessions", runtime::encode_path_param(META.id,
+                    "store_id", & self.store_id.to_string()) ?,
+                    runtime::encode_path_param(META.id, "checkout_id", & self.checkout_id
+                    .to_string()) ?
+                ),
+                query,
+                headers,
+                body: Some(runtime::encode_body(META, &self.body)?),
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<CheckoutSession, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// Retrieve a checkout session
-    ///
-    /// Returns the current state of a session: buyer, cart with calculated totals, available payment methods, checkout URL, warnings and status.
-    ///
-    /// `GET /v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}` (operation `getCheckoutSession`).
-    pub fn get(
-        &self,
-        store_id: impl Into<String>,
-        checkout_id: impl Into<String>,
-        session_id: impl Into<String>,
-    ) -> GetCheckoutSessionBuilder<'a> {
-        GetCheckoutSessionBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            store_id: store_id.into(),
-            checkout_id: checkout_id.into(),
-            session_id: session_id.into(),
+
+    request_builder!(CreateCheckoutSessionBuilder => CheckoutSession);
+    /// Request builder for [`CheckoutSessions::get`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct GetCheckoutSessionBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        store_id: String,
+        checkout_id: String,
+        session_id: String,
+    }
+
+    impl<'a> GetCheckoutSessionBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "getCheckoutSession",
+            method: "GET",
+            path: "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: true,
+            paging: None,
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &GetCheckoutSessionBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: format!(
+                    "/v2/checkouts/{}/{}/sessions/{}", runtime::encode_path_param(META
+                    .id, "store_id", & self.store_id.to_string()) ?,
+                    runtime::encode_path_param(META.id, "checkout_id", & self.checkout_id
+                    .to_string()) ?, runtime::encode_path_param(META.id, "session_id", &
+                    self.session_id.to_string()) ?
+                ),
+                query,
+                headers,
+                body: None,
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<CheckoutSession, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// Replace a checkout session's contents
-    ///
-    /// Overwrites the session with the body: customer details, cart items and custom prices are replaced
-    /// by what is sent, not merged. Takes the same body as creation; restricted fields need Basic
-    /// credentials. Use the cart-item and customer operations for partial changes.
-    ///
-    /// `PUT /v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}` (operation `updateCheckoutSession`).
-    pub fn update(
-        &self,
-        store_id: impl Into<String>,
-        checkout_id: impl Into<String>,
-        session_id: impl Into<String>,
+
+    request_builder!(GetCheckoutSessionBuilder => CheckoutSession);
+    /// Request builder for [`CheckoutSessions::update`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct UpdateCheckoutSessionBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        store_id: String,
+        checkout_id: String,
+        session_id: String,
         body: CheckoutSessionRequest,
-    ) -> UpdateCheckoutSessionBuilder<'a> {
-        UpdateCheckoutSessionBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            store_id: store_id.into(),
-            checkout_id: checkout_id.into(),
-            session_id: session_id.into(),
-            body,
+    }
+
+    impl<'a> UpdateCheckoutSessionBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "updateCheckoutSession",
+            method: "PUT",
+            path: "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: true,
+            paging: None,
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &UpdateCheckoutSessionBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: format!(
+                    "/v2/checkouts/{}/{}/sessions/{}", runtime::encode_path_param(META
+                    .id, "store_id", & self.store_id.to_string()) ?,
+                    runtime::encode_path_param(META.id, "checkout_id", & self.checkout_id
+                    .to_string()) ?, runtime::encode_path_param(META.id, "session_id", &
+                    self.session_id.to_string()) ?
+                ),
+                query,
+                headers,
+                body: Some(runtime::encode_body(META, &self.body)?),
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<CheckoutSession, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// List the payment methods offered in a session
-    ///
-    /// Returns the payment methods the buyer can use in this session and checkout, in display order,
-    /// with unsupported ones removed, and the form fields each one needs or shows.
-    ///
-    /// `GET /v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/payment-methods` (operation `listCheckoutSessionPaymentMethods`).
-    pub fn payment_methods(
-        &self,
-        store_id: impl Into<String>,
-        checkout_id: impl Into<String>,
-        session_id: impl Into<String>,
-    ) -> ListCheckoutSessionPaymentMethodsBuilder<'a> {
-        ListCheckoutSessionPaymentMethodsBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            store_id: store_id.into(),
-            checkout_id: checkout_id.into(),
-            session_id: session_id.into(),
+
+    request_builder!(UpdateCheckoutSessionBuilder => CheckoutSession);
+    /// Request builder for [`CheckoutSessions::payment_methods`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct ListCheckoutSessionPaymentMethodsBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        store_id: String,
+        checkout_id: String,
+        session_id: String,
+    }
+
+    impl<'a> ListCheckoutSessionPaymentMethodsBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "listCheckoutSessionPaymentMethods",
+            method: "GET",
+            path: "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/payment-methods",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: true,
+            paging: Some(runtime::PagingMeta {
+                style: "none",
+                items: None,
+            }),
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &ListCheckoutSessionPaymentMethodsBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: format!(
+                    "/v2/checkouts/{}/{}/sessions/{}/payment-methods",
+                    runtime::encode_path_param(META.id, "store_id", & self.store_id
+                    .to_string()) ?, runtime::encode_path_param(META.id, "checkout_id", &
+                    self.checkout_id.to_string()) ?, runtime::encode_path_param(META.id,
+                    "session_id", & self.session_id.to_string()) ?
+                ),
+                query,
+                headers,
+                body: None,
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<CheckoutSessionPaymentMethodsResponse, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// Add a product to a session's cart
-    ///
-    /// Appends one catalog product to the session's cart. Custom prices, descriptions, attributes, quantity behaviour and subscription overrides need Basic credentials.
-    ///
-    /// `POST /v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/cart/items` (operation `addCheckoutSessionItem`).
-    pub fn add_item(
-        &self,
-        store_id: impl Into<String>,
-        checkout_id: impl Into<String>,
-        session_id: impl Into<String>,
+
+    request_builder!(
+        ListCheckoutSessionPaymentMethodsBuilder => CheckoutSessionPaymentMethodsResponse
+    );
+
+    /// Request builder for [`CheckoutSessions::add_item`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct AddCheckoutSessionItemBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        store_id: String,
+        checkout_id: String,
+        session_id: String,
         body: CheckoutSessionItemRequest,
-    ) -> AddCheckoutSessionItemBuilder<'a> {
-        AddCheckoutSessionItemBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            store_id: store_id.into(),
-            checkout_id: checkout_id.into(),
-            session_id: session_id.into(),
-            body,
+    }
+
+    impl<'a> AddCheckoutSessionItemBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "addCheckoutSessionItem",
+            method: "POST",
+            path: "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/cart/items",
+            accept: "application/json",
+            idempotent: false,
+            auth_optional: true,
+            paging: None,
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &AddCheckoutSessionItemBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: format!(
+                    "/v2/checkouts/{}/{}/sessions/{}/cart/items",
+                    runtime::encode_path_param(META.id, "store_id", & self.store_id
+                    .to_string()) ?, runtime::encode_path_param(META.id, "checkout_id", &
+                    self.checkout_id.to_string()) ?, runtime::encode_path_param(META.id,
+                    "session_id", & self.session_id.to_string()) ?
+                ),
+                query,
+                headers,
+                body: Some(runtime::encode_body(META, &self.body)?),
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<CheckoutSessionItem, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// Remove a product from a session's cart
-    ///
-    /// Removes the line item of the given product from the cart. Answers 204 without a body.
-    ///
-    /// `DELETE /v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/cart/items/{product_path}` (operation `removeCheckoutSessionItem`).
-    pub fn remove_item(
-        &self,
-        store_id: impl Into<String>,
-        checkout_id: impl Into<String>,
-        session_id: impl Into<String>,
-        product_path: impl Into<String>,
-    ) -> RemoveCheckoutSessionItemBuilder<'a> {
-        RemoveCheckoutSessionItemBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            store_id: store_id.into(),
-            checkout_id: checkout_id.into(),
-            session_id: session_id.into(),
-            product_path: product_path.into(),
+
+    request_builder!(AddCheckoutSessionItemBuilder => CheckoutSessionItem);
+    /// Request builder for [`CheckoutSessions::remove_item`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct RemoveCheckoutSessionItemBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        store_id: String,
+        checkout_id: String,
+        session_id: String,
+        product_path: String,
+    }
+
+    impl<'a> RemoveCheckoutSessionItemBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "removeCheckoutSessionItem",
+            method: "DELETE",
+            path: "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/cart/items/{product_path}",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: true,
+            paging: None,
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &RemoveCheckoutSessionItemBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: format!(
+                    "/v2/checkouts/{}/{}/sessions/{}/cart/items/{}",
+                    runtime::encode_path_param(META.id, "store_id", & self.store_id
+                    .to_string()) ?, runtime::encode_path_param(META.id, "checkout_id", &
+                    self.checkout_id.to_string()) ?, runtime::encode_path_param(META.id,
+                    "session_id", & self.session_id.to_string()) ?,
+                    runtime::encode_path_param(META.id, "product_path", & self
+                    .product_path.to_string()) ?
+                ),
+                query,
+                headers,
+                body: None,
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<(), Error> {
+            let request = self.build_request()?;
+            self.client.send_empty(request).await
         }
     }
-    /// Change a product in a session's cart
-    ///
-    /// Updates the line item of the given product, typically its quantity or (authenticated only) its
-    /// custom price. Several products can be updated with one call by listing their paths separated by
-    /// commas.
-    ///
-    /// `PUT /v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/cart/items/{product_path}` (operation `updateCheckoutSessionItem`).
-    pub fn update_item(
-        &self,
-        store_id: impl Into<String>,
-        checkout_id: impl Into<String>,
-        session_id: impl Into<String>,
-        product_path: impl Into<Ids>,
+
+    request_builder!(RemoveCheckoutSessionItemBuilder => ());
+    /// Request builder for [`CheckoutSessions::update_item`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct UpdateCheckoutSessionItemBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        store_id: String,
+        checkout_id: String,
+        session_id: String,
+        product_path: Ids,
         body: CheckoutSessionItemRequest,
-    ) -> UpdateCheckoutSessionItemBuilder<'a> {
-        UpdateCheckoutSessionItemBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            store_id: store_id.into(),
-            checkout_id: checkout_id.into(),
-            session_id: session_id.into(),
-            product_path: product_path.into(),
-            body,
+    }
+
+    impl<'a> UpdateCheckoutSessionItemBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "updateCheckoutSessionItem",
+            method: "PUT",
+            path: "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/cart/items/{product_path}",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: true,
+            paging: None,
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &UpdateCheckoutSessionItemBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: format!(
+                    "/v2/checkouts/{}/{}/sessions/{}/cart/items/{}",
+                    runtime::encode_path_param(META.id, "store_id", & self.store_id
+                    .to_string()) ?, runtime::encode_path_param(META.id, "checkout_id", &
+                    self.checkout_id.to_string()) ?, runtime::encode_path_param(META.id,
+                    "session_id", & self.session_id.to_string()) ?,
+                    runtime::encode_path_ids(META.id, "product_path", & self
+                    .product_path) ?
+                ),
+                query,
+                headers,
+                body: Some(runtime::encode_body(META, &self.body)?),
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<CheckoutSessionItem, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// Update the buyer of a session
-    ///
-    /// Replaces the customer and billing/shipping details of a session without touching its cart. `accountId`, `externalAccountId` and `accountTags` need Basic credentials.
-    ///
-    /// `PUT /v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/customer` (operation `updateCheckoutSessionCustomer`).
-    pub fn update_customer(
-        &self,
-        store_id: impl Into<String>,
-        checkout_id: impl Into<String>,
-        session_id: impl Into<String>,
+
+    request_builder!(UpdateCheckoutSessionItemBuilder => CheckoutSessionItem);
+    /// Request builder for [`CheckoutSessions::update_customer`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct UpdateCheckoutSessionCustomerBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        store_id: String,
+        checkout_id: String,
+        session_id: String,
         body: CheckoutSessionCustomerRequest,
-    ) -> UpdateCheckoutSessionCustomerBuilder<'a> {
-        UpdateCheckoutSessionCustomerBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            store_id: store_id.into(),
-            checkout_id: checkout_id.into(),
-            session_id: session_id.into(),
-            body,
+    }
+
+    impl<'a> UpdateCheckoutSessionCustomerBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "updateCheckoutSessionCustomer",
+            method: "PUT",
+            path: "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/customer",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: true,
+            paging: None,
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &UpdateCheckoutSessionCustomerBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: format!(
+                    "/v2/checkouts/{}/{}/sessions/{}/customer",
+                    runtime::encode_path_param(META.id, "store_id", & self.store_id
+                    .to_string()) ?, runtime::encode_path_param(META.id, "checkout_id", &
+                    self.checkout_id.to_string()) ?, runtime::encode_path_param(META.id,
+                    "session_id", & self.session_id.to_string()) ?
+                ),
+                query,
+                headers,
+                body: Some(runtime::encode_body(META, &self.body)?),
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<CheckoutSessionCustomer, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
+
+    request_builder!(UpdateCheckoutSessionCustomerBuilder => CheckoutSessionCustomer);
 }
-
-/// Request builder for [`CheckoutSessions::create`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "checkout-sessions")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateCheckoutSessionBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    store_id: String,
-    checkout_id: String,
-    body: CheckoutSessionRequest,
-}
-
-#[cfg(feature = "checkout-sessions")]
-impl<'a> CreateCheckoutSessionBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "createCheckoutSession",
-        method: "POST",
-        path: "/v2/checkouts/{store_id}/{checkout_id}/sessions",
-        accept: "application/json",
-        idempotent: false,
-        auth_optional: true,
-        paging: None,
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &CreateCheckoutSessionBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: format!(
-                "/v2/checkouts/{}/{}/sessions", runtime::encode_path_param(META.id,
-                "store_id", & self.store_id.to_string()) ?,
-                runtime::encode_path_param(META.id, "checkout_id", & self.checkout_id
-                .to_string()) ?
-            ),
-            query,
-            headers,
-            body: Some(runtime::encode_body(META, &self.body)?),
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<CheckoutSession, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "checkout-sessions")]
-request_builder!(CreateCheckoutSessionBuilder => CheckoutSession);
-
-/// Request builder for [`CheckoutSessions::get`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "checkout-sessions")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct GetCheckoutSessionBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    store_id: String,
-    checkout_id: String,
-    session_id: String,
-}
-
-#[cfg(feature = "checkout-sessions")]
-impl<'a> GetCheckoutSessionBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "getCheckoutSession",
-        method: "GET",
-        path: "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: true,
-        paging: None,
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &GetCheckoutSessionBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: format!(
-                "/v2/checkouts/{}/{}/sessions/{}", runtime::encode_path_param(META.id,
-                "store_id", & self.store_id.to_string()) ?,
-                runtime::encode_path_param(META.id, "checkout_id", & self.checkout_id
-                .to_string()) ?, runtime::encode_path_param(META.id, "session_id", & self
-                .session_id.to_string()) ?
-            ),
-            query,
-            headers,
-            body: None,
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<CheckoutSession, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "checkout-sessions")]
-request_builder!(GetCheckoutSessionBuilder => CheckoutSession);
-
-/// Request builder for [`CheckoutSessions::update`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "checkout-sessions")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateCheckoutSessionBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    store_id: String,
-    checkout_id: String,
-    session_id: String,
-    body: CheckoutSessionRequest,
-}
-
-#[cfg(feature = "checkout-sessions")]
-impl<'a> UpdateCheckoutSessionBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "updateCheckoutSession",
-        method: "PUT",
-        path: "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: true,
-        paging: None,
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &UpdateCheckoutSessionBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: format!(
-                "/v2/checkouts/{}/{}/sessions/{}", runtime::encode_path_param(META.id,
-                "store_id", & self.store_id.to_string()) ?,
-                runtime::encode_path_param(META.id, "checkout_id", & self.checkout_id
-                .to_string()) ?, runtime::encode_path_param(META.id, "session_id", & self
-                .session_id.to_string()) ?
-            ),
-            query,
-            headers,
-            body: Some(runtime::encode_body(META, &self.body)?),
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<CheckoutSession, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "checkout-sessions")]
-request_builder!(UpdateCheckoutSessionBuilder => CheckoutSession);
-
-/// Request builder for [`CheckoutSessions::payment_methods`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "checkout-sessions")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ListCheckoutSessionPaymentMethodsBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    store_id: String,
-    checkout_id: String,
-    session_id: String,
-}
-
-#[cfg(feature = "checkout-sessions")]
-impl<'a> ListCheckoutSessionPaymentMethodsBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "listCheckoutSessionPaymentMethods",
-        method: "GET",
-        path: "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/payment-methods",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: true,
-        paging: Some(runtime::PagingMeta {
-            style: "none",
-            items: None,
-        }),
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &ListCheckoutSessionPaymentMethodsBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: format!(
-                "/v2/checkouts/{}/{}/sessions/{}/payment-methods",
-                runtime::encode_path_param(META.id, "store_id", & self.store_id
-                .to_string()) ?, runtime::encode_path_param(META.id, "checkout_id", &
-                self.checkout_id.to_string()) ?, runtime::encode_path_param(META.id,
-                "session_id", & self.session_id.to_string()) ?
-            ),
-            query,
-            headers,
-            body: None,
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<CheckoutSessionPaymentMethodsResponse, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "checkout-sessions")]
-request_builder!(
-    ListCheckoutSessionPaymentMethodsBuilder => CheckoutSessionPaymentMethodsResponse
-);
-
-/// Request builder for [`CheckoutSessions::add_item`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "checkout-sessions")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AddCheckoutSessionItemBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    store_id: String,
-    checkout_id: String,
-    session_id: String,
-    body: CheckoutSessionItemRequest,
-}
-
-#[cfg(feature = "checkout-sessions")]
-impl<'a> AddCheckoutSessionItemBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "addCheckoutSessionItem",
-        method: "POST",
-        path: "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/cart/items",
-        accept: "application/json",
-        idempotent: false,
-        auth_optional: true,
-        paging: None,
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &AddCheckoutSessionItemBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: format!(
-                "/v2/checkouts/{}/{}/sessions/{}/cart/items",
-                runtime::encode_path_param(META.id, "store_id", & self.store_id
-                .to_string()) ?, runtime::encode_path_param(META.id, "checkout_id", &
-                self.checkout_id.to_string()) ?, runtime::encode_path_param(META.id,
-                "session_id", & self.session_id.to_string()) ?
-            ),
-            query,
-            headers,
-            body: Some(runtime::encode_body(META, &self.body)?),
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<CheckoutSessionItem, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "checkout-sessions")]
-request_builder!(AddCheckoutSessionItemBuilder => CheckoutSessionItem);
-
-/// Request builder for [`CheckoutSessions::remove_item`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "checkout-sessions")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct RemoveCheckoutSessionItemBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    store_id: String,
-    checkout_id: String,
-    session_id: String,
-    product_path: String,
-}
-
-#[cfg(feature = "checkout-sessions")]
-impl<'a> RemoveCheckoutSessionItemBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "removeCheckoutSessionItem",
-        method: "DELETE",
-        path: "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/cart/items/{product_path}",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: true,
-        paging: None,
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &RemoveCheckoutSessionItemBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: format!(
-                "/v2/checkouts/{}/{}/sessions/{}/cart/items/{}",
-                runtime::encode_path_param(META.id, "store_id", & self.store_id
-                .to_string()) ?, runtime::encode_path_param(META.id, "checkout_id", &
-                self.checkout_id.to_string()) ?, runtime::encode_path_param(META.id,
-                "session_id", & self.session_id.to_string()) ?,
-                runtime::encode_path_param(META.id, "product_path", & self.product_path
-                .to_string()) ?
-            ),
-            query,
-            headers,
-            body: None,
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<(), Error> {
-        let request = self.build_request()?;
-        self.client.send_empty(request).await
-    }
-}
-
-#[cfg(feature = "checkout-sessions")]
-request_builder!(RemoveCheckoutSessionItemBuilder => ());
-
-/// Request builder for [`CheckoutSessions::update_item`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "checkout-sessions")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateCheckoutSessionItemBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    store_id: String,
-    checkout_id: String,
-    session_id: String,
-    product_path: Ids,
-    body: CheckoutSessionItemRequest,
-}
-
-#[cfg(feature = "checkout-sessions")]
-impl<'a> UpdateCheckoutSessionItemBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "updateCheckoutSessionItem",
-        method: "PUT",
-        path: "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/cart/items/{product_path}",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: true,
-        paging: None,
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &UpdateCheckoutSessionItemBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: format!(
-                "/v2/checkouts/{}/{}/sessions/{}/cart/items/{}",
-                runtime::encode_path_param(META.id, "store_id", & self.store_id
-                .to_string()) ?, runtime::encode_path_param(META.id, "checkout_id", &
-                self.checkout_id.to_string()) ?, runtime::encode_path_param(META.id,
-                "session_id", & self.session_id.to_string()) ?,
-                runtime::encode_path_ids(META.id, "product_path", & self.product_path) ?
-            ),
-            query,
-            headers,
-            body: Some(runtime::encode_body(META, &self.body)?),
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<CheckoutSessionItem, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "checkout-sessions")]
-request_builder!(UpdateCheckoutSessionItemBuilder => CheckoutSessionItem);
-
-/// Request builder for [`CheckoutSessions::update_customer`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "checkout-sessions")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateCheckoutSessionCustomerBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    store_id: String,
-    checkout_id: String,
-    session_id: String,
-    body: CheckoutSessionCustomerRequest,
-}
-
-#[cfg(feature = "checkout-sessions")]
-impl<'a> UpdateCheckoutSessionCustomerBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "updateCheckoutSessionCustomer",
-        method: "PUT",
-        path: "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/customer",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: true,
-        paging: None,
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &UpdateCheckoutSessionCustomerBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: format!(
-                "/v2/checkouts/{}/{}/sessions/{}/customer",
-                runtime::encode_path_param(META.id, "store_id", & self.store_id
-                .to_string()) ?, runtime::encode_path_param(META.id, "checkout_id", &
-                self.checkout_id.to_string()) ?, runtime::encode_path_param(META.id,
-                "session_id", & self.session_id.to_string()) ?
-            ),
-            query,
-            headers,
-            body: Some(runtime::encode_body(META, &self.body)?),
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<CheckoutSessionCustomer, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "checkout-sessions")]
-request_builder!(UpdateCheckoutSessionCustomerBuilder => CheckoutSessionCustomer);

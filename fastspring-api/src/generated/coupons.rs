@@ -637,504 +637,504 @@ union!(ListCouponsResponse {
     List: MAP, ["coupons"],
 });
 
-/// Operations of the `coupons` group; get it with `client.coupons()`.
+/// Operations of the `coupons` group; get it with `client.coupons()`. Each method returns a request builder from [`builders`].
 #[cfg(feature = "coupons")]
 #[derive(Debug, Clone, Copy)]
 pub struct Coupons<'a> {
     pub(crate) client: &'a Client,
 }
 
+/// The request builders of the `coupons` group, one per operation of [`Coupons`], with the handle's methods.
 #[cfg(feature = "coupons")]
-impl<'a> Coupons<'a> {
-    /// List the path IDs of all coupons
-    ///
-    /// Returns the path ID of every coupon of the store in one response (no paging; sending
-    /// `page` or `limit` is rejected with "Pagination is not supported for this endpoint").
-    /// Only IDs are returned; fetch a coupon's details with `GET /coupons/{coupon_id}`.
-    ///
-    /// `GET /coupons` (operation `listCoupons`).
-    pub fn list(&self) -> ListCouponsBuilder<'a> {
-        ListCouponsBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
+pub mod builders {
+    use super::*;
+
+    impl<'a> Coupons<'a> {
+        /// List the path IDs of all coupons
+        ///
+        /// Returns the path ID of every coupon of the store in one response (no paging; sending
+        /// `page` or `limit` is rejected with "Pagination is not supported for this endpoint").
+        /// Only IDs are returned; fetch a coupon's details with `GET /coupons/{coupon_id}`.
+        ///
+        /// `GET /coupons` (operation `listCoupons`).
+        pub fn list(&self) -> ListCouponsBuilder<'a> {
+            ListCouponsBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+            }
+        }
+
+        /// Create or update a coupon
+        ///
+        /// Creates the coupon named by `coupon`, or updates it when it already exists; the
+        /// response's `action` says which (`coupon.create` or `coupon.update`).
+        ///
+        /// Sending `codes` on an update replaces every existing code of the coupon; leave it out to
+        /// keep them (use `POST /coupons/{coupon_id}` to add codes instead).
+        ///
+        /// Always check `result`: a rejected coupon is reported with HTTP 200.
+        ///
+        /// `POST /coupons` (operation `upsertCoupon`).
+        pub fn upsert(&self, body: CouponUpsertRequest) -> UpsertCouponBuilder<'a> {
+            UpsertCouponBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                body,
+            }
+        }
+
+        /// Retrieve a coupon
+        ///
+        /// Returns one coupon with its discount, limits, availability, codes and products.
+        /// At most 1,000 codes are included; use `GET /coupons/{coupon_id}/codes` for the full list.
+        /// With `expand=true` the `products` array holds full product objects instead of paths.
+        ///
+        /// `GET /coupons/{coupon_id}` (operation `getCoupon`).
+        pub fn get(&self, coupon_id: impl Into<String>) -> GetCouponBuilder<'a> {
+            GetCouponBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                coupon_id: coupon_id.into(),
+                expand: None,
+            }
+        }
+
+        /// Add codes to a coupon
+        ///
+        /// Appends codes to an existing coupon; codes it already has are kept. Codes may contain
+        /// letters, digits, `-` and `_` only. They are stored upper-cased and de-duplicated
+        /// (case-insensitively), while the response echoes the request's codes unchanged; call
+        /// `GET /coupons/{coupon_id}/codes` to see what was stored.
+        ///
+        /// `POST /coupons/{coupon_id}` (operation `addCouponCodes`).
+        pub fn add_codes(
+            &self,
+            coupon_id: impl Into<String>,
+            body: CouponCodesAddRequest,
+        ) -> AddCouponCodesBuilder<'a> {
+            AddCouponCodesBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                coupon_id: coupon_id.into(),
+                body,
+            }
+        }
+
+        /// Delete a coupon (not in the current reference)
+        ///
+        /// Not in the current (2026) reference; known from the 2024 changelog and the older reference
+        /// page, and its response shape is our assumption (see the note).
+        ///
+        /// Deletes a coupon for good. FastSpring refuses while the coupon still has codes, with an
+        /// error saying all codes must be removed first: call `DELETE /coupons/{coupon_id}/codes`,
+        /// then this. The response body is not documented; expect a coupon result body and check
+        /// `result`.
+        ///
+        /// `DELETE /coupons/{coupon_id}` (operation `deleteCoupon`).
+        pub fn delete(&self, coupon_id: impl Into<String>) -> DeleteCouponBuilder<'a> {
+            DeleteCouponBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                coupon_id: coupon_id.into(),
+            }
+        }
+
+        /// List all codes of a coupon
+        ///
+        /// Returns every code of the coupon in one response, without the 1,000-code cap of
+        /// `GET /coupons/{coupon_id}`. Codes are always upper-case.
+        ///
+        /// `GET /coupons/{coupon_id}/codes` (operation `listCouponCodes`).
+        pub fn list_codes(
+            &self,
+            coupon_id: impl Into<String>,
+        ) -> ListCouponCodesBuilder<'a> {
+            ListCouponCodesBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                coupon_id: coupon_id.into(),
+            }
+        }
+
+        /// Delete all codes of a coupon
+        ///
+        /// Removes every code of the coupon for good (there is no way to delete single codes). The
+        /// coupon then cannot be redeemed until codes are added again with
+        /// `POST /coupons/{coupon_id}`. Deleting the codes is also required before the coupon
+        /// itself can be deleted.
+        ///
+        /// `DELETE /coupons/{coupon_id}/codes` (operation `deleteCouponCodes`).
+        pub fn delete_codes(
+            &self,
+            coupon_id: impl Into<String>,
+        ) -> DeleteCouponCodesBuilder<'a> {
+            DeleteCouponCodesBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                coupon_id: coupon_id.into(),
+            }
         }
     }
-    /// Create or update a coupon
-    ///
-    /// Creates the coupon named by `coupon`, or updates it when it already exists; the
-    /// response's `action` says which (`coupon.create` or `coupon.update`).
-    ///
-    /// Sending `codes` on an update replaces every existing code of the coupon; leave it out to
-    /// keep them (use `POST /coupons/{coupon_id}` to add codes instead).
-    ///
-    /// Always check `result`: a rejected coupon is reported with HTTP 200.
-    ///
-    /// `POST /coupons` (operation `upsertCoupon`).
-    pub fn upsert(&self, body: CouponUpsertRequest) -> UpsertCouponBuilder<'a> {
-        UpsertCouponBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            body,
+
+    /// Request builder for [`Coupons::list`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct ListCouponsBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+    }
+
+    impl<'a> ListCouponsBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "listCoupons",
+            method: "GET",
+            path: "/coupons",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: false,
+            paging: Some(runtime::PagingMeta {
+                style: "none",
+                items: None,
+            }),
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &ListCouponsBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: "/coupons".to_string(),
+                query,
+                headers,
+                body: None,
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<ListCouponsResponse, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// Retrieve a coupon
-    ///
-    /// Returns one coupon with its discount, limits, availability, codes and products.
-    /// At most 1,000 codes are included; use `GET /coupons/{coupon_id}/codes` for the full list.
-    /// With `expand=true` the `products` array holds full product objects instead of paths.
-    ///
-    /// `GET /coupons/{coupon_id}` (operation `getCoupon`).
-    pub fn get(&self, coupon_id: impl Into<String>) -> GetCouponBuilder<'a> {
-        GetCouponBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            coupon_id: coupon_id.into(),
-            expand: None,
+
+    request_builder!(ListCouponsBuilder => ListCouponsResponse);
+    /// Request builder for [`Coupons::upsert`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct UpsertCouponBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        body: CouponUpsertRequest,
+    }
+
+    impl<'a> UpsertCouponBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "upsertCoupon",
+            method: "POST",
+            path: "/coupons",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: false,
+            paging: None,
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &UpsertCouponBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: "/coupons".to_string(),
+                query,
+                headers,
+                body: Some(runtime::encode_body(META, &self.body)?),
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<CouponActionResult, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// Add codes to a coupon
-    ///
-    /// Appends codes to an existing coupon; codes it already has are kept. Codes may contain
-    /// letters, digits, `-` and `_` only. They are stored upper-cased and de-duplicated
-    /// (case-insensitively), while the response echoes the request's codes unchanged; call
-    /// `GET /coupons/{coupon_id}/codes` to see what was stored.
-    ///
-    /// `POST /coupons/{coupon_id}` (operation `addCouponCodes`).
-    pub fn add_codes(
-        &self,
-        coupon_id: impl Into<String>,
+
+    request_builder!(UpsertCouponBuilder => CouponActionResult);
+    /// Request builder for [`Coupons::get`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct GetCouponBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        coupon_id: String,
+        expand: Option<bool>,
+    }
+
+    impl<'a> GetCouponBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "getCoupon",
+            method: "GET",
+            path: "/coupons/{coupon_id}",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: false,
+            paging: None,
+            batch: None,
+        };
+
+        /// `true` to receive full product objects in `products` instead of product paths.
+        pub fn expand(mut self, value: bool) -> Self {
+            self.expand = Some(value);
+            self
+        }
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &GetCouponBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            if let Some(value) = &self.expand {
+                query.push(("expand", value.to_string()));
+            }
+
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: format!(
+                    "/coupons/{}", runtime::encode_path_param(META.id, "coupon_id", &
+                    self.coupon_id.to_string()) ?
+                ),
+                query,
+                headers,
+                body: None,
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<GetCouponResponse, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
+        }
+    }
+
+    request_builder!(GetCouponBuilder => GetCouponResponse);
+    /// Request builder for [`Coupons::add_codes`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct AddCouponCodesBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        coupon_id: String,
         body: CouponCodesAddRequest,
-    ) -> AddCouponCodesBuilder<'a> {
-        AddCouponCodesBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            coupon_id: coupon_id.into(),
-            body,
+    }
+
+    impl<'a> AddCouponCodesBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "addCouponCodes",
+            method: "POST",
+            path: "/coupons/{coupon_id}",
+            accept: "application/json",
+            idempotent: false,
+            auth_optional: false,
+            paging: None,
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &AddCouponCodesBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: format!(
+                    "/coupons/{}", runtime::encode_path_param(META.id, "coupon_id", &
+                    self.coupon_id.to_string()) ?
+                ),
+                query,
+                headers,
+                body: Some(runtime::encode_body(META, &self.body)?),
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<CouponCodesAddResponse, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// Delete a coupon (not in the current reference)
-    ///
-    /// Not in the current (2026) reference; known from the 2024 changelog and the older reference
-    /// page, and its response shape is our assumption (see the note).
-    ///
-    /// Deletes a coupon for good. FastSpring refuses while the coupon still has codes, with an
-    /// error saying all codes must be removed first: call `DELETE /coupons/{coupon_id}/codes`,
-    /// then this. The response body is not documented; expect a coupon result body and check
-    /// `result`.
-    ///
-    /// `DELETE /coupons/{coupon_id}` (operation `deleteCoupon`).
-    pub fn delete(&self, coupon_id: impl Into<String>) -> DeleteCouponBuilder<'a> {
-        DeleteCouponBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            coupon_id: coupon_id.into(),
+
+    request_builder!(AddCouponCodesBuilder => CouponCodesAddResponse);
+    /// Request builder for [`Coupons::delete`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct DeleteCouponBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        coupon_id: String,
+    }
+
+    impl<'a> DeleteCouponBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "deleteCoupon",
+            method: "DELETE",
+            path: "/coupons/{coupon_id}",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: false,
+            paging: None,
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &DeleteCouponBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: format!(
+                    "/coupons/{}", runtime::encode_path_param(META.id, "coupon_id", &
+                    self.coupon_id.to_string()) ?
+                ),
+                query,
+                headers,
+                body: None,
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<CouponActionResult, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// List all codes of a coupon
-    ///
-    /// Returns every code of the coupon in one response, without the 1,000-code cap of
-    /// `GET /coupons/{coupon_id}`. Codes are always upper-case.
-    ///
-    /// `GET /coupons/{coupon_id}/codes` (operation `listCouponCodes`).
-    pub fn list_codes(
-        &self,
-        coupon_id: impl Into<String>,
-    ) -> ListCouponCodesBuilder<'a> {
-        ListCouponCodesBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            coupon_id: coupon_id.into(),
+
+    request_builder!(DeleteCouponBuilder => CouponActionResult);
+    /// Request builder for [`Coupons::list_codes`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct ListCouponCodesBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        coupon_id: String,
+    }
+
+    impl<'a> ListCouponCodesBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "listCouponCodes",
+            method: "GET",
+            path: "/coupons/{coupon_id}/codes",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: false,
+            paging: Some(runtime::PagingMeta {
+                style: "none",
+                items: None,
+            }),
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &ListCouponCodesBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: format!(
+                    "/coupons/{}/codes", runtime::encode_path_param(META.id, "coupon_id",
+                    & self.coupon_id.to_string()) ?
+                ),
+                query,
+                headers,
+                body: None,
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<ListCouponCodesResponse, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// Delete all codes of a coupon
-    ///
-    /// Removes every code of the coupon for good (there is no way to delete single codes). The
-    /// coupon then cannot be redeemed until codes are added again with
-    /// `POST /coupons/{coupon_id}`. Deleting the codes is also required before the coupon
-    /// itself can be deleted.
-    ///
-    /// `DELETE /coupons/{coupon_id}/codes` (operation `deleteCouponCodes`).
-    pub fn delete_codes(
-        &self,
-        coupon_id: impl Into<String>,
-    ) -> DeleteCouponCodesBuilder<'a> {
-        DeleteCouponCodesBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            coupon_id: coupon_id.into(),
+
+    request_builder!(ListCouponCodesBuilder => ListCouponCodesResponse);
+    /// Request builder for [`Coupons::delete_codes`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct DeleteCouponCodesBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        coupon_id: String,
+    }
+
+    impl<'a> DeleteCouponCodesBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "deleteCouponCodes",
+            method: "DELETE",
+            path: "/coupons/{coupon_id}/codes",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: false,
+            paging: None,
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &DeleteCouponCodesBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: format!(
+                    "/coupons/{}/codes", runtime::encode_path_param(META.id, "coupon_id",
+                    & self.coupon_id.to_string()) ?
+                ),
+                query,
+                headers,
+                body: None,
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<CouponCodesDeleteResponse, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
+
+    request_builder!(DeleteCouponCodesBuilder => CouponCodesDeleteResponse);
 }
-
-/// Request builder for [`Coupons::list`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "coupons")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ListCouponsBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-}
-
-#[cfg(feature = "coupons")]
-impl<'a> ListCouponsBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "listCoupons",
-        method: "GET",
-        path: "/coupons",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: false,
-        paging: Some(runtime::PagingMeta {
-            style: "none",
-            items: None,
-        }),
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &ListCouponsBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: "/coupons".to_string(),
-            query,
-            headers,
-            body: None,
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<ListCouponsResponse, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "coupons")]
-request_builder!(ListCouponsBuilder => ListCouponsResponse);
-
-/// Request builder for [`Coupons::upsert`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "coupons")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpsertCouponBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    body: CouponUpsertRequest,
-}
-
-#[cfg(feature = "coupons")]
-impl<'a> UpsertCouponBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "upsertCoupon",
-        method: "POST",
-        path: "/coupons",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: false,
-        paging: None,
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &UpsertCouponBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: "/coupons".to_string(),
-            query,
-            headers,
-            body: Some(runtime::encode_body(META, &self.body)?),
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<CouponActionResult, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "coupons")]
-request_builder!(UpsertCouponBuilder => CouponActionResult);
-
-/// Request builder for [`Coupons::get`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "coupons")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct GetCouponBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    coupon_id: String,
-    expand: Option<bool>,
-}
-
-#[cfg(feature = "coupons")]
-impl<'a> GetCouponBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "getCoupon",
-        method: "GET",
-        path: "/coupons/{coupon_id}",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: false,
-        paging: None,
-        batch: None,
-    };
-    /// `true` to receive full product objects in `products` instead of product paths.
-    pub fn expand(mut self, value: bool) -> Self {
-        self.expand = Some(value);
-        self
-    }
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &GetCouponBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        if let Some(value) = &self.expand {
-            query.push(("expand", value.to_string()));
-        }
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: format!(
-                "/coupons/{}", runtime::encode_path_param(META.id, "coupon_id", & self
-                .coupon_id.to_string()) ?
-            ),
-            query,
-            headers,
-            body: None,
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<GetCouponResponse, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "coupons")]
-request_builder!(GetCouponBuilder => GetCouponResponse);
-
-/// Request builder for [`Coupons::add_codes`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "coupons")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AddCouponCodesBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    coupon_id: String,
-    body: CouponCodesAddRequest,
-}
-
-#[cfg(feature = "coupons")]
-impl<'a> AddCouponCodesBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "addCouponCodes",
-        method: "POST",
-        path: "/coupons/{coupon_id}",
-        accept: "application/json",
-        idempotent: false,
-        auth_optional: false,
-        paging: None,
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &AddCouponCodesBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: format!(
-                "/coupons/{}", runtime::encode_path_param(META.id, "coupon_id", & self
-                .coupon_id.to_string()) ?
-            ),
-            query,
-            headers,
-            body: Some(runtime::encode_body(META, &self.body)?),
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<CouponCodesAddResponse, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "coupons")]
-request_builder!(AddCouponCodesBuilder => CouponCodesAddResponse);
-
-/// Request builder for [`Coupons::delete`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "coupons")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteCouponBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    coupon_id: String,
-}
-
-#[cfg(feature = "coupons")]
-impl<'a> DeleteCouponBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "deleteCoupon",
-        method: "DELETE",
-        path: "/coupons/{coupon_id}",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: false,
-        paging: None,
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &DeleteCouponBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: format!(
-                "/coupons/{}", runtime::encode_path_param(META.id, "coupon_id", & self
-                .coupon_id.to_string()) ?
-            ),
-            query,
-            headers,
-            body: None,
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<CouponActionResult, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "coupons")]
-request_builder!(DeleteCouponBuilder => CouponActionResult);
-
-/// Request builder for [`Coupons::list_codes`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "coupons")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ListCouponCodesBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    coupon_id: String,
-}
-
-#[cfg(feature = "coupons")]
-impl<'a> ListCouponCodesBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "listCouponCodes",
-        method: "GET",
-        path: "/coupons/{coupon_id}/codes",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: false,
-        paging: Some(runtime::PagingMeta {
-            style: "none",
-            items: None,
-        }),
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &ListCouponCodesBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: format!(
-                "/coupons/{}/codes", runtime::encode_path_param(META.id, "coupon_id", &
-                self.coupon_id.to_string()) ?
-            ),
-            query,
-            headers,
-            body: None,
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<ListCouponCodesResponse, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "coupons")]
-request_builder!(ListCouponCodesBuilder => ListCouponCodesResponse);
-
-/// Request builder for [`Coupons::delete_codes`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "coupons")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteCouponCodesBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    coupon_id: String,
-}
-
-#[cfg(feature = "coupons")]
-impl<'a> DeleteCouponCodesBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "deleteCouponCodes",
-        method: "DELETE",
-        path: "/coupons/{coupon_id}/codes",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: false,
-        paging: None,
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &DeleteCouponCodesBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: format!(
-                "/coupons/{}/codes", runtime::encode_path_param(META.id, "coupon_id", &
-                self.coupon_id.to_string()) ?
-            ),
-            query,
-            headers,
-            body: None,
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<CouponCodesDeleteResponse, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "coupons")]
-request_builder!(DeleteCouponCodesBuilder => CouponCodesDeleteResponse);

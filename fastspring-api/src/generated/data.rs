@@ -377,415 +377,414 @@ union!(DataReportResponse {
 /// One report row: column name (lower case) to value (number, string or boolean). Holds the requested and grouped columns, sometimes extras such as `site_id`.
 pub type DataReportRow = BTreeMap<String, Value>;
 
-/// Operations of the `data` group; get it with `client.data()`.
+/// Operations of the `data` group; get it with `client.data()`. Each method returns a request builder from [`builders`].
 #[cfg(feature = "data")]
 #[derive(Debug, Clone, Copy)]
 pub struct Data<'a> {
     pub(crate) client: &'a Client,
 }
 
+/// The request builders of the `data` group, one per operation of [`Data`], with the handle's methods.
 #[cfg(feature = "data")]
-impl<'a> Data<'a> {
-    /// Generate a subscription report
-    ///
-    /// Builds a subscription report from the filter, columns and grouping in the body.
-    ///
-    /// Without `async` (or with `async: false`) the answer is one page of rows: `pageCount` rows per
-    /// page (at most 1000), page `pageNumber` (see its description for the page base); this is only allowed for date ranges up
-    /// to 90 days. With `async: true` FastSpring starts a background job and answers with the job
-    /// (`status: PROCESSING`); poll `GET /data/v1/jobs/{job_id}` and fetch the file from
-    /// `GET /data/v1/downloads/{job_id}` once it is `COMPLETE`.
-    ///
-    /// Known subscription columns: activations, arr, average_mrr, buyer_email, buyer_id, cancellations, chargeback_true_false, churn_type, company_id, company_name, country_iso, country_name, coupon, customer_churn, discount, driving_offer_type, driving_product_path, item_id, lifetime_value, mrr, mrr_add_on, mrr_decrease, mrr_downgrade, mrr_growth_rate, mrr_increase, mrr_paused, mrr_resumed, mrr_upgrade, new_subscribers, occurred_date, order_id, product_display_name, product_id, product_name, product_path, purchase_type, return_true_false, revenue_churn, segment, store_id, store_name, subscriber_loss, subscribers, subscription_id, subscription_period, subscription_period_end, subscription_period_start, subscription_quantity, subscription_start_date, subscription_status, subscription_true_false, subscriptions, sync_date, transaction_currency, transaction_date, transaction_day, transaction_month, transaction_time_utc, transaction_year. Column names are matched without regard to case; numeric
-    /// metrics cannot be used in `groupBy`.
-    ///
-    /// `POST /data/v1/subscription` (operation `generateSubscriptionReport`).
-    pub fn subscription_report(
-        &self,
+pub mod builders {
+    use super::*;
+
+    impl<'a> Data<'a> {
+        /// Generate a subscription report
+        ///
+        /// Builds a subscription report from the filter, columns and grouping in the body.
+        ///
+        /// Without `async` (or with `async: false`) the answer is one page of rows: `pageCount` rows per
+        /// page (at most 1000), page `pageNumber` (see its description for the page base); this is only allowed for date ranges up
+        /// to 90 days. With `async: true` FastSpring starts a background job and answers with the job
+        /// (`status: PROCESSING`); poll `GET /data/v1/jobs/{job_id}` and fetch the file from
+        /// `GET /data/v1/downloads/{job_id}` once it is `COMPLETE`.
+        ///
+        /// Known subscription columns: activations, arr, average_mrr, buyer_email, buyer_id, cancellations, chargeback_true_false, churn_type, company_id, company_name, country_iso, country_name, coupon, customer_churn, discount, driving_offer_type, driving_product_path, item_id, lifetime_value, mrr, mrr_add_on, mrr_decrease, mrr_downgrade, mrr_growth_rate, mrr_increase, mrr_paused, mrr_resumed, mrr_upgrade, new_subscribers, occurred_date, order_id, product_display_name, product_id, product_name, product_path, purchase_type, return_true_false, revenue_churn, segment, store_id, store_name, subscriber_loss, subscribers, subscription_id, subscription_period, subscription_period_end, subscription_period_start, subscription_quantity, subscription_start_date, subscription_status, subscription_true_false, subscriptions, sync_date, transaction_currency, transaction_date, transaction_day, transaction_month, transaction_time_utc, transaction_year. Column names are matched without regard to case; numeric
+        /// metrics cannot be used in `groupBy`.
+        ///
+        /// `POST /data/v1/subscription` (operation `generateSubscriptionReport`).
+        pub fn subscription_report(
+            &self,
+            body: DataReportRequest,
+        ) -> GenerateSubscriptionReportBuilder<'a> {
+            GenerateSubscriptionReportBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                body,
+            }
+        }
+
+        /// Generate a revenue report
+        ///
+        /// Builds a revenue report from the filter, columns and grouping in the body.
+        ///
+        /// Without `async` (or with `async: false`) the answer is one page of rows: `pageCount` rows per
+        /// page (at most 1000), page `pageNumber` (see its description for the page base); this is only allowed for date ranges up
+        /// to 90 days. With `async: true` FastSpring starts a background job and answers with the job
+        /// (`status: PROCESSING`); poll `GET /data/v1/jobs/{job_id}` and fetch the file from
+        /// `GET /data/v1/downloads/{job_id}` once it is `COMPLETE`.
+        ///
+        /// Known revenue columns: buyer_id, buyer_email, chargeback_true_false, company_id, company_name, country_iso, country_name, coupon, digital_backup_fulfillment_fee(_in_usd), digital_fulfillment_fee(_in_usd), discount, driving_offer_type, driving_product_path, end_date, fixed_fee(_in_usd), grand_total_in_usd, income(_in_usd), item_id, order_count, order_id, physical_backup_fulfillment_fee(_in_usd), product_count, product_display_name, product_id, product_name, product_path, product_units, purchase_type, return_fee(_in_usd), return_true_false, segment, start_date, store_chargeback_fee, store_id, store_name, subscription_period, subscription_period_end, subscription_period_start, subscription_start_date, subscription_status, subscription_true_false, tax, tax_fee(_in_usd), tax_in_usd, transaction_amount(_in_usd), transaction_currency, transaction_date, transaction_day, transaction_fee(_in_usd), transaction_item_count, transaction_month, transaction_rate, transaction_time_utc, transaction_year. Column names are matched without regard to case; numeric
+        /// metrics cannot be used in `groupBy`.
+        ///
+        /// `POST /data/v1/revenue` (operation `generateRevenueReport`).
+        pub fn revenue_report(
+            &self,
+            body: DataReportRequest,
+        ) -> GenerateRevenueReportBuilder<'a> {
+            GenerateRevenueReportBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                body,
+            }
+        }
+
+        /// List report jobs
+        ///
+        /// Returns every asynchronous report job of the store as a bare JSON array, without paging.
+        ///
+        /// `GET /data/v1/jobs` (operation `listJobs`).
+        pub fn list_jobs(&self) -> ListJobsBuilder<'a> {
+            ListJobsBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+            }
+        }
+
+        /// Retrieve a report job
+        ///
+        /// Returns one report job: its status and, once complete, its completion time and download URL.
+        ///
+        /// `GET /data/v1/jobs/{job_id}` (operation `getJob`).
+        pub fn get_job(&self, job_id: impl Into<String>) -> GetJobBuilder<'a> {
+            GetJobBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                job_id: job_id.into(),
+            }
+        }
+
+        /// Reset the report service cache
+        ///
+        /// Clears the reporting service's cached data for the store, so that the next reports are computed from fresh data. Answers with a short plain-text confirmation.
+        ///
+        /// `GET /data/v1/util/cache` (operation `resetCache`).
+        pub fn reset_cache(&self) -> ResetCacheBuilder<'a> {
+            ResetCacheBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+            }
+        }
+
+        /// Download the file of a completed report job
+        ///
+        /// Returns the report produced by a completed asynchronous job as CSV text: a header line with the
+        /// column names, then one line per row. The job's `downloadUrl` points here.
+        ///
+        /// `GET /data/v1/downloads/{job_id}` (operation `downloadReport`).
+        pub fn download(&self, job_id: impl Into<String>) -> DownloadReportBuilder<'a> {
+            DownloadReportBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                job_id: job_id.into(),
+            }
+        }
+    }
+
+    /// Request builder for [`Data::subscription_report`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct GenerateSubscriptionReportBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
         body: DataReportRequest,
-    ) -> GenerateSubscriptionReportBuilder<'a> {
-        GenerateSubscriptionReportBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            body,
+    }
+
+    impl<'a> GenerateSubscriptionReportBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "generateSubscriptionReport",
+            method: "POST",
+            path: "/data/v1/subscription",
+            accept: "application/json",
+            idempotent: false,
+            auth_optional: false,
+            paging: Some(runtime::PagingMeta {
+                style: "report",
+                items: None,
+            }),
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &GenerateSubscriptionReportBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: "/data/v1/subscription".to_string(),
+                query,
+                headers,
+                body: Some(runtime::encode_body(META, &self.body)?),
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<DataReportResponse, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// Generate a revenue report
-    ///
-    /// Builds a revenue report from the filter, columns and grouping in the body.
-    ///
-    /// Without `async` (or with `async: false`) the answer is one page of rows: `pageCount` rows per
-    /// page (at most 1000), page `pageNumber` (see its description for the page base); this is only allowed for date ranges up
-    /// to 90 days. With `async: true` FastSpring starts a background job and answers with the job
-    /// (`status: PROCESSING`); poll `GET /data/v1/jobs/{job_id}` and fetch the file from
-    /// `GET /data/v1/downloads/{job_id}` once it is `COMPLETE`.
-    ///
-    /// Known revenue columns: buyer_id, buyer_email, chargeback_true_false, company_id, company_name, country_iso, country_name, coupon, digital_backup_fulfillment_fee(_in_usd), digital_fulfillment_fee(_in_usd), discount, driving_offer_type, driving_product_path, end_date, fixed_fee(_in_usd), grand_total_in_usd, income(_in_usd), item_id, order_count, order_id, physical_backup_fulfillment_fee(_in_usd), product_count, product_display_name, product_id, product_name, product_path, product_units, purchase_type, return_fee(_in_usd), return_true_false, segment, start_date, store_chargeback_fee, store_id, store_name, subscription_period, subscription_period_end, subscription_period_start, subscription_start_date, subscription_status, subscription_true_false, tax, tax_fee(_in_usd), tax_in_usd, transaction_amount(_in_usd), transaction_currency, transaction_date, transaction_day, transaction_fee(_in_usd), transaction_item_count, transaction_month, transaction_rate, transaction_time_utc, transaction_year. Column names are matched without regard to case; numeric
-    /// metrics cannot be used in `groupBy`.
-    ///
-    /// `POST /data/v1/revenue` (operation `generateRevenueReport`).
-    pub fn revenue_report(
-        &self,
+
+    request_builder!(GenerateSubscriptionReportBuilder => DataReportResponse);
+    /// Request builder for [`Data::revenue_report`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct GenerateRevenueReportBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
         body: DataReportRequest,
-    ) -> GenerateRevenueReportBuilder<'a> {
-        GenerateRevenueReportBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            body,
+    }
+
+    impl<'a> GenerateRevenueReportBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "generateRevenueReport",
+            method: "POST",
+            path: "/data/v1/revenue",
+            accept: "application/json",
+            idempotent: false,
+            auth_optional: false,
+            paging: Some(runtime::PagingMeta {
+                style: "report",
+                items: None,
+            }),
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &GenerateRevenueReportBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: "/data/v1/revenue".to_string(),
+                query,
+                headers,
+                body: Some(runtime::encode_body(META, &self.body)?),
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<DataReportResponse, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// List report jobs
-    ///
-    /// Returns every asynchronous report job of the store as a bare JSON array, without paging.
-    ///
-    /// `GET /data/v1/jobs` (operation `listJobs`).
-    pub fn list_jobs(&self) -> ListJobsBuilder<'a> {
-        ListJobsBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
+
+    request_builder!(GenerateRevenueReportBuilder => DataReportResponse);
+    /// Request builder for [`Data::list_jobs`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct ListJobsBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+    }
+
+    impl<'a> ListJobsBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "listJobs",
+            method: "GET",
+            path: "/data/v1/jobs",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: false,
+            paging: Some(runtime::PagingMeta {
+                style: "none",
+                items: None,
+            }),
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &ListJobsBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: "/data/v1/jobs".to_string(),
+                query,
+                headers,
+                body: None,
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<Vec<DataJob>, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// Retrieve a report job
-    ///
-    /// Returns one report job: its status and, once complete, its completion time and download URL.
-    ///
-    /// `GET /data/v1/jobs/{job_id}` (operation `getJob`).
-    pub fn get_job(&self, job_id: impl Into<String>) -> GetJobBuilder<'a> {
-        GetJobBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            job_id: job_id.into(),
+
+    request_builder!(ListJobsBuilder => Vec < DataJob >);
+    /// Request builder for [`Data::get_job`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct GetJobBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        job_id: String,
+    }
+
+    impl<'a> GetJobBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "getJob",
+            method: "GET",
+            path: "/data/v1/jobs/{job_id}",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: false,
+            paging: None,
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &GetJobBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: format!(
+                    "/data/v1/jobs/{}", runtime::encode_path_param(META.id, "job_id", &
+                    self.job_id.to_string()) ?
+                ),
+                query,
+                headers,
+                body: None,
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<DataJob, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// Reset the report service cache
-    ///
-    /// Clears the reporting service's cached data for the store, so that the next reports are computed from fresh data. Answers with a short plain-text confirmation.
-    ///
-    /// `GET /data/v1/util/cache` (operation `resetCache`).
-    pub fn reset_cache(&self) -> ResetCacheBuilder<'a> {
-        ResetCacheBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
+
+    request_builder!(GetJobBuilder => DataJob);
+    /// Request builder for [`Data::reset_cache`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct ResetCacheBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+    }
+
+    impl<'a> ResetCacheBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "resetCache",
+            method: "GET",
+            path: "/data/v1/util/cache",
+            accept: "text/plain",
+            idempotent: true,
+            auth_optional: false,
+            paging: None,
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &ResetCacheBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: "/data/v1/util/cache".to_string(),
+                query,
+                headers,
+                body: None,
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<String, Error> {
+            let request = self.build_request()?;
+            self.client.send_text(request).await
         }
     }
-    /// Download the file of a completed report job
-    ///
-    /// Returns the report produced by a completed asynchronous job as CSV text: a header line with the
-    /// column names, then one line per row. The job's `downloadUrl` points here.
-    ///
-    /// `GET /data/v1/downloads/{job_id}` (operation `downloadReport`).
-    pub fn download(&self, job_id: impl Into<String>) -> DownloadReportBuilder<'a> {
-        DownloadReportBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            job_id: job_id.into(),
+
+    request_builder!(ResetCacheBuilder => String);
+    /// Request builder for [`Data::download`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct DownloadReportBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        job_id: String,
+    }
+
+    impl<'a> DownloadReportBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "downloadReport",
+            method: "GET",
+            path: "/data/v1/downloads/{job_id}",
+            accept: "text/plain",
+            idempotent: true,
+            auth_optional: false,
+            paging: None,
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &DownloadReportBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: format!(
+                    "/data/v1/downloads/{}", runtime::encode_path_param(META.id,
+                    "job_id", & self.job_id.to_string()) ?
+                ),
+                query,
+                headers,
+                body: None,
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<String, Error> {
+            let request = self.build_request()?;
+            self.client.send_text(request).await
         }
     }
+
+    request_builder!(DownloadReportBuilder => String);
 }
-
-/// Request builder for [`Data::subscription_report`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "data")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct GenerateSubscriptionReportBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    body: DataReportRequest,
-}
-
-#[cfg(feature = "data")]
-impl<'a> GenerateSubscriptionReportBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "generateSubscriptionReport",
-        method: "POST",
-        path: "/data/v1/subscription",
-        accept: "application/json",
-        idempotent: false,
-        auth_optional: false,
-        paging: Some(runtime::PagingMeta {
-            style: "report",
-            items: None,
-        }),
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &GenerateSubscriptionReportBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: "/data/v1/subscription".to_string(),
-            query,
-            headers,
-            body: Some(runtime::encode_body(META, &self.body)?),
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<DataReportResponse, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "data")]
-request_builder!(GenerateSubscriptionReportBuilder => DataReportResponse);
-
-/// Request builder for [`Data::revenue_report`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "data")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct GenerateRevenueReportBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    body: DataReportRequest,
-}
-
-#[cfg(feature = "data")]
-impl<'a> GenerateRevenueReportBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "generateRevenueReport",
-        method: "POST",
-        path: "/data/v1/revenue",
-        accept: "application/json",
-        idempotent: false,
-        auth_optional: false,
-        paging: Some(runtime::PagingMeta {
-            style: "report",
-            items: None,
-        }),
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &GenerateRevenueReportBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: "/data/v1/revenue".to_string(),
-            query,
-            headers,
-            body: Some(runtime::encode_body(META, &self.body)?),
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<DataReportResponse, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "data")]
-request_builder!(GenerateRevenueReportBuilder => DataReportResponse);
-
-/// Request builder for [`Data::list_jobs`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "data")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ListJobsBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-}
-
-#[cfg(feature = "data")]
-impl<'a> ListJobsBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "listJobs",
-        method: "GET",
-        path: "/data/v1/jobs",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: false,
-        paging: Some(runtime::PagingMeta {
-            style: "none",
-            items: None,
-        }),
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &ListJobsBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: "/data/v1/jobs".to_string(),
-            query,
-            headers,
-            body: None,
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<Vec<DataJob>, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "data")]
-request_builder!(ListJobsBuilder => Vec < DataJob >);
-
-/// Request builder for [`Data::get_job`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "data")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct GetJobBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    job_id: String,
-}
-
-#[cfg(feature = "data")]
-impl<'a> GetJobBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "getJob",
-        method: "GET",
-        path: "/data/v1/jobs/{job_id}",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: false,
-        paging: None,
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &GetJobBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: format!(
-                "/data/v1/jobs/{}", runtime::encode_path_param(META.id, "job_id", & self
-                .job_id.to_string()) ?
-            ),
-            query,
-            headers,
-            body: None,
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<DataJob, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "data")]
-request_builder!(GetJobBuilder => DataJob);
-
-/// Request builder for [`Data::reset_cache`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "data")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ResetCacheBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-}
-
-#[cfg(feature = "data")]
-impl<'a> ResetCacheBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "resetCache",
-        method: "GET",
-        path: "/data/v1/util/cache",
-        accept: "text/plain",
-        idempotent: true,
-        auth_optional: false,
-        paging: None,
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &ResetCacheBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: "/data/v1/util/cache".to_string(),
-            query,
-            headers,
-            body: None,
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<String, Error> {
-        let request = self.build_request()?;
-        self.client.send_text(request).await
-    }
-}
-
-#[cfg(feature = "data")]
-request_builder!(ResetCacheBuilder => String);
-
-/// Request builder for [`Data::download`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "data")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DownloadReportBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    job_id: String,
-}
-
-#[cfg(feature = "data")]
-impl<'a> DownloadReportBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "downloadReport",
-        method: "GET",
-        path: "/data/v1/downloads/{job_id}",
-        accept: "text/plain",
-        idempotent: true,
-        auth_optional: false,
-        paging: None,
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &DownloadReportBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: format!(
-                "/data/v1/downloads/{}", runtime::encode_path_param(META.id, "job_id", &
-                self.job_id.to_string()) ?
-            ),
-            query,
-            headers,
-            body: None,
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<String, Error> {
-        let request = self.build_request()?;
-        self.client.send_text(request).await
-    }
-}
-
-#[cfg(feature = "data")]
-request_builder!(DownloadReportBuilder => String);

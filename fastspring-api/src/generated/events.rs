@@ -162,320 +162,334 @@ object!(serialize StoredEventListResponse {
     events: "events" optional,
 });
 
-/// Operations of the `events` group; get it with `client.events()`.
+/// Operations of the `events` group; get it with `client.events()`. Each method returns a request builder from [`builders`].
 #[cfg(feature = "events")]
 #[derive(Debug, Clone, Copy)]
 pub struct Events<'a> {
     pub(crate) client: &'a Client,
 }
 
+/// The request builders of the `events` group, one per operation of [`Events`], with the handle's methods.
 #[cfg(feature = "events")]
-impl<'a> Events<'a> {
-    /// List processed webhook events in a time window
-    ///
-    /// Returns the stored webhook events that are processed (acknowledged by your endpoint or marked processed through `POST /events/{event_id}`).
-    ///
-    /// Only events of the last 30 days, of the types the store subscribed to at the time, and of the
-    /// first webhook configured in the app are kept. At most about 25 events come per call; `more: true`
-    /// says the window holds more, and the next call starts after the `created` time of the last event
-    /// returned. The event objects are the same as webhook deliveries; `data` depends on `type` and is
-    /// described per event type in the webhooks part of this spec.
-    ///
-    /// `GET /events/processed` (operation `listProcessedEvents`).
-    pub fn list_processed(&self) -> ListProcessedEventsBuilder<'a> {
-        ListProcessedEventsBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            days: None,
-            begin: None,
-            end: None,
+pub mod builders {
+    use super::*;
+
+    impl<'a> Events<'a> {
+        /// List processed webhook events in a time window
+        ///
+        /// Returns the stored webhook events that are processed (acknowledged by your endpoint or marked processed through `POST /events/{event_id}`).
+        ///
+        /// Only events of the last 30 days, of the types the store subscribed to at the time, and of the
+        /// first webhook configured in the app are kept. At most about 25 events come per call; `more: true`
+        /// says the window holds more, and the next call starts after the `created` time of the last event
+        /// returned. The event objects are the same as webhook deliveries; `data` depends on `type` and is
+        /// described per event type in the webhooks part of this spec.
+        ///
+        /// `GET /events/processed` (operation `listProcessedEvents`).
+        pub fn list_processed(&self) -> ListProcessedEventsBuilder<'a> {
+            ListProcessedEventsBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                days: None,
+                begin: None,
+                end: None,
+            }
+        }
+
+        /// List unprocessed webhook events in a time window
+        ///
+        /// Returns the stored webhook events that are unprocessed (missed or failed deliveries); after handling one, mark it with `POST /events/{event_id}`.
+        ///
+        /// Only events of the last 30 days, of the types the store subscribed to at the time, and of the
+        /// first webhook configured in the app are kept. At most about 25 events come per call; `more: true`
+        /// says the window holds more, and the next call starts after the `created` time of the last event
+        /// returned. The event objects are the same as webhook deliveries; `data` depends on `type` and is
+        /// described per event type in the webhooks part of this spec.
+        ///
+        /// `GET /events/unprocessed` (operation `listUnprocessedEvents`).
+        pub fn list_unprocessed(&self) -> ListUnprocessedEventsBuilder<'a> {
+            ListUnprocessedEventsBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                days: None,
+                begin: None,
+                end: None,
+            }
+        }
+
+        /// Mark a stored event processed or unprocessed
+        ///
+        /// Sets the `processed` flag of one stored event. Marking an event processed removes it from
+        /// `GET /events/unprocessed`; the current reference also allows `false` to put it back. Safe to repeat.
+        ///
+        /// `POST /events/{event_id}` (operation `updateEvent`).
+        pub fn update(
+            &self,
+            event_id: impl Into<String>,
+            body: EventUpdateRequest,
+        ) -> UpdateEventBuilder<'a> {
+            UpdateEventBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                event_id: event_id.into(),
+                body,
+            }
         }
     }
-    /// List unprocessed webhook events in a time window
-    ///
-    /// Returns the stored webhook events that are unprocessed (missed or failed deliveries); after handling one, mark it with `POST /events/{event_id}`.
-    ///
-    /// Only events of the last 30 days, of the types the store subscribed to at the time, and of the
-    /// first webhook configured in the app are kept. At most about 25 events come per call; `more: true`
-    /// says the window holds more, and the next call starts after the `created` time of the last event
-    /// returned. The event objects are the same as webhook deliveries; `data` depends on `type` and is
-    /// described per event type in the webhooks part of this spec.
-    ///
-    /// `GET /events/unprocessed` (operation `listUnprocessedEvents`).
-    pub fn list_unprocessed(&self) -> ListUnprocessedEventsBuilder<'a> {
-        ListUnprocessedEventsBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            days: None,
-            begin: None,
-            end: None,
+
+    /// Request builder for [`Events::list_processed`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct ListProcessedEventsBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        days: Option<i64>,
+        begin: Option<String>,
+        end: Option<String>,
+    }
+
+    impl<'a> ListProcessedEventsBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "listProcessedEvents",
+            method: "GET",
+            path: "/events/processed",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: false,
+            paging: Some(runtime::PagingMeta {
+                style: "events",
+                items: Some("events"),
+            }),
+            batch: None,
+        };
+
+        /// Return the events of this many past days (1 to 30). Give either `days` or `begin` (optionally with `end`); the current reference marks `days` required, so send it unless you give `begin`.
+        pub fn days(mut self, value: i64) -> Self {
+            self.days = Some(value);
+            self
+        }
+
+        /// Start of the window; must lie within the last 30 days and before `end`. The current reference documents a date (`YYYY-MM-DD`); older documentation and its error messages use epoch milliseconds (`1488061077706`). Sent as given.
+        pub fn begin(mut self, value: impl Into<String>) -> Self {
+            self.begin = Some(value.into());
+            self
+        }
+
+        /// End of the window, in the same form as `begin`.
+        pub fn end(mut self, value: impl Into<String>) -> Self {
+            self.end = Some(value.into());
+            self
+        }
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &ListProcessedEventsBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            if let Some(value) = &self.days {
+                query.push(("days", value.to_string()));
+            }
+            if let Some(value) = &self.begin {
+                query.push(("begin", value.to_string()));
+            }
+            if let Some(value) = &self.end {
+                query.push(("end", value.to_string()));
+            }
+
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: "/events/processed".to_string(),
+                query,
+                headers,
+                body: None,
+                options: self.options.clone(),
+            })
+        }
+
+        /// Streams every page of the result: follows the `more` flag, starting each window after the last event's `created` time. Stops when FastSpring reports no more, and fails (instead of looping) if a page does not advance.
+        #[inline]
+        pub fn pages(
+            self,
+        ) -> impl futures_util::Stream<
+            Item = Result<StoredEventListResponse, Error>,
+        > + Send + 'a {
+            let client = self.client;
+            let request = self.build_request();
+            runtime::pages(client, request)
+        }
+
+        /// Streams the `events` of every page, one by one (see [`Self::pages`]).
+        #[inline]
+        pub fn items(
+            self,
+        ) -> impl futures_util::Stream<Item = Result<StoredEvent, Error>> + Send + 'a {
+            let client = self.client;
+            let request = self.build_request();
+            runtime::items(client, request, "events")
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<StoredEventListResponse, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// Mark a stored event processed or unprocessed
-    ///
-    /// Sets the `processed` flag of one stored event. Marking an event processed removes it from
-    /// `GET /events/unprocessed`; the current reference also allows `false` to put it back. Safe to repeat.
-    ///
-    /// `POST /events/{event_id}` (operation `updateEvent`).
-    pub fn update(
-        &self,
-        event_id: impl Into<String>,
+
+    request_builder!(ListProcessedEventsBuilder => StoredEventListResponse);
+    /// Request builder for [`Events::list_unprocessed`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct ListUnprocessedEventsBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        days: Option<i64>,
+        begin: Option<String>,
+        end: Option<String>,
+    }
+
+    impl<'a> ListUnprocessedEventsBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "listUnprocessedEvents",
+            method: "GET",
+            path: "/events/unprocessed",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: false,
+            paging: Some(runtime::PagingMeta {
+                style: "events",
+                items: Some("events"),
+            }),
+            batch: None,
+        };
+
+        /// Return the events of this many past days (1 to 30). Give either `days` or `begin` (optionally with `end`); the current reference marks `days` required, so send it unless you give `begin`.
+        pub fn days(mut self, value: i64) -> Self {
+            self.days = Some(value);
+            self
+        }
+
+        /// Start of the window; must lie within the last 30 days and before `end`. The current reference documents a date (`YYYY-MM-DD`); older documentation and its error messages use epoch milliseconds (`1488061077706`). Sent as given.
+        pub fn begin(mut self, value: impl Into<String>) -> Self {
+            self.begin = Some(value.into());
+            self
+        }
+
+        /// End of the window, in the same form as `begin`.
+        pub fn end(mut self, value: impl Into<String>) -> Self {
+            self.end = Some(value.into());
+            self
+        }
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &ListUnprocessedEventsBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            if let Some(value) = &self.days {
+                query.push(("days", value.to_string()));
+            }
+            if let Some(value) = &self.begin {
+                query.push(("begin", value.to_string()));
+            }
+            if let Some(value) = &self.end {
+                query.push(("end", value.to_string()));
+            }
+
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: "/events/unprocessed".to_string(),
+                query,
+                headers,
+                body: None,
+                options: self.options.clone(),
+            })
+        }
+
+        /// Streams every page of the result: follows the `more` flag, starting each window after the last event's `created` time. Stops when FastSpring reports no more, and fails (instead of looping) if a page does not advance.
+        #[inline]
+        pub fn pages(
+            self,
+        ) -> impl futures_util::Stream<
+            Item = Result<StoredEventListResponse, Error>,
+        > + Send + 'a {
+            let client = self.client;
+            let request = self.build_request();
+            runtime::pages(client, request)
+        }
+
+        /// Streams the `events` of every page, one by one (see [`Self::pages`]).
+        #[inline]
+        pub fn items(
+            self,
+        ) -> impl futures_util::Stream<Item = Result<StoredEvent, Error>> + Send + 'a {
+            let client = self.client;
+            let request = self.build_request();
+            runtime::items(client, request, "events")
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<StoredEventListResponse, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
+        }
+    }
+
+    request_builder!(ListUnprocessedEventsBuilder => StoredEventListResponse);
+    /// Request builder for [`Events::update`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct UpdateEventBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        event_id: String,
         body: EventUpdateRequest,
-    ) -> UpdateEventBuilder<'a> {
-        UpdateEventBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            event_id: event_id.into(),
-            body,
+    }
+
+    impl<'a> UpdateEventBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "updateEvent",
+            method: "POST",
+            path: "/events/{event_id}",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: false,
+            paging: None,
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &UpdateEventBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: format!(
+                    "/events/{}", runtime::encode_path_param(META.id, "event_id", & self
+                    .event_id.to_string()) ?
+                ),
+                query,
+                headers,
+                body: Some(runtime::encode_body(META, &self.body)?),
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<StoredEvent, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
+
+    request_builder!(UpdateEventBuilder => StoredEvent);
 }
-
-/// Request builder for [`Events::list_processed`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "events")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ListProcessedEventsBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    days: Option<i64>,
-    begin: Option<String>,
-    end: Option<String>,
-}
-
-#[cfg(feature = "events")]
-impl<'a> ListProcessedEventsBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "listProcessedEvents",
-        method: "GET",
-        path: "/events/processed",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: false,
-        paging: Some(runtime::PagingMeta {
-            style: "events",
-            items: Some("events"),
-        }),
-        batch: None,
-    };
-    /// Return the events of this many past days (1 to 30). Give either `days` or `begin` (optionally with `end`); the current reference marks `days` required, so send it unless you give `begin`.
-    pub fn days(mut self, value: i64) -> Self {
-        self.days = Some(value);
-        self
-    }
-    /// Start of the window; must lie within the last 30 days and before `end`. The current reference documents a date (`YYYY-MM-DD`); older documentation and its error messages use epoch milliseconds (`1488061077706`). Sent as given.
-    pub fn begin(mut self, value: impl Into<String>) -> Self {
-        self.begin = Some(value.into());
-        self
-    }
-    /// End of the window, in the same form as `begin`.
-    pub fn end(mut self, value: impl Into<String>) -> Self {
-        self.end = Some(value.into());
-        self
-    }
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &ListProcessedEventsBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        if let Some(value) = &self.days {
-            query.push(("days", value.to_string()));
-        }
-        if let Some(value) = &self.begin {
-            query.push(("begin", value.to_string()));
-        }
-        if let Some(value) = &self.end {
-            query.push(("end", value.to_string()));
-        }
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: "/events/processed".to_string(),
-            query,
-            headers,
-            body: None,
-            options: self.options.clone(),
-        })
-    }
-    /// Streams every page of the result: follows the `more` flag, starting each window after the last event's `created` time. Stops when FastSpring reports no more, and fails (instead of looping) if a page does not advance.
-    #[inline]
-    pub fn pages(
-        self,
-    ) -> impl futures_util::Stream<
-        Item = Result<StoredEventListResponse, Error>,
-    > + Send + 'a {
-        let client = self.client;
-        let request = self.build_request();
-        runtime::pages(client, request)
-    }
-    /// Streams the `events` of every page, one by one (see [`Self::pages`]).
-    #[inline]
-    pub fn items(
-        self,
-    ) -> impl futures_util::Stream<Item = Result<StoredEvent, Error>> + Send + 'a {
-        let client = self.client;
-        let request = self.build_request();
-        runtime::items(client, request, "events")
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<StoredEventListResponse, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "events")]
-request_builder!(ListProcessedEventsBuilder => StoredEventListResponse);
-
-/// Request builder for [`Events::list_unprocessed`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "events")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ListUnprocessedEventsBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    days: Option<i64>,
-    begin: Option<String>,
-    end: Option<String>,
-}
-
-#[cfg(feature = "events")]
-impl<'a> ListUnprocessedEventsBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "listUnprocessedEvents",
-        method: "GET",
-        path: "/events/unprocessed",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: false,
-        paging: Some(runtime::PagingMeta {
-            style: "events",
-            items: Some("events"),
-        }),
-        batch: None,
-    };
-    /// Return the events of this many past days (1 to 30). Give either `days` or `begin` (optionally with `end`); the current reference marks `days` required, so send it unless you give `begin`.
-    pub fn days(mut self, value: i64) -> Self {
-        self.days = Some(value);
-        self
-    }
-    /// Start of the window; must lie within the last 30 days and before `end`. The current reference documents a date (`YYYY-MM-DD`); older documentation and its error messages use epoch milliseconds (`1488061077706`). Sent as given.
-    pub fn begin(mut self, value: impl Into<String>) -> Self {
-        self.begin = Some(value.into());
-        self
-    }
-    /// End of the window, in the same form as `begin`.
-    pub fn end(mut self, value: impl Into<String>) -> Self {
-        self.end = Some(value.into());
-        self
-    }
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &ListUnprocessedEventsBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        if let Some(value) = &self.days {
-            query.push(("days", value.to_string()));
-        }
-        if let Some(value) = &self.begin {
-            query.push(("begin", value.to_string()));
-        }
-        if let Some(value) = &self.end {
-            query.push(("end", value.to_string()));
-        }
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: "/events/unprocessed".to_string(),
-            query,
-            headers,
-            body: None,
-            options: self.options.clone(),
-        })
-    }
-    /// Streams every page of the result: follows the `more` flag, starting each window after the last event's `created` time. Stops when FastSpring reports no more, and fails (instead of looping) if a page does not advance.
-    #[inline]
-    pub fn pages(
-        self,
-    ) -> impl futures_util::Stream<
-        Item = Result<StoredEventListResponse, Error>,
-    > + Send + 'a {
-        let client = self.client;
-        let request = self.build_request();
-        runtime::pages(client, request)
-    }
-    /// Streams the `events` of every page, one by one (see [`Self::pages`]).
-    #[inline]
-    pub fn items(
-        self,
-    ) -> impl futures_util::Stream<Item = Result<StoredEvent, Error>> + Send + 'a {
-        let client = self.client;
-        let request = self.build_request();
-        runtime::items(client, request, "events")
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<StoredEventListResponse, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "events")]
-request_builder!(ListUnprocessedEventsBuilder => StoredEventListResponse);
-
-/// Request builder for [`Events::update`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "events")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateEventBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    event_id: String,
-    body: EventUpdateRequest,
-}
-
-#[cfg(feature = "events")]
-impl<'a> UpdateEventBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "updateEvent",
-        method: "POST",
-        path: "/events/{event_id}",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: false,
-        paging: None,
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &UpdateEventBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: format!(
-                "/events/{}", runtime::encode_path_param(META.id, "event_id", & self
-                .event_id.to_string()) ?
-            ),
-            query,
-            headers,
-            body: Some(runtime::encode_body(META, &self.body)?),
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<StoredEvent, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "events")]
-request_builder!(UpdateEventBuilder => StoredEvent);

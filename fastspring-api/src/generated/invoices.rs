@@ -1148,144 +1148,147 @@ object!(serialize PaymentInvoice {
     payment_totals: "paymentTotals" optional,
 });
 
-/// Operations of the `invoices` group; get it with `client.invoices()`.
+/// Operations of the `invoices` group; get it with `client.invoices()`. Each method returns a request builder from [`builders`].
 #[cfg(feature = "invoices")]
 #[derive(Debug, Clone, Copy)]
 pub struct Invoices<'a> {
     pub(crate) client: &'a Client,
 }
 
+/// The request builders of the `invoices` group, one per operation of [`Invoices`], with the handle's methods.
 #[cfg(feature = "invoices")]
-impl<'a> Invoices<'a> {
-    /// Create a payment invoice
-    ///
-    /// Creates and finalizes an invoice for the given products, bill-to and deliver-to
-    /// contacts, due date and payment method, and returns it with its totals and the links
-    /// the buyer uses to view, download and pay it (`paymentInvoiceWebPayLink`, valid until
-    /// the due date plus the store's grace period).
-    ///
-    /// Not idempotent: retrying after a timeout may create a second invoice. This service
-    /// reports errors with a `{code, message}` body and rate limiting with HTTP 429.
-    ///
-    /// `POST /invoices/paymentInvoice` (operation `createInvoice`).
-    pub fn create(&self, body: CreateInvoiceRequest) -> CreateInvoiceBuilder<'a> {
-        CreateInvoiceBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            body,
+pub mod builders {
+    use super::*;
+
+    impl<'a> Invoices<'a> {
+        /// Create a payment invoice
+        ///
+        /// Creates and finalizes an invoice for the given products, bill-to and deliver-to
+        /// contacts, due date and payment method, and returns it with its totals and the links
+        /// the buyer uses to view, download and pay it (`paymentInvoiceWebPayLink`, valid until
+        /// the due date plus the store's grace period).
+        ///
+        /// Not idempotent: retrying after a timeout may create a second invoice. This service
+        /// reports errors with a `{code, message}` body and rate limiting with HTTP 429.
+        ///
+        /// `POST /invoices/paymentInvoice` (operation `createInvoice`).
+        pub fn create(&self, body: CreateInvoiceRequest) -> CreateInvoiceBuilder<'a> {
+            CreateInvoiceBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                body,
+            }
+        }
+
+        /// Retrieve an invoice
+        ///
+        /// Returns one invoice with its contacts, organizations, items, taxes, totals, payment state and refunds.
+        ///
+        /// `GET /invoices/{invoice_id}` (operation `getInvoice`).
+        pub fn get(&self, invoice_id: impl Into<String>) -> GetInvoiceBuilder<'a> {
+            GetInvoiceBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                invoice_id: invoice_id.into(),
+            }
         }
     }
-    /// Retrieve an invoice
-    ///
-    /// Returns one invoice with its contacts, organizations, items, taxes, totals, payment state and refunds.
-    ///
-    /// `GET /invoices/{invoice_id}` (operation `getInvoice`).
-    pub fn get(&self, invoice_id: impl Into<String>) -> GetInvoiceBuilder<'a> {
-        GetInvoiceBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            invoice_id: invoice_id.into(),
+
+    /// Request builder for [`Invoices::create`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct CreateInvoiceBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        body: CreateInvoiceRequest,
+    }
+
+    impl<'a> CreateInvoiceBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "createInvoice",
+            method: "POST",
+            path: "/invoices/paymentInvoice",
+            accept: "application/json",
+            idempotent: false,
+            auth_optional: false,
+            paging: None,
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &CreateInvoiceBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: "/invoices/paymentInvoice".to_string(),
+                query,
+                headers,
+                body: Some(runtime::encode_body(META, &self.body)?),
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<PaymentInvoice, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-}
 
-/// Request builder for [`Invoices::create`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "invoices")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateInvoiceBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    body: CreateInvoiceRequest,
-}
-
-#[cfg(feature = "invoices")]
-impl<'a> CreateInvoiceBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "createInvoice",
-        method: "POST",
-        path: "/invoices/paymentInvoice",
-        accept: "application/json",
-        idempotent: false,
-        auth_optional: false,
-        paging: None,
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &CreateInvoiceBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: "/invoices/paymentInvoice".to_string(),
-            query,
-            headers,
-            body: Some(runtime::encode_body(META, &self.body)?),
-            options: self.options.clone(),
-        })
+    request_builder!(CreateInvoiceBuilder => PaymentInvoice);
+    /// Request builder for [`Invoices::get`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct GetInvoiceBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        invoice_id: String,
     }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<PaymentInvoice, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
+
+    impl<'a> GetInvoiceBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "getInvoice",
+            method: "GET",
+            path: "/invoices/{invoice_id}",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: false,
+            paging: None,
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &GetInvoiceBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: format!(
+                    "/invoices/{}", runtime::encode_path_param(META.id, "invoice_id", &
+                    self.invoice_id.to_string()) ?
+                ),
+                query,
+                headers,
+                body: None,
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<Invoice, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
+        }
     }
+
+    request_builder!(GetInvoiceBuilder => Invoice);
 }
-
-#[cfg(feature = "invoices")]
-request_builder!(CreateInvoiceBuilder => PaymentInvoice);
-
-/// Request builder for [`Invoices::get`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "invoices")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct GetInvoiceBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    invoice_id: String,
-}
-
-#[cfg(feature = "invoices")]
-impl<'a> GetInvoiceBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "getInvoice",
-        method: "GET",
-        path: "/invoices/{invoice_id}",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: false,
-        paging: None,
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &GetInvoiceBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: format!(
-                "/invoices/{}", runtime::encode_path_param(META.id, "invoice_id", & self
-                .invoice_id.to_string()) ?
-            ),
-            query,
-            headers,
-            body: None,
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<Invoice, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "invoices")]
-request_builder!(GetInvoiceBuilder => Invoice);

@@ -57,21 +57,25 @@ impl crate::Client {
     pub fn accounts(&self) -> accounts::Accounts<'_> {
         accounts::Accounts { client: self }
     }
+
     #[cfg(feature = "coupons")]
     /// Operations of the `coupons` group: Coupons, their discounts and their codes.
     pub fn coupons(&self) -> coupons::Coupons<'_> {
         coupons::Coupons { client: self }
     }
+
     #[cfg(feature = "orders")]
     /// Operations of the `orders` group: Completed orders; searching them and updating tags and attributes.
     pub fn orders(&self) -> orders::Orders<'_> {
         orders::Orders { client: self }
     }
+
     #[cfg(feature = "products")]
     /// Operations of the `products` group: Catalog products, their offers and their localized prices.
     pub fn products(&self) -> products::Products<'_> {
         products::Products { client: self }
     }
+
     #[cfg(feature = "subscriptions")]
     /// Operations of the `subscriptions` group: Subscriptions, plan changes, rebills, pauses, co-term groups, proforma invoices and cancel surveys.
     pub fn subscriptions(&self) -> subscriptions::Subscriptions<'_> {
@@ -79,21 +83,25 @@ impl crate::Client {
             client: self,
         }
     }
+
     #[cfg(feature = "invoices")]
     /// Operations of the `invoices` group: Payment invoices created outside the checkout flow.
     pub fn invoices(&self) -> invoices::Invoices<'_> {
         invoices::Invoices { client: self }
     }
+
     #[cfg(feature = "quotes")]
     /// Operations of the `quotes` group: B2B quotes that a buyer can accept and pay.
     pub fn quotes(&self) -> quotes::Quotes<'_> {
         quotes::Quotes { client: self }
     }
+
     #[cfg(feature = "returns")]
     /// Operations of the `returns` group: Returns and refunds of orders.
     pub fn returns(&self) -> returns::Returns<'_> {
         returns::Returns { client: self }
     }
+
     #[cfg(feature = "sessions-v1")]
     /// Operations of the `sessions-v1` group: Legacy (v1) checkout sessions created for an existing account.
     pub fn sessions_v1(&self) -> sessions_v1::SessionsV1<'_> {
@@ -101,6 +109,7 @@ impl crate::Client {
             client: self,
         }
     }
+
     #[cfg(feature = "checkout-sessions")]
     /// Operations of the `checkout-sessions` group: Current (v2) checkout sessions and their carts.
     pub fn checkout_sessions(&self) -> checkout_sessions::CheckoutSessions<'_> {
@@ -108,16 +117,19 @@ impl crate::Client {
             client: self,
         }
     }
+
     #[cfg(feature = "events")]
     /// Operations of the `events` group: Webhook events as stored by FastSpring; listing and marking them processed.
     pub fn events(&self) -> events::Events<'_> {
         events::Events { client: self }
     }
+
     #[cfg(feature = "data")]
     /// Operations of the `data` group: Subscription and revenue reports, report jobs and downloads.
     pub fn data(&self) -> data::Data<'_> {
         data::Data { client: self }
     }
+
     #[cfg(feature = "webhook-keys")]
     /// Operations of the `webhook-keys` group: Rotation of a webhook endpoint's HMAC secret.
     pub fn webhook_keys(&self) -> webhook_keys::WebhookKeys<'_> {

@@ -1668,353 +1668,372 @@ object!(serialize UpdateOrderTagsResponse {
     orders: "orders" required,
 });
 
-/// Operations of the `orders` group; get it with `client.orders()`.
+/// Operations of the `orders` group; get it with `client.orders()`. Each method returns a request builder from [`builders`].
 #[cfg(feature = "orders")]
 #[derive(Debug, Clone, Copy)]
 pub struct Orders<'a> {
     pub(crate) client: &'a Client,
 }
 
+/// The request builders of the `orders` group, one per operation of [`Orders`], with the handle's methods.
 #[cfg(feature = "orders")]
-impl<'a> Orders<'a> {
-    /// List or search orders
-    ///
-    /// Returns the store's orders one page at a time, optionally narrowed by date range, product, rebill, returns, live/test scope and status. Filters can be combined (e.g. a product within a date range). The current API returns order IDs; fetch the details with `GET /orders/{order_id}` (several IDs per call).
-    ///
-    /// `GET /orders` (operation `listOrders`).
-    pub fn list(&self) -> ListOrdersBuilder<'a> {
-        ListOrdersBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            begin: None,
-            end: None,
-            days: None,
-            products: None,
-            rebill: None,
-            returns: None,
-            scope: None,
-            status: None,
-            limit: None,
-            page: None,
+pub mod builders {
+    use super::*;
+
+    impl<'a> Orders<'a> {
+        /// List or search orders
+        ///
+        /// Returns the store's orders one page at a time, optionally narrowed by date range, product, rebill, returns, live/test scope and status. Filters can be combined (e.g. a product within a date range). The current API returns order IDs; fetch the details with `GET /orders/{order_id}` (several IDs per call).
+        ///
+        /// `GET /orders` (operation `listOrders`).
+        pub fn list(&self) -> ListOrdersBuilder<'a> {
+            ListOrdersBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                begin: None,
+                end: None,
+                days: None,
+                products: None,
+                rebill: None,
+                returns: None,
+                scope: None,
+                status: None,
+                limit: None,
+                page: None,
+            }
+        }
+
+        /// Update order tags and item attributes
+        ///
+        /// Adds or overwrites tags of existing orders and attributes of their items, for several orders in one call. Active subscriptions created by those orders take over the new tags and attributes. The response reports one outcome per order; check each `result`.
+        ///
+        /// `POST /orders` (operation `updateOrderTags`).
+        pub fn update_tags(
+            &self,
+            body: UpdateOrderTagsRequest,
+        ) -> UpdateOrderTagsBuilder<'a> {
+            UpdateOrderTagsBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                body,
+            }
+        }
+
+        /// Retrieve one or more orders
+        ///
+        /// Returns an order by its ID. Several IDs separated by commas return a `{"orders": [...]}` wrapper with one element per ID instead of the bare order. An unknown ID answers HTTP 400 with the wrapper holding an error item.
+        ///
+        /// `GET /orders/{order_id}` (operation `getOrder`).
+        pub fn get(&self, order_id: impl Into<Ids>) -> GetOrderBuilder<'a> {
+            GetOrderBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                order_id: order_id.into(),
+            }
+        }
+
+        /// Like [`Self::get`] for several IDs at once: each ID is percent-encoded, the IDs are joined with `,`, long lists are split over several requests, and the items come back as one `Vec` whatever shape FastSpring answers with (a bare object for one ID, a wrapper with `orders` for several).
+        pub async fn get_many<I, S>(
+            &self,
+            ids: I,
+        ) -> Result<Vec<OrderGetResponseOrdersItem>, Error>
+        where
+            I: IntoIterator<Item = S>,
+            S: Into<String>,
+        {
+            let ids: Vec<String> = ids.into_iter().map(Into::into).collect();
+            let template = self.get("%MULTI_ID%").build_request()?;
+            runtime::get_many(
+                    self.client,
+                    &GetOrderBuilder::META,
+                    template,
+                    "%MULTI_ID%",
+                    "orders",
+                    &ids,
+                )
+                .await
         }
     }
-    /// Update order tags and item attributes
-    ///
-    /// Adds or overwrites tags of existing orders and attributes of their items, for several orders in one call. Active subscriptions created by those orders take over the new tags and attributes. The response reports one outcome per order; check each `result`.
-    ///
-    /// `POST /orders` (operation `updateOrderTags`).
-    pub fn update_tags(
-        &self,
+
+    /// Request builder for [`Orders::list`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct ListOrdersBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        begin: Option<String>,
+        end: Option<String>,
+        days: Option<i64>,
+        products: Option<String>,
+        rebill: Option<bool>,
+        returns: Option<bool>,
+        scope: Option<ListOrdersScope>,
+        status: Option<ListOrdersStatus>,
+        limit: Option<i64>,
+        page: Option<i64>,
+    }
+
+    impl<'a> ListOrdersBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "listOrders",
+            method: "GET",
+            path: "/orders",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: false,
+            paging: Some(runtime::PagingMeta {
+                style: "page",
+                items: Some("orders"),
+            }),
+            batch: None,
+        };
+
+        /// Only orders placed after this date (`YYYY-MM-DD`); must be at least one day before `end`.
+        pub fn begin(mut self, value: impl Into<String>) -> Self {
+            self.begin = Some(value.into());
+            self
+        }
+
+        /// Only orders placed before this date (`YYYY-MM-DD`).
+        pub fn end(mut self, value: impl Into<String>) -> Self {
+            self.end = Some(value.into());
+            self
+        }
+
+        /// Only orders placed within the last this-many days.
+        pub fn days(mut self, value: i64) -> Self {
+            self.days = Some(value);
+            self
+        }
+
+        /// Only orders containing this product path (several paths presumably comma-separated; the separator is not documented).
+        pub fn products(mut self, value: impl Into<String>) -> Self {
+            self.products = Some(value.into());
+            self
+        }
+
+        /// `true`: include subscription rebill orders; `false`: leave them out.
+        pub fn rebill(mut self, value: bool) -> Self {
+            self.rebill = Some(value);
+            self
+        }
+
+        /// Only orders with (`true`) or without (`false`) returns; matching orders list their returns.
+        pub fn returns(mut self, value: bool) -> Self {
+            self.returns = Some(value);
+            self
+        }
+
+        /// Live orders, test orders, or both.
+        pub fn scope(mut self, value: ListOrdersScope) -> Self {
+            self.scope = Some(value);
+            self
+        }
+
+        /// Only orders in this state: `completed` (successful), `canceled` (declined) or `failed` (the transaction did not complete; rare).
+        pub fn status(mut self, value: ListOrdersStatus) -> Self {
+            self.status = Some(value);
+            self
+        }
+
+        /// Maximum number of orders per page (default 50).
+        pub fn limit(mut self, value: i64) -> Self {
+            self.limit = Some(value);
+            self
+        }
+
+        /// Page to return, starting at 1; used with `limit`.
+        pub fn page(mut self, value: i64) -> Self {
+            self.page = Some(value);
+            self
+        }
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &ListOrdersBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            if let Some(value) = &self.begin {
+                query.push(("begin", value.to_string()));
+            }
+            if let Some(value) = &self.end {
+                query.push(("end", value.to_string()));
+            }
+            if let Some(value) = &self.days {
+                query.push(("days", value.to_string()));
+            }
+            if let Some(value) = &self.products {
+                query.push(("products", value.to_string()));
+            }
+            if let Some(value) = &self.rebill {
+                query.push(("rebill", value.to_string()));
+            }
+            if let Some(value) = &self.returns {
+                query.push(("returns", value.to_string()));
+            }
+            if let Some(value) = &self.scope {
+                query.push(("scope", value.to_string()));
+            }
+            if let Some(value) = &self.status {
+                query.push(("status", value.to_string()));
+            }
+            if let Some(value) = &self.limit {
+                query.push(("limit", value.to_string()));
+            }
+            if let Some(value) = &self.page {
+                query.push(("page", value.to_string()));
+            }
+
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: "/orders".to_string(),
+                query,
+                headers,
+                body: None,
+                options: self.options.clone(),
+            })
+        }
+
+        /// Streams every page of the result: follows `nextPage` (keeping `limit`). Stops when FastSpring reports no more, and fails (instead of looping) if a page does not advance.
+        #[inline]
+        pub fn pages(
+            self,
+        ) -> impl futures_util::Stream<
+            Item = Result<OrderListResponse, Error>,
+        > + Send + 'a {
+            let client = self.client;
+            let request = self.build_request();
+            runtime::pages(client, request)
+        }
+
+        /// Streams the `orders` of every page, one by one (see [`Self::pages`]).
+        #[inline]
+        pub fn items(
+            self,
+        ) -> impl futures_util::Stream<
+            Item = Result<OrderListResponseOrdersItem, Error>,
+        > + Send + 'a {
+            let client = self.client;
+            let request = self.build_request();
+            runtime::items(client, request, "orders")
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<OrderListResponse, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
+        }
+    }
+
+    request_builder!(ListOrdersBuilder => OrderListResponse);
+    /// Request builder for [`Orders::update_tags`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct UpdateOrderTagsBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
         body: UpdateOrderTagsRequest,
-    ) -> UpdateOrderTagsBuilder<'a> {
-        UpdateOrderTagsBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            body,
+    }
+
+    impl<'a> UpdateOrderTagsBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "updateOrderTags",
+            method: "POST",
+            path: "/orders",
+            accept: "application/json",
+            idempotent: false,
+            auth_optional: false,
+            paging: None,
+            batch: Some(runtime::BatchMeta {
+                items: "orders",
+                id: "order",
+            }),
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &UpdateOrderTagsBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: "/orders".to_string(),
+                query,
+                headers,
+                body: Some(runtime::encode_body(META, &self.body)?),
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and reports every item of `orders`: a failed item is an `Err` even when FastSpring answered 200, and a per-item report sent with an error status is returned item by item.
+        #[inline]
+        pub async fn send_batch(self) -> Result<BatchOutcome<OrderUpdateResult>, Error> {
+            let request = self.build_request()?;
+            runtime::send_batch(self.client, request).await
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<UpdateOrderTagsResponse, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// Retrieve one or more orders
-    ///
-    /// Returns an order by its ID. Several IDs separated by commas return a `{"orders": [...]}` wrapper with one element per ID instead of the bare order. An unknown ID answers HTTP 400 with the wrapper holding an error item.
-    ///
-    /// `GET /orders/{order_id}` (operation `getOrder`).
-    pub fn get(&self, order_id: impl Into<Ids>) -> GetOrderBuilder<'a> {
-        GetOrderBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            order_id: order_id.into(),
+
+    request_builder!(UpdateOrderTagsBuilder => UpdateOrderTagsResponse);
+    /// Request builder for [`Orders::get`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct GetOrderBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        order_id: Ids,
+    }
+
+    impl<'a> GetOrderBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "getOrder",
+            method: "GET",
+            path: "/orders/{order_id}",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: false,
+            paging: None,
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &GetOrderBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: format!(
+                    "/orders/{}", runtime::encode_path_ids(META.id, "order_id", & self
+                    .order_id) ?
+                ),
+                query,
+                headers,
+                body: None,
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<GetOrderResponse, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// Like [`Self::get`] for several IDs at once: each ID is percent-encoded, the IDs are joined with `,`, long lists are split over several requests, and the items come back as one `Vec` whatever shape FastSpring answers with (a bare object for one ID, a wrapper with `orders` for several).
-    pub async fn get_many<I, S>(
-        &self,
-        ids: I,
-    ) -> Result<Vec<OrderGetResponseOrdersItem>, Error>
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        let ids: Vec<String> = ids.into_iter().map(Into::into).collect();
-        let template = self.get("%MULTI_ID%").build_request()?;
-        runtime::get_many(
-                self.client,
-                &GetOrderBuilder::META,
-                template,
-                "%MULTI_ID%",
-                "orders",
-                &ids,
-            )
-            .await
-    }
+
+    request_builder!(GetOrderBuilder => GetOrderResponse);
 }
-
-/// Request builder for [`Orders::list`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "orders")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ListOrdersBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    begin: Option<String>,
-    end: Option<String>,
-    days: Option<i64>,
-    products: Option<String>,
-    rebill: Option<bool>,
-    returns: Option<bool>,
-    scope: Option<ListOrdersScope>,
-    status: Option<ListOrdersStatus>,
-    limit: Option<i64>,
-    page: Option<i64>,
-}
-
-#[cfg(feature = "orders")]
-impl<'a> ListOrdersBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "listOrders",
-        method: "GET",
-        path: "/orders",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: false,
-        paging: Some(runtime::PagingMeta {
-            style: "page",
-            items: Some("orders"),
-        }),
-        batch: None,
-    };
-    /// Only orders placed after this date (`YYYY-MM-DD`); must be at least one day before `end`.
-    pub fn begin(mut self, value: impl Into<String>) -> Self {
-        self.begin = Some(value.into());
-        self
-    }
-    /// Only orders placed before this date (`YYYY-MM-DD`).
-    pub fn end(mut self, value: impl Into<String>) -> Self {
-        self.end = Some(value.into());
-        self
-    }
-    /// Only orders placed within the last this-many days.
-    pub fn days(mut self, value: i64) -> Self {
-        self.days = Some(value);
-        self
-    }
-    /// Only orders containing this product path (several paths presumably comma-separated; the separator is not documented).
-    pub fn products(mut self, value: impl Into<String>) -> Self {
-        self.products = Some(value.into());
-        self
-    }
-    /// `true`: include subscription rebill orders; `false`: leave them out.
-    pub fn rebill(mut self, value: bool) -> Self {
-        self.rebill = Some(value);
-        self
-    }
-    /// Only orders with (`true`) or without (`false`) returns; matching orders list their returns.
-    pub fn returns(mut self, value: bool) -> Self {
-        self.returns = Some(value);
-        self
-    }
-    /// Live orders, test orders, or both.
-    pub fn scope(mut self, value: ListOrdersScope) -> Self {
-        self.scope = Some(value);
-        self
-    }
-    /// Only orders in this state: `completed` (successful), `canceled` (declined) or `failed` (the transaction did not complete; rare).
-    pub fn status(mut self, value: ListOrdersStatus) -> Self {
-        self.status = Some(value);
-        self
-    }
-    /// Maximum number of orders per page (default 50).
-    pub fn limit(mut self, value: i64) -> Self {
-        self.limit = Some(value);
-        self
-    }
-    /// Page to return, starting at 1; used with `limit`.
-    pub fn page(mut self, value: i64) -> Self {
-        self.page = Some(value);
-        self
-    }
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &ListOrdersBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        if let Some(value) = &self.begin {
-            query.push(("begin", value.to_string()));
-        }
-        if let Some(value) = &self.end {
-            query.push(("end", value.to_string()));
-        }
-        if let Some(value) = &self.days {
-            query.push(("days", value.to_string()));
-        }
-        if let Some(value) = &self.products {
-            query.push(("products", value.to_string()));
-        }
-        if let Some(value) = &self.rebill {
-            query.push(("rebill", value.to_string()));
-        }
-        if let Some(value) = &self.returns {
-            query.push(("returns", value.to_string()));
-        }
-        if let Some(value) = &self.scope {
-            query.push(("scope", value.to_string()));
-        }
-        if let Some(value) = &self.status {
-            query.push(("status", value.to_string()));
-        }
-        if let Some(value) = &self.limit {
-            query.push(("limit", value.to_string()));
-        }
-        if let Some(value) = &self.page {
-            query.push(("page", value.to_string()));
-        }
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: "/orders".to_string(),
-            query,
-            headers,
-            body: None,
-            options: self.options.clone(),
-        })
-    }
-    /// Streams every page of the result: follows `nextPage` (keeping `limit`). Stops when FastSpring reports no more, and fails (instead of looping) if a page does not advance.
-    #[inline]
-    pub fn pages(
-        self,
-    ) -> impl futures_util::Stream<Item = Result<OrderListResponse, Error>> + Send + 'a {
-        let client = self.client;
-        let request = self.build_request();
-        runtime::pages(client, request)
-    }
-    /// Streams the `orders` of every page, one by one (see [`Self::pages`]).
-    #[inline]
-    pub fn items(
-        self,
-    ) -> impl futures_util::Stream<
-        Item = Result<OrderListResponseOrdersItem, Error>,
-    > + Send + 'a {
-        let client = self.client;
-        let request = self.build_request();
-        runtime::items(client, request, "orders")
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<OrderListResponse, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "orders")]
-request_builder!(ListOrdersBuilder => OrderListResponse);
-
-/// Request builder for [`Orders::update_tags`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "orders")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateOrderTagsBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    body: UpdateOrderTagsRequest,
-}
-
-#[cfg(feature = "orders")]
-impl<'a> UpdateOrderTagsBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "updateOrderTags",
-        method: "POST",
-        path: "/orders",
-        accept: "application/json",
-        idempotent: false,
-        auth_optional: false,
-        paging: None,
-        batch: Some(runtime::BatchMeta {
-            items: "orders",
-            id: "order",
-        }),
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &UpdateOrderTagsBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: "/orders".to_string(),
-            query,
-            headers,
-            body: Some(runtime::encode_body(META, &self.body)?),
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and reports every item of `orders`: a failed item is an `Err` even when FastSpring answered 200, and a per-item report sent with an error status is returned item by item.
-    #[inline]
-    pub async fn send_batch(self) -> Result<BatchOutcome<OrderUpdateResult>, Error> {
-        let request = self.build_request()?;
-        runtime::send_batch(self.client, request).await
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<UpdateOrderTagsResponse, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "orders")]
-request_builder!(UpdateOrderTagsBuilder => UpdateOrderTagsResponse);
-
-/// Request builder for [`Orders::get`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "orders")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct GetOrderBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    order_id: Ids,
-}
-
-#[cfg(feature = "orders")]
-impl<'a> GetOrderBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "getOrder",
-        method: "GET",
-        path: "/orders/{order_id}",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: false,
-        paging: None,
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &GetOrderBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: format!(
-                "/orders/{}", runtime::encode_path_ids(META.id, "order_id", & self
-                .order_id) ?
-            ),
-            query,
-            headers,
-            body: None,
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<GetOrderResponse, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "orders")]
-request_builder!(GetOrderBuilder => GetOrderResponse);

@@ -2151,661 +2151,684 @@ object!(serialize ProductsUpsertResponse {
     products: "products" optional,
 });
 
-/// Operations of the `products` group; get it with `client.products()`.
+/// Operations of the `products` group; get it with `client.products()`. Each method returns a request builder from [`builders`].
 #[cfg(feature = "products")]
 #[derive(Debug, Clone, Copy)]
 pub struct Products<'a> {
     pub(crate) client: &'a Client,
 }
 
+/// The request builders of the `products` group, one per operation of [`Products`], with the handle's methods.
 #[cfg(feature = "products")]
-impl<'a> Products<'a> {
-    /// List the paths of all products
-    ///
-    /// Returns the path ID of every product of the store in one response. Fetch details with
-    /// `GET /products/{product_path}`.
-    ///
-    /// `GET /products` (operation `listProducts`).
-    pub fn list(&self) -> ListProductsBuilder<'a> {
-        ListProductsBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
+pub mod builders {
+    use super::*;
+
+    impl<'a> Products<'a> {
+        /// List the paths of all products
+        ///
+        /// Returns the path ID of every product of the store in one response. Fetch details with
+        /// `GET /products/{product_path}`.
+        ///
+        /// `GET /products` (operation `listProducts`).
+        pub fn list(&self) -> ListProductsBuilder<'a> {
+            ListProductsBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+            }
+        }
+
+        /// Create or update products
+        ///
+        /// Creates each product of the batch, or updates it when its path already exists (up to
+        /// 300 products per call). The response has one outcome per product: `product.create` or
+        /// `product.update` with `result: success`, or `result: error` with messages keyed by field.
+        /// Items succeed or fail independently, so check every item's `result`.
+        ///
+        /// `POST /products` (operation `createProducts`).
+        pub fn upsert(&self, body: ProductsUpsertRequest) -> CreateProductsBuilder<'a> {
+            CreateProductsBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                body,
+            }
+        }
+
+        /// Retrieve a product
+        ///
+        /// Returns the full definition of a product (names, descriptions, offers, fulfillments,
+        /// tax code and pricing), wrapped in a `products` array with one item per requested path.
+        ///
+        /// `GET /products/{product_path}` (operation `getProduct`).
+        pub fn get(&self, product_path: impl Into<Ids>) -> GetProductBuilder<'a> {
+            GetProductBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                product_path: product_path.into(),
+            }
+        }
+
+        /// Delete a product
+        ///
+        /// Deletes the product with the given path. The answer lists the outcome in a `products`
+        /// array (`products.delete`); an unknown path gives HTTP 400 with an item whose `error` is
+        /// `{"product": "Not found"}`.
+        ///
+        /// `DELETE /products/{product_path}` (operation `deleteProduct`).
+        pub fn delete(
+            &self,
+            product_path: impl Into<String>,
+        ) -> DeleteProductBuilder<'a> {
+            DeleteProductBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                product_path: product_path.into(),
+            }
+        }
+
+        /// Retrieve a product's offers
+        ///
+        /// Returns the offers configured for a product, optionally only those of one type.
+        ///
+        /// `GET /products/offers/{product_path}` (operation `getProductOffers`).
+        pub fn get_offers(
+            &self,
+            product_path: impl Into<String>,
+        ) -> GetProductOffersBuilder<'a> {
+            GetProductOffersBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                product_path: product_path.into(),
+                r#type: None,
+            }
+        }
+
+        /// Create or update a product's offers
+        ///
+        /// Sets the offers (upsells, cross-sells, add-ons, ...) that FastSpring suggests with a
+        /// product. The product in the path must be the product in the body, otherwise HTTP 400.
+        /// Whether offer types left out of the request are kept is not documented.
+        ///
+        /// `POST /products/offers/{product_path}` (operation `createProductOffers`).
+        pub fn upsert_offers(
+            &self,
+            product_path: impl Into<String>,
+            body: ProductOffersUpsertRequest,
+        ) -> CreateProductOffersBuilder<'a> {
+            CreateProductOffersBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                product_path: product_path.into(),
+                body,
+            }
+        }
+
+        /// List the prices of all products
+        ///
+        /// Returns, page by page, every product's price in every country of the store (each in the
+        /// country's default currency, taxes included) with quantity discounts and setup fees.
+        /// Narrow it with `country` and/or `currency`. Exchange rates are refreshed every 6 hours,
+        /// so refresh cached prices at least daily.
+        ///
+        /// `GET /products/price` (operation `listProductPrices`).
+        pub fn list_prices(&self) -> ListProductPricesBuilder<'a> {
+            ListProductPricesBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                country: None,
+                currency: None,
+                limit: None,
+                page: None,
+            }
+        }
+
+        /// Retrieve a product's prices
+        ///
+        /// Returns one product's price in every country of the store (or only `country`, and/or
+        /// expressed in `currency`), with quantity discounts and setup fees, in the same wrapper as
+        /// `GET /products/price`.
+        ///
+        /// `GET /products/price/{product_path}` (operation `getProductPrice`).
+        pub fn get_price(
+            &self,
+            product_path: impl Into<String>,
+        ) -> GetProductPriceBuilder<'a> {
+            GetProductPriceBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                product_path: product_path.into(),
+                country: None,
+                currency: None,
+            }
         }
     }
-    /// Create or update products
-    ///
-    /// Creates each product of the batch, or updates it when its path already exists (up to
-    /// 300 products per call). The response has one outcome per product: `product.create` or
-    /// `product.update` with `result: success`, or `result: error` with messages keyed by field.
-    /// Items succeed or fail independently, so check every item's `result`.
-    ///
-    /// `POST /products` (operation `createProducts`).
-    pub fn upsert(&self, body: ProductsUpsertRequest) -> CreateProductsBuilder<'a> {
-        CreateProductsBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            body,
+
+    /// Request builder for [`Products::list`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct ListProductsBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+    }
+
+    impl<'a> ListProductsBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "listProducts",
+            method: "GET",
+            path: "/products",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: false,
+            paging: Some(runtime::PagingMeta {
+                style: "none",
+                items: None,
+            }),
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &ListProductsBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: "/products".to_string(),
+                query,
+                headers,
+                body: None,
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<ProductListResponse, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// Retrieve a product
-    ///
-    /// Returns the full definition of a product (names, descriptions, offers, fulfillments,
-    /// tax code and pricing), wrapped in a `products` array with one item per requested path.
-    ///
-    /// `GET /products/{product_path}` (operation `getProduct`).
-    pub fn get(&self, product_path: impl Into<Ids>) -> GetProductBuilder<'a> {
-        GetProductBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            product_path: product_path.into(),
+
+    request_builder!(ListProductsBuilder => ProductListResponse);
+    /// Request builder for [`Products::upsert`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct CreateProductsBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        body: ProductsUpsertRequest,
+    }
+
+    impl<'a> CreateProductsBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "createProducts",
+            method: "POST",
+            path: "/products",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: false,
+            paging: None,
+            batch: Some(runtime::BatchMeta {
+                items: "products",
+                id: "product",
+            }),
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &CreateProductsBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: "/products".to_string(),
+                query,
+                headers,
+                body: Some(runtime::encode_body(META, &self.body)?),
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and reports every item of `products`: a failed item is an `Err` even when FastSpring answered 200, and a per-item report sent with an error status is returned item by item.
+        #[inline]
+        pub async fn send_batch(
+            self,
+        ) -> Result<BatchOutcome<ProductUpsertResult>, Error> {
+            let request = self.build_request()?;
+            runtime::send_batch(self.client, request).await
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<ProductsUpsertResponse, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// Delete a product
-    ///
-    /// Deletes the product with the given path. The answer lists the outcome in a `products`
-    /// array (`products.delete`); an unknown path gives HTTP 400 with an item whose `error` is
-    /// `{"product": "Not found"}`.
-    ///
-    /// `DELETE /products/{product_path}` (operation `deleteProduct`).
-    pub fn delete(&self, product_path: impl Into<String>) -> DeleteProductBuilder<'a> {
-        DeleteProductBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            product_path: product_path.into(),
+
+    request_builder!(CreateProductsBuilder => ProductsUpsertResponse);
+    /// Request builder for [`Products::get`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct GetProductBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        product_path: Ids,
+    }
+
+    impl<'a> GetProductBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "getProduct",
+            method: "GET",
+            path: "/products/{product_path}",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: false,
+            paging: None,
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &GetProductBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: format!(
+                    "/products/{}", runtime::encode_path_ids(META.id, "product_path", &
+                    self.product_path) ?
+                ),
+                query,
+                headers,
+                body: None,
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<ProductGetResponse, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// Retrieve a product's offers
-    ///
-    /// Returns the offers configured for a product, optionally only those of one type.
-    ///
-    /// `GET /products/offers/{product_path}` (operation `getProductOffers`).
-    pub fn get_offers(
-        &self,
-        product_path: impl Into<String>,
-    ) -> GetProductOffersBuilder<'a> {
-        GetProductOffersBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            product_path: product_path.into(),
-            r#type: None,
+
+    request_builder!(GetProductBuilder => ProductGetResponse);
+    /// Request builder for [`Products::delete`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct DeleteProductBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        product_path: String,
+    }
+
+    impl<'a> DeleteProductBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "deleteProduct",
+            method: "DELETE",
+            path: "/products/{product_path}",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: false,
+            paging: None,
+            batch: Some(runtime::BatchMeta {
+                items: "products",
+                id: "product",
+            }),
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &DeleteProductBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: format!(
+                    "/products/{}", runtime::encode_path_param(META.id, "product_path", &
+                    self.product_path.to_string()) ?
+                ),
+                query,
+                headers,
+                body: None,
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and reports every item of `products`: a failed item is an `Err` even when FastSpring answered 200, and a per-item report sent with an error status is returned item by item.
+        #[inline]
+        pub async fn send_batch(
+            self,
+        ) -> Result<BatchOutcome<ProductActionResult>, Error> {
+            let request = self.build_request()?;
+            runtime::send_batch(self.client, request).await
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<ProductsActionResponse, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// Create or update a product's offers
-    ///
-    /// Sets the offers (upsells, cross-sells, add-ons, ...) that FastSpring suggests with a
-    /// product. The product in the path must be the product in the body, otherwise HTTP 400.
-    /// Whether offer types left out of the request are kept is not documented.
-    ///
-    /// `POST /products/offers/{product_path}` (operation `createProductOffers`).
-    pub fn upsert_offers(
-        &self,
-        product_path: impl Into<String>,
+
+    request_builder!(DeleteProductBuilder => ProductsActionResponse);
+    /// Request builder for [`Products::get_offers`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct GetProductOffersBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        product_path: String,
+        r#type: Option<ProductOfferTypeInput>,
+    }
+
+    impl<'a> GetProductOffersBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "getProductOffers",
+            method: "GET",
+            path: "/products/offers/{product_path}",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: false,
+            paging: None,
+            batch: None,
+        };
+
+        /// Return only offers of this type.
+        pub fn r#type(mut self, value: ProductOfferTypeInput) -> Self {
+            self.r#type = Some(value);
+            self
+        }
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &GetProductOffersBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            if let Some(value) = &self.r#type {
+                query.push(("type", value.to_string()));
+            }
+
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: format!(
+                    "/products/offers/{}", runtime::encode_path_param(META.id,
+                    "product_path", & self.product_path.to_string()) ?
+                ),
+                query,
+                headers,
+                body: None,
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<ProductOffersResponse, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
+        }
+    }
+
+    request_builder!(GetProductOffersBuilder => ProductOffersResponse);
+    /// Request builder for [`Products::upsert_offers`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct CreateProductOffersBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        product_path: String,
         body: ProductOffersUpsertRequest,
-    ) -> CreateProductOffersBuilder<'a> {
-        CreateProductOffersBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            product_path: product_path.into(),
-            body,
+    }
+
+    impl<'a> CreateProductOffersBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "createProductOffers",
+            method: "POST",
+            path: "/products/offers/{product_path}",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: false,
+            paging: None,
+            batch: Some(runtime::BatchMeta {
+                items: "products",
+                id: "product",
+            }),
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &CreateProductOffersBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: format!(
+                    "/products/offers/{}", runtime::encode_path_param(META.id,
+                    "product_path", & self.product_path.to_string()) ?
+                ),
+                query,
+                headers,
+                body: Some(runtime::encode_body(META, &self.body)?),
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and reports every item of `products`: a failed item is an `Err` even when FastSpring answered 200, and a per-item report sent with an error status is returned item by item.
+        #[inline]
+        pub async fn send_batch(
+            self,
+        ) -> Result<BatchOutcome<ProductActionResult>, Error> {
+            let request = self.build_request()?;
+            runtime::send_batch(self.client, request).await
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<ProductsActionResponse, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// List the prices of all products
-    ///
-    /// Returns, page by page, every product's price in every country of the store (each in the
-    /// country's default currency, taxes included) with quantity discounts and setup fees.
-    /// Narrow it with `country` and/or `currency`. Exchange rates are refreshed every 6 hours,
-    /// so refresh cached prices at least daily.
-    ///
-    /// `GET /products/price` (operation `listProductPrices`).
-    pub fn list_prices(&self) -> ListProductPricesBuilder<'a> {
-        ListProductPricesBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            country: None,
-            currency: None,
-            limit: None,
-            page: None,
+
+    request_builder!(CreateProductOffersBuilder => ProductsActionResponse);
+    /// Request builder for [`Products::list_prices`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct ListProductPricesBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        country: Option<String>,
+        currency: Option<String>,
+        limit: Option<i64>,
+        page: Option<i64>,
+    }
+
+    impl<'a> ListProductPricesBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "listProductPrices",
+            method: "GET",
+            path: "/products/price",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: false,
+            paging: Some(runtime::PagingMeta {
+                style: "page",
+                items: Some("products"),
+            }),
+            batch: None,
+        };
+
+        /// ISO 3166-1 alpha-2 country code (upper-case): return only that country's prices, taxes (VAT/GST) included.
+        pub fn country(mut self, value: impl Into<String>) -> Self {
+            self.country = Some(value.into());
+            self
+        }
+
+        /// ISO 4217 currency code: express the prices in this currency instead of each country's default.
+        pub fn currency(mut self, value: impl Into<String>) -> Self {
+            self.currency = Some(value.into());
+            self
+        }
+
+        /// Products per page (default 50).
+        pub fn limit(mut self, value: i64) -> Self {
+            self.limit = Some(value);
+            self
+        }
+
+        /// Page number, starting at 1 (default 1).
+        pub fn page(mut self, value: i64) -> Self {
+            self.page = Some(value);
+            self
+        }
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &ListProductPricesBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            if let Some(value) = &self.country {
+                query.push(("country", value.to_string()));
+            }
+            if let Some(value) = &self.currency {
+                query.push(("currency", value.to_string()));
+            }
+            if let Some(value) = &self.limit {
+                query.push(("limit", value.to_string()));
+            }
+            if let Some(value) = &self.page {
+                query.push(("page", value.to_string()));
+            }
+
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: "/products/price".to_string(),
+                query,
+                headers,
+                body: None,
+                options: self.options.clone(),
+            })
+        }
+
+        /// Streams every page of the result: follows `nextPage` (keeping `limit`). Stops when FastSpring reports no more, and fails (instead of looping) if a page does not advance.
+        #[inline]
+        pub fn pages(
+            self,
+        ) -> impl futures_util::Stream<
+            Item = Result<ProductPricesResponse, Error>,
+        > + Send + 'a {
+            let client = self.client;
+            let request = self.build_request();
+            runtime::pages(client, request)
+        }
+
+        /// Streams the `products` of every page, one by one (see [`Self::pages`]).
+        #[inline]
+        pub fn items(
+            self,
+        ) -> impl futures_util::Stream<
+            Item = Result<ProductPriceItem, Error>,
+        > + Send + 'a {
+            let client = self.client;
+            let request = self.build_request();
+            runtime::items(client, request, "products")
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<ProductPricesResponse, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// Retrieve a product's prices
-    ///
-    /// Returns one product's price in every country of the store (or only `country`, and/or
-    /// expressed in `currency`), with quantity discounts and setup fees, in the same wrapper as
-    /// `GET /products/price`.
-    ///
-    /// `GET /products/price/{product_path}` (operation `getProductPrice`).
-    pub fn get_price(
-        &self,
-        product_path: impl Into<String>,
-    ) -> GetProductPriceBuilder<'a> {
-        GetProductPriceBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            product_path: product_path.into(),
-            country: None,
-            currency: None,
+
+    request_builder!(ListProductPricesBuilder => ProductPricesResponse);
+    /// Request builder for [`Products::get_price`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct GetProductPriceBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        product_path: String,
+        country: Option<String>,
+        currency: Option<String>,
+    }
+
+    impl<'a> GetProductPriceBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "getProductPrice",
+            method: "GET",
+            path: "/products/price/{product_path}",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: false,
+            paging: None,
+            batch: None,
+        };
+
+        /// ISO 3166-1 alpha-2 country code (upper-case): return only that country's prices, taxes (VAT/GST) included.
+        pub fn country(mut self, value: impl Into<String>) -> Self {
+            self.country = Some(value.into());
+            self
+        }
+
+        /// ISO 4217 currency code: express the prices in this currency instead of each country's default.
+        pub fn currency(mut self, value: impl Into<String>) -> Self {
+            self.currency = Some(value.into());
+            self
+        }
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &GetProductPriceBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            if let Some(value) = &self.country {
+                query.push(("country", value.to_string()));
+            }
+            if let Some(value) = &self.currency {
+                query.push(("currency", value.to_string()));
+            }
+
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: format!(
+                    "/products/price/{}", runtime::encode_path_param(META.id,
+                    "product_path", & self.product_path.to_string()) ?
+                ),
+                query,
+                headers,
+                body: None,
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<ProductPricesResponse, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
+
+    request_builder!(GetProductPriceBuilder => ProductPricesResponse);
 }
-
-/// Request builder for [`Products::list`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "products")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ListProductsBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-}
-
-#[cfg(feature = "products")]
-impl<'a> ListProductsBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "listProducts",
-        method: "GET",
-        path: "/products",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: false,
-        paging: Some(runtime::PagingMeta {
-            style: "none",
-            items: None,
-        }),
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &ListProductsBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: "/products".to_string(),
-            query,
-            headers,
-            body: None,
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<ProductListResponse, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "products")]
-request_builder!(ListProductsBuilder => ProductListResponse);
-
-/// Request builder for [`Products::upsert`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "products")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateProductsBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    body: ProductsUpsertRequest,
-}
-
-#[cfg(feature = "products")]
-impl<'a> CreateProductsBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "createProducts",
-        method: "POST",
-        path: "/products",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: false,
-        paging: None,
-        batch: Some(runtime::BatchMeta {
-            items: "products",
-            id: "product",
-        }),
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &CreateProductsBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: "/products".to_string(),
-            query,
-            headers,
-            body: Some(runtime::encode_body(META, &self.body)?),
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and reports every item of `products`: a failed item is an `Err` even when FastSpring answered 200, and a per-item report sent with an error status is returned item by item.
-    #[inline]
-    pub async fn send_batch(self) -> Result<BatchOutcome<ProductUpsertResult>, Error> {
-        let request = self.build_request()?;
-        runtime::send_batch(self.client, request).await
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<ProductsUpsertResponse, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "products")]
-request_builder!(CreateProductsBuilder => ProductsUpsertResponse);
-
-/// Request builder for [`Products::get`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "products")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct GetProductBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    product_path: Ids,
-}
-
-#[cfg(feature = "products")]
-impl<'a> GetProductBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "getProduct",
-        method: "GET",
-        path: "/products/{product_path}",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: false,
-        paging: None,
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &GetProductBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: format!(
-                "/products/{}", runtime::encode_path_ids(META.id, "product_path", & self
-                .product_path) ?
-            ),
-            query,
-            headers,
-            body: None,
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<ProductGetResponse, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "products")]
-request_builder!(GetProductBuilder => ProductGetResponse);
-
-/// Request builder for [`Products::delete`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "products")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteProductBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    product_path: String,
-}
-
-#[cfg(feature = "products")]
-impl<'a> DeleteProductBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "deleteProduct",
-        method: "DELETE",
-        path: "/products/{product_path}",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: false,
-        paging: None,
-        batch: Some(runtime::BatchMeta {
-            items: "products",
-            id: "product",
-        }),
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &DeleteProductBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: format!(
-                "/products/{}", runtime::encode_path_param(META.id, "product_path", &
-                self.product_path.to_string()) ?
-            ),
-            query,
-            headers,
-            body: None,
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and reports every item of `products`: a failed item is an `Err` even when FastSpring answered 200, and a per-item report sent with an error status is returned item by item.
-    #[inline]
-    pub async fn send_batch(self) -> Result<BatchOutcome<ProductActionResult>, Error> {
-        let request = self.build_request()?;
-        runtime::send_batch(self.client, request).await
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<ProductsActionResponse, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "products")]
-request_builder!(DeleteProductBuilder => ProductsActionResponse);
-
-/// Request builder for [`Products::get_offers`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "products")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct GetProductOffersBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    product_path: String,
-    r#type: Option<ProductOfferTypeInput>,
-}
-
-#[cfg(feature = "products")]
-impl<'a> GetProductOffersBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "getProductOffers",
-        method: "GET",
-        path: "/products/offers/{product_path}",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: false,
-        paging: None,
-        batch: None,
-    };
-    /// Return only offers of this type.
-    pub fn r#type(mut self, value: ProductOfferTypeInput) -> Self {
-        self.r#type = Some(value);
-        self
-    }
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &GetProductOffersBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        if let Some(value) = &self.r#type {
-            query.push(("type", value.to_string()));
-        }
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: format!(
-                "/products/offers/{}", runtime::encode_path_param(META.id,
-                "product_path", & self.product_path.to_string()) ?
-            ),
-            query,
-            headers,
-            body: None,
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<ProductOffersResponse, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "products")]
-request_builder!(GetProductOffersBuilder => ProductOffersResponse);
-
-/// Request builder for [`Products::upsert_offers`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "products")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateProductOffersBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    product_path: String,
-    body: ProductOffersUpsertRequest,
-}
-
-#[cfg(feature = "products")]
-impl<'a> CreateProductOffersBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "createProductOffers",
-        method: "POST",
-        path: "/products/offers/{product_path}",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: false,
-        paging: None,
-        batch: Some(runtime::BatchMeta {
-            items: "products",
-            id: "product",
-        }),
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &CreateProductOffersBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: format!(
-                "/products/offers/{}", runtime::encode_path_param(META.id,
-                "product_path", & self.product_path.to_string()) ?
-            ),
-            query,
-            headers,
-            body: Some(runtime::encode_body(META, &self.body)?),
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and reports every item of `products`: a failed item is an `Err` even when FastSpring answered 200, and a per-item report sent with an error status is returned item by item.
-    #[inline]
-    pub async fn send_batch(self) -> Result<BatchOutcome<ProductActionResult>, Error> {
-        let request = self.build_request()?;
-        runtime::send_batch(self.client, request).await
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<ProductsActionResponse, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "products")]
-request_builder!(CreateProductOffersBuilder => ProductsActionResponse);
-
-/// Request builder for [`Products::list_prices`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "products")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ListProductPricesBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    country: Option<String>,
-    currency: Option<String>,
-    limit: Option<i64>,
-    page: Option<i64>,
-}
-
-#[cfg(feature = "products")]
-impl<'a> ListProductPricesBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "listProductPrices",
-        method: "GET",
-        path: "/products/price",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: false,
-        paging: Some(runtime::PagingMeta {
-            style: "page",
-            items: Some("products"),
-        }),
-        batch: None,
-    };
-    /// ISO 3166-1 alpha-2 country code (upper-case): return only that country's prices, taxes (VAT/GST) included.
-    pub fn country(mut self, value: impl Into<String>) -> Self {
-        self.country = Some(value.into());
-        self
-    }
-    /// ISO 4217 currency code: express the prices in this currency instead of each country's default.
-    pub fn currency(mut self, value: impl Into<String>) -> Self {
-        self.currency = Some(value.into());
-        self
-    }
-    /// Products per page (default 50).
-    pub fn limit(mut self, value: i64) -> Self {
-        self.limit = Some(value);
-        self
-    }
-    /// Page number, starting at 1 (default 1).
-    pub fn page(mut self, value: i64) -> Self {
-        self.page = Some(value);
-        self
-    }
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &ListProductPricesBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        if let Some(value) = &self.country {
-            query.push(("country", value.to_string()));
-        }
-        if let Some(value) = &self.currency {
-            query.push(("currency", value.to_string()));
-        }
-        if let Some(value) = &self.limit {
-            query.push(("limit", value.to_string()));
-        }
-        if let Some(value) = &self.page {
-            query.push(("page", value.to_string()));
-        }
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: "/products/price".to_string(),
-            query,
-            headers,
-            body: None,
-            options: self.options.clone(),
-        })
-    }
-    /// Streams every page of the result: follows `nextPage` (keeping `limit`). Stops when FastSpring reports no more, and fails (instead of looping) if a page does not advance.
-    #[inline]
-    pub fn pages(
-        self,
-    ) -> impl futures_util::Stream<
-        Item = Result<ProductPricesResponse, Error>,
-    > + Send + 'a {
-        let client = self.client;
-        let request = self.build_request();
-        runtime::pages(client, request)
-    }
-    /// Streams the `products` of every page, one by one (see [`Self::pages`]).
-    #[inline]
-    pub fn items(
-        self,
-    ) -> impl futures_util::Stream<Item = Result<ProductPriceItem, Error>> + Send + 'a {
-        let client = self.client;
-        let request = self.build_request();
-        runtime::items(client, request, "products")
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<ProductPricesResponse, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "products")]
-request_builder!(ListProductPricesBuilder => ProductPricesResponse);
-
-/// Request builder for [`Products::get_price`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "products")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct GetProductPriceBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    product_path: String,
-    country: Option<String>,
-    currency: Option<String>,
-}
-
-#[cfg(feature = "products")]
-impl<'a> GetProductPriceBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "getProductPrice",
-        method: "GET",
-        path: "/products/price/{product_path}",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: false,
-        paging: None,
-        batch: None,
-    };
-    /// ISO 3166-1 alpha-2 country code (upper-case): return only that country's prices, taxes (VAT/GST) included.
-    pub fn country(mut self, value: impl Into<String>) -> Self {
-        self.country = Some(value.into());
-        self
-    }
-    /// ISO 4217 currency code: express the prices in this currency instead of each country's default.
-    pub fn currency(mut self, value: impl Into<String>) -> Self {
-        self.currency = Some(value.into());
-        self
-    }
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &GetProductPriceBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        if let Some(value) = &self.country {
-            query.push(("country", value.to_string()));
-        }
-        if let Some(value) = &self.currency {
-            query.push(("currency", value.to_string()));
-        }
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: format!(
-                "/products/price/{}", runtime::encode_path_param(META.id, "product_path",
-                & self.product_path.to_string()) ?
-            ),
-            query,
-            headers,
-            body: None,
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<ProductPricesResponse, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "products")]
-request_builder!(GetProductPriceBuilder => ProductPricesResponse);

@@ -1767,437 +1767,447 @@ impl UpdateQuoteRequestWrapped {
     }
 }
 
-/// Operations of the `quotes` group; get it with `client.quotes()`.
+/// Operations of the `quotes` group; get it with `client.quotes()`. Each method returns a request builder from [`builders`].
 #[cfg(feature = "quotes")]
 #[derive(Debug, Clone, Copy)]
 pub struct Quotes<'a> {
     pub(crate) client: &'a Client,
 }
 
+/// The request builders of the `quotes` group, one per operation of [`Quotes`], with the handle's methods.
 #[cfg(feature = "quotes")]
-impl<'a> Quotes<'a> {
-    /// Create a quote
-    ///
-    /// Creates a quote for a prospective buyer; a new quote starts in status `OPEN` and
-    /// its `quoteUrl` is the link the buyer opens to accept and pay it.
-    ///
-    /// Optional fields that are left out take the store's default for quotes (notes,
-    /// expiration, net terms and so on). Sending `null` clears such a field and sending
-    /// `""` replaces the default with an empty text, so only send the fields you mean to set.
-    /// Not idempotent: retrying after a timeout may create a second quote.
-    ///
-    /// `POST /quotes` (operation `createQuote`).
-    pub fn create(&self, body: CreateQuoteRequest) -> CreateQuoteBuilder<'a> {
-        CreateQuoteBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            body,
-        }
-    }
-    /// List quotes
-    ///
-    /// Returns the store's quotes, optionally filtered by creator, status and date ranges.
-    /// There is no paging: every matching quote comes back in one response. With
-    /// `onlyQuoteId=true` each quote object carries only its `id`.
-    ///
-    /// `GET /quotes` (operation `listQuotes`).
-    pub fn list(&self) -> ListQuotesBuilder<'a> {
-        ListQuotesBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            created_email: None,
-            only_quote_id: None,
-            statuses: None,
-            created_begin: None,
-            created_end: None,
-            expires_begin: None,
-            expires_end: None,
-            expired_before: None,
-            search_param: None,
-        }
-    }
-    /// Retrieve a quote
-    ///
-    /// Returns one quote with its items, prices, recipient and status history.
-    ///
-    /// `GET /quotes/{quote_id}` (operation `getQuote`).
-    pub fn get(&self, quote_id: impl Into<String>) -> GetQuoteBuilder<'a> {
-        GetQuoteBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            quote_id: quote_id.into(),
-        }
-    }
-    /// Update a quote
-    ///
-    /// Changes an existing quote. The reference describes fields left out as unchanged, yet
-    /// its schema requires the core fields (name, currency, expiration, fulfillment term,
-    /// items, recipient and address), so send them all, as for a replacement. The same
-    /// absent / `null` / `""` rules as on create apply to the optional fields.
-    ///
-    /// `PUT /quotes/{quote_id}` (operation `updateQuote`).
-    pub fn update(
-        &self,
-        quote_id: impl Into<String>,
-        body: UpdateQuoteBody,
-    ) -> UpdateQuoteBuilder<'a> {
-        UpdateQuoteBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            quote_id: quote_id.into(),
-            body,
-        }
-    }
-    /// Cancel a quote
-    ///
-    /// Moves a quote to status `CANCELED`; its buyer link stops working. No request body.
-    ///
-    /// `POST /quotes/{quote_id}/cancel` (operation `cancelQuote`).
-    pub fn cancel(&self, quote_id: impl Into<String>) -> CancelQuoteBuilder<'a> {
-        CancelQuoteBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            quote_id: quote_id.into(),
-        }
-    }
-}
+pub mod builders {
+    use super::*;
 
-/// Request builder for [`Quotes::create`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "quotes")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateQuoteBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    body: CreateQuoteRequest,
-}
-
-#[cfg(feature = "quotes")]
-impl<'a> CreateQuoteBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "createQuote",
-        method: "POST",
-        path: "/quotes",
-        accept: "application/json",
-        idempotent: false,
-        auth_optional: false,
-        paging: None,
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &CreateQuoteBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: "/quotes".to_string(),
-            query,
-            headers,
-            body: Some(runtime::encode_body(META, &self.body)?),
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<Quote, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "quotes")]
-request_builder!(CreateQuoteBuilder => Quote);
-
-/// Request builder for [`Quotes::list`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "quotes")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ListQuotesBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    created_email: Option<String>,
-    only_quote_id: Option<bool>,
-    statuses: Option<Vec<QuoteStatus>>,
-    created_begin: Option<String>,
-    created_end: Option<String>,
-    expires_begin: Option<String>,
-    expires_end: Option<String>,
-    expired_before: Option<String>,
-    search_param: Option<String>,
-}
-
-#[cfg(feature = "quotes")]
-impl<'a> ListQuotesBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "listQuotes",
-        method: "GET",
-        path: "/quotes",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: false,
-        paging: Some(runtime::PagingMeta {
-            style: "none",
-            items: None,
-        }),
-        batch: None,
-    };
-    /// Only quotes created by the user with this e-mail address.
-    pub fn created_email(mut self, value: impl Into<String>) -> Self {
-        self.created_email = Some(value.into());
-        self
-    }
-    /// When `true`, each returned quote carries only its `id`.
-    pub fn only_quote_id(mut self, value: bool) -> Self {
-        self.only_quote_id = Some(value);
-        self
-    }
-    /// Only quotes in one of these statuses. Sent as a repeated parameter (`statuses=OPEN&statuses=CANCELED`).
-    pub fn statuses(mut self, value: Vec<QuoteStatus>) -> Self {
-        self.statuses = Some(value);
-        self
-    }
-    /// Only quotes created on or after this date (`YYYY-MM-DD`). Older OpenAPI only.
-    pub fn created_begin(mut self, value: impl Into<String>) -> Self {
-        self.created_begin = Some(value.into());
-        self
-    }
-    /// Only quotes created before this date (`YYYY-MM-DD`). Older OpenAPI only.
-    pub fn created_end(mut self, value: impl Into<String>) -> Self {
-        self.created_end = Some(value.into());
-        self
-    }
-    /// Only quotes expiring on or after this date (`YYYY-MM-DD`). Older OpenAPI only.
-    pub fn expires_begin(mut self, value: impl Into<String>) -> Self {
-        self.expires_begin = Some(value.into());
-        self
-    }
-    /// Only quotes expiring before this date (`YYYY-MM-DD`). Older OpenAPI only.
-    pub fn expires_end(mut self, value: impl Into<String>) -> Self {
-        self.expires_end = Some(value.into());
-        self
-    }
-    /// Only quotes that expired before this date (`YYYY-MM-DD`). Older OpenAPI only.
-    pub fn expired_before(mut self, value: impl Into<String>) -> Self {
-        self.expired_before = Some(value.into());
-        self
-    }
-    /// Free-text search over the quotes. Older OpenAPI only.
-    pub fn search_param(mut self, value: impl Into<String>) -> Self {
-        self.search_param = Some(value.into());
-        self
-    }
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &ListQuotesBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        if let Some(value) = &self.created_email {
-            query.push(("createdEmail", value.to_string()));
-        }
-        if let Some(value) = &self.only_quote_id {
-            query.push(("onlyQuoteId", value.to_string()));
-        }
-        if let Some(value) = &self.statuses {
-            for item in value {
-                query.push(("statuses", item.to_string()));
+    impl<'a> Quotes<'a> {
+        /// Create a quote
+        ///
+        /// Creates a quote for a prospective buyer; a new quote starts in status `OPEN` and
+        /// its `quoteUrl` is the link the buyer opens to accept and pay it.
+        ///
+        /// Optional fields that are left out take the store's default for quotes (notes,
+        /// expiration, net terms and so on). Sending `null` clears such a field and sending
+        /// `""` replaces the default with an empty text, so only send the fields you mean to set.
+        /// Not idempotent: retrying after a timeout may create a second quote.
+        ///
+        /// `POST /quotes` (operation `createQuote`).
+        pub fn create(&self, body: CreateQuoteRequest) -> CreateQuoteBuilder<'a> {
+            CreateQuoteBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                body,
             }
         }
-        if let Some(value) = &self.created_begin {
-            query.push(("createdBegin", value.to_string()));
+
+        /// List quotes
+        ///
+        /// Returns the store's quotes, optionally filtered by creator, status and date ranges.
+        /// There is no paging: every matching quote comes back in one response. With
+        /// `onlyQuoteId=true` each quote object carries only its `id`.
+        ///
+        /// `GET /quotes` (operation `listQuotes`).
+        pub fn list(&self) -> ListQuotesBuilder<'a> {
+            ListQuotesBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                created_email: None,
+                only_quote_id: None,
+                statuses: None,
+                created_begin: None,
+                created_end: None,
+                expires_begin: None,
+                expires_end: None,
+                expired_before: None,
+                search_param: None,
+            }
         }
-        if let Some(value) = &self.created_end {
-            query.push(("createdEnd", value.to_string()));
+
+        /// Retrieve a quote
+        ///
+        /// Returns one quote with its items, prices, recipient and status history.
+        ///
+        /// `GET /quotes/{quote_id}` (operation `getQuote`).
+        pub fn get(&self, quote_id: impl Into<String>) -> GetQuoteBuilder<'a> {
+            GetQuoteBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                quote_id: quote_id.into(),
+            }
         }
-        if let Some(value) = &self.expires_begin {
-            query.push(("expiresBegin", value.to_string()));
+
+        /// Update a quote
+        ///
+        /// Changes an existing quote. The reference describes fields left out as unchanged, yet
+        /// its schema requires the core fields (name, currency, expiration, fulfillment term,
+        /// items, recipient and address), so send them all, as for a replacement. The same
+        /// absent / `null` / `""` rules as on create apply to the optional fields.
+        ///
+        /// `PUT /quotes/{quote_id}` (operation `updateQuote`).
+        pub fn update(
+            &self,
+            quote_id: impl Into<String>,
+            body: UpdateQuoteBody,
+        ) -> UpdateQuoteBuilder<'a> {
+            UpdateQuoteBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                quote_id: quote_id.into(),
+                body,
+            }
         }
-        if let Some(value) = &self.expires_end {
-            query.push(("expiresEnd", value.to_string()));
+
+        /// Cancel a quote
+        ///
+        /// Moves a quote to status `CANCELED`; its buyer link stops working. No request body.
+        ///
+        /// `POST /quotes/{quote_id}/cancel` (operation `cancelQuote`).
+        pub fn cancel(&self, quote_id: impl Into<String>) -> CancelQuoteBuilder<'a> {
+            CancelQuoteBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                quote_id: quote_id.into(),
+            }
         }
-        if let Some(value) = &self.expired_before {
-            query.push(("expiredBefore", value.to_string()));
+    }
+
+    /// Request builder for [`Quotes::create`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct CreateQuoteBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        body: CreateQuoteRequest,
+    }
+
+    impl<'a> CreateQuoteBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "createQuote",
+            method: "POST",
+            path: "/quotes",
+            accept: "application/json",
+            idempotent: false,
+            auth_optional: false,
+            paging: None,
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &CreateQuoteBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: "/quotes".to_string(),
+                query,
+                headers,
+                body: Some(runtime::encode_body(META, &self.body)?),
+                options: self.options.clone(),
+            })
         }
-        if let Some(value) = &self.search_param {
-            query.push(("searchParam", value.to_string()));
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<Quote, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: "/quotes".to_string(),
-            query,
-            headers,
-            body: None,
-            options: self.options.clone(),
-        })
     }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<QuoteListResponse, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
+
+    request_builder!(CreateQuoteBuilder => Quote);
+    /// Request builder for [`Quotes::list`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct ListQuotesBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        created_email: Option<String>,
+        only_quote_id: Option<bool>,
+        statuses: Option<Vec<QuoteStatus>>,
+        created_begin: Option<String>,
+        created_end: Option<String>,
+        expires_begin: Option<String>,
+        expires_end: Option<String>,
+        expired_before: Option<String>,
+        search_param: Option<String>,
     }
+
+    impl<'a> ListQuotesBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "listQuotes",
+            method: "GET",
+            path: "/quotes",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: false,
+            paging: Some(runtime::PagingMeta {
+                style: "none",
+                items: None,
+            }),
+            batch: None,
+        };
+
+        /// Only quotes created by the user with this e-mail address.
+        pub fn created_email(mut self, value: impl Into<String>) -> Self {
+            self.created_email = Some(value.into());
+            self
+        }
+
+        /// When `true`, each returned quote carries only its `id`.
+        pub fn only_quote_id(mut self, value: bool) -> Self {
+            self.only_quote_id = Some(value);
+            self
+        }
+
+        /// Only quotes in one of these statuses. Sent as a repeated parameter (`statuses=OPEN&statuses=CANCELED`).
+        pub fn statuses(mut self, value: Vec<QuoteStatus>) -> Self {
+            self.statuses = Some(value);
+            self
+        }
+
+        /// Only quotes created on or after this date (`YYYY-MM-DD`). Older OpenAPI only.
+        pub fn created_begin(mut self, value: impl Into<String>) -> Self {
+            self.created_begin = Some(value.into());
+            self
+        }
+
+        /// Only quotes created before this date (`YYYY-MM-DD`). Older OpenAPI only.
+        pub fn created_end(mut self, value: impl Into<String>) -> Self {
+            self.created_end = Some(value.into());
+            self
+        }
+
+        /// Only quotes expiring on or after this date (`YYYY-MM-DD`). Older OpenAPI only.
+        pub fn expires_begin(mut self, value: impl Into<String>) -> Self {
+            self.expires_begin = Some(value.into());
+            self
+        }
+
+        /// Only quotes expiring before this date (`YYYY-MM-DD`). Older OpenAPI only.
+        pub fn expires_end(mut self, value: impl Into<String>) -> Self {
+            self.expires_end = Some(value.into());
+            self
+        }
+
+        /// Only quotes that expired before this date (`YYYY-MM-DD`). Older OpenAPI only.
+        pub fn expired_before(mut self, value: impl Into<String>) -> Self {
+            self.expired_before = Some(value.into());
+            self
+        }
+
+        /// Free-text search over the quotes. Older OpenAPI only.
+        pub fn search_param(mut self, value: impl Into<String>) -> Self {
+            self.search_param = Some(value.into());
+            self
+        }
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &ListQuotesBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            if let Some(value) = &self.created_email {
+                query.push(("createdEmail", value.to_string()));
+            }
+            if let Some(value) = &self.only_quote_id {
+                query.push(("onlyQuoteId", value.to_string()));
+            }
+            if let Some(value) = &self.statuses {
+                for item in value {
+                    query.push(("statuses", item.to_string()));
+                }
+            }
+            if let Some(value) = &self.created_begin {
+                query.push(("createdBegin", value.to_string()));
+            }
+            if let Some(value) = &self.created_end {
+                query.push(("createdEnd", value.to_string()));
+            }
+            if let Some(value) = &self.expires_begin {
+                query.push(("expiresBegin", value.to_string()));
+            }
+            if let Some(value) = &self.expires_end {
+                query.push(("expiresEnd", value.to_string()));
+            }
+            if let Some(value) = &self.expired_before {
+                query.push(("expiredBefore", value.to_string()));
+            }
+            if let Some(value) = &self.search_param {
+                query.push(("searchParam", value.to_string()));
+            }
+
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: "/quotes".to_string(),
+                query,
+                headers,
+                body: None,
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<QuoteListResponse, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
+        }
+    }
+
+    request_builder!(ListQuotesBuilder => QuoteListResponse);
+    /// Request builder for [`Quotes::get`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct GetQuoteBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        quote_id: String,
+    }
+
+    impl<'a> GetQuoteBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "getQuote",
+            method: "GET",
+            path: "/quotes/{quote_id}",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: false,
+            paging: None,
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &GetQuoteBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: format!(
+                    "/quotes/{}", runtime::encode_path_param(META.id, "quote_id", & self
+                    .quote_id.to_string()) ?
+                ),
+                query,
+                headers,
+                body: None,
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<Quote, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
+        }
+    }
+
+    request_builder!(GetQuoteBuilder => Quote);
+    /// Request builder for [`Quotes::update`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct UpdateQuoteBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        quote_id: String,
+        body: UpdateQuoteBody,
+    }
+
+    impl<'a> UpdateQuoteBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "updateQuote",
+            method: "PUT",
+            path: "/quotes/{quote_id}",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: false,
+            paging: None,
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &UpdateQuoteBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: format!(
+                    "/quotes/{}", runtime::encode_path_param(META.id, "quote_id", & self
+                    .quote_id.to_string()) ?
+                ),
+                query,
+                headers,
+                body: Some(runtime::encode_body(META, &self.body)?),
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<Quote, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
+        }
+    }
+
+    request_builder!(UpdateQuoteBuilder => Quote);
+    /// Request builder for [`Quotes::cancel`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct CancelQuoteBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        quote_id: String,
+    }
+
+    impl<'a> CancelQuoteBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "cancelQuote",
+            method: "POST",
+            path: "/quotes/{quote_id}/cancel",
+            accept: "application/json",
+            idempotent: false,
+            auth_optional: false,
+            paging: None,
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &CancelQuoteBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: format!(
+                    "/quotes/{}/cancel", runtime::encode_path_param(META.id, "quote_id",
+                    & self.quote_id.to_string()) ?
+                ),
+                query,
+                headers,
+                body: None,
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<Quote, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
+        }
+    }
+
+    request_builder!(CancelQuoteBuilder => Quote);
 }
-
-#[cfg(feature = "quotes")]
-request_builder!(ListQuotesBuilder => QuoteListResponse);
-
-/// Request builder for [`Quotes::get`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "quotes")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct GetQuoteBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    quote_id: String,
-}
-
-#[cfg(feature = "quotes")]
-impl<'a> GetQuoteBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "getQuote",
-        method: "GET",
-        path: "/quotes/{quote_id}",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: false,
-        paging: None,
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &GetQuoteBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: format!(
-                "/quotes/{}", runtime::encode_path_param(META.id, "quote_id", & self
-                .quote_id.to_string()) ?
-            ),
-            query,
-            headers,
-            body: None,
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<Quote, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "quotes")]
-request_builder!(GetQuoteBuilder => Quote);
-
-/// Request builder for [`Quotes::update`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "quotes")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateQuoteBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    quote_id: String,
-    body: UpdateQuoteBody,
-}
-
-#[cfg(feature = "quotes")]
-impl<'a> UpdateQuoteBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "updateQuote",
-        method: "PUT",
-        path: "/quotes/{quote_id}",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: false,
-        paging: None,
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &UpdateQuoteBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: format!(
-                "/quotes/{}", runtime::encode_path_param(META.id, "quote_id", & self
-                .quote_id.to_string()) ?
-            ),
-            query,
-            headers,
-            body: Some(runtime::encode_body(META, &self.body)?),
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<Quote, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "quotes")]
-request_builder!(UpdateQuoteBuilder => Quote);
-
-/// Request builder for [`Quotes::cancel`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "quotes")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CancelQuoteBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    quote_id: String,
-}
-
-#[cfg(feature = "quotes")]
-impl<'a> CancelQuoteBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "cancelQuote",
-        method: "POST",
-        path: "/quotes/{quote_id}/cancel",
-        accept: "application/json",
-        idempotent: false,
-        auth_optional: false,
-        paging: None,
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &CancelQuoteBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: format!(
-                "/quotes/{}/cancel", runtime::encode_path_param(META.id, "quote_id", &
-                self.quote_id.to_string()) ?
-            ),
-            query,
-            headers,
-            body: None,
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<Quote, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "quotes")]
-request_builder!(CancelQuoteBuilder => Quote);

@@ -672,170 +672,175 @@ union!(ReturnsResponseReturnsItem {
     ],
 });
 
-/// Operations of the `returns` group; get it with `client.returns()`.
+/// Operations of the `returns` group; get it with `client.returns()`. Each method returns a request builder from [`builders`].
 #[cfg(feature = "returns")]
 #[derive(Debug, Clone, Copy)]
 pub struct Returns<'a> {
     pub(crate) client: &'a Client,
 }
 
+/// The request builders of the `returns` group, one per operation of [`Returns`], with the handle's methods.
 #[cfg(feature = "returns")]
-impl<'a> Returns<'a> {
-    /// Create returns (refunds)
-    ///
-    /// Refunds one or more orders in one call: each element of `returns` names an order (ID or reference) and refunds it fully, or partially by listing products and amounts. Each element is processed on its own and gets its own outcome in the response; check every `result`. A return does not cancel the subscription an order belongs to; cancel it separately if needed.
-    ///
-    /// `POST /returns` (operation `createReturn`).
-    pub fn create(&self, body: CreateReturnsRequest) -> CreateReturnBuilder<'a> {
-        CreateReturnBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            body,
+pub mod builders {
+    use super::*;
+
+    impl<'a> Returns<'a> {
+        /// Create returns (refunds)
+        ///
+        /// Refunds one or more orders in one call: each element of `returns` names an order (ID or reference) and refunds it fully, or partially by listing products and amounts. Each element is processed on its own and gets its own outcome in the response; check every `result`. A return does not cancel the subscription an order belongs to; cancel it separately if needed.
+        ///
+        /// `POST /returns` (operation `createReturn`).
+        pub fn create(&self, body: CreateReturnsRequest) -> CreateReturnBuilder<'a> {
+            CreateReturnBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                body,
+            }
+        }
+
+        /// Retrieve one or more returns
+        ///
+        /// Returns a return (refund) by its ID: amounts refunded, reason, who performed it, the original order, the customer and the returned items. Several IDs separated by commas return one element per ID. There is no endpoint listing returns; `GET /orders?returns=true` finds the orders that have some.
+        ///
+        /// `GET /returns/{return_id}` (operation `getReturn`).
+        pub fn get(&self, return_id: impl Into<Ids>) -> GetReturnBuilder<'a> {
+            GetReturnBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                return_id: return_id.into(),
+            }
+        }
+
+        /// Like [`Self::get`] for several IDs at once: each ID is percent-encoded, the IDs are joined with `,`, long lists are split over several requests, and the items come back as one `Vec` whatever shape FastSpring answers with (a bare object for one ID, a wrapper with `returns` for several).
+        pub async fn get_many<I, S>(
+            &self,
+            ids: I,
+        ) -> Result<Vec<ReturnsResponseReturnsItem>, Error>
+        where
+            I: IntoIterator<Item = S>,
+            S: Into<String>,
+        {
+            let ids: Vec<String> = ids.into_iter().map(Into::into).collect();
+            let template = self.get("%MULTI_ID%").build_request()?;
+            runtime::get_many(
+                    self.client,
+                    &GetReturnBuilder::META,
+                    template,
+                    "%MULTI_ID%",
+                    "returns",
+                    &ids,
+                )
+                .await
         }
     }
-    /// Retrieve one or more returns
-    ///
-    /// Returns a return (refund) by its ID: amounts refunded, reason, who performed it, the original order, the customer and the returned items. Several IDs separated by commas return one element per ID. There is no endpoint listing returns; `GET /orders?returns=true` finds the orders that have some.
-    ///
-    /// `GET /returns/{return_id}` (operation `getReturn`).
-    pub fn get(&self, return_id: impl Into<Ids>) -> GetReturnBuilder<'a> {
-        GetReturnBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            return_id: return_id.into(),
+
+    /// Request builder for [`Returns::create`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct CreateReturnBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        body: CreateReturnsRequest,
+    }
+
+    impl<'a> CreateReturnBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "createReturn",
+            method: "POST",
+            path: "/returns",
+            accept: "application/json",
+            idempotent: false,
+            auth_optional: false,
+            paging: None,
+            batch: Some(runtime::BatchMeta {
+                items: "returns",
+                id: "return",
+            }),
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &CreateReturnBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: "/returns".to_string(),
+                query,
+                headers,
+                body: Some(runtime::encode_body(META, &self.body)?),
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and reports every item of `returns`: a failed item is an `Err` even when FastSpring answered 200, and a per-item report sent with an error status is returned item by item.
+        #[inline]
+        pub async fn send_batch(
+            self,
+        ) -> Result<BatchOutcome<ReturnsResponseReturnsItem>, Error> {
+            let request = self.build_request()?;
+            runtime::send_batch(self.client, request).await
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<ReturnsResponse, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// Like [`Self::get`] for several IDs at once: each ID is percent-encoded, the IDs are joined with `,`, long lists are split over several requests, and the items come back as one `Vec` whatever shape FastSpring answers with (a bare object for one ID, a wrapper with `returns` for several).
-    pub async fn get_many<I, S>(
-        &self,
-        ids: I,
-    ) -> Result<Vec<ReturnsResponseReturnsItem>, Error>
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        let ids: Vec<String> = ids.into_iter().map(Into::into).collect();
-        let template = self.get("%MULTI_ID%").build_request()?;
-        runtime::get_many(
-                self.client,
-                &GetReturnBuilder::META,
-                template,
-                "%MULTI_ID%",
-                "returns",
-                &ids,
-            )
-            .await
+
+    request_builder!(CreateReturnBuilder => ReturnsResponse);
+    /// Request builder for [`Returns::get`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct GetReturnBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        return_id: Ids,
     }
+
+    impl<'a> GetReturnBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "getReturn",
+            method: "GET",
+            path: "/returns/{return_id}",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: false,
+            paging: None,
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &GetReturnBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: format!(
+                    "/returns/{}", runtime::encode_path_ids(META.id, "return_id", & self
+                    .return_id) ?
+                ),
+                query,
+                headers,
+                body: None,
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<GetReturnResponse, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
+        }
+    }
+
+    request_builder!(GetReturnBuilder => GetReturnResponse);
 }
-
-/// Request builder for [`Returns::create`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "returns")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateReturnBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    body: CreateReturnsRequest,
-}
-
-#[cfg(feature = "returns")]
-impl<'a> CreateReturnBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "createReturn",
-        method: "POST",
-        path: "/returns",
-        accept: "application/json",
-        idempotent: false,
-        auth_optional: false,
-        paging: None,
-        batch: Some(runtime::BatchMeta {
-            items: "returns",
-            id: "return",
-        }),
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &CreateReturnBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: "/returns".to_string(),
-            query,
-            headers,
-            body: Some(runtime::encode_body(META, &self.body)?),
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and reports every item of `returns`: a failed item is an `Err` even when FastSpring answered 200, and a per-item report sent with an error status is returned item by item.
-    #[inline]
-    pub async fn send_batch(
-        self,
-    ) -> Result<BatchOutcome<ReturnsResponseReturnsItem>, Error> {
-        let request = self.build_request()?;
-        runtime::send_batch(self.client, request).await
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<ReturnsResponse, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "returns")]
-request_builder!(CreateReturnBuilder => ReturnsResponse);
-
-/// Request builder for [`Returns::get`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "returns")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct GetReturnBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    return_id: Ids,
-}
-
-#[cfg(feature = "returns")]
-impl<'a> GetReturnBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "getReturn",
-        method: "GET",
-        path: "/returns/{return_id}",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: false,
-        paging: None,
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &GetReturnBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: format!(
-                "/returns/{}", runtime::encode_path_ids(META.id, "return_id", & self
-                .return_id) ?
-            ),
-            query,
-            headers,
-            body: None,
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<GetReturnResponse, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "returns")]
-request_builder!(GetReturnBuilder => GetReturnResponse);

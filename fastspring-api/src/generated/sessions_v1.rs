@@ -460,85 +460,92 @@ object!(SessionV1PricingSetupFee {
     price: "price" optional,
 });
 
-/// Operations of the `sessions-v1` group; get it with `client.sessions_v1()`.
+/// Operations of the `sessions-v1` group; get it with `client.sessions_v1()`. Each method returns a request builder from [`builders`].
 #[cfg(feature = "sessions-v1")]
 #[derive(Debug, Clone, Copy)]
 pub struct SessionsV1<'a> {
     pub(crate) client: &'a Client,
 }
 
+/// The request builders of the `sessions-v1` group, one per operation of [`SessionsV1`], with the handle's methods.
 #[cfg(feature = "sessions-v1")]
-impl<'a> SessionsV1<'a> {
-    /// Create a legacy (v1) checkout session
-    ///
-    /// Prepares a cart server-side (products, optional price overrides and trial or discount
-    /// settings, a coupon code, order tags) for a known account or for an inline contact,
-    /// and returns a session ID. Send the buyer to
-    /// `https://{store}.onfastspring.com/session/{id}` or pass the ID to
-    /// `fastspring.builder.checkout` in a popup checkout; the buyer cannot change the
-    /// session's contents. A session lives 24 hours unless `expiration` (1-7 days) says
-    /// otherwise, and becomes an order once paid.
-    ///
-    /// Identify the buyer with `account` or with `contact`. A session may hold a product
-    /// (or any of its variations) only once; a duplicate is rejected with `Item exists.`.
-    /// FastSpring keeps this API for existing integrations; new ones should use the v2
-    /// checkout sessions. Not idempotent: each call creates a new session.
-    ///
-    /// `POST /sessions` (operation `v1CreateSession`).
-    pub fn create(&self, body: SessionV1CreateRequest) -> V1CreateSessionBuilder<'a> {
-        V1CreateSessionBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            body,
+pub mod builders {
+    use super::*;
+
+    impl<'a> SessionsV1<'a> {
+        /// Create a legacy (v1) checkout session
+        ///
+        /// Prepares a cart server-side (products, optional price overrides and trial or discount
+        /// settings, a coupon code, order tags) for a known account or for an inline contact,
+        /// and returns a session ID. Send the buyer to
+        /// `https://{store}.onfastspring.com/session/{id}` or pass the ID to
+        /// `fastspring.builder.checkout` in a popup checkout; the buyer cannot change the
+        /// session's contents. A session lives 24 hours unless `expiration` (1-7 days) says
+        /// otherwise, and becomes an order once paid.
+        ///
+        /// Identify the buyer with `account` or with `contact`. A session may hold a product
+        /// (or any of its variations) only once; a duplicate is rejected with `Item exists.`.
+        /// FastSpring keeps this API for existing integrations; new ones should use the v2
+        /// checkout sessions. Not idempotent: each call creates a new session.
+        ///
+        /// `POST /sessions` (operation `v1CreateSession`).
+        pub fn create(
+            &self,
+            body: SessionV1CreateRequest,
+        ) -> V1CreateSessionBuilder<'a> {
+            V1CreateSessionBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                body,
+            }
         }
     }
-}
 
-/// Request builder for [`SessionsV1::create`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "sessions-v1")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct V1CreateSessionBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    body: SessionV1CreateRequest,
-}
-
-#[cfg(feature = "sessions-v1")]
-impl<'a> V1CreateSessionBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "v1CreateSession",
-        method: "POST",
-        path: "/sessions",
-        accept: "application/json",
-        idempotent: false,
-        auth_optional: false,
-        paging: None,
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &V1CreateSessionBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: "/sessions".to_string(),
-            query,
-            headers,
-            body: Some(runtime::encode_body(META, &self.body)?),
-            options: self.options.clone(),
-        })
+    /// Request builder for [`SessionsV1::create`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct V1CreateSessionBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        body: SessionV1CreateRequest,
     }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<SessionV1, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
 
-#[cfg(feature = "sessions-v1")]
-request_builder!(V1CreateSessionBuilder => SessionV1);
+    impl<'a> V1CreateSessionBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "v1CreateSession",
+            method: "POST",
+            path: "/sessions",
+            accept: "application/json",
+            idempotent: false,
+            auth_optional: false,
+            paging: None,
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &V1CreateSessionBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: "/sessions".to_string(),
+                query,
+                headers,
+                body: Some(runtime::encode_body(META, &self.body)?),
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<SessionV1, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
+        }
+    }
+
+    request_builder!(V1CreateSessionBuilder => SessionV1);
+}

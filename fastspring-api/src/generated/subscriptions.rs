@@ -5409,1823 +5409,1842 @@ object!(serialize UpdateSubscriptionsResponse {
     subscriptions: "subscriptions" required,
 });
 
-/// Operations of the `subscriptions` group; get it with `client.subscriptions()`.
+/// Operations of the `subscriptions` group; get it with `client.subscriptions()`. Each method returns a request builder from [`builders`].
 #[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, Copy)]
 pub struct Subscriptions<'a> {
     pub(crate) client: &'a Client,
 }
 
+/// The request builders of the `subscriptions` group, one per operation of [`Subscriptions`], with the handle's methods.
 #[cfg(feature = "subscriptions")]
-impl<'a> Subscriptions<'a> {
-    /// List or search subscriptions
-    ///
-    /// Returns the store's subscription IDs a page at a time. With filters other than `begin`/`end` (account, product, status, event, scope), the entries are full subscription objects instead of IDs. `begin`/`end` only narrow the results together with `event`.
-    ///
-    /// `GET /subscriptions` (operation `listSubscriptions`).
-    pub fn list(&self) -> ListSubscriptionsBuilder<'a> {
-        ListSubscriptionsBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            account_id: None,
-            begin: None,
-            end: None,
-            event: None,
-            products: None,
-            scope: None,
-            status: None,
-            page: None,
-            limit: None,
+pub mod builders {
+    use super::*;
+
+    impl<'a> Subscriptions<'a> {
+        /// List or search subscriptions
+        ///
+        /// Returns the store's subscription IDs a page at a time. With filters other than `begin`/`end` (account, product, status, event, scope), the entries are full subscription objects instead of IDs. `begin`/`end` only narrow the results together with `event`.
+        ///
+        /// `GET /subscriptions` (operation `listSubscriptions`).
+        pub fn list(&self) -> ListSubscriptionsBuilder<'a> {
+            ListSubscriptionsBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                account_id: None,
+                begin: None,
+                end: None,
+                event: None,
+                products: None,
+                scope: None,
+                status: None,
+                page: None,
+                limit: None,
+            }
+        }
+
+        /// Update subscriptions
+        ///
+        /// Changes one or more subscriptions in one call: base product, quantity, next charge date, end date or remaining periods, coupons, price and discount overrides, add-ons, manual renewal, tax exemption ID. Set `deactivation` to `null` to uncancel a subscription that is canceled but not yet deactivated. With `prorate` the change is prorated immediately; add `preview` to only compute the proration. Each subscription gets its own outcome in the 200 response.
+        ///
+        /// `POST /subscriptions` (operation `updateSubscriptions`).
+        pub fn update(
+            &self,
+            body: UpdateSubscriptionsRequest,
+        ) -> UpdateSubscriptionsBuilder<'a> {
+            UpdateSubscriptionsBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                body,
+            }
+        }
+
+        /// Preview a prorated plan change
+        ///
+        /// Computes, without changing anything, what a proposed change of one subscription would cost: prorated credit and charge for the current and proposed plans, the amount due now, and the next charge. The body is a single object, not a batch.
+        ///
+        /// `POST /subscriptions/estimate` (operation `estimateSubscription`).
+        pub fn estimate(
+            &self,
+            body: EstimateSubscriptionRequest,
+        ) -> EstimateSubscriptionBuilder<'a> {
+            EstimateSubscriptionBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                body,
+            }
+        }
+
+        /// Transfer subscriptions to another account
+        ///
+        /// Moves up to 20 subscriptions from one account to another account of the same store, either an existing account (`targetAccountId`) or a new one created from `targetAccount`. The response lists what moved, what failed and what stayed.
+        ///
+        /// `POST /subscriptions/transfer` (operation `transferSubscriptions`).
+        pub fn transfer(
+            &self,
+            body: TransferSubscriptionsRequest,
+        ) -> TransferSubscriptionsBuilder<'a> {
+            TransferSubscriptionsBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                body,
+            }
+        }
+
+        /// Rebill managed subscriptions
+        ///
+        /// Charges managed (ad hoc) subscriptions immediately and notifies the buyers. FastSpring allows one successful rebill per subscription per day and four per 30 days. For large volumes, send batches of about 50 one after the other. Each subscription gets its own outcome.
+        ///
+        /// `POST /subscriptions/charge` (operation `chargeSubscriptions`).
+        pub fn charge(
+            &self,
+            body: ChargeSubscriptionsRequest,
+        ) -> ChargeSubscriptionsBuilder<'a> {
+            ChargeSubscriptionsBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                body,
+            }
+        }
+
+        /// Retrieve one or several subscriptions
+        ///
+        /// Returns a subscription. Several comma-separated IDs return a wrapper listing each subscription (or an error outcome for IDs that failed).
+        ///
+        /// `GET /subscriptions/{subscription_id}` (operation `getSubscription`).
+        pub fn get(
+            &self,
+            subscription_id: impl Into<Ids>,
+        ) -> GetSubscriptionBuilder<'a> {
+            GetSubscriptionBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                subscription_id: subscription_id.into(),
+                account_id: None,
+                begin: None,
+                end: None,
+                event: None,
+                products: None,
+                scope: None,
+                status: None,
+            }
+        }
+
+        /// Like [`Self::get`] for several IDs at once: each ID is percent-encoded, the IDs are joined with `,`, long lists are split over several requests, and the items come back as one `Vec` whatever shape FastSpring answers with (a bare object for one ID, a wrapper with `subscriptions` for several).
+        pub async fn get_many<I, S>(
+            &self,
+            ids: I,
+        ) -> Result<Vec<SubscriptionMultiGetResponseSubscriptionsItem>, Error>
+        where
+            I: IntoIterator<Item = S>,
+            S: Into<String>,
+        {
+            let ids: Vec<String> = ids.into_iter().map(Into::into).collect();
+            let template = self.get("%MULTI_ID%").build_request()?;
+            runtime::get_many(
+                    self.client,
+                    &GetSubscriptionBuilder::META,
+                    template,
+                    "%MULTI_ID%",
+                    "subscriptions",
+                    &ids,
+                )
+                .await
+        }
+
+        /// Cancel subscriptions
+        ///
+        /// Cancels subscriptions. By default the subscription stays active until the end of the current period (it gets a `canceledDate` and a `deactivationDate`); `billingPeriod=0` deactivates it immediately, in which case FastSpring sends `subscription.deactivated` but no `subscription.canceled`. A canceled, not yet deactivated subscription can be uncanceled through `POST /subscriptions` with `deactivation: null`.
+        ///
+        /// `DELETE /subscriptions/{subscription_id}` (operation `cancelSubscription`).
+        pub fn cancel(
+            &self,
+            subscription_id: impl Into<Ids>,
+        ) -> CancelSubscriptionBuilder<'a> {
+            CancelSubscriptionBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                subscription_id: subscription_id.into(),
+                billing_period: None,
+            }
+        }
+
+        /// List the orders of a subscription
+        ///
+        /// Returns every order of the subscription (initial order, rebills, prorations and other changes) with the period each paid for. The response is a bare JSON array and is not paged.
+        ///
+        /// `GET /subscriptions/{subscription_id}/entries` (operation `listSubscriptionEntries`).
+        pub fn list_entries(
+            &self,
+            subscription_id: impl Into<String>,
+        ) -> ListSubscriptionEntriesBuilder<'a> {
+            ListSubscriptionEntriesBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                subscription_id: subscription_id.into(),
+            }
+        }
+
+        /// Pause a subscription
+        ///
+        /// Schedules a pause: from the next billing date the subscription is paused for the given number of periods instead of being charged, then resumes (with a charge) on `resumeDate`. Returns the updated subscription.
+        ///
+        /// `POST /subscriptions/{subscription_id}/pause` (operation `pauseSubscription`).
+        pub fn pause(
+            &self,
+            subscription_id: impl Into<String>,
+            body: PauseSubscriptionRequest,
+        ) -> PauseSubscriptionBuilder<'a> {
+            PauseSubscriptionBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                subscription_id: subscription_id.into(),
+                body,
+            }
+        }
+
+        /// Resume a subscription
+        ///
+        /// Cancels a scheduled pause or ends an active one. Takes no body and returns the updated subscription.
+        ///
+        /// `POST /subscriptions/{subscription_id}/resume` (operation `resumeSubscription`).
+        pub fn resume(
+            &self,
+            subscription_id: impl Into<String>,
+        ) -> ResumeSubscriptionBuilder<'a> {
+            ResumeSubscriptionBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                subscription_id: subscription_id.into(),
+            }
+        }
+
+        /// Convert an expired trial
+        ///
+        /// For a trial that was deactivated because it ended without a payment method, creates a checkout session the buyer can use to reactivate it as a paid subscription. Conversion must be enabled and the call made within the conversion window after deactivation. Takes no body.
+        ///
+        /// `POST /subscriptions/{subscription_id}/convert` (operation `convertSubscription`).
+        pub fn convert(
+            &self,
+            subscription_id: impl Into<String>,
+        ) -> ConvertSubscriptionBuilder<'a> {
+            ConvertSubscriptionBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                subscription_id: subscription_id.into(),
+            }
+        }
+
+        /// List plan changes of a subscription
+        ///
+        /// Returns the recorded plan changes (base plan and add-on changes) of a subscription: when, what changed, from which value to which, and the order it produced. Not paged.
+        ///
+        /// `GET /subscriptions/{subscription_id}/history` (operation `listSubscriptionHistory`).
+        pub fn history(
+            &self,
+            subscription_id: impl Into<String>,
+        ) -> ListSubscriptionHistoryBuilder<'a> {
+            ListSubscriptionHistoryBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                subscription_id: subscription_id.into(),
+                scope: None,
+                order: None,
+            }
+        }
+
+        /// Create a co-term group
+        ///
+        /// Groups several subscriptions of one account so that their billing dates can be aligned and they renew together. The subscriptions must share the grouping criteria (billing interval, currency, payment method). Creating the group does not move any dates yet: preview the cost with the estimate operation, then align with the execute operation.
+        ///
+        /// `POST /subscriptions/coterm` (operation `createCotermGroup`).
+        pub fn create_coterm_group(
+            &self,
+            body: CreateCotermGroupRequest,
+        ) -> CreateCotermGroupBuilder<'a> {
+            CreateCotermGroupBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                body,
+            }
+        }
+
+        /// Retrieve a co-term group
+        ///
+        /// Returns a co-term group: its name, account, initial order, next billing date, grouping criteria and subscriptions. Subscriptions already co-termed come first, followed by other subscriptions of the account that are eligible to join.
+        ///
+        /// `GET /subscriptions/coterm/{coterm_group_id}` (operation `getCotermGroup`).
+        pub fn get_coterm_group(
+            &self,
+            coterm_group_id: impl Into<String>,
+        ) -> GetCotermGroupBuilder<'a> {
+            GetCotermGroupBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                coterm_group_id: coterm_group_id.into(),
+            }
+        }
+
+        /// Add or remove subscriptions of a co-term group
+        ///
+        /// Adds subscriptions to a co-term group (`action: ADD`) or takes them out (`action: REMOVE`), optionally renaming the group. With `preview: true` nothing changes and each entry of the answer carries the current and proposed plan and the amount due; with `prorate: true` the change is applied at once with prorated charges.
+        ///
+        /// `POST /subscriptions/coterm/{coterm_group_id}` (operation `updateCotermGroup`).
+        pub fn update_coterm_group(
+            &self,
+            coterm_group_id: impl Into<String>,
+            body: UpdateCotermGroupRequest,
+        ) -> UpdateCotermGroupBuilder<'a> {
+            UpdateCotermGroupBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                coterm_group_id: coterm_group_id.into(),
+                body,
+            }
+        }
+
+        /// Delete a co-term group
+        ///
+        /// Dissolves a co-term group. The subscriptions are ungrouped (status `Opted Out of Co-Terming`) and keep running on their current schedule; nothing is canceled.
+        ///
+        /// `DELETE /subscriptions/coterm/{coterm_group_id}` (operation `deleteCotermGroup`).
+        pub fn delete_coterm_group(
+            &self,
+            coterm_group_id: impl Into<String>,
+        ) -> DeleteCotermGroupBuilder<'a> {
+            DeleteCotermGroupBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                coterm_group_id: coterm_group_id.into(),
+            }
+        }
+
+        /// Estimate aligning a co-term group
+        ///
+        /// Computes, without changing anything, what aligning the group's subscriptions would cost: the new common period, and per subscription the current and proposed plan, proration, tax and next charge, plus the group total. No request body.
+        ///
+        /// `POST /subscriptions/coterm/{coterm_group_id}/estimate` (operation `estimateCotermGroup`).
+        pub fn estimate_coterm_group(
+            &self,
+            coterm_group_id: impl Into<String>,
+        ) -> EstimateCotermGroupBuilder<'a> {
+            EstimateCotermGroupBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                coterm_group_id: coterm_group_id.into(),
+            }
+        }
+
+        /// Align the billing dates of a co-term group
+        ///
+        /// Applies the co-term alignment: FastSpring creates an order for the prorated amounts and moves every member subscription onto the common billing period returned in the answer. No request body. Not safe to repeat blindly after a timeout.
+        ///
+        /// `POST /subscriptions/coterm/{coterm_group_id}/execute` (operation `executeCotermGroup`).
+        pub fn execute_coterm_group(
+            &self,
+            coterm_group_id: impl Into<String>,
+        ) -> ExecuteCotermGroupBuilder<'a> {
+            ExecuteCotermGroupBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                coterm_group_id: coterm_group_id.into(),
+            }
+        }
+
+        /// Create a proforma invoice for a proposed change
+        ///
+        /// Produces a proforma (pre-billing) invoice showing what the subscription would cost after the given change of product, quantity or price. The subscription itself is not modified. With `prorate: false` the change is priced from the next renewal; with `prorate: true` it is priced as an immediate prorated change, and the invoice is then valid for one day only.
+        ///
+        /// `POST /subscriptions/proformaInvoice` (operation `createProformaInvoice`).
+        pub fn create_proforma_invoice(
+            &self,
+            body: CreateProformaInvoiceRequest,
+        ) -> CreateProformaInvoiceBuilder<'a> {
+            CreateProformaInvoiceBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                body,
+            }
+        }
+
+        /// Retrieve a proforma invoice for the next period
+        ///
+        /// Returns a proforma invoice estimating the subscription's next billing period as it stands today (no plan change): header with validity dates, support and merchant contacts, the buyer, the plan figures under `items` and the amount due.
+        ///
+        /// `GET /subscriptions/proformaInvoice/{subscription_id}` (operation `getProformaInvoice`).
+        pub fn get_proforma_invoice(
+            &self,
+            subscription_id: impl Into<String>,
+        ) -> GetProformaInvoiceBuilder<'a> {
+            GetProformaInvoiceBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                subscription_id: subscription_id.into(),
+                lang: None,
+            }
+        }
+
+        /// Record a cancel-survey answer
+        ///
+        /// Creates the cancel-survey answer of a subscription, or replaces the one already stored: the reason (by `reasonId`, or by `reasonName` when no ID is given), optional feedback text and its language.
+        ///
+        /// `POST /subscriptions/cancelSurvey/response` (operation `upsertCancelSurveyResponse`).
+        pub fn set_cancel_survey_response(
+            &self,
+            body: CancelSurveyResponseRequest,
+        ) -> UpsertCancelSurveyResponseBuilder<'a> {
+            UpsertCancelSurveyResponseBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                body,
+            }
+        }
+
+        /// Search cancel-survey answers
+        ///
+        /// Lists the cancel-survey answers submitted between `startDate` and `endDate`, optionally for one product, sorted by submission time or reason. Results are paged with `pagination.limit` and `pagination.offset` in the body; the answer gives `totalRecords` and `totalPages`.
+        ///
+        /// `POST /subscriptions/cancelSurvey/response/query` (operation `queryCancelSurveyResponses`).
+        pub fn query_cancel_survey_responses(
+            &self,
+            body: CancelSurveyQueryRequest,
+        ) -> QueryCancelSurveyResponsesBuilder<'a> {
+            QueryCancelSurveyResponsesBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                body,
+            }
+        }
+
+        /// Retrieve the cancel survey of a subscription
+        ///
+        /// For a subscription that is not canceled, returns the cancel reasons the store offers (to build a cancellation form); for a canceled subscription, returns the answer recorded at cancellation.
+        ///
+        /// `GET /subscriptions/cancelSurvey/reasons/{subscription_id}` (operation `getCancelSurvey`).
+        pub fn get_cancel_survey(
+            &self,
+            subscription_id: impl Into<String>,
+        ) -> GetCancelSurveyBuilder<'a> {
+            GetCancelSurveyBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                subscription_id: subscription_id.into(),
+                lang: None,
+            }
         }
     }
-    /// Update subscriptions
-    ///
-    /// Changes one or more subscriptions in one call: base product, quantity, next charge date, end date or remaining periods, coupons, price and discount overrides, add-ons, manual renewal, tax exemption ID. Set `deactivation` to `null` to uncancel a subscription that is canceled but not yet deactivated. With `prorate` the change is prorated immediately; add `preview` to only compute the proration. Each subscription gets its own outcome in the 200 response.
-    ///
-    /// `POST /subscriptions` (operation `updateSubscriptions`).
-    pub fn update(
-        &self,
+
+    /// Request builder for [`Subscriptions::list`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct ListSubscriptionsBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        account_id: Option<String>,
+        begin: Option<String>,
+        end: Option<String>,
+        event: Option<ListSubscriptionsEvent>,
+        products: Option<String>,
+        scope: Option<ListSubscriptionsScope>,
+        status: Option<ListSubscriptionsStatus>,
+        page: Option<i64>,
+        limit: Option<i64>,
+    }
+
+    impl<'a> ListSubscriptionsBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "listSubscriptions",
+            method: "GET",
+            path: "/subscriptions",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: false,
+            paging: Some(runtime::PagingMeta {
+                style: "page",
+                items: Some("subscriptions"),
+            }),
+            batch: None,
+        };
+
+        /// Only subscriptions of this account.
+        pub fn account_id(mut self, value: impl Into<String>) -> Self {
+            self.account_id = Some(value.into());
+            self
+        }
+
+        /// Start of the date range (`yyyy-mm-dd`); only effective with `event`.
+        pub fn begin(mut self, value: impl Into<String>) -> Self {
+            self.begin = Some(value.into());
+            self
+        }
+
+        /// End of the date range (`yyyy-mm-dd`); only effective with `event`.
+        pub fn end(mut self, value: impl Into<String>) -> Self {
+            self.end = Some(value.into());
+            self
+        }
+
+        /// Lifecycle event that must fall inside `begin`..`end`.
+        pub fn event(mut self, value: ListSubscriptionsEvent) -> Self {
+            self.event = Some(value);
+            self
+        }
+
+        /// Only subscriptions of these product paths (comma-separated).
+        pub fn products(mut self, value: impl Into<String>) -> Self {
+            self.products = Some(value.into());
+            self
+        }
+
+        /// Live, test or all subscriptions (default: both).
+        pub fn scope(mut self, value: ListSubscriptionsScope) -> Self {
+            self.scope = Some(value);
+            self
+        }
+
+        /// Only subscriptions in this state (`active` includes trials; `canceled` means canceled but not yet deactivated).
+        pub fn status(mut self, value: ListSubscriptionsStatus) -> Self {
+            self.status = Some(value);
+            self
+        }
+
+        /// Page number, starting at 1 (see the note on this operation).
+        pub fn page(mut self, value: i64) -> Self {
+            self.page = Some(value);
+            self
+        }
+
+        /// Entries per page (default 50).
+        pub fn limit(mut self, value: i64) -> Self {
+            self.limit = Some(value);
+            self
+        }
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &ListSubscriptionsBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            if let Some(value) = &self.account_id {
+                query.push(("accountId", value.to_string()));
+            }
+            if let Some(value) = &self.begin {
+                query.push(("begin", value.to_string()));
+            }
+            if let Some(value) = &self.end {
+                query.push(("end", value.to_string()));
+            }
+            if let Some(value) = &self.event {
+                query.push(("event", value.to_string()));
+            }
+            if let Some(value) = &self.products {
+                query.push(("products", value.to_string()));
+            }
+            if let Some(value) = &self.scope {
+                query.push(("scope", value.to_string()));
+            }
+            if let Some(value) = &self.status {
+                query.push(("status", value.to_string()));
+            }
+            if let Some(value) = &self.page {
+                query.push(("page", value.to_string()));
+            }
+            if let Some(value) = &self.limit {
+                query.push(("limit", value.to_string()));
+            }
+
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: "/subscriptions".to_string(),
+                query,
+                headers,
+                body: None,
+                options: self.options.clone(),
+            })
+        }
+
+        /// Streams every page of the result: follows `nextPage` (keeping `limit`). Stops when FastSpring reports no more, and fails (instead of looping) if a page does not advance.
+        #[inline]
+        pub fn pages(
+            self,
+        ) -> impl futures_util::Stream<
+            Item = Result<SubscriptionListResponse, Error>,
+        > + Send + 'a {
+            let client = self.client;
+            let request = self.build_request();
+            runtime::pages(client, request)
+        }
+
+        /// Streams the `subscriptions` of every page, one by one (see [`Self::pages`]).
+        #[inline]
+        pub fn items(
+            self,
+        ) -> impl futures_util::Stream<
+            Item = Result<SubscriptionListResponseSubscriptionsItem, Error>,
+        > + Send + 'a {
+            let client = self.client;
+            let request = self.build_request();
+            runtime::items(client, request, "subscriptions")
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<SubscriptionListResponse, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
+        }
+    }
+
+    request_builder!(ListSubscriptionsBuilder => SubscriptionListResponse);
+    /// Request builder for [`Subscriptions::update`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct UpdateSubscriptionsBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
         body: UpdateSubscriptionsRequest,
-    ) -> UpdateSubscriptionsBuilder<'a> {
-        UpdateSubscriptionsBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            body,
+    }
+
+    impl<'a> UpdateSubscriptionsBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "updateSubscriptions",
+            method: "POST",
+            path: "/subscriptions",
+            accept: "application/json",
+            idempotent: false,
+            auth_optional: false,
+            paging: None,
+            batch: Some(runtime::BatchMeta {
+                items: "subscriptions",
+                id: "subscription",
+            }),
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &UpdateSubscriptionsBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: "/subscriptions".to_string(),
+                query,
+                headers,
+                body: Some(runtime::encode_body(META, &self.body)?),
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and reports every item of `subscriptions`: a failed item is an `Err` even when FastSpring answered 200, and a per-item report sent with an error status is returned item by item.
+        #[inline]
+        pub async fn send_batch(
+            self,
+        ) -> Result<BatchOutcome<SubscriptionUpdateResult>, Error> {
+            let request = self.build_request()?;
+            runtime::send_batch(self.client, request).await
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<UpdateSubscriptionsResponse, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// Preview a prorated plan change
-    ///
-    /// Computes, without changing anything, what a proposed change of one subscription would cost: prorated credit and charge for the current and proposed plans, the amount due now, and the next charge. The body is a single object, not a batch.
-    ///
-    /// `POST /subscriptions/estimate` (operation `estimateSubscription`).
-    pub fn estimate(
-        &self,
+
+    request_builder!(UpdateSubscriptionsBuilder => UpdateSubscriptionsResponse);
+    /// Request builder for [`Subscriptions::estimate`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct EstimateSubscriptionBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
         body: EstimateSubscriptionRequest,
-    ) -> EstimateSubscriptionBuilder<'a> {
-        EstimateSubscriptionBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            body,
+    }
+
+    impl<'a> EstimateSubscriptionBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "estimateSubscription",
+            method: "POST",
+            path: "/subscriptions/estimate",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: false,
+            paging: None,
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &EstimateSubscriptionBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: "/subscriptions/estimate".to_string(),
+                query,
+                headers,
+                body: Some(runtime::encode_body(META, &self.body)?),
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<SubscriptionEstimate, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// Transfer subscriptions to another account
-    ///
-    /// Moves up to 20 subscriptions from one account to another account of the same store, either an existing account (`targetAccountId`) or a new one created from `targetAccount`. The response lists what moved, what failed and what stayed.
-    ///
-    /// `POST /subscriptions/transfer` (operation `transferSubscriptions`).
-    pub fn transfer(
-        &self,
+
+    request_builder!(EstimateSubscriptionBuilder => SubscriptionEstimate);
+    /// Request builder for [`Subscriptions::transfer`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct TransferSubscriptionsBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
         body: TransferSubscriptionsRequest,
-    ) -> TransferSubscriptionsBuilder<'a> {
-        TransferSubscriptionsBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            body,
+    }
+
+    impl<'a> TransferSubscriptionsBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "transferSubscriptions",
+            method: "POST",
+            path: "/subscriptions/transfer",
+            accept: "application/json",
+            idempotent: false,
+            auth_optional: false,
+            paging: None,
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &TransferSubscriptionsBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: "/subscriptions/transfer".to_string(),
+                query,
+                headers,
+                body: Some(runtime::encode_body(META, &self.body)?),
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<SubscriptionTransferResponse, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// Rebill managed subscriptions
-    ///
-    /// Charges managed (ad hoc) subscriptions immediately and notifies the buyers. FastSpring allows one successful rebill per subscription per day and four per 30 days. For large volumes, send batches of about 50 one after the other. Each subscription gets its own outcome.
-    ///
-    /// `POST /subscriptions/charge` (operation `chargeSubscriptions`).
-    pub fn charge(
-        &self,
+
+    request_builder!(TransferSubscriptionsBuilder => SubscriptionTransferResponse);
+    /// Request builder for [`Subscriptions::charge`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct ChargeSubscriptionsBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
         body: ChargeSubscriptionsRequest,
-    ) -> ChargeSubscriptionsBuilder<'a> {
-        ChargeSubscriptionsBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            body,
+    }
+
+    impl<'a> ChargeSubscriptionsBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "chargeSubscriptions",
+            method: "POST",
+            path: "/subscriptions/charge",
+            accept: "application/json",
+            idempotent: false,
+            auth_optional: false,
+            paging: None,
+            batch: Some(runtime::BatchMeta {
+                items: "subscription",
+                id: "subscription",
+            }),
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &ChargeSubscriptionsBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: "/subscriptions/charge".to_string(),
+                query,
+                headers,
+                body: Some(runtime::encode_body(META, &self.body)?),
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and reports every item of `subscription`: a failed item is an `Err` even when FastSpring answered 200, and a per-item report sent with an error status is returned item by item.
+        #[inline]
+        pub async fn send_batch(
+            self,
+        ) -> Result<BatchOutcome<SubscriptionActionResult>, Error> {
+            let request = self.build_request()?;
+            runtime::send_batch(self.client, request).await
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<ChargeSubscriptionsResponse, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// Retrieve one or several subscriptions
-    ///
-    /// Returns a subscription. Several comma-separated IDs return a wrapper listing each subscription (or an error outcome for IDs that failed).
-    ///
-    /// `GET /subscriptions/{subscription_id}` (operation `getSubscription`).
-    pub fn get(&self, subscription_id: impl Into<Ids>) -> GetSubscriptionBuilder<'a> {
-        GetSubscriptionBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            subscription_id: subscription_id.into(),
-            account_id: None,
-            begin: None,
-            end: None,
-            event: None,
-            products: None,
-            scope: None,
-            status: None,
+
+    request_builder!(ChargeSubscriptionsBuilder => ChargeSubscriptionsResponse);
+    /// Request builder for [`Subscriptions::get`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct GetSubscriptionBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        subscription_id: Ids,
+        account_id: Option<String>,
+        begin: Option<String>,
+        end: Option<String>,
+        event: Option<GetSubscriptionEvent>,
+        products: Option<String>,
+        scope: Option<GetSubscriptionScope>,
+        status: Option<GetSubscriptionStatus>,
+    }
+
+    impl<'a> GetSubscriptionBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "getSubscription",
+            method: "GET",
+            path: "/subscriptions/{subscription_id}",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: false,
+            paging: None,
+            batch: None,
+        };
+
+        /// Account filter as on the list operation (listed by the current reference, probably copied from the list operation; no known effect here).
+        pub fn account_id(mut self, value: impl Into<String>) -> Self {
+            self.account_id = Some(value.into());
+            self
+        }
+
+        /// Start of a date range, `yyyy-mm-dd` (listed by the current reference, probably copied from the list operation; no known effect here).
+        pub fn begin(mut self, value: impl Into<String>) -> Self {
+            self.begin = Some(value.into());
+            self
+        }
+
+        /// End of a date range, `yyyy-mm-dd` (listed by the current reference, probably copied from the list operation; no known effect here).
+        pub fn end(mut self, value: impl Into<String>) -> Self {
+            self.end = Some(value.into());
+            self
+        }
+
+        /// Event filter as on the list operation (listed by the current reference, probably copied from the list operation; no known effect here).
+        pub fn event(mut self, value: GetSubscriptionEvent) -> Self {
+            self.event = Some(value);
+            self
+        }
+
+        /// Product paths, comma-separated (listed by the current reference, probably copied from the list operation; no known effect here).
+        pub fn products(mut self, value: impl Into<String>) -> Self {
+            self.products = Some(value.into());
+            self
+        }
+
+        /// Live/test filter (listed by the current reference, probably copied from the list operation; no known effect here).
+        pub fn scope(mut self, value: GetSubscriptionScope) -> Self {
+            self.scope = Some(value);
+            self
+        }
+
+        /// State filter (listed by the current reference, probably copied from the list operation; no known effect here).
+        pub fn status(mut self, value: GetSubscriptionStatus) -> Self {
+            self.status = Some(value);
+            self
+        }
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &GetSubscriptionBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            if let Some(value) = &self.account_id {
+                query.push(("accountId", value.to_string()));
+            }
+            if let Some(value) = &self.begin {
+                query.push(("begin", value.to_string()));
+            }
+            if let Some(value) = &self.end {
+                query.push(("end", value.to_string()));
+            }
+            if let Some(value) = &self.event {
+                query.push(("event", value.to_string()));
+            }
+            if let Some(value) = &self.products {
+                query.push(("products", value.to_string()));
+            }
+            if let Some(value) = &self.scope {
+                query.push(("scope", value.to_string()));
+            }
+            if let Some(value) = &self.status {
+                query.push(("status", value.to_string()));
+            }
+
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: format!(
+                    "/subscriptions/{}", runtime::encode_path_ids(META.id,
+                    "subscription_id", & self.subscription_id) ?
+                ),
+                query,
+                headers,
+                body: None,
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<GetSubscriptionResponse, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// Like [`Self::get`] for several IDs at once: each ID is percent-encoded, the IDs are joined with `,`, long lists are split over several requests, and the items come back as one `Vec` whatever shape FastSpring answers with (a bare object for one ID, a wrapper with `subscriptions` for several).
-    pub async fn get_many<I, S>(
-        &self,
-        ids: I,
-    ) -> Result<Vec<SubscriptionMultiGetResponseSubscriptionsItem>, Error>
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        let ids: Vec<String> = ids.into_iter().map(Into::into).collect();
-        let template = self.get("%MULTI_ID%").build_request()?;
-        runtime::get_many(
-                self.client,
-                &GetSubscriptionBuilder::META,
-                template,
-                "%MULTI_ID%",
-                "subscriptions",
-                &ids,
-            )
-            .await
+
+    request_builder!(GetSubscriptionBuilder => GetSubscriptionResponse);
+    /// Request builder for [`Subscriptions::cancel`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct CancelSubscriptionBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        subscription_id: Ids,
+        billing_period: Option<i64>,
     }
-    /// Cancel subscriptions
-    ///
-    /// Cancels subscriptions. By default the subscription stays active until the end of the current period (it gets a `canceledDate` and a `deactivationDate`); `billingPeriod=0` deactivates it immediately, in which case FastSpring sends `subscription.deactivated` but no `subscription.canceled`. A canceled, not yet deactivated subscription can be uncanceled through `POST /subscriptions` with `deactivation: null`.
-    ///
-    /// `DELETE /subscriptions/{subscription_id}` (operation `cancelSubscription`).
-    pub fn cancel(
-        &self,
-        subscription_id: impl Into<Ids>,
-    ) -> CancelSubscriptionBuilder<'a> {
-        CancelSubscriptionBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            subscription_id: subscription_id.into(),
-            billing_period: None,
+
+    impl<'a> CancelSubscriptionBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "cancelSubscription",
+            method: "DELETE",
+            path: "/subscriptions/{subscription_id}",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: false,
+            paging: None,
+            batch: Some(runtime::BatchMeta {
+                items: "subscriptions",
+                id: "subscription",
+            }),
+        };
+
+        /// `1` (default): cancel at the end of the current period. `0`: cancel immediately. Only these two values are allowed.
+        pub fn billing_period(mut self, value: i64) -> Self {
+            self.billing_period = Some(value);
+            self
+        }
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &CancelSubscriptionBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            if let Some(value) = &self.billing_period {
+                query.push(("billingPeriod", value.to_string()));
+            }
+
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: format!(
+                    "/subscriptions/{}", runtime::encode_path_ids(META.id,
+                    "subscription_id", & self.subscription_id) ?
+                ),
+                query,
+                headers,
+                body: None,
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and reports every item of `subscriptions`: a failed item is an `Err` even when FastSpring answered 200, and a per-item report sent with an error status is returned item by item.
+        #[inline]
+        pub async fn send_batch(
+            self,
+        ) -> Result<BatchOutcome<SubscriptionActionResult>, Error> {
+            let request = self.build_request()?;
+            runtime::send_batch(self.client, request).await
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<SubscriptionResults, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// List the orders of a subscription
-    ///
-    /// Returns every order of the subscription (initial order, rebills, prorations and other changes) with the period each paid for. The response is a bare JSON array and is not paged.
-    ///
-    /// `GET /subscriptions/{subscription_id}/entries` (operation `listSubscriptionEntries`).
-    pub fn list_entries(
-        &self,
-        subscription_id: impl Into<String>,
-    ) -> ListSubscriptionEntriesBuilder<'a> {
-        ListSubscriptionEntriesBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            subscription_id: subscription_id.into(),
+
+    request_builder!(CancelSubscriptionBuilder => SubscriptionResults);
+    /// Request builder for [`Subscriptions::list_entries`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct ListSubscriptionEntriesBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        subscription_id: String,
+    }
+
+    impl<'a> ListSubscriptionEntriesBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "listSubscriptionEntries",
+            method: "GET",
+            path: "/subscriptions/{subscription_id}/entries",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: false,
+            paging: Some(runtime::PagingMeta {
+                style: "none",
+                items: None,
+            }),
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &ListSubscriptionEntriesBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: format!(
+                    "/subscriptions/{}/entries", runtime::encode_path_param(META.id,
+                    "subscription_id", & self.subscription_id.to_string()) ?
+                ),
+                query,
+                headers,
+                body: None,
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<Vec<SubscriptionEntry>, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// Pause a subscription
-    ///
-    /// Schedules a pause: from the next billing date the subscription is paused for the given number of periods instead of being charged, then resumes (with a charge) on `resumeDate`. Returns the updated subscription.
-    ///
-    /// `POST /subscriptions/{subscription_id}/pause` (operation `pauseSubscription`).
-    pub fn pause(
-        &self,
-        subscription_id: impl Into<String>,
+
+    request_builder!(ListSubscriptionEntriesBuilder => Vec < SubscriptionEntry >);
+    /// Request builder for [`Subscriptions::pause`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct PauseSubscriptionBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        subscription_id: String,
         body: PauseSubscriptionRequest,
-    ) -> PauseSubscriptionBuilder<'a> {
-        PauseSubscriptionBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            subscription_id: subscription_id.into(),
-            body,
+    }
+
+    impl<'a> PauseSubscriptionBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "pauseSubscription",
+            method: "POST",
+            path: "/subscriptions/{subscription_id}/pause",
+            accept: "application/json",
+            idempotent: false,
+            auth_optional: false,
+            paging: None,
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &PauseSubscriptionBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: format!(
+                    "/subscriptions/{}/pause", runtime::encode_path_param(META.id,
+                    "subscription_id", & self.subscription_id.to_string()) ?
+                ),
+                query,
+                headers,
+                body: Some(runtime::encode_body(META, &self.body)?),
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<Subscription, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// Resume a subscription
-    ///
-    /// Cancels a scheduled pause or ends an active one. Takes no body and returns the updated subscription.
-    ///
-    /// `POST /subscriptions/{subscription_id}/resume` (operation `resumeSubscription`).
-    pub fn resume(
-        &self,
-        subscription_id: impl Into<String>,
-    ) -> ResumeSubscriptionBuilder<'a> {
-        ResumeSubscriptionBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            subscription_id: subscription_id.into(),
+
+    request_builder!(PauseSubscriptionBuilder => Subscription);
+    /// Request builder for [`Subscriptions::resume`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct ResumeSubscriptionBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        subscription_id: String,
+    }
+
+    impl<'a> ResumeSubscriptionBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "resumeSubscription",
+            method: "POST",
+            path: "/subscriptions/{subscription_id}/resume",
+            accept: "application/json",
+            idempotent: false,
+            auth_optional: false,
+            paging: None,
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &ResumeSubscriptionBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: format!(
+                    "/subscriptions/{}/resume", runtime::encode_path_param(META.id,
+                    "subscription_id", & self.subscription_id.to_string()) ?
+                ),
+                query,
+                headers,
+                body: None,
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<Subscription, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// Convert an expired trial
-    ///
-    /// For a trial that was deactivated because it ended without a payment method, creates a checkout session the buyer can use to reactivate it as a paid subscription. Conversion must be enabled and the call made within the conversion window after deactivation. Takes no body.
-    ///
-    /// `POST /subscriptions/{subscription_id}/convert` (operation `convertSubscription`).
-    pub fn convert(
-        &self,
-        subscription_id: impl Into<String>,
-    ) -> ConvertSubscriptionBuilder<'a> {
-        ConvertSubscriptionBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            subscription_id: subscription_id.into(),
+
+    request_builder!(ResumeSubscriptionBuilder => Subscription);
+    /// Request builder for [`Subscriptions::convert`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct ConvertSubscriptionBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        subscription_id: String,
+    }
+
+    impl<'a> ConvertSubscriptionBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "convertSubscription",
+            method: "POST",
+            path: "/subscriptions/{subscription_id}/convert",
+            accept: "application/json",
+            idempotent: false,
+            auth_optional: false,
+            paging: None,
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &ConvertSubscriptionBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: format!(
+                    "/subscriptions/{}/convert", runtime::encode_path_param(META.id,
+                    "subscription_id", & self.subscription_id.to_string()) ?
+                ),
+                query,
+                headers,
+                body: None,
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<SubscriptionConvertSession, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// List plan changes of a subscription
-    ///
-    /// Returns the recorded plan changes (base plan and add-on changes) of a subscription: when, what changed, from which value to which, and the order it produced. Not paged.
-    ///
-    /// `GET /subscriptions/{subscription_id}/history` (operation `listSubscriptionHistory`).
-    pub fn history(
-        &self,
-        subscription_id: impl Into<String>,
-    ) -> ListSubscriptionHistoryBuilder<'a> {
-        ListSubscriptionHistoryBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            subscription_id: subscription_id.into(),
-            scope: None,
-            order: None,
+
+    request_builder!(ConvertSubscriptionBuilder => SubscriptionConvertSession);
+    /// Request builder for [`Subscriptions::history`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct ListSubscriptionHistoryBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        subscription_id: String,
+        scope: Option<ListSubscriptionHistoryScope>,
+        order: Option<ListSubscriptionHistoryOrder>,
+    }
+
+    impl<'a> ListSubscriptionHistoryBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "listSubscriptionHistory",
+            method: "GET",
+            path: "/subscriptions/{subscription_id}/history",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: false,
+            paging: Some(runtime::PagingMeta {
+                style: "none",
+                items: None,
+            }),
+            batch: None,
+        };
+
+        /// Only base-plan or only add-on changes.
+        pub fn scope(mut self, value: ListSubscriptionHistoryScope) -> Self {
+            self.scope = Some(value);
+            self
+        }
+
+        /// Sort order by time (default `decreasing`).
+        pub fn order(mut self, value: ListSubscriptionHistoryOrder) -> Self {
+            self.order = Some(value);
+            self
+        }
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &ListSubscriptionHistoryBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            if let Some(value) = &self.scope {
+                query.push(("scope", value.to_string()));
+            }
+            if let Some(value) = &self.order {
+                query.push(("order", value.to_string()));
+            }
+
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: format!(
+                    "/subscriptions/{}/history", runtime::encode_path_param(META.id,
+                    "subscription_id", & self.subscription_id.to_string()) ?
+                ),
+                query,
+                headers,
+                body: None,
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<SubscriptionHistory, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// Create a co-term group
-    ///
-    /// Groups several subscriptions of one account so that their billing dates can be aligned and they renew together. The subscriptions must share the grouping criteria (billing interval, currency, payment method). Creating the group does not move any dates yet: preview the cost with the estimate operation, then align with the execute operation.
-    ///
-    /// `POST /subscriptions/coterm` (operation `createCotermGroup`).
-    pub fn create_coterm_group(
-        &self,
+
+    request_builder!(ListSubscriptionHistoryBuilder => SubscriptionHistory);
+    /// Request builder for [`Subscriptions::create_coterm_group`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct CreateCotermGroupBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
         body: CreateCotermGroupRequest,
-    ) -> CreateCotermGroupBuilder<'a> {
-        CreateCotermGroupBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            body,
+    }
+
+    impl<'a> CreateCotermGroupBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "createCotermGroup",
+            method: "POST",
+            path: "/subscriptions/coterm",
+            accept: "application/json",
+            idempotent: false,
+            auth_optional: false,
+            paging: None,
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &CreateCotermGroupBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: "/subscriptions/coterm".to_string(),
+                query,
+                headers,
+                body: Some(runtime::encode_body(META, &self.body)?),
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<CotermGroupCreateResponse, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// Retrieve a co-term group
-    ///
-    /// Returns a co-term group: its name, account, initial order, next billing date, grouping criteria and subscriptions. Subscriptions already co-termed come first, followed by other subscriptions of the account that are eligible to join.
-    ///
-    /// `GET /subscriptions/coterm/{coterm_group_id}` (operation `getCotermGroup`).
-    pub fn get_coterm_group(
-        &self,
-        coterm_group_id: impl Into<String>,
-    ) -> GetCotermGroupBuilder<'a> {
-        GetCotermGroupBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            coterm_group_id: coterm_group_id.into(),
+
+    request_builder!(CreateCotermGroupBuilder => CotermGroupCreateResponse);
+    /// Request builder for [`Subscriptions::get_coterm_group`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct GetCotermGroupBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        coterm_group_id: String,
+    }
+
+    impl<'a> GetCotermGroupBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "getCotermGroup",
+            method: "GET",
+            path: "/subscriptions/coterm/{coterm_group_id}",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: false,
+            paging: None,
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &GetCotermGroupBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: format!(
+                    "/subscriptions/coterm/{}", runtime::encode_path_param(META.id,
+                    "coterm_group_id", & self.coterm_group_id.to_string()) ?
+                ),
+                query,
+                headers,
+                body: None,
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<CotermGroupDetails, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// Add or remove subscriptions of a co-term group
-    ///
-    /// Adds subscriptions to a co-term group (`action: ADD`) or takes them out (`action: REMOVE`), optionally renaming the group. With `preview: true` nothing changes and each entry of the answer carries the current and proposed plan and the amount due; with `prorate: true` the change is applied at once with prorated charges.
-    ///
-    /// `POST /subscriptions/coterm/{coterm_group_id}` (operation `updateCotermGroup`).
-    pub fn update_coterm_group(
-        &self,
-        coterm_group_id: impl Into<String>,
+
+    request_builder!(GetCotermGroupBuilder => CotermGroupDetails);
+    /// Request builder for [`Subscriptions::update_coterm_group`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct UpdateCotermGroupBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        coterm_group_id: String,
         body: UpdateCotermGroupRequest,
-    ) -> UpdateCotermGroupBuilder<'a> {
-        UpdateCotermGroupBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            coterm_group_id: coterm_group_id.into(),
-            body,
+    }
+
+    impl<'a> UpdateCotermGroupBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "updateCotermGroup",
+            method: "POST",
+            path: "/subscriptions/coterm/{coterm_group_id}",
+            accept: "application/json",
+            idempotent: false,
+            auth_optional: false,
+            paging: None,
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &UpdateCotermGroupBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: format!(
+                    "/subscriptions/coterm/{}", runtime::encode_path_param(META.id,
+                    "coterm_group_id", & self.coterm_group_id.to_string()) ?
+                ),
+                query,
+                headers,
+                body: Some(runtime::encode_body(META, &self.body)?),
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<CotermGroupUpdateResponse, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// Delete a co-term group
-    ///
-    /// Dissolves a co-term group. The subscriptions are ungrouped (status `Opted Out of Co-Terming`) and keep running on their current schedule; nothing is canceled.
-    ///
-    /// `DELETE /subscriptions/coterm/{coterm_group_id}` (operation `deleteCotermGroup`).
-    pub fn delete_coterm_group(
-        &self,
-        coterm_group_id: impl Into<String>,
-    ) -> DeleteCotermGroupBuilder<'a> {
-        DeleteCotermGroupBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            coterm_group_id: coterm_group_id.into(),
+
+    request_builder!(UpdateCotermGroupBuilder => CotermGroupUpdateResponse);
+    /// Request builder for [`Subscriptions::delete_coterm_group`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct DeleteCotermGroupBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        coterm_group_id: String,
+    }
+
+    impl<'a> DeleteCotermGroupBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "deleteCotermGroup",
+            method: "DELETE",
+            path: "/subscriptions/coterm/{coterm_group_id}",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: false,
+            paging: None,
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &DeleteCotermGroupBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: format!(
+                    "/subscriptions/coterm/{}", runtime::encode_path_param(META.id,
+                    "coterm_group_id", & self.coterm_group_id.to_string()) ?
+                ),
+                query,
+                headers,
+                body: None,
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<CotermGroupDeleteResponse, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// Estimate aligning a co-term group
-    ///
-    /// Computes, without changing anything, what aligning the group's subscriptions would cost: the new common period, and per subscription the current and proposed plan, proration, tax and next charge, plus the group total. No request body.
-    ///
-    /// `POST /subscriptions/coterm/{coterm_group_id}/estimate` (operation `estimateCotermGroup`).
-    pub fn estimate_coterm_group(
-        &self,
-        coterm_group_id: impl Into<String>,
-    ) -> EstimateCotermGroupBuilder<'a> {
-        EstimateCotermGroupBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            coterm_group_id: coterm_group_id.into(),
+
+    request_builder!(DeleteCotermGroupBuilder => CotermGroupDeleteResponse);
+    /// Request builder for [`Subscriptions::estimate_coterm_group`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct EstimateCotermGroupBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        coterm_group_id: String,
+    }
+
+    impl<'a> EstimateCotermGroupBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "estimateCotermGroup",
+            method: "POST",
+            path: "/subscriptions/coterm/{coterm_group_id}/estimate",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: false,
+            paging: None,
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &EstimateCotermGroupBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: format!(
+                    "/subscriptions/coterm/{}/estimate", runtime::encode_path_param(META
+                    .id, "coterm_group_id", & self.coterm_group_id.to_string()) ?
+                ),
+                query,
+                headers,
+                body: None,
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<CotermGroupEstimate, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// Align the billing dates of a co-term group
-    ///
-    /// Applies the co-term alignment: FastSpring creates an order for the prorated amounts and moves every member subscription onto the common billing period returned in the answer. No request body. Not safe to repeat blindly after a timeout.
-    ///
-    /// `POST /subscriptions/coterm/{coterm_group_id}/execute` (operation `executeCotermGroup`).
-    pub fn execute_coterm_group(
-        &self,
-        coterm_group_id: impl Into<String>,
-    ) -> ExecuteCotermGroupBuilder<'a> {
-        ExecuteCotermGroupBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            coterm_group_id: coterm_group_id.into(),
+
+    request_builder!(EstimateCotermGroupBuilder => CotermGroupEstimate);
+    /// Request builder for [`Subscriptions::execute_coterm_group`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct ExecuteCotermGroupBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        coterm_group_id: String,
+    }
+
+    impl<'a> ExecuteCotermGroupBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "executeCotermGroup",
+            method: "POST",
+            path: "/subscriptions/coterm/{coterm_group_id}/execute",
+            accept: "application/json",
+            idempotent: false,
+            auth_optional: false,
+            paging: None,
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &ExecuteCotermGroupBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: format!(
+                    "/subscriptions/coterm/{}/execute", runtime::encode_path_param(META
+                    .id, "coterm_group_id", & self.coterm_group_id.to_string()) ?
+                ),
+                query,
+                headers,
+                body: None,
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<CotermGroupExecution, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// Create a proforma invoice for a proposed change
-    ///
-    /// Produces a proforma (pre-billing) invoice showing what the subscription would cost after the given change of product, quantity or price. The subscription itself is not modified. With `prorate: false` the change is priced from the next renewal; with `prorate: true` it is priced as an immediate prorated change, and the invoice is then valid for one day only.
-    ///
-    /// `POST /subscriptions/proformaInvoice` (operation `createProformaInvoice`).
-    pub fn create_proforma_invoice(
-        &self,
+
+    request_builder!(ExecuteCotermGroupBuilder => CotermGroupExecution);
+    /// Request builder for [`Subscriptions::create_proforma_invoice`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct CreateProformaInvoiceBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
         body: CreateProformaInvoiceRequest,
-    ) -> CreateProformaInvoiceBuilder<'a> {
-        CreateProformaInvoiceBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            body,
+    }
+
+    impl<'a> CreateProformaInvoiceBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "createProformaInvoice",
+            method: "POST",
+            path: "/subscriptions/proformaInvoice",
+            accept: "application/json",
+            idempotent: false,
+            auth_optional: false,
+            paging: None,
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &CreateProformaInvoiceBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: "/subscriptions/proformaInvoice".to_string(),
+                query,
+                headers,
+                body: Some(runtime::encode_body(META, &self.body)?),
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<ProformaInvoiceCreateResponse, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// Retrieve a proforma invoice for the next period
-    ///
-    /// Returns a proforma invoice estimating the subscription's next billing period as it stands today (no plan change): header with validity dates, support and merchant contacts, the buyer, the plan figures under `items` and the amount due.
-    ///
-    /// `GET /subscriptions/proformaInvoice/{subscription_id}` (operation `getProformaInvoice`).
-    pub fn get_proforma_invoice(
-        &self,
-        subscription_id: impl Into<String>,
-    ) -> GetProformaInvoiceBuilder<'a> {
-        GetProformaInvoiceBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            subscription_id: subscription_id.into(),
-            lang: None,
+
+    request_builder!(CreateProformaInvoiceBuilder => ProformaInvoiceCreateResponse);
+    /// Request builder for [`Subscriptions::get_proforma_invoice`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct GetProformaInvoiceBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        subscription_id: String,
+        lang: Option<GetProformaInvoiceLang>,
+    }
+
+    impl<'a> GetProformaInvoiceBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "getProformaInvoice",
+            method: "GET",
+            path: "/subscriptions/proformaInvoice/{subscription_id}",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: false,
+            paging: None,
+            batch: None,
+        };
+
+        /// Language of the invoice texts (ISO 639-1). Defaults to the subscription's language, else `en`.
+        pub fn lang(mut self, value: GetProformaInvoiceLang) -> Self {
+            self.lang = Some(value);
+            self
+        }
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &GetProformaInvoiceBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            if let Some(value) = &self.lang {
+                query.push(("lang", value.to_string()));
+            }
+
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: format!(
+                    "/subscriptions/proformaInvoice/{}", runtime::encode_path_param(META
+                    .id, "subscription_id", & self.subscription_id.to_string()) ?
+                ),
+                query,
+                headers,
+                body: None,
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<ProformaInvoice, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// Record a cancel-survey answer
-    ///
-    /// Creates the cancel-survey answer of a subscription, or replaces the one already stored: the reason (by `reasonId`, or by `reasonName` when no ID is given), optional feedback text and its language.
-    ///
-    /// `POST /subscriptions/cancelSurvey/response` (operation `upsertCancelSurveyResponse`).
-    pub fn set_cancel_survey_response(
-        &self,
+
+    request_builder!(GetProformaInvoiceBuilder => ProformaInvoice);
+    /// Request builder for [`Subscriptions::set_cancel_survey_response`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct UpsertCancelSurveyResponseBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
         body: CancelSurveyResponseRequest,
-    ) -> UpsertCancelSurveyResponseBuilder<'a> {
-        UpsertCancelSurveyResponseBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            body,
+    }
+
+    impl<'a> UpsertCancelSurveyResponseBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "upsertCancelSurveyResponse",
+            method: "POST",
+            path: "/subscriptions/cancelSurvey/response",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: false,
+            paging: None,
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &UpsertCancelSurveyResponseBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: "/subscriptions/cancelSurvey/response".to_string(),
+                query,
+                headers,
+                body: Some(runtime::encode_body(META, &self.body)?),
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<CancelSurveyAnswer, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// Search cancel-survey answers
-    ///
-    /// Lists the cancel-survey answers submitted between `startDate` and `endDate`, optionally for one product, sorted by submission time or reason. Results are paged with `pagination.limit` and `pagination.offset` in the body; the answer gives `totalRecords` and `totalPages`.
-    ///
-    /// `POST /subscriptions/cancelSurvey/response/query` (operation `queryCancelSurveyResponses`).
-    pub fn query_cancel_survey_responses(
-        &self,
+
+    request_builder!(UpsertCancelSurveyResponseBuilder => CancelSurveyAnswer);
+    /// Request builder for [`Subscriptions::query_cancel_survey_responses`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct QueryCancelSurveyResponsesBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
         body: CancelSurveyQueryRequest,
-    ) -> QueryCancelSurveyResponsesBuilder<'a> {
-        QueryCancelSurveyResponsesBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            body,
+    }
+
+    impl<'a> QueryCancelSurveyResponsesBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "queryCancelSurveyResponses",
+            method: "POST",
+            path: "/subscriptions/cancelSurvey/response/query",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: false,
+            paging: Some(runtime::PagingMeta {
+                style: "none",
+                items: None,
+            }),
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &QueryCancelSurveyResponsesBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: "/subscriptions/cancelSurvey/response/query".to_string(),
+                query,
+                headers,
+                body: Some(runtime::encode_body(META, &self.body)?),
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<CancelSurveyQueryResponse, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
-    /// Retrieve the cancel survey of a subscription
-    ///
-    /// For a subscription that is not canceled, returns the cancel reasons the store offers (to build a cancellation form); for a canceled subscription, returns the answer recorded at cancellation.
-    ///
-    /// `GET /subscriptions/cancelSurvey/reasons/{subscription_id}` (operation `getCancelSurvey`).
-    pub fn get_cancel_survey(
-        &self,
-        subscription_id: impl Into<String>,
-    ) -> GetCancelSurveyBuilder<'a> {
-        GetCancelSurveyBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            subscription_id: subscription_id.into(),
-            lang: None,
+
+    request_builder!(QueryCancelSurveyResponsesBuilder => CancelSurveyQueryResponse);
+    /// Request builder for [`Subscriptions::get_cancel_survey`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct GetCancelSurveyBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        subscription_id: String,
+        lang: Option<String>,
+    }
+
+    impl<'a> GetCancelSurveyBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "getCancelSurvey",
+            method: "GET",
+            path: "/subscriptions/cancelSurvey/reasons/{subscription_id}",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: false,
+            paging: None,
+            batch: None,
+        };
+
+        /// Language of the reason texts (ISO 639-1, e.g. `en`, `de`, `fr`; the reference also lists `iw` and `hu`).
+        pub fn lang(mut self, value: impl Into<String>) -> Self {
+            self.lang = Some(value.into());
+            self
+        }
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &GetCancelSurveyBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            if let Some(value) = &self.lang {
+                query.push(("lang", value.to_string()));
+            }
+
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: format!(
+                    "/subscriptions/cancelSurvey/reasons/{}",
+                    runtime::encode_path_param(META.id, "subscription_id", & self
+                    .subscription_id.to_string()) ?
+                ),
+                query,
+                headers,
+                body: None,
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<CancelSurvey, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
         }
     }
+
+    request_builder!(GetCancelSurveyBuilder => CancelSurvey);
 }
-
-/// Request builder for [`Subscriptions::list`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "subscriptions")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ListSubscriptionsBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    account_id: Option<String>,
-    begin: Option<String>,
-    end: Option<String>,
-    event: Option<ListSubscriptionsEvent>,
-    products: Option<String>,
-    scope: Option<ListSubscriptionsScope>,
-    status: Option<ListSubscriptionsStatus>,
-    page: Option<i64>,
-    limit: Option<i64>,
-}
-
-#[cfg(feature = "subscriptions")]
-impl<'a> ListSubscriptionsBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "listSubscriptions",
-        method: "GET",
-        path: "/subscriptions",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: false,
-        paging: Some(runtime::PagingMeta {
-            style: "page",
-            items: Some("subscriptions"),
-        }),
-        batch: None,
-    };
-    /// Only subscriptions of this account.
-    pub fn account_id(mut self, value: impl Into<String>) -> Self {
-        self.account_id = Some(value.into());
-        self
-    }
-    /// Start of the date range (`yyyy-mm-dd`); only effective with `event`.
-    pub fn begin(mut self, value: impl Into<String>) -> Self {
-        self.begin = Some(value.into());
-        self
-    }
-    /// End of the date range (`yyyy-mm-dd`); only effective with `event`.
-    pub fn end(mut self, value: impl Into<String>) -> Self {
-        self.end = Some(value.into());
-        self
-    }
-    /// Lifecycle event that must fall inside `begin`..`end`.
-    pub fn event(mut self, value: ListSubscriptionsEvent) -> Self {
-        self.event = Some(value);
-        self
-    }
-    /// Only subscriptions of these product paths (comma-separated).
-    pub fn products(mut self, value: impl Into<String>) -> Self {
-        self.products = Some(value.into());
-        self
-    }
-    /// Live, test or all subscriptions (default: both).
-    pub fn scope(mut self, value: ListSubscriptionsScope) -> Self {
-        self.scope = Some(value);
-        self
-    }
-    /// Only subscriptions in this state (`active` includes trials; `canceled` means canceled but not yet deactivated).
-    pub fn status(mut self, value: ListSubscriptionsStatus) -> Self {
-        self.status = Some(value);
-        self
-    }
-    /// Page number, starting at 1 (see the note on this operation).
-    pub fn page(mut self, value: i64) -> Self {
-        self.page = Some(value);
-        self
-    }
-    /// Entries per page (default 50).
-    pub fn limit(mut self, value: i64) -> Self {
-        self.limit = Some(value);
-        self
-    }
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &ListSubscriptionsBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        if let Some(value) = &self.account_id {
-            query.push(("accountId", value.to_string()));
-        }
-        if let Some(value) = &self.begin {
-            query.push(("begin", value.to_string()));
-        }
-        if let Some(value) = &self.end {
-            query.push(("end", value.to_string()));
-        }
-        if let Some(value) = &self.event {
-            query.push(("event", value.to_string()));
-        }
-        if let Some(value) = &self.products {
-            query.push(("products", value.to_string()));
-        }
-        if let Some(value) = &self.scope {
-            query.push(("scope", value.to_string()));
-        }
-        if let Some(value) = &self.status {
-            query.push(("status", value.to_string()));
-        }
-        if let Some(value) = &self.page {
-            query.push(("page", value.to_string()));
-        }
-        if let Some(value) = &self.limit {
-            query.push(("limit", value.to_string()));
-        }
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: "/subscriptions".to_string(),
-            query,
-            headers,
-            body: None,
-            options: self.options.clone(),
-        })
-    }
-    /// Streams every page of the result: follows `nextPage` (keeping `limit`). Stops when FastSpring reports no more, and fails (instead of looping) if a page does not advance.
-    #[inline]
-    pub fn pages(
-        self,
-    ) -> impl futures_util::Stream<
-        Item = Result<SubscriptionListResponse, Error>,
-    > + Send + 'a {
-        let client = self.client;
-        let request = self.build_request();
-        runtime::pages(client, request)
-    }
-    /// Streams the `subscriptions` of every page, one by one (see [`Self::pages`]).
-    #[inline]
-    pub fn items(
-        self,
-    ) -> impl futures_util::Stream<
-        Item = Result<SubscriptionListResponseSubscriptionsItem, Error>,
-    > + Send + 'a {
-        let client = self.client;
-        let request = self.build_request();
-        runtime::items(client, request, "subscriptions")
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<SubscriptionListResponse, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "subscriptions")]
-request_builder!(ListSubscriptionsBuilder => SubscriptionListResponse);
-
-/// Request builder for [`Subscriptions::update`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "subscriptions")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateSubscriptionsBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    body: UpdateSubscriptionsRequest,
-}
-
-#[cfg(feature = "subscriptions")]
-impl<'a> UpdateSubscriptionsBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "updateSubscriptions",
-        method: "POST",
-        path: "/subscriptions",
-        accept: "application/json",
-        idempotent: false,
-        auth_optional: false,
-        paging: None,
-        batch: Some(runtime::BatchMeta {
-            items: "subscriptions",
-            id: "subscription",
-        }),
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &UpdateSubscriptionsBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: "/subscriptions".to_string(),
-            query,
-            headers,
-            body: Some(runtime::encode_body(META, &self.body)?),
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and reports every item of `subscriptions`: a failed item is an `Err` even when FastSpring answered 200, and a per-item report sent with an error status is returned item by item.
-    #[inline]
-    pub async fn send_batch(
-        self,
-    ) -> Result<BatchOutcome<SubscriptionUpdateResult>, Error> {
-        let request = self.build_request()?;
-        runtime::send_batch(self.client, request).await
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<UpdateSubscriptionsResponse, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "subscriptions")]
-request_builder!(UpdateSubscriptionsBuilder => UpdateSubscriptionsResponse);
-
-/// Request builder for [`Subscriptions::estimate`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "subscriptions")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct EstimateSubscriptionBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    body: EstimateSubscriptionRequest,
-}
-
-#[cfg(feature = "subscriptions")]
-impl<'a> EstimateSubscriptionBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "estimateSubscription",
-        method: "POST",
-        path: "/subscriptions/estimate",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: false,
-        paging: None,
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &EstimateSubscriptionBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: "/subscriptions/estimate".to_string(),
-            query,
-            headers,
-            body: Some(runtime::encode_body(META, &self.body)?),
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<SubscriptionEstimate, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "subscriptions")]
-request_builder!(EstimateSubscriptionBuilder => SubscriptionEstimate);
-
-/// Request builder for [`Subscriptions::transfer`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "subscriptions")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct TransferSubscriptionsBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    body: TransferSubscriptionsRequest,
-}
-
-#[cfg(feature = "subscriptions")]
-impl<'a> TransferSubscriptionsBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "transferSubscriptions",
-        method: "POST",
-        path: "/subscriptions/transfer",
-        accept: "application/json",
-        idempotent: false,
-        auth_optional: false,
-        paging: None,
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &TransferSubscriptionsBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: "/subscriptions/transfer".to_string(),
-            query,
-            headers,
-            body: Some(runtime::encode_body(META, &self.body)?),
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<SubscriptionTransferResponse, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "subscriptions")]
-request_builder!(TransferSubscriptionsBuilder => SubscriptionTransferResponse);
-
-/// Request builder for [`Subscriptions::charge`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "subscriptions")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ChargeSubscriptionsBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    body: ChargeSubscriptionsRequest,
-}
-
-#[cfg(feature = "subscriptions")]
-impl<'a> ChargeSubscriptionsBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "chargeSubscriptions",
-        method: "POST",
-        path: "/subscriptions/charge",
-        accept: "application/json",
-        idempotent: false,
-        auth_optional: false,
-        paging: None,
-        batch: Some(runtime::BatchMeta {
-            items: "subscription",
-            id: "subscription",
-        }),
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &ChargeSubscriptionsBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: "/subscriptions/charge".to_string(),
-            query,
-            headers,
-            body: Some(runtime::encode_body(META, &self.body)?),
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and reports every item of `subscription`: a failed item is an `Err` even when FastSpring answered 200, and a per-item report sent with an error status is returned item by item.
-    #[inline]
-    pub async fn send_batch(
-        self,
-    ) -> Result<BatchOutcome<SubscriptionActionResult>, Error> {
-        let request = self.build_request()?;
-        runtime::send_batch(self.client, request).await
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<ChargeSubscriptionsResponse, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "subscriptions")]
-request_builder!(ChargeSubscriptionsBuilder => ChargeSubscriptionsResponse);
-
-/// Request builder for [`Subscriptions::get`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "subscriptions")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct GetSubscriptionBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    subscription_id: Ids,
-    account_id: Option<String>,
-    begin: Option<String>,
-    end: Option<String>,
-    event: Option<GetSubscriptionEvent>,
-    products: Option<String>,
-    scope: Option<GetSubscriptionScope>,
-    status: Option<GetSubscriptionStatus>,
-}
-
-#[cfg(feature = "subscriptions")]
-impl<'a> GetSubscriptionBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "getSubscription",
-        method: "GET",
-        path: "/subscriptions/{subscription_id}",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: false,
-        paging: None,
-        batch: None,
-    };
-    /// Account filter as on the list operation (listed by the current reference, probably copied from the list operation; no known effect here).
-    pub fn account_id(mut self, value: impl Into<String>) -> Self {
-        self.account_id = Some(value.into());
-        self
-    }
-    /// Start of a date range, `yyyy-mm-dd` (listed by the current reference, probably copied from the list operation; no known effect here).
-    pub fn begin(mut self, value: impl Into<String>) -> Self {
-        self.begin = Some(value.into());
-        self
-    }
-    /// End of a date range, `yyyy-mm-dd` (listed by the current reference, probably copied from the list operation; no known effect here).
-    pub fn end(mut self, value: impl Into<String>) -> Self {
-        self.end = Some(value.into());
-        self
-    }
-    /// Event filter as on the list operation (listed by the current reference, probably copied from the list operation; no known effect here).
-    pub fn event(mut self, value: GetSubscriptionEvent) -> Self {
-        self.event = Some(value);
-        self
-    }
-    /// Product paths, comma-separated (listed by the current reference, probably copied from the list operation; no known effect here).
-    pub fn products(mut self, value: impl Into<String>) -> Self {
-        self.products = Some(value.into());
-        self
-    }
-    /// Live/test filter (listed by the current reference, probably copied from the list operation; no known effect here).
-    pub fn scope(mut self, value: GetSubscriptionScope) -> Self {
-        self.scope = Some(value);
-        self
-    }
-    /// State filter (listed by the current reference, probably copied from the list operation; no known effect here).
-    pub fn status(mut self, value: GetSubscriptionStatus) -> Self {
-        self.status = Some(value);
-        self
-    }
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &GetSubscriptionBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        if let Some(value) = &self.account_id {
-            query.push(("accountId", value.to_string()));
-        }
-        if let Some(value) = &self.begin {
-            query.push(("begin", value.to_string()));
-        }
-        if let Some(value) = &self.end {
-            query.push(("end", value.to_string()));
-        }
-        if let Some(value) = &self.event {
-            query.push(("event", value.to_string()));
-        }
-        if let Some(value) = &self.products {
-            query.push(("products", value.to_string()));
-        }
-        if let Some(value) = &self.scope {
-            query.push(("scope", value.to_string()));
-        }
-        if let Some(value) = &self.status {
-            query.push(("status", value.to_string()));
-        }
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: format!(
-                "/subscriptions/{}", runtime::encode_path_ids(META.id, "subscription_id",
-                & self.subscription_id) ?
-            ),
-            query,
-            headers,
-            body: None,
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<GetSubscriptionResponse, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "subscriptions")]
-request_builder!(GetSubscriptionBuilder => GetSubscriptionResponse);
-
-/// Request builder for [`Subscriptions::cancel`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "subscriptions")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CancelSubscriptionBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    subscription_id: Ids,
-    billing_period: Option<i64>,
-}
-
-#[cfg(feature = "subscriptions")]
-impl<'a> CancelSubscriptionBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "cancelSubscription",
-        method: "DELETE",
-        path: "/subscriptions/{subscription_id}",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: false,
-        paging: None,
-        batch: Some(runtime::BatchMeta {
-            items: "subscriptions",
-            id: "subscription",
-        }),
-    };
-    /// `1` (default): cancel at the end of the current period. `0`: cancel immediately. Only these two values are allowed.
-    pub fn billing_period(mut self, value: i64) -> Self {
-        self.billing_period = Some(value);
-        self
-    }
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &CancelSubscriptionBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        if let Some(value) = &self.billing_period {
-            query.push(("billingPeriod", value.to_string()));
-        }
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: format!(
-                "/subscriptions/{}", runtime::encode_path_ids(META.id, "subscription_id",
-                & self.subscription_id) ?
-            ),
-            query,
-            headers,
-            body: None,
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and reports every item of `subscriptions`: a failed item is an `Err` even when FastSpring answered 200, and a per-item report sent with an error status is returned item by item.
-    #[inline]
-    pub async fn send_batch(
-        self,
-    ) -> Result<BatchOutcome<SubscriptionActionResult>, Error> {
-        let request = self.build_request()?;
-        runtime::send_batch(self.client, request).await
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<SubscriptionResults, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "subscriptions")]
-request_builder!(CancelSubscriptionBuilder => SubscriptionResults);
-
-/// Request builder for [`Subscriptions::list_entries`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "subscriptions")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ListSubscriptionEntriesBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    subscription_id: String,
-}
-
-#[cfg(feature = "subscriptions")]
-impl<'a> ListSubscriptionEntriesBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "listSubscriptionEntries",
-        method: "GET",
-        path: "/subscriptions/{subscription_id}/entries",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: false,
-        paging: Some(runtime::PagingMeta {
-            style: "none",
-            items: None,
-        }),
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &ListSubscriptionEntriesBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: format!(
-                "/subscriptions/{}/entries", runtime::encode_path_param(META.id,
-                "subscription_id", & self.subscription_id.to_string()) ?
-            ),
-            query,
-            headers,
-            body: None,
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<Vec<SubscriptionEntry>, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "subscriptions")]
-request_builder!(ListSubscriptionEntriesBuilder => Vec < SubscriptionEntry >);
-
-/// Request builder for [`Subscriptions::pause`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "subscriptions")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct PauseSubscriptionBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    subscription_id: String,
-    body: PauseSubscriptionRequest,
-}
-
-#[cfg(feature = "subscriptions")]
-impl<'a> PauseSubscriptionBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "pauseSubscription",
-        method: "POST",
-        path: "/subscriptions/{subscription_id}/pause",
-        accept: "application/json",
-        idempotent: false,
-        auth_optional: false,
-        paging: None,
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &PauseSubscriptionBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: format!(
-                "/subscriptions/{}/pause", runtime::encode_path_param(META.id,
-                "subscription_id", & self.subscription_id.to_string()) ?
-            ),
-            query,
-            headers,
-            body: Some(runtime::encode_body(META, &self.body)?),
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<Subscription, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "subscriptions")]
-request_builder!(PauseSubscriptionBuilder => Subscription);
-
-/// Request builder for [`Subscriptions::resume`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "subscriptions")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ResumeSubscriptionBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    subscription_id: String,
-}
-
-#[cfg(feature = "subscriptions")]
-impl<'a> ResumeSubscriptionBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "resumeSubscription",
-        method: "POST",
-        path: "/subscriptions/{subscription_id}/resume",
-        accept: "application/json",
-        idempotent: false,
-        auth_optional: false,
-        paging: None,
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &ResumeSubscriptionBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: format!(
-                "/subscriptions/{}/resume", runtime::encode_path_param(META.id,
-                "subscription_id", & self.subscription_id.to_string()) ?
-            ),
-            query,
-            headers,
-            body: None,
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<Subscription, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "subscriptions")]
-request_builder!(ResumeSubscriptionBuilder => Subscription);
-
-/// Request builder for [`Subscriptions::convert`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "subscriptions")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ConvertSubscriptionBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    subscription_id: String,
-}
-
-#[cfg(feature = "subscriptions")]
-impl<'a> ConvertSubscriptionBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "convertSubscription",
-        method: "POST",
-        path: "/subscriptions/{subscription_id}/convert",
-        accept: "application/json",
-        idempotent: false,
-        auth_optional: false,
-        paging: None,
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &ConvertSubscriptionBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: format!(
-                "/subscriptions/{}/convert", runtime::encode_path_param(META.id,
-                "subscription_id", & self.subscription_id.to_string()) ?
-            ),
-            query,
-            headers,
-            body: None,
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<SubscriptionConvertSession, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "subscriptions")]
-request_builder!(ConvertSubscriptionBuilder => SubscriptionConvertSession);
-
-/// Request builder for [`Subscriptions::history`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "subscriptions")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ListSubscriptionHistoryBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    subscription_id: String,
-    scope: Option<ListSubscriptionHistoryScope>,
-    order: Option<ListSubscriptionHistoryOrder>,
-}
-
-#[cfg(feature = "subscriptions")]
-impl<'a> ListSubscriptionHistoryBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "listSubscriptionHistory",
-        method: "GET",
-        path: "/subscriptions/{subscription_id}/history",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: false,
-        paging: Some(runtime::PagingMeta {
-            style: "none",
-            items: None,
-        }),
-        batch: None,
-    };
-    /// Only base-plan or only add-on changes.
-    pub fn scope(mut self, value: ListSubscriptionHistoryScope) -> Self {
-        self.scope = Some(value);
-        self
-    }
-    /// Sort order by time (default `decreasing`).
-    pub fn order(mut self, value: ListSubscriptionHistoryOrder) -> Self {
-        self.order = Some(value);
-        self
-    }
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &ListSubscriptionHistoryBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        if let Some(value) = &self.scope {
-            query.push(("scope", value.to_string()));
-        }
-        if let Some(value) = &self.order {
-            query.push(("order", value.to_string()));
-        }
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: format!(
-                "/subscriptions/{}/history", runtime::encode_path_param(META.id,
-                "subscription_id", & self.subscription_id.to_string()) ?
-            ),
-            query,
-            headers,
-            body: None,
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<SubscriptionHistory, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "subscriptions")]
-request_builder!(ListSubscriptionHistoryBuilder => SubscriptionHistory);
-
-/// Request builder for [`Subscriptions::create_coterm_group`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "subscriptions")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateCotermGroupBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    body: CreateCotermGroupRequest,
-}
-
-#[cfg(feature = "subscriptions")]
-impl<'a> CreateCotermGroupBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "createCotermGroup",
-        method: "POST",
-        path: "/subscriptions/coterm",
-        accept: "application/json",
-        idempotent: false,
-        auth_optional: false,
-        paging: None,
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &CreateCotermGroupBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: "/subscriptions/coterm".to_string(),
-            query,
-            headers,
-            body: Some(runtime::encode_body(META, &self.body)?),
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<CotermGroupCreateResponse, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "subscriptions")]
-request_builder!(CreateCotermGroupBuilder => CotermGroupCreateResponse);
-
-/// Request builder for [`Subscriptions::get_coterm_group`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "subscriptions")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct GetCotermGroupBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    coterm_group_id: String,
-}
-
-#[cfg(feature = "subscriptions")]
-impl<'a> GetCotermGroupBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "getCotermGroup",
-        method: "GET",
-        path: "/subscriptions/coterm/{coterm_group_id}",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: false,
-        paging: None,
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &GetCotermGroupBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: format!(
-                "/subscriptions/coterm/{}", runtime::encode_path_param(META.id,
-                "coterm_group_id", & self.coterm_group_id.to_string()) ?
-            ),
-            query,
-            headers,
-            body: None,
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<CotermGroupDetails, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "subscriptions")]
-request_builder!(GetCotermGroupBuilder => CotermGroupDetails);
-
-/// Request builder for [`Subscriptions::update_coterm_group`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "subscriptions")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateCotermGroupBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    coterm_group_id: String,
-    body: UpdateCotermGroupRequest,
-}
-
-#[cfg(feature = "subscriptions")]
-impl<'a> UpdateCotermGroupBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "updateCotermGroup",
-        method: "POST",
-        path: "/subscriptions/coterm/{coterm_group_id}",
-        accept: "application/json",
-        idempotent: false,
-        auth_optional: false,
-        paging: None,
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &UpdateCotermGroupBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: format!(
-                "/subscriptions/coterm/{}", runtime::encode_path_param(META.id,
-                "coterm_group_id", & self.coterm_group_id.to_string()) ?
-            ),
-            query,
-            headers,
-            body: Some(runtime::encode_body(META, &self.body)?),
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<CotermGroupUpdateResponse, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "subscriptions")]
-request_builder!(UpdateCotermGroupBuilder => CotermGroupUpdateResponse);
-
-/// Request builder for [`Subscriptions::delete_coterm_group`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "subscriptions")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteCotermGroupBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    coterm_group_id: String,
-}
-
-#[cfg(feature = "subscriptions")]
-impl<'a> DeleteCotermGroupBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "deleteCotermGroup",
-        method: "DELETE",
-        path: "/subscriptions/coterm/{coterm_group_id}",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: false,
-        paging: None,
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &DeleteCotermGroupBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: format!(
-                "/subscriptions/coterm/{}", runtime::encode_path_param(META.id,
-                "coterm_group_id", & self.coterm_group_id.to_string()) ?
-            ),
-            query,
-            headers,
-            body: None,
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<CotermGroupDeleteResponse, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "subscriptions")]
-request_builder!(DeleteCotermGroupBuilder => CotermGroupDeleteResponse);
-
-/// Request builder for [`Subscriptions::estimate_coterm_group`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "subscriptions")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct EstimateCotermGroupBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    coterm_group_id: String,
-}
-
-#[cfg(feature = "subscriptions")]
-impl<'a> EstimateCotermGroupBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "estimateCotermGroup",
-        method: "POST",
-        path: "/subscriptions/coterm/{coterm_group_id}/estimate",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: false,
-        paging: None,
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &EstimateCotermGroupBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: format!(
-                "/subscriptions/coterm/{}/estimate", runtime::encode_path_param(META.id,
-                "coterm_group_id", & self.coterm_group_id.to_string()) ?
-            ),
-            query,
-            headers,
-            body: None,
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<CotermGroupEstimate, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "subscriptions")]
-request_builder!(EstimateCotermGroupBuilder => CotermGroupEstimate);
-
-/// Request builder for [`Subscriptions::execute_coterm_group`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "subscriptions")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ExecuteCotermGroupBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    coterm_group_id: String,
-}
-
-#[cfg(feature = "subscriptions")]
-impl<'a> ExecuteCotermGroupBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "executeCotermGroup",
-        method: "POST",
-        path: "/subscriptions/coterm/{coterm_group_id}/execute",
-        accept: "application/json",
-        idempotent: false,
-        auth_optional: false,
-        paging: None,
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &ExecuteCotermGroupBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: format!(
-                "/subscriptions/coterm/{}/execute", runtime::encode_path_param(META.id,
-                "coterm_group_id", & self.coterm_group_id.to_string()) ?
-            ),
-            query,
-            headers,
-            body: None,
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<CotermGroupExecution, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "subscriptions")]
-request_builder!(ExecuteCotermGroupBuilder => CotermGroupExecution);
-
-/// Request builder for [`Subscriptions::create_proforma_invoice`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "subscriptions")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateProformaInvoiceBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    body: CreateProformaInvoiceRequest,
-}
-
-#[cfg(feature = "subscriptions")]
-impl<'a> CreateProformaInvoiceBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "createProformaInvoice",
-        method: "POST",
-        path: "/subscriptions/proformaInvoice",
-        accept: "application/json",
-        idempotent: false,
-        auth_optional: false,
-        paging: None,
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &CreateProformaInvoiceBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: "/subscriptions/proformaInvoice".to_string(),
-            query,
-            headers,
-            body: Some(runtime::encode_body(META, &self.body)?),
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<ProformaInvoiceCreateResponse, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "subscriptions")]
-request_builder!(CreateProformaInvoiceBuilder => ProformaInvoiceCreateResponse);
-
-/// Request builder for [`Subscriptions::get_proforma_invoice`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "subscriptions")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct GetProformaInvoiceBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    subscription_id: String,
-    lang: Option<GetProformaInvoiceLang>,
-}
-
-#[cfg(feature = "subscriptions")]
-impl<'a> GetProformaInvoiceBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "getProformaInvoice",
-        method: "GET",
-        path: "/subscriptions/proformaInvoice/{subscription_id}",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: false,
-        paging: None,
-        batch: None,
-    };
-    /// Language of the invoice texts (ISO 639-1). Defaults to the subscription's language, else `en`.
-    pub fn lang(mut self, value: GetProformaInvoiceLang) -> Self {
-        self.lang = Some(value);
-        self
-    }
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &GetProformaInvoiceBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        if let Some(value) = &self.lang {
-            query.push(("lang", value.to_string()));
-        }
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: format!(
-                "/subscriptions/proformaInvoice/{}", runtime::encode_path_param(META.id,
-                "subscription_id", & self.subscription_id.to_string()) ?
-            ),
-            query,
-            headers,
-            body: None,
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<ProformaInvoice, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "subscriptions")]
-request_builder!(GetProformaInvoiceBuilder => ProformaInvoice);
-
-/// Request builder for [`Subscriptions::set_cancel_survey_response`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "subscriptions")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpsertCancelSurveyResponseBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    body: CancelSurveyResponseRequest,
-}
-
-#[cfg(feature = "subscriptions")]
-impl<'a> UpsertCancelSurveyResponseBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "upsertCancelSurveyResponse",
-        method: "POST",
-        path: "/subscriptions/cancelSurvey/response",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: false,
-        paging: None,
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &UpsertCancelSurveyResponseBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: "/subscriptions/cancelSurvey/response".to_string(),
-            query,
-            headers,
-            body: Some(runtime::encode_body(META, &self.body)?),
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<CancelSurveyAnswer, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "subscriptions")]
-request_builder!(UpsertCancelSurveyResponseBuilder => CancelSurveyAnswer);
-
-/// Request builder for [`Subscriptions::query_cancel_survey_responses`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "subscriptions")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct QueryCancelSurveyResponsesBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    body: CancelSurveyQueryRequest,
-}
-
-#[cfg(feature = "subscriptions")]
-impl<'a> QueryCancelSurveyResponsesBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "queryCancelSurveyResponses",
-        method: "POST",
-        path: "/subscriptions/cancelSurvey/response/query",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: false,
-        paging: Some(runtime::PagingMeta {
-            style: "none",
-            items: None,
-        }),
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &QueryCancelSurveyResponsesBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: "/subscriptions/cancelSurvey/response/query".to_string(),
-            query,
-            headers,
-            body: Some(runtime::encode_body(META, &self.body)?),
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<CancelSurveyQueryResponse, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "subscriptions")]
-request_builder!(QueryCancelSurveyResponsesBuilder => CancelSurveyQueryResponse);
-
-/// Request builder for [`Subscriptions::get_cancel_survey`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "subscriptions")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct GetCancelSurveyBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    subscription_id: String,
-    lang: Option<String>,
-}
-
-#[cfg(feature = "subscriptions")]
-impl<'a> GetCancelSurveyBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "getCancelSurvey",
-        method: "GET",
-        path: "/subscriptions/cancelSurvey/reasons/{subscription_id}",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: false,
-        paging: None,
-        batch: None,
-    };
-    /// Language of the reason texts (ISO 639-1, e.g. `en`, `de`, `fr`; the reference also lists `iw` and `hu`).
-    pub fn lang(mut self, value: impl Into<String>) -> Self {
-        self.lang = Some(value.into());
-        self
-    }
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &GetCancelSurveyBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        if let Some(value) = &self.lang {
-            query.push(("lang", value.to_string()));
-        }
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: format!(
-                "/subscriptions/cancelSurvey/reasons/{}", runtime::encode_path_param(META
-                .id, "subscription_id", & self.subscription_id.to_string()) ?
-            ),
-            query,
-            headers,
-            body: None,
-            options: self.options.clone(),
-        })
-    }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<CancelSurvey, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
-
-#[cfg(feature = "subscriptions")]
-request_builder!(GetCancelSurveyBuilder => CancelSurvey);

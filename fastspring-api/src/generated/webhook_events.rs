@@ -1854,6 +1854,7 @@ impl EventData {
             },
         )
     }
+
     /// The event type this data belongs to.
     pub fn event_type(&self) -> &str {
         match self {

@@ -68,80 +68,87 @@ object!(serialize WebhookKeyRotateResponse {
     url: "url" optional(lenient_string),
 });
 
-/// Operations of the `webhook-keys` group; get it with `client.webhook_keys()`.
+/// Operations of the `webhook-keys` group; get it with `client.webhook_keys()`. Each method returns a request builder from [`builders`].
 #[cfg(feature = "webhook-keys")]
 #[derive(Debug, Clone, Copy)]
 pub struct WebhookKeys<'a> {
     pub(crate) client: &'a Client,
 }
 
+/// The request builders of the `webhook-keys` group, one per operation of [`WebhookKeys`], with the handle's methods.
 #[cfg(feature = "webhook-keys")]
-impl<'a> WebhookKeys<'a> {
-    /// Replace the HMAC secret of a webhook endpoint
-    ///
-    /// Sets a new HMAC-SHA256 secret for the webhook endpoint identified by its URL. FastSpring
-    /// signs every later delivery to that URL with the new secret (header `X-FS-Signature`,
-    /// Base64 of the HMAC of the raw body). The switch is immediate and no overlap period is
-    /// documented, so deploy a receiver that accepts the new secret before calling this, and
-    /// keep accepting the old one for a while for retries queued before the change.
-    ///
-    /// The request carries a secret: keep it out of logs.
-    ///
-    /// `POST /webhooks/keys` (operation `rotateWebhookKey`).
-    pub fn rotate(&self, body: WebhookKeyRotateRequest) -> RotateWebhookKeyBuilder<'a> {
-        RotateWebhookKeyBuilder {
-            client: self.client,
-            options: RequestOptions::default(),
-            body,
+pub mod builders {
+    use super::*;
+
+    impl<'a> WebhookKeys<'a> {
+        /// Replace the HMAC secret of a webhook endpoint
+        ///
+        /// Sets a new HMAC-SHA256 secret for the webhook endpoint identified by its URL. FastSpring
+        /// signs every later delivery to that URL with the new secret (header `X-FS-Signature`,
+        /// Base64 of the HMAC of the raw body). The switch is immediate and no overlap period is
+        /// documented, so deploy a receiver that accepts the new secret before calling this, and
+        /// keep accepting the old one for a while for retries queued before the change.
+        ///
+        /// The request carries a secret: keep it out of logs.
+        ///
+        /// `POST /webhooks/keys` (operation `rotateWebhookKey`).
+        pub fn rotate(
+            &self,
+            body: WebhookKeyRotateRequest,
+        ) -> RotateWebhookKeyBuilder<'a> {
+            RotateWebhookKeyBuilder {
+                client: self.client,
+                options: RequestOptions::default(),
+                body,
+            }
         }
     }
-}
 
-/// Request builder for [`WebhookKeys::rotate`]: set optional inputs, then `.await` it (or call `send`).
-#[cfg(feature = "webhook-keys")]
-#[derive(Debug)]
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct RotateWebhookKeyBuilder<'a> {
-    client: &'a Client,
-    options: RequestOptions,
-    body: WebhookKeyRotateRequest,
-}
-
-#[cfg(feature = "webhook-keys")]
-impl<'a> RotateWebhookKeyBuilder<'a> {
-    const META: runtime::OperationMeta = runtime::OperationMeta {
-        id: "rotateWebhookKey",
-        method: "POST",
-        path: "/webhooks/keys",
-        accept: "application/json",
-        idempotent: true,
-        auth_optional: false,
-        paging: None,
-        batch: None,
-    };
-    /// The request as it will be sent (path encoded, query and body serialized).
-    pub fn build_request(&self) -> Result<runtime::Request, Error> {
-        const META: &runtime::OperationMeta = &RotateWebhookKeyBuilder::META;
-        #[allow(unused_mut)]
-        let mut query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut)]
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        Ok(runtime::Request {
-            meta: META,
-            path: "/webhooks/keys".to_string(),
-            query,
-            headers,
-            body: Some(runtime::encode_body(META, &self.body)?),
-            options: self.options.clone(),
-        })
+    /// Request builder for [`WebhookKeys::rotate`]: set optional inputs, then `.await` it (or call `send`).
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct RotateWebhookKeyBuilder<'a> {
+        client: &'a Client,
+        options: RequestOptions,
+        body: WebhookKeyRotateRequest,
     }
-    /// Sends the request and decodes the response.
-    #[inline]
-    pub async fn send(self) -> Result<WebhookKeyRotateResponse, Error> {
-        let request = self.build_request()?;
-        self.client.send_json(request).await
-    }
-}
 
-#[cfg(feature = "webhook-keys")]
-request_builder!(RotateWebhookKeyBuilder => WebhookKeyRotateResponse);
+    impl<'a> RotateWebhookKeyBuilder<'a> {
+        const META: runtime::OperationMeta = runtime::OperationMeta {
+            id: "rotateWebhookKey",
+            method: "POST",
+            path: "/webhooks/keys",
+            accept: "application/json",
+            idempotent: true,
+            auth_optional: false,
+            paging: None,
+            batch: None,
+        };
+
+        /// The request as it will be sent (path encoded, query and body serialized).
+        pub fn build_request(&self) -> Result<runtime::Request, Error> {
+            const META: &runtime::OperationMeta = &RotateWebhookKeyBuilder::META;
+            #[allow(unused_mut)]
+            let mut query: Vec<(&'static str, String)> = Vec::new();
+            #[allow(unused_mut)]
+            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            Ok(runtime::Request {
+                meta: META,
+                path: "/webhooks/keys".to_string(),
+                query,
+                headers,
+                body: Some(runtime::encode_body(META, &self.body)?),
+                options: self.options.clone(),
+            })
+        }
+
+        /// Sends the request and decodes the response.
+        #[inline]
+        pub async fn send(self) -> Result<WebhookKeyRotateResponse, Error> {
+            let request = self.build_request()?;
+            self.client.send_json(request).await
+        }
+    }
+
+    request_builder!(RotateWebhookKeyBuilder => WebhookKeyRotateResponse);
+}
