@@ -607,7 +607,147 @@ fn field_tokens(ctx: &Ctx<'_>, def: &TypeDef, field: &Field) -> FieldTokens {
     }
 }
 
+/// What every generated type starts with: its name, docs and feature gate.
+struct TypeHead {
+    name: Ident,
+    doc: TokenStream,
+    cfg: TokenStream,
+}
+
 fn emit_type(ctx: &Ctx<'_>, def: &TypeDef) -> TokenStream {
+    let doc_text = def.doc.clone().unwrap_or_else(|| fallback_doc(ctx, def));
+    let head = TypeHead {
+        name: ident(&def.name),
+        doc: doc_attrs(Some(&doc_text)),
+        cfg: cfg_attr(&def.features),
+    };
+    match &def.kind {
+        TypeKind::Alias(ty) => {
+            let TypeHead { name, doc, cfg } = head;
+            let ty = ctx.ty(ty);
+            quote!(#doc #cfg pub type #name = #ty;)
+        }
+        TypeKind::Struct { fields } => emit_struct(ctx, def, head, fields),
+        TypeKind::Enum { values } => emit_string_enum(head, values),
+        TypeKind::Untagged { variants } => emit_union(ctx, def, head, variants),
+    }
+}
+
+/// A struct, its `object!` call (decoding, and encoding of response types) and, for a
+/// request type with required fields, `new`.
+fn emit_struct(ctx: &Ctx<'_>, def: &TypeDef, head: TypeHead, fields: &[Field]) -> TokenStream {
+    let TypeHead { name, doc, cfg } = head;
+    let mut decls = Vec::new();
+    let mut ctor_args = Vec::new();
+    let mut ctor_fields = Vec::new();
+    let mut all_optional = true;
+    let mut entries = Vec::new();
+    let mut others = quote!();
+    for field in fields {
+        let FieldTokens { decl, ty, entry } = field_tokens(ctx, def, field);
+        decls.push(decl);
+        if field.flatten {
+            let rest = ident(&field.rust);
+            others = quote!(others: #rest);
+        } else {
+            entries.push(entry);
+        }
+        let fname = ident(&field.rust);
+        if field.flatten {
+            ctor_fields.push(quote!(#fname: Default::default()));
+        } else if field.required && !field.nullable {
+            all_optional = false;
+            ctor_args.push(quote!(#fname: #ty));
+            ctor_fields.push(quote!(#fname));
+        } else {
+            ctor_fields.push(quote!(#fname: None));
+        }
+    }
+    let default = if all_optional {
+        quote!(Default,)
+    } else {
+        quote!()
+    };
+    let ctor = if def.in_request && !all_optional {
+        quote! {
+            #cfg
+            impl #name {
+                /// Builds the value from its required fields; optional fields start empty.
+                pub fn new(#(#ctor_args),*) -> Self {
+                    Self { #(#ctor_fields),* }
+                }
+            }
+        }
+    } else {
+        quote!()
+    };
+    // `Deserialize` (and a response type's `Serialize`) come from `object!`.
+    let (derives, object) = if def.in_request {
+        (
+            quote! {
+                #[derive(Debug, Clone, PartialEq, #default serde::Serialize)]
+                #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+                #[serde(rename_all = "camelCase")]
+            },
+            quote!(object!(#name { #(#entries),* } #others);),
+        )
+    } else {
+        (
+            quote! {
+                #[derive(Debug, Clone, PartialEq, #default)]
+                #[cfg_attr(
+                    feature = "schemars",
+                    derive(schemars::JsonSchema),
+                    schemars(rename_all = "camelCase")
+                )]
+            },
+            quote!(object!(serialize #name { #(#entries),* } #others);),
+        )
+    };
+    quote! {
+        #doc
+        #cfg
+        #derives
+        pub struct #name { #(#decls,)* }
+
+        #cfg
+        #object
+
+        #ctor
+    }
+}
+
+/// A string enum with an `Unknown` fallback (`string_enum!`).
+fn emit_string_enum(head: TypeHead, values: &[(String, String)]) -> TokenStream {
+    let TypeHead { name, doc, cfg } = head;
+    let variants: Vec<Ident> = values.iter().map(|(_, v)| ident(v)).collect();
+    let jsons: Vec<&String> = values.iter().map(|(j, _)| j).collect();
+    let variant_docs: Vec<String> = jsons.iter().map(|j| format!(" `{j}`")).collect();
+    quote! {
+        #doc
+        ///
+        /// Values FastSpring adds later are kept in `Unknown`.
+        #cfg
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum #name {
+            #(#[doc = #variant_docs] #variants,)*
+            /// A value this version of the crate does not know.
+            Unknown(String),
+        }
+        #cfg
+        string_enum!(#name { #(#variants = #jsons),* });
+    }
+}
+
+/// An untagged union, decoded in one pass where its forms can be told apart (`union!`).
+fn emit_union(
+    ctx: &Ctx<'_>,
+    def: &TypeDef,
+    head: TypeHead,
+    variants: &[(String, Ty)],
+) -> TokenStream {
+    let TypeHead { name, doc, cfg } = head;
     // Request types are serialized to be sent; response types only when an application
     // asks for it (the `serialize` feature, also on for payload checks).
     let serialize = if def.in_request {
@@ -615,168 +755,57 @@ fn emit_type(ctx: &Ctx<'_>, def: &TypeDef) -> TokenStream {
     } else {
         quote!(#[cfg_attr(feature = "serialize", derive(serde::Serialize))])
     };
-    let name = ident(&def.name);
-    let cfg = cfg_attr(&def.features);
-    let doc_text = def.doc.clone().unwrap_or_else(|| fallback_doc(ctx, def));
-    let doc = doc_attrs(Some(&doc_text));
-    match &def.kind {
-        TypeKind::Alias(ty) => {
-            let ty = ctx.ty(ty);
-            quote!(#cfg #doc pub type #name = #ty;)
-        }
-        TypeKind::Struct { fields } => {
-            let mut decls = Vec::new();
-            let mut ctor_args = Vec::new();
-            let mut ctor_fields = Vec::new();
-            let mut all_optional = true;
-            let mut entries = Vec::new();
-            let mut others = quote!();
-            for field in fields {
-                let FieldTokens { decl, ty, entry } = field_tokens(ctx, def, field);
-                decls.push(decl);
-                if field.flatten {
-                    let rest = ident(&field.rust);
-                    others = quote!(others: #rest);
-                } else {
-                    entries.push(entry);
-                }
-                let fname = ident(&field.rust);
-                if field.flatten {
-                    ctor_fields.push(quote!(#fname: Default::default()));
-                } else if field.required && !field.nullable {
-                    all_optional = false;
-                    ctor_args.push(quote!(#fname: #ty));
-                    ctor_fields.push(quote!(#fname));
-                } else {
-                    ctor_fields.push(quote!(#fname: None));
-                }
-            }
-            let default = if all_optional {
-                quote!(Default,)
-            } else {
-                quote!()
-            };
-            let ctor = if def.in_request && !all_optional {
-                quote! {
-                    #cfg
-                    impl #name {
-                        /// Builds the value from its required fields; optional fields start empty.
-                        pub fn new(#(#ctor_args),*) -> Self {
-                            Self { #(#ctor_fields),* }
-                        }
-                    }
-                }
-            } else {
-                quote!()
-            };
-            // `Deserialize` (and a response type's `Serialize`) come from `object!`.
-            let (derives, object) = if def.in_request {
-                (
-                    quote! {
-                        #[derive(Debug, Clone, PartialEq, #default serde::Serialize)]
-                        #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-                        #[serde(rename_all = "camelCase")]
-                    },
-                    quote!(object!(#name { #(#entries),* } #others);),
-                )
-            } else {
-                (
-                    quote! {
-                        #[derive(Debug, Clone, PartialEq, #default)]
-                        #[cfg_attr(
-                            feature = "schemars",
-                            derive(schemars::JsonSchema),
-                            schemars(rename_all = "camelCase")
-                        )]
-                    },
-                    quote!(object!(serialize #name { #(#entries),* } #others);),
-                )
-            };
-            quote! {
-                #doc
-                #cfg
-                #derives
-                pub struct #name { #(#decls,)* }
-
-                #cfg
-                #object
-
-                #ctor
-            }
-        }
-        TypeKind::Enum { values } => {
-            let variants: Vec<Ident> = values.iter().map(|(_, v)| ident(v)).collect();
-            let jsons: Vec<&String> = values.iter().map(|(j, _)| j).collect();
-            let variant_docs: Vec<String> = jsons.iter().map(|j| format!(" `{j}`")).collect();
-            quote! {
-                #doc
-                ///
-                /// Values FastSpring adds later are kept in `Unknown`.
-                #cfg
-                #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-                #[non_exhaustive]
-                pub enum #name {
-                    #(#[doc = #variant_docs] #variants,)*
-                    /// A value this version of the crate does not know.
-                    Unknown(String),
-                }
-                #cfg
-                string_enum!(#name { #(#variants = #jsons),* });
-            }
-        }
-        TypeKind::Untagged { variants } => {
-            let arms = variants.iter().map(|(v, ty)| {
-                let vname = ident(v);
-                let vdoc = format!(" {}.", capitalize(&ctx.describe(ty)));
-                let inner = ctx.ty(ty);
-                let inner = if ctx.is_struct(ty) {
-                    quote!(Box<#inner>)
-                } else {
-                    inner
-                };
-                quote!(#[doc = #vdoc] #vname(#inner))
-            });
-            // The runtime decides the form from the first token or from a key only one
-            // object form declares, and reads it in one pass (`runtime::union`).
-            let object_keys: Vec<Option<BTreeSet<&str>>> =
-                variants.iter().map(|(_, ty)| ctx.object_keys(ty)).collect();
-            let forms = variants.iter().enumerate().map(|(i, (v, ty))| {
-                let vname = ident(v);
-                let accepts = ctx.accepts(ty);
-                let keys: Vec<&str> = match &object_keys[i] {
-                    Some(own) => own
-                        .iter()
-                        .copied()
-                        .filter(|k| {
-                            object_keys.iter().enumerate().all(|(j, other)| {
-                                j == i || other.as_ref().is_none_or(|o| !o.contains(k))
-                            })
+    let arms = variants.iter().map(|(v, ty)| {
+        let vname = ident(v);
+        let vdoc = format!(" {}.", capitalize(&ctx.describe(ty)));
+        let inner = ctx.ty(ty);
+        let inner = if ctx.is_struct(ty) {
+            quote!(Box<#inner>)
+        } else {
+            inner
+        };
+        quote!(#[doc = #vdoc] #vname(#inner))
+    });
+    // The runtime decides the form from the first token or from a key only one
+    // object form declares, and reads it in one pass (`runtime::union`).
+    let object_keys: Vec<Option<BTreeSet<&str>>> =
+        variants.iter().map(|(_, ty)| ctx.object_keys(ty)).collect();
+    let forms = variants.iter().enumerate().map(|(i, (v, ty))| {
+        let vname = ident(v);
+        let accepts = ctx.accepts(ty);
+        let keys: Vec<&str> = match &object_keys[i] {
+            Some(own) => {
+                own.iter()
+                    .copied()
+                    .filter(|k| {
+                        object_keys.iter().enumerate().all(|(j, other)| {
+                            j == i || other.as_ref().is_none_or(|o| !o.contains(k))
                         })
-                        .collect(),
-                    None => Vec::new(),
-                };
-                quote!(#vname: #accepts, [#(#keys),*])
-            });
-            let untagged = if def.in_request {
-                quote!(#[serde(untagged)])
-            } else {
-                quote!(#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))])
-            };
-            quote! {
-                #doc
-                ///
-                /// The form is told by the JSON token or by a key only one form has.
-                #cfg
-                #[derive(Debug, Clone, PartialEq)]
-                #serialize
-                #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-                #untagged
-                pub enum #name { #(#arms,)* }
-
-                #cfg
-                union!(#name { #(#forms),* });
+                    })
+                    .collect()
             }
-        }
+            None => Vec::new(),
+        };
+        quote!(#vname: #accepts, [#(#keys),*])
+    });
+    let untagged = if def.in_request {
+        quote!(#[serde(untagged)])
+    } else {
+        quote!(#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))])
+    };
+    quote! {
+        #doc
+        ///
+        /// The form is told by the JSON token or by a key only one form has.
+        #cfg
+        #[derive(Debug, Clone, PartialEq)]
+        #serialize
+        #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+        #untagged
+        pub enum #name { #(#arms,)* }
+
+        #cfg
+        union!(#name { #(#forms),* });
     }
 }
 

@@ -901,8 +901,8 @@ impl CheckoutSessionItemRequest {
     }
 }
 
-#[cfg(feature = "checkout-sessions")]
 /// Text per ISO 639-1 language code (`en`, `de`, `fr`, `ja`, `zh`, … ; `iw` for Hebrew), each at most 512 characters.
+#[cfg(feature = "checkout-sessions")]
 pub type CheckoutSessionLocalizedText = BTreeMap<String, String>;
 
 /// A payment method the buyer can use, with the form fields it needs.
@@ -1076,8 +1076,8 @@ object!(serialize CheckoutSessionPaymentMethodsResponse {
     payment_methods: "paymentMethods" optional,
 });
 
-#[cfg(feature = "checkout-sessions")]
 /// Amount per ISO 4217 currency code (`USD`, `EUR`, `GBP`, …).
+#[cfg(feature = "checkout-sessions")]
 pub type CheckoutSessionPriceMap = BTreeMap<String, Amount>;
 
 /// Localized texts and image of a product; setting them needs authentication.

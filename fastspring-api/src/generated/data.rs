@@ -373,8 +373,8 @@ union!(DataReportResponse {
     ],
 });
 
-#[cfg(feature = "data")]
 /// One report row: column name (lower case) to value (number, string or boolean). Holds the requested and grouped columns, sometimes extras such as `site_id`.
+#[cfg(feature = "data")]
 pub type DataReportRow = BTreeMap<String, Value>;
 
 /// Operations of the `data` group; get it with `client.data()`. Each method returns a request builder from [`builders`].

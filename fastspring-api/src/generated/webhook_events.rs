@@ -306,9 +306,9 @@ union!(FulfillmentFailedDataSubscription {
     Id: STR, [],
 });
 
-#[cfg(feature = "webhook-events")]
 /// Data of `invoice.reminder.email`. FastSpring publishes no payload for this event, so
 /// the data is kept as an open map of fields.
+#[cfg(feature = "webhook-events")]
 pub type InvoiceReminderEmailData = BTreeMap<String, Value>;
 
 /// Data of the `mailingListEntry.*` events: a buyer's e-mail address entered at checkout,
