@@ -78,3 +78,47 @@ fn the_string_null_in_an_optional_integer_is_absent() {
     let other = serde_json::from_value::<Order>(json!({"id": "o", "items": [{"quantity": "nil"}]}));
     assert!(other.unwrap_err().to_string().contains("nil"));
 }
+
+/// How `object!` (the generated structs' `Deserialize` and `Serialize`) reads and writes
+/// an object: keys straight from the input or escaped, the last of a repeated key,
+/// the "missing field" error, members beyond the declared ones, and what is written
+/// back.
+#[test]
+fn generated_structs_read_and_write_objects_as_declared() {
+    // An escaped key (`\u0069d` is `id`) is matched like a plain one.
+    let order: Order =
+        serde_json::from_slice(br#"{"\u0069d": "o-1", "language": "en", "language": "de"}"#)
+            .expect("decodes");
+    assert_eq!(order.id, "o-1");
+    // A repeated key keeps its last value (lenient: serde's derive refused it).
+    assert_eq!(order.language.as_deref(), Some("de"));
+
+    let missing = serde_json::from_value::<Order>(json!({"reference": "R-1"})).unwrap_err();
+    assert_eq!(missing.to_string(), "missing field `id`");
+
+    let not_an_object = serde_json::from_value::<Order>(json!(["o-1"])).unwrap_err();
+    assert!(
+        not_an_object.to_string().contains("expected struct Order"),
+        "{not_an_object}"
+    );
+
+    // `others:` keeps members the spec does not declare.
+    let price: fastspring_api::products::ProductCountryPrice =
+        serde_json::from_value(json!({"currency": "USD", "price": 10, "10": {"discountValue": 5}}))
+            .expect("decodes");
+    assert_eq!(price.currency.as_deref(), Some("USD"));
+    assert_eq!(
+        price.additional_properties.get("10"),
+        Some(&json!({"discountValue": 5}))
+    );
+
+    // Written back under the JSON names: absent optional fields left out, the kept
+    // members after the declared ones.
+    let written = serde_json::to_value(&price).expect("encodes");
+    assert_eq!(
+        written,
+        json!({"currency": "USD", "price": 10, "10": {"discountValue": 5}})
+    );
+    let written = serde_json::to_value(&order).expect("encodes");
+    assert_eq!(written, json!({"id": "o-1", "language": "de"}));
+}
