@@ -183,6 +183,12 @@ RS
 decode)
     for tree in $(trees); do
         path="${tree#*:}"
+        if [ ! -f "$path/fastspring-api/benches/decode_count.rs" ]; then
+            # e.g. d097521: copy benches/decode_count.rs and benches/data/ from an older
+            # commit that has it (03b5747) and add its [[bench]] entry to Cargo.toml
+            echo "$path has no benches/decode_count.rs; copy it there first" >&2
+            exit 1
+        fi
         (cd "$path" && cargo bench --offline -q -p fastspring-api --bench decode_count --no-run 2>/dev/null)
         bin=$(ls -t "$path"/target/release/deps/decode_count-* | grep -v '\.d$' | head -1)
         cases="none wrapper-value wrapper-typed list-value list-typed"
