@@ -1465,7 +1465,7 @@ fn emit_webhook_events(ctx: &Ctx<'_>) -> TokenStream {
                 /// The event's `type`.
                 event_type: String,
                 /// The event's `data`, as received.
-                data: serde_json::Value,
+                data: Value,
             },
         }
 
@@ -1476,7 +1476,7 @@ fn emit_webhook_events(ctx: &Ctx<'_>) -> TokenStream {
 
             /// Decodes `data` for an event of type `event_type`; unknown types are kept raw.
             #[inline]
-            pub fn decode(event_type: &str, data: serde_json::Value) -> Result<Self, serde_path_to_error::Error<serde_json::Error>> {
+            pub fn decode(event_type: &str, data: Value) -> Result<Self, serde_path_to_error::Error<serde_json::Error>> {
                 Ok(match event_type {
                     #(#decode_arms,)*
                     other => Self::Unknown { event_type: other.to_string(), data },
@@ -1579,7 +1579,7 @@ fn emit_registry(ir: &Ir) -> TokenStream {
             /// Request, response or webhook data.
             pub part: Part,
             /// Decodes JSON into the generated type and serializes it back to JSON.
-            pub decode: fn(&[u8]) -> Result<serde_json::Value, runtime::DecodeFailure>,
+            pub decode: fn(&[u8]) -> Result<Value, runtime::DecodeFailure>,
         }
 
         /// All shapes, in spec order.

@@ -40,7 +40,7 @@ pub struct Shape {
     /// Request, response or webhook data.
     pub part: Part,
     /// Decodes JSON into the generated type and serializes it back to JSON.
-    pub decode: fn(&[u8]) -> Result<serde_json::Value, runtime::DecodeFailure>,
+    pub decode: fn(&[u8]) -> Result<Value, runtime::DecodeFailure>,
 }
 
 /// All shapes, in spec order.

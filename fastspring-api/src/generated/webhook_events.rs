@@ -1611,7 +1611,7 @@ pub enum EventData {
         /// The event's `type`.
         event_type: String,
         /// The event's `data`, as received.
-        data: serde_json::Value,
+        data: Value,
     },
 }
 
@@ -1661,7 +1661,7 @@ impl EventData {
     #[inline]
     pub fn decode(
         event_type: &str,
-        data: serde_json::Value,
+        data: Value,
     ) -> Result<Self, serde_path_to_error::Error<serde_json::Error>> {
         Ok(
             match event_type {
