@@ -159,9 +159,7 @@ macro_rules! object {
     ($name:ident { $($body:tt)* } $($others:tt)*) => {
         $crate::runtime::object::object!(@de $name { $($body)* } $($others)*);
     };
-    (@read $map:ident required) => { $map.next_value()? };
-    (@read $map:ident nullable) => { $map.next_value()? };
-    (@read $map:ident optional) => { $map.next_value()? };
+    (@read $map:ident $kind:ident) => { $map.next_value()? };
     // present, even as `null`: `Some(..)`
     (@read $map:ident optional double_option) => { Some($map.next_value()?) };
     (@read $map:ident required $seed:ident) => {

@@ -20,6 +20,7 @@ use serde::de::value::{
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
+use super::object::Key;
 use super::{Closest, DecodeFailure, path_to_pointer};
 
 /// A JSON string.
@@ -189,7 +190,7 @@ impl<'de, U: Union> Visitor<'de> for UnionVisitor<U> {
         }
         // Keys seen before the deciding one are kept, to be replayed to the chosen form.
         let mut seen: Vec<(String, Value)> = Vec::new();
-        while let Some(key) = map.next_key_seed(KeySeed)? {
+        while let Some(key) = map.next_key::<Key<'de>>()? {
             if count > 1
                 && let Some(index) = U::FORMS
                     .iter()
@@ -278,55 +279,6 @@ fn strip_position(message: &str) -> &str {
     message
 }
 
-/// An object key, borrowed from the input when it can be.
-enum Key<'de> {
-    Borrowed(&'de str),
-    Owned(String),
-}
-
-impl Key<'_> {
-    fn as_str(&self) -> &str {
-        match self {
-            Key::Borrowed(s) => s,
-            Key::Owned(s) => s,
-        }
-    }
-
-    fn into_string(self) -> String {
-        match self {
-            Key::Borrowed(s) => s.to_string(),
-            Key::Owned(s) => s,
-        }
-    }
-}
-
-struct KeySeed;
-
-impl<'de> DeserializeSeed<'de> for KeySeed {
-    type Value = Key<'de>;
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Key<'de>, D::Error> {
-        deserializer.deserialize_str(KeyVisitor)
-    }
-}
-
-struct KeyVisitor;
-
-impl<'de> Visitor<'de> for KeyVisitor {
-    type Value = Key<'de>;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object key")
-    }
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
-        Ok(Key::Borrowed(v))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
-        Ok(Key::Owned(v.to_string()))
-    }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Key<'de>, E> {
-        Ok(Key::Owned(v))
-    }
-}
-
 /// Feeds a key to the chosen form's key seed.
 fn feed_key<'de, S: DeserializeSeed<'de>, E: de::Error>(
     seed: S,
@@ -366,7 +318,7 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for TrackedMap<'_, 'de, A> {
         self.at.replayed = false;
         let key = match self.key.take() {
             Some(key) => key,
-            None => match self.map.next_key_seed(KeySeed)? {
+            None => match self.map.next_key::<Key<'de>>()? {
                 Some(key) => key,
                 None => return Ok(None),
             },
