@@ -17,7 +17,10 @@ use hmac::{Hmac, Mac};
 use serde_json::Value;
 use std::hint::black_box;
 
-const DELIVERY: &str = include_str!("data/order.completed.json");
+mod support;
+
+use support::{DELIVERY, fifty_orders};
+
 const SECRET: &str = "bench-secret";
 
 fn signature(body: &[u8]) -> String {
@@ -25,24 +28,6 @@ fn signature(body: &[u8]) -> String {
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).expect("any key length");
     mac.update(body);
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
-}
-
-/// `(wrapper, bare list)`: 50 copies of the sample order with distinct IDs, as
-/// `{"orders": [...]}` (several IDs asked for) and as `[...]`.
-fn fifty_orders() -> (Vec<u8>, Vec<u8>) {
-    let event: Value = serde_json::from_str(DELIVERY).expect("valid JSON");
-    let orders: Vec<Value> = (0..50)
-        .map(|i| {
-            let mut order = event["data"].clone();
-            order["id"] = Value::from(format!("bench-order-{i:02}"));
-            order["order"] = order["id"].clone();
-            order["reference"] = Value::from(format!("FUR241216-{i:04}-10101"));
-            order
-        })
-        .collect();
-    let wrapper = serde_json::to_vec(&serde_json::json!({ "orders": orders })).expect("wrapper");
-    let bare = serde_json::to_vec(&orders).expect("list");
-    (wrapper, bare)
 }
 
 fn benches(c: &mut Criterion) {

@@ -15,24 +15,13 @@ use fastspring_api::runtime::decode_json;
 use serde_json::Value;
 use std::hint::black_box;
 
-const SAMPLE: &str = include_str!("data/order.completed.json");
+mod support;
 
 fn main() {
     let mut args = std::env::args().skip(1).filter(|a| a != "--bench");
     let case = args.next().unwrap_or_else(|| "none".into());
     let iterations: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(10);
-    let event: Value = serde_json::from_str(SAMPLE).expect("valid JSON");
-    let orders: Vec<Value> = (0..50)
-        .map(|i| {
-            let mut order = event["data"].clone();
-            order["id"] = Value::from(format!("bench-order-{i:02}"));
-            order["order"] = order["id"].clone();
-            order["reference"] = Value::from(format!("FUR241216-{i:04}-10101"));
-            order
-        })
-        .collect();
-    let wrapper = serde_json::to_vec(&serde_json::json!({ "orders": orders })).expect("wrapper");
-    let bare = serde_json::to_vec(&orders).expect("list");
+    let (wrapper, bare) = support::fifty_orders();
     for _ in 0..iterations {
         match case.as_str() {
             "wrapper-value" => drop(black_box(

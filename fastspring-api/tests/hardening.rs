@@ -13,29 +13,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use fastspring_api::policy::Sleeper;
-use fastspring_api::subscriptions::{
-    ChargeSubscriptionsRequest, ChargeSubscriptionsRequestSubscriptionsItem,
-};
 use fastspring_api::{Client, Error, RateLimit, RetryPolicy};
 use futures_util::FutureExt;
 use serde_json::{Value, json};
-use support::{FakeClock, MockServer, Reply, test_client, test_client_with};
+use support::{FakeClock, MockServer, Reply, charge_body, charged, test_client, test_client_with};
 
 fn subscription(id: &str) -> Value {
     json!({"id": id, "subscription": id, "active": true, "state": "active",
         "product": "furious-falcon-monthly", "quantity": 1, "price": 14.95})
-}
-
-fn charge_body() -> ChargeSubscriptionsRequest {
-    ChargeSubscriptionsRequest::new(vec![ChargeSubscriptionsRequestSubscriptionsItem::new(
-        "sub-1".to_string(),
-    )])
-}
-
-fn charged() -> Value {
-    json!({"subscription": [
-        {"subscription": "sub-1", "action": "subscription.charge", "result": "success"}
-    ]})
 }
 
 // ---------------------------------------------------------------------------------------

@@ -10,15 +10,14 @@ mod support;
 use std::time::{Duration, SystemTime};
 
 use fastspring_api::subscriptions::{
-    ChargeSubscriptionsRequest, ChargeSubscriptionsRequestSubscriptionsItem,
     PauseSubscriptionRequest, SubscriptionMultiGetResponseSubscriptionsItem, SubscriptionUpdate,
     UpdateSubscriptionsRequest,
 };
 use fastspring_api::{Client, Error, RateLimit, RetryPolicy};
 use serde_json::{Value, json};
 use support::{
-    MockServer, PASSWORD, Reply, basic_token, capturing_subscriber, test_builder, test_client,
-    test_client_with,
+    MockServer, PASSWORD, Reply, basic_token, capturing_subscriber, charge_body, charged,
+    test_builder, test_client, test_client_with,
 };
 
 fn subscription(id: &str) -> Value {
@@ -41,18 +40,6 @@ fn subscription_id(item: &SubscriptionMultiGetResponseSubscriptionsItem) -> Stri
             format!("error:{}", e.subscription.as_deref().unwrap_or("?"))
         }
     }
-}
-
-fn charge_body() -> ChargeSubscriptionsRequest {
-    ChargeSubscriptionsRequest::new(vec![ChargeSubscriptionsRequestSubscriptionsItem::new(
-        "sub-1".to_string(),
-    )])
-}
-
-fn charged() -> Value {
-    json!({"subscription": [
-        {"subscription": "sub-1", "action": "subscription.charge", "result": "success"}
-    ]})
 }
 
 // ---------------------------------------------------------------------------------------

@@ -655,3 +655,20 @@ pub fn texts(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
 pub fn s(text: &str) -> String {
     text.to_string()
 }
+
+/// A charge of one subscription (`sub-1`), the write the retry tests send.
+pub fn charge_body() -> fastspring_api::subscriptions::ChargeSubscriptionsRequest {
+    use fastspring_api::subscriptions::{
+        ChargeSubscriptionsRequest, ChargeSubscriptionsRequestSubscriptionsItem,
+    };
+    ChargeSubscriptionsRequest::new(vec![ChargeSubscriptionsRequestSubscriptionsItem::new(
+        "sub-1".to_string(),
+    )])
+}
+
+/// FastSpring's answer to [`charge_body`]: the one charge succeeded.
+pub fn charged() -> Value {
+    serde_json::json!({"subscription": [
+        {"subscription": "sub-1", "action": "subscription.charge", "result": "success"}
+    ]})
+}
