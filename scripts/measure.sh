@@ -70,16 +70,20 @@ TOML
     echo "$dir"
 }
 
-minimal_apps() {
-    local reqwest='reqwest = { version = "0.13", default-features = false, features = ["rustls", "json", "query"] }'
-    local tokio='tokio = { version = "1", features = ["rt", "macros", "time", "net"] }'
+TOKIO='tokio = { version = "1", features = ["rt", "macros", "time", "net"] }'
+
+# A minimal app on reqwest + serde_json alone: $1 = name, $2 = reqwest's TLS feature,
+# $3 = further dependency lines, $4 = a statement run first (e.g. installing a provider).
+raw_app() {
     local dir
-    dir=$(app_dir raw "$reqwest
+    dir=$(app_dir "$1" "reqwest = { version = \"0.13\", default-features = false, features = [\"$2\", \"json\", \"query\"] }
 serde_json = \"1\"
-$tokio")
-    cat >"$dir/src/main.rs" <<'RS'
+$3
+$TOKIO")
+    cat >"$dir/src/main.rs" <<RS
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    $4
     let client = reqwest::Client::builder().build()?;
     let orders: serde_json::Value = client
         .get("https://api.fastspring.com/orders")
@@ -93,13 +97,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 RS
+    echo "$dir"
+}
+
+# A clean debug build of the app in $1; prints "wall_s cpu_s".
+clean_build() {
+    (cd "$1" && cargo generate-lockfile --offline -q >/dev/null 2>&1 || true)
+    rm -rf "$1/target"
+    (cd "$1" && timed cargo build --offline -q)
+}
+
+minimal_apps() {
+    local dir
+    dir=$(raw_app raw rustls "" "")
     echo "raw:$dir"
     local tree name path
     for tree in $(trees); do
         name="${tree%%:*}"
         path="${tree#*:}"
         dir=$(app_dir "fs-$name" "fastspring-api = { path = \"$path/fastspring-api\" }
-$tokio")
+$TOKIO")
         cat >"$dir/src/main.rs" <<'RS'
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), fastspring_api::Error> {
@@ -131,10 +148,7 @@ build | app)
     apps=$(minimal_apps)
     for run in $(seq "$RUNS"); do
         for app in $apps; do
-            dir="${app#*:}"
-            (cd "$dir" && cargo generate-lockfile --offline -q >/dev/null 2>&1 || true)
-            rm -rf "$dir/target"
-            echo "run $run app ${app%%:*} $(cd "$dir" && timed cargo build --offline -q)"
+            echo "run $run app ${app%%:*} $(clean_build "${app#*:}")"
         done
     done
     ;;
@@ -143,40 +157,13 @@ tls)
     # crate uses) against `rustls-no-provider` with rustls' `ring` provider installed by
     # the app. Same minimal raw app otherwise.
     echo "# clean debug build of a raw reqwest app per crypto provider: wall_s cpu_s"
-    aws=$(app_dir tls-aws-lc-rs 'reqwest = { version = "0.13", default-features = false, features = ["rustls", "json", "query"] }
-serde_json = "1"
-tokio = { version = "1", features = ["rt", "macros", "time", "net"] }')
-    ring=$(app_dir tls-ring 'reqwest = { version = "0.13", default-features = false, features = ["rustls-no-provider", "json", "query"] }
-rustls = { version = "0.23", default-features = false, features = ["ring", "std", "tls12"] }
-serde_json = "1"
-tokio = { version = "1", features = ["rt", "macros", "time", "net"] }')
-    for dir in "$aws" "$ring"; do
-        install=""
-        if [ "$dir" = "$ring" ]; then
-            install='rustls::crypto::ring::default_provider().install_default().expect("one provider");'
-        fi
-        cat >"$dir/src/main.rs" <<RS
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    $install
-    let client = reqwest::Client::builder().build()?;
-    let orders: serde_json::Value = client
-        .get("https://api.fastspring.com/orders")
-        .basic_auth("user", Some("password"))
-        .send()
-        .await?
-        .json()
-        .await?;
-    println!("{orders}");
-    Ok(())
-}
-RS
-    done
+    aws=$(raw_app tls-aws-lc-rs rustls "" "")
+    ring=$(raw_app tls-ring rustls-no-provider \
+        'rustls = { version = "0.23", default-features = false, features = ["ring", "std", "tls12"] }' \
+        'rustls::crypto::ring::default_provider().install_default().expect("one provider");')
     for run in $(seq "$RUNS"); do
         for dir in "$aws" "$ring"; do
-            (cd "$dir" && cargo generate-lockfile --offline -q >/dev/null 2>&1 || true)
-            rm -rf "$dir/target"
-            echo "run $run $(basename "$dir") $(cd "$dir" && timed cargo build --offline -q)"
+            echo "run $run $(basename "$dir") $(clean_build "$dir")"
         done
     done
     ;;
