@@ -14,9 +14,6 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use fastspring_api::subscriptions::{
-    ChargeSubscriptionsRequest, ChargeSubscriptionsRequestSubscriptionsItem,
-};
 use fastspring_api::{Error, RetryPolicy};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -249,12 +246,6 @@ fn client_with(
     }
 }
 
-fn charge() -> ChargeSubscriptionsRequest {
-    ChargeSubscriptionsRequest::new(vec![ChargeSubscriptionsRequestSubscriptionsItem::new(
-        "sub-1".to_string(),
-    )])
-}
-
 /// Asserts the waits stayed within the default policy's budgets.
 fn within_budget(t: &support::TestClient) {
     let slept = t.sleeper.slept();
@@ -325,7 +316,12 @@ async fn a_post_whose_answer_breaks_off_is_never_sent_again() {
     ] {
         let server = FaultServer::start([fault.clone(), ok_json("{}")]).await;
         let t = client(&server);
-        let error = t.client.subscriptions().charge(charge()).await.unwrap_err();
+        let error = t
+            .client
+            .subscriptions()
+            .charge(support::charge_body())
+            .await
+            .unwrap_err();
         assert!(
             matches!(error, Error::Transport { .. } | Error::Api { .. }),
             "{fault:?}: {error:?}"
@@ -351,9 +347,66 @@ async fn a_body_slower_than_the_timeout_is_a_timeout_and_a_post_is_not_repeated(
 
     let server = FaultServer::start([Fault::Stall, Fault::Stall]).await;
     let t = client_with(&server, |b| b.timeout(Duration::from_millis(300)));
-    let error = t.client.subscriptions().charge(charge()).await.unwrap_err();
+    let error = t
+        .client
+        .subscriptions()
+        .charge(support::charge_body())
+        .await
+        .unwrap_err();
     assert!(matches!(error, Error::Timeout { .. }), "{error:?}");
     assert_eq!(server.seen().len(), 1, "a POST that timed out may have run");
+}
+
+/// The per-request options every builder has (`request_builder!`): `.timeout()` overrides
+/// the client's, and `.options()` replaces them all.
+#[tokio::test]
+async fn a_request_timeout_overrides_the_clients() {
+    // The client would wait 5 s; this request waits 300 ms, and is not retried.
+    let server = FaultServer::start([Fault::Stall]).await;
+    let t = client_with(&server, |b| {
+        b.retry_policy(RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        })
+    });
+    let started = std::time::Instant::now();
+    let error = t
+        .client
+        .subscriptions()
+        .get("sub-1")
+        .timeout(Duration::from_millis(300))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::Timeout { .. }), "{error:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+
+    let server = FaultServer::start([Fault::Stall]).await;
+    let t = client_with(&server, |b| {
+        b.retry_policy(RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        })
+    });
+    let mut options = fastspring_api::RequestOptions::default();
+    options.timeout = Some(Duration::from_millis(300));
+    let started = std::time::Instant::now();
+    let error = t
+        .client
+        .subscriptions()
+        .get("sub-1")
+        .options(options)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::Timeout { .. }), "{error:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -426,7 +479,12 @@ async fn a_redirect_to_another_host_is_not_followed_and_no_credential_leaves() {
     let t = client(&server);
     let error = t.client.subscriptions().get("sub-1").await.unwrap_err();
     assert_eq!(error.status(), Some(302), "{error:?}");
-    let error = t.client.subscriptions().charge(charge()).await.unwrap_err();
+    let error = t
+        .client
+        .subscriptions()
+        .charge(support::charge_body())
+        .await
+        .unwrap_err();
     assert_eq!(error.status(), Some(307), "{error:?}");
     assert!(elsewhere.seen().is_empty(), "the other host got a request");
     let token = support::basic_token();
