@@ -1565,17 +1565,17 @@ impl<'a> Lowerer {
                     }
                 };
                 let items = p.str("items")?.map(str::to_string);
-                if matches!(style, "page" | "events") && items.is_none() {
+                if kind.streams() && items.is_none() {
                     return Err(p.error(format!("paging style `{style}` needs `items`")));
                 }
                 let item = match &items {
-                    Some(name) if matches!(style, "page" | "events") => Some(
+                    Some(name) if kind.streams() => Some(
                         self.array_field_item(response, name)
                             .map_err(|msg| p.error(format!("x-fs-paging: {msg}")))?,
                     ),
                     _ => None,
                 };
-                if style == "page" {
+                if kind == PagingStyle::Page {
                     for needed in ["page", "limit"] {
                         if !params
                             .iter()
