@@ -11,7 +11,7 @@
 //! another terminal):
 //!
 //! ```text
-//! FASTSPRING_API_BASE_URL=http://127.0.0.1:8080 FASTSPRING_API_USERdownload_report=u FASTSPRING_API_PASSWORD=p \
+//! FASTSPRING_API_BASE_URL=http://127.0.0.1:8080 FASTSPRING_API_USERNAME=u FASTSPRING_API_PASSWORD=p \
 //!     cargo run -p fastspring-api --example download_report
 //! ```
 //!

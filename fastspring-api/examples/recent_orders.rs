@@ -10,7 +10,7 @@
 //! another terminal):
 //!
 //! ```text
-//! FASTSPRING_API_BASE_URL=http://127.0.0.1:8080 FASTSPRING_API_USERrecent_orders=u FASTSPRING_API_PASSWORD=p \
+//! FASTSPRING_API_BASE_URL=http://127.0.0.1:8080 FASTSPRING_API_USERNAME=u FASTSPRING_API_PASSWORD=p \
 //!     cargo run -p fastspring-api --example recent_orders
 //! ```
 //!

@@ -621,7 +621,11 @@ impl Client {
                     failure,
                     Error::Transport {
                         operation: meta.id,
-                        source: source.without_url(),
+                        // Only scheme, host and port stay: a path may carry IDs.
+                        source: match source.url().map(origin_only) {
+                            Some(Some(origin)) => source.with_url(origin),
+                            _ => source.without_url(),
+                        },
                     },
                 )
             }
@@ -769,4 +773,11 @@ fn mentions_result_error(body: &[u8]) -> bool {
         from = end;
     }
     false
+}
+
+/// The URL reduced to scheme, host and port (what a transport error may show).
+fn origin_only(url: &reqwest::Url) -> Option<reqwest::Url> {
+    let mut origin = reqwest::Url::parse(&url.origin().ascii_serialization()).ok()?;
+    origin.set_path("/");
+    Some(origin)
 }

@@ -41,8 +41,11 @@ pub enum Error {
         /// Serializer message.
         message: String,
     },
-    /// Connecting, sending or reading failed.
-    #[error("transport error in {operation}: {source}")]
+    /// Connecting, sending or reading failed. The message names the root cause and the
+    /// server's scheme, host and port (never a path, query or credentials), for example
+    /// `transport error in listOrders: error sending request for url (http://127.0.0.1:8080/):
+    /// client error (Connect): tcp connect error: Connection refused (os error 111)`.
+    #[error("transport error in {operation}: {}", causes(source))]
     Transport {
         /// Operation.
         operation: &'static str,
@@ -115,6 +118,21 @@ pub enum Error {
     },
 }
 
+/// An error and its sources, each message once, joined by `": "`.
+fn causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = error.to_string();
+    let mut next = error.source();
+    while let Some(cause) = next {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        next = cause.source();
+    }
+    out
+}
+
 impl Error {
     /// The HTTP status FastSpring answered with, when there was an answer.
     pub fn status(&self) -> Option<u16> {
@@ -140,6 +158,41 @@ impl Error {
             }
             Error::Timeout { .. } | Error::RateLimited { .. } => true,
             Error::Api { status, .. } => *status == 429 || *status >= 500,
+            _ => false,
+        }
+    }
+
+    /// Whether FastSpring said the resource does not exist.
+    ///
+    /// FastSpring rarely answers 404 for a missing resource: most look-ups answer
+    /// **HTTP 400** with the reason under the resource's key, for example
+    /// `{"action": "subscription.get", "result": "error", "error": {"subscription": "Subscription not found"}}`
+    /// (and likewise for accounts, orders, products and returns). This is `true` for a 404,
+    /// and for a 400 whose message or any field error says "not found" (any case).
+    ///
+    /// ```
+    /// # async fn run(client: fastspring_api::Client) -> Result<(), fastspring_api::Error> {
+    /// match client.subscriptions().get("sub-that-is-gone").await {
+    ///     Ok(found) => println!("{found:?}"),
+    ///     Err(e) if e.is_not_found() => {
+    ///         // FastSpring's own words, e.g. "subscription: Subscription not found".
+    ///         let reason = e.body().and_then(|b| b.message()).unwrap_or_default();
+    ///         println!("gone: {reason}");
+    ///     }
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn is_not_found(&self) -> bool {
+        match self {
+            Error::Api { status: 404, .. } => true,
+            Error::Api {
+                status: 400, body, ..
+            } => {
+                let says = |text: &str| text.to_ascii_lowercase().contains("not found");
+                body.message().is_some_and(|m| says(&m))
+                    || body.field_errors().values().any(|v| says(v))
+            }
             _ => false,
         }
     }

@@ -268,6 +268,75 @@ async fn not_found_is_never_retried() {
     assert!(t.sleeper.slept().is_empty());
 }
 
+#[tokio::test]
+async fn fastspring_not_found_as_a_400_is_recognised_and_other_400s_are_not() {
+    let not_found = json!({
+        "action": "subscription.get",
+        "result": "error",
+        "error": {"subscription": "Subscription not found"}
+    });
+    let invalid = json!({
+        "action": "subscription.get",
+        "result": "error",
+        "error": {"subscription": "Invalid subscription id"}
+    });
+    let server = MockServer::start([
+        Reply::json(400, &not_found),
+        Reply::json(400, &invalid),
+        Reply::json(404, &json!({"message": "Not Found"})),
+        Reply::json(500, &not_found),
+    ])
+    .await;
+    let t = test_client(&server);
+
+    let first = t.client.subscriptions().get("gone").await.unwrap_err();
+    assert_eq!(first.status(), Some(400));
+    assert!(first.is_not_found(), "{first}");
+    let second = t.client.subscriptions().get("bad id").await.unwrap_err();
+    assert!(!second.is_not_found(), "{second}");
+    let third = t.client.subscriptions().get("gone").await.unwrap_err();
+    assert!(third.is_not_found(), "{third}");
+    // A server error that happens to quote "not found" is not a missing resource.
+    let t = test_client_with(&server, |b| b.retry_policy(RetryPolicy::never()));
+    let fourth = t.client.subscriptions().get("gone").await.unwrap_err();
+    assert_eq!(fourth.status(), Some(500));
+    assert!(!fourth.is_not_found(), "{fourth}");
+}
+
+#[tokio::test]
+async fn a_refused_connection_names_the_cause_and_the_server_but_no_path() {
+    // A port that was free a moment ago: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let client = Client::builder()
+        .credentials("user", PASSWORD)
+        .user_agent("tests/1.0")
+        .base_url(format!("http://127.0.0.1:{port}"))
+        .no_proxy()
+        .retry_policy(RetryPolicy::never())
+        .build()
+        .unwrap();
+
+    let error = client
+        .subscriptions()
+        .get("sub-secret-id")
+        .await
+        .unwrap_err();
+
+    let text = error.to_string();
+    assert!(matches!(error, Error::Transport { .. }), "{error:?}");
+    assert!(text.contains(&format!("127.0.0.1:{port}")), "{text}");
+    assert!(
+        text.to_ascii_lowercase().contains("connection refused"),
+        "{text}"
+    );
+    assert!(!text.contains("sub-secret-id"), "{text}");
+    assert!(!text.contains(PASSWORD), "{text}");
+}
+
 // ---------------------------------------------------------------------------------------
 // Rate limit
 // ---------------------------------------------------------------------------------------
