@@ -108,8 +108,10 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod batch;
+mod call;
 mod client;
+mod codec;
+mod decode;
 mod error;
 #[cfg(feature = "payload-check")]
 #[cfg_attr(docsrs, doc(cfg(feature = "payload-check")))]
@@ -117,6 +119,7 @@ pub mod payload;
 pub mod policy;
 #[cfg(feature = "data")]
 pub mod reports;
+mod request;
 #[doc(hidden)]
 pub mod runtime;
 mod types;
@@ -126,14 +129,15 @@ pub mod webhooks;
 #[rustfmt::skip]
 mod generated;
 
-pub use batch::{BatchOutcome, ItemError};
+pub use call::batch::BatchOutcome;
 pub use client::{
     BASE_URL_ENV, CRATE_USER_AGENT, Client, ClientBuilder, DEFAULT_BASE_URL, PASSWORD_ENV,
-    RequestOptions, USERNAME_ENV,
+    USERNAME_ENV,
 };
-pub use error::{DecodeError, Error, ErrorBody};
+pub use error::{DecodeError, Error, ErrorBody, ItemError};
 pub use generated::*;
 pub use policy::{RateLimit, RetryPolicy};
+pub use request::RequestOptions;
 pub use types::{Amount, EpochMillis, EpochSeconds, Ids, Secret};
 
 /// The README's code, compiled as doc tests so that it stays true.
