@@ -113,6 +113,8 @@ mod client;
 mod codec;
 mod decode;
 mod error;
+#[cfg(test)]
+mod layers;
 #[cfg(feature = "payload-check")]
 #[cfg_attr(docsrs, doc(cfg(feature = "payload-check")))]
 pub mod payload;

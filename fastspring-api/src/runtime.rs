@@ -26,7 +26,7 @@ pub(crate) use crate::call::request_builder;
 
 // The payload checks' decoder (the generated shape registry names it).
 #[cfg(feature = "payload-check")]
-pub use crate::payload::reencode::reencode;
+pub use crate::codec::reencode::reencode;
 
 // Hooks for the benchmarks (`decode_json`) and the fuzz tests.
 pub use crate::decode::{decode_json, exercise_response_handling};

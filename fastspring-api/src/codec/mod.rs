@@ -5,6 +5,8 @@
 pub mod fields;
 pub mod lenient;
 pub mod object;
+#[cfg(feature = "payload-check")]
+pub mod reencode;
 pub mod string_enum;
 pub mod union;
 

@@ -1,13 +1,15 @@
 //! Decoding a payload into its generated type and writing it back, so that a payload
-//! check can see which members the type lost.
+//! check (`crate::payload`) can see which members the type lost. It lives here, below
+//! the runtime facade, because the generated shape registry names it; the checks that
+//! read the registry sit above the generated code.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::codec::fields::WriteNulls;
-use crate::codec::union::{NoFit, Reading};
-use crate::codec::{DecodeFailure, path_to_pointer};
+use super::fields::WriteNulls;
+use super::union::{NoFit, Reading};
+use super::{DecodeFailure, path_to_pointer};
 
 /// Decodes `bytes` into `T` and serializes it back, so callers can compare what the
 /// type kept with what was sent. Every field the type knows is written back, absent

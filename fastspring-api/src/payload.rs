@@ -10,8 +10,6 @@ use serde_json::Value;
 
 use crate::registry::{Part, SHAPES, Shape};
 
-pub(crate) mod reencode;
-
 /// The result of checking one payload against one shape.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
