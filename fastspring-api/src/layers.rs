@@ -13,8 +13,9 @@ const LAYERS: &[(&str, u8)] = &[
     ("codec", 0),
     ("error", 0),
     ("policy", 0),
-    // Value types (lenient integers come from `codec`).
+    // Value types (lenient integers come from `codec`); the shape registry's types.
     ("types", 1),
+    ("shape", 1),
     // What one call is, without I/O.
     ("request", 2),
     // A body into a value.

@@ -124,6 +124,8 @@ pub mod reports;
 mod request;
 #[doc(hidden)]
 pub mod runtime;
+#[cfg(feature = "payload-check")]
+mod shape;
 mod types;
 #[cfg(feature = "webhook-events")]
 pub mod webhooks;

@@ -36,10 +36,24 @@ pub struct OperationMeta {
 /// `x-fs-paging`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PagingMeta {
-    /// `page`, `events`, `report` or `none`.
-    pub style: &'static str,
+    /// How the operation pages.
+    pub style: PagingStyle,
     /// Response property holding the items.
     pub items: Option<&'static str>,
+}
+
+/// How a list operation pages (`x-fs-paging`'s `style`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PagingStyle {
+    /// `page`/`limit` query parameters and `nextPage` in the reply.
+    Page,
+    /// Windows of events, continued from the last event's `created` while the reply
+    /// says `more`.
+    Events,
+    /// A report job: run, poll, download (`reports`); not a stream of pages.
+    Report,
+    /// Documented as not paging.
+    None,
 }
 
 /// `x-fs-batch`.

@@ -8,7 +8,8 @@
 
 // What one call is: the operation's metadata, the request, path and body encoding.
 pub use crate::request::{
-    BatchMeta, OperationMeta, PagingMeta, Request, encode_body, encode_path_ids, encode_path_param,
+    BatchMeta, OperationMeta, PagingMeta, PagingStyle, Request, encode_body, encode_path_ids,
+    encode_path_param,
 };
 
 // How generated types read and write JSON: the modules behind `object!` and `union!`,
@@ -24,9 +25,13 @@ pub use crate::call::multi_id::get_many;
 pub use crate::call::paging::{items, pages};
 pub(crate) use crate::call::request_builder;
 
-// The payload checks' decoder (the generated shape registry names it).
+// The generated shape registry: its types and the decoder each shape names.
 #[cfg(feature = "payload-check")]
 pub use crate::codec::reencode::reencode;
+#[cfg(all(feature = "payload-check", feature = "schemars"))]
+pub use crate::shape::SchemaFn;
+#[cfg(feature = "payload-check")]
+pub use crate::shape::{Part, Shape};
 
 // Hooks for the benchmarks (`decode_json`) and the fuzz tests.
 pub use crate::decode::{decode_json, exercise_response_handling};

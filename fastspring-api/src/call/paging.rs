@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::client::Client;
 use crate::decode::{decode_json, decode_value};
 use crate::error::Error;
-use crate::request::{OperationMeta, Request};
+use crate::request::{OperationMeta, PagingStyle, Request};
 
 /// Most pages a pagination stream fetches before it gives up (a guard against loops).
 pub const MAX_PAGES: usize = 10_000;
@@ -62,93 +62,107 @@ fn next_page(
     value: &mut Value,
     state: &mut PageState,
 ) -> Result<bool, Error> {
-    let meta = request.meta;
-    let style = meta.paging.map(|p| p.style).unwrap_or("none");
-    match style {
-        "page" => {
-            let Some(next) = value
-                .get("nextPage")
-                .and_then(|v| v.as_i64().or_else(|| v.as_str()?.trim().parse().ok()))
-            else {
-                return Ok(false);
-            };
-            // A server that ignores `page` may report page 1 whatever was asked: the
-            // next page must lie past both the page asked for and the page reported.
-            let requested = request
-                .query
-                .iter()
-                .find(|(k, _)| *k == "page")
-                .and_then(|(_, v)| v.parse::<i64>().ok());
-            let reported = value.get("page").and_then(Value::as_i64);
-            let current = match (requested, reported) {
-                (Some(a), Some(b)) => a.max(b),
-                (a, b) => a.or(b).unwrap_or(1),
-            };
-            if next <= current {
-                return Err(pagination_error(
-                    meta,
-                    format!("nextPage {next} does not advance past page {current}"),
-                ));
-            }
-            // The same items as the page before: the server is not paging.
-            if let Some(items) = meta.paging.and_then(|p| p.items).and_then(|k| value.get(k))
-                && items.as_array().is_some_and(|a| !a.is_empty())
-            {
-                let print = fingerprint(items);
-                if state.last_items == Some(print) {
-                    return Err(pagination_error(
-                        meta,
-                        format!("page {current} repeats the items of the page before"),
-                    ));
-                }
-                state.last_items = Some(print);
-            }
-            request.set_query("page", next.to_string());
-            Ok(true)
-        }
-        "events" => {
-            let items_key = meta.paging.and_then(|p| p.items).unwrap_or("events");
-            let mut fresh = 0;
-            let mut last_created: Option<i64> = None;
-            if let Some(Value::Array(events)) = value.get_mut(items_key) {
-                // Windows overlap by a millisecond (see below): drop what was returned.
-                events.retain(|event| match event.get("id").and_then(Value::as_str) {
-                    Some(id) => state.seen_events.insert(id.to_string()),
-                    None => true,
-                });
-                fresh = events.len();
-                last_created = events
-                    .iter()
-                    .filter_map(|e| {
-                        e.get("created")
-                            .and_then(|c| c.as_i64().or_else(|| c.as_f64().map(|f| f as i64)))
-                    })
-                    .max();
-            }
-            if value.get("more").and_then(Value::as_bool) != Some(true) {
-                return Ok(false);
-            }
-            if fresh == 0 {
-                return Err(pagination_error(
-                    meta,
-                    "`more` is true but the window brought no new event".into(),
-                ));
-            }
-            let last_created = last_created.ok_or_else(|| {
-                pagination_error(
-                    meta,
-                    "`more` is true but the events carry no `created` time".into(),
-                )
-            })?;
-            // The next window starts at the last event's millisecond, not after it:
-            // events of that millisecond that did not fit in this window come next,
-            // and the ones already returned are dropped above.
-            request.query.retain(|(k, _)| *k != "days");
-            request.set_query("begin", last_created.to_string());
-            Ok(true)
-        }
-        _ => Ok(false),
+    match request.meta.paging.map(|p| p.style) {
+        Some(PagingStyle::Page) => next_page_number(request, value, state),
+        Some(PagingStyle::Events) => next_event_window(request, value, state),
+        Some(PagingStyle::Report | PagingStyle::None) | None => Ok(false),
     }
+}
+
+/// `page` style: the next page number, from `nextPage`.
+fn next_page_number(
+    request: &mut Request,
+    value: &Value,
+    state: &mut PageState,
+) -> Result<bool, Error> {
+    let meta = request.meta;
+    let Some(next) = value
+        .get("nextPage")
+        .and_then(|v| v.as_i64().or_else(|| v.as_str()?.trim().parse().ok()))
+    else {
+        return Ok(false);
+    };
+    // A server that ignores `page` may report page 1 whatever was asked: the
+    // next page must lie past both the page asked for and the page reported.
+    let requested = request
+        .query
+        .iter()
+        .find(|(k, _)| *k == "page")
+        .and_then(|(_, v)| v.parse::<i64>().ok());
+    let reported = value.get("page").and_then(Value::as_i64);
+    let current = match (requested, reported) {
+        (Some(a), Some(b)) => a.max(b),
+        (a, b) => a.or(b).unwrap_or(1),
+    };
+    if next <= current {
+        return Err(pagination_error(
+            meta,
+            format!("nextPage {next} does not advance past page {current}"),
+        ));
+    }
+    // The same items as the page before: the server is not paging.
+    if let Some(items) = meta.paging.and_then(|p| p.items).and_then(|k| value.get(k))
+        && items.as_array().is_some_and(|a| !a.is_empty())
+    {
+        let print = fingerprint(items);
+        if state.last_items == Some(print) {
+            return Err(pagination_error(
+                meta,
+                format!("page {current} repeats the items of the page before"),
+            ));
+        }
+        state.last_items = Some(print);
+    }
+    request.set_query("page", next.to_string());
+    Ok(true)
+}
+
+/// `events` style: the next window starts at the last event's `created`.
+fn next_event_window(
+    request: &mut Request,
+    value: &mut Value,
+    state: &mut PageState,
+) -> Result<bool, Error> {
+    let meta = request.meta;
+    let items_key = meta.paging.and_then(|p| p.items).unwrap_or("events");
+    let mut fresh = 0;
+    let mut last_created: Option<i64> = None;
+    if let Some(Value::Array(events)) = value.get_mut(items_key) {
+        // Windows overlap by a millisecond (see below): drop what was returned.
+        events.retain(|event| match event.get("id").and_then(Value::as_str) {
+            Some(id) => state.seen_events.insert(id.to_string()),
+            None => true,
+        });
+        fresh = events.len();
+        last_created = events
+            .iter()
+            .filter_map(|e| {
+                e.get("created")
+                    .and_then(|c| c.as_i64().or_else(|| c.as_f64().map(|f| f as i64)))
+            })
+            .max();
+    }
+    if value.get("more").and_then(Value::as_bool) != Some(true) {
+        return Ok(false);
+    }
+    if fresh == 0 {
+        return Err(pagination_error(
+            meta,
+            "`more` is true but the window brought no new event".into(),
+        ));
+    }
+    let last_created = last_created.ok_or_else(|| {
+        pagination_error(
+            meta,
+            "`more` is true but the events carry no `created` time".into(),
+        )
+    })?;
+    // The next window starts at the last event's millisecond, not after it:
+    // events of that millisecond that did not fit in this window come next,
+    // and the ones already returned are dropped above.
+    request.query.retain(|(k, _)| *k != "days");
+    request.set_query("begin", last_created.to_string());
+    Ok(true)
 }
 
 fn page_values<'a>(
