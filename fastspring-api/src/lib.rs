@@ -90,6 +90,23 @@
 //! }
 //! ```
 //!
+//! # Crate organization
+//!
+//! - The generated modules, one per resource group (`orders`, `subscriptions`, …, and
+//!   `common` for shared types): the request and response types, the group's handle
+//!   (`client.orders()`) and its request builders in `<group>::builders`.
+//! - The crate root: [`Client`] and [`ClientBuilder`], [`Error`] and the error details
+//!   ([`DecodeError`], [`ErrorBody`], [`ItemError`]), [`BatchOutcome`],
+//!   [`RequestOptions`], the value types ([`Amount`], [`EpochMillis`], [`Ids`],
+//!   [`Secret`], …).
+//! - [`policy`]: retries, the rate limit, and the clock and sleeper tests inject.
+//! - `webhooks`, `reports`, `payload`: built on the generated code (features
+//!   `webhook-events`, `data`, `payload-check`).
+//!
+//! The hand-written runtime below them is layered (JSON codec, errors and policy; the
+//! request description; decoding; the client and its transport; what a call does on
+//! top); `DESIGN.md` has the module map.
+//!
 //! # Features
 //!
 //! - **One feature per resource group**: `accounts`, `coupons`, `orders`, `products`,
