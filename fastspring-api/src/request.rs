@@ -140,8 +140,6 @@ pub struct RequestOptions {
     pub retry: Option<RetryPolicy>,
 }
 
-/// A FastSpring API client. Cheap to clone; clones share the connection pool and the
-
 /// Most IDs sent in one multi-ID request; longer lists are split.
 pub const MAX_IDS_PER_REQUEST: usize = 50;
 /// Longest joined-ID path segment sent in one request.
