@@ -176,8 +176,9 @@ decode)
             echo "$path has no benches/decode_count.rs; copy it there first" >&2
             exit 1
         fi
-        (cd "$path" && cargo bench --offline -q -p fastspring-api --bench decode_count --no-run 2>/dev/null)
-        bin=$(ls -t "$path"/target/release/deps/decode_count-* | grep -v '\.d$' | head -1)
+        # The executable cargo names (right also with a shared CARGO_TARGET_DIR).
+        bin=$(cd "$path" && cargo bench --offline -p fastspring-api --bench decode_count --no-run 2>&1 |
+            sed -n 's/.*Executable .*(\(.*\))$/\1/p' | tail -1)
         cases="none wrapper-value wrapper-typed list-value list-typed"
         # the client's own decode path, where the tree has it
         if grep -q list-client "$path/fastspring-api/benches/decode_count.rs"; then

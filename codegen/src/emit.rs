@@ -1176,7 +1176,13 @@ fn operation_meta(op: &Operation) -> TokenStream {
     let auth_optional = op.auth_optional;
     let paging = match &op.paging {
         Some(p) => {
-            let style = lit_str(p.style.as_str());
+            // The runtime's `PagingStyle` has the IR's variants.
+            let style = match p.style {
+                PagingStyle::Page => quote!(Page),
+                PagingStyle::Events => quote!(Events),
+                PagingStyle::Report => quote!(Report),
+                PagingStyle::None => quote!(None),
+            };
             let items = match &p.items {
                 Some(i) => {
                     let i = lit_str(i);
@@ -1184,7 +1190,7 @@ fn operation_meta(op: &Operation) -> TokenStream {
                 }
                 None => quote!(None),
             };
-            quote!(Some(runtime::PagingMeta { style: #style, items: #items }))
+            quote!(Some(runtime::PagingMeta { style: runtime::PagingStyle::#style, items: #items }))
         }
         None => quote!(None),
     };
@@ -1556,31 +1562,7 @@ fn emit_registry(ir: &Ir) -> TokenStream {
 
         #imports
 
-        /// Which part of an exchange a shape describes.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum Part {
-            /// The request body.
-            Request,
-            /// A response body for this status (`0` = the spec's `default`).
-            Response(u16),
-            /// The `data` of a webhook event of this type.
-            WebhookData(&'static str),
-        }
-
-        /// One decodable shape.
-        #[derive(Debug, Clone, Copy)]
-        pub struct Shape {
-            /// The operation's `operationId` (the event type for webhooks).
-            pub operation_id: &'static str,
-            /// HTTP method.
-            pub method: &'static str,
-            /// Path template, as in the spec.
-            pub path: &'static str,
-            /// Request, response or webhook data.
-            pub part: Part,
-            /// Decodes JSON into the generated type and serializes it back to JSON.
-            pub decode: fn(&[u8]) -> Result<Value, runtime::DecodeFailure>,
-        }
+        pub use runtime::{Part, Shape};
 
         /// All shapes, in spec order.
         pub static SHAPES: &[Shape] = &[#(#entries),*];
@@ -1611,9 +1593,8 @@ fn emit_schema_table(ir: &Ir) -> TokenStream {
         }
     });
     quote! {
-        /// Derives the JSON Schema of one generated type.
         #[cfg(feature = "schemars")]
-        pub type SchemaFn = fn(&mut schemars::SchemaGenerator) -> schemars::Schema;
+        pub use runtime::SchemaFn;
 
         /// Every named generated type: its Rust name, the spec location of its schema
         /// (`file#pointer`) and the function that derives its JSON Schema. Sorted by name.

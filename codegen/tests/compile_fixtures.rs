@@ -2,7 +2,7 @@
 //! crate (the generated code refers to `crate::Client`, `crate::runtime::…`, `crate::Amount`).
 //!
 //! For every fixture a crate is written under `target/fixture-check/crates/<fixture>/`:
-//! the hand-written `fastspring-api/src/*.rs`, the fixture's generated files as
+//! the hand-written `fastspring-api/src/**/*.rs` (all but `generated/`), the fixture's generated files as
 //! `src/generated/`, and a `Cargo.toml` derived from `fastspring-api/Cargo.toml` whose
 //! features are the fixture's tags. The crates form one workspace that shares the real
 //! workspace's `Cargo.lock` and one target folder, so dependencies compile once. Then
@@ -31,6 +31,31 @@ fn write_if_changed(path: &Path, contents: &str) {
     }
     std::fs::create_dir_all(path.parent().expect("file has a folder")).expect("create folder");
     std::fs::write(path, contents).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+}
+
+/// The hand-written `.rs` files below `src` (every folder but `generated/`), as paths
+/// relative to `src`.
+fn hand_written_sources(src: &Path) -> BTreeSet<PathBuf> {
+    fn walk(src: &Path, folder: &Path, out: &mut BTreeSet<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(src.join(folder)) else {
+            return;
+        };
+        for entry in entries {
+            let name = entry.expect("entry").file_name();
+            let relative = folder.join(&name);
+            let path = src.join(&relative);
+            if path.is_dir() {
+                if relative != Path::new("generated") {
+                    walk(src, &relative, out);
+                }
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.insert(relative);
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    walk(src, Path::new(""), &mut out);
+    out
 }
 
 /// Splits a TOML text into (header, body) sections; the text before the first header has
@@ -150,14 +175,16 @@ fn write_fixture_crate(crates: &Path, name: &str) -> BTreeSet<String> {
     write_if_changed(&dir.join("Cargo.toml"), &crate_manifest(name, &features));
 
     let runtime_src = workspace_root().join("fastspring-api/src");
-    for entry in std::fs::read_dir(&runtime_src).expect("fastspring-api/src") {
-        let path = entry.expect("entry").path();
-        if path.is_file() && path.extension().is_some_and(|e| e == "rs") {
-            let text = std::fs::read_to_string(&path).expect("runtime source");
-            write_if_changed(
-                &dir.join("src").join(path.file_name().expect("name")),
-                &text,
-            );
+    let hand_written = hand_written_sources(&runtime_src);
+    for file in &hand_written {
+        let text = std::fs::read_to_string(runtime_src.join(file)).expect("runtime source");
+        write_if_changed(&dir.join("src").join(file), &text);
+    }
+    // A file moved or removed in `fastspring-api/src` must not linger in the copy (a
+    // stale `client.rs` beside a new `client/mod.rs` would not compile).
+    for stale in hand_written_sources(&dir.join("src")) {
+        if !hand_written.contains(&stale) {
+            std::fs::remove_file(dir.join("src").join(&stale)).expect("remove stale source");
         }
     }
 

@@ -1,4 +1,5 @@
-//! The one error type of the crate.
+//! The crate's error types: [`Error`] (every failure of a call), [`DecodeError`],
+//! [`ErrorBody`] (what FastSpring answered) and [`ItemError`] (one failed item of a batch).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -114,7 +115,7 @@ pub enum Error {
         /// Number of items in the response.
         total: usize,
         /// The failed items.
-        failures: Vec<crate::ItemError>,
+        failures: Vec<ItemError>,
     },
 }
 
@@ -232,6 +233,44 @@ impl fmt::Display for DecodeError {
 }
 
 impl std::error::Error for DecodeError {}
+
+/// One failed item of a batch call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemError {
+    /// Position of the item in the response.
+    pub index: usize,
+    /// The item's subject (product path, order ID, …) when FastSpring named it.
+    pub id: Option<String>,
+    /// Messages keyed by field or action (`{"product": "Product not found"}`).
+    pub messages: BTreeMap<String, String>,
+    /// The item as FastSpring sent it.
+    pub raw: Value,
+    /// Set when FastSpring did not report the item as failed, but it did not decode into
+    /// the item type. The change may have taken effect at FastSpring; `raw` holds what
+    /// came back and `messages` is empty.
+    pub undecodable: Option<Box<DecodeError>>,
+}
+
+impl fmt::Display for ItemError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "item {}", self.index)?;
+        if let Some(id) = &self.id {
+            write!(f, " ({id})")?;
+        }
+        if let Some(decode) = &self.undecodable {
+            write!(f, ": not reported as failed, but did not decode: {decode}")
+        } else if self.messages.is_empty() {
+            f.write_str(": error")
+        } else {
+            let text: Vec<String> = self
+                .messages
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect();
+            write!(f, ": {}", text.join(", "))
+        }
+    }
+}
 
 /// Cuts `text` to at most `limit` bytes on a character boundary, the `…` that marks a
 /// cut included.

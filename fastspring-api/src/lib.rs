@@ -90,6 +90,23 @@
 //! }
 //! ```
 //!
+//! # Crate organization
+//!
+//! - The generated modules, one per resource group (`orders`, `subscriptions`, …, and
+//!   `common` for shared types): the request and response types, the group's handle
+//!   (`client.orders()`) and its request builders in `<group>::builders`.
+//! - The crate root: [`Client`] and [`ClientBuilder`], [`Error`] and the error details
+//!   ([`DecodeError`], [`ErrorBody`], [`ItemError`]), [`BatchOutcome`],
+//!   [`RequestOptions`], the value types ([`Amount`], [`EpochMillis`], [`Ids`],
+//!   [`Secret`], …).
+//! - [`policy`]: retries, the rate limit, and the clock and sleeper tests inject.
+//! - `webhooks`, `reports`, `payload`: built on the generated code (features
+//!   `webhook-events`, `data`, `payload-check`).
+//!
+//! The hand-written runtime below them is layered (JSON codec, errors and policy; the
+//! request description; decoding; the client and its transport; what a call does on
+//! top); `DESIGN.md` has the module map.
+//!
 //! # Features
 //!
 //! - **One feature per resource group**: `accounts`, `coupons`, `orders`, `products`,
@@ -108,17 +125,24 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod batch;
+mod call;
 mod client;
+mod codec;
+mod decode;
 mod error;
+#[cfg(test)]
+mod layers;
 #[cfg(feature = "payload-check")]
 #[cfg_attr(docsrs, doc(cfg(feature = "payload-check")))]
 pub mod payload;
 pub mod policy;
 #[cfg(feature = "data")]
 pub mod reports;
+mod request;
 #[doc(hidden)]
 pub mod runtime;
+#[cfg(feature = "payload-check")]
+mod shape;
 mod types;
 #[cfg(feature = "webhook-events")]
 pub mod webhooks;
@@ -126,14 +150,15 @@ pub mod webhooks;
 #[rustfmt::skip]
 mod generated;
 
-pub use batch::{BatchOutcome, ItemError};
+pub use call::batch::BatchOutcome;
 pub use client::{
     BASE_URL_ENV, CRATE_USER_AGENT, Client, ClientBuilder, DEFAULT_BASE_URL, PASSWORD_ENV,
-    RequestOptions, USERNAME_ENV,
+    USERNAME_ENV,
 };
-pub use error::{DecodeError, Error, ErrorBody};
+pub use error::{DecodeError, Error, ErrorBody, ItemError};
 pub use generated::*;
 pub use policy::{RateLimit, RetryPolicy};
+pub use request::RequestOptions;
 pub use types::{Amount, EpochMillis, EpochSeconds, Ids, Secret};
 
 /// The README's code, compiled as doc tests so that it stays true.

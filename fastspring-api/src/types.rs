@@ -194,7 +194,7 @@ macro_rules! epoch_type {
 
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                crate::runtime::lenient_int::required(deserializer).map($name)
+                crate::codec::lenient::lenient_int::required(deserializer).map($name)
             }
         }
 

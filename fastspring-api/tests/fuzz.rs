@@ -13,8 +13,6 @@
 //! The long run: `FUZZ_CASES=1000000 cargo test --release -p fastspring-api --test fuzz`
 //! (`FUZZ_SEED` picks another sequence).
 
-mod support;
-
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use base64::Engine;

@@ -1187,7 +1187,7 @@ pub mod builders {
             idempotent: true,
             auth_optional: false,
             paging: Some(runtime::PagingMeta {
-                style: "page",
+                style: runtime::PagingStyle::Page,
                 items: Some("accounts"),
             }),
             batch: None,

@@ -1667,7 +1667,7 @@ pub mod builders {
             idempotent: true,
             auth_optional: true,
             paging: Some(runtime::PagingMeta {
-                style: "none",
+                style: runtime::PagingStyle::None,
                 items: None,
             }),
             batch: None,

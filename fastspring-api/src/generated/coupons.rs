@@ -793,7 +793,7 @@ pub mod builders {
             idempotent: true,
             auth_optional: false,
             paging: Some(runtime::PagingMeta {
-                style: "none",
+                style: runtime::PagingStyle::None,
                 items: None,
             }),
             batch: None,
@@ -1052,7 +1052,7 @@ pub mod builders {
             idempotent: true,
             auth_optional: false,
             paging: Some(runtime::PagingMeta {
-                style: "none",
+                style: runtime::PagingStyle::None,
                 items: None,
             }),
             batch: None,

@@ -510,7 +510,7 @@ pub mod builders {
             idempotent: false,
             auth_optional: false,
             paging: Some(runtime::PagingMeta {
-                style: "report",
+                style: runtime::PagingStyle::Report,
                 items: None,
             }),
             batch: None,
@@ -560,7 +560,7 @@ pub mod builders {
             idempotent: false,
             auth_optional: false,
             paging: Some(runtime::PagingMeta {
-                style: "report",
+                style: runtime::PagingStyle::Report,
                 items: None,
             }),
             batch: None,
@@ -609,7 +609,7 @@ pub mod builders {
             idempotent: true,
             auth_optional: false,
             paging: Some(runtime::PagingMeta {
-                style: "none",
+                style: runtime::PagingStyle::None,
                 items: None,
             }),
             batch: None,

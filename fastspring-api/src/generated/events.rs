@@ -257,7 +257,7 @@ pub mod builders {
             idempotent: true,
             auth_optional: false,
             paging: Some(runtime::PagingMeta {
-                style: "events",
+                style: runtime::PagingStyle::Events,
                 items: Some("events"),
             }),
             batch: None,
@@ -359,7 +359,7 @@ pub mod builders {
             idempotent: true,
             auth_optional: false,
             paging: Some(runtime::PagingMeta {
-                style: "events",
+                style: runtime::PagingStyle::Events,
                 items: Some("events"),
             }),
             batch: None,

@@ -2319,7 +2319,7 @@ pub mod builders {
             idempotent: true,
             auth_optional: false,
             paging: Some(runtime::PagingMeta {
-                style: "none",
+                style: runtime::PagingStyle::None,
                 items: None,
             }),
             batch: None,
@@ -2667,7 +2667,7 @@ pub mod builders {
             idempotent: true,
             auth_optional: false,
             paging: Some(runtime::PagingMeta {
-                style: "page",
+                style: runtime::PagingStyle::Page,
                 items: Some("products"),
             }),
             batch: None,

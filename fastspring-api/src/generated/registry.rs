@@ -17,31 +17,7 @@ use crate::{
     Secret,
 };
 
-/// Which part of an exchange a shape describes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Part {
-    /// The request body.
-    Request,
-    /// A response body for this status (`0` = the spec's `default`).
-    Response(u16),
-    /// The `data` of a webhook event of this type.
-    WebhookData(&'static str),
-}
-
-/// One decodable shape.
-#[derive(Debug, Clone, Copy)]
-pub struct Shape {
-    /// The operation's `operationId` (the event type for webhooks).
-    pub operation_id: &'static str,
-    /// HTTP method.
-    pub method: &'static str,
-    /// Path template, as in the spec.
-    pub path: &'static str,
-    /// Request, response or webhook data.
-    pub part: Part,
-    /// Decodes JSON into the generated type and serializes it back to JSON.
-    pub decode: fn(&[u8]) -> Result<Value, runtime::DecodeFailure>,
-}
+pub use runtime::{Part, Shape};
 
 /// All shapes, in spec order.
 pub static SHAPES: &[Shape] = &[
@@ -1781,9 +1757,8 @@ pub static SHAPES: &[Shape] = &[
     },
 ];
 
-/// Derives the JSON Schema of one generated type.
 #[cfg(feature = "schemars")]
-pub type SchemaFn = fn(&mut schemars::SchemaGenerator) -> schemars::Schema;
+pub use runtime::SchemaFn;
 
 /// Every named generated type: its Rust name, the spec location of its schema
 /// (`file#pointer`) and the function that derives its JSON Schema. Sorted by name.

@@ -5860,7 +5860,7 @@ pub mod builders {
             idempotent: true,
             auth_optional: false,
             paging: Some(runtime::PagingMeta {
-                style: "page",
+                style: runtime::PagingStyle::Page,
                 items: Some("subscriptions"),
             }),
             batch: None,
@@ -6422,7 +6422,7 @@ pub mod builders {
             idempotent: true,
             auth_optional: false,
             paging: Some(runtime::PagingMeta {
-                style: "none",
+                style: runtime::PagingStyle::None,
                 items: None,
             }),
             batch: None,
@@ -6628,7 +6628,7 @@ pub mod builders {
             idempotent: true,
             auth_optional: false,
             paging: Some(runtime::PagingMeta {
-                style: "none",
+                style: runtime::PagingStyle::None,
                 items: None,
             }),
             batch: None,
@@ -7153,7 +7153,7 @@ pub mod builders {
             idempotent: true,
             auth_optional: false,
             paging: Some(runtime::PagingMeta {
-                style: "none",
+                style: runtime::PagingStyle::None,
                 items: None,
             }),
             batch: None,

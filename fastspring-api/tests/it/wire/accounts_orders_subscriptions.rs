@@ -3,7 +3,7 @@
 //! spec's own example. Each test checks what went over the wire (method, raw path, query,
 //! auth, User-Agent, Content-Type, JSON body) and what came back.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 

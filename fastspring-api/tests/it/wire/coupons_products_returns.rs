@@ -5,7 +5,7 @@
 //! its documented error replies, and the batch operations of a reply that mixes a
 //! success and a failure.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 

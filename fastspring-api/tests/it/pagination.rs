@@ -1,13 +1,13 @@
 //! Paged listings as streams: `page`/`limit`/`nextPage` (orders), the events' `more`
 //! flag with moving time windows, and the guard that stops a listing that does not advance.
 
-mod support;
+use crate::support;
 
 use fastspring_api::Error;
 use fastspring_api::orders::OrderListResponseOrdersItem;
 use futures_util::{StreamExt, TryStreamExt};
 use serde_json::{Value, json};
-use support::{MockServer, Reply, test_client};
+use support::{Loopback, Reply, test_client};
 
 fn order_page(page: i64, ids: &[&str], next: Option<i64>) -> Value {
     json!({
@@ -33,7 +33,7 @@ fn order_ids(items: &[OrderListResponseOrdersItem]) -> Vec<String> {
 
 #[tokio::test]
 async fn order_items_follow_next_page_and_keep_the_limit_and_filters() {
-    let server = MockServer::start([
+    let server = Loopback::start([
         Reply::ok(&order_page(1, &["o1", "o2"], Some(2))),
         Reply::ok(&order_page(2, &["o3", "o4"], Some(3))),
         Reply::ok(&order_page(3, &["o5"], None)),
@@ -73,7 +73,7 @@ async fn order_items_follow_next_page_and_keep_the_limit_and_filters() {
 
 #[tokio::test]
 async fn order_pages_stream_whole_pages() {
-    let server = MockServer::start([
+    let server = Loopback::start([
         Reply::ok(&order_page(1, &["o1", "o2"], Some(2))),
         Reply::ok(&order_page(2, &["o3"], None)),
     ])
@@ -94,7 +94,7 @@ async fn order_pages_stream_whole_pages() {
 
 #[tokio::test]
 async fn a_next_page_that_does_not_advance_ends_the_stream_with_an_error() {
-    let server = MockServer::start([
+    let server = Loopback::start([
         Reply::ok(&order_page(1, &["o1"], Some(2))),
         Reply::ok(&order_page(2, &["o2"], Some(2))),
     ])
@@ -119,7 +119,7 @@ async fn a_next_page_that_does_not_advance_ends_the_stream_with_an_error() {
 
 #[tokio::test]
 async fn an_error_page_ends_the_stream_with_that_error() {
-    let server = MockServer::start([
+    let server = Loopback::start([
         Reply::ok(&order_page(1, &["o1"], Some(2))),
         Reply::json(400, &json!({"action": "order.getall", "result": "error", "error": {"page": "Invalid page"}})),
     ])
@@ -152,7 +152,7 @@ fn event(id: &str, created: i64) -> Value {
 
 #[tokio::test]
 async fn events_follow_more_with_a_window_after_the_last_event() {
-    let server = MockServer::start([
+    let server = Loopback::start([
         Reply::ok(
             &json!({"action": "events.get", "result": "success", "page": null, "limit": null,
             "nextPage": null, "total": 0, "more": true,
@@ -190,7 +190,7 @@ async fn events_follow_more_with_a_window_after_the_last_event() {
 async fn events_that_repeat_while_more_is_true_stop_with_an_error() {
     let page = json!({"action": "events.get", "result": "success", "more": true,
         "events": [event("e1", 1_700_000_000_000)]});
-    let server = MockServer::start([Reply::ok(&page), Reply::ok(&page)]).await;
+    let server = Loopback::start([Reply::ok(&page), Reply::ok(&page)]).await;
     let t = test_client(&server);
     let results: Vec<_> = t.client.events().list_unprocessed().items().collect().await;
     // The repeated event is not handed out twice; the window that brought nothing new
@@ -211,7 +211,7 @@ async fn events_of_one_millisecond_split_across_windows_are_all_returned_once() 
     // FastSpring cut the first window inside millisecond 500; whether its `begin` is
     // inclusive is not documented, so the client asks from that millisecond again and
     // drops what it already returned.
-    let server = MockServer::start([
+    let server = Loopback::start([
         Reply::ok(&json!({"more": true,
             "events": [event("e1", 1_700_000_000_000), event("e2", 1_700_000_000_500)]})),
         Reply::ok(&json!({"more": false,
@@ -237,7 +237,7 @@ async fn events_of_one_millisecond_split_across_windows_are_all_returned_once() 
 
 #[tokio::test]
 async fn an_event_created_at_the_end_of_time_does_not_overflow_the_window() {
-    let server = MockServer::start([
+    let server = Loopback::start([
         Reply::ok(&json!({"more": true, "events": [event("e1", i64::MAX)]})),
         Reply::ok(&json!({"more": false, "events": []})),
     ])
@@ -256,7 +256,7 @@ async fn an_event_created_at_the_end_of_time_does_not_overflow_the_window() {
 async fn a_server_that_ignores_page_and_reports_page_one_is_asked_once_more_at_most() {
     // The server always answers `page: 1, nextPage: 2`, whatever was asked.
     let server =
-        MockServer::start((0..5).map(|_| Reply::ok(&order_page(1, &["o1", "o2"], Some(2))))).await;
+        Loopback::start((0..5).map(|_| Reply::ok(&order_page(1, &["o1", "o2"], Some(2))))).await;
     let t = test_client(&server);
     let results: Vec<_> = t.client.orders().list().items().collect().await;
     let requests = server.requests();
@@ -271,7 +271,7 @@ async fn a_server_that_ignores_page_and_reports_page_one_is_asked_once_more_at_m
 #[tokio::test]
 async fn a_page_that_repeats_the_items_of_the_page_before_stops_the_stream() {
     // Page numbers advance, content does not (a cache that ignores the query).
-    let server = MockServer::start([
+    let server = Loopback::start([
         Reply::ok(&order_page(1, &["o1", "o2"], Some(2))),
         Reply::ok(&order_page(2, &["o1", "o2"], Some(3))),
         Reply::ok(&order_page(3, &["o1", "o2"], Some(4))),

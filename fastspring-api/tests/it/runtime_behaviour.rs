@@ -5,7 +5,7 @@
 //! Time is injected: the sleeper records every wait and returns at once, the clock only
 //! moves when the sleeper "sleeps".
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, SystemTime};
 
@@ -16,7 +16,7 @@ use fastspring_api::subscriptions::{
 use fastspring_api::{Client, Error, RateLimit, RetryPolicy};
 use serde_json::{Value, json};
 use support::{
-    MockServer, PASSWORD, Reply, basic_token, capturing_subscriber, charge_body, charged,
+    Loopback, PASSWORD, Reply, basic_token, capturing_subscriber, charge_body, charged,
     test_builder, test_client, test_client_with,
 };
 
@@ -48,7 +48,7 @@ fn subscription_id(item: &SubscriptionMultiGetResponseSubscriptionsItem) -> Stri
 
 #[tokio::test]
 async fn retry_after_seconds_on_429_is_honoured_for_a_get() {
-    let server = MockServer::start([
+    let server = Loopback::start([
         Reply::json(429, &json!({"message": "Too many requests"})).header("retry-after", "3"),
         Reply::ok(&subscription("sub-1")),
     ])
@@ -82,7 +82,7 @@ async fn retry_after_as_an_http_date_is_honoured() {
         .as_secs();
     let when = jiff::Timestamp::from_second(now as i64 + 60).unwrap();
     let date = when.strftime("%a, %d %b %Y %H:%M:%S GMT").to_string();
-    let server = MockServer::start([
+    let server = Loopback::start([
         Reply::status(429).header("retry-after", &date),
         Reply::ok(&subscription("sub-1")),
     ])
@@ -103,7 +103,7 @@ async fn retry_after_as_an_http_date_is_honoured() {
 
 #[tokio::test]
 async fn a_post_answered_503_is_sent_once() {
-    let server = MockServer::start([
+    let server = Loopback::start([
         Reply::json(503, &json!({"message": "Service unavailable"})),
         Reply::ok(&charged()),
     ])
@@ -139,7 +139,7 @@ async fn a_post_answered_503_is_sent_once() {
 
 #[tokio::test]
 async fn a_post_is_retried_when_the_caller_allows_it() {
-    let server = MockServer::start([
+    let server = Loopback::start([
         Reply::json(503, &json!({"message": "Service unavailable"})),
         Reply::ok(&charged()),
     ])
@@ -176,7 +176,7 @@ async fn server_errors_on_a_get_back_off_exponentially_within_the_policy() {
         max_backoff: Duration::from_millis(500),
         ..RetryPolicy::default()
     };
-    let server = MockServer::start([
+    let server = Loopback::start([
         Reply::status(500),
         Reply::status(502),
         Reply::status(503),
@@ -217,7 +217,7 @@ async fn backoff_without_jitter_is_exact() {
         jitter: false,
         ..RetryPolicy::default()
     };
-    let server = MockServer::start([
+    let server = Loopback::start([
         Reply::status(500),
         Reply::status(500),
         Reply::ok(&subscription("sub-1")),
@@ -244,8 +244,7 @@ async fn not_found_is_never_retried() {
             "error": {"subscription": "Subscription not found"}
         }]
     });
-    let server =
-        MockServer::start([Reply::json(404, &body), Reply::ok(&subscription("nope"))]).await;
+    let server = Loopback::start([Reply::json(404, &body), Reply::ok(&subscription("nope"))]).await;
     let t = test_client(&server);
 
     let error = t.client.subscriptions().get("nope").await.unwrap_err();
@@ -280,7 +279,7 @@ async fn fastspring_not_found_as_a_400_is_recognised_and_other_400s_are_not() {
         "result": "error",
         "error": {"subscription": "Invalid subscription id"}
     });
-    let server = MockServer::start([
+    let server = Loopback::start([
         Reply::json(400, &not_found),
         Reply::json(400, &invalid),
         Reply::json(404, &json!({"message": "Not Found"})),
@@ -343,7 +342,7 @@ async fn a_refused_connection_names_the_cause_and_the_server_but_no_path() {
 
 #[tokio::test]
 async fn the_rate_limiter_makes_the_third_request_wait_and_is_shared_by_clones() {
-    let server = MockServer::start([
+    let server = Loopback::start([
         Reply::ok(&subscription("a")),
         Reply::ok(&subscription("b")),
         Reply::ok(&subscription("c")),
@@ -388,7 +387,7 @@ async fn a_decode_error_names_the_operation_status_path_and_keeps_a_short_excerp
     }]);
     let raw = serde_json::to_string(&body).unwrap();
     assert!(raw.len() > 3000);
-    let server = MockServer::start([Reply::ok(&body)]).await;
+    let server = Loopback::start([Reply::ok(&body)]).await;
     let t = test_client(&server);
 
     let error = t
@@ -429,7 +428,7 @@ async fn a_200_whose_result_is_error_becomes_an_api_error() {
             "country": "country invalid"
         }
     });
-    let server = MockServer::start([Reply::ok(&body)]).await;
+    let server = Loopback::start([Reply::ok(&body)]).await;
     let t = test_client(&server);
     let request = fastspring_api::accounts::CreateAccountRequest::new(
         fastspring_api::accounts::NewAccountContact::new(
@@ -471,7 +470,7 @@ async fn a_batch_call_reports_every_item() {
         {"subscription": "sub-2", "action": "subscription.update", "result": "error",
          "error": {"subscription": "Subscription not found"}}
     ]});
-    let server = MockServer::start([Reply::ok(&body)]).await;
+    let server = Loopback::start([Reply::ok(&body)]).await;
     let t = test_client(&server);
     let mut one = SubscriptionUpdate::new("sub-1".into());
     one.quantity = Some(3);
@@ -530,7 +529,7 @@ async fn an_item_that_does_not_decode_or_lacks_result_keeps_the_other_outcomes()
         {"subscription": ["sub-2"], "action": "subscription.update", "result": "success"},
         {"subscription": "sub-3", "error": {"subscription": "Subscription not found"}}
     ]});
-    let server = MockServer::start([Reply::ok(&body)]).await;
+    let server = Loopback::start([Reply::ok(&body)]).await;
     let t = test_client(&server);
     let updates = ["sub-1", "sub-2", "sub-3"]
         .map(|id| {
@@ -588,7 +587,7 @@ async fn get_many_sends_one_request_with_each_id_encoded() {
              "error": {"subscription": "Subscription not found"}}
         ]
     });
-    let server = MockServer::start([Reply::ok(&wrapper)]).await;
+    let server = Loopback::start([Reply::ok(&wrapper)]).await;
     let t = test_client(&server);
 
     let items = t
@@ -609,7 +608,7 @@ async fn get_many_sends_one_request_with_each_id_encoded() {
 
 #[tokio::test]
 async fn get_many_with_one_id_accepts_the_bare_object() {
-    let server = MockServer::start([Reply::ok(&subscription("only"))]).await;
+    let server = Loopback::start([Reply::ok(&subscription("only"))]).await;
     let t = test_client(&server);
 
     let items = t.client.subscriptions().get_many(["only"]).await.unwrap();
@@ -623,7 +622,7 @@ async fn get_many_with_one_id_accepts_the_bare_object() {
 async fn get_many_decode_errors_name_the_item_status_and_body() {
     let mut bad = subscription("b");
     bad["price"] = json!("not a price");
-    let server = MockServer::start([Reply::ok(
+    let server = Loopback::start([Reply::ok(
         &json!({"subscriptions": [subscription("a"), bad]}),
     )])
     .await;
@@ -657,7 +656,7 @@ async fn get_many_splits_more_than_fifty_ids() {
             "subscriptions": ids[range].iter().map(|id| subscription(id)).collect::<Vec<_>>()
         }))
     };
-    let server = MockServer::start([page(0..50), page(50..100), page(100..120)]).await;
+    let server = Loopback::start([page(0..50), page(50..100), page(100..120)]).await;
     let t = test_client(&server);
 
     let items = t
@@ -690,7 +689,7 @@ async fn ids_with_reserved_characters_are_sent_percent_encoded() {
         ("a b", "/subscriptions/a%20b"),
         ("x..y", "/subscriptions/x..y"),
     ];
-    let server = MockServer::start(cases.iter().map(|(id, _)| Reply::ok(&subscription(id)))).await;
+    let server = Loopback::start(cases.iter().map(|(id, _)| Reply::ok(&subscription(id)))).await;
     let t = test_client(&server);
 
     for (id, _) in cases {
@@ -710,7 +709,7 @@ async fn ids_with_reserved_characters_are_sent_percent_encoded() {
     }
 
     // A path with a fixed segment after the ID keeps it after the encoded ID.
-    let server = MockServer::start([Reply::ok(&subscription("a/b"))]).await;
+    let server = Loopback::start([Reply::ok(&subscription("a/b"))]).await;
     let t = test_client(&server);
     t.client
         .subscriptions()
@@ -724,7 +723,7 @@ async fn ids_with_reserved_characters_are_sent_percent_encoded() {
 
 #[tokio::test]
 async fn dot_segments_and_empty_ids_are_refused_before_sending() {
-    let server = MockServer::start([]).await;
+    let server = Loopback::start([]).await;
     let t = test_client(&server);
 
     for id in ["..", ".", ""] {
@@ -790,7 +789,7 @@ fn assert_no_secret(what: &str, text: &str) {
 
 #[tokio::test]
 async fn secrets_never_appear_in_debug_output_or_errors() {
-    let server = MockServer::start([
+    let server = Loopback::start([
         Reply::status(401),
         Reply::json(429, &json!({"message": "slow down"})).header("retry-after", "9"),
         Reply::ok(&json!([{"order": {"id": "o", "items": [{"quantity": "x"}]}}])),
@@ -876,7 +875,7 @@ async fn secrets_never_appear_in_debug_output_or_errors() {
 async fn tracing_output_has_the_request_fields_and_no_secret() {
     use tracing::instrument::WithSubscriber;
 
-    let server = MockServer::start([
+    let server = Loopback::start([
         Reply::json(503, &json!({"message": "try again"})),
         Reply::ok(&subscription("sub-1")),
     ])
@@ -915,7 +914,7 @@ async fn tracing_output_has_the_request_fields_and_no_secret() {
 
 #[tokio::test]
 async fn a_per_request_timeout_ends_a_request_the_server_never_answers() {
-    let server = MockServer::start([Reply::hang()]).await;
+    let server = Loopback::start([Reply::hang()]).await;
     let t = test_client_with(&server, |b| {
         b.timeout(Duration::from_secs(600))
             .retry_policy(RetryPolicy::never())
@@ -959,13 +958,8 @@ const CHILD_MARKER: &str = "WIRE_TESTS_FROM_ENV_CHILD";
 fn run_from_env_child(set: &[(&str, &str)], remove: &[&str]) -> String {
     let mut command = std::process::Command::new(std::env::current_exe().unwrap());
     command
-        .args([
-            "from_env_child",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+        .arg(support::test_name(module_path!(), "from_env_child"))
+        .args(["--exact", "--ignored", "--nocapture", "--test-threads=1"])
         .env(CHILD_MARKER, "1")
         .env_remove(fastspring_api::USERNAME_ENV)
         .env_remove(fastspring_api::PASSWORD_ENV);
@@ -1027,7 +1021,7 @@ fn from_env_child() {
 #[tokio::test]
 async fn an_anonymous_client_calls_buyer_operations_without_credentials_and_refuses_the_rest() {
     let session = json!({"id": "sess-1"});
-    let server = MockServer::start([Reply::ok(&session)]).await;
+    let server = Loopback::start([Reply::ok(&session)]).await;
     let client = Client::builder()
         .anonymous()
         .user_agent("buyer-page/1.0")

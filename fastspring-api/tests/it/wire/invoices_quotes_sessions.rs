@@ -4,7 +4,7 @@
 //! Each test checks what went over the wire (method, raw path, query, auth, User-Agent,
 //! Accept, Content-Type, JSON body) and what came back.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 
@@ -41,7 +41,7 @@ use fastspring_api::webhook_keys::WebhookKeyRotateRequest;
 use fastspring_api::{Amount, EpochMillis, Error, Secret};
 use serde_json::{Value, json};
 use support::{
-    MockServer, Recorded, Reply, amount, assert_json_eq, per_currency, request_example,
+    Loopback, Recorded, Reply, amount, assert_json_eq, per_currency, request_example,
     response_example, s, serve_example, serve_status_example, test_client, test_client_with, texts,
 };
 
@@ -49,7 +49,7 @@ use support::{
 /// asked for JSON: every operation of these groups answers, and fails, with JSON.
 #[track_caller]
 fn assert_sent(
-    server: &MockServer,
+    server: &Loopback,
     method: &str,
     raw_path: &str,
     query: &[(&str, &str)],
@@ -238,7 +238,7 @@ async fn invoices_get() {
 #[tokio::test]
 async fn invoices_get_not_found_is_an_api_error_with_the_message() {
     let body = response_example("getInvoice", 404, "not-found");
-    let server = MockServer::start([Reply::json(404, &body)]).await;
+    let server = Loopback::start([Reply::json(404, &body)]).await;
     let t = test_client(&server);
 
     let err = t
@@ -289,7 +289,7 @@ async fn invoices_get_not_found_is_an_api_error_with_the_message() {
 #[tokio::test]
 async fn invoices_create_unauthorized_is_an_api_error_with_code_and_message() {
     let body = response_example("createInvoice", 401, "error");
-    let server = MockServer::start([Reply::json(401, &body)]).await;
+    let server = Loopback::start([Reply::json(401, &body)]).await;
     let t = test_client(&server);
     let body_sent = request_example("createInvoice", "reference-request");
     let request: CreateInvoiceRequest =
@@ -661,7 +661,7 @@ async fn quotes_cancel() {
 #[tokio::test]
 async fn quotes_cancel_not_found_is_an_api_error_with_the_message() {
     let body = response_example("cancelQuote", 404, "not-found");
-    let server = MockServer::start([Reply::json(404, &body)]).await;
+    let server = Loopback::start([Reply::json(404, &body)]).await;
     let t = test_client(&server);
 
     let err = t
@@ -949,7 +949,7 @@ async fn checkout_sessions_create() {
 
 #[tokio::test]
 async fn checkout_sessions_create_anonymously_sends_no_authorization() {
-    let server = MockServer::start([Reply::json(
+    let server = Loopback::start([Reply::json(
         201,
         &response_example("createCheckoutSession", 201, "session"),
     )])
@@ -1175,7 +1175,7 @@ async fn checkout_sessions_add_item() {
 #[tokio::test]
 async fn checkout_sessions_remove_item() {
     // 204 without a body.
-    let server = MockServer::start([Reply::status(204)]).await;
+    let server = Loopback::start([Reply::status(204)]).await;
     let t = test_client(&server);
 
     let () = t
@@ -1332,7 +1332,7 @@ async fn checkout_sessions_update_customer() {
 #[tokio::test]
 async fn checkout_sessions_invalid_email_is_an_api_error_with_field_errors() {
     let body = response_example("updateCheckoutSessionCustomer", 400, "invalid-email");
-    let server = MockServer::start([Reply::json(400, &body)]).await;
+    let server = Loopback::start([Reply::json(400, &body)]).await;
     let t = test_client(&server);
     let request = CheckoutSessionCustomerRequest {
         bill_to_contact: Some(CheckoutSessionContact {

@@ -3,7 +3,7 @@
 //! clear error. Also `ClientBuilder::from_env` (in a child process, since the test
 //! cannot change its own environment).
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 
@@ -12,7 +12,7 @@ use fastspring_api::reports::{self, Report, ReportError, ReportKind};
 use fastspring_api::{ClientBuilder, Error, PASSWORD_ENV, USERNAME_ENV};
 use serde_json::{Value, json};
 use support::{
-    MockServer, Recorded, Reply, assert_json_eq, request_example, response_example, test_client,
+    Loopback, Recorded, Reply, assert_json_eq, request_example, response_example, test_client,
 };
 
 const JOB: &str = "JOBZNCFWNVJOZGBFBGBFFFTMEUBPMX";
@@ -61,13 +61,13 @@ fn route(r: &Recorded) -> String {
     format!("{} {}", r.method, r.path)
 }
 
-fn routes(server: &MockServer) -> Vec<String> {
+fn routes(server: &Loopback) -> Vec<String> {
     server.requests().iter().map(route).collect()
 }
 
 #[tokio::test]
 async fn job_is_polled_until_complete_then_downloaded() {
-    let server = MockServer::start([
+    let server = Loopback::start([
         Reply::ok(&started("PROCESSING")),
         Reply::ok(&job("PENDING")),
         Reply::ok(&completed()),
@@ -132,7 +132,7 @@ async fn job_is_polled_until_complete_then_downloaded() {
 
 #[tokio::test]
 async fn custom_poll_interval_is_what_the_sleeper_sees() {
-    let server = MockServer::start([
+    let server = Loopback::start([
         Reply::ok(&started("PROCESSING")),
         Reply::ok(&job("PROCESSING")),
         Reply::ok(&job("PROCESSING")),
@@ -168,7 +168,7 @@ async fn custom_poll_interval_is_what_the_sleeper_sees() {
 
 #[tokio::test]
 async fn a_job_that_is_complete_at_once_is_downloaded_without_waiting() {
-    let server = MockServer::start([Reply::ok(&started("COMPLETE")), csv_reply()]).await;
+    let server = Loopback::start([Reply::ok(&started("COMPLETE")), csv_reply()]).await;
     let t = test_client(&server);
     let report = reports::generate(&t.client, ReportKind::Revenue, DataReportRequest::default())
         .await
@@ -186,7 +186,7 @@ async fn a_job_that_is_complete_at_once_is_downloaded_without_waiting() {
 
 #[tokio::test]
 async fn a_failed_job_is_a_clear_error_and_nothing_is_downloaded() {
-    let server = MockServer::start([
+    let server = Loopback::start([
         Reply::ok(&started("PROCESSING")),
         Reply::ok(&job("PROCESSING")),
         Reply::ok(&job("FAILED")),
@@ -213,7 +213,7 @@ async fn a_failed_job_is_a_clear_error_and_nothing_is_downloaded() {
 
 #[tokio::test]
 async fn an_unrecognised_status_stops_polling() {
-    let server = MockServer::start([
+    let server = Loopback::start([
         Reply::ok(&started("PROCESSING")),
         Reply::ok(&job("ARCHIVED")),
     ])
@@ -233,7 +233,7 @@ async fn an_unrecognised_status_stops_polling() {
 
 #[tokio::test]
 async fn the_total_timeout_ends_polling() {
-    let server = MockServer::start([Reply::ok(&started("PROCESSING"))]).await;
+    let server = Loopback::start([Reply::ok(&started("PROCESSING"))]).await;
     for _ in 0..10 {
         server.push(Reply::ok(&job("PROCESSING")));
     }
@@ -271,7 +271,7 @@ async fn the_total_timeout_ends_polling() {
 
 #[tokio::test]
 async fn a_zero_timeout_gives_up_after_starting_the_job() {
-    let server = MockServer::start([Reply::ok(&started("PROCESSING"))]).await;
+    let server = Loopback::start([Reply::ok(&started("PROCESSING"))]).await;
     let t = test_client(&server);
     let error = reports::generate(&t.client, ReportKind::Revenue, revenue_request())
         .timeout(Duration::ZERO)
@@ -285,7 +285,7 @@ async fn a_zero_timeout_gives_up_after_starting_the_job() {
 #[tokio::test]
 async fn a_synchronous_answer_returns_its_rows() {
     let page = response_example("generateSubscriptionReport", 200, "sync-page");
-    let server = MockServer::start([Reply::ok(&page)]).await;
+    let server = Loopback::start([Reply::ok(&page)]).await;
     let t = test_client(&server);
     let report = reports::generate(
         &t.client,
@@ -311,7 +311,7 @@ async fn a_synchronous_answer_returns_its_rows() {
 #[tokio::test]
 async fn a_download_error_is_reported_as_the_request_error() {
     let invalid = response_example("downloadReport", 400, "invalid-job-id");
-    let server = MockServer::start([Reply::ok(&completed()), Reply::json(400, &invalid)]).await;
+    let server = Loopback::start([Reply::ok(&completed()), Reply::json(400, &invalid)]).await;
     let t = test_client(&server);
     let error = reports::generate(&t.client, ReportKind::Revenue, revenue_request())
         .await
@@ -329,7 +329,7 @@ async fn a_download_error_is_reported_as_the_request_error() {
 #[tokio::test]
 async fn starting_the_report_is_not_retried() {
     // A repeated POST could start a second job: a 503 ends the run at once.
-    let server = MockServer::start([Reply::status(503), Reply::ok(&started("PROCESSING"))]).await;
+    let server = Loopback::start([Reply::status(503), Reply::ok(&started("PROCESSING"))]).await;
     let t = test_client(&server);
     let error = reports::generate(&t.client, ReportKind::Revenue, revenue_request())
         .await
@@ -348,7 +348,7 @@ async fn starting_the_report_is_not_retried() {
 
 #[tokio::test]
 async fn polling_is_retried_like_any_get() {
-    let server = MockServer::start([
+    let server = Loopback::start([
         Reply::ok(&started("PROCESSING")),
         Reply::status(503),
         Reply::ok(&completed()),
@@ -382,7 +382,8 @@ const CHILD_URL_ENV: &str = "REPORTS_TEST_CHILD_BASE_URL";
 fn run_child(env: &[(&str, &str)]) -> std::process::Output {
     let mut command = std::process::Command::new(std::env::current_exe().expect("test binary"));
     command
-        .args(["child_from_env", "--exact", "--ignored", "--test-threads=1"])
+        .arg(support::test_name(module_path!(), "child_from_env"))
+        .args(["--exact", "--ignored", "--test-threads=1"])
         .env_remove(USERNAME_ENV)
         .env_remove(PASSWORD_ENV)
         .env_remove(CHILD_URL_ENV);
@@ -435,7 +436,7 @@ async fn child_from_env() {
 
 #[tokio::test]
 async fn from_env_builder_uses_the_environment_credentials_and_keeps_other_settings() {
-    let server = MockServer::start([Reply::ok(&completed())]).await;
+    let server = Loopback::start([Reply::ok(&completed())]).await;
     let url = server.url().to_string();
     let output = tokio::task::spawn_blocking(move || {
         run_child(&[
@@ -461,8 +462,7 @@ fn from_env_names_the_missing_variable() {
 
 #[tokio::test]
 async fn list_jobs_decodes_the_bare_array_of_jobs() {
-    let server =
-        MockServer::start([Reply::ok(&response_example("listJobs", 200, "two-jobs"))]).await;
+    let server = Loopback::start([Reply::ok(&response_example("listJobs", 200, "two-jobs"))]).await;
     let t = test_client(&server);
 
     let jobs = t.client.data().list_jobs().await.unwrap();
@@ -486,7 +486,7 @@ async fn list_jobs_decodes_the_bare_array_of_jobs() {
 
 #[tokio::test]
 async fn reset_cache_asks_for_text_and_returns_it() {
-    let server = MockServer::start([Reply::status(200)
+    let server = Loopback::start([Reply::status(200)
         .header("content-type", "text/plain")
         .body("Cache reset success")])
     .await;

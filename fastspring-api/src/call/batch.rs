@@ -1,51 +1,17 @@
-//! Per-item outcomes of batch operations.
+//! Batch operations (`x-fs-batch`): every item's outcome, also when FastSpring answers
+//! the per-item report with an error status.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::runtime::OperationMeta;
-use crate::{DecodeError, Error};
-
-/// One failed item of a batch call.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ItemError {
-    /// Position of the item in the response.
-    pub index: usize,
-    /// The item's subject (product path, order ID, …) when FastSpring named it.
-    pub id: Option<String>,
-    /// Messages keyed by field or action (`{"product": "Product not found"}`).
-    pub messages: BTreeMap<String, String>,
-    /// The item as FastSpring sent it.
-    pub raw: Value,
-    /// Set when FastSpring did not report the item as failed, but it did not decode into
-    /// the item type. The change may have taken effect at FastSpring; `raw` holds what
-    /// came back and `messages` is empty.
-    pub undecodable: Option<Box<DecodeError>>,
-}
-
-impl fmt::Display for ItemError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "item {}", self.index)?;
-        if let Some(id) = &self.id {
-            write!(f, " ({id})")?;
-        }
-        if let Some(decode) = &self.undecodable {
-            write!(f, ": not reported as failed, but did not decode: {decode}")
-        } else if self.messages.is_empty() {
-            f.write_str(": error")
-        } else {
-            let text: Vec<String> = self
-                .messages
-                .iter()
-                .map(|(k, v)| format!("{k}: {v}"))
-                .collect();
-            write!(f, ": {}", text.join(", "))
-        }
-    }
-}
+use crate::client::Client;
+use crate::decode::decode_json;
+use crate::error::{
+    DecodeError, EXCERPT_LIMIT, Error, ErrorBody, ItemError, cap, excerpt, excerpt_json,
+};
+use crate::request::{OperationMeta, Request};
 
 /// What happened to each item of a batch call. A 200 from FastSpring can still carry
 /// failed items; this type never hides them.
@@ -92,34 +58,18 @@ impl<T> BatchOutcome<T> {
     }
 }
 
-/// Whether an error reply of operation `meta` is a per-item report
-/// (`{"<items>": [{"result": …}, …]}`) rather than a failure of the whole request. Such a
-/// reply is final (retrying repeats the same verdict, and may repeat the items that
-/// succeeded) and is returned item by item.
-pub(crate) fn is_item_report(meta: &OperationMeta, body: &crate::ErrorBody) -> bool {
-    let (Some(batch), Some(json)) = (meta.batch, body.json()) else {
-        return false;
-    };
-    json.get(batch.items)
-        .and_then(Value::as_array)
-        .is_some_and(|items| {
-            !items.is_empty()
-                && items
-                    .iter()
-                    .all(|item| item.get("result").is_some() || item.get("error").is_some())
-        })
-}
-
-/// Sends a batch request and reports every item: after a 2xx, and after an error status
-/// whose body is a per-item report.
-pub(crate) async fn send<T: DeserializeOwned>(
-    client: &crate::Client,
-    request: crate::runtime::Request,
+/// Sends a batch request and reports every item's outcome: after a 2xx, and after an
+/// error status whose body is a per-item report.
+pub async fn send_batch<T: DeserializeOwned>(
+    client: &Client,
+    request: Request,
 ) -> Result<BatchOutcome<T>, Error> {
     let meta = request.meta;
     match client.execute(request).await {
         Ok((status, body)) => outcomes(meta, status, &body),
-        Err(Error::Api { status, body, .. }) if is_item_report(meta, &body) => {
+        Err(Error::Api { status, body, .. })
+            if meta.batch.is_some_and(|batch| batch.is_item_report(&body)) =>
+        {
             let value = body.json().cloned().unwrap_or_default();
             outcomes_of(meta, status, value, &[])
         }
@@ -137,7 +87,7 @@ fn reports_failure(item: &Value) -> bool {
 }
 
 /// Splits a batch response into per-item outcomes.
-pub(crate) fn outcomes<T: DeserializeOwned>(
+fn outcomes<T: DeserializeOwned>(
     meta: &OperationMeta,
     status: u16,
     body: &[u8],
@@ -148,7 +98,7 @@ pub(crate) fn outcomes<T: DeserializeOwned>(
             meta.id
         )));
     }
-    let value: Value = crate::client::decode_json(meta.id, true, status, body)?;
+    let value: Value = decode_json(meta.id, true, status, body)?;
     outcomes_of(meta, status, value, body)
 }
 
@@ -181,9 +131,9 @@ fn outcomes_of<T: DeserializeOwned>(
                 path: batch.items.to_string(),
                 message: format!("expected an array `{}` of per-item outcomes", batch.items),
                 excerpt: if body.is_empty() {
-                    crate::error::excerpt_json(&value, crate::error::EXCERPT_LIMIT)
+                    excerpt_json(&value, EXCERPT_LIMIT)
                 } else {
-                    crate::error::excerpt(body, crate::error::EXCERPT_LIMIT)
+                    excerpt(body, EXCERPT_LIMIT)
                 },
             })));
         }
@@ -196,7 +146,7 @@ fn outcomes_of<T: DeserializeOwned>(
                 .or_else(|| (!v.is_null()).then(|| v.to_string()))
         });
         if reports_failure(&item) {
-            let body = crate::ErrorBody::from_json(item.clone());
+            let body = ErrorBody::from_json(item.clone());
             out.push(Err(ItemError {
                 index,
                 id,
@@ -218,8 +168,8 @@ fn outcomes_of<T: DeserializeOwned>(
                         operation: meta.id,
                         status,
                         path: format!("{}[{index}].{}", batch.items, e.path()),
-                        message: crate::error::cap(e.inner().to_string()),
-                        excerpt: crate::error::excerpt_json(&item, crate::error::EXCERPT_LIMIT),
+                        message: cap(e.inner().to_string()),
+                        excerpt: excerpt_json(&item, EXCERPT_LIMIT),
                     })),
                     raw: item,
                 }));

@@ -21,7 +21,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visit
 use serde_json::Value;
 
 use super::object::Key;
-use super::{Closest, DecodeFailure, path_to_pointer};
+use super::{DecodeFailure, path_to_pointer};
 
 /// A JSON string.
 pub const STR: u8 = 1;
@@ -63,6 +63,125 @@ pub trait Union: Sized {
 /// `Deserialize::deserialize` of a union.
 pub fn deserialize<'de, U: Union, D: Deserializer<'de>>(deserializer: D) -> Result<U, D::Error> {
     deserializer.deserialize_any(UnionVisitor::<U>(PhantomData))
+}
+
+/// The form of a union that came closest to fitting: the one that failed deepest.
+#[derive(Debug)]
+pub(crate) struct Closest {
+    union: &'static str,
+    best: Option<(&'static str, DecodeFailure)>,
+}
+
+impl Closest {
+    /// Starts collecting failures for union `union`.
+    pub fn new(union: &'static str) -> Closest {
+        Closest { union, best: None }
+    }
+
+    /// Records that `form` did not fit.
+    pub fn note(&mut self, form: &'static str, failure: DecodeFailure) {
+        let depth = failure.pointer.matches('/').count();
+        let deeper = self
+            .best
+            .as_ref()
+            .is_none_or(|(_, b)| depth > b.pointer.matches('/').count());
+        if deeper {
+            self.best = Some((form, failure));
+        }
+    }
+}
+
+impl std::fmt::Display for Closest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.best {
+            Some((form, failure)) => NoFit {
+                union: self.union,
+                form,
+                reading: Reading::Buffered,
+                pointer: if failure.pointer.is_empty() {
+                    "/"
+                } else {
+                    &failure.pointer
+                },
+                message: &failure.message,
+            }
+            .fmt(f),
+            None => write!(f, "{} has no forms", self.union),
+        }
+    }
+}
+
+/// How the form named in a union's error was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reading {
+    /// Tried on a buffered copy of the value: the pointer is relative to the union
+    /// (`closest is`).
+    Buffered,
+    /// Read straight from the input: the caller's path tracking already ends at the
+    /// pointer (`it is read as`).
+    Live,
+}
+
+/// A union's error, in its one format: `no form of U fits; closest is F, which fails
+/// at `/p`: message` (or `it is read as F` for a form read from the input). Written by
+/// [`Closest`] and the one-pass reader, parsed back by [`NoFit::parse`] (payload checks
+/// follow the pointers down through nested unions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct NoFit<'a> {
+    /// The union's name.
+    pub union: &'a str,
+    /// The form that came closest.
+    pub form: &'a str,
+    /// How that form was read.
+    pub reading: Reading,
+    /// Where the form failed (`/` for the union's value itself).
+    pub pointer: &'a str,
+    /// The form's own error.
+    pub message: &'a str,
+}
+
+const NO_FORM_OF: &str = "no form of ";
+const FITS_BUFFERED: &str = " fits; closest is ";
+const FITS_LIVE: &str = " fits; it is read as ";
+const FAILS_AT: &str = ", which fails at `";
+const BECAUSE: &str = "`: ";
+
+impl fmt::Display for NoFit<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let fits = match self.reading {
+            Reading::Buffered => FITS_BUFFERED,
+            Reading::Live => FITS_LIVE,
+        };
+        write!(
+            f,
+            "{NO_FORM_OF}{}{fits}{}{FAILS_AT}{}{BECAUSE}{}",
+            self.union, self.form, self.pointer, self.message
+        )
+    }
+}
+
+impl<'a> NoFit<'a> {
+    /// Reads back a message written by `Display`; `None` for any other message.
+    #[cfg_attr(not(feature = "payload-check"), allow(dead_code))] // payload checks parse it
+    pub(crate) fn parse(message: &'a str) -> Option<NoFit<'a>> {
+        let rest = message.strip_prefix(NO_FORM_OF)?;
+        let (union, rest, reading) = match rest.split_once(FITS_BUFFERED) {
+            Some((union, rest)) => (union, rest, Reading::Buffered),
+            None => {
+                let (union, rest) = rest.split_once(FITS_LIVE)?;
+                (union, rest, Reading::Live)
+            }
+        };
+        let (form, rest) = rest.split_once(FAILS_AT)?;
+        let (pointer, message) = rest.split_once(BECAUSE)?;
+        Some(NoFit {
+            union,
+            form,
+            reading,
+            pointer,
+            message,
+        })
+    }
 }
 
 /// Tries every form on a buffered value, in order; the error names the closest form.
@@ -246,20 +365,21 @@ impl At {
             pointer.push('/');
         }
         let message = inner.to_string();
-        let message = strip_position(&message);
         // A replayed member was read from a buffer the caller's path tracking did not see,
         // so its pointer is relative to the union ("closest is"); a live one was seen, so
         // the caller's path already ends there ("it is read as").
-        let how = if self.replayed && self.in_value {
-            "closest is"
+        let reading = if self.replayed && self.in_value {
+            Reading::Buffered
         } else {
-            "it is read as"
+            Reading::Live
         };
-        E::custom(format_args!(
-            "no form of {} fits; {how} {}, which fails at `{pointer}`: {message}",
-            U::NAME,
-            U::FORMS[index].name
-        ))
+        E::custom(NoFit {
+            union: U::NAME,
+            form: U::FORMS[index].name,
+            reading,
+            pointer: &pointer,
+            message: strip_position(&message),
+        })
     }
 }
 
@@ -375,28 +495,28 @@ impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for TrackedSeq<'_, A> {
 #[allow(unused_macros)] // the generated code (gated by group features) uses it
 macro_rules! union {
     ($name:ident { $($variant:ident : $($accepts:ident)|+, [$($key:literal),* $(,)?]),+ $(,)? }) => {
-        impl $crate::runtime::union::Union for $name {
+        impl $crate::codec::union::Union for $name {
             const NAME: &'static str = stringify!($name);
-            const FORMS: &'static [$crate::runtime::union::Form] = &[
-                $($crate::runtime::union::Form {
+            const FORMS: &'static [$crate::codec::union::Form] = &[
+                $($crate::codec::union::Form {
                     name: stringify!($variant),
-                    accepts: 0 $(| $crate::runtime::union::$accepts)+,
+                    accepts: 0 $(| $crate::codec::union::$accepts)+,
                     keys: &[$($key),*],
                 }),+
             ];
             fn form<'de, D: serde::Deserializer<'de>>(index: usize, deserializer: D) -> Result<Self, D::Error> {
-                $crate::runtime::union::union!(@arms $name, index, deserializer, 0usize, [] $($variant)+)
+                $crate::codec::union::union!(@arms $name, index, deserializer, 0usize, [] $($variant)+)
             }
         }
 
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                $crate::runtime::union::deserialize(deserializer)
+                $crate::codec::union::deserialize(deserializer)
             }
         }
     };
     (@arms $name:ident, $index:ident, $de:ident, $n:expr, [$($done:tt)*] $variant:ident $($rest:ident)+) => {
-        $crate::runtime::union::union!(@arms $name, $index, $de, $n + 1usize,
+        $crate::codec::union::union!(@arms $name, $index, $de, $n + 1usize,
             [$($done)* i if i == $n => serde::Deserialize::deserialize($de).map($name::$variant),] $($rest)+)
     };
     (@arms $name:ident, $index:ident, $de:ident, $n:expr, [$($done:tt)*] $variant:ident) => {
@@ -409,3 +529,61 @@ macro_rules! union {
 
 #[allow(unused_imports)] // the generated code (gated by group features) uses it
 pub(crate) use union;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_union_error_reads_back_as_written() {
+        for reading in [Reading::Buffered, Reading::Live] {
+            let written = NoFit {
+                union: "Outcome",
+                form: "Failure",
+                reading,
+                pointer: "/error/code",
+                message: "invalid type: integer `3`, expected a string",
+            };
+            let text = written.to_string();
+            assert_eq!(NoFit::parse(&text), Some(written), "{text}");
+        }
+        assert_eq!(
+            NoFit {
+                union: "U",
+                form: "A",
+                reading: Reading::Buffered,
+                pointer: "/",
+                message: "m",
+            }
+            .to_string(),
+            "no form of U fits; closest is A, which fails at `/`: m"
+        );
+        assert_eq!(NoFit::parse("missing field `id`"), None);
+    }
+
+    #[test]
+    fn closest_names_the_form_that_failed_deepest() {
+        let mut closest = Closest::new("Price");
+        closest.note(
+            "Flat",
+            DecodeFailure {
+                pointer: String::new(),
+                message: "expected a number".into(),
+            },
+        );
+        closest.note(
+            "ByCurrency",
+            DecodeFailure {
+                pointer: "/USD".into(),
+                message: "expected a number".into(),
+            },
+        );
+        let text = closest.to_string();
+        assert_eq!(
+            text,
+            "no form of Price fits; closest is ByCurrency, which fails at `/USD`: expected a number"
+        );
+        let parsed = NoFit::parse(&text).expect("parses");
+        assert_eq!((parsed.form, parsed.pointer), ("ByCurrency", "/USD"));
+    }
+}

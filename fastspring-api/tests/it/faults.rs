@@ -8,7 +8,7 @@
 //! Waits between retries go through the recording sleeper (nothing sleeps); the "slow
 //! body" case relies on the per-attempt timeout, like a real caller would.
 
-mod support;
+use crate::support;
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};

@@ -1,10 +1,11 @@
-//! Test support shared by the loopback wire tests: a recording mock server, a client
+//! Test support shared by the loopback wire tests: [`Loopback`], a recording HTTP server
+//! with scripted replies (not `fastspring_mock::MockServer`, the stateful mock), a client
 //! pointed at it, a fake clock and a recording sleeper, spec examples and JSON helpers.
 //!
 //! Nothing here talks to the internet: the server listens on `127.0.0.1:0` and the
 //! client is built with `.no_proxy()`.
 
-// Each test binary uses a different part of this module.
+// Each test module uses a different part of this module.
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, VecDeque};
@@ -44,7 +45,7 @@ pub fn basic_token() -> String {
 // Mock server
 // ---------------------------------------------------------------------------------------
 
-/// One scripted answer of the mock server.
+/// One scripted answer of the loopback server.
 #[derive(Debug, Clone)]
 pub struct Reply {
     status: u16,
@@ -192,15 +193,15 @@ struct ServerState {
 /// scripted replies in order. When the script runs out it answers `418` with a message
 /// saying so (a status the client never retries), so a test that sends more requests
 /// than it scripted fails visibly.
-pub struct MockServer {
+pub struct Loopback {
     url: String,
     state: Arc<ServerState>,
     task: tokio::task::JoinHandle<()>,
 }
 
-impl MockServer {
+impl Loopback {
     /// Starts a server that will answer with `replies`, in order.
-    pub async fn start(replies: impl IntoIterator<Item = Reply>) -> MockServer {
+    pub async fn start(replies: impl IntoIterator<Item = Reply>) -> Loopback {
         let state = Arc::new(ServerState {
             requests: Mutex::new(Vec::new()),
             script: Mutex::new(replies.into_iter().collect()),
@@ -213,9 +214,11 @@ impl MockServer {
             .fallback(handle)
             .with_state(state.clone());
         let task = tokio::spawn(async move {
-            axum::serve(listener, app).await.expect("mock server runs");
+            axum::serve(listener, app)
+                .await
+                .expect("loopback server runs");
         });
-        MockServer {
+        Loopback {
             url: format!("http://{addr}"),
             state,
             task,
@@ -258,7 +261,7 @@ impl MockServer {
     }
 }
 
-impl Drop for MockServer {
+impl Drop for Loopback {
     fn drop(&mut self) {
         self.task.abort();
     }
@@ -292,7 +295,7 @@ async fn handle(State(state): State<Arc<ServerState>>, request: Request) -> Resp
     let reply = state.script.lock().unwrap().pop_front();
     let Some(reply) = reply else {
         return response(
-            Reply::status(418).body("mock server: no scripted reply left for this request"),
+            Reply::status(418).body("loopback server: no scripted reply left for this request"),
         );
     };
     if reply.hang {
@@ -404,7 +407,7 @@ impl Sleeper for RecordingSleeper {
 // Test clients
 // ---------------------------------------------------------------------------------------
 
-/// A client pointed at a [`MockServer`], with the fake time it runs on.
+/// A client pointed at a [`Loopback`], with the fake time it runs on.
 pub struct TestClient {
     /// The client.
     pub client: Client,
@@ -416,7 +419,7 @@ pub struct TestClient {
 
 /// The builder every test starts from: test credentials and app token, the server's
 /// URL, no proxy, no client-side rate limit, fake clock and recording sleeper.
-pub fn test_builder(server: &MockServer) -> (ClientBuilder, Arc<RecordingSleeper>, Arc<FakeClock>) {
+pub fn test_builder(server: &Loopback) -> (ClientBuilder, Arc<RecordingSleeper>, Arc<FakeClock>) {
     let clock = FakeClock::new();
     let sleeper = RecordingSleeper::new(clock.clone());
     let builder = Client::builder()
@@ -431,13 +434,13 @@ pub fn test_builder(server: &MockServer) -> (ClientBuilder, Arc<RecordingSleeper
 }
 
 /// A test client with the defaults of [`test_builder`].
-pub fn test_client(server: &MockServer) -> TestClient {
+pub fn test_client(server: &Loopback) -> TestClient {
     test_client_with(server, |b| b)
 }
 
 /// A test client with the defaults of [`test_builder`], adjusted by `adjust`.
 pub fn test_client_with(
-    server: &MockServer,
+    server: &Loopback,
     adjust: impl FnOnce(ClientBuilder) -> ClientBuilder,
 ) -> TestClient {
     let (builder, sleeper, clock) = test_builder(server);
@@ -557,14 +560,14 @@ pub fn capturing_subscriber() -> (impl tracing::Subscriber + Send + Sync, LogBuf
 // ---------------------------------------------------------------------------------------
 
 /// A server answering once with `reply`, and a test client pointed at it.
-pub async fn serve_reply(reply: Reply) -> (MockServer, TestClient) {
-    let server = MockServer::start([reply]).await;
+pub async fn serve_reply(reply: Reply) -> (Loopback, TestClient) {
+    let server = Loopback::start([reply]).await;
     let client = test_client(&server);
     (server, client)
 }
 
 /// A server answering once with the spec's 200 example `example` of `operation`.
-pub async fn serve_example(operation: &str, example: &str) -> (MockServer, TestClient) {
+pub async fn serve_example(operation: &str, example: &str) -> (Loopback, TestClient) {
     serve_reply(Reply::ok(&response_example(operation, 200, example))).await
 }
 
@@ -574,7 +577,7 @@ pub async fn serve_status_example(
     operation: &str,
     status: u16,
     example: &str,
-) -> (MockServer, TestClient) {
+) -> (Loopback, TestClient) {
     serve_reply(Reply::json(
         status,
         &response_example(operation, status, example),
@@ -586,7 +589,7 @@ pub async fn serve_status_example(
 /// string at all when none), the client's headers, and the JSON body (or none).
 #[track_caller]
 pub fn assert_sent(
-    server: &MockServer,
+    server: &Loopback,
     method: &str,
     raw_path: &str,
     query: &[(&str, &str)],
@@ -671,4 +674,14 @@ pub fn charged() -> Value {
     serde_json::json!({"subscription": [
         {"subscription": "sub-1", "action": "subscription.charge", "result": "success"}
     ]})
+}
+
+/// The name the test harness gives test `name` of the module whose `module_path!()` is
+/// `module` (the binary's own name dropped): `reports::child_from_env`. Tests that run a
+/// child process of their own binary filter with it.
+pub fn test_name(module: &str, name: &str) -> String {
+    match module.split_once("::") {
+        Some((_, path)) => format!("{path}::{name}"),
+        None => name.to_string(),
+    }
 }

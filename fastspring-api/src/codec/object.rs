@@ -10,14 +10,14 @@
 //! - a key is borrowed from the input when it can be, and told apart by a plain
 //!   `match` in a function that is compiled once per struct, not once per deserializer;
 //! - a value is read with its type's `Deserialize`, or with a lenient seed
-//!   (`required(lenient_string)` → [`lenient_string::Required`](super::lenient_string::Required));
+//!   (`required(lenient_string)` → [`lenient_string::Required`](super::lenient::lenient_string::Required));
 //! - an unknown key is skipped (or kept, for a struct with an `others:` map); a key
 //!   given twice keeps its last value;
 //! - a missing `required` field fails with serde's "missing field" error; a missing
 //!   `nullable` or `optional` one is `None`.
 //!
 //! `Serialize` writes every field under its JSON name, leaving out absent `optional`
-//! ones (see [`is_absent`](super::is_absent)), then the `others:` map.
+//! ones (see [`is_absent`](super::fields::is_absent)), then the `others:` map.
 
 use std::fmt;
 
@@ -97,9 +97,9 @@ impl<'de> Visitor<'de> for KeyVisitor {
 #[allow(unused_macros)] // the generated code (gated by group features) uses it
 macro_rules! object {
     (serialize $name:ident { $($body:tt)* } $($others:tt)*) => {
-        $crate::runtime::object::object!(@de $name { $($body)* } $($others)*);
+        $crate::codec::object::object!(@de $name { $($body)* } $($others)*);
         #[cfg(feature = "serialize")]
-        $crate::runtime::object::object!(@ser $name { $($body)* } $($others)*);
+        $crate::codec::object::object!(@ser $name { $($body)* } $($others)*);
     };
     (@de $name:ident {
         $($field:ident : $json:literal $kind:ident $(($seed:ident))?),* $(,)?
@@ -131,18 +131,18 @@ macro_rules! object {
                 fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<$name, A::Error> {
                     $(let mut $field = None;)*
                     $(let mut $rest = std::collections::BTreeMap::new();)?
-                    while let Some(key) = map.next_key::<$crate::runtime::object::Key<'de>>()? {
+                    while let Some(key) = map.next_key::<$crate::codec::object::Key<'de>>()? {
                         match field(key.as_str()) {
                             $(Field::$field => {
-                                $field = Some($crate::runtime::object::object!(@read map $kind $($seed)?));
+                                $field = Some($crate::codec::object::object!(@read map $kind $($seed)?));
                             })*
                             Field::Other => {
-                                $crate::runtime::object::object!(@other map key $($rest)?);
+                                $crate::codec::object::object!(@other map key $($rest)?);
                             }
                         }
                     }
                     Ok($name {
-                        $($field: $crate::runtime::object::object!(@finish $field $json $kind),)*
+                        $($field: $crate::codec::object::object!(@finish $field $json $kind),)*
                         $($rest,)?
                     })
                 }
@@ -157,16 +157,16 @@ macro_rules! object {
         };
     };
     ($name:ident { $($body:tt)* } $($others:tt)*) => {
-        $crate::runtime::object::object!(@de $name { $($body)* } $($others)*);
+        $crate::codec::object::object!(@de $name { $($body)* } $($others)*);
     };
     (@read $map:ident $kind:ident) => { $map.next_value()? };
     // present, even as `null`: `Some(..)`
     (@read $map:ident optional double_option) => { Some($map.next_value()?) };
     (@read $map:ident required $seed:ident) => {
-        $map.next_value_seed($crate::runtime::$seed::Required)?
+        $map.next_value_seed($crate::codec::lenient::$seed::Required)?
     };
     (@read $map:ident $kind:ident $seed:ident) => {
-        $map.next_value_seed($crate::runtime::$seed::Optional)?
+        $map.next_value_seed($crate::codec::lenient::$seed::Optional)?
     };
     (@other $map:ident $key:ident) => {
         $map.next_value::<serde::de::IgnoredAny>()?
@@ -189,7 +189,7 @@ macro_rules! object {
                 use serde::ser::SerializeMap;
                 let this = self;
                 let mut out = serializer.serialize_map(None)?;
-                $($crate::runtime::object::object!(@write out this $field $json $kind);)*
+                $($crate::codec::object::object!(@write out this $field $json $kind);)*
                 $(for (key, value) in &this.$rest {
                     out.serialize_entry(key, value)?;
                 })?
@@ -198,7 +198,7 @@ macro_rules! object {
         }
     };
     (@write $out:ident $this:ident $field:ident $json:literal optional) => {
-        if !$crate::runtime::is_absent(&$this.$field) {
+        if !$crate::codec::fields::is_absent(&$this.$field) {
             $out.serialize_entry($json, &$this.$field)?;
         }
     };

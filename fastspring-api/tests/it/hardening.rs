@@ -5,7 +5,7 @@
 //!
 //! Time is injected (fake clock, recording or never-finishing sleeper); nothing sleeps.
 
-mod support;
+use crate::support;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -16,7 +16,7 @@ use fastspring_api::policy::Sleeper;
 use fastspring_api::{Client, Error, RateLimit, RetryPolicy};
 use futures_util::FutureExt;
 use serde_json::{Value, json};
-use support::{FakeClock, MockServer, Reply, charge_body, charged, test_client, test_client_with};
+use support::{FakeClock, Loopback, Reply, charge_body, charged, test_client, test_client_with};
 
 fn subscription(id: &str) -> Value {
     json!({"id": id, "subscription": id, "active": true, "state": "active",
@@ -36,7 +36,7 @@ async fn huge_retry_after_values_give_a_typed_error_at_once_and_never_panic() {
         "1.7976931348623157e308",
         "01 Jan 9999 00:00:00 GMT",
     ] {
-        let server = MockServer::start([
+        let server = Loopback::start([
             Reply::json(429, &json!({"message": "slow down"})).header("retry-after", value)
         ])
         .await;
@@ -66,7 +66,7 @@ async fn malformed_or_negative_retry_after_is_ignored_in_favour_of_the_backoff()
         "Wed, 32 Oct 2015 07:28:00 GMT",
         "",
     ] {
-        let server = MockServer::start([
+        let server = Loopback::start([
             Reply::status(429).header("retry-after", value),
             Reply::ok(&subscription("sub-1")),
         ])
@@ -86,7 +86,7 @@ async fn malformed_or_negative_retry_after_is_ignored_in_favour_of_the_backoff()
 #[tokio::test]
 async fn a_retry_after_on_an_error_that_is_not_retried_does_not_panic() {
     for status in [400, 401, 404, 500] {
-        let server = MockServer::start([
+        let server = Loopback::start([
             Reply::json(status, &json!({"message": "no"})).header("retry-after", "1e20"),
             Reply::json(status, &json!({"message": "no"})).header("retry-after", "1e20"),
         ])
@@ -99,7 +99,7 @@ async fn a_retry_after_on_an_error_that_is_not_retried_does_not_panic() {
 
 #[tokio::test]
 async fn u64_max_after_an_earlier_wait_does_not_overflow_the_budget() {
-    let server = MockServer::start([
+    let server = Loopback::start([
         Reply::status(429).header("retry-after", "1"),
         Reply::status(429).header("retry-after", "18446744073709551615"),
     ])
@@ -113,7 +113,7 @@ async fn u64_max_after_an_earlier_wait_does_not_overflow_the_budget() {
 
 #[tokio::test]
 async fn retry_after_zero_still_waits_the_backoff() {
-    let server = MockServer::start([
+    let server = Loopback::start([
         Reply::status(429).header("retry-after", "0"),
         Reply::ok(&subscription("sub-1")),
     ])
@@ -130,7 +130,7 @@ async fn retry_after_zero_still_waits_the_backoff() {
 
 #[tokio::test]
 async fn a_post_refused_with_429_is_sent_again() {
-    let server = MockServer::start([
+    let server = Loopback::start([
         Reply::status(429).header("retry-after", "2"),
         Reply::ok(&charged()),
     ])
@@ -147,7 +147,7 @@ async fn a_post_refused_with_429_is_sent_again() {
 
 #[tokio::test]
 async fn a_post_refused_with_429_is_sent_once_when_unsent_writes_are_not_retried() {
-    let server = MockServer::start([Reply::status(429), Reply::ok(&charged())]).await;
+    let server = Loopback::start([Reply::status(429), Reply::ok(&charged())]).await;
     let t = test_client_with(&server, |b| {
         b.retry_policy(RetryPolicy {
             retry_unsent_writes: false,
@@ -197,7 +197,7 @@ async fn a_post_whose_connection_is_refused_is_tried_again_within_the_policy() {
 #[tokio::test]
 async fn the_call_deadline_ends_retries_before_it_passes() {
     let server =
-        MockServer::start((0..4).map(|_| Reply::json(503, &json!({"message": "busy"})))).await;
+        Loopback::start((0..4).map(|_| Reply::json(503, &json!({"message": "busy"})))).await;
     let t = test_client_with(&server, |b| {
         b.call_timeout(Some(Duration::from_secs(2)))
             .retry_policy(RetryPolicy {
@@ -217,7 +217,7 @@ async fn the_call_deadline_ends_retries_before_it_passes() {
 
 #[tokio::test]
 async fn a_rate_limit_wait_longer_than_the_deadline_fails_at_once() {
-    let server = MockServer::start([Reply::ok(&subscription("a"))]).await;
+    let server = Loopback::start([Reply::ok(&subscription("a"))]).await;
     let t = test_client_with(&server, |b| {
         b.rate_limit(Some(RateLimit {
             requests: 1,
@@ -246,7 +246,7 @@ impl Sleeper for StuckSleeper {
 #[tokio::test]
 async fn calls_dropped_while_waiting_for_the_limiter_give_their_slots_back() {
     let server =
-        MockServer::start([Reply::ok(&subscription("a")), Reply::ok(&subscription("b"))]).await;
+        Loopback::start([Reply::ok(&subscription("a")), Reply::ok(&subscription("b"))]).await;
     let clock = FakeClock::new();
     let sleeper = Arc::new(StuckSleeper::default());
     let client = Client::builder()
@@ -285,7 +285,7 @@ async fn calls_dropped_while_waiting_for_the_limiter_give_their_slots_back() {
 #[tokio::test]
 async fn a_body_past_the_size_limit_is_refused_and_not_retried() {
     let big = json!({"id": "sub-1", "note": "x".repeat(10_000)});
-    let server = MockServer::start([Reply::ok(&big), Reply::ok(&big)]).await;
+    let server = Loopback::start([Reply::ok(&big), Reply::ok(&big)]).await;
     let t = test_client_with(&server, |b| b.max_response_bytes(4096));
     let error = t.client.subscriptions().get("sub-1").await.unwrap_err();
     assert!(
@@ -309,7 +309,7 @@ async fn a_body_past_the_size_limit_is_refused_and_not_retried() {
 #[tokio::test]
 async fn a_body_exactly_at_the_limit_is_read() {
     let body = serde_json::to_vec(&subscription("sub-1")).unwrap();
-    let server = MockServer::start([Reply::ok(&subscription("sub-1"))]).await;
+    let server = Loopback::start([Reply::ok(&subscription("sub-1"))]).await;
     let t = test_client_with(&server, |b| b.max_response_bytes(body.len() as u64));
     t.client.subscriptions().get("sub-1").await.unwrap();
 }
@@ -321,7 +321,7 @@ async fn a_body_exactly_at_the_limit_is_read() {
 #[tokio::test]
 async fn error_messages_and_decode_messages_are_bounded() {
     let huge = "m".repeat(200_000);
-    let server = MockServer::start([
+    let server = Loopback::start([
         Reply::json(400, &json!({"message": huge})),
         Reply::ok(&json!({"id": "sub-1", "quantity": "q".repeat(200_000)})),
     ])
@@ -348,7 +348,7 @@ async fn a_nested_result_error_in_a_2xx_is_not_a_failure_of_the_whole_call() {
     // Only a top-level `"result": "error"` fails the call.
     let mut body = subscription("sub-1");
     body["note"] = json!({"result": "error"});
-    let server = MockServer::start([
+    let server = Loopback::start([
         Reply::ok(&body),
         Reply::ok(&json!({"result" : "error", "error": {"subscription": "not found"}})),
     ])
@@ -413,7 +413,7 @@ fn a_base_url_with_credentials_or_a_fragment_is_refused_without_echoing_it() {
 
 #[tokio::test]
 async fn too_many_ids_in_one_path_are_refused_before_sending() {
-    let server = MockServer::start([]).await;
+    let server = Loopback::start([]).await;
     let t = test_client(&server);
     let ids: Vec<String> = (0..51).map(|i| format!("sub-{i}")).collect();
     let error = t.client.subscriptions().get(ids).await.unwrap_err();

@@ -1,0 +1,151 @@
+//! A response body into a Rust value: the decode of a 2xx body (with FastSpring's
+//! `"result": "error"` inside a 2xx), the decode of an already parsed value (pages,
+//! multi-ID replies), and what every failure carries (operation, status, JSON path,
+//! excerpt).
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::error::{DecodeError, EXCERPT_LIMIT, Error, ErrorBody, cap, excerpt, excerpt_json};
+use crate::request::OperationMeta;
+
+/// Decodes a 2xx JSON body, keeping the evidence when it does not fit. A body whose
+/// top level says `"result": "error"` is FastSpring's way of failing inside a 2xx; it
+/// becomes [`Error::Api`] (batch operations report such items per item instead).
+pub fn decode_json<T: DeserializeOwned>(
+    operation: &'static str,
+    batch: bool,
+    status: u16,
+    body: &[u8],
+) -> Result<T, Error> {
+    let decode_error = |path: String, message: String| {
+        Error::Decode(Box::new(DecodeError {
+            operation,
+            status,
+            path,
+            message: cap(message),
+            excerpt: excerpt(body, EXCERPT_LIMIT),
+        }))
+    };
+    if !batch && says_result_error(body) {
+        return Err(Error::Api {
+            operation,
+            status,
+            body: ErrorBody::from_bytes(body),
+        });
+    }
+    // One pass on the happy path. Only a body that fails is read again, as a
+    // `serde_json::Value` and then with path tracking, to say where it failed: going
+    // through `&Value` shares the decoders that unions, paging and webhooks instantiate
+    // for it, instead of compiling every type once more for a tracked slice reader.
+    //
+    // The body's UTF-8 is checked once, up front, and read as a `&str`: reading bytes,
+    // serde_json checks every string on its own, which costs more on string-heavy
+    // replies. A body that is not UTF-8 goes straight to the reading below, whose error
+    // says where.
+    let first = match std::str::from_utf8(body).map(serde_json::from_str) {
+        Ok(Ok(value)) => return Ok(value),
+        Ok(Err(e)) => Some(e),
+        Err(_) => None,
+    };
+    let tree: serde_json::Value = match serde_json::from_slice(body) {
+        Ok(tree) => tree,
+        // Not JSON at all: serde_json's message says where (line and column).
+        Err(e) => {
+            let message = first.map_or_else(|| e.to_string(), |first| first.to_string());
+            return Err(decode_error(String::new(), message));
+        }
+    };
+    match serde_path_to_error::deserialize::<_, T>(&tree) {
+        Ok(value) => Ok(value),
+        Err(e) => Err(decode_error(e.path().to_string(), e.inner().to_string())),
+    }
+}
+
+/// Whether the top level of a JSON body says `"result": "error"`.
+///
+/// A byte scan for `"result"` followed by `:` and `"error"` rules out nearly every body
+/// without parsing it (a successful answer does not say `"error"` after `"result"`); only
+/// when the pattern appears somewhere is the top level read, without building a tree,
+/// to tell a top-level `result` from a nested one.
+pub(crate) fn says_result_error(body: &[u8]) -> bool {
+    if !mentions_result_error(body) {
+        return false;
+    }
+    #[derive(serde::Deserialize)]
+    struct Top<'a> {
+        #[serde(borrow, default)]
+        result: Option<std::borrow::Cow<'a, str>>,
+    }
+    matches!(
+        serde_json::from_slice::<Top<'_>>(body),
+        Ok(Top { result: Some(r) }) if r == "error"
+    )
+}
+
+/// `"result"`, optional whitespace, `:`, optional whitespace, `"error"` anywhere in `body`.
+fn mentions_result_error(body: &[u8]) -> bool {
+    let finder = memchr::memmem::Finder::new(b"\"result\"");
+    let skip_ws = |mut at: usize| {
+        while body.get(at).is_some_and(|b| b.is_ascii_whitespace()) {
+            at += 1;
+        }
+        at
+    };
+    let mut from = 0;
+    while let Some(found) = body.get(from..).and_then(|rest| finder.find(rest)) {
+        let end = from + found + finder.needle().len();
+        let mut at = skip_ws(end);
+        if body.get(at) == Some(&b':') {
+            at = skip_ws(at + 1);
+            if body
+                .get(at..)
+                .is_some_and(|rest| rest.starts_with(b"\"error\""))
+            {
+                return true;
+            }
+        }
+        from = end;
+    }
+    false
+}
+
+/// Decodes an already parsed 2xx value (a page, an item of one, a multi-ID reply);
+/// `path_prefix` says where in the body the value was (`orders[3].`).
+pub(crate) fn decode_value<T: DeserializeOwned>(
+    meta: &OperationMeta,
+    status: u16,
+    path_prefix: &str,
+    value: Value,
+) -> Result<T, Error> {
+    serde_path_to_error::deserialize(&value).map_err(|e| {
+        Error::Decode(Box::new(DecodeError {
+            operation: meta.id,
+            status,
+            path: format!("{path_prefix}{}", e.path()),
+            message: cap(e.inner().to_string()),
+            excerpt: excerpt_json(&value, EXCERPT_LIMIT),
+        }))
+    })
+}
+
+/// Runs everything the client does with a response body except the typed decode
+/// (which the registry's `decode` of each shape covers): the `"result": "error"` check,
+/// the 2xx decode wrapper, the error-body reading with its message and field errors,
+/// and the excerpts. For the fuzz tests; not a stable API.
+#[doc(hidden)]
+pub fn exercise_response_handling(status: u16, body: &[u8]) -> String {
+    let decoded: Result<serde::de::IgnoredAny, Error> = decode_json("fuzz", false, status, body);
+    let error = ErrorBody::from_bytes(body);
+    let mut out = match decoded {
+        Ok(_) => String::new(),
+        Err(e) => e.to_string(),
+    };
+    out.push_str(&error.to_string());
+    out.push_str(&format!("{:?}", error.field_errors()));
+    out.push_str(&excerpt(body, EXCERPT_LIMIT));
+    if let Some(json) = error.json() {
+        out.push_str(&excerpt_json(json, EXCERPT_LIMIT));
+    }
+    out
+}

@@ -1,0 +1,16 @@
+//! The crate's integration tests, one binary with a module per concern (one link
+//! instead of one per file). `fuzz` (its long run is `--release` with `FUZZ_CASES`) and
+//! `schema_drift` (feature `schemars`) are binaries of their own.
+//!
+//! Run one concern with a filter: `cargo test -p fastspring-api --test it faults::`.
+
+mod examples;
+mod faults;
+mod hardening;
+mod lenient_decoding;
+mod pagination;
+mod reports;
+mod runtime_behaviour;
+mod support;
+mod webhooks;
+mod wire;
