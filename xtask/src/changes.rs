@@ -1,0 +1,154 @@
+//! The change report: the Rust API the spec at a git revision generates against the
+//! one the working tree generates (`codegen::changes`). `regenerate` ends with it
+//! (against `HEAD`); `cargo xtask changes [--since REV] [--json]` prints it alone.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, ExitCode, Stdio};
+
+use codegen::changes::Report;
+use codegen::ir::Ir;
+use codegen::spec::Spec;
+
+use crate::SPEC_ROOT;
+
+/// The crate version the next release is counted from (the workspace's).
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+const WORKING_TREE: &str = "working tree";
+
+/// `cargo xtask changes [--since REV] [--json]`.
+pub(crate) fn run(root: &Path, args: &[String]) -> Result<ExitCode, String> {
+    let mut since = "HEAD".to_string();
+    let mut as_json = false;
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--json" => as_json = true,
+            "--since" => {
+                since = args
+                    .next()
+                    .ok_or("usage: cargo xtask changes [--since REV] [--json]")?
+                    .clone()
+            }
+            other => return Err(format!("unknown argument `{other}`; usage: cargo xtask changes [--since REV] [--json]")),
+        }
+    }
+    let spec = Spec::load(&root.join(SPEC_ROOT)).map_err(|e| format!("api-spec/{e}"))?;
+    let ir = codegen::ir::lower(&spec).map_err(|e| format!("api-spec/{e}"))?;
+    let report = between(root, &since, &spec, &ir)?;
+    if as_json {
+        let json = report.to_json(&since, WORKING_TREE, VERSION);
+        println!("{}", serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?);
+    } else {
+        print!("{}", report.to_markdown(&since, WORKING_TREE, VERSION));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The report `regenerate` ends with: `HEAD` against the working tree, or one line
+/// saying why there is none (no git, no `HEAD`, a spec at `HEAD` that does not load).
+pub(crate) fn after_regenerate(root: &Path, spec: &Spec, ir: &Ir) -> String {
+    match between(root, "HEAD", spec, ir) {
+        Ok(report) => report.to_markdown("HEAD", WORKING_TREE, VERSION),
+        Err(why) => format!("No change report: {why}.\n"),
+    }
+}
+
+/// The changes from the spec at `rev` to `spec` (the working tree's, lowered to `ir`).
+fn between(root: &Path, rev: &str, spec: &Spec, ir: &Ir) -> Result<Report, String> {
+    let texts = spec_files_at(root, rev)?;
+    let spec_dir = root.join(SPEC_ROOT);
+    let spec_dir = spec_dir.parent().unwrap_or(root);
+    let root_name = Path::new(SPEC_ROOT)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("openapi.yaml");
+    // A document whose text is the same at `rev` is taken from the working tree's
+    // parse instead of parsing it again: most reports parse nothing.
+    let mut parsed = 0;
+    let before = Spec::load_with(root_name, |name| {
+        let text = texts.get(name).ok_or_else(|| {
+            codegen::Error::at(name, "", format!("not in api-spec/ at {rev}"))
+        })?;
+        if let Some(value) = spec.document(name)
+            && std::fs::read_to_string(spec_dir.join(name)).is_ok_and(|t| &t == text)
+        {
+            return Ok(value.clone());
+        }
+        parsed += 1;
+        codegen::spec::parse_document(name, text)
+    })
+    .map_err(|e| format!("the spec at {rev} does not load: api-spec/{e}"))?;
+    let same_files = before.file_names().eq(spec.file_names());
+    if parsed == 0 && same_files {
+        return Ok(Report::default());
+    }
+    let before = codegen::ir::lower(&before)
+        .map_err(|e| format!("the spec at {rev} is not one this generator reads: api-spec/{e}"))?;
+    Ok(Report::between(&before, ir))
+}
+
+/// The text of every file directly in `api-spec/` at `rev`, by file name.
+fn spec_files_at(root: &Path, rev: &str) -> Result<BTreeMap<String, String>, String> {
+    let spec_dir = Path::new(SPEC_ROOT)
+        .parent()
+        .and_then(|p| p.to_str())
+        .unwrap_or("api-spec");
+    let listing = git(root, &["ls-tree", "-z", "--name-only", rev, &format!("{spec_dir}/")], None)?;
+    let paths: Vec<&str> = listing
+        .split('\0')
+        .filter(|p| p.ends_with(".yaml") || p.ends_with(".yml"))
+        .collect();
+    if paths.is_empty() {
+        return Err(format!("no spec files in {spec_dir}/ at {rev}"));
+    }
+    let request: String = paths.iter().map(|p| format!("{rev}:{p}\n")).collect();
+    let batch = git(root, &["cat-file", "--batch"], Some(&request))?;
+    // `<oid> blob <size>\n<contents>\n` per requested object.
+    let mut files = BTreeMap::new();
+    let mut rest = batch.as_str();
+    for path in paths {
+        let (header, after) = rest.split_once('\n').ok_or("short `git cat-file` output")?;
+        let size: usize = header
+            .rsplit(' ')
+            .next()
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| format!("git cat-file: {header}"))?;
+        let contents = after.get(..size).ok_or("short `git cat-file` output")?;
+        let name = path.rsplit('/').next().unwrap_or(path);
+        files.insert(name.to_string(), contents.to_string());
+        rest = after.get(size + 1..).unwrap_or("");
+    }
+    Ok(files)
+}
+
+/// Runs git in `root`; its output, or a one-line reason it could not.
+fn git(root: &Path, args: &[&str], stdin: Option<&str>) -> Result<String, String> {
+    let mut child = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(args)
+        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("git is not available ({e})"))?;
+    if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        use std::io::Write;
+        // Small requests (a line per spec file): the pipe takes them without blocking.
+        pipe.write_all(input.as_bytes())
+            .map_err(|e| format!("git {}: {e}", args[0]))?;
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| format!("git {}: {e}", args[0]))?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        return Err(format!(
+            "git {} failed: {}",
+            args.join(" "),
+            err.lines().next().unwrap_or("no message")
+        ));
+    }
+    String::from_utf8(out.stdout).map_err(|_| format!("git {}: output is not UTF-8", args[0]))
+}
