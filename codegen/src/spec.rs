@@ -23,9 +23,8 @@ impl Spec {
         let dir = root.parent().map(Path::to_path_buf).unwrap_or_default();
         Spec::load_with(&file_name(root)?, |name| {
             let path = dir.join(name);
-            let text = std::fs::read_to_string(&path).map_err(|e| {
-                Error::at(name, "", format!("cannot read {}: {e}", path.display()))
-            })?;
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| Error::at(name, "", format!("cannot read {}: {e}", path.display())))?;
             parse_document(name, &text)
         })
     }

@@ -30,7 +30,11 @@ pub(crate) fn run(root: &Path, args: &[String]) -> Result<ExitCode, String> {
                     .ok_or("usage: cargo xtask changes [--since REV] [--json]")?
                     .clone()
             }
-            other => return Err(format!("unknown argument `{other}`; usage: cargo xtask changes [--since REV] [--json]")),
+            other => {
+                return Err(format!(
+                    "unknown argument `{other}`; usage: cargo xtask changes [--since REV] [--json]"
+                ));
+            }
         }
     }
     let spec = Spec::load(&root.join(SPEC_ROOT)).map_err(|e| format!("api-spec/{e}"))?;
@@ -38,7 +42,10 @@ pub(crate) fn run(root: &Path, args: &[String]) -> Result<ExitCode, String> {
     let report = between(root, &since, &spec, &ir)?;
     if as_json {
         let json = report.to_json(&since, WORKING_TREE, VERSION);
-        println!("{}", serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?
+        );
     } else {
         print!("{}", report.to_markdown(&since, WORKING_TREE, VERSION));
     }
@@ -67,9 +74,9 @@ fn between(root: &Path, rev: &str, spec: &Spec, ir: &Ir) -> Result<Report, Strin
     // parse instead of parsing it again: most reports parse nothing.
     let mut parsed = 0;
     let before = Spec::load_with(root_name, |name| {
-        let text = texts.get(name).ok_or_else(|| {
-            codegen::Error::at(name, "", format!("not in api-spec/ at {rev}"))
-        })?;
+        let text = texts
+            .get(name)
+            .ok_or_else(|| codegen::Error::at(name, "", format!("not in api-spec/ at {rev}")))?;
         if let Some(value) = spec.document(name)
             && std::fs::read_to_string(spec_dir.join(name)).is_ok_and(|t| &t == text)
         {
@@ -94,7 +101,11 @@ fn spec_files_at(root: &Path, rev: &str) -> Result<BTreeMap<String, String>, Str
         .parent()
         .and_then(|p| p.to_str())
         .unwrap_or("api-spec");
-    let listing = git(root, &["ls-tree", "-z", "--name-only", rev, &format!("{spec_dir}/")], None)?;
+    let listing = git(
+        root,
+        &["ls-tree", "-z", "--name-only", rev, &format!("{spec_dir}/")],
+        None,
+    )?;
     let paths: Vec<&str> = listing
         .split('\0')
         .filter(|p| p.ends_with(".yaml") || p.ends_with(".yml"))
@@ -128,7 +139,11 @@ fn git(root: &Path, args: &[&str], stdin: Option<&str>) -> Result<String, String
         .arg("-C")
         .arg(root)
         .args(args)
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

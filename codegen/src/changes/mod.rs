@@ -82,9 +82,9 @@ impl Report {
                     module_label(name),
                     Impact::Breaking,
                     format!(
-                        "module removed ({} operations, {} types)",
-                        a.operations.len(),
-                        a.types.len()
+                        "module removed ({}, {})",
+                        plural(a.operations.len(), "operation"),
+                        plural(a.types.len(), "type")
                     ),
                 ),
                 (None, None) => {}
@@ -171,32 +171,32 @@ impl Diff {
             module_label(name),
             Impact::Additive,
             format!(
-                "new module{feature} ({} operations, {} types, {} webhook events)",
-                m.operations.len(),
-                m.types.len(),
-                m.events.len()
+                "new module{feature} ({}, {}, {})",
+                plural(m.operations.len(), "operation"),
+                plural(m.types.len(), "type"),
+                plural(m.events.len(), "webhook event")
             ),
         );
         for (method, op) in &m.operations {
             let item = op_label(m, method);
-            self.push(name, item, Impact::Additive, format!("new operation (`{}`)", op.http));
+            self.push(
+                name,
+                item,
+                Impact::Additive,
+                format!("new operation (`{}`)", op.http),
+            );
         }
         if !m.types.is_empty() {
             let list: Vec<String> = m.types.keys().map(|t| format!("`{t}`")).collect();
-            self.push(
-                name,
-                "types".into(),
-                Impact::Additive,
-                format!("new: {}", list.join(", ")),
-            );
+            self.push(name, "new types".into(), Impact::Additive, list.join(", "));
         }
         if !m.events.is_empty() {
             let list: Vec<String> = m.events.keys().map(|t| format!("`{t}`")).collect();
             self.push(
                 name,
-                "webhook events".into(),
+                "new webhook events".into(),
                 Impact::Additive,
-                format!("new: {}", list.join(", ")),
+                list.join(", "),
             );
         }
     }
@@ -215,7 +215,11 @@ impl Diff {
                 ),
                 _ => (
                     Impact::Breaking,
-                    format!("feature renamed: {} (was {})", label(&b.feature), label(&a.feature)),
+                    format!(
+                        "feature renamed: {} (was {})",
+                        label(&b.feature),
+                        label(&a.feature)
+                    ),
                 ),
             };
             self.push(name, module_label(name), impact, what);
@@ -223,9 +227,12 @@ impl Diff {
         for (method, change) in pairs(&a.operations, &b.operations) {
             let item = op_label(b, method);
             match change {
-                Pair::Added(op) => {
-                    self.push(name, item, Impact::Additive, format!("new operation (`{}`)", op.http))
-                }
+                Pair::Added(op) => self.push(
+                    name,
+                    item,
+                    Impact::Additive,
+                    format!("new operation (`{}`)", op.http),
+                ),
                 Pair::Removed(op) => self.push(
                     name,
                     op_label(a, method),
@@ -335,11 +342,19 @@ impl Diff {
                 module,
                 item.to_string(),
                 Impact::Breaking,
-                format!("returns `{}` (was `{}`): breaking for readers", b.response, a.response),
+                format!(
+                    "returns `{}` (was `{}`): breaking for readers",
+                    b.response, a.response
+                ),
             );
         }
         for extra in b.extras.difference(&a.extras) {
-            self.push(module, item.to_string(), Impact::Additive, format!("gains `{extra}()`"));
+            self.push(
+                module,
+                item.to_string(),
+                Impact::Additive,
+                format!("gains `{extra}()`"),
+            );
         }
         for extra in a.extras.difference(&b.extras) {
             self.push(
@@ -376,9 +391,7 @@ impl Diff {
                     let what = if b.request {
                         format!("new value `\"{value}\"`")
                     } else {
-                        format!(
-                            "new value `\"{value}\"` (absorbed by `Unknown` in older versions)"
-                        )
+                        format!("new value `\"{value}\"` (absorbed by `Unknown` in older versions)")
                     };
                     self.push(module, item.clone(), Impact::Additive, what);
                 }
@@ -387,7 +400,9 @@ impl Diff {
                         module,
                         item.clone(),
                         Impact::Breaking,
-                        format!("value `\"{value}\"` removed (its variant is gone): breaking for {who}"),
+                        format!(
+                            "value `\"{value}\"` removed (its variant is gone): breaking for {who}"
+                        ),
                     );
                 }
             }
@@ -445,7 +460,10 @@ impl Diff {
         let (impact, what) = if request && f.required && !f.nullable {
             (
                 Impact::Breaking,
-                format!("new required field `{}`: `new` takes it (breaking for callers)", f.rust_ty),
+                format!(
+                    "new required field `{}`: `new` takes it (breaking for callers)",
+                    f.rust_ty
+                ),
             )
         } else {
             (Impact::Additive, format!("new field `{}`", f.rust_ty))
@@ -453,7 +471,14 @@ impl Diff {
         self.push(module, item, impact, what);
     }
 
-    fn field(&mut self, module: &str, item: String, request: bool, f: &FieldSurface, g: &FieldSurface) {
+    fn field(
+        &mut self,
+        module: &str,
+        item: String,
+        request: bool,
+        f: &FieldSurface,
+        g: &FieldSurface,
+    ) {
         let now = if g.required { "required" } else { "optional" };
         let was = if f.required { "required" } else { "optional" };
         if f.rust_ty != g.rust_ty {
@@ -466,8 +491,14 @@ impl Diff {
                     "now {now} (was {was}): `{}` (was `{}`): breaking for readers",
                     g.rust_ty, f.rust_ty
                 ),
-                (true, false) => format!("now `{}` (was `{}`): breaking for callers", g.rust_ty, f.rust_ty),
-                (false, false) => format!("now `{}` (was `{}`): breaking for readers", g.rust_ty, f.rust_ty),
+                (true, false) => format!(
+                    "now `{}` (was `{}`): breaking for callers",
+                    g.rust_ty, f.rust_ty
+                ),
+                (false, false) => format!(
+                    "now `{}` (was `{}`): breaking for readers",
+                    g.rust_ty, f.rust_ty
+                ),
             };
             self.push(module, item.clone(), Impact::Breaking, what);
         } else if (f.required, f.nullable) != (g.required, g.nullable) {
@@ -492,6 +523,15 @@ impl Diff {
                 format!("JSON name now `{}` (was `{}`)", g.json, f.json),
             );
         }
+    }
+}
+
+/// `1 operation`, `3 operations`.
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
     }
 }
 

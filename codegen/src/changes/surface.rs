@@ -159,7 +159,11 @@ impl Surface {
             .iter()
             .find(|m| m.kind == ModuleKind::WebhookEvents)
         {
-            let events = &mut surface.modules.entry(module.name.clone()).or_default().events;
+            let events = &mut surface
+                .modules
+                .entry(module.name.clone())
+                .or_default()
+                .events;
             for hook in &ir.webhooks {
                 events.insert(
                     hook.event_type.clone(),
