@@ -39,7 +39,21 @@ pub(crate) fn run(root: &Path, args: &[String]) -> Result<ExitCode, String> {
     }
     let spec = Spec::load(&root.join(SPEC_ROOT)).map_err(|e| format!("api-spec/{e}"))?;
     let ir = codegen::ir::lower(&spec).map_err(|e| format!("api-spec/{e}"))?;
-    let report = between(root, &since, &spec, &ir)?;
+    let report = match between(root, &since, &spec, &ir)? {
+        Before::Compared(report) => report,
+        // Early revisions (the spec being written, files it lists not there yet) have
+        // no API to compare with: everything is new since then.
+        Before::Unreadable(why) => {
+            eprintln!("note: {why}; compared with an empty API");
+            let empty = Ir {
+                modules: Vec::new(),
+                types: Vec::new(),
+                operations: Vec::new(),
+                webhooks: Vec::new(),
+            };
+            Report::between(&empty, &ir)
+        }
+    };
     if as_json {
         let json = report.to_json(&since, WORKING_TREE, VERSION);
         println!(
@@ -56,13 +70,21 @@ pub(crate) fn run(root: &Path, args: &[String]) -> Result<ExitCode, String> {
 /// saying why there is none (no git, no `HEAD`, a spec at `HEAD` that does not load).
 pub(crate) fn after_regenerate(root: &Path, spec: &Spec, ir: &Ir) -> String {
     match between(root, "HEAD", spec, ir) {
-        Ok(report) => report.to_markdown("HEAD", WORKING_TREE, VERSION),
-        Err(why) => format!("No change report: {why}.\n"),
+        Ok(Before::Compared(report)) => report.to_markdown("HEAD", WORKING_TREE, VERSION),
+        Ok(Before::Unreadable(why)) | Err(why) => format!("No change report: {why}.\n"),
     }
 }
 
+/// The spec at a revision, compared or not.
+enum Before {
+    Compared(Report),
+    /// It is in git but does not load or lower (why).
+    Unreadable(String),
+}
+
 /// The changes from the spec at `rev` to `spec` (the working tree's, lowered to `ir`).
-fn between(root: &Path, rev: &str, spec: &Spec, ir: &Ir) -> Result<Report, String> {
+/// `Err`: git or the revision is not there.
+fn between(root: &Path, rev: &str, spec: &Spec, ir: &Ir) -> Result<Before, String> {
     let texts = spec_files_at(root, rev)?;
     let spec_dir = root.join(SPEC_ROOT);
     let spec_dir = spec_dir.parent().unwrap_or(root);
@@ -84,15 +106,24 @@ fn between(root: &Path, rev: &str, spec: &Spec, ir: &Ir) -> Result<Report, Strin
         }
         parsed += 1;
         codegen::spec::parse_document(name, text)
-    })
-    .map_err(|e| format!("the spec at {rev} does not load: api-spec/{e}"))?;
-    let same_files = before.file_names().eq(spec.file_names());
-    if parsed == 0 && same_files {
-        return Ok(Report::default());
+    });
+    let before = match before {
+        Ok(before) => before,
+        Err(e) => {
+            return Ok(Before::Unreadable(format!(
+                "the spec at {rev} does not load: api-spec/{e}"
+            )));
+        }
+    };
+    if parsed == 0 && before.file_names().eq(spec.file_names()) {
+        return Ok(Before::Compared(Report::default()));
     }
-    let before = codegen::ir::lower(&before)
-        .map_err(|e| format!("the spec at {rev} is not one this generator reads: api-spec/{e}"))?;
-    Ok(Report::between(&before, ir))
+    match codegen::ir::lower(&before) {
+        Ok(before) => Ok(Before::Compared(Report::between(&before, ir))),
+        Err(e) => Ok(Before::Unreadable(format!(
+            "the spec at {rev} is not one this generator reads: api-spec/{e}"
+        ))),
+    }
 }
 
 /// The text of every file directly in `api-spec/` at `rev`, by file name.
