@@ -198,3 +198,83 @@ fn git(root: &Path, args: &[&str], stdin: Option<&str>) -> Result<String, String
     }
     String::from_utf8(out.stdout).map_err(|_| format!("git {}: output is not UTF-8", args[0]))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A git repository in a fresh temporary folder with `api-spec/openapi.yaml`
+    /// committed as `codegen/tests/fixtures/changes/<committed>.yaml`.
+    fn repo(name: &str, committed: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("xtask-changes-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("api-spec")).expect("temp folder");
+        put(&dir, committed);
+        for args in [
+            &["init", "-q"][..],
+            &["add", "-A"],
+            &[
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@example.com",
+                "commit",
+                "-qm",
+                "spec",
+            ],
+        ] {
+            git(&dir, args, None).expect("git");
+        }
+        dir
+    }
+
+    /// Writes fixture `<case>.yaml` as the working tree's spec.
+    fn put(dir: &Path, case: &str) {
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../codegen/tests/fixtures/changes")
+            .join(format!("{case}.yaml"));
+        std::fs::copy(fixture, dir.join(SPEC_ROOT)).expect("fixture");
+    }
+
+    fn report_after_regenerate(dir: &Path) -> String {
+        let spec = Spec::load(&dir.join(SPEC_ROOT)).expect("spec");
+        let ir = codegen::ir::lower(&spec).expect("lowers");
+        after_regenerate(dir, &spec, &ir)
+    }
+
+    #[test]
+    fn regenerate_reports_the_working_tree_against_head() {
+        let dir = repo("edited", "base");
+        assert_eq!(
+            report_after_regenerate(&dir),
+            "No change to the Rust API (HEAD → working tree).\n"
+        );
+        put(&dir, "response-field-turned-optional");
+        let report = report_after_regenerate(&dir);
+        assert!(
+            report.contains("- **breaking** `Order.total`: now optional (was required)"),
+            "{report}"
+        );
+        let last = report.lines().last().unwrap_or_default();
+        assert!(
+            last.starts_with("Version: 1 breaking, 0 additive, 0 compatible: a breaking change"),
+            "{report}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn without_git_history_regenerate_says_so_in_one_line() {
+        let dir = std::env::temp_dir().join(format!("xtask-changes-nogit-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("api-spec")).expect("temp folder");
+        put(&dir, "base");
+        let report = report_after_regenerate(&dir);
+        assert!(
+            report.starts_with("No change report: git ls-tree"),
+            "{report}"
+        );
+        assert_eq!(report.lines().count(), 1, "{report}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
