@@ -315,27 +315,24 @@ impl Diff {
             );
         }
         for (input, change) in pairs(&a.optional, &b.optional) {
-            match change {
-                Pair::Added(ty) => self.push(
-                    module,
-                    item.to_string(),
+            let (impact, what) = match change {
+                Pair::Added(ty) => (
                     Impact::Additive,
                     format!("new optional input `.{input}({ty})`"),
                 ),
-                Pair::Removed(ty) => self.push(
-                    module,
-                    item.to_string(),
+                Pair::Removed(ty) => (
                     Impact::Breaking,
                     format!("optional input `.{input}({ty})` removed: breaking for callers"),
                 ),
-                Pair::Both(x, y) if x != y => self.push(
-                    module,
-                    item.to_string(),
+                Pair::Both(x, y) if x != y => (
                     Impact::Breaking,
-                    format!("optional input `.{input}` now takes `{y}` (was `{x}`): breaking for callers"),
+                    format!(
+                        "optional input `.{input}` now takes `{y}` (was `{x}`): breaking for callers"
+                    ),
                 ),
-                Pair::Both(..) => {}
-            }
+                Pair::Both(..) => continue,
+            };
+            self.push(module, item.to_string(), impact, what);
         }
         if a.response != b.response {
             self.push(
@@ -410,34 +407,31 @@ impl Diff {
                 let old: BTreeMap<&String, &String> = x.iter().map(|(v, t)| (v, t)).collect();
                 let new: BTreeMap<&String, &String> = y.iter().map(|(v, t)| (v, t)).collect();
                 for (variant, change) in pairs(&old, &new) {
-                    match change {
+                    let (impact, what) = match change {
                         // Unions are exhaustive: a new form breaks a reader's `match`.
-                        Pair::Added(ty) if b.request => self.push(
-                            module,
-                            item.clone(),
+                        Pair::Added(ty) if b.request => (
                             Impact::Additive,
                             format!("new form `{name}::{variant}({ty})`"),
                         ),
-                        Pair::Added(ty) => self.push(
-                            module,
-                            item.clone(),
+                        Pair::Added(ty) => (
                             Impact::Breaking,
-                            format!("new form `{name}::{variant}({ty})`: a `match` over it needs a new arm (breaking for readers)"),
+                            format!(
+                                "new form `{name}::{variant}({ty})`: a `match` over it needs a new arm (breaking for readers)"
+                            ),
                         ),
-                        Pair::Removed(_) => self.push(
-                            module,
-                            item.clone(),
+                        Pair::Removed(_) => (
                             Impact::Breaking,
                             format!("form `{name}::{variant}` removed: breaking for {who}"),
                         ),
-                        Pair::Both(t, u) if t != u => self.push(
-                            module,
-                            item.clone(),
+                        Pair::Both(t, u) if t != u => (
                             Impact::Breaking,
-                            format!("form `{name}::{variant}` now holds `{u}` (was `{t}`): breaking for {who}"),
+                            format!(
+                                "form `{name}::{variant}` now holds `{u}` (was `{t}`): breaking for {who}"
+                            ),
                         ),
-                        Pair::Both(..) => {}
-                    }
+                        Pair::Both(..) => continue,
+                    };
+                    self.push(module, item.clone(), impact, what);
                 }
             }
             (Shape::Alias(x), Shape::Alias(y)) if x != y => self.push(
