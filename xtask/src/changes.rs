@@ -54,16 +54,19 @@ pub(crate) fn run(root: &Path, args: &[String]) -> Result<ExitCode, String> {
             Report::between(&empty, &ir)
         }
     };
-    if as_json {
+    let text = if as_json {
         let json = report.to_json(&since, WORKING_TREE, VERSION);
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?
-        );
+        serde_json::to_string_pretty(&json).map_err(|e| e.to_string())? + "\n"
     } else {
-        print!("{}", report.to_markdown(&since, WORKING_TREE, VERSION));
+        report.to_markdown(&since, WORKING_TREE, VERSION)
+    };
+    // Written, not `print!`ed: a reader that stops early (`| head`) is no error.
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+        Err(e) => Err(format!("cannot write the report: {e}")),
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 /// The report `regenerate` ends with: `HEAD` against the working tree, or one line
