@@ -221,6 +221,8 @@ mod tests {
                 "user.name=t",
                 "-c",
                 "user.email=t@example.com",
+                "-c",
+                "commit.gpgsign=false",
                 "commit",
                 "-qm",
                 "spec",
