@@ -8,6 +8,7 @@
 //! A malformed or unsupported spec is an [`Error`] naming the file and the JSON pointer.
 
 pub mod bundle;
+pub mod changes;
 pub mod emit;
 pub mod examples;
 pub mod extensions;

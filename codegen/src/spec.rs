@@ -21,21 +21,31 @@ impl Spec {
     /// transitively.
     pub fn load(root: &Path) -> Result<Spec, Error> {
         let dir = root.parent().map(Path::to_path_buf).unwrap_or_default();
-        let root_name = file_name(root)?;
+        Spec::load_with(&file_name(root)?, |name| {
+            let path = dir.join(name);
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| Error::at(name, "", format!("cannot read {}: {e}", path.display())))?;
+            parse_document(name, &text)
+        })
+    }
+
+    /// Loads the root document `root` and every file it references, transitively,
+    /// taking each parsed document from `document(file name)` (e.g. the spec at a git
+    /// revision, reusing documents that did not change).
+    pub fn load_with(
+        root: &str,
+        mut document: impl FnMut(&str) -> Result<Value, Error>,
+    ) -> Result<Spec, Error> {
         let mut spec = Spec {
             files: BTreeMap::new(),
-            root: root_name.clone(),
+            root: root.to_string(),
         };
-        let mut pending = vec![root_name];
+        let mut pending = vec![root.to_string()];
         while let Some(name) = pending.pop() {
             if spec.files.contains_key(&name) {
                 continue;
             }
-            let path = dir.join(&name);
-            let text = std::fs::read_to_string(&path).map_err(|e| {
-                Error::at(&name, "", format!("cannot read {}: {e}", path.display()))
-            })?;
-            let value = parse_yaml(&name, &text)?;
+            let value = document(&name)?;
             let mut refs = Vec::new();
             collect_refs(&value, &mut refs);
             spec.files.insert(name.clone(), value);
@@ -49,11 +59,16 @@ impl Spec {
         Ok(spec)
     }
 
+    /// The parsed document `name`, if loaded.
+    pub fn document(&self, name: &str) -> Option<&Value> {
+        self.files.get(name)
+    }
+
     /// Builds a spec from in-memory documents (tests and fixtures).
     pub fn from_documents(root: &str, docs: &[(&str, &str)]) -> Result<Spec, Error> {
         let mut files = BTreeMap::new();
         for (name, text) in docs {
-            files.insert(name.to_string(), parse_yaml(name, text)?);
+            files.insert(name.to_string(), parse_document(name, text)?);
         }
         if !files.contains_key(root) {
             return Err(Error::at(root, "", "root document missing"));
@@ -98,7 +113,8 @@ fn file_name(path: &Path) -> Result<String, Error> {
         .ok_or_else(|| Error::at(&path.display().to_string(), "", "not a file path"))
 }
 
-fn parse_yaml(name: &str, text: &str) -> Result<Value, Error> {
+/// Parses one YAML document of the spec (strict: no duplicate keys, YAML 1.2 scalars).
+pub fn parse_document(name: &str, text: &str) -> Result<Value, Error> {
     let options = serde_saphyr::options! {
         strict_booleans: true,
         duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,

@@ -1,6 +1,8 @@
 //! Maintainer commands: `cargo xtask regenerate [--check]`, `cargo xtask docs`,
-//! `cargo xtask check-payload …`, `cargo xtask record DIR`.
+//! `cargo xtask check-payload …`, `cargo xtask record DIR`,
+//! `cargo xtask changes [--since REV] [--json]`.
 
+mod changes;
 mod docs;
 
 use std::path::{Path, PathBuf};
@@ -18,9 +20,10 @@ fn main() -> ExitCode {
         Some("check-payload") => payload_check(&args[1..]),
         Some("record") => payload_check(&args),
         Some("docs") => docs::run(&workspace_root(), &args[1..]).map(|()| ExitCode::SUCCESS),
+        Some("changes") => changes::run(&workspace_root(), &args[1..]),
         _ => {
             eprintln!(
-                "usage:\n  cargo xtask regenerate [--check]\n  cargo xtask docs [--out DIR] [--no-lint] [--bundle-only]\n  cargo xtask check-payload --endpoint \"METHOD /path\" (--request|--response) FILE...\n  cargo xtask check-payload --webhook EVENT_TYPE FILE...\n  cargo xtask check-payload [--summary] DIR...\n  cargo xtask record DIR [--base-url URL] [--sample N]"
+                "usage:\n  cargo xtask regenerate [--check]\n  cargo xtask changes [--since REV] [--json]\n  cargo xtask docs [--out DIR] [--no-lint] [--bundle-only]\n  cargo xtask check-payload --endpoint \"METHOD /path\" (--request|--response) FILE...\n  cargo xtask check-payload --webhook EVENT_TYPE FILE...\n  cargo xtask check-payload [--summary] DIR...\n  cargo xtask record DIR [--base-url URL] [--sample N]"
             );
             return ExitCode::from(2);
         }
@@ -69,7 +72,12 @@ fn regenerate(args: &[String]) -> Result<ExitCode, String> {
         _ => return Err("usage: cargo xtask regenerate [--check]".into()),
     };
     let root = workspace_root();
-    let files = codegen::generate(&root.join(SPEC_ROOT)).map_err(|e| format!("api-spec/{e}"))?;
+    // The spec is loaded once: the generated code, the mock's bundle and the change
+    // report all start from it (its YAML parse is the largest part of the run).
+    let spec =
+        codegen::spec::Spec::load(&root.join(SPEC_ROOT)).map_err(|e| format!("api-spec/{e}"))?;
+    let ir = codegen::ir::lower(&spec).map_err(|e| format!("api-spec/{e}"))?;
+    let files = codegen::emit::emit(&ir).map_err(|e| format!("api-spec/{e}"))?;
     let dir = root.join(GENERATED_DIR);
     let existing: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map(|entries| {
@@ -105,7 +113,7 @@ fn regenerate(args: &[String]) -> Result<ExitCode, String> {
             }
         }
     }
-    bundle_for_mock(&root, check, &mut stale)?;
+    bundle_for_mock(&root, &spec, check, &mut stale)?;
     if check {
         if stale.is_empty() {
             println!("generated code is up to date ({} files)", files.len() + 1);
@@ -123,15 +131,20 @@ fn regenerate(args: &[String]) -> Result<ExitCode, String> {
             stale.len(),
             files.len() + 1
         );
+        println!();
+        print!("{}", changes::after_regenerate(&root, &spec, &ir));
         Ok(ExitCode::SUCCESS)
     }
 }
 
 /// Writes (or, with `check`, compares) the one-document JSON spec the mock embeds.
-fn bundle_for_mock(root: &Path, check: bool, stale: &mut Vec<String>) -> Result<(), String> {
-    let spec =
-        codegen::spec::Spec::load(&root.join(SPEC_ROOT)).map_err(|e| format!("api-spec/{e}"))?;
-    let bundle = codegen::bundle::bundle(&spec).map_err(|e| format!("api-spec/{e}"))?;
+fn bundle_for_mock(
+    root: &Path,
+    spec: &codegen::spec::Spec,
+    check: bool,
+    stale: &mut Vec<String>,
+) -> Result<(), String> {
+    let bundle = codegen::bundle::bundle(spec).map_err(|e| format!("api-spec/{e}"))?;
     let mut text = serde_json::to_string_pretty(&bundle).map_err(|e| e.to_string())?;
     text.push('\n');
     let path = root.join(MOCK_BUNDLE);
