@@ -16,9 +16,10 @@ use tracing::Instrument;
 use crate::Error;
 use crate::error::{DecodeError, EXCERPT_LIMIT, ErrorBody, excerpt};
 use crate::policy::{
-    Clock, Decision, Failure, Limiter, Outcome, RateLimit, RetryPolicy, RetryState, Sleeper,
-    SystemClock, TokioSleeper, jitter_unit, parse_retry_after,
+    Clock, Decision, Failure, Outcome, RateLimit, RetryPolicy, RetryState, Sleeper, SystemClock,
+    TokioSleeper, jitter_unit, parse_retry_after,
 };
+use crate::ratelimit::{Acquire, AcquireError, InProcessLimiter, RateLimiter};
 use crate::runtime::Request;
 
 /// FastSpring's API host.
@@ -79,7 +80,7 @@ struct Inner {
     call_timeout: Option<Duration>,
     max_response_bytes: u64,
     retry: RetryPolicy,
-    limiter: Option<Arc<Limiter>>,
+    limiter: Option<Arc<dyn RateLimiter>>,
     clock: Arc<dyn Clock>,
     sleeper: Arc<dyn Sleeper>,
 }
@@ -116,6 +117,7 @@ pub struct ClientBuilder {
     max_response_bytes: u64,
     retry: RetryPolicy,
     rate_limit: Option<RateLimit>,
+    rate_limiter: Option<Arc<dyn RateLimiter>>,
     clock: Arc<dyn Clock>,
     sleeper: Arc<dyn Sleeper>,
     no_proxy: bool,
@@ -137,6 +139,7 @@ impl fmt::Debug for ClientBuilder {
             .field("allow_insecure_http", &self.allow_insecure_http)
             .field("retry", &self.retry)
             .field("rate_limit", &self.rate_limit)
+            .field("rate_limiter", &self.rate_limiter)
             .finish()
     }
 }
@@ -155,6 +158,7 @@ impl Default for ClientBuilder {
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             retry: RetryPolicy::default(),
             rate_limit: Some(RateLimit::default()),
+            rate_limiter: None,
             clock: Arc::new(SystemClock),
             sleeper: Arc::new(TokioSleeper),
             no_proxy: false,
@@ -271,11 +275,31 @@ impl ClientBuilder {
         self
     }
 
-    /// The client-side rate limit (default 250 requests per minute); `None` turns it off.
+    /// The client-side rate limit (default 250 requests per minute), enforced in this
+    /// process by an [`InProcessLimiter`] shared by the client's clones; `None` turns
+    /// it off. Replaces a [`rate_limiter`](Self::rate_limiter) set before.
     pub fn rate_limit(mut self, limit: Option<RateLimit>) -> Self {
         self.rate_limit = limit;
+        self.rate_limiter = None;
         self
     }
+
+    // --- shared rate limiter (issue 19) ---------------------------------------------
+
+    /// Draws every request (retries included) from `limiter` instead of a budget of
+    /// this client's own: give the same limiter to clients built separately (an
+    /// `Arc<InProcessLimiter>` within one process, a limiter backed by a shared store
+    /// such as `fastspring-ratelimit-redis` across processes) and they share one
+    /// budget, and a 429 answered to any of them pauses all of them for FastSpring's
+    /// `Retry-After`. The wait for a slot counts against
+    /// [`call_timeout`](Self::call_timeout). Replaces a [`rate_limit`](Self::rate_limit)
+    /// set before.
+    pub fn rate_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
+        self.rate_limiter = Some(limiter);
+        self
+    }
+
+    // --- end shared rate limiter -----------------------------------------------------
 
     /// The clock used by retries and the rate limiter (tests inject a fake one).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
@@ -378,7 +402,10 @@ impl ClientBuilder {
                 call_timeout: self.call_timeout,
                 max_response_bytes: self.max_response_bytes,
                 retry: self.retry,
-                limiter: self.rate_limit.map(Limiter::new),
+                limiter: self.rate_limiter.or_else(|| {
+                    let limit = self.rate_limit?;
+                    Some(Arc::new(InProcessLimiter::new(limit)) as Arc<dyn RateLimiter>)
+                }),
                 clock: self.clock,
                 sleeper: self.sleeper,
             }),
@@ -476,25 +503,30 @@ impl Client {
         let mut attempt: u32 = 0;
         loop {
             attempt = attempt.saturating_add(1);
+            // --- rate limiter: a slot per attempt (issue 19) ---------------------------
             if let Some(limiter) = &inner.limiter {
-                // Dropped unused (the caller gave up, or the deadline is too close), the
-                // reservation gives its slot back.
-                let reservation = limiter.reserve(inner.clock.now());
-                let wait = reservation.wait();
-                if !wait.is_zero() {
-                    if remaining().is_some_and(|left| wait >= left) {
-                        tracing::debug!(operation = meta.id, "rate-limit wait passes the deadline");
-                        return Err(timed_out());
+                // Dropped unused (the caller gave up), the acquire gives its slot back.
+                let left = remaining();
+                let slot = Acquire::new(meta.id, left, &*inner.clock, &*inner.sleeper);
+                let acquired = match left {
+                    // Bounded by the deadline whatever the limiter does.
+                    Some(left) => tokio::time::timeout(left, limiter.acquire(slot))
+                        .await
+                        .unwrap_or(Err(AcquireError::PastDeadline)),
+                    None => limiter.acquire(slot).await,
+                };
+                match acquired {
+                    Ok(()) => {}
+                    Err(AcquireError::PastDeadline) => return Err(timed_out()),
+                    Err(error) => {
+                        return Err(Error::RateLimiter {
+                            operation: meta.id,
+                            source: error,
+                        });
                     }
-                    tracing::debug!(
-                        operation = meta.id,
-                        wait_ms = wait.as_millis() as u64,
-                        "client-side rate limit"
-                    );
-                    inner.sleeper.sleep(wait).await;
                 }
-                reservation.commit();
             }
+            // --- end rate limiter ----------------------------------------------------
             let per_attempt = request.options.timeout.unwrap_or(inner.timeout);
             let timeout = match remaining() {
                 Some(left) if left.is_zero() => return Err(timed_out()),
@@ -559,10 +591,8 @@ impl Client {
             };
             if let (Outcome::Status { status: 429, .. }, Some(limiter)) = (outcome, &inner.limiter)
             {
-                // Every caller of this client waits, not only this one.
-                if let Some(until) = inner.clock.now().checked_add(wait) {
-                    limiter.hold_until(until);
-                }
+                // Every caller sharing the limiter waits, not only this one (issue 19).
+                limiter.hold(wait, &*inner.clock).await;
             }
             tracing::debug!(operation = meta.id, attempt, wait_ms = wait.as_millis() as u64, error = %error, "retrying");
             waited = waited.saturating_add(wait);

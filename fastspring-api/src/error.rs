@@ -100,6 +100,16 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// The shared rate limiter could not give a slot (its store is unreachable and it
+    /// is set to fail rather than fall back); nothing was sent.
+    #[error("rate limiter for {operation}: {source}")]
+    RateLimiter {
+        /// Operation.
+        operation: &'static str,
+        /// What the limiter reported.
+        #[source]
+        source: crate::ratelimit::AcquireError,
+    },
     /// The response did not match the spec's type.
     #[error("{0}")]
     Decode(Box<DecodeError>),

@@ -115,6 +115,7 @@ mod error;
 #[cfg_attr(docsrs, doc(cfg(feature = "payload-check")))]
 pub mod payload;
 pub mod policy;
+pub mod ratelimit;
 #[cfg(feature = "data")]
 pub mod reports;
 #[doc(hidden)]
@@ -134,6 +135,7 @@ pub use client::{
 pub use error::{DecodeError, Error, ErrorBody};
 pub use generated::*;
 pub use policy::{RateLimit, RetryPolicy};
+pub use ratelimit::{InProcessLimiter, RateLimiter};
 pub use types::{Amount, EpochMillis, EpochSeconds, Ids, Secret};
 
 /// The README's code, compiled as doc tests so that it stays true.
