@@ -232,7 +232,7 @@ impl MockBuilder {
     }
 
     /// Enforce a rate limit of `per_minute` requests from the start (FastSpring: 250).
-    pub fn rate_limit(mut self, per_minute: usize) -> Self {
+    pub fn rate_limit(self, per_minute: usize) -> Self {
         self.rate_limit_window(per_minute, Duration::from_secs(60))
     }
 
