@@ -237,7 +237,7 @@ impl RedisRateLimiterBuilder {
             .set_connection_timeout(Some(self.command_timeout))
             .set_response_timeout(Some(self.command_timeout))
             .set_number_of_retries(1);
-        let redis = ConnectionManager::new_lazy_with_config(client, config)?;
+        let redis = ConnectionManager::new_lazy_with_config(client.clone(), config.clone())?;
         let fallback = match self
             .when_unavailable
             .unwrap_or(WhenUnavailable::FallBack(self.limit))
@@ -249,7 +249,9 @@ impl RedisRateLimiterBuilder {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
         Ok(RedisRateLimiter {
-            redis,
+            redis: Mutex::new(redis),
+            client,
+            config,
             budget_key: format!("{{{}}}:budget", self.key),
             hold_key: format!("{{{}}}:hold", self.key),
             limit: self.limit,
@@ -269,7 +271,11 @@ impl RedisRateLimiterBuilder {
 /// A [`RateLimiter`] whose budget and 429 hold live in Redis, shared by every client,
 /// in every process, given the same Redis and key. See the crate docs.
 pub struct RedisRateLimiter {
-    redis: ConnectionManager,
+    /// Replaced by a fresh one after a failure, so that a Redis that comes back is
+    /// reconnected to whatever state the old connection's reconnect logic is in.
+    redis: Mutex<ConnectionManager>,
+    client: redis::Client,
+    config: ConnectionManagerConfig,
     budget_key: String,
     hold_key: String,
     limit: RateLimit,
@@ -333,7 +339,7 @@ impl RedisRateLimiter {
                 return Err(RedisUnavailable::Resting(back - now));
             }
         }
-        let mut redis = self.redis.clone();
+        let mut redis = self.connection();
         let answer = match tokio::time::timeout(
             self.command_timeout,
             invocation.invoke_async::<T>(&mut redis),
@@ -352,6 +358,15 @@ impl RedisRateLimiter {
                 }
             }
             Err(error) => {
+                if let Ok(fresh) = ConnectionManager::new_lazy_with_config(
+                    self.client.clone(),
+                    self.config.clone(),
+                ) {
+                    *self
+                        .redis
+                        .lock()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner()) = fresh;
+                }
                 if failed.replace(now).is_none() {
                     tracing::warn!(
                         key = %self.budget_key,
@@ -368,6 +383,13 @@ impl RedisRateLimiter {
             }
         }
         answer
+    }
+
+    fn connection(&self) -> ConnectionManager {
+        self.redis
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     fn lock_failed(&self) -> std::sync::MutexGuard<'_, Option<Instant>> {
@@ -413,7 +435,7 @@ impl Drop for Booking<'_> {
         // Drop cannot wait: the removal runs on the runtime, bounded by the timeout. If
         // it cannot run, the booking simply ages out of the window.
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            let mut redis = self.limiter.redis.clone();
+            let mut redis = self.limiter.connection();
             let key = self.limiter.budget_key.clone();
             let member = std::mem::take(&mut self.member);
             let timeout = self.limiter.command_timeout;
