@@ -25,6 +25,11 @@ fn integer(reply: &str) -> i64 {
         .unwrap_or_else(|_| panic!("not an integer reply: {reply:?}"))
 }
 
+/// Slots booked in the limiter's budget.
+fn booked(redis: &Redis, limiter: &RedisRateLimiter) -> i64 {
+    integer(&redis.command(&["ZCARD", limiter.budget_key()]).unwrap())
+}
+
 fn limiter(redis: &Redis, key: &str, requests: u32, per: Duration) -> RedisRateLimiter {
     RedisRateLimiter::builder(redis.url())
         .key(key)
@@ -41,10 +46,7 @@ async fn slots_are_booked_in_redis_and_the_next_one_waits_for_the_window() {
     for _ in 0..3 {
         limiter.acquire(slot(None)).await.expect("a free slot");
     }
-    assert_eq!(
-        integer(&redis.command(&["ZCARD", limiter.budget_key()]).unwrap()),
-        3
-    );
+    assert_eq!(booked(&redis, &limiter), 3);
     // The budget expires with its window (plus a second), so idle keys do not pile up.
     let ttl = integer(&redis.command(&["PTTL", limiter.budget_key()]).unwrap());
     assert!((59_000..=61_000).contains(&ttl), "{ttl}");
@@ -58,10 +60,7 @@ async fn slots_are_booked_in_redis_and_the_next_one_waits_for_the_window() {
     assert!(started.elapsed() < Duration::from_secs(1));
     // ...and its booking is given back.
     tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(
-        integer(&redis.command(&["ZCARD", limiter.budget_key()]).unwrap()),
-        3
-    );
+    assert_eq!(booked(&redis, &limiter), 3);
 }
 
 #[tokio::test]
@@ -79,7 +78,7 @@ async fn an_acquire_dropped_while_waiting_gives_its_slot_back() {
     }
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(
-        integer(&redis.command(&["ZCARD", limiter.budget_key()]).unwrap()),
+        booked(&redis, &limiter),
         1,
         "only the slot really used is left"
     );
