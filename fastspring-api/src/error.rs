@@ -104,6 +104,16 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// The shared rate limiter could not give a slot (its store is unreachable and it
+    /// is set to fail rather than fall back); nothing was sent.
+    #[error("rate limiter for {operation}: {source}")]
+    RateLimiter {
+        /// Operation.
+        operation: &'static str,
+        /// What the limiter reported.
+        #[source]
+        source: AcquireError,
+    },
     /// The response did not match the spec's type.
     #[error("{0}")]
     Decode(Box<DecodeError>),
@@ -456,4 +466,19 @@ impl fmt::Display for ErrorBody {
             None => f.write_str(&excerpt(self.raw().as_bytes(), 300)),
         }
     }
+}
+
+/// Why [`RateLimiter::acquire`](crate::RateLimiter::acquire) gave no slot.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AcquireError {
+    /// The next free slot lies past the call's deadline (the client reports
+    /// [`Error::Timeout`](crate::Error::Timeout)).
+    #[error("the next free slot lies past the call's deadline")]
+    PastDeadline,
+    /// The limiter's shared store cannot be reached and the limiter is set to fail
+    /// rather than fall back (the client reports
+    /// [`Error::RateLimiter`](crate::Error::RateLimiter)).
+    #[error("the rate limiter is unavailable: {0}")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
 }

@@ -16,6 +16,8 @@ const LAYERS: &[(&str, u8)] = &[
     // Value types (lenient integers come from `codec`); the shape registry's types.
     ("types", 1),
     ("shape", 1),
+    // The rate limiter trait and the in-process limiter.
+    ("ratelimit", 1),
     // What one call is, without I/O.
     ("request", 2),
     // A body into a value.

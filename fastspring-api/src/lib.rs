@@ -136,6 +136,7 @@ mod layers;
 #[cfg_attr(docsrs, doc(cfg(feature = "payload-check")))]
 pub mod payload;
 pub mod policy;
+pub mod ratelimit;
 #[cfg(feature = "data")]
 pub mod reports;
 mod request;
@@ -158,6 +159,7 @@ pub use client::{
 pub use error::{DecodeError, Error, ErrorBody, ItemError};
 pub use generated::*;
 pub use policy::{RateLimit, RetryPolicy};
+pub use ratelimit::{InProcessLimiter, RateLimiter};
 pub use request::RequestOptions;
 pub use types::{Amount, EpochMillis, EpochSeconds, Ids, Secret};
 

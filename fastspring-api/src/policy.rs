@@ -1,10 +1,8 @@
 //! Retry and rate-limit policy, and the injectable clock and sleeper they run on.
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// When and how often a failed request is repeated.
@@ -253,7 +251,11 @@ pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
 ///
 /// FastSpring documents 250 requests per minute per IP address; the default keeps
 /// under it. The limiter counts requests in a sliding window: request N+1 waits until
-/// the oldest of the last N left the window.
+/// the oldest of the last N left the window. [`InProcessLimiter`] enforces it in one
+/// process; a shared [`RateLimiter`] (such as `fastspring-ratelimit-redis`) across many.
+///
+/// [`InProcessLimiter`]: crate::ratelimit::InProcessLimiter
+/// [`RateLimiter`]: crate::ratelimit::RateLimiter
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimit {
     /// Requests allowed per window.
@@ -305,118 +307,6 @@ pub struct TokioSleeper;
 impl Sleeper for TokioSleeper {
     fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> {
         Box::pin(tokio::time::sleep(duration))
-    }
-}
-
-/// The sliding-window limiter behind [`RateLimit`].
-#[derive(Debug)]
-pub(crate) struct Limiter {
-    limit: RateLimit,
-    state: Mutex<LimiterState>,
-}
-
-#[derive(Debug, Default)]
-struct LimiterState {
-    /// Start times of the requests booked or sent within the window, in order.
-    sent: VecDeque<Instant>,
-    /// Nothing starts before this (set by a 429's wait).
-    hold_until: Option<Instant>,
-}
-
-/// A slot booked in the limiter. Dropped before [`Reservation::commit`] (the caller
-/// gave up while waiting for it), it gives the slot back, so that later callers do not
-/// wait for requests nobody sends.
-#[derive(Debug)]
-pub(crate) struct Reservation<'a> {
-    limiter: &'a Limiter,
-    start: Instant,
-    wait: Duration,
-    armed: bool,
-}
-
-impl Reservation<'_> {
-    /// How long to wait before the slot may be used.
-    pub(crate) fn wait(&self) -> Duration {
-        self.wait
-    }
-
-    /// The request is being sent: the slot is used.
-    pub(crate) fn commit(mut self) {
-        self.armed = false;
-    }
-}
-
-impl Drop for Reservation<'_> {
-    fn drop(&mut self) {
-        if self.armed {
-            let mut state = self.limiter.lock();
-            if let Some(at) = state.sent.iter().rposition(|t| *t == self.start) {
-                state.sent.remove(at);
-            }
-        }
-    }
-}
-
-impl Limiter {
-    pub(crate) fn new(limit: RateLimit) -> Arc<Limiter> {
-        Arc::new(Limiter {
-            limit,
-            state: Mutex::new(LimiterState::default()),
-        })
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, LimiterState> {
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// Reserves a slot and says how long to wait before using it.
-    pub(crate) fn reserve(&self, now: Instant) -> Reservation<'_> {
-        let mut state = self.lock();
-        let capacity = self.limit.requests.max(1) as usize;
-        let per = self.limit.per;
-        while state
-            .sent
-            .front()
-            .is_some_and(|t| now.saturating_duration_since(*t) >= per && *t <= now)
-        {
-            state.sent.pop_front();
-        }
-        let mut start = if state.sent.len() < capacity {
-            now
-        } else {
-            // The slot frees when the request `capacity` places back leaves the window.
-            state
-                .sent
-                .get(state.sent.len() - capacity)
-                .and_then(|oldest| oldest.checked_add(per))
-                .unwrap_or(now)
-                .max(now)
-        };
-        if let Some(hold) = state.hold_until {
-            if hold <= now {
-                state.hold_until = None;
-            } else {
-                start = start.max(hold);
-            }
-        }
-        // Entries stay until they leave the window (not only the last `capacity`), so
-        // a reservation given back leaves the earlier ones in place. The queue holds
-        // at most `capacity` entries plus one per caller still waiting.
-        state.sent.push_back(start);
-        Reservation {
-            limiter: self,
-            start,
-            wait: start.saturating_duration_since(now),
-            armed: true,
-        }
-    }
-
-    /// FastSpring answered 429: no request of this client starts before `until`.
-    pub(crate) fn hold_until(&self, until: Instant) {
-        let mut state = self.lock();
-        state.hold_until = Some(state.hold_until.map_or(until, |h| h.max(until)));
     }
 }
 
@@ -520,47 +410,6 @@ mod tests {
             Some(Duration::ZERO)
         );
         assert_eq!(parse_retry_after("soon", now), None);
-    }
-
-    fn take(limiter: &Limiter, now: Instant) -> Duration {
-        let reservation = limiter.reserve(now);
-        let wait = reservation.wait();
-        reservation.commit();
-        wait
-    }
-
-    #[test]
-    fn limiter_spaces_requests_over_the_window() {
-        let limiter = Limiter::new(RateLimit {
-            requests: 3,
-            per: Duration::from_secs(1),
-        });
-        let t0 = Instant::now();
-        assert_eq!(take(&limiter, t0), Duration::ZERO);
-        assert_eq!(take(&limiter, t0), Duration::ZERO);
-        assert_eq!(
-            take(&limiter, t0 + Duration::from_millis(100)),
-            Duration::ZERO
-        );
-        // 4th within the window waits until the 1st leaves it.
-        assert_eq!(
-            take(&limiter, t0 + Duration::from_millis(200)),
-            Duration::from_millis(800)
-        );
-        // 5th waits for the 2nd's slot (t0 + 1 s), 6th for the 3rd's (t0 + 1.1 s).
-        assert_eq!(
-            take(&limiter, t0 + Duration::from_millis(200)),
-            Duration::from_millis(800)
-        );
-        assert_eq!(
-            take(&limiter, t0 + Duration::from_millis(200)),
-            Duration::from_millis(900)
-        );
-        // 7th waits for the 4th's slot (t0 + 2 s).
-        assert_eq!(
-            take(&limiter, t0 + Duration::from_millis(300)),
-            Duration::from_millis(1700)
-        );
     }
 
     #[test]
@@ -713,48 +562,6 @@ mod tests {
         assert_eq!(waits[0], asked);
         assert_eq!(waits[1], Duration::from_millis(4500));
         assert!(waits[2] < Duration::from_secs(5) && waits[2] > Duration::from_millis(4900));
-    }
-
-    #[test]
-    fn a_reservation_dropped_before_use_gives_its_slot_back() {
-        let limiter = Limiter::new(RateLimit {
-            requests: 2,
-            per: Duration::from_secs(60),
-        });
-        let t0 = Instant::now();
-        assert_eq!(take(&limiter, t0), Duration::ZERO);
-        assert_eq!(take(&limiter, t0), Duration::ZERO);
-        // 1,000 callers book slots and give up while waiting.
-        for _ in 0..1000 {
-            let reservation = limiter.reserve(t0);
-            assert!(reservation.wait() >= Duration::from_secs(60));
-            drop(reservation);
-        }
-        // The next one waits only for the two requests really sent.
-        assert_eq!(
-            take(&limiter, t0 + Duration::from_secs(1)),
-            Duration::from_secs(59)
-        );
-    }
-
-    #[test]
-    fn a_429_holds_the_shared_limiter() {
-        let limiter = Limiter::new(RateLimit::default());
-        let t0 = Instant::now();
-        limiter.hold_until(t0 + Duration::from_secs(5));
-        assert_eq!(take(&limiter, t0), Duration::from_secs(5));
-        assert_eq!(take(&limiter, t0 + Duration::from_secs(6)), Duration::ZERO);
-    }
-
-    #[test]
-    fn a_huge_window_does_not_overflow_the_limiter() {
-        let limiter = Limiter::new(RateLimit {
-            requests: 1,
-            per: Duration::MAX,
-        });
-        let t0 = Instant::now();
-        assert_eq!(take(&limiter, t0), Duration::ZERO);
-        let _ = take(&limiter, t0);
     }
 
     #[test]

@@ -202,37 +202,46 @@ impl Faults {
     }
 }
 
-/// FastSpring's rate limit: at most `per_minute` requests in any 60 seconds.
+/// FastSpring's rate limit: at most `limit` requests in any `window` (FastSpring: 250
+/// in 60 s; tests that must finish in seconds use a short window).
 #[derive(Debug)]
 pub struct RateWindow {
-    /// Requests allowed per minute (FastSpring: 250).
-    pub per_minute: usize,
+    /// Requests allowed per window.
+    pub limit: usize,
+    /// The sliding window.
+    pub window: Duration,
     seen: VecDeque<Instant>,
 }
 
 impl RateWindow {
     /// A window allowing `per_minute` requests per minute.
     pub fn new(per_minute: usize) -> RateWindow {
+        RateWindow::with_window(per_minute, Duration::from_secs(60))
+    }
+
+    /// A window allowing `limit` requests in any `window` (at least 1 ms).
+    pub fn with_window(limit: usize, window: Duration) -> RateWindow {
         RateWindow {
-            per_minute: per_minute.max(1),
+            limit: limit.max(1),
+            window: window.max(Duration::from_millis(1)),
             seen: VecDeque::new(),
         }
     }
 
-    /// Counts a request at `now`; `Err(seconds)` to wait when over the limit.
+    /// Counts a request at `now`; `Err(seconds)` to wait when over the limit
+    /// (whole seconds, at least 1, as FastSpring's `Retry-After`).
     pub fn admit(&mut self, now: Instant) -> Result<(), u64> {
-        let minute = Duration::from_secs(60);
         while self
             .seen
             .front()
-            .is_some_and(|t| now.duration_since(*t) >= minute)
+            .is_some_and(|t| now.duration_since(*t) >= self.window)
         {
             self.seen.pop_front();
         }
-        if self.seen.len() >= self.per_minute {
+        if self.seen.len() >= self.limit {
             let oldest = self.seen.front().copied().unwrap_or(now);
-            let wait = minute.saturating_sub(now.duration_since(oldest));
-            return Err(wait.as_secs().max(1));
+            let wait = self.window.saturating_sub(now.duration_since(oldest));
+            return Err(wait.as_secs_f64().ceil().max(1.0) as u64);
         }
         self.seen.push_back(now);
         Ok(())
@@ -252,6 +261,18 @@ mod tests {
         }
         assert_eq!(window.admit(start + Duration::from_secs(15)), Err(45));
         assert!(window.admit(start + Duration::from_secs(60)).is_ok());
+    }
+
+    #[test]
+    fn a_short_window_admits_its_limit_per_window() {
+        let start = Instant::now();
+        let mut window = RateWindow::with_window(20, Duration::from_millis(2000));
+        for _ in 0..20 {
+            assert!(window.admit(start).is_ok());
+        }
+        assert_eq!(window.admit(start + Duration::from_millis(500)), Err(2));
+        assert_eq!(window.admit(start + Duration::from_millis(1500)), Err(1));
+        assert!(window.admit(start + Duration::from_millis(2000)).is_ok());
     }
 
     #[test]

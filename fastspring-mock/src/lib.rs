@@ -44,7 +44,8 @@
 //! [`MockServer::inject`] (or `POST /mock/admin/faults`) makes one operation or all
 //! answer a status (429 with or without `Retry-After`, 5xx), wait, reset the connection
 //! or truncate the body. [`MockServer::set_rate_limit`] (or `PUT /mock/admin/rate-limit`)
-//! enforces FastSpring's 250 requests per minute. The admin endpoints are listed in the
+//! enforces FastSpring's 250 requests per minute, or a shorter window for tests
+//! ([`MockServer::set_rate_limit_window`]). The admin endpoints are listed in the
 //! crate README and in `GET /mock/admin`.
 
 #![warn(missing_docs)]
@@ -185,7 +186,7 @@ pub struct MockBuilder {
     seed: Seed,
     webhook: Option<(String, String)>,
     retry_schedule: Vec<Duration>,
-    rate_limit: Option<usize>,
+    rate_limit: Option<(usize, Duration)>,
     credentials: Option<(String, String)>,
 }
 
@@ -231,8 +232,14 @@ impl MockBuilder {
     }
 
     /// Enforce a rate limit of `per_minute` requests from the start (FastSpring: 250).
-    pub fn rate_limit(mut self, per_minute: usize) -> Self {
-        self.rate_limit = Some(per_minute);
+    pub fn rate_limit(self, per_minute: usize) -> Self {
+        self.rate_limit_window(per_minute, Duration::from_secs(60))
+    }
+
+    /// Enforce at most `limit` requests in any `window` from the start (tests that
+    /// must finish in seconds: 20 in 2 s).
+    pub fn rate_limit_window(mut self, limit: usize, window: Duration) -> Self {
+        self.rate_limit = Some((limit, window));
         self
     }
 
@@ -256,7 +263,10 @@ impl MockBuilder {
             spec,
             store: Mutex::new(store),
             faults: Mutex::new(Faults::default()),
-            rate: Mutex::new(self.rate_limit.map(RateWindow::new)),
+            rate: Mutex::new(
+                self.rate_limit
+                    .map(|(limit, window)| RateWindow::with_window(limit, window)),
+            ),
             webhook: Mutex::new(self.webhook.map(|(url, secret)| WebhookConfig {
                 url,
                 secret,
@@ -378,6 +388,13 @@ impl MockServer {
     /// Turns the rate-limit mode on (`Some(per_minute)`) or off.
     pub fn set_rate_limit(&self, per_minute: Option<usize>) {
         *self.shared.rate.lock().expect("rate lock") = per_minute.map(RateWindow::new);
+    }
+
+    /// Turns the rate-limit mode on with `limit` requests in any `window`
+    /// (`Some((20, Duration::from_secs(2)))`) or off.
+    pub fn set_rate_limit_window(&self, limit: Option<(usize, Duration)>) {
+        *self.shared.rate.lock().expect("rate lock") =
+            limit.map(|(limit, window)| RateWindow::with_window(limit, window));
     }
 
     /// Sets (or, with `None`, removes) the webhook receiver.

@@ -506,7 +506,7 @@ async fn admin_index(State(shared): State<Arc<Shared>>) -> Response {
             "endpoints": {
                 "GET /mock/admin/operations": "every operation served: method, path, operationId",
                 "GET|POST|DELETE /mock/admin/faults": "list, add ({operation?, times?, status+retryAfter? | delayMs | reset | truncate}), clear fault rules",
-                "PUT /mock/admin/rate-limit": "{\"perMinute\": 250} enforces a rate limit, {\"perMinute\": null} turns it off",
+                "PUT /mock/admin/rate-limit": "{\"perMinute\": 250} or {\"limit\": 20, \"windowMs\": 2000} enforces a rate limit, {\"perMinute\": null} turns it off",
                 "PUT /mock/admin/webhook": "{\"url\", \"secret\"} sets the receiver, null removes it",
                 "GET|POST /mock/admin/events": "list stored events, emit one ({\"type\", \"data\"?})",
                 "GET /mock/admin/deliveries": "webhook delivery attempts",
@@ -561,26 +561,34 @@ async fn admin_clear_faults(State(shared): State<Arc<Shared>>) -> Response {
 
 async fn admin_rate_limit(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     let value: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let per_minute = match value.get("perMinute") {
-        Some(Value::Null) => None,
-        Some(v) => match v.as_u64() {
-            Some(n) if n > 0 => Some(n as usize),
-            _ => {
-                return json_response(
-                    400,
-                    &json!({"message": "`perMinute` must be a positive count or null"}),
-                );
-            }
-        },
-        None => {
+    let positive = |key: &str| value.get(key).and_then(Value::as_u64).filter(|n| *n > 0);
+    // `{"perMinute": 250}`, `{"limit": 20, "windowMs": 2000}`, or null to turn it off.
+    let (limit, window_ms) = match (value.get("perMinute"), value.get("limit")) {
+        (Some(Value::Null), None) | (None, Some(Value::Null)) => (None, None),
+        (Some(_), None) => (positive("perMinute"), Some(60_000)),
+        (None, Some(_)) => (positive("limit"), positive("windowMs")),
+        _ => (None, Some(0)),
+    };
+    let rate = match (limit, window_ms) {
+        (None, None) => None,
+        (Some(limit), Some(ms)) => Some(crate::faults::RateWindow::with_window(
+            usize::try_from(limit).unwrap_or(usize::MAX),
+            std::time::Duration::from_millis(ms),
+        )),
+        _ => {
             return json_response(
                 400,
-                &json!({"message": "give `perMinute` (250 for FastSpring's limit) or null"}),
+                &json!({"message": "give `perMinute` (250 for FastSpring's limit), or `limit` and `windowMs` (positive counts), or null to turn it off"}),
             );
         }
     };
-    *shared.rate.lock().expect("rate lock") = per_minute.map(crate::faults::RateWindow::new);
-    json_response(200, &json!({ "perMinute": per_minute }))
+    let answer = rate.as_ref().map_or(json!({"limit": null}), |r| {
+        let window_ms = r.window.as_millis() as u64;
+        let per_minute = (window_ms == 60_000).then_some(r.limit);
+        json!({"limit": r.limit, "windowMs": window_ms, "perMinute": per_minute})
+    });
+    *shared.rate.lock().expect("rate lock") = rate;
+    json_response(200, &answer)
 }
 
 async fn admin_webhook(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {

@@ -725,6 +725,58 @@ async fn rate_limit_mode_admits_250_requests_a_minute_then_answers_429_with_retr
 }
 
 #[tokio::test]
+async fn rate_limit_mode_takes_a_short_window_for_tests_that_must_finish_in_seconds() {
+    let mock = MockServer::start().await;
+    let client = http();
+    let admin = format!("{}/mock/admin/rate-limit", mock.base_url());
+    for bad in [
+        json!({"limit": 3}),
+        json!({"limit": 0, "windowMs": 1000}),
+        json!({"limit": 3, "windowMs": -1}),
+        json!({"perMinute": 250, "limit": 3, "windowMs": 1000}),
+        json!({}),
+    ] {
+        let refused = client.put(&admin).json(&bad).send().await.unwrap();
+        assert_eq!(refused.status(), 400, "{bad}");
+    }
+    let set = client
+        .put(&admin)
+        .json(&json!({"limit": 3, "windowMs": 1500}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.status(), 200);
+    let echoed: serde_json::Value = set.json().await.unwrap();
+    assert_eq!(echoed["limit"], 3);
+    assert_eq!(echoed["windowMs"], 1500);
+    let url = format!("{}/coupons", mock.base_url());
+    let get = || {
+        client
+            .get(&url)
+            .header("user-agent", "http-behaviour-test/1.0")
+            .basic_auth("user", Some("password"))
+    };
+    let started = std::time::Instant::now();
+    for i in 0..3 {
+        assert_eq!(get().send().await.unwrap().status(), 200, "request {i}");
+    }
+    let limited = get().send().await.unwrap();
+    assert_eq!(limited.status(), 429);
+    // Whole seconds, rounded up: the window frees in at most 1.5 s.
+    assert_eq!(limited.headers()["retry-after"], "2");
+    // Once the window has passed, requests are admitted again.
+    tokio::time::sleep(Duration::from_millis(1500).saturating_sub(started.elapsed())).await;
+    assert_eq!(get().send().await.unwrap().status(), 200);
+    let off = client
+        .put(&admin)
+        .json(&json!({"limit": null}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(off.status(), 200);
+}
+
+#[tokio::test]
 async fn the_admin_index_lists_every_operation() {
     let mock = MockServer::start().await;
     let ops: Value = http()

@@ -10,7 +10,8 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::{Client, Inner};
 use crate::error::Error;
-use crate::policy::{Clock, Limiter, RateLimit, RetryPolicy, Sleeper, SystemClock, TokioSleeper};
+use crate::policy::{Clock, RateLimit, RetryPolicy, Sleeper, SystemClock, TokioSleeper};
+use crate::ratelimit::{InProcessLimiter, RateLimiter};
 
 /// FastSpring's API host.
 pub const DEFAULT_BASE_URL: &str = "https://api.fastspring.com";
@@ -42,6 +43,7 @@ pub struct ClientBuilder {
     max_response_bytes: u64,
     retry: RetryPolicy,
     rate_limit: Option<RateLimit>,
+    rate_limiter: Option<Arc<dyn RateLimiter>>,
     clock: Arc<dyn Clock>,
     sleeper: Arc<dyn Sleeper>,
     no_proxy: bool,
@@ -63,6 +65,7 @@ impl fmt::Debug for ClientBuilder {
             .field("allow_insecure_http", &self.allow_insecure_http)
             .field("retry", &self.retry)
             .field("rate_limit", &self.rate_limit)
+            .field("rate_limiter", &self.rate_limiter)
             .finish()
     }
 }
@@ -81,6 +84,7 @@ impl Default for ClientBuilder {
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             retry: RetryPolicy::default(),
             rate_limit: Some(RateLimit::default()),
+            rate_limiter: None,
             clock: Arc::new(SystemClock),
             sleeper: Arc::new(TokioSleeper),
             no_proxy: false,
@@ -197,9 +201,25 @@ impl ClientBuilder {
         self
     }
 
-    /// The client-side rate limit (default 250 requests per minute); `None` turns it off.
+    /// The client-side rate limit (default 250 requests per minute), enforced in this
+    /// process by an [`InProcessLimiter`] shared by the client's clones; `None` turns
+    /// it off. Replaces a [`rate_limiter`](Self::rate_limiter) set before.
     pub fn rate_limit(mut self, limit: Option<RateLimit>) -> Self {
         self.rate_limit = limit;
+        self.rate_limiter = None;
+        self
+    }
+
+    /// Draws every request (retries included) from `limiter` instead of a budget of
+    /// this client's own: give the same limiter to clients built separately (an
+    /// `Arc<InProcessLimiter>` within one process, a limiter backed by a shared store
+    /// such as `fastspring-ratelimit-redis` across processes) and they share one
+    /// budget, and a 429 answered to any of them pauses all of them for FastSpring's
+    /// `Retry-After`. The wait for a slot counts against
+    /// [`call_timeout`](Self::call_timeout). Replaces a [`rate_limit`](Self::rate_limit)
+    /// set before.
+    pub fn rate_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
+        self.rate_limiter = Some(limiter);
         self
     }
 
@@ -304,7 +324,10 @@ impl ClientBuilder {
                 call_timeout: self.call_timeout,
                 max_response_bytes: self.max_response_bytes,
                 retry: self.retry,
-                limiter: self.rate_limit.map(Limiter::new),
+                limiter: self.rate_limiter.or_else(|| {
+                    let limit = self.rate_limit?;
+                    Some(Arc::new(InProcessLimiter::new(limit)) as Arc<dyn RateLimiter>)
+                }),
                 clock: self.clock,
                 sleeper: self.sleeper,
             }),

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use reqwest::header::HeaderValue;
 
-use crate::policy::{Clock, Limiter, RetryPolicy, Sleeper};
+use crate::policy::{Clock, RetryPolicy, Sleeper};
+use crate::ratelimit::RateLimiter;
 
 mod builder;
 mod transport;
@@ -44,7 +45,7 @@ struct Inner {
     call_timeout: Option<Duration>,
     max_response_bytes: u64,
     retry: RetryPolicy,
-    limiter: Option<Arc<Limiter>>,
+    limiter: Option<Arc<dyn RateLimiter>>,
     clock: Arc<dyn Clock>,
     sleeper: Arc<dyn Sleeper>,
 }

@@ -11,6 +11,7 @@ use tracing::Instrument;
 use super::Client;
 use crate::error::{Error, ErrorBody};
 use crate::policy::{Decision, Failure, Outcome, RetryState, jitter_unit, parse_retry_after};
+use crate::ratelimit::{Acquire, AcquireError};
 use crate::request::Request;
 
 impl Client {
@@ -37,24 +38,28 @@ impl Client {
         let mut attempt: u32 = 0;
         loop {
             attempt = attempt.saturating_add(1);
+            // A slot per attempt, from whichever limiter the client shares.
             if let Some(limiter) = &inner.limiter {
-                // Dropped unused (the caller gave up, or the deadline is too close), the
-                // reservation gives its slot back.
-                let reservation = limiter.reserve(inner.clock.now());
-                let wait = reservation.wait();
-                if !wait.is_zero() {
-                    if remaining().is_some_and(|left| wait >= left) {
-                        tracing::debug!(operation = meta.id, "rate-limit wait passes the deadline");
-                        return Err(timed_out());
+                // Dropped unused (the caller gave up), the acquire gives its slot back.
+                let left = remaining();
+                let slot = Acquire::new(meta.id, left, &*inner.clock, &*inner.sleeper);
+                let acquired = match left {
+                    // Bounded by the deadline whatever the limiter does.
+                    Some(left) => tokio::time::timeout(left, limiter.acquire(slot))
+                        .await
+                        .unwrap_or(Err(AcquireError::PastDeadline)),
+                    None => limiter.acquire(slot).await,
+                };
+                match acquired {
+                    Ok(()) => {}
+                    Err(AcquireError::PastDeadline) => return Err(timed_out()),
+                    Err(error) => {
+                        return Err(Error::RateLimiter {
+                            operation: meta.id,
+                            source: error,
+                        });
                     }
-                    tracing::debug!(
-                        operation = meta.id,
-                        wait_ms = wait.as_millis() as u64,
-                        "client-side rate limit"
-                    );
-                    inner.sleeper.sleep(wait).await;
                 }
-                reservation.commit();
             }
             let per_attempt = request.options.timeout.unwrap_or(inner.timeout);
             let timeout = match remaining() {
@@ -120,10 +125,8 @@ impl Client {
             };
             if let (Outcome::Status { status: 429, .. }, Some(limiter)) = (outcome, &inner.limiter)
             {
-                // Every caller of this client waits, not only this one.
-                if let Some(until) = inner.clock.now().checked_add(wait) {
-                    limiter.hold_until(until);
-                }
+                // Every caller sharing the limiter waits, not only this one.
+                limiter.hold(wait, &*inner.clock).await;
             }
             tracing::debug!(operation = meta.id, attempt, wait_ms = wait.as_millis() as u64, error = %error, "retrying");
             waited = waited.saturating_add(wait);
