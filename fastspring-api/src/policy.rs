@@ -390,8 +390,11 @@ impl Limiter {
             state
                 .sent
                 .get(state.sent.len() - capacity)
-                .and_then(|oldest| oldest.checked_add(per))
-                .unwrap_or(now)
+                // security review 2, S15: a window whose end `Instant` cannot hold
+                // means "not within any wait we can express", never "now".
+                .map_or(now, |oldest| {
+                    oldest.checked_add(per).unwrap_or_else(|| far(now))
+                })
                 .max(now)
         };
         if let Some(hold) = state.hold_until {
@@ -420,11 +423,30 @@ impl Limiter {
     }
 }
 
+/// About a century after `now` (or the furthest the platform's `Instant` reaches):
+/// the start of a slot whose window overflows `Instant`.
+fn far(now: Instant) -> Instant {
+    let mut ahead = Duration::from_secs(100 * 365 * 86_400);
+    while !ahead.is_zero() {
+        if let Some(at) = now.checked_add(ahead) {
+            return at;
+        }
+        ahead /= 2;
+    }
+    now
+}
+
 /// A small, lock-free source of jitter (not for cryptography). Each call advances the
 /// shared state atomically, so concurrent callers never draw the same value.
 pub(crate) fn jitter_unit() -> f64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static STATE: AtomicU64 = AtomicU64::new(0);
+    static STATE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    draw_jitter(&STATE, || {})
+}
+
+/// One draw from `state`; `during_update` runs inside the atomic update (tests use it
+/// to make another draw land between reading and writing the state).
+fn draw_jitter(state: &std::sync::atomic::AtomicU64, mut during_update: impl FnMut()) -> f64 {
+    use std::sync::atomic::Ordering;
     let step = |mut x: u64| {
         if x == 0 {
             x = std::time::SystemTime::now()
@@ -438,8 +460,11 @@ pub(crate) fn jitter_unit() -> f64 {
         x ^= x << 17;
         x
     };
-    let previous = STATE
-        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |x| Some(step(x)))
+    let previous = state
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |x| {
+            during_update();
+            Some(step(x))
+        })
         .unwrap_or_else(|x| x);
     let x = step(previous);
     (x >> 11) as f64 / (1u64 << 53) as f64
@@ -754,7 +779,50 @@ mod tests {
         });
         let t0 = Instant::now();
         assert_eq!(take(&limiter, t0), Duration::ZERO);
-        let _ = take(&limiter, t0);
+        // Limiting still happens: the second request waits (about a century), not zero.
+        let second = take(&limiter, t0);
+        assert!(second > Duration::from_secs(365 * 86_400), "{second:?}");
+        let third = take(&limiter, t0 + Duration::from_secs(3600));
+        assert!(third > Duration::from_secs(365 * 86_400), "{third:?}");
+    }
+
+    /// Deterministic: a second draw lands between the first one's read and write of the
+    /// state. An update that is not atomic (load, then store) would hand both callers
+    /// the same value; `fetch_update` retries and they differ.
+    #[test]
+    fn a_draw_that_lands_inside_another_draws_update_gets_its_own_value() {
+        use std::sync::Barrier;
+        use std::sync::atomic::AtomicU64;
+        let state = AtomicU64::new(0x1234_5678);
+        let (inside, done) = (Barrier::new(2), Barrier::new(2));
+        let (first, second) = std::thread::scope(|scope| {
+            let first = scope.spawn(|| {
+                let mut calls = 0;
+                draw_jitter(&state, || {
+                    calls += 1;
+                    if calls == 1 {
+                        inside.wait();
+                        done.wait();
+                    }
+                })
+            });
+            let second = scope.spawn(|| {
+                inside.wait();
+                let value = draw_jitter(&state, || {});
+                done.wait();
+                value
+            });
+            (first.join().expect("first"), second.join().expect("second"))
+        });
+        assert_ne!(first.to_bits(), second.to_bits());
+        // The state advanced twice from its seed, once per draw.
+        let single = AtomicU64::new(0x1234_5678);
+        let sequential = [draw_jitter(&single, || {}), draw_jitter(&single, || {})];
+        let mut drawn = [first.to_bits(), second.to_bits()];
+        drawn.sort_unstable();
+        let mut expected = sequential.map(f64::to_bits);
+        expected.sort_unstable();
+        assert_eq!(drawn, expected);
     }
 
     #[test]
