@@ -194,6 +194,7 @@ fn outcomes_of<T: DeserializeOwned>(
             v.as_str()
                 .map(str::to_string)
                 .or_else(|| (!v.is_null()).then(|| v.to_string()))
+                .map(crate::error::cap) // security review 2, L1: the server picks the ID
         });
         if reports_failure(&item) {
             let body = crate::ErrorBody::from_json(item.clone());
@@ -217,7 +218,7 @@ fn outcomes_of<T: DeserializeOwned>(
                     undecodable: Some(Box::new(DecodeError {
                         operation: meta.id,
                         status,
-                        path: format!("{}[{index}].{}", batch.items, e.path()),
+                        path: crate::error::cap(format!("{}[{index}].{}", batch.items, e.path())),
                         message: crate::error::cap(e.inner().to_string()),
                         excerpt: crate::error::excerpt_json(&item, crate::error::EXCERPT_LIMIT),
                     })),

@@ -471,7 +471,12 @@ impl Client {
             deadline.map(|d| d.saturating_sub(inner.clock.now().saturating_duration_since(started)))
         };
         let timed_out = || Error::Timeout { operation: meta.id };
-        let idempotent = meta.idempotent || request.options.retry_non_idempotent;
+        // security review 2, L12: a DELETE with per-item outcomes (cancelSubscription)
+        // that timed out may have succeeded; repeated, it would report "already
+        // canceled" as a failure. It is repeated only when surely not processed (429, a
+        // refused connection), as writes are.
+        let batch_delete = meta.method == "DELETE" && meta.batch.is_some();
+        let idempotent = (meta.idempotent && !batch_delete) || request.options.retry_non_idempotent;
         let mut waited = Duration::ZERO;
         let mut attempt: u32 = 0;
         loop {
@@ -683,7 +688,8 @@ pub fn decode_json<T: DeserializeOwned>(
         Error::Decode(Box::new(DecodeError {
             operation,
             status,
-            path,
+            // security review 2, L1: a server-chosen key can make the path any length.
+            path: crate::error::cap(path),
             message: crate::error::cap(message),
             excerpt: excerpt(body, EXCERPT_LIMIT),
         }))
@@ -733,14 +739,38 @@ pub(crate) fn says_result_error(body: &[u8]) -> bool {
     if !mentions_result_error(body) {
         return false;
     }
-    #[derive(serde::Deserialize)]
-    struct Top<'a> {
-        #[serde(borrow, default)]
-        result: Option<std::borrow::Cow<'a, str>>,
+    // security review 2, S13: every top-level `result` is read (a derived struct
+    // refuses a duplicate key, and that refusal used to answer "no error").
+    struct AnyResultError(bool);
+    impl<'de> serde::Deserialize<'de> for AnyResultError {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct Top;
+            impl<'de> serde::de::Visitor<'de> for Top {
+                type Value = AnyResultError;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("a JSON object")
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(
+                    self,
+                    mut map: A,
+                ) -> Result<AnyResultError, A::Error> {
+                    let mut error = false;
+                    while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                        if key == "result" {
+                            error |= map.next_value::<serde_json::Value>()? == "error";
+                        } else {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                    Ok(AnyResultError(error))
+                }
+            }
+            d.deserialize_map(Top)
+        }
     }
     matches!(
-        serde_json::from_slice::<Top<'_>>(body),
-        Ok(Top { result: Some(r) }) if r == "error"
+        serde_json::from_slice::<AnyResultError>(body),
+        Ok(AnyResultError(true))
     )
 }
 

@@ -625,7 +625,7 @@ fn decode_value<T: DeserializeOwned>(
         Error::Decode(Box::new(crate::DecodeError {
             operation: meta.id,
             status,
-            path: format!("{path_prefix}{}", e.path()),
+            path: crate::error::cap(format!("{path_prefix}{}", e.path())), // review 2, L1
             message: crate::error::cap(e.inner().to_string()),
             excerpt: crate::error::excerpt_json(&value, crate::error::EXCERPT_LIMIT),
         }))
