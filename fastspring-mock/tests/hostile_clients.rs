@@ -83,91 +83,61 @@ async fn requests_naming_another_host_are_refused_on_admin_and_api_routes() {
 async fn a_web_page_cannot_emit_a_signed_event_or_inject_a_fault() {
     let mock = MockServer::start().await;
     let before = mock.events().len();
-    let emit = "POST /mock/admin/events HTTP/1.1";
     let forged = r#"{"type":"order.completed","data":{"id":"forged"}}"#;
+    // `target` sent with the mock's own Host plus `headers`.
+    let send = |target: &str, headers: &str, body: &'static str| {
+        let head = format!("{target} HTTP/1.1\r\n{}\r\n{headers}", host(&mock));
+        let mock = &mock;
+        async move { raw(mock, &head, body).await }
+    };
+    let emit = "POST /mock/admin/events";
     // The review's reproduction: a no-cors `text/plain` POST from another origin.
-    let (status, answer) = raw(
-        &mock,
-        &format!(
-            "{emit}\r\n{}\r\nOrigin: https://attacker.example\r\nContent-Type: text/plain",
-            host(&mock)
-        ),
+    let (status, answer) = send(
+        emit,
+        "Origin: https://attacker.example\r\nContent-Type: text/plain",
         forged,
     )
     .await;
     assert_eq!(status, 403, "{answer}");
     assert!(answer.contains("other web origins"), "{answer}");
-    // A foreign Origin is refused even with the JSON type.
-    let (status, _) = raw(
-        &mock,
-        &format!(
-            "{emit}\r\n{}\r\nOrigin: http://localhost:1\r\nContent-Type: application/json",
-            host(&mock)
+    for (headers, why) in [
+        (
+            "Origin: http://localhost:1\r\nContent-Type: application/json",
+            "a foreign Origin, even with the JSON type",
         ),
-        forged,
-    )
-    .await;
-    assert_eq!(status, 403);
-    // A browser's cross-site fetch is refused by its Sec-Fetch-Site alone.
-    let (status, _) = raw(
-        &mock,
-        &format!(
-            "{emit}\r\n{}\r\nSec-Fetch-Site: cross-site\r\nContent-Type: application/json",
-            host(&mock)
+        (
+            "Sec-Fetch-Site: cross-site\r\nContent-Type: application/json",
+            "a browser's cross-site fetch, by its Sec-Fetch-Site alone",
         ),
-        forged,
-    )
-    .await;
-    assert_eq!(status, 403);
-    // Without an Origin, a write that is not JSON is refused (the types a page may send
-    // without a preflight: text/plain, form data).
-    for content_type in [
-        "text/plain",
-        "application/x-www-form-urlencoded",
-        "multipart/form-data; boundary=x",
+        // Without an Origin, the types a page may send without a preflight.
+        ("Content-Type: text/plain", "text/plain"),
+        (
+            "Content-Type: application/x-www-form-urlencoded",
+            "form data",
+        ),
+        ("Content-Type: multipart/form-data; boundary=x", "multipart"),
     ] {
-        let (status, answer) = raw(
-            &mock,
-            &format!("{emit}\r\n{}\r\nContent-Type: {content_type}", host(&mock)),
-            forged,
-        )
-        .await;
-        assert_eq!(status, 403, "{content_type}: {answer}");
-        assert!(answer.contains("application/json"), "{answer}");
+        let (status, answer) = send(emit, headers, forged).await;
+        assert_eq!(status, 403, "{why}: {answer}");
     }
-    let (status, _) = raw(
-        &mock,
-        &format!(
-            "POST /mock/admin/faults HTTP/1.1\r\n{}\r\nContent-Type: text/plain",
-            host(&mock)
-        ),
-        r#"{"status": 500}"#,
-    )
-    .await;
-    assert_eq!(status, 403);
-    let (status, _) = raw(
-        &mock,
-        &format!(
-            "PUT /mock/admin/webhook HTTP/1.1\r\n{}\r\nContent-Type: text/plain",
-            host(&mock)
-        ),
-        r#"{"url":"http://169.254.169.254/latest/meta-data/","secret":"x"}"#,
-    )
-    .await;
-    assert_eq!(status, 403);
+    let (_, answer) = send(emit, "Content-Type: text/plain", forged).await;
+    assert!(answer.contains("application/json"), "{answer}");
+    let metadata = r#"{"url":"http://169.254.169.254/latest/meta-data/","secret":"x"}"#;
+    for (target, body) in [
+        ("POST /mock/admin/faults", r#"{"status": 500}"#),
+        ("PUT /mock/admin/webhook", metadata),
+    ] {
+        let (status, _) = send(target, "Content-Type: text/plain", body).await;
+        assert_eq!(status, 403, "{target}");
+    }
     assert_eq!(mock.events().len(), before, "no event was recorded");
 
     // The mock's own origin with JSON is a program (or the mock's own page): allowed.
-    let (status, answer) = raw(
-        &mock,
-        &format!(
-            "{emit}\r\n{}\r\nOrigin: http://127.0.0.1:{}\r\nContent-Type: application/json; charset=utf-8",
-            host(&mock),
-            mock.addr().port()
-        ),
-        forged,
-    )
-    .await;
+    let own = format!(
+        "Origin: http://127.0.0.1:{}\r\nContent-Type: application/json; charset=utf-8",
+        mock.addr().port()
+    );
+    let (status, answer) = send(emit, &own, forged).await;
     assert_eq!(status, 201, "{answer}");
     assert_eq!(mock.events().len(), before + 1);
 }

@@ -3,10 +3,13 @@
 //! privacy of a recording, and folders holding FIFOs, devices, symbolic links, huge
 //! files and keys with terminal escape sequences.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+
+use support::{Run, payload_check};
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -34,64 +37,21 @@ fn dotted_store() -> (String, Log) {
         (StatusCode::OK, JSON, body.into())
     }
     let log: Log = Arc::default();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
     let app = Router::new().fallback(handle).with_state(log.clone());
-    std::thread::spawn(move || {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                axum::serve(listener, app).await.unwrap();
-            });
-    });
+    let base = format!("http://{}", support::serve_on_loopback(app));
     (base, log)
 }
 
 fn scratch(test: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("hostile-{test}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
+    support::scratch(&format!("hostile-{test}"))
 }
 
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-/// Runs `payload-check` with a clean environment plus `env`; kills it after 30 s (a run
-/// that hangs is a failure, not a stuck test).
-fn payload_check(args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_payload-check"));
-    command
-        .args(args)
-        .env_remove("FASTSPRING_API_USERNAME")
-        .env_remove("FASTSPRING_API_PASSWORD")
-        .env_remove("FASTSPRING_API_BASE_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in env {
-        command.env(k, v);
-    }
-    let mut child = command.spawn().expect("payload-check starts");
-    let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > Duration::from_secs(30) {
-            child.kill().unwrap();
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let output = child.wait_with_output().unwrap();
-    Run {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+/// `record DIR --base-url BASE --pace-ms 0 EXTRA...` with test credentials.
+fn record(dir: &Path, base: &str, extra: &[&str]) -> Run {
+    let mut args = vec!["record", dir.to_str().unwrap(), "--base-url", base];
+    args.extend(["--pace-ms", "0"]);
+    args.extend(extra);
+    payload_check(&args, &CREDENTIALS)
 }
 
 const CREDENTIALS: [(&str, &str); 2] = [
@@ -105,20 +65,8 @@ const CREDENTIALS: [(&str, &str); 2] = [
 fn record_never_puts_dot_or_empty_ids_into_a_path_and_says_so() {
     let (base, log) = dotted_store();
     let dir = scratch("dots");
-    let run = payload_check(
-        &[
-            "record",
-            dir.to_str().unwrap(),
-            "--base-url",
-            &base,
-            "--pace-ms",
-            "0",
-            "--sample",
-            "10",
-        ],
-        &CREDENTIALS,
-    );
-    assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
+    let run = record(&dir, &base, &["--sample", "10"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     let seen = log.lock().unwrap().clone();
     for endpoint in ["/", "/accounts/", "/data/v1/", "/accounts/."] {
         assert!(
@@ -148,31 +96,15 @@ fn record_refuses_plain_http_to_another_host_and_credentials_in_the_url() {
     let dir = scratch("insecure");
     // 192.0.2.1 is TEST-NET-1: nothing answers there, so the old code's attempt shows
     // as a transport error instead of a refusal.
-    let run = payload_check(
-        &[
-            "record",
-            dir.to_str().unwrap(),
-            "--base-url",
-            "http://192.0.2.1:9",
-        ],
-        &CREDENTIALS,
-    );
-    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    let run = record(&dir, "http://192.0.2.1:9", &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("not loopback"), "{}", run.stderr);
     assert!(!run.stderr.contains("sending request"), "{}", run.stderr);
 
     let (base, log) = dotted_store();
     let with_userinfo = base.replace("http://", "http://someone:url-secret@");
-    let run = payload_check(
-        &[
-            "record",
-            dir.to_str().unwrap(),
-            "--base-url",
-            &with_userinfo,
-        ],
-        &CREDENTIALS,
-    );
-    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    let run = record(&dir, &with_userinfo, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("credentials"), "{}", run.stderr);
     assert!(!run.stderr.contains("url-secret"), "{}", run.stderr);
     assert!(log.lock().unwrap().is_empty(), "nothing is sent");
@@ -187,18 +119,8 @@ fn a_recording_is_readable_by_its_owner_only_and_ignored_by_git() {
     use std::os::unix::fs::PermissionsExt;
     let (base, _) = dotted_store();
     let dir = scratch("private");
-    let run = payload_check(
-        &[
-            "record",
-            dir.to_str().unwrap(),
-            "--base-url",
-            &base,
-            "--pace-ms",
-            "0",
-        ],
-        &CREDENTIALS,
-    );
-    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let run = record(&dir, &base, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&dir), 0o700);
     let mut files = 0;
@@ -253,7 +175,7 @@ fn check_payload_skips_fifos_devices_links_outside_and_huge_files_without_hangin
         .set_len(65 << 20)
         .unwrap();
     let run = payload_check(&[dir.to_str().unwrap()], &[]);
-    assert!(run.code.is_some(), "check-payload hung: {}", run.stdout);
+    assert_ne!(run.code, -1, "check-payload hung: {}", run.stdout);
     let line = |n: u32| {
         run.stdout
             .lines()
