@@ -242,12 +242,7 @@ async fn an_endless_answer_is_read_only_up_to_the_limit_and_its_ids_still_count(
         while stream.write_all(padding.as_bytes()).await.is_ok() {}
     })
     .await;
-    let mock = MockServer::builder()
-        .webhook(url, "secret")
-        .retry_schedule(vec![])
-        .start()
-        .await
-        .unwrap();
+    let mock = mock_delivering_to(url, vec![]).await;
     let event = mock.emit("order.completed", None);
     // Without the limit the mock reads until its 30 s timeout and acknowledges nothing.
     let deliveries = tokio::time::timeout(Duration::from_secs(15), mock.wait_for_deliveries(1))
@@ -271,12 +266,7 @@ async fn a_redirecting_receiver_is_not_followed() {
     )
     .leak();
     let (url, hits) = receiver(move |stream, _| answer_with(stream, location)).await;
-    let mock = MockServer::builder()
-        .webhook(url, "secret")
-        .retry_schedule(vec![])
-        .start()
-        .await
-        .unwrap();
+    let mock = mock_delivering_to(url, vec![]).await;
     mock.emit("order.completed", None);
     let deliveries = mock.wait_for_deliveries(1).await;
     assert_eq!(deliveries[0].status, Some(307));
@@ -301,13 +291,18 @@ async fn refusing_receiver() -> (String, Arc<AtomicUsize>) {
     .await
 }
 
-async fn mock_retrying_every_100ms(url: String) -> MockServer {
+/// A mock delivering to `url` with these waits between attempts.
+async fn mock_delivering_to(url: String, schedule: Vec<Duration>) -> MockServer {
     MockServer::builder()
         .webhook(url, "secret")
-        .retry_schedule(vec![Duration::from_millis(100); 5])
+        .retry_schedule(schedule)
         .start()
         .await
         .unwrap()
+}
+
+async fn mock_retrying_every_100ms(url: String) -> MockServer {
+    mock_delivering_to(url, vec![Duration::from_millis(100); 5]).await
 }
 
 #[tokio::test]

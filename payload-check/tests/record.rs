@@ -252,9 +252,6 @@ fn record_without_credentials_sends_nothing_and_names_the_variable() {
 #[test]
 fn refused_credentials_stop_the_recording_at_the_first_answer() {
     let log: Log = Arc::default();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let addr = listener.local_addr().unwrap();
     let counter = log.clone();
     let app = Router::new().fallback(move |request: Request| {
         let counter = counter.clone();
@@ -267,16 +264,7 @@ fn refused_credentials_stop_the_recording_at_the_first_answer() {
             StatusCode::UNAUTHORIZED
         }
     });
-    std::thread::spawn(move || {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                axum::serve(listener, app).await.unwrap();
-            });
-    });
+    let addr = support::serve_on_loopback(app);
     let dir = scratch("refused");
     let out = payload_check(
         &[
