@@ -22,7 +22,8 @@ pub fn decode_json<T: DeserializeOwned>(
         Error::Decode(Box::new(DecodeError {
             operation,
             status,
-            path,
+            // A server-chosen key can make the path any length.
+            path: cap(path),
             message: cap(message),
             excerpt: excerpt(body, EXCERPT_LIMIT),
         }))
@@ -72,14 +73,38 @@ pub(crate) fn says_result_error(body: &[u8]) -> bool {
     if !mentions_result_error(body) {
         return false;
     }
-    #[derive(serde::Deserialize)]
-    struct Top<'a> {
-        #[serde(borrow, default)]
-        result: Option<std::borrow::Cow<'a, str>>,
+    // Every top-level `result` is read: a derived struct refuses a duplicate key, and
+    // that refusal used to answer "no error".
+    struct AnyResultError(bool);
+    impl<'de> serde::Deserialize<'de> for AnyResultError {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct Top;
+            impl<'de> serde::de::Visitor<'de> for Top {
+                type Value = AnyResultError;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("a JSON object")
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(
+                    self,
+                    mut map: A,
+                ) -> Result<AnyResultError, A::Error> {
+                    let mut error = false;
+                    while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                        if key == "result" {
+                            error |= map.next_value::<serde_json::Value>()? == "error";
+                        } else {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                    Ok(AnyResultError(error))
+                }
+            }
+            d.deserialize_map(Top)
+        }
     }
     matches!(
-        serde_json::from_slice::<Top<'_>>(body),
-        Ok(Top { result: Some(r) }) if r == "error"
+        serde_json::from_slice::<AnyResultError>(body),
+        Ok(AnyResultError(true))
     )
 }
 
@@ -122,7 +147,7 @@ pub(crate) fn decode_value<T: DeserializeOwned>(
         Error::Decode(Box::new(DecodeError {
             operation: meta.id,
             status,
-            path: format!("{path_prefix}{}", e.path()),
+            path: cap(format!("{path_prefix}{}", e.path())),
             message: cap(e.inner().to_string()),
             excerpt: excerpt_json(&value, EXCERPT_LIMIT),
         }))

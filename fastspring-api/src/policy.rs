@@ -313,8 +313,14 @@ impl Sleeper for TokioSleeper {
 /// A small, lock-free source of jitter (not for cryptography). Each call advances the
 /// shared state atomically, so concurrent callers never draw the same value.
 pub(crate) fn jitter_unit() -> f64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static STATE: AtomicU64 = AtomicU64::new(0);
+    static STATE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    draw_jitter(&STATE, || {})
+}
+
+/// One draw from `state`; `during_update` runs inside the atomic update (tests use it
+/// to make another draw land between reading and writing the state).
+fn draw_jitter(state: &std::sync::atomic::AtomicU64, mut during_update: impl FnMut()) -> f64 {
+    use std::sync::atomic::Ordering;
     let step = |mut x: u64| {
         if x == 0 {
             x = std::time::SystemTime::now()
@@ -328,8 +334,11 @@ pub(crate) fn jitter_unit() -> f64 {
         x ^= x << 17;
         x
     };
-    let previous = STATE
-        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |x| Some(step(x)))
+    let previous = state
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |x| {
+            during_update();
+            Some(step(x))
+        })
         .unwrap_or_else(|x| x);
     let x = step(previous);
     (x >> 11) as f64 / (1u64 << 53) as f64
@@ -562,6 +571,45 @@ mod tests {
         assert_eq!(waits[0], asked);
         assert_eq!(waits[1], Duration::from_millis(4500));
         assert!(waits[2] < Duration::from_secs(5) && waits[2] > Duration::from_millis(4900));
+    }
+
+    /// Deterministic: a second draw lands between the first one's read and write of the
+    /// state. An update that is not atomic (load, then store) would hand both callers
+    /// the same value; `fetch_update` retries and they differ.
+    #[test]
+    fn a_draw_that_lands_inside_another_draws_update_gets_its_own_value() {
+        use std::sync::Barrier;
+        use std::sync::atomic::AtomicU64;
+        let state = AtomicU64::new(0x1234_5678);
+        let (inside, done) = (Barrier::new(2), Barrier::new(2));
+        let (first, second) = std::thread::scope(|scope| {
+            let first = scope.spawn(|| {
+                let mut calls = 0;
+                draw_jitter(&state, || {
+                    calls += 1;
+                    if calls == 1 {
+                        inside.wait();
+                        done.wait();
+                    }
+                })
+            });
+            let second = scope.spawn(|| {
+                inside.wait();
+                let value = draw_jitter(&state, || {});
+                done.wait();
+                value
+            });
+            (first.join().expect("first"), second.join().expect("second"))
+        });
+        assert_ne!(first.to_bits(), second.to_bits());
+        // The state advanced twice from its seed, once per draw.
+        let single = AtomicU64::new(0x1234_5678);
+        let sequential = [draw_jitter(&single, || {}), draw_jitter(&single, || {})];
+        let mut drawn = [first.to_bits(), second.to_bits()];
+        drawn.sort_unstable();
+        let mut expected = sequential.map(f64::to_bits);
+        expected.sort_unstable();
+        assert_eq!(drawn, expected);
     }
 
     #[test]

@@ -187,8 +187,11 @@ impl InProcessLimiter {
             state
                 .sent
                 .get(state.sent.len() - capacity)
-                .and_then(|oldest| oldest.checked_add(per))
-                .unwrap_or(now)
+                // A window whose end `Instant` cannot hold means "not within any wait
+                // we can express", never "now": the limiter never fails open.
+                .map_or(now, |oldest| {
+                    oldest.checked_add(per).unwrap_or_else(|| far(now))
+                })
                 .max(now)
         };
         if let Some(hold) = state.hold_until {
@@ -263,6 +266,19 @@ impl RateLimiter for InProcessLimiter {
         }
         Box::pin(std::future::ready(()))
     }
+}
+
+/// About a century after `now` (or the furthest the platform's `Instant` reaches):
+/// the start of a slot whose window overflows `Instant`.
+fn far(now: Instant) -> Instant {
+    let mut ahead = Duration::from_secs(100 * 365 * 86_400);
+    while !ahead.is_zero() {
+        if let Some(at) = now.checked_add(ahead) {
+            return at;
+        }
+        ahead /= 2;
+    }
+    now
 }
 
 #[cfg(test)]
@@ -367,6 +383,10 @@ mod tests {
         });
         let t0 = Instant::now();
         assert_eq!(take(&limiter, t0), Duration::ZERO);
-        let _ = take(&limiter, t0);
+        // Limiting still happens: the second request waits (about a century), not zero.
+        let second = take(&limiter, t0);
+        assert!(second > Duration::from_secs(365 * 86_400), "{second:?}");
+        let third = take(&limiter, t0 + Duration::from_secs(3600));
+        assert!(third > Duration::from_secs(365 * 86_400), "{third:?}");
     }
 }

@@ -11,6 +11,14 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// FastSpring sends amounts as JSON numbers (`19.99`) and, in a few places, as
 /// strings (`"54.65"`); both decode without rounding. Amounts are sent back as
 /// JSON numbers.
+///
+/// The one limit (security review 2, S14): a JSON number is read as an `f64` and kept
+/// as its shortest exact form, so every number a double printer writes (FastSpring's
+/// Java serializer writes up to 17 significant digits, `2.3021358869347655`) decodes
+/// to exactly those digits. A number written with more significant digits than a
+/// double holds (18 or more, which FastSpring never sends) arrives rounded to 17;
+/// such values decode exactly only as strings. Values beyond `Decimal`'s range are
+/// refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Amount(pub rust_decimal::Decimal);
 

@@ -397,7 +397,7 @@ impl Envelope {
     fn parse_limited(raw_body: &[u8], max_events: usize) -> Result<Envelope, WebhookError> {
         let body: Value =
             serde_json::from_slice(raw_body).map_err(|err| WebhookError::InvalidBody {
-                message: format!("not JSON: {err}"),
+                message: crate::error::cap(format!("not JSON: {err}")),
             })?;
         let Value::Object(mut body) = body else {
             return Err(WebhookError::InvalidBody {
@@ -417,7 +417,8 @@ impl Envelope {
             .enumerate()
             .map(|(index, value)| {
                 Event::from_json(value).map_err(|message| WebhookError::InvalidBody {
-                    message: format!("/events/{index}: {message}"),
+                    // security review 2, L1: the message may quote a field's value.
+                    message: crate::error::cap(format!("/events/{index}: {message}")),
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -548,7 +549,7 @@ impl Event {
 fn decode_data(event_type: &str, data: Value) -> Result<EventData, EventDecodeError> {
     EventData::decode(event_type, data).map_err(|err| EventDecodeError {
         event_type: event_type.to_string(),
-        path: err.path().to_string(),
+        path: crate::error::cap(err.path().to_string()), // security review 2, L1
         message: crate::error::cap(err.inner().to_string()),
     })
 }

@@ -51,6 +51,7 @@
 #![warn(missing_docs)]
 
 mod faults;
+mod guard;
 mod ops;
 mod server;
 pub mod spec;
@@ -66,7 +67,7 @@ use tokio::sync::{Notify, mpsc, watch};
 
 pub use faults::{Fault, FaultKind};
 pub use store::Kind;
-pub use webhooks::{Delivery, fastspring_schedule, sign};
+pub use webhooks::{Delivery, MAX_ANSWER_BYTES, fastspring_schedule, sign};
 
 use faults::{Faults, RateWindow};
 use store::Store;
@@ -283,11 +284,12 @@ impl MockBuilder {
         let server = tokio::spawn(server::serve(listener, shared.clone(), stopped.clone()));
         let worker_shared = shared.clone();
         let mut worker_stop = stopped;
+        let retries_stop = worker_stop.clone();
         let worker = tokio::spawn(async move {
             loop {
                 tokio::select! {
                     batch = inbox.recv() => match batch {
-                        Some(ids) => webhooks::deliver(worker_shared.clone(), ids).await,
+                        Some(ids) => webhooks::deliver(worker_shared.clone(), ids, retries_stop.clone()).await,
                         None => return,
                     },
                     _ = worker_stop.changed() => return,

@@ -24,6 +24,14 @@ use crate::{Seed, Shared, ops};
 /// Largest request body the mock reads (FastSpring's own limits are lower).
 const MAX_BODY: usize = 4 << 20;
 
+// ---- connection limits (security review S5) ----
+/// How long a client may take to send a request's headers, and how long a kept-alive
+/// connection may sit idle before the next request begins: a half-sent request cannot
+/// hold a connection forever.
+pub(crate) const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(20);
+/// Connections served at once; past it the mock stops accepting until one closes.
+pub(crate) const MAX_CONNECTIONS: usize = 256;
+
 /// Lets a request handler drop its own connection (the reset fault).
 pub(crate) struct Connection {
     abort: Notify,
@@ -35,17 +43,23 @@ pub(crate) async fn serve(
     mut stop: watch::Receiver<bool>,
 ) {
     let app = router(shared);
+    let port = listener.local_addr().map_or(0, |a| a.port());
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     loop {
-        let (stream, _) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(pair) => pair,
-                Err(_) => continue,
+        let (stream, permit) = tokio::select! {
+            accepted = async {
+                let permit = slots.clone().acquire_owned().await;
+                (listener.accept().await, permit)
+            } => match accepted {
+                (Ok((stream, _)), Ok(permit)) => (stream, permit),
+                _ => continue,
             },
             _ = stop.changed() => return,
         };
         let app = app.clone();
         let mut stop = stop.clone();
         tokio::spawn(async move {
+            let _permit = permit;
             // A second handle on the socket, to turn the close into a reset.
             let raw = socket2::SockRef::from(&stream).try_clone().ok();
             let ctl = Arc::new(Connection {
@@ -54,9 +68,14 @@ pub(crate) async fn serve(
             let ctl_for_requests = ctl.clone();
             let service = hyper::service::service_fn(
                 move |mut request: hyper::Request<hyper::body::Incoming>| {
+                    // Host, Origin and Content-Type rules (security review S1).
+                    let refusal = crate::guard::check(&request, port);
                     request.extensions_mut().insert(ctl_for_requests.clone());
                     let app = app.clone();
                     async move {
+                        if let Some(refusal) = refusal {
+                            return Ok(refusal);
+                        }
                         use tower_service::Service;
                         let mut app = app;
                         app.call(request.map(Body::new)).await
@@ -64,6 +83,8 @@ pub(crate) async fn serve(
                 },
             );
             let conn = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT)
                 .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
             tokio::pin!(conn);
             tokio::select! {

@@ -83,13 +83,21 @@ pub fn sign(secret: &str, body: &[u8]) -> String {
 
 /// Delivers the events with these IDs: the first attempt now (so deliveries leave in
 /// the order the events happened), then, when some event was not acknowledged, the
-/// retries on the schedule in a task of their own.
-pub(crate) async fn deliver(shared: Arc<Shared>, ids: Vec<String>) {
+/// retries on the schedule in a task of their own. The retries end when the mock stops
+/// (`stop` changes or its sender is dropped) or the receiver is removed, and each one
+/// goes to the receiver configured at that moment (security review S4).
+pub(crate) async fn deliver(
+    shared: Arc<Shared>,
+    ids: Vec<String>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
     let Some(config) = shared.webhook.lock().expect("webhook lock").clone() else {
         return;
     };
+    // No redirects: a 307/308 would re-POST the signed body elsewhere (review S3).
     let Ok(http) = reqwest::Client::builder()
         .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(30))
         .build()
     else {
@@ -100,12 +108,49 @@ pub(crate) async fn deliver(shared: Arc<Shared>, ids: Vec<String>) {
     }
     tokio::spawn(async move {
         for (retry, wait) in config.retry_schedule.iter().enumerate() {
-            tokio::time::sleep(*wait).await;
-            if attempt(&shared, &config, &http, &ids, retry + 2).await {
+            tokio::select! {
+                _ = tokio::time::sleep(*wait) => {}
+                _ = stop.changed() => return,
+            }
+            if *stop.borrow() {
+                return;
+            }
+            let Some(current) = shared.webhook.lock().expect("webhook lock").clone() else {
+                return;
+            };
+            let done = tokio::select! {
+                done = attempt(&shared, &current, &http, &ids, retry + 2) => done,
+                _ = stop.changed() => return,
+            };
+            if done {
                 return;
             }
         }
     });
+}
+
+/// Most of a receiver's answer the mock reads: it needs the status and, for a 202, the
+/// acknowledged IDs (one per line). The rest is left unread and the connection dropped.
+pub const MAX_ANSWER_BYTES: usize = 1 << 20;
+
+/// The first [`MAX_ANSWER_BYTES`] of the answer, as text; a line cut by the limit is
+/// left out.
+async fn read_answer(mut response: reqwest::Response) -> String {
+    let mut bytes = Vec::new();
+    let mut cut = false;
+    while let Ok(Some(chunk)) = response.chunk().await {
+        let room = MAX_ANSWER_BYTES - bytes.len();
+        bytes.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if chunk.len() >= room {
+            cut = true;
+            break;
+        }
+    }
+    if cut {
+        let whole_lines = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        bytes.truncate(whole_lines);
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
 }
 
 /// One POST of the still unprocessed events among `ids`; `true` when nothing is left.
@@ -145,15 +190,7 @@ async fn attempt(
     let (status, text) = match answer {
         Ok(response) => {
             let status = response.status().as_u16();
-            // Bounded: a 202 lists IDs, nothing large.
-            let text: String = response
-                .text()
-                .await
-                .unwrap_or_default()
-                .chars()
-                .take(1 << 20)
-                .collect();
-            (Some(status), text)
+            (Some(status), read_answer(response).await)
         }
         Err(_) => (None, String::new()),
     };

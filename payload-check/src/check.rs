@@ -152,13 +152,76 @@ fn kind_from_entry(entry: &Value) -> Kind {
     }
 }
 
+// ---- hostile folders and files (security review 2, S9 and S12) ----
+
+/// The largest file checked (the size `record` accepts for one answer).
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
+
+/// Reads a regular file of at most [`MAX_FILE_BYTES`]. FIFOs, devices and sockets are
+/// refused before they are opened (a FIFO would block, `/dev/zero` never ends).
+pub fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("not a regular file".into());
+    }
+    let too_large = || format!("larger than the {} MiB limit", MAX_FILE_BYTES >> 20);
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
+/// Why a `.json` entry of a folder is not checked: it is not a regular file, or a
+/// symbolic link that leads outside the folder or to something else than a file.
+fn unsafe_entry(dir: &Path, path: &Path, file_type: std::fs::FileType) -> Option<String> {
+    if file_type.is_file() {
+        return None;
+    }
+    if !file_type.is_symlink() {
+        return Some("not a regular file".into());
+    }
+    let inside = match (std::fs::canonicalize(dir), std::fs::canonicalize(path)) {
+        (Ok(dir), Ok(target)) => target.starts_with(dir),
+        _ => false,
+    };
+    if !inside {
+        return Some("a symbolic link leading outside the folder".into());
+    }
+    (!path.is_file()).then(|| "a symbolic link to something else than a file".into())
+}
+
+/// `text` with control characters (and bidirectional overrides) escaped as `\u{..}`,
+/// line breaks kept: file names and JSON keys come from the files, and a terminal would
+/// obey the escape sequences they may hold.
+pub fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let bidi = matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+        if (c.is_control() && c != '\n') || bidi {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Reads `dir/manifest.json`: file (relative to `dir`) → kind.
 fn read_manifest(dir: &Path) -> Result<BTreeMap<PathBuf, Kind>, String> {
     let path = dir.join(MANIFEST);
     let mut out = BTreeMap::new();
-    let Ok(bytes) = std::fs::read(&path) else {
+    if std::fs::symlink_metadata(&path).is_err() {
         return Ok(out);
-    };
+    }
+    let bytes = read_limited(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     let value: Value =
         serde_json::from_slice(&bytes).map_err(|e| format!("{}: not JSON: {e}", path.display()))?;
     let entries = value
@@ -194,33 +257,40 @@ pub fn expand_dir(
         let entries =
             std::fs::read_dir(&current).map_err(|e| format!("{}: {e}", current.display()))?;
         for entry in entries {
-            let path = entry
-                .map_err(|e| format!("{}: {e}", current.display()))?
-                .path();
-            if path.is_dir() {
+            let entry = entry.map_err(|e| format!("{}: {e}", current.display()))?;
+            let path = entry.path();
+            // The entry's own type: a symbolic link to a folder is not descended into.
+            let file_type = entry
+                .file_type()
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            if file_type.is_dir() {
                 pending.push(path);
             } else if path.extension().is_some_and(|x| x == "json")
                 && !(path.parent() == Some(dir) && path.file_name().is_some_and(|n| n == MANIFEST))
             {
-                files.push(path);
+                let refused = unsafe_entry(dir, &path, file_type);
+                files.push((path, refused));
             }
         }
     }
     files.sort();
     Ok(files
         .into_iter()
-        .map(|path| {
+        .map(|(path, refused)| {
             let relative = path
                 .strip_prefix(dir)
                 .unwrap_or(&path)
                 .to_string_lossy()
                 .into_owned();
             let shown = format!("{}/{relative}", display.trim_end_matches('/'));
-            let kind = manifest.get(&path).cloned().or_else(|| {
-                path.file_name()
-                    .and_then(|n| n.to_str())
-                    .and_then(kind_from_name)
-            });
+            let kind = match refused {
+                Some(reason) => Some(Kind::Skip(reason)),
+                None => manifest.get(&path).cloned().or_else(|| {
+                    path.file_name()
+                        .and_then(|n| n.to_str())
+                        .and_then(kind_from_name)
+                }),
+            };
             (path, shown, kind)
         })
         .collect())
@@ -262,7 +332,13 @@ fn fail(reason: String) -> Outcome {
 
 /// Checks one file.
 pub fn check_file(job: &Job) -> Checked {
-    let value = match std::fs::read(&job.path) {
+    if let Kind::Skip(reason) = &job.kind {
+        return Checked {
+            line: fail(reason.clone()),
+            items: Vec::new(),
+        };
+    }
+    let value = match read_limited(&job.path) {
         Err(e) => Err(fail(format!("cannot read: {e}"))),
         Ok(bytes) => {
             serde_json::from_slice::<Value>(&bytes).map_err(|e| fail(format!("not JSON: {e}")))
@@ -368,7 +444,7 @@ fn check_webhook_file(declared: Option<&str>, value: &Value) -> Checked {
 
 /// Classifies a file found without a manifest entry or telling name by its content.
 pub fn kind_from_content(path: &Path) -> Kind {
-    let value = std::fs::read(path)
+    let value = read_limited(path)
         .ok()
         .and_then(|b| serde_json::from_slice::<Value>(&b).ok());
     match value {

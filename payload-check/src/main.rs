@@ -7,7 +7,7 @@
 //! check-payload [--summary] --endpoint "METHOD /path/{param}" --response PATH...
 //! check-payload [--summary] --webhook EVENT_TYPE PATH...
 //! check-payload [--summary] PATH...
-//! record DIR [--base-url URL] [--sample N] [--days N] [--pace-ms N]
+//! record DIR [--base-url URL [--allow-insecure-http]] [--sample N] [--days N] [--pace-ms N]
 //! ```
 //!
 //! A PATH may be a directory: its `.json` files (recursively). Without `--endpoint` or
@@ -34,7 +34,7 @@ const USAGE: &str = "usage:
   cargo xtask check-payload [--summary] --endpoint \"METHOD /path/{param}\" --response PATH...
   cargo xtask check-payload [--summary] --webhook EVENT_TYPE PATH...
   cargo xtask check-payload [--summary] PATH...      (each file named or listed in manifest.json)
-  cargo xtask record DIR [--base-url URL] [--sample N] [--days N] [--pace-ms N]
+  cargo xtask record DIR [--base-url URL [--allow-insecure-http]] [--sample N] [--days N] [--pace-ms N]
 A PATH may be a directory (its .json files, recursively).";
 
 /// How many unknown fields `--summary` lists.
@@ -140,16 +140,18 @@ fn main() -> ExitCode {
     let mut tally = Summary::default();
     for job in &jobs {
         let checked = check::check_file(job);
-        if let Kind::Skip(reason) = &job.kind {
-            println!("{}: skip: {reason}", job.display);
+        // Names and JSON keys come from the files: printed with control characters escaped.
+        let line = if let Kind::Skip(reason) = &job.kind {
+            format!("{}: skip: {reason}", job.display)
         } else {
             failed |= matches!(checked.line, Outcome::Fail { .. });
-            println!("{}: {}", job.display, checked.line.summary());
-        }
+            format!("{}: {}", job.display, checked.line.summary())
+        };
+        println!("{}", check::printable(&line));
         tally.add(&job.kind, &checked);
     }
     if summary {
-        print!("\n{}", tally.render(TOP_UNKNOWN));
+        print!("\n{}", check::printable(&tally.render(TOP_UNKNOWN)));
     }
     if failed {
         ExitCode::FAILURE

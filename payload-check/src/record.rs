@@ -15,6 +15,13 @@
 //! status and request path (never a credential). Every stored event of
 //! `GET /events/...` is also saved alone as `<event.type>.N.json`, so webhook payloads of
 //! the store are checked too.
+//!
+//! Safety rules (security review 2, S6–S8): an ID the server lists that is empty, `.` or
+//! `..` is skipped with a note (a dot segment would name another endpoint); the base URL
+//! follows the client's rule (`https`, or `http` to loopback, or `--allow-insecure-http`;
+//! no `user:password@`); the folder is created owner-only (0700), each file is written
+//! owner-only (0600), and the folder gets a `.gitignore` of `*`: a recording holds
+//! customers' names, e-mails and addresses.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -40,6 +47,7 @@ struct Options {
     sample: usize,
     days: u32,
     pace: Duration,
+    allow_insecure_http: bool,
 }
 
 fn parse(args: &[String]) -> Result<Options, Failure> {
@@ -50,6 +58,7 @@ fn parse(args: &[String]) -> Result<Options, Failure> {
     let mut days = 30;
     // FastSpring allows 250 requests a minute; one every 250 ms stays under it.
     let mut pace = Duration::from_millis(250);
+    let mut allow_insecure_http = false;
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         let mut value = |name: &str| {
@@ -59,6 +68,7 @@ fn parse(args: &[String]) -> Result<Options, Failure> {
         };
         match arg.as_str() {
             "--base-url" => base_url = Some(value("--base-url")?),
+            "--allow-insecure-http" => allow_insecure_http = true,
             "--sample" => {
                 sample = value("--sample")?
                     .parse()
@@ -95,6 +105,7 @@ fn parse(args: &[String]) -> Result<Options, Failure> {
         sample,
         days,
         pace,
+        allow_insecure_http,
     })
 }
 
@@ -208,6 +219,12 @@ fn id_of(item: &Value) -> Option<String> {
     }
 }
 
+/// `false` for an ID that cannot be one path segment: empty, `.` or `..` (the URL
+/// parser would resolve a dot segment into another endpoint).
+fn usable_id(id: &str) -> bool {
+    !matches!(id, "" | "." | "..")
+}
+
 /// Percent-encodes one path segment (IDs are data, never path syntax).
 fn encode_segment(id: &str) -> String {
     let mut out = String::new();
@@ -314,8 +331,7 @@ impl Recorder {
     }
 
     fn write(&self, file: &str, text: &str) -> Result<(), String> {
-        let path = self.dir.join(file);
-        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))
+        write_private(&self.dir.join(file), text)
     }
 
     /// Saves every stored event of an events list alone, named by its type.
@@ -373,11 +389,53 @@ pub fn main(args: &[String]) -> Result<(), Failure> {
         .map_err(Failure::Run)
 }
 
-async fn run(options: Options, username: String, password: String) -> Result<(), String> {
-    if !options.base_url.starts_with("http://") && !options.base_url.starts_with("https://") {
-        return Err(format!("base URL {:?} must be http(s)", options.base_url));
+/// Writes `text` to `path`, readable and writable by its owner only (on Unix).
+fn write_private(path: &std::path::Path, text: &str) -> Result<(), String> {
+    use std::io::Write;
+    let mut open = std::fs::OpenOptions::new();
+    open.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+    open.open(path)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Creates the recording folder (owner-only on Unix) with a `.gitignore` of `*`, so a
+/// recording made inside a repository is never committed.
+fn create_private_dir(dir: &std::path::Path) -> Result<(), String> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?;
+    write_private(
+        &dir.join(".gitignore"),
+        "# A recording holds customers' personal data: never commit it.\n*\n",
+    )
+}
+
+/// The client's base-URL rule, applied by building a client with it: `https`, or
+/// `http` to loopback (or with `--allow-insecure-http`); no credentials, query or
+/// fragment in the URL.
+fn check_base_url(options: &Options) -> Result<(), String> {
+    let mut builder = fastspring_api::Client::builder()
+        .base_url(&options.base_url)
+        .credentials("record", "record");
+    if options.allow_insecure_http {
+        builder = builder.allow_insecure_http();
     }
-    std::fs::create_dir_all(&options.dir).map_err(|e| format!("{}: {e}", options.dir.display()))?;
+    builder.build().map(drop).map_err(|e| match e {
+        fastspring_api::Error::Config(message) => message,
+        other => other.to_string(),
+    })
+}
+
+async fn run(options: Options, username: String, password: String) -> Result<(), String> {
+    check_base_url(&options)?;
+    create_private_dir(&options.dir)?;
     if options.dir.join(crate::check::MANIFEST).exists() {
         return Err(format!(
             "{} already holds a recording ({}); record into an empty folder",
@@ -434,6 +492,13 @@ async fn run(options: Options, username: String, password: String) -> Result<(),
                 items
                     .iter()
                     .filter_map(id_of)
+                    .filter(|id| {
+                        let usable = usable_id(id);
+                        if !usable {
+                            println!("skipped ID {id:?} of {path}: not usable as a path segment");
+                        }
+                        usable
+                    })
                     .take(options.sample)
                     .collect()
             })
@@ -531,5 +596,9 @@ mod tests {
         assert_eq!(id_of(&json!({"product": "p-1"})), Some("p-1".into()));
         assert_eq!(id_of(&json!(12)), None);
         assert_eq!(encode_segment("a/b c?#%"), "a%2Fb%20c%3F%23%25");
+        for dots in ["", ".", ".."] {
+            assert!(!usable_id(dots), "{dots:?}");
+        }
+        assert!(usable_id("..."));
     }
 }

@@ -2,10 +2,13 @@
 //! (only GETs of reading operations, with the credentials from the environment), what it
 //! wrote, and that `check-payload --summary` reads the recording as it is.
 
+mod support;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
 use std::sync::{Arc, Mutex};
+use support::payload_check;
 
 use axum::Router;
 use axum::body::Body;
@@ -80,51 +83,12 @@ async fn handle(State(log): State<Log>, headers: HeaderMap, request: Request) ->
 /// Serves the stand-in on a loopback port for as long as the test runs.
 fn serve() -> (SocketAddr, Log) {
     let log: Log = Arc::default();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-    listener.set_nonblocking(true).unwrap();
-    let addr = listener.local_addr().unwrap();
     let app = Router::new().fallback(handle).with_state(log.clone());
-    std::thread::spawn(move || {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                axum::serve(listener, app).await.unwrap();
-            });
-    });
-    (addr, log)
+    (support::serve_on_loopback(app), log)
 }
 
 fn scratch(test: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("record-{test}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn payload_check(args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_payload-check"));
-    command
-        .args(args)
-        .env_remove("FASTSPRING_API_USERNAME")
-        .env_remove("FASTSPRING_API_PASSWORD")
-        .env_remove("FASTSPRING_API_BASE_URL");
-    for (k, v) in env {
-        command.env(k, v);
-    }
-    let output = command.output().expect("payload-check runs");
-    Run {
-        code: output.status.code().expect("exited normally"),
-        stdout: String::from_utf8(output.stdout).unwrap(),
-        stderr: String::from_utf8(output.stderr).unwrap(),
-    }
+    support::scratch(&format!("record-{test}"))
 }
 
 #[test]
@@ -288,9 +252,6 @@ fn record_without_credentials_sends_nothing_and_names_the_variable() {
 #[test]
 fn refused_credentials_stop_the_recording_at_the_first_answer() {
     let log: Log = Arc::default();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let addr = listener.local_addr().unwrap();
     let counter = log.clone();
     let app = Router::new().fallback(move |request: Request| {
         let counter = counter.clone();
@@ -303,16 +264,7 @@ fn refused_credentials_stop_the_recording_at_the_first_answer() {
             StatusCode::UNAUTHORIZED
         }
     });
-    std::thread::spawn(move || {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                axum::serve(listener, app).await.unwrap();
-            });
-    });
+    let addr = support::serve_on_loopback(app);
     let dir = scratch("refused");
     let out = payload_check(
         &[

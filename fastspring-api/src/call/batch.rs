@@ -144,6 +144,7 @@ fn outcomes_of<T: DeserializeOwned>(
             v.as_str()
                 .map(str::to_string)
                 .or_else(|| (!v.is_null()).then(|| v.to_string()))
+                .map(crate::error::cap) // security review 2, L1: the server picks the ID
         });
         if reports_failure(&item) {
             let body = ErrorBody::from_json(item.clone());
@@ -167,7 +168,7 @@ fn outcomes_of<T: DeserializeOwned>(
                     undecodable: Some(Box::new(DecodeError {
                         operation: meta.id,
                         status,
-                        path: format!("{}[{index}].{}", batch.items, e.path()),
+                        path: cap(format!("{}[{index}].{}", batch.items, e.path())),
                         message: cap(e.inner().to_string()),
                         excerpt: excerpt_json(&item, EXCERPT_LIMIT),
                     })),

@@ -33,7 +33,11 @@ impl Client {
             deadline.map(|d| d.saturating_sub(inner.clock.now().saturating_duration_since(started)))
         };
         let timed_out = || Error::Timeout { operation: meta.id };
-        let idempotent = meta.idempotent || request.options.retry_non_idempotent;
+        // A DELETE with per-item outcomes (cancelSubscription) that timed out may have
+        // succeeded; repeated, it would report "already canceled" as a failure. It is
+        // repeated only when surely not processed (429, a refused connection), as writes are.
+        let batch_delete = meta.method == "DELETE" && meta.batch.is_some();
+        let idempotent = (meta.idempotent && !batch_delete) || request.options.retry_non_idempotent;
         let mut waited = Duration::ZERO;
         let mut attempt: u32 = 0;
         loop {

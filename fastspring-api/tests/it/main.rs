@@ -11,6 +11,7 @@ mod lenient_decoding;
 mod pagination;
 mod reports;
 mod runtime_behaviour;
+mod security_residues;
 mod support;
 mod webhooks;
 mod wire;
