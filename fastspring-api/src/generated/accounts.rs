@@ -1324,7 +1324,6 @@ pub mod builders {
             if let Some(value) = &self.page {
                 query.push(("page", value.to_string()));
             }
-
             #[allow(unused_mut)]
             let mut headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {

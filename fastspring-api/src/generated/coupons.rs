@@ -908,7 +908,6 @@ pub mod builders {
             if let Some(value) = &self.expand {
                 query.push(("expand", value.to_string()));
             }
-
             #[allow(unused_mut)]
             let mut headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {

@@ -295,7 +295,6 @@ pub mod builders {
             if let Some(value) = &self.end {
                 query.push(("end", value.to_string()));
             }
-
             #[allow(unused_mut)]
             let mut headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
@@ -397,7 +396,6 @@ pub mod builders {
             if let Some(value) = &self.end {
                 query.push(("end", value.to_string()));
             }
-
             #[allow(unused_mut)]
             let mut headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {

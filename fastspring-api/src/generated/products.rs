@@ -2558,7 +2558,6 @@ pub mod builders {
             if let Some(value) = &self.r#type {
                 query.push(("type", value.to_string()));
             }
-
             #[allow(unused_mut)]
             let mut headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
@@ -2714,7 +2713,6 @@ pub mod builders {
             if let Some(value) = &self.page {
                 query.push(("page", value.to_string()));
             }
-
             #[allow(unused_mut)]
             let mut headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
@@ -2806,7 +2804,6 @@ pub mod builders {
             if let Some(value) = &self.currency {
                 query.push(("currency", value.to_string()));
             }
-
             #[allow(unused_mut)]
             let mut headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {

@@ -2037,7 +2037,6 @@ pub mod builders {
             if let Some(value) = &self.search_param {
                 query.push(("searchParam", value.to_string()));
             }
-
             #[allow(unused_mut)]
             let mut headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {

@@ -5952,7 +5952,6 @@ pub mod builders {
             if let Some(value) = &self.limit {
                 query.push(("limit", value.to_string()));
             }
-
             #[allow(unused_mut)]
             let mut headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
@@ -6306,7 +6305,6 @@ pub mod builders {
             if let Some(value) = &self.status {
                 query.push(("status", value.to_string()));
             }
-
             #[allow(unused_mut)]
             let mut headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
@@ -6370,7 +6368,6 @@ pub mod builders {
             if let Some(value) = &self.billing_period {
                 query.push(("billingPeriod", value.to_string()));
             }
-
             #[allow(unused_mut)]
             let mut headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
@@ -6657,7 +6654,6 @@ pub mod builders {
             if let Some(value) = &self.order {
                 query.push(("order", value.to_string()));
             }
-
             #[allow(unused_mut)]
             let mut headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
@@ -7063,7 +7059,6 @@ pub mod builders {
             if let Some(value) = &self.lang {
                 query.push(("lang", value.to_string()));
             }
-
             #[allow(unused_mut)]
             let mut headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
@@ -7221,7 +7216,6 @@ pub mod builders {
             if let Some(value) = &self.lang {
                 query.push(("lang", value.to_string()));
             }
-
             #[allow(unused_mut)]
             let mut headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
