@@ -9,6 +9,7 @@ use quote::quote;
 
 use super::docs::article;
 use super::ident;
+use crate::contract::union_mask::{ANY, BOOL, MAP, NUM, SEQ, STR};
 use crate::ir::{Ir, Ty, TypeDef, TypeKind};
 
 pub(super) struct Ctx<'a> {
@@ -107,17 +108,17 @@ impl Ctx<'_> {
     /// The JSON tokens a value of `ty` can start with (`runtime::union`'s mask).
     pub(super) fn accepts(&self, ty: &Ty) -> TokenStream {
         let names: &[&str] = match ty {
-            Ty::String | Ty::Secret => &["STR"],
-            Ty::I64 | Ty::F64 => &["NUM"],
-            Ty::Bool => &["BOOL"],
-            Ty::Decimal | Ty::EpochMillis | Ty::EpochSeconds => &["NUM", "STR"],
-            Ty::Json => &["ANY"],
-            Ty::Vec(_) => &["SEQ"],
-            Ty::Map(_) => &["MAP"],
+            Ty::String | Ty::Secret => &[STR],
+            Ty::I64 | Ty::F64 => &[NUM],
+            Ty::Bool => &[BOOL],
+            Ty::Decimal | Ty::EpochMillis | Ty::EpochSeconds => &[NUM, STR],
+            Ty::Json => &[ANY],
+            Ty::Vec(_) => &[SEQ],
+            Ty::Map(_) => &[MAP],
             Ty::Named(id) => match &self.ir.types[*id].kind {
-                TypeKind::Struct { .. } => &["MAP"],
-                TypeKind::Enum { .. } => &["STR"],
-                TypeKind::Untagged { .. } => &["ANY"],
+                TypeKind::Struct { .. } => &[MAP],
+                TypeKind::Enum { .. } => &[STR],
+                TypeKind::Untagged { .. } => &[ANY],
                 TypeKind::Alias(inner) => return self.accepts(inner),
             },
         };

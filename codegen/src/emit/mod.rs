@@ -144,7 +144,7 @@ fn emit_module(ir: &Ir, module: &Module) -> TokenStream {
     if module.kind == ModuleKind::WebhookEvents {
         items.push(emit_webhook_events(&ctx));
     }
-    let imports = short_paths();
+    let imports = crate::contract::imports();
     quote! {
         #![allow(
             clippy::doc_markdown,
@@ -154,21 +154,6 @@ fn emit_module(ir: &Ir, module: &Module) -> TokenStream {
         )]
         #imports
         #(#items)*
-    }
-}
-
-/// The `use` lines every module file starts with, so that the code below reads with
-/// short names. Items are gated by features, so the files allow `unused_imports`.
-pub(super) fn short_paths() -> TokenStream {
-    quote! {
-        use std::collections::BTreeMap;
-
-        use serde_json::Value;
-
-        use crate::runtime::{self, object::object, request_builder, string_enum, union::union};
-        use crate::{
-            Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids, RequestOptions, Secret,
-        };
     }
 }
 

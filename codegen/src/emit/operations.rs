@@ -9,6 +9,10 @@ use quote::quote;
 use super::ctx::Ctx;
 use super::docs::operation_doc;
 use super::{doc_attrs, ident, lit_str};
+use crate::contract::{
+    BATCH_META, ENCODE_BODY, ENCODE_PATH_IDS, ENCODE_PATH_PARAM, GET_MANY, ITEMS,
+    MULTI_ID_PLACEHOLDER, OPERATION_META, PAGES, PAGING_META, REQUEST, SEND_BATCH,
+};
 use crate::ir::{Operation, PagingStyle, ParamIn, PathPiece, ResponseKind, Ty};
 
 pub(super) fn emit_operations(
@@ -150,7 +154,7 @@ fn operation_inputs(ctx: &Ctx<'_>, op: &Operation) -> Inputs {
             inputs.args.push(quote!(body: #ty));
             inputs.inits.push(quote!(body));
             inputs.fields.push(quote!(body: #ty));
-            quote!(Some(runtime::encode_body(META, &self.body)?))
+            quote!(Some(#ENCODE_BODY(META, &self.body)?))
         }
         Some(body) => {
             let ty = ctx.ty(&body.ty);
@@ -164,7 +168,7 @@ fn operation_inputs(ctx: &Ctx<'_>, op: &Operation) -> Inputs {
                 }
             });
             quote!(match &self.body {
-                Some(body) => Some(runtime::encode_body(META, body)?),
+                Some(body) => Some(#ENCODE_BODY(META, body)?),
                 None => None,
             })
         }
@@ -209,9 +213,9 @@ fn path_expr(op: &Operation) -> TokenStream {
                 let name = lit_str(&param.name);
                 format.push_str("{}");
                 args.push(if param.comma_separated {
-                    quote!(runtime::encode_path_ids(META.id, #name, &self.#field)?)
+                    quote!(#ENCODE_PATH_IDS(META.id, #name, &self.#field)?)
                 } else {
-                    quote!(runtime::encode_path_param(META.id, #name, &self.#field.to_string())?)
+                    quote!(#ENCODE_PATH_PARAM(META.id, #name, &self.#field.to_string())?)
                 });
             }
         }
@@ -242,7 +246,7 @@ fn operation_meta(op: &Operation) -> TokenStream {
                 }
                 None => quote!(None),
             };
-            quote!(Some(runtime::PagingMeta { style: #style, items: #items }))
+            quote!(Some(#PAGING_META { style: #style, items: #items }))
         }
         None => quote!(None),
     };
@@ -250,12 +254,12 @@ fn operation_meta(op: &Operation) -> TokenStream {
         Some(b) => {
             let items = lit_str(&b.items);
             let id = lit_str(&b.id);
-            quote!(Some(runtime::BatchMeta { items: #items, id: #id }))
+            quote!(Some(#BATCH_META { items: #items, id: #id }))
         }
         None => quote!(None),
     };
     quote! {
-        runtime::OperationMeta {
+        #OPERATION_META {
             id: #id,
             method: #method,
             path: #path,
@@ -310,7 +314,7 @@ fn paging_methods(ctx: &Ctx<'_>, op: &Operation) -> TokenStream {
         pub fn pages(self) -> impl futures_util::Stream<Item = Result<#resp, Error>> + Send + 'a {
             let client = self.client;
             let request = self.build_request();
-            runtime::pages(client, request)
+            #PAGES(client, request)
         }
 
         #[doc = #items_doc]
@@ -318,7 +322,7 @@ fn paging_methods(ctx: &Ctx<'_>, op: &Operation) -> TokenStream {
         pub fn items(self) -> impl futures_util::Stream<Item = Result<#item, Error>> + Send + 'a {
             let client = self.client;
             let request = self.build_request();
-            runtime::items(client, request, #items_key)
+            #ITEMS(client, request, #items_key)
         }
     }
 }
@@ -338,7 +342,7 @@ fn send_batch_method(ctx: &Ctx<'_>, op: &Operation) -> TokenStream {
         #[inline]
         pub async fn send_batch(self) -> Result<BatchOutcome<#item>, Error> {
             let request = self.build_request()?;
-            runtime::send_batch(self.client, request).await
+            #SEND_BATCH(self.client, request).await
         }
     }
 }
@@ -400,20 +404,20 @@ fn emit_builder(ctx: &Ctx<'_>, op: &Operation, inputs: Inputs) -> TokenStream {
         }
 
         impl<'a> #builder<'a> {
-            const META: runtime::OperationMeta = #meta;
+            const META: #OPERATION_META = #meta;
 
             #(#setters)*
 
             /// The request as it will be sent (path encoded, query and body serialized).
-            pub fn build_request(&self) -> Result<runtime::Request, Error> {
-                const META: &runtime::OperationMeta = &#builder::META;
+            pub fn build_request(&self) -> Result<#REQUEST, Error> {
+                const META: &#OPERATION_META = &#builder::META;
                 #[allow(unused_mut)]
                 let mut query: Vec<(&'static str, String)> = Vec::new();
                 #(#query)*
                 #[allow(unused_mut)]
                 let mut headers: Vec<(&'static str, String)> = Vec::new();
                 #(#headers)*
-                Ok(runtime::Request {
+                Ok(#REQUEST {
                     meta: META,
                     path: #path,
                     query,
@@ -456,7 +460,7 @@ fn emit_get_many(ctx: &Ctx<'_>, op: &Operation) -> TokenStream {
     let builder = ident(&op.builder);
     let single = ident(&op.rust_method);
     let items = lit_str(&multi.items);
-    let placeholder = lit_str(crate::contract::MULTI_ID_PLACEHOLDER);
+    let placeholder = lit_str(MULTI_ID_PLACEHOLDER);
     let doc = format!(
         " Like [`Self::{}`] for several IDs at once: each ID is percent-encoded, the IDs are joined with `,`, long lists are split over several requests, and the items come back as one `Vec` whatever shape FastSpring answers with (a bare object for one ID, a wrapper with `{}` for several).",
         op.rust_method, multi.items
@@ -470,7 +474,7 @@ fn emit_get_many(ctx: &Ctx<'_>, op: &Operation) -> TokenStream {
         {
             let ids: Vec<String> = ids.into_iter().map(Into::into).collect();
             let template = self.#single(#placeholder).build_request()?;
-            runtime::get_many(self.client, &#builder::META, template, #placeholder, #items, &ids).await
+            #GET_MANY(self.client, &#builder::META, template, #placeholder, #items, &ids).await
         }
     }
 }

@@ -5,7 +5,8 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::ctx::Ctx;
-use super::{cfg_attr, lit_str, short_paths};
+use super::{cfg_attr, lit_str};
+use crate::contract::{self, DECODE_FAILURE, REENCODE};
 use crate::ir::Ir;
 
 pub(super) fn emit_registry(ir: &Ir) -> TokenStream {
@@ -31,14 +32,14 @@ pub(super) fn emit_registry(ir: &Ir) -> TokenStream {
             let ty = ctx.ty(&body.ty);
             entries.push(quote! {
                 #[cfg(feature = #feature)]
-                Shape { operation_id: #id, method: #method, path: #path, part: Part::Request, decode: runtime::reencode::<#ty> }
+                Shape { operation_id: #id, method: #method, path: #path, part: Part::Request, decode: #REENCODE::<#ty> }
             });
         }
         for (status, ty) in &op.responses {
             let t = ctx.ty(ty);
             entries.push(quote! {
                 #[cfg(feature = #feature)]
-                Shape { operation_id: #id, method: #method, path: #path, part: Part::Response(#status), decode: runtime::reencode::<#t> }
+                Shape { operation_id: #id, method: #method, path: #path, part: Part::Response(#status), decode: #REENCODE::<#t> }
             });
         }
     }
@@ -54,12 +55,12 @@ pub(super) fn emit_registry(ir: &Ir) -> TokenStream {
             let name = lit_str(name);
             entries.push(quote! {
                 #[cfg(feature = "webhook-events")]
-                Shape { operation_id: #event, method: "POST", path: "", part: Part::WebhookData(#name), decode: runtime::reencode::<#t> }
+                Shape { operation_id: #event, method: "POST", path: "", part: Part::WebhookData(#name), decode: #REENCODE::<#t> }
             });
         }
     }
     let schema_entries = emit_schema_table(ir);
-    let imports = short_paths();
+    let imports = contract::imports();
     quote! {
         //! Every request body, response body and webhook `data` shape of the spec, with a
         //! function that decodes a payload into the generated type and serializes it back.
@@ -93,7 +94,7 @@ pub(super) fn emit_registry(ir: &Ir) -> TokenStream {
             /// Request, response or webhook data.
             pub part: Part,
             /// Decodes JSON into the generated type and serializes it back to JSON.
-            pub decode: fn(&[u8]) -> Result<Value, runtime::DecodeFailure>,
+            pub decode: fn(&[u8]) -> Result<Value, #DECODE_FAILURE>,
         }
 
         /// All shapes, in spec order.

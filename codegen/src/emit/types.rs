@@ -4,11 +4,12 @@
 use std::collections::BTreeSet;
 
 use proc_macro2::{Ident, TokenStream};
-use quote::{format_ident, quote};
+use quote::quote;
 
 use super::ctx::Ctx;
 use super::docs::{capitalize, fallback_doc};
 use super::{cfg_attr, doc_attrs, ident};
+use crate::contract::{DOUBLE_OPTION, IS_ABSENT, LENIENT_BOOL, LENIENT_INT, LENIENT_STRING};
 use crate::ir::{Field, Ty, TypeDef, TypeKind};
 
 /// A struct field: its declaration, its Rust type, and its entry in `object!` (how it
@@ -46,9 +47,9 @@ fn field_tokens(ctx: &Ctx<'_>, def: &TypeDef, field: &Field) -> FieldTokens {
     // (integers, everywhere), and numbers or `"true"` where the reference says string or
     // boolean (only in types never sent, so request types stay strict when checked).
     let lenient = match &field.ty {
-        Ty::I64 => Some(format_ident!("lenient_int")),
-        Ty::String if !def.in_request => Some(format_ident!("lenient_string")),
-        Ty::Bool if !def.in_request => Some(format_ident!("lenient_bool")),
+        Ty::I64 => Some(LENIENT_INT.ident()),
+        Ty::String if !def.in_request => Some(LENIENT_STRING.ident()),
+        Ty::Bool if !def.in_request => Some(LENIENT_BOOL.ident()),
         _ => None,
     };
     // `required`: must be present; `nullable`: required but may be `null`, always
@@ -62,7 +63,7 @@ fn field_tokens(ctx: &Ctx<'_>, def: &TypeDef, field: &Field) -> FieldTokens {
         (
             quote!(optional),
             quote!(Option<Option<#inner>>),
-            Some(format_ident!("double_option")),
+            Some(DOUBLE_OPTION.ident()),
         )
     } else {
         (quote!(optional), quote!(Option<#inner>), lenient)
@@ -73,16 +74,18 @@ fn field_tokens(ctx: &Ctx<'_>, def: &TypeDef, field: &Field) -> FieldTokens {
     // others are encoded by `object!` and need only what `schemars` reads.
     let attr = if def.in_request {
         let mut args: Vec<TokenStream> = rename.into_iter().collect();
+        let is_absent = IS_ABSENT.crate_path();
         if double_option {
+            let with = DOUBLE_OPTION.crate_path();
             args.push(quote!(
                 default,
-                with = "crate::runtime::double_option",
-                skip_serializing_if = "crate::runtime::is_absent"
+                with = #with,
+                skip_serializing_if = #is_absent
             ));
         } else if !field.required {
             args.push(quote!(
                 default,
-                skip_serializing_if = "crate::runtime::is_absent"
+                skip_serializing_if = #is_absent
             ));
         }
         let serde = if args.is_empty() {

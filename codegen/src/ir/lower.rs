@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::names::{camel_ident, is_type_ident, snake_ident};
 use super::{Ir, Module, ModuleKind, Ty, TypeDef, TypeId, TypeKind};
 use crate::Error;
-use crate::contract::RESERVED_TYPE_NAMES;
+use crate::contract::{CRATE_IMPORTS, RESERVED_TYPE_NAMES};
 use crate::spec::{Node, Spec};
 
 pub(super) const WEBHOOK_TAG: &str = "webhook-events";
@@ -47,7 +47,7 @@ pub fn lower(spec: &Spec) -> Result<Ir, Error> {
         file_modules,
         refs: BTreeMap::new(),
     };
-    for reserved in RESERVED_TYPE_NAMES {
+    for reserved in RESERVED_TYPE_NAMES.iter().chain(CRATE_IMPORTS) {
         lw.names.insert(reserved.to_string(), "(runtime)".into());
     }
     for module in &modules {

@@ -9,7 +9,7 @@ use super::lower::{Items, Lowerer, operations_of};
 use super::names::{camel_ident, snake_ident, unique};
 use super::{Body, Method, Operation, Param, ParamIn, PathPiece, ResponseKind, Ty, TypeKind};
 use crate::Error;
-use crate::contract::BUILDER_METHODS;
+use crate::contract::{BUILDER_FIELDS, BUILDER_METHODS};
 use crate::spec::Node;
 
 /// What [`Lowerer::lower_responses`] finds.
@@ -226,8 +226,15 @@ impl<'a> Lowerer {
             .collect();
         let mut params = Vec::new();
         let mut taken = BTreeSet::new();
+        let mut fields = BTreeMap::new();
         for p in raw_params {
             let param = self.lower_param(p, path, &template_params, op_pascal, &mut taken)?;
+            if let Some(prev) = fields.insert(param.field.clone(), param.name.clone()) {
+                return Err(p.error(format!(
+                    "parameter `{}` would be the builder's `{}`, which parameter `{prev}` already is (a parameter named like a builder method or field is renamed `NAME_param`); rename one of them in the spec",
+                    param.name, param.field
+                )));
+            }
             params.push(param);
         }
         for t in &template_params {
@@ -299,12 +306,12 @@ impl<'a> Lowerer {
             return Err(p.error("x-fs-comma-separated applies to string path parameters only"));
         }
         let rust = unique(snake_ident(&name), taken);
-        let field =
-            if BUILDER_METHODS.contains(&rust.as_str()) || rust == "client" || rust == "body" {
-                format!("{rust}_param")
-            } else {
-                rust.clone()
-            };
+        let own = |name: &str| BUILDER_METHODS.contains(&name) || BUILDER_FIELDS.contains(&name);
+        let field = if own(&rust) {
+            format!("{rust}_param")
+        } else {
+            rust.clone()
+        };
         Ok(Param {
             name,
             rust,
