@@ -75,8 +75,8 @@ pub fn emit(ir: &Ir) -> Result<Vec<File>, Error> {
                 m.doc
             );
             Some(quote! {
-                #[cfg(feature = #feature)]
                 #[doc = #doc]
+                #[cfg(feature = #feature)]
                 pub fn #method(&self) -> #module::#handle<'_> {
                     #module::#handle { client: self }
                 }

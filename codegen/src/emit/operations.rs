@@ -13,7 +13,7 @@ use crate::contract::{
     BATCH_META, ENCODE_BODY, ENCODE_PATH_IDS, ENCODE_PATH_PARAM, GET_MANY, ITEMS,
     MULTI_ID_PLACEHOLDER, OPERATION_META, PAGES, PAGING_META, REQUEST, SEND_BATCH,
 };
-use crate::ir::{Operation, PagingStyle, ParamIn, PathPiece, ResponseKind, Ty};
+use crate::ir::{Operation, PagingStyle, ParamIn, PathPiece, ResponseKind, Ty, is_keyword};
 
 pub(super) fn emit_operations(
     ctx: &Ctx<'_>,
@@ -198,10 +198,13 @@ fn query_push(param: &crate::ir::Param, field: &TokenStream) -> TokenStream {
     }
 }
 
-/// The path with every parameter percent-encoded.
-fn path_expr(op: &Operation) -> TokenStream {
+/// `let path = …;` with every parameter percent-encoded: each parameter bound to a local
+/// first, so that the `format!` reads like hand-written Rust (`"/orders/{order_id}"`;
+/// a keyword-named one, which a format string cannot name, positionally).
+fn path_statements(op: &Operation) -> TokenStream {
     let mut format = String::new();
-    let mut args = Vec::new();
+    let mut bindings = Vec::new();
+    let mut positional = Vec::new();
     for piece in &op.template {
         match piece {
             PathPiece::Literal(text) => {
@@ -211,20 +214,30 @@ fn path_expr(op: &Operation) -> TokenStream {
                 let param = &op.params[*index];
                 let field = ident(&param.field);
                 let name = lit_str(&param.name);
-                format.push_str("{}");
-                args.push(if param.comma_separated {
-                    quote!(#ENCODE_PATH_IDS(META.id, #name, &self.#field)?)
+                bindings.push(if param.comma_separated {
+                    quote!(let #field = #ENCODE_PATH_IDS(META.id, #name, &self.#field)?;)
                 } else {
-                    quote!(#ENCODE_PATH_PARAM(META.id, #name, &self.#field.to_string())?)
+                    quote!(let #field = #ENCODE_PATH_PARAM(META.id, #name, &self.#field.to_string())?;)
                 });
+                if is_keyword(&param.field) {
+                    format.push_str("{}");
+                    positional.push(field);
+                } else {
+                    format.push('{');
+                    format.push_str(&param.field);
+                    format.push('}');
+                }
             }
         }
     }
     let format = lit_str(&format);
-    if args.is_empty() {
-        quote!(#format.to_string())
+    if bindings.is_empty() {
+        quote!(let path = #format.to_string();)
     } else {
-        quote!(format!(#format, #(#args),*))
+        quote! {
+            #(#bindings)*
+            let path = format!(#format #(, #positional)*);
+        }
     }
 }
 
@@ -376,13 +389,18 @@ fn emit_builder(ctx: &Ctx<'_>, op: &Operation, inputs: Inputs) -> TokenStream {
         op.rust_method
     );
     let meta = operation_meta(op);
-    let path = path_expr(op);
+    let path = path_statements(op);
     let send_fn = match &op.response {
         ResponseKind::Json(_) => quote!(send_json),
         ResponseKind::Text => quote!(send_text),
         ResponseKind::Bytes => quote!(send_bytes),
         ResponseKind::Empty => quote!(send_empty),
     };
+    // Only what is pushed to is `mut`.
+    let mutable = |pushes: &[TokenStream]| (!pushes.is_empty()).then(|| quote!(mut));
+    let (query_mut, headers_mut) = (mutable(&inputs.query), mutable(&inputs.headers));
+    let query_init = quote!(let #query_mut query: Vec<(&'static str, String)> = Vec::new(););
+    let headers_init = quote!(let #headers_mut headers: Vec<(&'static str, String)> = Vec::new(););
     let send_batch = send_batch_method(ctx, op);
     let paging = paging_methods(ctx, op);
     let Inputs {
@@ -411,15 +429,14 @@ fn emit_builder(ctx: &Ctx<'_>, op: &Operation, inputs: Inputs) -> TokenStream {
             /// The request as it will be sent (path encoded, query and body serialized).
             pub fn build_request(&self) -> Result<#REQUEST, Error> {
                 const META: &#OPERATION_META = &#builder::META;
-                #[allow(unused_mut)]
-                let mut query: Vec<(&'static str, String)> = Vec::new();
+                #path
+                #query_init
                 #(#query)*
-                #[allow(unused_mut)]
-                let mut headers: Vec<(&'static str, String)> = Vec::new();
+                #headers_init
                 #(#headers)*
                 Ok(#REQUEST {
                     meta: META,
-                    path: #path,
+                    path,
                     query,
                     headers,
                     body: #body,
