@@ -9,6 +9,7 @@
 
 pub mod bundle;
 pub mod changes;
+pub mod contract;
 pub mod emit;
 pub mod examples;
 pub mod extensions;
@@ -41,10 +42,6 @@ impl Error {
         }
     }
 }
-
-/// The stand-in ID that `get_many` builds its path template with (it cannot occur in
-/// an encoded ID, since `%` itself is encoded).
-pub const MULTI_ID_PLACEHOLDER: &str = "%MULTI_ID%";
 
 /// Generates the crate's source from the spec whose root document is `root`.
 pub fn generate(root: &Path) -> Result<Vec<File>, Error> {

@@ -152,6 +152,18 @@ fn rust_method_collision_in_a_group() {
 }
 
 #[test]
+fn parameter_renamed_onto_another_parameter() {
+    // `pages` is a builder method, so its field is `pages_param`: the name `pagesParam`
+    // already has. Refused here, located, instead of a duplicate field in rustc.
+    refused(
+        "err-builder-field-collision",
+        "openapi.yaml",
+        "/paths/~1things/get/parameters/1",
+        "parameter `pagesParam` would be the builder's `pages_param`, which parameter `pages` already is",
+    );
+}
+
+#[test]
 fn unknown_extension_key() {
     refused(
         "err-unknown-extension-key",

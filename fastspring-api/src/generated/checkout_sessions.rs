@@ -1508,18 +1508,22 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &CreateCheckoutSessionBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let store_id = runtime::encode_path_param(
+                META.id,
+                "store_id",
+                &self.store_id.to_string(),
+            )?;
+            let checkout_id = runtime::encode_path_param(
+                META.id,
+                "checkout_id",
+                &self.checkout_id.to_string(),
+            )?;
+            let path = format!("/v2/checkouts/{store_id}/{checkout_id}/sessions");
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: format!(
-                    "/v2/checkouts/{}/{}/sessions", runtime::encode_path_param(META.id,
-                    "store_id", & self.store_id.to_string()) ?,
-                    runtime::encode_path_param(META.id, "checkout_id", & self.checkout_id
-                    .to_string()) ?
-                ),
+                path,
                 query,
                 headers,
                 body: Some(runtime::encode_body(META, &self.body)?),
@@ -1562,19 +1566,29 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &GetCheckoutSessionBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let store_id = runtime::encode_path_param(
+                META.id,
+                "store_id",
+                &self.store_id.to_string(),
+            )?;
+            let checkout_id = runtime::encode_path_param(
+                META.id,
+                "checkout_id",
+                &self.checkout_id.to_string(),
+            )?;
+            let session_id = runtime::encode_path_param(
+                META.id,
+                "session_id",
+                &self.session_id.to_string(),
+            )?;
+            let path = format!(
+                "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}"
+            );
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: format!(
-                    "/v2/checkouts/{}/{}/sessions/{}", runtime::encode_path_param(META
-                    .id, "store_id", & self.store_id.to_string()) ?,
-                    runtime::encode_path_param(META.id, "checkout_id", & self.checkout_id
-                    .to_string()) ?, runtime::encode_path_param(META.id, "session_id", &
-                    self.session_id.to_string()) ?
-                ),
+                path,
                 query,
                 headers,
                 body: None,
@@ -1618,19 +1632,29 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &UpdateCheckoutSessionBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let store_id = runtime::encode_path_param(
+                META.id,
+                "store_id",
+                &self.store_id.to_string(),
+            )?;
+            let checkout_id = runtime::encode_path_param(
+                META.id,
+                "checkout_id",
+                &self.checkout_id.to_string(),
+            )?;
+            let session_id = runtime::encode_path_param(
+                META.id,
+                "session_id",
+                &self.session_id.to_string(),
+            )?;
+            let path = format!(
+                "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}"
+            );
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: format!(
-                    "/v2/checkouts/{}/{}/sessions/{}", runtime::encode_path_param(META
-                    .id, "store_id", & self.store_id.to_string()) ?,
-                    runtime::encode_path_param(META.id, "checkout_id", & self.checkout_id
-                    .to_string()) ?, runtime::encode_path_param(META.id, "session_id", &
-                    self.session_id.to_string()) ?
-                ),
+                path,
                 query,
                 headers,
                 body: Some(runtime::encode_body(META, &self.body)?),
@@ -1676,19 +1700,29 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &ListCheckoutSessionPaymentMethodsBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let store_id = runtime::encode_path_param(
+                META.id,
+                "store_id",
+                &self.store_id.to_string(),
+            )?;
+            let checkout_id = runtime::encode_path_param(
+                META.id,
+                "checkout_id",
+                &self.checkout_id.to_string(),
+            )?;
+            let session_id = runtime::encode_path_param(
+                META.id,
+                "session_id",
+                &self.session_id.to_string(),
+            )?;
+            let path = format!(
+                "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/payment-methods"
+            );
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: format!(
-                    "/v2/checkouts/{}/{}/sessions/{}/payment-methods",
-                    runtime::encode_path_param(META.id, "store_id", & self.store_id
-                    .to_string()) ?, runtime::encode_path_param(META.id, "checkout_id", &
-                    self.checkout_id.to_string()) ?, runtime::encode_path_param(META.id,
-                    "session_id", & self.session_id.to_string()) ?
-                ),
+                path,
                 query,
                 headers,
                 body: None,
@@ -1735,19 +1769,29 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &AddCheckoutSessionItemBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let store_id = runtime::encode_path_param(
+                META.id,
+                "store_id",
+                &self.store_id.to_string(),
+            )?;
+            let checkout_id = runtime::encode_path_param(
+                META.id,
+                "checkout_id",
+                &self.checkout_id.to_string(),
+            )?;
+            let session_id = runtime::encode_path_param(
+                META.id,
+                "session_id",
+                &self.session_id.to_string(),
+            )?;
+            let path = format!(
+                "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/cart/items"
+            );
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: format!(
-                    "/v2/checkouts/{}/{}/sessions/{}/cart/items",
-                    runtime::encode_path_param(META.id, "store_id", & self.store_id
-                    .to_string()) ?, runtime::encode_path_param(META.id, "checkout_id", &
-                    self.checkout_id.to_string()) ?, runtime::encode_path_param(META.id,
-                    "session_id", & self.session_id.to_string()) ?
-                ),
+                path,
                 query,
                 headers,
                 body: Some(runtime::encode_body(META, &self.body)?),
@@ -1791,21 +1835,34 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &RemoveCheckoutSessionItemBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let store_id = runtime::encode_path_param(
+                META.id,
+                "store_id",
+                &self.store_id.to_string(),
+            )?;
+            let checkout_id = runtime::encode_path_param(
+                META.id,
+                "checkout_id",
+                &self.checkout_id.to_string(),
+            )?;
+            let session_id = runtime::encode_path_param(
+                META.id,
+                "session_id",
+                &self.session_id.to_string(),
+            )?;
+            let product_path = runtime::encode_path_param(
+                META.id,
+                "product_path",
+                &self.product_path.to_string(),
+            )?;
+            let path = format!(
+                "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/cart/items/{product_path}"
+            );
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: format!(
-                    "/v2/checkouts/{}/{}/sessions/{}/cart/items/{}",
-                    runtime::encode_path_param(META.id, "store_id", & self.store_id
-                    .to_string()) ?, runtime::encode_path_param(META.id, "checkout_id", &
-                    self.checkout_id.to_string()) ?, runtime::encode_path_param(META.id,
-                    "session_id", & self.session_id.to_string()) ?,
-                    runtime::encode_path_param(META.id, "product_path", & self
-                    .product_path.to_string()) ?
-                ),
+                path,
                 query,
                 headers,
                 body: None,
@@ -1850,21 +1907,34 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &UpdateCheckoutSessionItemBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let store_id = runtime::encode_path_param(
+                META.id,
+                "store_id",
+                &self.store_id.to_string(),
+            )?;
+            let checkout_id = runtime::encode_path_param(
+                META.id,
+                "checkout_id",
+                &self.checkout_id.to_string(),
+            )?;
+            let session_id = runtime::encode_path_param(
+                META.id,
+                "session_id",
+                &self.session_id.to_string(),
+            )?;
+            let product_path = runtime::encode_path_ids(
+                META.id,
+                "product_path",
+                &self.product_path,
+            )?;
+            let path = format!(
+                "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/cart/items/{product_path}"
+            );
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: format!(
-                    "/v2/checkouts/{}/{}/sessions/{}/cart/items/{}",
-                    runtime::encode_path_param(META.id, "store_id", & self.store_id
-                    .to_string()) ?, runtime::encode_path_param(META.id, "checkout_id", &
-                    self.checkout_id.to_string()) ?, runtime::encode_path_param(META.id,
-                    "session_id", & self.session_id.to_string()) ?,
-                    runtime::encode_path_ids(META.id, "product_path", & self
-                    .product_path) ?
-                ),
+                path,
                 query,
                 headers,
                 body: Some(runtime::encode_body(META, &self.body)?),
@@ -1908,19 +1978,29 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &UpdateCheckoutSessionCustomerBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let store_id = runtime::encode_path_param(
+                META.id,
+                "store_id",
+                &self.store_id.to_string(),
+            )?;
+            let checkout_id = runtime::encode_path_param(
+                META.id,
+                "checkout_id",
+                &self.checkout_id.to_string(),
+            )?;
+            let session_id = runtime::encode_path_param(
+                META.id,
+                "session_id",
+                &self.session_id.to_string(),
+            )?;
+            let path = format!(
+                "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/customer"
+            );
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: format!(
-                    "/v2/checkouts/{}/{}/sessions/{}/customer",
-                    runtime::encode_path_param(META.id, "store_id", & self.store_id
-                    .to_string()) ?, runtime::encode_path_param(META.id, "checkout_id", &
-                    self.checkout_id.to_string()) ?, runtime::encode_path_param(META.id,
-                    "session_id", & self.session_id.to_string()) ?
-                ),
+                path,
                 query,
                 headers,
                 body: Some(runtime::encode_body(META, &self.body)?),

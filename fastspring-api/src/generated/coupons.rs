@@ -802,13 +802,12 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &ListCouponsBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let path = "/coupons".to_string();
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: "/coupons".to_string(),
+                path,
                 query,
                 headers,
                 body: None,
@@ -849,13 +848,12 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &UpsertCouponBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let path = "/coupons".to_string();
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: "/coupons".to_string(),
+                path,
                 query,
                 headers,
                 body: Some(runtime::encode_body(META, &self.body)?),
@@ -903,20 +901,20 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &GetCouponBuilder::META;
-            #[allow(unused_mut)]
+            let coupon_id = runtime::encode_path_param(
+                META.id,
+                "coupon_id",
+                &self.coupon_id.to_string(),
+            )?;
+            let path = format!("/coupons/{coupon_id}");
             let mut query: Vec<(&'static str, String)> = Vec::new();
             if let Some(value) = &self.expand {
                 query.push(("expand", value.to_string()));
             }
-
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: format!(
-                    "/coupons/{}", runtime::encode_path_param(META.id, "coupon_id", &
-                    self.coupon_id.to_string()) ?
-                ),
+                path,
                 query,
                 headers,
                 body: None,
@@ -958,16 +956,17 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &AddCouponCodesBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let coupon_id = runtime::encode_path_param(
+                META.id,
+                "coupon_id",
+                &self.coupon_id.to_string(),
+            )?;
+            let path = format!("/coupons/{coupon_id}");
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: format!(
-                    "/coupons/{}", runtime::encode_path_param(META.id, "coupon_id", &
-                    self.coupon_id.to_string()) ?
-                ),
+                path,
                 query,
                 headers,
                 body: Some(runtime::encode_body(META, &self.body)?),
@@ -1008,16 +1007,17 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &DeleteCouponBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let coupon_id = runtime::encode_path_param(
+                META.id,
+                "coupon_id",
+                &self.coupon_id.to_string(),
+            )?;
+            let path = format!("/coupons/{coupon_id}");
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: format!(
-                    "/coupons/{}", runtime::encode_path_param(META.id, "coupon_id", &
-                    self.coupon_id.to_string()) ?
-                ),
+                path,
                 query,
                 headers,
                 body: None,
@@ -1061,16 +1061,17 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &ListCouponCodesBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let coupon_id = runtime::encode_path_param(
+                META.id,
+                "coupon_id",
+                &self.coupon_id.to_string(),
+            )?;
+            let path = format!("/coupons/{coupon_id}/codes");
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: format!(
-                    "/coupons/{}/codes", runtime::encode_path_param(META.id, "coupon_id",
-                    & self.coupon_id.to_string()) ?
-                ),
+                path,
                 query,
                 headers,
                 body: None,
@@ -1111,16 +1112,17 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &DeleteCouponCodesBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let coupon_id = runtime::encode_path_param(
+                META.id,
+                "coupon_id",
+                &self.coupon_id.to_string(),
+            )?;
+            let path = format!("/coupons/{coupon_id}/codes");
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: format!(
-                    "/coupons/{}/codes", runtime::encode_path_param(META.id, "coupon_id",
-                    & self.coupon_id.to_string()) ?
-                ),
+                path,
                 query,
                 headers,
                 body: None,

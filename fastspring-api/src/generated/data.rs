@@ -519,13 +519,12 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &GenerateSubscriptionReportBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let path = "/data/v1/subscription".to_string();
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: "/data/v1/subscription".to_string(),
+                path,
                 query,
                 headers,
                 body: Some(runtime::encode_body(META, &self.body)?),
@@ -569,13 +568,12 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &GenerateRevenueReportBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let path = "/data/v1/revenue".to_string();
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: "/data/v1/revenue".to_string(),
+                path,
                 query,
                 headers,
                 body: Some(runtime::encode_body(META, &self.body)?),
@@ -618,13 +616,12 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &ListJobsBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let path = "/data/v1/jobs".to_string();
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: "/data/v1/jobs".to_string(),
+                path,
                 query,
                 headers,
                 body: None,
@@ -665,16 +662,17 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &GetJobBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let job_id = runtime::encode_path_param(
+                META.id,
+                "job_id",
+                &self.job_id.to_string(),
+            )?;
+            let path = format!("/data/v1/jobs/{job_id}");
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: format!(
-                    "/data/v1/jobs/{}", runtime::encode_path_param(META.id, "job_id", &
-                    self.job_id.to_string()) ?
-                ),
+                path,
                 query,
                 headers,
                 body: None,
@@ -714,13 +712,12 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &ResetCacheBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let path = "/data/v1/util/cache".to_string();
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: "/data/v1/util/cache".to_string(),
+                path,
                 query,
                 headers,
                 body: None,
@@ -761,16 +758,17 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &DownloadReportBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let job_id = runtime::encode_path_param(
+                META.id,
+                "job_id",
+                &self.job_id.to_string(),
+            )?;
+            let path = format!("/data/v1/downloads/{job_id}");
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: format!(
-                    "/data/v1/downloads/{}", runtime::encode_path_param(META.id,
-                    "job_id", & self.job_id.to_string()) ?
-                ),
+                path,
                 query,
                 headers,
                 body: None,

@@ -284,7 +284,7 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &ListProcessedEventsBuilder::META;
-            #[allow(unused_mut)]
+            let path = "/events/processed".to_string();
             let mut query: Vec<(&'static str, String)> = Vec::new();
             if let Some(value) = &self.days {
                 query.push(("days", value.to_string()));
@@ -295,12 +295,10 @@ pub mod builders {
             if let Some(value) = &self.end {
                 query.push(("end", value.to_string()));
             }
-
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: "/events/processed".to_string(),
+                path,
                 query,
                 headers,
                 body: None,
@@ -386,7 +384,7 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &ListUnprocessedEventsBuilder::META;
-            #[allow(unused_mut)]
+            let path = "/events/unprocessed".to_string();
             let mut query: Vec<(&'static str, String)> = Vec::new();
             if let Some(value) = &self.days {
                 query.push(("days", value.to_string()));
@@ -397,12 +395,10 @@ pub mod builders {
             if let Some(value) = &self.end {
                 query.push(("end", value.to_string()));
             }
-
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: "/events/unprocessed".to_string(),
+                path,
                 query,
                 headers,
                 body: None,
@@ -466,16 +462,17 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &UpdateEventBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let event_id = runtime::encode_path_param(
+                META.id,
+                "event_id",
+                &self.event_id.to_string(),
+            )?;
+            let path = format!("/events/{event_id}");
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: format!(
-                    "/events/{}", runtime::encode_path_param(META.id, "event_id", & self
-                    .event_id.to_string()) ?
-                ),
+                path,
                 query,
                 headers,
                 body: Some(runtime::encode_body(META, &self.body)?),

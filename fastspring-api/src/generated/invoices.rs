@@ -1218,13 +1218,12 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &CreateInvoiceBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let path = "/invoices/paymentInvoice".to_string();
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: "/invoices/paymentInvoice".to_string(),
+                path,
                 query,
                 headers,
                 body: Some(runtime::encode_body(META, &self.body)?),
@@ -1265,16 +1264,17 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &GetInvoiceBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let invoice_id = runtime::encode_path_param(
+                META.id,
+                "invoice_id",
+                &self.invoice_id.to_string(),
+            )?;
+            let path = format!("/invoices/{invoice_id}");
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: format!(
-                    "/invoices/{}", runtime::encode_path_param(META.id, "invoice_id", &
-                    self.invoice_id.to_string()) ?
-                ),
+                path,
                 query,
                 headers,
                 body: None,

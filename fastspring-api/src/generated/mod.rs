@@ -52,86 +52,86 @@ pub mod common;
 pub mod registry;
 
 impl crate::Client {
-    #[cfg(feature = "accounts")]
     /// Operations of the `accounts` group: Customer accounts; lookups by email, custom key, order or subscription.
+    #[cfg(feature = "accounts")]
     pub fn accounts(&self) -> accounts::Accounts<'_> {
         accounts::Accounts { client: self }
     }
 
-    #[cfg(feature = "coupons")]
     /// Operations of the `coupons` group: Coupons, their discounts and their codes.
+    #[cfg(feature = "coupons")]
     pub fn coupons(&self) -> coupons::Coupons<'_> {
         coupons::Coupons { client: self }
     }
 
-    #[cfg(feature = "orders")]
     /// Operations of the `orders` group: Completed orders; searching them and updating tags and attributes.
+    #[cfg(feature = "orders")]
     pub fn orders(&self) -> orders::Orders<'_> {
         orders::Orders { client: self }
     }
 
-    #[cfg(feature = "products")]
     /// Operations of the `products` group: Catalog products, their offers and their localized prices.
+    #[cfg(feature = "products")]
     pub fn products(&self) -> products::Products<'_> {
         products::Products { client: self }
     }
 
-    #[cfg(feature = "subscriptions")]
     /// Operations of the `subscriptions` group: Subscriptions, plan changes, rebills, pauses, co-term groups, proforma invoices and cancel surveys.
+    #[cfg(feature = "subscriptions")]
     pub fn subscriptions(&self) -> subscriptions::Subscriptions<'_> {
         subscriptions::Subscriptions {
             client: self,
         }
     }
 
-    #[cfg(feature = "invoices")]
     /// Operations of the `invoices` group: Payment invoices created outside the checkout flow.
+    #[cfg(feature = "invoices")]
     pub fn invoices(&self) -> invoices::Invoices<'_> {
         invoices::Invoices { client: self }
     }
 
-    #[cfg(feature = "quotes")]
     /// Operations of the `quotes` group: B2B quotes that a buyer can accept and pay.
+    #[cfg(feature = "quotes")]
     pub fn quotes(&self) -> quotes::Quotes<'_> {
         quotes::Quotes { client: self }
     }
 
-    #[cfg(feature = "returns")]
     /// Operations of the `returns` group: Returns and refunds of orders.
+    #[cfg(feature = "returns")]
     pub fn returns(&self) -> returns::Returns<'_> {
         returns::Returns { client: self }
     }
 
-    #[cfg(feature = "sessions-v1")]
     /// Operations of the `sessions-v1` group: Legacy (v1) checkout sessions created for an existing account.
+    #[cfg(feature = "sessions-v1")]
     pub fn sessions_v1(&self) -> sessions_v1::SessionsV1<'_> {
         sessions_v1::SessionsV1 {
             client: self,
         }
     }
 
-    #[cfg(feature = "checkout-sessions")]
     /// Operations of the `checkout-sessions` group: Current (v2) checkout sessions and their carts.
+    #[cfg(feature = "checkout-sessions")]
     pub fn checkout_sessions(&self) -> checkout_sessions::CheckoutSessions<'_> {
         checkout_sessions::CheckoutSessions {
             client: self,
         }
     }
 
-    #[cfg(feature = "events")]
     /// Operations of the `events` group: Webhook events as stored by FastSpring; listing and marking them processed.
+    #[cfg(feature = "events")]
     pub fn events(&self) -> events::Events<'_> {
         events::Events { client: self }
     }
 
-    #[cfg(feature = "data")]
     /// Operations of the `data` group: Subscription and revenue reports, report jobs and downloads.
+    #[cfg(feature = "data")]
     pub fn data(&self) -> data::Data<'_> {
         data::Data { client: self }
     }
 
-    #[cfg(feature = "webhook-keys")]
     /// Operations of the `webhook-keys` group: Rotation of a webhook endpoint's HMAC secret.
+    #[cfg(feature = "webhook-keys")]
     pub fn webhook_keys(&self) -> webhook_keys::WebhookKeys<'_> {
         webhook_keys::WebhookKeys {
             client: self,

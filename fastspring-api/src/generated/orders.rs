@@ -1851,7 +1851,7 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &ListOrdersBuilder::META;
-            #[allow(unused_mut)]
+            let path = "/orders".to_string();
             let mut query: Vec<(&'static str, String)> = Vec::new();
             if let Some(value) = &self.begin {
                 query.push(("begin", value.to_string()));
@@ -1883,12 +1883,10 @@ pub mod builders {
             if let Some(value) = &self.page {
                 query.push(("page", value.to_string()));
             }
-
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: "/orders".to_string(),
+                path,
                 query,
                 headers,
                 body: None,
@@ -1956,13 +1954,12 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &UpdateOrderTagsBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let path = "/orders".to_string();
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: "/orders".to_string(),
+                path,
                 query,
                 headers,
                 body: Some(runtime::encode_body(META, &self.body)?),
@@ -2010,16 +2007,17 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &GetOrderBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let order_id = runtime::encode_path_ids(
+                META.id,
+                "order_id",
+                &self.order_id,
+            )?;
+            let path = format!("/orders/{order_id}");
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: format!(
-                    "/orders/{}", runtime::encode_path_ids(META.id, "order_id", & self
-                    .order_id) ?
-                ),
+                path,
                 query,
                 headers,
                 body: None,

@@ -2328,13 +2328,12 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &ListProductsBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let path = "/products".to_string();
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: "/products".to_string(),
+                path,
                 query,
                 headers,
                 body: None,
@@ -2378,13 +2377,12 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &CreateProductsBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let path = "/products".to_string();
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: "/products".to_string(),
+                path,
                 query,
                 headers,
                 body: Some(runtime::encode_body(META, &self.body)?),
@@ -2434,16 +2432,17 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &GetProductBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let product_path = runtime::encode_path_ids(
+                META.id,
+                "product_path",
+                &self.product_path,
+            )?;
+            let path = format!("/products/{product_path}");
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: format!(
-                    "/products/{}", runtime::encode_path_ids(META.id, "product_path", &
-                    self.product_path) ?
-                ),
+                path,
                 query,
                 headers,
                 body: None,
@@ -2487,16 +2486,17 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &DeleteProductBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let product_path = runtime::encode_path_param(
+                META.id,
+                "product_path",
+                &self.product_path.to_string(),
+            )?;
+            let path = format!("/products/{product_path}");
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: format!(
-                    "/products/{}", runtime::encode_path_param(META.id, "product_path", &
-                    self.product_path.to_string()) ?
-                ),
+                path,
                 query,
                 headers,
                 body: None,
@@ -2553,20 +2553,20 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &GetProductOffersBuilder::META;
-            #[allow(unused_mut)]
+            let product_path = runtime::encode_path_param(
+                META.id,
+                "product_path",
+                &self.product_path.to_string(),
+            )?;
+            let path = format!("/products/offers/{product_path}");
             let mut query: Vec<(&'static str, String)> = Vec::new();
             if let Some(value) = &self.r#type {
                 query.push(("type", value.to_string()));
             }
-
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: format!(
-                    "/products/offers/{}", runtime::encode_path_param(META.id,
-                    "product_path", & self.product_path.to_string()) ?
-                ),
+                path,
                 query,
                 headers,
                 body: None,
@@ -2611,16 +2611,17 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &CreateProductOffersBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let product_path = runtime::encode_path_param(
+                META.id,
+                "product_path",
+                &self.product_path.to_string(),
+            )?;
+            let path = format!("/products/offers/{product_path}");
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: format!(
-                    "/products/offers/{}", runtime::encode_path_param(META.id,
-                    "product_path", & self.product_path.to_string()) ?
-                ),
+                path,
                 query,
                 headers,
                 body: Some(runtime::encode_body(META, &self.body)?),
@@ -2700,7 +2701,7 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &ListProductPricesBuilder::META;
-            #[allow(unused_mut)]
+            let path = "/products/price".to_string();
             let mut query: Vec<(&'static str, String)> = Vec::new();
             if let Some(value) = &self.country {
                 query.push(("country", value.to_string()));
@@ -2714,12 +2715,10 @@ pub mod builders {
             if let Some(value) = &self.page {
                 query.push(("page", value.to_string()));
             }
-
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: "/products/price".to_string(),
+                path,
                 query,
                 headers,
                 body: None,
@@ -2798,7 +2797,12 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &GetProductPriceBuilder::META;
-            #[allow(unused_mut)]
+            let product_path = runtime::encode_path_param(
+                META.id,
+                "product_path",
+                &self.product_path.to_string(),
+            )?;
+            let path = format!("/products/price/{product_path}");
             let mut query: Vec<(&'static str, String)> = Vec::new();
             if let Some(value) = &self.country {
                 query.push(("country", value.to_string()));
@@ -2806,15 +2810,10 @@ pub mod builders {
             if let Some(value) = &self.currency {
                 query.push(("currency", value.to_string()));
             }
-
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: format!(
-                    "/products/price/{}", runtime::encode_path_param(META.id,
-                    "product_path", & self.product_path.to_string()) ?
-                ),
+                path,
                 query,
                 headers,
                 body: None,

@@ -1894,13 +1894,12 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &CreateQuoteBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let path = "/quotes".to_string();
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: "/quotes".to_string(),
+                path,
                 query,
                 headers,
                 body: Some(runtime::encode_body(META, &self.body)?),
@@ -2006,7 +2005,7 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &ListQuotesBuilder::META;
-            #[allow(unused_mut)]
+            let path = "/quotes".to_string();
             let mut query: Vec<(&'static str, String)> = Vec::new();
             if let Some(value) = &self.created_email {
                 query.push(("createdEmail", value.to_string()));
@@ -2037,12 +2036,10 @@ pub mod builders {
             if let Some(value) = &self.search_param {
                 query.push(("searchParam", value.to_string()));
             }
-
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: "/quotes".to_string(),
+                path,
                 query,
                 headers,
                 body: None,
@@ -2083,16 +2080,17 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &GetQuoteBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let quote_id = runtime::encode_path_param(
+                META.id,
+                "quote_id",
+                &self.quote_id.to_string(),
+            )?;
+            let path = format!("/quotes/{quote_id}");
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: format!(
-                    "/quotes/{}", runtime::encode_path_param(META.id, "quote_id", & self
-                    .quote_id.to_string()) ?
-                ),
+                path,
                 query,
                 headers,
                 body: None,
@@ -2134,16 +2132,17 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &UpdateQuoteBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let quote_id = runtime::encode_path_param(
+                META.id,
+                "quote_id",
+                &self.quote_id.to_string(),
+            )?;
+            let path = format!("/quotes/{quote_id}");
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: format!(
-                    "/quotes/{}", runtime::encode_path_param(META.id, "quote_id", & self
-                    .quote_id.to_string()) ?
-                ),
+                path,
                 query,
                 headers,
                 body: Some(runtime::encode_body(META, &self.body)?),
@@ -2184,16 +2183,17 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &CancelQuoteBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let quote_id = runtime::encode_path_param(
+                META.id,
+                "quote_id",
+                &self.quote_id.to_string(),
+            )?;
+            let path = format!("/quotes/{quote_id}/cancel");
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: format!(
-                    "/quotes/{}/cancel", runtime::encode_path_param(META.id, "quote_id",
-                    & self.quote_id.to_string()) ?
-                ),
+                path,
                 query,
                 headers,
                 body: None,

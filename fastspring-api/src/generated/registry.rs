@@ -17,7 +17,9 @@ use crate::{
     Secret,
 };
 
-pub use runtime::{Part, Shape};
+pub use runtime::Part;
+
+pub use runtime::Shape;
 
 /// All shapes, in spec order.
 pub static SHAPES: &[Shape] = &[

@@ -5923,7 +5923,7 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &ListSubscriptionsBuilder::META;
-            #[allow(unused_mut)]
+            let path = "/subscriptions".to_string();
             let mut query: Vec<(&'static str, String)> = Vec::new();
             if let Some(value) = &self.account_id {
                 query.push(("accountId", value.to_string()));
@@ -5952,12 +5952,10 @@ pub mod builders {
             if let Some(value) = &self.limit {
                 query.push(("limit", value.to_string()));
             }
-
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: "/subscriptions".to_string(),
+                path,
                 query,
                 headers,
                 body: None,
@@ -6025,13 +6023,12 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &UpdateSubscriptionsBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let path = "/subscriptions".to_string();
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: "/subscriptions".to_string(),
+                path,
                 query,
                 headers,
                 body: Some(runtime::encode_body(META, &self.body)?),
@@ -6081,13 +6078,12 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &EstimateSubscriptionBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let path = "/subscriptions/estimate".to_string();
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: "/subscriptions/estimate".to_string(),
+                path,
                 query,
                 headers,
                 body: Some(runtime::encode_body(META, &self.body)?),
@@ -6128,13 +6124,12 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &TransferSubscriptionsBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let path = "/subscriptions/transfer".to_string();
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: "/subscriptions/transfer".to_string(),
+                path,
                 query,
                 headers,
                 body: Some(runtime::encode_body(META, &self.body)?),
@@ -6178,13 +6173,12 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &ChargeSubscriptionsBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let path = "/subscriptions/charge".to_string();
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: "/subscriptions/charge".to_string(),
+                path,
                 query,
                 headers,
                 body: Some(runtime::encode_body(META, &self.body)?),
@@ -6283,7 +6277,12 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &GetSubscriptionBuilder::META;
-            #[allow(unused_mut)]
+            let subscription_id = runtime::encode_path_ids(
+                META.id,
+                "subscription_id",
+                &self.subscription_id,
+            )?;
+            let path = format!("/subscriptions/{subscription_id}");
             let mut query: Vec<(&'static str, String)> = Vec::new();
             if let Some(value) = &self.account_id {
                 query.push(("accountId", value.to_string()));
@@ -6306,15 +6305,10 @@ pub mod builders {
             if let Some(value) = &self.status {
                 query.push(("status", value.to_string()));
             }
-
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: format!(
-                    "/subscriptions/{}", runtime::encode_path_ids(META.id,
-                    "subscription_id", & self.subscription_id) ?
-                ),
+                path,
                 query,
                 headers,
                 body: None,
@@ -6365,20 +6359,20 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &CancelSubscriptionBuilder::META;
-            #[allow(unused_mut)]
+            let subscription_id = runtime::encode_path_ids(
+                META.id,
+                "subscription_id",
+                &self.subscription_id,
+            )?;
+            let path = format!("/subscriptions/{subscription_id}");
             let mut query: Vec<(&'static str, String)> = Vec::new();
             if let Some(value) = &self.billing_period {
                 query.push(("billingPeriod", value.to_string()));
             }
-
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: format!(
-                    "/subscriptions/{}", runtime::encode_path_ids(META.id,
-                    "subscription_id", & self.subscription_id) ?
-                ),
+                path,
                 query,
                 headers,
                 body: None,
@@ -6431,16 +6425,17 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &ListSubscriptionEntriesBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let subscription_id = runtime::encode_path_param(
+                META.id,
+                "subscription_id",
+                &self.subscription_id.to_string(),
+            )?;
+            let path = format!("/subscriptions/{subscription_id}/entries");
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: format!(
-                    "/subscriptions/{}/entries", runtime::encode_path_param(META.id,
-                    "subscription_id", & self.subscription_id.to_string()) ?
-                ),
+                path,
                 query,
                 headers,
                 body: None,
@@ -6482,16 +6477,17 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &PauseSubscriptionBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let subscription_id = runtime::encode_path_param(
+                META.id,
+                "subscription_id",
+                &self.subscription_id.to_string(),
+            )?;
+            let path = format!("/subscriptions/{subscription_id}/pause");
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: format!(
-                    "/subscriptions/{}/pause", runtime::encode_path_param(META.id,
-                    "subscription_id", & self.subscription_id.to_string()) ?
-                ),
+                path,
                 query,
                 headers,
                 body: Some(runtime::encode_body(META, &self.body)?),
@@ -6532,16 +6528,17 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &ResumeSubscriptionBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let subscription_id = runtime::encode_path_param(
+                META.id,
+                "subscription_id",
+                &self.subscription_id.to_string(),
+            )?;
+            let path = format!("/subscriptions/{subscription_id}/resume");
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: format!(
-                    "/subscriptions/{}/resume", runtime::encode_path_param(META.id,
-                    "subscription_id", & self.subscription_id.to_string()) ?
-                ),
+                path,
                 query,
                 headers,
                 body: None,
@@ -6582,16 +6579,17 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &ConvertSubscriptionBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let subscription_id = runtime::encode_path_param(
+                META.id,
+                "subscription_id",
+                &self.subscription_id.to_string(),
+            )?;
+            let path = format!("/subscriptions/{subscription_id}/convert");
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: format!(
-                    "/subscriptions/{}/convert", runtime::encode_path_param(META.id,
-                    "subscription_id", & self.subscription_id.to_string()) ?
-                ),
+                path,
                 query,
                 headers,
                 body: None,
@@ -6649,7 +6647,12 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &ListSubscriptionHistoryBuilder::META;
-            #[allow(unused_mut)]
+            let subscription_id = runtime::encode_path_param(
+                META.id,
+                "subscription_id",
+                &self.subscription_id.to_string(),
+            )?;
+            let path = format!("/subscriptions/{subscription_id}/history");
             let mut query: Vec<(&'static str, String)> = Vec::new();
             if let Some(value) = &self.scope {
                 query.push(("scope", value.to_string()));
@@ -6657,15 +6660,10 @@ pub mod builders {
             if let Some(value) = &self.order {
                 query.push(("order", value.to_string()));
             }
-
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: format!(
-                    "/subscriptions/{}/history", runtime::encode_path_param(META.id,
-                    "subscription_id", & self.subscription_id.to_string()) ?
-                ),
+                path,
                 query,
                 headers,
                 body: None,
@@ -6706,13 +6704,12 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &CreateCotermGroupBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let path = "/subscriptions/coterm".to_string();
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: "/subscriptions/coterm".to_string(),
+                path,
                 query,
                 headers,
                 body: Some(runtime::encode_body(META, &self.body)?),
@@ -6753,16 +6750,17 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &GetCotermGroupBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let coterm_group_id = runtime::encode_path_param(
+                META.id,
+                "coterm_group_id",
+                &self.coterm_group_id.to_string(),
+            )?;
+            let path = format!("/subscriptions/coterm/{coterm_group_id}");
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: format!(
-                    "/subscriptions/coterm/{}", runtime::encode_path_param(META.id,
-                    "coterm_group_id", & self.coterm_group_id.to_string()) ?
-                ),
+                path,
                 query,
                 headers,
                 body: None,
@@ -6804,16 +6802,17 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &UpdateCotermGroupBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let coterm_group_id = runtime::encode_path_param(
+                META.id,
+                "coterm_group_id",
+                &self.coterm_group_id.to_string(),
+            )?;
+            let path = format!("/subscriptions/coterm/{coterm_group_id}");
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: format!(
-                    "/subscriptions/coterm/{}", runtime::encode_path_param(META.id,
-                    "coterm_group_id", & self.coterm_group_id.to_string()) ?
-                ),
+                path,
                 query,
                 headers,
                 body: Some(runtime::encode_body(META, &self.body)?),
@@ -6854,16 +6853,17 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &DeleteCotermGroupBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let coterm_group_id = runtime::encode_path_param(
+                META.id,
+                "coterm_group_id",
+                &self.coterm_group_id.to_string(),
+            )?;
+            let path = format!("/subscriptions/coterm/{coterm_group_id}");
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: format!(
-                    "/subscriptions/coterm/{}", runtime::encode_path_param(META.id,
-                    "coterm_group_id", & self.coterm_group_id.to_string()) ?
-                ),
+                path,
                 query,
                 headers,
                 body: None,
@@ -6904,16 +6904,17 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &EstimateCotermGroupBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let coterm_group_id = runtime::encode_path_param(
+                META.id,
+                "coterm_group_id",
+                &self.coterm_group_id.to_string(),
+            )?;
+            let path = format!("/subscriptions/coterm/{coterm_group_id}/estimate");
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: format!(
-                    "/subscriptions/coterm/{}/estimate", runtime::encode_path_param(META
-                    .id, "coterm_group_id", & self.coterm_group_id.to_string()) ?
-                ),
+                path,
                 query,
                 headers,
                 body: None,
@@ -6954,16 +6955,17 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &ExecuteCotermGroupBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let coterm_group_id = runtime::encode_path_param(
+                META.id,
+                "coterm_group_id",
+                &self.coterm_group_id.to_string(),
+            )?;
+            let path = format!("/subscriptions/coterm/{coterm_group_id}/execute");
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: format!(
-                    "/subscriptions/coterm/{}/execute", runtime::encode_path_param(META
-                    .id, "coterm_group_id", & self.coterm_group_id.to_string()) ?
-                ),
+                path,
                 query,
                 headers,
                 body: None,
@@ -7004,13 +7006,12 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &CreateProformaInvoiceBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let path = "/subscriptions/proformaInvoice".to_string();
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: "/subscriptions/proformaInvoice".to_string(),
+                path,
                 query,
                 headers,
                 body: Some(runtime::encode_body(META, &self.body)?),
@@ -7058,20 +7059,20 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &GetProformaInvoiceBuilder::META;
-            #[allow(unused_mut)]
+            let subscription_id = runtime::encode_path_param(
+                META.id,
+                "subscription_id",
+                &self.subscription_id.to_string(),
+            )?;
+            let path = format!("/subscriptions/proformaInvoice/{subscription_id}");
             let mut query: Vec<(&'static str, String)> = Vec::new();
             if let Some(value) = &self.lang {
                 query.push(("lang", value.to_string()));
             }
-
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: format!(
-                    "/subscriptions/proformaInvoice/{}", runtime::encode_path_param(META
-                    .id, "subscription_id", & self.subscription_id.to_string()) ?
-                ),
+                path,
                 query,
                 headers,
                 body: None,
@@ -7112,13 +7113,12 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &UpsertCancelSurveyResponseBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let path = "/subscriptions/cancelSurvey/response".to_string();
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: "/subscriptions/cancelSurvey/response".to_string(),
+                path,
                 query,
                 headers,
                 body: Some(runtime::encode_body(META, &self.body)?),
@@ -7162,13 +7162,12 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &QueryCancelSurveyResponsesBuilder::META;
-            #[allow(unused_mut)]
-            let mut query: Vec<(&'static str, String)> = Vec::new();
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let path = "/subscriptions/cancelSurvey/response/query".to_string();
+            let query: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: "/subscriptions/cancelSurvey/response/query".to_string(),
+                path,
                 query,
                 headers,
                 body: Some(runtime::encode_body(META, &self.body)?),
@@ -7216,21 +7215,20 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &GetCancelSurveyBuilder::META;
-            #[allow(unused_mut)]
+            let subscription_id = runtime::encode_path_param(
+                META.id,
+                "subscription_id",
+                &self.subscription_id.to_string(),
+            )?;
+            let path = format!("/subscriptions/cancelSurvey/reasons/{subscription_id}");
             let mut query: Vec<(&'static str, String)> = Vec::new();
             if let Some(value) = &self.lang {
                 query.push(("lang", value.to_string()));
             }
-
-            #[allow(unused_mut)]
-            let mut headers: Vec<(&'static str, String)> = Vec::new();
+            let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
                 meta: META,
-                path: format!(
-                    "/subscriptions/cancelSurvey/reasons/{}",
-                    runtime::encode_path_param(META.id, "subscription_id", & self
-                    .subscription_id.to_string()) ?
-                ),
+                path,
                 query,
                 headers,
                 body: None,

@@ -1,0 +1,296 @@
+//! The intermediate representation: every Rust name is decided here, collisions
+//! are resolved here, and the emitter only prints what this module decided.
+
+//!
+//! This file holds the IR types only (what the emitter may read). The lowering is one
+//! state type, [`lower::Lowerer`], whose `impl` blocks are spread by construct:
+//! `lower` (the pipeline and the spec walk), `schema`, `operation`, `quirks` (`x-fs-*`)
+//! and `features`; `names` turns spec names into Rust identifiers.
+
+use std::collections::BTreeSet;
+
+mod features;
+mod lower;
+mod names;
+mod operation;
+mod quirks;
+mod schema;
+
+pub use lower::lower;
+pub use names::{camel_ident, is_keyword, snake_ident};
+
+/// Index of a [`TypeDef`] in [`Ir::types`].
+pub type TypeId = usize;
+
+/// A Rust type as used in a field, parameter or response.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Ty {
+    String,
+    /// `format: password`: a string that `Debug` never shows.
+    Secret,
+    I64,
+    F64,
+    Bool,
+    Decimal,
+    EpochMillis,
+    EpochSeconds,
+    Json,
+    Named(TypeId),
+    Vec(Box<Ty>),
+    Map(Box<Ty>),
+}
+
+/// A named type the generator emits.
+#[derive(Debug, Clone)]
+pub struct TypeDef {
+    pub name: String,
+    pub module: String,
+    pub doc: Option<String>,
+    pub kind: TypeKind,
+    /// Features that need this type; `None` = always compiled.
+    pub features: Option<BTreeSet<String>>,
+    /// Where the schema is (file#pointer).
+    pub location: String,
+    /// Reachable from a request body: optional nullable fields are tri-state.
+    pub in_request: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum TypeKind {
+    Struct {
+        fields: Vec<Field>,
+    },
+    /// String enum: (JSON value, Rust variant).
+    Enum {
+        values: Vec<(String, String)>,
+    },
+    /// Untagged union: (Rust variant, type), tried in order.
+    Untagged {
+        variants: Vec<(String, Ty)>,
+    },
+    Alias(Ty),
+}
+
+#[derive(Debug, Clone)]
+pub struct Field {
+    /// The JSON member name (empty for the flattened map of additional members).
+    pub json: String,
+    pub rust: String,
+    pub ty: Ty,
+    pub required: bool,
+    pub nullable: bool,
+    pub doc: Option<String>,
+    /// The map of members beyond the declared ones (`additionalProperties` beside
+    /// `properties`), flattened into the struct.
+    pub flatten: bool,
+}
+
+/// A resource group: one module, one cargo feature, one handle on the client.
+#[derive(Debug, Clone)]
+pub struct Module {
+    pub name: String,
+    pub kind: ModuleKind,
+    pub tag: Option<String>,
+    pub feature: Option<String>,
+    pub handle: Option<String>,
+    pub handle_method: Option<String>,
+    pub doc: String,
+}
+
+/// What a generated module holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModuleKind {
+    /// A tag's group: its types, and its operations behind a handle.
+    Group,
+    /// The webhook tag: the event payloads and `EventData`.
+    WebhookEvents,
+    /// A spec file without operations: schemas several groups share.
+    Shared,
+}
+
+/// The HTTP method of an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Put,
+    Post,
+    Delete,
+    Patch,
+}
+
+impl Method {
+    /// The method as sent (`GET`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Put => "PUT",
+            Method::Post => "POST",
+            Method::Delete => "DELETE",
+            Method::Patch => "PATCH",
+        }
+    }
+
+    fn parse(method: &str) -> Option<Method> {
+        Some(match method {
+            "get" => Method::Get,
+            "put" => Method::Put,
+            "post" => Method::Post,
+            "delete" => Method::Delete,
+            "patch" => Method::Patch,
+            _ => return None,
+        })
+    }
+}
+
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A path template, split into literal text and parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathPiece {
+    /// Text sent as written.
+    Literal(String),
+    /// The operation's parameter at this index of `Operation::params`.
+    Param(usize),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamIn {
+    Path,
+    Query,
+    Header,
+}
+
+#[derive(Debug, Clone)]
+pub struct Param {
+    pub name: String,
+    pub rust: String,
+    /// The builder's field (and setter) for it: `rust`, unless that is a name the
+    /// builder uses for itself.
+    pub field: String,
+    pub location: ParamIn,
+    pub ty: Ty,
+    pub required: bool,
+    pub explode: bool,
+    pub comma_separated: bool,
+    pub doc: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Body {
+    pub ty: Ty,
+    pub required: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ResponseKind {
+    Json(Ty),
+    Text,
+    Bytes,
+    Empty,
+}
+
+#[derive(Debug, Clone)]
+pub struct Paging {
+    pub style: PagingStyle,
+    pub items: Option<String>,
+    /// Element type of the `items` array, for `page` and `events` styles.
+    pub item: Option<Ty>,
+}
+
+/// How a list operation pages (`x-fs-paging`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PagingStyle {
+    /// `page`/`limit` query parameters and `nextPage` in the reply.
+    Page,
+    /// Windows of events, continued while the reply says `more`.
+    Events,
+    /// A report job: run, poll, download.
+    Report,
+    /// Documented as not paging.
+    None,
+}
+
+impl PagingStyle {
+    /// The name the spec and the runtime use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PagingStyle::Page => "page",
+            PagingStyle::Events => "events",
+            PagingStyle::Report => "report",
+            PagingStyle::None => "none",
+        }
+    }
+
+    /// Whether the builder gets `pages()` and `items()`.
+    pub fn streams(self) -> bool {
+        matches!(self, PagingStyle::Page | PagingStyle::Events)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Batch {
+    pub items: String,
+    pub id: String,
+    /// Type of one outcome (the items array's element type).
+    pub item: Ty,
+}
+
+#[derive(Debug, Clone)]
+pub struct MultiId {
+    pub param: String,
+    /// The client method that takes several IDs (`get_many`).
+    pub method: String,
+    pub items: String,
+    /// The item type inside the wrapper (and the bare object).
+    pub item: Ty,
+}
+
+#[derive(Debug, Clone)]
+pub struct Operation {
+    pub id: String,
+    pub method: Method,
+    pub path: String,
+    /// `path` split into literal text and parameters.
+    pub template: Vec<PathPiece>,
+    pub module: String,
+    pub rust_method: String,
+    pub builder: String,
+    pub summary: Option<String>,
+    pub description: Option<String>,
+    pub params: Vec<Param>,
+    pub body: Option<Body>,
+    pub response: ResponseKind,
+    /// `Accept` header: the media types of the success response.
+    pub accept: String,
+    /// Declared response bodies by status (`0` = default), for the payload registry.
+    pub responses: Vec<(u16, Ty)>,
+    pub paging: Option<Paging>,
+    pub batch: Option<Batch>,
+    pub multi_id: Option<MultiId>,
+    pub idempotent: bool,
+    pub auth_optional: bool,
+    pub location: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Webhook {
+    pub event_type: String,
+    /// Other spellings of the type FastSpring documents (`x-fs-event-aliases`).
+    pub aliases: Vec<String>,
+    pub variant: String,
+    pub data: Ty,
+    pub doc: Option<String>,
+}
+
+/// Everything the emitter needs.
+#[derive(Debug, Clone)]
+pub struct Ir {
+    pub modules: Vec<Module>,
+    pub types: Vec<TypeDef>,
+    pub operations: Vec<Operation>,
+    pub webhooks: Vec<Webhook>,
+}

@@ -1,0 +1,236 @@
+//! FastSpring's extensions that shape an operation or an event (`impl Lowerer`):
+//! `x-fs-paging`, `x-fs-batch`, `x-fs-multi-id`, and the webhook events with
+//! `x-fs-event-type`/`x-fs-event-aliases`. Where is `x-fs-X` read? Here.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::lower::{Items, Lowerer, doc_of};
+use super::names::{camel_ident, unique};
+use super::{
+    Batch, MultiId, Paging, PagingStyle, Param, ParamIn, ResponseKind, Ty, TypeId, TypeKind,
+    Webhook,
+};
+use crate::Error;
+use crate::spec::Node;
+
+/// `requestBody.content.application/json.schema.properties.events.items.allOf[*].properties.data`
+fn webhook_data_schema<'a>(op: &Node<'a>) -> Result<Node<'a>, Error> {
+    let schema = op
+        .req("requestBody")?
+        .req("content")?
+        .req("application/json")?
+        .req("schema")?
+        .resolve()?;
+    let items = schema
+        .req("properties")?
+        .req("events")?
+        .resolve()?
+        .req("items")?
+        .resolve()?;
+    let members = items.req("allOf")?;
+    for member in members.items()? {
+        let member = member.resolve()?;
+        if let Some(data) = member.get("properties").and_then(|p| p.get("data")) {
+            return Ok(data);
+        }
+    }
+    Err(members.error("no `allOf` member declares the event's `data` property"))
+}
+
+impl<'a> Lowerer {
+    /// One webhook event per key of `webhooks`, with its aliases and its `data` type.
+    pub(super) fn lower_webhooks(
+        &mut self,
+        webhook_items: &Items<'a>,
+        op_ids: &mut BTreeMap<String, String>,
+    ) -> Result<Vec<Webhook>, Error> {
+        let mut webhooks = Vec::new();
+        let mut variants = BTreeSet::new();
+        for (event, item) in webhook_items {
+            let op = item.req("post")?;
+            let id = op.req_str("operationId", "webhook")?;
+            if let Some(prev) = op_ids.insert(id.to_string(), op.location()) {
+                return Err(op.error(format!("operationId `{id}` already used at {prev}")));
+            }
+            if let Some(declared) = op.str("x-fs-event-type")?
+                && declared != event
+            {
+                return Err(op.error(format!(
+                    "x-fs-event-type `{declared}` differs from the webhook key `{event}`"
+                )));
+            }
+            let data = webhook_data_schema(&op)?;
+            let variant = unique(camel_ident(&event.replace('.', "_")), &mut variants);
+            let ty = self.lower(
+                &data,
+                &format!("{}Data", camel_ident(&event.replace('.', "_"))),
+                None,
+            )?;
+            let mut aliases = Vec::new();
+            if let Some(list) = op.get("x-fs-event-aliases") {
+                for alias in list.items()? {
+                    let alias = alias
+                        .value
+                        .as_str()
+                        .ok_or_else(|| alias.error("x-fs-event-aliases lists strings"))?;
+                    if webhook_items.iter().any(|(e, _)| e == alias) {
+                        return Err(list.error(format!("alias `{alias}` is itself a webhook key")));
+                    }
+                    aliases.push(alias.to_string());
+                }
+            }
+            webhooks.push(Webhook {
+                event_type: event.clone(),
+                aliases,
+                variant,
+                data: ty,
+                doc: doc_of(&op)?,
+            });
+        }
+
+        Ok(webhooks)
+    }
+
+    /// `x-fs-paging`: the style, and the item type of the response array it names.
+    pub(super) fn lower_paging(
+        &self,
+        op: &Node<'a>,
+        response: &ResponseKind,
+        params: &[Param],
+    ) -> Result<Option<Paging>, Error> {
+        Ok(match op.get("x-fs-paging") {
+            None => None,
+            Some(p) => {
+                let style = p.req_str("style", "x-fs-paging")?;
+                let kind = match style {
+                    "page" => PagingStyle::Page,
+                    "events" => PagingStyle::Events,
+                    "report" => PagingStyle::Report,
+                    "none" => PagingStyle::None,
+                    _ => {
+                        return Err(p.error(format!(
+                            "unknown paging style `{style}` (page, events, report, none)"
+                        )));
+                    }
+                };
+                let items = p.str("items")?.map(str::to_string);
+                if kind.streams() && items.is_none() {
+                    return Err(p.error(format!("paging style `{style}` needs `items`")));
+                }
+                let item = match &items {
+                    Some(name) if kind.streams() => Some(
+                        self.array_field_item(response, name)
+                            .map_err(|msg| p.error(format!("x-fs-paging: {msg}")))?,
+                    ),
+                    _ => None,
+                };
+                if kind == PagingStyle::Page {
+                    for needed in ["page", "limit"] {
+                        if !params
+                            .iter()
+                            .any(|q| q.location == ParamIn::Query && q.name == needed)
+                        {
+                            return Err(p.error(format!(
+                                "paging style `page` needs a query parameter `{needed}`"
+                            )));
+                        }
+                    }
+                }
+                Some(Paging {
+                    style: kind,
+                    items,
+                    item,
+                })
+            }
+        })
+    }
+
+    /// `x-fs-batch`: the outcome array of the response and the field naming each subject.
+    pub(super) fn lower_batch(
+        &self,
+        op: &Node<'a>,
+        response: &ResponseKind,
+    ) -> Result<Option<Batch>, Error> {
+        Ok(match op.get("x-fs-batch") {
+            None => None,
+            Some(b) => {
+                let items = b.req_str("items", "x-fs-batch")?.to_string();
+                let item = self
+                    .array_field_item(response, &items)
+                    .map_err(|msg| b.error(format!("x-fs-batch: {msg}")))?;
+                Some(Batch {
+                    id: b.req_str("id", "x-fs-batch")?.to_string(),
+                    items,
+                    item,
+                })
+            }
+        })
+    }
+
+    /// `x-fs-multi-id`: the path parameter that takes several IDs and the item type.
+    pub(super) fn lower_multi_id(
+        &self,
+        op: &Node<'a>,
+        response: &ResponseKind,
+        params: &[Param],
+    ) -> Result<Option<MultiId>, Error> {
+        Ok(match op.get("x-fs-multi-id") {
+            None => None,
+            Some(m) => {
+                let param = m.req_str("param", "x-fs-multi-id")?.to_string();
+                let items = m.req_str("items", "x-fs-multi-id")?.to_string();
+                if !params
+                    .iter()
+                    .any(|p| p.location == ParamIn::Path && p.name == param)
+                {
+                    return Err(m.error(format!(
+                        "x-fs-multi-id names `{param}`, which is not a path parameter"
+                    )));
+                }
+                let item = self
+                    .multi_id_item(response, &items)
+                    .map_err(|msg| m.error(msg))?;
+                Some(MultiId {
+                    param,
+                    method: String::new(), // named with the operation, in `lower_operation`
+                    items,
+                    item,
+                })
+            }
+        })
+    }
+
+    /// For `x-fs-multi-id`: the 200 body is `oneOf: [Wrapper{items: [T]}, T]`; finds T.
+    fn multi_id_item(&self, response: &ResponseKind, items: &str) -> Result<Ty, String> {
+        let ResponseKind::Json(Ty::Named(id)) = response else {
+            return Err("x-fs-multi-id needs a JSON 200 response".into());
+        };
+        if !matches!(self.types[*id].kind, TypeKind::Untagged { .. }) {
+            return Err("x-fs-multi-id needs a 200 schema `oneOf: [Wrapper, Bare]`".into());
+        }
+        self.array_field_item(response, items)
+    }
+
+    /// The element type of array property `items` of the response (or of one of its union branches).
+    fn array_field_item(&self, response: &ResponseKind, items: &str) -> Result<Ty, String> {
+        let ResponseKind::Json(Ty::Named(id)) = response else {
+            return Err("needs a JSON 2xx response".into());
+        };
+        let candidates: Vec<TypeId> = match &self.types[*id].kind {
+            TypeKind::Untagged { variants } => variants
+                .iter()
+                .filter_map(|(_, t)| if let Ty::Named(w) = t { Some(*w) } else { None })
+                .collect(),
+            _ => vec![*id],
+        };
+        for w in candidates {
+            if let TypeKind::Struct { fields } = &self.types[w].kind
+                && let Some(f) = fields.iter().find(|f| f.json == items)
+                && let Ty::Vec(inner) = &f.ty
+            {
+                return Ok((**inner).clone());
+            }
+        }
+        Err(format!("the 2xx schema has no array property `{items}`"))
+    }
+}
