@@ -49,6 +49,9 @@
 
 #![warn(missing_docs)]
 
+mod admin;
+mod clock;
+mod exchange;
 mod faults;
 mod ops;
 mod server;

@@ -4,7 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::Shared;
-use crate::server::{Answer, Call};
+use crate::exchange::{Answer, Call};
 use crate::store::{Kind, Store, merge};
 
 /// The status the operation uses for a missing resource: the first of 400, 404, 500

@@ -118,32 +118,18 @@ pub fn now_millis() -> i64 {
 /// `{field}`, `{field}Value`, `{field}InSeconds`, `{field}Display`, `{field}DisplayISO8601`
 /// for an epoch-millisecond time (or all null).
 fn set_time(obj: &mut Map<String, Value>, field: &str, millis: Option<i64>) {
-    let days_to_date = |ms: i64| {
-        // Civil date from days since epoch (Howard Hinnant's algorithm).
-        let z = ms.div_euclid(86_400_000) + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let d = doy - (153 * mp + 2) / 5 + 1;
-        let m = if mp < 10 { mp + 3 } else { mp - 9 };
-        let y = yoe + era * 400 + i64::from(m <= 2);
-        (y, m, d)
-    };
     match millis {
         Some(ms) => {
-            let (y, m, d) = days_to_date(ms);
             obj.insert(field.into(), json!(ms));
             obj.insert(format!("{field}Value"), json!(ms));
             obj.insert(format!("{field}InSeconds"), json!(ms / 1000));
             obj.insert(
                 format!("{field}Display"),
-                json!(format!("{m}/{d}/{:02}", y % 100)),
+                json!(crate::clock::display_date(ms)),
             );
             obj.insert(
                 format!("{field}DisplayISO8601"),
-                json!(format!("{y:04}-{m:02}-{d:02}")),
+                json!(crate::clock::iso_date(ms)),
             );
         }
         None => {
