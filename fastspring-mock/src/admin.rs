@@ -9,11 +9,13 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, put};
+use axum::routing::{get, post, put};
 use serde_json::{Value, json};
 
+use crate::checkout::Checkout;
 use crate::exchange::json_response;
 use crate::faults::Fault;
+use crate::scenarios::{self, Scenario};
 use crate::store::{Kind, Store};
 use crate::{Seed, Shared};
 
@@ -32,6 +34,14 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/mock/admin/webhook", put(admin_webhook))
         .route("/mock/admin/events", get(admin_events).post(admin_emit))
         .route("/mock/admin/deliveries", get(admin_deliveries))
+        .route("/mock/admin/clock", get(admin_clock).post(admin_advance))
+        .route("/mock/admin/checkouts", post(admin_checkout))
+        .route(
+            "/mock/admin/subscriptions/{id}/declines",
+            post(admin_declines),
+        )
+        .route("/mock/admin/scenarios", get(admin_scenarios))
+        .route("/mock/admin/scenarios/{name}", post(admin_run_scenario))
         .route(
             "/mock/admin/state/{kind}",
             get(admin_state).post(admin_seed),
@@ -52,6 +62,10 @@ async fn admin_index(State(shared): State<Arc<Shared>>) -> Response {
                 "GET|POST /mock/admin/events": "list stored events, emit one ({\"type\", \"data\"?})",
                 "GET /mock/admin/deliveries": "webhook delivery attempts",
                 "GET|POST /mock/admin/state/{kind}": "list or add accounts, products, coupons, subscriptions, orders",
+                "GET|POST /mock/admin/clock": "the clock; advance it ({\"advance\": \"P1M\"} or {\"to\": epochMs}), playing out renewals, reminders, trials, pauses, dunning",
+                "POST /mock/admin/checkouts": "complete a paid checkout ({\"email\", \"items\": [{\"product\", \"quantity\"?}], \"paymentMethod\"?})",
+                "POST /mock/admin/subscriptions/{id}/declines": "decline the next charges ({\"count\": n})",
+                "GET /mock/admin/scenarios, POST /mock/admin/scenarios/{name}": "list or run a named scenario",
             }
         }),
     )
@@ -211,5 +225,89 @@ async fn admin_seed(
     match Seed::new().object(kind, value.clone()).apply(&mut store) {
         Ok(()) => json_response(201, &value),
         Err(message) => json_response(400, &json!({ "message": message })),
+    }
+}
+
+fn clock_json(now: i64) -> Value {
+    json!({ "now": now, "iso": crate::clock::iso_millis(now) })
+}
+
+async fn admin_clock(State(shared): State<Arc<Shared>>) -> Response {
+    json_response(200, &clock_json(shared.now()))
+}
+
+async fn admin_advance(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let value: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let events = match (value.get("advance"), value.get("to")) {
+        (Some(Value::String(duration)), None) => match crate::clock::parse_duration(duration) {
+            Ok(span) => shared.advance_by(span),
+            Err(message) => return json_response(400, &json!({ "message": message })),
+        },
+        (None, Some(to)) if to.is_i64() => shared.advance_to(to.as_i64().unwrap_or_default()),
+        _ => {
+            return json_response(
+                400,
+                &json!({"message": "give {\"advance\": \"P1M\"} (ISO 8601 duration) or {\"to\": <epoch ms>}"}),
+            );
+        }
+    };
+    let mut out = clock_json(shared.now());
+    out["events"] = Value::Array(events);
+    json_response(200, &out)
+}
+
+async fn admin_checkout(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let value: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let outcome = Checkout::from_json(&value)
+        .and_then(|checkout| shared.change(|store| checkout.complete(store)));
+    match outcome {
+        Ok((outcome, events)) => json_response(
+            201,
+            &json!({
+                "account": outcome.account, "newAccount": outcome.new_account,
+                "order": outcome.order, "subscriptions": outcome.subscriptions,
+                "events": events,
+            }),
+        ),
+        Err(message) => json_response(400, &json!({ "message": message })),
+    }
+}
+
+async fn admin_declines(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let value: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let Some(count) = value.get("count").and_then(Value::as_u64) else {
+        return json_response(400, &json!({"message": "give {\"count\": n}"}));
+    };
+    let count = u32::try_from(count).unwrap_or(u32::MAX);
+    let mut store = shared.store.lock().expect("store lock");
+    if store.get(Kind::Subscriptions, &id).is_none() {
+        return json_response(404, &json!({"message": format!("no subscription `{id}`")}));
+    }
+    store.billing.entry(id.clone()).or_default().declines = count;
+    json_response(200, &json!({ "subscription": id, "declines": count }))
+}
+
+async fn admin_scenarios() -> Response {
+    let names: Vec<&str> = Scenario::ALL.iter().map(|s| s.name()).collect();
+    json_response(200, &json!(names))
+}
+
+async fn admin_run_scenario(
+    State(shared): State<Arc<Shared>>,
+    Path(name): Path<String>,
+) -> Response {
+    match Scenario::from_name(&name) {
+        Some(scenario) => json_response(200, &scenarios::run(&shared, scenario).to_json()),
+        None => {
+            let names: Vec<&str> = Scenario::ALL.iter().map(|s| s.name()).collect();
+            json_response(
+                404,
+                &json!({"message": format!("no scenario `{name}`"), "scenarios": names}),
+            )
+        }
     }
 }

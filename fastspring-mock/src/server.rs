@@ -19,7 +19,6 @@ use tokio::sync::{Notify, watch};
 use crate::exchange::{Answer, Call, bad_request, json_response};
 use crate::faults::FaultKind;
 use crate::spec::{ParamIn, Route, validate, validate_param};
-use crate::store::now_millis;
 use crate::{Shared, admin, ops};
 
 /// Largest request body the mock reads (FastSpring's own limits are lower).
@@ -284,14 +283,14 @@ async fn handle(
         };
         match value {
             None if param.required => {
-                return bad_request(now_millis(), route, &param.name, "required", None);
+                return bad_request(shared.now(), route, &param.name, "required", None);
             }
             None => {}
             Some(text) => {
                 // Comma-separated ID lists are checked ID by ID.
                 if let Err(message) = validate_param(doc, &param.schema, &text) {
                     return bad_request(
-                        now_millis(),
+                        shared.now(),
                         route,
                         &param.name,
                         &message,
@@ -303,7 +302,7 @@ async fn handle(
     }
     let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(bytes) => bytes,
-        Err(_) => return bad_request(now_millis(), route, "body", "too large", None),
+        Err(_) => return bad_request(shared.now(), route, "body", "too large", None),
     };
     let body = if bytes.iter().all(u8::is_ascii_whitespace) {
         None
@@ -311,14 +310,14 @@ async fn handle(
         match serde_json::from_slice::<Value>(&bytes) {
             Ok(value) => Some(value),
             Err(_) => {
-                return bad_request(now_millis(), route, "body", "unreadable: not JSON", None);
+                return bad_request(shared.now(), route, "body", "unreadable: not JSON", None);
             }
         }
     };
     if let Some(schema) = &route.body {
         match &body {
             None if route.body_required => {
-                return bad_request(now_millis(), route, "body", "required", None);
+                return bad_request(shared.now(), route, "body", "required", None);
             }
             None => {}
             Some(value) => {
@@ -330,7 +329,7 @@ async fn handle(
                     };
                     let rejected = value.pointer(&pointer_of(&invalid.path)).cloned();
                     return bad_request(
-                        now_millis(),
+                        shared.now(),
                         route,
                         &field,
                         &invalid.message,
