@@ -108,6 +108,8 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
+mod access;
 mod batch;
 mod client;
 mod error;
@@ -126,6 +128,8 @@ pub mod webhooks;
 #[rustfmt::skip]
 mod generated;
 
+#[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
+pub use access::{Access, OverdueGrace};
 pub use batch::{BatchOutcome, ItemError};
 pub use client::{
     BASE_URL_ENV, CRATE_USER_AGENT, Client, ClientBuilder, DEFAULT_BASE_URL, PASSWORD_ENV,
