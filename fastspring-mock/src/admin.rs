@@ -287,7 +287,7 @@ async fn admin_declines(
     if store.get(Kind::Subscriptions, &id).is_none() {
         return json_response(404, &json!({"message": format!("no subscription `{id}`")}));
     }
-    store.billing.entry(id.clone()).or_default().declines = count;
+    store.billing_mut(&id).declines = count;
     json_response(200, &json!({ "subscription": id, "declines": count }))
 }
 

@@ -100,13 +100,7 @@ impl Checkout {
         }
         let now = store.now;
         let mut events = Vec::new();
-        let existing = store.ids(Kind::Accounts).into_iter().find(|id| {
-            store
-                .get(Kind::Accounts, id)
-                .and_then(|a| a.pointer("/contact/email"))
-                .and_then(Value::as_str)
-                .is_some_and(|e| e.eq_ignore_ascii_case(&self.email))
-        });
+        let existing = store.account_by_email(&self.email);
         let new_account = existing.is_none();
         let account = match existing {
             Some(id) => id,

@@ -39,6 +39,19 @@
 //! acknowledged and delivered to a configured receiver. Every other operation answers
 //! its spec example.
 //!
+//! # Time
+//!
+//! The mock has its own clock ([`MockBuilder::start_time`], [`MockServer::now`]); every
+//! time it writes comes from it, and it moves only when advanced
+//! ([`MockServer::advance`], [`MockServer::advance_by`], [`MockServer::advance_to`],
+//! `POST /mock/admin/clock`). Advancing plays out in time order what FastSpring does when
+//! dates come: renewals with rebill orders, payment and trial reminders, trial ends,
+//! deactivation of canceled subscriptions, pauses and resumes, declined charges and
+//! dunning ([`MockServer::decline_charges`]), each with its events and deliveries. A paid
+//! checkout ([`MockServer::complete_checkout`]) and named stories
+//! ([`MockServer::run_scenario`]) start from the library or the admin API. The rules and
+//! their sources are in the crate README.
+//!
 //! # Faults, rate limit, admin API
 //!
 //! [`MockServer::inject`] (or `POST /mock/admin/faults`) makes one operation or all
@@ -138,11 +151,11 @@ impl Seed {
         }
         for (id, account, product) in &self.subscriptions {
             let (id, sub) = store.active_subscription(Some(id), account, product);
-            store.billing.entry(id.clone()).or_default().payment_method = true;
+            store.billing_mut(&id).payment_method = true;
             store.insert(Kind::Subscriptions, id, sub);
         }
         for (id, charges) in &self.declines {
-            store.billing.entry(id.clone()).or_default().declines = *charges;
+            store.billing_mut(&id).declines = *charges;
         }
         Ok(())
     }
@@ -561,11 +574,7 @@ impl MockServer {
         if store.get(Kind::Subscriptions, subscription).is_none() {
             return Err(format!("no subscription `{subscription}`"));
         }
-        store
-            .billing
-            .entry(subscription.to_string())
-            .or_default()
-            .declines = charges;
+        store.billing_mut(subscription).declines = charges;
         Ok(())
     }
 

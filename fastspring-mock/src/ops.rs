@@ -136,13 +136,7 @@ fn create_account(
         .and_then(Value::as_str)
         .filter(|e| e.contains('@'))
     {
-        let existing = store.ids(Kind::Accounts).into_iter().find(|id| {
-            store
-                .get(Kind::Accounts, id)
-                .and_then(|a| a.pointer("/contact/email"))
-                .and_then(Value::as_str)
-                .is_some_and(|e| e.eq_ignore_ascii_case(email))
-        });
+        let existing = store.account_by_email(email);
         if let Some(existing) = existing {
             return Some(Answer::json(
                 400,

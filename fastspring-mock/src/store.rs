@@ -300,6 +300,21 @@ impl Store {
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..16])
     }
 
+    /// What the mock knows of a subscription's billing, created empty when first asked.
+    pub fn billing_mut(&mut self, subscription: &str) -> &mut Billing {
+        self.billing.entry(subscription.to_string()).or_default()
+    }
+
+    /// The account with this e-mail address (compared without case), if any.
+    pub fn account_by_email(&self, email: &str) -> Option<String> {
+        self.ids(Kind::Accounts).into_iter().find(|id| {
+            self.get(Kind::Accounts, id)
+                .and_then(|a| a.pointer("/contact/email"))
+                .and_then(Value::as_str)
+                .is_some_and(|e| e.eq_ignore_ascii_case(email))
+        })
+    }
+
     /// Stores (or replaces) an object.
     pub fn insert(&mut self, kind: Kind, id: String, object: Value) {
         self.objects.entry(kind).or_default().insert(id, object);

@@ -218,11 +218,7 @@ fn apply(store: &mut Store, id: &str, step: Step, at: i64) -> Vec<(String, Value
     match step {
         Step::PaymentReminder | Step::TrialReminder => {
             let sub = sub.clone();
-            store
-                .billing
-                .entry(id.to_string())
-                .or_default()
-                .reminded_for = next;
+            store.billing_mut(id).reminded_for = next;
             let ty = if step == Step::TrialReminder {
                 "subscription.trial.reminder"
             } else {
@@ -271,7 +267,7 @@ fn apply(store: &mut Store, id: &str, step: Step, at: i64) -> Vec<(String, Value
 
 /// Uses up one declined charge, if any is left.
 fn take_decline(store: &mut Store, id: &str) -> bool {
-    let billing = store.billing.entry(id.to_string()).or_default();
+    let billing = store.billing_mut(id);
     if billing.declines > 0 {
         billing.declines -= 1;
         true
@@ -292,11 +288,7 @@ fn charge(store: &mut Store, id: &str, at: i64) -> Vec<(String, Value)> {
         .and_then(|p| p.get("pricing"))
         .cloned()
         .unwrap_or(Value::Null);
-    store
-        .billing
-        .entry(id.to_string())
-        .or_default()
-        .overdue_since = Some(at);
+    store.billing_mut(id).overdue_since = Some(at);
     let sub = store.get_mut(Kind::Subscriptions, id).expect("present");
     let overdue = setting(settings.get("overdueNotification"));
     let (unit, length, total) = match overdue {
@@ -341,11 +333,7 @@ fn charge_failed(sub: &Value) -> (String, Value) {
 /// moved one interval on from `due`, the subscription active.
 fn completed_charge(store: &mut Store, id: &str, due: i64, at: i64) -> Vec<(String, Value)> {
     let order_id = store.new_id();
-    store
-        .billing
-        .entry(id.to_string())
-        .or_default()
-        .overdue_since = None;
+    store.billing_mut(id).overdue_since = None;
     let sub = store.get(Kind::Subscriptions, id).expect("present").clone();
     let amount = sub.get("subtotal").cloned().unwrap_or(json!(0));
     let order = rebill_order(&order_id, &sub, &amount, at, true);

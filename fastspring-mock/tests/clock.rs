@@ -1,6 +1,8 @@
 //! The clock: advancing plays out renewals, reminders, trials, pauses, cancellations
 //! and dunning in time order; every payload decodes with the client's types.
 
+use fastspring_api::Access;
+use fastspring_api::subscriptions::Subscription;
 use fastspring_api::webhook_events::EventData;
 use fastspring_api::webhooks::Event;
 use fastspring_mock::{Checkout, Kind, MockServer, Scenario, Seed};
@@ -33,6 +35,12 @@ fn assert_decodes(events: &[Value]) {
             Err(e) => panic!("{} does not decode: {e}", event.event_type),
         }
     }
+}
+
+/// Adds a product with this `pricing`.
+fn product(mock: &MockServer, path: &str, pricing: Value) {
+    mock.seed(Seed::new().object(Kind::Products, json!({"product": path, "pricing": pricing})))
+        .unwrap();
 }
 
 fn ms(text: &str) -> i64 {
@@ -119,7 +127,97 @@ async fn every_scenario_tells_its_story_with_payloads_the_client_decodes() {
         assert_eq!(sub["state"], state, "{scenario:?}");
         assert_eq!(sub["nextDisplayISO8601"], next, "{scenario:?}");
         assert_eq!(Scenario::from_name(scenario.name()), Some(scenario));
+        // What an app reading the subscription concludes.
+        let access = access_of(&sub, &mock);
+        match state {
+            "active" => assert!(
+                matches!(
+                    access,
+                    Access::Active {
+                        renews_on: Some(_),
+                        ..
+                    }
+                ),
+                "{scenario:?}: {access:?}"
+            ),
+            _ => assert!(
+                matches!(access, Access::Ended { since: Some(_) }),
+                "{scenario:?}: {access:?}"
+            ),
+        }
     }
+}
+
+fn access_of(sub: &Value, mock: &MockServer) -> Access {
+    serde_json::from_value::<Subscription>(sub.clone())
+        .expect("decodes")
+        .access_at(mock.now())
+}
+
+#[tokio::test]
+async fn every_transition_reads_as_the_access_an_app_expects() {
+    let mock = mock().await;
+    product(
+        &mock,
+        "trial",
+        json!({"interval": "month", "trial": 14, "price": {"USD": 10}}),
+    );
+    let trial = mock
+        .complete_checkout(&Checkout::new("t@example.com").item("trial", 1))
+        .unwrap();
+    let sub = |id: &str| mock.object(Kind::Subscriptions, id).unwrap();
+    let id = &trial.subscriptions[0];
+    let trial_end: jiff::Timestamp = "2025-02-14T00:00:00Z".parse().unwrap();
+    assert_eq!(
+        access_of(&sub(id), &mock),
+        Access::Trial {
+            until: Some(trial_end)
+        }
+    );
+    mock.advance_to(trial_end);
+    assert_eq!(
+        access_of(&sub(id), &mock),
+        Access::Active {
+            renews_on: Some("2025-03-14T00:00:00Z".parse().unwrap()),
+            ends_on: None
+        }
+    );
+    // A pause of one period from the next billing date: active until then, paused during it.
+    mock.client()
+        .subscriptions()
+        .pause(
+            id.as_str(),
+            fastspring_api::subscriptions::PauseSubscriptionRequest::new(1),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(access_of(&sub(id), &mock), Access::Active { .. }));
+    mock.advance_to("2025-03-20T00:00:00Z".parse().unwrap());
+    let paused = access_of(&sub(id), &mock);
+    assert_eq!(
+        paused,
+        Access::Paused {
+            until: Some("2025-04-14T00:00:00Z".parse().unwrap())
+        }
+    );
+    assert!(!paused.grants_access());
+    mock.advance_to("2025-04-14T00:00:00Z".parse().unwrap());
+    assert_eq!(
+        access_of(&sub(id), &mock),
+        Access::Active {
+            renews_on: Some("2025-05-14T00:00:00Z".parse().unwrap()),
+            ends_on: None
+        }
+    );
+    // Declined: overdue (in the default grace), then dunning runs out: ended.
+    mock.decline_charges(id, 5).unwrap();
+    mock.advance_to("2025-05-15T00:00:00Z".parse().unwrap());
+    assert!(matches!(
+        access_of(&sub(id), &mock),
+        Access::Overdue { in_grace: true, .. }
+    ));
+    mock.advance_by(jiff::Span::new().months(1));
+    assert!(matches!(access_of(&sub(id), &mock), Access::Ended { .. }));
 }
 
 #[tokio::test]
@@ -251,11 +349,11 @@ async fn declined_charges_run_through_dunning_to_deactivation() {
 #[tokio::test]
 async fn a_checkout_creates_the_buyer_the_order_and_the_subscription_once_per_buyer() {
     let mock = mock().await;
-    mock.seed(Seed::new().object(
-        Kind::Products,
-        json!({"product": "pro", "pricing": {"interval": "year", "intervalLength": 1, "price": {"USD": 120}}}),
-    ))
-    .unwrap();
+    product(
+        &mock,
+        "pro",
+        json!({"interval": "year", "intervalLength": 1, "price": {"USD": 120}}),
+    );
     let first = mock
         .complete_checkout(&Checkout::new("ada@example.com").item("pro", 2))
         .unwrap();
@@ -396,11 +494,11 @@ async fn the_admin_api_reads_and_advances_the_clock_and_runs_scenarios() {
         .await
         .unwrap();
     assert_eq!(names.as_array().unwrap().len(), Scenario::ALL.len());
-    mock.seed(Seed::new().object(
-        Kind::Products,
-        json!({"product": "p", "pricing": {"interval": "month", "price": {"USD": 5}}}),
-    ))
-    .unwrap();
+    product(
+        &mock,
+        "p",
+        json!({"interval": "month", "price": {"USD": 5}}),
+    );
     let checkout: Value = http
         .post(url("checkouts"))
         .json(&json!({"email": "grace@example.com", "items": [{"product": "p"}]}))
