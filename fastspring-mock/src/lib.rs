@@ -155,7 +155,7 @@ impl Seed {
             store.insert(Kind::Subscriptions, id, sub);
         }
         for (id, charges) in &self.declines {
-            store.billing_mut(&id).declines = *charges;
+            store.billing_mut(id).declines = *charges;
         }
         Ok(())
     }
