@@ -31,6 +31,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("generated", 7),
     // Built on the generated operations and types.
     ("webhooks", 8),
+    ("access", 8),
     ("reports", 8),
     ("payload", 8),
 ];

@@ -125,6 +125,8 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
+mod access;
 mod call;
 mod client;
 mod codec;
@@ -151,6 +153,8 @@ pub mod webhooks;
 #[rustfmt::skip]
 mod generated;
 
+#[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
+pub use access::{Access, OverdueGrace};
 pub use call::batch::BatchOutcome;
 pub use client::{
     BASE_URL_ENV, CRATE_USER_AGENT, Client, ClientBuilder, DEFAULT_BASE_URL, PASSWORD_ENV,

@@ -39,6 +39,19 @@
 //! acknowledged and delivered to a configured receiver. Every other operation answers
 //! its spec example.
 //!
+//! # Time
+//!
+//! The mock has its own clock ([`MockBuilder::start_time`], [`MockServer::now`]); every
+//! time it writes comes from it, and it moves only when advanced
+//! ([`MockServer::advance`], [`MockServer::advance_by`], [`MockServer::advance_to`],
+//! `POST /mock/admin/clock`). Advancing plays out in time order what FastSpring does when
+//! dates come: renewals with rebill orders, payment and trial reminders, trial ends,
+//! deactivation of canceled subscriptions, pauses and resumes, declined charges and
+//! dunning ([`MockServer::decline_charges`]), each with its events and deliveries. A paid
+//! checkout ([`MockServer::complete_checkout`]) and named stories
+//! ([`MockServer::run_scenario`]) start from the library or the admin API. The rules and
+//! their sources are in the crate README.
+//!
 //! # Faults, rate limit, admin API
 //!
 //! [`MockServer::inject`] (or `POST /mock/admin/faults`) makes one operation or all
@@ -50,12 +63,18 @@
 
 #![warn(missing_docs)]
 
+mod admin;
+mod checkout;
+mod clock;
+mod exchange;
 mod faults;
 mod guard;
 mod ops;
+mod scenarios;
 mod server;
 pub mod spec;
 mod store;
+mod timeline;
 mod webhooks;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -65,7 +84,9 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::sync::{Notify, mpsc, watch};
 
+pub use checkout::{Checkout, CheckoutOutcome};
 pub use faults::{Fault, FaultKind};
+pub use scenarios::{Scenario, ScenarioRun};
 pub use store::Kind;
 pub use webhooks::{Delivery, MAX_ANSWER_BYTES, fastspring_schedule, sign};
 
@@ -86,6 +107,7 @@ pub const FASTSPRING_RATE_LIMIT: usize = 250;
 pub struct Seed {
     objects: Vec<(Kind, Value)>,
     subscriptions: Vec<(String, String, String)>,
+    declines: Vec<(String, u32)>,
 }
 
 impl Seed {
@@ -114,6 +136,13 @@ impl Seed {
         self
     }
 
+    /// Declines the next `charges` charges of subscription `id` (renewals, trial
+    /// conversions, dunning retries): it goes `overdue` and through dunning.
+    pub fn declines(mut self, id: impl Into<String>, charges: u32) -> Seed {
+        self.declines.push((id.into(), charges));
+        self
+    }
+
     fn apply(&self, store: &mut Store) -> Result<(), String> {
         for (kind, object) in &self.objects {
             let id = object
@@ -124,7 +153,11 @@ impl Seed {
         }
         for (id, account, product) in &self.subscriptions {
             let (id, sub) = store.active_subscription(Some(id), account, product);
+            store.billing_mut(&id).payment_method = true;
             store.insert(Kind::Subscriptions, id, sub);
+        }
+        for (id, charges) in &self.declines {
+            store.billing_mut(id).declines = *charges;
         }
         Ok(())
     }
@@ -167,14 +200,49 @@ impl Shared {
             .map(|(ty, data)| store.record_event(&ty, data, false).value)
             .collect();
         drop(store);
-        if !recorded.is_empty() && self.webhook.lock().expect("webhook lock").is_some() {
-            let ids = recorded
+        self.deliver(&recorded);
+        recorded
+    }
+
+    /// Queues one delivery of these recorded events, when a receiver is configured.
+    fn deliver(&self, events: &[Value]) {
+        if !events.is_empty() && self.webhook.lock().expect("webhook lock").is_some() {
+            let ids = events
                 .iter()
                 .filter_map(|e| e["id"].as_str().map(str::to_string))
                 .collect();
             let _ = self.outbox.send(ids);
         }
-        recorded
+    }
+
+    /// The mock's clock, epoch milliseconds.
+    pub(crate) fn now(&self) -> i64 {
+        self.store.lock().expect("store lock").now
+    }
+
+    /// Advances the clock to `target`, playing out what falls due; one delivery per
+    /// instant. Returns the recorded events in order.
+    pub(crate) fn advance_to(&self, target: i64) -> Vec<Value> {
+        let batches = timeline::advance_to(&mut self.store.lock().expect("store lock"), target);
+        for batch in &batches {
+            self.deliver(batch);
+        }
+        batches.into_iter().flatten().collect()
+    }
+
+    /// Advances the clock by a calendar span (`P1M` is a month).
+    pub(crate) fn advance_by(&self, span: jiff::Span) -> Vec<Value> {
+        self.advance_to(clock::add_span(self.now(), span))
+    }
+
+    /// Changes the store under its lock, then records and delivers the events the change
+    /// returns, as one delivery.
+    pub(crate) fn change<T>(
+        &self,
+        f: impl FnOnce(&mut Store) -> Result<(T, Vec<(String, Value)>), String>,
+    ) -> Result<(T, Vec<Value>), String> {
+        let (out, events) = f(&mut self.store.lock().expect("store lock"))?;
+        Ok((out, self.emit(events)))
     }
 }
 
@@ -189,6 +257,7 @@ pub struct MockBuilder {
     retry_schedule: Vec<Duration>,
     rate_limit: Option<(usize, Duration)>,
     credentials: Option<(String, String)>,
+    start_time: Option<jiff::Timestamp>,
 }
 
 impl Default for MockBuilder {
@@ -201,6 +270,7 @@ impl Default for MockBuilder {
             retry_schedule: fastspring_schedule(),
             rate_limit: None,
             credentials: None,
+            start_time: None,
         }
     }
 }
@@ -250,10 +320,20 @@ impl MockBuilder {
         self
     }
 
+    /// Where the mock's clock starts (default: the machine's time at start). The clock
+    /// then stands still until advanced ([`MockServer::advance`]).
+    pub fn start_time(mut self, at: jiff::Timestamp) -> Self {
+        self.start_time = Some(at);
+        self
+    }
+
     /// Binds the port and starts serving.
     pub async fn start(self) -> std::io::Result<MockServer> {
         let spec = spec::spec();
-        let mut store = Store::from_spec(spec);
+        let start = self
+            .start_time
+            .map_or_else(store::now_millis, |t| t.as_millisecond());
+        let mut store = Store::from_spec(spec, start);
         self.seed
             .apply(&mut store)
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
@@ -477,6 +557,59 @@ impl MockServer {
             }
             notified.await;
         }
+    }
+
+    /// The mock's clock: where it started, plus every advance. All times the mock
+    /// writes (`changed`, `next`, event `created`, orders) come from it.
+    pub fn now(&self) -> jiff::Timestamp {
+        jiff::Timestamp::from_millisecond(self.shared.now()).unwrap_or(jiff::Timestamp::MAX)
+    }
+
+    /// Advances the clock by `by`, playing out in time order what falls due on the way
+    /// (renewals, reminders, trial ends, deactivations, pauses, dunning), with events
+    /// recorded and delivered (one delivery per instant). Returns the events recorded.
+    /// For calendar months and years use [`MockServer::advance_by`].
+    pub fn advance(&self, by: Duration) -> Vec<Value> {
+        let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
+        self.shared.advance_to(self.shared.now().saturating_add(ms))
+    }
+
+    /// Advances the clock by a calendar span: `jiff::Span::new().months(1)` is one
+    /// month (January 31 → February 28 or 29), as `"P1M"` is in the admin API.
+    pub fn advance_by(&self, span: jiff::Span) -> Vec<Value> {
+        self.shared.advance_by(span)
+    }
+
+    /// Advances the clock to `at` (never backwards; an earlier time changes nothing).
+    pub fn advance_to(&self, at: jiff::Timestamp) -> Vec<Value> {
+        self.shared.advance_to(at.as_millisecond())
+    }
+
+    /// Declines the next `charges` charges of a subscription: the next one sends
+    /// `subscription.charge.failed` and makes it `overdue`; dunning retries use up the
+    /// rest, and the first retry left undeclined recovers it.
+    pub fn decline_charges(&self, subscription: &str, charges: u32) -> Result<(), String> {
+        let mut store = self.shared.store.lock().expect("store lock");
+        if store.get(Kind::Subscriptions, subscription).is_none() {
+            return Err(format!("no subscription `{subscription}`"));
+        }
+        store.billing_mut(subscription).declines = charges;
+        Ok(())
+    }
+
+    /// Completes a checkout as if the buyer paid: `account.created` (new buyer),
+    /// `order.completed`, `subscription.activated` per subscription product, in one
+    /// delivery. Fails when a product is not in the store.
+    pub fn complete_checkout(&self, checkout: &Checkout) -> Result<CheckoutOutcome, String> {
+        self.shared
+            .change(|store| checkout.complete(store))
+            .map(|(outcome, _)| outcome)
+    }
+
+    /// Runs a named scenario from the clock's current time: it creates what it needs
+    /// (products, a buyer through a checkout), acts and advances the clock.
+    pub fn run_scenario(&self, scenario: Scenario) -> ScenarioRun {
+        scenarios::run(&self.shared, scenario)
     }
 
     /// `(operationId, path)` of the requests served so far (the last 10 000).

@@ -3,12 +3,14 @@
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: fastspring-mock [--port PORT] [--webhook-url URL --webhook-secret SECRET] [--rate-limit]
+const USAGE: &str = "usage: fastspring-mock [--port PORT] [--webhook-url URL --webhook-secret SECRET] [--rate-limit] [--start-time TIME]
 
   --port PORT             listen on 127.0.0.1:PORT (default 8080; 0 picks a free port)
   --webhook-url URL       deliver events (subscription changes, POST /mock/admin/events) there
   --webhook-secret SECRET sign deliveries with X-FS-Signature under this secret
-  --rate-limit            enforce FastSpring's 250 requests per minute";
+  --rate-limit            enforce FastSpring's 250 requests per minute
+  --start-time TIME       start the mock's clock there (RFC 3339, 2025-01-31T00:00:00Z, or epoch ms);
+                          it then moves only with POST /mock/admin/clock";
 
 fn parse(args: &[String]) -> Result<fastspring_mock::MockBuilder, String> {
     let mut builder = fastspring_mock::MockServer::builder().port(8080);
@@ -31,6 +33,15 @@ fn parse(args: &[String]) -> Result<fastspring_mock::MockBuilder, String> {
             "--webhook-url" => url = Some(value("--webhook-url")?),
             "--webhook-secret" => secret = Some(value("--webhook-secret")?),
             "--rate-limit" => builder = builder.rate_limit(fastspring_mock::FASTSPRING_RATE_LIMIT),
+            "--start-time" => {
+                let text = value("--start-time")?;
+                let at = match text.parse::<i64>() {
+                    Ok(ms) => jiff::Timestamp::from_millisecond(ms).map_err(|e| e.to_string()),
+                    Err(_) => text.parse::<jiff::Timestamp>().map_err(|e| e.to_string()),
+                }
+                .map_err(|e| format!("--start-time: `{text}` is not a time: {e}"))?;
+                builder = builder.start_time(at);
+            }
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument `{other}`")),
         }
@@ -76,6 +87,10 @@ async fn main() -> ExitCode {
         "try it:  FASTSPRING_API_BASE_URL={url} FASTSPRING_API_USERNAME=user FASTSPRING_API_PASSWORD=pass cargo run -p fastspring-api --example recent_orders"
     );
     println!("admin:   curl {url}/mock/admin");
+    println!(
+        "clock:   {}  (advance: curl -d '{{\"advance\": \"P1M\"}}' {url}/mock/admin/clock)",
+        mock.now()
+    );
     println!("stop with Ctrl-C");
     let _ = tokio::signal::ctrl_c().await;
     mock.shutdown().await;

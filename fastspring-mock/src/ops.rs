@@ -1,11 +1,11 @@
 //! The stateful operations, by `operationId`. Requests reach them already validated
 //! against the spec; anything not listed here answers its spec example.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::Shared;
-use crate::server::{Answer, Call};
-use crate::store::{Kind, Store, merge};
+use crate::exchange::{Answer, Call};
+use crate::store::{Kind, Store, merge, set_time};
 
 /// The status the operation uses for a missing resource: the first of 400, 404, 500
 /// it declares (400 when none).
@@ -136,13 +136,7 @@ fn create_account(
         .and_then(Value::as_str)
         .filter(|e| e.contains('@'))
     {
-        let existing = store.ids(Kind::Accounts).into_iter().find(|id| {
-            store
-                .get(Kind::Accounts, id)
-                .and_then(|a| a.pointer("/contact/email"))
-                .and_then(Value::as_str)
-                .is_some_and(|e| e.eq_ignore_ascii_case(email))
-        });
+        let existing = store.account_by_email(email);
         if let Some(existing) = existing {
             return Some(Answer::json(
                 400,
@@ -475,6 +469,7 @@ fn update_subscriptions(
     call: &Call<'_>,
     events: &mut Vec<(String, Value)>,
 ) -> Option<Answer> {
+    let now = store.now;
     let updates = call
         .body
         .as_ref()?
@@ -511,7 +506,7 @@ fn update_subscriptions(
                         if value.is_null()
                             && sub.get("state").and_then(Value::as_str) == Some("canceled") =>
                     {
-                        Store::uncancel_subscription(sub);
+                        Store::uncancel_subscription(sub, now);
                         uncanceled = true;
                     }
                     "product" | "quantity" | "coupons" | "addons" | "manualRenew"
@@ -528,7 +523,7 @@ fn update_subscriptions(
                         if let Some(ms) = value.as_i64() {
                             let mut obj =
                                 std::mem::take(sub).as_object().cloned().unwrap_or_default();
-                            set_time_field(&mut obj, key, ms);
+                            set_time(&mut obj, key, Some(ms));
                             *sub = Value::Object(obj);
                         }
                     }
@@ -536,7 +531,7 @@ fn update_subscriptions(
                 }
             }
         }
-        Store::touch_subscription(sub);
+        Store::touch_subscription(sub, now);
         let data = sub.clone();
         events.push((
             if uncanceled {
@@ -552,18 +547,13 @@ fn update_subscriptions(
     Some(Answer::json(200, json!({ "subscriptions": results })))
 }
 
-fn set_time_field(obj: &mut Map<String, Value>, field: &str, ms: i64) {
-    obj.insert(field.into(), json!(ms));
-    obj.insert(format!("{field}Value"), json!(ms));
-    obj.insert(format!("{field}InSeconds"), json!(ms / 1000));
-}
-
 fn cancel_subscription(
     store: &mut Store,
     call: &Call<'_>,
     events: &mut Vec<(String, Value)>,
 ) -> Option<Answer> {
     let immediately = call.query("billingPeriod") == Some("0");
+    let now = store.now;
     let mut results = Vec::new();
     for id in ids_of(call.path("subscription_id")) {
         let Some(sub) = store.get_mut(Kind::Subscriptions, &id) else {
@@ -582,7 +572,7 @@ fn cancel_subscription(
             ));
             continue;
         }
-        Store::cancel_subscription(sub, immediately);
+        Store::cancel_subscription(sub, immediately, now);
         events.push(("subscription.canceled".into(), sub.clone()));
         if immediately {
             events.push(("subscription.deactivated".into(), sub.clone()));
@@ -599,6 +589,7 @@ fn pause_resume(
     events: &mut Vec<(String, Value)>,
 ) -> Option<Answer> {
     let id = call.path("subscription_id").to_string();
+    let now = store.now;
     let action = if pause {
         "subscription.pause"
     } else {
@@ -631,11 +622,16 @@ fn pause_resume(
             .and_then(|b| b.get("pausePeriodCount"))
             .cloned()
             .unwrap_or(json!(1));
+        let count = periods.as_i64().unwrap_or(1);
         sub["pausePeriodCount"] = periods;
+        crate::timeline::schedule_pause(sub, count);
     } else if let Some(obj) = sub.as_object_mut() {
         obj.remove("pausePeriodCount");
+        for field in ["pauseDate", "resumeDate"] {
+            set_time(obj, field, None);
+        }
     }
-    Store::touch_subscription(sub);
+    Store::touch_subscription(sub, now);
     events.push((
         if pause {
             "subscription.paused"

@@ -103,11 +103,34 @@ pub struct Store {
     pub objects: BTreeMap<Kind, BTreeMap<String, Value>>,
     /// Events in creation order.
     pub events: Vec<StoredEvent>,
+    /// The mock's clock, epoch milliseconds: every time the store writes is this one.
+    /// It stands still until advanced (`crate::timeline`).
+    pub now: i64,
+    /// What the mock knows of a subscription's billing beyond its JSON (by ID).
+    pub billing: std::collections::HashMap<String, Billing>,
     nonce: u64,
     counter: u64,
 }
 
-/// Milliseconds since the Unix epoch, now.
+/// A subscription's billing as the mock plays it out: not part of the API's view.
+#[derive(Debug, Clone, Default)]
+pub struct Billing {
+    /// How many of the next charges are declined.
+    pub declines: u32,
+    /// Whether a payment method is on file (a trial converts only with one).
+    pub payment_method: bool,
+    /// When the charge that put it in dunning was due (the billing anchor).
+    pub overdue_since: Option<i64>,
+    /// The `next` date whose reminder was already sent.
+    pub reminded_for: Option<i64>,
+    /// The billing anchor and the periods charged since: `next` is the anchor plus
+    /// that many intervals, so a subscription begun on the 31st renews on the last day
+    /// of shorter months and on the 31st again after them.
+    pub anchor: Option<(i64, i64)>,
+}
+
+/// Milliseconds since the Unix epoch by the machine's clock: only the default start of
+/// a mock's own clock.
 pub fn now_millis() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -117,33 +140,19 @@ pub fn now_millis() -> i64 {
 
 /// `{field}`, `{field}Value`, `{field}InSeconds`, `{field}Display`, `{field}DisplayISO8601`
 /// for an epoch-millisecond time (or all null).
-fn set_time(obj: &mut Map<String, Value>, field: &str, millis: Option<i64>) {
-    let days_to_date = |ms: i64| {
-        // Civil date from days since epoch (Howard Hinnant's algorithm).
-        let z = ms.div_euclid(86_400_000) + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let d = doy - (153 * mp + 2) / 5 + 1;
-        let m = if mp < 10 { mp + 3 } else { mp - 9 };
-        let y = yoe + era * 400 + i64::from(m <= 2);
-        (y, m, d)
-    };
+pub fn set_time(obj: &mut Map<String, Value>, field: &str, millis: Option<i64>) {
     match millis {
         Some(ms) => {
-            let (y, m, d) = days_to_date(ms);
             obj.insert(field.into(), json!(ms));
             obj.insert(format!("{field}Value"), json!(ms));
             obj.insert(format!("{field}InSeconds"), json!(ms / 1000));
             obj.insert(
                 format!("{field}Display"),
-                json!(format!("{m}/{d}/{:02}", y % 100)),
+                json!(crate::clock::display_date(ms)),
             );
             obj.insert(
                 format!("{field}DisplayISO8601"),
-                json!(format!("{y:04}-{m:02}-{d:02}")),
+                json!(crate::clock::iso_date(ms)),
             );
         }
         None => {
@@ -167,13 +176,14 @@ pub fn merge(target: &mut Value, patch: &Value) {
 }
 
 impl Store {
-    /// A store holding the spec's example objects.
-    pub fn from_spec(spec: &Spec) -> Store {
+    /// A store holding the spec's example objects, its clock at `now`.
+    pub fn from_spec(spec: &Spec, now: i64) -> Store {
         let nonce = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(0);
         let mut store = Store {
+            now,
             nonce,
             ..Store::default()
         };
@@ -290,6 +300,21 @@ impl Store {
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..16])
     }
 
+    /// What the mock knows of a subscription's billing, created empty when first asked.
+    pub fn billing_mut(&mut self, subscription: &str) -> &mut Billing {
+        self.billing.entry(subscription.to_string()).or_default()
+    }
+
+    /// The account with this e-mail address (compared without case), if any.
+    pub fn account_by_email(&self, email: &str) -> Option<String> {
+        self.ids(Kind::Accounts).into_iter().find(|id| {
+            self.get(Kind::Accounts, id)
+                .and_then(|a| a.pointer("/contact/email"))
+                .and_then(Value::as_str)
+                .is_some_and(|e| e.eq_ignore_ascii_case(email))
+        })
+    }
+
     /// Stores (or replaces) an object.
     pub fn insert(&mut self, kind: Kind, id: String, object: Value) {
         self.objects.entry(kind).or_default().insert(id, object);
@@ -325,7 +350,7 @@ impl Store {
             value: json!({
                 "id": id,
                 "processed": false,
-                "created": now_millis(),
+                "created": self.now,
                 "type": event_type,
                 "live": live,
                 "data": data,
@@ -370,16 +395,15 @@ impl Store {
         (id, account)
     }
 
-    /// Changes a subscription: sets its state flags and `changed` time.
-    pub fn touch_subscription(subscription: &mut Value) {
+    /// Changes a subscription: sets its `changed` time to `now`.
+    pub fn touch_subscription(subscription: &mut Value, now: i64) {
         if let Some(obj) = subscription.as_object_mut() {
-            set_time(obj, "changed", Some(now_millis()));
+            set_time(obj, "changed", Some(now));
         }
     }
 
     /// Marks a subscription canceled at the end of its period (or deactivated now).
-    pub fn cancel_subscription(subscription: &mut Value, immediately: bool) {
-        let now = now_millis();
+    pub fn cancel_subscription(subscription: &mut Value, immediately: bool, now: i64) {
         let Some(obj) = subscription.as_object_mut() else {
             return;
         };
@@ -399,7 +423,7 @@ impl Store {
     }
 
     /// Undoes a cancellation that is not yet effective.
-    pub fn uncancel_subscription(subscription: &mut Value) {
+    pub fn uncancel_subscription(subscription: &mut Value, now: i64) {
         let Some(obj) = subscription.as_object_mut() else {
             return;
         };
@@ -408,7 +432,7 @@ impl Store {
         set_time(obj, "canceledDate", None);
         set_time(obj, "deactivationDate", None);
         set_time(obj, "end", None);
-        set_time(obj, "changed", Some(now_millis()));
+        set_time(obj, "changed", Some(now));
     }
 
     /// A subscription in the pristine active state, for `Seed::subscription`.
@@ -419,7 +443,7 @@ impl Store {
         product: &str,
     ) -> (String, Value) {
         let id = id.map(str::to_string).unwrap_or_else(|| self.new_id());
-        let now = now_millis();
+        let now = self.now;
         let mut sub = json!({
             "id": id, "subscription": id, "active": true, "state": "active",
             "isSubscriptionEligibleForPauseByBuyer": true, "isPauseScheduled": false,
@@ -435,11 +459,28 @@ impl Store {
         if let Some(obj) = sub.as_object_mut() {
             set_time(obj, "changed", Some(now));
             set_time(obj, "begin", Some(now));
-            set_time(obj, "next", Some(now + 30 * 86_400_000));
+            set_time(
+                obj,
+                "next",
+                Some(crate::clock::add_interval(now, "month", 1)),
+            );
+            set_time(
+                obj,
+                "nextChargeDate",
+                Some(crate::clock::add_interval(now, "month", 1)),
+            );
             for field in ["end", "canceledDate", "deactivationDate"] {
                 set_time(obj, field, None);
             }
         }
+        self.billing.insert(
+            id.clone(),
+            Billing {
+                payment_method: true,
+                anchor: Some((now, 1)),
+                ..Billing::default()
+            },
+        );
         (id, sub)
     }
 }
@@ -482,14 +523,15 @@ mod tests {
     #[test]
     fn the_data_of_the_events_the_mock_records_fits_the_specs_webhook_schemas() {
         let spec = spec();
-        let mut store = Store::from_spec(spec);
+        let mut store = Store::from_spec(spec, 1_700_000_000_000);
+        let now = store.now;
         let (_, active) = store.active_subscription(Some("sub-1"), "acct-1", "plan");
         let mut canceled = active.clone();
-        Store::cancel_subscription(&mut canceled, false);
+        Store::cancel_subscription(&mut canceled, false, now);
         let mut deactivated = active.clone();
-        Store::cancel_subscription(&mut deactivated, true);
+        Store::cancel_subscription(&mut deactivated, true, now);
         let mut uncanceled = canceled.clone();
-        Store::uncancel_subscription(&mut uncanceled);
+        Store::uncancel_subscription(&mut uncanceled, now);
         let (_, account) = store.new_account(&json!({
             "contact": {"first": "Ada", "last": "Lovelace", "email": "ada@example.com"}
         }));
