@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use super::{ACK_CONTENT_TYPE, Envelope};
+use super::{ACK_CONTENT_TYPE, Envelope, Outcome};
 
 /// Collects which events of one delivery were processed and builds the answer
 /// FastSpring expects:
@@ -13,7 +13,9 @@ use super::{ACK_CONTENT_TYPE, Envelope};
 /// - none processed: **500** with a short text; FastSpring retries the whole delivery
 ///   (a 202 with an empty list is not documented).
 ///
-/// Events skipped as duplicates were processed earlier: mark them processed too.
+/// Events found done by the claim store were processed earlier: they count as processed
+/// ([`Acknowledgement::record`] does this). Events another handler holds
+/// ([`Outcome::Busy`]) stay unacknowledged.
 #[derive(Debug, Clone, Default)]
 pub struct Acknowledgement {
     received: Vec<String>,
@@ -71,6 +73,14 @@ impl Acknowledgement {
         } else {
             false
         }
+    }
+
+    /// Records what [`handle_once`](super::handle_once) did with the event `id`: handled
+    /// now or earlier counts as processed; [`Outcome::Busy`] does not (another handler
+    /// holds it, so FastSpring must send it again). Returns whether `id` is now
+    /// recorded as processed.
+    pub fn record(&mut self, id: &str, outcome: Outcome) -> bool {
+        outcome.is_done() && self.mark_processed(id)
     }
 
     /// Records every event of the delivery as processed.

@@ -61,20 +61,33 @@
 //!    remove it from the list and redeploy.
 
 mod acknowledgement;
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+mod axum;
+mod claims;
 mod events;
+mod ordering;
 #[cfg(feature = "events")]
 mod reconcile;
-mod seen;
+#[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub mod testing;
 mod verify;
 
 pub use acknowledgement::{AckResponse, Acknowledgement, NONE_PROCESSED_BODY};
+#[cfg(feature = "axum")]
+pub use axum::{VerifiedWebhook, WebhookRejection, WebhookSecrets};
+pub use claims::{
+    Claim, ClaimStore, ClaimToken, DEFAULT_LEASE, ManualClock, MemoryClaims, OnceError, Outcome,
+    Settled, handle_events, handle_once, lease_millis, wall_millis,
+};
 pub use events::{Envelope, Event, EventDecodeError};
+pub use ordering::{Freshness, ResendKey, ResourceVersion, freshness, resource_version};
 #[cfg(feature = "events")]
 pub use reconcile::{
     Reconcile, ReconcileError, ReconcileFailure, ReconcileFailureReason, ReconcileReport,
     reconcile_unprocessed,
 };
-pub use seen::{SeenEvents, SeenStore};
 pub use verify::{
     SIGNATURE_HEADER, Secrets, WebhookError, find_signature, parse, parse_with_limits,
     signature_header, verify, verify_key_index,

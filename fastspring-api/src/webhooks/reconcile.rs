@@ -3,14 +3,20 @@
 use std::collections::HashSet;
 use std::future::Future;
 
-use super::Event;
+use std::time::Duration;
 
-/// Starts a pass over `GET /events/unprocessed`: set the window, then
-/// [`Reconcile::run`] it with a handler.
+use super::{ClaimStore, DEFAULT_LEASE, Event, OnceError, Outcome, handle_once};
+
+/// Starts a pass over `GET /events/unprocessed` that claims each event in `claims`,
+/// the store the webhook receivers use, so that a pass and a receiver (on this server or
+/// another) never both handle one event. Set the window, then [`Reconcile::run`] it
+/// with a handler.
 ///
 /// ```no_run
 /// # async fn run(client: fastspring_api::Client) {
-/// let report = fastspring_api::webhooks::reconcile_unprocessed(&client)
+/// use fastspring_api::webhooks::MemoryClaims;
+/// let claims = MemoryClaims::new(100_000); // shared with the receiver
+/// let report = fastspring_api::webhooks::reconcile_unprocessed(&client, &claims)
 ///     .days(7)
 ///     .run(|event| async move {
 ///         // the same code the webhook receiver runs for `event`
@@ -19,9 +25,14 @@ use super::Event;
 ///     .await;
 /// # let _ = report; }
 /// ```
-pub fn reconcile_unprocessed(client: &crate::Client) -> Reconcile<'_> {
+pub fn reconcile_unprocessed<'a, S: ClaimStore + ?Sized>(
+    client: &'a crate::Client,
+    claims: &'a S,
+) -> Reconcile<'a, S> {
     Reconcile {
         client,
+        claims,
+        lease: DEFAULT_LEASE,
         days: None,
         begin: None,
         end: None,
@@ -32,8 +43,10 @@ pub fn reconcile_unprocessed(client: &crate::Client) -> Reconcile<'_> {
 /// A pass over the unprocessed events; see [`reconcile_unprocessed`].
 #[derive(Debug)]
 #[must_use = "nothing happens until `run` is awaited"]
-pub struct Reconcile<'a> {
+pub struct Reconcile<'a, S: ?Sized> {
     client: &'a crate::Client,
+    claims: &'a S,
+    lease: Duration,
     days: Option<i64>,
     begin: Option<String>,
     end: Option<String>,
@@ -45,6 +58,12 @@ pub struct Reconcile<'a> {
 pub struct ReconcileReport {
     /// IDs of the events the handler accepted and that were then marked processed.
     pub handled: Vec<String>,
+    /// IDs the claim store had as done (handled by a receiver, or an earlier pass whose
+    /// mark did not reach FastSpring): marked processed without running the handler.
+    pub already_done: Vec<String>,
+    /// IDs another handler held: neither handled nor marked (a later pass or
+    /// FastSpring's retry picks them up if that handler does not finish).
+    pub busy: Vec<String>,
     /// Events that stay unprocessed, with the reason.
     pub failed: Vec<ReconcileFailure>,
     /// IDs listed but not handed to the handler: already marked processed, or listed
@@ -74,6 +93,8 @@ pub struct ReconcileFailure {
 pub enum ReconcileFailureReason {
     /// The handler returned this error (its `Display` text).
     Handler(String),
+    /// The claim store failed (its `Display` text).
+    Store(String),
     /// The handler succeeded but `POST /events/{id}` failed; the event will be listed
     /// (and handled) again next time.
     MarkProcessed(crate::Error),
@@ -90,7 +111,7 @@ pub struct ReconcileError {
     pub source: crate::Error,
 }
 
-impl<'a> Reconcile<'a> {
+impl<'a, S: ClaimStore + ?Sized> Reconcile<'a, S> {
     /// Window: the last `days` days (1 to 30). The default, when neither `days` nor
     /// `begin` is set, is 30 days (everything FastSpring keeps).
     pub fn days(mut self, days: i64) -> Self {
@@ -110,15 +131,23 @@ impl<'a> Reconcile<'a> {
         self
     }
 
+    /// How long a claim holds while the handler runs (default [`DEFAULT_LEASE`]).
+    pub fn lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
+    }
+
     /// Most list requests in one pass (default 100, about 2,500 events).
     pub fn max_rounds(mut self, rounds: usize) -> Self {
         self.max_rounds = rounds.max(1);
         self
     }
 
-    /// Fetches the unprocessed events, hands each one once to `handler`, and marks it
-    /// processed (`POST /events/{id}` with `{"processed": true}`) only when the handler
-    /// returned `Ok`.
+    /// Fetches the unprocessed events, claims each one, hands those it acquired once to
+    /// `handler`, and marks an event processed (`POST /events/{id}` with
+    /// `{"processed": true}`) only when it is done: the handler returned `Ok` (the claim
+    /// is then completed), or the claim store already had it done. Events another
+    /// handler holds are left alone; a handler error releases the claim.
     ///
     /// FastSpring lists at most about 25 events per call with `more: true` when there
     /// are more; marked events drop out of the list, so the same window is fetched
@@ -166,11 +195,31 @@ impl<'a> Reconcile<'a> {
                 }
                 let event = Event::from_stored(stored);
                 let (event_id, event_type) = (event.id.clone(), event.event_type.clone());
-                if let Err(err) = handler(event).await {
+                let outcome =
+                    handle_once(self.claims, &event_id, self.lease, || handler(event)).await;
+                let reason = match outcome {
+                    Ok(Outcome::Busy) => {
+                        report.busy.push(event_id);
+                        continue;
+                    }
+                    Ok(outcome) => {
+                        if outcome == Outcome::AlreadyDone {
+                            report.already_done.push(event_id.clone());
+                        }
+                        None
+                    }
+                    Err(OnceError::Handler(err)) => {
+                        Some(ReconcileFailureReason::Handler(err.to_string()))
+                    }
+                    Err(OnceError::Store(err)) => {
+                        Some(ReconcileFailureReason::Store(err.to_string()))
+                    }
+                };
+                if let Some(reason) = reason {
                     report.failed.push(ReconcileFailure {
                         event_id,
                         event_type,
-                        reason: ReconcileFailureReason::Handler(err.to_string()),
+                        reason,
                     });
                     continue;
                 }
@@ -178,7 +227,9 @@ impl<'a> Reconcile<'a> {
                 match self.client.events().update(event_id.clone(), mark).await {
                     Ok(_) => {
                         marked_this_round += 1;
-                        report.handled.push(event_id);
+                        if report.already_done.last() != Some(&event_id) {
+                            report.handled.push(event_id);
+                        }
                     }
                     Err(err) => report.failed.push(ReconcileFailure {
                         event_id,

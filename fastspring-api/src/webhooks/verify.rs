@@ -271,11 +271,29 @@ pub fn parse_with_limits<S: Secrets + ?Sized>(
     max_body_bytes: usize,
     max_events: usize,
 ) -> Result<Envelope, WebhookError> {
+    check_and_verify(
+        secrets,
+        raw_body,
+        signature_header,
+        max_body_bytes,
+        max_events,
+    )
+    .map(|(_, envelope)| envelope)
+}
+
+/// [`parse_with_limits`] that also says which secret matched.
+pub(super) fn check_and_verify<S: Secrets + ?Sized>(
+    secrets: &S,
+    raw_body: &[u8],
+    signature_header: Option<&str>,
+    max_body_bytes: usize,
+    max_events: usize,
+) -> Result<(usize, Envelope), WebhookError> {
     if raw_body.len() > max_body_bytes {
         return Err(WebhookError::BodyTooLarge {
             limit: max_body_bytes,
         });
     }
-    verify(secrets, raw_body, signature_header)?;
-    Envelope::parse_limited(raw_body, max_events)
+    let key_index = verify_key_index(secrets, raw_body, signature_header)?;
+    Ok((key_index, Envelope::parse_limited(raw_body, max_events)?))
 }
