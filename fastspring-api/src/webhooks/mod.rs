@@ -1,18 +1,21 @@
 //! Receiving FastSpring webhooks: verify the signature, parse the typed events,
-//! acknowledge what was processed, skip duplicates, and recover missed events.
+//! handle each event once (on one server or many), acknowledge what was done, and
+//! recover missed events.
 //!
 //! FastSpring POSTs a JSON body `{"events": [...]}` holding one or more events. When the
 //! webhook endpoint has an "HMAC SHA256 Secret", the request carries the header
 //! `X-FS-Signature` (any letter case) = Base64(HMAC-SHA256(secret, raw body)). Nothing
-//! else is signed (no timestamp), so there is no replay protection: de-duplicate on the
-//! event `id`, which stays the same across FastSpring's automatic retries.
+//! else is signed (no timestamp), so there is no replay protection: claim each event `id`
+//! (it stays the same across FastSpring's automatic retries) in a [`ClaimStore`].
 //!
 //! A receiver does, per request:
 //!
 //! 1. keep the **raw body bytes** (never re-serialize parsed JSON before verifying);
 //! 2. find the header with [`signature_header`] (or [`find_signature`] for plain pairs);
 //! 3. [`parse`] = [`verify`] then decode into an [`Envelope`] of typed [`Event`]s;
-//! 4. handle each event, and tell an [`Acknowledgement`] which IDs were processed;
+//! 4. claim, handle and complete each event ([`handle_events`] over a [`ClaimStore`]:
+//!    [`MemoryClaims`] on one server, `fastspring-inbox` on many), which tells an
+//!    [`Acknowledgement`] which IDs are done (an event another handler holds is not);
 //! 5. answer with [`Acknowledgement::response`]: 200 when all were processed, 202 with
 //!    the processed IDs one per line when only some were, 500 when none was.
 //!
@@ -34,8 +37,12 @@
 //! ```
 //!
 //! Events the receiver missed (downtime, non-2xx answers) stay in
-//! `GET /events/unprocessed` for 30 days; [`reconcile_unprocessed`] hands them to the
-//! same handler and marks each one processed once the handler succeeded.
+//! `GET /events/unprocessed` for 30 days; [`reconcile_unprocessed`] claims them in the
+//! same store, hands them to the same handler and marks each one processed once done.
+//!
+//! Events can arrive out of order and a manual resend has a new ID: see [`freshness`]
+//! and [`ResendKey`]. With feature `axum`, `VerifiedWebhook` does steps 1–3 as an
+//! extractor and [`AckResponse`] is a response.
 //!
 //! # Rotating the webhook secret without downtime
 //!
