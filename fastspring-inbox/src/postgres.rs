@@ -37,7 +37,7 @@ const MIGRATIONS: &[(i64, &str)] = &[(
 )];
 
 /// Advisory lock key of the migration (any constant the app does not use).
-const MIGRATION_LOCK: i64 = 0x4653_494e_424f_58;
+const MIGRATION_LOCK: i64 = 0x0046_5349_4e42_4f58;
 
 pub(crate) struct Postgres {
     clients: Vec<Client>,

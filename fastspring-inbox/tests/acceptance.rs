@@ -61,7 +61,7 @@ impl Ledger {
     /// overlap), a crash midway for one, then the side effect.
     async fn handle(self: Arc<Self>, event: Event) -> Result<(), String> {
         let n: u64 = event.id.bytes().map(u64::from).sum();
-        if n % 3 == 0 {
+        if n.is_multiple_of(3) {
             tokio::time::sleep(Duration::from_millis(n % 12)).await;
         }
         let is_crash = self.crash_id.lock().unwrap().as_deref() == Some(event.id.as_str());
@@ -272,7 +272,7 @@ async fn exactly_once<S: ClaimStore + 'static>(
     }
 
     assert!(ledger.crashed.load(Ordering::SeqCst), "the crash happened");
-    let effects = ledger.effects.lock().unwrap();
+    let effects = ledger.effects.lock().unwrap().clone();
     let twice: Vec<_> = effects.iter().filter(|(_, n)| **n != 1).collect();
     assert!(twice.is_empty(), "side effects not exactly once: {twice:?}");
     for id in &ids {
