@@ -17,7 +17,7 @@ pub const DEFAULT_LEASE: Duration = Duration::from_secs(5 * 60);
 
 /// Where receivers (and reconcile passes) agree who handles an event.
 ///
-/// The contract, checked by [`testing::conformance`](crate::webhooks::testing::conformance)
+/// The contract, checked by `webhooks::testing::conformance`
 /// (feature `testing`), which every implementation should run in its own tests:
 ///
 /// - [`claim`](ClaimStore::claim) is **atomic**: of any number of concurrent claims of

@@ -15,7 +15,7 @@ pub struct Envelope {
 }
 
 impl Envelope {
-    /// Parses a body **without** checking its signature; use [`parse`] for requests.
+    /// Parses a body **without** checking its signature; use [`parse`](super::parse) for requests.
     ///
     /// The whole body is refused ([`WebhookError::InvalidBody`]) when it is not JSON, has
     /// no `events` array, or an event lacks its `id` or `type` (without an ID it could not
