@@ -1,10 +1,10 @@
 //! A FastSpring webhook receiver with axum: raw body in, signature verified, typed events
-//! handled once each, and the acknowledgement FastSpring expects sent back.
+//! claimed and handled once each, and the acknowledgement FastSpring expects sent back.
 //!
 //! ```text
 //! FASTSPRING_WEBHOOK_SECRETS="new-secret,old-secret" \
 //! LISTEN_ADDR=127.0.0.1:8282 \
-//!     cargo run -p fastspring-api --example webhook_receiver
+//!     cargo run -p fastspring-api --features axum --example webhook_receiver
 //! ```
 //!
 //! - `FASTSPRING_WEBHOOK_SECRETS`: the endpoint's "HMAC SHA256 Secret", comma-separated;
@@ -20,43 +20,48 @@
 //! ```text
 //! cargo run -p fastspring-mock -- --port 8080 \
 //!     --webhook-url http://127.0.0.1:8282/fastspring/webhooks --webhook-secret s3cret
-//! FASTSPRING_WEBHOOK_SECRETS=s3cret cargo run -p fastspring-api --example webhook_receiver
+//! FASTSPRING_WEBHOOK_SECRETS=s3cret cargo run -p fastspring-api --features axum --example webhook_receiver
 //! curl -X POST http://127.0.0.1:8080/mock/admin/events -d '{"type": "order.completed"}'
 //! ```
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::extract::{FromRef, State};
 use axum::routing::post;
-use fastspring_api::Secret;
 use fastspring_api::webhook_events::EventData;
-use fastspring_api::webhooks::{self, Acknowledgement, Event, SeenEvents};
+use fastspring_api::webhooks::{
+    self, AckResponse, DEFAULT_LEASE, Event, MemoryClaims, VerifiedWebhook, WebhookSecrets,
+};
 
+#[derive(Clone)]
 struct App {
-    secrets: Vec<Secret>,
-    /// Event IDs already processed. In production, a database table (see `SeenStore`).
-    seen: SeenEvents,
+    secrets: WebhookSecrets,
+    /// Who handles which event. One server: in memory. Several: `fastspring-inbox`.
+    claims: Arc<MemoryClaims>,
+}
+
+impl FromRef<App> for WebhookSecrets {
+    fn from_ref(app: &App) -> WebhookSecrets {
+        app.secrets.clone()
+    }
 }
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let secrets: Vec<Secret> = std::env::var("FASTSPRING_WEBHOOK_SECRETS")
+    let secrets: Vec<String> = std::env::var("FASTSPRING_WEBHOOK_SECRETS")
         .unwrap_or_default()
         .split(',')
         .map(str::trim)
         .filter(|secret| !secret.is_empty())
-        .map(Secret::new)
+        .map(str::to_string)
         .collect();
     if secrets.is_empty() {
         return Err("set FASTSPRING_WEBHOOK_SECRETS to the endpoint's HMAC secret(s) (with the mock: the value of its --webhook-secret)".into());
     }
-    let app = Arc::new(App {
-        secrets,
-        seen: SeenEvents::new(100_000),
-    });
+    let app = App {
+        secrets: WebhookSecrets::new(secrets),
+        claims: Arc::new(MemoryClaims::new(100_000)),
+    };
 
     let has_credentials = [fastspring_api::USERNAME_ENV, fastspring_api::PASSWORD_ENV]
         .iter()
@@ -66,20 +71,18 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         let client = fastspring_api::ClientBuilder::from_env()?
             .user_agent("webhook-receiver-example/1.0")
             .build()?;
-        let app = app.clone();
+        let claims = app.claims.clone();
         tokio::spawn(async move {
-            let outcome = webhooks::reconcile_unprocessed(&client)
-                .run(|event| {
-                    let app = app.clone();
-                    async move { process(&app, &event).await }
-                })
-                .await;
-            match outcome {
+            // The same claims as the receiver: an event is never handled by both.
+            match webhooks::reconcile_unprocessed(&client, &claims)
+                .run(handle)
+                .await
+            {
                 Ok(report) => println!(
-                    "recovered {} missed event(s), {} failed, {} skipped",
+                    "recovered {} missed event(s), {} failed, {} busy",
                     report.handled.len(),
                     report.failed.len(),
-                    report.skipped.len()
+                    report.busy.len()
                 ),
                 Err(err) => eprintln!("could not list missed events: {err}"),
             }
@@ -96,51 +99,22 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// One webhook POST. `body` is the raw bytes: the signature covers them exactly.
-async fn receive(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
-    let signature = webhooks::signature_header(&headers);
-    let envelope = match webhooks::parse(&app.secrets, &body, signature) {
-        Ok(envelope) => envelope,
-        Err(err) => {
-            eprintln!("refused webhook: {err}");
-            let status = StatusCode::from_u16(err.http_status())
-                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            return (status, err.to_string()).into_response();
-        }
-    };
-
-    let mut ack = Acknowledgement::new(&envelope);
-    for event in &envelope.events {
-        match process(&app, event).await {
-            Ok(()) => {
-                ack.mark_processed(&event.id);
-            }
-            // Not acknowledged: FastSpring sends it again later.
-            Err(reason) => eprintln!("event {} ({}) failed: {reason}", event.id, event.event_type),
-        }
-    }
-    let reply = ack.response();
-    (
-        reply.status_code(),
-        [(header::CONTENT_TYPE, reply.content_type)],
-        reply.body,
+/// One webhook POST, already verified by the extractor (401/413/400 otherwise). Each
+/// event is claimed, handled once, and acknowledged; one that another handler holds
+/// stays unacknowledged, so FastSpring sends it again.
+async fn receive(State(app): State<App>, webhook: VerifiedWebhook) -> AckResponse {
+    let (ack, _failures) = webhooks::handle_events(
+        &app.claims,
+        &webhook.envelope.events,
+        DEFAULT_LEASE,
+        |event| handle(event.clone()),
     )
-        .into_response()
-}
-
-/// Handles an event once: repeats (FastSpring retries, events also found by the
-/// reconcile pass) are acknowledged without running the handler again.
-async fn process(app: &App, event: &Event) -> Result<(), String> {
-    if app.seen.contains(&event.id) {
-        return Ok(());
-    }
-    handle(event).await?;
-    app.seen.insert(&event.id);
-    Ok(())
+    .await;
+    ack.response()
 }
 
 /// The application's business logic.
-async fn handle(event: &Event) -> Result<(), String> {
+async fn handle(event: Event) -> Result<(), String> {
     let live = if event.live == Some(true) {
         "live"
     } else {

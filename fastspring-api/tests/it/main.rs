@@ -4,6 +4,7 @@
 //!
 //! Run one concern with a filter: `cargo test -p fastspring-api --test it faults::`.
 
+mod claims;
 mod examples;
 mod faults;
 mod hardening;

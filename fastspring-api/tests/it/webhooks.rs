@@ -1,6 +1,6 @@
 //! Webhook receiving: signatures against independently computed vectors, typed parsing
 //! (including every published example payload), acknowledgements byte for byte,
-//! de-duplication, key rotation, and the reconcile helper against a loopback server.
+//! claims of repeats, key rotation, and the reconcile helper against a loopback server.
 
 #![cfg(all(
     feature = "webhook-events",
@@ -18,8 +18,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use fastspring_api::webhook_events::EventData;
 use fastspring_api::webhooks::{
-    self, ACK_CONTENT_TYPE, Acknowledgement, Envelope, Event, NONE_PROCESSED_BODY,
-    ReconcileFailureReason, SeenEvents, SeenStore, WebhookError,
+    self, ACK_CONTENT_TYPE, Acknowledgement, Envelope, Event, MemoryClaims, NONE_PROCESSED_BODY,
+    ReconcileFailureReason, WebhookError,
 };
 use fastspring_api::{Client, RetryPolicy, Secret};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
@@ -539,38 +539,25 @@ fn acknowledgement_none_processed_is_500_so_fastspring_retries_everything() {
 
 // --- duplicates ------------------------------------------------------------------------
 
-#[test]
-fn seen_events_remembers_ids_up_to_its_capacity() {
-    let seen = SeenEvents::new(2);
-    assert!(seen.is_empty());
-    assert!(seen.insert("a"));
-    assert!(!seen.insert("a"), "a repeat is not new");
-    assert!(seen.insert("b"));
-    assert!(seen.contains("a") && seen.contains("b"));
-    assert!(seen.insert("c"));
-    assert_eq!(seen.len(), 2);
-    assert!(!seen.contains("a"), "the oldest ID is forgotten when full");
-    assert!(seen.contains("b") && seen.contains("c"));
-    assert_eq!(seen.capacity(), 2);
-    assert_eq!(SeenEvents::new(0).capacity(), 1);
-}
-
 #[tokio::test]
-async fn seen_events_through_the_store_trait_skips_a_retried_delivery() {
+async fn a_retried_delivery_is_acknowledged_without_running_the_handler_again() {
     // The same envelope delivered twice (FastSpring's retry after a lost 200): the
-    // second time every event is a duplicate and is acknowledged without handling.
-    let seen = SeenEvents::new(100);
+    // second time every event is done in the claim store and is acknowledged unhandled.
+    let claims = MemoryClaims::new(100);
     let mut handled = Vec::new();
     for _delivery in 0..2 {
         let envelope = webhooks::parse(SECRET_OLD, BATCH_BODY.as_bytes(), Some(SIG_OLD)).unwrap();
-        let mut ack = Acknowledgement::new(&envelope);
-        for event in &envelope.events {
-            if !seen.is_seen(&event.id).await.unwrap() {
+        let (ack, failures) = webhooks::handle_events(
+            &claims,
+            &envelope.events,
+            webhooks::DEFAULT_LEASE,
+            |event| {
                 handled.push(event.id.clone());
-                seen.mark_seen(&event.id).await.unwrap();
-            }
-            ack.mark_processed(&event.id);
-        }
+                async { Ok::<(), String>(()) }
+            },
+        )
+        .await;
+        assert!(failures.is_empty());
         assert_eq!(ack.response().status, 200);
     }
     assert_eq!(handled, ["evt-order-1", "evt-new-2", "evt-acct-3"]);
@@ -694,7 +681,7 @@ async fn reconcile_pages_until_more_is_false_and_marks_only_handled_events() {
 
     let calls = Arc::new(Mutex::new(Vec::new()));
     let seen = calls.clone();
-    let report = webhooks::reconcile_unprocessed(&client)
+    let report = webhooks::reconcile_unprocessed(&client, &MemoryClaims::new(100))
         .run(move |event: Event| {
             let calls = seen.clone();
             async move {
@@ -780,7 +767,7 @@ async fn reconcile_stops_when_a_round_marks_nothing() {
         ..FakeFastSpring::default()
     };
     let (client, state) = serve(fake).await;
-    let report = webhooks::reconcile_unprocessed(&client)
+    let report = webhooks::reconcile_unprocessed(&client, &MemoryClaims::new(100))
         .days(7)
         .run(|_event| async { Err::<(), _>("down") })
         .await
@@ -797,6 +784,60 @@ async fn reconcile_stops_when_a_round_marks_nothing() {
 }
 
 #[tokio::test]
+async fn reconcile_claims_each_event_in_the_receivers_store() {
+    // e1 was handled by a receiver (done in the store) but its acknowledgement was lost;
+    // a receiver is handling e2 right now; e3 is new.
+    let fake = FakeFastSpring {
+        unprocessed: (1..=3)
+            .map(|i| stored_event(&format!("e{i}"), "order.completed", i))
+            .collect(),
+        page_size: 25,
+        ..FakeFastSpring::default()
+    };
+    let (client, state) = serve(fake).await;
+    let claims = MemoryClaims::new(100);
+    let webhooks::Claim::Acquired(e1) = claims.try_claim("e1", webhooks::DEFAULT_LEASE) else {
+        panic!("e1 is free");
+    };
+    assert_eq!(claims.try_complete(&e1), webhooks::Settled::Applied);
+    assert!(
+        claims
+            .try_claim("e2", webhooks::DEFAULT_LEASE)
+            .is_acquired()
+    );
+    let handled = Arc::new(Mutex::new(Vec::new()));
+    let log = handled.clone();
+    let report = webhooks::reconcile_unprocessed(&client, &claims)
+        .run(move |event: Event| {
+            log.lock().unwrap().push(event.id);
+            async { Ok::<(), String>(()) }
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        *handled.lock().unwrap(),
+        ["e3"],
+        "only the free event is handled"
+    );
+    assert_eq!(report.handled, ["e3"]);
+    assert_eq!(report.already_done, ["e1"]);
+    assert_eq!(report.busy, ["e2"]);
+    assert!(claims.is_done("e3"));
+    let marked: Vec<String> = state
+        .lock()
+        .unwrap()
+        .marks
+        .iter()
+        .map(|(id, _)| id.clone())
+        .collect();
+    assert_eq!(
+        marked,
+        ["e1", "e3"],
+        "done events are marked, the busy one is not"
+    );
+}
+
+#[tokio::test]
 async fn reconcile_reports_a_failed_mark_and_respects_the_round_limit() {
     let fake = FakeFastSpring {
         unprocessed: (1..=6)
@@ -807,7 +848,7 @@ async fn reconcile_reports_a_failed_mark_and_respects_the_round_limit() {
         ..FakeFastSpring::default()
     };
     let (client, state) = serve(fake).await;
-    let report = webhooks::reconcile_unprocessed(&client)
+    let report = webhooks::reconcile_unprocessed(&client, &MemoryClaims::new(100))
         .begin("2026-06-01")
         .end("2026-06-30")
         .max_rounds(2)
@@ -850,7 +891,7 @@ async fn reconcile_returns_the_partial_report_when_listing_fails() {
         .rate_limit(None)
         .build()
         .unwrap();
-    let err = webhooks::reconcile_unprocessed(&client)
+    let err = webhooks::reconcile_unprocessed(&client, &MemoryClaims::new(100))
         .run(|_event| async { Ok::<(), String>(()) })
         .await
         .unwrap_err();

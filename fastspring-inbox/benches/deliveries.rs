@@ -1,0 +1,119 @@
+//! Deliveries per second through verify → parse → claim → handle (no-op) → complete →
+//! acknowledge, for `MemoryClaims`, SQLite (a temporary file, durable settings) and
+//! PostgreSQL on loopback (durable defaults), with 1- and 25-event deliveries; beside
+//! them, verify + parse alone (what a receiver did before claims). Throughput is in
+//! events (criterion's "elements").
+
+use std::sync::Arc;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use fastspring_api::webhooks::{self, ClaimStore, MemoryClaims};
+use fastspring_inbox::{Inbox, InboxOptions};
+use serde_json::json;
+
+const SECRET: &str = "bench-secret";
+
+/// A signed delivery of `n` events with IDs unique to this process and `round`.
+fn delivery(n: usize, round: u64) -> (String, String) {
+    let events: Vec<_> = (0..n)
+        .map(|i| {
+            json!({"id": format!("ev-{}-{round}-{i}", std::process::id()), "type": "subscription.activated",
+                   "live": false, "processed": false, "created": 1_700_000_000_000i64,
+                   "data": {"id": format!("sub-{i}"), "state": "active", "changed": 1_700_000_000_000i64}})
+        })
+        .collect();
+    let body = json!({ "events": events }).to_string();
+    let signature = fastspring_mock::sign(SECRET, body.as_bytes());
+    (body, signature)
+}
+
+async fn receive<S: ClaimStore>(store: &S, body: &str, signature: &str) -> u16 {
+    let envelope = webhooks::parse(SECRET, body.as_bytes(), Some(signature)).unwrap();
+    let (ack, _) = webhooks::handle_events(
+        store,
+        &envelope.events,
+        webhooks::DEFAULT_LEASE,
+        |_| async { Ok::<(), String>(()) },
+    )
+    .await;
+    ack.response().status
+}
+
+fn bench(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("inbox-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let sqlite = runtime
+        .block_on(Inbox::open_sqlite(
+            dir.join("bench.db"),
+            InboxOptions::default(),
+        ))
+        .unwrap();
+    let server = fastspring_test_services::Postgres::start_with(&[]);
+    let postgres = server.as_ref().map(|server| {
+        runtime
+            .block_on(Inbox::connect_postgres(
+                &server.url(),
+                InboxOptions::default(),
+            ))
+            .unwrap()
+    });
+    let memory = MemoryClaims::new(10_000_000);
+    let round = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let next = || round.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+
+    let mut group = c.benchmark_group("deliveries");
+    for size in [1usize, 25] {
+        group.throughput(Throughput::Elements(size as u64));
+        let (body, signature) = delivery(size, u64::MAX);
+        group.bench_function(BenchmarkId::new("verify+parse", size), |b| {
+            b.iter(|| webhooks::parse(SECRET, body.as_bytes(), Some(&signature)).unwrap())
+        });
+        group.bench_function(BenchmarkId::new("memory", size), |b| {
+            b.to_async(&runtime).iter_batched(
+                || delivery(size, next()),
+                |(body, signature)| {
+                    let memory = &memory;
+                    async move { assert_eq!(receive(memory, &body, &signature).await, 200) }
+                },
+                criterion::BatchSize::SmallInput,
+            )
+        });
+        group.bench_function(BenchmarkId::new("sqlite", size), |b| {
+            b.to_async(&runtime).iter_batched(
+                || delivery(size, next()),
+                |(body, signature)| {
+                    let sqlite = &sqlite;
+                    async move { assert_eq!(receive(sqlite, &body, &signature).await, 200) }
+                },
+                criterion::BatchSize::SmallInput,
+            )
+        });
+        if let Some(postgres) = &postgres {
+            group.bench_function(BenchmarkId::new("postgres", size), |b| {
+                b.to_async(&runtime).iter_batched(
+                    || delivery(size, next()),
+                    |(body, signature)| async move {
+                        assert_eq!(receive(postgres, &body, &signature).await, 200)
+                    },
+                    criterion::BatchSize::SmallInput,
+                )
+            });
+        }
+    }
+    group.finish();
+    drop(postgres);
+    drop(server);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(20).measurement_time(std::time::Duration::from_secs(3));
+    targets = bench
+}
+criterion_main!(benches);
