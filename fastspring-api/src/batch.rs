@@ -100,7 +100,8 @@ pub(crate) fn is_item_report(meta: &OperationMeta, body: &crate::ErrorBody) -> b
     let (Some(batch), Some(json)) = (meta.batch, body.json()) else {
         return false;
     };
-    json.get(batch.items)
+    outcome_key(json, batch.items)
+        .and_then(|key| json.get(&key))
         .and_then(Value::as_array)
         .is_some_and(|items| {
             !items.is_empty()
@@ -152,6 +153,23 @@ pub(crate) fn outcomes<T: DeserializeOwned>(
     outcomes_of(meta, status, value, body)
 }
 
+// --- outcome key (spec audit N1) ---
+/// The member holding the outcomes: `declared` (`x-fs-batch.items`) when present, else
+/// its singular or plural twin (`subscription` / `subscriptions`). `POST
+/// /subscriptions/charge` is documented with the singular key for 200 and the plural for
+/// 400, and a 2026 client reads the plural from a 200 (see the spec's note there).
+fn outcome_key(body: &Value, declared: &str) -> Option<String> {
+    if body.get(declared).is_some() {
+        return Some(declared.to_string());
+    }
+    let twin = match declared.strip_suffix('s') {
+        Some(singular) => singular.to_string(),
+        None => format!("{declared}s"),
+    };
+    body.get(&twin).is_some().then_some(twin)
+}
+// --- end outcome key ---
+
 /// Splits a decoded batch response into per-item outcomes (`body`: the raw bytes, for
 /// error excerpts; empty when the value came from an error body).
 fn outcomes_of<T: DeserializeOwned>(
@@ -166,8 +184,11 @@ fn outcomes_of<T: DeserializeOwned>(
             meta.id
         )));
     };
-    let listed = match value.get_mut(batch.items) {
+    let key = outcome_key(&value, batch.items);
+    let listed = match key.and_then(|key| value.get_mut(&key)) {
         Some(Value::Array(items)) => Some(std::mem::take(items)),
+        // One outcome object under the key (older `POST /products/offers` replies).
+        Some(item @ Value::Object(_)) if item.get("result").is_some() => Some(vec![item.take()]),
         _ => None,
     };
     let items = match listed {

@@ -104,6 +104,10 @@ const KNOWN_WRONG: &[(&str, &str)] = &[
         "the body is a JSON array; the endpoint takes one object `{\"pausePeriodCount\": n}`",
     ),
     (
+        "subscriptions/update-subscriptions.request.2.json",
+        "`manualRenew` is the string \"true\"; requests send the documented boolean (decided in the spec's note)",
+    ),
+    (
         "subscriptions/transfer-subscriptions.request.1.json",
         "`postalCode` is a number; postal codes are strings (leading zeros)",
     ),

@@ -36,7 +36,10 @@ use fastspring_api::subscriptions::{
 };
 use fastspring_api::{Amount, EpochMillis, EpochSeconds, Secret};
 use serde_json::json;
-use support::{amount, assert_sent, per_currency, request_example, s, serve_example};
+use support::{
+    Reply, amount, api_error, assert_sent, per_currency, request_example, response_example, s,
+    serve_example, serve_reply, serve_status_example,
+};
 
 // ---------------------------------------------------------------------------------------
 // accounts
@@ -1141,5 +1144,56 @@ async fn subscriptions_get_cancel_survey() {
             .as_ref()
             .and_then(|s| s.subscription_id.as_deref()),
         Some("1abc2DE_FGhIjKLm3NoPQR")
+    );
+}
+
+#[tokio::test]
+async fn subscriptions_charge_batch_reads_the_plural_key_too() {
+    // Audit N1: the reference puts the 200 outcomes under `subscription`, a 2026 client
+    // reads them from `subscriptions`; the batch reader takes either.
+    let item =
+        response_example("chargeSubscriptions", 200, "rebill-limit")["subscription"][0].clone();
+    let (_server, t) = serve_reply(Reply::ok(&json!({"subscriptions": [item]}))).await;
+    let body =
+        ChargeSubscriptionsRequest::new(vec![ChargeSubscriptionsRequestSubscriptionsItem::new(s(
+            "subscription-id-2",
+        ))]);
+
+    let outcome = t
+        .client
+        .subscriptions()
+        .charge(body)
+        .send_batch()
+        .await
+        .expect("the outcomes split into items");
+
+    assert_eq!(outcome.items.len(), 1);
+    let failed = outcome.failed().next().expect("the one item failed");
+    assert_eq!(failed.id.as_deref(), Some("subscription-id-2"));
+    assert!(failed.messages["subscription"].starts_with("Only 1 successful rebill per day"));
+}
+
+#[tokio::test]
+async fn subscriptions_charge_single_object_failure_is_an_api_error() {
+    // A whole-request failure answered as one outcome object (issue 17) reaches the
+    // caller as the API error it is, with FastSpring's message.
+    let (_server, t) = serve_status_example("chargeSubscriptions", 400, "single-outcome").await;
+    let body =
+        ChargeSubscriptionsRequest::new(vec![ChargeSubscriptionsRequestSubscriptionsItem::new(s(
+            "subscription-id",
+        ))]);
+
+    let error = t
+        .client
+        .subscriptions()
+        .charge(body)
+        .send_batch()
+        .await
+        .expect_err("HTTP 400 with one outcome object fails the call");
+
+    let body = api_error(error, "chargeSubscriptions", 400);
+    assert_eq!(
+        body.field_errors()["subscription"],
+        "Renew can only be performed for 'Adhoc' subscriptions."
     );
 }

@@ -1358,6 +1358,8 @@ pub struct OrderPayment {
     pub bank: Option<String>,
     /// Payment app or flow when `type` is `upi`, such as `upipaytm` or `upiphonepe`.
     pub variant: Option<String>,
+    /// Card details under a camelCase key, sent by some order replies beside (or instead of) `creditcard`. Its content is not documented, so it is kept as sent.
+    pub credit_card: Option<Value>,
 }
 
 #[cfg(
@@ -1375,6 +1377,7 @@ object!(serialize OrderPayment {
     card_ending: "cardEnding" optional(lenient_string),
     bank: "bank" optional(lenient_string),
     variant: "variant" optional(lenient_string),
+    credit_card: "creditCard" optional,
 });
 
 /// One recipient of the order, wrapped in a `recipient` member.

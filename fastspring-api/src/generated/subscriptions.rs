@@ -561,6 +561,27 @@ object!(serialize CancelSurveySubscription {
     product: "product" optional,
 });
 
+/// A failed rebill (HTTP 400 or 500) as the outcome list, or as one outcome object whose `subscription` is the ID string.
+///
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
+pub enum ChargeSubscriptionsFailure {
+    /// A [`ChargeSubscriptionsResponse`] object.
+    List(Box<ChargeSubscriptionsResponse>),
+    /// A [`SubscriptionActionResult`] object.
+    Single(Box<SubscriptionActionResult>),
+}
+
+#[cfg(feature = "subscriptions")]
+union!(ChargeSubscriptionsFailure {
+    List: MAP, ["subscriptions"],
+    Single: MAP, ["action", "error", "result"],
+});
+
 /// Body of `POST /subscriptions/charge`.
 #[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -3309,7 +3330,7 @@ string_enum!(
 
 /// Error body of the entries endpoint.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(
     feature = "schemars",
     derive(schemars::JsonSchema),
@@ -3317,15 +3338,36 @@ string_enum!(
 )]
 pub struct SubscriptionEntriesError {
     /// Error message, for example `not found`.
-    pub message: Option<String>,
+    pub message: String,
     /// Extra values for the message; usually empty.
     pub params: Option<Vec<Value>>,
 }
 
 #[cfg(feature = "subscriptions")]
 object!(serialize SubscriptionEntriesError {
-    message: "message" optional(lenient_string),
+    message: "message" required(lenient_string),
     params: "params" optional,
+});
+
+/// The entries endpoint's error body, `{"message", "params"}`, or one outcome object.
+///
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
+pub enum SubscriptionEntriesFailure {
+    /// A [`SubscriptionActionResult`] object.
+    Outcome(Box<SubscriptionActionResult>),
+    /// A [`SubscriptionEntriesError`] object.
+    Message(Box<SubscriptionEntriesError>),
+}
+
+#[cfg(feature = "subscriptions")]
+union!(SubscriptionEntriesFailure {
+    Outcome: MAP, ["action", "error", "result", "subscription"],
+    Message: MAP, ["message", "params"],
 });
 
 /// One order of the subscription (initial order, rebill, or proration).
@@ -4783,6 +4825,27 @@ object!(serialize SubscriptionResults {
     subscriptions: "subscriptions" required,
 });
 
+/// A failed request answered as the outcome list, or as one outcome object whose `subscription` is the ID string.
+///
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
+pub enum SubscriptionResultsFailure {
+    /// A [`SubscriptionResults`] object.
+    List(Box<SubscriptionResults>),
+    /// A [`SubscriptionActionResult`] object.
+    Single(Box<SubscriptionActionResult>),
+}
+
+#[cfg(feature = "subscriptions")]
+union!(SubscriptionResultsFailure {
+    List: MAP, ["subscriptions"],
+    Single: MAP, ["action", "error", "result", "subscription"],
+});
+
 /// One-time fee charged with the first period.
 #[cfg(
     any(
@@ -5367,6 +5430,27 @@ pub enum UpdateCotermGroupRequestAction {
 
 #[cfg(feature = "subscriptions")]
 string_enum!(UpdateCotermGroupRequestAction { Add = "ADD", Remove = "REMOVE" });
+
+/// A failed `POST /subscriptions` (HTTP 400 or 500) as the outcome list, or as one outcome object whose `subscription` is the ID string.
+///
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
+pub enum UpdateSubscriptionsFailure {
+    /// An [`UpdateSubscriptionsResponse`] object.
+    List(Box<UpdateSubscriptionsResponse>),
+    /// A [`SubscriptionActionResult`] object.
+    Single(Box<SubscriptionActionResult>),
+}
+
+#[cfg(feature = "subscriptions")]
+union!(UpdateSubscriptionsFailure {
+    List: MAP, ["subscriptions"],
+    Single: MAP, ["action", "error", "result", "subscription"],
+});
 
 /// Body of `POST /subscriptions`.
 #[cfg(feature = "subscriptions")]
