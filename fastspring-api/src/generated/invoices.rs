@@ -32,7 +32,7 @@ pub struct CreateInvoiceRequest {
     /// Whether the payment currency follows the buyer's location.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub auto_convert_payment_currency: Option<bool>,
-    /// The bill-to and deliver-to parties.
+    /// The bill-to and deliver-to parties; send both, one `billTo` and one `deliverTo` (copy the bill-to contact when they are the same).
     pub contacts: Vec<InvoicePartyRequest>,
     /// When payment is due (ISO 8601).
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]

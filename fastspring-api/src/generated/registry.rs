@@ -2955,6 +2955,18 @@ pub static SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "webhooks.yaml#/components/schemas/InvoiceReminderEmailData",
         <super::webhook_events::InvoiceReminderEmailData as schemars::JsonSchema>::json_schema,
     ),
+    #[cfg(feature = "webhook-events")]
+    (
+        "InvoiceReminderEmailDataContact",
+        "webhooks.yaml#/components/schemas/InvoiceReminderEmailData/properties/contact",
+        <super::webhook_events::InvoiceReminderEmailDataContact as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "webhook-events")]
+    (
+        "InvoiceReminderEmailDataItemsItem",
+        "webhooks.yaml#/components/schemas/InvoiceReminderEmailData/properties/items/items",
+        <super::webhook_events::InvoiceReminderEmailDataItemsItem as schemars::JsonSchema>::json_schema,
+    ),
     #[cfg(feature = "invoices")]
     (
         "InvoiceStatus",

@@ -765,8 +765,11 @@ pub enum CotermGroupAccount {
 #[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
 union!(CotermGroupAccount {
     Expanded: MAP, [
-        "account", "action", "address", "charges", "contact", "country", "id", "language", "lookup",
-        "orders", "payment", "result", "subscribed", "subscriptions", "taxExemptionData", "url",
+        "account", "action", "address", "changed", "changedDisplay",
+        "changedDisplayEmailEnhancements", "changedDisplayEmailEnhancementsWithTime",
+        "changedDisplayISO8601", "changedInSeconds", "changedValue", "charges", "contact",
+        "country", "id", "language", "lookup", "orders", "payment", "result", "subscribed",
+        "subscriptions", "taxExemptionData", "url",
     ],
     Id: STR, [],
 });
@@ -2870,8 +2873,11 @@ pub enum SubscriptionAccount {
 )]
 union!(SubscriptionAccount {
     Expanded: MAP, [
-        "account", "action", "address", "charges", "contact", "country", "id", "language", "lookup",
-        "orders", "payment", "result", "subscribed", "subscriptions", "taxExemptionData", "url",
+        "account", "action", "address", "changed", "changedDisplay",
+        "changedDisplayEmailEnhancements", "changedDisplayEmailEnhancementsWithTime",
+        "changedDisplayISO8601", "changedInSeconds", "changedValue", "charges", "contact",
+        "country", "id", "language", "lookup", "orders", "payment", "result", "subscribed",
+        "subscriptions", "taxExemptionData", "url",
     ],
     Id: STR, [],
 });
@@ -3209,6 +3215,10 @@ pub struct SubscriptionDiscount {
     pub percent_value: Option<f64>,
     /// Whether the discount already applies to a prorated charge.
     pub apply_discount_immediately: Option<bool>,
+    /// Total amount of the discount, in the subscription's currency.
+    pub total_discount_value: Option<Amount>,
+    /// Amount of the discount per period (the table types it as a string).
+    pub discount_value: Option<Amount>,
 }
 
 #[cfg(
@@ -3224,6 +3234,8 @@ object!(serialize SubscriptionDiscount {
     discount_duration: "discountDuration" optional(lenient_int),
     percent_value: "percentValue" optional,
     apply_discount_immediately: "applyDiscountImmediately" optional(lenient_bool),
+    total_discount_value: "totalDiscountValue" optional,
+    discount_value: "discountValue" optional,
 });
 
 /// A discount to apply to the subscription or add-on.
@@ -3956,6 +3968,9 @@ object!(serialize SubscriptionHistory {
     schemars(rename_all = "camelCase")
 )]
 pub struct SubscriptionInstruction {
+    /// Your own reference for the phase, when one was set.
+    #[cfg_attr(feature = "schemars", schemars(rename = "customReferenceID"))]
+    pub custom_reference_id: Option<String>,
     /// Product path the phase bills (absent on some trial entries).
     pub product: Option<String>,
     /// Kind of phase.
@@ -4073,6 +4088,7 @@ pub struct SubscriptionInstruction {
     )
 )]
 object!(serialize SubscriptionInstruction {
+    custom_reference_id: "customReferenceID" optional(lenient_string),
     product: "product" optional(lenient_string),
     r#type: "type" optional,
     is_not_trial: "isNotTrial" optional(lenient_bool),
