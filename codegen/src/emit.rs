@@ -545,6 +545,9 @@ fn field_tokens(ctx: &Ctx<'_>, def: &TypeDef, field: &Field) -> FieldTokens {
         Ty::I64 => Some(format_ident!("lenient_int")),
         Ty::String if !def.in_request => Some(format_ident!("lenient_string")),
         Ty::Bool if !def.in_request => Some(format_ident!("lenient_bool")),
+        // Numbers too: numeric strings read, and an unreadable optional one is absent
+        // and reported instead of failing the reply (`fastspring_api::unreadable`).
+        Ty::F64 if !def.in_request => Some(format_ident!("lenient_float")),
         _ => None,
     };
     // `required`: must be present; `nullable`: required but may be `null`, always

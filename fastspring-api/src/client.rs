@@ -704,8 +704,15 @@ pub fn decode_json<T: DeserializeOwned>(
     // serde_json checks every string on its own, which costs more on string-heavy
     // replies. A body that is not UTF-8 goes straight to the reading below, whose error
     // says where.
+    let tolerated = crate::unreadable::count();
     let first = match std::str::from_utf8(body).map(serde_json::from_str) {
-        Ok(Ok(value)) => return Ok(value),
+        Ok(Ok(value)) => {
+            // A value that could not be read was kept as sent; say where (issue 17).
+            if crate::unreadable::count() != tolerated {
+                crate::unreadable::report_reply::<T>(operation, body);
+            }
+            return Ok(value);
+        }
         Ok(Err(e)) => Some(e),
         Err(_) => None,
     };

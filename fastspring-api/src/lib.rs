@@ -120,6 +120,7 @@ pub mod reports;
 #[doc(hidden)]
 pub mod runtime;
 mod types;
+pub mod unreadable;
 #[cfg(feature = "webhook-events")]
 pub mod webhooks;
 

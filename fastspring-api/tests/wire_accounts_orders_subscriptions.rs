@@ -154,10 +154,10 @@ async fn accounts_get() {
     );
     let charge = &account.charges.as_ref().expect("charges")[0];
     assert_eq!(charge.total, Some(Amount::from(100)));
-    assert_eq!(charge.timestamp, Some(EpochMillis(1_693_959_029_538)));
+    assert_eq!(charge.timestamp, Some(EpochMillis::from(1_693_959_029_538)));
     assert_eq!(
         charge.timestamp_in_seconds,
-        Some(EpochSeconds(1_693_959_029))
+        Some(EpochSeconds::from(1_693_959_029))
     );
     assert_eq!(
         charge.order_reference.as_deref(),
@@ -332,7 +332,7 @@ async fn orders_get() {
     assert_eq!(order.reference.as_deref(), Some("ABC1234567-8910-11121D"));
     assert_eq!(order.total, Some(Amount::from(10)));
     assert_eq!(order.total_display.as_deref(), Some("$10.00"));
-    assert_eq!(order.changed, Some(EpochMillis(1_723_838_225_894)));
+    assert_eq!(order.changed, Some(EpochMillis::from(1_723_838_225_894)));
     let items = order.items.expect("items");
     assert_eq!(items[0].product.as_deref(), Some("furious-falcon"));
     assert_eq!(items[0].quantity, Some(1));
@@ -388,7 +388,7 @@ async fn subscriptions_update() {
     let (server, t) = serve_example("updateSubscriptions", "preview-charge").await;
     // Three changes in one call, each as in one of the spec's request examples.
     let mut next_date = SubscriptionUpdate::new(s("aBCDE12fGH3iJkL4mNOpqr"));
-    next_date.next = Some(SubscriptionUpdateNext::EpochMillis(EpochMillis(
+    next_date.next = Some(SubscriptionUpdateNext::EpochMillis(EpochMillis::from(
         1_712_188_800_000,
     )));
     next_date.end = Some(SubscriptionUpdateEnd::Date(s("2025-12-31")));
@@ -470,7 +470,7 @@ async fn subscriptions_estimate() {
     assert_eq!(estimate.currency.as_deref(), Some("USD"));
     assert_eq!(
         estimate.period_start_date,
-        Some(EpochMillis(1_767_744_000_000))
+        Some(EpochMillis::from(1_767_744_000_000))
     );
     assert_eq!(estimate.remaining_periods, Some(-1));
     assert_eq!(estimate.is_proratable, Some(true));
@@ -581,10 +581,13 @@ async fn subscriptions_get() {
     assert_eq!(subscription.state, Some(SubscriptionState::Trial));
     assert_eq!(subscription.price, Some(amount("14.95")));
     assert_eq!(subscription.discount, Some(amount("3.74")));
-    assert_eq!(subscription.next, Some(EpochMillis(1_574_380_800_000)));
+    assert_eq!(
+        subscription.next,
+        Some(EpochMillis::from(1_574_380_800_000))
+    );
     assert_eq!(
         subscription.next_in_seconds,
-        Some(EpochSeconds(1_574_380_800))
+        Some(EpochSeconds::from(1_574_380_800))
     );
     assert_eq!(
         subscription
@@ -677,7 +680,7 @@ async fn subscriptions_pause() {
     assert_eq!(response.is_pause_scheduled, Some(true));
     assert_eq!(response.state, Some(SubscriptionState::Active));
     assert_eq!(response.price, Some(Amount::from(10)));
-    assert_eq!(response.next, Some(EpochMillis(1_825_977_600_000)));
+    assert_eq!(response.next, Some(EpochMillis::from(1_825_977_600_000)));
     assert_eq!(response.end, None);
 }
 
@@ -723,7 +726,7 @@ async fn subscriptions_convert() {
         None,
     );
     assert_eq!(session.id.as_deref(), Some("1665462758431"));
-    assert_eq!(session.expires, Some(EpochMillis(1_665_549_158_235)));
+    assert_eq!(session.expires, Some(EpochMillis::from(1_665_549_158_235)));
     assert_eq!(session.subtotal, Some(amount("14.99")));
     assert_eq!(session.order, None);
     let items = session.items.expect("items");
@@ -756,7 +759,7 @@ async fn subscriptions_history() {
     assert_eq!(change.change_type.as_deref(), Some("ADD_ON_REMOVE"));
     assert_eq!(
         change.insert_timestamp,
-        Some(EpochMillis(1_684_378_979_000))
+        Some(EpochMillis::from(1_684_378_979_000))
     );
     assert_eq!(change.item_product_path.as_deref(), Some("document-viewer"));
     assert_eq!(change.order_ref, None);
@@ -835,7 +838,10 @@ async fn subscriptions_get_coterm_group() {
         group.initial_order.as_deref(),
         Some("JQVCfHTZTSSyyV4c2D20Iw")
     );
-    assert_eq!(group.next_period_date, Some(EpochMillis(1_772_496_000_000)));
+    assert_eq!(
+        group.next_period_date,
+        Some(EpochMillis::from(1_772_496_000_000))
+    );
     let member = &group.subscriptions.expect("subscriptions")[0];
     assert_eq!(member.co_term_status.as_deref(), Some("Executed"));
     assert_eq!(member.renewal_amount.as_deref(), Some("$100.00"));
@@ -928,7 +934,7 @@ async fn subscriptions_estimate_coterm_group() {
     assert_eq!(estimate.currency.as_deref(), Some("USD"));
     assert_eq!(
         estimate.period_end_date,
-        Some(EpochMillis(1_772_409_600_000))
+        Some(EpochMillis::from(1_772_409_600_000))
     );
     let member = &estimate.subscriptions.expect("subscriptions")[0];
     assert_eq!(
@@ -1002,7 +1008,7 @@ async fn subscriptions_create_proforma_invoice() {
     assert_eq!(header.language.as_deref(), Some("es"));
     assert_eq!(
         header.pro_forma_invoice_creation_date,
-        Some(EpochMillis(1_656_016_000_000))
+        Some(EpochMillis::from(1_656_016_000_000))
     );
 }
 

@@ -1181,10 +1181,10 @@ async fn returns_create() {
     assert_eq!(created.action.as_deref(), Some("return.create"));
     assert_eq!(created.result, Some(ResultStatus::Success));
     assert_eq!(created.completed, Some(true));
-    assert_eq!(created.changed, Some(EpochMillis(1_570_130_905_372)));
+    assert_eq!(created.changed, Some(EpochMillis::from(1_570_130_905_372)));
     assert_eq!(
         created.changed_in_seconds,
-        Some(EpochSeconds(1_570_130_905))
+        Some(EpochSeconds::from(1_570_130_905))
     );
     assert_eq!(
         created.account,

@@ -270,7 +270,7 @@ pub struct CouponDiscount {
 #[cfg(feature = "coupons")]
 object!(serialize CouponDiscount {
     r#type: "type" optional,
-    percent: "percent" optional,
+    percent: "percent" optional(lenient_float),
     amount: "amount" optional,
     has_multiple_discounts: "hasMultipleDiscounts" optional(lenient_bool),
     discounts: "discounts" optional,

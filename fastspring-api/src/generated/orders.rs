@@ -1064,7 +1064,7 @@ object!(serialize OrderItemTaxWithholding {
     tax_withholding: "taxWithholding" optional,
     currency: "currency" optional(lenient_string),
     amount: "amount" optional,
-    percentage: "percentage" optional,
+    percentage: "percentage" optional(lenient_float),
 });
 
 /// Whether withholding applies; sent as a boolean or as the string `"true"`/`"false"`.
@@ -1148,7 +1148,7 @@ object!(serialize OrderItemWithholdings {
     amount_display: "amountDisplay" optional(lenient_string),
     amount_in_payout_currency: "amountInPayoutCurrency" optional,
     amount_in_payout_currency_display: "amountInPayoutCurrencyDisplay" optional(lenient_string),
-    percentage: "percentage" optional,
+    percentage: "percentage" optional(lenient_float),
 });
 
 /// One page of orders matching the filters of `GET /orders`.

@@ -1869,7 +1869,7 @@ pub struct ProductQuantityDiscountTier {
 
 #[cfg(feature = "products")]
 object!(serialize ProductQuantityDiscountTier {
-    discount_percent: "discountPercent" optional,
+    discount_percent: "discountPercent" optional(lenient_float),
     discount_value: "discountValue" optional,
     discount_value_display: "discountValueDisplay" optional(lenient_string),
     unit_price: "unitPrice" optional,

@@ -1585,7 +1585,7 @@ pub struct WebhookPayoutSubtraction {
 object!(serialize WebhookPayoutSubtraction {
     currency: "currency" optional(lenient_string),
     amount: "amount" optional,
-    percentage: "percentage" optional,
+    percentage: "percentage" optional(lenient_float),
 });
 
 /// What is deducted before the payees are paid.
