@@ -87,6 +87,9 @@ pub const DOUBLE_OPTION: RuntimeItem = RuntimeItem("double_option");
 pub const LENIENT_INT: RuntimeItem = RuntimeItem("lenient_int");
 /// `object!` seed: response strings sent as numbers or booleans.
 pub const LENIENT_STRING: RuntimeItem = RuntimeItem("lenient_string");
+/// `object!` seed: response numbers sent as numeric strings; an unreadable optional one
+/// is absent and reported.
+pub const LENIENT_FLOAT: RuntimeItem = RuntimeItem("lenient_float");
 /// `object!` seed: response booleans sent as strings.
 pub const LENIENT_BOOL: RuntimeItem = RuntimeItem("lenient_bool");
 
@@ -124,6 +127,7 @@ pub const RUNTIME_ITEMS: &[RuntimeItem] = &[
     LENIENT_INT,
     LENIENT_STRING,
     LENIENT_BOOL,
+    LENIENT_FLOAT,
     PART,
     SHAPE,
     SCHEMA_FN,

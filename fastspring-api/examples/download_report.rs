@@ -42,12 +42,12 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .user_agent("download-report-example/1.0")
         .build()?;
     let request = DataReportRequest {
-        filter: Some(DataReportFilter {
+        filter: DataReportFilter {
             start_date: Some(start.clone()),
             end_date: Some(end.clone()),
             ..Default::default()
-        }),
-        ..Default::default()
+        },
+        ..DataReportRequest::new(DataReportFilter::default())
     };
     eprintln!("{kind} report {start} .. {end}: starting");
     let report = reports::generate(&client, kind, request)

@@ -125,7 +125,11 @@ async fn handle(event: Event) -> Result<(), String> {
         // is retried (and stays in /events/unprocessed) until the crate is updated.
         Err(problem) => Err(problem.to_string()),
         Ok(EventData::OrderCompleted(order)) => {
-            let total = order.total.map(|t| t.to_string()).unwrap_or_default();
+            let total = order
+                .total
+                .as_ref()
+                .map(|t| t.to_string())
+                .unwrap_or_default();
             let currency = order.currency.as_deref().unwrap_or("");
             println!("[{live}] order {} completed: {total} {currency}", order.id);
             Ok(())

@@ -108,8 +108,8 @@ impl Default for OverdueGrace {
     }
 }
 
-fn ts(value: Option<EpochMillis>) -> Option<Timestamp> {
-    value.and_then(EpochMillis::to_timestamp)
+fn ts(value: &Option<EpochMillis>) -> Option<Timestamp> {
+    value.as_ref().and_then(EpochMillis::to_timestamp)
 }
 
 impl Subscription {
@@ -122,9 +122,9 @@ impl Subscription {
     /// Access at `now`, an overdue subscription keeping access for `grace` after the
     /// failed charge.
     pub fn access_with_grace(&self, now: Timestamp, grace: OverdueGrace) -> Access {
-        let next = ts(self.next);
-        let deactivation = ts(self.deactivation_date);
-        let end = ts(self.end);
+        let next = ts(&self.next);
+        let deactivation = ts(&self.deactivation_date);
+        let end = ts(&self.end);
         let state = self.state.as_ref();
         // Rule 1.
         if matches!(state, Some(SubscriptionState::Deactivated)) || self.active == Some(false) {
@@ -140,7 +140,7 @@ impl Subscription {
             },
             // Rule 4.
             Some(SubscriptionState::Overdue) => {
-                let since = next.filter(|n| *n <= now).or(ts(self.changed));
+                let since = next.filter(|n| *n <= now).or(ts(&self.changed));
                 let grace_until = since.and_then(|s| s.checked_add(grace.0).ok());
                 Access::Overdue {
                     since,
@@ -150,14 +150,14 @@ impl Subscription {
             }
             // Rule 5.
             Some(SubscriptionState::Paused) => Access::Paused {
-                until: ts(self.resume_date),
+                until: ts(&self.resume_date),
             },
             // Rule 6.
             Some(SubscriptionState::Trial) => Access::Trial { until: next },
             // Rules 5 (a pause begun) and 7.
             _ => {
-                let resume = ts(self.resume_date);
-                if ts(self.pause_date).is_some_and(|p| p <= now) && resume.is_some_and(|r| now < r)
+                let resume = ts(&self.resume_date);
+                if ts(&self.pause_date).is_some_and(|p| p <= now) && resume.is_some_and(|r| now < r)
                 {
                     return Access::Paused { until: resume };
                 }
@@ -228,11 +228,11 @@ mod tests {
             let text = std::fs::read_to_string(format!("{dir}/{file}")).expect(file);
             let value: Value = serde_json::from_str(&text).expect(file);
             let subscription = sub(value.pointer(pointer).cloned().expect(file));
-            let now = ts(subscription.changed).unwrap_or(at("2025-01-01T00:00:00Z"));
+            let now = ts(&subscription.changed).unwrap_or(at("2025-01-01T00:00:00Z"));
             let access = subscription.access_at(now);
             let got = match access {
                 Access::Trial { until } => {
-                    assert_eq!(until, ts(subscription.next), "{file}");
+                    assert_eq!(until, ts(&subscription.next), "{file}");
                     "Trial"
                 }
                 Access::Active {
@@ -247,7 +247,7 @@ mod tests {
                     renews_on: None, ..
                 } => "Active/manual",
                 Access::CanceledUntil { until } => {
-                    assert_eq!(Some(until), ts(subscription.deactivation_date), "{file}");
+                    assert_eq!(Some(until), ts(&subscription.deactivation_date), "{file}");
                     "CanceledUntil"
                 }
                 Access::Overdue { .. } => "Overdue",

@@ -44,8 +44,15 @@ pub fn decode_json<T: DeserializeOwned>(
     // serde_json checks every string on its own, which costs more on string-heavy
     // replies. A body that is not UTF-8 goes straight to the reading below, whose error
     // says where.
+    let tolerated = crate::codec::unreadable::count();
     let first = match std::str::from_utf8(body).map(serde_json::from_str) {
-        Ok(Ok(value)) => return Ok(value),
+        Ok(Ok(value)) => {
+            // A value that could not be read was kept as sent; say where.
+            if crate::codec::unreadable::count() != tolerated {
+                report_reply::<T>(operation, body);
+            }
+            return Ok(value);
+        }
         Ok(Err(e)) => Some(e),
         Err(_) => None,
     };
@@ -143,7 +150,8 @@ pub(crate) fn decode_value<T: DeserializeOwned>(
     path_prefix: &str,
     value: Value,
 ) -> Result<T, Error> {
-    serde_path_to_error::deserialize(&value).map_err(|e| {
+    let tolerated = crate::codec::unreadable::count();
+    let decoded = serde_path_to_error::deserialize(&value).map_err(|e| {
         Error::Decode(Box::new(DecodeError {
             operation: meta.id,
             status,
@@ -151,7 +159,12 @@ pub(crate) fn decode_value<T: DeserializeOwned>(
             message: cap(e.inner().to_string()),
             excerpt: excerpt_json(&value, EXCERPT_LIMIT),
         }))
-    })
+    });
+    // A value that could not be read was kept as sent; say where.
+    if decoded.is_ok() && crate::codec::unreadable::count() != tolerated {
+        report(meta.id, &locate_in::<T>(&value));
+    }
+    decoded
 }
 
 /// Runs everything the client does with a response body except the typed decode
@@ -173,4 +186,43 @@ pub fn exercise_response_handling(status: u16, body: &[u8]) -> String {
         out.push_str(&excerpt_json(json, EXCERPT_LIMIT));
     }
     out
+}
+
+// --- unreadable values: where they are, and the warning that names them ---
+
+/// Where the unreadable values of a decoded reply are: reads `tree` into `T` again in
+/// locate mode (the same `&Value` decoder that locates decode errors, so no new code is
+/// compiled for it).
+pub(crate) fn locate_in<T: serde::de::DeserializeOwned>(tree: &serde_json::Value) -> Vec<String> {
+    crate::codec::unreadable::locate(|| {
+        serde_path_to_error::deserialize::<_, T>(tree)
+            .err()
+            .map(|e| {
+                (
+                    crate::codec::path_to_pointer(e.path()),
+                    e.inner().to_string(),
+                )
+            })
+    })
+}
+
+/// Locates and logs the unreadable values of `body`, a reply of `operation` that decoded
+/// into `T` (called only when [`count`](crate::codec::unreadable::count) moved during the decode).
+#[cold]
+pub(crate) fn report_reply<T: serde::de::DeserializeOwned>(operation: &str, body: &[u8]) {
+    if let Ok(tree) = serde_json::from_slice::<serde_json::Value>(body) {
+        report(operation, &locate_in::<T>(&tree));
+    }
+}
+
+/// Logs each unreadable value of a reply of `operation` (a `tracing` warning naming the
+/// operation and the JSON pointer; never the value, which could be personal data).
+pub(crate) fn report(operation: &str, pointers: &[String]) {
+    for pointer in pointers {
+        tracing::warn!(
+            operation,
+            pointer = pointer.as_str(),
+            "a value in FastSpring's reply could not be read as its documented type; kept as sent"
+        );
+    }
 }

@@ -166,6 +166,8 @@ pub use policy::{RateLimit, RetryPolicy};
 pub use ratelimit::{InProcessLimiter, RateLimiter};
 pub use request::RequestOptions;
 pub use types::{Amount, EpochMillis, EpochSeconds, Ids, Secret};
+// One unreadable value never costs the whole reply: how values are tolerated and located.
+pub use codec::unreadable;
 
 /// The README's code, compiled as doc tests so that it stays true.
 #[cfg(doctest)]

@@ -15,7 +15,8 @@ use crate::registry::{Part, SHAPES, Shape};
 pub enum Outcome {
     /// Decoded, and every field is known to the type.
     Ok,
-    /// Decoded, but these fields (JSON pointers) are unknown to the type.
+    /// Decoded, but these fields (JSON pointers) are unknown to the type, or hold a value
+    /// that could not be read as its type and was kept as sent.
     Drift(Vec<String>),
     /// Did not decode: the JSON pointer of the offending value and the reason.
     Fail {
@@ -53,6 +54,7 @@ pub fn check(shape: &Shape, payload: &Value) -> Outcome {
             };
         }
     };
+    let tolerated = crate::codec::unreadable::count();
     match (shape.decode)(&bytes) {
         Err(failure) => Outcome::Fail {
             pointer: failure.pointer,
@@ -61,6 +63,13 @@ pub fn check(shape: &Shape, payload: &Value) -> Outcome {
         Ok(kept) => {
             let mut unknown = Vec::new();
             unknown_fields(payload, &kept, "", &mut unknown);
+            // Values kept as sent because they could not be read as their type are drift
+            // too, at their own pointers (`crate::unreadable`).
+            if crate::codec::unreadable::count() != tolerated {
+                unknown.extend(crate::codec::unreadable::locate(|| {
+                    (shape.decode)(&bytes).err().map(|f| (f.pointer, f.message))
+                }));
+            }
             if unknown.is_empty() {
                 Outcome::Ok
             } else {

@@ -15,13 +15,13 @@
 //!
 //! let client = fastspring_api::Client::from_env()?;
 //! let request = DataReportRequest {
-//!     filter: Some(DataReportFilter {
+//!     filter: DataReportFilter {
 //!         start_date: Some("2024-01-01".into()),
 //!         end_date: Some("2024-06-30".into()),
 //!         ..Default::default()
-//!     }),
+//!     },
 //!     report_columns: Some(vec!["transaction_date".into(), "income_in_usd".into()]),
-//!     ..Default::default()
+//!     ..DataReportRequest::new(DataReportFilter::default())
 //! };
 //! let report = reports::generate(&client, ReportKind::Revenue, request)
 //!     .poll_interval(Duration::from_secs(10))
@@ -298,6 +298,7 @@ impl<'a> IntoFuture for ReportRun<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::DataReportFilter;
 
     #[test]
     fn statuses_are_classified() {
@@ -318,8 +319,12 @@ mod tests {
             .credentials("u", "p")
             .build()
             .expect("client builds");
-        let run = generate(&client, ReportKind::Revenue, DataReportRequest::default())
-            .poll_interval(Duration::ZERO);
+        let run = generate(
+            &client,
+            ReportKind::Revenue,
+            DataReportRequest::new(DataReportFilter::default()),
+        )
+        .poll_interval(Duration::ZERO);
         assert_eq!(run.poll_interval, MIN_POLL_INTERVAL);
         let run = run.poll_interval(Duration::from_secs(7));
         assert_eq!(run.poll_interval, Duration::from_secs(7));

@@ -74,7 +74,8 @@ impl BatchMeta {
         let Some(json) = body.json() else {
             return false;
         };
-        json.get(self.items)
+        outcome_key(json, self.items)
+            .and_then(|key| json.get(&key))
             .and_then(Value::as_array)
             .is_some_and(|items| {
                 !items.is_empty()
@@ -212,4 +213,19 @@ pub fn encode_body<T: Serialize>(meta: &OperationMeta, body: &T) -> Result<Vec<u
         operation: meta.id,
         message: e.to_string(),
     })
+}
+
+/// The member holding the outcomes: `declared` (`x-fs-batch.items`) when present, else
+/// its singular or plural twin (`subscription` / `subscriptions`). `POST
+/// /subscriptions/charge` is documented with the singular key for 200 and the plural for
+/// 400, and a 2026 client reads the plural from a 200 (see the spec's note there).
+pub(crate) fn outcome_key(body: &Value, declared: &str) -> Option<String> {
+    if body.get(declared).is_some() {
+        return Some(declared.to_string());
+    }
+    let twin = match declared.strip_suffix('s') {
+        Some(singular) => singular.to_string(),
+        None => format!("{declared}s"),
+    };
+    body.get(&twin).is_some().then_some(twin)
 }

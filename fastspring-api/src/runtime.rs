@@ -15,7 +15,7 @@ pub use crate::request::{
 // How generated types read and write JSON: the modules behind `object!` and `union!`,
 // the seeds and helpers generated fields name, and the error a payload check reports.
 pub use crate::codec::fields::{double_option, is_absent};
-pub use crate::codec::lenient::{lenient_bool, lenient_int, lenient_string};
+pub use crate::codec::lenient::{lenient_bool, lenient_float, lenient_int, lenient_string};
 pub(crate) use crate::codec::string_enum::string_enum;
 pub use crate::codec::{DecodeFailure, object, union};
 

@@ -19,38 +19,73 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// double holds (18 or more, which FastSpring never sends) arrives rounded to 17;
 /// such values decode exactly only as strings. Values beyond `Decimal`'s range are
 /// refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Amount(pub rust_decimal::Decimal);
+///
+/// An amount in a reply that is not a number at all (`"11.0,"`) does not fail the
+/// reply: it is kept as sent ([`Amount::unreadable`]; [`Amount::value`] is `None`), is
+/// written back as that string, and is reported (see `unreadable` in the crate docs).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Amount(AmountRepr);
 
-impl Amount {
-    /// The decimal value.
-    pub fn value(self) -> rust_decimal::Decimal {
-        self.0
+// --- unreadable values (issue 17): an amount keeps the text it could not read ---
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum AmountRepr {
+    Value(rust_decimal::Decimal),
+    Unreadable(Box<str>),
+}
+
+impl Default for Amount {
+    fn default() -> Self {
+        Amount(AmountRepr::Value(rust_decimal::Decimal::ZERO))
     }
 }
 
+impl Amount {
+    /// The decimal value; `None` for an amount FastSpring sent in a form that is not a
+    /// number (its text is [`Amount::unreadable`]).
+    pub fn value(&self) -> Option<rust_decimal::Decimal> {
+        match &self.0 {
+            AmountRepr::Value(value) => Some(*value),
+            AmountRepr::Unreadable(_) => None,
+        }
+    }
+
+    /// The text FastSpring sent, when it could not be read as an amount (`"11.0,"`).
+    pub fn unreadable(&self) -> Option<&str> {
+        match &self.0 {
+            AmountRepr::Value(_) => None,
+            AmountRepr::Unreadable(text) => Some(text),
+        }
+    }
+}
+
+impl TryFrom<Amount> for rust_decimal::Decimal {
+    /// The text of an unreadable amount.
+    type Error = String;
+    fn try_from(value: Amount) -> Result<Self, String> {
+        match value.0 {
+            AmountRepr::Value(value) => Ok(value),
+            AmountRepr::Unreadable(text) => Err(text.into()),
+        }
+    }
+}
+// --- end unreadable values ---
+
 impl From<rust_decimal::Decimal> for Amount {
     fn from(value: rust_decimal::Decimal) -> Self {
-        Amount(value)
+        Amount(AmountRepr::Value(value))
     }
 }
 
 impl From<i64> for Amount {
     fn from(value: i64) -> Self {
-        Amount(value.into())
-    }
-}
-
-impl From<Amount> for rust_decimal::Decimal {
-    fn from(value: Amount) -> Self {
-        value.0
+        Amount::from(rust_decimal::Decimal::from(value))
     }
 }
 
 impl FromStr for Amount {
     type Err = rust_decimal::Error;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        parse_decimal(s).map(Amount)
+        parse_decimal(s).map(Amount::from)
     }
 }
 
@@ -61,24 +96,31 @@ fn parse_decimal(s: &str) -> Result<rust_decimal::Decimal, rust_decimal::Error> 
 
 impl fmt::Display for Amount {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0, f)
+        match &self.0 {
+            AmountRepr::Value(value) => fmt::Display::fmt(value, f),
+            AmountRepr::Unreadable(text) => f.write_str(text),
+        }
     }
 }
 
 impl Serialize for Amount {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use rust_decimal::prelude::ToPrimitive;
-        let normalized = self.0.normalize();
+        let value = match &self.0 {
+            AmountRepr::Value(value) => value,
+            // Written back as FastSpring sent it.
+            AmountRepr::Unreadable(text) => return serializer.serialize_str(text),
+        };
+        let normalized = value.normalize();
         if normalized.scale() == 0
             && let Some(i) = normalized.to_i64()
         {
             return serializer.serialize_i64(i);
         }
-        match self.0.to_f64() {
+        match value.to_f64() {
             Some(f) => serializer.serialize_f64(f),
             None => Err(serde::ser::Error::custom(format!(
-                "amount {} has no JSON number form",
-                self.0
+                "amount {value} has no JSON number form"
             ))),
         }
     }
@@ -93,25 +135,35 @@ impl<'de> Deserialize<'de> for Amount {
                 f.write_str("a decimal amount (JSON number or numeric string)")
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Amount, E> {
-                Ok(Amount(v.into()))
+                Ok(Amount::from(rust_decimal::Decimal::from(v)))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Amount, E> {
-                Ok(Amount(v.into()))
+                Ok(Amount::from(rust_decimal::Decimal::from(v)))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Amount, E> {
                 // The shortest representation that round-trips is what was written in the JSON.
-                parse_decimal(&v.to_string())
-                    .map(Amount)
-                    .map_err(|_| E::custom(format!("{v} is not a decimal amount")))
+                let text = v.to_string();
+                match parse_decimal(&text) {
+                    Ok(value) => Ok(Amount::from(value)),
+                    Err(_) => unreadable_amount(text),
+                }
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Amount, E> {
-                parse_decimal(v)
-                    .map(Amount)
-                    .map_err(|_| E::custom(format!("{v:?} is not a decimal amount")))
+                match parse_decimal(v) {
+                    Ok(value) => Ok(Amount::from(value)),
+                    Err(_) => unreadable_amount(v.to_string()),
+                }
             }
         }
         deserializer.deserialize_any(AmountVisitor)
     }
+}
+
+/// An amount that is not a number: kept as sent (and counted), see [`crate::unreadable`].
+#[cold]
+fn unreadable_amount<E: de::Error>(text: String) -> Result<Amount, E> {
+    crate::codec::unreadable::tolerate::<E>("a decimal amount", &format_args!("{text:?}"))?;
+    Ok(Amount(AmountRepr::Unreadable(text.into_boxed_str())))
 }
 
 /// A string that must not be printed (a webhook secret sent to FastSpring, say).
@@ -166,43 +218,67 @@ macro_rules! epoch_type {
         ///
         /// Decodes from a JSON integer (or an integral float, or a numeric string);
         /// encodes as a JSON integer. [`Self::to_timestamp`] gives a `jiff::Timestamp`.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub struct $name(pub i64);
+        ///
+        /// A time in a reply that is no such number (a date text, a fraction, a number
+        /// out of range) does not fail the reply: it is kept as sent
+        /// ([`Self::unreadable`]; [`Self::get`] is `None`) and reported (see
+        /// `unreadable` in the crate docs).
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(EpochRepr);
 
         impl $name {
-            /// The raw count.
-            pub fn get(self) -> i64 {
-                self.0
+            /// The raw count; `None` when FastSpring sent something else (see
+            /// [`Self::unreadable`]).
+            pub fn get(&self) -> Option<i64> {
+                match &self.0 {
+                    EpochRepr::Count(count) => Some(*count),
+                    EpochRepr::Unreadable(_) => None,
+                }
             }
 
-            /// The instant, or `None` when it is out of `jiff`'s range.
-            pub fn to_timestamp(self) -> Option<jiff::Timestamp> {
+            /// The text FastSpring sent, when it could not be read as a count.
+            pub fn unreadable(&self) -> Option<&str> {
+                match &self.0 {
+                    EpochRepr::Count(_) => None,
+                    EpochRepr::Unreadable(text) => Some(text),
+                }
+            }
+
+            /// The instant, or `None` when it is out of `jiff`'s range or unreadable.
+            pub fn to_timestamp(&self) -> Option<jiff::Timestamp> {
                 let f: fn(i64) -> Result<jiff::Timestamp, jiff::Error> = $to_ts;
-                f(self.0).ok()
+                f(self.get()?).ok()
             }
         }
 
         impl From<i64> for $name {
             fn from(value: i64) -> Self {
-                $name(value)
+                $name(EpochRepr::Count(value))
             }
         }
 
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                fmt::Display::fmt(&self.0, f)
+                match &self.0 {
+                    EpochRepr::Count(count) => fmt::Display::fmt(count, f),
+                    EpochRepr::Unreadable(text) => f.write_str(text),
+                }
             }
         }
 
         impl Serialize for $name {
             fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_i64(self.0)
+                match &self.0 {
+                    EpochRepr::Count(count) => serializer.serialize_i64(*count),
+                    // Written back as FastSpring sent it.
+                    EpochRepr::Unreadable(text) => serializer.serialize_str(text),
+                }
             }
         }
 
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                crate::codec::lenient::lenient_int::required(deserializer).map($name)
+                deserializer.deserialize_any(EpochVisitor).map($name)
             }
         }
 
@@ -217,6 +293,54 @@ macro_rules! epoch_type {
         }
     };
 }
+
+// --- unreadable values (issue 17): a time keeps the text it could not read ---
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum EpochRepr {
+    Count(i64),
+    Unreadable(Box<str>),
+}
+
+/// Reads what `lenient_int` reads; any other scalar is kept as sent (and counted).
+struct EpochVisitor;
+
+impl EpochVisitor {
+    #[cold]
+    fn unreadable<E: de::Error>(text: String) -> Result<EpochRepr, E> {
+        crate::codec::unreadable::tolerate::<E>("an epoch time", &format_args!("{text:?}"))?;
+        Ok(EpochRepr::Unreadable(text.into_boxed_str()))
+    }
+}
+
+impl Visitor<'_> for EpochVisitor {
+    type Value = EpochRepr;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an epoch time (integer)")
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<EpochRepr, E> {
+        Ok(EpochRepr::Count(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<EpochRepr, E> {
+        match i64::try_from(v) {
+            Ok(v) => Ok(EpochRepr::Count(v)),
+            Err(_) => Self::unreadable(v.to_string()),
+        }
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<EpochRepr, E> {
+        if v.fract() == 0.0 && v.abs() < 9.0e15 {
+            Ok(EpochRepr::Count(v as i64))
+        } else {
+            Self::unreadable(v.to_string())
+        }
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<EpochRepr, E> {
+        match v.trim().parse() {
+            Ok(v) => Ok(EpochRepr::Count(v)),
+            Err(_) => Self::unreadable(v.to_string()),
+        }
+    }
+}
+// --- end unreadable values ---
 
 epoch_type!(
     EpochMillis,
@@ -249,7 +373,10 @@ mod tests {
         assert_eq!(c.to_string(), "5.3391");
         assert_eq!(serde_json::to_string(&c).unwrap(), "5.3391");
         assert_eq!(serde_json::to_string(&Amount::from(10)).unwrap(), "10");
-        assert!(serde_json::from_str::<Amount>("\"ten\"").is_err());
+        let bad: Amount = serde_json::from_str("\"11.0,\"").unwrap();
+        assert_eq!((bad.value(), bad.unreadable()), (None, Some("11.0,")));
+        assert_eq!(serde_json::to_string(&bad).unwrap(), "\"11.0,\"");
+        assert!(serde_json::from_str::<Amount>("{}").is_err());
     }
 
     #[test]
@@ -260,8 +387,15 @@ mod tests {
             "2019-04-01T04:11:29.623Z"
         );
         let s: EpochSeconds = serde_json::from_str("\"1554091889\"").unwrap();
-        assert_eq!(s.get(), 1554091889);
-        assert!(serde_json::from_str::<EpochMillis>("1.5").is_err());
+        assert_eq!(s.get(), Some(1554091889));
+        // Not a count: kept as sent, not a failure.
+        let odd: EpochMillis = serde_json::from_str("1.5").unwrap();
+        assert_eq!((odd.get(), odd.unreadable()), (None, Some("1.5")));
+        let date: EpochMillis = serde_json::from_str("\"2026-01-31\"").unwrap();
+        assert_eq!(date.unreadable(), Some("2026-01-31"));
+        assert_eq!(serde_json::to_string(&date).unwrap(), "\"2026-01-31\"");
+        // A structure is still an error.
+        assert!(serde_json::from_str::<EpochMillis>("[1]").is_err());
     }
 }
 

@@ -9,7 +9,9 @@ use quote::quote;
 use super::ctx::Ctx;
 use super::docs::{capitalize, fallback_doc};
 use super::{cfg_attr, doc_attrs, ident};
-use crate::contract::{DOUBLE_OPTION, IS_ABSENT, LENIENT_BOOL, LENIENT_INT, LENIENT_STRING};
+use crate::contract::{
+    DOUBLE_OPTION, IS_ABSENT, LENIENT_BOOL, LENIENT_FLOAT, LENIENT_INT, LENIENT_STRING,
+};
 use crate::ir::{Field, Ty, TypeDef, TypeKind};
 
 /// A struct field: its declaration, its Rust type, and its entry in `object!` (how it
@@ -50,6 +52,9 @@ fn field_tokens(ctx: &Ctx<'_>, def: &TypeDef, field: &Field) -> FieldTokens {
         Ty::I64 => Some(LENIENT_INT.ident()),
         Ty::String if !def.in_request => Some(LENIENT_STRING.ident()),
         Ty::Bool if !def.in_request => Some(LENIENT_BOOL.ident()),
+        // Numbers too: numeric strings read, and an unreadable optional one is absent
+        // and reported instead of failing the reply (`fastspring_api::unreadable`).
+        Ty::F64 if !def.in_request => Some(LENIENT_FLOAT.ident()),
         _ => None,
     };
     // `required`: must be present; `nullable`: required but may be `null`, always

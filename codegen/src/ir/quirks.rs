@@ -226,11 +226,27 @@ impl<'a> Lowerer {
         for w in candidates {
             if let TypeKind::Struct { fields } = &self.types[w].kind
                 && let Some(f) = fields.iter().find(|f| f.json == items)
-                && let Ty::Vec(inner) = &f.ty
+                && let Some(inner) = self.array_item(&f.ty)
             {
-                return Ok((**inner).clone());
+                return Ok(inner);
             }
         }
         Err(format!("the 2xx schema has no array property `{items}`"))
+    }
+
+    /// The element type of an array, or of the array form of a union (`oneOf: [array,
+    /// object]`: a property FastSpring sends as a list or as its one element).
+    fn array_item(&self, ty: &Ty) -> Option<Ty> {
+        match ty {
+            Ty::Vec(inner) => Some((**inner).clone()),
+            Ty::Named(u) => match &self.types[*u].kind {
+                TypeKind::Untagged { variants } => variants.iter().find_map(|(_, t)| match t {
+                    Ty::Vec(inner) => Some((**inner).clone()),
+                    _ => None,
+                }),
+                _ => None,
+            },
+            _ => None,
+        }
     }
 }

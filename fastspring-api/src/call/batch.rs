@@ -116,8 +116,11 @@ fn outcomes_of<T: DeserializeOwned>(
             meta.id
         )));
     };
-    let listed = match value.get_mut(batch.items) {
+    let key = crate::request::outcome_key(&value, batch.items);
+    let listed = match key.and_then(|key| value.get_mut(&key)) {
         Some(Value::Array(items)) => Some(std::mem::take(items)),
+        // One outcome object under the key (older `POST /products/offers` replies).
+        Some(item @ Value::Object(_)) if item.get("result").is_some() => Some(vec![item.take()]),
         _ => None,
     };
     let items = match listed {

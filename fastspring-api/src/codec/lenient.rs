@@ -33,16 +33,28 @@ macro_rules! lenient_scalar {
                     Ok(None)
                 }
                 fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-                    if $null_string {
-                        d.deserialize_any(NullStringOr)
-                    } else {
-                        required(d).map(Some)
-                    }
+                    d.deserialize_any(NullStringOr)
                 }
             }
 
-            /// The visitor's values, and the string `"null"` as absent.
+            /// The visitor's values (with `null_string`, the string `"null"` as absent);
+            /// a scalar it cannot read is absent and reported (`crate::unreadable`).
             struct NullStringOr;
+
+            /// An optional scalar that cannot be read is absent (and counted).
+            #[cold]
+            fn unreadable<E: de::Error>(sent: &dyn fmt::Display) -> Result<Option<$ty>, E> {
+                crate::codec::unreadable::tolerate::<E>(concat!("a value of type ", stringify!($ty)), sent)?;
+                Ok(None)
+            }
+
+            #[inline]
+            fn tolerant<E: de::Error>(read: Result<$ty, E>, sent: &dyn fmt::Display) -> Result<Option<$ty>, E> {
+                match read {
+                    Ok(value) => Ok(Some(value)),
+                    Err(_) => unreadable(sent),
+                }
+            }
 
             impl<'de> Visitor<'de> for NullStringOr {
                 type Value = Option<$ty>;
@@ -53,27 +65,32 @@ macro_rules! lenient_scalar {
                     Ok(None)
                 }
                 fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                    if v.trim() == "null" {
+                    if $null_string && v.trim() == "null" {
                         Ok(None)
                     } else {
-                        $visitor.visit_str(v).map(Some)
+                        tolerant($visitor.visit_str(v), &format_args!("{v:?}"))
                     }
                 }
+                fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                    self.visit_str(&v)
+                }
                 fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-                    $visitor.visit_i64(v).map(Some)
+                    tolerant($visitor.visit_i64(v), &v)
                 }
                 fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-                    $visitor.visit_u64(v).map(Some)
+                    tolerant($visitor.visit_u64(v), &v)
                 }
                 fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-                    $visitor.visit_f64(v).map(Some)
+                    tolerant($visitor.visit_f64(v), &v)
                 }
                 fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-                    $visitor.visit_bool(v).map(Some)
+                    tolerant($visitor.visit_bool(v), &v)
                 }
             }
 
             /// [`required`] as a seed (what `object!` reads a field with).
+            // Unused for a type no required response field has in today's spec.
+            #[allow(dead_code)]
             pub struct Required;
 
             impl<'de> de::DeserializeSeed<'de> for Required {
@@ -96,6 +113,7 @@ macro_rules! lenient_scalar {
             }
 
             /// A required value.
+            #[allow(dead_code)]
             pub fn required<'de, D: Deserializer<'de>>(deserializer: D) -> Result<$ty, D::Error> {
                 deserializer.deserialize_any($visitor)
             }
@@ -170,6 +188,31 @@ mod lenient_visitors {
         }
     }
 
+    /// Numbers, and numeric strings (`"12.5"`).
+    pub struct FloatVisitor;
+
+    impl Visitor<'_> for FloatVisitor {
+        type Value = f64;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a number")
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<f64, E> {
+            Ok(v as f64)
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<f64, E> {
+            Ok(v as f64)
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<f64, E> {
+            Ok(v)
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<f64, E> {
+            match v.trim().parse::<f64>() {
+                Ok(n) if n.is_finite() => Ok(n),
+                _ => Err(E::invalid_type(de::Unexpected::Str(v), &self)),
+            }
+        }
+    }
+
     /// Booleans, and the strings `"true"`/`"false"`.
     pub struct BoolVisitor;
 
@@ -203,6 +246,12 @@ lenient_scalar!(
     String,
     StringVisitor,
     "Response strings that FastSpring sometimes sends as numbers or booleans (`\"postalCode\": 93101`)."
+);
+lenient_scalar!(
+    lenient_float,
+    f64,
+    FloatVisitor,
+    "Response numbers that FastSpring sometimes sends as numeric strings (`\"taxRate\": \"0.2\"`)."
 );
 lenient_scalar!(
     lenient_bool,

@@ -9,6 +9,7 @@ pub mod object;
 pub mod reencode;
 pub mod string_enum;
 pub mod union;
+pub mod unreadable;
 
 /// Why a payload did not decode into its generated type.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -70,6 +70,21 @@ pub struct Account {
     pub subscribed: Option<bool>,
     /// Tax exemption details of the account; `null` when it has none.
     pub tax_exemption_data: Option<Value>,
+    /// When the account last changed, epoch milliseconds (listed for `account.updated`).
+    pub changed: Option<EpochMillis>,
+    /// The same moment, epoch milliseconds.
+    pub changed_value: Option<EpochMillis>,
+    /// The same moment, epoch seconds.
+    pub changed_in_seconds: Option<EpochSeconds>,
+    /// The same moment formatted for display.
+    pub changed_display: Option<String>,
+    /// The same moment as an ISO 8601 date.
+    #[cfg_attr(feature = "schemars", schemars(rename = "changedDisplayISO8601"))]
+    pub changed_display_iso8601: Option<String>,
+    /// The same moment formatted for e-mails.
+    pub changed_display_email_enhancements: Option<String>,
+    /// The same moment formatted for e-mails, with the time of day.
+    pub changed_display_email_enhancements_with_time: Option<String>,
 }
 
 #[cfg(
@@ -99,6 +114,13 @@ object!(serialize Account {
     charges: "charges" optional,
     subscribed: "subscribed" optional(lenient_bool),
     tax_exemption_data: "taxExemptionData" optional,
+    changed: "changed" optional,
+    changed_value: "changedValue" optional,
+    changed_in_seconds: "changedInSeconds" optional,
+    changed_display: "changedDisplay" optional(lenient_string),
+    changed_display_iso8601: "changedDisplayISO8601" optional(lenient_string),
+    changed_display_email_enhancements: "changedDisplayEmailEnhancements" optional(lenient_string),
+    changed_display_email_enhancements_with_time: "changedDisplayEmailEnhancementsWithTime" optional(lenient_string),
 });
 
 /// The account's postal address. REST answers use camelCase keys; webhook payloads use keys with spaces for some fields. Each spelling has its own field here; read whichever is set.
@@ -478,7 +500,9 @@ pub enum AccountGetResponseAccountsItem {
 union!(AccountGetResponseAccountsItem {
     Error: MAP, ["error"],
     Account: MAP, [
-        "address", "charges", "contact", "country", "language", "lookup", "orders", "payment",
+        "address", "changed", "changedDisplay", "changedDisplayEmailEnhancements",
+        "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601", "changedInSeconds",
+        "changedValue", "charges", "contact", "country", "language", "lookup", "orders", "payment",
         "subscribed", "subscriptions", "taxExemptionData", "url",
     ],
 });
@@ -537,8 +561,11 @@ pub enum AccountListResponseAccountsItem {
 #[cfg(feature = "accounts")]
 union!(AccountListResponseAccountsItem {
     Account: MAP, [
-        "account", "action", "address", "charges", "contact", "country", "id", "language", "lookup",
-        "orders", "payment", "result", "subscribed", "subscriptions", "taxExemptionData", "url",
+        "account", "action", "address", "changed", "changedDisplay",
+        "changedDisplayEmailEnhancements", "changedDisplayEmailEnhancementsWithTime",
+        "changedDisplayISO8601", "changedInSeconds", "changedValue", "charges", "contact",
+        "country", "id", "language", "lookup", "orders", "payment", "result", "subscribed",
+        "subscriptions", "taxExemptionData", "url",
     ],
     Id: STR, [],
 });
@@ -833,8 +860,11 @@ pub enum GetAccountResponse {
 union!(GetAccountResponse {
     Several: MAP, ["accounts"],
     Single: MAP, [
-        "account", "action", "address", "charges", "contact", "country", "id", "language", "lookup",
-        "orders", "payment", "result", "subscribed", "subscriptions", "taxExemptionData", "url",
+        "account", "action", "address", "changed", "changedDisplay",
+        "changedDisplayEmailEnhancements", "changedDisplayEmailEnhancementsWithTime",
+        "changedDisplayISO8601", "changedInSeconds", "changedValue", "charges", "contact",
+        "country", "id", "language", "lookup", "orders", "payment", "result", "subscribed",
+        "subscriptions", "taxExemptionData", "url",
     ],
 });
 
@@ -1039,39 +1069,17 @@ pub mod builders {
             }
         }
 
-        /// Retrieve one or more accounts
+        /// Retrieve an account
         ///
-        /// Returns an account by its ID: contact, address, language, country, lookup keys, portal URL, stored payment methods, and the IDs of its orders, subscriptions and charges. Several IDs separated by commas return an `{"accounts": [...]}` wrapper with one element per ID instead of the bare account.
+        /// Returns an account by its ID: contact, address, language, country, lookup keys, portal URL, stored payment methods, and the IDs of its orders, subscriptions and charges.
         ///
         /// `GET /accounts/{account_id}` (operation `getAccount`).
-        pub fn get(&self, account_id: impl Into<Ids>) -> GetAccountBuilder<'a> {
+        pub fn get(&self, account_id: impl Into<String>) -> GetAccountBuilder<'a> {
             GetAccountBuilder {
                 client: self.client,
                 options: RequestOptions::default(),
                 account_id: account_id.into(),
             }
-        }
-
-        /// Like [`Self::get`] for several IDs at once: each ID is percent-encoded, the IDs are joined with `,`, long lists are split over several requests, and the items come back as one `Vec` whatever shape FastSpring answers with (a bare object for one ID, a wrapper with `accounts` for several).
-        pub async fn get_many<I, S>(
-            &self,
-            ids: I,
-        ) -> Result<Vec<AccountGetResponseAccountsItem>, Error>
-        where
-            I: IntoIterator<Item = S>,
-            S: Into<String>,
-        {
-            let ids: Vec<String> = ids.into_iter().map(Into::into).collect();
-            let template = self.get("%MULTI_ID%").build_request()?;
-            runtime::get_many(
-                    self.client,
-                    &GetAccountBuilder::META,
-                    template,
-                    "%MULTI_ID%",
-                    "accounts",
-                    &ids,
-                )
-                .await
         }
 
         /// Update an account
@@ -1373,7 +1381,7 @@ pub mod builders {
     pub struct GetAccountBuilder<'a> {
         client: &'a Client,
         options: RequestOptions,
-        account_id: Ids,
+        account_id: String,
     }
 
     impl<'a> GetAccountBuilder<'a> {
@@ -1391,10 +1399,10 @@ pub mod builders {
         /// The request as it will be sent (path encoded, query and body serialized).
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &GetAccountBuilder::META;
-            let account_id = runtime::encode_path_ids(
+            let account_id = runtime::encode_path_param(
                 META.id,
                 "account_id",
-                &self.account_id,
+                &self.account_id.to_string(),
             )?;
             let path = format!("/accounts/{account_id}");
             let query: Vec<(&'static str, String)> = Vec::new();

@@ -204,7 +204,7 @@ object!(serialize CheckoutSessionCart {
     tax_included: "taxIncluded" optional,
     tax_total: "taxTotal" optional,
     tax_total_display: "taxTotalDisplay" optional(lenient_string),
-    tax_rate: "taxRate" optional,
+    tax_rate: "taxRate" optional(lenient_float),
 });
 
 /// Cart contents to put in the session.
@@ -773,7 +773,7 @@ object!(serialize CheckoutSessionItemPrice {
     unit_tax_amount_display: "unitTaxAmountDisplay" optional(lenient_string),
     extended_tax_total: "extendedTaxTotal" optional,
     extended_tax_total_display: "extendedTaxTotalDisplay" optional(lenient_string),
-    tax_percent: "taxPercent" optional,
+    tax_percent: "taxPercent" optional(lenient_float),
     tax_exempt: "taxExempt" optional(lenient_bool),
     product_discount_duration: "productDiscountDuration" optional(lenient_int),
     coupon_discount_duration: "couponDiscountDuration" optional(lenient_int),

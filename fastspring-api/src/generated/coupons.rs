@@ -270,20 +270,27 @@ pub struct CouponDiscount {
 #[cfg(feature = "coupons")]
 object!(serialize CouponDiscount {
     r#type: "type" optional,
-    percent: "percent" optional,
+    percent: "percent" optional(lenient_float),
     amount: "amount" optional,
     has_multiple_discounts: "hasMultipleDiscounts" optional(lenient_bool),
     discounts: "discounts" optional,
 });
 
-/// A single-tier discount in a create or update request.
+/// A single-tier discount in a create or update request (`type` with `percent` or `amount`), or, in the older nested form, `hasMultipleDiscounts` with the `discounts` tiers.
 #[cfg(feature = "coupons")]
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CouponDiscountInput {
+    /// Older nested form of `hasMultiDiscount`; `true` when `discounts` holds the tiers.
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
+    pub has_multiple_discounts: Option<bool>,
+    /// Older nested form of the top-level `discounts` tiers.
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
+    pub discounts: Option<Vec<CouponDiscountTier>>,
     /// `percent` (send `percent`) or `flat` (send `amount`); must be `flat` for order-level coupons.
-    pub r#type: CouponDiscountInputType,
+    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
+    pub r#type: Option<CouponDiscountInputType>,
     /// Percentage off; required for `percent`. Decimals allowed.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub percent: Option<f64>,
@@ -294,22 +301,12 @@ pub struct CouponDiscountInput {
 
 #[cfg(feature = "coupons")]
 object!(CouponDiscountInput {
-    r#type: "type" required,
+    has_multiple_discounts: "hasMultipleDiscounts" optional,
+    discounts: "discounts" optional,
+    r#type: "type" optional,
     percent: "percent" optional,
     amount: "amount" optional,
 });
-
-#[cfg(feature = "coupons")]
-impl CouponDiscountInput {
-    /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(r#type: CouponDiscountInputType) -> Self {
-        Self {
-            r#type,
-            percent: None,
-            amount: None,
-        }
-    }
-}
 
 /// `percent` (send `percent`) or `flat` (send `amount`); must be `flat` for order-level coupons.
 ///

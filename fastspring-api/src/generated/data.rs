@@ -35,7 +35,7 @@ pub struct DataErrorDetail {
     pub field: Option<String>,
     /// What is wrong with it.
     pub message: Option<String>,
-    /// The value that was rejected.
+    /// The value that was rejected, or null.
     pub rejected_value: Option<String>,
 }
 
@@ -276,13 +276,12 @@ object!(serialize DataReportPage {
 
 /// What to report: filter, columns, grouping, paging and sync/async mode.
 #[cfg(feature = "data")]
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DataReportRequest {
-    /// Which records the report covers.
-    #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
-    pub filter: Option<DataReportFilter>,
+    /// Which records the report covers; send `{}` for no restriction, but always send it.
+    pub filter: DataReportFilter,
     /// Columns to return (see the operation for known names). Omitted: all columns, ungrouped. With `groupBy`, non-numeric columns listed here join the grouping.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub report_columns: Option<Vec<String>>,
@@ -305,7 +304,7 @@ pub struct DataReportRequest {
 
 #[cfg(feature = "data")]
 object!(DataReportRequest {
-    filter: "filter" optional,
+    filter: "filter" required,
     report_columns: "reportColumns" optional,
     group_by: "groupBy" optional,
     page_count: "pageCount" optional(lenient_int),
@@ -313,6 +312,22 @@ object!(DataReportRequest {
     r#async: "async" optional,
     notification_emails: "notificationEmails" optional,
 });
+
+#[cfg(feature = "data")]
+impl DataReportRequest {
+    /// Builds the value from its required fields; optional fields start empty.
+    pub fn new(filter: DataReportFilter) -> Self {
+        Self {
+            filter,
+            report_columns: None,
+            group_by: None,
+            page_count: None,
+            page_number: None,
+            r#async: None,
+            notification_emails: None,
+        }
+    }
+}
 
 /// The report request as FastSpring interpreted it.
 #[cfg(feature = "data")]

@@ -32,7 +32,7 @@ pub struct CreateInvoiceRequest {
     /// Whether the payment currency follows the buyer's location.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub auto_convert_payment_currency: Option<bool>,
-    /// The bill-to and deliver-to parties.
+    /// The bill-to and deliver-to parties; send both, one `billTo` and one `deliverTo` (copy the bill-to contact when they are the same).
     pub contacts: Vec<InvoicePartyRequest>,
     /// When payment is due (ISO 8601).
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
@@ -238,7 +238,7 @@ object!(serialize Invoice {
     shipping_total: "shippingTotal" optional,
     sub_total: "subTotal" optional,
     site_id: "siteId" optional(lenient_string),
-    tax_rate: "taxRate" optional,
+    tax_rate: "taxRate" optional(lenient_float),
     tax_type: "taxType" optional(lenient_string),
     total_order_value: "totalOrderValue" optional,
     total_discount_value: "totalDiscountValue" optional,
@@ -440,7 +440,7 @@ object!(serialize InvoiceCommon {
     shipping_total: "shippingTotal" optional,
     sub_total: "subTotal" optional,
     site_id: "siteId" optional(lenient_string),
-    tax_rate: "taxRate" optional,
+    tax_rate: "taxRate" optional(lenient_float),
     tax_type: "taxType" optional(lenient_string),
     total_order_value: "totalOrderValue" optional,
     total_discount_value: "totalDiscountValue" optional,
@@ -742,7 +742,7 @@ object!(serialize InvoiceItemTax {
     id: "id" optional(lenient_string),
     item_id: "itemId" optional(lenient_string),
     value: "value" optional,
-    tax_rate: "taxRate" optional,
+    tax_rate: "taxRate" optional(lenient_float),
     from_gross: "fromGross" optional(lenient_bool),
     description: "description" optional(lenient_string),
     tax_type: "taxType" optional(lenient_string),
@@ -1131,7 +1131,7 @@ object!(serialize PaymentInvoice {
     shipping_total: "shippingTotal" optional,
     sub_total: "subTotal" optional,
     site_id: "siteId" optional(lenient_string),
-    tax_rate: "taxRate" optional,
+    tax_rate: "taxRate" optional(lenient_float),
     tax_type: "taxType" optional(lenient_string),
     total_order_value: "totalOrderValue" optional,
     total_discount_value: "totalDiscountValue" optional,

@@ -387,8 +387,11 @@ pub enum OrderAccount {
 )]
 union!(OrderAccount {
     Expanded: MAP, [
-        "account", "action", "address", "charges", "contact", "country", "id", "language", "lookup",
-        "orders", "payment", "result", "subscribed", "subscriptions", "taxExemptionData", "url",
+        "account", "action", "address", "changed", "changedDisplay",
+        "changedDisplayEmailEnhancements", "changedDisplayEmailEnhancementsWithTime",
+        "changedDisplayISO8601", "changedInSeconds", "changedValue", "charges", "contact",
+        "country", "id", "language", "lookup", "orders", "payment", "result", "subscribed",
+        "subscriptions", "taxExemptionData", "url",
     ],
     Id: STR, [],
 });
@@ -1061,7 +1064,7 @@ object!(serialize OrderItemTaxWithholding {
     tax_withholding: "taxWithholding" optional,
     currency: "currency" optional(lenient_string),
     amount: "amount" optional,
-    percentage: "percentage" optional,
+    percentage: "percentage" optional(lenient_float),
 });
 
 /// Whether withholding applies; sent as a boolean or as the string `"true"`/`"false"`.
@@ -1145,7 +1148,7 @@ object!(serialize OrderItemWithholdings {
     amount_display: "amountDisplay" optional(lenient_string),
     amount_in_payout_currency: "amountInPayoutCurrency" optional,
     amount_in_payout_currency_display: "amountInPayoutCurrencyDisplay" optional(lenient_string),
-    percentage: "percentage" optional,
+    percentage: "percentage" optional(lenient_float),
 });
 
 /// One page of orders matching the filters of `GET /orders`.
@@ -1358,6 +1361,8 @@ pub struct OrderPayment {
     pub bank: Option<String>,
     /// Payment app or flow when `type` is `upi`, such as `upipaytm` or `upiphonepe`.
     pub variant: Option<String>,
+    /// Card details under a camelCase key, sent by some order replies beside (or instead of) `creditcard`. Its content is not documented, so it is kept as sent.
+    pub credit_card: Option<Value>,
 }
 
 #[cfg(
@@ -1375,6 +1380,7 @@ object!(serialize OrderPayment {
     card_ending: "cardEnding" optional(lenient_string),
     bank: "bank" optional(lenient_string),
     variant: "variant" optional(lenient_string),
+    credit_card: "creditCard" optional,
 });
 
 /// One recipient of the order, wrapped in a `recipient` member.
@@ -1494,8 +1500,11 @@ pub enum OrderRecipientContactAccount {
 )]
 union!(OrderRecipientContactAccount {
     Expanded: MAP, [
-        "account", "action", "address", "charges", "contact", "country", "id", "language", "lookup",
-        "orders", "payment", "result", "subscribed", "subscriptions", "taxExemptionData", "url",
+        "account", "action", "address", "changed", "changedDisplay",
+        "changedDisplayEmailEnhancements", "changedDisplayEmailEnhancementsWithTime",
+        "changedDisplayISO8601", "changedInSeconds", "changedValue", "charges", "contact",
+        "country", "id", "language", "lookup", "orders", "payment", "result", "subscribed",
+        "subscriptions", "taxExemptionData", "url",
     ],
     Id: STR, [],
 });

@@ -1249,6 +1249,45 @@ string_enum!(
     "downsell", Upsell = "upsell", Upgrade = "upgrade" }
 );
 
+/// Outcome of `POST /products/offers/{product_path}`, the per-product outcomes under `products`.
+#[cfg(feature = "products")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
+pub struct ProductOffersActionResponse {
+    /// One outcome per product; an older form sends the one outcome as an object.
+    pub products: Option<ProductOffersActionResponseProducts>,
+}
+
+#[cfg(feature = "products")]
+object!(serialize ProductOffersActionResponse {
+    products: "products" optional,
+});
+
+/// One outcome per product; an older form sends the one outcome as an object.
+///
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "products")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
+pub enum ProductOffersActionResponseProducts {
+    /// A list of [`ProductActionResult`].
+    List(Vec<ProductActionResult>),
+    /// A [`ProductActionResult`] object.
+    Single(Box<ProductActionResult>),
+}
+
+#[cfg(feature = "products")]
+union!(ProductOffersActionResponseProducts {
+    List: SEQ, [],
+    Single: MAP, ["action", "error", "product", "result"],
+});
+
 /// Outcome and offers of one product in `GET /products/offers/{product_path}`.
 #[cfg(feature = "products")]
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1329,8 +1368,8 @@ object!(serialize ProductOffersResponse {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ProductOffersUpsertRequest {
-    /// The product (one entry) and its offers.
-    pub products: Vec<ProductOffersOfProduct>,
+    /// The product and its offers, as a one-entry array (current reference) or as one object (older form).
+    pub products: ProductOffersUpsertRequestProducts,
 }
 
 #[cfg(feature = "products")]
@@ -1341,10 +1380,31 @@ object!(ProductOffersUpsertRequest {
 #[cfg(feature = "products")]
 impl ProductOffersUpsertRequest {
     /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(products: Vec<ProductOffersOfProduct>) -> Self {
+    pub fn new(products: ProductOffersUpsertRequestProducts) -> Self {
         Self { products }
     }
 }
+
+/// The product and its offers, as a one-entry array (current reference) or as one object (older form).
+///
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "products")]
+#[derive(Debug, Clone, PartialEq)]
+#[derive(serde::Serialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(untagged)]
+pub enum ProductOffersUpsertRequestProducts {
+    /// A list of [`ProductOffersOfProduct`].
+    List(Vec<ProductOffersOfProduct>),
+    /// A [`ProductOffersOfProduct`] object.
+    Single(Box<ProductOffersOfProduct>),
+}
+
+#[cfg(feature = "products")]
+union!(ProductOffersUpsertRequestProducts {
+    List: SEQ, [],
+    Single: MAP, ["offers", "product"],
+});
 
 /// Overdue e-mails sent after a failed renewal payment.
 #[cfg(
@@ -1809,7 +1869,7 @@ pub struct ProductQuantityDiscountTier {
 
 #[cfg(feature = "products")]
 object!(serialize ProductQuantityDiscountTier {
-    discount_percent: "discountPercent" optional,
+    discount_percent: "discountPercent" optional(lenient_float),
     discount_value: "discountValue" optional,
     discount_value_display: "discountValueDisplay" optional(lenient_string),
     unit_price: "unitPrice" optional,
@@ -2640,13 +2700,13 @@ pub mod builders {
 
         /// Sends the request and decodes the response.
         #[inline]
-        pub async fn send(self) -> Result<ProductsActionResponse, Error> {
+        pub async fn send(self) -> Result<ProductOffersActionResponse, Error> {
             let request = self.build_request()?;
             self.client.send_json(request).await
         }
     }
 
-    request_builder!(CreateProductOffersBuilder => ProductsActionResponse);
+    request_builder!(CreateProductOffersBuilder => ProductOffersActionResponse);
     /// Request builder for [`Products::list_prices`]: set optional inputs, then `.await` it (or call `send`).
     #[derive(Debug)]
     #[must_use = "a request does nothing until it is awaited or sent"]

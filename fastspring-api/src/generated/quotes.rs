@@ -331,7 +331,7 @@ object!(serialize Quote {
     source_ip: "sourceIP" optional(lenient_string),
     tax_id: "taxId" optional(lenient_string),
     tax_type: "taxType" optional(lenient_string),
-    tax_rate: "taxRate" optional,
+    tax_rate: "taxRate" optional(lenient_float),
     is_gross_tax: "isGrossTax" optional(lenient_bool),
     invoice_id: "invoiceId" optional(lenient_string),
     order_reference: "orderReference" optional(lenient_string),
@@ -378,8 +378,11 @@ pub enum QuoteAccount {
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
 union!(QuoteAccount {
     Expanded: MAP, [
-        "account", "action", "address", "charges", "contact", "country", "id", "language", "lookup",
-        "orders", "payment", "result", "subscribed", "subscriptions", "taxExemptionData", "url",
+        "account", "action", "address", "changed", "changedDisplay",
+        "changedDisplayEmailEnhancements", "changedDisplayEmailEnhancementsWithTime",
+        "changedDisplayISO8601", "changedInSeconds", "changedValue", "charges", "contact",
+        "country", "id", "language", "lookup", "orders", "payment", "result", "subscribed",
+        "subscriptions", "taxExemptionData", "url",
     ],
     Id: STR, [],
 });
@@ -543,7 +546,7 @@ object!(serialize QuoteDiscountTier {
     without_tax_unit_net_price: "withoutTaxUnitNetPrice" optional,
     without_tax_unit_discount_amount: "withoutTaxUnitDiscountAmount" optional,
     with_tax_unit_discount_amount: "withTaxUnitDiscountAmount" optional,
-    discount_percent: "discountPercent" optional,
+    discount_percent: "discountPercent" optional(lenient_float),
     r#type: "type" optional(lenient_string),
 });
 
@@ -1069,7 +1072,7 @@ object!(serialize QuotePlanDiscount {
     discount_duration: "discountDuration" optional(lenient_int),
     discount_path: "discountPath" optional(lenient_string),
     discount_unit_amount: "discountUnitAmount" optional,
-    discount_percent: "discountPercent" optional,
+    discount_percent: "discountPercent" optional(lenient_float),
 });
 
 /// How FastSpring computed the price of a quote item.
@@ -1259,7 +1262,7 @@ object!(serialize QuotePriceLine {
     show_unit_discount_amount: "showUnitDiscountAmount" optional,
     show_extended_discount_amount: "showExtendedDiscountAmount" optional,
     show_extended_taxes: "showExtendedTaxes" optional,
-    show_tax_percent: "showTaxPercent" optional,
+    show_tax_percent: "showTaxPercent" optional(lenient_float),
     subscription_unit_list_price: "subscriptionUnitListPrice" optional,
     subscription_extended_net_price: "subscriptionExtendedNetPrice" optional,
     subscription_unit_discount_amount: "subscriptionUnitDiscountAmount" optional,
@@ -1282,19 +1285,19 @@ object!(serialize QuotePriceLine {
     without_tax_extended_list_price: "withoutTaxExtendedListPrice" optional,
     without_tax_extended_net_price: "withoutTaxExtendedNetPrice" optional,
     without_tax_extended_discount_amount: "withoutTaxExtendedDiscountAmount" optional,
-    discount_percent: "discountPercent" optional,
+    discount_percent: "discountPercent" optional(lenient_float),
     with_tax_unit_product_discount: "withTaxUnitProductDiscount" optional,
     with_tax_extended_product_discount: "withTaxExtendedProductDiscount" optional,
     without_tax_unit_product_discount: "withoutTaxUnitProductDiscount" optional,
     without_tax_extended_product_discount: "withoutTaxExtendedProductDiscount" optional,
-    product_discount_percent: "productDiscountPercent" optional,
+    product_discount_percent: "productDiscountPercent" optional(lenient_float),
     rounded_without_tax_unit_net_price: "roundedWithoutTaxUnitNetPrice" optional,
     rounded_without_tax_extended_net_price: "roundedWithoutTaxExtendedNetPrice" optional,
     rounded_extended_taxes: "roundedExtendedTaxes" optional,
     rounded_with_tax_extended_net_price: "roundedWithTaxExtendedNetPrice" optional,
     unit_taxes: "unitTaxes" optional,
     extended_taxes: "extendedTaxes" optional,
-    tax_percent: "taxPercent" optional,
+    tax_percent: "taxPercent" optional(lenient_float),
     source_list_price: "sourceListPrice" optional,
     source_currency: "sourceCurrency" optional(lenient_string),
     line_number: "lineNumber" optional(lenient_string),

@@ -381,7 +381,7 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/products/offers/{product_path}",
         part: Part::Response(200u16),
-        decode: runtime::reencode::<super::products::ProductsActionResponse>,
+        decode: runtime::reencode::<super::products::ProductOffersActionResponse>,
     },
     #[cfg(feature = "products")]
     Shape {
@@ -444,8 +444,16 @@ pub static SHAPES: &[Shape] = &[
         operation_id: "updateSubscriptions",
         method: "POST",
         path: "/subscriptions",
+        part: Part::Response(400u16),
+        decode: runtime::reencode::<super::subscriptions::UpdateSubscriptionsFailure>,
+    },
+    #[cfg(feature = "subscriptions")]
+    Shape {
+        operation_id: "updateSubscriptions",
+        method: "POST",
+        path: "/subscriptions",
         part: Part::Response(500u16),
-        decode: runtime::reencode::<super::subscriptions::UpdateSubscriptionsResponse>,
+        decode: runtime::reencode::<super::subscriptions::UpdateSubscriptionsFailure>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -525,7 +533,15 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/subscriptions/charge",
         part: Part::Response(400u16),
-        decode: runtime::reencode::<super::subscriptions::ChargeSubscriptionsResponse>,
+        decode: runtime::reencode::<super::subscriptions::ChargeSubscriptionsFailure>,
+    },
+    #[cfg(feature = "subscriptions")]
+    Shape {
+        operation_id: "chargeSubscriptions",
+        method: "POST",
+        path: "/subscriptions/charge",
+        part: Part::Response(500u16),
+        decode: runtime::reencode::<super::subscriptions::ChargeSubscriptionsFailure>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -573,7 +589,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/subscriptions/{subscription_id}/entries",
         part: Part::Response(400u16),
-        decode: runtime::reencode::<super::subscriptions::SubscriptionEntriesError>,
+        decode: runtime::reencode::<super::subscriptions::SubscriptionEntriesFailure>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -645,7 +661,7 @@ pub static SHAPES: &[Shape] = &[
         method: "GET",
         path: "/subscriptions/{subscription_id}/history",
         part: Part::Response(400u16),
-        decode: runtime::reencode::<super::subscriptions::SubscriptionResults>,
+        decode: runtime::reencode::<super::subscriptions::SubscriptionResultsFailure>,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -2073,6 +2089,12 @@ pub static SCHEMAS: &[(&str, &str, SchemaFn)] = &[
     ),
     #[cfg(feature = "subscriptions")]
     (
+        "ChargeSubscriptionsFailure",
+        "subscriptions.yaml#/components/schemas/ChargeSubscriptionsFailure",
+        <super::subscriptions::ChargeSubscriptionsFailure as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
         "ChargeSubscriptionsRequest",
         "subscriptions.yaml#/components/schemas/ChargeSubscriptionsRequest",
         <super::subscriptions::ChargeSubscriptionsRequest as schemars::JsonSchema>::json_schema,
@@ -2909,6 +2931,18 @@ pub static SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "InvoiceReminderEmailData",
         "webhooks.yaml#/components/schemas/InvoiceReminderEmailData",
         <super::webhook_events::InvoiceReminderEmailData as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "webhook-events")]
+    (
+        "InvoiceReminderEmailDataContact",
+        "webhooks.yaml#/components/schemas/InvoiceReminderEmailData/properties/contact",
+        <super::webhook_events::InvoiceReminderEmailDataContact as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "webhook-events")]
+    (
+        "InvoiceReminderEmailDataItemsItem",
+        "webhooks.yaml#/components/schemas/InvoiceReminderEmailData/properties/items/items",
+        <super::webhook_events::InvoiceReminderEmailDataItemsItem as schemars::JsonSchema>::json_schema,
     ),
     #[cfg(feature = "invoices")]
     (
@@ -3747,6 +3781,18 @@ pub static SCHEMAS: &[(&str, &str, SchemaFn)] = &[
     ),
     #[cfg(feature = "products")]
     (
+        "ProductOffersActionResponse",
+        "products.yaml#/components/schemas/ProductOffersActionResponse",
+        <super::products::ProductOffersActionResponse as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "products")]
+    (
+        "ProductOffersActionResponseProducts",
+        "products.yaml#/components/schemas/ProductOffersActionResponse/properties/products",
+        <super::products::ProductOffersActionResponseProducts as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "products")]
+    (
         "ProductOffersItem",
         "products.yaml#/components/schemas/ProductOffersItem",
         <super::products::ProductOffersItem as schemars::JsonSchema>::json_schema,
@@ -3768,6 +3814,12 @@ pub static SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "ProductOffersUpsertRequest",
         "products.yaml#/components/schemas/ProductOffersUpsertRequest",
         <super::products::ProductOffersUpsertRequest as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "products")]
+    (
+        "ProductOffersUpsertRequestProducts",
+        "products.yaml#/components/schemas/ProductOffersUpsertRequest/properties/products",
+        <super::products::ProductOffersUpsertRequestProducts as schemars::JsonSchema>::json_schema,
     ),
     #[cfg(
         any(
@@ -4589,6 +4641,12 @@ pub static SCHEMAS: &[(&str, &str, SchemaFn)] = &[
     ),
     #[cfg(feature = "subscriptions")]
     (
+        "SubscriptionEntriesFailure",
+        "subscriptions.yaml#/components/schemas/SubscriptionEntriesFailure",
+        <super::subscriptions::SubscriptionEntriesFailure as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
         "SubscriptionEntry",
         "subscriptions.yaml#/components/schemas/SubscriptionEntry",
         <super::subscriptions::SubscriptionEntry as schemars::JsonSchema>::json_schema,
@@ -4847,6 +4905,12 @@ pub static SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "subscriptions.yaml#/components/schemas/SubscriptionResults",
         <super::subscriptions::SubscriptionResults as schemars::JsonSchema>::json_schema,
     ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "SubscriptionResultsFailure",
+        "subscriptions.yaml#/components/schemas/SubscriptionResultsFailure",
+        <super::subscriptions::SubscriptionResultsFailure as schemars::JsonSchema>::json_schema,
+    ),
     #[cfg(
         any(
             feature = "orders",
@@ -5005,6 +5069,12 @@ pub static SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "UpdateQuoteRequestWrapped",
         "quotes.yaml#/components/schemas/UpdateQuoteRequestWrapped",
         <super::quotes::UpdateQuoteRequestWrapped as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "UpdateSubscriptionsFailure",
+        "subscriptions.yaml#/components/schemas/UpdateSubscriptionsFailure",
+        <super::subscriptions::UpdateSubscriptionsFailure as schemars::JsonSchema>::json_schema,
     ),
     #[cfg(feature = "subscriptions")]
     (

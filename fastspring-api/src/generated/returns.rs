@@ -374,8 +374,11 @@ pub enum ReturnAccount {
 #[cfg(any(feature = "returns", feature = "webhook-events"))]
 union!(ReturnAccount {
     Expanded: MAP, [
-        "account", "action", "address", "charges", "contact", "country", "id", "language", "lookup",
-        "orders", "payment", "result", "subscribed", "subscriptions", "taxExemptionData", "url",
+        "account", "action", "address", "changed", "changedDisplay",
+        "changedDisplayEmailEnhancements", "changedDisplayEmailEnhancementsWithTime",
+        "changedDisplayISO8601", "changedInSeconds", "changedValue", "charges", "contact",
+        "country", "id", "language", "lookup", "orders", "payment", "result", "subscribed",
+        "subscriptions", "taxExemptionData", "url",
     ],
     Id: STR, [],
 });

@@ -561,6 +561,27 @@ object!(serialize CancelSurveySubscription {
     product: "product" optional,
 });
 
+/// A failed rebill (HTTP 400 or 500) as the outcome list, or as one outcome object whose `subscription` is the ID string.
+///
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
+pub enum ChargeSubscriptionsFailure {
+    /// A [`ChargeSubscriptionsResponse`] object.
+    List(Box<ChargeSubscriptionsResponse>),
+    /// A [`SubscriptionActionResult`] object.
+    Single(Box<SubscriptionActionResult>),
+}
+
+#[cfg(feature = "subscriptions")]
+union!(ChargeSubscriptionsFailure {
+    List: MAP, ["subscriptions"],
+    Single: MAP, ["action", "error", "result"],
+});
+
 /// Body of `POST /subscriptions/charge`.
 #[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -744,8 +765,11 @@ pub enum CotermGroupAccount {
 #[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
 union!(CotermGroupAccount {
     Expanded: MAP, [
-        "account", "action", "address", "charges", "contact", "country", "id", "language", "lookup",
-        "orders", "payment", "result", "subscribed", "subscriptions", "taxExemptionData", "url",
+        "account", "action", "address", "changed", "changedDisplay",
+        "changedDisplayEmailEnhancements", "changedDisplayEmailEnhancementsWithTime",
+        "changedDisplayISO8601", "changedInSeconds", "changedValue", "charges", "contact",
+        "country", "id", "language", "lookup", "orders", "payment", "result", "subscribed",
+        "subscriptions", "taxExemptionData", "url",
     ],
     Id: STR, [],
 });
@@ -2849,8 +2873,11 @@ pub enum SubscriptionAccount {
 )]
 union!(SubscriptionAccount {
     Expanded: MAP, [
-        "account", "action", "address", "charges", "contact", "country", "id", "language", "lookup",
-        "orders", "payment", "result", "subscribed", "subscriptions", "taxExemptionData", "url",
+        "account", "action", "address", "changed", "changedDisplay",
+        "changedDisplayEmailEnhancements", "changedDisplayEmailEnhancementsWithTime",
+        "changedDisplayISO8601", "changedInSeconds", "changedValue", "charges", "contact",
+        "country", "id", "language", "lookup", "orders", "payment", "result", "subscribed",
+        "subscriptions", "taxExemptionData", "url",
     ],
     Id: STR, [],
 });
@@ -3188,6 +3215,10 @@ pub struct SubscriptionDiscount {
     pub percent_value: Option<f64>,
     /// Whether the discount already applies to a prorated charge.
     pub apply_discount_immediately: Option<bool>,
+    /// Total amount of the discount, in the subscription's currency.
+    pub total_discount_value: Option<Amount>,
+    /// Amount of the discount per period (the table types it as a string).
+    pub discount_value: Option<Amount>,
 }
 
 #[cfg(
@@ -3201,8 +3232,10 @@ pub struct SubscriptionDiscount {
 object!(serialize SubscriptionDiscount {
     discount_path: "discountPath" optional(lenient_string),
     discount_duration: "discountDuration" optional(lenient_int),
-    percent_value: "percentValue" optional,
+    percent_value: "percentValue" optional(lenient_float),
     apply_discount_immediately: "applyDiscountImmediately" optional(lenient_bool),
+    total_discount_value: "totalDiscountValue" optional,
+    discount_value: "discountValue" optional,
 });
 
 /// A discount to apply to the subscription or add-on.
@@ -3309,7 +3342,7 @@ string_enum!(
 
 /// Error body of the entries endpoint.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(
     feature = "schemars",
     derive(schemars::JsonSchema),
@@ -3317,15 +3350,36 @@ string_enum!(
 )]
 pub struct SubscriptionEntriesError {
     /// Error message, for example `not found`.
-    pub message: Option<String>,
+    pub message: String,
     /// Extra values for the message; usually empty.
     pub params: Option<Vec<Value>>,
 }
 
 #[cfg(feature = "subscriptions")]
 object!(serialize SubscriptionEntriesError {
-    message: "message" optional(lenient_string),
+    message: "message" required(lenient_string),
     params: "params" optional,
+});
+
+/// The entries endpoint's error body, `{"message", "params"}`, or one outcome object.
+///
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
+pub enum SubscriptionEntriesFailure {
+    /// A [`SubscriptionActionResult`] object.
+    Outcome(Box<SubscriptionActionResult>),
+    /// A [`SubscriptionEntriesError`] object.
+    Message(Box<SubscriptionEntriesError>),
+}
+
+#[cfg(feature = "subscriptions")]
+union!(SubscriptionEntriesFailure {
+    Outcome: MAP, ["action", "error", "result", "subscription"],
+    Message: MAP, ["message", "params"],
 });
 
 /// One order of the subscription (initial order, rebill, or proration).
@@ -3525,7 +3579,7 @@ object!(serialize SubscriptionEstimateAddon {
     tax_display: "taxDisplay" optional(lenient_string),
     total: "total" optional,
     total_display: "totalDisplay" optional(lenient_string),
-    tax_percent: "taxPercent" optional,
+    tax_percent: "taxPercent" optional(lenient_float),
     tax_percent_display: "taxPercentDisplay" optional(lenient_string),
     prorated_item_charge: "proratedItemCharge" optional,
     prorated_item_charge_display: "proratedItemChargeDisplay" optional(lenient_string),
@@ -3778,7 +3832,7 @@ object!(serialize SubscriptionEstimatePlan {
     tax_display: "taxDisplay" optional(lenient_string),
     total: "total" optional,
     total_display: "totalDisplay" optional(lenient_string),
-    tax_percent: "taxPercent" optional,
+    tax_percent: "taxPercent" optional(lenient_float),
     tax_percent_display: "taxPercentDisplay" optional(lenient_string),
     period_start_date: "periodStartDate" optional,
     period_start_date_display: "periodStartDateDisplay" optional(lenient_string),
@@ -3914,6 +3968,9 @@ object!(serialize SubscriptionHistory {
     schemars(rename_all = "camelCase")
 )]
 pub struct SubscriptionInstruction {
+    /// Your own reference for the phase, when one was set.
+    #[cfg_attr(feature = "schemars", schemars(rename = "customReferenceID"))]
+    pub custom_reference_id: Option<String>,
     /// Product path the phase bills (absent on some trial entries).
     pub product: Option<String>,
     /// Kind of phase.
@@ -4031,6 +4088,7 @@ pub struct SubscriptionInstruction {
     )
 )]
 object!(serialize SubscriptionInstruction {
+    custom_reference_id: "customReferenceID" optional(lenient_string),
     product: "product" optional(lenient_string),
     r#type: "type" optional,
     is_not_trial: "isNotTrial" optional(lenient_bool),
@@ -4052,8 +4110,8 @@ object!(serialize SubscriptionInstruction {
     discount_duration: "discountDuration" optional(lenient_int),
     discount_duration_unit: "discountDurationUnit" optional(lenient_string),
     discount_duration_length: "discountDurationLength" optional(lenient_int),
-    discount_percent: "discountPercent" optional,
-    discount_percent_value: "discountPercentValue" optional,
+    discount_percent: "discountPercent" optional(lenient_float),
+    discount_percent_value: "discountPercentValue" optional(lenient_float),
     discount_percent_display: "discountPercentDisplay" optional(lenient_string),
     discount_total: "discountTotal" optional,
     discount_total_display: "discountTotalDisplay" optional(lenient_string),
@@ -4730,9 +4788,9 @@ object!(serialize SubscriptionProration {
     currency: "currency" optional(lenient_string),
     next_period_start_date: "nextPeriodStartDate" optional(lenient_string),
     next_period_end_date: "nextPeriodEndDate" optional(lenient_string),
-    previous_remaining_days: "previousRemainingDays" optional,
-    period_past_days: "periodPastDays" optional,
-    next_remaining_days: "nextRemainingDays" optional,
+    previous_remaining_days: "previousRemainingDays" optional(lenient_float),
+    period_past_days: "periodPastDays" optional(lenient_float),
+    next_remaining_days: "nextRemainingDays" optional(lenient_float),
     regular_period: "regularPeriod" optional,
     next_price_per_period: "nextPricePerPeriod" optional,
     previous_price_per_period: "previousPricePerPeriod" optional,
@@ -4781,6 +4839,27 @@ pub struct SubscriptionResults {
 #[cfg(feature = "subscriptions")]
 object!(serialize SubscriptionResults {
     subscriptions: "subscriptions" required,
+});
+
+/// A failed request answered as the outcome list, or as one outcome object whose `subscription` is the ID string.
+///
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
+pub enum SubscriptionResultsFailure {
+    /// A [`SubscriptionResults`] object.
+    List(Box<SubscriptionResults>),
+    /// A [`SubscriptionActionResult`] object.
+    Single(Box<SubscriptionActionResult>),
+}
+
+#[cfg(feature = "subscriptions")]
+union!(SubscriptionResultsFailure {
+    List: MAP, ["subscriptions"],
+    Single: MAP, ["action", "error", "result", "subscription"],
 });
 
 /// One-time fee charged with the first period.
@@ -5367,6 +5446,27 @@ pub enum UpdateCotermGroupRequestAction {
 
 #[cfg(feature = "subscriptions")]
 string_enum!(UpdateCotermGroupRequestAction { Add = "ADD", Remove = "REMOVE" });
+
+/// A failed `POST /subscriptions` (HTTP 400 or 500) as the outcome list, or as one outcome object whose `subscription` is the ID string.
+///
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
+pub enum UpdateSubscriptionsFailure {
+    /// An [`UpdateSubscriptionsResponse`] object.
+    List(Box<UpdateSubscriptionsResponse>),
+    /// A [`SubscriptionActionResult`] object.
+    Single(Box<SubscriptionActionResult>),
+}
+
+#[cfg(feature = "subscriptions")]
+union!(UpdateSubscriptionsFailure {
+    List: MAP, ["subscriptions"],
+    Single: MAP, ["action", "error", "result", "subscription"],
+});
 
 /// Body of `POST /subscriptions`.
 #[cfg(feature = "subscriptions")]

@@ -170,8 +170,11 @@ pub enum FulfillmentFailedDataAccount {
 #[cfg(feature = "webhook-events")]
 union!(FulfillmentFailedDataAccount {
     Expanded: MAP, [
-        "account", "action", "address", "charges", "contact", "country", "id", "language", "lookup",
-        "orders", "payment", "result", "subscribed", "subscriptions", "taxExemptionData", "url",
+        "account", "action", "address", "changed", "changedDisplay",
+        "changedDisplayEmailEnhancements", "changedDisplayEmailEnhancementsWithTime",
+        "changedDisplayISO8601", "changedInSeconds", "changedValue", "charges", "contact",
+        "country", "id", "language", "lookup", "orders", "payment", "result", "subscribed",
+        "subscriptions", "taxExemptionData", "url",
     ],
     Id: STR, [],
 });
@@ -306,10 +309,98 @@ union!(FulfillmentFailedDataSubscription {
     Id: STR, [],
 });
 
-/// Data of `invoice.reminder.email`. FastSpring publishes no payload for this event, so
-/// the data is kept as an open map of fields.
+/// Data of `invoice.reminder.email`. FastSpring publishes no sample; the fields below are the ones a 2026 client reads, and every other member is kept in an open map.
 #[cfg(feature = "webhook-events")]
-pub type InvoiceReminderEmailData = BTreeMap<String, Value>;
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
+pub struct InvoiceReminderEmailData {
+    /// ID of the invoice.
+    pub id: Option<String>,
+    /// Reference of the order the invoice is for.
+    pub order_reference: Option<String>,
+    /// When payment is due.
+    pub due_date: Option<String>,
+    /// Invoice subtotal.
+    pub subtotal: Option<Amount>,
+    /// ISO 4217 currency code.
+    pub currency: Option<String>,
+    /// The buyer's contact.
+    pub contact: Option<InvoiceReminderEmailDataContact>,
+    /// The invoiced items.
+    pub items: Option<Vec<InvoiceReminderEmailDataItemsItem>>,
+    /// URL of the invoice.
+    pub invoice_url: Option<String>,
+    /// ID of the buyer's account.
+    pub account: Option<String>,
+    /// Members beyond the declared ones, as received (the spec describes them at `webhooks.yaml#/components/schemas/InvoiceReminderEmailData/additionalProperties`).
+    #[cfg_attr(feature = "schemars", schemars(flatten))]
+    pub additional_properties: BTreeMap<String, Value>,
+}
+
+#[cfg(feature = "webhook-events")]
+object!(serialize InvoiceReminderEmailData {
+    id: "id" optional(lenient_string),
+    order_reference: "orderReference" optional(lenient_string),
+    due_date: "dueDate" optional(lenient_string),
+    subtotal: "subtotal" optional,
+    currency: "currency" optional(lenient_string),
+    contact: "contact" optional,
+    items: "items" optional,
+    invoice_url: "invoiceUrl" optional(lenient_string),
+    account: "account" optional(lenient_string),
+} others: additional_properties);
+
+/// The buyer's contact.
+#[cfg(feature = "webhook-events")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
+pub struct InvoiceReminderEmailDataContact {
+    /// First name.
+    pub first: Option<String>,
+    /// Last name.
+    pub last: Option<String>,
+    /// E-mail address.
+    pub email: Option<String>,
+    /// Company name, or null.
+    pub company: Option<String>,
+}
+
+#[cfg(feature = "webhook-events")]
+object!(serialize InvoiceReminderEmailDataContact {
+    first: "first" optional(lenient_string),
+    last: "last" optional(lenient_string),
+    email: "email" optional(lenient_string),
+    company: "company" optional(lenient_string),
+});
+
+/// One item of `items` in [`InvoiceReminderEmailData`].
+#[cfg(feature = "webhook-events")]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
+pub struct InvoiceReminderEmailDataItemsItem {
+    /// Product name as displayed.
+    pub display: Option<String>,
+    /// Quantity.
+    pub quantity: Option<i64>,
+}
+
+#[cfg(feature = "webhook-events")]
+object!(serialize InvoiceReminderEmailDataItemsItem {
+    display: "display" optional(lenient_string),
+    quantity: "quantity" optional(lenient_int),
+});
 
 /// Data of the `mailingListEntry.*` events: a buyer's e-mail address entered at checkout,
 /// its mailing-list state and, for opt-ins and abandoned carts, the cart.
@@ -335,9 +426,9 @@ pub struct MailingListEntryData {
     pub order: Option<MailingListEntryOrder>,
     /// Buyer's e-mail address.
     pub email: Option<String>,
-    /// Buyer's first name.
+    /// Buyer's first name, or null before the buyer entered it.
     pub first_name: Option<String>,
-    /// Buyer's last name.
+    /// Buyer's last name, or null before the buyer entered it.
     pub last_name: Option<String>,
     /// Buyer's country, ISO 3166-1 alpha-2.
     pub country: Option<String>,
@@ -388,7 +479,7 @@ pub struct MailingListEntryItem {
     pub quantity: Option<i64>,
     /// Product name shown to the buyer.
     pub display: Option<String>,
-    /// Short product description.
+    /// Short product description, or null.
     pub summary: Option<String>,
     /// Product image address, if any.
     pub image_url: Option<String>,
@@ -452,9 +543,9 @@ object!(serialize MailingListEntryItemPricing {
     schemars(rename_all = "camelCase")
 )]
 pub struct MailingListEntryOrder {
-    /// Order reference of the session.
+    /// Order reference of the session; null while no order exists (abandoned cart).
     pub reference: Option<String>,
-    /// Order ID of the session.
+    /// Order ID of the session; null while no order exists.
     pub id: Option<String>,
     /// Same as `id`.
     pub order: Option<String>,
@@ -581,8 +672,11 @@ pub enum SubscriptionChargeCompletedDataAccount {
 #[cfg(feature = "webhook-events")]
 union!(SubscriptionChargeCompletedDataAccount {
     Expanded: MAP, [
-        "account", "action", "address", "charges", "contact", "country", "id", "language", "lookup",
-        "orders", "payment", "result", "subscribed", "subscriptions", "taxExemptionData", "url",
+        "account", "action", "address", "changed", "changedDisplay",
+        "changedDisplayEmailEnhancements", "changedDisplayEmailEnhancementsWithTime",
+        "changedDisplayISO8601", "changedInSeconds", "changedValue", "charges", "contact",
+        "country", "id", "language", "lookup", "orders", "payment", "result", "subscribed",
+        "subscriptions", "taxExemptionData", "url",
     ],
     Id: STR, [],
 });
@@ -738,8 +832,11 @@ pub enum SubscriptionChargeFailedDataAccount {
 #[cfg(feature = "webhook-events")]
 union!(SubscriptionChargeFailedDataAccount {
     Expanded: MAP, [
-        "account", "action", "address", "charges", "contact", "country", "id", "language", "lookup",
-        "orders", "payment", "result", "subscribed", "subscriptions", "taxExemptionData", "url",
+        "account", "action", "address", "changed", "changedDisplay",
+        "changedDisplayEmailEnhancements", "changedDisplayEmailEnhancementsWithTime",
+        "changedDisplayISO8601", "changedInSeconds", "changedValue", "charges", "contact",
+        "country", "id", "language", "lookup", "orders", "payment", "result", "subscribed",
+        "subscriptions", "taxExemptionData", "url",
     ],
     Id: STR, [],
 });
@@ -1194,8 +1291,11 @@ pub enum WebhookPayoutEntryOrderAccount {
 #[cfg(feature = "webhook-events")]
 union!(WebhookPayoutEntryOrderAccount {
     Expanded: MAP, [
-        "account", "action", "address", "charges", "contact", "country", "id", "language", "lookup",
-        "orders", "payment", "result", "subscribed", "subscriptions", "taxExemptionData", "url",
+        "account", "action", "address", "changed", "changedDisplay",
+        "changedDisplayEmailEnhancements", "changedDisplayEmailEnhancementsWithTime",
+        "changedDisplayISO8601", "changedInSeconds", "changedValue", "charges", "contact",
+        "country", "id", "language", "lookup", "orders", "payment", "result", "subscribed",
+        "subscriptions", "taxExemptionData", "url",
     ],
     Id: STR, [],
 });
@@ -1359,8 +1459,11 @@ pub enum WebhookPayoutEntryReturnAccount {
 #[cfg(feature = "webhook-events")]
 union!(WebhookPayoutEntryReturnAccount {
     Expanded: MAP, [
-        "account", "action", "address", "charges", "contact", "country", "id", "language", "lookup",
-        "orders", "payment", "result", "subscribed", "subscriptions", "taxExemptionData", "url",
+        "account", "action", "address", "changed", "changedDisplay",
+        "changedDisplayEmailEnhancements", "changedDisplayEmailEnhancementsWithTime",
+        "changedDisplayISO8601", "changedInSeconds", "changedValue", "charges", "contact",
+        "country", "id", "language", "lookup", "orders", "payment", "result", "subscribed",
+        "subscriptions", "taxExemptionData", "url",
     ],
     Id: STR, [],
 });
@@ -1482,7 +1585,7 @@ pub struct WebhookPayoutSubtraction {
 object!(serialize WebhookPayoutSubtraction {
     currency: "currency" optional(lenient_string),
     amount: "amount" optional,
-    percentage: "percentage" optional,
+    percentage: "percentage" optional(lenient_float),
 });
 
 /// What is deducted before the payees are paid.
@@ -1605,7 +1708,7 @@ pub enum EventData {
     /// `mailingListEntry.abandoned`: A checkout was abandoned
     MailingListEntryAbandoned(Box<MailingListEntryData>),
     /// `invoice.reminder.email`: An invoice reminder e-mail was sent
-    InvoiceReminderEmail(InvoiceReminderEmailData),
+    InvoiceReminderEmail(Box<InvoiceReminderEmailData>),
     /// An event type this version of the crate does not know; the raw `data` is kept.
     Unknown {
         /// The event's `type`.
@@ -1843,7 +1946,9 @@ impl EventData {
                     )
                 }
                 "invoice.reminder.email" => {
-                    Self::InvoiceReminderEmail(serde_path_to_error::deserialize(&data)?)
+                    Self::InvoiceReminderEmail(
+                        Box::new(serde_path_to_error::deserialize(&data)?),
+                    )
                 }
                 other => {
                     Self::Unknown {

@@ -162,8 +162,13 @@ impl Event {
         if let Some(processed) = stored.processed {
             raw.insert("processed".into(), Value::from(processed));
         }
-        if let Some(created) = stored.created {
-            raw.insert("created".into(), Value::from(created.get()));
+        if let Some(created) = &stored.created {
+            raw.insert(
+                "created".into(),
+                created
+                    .get()
+                    .map_or_else(|| Value::from(created.to_string()), Value::from),
+            );
         }
         if let Some(data) = &stored.data {
             raw.insert("data".into(), data.clone());

@@ -323,7 +323,9 @@ async fn error_messages_and_decode_messages_are_bounded() {
     let huge = "m".repeat(200_000);
     let server = Loopback::start([
         Reply::json(400, &json!({"message": huge})),
-        Reply::ok(&json!({"id": "sub-1", "quantity": "q".repeat(200_000)})),
+        // An unreadable scalar is kept or absent (`tests/unreadable_values.rs`); a
+        // structure where a number is documented still fails, with its huge excerpt cut.
+        Reply::ok(&json!({"id": "sub-1", "quantity": ["q".repeat(200_000)]})),
     ])
     .await;
     let t = test_client(&server);

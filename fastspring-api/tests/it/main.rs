@@ -14,5 +14,6 @@ mod reports;
 mod runtime_behaviour;
 mod security_residues;
 mod support;
+mod unreadable_values;
 mod webhooks;
 mod wire;

@@ -142,13 +142,13 @@ async fn custom_poll_interval_is_what_the_sleeper_sees() {
     .await;
     let t = test_client(&server);
     let request = DataReportRequest {
-        filter: Some(DataReportFilter {
+        filter: DataReportFilter {
             start_date: Some("2022-01-01".into()),
             end_date: Some("2022-12-31".into()),
             ..Default::default()
-        }),
+        },
         r#async: Some(false),
-        ..Default::default()
+        ..DataReportRequest::new(DataReportFilter::default())
     };
     let report = reports::generate(&t.client, ReportKind::Subscription, request)
         .poll_interval(Duration::from_secs(2))
@@ -170,9 +170,13 @@ async fn custom_poll_interval_is_what_the_sleeper_sees() {
 async fn a_job_that_is_complete_at_once_is_downloaded_without_waiting() {
     let server = Loopback::start([Reply::ok(&started("COMPLETE")), csv_reply()]).await;
     let t = test_client(&server);
-    let report = reports::generate(&t.client, ReportKind::Revenue, DataReportRequest::default())
-        .await
-        .expect("the report runs");
+    let report = reports::generate(
+        &t.client,
+        ReportKind::Revenue,
+        DataReportRequest::new(DataReportFilter::default()),
+    )
+    .await
+    .expect("the report runs");
     assert_eq!(report.csv(), Some(CSV));
     assert!(t.sleeper.slept().is_empty());
     assert_eq!(
@@ -290,7 +294,7 @@ async fn a_synchronous_answer_returns_its_rows() {
     let report = reports::generate(
         &t.client,
         ReportKind::Subscription,
-        DataReportRequest::default(),
+        DataReportRequest::new(DataReportFilter::default()),
     )
     .await
     .expect("the report runs");

@@ -382,7 +382,7 @@ async fn a_decode_error_names_the_operation_status_path_and_keeps_a_short_excerp
         "order": {
             "id": "3KpFRioVTwepRifGJ-iqSg",
             "reference": "NKO250115-3434-73110B",
-            "items": [{"product": "premium-tablet", "quantity": "lots"}]
+            "items": [{"product": "premium-tablet", "quantity": ["lots"]}]
         }
     }]);
     let raw = serde_json::to_string(&body).unwrap();
@@ -403,7 +403,8 @@ async fn a_decode_error_names_the_operation_status_path_and_keeps_a_short_excerp
     assert_eq!(decode.operation, "listSubscriptionEntries");
     assert_eq!(decode.status, 200);
     assert_eq!(decode.path, "[0].order.items[0].quantity");
-    assert!(decode.message.contains("lots"), "{}", decode.message);
+    // A structure where a number is documented (an unreadable scalar would be kept).
+    assert!(decode.message.contains("sequence"), "{}", decode.message);
     assert!(
         decode.excerpt.len() <= 1024,
         "excerpt is {} bytes",
@@ -621,7 +622,7 @@ async fn get_many_with_one_id_accepts_the_bare_object() {
 #[tokio::test]
 async fn get_many_decode_errors_name_the_item_status_and_body() {
     let mut bad = subscription("b");
-    bad["price"] = json!("not a price");
+    bad["price"] = json!(["not a price"]);
     let server = Loopback::start([Reply::ok(
         &json!({"subscriptions": [subscription("a"), bad]}),
     )])
@@ -792,7 +793,7 @@ async fn secrets_never_appear_in_debug_output_or_errors() {
     let server = Loopback::start([
         Reply::status(401),
         Reply::json(429, &json!({"message": "slow down"})).header("retry-after", "9"),
-        Reply::ok(&json!([{"order": {"id": "o", "items": [{"quantity": "x"}]}}])),
+        Reply::ok(&json!([{"order": {"id": "o", "items": [{"quantity": ["x"]}]}}])),
         Reply::hang(),
     ])
     .await;

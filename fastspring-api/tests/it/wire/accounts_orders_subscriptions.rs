@@ -36,7 +36,10 @@ use fastspring_api::subscriptions::{
 };
 use fastspring_api::{Amount, EpochMillis, EpochSeconds, Secret};
 use serde_json::json;
-use support::{amount, assert_sent, per_currency, request_example, s, serve_example};
+use support::{
+    Reply, amount, api_error, assert_sent, per_currency, request_example, response_example, s,
+    serve_example, serve_reply, serve_status_example,
+};
 
 // ---------------------------------------------------------------------------------------
 // accounts
@@ -151,10 +154,10 @@ async fn accounts_get() {
     );
     let charge = &account.charges.as_ref().expect("charges")[0];
     assert_eq!(charge.total, Some(Amount::from(100)));
-    assert_eq!(charge.timestamp, Some(EpochMillis(1_693_959_029_538)));
+    assert_eq!(charge.timestamp, Some(EpochMillis::from(1_693_959_029_538)));
     assert_eq!(
         charge.timestamp_in_seconds,
-        Some(EpochSeconds(1_693_959_029))
+        Some(EpochSeconds::from(1_693_959_029))
     );
     assert_eq!(
         charge.order_reference.as_deref(),
@@ -329,7 +332,7 @@ async fn orders_get() {
     assert_eq!(order.reference.as_deref(), Some("ABC1234567-8910-11121D"));
     assert_eq!(order.total, Some(Amount::from(10)));
     assert_eq!(order.total_display.as_deref(), Some("$10.00"));
-    assert_eq!(order.changed, Some(EpochMillis(1_723_838_225_894)));
+    assert_eq!(order.changed, Some(EpochMillis::from(1_723_838_225_894)));
     let items = order.items.expect("items");
     assert_eq!(items[0].product.as_deref(), Some("furious-falcon"));
     assert_eq!(items[0].quantity, Some(1));
@@ -385,7 +388,7 @@ async fn subscriptions_update() {
     let (server, t) = serve_example("updateSubscriptions", "preview-charge").await;
     // Three changes in one call, each as in one of the spec's request examples.
     let mut next_date = SubscriptionUpdate::new(s("aBCDE12fGH3iJkL4mNOpqr"));
-    next_date.next = Some(SubscriptionUpdateNext::EpochMillis(EpochMillis(
+    next_date.next = Some(SubscriptionUpdateNext::EpochMillis(EpochMillis::from(
         1_712_188_800_000,
     )));
     next_date.end = Some(SubscriptionUpdateEnd::Date(s("2025-12-31")));
@@ -467,7 +470,7 @@ async fn subscriptions_estimate() {
     assert_eq!(estimate.currency.as_deref(), Some("USD"));
     assert_eq!(
         estimate.period_start_date,
-        Some(EpochMillis(1_767_744_000_000))
+        Some(EpochMillis::from(1_767_744_000_000))
     );
     assert_eq!(estimate.remaining_periods, Some(-1));
     assert_eq!(estimate.is_proratable, Some(true));
@@ -578,10 +581,13 @@ async fn subscriptions_get() {
     assert_eq!(subscription.state, Some(SubscriptionState::Trial));
     assert_eq!(subscription.price, Some(amount("14.95")));
     assert_eq!(subscription.discount, Some(amount("3.74")));
-    assert_eq!(subscription.next, Some(EpochMillis(1_574_380_800_000)));
+    assert_eq!(
+        subscription.next,
+        Some(EpochMillis::from(1_574_380_800_000))
+    );
     assert_eq!(
         subscription.next_in_seconds,
-        Some(EpochSeconds(1_574_380_800))
+        Some(EpochSeconds::from(1_574_380_800))
     );
     assert_eq!(
         subscription
@@ -674,7 +680,7 @@ async fn subscriptions_pause() {
     assert_eq!(response.is_pause_scheduled, Some(true));
     assert_eq!(response.state, Some(SubscriptionState::Active));
     assert_eq!(response.price, Some(Amount::from(10)));
-    assert_eq!(response.next, Some(EpochMillis(1_825_977_600_000)));
+    assert_eq!(response.next, Some(EpochMillis::from(1_825_977_600_000)));
     assert_eq!(response.end, None);
 }
 
@@ -720,7 +726,7 @@ async fn subscriptions_convert() {
         None,
     );
     assert_eq!(session.id.as_deref(), Some("1665462758431"));
-    assert_eq!(session.expires, Some(EpochMillis(1_665_549_158_235)));
+    assert_eq!(session.expires, Some(EpochMillis::from(1_665_549_158_235)));
     assert_eq!(session.subtotal, Some(amount("14.99")));
     assert_eq!(session.order, None);
     let items = session.items.expect("items");
@@ -753,7 +759,7 @@ async fn subscriptions_history() {
     assert_eq!(change.change_type.as_deref(), Some("ADD_ON_REMOVE"));
     assert_eq!(
         change.insert_timestamp,
-        Some(EpochMillis(1_684_378_979_000))
+        Some(EpochMillis::from(1_684_378_979_000))
     );
     assert_eq!(change.item_product_path.as_deref(), Some("document-viewer"));
     assert_eq!(change.order_ref, None);
@@ -832,7 +838,10 @@ async fn subscriptions_get_coterm_group() {
         group.initial_order.as_deref(),
         Some("JQVCfHTZTSSyyV4c2D20Iw")
     );
-    assert_eq!(group.next_period_date, Some(EpochMillis(1_772_496_000_000)));
+    assert_eq!(
+        group.next_period_date,
+        Some(EpochMillis::from(1_772_496_000_000))
+    );
     let member = &group.subscriptions.expect("subscriptions")[0];
     assert_eq!(member.co_term_status.as_deref(), Some("Executed"));
     assert_eq!(member.renewal_amount.as_deref(), Some("$100.00"));
@@ -925,7 +934,7 @@ async fn subscriptions_estimate_coterm_group() {
     assert_eq!(estimate.currency.as_deref(), Some("USD"));
     assert_eq!(
         estimate.period_end_date,
-        Some(EpochMillis(1_772_409_600_000))
+        Some(EpochMillis::from(1_772_409_600_000))
     );
     let member = &estimate.subscriptions.expect("subscriptions")[0];
     assert_eq!(
@@ -999,7 +1008,7 @@ async fn subscriptions_create_proforma_invoice() {
     assert_eq!(header.language.as_deref(), Some("es"));
     assert_eq!(
         header.pro_forma_invoice_creation_date,
-        Some(EpochMillis(1_656_016_000_000))
+        Some(EpochMillis::from(1_656_016_000_000))
     );
 }
 
@@ -1141,5 +1150,56 @@ async fn subscriptions_get_cancel_survey() {
             .as_ref()
             .and_then(|s| s.subscription_id.as_deref()),
         Some("1abc2DE_FGhIjKLm3NoPQR")
+    );
+}
+
+#[tokio::test]
+async fn subscriptions_charge_batch_reads_the_plural_key_too() {
+    // Audit N1: the reference puts the 200 outcomes under `subscription`, a 2026 client
+    // reads them from `subscriptions`; the batch reader takes either.
+    let item =
+        response_example("chargeSubscriptions", 200, "rebill-limit")["subscription"][0].clone();
+    let (_server, t) = serve_reply(Reply::ok(&json!({"subscriptions": [item]}))).await;
+    let body =
+        ChargeSubscriptionsRequest::new(vec![ChargeSubscriptionsRequestSubscriptionsItem::new(s(
+            "subscription-id-2",
+        ))]);
+
+    let outcome = t
+        .client
+        .subscriptions()
+        .charge(body)
+        .send_batch()
+        .await
+        .expect("the outcomes split into items");
+
+    assert_eq!(outcome.items.len(), 1);
+    let failed = outcome.failed().next().expect("the one item failed");
+    assert_eq!(failed.id.as_deref(), Some("subscription-id-2"));
+    assert!(failed.messages["subscription"].starts_with("Only 1 successful rebill per day"));
+}
+
+#[tokio::test]
+async fn subscriptions_charge_single_object_failure_is_an_api_error() {
+    // A whole-request failure answered as one outcome object (issue 17) reaches the
+    // caller as the API error it is, with FastSpring's message.
+    let (_server, t) = serve_status_example("chargeSubscriptions", 400, "single-outcome").await;
+    let body =
+        ChargeSubscriptionsRequest::new(vec![ChargeSubscriptionsRequestSubscriptionsItem::new(s(
+            "subscription-id",
+        ))]);
+
+    let error = t
+        .client
+        .subscriptions()
+        .charge(body)
+        .send_batch()
+        .await
+        .expect_err("HTTP 400 with one outcome object fails the call");
+
+    let body = api_error(error, "chargeSubscriptions", 400);
+    assert_eq!(
+        body.field_errors()["subscription"],
+        "Renew can only be performed for 'Adhoc' subscriptions."
     );
 }

@@ -23,8 +23,9 @@ use fastspring_api::products::{
     ProductFormat, ProductFulfillmentApplicability, ProductFulfillmentBehavior,
     ProductFulfillmentsValue, ProductNotificationInterval, ProductNotificationIntervalInput,
     ProductOffer, ProductOfferInput, ProductOfferType, ProductOfferTypeInput,
-    ProductOffersOfProduct, ProductOffersUpsertRequest, ProductOverdueNotificationInput,
-    ProductPricingInput, ProductPricingInputQuantityDiscountsValue, ProductQuantityBehavior,
+    ProductOffersOfProduct, ProductOffersUpsertRequest, ProductOffersUpsertRequestProducts,
+    ProductOverdueNotificationInput, ProductPricingInput,
+    ProductPricingInputQuantityDiscountsValue, ProductQuantityBehavior,
     ProductReminderNotificationInput, ProductUpsert, ProductUpsertFulfillment,
     ProductsUpsertRequest,
 };
@@ -71,8 +72,11 @@ async fn coupons_list() {
 #[tokio::test]
 async fn coupons_upsert() {
     let (server, t) = serve_example("upsertCoupon", "created").await;
-    let mut discount = CouponDiscountInput::new(CouponDiscountInputType::Flat);
-    discount.amount = Some(per_currency(&[("USD", "10"), ("EUR", "9"), ("GBP", "8")]));
+    let discount = CouponDiscountInput {
+        r#type: Some(CouponDiscountInputType::Flat),
+        amount: Some(per_currency(&[("USD", "10"), ("EUR", "9"), ("GBP", "8")])),
+        ..Default::default()
+    };
     let mut body = CouponUpsertRequest::new(s("summer-sale-2026"));
     body.order_level_discount = Some(true);
     body.discount = Some(discount);
@@ -339,8 +343,11 @@ async fn coupons_delete_codes() {
 async fn coupons_upsert_rejected_inside_a_200() {
     // FastSpring reports a refused coupon with HTTP 200 and `result: error`.
     let (server, t) = serve_example("upsertCoupon", "invalid-discount-type").await;
-    let mut discount = CouponDiscountInput::new(CouponDiscountInputType::Unknown(s("amount")));
-    discount.amount = Some(per_currency(&[("USD", "10")]));
+    let discount = CouponDiscountInput {
+        r#type: Some(CouponDiscountInputType::Unknown(s("amount"))),
+        amount: Some(per_currency(&[("USD", "10")])),
+        ..Default::default()
+    };
     let mut body = CouponUpsertRequest::new(s("summer-sale-2026"));
     body.discount = Some(discount);
 
@@ -930,10 +937,9 @@ async fn products_upsert_per_item_report_under_500_is_final_and_reported_item_by
 #[tokio::test]
 async fn products_upsert_offers() {
     let (server, t) = serve_example("createProductOffers", "updated").await;
-    let body = ProductOffersUpsertRequest::new(vec![ProductOffersOfProduct::new(
-        s("premium-keyboard"),
-        four_offers(),
-    )]);
+    let body = ProductOffersUpsertRequest::new(ProductOffersUpsertRequestProducts::List(vec![
+        ProductOffersOfProduct::new(s("premium-keyboard"), four_offers()),
+    ]));
 
     let response = t
         .client
@@ -949,7 +955,12 @@ async fn products_upsert_offers() {
         &[],
         Some(&request_example("createProductOffers", "four-offers")),
     );
-    let outcome = &response.products.expect("products")[0];
+    let Some(fastspring_api::products::ProductOffersActionResponseProducts::List(outcomes)) =
+        response.products
+    else {
+        panic!("the current reference answers a `products` list");
+    };
+    let outcome = &outcomes[0];
     assert_eq!(outcome.product.as_deref(), Some("premium-keyboard"));
     assert_eq!(outcome.action.as_deref(), Some("products.offers.update"));
     assert_eq!(outcome.result, Some(ResultStatus::Success));
@@ -958,13 +969,15 @@ async fn products_upsert_offers() {
 #[tokio::test]
 async fn products_upsert_offers_path_mismatch_400() {
     let (server, t) = serve_status_example("createProductOffers", 400, "path-mismatch").await;
-    let body = ProductOffersUpsertRequest::new(vec![ProductOffersOfProduct::new(
-        s("premium-keyboarddd"),
-        vec![ProductOfferInput::new(
-            ProductOfferTypeInput::Upgrade,
-            strings(&["premium-laptop"]),
-        )],
-    )]);
+    let body = ProductOffersUpsertRequest::new(ProductOffersUpsertRequestProducts::List(vec![
+        ProductOffersOfProduct::new(
+            s("premium-keyboarddd"),
+            vec![ProductOfferInput::new(
+                ProductOfferTypeInput::Upgrade,
+                strings(&["premium-laptop"]),
+            )],
+        ),
+    ]));
 
     let error = t
         .client
@@ -1172,10 +1185,10 @@ async fn returns_create() {
     assert_eq!(created.action.as_deref(), Some("return.create"));
     assert_eq!(created.result, Some(ResultStatus::Success));
     assert_eq!(created.completed, Some(true));
-    assert_eq!(created.changed, Some(EpochMillis(1_570_130_905_372)));
+    assert_eq!(created.changed, Some(EpochMillis::from(1_570_130_905_372)));
     assert_eq!(
         created.changed_in_seconds,
-        Some(EpochSeconds(1_570_130_905))
+        Some(EpochSeconds::from(1_570_130_905))
     );
     assert_eq!(
         created.account,
@@ -1449,4 +1462,30 @@ async fn returns_get_unknown_id_400() {
     }))
     .unwrap();
     assert_eq!(**item, expected);
+}
+
+#[tokio::test]
+async fn products_upsert_offers_single_object_answer_is_one_item() {
+    // The older form (and recorded replies, issue 17): `products` is one outcome object.
+    let (_server, t) = serve_reply(Reply::ok(&json!({
+        "products": {"product": "premium-keyboard", "action": "product.offers.update", "result": "success"}
+    })))
+    .await;
+    let body =
+        ProductOffersUpsertRequest::new(ProductOffersUpsertRequestProducts::Single(Box::new(
+            ProductOffersOfProduct::new(s("premium-keyboard"), four_offers()),
+        )));
+
+    let outcome = t
+        .client
+        .products()
+        .upsert_offers("premium-keyboard", body)
+        .send_batch()
+        .await
+        .expect("the object is the one outcome");
+
+    assert_eq!(outcome.items.len(), 1);
+    let done = outcome.succeeded().next().expect("it succeeded");
+    assert_eq!(done.product.as_deref(), Some("premium-keyboard"));
+    assert_eq!(done.action.as_deref(), Some("product.offers.update"));
 }

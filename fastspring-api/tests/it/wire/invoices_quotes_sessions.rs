@@ -748,7 +748,7 @@ async fn sessions_v1_create() {
     );
     assert_eq!(session.id.as_deref(), Some("gNFgV9ITTbyylJkiIhnmOQ"));
     assert_eq!(session.currency.as_deref(), Some("USD"));
-    assert_eq!(session.expires, Some(EpochMillis(1_731_469_407_156)));
+    assert_eq!(session.expires, Some(EpochMillis::from(1_731_469_407_156)));
     assert_eq!(session.order, None);
     assert_eq!(session.account.as_deref(), Some("abCdE1FGH2Hij3KLMnOpqR"));
     assert_eq!(session.subtotal, Some(amount("399.99")));
@@ -1408,7 +1408,7 @@ async fn events_list_processed() {
     let events = page.events.expect("events");
     let summary: Vec<(&str, &str, Option<EpochMillis>)> = events
         .iter()
-        .map(|e| (e.id.as_str(), e.r#type.as_str(), e.created))
+        .map(|e| (e.id.as_str(), e.r#type.as_str(), e.created.clone()))
         .collect();
     assert_eq!(
         summary,
@@ -1416,17 +1416,17 @@ async fn events_list_processed() {
             (
                 "88qMx0P2RZCalzQ5ERXfXA",
                 "payoutEntry.created",
-                Some(EpochMillis(1_542_239_788_941))
+                Some(EpochMillis::from(1_542_239_788_941))
             ),
             (
                 "f_4YLUhbTPyaFhFPMKncWQ",
                 "order.completed",
-                Some(EpochMillis(1_542_239_789_431))
+                Some(EpochMillis::from(1_542_239_789_431))
             ),
             (
                 "ik6eEaJHSlC-_ML8xzW5RQ",
                 "mailingListEntry.updated",
-                Some(EpochMillis(1_542_240_018_122))
+                Some(EpochMillis::from(1_542_240_018_122))
             ),
         ]
     );
@@ -1496,7 +1496,7 @@ async fn events_update() {
     assert_eq!(event.r#type, "account.updated");
     assert_eq!(event.processed, Some(true));
     assert_eq!(event.live, Some(true));
-    assert_eq!(event.created, Some(EpochMillis(1_729_545_999_690)));
+    assert_eq!(event.created, Some(EpochMillis::from(1_729_545_999_690)));
     let data = event.data.as_ref().expect("data");
     assert_eq!(data["account"], "abcDEFgHiJklM1N-3OP9qRST");
     assert_eq!(data["contact"]["email"], "first.last@domain.com");
