@@ -21,7 +21,7 @@
 //! cargo run -p fastspring-mock -- --port 8080 \
 //!     --webhook-url http://127.0.0.1:8282/fastspring/webhooks --webhook-secret s3cret
 //! FASTSPRING_WEBHOOK_SECRETS=s3cret cargo run -p fastspring-api --features axum --example webhook_receiver
-//! curl -X POST http://127.0.0.1:8080/mock/admin/events -d '{"type": "order.completed"}'
+//! curl -X POST http://127.0.0.1:8080/mock/admin/events -H 'content-type: application/json' -d '{"type": "order.completed"}'
 //! ```
 
 use std::sync::Arc;

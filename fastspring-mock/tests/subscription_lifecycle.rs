@@ -292,7 +292,7 @@ async fn an_apps_subscription_lifecycle_over_four_months_in_mock_time() {
 
     // ... and the app's reconcile pass brings the missed events back, same handler.
     let handler = app.clone();
-    let report = webhooks::reconcile_unprocessed(&client)
+    let report = webhooks::reconcile_unprocessed(&client, &webhooks::MemoryClaims::new(1_000))
         .days(30)
         .run(move |event| {
             handler.handle(&event);

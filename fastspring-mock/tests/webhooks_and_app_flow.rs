@@ -150,7 +150,7 @@ async fn an_app_pauses_resumes_and_cancels_a_subscription_and_receives_each_sign
     // Every delivery was acknowledged with 200: FastSpring has nothing left to resend.
     let unprocessed = client.events().list_unprocessed().days(1).await.unwrap();
     assert_eq!(unprocessed.events.unwrap_or_default().len(), 0);
-    let report = webhooks::reconcile_unprocessed(&client)
+    let report = webhooks::reconcile_unprocessed(&client, &webhooks::MemoryClaims::new(1_000))
         .days(1)
         .run(|_event| async { Ok::<(), String>(()) })
         .await
@@ -202,7 +202,7 @@ async fn a_refused_then_partly_acknowledged_delivery_is_retried_and_reconcile_fi
     // The app's reconcile pass handles what the webhooks missed, with the same handler.
     let handled = Arc::new(Mutex::new(Vec::new()));
     let seen = handled.clone();
-    let report = webhooks::reconcile_unprocessed(&client)
+    let report = webhooks::reconcile_unprocessed(&client, &webhooks::MemoryClaims::new(1_000))
         .days(1)
         .run(move |event| {
             let seen = seen.clone();
