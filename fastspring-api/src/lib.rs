@@ -125,7 +125,7 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-#[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
+#[cfg(feature = "subscriptions")]
 mod access;
 mod call;
 mod client;
@@ -153,7 +153,7 @@ pub mod webhooks;
 #[rustfmt::skip]
 mod generated;
 
-#[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
+#[cfg(feature = "subscriptions")]
 pub use access::{Access, OverdueGrace};
 pub use call::batch::BatchOutcome;
 pub use client::{
