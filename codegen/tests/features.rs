@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use common::workspace_root;
 
 /// Features of `fastspring-api` that are not resource groups.
-const OTHER_FEATURES: &[&str] = &["payload-check", "serialize", "schemars"];
+const OTHER_FEATURES: &[&str] = &["payload-check", "serialize", "schemars", "axum", "testing"];
 
 /// The group features of the IR of the real spec.
 fn spec_features() -> BTreeSet<String> {
