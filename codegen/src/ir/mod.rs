@@ -3,7 +3,7 @@
 
 //!
 //! This file holds the IR types only (what the emitter may read). The lowering is one
-//! state type, [`lower::Lowerer`], whose `impl` blocks are spread by construct:
+//! state type, `lower::Lowerer`, whose `impl` blocks are spread by construct:
 //! `lower` (the pipeline and the spec walk), `schema`, `operation`, `quirks` (`x-fs-*`)
 //! and `features`; `names` turns spec names into Rust identifiers.
 
