@@ -1,10 +1,10 @@
 //! Test support for [`ClaimStore`](super::ClaimStore) implementations (feature `testing`).
 
-/// The conformance suite every [`ClaimStore`] runs in its own tests.
+/// The conformance suite every [`ClaimStore`](super::ClaimStore) runs in its own tests.
 ///
-/// Build the store with a [`ManualClock`] (so that leases can run out without
-/// waiting), then call [`run`]; a store with a backend that can fail also calls
-/// [`store_errors_surface`] with a handle whose backend is gone. Each check panics with
+/// Build the store with a [`ManualClock`](super::ManualClock) (so that leases can run out without
+/// waiting), then call [`run`](conformance::run); a store with a backend that can fail also calls
+/// [`store_errors_surface`](conformance::store_errors_surface) with a handle whose backend is gone. Each check panics with
 /// what the contract says and what the store did.
 ///
 /// ```
