@@ -32,8 +32,9 @@ use crate::subscriptions::{Subscription, SubscriptionState};
 /// grace the app chose ([`OverdueGrace`]; FastSpring retries the payment during dunning,
 /// so cutting access at the first failed charge is a choice, not a rule).
 ///
-/// Sources are `../shared/fastspring/subscriptions.md` (the reference pages it
-/// summarizes) and the spec's `x-fs-note`s on `Subscription.state`.
+/// Sources: FastSpring's subscription reference (developer.fastspring.com, the
+/// Subscriptions pages on states, cancellation, pausing and dunning) and the spec's
+/// `x-fs-note`s on `Subscription.state` in `api-spec/subscriptions.yaml`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
     /// In a free or paid trial; the first charge is due `until`.
