@@ -135,6 +135,23 @@ impl Reservation<'_> {
     pub(crate) fn commit(mut self) {
         self.armed = false;
     }
+
+    /// The slot's time has come (`now`). If a 429's hold began after it was booked and
+    /// still runs, the slot is given back and booked again behind the hold: kept, it
+    /// would leave at the hold's end while counted at its earlier time, and the burst
+    /// after every hold would overrun the window. Otherwise it stands, with no wait left.
+    pub(crate) fn confirm(mut self, now: Instant) -> Self {
+        let held =
+            matches!(self.limiter.lock().hold_until, Some(hold) if hold > self.start && hold > now);
+        if held {
+            let limiter = self.limiter;
+            drop(self);
+            limiter.reserve(now)
+        } else {
+            self.wait = Duration::ZERO;
+            self
+        }
+    }
 }
 
 impl Drop for Reservation<'_> {
@@ -218,14 +235,6 @@ impl InProcessLimiter {
         let mut state = self.lock();
         state.hold_until = Some(state.hold_until.map_or(until, |h| h.max(until)));
     }
-
-    /// How much of a hold set after a slot was booked for `start` is still ahead.
-    fn hold_left(&self, start: Instant, now: Instant) -> Duration {
-        match self.lock().hold_until {
-            Some(hold) if hold > start => hold.saturating_duration_since(now),
-            _ => Duration::ZERO,
-        }
-    }
 }
 
 impl RateLimiter for InProcessLimiter {
@@ -233,9 +242,9 @@ impl RateLimiter for InProcessLimiter {
         Box::pin(async move {
             // Dropped unused (the caller gave up, or the deadline is too close), the
             // reservation gives its slot back.
-            let reservation = self.reserve(slot.clock.now());
-            let wait = reservation.wait();
-            if !wait.is_zero() {
+            let mut reservation = self.reserve(slot.clock.now());
+            while !reservation.wait().is_zero() {
+                let wait = reservation.wait();
                 if slot.passes_deadline(wait) {
                     tracing::debug!(
                         operation = slot.operation,
@@ -250,10 +259,7 @@ impl RateLimiter for InProcessLimiter {
                 );
                 slot.sleeper.sleep(wait).await;
                 // A 429 seen while this caller waited holds it too.
-                let rest = self.hold_left(reservation.start, slot.clock.now());
-                if !rest.is_zero() {
-                    slot.sleeper.sleep(rest).await;
-                }
+                reservation = reservation.confirm(slot.clock.now());
             }
             reservation.commit();
             Ok(())
@@ -368,10 +374,20 @@ mod tests {
         let waiting = limiter.reserve(t0);
         assert_eq!(waiting.wait(), Duration::from_secs(1));
         // While it waits, another caller sharing the limiter is refused for 5 s.
-        limiter.hold_until(t0 + Duration::from_millis(500) + Duration::from_secs(5));
+        let hold_end = t0 + Duration::from_millis(500) + Duration::from_secs(5);
+        limiter.hold_until(hold_end);
+        // Its time comes during the hold: it is booked again, to leave when the hold ends.
+        let rebooked = waiting.confirm(t0 + Duration::from_secs(1));
+        assert_eq!(rebooked.wait(), Duration::from_millis(4500));
+        rebooked.commit();
+        // The window counts it at the hold's end, not at its first booking: the next
+        // slot is a full window after the hold, not at once.
+        assert_eq!(take(&limiter, hold_end), Duration::from_secs(1));
+        // Once the hold is over, a confirmed slot stands.
+        let later = limiter.reserve(hold_end + Duration::from_secs(1));
         assert_eq!(
-            limiter.hold_left(waiting.start, t0 + Duration::from_secs(1)),
-            Duration::from_millis(4500)
+            later.confirm(hold_end + Duration::from_secs(1)).wait(),
+            Duration::ZERO
         );
     }
 

@@ -73,13 +73,24 @@ use redis::{FromRedisValue, Script, ScriptInvocation};
 pub const DEFAULT_KEY: &str = "fastspring-api:rate-limit";
 
 /// Books a slot: `KEYS[1]` the budget (sorted set of slot start times, µs),
-/// `KEYS[2]` the hold (µs), `ARGV` requests per window, window (µs), member.
+/// `KEYS[2]` the hold (µs), `ARGV` requests per window, window (µs), member, mode.
 /// Returns the wait before the slot, in µs.
+///
+/// Mode `book` books a new slot. Mode `confirm` is asked when a booked slot's time has
+/// come: if a 429's hold began meanwhile, the slot is given back and booked again
+/// (after the hold, behind what the window holds then), else it stands (0). A slot
+/// kept through a hold would leave at the hold's end while counted at its earlier
+/// time, and a burst after every hold would overrun the window.
 const BOOK: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local limit = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
+local hold = tonumber(redis.call('GET', KEYS[2]) or '0')
+if ARGV[4] == 'confirm' then
+  if hold <= now then return 0 end
+  redis.call('ZREM', KEYS[1], ARGV[3])
+end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 local count = redis.call('ZCARD', KEYS[1])
 local start = now
@@ -87,7 +98,6 @@ if count >= limit then
   local edge = redis.call('ZRANGE', KEYS[1], count - limit, count - limit, 'WITHSCORES')
   start = math.max(now, tonumber(edge[2]) + window)
 end
-local hold = tonumber(redis.call('GET', KEYS[2]) or '0')
 if hold > start then start = hold end
 redis.call('ZADD', KEYS[1], start, ARGV[3])
 redis.call('PEXPIRE', KEYS[1], math.floor((start - now + window) / 1000) + 1000)
@@ -104,15 +114,6 @@ local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 if hold > current then
   redis.call('SET', KEYS[1], string.format('%.0f', hold), 'PX', math.floor(wait / 1000) + 1000)
 end
-return 0
-";
-
-/// What is left of the hold (µs): `KEYS[1]` the hold.
-const HOLD_LEFT: &str = r"
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local hold = tonumber(redis.call('GET', KEYS[1]) or '0')
-if hold > now then return hold - now end
 return 0
 ";
 
@@ -263,7 +264,6 @@ impl RedisRateLimiterBuilder {
             members: AtomicU64::new(0),
             book: Script::new(BOOK),
             hold: Script::new(HOLD),
-            hold_left: Script::new(HOLD_LEFT),
         })
     }
 }
@@ -288,7 +288,6 @@ pub struct RedisRateLimiter {
     members: AtomicU64,
     book: Script,
     hold: Script,
-    hold_left: Script,
 }
 
 impl fmt::Debug for RedisRateLimiter {
@@ -462,22 +461,26 @@ impl RateLimiter for RedisRateLimiter {
                 self.member_prefix,
                 self.members.fetch_add(1, Ordering::Relaxed)
             );
-            let mut book = self.book.key(&self.budget_key);
-            book.key(&self.hold_key)
-                .arg(self.limit.requests.max(1))
-                .arg(micros(self.limit.per).max(1))
-                .arg(&member);
-            let wait_us: u64 = match self.run(&book, slot.clock.now()).await {
+            let booking = |mode: &'static str| {
+                let mut book = self.book.key(&self.budget_key);
+                book.key(&self.hold_key)
+                    .arg(self.limit.requests.max(1))
+                    .arg(micros(self.limit.per).max(1))
+                    .arg(&member)
+                    .arg(mode);
+                book
+            };
+            let mut wait_us: u64 = match self.run(&booking("book"), slot.clock.now()).await {
                 Ok(wait) => wait,
                 Err(why) => return self.unavailable(slot, why).await,
             };
-            let booking = Booking {
+            let booked = Booking {
                 limiter: self,
-                member,
+                member: member.clone(),
                 armed: true,
             };
-            let wait = Duration::from_micros(wait_us);
-            if !wait.is_zero() {
+            while wait_us > 0 {
+                let wait = Duration::from_micros(wait_us);
                 if slot.passes_deadline(wait) {
                     return Err(AcquireError::PastDeadline);
                 }
@@ -487,15 +490,15 @@ impl RateLimiter for RedisRateLimiter {
                     "shared rate limit"
                 );
                 slot.sleeper.sleep(wait).await;
-                // A 429 answered to another client while this one waited holds it too.
-                let left = self.hold_left.key(&self.hold_key);
-                if let Ok(rest) = self.run::<u64>(&left, slot.clock.now()).await
-                    && rest > 0
-                {
-                    slot.sleeper.sleep(Duration::from_micros(rest)).await;
-                }
+                // A 429 answered to another client while this one waited holds it
+                // too: its slot is booked again after the hold. If Redis cannot be
+                // asked now, the slot booked stands.
+                wait_us = self
+                    .run(&booking("confirm"), slot.clock.now())
+                    .await
+                    .unwrap_or(0);
             }
-            booking.commit();
+            booked.commit();
             Ok(())
         })
     }

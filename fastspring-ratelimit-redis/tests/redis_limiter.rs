@@ -121,3 +121,46 @@ async fn a_hold_is_stored_beside_the_budget_and_delays_every_limiter_on_the_key(
     assert!(matches!(error, AcquireError::PastDeadline), "{error:?}");
     assert!(started.elapsed() < Duration::from_secs(1));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slot_whose_time_falls_in_a_hold_is_booked_again_after_it() {
+    let Some(redis) = Redis::start() else { return };
+    let one = limiter(&redis, "rebook", 1, Duration::from_secs(1));
+    let other = limiter(&redis, "rebook", 1, Duration::from_secs(1));
+    one.acquire(slot(None)).await.unwrap();
+    let started = std::time::Instant::now();
+    // `other` books the next slot, a second ahead, and waits for it...
+    let waiting = tokio::spawn(async move {
+        other.acquire(slot(None)).await.unwrap();
+        other
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // ...when a 429 holds the key until about 1.8 s.
+    one.hold(Duration::from_millis(1500), &CLOCK).await;
+    let hold: i64 = redis
+        .command(&["GET", one.hold_key()])
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let other = waiting.await.unwrap();
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_millis(1750), "{waited:?}");
+    // Its slot is counted from the hold's end, where it really left, not from the
+    // second it first booked: the budget never sees the burst after a hold.
+    let reply = redis
+        .command(&["ZRANGE", one.budget_key(), "-1", "-1", "WITHSCORES"])
+        .unwrap();
+    let score: f64 = reply.lines().last().unwrap().parse().unwrap();
+    assert!(score >= hold as f64, "slot at {score}, hold until {hold}");
+    // So the next caller waits a whole window after it.
+    let next = std::time::Instant::now();
+    other.acquire(slot(None)).await.unwrap();
+    assert!(
+        next.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        next.elapsed()
+    );
+}
