@@ -174,7 +174,11 @@ async fn admin_webhook(State(shared): State<Arc<Shared>>, body: Bytes) -> Respon
 
 async fn admin_events(State(shared): State<Arc<Shared>>) -> Response {
     let store = shared.store.lock().expect("store lock");
-    let list: Vec<Value> = store.events.iter().map(|e| e.value.clone()).collect();
+    let list: Vec<Value> = store
+        .events
+        .iter()
+        .map(|e| Value::clone(&e.value))
+        .collect();
     json_response(200, &Value::Array(list))
 }
 
@@ -260,7 +264,7 @@ async fn admin_advance(State(shared): State<Arc<Shared>>, body: Bytes) -> Respon
         }
     };
     let mut out = clock_json(shared.now());
-    out["events"] = Value::Array(events);
+    out["events"] = events.iter().map(|e| Value::clone(e)).collect();
     json_response(200, &out)
 }
 

@@ -52,14 +52,24 @@ pub(crate) fn iso_millis(ms: i64) -> String {
     civil(ms).strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
-/// `2026-12-07`: the `…DisplayISO8601` form.
-pub(crate) fn iso_date(ms: i64) -> String {
-    civil(ms).strftime("%Y-%m-%d").to_string()
+/// The UTC calendar date of `ms` (clamped to jiff's range).
+pub(crate) fn utc_date(ms: i64) -> jiff::civil::Date {
+    TimeZone::UTC.to_datetime(to_timestamp(ms)).date()
+}
+
+/// `2026-12-07`: the `…DisplayISO8601` form, written without `strftime` (every
+/// renewal writes several).
+pub(crate) fn iso_form(date: jiff::civil::Date) -> String {
+    let year = i32::from(date.year());
+    if (0..=9999).contains(&year) {
+        format!("{year:04}-{:02}-{:02}", date.month(), date.day())
+    } else {
+        date.strftime("%Y-%m-%d").to_string()
+    }
 }
 
 /// `12/7/26`: the `…Display` form (month and day without padding, two-digit year).
-pub(crate) fn display_date(ms: i64) -> String {
-    let date = civil(ms).date();
+pub(crate) fn display_form(date: jiff::civil::Date) -> String {
     format!(
         "{}/{}/{:02}",
         date.month(),
@@ -72,6 +82,14 @@ pub(crate) fn display_date(ms: i64) -> String {
 mod tests {
     use super::*;
 
+    fn iso_date(ms: i64) -> String {
+        iso_form(utc_date(ms))
+    }
+
+    fn display_date(ms: i64) -> String {
+        display_form(utc_date(ms))
+    }
+
     #[test]
     fn dates_are_written_in_utc_as_fastspring_writes_them() {
         // 2024-02-29T23:59:59.123Z: a leap day, one millisecond short of midnight.
@@ -81,6 +99,16 @@ mod tests {
         assert_eq!(display_date(ms), "2/29/24");
         assert_eq!(iso_date(0), "1970-01-01");
         assert_eq!(display_date(946_684_800_000), "1/1/00");
+        // Years outside 0..=9999 keep jiff's own form.
+        let before_year_0 = -62_198_841_600_000;
+        assert_eq!(
+            iso_date(before_year_0),
+            civil(before_year_0).strftime("%Y-%m-%d").to_string()
+        );
+        assert_eq!(
+            iso_date(i64::MAX),
+            civil(i64::MAX).strftime("%Y-%m-%d").to_string()
+        );
     }
 
     #[test]

@@ -195,17 +195,17 @@ impl Shared {
     /// Records events and queues their delivery (one POST for the batch).
     fn emit(&self, events: Vec<(String, Value)>) -> Vec<Value> {
         let mut store = self.store.lock().expect("store lock");
-        let recorded: Vec<Value> = events
+        let recorded: Vec<Arc<Value>> = events
             .into_iter()
-            .map(|(ty, data)| store.record_event(&ty, data, false).value)
+            .map(|(ty, data)| store.record_event(&ty, data, false))
             .collect();
         drop(store);
         self.deliver(&recorded);
-        recorded
+        recorded.iter().map(|e| Value::clone(e)).collect()
     }
 
     /// Queues one delivery of these recorded events, when a receiver is configured.
-    fn deliver(&self, events: &[Value]) {
+    fn deliver(&self, events: &[Arc<Value>]) {
         if !events.is_empty() && self.webhook.lock().expect("webhook lock").is_some() {
             let ids = events
                 .iter()
@@ -222,7 +222,7 @@ impl Shared {
 
     /// Advances the clock to `target`, playing out what falls due; one delivery per
     /// instant. Returns the recorded events in order.
-    pub(crate) fn advance_to(&self, target: i64) -> Vec<Value> {
+    pub(crate) fn advance_to(&self, target: i64) -> Vec<Arc<Value>> {
         let batches = timeline::advance_to(&mut self.store.lock().expect("store lock"), target);
         for batch in &batches {
             self.deliver(batch);
@@ -231,7 +231,7 @@ impl Shared {
     }
 
     /// Advances the clock by a calendar span (`P1M` is a month).
-    pub(crate) fn advance_by(&self, span: jiff::Span) -> Vec<Value> {
+    pub(crate) fn advance_by(&self, span: jiff::Span) -> Vec<Arc<Value>> {
         self.advance_to(clock::add_span(self.now(), span))
     }
 
@@ -524,7 +524,11 @@ impl MockServer {
     /// Every stored event, in creation order.
     pub fn events(&self) -> Vec<Value> {
         let store = self.shared.store.lock().expect("store lock");
-        store.events.iter().map(|e| e.value.clone()).collect()
+        store
+            .events
+            .iter()
+            .map(|e| Value::clone(&e.value))
+            .collect()
     }
 
     /// IDs of the events not yet processed.
@@ -567,21 +571,23 @@ impl MockServer {
 
     /// Advances the clock by `by`, playing out in time order what falls due on the way
     /// (renewals, reminders, trial ends, deactivations, pauses, dunning), with events
-    /// recorded and delivered (one delivery per instant). Returns the events recorded.
-    /// For calendar months and years use [`MockServer::advance_by`].
-    pub fn advance(&self, by: Duration) -> Vec<Value> {
+    /// recorded and delivered (one delivery per instant). Returns the events recorded,
+    /// shared with the mock's store rather than copied (a year over thousands of
+    /// subscriptions is hundreds of thousands of events); `event["type"]` reads them
+    /// as `Value`s. For calendar months and years use [`MockServer::advance_by`].
+    pub fn advance(&self, by: Duration) -> Vec<Arc<Value>> {
         let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
         self.shared.advance_to(self.shared.now().saturating_add(ms))
     }
 
     /// Advances the clock by a calendar span: `jiff::Span::new().months(1)` is one
     /// month (January 31 → February 28 or 29), as `"P1M"` is in the admin API.
-    pub fn advance_by(&self, span: jiff::Span) -> Vec<Value> {
+    pub fn advance_by(&self, span: jiff::Span) -> Vec<Arc<Value>> {
         self.shared.advance_by(span)
     }
 
     /// Advances the clock to `at` (never backwards; an earlier time changes nothing).
-    pub fn advance_to(&self, at: jiff::Timestamp) -> Vec<Value> {
+    pub fn advance_to(&self, at: jiff::Timestamp) -> Vec<Arc<Value>> {
         self.shared.advance_to(at.as_millisecond())
     }
 

@@ -734,7 +734,7 @@ fn list_events(store: &Store, processed: bool) -> Answer {
         .events
         .iter()
         .filter(|e| e.processed() == processed)
-        .map(|e| e.value.clone())
+        .map(|e| Value::clone(&e.value))
         .collect();
     Answer::json(
         200,

@@ -2,6 +2,8 @@
 //! the same rules as any advance (`timeline`), so what an app sees is what it would
 //! see from its own requests. Each starts with a checkout by a new buyer.
 
+use std::sync::Arc;
+
 use jiff::Span;
 use serde_json::{Value, json};
 
@@ -123,6 +125,11 @@ fn ensure_products(store: &mut Store) {
     }
 }
 
+/// The events of an advance as values of their own, for a [`ScenarioRun`].
+fn copies(events: Vec<Arc<Value>>) -> impl Iterator<Item = Value> {
+    events.into_iter().map(Arc::unwrap_or_clone)
+}
+
 pub(crate) fn run(shared: &Shared, scenario: Scenario) -> ScenarioRun {
     let month = Span::new().months(1);
     let product = match scenario {
@@ -143,7 +150,7 @@ pub(crate) fn run(shared: &Shared, scenario: Scenario) -> ScenarioRun {
         .expect("the scenario's products are in the store");
     let id = subscription.clone();
     match scenario {
-        Scenario::Renewal => events.extend(shared.advance_by(month)),
+        Scenario::Renewal => events.extend(copies(shared.advance_by(month))),
         Scenario::RenewalFailedThenRecovered => {
             if let Some(billing) = shared
                 .store
@@ -154,16 +161,16 @@ pub(crate) fn run(shared: &Shared, scenario: Scenario) -> ScenarioRun {
             {
                 billing.declines = 1;
             }
-            events.extend(shared.advance_by(month));
-            events.extend(shared.advance_by(Span::new().weeks(1)));
+            events.extend(copies(shared.advance_by(month)));
+            events.extend(copies(shared.advance_by(Span::new().weeks(1))));
         }
         Scenario::CancelAtPeriodEnd => {
-            events.extend(shared.advance_by(Span::new().days(10)));
+            events.extend(copies(shared.advance_by(Span::new().days(10))));
             events.extend(act(shared, &id, |sub, now| {
                 Store::cancel_subscription(sub, false, now);
                 "subscription.canceled"
             }));
-            events.extend(shared.advance_by(month));
+            events.extend(copies(shared.advance_by(month)));
         }
         Scenario::PauseAndResume => {
             events.extend(act(shared, &id, |sub, now| {
@@ -173,14 +180,14 @@ pub(crate) fn run(shared: &Shared, scenario: Scenario) -> ScenarioRun {
                 Store::touch_subscription(sub, now);
                 "subscription.paused"
             }));
-            events.extend(shared.advance_by(month));
-            events.extend(shared.advance_by(month));
+            events.extend(copies(shared.advance_by(month)));
+            events.extend(copies(shared.advance_by(month)));
         }
         Scenario::TrialConverts | Scenario::TrialExpires => {
-            events.extend(shared.advance_by(Span::new().days(14)));
+            events.extend(copies(shared.advance_by(Span::new().days(14))));
         }
         Scenario::UpgradeProrated => {
-            events.extend(shared.advance_by(Span::new().days(15)));
+            events.extend(copies(shared.advance_by(Span::new().days(15))));
             let (_, changed) = shared
                 .change(|store| {
                     Ok((
@@ -190,7 +197,7 @@ pub(crate) fn run(shared: &Shared, scenario: Scenario) -> ScenarioRun {
                 })
                 .expect("the subscription and the upgrade exist");
             events.extend(changed);
-            events.extend(shared.advance_by(month));
+            events.extend(copies(shared.advance_by(month)));
         }
     }
     // Only this story's events: other subscriptions in the store (the spec's examples)

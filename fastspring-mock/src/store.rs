@@ -7,6 +7,7 @@
 //! and change these collections; every other operation answers its spec example.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value, json};
@@ -78,11 +79,13 @@ impl Kind {
     }
 }
 
-/// A stored event, as `/events/unprocessed` lists it.
+/// A stored event, as `/events/unprocessed` lists it. Shared (not copied) with what
+/// an advance of the clock returns: a year over thousands of subscriptions records
+/// hundreds of thousands of events.
 #[derive(Debug, Clone)]
 pub struct StoredEvent {
     /// The event object (`id`, `type`, `live`, `processed`, `created`, `data`).
-    pub value: Value,
+    pub value: Arc<Value>,
 }
 
 impl StoredEvent {
@@ -138,26 +141,45 @@ pub fn now_millis() -> i64 {
         .unwrap_or(0)
 }
 
+/// A JSON object of these members, moved in: `json!` would copy every `Value` given
+/// to it through serde, which is most of a renewal's cost when it is a subscription.
+pub(crate) fn object<const N: usize>(members: [(&str, Value); N]) -> Value {
+    Value::Object(
+        members
+            .into_iter()
+            .map(|(key, value)| (key.to_string(), value))
+            .collect(),
+    )
+}
+
 /// `{field}`, `{field}Value`, `{field}InSeconds`, `{field}Display`, `{field}DisplayISO8601`
 /// for an epoch-millisecond time (or all null).
 pub fn set_time(obj: &mut Map<String, Value>, field: &str, millis: Option<i64>) {
-    match millis {
+    const SUFFIXES: [&str; 5] = ["", "Value", "InSeconds", "Display", "DisplayISO8601"];
+    let values = match millis {
         Some(ms) => {
-            obj.insert(field.into(), json!(ms));
-            obj.insert(format!("{field}Value"), json!(ms));
-            obj.insert(format!("{field}InSeconds"), json!(ms / 1000));
-            obj.insert(
-                format!("{field}Display"),
-                json!(crate::clock::display_date(ms)),
-            );
-            obj.insert(
-                format!("{field}DisplayISO8601"),
-                json!(crate::clock::iso_date(ms)),
-            );
+            let date = crate::clock::utc_date(ms);
+            [
+                Value::from(ms),
+                Value::from(ms),
+                Value::from(ms / 1000),
+                Value::String(crate::clock::display_form(date)),
+                Value::String(crate::clock::iso_form(date)),
+            ]
         }
-        None => {
-            for suffix in ["", "Value", "InSeconds", "Display", "DisplayISO8601"] {
-                obj.insert(format!("{field}{suffix}"), Value::Null);
+        None => std::array::from_fn(|_| Value::Null),
+    };
+    // Values are replaced in place: a renewal rewrites several times, and a new key
+    // string for each member would be most of its cost.
+    let mut key = String::with_capacity(field.len() + 14);
+    for (suffix, value) in SUFFIXES.into_iter().zip(values) {
+        key.clear();
+        key.push_str(field);
+        key.push_str(suffix);
+        match obj.get_mut(key.as_str()) {
+            Some(slot) => *slot = value,
+            None => {
+                obj.insert(key.clone(), value);
             }
         }
     }
@@ -282,7 +304,9 @@ impl Store {
                     }
                     let mut value = event.clone();
                     value["processed"] = Value::Bool(true);
-                    store.events.push(StoredEvent { value });
+                    store.events.push(StoredEvent {
+                        value: Arc::new(value),
+                    });
                 }
             }
         }
@@ -343,28 +367,28 @@ impl Store {
             .unwrap_or_default()
     }
 
-    /// Records an event (unprocessed) and returns it.
-    pub fn record_event(&mut self, event_type: &str, data: Value, live: bool) -> StoredEvent {
-        let id = self.new_id();
-        let event = StoredEvent {
-            value: json!({
-                "id": id,
-                "processed": false,
-                "created": self.now,
-                "type": event_type,
-                "live": live,
-                "data": data,
-            }),
-        };
-        self.events.push(event.clone());
-        event
+    /// Records an event (unprocessed) and returns it, shared with the store.
+    pub fn record_event(&mut self, event_type: &str, data: Value, live: bool) -> Arc<Value> {
+        let event = object([
+            ("id", Value::String(self.new_id())),
+            ("processed", Value::Bool(false)),
+            ("created", Value::from(self.now)),
+            ("type", Value::from(event_type)),
+            ("live", Value::Bool(live)),
+            ("data", data),
+        ]);
+        let value = Arc::new(event);
+        self.events.push(StoredEvent {
+            value: Arc::clone(&value),
+        });
+        value
     }
 
     /// Marks an event processed (or not). `None` when there is no such event.
     pub fn mark_event(&mut self, id: &str, processed: bool) -> Option<Value> {
         let event = self.events.iter_mut().find(|e| e.id() == id)?;
-        event.value["processed"] = Value::Bool(processed);
-        Some(event.value.clone())
+        Arc::make_mut(&mut event.value)["processed"] = Value::Bool(processed);
+        Some(Value::clone(&event.value))
     }
 
     /// Builds a stored account from a `createAccount` body.

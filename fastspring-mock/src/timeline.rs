@@ -8,11 +8,12 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::sync::Arc;
 
 use serde_json::{Value, json};
 
 use crate::clock::add_interval;
-use crate::store::{Billing, Kind, Store, set_time};
+use crate::store::{Billing, Kind, Store, object, set_time};
 
 /// FastSpring lists events for 30 days; older ones are dropped as the clock passes.
 const EVENT_RETENTION_MS: i64 = 30 * 86_400_000;
@@ -45,7 +46,7 @@ enum Step {
 }
 
 /// The events recorded at one instant: one webhook delivery.
-pub(crate) type Batch = Vec<Value>;
+pub(crate) type Batch = Vec<Arc<Value>>;
 
 fn int(value: &Value, key: &str) -> Option<i64> {
     value.get(key).and_then(Value::as_i64)
@@ -183,7 +184,7 @@ pub(crate) fn advance_to(store: &mut Store, target: i64) -> Vec<Batch> {
         if !events.is_empty() {
             let ids = events
                 .into_iter()
-                .map(|(ty, data)| store.record_event(&ty, data, false).value);
+                .map(|(ty, data)| store.record_event(&ty, data, false));
             if batch_at == at
                 && let Some(last) = batches.last_mut()
             {
@@ -319,14 +320,12 @@ fn charge(store: &mut Store, id: &str, at: i64) -> Vec<(String, Value)> {
 }
 
 fn charge_failed(sub: &Value) -> (String, Value) {
-    (
-        "subscription.charge.failed".into(),
-        json!({
-            "reason": sub["declineReason"],
-            "account": sub["account"],
-            "subscription": sub,
-        }),
-    )
+    let data = object([
+        ("reason", sub["declineReason"].clone()),
+        ("account", sub["account"].clone()),
+        ("subscription", sub.clone()),
+    ]);
+    ("subscription.charge.failed".into(), data)
 }
 
 /// A successful charge of the period that began at `due`: a rebill order, `next`
@@ -334,9 +333,9 @@ fn charge_failed(sub: &Value) -> (String, Value) {
 fn completed_charge(store: &mut Store, id: &str, due: i64, at: i64) -> Vec<(String, Value)> {
     let order_id = store.new_id();
     store.billing_mut(id).overdue_since = None;
-    let sub = store.get(Kind::Subscriptions, id).expect("present").clone();
+    let sub = store.get(Kind::Subscriptions, id).expect("present");
     let amount = sub.get("subtotal").cloned().unwrap_or(json!(0));
-    let order = rebill_order(&order_id, &sub, &amount, at, true);
+    let order = rebill_order(&order_id, sub, &amount, at, true);
     store.insert(Kind::Orders, order_id, order.clone());
     let (objects, store_billing) = (&mut store.objects, &mut store.billing);
     let sub = objects
@@ -377,21 +376,19 @@ fn completed_charge(store: &mut Store, id: &str, due: i64, at: i64) -> Vec<(Stri
 
 /// `subscription.charge.completed` for `order`, a charge of `amount` at `at`.
 fn charge_completed(order: Value, sub: &Value, amount: Value, at: i64) -> (String, Value) {
-    (
-        "subscription.charge.completed".into(),
-        json!({
-            "order": order,
-            "currency": sub["currency"],
-            "total": amount,
-            "status": "successful",
-            "timestamp": at,
-            "timestampValue": at,
-            "timestampInSeconds": at / 1000,
-            "sequence": sub["sequence"],
-            "account": sub["account"],
-            "subscription": sub,
-        }),
-    )
+    let data = object([
+        ("order", order),
+        ("currency", sub["currency"].clone()),
+        ("total", amount),
+        ("status", Value::from("successful")),
+        ("timestamp", Value::from(at)),
+        ("timestampValue", Value::from(at)),
+        ("timestampInSeconds", Value::from(at / 1000)),
+        ("sequence", sub["sequence"].clone()),
+        ("account", sub["account"].clone()),
+        ("subscription", sub.clone()),
+    ]);
+    ("subscription.charge.completed".into(), data)
 }
 
 /// An order for one subscription's charge; `rebill` references end in `B`, as
@@ -402,23 +399,42 @@ pub(crate) fn rebill_order(id: &str, sub: &Value, amount: &Value, at: i64, rebil
         Some(product) => text(product, "product").to_string(),
         None => String::new(),
     };
+    let date = crate::clock::utc_date(at);
     let reference = format!(
-        "MOCK{}-{}{}",
-        crate::clock::iso_date(at).replace('-', ""),
+        "MOCK{:04}{:02}{:02}-{}{}",
+        i32::from(date.year()).clamp(0, 9999),
+        date.month(),
+        date.day(),
         &id[..6.min(id.len())].to_ascii_uppercase(),
         if rebill { "B" } else { "" }
     );
-    let mut order = json!({
-        "order": id, "id": id, "reference": reference, "buyerReference": null,
-        "completed": true, "live": false, "currency": sub["currency"],
-        "account": sub["account"], "total": amount, "subtotal": amount,
-        "tax": 0, "discount": 0, "reason": null,
-        "items": [{
-            "product": product, "quantity": sub.get("quantity").cloned().unwrap_or(json!(1)),
-            "display": product, "subtotal": amount, "discount": 0,
-            "subscription": sub["id"],
-        }],
-    });
+    let item = object([
+        ("product", Value::from(product.as_str())),
+        (
+            "quantity",
+            sub.get("quantity").cloned().unwrap_or(Value::from(1)),
+        ),
+        ("display", Value::String(product)),
+        ("subtotal", amount.clone()),
+        ("discount", Value::from(0)),
+        ("subscription", sub["id"].clone()),
+    ]);
+    let mut order = object([
+        ("order", Value::from(id)),
+        ("id", Value::from(id)),
+        ("reference", Value::String(reference)),
+        ("buyerReference", Value::Null),
+        ("completed", Value::Bool(true)),
+        ("live", Value::Bool(false)),
+        ("currency", sub["currency"].clone()),
+        ("account", sub["account"].clone()),
+        ("total", amount.clone()),
+        ("subtotal", amount.clone()),
+        ("tax", Value::from(0)),
+        ("discount", Value::from(0)),
+        ("reason", Value::Null),
+        ("items", Value::Array(vec![item])),
+    ]);
     if let Some(obj) = order.as_object_mut() {
         set_time(obj, "changed", Some(at));
     }

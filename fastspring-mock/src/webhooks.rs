@@ -167,7 +167,7 @@ async fn attempt(
             .events
             .iter()
             .filter(|e| ids.iter().any(|id| id == e.id()) && !e.processed())
-            .map(|e| e.value.clone())
+            .map(|e| Value::clone(&e.value))
             .collect()
     };
     if events.is_empty() {

@@ -5,6 +5,7 @@
 //! app decides access with `Subscription::access_at` on the webhook data it received.
 //! No sleeps: the clock is the mock's, deliveries are awaited.
 
+use std::borrow::Borrow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -131,9 +132,10 @@ async fn receive(State(app): State<App>, headers: HeaderMap, body: Bytes) -> (St
     )
 }
 
-fn of_subscription<'a>(events: &'a [Value], id: &str) -> Vec<&'a str> {
+fn of_subscription<'a>(events: &'a [impl std::borrow::Borrow<Value>], id: &str) -> Vec<&'a str> {
     events
         .iter()
+        .map(|e| e.borrow())
         .filter(|e| e["data"]["id"] == id || e["data"]["subscription"]["id"] == id)
         .filter_map(|e| e["type"].as_str())
         .collect()

@@ -128,7 +128,9 @@ pub enum WhenUnavailable {
     /// Redis is lost and an info line when it is back. Requests keep flowing, but each
     /// process counts only its own: give it the shared budget divided by the number of
     /// processes to stay under FastSpring's limit during the outage (the retry policy
-    /// copes with the occasional 429 otherwise).
+    /// copes with the occasional 429 otherwise). In the first window after Redis is
+    /// lost, what the shared budget let through still counts at FastSpring while the
+    /// in-process budgets start empty: a 429 is possible there, and waited out.
     FallBack(RateLimit),
     /// Fail the call with [`fastspring_api::Error::RateLimiter`] without sending it:
     /// for jobs that must never exceed the shared budget and can run again later.
