@@ -188,6 +188,53 @@ pub fn exercise_response_handling(status: u16, body: &[u8]) -> String {
     out
 }
 
+/// Reads a reply of `operation` with HTTP `status` into `T` the way a call does, and
+/// keeps only the error a caller would see: a 2xx body through [`decode_json`] (what
+/// `send_json` returns) and, when that succeeds, through [`decode_value`] over the parsed
+/// tree (what the paging and multi-ID reads return); any other status as the
+/// [`Error::Api`] a call gives, its body read with [`ErrorBody::parse`]. The shape
+/// registry names it for each response shape, so that the fuzz tests drive the client's
+/// own decode with every generated response type. Not a stable API.
+#[cfg(feature = "payload-check")]
+#[doc(hidden)]
+pub fn client_decode<T: DeserializeOwned>(
+    operation: &'static str,
+    status: u16,
+    body: &[u8],
+) -> Result<(), Error> {
+    if !(200..300).contains(&status) {
+        let body = ErrorBody::from_bytes(body);
+        let _ = body.parse::<T>();
+        return Err(Error::Api {
+            operation,
+            status,
+            body,
+        });
+    }
+    decode_json::<T>(operation, false, status, body)?;
+    let tree: Value = serde_json::from_slice(body).map_err(|e| {
+        // `decode_json` read it, so it is JSON; say so if the two readers ever disagree.
+        Error::Decode(Box::new(DecodeError {
+            operation,
+            status,
+            path: String::new(),
+            message: cap(format!("decoded as text but not as a tree: {e}")),
+            excerpt: excerpt(body, EXCERPT_LIMIT),
+        }))
+    })?;
+    let meta = OperationMeta {
+        id: operation,
+        method: "GET",
+        path: "",
+        accept: "application/json",
+        idempotent: true,
+        auth_optional: false,
+        paging: None,
+        batch: None,
+    };
+    decode_value::<T>(&meta, status, "", tree).map(drop)
+}
+
 // --- unreadable values: where they are, and the warning that names them ---
 
 /// Where the unreadable values of a decoded reply are: reads `tree` into `T` again in

@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 use crate::codec::DecodeFailure;
+use crate::error::Error;
 
 /// Which part of an exchange a shape describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,7 +30,15 @@ pub struct Shape {
     pub part: Part,
     /// Decodes JSON into the generated type and serializes it back to JSON.
     pub decode: fn(&[u8]) -> Result<Value, DecodeFailure>,
+    /// For a response shape, the client's own reading of such a reply (see
+    /// [`ClientDecode`]); `None` for request bodies and webhook data.
+    pub client_decode: Option<ClientDecode>,
 }
+
+/// Reads a reply of `operation` with HTTP `status` into the shape's generated type the
+/// way a call does (`crate::runtime::client_decode`), keeping only the error: what a
+/// caller would see, with its evidence (operation, status, JSON path, excerpt).
+pub type ClientDecode = fn(operation: &'static str, status: u16, body: &[u8]) -> Result<(), Error>;
 
 /// Derives the JSON Schema of one generated type.
 #[cfg(feature = "schemars")]
