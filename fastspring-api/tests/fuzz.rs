@@ -528,6 +528,27 @@ fn fuzz_every_response_type_through_the_clients_own_decode() {
     assert!(api_errors > 0, "no error status was read");
 }
 
+/// Found by the client-decode target (case 28,833): a body that is not JSON, whose first
+/// problem is a long string of the wrong type, gave a message cut before its location.
+#[test]
+fn a_reply_that_is_not_json_keeps_the_location_of_its_error_however_long_the_value() {
+    let long = "x".repeat(5_000);
+    let body = format!("[1, \"{long}\", ");
+    let error = fastspring_api::runtime::decode_json::<Vec<u32>>("op", false, 200, body.as_bytes())
+        .expect_err("not JSON");
+    let Error::Decode(decode) = &error else {
+        panic!("{error}")
+    };
+    assert!(decode.message.len() <= 1024, "{}", decode.message.len());
+    // The string ends at column 5,006: `[1, "` and 5,000 characters and `"`.
+    assert!(
+        decode.message.starts_with("invalid type: string \"xxx")
+            && decode.message.ends_with("x… at line 1 column 5006"),
+        "{}",
+        decode.message
+    );
+}
+
 /// A reply for the registry's `decode` and the client's response handling.
 struct Handled {
     operation: &'static str,

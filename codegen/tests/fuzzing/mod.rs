@@ -183,14 +183,26 @@ fn failure(name: &str, case: u64, seed: u64, what: &str, input: &dyn Input) -> S
         Ok(()) => format!("whole input in {}", file.display()),
         Err(e) => format!("could not save the input to {}: {e}", file.display()),
     };
-    let mut start: String = text.chars().take(2_000).collect();
-    if start.len() < text.len() {
+    // Control characters escaped, so that the input cannot drive the terminal.
+    let mut start = String::new();
+    for c in text.chars().take(2_000) {
+        if c.is_control() && c != '\n' {
+            start.extend(c.escape_default());
+        } else {
+            start.push(c);
+        }
+    }
+    if text.chars().nth(2_000).is_some() {
         start.push('…');
     }
-    format!(
-        "{name}: case {case} (FUZZ_SEED={seed}) {what}\n{saved}; it starts:\n{}",
-        start.escape_debug()
-    )
+    format!("{name}: case {case} (FUZZ_SEED={seed}) {what}\n{saved}; it starts:\n{start}")
+}
+
+/// FNV-1a: a fixed hash of a target's name.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
+        (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// Runs cases until the budget is spent: `make` draws an input (on the calling thread),
@@ -216,7 +228,8 @@ pub fn drive<I: Input>(
             }
         })
         .expect("a worker thread");
-    let mut rng = Rng::new(settings.seed);
+    // Each target its own sequence of the same seed (one FUZZ_SEED reproduces them all).
+    let mut rng = Rng::new(settings.seed ^ fnv1a(name.as_bytes()));
     let started = Instant::now();
     let mut case = 0;
     while settings.budget.more(case, started) {
