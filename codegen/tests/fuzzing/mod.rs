@@ -5,10 +5,12 @@
 //! - **Budget.** `FUZZ_CASES=N` runs exactly N cases. Otherwise a target runs for
 //!   `FUZZ_SECONDS` (its own default) and never fewer than its minimum case count.
 //!   `FUZZ_SEED` picks another sequence.
-//! - **Watchdog.** A case that runs longer than `FUZZ_CASE_SECONDS` (default 10 s, or the
-//!   target's own) fails the test with its case number, the seed and its input; the
-//!   stuck worker thread is left behind, so the test binary still ends. A panic fails the
-//!   test the same way.
+//! - **Watchdog.** Cases run on worker threads. A case that runs longer than
+//!   `FUZZ_CASE_SECONDS` (default 10 s, or the target's own) fails the test with its case
+//!   number, the seed and its input; the stuck thread is left behind, so the test binary
+//!   still ends. A panic fails the test the same way. A stack overflow aborts the
+//!   process, but Rust's message names the thread, and so the cases it ran and the seed
+//!   (`FUZZ_SEED=… FUZZ_CASES=<end of the range>` repeats it).
 //! - **Inputs.** A failing case's whole input is written to a file (its path is in the
 //!   failure message) and its start is printed.
 //! - **Panic hook.** Installed once and never swapped back: it is silent for the fuzz
@@ -205,29 +207,27 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
+/// Cases run on one worker thread before the next takes over (a thread per case would
+/// cost more than many cases do).
+const CASES_PER_WORKER: u64 = 256;
+
 /// Runs cases until the budget is spent: `make` draws an input (on the calling thread),
 /// `run` runs it on a worker thread under the watchdog. Panics with the case number,
-/// the seed and the input when a case panics or outlives `settings.case_limit`.
+/// the seed and the input when a case panics or outlives `settings.case_limit`. Each
+/// worker runs [`CASES_PER_WORKER`] cases and is named after the target, those cases
+/// and the seed, so that even a stack overflow, which aborts the process, says where to
+/// look (`thread 'fuzz worker: spec loader, cases 0..256, FUZZ_SEED=…' has overflowed
+/// its stack`; `FUZZ_CASES=256` with that seed repeats it).
 pub fn drive<I: Input>(
     name: &str,
     settings: Settings,
     mut make: impl FnMut(&mut Rng) -> I,
-    run: impl Fn(&I) + Send + 'static,
+    run: impl Fn(&I) + Send + Sync + 'static,
 ) -> Report {
     install_quiet_hook();
-    let (to_worker, inbox) = mpsc::channel::<Arc<I>>();
+    let run = Arc::new(run);
     let (to_driver, outcomes) = mpsc::channel::<Result<(), String>>();
-    std::thread::Builder::new()
-        .name(format!("{WORKER_PREFIX}{name}"))
-        .spawn(move || {
-            for input in inbox {
-                let outcome = catch_unwind(AssertUnwindSafe(|| run(&input))).map_err(panic_text);
-                if to_driver.send(outcome).is_err() {
-                    break;
-                }
-            }
-        })
-        .expect("a worker thread");
+    let mut to_worker: Option<mpsc::Sender<Arc<I>>> = None;
     // Each target its own sequence of the same seed (one FUZZ_SEED reproduces them all).
     let mut rng = Rng::new(settings.seed ^ fnv1a(name.as_bytes()));
     let started = Instant::now();
@@ -237,8 +237,32 @@ pub fn drive<I: Input>(
         if case > 0 && case % 100_000 == 0 {
             eprintln!("{name}: {case} cases, 0 failures so far");
         }
+        if case % CASES_PER_WORKER == 0 {
+            // The previous worker's inbox closes, and it ends.
+            let (sender, inbox) = mpsc::channel::<Arc<I>>();
+            to_worker = Some(sender);
+            let (run, to_driver) = (Arc::clone(&run), to_driver.clone());
+            std::thread::Builder::new()
+                .name(format!(
+                    "{WORKER_PREFIX}{name}, cases {case}..{}, FUZZ_SEED={}",
+                    case + CASES_PER_WORKER,
+                    settings.seed
+                ))
+                .spawn(move || {
+                    for input in inbox {
+                        let outcome =
+                            catch_unwind(AssertUnwindSafe(|| run(&input))).map_err(panic_text);
+                        if to_driver.send(outcome).is_err() {
+                            break;
+                        }
+                    }
+                })
+                .expect("a worker thread");
+        }
         let input = Arc::new(make(&mut case_rng));
         to_worker
+            .as_ref()
+            .expect("a worker")
             .send(Arc::clone(&input))
             .expect("the worker is waiting");
         match outcomes.recv_timeout(settings.case_limit) {
@@ -296,36 +320,27 @@ pub fn check_the_driver_reports_hangs_and_panics() {
             format!("input {n}")
         }
     };
-    let hang = catch_unwind(AssertUnwindSafe(|| {
-        drive(
-            "watchdog self-test",
-            settings,
-            numbered(),
-            |input: &String| {
-                if input == "input 4" {
-                    // A case that never ends (the thread is left behind).
-                    loop {
-                        std::thread::park();
-                    }
-                }
-            },
-        )
-    }))
-    .map(|_| ())
-    .map_err(panic_text)
-    .expect_err("a hanging case fails the run");
+    // What a run whose `run` is `run` fails with (numbered inputs, `settings`).
+    let failure_of = |name: &str, run: fn(&String)| {
+        catch_unwind(AssertUnwindSafe(|| drive(name, settings, numbered(), run)))
+            .map(|_| ())
+            .map_err(panic_text)
+            .expect_err("the run fails")
+    };
+    let hang = failure_of("watchdog self-test", |input| {
+        if input == "input 4" {
+            // A case that never ends (the thread is left behind).
+            loop {
+                std::thread::park();
+            }
+        }
+    });
     assert!(hang.contains("still running after 300ms"), "{hang}");
-    assert!(hang.contains("FUZZ_SEED=7"), "{hang}");
     assert!(hang.contains("case 3 (FUZZ_SEED=7)"), "{hang}");
     assert!(hang.contains("it starts:\ninput 4"), "{hang}");
-    let panicked = catch_unwind(AssertUnwindSafe(|| {
-        drive("panic self-test", settings, numbered(), |input: &String| {
-            assert_ne!(input, "input 2", "planted")
-        })
-    }))
-    .map(|_| ())
-    .map_err(panic_text)
-    .expect_err("a panicking case fails the run");
+    let panicked = failure_of("panic self-test", |input| {
+        assert_ne!(input, "input 2", "planted")
+    });
     assert!(panicked.contains("panicked: assertion"), "{panicked}");
     assert!(panicked.contains("planted"), "{panicked}");
     assert!(panicked.contains("case 1 (FUZZ_SEED=7)"), "{panicked}");
