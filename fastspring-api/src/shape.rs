@@ -30,15 +30,14 @@ pub struct Shape {
     pub part: Part,
     /// Decodes JSON into the generated type and serializes it back to JSON.
     pub decode: fn(&[u8]) -> Result<Value, DecodeFailure>,
-    /// For a response shape, the client's own reading of such a reply (see
-    /// [`ClientDecode`]); `None` for request bodies and webhook data.
-    pub client_decode: Option<ClientDecode>,
+    /// For a response shape, the client's own reading of such a reply
+    /// (`runtime::client_decode`): given the operation, the HTTP status and the body, it
+    /// decodes the body into the shape's generated type the way a call does and keeps
+    /// only the error a caller would see, with its evidence (operation, status, JSON
+    /// path, excerpt). `None` for request bodies and webhook data.
+    #[allow(clippy::type_complexity)] // spelled out: an alias would hide it in the docs
+    pub client_decode: Option<fn(&'static str, u16, &[u8]) -> Result<(), Error>>,
 }
-
-/// Reads a reply of `operation` with HTTP `status` into the shape's generated type the
-/// way a call does (`crate::runtime::client_decode`), keeping only the error: what a
-/// caller would see, with its evidence (operation, status, JSON path, excerpt).
-pub type ClientDecode = fn(operation: &'static str, status: u16, body: &[u8]) -> Result<(), Error>;
 
 /// Derives the JSON Schema of one generated type.
 #[cfg(feature = "schemars")]
