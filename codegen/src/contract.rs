@@ -77,6 +77,8 @@ pub const PAGES: RuntimeItem = RuntimeItem("pages");
 pub const ITEMS: RuntimeItem = RuntimeItem("items");
 /// The payload registry's decode-and-encode-back function.
 pub const REENCODE: RuntimeItem = RuntimeItem("reencode");
+/// The client's own decode of a reply (the registry's `client_decode` of a response shape).
+pub const CLIENT_DECODE: RuntimeItem = RuntimeItem("client_decode");
 /// Why a payload did not decode (the registry's `decode` error).
 pub const DECODE_FAILURE: RuntimeItem = RuntimeItem("DecodeFailure");
 /// `skip_serializing_if` of optional request fields.
@@ -121,6 +123,7 @@ pub const RUNTIME_ITEMS: &[RuntimeItem] = &[
     PAGES,
     ITEMS,
     REENCODE,
+    CLIENT_DECODE,
     DECODE_FAILURE,
     IS_ABSENT,
     DOUBLE_OPTION,

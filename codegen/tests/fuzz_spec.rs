@@ -1,47 +1,22 @@
 //! Fuzzing the spec loader on stable Rust: a seeded mutation driver edits the YAML text
-//! of every fixture spec (and of the real spec's smaller files) and runs
-//! `Spec::from_documents` and `generate_from` on the result. Bad input must give an
-//! error, never a panic.
+//! of one document of every fixture spec and of the real spec (`api-spec/openapi.yaml`
+//! and its split files) and runs `Spec::from_documents` and `generate_from` on the
+//! result. Bad input must give an error, never a panic or a hang.
 //!
-//! `cargo test` runs a bounded number of cases (`FUZZ_CASES`, default 300). The long
-//! run: `FUZZ_CASES=1000000 cargo test --release -p codegen --test fuzz_spec`
-//! (`FUZZ_SEED` picks another sequence).
+//! `cargo test` fuzzes for a time budget (`FUZZ_SECONDS`, default 10) and never fewer
+//! than 300 cases; a case may run `FUZZ_CASE_SECONDS` (default 60: a case of the real
+//! spec loads 1.5 MB of YAML, slow in a debug build). `FUZZ_CASES=N` runs exactly N
+//! cases instead. The long run:
+//! `FUZZ_CASES=1000000 cargo test --release -p codegen --test fuzz_spec`
+//! (`FUZZ_SEED` picks another sequence). The driver is `tests/fuzzing/mod.rs`.
 
 mod common;
+mod fuzzing;
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-fn cases() -> u64 {
-    std::env::var("FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(300)
-}
-
-fn seed() -> u64 {
-    std::env::var("FUZZ_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0x5eed_f00d_cafe_b0ba)
-}
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-}
+use fuzzing::{Input, Rng, Settings, drive};
 
 /// Snippets that stress a YAML/OpenAPI loader.
 const TOKENS: &[&str] = &[
@@ -141,14 +116,11 @@ fn mutate(text: &str, rng: &mut Rng) -> String {
             }
             4 if len > 0 => {
                 let at = rng.below(len);
-                chars[at] = TOKENS[rng.below(TOKENS.len())]
-                    .chars()
-                    .next()
-                    .unwrap_or(' ');
+                chars[at] = rng.pick(TOKENS).chars().next().unwrap_or(' ');
             }
             _ => {
                 let to = rng.below(len + 1);
-                let token: Vec<char> = TOKENS[rng.below(TOKENS.len())].chars().collect();
+                let token: Vec<char> = rng.pick(TOKENS).chars().collect();
                 chars.splice(to..to, token);
             }
         }
@@ -156,8 +128,26 @@ fn mutate(text: &str, rng: &mut Rng) -> String {
     chars.into_iter().collect()
 }
 
-/// Every fixture (root name, documents).
-fn corpus() -> Vec<(String, Vec<(String, String)>)> {
+/// A spec: its root document's name and every document (name, text).
+type Documents = (String, Vec<(String, String)>);
+
+/// The `.yaml` documents of one folder, sorted by name.
+fn documents(dir: &std::path::Path) -> Vec<(String, String)> {
+    let mut docs = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("spec folder") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "yaml") {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let text = std::fs::read_to_string(&path).expect("spec text");
+            docs.push((name, text));
+        }
+    }
+    docs.sort();
+    docs
+}
+
+/// Every fixture spec, then the real spec (`api-spec/`, last).
+fn corpus() -> Vec<Documents> {
     let mut out = Vec::new();
     let mut dirs: Vec<_> = std::fs::read_dir(common::fixtures_dir())
         .expect("fixtures")
@@ -165,17 +155,11 @@ fn corpus() -> Vec<(String, Vec<(String, String)>)> {
         .filter(|p| p.is_dir())
         .collect();
     dirs.sort();
-    for dir in dirs {
-        let mut docs = Vec::new();
-        for entry in std::fs::read_dir(&dir).expect("fixture dir") {
-            let path = entry.expect("entry").path();
-            if path.extension().is_some_and(|e| e == "yaml") {
-                let name = path.file_name().unwrap().to_string_lossy().into_owned();
-                let text = std::fs::read_to_string(&path).expect("fixture text");
-                docs.push((name, text));
-            }
-        }
-        docs.sort();
+    for dir in dirs
+        .into_iter()
+        .chain([common::workspace_root().join("api-spec")])
+    {
+        let docs = documents(&dir);
         if docs.iter().any(|(n, _)| n == "openapi.yaml") {
             out.push(("openapi.yaml".to_string(), docs));
         }
@@ -183,57 +167,105 @@ fn corpus() -> Vec<(String, Vec<(String, String)>)> {
     out
 }
 
+/// A spec with one document mutated.
+struct MutatedSpec {
+    /// Whether it is the real spec (`api-spec/`).
+    real: bool,
+    root: String,
+    docs: Vec<(String, String)>,
+    mutated: usize,
+}
+
+impl Input for MutatedSpec {
+    fn describe(&self) -> String {
+        let (name, text) = &self.docs[self.mutated];
+        format!(
+            "root {}{}, {} documents; mutated {name}:\n{text}",
+            self.root,
+            if self.real { " (api-spec)" } else { "" },
+            self.docs.len()
+        )
+    }
+}
+
 #[test]
 fn fuzz_the_spec_loader_and_generator_with_mutated_yaml() {
     let corpus = corpus();
     assert!(corpus.len() > 10, "{} fixtures", corpus.len());
-    let base = seed();
-    let mut rng = Rng(base | 1);
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let total = cases();
-    let mut loaded = 0u64;
-    let mut generated = 0u64;
-    for case in 0..total {
-        let mut case_rng = Rng(rng.next() | 1);
-        let (root, docs) = &corpus[case_rng.below(corpus.len())];
-        let mut docs = docs.clone();
-        let which = case_rng.below(docs.len());
-        docs[which].1 = mutate(&docs[which].1, &mut case_rng);
-        let outcome = catch_unwind(AssertUnwindSafe(|| {
-            let refs: Vec<(&str, &str)> =
-                docs.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
-            match codegen::spec::Spec::from_documents(root, &refs) {
-                Ok(spec) => (true, codegen::generate_from(&spec).is_ok()),
-                Err(_) => (false, false),
-            }
-        }));
-        if case > 0 && case % 100_000 == 0 {
-            eprintln!("spec loader: {case} cases, 0 panics so far");
-        }
-        match outcome {
-            Ok((l, g)) => {
-                loaded += u64::from(l);
-                generated += u64::from(g);
-            }
-            Err(panic) => {
-                std::panic::set_hook(hook);
-                let message = panic
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                    .unwrap_or_default();
-                panic!(
-                    "case {case} (FUZZ_SEED={base}) panicked: {message}\nfile {}:\n{}",
-                    docs[which].0, docs[which].1
-                );
-            }
-        }
-    }
-    std::panic::set_hook(hook);
-    eprintln!(
-        "spec loader: {total} cases, 0 panics ({loaded} loaded, {generated} generated; FUZZ_SEED={base})"
+    let real = corpus.last().expect("the real spec");
+    assert!(
+        real.1.len() > 10 && real.1.iter().any(|(n, _)| n == "orders.yaml"),
+        "the real spec and its split files are in the corpus"
     );
+    let loaded = Arc::new(AtomicU64::new(0));
+    let generated = Arc::new(AtomicU64::new(0));
+    let real_cases = Arc::new(AtomicU64::new(0));
+    let (l, g, r) = (
+        Arc::clone(&loaded),
+        Arc::clone(&generated),
+        Arc::clone(&real_cases),
+    );
+    let report = drive(
+        "spec loader",
+        Settings::from_env_with_case_limit(10, 300, 60),
+        |rng| {
+            // One case in eight mutates the real spec (it is 1.5 MB, slow to load).
+            let real_case = rng.chance(8);
+            let (root, docs) = if real_case {
+                real
+            } else {
+                rng.pick(&corpus[..corpus.len() - 1])
+            };
+            let mut docs = docs.clone();
+            let mutated = rng.below(docs.len());
+            docs[mutated].1 = mutate(&docs[mutated].1, rng);
+            MutatedSpec {
+                real: real_case,
+                root: root.clone(),
+                docs,
+                mutated,
+            }
+        },
+        move |case| {
+            if case.real {
+                r.fetch_add(1, Ordering::Relaxed);
+            }
+            let refs: Vec<(&str, &str)> = case
+                .docs
+                .iter()
+                .map(|(n, t)| (n.as_str(), t.as_str()))
+                .collect();
+            if let Ok(spec) = codegen::spec::Spec::from_documents(&case.root, &refs) {
+                l.fetch_add(1, Ordering::Relaxed);
+                if codegen::generate_from(&spec).is_ok() {
+                    g.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        },
+    );
+    let (loaded, generated, real_cases) = (
+        loaded.load(Ordering::Relaxed),
+        generated.load(Ordering::Relaxed),
+        real_cases.load(Ordering::Relaxed),
+    );
+    eprintln!(
+        "spec loader: {} cases ({real_cases} of the real spec), {loaded} loaded, {generated} generated",
+        report.cases
+    );
+    assert!(real_cases > 0, "no case mutated the real spec");
+    // Mutations that keep a spec loadable and generatable must happen, or the generator
+    // is not reached.
+    assert!(
+        loaded > report.cases / 10,
+        "{loaded} of {} loaded",
+        report.cases
+    );
+    assert!(generated > 0, "no mutated spec generated");
+}
+
+#[test]
+fn the_fuzz_driver_reports_a_case_that_hangs_or_panics_with_its_input() {
+    fuzzing::check_the_driver_reports_hangs_and_panics();
 }
 
 /// Found by the long run (case 40982): an `x-rust-name` that is not an identifier

@@ -28,6 +28,8 @@ pub(crate) use crate::call::request_builder;
 // The generated shape registry: its types and the decoder each shape names.
 #[cfg(feature = "payload-check")]
 pub use crate::codec::reencode::reencode;
+#[cfg(feature = "payload-check")]
+pub use crate::decode::client_decode;
 #[cfg(all(feature = "payload-check", feature = "schemars"))]
 pub use crate::shape::SchemaFn;
 #[cfg(feature = "payload-check")]

@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 use crate::codec::DecodeFailure;
+use crate::error::Error;
 
 /// Which part of an exchange a shape describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +30,13 @@ pub struct Shape {
     pub part: Part,
     /// Decodes JSON into the generated type and serializes it back to JSON.
     pub decode: fn(&[u8]) -> Result<Value, DecodeFailure>,
+    /// For a response shape, the client's own reading of such a reply
+    /// (`runtime::client_decode`): given the operation, the HTTP status and the body, it
+    /// decodes the body into the shape's generated type the way a call does and keeps
+    /// only the error a caller would see, with its evidence (operation, status, JSON
+    /// path, excerpt). `None` for request bodies and webhook data.
+    #[allow(clippy::type_complexity)] // spelled out: an alias would hide it in the docs
+    pub client_decode: Option<fn(&'static str, u16, &[u8]) -> Result<(), Error>>,
 }
 
 /// Derives the JSON Schema of one generated type.

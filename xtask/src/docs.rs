@@ -9,7 +9,8 @@
 //! 3. Renders a self-contained HTML page with Redocly CLI `build-docs --inlineBundle`.
 //!
 //! Redocly CLI is pinned in `api-spec/tools/redocly/package.json` (with its lockfile) and
-//! installed there with `npm ci` on first use; it needs Node 20.19+ and npm.
+//! installed there with `npm ci --ignore-scripts` on first use, and again whenever
+//! `node_modules` does not hold exactly what the lockfile pins; it needs Node 20.19+ and npm.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -95,14 +96,33 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-/// The Redocly CLI of `api-spec/tools/redocly`, installed from its lockfile if missing.
+/// The Redocly CLI of `api-spec/tools/redocly`, installed from its lockfile when it is
+/// missing or when what is installed is not what the lockfile pins.
 fn redocly(root: &Path) -> Result<PathBuf, String> {
     let dir = root.join(REDOCLY_DIR);
     let bin = dir.join("node_modules/.bin/redocly");
-    if !bin.exists() {
-        println!("installing Redocly CLI (npm ci in {REDOCLY_DIR})");
+    let installed = match installed_as_locked(&dir) {
+        Ok(()) if bin.exists() => true,
+        Ok(()) => false,
+        Err(why) => {
+            if dir.join("node_modules").exists() {
+                println!("reinstalling Redocly CLI: {why}");
+            }
+            false
+        }
+    };
+    if !installed {
+        println!("installing Redocly CLI (npm ci --ignore-scripts in {REDOCLY_DIR})");
+        // `npm ci` installs exactly the lockfile (checking each package's integrity hash)
+        // after removing `node_modules`; no package's install scripts run.
         let status = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .args([
+                "ci",
+                "--ignore-scripts",
+                "--no-audit",
+                "--no-fund",
+                "--loglevel=error",
+            ])
             .current_dir(&dir)
             .env("REDOCLY_TELEMETRY", "off")
             .status()
@@ -110,8 +130,49 @@ fn redocly(root: &Path) -> Result<PathBuf, String> {
         if !status.success() || !bin.exists() {
             return Err(format!("npm ci in {REDOCLY_DIR} failed ({status})"));
         }
+        installed_as_locked(&dir).map_err(|why| format!("after npm ci in {REDOCLY_DIR}: {why}"))?;
     }
     Ok(bin)
+}
+
+/// Whether `dir/node_modules` holds exactly the packages of `dir/package-lock.json`: each
+/// locked package is recorded in npm's own record of the install
+/// (`node_modules/.package-lock.json`) with the locked version and integrity hash, and its
+/// `package.json` names that version. Says what differs otherwise.
+fn installed_as_locked(dir: &Path) -> Result<(), String> {
+    let read = |path: PathBuf| -> Result<Value, String> {
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+    };
+    let locked = read(dir.join("package-lock.json"))?;
+    let installed = read(dir.join("node_modules/.package-lock.json"))?;
+    let packages = locked
+        .get("packages")
+        .and_then(Value::as_object)
+        .ok_or("package-lock.json has no `packages`")?;
+    for (path, entry) in packages.iter().filter(|(path, _)| !path.is_empty()) {
+        let got = installed.pointer(&format!(
+            "/packages/{}",
+            path.replace('~', "~0").replace('/', "~1")
+        ));
+        for field in ["version", "integrity"] {
+            let want = entry.get(field);
+            let have = got.and_then(|g| g.get(field));
+            if want != have {
+                return Err(format!(
+                    "{path}: {field} {} is locked, {} is installed",
+                    want.map_or("(none)".into(), Value::to_string),
+                    have.map_or("(none)".into(), Value::to_string)
+                ));
+            }
+        }
+        let manifest = read(dir.join(path).join("package.json"))?;
+        if manifest.get("version") != entry.get("version") {
+            return Err(format!("{path}/package.json names another version"));
+        }
+    }
+    Ok(())
 }
 
 fn run_redocly(root: &Path, bin: &Path, args: &[&str], what: &str) -> Result<(), String> {
@@ -449,5 +510,69 @@ mod tests {
         let mut bare = json!({"paths": {"/x": {"get": {"operationId": "getX", "responses": {"200": {"description": "no example"}}}}}});
         let err = add_code_samples(&mut bare).unwrap_err();
         assert!(err.contains("getX: no response example"), "{err}");
+    }
+
+    /// A folder with the real lockfile and a `node_modules` whose record and manifest
+    /// say `version` / `integrity`.
+    fn install_folder(name: &str, version: &str, integrity: &str) -> PathBuf {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let dir = std::env::temp_dir().join(format!("xtask-redocly-{name}-{}", std::process::id()));
+        let package = dir.join("node_modules/@redocly/cli");
+        std::fs::create_dir_all(&package).unwrap();
+        std::fs::copy(
+            root.join(REDOCLY_DIR).join("package-lock.json"),
+            dir.join("package-lock.json"),
+        )
+        .unwrap();
+        let record = json!({"packages": {"node_modules/@redocly/cli": {
+            "version": version, "integrity": integrity}}});
+        std::fs::write(
+            dir.join("node_modules/.package-lock.json"),
+            record.to_string(),
+        )
+        .unwrap();
+        std::fs::write(
+            package.join("package.json"),
+            json!({"version": version}).to_string(),
+        )
+        .unwrap();
+        dir
+    }
+
+    #[test]
+    fn an_install_that_is_not_the_lockfiles_is_noticed() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let lock: Value = serde_json::from_str(
+            &std::fs::read_to_string(root.join(REDOCLY_DIR).join("package-lock.json")).unwrap(),
+        )
+        .unwrap();
+        let entry = &lock["packages"]["node_modules/@redocly/cli"];
+        let (version, integrity) = (
+            entry["version"].as_str().unwrap(),
+            entry["integrity"].as_str().unwrap(),
+        );
+
+        let same = install_folder("same", version, integrity);
+        assert_eq!(installed_as_locked(&same), Ok(()));
+
+        let other_version = install_folder("other-version", "0.0.1", integrity);
+        let why = installed_as_locked(&other_version).unwrap_err();
+        assert!(
+            why.contains("version \"2.") && why.contains("\"0.0.1\" is installed"),
+            "{why}"
+        );
+
+        let other_hash = install_folder("other-hash", version, "sha512-AAAA");
+        let why = installed_as_locked(&other_hash).unwrap_err();
+        assert!(why.contains("integrity"), "{why}");
+
+        let no_record = install_folder("no-record", version, integrity);
+        std::fs::remove_file(no_record.join("node_modules/.package-lock.json")).unwrap();
+        let why = installed_as_locked(&no_record).unwrap_err();
+        assert!(why.contains(".package-lock.json"), "{why}");
+
+        for dir in [same, other_version, other_hash, no_record] {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }

@@ -6,7 +6,7 @@ use quote::quote;
 
 use super::ctx::Ctx;
 use super::{cfg_attr, lit_str};
-use crate::contract::{self, PART, REENCODE, SCHEMA_FN, SHAPE};
+use crate::contract::{self, CLIENT_DECODE, PART, REENCODE, SCHEMA_FN, SHAPE};
 use crate::ir::Ir;
 
 pub(super) fn emit_registry(ir: &Ir) -> TokenStream {
@@ -32,14 +32,14 @@ pub(super) fn emit_registry(ir: &Ir) -> TokenStream {
             let ty = ctx.ty(&body.ty);
             entries.push(quote! {
                 #[cfg(feature = #feature)]
-                Shape { operation_id: #id, method: #method, path: #path, part: Part::Request, decode: #REENCODE::<#ty> }
+                Shape { operation_id: #id, method: #method, path: #path, part: Part::Request, decode: #REENCODE::<#ty>, client_decode: None }
             });
         }
         for (status, ty) in &op.responses {
             let t = ctx.ty(ty);
             entries.push(quote! {
                 #[cfg(feature = #feature)]
-                Shape { operation_id: #id, method: #method, path: #path, part: Part::Response(#status), decode: #REENCODE::<#t> }
+                Shape { operation_id: #id, method: #method, path: #path, part: Part::Response(#status), decode: #REENCODE::<#t>, client_decode: Some(#CLIENT_DECODE::<#t>) }
             });
         }
     }
@@ -55,7 +55,7 @@ pub(super) fn emit_registry(ir: &Ir) -> TokenStream {
             let name = lit_str(name);
             entries.push(quote! {
                 #[cfg(feature = "webhook-events")]
-                Shape { operation_id: #event, method: "POST", path: "", part: Part::WebhookData(#name), decode: #REENCODE::<#t> }
+                Shape { operation_id: #event, method: "POST", path: "", part: Part::WebhookData(#name), decode: #REENCODE::<#t>, client_decode: None }
             });
         }
     }
@@ -65,7 +65,8 @@ pub(super) fn emit_registry(ir: &Ir) -> TokenStream {
         //! Every request body, response body and webhook `data` shape of the spec, with a
         //! function that decodes a payload into the generated type and serializes it back.
         //! `cargo xtask check-payload` and the example tests compare the two to find fields
-        //! the spec does not know.
+        //! the spec does not know. Response shapes also name the client's own decode of
+        //! such a reply, which the fuzz tests drive.
 
         #![allow(unused_imports)]
 

@@ -4,7 +4,8 @@
 //! Every request body, response body and webhook `data` shape of the spec, with a
 //! function that decodes a payload into the generated type and serializes it back.
 //! `cargo xtask check-payload` and the example tests compare the two to find fields
-//! the spec does not know.
+//! the spec does not know. Response shapes also name the client's own decode of
+//! such a reply, which the fuzz tests drive.
 #![allow(unused_imports)]
 use std::collections::BTreeMap;
 
@@ -30,6 +31,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/accounts",
         part: Part::Request,
         decode: runtime::reencode::<super::accounts::CreateAccountRequest>,
+        client_decode: None,
     },
     #[cfg(feature = "accounts")]
     Shape {
@@ -38,6 +40,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/accounts",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::accounts::AccountWriteResult>,
+        client_decode: Some(
+            runtime::client_decode::<super::accounts::AccountWriteResult>,
+        ),
     },
     #[cfg(feature = "accounts")]
     Shape {
@@ -46,6 +51,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/accounts",
         part: Part::Response(400u16),
         decode: runtime::reencode::<super::common::ActionError>,
+        client_decode: Some(runtime::client_decode::<super::common::ActionError>),
     },
     #[cfg(feature = "accounts")]
     Shape {
@@ -54,6 +60,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/accounts",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::accounts::AccountListResponse>,
+        client_decode: Some(
+            runtime::client_decode::<super::accounts::AccountListResponse>,
+        ),
     },
     #[cfg(feature = "accounts")]
     Shape {
@@ -62,6 +71,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/accounts",
         part: Part::Response(400u16),
         decode: runtime::reencode::<super::common::ActionError>,
+        client_decode: Some(runtime::client_decode::<super::common::ActionError>),
     },
     #[cfg(feature = "accounts")]
     Shape {
@@ -70,6 +80,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/accounts/{account_id}",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::accounts::GetAccountResponse>,
+        client_decode: Some(
+            runtime::client_decode::<super::accounts::GetAccountResponse>,
+        ),
     },
     #[cfg(feature = "accounts")]
     Shape {
@@ -78,6 +91,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/accounts/{account_id}",
         part: Part::Response(400u16),
         decode: runtime::reencode::<super::accounts::GetAccountError400>,
+        client_decode: Some(
+            runtime::client_decode::<super::accounts::GetAccountError400>,
+        ),
     },
     #[cfg(feature = "accounts")]
     Shape {
@@ -86,6 +102,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/accounts/{account_id}",
         part: Part::Request,
         decode: runtime::reencode::<super::accounts::UpdateAccountRequest>,
+        client_decode: None,
     },
     #[cfg(feature = "accounts")]
     Shape {
@@ -94,6 +111,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/accounts/{account_id}",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::accounts::UpdateAccountResponse>,
+        client_decode: Some(
+            runtime::client_decode::<super::accounts::UpdateAccountResponse>,
+        ),
     },
     #[cfg(feature = "accounts")]
     Shape {
@@ -102,6 +122,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/accounts/{account_id}",
         part: Part::Response(400u16),
         decode: runtime::reencode::<super::common::ActionError>,
+        client_decode: Some(runtime::client_decode::<super::common::ActionError>),
     },
     #[cfg(feature = "accounts")]
     Shape {
@@ -110,6 +131,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/accounts/{account_id}/authenticate",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::accounts::AccountManagementUrlResponse>,
+        client_decode: Some(
+            runtime::client_decode::<super::accounts::AccountManagementUrlResponse>,
+        ),
     },
     #[cfg(feature = "accounts")]
     Shape {
@@ -118,6 +142,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/accounts/{account_id}/authenticate",
         part: Part::Response(400u16),
         decode: runtime::reencode::<super::accounts::AccountManagementUrlResponse>,
+        client_decode: Some(
+            runtime::client_decode::<super::accounts::AccountManagementUrlResponse>,
+        ),
     },
     #[cfg(feature = "coupons")]
     Shape {
@@ -126,6 +153,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/coupons",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::coupons::ListCouponsResponse>,
+        client_decode: Some(
+            runtime::client_decode::<super::coupons::ListCouponsResponse>,
+        ),
     },
     #[cfg(feature = "coupons")]
     Shape {
@@ -134,6 +164,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/coupons",
         part: Part::Response(400u16),
         decode: runtime::reencode::<super::coupons::CouponError>,
+        client_decode: Some(runtime::client_decode::<super::coupons::CouponError>),
     },
     #[cfg(feature = "coupons")]
     Shape {
@@ -142,6 +173,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/coupons",
         part: Part::Request,
         decode: runtime::reencode::<super::coupons::CouponUpsertRequest>,
+        client_decode: None,
     },
     #[cfg(feature = "coupons")]
     Shape {
@@ -150,6 +182,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/coupons",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::coupons::CouponActionResult>,
+        client_decode: Some(runtime::client_decode::<super::coupons::CouponActionResult>),
     },
     #[cfg(feature = "coupons")]
     Shape {
@@ -158,6 +191,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/coupons",
         part: Part::Response(400u16),
         decode: runtime::reencode::<super::coupons::CouponDeserializationError>,
+        client_decode: Some(
+            runtime::client_decode::<super::coupons::CouponDeserializationError>,
+        ),
     },
     #[cfg(feature = "coupons")]
     Shape {
@@ -166,6 +202,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/coupons/{coupon_id}",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::coupons::GetCouponResponse>,
+        client_decode: Some(runtime::client_decode::<super::coupons::GetCouponResponse>),
     },
     #[cfg(feature = "coupons")]
     Shape {
@@ -174,6 +211,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/coupons/{coupon_id}",
         part: Part::Response(400u16),
         decode: runtime::reencode::<super::coupons::CouponError>,
+        client_decode: Some(runtime::client_decode::<super::coupons::CouponError>),
     },
     #[cfg(feature = "coupons")]
     Shape {
@@ -182,6 +220,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/coupons/{coupon_id}",
         part: Part::Request,
         decode: runtime::reencode::<super::coupons::CouponCodesAddRequest>,
+        client_decode: None,
     },
     #[cfg(feature = "coupons")]
     Shape {
@@ -190,6 +229,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/coupons/{coupon_id}",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::coupons::CouponCodesAddResponse>,
+        client_decode: Some(
+            runtime::client_decode::<super::coupons::CouponCodesAddResponse>,
+        ),
     },
     #[cfg(feature = "coupons")]
     Shape {
@@ -198,6 +240,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/coupons/{coupon_id}",
         part: Part::Response(400u16),
         decode: runtime::reencode::<super::coupons::CouponError>,
+        client_decode: Some(runtime::client_decode::<super::coupons::CouponError>),
     },
     #[cfg(feature = "coupons")]
     Shape {
@@ -206,6 +249,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/coupons/{coupon_id}",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::coupons::CouponActionResult>,
+        client_decode: Some(runtime::client_decode::<super::coupons::CouponActionResult>),
     },
     #[cfg(feature = "coupons")]
     Shape {
@@ -214,6 +258,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/coupons/{coupon_id}/codes",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::coupons::ListCouponCodesResponse>,
+        client_decode: Some(
+            runtime::client_decode::<super::coupons::ListCouponCodesResponse>,
+        ),
     },
     #[cfg(feature = "coupons")]
     Shape {
@@ -222,6 +269,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/coupons/{coupon_id}/codes",
         part: Part::Response(400u16),
         decode: runtime::reencode::<super::coupons::CouponError>,
+        client_decode: Some(runtime::client_decode::<super::coupons::CouponError>),
     },
     #[cfg(feature = "coupons")]
     Shape {
@@ -230,6 +278,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/coupons/{coupon_id}/codes",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::coupons::CouponCodesDeleteResponse>,
+        client_decode: Some(
+            runtime::client_decode::<super::coupons::CouponCodesDeleteResponse>,
+        ),
     },
     #[cfg(feature = "coupons")]
     Shape {
@@ -238,6 +289,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/coupons/{coupon_id}/codes",
         part: Part::Response(400u16),
         decode: runtime::reencode::<super::coupons::CouponError>,
+        client_decode: Some(runtime::client_decode::<super::coupons::CouponError>),
     },
     #[cfg(feature = "orders")]
     Shape {
@@ -246,6 +298,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/orders",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::orders::OrderListResponse>,
+        client_decode: Some(runtime::client_decode::<super::orders::OrderListResponse>),
     },
     #[cfg(feature = "orders")]
     Shape {
@@ -254,6 +307,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/orders",
         part: Part::Response(400u16),
         decode: runtime::reencode::<super::common::ActionError>,
+        client_decode: Some(runtime::client_decode::<super::common::ActionError>),
     },
     #[cfg(feature = "orders")]
     Shape {
@@ -262,6 +316,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/orders",
         part: Part::Request,
         decode: runtime::reencode::<super::orders::UpdateOrderTagsRequest>,
+        client_decode: None,
     },
     #[cfg(feature = "orders")]
     Shape {
@@ -270,6 +325,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/orders",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::orders::UpdateOrderTagsResponse>,
+        client_decode: Some(
+            runtime::client_decode::<super::orders::UpdateOrderTagsResponse>,
+        ),
     },
     #[cfg(feature = "orders")]
     Shape {
@@ -278,6 +336,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/orders",
         part: Part::Response(400u16),
         decode: runtime::reencode::<super::orders::UpdateOrderTagsError400>,
+        client_decode: Some(
+            runtime::client_decode::<super::orders::UpdateOrderTagsError400>,
+        ),
     },
     #[cfg(feature = "orders")]
     Shape {
@@ -286,6 +347,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/orders/{order_id}",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::orders::GetOrderResponse>,
+        client_decode: Some(runtime::client_decode::<super::orders::GetOrderResponse>),
     },
     #[cfg(feature = "orders")]
     Shape {
@@ -294,6 +356,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/orders/{order_id}",
         part: Part::Response(400u16),
         decode: runtime::reencode::<super::orders::OrderGetResponse>,
+        client_decode: Some(runtime::client_decode::<super::orders::OrderGetResponse>),
     },
     #[cfg(feature = "products")]
     Shape {
@@ -302,6 +365,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/products",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::products::ProductListResponse>,
+        client_decode: Some(
+            runtime::client_decode::<super::products::ProductListResponse>,
+        ),
     },
     #[cfg(feature = "products")]
     Shape {
@@ -310,6 +376,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/products",
         part: Part::Request,
         decode: runtime::reencode::<super::products::ProductsUpsertRequest>,
+        client_decode: None,
     },
     #[cfg(feature = "products")]
     Shape {
@@ -318,6 +385,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/products",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::products::ProductsUpsertResponse>,
+        client_decode: Some(
+            runtime::client_decode::<super::products::ProductsUpsertResponse>,
+        ),
     },
     #[cfg(feature = "products")]
     Shape {
@@ -326,6 +396,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/products",
         part: Part::Response(500u16),
         decode: runtime::reencode::<super::products::ProductsUpsertResponse>,
+        client_decode: Some(
+            runtime::client_decode::<super::products::ProductsUpsertResponse>,
+        ),
     },
     #[cfg(feature = "products")]
     Shape {
@@ -334,6 +407,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/products/{product_path}",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::products::ProductGetResponse>,
+        client_decode: Some(
+            runtime::client_decode::<super::products::ProductGetResponse>,
+        ),
     },
     #[cfg(feature = "products")]
     Shape {
@@ -342,6 +418,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/products/{product_path}",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::products::ProductsActionResponse>,
+        client_decode: Some(
+            runtime::client_decode::<super::products::ProductsActionResponse>,
+        ),
     },
     #[cfg(feature = "products")]
     Shape {
@@ -350,6 +429,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/products/{product_path}",
         part: Part::Response(400u16),
         decode: runtime::reencode::<super::products::ProductsActionResponse>,
+        client_decode: Some(
+            runtime::client_decode::<super::products::ProductsActionResponse>,
+        ),
     },
     #[cfg(feature = "products")]
     Shape {
@@ -358,6 +440,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/products/offers/{product_path}",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::products::ProductOffersResponse>,
+        client_decode: Some(
+            runtime::client_decode::<super::products::ProductOffersResponse>,
+        ),
     },
     #[cfg(feature = "products")]
     Shape {
@@ -366,6 +451,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/products/offers/{product_path}",
         part: Part::Response(400u16),
         decode: runtime::reencode::<super::products::ProductsActionResponse>,
+        client_decode: Some(
+            runtime::client_decode::<super::products::ProductsActionResponse>,
+        ),
     },
     #[cfg(feature = "products")]
     Shape {
@@ -374,6 +462,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/products/offers/{product_path}",
         part: Part::Request,
         decode: runtime::reencode::<super::products::ProductOffersUpsertRequest>,
+        client_decode: None,
     },
     #[cfg(feature = "products")]
     Shape {
@@ -382,6 +471,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/products/offers/{product_path}",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::products::ProductOffersActionResponse>,
+        client_decode: Some(
+            runtime::client_decode::<super::products::ProductOffersActionResponse>,
+        ),
     },
     #[cfg(feature = "products")]
     Shape {
@@ -390,6 +482,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/products/offers/{product_path}",
         part: Part::Response(400u16),
         decode: runtime::reencode::<super::products::ProductActionResult>,
+        client_decode: Some(
+            runtime::client_decode::<super::products::ProductActionResult>,
+        ),
     },
     #[cfg(feature = "products")]
     Shape {
@@ -398,6 +493,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/products/price",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::products::ProductPricesResponse>,
+        client_decode: Some(
+            runtime::client_decode::<super::products::ProductPricesResponse>,
+        ),
     },
     #[cfg(feature = "products")]
     Shape {
@@ -406,6 +504,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/products/price/{product_path}",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::products::ProductPricesResponse>,
+        client_decode: Some(
+            runtime::client_decode::<super::products::ProductPricesResponse>,
+        ),
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -414,6 +515,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::subscriptions::SubscriptionListResponse>,
+        client_decode: Some(
+            runtime::client_decode::<super::subscriptions::SubscriptionListResponse>,
+        ),
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -422,6 +526,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions",
         part: Part::Response(500u16),
         decode: runtime::reencode::<super::subscriptions::SubscriptionActionResult>,
+        client_decode: Some(
+            runtime::client_decode::<super::subscriptions::SubscriptionActionResult>,
+        ),
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -430,6 +537,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions",
         part: Part::Request,
         decode: runtime::reencode::<super::subscriptions::UpdateSubscriptionsRequest>,
+        client_decode: None,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -438,6 +546,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::subscriptions::UpdateSubscriptionsResponse>,
+        client_decode: Some(
+            runtime::client_decode::<super::subscriptions::UpdateSubscriptionsResponse>,
+        ),
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -446,6 +557,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions",
         part: Part::Response(400u16),
         decode: runtime::reencode::<super::subscriptions::UpdateSubscriptionsFailure>,
+        client_decode: Some(
+            runtime::client_decode::<super::subscriptions::UpdateSubscriptionsFailure>,
+        ),
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -454,6 +568,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions",
         part: Part::Response(500u16),
         decode: runtime::reencode::<super::subscriptions::UpdateSubscriptionsFailure>,
+        client_decode: Some(
+            runtime::client_decode::<super::subscriptions::UpdateSubscriptionsFailure>,
+        ),
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -462,6 +579,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/estimate",
         part: Part::Request,
         decode: runtime::reencode::<super::subscriptions::EstimateSubscriptionRequest>,
+        client_decode: None,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -470,6 +588,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/estimate",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::subscriptions::SubscriptionEstimate>,
+        client_decode: Some(
+            runtime::client_decode::<super::subscriptions::SubscriptionEstimate>,
+        ),
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -478,6 +599,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/estimate",
         part: Part::Response(400u16),
         decode: runtime::reencode::<super::subscriptions::SubscriptionEstimateError>,
+        client_decode: Some(
+            runtime::client_decode::<super::subscriptions::SubscriptionEstimateError>,
+        ),
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -486,6 +610,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/estimate",
         part: Part::Response(404u16),
         decode: runtime::reencode::<super::subscriptions::SubscriptionEstimateError>,
+        client_decode: Some(
+            runtime::client_decode::<super::subscriptions::SubscriptionEstimateError>,
+        ),
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -494,6 +621,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/estimate",
         part: Part::Response(500u16),
         decode: runtime::reencode::<super::subscriptions::SubscriptionEstimateError>,
+        client_decode: Some(
+            runtime::client_decode::<super::subscriptions::SubscriptionEstimateError>,
+        ),
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -502,6 +632,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/transfer",
         part: Part::Request,
         decode: runtime::reencode::<super::subscriptions::TransferSubscriptionsRequest>,
+        client_decode: None,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -510,6 +641,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/transfer",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::subscriptions::SubscriptionTransferResponse>,
+        client_decode: Some(
+            runtime::client_decode::<super::subscriptions::SubscriptionTransferResponse>,
+        ),
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -518,6 +652,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/charge",
         part: Part::Request,
         decode: runtime::reencode::<super::subscriptions::ChargeSubscriptionsRequest>,
+        client_decode: None,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -526,6 +661,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/charge",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::subscriptions::ChargeSubscriptionsResponse>,
+        client_decode: Some(
+            runtime::client_decode::<super::subscriptions::ChargeSubscriptionsResponse>,
+        ),
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -534,6 +672,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/charge",
         part: Part::Response(400u16),
         decode: runtime::reencode::<super::subscriptions::ChargeSubscriptionsFailure>,
+        client_decode: Some(
+            runtime::client_decode::<super::subscriptions::ChargeSubscriptionsFailure>,
+        ),
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -542,6 +683,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/charge",
         part: Part::Response(500u16),
         decode: runtime::reencode::<super::subscriptions::ChargeSubscriptionsFailure>,
+        client_decode: Some(
+            runtime::client_decode::<super::subscriptions::ChargeSubscriptionsFailure>,
+        ),
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -550,6 +694,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/{subscription_id}",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::subscriptions::GetSubscriptionResponse>,
+        client_decode: Some(
+            runtime::client_decode::<super::subscriptions::GetSubscriptionResponse>,
+        ),
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -558,6 +705,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/{subscription_id}",
         part: Part::Response(400u16),
         decode: runtime::reencode::<super::subscriptions::SubscriptionGetError>,
+        client_decode: Some(
+            runtime::client_decode::<super::subscriptions::SubscriptionGetError>,
+        ),
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -566,6 +716,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/{subscription_id}",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::subscriptions::SubscriptionResults>,
+        client_decode: Some(
+            runtime::client_decode::<super::subscriptions::SubscriptionResults>,
+        ),
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -574,6 +727,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/{subscription_id}",
         part: Part::Response(500u16),
         decode: runtime::reencode::<super::subscriptions::SubscriptionActionResult>,
+        client_decode: Some(
+            runtime::client_decode::<super::subscriptions::SubscriptionActionResult>,
+        ),
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -582,6 +738,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/{subscription_id}/entries",
         part: Part::Response(200u16),
         decode: runtime::reencode::<Vec<super::subscriptions::SubscriptionEntry>>,
+        client_decode: Some(
+            runtime::client_decode::<Vec<super::subscriptions::SubscriptionEntry>>,
+        ),
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -590,6 +749,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/{subscription_id}/entries",
         part: Part::Response(400u16),
         decode: runtime::reencode::<super::subscriptions::SubscriptionEntriesFailure>,
+        client_decode: Some(
+            runtime::client_decode::<super::subscriptions::SubscriptionEntriesFailure>,
+        ),
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -598,6 +760,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/{subscription_id}/pause",
         part: Part::Request,
         decode: runtime::reencode::<super::subscriptions::PauseSubscriptionRequest>,
+        client_decode: None,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -606,6 +769,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/{subscription_id}/pause",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::subscriptions::Subscription>,
+        client_decode: Some(runtime::client_decode::<super::subscriptions::Subscription>),
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -614,6 +778,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/{subscription_id}/pause",
         part: Part::Response(400u16),
         decode: runtime::reencode::<super::common::ActionError>,
+        client_decode: Some(runtime::client_decode::<super::common::ActionError>),
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -622,6 +787,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/{subscription_id}/resume",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::subscriptions::Subscription>,
+        client_decode: Some(runtime::client_decode::<super::subscriptions::Subscription>),
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -630,6 +796,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/{subscription_id}/resume",
         part: Part::Response(400u16),
         decode: runtime::reencode::<super::common::ActionError>,
+        client_decode: Some(runtime::client_decode::<super::common::ActionError>),
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -638,6 +805,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/{subscription_id}/convert",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::subscriptions::SubscriptionConvertSession>,
+        client_decode: Some(
+            runtime::client_decode::<super::subscriptions::SubscriptionConvertSession>,
+        ),
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -646,6 +816,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/{subscription_id}/convert",
         part: Part::Response(400u16),
         decode: runtime::reencode::<super::common::ActionError>,
+        client_decode: Some(runtime::client_decode::<super::common::ActionError>),
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -654,6 +825,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/{subscription_id}/history",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::subscriptions::SubscriptionHistory>,
+        client_decode: Some(
+            runtime::client_decode::<super::subscriptions::SubscriptionHistory>,
+        ),
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -662,6 +836,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/{subscription_id}/history",
         part: Part::Response(400u16),
         decode: runtime::reencode::<super::subscriptions::SubscriptionResultsFailure>,
+        client_decode: Some(
+            runtime::client_decode::<super::subscriptions::SubscriptionResultsFailure>,
+        ),
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -670,6 +847,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/coterm",
         part: Part::Request,
         decode: runtime::reencode::<super::subscriptions::CreateCotermGroupRequest>,
+        client_decode: None,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -678,6 +856,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/coterm",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::subscriptions::CotermGroupCreateResponse>,
+        client_decode: Some(
+            runtime::client_decode::<super::subscriptions::CotermGroupCreateResponse>,
+        ),
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -686,6 +867,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/coterm/{coterm_group_id}",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::subscriptions::CotermGroupDetails>,
+        client_decode: Some(
+            runtime::client_decode::<super::subscriptions::CotermGroupDetails>,
+        ),
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -694,6 +878,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/coterm/{coterm_group_id}",
         part: Part::Request,
         decode: runtime::reencode::<super::subscriptions::UpdateCotermGroupRequest>,
+        client_decode: None,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -702,6 +887,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/coterm/{coterm_group_id}",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::subscriptions::CotermGroupUpdateResponse>,
+        client_decode: Some(
+            runtime::client_decode::<super::subscriptions::CotermGroupUpdateResponse>,
+        ),
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -710,6 +898,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/coterm/{coterm_group_id}",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::subscriptions::CotermGroupDeleteResponse>,
+        client_decode: Some(
+            runtime::client_decode::<super::subscriptions::CotermGroupDeleteResponse>,
+        ),
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -718,6 +909,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/coterm/{coterm_group_id}/estimate",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::subscriptions::CotermGroupEstimate>,
+        client_decode: Some(
+            runtime::client_decode::<super::subscriptions::CotermGroupEstimate>,
+        ),
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -726,6 +920,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/coterm/{coterm_group_id}/execute",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::subscriptions::CotermGroupExecution>,
+        client_decode: Some(
+            runtime::client_decode::<super::subscriptions::CotermGroupExecution>,
+        ),
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -734,6 +931,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/proformaInvoice",
         part: Part::Request,
         decode: runtime::reencode::<super::subscriptions::CreateProformaInvoiceRequest>,
+        client_decode: None,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -742,6 +940,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/proformaInvoice",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::subscriptions::ProformaInvoiceCreateResponse>,
+        client_decode: Some(
+            runtime::client_decode::<super::subscriptions::ProformaInvoiceCreateResponse>,
+        ),
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -750,6 +951,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/proformaInvoice",
         part: Part::Response(400u16),
         decode: runtime::reencode::<super::common::ActionError>,
+        client_decode: Some(runtime::client_decode::<super::common::ActionError>),
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -758,6 +960,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/proformaInvoice",
         part: Part::Response(404u16),
         decode: runtime::reencode::<super::common::ActionError>,
+        client_decode: Some(runtime::client_decode::<super::common::ActionError>),
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -766,6 +969,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/proformaInvoice",
         part: Part::Response(405u16),
         decode: runtime::reencode::<super::common::ActionError>,
+        client_decode: Some(runtime::client_decode::<super::common::ActionError>),
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -774,6 +978,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/proformaInvoice",
         part: Part::Response(500u16),
         decode: runtime::reencode::<super::common::ActionError>,
+        client_decode: Some(runtime::client_decode::<super::common::ActionError>),
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -782,6 +987,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/proformaInvoice/{subscription_id}",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::subscriptions::ProformaInvoice>,
+        client_decode: Some(
+            runtime::client_decode::<super::subscriptions::ProformaInvoice>,
+        ),
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -790,6 +998,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/proformaInvoice/{subscription_id}",
         part: Part::Response(400u16),
         decode: runtime::reencode::<super::common::ActionError>,
+        client_decode: Some(runtime::client_decode::<super::common::ActionError>),
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -798,6 +1007,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/proformaInvoice/{subscription_id}",
         part: Part::Response(404u16),
         decode: runtime::reencode::<super::common::ActionError>,
+        client_decode: Some(runtime::client_decode::<super::common::ActionError>),
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -806,6 +1016,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/proformaInvoice/{subscription_id}",
         part: Part::Response(405u16),
         decode: runtime::reencode::<super::common::ActionError>,
+        client_decode: Some(runtime::client_decode::<super::common::ActionError>),
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -814,6 +1025,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/proformaInvoice/{subscription_id}",
         part: Part::Response(500u16),
         decode: runtime::reencode::<super::common::ActionError>,
+        client_decode: Some(runtime::client_decode::<super::common::ActionError>),
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -822,6 +1034,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/cancelSurvey/response",
         part: Part::Request,
         decode: runtime::reencode::<super::subscriptions::CancelSurveyResponseRequest>,
+        client_decode: None,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -830,6 +1043,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/cancelSurvey/response",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::subscriptions::CancelSurveyAnswer>,
+        client_decode: Some(
+            runtime::client_decode::<super::subscriptions::CancelSurveyAnswer>,
+        ),
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -838,6 +1054,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/cancelSurvey/response/query",
         part: Part::Request,
         decode: runtime::reencode::<super::subscriptions::CancelSurveyQueryRequest>,
+        client_decode: None,
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -846,6 +1063,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/cancelSurvey/response/query",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::subscriptions::CancelSurveyQueryResponse>,
+        client_decode: Some(
+            runtime::client_decode::<super::subscriptions::CancelSurveyQueryResponse>,
+        ),
     },
     #[cfg(feature = "subscriptions")]
     Shape {
@@ -854,6 +1074,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/subscriptions/cancelSurvey/reasons/{subscription_id}",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::subscriptions::CancelSurvey>,
+        client_decode: Some(runtime::client_decode::<super::subscriptions::CancelSurvey>),
     },
     #[cfg(feature = "invoices")]
     Shape {
@@ -862,6 +1083,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/invoices/paymentInvoice",
         part: Part::Request,
         decode: runtime::reencode::<super::invoices::CreateInvoiceRequest>,
+        client_decode: None,
     },
     #[cfg(feature = "invoices")]
     Shape {
@@ -870,6 +1092,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/invoices/paymentInvoice",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::invoices::PaymentInvoice>,
+        client_decode: Some(runtime::client_decode::<super::invoices::PaymentInvoice>),
     },
     #[cfg(feature = "invoices")]
     Shape {
@@ -878,6 +1101,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/invoices/paymentInvoice",
         part: Part::Response(401u16),
         decode: runtime::reencode::<super::invoices::InvoiceErrorResponse>,
+        client_decode: Some(
+            runtime::client_decode::<super::invoices::InvoiceErrorResponse>,
+        ),
     },
     #[cfg(feature = "invoices")]
     Shape {
@@ -886,6 +1112,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/invoices/paymentInvoice",
         part: Part::Response(429u16),
         decode: runtime::reencode::<super::invoices::InvoiceErrorResponse>,
+        client_decode: Some(
+            runtime::client_decode::<super::invoices::InvoiceErrorResponse>,
+        ),
     },
     #[cfg(feature = "invoices")]
     Shape {
@@ -894,6 +1123,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/invoices/paymentInvoice",
         part: Part::Response(500u16),
         decode: runtime::reencode::<super::invoices::InvoiceErrorResponse>,
+        client_decode: Some(
+            runtime::client_decode::<super::invoices::InvoiceErrorResponse>,
+        ),
     },
     #[cfg(feature = "invoices")]
     Shape {
@@ -902,6 +1134,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/invoices/{invoice_id}",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::invoices::Invoice>,
+        client_decode: Some(runtime::client_decode::<super::invoices::Invoice>),
     },
     #[cfg(feature = "invoices")]
     Shape {
@@ -910,6 +1143,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/invoices/{invoice_id}",
         part: Part::Response(401u16),
         decode: runtime::reencode::<super::invoices::InvoiceErrorResponse>,
+        client_decode: Some(
+            runtime::client_decode::<super::invoices::InvoiceErrorResponse>,
+        ),
     },
     #[cfg(feature = "invoices")]
     Shape {
@@ -918,6 +1154,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/invoices/{invoice_id}",
         part: Part::Response(404u16),
         decode: runtime::reencode::<super::invoices::InvoiceNotFoundResponse>,
+        client_decode: Some(
+            runtime::client_decode::<super::invoices::InvoiceNotFoundResponse>,
+        ),
     },
     #[cfg(feature = "invoices")]
     Shape {
@@ -926,6 +1165,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/invoices/{invoice_id}",
         part: Part::Response(429u16),
         decode: runtime::reencode::<super::invoices::InvoiceErrorResponse>,
+        client_decode: Some(
+            runtime::client_decode::<super::invoices::InvoiceErrorResponse>,
+        ),
     },
     #[cfg(feature = "invoices")]
     Shape {
@@ -934,6 +1176,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/invoices/{invoice_id}",
         part: Part::Response(500u16),
         decode: runtime::reencode::<super::invoices::InvoiceErrorResponse>,
+        client_decode: Some(
+            runtime::client_decode::<super::invoices::InvoiceErrorResponse>,
+        ),
     },
     #[cfg(feature = "quotes")]
     Shape {
@@ -942,6 +1187,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/quotes",
         part: Part::Request,
         decode: runtime::reencode::<super::quotes::CreateQuoteRequest>,
+        client_decode: None,
     },
     #[cfg(feature = "quotes")]
     Shape {
@@ -950,6 +1196,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/quotes",
         part: Part::Response(201u16),
         decode: runtime::reencode::<super::quotes::Quote>,
+        client_decode: Some(runtime::client_decode::<super::quotes::Quote>),
     },
     #[cfg(feature = "quotes")]
     Shape {
@@ -958,6 +1205,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/quotes",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::quotes::Quote>,
+        client_decode: Some(runtime::client_decode::<super::quotes::Quote>),
     },
     #[cfg(feature = "quotes")]
     Shape {
@@ -966,6 +1214,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/quotes",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::quotes::QuoteListResponse>,
+        client_decode: Some(runtime::client_decode::<super::quotes::QuoteListResponse>),
     },
     #[cfg(feature = "quotes")]
     Shape {
@@ -974,6 +1223,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/quotes/{quote_id}",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::quotes::Quote>,
+        client_decode: Some(runtime::client_decode::<super::quotes::Quote>),
     },
     #[cfg(feature = "quotes")]
     Shape {
@@ -982,6 +1232,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/quotes/{quote_id}",
         part: Part::Response(404u16),
         decode: runtime::reencode::<super::quotes::QuoteErrorResponse>,
+        client_decode: Some(runtime::client_decode::<super::quotes::QuoteErrorResponse>),
     },
     #[cfg(feature = "quotes")]
     Shape {
@@ -990,6 +1241,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/quotes/{quote_id}",
         part: Part::Request,
         decode: runtime::reencode::<super::quotes::UpdateQuoteBody>,
+        client_decode: None,
     },
     #[cfg(feature = "quotes")]
     Shape {
@@ -998,6 +1250,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/quotes/{quote_id}",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::quotes::Quote>,
+        client_decode: Some(runtime::client_decode::<super::quotes::Quote>),
     },
     #[cfg(feature = "quotes")]
     Shape {
@@ -1006,6 +1259,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/quotes/{quote_id}",
         part: Part::Response(404u16),
         decode: runtime::reencode::<super::quotes::QuoteErrorResponse>,
+        client_decode: Some(runtime::client_decode::<super::quotes::QuoteErrorResponse>),
     },
     #[cfg(feature = "quotes")]
     Shape {
@@ -1014,6 +1268,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/quotes/{quote_id}/cancel",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::quotes::Quote>,
+        client_decode: Some(runtime::client_decode::<super::quotes::Quote>),
     },
     #[cfg(feature = "quotes")]
     Shape {
@@ -1022,6 +1277,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/quotes/{quote_id}/cancel",
         part: Part::Response(404u16),
         decode: runtime::reencode::<super::quotes::QuoteErrorResponse>,
+        client_decode: Some(runtime::client_decode::<super::quotes::QuoteErrorResponse>),
     },
     #[cfg(feature = "returns")]
     Shape {
@@ -1030,6 +1286,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/returns",
         part: Part::Request,
         decode: runtime::reencode::<super::returns::CreateReturnsRequest>,
+        client_decode: None,
     },
     #[cfg(feature = "returns")]
     Shape {
@@ -1038,6 +1295,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/returns",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::returns::ReturnsResponse>,
+        client_decode: Some(runtime::client_decode::<super::returns::ReturnsResponse>),
     },
     #[cfg(feature = "returns")]
     Shape {
@@ -1046,6 +1304,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/returns",
         part: Part::Response(400u16),
         decode: runtime::reencode::<super::returns::ReturnsResponse>,
+        client_decode: Some(runtime::client_decode::<super::returns::ReturnsResponse>),
     },
     #[cfg(feature = "returns")]
     Shape {
@@ -1054,6 +1313,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/returns/{return_id}",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::returns::GetReturnResponse>,
+        client_decode: Some(runtime::client_decode::<super::returns::GetReturnResponse>),
     },
     #[cfg(feature = "returns")]
     Shape {
@@ -1062,6 +1322,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/returns/{return_id}",
         part: Part::Response(400u16),
         decode: runtime::reencode::<super::returns::ReturnsResponse>,
+        client_decode: Some(runtime::client_decode::<super::returns::ReturnsResponse>),
     },
     #[cfg(feature = "sessions-v1")]
     Shape {
@@ -1070,6 +1331,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/sessions",
         part: Part::Request,
         decode: runtime::reencode::<super::sessions_v1::SessionV1CreateRequest>,
+        client_decode: None,
     },
     #[cfg(feature = "sessions-v1")]
     Shape {
@@ -1078,6 +1340,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/sessions",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::sessions_v1::SessionV1>,
+        client_decode: Some(runtime::client_decode::<super::sessions_v1::SessionV1>),
     },
     #[cfg(feature = "sessions-v1")]
     Shape {
@@ -1086,6 +1349,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/sessions",
         part: Part::Response(400u16),
         decode: runtime::reencode::<super::sessions_v1::SessionV1Error>,
+        client_decode: Some(runtime::client_decode::<super::sessions_v1::SessionV1Error>),
     },
     #[cfg(feature = "checkout-sessions")]
     Shape {
@@ -1094,6 +1358,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/v2/checkouts/{store_id}/{checkout_id}/sessions",
         part: Part::Request,
         decode: runtime::reencode::<super::checkout_sessions::CheckoutSessionRequest>,
+        client_decode: None,
     },
     #[cfg(feature = "checkout-sessions")]
     Shape {
@@ -1102,6 +1367,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/v2/checkouts/{store_id}/{checkout_id}/sessions",
         part: Part::Response(201u16),
         decode: runtime::reencode::<super::checkout_sessions::CheckoutSession>,
+        client_decode: Some(
+            runtime::client_decode::<super::checkout_sessions::CheckoutSession>,
+        ),
     },
     #[cfg(feature = "checkout-sessions")]
     Shape {
@@ -1112,6 +1380,11 @@ pub static SHAPES: &[Shape] = &[
         decode: runtime::reencode::<
             super::checkout_sessions::CheckoutSessionErrorResponse,
         >,
+        client_decode: Some(
+            runtime::client_decode::<
+                super::checkout_sessions::CheckoutSessionErrorResponse,
+            >,
+        ),
     },
     #[cfg(feature = "checkout-sessions")]
     Shape {
@@ -1122,6 +1395,11 @@ pub static SHAPES: &[Shape] = &[
         decode: runtime::reencode::<
             super::checkout_sessions::CheckoutSessionErrorResponse,
         >,
+        client_decode: Some(
+            runtime::client_decode::<
+                super::checkout_sessions::CheckoutSessionErrorResponse,
+            >,
+        ),
     },
     #[cfg(feature = "checkout-sessions")]
     Shape {
@@ -1130,6 +1408,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::checkout_sessions::CheckoutSession>,
+        client_decode: Some(
+            runtime::client_decode::<super::checkout_sessions::CheckoutSession>,
+        ),
     },
     #[cfg(feature = "checkout-sessions")]
     Shape {
@@ -1140,6 +1421,11 @@ pub static SHAPES: &[Shape] = &[
         decode: runtime::reencode::<
             super::checkout_sessions::CheckoutSessionErrorResponse,
         >,
+        client_decode: Some(
+            runtime::client_decode::<
+                super::checkout_sessions::CheckoutSessionErrorResponse,
+            >,
+        ),
     },
     #[cfg(feature = "checkout-sessions")]
     Shape {
@@ -1150,6 +1436,11 @@ pub static SHAPES: &[Shape] = &[
         decode: runtime::reencode::<
             super::checkout_sessions::CheckoutSessionErrorResponse,
         >,
+        client_decode: Some(
+            runtime::client_decode::<
+                super::checkout_sessions::CheckoutSessionErrorResponse,
+            >,
+        ),
     },
     #[cfg(feature = "checkout-sessions")]
     Shape {
@@ -1158,6 +1449,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}",
         part: Part::Request,
         decode: runtime::reencode::<super::checkout_sessions::CheckoutSessionRequest>,
+        client_decode: None,
     },
     #[cfg(feature = "checkout-sessions")]
     Shape {
@@ -1166,6 +1458,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::checkout_sessions::CheckoutSession>,
+        client_decode: Some(
+            runtime::client_decode::<super::checkout_sessions::CheckoutSession>,
+        ),
     },
     #[cfg(feature = "checkout-sessions")]
     Shape {
@@ -1176,6 +1471,11 @@ pub static SHAPES: &[Shape] = &[
         decode: runtime::reencode::<
             super::checkout_sessions::CheckoutSessionErrorResponse,
         >,
+        client_decode: Some(
+            runtime::client_decode::<
+                super::checkout_sessions::CheckoutSessionErrorResponse,
+            >,
+        ),
     },
     #[cfg(feature = "checkout-sessions")]
     Shape {
@@ -1186,6 +1486,11 @@ pub static SHAPES: &[Shape] = &[
         decode: runtime::reencode::<
             super::checkout_sessions::CheckoutSessionPaymentMethodsResponse,
         >,
+        client_decode: Some(
+            runtime::client_decode::<
+                super::checkout_sessions::CheckoutSessionPaymentMethodsResponse,
+            >,
+        ),
     },
     #[cfg(feature = "checkout-sessions")]
     Shape {
@@ -1196,6 +1501,11 @@ pub static SHAPES: &[Shape] = &[
         decode: runtime::reencode::<
             super::checkout_sessions::CheckoutSessionErrorResponse,
         >,
+        client_decode: Some(
+            runtime::client_decode::<
+                super::checkout_sessions::CheckoutSessionErrorResponse,
+            >,
+        ),
     },
     #[cfg(feature = "checkout-sessions")]
     Shape {
@@ -1203,7 +1513,10 @@ pub static SHAPES: &[Shape] = &[
         method: "POST",
         path: "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/cart/items",
         part: Part::Request,
-        decode: runtime::reencode::<super::checkout_sessions::CheckoutSessionItemRequest>,
+        decode: runtime::reencode::<
+            super::checkout_sessions::CheckoutSessionItemRequest,
+        >,
+        client_decode: None,
     },
     #[cfg(feature = "checkout-sessions")]
     Shape {
@@ -1212,6 +1525,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/cart/items",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::checkout_sessions::CheckoutSessionItem>,
+        client_decode: Some(
+            runtime::client_decode::<super::checkout_sessions::CheckoutSessionItem>,
+        ),
     },
     #[cfg(feature = "checkout-sessions")]
     Shape {
@@ -1222,6 +1538,11 @@ pub static SHAPES: &[Shape] = &[
         decode: runtime::reencode::<
             super::checkout_sessions::CheckoutSessionErrorResponse,
         >,
+        client_decode: Some(
+            runtime::client_decode::<
+                super::checkout_sessions::CheckoutSessionErrorResponse,
+            >,
+        ),
     },
     #[cfg(feature = "checkout-sessions")]
     Shape {
@@ -1232,6 +1553,11 @@ pub static SHAPES: &[Shape] = &[
         decode: runtime::reencode::<
             super::checkout_sessions::CheckoutSessionErrorResponse,
         >,
+        client_decode: Some(
+            runtime::client_decode::<
+                super::checkout_sessions::CheckoutSessionErrorResponse,
+            >,
+        ),
     },
     #[cfg(feature = "checkout-sessions")]
     Shape {
@@ -1239,7 +1565,10 @@ pub static SHAPES: &[Shape] = &[
         method: "PUT",
         path: "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/cart/items/{product_path}",
         part: Part::Request,
-        decode: runtime::reencode::<super::checkout_sessions::CheckoutSessionItemRequest>,
+        decode: runtime::reencode::<
+            super::checkout_sessions::CheckoutSessionItemRequest,
+        >,
+        client_decode: None,
     },
     #[cfg(feature = "checkout-sessions")]
     Shape {
@@ -1248,6 +1577,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/cart/items/{product_path}",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::checkout_sessions::CheckoutSessionItem>,
+        client_decode: Some(
+            runtime::client_decode::<super::checkout_sessions::CheckoutSessionItem>,
+        ),
     },
     #[cfg(feature = "checkout-sessions")]
     Shape {
@@ -1258,6 +1590,11 @@ pub static SHAPES: &[Shape] = &[
         decode: runtime::reencode::<
             super::checkout_sessions::CheckoutSessionErrorResponse,
         >,
+        client_decode: Some(
+            runtime::client_decode::<
+                super::checkout_sessions::CheckoutSessionErrorResponse,
+            >,
+        ),
     },
     #[cfg(feature = "checkout-sessions")]
     Shape {
@@ -1268,6 +1605,7 @@ pub static SHAPES: &[Shape] = &[
         decode: runtime::reencode::<
             super::checkout_sessions::CheckoutSessionCustomerRequest,
         >,
+        client_decode: None,
     },
     #[cfg(feature = "checkout-sessions")]
     Shape {
@@ -1276,6 +1614,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/customer",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::checkout_sessions::CheckoutSessionCustomer>,
+        client_decode: Some(
+            runtime::client_decode::<super::checkout_sessions::CheckoutSessionCustomer>,
+        ),
     },
     #[cfg(feature = "checkout-sessions")]
     Shape {
@@ -1286,6 +1627,11 @@ pub static SHAPES: &[Shape] = &[
         decode: runtime::reencode::<
             super::checkout_sessions::CheckoutSessionErrorResponse,
         >,
+        client_decode: Some(
+            runtime::client_decode::<
+                super::checkout_sessions::CheckoutSessionErrorResponse,
+            >,
+        ),
     },
     #[cfg(feature = "events")]
     Shape {
@@ -1294,6 +1640,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/events/processed",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::events::StoredEventListResponse>,
+        client_decode: Some(
+            runtime::client_decode::<super::events::StoredEventListResponse>,
+        ),
     },
     #[cfg(feature = "events")]
     Shape {
@@ -1302,6 +1651,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/events/processed",
         part: Part::Response(400u16),
         decode: runtime::reencode::<super::common::ActionError>,
+        client_decode: Some(runtime::client_decode::<super::common::ActionError>),
     },
     #[cfg(feature = "events")]
     Shape {
@@ -1310,6 +1660,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/events/processed",
         part: Part::Response(500u16),
         decode: runtime::reencode::<super::common::ActionError>,
+        client_decode: Some(runtime::client_decode::<super::common::ActionError>),
     },
     #[cfg(feature = "events")]
     Shape {
@@ -1318,6 +1669,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/events/unprocessed",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::events::StoredEventListResponse>,
+        client_decode: Some(
+            runtime::client_decode::<super::events::StoredEventListResponse>,
+        ),
     },
     #[cfg(feature = "events")]
     Shape {
@@ -1326,6 +1680,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/events/unprocessed",
         part: Part::Response(400u16),
         decode: runtime::reencode::<super::common::ActionError>,
+        client_decode: Some(runtime::client_decode::<super::common::ActionError>),
     },
     #[cfg(feature = "events")]
     Shape {
@@ -1334,6 +1689,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/events/unprocessed",
         part: Part::Response(500u16),
         decode: runtime::reencode::<super::common::ActionError>,
+        client_decode: Some(runtime::client_decode::<super::common::ActionError>),
     },
     #[cfg(feature = "events")]
     Shape {
@@ -1342,6 +1698,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/events/{event_id}",
         part: Part::Request,
         decode: runtime::reencode::<super::events::EventUpdateRequest>,
+        client_decode: None,
     },
     #[cfg(feature = "events")]
     Shape {
@@ -1350,6 +1707,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/events/{event_id}",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::events::StoredEvent>,
+        client_decode: Some(runtime::client_decode::<super::events::StoredEvent>),
     },
     #[cfg(feature = "events")]
     Shape {
@@ -1358,6 +1716,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/events/{event_id}",
         part: Part::Response(400u16),
         decode: runtime::reencode::<super::events::EventUpdateErrorResponse>,
+        client_decode: Some(
+            runtime::client_decode::<super::events::EventUpdateErrorResponse>,
+        ),
     },
     #[cfg(feature = "data")]
     Shape {
@@ -1366,6 +1727,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/data/v1/subscription",
         part: Part::Request,
         decode: runtime::reencode::<super::data::DataReportRequest>,
+        client_decode: None,
     },
     #[cfg(feature = "data")]
     Shape {
@@ -1374,6 +1736,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/data/v1/subscription",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::data::DataReportResponse>,
+        client_decode: Some(runtime::client_decode::<super::data::DataReportResponse>),
     },
     #[cfg(feature = "data")]
     Shape {
@@ -1382,6 +1745,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/data/v1/subscription",
         part: Part::Response(400u16),
         decode: runtime::reencode::<super::data::DataErrorResponse>,
+        client_decode: Some(runtime::client_decode::<super::data::DataErrorResponse>),
     },
     #[cfg(feature = "data")]
     Shape {
@@ -1390,6 +1754,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/data/v1/revenue",
         part: Part::Request,
         decode: runtime::reencode::<super::data::DataReportRequest>,
+        client_decode: None,
     },
     #[cfg(feature = "data")]
     Shape {
@@ -1398,6 +1763,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/data/v1/revenue",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::data::DataReportResponse>,
+        client_decode: Some(runtime::client_decode::<super::data::DataReportResponse>),
     },
     #[cfg(feature = "data")]
     Shape {
@@ -1406,6 +1772,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/data/v1/revenue",
         part: Part::Response(400u16),
         decode: runtime::reencode::<super::data::DataErrorResponse>,
+        client_decode: Some(runtime::client_decode::<super::data::DataErrorResponse>),
     },
     #[cfg(feature = "data")]
     Shape {
@@ -1414,6 +1781,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/data/v1/jobs",
         part: Part::Response(200u16),
         decode: runtime::reencode::<Vec<super::data::DataJob>>,
+        client_decode: Some(runtime::client_decode::<Vec<super::data::DataJob>>),
     },
     #[cfg(feature = "data")]
     Shape {
@@ -1422,6 +1790,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/data/v1/jobs/{job_id}",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::data::DataJob>,
+        client_decode: Some(runtime::client_decode::<super::data::DataJob>),
     },
     #[cfg(feature = "data")]
     Shape {
@@ -1430,6 +1799,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/data/v1/jobs/{job_id}",
         part: Part::Response(400u16),
         decode: runtime::reencode::<super::data::DataErrorResponse>,
+        client_decode: Some(runtime::client_decode::<super::data::DataErrorResponse>),
     },
     #[cfg(feature = "data")]
     Shape {
@@ -1438,6 +1808,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/data/v1/downloads/{job_id}",
         part: Part::Response(400u16),
         decode: runtime::reencode::<super::data::DataErrorResponse>,
+        client_decode: Some(runtime::client_decode::<super::data::DataErrorResponse>),
     },
     #[cfg(feature = "webhook-keys")]
     Shape {
@@ -1446,6 +1817,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/webhooks/keys",
         part: Part::Request,
         decode: runtime::reencode::<super::webhook_keys::WebhookKeyRotateRequest>,
+        client_decode: None,
     },
     #[cfg(feature = "webhook-keys")]
     Shape {
@@ -1454,6 +1826,9 @@ pub static SHAPES: &[Shape] = &[
         path: "/webhooks/keys",
         part: Part::Response(200u16),
         decode: runtime::reencode::<super::webhook_keys::WebhookKeyRotateResponse>,
+        client_decode: Some(
+            runtime::client_decode::<super::webhook_keys::WebhookKeyRotateResponse>,
+        ),
     },
     #[cfg(feature = "webhook-keys")]
     Shape {
@@ -1462,6 +1837,7 @@ pub static SHAPES: &[Shape] = &[
         path: "/webhooks/keys",
         part: Part::Response(400u16),
         decode: runtime::reencode::<super::common::ActionError>,
+        client_decode: Some(runtime::client_decode::<super::common::ActionError>),
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1470,6 +1846,7 @@ pub static SHAPES: &[Shape] = &[
         path: "",
         part: Part::WebhookData("account.created"),
         decode: runtime::reencode::<super::accounts::Account>,
+        client_decode: None,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1478,6 +1855,7 @@ pub static SHAPES: &[Shape] = &[
         path: "",
         part: Part::WebhookData("account.updated"),
         decode: runtime::reencode::<super::accounts::Account>,
+        client_decode: None,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1486,6 +1864,7 @@ pub static SHAPES: &[Shape] = &[
         path: "",
         part: Part::WebhookData("order.completed"),
         decode: runtime::reencode::<super::orders::Order>,
+        client_decode: None,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1494,6 +1873,7 @@ pub static SHAPES: &[Shape] = &[
         path: "",
         part: Part::WebhookData("order.failed"),
         decode: runtime::reencode::<super::orders::Order>,
+        client_decode: None,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1502,6 +1882,7 @@ pub static SHAPES: &[Shape] = &[
         path: "",
         part: Part::WebhookData("order.canceled"),
         decode: runtime::reencode::<super::orders::Order>,
+        client_decode: None,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1510,6 +1891,7 @@ pub static SHAPES: &[Shape] = &[
         path: "",
         part: Part::WebhookData("order.approval.pending"),
         decode: runtime::reencode::<super::orders::Order>,
+        client_decode: None,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1518,6 +1900,7 @@ pub static SHAPES: &[Shape] = &[
         path: "",
         part: Part::WebhookData("order.payment.pending"),
         decode: runtime::reencode::<super::orders::Order>,
+        client_decode: None,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1526,6 +1909,7 @@ pub static SHAPES: &[Shape] = &[
         path: "",
         part: Part::WebhookData("chargeback.created"),
         decode: runtime::reencode::<super::webhook_events::ChargebackCreatedData>,
+        client_decode: None,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1534,6 +1918,7 @@ pub static SHAPES: &[Shape] = &[
         path: "",
         part: Part::WebhookData("subscription.activated"),
         decode: runtime::reencode::<super::subscriptions::Subscription>,
+        client_decode: None,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1544,6 +1929,7 @@ pub static SHAPES: &[Shape] = &[
         decode: runtime::reencode::<
             super::webhook_events::SubscriptionChargeCompletedData,
         >,
+        client_decode: None,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1552,6 +1938,7 @@ pub static SHAPES: &[Shape] = &[
         path: "",
         part: Part::WebhookData("subscription.charge.failed"),
         decode: runtime::reencode::<super::webhook_events::SubscriptionChargeFailedData>,
+        client_decode: None,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1560,6 +1947,7 @@ pub static SHAPES: &[Shape] = &[
         path: "",
         part: Part::WebhookData("subscription.updated"),
         decode: runtime::reencode::<super::subscriptions::Subscription>,
+        client_decode: None,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1568,6 +1956,7 @@ pub static SHAPES: &[Shape] = &[
         path: "",
         part: Part::WebhookData("subscription.canceled"),
         decode: runtime::reencode::<super::subscriptions::Subscription>,
+        client_decode: None,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1576,6 +1965,7 @@ pub static SHAPES: &[Shape] = &[
         path: "",
         part: Part::WebhookData("subscription.uncanceled"),
         decode: runtime::reencode::<super::subscriptions::Subscription>,
+        client_decode: None,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1584,6 +1974,7 @@ pub static SHAPES: &[Shape] = &[
         path: "",
         part: Part::WebhookData("subscription.deactivated"),
         decode: runtime::reencode::<super::subscriptions::Subscription>,
+        client_decode: None,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1592,6 +1983,7 @@ pub static SHAPES: &[Shape] = &[
         path: "",
         part: Part::WebhookData("subscription.payment.overdue"),
         decode: runtime::reencode::<super::subscriptions::Subscription>,
+        client_decode: None,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1600,6 +1992,7 @@ pub static SHAPES: &[Shape] = &[
         path: "",
         part: Part::WebhookData("subscription.payment.reminder"),
         decode: runtime::reencode::<super::subscriptions::Subscription>,
+        client_decode: None,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1608,6 +2001,7 @@ pub static SHAPES: &[Shape] = &[
         path: "",
         part: Part::WebhookData("subscription.trial.reminder"),
         decode: runtime::reencode::<super::subscriptions::Subscription>,
+        client_decode: None,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1616,6 +2010,7 @@ pub static SHAPES: &[Shape] = &[
         path: "",
         part: Part::WebhookData("subscription.paused"),
         decode: runtime::reencode::<super::subscriptions::Subscription>,
+        client_decode: None,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1624,6 +2019,7 @@ pub static SHAPES: &[Shape] = &[
         path: "",
         part: Part::WebhookData("subscription.resumed"),
         decode: runtime::reencode::<super::subscriptions::Subscription>,
+        client_decode: None,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1632,6 +2028,7 @@ pub static SHAPES: &[Shape] = &[
         path: "",
         part: Part::WebhookData("subscription.group.created"),
         decode: runtime::reencode::<super::subscriptions::CotermGroup>,
+        client_decode: None,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1640,6 +2037,7 @@ pub static SHAPES: &[Shape] = &[
         path: "",
         part: Part::WebhookData("subscription.group.prorated"),
         decode: runtime::reencode::<super::webhook_events::SubscriptionGroupChargeData>,
+        client_decode: None,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1648,6 +2046,7 @@ pub static SHAPES: &[Shape] = &[
         path: "",
         part: Part::WebhookData("subscription.group.updated"),
         decode: runtime::reencode::<super::subscriptions::CotermGroup>,
+        client_decode: None,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1656,6 +2055,7 @@ pub static SHAPES: &[Shape] = &[
         path: "",
         part: Part::WebhookData("subscription.group.payment.charge.completed"),
         decode: runtime::reencode::<super::webhook_events::SubscriptionGroupChargeData>,
+        client_decode: None,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1664,6 +2064,7 @@ pub static SHAPES: &[Shape] = &[
         path: "",
         part: Part::WebhookData("subscription.group.charge.completed"),
         decode: runtime::reencode::<super::webhook_events::SubscriptionGroupChargeData>,
+        client_decode: None,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1672,6 +2073,7 @@ pub static SHAPES: &[Shape] = &[
         path: "",
         part: Part::WebhookData("subscription.group.payment.charge.failed"),
         decode: runtime::reencode::<super::webhook_events::SubscriptionGroupChargeData>,
+        client_decode: None,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1682,6 +2084,7 @@ pub static SHAPES: &[Shape] = &[
         decode: runtime::reencode::<
             super::webhook_events::SubscriptionGroupNotificationData,
         >,
+        client_decode: None,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1692,6 +2095,7 @@ pub static SHAPES: &[Shape] = &[
         decode: runtime::reencode::<
             super::webhook_events::SubscriptionGroupNotificationData,
         >,
+        client_decode: None,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1700,6 +2104,7 @@ pub static SHAPES: &[Shape] = &[
         path: "",
         part: Part::WebhookData("subscription.group.deactivated"),
         decode: runtime::reencode::<super::subscriptions::CotermGroup>,
+        client_decode: None,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1708,6 +2113,7 @@ pub static SHAPES: &[Shape] = &[
         path: "",
         part: Part::WebhookData("quote.created"),
         decode: runtime::reencode::<super::quotes::Quote>,
+        client_decode: None,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1716,6 +2122,7 @@ pub static SHAPES: &[Shape] = &[
         path: "",
         part: Part::WebhookData("quote.updated"),
         decode: runtime::reencode::<super::quotes::Quote>,
+        client_decode: None,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1724,6 +2131,7 @@ pub static SHAPES: &[Shape] = &[
         path: "",
         part: Part::WebhookData("payoutEntry.created"),
         decode: runtime::reencode::<super::webhook_events::PayoutEntryCreatedData>,
+        client_decode: None,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1732,6 +2140,7 @@ pub static SHAPES: &[Shape] = &[
         path: "",
         part: Part::WebhookData("return.created"),
         decode: runtime::reencode::<super::returns::Return>,
+        client_decode: None,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1740,6 +2149,7 @@ pub static SHAPES: &[Shape] = &[
         path: "",
         part: Part::WebhookData("fulfillment.failed"),
         decode: runtime::reencode::<super::webhook_events::FulfillmentFailedData>,
+        client_decode: None,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1748,6 +2158,7 @@ pub static SHAPES: &[Shape] = &[
         path: "",
         part: Part::WebhookData("mailingListEntry.updated"),
         decode: runtime::reencode::<super::webhook_events::MailingListEntryData>,
+        client_decode: None,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1756,6 +2167,7 @@ pub static SHAPES: &[Shape] = &[
         path: "",
         part: Part::WebhookData("mailingListEntry.removed"),
         decode: runtime::reencode::<super::webhook_events::MailingListEntryData>,
+        client_decode: None,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1764,6 +2176,7 @@ pub static SHAPES: &[Shape] = &[
         path: "",
         part: Part::WebhookData("mailingListEntry.abandoned"),
         decode: runtime::reencode::<super::webhook_events::MailingListEntryData>,
+        client_decode: None,
     },
     #[cfg(feature = "webhook-events")]
     Shape {
@@ -1772,6 +2185,7 @@ pub static SHAPES: &[Shape] = &[
         path: "",
         part: Part::WebhookData("invoice.reminder.email"),
         decode: runtime::reencode::<super::webhook_events::InvoiceReminderEmailData>,
+        client_decode: None,
     },
 ];
 
