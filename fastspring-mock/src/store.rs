@@ -216,6 +216,8 @@ impl Store {
         // The spec's requests name IDs of their own (`/subscriptions/1abc…/pause`): each
         // path parameter example of a kept kind gets an object (a copy of the first
         // example object), so the spec's example requests find what they ask for.
+        // The same for the subscription a single-object body names (`estimateSubscription`).
+        let mut named: Vec<(Kind, &str)> = Vec::new();
         for route in &spec.routes {
             for param in &route.params {
                 let kind = match param.name.as_str() {
@@ -226,9 +228,22 @@ impl Store {
                     "product_path" if route.tag == "products" => Kind::Products,
                     _ => continue,
                 };
-                let Some(example) = param.example.as_ref().and_then(Value::as_str) else {
-                    continue;
-                };
+                if let Some(example) = param.example.as_ref().and_then(Value::as_str) {
+                    named.push((kind, example));
+                }
+            }
+            if route.tag == "subscriptions" {
+                named.extend(
+                    route
+                        .body_examples
+                        .values()
+                        .filter_map(|body| body.get("subscription").and_then(Value::as_str))
+                        .map(|id| (Kind::Subscriptions, id)),
+                );
+            }
+        }
+        {
+            for (kind, example) in named {
                 for id in example.split(',').map(str::trim) {
                     if id.is_empty() || id.contains('{') || store.get(kind, id).is_some() {
                         continue;
