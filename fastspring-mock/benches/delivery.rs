@@ -1,10 +1,11 @@
 //! One webhook delivery, from the event being recorded to the receiver's 200 recorded
-//! by the mock: signing, the POST over loopback, the acknowledgement. Each iteration
-//! uses a fresh mock (started outside the measurement), so its delivery is the first.
+//! by the mock: signing, the POST over loopback, the acknowledgement. `one_delivery`
+//! uses a fresh mock per iteration (started outside the measurement), so its delivery
+//! is the mock's first; `delivery_on_a_running_mock` measures the later ones.
 //! `cargo bench -p fastspring-mock --bench delivery`.
 
 use std::hint::black_box;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use fastspring_mock::MockServer;
@@ -49,6 +50,52 @@ fn one_delivery(c: &mut Criterion) {
             },
             BatchSize::PerIteration,
         );
+    });
+    // Deliveries one after another on a running mock (20 per mock, so the delivery log
+    // stays small): what a test suite's later deliveries cost.
+    group.bench_function("delivery_on_a_running_mock", |b| {
+        b.iter_custom(|iters| {
+            let mut spent = Duration::ZERO;
+            let mut mock = None;
+            for i in 0..iters {
+                let made = (i % 20) as usize + 1;
+                if made == 1 {
+                    mock = Some(
+                        runtime
+                            .block_on(
+                                MockServer::builder()
+                                    .webhook(url.clone(), "bench-secret")
+                                    .retry_schedule(Vec::new())
+                                    .start(),
+                            )
+                            .unwrap(),
+                    );
+                }
+                let mock = mock.as_ref().unwrap();
+                let started = Instant::now();
+                runtime.block_on(async {
+                    mock.emit("order.completed", None);
+                    let deliveries = mock.wait_for_deliveries(made).await;
+                    assert_eq!(deliveries[made - 1].status, Some(200));
+                });
+                spent += started.elapsed();
+            }
+            spent
+        });
+    });
+    // What each delivery paid before the client was kept per mock: building the client
+    // (the same settings as the mock's).
+    group.bench_function("build_a_delivery_client", |b| {
+        b.iter(|| {
+            black_box(
+                reqwest::Client::builder()
+                    .no_proxy()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .timeout(Duration::from_secs(30))
+                    .build()
+                    .unwrap(),
+            )
+        });
     });
     group.finish();
 }
