@@ -555,6 +555,10 @@ fn update_subscriptions(
             continue;
         }
         let data = sub.clone();
+        let mut result = sub_result(&id, "subscription.update");
+        if update.get("prorate") == Some(&Value::Bool(true)) {
+            result["prorated"] = json!(false);
+        }
         events.push((
             if uncanceled {
                 "subscription.uncanceled"
@@ -564,7 +568,7 @@ fn update_subscriptions(
             .into(),
             data,
         ));
-        results.push(sub_result(&id, "subscription.update"));
+        results.push(result);
     }
     Some(Answer::json(200, json!({ "subscriptions": results })))
 }
@@ -579,8 +583,10 @@ fn requested_price(request: &Value, currency: &str) -> Option<f64> {
 }
 
 /// A `prorate: true` change of `product` and/or `quantity`, priced now; `Ok(None)` when
-/// the update is not one; `Err` is the item's error answer (an unknown product, a
-/// subscription FastSpring would not prorate).
+/// the update is not one, or the subscription cannot be prorated but can change (a
+/// trial, a paused or pause-scheduled one: changed without a charge); `Err` is the
+/// item's error answer (an unknown product, a quantity below 1, an inactive
+/// subscription).
 fn prorated_change(store: &Store, update: &Value, id: &str) -> Result<Option<Proration>, Value> {
     let changes_plan = ["product", "quantity", "pricing"]
         .iter()
@@ -613,13 +619,13 @@ fn prorated_change(store: &Store, update: &Value, id: &str) -> Result<Option<Pro
         requested_price(update, &currency),
     )
     .map_err(|message| error("subscription", &message))?;
-    if let Some(reason) = change.ineligible {
-        return Err(error(
-            "prorate",
-            &format!("Proration is not allowed for this subscription ({reason})"),
-        ));
+    match change.ineligible {
+        // Not changeable at all.
+        Some("INACTIVE") => Err(error("subscription", "Subscription is not changeable")),
+        // Changed without proration: nothing is charged for the period.
+        Some(_) => Ok(None),
+        None => Ok(Some(change)),
     }
-    Ok(Some(change))
 }
 
 /// `POST /subscriptions/estimate`: the proposed change priced against the stored
@@ -641,6 +647,17 @@ fn estimate_subscription(store: &Store, call: &Call<'_>) -> Option<Answer> {
         .and_then(Value::as_str)
         .unwrap_or("USD")
         .to_string();
+    if let Some(product) = body.get("product").and_then(Value::as_str)
+        && store.get(Kind::Products, product).is_none()
+    {
+        return Some(Answer::json(
+            400,
+            json!({
+                "action": "subscriptions.estimate.update", "subscription": id, "result": "error",
+                "error": { "product": "Not a subscription product" },
+            }),
+        ));
+    }
     let change = Proration::of(
         store,
         &id,

@@ -64,8 +64,8 @@ impl Proration {
     /// Prices changing subscription `id` to `product` (default: the same) and
     /// `quantity` (default: the same) now. `price` overrides the new unit price (the
     /// request's `pricing.price`); otherwise it is the product's price in the
-    /// subscription's currency, or, for a product the mock does not know, the current
-    /// price. `Err` names what is missing.
+    /// subscription's currency, or, when the product has none in that currency, the
+    /// current price. `Err` names what is missing.
     pub(crate) fn of(
         store: &Store,
         id: &str,

@@ -216,7 +216,9 @@ impl Store {
         // The spec's requests name IDs of their own (`/subscriptions/1abc…/pause`): each
         // path parameter example of a kept kind gets an object (a copy of the first
         // example object), so the spec's example requests find what they ask for.
-        // The same for the subscription a single-object body names (`estimateSubscription`).
+        // The same for the subscription a single-object body names (`estimateSubscription`)
+        // and the products the subscription requests change to (`product`, also inside
+        // `subscriptions[]`), so the documented plan changes find their plans.
         let mut named: Vec<(Kind, &str)> = Vec::new();
         for route in &spec.routes {
             for param in &route.params {
@@ -233,13 +235,17 @@ impl Store {
                 }
             }
             if route.tag == "subscriptions" {
-                named.extend(
-                    route
-                        .body_examples
-                        .values()
-                        .filter_map(|body| body.get("subscription").and_then(Value::as_str))
-                        .map(|id| (Kind::Subscriptions, id)),
-                );
+                for body in route.body_examples.values() {
+                    if let Some(id) = body.get("subscription").and_then(Value::as_str) {
+                        named.push((Kind::Subscriptions, id));
+                    }
+                    let changes = body.get("subscriptions").and_then(Value::as_array);
+                    for change in std::iter::once(body).chain(changes.into_iter().flatten()) {
+                        if let Some(path) = change.get("product").and_then(Value::as_str) {
+                            named.push((Kind::Products, path));
+                        }
+                    }
+                }
             }
         }
         {
@@ -248,16 +254,22 @@ impl Store {
                     if id.is_empty() || id.contains('{') || store.get(kind, id).is_some() {
                         continue;
                     }
+                    // Products: the spec's only product example has a placeholder path,
+                    // so it serves as the template without being stored itself.
                     let Some(template) = store
                         .objects
                         .get(&kind)
                         .and_then(|m| m.values().next())
                         .cloned()
+                        .or_else(|| (kind == Kind::Products).then(|| example_product(spec))?)
                     else {
                         continue;
                     };
                     let mut object = template;
                     object[kind.key()] = json!(id);
+                    if kind == Kind::Products {
+                        object["display"] = json!({ "en": id });
+                    }
                     for twin in ["id", "account", "subscription", "order"] {
                         if twin != kind.key()
                             && object.get(twin).is_some_and(Value::is_string)
@@ -498,6 +510,21 @@ impl Store {
         );
         (id, sub)
     }
+}
+
+/// The first product of the spec's `getProduct` example, without its `action`/`result`.
+fn example_product(spec: &Spec) -> Option<Value> {
+    let example = spec
+        .operation("getProduct")?
+        .success()?
+        .examples
+        .values()
+        .next()?;
+    let mut product = example.pointer("/products/0")?.clone();
+    let object = product.as_object_mut()?;
+    object.remove("action");
+    object.remove("result");
+    Some(product)
 }
 
 /// The data of an event of type `event_type` as the spec exemplifies it (the first

@@ -238,6 +238,17 @@ async fn an_estimate_reflects_the_requested_product_and_quantity_and_changes_not
     assert_eq!(sub["product"], "basic", "an estimate changes nothing");
     assert_eq!(sub["quantity"], 1);
 
+    let (status, unknown) = call(
+        &mock,
+        "estimateSubscription",
+        "POST",
+        "/subscriptions/estimate",
+        Some(json!({"subscription": "sub-1", "product": "no-such-plan"})),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(unknown["error"]["product"], "Not a subscription product");
+
     let (status, missing) = call(
         &mock,
         "estimateSubscription",
@@ -329,7 +340,58 @@ async fn a_prorated_plan_change_through_the_api_charges_what_the_estimate_showed
 }
 
 #[tokio::test]
-async fn a_prorated_change_to_an_unknown_product_or_of_a_trial_is_refused_per_item() {
+async fn a_trial_changes_plan_without_a_proration_charge() {
+    use fastspring_mock::Checkout;
+    let mock = MockServer::builder()
+        .start_time(jan1())
+        .seed(
+            Seed::new()
+                .product(
+                    ProductSeed::new("basic")
+                        .price(10.0)
+                        .every("month", 1)
+                        .trial_days(14),
+                )
+                .product(ProductSeed::new("pro").price(25.0).every("month", 1)),
+        )
+        .start()
+        .await
+        .unwrap();
+    let bought = mock
+        .complete_checkout(&Checkout::new("trial@example.com").item("basic", 1))
+        .unwrap();
+    let id = &bought.subscriptions[0];
+    let (_, estimate) = call(
+        &mock,
+        "estimateSubscription",
+        "POST",
+        "/subscriptions/estimate",
+        Some(json!({"subscription": id, "product": "pro"})),
+    )
+    .await;
+    assert_eq!(estimate["isProratable"], false);
+    assert_eq!(estimate["prorationStatus"], "TRIAL");
+    let before = mock.events().len();
+    let (_, answer) = call(
+        &mock,
+        "updateSubscriptions",
+        "POST",
+        "/subscriptions",
+        Some(json!({"subscriptions": [{"subscription": id, "product": "pro", "prorate": true}]})),
+    )
+    .await;
+    assert_eq!(answer["subscriptions"][0]["result"], "success");
+    assert_eq!(answer["subscriptions"][0]["prorated"], false);
+    assert_eq!(types(&mock.events()[before..]), ["subscription.updated"]);
+    assert_eq!(
+        mock.object(fastspring_mock::Kind::Subscriptions, id)
+            .unwrap()["product"],
+        "pro"
+    );
+}
+
+#[tokio::test]
+async fn a_prorated_change_to_an_unknown_product_is_refused_per_item() {
     let mock = mid_period().await;
     let before = mock.events().len();
     let (_, answer) = call(
