@@ -248,43 +248,41 @@ impl Store {
                 }
             }
         }
-        {
-            for (kind, example) in named {
-                for id in example.split(',').map(str::trim) {
-                    if id.is_empty() || id.contains('{') || store.get(kind, id).is_some() {
-                        continue;
-                    }
-                    // Products: the spec's only product example has a placeholder path,
-                    // so it serves as the template without being stored itself.
-                    let Some(template) = store
-                        .objects
-                        .get(&kind)
-                        .and_then(|m| m.values().next())
-                        .cloned()
-                        .or_else(|| (kind == Kind::Products).then(|| example_product(spec))?)
-                    else {
-                        continue;
-                    };
-                    let mut object = template;
-                    object[kind.key()] = json!(id);
-                    if kind == Kind::Products {
-                        object["display"] = json!({ "en": id });
-                    }
-                    for twin in ["id", "account", "subscription", "order"] {
-                        if twin != kind.key()
-                            && object.get(twin).is_some_and(Value::is_string)
-                            && matches!(
-                                (kind, twin),
-                                (Kind::Accounts, "id")
-                                    | (Kind::Subscriptions, "subscription")
-                                    | (Kind::Orders, "order")
-                            )
-                        {
-                            object[twin] = json!(id);
-                        }
-                    }
-                    store.insert(kind, id.to_string(), object);
+        for (kind, example) in named {
+            for id in example.split(',').map(str::trim) {
+                if id.is_empty() || id.contains('{') || store.get(kind, id).is_some() {
+                    continue;
                 }
+                // Products: the spec's only product example has a placeholder path,
+                // so it serves as the template without being stored itself.
+                let Some(template) = store
+                    .objects
+                    .get(&kind)
+                    .and_then(|m| m.values().next())
+                    .cloned()
+                    .or_else(|| (kind == Kind::Products).then(|| example_product(spec))?)
+                else {
+                    continue;
+                };
+                let mut object = template;
+                object[kind.key()] = json!(id);
+                if kind == Kind::Products {
+                    object["display"] = json!({ "en": id });
+                }
+                for twin in ["id", "account", "subscription", "order"] {
+                    if twin != kind.key()
+                        && object.get(twin).is_some_and(Value::is_string)
+                        && matches!(
+                            (kind, twin),
+                            (Kind::Accounts, "id")
+                                | (Kind::Subscriptions, "subscription")
+                                | (Kind::Orders, "order")
+                        )
+                    {
+                        object[twin] = json!(id);
+                    }
+                }
+                store.insert(kind, id.to_string(), object);
             }
         }
         // The events of the spec's event listings are history: stored as processed.
