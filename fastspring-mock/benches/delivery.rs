@@ -10,6 +10,18 @@ use std::time::{Duration, Instant};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use fastspring_mock::MockServer;
 
+/// A mock delivering to `url`, no retries.
+fn start(runtime: &tokio::runtime::Runtime, url: &str) -> MockServer {
+    runtime
+        .block_on(
+            MockServer::builder()
+                .webhook(url, "bench-secret")
+                .retry_schedule(Vec::new())
+                .start(),
+        )
+        .unwrap()
+}
+
 fn one_delivery(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -29,16 +41,7 @@ fn one_delivery(c: &mut Criterion) {
     group.measurement_time(Duration::from_secs(5));
     group.bench_function("one_delivery", |b| {
         b.iter_batched(
-            || {
-                runtime
-                    .block_on(
-                        MockServer::builder()
-                            .webhook(url.clone(), "bench-secret")
-                            .retry_schedule(Vec::new())
-                            .start(),
-                    )
-                    .unwrap()
-            },
+            || start(&runtime, &url),
             |mock| {
                 runtime.block_on(async {
                     mock.emit("order.completed", None);
@@ -60,16 +63,7 @@ fn one_delivery(c: &mut Criterion) {
             for i in 0..iters {
                 let made = (i % 20) as usize + 1;
                 if made == 1 {
-                    mock = Some(
-                        runtime
-                            .block_on(
-                                MockServer::builder()
-                                    .webhook(url.clone(), "bench-secret")
-                                    .retry_schedule(Vec::new())
-                                    .start(),
-                            )
-                            .unwrap(),
-                    );
+                    mock = Some(start(&runtime, &url));
                 }
                 let mock = mock.as_ref().unwrap();
                 let started = Instant::now();

@@ -52,6 +52,30 @@ async fn call(
     (status, value)
 }
 
+/// `POST /subscriptions/estimate` with this body: the preview of a change.
+async fn preview(mock: &MockServer, body: Value) -> (u16, Value) {
+    call(
+        mock,
+        "estimateSubscription",
+        "POST",
+        "/subscriptions/estimate",
+        Some(body),
+    )
+    .await
+}
+
+/// `POST /subscriptions` with this body.
+async fn update(mock: &MockServer, body: Value) -> (u16, Value) {
+    call(
+        mock,
+        "updateSubscriptions",
+        "POST",
+        "/subscriptions",
+        Some(body),
+    )
+    .await
+}
+
 fn types(events: &[Value]) -> Vec<&str> {
     events.iter().filter_map(|e| e["type"].as_str()).collect()
 }
@@ -175,12 +199,9 @@ async fn mid_period() -> MockServer {
 #[tokio::test]
 async fn an_estimate_reflects_the_requested_product_and_quantity_and_changes_nothing() {
     let mock = mid_period().await;
-    let (status, estimate) = call(
+    let (status, estimate) = preview(
         &mock,
-        "estimateSubscription",
-        "POST",
-        "/subscriptions/estimate",
-        Some(json!({"subscription": "sub-1", "product": "pro", "quantity": 2, "prorate": true})),
+        json!({"subscription": "sub-1", "product": "pro", "quantity": 2, "prorate": true}),
     )
     .await;
     assert_eq!(status, 200);
@@ -215,12 +236,9 @@ async fn an_estimate_reflects_the_requested_product_and_quantity_and_changes_not
     );
 
     // A cheaper plan: a credit shown, nothing due.
-    let (_, down) = call(
+    let (_, down) = preview(
         &mock,
-        "estimateSubscription",
-        "POST",
-        "/subscriptions/estimate",
-        Some(json!({"subscription": "sub-1", "quantity": 1, "pricing": {"price": {"USD": 5}}})),
+        json!({"subscription": "sub-1", "quantity": 1, "pricing": {"price": {"USD": 5}}}),
     )
     .await;
     assert_eq!(down["proposedPlan"]["product"], "basic");
@@ -238,25 +256,15 @@ async fn an_estimate_reflects_the_requested_product_and_quantity_and_changes_not
     assert_eq!(sub["product"], "basic", "an estimate changes nothing");
     assert_eq!(sub["quantity"], 1);
 
-    let (status, unknown) = call(
+    let (status, unknown) = preview(
         &mock,
-        "estimateSubscription",
-        "POST",
-        "/subscriptions/estimate",
-        Some(json!({"subscription": "sub-1", "product": "no-such-plan"})),
+        json!({"subscription": "sub-1", "product": "no-such-plan"}),
     )
     .await;
     assert_eq!(status, 400);
     assert_eq!(unknown["error"]["product"], "Not a subscription product");
 
-    let (status, missing) = call(
-        &mock,
-        "estimateSubscription",
-        "POST",
-        "/subscriptions/estimate",
-        Some(json!({"subscription": "nope", "product": "pro"})),
-    )
-    .await;
+    let (status, missing) = preview(&mock, json!({"subscription": "nope", "product": "pro"})).await;
     assert_eq!(status, 404);
     assert_eq!(
         missing["error"]["subscription"],
@@ -267,23 +275,17 @@ async fn an_estimate_reflects_the_requested_product_and_quantity_and_changes_not
 #[tokio::test]
 async fn a_prorated_plan_change_through_the_api_charges_what_the_estimate_showed() {
     let mock = mid_period().await;
-    let (_, estimate) = call(
+    let (_, estimate) = preview(
         &mock,
-        "estimateSubscription",
-        "POST",
-        "/subscriptions/estimate",
-        Some(json!({"subscription": "sub-1", "product": "pro", "quantity": 2})),
+        json!({"subscription": "sub-1", "product": "pro", "quantity": 2}),
     )
     .await;
     let before = mock.events().len();
-    let (status, answer) = call(
+    let (status, answer) = update(
         &mock,
-        "updateSubscriptions",
-        "POST",
-        "/subscriptions",
-        Some(json!({"subscriptions": [
+        json!({"subscriptions": [
             {"subscription": "sub-1", "product": "pro", "quantity": 2, "prorate": true}
-        ]})),
+        ]}),
     )
     .await;
     assert_eq!(status, 200);
@@ -361,23 +363,13 @@ async fn a_trial_changes_plan_without_a_proration_charge() {
         .complete_checkout(&Checkout::new("trial@example.com").item("basic", 1))
         .unwrap();
     let id = &bought.subscriptions[0];
-    let (_, estimate) = call(
-        &mock,
-        "estimateSubscription",
-        "POST",
-        "/subscriptions/estimate",
-        Some(json!({"subscription": id, "product": "pro"})),
-    )
-    .await;
+    let (_, estimate) = preview(&mock, json!({"subscription": id, "product": "pro"})).await;
     assert_eq!(estimate["isProratable"], false);
     assert_eq!(estimate["prorationStatus"], "TRIAL");
     let before = mock.events().len();
-    let (_, answer) = call(
+    let (_, answer) = update(
         &mock,
-        "updateSubscriptions",
-        "POST",
-        "/subscriptions",
-        Some(json!({"subscriptions": [{"subscription": id, "product": "pro", "prorate": true}]})),
+        json!({"subscriptions": [{"subscription": id, "product": "pro", "prorate": true}]}),
     )
     .await;
     assert_eq!(answer["subscriptions"][0]["result"], "success");
@@ -394,14 +386,11 @@ async fn a_trial_changes_plan_without_a_proration_charge() {
 async fn a_prorated_change_to_an_unknown_product_is_refused_per_item() {
     let mock = mid_period().await;
     let before = mock.events().len();
-    let (_, answer) = call(
+    let (_, answer) = update(
         &mock,
-        "updateSubscriptions",
-        "POST",
-        "/subscriptions",
-        Some(json!({"subscriptions": [
+        json!({"subscriptions": [
             {"subscription": "sub-1", "product": "no-such-plan", "prorate": true}
-        ]})),
+        ]}),
     )
     .await;
     assert_eq!(answer["subscriptions"][0]["result"], "error");
