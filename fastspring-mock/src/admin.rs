@@ -93,13 +93,10 @@ async fn admin_add_fault(State(shared): State<Arc<Shared>>, body: Bytes) -> Resp
         .and_then(|v| Fault::from_json(&v));
     match parsed {
         Ok(fault) => {
-            if let Some(op) = &fault.operation
-                && shared.spec.operation(op).is_none()
+            if let Err(message) =
+                fault.check(shared.spec.routes.iter().map(|r| r.operation_id.as_str()))
             {
-                return json_response(
-                    400,
-                    &json!({"message": format!("no operation `{op}` in the spec")}),
-                );
+                return json_response(400, &json!({ "message": message }));
             }
             let out = fault.to_json();
             shared.faults.lock().expect("faults lock").push(fault);

@@ -5,6 +5,14 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+/// The statuses a [`FaultKind::Status`] may answer: final HTTP statuses. 1xx are
+/// interim answers (a `101` would switch protocols, a `100` is not an answer at all).
+pub const FAULT_STATUSES: std::ops::RangeInclusive<u16> = 200..=599;
+
+/// The longest [`FaultKind::Delay`]: a delay holds a connection, and a test waiting
+/// longer than this has a typo in its units.
+pub const MAX_FAULT_DELAY: Duration = Duration::from_secs(600);
+
 /// What a fault does to a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FaultKind {
@@ -51,7 +59,8 @@ impl Fault {
         }
     }
 
-    /// An HTTP status with an empty body (a 5xx, say).
+    /// An HTTP status with an empty body (a 5xx, say). Only [`FAULT_STATUSES`] are
+    /// accepted: [`MockServer::inject`](crate::MockServer::inject) refuses others.
     pub fn status(status: u16) -> Fault {
         Fault::new(FaultKind::Status {
             status,
@@ -82,7 +91,10 @@ impl Fault {
         Fault::new(FaultKind::Truncate)
     }
 
-    /// Only for this `operationId` (default: every operation).
+    /// Only for this `operationId` (default: every operation), as the spec and the
+    /// client's docs spell it (`getSubscription`; each generated method's docs name it).
+    /// [`MockServer::inject`](crate::MockServer::inject) checks it against the spec, so
+    /// a typo is an error naming the closest operation, never a rule that cannot fire.
     pub fn on(mut self, operation_id: impl Into<String>) -> Fault {
         self.operation = Some(operation_id.into());
         self
@@ -119,8 +131,7 @@ impl Fault {
             let status = status
                 .as_u64()
                 .and_then(|s| u16::try_from(s).ok())
-                .filter(|s| (100..=599).contains(s))
-                .ok_or("`status` must be an HTTP status code")?;
+                .ok_or("`status` must be an HTTP status code (200-599)")?;
             let retry_after = match value.get("retryAfter") {
                 None | Some(Value::Null) => None,
                 Some(v) => Some(v.as_u64().ok_or("`retryAfter` must be whole seconds")?),
@@ -131,7 +142,7 @@ impl Fault {
             }
         } else if let Some(ms) = value.get("delayMs") {
             let ms = ms.as_u64().ok_or("`delayMs` must be milliseconds")?;
-            FaultKind::Delay(Duration::from_millis(ms.min(600_000)))
+            FaultKind::Delay(Duration::from_millis(ms))
         } else if value.get("reset") == Some(&Value::Bool(true)) {
             FaultKind::Reset
         } else if value.get("truncate") == Some(&Value::Bool(true)) {
@@ -155,12 +166,84 @@ impl Fault {
                     .ok_or("`times` must be a count")?,
             ),
         };
-        Ok(Fault {
+        let fault = Fault {
             operation,
             kind,
             times,
+        };
+        fault.check_kind()?;
+        Ok(fault)
+    }
+
+    /// Refuses what no FastSpring answer looks like: a status outside
+    /// [`FAULT_STATUSES`], a delay over [`MAX_FAULT_DELAY`].
+    fn check_kind(&self) -> Result<(), String> {
+        match &self.kind {
+            FaultKind::Status { status, .. } if !FAULT_STATUSES.contains(status) => Err(format!(
+                "fault status {status} refused: give a final HTTP status, {}-{} ({})",
+                FAULT_STATUSES.start(),
+                FAULT_STATUSES.end(),
+                if (100..200).contains(status) {
+                    "1xx statuses are interim answers, not a reply"
+                } else {
+                    "no such HTTP status"
+                }
+            )),
+            FaultKind::Delay(delay) if *delay > MAX_FAULT_DELAY => Err(format!(
+                "fault delay {delay:?} refused: at most {MAX_FAULT_DELAY:?}"
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Checks the rule before it is added: its kind (see `check_kind`) and its
+    /// operation, which must be one of `operations` (the spec's `operationId`s). An
+    /// unknown operation is named with the closest known one.
+    pub(crate) fn check<'a>(
+        &self,
+        operations: impl IntoIterator<Item = &'a str> + Clone,
+    ) -> Result<(), String> {
+        self.check_kind()?;
+        let Some(op) = self.operation.as_deref() else {
+            return Ok(());
+        };
+        if operations.clone().into_iter().any(|known| known == op) {
+            return Ok(());
+        }
+        let closest = operations
+            .into_iter()
+            .map(|known| {
+                (
+                    distance(&op.to_ascii_lowercase(), &known.to_ascii_lowercase()),
+                    known,
+                )
+            })
+            .min();
+        Err(match closest {
+            Some((d, known)) if d <= op.len().max(4) / 3 => format!(
+                "no operation `{op}` in the spec; did you mean `{known}`? (GET /mock/admin/operations lists them)"
+            ),
+            _ => format!("no operation `{op}` in the spec (GET /mock/admin/operations lists them)"),
         })
     }
+}
+
+/// Edit distance (insertions, deletions, substitutions) between two short names.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
 }
 
 /// The active fault rules, first match wins.
@@ -287,5 +370,56 @@ mod tests {
             Fault::from_json(&serde_json::json!({"status": 429, "retryAfter": 3})).unwrap();
         assert_eq!(parsed, Fault::rate_limited(Some(3)));
         assert!(Fault::from_json(&serde_json::json!({"status": 42})).is_err());
+    }
+
+    #[test]
+    fn interim_and_impossible_statuses_and_endless_delays_are_refused() {
+        for status in [0, 100, 101, 199, 600, 999] {
+            let error = Fault::status(status).check(["getAccount"]).unwrap_err();
+            assert!(
+                error.contains(&format!("fault status {status} refused")),
+                "{error}"
+            );
+            let json = Fault::from_json(&json!({"status": status})).unwrap_err();
+            assert!(json.contains("refused"), "{json}");
+        }
+        assert!(
+            Fault::status(101)
+                .check(["getAccount"])
+                .unwrap_err()
+                .contains("interim")
+        );
+        for status in [200, 204, 302, 404, 429, 500, 599] {
+            assert_eq!(Fault::status(status).check(["getAccount"]), Ok(()));
+        }
+        let long = Fault::delay(MAX_FAULT_DELAY + Duration::from_millis(1));
+        assert!(long.check(["getAccount"]).unwrap_err().contains("at most"));
+        assert!(Fault::from_json(&json!({"delayMs": 600_001})).is_err());
+        assert!(Fault::from_json(&json!({"delayMs": 600_000})).is_ok());
+    }
+
+    #[test]
+    fn an_unknown_operation_is_refused_with_the_closest_known_one() {
+        let known = ["getSubscription", "listSubscriptions", "getAccount"];
+        let typo = Fault::status(500)
+            .on("getSubscriptions")
+            .check(known)
+            .unwrap_err();
+        assert_eq!(
+            typo,
+            "no operation `getSubscriptions` in the spec; did you mean `getSubscription`? (GET /mock/admin/operations lists them)"
+        );
+        let case = Fault::status(500)
+            .on("GetAccount")
+            .check(known)
+            .unwrap_err();
+        assert!(case.contains("did you mean `getAccount`"), "{case}");
+        let far = Fault::status(500)
+            .on("refundEverything")
+            .check(known)
+            .unwrap_err();
+        assert!(!far.contains("did you mean"), "{far}");
+        assert_eq!(Fault::status(500).on("getAccount").check(known), Ok(()));
+        assert_eq!(Fault::status(500).check(known), Ok(()));
     }
 }

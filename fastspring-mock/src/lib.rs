@@ -69,10 +69,19 @@ mod clock;
 mod exchange;
 mod faults;
 mod guard;
+mod logs;
 mod ops;
+mod proration;
 mod scenarios;
+mod seed;
 mod server;
+// ---- the bundled spec: not public API (issue 23 item 9) ----
+// The crate's own `tests/every_operation.rs` walks the route table, so the module stays
+// reachable, hidden from the docs and outside any compatibility promise. Apps use
+// `operation_ids()`.
+#[doc(hidden)]
 pub mod spec;
+// ---- end of the spec module ----
 mod store;
 mod timeline;
 mod webhooks;
@@ -85,10 +94,14 @@ use serde_json::Value;
 use tokio::sync::{Notify, mpsc, watch};
 
 pub use checkout::{Checkout, CheckoutOutcome};
-pub use faults::{Fault, FaultKind};
+pub use faults::{FAULT_STATUSES, Fault, FaultKind, MAX_FAULT_DELAY};
+pub use logs::{DELIVERY_LOG, DELIVERY_LOG_BYTES, OUTBOX_CAPACITY, REQUEST_LOG, REQUEST_LOG_BYTES};
 pub use scenarios::{Scenario, ScenarioRun};
+pub use seed::{AccountSeed, OrderSeed, ProductSeed, Seed};
 pub use store::Kind;
-pub use webhooks::{Delivery, MAX_ANSWER_BYTES, fastspring_schedule, sign};
+pub use webhooks::{
+    DELIVERY_WAIT, Delivery, DeliveryTimeout, MAX_ANSWER_BYTES, fastspring_schedule, sign,
+};
 
 use faults::{Faults, RateWindow};
 use store::Store;
@@ -102,65 +115,10 @@ pub const MOCK_PASSWORD: &str = "mock-api-password";
 /// FastSpring's rate limit: requests per minute per IP address.
 pub const FASTSPRING_RATE_LIMIT: usize = 250;
 
-/// Objects to add to a mock's state, on top of the spec's examples.
-#[derive(Debug, Clone, Default)]
-pub struct Seed {
-    objects: Vec<(Kind, Value)>,
-    subscriptions: Vec<(String, String, String)>,
-    declines: Vec<(String, u32)>,
-}
-
-impl Seed {
-    /// An empty seed.
-    pub fn new() -> Seed {
-        Seed::default()
-    }
-
-    /// Adds an object as the API would return it; it must carry its ID (`account` for
-    /// accounts, `product` for products, `coupon` for coupons, `id` for subscriptions
-    /// and orders).
-    pub fn object(mut self, kind: Kind, object: Value) -> Seed {
-        self.objects.push((kind, object));
-        self
-    }
-
-    /// Adds an active monthly subscription with this ID, of `account` to `product`.
-    pub fn subscription(
-        mut self,
-        id: impl Into<String>,
-        account: impl Into<String>,
-        product: impl Into<String>,
-    ) -> Seed {
-        self.subscriptions
-            .push((id.into(), account.into(), product.into()));
-        self
-    }
-
-    /// Declines the next `charges` charges of subscription `id` (renewals, trial
-    /// conversions, dunning retries): it goes `overdue` and through dunning.
-    pub fn declines(mut self, id: impl Into<String>, charges: u32) -> Seed {
-        self.declines.push((id.into(), charges));
-        self
-    }
-
-    fn apply(&self, store: &mut Store) -> Result<(), String> {
-        for (kind, object) in &self.objects {
-            let id = object
-                .get(kind.key())
-                .and_then(Value::as_str)
-                .ok_or_else(|| format!("a seeded {} needs `{}`", kind.name(), kind.key()))?;
-            store.insert(*kind, id.to_string(), object.clone());
-        }
-        for (id, account, product) in &self.subscriptions {
-            let (id, sub) = store.active_subscription(Some(id), account, product);
-            store.billing_mut(&id).payment_method = true;
-            store.insert(Kind::Subscriptions, id, sub);
-        }
-        for (id, charges) in &self.declines {
-            store.billing_mut(id).declines = *charges;
-        }
-        Ok(())
-    }
+/// The `operationId` of every operation the mock serves, in the spec's order: what
+/// [`Fault::on`] takes (`GET /mock/admin/operations` lists them with their paths).
+pub fn operation_ids() -> impl Iterator<Item = &'static str> + Clone {
+    spec::spec().routes.iter().map(|r| r.operation_id.as_str())
 }
 
 /// State shared by the server's tasks.
@@ -171,25 +129,34 @@ pub(crate) struct Shared {
     rate: Mutex<Option<RateWindow>>,
     webhook: Mutex<Option<WebhookConfig>>,
     retry_schedule: Mutex<Vec<Duration>>,
-    deliveries: Mutex<Vec<Delivery>>,
+    // ---- bounded logs and outbox (security review S17; see `logs.rs`) ----
+    deliveries: Mutex<logs::BoundedLog<Delivery>>,
     delivered: Notify,
-    outbox: mpsc::UnboundedSender<Vec<String>>,
+    outbox: mpsc::Sender<Vec<String>>,
+    /// Deliveries not queued because the outbox was full.
+    skipped: std::sync::atomic::AtomicUsize,
     credentials: Option<(String, String)>,
-    requests: Mutex<Vec<(String, String)>>,
+    requests: Mutex<logs::BoundedLog<(String, String)>>,
+    // ---- end of bounded logs ----
+    /// The client every webhook delivery of this mock uses (issue 18).
+    http: reqwest::Client,
 }
-
-/// How many served requests the mock remembers ([`MockServer::requests`]).
-const REQUEST_LOG: usize = 10_000;
 
 impl Shared {
     fn record_delivery(&self, delivery: Delivery) {
-        let mut log = self.deliveries.lock().expect("deliveries lock");
-        if log.len() >= REQUEST_LOG {
-            log.remove(0);
-        }
-        log.push(delivery);
-        drop(log);
+        self.deliveries
+            .lock()
+            .expect("deliveries lock")
+            .push(delivery);
         self.delivered.notify_waiters();
+    }
+
+    /// Records a served request (`operationId`, path).
+    pub(crate) fn record_request(&self, operation_id: &str, path: &str) {
+        self.requests
+            .lock()
+            .expect("requests lock")
+            .push((operation_id.to_string(), path.to_string()));
     }
 
     /// Records events and queues their delivery (one POST for the batch).
@@ -211,7 +178,12 @@ impl Shared {
                 .iter()
                 .filter_map(|e| e["id"].as_str().map(str::to_string))
                 .collect();
-            let _ = self.outbox.send(ids);
+            // A full outbox (the worker far behind) skips this delivery: its events
+            // stay unprocessed, as FastSpring's missed deliveries do.
+            if self.outbox.try_send(ids).is_err() {
+                self.skipped
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
         }
     }
 
@@ -339,7 +311,8 @@ impl MockBuilder {
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         let listener = tokio::net::TcpListener::bind(SocketAddr::new(self.ip, self.port)).await?;
         let addr = listener.local_addr()?;
-        let (outbox, mut inbox) = mpsc::unbounded_channel::<Vec<String>>();
+        let http = webhooks::http_client().map_err(std::io::Error::other)?;
+        let (outbox, mut inbox) = mpsc::channel::<Vec<String>>(OUTBOX_CAPACITY);
         let shared = Arc::new(Shared {
             spec,
             store: Mutex::new(store),
@@ -354,11 +327,21 @@ impl MockBuilder {
                 retry_schedule: self.retry_schedule.clone(),
             })),
             retry_schedule: Mutex::new(self.retry_schedule),
-            deliveries: Mutex::new(Vec::new()),
+            deliveries: Mutex::new(logs::BoundedLog::new(
+                DELIVERY_LOG,
+                DELIVERY_LOG_BYTES,
+                |d: &Delivery| d.body.len() + d.signature.len(),
+            )),
             delivered: Notify::new(),
             outbox,
+            skipped: Default::default(),
             credentials: self.credentials,
-            requests: Mutex::new(Vec::new()),
+            requests: Mutex::new(logs::BoundedLog::new(
+                REQUEST_LOG,
+                REQUEST_LOG_BYTES,
+                |(op, path): &(String, String)| op.len() + path.len(),
+            )),
+            http,
         });
         let (stop, stopped) = watch::channel(false);
         let server = tokio::spawn(server::serve(listener, shared.clone(), stopped.clone()));
@@ -457,10 +440,34 @@ impl MockServer {
             .expect("a client for the mock builds")
     }
 
+    // ---- faults checked before they are added (issue 23 item 9, issue 22 S17) ----
+
     /// Adds a fault rule (first matching rule wins).
+    ///
+    /// # Panics
+    ///
+    /// When the rule is refused (see [`MockServer::try_inject`]): an operation the spec
+    /// does not have (`Fault::on("getSubscriptions")` names `getSubscription`), a status
+    /// outside [`FAULT_STATUSES`], a delay over
+    /// [`MAX_FAULT_DELAY`]. A test with a typo fails at the
+    /// line that made it instead of passing with a fault that never fires.
+    #[track_caller]
     pub fn inject(&self, fault: Fault) {
-        self.shared.faults.lock().expect("faults lock").push(fault);
+        if let Err(message) = self.try_inject(fault) {
+            panic!("fastspring-mock refused a fault: {message}");
+        }
     }
+
+    /// Adds a fault rule, or says why not: the same checks as `POST /mock/admin/faults`
+    /// (the operation is an `operationId` of the spec, the status a final HTTP status,
+    /// the delay at most ten minutes).
+    pub fn try_inject(&self, fault: Fault) -> Result<(), String> {
+        fault.check(operation_ids())?;
+        self.shared.faults.lock().expect("faults lock").push(fault);
+        Ok(())
+    }
+
+    // ---- end of fault checks ----
 
     /// Removes every fault rule.
     pub fn clear_faults(&self) {
@@ -542,26 +549,93 @@ impl MockServer {
             .collect()
     }
 
-    /// The webhook delivery attempts so far.
+    /// The webhook delivery attempts so far, oldest first: the last [`DELIVERY_LOG`]
+    /// (10,000), within [`DELIVERY_LOG_BYTES`] (64 MiB) of bodies.
     pub fn deliveries(&self) -> Vec<Delivery> {
         self.shared
             .deliveries
             .lock()
             .expect("deliveries lock")
-            .clone()
+            .to_vec()
     }
 
-    /// Waits until at least `n` delivery attempts were made; returns them.
-    pub async fn wait_for_deliveries(&self, n: usize) -> Vec<Delivery> {
-        loop {
-            let notified = self.shared.delivered.notified();
-            let current = self.deliveries();
-            if current.len() >= n {
-                return current;
+    // ---- waiting for deliveries, bounded (issue 23 item 9) ----
+
+    /// Waits until at least `n` delivery attempts were made since the mock started
+    /// (counting those the log has since dropped); returns the kept ones
+    /// ([`MockServer::deliveries`]).
+    ///
+    /// # Panics
+    ///
+    /// After [`DELIVERY_WAIT`] (10 s) with fewer attempts, with a report of what was
+    /// delivered (each attempt's status and event types, the receiver, the events not
+    /// yet acknowledged). [`MockServer::wait_for_deliveries_within`] returns that
+    /// report as an error instead and takes its own timeout.
+    #[track_caller]
+    pub fn wait_for_deliveries(
+        &self,
+        n: usize,
+    ) -> impl std::future::Future<Output = Vec<Delivery>> + '_ {
+        // `#[track_caller]` does not reach into an `async fn`: the caller's location is
+        // taken here and named in the panic.
+        let caller = std::panic::Location::caller();
+        async move {
+            match self.wait_for_deliveries_within(n, DELIVERY_WAIT).await {
+                Ok(deliveries) => deliveries,
+                Err(timeout) => panic!("{caller}: {timeout}"),
             }
-            notified.await;
         }
     }
+
+    /// Waits at most `timeout` (tokio's timer: under paused time it elapses as soon as
+    /// the runtime is idle) until at least `n` delivery attempts were made; returns
+    /// them, or what was delivered when time ran out.
+    pub async fn wait_for_deliveries_within(
+        &self,
+        n: usize,
+        timeout: Duration,
+    ) -> Result<Vec<Delivery>, DeliveryTimeout> {
+        let wait = async {
+            loop {
+                let notified = self.shared.delivered.notified();
+                if self
+                    .shared
+                    .deliveries
+                    .lock()
+                    .expect("deliveries lock")
+                    .total()
+                    >= n
+                {
+                    return;
+                }
+                notified.await;
+            }
+        };
+        let delivered = tokio::time::timeout(timeout, wait).await;
+        let deliveries = self.deliveries();
+        match delivered {
+            Ok(()) => Ok(deliveries),
+            Err(_) => Err(DeliveryTimeout {
+                wanted: n,
+                waited: timeout,
+                delivered: deliveries,
+                receiver: self
+                    .shared
+                    .webhook
+                    .lock()
+                    .expect("webhook lock")
+                    .as_ref()
+                    .map(|w| w.url.clone()),
+                unprocessed: self.unprocessed().len(),
+                skipped: self
+                    .shared
+                    .skipped
+                    .load(std::sync::atomic::Ordering::Relaxed),
+            }),
+        }
+    }
+
+    // ---- end of waiting for deliveries ----
 
     /// The mock's clock: where it started, plus every advance. All times the mock
     /// writes (`changed`, `next`, event `created`, orders) come from it.
@@ -618,9 +692,10 @@ impl MockServer {
         scenarios::run(&self.shared, scenario)
     }
 
-    /// `(operationId, path)` of the requests served so far (the last 10 000).
+    /// `(operationId, path)` of the requests served so far, oldest first: the last
+    /// [`REQUEST_LOG`] (10,000), within [`REQUEST_LOG_BYTES`] (4 MiB).
     pub fn requests(&self) -> Vec<(String, String)> {
-        self.shared.requests.lock().expect("requests lock").clone()
+        self.shared.requests.lock().expect("requests lock").to_vec()
     }
 
     /// Stops serving and closes every connection.

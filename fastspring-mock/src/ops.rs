@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use crate::Shared;
 use crate::exchange::{Answer, Call};
+use crate::proration::Proration;
 use crate::store::{Kind, Store, merge, set_time};
 
 /// The status the operation uses for a missing resource: the first of 400, 404, 500
@@ -107,6 +108,7 @@ pub(crate) fn stateful(shared: &Shared, call: &Call<'_>) -> Option<Answer> {
                 "subscriptions",
             ),
             "updateSubscriptions" => update_subscriptions(store, call, &mut events),
+            "estimateSubscription" => estimate_subscription(store, call),
             "cancelSubscription" => cancel_subscription(store, call, &mut events),
             "pauseSubscription" => pause_resume(store, call, true, &mut events),
             "resumeSubscription" => pause_resume(store, call, false, &mut events),
@@ -485,23 +487,36 @@ fn update_subscriptions(
         else {
             continue;
         };
-        let Some(sub) = store.get_mut(Kind::Subscriptions, &id) else {
+        if store.get(Kind::Subscriptions, &id).is_none() {
             results.push(sub_error(
                 &id,
                 "subscription.update",
                 "Subscription not found",
             ));
             continue;
-        };
+        }
         if update.get("preview") == Some(&Value::Bool(true)) {
             results.push(sub_result(&id, "subscription.update"));
             continue;
         }
+        // ---- `prorate: true`: the change and its charge now (issue 20) ----
+        let prorated = match prorated_change(store, &update, &id) {
+            Ok(change) => change,
+            Err(refusal) => {
+                results.push(refusal);
+                continue;
+            }
+        };
+        let Some(sub) = store.get_mut(Kind::Subscriptions, &id) else {
+            continue;
+        };
+        // ---- end of `prorate: true` ----
         let mut uncanceled = false;
         if let Some(Value::Object(fields)) = Some(&update) {
             for (key, value) in fields {
                 match key.as_str() {
                     "subscription" | "prorate" | "preview" => {}
+                    "product" | "quantity" | "pricing" if prorated.is_some() => {}
                     "deactivation"
                         if value.is_null()
                             && sub.get("state").and_then(Value::as_str) == Some("canceled") =>
@@ -532,7 +547,18 @@ fn update_subscriptions(
             }
         }
         Store::touch_subscription(sub, now);
+        if let Some(change) = prorated {
+            events.extend(crate::timeline::apply_proration(store, &change));
+            let mut result = sub_result(&id, "subscription.update");
+            result["prorated"] = json!(true);
+            results.push(result);
+            continue;
+        }
         let data = sub.clone();
+        let mut result = sub_result(&id, "subscription.update");
+        if update.get("prorate") == Some(&Value::Bool(true)) {
+            result["prorated"] = json!(false);
+        }
         events.push((
             if uncanceled {
                 "subscription.uncanceled"
@@ -542,9 +568,105 @@ fn update_subscriptions(
             .into(),
             data,
         ));
-        results.push(sub_result(&id, "subscription.update"));
+        results.push(result);
     }
     Some(Answer::json(200, json!({ "subscriptions": results })))
+}
+
+/// The new unit price a change asks for: `pricing.price` as a number, or its entry for
+/// the subscription's currency.
+fn requested_price(request: &Value, currency: &str) -> Option<f64> {
+    let price = request.pointer("/pricing/price")?;
+    price
+        .as_f64()
+        .or_else(|| price.get(currency).and_then(Value::as_f64))
+}
+
+/// A `prorate: true` change of `product` and/or `quantity`, priced now; `Ok(None)` when
+/// the update is not one, or the subscription cannot be prorated but can change (a
+/// trial, a paused or pause-scheduled one: changed without a charge); `Err` is the
+/// item's error answer (an unknown product, a quantity below 1, an inactive
+/// subscription).
+fn prorated_change(store: &Store, update: &Value, id: &str) -> Result<Option<Proration>, Value> {
+    let changes_plan = ["product", "quantity", "pricing"]
+        .iter()
+        .any(|k| update.get(*k).is_some());
+    if update.get("prorate") != Some(&Value::Bool(true)) || !changes_plan {
+        return Ok(None);
+    }
+    let error = |key: &str, message: &str| json!({ "subscription": id, "action": "subscription.update", "result": "error", "error": { key: message } });
+    let product = update.get("product").and_then(Value::as_str);
+    if let Some(product) = product
+        && store.get(Kind::Products, product).is_none()
+    {
+        return Err(error("product", "Not a subscription product"));
+    }
+    let currency = store
+        .get(Kind::Subscriptions, id)
+        .and_then(|s| s.get("currency"))
+        .and_then(Value::as_str)
+        .unwrap_or("USD")
+        .to_string();
+    let quantity = update.get("quantity").and_then(Value::as_i64);
+    if quantity.is_some_and(|q| q <= 0) {
+        return Err(error("quantity", "Must be greater than zero"));
+    }
+    let change = Proration::of(
+        store,
+        id,
+        product,
+        quantity,
+        requested_price(update, &currency),
+    )
+    .map_err(|message| error("subscription", &message))?;
+    match change.ineligible {
+        // Not changeable at all.
+        Some("INACTIVE") => Err(error("subscription", "Subscription is not changeable")),
+        // Changed without proration: nothing is charged for the period.
+        Some(_) => Ok(None),
+        None => Ok(Some(change)),
+    }
+}
+
+/// `POST /subscriptions/estimate`: the proposed change priced against the stored
+/// subscription and catalog (`crate::proration`); nothing changes.
+fn estimate_subscription(store: &Store, call: &Call<'_>) -> Option<Answer> {
+    let body = call.body.as_ref()?;
+    let id = body.get("subscription")?.as_str()?.to_string();
+    let Some(sub) = store.get(Kind::Subscriptions, &id) else {
+        return Some(Answer::json(
+            404,
+            json!({
+                "status": "subscriptions.estimate.update", "subscription": id, "result": "error",
+                "error": { "subscription": format!("Subscription ID does not exist: {id}") },
+            }),
+        ));
+    };
+    let currency = sub
+        .get("currency")
+        .and_then(Value::as_str)
+        .unwrap_or("USD")
+        .to_string();
+    if let Some(product) = body.get("product").and_then(Value::as_str)
+        && store.get(Kind::Products, product).is_none()
+    {
+        return Some(Answer::json(
+            400,
+            json!({
+                "action": "subscriptions.estimate.update", "subscription": id, "result": "error",
+                "error": { "product": "Not a subscription product" },
+            }),
+        ));
+    }
+    let change = Proration::of(
+        store,
+        &id,
+        body.get("product").and_then(Value::as_str),
+        body.get("quantity").and_then(Value::as_i64),
+        requested_price(body, &currency),
+    )
+    .ok()?;
+    Some(Answer::json(200, change.estimate()))
 }
 
 fn cancel_subscription(
@@ -601,13 +723,26 @@ fn pause_resume(
             sub_error(&id, action, "Subscription not found"),
         ));
     };
-    let state = sub.get("state").and_then(Value::as_str).unwrap_or_default();
+    let state = sub
+        .get("state")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
     if state == "deactivated" || state == "canceled" {
         return Some(Answer::json(
             400,
             sub_error(&id, action, &format!("Subscription is {state}")),
         ));
     }
+    // ---- resuming a paused subscription charges it now (issue 20) ----
+    if !pause && state == "paused" {
+        let charged = crate::timeline::resume_now(store, &id);
+        let sub = store.get(Kind::Subscriptions, &id)?.clone();
+        events.push(("subscription.resumed".into(), sub.clone()));
+        events.extend(charged);
+        return Some(Answer::json(200, sub));
+    }
+    // ---- end of resuming a paused subscription ----
     // Pausing again changes the number of periods; resuming an unpaused subscription
     // changes nothing and records no event.
     let scheduled = sub.get("isPauseScheduled") == Some(&Value::Bool(true));

@@ -188,13 +188,7 @@ async fn api(
             );
         }
     };
-    {
-        let mut log = shared.requests.lock().expect("requests lock");
-        if log.len() >= crate::REQUEST_LOG {
-            log.remove(0);
-        }
-        log.push((route.operation_id.clone(), uri.path().to_string()));
-    }
+    shared.record_request(&route.operation_id, uri.path());
     let fault = shared
         .faults
         .lock()

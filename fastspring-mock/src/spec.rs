@@ -1,5 +1,8 @@
 //! The route table, built once from the bundled spec (`spec/openapi.json`, written by
 //! `cargo xtask regenerate`), and the JSON-schema subset the spec uses.
+//!
+//! Not public API: hidden from the docs and free to change in any release. It is
+//! reachable only for the crate's own tests; apps use `fastspring_mock::operation_ids`.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;

@@ -238,6 +238,10 @@ impl Store {
         // The spec's requests name IDs of their own (`/subscriptions/1abc…/pause`): each
         // path parameter example of a kept kind gets an object (a copy of the first
         // example object), so the spec's example requests find what they ask for.
+        // The same for the subscription a single-object body names (`estimateSubscription`)
+        // and the products the subscription requests change to (`product`, also inside
+        // `subscriptions[]`), so the documented plan changes find their plans.
+        let mut named: Vec<(Kind, &str)> = Vec::new();
         for route in &spec.routes {
             for param in &route.params {
                 let kind = match param.name.as_str() {
@@ -248,38 +252,59 @@ impl Store {
                     "product_path" if route.tag == "products" => Kind::Products,
                     _ => continue,
                 };
-                let Some(example) = param.example.as_ref().and_then(Value::as_str) else {
-                    continue;
-                };
-                for id in example.split(',').map(str::trim) {
-                    if id.is_empty() || id.contains('{') || store.get(kind, id).is_some() {
-                        continue;
+                if let Some(example) = param.example.as_ref().and_then(Value::as_str) {
+                    named.push((kind, example));
+                }
+            }
+            if route.tag == "subscriptions" {
+                for body in route.body_examples.values() {
+                    if let Some(id) = body.get("subscription").and_then(Value::as_str) {
+                        named.push((Kind::Subscriptions, id));
                     }
-                    let Some(template) = store
-                        .objects
-                        .get(&kind)
-                        .and_then(|m| m.values().next())
-                        .cloned()
-                    else {
-                        continue;
-                    };
-                    let mut object = template;
-                    object[kind.key()] = json!(id);
-                    for twin in ["id", "account", "subscription", "order"] {
-                        if twin != kind.key()
-                            && object.get(twin).is_some_and(Value::is_string)
-                            && matches!(
-                                (kind, twin),
-                                (Kind::Accounts, "id")
-                                    | (Kind::Subscriptions, "subscription")
-                                    | (Kind::Orders, "order")
-                            )
-                        {
-                            object[twin] = json!(id);
+                    let changes = body.get("subscriptions").and_then(Value::as_array);
+                    for change in std::iter::once(body).chain(changes.into_iter().flatten()) {
+                        if let Some(path) = change.get("product").and_then(Value::as_str) {
+                            named.push((Kind::Products, path));
                         }
                     }
-                    store.insert(kind, id.to_string(), object);
                 }
+            }
+        }
+        for (kind, example) in named {
+            for id in example.split(',').map(str::trim) {
+                if id.is_empty() || id.contains('{') || store.get(kind, id).is_some() {
+                    continue;
+                }
+                // Products: the spec's only product example has a placeholder path,
+                // so it serves as the template without being stored itself.
+                let Some(template) = store
+                    .objects
+                    .get(&kind)
+                    .and_then(|m| m.values().next())
+                    .cloned()
+                    .or_else(|| (kind == Kind::Products).then(|| example_product(spec))?)
+                else {
+                    continue;
+                };
+                let mut object = template;
+                object[kind.key()] = json!(id);
+                if kind == Kind::Products {
+                    object["display"] = json!({ "en": id });
+                }
+                for twin in ["id", "account", "subscription", "order"] {
+                    if twin != kind.key()
+                        && object.get(twin).is_some_and(Value::is_string)
+                        && matches!(
+                            (kind, twin),
+                            (Kind::Accounts, "id")
+                                | (Kind::Subscriptions, "subscription")
+                                | (Kind::Orders, "order")
+                        )
+                    {
+                        object[twin] = json!(id);
+                    }
+                }
+                store.insert(kind, id.to_string(), object);
             }
         }
         // The events of the spec's event listings are history: stored as processed.
@@ -507,6 +532,21 @@ impl Store {
         );
         (id, sub)
     }
+}
+
+/// The first product of the spec's `getProduct` example, without its `action`/`result`.
+fn example_product(spec: &Spec) -> Option<Value> {
+    let example = spec
+        .operation("getProduct")?
+        .success()?
+        .examples
+        .values()
+        .next()?;
+    let mut product = example.pointer("/products/0")?.clone();
+    let object = product.as_object_mut()?;
+    object.remove("action");
+    object.remove("result");
+    Some(product)
 }
 
 /// The data of an event of type `event_type` as the spec exemplifies it (the first

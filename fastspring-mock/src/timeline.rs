@@ -480,38 +480,40 @@ pub(crate) fn change_plan_prorated(
     id: &str,
     product: &str,
 ) -> Result<Vec<(String, Value)>, String> {
-    let at = store.now;
-    let new_price = store
-        .get(Kind::Products, product)
-        .ok_or_else(|| format!("no product `{product}`"))?
-        .pointer("/pricing/price/USD")
-        .and_then(Value::as_f64)
-        .unwrap_or(0.0);
-    let sub = store
-        .get(Kind::Subscriptions, id)
-        .ok_or_else(|| format!("no subscription `{id}`"))?;
-    let (unit, length) = interval(sub);
-    let next = int(sub, "next").unwrap_or(at);
-    let start = add_interval(next, &unit, -length);
-    let fraction = if next > start {
-        (next - at).clamp(0, next - start) as f64 / (next - start) as f64
-    } else {
-        0.0
-    };
-    let quantity = int(sub, "quantity").unwrap_or(1) as f64;
-    let old_price = sub.get("price").and_then(Value::as_f64).unwrap_or(0.0);
-    let charge = ((new_price - old_price) * quantity * fraction * 100.0).round() / 100.0;
-    let sub = store.get_mut(Kind::Subscriptions, id).expect("present");
-    sub["product"] = json!(product);
-    sub["display"] = json!(product);
-    for field in ["price", "priceInPayoutCurrency"] {
-        sub[field] = json!(new_price);
+    if store.get(Kind::Products, product).is_none() {
+        return Err(format!("no product `{product}`"));
     }
+    let change = crate::proration::Proration::of(store, id, Some(product), None, None)?;
+    Ok(apply_proration(store, &change))
+}
+
+/// Carries out a priced plan change now (`crate::proration`): the subscription takes the
+/// proposed product, quantity and price, and what is due now is charged on a new order.
+/// Returns `subscription.updated`, then `subscription.charge.completed` when something
+/// was charged (the clock's scenario and `POST /subscriptions` with `prorate: true`).
+pub(crate) fn apply_proration(
+    store: &mut Store,
+    change: &crate::proration::Proration,
+) -> Vec<(String, Value)> {
+    let at = store.now;
+    let id = change.subscription.as_str();
+    let Some(sub) = store.get_mut(Kind::Subscriptions, id) else {
+        return Vec::new();
+    };
+    let plan = &change.proposed;
+    sub["product"] = json!(plan.product);
+    sub["display"] = json!(plan.display);
+    sub["quantity"] = json!(plan.quantity);
+    for field in ["price", "priceInPayoutCurrency"] {
+        sub[field] = json!(plan.price);
+    }
+    let subtotal = crate::proration::cents(plan.price * plan.quantity as f64);
     for field in ["subtotal", "subtotalInPayoutCurrency"] {
-        sub[field] = json!(new_price * quantity);
+        sub[field] = json!(subtotal);
     }
     Store::touch_subscription(sub, at);
     let mut events = vec![("subscription.updated".to_string(), sub.clone())];
+    let charge = change.due_now();
     if charge > 0.0 {
         let sub = sub.clone();
         let order_id = store.new_id();
@@ -519,5 +521,20 @@ pub(crate) fn change_plan_prorated(
         store.insert(Kind::Orders, order_id, order.clone());
         events.push(charge_completed(order, &sub, json!(charge), at));
     }
-    Ok(events)
+    events
+}
+
+/// A paused subscription resumed now, through the API: charged as the clock's `Resume`
+/// step charges it at `resumeDate`, the billing anchor moving to now (a new cycle).
+/// Returns the charge's events (`subscription.charge.completed`, or
+/// `subscription.charge.failed` when declined).
+pub(crate) fn resume_now(store: &mut Store, id: &str) -> Vec<(String, Value)> {
+    let at = store.now;
+    if let Some(obj) = store
+        .get_mut(Kind::Subscriptions, id)
+        .and_then(Value::as_object_mut)
+    {
+        set_time(obj, "resumeDate", Some(at));
+    }
+    charge(store, id, at)
 }

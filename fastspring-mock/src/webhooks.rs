@@ -62,6 +62,17 @@ pub struct Delivery {
 }
 
 impl Delivery {
+    /// The `type` of each event sent, in order (read from the body).
+    pub fn event_types(&self) -> Vec<String> {
+        let body: Value = serde_json::from_str(&self.body).unwrap_or(Value::Null);
+        body["events"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| e["type"].as_str().unwrap_or("?").to_string())
+            .collect()
+    }
+
     /// The admin API's JSON form.
     pub fn to_json(&self) -> Value {
         json!({
@@ -72,6 +83,72 @@ impl Delivery {
         })
     }
 }
+
+/// How long [`MockServer::wait_for_deliveries`](crate::MockServer::wait_for_deliveries)
+/// waits before it gives up and reports what was delivered.
+pub const DELIVERY_WAIT: Duration = Duration::from_secs(10);
+
+/// Fewer delivery attempts than awaited were made in time: what was delivered, and what
+/// may explain the rest. Its `Display` is the report a failed test shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryTimeout {
+    /// How many attempts were awaited.
+    pub wanted: usize,
+    /// How long the wait lasted.
+    pub waited: Duration,
+    /// The attempts made, in order.
+    pub delivered: Vec<Delivery>,
+    /// The receiver configured when the wait ended; `None`: none, so nothing is sent.
+    pub receiver: Option<String>,
+    /// Events stored and not yet acknowledged (`/events/unprocessed`).
+    pub unprocessed: usize,
+    /// Deliveries never queued because the outbox was full
+    /// ([`OUTBOX_CAPACITY`](crate::OUTBOX_CAPACITY)).
+    pub skipped: usize,
+}
+
+impl std::fmt::Display for DeliveryTimeout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "waited {:?} for {} webhook delivery attempt(s); {} made",
+            self.waited,
+            self.wanted,
+            self.delivered.len()
+        )?;
+        for (index, delivery) in self.delivered.iter().enumerate() {
+            let status = delivery
+                .status
+                .map_or_else(|| "no answer".to_string(), |s| format!("HTTP {s}"));
+            write!(
+                f,
+                "\n  #{}: attempt {} -> {status}, {} of {} acknowledged: {}",
+                index + 1,
+                delivery.attempt,
+                delivery.acknowledged.len(),
+                delivery.event_ids.len(),
+                delivery.event_types().join(", ")
+            )?;
+        }
+        match &self.receiver {
+            Some(url) => write!(f, "\n  receiver: {url}")?,
+            None => write!(
+                f,
+                "\n  no webhook receiver is configured (MockBuilder::webhook, MockServer::set_webhook), so nothing is sent"
+            )?,
+        }
+        if self.skipped > 0 {
+            write!(
+                f,
+                "\n  deliveries skipped with the outbox full: {}",
+                self.skipped
+            )?;
+        }
+        write!(f, "\n  events not yet acknowledged: {}", self.unprocessed)
+    }
+}
+
+impl std::error::Error for DeliveryTimeout {}
 
 /// `X-FS-Signature` of `body` under `secret`.
 pub fn sign(secret: &str, body: &[u8]) -> String {
@@ -94,15 +171,8 @@ pub(crate) async fn deliver(
     let Some(config) = shared.webhook.lock().expect("webhook lock").clone() else {
         return;
     };
-    // No redirects: a 307/308 would re-POST the signed body elsewhere (review S3).
-    let Ok(http) = reqwest::Client::builder()
-        .no_proxy()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(30))
-        .build()
-    else {
-        return;
-    };
+    // The mock's one client (a handle: cloning it shares its connection pool).
+    let http = shared.http.clone();
     if attempt(&shared, &config, &http, &ids, 1).await {
         return;
     }
@@ -127,6 +197,17 @@ pub(crate) async fn deliver(
             }
         }
     });
+}
+
+/// The HTTP client of a mock's deliveries, built once per mock: building one loads the
+/// TLS roots and takes about as long as a delivery itself (issue 18). No proxy; no
+/// redirects: a 307/308 would re-POST the signed body elsewhere (review S3).
+pub(crate) fn http_client() -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
 }
 
 /// Most of a receiver's answer the mock reads: it needs the status and, for a 202, the

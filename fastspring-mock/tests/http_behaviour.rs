@@ -690,6 +690,70 @@ async fn the_admin_api_adds_lists_and_clears_faults() {
 }
 
 #[tokio::test]
+async fn the_admin_api_refuses_interim_statuses_and_misspelled_operations_naming_the_problem() {
+    let mock = MockServer::start().await;
+    let admin = format!("{}/mock/admin/faults", mock.base_url());
+    for (rule, says) in [
+        (json!({"status": 101}), "fault status 101 refused"),
+        (json!({"status": 100}), "interim"),
+        (json!({"status": 600}), "fault status 600 refused"),
+        (json!({"delayMs": 3_600_000}), "at most"),
+        (
+            json!({"operation": "getSubscriptions", "status": 500}),
+            "did you mean `getSubscription`?",
+        ),
+    ] {
+        let refused = http().post(&admin).json(&rule).send().await.unwrap();
+        assert_eq!(refused.status(), 400, "{rule}");
+        let body: Value = refused.json().await.unwrap();
+        let message = body["message"].as_str().unwrap();
+        assert!(message.contains(says), "{rule}: {message}");
+    }
+    let listed: Value = http()
+        .get(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed, json!([]));
+    // Nothing was added: the operation answers normally.
+    assert_eq!(call(&mock, "GET", "/accounts", None).await.0, 200);
+}
+
+#[tokio::test]
+async fn the_library_refuses_the_same_faults_and_a_refused_fault_never_fires() {
+    let mock = MockServer::start().await;
+    let typo = mock
+        .try_inject(Fault::status(500).on("getSubscriptions"))
+        .unwrap_err();
+    assert!(typo.contains("did you mean `getSubscription`?"), "{typo}");
+    let interim = mock.try_inject(Fault::status(101)).unwrap_err();
+    assert!(interim.contains("fault status 101 refused"), "{interim}");
+    assert_eq!(
+        call(&mock, "GET", "/subscriptions/sub-x", None).await.0,
+        400,
+        "no fault fired: the mock's own not-found answer"
+    );
+    mock.try_inject(Fault::status(503).on("getSubscription").times(1))
+        .unwrap();
+    assert_eq!(
+        call(&mock, "GET", "/subscriptions/sub-x", None).await.0,
+        503
+    );
+}
+
+#[tokio::test]
+#[should_panic(
+    expected = "fastspring-mock refused a fault: no operation `listSubscription` in the spec; did you mean `listSubscriptions`?"
+)]
+async fn inject_panics_at_a_misspelled_operation() {
+    let mock = MockServer::start().await;
+    mock.inject(Fault::status(500).on("listSubscription"));
+}
+
+#[tokio::test]
 async fn rate_limit_mode_admits_250_requests_a_minute_then_answers_429_with_retry_after() {
     let mock = MockServer::start().await;
     let set = http()
@@ -789,7 +853,7 @@ async fn the_admin_index_lists_every_operation() {
         .unwrap();
     assert_eq!(
         ops.as_array().unwrap().len(),
-        fastspring_mock::spec::spec().routes.len()
+        fastspring_mock::operation_ids().count()
     );
     assert!(
         ops.as_array()

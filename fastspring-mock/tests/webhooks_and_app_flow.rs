@@ -249,3 +249,75 @@ async fn an_explicitly_emitted_event_carries_the_specs_example_data_and_a_wrong_
     assert_eq!(deliveries[1].event_ids, [second["id"].as_str().unwrap()]);
     assert_eq!(receiver.received.lock().unwrap()[0].0, "order.completed");
 }
+
+// ---- waiting for deliveries is bounded and says what came ----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiting_for_more_deliveries_than_come_reports_each_attempt_and_the_receiver() {
+    let (url, _receiver, _task) = start_receiver(Arc::new(|_, _| None)).await;
+    let mock = MockServer::builder()
+        .webhook(url.clone(), "not-the-receivers-secret")
+        .retry_schedule(Vec::new())
+        .start()
+        .await
+        .unwrap();
+    let event = mock.emit("order.completed", None);
+    let timeout = mock
+        .wait_for_deliveries_within(2, Duration::from_millis(500))
+        .await
+        .unwrap_err();
+    assert_eq!(timeout.wanted, 2);
+    assert_eq!(timeout.delivered.len(), 1);
+    assert_eq!(timeout.delivered[0].status, Some(401));
+    assert_eq!(timeout.receiver.as_deref(), Some(url.as_str()));
+    assert_eq!(timeout.unprocessed, 1);
+    let report = timeout.to_string();
+    assert!(
+        report.starts_with("waited 500ms for 2 webhook delivery attempt(s); 1 made"),
+        "{report}"
+    );
+    assert!(
+        report.contains("#1: attempt 1 -> HTTP 401, 0 of 1 acknowledged: order.completed"),
+        "{report}"
+    );
+    assert!(report.contains(&format!("receiver: {url}")), "{report}");
+    assert_eq!(mock.unprocessed(), [event["id"].as_str().unwrap()]);
+    // Within the time, it answers as before.
+    let one = mock
+        .wait_for_deliveries_within(1, Duration::from_millis(500))
+        .await
+        .unwrap();
+    assert_eq!(one.len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn wait_for_deliveries_panics_after_its_timeout_naming_the_caller_and_the_missing_receiver() {
+    use futures_util::FutureExt;
+    let mock = MockServer::start().await;
+    mock.emit("order.completed", None);
+    let line = line!() + 1;
+    let waited = std::panic::AssertUnwindSafe(mock.wait_for_deliveries(1))
+        .catch_unwind()
+        .await;
+    let payload = waited.expect_err("no receiver: the wait must end in a panic");
+    let message = payload
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        message.contains(&format!("webhooks_and_app_flow.rs:{line}")),
+        "{message}"
+    );
+    assert!(
+        message.contains("waited 10s for 1 webhook delivery attempt(s); 0 made"),
+        "{message}"
+    );
+    assert!(
+        message.contains("no webhook receiver is configured"),
+        "{message}"
+    );
+    assert!(
+        message.contains("events not yet acknowledged: 1"),
+        "{message}"
+    );
+}
