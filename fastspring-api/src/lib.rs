@@ -141,6 +141,7 @@ pub mod policy;
 pub mod ratelimit;
 #[cfg(feature = "data")]
 pub mod reports;
+mod query_date;
 mod request;
 #[doc(hidden)]
 pub mod runtime;
@@ -165,7 +166,12 @@ pub use generated::*;
 pub use policy::{RateLimit, RetryPolicy};
 pub use ratelimit::{InProcessLimiter, RateLimiter};
 pub use request::RequestOptions;
+pub use query_date::QueryDate;
 pub use types::{Amount, EpochMillis, EpochSeconds, Ids, Secret};
+// The crate's versions of the date and decimal libraries its types use, so that an
+// application names the same `jiff::Timestamp` and `rust_decimal::Decimal`.
+pub use jiff;
+pub use rust_decimal;
 // One unreadable value never costs the whole reply: how values are tolerated and located.
 pub use codec::unreadable;
 
