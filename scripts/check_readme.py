@@ -10,8 +10,8 @@ after it (not `ignore`) are that crate's binaries, one file each. Doc-test hidde
 Reproducible: each crate starts from the workspace's Cargo.lock, and the check fails if
 cargo had to resolve any package version that lock does not pin (so the crates registry
 is the only thing reached, for packages the workspace already uses). The crates live in
-a temporary folder; they build into `$CARGO_TARGET_DIR` (or the workspace's `target/`)
-under `readme-check/`.
+a temporary folder and are checked with the workspace's target folder (`$CARGO_TARGET_DIR`
+or `target/`), so the dependencies the workspace built are reused.
 
 Usage: scripts/check_readme.py [README.md]
 """
@@ -88,7 +88,7 @@ def main():
         sys.exit("check_readme: no [dependencies] block in the README")
     pinned = packages(os.path.join(REPO, "Cargo.lock"))
     target = os.environ.get("CARGO_TARGET_DIR") or os.path.join(REPO, "target")
-    env = dict(os.environ, CARGO_TARGET_DIR=os.path.join(target, "readme-check"))
+    env = dict(os.environ, CARGO_TARGET_DIR=target)
     scratch = tempfile.mkdtemp(prefix="readme-check-")
     try:
         for index, (deps, sources) in enumerate(found, 1):

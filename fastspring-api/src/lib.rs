@@ -157,10 +157,10 @@ mod layers;
 #[cfg_attr(docsrs, doc(cfg(feature = "payload-check")))]
 pub mod payload;
 pub mod policy;
+mod query_date;
 pub mod ratelimit;
 #[cfg(feature = "data")]
 pub mod reports;
-mod query_date;
 mod request;
 #[doc(hidden)]
 pub mod runtime;
@@ -183,9 +183,9 @@ pub use client::{
 pub use error::{DecodeError, Error, ErrorBody, ItemError};
 pub use generated::*;
 pub use policy::{RateLimit, RetryPolicy};
+pub use query_date::QueryDate;
 pub use ratelimit::{InProcessLimiter, RateLimiter};
 pub use request::RequestOptions;
-pub use query_date::QueryDate;
 pub use types::{Amount, EpochMillis, EpochSeconds, Ids, Secret};
 // The crate's versions of the date and decimal libraries its types use, so that an
 // application names the same `jiff::Timestamp` and `rust_decimal::Decimal`.

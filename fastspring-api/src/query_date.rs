@@ -54,7 +54,9 @@ impl QueryDate {
     pub fn to_query(&self, form: DateForm) -> String {
         match (self, form) {
             (QueryDate::Date(date), _) => date.to_string(),
-            (QueryDate::Timestamp(at), DateForm::Date) => at.to_zoned(TimeZone::UTC).date().to_string(),
+            (QueryDate::Timestamp(at), DateForm::Date) => {
+                at.to_zoned(TimeZone::UTC).date().to_string()
+            }
             (QueryDate::Timestamp(at), DateForm::DateOrEpochMillis) => {
                 at.as_millisecond().to_string()
             }
@@ -132,6 +134,9 @@ mod tests {
         );
         assert_eq!(text.to_query(DateForm::Date), "1/31/25");
         assert_eq!(text.to_query(DateForm::DateOrEpochMillis), "1/31/25");
-        assert_eq!(QueryDate::from(String::from("x")), QueryDate::Text("x".into()));
+        assert_eq!(
+            QueryDate::from(String::from("x")),
+            QueryDate::Text("x".into())
+        );
     }
 }

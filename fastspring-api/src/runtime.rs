@@ -27,8 +27,8 @@ pub use crate::call::batch::send_batch;
 pub use crate::call::multi_id::get_many;
 pub use crate::call::objects::{Resolver, objects};
 pub use crate::call::paging::{items, pages};
-pub use crate::call::single::send_one;
 pub(crate) use crate::call::request_builder;
+pub use crate::call::single::send_one;
 
 // The generated shape registry: its types and the decoder each shape names.
 #[cfg(feature = "payload-check")]

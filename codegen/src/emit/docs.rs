@@ -152,7 +152,10 @@ pub(super) fn start_here(ir: &Ir, module: &Module) -> Option<String> {
                     };
                     let def = &ir.types[*id];
                     (def.module == *name).then(|| {
-                        format!("`{}` returns [`{}`]({name}::{})", o.rust_method, def.name, def.name)
+                        format!(
+                            "`{}` returns [`{}`]({name}::{})",
+                            o.rust_method, def.name, def.name
+                        )
                     })
                 })
                 .collect();

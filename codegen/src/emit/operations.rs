@@ -215,7 +215,7 @@ fn query_push(param: &crate::ir::Param, field: &TokenStream) -> TokenStream {
             DateForm::Date => quote!(Date),
             DateForm::DateOrEpochMillis => quote!(DateOrEpochMillis),
         };
-        return quote!(query.push((#name, #field.to_query(#DATE_FORM::#form)));)
+        return quote!(query.push((#name, #field.to_query(#DATE_FORM::#form))););
     }
     match &param.ty {
         Ty::Vec(_) if param.explode => quote! {

@@ -273,7 +273,9 @@ impl<'a> Lowerer {
         };
         if let TypeKind::Untagged { variants } = &self.types[*body].kind {
             for (variant, ty) in variants {
-                let is_wrapper = self.array_field_item(&ResponseKind::Json(ty.clone()), &items).is_ok();
+                let is_wrapper = self
+                    .array_field_item(&ResponseKind::Json(ty.clone()), &items)
+                    .is_ok();
                 if !is_wrapper && *ty != Ty::Named(resource) {
                     return Err(u.error(format!(
                         "x-fs-unwrap: the 200 form `{variant}` is neither the wrapper nor `{name}`"
@@ -301,7 +303,9 @@ impl<'a> Lowerer {
         for (index, node) in pending {
             let node = node.req("x-fs-paging")?.req("resolve")?;
             let listing = &operations[*index];
-            let Some(paging) = &listing.paging else { continue };
+            let Some(paging) = &listing.paging else {
+                continue;
+            };
             let (Some(wanted), Some(item)) = (&paging.resolve, &paging.item) else {
                 continue;
             };

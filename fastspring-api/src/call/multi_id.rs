@@ -107,7 +107,8 @@ pub(crate) fn joined_chunks(
     let mut chunks: Vec<String> = Vec::new();
     let mut len = 0;
     for id in &encoded {
-        if !chunk.is_empty() && (chunk.len() >= per_request || len + id.len() + 1 > MAX_JOINED_ID_LEN)
+        if !chunk.is_empty()
+            && (chunk.len() >= per_request || len + id.len() + 1 > MAX_JOINED_ID_LEN)
         {
             chunks.push(chunk.join(","));
             chunk.clear();

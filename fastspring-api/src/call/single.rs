@@ -243,7 +243,10 @@ mod tests {
             size: Some(3),
         };
         assert_eq!(one(r#"{"id": "t-1", "size": 3}"#).unwrap(), want);
-        assert_eq!(one(r#"{"things": [{"id": "t-1", "size": 3}]}"#).unwrap(), want);
+        assert_eq!(
+            one(r#"{"things": [{"id": "t-1", "size": 3}]}"#).unwrap(),
+            want
+        );
         // The wrapper's key after other keys still counts as a wrapper.
         assert_eq!(
             one(r#"{"action": "thing.get", "things": [{"id": "t-1", "size": 3}]}"#).unwrap(),

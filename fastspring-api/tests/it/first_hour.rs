@@ -68,7 +68,8 @@ async fn get_returns_the_account_whether_bare_or_wrapped() {
 
 #[tokio::test]
 async fn two_items_for_one_id_are_a_decode_error_with_the_evidence() {
-    let body = json!({"accounts": [account("acc-1", "a@example.com"), account("acc-2", "b@example.com")]});
+    let body =
+        json!({"accounts": [account("acc-1", "a@example.com"), account("acc-2", "b@example.com")]});
     let (server, t) = serve_reply(Reply::ok(&body)).await;
 
     let error = t.client.accounts().get("acc-1").await.unwrap_err();
@@ -84,7 +85,11 @@ async fn two_items_for_one_id_are_a_decode_error_with_the_evidence() {
         "{}",
         decode.message
     );
-    assert!(decode.excerpt.starts_with("{\"accounts\":[{"), "{}", decode.excerpt);
+    assert!(
+        decode.excerpt.starts_with("{\"accounts\":[{"),
+        "{}",
+        decode.excerpt
+    );
     // What a user sees when printing it.
     let shown = error.to_string();
     assert!(
@@ -130,7 +135,14 @@ async fn not_found_in_a_400_and_in_a_200_wrapper_is_is_not_found() {
     assert!(order.is_not_found(), "{order:?}");
     assert!(subscription.is_not_found(), "{subscription:?}");
     assert!(
-        matches!(&subscription, Error::Api { operation: "getSubscription", status: 200, .. }),
+        matches!(
+            &subscription,
+            Error::Api {
+                operation: "getSubscription",
+                status: 200,
+                ..
+            }
+        ),
         "{subscription:?}"
     );
     let reason = subscription.body().and_then(|b| b.message());
@@ -143,8 +155,10 @@ async fn not_found_in_a_400_and_in_a_200_wrapper_is_is_not_found() {
 #[tokio::test]
 async fn get_takes_one_id_and_get_many_several() {
     let server = Loopback::start([
-        Reply::ok(&json!({"products": [{"product": "pro-monthly", "action": "products.get",
-            "result": "success"}]})),
+        Reply::ok(
+            &json!({"products": [{"product": "pro-monthly", "action": "products.get",
+            "result": "success"}]}),
+        ),
         Reply::ok(&json!({"products": [
             {"product": "pro-monthly", "result": "success"},
             {"product": "pro-yearly", "result": "success"},
@@ -181,8 +195,10 @@ async fn get_takes_one_id_and_get_many_several() {
 async fn objects_resolves_the_ids_of_a_page_through_get_many_in_order() {
     let server = Loopback::start([
         // Page 1: objects and IDs mixed.
-        Reply::ok(&json!({"subscriptions": [subscription("sub-1"), "sub-2", "sub-3"],
-            "page": 1, "nextPage": 2})),
+        Reply::ok(
+            &json!({"subscriptions": [subscription("sub-1"), "sub-2", "sub-3"],
+            "page": 1, "nextPage": 2}),
+        ),
         // The page's two IDs in one request.
         Reply::ok(&json!({"subscriptions": [subscription("sub-2"), subscription("sub-3")]})),
         // Page 2: one ID, answered bare.
@@ -220,25 +236,35 @@ async fn objects_of_accounts_fetches_ids_one_by_one_and_reports_a_refused_one_in
     let server = Loopback::start([
         Reply::ok(&json!({"accounts": ["acc-1", "acc-2"]})),
         Reply::ok(&account("acc-1", "a@example.com")),
-        Reply::ok(&json!({"accounts": [{"account": "acc-2", "action": "account.get",
-            "result": "error", "error": {"account": "Not found"}}]})),
+        Reply::ok(
+            &json!({"accounts": [{"account": "acc-2", "action": "account.get",
+            "result": "error", "error": {"account": "Not found"}}]}),
+        ),
     ])
     .await;
     let t = test_client(&server);
 
-    let items: Vec<Result<_, Error>> = futures_util::StreamExt::collect(
-        t.client.accounts().list().objects(),
-    )
-    .await;
+    let items: Vec<Result<_, Error>> =
+        futures_util::StreamExt::collect(t.client.accounts().list().objects()).await;
 
     assert_eq!(items.len(), 2);
     assert_eq!(items[0].as_ref().unwrap().account, "acc-1");
     let refused = items[1].as_ref().unwrap_err();
     assert!(refused.is_not_found(), "{refused:?}");
-    assert!(matches!(refused, Error::Api { operation: "getAccount", .. }));
+    assert!(matches!(
+        refused,
+        Error::Api {
+            operation: "getAccount",
+            ..
+        }
+    ));
     assert_eq!(
         paths(&server),
-        ["GET /accounts", "GET /accounts/acc-1", "GET /accounts/acc-2"]
+        [
+            "GET /accounts",
+            "GET /accounts/acc-1",
+            "GET /accounts/acc-2"
+        ]
     );
 }
 

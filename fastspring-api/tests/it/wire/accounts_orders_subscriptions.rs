@@ -9,13 +9,12 @@ use std::collections::BTreeMap;
 
 use fastspring_api::accounts::{
     AccountAddressInput, AccountContactUpdate, AccountListResponseAccountsItem, AccountLookupInput,
-    CreateAccountRequest, ListAccountsSubscriptions, NewAccountContact,
-    UpdateAccountRequest,
+    CreateAccountRequest, ListAccountsSubscriptions, NewAccountContact, UpdateAccountRequest,
 };
 use fastspring_api::common::ResultStatus;
 use fastspring_api::orders::{
-    ListOrdersScope, ListOrdersStatus, OrderItemAttributesUpdate,
-    OrderListResponseOrdersItem, OrderTagsUpdate, UpdateOrderTagsRequest,
+    ListOrdersScope, ListOrdersStatus, OrderItemAttributesUpdate, OrderListResponseOrdersItem,
+    OrderTagsUpdate, UpdateOrderTagsRequest,
 };
 use fastspring_api::subscriptions::{
     CancelSurvey, CancelSurveyAnswerInput, CancelSurveyAnswerInputReasonId,
@@ -24,15 +23,15 @@ use fastspring_api::subscriptions::{
     CancelSurveyResponseRequest, ChargeSubscriptionsRequest,
     ChargeSubscriptionsRequestSubscriptionsItem, CreateCotermGroupInput, CreateCotermGroupRequest,
     CreateProformaInvoiceRequest, CreateProformaInvoiceRequestLanguage,
-    EstimateSubscriptionRequest, GetProformaInvoiceLang,
-    GetSubscriptionScope, GetSubscriptionStatus, ListSubscriptionHistoryOrder,
-    ListSubscriptionHistoryScope, ListSubscriptionsScope, ListSubscriptionsStatus,
-    PauseSubscriptionRequest, ProformaInvoicePricing, SubscriptionAddonChange,
-    SubscriptionListResponseSubscriptionsItem, SubscriptionPriceOverride,
-    SubscriptionPricingOverride, SubscriptionState, SubscriptionTransferAccount,
-    SubscriptionTransferAddress, SubscriptionTransferTargetAccount, SubscriptionUpdate,
-    SubscriptionUpdateEnd, SubscriptionUpdateNext, TransferSubscriptionsRequest,
-    UpdateCotermGroupRequest, UpdateCotermGroupRequestAction, UpdateSubscriptionsRequest,
+    EstimateSubscriptionRequest, GetProformaInvoiceLang, GetSubscriptionScope,
+    GetSubscriptionStatus, ListSubscriptionHistoryOrder, ListSubscriptionHistoryScope,
+    ListSubscriptionsScope, ListSubscriptionsStatus, PauseSubscriptionRequest,
+    ProformaInvoicePricing, SubscriptionAddonChange, SubscriptionListResponseSubscriptionsItem,
+    SubscriptionPriceOverride, SubscriptionPricingOverride, SubscriptionState,
+    SubscriptionTransferAccount, SubscriptionTransferAddress, SubscriptionTransferTargetAccount,
+    SubscriptionUpdate, SubscriptionUpdateEnd, SubscriptionUpdateNext,
+    TransferSubscriptionsRequest, UpdateCotermGroupRequest, UpdateCotermGroupRequestAction,
+    UpdateSubscriptionsRequest,
 };
 use fastspring_api::{Amount, EpochMillis, EpochSeconds, Secret};
 use serde_json::json;
@@ -244,7 +243,11 @@ async fn orders_list() {
         .list()
         // Typed dates: a calendar date as written, a timestamp as its UTC date.
         .begin(fastspring_api::jiff::civil::date(2024, 8, 1))
-        .end("2024-08-31T23:30:00-05:00".parse::<fastspring_api::jiff::Timestamp>().unwrap())
+        .end(
+            "2024-08-31T23:30:00-05:00"
+                .parse::<fastspring_api::jiff::Timestamp>()
+                .unwrap(),
+        )
         .scope(ListOrdersScope::Live)
         .status(ListOrdersStatus::Completed)
         .limit(50)

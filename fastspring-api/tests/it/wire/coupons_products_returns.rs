@@ -30,8 +30,8 @@ use fastspring_api::products::{
     ProductsUpsertRequest,
 };
 use fastspring_api::returns::{
-    CreateReturnsRequest, NewReturn, NewReturnItem, NewReturnNotification,
-    NewReturnReason, NewReturnRefundType, Return, ReturnAccount, ReturnError, ReturnItemRefundType,
+    CreateReturnsRequest, NewReturn, NewReturnItem, NewReturnNotification, NewReturnReason,
+    NewReturnRefundType, Return, ReturnAccount, ReturnError, ReturnItemRefundType,
     ReturnRefundPerformerType, ReturnRefundSourceComponent, ReturnType, ReturnsResponseReturnsItem,
 };
 use fastspring_api::{Amount, EpochMillis, EpochSeconds, Error};
