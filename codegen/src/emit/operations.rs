@@ -635,8 +635,14 @@ fn emit_get_many(ctx: &Ctx<'_>, op: &Operation) -> TokenStream {
         " Like [`Self::{}`] for several IDs at once: each ID is percent-encoded, the IDs are joined with `,`, long lists are split over several requests, and the items come back as one `Vec` whatever shape FastSpring answers with (a bare object for one ID, a wrapper with `{}` for several).",
         op.rust_method, multi.items
     );
+    let returns = format!(
+        " Returns one item per ID FastSpring answered for, each {}.",
+        ctx.describe(&multi.item)
+    );
     quote! {
         #[doc = #doc]
+        #[doc = ""]
+        #[doc = #returns]
         pub async fn #method<I, S>(&self, ids: I) -> Result<Vec<#item_ty>, Error>
         where
             I: IntoIterator<Item = S>,

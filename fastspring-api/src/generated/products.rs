@@ -2274,6 +2274,8 @@ pub mod builders {
         }
 
         /// Like [`Self::get`] for several IDs at once: each ID is percent-encoded, the IDs are joined with `,`, long lists are split over several requests, and the items come back as one `Vec` whatever shape FastSpring answers with (a bare object for one ID, a wrapper with `products` for several).
+        ///
+        /// Returns one item per ID FastSpring answered for, each a [`ProductGetItem`] object.
         pub async fn get_many<I, S>(&self, ids: I) -> Result<Vec<ProductGetItem>, Error>
         where
             I: IntoIterator<Item = S>,

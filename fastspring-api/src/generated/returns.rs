@@ -719,6 +719,8 @@ pub mod builders {
         }
 
         /// Like [`Self::get`] for several IDs at once: each ID is percent-encoded, the IDs are joined with `,`, long lists are split over several requests, and the items come back as one `Vec` whatever shape FastSpring answers with (a bare object for one ID, a wrapper with `returns` for several).
+        ///
+        /// Returns one item per ID FastSpring answered for, each a [`ReturnsResponseReturnsItem`].
         pub async fn get_many<I, S>(
             &self,
             ids: I,
