@@ -141,7 +141,7 @@ pub(super) fn start_here(ir: &Ir, module: &Module) -> Option<String> {
                 })
                 .collect();
             let mut text = format!(
-                "**Start here:** `client.{accessor}()` gives [`{handle}`]({name}::{handle}), one method per operation ({}). Each returns a request builder from [`builders`]({name}::builders): required inputs are the method's arguments, optional ones the builder's setters, and `.await` sends it (each method's docs say what it returns).",
+                "**Start here:** `client.{accessor}()` gives [`{handle}`]({name}::{handle}), one method per operation ({}). Each returns a request builder from [`builders`]({name}::builders): required inputs are the method's arguments, optional ones the builder's setters, and `.await` sends it (each method's docs say what it returns); a `*_many` method takes several IDs and is awaited directly.",
                 methods.join(", ")
             );
             let resources: Vec<String> = ops
