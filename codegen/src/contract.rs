@@ -69,6 +69,14 @@ pub const ENCODE_PATH_IDS: RuntimeItem = RuntimeItem("encode_path_ids");
 pub const ENCODE_BODY: RuntimeItem = RuntimeItem("encode_body");
 /// `*_many` (`x-fs-multi-id`).
 pub const GET_MANY: RuntimeItem = RuntimeItem("get_many");
+/// `send()` of a one-ID lookup (`x-fs-unwrap`): the one resource, bare or unwrapped.
+pub const SEND_ONE: RuntimeItem = RuntimeItem("send_one");
+/// `objects()` (`x-fs-paging` with `resolve`).
+pub const OBJECTS: RuntimeItem = RuntimeItem("objects");
+/// The lookup `objects()` resolves IDs through.
+pub const RESOLVER: RuntimeItem = RuntimeItem("Resolver");
+/// How a date-valued query parameter is written (`format: date`, `x-fs-time`).
+pub const DATE_FORM: RuntimeItem = RuntimeItem("DateForm");
 /// `send_batch()` (`x-fs-batch`).
 pub const SEND_BATCH: RuntimeItem = RuntimeItem("send_batch");
 /// `pages()` (`x-fs-paging`).
@@ -119,6 +127,10 @@ pub const RUNTIME_ITEMS: &[RuntimeItem] = &[
     ENCODE_PATH_IDS,
     ENCODE_BODY,
     GET_MANY,
+    SEND_ONE,
+    OBJECTS,
+    RESOLVER,
+    DATE_FORM,
     SEND_BATCH,
     PAGES,
     ITEMS,
@@ -156,6 +168,7 @@ pub const CRATE_IMPORTS: &[&str] = &[
     "EpochSeconds",
     "Error",
     "Ids",
+    "QueryDate",
     "RequestOptions",
     "Secret",
 ];
@@ -197,8 +210,8 @@ pub const RESERVED_TYPE_NAMES: &[&str] = &[
 ];
 
 /// Names a request builder uses for its own methods: those the emitter writes
-/// (`build_request`, `send`, `send_batch`, `pages`, `items`, the optional body's
-/// `body`) and those `request_builder!` adds (`timeout`, `options`,
+/// (`build_request`, `send`, `send_batch`, `pages`, `items`, `objects`, the optional
+/// body's `body`) and those `request_builder!` adds (`timeout`, `options`,
 /// `retry_non_idempotent`, and `into_future` from `IntoFuture`). A parameter whose
 /// setter would take one of them gets the field `{name}_param`.
 pub const BUILDER_METHODS: &[&str] = &[
@@ -206,6 +219,7 @@ pub const BUILDER_METHODS: &[&str] = &[
     "build_request",
     "into_future",
     "items",
+    "objects",
     "options",
     "pages",
     "retry_non_idempotent",

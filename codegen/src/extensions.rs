@@ -21,6 +21,7 @@ pub const KNOWN: &[&str] = &[
     "x-fs-note",
     "x-fs-paging",
     "x-fs-time",
+    "x-fs-unwrap",
     "x-rust-field",
     "x-rust-method",
     "x-rust-name",

@@ -122,6 +122,36 @@ fn comma_separated_on_a_query_parameter() {
 }
 
 #[test]
+fn unwrap_with_a_form_that_is_neither_wrapper_nor_resource() {
+    refused(
+        "err-unwrap-bare-form",
+        "openapi.yaml",
+        "/paths/~1things~1{thing_id}/get/x-fs-unwrap",
+        "the 200 form `Single` is neither the wrapper nor `Thing`",
+    );
+}
+
+#[test]
+fn resolve_through_a_lookup_without_unwrap() {
+    refused(
+        "err-resolve-not-unwrapped",
+        "openapi.yaml",
+        "/paths/~1things/get/x-fs-paging/resolve",
+        "`getThing` has no x-fs-unwrap",
+    );
+}
+
+#[test]
+fn epoch_time_on_a_string_without_format_date() {
+    refused(
+        "err-time-on-plain-string",
+        "openapi.yaml",
+        "/paths/~1things/get/parameters/1/schema",
+        "x-fs-time on a string needs `format: date`",
+    );
+}
+
+#[test]
 fn ref_to_nothing() {
     refused(
         "err-ref-to-nothing",

@@ -46,6 +46,7 @@ fixtures! {
     request_body => "request-body",
     responses => "responses",
     batch => "batch",
+    lookups => "lookups",
     epoch_time => "epoch-time",
     password => "password",
     webhook => "webhook",

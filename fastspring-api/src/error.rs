@@ -179,7 +179,8 @@ impl Error {
     /// **HTTP 400** with the reason under the resource's key, for example
     /// `{"action": "subscription.get", "result": "error", "error": {"subscription": "Subscription not found"}}`
     /// (and likewise for accounts, orders, products and returns). This is `true` for a 404,
-    /// and for a 400 whose message or any field error says "not found" (any case).
+    /// and for a 400 whose message or any field error says "not found" (any case); also
+    /// for such a refusal inside a 2xx (a lookup's wrapper holding the error item).
     ///
     /// ```
     /// # async fn run(client: fastspring_api::Client) -> Result<(), fastspring_api::Error> {
@@ -197,9 +198,7 @@ impl Error {
     pub fn is_not_found(&self) -> bool {
         match self {
             Error::Api { status: 404, .. } => true,
-            Error::Api {
-                status: 400, body, ..
-            } => {
+            Error::Api { status, body, .. } if *status == 400 || (200..300).contains(status) => {
                 let says = |text: &str| text.to_ascii_lowercase().contains("not found");
                 body.message().is_some_and(|m| says(&m))
                     || body.field_errors().values().any(|v| says(v))

@@ -15,6 +15,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("policy", 0),
     // Value types (lenient integers come from `codec`); the shape registry's types.
     ("types", 1),
+    ("query_date", 1),
     ("shape", 1),
     // The rate limiter trait and the in-process limiter.
     ("ratelimit", 1),

@@ -21,15 +21,23 @@
 //!     .user_agent("my-app/1.0")
 //!     .build()?;
 //!
-//! // One resource by ID.
+//! // One resource by ID: the `Account` itself, whether FastSpring sends it bare or in
+//! // its `{"accounts": [...]}` wrapper.
 //! let account = client.accounts().get("uKj7izONRfanVwBL9eiG_A").await?;
+//! let email = account.contact.as_ref().and_then(|c| c.email.as_deref());
 //!
-//! // One page of a listing, with optional inputs as setters.
-//! let orders = client.orders().list().days(7).send().await?;
+//! // One page of a listing, with optional inputs as setters; dates are `jiff` values
+//! // (re-exported as `fastspring_api::jiff`), written as FastSpring reads them.
+//! let orders = client
+//!     .orders()
+//!     .list()
+//!     .begin(fastspring_api::jiff::civil::date(2025, 1, 1))
+//!     .send()
+//!     .await?;
 //!
 //! // Several IDs at once, whatever shape FastSpring answers with.
 //! let subscriptions = client.subscriptions().get_many(["sub-1", "sub-2"]).await?;
-//! # let _ = (account, orders, subscriptions); Ok(()) }
+//! # let _ = (email, orders, subscriptions); Ok(()) }
 //! ```
 //!
 //! Every failure is one [`Error`]: transport, timeout, rate limit, FastSpring's error
@@ -52,7 +60,17 @@
 //!
 //! // Or all at once.
 //! let all: Vec<_> = client.orders().list().days(7).items().try_collect().await?;
-//! # let _ = all; Ok(()) }
+//!
+//! // A filtered listing may answer with IDs or with objects: `objects()` gives the
+//! // objects either way, looking the IDs up (one `get_many` per page).
+//! let owned: Vec<_> = client
+//!     .subscriptions()
+//!     .list()
+//!     .account_id("uKj7izONRfanVwBL9eiG_A")
+//!     .objects()
+//!     .try_collect()
+//!     .await?;
+//! # let _ = (all, owned); Ok(()) }
 //! ```
 //!
 //! # Receive a webhook
@@ -98,7 +116,8 @@
 //! - The crate root: [`Client`] and [`ClientBuilder`], [`Error`] and the error details
 //!   ([`DecodeError`], [`ErrorBody`], [`ItemError`]), [`BatchOutcome`],
 //!   [`RequestOptions`], the value types ([`Amount`], [`EpochMillis`], [`Ids`],
-//!   [`Secret`], …).
+//!   [`QueryDate`], [`Secret`], …), and the crate's versions of [`jiff`] and
+//!   [`rust_decimal`].
 //! - [`policy`]: retries, the rate limit, and the clock and sleeper tests inject.
 //! - `webhooks`, `reports`, `payload`: built on the generated code (features
 //!   `webhook-events`, `data`, `payload-check`).
@@ -138,6 +157,7 @@ mod layers;
 #[cfg_attr(docsrs, doc(cfg(feature = "payload-check")))]
 pub mod payload;
 pub mod policy;
+mod query_date;
 pub mod ratelimit;
 #[cfg(feature = "data")]
 pub mod reports;
@@ -163,9 +183,14 @@ pub use client::{
 pub use error::{DecodeError, Error, ErrorBody, ItemError};
 pub use generated::*;
 pub use policy::{RateLimit, RetryPolicy};
+pub use query_date::QueryDate;
 pub use ratelimit::{InProcessLimiter, RateLimiter};
 pub use request::RequestOptions;
 pub use types::{Amount, EpochMillis, EpochSeconds, Ids, Secret};
+// The crate's versions of the date and decimal libraries its types use, so that an
+// application names the same `jiff::Timestamp` and `rust_decimal::Decimal`.
+pub use jiff;
+pub use rust_decimal;
 // One unreadable value never costs the whole reply: how values are tolerated and located.
 pub use codec::unreadable;
 

@@ -12,6 +12,9 @@ pub use crate::request::{
     encode_path_param,
 };
 
+// Dates in queries: each parameter's form (`format: date`, `x-fs-time`).
+pub use crate::query_date::DateForm;
+
 // How generated types read and write JSON: the modules behind `object!` and `union!`,
 // the seeds and helpers generated fields name, and the error a payload check reports.
 pub use crate::codec::fields::{double_option, is_absent};
@@ -22,8 +25,10 @@ pub use crate::codec::{DecodeFailure, object, union};
 // What a call does on top of the transport.
 pub use crate::call::batch::send_batch;
 pub use crate::call::multi_id::get_many;
+pub use crate::call::objects::{Resolver, objects};
 pub use crate::call::paging::{items, pages};
 pub(crate) use crate::call::request_builder;
+pub use crate::call::single::send_one;
 
 // The generated shape registry: its types and the decoder each shape names.
 #[cfg(feature = "payload-check")]

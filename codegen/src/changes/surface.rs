@@ -104,6 +104,8 @@ impl Surface {
             for p in &op.params {
                 let ty = if p.comma_separated {
                     "Ids".to_string()
+                } else if p.date.is_some() {
+                    "QueryDate".to_string()
                 } else {
                     rust_ty(ir, &p.ty)
                 };
@@ -121,11 +123,12 @@ impl Surface {
                     optional.insert("body".to_string(), ty);
                 }
             }
-            let response = match &op.response {
-                ResponseKind::Json(ty) => rust_ty(ir, ty),
-                ResponseKind::Text => "String".to_string(),
-                ResponseKind::Bytes => "Bytes".to_string(),
-                ResponseKind::Empty => "()".to_string(),
+            let response = match (&op.unwrap, &op.response) {
+                (Some(unwrap), _) => rust_ty(ir, &unwrap.resource),
+                (None, ResponseKind::Json(ty)) => rust_ty(ir, ty),
+                (None, ResponseKind::Text) => "String".to_string(),
+                (None, ResponseKind::Bytes) => "Bytes".to_string(),
+                (None, ResponseKind::Empty) => "()".to_string(),
             };
             let mut extras = BTreeSet::new();
             if let Some(multi) = &op.multi_id {
@@ -134,6 +137,9 @@ impl Surface {
             if op.paging.as_ref().is_some_and(|p| p.style.streams()) {
                 extras.insert("pages".to_string());
                 extras.insert("items".to_string());
+            }
+            if op.paging.as_ref().is_some_and(|p| p.resolve.is_some()) {
+                extras.insert("objects".to_string());
             }
             if op.batch.is_some() {
                 extras.insert("send_batch".to_string());

@@ -2,7 +2,7 @@
 //! is used), an operation's doc, and the small word helpers they share.
 
 use super::ctx::Ctx;
-use crate::ir::{Operation, Ty, TypeDef, TypeKind};
+use crate::ir::{Ir, Module, ModuleKind, Operation, Ty, TypeDef, TypeKind};
 
 /// A sentence saying what a schema without a description is, from where it is used
 /// (an operation's parameter or response) or where it sits in the spec.
@@ -118,5 +118,56 @@ pub(super) fn capitalize(s: &str) -> String {
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => String::new(),
+    }
+}
+
+/// The "start here" paragraph of a module's page (written on its `pub mod` line): how
+/// to reach the group's operations, where their builders are, which types they return.
+pub(super) fn start_here(ir: &Ir, module: &Module) -> Option<String> {
+    let name = &module.name;
+    match module.kind {
+        ModuleKind::Group => {
+            let handle = module.handle.as_deref()?;
+            let accessor = module.handle_method.as_deref()?;
+            let ops: Vec<&Operation> = ir.operations.iter().filter(|o| &o.module == name).collect();
+            if ops.is_empty() {
+                return None;
+            }
+            let methods: Vec<String> = ops
+                .iter()
+                .flat_map(|o| {
+                    let many = o.multi_id.as_ref().map(|m| format!("`{}`", m.method));
+                    std::iter::once(format!("`{}`", o.rust_method)).chain(many)
+                })
+                .collect();
+            let mut text = format!(
+                "**Start here:** `client.{accessor}()` gives [`{handle}`]({name}::{handle}), one method per operation ({}). Each returns a request builder from [`builders`]({name}::builders): required inputs are the method's arguments, optional ones the builder's setters, and `.await` sends it (each method's docs say what it returns); a `*_many` method takes several IDs and is awaited directly.",
+                methods.join(", ")
+            );
+            let resources: Vec<String> = ops
+                .iter()
+                .filter_map(|o| {
+                    let Ty::Named(id) = &o.unwrap.as_ref()?.resource else {
+                        return None;
+                    };
+                    let def = &ir.types[*id];
+                    (def.module == *name).then(|| {
+                        format!(
+                            "`{}` returns [`{}`]({name}::{})",
+                            o.rust_method, def.name, def.name
+                        )
+                    })
+                })
+                .collect();
+            if !resources.is_empty() {
+                text.push_str(&format!(" The resource: {}.", resources.join(", ")));
+            }
+            text.push_str(" The rest of this page are the request and response types.");
+            Some(text)
+        }
+        ModuleKind::WebhookEvents => Some(format!(
+            "**Start here:** `webhooks::parse` verifies a delivery and decodes each event's `data` into [`EventData`]({name}::EventData), one variant per event type; the types below are those payloads."
+        )),
+        ModuleKind::Shared => None,
     }
 }

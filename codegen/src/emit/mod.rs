@@ -49,7 +49,11 @@ pub fn emit(ir: &Ir) -> Result<Vec<File>, Error> {
             contents: format_file(&tokens, &module.name)?,
         });
         let name = ident(&module.name);
-        let doc = doc_attrs(Some(&module.doc));
+        let doc = match docs::start_here(ir, module) {
+            Some(start) => format!("{}\n\n{start}", module.doc),
+            None => module.doc.clone(),
+        };
+        let doc = doc_attrs(Some(&doc));
         mods.push(quote!(#doc pub mod #name;));
     }
     files.push(File {

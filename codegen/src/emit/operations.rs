@@ -10,10 +10,13 @@ use super::ctx::Ctx;
 use super::docs::operation_doc;
 use super::{doc_attrs, ident, lit_str};
 use crate::contract::{
-    BATCH_META, ENCODE_BODY, ENCODE_PATH_IDS, ENCODE_PATH_PARAM, GET_MANY, ITEMS,
-    MULTI_ID_PLACEHOLDER, OPERATION_META, PAGES, PAGING_META, PAGING_STYLE, REQUEST, SEND_BATCH,
+    BATCH_META, DATE_FORM, ENCODE_BODY, ENCODE_PATH_IDS, ENCODE_PATH_PARAM, GET_MANY, ITEMS,
+    MULTI_ID_PLACEHOLDER, OBJECTS, OPERATION_META, PAGES, PAGING_META, PAGING_STYLE, REQUEST,
+    RESOLVER, SEND_BATCH, SEND_ONE,
 };
-use crate::ir::{Operation, PagingStyle, ParamIn, PathPiece, ResponseKind, Ty, is_keyword};
+use crate::ir::{
+    DateForm, Operation, PagingStyle, ParamIn, PathPiece, ResponseKind, Ty, is_keyword,
+};
 
 pub(super) fn emit_operations(
     ctx: &Ctx<'_>,
@@ -99,15 +102,19 @@ fn operation_inputs(ctx: &Ctx<'_>, op: &Operation) -> Inputs {
         let fname = ident(&p.field);
         let stored = if p.comma_separated {
             quote!(Ids)
+        } else if p.date.is_some() {
+            quote!(QueryDate)
         } else {
             ctx.ty(&p.ty)
         };
+        let (arg_ty, conv) = if p.comma_separated {
+            (quote!(impl Into<Ids>), quote!(.into()))
+        } else if p.date.is_some() {
+            (quote!(impl Into<QueryDate>), quote!(.into()))
+        } else {
+            param_arg_type(ctx, &p.ty)
+        };
         if p.required {
-            let (arg_ty, conv) = if p.comma_separated {
-                (quote!(impl Into<Ids>), quote!(.into()))
-            } else {
-                param_arg_type(ctx, &p.ty)
-            };
             inputs.args.push(quote!(#fname: #arg_ty));
             inputs.inits.push(if conv.is_empty() {
                 quote!(#fname)
@@ -116,10 +123,14 @@ fn operation_inputs(ctx: &Ctx<'_>, op: &Operation) -> Inputs {
             });
             inputs.fields.push(quote!(#fname: #stored));
         } else {
-            let (arg_ty, conv) = param_arg_type(ctx, &p.ty);
-            let pdoc = doc_attrs(Some(&p.doc.clone().unwrap_or_else(|| {
-                format!("Sets `{}` (no description in the spec).", p.name)
-            })));
+            let mut text = p
+                .doc
+                .clone()
+                .unwrap_or_else(|| format!("Sets `{}` (no description in the spec).", p.name));
+            if let Some(form) = p.date {
+                text.push_str(&format!("\n\n{}", date_doc(form)));
+            }
+            let pdoc = doc_attrs(Some(&text));
             inputs.inits.push(quote!(#fname: None));
             inputs.fields.push(quote!(#fname: Option<#stored>));
             inputs.setters.push(quote! {
@@ -185,8 +196,27 @@ fn param_arg_type(ctx: &Ctx<'_>, ty: &Ty) -> (TokenStream, TokenStream) {
     }
 }
 
+/// How a date parameter's setter says it is sent.
+fn date_doc(form: DateForm) -> &'static str {
+    match form {
+        DateForm::Date => {
+            "Takes a `jiff::civil::Date` (sent as `YYYY-MM-DD`), a `jiff::Timestamp` (sent as its UTC date) or text (sent as given); see [`QueryDate`]."
+        }
+        DateForm::DateOrEpochMillis => {
+            "Takes a `jiff::civil::Date` (sent as `YYYY-MM-DD`), a `jiff::Timestamp` (sent as epoch milliseconds) or text (sent as given); see [`QueryDate`]."
+        }
+    }
+}
+
 fn query_push(param: &crate::ir::Param, field: &TokenStream) -> TokenStream {
     let name = lit_str(&param.name);
+    if let Some(form) = param.date {
+        let form = match form {
+            DateForm::Date => quote!(Date),
+            DateForm::DateOrEpochMillis => quote!(DateOrEpochMillis),
+        };
+        return quote!(query.push((#name, #field.to_query(#DATE_FORM::#form))););
+    }
     match &param.ty {
         Ty::Vec(_) if param.explode => quote! {
             for item in #field { query.push((#name, item.to_string())); }
@@ -291,7 +321,52 @@ fn operation_meta(op: &Operation) -> TokenStream {
     }
 }
 
+/// An intra-doc link to a generated type (other types in backticks).
+fn link_of(ctx: &Ctx<'_>, ty: &Ty) -> String {
+    match ty {
+        Ty::Named(id) => ctx.link(&ctx.ir.types[*id]),
+        other => format!("`{}`", ctx.ty(other)),
+    }
+}
+
+/// The "Returns …" line of a handle method: what awaiting its builder gives.
+fn returns_doc(ctx: &Ctx<'_>, op: &Operation) -> String {
+    let what = match (&op.unwrap, &op.response) {
+        (Some(unwrap), _) => ctx.describe(&unwrap.resource),
+        (None, ResponseKind::Json(ty)) => ctx.describe(ty),
+        (None, ResponseKind::Text) => "the body as text (`String`)".to_string(),
+        (None, ResponseKind::Bytes) => "the body as bytes (`bytes::Bytes`)".to_string(),
+        (None, ResponseKind::Empty) => "nothing (`()`) on success".to_string(),
+    };
+    let mut line = format!("Returns {what} when awaited.");
+    if let Some(batch) = &op.batch {
+        line.push_str(&format!(
+            " `.send_batch()` reports every item of `{}` instead.",
+            batch.items
+        ));
+    }
+    if let Some(paging) = op.paging.as_ref().filter(|p| p.style.streams()) {
+        let item = paging
+            .item
+            .as_ref()
+            .map_or_else(|| "`Value`".to_string(), |t| link_of(ctx, t));
+        line.push_str(&format!(" `.items()` streams every {item} of every page"));
+        match &paging.resolve {
+            Some(resolve) => line.push_str(&format!(
+                ", `.objects()` every {} (IDs looked up).",
+                link_of(ctx, &resolve.object)
+            )),
+            None => line.push('.'),
+        }
+    }
+    line
+}
+
+/// What `send` returns: the one resource of an `x-fs-unwrap` lookup, else the body.
 fn response_type(ctx: &Ctx<'_>, op: &Operation) -> TokenStream {
+    if let Some(unwrap) = &op.unwrap {
+        return ctx.ty(&unwrap.resource);
+    }
     match &op.response {
         ResponseKind::Json(ty) => ctx.ty(ty),
         ResponseKind::Text => quote!(String),
@@ -327,6 +402,7 @@ fn paging_methods(ctx: &Ctx<'_>, op: &Operation) -> TokenStream {
         " Streams the `{}` of every page, one by one (see [`Self::pages`]).",
         paging.items.as_deref().unwrap_or_default()
     );
+    let objects = objects_method(ctx, op);
     quote! {
         #[doc = #pages_doc]
         #[inline]
@@ -342,6 +418,58 @@ fn paging_methods(ctx: &Ctx<'_>, op: &Operation) -> TokenStream {
             let client = self.client;
             let request = self.build_request();
             #ITEMS(client, request, #items_key)
+        }
+
+        #objects
+    }
+}
+
+/// `objects()` for a listing whose items are IDs or objects (`x-fs-paging.resolve`).
+fn objects_method(ctx: &Ctx<'_>, op: &Operation) -> TokenStream {
+    let Some(paging) = &op.paging else {
+        return quote!();
+    };
+    let Some(resolve) = &paging.resolve else {
+        return quote!();
+    };
+    let object = ctx.ty(&resolve.object);
+    let items_key = lit_str(paging.items.as_deref().unwrap_or_default());
+    let handle = ident(&ctx.module_handle());
+    let method = ident(&resolve.method);
+    let lookup = ident(&resolve.builder);
+    let lookup_items = lit_str(&resolve.items);
+    let placeholder = lit_str(MULTI_ID_PLACEHOLDER);
+    let several = resolve.many.is_some();
+    let how = match &resolve.many {
+        Some(many) => format!(
+            "fetched with [`{}::{many}`] (one request per page's IDs)",
+            ctx.module_handle()
+        ),
+        None => format!(
+            "fetched one by one with [`{}::{}`]",
+            ctx.module_handle(),
+            resolve.method
+        ),
+    };
+    let doc = format!(
+        " Streams the `{}` of every page as {} objects, whichever form FastSpring lists them in: objects as they are, IDs {how}. The order is the listing's; an ID the lookup refuses is that item's `Err` (`Error::Api`).",
+        paging.items.as_deref().unwrap_or_default(),
+        link_of(ctx, &resolve.object),
+    );
+    quote! {
+        #[doc = #doc]
+        #[inline]
+        pub fn objects(self) -> impl futures_util::Stream<Item = Result<#object, Error>> + Send + 'a {
+            let client = self.client;
+            let request = self.build_request();
+            let resolver = #RESOLVER {
+                meta: &#lookup::META,
+                template: #handle { client }.#method(#placeholder).build_request(),
+                placeholder: #placeholder,
+                items: #lookup_items,
+                several: #several,
+            };
+            #OBJECTS(client, request, #items_key, resolver)
         }
     }
 }
@@ -368,7 +496,11 @@ fn send_batch_method(ctx: &Ctx<'_>, op: &Operation) -> TokenStream {
 
 /// The method on the group's handle that starts the builder (and `*_many`).
 fn handle_method(ctx: &Ctx<'_>, op: &Operation, inputs: &Inputs) -> TokenStream {
-    let doc = doc_attrs(Some(&operation_doc(op)));
+    let doc = doc_attrs(Some(&format!(
+        "{}\n\n{}",
+        operation_doc(op),
+        returns_doc(ctx, op)
+    )));
     let name = ident(&op.rust_method);
     let builder = ident(&op.builder);
     let args = &inputs.args;
@@ -396,11 +528,15 @@ fn emit_builder(ctx: &Ctx<'_>, op: &Operation, inputs: Inputs) -> TokenStream {
     );
     let meta = operation_meta(op);
     let path = path_statements(op);
-    let send_fn = match &op.response {
-        ResponseKind::Json(_) => quote!(send_json),
-        ResponseKind::Text => quote!(send_text),
-        ResponseKind::Bytes => quote!(send_bytes),
-        ResponseKind::Empty => quote!(send_empty),
+    let send_call = match (&op.unwrap, &op.response) {
+        (Some(unwrap), _) => {
+            let items = lit_str(&unwrap.items);
+            quote!(#SEND_ONE(self.client, request, #items).await)
+        }
+        (None, ResponseKind::Json(_)) => quote!(self.client.send_json(request).await),
+        (None, ResponseKind::Text) => quote!(self.client.send_text(request).await),
+        (None, ResponseKind::Bytes) => quote!(self.client.send_bytes(request).await),
+        (None, ResponseKind::Empty) => quote!(self.client.send_empty(request).await),
     };
     // Only what is pushed to is `mut`.
     let mutable = |pushes: &[TokenStream]| (!pushes.is_empty()).then(|| quote!(mut));
@@ -409,6 +545,15 @@ fn emit_builder(ctx: &Ctx<'_>, op: &Operation, inputs: Inputs) -> TokenStream {
     let headers_init = quote!(let #headers_mut headers: Vec<(&'static str, String)> = Vec::new(););
     let send_batch = send_batch_method(ctx, op);
     let paging = paging_methods(ctx, op);
+    let send_doc = match &op.unwrap {
+        Some(unwrap) => format!(
+            " Sends the request and returns the one {}, whether FastSpring answers with it bare or in `{}`; a wrapper with no item or several is an `Error::Decode`, an error item an `Error::Api`.",
+            link_of(ctx, &unwrap.resource),
+            unwrap.items
+        ),
+        None => " Sends the request and decodes the response.".to_string(),
+    };
+    let send_doc = quote!(#[doc = #send_doc]);
     let Inputs {
         fields,
         setters,
@@ -432,7 +577,9 @@ fn emit_builder(ctx: &Ctx<'_>, op: &Operation, inputs: Inputs) -> TokenStream {
 
             #(#setters)*
 
-            /// The request as it will be sent (path encoded, query and body serialized).
+            /// The request as it will be sent (path encoded, query and body serialized);
+            /// what `send` and the streams build on. Not a stable API.
+            #[doc(hidden)]
             pub fn build_request(&self) -> Result<#REQUEST, Error> {
                 const META: &#OPERATION_META = &#builder::META;
                 #path
@@ -454,11 +601,11 @@ fn emit_builder(ctx: &Ctx<'_>, op: &Operation, inputs: Inputs) -> TokenStream {
 
             #paging
 
-            /// Sends the request and decodes the response.
+            #send_doc
             #[inline]
             pub async fn send(self) -> Result<#resp, Error> {
                 let request = self.build_request()?;
-                self.client.#send_fn(request).await
+                #send_call
             }
         }
 
@@ -488,8 +635,14 @@ fn emit_get_many(ctx: &Ctx<'_>, op: &Operation) -> TokenStream {
         " Like [`Self::{}`] for several IDs at once: each ID is percent-encoded, the IDs are joined with `,`, long lists are split over several requests, and the items come back as one `Vec` whatever shape FastSpring answers with (a bare object for one ID, a wrapper with `{}` for several).",
         op.rust_method, multi.items
     );
+    let returns = format!(
+        " Returns one item per ID FastSpring answered for, each {}.",
+        ctx.describe(&multi.item)
+    );
     quote! {
         #[doc = #doc]
+        #[doc = ""]
+        #[doc = #returns]
         pub async fn #method<I, S>(&self, ids: I) -> Result<Vec<#item_ty>, Error>
         where
             I: IntoIterator<Item = S>,

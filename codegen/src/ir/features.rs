@@ -45,6 +45,9 @@ impl Lowerer {
             for (_, ty) in &op.responses {
                 seed(&mut sets, ty, feature);
             }
+            if let Some(unwrap) = &op.unwrap {
+                seed(&mut sets, &unwrap.resource, feature);
+            }
         }
         for hook in webhooks {
             seed(&mut sets, &hook.data, WEBHOOK_TAG);

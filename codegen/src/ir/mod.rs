@@ -176,7 +176,20 @@ pub struct Param {
     pub required: bool,
     pub explode: bool,
     pub comma_separated: bool,
+    /// A date-valued query parameter (`format: date`): taken as a `QueryDate` and
+    /// written in this form.
+    pub date: Option<DateForm>,
     pub doc: Option<String>,
+}
+
+/// How a date-valued query parameter is written (the runtime's `DateForm`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateForm {
+    /// `format: date`: `YYYY-MM-DD`, a timestamp as its UTC date.
+    Date,
+    /// `format: date` with `x-fs-time: epoch-millis`: a date as `YYYY-MM-DD`, a
+    /// timestamp as epoch milliseconds.
+    DateOrEpochMillis,
 }
 
 #[derive(Debug, Clone)]
@@ -199,6 +212,25 @@ pub struct Paging {
     pub items: Option<String>,
     /// Element type of the `items` array, for `page` and `events` styles.
     pub item: Option<Ty>,
+    /// `resolve`: the items are IDs or objects, and IDs are looked up through this
+    /// operation of the group (`objects()`).
+    pub resolve: Option<Resolve>,
+}
+
+/// How `objects()` turns a listing's IDs into objects (`x-fs-paging.resolve`).
+#[derive(Debug, Clone)]
+pub struct Resolve {
+    /// The lookup's `operationId`.
+    pub operation: String,
+    /// The lookup's handle method (`get`) and builder (`GetSubscriptionBuilder`).
+    pub method: String,
+    pub builder: String,
+    /// The lookup's `*_many` method when it takes several IDs (`x-fs-multi-id`).
+    pub many: Option<String>,
+    /// The wrapper's array in the lookup's answer.
+    pub items: String,
+    /// The object type (the lookup's `x-fs-unwrap` resource).
+    pub object: Ty,
 }
 
 /// How a list operation pages (`x-fs-paging`).
@@ -249,6 +281,15 @@ pub struct MultiId {
     pub item: Ty,
 }
 
+/// `x-fs-unwrap`: the handle method returns the one resource of a one-ID lookup.
+#[derive(Debug, Clone)]
+pub struct Unwrap {
+    /// The array of the wrapper answer.
+    pub items: String,
+    /// The resource type (the bare answer, and the wrapper's item).
+    pub resource: Ty,
+}
+
 #[derive(Debug, Clone)]
 pub struct Operation {
     pub id: String,
@@ -271,6 +312,7 @@ pub struct Operation {
     pub paging: Option<Paging>,
     pub batch: Option<Batch>,
     pub multi_id: Option<MultiId>,
+    pub unwrap: Option<Unwrap>,
     pub idempotent: bool,
     pub auth_optional: bool,
     pub location: String,

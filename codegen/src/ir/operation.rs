@@ -7,7 +7,9 @@ use heck::{ToSnakeCase, ToUpperCamelCase};
 
 use super::lower::{Items, Lowerer, operations_of};
 use super::names::{camel_ident, snake_ident, unique};
-use super::{Body, Method, Operation, Param, ParamIn, PathPiece, ResponseKind, Ty, TypeKind};
+use super::{
+    Body, DateForm, Method, Operation, Param, ParamIn, PathPiece, ResponseKind, Ty, TypeKind,
+};
 use crate::Error;
 use crate::contract::{BUILDER_FIELDS, BUILDER_METHODS};
 use crate::spec::Node;
@@ -106,6 +108,8 @@ impl<'a> Lowerer {
         op_ids: &mut BTreeMap<String, String>,
     ) -> Result<Vec<Operation>, Error> {
         let mut operations = Vec::new();
+        // Listings whose `x-fs-paging` names a `resolve` lookup, linked at the end.
+        let mut resolves = Vec::new();
         let mut methods_per_module: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
         for (path, item) in path_items {
             for (method, op) in operations_of(item)? {
@@ -126,9 +130,17 @@ impl<'a> Lowerer {
                         operation.rust_method
                     )));
                 }
+                if operation
+                    .paging
+                    .as_ref()
+                    .is_some_and(|p| p.resolve.is_some())
+                {
+                    resolves.push((operations.len(), op.clone()));
+                }
                 operations.push(operation);
             }
         }
+        self.link_resolves(&mut operations, &resolves)?;
 
         Ok(operations)
     }
@@ -163,7 +175,7 @@ impl<'a> Lowerer {
         let builder = self.claim_name(&format!("{op_pascal}Builder"), &op.location(), true, op)?;
 
         let raw_params = merged_parameters(item, op)?;
-        let params = self.lower_params(path, op, &op_pascal, &raw_params)?;
+        let mut params = self.lower_params(path, op, &op_pascal, &raw_params)?;
         let body = self.lower_body(op, &op_pascal)?;
         let Responses {
             response,
@@ -176,6 +188,7 @@ impl<'a> Lowerer {
         if let Some(multi) = &mut multi_id {
             multi.method = format!("{rust_method}_many");
         }
+        let unwrap = self.lower_unwrap(op, &response, &mut params)?;
         let template = path_template(path, &params).map_err(|msg| op.error(msg))?;
         let method = Method::parse(method)
             .ok_or_else(|| op.error(format!("unsupported method `{method}`")))?;
@@ -197,6 +210,7 @@ impl<'a> Lowerer {
             paging,
             batch,
             multi_id,
+            unwrap,
             idempotent: op
                 .bool("x-fs-idempotent")?
                 .unwrap_or(method != Method::Post),
@@ -305,6 +319,7 @@ impl<'a> Lowerer {
         if comma_separated && (location != ParamIn::Path || ty != Ty::String) {
             return Err(p.error("x-fs-comma-separated applies to string path parameters only"));
         }
+        let date = self.date_form(&schema, location, &ty)?;
         let rust = unique(snake_ident(&name), taken);
         let own = |name: &str| BUILDER_METHODS.contains(&name) || BUILDER_FIELDS.contains(&name);
         let field = if own(&rust) {
@@ -321,8 +336,37 @@ impl<'a> Lowerer {
             required,
             explode: p.bool("explode")?.unwrap_or(true),
             comma_separated,
+            date,
             doc: p.str("description")?.map(|d| d.trim().to_string()),
         })
+    }
+
+    /// A query parameter of `type: string, format: date` takes a typed date; with
+    /// `x-fs-time: epoch-millis` a timestamp is sent as epoch milliseconds.
+    fn date_form(
+        &self,
+        schema: &Node<'a>,
+        location: ParamIn,
+        ty: &Ty,
+    ) -> Result<Option<DateForm>, Error> {
+        let schema = schema.resolve()?;
+        let time = schema.str("x-fs-time")?;
+        if schema.str("format")? != Some("date") || *ty != Ty::String {
+            if time.is_some() && *ty == Ty::String {
+                return Err(schema.error("x-fs-time on a string needs `format: date`"));
+            }
+            return Ok(None);
+        }
+        if location != ParamIn::Query {
+            return Ok(None);
+        }
+        match time {
+            None => Ok(Some(DateForm::Date)),
+            Some("epoch-millis") => Ok(Some(DateForm::DateOrEpochMillis)),
+            Some(other) => Err(schema.error(format!(
+                "x-fs-time `{other}` on a date parameter: only `epoch-millis` (a timestamp sent as epoch milliseconds)"
+            ))),
+        }
     }
 
     fn is_enum(&self, ty: &Ty) -> bool {

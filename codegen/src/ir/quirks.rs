@@ -1,14 +1,15 @@
 //! FastSpring's extensions that shape an operation or an event (`impl Lowerer`):
-//! `x-fs-paging`, `x-fs-batch`, `x-fs-multi-id`, and the webhook events with
-//! `x-fs-event-type`/`x-fs-event-aliases`. Where is `x-fs-X` read? Here.
+//! `x-fs-paging` (and its `resolve`), `x-fs-batch`, `x-fs-multi-id`, `x-fs-unwrap`,
+//! and the webhook events with `x-fs-event-type`/`x-fs-event-aliases`. Where is
+//! `x-fs-X` read? Here.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::lower::{Items, Lowerer, doc_of};
 use super::names::{camel_ident, unique};
 use super::{
-    Batch, MultiId, Paging, PagingStyle, Param, ParamIn, ResponseKind, Ty, TypeId, TypeKind,
-    Webhook,
+    Batch, MultiId, Operation, Paging, PagingStyle, Param, ParamIn, Resolve, ResponseKind, Ty,
+    TypeId, TypeKind, Unwrap, Webhook,
 };
 use crate::Error;
 use crate::spec::Node;
@@ -136,10 +137,27 @@ impl<'a> Lowerer {
                         }
                     }
                 }
+                // `resolve` names the lookup; `link_resolves` checks and completes it once
+                // every operation is lowered.
+                let resolve = match p.str("resolve")? {
+                    Some(_) if kind != PagingStyle::Page => {
+                        return Err(p.error("x-fs-paging `resolve` needs style `page`"));
+                    }
+                    Some(operation) => Some(Resolve {
+                        operation: operation.to_string(),
+                        method: String::new(),
+                        builder: String::new(),
+                        many: None,
+                        items: String::new(),
+                        object: Ty::Json,
+                    }),
+                    None => None,
+                };
                 Some(Paging {
                     style: kind,
                     items,
                     item,
+                    resolve,
                 })
             }
         })
@@ -200,15 +218,149 @@ impl<'a> Lowerer {
         })
     }
 
-    /// For `x-fs-multi-id`: the 200 body is `oneOf: [Wrapper{items: [T]}, T]`; finds T.
+    /// For `x-fs-multi-id`: the 200 body is `oneOf: [Wrapper{items: [T]}, T]`, or the
+    /// wrapper alone; finds T.
     fn multi_id_item(&self, response: &ResponseKind, items: &str) -> Result<Ty, String> {
         let ResponseKind::Json(Ty::Named(id)) = response else {
             return Err("x-fs-multi-id needs a JSON 200 response".into());
         };
-        if !matches!(self.types[*id].kind, TypeKind::Untagged { .. }) {
-            return Err("x-fs-multi-id needs a 200 schema `oneOf: [Wrapper, Bare]`".into());
+        if !matches!(
+            self.types[*id].kind,
+            TypeKind::Untagged { .. } | TypeKind::Struct { .. }
+        ) {
+            return Err(
+                "x-fs-multi-id needs a 200 schema `oneOf: [Wrapper, Bare]` or the wrapper".into(),
+            );
         }
         self.array_field_item(response, items)
+    }
+
+    /// `x-fs-unwrap: {items, resource}`: the handle method returns the one resource of a
+    /// one-ID lookup. The 200 body is the wrapper (an object with array `items`) or
+    /// `oneOf` the wrapper and the bare resource; `resource` names a schema of the
+    /// operation's file. The method takes one ID: its comma-separated path parameter
+    /// (several IDs go through `*_many`) becomes a plain one.
+    pub(super) fn lower_unwrap(
+        &self,
+        op: &Node<'a>,
+        response: &ResponseKind,
+        params: &mut [Param],
+    ) -> Result<Option<Unwrap>, Error> {
+        let Some(u) = op.get("x-fs-unwrap") else {
+            return Ok(None);
+        };
+        let items = u.req_str("items", "x-fs-unwrap")?.to_string();
+        let name = u.req_str("resource", "x-fs-unwrap")?;
+        let location = format!("{}#/components/schemas/{name}", op.file);
+        let Some(&resource) = self.by_location.get(&location) else {
+            return Err(u.error(format!(
+                "x-fs-unwrap: `resource` `{name}` is not a schema of `{}`",
+                op.file
+            )));
+        };
+        let TypeKind::Struct { fields } = &self.types[resource].kind else {
+            return Err(u.error(format!("x-fs-unwrap: `{name}` is not an object schema")));
+        };
+        if fields.iter().any(|f| f.json == items) {
+            return Err(u.error(format!(
+                "x-fs-unwrap: `{name}` has a property `{items}`, so a bare answer could not be told from the wrapper"
+            )));
+        }
+        self.array_field_item(response, &items)
+            .map_err(|msg| u.error(format!("x-fs-unwrap: {msg}")))?;
+        let ResponseKind::Json(Ty::Named(body)) = response else {
+            return Err(u.error("x-fs-unwrap needs a JSON 200 response"));
+        };
+        if let TypeKind::Untagged { variants } = &self.types[*body].kind {
+            for (variant, ty) in variants {
+                let is_wrapper = self
+                    .array_field_item(&ResponseKind::Json(ty.clone()), &items)
+                    .is_ok();
+                if !is_wrapper && *ty != Ty::Named(resource) {
+                    return Err(u.error(format!(
+                        "x-fs-unwrap: the 200 form `{variant}` is neither the wrapper nor `{name}`"
+                    )));
+                }
+            }
+        }
+        for p in params.iter_mut().filter(|p| p.location == ParamIn::Path) {
+            p.comma_separated = false;
+        }
+        Ok(Some(Unwrap {
+            items,
+            resource: Ty::Named(resource),
+        }))
+    }
+
+    /// Completes every `x-fs-paging.resolve` once all operations are lowered: the lookup
+    /// is an operation of the same group with `x-fs-unwrap` and one required input, and
+    /// the listing's items are its resource or an ID string.
+    pub(super) fn link_resolves(
+        &self,
+        operations: &mut [Operation],
+        pending: &[(usize, Node<'a>)],
+    ) -> Result<(), Error> {
+        for (index, node) in pending {
+            let node = node.req("x-fs-paging")?.req("resolve")?;
+            let listing = &operations[*index];
+            let Some(paging) = &listing.paging else {
+                continue;
+            };
+            let (Some(wanted), Some(item)) = (&paging.resolve, &paging.item) else {
+                continue;
+            };
+            let Some(lookup) = operations
+                .iter()
+                .find(|o| o.id == wanted.operation && o.module == listing.module)
+            else {
+                return Err(node.error(format!(
+                    "x-fs-paging resolve: no operation `{}` in group `{}`",
+                    wanted.operation, listing.module
+                )));
+            };
+            let Some(unwrap) = &lookup.unwrap else {
+                return Err(node.error(format!(
+                    "x-fs-paging resolve: `{}` has no x-fs-unwrap",
+                    lookup.id
+                )));
+            };
+            if lookup.params.iter().filter(|p| p.required).count() != 1 || lookup.body.is_some() {
+                return Err(node.error(format!(
+                    "x-fs-paging resolve: `{}` must take the ID as its only required input",
+                    lookup.id
+                )));
+            }
+            let fits = match item {
+                Ty::Named(id) => match &self.types[*id].kind {
+                    TypeKind::Untagged { variants } => {
+                        variants.len() == 2
+                            && variants.iter().any(|(_, t)| *t == Ty::String)
+                            && variants.iter().any(|(_, t)| *t == unwrap.resource)
+                    }
+                    _ => false,
+                },
+                _ => false,
+            };
+            if !fits {
+                return Err(node.error(format!(
+                    "x-fs-paging resolve: the items of `{}` must be `oneOf` an ID string and the resource of `{}`",
+                    paging.items.as_deref().unwrap_or_default(),
+                    lookup.id
+                )));
+            }
+            let resolve = Resolve {
+                operation: lookup.id.clone(),
+                method: lookup.rust_method.clone(),
+                builder: lookup.builder.clone(),
+                many: lookup.multi_id.as_ref().map(|m| m.method.clone()),
+                items: unwrap.items.clone(),
+                object: unwrap.resource.clone(),
+            };
+            if let Some(paging) = &mut operations[*index].paging {
+                paging.resolve = Some(resolve);
+            }
+        }
+        Ok(())
     }
 
     /// The element type of array property `items` of the response (or of one of its union branches).

@@ -1,7 +1,8 @@
 //! What a call of an operation does on top of [`Client::execute`]: the `send_*`
 //! methods the generated builders delegate to (decode the body as JSON, text, bytes or
-//! nothing), `request_builder!`, and, one file each, batch outcomes, paging and
-//! multi-ID reads.
+//! nothing), `request_builder!`, and, one file each, batch outcomes, paging,
+//! multi-ID reads, one-ID lookups (`single`) and listings resolved to objects
+//! (`objects`).
 
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
@@ -13,7 +14,9 @@ use crate::request::Request;
 
 pub mod batch;
 pub mod multi_id;
+pub mod objects;
 pub mod paging;
+pub mod single;
 
 // Generated code calls these as `self.client.send_json(..)`; which of them a build uses
 // depends on the group features it enables.

@@ -165,7 +165,8 @@ fn next_event_window(
     Ok(true)
 }
 
-fn page_values<'a>(
+/// The pages of a paged operation as `Value`s, each with its operation and status.
+pub(crate) fn page_values<'a>(
     client: &'a Client,
     request: Result<Request, Error>,
 ) -> impl futures_util::Stream<Item = Result<(&'static OperationMeta, u16, Value), Error>> + Send + 'a
@@ -240,21 +241,33 @@ pub fn items<'a, T: DeserializeOwned + Send + 'a>(
     page_values(client, request).flat_map(move |page| {
         let decoded: Vec<Result<T, Error>> = match page {
             Err(e) => vec![Err(e)],
-            Ok((meta, status, mut value)) => match value.get_mut(items_key).map(Value::take) {
-                Some(Value::Array(items)) => items
+            Ok((meta, status, mut value)) => match take_items(meta, &mut value, items_key) {
+                Ok(items) => items
                     .into_iter()
                     .enumerate()
                     .map(|(i, item)| {
                         decode_value(meta, status, &format!("{items_key}[{i}]."), item)
                     })
                     .collect(),
-                None | Some(Value::Null) => Vec::new(),
-                Some(_) => vec![Err(pagination_error(
-                    meta,
-                    format!("`{items_key}` is not an array"),
-                ))],
+                Err(e) => vec![Err(e)],
             },
         };
         futures_util::stream::iter(decoded)
     })
+}
+
+/// The array `items_key` of a page, taken out of it (none when absent or `null`).
+pub(crate) fn take_items(
+    meta: &OperationMeta,
+    page: &mut Value,
+    items_key: &str,
+) -> Result<Vec<Value>, Error> {
+    match page.get_mut(items_key).map(Value::take) {
+        Some(Value::Array(items)) => Ok(items),
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(_) => Err(pagination_error(
+            meta,
+            format!("`{items_key}` is not an array"),
+        )),
+    }
 }

@@ -14,8 +14,8 @@ use serde_json::Value;
 use crate::runtime::{self, object::object, request_builder, string_enum, union::union};
 
 use crate::{
-    Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids, RequestOptions,
-    Secret,
+    Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids, QueryDate,
+    RequestOptions, Secret,
 };
 
 /// A customer account: who the buyer is (contact and address), how to reach the account (lookup keys, portal URL) and, in REST answers, what it owns (orders, subscriptions, charges, stored payment methods).
@@ -1035,6 +1035,8 @@ pub mod builders {
         /// Creates a customer account from a contact (first name, last name and an e-mail address not yet used in the store) and optional language, country and custom lookup key. FastSpring also creates accounts on its own when a buyer with an unknown e-mail address checks out. Sending the country is recommended, as some payment methods need it.
         ///
         /// `POST /accounts` (operation `createAccount`).
+        ///
+        /// Returns an [`AccountWriteResult`] object when awaited.
         pub fn create(&self, body: CreateAccountRequest) -> CreateAccountBuilder<'a> {
             CreateAccountBuilder {
                 client: self.client,
@@ -1048,6 +1050,8 @@ pub mod builders {
         /// Without a filter, returns the IDs of all the store's accounts, one page at a time. With one filter (e-mail address, custom or global lookup key, order ID or reference, subscription ID, product, subscription state, refunds) it looks accounts up and returns account objects instead of IDs. Only one filter may be given per request; a second one is refused with `"Only one condition can be specified"`.
         ///
         /// `GET /accounts` (operation `listAccounts`).
+        ///
+        /// Returns an [`AccountListResponse`] object when awaited. `.items()` streams every [`AccountListResponseAccountsItem`] of every page, `.objects()` every [`Account`] (IDs looked up).
         pub fn list(&self) -> ListAccountsBuilder<'a> {
             ListAccountsBuilder {
                 client: self.client,
@@ -1074,6 +1078,8 @@ pub mod builders {
         /// Returns an account by its ID: contact, address, language, country, lookup keys, portal URL, stored payment methods, and the IDs of its orders, subscriptions and charges.
         ///
         /// `GET /accounts/{account_id}` (operation `getAccount`).
+        ///
+        /// Returns an [`Account`] object when awaited.
         pub fn get(&self, account_id: impl Into<String>) -> GetAccountBuilder<'a> {
             GetAccountBuilder {
                 client: self.client,
@@ -1087,6 +1093,8 @@ pub mod builders {
         /// Changes the given fields of an account and leaves every field not sent as it is. A new e-mail address also applies to the account's active subscriptions; orders and rebills already made keep the old one.
         ///
         /// `POST /accounts/{account_id}` (operation `updateAccount`).
+        ///
+        /// Returns an [`UpdateAccountResponse`] object when awaited.
         pub fn update(
             &self,
             account_id: impl Into<String>,
@@ -1105,6 +1113,8 @@ pub mod builders {
         /// Returns a one-time URL that opens the customer's account management portal already signed in, on the Orders tab; append `#/subscriptions` to land on the Subscriptions tab instead. The answer is always a list with one element per requested account, so several comma-separated IDs may be asked at once. Check each element's `result`.
         ///
         /// `GET /accounts/{account_id}/authenticate` (operation `getAccountManagementUrl`).
+        ///
+        /// Returns an [`AccountManagementUrlResponse`] object when awaited.
         pub fn management_url(
             &self,
             account_id: impl Into<Ids>,
@@ -1138,7 +1148,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &CreateAccountBuilder::META;
             let path = "/accounts".to_string();
@@ -1178,8 +1190,8 @@ pub mod builders {
         products: Option<String>,
         subscriptions: Option<ListAccountsSubscriptions>,
         refunds: Option<ListAccountsRefunds>,
-        begin: Option<String>,
-        end: Option<String>,
+        begin: Option<QueryDate>,
+        end: Option<QueryDate>,
         days: Option<i64>,
         limit: Option<i64>,
         page: Option<i64>,
@@ -1255,13 +1267,17 @@ pub mod builders {
         }
 
         /// Start of a date range narrowing a lookup (undocumented, see x-fs-note).
-        pub fn begin(mut self, value: impl Into<String>) -> Self {
+        ///
+        /// Takes a `jiff::civil::Date` (sent as `YYYY-MM-DD`), a `jiff::Timestamp` (sent as its UTC date) or text (sent as given); see [`QueryDate`].
+        pub fn begin(mut self, value: impl Into<QueryDate>) -> Self {
             self.begin = Some(value.into());
             self
         }
 
         /// End of a date range narrowing a lookup (undocumented, see the note on `begin`).
-        pub fn end(mut self, value: impl Into<String>) -> Self {
+        ///
+        /// Takes a `jiff::civil::Date` (sent as `YYYY-MM-DD`), a `jiff::Timestamp` (sent as its UTC date) or text (sent as given); see [`QueryDate`].
+        pub fn end(mut self, value: impl Into<QueryDate>) -> Self {
             self.end = Some(value.into());
             self
         }
@@ -1284,7 +1300,9 @@ pub mod builders {
             self
         }
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &ListAccountsBuilder::META;
             let path = "/accounts".to_string();
@@ -1317,10 +1335,10 @@ pub mod builders {
                 query.push(("refunds", value.to_string()));
             }
             if let Some(value) = &self.begin {
-                query.push(("begin", value.to_string()));
+                query.push(("begin", value.to_query(runtime::DateForm::Date)));
             }
             if let Some(value) = &self.end {
-                query.push(("end", value.to_string()));
+                query.push(("end", value.to_query(runtime::DateForm::Date)));
             }
             if let Some(value) = &self.days {
                 query.push(("days", value.to_string()));
@@ -1366,6 +1384,23 @@ pub mod builders {
             runtime::items(client, request, "accounts")
         }
 
+        /// Streams the `accounts` of every page as [`Account`] objects, whichever form FastSpring lists them in: objects as they are, IDs fetched one by one with [`Accounts::get`]. The order is the listing's; an ID the lookup refuses is that item's `Err` (`Error::Api`).
+        #[inline]
+        pub fn objects(
+            self,
+        ) -> impl futures_util::Stream<Item = Result<Account, Error>> + Send + 'a {
+            let client = self.client;
+            let request = self.build_request();
+            let resolver = runtime::Resolver {
+                meta: &GetAccountBuilder::META,
+                template: Accounts { client }.get("%MULTI_ID%").build_request(),
+                placeholder: "%MULTI_ID%",
+                items: "accounts",
+                several: false,
+            };
+            runtime::objects(client, request, "accounts", resolver)
+        }
+
         /// Sends the request and decodes the response.
         #[inline]
         pub async fn send(self) -> Result<AccountListResponse, Error> {
@@ -1396,7 +1431,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &GetAccountBuilder::META;
             let account_id = runtime::encode_path_param(
@@ -1417,15 +1454,15 @@ pub mod builders {
             })
         }
 
-        /// Sends the request and decodes the response.
+        /// Sends the request and returns the one [`Account`], whether FastSpring answers with it bare or in `accounts`; a wrapper with no item or several is an `Error::Decode`, an error item an `Error::Api`.
         #[inline]
-        pub async fn send(self) -> Result<GetAccountResponse, Error> {
+        pub async fn send(self) -> Result<Account, Error> {
             let request = self.build_request()?;
-            self.client.send_json(request).await
+            runtime::send_one(self.client, request, "accounts").await
         }
     }
 
-    request_builder!(GetAccountBuilder => GetAccountResponse);
+    request_builder!(GetAccountBuilder => Account);
     /// Request builder for [`Accounts::update`]: set optional inputs, then `.await` it (or call `send`).
     #[derive(Debug)]
     #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1448,7 +1485,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &UpdateAccountBuilder::META;
             let account_id = runtime::encode_path_param(
@@ -1499,7 +1538,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &GetAccountManagementUrlBuilder::META;
             let account_id = runtime::encode_path_ids(

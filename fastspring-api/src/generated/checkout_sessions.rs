@@ -14,8 +14,8 @@ use serde_json::Value;
 use crate::runtime::{self, object::object, request_builder, string_enum, union::union};
 
 use crate::{
-    Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids, RequestOptions,
-    Secret,
+    Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids, QueryDate,
+    RequestOptions, Secret,
 };
 
 /// A checkout session and its calculated state, as returned by creation, retrieval and full update.
@@ -1309,6 +1309,8 @@ pub mod builders {
         /// new session.
         ///
         /// `POST /v2/checkouts/{store_id}/{checkout_id}/sessions` (operation `createCheckoutSession`).
+        ///
+        /// Returns a [`CheckoutSession`] object when awaited.
         pub fn create(
             &self,
             store_id: impl Into<String>,
@@ -1329,6 +1331,8 @@ pub mod builders {
         /// Returns the current state of a session: buyer, cart with calculated totals, available payment methods, checkout URL, warnings and status.
         ///
         /// `GET /v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}` (operation `getCheckoutSession`).
+        ///
+        /// Returns a [`CheckoutSession`] object when awaited.
         pub fn get(
             &self,
             store_id: impl Into<String>,
@@ -1351,6 +1355,8 @@ pub mod builders {
         /// credentials. Use the cart-item and customer operations for partial changes.
         ///
         /// `PUT /v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}` (operation `updateCheckoutSession`).
+        ///
+        /// Returns a [`CheckoutSession`] object when awaited.
         pub fn update(
             &self,
             store_id: impl Into<String>,
@@ -1374,6 +1380,8 @@ pub mod builders {
         /// with unsupported ones removed, and the form fields each one needs or shows.
         ///
         /// `GET /v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/payment-methods` (operation `listCheckoutSessionPaymentMethods`).
+        ///
+        /// Returns a [`CheckoutSessionPaymentMethodsResponse`] object when awaited.
         pub fn payment_methods(
             &self,
             store_id: impl Into<String>,
@@ -1394,6 +1402,8 @@ pub mod builders {
         /// Appends one catalog product to the session's cart. Custom prices, descriptions, attributes, quantity behaviour and subscription overrides need Basic credentials.
         ///
         /// `POST /v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/cart/items` (operation `addCheckoutSessionItem`).
+        ///
+        /// Returns a [`CheckoutSessionItem`] object when awaited.
         pub fn add_item(
             &self,
             store_id: impl Into<String>,
@@ -1416,6 +1426,8 @@ pub mod builders {
         /// Removes the line item of the given product from the cart. Answers 204 without a body.
         ///
         /// `DELETE /v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/cart/items/{product_path}` (operation `removeCheckoutSessionItem`).
+        ///
+        /// Returns nothing (`()`) on success when awaited.
         pub fn remove_item(
             &self,
             store_id: impl Into<String>,
@@ -1440,6 +1452,8 @@ pub mod builders {
         /// commas.
         ///
         /// `PUT /v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/cart/items/{product_path}` (operation `updateCheckoutSessionItem`).
+        ///
+        /// Returns a [`CheckoutSessionItem`] object when awaited.
         pub fn update_item(
             &self,
             store_id: impl Into<String>,
@@ -1464,6 +1478,8 @@ pub mod builders {
         /// Replaces the customer and billing/shipping details of a session without touching its cart. `accountId`, `externalAccountId` and `accountTags` need Basic credentials.
         ///
         /// `PUT /v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/customer` (operation `updateCheckoutSessionCustomer`).
+        ///
+        /// Returns a [`CheckoutSessionCustomer`] object when awaited.
         pub fn update_customer(
             &self,
             store_id: impl Into<String>,
@@ -1505,7 +1521,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &CreateCheckoutSessionBuilder::META;
             let store_id = runtime::encode_path_param(
@@ -1563,7 +1581,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &GetCheckoutSessionBuilder::META;
             let store_id = runtime::encode_path_param(
@@ -1629,7 +1649,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &UpdateCheckoutSessionBuilder::META;
             let store_id = runtime::encode_path_param(
@@ -1697,7 +1719,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &ListCheckoutSessionPaymentMethodsBuilder::META;
             let store_id = runtime::encode_path_param(
@@ -1766,7 +1790,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &AddCheckoutSessionItemBuilder::META;
             let store_id = runtime::encode_path_param(
@@ -1832,7 +1858,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &RemoveCheckoutSessionItemBuilder::META;
             let store_id = runtime::encode_path_param(
@@ -1904,7 +1932,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &UpdateCheckoutSessionItemBuilder::META;
             let store_id = runtime::encode_path_param(
@@ -1975,7 +2005,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &UpdateCheckoutSessionCustomerBuilder::META;
             let store_id = runtime::encode_path_param(

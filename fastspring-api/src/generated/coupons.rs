@@ -14,8 +14,8 @@ use serde_json::Value;
 use crate::runtime::{self, object::object, request_builder, string_enum, union::union};
 
 use crate::{
-    Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids, RequestOptions,
-    Secret,
+    Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids, QueryDate,
+    RequestOptions, Secret,
 };
 
 /// A coupon as returned by `GET /coupons/{coupon_id}`: its discount (single or multi-tier),
@@ -654,6 +654,8 @@ pub mod builders {
         /// Only IDs are returned; fetch a coupon's details with `GET /coupons/{coupon_id}`.
         ///
         /// `GET /coupons` (operation `listCoupons`).
+        ///
+        /// Returns a [`ListCouponsResponse`] when awaited.
         pub fn list(&self) -> ListCouponsBuilder<'a> {
             ListCouponsBuilder {
                 client: self.client,
@@ -672,6 +674,8 @@ pub mod builders {
         /// Always check `result`: a rejected coupon is reported with HTTP 200.
         ///
         /// `POST /coupons` (operation `upsertCoupon`).
+        ///
+        /// Returns a [`CouponActionResult`] object when awaited.
         pub fn upsert(&self, body: CouponUpsertRequest) -> UpsertCouponBuilder<'a> {
             UpsertCouponBuilder {
                 client: self.client,
@@ -687,6 +691,8 @@ pub mod builders {
         /// With `expand=true` the `products` array holds full product objects instead of paths.
         ///
         /// `GET /coupons/{coupon_id}` (operation `getCoupon`).
+        ///
+        /// Returns a [`GetCouponResponse`] when awaited.
         pub fn get(&self, coupon_id: impl Into<String>) -> GetCouponBuilder<'a> {
             GetCouponBuilder {
                 client: self.client,
@@ -704,6 +710,8 @@ pub mod builders {
         /// `GET /coupons/{coupon_id}/codes` to see what was stored.
         ///
         /// `POST /coupons/{coupon_id}` (operation `addCouponCodes`).
+        ///
+        /// Returns a [`CouponCodesAddResponse`] object when awaited.
         pub fn add_codes(
             &self,
             coupon_id: impl Into<String>,
@@ -728,6 +736,8 @@ pub mod builders {
         /// `result`.
         ///
         /// `DELETE /coupons/{coupon_id}` (operation `deleteCoupon`).
+        ///
+        /// Returns a [`CouponActionResult`] object when awaited.
         pub fn delete(&self, coupon_id: impl Into<String>) -> DeleteCouponBuilder<'a> {
             DeleteCouponBuilder {
                 client: self.client,
@@ -742,6 +752,8 @@ pub mod builders {
         /// `GET /coupons/{coupon_id}`. Codes are always upper-case.
         ///
         /// `GET /coupons/{coupon_id}/codes` (operation `listCouponCodes`).
+        ///
+        /// Returns a [`ListCouponCodesResponse`] when awaited.
         pub fn list_codes(
             &self,
             coupon_id: impl Into<String>,
@@ -761,6 +773,8 @@ pub mod builders {
         /// itself can be deleted.
         ///
         /// `DELETE /coupons/{coupon_id}/codes` (operation `deleteCouponCodes`).
+        ///
+        /// Returns a [`CouponCodesDeleteResponse`] object when awaited.
         pub fn delete_codes(
             &self,
             coupon_id: impl Into<String>,
@@ -796,7 +810,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &ListCouponsBuilder::META;
             let path = "/coupons".to_string();
@@ -842,7 +858,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &UpsertCouponBuilder::META;
             let path = "/coupons".to_string();
@@ -895,7 +913,9 @@ pub mod builders {
             self
         }
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &GetCouponBuilder::META;
             let coupon_id = runtime::encode_path_param(
@@ -950,7 +970,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &AddCouponCodesBuilder::META;
             let coupon_id = runtime::encode_path_param(
@@ -1001,7 +1023,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &DeleteCouponBuilder::META;
             let coupon_id = runtime::encode_path_param(
@@ -1055,7 +1079,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &ListCouponCodesBuilder::META;
             let coupon_id = runtime::encode_path_param(
@@ -1106,7 +1132,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &DeleteCouponCodesBuilder::META;
             let coupon_id = runtime::encode_path_param(

@@ -14,8 +14,8 @@ use serde_json::Value;
 use crate::runtime::{self, object::object, request_builder, string_enum, union::union};
 
 use crate::{
-    Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids, RequestOptions,
-    Secret,
+    Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids, QueryDate,
+    RequestOptions, Secret,
 };
 
 /// One rejected field.
@@ -419,6 +419,8 @@ pub mod builders {
         /// metrics cannot be used in `groupBy`.
         ///
         /// `POST /data/v1/subscription` (operation `generateSubscriptionReport`).
+        ///
+        /// Returns a [`DataReportResponse`] when awaited.
         pub fn subscription_report(
             &self,
             body: DataReportRequest,
@@ -444,6 +446,8 @@ pub mod builders {
         /// metrics cannot be used in `groupBy`.
         ///
         /// `POST /data/v1/revenue` (operation `generateRevenueReport`).
+        ///
+        /// Returns a [`DataReportResponse`] when awaited.
         pub fn revenue_report(
             &self,
             body: DataReportRequest,
@@ -460,6 +464,8 @@ pub mod builders {
         /// Returns every asynchronous report job of the store as a bare JSON array, without paging.
         ///
         /// `GET /data/v1/jobs` (operation `listJobs`).
+        ///
+        /// Returns a list of [`DataJob`] when awaited.
         pub fn list_jobs(&self) -> ListJobsBuilder<'a> {
             ListJobsBuilder {
                 client: self.client,
@@ -472,6 +478,8 @@ pub mod builders {
         /// Returns one report job: its status and, once complete, its completion time and download URL.
         ///
         /// `GET /data/v1/jobs/{job_id}` (operation `getJob`).
+        ///
+        /// Returns a [`DataJob`] object when awaited.
         pub fn get_job(&self, job_id: impl Into<String>) -> GetJobBuilder<'a> {
             GetJobBuilder {
                 client: self.client,
@@ -485,6 +493,8 @@ pub mod builders {
         /// Clears the reporting service's cached data for the store, so that the next reports are computed from fresh data. Answers with a short plain-text confirmation.
         ///
         /// `GET /data/v1/util/cache` (operation `resetCache`).
+        ///
+        /// Returns the body as text (`String`) when awaited.
         pub fn reset_cache(&self) -> ResetCacheBuilder<'a> {
             ResetCacheBuilder {
                 client: self.client,
@@ -498,6 +508,8 @@ pub mod builders {
         /// column names, then one line per row. The job's `downloadUrl` points here.
         ///
         /// `GET /data/v1/downloads/{job_id}` (operation `downloadReport`).
+        ///
+        /// Returns the body as text (`String`) when awaited.
         pub fn download(&self, job_id: impl Into<String>) -> DownloadReportBuilder<'a> {
             DownloadReportBuilder {
                 client: self.client,
@@ -531,7 +543,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &GenerateSubscriptionReportBuilder::META;
             let path = "/data/v1/subscription".to_string();
@@ -580,7 +594,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &GenerateRevenueReportBuilder::META;
             let path = "/data/v1/revenue".to_string();
@@ -628,7 +644,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &ListJobsBuilder::META;
             let path = "/data/v1/jobs".to_string();
@@ -674,7 +692,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &GetJobBuilder::META;
             let job_id = runtime::encode_path_param(
@@ -724,7 +744,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &ResetCacheBuilder::META;
             let path = "/data/v1/util/cache".to_string();
@@ -770,7 +792,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &DownloadReportBuilder::META;
             let job_id = runtime::encode_path_param(

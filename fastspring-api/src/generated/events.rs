@@ -14,8 +14,8 @@ use serde_json::Value;
 use crate::runtime::{self, object::object, request_builder, string_enum, union::union};
 
 use crate::{
-    Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids, RequestOptions,
-    Secret,
+    Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids, QueryDate,
+    RequestOptions, Secret,
 };
 
 /// An action/result error naming the event it concerns.
@@ -186,6 +186,8 @@ pub mod builders {
         /// described per event type in the webhooks part of this spec.
         ///
         /// `GET /events/processed` (operation `listProcessedEvents`).
+        ///
+        /// Returns a [`StoredEventListResponse`] object when awaited. `.items()` streams every [`StoredEvent`] of every page.
         pub fn list_processed(&self) -> ListProcessedEventsBuilder<'a> {
             ListProcessedEventsBuilder {
                 client: self.client,
@@ -207,6 +209,8 @@ pub mod builders {
         /// described per event type in the webhooks part of this spec.
         ///
         /// `GET /events/unprocessed` (operation `listUnprocessedEvents`).
+        ///
+        /// Returns a [`StoredEventListResponse`] object when awaited. `.items()` streams every [`StoredEvent`] of every page.
         pub fn list_unprocessed(&self) -> ListUnprocessedEventsBuilder<'a> {
             ListUnprocessedEventsBuilder {
                 client: self.client,
@@ -223,6 +227,8 @@ pub mod builders {
         /// `GET /events/unprocessed`; the current reference also allows `false` to put it back. Safe to repeat.
         ///
         /// `POST /events/{event_id}` (operation `updateEvent`).
+        ///
+        /// Returns a [`StoredEvent`] object when awaited.
         pub fn update(
             &self,
             event_id: impl Into<String>,
@@ -244,8 +250,8 @@ pub mod builders {
         client: &'a Client,
         options: RequestOptions,
         days: Option<i64>,
-        begin: Option<String>,
-        end: Option<String>,
+        begin: Option<QueryDate>,
+        end: Option<QueryDate>,
     }
 
     impl<'a> ListProcessedEventsBuilder<'a> {
@@ -269,19 +275,25 @@ pub mod builders {
             self
         }
 
-        /// Start of the window; must lie within the last 30 days and before `end`. The current reference documents a date (`YYYY-MM-DD`); older documentation and its error messages use epoch milliseconds (`1488061077706`). Sent as given.
-        pub fn begin(mut self, value: impl Into<String>) -> Self {
+        /// Start of the window; must lie within the last 30 days and before `end`. The current reference documents a date (`YYYY-MM-DD`); older documentation and its error messages use epoch milliseconds (`1488061077706`). A date is sent as `YYYY-MM-DD`, a timestamp as epoch milliseconds (the form the client's own windows use), text as given.
+        ///
+        /// Takes a `jiff::civil::Date` (sent as `YYYY-MM-DD`), a `jiff::Timestamp` (sent as epoch milliseconds) or text (sent as given); see [`QueryDate`].
+        pub fn begin(mut self, value: impl Into<QueryDate>) -> Self {
             self.begin = Some(value.into());
             self
         }
 
         /// End of the window, in the same form as `begin`.
-        pub fn end(mut self, value: impl Into<String>) -> Self {
+        ///
+        /// Takes a `jiff::civil::Date` (sent as `YYYY-MM-DD`), a `jiff::Timestamp` (sent as epoch milliseconds) or text (sent as given); see [`QueryDate`].
+        pub fn end(mut self, value: impl Into<QueryDate>) -> Self {
             self.end = Some(value.into());
             self
         }
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &ListProcessedEventsBuilder::META;
             let path = "/events/processed".to_string();
@@ -290,10 +302,15 @@ pub mod builders {
                 query.push(("days", value.to_string()));
             }
             if let Some(value) = &self.begin {
-                query.push(("begin", value.to_string()));
+                query
+                    .push((
+                        "begin",
+                        value.to_query(runtime::DateForm::DateOrEpochMillis),
+                    ));
             }
             if let Some(value) = &self.end {
-                query.push(("end", value.to_string()));
+                query
+                    .push(("end", value.to_query(runtime::DateForm::DateOrEpochMillis)));
             }
             let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
@@ -344,8 +361,8 @@ pub mod builders {
         client: &'a Client,
         options: RequestOptions,
         days: Option<i64>,
-        begin: Option<String>,
-        end: Option<String>,
+        begin: Option<QueryDate>,
+        end: Option<QueryDate>,
     }
 
     impl<'a> ListUnprocessedEventsBuilder<'a> {
@@ -369,19 +386,25 @@ pub mod builders {
             self
         }
 
-        /// Start of the window; must lie within the last 30 days and before `end`. The current reference documents a date (`YYYY-MM-DD`); older documentation and its error messages use epoch milliseconds (`1488061077706`). Sent as given.
-        pub fn begin(mut self, value: impl Into<String>) -> Self {
+        /// Start of the window; must lie within the last 30 days and before `end`. The current reference documents a date (`YYYY-MM-DD`); older documentation and its error messages use epoch milliseconds (`1488061077706`). A date is sent as `YYYY-MM-DD`, a timestamp as epoch milliseconds (the form the client's own windows use), text as given.
+        ///
+        /// Takes a `jiff::civil::Date` (sent as `YYYY-MM-DD`), a `jiff::Timestamp` (sent as epoch milliseconds) or text (sent as given); see [`QueryDate`].
+        pub fn begin(mut self, value: impl Into<QueryDate>) -> Self {
             self.begin = Some(value.into());
             self
         }
 
         /// End of the window, in the same form as `begin`.
-        pub fn end(mut self, value: impl Into<String>) -> Self {
+        ///
+        /// Takes a `jiff::civil::Date` (sent as `YYYY-MM-DD`), a `jiff::Timestamp` (sent as epoch milliseconds) or text (sent as given); see [`QueryDate`].
+        pub fn end(mut self, value: impl Into<QueryDate>) -> Self {
             self.end = Some(value.into());
             self
         }
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &ListUnprocessedEventsBuilder::META;
             let path = "/events/unprocessed".to_string();
@@ -390,10 +413,15 @@ pub mod builders {
                 query.push(("days", value.to_string()));
             }
             if let Some(value) = &self.begin {
-                query.push(("begin", value.to_string()));
+                query
+                    .push((
+                        "begin",
+                        value.to_query(runtime::DateForm::DateOrEpochMillis),
+                    ));
             }
             if let Some(value) = &self.end {
-                query.push(("end", value.to_string()));
+                query
+                    .push(("end", value.to_query(runtime::DateForm::DateOrEpochMillis)));
             }
             let headers: Vec<(&'static str, String)> = Vec::new();
             Ok(runtime::Request {
@@ -459,7 +487,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &UpdateEventBuilder::META;
             let event_id = runtime::encode_path_param(

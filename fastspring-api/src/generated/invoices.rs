@@ -14,8 +14,8 @@ use serde_json::Value;
 use crate::runtime::{self, object::object, request_builder, string_enum, union::union};
 
 use crate::{
-    Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids, RequestOptions,
-    Secret,
+    Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids, QueryDate,
+    RequestOptions, Secret,
 };
 
 /// Body of `POST /invoices/paymentInvoice`.
@@ -1172,6 +1172,8 @@ pub mod builders {
         /// reports errors with a `{code, message}` body and rate limiting with HTTP 429.
         ///
         /// `POST /invoices/paymentInvoice` (operation `createInvoice`).
+        ///
+        /// Returns a [`PaymentInvoice`] object when awaited.
         pub fn create(&self, body: CreateInvoiceRequest) -> CreateInvoiceBuilder<'a> {
             CreateInvoiceBuilder {
                 client: self.client,
@@ -1185,6 +1187,8 @@ pub mod builders {
         /// Returns one invoice with its contacts, organizations, items, taxes, totals, payment state and refunds.
         ///
         /// `GET /invoices/{invoice_id}` (operation `getInvoice`).
+        ///
+        /// Returns an [`Invoice`] object when awaited.
         pub fn get(&self, invoice_id: impl Into<String>) -> GetInvoiceBuilder<'a> {
             GetInvoiceBuilder {
                 client: self.client,
@@ -1215,7 +1219,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &CreateInvoiceBuilder::META;
             let path = "/invoices/paymentInvoice".to_string();
@@ -1261,7 +1267,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &GetInvoiceBuilder::META;
             let invoice_id = runtime::encode_path_param(

@@ -2,45 +2,73 @@
 // change the spec or the generator and regenerate.
 
 /// Customer accounts; lookups by email, custom key, order or subscription.
+///
+/// **Start here:** `client.accounts()` gives [`Accounts`](accounts::Accounts), one method per operation (`create`, `list`, `get`, `update`, `management_url`). Each returns a request builder from [`builders`](accounts::builders): required inputs are the method's arguments, optional ones the builder's setters, and `.await` sends it (each method's docs say what it returns); a `*_many` method takes several IDs and is awaited directly. The resource: `get` returns [`Account`](accounts::Account). The rest of this page are the request and response types.
 pub mod accounts;
 
 /// Coupons, their discounts and their codes.
+///
+/// **Start here:** `client.coupons()` gives [`Coupons`](coupons::Coupons), one method per operation (`list`, `upsert`, `get`, `add_codes`, `delete`, `list_codes`, `delete_codes`). Each returns a request builder from [`builders`](coupons::builders): required inputs are the method's arguments, optional ones the builder's setters, and `.await` sends it (each method's docs say what it returns); a `*_many` method takes several IDs and is awaited directly. The rest of this page are the request and response types.
 pub mod coupons;
 
 /// Completed orders; searching them and updating tags and attributes.
+///
+/// **Start here:** `client.orders()` gives [`Orders`](orders::Orders), one method per operation (`list`, `update_tags`, `get`, `get_many`). Each returns a request builder from [`builders`](orders::builders): required inputs are the method's arguments, optional ones the builder's setters, and `.await` sends it (each method's docs say what it returns); a `*_many` method takes several IDs and is awaited directly. The resource: `get` returns [`Order`](orders::Order). The rest of this page are the request and response types.
 pub mod orders;
 
 /// Catalog products, their offers and their localized prices.
+///
+/// **Start here:** `client.products()` gives [`Products`](products::Products), one method per operation (`list`, `upsert`, `get`, `get_many`, `delete`, `get_offers`, `upsert_offers`, `list_prices`, `get_price`). Each returns a request builder from [`builders`](products::builders): required inputs are the method's arguments, optional ones the builder's setters, and `.await` sends it (each method's docs say what it returns); a `*_many` method takes several IDs and is awaited directly. The resource: `get` returns [`Product`](products::Product). The rest of this page are the request and response types.
 pub mod products;
 
 /// Subscriptions, plan changes, rebills, pauses, co-term groups, proforma invoices and cancel surveys.
+///
+/// **Start here:** `client.subscriptions()` gives [`Subscriptions`](subscriptions::Subscriptions), one method per operation (`list`, `update`, `estimate`, `transfer`, `charge`, `get`, `get_many`, `cancel`, `list_entries`, `pause`, `resume`, `convert`, `history`, `create_coterm_group`, `get_coterm_group`, `update_coterm_group`, `delete_coterm_group`, `estimate_coterm_group`, `execute_coterm_group`, `create_proforma_invoice`, `get_proforma_invoice`, `set_cancel_survey_response`, `query_cancel_survey_responses`, `get_cancel_survey`). Each returns a request builder from [`builders`](subscriptions::builders): required inputs are the method's arguments, optional ones the builder's setters, and `.await` sends it (each method's docs say what it returns); a `*_many` method takes several IDs and is awaited directly. The resource: `get` returns [`Subscription`](subscriptions::Subscription). The rest of this page are the request and response types.
 pub mod subscriptions;
 
 /// Payment invoices created outside the checkout flow.
+///
+/// **Start here:** `client.invoices()` gives [`Invoices`](invoices::Invoices), one method per operation (`create`, `get`). Each returns a request builder from [`builders`](invoices::builders): required inputs are the method's arguments, optional ones the builder's setters, and `.await` sends it (each method's docs say what it returns); a `*_many` method takes several IDs and is awaited directly. The rest of this page are the request and response types.
 pub mod invoices;
 
 /// B2B quotes that a buyer can accept and pay.
+///
+/// **Start here:** `client.quotes()` gives [`Quotes`](quotes::Quotes), one method per operation (`create`, `list`, `get`, `update`, `cancel`). Each returns a request builder from [`builders`](quotes::builders): required inputs are the method's arguments, optional ones the builder's setters, and `.await` sends it (each method's docs say what it returns); a `*_many` method takes several IDs and is awaited directly. The rest of this page are the request and response types.
 pub mod quotes;
 
 /// Returns and refunds of orders.
+///
+/// **Start here:** `client.returns()` gives [`Returns`](returns::Returns), one method per operation (`create`, `get`, `get_many`). Each returns a request builder from [`builders`](returns::builders): required inputs are the method's arguments, optional ones the builder's setters, and `.await` sends it (each method's docs say what it returns); a `*_many` method takes several IDs and is awaited directly. The resource: `get` returns [`Return`](returns::Return). The rest of this page are the request and response types.
 pub mod returns;
 
 /// Legacy (v1) checkout sessions created for an existing account.
+///
+/// **Start here:** `client.sessions_v1()` gives [`SessionsV1`](sessions_v1::SessionsV1), one method per operation (`create`). Each returns a request builder from [`builders`](sessions_v1::builders): required inputs are the method's arguments, optional ones the builder's setters, and `.await` sends it (each method's docs say what it returns); a `*_many` method takes several IDs and is awaited directly. The rest of this page are the request and response types.
 pub mod sessions_v1;
 
 /// Current (v2) checkout sessions and their carts.
+///
+/// **Start here:** `client.checkout_sessions()` gives [`CheckoutSessions`](checkout_sessions::CheckoutSessions), one method per operation (`create`, `get`, `update`, `payment_methods`, `add_item`, `remove_item`, `update_item`, `update_customer`). Each returns a request builder from [`builders`](checkout_sessions::builders): required inputs are the method's arguments, optional ones the builder's setters, and `.await` sends it (each method's docs say what it returns); a `*_many` method takes several IDs and is awaited directly. The rest of this page are the request and response types.
 pub mod checkout_sessions;
 
 /// Webhook events as stored by FastSpring; listing and marking them processed.
+///
+/// **Start here:** `client.events()` gives [`Events`](events::Events), one method per operation (`list_processed`, `list_unprocessed`, `update`). Each returns a request builder from [`builders`](events::builders): required inputs are the method's arguments, optional ones the builder's setters, and `.await` sends it (each method's docs say what it returns); a `*_many` method takes several IDs and is awaited directly. The rest of this page are the request and response types.
 pub mod events;
 
 /// Subscription and revenue reports, report jobs and downloads.
+///
+/// **Start here:** `client.data()` gives [`Data`](data::Data), one method per operation (`subscription_report`, `revenue_report`, `list_jobs`, `get_job`, `reset_cache`, `download`). Each returns a request builder from [`builders`](data::builders): required inputs are the method's arguments, optional ones the builder's setters, and `.await` sends it (each method's docs say what it returns); a `*_many` method takes several IDs and is awaited directly. The rest of this page are the request and response types.
 pub mod data;
 
 /// Rotation of a webhook endpoint's HMAC secret.
+///
+/// **Start here:** `client.webhook_keys()` gives [`WebhookKeys`](webhook_keys::WebhookKeys), one method per operation (`rotate`). Each returns a request builder from [`builders`](webhook_keys::builders): required inputs are the method's arguments, optional ones the builder's setters, and `.await` sends it (each method's docs say what it returns); a `*_many` method takes several IDs and is awaited directly. The rest of this page are the request and response types.
 pub mod webhook_keys;
 
 /// Events FastSpring POSTs to the store's webhook endpoints.
+///
+/// **Start here:** `webhooks::parse` verifies a delivery and decodes each event's `data` into [`EventData`](webhook_events::EventData), one variant per event type; the types below are those payloads.
 pub mod webhook_events;
 
 /// Schemas shared by several groups (`common.yaml`).

@@ -14,8 +14,8 @@ use serde_json::Value;
 use crate::runtime::{self, object::object, request_builder, string_enum, union::union};
 
 use crate::{
-    Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids, RequestOptions,
-    Secret,
+    Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids, QueryDate,
+    RequestOptions, Secret,
 };
 
 /// The body of `GET /orders/{order_id}`'s 200 response.
@@ -1695,6 +1695,8 @@ pub mod builders {
         /// Returns the store's orders one page at a time, optionally narrowed by date range, product, rebill, returns, live/test scope and status. Filters can be combined (e.g. a product within a date range). The current API returns order IDs; fetch the details with `GET /orders/{order_id}` (several IDs per call).
         ///
         /// `GET /orders` (operation `listOrders`).
+        ///
+        /// Returns an [`OrderListResponse`] object when awaited. `.items()` streams every [`OrderListResponseOrdersItem`] of every page, `.objects()` every [`Order`] (IDs looked up).
         pub fn list(&self) -> ListOrdersBuilder<'a> {
             ListOrdersBuilder {
                 client: self.client,
@@ -1717,6 +1719,8 @@ pub mod builders {
         /// Adds or overwrites tags of existing orders and attributes of their items, for several orders in one call. Active subscriptions created by those orders take over the new tags and attributes. The response reports one outcome per order; check each `result`.
         ///
         /// `POST /orders` (operation `updateOrderTags`).
+        ///
+        /// Returns an [`UpdateOrderTagsResponse`] object when awaited. `.send_batch()` reports every item of `orders` instead.
         pub fn update_tags(
             &self,
             body: UpdateOrderTagsRequest,
@@ -1733,7 +1737,9 @@ pub mod builders {
         /// Returns an order by its ID. Several IDs separated by commas return a `{"orders": [...]}` wrapper with one element per ID instead of the bare order. An unknown ID answers HTTP 400 with the wrapper holding an error item.
         ///
         /// `GET /orders/{order_id}` (operation `getOrder`).
-        pub fn get(&self, order_id: impl Into<Ids>) -> GetOrderBuilder<'a> {
+        ///
+        /// Returns an [`Order`] object when awaited.
+        pub fn get(&self, order_id: impl Into<String>) -> GetOrderBuilder<'a> {
             GetOrderBuilder {
                 client: self.client,
                 options: RequestOptions::default(),
@@ -1742,6 +1748,8 @@ pub mod builders {
         }
 
         /// Like [`Self::get`] for several IDs at once: each ID is percent-encoded, the IDs are joined with `,`, long lists are split over several requests, and the items come back as one `Vec` whatever shape FastSpring answers with (a bare object for one ID, a wrapper with `orders` for several).
+        ///
+        /// Returns one item per ID FastSpring answered for, each an [`OrderGetResponseOrdersItem`].
         pub async fn get_many<I, S>(
             &self,
             ids: I,
@@ -1770,8 +1778,8 @@ pub mod builders {
     pub struct ListOrdersBuilder<'a> {
         client: &'a Client,
         options: RequestOptions,
-        begin: Option<String>,
-        end: Option<String>,
+        begin: Option<QueryDate>,
+        end: Option<QueryDate>,
         days: Option<i64>,
         products: Option<String>,
         rebill: Option<bool>,
@@ -1798,13 +1806,17 @@ pub mod builders {
         };
 
         /// Only orders placed after this date (`YYYY-MM-DD`); must be at least one day before `end`.
-        pub fn begin(mut self, value: impl Into<String>) -> Self {
+        ///
+        /// Takes a `jiff::civil::Date` (sent as `YYYY-MM-DD`), a `jiff::Timestamp` (sent as its UTC date) or text (sent as given); see [`QueryDate`].
+        pub fn begin(mut self, value: impl Into<QueryDate>) -> Self {
             self.begin = Some(value.into());
             self
         }
 
         /// Only orders placed before this date (`YYYY-MM-DD`).
-        pub fn end(mut self, value: impl Into<String>) -> Self {
+        ///
+        /// Takes a `jiff::civil::Date` (sent as `YYYY-MM-DD`), a `jiff::Timestamp` (sent as its UTC date) or text (sent as given); see [`QueryDate`].
+        pub fn end(mut self, value: impl Into<QueryDate>) -> Self {
             self.end = Some(value.into());
             self
         }
@@ -1857,16 +1869,18 @@ pub mod builders {
             self
         }
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &ListOrdersBuilder::META;
             let path = "/orders".to_string();
             let mut query: Vec<(&'static str, String)> = Vec::new();
             if let Some(value) = &self.begin {
-                query.push(("begin", value.to_string()));
+                query.push(("begin", value.to_query(runtime::DateForm::Date)));
             }
             if let Some(value) = &self.end {
-                query.push(("end", value.to_string()));
+                query.push(("end", value.to_query(runtime::DateForm::Date)));
             }
             if let Some(value) = &self.days {
                 query.push(("days", value.to_string()));
@@ -1927,6 +1941,23 @@ pub mod builders {
             runtime::items(client, request, "orders")
         }
 
+        /// Streams the `orders` of every page as [`Order`] objects, whichever form FastSpring lists them in: objects as they are, IDs fetched with [`Orders::get_many`] (one request per page's IDs). The order is the listing's; an ID the lookup refuses is that item's `Err` (`Error::Api`).
+        #[inline]
+        pub fn objects(
+            self,
+        ) -> impl futures_util::Stream<Item = Result<Order, Error>> + Send + 'a {
+            let client = self.client;
+            let request = self.build_request();
+            let resolver = runtime::Resolver {
+                meta: &GetOrderBuilder::META,
+                template: Orders { client }.get("%MULTI_ID%").build_request(),
+                placeholder: "%MULTI_ID%",
+                items: "orders",
+                several: true,
+            };
+            runtime::objects(client, request, "orders", resolver)
+        }
+
         /// Sends the request and decodes the response.
         #[inline]
         pub async fn send(self) -> Result<OrderListResponse, Error> {
@@ -1960,7 +1991,9 @@ pub mod builders {
             }),
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &UpdateOrderTagsBuilder::META;
             let path = "/orders".to_string();
@@ -1998,7 +2031,7 @@ pub mod builders {
     pub struct GetOrderBuilder<'a> {
         client: &'a Client,
         options: RequestOptions,
-        order_id: Ids,
+        order_id: String,
     }
 
     impl<'a> GetOrderBuilder<'a> {
@@ -2013,13 +2046,15 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &GetOrderBuilder::META;
-            let order_id = runtime::encode_path_ids(
+            let order_id = runtime::encode_path_param(
                 META.id,
                 "order_id",
-                &self.order_id,
+                &self.order_id.to_string(),
             )?;
             let path = format!("/orders/{order_id}");
             let query: Vec<(&'static str, String)> = Vec::new();
@@ -2034,13 +2069,13 @@ pub mod builders {
             })
         }
 
-        /// Sends the request and decodes the response.
+        /// Sends the request and returns the one [`Order`], whether FastSpring answers with it bare or in `orders`; a wrapper with no item or several is an `Error::Decode`, an error item an `Error::Api`.
         #[inline]
-        pub async fn send(self) -> Result<GetOrderResponse, Error> {
+        pub async fn send(self) -> Result<Order, Error> {
             let request = self.build_request()?;
-            self.client.send_json(request).await
+            runtime::send_one(self.client, request, "orders").await
         }
     }
 
-    request_builder!(GetOrderBuilder => GetOrderResponse);
+    request_builder!(GetOrderBuilder => Order);
 }

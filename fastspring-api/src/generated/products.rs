@@ -14,8 +14,8 @@ use serde_json::Value;
 use crate::runtime::{self, object::object, request_builder, string_enum, union::union};
 
 use crate::{
-    Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids, RequestOptions,
-    Secret,
+    Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids, QueryDate,
+    RequestOptions, Secret,
 };
 
 /// A catalog product as FastSpring returns it (`GET /products/{product_path}`, coupon and
@@ -2230,6 +2230,8 @@ pub mod builders {
         /// `GET /products/{product_path}`.
         ///
         /// `GET /products` (operation `listProducts`).
+        ///
+        /// Returns a [`ProductListResponse`] object when awaited.
         pub fn list(&self) -> ListProductsBuilder<'a> {
             ListProductsBuilder {
                 client: self.client,
@@ -2245,6 +2247,8 @@ pub mod builders {
         /// Items succeed or fail independently, so check every item's `result`.
         ///
         /// `POST /products` (operation `createProducts`).
+        ///
+        /// Returns a [`ProductsUpsertResponse`] object when awaited. `.send_batch()` reports every item of `products` instead.
         pub fn upsert(&self, body: ProductsUpsertRequest) -> CreateProductsBuilder<'a> {
             CreateProductsBuilder {
                 client: self.client,
@@ -2259,12 +2263,35 @@ pub mod builders {
         /// tax code and pricing), wrapped in a `products` array with one item per requested path.
         ///
         /// `GET /products/{product_path}` (operation `getProduct`).
-        pub fn get(&self, product_path: impl Into<Ids>) -> GetProductBuilder<'a> {
+        ///
+        /// Returns a [`Product`] object when awaited.
+        pub fn get(&self, product_path: impl Into<String>) -> GetProductBuilder<'a> {
             GetProductBuilder {
                 client: self.client,
                 options: RequestOptions::default(),
                 product_path: product_path.into(),
             }
+        }
+
+        /// Like [`Self::get`] for several IDs at once: each ID is percent-encoded, the IDs are joined with `,`, long lists are split over several requests, and the items come back as one `Vec` whatever shape FastSpring answers with (a bare object for one ID, a wrapper with `products` for several).
+        ///
+        /// Returns one item per ID FastSpring answered for, each a [`ProductGetItem`] object.
+        pub async fn get_many<I, S>(&self, ids: I) -> Result<Vec<ProductGetItem>, Error>
+        where
+            I: IntoIterator<Item = S>,
+            S: Into<String>,
+        {
+            let ids: Vec<String> = ids.into_iter().map(Into::into).collect();
+            let template = self.get("%MULTI_ID%").build_request()?;
+            runtime::get_many(
+                    self.client,
+                    &GetProductBuilder::META,
+                    template,
+                    "%MULTI_ID%",
+                    "products",
+                    &ids,
+                )
+                .await
         }
 
         /// Delete a product
@@ -2274,6 +2301,8 @@ pub mod builders {
         /// `{"product": "Not found"}`.
         ///
         /// `DELETE /products/{product_path}` (operation `deleteProduct`).
+        ///
+        /// Returns a [`ProductsActionResponse`] object when awaited. `.send_batch()` reports every item of `products` instead.
         pub fn delete(
             &self,
             product_path: impl Into<String>,
@@ -2290,6 +2319,8 @@ pub mod builders {
         /// Returns the offers configured for a product, optionally only those of one type.
         ///
         /// `GET /products/offers/{product_path}` (operation `getProductOffers`).
+        ///
+        /// Returns a [`ProductOffersResponse`] object when awaited.
         pub fn get_offers(
             &self,
             product_path: impl Into<String>,
@@ -2309,6 +2340,8 @@ pub mod builders {
         /// Whether offer types left out of the request are kept is not documented.
         ///
         /// `POST /products/offers/{product_path}` (operation `createProductOffers`).
+        ///
+        /// Returns a [`ProductOffersActionResponse`] object when awaited. `.send_batch()` reports every item of `products` instead.
         pub fn upsert_offers(
             &self,
             product_path: impl Into<String>,
@@ -2330,6 +2363,8 @@ pub mod builders {
         /// so refresh cached prices at least daily.
         ///
         /// `GET /products/price` (operation `listProductPrices`).
+        ///
+        /// Returns a [`ProductPricesResponse`] object when awaited. `.items()` streams every [`ProductPriceItem`] of every page.
         pub fn list_prices(&self) -> ListProductPricesBuilder<'a> {
             ListProductPricesBuilder {
                 client: self.client,
@@ -2348,6 +2383,8 @@ pub mod builders {
         /// `GET /products/price`.
         ///
         /// `GET /products/price/{product_path}` (operation `getProductPrice`).
+        ///
+        /// Returns a [`ProductPricesResponse`] object when awaited.
         pub fn get_price(
             &self,
             product_path: impl Into<String>,
@@ -2385,7 +2422,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &ListProductsBuilder::META;
             let path = "/products".to_string();
@@ -2434,7 +2473,9 @@ pub mod builders {
             }),
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &CreateProductsBuilder::META;
             let path = "/products".to_string();
@@ -2474,7 +2515,7 @@ pub mod builders {
     pub struct GetProductBuilder<'a> {
         client: &'a Client,
         options: RequestOptions,
-        product_path: Ids,
+        product_path: String,
     }
 
     impl<'a> GetProductBuilder<'a> {
@@ -2489,13 +2530,15 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &GetProductBuilder::META;
-            let product_path = runtime::encode_path_ids(
+            let product_path = runtime::encode_path_param(
                 META.id,
                 "product_path",
-                &self.product_path,
+                &self.product_path.to_string(),
             )?;
             let path = format!("/products/{product_path}");
             let query: Vec<(&'static str, String)> = Vec::new();
@@ -2510,15 +2553,15 @@ pub mod builders {
             })
         }
 
-        /// Sends the request and decodes the response.
+        /// Sends the request and returns the one [`Product`], whether FastSpring answers with it bare or in `products`; a wrapper with no item or several is an `Error::Decode`, an error item an `Error::Api`.
         #[inline]
-        pub async fn send(self) -> Result<ProductGetResponse, Error> {
+        pub async fn send(self) -> Result<Product, Error> {
             let request = self.build_request()?;
-            self.client.send_json(request).await
+            runtime::send_one(self.client, request, "products").await
         }
     }
 
-    request_builder!(GetProductBuilder => ProductGetResponse);
+    request_builder!(GetProductBuilder => Product);
     /// Request builder for [`Products::delete`]: set optional inputs, then `.await` it (or call `send`).
     #[derive(Debug)]
     #[must_use = "a request does nothing until it is awaited or sent"]
@@ -2543,7 +2586,9 @@ pub mod builders {
             }),
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &DeleteProductBuilder::META;
             let product_path = runtime::encode_path_param(
@@ -2610,7 +2655,9 @@ pub mod builders {
             self
         }
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &GetProductOffersBuilder::META;
             let product_path = runtime::encode_path_param(
@@ -2668,7 +2715,9 @@ pub mod builders {
             }),
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &CreateProductOffersBuilder::META;
             let product_path = runtime::encode_path_param(
@@ -2758,7 +2807,9 @@ pub mod builders {
             self
         }
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &ListProductPricesBuilder::META;
             let path = "/products/price".to_string();
@@ -2854,7 +2905,9 @@ pub mod builders {
             self
         }
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &GetProductPriceBuilder::META;
             let product_path = runtime::encode_path_param(

@@ -14,8 +14,8 @@ use serde_json::Value;
 use crate::runtime::{self, object::object, request_builder, string_enum, union::union};
 
 use crate::{
-    Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids, RequestOptions,
-    Secret,
+    Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids, QueryDate,
+    RequestOptions, Secret,
 };
 
 /// Body of `POST /quotes`.
@@ -1794,6 +1794,8 @@ pub mod builders {
         /// Not idempotent: retrying after a timeout may create a second quote.
         ///
         /// `POST /quotes` (operation `createQuote`).
+        ///
+        /// Returns a [`Quote`] object when awaited.
         pub fn create(&self, body: CreateQuoteRequest) -> CreateQuoteBuilder<'a> {
             CreateQuoteBuilder {
                 client: self.client,
@@ -1809,6 +1811,8 @@ pub mod builders {
         /// `onlyQuoteId=true` each quote object carries only its `id`.
         ///
         /// `GET /quotes` (operation `listQuotes`).
+        ///
+        /// Returns a [`QuoteListResponse`] object when awaited.
         pub fn list(&self) -> ListQuotesBuilder<'a> {
             ListQuotesBuilder {
                 client: self.client,
@@ -1830,6 +1834,8 @@ pub mod builders {
         /// Returns one quote with its items, prices, recipient and status history.
         ///
         /// `GET /quotes/{quote_id}` (operation `getQuote`).
+        ///
+        /// Returns a [`Quote`] object when awaited.
         pub fn get(&self, quote_id: impl Into<String>) -> GetQuoteBuilder<'a> {
             GetQuoteBuilder {
                 client: self.client,
@@ -1846,6 +1852,8 @@ pub mod builders {
         /// absent / `null` / `""` rules as on create apply to the optional fields.
         ///
         /// `PUT /quotes/{quote_id}` (operation `updateQuote`).
+        ///
+        /// Returns a [`Quote`] object when awaited.
         pub fn update(
             &self,
             quote_id: impl Into<String>,
@@ -1864,6 +1872,8 @@ pub mod builders {
         /// Moves a quote to status `CANCELED`; its buyer link stops working. No request body.
         ///
         /// `POST /quotes/{quote_id}/cancel` (operation `cancelQuote`).
+        ///
+        /// Returns a [`Quote`] object when awaited.
         pub fn cancel(&self, quote_id: impl Into<String>) -> CancelQuoteBuilder<'a> {
             CancelQuoteBuilder {
                 client: self.client,
@@ -1894,7 +1904,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &CreateQuoteBuilder::META;
             let path = "/quotes".to_string();
@@ -1928,11 +1940,11 @@ pub mod builders {
         created_email: Option<String>,
         only_quote_id: Option<bool>,
         statuses: Option<Vec<QuoteStatus>>,
-        created_begin: Option<String>,
-        created_end: Option<String>,
-        expires_begin: Option<String>,
-        expires_end: Option<String>,
-        expired_before: Option<String>,
+        created_begin: Option<QueryDate>,
+        created_end: Option<QueryDate>,
+        expires_begin: Option<QueryDate>,
+        expires_end: Option<QueryDate>,
+        expired_before: Option<QueryDate>,
         search_param: Option<String>,
     }
 
@@ -1970,31 +1982,41 @@ pub mod builders {
         }
 
         /// Only quotes created on or after this date (`YYYY-MM-DD`). Older OpenAPI only.
-        pub fn created_begin(mut self, value: impl Into<String>) -> Self {
+        ///
+        /// Takes a `jiff::civil::Date` (sent as `YYYY-MM-DD`), a `jiff::Timestamp` (sent as its UTC date) or text (sent as given); see [`QueryDate`].
+        pub fn created_begin(mut self, value: impl Into<QueryDate>) -> Self {
             self.created_begin = Some(value.into());
             self
         }
 
         /// Only quotes created before this date (`YYYY-MM-DD`). Older OpenAPI only.
-        pub fn created_end(mut self, value: impl Into<String>) -> Self {
+        ///
+        /// Takes a `jiff::civil::Date` (sent as `YYYY-MM-DD`), a `jiff::Timestamp` (sent as its UTC date) or text (sent as given); see [`QueryDate`].
+        pub fn created_end(mut self, value: impl Into<QueryDate>) -> Self {
             self.created_end = Some(value.into());
             self
         }
 
         /// Only quotes expiring on or after this date (`YYYY-MM-DD`). Older OpenAPI only.
-        pub fn expires_begin(mut self, value: impl Into<String>) -> Self {
+        ///
+        /// Takes a `jiff::civil::Date` (sent as `YYYY-MM-DD`), a `jiff::Timestamp` (sent as its UTC date) or text (sent as given); see [`QueryDate`].
+        pub fn expires_begin(mut self, value: impl Into<QueryDate>) -> Self {
             self.expires_begin = Some(value.into());
             self
         }
 
         /// Only quotes expiring before this date (`YYYY-MM-DD`). Older OpenAPI only.
-        pub fn expires_end(mut self, value: impl Into<String>) -> Self {
+        ///
+        /// Takes a `jiff::civil::Date` (sent as `YYYY-MM-DD`), a `jiff::Timestamp` (sent as its UTC date) or text (sent as given); see [`QueryDate`].
+        pub fn expires_end(mut self, value: impl Into<QueryDate>) -> Self {
             self.expires_end = Some(value.into());
             self
         }
 
         /// Only quotes that expired before this date (`YYYY-MM-DD`). Older OpenAPI only.
-        pub fn expired_before(mut self, value: impl Into<String>) -> Self {
+        ///
+        /// Takes a `jiff::civil::Date` (sent as `YYYY-MM-DD`), a `jiff::Timestamp` (sent as its UTC date) or text (sent as given); see [`QueryDate`].
+        pub fn expired_before(mut self, value: impl Into<QueryDate>) -> Self {
             self.expired_before = Some(value.into());
             self
         }
@@ -2005,7 +2027,9 @@ pub mod builders {
             self
         }
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &ListQuotesBuilder::META;
             let path = "/quotes".to_string();
@@ -2022,19 +2046,19 @@ pub mod builders {
                 }
             }
             if let Some(value) = &self.created_begin {
-                query.push(("createdBegin", value.to_string()));
+                query.push(("createdBegin", value.to_query(runtime::DateForm::Date)));
             }
             if let Some(value) = &self.created_end {
-                query.push(("createdEnd", value.to_string()));
+                query.push(("createdEnd", value.to_query(runtime::DateForm::Date)));
             }
             if let Some(value) = &self.expires_begin {
-                query.push(("expiresBegin", value.to_string()));
+                query.push(("expiresBegin", value.to_query(runtime::DateForm::Date)));
             }
             if let Some(value) = &self.expires_end {
-                query.push(("expiresEnd", value.to_string()));
+                query.push(("expiresEnd", value.to_query(runtime::DateForm::Date)));
             }
             if let Some(value) = &self.expired_before {
-                query.push(("expiredBefore", value.to_string()));
+                query.push(("expiredBefore", value.to_query(runtime::DateForm::Date)));
             }
             if let Some(value) = &self.search_param {
                 query.push(("searchParam", value.to_string()));
@@ -2080,7 +2104,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &GetQuoteBuilder::META;
             let quote_id = runtime::encode_path_param(
@@ -2132,7 +2158,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &UpdateQuoteBuilder::META;
             let quote_id = runtime::encode_path_param(
@@ -2183,7 +2211,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &CancelQuoteBuilder::META;
             let quote_id = runtime::encode_path_param(

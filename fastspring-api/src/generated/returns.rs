@@ -14,8 +14,8 @@ use serde_json::Value;
 use crate::runtime::{self, object::object, request_builder, string_enum, union::union};
 
 use crate::{
-    Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids, RequestOptions,
-    Secret,
+    Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids, QueryDate,
+    RequestOptions, Secret,
 };
 
 /// The returns to create, one per order.
@@ -693,6 +693,8 @@ pub mod builders {
         /// Refunds one or more orders in one call: each element of `returns` names an order (ID or reference) and refunds it fully, or partially by listing products and amounts. Each element is processed on its own and gets its own outcome in the response; check every `result`. A return does not cancel the subscription an order belongs to; cancel it separately if needed.
         ///
         /// `POST /returns` (operation `createReturn`).
+        ///
+        /// Returns a [`ReturnsResponse`] object when awaited. `.send_batch()` reports every item of `returns` instead.
         pub fn create(&self, body: CreateReturnsRequest) -> CreateReturnBuilder<'a> {
             CreateReturnBuilder {
                 client: self.client,
@@ -706,7 +708,9 @@ pub mod builders {
         /// Returns a return (refund) by its ID: amounts refunded, reason, who performed it, the original order, the customer and the returned items. Several IDs separated by commas return one element per ID. There is no endpoint listing returns; `GET /orders?returns=true` finds the orders that have some.
         ///
         /// `GET /returns/{return_id}` (operation `getReturn`).
-        pub fn get(&self, return_id: impl Into<Ids>) -> GetReturnBuilder<'a> {
+        ///
+        /// Returns a [`Return`] object when awaited.
+        pub fn get(&self, return_id: impl Into<String>) -> GetReturnBuilder<'a> {
             GetReturnBuilder {
                 client: self.client,
                 options: RequestOptions::default(),
@@ -715,6 +719,8 @@ pub mod builders {
         }
 
         /// Like [`Self::get`] for several IDs at once: each ID is percent-encoded, the IDs are joined with `,`, long lists are split over several requests, and the items come back as one `Vec` whatever shape FastSpring answers with (a bare object for one ID, a wrapper with `returns` for several).
+        ///
+        /// Returns one item per ID FastSpring answered for, each a [`ReturnsResponseReturnsItem`].
         pub async fn get_many<I, S>(
             &self,
             ids: I,
@@ -761,7 +767,9 @@ pub mod builders {
             }),
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &CreateReturnBuilder::META;
             let path = "/returns".to_string();
@@ -801,7 +809,7 @@ pub mod builders {
     pub struct GetReturnBuilder<'a> {
         client: &'a Client,
         options: RequestOptions,
-        return_id: Ids,
+        return_id: String,
     }
 
     impl<'a> GetReturnBuilder<'a> {
@@ -816,13 +824,15 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &GetReturnBuilder::META;
-            let return_id = runtime::encode_path_ids(
+            let return_id = runtime::encode_path_param(
                 META.id,
                 "return_id",
-                &self.return_id,
+                &self.return_id.to_string(),
             )?;
             let path = format!("/returns/{return_id}");
             let query: Vec<(&'static str, String)> = Vec::new();
@@ -837,13 +847,13 @@ pub mod builders {
             })
         }
 
-        /// Sends the request and decodes the response.
+        /// Sends the request and returns the one [`Return`], whether FastSpring answers with it bare or in `returns`; a wrapper with no item or several is an `Error::Decode`, an error item an `Error::Api`.
         #[inline]
-        pub async fn send(self) -> Result<GetReturnResponse, Error> {
+        pub async fn send(self) -> Result<Return, Error> {
             let request = self.build_request()?;
-            self.client.send_json(request).await
+            runtime::send_one(self.client, request, "returns").await
         }
     }
 
-    request_builder!(GetReturnBuilder => GetReturnResponse);
+    request_builder!(GetReturnBuilder => Return);
 }

@@ -14,8 +14,8 @@ use serde_json::Value;
 use crate::runtime::{self, object::object, request_builder, string_enum, union::union};
 
 use crate::{
-    Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids, RequestOptions,
-    Secret,
+    Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids, QueryDate,
+    RequestOptions, Secret,
 };
 
 /// A created v1 session.
@@ -489,6 +489,8 @@ pub mod builders {
         /// checkout sessions. Not idempotent: each call creates a new session.
         ///
         /// `POST /sessions` (operation `v1CreateSession`).
+        ///
+        /// Returns a [`SessionV1`] object when awaited.
         pub fn create(
             &self,
             body: SessionV1CreateRequest,
@@ -522,7 +524,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &V1CreateSessionBuilder::META;
             let path = "/sessions".to_string();

@@ -14,8 +14,8 @@ use serde_json::Value;
 use crate::runtime::{self, object::object, request_builder, string_enum, union::union};
 
 use crate::{
-    Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids, RequestOptions,
-    Secret,
+    Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids, QueryDate,
+    RequestOptions, Secret,
 };
 
 /// A cancel reason that can be offered to the buyer.
@@ -5527,6 +5527,8 @@ pub mod builders {
         /// Returns the store's subscription IDs a page at a time. With filters other than `begin`/`end` (account, product, status, event, scope), the entries are full subscription objects instead of IDs. `begin`/`end` only narrow the results together with `event`.
         ///
         /// `GET /subscriptions` (operation `listSubscriptions`).
+        ///
+        /// Returns a [`SubscriptionListResponse`] object when awaited. `.items()` streams every [`SubscriptionListResponseSubscriptionsItem`] of every page, `.objects()` every [`Subscription`] (IDs looked up).
         pub fn list(&self) -> ListSubscriptionsBuilder<'a> {
             ListSubscriptionsBuilder {
                 client: self.client,
@@ -5548,6 +5550,8 @@ pub mod builders {
         /// Changes one or more subscriptions in one call: base product, quantity, next charge date, end date or remaining periods, coupons, price and discount overrides, add-ons, manual renewal, tax exemption ID. Set `deactivation` to `null` to uncancel a subscription that is canceled but not yet deactivated. With `prorate` the change is prorated immediately; add `preview` to only compute the proration. Each subscription gets its own outcome in the 200 response.
         ///
         /// `POST /subscriptions` (operation `updateSubscriptions`).
+        ///
+        /// Returns an [`UpdateSubscriptionsResponse`] object when awaited. `.send_batch()` reports every item of `subscriptions` instead.
         pub fn update(
             &self,
             body: UpdateSubscriptionsRequest,
@@ -5564,6 +5568,8 @@ pub mod builders {
         /// Computes, without changing anything, what a proposed change of one subscription would cost: prorated credit and charge for the current and proposed plans, the amount due now, and the next charge. The body is a single object, not a batch.
         ///
         /// `POST /subscriptions/estimate` (operation `estimateSubscription`).
+        ///
+        /// Returns a [`SubscriptionEstimate`] object when awaited.
         pub fn estimate(
             &self,
             body: EstimateSubscriptionRequest,
@@ -5580,6 +5586,8 @@ pub mod builders {
         /// Moves up to 20 subscriptions from one account to another account of the same store, either an existing account (`targetAccountId`) or a new one created from `targetAccount`. The response lists what moved, what failed and what stayed.
         ///
         /// `POST /subscriptions/transfer` (operation `transferSubscriptions`).
+        ///
+        /// Returns a [`SubscriptionTransferResponse`] object when awaited.
         pub fn transfer(
             &self,
             body: TransferSubscriptionsRequest,
@@ -5596,6 +5604,8 @@ pub mod builders {
         /// Charges managed (ad hoc) subscriptions immediately and notifies the buyers. FastSpring allows one successful rebill per subscription per day and four per 30 days. For large volumes, send batches of about 50 one after the other. Each subscription gets its own outcome.
         ///
         /// `POST /subscriptions/charge` (operation `chargeSubscriptions`).
+        ///
+        /// Returns a [`ChargeSubscriptionsResponse`] object when awaited. `.send_batch()` reports every item of `subscription` instead.
         pub fn charge(
             &self,
             body: ChargeSubscriptionsRequest,
@@ -5612,9 +5622,11 @@ pub mod builders {
         /// Returns a subscription. Several comma-separated IDs return a wrapper listing each subscription (or an error outcome for IDs that failed).
         ///
         /// `GET /subscriptions/{subscription_id}` (operation `getSubscription`).
+        ///
+        /// Returns a [`Subscription`] object when awaited.
         pub fn get(
             &self,
-            subscription_id: impl Into<Ids>,
+            subscription_id: impl Into<String>,
         ) -> GetSubscriptionBuilder<'a> {
             GetSubscriptionBuilder {
                 client: self.client,
@@ -5631,6 +5643,8 @@ pub mod builders {
         }
 
         /// Like [`Self::get`] for several IDs at once: each ID is percent-encoded, the IDs are joined with `,`, long lists are split over several requests, and the items come back as one `Vec` whatever shape FastSpring answers with (a bare object for one ID, a wrapper with `subscriptions` for several).
+        ///
+        /// Returns one item per ID FastSpring answered for, each a [`SubscriptionMultiGetResponseSubscriptionsItem`].
         pub async fn get_many<I, S>(
             &self,
             ids: I,
@@ -5657,6 +5671,8 @@ pub mod builders {
         /// Cancels subscriptions. By default the subscription stays active until the end of the current period (it gets a `canceledDate` and a `deactivationDate`); `billingPeriod=0` deactivates it immediately, in which case FastSpring sends `subscription.deactivated` but no `subscription.canceled`. A canceled, not yet deactivated subscription can be uncanceled through `POST /subscriptions` with `deactivation: null`.
         ///
         /// `DELETE /subscriptions/{subscription_id}` (operation `cancelSubscription`).
+        ///
+        /// Returns a [`SubscriptionResults`] object when awaited. `.send_batch()` reports every item of `subscriptions` instead.
         pub fn cancel(
             &self,
             subscription_id: impl Into<Ids>,
@@ -5674,6 +5690,8 @@ pub mod builders {
         /// Returns every order of the subscription (initial order, rebills, prorations and other changes) with the period each paid for. The response is a bare JSON array and is not paged.
         ///
         /// `GET /subscriptions/{subscription_id}/entries` (operation `listSubscriptionEntries`).
+        ///
+        /// Returns a list of [`SubscriptionEntry`] when awaited.
         pub fn list_entries(
             &self,
             subscription_id: impl Into<String>,
@@ -5690,6 +5708,8 @@ pub mod builders {
         /// Schedules a pause: from the next billing date the subscription is paused for the given number of periods instead of being charged, then resumes (with a charge) on `resumeDate`. Returns the updated subscription.
         ///
         /// `POST /subscriptions/{subscription_id}/pause` (operation `pauseSubscription`).
+        ///
+        /// Returns a [`Subscription`] object when awaited.
         pub fn pause(
             &self,
             subscription_id: impl Into<String>,
@@ -5708,6 +5728,8 @@ pub mod builders {
         /// Cancels a scheduled pause or ends an active one. Takes no body and returns the updated subscription.
         ///
         /// `POST /subscriptions/{subscription_id}/resume` (operation `resumeSubscription`).
+        ///
+        /// Returns a [`Subscription`] object when awaited.
         pub fn resume(
             &self,
             subscription_id: impl Into<String>,
@@ -5724,6 +5746,8 @@ pub mod builders {
         /// For a trial that was deactivated because it ended without a payment method, creates a checkout session the buyer can use to reactivate it as a paid subscription. Conversion must be enabled and the call made within the conversion window after deactivation. Takes no body.
         ///
         /// `POST /subscriptions/{subscription_id}/convert` (operation `convertSubscription`).
+        ///
+        /// Returns a [`SubscriptionConvertSession`] object when awaited.
         pub fn convert(
             &self,
             subscription_id: impl Into<String>,
@@ -5740,6 +5764,8 @@ pub mod builders {
         /// Returns the recorded plan changes (base plan and add-on changes) of a subscription: when, what changed, from which value to which, and the order it produced. Not paged.
         ///
         /// `GET /subscriptions/{subscription_id}/history` (operation `listSubscriptionHistory`).
+        ///
+        /// Returns a [`SubscriptionHistory`] object when awaited.
         pub fn history(
             &self,
             subscription_id: impl Into<String>,
@@ -5758,6 +5784,8 @@ pub mod builders {
         /// Groups several subscriptions of one account so that their billing dates can be aligned and they renew together. The subscriptions must share the grouping criteria (billing interval, currency, payment method). Creating the group does not move any dates yet: preview the cost with the estimate operation, then align with the execute operation.
         ///
         /// `POST /subscriptions/coterm` (operation `createCotermGroup`).
+        ///
+        /// Returns a [`CotermGroupCreateResponse`] object when awaited.
         pub fn create_coterm_group(
             &self,
             body: CreateCotermGroupRequest,
@@ -5774,6 +5802,8 @@ pub mod builders {
         /// Returns a co-term group: its name, account, initial order, next billing date, grouping criteria and subscriptions. Subscriptions already co-termed come first, followed by other subscriptions of the account that are eligible to join.
         ///
         /// `GET /subscriptions/coterm/{coterm_group_id}` (operation `getCotermGroup`).
+        ///
+        /// Returns a [`CotermGroupDetails`] object when awaited.
         pub fn get_coterm_group(
             &self,
             coterm_group_id: impl Into<String>,
@@ -5790,6 +5820,8 @@ pub mod builders {
         /// Adds subscriptions to a co-term group (`action: ADD`) or takes them out (`action: REMOVE`), optionally renaming the group. With `preview: true` nothing changes and each entry of the answer carries the current and proposed plan and the amount due; with `prorate: true` the change is applied at once with prorated charges.
         ///
         /// `POST /subscriptions/coterm/{coterm_group_id}` (operation `updateCotermGroup`).
+        ///
+        /// Returns a [`CotermGroupUpdateResponse`] object when awaited.
         pub fn update_coterm_group(
             &self,
             coterm_group_id: impl Into<String>,
@@ -5808,6 +5840,8 @@ pub mod builders {
         /// Dissolves a co-term group. The subscriptions are ungrouped (status `Opted Out of Co-Terming`) and keep running on their current schedule; nothing is canceled.
         ///
         /// `DELETE /subscriptions/coterm/{coterm_group_id}` (operation `deleteCotermGroup`).
+        ///
+        /// Returns a [`CotermGroupDeleteResponse`] object when awaited.
         pub fn delete_coterm_group(
             &self,
             coterm_group_id: impl Into<String>,
@@ -5824,6 +5858,8 @@ pub mod builders {
         /// Computes, without changing anything, what aligning the group's subscriptions would cost: the new common period, and per subscription the current and proposed plan, proration, tax and next charge, plus the group total. No request body.
         ///
         /// `POST /subscriptions/coterm/{coterm_group_id}/estimate` (operation `estimateCotermGroup`).
+        ///
+        /// Returns a [`CotermGroupEstimate`] object when awaited.
         pub fn estimate_coterm_group(
             &self,
             coterm_group_id: impl Into<String>,
@@ -5840,6 +5876,8 @@ pub mod builders {
         /// Applies the co-term alignment: FastSpring creates an order for the prorated amounts and moves every member subscription onto the common billing period returned in the answer. No request body. Not safe to repeat blindly after a timeout.
         ///
         /// `POST /subscriptions/coterm/{coterm_group_id}/execute` (operation `executeCotermGroup`).
+        ///
+        /// Returns a [`CotermGroupExecution`] object when awaited.
         pub fn execute_coterm_group(
             &self,
             coterm_group_id: impl Into<String>,
@@ -5856,6 +5894,8 @@ pub mod builders {
         /// Produces a proforma (pre-billing) invoice showing what the subscription would cost after the given change of product, quantity or price. The subscription itself is not modified. With `prorate: false` the change is priced from the next renewal; with `prorate: true` it is priced as an immediate prorated change, and the invoice is then valid for one day only.
         ///
         /// `POST /subscriptions/proformaInvoice` (operation `createProformaInvoice`).
+        ///
+        /// Returns a [`ProformaInvoiceCreateResponse`] object when awaited.
         pub fn create_proforma_invoice(
             &self,
             body: CreateProformaInvoiceRequest,
@@ -5872,6 +5912,8 @@ pub mod builders {
         /// Returns a proforma invoice estimating the subscription's next billing period as it stands today (no plan change): header with validity dates, support and merchant contacts, the buyer, the plan figures under `items` and the amount due.
         ///
         /// `GET /subscriptions/proformaInvoice/{subscription_id}` (operation `getProformaInvoice`).
+        ///
+        /// Returns a [`ProformaInvoice`] object when awaited.
         pub fn get_proforma_invoice(
             &self,
             subscription_id: impl Into<String>,
@@ -5889,6 +5931,8 @@ pub mod builders {
         /// Creates the cancel-survey answer of a subscription, or replaces the one already stored: the reason (by `reasonId`, or by `reasonName` when no ID is given), optional feedback text and its language.
         ///
         /// `POST /subscriptions/cancelSurvey/response` (operation `upsertCancelSurveyResponse`).
+        ///
+        /// Returns a [`CancelSurveyAnswer`] object when awaited.
         pub fn set_cancel_survey_response(
             &self,
             body: CancelSurveyResponseRequest,
@@ -5905,6 +5949,8 @@ pub mod builders {
         /// Lists the cancel-survey answers submitted between `startDate` and `endDate`, optionally for one product, sorted by submission time or reason. Results are paged with `pagination.limit` and `pagination.offset` in the body; the answer gives `totalRecords` and `totalPages`.
         ///
         /// `POST /subscriptions/cancelSurvey/response/query` (operation `queryCancelSurveyResponses`).
+        ///
+        /// Returns a [`CancelSurveyQueryResponse`] object when awaited.
         pub fn query_cancel_survey_responses(
             &self,
             body: CancelSurveyQueryRequest,
@@ -5921,6 +5967,8 @@ pub mod builders {
         /// For a subscription that is not canceled, returns the cancel reasons the store offers (to build a cancellation form); for a canceled subscription, returns the answer recorded at cancellation.
         ///
         /// `GET /subscriptions/cancelSurvey/reasons/{subscription_id}` (operation `getCancelSurvey`).
+        ///
+        /// Returns a [`CancelSurvey`] when awaited.
         pub fn get_cancel_survey(
             &self,
             subscription_id: impl Into<String>,
@@ -5941,8 +5989,8 @@ pub mod builders {
         client: &'a Client,
         options: RequestOptions,
         account_id: Option<String>,
-        begin: Option<String>,
-        end: Option<String>,
+        begin: Option<QueryDate>,
+        end: Option<QueryDate>,
         event: Option<ListSubscriptionsEvent>,
         products: Option<String>,
         scope: Option<ListSubscriptionsScope>,
@@ -5973,13 +6021,17 @@ pub mod builders {
         }
 
         /// Start of the date range (`yyyy-mm-dd`); only effective with `event`.
-        pub fn begin(mut self, value: impl Into<String>) -> Self {
+        ///
+        /// Takes a `jiff::civil::Date` (sent as `YYYY-MM-DD`), a `jiff::Timestamp` (sent as its UTC date) or text (sent as given); see [`QueryDate`].
+        pub fn begin(mut self, value: impl Into<QueryDate>) -> Self {
             self.begin = Some(value.into());
             self
         }
 
         /// End of the date range (`yyyy-mm-dd`); only effective with `event`.
-        pub fn end(mut self, value: impl Into<String>) -> Self {
+        ///
+        /// Takes a `jiff::civil::Date` (sent as `YYYY-MM-DD`), a `jiff::Timestamp` (sent as its UTC date) or text (sent as given); see [`QueryDate`].
+        pub fn end(mut self, value: impl Into<QueryDate>) -> Self {
             self.end = Some(value.into());
             self
         }
@@ -6020,7 +6072,9 @@ pub mod builders {
             self
         }
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &ListSubscriptionsBuilder::META;
             let path = "/subscriptions".to_string();
@@ -6029,10 +6083,10 @@ pub mod builders {
                 query.push(("accountId", value.to_string()));
             }
             if let Some(value) = &self.begin {
-                query.push(("begin", value.to_string()));
+                query.push(("begin", value.to_query(runtime::DateForm::Date)));
             }
             if let Some(value) = &self.end {
-                query.push(("end", value.to_string()));
+                query.push(("end", value.to_query(runtime::DateForm::Date)));
             }
             if let Some(value) = &self.event {
                 query.push(("event", value.to_string()));
@@ -6087,6 +6141,23 @@ pub mod builders {
             runtime::items(client, request, "subscriptions")
         }
 
+        /// Streams the `subscriptions` of every page as [`Subscription`] objects, whichever form FastSpring lists them in: objects as they are, IDs fetched with [`Subscriptions::get_many`] (one request per page's IDs). The order is the listing's; an ID the lookup refuses is that item's `Err` (`Error::Api`).
+        #[inline]
+        pub fn objects(
+            self,
+        ) -> impl futures_util::Stream<Item = Result<Subscription, Error>> + Send + 'a {
+            let client = self.client;
+            let request = self.build_request();
+            let resolver = runtime::Resolver {
+                meta: &GetSubscriptionBuilder::META,
+                template: Subscriptions { client }.get("%MULTI_ID%").build_request(),
+                placeholder: "%MULTI_ID%",
+                items: "subscriptions",
+                several: true,
+            };
+            runtime::objects(client, request, "subscriptions", resolver)
+        }
+
         /// Sends the request and decodes the response.
         #[inline]
         pub async fn send(self) -> Result<SubscriptionListResponse, Error> {
@@ -6120,7 +6191,9 @@ pub mod builders {
             }),
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &UpdateSubscriptionsBuilder::META;
             let path = "/subscriptions".to_string();
@@ -6175,7 +6248,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &EstimateSubscriptionBuilder::META;
             let path = "/subscriptions/estimate".to_string();
@@ -6221,7 +6296,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &TransferSubscriptionsBuilder::META;
             let path = "/subscriptions/transfer".to_string();
@@ -6270,7 +6347,9 @@ pub mod builders {
             }),
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &ChargeSubscriptionsBuilder::META;
             let path = "/subscriptions/charge".to_string();
@@ -6310,10 +6389,10 @@ pub mod builders {
     pub struct GetSubscriptionBuilder<'a> {
         client: &'a Client,
         options: RequestOptions,
-        subscription_id: Ids,
+        subscription_id: String,
         account_id: Option<String>,
-        begin: Option<String>,
-        end: Option<String>,
+        begin: Option<QueryDate>,
+        end: Option<QueryDate>,
         event: Option<GetSubscriptionEvent>,
         products: Option<String>,
         scope: Option<GetSubscriptionScope>,
@@ -6339,13 +6418,17 @@ pub mod builders {
         }
 
         /// Start of a date range, `yyyy-mm-dd` (listed by the current reference, probably copied from the list operation; no known effect here).
-        pub fn begin(mut self, value: impl Into<String>) -> Self {
+        ///
+        /// Takes a `jiff::civil::Date` (sent as `YYYY-MM-DD`), a `jiff::Timestamp` (sent as its UTC date) or text (sent as given); see [`QueryDate`].
+        pub fn begin(mut self, value: impl Into<QueryDate>) -> Self {
             self.begin = Some(value.into());
             self
         }
 
         /// End of a date range, `yyyy-mm-dd` (listed by the current reference, probably copied from the list operation; no known effect here).
-        pub fn end(mut self, value: impl Into<String>) -> Self {
+        ///
+        /// Takes a `jiff::civil::Date` (sent as `YYYY-MM-DD`), a `jiff::Timestamp` (sent as its UTC date) or text (sent as given); see [`QueryDate`].
+        pub fn end(mut self, value: impl Into<QueryDate>) -> Self {
             self.end = Some(value.into());
             self
         }
@@ -6374,13 +6457,15 @@ pub mod builders {
             self
         }
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &GetSubscriptionBuilder::META;
-            let subscription_id = runtime::encode_path_ids(
+            let subscription_id = runtime::encode_path_param(
                 META.id,
                 "subscription_id",
-                &self.subscription_id,
+                &self.subscription_id.to_string(),
             )?;
             let path = format!("/subscriptions/{subscription_id}");
             let mut query: Vec<(&'static str, String)> = Vec::new();
@@ -6388,10 +6473,10 @@ pub mod builders {
                 query.push(("accountId", value.to_string()));
             }
             if let Some(value) = &self.begin {
-                query.push(("begin", value.to_string()));
+                query.push(("begin", value.to_query(runtime::DateForm::Date)));
             }
             if let Some(value) = &self.end {
-                query.push(("end", value.to_string()));
+                query.push(("end", value.to_query(runtime::DateForm::Date)));
             }
             if let Some(value) = &self.event {
                 query.push(("event", value.to_string()));
@@ -6416,15 +6501,15 @@ pub mod builders {
             })
         }
 
-        /// Sends the request and decodes the response.
+        /// Sends the request and returns the one [`Subscription`], whether FastSpring answers with it bare or in `subscriptions`; a wrapper with no item or several is an `Error::Decode`, an error item an `Error::Api`.
         #[inline]
-        pub async fn send(self) -> Result<GetSubscriptionResponse, Error> {
+        pub async fn send(self) -> Result<Subscription, Error> {
             let request = self.build_request()?;
-            self.client.send_json(request).await
+            runtime::send_one(self.client, request, "subscriptions").await
         }
     }
 
-    request_builder!(GetSubscriptionBuilder => GetSubscriptionResponse);
+    request_builder!(GetSubscriptionBuilder => Subscription);
     /// Request builder for [`Subscriptions::cancel`]: set optional inputs, then `.await` it (or call `send`).
     #[derive(Debug)]
     #[must_use = "a request does nothing until it is awaited or sent"]
@@ -6456,7 +6541,9 @@ pub mod builders {
             self
         }
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &CancelSubscriptionBuilder::META;
             let subscription_id = runtime::encode_path_ids(
@@ -6522,7 +6609,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &ListSubscriptionEntriesBuilder::META;
             let subscription_id = runtime::encode_path_param(
@@ -6574,7 +6663,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &PauseSubscriptionBuilder::META;
             let subscription_id = runtime::encode_path_param(
@@ -6625,7 +6716,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &ResumeSubscriptionBuilder::META;
             let subscription_id = runtime::encode_path_param(
@@ -6676,7 +6769,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &ConvertSubscriptionBuilder::META;
             let subscription_id = runtime::encode_path_param(
@@ -6744,7 +6839,9 @@ pub mod builders {
             self
         }
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &ListSubscriptionHistoryBuilder::META;
             let subscription_id = runtime::encode_path_param(
@@ -6801,7 +6898,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &CreateCotermGroupBuilder::META;
             let path = "/subscriptions/coterm".to_string();
@@ -6847,7 +6946,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &GetCotermGroupBuilder::META;
             let coterm_group_id = runtime::encode_path_param(
@@ -6899,7 +7000,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &UpdateCotermGroupBuilder::META;
             let coterm_group_id = runtime::encode_path_param(
@@ -6950,7 +7053,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &DeleteCotermGroupBuilder::META;
             let coterm_group_id = runtime::encode_path_param(
@@ -7001,7 +7106,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &EstimateCotermGroupBuilder::META;
             let coterm_group_id = runtime::encode_path_param(
@@ -7052,7 +7159,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &ExecuteCotermGroupBuilder::META;
             let coterm_group_id = runtime::encode_path_param(
@@ -7103,7 +7212,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &CreateProformaInvoiceBuilder::META;
             let path = "/subscriptions/proformaInvoice".to_string();
@@ -7156,7 +7267,9 @@ pub mod builders {
             self
         }
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &GetProformaInvoiceBuilder::META;
             let subscription_id = runtime::encode_path_param(
@@ -7210,7 +7323,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &UpsertCancelSurveyResponseBuilder::META;
             let path = "/subscriptions/cancelSurvey/response".to_string();
@@ -7259,7 +7374,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &QueryCancelSurveyResponsesBuilder::META;
             let path = "/subscriptions/cancelSurvey/response/query".to_string();
@@ -7312,7 +7429,9 @@ pub mod builders {
             self
         }
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &GetCancelSurveyBuilder::META;
             let subscription_id = runtime::encode_path_param(

@@ -14,8 +14,8 @@ use serde_json::Value;
 use crate::runtime::{self, object::object, request_builder, string_enum, union::union};
 
 use crate::{
-    Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids, RequestOptions,
-    Secret,
+    Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids, QueryDate,
+    RequestOptions, Secret,
 };
 
 /// Which webhook endpoint gets a new secret, and the secret.
@@ -92,6 +92,8 @@ pub mod builders {
         /// The request carries a secret: keep it out of logs.
         ///
         /// `POST /webhooks/keys` (operation `rotateWebhookKey`).
+        ///
+        /// Returns a [`WebhookKeyRotateResponse`] object when awaited.
         pub fn rotate(
             &self,
             body: WebhookKeyRotateRequest,
@@ -125,7 +127,9 @@ pub mod builders {
             batch: None,
         };
 
-        /// The request as it will be sent (path encoded, query and body serialized).
+        /// The request as it will be sent (path encoded, query and body serialized);
+        /// what `send` and the streams build on. Not a stable API.
+        #[doc(hidden)]
         pub fn build_request(&self) -> Result<runtime::Request, Error> {
             const META: &runtime::OperationMeta = &RotateWebhookKeyBuilder::META;
             let path = "/webhooks/keys".to_string();

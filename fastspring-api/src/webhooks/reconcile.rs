@@ -48,8 +48,8 @@ pub struct Reconcile<'a, S: ?Sized> {
     claims: &'a S,
     lease: Duration,
     days: Option<i64>,
-    begin: Option<String>,
-    end: Option<String>,
+    begin: Option<crate::QueryDate>,
+    end: Option<crate::QueryDate>,
     max_rounds: usize,
 }
 
@@ -119,14 +119,16 @@ impl<'a, S: ClaimStore + ?Sized> Reconcile<'a, S> {
         self
     }
 
-    /// Window start, sent as given (see `ListUnprocessedEventsBuilder::begin`).
-    pub fn begin(mut self, begin: impl Into<String>) -> Self {
+    /// Window start: a `jiff::civil::Date` (sent as `YYYY-MM-DD`), a `jiff::Timestamp`
+    /// (sent as epoch milliseconds) or text (sent as given); see
+    /// `ListUnprocessedEventsBuilder::begin`.
+    pub fn begin(mut self, begin: impl Into<crate::QueryDate>) -> Self {
         self.begin = Some(begin.into());
         self
     }
 
-    /// Window end, sent as given.
-    pub fn end(mut self, end: impl Into<String>) -> Self {
+    /// Window end, in the same forms as [`begin`](Self::begin).
+    pub fn end(mut self, end: impl Into<crate::QueryDate>) -> Self {
         self.end = Some(end.into());
         self
     }

@@ -7,6 +7,7 @@
 mod claims;
 mod examples;
 mod faults;
+mod first_hour;
 mod hardening;
 mod lenient_decoding;
 mod pagination;

@@ -9,13 +9,12 @@ use std::collections::BTreeMap;
 
 use fastspring_api::accounts::{
     AccountAddressInput, AccountContactUpdate, AccountListResponseAccountsItem, AccountLookupInput,
-    CreateAccountRequest, GetAccountResponse, ListAccountsSubscriptions, NewAccountContact,
-    UpdateAccountRequest,
+    CreateAccountRequest, ListAccountsSubscriptions, NewAccountContact, UpdateAccountRequest,
 };
 use fastspring_api::common::ResultStatus;
 use fastspring_api::orders::{
-    GetOrderResponse, ListOrdersScope, ListOrdersStatus, OrderItemAttributesUpdate,
-    OrderListResponseOrdersItem, OrderTagsUpdate, UpdateOrderTagsRequest,
+    ListOrdersScope, ListOrdersStatus, OrderItemAttributesUpdate, OrderListResponseOrdersItem,
+    OrderTagsUpdate, UpdateOrderTagsRequest,
 };
 use fastspring_api::subscriptions::{
     CancelSurvey, CancelSurveyAnswerInput, CancelSurveyAnswerInputReasonId,
@@ -24,15 +23,15 @@ use fastspring_api::subscriptions::{
     CancelSurveyResponseRequest, ChargeSubscriptionsRequest,
     ChargeSubscriptionsRequestSubscriptionsItem, CreateCotermGroupInput, CreateCotermGroupRequest,
     CreateProformaInvoiceRequest, CreateProformaInvoiceRequestLanguage,
-    EstimateSubscriptionRequest, GetProformaInvoiceLang, GetSubscriptionResponse,
-    GetSubscriptionScope, GetSubscriptionStatus, ListSubscriptionHistoryOrder,
-    ListSubscriptionHistoryScope, ListSubscriptionsScope, ListSubscriptionsStatus,
-    PauseSubscriptionRequest, ProformaInvoicePricing, SubscriptionAddonChange,
-    SubscriptionListResponseSubscriptionsItem, SubscriptionPriceOverride,
-    SubscriptionPricingOverride, SubscriptionState, SubscriptionTransferAccount,
-    SubscriptionTransferAddress, SubscriptionTransferTargetAccount, SubscriptionUpdate,
-    SubscriptionUpdateEnd, SubscriptionUpdateNext, TransferSubscriptionsRequest,
-    UpdateCotermGroupRequest, UpdateCotermGroupRequestAction, UpdateSubscriptionsRequest,
+    EstimateSubscriptionRequest, GetProformaInvoiceLang, GetSubscriptionScope,
+    GetSubscriptionStatus, ListSubscriptionHistoryOrder, ListSubscriptionHistoryScope,
+    ListSubscriptionsScope, ListSubscriptionsStatus, PauseSubscriptionRequest,
+    ProformaInvoicePricing, SubscriptionAddonChange, SubscriptionListResponseSubscriptionsItem,
+    SubscriptionPriceOverride, SubscriptionPricingOverride, SubscriptionState,
+    SubscriptionTransferAccount, SubscriptionTransferAddress, SubscriptionTransferTargetAccount,
+    SubscriptionUpdate, SubscriptionUpdateEnd, SubscriptionUpdateNext,
+    TransferSubscriptionsRequest, UpdateCotermGroupRequest, UpdateCotermGroupRequestAction,
+    UpdateSubscriptionsRequest,
 };
 use fastspring_api::{Amount, EpochMillis, EpochSeconds, Secret};
 use serde_json::json;
@@ -131,7 +130,8 @@ async fn accounts_list() {
 async fn accounts_get() {
     let (server, t) = serve_example("getAccount", "single-account").await;
 
-    let response = t
+    // One ID answers with the bare account, which `get` returns as it is.
+    let account = t
         .client
         .accounts()
         .get("abcDEFgHiJklM1N-3OP9q")
@@ -139,9 +139,6 @@ async fn accounts_get() {
         .unwrap();
 
     assert_sent(&server, "GET", "/accounts/abcDEFgHiJklM1N-3OP9q", &[], None);
-    let GetAccountResponse::Single(account) = response else {
-        panic!("one ID answers with the bare account: {response:?}");
-    };
     assert_eq!(account.id.as_deref(), Some("abcDEFgHiJklM1N-3OP9q"));
     assert_eq!(account.country.as_deref(), Some("US"));
     assert_eq!(
@@ -244,8 +241,13 @@ async fn orders_list() {
         .client
         .orders()
         .list()
-        .begin("2024-08-01")
-        .end("2024-08-31")
+        // Typed dates: a calendar date as written, a timestamp as its UTC date.
+        .begin(fastspring_api::jiff::civil::date(2024, 8, 1))
+        .end(
+            "2024-08-31T23:30:00-05:00"
+                .parse::<fastspring_api::jiff::Timestamp>()
+                .unwrap(),
+        )
         .scope(ListOrdersScope::Live)
         .status(ListOrdersStatus::Completed)
         .limit(50)
@@ -259,7 +261,7 @@ async fn orders_list() {
         "/orders",
         &[
             ("begin", "2024-08-01"),
-            ("end", "2024-08-31"),
+            ("end", "2024-09-01"),
             ("scope", "live"),
             ("status", "completed"),
             ("limit", "50"),
@@ -317,7 +319,8 @@ async fn orders_update_tags() {
 async fn orders_get() {
     let (server, t) = serve_example("getOrder", "single-order").await;
 
-    let response = t
+    // One ID answers with the bare order, which `get` returns as it is.
+    let order = t
         .client
         .orders()
         .get("abcDEFgHiJklM1N-3OP9q")
@@ -325,9 +328,6 @@ async fn orders_get() {
         .unwrap();
 
     assert_sent(&server, "GET", "/orders/abcDEFgHiJklM1N-3OP9q", &[], None);
-    let GetOrderResponse::Single(order) = response else {
-        panic!("one ID answers with the bare order: {response:?}");
-    };
     assert_eq!(order.id, "abcDEFgHiJklM1N-3OP9q");
     assert_eq!(order.reference.as_deref(), Some("ABC1234567-8910-11121D"));
     assert_eq!(order.total, Some(Amount::from(10)));
@@ -558,7 +558,7 @@ async fn subscriptions_charge() {
 async fn subscriptions_get() {
     let (server, t) = serve_example("getSubscription", "single").await;
 
-    let response = t
+    let subscription = t
         .client
         .subscriptions()
         .get("AmYzjmPbSbWYkESv7MnwwA")
@@ -574,9 +574,6 @@ async fn subscriptions_get() {
         &[("scope", "all"), ("status", "trial")],
         None,
     );
-    let GetSubscriptionResponse::Single(subscription) = response else {
-        panic!("one ID answers with the bare subscription: {response:?}");
-    };
     assert_eq!(subscription.id, "AmYzjmPbSbWYkESv7MnwwA");
     assert_eq!(subscription.state, Some(SubscriptionState::Trial));
     assert_eq!(subscription.price, Some(amount("14.95")));

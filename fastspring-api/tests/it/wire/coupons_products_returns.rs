@@ -30,8 +30,8 @@ use fastspring_api::products::{
     ProductsUpsertRequest,
 };
 use fastspring_api::returns::{
-    CreateReturnsRequest, GetReturnResponse, NewReturn, NewReturnItem, NewReturnNotification,
-    NewReturnReason, NewReturnRefundType, Return, ReturnAccount, ReturnError, ReturnItemRefundType,
+    CreateReturnsRequest, NewReturn, NewReturnItem, NewReturnNotification, NewReturnReason,
+    NewReturnRefundType, Return, ReturnAccount, ReturnError, ReturnItemRefundType,
     ReturnRefundPerformerType, ReturnRefundSourceComponent, ReturnType, ReturnsResponseReturnsItem,
 };
 use fastspring_api::{Amount, EpochMillis, EpochSeconds, Error};
@@ -654,14 +654,14 @@ async fn products_upsert_batch_with_one_failed_item() {
     );
 }
 
-/// `GET /products/{paths}` takes several comma-separated paths: each is encoded on its
-/// own and joined with `,`; an empty list is refused before anything is sent.
+/// `GET /products/{paths}` takes several comma-separated paths through `get_many`: each
+/// is encoded on its own and joined with `,`; an empty list sends nothing.
 #[tokio::test]
-async fn products_get_several_paths_in_one_request() {
+async fn products_get_many_several_paths_in_one_request() {
     let (server, t) = serve_example("getProduct", "subscription-product").await;
 
     let paths = vec!["premium-laptop".to_string(), "basic laptop/eu".to_string()];
-    let response = t.client.products().get(paths).await.unwrap();
+    let items = t.client.products().get_many(paths).await.unwrap();
 
     assert_sent(
         &server,
@@ -670,19 +670,17 @@ async fn products_get_several_paths_in_one_request() {
         &[],
         None,
     );
-    assert_eq!(response.products.expect("products").len(), 1);
+    // The published example holds one item (whatever was asked).
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].action.as_deref(), Some("products.get"));
 
-    let error = t
+    let none = t
         .client
         .products()
-        .get(Vec::<String>::new())
+        .get_many(Vec::<String>::new())
         .await
-        .unwrap_err();
-    assert!(
-        matches!(&error, fastspring_api::Error::InvalidInput { operation: "getProduct", message }
-            if message.contains("at least one ID")),
-        "{error:?}"
-    );
+        .unwrap();
+    assert!(none.is_empty());
     assert_eq!(server.requests().len(), 1, "nothing more was sent");
 }
 
@@ -690,16 +688,12 @@ async fn products_get_several_paths_in_one_request() {
 async fn products_get() {
     let (server, t) = serve_example("getProduct", "subscription-product").await;
 
-    let response = t.client.products().get("premium-laptop").await.unwrap();
+    // FastSpring wraps even one product (`{"products": [{…}]}`); `get` unwraps it.
+    let product = t.client.products().get("premium-laptop").await.unwrap();
 
     assert_sent(&server, "GET", "/products/premium-laptop", &[], None);
-    let items = response.products.expect("products");
-    assert_eq!(items.len(), 1);
-    let product = &items[0];
     // The published example keeps its `{product_path}` placeholder.
     assert_eq!(product.product, "{product_path}");
-    assert_eq!(product.action.as_deref(), Some("products.get"));
-    assert_eq!(product.result, Some(ResultStatus::Success));
     assert_eq!(
         product.product_app_reference.as_deref(),
         Some("QwEYIcPgTvaet2-pKLC9yU")
@@ -1318,7 +1312,8 @@ async fn returns_create_refused_400() {
 async fn returns_get() {
     let (server, t) = serve_example("getReturn", "partial-return-current").await;
 
-    let response = t
+    // FastSpring wraps even one return (`{"returns": [{…}]}`); `get` unwraps it.
+    let found = t
         .client
         .returns()
         .get("aBCDE12fGH3iJkL4mNOpqr")
@@ -1326,13 +1321,7 @@ async fn returns_get() {
         .unwrap();
 
     assert_sent(&server, "GET", "/returns/aBCDE12fGH3iJkL4mNOpqr", &[], None);
-    let GetReturnResponse::Several(wrapper) = response else {
-        panic!("FastSpring wraps even one return: {response:?}");
-    };
-    let ReturnsResponseReturnsItem::Return(found) = &wrapper.returns[0] else {
-        panic!("a found return: {:?}", wrapper.returns[0]);
-    };
-    assert_partial_return(found);
+    assert_partial_return(&found);
 }
 
 /// The return of the spec's `partial-return-current` example.

@@ -1446,8 +1446,9 @@ async fn events_list_unprocessed() {
         .client
         .events()
         .list_unprocessed()
-        .begin("1542239788000")
-        .end("2025-01-31")
+        // An event window takes a timestamp as epoch milliseconds, a date as written.
+        .begin(fastspring_api::jiff::Timestamp::from_millisecond(1_542_239_788_000).unwrap())
+        .end(fastspring_api::jiff::civil::date(2025, 1, 31))
         .await
         .unwrap();
 
