@@ -57,8 +57,17 @@ pub(crate) fn utc_date(ms: i64) -> jiff::civil::Date {
     TimeZone::UTC.to_datetime(to_timestamp(ms)).date()
 }
 
-/// `2026-12-07`: the `…DisplayISO8601` form, written without `strftime` (every
-/// renewal writes several).
+/// `2026-12-07`: the `…DisplayISO8601` form of `ms`.
+pub(crate) fn iso_date(ms: i64) -> String {
+    iso_form(utc_date(ms))
+}
+
+/// `12/7/26`: the `…Display` form of `ms`.
+pub(crate) fn display_date(ms: i64) -> String {
+    display_form(utc_date(ms))
+}
+
+/// `2026-12-07` for a date, written without `strftime` (every renewal writes several).
 pub(crate) fn iso_form(date: jiff::civil::Date) -> String {
     let year = i32::from(date.year());
     if (0..=9999).contains(&year) {
@@ -68,7 +77,7 @@ pub(crate) fn iso_form(date: jiff::civil::Date) -> String {
     }
 }
 
-/// `12/7/26`: the `…Display` form (month and day without padding, two-digit year).
+/// `12/7/26` for a date (month and day without padding, two-digit year).
 pub(crate) fn display_form(date: jiff::civil::Date) -> String {
     format!(
         "{}/{}/{:02}",
@@ -81,14 +90,6 @@ pub(crate) fn display_form(date: jiff::civil::Date) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn iso_date(ms: i64) -> String {
-        iso_form(utc_date(ms))
-    }
-
-    fn display_date(ms: i64) -> String {
-        display_form(utc_date(ms))
-    }
 
     #[test]
     fn dates_are_written_in_utc_as_fastspring_writes_them() {

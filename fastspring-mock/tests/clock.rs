@@ -1,7 +1,6 @@
 //! The clock: advancing plays out renewals, reminders, trials, pauses, cancellations
 //! and dunning in time order; every payload decodes with the client's types.
 
-use std::borrow::Borrow;
 use std::sync::Arc;
 
 use fastspring_api::Access;

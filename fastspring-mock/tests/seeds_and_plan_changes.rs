@@ -332,6 +332,7 @@ async fn a_prorated_plan_change_through_the_api_charges_what_the_estimate_showed
     let renewal = mock.advance_by(jiff::Span::new().days(17));
     let completed: Vec<&Value> = renewal
         .iter()
+        .map(|e| &**e)
         .filter(|e| {
             e["type"] == "subscription.charge.completed"
                 && e["data"]["subscription"]["id"] == "sub-1"

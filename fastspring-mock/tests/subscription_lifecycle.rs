@@ -5,7 +5,6 @@
 //! app decides access with `Subscription::access_at` on the webhook data it received.
 //! No sleeps: the clock is the mock's, deliveries are awaited.
 
-use std::borrow::Borrow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
