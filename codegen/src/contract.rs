@@ -146,6 +146,7 @@ pub const RUNTIME_SUPPORT_ITEMS: &[(&str, &str)] = &[
 
 /// Names of `fastspring_api`'s root that every generated module imports.
 pub const CRATE_IMPORTS: &[&str] = &[
+    "AccountId",
     "Amount",
     "BatchOutcome",
     "Client",
@@ -153,8 +154,12 @@ pub const CRATE_IMPORTS: &[&str] = &[
     "EpochSeconds",
     "Error",
     "Ids",
+    "OrderId",
+    "ProductPath",
     "RequestOptions",
     "Secret",
+    "SubscriptionId",
+    "Unset",
 ];
 
 /// Paths under `runtime` that every generated module imports (besides `runtime` itself).

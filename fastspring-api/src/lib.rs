@@ -132,6 +132,7 @@ mod client;
 mod codec;
 mod decode;
 mod error;
+mod ids;
 #[cfg(test)]
 mod layers;
 #[cfg(feature = "payload-check")]
@@ -142,6 +143,7 @@ pub mod ratelimit;
 #[cfg(feature = "data")]
 pub mod reports;
 mod request;
+mod required;
 #[doc(hidden)]
 pub mod runtime;
 #[cfg(feature = "payload-check")]
@@ -162,9 +164,11 @@ pub use client::{
 };
 pub use error::{DecodeError, Error, ErrorBody, ItemError};
 pub use generated::*;
+pub use ids::{AccountId, OrderId, ProductPath, SubscriptionId};
 pub use policy::{RateLimit, RetryPolicy};
 pub use ratelimit::{InProcessLimiter, RateLimiter};
 pub use request::RequestOptions;
+pub use required::Unset;
 pub use types::{Amount, EpochMillis, EpochSeconds, Ids, Secret};
 // One unreadable value never costs the whole reply: how values are tolerated and located.
 pub use codec::unreadable;

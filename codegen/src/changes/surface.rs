@@ -220,6 +220,7 @@ pub(super) fn rust_ty(ir: &Ir, ty: &Ty) -> String {
     match ty {
         Ty::String => "String".into(),
         Ty::Secret => "Secret".into(),
+        Ty::Id(kind) => kind.rust_name().into(),
         Ty::I64 => "i64".into(),
         Ty::F64 => "f64".into(),
         Ty::Bool => "bool".into(),

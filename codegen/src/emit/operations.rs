@@ -103,17 +103,30 @@ fn operation_inputs(ctx: &Ctx<'_>, op: &Operation) -> Inputs {
             ctx.ty(&p.ty)
         };
         if p.required {
-            let (arg_ty, conv) = if p.comma_separated {
-                (quote!(impl Into<Ids>), quote!(.into()))
-            } else {
-                param_arg_type(ctx, &p.ty)
+            let many = op.multi_id.as_ref().is_some_and(|m| m.param == p.name);
+            let (arg_ty, init) = match (&p.ty, p.comma_separated) {
+                // A typed ID (`x-fs-id`) in the parameter of a multi-ID read: the method
+                // takes one ID of its kind; several go through `*_many`.
+                (Ty::Id(_), true) if many => {
+                    let id = ctx.ty(&p.ty);
+                    (
+                        quote!(impl Into<#id>),
+                        quote!(#fname: Ids::from(Into::<#id>::into(#fname).into_string())),
+                    )
+                }
+                (_, true) => (quote!(impl Into<Ids>), quote!(#fname: #fname.into())),
+                _ => {
+                    let (arg_ty, conv) = param_arg_type(ctx, &p.ty);
+                    let init = if conv.is_empty() {
+                        quote!(#fname)
+                    } else {
+                        quote!(#fname: #fname #conv)
+                    };
+                    (arg_ty, init)
+                }
             };
             inputs.args.push(quote!(#fname: #arg_ty));
-            inputs.inits.push(if conv.is_empty() {
-                quote!(#fname)
-            } else {
-                quote!(#fname: #fname #conv)
-            });
+            inputs.inits.push(init);
             inputs.fields.push(quote!(#fname: #stored));
         } else {
             let (arg_ty, conv) = param_arg_type(ctx, &p.ty);
@@ -181,6 +194,11 @@ fn param_arg_type(ctx: &Ctx<'_>, ty: &Ty) -> (TokenStream, TokenStream) {
     // (argument type, conversion into the stored type)
     match ty {
         Ty::String => (quote!(impl Into<String>), quote!(.into())),
+        // Typed IDs (`x-fs-id`): from `&str`/`String` or the ID type, never another kind.
+        Ty::Id(_) => {
+            let id = ctx.ty(ty);
+            (quote!(impl Into<#id>), quote!(.into()))
+        }
         other => (ctx.ty(other), quote!()),
     }
 }

@@ -14,8 +14,8 @@ use serde_json::Value;
 use crate::runtime::{self, object::object, request_builder, string_enum, union::union};
 
 use crate::{
-    Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids, RequestOptions,
-    Secret,
+    AccountId, Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids,
+    OrderId, ProductPath, RequestOptions, Secret, SubscriptionId, Unset,
 };
 
 /// The body of `GET /orders/{order_id}`'s 200 response.
@@ -120,9 +120,9 @@ string_enum!(
 )]
 pub struct Order {
     /// Order ID (the same value as `id`, kept for backward compatibility).
-    pub order: Option<String>,
+    pub order: Option<OrderId>,
     /// Order ID.
-    pub id: String,
+    pub id: OrderId,
     /// Customer-facing order reference, shown on receipts and invoices; `null` on the not-yet-completed proration order of `subscription.group.prorated`.
     pub reference: Option<String>,
     /// Purchase-order number supplied by the buyer, if any.
@@ -279,8 +279,8 @@ pub struct Order {
     )
 )]
 object!(serialize Order {
-    order: "order" optional(lenient_string),
-    id: "id" required(lenient_string),
+    order: "order" optional,
+    id: "id" required,
     reference: "reference" optional(lenient_string),
     buyer_reference: "buyerReference" optional(lenient_string),
     ip_address: "ipAddress" optional(lenient_string),
@@ -355,6 +355,30 @@ object!(serialize Order {
     result: "result" optional,
 });
 
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+impl Order {
+    /// The order's ID, from the first of `id`, `order` that FastSpring sent (the same value under twin names).
+    pub fn id(&self) -> &OrderId {
+        &self.id
+    }
+
+    /// `changed` as a [`jiff::Timestamp`], from the first of `changed`, `changedValue`, `changedInSeconds` that FastSpring sent and that is readable.
+    pub fn changed_at(&self) -> Option<jiff::Timestamp> {
+        self.changed
+            .as_ref()
+            .and_then(|t| t.to_timestamp())
+            .or_else(|| self.changed_value.as_ref().and_then(|t| t.to_timestamp()))
+            .or_else(|| self.changed_in_seconds.as_ref().and_then(|t| t.to_timestamp()))
+    }
+}
+
 /// The customer account: its ID, or the full object when the webhook has expansion enabled.
 ///
 /// The form is told by the JSON token or by a key only one form has.
@@ -373,8 +397,8 @@ object!(serialize Order {
 pub enum OrderAccount {
     /// An [`Account`](super::accounts::Account) object.
     Expanded(Box<super::accounts::Account>),
-    /// A string.
-    Id(String),
+    /// An [`AccountId`].
+    Id(AccountId),
 }
 
 #[cfg(
@@ -395,6 +419,24 @@ union!(OrderAccount {
     ],
     Id: STR, [],
 });
+
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+impl OrderAccount {
+    /// The [`AccountId`], whichever form FastSpring sent: the bare ID, or the object's own ID.
+    pub fn id(&self) -> &AccountId {
+        match self {
+            Self::Id(id) => id,
+            Self::Expanded(object) => object.id(),
+        }
+    }
+}
 
 /// Billing (tax) address of the order. Which fields appear depends on what the checkout collected; sometimes only `country` and `display`.
 #[cfg(
@@ -741,7 +783,7 @@ union!(OrderGetResponseOrdersItem {
 )]
 pub struct OrderItem {
     /// Product path of the item; add-ons and fees may carry a suffix such as `.setupFee`.
-    pub product: Option<String>,
+    pub product: Option<ProductPath>,
     /// Quantity ordered.
     pub quantity: Option<i64>,
     /// Product display name.
@@ -839,7 +881,7 @@ pub struct OrderItem {
     )
 )]
 object!(serialize OrderItem {
-    product: "product" optional(lenient_string),
+    product: "product" optional,
     quantity: "quantity" optional(lenient_int),
     display: "display" optional(lenient_string),
     short_display: "shortDisplay" optional(lenient_string),
@@ -906,9 +948,20 @@ object!(OrderItemAttributesUpdate {
 
 #[cfg(feature = "orders")]
 impl OrderItemAttributesUpdate {
-    /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(product: String) -> Self {
-        Self { product, attributes: None }
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
+    pub fn new(product: impl Into<String>) -> Self {
+        let product = product.into();
+        Self {
+            product: product,
+            attributes: None,
+        }
+    }
+
+    /// Sets `attributes` ([`Self::attributes`]), keeping the rest.
+    pub fn with_attributes(mut self, value: BTreeMap<String, String>) -> Self {
+        self.attributes = Some(value);
+        self
     }
 }
 
@@ -965,8 +1018,8 @@ object!(serialize OrderItemDriver {
 pub enum OrderItemSubscription {
     /// A [`Subscription`](super::subscriptions::Subscription) object.
     Expanded(Box<super::subscriptions::Subscription>),
-    /// A string.
-    Id(String),
+    /// A [`SubscriptionId`].
+    Id(SubscriptionId),
 }
 
 #[cfg(
@@ -1025,6 +1078,24 @@ union!(OrderItemSubscription {
     ],
     Id: STR, [],
 });
+
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+impl OrderItemSubscription {
+    /// The [`SubscriptionId`], whichever form FastSpring sent: the bare ID, or the object's own ID.
+    pub fn id(&self) -> &SubscriptionId {
+        match self {
+            Self::Id(id) => id,
+            Self::Expanded(object) => object.id(),
+        }
+    }
+}
 
 /// Tax withheld on this item, in the older shape (payloads up to about 2019).
 #[cfg(
@@ -1560,7 +1631,7 @@ object!(serialize OrderReturnSummary {
 #[serde(rename_all = "camelCase")]
 pub struct OrderTagsUpdate {
     /// ID of the order to update.
-    pub order: String,
+    pub order: OrderId,
     /// Order tags to add or overwrite (key to value).
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tags: Option<BTreeMap<String, String>>,
@@ -1578,13 +1649,30 @@ object!(OrderTagsUpdate {
 
 #[cfg(feature = "orders")]
 impl OrderTagsUpdate {
-    /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(order: String) -> Self {
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
+    pub fn new(order: impl Into<OrderId>) -> Self {
+        let order = order.into();
         Self {
-            order,
+            order: order,
             tags: None,
             items: None,
         }
+    }
+
+    /// Sets `tags` ([`Self::tags`]), keeping the rest.
+    pub fn with_tags(mut self, value: BTreeMap<String, String>) -> Self {
+        self.tags = Some(value);
+        self
+    }
+
+    /// Sets `items` ([`Self::items`]), keeping the rest.
+    pub fn with_items(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<OrderItemAttributesUpdate>>,
+    ) -> Self {
+        self.items = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
@@ -1653,9 +1741,11 @@ object!(UpdateOrderTagsRequest {
 
 #[cfg(feature = "orders")]
 impl UpdateOrderTagsRequest {
-    /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(orders: Vec<OrderTagsUpdate>) -> Self {
-        Self { orders }
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
+    pub fn new(orders: impl IntoIterator<Item = impl Into<OrderTagsUpdate>>) -> Self {
+        let orders = orders.into_iter().map(Into::into).collect();
+        Self { orders: orders }
     }
 }
 
@@ -1733,11 +1823,11 @@ pub mod builders {
         /// Returns an order by its ID. Several IDs separated by commas return a `{"orders": [...]}` wrapper with one element per ID instead of the bare order. An unknown ID answers HTTP 400 with the wrapper holding an error item.
         ///
         /// `GET /orders/{order_id}` (operation `getOrder`).
-        pub fn get(&self, order_id: impl Into<Ids>) -> GetOrderBuilder<'a> {
+        pub fn get(&self, order_id: impl Into<OrderId>) -> GetOrderBuilder<'a> {
             GetOrderBuilder {
                 client: self.client,
                 options: RequestOptions::default(),
-                order_id: order_id.into(),
+                order_id: Ids::from(Into::<OrderId>::into(order_id).into_string()),
             }
         }
 

@@ -14,8 +14,8 @@ use serde_json::Value;
 use crate::runtime::{self, object::object, request_builder, string_enum, union::union};
 
 use crate::{
-    Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids, RequestOptions,
-    Secret,
+    AccountId, Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids,
+    OrderId, ProductPath, RequestOptions, Secret, SubscriptionId, Unset,
 };
 
 /// A catalog product as FastSpring returns it (`GET /products/{product_path}`, coupon and
@@ -39,7 +39,7 @@ use crate::{
 )]
 pub struct Product {
     /// Product path ID.
-    pub product: String,
+    pub product: ProductPath,
     /// Path of the parent product when this product is a variation.
     pub parent: Option<String>,
     /// FastSpring's internal reference of the product.
@@ -83,7 +83,7 @@ pub struct Product {
     )
 )]
 object!(serialize Product {
-    product: "product" required(lenient_string),
+    product: "product" required,
     parent: "parent" optional(lenient_string),
     product_app_reference: "productAppReference" optional(lenient_string),
     display: "display" optional,
@@ -100,6 +100,23 @@ object!(serialize Product {
     attributes: "attributes" optional,
     pricing: "pricing" optional,
 });
+
+#[cfg(
+    any(
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+impl Product {
+    /// The product's ID, from the first of `product` that FastSpring sent (the same value under twin names).
+    pub fn id(&self) -> &ProductPath {
+        &self.product
+    }
+}
 
 /// Outcome for one product of a products call: `product`, `action`, `result` and, on failure, `error` (messages keyed by field).
 #[cfg(feature = "products")]
@@ -231,6 +248,21 @@ object!(ProductCancellationInput {
     interval: "interval" optional,
     interval_length: "intervalLength" optional(lenient_int),
 });
+
+#[cfg(feature = "products")]
+impl ProductCancellationInput {
+    /// Sets `interval` ([`Self::interval`]), keeping the rest.
+    pub fn with_interval(mut self, value: ProductCancellationInputInterval) -> Self {
+        self.interval = Some(value);
+        self
+    }
+
+    /// Sets `intervalLength` ([`Self::interval_length`]), keeping the rest.
+    pub fn with_interval_length(mut self, value: i64) -> Self {
+        self.interval_length = Some(value);
+        self
+    }
+}
 
 /// Unit of `intervalLength` (the documented units only).
 ///
@@ -407,6 +439,36 @@ object!(ProductDescription {
     action: "action" optional,
     full: "full" optional,
 });
+
+#[cfg(
+    any(
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+impl ProductDescription {
+    /// Sets `summary` ([`Self::summary`]), keeping the rest.
+    pub fn with_summary(mut self, value: BTreeMap<String, String>) -> Self {
+        self.summary = Some(value);
+        self
+    }
+
+    /// Sets `action` ([`Self::action`]), keeping the rest.
+    pub fn with_action(mut self, value: BTreeMap<String, String>) -> Self {
+        self.action = Some(value);
+        self
+    }
+
+    /// Sets `full` ([`Self::full`]), keeping the rest.
+    pub fn with_full(mut self, value: BTreeMap<String, String>) -> Self {
+        self.full = Some(value);
+        self
+    }
+}
 
 /// How the product is delivered.
 ///
@@ -662,15 +724,44 @@ object!(ProductFulfillmentInput {
 
 #[cfg(feature = "products")]
 impl ProductFulfillmentInput {
-    /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(r#type: String) -> Self {
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
+    pub fn new(r#type: impl Into<String>) -> Self {
+        let r#type = r#type.into();
         Self {
-            r#type,
+            r#type: r#type,
             url: None,
             display: None,
             applicability: None,
             behavior: None,
         }
+    }
+
+    /// Sets `url` ([`Self::url`]), keeping the rest.
+    pub fn with_url(mut self, value: impl Into<String>) -> Self {
+        self.url = Some(value.into());
+        self
+    }
+
+    /// Sets `display` ([`Self::display`]), keeping the rest.
+    pub fn with_display(mut self, value: impl Into<String>) -> Self {
+        self.display = Some(value.into());
+        self
+    }
+
+    /// Sets `applicability` ([`Self::applicability`]), keeping the rest.
+    pub fn with_applicability(
+        mut self,
+        value: ProductFulfillmentInputApplicability,
+    ) -> Self {
+        self.applicability = Some(value);
+        self
+    }
+
+    /// Sets `behavior` ([`Self::behavior`]), keeping the rest.
+    pub fn with_behavior(mut self, value: ProductFulfillmentInputBehavior) -> Self {
+        self.behavior = Some(value);
+        self
     }
 }
 
@@ -846,6 +937,23 @@ object!(serialize ProductFulfillmentVersion {
     modified: "modified" optional,
 });
 
+#[cfg(
+    any(
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+impl ProductFulfillmentVersion {
+    /// `modified` as a [`jiff::Timestamp`], from the first of `modified` that FastSpring sent and that is readable.
+    pub fn modified_at(&self) -> Option<jiff::Timestamp> {
+        self.modified.as_ref().and_then(|t| t.to_timestamp())
+    }
+}
+
 /// One value of the `fulfillments` map in [`Product`].
 ///
 /// The form is told by the JSON token or by a key only one form has.
@@ -897,7 +1005,7 @@ union!(ProductFulfillmentsValue {
 )]
 pub struct ProductGetItem {
     /// Product path ID.
-    pub product: String,
+    pub product: ProductPath,
     /// Path of the parent product when this product is a variation.
     pub parent: Option<String>,
     /// FastSpring's internal reference of the product.
@@ -938,7 +1046,7 @@ pub struct ProductGetItem {
 
 #[cfg(feature = "products")]
 object!(serialize ProductGetItem {
-    product: "product" required(lenient_string),
+    product: "product" required,
     parent: "parent" optional(lenient_string),
     product_app_reference: "productAppReference" optional(lenient_string),
     display: "display" optional,
@@ -1151,13 +1259,25 @@ object!(ProductOfferInput {
 
 #[cfg(feature = "products")]
 impl ProductOfferInput {
-    /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(r#type: ProductOfferTypeInput, items: Vec<String>) -> Self {
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
+    pub fn new(
+        r#type: ProductOfferTypeInput,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        let r#type = r#type;
+        let items = items.into_iter().map(Into::into).collect();
         Self {
-            r#type,
+            r#type: r#type,
             display: None,
-            items,
+            items: items,
         }
+    }
+
+    /// Sets `display` ([`Self::display`]), keeping the rest.
+    pub fn with_display(mut self, value: BTreeMap<String, String>) -> Self {
+        self.display = Some(value);
+        self
     }
 }
 
@@ -1338,9 +1458,18 @@ object!(ProductOffersOfProduct {
 
 #[cfg(feature = "products")]
 impl ProductOffersOfProduct {
-    /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(product: String, offers: Vec<ProductOfferInput>) -> Self {
-        Self { product, offers }
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
+    pub fn new(
+        product: impl Into<String>,
+        offers: impl IntoIterator<Item = impl Into<ProductOfferInput>>,
+    ) -> Self {
+        let product = product.into();
+        let offers = offers.into_iter().map(Into::into).collect();
+        Self {
+            product: product,
+            offers: offers,
+        }
     }
 }
 
@@ -1379,9 +1508,11 @@ object!(ProductOffersUpsertRequest {
 
 #[cfg(feature = "products")]
 impl ProductOffersUpsertRequest {
-    /// Builds the value from its required fields; optional fields start empty.
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
     pub fn new(products: ProductOffersUpsertRequestProducts) -> Self {
-        Self { products }
+        let products = products;
+        Self { products: products }
     }
 }
 
@@ -1478,6 +1609,33 @@ object!(ProductOverdueNotificationInput {
     interval_length: "intervalLength" optional(lenient_int),
     amount: "amount" optional(lenient_int),
 });
+
+#[cfg(feature = "products")]
+impl ProductOverdueNotificationInput {
+    /// Sets `enabled` ([`Self::enabled`]), keeping the rest.
+    pub fn with_enabled(mut self, value: bool) -> Self {
+        self.enabled = Some(value);
+        self
+    }
+
+    /// Sets `interval` ([`Self::interval`]), keeping the rest.
+    pub fn with_interval(mut self, value: ProductNotificationIntervalInput) -> Self {
+        self.interval = Some(value);
+        self
+    }
+
+    /// Sets `intervalLength` ([`Self::interval_length`]), keeping the rest.
+    pub fn with_interval_length(mut self, value: i64) -> Self {
+        self.interval_length = Some(value);
+        self
+    }
+
+    /// Sets `amount` ([`Self::amount`]), keeping the rest.
+    pub fn with_amount(mut self, value: i64) -> Self {
+        self.amount = Some(value);
+        self
+    }
+}
 
 /// Prices of one product, keyed by country.
 #[cfg(feature = "products")]
@@ -1748,6 +1906,120 @@ object!(ProductPricingInput {
     cancellation: "cancellation" optional,
 });
 
+#[cfg(feature = "products")]
+impl ProductPricingInput {
+    /// Sets `price` ([`Self::price`]), keeping the rest.
+    pub fn with_price(mut self, value: BTreeMap<String, Amount>) -> Self {
+        self.price = Some(value);
+        self
+    }
+
+    /// Sets `trial` ([`Self::trial`]), keeping the rest.
+    pub fn with_trial(mut self, value: i64) -> Self {
+        self.trial = Some(value);
+        self
+    }
+
+    /// Sets `interval` ([`Self::interval`]), keeping the rest.
+    pub fn with_interval(mut self, value: ProductBillingInterval) -> Self {
+        self.interval = Some(value);
+        self
+    }
+
+    /// Sets `intervalLength` ([`Self::interval_length`]), keeping the rest.
+    pub fn with_interval_length(mut self, value: i64) -> Self {
+        self.interval_length = Some(value);
+        self
+    }
+
+    /// Sets `intervalCount` ([`Self::interval_count`]), keeping the rest.
+    pub fn with_interval_count(mut self, value: i64) -> Self {
+        self.interval_count = Some(Some(value));
+        self
+    }
+
+    /// Sets `quantityBehavior` ([`Self::quantity_behavior`]), keeping the rest.
+    pub fn with_quantity_behavior(mut self, value: ProductQuantityBehavior) -> Self {
+        self.quantity_behavior = Some(value);
+        self
+    }
+
+    /// Sets `quantityDefault` ([`Self::quantity_default`]), keeping the rest.
+    pub fn with_quantity_default(mut self, value: i64) -> Self {
+        self.quantity_default = Some(value);
+        self
+    }
+
+    /// Sets `paymentCollected` ([`Self::payment_collected`]), keeping the rest.
+    pub fn with_payment_collected(mut self, value: bool) -> Self {
+        self.payment_collected = Some(value);
+        self
+    }
+
+    /// Sets `paidTrial` ([`Self::paid_trial`]), keeping the rest.
+    pub fn with_paid_trial(mut self, value: bool) -> Self {
+        self.paid_trial = Some(value);
+        self
+    }
+
+    /// Sets `trialPrice` ([`Self::trial_price`]), keeping the rest.
+    pub fn with_trial_price(mut self, value: BTreeMap<String, Amount>) -> Self {
+        self.trial_price = Some(value);
+        self
+    }
+
+    /// Sets `quantityDiscounts` ([`Self::quantity_discounts`]), keeping the rest.
+    pub fn with_quantity_discounts(
+        mut self,
+        value: BTreeMap<String, ProductPricingInputQuantityDiscountsValue>,
+    ) -> Self {
+        self.quantity_discounts = Some(value);
+        self
+    }
+
+    /// Sets `discountReason` ([`Self::discount_reason`]), keeping the rest.
+    pub fn with_discount_reason(mut self, value: BTreeMap<String, String>) -> Self {
+        self.discount_reason = Some(value);
+        self
+    }
+
+    /// Sets `discountDuration` ([`Self::discount_duration`]), keeping the rest.
+    pub fn with_discount_duration(mut self, value: i64) -> Self {
+        self.discount_duration = Some(value);
+        self
+    }
+
+    /// Sets `setupFee` ([`Self::setup_fee`]), keeping the rest.
+    pub fn with_setup_fee(mut self, value: ProductSetupFee) -> Self {
+        self.setup_fee = Some(value);
+        self
+    }
+
+    /// Sets `reminderNotification` ([`Self::reminder_notification`]), keeping the rest.
+    pub fn with_reminder_notification(
+        mut self,
+        value: ProductReminderNotificationInput,
+    ) -> Self {
+        self.reminder_notification = Some(value);
+        self
+    }
+
+    /// Sets `overdueNotification` ([`Self::overdue_notification`]), keeping the rest.
+    pub fn with_overdue_notification(
+        mut self,
+        value: ProductOverdueNotificationInput,
+    ) -> Self {
+        self.overdue_notification = Some(value);
+        self
+    }
+
+    /// Sets `cancellation` ([`Self::cancellation`]), keeping the rest.
+    pub fn with_cancellation(mut self, value: ProductCancellationInput) -> Self {
+        self.cancellation = Some(value);
+        self
+    }
+}
+
 /// One value of the `quantityDiscounts` map in [`ProductPricingInput`].
 ///
 /// The form is told by the JSON token or by a key only one form has.
@@ -1942,6 +2214,27 @@ object!(ProductReminderNotificationInput {
     interval_length: "intervalLength" optional(lenient_int),
 });
 
+#[cfg(feature = "products")]
+impl ProductReminderNotificationInput {
+    /// Sets `enabled` ([`Self::enabled`]), keeping the rest.
+    pub fn with_enabled(mut self, value: bool) -> Self {
+        self.enabled = Some(value);
+        self
+    }
+
+    /// Sets `interval` ([`Self::interval`]), keeping the rest.
+    pub fn with_interval(mut self, value: ProductNotificationIntervalInput) -> Self {
+        self.interval = Some(value);
+        self
+    }
+
+    /// Sets `intervalLength` ([`Self::interval_length`]), keeping the rest.
+    pub fn with_interval_length(mut self, value: i64) -> Self {
+        self.interval_length = Some(value);
+        self
+    }
+}
+
 /// One-time fee charged with the first payment of a subscription.
 #[cfg(
     any(
@@ -1980,6 +2273,30 @@ object!(ProductSetupFee {
     title: "title" optional,
 });
 
+#[cfg(
+    any(
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+impl ProductSetupFee {
+    /// Sets `price` ([`Self::price`]), keeping the rest.
+    pub fn with_price(mut self, value: BTreeMap<String, Amount>) -> Self {
+        self.price = Some(value);
+        self
+    }
+
+    /// Sets `title` ([`Self::title`]), keeping the rest.
+    pub fn with_title(mut self, value: BTreeMap<String, String>) -> Self {
+        self.title = Some(value);
+        self
+    }
+}
+
 /// One product of a `POST /products` batch; fields left out are not changed on update.
 #[cfg(feature = "products")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -1987,7 +2304,7 @@ object!(ProductSetupFee {
 #[serde(rename_all = "camelCase")]
 pub struct ProductUpsert {
     /// Path ID of the product to create or update (lower-case letters, digits, dashes; more than two characters).
-    pub product: String,
+    pub product: ProductPath,
     /// Product name per language.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub display: Option<BTreeMap<String, String>>,
@@ -2045,10 +2362,12 @@ object!(ProductUpsert {
 
 #[cfg(feature = "products")]
 impl ProductUpsert {
-    /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(product: String) -> Self {
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
+    pub fn new(product: impl Into<ProductPath>) -> Self {
+        let product = product.into();
         Self {
-            product,
+            product: product,
             display: None,
             description: None,
             fulfillment: None,
@@ -2062,6 +2381,81 @@ impl ProductUpsert {
             rank: None,
             pricing: None,
         }
+    }
+
+    /// Sets `display` ([`Self::display`]), keeping the rest.
+    pub fn with_display(mut self, value: BTreeMap<String, String>) -> Self {
+        self.display = Some(value);
+        self
+    }
+
+    /// Sets `description` ([`Self::description`]), keeping the rest.
+    pub fn with_description(mut self, value: ProductDescription) -> Self {
+        self.description = Some(value);
+        self
+    }
+
+    /// Sets `fulfillment` ([`Self::fulfillment`]), keeping the rest.
+    pub fn with_fulfillment(mut self, value: ProductUpsertFulfillment) -> Self {
+        self.fulfillment = Some(value);
+        self
+    }
+
+    /// Sets `fulfillments` ([`Self::fulfillments`]), keeping the rest.
+    pub fn with_fulfillments(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<ProductFulfillmentInput>>,
+    ) -> Self {
+        self.fulfillments = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `image` ([`Self::image`]), keeping the rest.
+    pub fn with_image(mut self, value: impl Into<String>) -> Self {
+        self.image = Some(value.into());
+        self
+    }
+
+    /// Sets `format` ([`Self::format`]), keeping the rest.
+    pub fn with_format(mut self, value: ProductFormat) -> Self {
+        self.format = Some(value);
+        self
+    }
+
+    /// Sets `sku` ([`Self::sku`]), keeping the rest.
+    pub fn with_sku(mut self, value: impl Into<String>) -> Self {
+        self.sku = Some(value.into());
+        self
+    }
+
+    /// Sets `taxcode` ([`Self::taxcode`]), keeping the rest.
+    pub fn with_taxcode(mut self, value: impl Into<String>) -> Self {
+        self.taxcode = Some(value.into());
+        self
+    }
+
+    /// Sets `attributes` ([`Self::attributes`]), keeping the rest.
+    pub fn with_attributes(mut self, value: BTreeMap<String, String>) -> Self {
+        self.attributes = Some(value);
+        self
+    }
+
+    /// Sets `badge` ([`Self::badge`]), keeping the rest.
+    pub fn with_badge(mut self, value: BTreeMap<String, String>) -> Self {
+        self.badge = Some(value);
+        self
+    }
+
+    /// Sets `rank` ([`Self::rank`]), keeping the rest.
+    pub fn with_rank(mut self, value: i64) -> Self {
+        self.rank = Some(value);
+        self
+    }
+
+    /// Sets `pricing` ([`Self::pricing`]), keeping the rest.
+    pub fn with_pricing(mut self, value: ProductPricingInput) -> Self {
+        self.pricing = Some(value);
+        self
     }
 }
 
@@ -2080,6 +2474,15 @@ pub struct ProductUpsertFulfillment {
 object!(ProductUpsertFulfillment {
     instructions: "instructions" optional,
 });
+
+#[cfg(feature = "products")]
+impl ProductUpsertFulfillment {
+    /// Sets `instructions` ([`Self::instructions`]), keeping the rest.
+    pub fn with_instructions(mut self, value: BTreeMap<String, String>) -> Self {
+        self.instructions = Some(value);
+        self
+    }
+}
 
 /// Outcome for one product of `POST /products`.
 #[cfg(feature = "products")]
@@ -2187,9 +2590,11 @@ object!(ProductsUpsertRequest {
 
 #[cfg(feature = "products")]
 impl ProductsUpsertRequest {
-    /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(products: Vec<ProductUpsert>) -> Self {
-        Self { products }
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
+    pub fn new(products: impl IntoIterator<Item = impl Into<ProductUpsert>>) -> Self {
+        let products = products.into_iter().map(Into::into).collect();
+        Self { products: products }
     }
 }
 
@@ -2276,7 +2681,7 @@ pub mod builders {
         /// `DELETE /products/{product_path}` (operation `deleteProduct`).
         pub fn delete(
             &self,
-            product_path: impl Into<String>,
+            product_path: impl Into<ProductPath>,
         ) -> DeleteProductBuilder<'a> {
             DeleteProductBuilder {
                 client: self.client,
@@ -2292,7 +2697,7 @@ pub mod builders {
         /// `GET /products/offers/{product_path}` (operation `getProductOffers`).
         pub fn get_offers(
             &self,
-            product_path: impl Into<String>,
+            product_path: impl Into<ProductPath>,
         ) -> GetProductOffersBuilder<'a> {
             GetProductOffersBuilder {
                 client: self.client,
@@ -2311,7 +2716,7 @@ pub mod builders {
         /// `POST /products/offers/{product_path}` (operation `createProductOffers`).
         pub fn upsert_offers(
             &self,
-            product_path: impl Into<String>,
+            product_path: impl Into<ProductPath>,
             body: ProductOffersUpsertRequest,
         ) -> CreateProductOffersBuilder<'a> {
             CreateProductOffersBuilder {
@@ -2350,7 +2755,7 @@ pub mod builders {
         /// `GET /products/price/{product_path}` (operation `getProductPrice`).
         pub fn get_price(
             &self,
-            product_path: impl Into<String>,
+            product_path: impl Into<ProductPath>,
         ) -> GetProductPriceBuilder<'a> {
             GetProductPriceBuilder {
                 client: self.client,
@@ -2525,7 +2930,7 @@ pub mod builders {
     pub struct DeleteProductBuilder<'a> {
         client: &'a Client,
         options: RequestOptions,
-        product_path: String,
+        product_path: ProductPath,
     }
 
     impl<'a> DeleteProductBuilder<'a> {
@@ -2588,7 +2993,7 @@ pub mod builders {
     pub struct GetProductOffersBuilder<'a> {
         client: &'a Client,
         options: RequestOptions,
-        product_path: String,
+        product_path: ProductPath,
         r#type: Option<ProductOfferTypeInput>,
     }
 
@@ -2649,7 +3054,7 @@ pub mod builders {
     pub struct CreateProductOffersBuilder<'a> {
         client: &'a Client,
         options: RequestOptions,
-        product_path: String,
+        product_path: ProductPath,
         body: ProductOffersUpsertRequest,
     }
 
@@ -2825,7 +3230,7 @@ pub mod builders {
     pub struct GetProductPriceBuilder<'a> {
         client: &'a Client,
         options: RequestOptions,
-        product_path: String,
+        product_path: ProductPath,
         country: Option<String>,
         currency: Option<String>,
     }

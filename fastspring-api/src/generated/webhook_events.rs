@@ -14,8 +14,8 @@ use serde_json::Value;
 use crate::runtime::{self, object::object, request_builder, string_enum, union::union};
 
 use crate::{
-    Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids, RequestOptions,
-    Secret,
+    AccountId, Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids,
+    OrderId, ProductPath, RequestOptions, Secret, SubscriptionId, Unset,
 };
 
 /// Data of `chargeback.created`: one chargeback (dispute) filed by the buyer's bank
@@ -462,6 +462,14 @@ object!(serialize MailingListEntryData {
     opt_in: "optIn" optional(lenient_bool),
 });
 
+#[cfg(feature = "webhook-events")]
+impl MailingListEntryData {
+    /// `updated` as a [`jiff::Timestamp`], from the first of `updated` that FastSpring sent and that is readable.
+    pub fn updated_at(&self) -> Option<jiff::Timestamp> {
+        self.updated.as_ref().and_then(|t| t.to_timestamp())
+    }
+}
+
 /// One product in the cart of a mailing-list entry.
 #[cfg(feature = "webhook-events")]
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -653,6 +661,20 @@ object!(serialize SubscriptionChargeCompletedData {
     account: "account" optional,
     subscription: "subscription" required,
 });
+
+#[cfg(feature = "webhook-events")]
+impl SubscriptionChargeCompletedData {
+    /// `timestamp` as a [`jiff::Timestamp`], from the first of `timestamp`, `timestampValue`, `timestampInSeconds` that FastSpring sent and that is readable.
+    pub fn timestamp_at(&self) -> Option<jiff::Timestamp> {
+        self.timestamp
+            .as_ref()
+            .and_then(|t| t.to_timestamp())
+            .or_else(|| self.timestamp_value.as_ref().and_then(|t| t.to_timestamp()))
+            .or_else(|| {
+                self.timestamp_in_seconds.as_ref().and_then(|t| t.to_timestamp())
+            })
+    }
+}
 
 /// The buyer's account (ID, or the account object with webhook expansion).
 ///
@@ -1027,6 +1049,51 @@ object!(serialize SubscriptionGroupChargeData {
     quote: "quote" optional(lenient_string),
 });
 
+#[cfg(feature = "webhook-events")]
+impl SubscriptionGroupChargeData {
+    /// `cotermGroupPeriodStartDate` as a [`jiff::Timestamp`], from the first of `cotermGroupPeriodStartDate` that FastSpring sent and that is readable.
+    pub fn coterm_group_period_start_at(&self) -> Option<jiff::Timestamp> {
+        self.coterm_group_period_start_date.as_ref().and_then(|t| t.to_timestamp())
+    }
+
+    /// `cotermGroupPeriodEndDate` as a [`jiff::Timestamp`], from the first of `cotermGroupPeriodEndDate` that FastSpring sent and that is readable.
+    pub fn coterm_group_period_end_at(&self) -> Option<jiff::Timestamp> {
+        self.coterm_group_period_end_date.as_ref().and_then(|t| t.to_timestamp())
+    }
+
+    /// `cotermNextChargeDate` as a [`jiff::Timestamp`], from the first of `cotermNextChargeDate` that FastSpring sent and that is readable.
+    pub fn coterm_next_charge_at(&self) -> Option<jiff::Timestamp> {
+        self.coterm_next_charge_date.as_ref().and_then(|t| t.to_timestamp())
+    }
+
+    /// `changed` as a [`jiff::Timestamp`], from the first of `changed`, `changedValue`, `changedInSeconds` that FastSpring sent and that is readable.
+    pub fn changed_at(&self) -> Option<jiff::Timestamp> {
+        self.changed
+            .as_ref()
+            .and_then(|t| t.to_timestamp())
+            .or_else(|| self.changed_value.as_ref().and_then(|t| t.to_timestamp()))
+            .or_else(|| self.changed_in_seconds.as_ref().and_then(|t| t.to_timestamp()))
+    }
+
+    /// `nextChargeDate` as a [`jiff::Timestamp`], from the first of `nextChargeDate`, `nextChargeDateValue`, `nextChargeDateInSeconds` that FastSpring sent and that is readable.
+    pub fn next_charge_at(&self) -> Option<jiff::Timestamp> {
+        self.next_charge_date
+            .as_ref()
+            .and_then(|t| t.to_timestamp())
+            .or_else(|| {
+                self.next_charge_date_value.as_ref().and_then(|t| t.to_timestamp())
+            })
+            .or_else(|| {
+                self.next_charge_date_in_seconds.as_ref().and_then(|t| t.to_timestamp())
+            })
+    }
+
+    /// `timestamp` as a [`jiff::Timestamp`], from the first of `timestamp` that FastSpring sent and that is readable.
+    pub fn timestamp_at(&self) -> Option<jiff::Timestamp> {
+        self.timestamp.as_ref().and_then(|t| t.to_timestamp())
+    }
+}
+
 /// The order created by the charge (ID, or the order object with webhook expansion).
 ///
 /// The form is told by the JSON token or by a key only one form has.
@@ -1176,6 +1243,46 @@ object!(serialize SubscriptionGroupNotificationData {
     reminder_notification: "reminderNotification" optional,
     scheduled_events: "scheduledEvents" optional,
 });
+
+#[cfg(feature = "webhook-events")]
+impl SubscriptionGroupNotificationData {
+    /// `cotermGroupPeriodStartDate` as a [`jiff::Timestamp`], from the first of `cotermGroupPeriodStartDate` that FastSpring sent and that is readable.
+    pub fn coterm_group_period_start_at(&self) -> Option<jiff::Timestamp> {
+        self.coterm_group_period_start_date.as_ref().and_then(|t| t.to_timestamp())
+    }
+
+    /// `cotermGroupPeriodEndDate` as a [`jiff::Timestamp`], from the first of `cotermGroupPeriodEndDate` that FastSpring sent and that is readable.
+    pub fn coterm_group_period_end_at(&self) -> Option<jiff::Timestamp> {
+        self.coterm_group_period_end_date.as_ref().and_then(|t| t.to_timestamp())
+    }
+
+    /// `cotermNextChargeDate` as a [`jiff::Timestamp`], from the first of `cotermNextChargeDate` that FastSpring sent and that is readable.
+    pub fn coterm_next_charge_at(&self) -> Option<jiff::Timestamp> {
+        self.coterm_next_charge_date.as_ref().and_then(|t| t.to_timestamp())
+    }
+
+    /// `changed` as a [`jiff::Timestamp`], from the first of `changed`, `changedValue`, `changedInSeconds` that FastSpring sent and that is readable.
+    pub fn changed_at(&self) -> Option<jiff::Timestamp> {
+        self.changed
+            .as_ref()
+            .and_then(|t| t.to_timestamp())
+            .or_else(|| self.changed_value.as_ref().and_then(|t| t.to_timestamp()))
+            .or_else(|| self.changed_in_seconds.as_ref().and_then(|t| t.to_timestamp()))
+    }
+
+    /// `nextChargeDate` as a [`jiff::Timestamp`], from the first of `nextChargeDate`, `nextChargeDateValue`, `nextChargeDateInSeconds` that FastSpring sent and that is readable.
+    pub fn next_charge_at(&self) -> Option<jiff::Timestamp> {
+        self.next_charge_date
+            .as_ref()
+            .and_then(|t| t.to_timestamp())
+            .or_else(|| {
+                self.next_charge_date_value.as_ref().and_then(|t| t.to_timestamp())
+            })
+            .or_else(|| {
+                self.next_charge_date_in_seconds.as_ref().and_then(|t| t.to_timestamp())
+            })
+    }
+}
 
 /// One item of `scheduledEvents` in [`SubscriptionGroupNotificationData`].
 #[cfg(feature = "webhook-events")]

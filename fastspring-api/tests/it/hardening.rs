@@ -418,13 +418,14 @@ async fn too_many_ids_in_one_path_are_refused_before_sending() {
     let server = Loopback::start([]).await;
     let t = test_client(&server);
     let ids: Vec<String> = (0..51).map(|i| format!("sub-{i}")).collect();
-    let error = t.client.subscriptions().get(ids).await.unwrap_err();
+    // `cancel` takes several IDs in one path (a one-ID `get` takes a `SubscriptionId`).
+    let error = t.client.subscriptions().cancel(ids).await.unwrap_err();
     assert!(
         matches!(error, Error::InvalidInput { ref message, .. } if message.contains("at most 50")),
         "{error:?}"
     );
     let long: Vec<String> = (0..40).map(|i| format!("{i}-{}", "x".repeat(60))).collect();
-    let error = t.client.subscriptions().get(long).await.unwrap_err();
+    let error = t.client.subscriptions().cancel(long).await.unwrap_err();
     assert!(matches!(error, Error::InvalidInput { .. }), "{error:?}");
     assert!(server.requests().is_empty());
 }

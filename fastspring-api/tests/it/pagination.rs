@@ -25,8 +25,8 @@ fn order_ids(items: &[OrderListResponseOrdersItem]) -> Vec<String> {
     items
         .iter()
         .map(|item| match item {
-            OrderListResponseOrdersItem::Id(id) => id.clone(),
-            OrderListResponseOrdersItem::Order(order) => order.id.clone(),
+            OrderListResponseOrdersItem::Id(id) => id.to_string(),
+            OrderListResponseOrdersItem::Order(order) => order.id().to_string(),
         })
         .collect()
 }

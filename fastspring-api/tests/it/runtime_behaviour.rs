@@ -35,7 +35,7 @@ fn subscription(id: &str) -> Value {
 
 fn subscription_id(item: &SubscriptionMultiGetResponseSubscriptionsItem) -> String {
     match item {
-        SubscriptionMultiGetResponseSubscriptionsItem::Subscription(s) => s.id.clone(),
+        SubscriptionMultiGetResponseSubscriptionsItem::Subscription(s) => s.id().to_string(),
         SubscriptionMultiGetResponseSubscriptionsItem::Error(e) => {
             format!("error:{}", e.subscription.as_deref().unwrap_or("?"))
         }
@@ -432,11 +432,11 @@ async fn a_200_whose_result_is_error_becomes_an_api_error() {
     let server = Loopback::start([Reply::ok(&body)]).await;
     let t = test_client(&server);
     let request = fastspring_api::accounts::CreateAccountRequest::new(
-        fastspring_api::accounts::NewAccountContact::new(
-            "Jane".into(),
-            "Doe".into(),
-            "jane@example.com".into(),
-        ),
+        fastspring_api::accounts::NewAccountContact::builder()
+            .first("Jane")
+            .last("Doe")
+            .email("jane@example.com")
+            .build(),
     );
 
     let error = t.client.accounts().create(request).await.unwrap_err();
@@ -473,10 +473,8 @@ async fn a_batch_call_reports_every_item() {
     ]});
     let server = Loopback::start([Reply::ok(&body)]).await;
     let t = test_client(&server);
-    let mut one = SubscriptionUpdate::new("sub-1".into());
-    one.quantity = Some(3);
-    let mut two = SubscriptionUpdate::new("sub-2".into());
-    two.quantity = Some(2);
+    let one = SubscriptionUpdate::new("sub-1").with_quantity(3);
+    let two = SubscriptionUpdate::new("sub-2").with_quantity(2);
 
     let outcome = t
         .client
@@ -533,11 +531,7 @@ async fn an_item_that_does_not_decode_or_lacks_result_keeps_the_other_outcomes()
     let server = Loopback::start([Reply::ok(&body)]).await;
     let t = test_client(&server);
     let updates = ["sub-1", "sub-2", "sub-3"]
-        .map(|id| {
-            let mut update = SubscriptionUpdate::new(id.into());
-            update.quantity = Some(1);
-            update
-        })
+        .map(|id| SubscriptionUpdate::new(id).with_quantity(1))
         .to_vec();
 
     let outcome = t

@@ -48,22 +48,28 @@ use support::{
 #[tokio::test]
 async fn accounts_create() {
     let (server, t) = serve_example("createAccount", "created-current").await;
-    let mut contact = NewAccountContact::new(s("Alex"), s("Morgan"), s("alex.morgan@example.com"));
-    contact.company = Some(s("Example Corp"));
-    contact.phone = Some(s("+1 5550001000"));
-    let mut body = CreateAccountRequest::new(contact);
-    body.language = Some(s("en"));
-    body.country = Some(s("US"));
-    body.lookup = Some(AccountLookupInput {
-        custom: Some(s("customKey")),
-    });
-    body.address = Some(AccountAddressInput {
-        address_line1: Some(s("801 Garden St")),
-        address_line2: Some(s("Suite 200")),
-        city: Some(s("Santa Barbara")),
-        postal_code: Some(s("93101")),
-        region: Some(s("CA")),
-    });
+    // The crate's one style: required fields named (a builder where two share a type),
+    // optional ones chained with `with_*`; no `let mut`, no `.to_string()`.
+    let body = CreateAccountRequest::new(
+        NewAccountContact::builder()
+            .first("Alex")
+            .last("Morgan")
+            .email("alex.morgan@example.com")
+            .build()
+            .with_company("Example Corp")
+            .with_phone("+1 5550001000"),
+    )
+    .with_language("en")
+    .with_country("US")
+    .with_lookup(AccountLookupInput::default().with_custom("customKey"))
+    .with_address(
+        AccountAddressInput::default()
+            .with_address_line1("801 Garden St")
+            .with_address_line2("Suite 200")
+            .with_city("Santa Barbara")
+            .with_postal_code("93101")
+            .with_region("CA"),
+    );
 
     let created = t.client.accounts().create(body).await.unwrap();
 
@@ -150,7 +156,12 @@ async fn accounts_get() {
     );
     assert_eq!(
         account.orders.as_deref(),
-        Some(&[s("aAB0cdefGHiJkL0m8n8OpQ"), s("rST2uv1wXy279zABCd_E2f")][..])
+        Some(
+            &[
+                "aAB0cdefGHiJkL0m8n8OpQ".into(),
+                "rST2uv1wXy279zABCd_E2f".into()
+            ][..]
+        )
     );
     let charge = &account.charges.as_ref().expect("charges")[0];
     assert_eq!(charge.total, Some(Amount::from(100)));
@@ -392,7 +403,7 @@ async fn subscriptions_update() {
         1_712_188_800_000,
     )));
     next_date.end = Some(SubscriptionUpdateEnd::Date(s("2025-12-31")));
-    next_date.product = Some(s("subscription-product-1"));
+    next_date.product = Some("subscription-product-1".into());
     next_date.quantity = Some(1);
     next_date.coupons = Some(vec![s("valid_coupon_code")]);
     next_date.prorate = Some(false);
@@ -441,7 +452,7 @@ async fn subscriptions_estimate() {
         discount: None,
     });
     let mut body = EstimateSubscriptionRequest::new(s("aBCDE12fGH3iJkL4mNOpqr"));
-    body.product = Some(s("hulu"));
+    body.product = Some("hulu".into());
     body.quantity = Some(1);
     body.pricing = Some(SubscriptionPricingOverride {
         price: Some(SubscriptionPriceOverride::PerCurrency(per_currency(&[
@@ -1083,11 +1094,16 @@ async fn subscriptions_set_cancel_survey_response() {
 #[tokio::test]
 async fn subscriptions_query_cancel_survey_responses() {
     let (server, t) = serve_example("queryCancelSurveyResponses", "page").await;
-    let mut body = CancelSurveyQueryRequest::new(
-        s("2025-01-01T00:00:00Z"),
-        s("2026-01-31T23:59:59Z"),
-        CancelSurveyQueryPagination::new(30, 0),
-    );
+    let mut body = CancelSurveyQueryRequest::builder()
+        .start_date("2025-01-01T00:00:00Z")
+        .end_date("2026-01-31T23:59:59Z")
+        .pagination(
+            CancelSurveyQueryPagination::builder()
+                .limit(30)
+                .offset(0)
+                .build(),
+        )
+        .build();
     body.product_path = Some(s("my-product-path"));
     body.sorting = Some(CancelSurveyQuerySorting {
         field: Some(CancelSurveyQuerySortingField::CreationTime),

@@ -1192,7 +1192,7 @@ async fn returns_create() {
     );
     assert_eq!(
         created.account,
-        Some(ReturnAccount::Id(s("2-hl9JWwQrualioCsY5lbg")))
+        Some(ReturnAccount::Id("2-hl9JWwQrualioCsY5lbg".into()))
     );
     assert_eq!(created.currency.as_deref(), Some("USD"));
     assert_eq!(created.total_return, Some(amount("5.31")));
