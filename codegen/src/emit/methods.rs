@@ -33,19 +33,24 @@ fn is_required(field: &Field) -> bool {
     field.required && !field.nullable && !field.flatten
 }
 
-/// `head { required…, optional: None… }` from the required fields' values.
+/// `head { required…, optional: None… }`: each required field from the variable of its
+/// name, with `convert(field)` after it (`.into()`, or nothing).
 fn construct(
     head: TokenStream,
     fields: &[Field],
-    value_of: impl Fn(&Ident) -> TokenStream,
+    convert: impl Fn(&Field) -> TokenStream,
 ) -> TokenStream {
     let inits = fields.iter().map(|f| {
         let name = ident(&f.rust);
         if f.flatten {
             quote!(#name: Default::default())
         } else if is_required(f) {
-            let value = value_of(&name);
-            quote!(#name: #value)
+            let conv = convert(f);
+            if conv.is_empty() {
+                quote!(#name)
+            } else {
+                quote!(#name: #name #conv)
+            }
         } else {
             quote!(#name: None)
         }
@@ -65,19 +70,19 @@ pub(super) fn emit_methods(
         Constructor::None => {}
         Constructor::New => {
             let mut args = Vec::new();
-            let mut converts = Vec::new();
             for f in fields.iter().filter(|f| is_required(f)) {
                 let fname = ident(&f.rust);
-                let (arg, conv) = argument(ctx, &f.ty);
+                let (arg, _) = argument(ctx, &f.ty);
                 args.push(quote!(#fname: #arg));
-                converts.push(quote!(let #fname = #fname #conv;));
             }
-            let build = construct(quote!(Self), fields, |n| quote!(#n));
+            let build = construct(quote!(Self), fields, |f| {
+                let (_, conv) = argument(ctx, &f.ty);
+                quote!(#conv)
+            });
             items.push(quote! {
                 /// Builds the value from its required fields (each of its own type, so they
                 /// cannot be swapped); optional fields start empty and are set with `with_*`.
                 pub fn new(#(#args),*) -> Self {
-                    #(#converts)*
                     #build
                 }
             });
@@ -330,7 +335,7 @@ pub(super) fn emit_builder(
             }
         }
     });
-    let build = construct(quote!(#target), fields, |n| quote!(self.#n));
+    let build = construct(quote!(#target), fields, |_| quote!());
     let doc = format!(
         " Builds a [`{target}`] with each required field named: [`{target}::builder`], one setter per required field in any order, then `build()`."
     );
@@ -349,6 +354,7 @@ pub(super) fn emit_builder(
         impl #builder<#(#stored),*> {
             #[doc = #build_doc]
             pub fn build(self) -> #target {
+                let #builder { #(#names),* } = self;
                 #build
             }
         }

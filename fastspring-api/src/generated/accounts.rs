@@ -506,11 +506,10 @@ impl AccountContactUpdate {
     /// Builds the value from its required fields (each of its own type, so they
     /// cannot be swapped); optional fields start empty and are set with `with_*`.
     pub fn new(email: impl Into<String>) -> Self {
-        let email = email.into();
         Self {
             first: None,
             last: None,
-            email: email,
+            email: email.into(),
             company: None,
             phone: None,
         }
@@ -928,9 +927,8 @@ impl CreateAccountRequest {
     /// Builds the value from its required fields (each of its own type, so they
     /// cannot be swapped); optional fields start empty and are set with `with_*`.
     pub fn new(contact: NewAccountContact) -> Self {
-        let contact = contact;
         Self {
-            contact: contact,
+            contact,
             language: None,
             country: None,
             lookup: None,
@@ -1160,10 +1158,11 @@ impl<F1, F2> NewAccountContactBuilder<F1, F2, Unset> {
 impl NewAccountContactBuilder<String, String, String> {
     /// The [`NewAccountContact`], its optional fields empty (set them with `with_*`).
     pub fn build(self) -> NewAccountContact {
+        let NewAccountContactBuilder { first, last, email } = self;
         NewAccountContact {
-            first: self.first,
-            last: self.last,
-            email: self.email,
+            first,
+            last,
+            email,
             company: None,
             phone: None,
         }

@@ -1111,9 +1111,8 @@ impl CheckoutSessionItemRequest {
     /// Builds the value from its required fields (each of its own type, so they
     /// cannot be swapped); optional fields start empty and are set with `with_*`.
     pub fn new(product_path: impl Into<ProductPath>) -> Self {
-        let product_path = product_path.into();
         Self {
-            product_path: product_path,
+            product_path: product_path.into(),
             quantity: None,
             quantity_behavior: None,
             quantity_default: None,

@@ -176,8 +176,9 @@ impl CouponCodesAddRequest {
     /// Builds the value from its required fields (each of its own type, so they
     /// cannot be swapped); optional fields start empty and are set with `with_*`.
     pub fn new(codes: impl IntoIterator<Item = impl Into<String>>) -> Self {
-        let codes = codes.into_iter().map(Into::into).collect();
-        Self { codes: codes }
+        Self {
+            codes: codes.into_iter().map(Into::into).collect(),
+        }
     }
 }
 
@@ -642,9 +643,8 @@ impl CouponUpsertRequest {
     /// Builds the value from its required fields (each of its own type, so they
     /// cannot be swapped); optional fields start empty and are set with `with_*`.
     pub fn new(coupon: impl Into<String>) -> Self {
-        let coupon = coupon.into();
         Self {
-            coupon: coupon,
+            coupon: coupon.into(),
             order_level_discount: None,
             has_multi_discount: None,
             discount: None,

@@ -375,9 +375,8 @@ impl DataReportRequest {
     /// Builds the value from its required fields (each of its own type, so they
     /// cannot be swapped); optional fields start empty and are set with `with_*`.
     pub fn new(filter: DataReportFilter) -> Self {
-        let filter = filter;
         Self {
-            filter: filter,
+            filter,
             report_columns: None,
             group_by: None,
             page_count: None,

@@ -83,8 +83,7 @@ impl EventUpdateRequest {
     /// Builds the value from its required fields (each of its own type, so they
     /// cannot be swapped); optional fields start empty and are set with `with_*`.
     pub fn new(processed: bool) -> Self {
-        let processed = processed;
-        Self { processed: processed }
+        Self { processed }
     }
 }
 

@@ -216,16 +216,23 @@ impl CreateInvoiceRequestBuilder<
 > {
     /// The [`CreateInvoiceRequest`], its optional fields empty (set them with `with_*`).
     pub fn build(self) -> CreateInvoiceRequest {
+        let CreateInvoiceRequestBuilder {
+            currency_code,
+            contacts,
+            invoice_items,
+            payment_method,
+            mode,
+        } = self;
         CreateInvoiceRequest {
-            currency_code: self.currency_code,
+            currency_code,
             language_code: None,
             auto_convert_payment_currency: None,
-            contacts: self.contacts,
+            contacts,
             due_date: None,
             invoice_note: None,
-            invoice_items: self.invoice_items,
-            payment_method: self.payment_method,
-            mode: self.mode,
+            invoice_items,
+            payment_method,
+            mode,
             tags_json: None,
         }
     }
@@ -806,10 +813,11 @@ impl<F1, F2> InvoiceContactRequestBuilder<F1, F2, Unset> {
 impl InvoiceContactRequestBuilder<String, String, String> {
     /// The [`InvoiceContactRequest`], its optional fields empty (set them with `with_*`).
     pub fn build(self) -> InvoiceContactRequest {
+        let InvoiceContactRequestBuilder { email, first_name, last_name } = self;
         InvoiceContactRequest {
-            email: self.email,
-            first_name: self.first_name,
-            last_name: self.last_name,
+            email,
+            first_name,
+            last_name,
             phone_number: None,
             company_name: None,
             website: None,
@@ -972,14 +980,11 @@ impl InvoiceItemRequest {
         quantity: i64,
         use_catalog_pricing: bool,
     ) -> Self {
-        let product_path = product_path.into();
-        let quantity = quantity;
-        let use_catalog_pricing = use_catalog_pricing;
         Self {
-            product_path: product_path,
-            quantity: quantity,
+            product_path: product_path.into(),
+            quantity,
             sku: None,
-            use_catalog_pricing: use_catalog_pricing,
+            use_catalog_pricing,
             display: None,
             summary: None,
             extended_item_description: None,
@@ -1183,11 +1188,9 @@ impl InvoicePartyRequest {
         contact_type: InvoicePartyRequestContactType,
         contact: InvoiceContactRequest,
     ) -> Self {
-        let contact_type = contact_type;
-        let contact = contact;
         Self {
-            contact_type: contact_type,
-            contact: contact,
+            contact_type,
+            contact,
             address: None,
             organization: None,
         }

@@ -951,9 +951,8 @@ impl OrderItemAttributesUpdate {
     /// Builds the value from its required fields (each of its own type, so they
     /// cannot be swapped); optional fields start empty and are set with `with_*`.
     pub fn new(product: impl Into<String>) -> Self {
-        let product = product.into();
         Self {
-            product: product,
+            product: product.into(),
             attributes: None,
         }
     }
@@ -1652,9 +1651,8 @@ impl OrderTagsUpdate {
     /// Builds the value from its required fields (each of its own type, so they
     /// cannot be swapped); optional fields start empty and are set with `with_*`.
     pub fn new(order: impl Into<OrderId>) -> Self {
-        let order = order.into();
         Self {
-            order: order,
+            order: order.into(),
             tags: None,
             items: None,
         }
@@ -1744,8 +1742,9 @@ impl UpdateOrderTagsRequest {
     /// Builds the value from its required fields (each of its own type, so they
     /// cannot be swapped); optional fields start empty and are set with `with_*`.
     pub fn new(orders: impl IntoIterator<Item = impl Into<OrderTagsUpdate>>) -> Self {
-        let orders = orders.into_iter().map(Into::into).collect();
-        Self { orders: orders }
+        Self {
+            orders: orders.into_iter().map(Into::into).collect(),
+        }
     }
 }
 

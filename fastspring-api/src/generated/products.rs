@@ -727,9 +727,8 @@ impl ProductFulfillmentInput {
     /// Builds the value from its required fields (each of its own type, so they
     /// cannot be swapped); optional fields start empty and are set with `with_*`.
     pub fn new(r#type: impl Into<String>) -> Self {
-        let r#type = r#type.into();
         Self {
-            r#type: r#type,
+            r#type: r#type.into(),
             url: None,
             display: None,
             applicability: None,
@@ -1265,12 +1264,10 @@ impl ProductOfferInput {
         r#type: ProductOfferTypeInput,
         items: impl IntoIterator<Item = impl Into<String>>,
     ) -> Self {
-        let r#type = r#type;
-        let items = items.into_iter().map(Into::into).collect();
         Self {
-            r#type: r#type,
+            r#type,
             display: None,
-            items: items,
+            items: items.into_iter().map(Into::into).collect(),
         }
     }
 
@@ -1464,11 +1461,9 @@ impl ProductOffersOfProduct {
         product: impl Into<String>,
         offers: impl IntoIterator<Item = impl Into<ProductOfferInput>>,
     ) -> Self {
-        let product = product.into();
-        let offers = offers.into_iter().map(Into::into).collect();
         Self {
-            product: product,
-            offers: offers,
+            product: product.into(),
+            offers: offers.into_iter().map(Into::into).collect(),
         }
     }
 }
@@ -1511,8 +1506,7 @@ impl ProductOffersUpsertRequest {
     /// Builds the value from its required fields (each of its own type, so they
     /// cannot be swapped); optional fields start empty and are set with `with_*`.
     pub fn new(products: ProductOffersUpsertRequestProducts) -> Self {
-        let products = products;
-        Self { products: products }
+        Self { products }
     }
 }
 
@@ -2365,9 +2359,8 @@ impl ProductUpsert {
     /// Builds the value from its required fields (each of its own type, so they
     /// cannot be swapped); optional fields start empty and are set with `with_*`.
     pub fn new(product: impl Into<ProductPath>) -> Self {
-        let product = product.into();
         Self {
-            product: product,
+            product: product.into(),
             display: None,
             description: None,
             fulfillment: None,
@@ -2593,8 +2586,9 @@ impl ProductsUpsertRequest {
     /// Builds the value from its required fields (each of its own type, so they
     /// cannot be swapped); optional fields start empty and are set with `with_*`.
     pub fn new(products: impl IntoIterator<Item = impl Into<ProductUpsert>>) -> Self {
-        let products = products.into_iter().map(Into::into).collect();
-        Self { products: products }
+        Self {
+            products: products.into_iter().map(Into::into).collect(),
+        }
     }
 }
 

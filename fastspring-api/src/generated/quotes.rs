@@ -111,15 +111,11 @@ impl CreateQuoteRequest {
         recipient: QuoteRecipientRequest,
         recipient_address: QuoteAddressRequest,
     ) -> Self {
-        let items = items.into_iter().map(Into::into).collect();
-        let name = name.into();
-        let recipient = recipient;
-        let recipient_address = recipient_address;
         Self {
-            items: items,
-            name: name,
-            recipient: recipient,
-            recipient_address: recipient_address,
+            items: items.into_iter().map(Into::into).collect(),
+            name: name.into(),
+            recipient,
+            recipient_address,
             coupon: None,
             currency: None,
             expiration_date_days: None,
@@ -625,12 +621,13 @@ impl<F1> QuoteAddressRequestBuilder<F1, Unset> {
 impl QuoteAddressRequestBuilder<String, String> {
     /// The [`QuoteAddressRequest`], its optional fields empty (set them with `with_*`).
     pub fn build(self) -> QuoteAddressRequest {
+        let QuoteAddressRequestBuilder { country, postal_code } = self;
         QuoteAddressRequest {
             address_line1: None,
             address_line2: None,
             city: None,
-            country: self.country,
-            postal_code: self.postal_code,
+            country,
+            postal_code,
             region: None,
         }
     }
@@ -994,9 +991,8 @@ impl QuoteItemRequest {
     /// Builds the value from its required fields (each of its own type, so they
     /// cannot be swapped); optional fields start empty and are set with `with_*`.
     pub fn new(product: impl Into<ProductPath>) -> Self {
-        let product = product.into();
         Self {
-            product: product,
+            product: product.into(),
             quantity: None,
             unit_list_price: None,
         }
@@ -1719,10 +1715,11 @@ impl<F1, F2> QuoteRecipientRequestBuilder<F1, F2, Unset> {
 impl QuoteRecipientRequestBuilder<String, String, String> {
     /// The [`QuoteRecipientRequest`], its optional fields empty (set them with `with_*`).
     pub fn build(self) -> QuoteRecipientRequest {
+        let QuoteRecipientRequestBuilder { first, last, email } = self;
         QuoteRecipientRequest {
-            first: self.first,
-            last: self.last,
-            email: self.email,
+            first,
+            last,
+            email,
             company: None,
             phone: None,
         }
@@ -2220,14 +2217,23 @@ impl UpdateQuoteRequestBuilder<
 > {
     /// The [`UpdateQuoteRequest`], its optional fields empty (set them with `with_*`).
     pub fn build(self) -> UpdateQuoteRequest {
+        let UpdateQuoteRequestBuilder {
+            currency,
+            expiration_date_days,
+            fulfillment_term,
+            items,
+            name,
+            recipient,
+            recipient_address,
+        } = self;
         UpdateQuoteRequest {
-            currency: self.currency,
-            expiration_date_days: self.expiration_date_days,
-            fulfillment_term: self.fulfillment_term,
-            items: self.items,
-            name: self.name,
-            recipient: self.recipient,
-            recipient_address: self.recipient_address,
+            currency,
+            expiration_date_days,
+            fulfillment_term,
+            items,
+            name,
+            recipient,
+            recipient_address,
             coupon: None,
             notes: None,
             net_terms_days: None,
@@ -2261,10 +2267,7 @@ impl UpdateQuoteRequestWrapped {
     /// Builds the value from its required fields (each of its own type, so they
     /// cannot be swapped); optional fields start empty and are set with `with_*`.
     pub fn new(update_quote_request: UpdateQuoteRequest) -> Self {
-        let update_quote_request = update_quote_request;
-        Self {
-            update_quote_request: update_quote_request,
-        }
+        Self { update_quote_request }
     }
 }
 

@@ -38,8 +38,9 @@ impl CreateReturnsRequest {
     /// Builds the value from its required fields (each of its own type, so they
     /// cannot be swapped); optional fields start empty and are set with `with_*`.
     pub fn new(returns: impl IntoIterator<Item = impl Into<NewReturn>>) -> Self {
-        let returns = returns.into_iter().map(Into::into).collect();
-        Self { returns: returns }
+        Self {
+            returns: returns.into_iter().map(Into::into).collect(),
+        }
     }
 }
 
@@ -114,9 +115,8 @@ impl NewReturn {
     /// Builds the value from its required fields (each of its own type, so they
     /// cannot be swapped); optional fields start empty and are set with `with_*`.
     pub fn new(order: impl Into<OrderId>) -> Self {
-        let order = order.into();
         Self {
-            order: order,
+            order: order.into(),
             reason: None,
             note: None,
             notification: None,
@@ -182,11 +182,9 @@ impl NewReturnItem {
     /// Builds the value from its required fields (each of its own type, so they
     /// cannot be swapped); optional fields start empty and are set with `with_*`.
     pub fn new(product: impl Into<ProductPath>, amount: impl Into<Amount>) -> Self {
-        let product = product.into();
-        let amount = amount.into();
         Self {
-            product: product,
-            amount: amount,
+            product: product.into(),
+            amount: amount.into(),
         }
     }
 }

@@ -201,7 +201,6 @@ impl SessionV1CreateRequest {
     pub fn new(
         items: impl IntoIterator<Item = impl Into<SessionV1ItemRequest>>,
     ) -> Self {
-        let items = items.into_iter().map(Into::into).collect();
         Self {
             account: None,
             contact: None,
@@ -211,7 +210,7 @@ impl SessionV1CreateRequest {
             tags: None,
             coupon: None,
             expiration: None,
-            items: items,
+            items: items.into_iter().map(Into::into).collect(),
         }
     }
 
@@ -338,9 +337,8 @@ impl SessionV1ItemRequest {
     /// Builds the value from its required fields (each of its own type, so they
     /// cannot be swapped); optional fields start empty and are set with `with_*`.
     pub fn new(product: impl Into<ProductPath>) -> Self {
-        let product = product.into();
         Self {
-            product: product,
+            product: product.into(),
             quantity: None,
             pricing: None,
             attributes: None,

@@ -305,9 +305,10 @@ impl<F1> CancelSurveyQueryPaginationBuilder<F1, Unset> {
 impl CancelSurveyQueryPaginationBuilder<i64, i64> {
     /// The [`CancelSurveyQueryPagination`], its optional fields empty (set them with `with_*`).
     pub fn build(self) -> CancelSurveyQueryPagination {
+        let CancelSurveyQueryPaginationBuilder { limit, offset } = self;
         CancelSurveyQueryPagination {
-            limit: self.limit,
-            offset: self.offset,
+            limit,
+            offset,
         }
     }
 }
@@ -420,11 +421,12 @@ impl<F1, F2> CancelSurveyQueryRequestBuilder<F1, F2, Unset> {
 impl CancelSurveyQueryRequestBuilder<String, String, CancelSurveyQueryPagination> {
     /// The [`CancelSurveyQueryRequest`], its optional fields empty (set them with `with_*`).
     pub fn build(self) -> CancelSurveyQueryRequest {
+        let CancelSurveyQueryRequestBuilder { start_date, end_date, pagination } = self;
         CancelSurveyQueryRequest {
-            start_date: self.start_date,
-            end_date: self.end_date,
+            start_date,
+            end_date,
             product_path: None,
-            pagination: self.pagination,
+            pagination,
             sorting: None,
         }
     }
@@ -692,11 +694,9 @@ impl CancelSurveyResponseRequest {
         subscription: impl Into<String>,
         cancel_survey: CancelSurveyAnswerInput,
     ) -> Self {
-        let subscription = subscription.into();
-        let cancel_survey = cancel_survey;
         Self {
-            subscription: subscription,
-            cancel_survey: cancel_survey,
+            subscription: subscription.into(),
+            cancel_survey,
         }
     }
 }
@@ -767,9 +767,8 @@ impl ChargeSubscriptionsRequest {
             Item = impl Into<ChargeSubscriptionsRequestSubscriptionsItem>,
         >,
     ) -> Self {
-        let subscriptions = subscriptions.into_iter().map(Into::into).collect();
         Self {
-            subscriptions: subscriptions,
+            subscriptions: subscriptions.into_iter().map(Into::into).collect(),
         }
     }
 }
@@ -794,8 +793,9 @@ impl ChargeSubscriptionsRequestSubscriptionsItem {
     /// Builds the value from its required fields (each of its own type, so they
     /// cannot be swapped); optional fields start empty and are set with `with_*`.
     pub fn new(subscription: impl Into<SubscriptionId>) -> Self {
-        let subscription = subscription.into();
-        Self { subscription: subscription }
+        Self {
+            subscription: subscription.into(),
+        }
     }
 }
 
@@ -1697,11 +1697,9 @@ impl CreateCotermGroupRequest {
         account_id: impl Into<AccountId>,
         co_term_group: CreateCotermGroupInput,
     ) -> Self {
-        let account_id = account_id.into();
-        let co_term_group = co_term_group;
         Self {
-            account_id: account_id,
-            co_term_group: co_term_group,
+            account_id: account_id.into(),
+            co_term_group,
         }
     }
 }
@@ -1748,15 +1746,11 @@ impl CreateProformaInvoiceRequest {
         prorate: bool,
         quantity: i64,
     ) -> Self {
-        let subscription = subscription.into();
-        let product = product.into();
-        let prorate = prorate;
-        let quantity = quantity;
         Self {
-            subscription: subscription,
-            product: product,
-            prorate: prorate,
-            quantity: quantity,
+            subscription: subscription.into(),
+            product: product.into(),
+            prorate,
+            quantity,
             language: None,
             pricing: None,
         }
@@ -1882,9 +1876,8 @@ impl EstimateSubscriptionRequest {
     /// Builds the value from its required fields (each of its own type, so they
     /// cannot be swapped); optional fields start empty and are set with `with_*`.
     pub fn new(subscription: impl Into<SubscriptionId>) -> Self {
-        let subscription = subscription.into();
         Self {
-            subscription: subscription,
+            subscription: subscription.into(),
             product: None,
             quantity: None,
             pricing: None,
@@ -2277,10 +2270,7 @@ impl PauseSubscriptionRequest {
     /// Builds the value from its required fields (each of its own type, so they
     /// cannot be swapped); optional fields start empty and are set with `with_*`.
     pub fn new(pause_period_count: i64) -> Self {
-        let pause_period_count = pause_period_count;
-        Self {
-            pause_period_count: pause_period_count,
-        }
+        Self { pause_period_count }
     }
 }
 
@@ -3589,11 +3579,9 @@ impl SubscriptionAddonChange {
     /// Builds the value from its required fields (each of its own type, so they
     /// cannot be swapped); optional fields start empty and are set with `with_*`.
     pub fn new(product: impl Into<String>, quantity: i64) -> Self {
-        let product = product.into();
-        let quantity = quantity;
         Self {
-            product: product,
-            quantity: quantity,
+            product: product.into(),
+            quantity,
             pricing: None,
         }
     }
@@ -3860,9 +3848,8 @@ impl SubscriptionDiscountOverride {
     /// Builds the value from its required fields (each of its own type, so they
     /// cannot be swapped); optional fields start empty and are set with `with_*`.
     pub fn new(r#type: SubscriptionDiscountOverrideType) -> Self {
-        let r#type = r#type;
         Self {
-            r#type: r#type,
+            r#type,
             amount: None,
             percentage: None,
             duration: None,
@@ -5716,14 +5703,13 @@ impl SubscriptionTransferAccount {
     /// Builds the value from its required fields (each of its own type, so they
     /// cannot be swapped); optional fields start empty and are set with `with_*`.
     pub fn new(address: SubscriptionTransferAddress) -> Self {
-        let address = address;
         Self {
             first_name: None,
             last_name: None,
             company: None,
             phone: None,
             language: None,
-            address: address,
+            address,
         }
     }
 
@@ -5906,11 +5892,9 @@ impl SubscriptionTransferTargetAccount {
     /// Builds the value from its required fields (each of its own type, so they
     /// cannot be swapped); optional fields start empty and are set with `with_*`.
     pub fn new(email: impl Into<String>, account: SubscriptionTransferAccount) -> Self {
-        let email = email.into();
-        let account = account;
         Self {
-            email: email,
-            account: account,
+            email: email.into(),
+            account,
         }
     }
 }
@@ -6048,9 +6032,8 @@ impl SubscriptionUpdate {
     /// Builds the value from its required fields (each of its own type, so they
     /// cannot be swapped); optional fields start empty and are set with `with_*`.
     pub fn new(subscription: impl Into<SubscriptionId>) -> Self {
-        let subscription = subscription.into();
         Self {
-            subscription: subscription,
+            subscription: subscription.into(),
             product: None,
             quantity: None,
             next: None,
@@ -6272,15 +6255,12 @@ impl TransferSubscriptionsRequest {
         source_account_id: impl Into<AccountId>,
         subscriptions: impl IntoIterator<Item = impl Into<SubscriptionId>>,
     ) -> Self {
-        let initiated_by = initiated_by.into();
-        let source_account_id = source_account_id.into();
-        let subscriptions = subscriptions.into_iter().map(Into::into).collect();
         Self {
-            initiated_by: initiated_by,
-            source_account_id: source_account_id,
+            initiated_by: initiated_by.into(),
+            source_account_id: source_account_id.into(),
             target_account: None,
             target_account_id: None,
-            subscriptions: subscriptions,
+            subscriptions: subscriptions.into_iter().map(Into::into).collect(),
         }
     }
 
@@ -6338,11 +6318,9 @@ impl UpdateCotermGroupRequest {
         action: UpdateCotermGroupRequestAction,
         subscriptions: impl IntoIterator<Item = impl Into<String>>,
     ) -> Self {
-        let action = action;
-        let subscriptions = subscriptions.into_iter().map(Into::into).collect();
         Self {
-            action: action,
-            subscriptions: subscriptions,
+            action,
+            subscriptions: subscriptions.into_iter().map(Into::into).collect(),
             display_name: None,
             preview: None,
             prorate: None,
@@ -6429,9 +6407,8 @@ impl UpdateSubscriptionsRequest {
     pub fn new(
         subscriptions: impl IntoIterator<Item = impl Into<SubscriptionUpdate>>,
     ) -> Self {
-        let subscriptions = subscriptions.into_iter().map(Into::into).collect();
         Self {
-            subscriptions: subscriptions,
+            subscriptions: subscriptions.into_iter().map(Into::into).collect(),
         }
     }
 }

@@ -41,11 +41,9 @@ impl WebhookKeyRotateRequest {
     /// Builds the value from its required fields (each of its own type, so they
     /// cannot be swapped); optional fields start empty and are set with `with_*`.
     pub fn new(url: impl Into<String>, hmac_secret: impl Into<Secret>) -> Self {
-        let url = url.into();
-        let hmac_secret = hmac_secret.into();
         Self {
-            url: url,
-            hmac_secret: hmac_secret,
+            url: url.into(),
+            hmac_secret: hmac_secret.into(),
         }
     }
 }
