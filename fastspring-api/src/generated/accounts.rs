@@ -580,38 +580,12 @@ object!(serialize AccountGetError {
 )]
 pub struct AccountGetResponse {
     /// One element per requested ID.
-    pub accounts: Vec<AccountGetResponseAccountsItem>,
+    pub accounts: Vec<AccountOrError>,
 }
 
 #[cfg(feature = "accounts")]
 object!(serialize AccountGetResponse {
     accounts: "accounts" required,
-});
-
-/// One item of `accounts` in [`AccountGetResponse`].
-///
-/// The form is told by the JSON token or by a key only one form has.
-#[cfg(feature = "accounts")]
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
-pub enum AccountGetResponseAccountsItem {
-    /// An [`AccountLookupError`] object.
-    Error(Box<AccountLookupError>),
-    /// An [`Account`] object.
-    Account(Box<Account>),
-}
-
-#[cfg(feature = "accounts")]
-union!(AccountGetResponseAccountsItem {
-    Error: MAP, ["error"],
-    Account: MAP, [
-        "address", "changed", "changedDisplay", "changedDisplayEmailEnhancements",
-        "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601", "changedInSeconds",
-        "changedValue", "charges", "contact", "country", "language", "lookup", "orders", "payment",
-        "subscribed", "subscriptions", "taxExemptionData", "url",
-    ],
 });
 
 /// One page of `GET /accounts`.
@@ -636,7 +610,7 @@ pub struct AccountListResponse {
     /// Number of accounts matching the request.
     pub total: Option<i64>,
     /// The accounts of this page: account IDs without a filter, account objects for a lookup.
-    pub accounts: Option<Vec<AccountListResponseAccountsItem>>,
+    pub accounts: Option<Vec<AccountOrId>>,
 }
 
 #[cfg(feature = "accounts")]
@@ -648,33 +622,6 @@ object!(serialize AccountListResponse {
     next_page: "nextPage" optional(lenient_int),
     total: "total" optional(lenient_int),
     accounts: "accounts" optional,
-});
-
-/// One item of `accounts` in [`AccountListResponse`].
-///
-/// The form is told by the JSON token or by a key only one form has.
-#[cfg(feature = "accounts")]
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
-pub enum AccountListResponseAccountsItem {
-    /// An [`Account`] object.
-    Account(Box<Account>),
-    /// A string.
-    Id(String),
-}
-
-#[cfg(feature = "accounts")]
-union!(AccountListResponseAccountsItem {
-    Account: MAP, [
-        "account", "action", "address", "changed", "changedDisplay",
-        "changedDisplayEmailEnhancements", "changedDisplayEmailEnhancementsWithTime",
-        "changedDisplayISO8601", "changedInSeconds", "changedValue", "charges", "contact",
-        "country", "id", "language", "lookup", "orders", "payment", "result", "subscribed",
-        "subscriptions", "taxExemptionData", "url",
-    ],
-    Id: STR, [],
 });
 
 /// Keys by which the account can be looked up (`GET /accounts?global=` / `?custom=`).
@@ -821,6 +768,70 @@ pub struct AccountManagementUrlResponse {
 object!(serialize AccountManagementUrlResponse {
     accounts: "accounts" required,
 });
+
+/// One item of `accounts` in [`AccountGetResponse`].
+///
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "accounts")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
+pub enum AccountOrError {
+    /// An [`AccountLookupError`] object.
+    Error(Box<AccountLookupError>),
+    /// An [`Account`] object.
+    Account(Box<Account>),
+}
+
+#[cfg(feature = "accounts")]
+union!(AccountOrError {
+    Error: MAP, ["error"],
+    Account: MAP, [
+        "address", "changed", "changedDisplay", "changedDisplayEmailEnhancements",
+        "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601", "changedInSeconds",
+        "changedValue", "charges", "contact", "country", "language", "lookup", "orders", "payment",
+        "subscribed", "subscriptions", "taxExemptionData", "url",
+    ],
+});
+
+/// One item of `accounts` in [`AccountListResponse`].
+///
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "accounts")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
+pub enum AccountOrId {
+    /// An [`Account`] object.
+    Account(Box<Account>),
+    /// An [`AccountId`].
+    Id(AccountId),
+}
+
+#[cfg(feature = "accounts")]
+union!(AccountOrId {
+    Account: MAP, [
+        "account", "action", "address", "changed", "changedDisplay",
+        "changedDisplayEmailEnhancements", "changedDisplayEmailEnhancementsWithTime",
+        "changedDisplayISO8601", "changedInSeconds", "changedValue", "charges", "contact",
+        "country", "id", "language", "lookup", "orders", "payment", "result", "subscribed",
+        "subscriptions", "taxExemptionData", "url",
+    ],
+    Id: STR, [],
+});
+
+#[cfg(feature = "accounts")]
+impl AccountOrId {
+    /// The [`AccountId`], whichever form FastSpring sent: the bare ID, or the object's own ID.
+    pub fn id(&self) -> &AccountId {
+        match self {
+            Self::Id(id) => id,
+            Self::Account(object) => object.id(),
+        }
+    }
+}
 
 /// Counts of the payment methods stored for the account.
 #[cfg(
@@ -1608,9 +1619,7 @@ pub mod builders {
         #[inline]
         pub fn items(
             self,
-        ) -> impl futures_util::Stream<
-            Item = Result<AccountListResponseAccountsItem, Error>,
-        > + Send + 'a {
+        ) -> impl futures_util::Stream<Item = Result<AccountOrId, Error>> + Send + 'a {
             let client = self.client;
             let request = self.build_request();
             runtime::items(client, request, "accounts")

@@ -716,7 +716,7 @@ pub struct OrderGetResponse {
     /// Outcome: `success` or `error`.
     pub result: Option<super::common::ResultStatus>,
     /// One element per requested ID.
-    pub orders: Vec<OrderGetResponseOrdersItem>,
+    pub orders: Vec<OrderOrError>,
 }
 
 #[cfg(feature = "orders")]
@@ -724,46 +724,6 @@ object!(serialize OrderGetResponse {
     action: "action" optional(lenient_string),
     result: "result" optional,
     orders: "orders" required,
-});
-
-/// One item of `orders` in [`OrderGetResponse`].
-///
-/// The form is told by the JSON token or by a key only one form has.
-#[cfg(feature = "orders")]
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
-pub enum OrderGetResponseOrdersItem {
-    /// An [`OrderLookupError`] object.
-    Error(Box<OrderLookupError>),
-    /// An [`Order`] object.
-    Order(Box<Order>),
-}
-
-#[cfg(feature = "orders")]
-union!(OrderGetResponseOrdersItem {
-    Error: MAP, ["error"],
-    Order: MAP, [
-        "account", "acquisitionTransactionType", "address", "billDescriptor", "buyerReference",
-        "changed", "changedDisplay", "changedDisplayEmailEnhancements",
-        "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601", "changedInSeconds",
-        "changedValue", "completed", "cotermGroup", "coupons", "currency", "customer", "discount",
-        "discountDisplay", "discountInPayoutCurrency", "discountInPayoutCurrencyDisplay",
-        "discountWithTax", "discountWithTaxDisplay", "discountWithTaxInPayoutCurrency",
-        "discountWithTaxInPayoutCurrencyDisplay", "id", "initialOrderId", "initialOrderReference",
-        "invoiceUrl", "ipAddress", "isScsProratedOrder", "isScsProratedOrderUpgrade", "items",
-        "language", "lastFourDigits", "live", "nextCotermChargeTotal",
-        "nextCotermChargeTotalDisplay", "nextCotermChargeTotalInPayoutCurrency",
-        "nextCotermChargeTotalInPayoutCurrencyDisplay", "notes", "orderLevelCouponApplied",
-        "payment", "paymentDueDate", "paymentMethodType", "payoutCurrency",
-        "previousOrderInvoiceUrl", "previousOrderReference", "proratedCreditTotal",
-        "proratedDebitTotal", "proratedTotal", "quote", "reason", "recipients", "reference",
-        "returns", "siteId", "subtotal", "subtotalDisplay", "subtotalInPayoutCurrency",
-        "subtotalInPayoutCurrencyDisplay", "tags", "tax", "taxDisplay", "taxExemptionData",
-        "taxInPayoutCurrency", "taxInPayoutCurrencyDisplay", "total", "totalDisplay",
-        "totalInPayoutCurrency", "totalInPayoutCurrencyDisplay",
-    ],
 });
 
 /// One line item of an order.
@@ -1247,7 +1207,7 @@ pub struct OrderListResponse {
     /// Number of orders matching the filters.
     pub total: Option<i64>,
     /// The orders of this page: order IDs, or full orders in the older lookup form.
-    pub orders: Option<Vec<OrderListResponseOrdersItem>>,
+    pub orders: Option<Vec<OrderOrId>>,
 }
 
 #[cfg(feature = "orders")]
@@ -1261,46 +1221,6 @@ object!(serialize OrderListResponse {
     next_page: "nextPage" optional(lenient_int),
     total: "total" optional(lenient_int),
     orders: "orders" optional,
-});
-
-/// One item of `orders` in [`OrderListResponse`].
-///
-/// The form is told by the JSON token or by a key only one form has.
-#[cfg(feature = "orders")]
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
-pub enum OrderListResponseOrdersItem {
-    /// An [`Order`] object.
-    Order(Box<Order>),
-    /// A string.
-    Id(String),
-}
-
-#[cfg(feature = "orders")]
-union!(OrderListResponseOrdersItem {
-    Order: MAP, [
-        "account", "acquisitionTransactionType", "action", "address", "billDescriptor",
-        "buyerReference", "changed", "changedDisplay", "changedDisplayEmailEnhancements",
-        "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601", "changedInSeconds",
-        "changedValue", "completed", "cotermGroup", "coupons", "currency", "customer", "discount",
-        "discountDisplay", "discountInPayoutCurrency", "discountInPayoutCurrencyDisplay",
-        "discountWithTax", "discountWithTaxDisplay", "discountWithTaxInPayoutCurrency",
-        "discountWithTaxInPayoutCurrencyDisplay", "id", "initialOrderId", "initialOrderReference",
-        "invoiceUrl", "ipAddress", "isScsProratedOrder", "isScsProratedOrderUpgrade", "items",
-        "language", "lastFourDigits", "live", "nextCotermChargeTotal",
-        "nextCotermChargeTotalDisplay", "nextCotermChargeTotalInPayoutCurrency",
-        "nextCotermChargeTotalInPayoutCurrencyDisplay", "notes", "order", "orderLevelCouponApplied",
-        "payment", "paymentDueDate", "paymentMethodType", "payoutCurrency",
-        "previousOrderInvoiceUrl", "previousOrderReference", "proratedCreditTotal",
-        "proratedDebitTotal", "proratedTotal", "quote", "reason", "recipients", "reference",
-        "result", "returns", "siteId", "subtotal", "subtotalDisplay", "subtotalInPayoutCurrency",
-        "subtotalInPayoutCurrencyDisplay", "tags", "tax", "taxDisplay", "taxExemptionData",
-        "taxInPayoutCurrency", "taxInPayoutCurrencyDisplay", "total", "totalDisplay",
-        "totalInPayoutCurrency", "totalInPayoutCurrencyDisplay",
-    ],
-    Id: STR, [],
 });
 
 /// A failed item of a (multi-ID) order lookup (`action` is `order.get`).
@@ -1403,6 +1323,97 @@ object!(serialize OrderNoteNote {
     note: "note" required(lenient_string),
     creator: "creator" optional(lenient_string),
 });
+
+/// One item of `orders` in [`OrderGetResponse`].
+///
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "orders")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
+pub enum OrderOrError {
+    /// An [`OrderLookupError`] object.
+    Error(Box<OrderLookupError>),
+    /// An [`Order`] object.
+    Order(Box<Order>),
+}
+
+#[cfg(feature = "orders")]
+union!(OrderOrError {
+    Error: MAP, ["error"],
+    Order: MAP, [
+        "account", "acquisitionTransactionType", "address", "billDescriptor", "buyerReference",
+        "changed", "changedDisplay", "changedDisplayEmailEnhancements",
+        "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601", "changedInSeconds",
+        "changedValue", "completed", "cotermGroup", "coupons", "currency", "customer", "discount",
+        "discountDisplay", "discountInPayoutCurrency", "discountInPayoutCurrencyDisplay",
+        "discountWithTax", "discountWithTaxDisplay", "discountWithTaxInPayoutCurrency",
+        "discountWithTaxInPayoutCurrencyDisplay", "id", "initialOrderId", "initialOrderReference",
+        "invoiceUrl", "ipAddress", "isScsProratedOrder", "isScsProratedOrderUpgrade", "items",
+        "language", "lastFourDigits", "live", "nextCotermChargeTotal",
+        "nextCotermChargeTotalDisplay", "nextCotermChargeTotalInPayoutCurrency",
+        "nextCotermChargeTotalInPayoutCurrencyDisplay", "notes", "orderLevelCouponApplied",
+        "payment", "paymentDueDate", "paymentMethodType", "payoutCurrency",
+        "previousOrderInvoiceUrl", "previousOrderReference", "proratedCreditTotal",
+        "proratedDebitTotal", "proratedTotal", "quote", "reason", "recipients", "reference",
+        "returns", "siteId", "subtotal", "subtotalDisplay", "subtotalInPayoutCurrency",
+        "subtotalInPayoutCurrencyDisplay", "tags", "tax", "taxDisplay", "taxExemptionData",
+        "taxInPayoutCurrency", "taxInPayoutCurrencyDisplay", "total", "totalDisplay",
+        "totalInPayoutCurrency", "totalInPayoutCurrencyDisplay",
+    ],
+});
+
+/// One item of `orders` in [`OrderListResponse`].
+///
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "orders")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
+pub enum OrderOrId {
+    /// An [`Order`] object.
+    Order(Box<Order>),
+    /// An [`OrderId`].
+    Id(OrderId),
+}
+
+#[cfg(feature = "orders")]
+union!(OrderOrId {
+    Order: MAP, [
+        "account", "acquisitionTransactionType", "action", "address", "billDescriptor",
+        "buyerReference", "changed", "changedDisplay", "changedDisplayEmailEnhancements",
+        "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601", "changedInSeconds",
+        "changedValue", "completed", "cotermGroup", "coupons", "currency", "customer", "discount",
+        "discountDisplay", "discountInPayoutCurrency", "discountInPayoutCurrencyDisplay",
+        "discountWithTax", "discountWithTaxDisplay", "discountWithTaxInPayoutCurrency",
+        "discountWithTaxInPayoutCurrencyDisplay", "id", "initialOrderId", "initialOrderReference",
+        "invoiceUrl", "ipAddress", "isScsProratedOrder", "isScsProratedOrderUpgrade", "items",
+        "language", "lastFourDigits", "live", "nextCotermChargeTotal",
+        "nextCotermChargeTotalDisplay", "nextCotermChargeTotalInPayoutCurrency",
+        "nextCotermChargeTotalInPayoutCurrencyDisplay", "notes", "order", "orderLevelCouponApplied",
+        "payment", "paymentDueDate", "paymentMethodType", "payoutCurrency",
+        "previousOrderInvoiceUrl", "previousOrderReference", "proratedCreditTotal",
+        "proratedDebitTotal", "proratedTotal", "quote", "reason", "recipients", "reference",
+        "result", "returns", "siteId", "subtotal", "subtotalDisplay", "subtotalInPayoutCurrency",
+        "subtotalInPayoutCurrencyDisplay", "tags", "tax", "taxDisplay", "taxExemptionData",
+        "taxInPayoutCurrency", "taxInPayoutCurrencyDisplay", "total", "totalDisplay",
+        "totalInPayoutCurrency", "totalInPayoutCurrencyDisplay",
+    ],
+    Id: STR, [],
+});
+
+#[cfg(feature = "orders")]
+impl OrderOrId {
+    /// The [`OrderId`], whichever form FastSpring sent: the bare ID, or the object's own ID.
+    pub fn id(&self) -> &OrderId {
+        match self {
+            Self::Id(id) => id,
+            Self::Order(object) => object.id(),
+        }
+    }
+}
 
 /// How the order was paid. May be empty (`{}`), e.g. for unpaid invoice or purchase-order orders.
 #[cfg(
@@ -1831,10 +1842,7 @@ pub mod builders {
         }
 
         /// Like [`Self::get`] for several IDs at once: each ID is percent-encoded, the IDs are joined with `,`, long lists are split over several requests, and the items come back as one `Vec` whatever shape FastSpring answers with (a bare object for one ID, a wrapper with `orders` for several).
-        pub async fn get_many<I, S>(
-            &self,
-            ids: I,
-        ) -> Result<Vec<OrderGetResponseOrdersItem>, Error>
+        pub async fn get_many<I, S>(&self, ids: I) -> Result<Vec<OrderOrError>, Error>
         where
             I: IntoIterator<Item = S>,
             S: Into<String>,
@@ -2008,9 +2016,7 @@ pub mod builders {
         #[inline]
         pub fn items(
             self,
-        ) -> impl futures_util::Stream<
-            Item = Result<OrderListResponseOrdersItem, Error>,
-        > + Send + 'a {
+        ) -> impl futures_util::Stream<Item = Result<OrderOrId, Error>> + Send + 'a {
             let client = self.client;
             let request = self.build_request();
             runtime::items(client, request, "orders")

@@ -563,6 +563,36 @@ string_enum!(
     ReturnItemRefundType { FullRefund = "Full Refund", PartialRefund = "Partial Refund" }
 );
 
+/// One item of `returns` in [`ReturnsResponse`].
+///
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "returns")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
+pub enum ReturnOrError {
+    /// A [`ReturnError`] object.
+    Error(Box<ReturnError>),
+    /// A [`Return`] object.
+    Return(Box<Return>),
+}
+
+#[cfg(feature = "returns")]
+union!(ReturnOrError {
+    Error: MAP, ["error"],
+    Return: MAP, [
+        "account", "changed", "changedDisplay", "changedDisplayISO8601", "changedInSeconds",
+        "changedValue", "completed", "currency", "customer", "items", "live", "note", "original",
+        "payment", "payoutCurrency", "quote", "reason", "reference", "refundPerformer",
+        "refundPerformerType", "refundSourceComponent", "subtotal", "subtotalDisplay",
+        "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tax", "taxDisplay",
+        "taxInPayoutCurrency", "taxInPayoutCurrencyDisplay", "totalRefundInPayoutCurrency",
+        "totalReturn", "totalReturnDisplay", "totalReturnInPayoutCurrency",
+        "totalReturnInPayoutCurrencyDisplay", "type",
+    ],
+});
+
 /// Summary of the order the return refunds; the full order is at `GET /orders/{order_id}`.
 #[cfg(any(feature = "returns", feature = "webhook-events"))]
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -701,42 +731,12 @@ string_enum!(ReturnType { Return = "RETURN" });
 )]
 pub struct ReturnsResponse {
     /// Outcome per return, in request order.
-    pub returns: Vec<ReturnsResponseReturnsItem>,
+    pub returns: Vec<ReturnOrError>,
 }
 
 #[cfg(feature = "returns")]
 object!(serialize ReturnsResponse {
     returns: "returns" required,
-});
-
-/// One item of `returns` in [`ReturnsResponse`].
-///
-/// The form is told by the JSON token or by a key only one form has.
-#[cfg(feature = "returns")]
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
-pub enum ReturnsResponseReturnsItem {
-    /// A [`ReturnError`] object.
-    Error(Box<ReturnError>),
-    /// A [`Return`] object.
-    Return(Box<Return>),
-}
-
-#[cfg(feature = "returns")]
-union!(ReturnsResponseReturnsItem {
-    Error: MAP, ["error"],
-    Return: MAP, [
-        "account", "changed", "changedDisplay", "changedDisplayISO8601", "changedInSeconds",
-        "changedValue", "completed", "currency", "customer", "items", "live", "note", "original",
-        "payment", "payoutCurrency", "quote", "reason", "reference", "refundPerformer",
-        "refundPerformerType", "refundSourceComponent", "subtotal", "subtotalDisplay",
-        "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tax", "taxDisplay",
-        "taxInPayoutCurrency", "taxInPayoutCurrencyDisplay", "totalRefundInPayoutCurrency",
-        "totalReturn", "totalReturnDisplay", "totalReturnInPayoutCurrency",
-        "totalReturnInPayoutCurrencyDisplay", "type",
-    ],
 });
 
 /// Operations of the `returns` group; get it with `client.returns()`. Each method returns a request builder from [`builders`].
@@ -779,10 +779,7 @@ pub mod builders {
         }
 
         /// Like [`Self::get`] for several IDs at once: each ID is percent-encoded, the IDs are joined with `,`, long lists are split over several requests, and the items come back as one `Vec` whatever shape FastSpring answers with (a bare object for one ID, a wrapper with `returns` for several).
-        pub async fn get_many<I, S>(
-            &self,
-            ids: I,
-        ) -> Result<Vec<ReturnsResponseReturnsItem>, Error>
+        pub async fn get_many<I, S>(&self, ids: I) -> Result<Vec<ReturnOrError>, Error>
         where
             I: IntoIterator<Item = S>,
             S: Into<String>,
@@ -843,9 +840,7 @@ pub mod builders {
 
         /// Sends the request and reports every item of `returns`: a failed item is an `Err` even when FastSpring answered 200, and a per-item report sent with an error status is returned item by item.
         #[inline]
-        pub async fn send_batch(
-            self,
-        ) -> Result<BatchOutcome<ReturnsResponseReturnsItem>, Error> {
+        pub async fn send_batch(self) -> Result<BatchOutcome<ReturnOrError>, Error> {
             let request = self.build_request()?;
             runtime::send_batch(self.client, request).await
         }

@@ -750,7 +750,7 @@ union!(ChargeSubscriptionsFailure {
 #[serde(rename_all = "camelCase")]
 pub struct ChargeSubscriptionsRequest {
     /// Subscriptions to rebill; FastSpring recommends at most 50 per call.
-    pub subscriptions: Vec<ChargeSubscriptionsRequestSubscriptionsItem>,
+    pub subscriptions: Vec<SubscriptionCharge>,
 }
 
 #[cfg(feature = "subscriptions")]
@@ -763,38 +763,10 @@ impl ChargeSubscriptionsRequest {
     /// Builds the value from its required fields (each of its own type, so they
     /// cannot be swapped); optional fields start empty and are set with `with_*`.
     pub fn new(
-        subscriptions: impl IntoIterator<
-            Item = impl Into<ChargeSubscriptionsRequestSubscriptionsItem>,
-        >,
+        subscriptions: impl IntoIterator<Item = impl Into<SubscriptionCharge>>,
     ) -> Self {
         Self {
             subscriptions: subscriptions.into_iter().map(Into::into).collect(),
-        }
-    }
-}
-
-/// A managed subscription to rebill.
-#[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct ChargeSubscriptionsRequestSubscriptionsItem {
-    /// ID of the subscription.
-    pub subscription: SubscriptionId,
-}
-
-#[cfg(feature = "subscriptions")]
-object!(ChargeSubscriptionsRequestSubscriptionsItem {
-    subscription: "subscription" required,
-});
-
-#[cfg(feature = "subscriptions")]
-impl ChargeSubscriptionsRequestSubscriptionsItem {
-    /// Builds the value from its required fields (each of its own type, so they
-    /// cannot be swapped); optional fields start empty and are set with `with_*`.
-    pub fn new(subscription: impl Into<SubscriptionId>) -> Self {
-        Self {
-            subscription: subscription.into(),
         }
     }
 }
@@ -3666,6 +3638,32 @@ union!(SubscriptionCardEnding {
     Number: NUM, [],
 });
 
+/// A managed subscription to rebill.
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct SubscriptionCharge {
+    /// ID of the subscription.
+    pub subscription: SubscriptionId,
+}
+
+#[cfg(feature = "subscriptions")]
+object!(SubscriptionCharge {
+    subscription: "subscription" required,
+});
+
+#[cfg(feature = "subscriptions")]
+impl SubscriptionCharge {
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
+    pub fn new(subscription: impl Into<SubscriptionId>) -> Self {
+        Self {
+            subscription: subscription.into(),
+        }
+    }
+}
+
 /// Checkout session the buyer uses to convert the expired trial into a paid subscription.
 #[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4917,7 +4915,7 @@ pub struct SubscriptionListResponse {
     /// Number of the next page; `null` or absent on the last page.
     pub next_page: Option<i64>,
     /// Subscription IDs, or full subscriptions when filters other than `begin`/`end` are used.
-    pub subscriptions: Vec<SubscriptionListResponseSubscriptionsItem>,
+    pub subscriptions: Vec<SubscriptionOrId>,
 }
 
 #[cfg(feature = "subscriptions")]
@@ -4928,6 +4926,94 @@ object!(serialize SubscriptionListResponse {
     subscriptions: "subscriptions" required,
 });
 
+/// Answer to `GET /subscriptions/{id1},{id2},…`: one entry per ID, either the subscription or an error outcome.
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
+pub struct SubscriptionMultiGetResponse {
+    /// Always `subscription.get`.
+    pub action: Option<String>,
+    /// Outcome: `success` or `error`.
+    pub result: Option<super::common::ResultStatus>,
+    /// The requested subscriptions, in request order; IDs that failed appear as error outcomes.
+    pub subscriptions: Vec<SubscriptionOrError>,
+}
+
+#[cfg(feature = "subscriptions")]
+object!(serialize SubscriptionMultiGetResponse {
+    action: "action" optional(lenient_string),
+    result: "result" optional,
+    subscriptions: "subscriptions" required,
+});
+
+/// One item of `subscriptions` in [`SubscriptionMultiGetResponse`].
+///
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
+pub enum SubscriptionOrError {
+    /// A [`Subscription`] object.
+    Subscription(Box<Subscription>),
+    /// A [`SubscriptionActionResult`] object.
+    Error(Box<SubscriptionActionResult>),
+}
+
+#[cfg(feature = "subscriptions")]
+union!(SubscriptionOrError {
+    Subscription: MAP, [
+        "account", "active", "addons", "adhoc", "attributes", "autoRenew", "begin", "beginDisplay",
+        "beginDisplayEmailEnhancements", "beginDisplayEmailEnhancementsWithTime",
+        "beginDisplayISO8601", "beginInSeconds", "beginValue", "canceledDate",
+        "canceledDateDisplay", "canceledDateDisplayISO8601", "canceledDateInSeconds",
+        "canceledDateValue", "cancellationSetting", "cardEnding", "cardType", "changed",
+        "changedDisplay", "changedDisplayEmailEnhancements",
+        "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601", "changedInSeconds",
+        "changedValue", "coTermGroup", "currency", "customReferenceId", "deactivationDate",
+        "deactivationDateDisplay", "deactivationDateDisplayISO8601", "deactivationDateInSeconds",
+        "deactivationDateValue", "declineReason", "discount", "discountDisplay", "discountDuration",
+        "discountInPayoutCurrency", "discountInPayoutCurrencyDisplay", "discounts", "display",
+        "end", "endDisplay", "endDisplayISO8601", "endInSeconds", "endValue", "expiry",
+        "fulfillments", "id", "importIdentifier", "initialOrderId", "initialOrderReference",
+        "instructions", "intervalLength", "intervalLengthGtOne", "intervalUnit",
+        "intervalUnitAbbreviation", "isPauseScheduled", "isSubscriptionEligibleForPauseByBuyer",
+        "lastRebillOrderAcquisition", "live", "next", "nextAvailablePauseEndDate",
+        "nextAvailablePauseEndDateDisplay", "nextAvailablePauseEndDateDisplayISO8601",
+        "nextAvailablePauseEndDateInSeconds", "nextAvailablePauseEndDateValue",
+        "nextAvailablePauseStartDate", "nextAvailablePauseStartDateDisplay",
+        "nextAvailablePauseStartDateDisplayISO8601", "nextAvailablePauseStartDateInSeconds",
+        "nextAvailablePauseStartDateValue", "nextAvailableResumeDate",
+        "nextAvailableResumeDateDisplay", "nextAvailableResumeDateDisplayISO8601",
+        "nextAvailableResumeDateInSeconds", "nextAvailableResumeDateValue", "nextChargeCurrency",
+        "nextChargeDate", "nextChargeDateDisplay", "nextChargeDateDisplayISO8601",
+        "nextChargeDateInSeconds", "nextChargeDateValue", "nextChargePreTax",
+        "nextChargePreTaxDisplay", "nextChargePreTaxInPayoutCurrency",
+        "nextChargePreTaxInPayoutCurrencyDisplay", "nextChargeTotal", "nextChargeTotalDisplay",
+        "nextChargeTotalInPayoutCurrency", "nextChargeTotalInPayoutCurrencyDisplay", "nextDisplay",
+        "nextDisplayEmailEnhancements", "nextDisplayEmailEnhancementsWithTime",
+        "nextDisplayISO8601", "nextInSeconds", "nextNotificationDate",
+        "nextNotificationDateDisplay", "nextNotificationDateDisplayISO8601",
+        "nextNotificationDateInSeconds", "nextNotificationDateValue", "nextNotificationType",
+        "nextValue", "pauseBillingCycles", "pauseDate", "pauseDateDisplay",
+        "pauseDateDisplayEmailEnhancements", "pauseDateDisplayEmailEnhancementsWithTime",
+        "pauseDateDisplayISO8601", "pauseDateInSeconds", "pauseDateValue", "paymentMethod",
+        "paymentMethodAction", "paymentOverdue", "paymentReminder", "periods", "price",
+        "priceDisplay", "priceInPayoutCurrency", "priceInPayoutCurrencyDisplay", "product",
+        "quantity", "quote", "remainingPeriods", "resumeDate", "resumeDateDisplay",
+        "resumeDateDisplayEmailEnhancements", "resumeDateDisplayEmailEnhancementsWithTime",
+        "resumeDateDisplayISO8601", "resumeDateInSeconds", "resumeDateValue", "sequence",
+        "setupFee", "sku", "state", "subtotal", "subtotalDisplay", "subtotalInPayoutCurrency",
+        "subtotalInPayoutCurrencyDisplay", "tags", "taxExemptionData", "trialReminder",
+    ],
+    Error: MAP, ["error"],
+});
+
 /// One item of `subscriptions` in [`SubscriptionListResponse`].
 ///
 /// The form is told by the JSON token or by a key only one form has.
@@ -4936,15 +5022,15 @@ object!(serialize SubscriptionListResponse {
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
-pub enum SubscriptionListResponseSubscriptionsItem {
+pub enum SubscriptionOrId {
     /// A [`Subscription`] object.
     Subscription(Box<Subscription>),
-    /// A string.
-    Id(String),
+    /// A [`SubscriptionId`].
+    Id(SubscriptionId),
 }
 
 #[cfg(feature = "subscriptions")]
-union!(SubscriptionListResponseSubscriptionsItem {
+union!(SubscriptionOrId {
     Subscription: MAP, [
         "account", "action", "active", "addons", "adhoc", "attributes", "autoRenew", "begin",
         "beginDisplay", "beginDisplayEmailEnhancements", "beginDisplayEmailEnhancementsWithTime",
@@ -4993,93 +5079,16 @@ union!(SubscriptionListResponseSubscriptionsItem {
     Id: STR, [],
 });
 
-/// Answer to `GET /subscriptions/{id1},{id2},…`: one entry per ID, either the subscription or an error outcome.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(
-    feature = "schemars",
-    derive(schemars::JsonSchema),
-    schemars(rename_all = "camelCase")
-)]
-pub struct SubscriptionMultiGetResponse {
-    /// Always `subscription.get`.
-    pub action: Option<String>,
-    /// Outcome: `success` or `error`.
-    pub result: Option<super::common::ResultStatus>,
-    /// The requested subscriptions, in request order; IDs that failed appear as error outcomes.
-    pub subscriptions: Vec<SubscriptionMultiGetResponseSubscriptionsItem>,
+impl SubscriptionOrId {
+    /// The [`SubscriptionId`], whichever form FastSpring sent: the bare ID, or the object's own ID.
+    pub fn id(&self) -> &SubscriptionId {
+        match self {
+            Self::Id(id) => id,
+            Self::Subscription(object) => object.id(),
+        }
+    }
 }
-
-#[cfg(feature = "subscriptions")]
-object!(serialize SubscriptionMultiGetResponse {
-    action: "action" optional(lenient_string),
-    result: "result" optional,
-    subscriptions: "subscriptions" required,
-});
-
-/// One item of `subscriptions` in [`SubscriptionMultiGetResponse`].
-///
-/// The form is told by the JSON token or by a key only one form has.
-#[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
-pub enum SubscriptionMultiGetResponseSubscriptionsItem {
-    /// A [`Subscription`] object.
-    Subscription(Box<Subscription>),
-    /// A [`SubscriptionActionResult`] object.
-    Error(Box<SubscriptionActionResult>),
-}
-
-#[cfg(feature = "subscriptions")]
-union!(SubscriptionMultiGetResponseSubscriptionsItem {
-    Subscription: MAP, [
-        "account", "active", "addons", "adhoc", "attributes", "autoRenew", "begin", "beginDisplay",
-        "beginDisplayEmailEnhancements", "beginDisplayEmailEnhancementsWithTime",
-        "beginDisplayISO8601", "beginInSeconds", "beginValue", "canceledDate",
-        "canceledDateDisplay", "canceledDateDisplayISO8601", "canceledDateInSeconds",
-        "canceledDateValue", "cancellationSetting", "cardEnding", "cardType", "changed",
-        "changedDisplay", "changedDisplayEmailEnhancements",
-        "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601", "changedInSeconds",
-        "changedValue", "coTermGroup", "currency", "customReferenceId", "deactivationDate",
-        "deactivationDateDisplay", "deactivationDateDisplayISO8601", "deactivationDateInSeconds",
-        "deactivationDateValue", "declineReason", "discount", "discountDisplay", "discountDuration",
-        "discountInPayoutCurrency", "discountInPayoutCurrencyDisplay", "discounts", "display",
-        "end", "endDisplay", "endDisplayISO8601", "endInSeconds", "endValue", "expiry",
-        "fulfillments", "id", "importIdentifier", "initialOrderId", "initialOrderReference",
-        "instructions", "intervalLength", "intervalLengthGtOne", "intervalUnit",
-        "intervalUnitAbbreviation", "isPauseScheduled", "isSubscriptionEligibleForPauseByBuyer",
-        "lastRebillOrderAcquisition", "live", "next", "nextAvailablePauseEndDate",
-        "nextAvailablePauseEndDateDisplay", "nextAvailablePauseEndDateDisplayISO8601",
-        "nextAvailablePauseEndDateInSeconds", "nextAvailablePauseEndDateValue",
-        "nextAvailablePauseStartDate", "nextAvailablePauseStartDateDisplay",
-        "nextAvailablePauseStartDateDisplayISO8601", "nextAvailablePauseStartDateInSeconds",
-        "nextAvailablePauseStartDateValue", "nextAvailableResumeDate",
-        "nextAvailableResumeDateDisplay", "nextAvailableResumeDateDisplayISO8601",
-        "nextAvailableResumeDateInSeconds", "nextAvailableResumeDateValue", "nextChargeCurrency",
-        "nextChargeDate", "nextChargeDateDisplay", "nextChargeDateDisplayISO8601",
-        "nextChargeDateInSeconds", "nextChargeDateValue", "nextChargePreTax",
-        "nextChargePreTaxDisplay", "nextChargePreTaxInPayoutCurrency",
-        "nextChargePreTaxInPayoutCurrencyDisplay", "nextChargeTotal", "nextChargeTotalDisplay",
-        "nextChargeTotalInPayoutCurrency", "nextChargeTotalInPayoutCurrencyDisplay", "nextDisplay",
-        "nextDisplayEmailEnhancements", "nextDisplayEmailEnhancementsWithTime",
-        "nextDisplayISO8601", "nextInSeconds", "nextNotificationDate",
-        "nextNotificationDateDisplay", "nextNotificationDateDisplayISO8601",
-        "nextNotificationDateInSeconds", "nextNotificationDateValue", "nextNotificationType",
-        "nextValue", "pauseBillingCycles", "pauseDate", "pauseDateDisplay",
-        "pauseDateDisplayEmailEnhancements", "pauseDateDisplayEmailEnhancementsWithTime",
-        "pauseDateDisplayISO8601", "pauseDateInSeconds", "pauseDateValue", "paymentMethod",
-        "paymentMethodAction", "paymentOverdue", "paymentReminder", "periods", "price",
-        "priceDisplay", "priceInPayoutCurrency", "priceInPayoutCurrencyDisplay", "product",
-        "quantity", "quote", "remainingPeriods", "resumeDate", "resumeDateDisplay",
-        "resumeDateDisplayEmailEnhancements", "resumeDateDisplayEmailEnhancementsWithTime",
-        "resumeDateDisplayISO8601", "resumeDateInSeconds", "resumeDateValue", "sequence",
-        "setupFee", "sku", "state", "subtotal", "subtotalDisplay", "subtotalInPayoutCurrency",
-        "subtotalInPayoutCurrencyDisplay", "tags", "taxExemptionData", "trialReminder",
-    ],
-    Error: MAP, ["error"],
-});
 
 /// Payment method on file: an object in recent `subscription.updated` webhooks, a plain type name such as `CREDIT_CARD` in older API examples.
 ///
@@ -6558,7 +6567,7 @@ pub mod builders {
         pub async fn get_many<I, S>(
             &self,
             ids: I,
-        ) -> Result<Vec<SubscriptionMultiGetResponseSubscriptionsItem>, Error>
+        ) -> Result<Vec<SubscriptionOrError>, Error>
         where
             I: IntoIterator<Item = S>,
             S: Into<String>,
@@ -7004,7 +7013,7 @@ pub mod builders {
         pub fn items(
             self,
         ) -> impl futures_util::Stream<
-            Item = Result<SubscriptionListResponseSubscriptionsItem, Error>,
+            Item = Result<SubscriptionOrId, Error>,
         > + Send + 'a {
             let client = self.client;
             let request = self.build_request();

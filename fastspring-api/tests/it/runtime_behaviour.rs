@@ -10,8 +10,7 @@ use crate::support;
 use std::time::{Duration, SystemTime};
 
 use fastspring_api::subscriptions::{
-    PauseSubscriptionRequest, SubscriptionMultiGetResponseSubscriptionsItem, SubscriptionUpdate,
-    UpdateSubscriptionsRequest,
+    PauseSubscriptionRequest, SubscriptionOrError, SubscriptionUpdate, UpdateSubscriptionsRequest,
 };
 use fastspring_api::{Client, Error, RateLimit, RetryPolicy};
 use serde_json::{Value, json};
@@ -33,10 +32,10 @@ fn subscription(id: &str) -> Value {
     })
 }
 
-fn subscription_id(item: &SubscriptionMultiGetResponseSubscriptionsItem) -> String {
+fn subscription_id(item: &SubscriptionOrError) -> String {
     match item {
-        SubscriptionMultiGetResponseSubscriptionsItem::Subscription(s) => s.id().to_string(),
-        SubscriptionMultiGetResponseSubscriptionsItem::Error(e) => {
+        SubscriptionOrError::Subscription(s) => s.id().to_string(),
+        SubscriptionOrError::Error(e) => {
             format!("error:{}", e.subscription.as_deref().unwrap_or("?"))
         }
     }

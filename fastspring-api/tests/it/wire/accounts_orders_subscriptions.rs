@@ -8,31 +8,30 @@ use crate::support;
 use std::collections::BTreeMap;
 
 use fastspring_api::accounts::{
-    AccountAddressInput, AccountContactUpdate, AccountListResponseAccountsItem, AccountLookupInput,
+    AccountAddressInput, AccountContactUpdate, AccountLookupInput, AccountOrId,
     CreateAccountRequest, GetAccountResponse, ListAccountsSubscriptions, NewAccountContact,
     UpdateAccountRequest,
 };
 use fastspring_api::common::ResultStatus;
 use fastspring_api::orders::{
-    GetOrderResponse, ListOrdersScope, ListOrdersStatus, OrderItemAttributesUpdate,
-    OrderListResponseOrdersItem, OrderTagsUpdate, UpdateOrderTagsRequest,
+    GetOrderResponse, ListOrdersScope, ListOrdersStatus, OrderItemAttributesUpdate, OrderOrId,
+    OrderTagsUpdate, UpdateOrderTagsRequest,
 };
 use fastspring_api::subscriptions::{
     CancelSurvey, CancelSurveyAnswerInput, CancelSurveyAnswerInputReasonId,
     CancelSurveyAnswerInputReasonName, CancelSurveyQueryPagination, CancelSurveyQueryRequest,
     CancelSurveyQuerySorting, CancelSurveyQuerySortingField, CancelSurveyQuerySortingOrder,
-    CancelSurveyResponseRequest, ChargeSubscriptionsRequest,
-    ChargeSubscriptionsRequestSubscriptionsItem, CreateCotermGroupInput, CreateCotermGroupRequest,
-    CreateProformaInvoiceRequest, CreateProformaInvoiceRequestLanguage,
+    CancelSurveyResponseRequest, ChargeSubscriptionsRequest, CreateCotermGroupInput,
+    CreateCotermGroupRequest, CreateProformaInvoiceRequest, CreateProformaInvoiceRequestLanguage,
     EstimateSubscriptionRequest, GetProformaInvoiceLang, GetSubscriptionResponse,
     GetSubscriptionScope, GetSubscriptionStatus, ListSubscriptionHistoryOrder,
     ListSubscriptionHistoryScope, ListSubscriptionsScope, ListSubscriptionsStatus,
-    PauseSubscriptionRequest, ProformaInvoicePricing, SubscriptionAddonChange,
-    SubscriptionListResponseSubscriptionsItem, SubscriptionPriceOverride,
-    SubscriptionPricingOverride, SubscriptionState, SubscriptionTransferAccount,
-    SubscriptionTransferAddress, SubscriptionTransferTargetAccount, SubscriptionUpdate,
-    SubscriptionUpdateEnd, SubscriptionUpdateNext, TransferSubscriptionsRequest,
-    UpdateCotermGroupRequest, UpdateCotermGroupRequestAction, UpdateSubscriptionsRequest,
+    PauseSubscriptionRequest, ProformaInvoicePricing, SubscriptionAddonChange, SubscriptionCharge,
+    SubscriptionOrId, SubscriptionPriceOverride, SubscriptionPricingOverride, SubscriptionState,
+    SubscriptionTransferAccount, SubscriptionTransferAddress, SubscriptionTransferTargetAccount,
+    SubscriptionUpdate, SubscriptionUpdateEnd, SubscriptionUpdateNext,
+    TransferSubscriptionsRequest, UpdateCotermGroupRequest, UpdateCotermGroupRequestAction,
+    UpdateSubscriptionsRequest,
 };
 use fastspring_api::{Amount, EpochMillis, EpochSeconds, Secret};
 use serde_json::json;
@@ -121,7 +120,7 @@ async fn accounts_list() {
     assert_eq!(page.action.as_deref(), Some("account.lookup"));
     let accounts = page.accounts.expect("accounts");
     assert_eq!(accounts.len(), 1);
-    let AccountListResponseAccountsItem::Account(account) = &accounts[0] else {
+    let AccountOrId::Account(account) = &accounts[0] else {
         panic!("a lookup answers with account objects: {:?}", accounts[0]);
     };
     assert_eq!(account.account, "abcDEFgHiJklM1N-3OP9q");
@@ -283,8 +282,8 @@ async fn orders_list() {
     assert_eq!(
         page.orders.expect("orders"),
         vec![
-            OrderListResponseOrdersItem::Id(s("abcDEFgHiJklM1N-3OP9q")),
-            OrderListResponseOrdersItem::Id(s("rST2uv1wXy279zABCd_E2f")),
+            OrderOrId::Id("abcDEFgHiJklM1N-3OP9q".into()),
+            OrderOrId::Id("rST2uv1wXy279zABCd_E2f".into()),
         ]
     );
 }
@@ -390,8 +389,10 @@ async fn subscriptions_list() {
     assert_eq!(page.subscriptions.len(), 15);
     assert_eq!(
         page.subscriptions[0],
-        SubscriptionListResponseSubscriptionsItem::Id(s("khyNPLY3TYiQhBfHyjZINg"))
+        SubscriptionOrId::Id("khyNPLY3TYiQhBfHyjZINg".into())
     );
+    // Listing items say their ID whichever form FastSpring sent.
+    assert_eq!(page.subscriptions[0].id(), "khyNPLY3TYiQhBfHyjZINg");
 }
 
 #[tokio::test]
@@ -545,10 +546,7 @@ async fn subscriptions_transfer() {
 #[tokio::test]
 async fn subscriptions_charge() {
     let (server, t) = serve_example("chargeSubscriptions", "success").await;
-    let body =
-        ChargeSubscriptionsRequest::new(vec![ChargeSubscriptionsRequestSubscriptionsItem::new(s(
-            "subscription-id",
-        ))]);
+    let body = ChargeSubscriptionsRequest::new(vec![SubscriptionCharge::new(s("subscription-id"))]);
 
     let response = t.client.subscriptions().charge(body).await.unwrap();
 
@@ -1177,9 +1175,7 @@ async fn subscriptions_charge_batch_reads_the_plural_key_too() {
         response_example("chargeSubscriptions", 200, "rebill-limit")["subscription"][0].clone();
     let (_server, t) = serve_reply(Reply::ok(&json!({"subscriptions": [item]}))).await;
     let body =
-        ChargeSubscriptionsRequest::new(vec![ChargeSubscriptionsRequestSubscriptionsItem::new(s(
-            "subscription-id-2",
-        ))]);
+        ChargeSubscriptionsRequest::new(vec![SubscriptionCharge::new(s("subscription-id-2"))]);
 
     let outcome = t
         .client
@@ -1200,10 +1196,7 @@ async fn subscriptions_charge_single_object_failure_is_an_api_error() {
     // A whole-request failure answered as one outcome object (issue 17) reaches the
     // caller as the API error it is, with FastSpring's message.
     let (_server, t) = serve_status_example("chargeSubscriptions", 400, "single-outcome").await;
-    let body =
-        ChargeSubscriptionsRequest::new(vec![ChargeSubscriptionsRequestSubscriptionsItem::new(s(
-            "subscription-id",
-        ))]);
+    let body = ChargeSubscriptionsRequest::new(vec![SubscriptionCharge::new(s("subscription-id"))]);
 
     let error = t
         .client

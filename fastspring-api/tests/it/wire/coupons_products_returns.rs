@@ -32,7 +32,7 @@ use fastspring_api::products::{
 use fastspring_api::returns::{
     CreateReturnsRequest, GetReturnResponse, NewReturn, NewReturnItem, NewReturnNotification,
     NewReturnReason, NewReturnRefundType, Return, ReturnAccount, ReturnError, ReturnItemRefundType,
-    ReturnRefundPerformerType, ReturnRefundSourceComponent, ReturnType, ReturnsResponseReturnsItem,
+    ReturnOrError, ReturnRefundPerformerType, ReturnRefundSourceComponent, ReturnType,
 };
 use fastspring_api::{Amount, EpochMillis, EpochSeconds, Error};
 use serde_json::json;
@@ -1174,7 +1174,7 @@ async fn returns_create() {
         Some(&request_example("createReturn", "full")),
     );
     assert_eq!(response.returns.len(), 1);
-    let ReturnsResponseReturnsItem::Return(created) = &response.returns[0] else {
+    let ReturnOrError::Return(created) = &response.returns[0] else {
         panic!(
             "a created return, not an error item: {:?}",
             response.returns[0]
@@ -1253,7 +1253,7 @@ async fn returns_create_batch_with_one_failed_item() {
     );
     assert_eq!(outcome.operation, "createReturn");
     assert_eq!(outcome.items.len(), 2);
-    let Ok(ReturnsResponseReturnsItem::Return(created)) = &outcome.items[0] else {
+    let Ok(ReturnOrError::Return(created)) = &outcome.items[0] else {
         panic!("first return created: {:?}", outcome.items[0]);
     };
     assert_eq!(created.r#return, "JV8jCQrJT1GD7yndYgrorw");
@@ -1308,7 +1308,7 @@ async fn returns_create_refused_400() {
     );
     let parsed: fastspring_api::returns::ReturnsResponse =
         body.parse().expect("the 400 body is the returns wrapper");
-    let ReturnsResponseReturnsItem::Error(item) = &parsed.returns[0] else {
+    let ReturnOrError::Error(item) = &parsed.returns[0] else {
         panic!("an error item: {:?}", parsed.returns[0]);
     };
     assert_eq!(item.r#return.as_deref(), Some("AbC1D2eFGH34ijklmnopQrs"));
@@ -1329,7 +1329,7 @@ async fn returns_get() {
     let GetReturnResponse::Several(wrapper) = response else {
         panic!("FastSpring wraps even one return: {response:?}");
     };
-    let ReturnsResponseReturnsItem::Return(found) = &wrapper.returns[0] else {
+    let ReturnOrError::Return(found) = &wrapper.returns[0] else {
         panic!("a found return: {:?}", wrapper.returns[0]);
     };
     assert_partial_return(found);
@@ -1406,11 +1406,11 @@ async fn returns_get_many() {
         None,
     );
     assert_eq!(found.len(), 2);
-    let ReturnsResponseReturnsItem::Return(first) = &found[0] else {
+    let ReturnOrError::Return(first) = &found[0] else {
         panic!("a found return: {:?}", found[0]);
     };
     assert_partial_return(first);
-    let ReturnsResponseReturnsItem::Return(second) = &found[1] else {
+    let ReturnOrError::Return(second) = &found[1] else {
         panic!("a found return: {:?}", found[1]);
     };
     assert_eq!(second.r#return, "QpMoe70PT5mMb5OMT4N5lA");
@@ -1451,7 +1451,7 @@ async fn returns_get_unknown_id_400() {
     assert_eq!(body.message().as_deref(), Some("return: Not found"));
     let parsed: fastspring_api::returns::ReturnsResponse =
         body.parse().expect("the 400 body is the returns wrapper");
-    let ReturnsResponseReturnsItem::Error(item) = &parsed.returns[0] else {
+    let ReturnOrError::Error(item) = &parsed.returns[0] else {
         panic!("an error item: {:?}", parsed.returns[0]);
     };
     let expected: ReturnError = serde_json::from_value(json!({
