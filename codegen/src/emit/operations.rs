@@ -234,6 +234,8 @@ fn path_statements(op: &Operation) -> TokenStream {
                 let name = lit_str(&param.name);
                 bindings.push(if param.comma_separated {
                     quote!(let #field = #ENCODE_PATH_IDS(META.id, #name, &self.#field)?;)
+                } else if matches!(param.ty, Ty::Id(_)) {
+                    quote!(let #field = #ENCODE_PATH_PARAM(META.id, #name, self.#field.as_str())?;)
                 } else {
                     quote!(let #field = #ENCODE_PATH_PARAM(META.id, #name, &self.#field.to_string())?;)
                 });

@@ -165,7 +165,7 @@ fn emit_struct(ctx: &Ctx<'_>, def: &TypeDef, head: TypeHead, fields: &[Field]) -
     }
     let all_optional = fields
         .iter()
-        .all(|f| f.flatten || !(f.required && !f.nullable));
+        .all(|f| f.flatten || !f.required || f.nullable);
     let default = if all_optional {
         quote!(Default,)
     } else {

@@ -117,7 +117,7 @@ impl Lowerer {
         let setters = fields
             .iter()
             .enumerate()
-            .filter(|(_, f)| !f.flatten && !(f.required && !f.nullable))
+            .filter(|(_, f)| !f.flatten && (!f.required || f.nullable))
             .map(|(i, f)| (i, format!("with_{}", f.rust.trim_start_matches("r#"))))
             .collect();
         let methods = &mut self.types[id].methods;

@@ -1661,7 +1661,7 @@ pub mod builders {
             let account_id = runtime::encode_path_param(
                 META.id,
                 "account_id",
-                &self.account_id.to_string(),
+                self.account_id.as_str(),
             )?;
             let path = format!("/accounts/{account_id}");
             let query: Vec<(&'static str, String)> = Vec::new();
@@ -1713,7 +1713,7 @@ pub mod builders {
             let account_id = runtime::encode_path_param(
                 META.id,
                 "account_id",
-                &self.account_id.to_string(),
+                self.account_id.as_str(),
             )?;
             let path = format!("/accounts/{account_id}");
             let query: Vec<(&'static str, String)> = Vec::new();

@@ -2250,7 +2250,7 @@ pub mod builders {
             let product_path = runtime::encode_path_param(
                 META.id,
                 "product_path",
-                &self.product_path.to_string(),
+                self.product_path.as_str(),
             )?;
             let path = format!(
                 "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/cart/items/{product_path}"

@@ -2948,7 +2948,7 @@ pub mod builders {
             let product_path = runtime::encode_path_param(
                 META.id,
                 "product_path",
-                &self.product_path.to_string(),
+                self.product_path.as_str(),
             )?;
             let path = format!("/products/{product_path}");
             let query: Vec<(&'static str, String)> = Vec::new();
@@ -3015,7 +3015,7 @@ pub mod builders {
             let product_path = runtime::encode_path_param(
                 META.id,
                 "product_path",
-                &self.product_path.to_string(),
+                self.product_path.as_str(),
             )?;
             let path = format!("/products/offers/{product_path}");
             let mut query: Vec<(&'static str, String)> = Vec::new();
@@ -3073,7 +3073,7 @@ pub mod builders {
             let product_path = runtime::encode_path_param(
                 META.id,
                 "product_path",
-                &self.product_path.to_string(),
+                self.product_path.as_str(),
             )?;
             let path = format!("/products/offers/{product_path}");
             let query: Vec<(&'static str, String)> = Vec::new();
@@ -3259,7 +3259,7 @@ pub mod builders {
             let product_path = runtime::encode_path_param(
                 META.id,
                 "product_path",
-                &self.product_path.to_string(),
+                self.product_path.as_str(),
             )?;
             let path = format!("/products/price/{product_path}");
             let mut query: Vec<(&'static str, String)> = Vec::new();

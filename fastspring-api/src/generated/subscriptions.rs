@@ -7461,7 +7461,7 @@ pub mod builders {
             let subscription_id = runtime::encode_path_param(
                 META.id,
                 "subscription_id",
-                &self.subscription_id.to_string(),
+                self.subscription_id.as_str(),
             )?;
             let path = format!("/subscriptions/{subscription_id}/entries");
             let query: Vec<(&'static str, String)> = Vec::new();
@@ -7513,7 +7513,7 @@ pub mod builders {
             let subscription_id = runtime::encode_path_param(
                 META.id,
                 "subscription_id",
-                &self.subscription_id.to_string(),
+                self.subscription_id.as_str(),
             )?;
             let path = format!("/subscriptions/{subscription_id}/pause");
             let query: Vec<(&'static str, String)> = Vec::new();
@@ -7564,7 +7564,7 @@ pub mod builders {
             let subscription_id = runtime::encode_path_param(
                 META.id,
                 "subscription_id",
-                &self.subscription_id.to_string(),
+                self.subscription_id.as_str(),
             )?;
             let path = format!("/subscriptions/{subscription_id}/resume");
             let query: Vec<(&'static str, String)> = Vec::new();
@@ -7615,7 +7615,7 @@ pub mod builders {
             let subscription_id = runtime::encode_path_param(
                 META.id,
                 "subscription_id",
-                &self.subscription_id.to_string(),
+                self.subscription_id.as_str(),
             )?;
             let path = format!("/subscriptions/{subscription_id}/convert");
             let query: Vec<(&'static str, String)> = Vec::new();
@@ -7683,7 +7683,7 @@ pub mod builders {
             let subscription_id = runtime::encode_path_param(
                 META.id,
                 "subscription_id",
-                &self.subscription_id.to_string(),
+                self.subscription_id.as_str(),
             )?;
             let path = format!("/subscriptions/{subscription_id}/history");
             let mut query: Vec<(&'static str, String)> = Vec::new();
@@ -8095,7 +8095,7 @@ pub mod builders {
             let subscription_id = runtime::encode_path_param(
                 META.id,
                 "subscription_id",
-                &self.subscription_id.to_string(),
+                self.subscription_id.as_str(),
             )?;
             let path = format!("/subscriptions/proformaInvoice/{subscription_id}");
             let mut query: Vec<(&'static str, String)> = Vec::new();
@@ -8251,7 +8251,7 @@ pub mod builders {
             let subscription_id = runtime::encode_path_param(
                 META.id,
                 "subscription_id",
-                &self.subscription_id.to_string(),
+                self.subscription_id.as_str(),
             )?;
             let path = format!("/subscriptions/cancelSurvey/reasons/{subscription_id}");
             let mut query: Vec<(&'static str, String)> = Vec::new();
