@@ -59,6 +59,8 @@ pub const OPERATION_META: RuntimeItem = RuntimeItem("OperationMeta");
 pub const PAGING_META: RuntimeItem = RuntimeItem("PagingMeta");
 /// `x-fs-batch` in an `OperationMeta`.
 pub const BATCH_META: RuntimeItem = RuntimeItem("BatchMeta");
+/// `first_time!` (a generated `*_at()` accessor's body).
+pub const FIRST_TIME: RuntimeItem = RuntimeItem("first_time");
 /// What `build_request` returns.
 pub const REQUEST: RuntimeItem = RuntimeItem("Request");
 /// Percent-encodes one path parameter.
@@ -108,6 +110,7 @@ pub const RUNTIME_ITEMS: &[RuntimeItem] = &[
     UNION,
     REQUEST_BUILDER,
     STRING_ENUM,
+    FIRST_TIME,
     OPERATION_META,
     PAGING_META,
     PAGING_STYLE,

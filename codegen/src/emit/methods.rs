@@ -8,6 +8,7 @@ use quote::{format_ident, quote};
 use super::ctx::Ctx;
 use super::ident;
 use super::types::field_tokens;
+use crate::contract::FIRST_TIME;
 use crate::ir::{Accessor, Constructor, Field, Ty, TypeDef};
 
 /// How an argument of type `ty` is taken, and how it becomes the stored value: strings,
@@ -147,13 +148,8 @@ fn accessor_tokens(accessor: &Accessor, fields: &[Field]) -> TokenStream {
         } => {
             let method = ident(name);
             let reads = sources.iter().map(|i| {
-                let f = &fields[*i];
-                let fname = ident(&f.rust);
-                if f.required && !f.nullable {
-                    quote!(self.#fname.to_timestamp())
-                } else {
-                    quote!(self.#fname.as_ref().and_then(|t| t.to_timestamp()))
-                }
+                let fname = ident(&fields[*i].rust);
+                quote!(self.#fname)
             });
             let jsons: Vec<String> = sources
                 .iter()
@@ -164,12 +160,10 @@ fn accessor_tokens(accessor: &Accessor, fields: &[Field]) -> TokenStream {
                 fields[sources[0]].json,
                 jsons.join(", ")
             );
-            let mut reads = reads;
-            let first = reads.next().expect("a time accessor reads its own field");
             quote! {
                 #[doc = #doc]
                 pub fn #method(&self) -> Option<jiff::Timestamp> {
-                    #first #(.or_else(|| #reads))*
+                    #FIRST_TIME!(#(#reads),*)
                 }
             }
         }

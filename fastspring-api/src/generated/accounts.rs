@@ -141,11 +141,7 @@ impl Account {
 
     /// `changed` as a [`jiff::Timestamp`], from the first of `changed`, `changedValue`, `changedInSeconds` that FastSpring sent and that is readable.
     pub fn changed_at(&self) -> Option<jiff::Timestamp> {
-        self.changed
-            .as_ref()
-            .and_then(|t| t.to_timestamp())
-            .or_else(|| self.changed_value.as_ref().and_then(|t| t.to_timestamp()))
-            .or_else(|| self.changed_in_seconds.as_ref().and_then(|t| t.to_timestamp()))
+        runtime::first_time!(self.changed, self.changed_value, self.changed_in_seconds)
     }
 }
 
@@ -373,13 +369,9 @@ object!(serialize AccountCharge {
 impl AccountCharge {
     /// `timestamp` as a [`jiff::Timestamp`], from the first of `timestamp`, `timestampValue`, `timestampInSeconds` that FastSpring sent and that is readable.
     pub fn timestamp_at(&self) -> Option<jiff::Timestamp> {
-        self.timestamp
-            .as_ref()
-            .and_then(|t| t.to_timestamp())
-            .or_else(|| self.timestamp_value.as_ref().and_then(|t| t.to_timestamp()))
-            .or_else(|| {
-                self.timestamp_in_seconds.as_ref().and_then(|t| t.to_timestamp())
-            })
+        runtime::first_time!(
+            self.timestamp, self.timestamp_value, self.timestamp_in_seconds
+        )
     }
 }
 

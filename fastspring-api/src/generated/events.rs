@@ -128,7 +128,7 @@ object!(serialize StoredEvent {
 impl StoredEvent {
     /// `created` as a [`jiff::Timestamp`], from the first of `created` that FastSpring sent and that is readable.
     pub fn created_at(&self) -> Option<jiff::Timestamp> {
-        self.created.as_ref().and_then(|t| t.to_timestamp())
+        runtime::first_time!(self.created)
     }
 }
 

@@ -949,7 +949,7 @@ object!(serialize ProductFulfillmentVersion {
 impl ProductFulfillmentVersion {
     /// `modified` as a [`jiff::Timestamp`], from the first of `modified` that FastSpring sent and that is readable.
     pub fn modified_at(&self) -> Option<jiff::Timestamp> {
-        self.modified.as_ref().and_then(|t| t.to_timestamp())
+        runtime::first_time!(self.modified)
     }
 }
 

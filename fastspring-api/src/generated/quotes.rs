@@ -428,10 +428,7 @@ object!(serialize Quote {
 impl Quote {
     /// `changed` as a [`jiff::Timestamp`], from the first of `changed`, `changedInSeconds` that FastSpring sent and that is readable.
     pub fn changed_at(&self) -> Option<jiff::Timestamp> {
-        self.changed
-            .as_ref()
-            .and_then(|t| t.to_timestamp())
-            .or_else(|| self.changed_in_seconds.as_ref().and_then(|t| t.to_timestamp()))
+        runtime::first_time!(self.changed, self.changed_in_seconds)
     }
 }
 

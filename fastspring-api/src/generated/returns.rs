@@ -401,11 +401,7 @@ object!(serialize Return {
 impl Return {
     /// `changed` as a [`jiff::Timestamp`], from the first of `changed`, `changedValue`, `changedInSeconds` that FastSpring sent and that is readable.
     pub fn changed_at(&self) -> Option<jiff::Timestamp> {
-        self.changed
-            .as_ref()
-            .and_then(|t| t.to_timestamp())
-            .or_else(|| self.changed_value.as_ref().and_then(|t| t.to_timestamp()))
-            .or_else(|| self.changed_in_seconds.as_ref().and_then(|t| t.to_timestamp()))
+        runtime::first_time!(self.changed, self.changed_value, self.changed_in_seconds)
     }
 }
 

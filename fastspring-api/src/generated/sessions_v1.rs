@@ -58,7 +58,7 @@ object!(serialize SessionV1 {
 impl SessionV1 {
     /// `expires` as a [`jiff::Timestamp`], from the first of `expires` that FastSpring sent and that is readable.
     pub fn expires_at(&self) -> Option<jiff::Timestamp> {
-        self.expires.as_ref().and_then(|t| t.to_timestamp())
+        runtime::first_time!(self.expires)
     }
 }
 

@@ -894,39 +894,30 @@ object!(serialize CotermGroup {
 impl CotermGroup {
     /// `cotermGroupPeriodStartDate` as a [`jiff::Timestamp`], from the first of `cotermGroupPeriodStartDate` that FastSpring sent and that is readable.
     pub fn coterm_group_period_start_at(&self) -> Option<jiff::Timestamp> {
-        self.coterm_group_period_start_date.as_ref().and_then(|t| t.to_timestamp())
+        runtime::first_time!(self.coterm_group_period_start_date)
     }
 
     /// `cotermGroupPeriodEndDate` as a [`jiff::Timestamp`], from the first of `cotermGroupPeriodEndDate` that FastSpring sent and that is readable.
     pub fn coterm_group_period_end_at(&self) -> Option<jiff::Timestamp> {
-        self.coterm_group_period_end_date.as_ref().and_then(|t| t.to_timestamp())
+        runtime::first_time!(self.coterm_group_period_end_date)
     }
 
     /// `cotermNextChargeDate` as a [`jiff::Timestamp`], from the first of `cotermNextChargeDate` that FastSpring sent and that is readable.
     pub fn coterm_next_charge_at(&self) -> Option<jiff::Timestamp> {
-        self.coterm_next_charge_date.as_ref().and_then(|t| t.to_timestamp())
+        runtime::first_time!(self.coterm_next_charge_date)
     }
 
     /// `changed` as a [`jiff::Timestamp`], from the first of `changed`, `changedValue`, `changedInSeconds` that FastSpring sent and that is readable.
     pub fn changed_at(&self) -> Option<jiff::Timestamp> {
-        self.changed
-            .as_ref()
-            .and_then(|t| t.to_timestamp())
-            .or_else(|| self.changed_value.as_ref().and_then(|t| t.to_timestamp()))
-            .or_else(|| self.changed_in_seconds.as_ref().and_then(|t| t.to_timestamp()))
+        runtime::first_time!(self.changed, self.changed_value, self.changed_in_seconds)
     }
 
     /// `nextChargeDate` as a [`jiff::Timestamp`], from the first of `nextChargeDate`, `nextChargeDateValue`, `nextChargeDateInSeconds` that FastSpring sent and that is readable.
     pub fn next_charge_at(&self) -> Option<jiff::Timestamp> {
-        self.next_charge_date
-            .as_ref()
-            .and_then(|t| t.to_timestamp())
-            .or_else(|| {
-                self.next_charge_date_value.as_ref().and_then(|t| t.to_timestamp())
-            })
-            .or_else(|| {
-                self.next_charge_date_in_seconds.as_ref().and_then(|t| t.to_timestamp())
-            })
+        runtime::first_time!(
+            self.next_charge_date, self.next_charge_date_value, self
+            .next_charge_date_in_seconds
+        )
     }
 }
 
@@ -1112,7 +1103,7 @@ object!(serialize CotermGroupDetails {
 impl CotermGroupDetails {
     /// `nextPeriodDate` as a [`jiff::Timestamp`], from the first of `nextPeriodDate` that FastSpring sent and that is readable.
     pub fn next_period_at(&self) -> Option<jiff::Timestamp> {
-        self.next_period_date.as_ref().and_then(|t| t.to_timestamp())
+        runtime::first_time!(self.next_period_date)
     }
 }
 
@@ -1183,12 +1174,12 @@ object!(serialize CotermGroupEstimate {
 impl CotermGroupEstimate {
     /// `periodStartDate` as a [`jiff::Timestamp`], from the first of `periodStartDate` that FastSpring sent and that is readable.
     pub fn period_start_at(&self) -> Option<jiff::Timestamp> {
-        self.period_start_date.as_ref().and_then(|t| t.to_timestamp())
+        runtime::first_time!(self.period_start_date)
     }
 
     /// `periodEndDate` as a [`jiff::Timestamp`], from the first of `periodEndDate` that FastSpring sent and that is readable.
     pub fn period_end_at(&self) -> Option<jiff::Timestamp> {
-        self.period_end_date.as_ref().and_then(|t| t.to_timestamp())
+        runtime::first_time!(self.period_end_date)
     }
 }
 
@@ -1252,12 +1243,12 @@ object!(serialize CotermGroupExecution {
 impl CotermGroupExecution {
     /// `periodStartDate` as a [`jiff::Timestamp`], from the first of `periodStartDate` that FastSpring sent and that is readable.
     pub fn period_start_at(&self) -> Option<jiff::Timestamp> {
-        self.period_start_date.as_ref().and_then(|t| t.to_timestamp())
+        runtime::first_time!(self.period_start_date)
     }
 
     /// `periodEndDate` as a [`jiff::Timestamp`], from the first of `periodEndDate` that FastSpring sent and that is readable.
     pub fn period_end_at(&self) -> Option<jiff::Timestamp> {
-        self.period_end_date.as_ref().and_then(|t| t.to_timestamp())
+        runtime::first_time!(self.period_end_date)
     }
 }
 
@@ -1315,12 +1306,12 @@ object!(serialize CotermGroupMember {
 impl CotermGroupMember {
     /// `periodStartDate` as a [`jiff::Timestamp`], from the first of `periodStartDate` that FastSpring sent and that is readable.
     pub fn period_start_at(&self) -> Option<jiff::Timestamp> {
-        self.period_start_date.as_ref().and_then(|t| t.to_timestamp())
+        runtime::first_time!(self.period_start_date)
     }
 
     /// `nextPeriodDate` as a [`jiff::Timestamp`], from the first of `nextPeriodDate` that FastSpring sent and that is readable.
     pub fn next_period_at(&self) -> Option<jiff::Timestamp> {
-        self.next_period_date.as_ref().and_then(|t| t.to_timestamp())
+        runtime::first_time!(self.next_period_date)
     }
 }
 
@@ -2495,12 +2486,12 @@ object!(serialize ProformaInvoiceHeader {
 impl ProformaInvoiceHeader {
     /// `proFormaInvoiceCreationDate` as a [`jiff::Timestamp`], from the first of `proFormaInvoiceCreationDate` that FastSpring sent and that is readable.
     pub fn pro_forma_invoice_creation_at(&self) -> Option<jiff::Timestamp> {
-        self.pro_forma_invoice_creation_date.as_ref().and_then(|t| t.to_timestamp())
+        runtime::first_time!(self.pro_forma_invoice_creation_date)
     }
 
     /// `proFormaInvoiceExpirationDate` as a [`jiff::Timestamp`], from the first of `proFormaInvoiceExpirationDate` that FastSpring sent and that is readable.
     pub fn pro_forma_invoice_expiration_at(&self) -> Option<jiff::Timestamp> {
-        self.pro_forma_invoice_expiration_date.as_ref().and_then(|t| t.to_timestamp())
+        runtime::first_time!(self.pro_forma_invoice_expiration_date)
     }
 }
 
@@ -3191,170 +3182,92 @@ impl Subscription {
 
     /// `changed` as a [`jiff::Timestamp`], from the first of `changed`, `changedValue`, `changedInSeconds` that FastSpring sent and that is readable.
     pub fn changed_at(&self) -> Option<jiff::Timestamp> {
-        self.changed
-            .as_ref()
-            .and_then(|t| t.to_timestamp())
-            .or_else(|| self.changed_value.as_ref().and_then(|t| t.to_timestamp()))
-            .or_else(|| self.changed_in_seconds.as_ref().and_then(|t| t.to_timestamp()))
+        runtime::first_time!(self.changed, self.changed_value, self.changed_in_seconds)
     }
 
     /// `next` as a [`jiff::Timestamp`], from the first of `next`, `nextValue`, `nextInSeconds` that FastSpring sent and that is readable.
     pub fn next_at(&self) -> Option<jiff::Timestamp> {
-        self.next
-            .as_ref()
-            .and_then(|t| t.to_timestamp())
-            .or_else(|| self.next_value.as_ref().and_then(|t| t.to_timestamp()))
-            .or_else(|| self.next_in_seconds.as_ref().and_then(|t| t.to_timestamp()))
+        runtime::first_time!(self.next, self.next_value, self.next_in_seconds)
     }
 
     /// `end` as a [`jiff::Timestamp`], from the first of `end`, `endValue`, `endInSeconds` that FastSpring sent and that is readable.
     pub fn end_at(&self) -> Option<jiff::Timestamp> {
-        self.end
-            .as_ref()
-            .and_then(|t| t.to_timestamp())
-            .or_else(|| self.end_value.as_ref().and_then(|t| t.to_timestamp()))
-            .or_else(|| self.end_in_seconds.as_ref().and_then(|t| t.to_timestamp()))
+        runtime::first_time!(self.end, self.end_value, self.end_in_seconds)
     }
 
     /// `canceledDate` as a [`jiff::Timestamp`], from the first of `canceledDate`, `canceledDateValue`, `canceledDateInSeconds` that FastSpring sent and that is readable.
     pub fn canceled_at(&self) -> Option<jiff::Timestamp> {
-        self.canceled_date
-            .as_ref()
-            .and_then(|t| t.to_timestamp())
-            .or_else(|| self.canceled_date_value.as_ref().and_then(|t| t.to_timestamp()))
-            .or_else(|| {
-                self.canceled_date_in_seconds.as_ref().and_then(|t| t.to_timestamp())
-            })
+        runtime::first_time!(
+            self.canceled_date, self.canceled_date_value, self.canceled_date_in_seconds
+        )
     }
 
     /// `deactivationDate` as a [`jiff::Timestamp`], from the first of `deactivationDate`, `deactivationDateValue`, `deactivationDateInSeconds` that FastSpring sent and that is readable.
     pub fn deactivation_at(&self) -> Option<jiff::Timestamp> {
-        self.deactivation_date
-            .as_ref()
-            .and_then(|t| t.to_timestamp())
-            .or_else(|| {
-                self.deactivation_date_value.as_ref().and_then(|t| t.to_timestamp())
-            })
-            .or_else(|| {
-                self.deactivation_date_in_seconds.as_ref().and_then(|t| t.to_timestamp())
-            })
+        runtime::first_time!(
+            self.deactivation_date, self.deactivation_date_value, self
+            .deactivation_date_in_seconds
+        )
     }
 
     /// `begin` as a [`jiff::Timestamp`], from the first of `begin`, `beginValue`, `beginInSeconds` that FastSpring sent and that is readable.
     pub fn begin_at(&self) -> Option<jiff::Timestamp> {
-        self.begin
-            .as_ref()
-            .and_then(|t| t.to_timestamp())
-            .or_else(|| self.begin_value.as_ref().and_then(|t| t.to_timestamp()))
-            .or_else(|| self.begin_in_seconds.as_ref().and_then(|t| t.to_timestamp()))
+        runtime::first_time!(self.begin, self.begin_value, self.begin_in_seconds)
     }
 
     /// `nextChargeDate` as a [`jiff::Timestamp`], from the first of `nextChargeDate`, `nextChargeDateValue`, `nextChargeDateInSeconds` that FastSpring sent and that is readable.
     pub fn next_charge_at(&self) -> Option<jiff::Timestamp> {
-        self.next_charge_date
-            .as_ref()
-            .and_then(|t| t.to_timestamp())
-            .or_else(|| {
-                self.next_charge_date_value.as_ref().and_then(|t| t.to_timestamp())
-            })
-            .or_else(|| {
-                self.next_charge_date_in_seconds.as_ref().and_then(|t| t.to_timestamp())
-            })
+        runtime::first_time!(
+            self.next_charge_date, self.next_charge_date_value, self
+            .next_charge_date_in_seconds
+        )
     }
 
     /// `nextNotificationDate` as a [`jiff::Timestamp`], from the first of `nextNotificationDate`, `nextNotificationDateValue`, `nextNotificationDateInSeconds` that FastSpring sent and that is readable.
     pub fn next_notification_at(&self) -> Option<jiff::Timestamp> {
-        self.next_notification_date
-            .as_ref()
-            .and_then(|t| t.to_timestamp())
-            .or_else(|| {
-                self.next_notification_date_value.as_ref().and_then(|t| t.to_timestamp())
-            })
-            .or_else(|| {
-                self
-                    .next_notification_date_in_seconds
-                    .as_ref()
-                    .and_then(|t| t.to_timestamp())
-            })
+        runtime::first_time!(
+            self.next_notification_date, self.next_notification_date_value, self
+            .next_notification_date_in_seconds
+        )
     }
 
     /// `pauseDate` as a [`jiff::Timestamp`], from the first of `pauseDate`, `pauseDateValue`, `pauseDateInSeconds` that FastSpring sent and that is readable.
     pub fn pause_at(&self) -> Option<jiff::Timestamp> {
-        self.pause_date
-            .as_ref()
-            .and_then(|t| t.to_timestamp())
-            .or_else(|| self.pause_date_value.as_ref().and_then(|t| t.to_timestamp()))
-            .or_else(|| {
-                self.pause_date_in_seconds.as_ref().and_then(|t| t.to_timestamp())
-            })
+        runtime::first_time!(
+            self.pause_date, self.pause_date_value, self.pause_date_in_seconds
+        )
     }
 
     /// `resumeDate` as a [`jiff::Timestamp`], from the first of `resumeDate`, `resumeDateValue`, `resumeDateInSeconds` that FastSpring sent and that is readable.
     pub fn resume_at(&self) -> Option<jiff::Timestamp> {
-        self.resume_date
-            .as_ref()
-            .and_then(|t| t.to_timestamp())
-            .or_else(|| self.resume_date_value.as_ref().and_then(|t| t.to_timestamp()))
-            .or_else(|| {
-                self.resume_date_in_seconds.as_ref().and_then(|t| t.to_timestamp())
-            })
+        runtime::first_time!(
+            self.resume_date, self.resume_date_value, self.resume_date_in_seconds
+        )
     }
 
     /// `nextAvailablePauseStartDate` as a [`jiff::Timestamp`], from the first of `nextAvailablePauseStartDate`, `nextAvailablePauseStartDateValue`, `nextAvailablePauseStartDateInSeconds` that FastSpring sent and that is readable.
     pub fn next_available_pause_start_at(&self) -> Option<jiff::Timestamp> {
-        self.next_available_pause_start_date
-            .as_ref()
-            .and_then(|t| t.to_timestamp())
-            .or_else(|| {
-                self
-                    .next_available_pause_start_date_value
-                    .as_ref()
-                    .and_then(|t| t.to_timestamp())
-            })
-            .or_else(|| {
-                self
-                    .next_available_pause_start_date_in_seconds
-                    .as_ref()
-                    .and_then(|t| t.to_timestamp())
-            })
+        runtime::first_time!(
+            self.next_available_pause_start_date, self
+            .next_available_pause_start_date_value, self
+            .next_available_pause_start_date_in_seconds
+        )
     }
 
     /// `nextAvailablePauseEndDate` as a [`jiff::Timestamp`], from the first of `nextAvailablePauseEndDate`, `nextAvailablePauseEndDateValue`, `nextAvailablePauseEndDateInSeconds` that FastSpring sent and that is readable.
     pub fn next_available_pause_end_at(&self) -> Option<jiff::Timestamp> {
-        self.next_available_pause_end_date
-            .as_ref()
-            .and_then(|t| t.to_timestamp())
-            .or_else(|| {
-                self
-                    .next_available_pause_end_date_value
-                    .as_ref()
-                    .and_then(|t| t.to_timestamp())
-            })
-            .or_else(|| {
-                self
-                    .next_available_pause_end_date_in_seconds
-                    .as_ref()
-                    .and_then(|t| t.to_timestamp())
-            })
+        runtime::first_time!(
+            self.next_available_pause_end_date, self.next_available_pause_end_date_value,
+            self.next_available_pause_end_date_in_seconds
+        )
     }
 
     /// `nextAvailableResumeDate` as a [`jiff::Timestamp`], from the first of `nextAvailableResumeDate`, `nextAvailableResumeDateValue`, `nextAvailableResumeDateInSeconds` that FastSpring sent and that is readable.
     pub fn next_available_resume_at(&self) -> Option<jiff::Timestamp> {
-        self.next_available_resume_date
-            .as_ref()
-            .and_then(|t| t.to_timestamp())
-            .or_else(|| {
-                self
-                    .next_available_resume_date_value
-                    .as_ref()
-                    .and_then(|t| t.to_timestamp())
-            })
-            .or_else(|| {
-                self
-                    .next_available_resume_date_in_seconds
-                    .as_ref()
-                    .and_then(|t| t.to_timestamp())
-            })
+        runtime::first_time!(
+            self.next_available_resume_date, self.next_available_resume_date_value, self
+            .next_available_resume_date_in_seconds
+        )
     }
 }
 
@@ -3704,7 +3617,7 @@ object!(serialize SubscriptionConvertSession {
 impl SubscriptionConvertSession {
     /// `expires` as a [`jiff::Timestamp`], from the first of `expires` that FastSpring sent and that is readable.
     pub fn expires_at(&self) -> Option<jiff::Timestamp> {
-        self.expires.as_ref().and_then(|t| t.to_timestamp())
+        runtime::first_time!(self.expires)
     }
 }
 
@@ -4099,22 +4012,22 @@ object!(serialize SubscriptionEstimate {
 impl SubscriptionEstimate {
     /// `periodStartDate` as a [`jiff::Timestamp`], from the first of `periodStartDate` that FastSpring sent and that is readable.
     pub fn period_start_at(&self) -> Option<jiff::Timestamp> {
-        self.period_start_date.as_ref().and_then(|t| t.to_timestamp())
+        runtime::first_time!(self.period_start_date)
     }
 
     /// `periodEndDate` as a [`jiff::Timestamp`], from the first of `periodEndDate` that FastSpring sent and that is readable.
     pub fn period_end_at(&self) -> Option<jiff::Timestamp> {
-        self.period_end_date.as_ref().and_then(|t| t.to_timestamp())
+        runtime::first_time!(self.period_end_date)
     }
 
     /// `endDate` as a [`jiff::Timestamp`], from the first of `endDate` that FastSpring sent and that is readable.
     pub fn end_at(&self) -> Option<jiff::Timestamp> {
-        self.end_date.as_ref().and_then(|t| t.to_timestamp())
+        runtime::first_time!(self.end_date)
     }
 
     /// `nextChargeDate` as a [`jiff::Timestamp`], from the first of `nextChargeDate` that FastSpring sent and that is readable.
     pub fn next_charge_at(&self) -> Option<jiff::Timestamp> {
-        self.next_charge_date.as_ref().and_then(|t| t.to_timestamp())
+        runtime::first_time!(self.next_charge_date)
     }
 }
 
@@ -4264,7 +4177,7 @@ object!(serialize SubscriptionEstimateAmountDue {
 impl SubscriptionEstimateAmountDue {
     /// `nextChargeDate` as a [`jiff::Timestamp`], from the first of `nextChargeDate` that FastSpring sent and that is readable.
     pub fn next_charge_at(&self) -> Option<jiff::Timestamp> {
-        self.next_charge_date.as_ref().and_then(|t| t.to_timestamp())
+        runtime::first_time!(self.next_charge_date)
     }
 }
 
@@ -4500,17 +4413,17 @@ object!(serialize SubscriptionEstimatePlan {
 impl SubscriptionEstimatePlan {
     /// `periodStartDate` as a [`jiff::Timestamp`], from the first of `periodStartDate` that FastSpring sent and that is readable.
     pub fn period_start_at(&self) -> Option<jiff::Timestamp> {
-        self.period_start_date.as_ref().and_then(|t| t.to_timestamp())
+        runtime::first_time!(self.period_start_date)
     }
 
     /// `periodEndDate` as a [`jiff::Timestamp`], from the first of `periodEndDate` that FastSpring sent and that is readable.
     pub fn period_end_at(&self) -> Option<jiff::Timestamp> {
-        self.period_end_date.as_ref().and_then(|t| t.to_timestamp())
+        runtime::first_time!(self.period_end_date)
     }
 
     /// `subscriptionEndDate` as a [`jiff::Timestamp`], from the first of `subscriptionEndDate` that FastSpring sent and that is readable.
     pub fn subscription_end_at(&self) -> Option<jiff::Timestamp> {
-        self.subscription_end_date.as_ref().and_then(|t| t.to_timestamp())
+        runtime::first_time!(self.subscription_end_date)
     }
 }
 
@@ -4798,28 +4711,18 @@ object!(serialize SubscriptionInstruction {
 impl SubscriptionInstruction {
     /// `periodStartDate` as a [`jiff::Timestamp`], from the first of `periodStartDate`, `periodStartDateValue`, `periodStartDateInSeconds` that FastSpring sent and that is readable.
     pub fn period_start_at(&self) -> Option<jiff::Timestamp> {
-        self.period_start_date
-            .as_ref()
-            .and_then(|t| t.to_timestamp())
-            .or_else(|| {
-                self.period_start_date_value.as_ref().and_then(|t| t.to_timestamp())
-            })
-            .or_else(|| {
-                self.period_start_date_in_seconds.as_ref().and_then(|t| t.to_timestamp())
-            })
+        runtime::first_time!(
+            self.period_start_date, self.period_start_date_value, self
+            .period_start_date_in_seconds
+        )
     }
 
     /// `periodEndDate` as a [`jiff::Timestamp`], from the first of `periodEndDate`, `periodEndDateValue`, `periodEndDateInSeconds` that FastSpring sent and that is readable.
     pub fn period_end_at(&self) -> Option<jiff::Timestamp> {
-        self.period_end_date
-            .as_ref()
-            .and_then(|t| t.to_timestamp())
-            .or_else(|| {
-                self.period_end_date_value.as_ref().and_then(|t| t.to_timestamp())
-            })
-            .or_else(|| {
-                self.period_end_date_in_seconds.as_ref().and_then(|t| t.to_timestamp())
-            })
+        runtime::first_time!(
+            self.period_end_date, self.period_end_date_value, self
+            .period_end_date_in_seconds
+        )
     }
 }
 
@@ -5312,7 +5215,7 @@ object!(serialize SubscriptionPlanChange {
 impl SubscriptionPlanChange {
     /// `insertTimestamp` as a [`jiff::Timestamp`], from the first of `insertTimestamp` that FastSpring sent and that is readable.
     pub fn insert_timestamp_at(&self) -> Option<jiff::Timestamp> {
-        self.insert_timestamp.as_ref().and_then(|t| t.to_timestamp())
+        runtime::first_time!(self.insert_timestamp)
     }
 }
 

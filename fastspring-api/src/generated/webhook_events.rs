@@ -466,7 +466,7 @@ object!(serialize MailingListEntryData {
 impl MailingListEntryData {
     /// `updated` as a [`jiff::Timestamp`], from the first of `updated` that FastSpring sent and that is readable.
     pub fn updated_at(&self) -> Option<jiff::Timestamp> {
-        self.updated.as_ref().and_then(|t| t.to_timestamp())
+        runtime::first_time!(self.updated)
     }
 }
 
@@ -666,13 +666,9 @@ object!(serialize SubscriptionChargeCompletedData {
 impl SubscriptionChargeCompletedData {
     /// `timestamp` as a [`jiff::Timestamp`], from the first of `timestamp`, `timestampValue`, `timestampInSeconds` that FastSpring sent and that is readable.
     pub fn timestamp_at(&self) -> Option<jiff::Timestamp> {
-        self.timestamp
-            .as_ref()
-            .and_then(|t| t.to_timestamp())
-            .or_else(|| self.timestamp_value.as_ref().and_then(|t| t.to_timestamp()))
-            .or_else(|| {
-                self.timestamp_in_seconds.as_ref().and_then(|t| t.to_timestamp())
-            })
+        runtime::first_time!(
+            self.timestamp, self.timestamp_value, self.timestamp_in_seconds
+        )
     }
 }
 
@@ -1053,44 +1049,35 @@ object!(serialize SubscriptionGroupChargeData {
 impl SubscriptionGroupChargeData {
     /// `cotermGroupPeriodStartDate` as a [`jiff::Timestamp`], from the first of `cotermGroupPeriodStartDate` that FastSpring sent and that is readable.
     pub fn coterm_group_period_start_at(&self) -> Option<jiff::Timestamp> {
-        self.coterm_group_period_start_date.as_ref().and_then(|t| t.to_timestamp())
+        runtime::first_time!(self.coterm_group_period_start_date)
     }
 
     /// `cotermGroupPeriodEndDate` as a [`jiff::Timestamp`], from the first of `cotermGroupPeriodEndDate` that FastSpring sent and that is readable.
     pub fn coterm_group_period_end_at(&self) -> Option<jiff::Timestamp> {
-        self.coterm_group_period_end_date.as_ref().and_then(|t| t.to_timestamp())
+        runtime::first_time!(self.coterm_group_period_end_date)
     }
 
     /// `cotermNextChargeDate` as a [`jiff::Timestamp`], from the first of `cotermNextChargeDate` that FastSpring sent and that is readable.
     pub fn coterm_next_charge_at(&self) -> Option<jiff::Timestamp> {
-        self.coterm_next_charge_date.as_ref().and_then(|t| t.to_timestamp())
+        runtime::first_time!(self.coterm_next_charge_date)
     }
 
     /// `changed` as a [`jiff::Timestamp`], from the first of `changed`, `changedValue`, `changedInSeconds` that FastSpring sent and that is readable.
     pub fn changed_at(&self) -> Option<jiff::Timestamp> {
-        self.changed
-            .as_ref()
-            .and_then(|t| t.to_timestamp())
-            .or_else(|| self.changed_value.as_ref().and_then(|t| t.to_timestamp()))
-            .or_else(|| self.changed_in_seconds.as_ref().and_then(|t| t.to_timestamp()))
+        runtime::first_time!(self.changed, self.changed_value, self.changed_in_seconds)
     }
 
     /// `nextChargeDate` as a [`jiff::Timestamp`], from the first of `nextChargeDate`, `nextChargeDateValue`, `nextChargeDateInSeconds` that FastSpring sent and that is readable.
     pub fn next_charge_at(&self) -> Option<jiff::Timestamp> {
-        self.next_charge_date
-            .as_ref()
-            .and_then(|t| t.to_timestamp())
-            .or_else(|| {
-                self.next_charge_date_value.as_ref().and_then(|t| t.to_timestamp())
-            })
-            .or_else(|| {
-                self.next_charge_date_in_seconds.as_ref().and_then(|t| t.to_timestamp())
-            })
+        runtime::first_time!(
+            self.next_charge_date, self.next_charge_date_value, self
+            .next_charge_date_in_seconds
+        )
     }
 
     /// `timestamp` as a [`jiff::Timestamp`], from the first of `timestamp` that FastSpring sent and that is readable.
     pub fn timestamp_at(&self) -> Option<jiff::Timestamp> {
-        self.timestamp.as_ref().and_then(|t| t.to_timestamp())
+        runtime::first_time!(self.timestamp)
     }
 }
 
@@ -1248,39 +1235,30 @@ object!(serialize SubscriptionGroupNotificationData {
 impl SubscriptionGroupNotificationData {
     /// `cotermGroupPeriodStartDate` as a [`jiff::Timestamp`], from the first of `cotermGroupPeriodStartDate` that FastSpring sent and that is readable.
     pub fn coterm_group_period_start_at(&self) -> Option<jiff::Timestamp> {
-        self.coterm_group_period_start_date.as_ref().and_then(|t| t.to_timestamp())
+        runtime::first_time!(self.coterm_group_period_start_date)
     }
 
     /// `cotermGroupPeriodEndDate` as a [`jiff::Timestamp`], from the first of `cotermGroupPeriodEndDate` that FastSpring sent and that is readable.
     pub fn coterm_group_period_end_at(&self) -> Option<jiff::Timestamp> {
-        self.coterm_group_period_end_date.as_ref().and_then(|t| t.to_timestamp())
+        runtime::first_time!(self.coterm_group_period_end_date)
     }
 
     /// `cotermNextChargeDate` as a [`jiff::Timestamp`], from the first of `cotermNextChargeDate` that FastSpring sent and that is readable.
     pub fn coterm_next_charge_at(&self) -> Option<jiff::Timestamp> {
-        self.coterm_next_charge_date.as_ref().and_then(|t| t.to_timestamp())
+        runtime::first_time!(self.coterm_next_charge_date)
     }
 
     /// `changed` as a [`jiff::Timestamp`], from the first of `changed`, `changedValue`, `changedInSeconds` that FastSpring sent and that is readable.
     pub fn changed_at(&self) -> Option<jiff::Timestamp> {
-        self.changed
-            .as_ref()
-            .and_then(|t| t.to_timestamp())
-            .or_else(|| self.changed_value.as_ref().and_then(|t| t.to_timestamp()))
-            .or_else(|| self.changed_in_seconds.as_ref().and_then(|t| t.to_timestamp()))
+        runtime::first_time!(self.changed, self.changed_value, self.changed_in_seconds)
     }
 
     /// `nextChargeDate` as a [`jiff::Timestamp`], from the first of `nextChargeDate`, `nextChargeDateValue`, `nextChargeDateInSeconds` that FastSpring sent and that is readable.
     pub fn next_charge_at(&self) -> Option<jiff::Timestamp> {
-        self.next_charge_date
-            .as_ref()
-            .and_then(|t| t.to_timestamp())
-            .or_else(|| {
-                self.next_charge_date_value.as_ref().and_then(|t| t.to_timestamp())
-            })
-            .or_else(|| {
-                self.next_charge_date_in_seconds.as_ref().and_then(|t| t.to_timestamp())
-            })
+        runtime::first_time!(
+            self.next_charge_date, self.next_charge_date_value, self
+            .next_charge_date_in_seconds
+        )
     }
 }
 
