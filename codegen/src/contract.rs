@@ -59,7 +59,7 @@ pub const OPERATION_META: RuntimeItem = RuntimeItem("OperationMeta");
 pub const PAGING_META: RuntimeItem = RuntimeItem("PagingMeta");
 /// `x-fs-batch` in an `OperationMeta`.
 pub const BATCH_META: RuntimeItem = RuntimeItem("BatchMeta");
-/// `first_time!` (a generated `*_at()` accessor's body).
+/// `first_time` (a generated `*_at()` accessor's body).
 pub const FIRST_TIME: RuntimeItem = RuntimeItem("first_time");
 /// What `build_request` returns.
 pub const REQUEST: RuntimeItem = RuntimeItem("Request");

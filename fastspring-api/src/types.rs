@@ -488,15 +488,8 @@ impl<T: AsTimestamp> AsTimestamp for Option<T> {
 }
 
 /// The first readable time of a field and its twins, in order:
-/// `first_time!(self.next, self.next_value, self.next_in_seconds)` (a generated
+/// `first_time(&[&self.next, &self.next_value, &self.next_in_seconds])` (a generated
 /// `*_at()` accessor's body).
-#[allow(unused_macros)] // the generated code (gated by group features) uses it
-macro_rules! first_time {
-    ($first:expr $(, $rest:expr)* $(,)?) => {
-        $crate::types::AsTimestamp::as_timestamp(&$first)
-            $(.or_else(|| $crate::types::AsTimestamp::as_timestamp(&$rest)))*
-    };
+pub fn first_time(times: &[&dyn AsTimestamp]) -> Option<jiff::Timestamp> {
+    times.iter().find_map(|time| time.as_timestamp())
 }
-
-#[allow(unused_imports)] // the generated code (gated by group features) uses it
-pub(crate) use first_time;

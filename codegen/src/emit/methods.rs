@@ -155,15 +155,20 @@ fn accessor_tokens(accessor: &Accessor, fields: &[Field]) -> TokenStream {
                 .iter()
                 .map(|i| format!("`{}`", fields[*i].json))
                 .collect();
-            let doc = format!(
-                " `{}` as a [`jiff::Timestamp`], from the first of {} that FastSpring sent and that is readable.",
-                fields[sources[0]].json,
-                jsons.join(", ")
-            );
+            let doc = match jsons.as_slice() {
+                [only] => {
+                    format!(" {only} as a [`jiff::Timestamp`] (`None` when absent or unreadable).")
+                }
+                all => format!(
+                    " {} as a [`jiff::Timestamp`], from the first of {} that FastSpring sent and that is readable.",
+                    all[0],
+                    all.join(", ")
+                ),
+            };
             quote! {
                 #[doc = #doc]
                 pub fn #method(&self) -> Option<jiff::Timestamp> {
-                    #FIRST_TIME!(#(#reads),*)
+                    #FIRST_TIME(&[#(&#reads),*])
                 }
             }
         }

@@ -141,7 +141,9 @@ impl Account {
 
     /// `changed` as a [`jiff::Timestamp`], from the first of `changed`, `changedValue`, `changedInSeconds` that FastSpring sent and that is readable.
     pub fn changed_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(self.changed, self.changed_value, self.changed_in_seconds)
+        runtime::first_time(
+            &[&self.changed, &self.changed_value, &self.changed_in_seconds],
+        )
     }
 }
 
@@ -369,8 +371,8 @@ object!(serialize AccountCharge {
 impl AccountCharge {
     /// `timestamp` as a [`jiff::Timestamp`], from the first of `timestamp`, `timestampValue`, `timestampInSeconds` that FastSpring sent and that is readable.
     pub fn timestamp_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(
-            self.timestamp, self.timestamp_value, self.timestamp_in_seconds
+        runtime::first_time(
+            &[&self.timestamp, &self.timestamp_value, &self.timestamp_in_seconds],
         )
     }
 }

@@ -207,8 +207,8 @@ object!(serialize WebhookEventBase {
 });
 
 impl WebhookEventBase {
-    /// `created` as a [`jiff::Timestamp`], from the first of `created` that FastSpring sent and that is readable.
+    /// `created` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
     pub fn created_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(self.created)
+        runtime::first_time(&[&self.created])
     }
 }

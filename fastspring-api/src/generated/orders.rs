@@ -371,7 +371,9 @@ impl Order {
 
     /// `changed` as a [`jiff::Timestamp`], from the first of `changed`, `changedValue`, `changedInSeconds` that FastSpring sent and that is readable.
     pub fn changed_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(self.changed, self.changed_value, self.changed_in_seconds)
+        runtime::first_time(
+            &[&self.changed, &self.changed_value, &self.changed_in_seconds],
+        )
     }
 }
 

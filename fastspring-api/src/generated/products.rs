@@ -947,9 +947,9 @@ object!(serialize ProductFulfillmentVersion {
     )
 )]
 impl ProductFulfillmentVersion {
-    /// `modified` as a [`jiff::Timestamp`], from the first of `modified` that FastSpring sent and that is readable.
+    /// `modified` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
     pub fn modified_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(self.modified)
+        runtime::first_time(&[&self.modified])
     }
 }
 

@@ -428,7 +428,7 @@ object!(serialize Quote {
 impl Quote {
     /// `changed` as a [`jiff::Timestamp`], from the first of `changed`, `changedInSeconds` that FastSpring sent and that is readable.
     pub fn changed_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(self.changed, self.changed_in_seconds)
+        runtime::first_time(&[&self.changed, &self.changed_in_seconds])
     }
 }
 

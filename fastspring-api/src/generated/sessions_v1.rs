@@ -56,9 +56,9 @@ object!(serialize SessionV1 {
 
 #[cfg(feature = "sessions-v1")]
 impl SessionV1 {
-    /// `expires` as a [`jiff::Timestamp`], from the first of `expires` that FastSpring sent and that is readable.
+    /// `expires` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
     pub fn expires_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(self.expires)
+        runtime::first_time(&[&self.expires])
     }
 }
 

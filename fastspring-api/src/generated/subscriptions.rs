@@ -892,31 +892,36 @@ object!(serialize CotermGroup {
 
 #[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
 impl CotermGroup {
-    /// `cotermGroupPeriodStartDate` as a [`jiff::Timestamp`], from the first of `cotermGroupPeriodStartDate` that FastSpring sent and that is readable.
+    /// `cotermGroupPeriodStartDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
     pub fn coterm_group_period_start_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(self.coterm_group_period_start_date)
+        runtime::first_time(&[&self.coterm_group_period_start_date])
     }
 
-    /// `cotermGroupPeriodEndDate` as a [`jiff::Timestamp`], from the first of `cotermGroupPeriodEndDate` that FastSpring sent and that is readable.
+    /// `cotermGroupPeriodEndDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
     pub fn coterm_group_period_end_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(self.coterm_group_period_end_date)
+        runtime::first_time(&[&self.coterm_group_period_end_date])
     }
 
-    /// `cotermNextChargeDate` as a [`jiff::Timestamp`], from the first of `cotermNextChargeDate` that FastSpring sent and that is readable.
+    /// `cotermNextChargeDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
     pub fn coterm_next_charge_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(self.coterm_next_charge_date)
+        runtime::first_time(&[&self.coterm_next_charge_date])
     }
 
     /// `changed` as a [`jiff::Timestamp`], from the first of `changed`, `changedValue`, `changedInSeconds` that FastSpring sent and that is readable.
     pub fn changed_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(self.changed, self.changed_value, self.changed_in_seconds)
+        runtime::first_time(
+            &[&self.changed, &self.changed_value, &self.changed_in_seconds],
+        )
     }
 
     /// `nextChargeDate` as a [`jiff::Timestamp`], from the first of `nextChargeDate`, `nextChargeDateValue`, `nextChargeDateInSeconds` that FastSpring sent and that is readable.
     pub fn next_charge_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(
-            self.next_charge_date, self.next_charge_date_value, self
-            .next_charge_date_in_seconds
+        runtime::first_time(
+            &[
+                &self.next_charge_date,
+                &self.next_charge_date_value,
+                &self.next_charge_date_in_seconds,
+            ],
         )
     }
 }
@@ -1101,9 +1106,9 @@ object!(serialize CotermGroupDetails {
 
 #[cfg(feature = "subscriptions")]
 impl CotermGroupDetails {
-    /// `nextPeriodDate` as a [`jiff::Timestamp`], from the first of `nextPeriodDate` that FastSpring sent and that is readable.
+    /// `nextPeriodDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
     pub fn next_period_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(self.next_period_date)
+        runtime::first_time(&[&self.next_period_date])
     }
 }
 
@@ -1172,14 +1177,14 @@ object!(serialize CotermGroupEstimate {
 
 #[cfg(feature = "subscriptions")]
 impl CotermGroupEstimate {
-    /// `periodStartDate` as a [`jiff::Timestamp`], from the first of `periodStartDate` that FastSpring sent and that is readable.
+    /// `periodStartDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
     pub fn period_start_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(self.period_start_date)
+        runtime::first_time(&[&self.period_start_date])
     }
 
-    /// `periodEndDate` as a [`jiff::Timestamp`], from the first of `periodEndDate` that FastSpring sent and that is readable.
+    /// `periodEndDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
     pub fn period_end_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(self.period_end_date)
+        runtime::first_time(&[&self.period_end_date])
     }
 }
 
@@ -1241,14 +1246,14 @@ object!(serialize CotermGroupExecution {
 
 #[cfg(feature = "subscriptions")]
 impl CotermGroupExecution {
-    /// `periodStartDate` as a [`jiff::Timestamp`], from the first of `periodStartDate` that FastSpring sent and that is readable.
+    /// `periodStartDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
     pub fn period_start_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(self.period_start_date)
+        runtime::first_time(&[&self.period_start_date])
     }
 
-    /// `periodEndDate` as a [`jiff::Timestamp`], from the first of `periodEndDate` that FastSpring sent and that is readable.
+    /// `periodEndDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
     pub fn period_end_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(self.period_end_date)
+        runtime::first_time(&[&self.period_end_date])
     }
 }
 
@@ -1304,14 +1309,14 @@ object!(serialize CotermGroupMember {
 
 #[cfg(feature = "subscriptions")]
 impl CotermGroupMember {
-    /// `periodStartDate` as a [`jiff::Timestamp`], from the first of `periodStartDate` that FastSpring sent and that is readable.
+    /// `periodStartDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
     pub fn period_start_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(self.period_start_date)
+        runtime::first_time(&[&self.period_start_date])
     }
 
-    /// `nextPeriodDate` as a [`jiff::Timestamp`], from the first of `nextPeriodDate` that FastSpring sent and that is readable.
+    /// `nextPeriodDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
     pub fn next_period_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(self.next_period_date)
+        runtime::first_time(&[&self.next_period_date])
     }
 }
 
@@ -2484,14 +2489,14 @@ object!(serialize ProformaInvoiceHeader {
 
 #[cfg(feature = "subscriptions")]
 impl ProformaInvoiceHeader {
-    /// `proFormaInvoiceCreationDate` as a [`jiff::Timestamp`], from the first of `proFormaInvoiceCreationDate` that FastSpring sent and that is readable.
+    /// `proFormaInvoiceCreationDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
     pub fn pro_forma_invoice_creation_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(self.pro_forma_invoice_creation_date)
+        runtime::first_time(&[&self.pro_forma_invoice_creation_date])
     }
 
-    /// `proFormaInvoiceExpirationDate` as a [`jiff::Timestamp`], from the first of `proFormaInvoiceExpirationDate` that FastSpring sent and that is readable.
+    /// `proFormaInvoiceExpirationDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
     pub fn pro_forma_invoice_expiration_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(self.pro_forma_invoice_expiration_date)
+        runtime::first_time(&[&self.pro_forma_invoice_expiration_date])
     }
 }
 
@@ -3182,91 +3187,114 @@ impl Subscription {
 
     /// `changed` as a [`jiff::Timestamp`], from the first of `changed`, `changedValue`, `changedInSeconds` that FastSpring sent and that is readable.
     pub fn changed_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(self.changed, self.changed_value, self.changed_in_seconds)
+        runtime::first_time(
+            &[&self.changed, &self.changed_value, &self.changed_in_seconds],
+        )
     }
 
     /// `next` as a [`jiff::Timestamp`], from the first of `next`, `nextValue`, `nextInSeconds` that FastSpring sent and that is readable.
     pub fn next_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(self.next, self.next_value, self.next_in_seconds)
+        runtime::first_time(&[&self.next, &self.next_value, &self.next_in_seconds])
     }
 
     /// `end` as a [`jiff::Timestamp`], from the first of `end`, `endValue`, `endInSeconds` that FastSpring sent and that is readable.
     pub fn end_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(self.end, self.end_value, self.end_in_seconds)
+        runtime::first_time(&[&self.end, &self.end_value, &self.end_in_seconds])
     }
 
     /// `canceledDate` as a [`jiff::Timestamp`], from the first of `canceledDate`, `canceledDateValue`, `canceledDateInSeconds` that FastSpring sent and that is readable.
     pub fn canceled_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(
-            self.canceled_date, self.canceled_date_value, self.canceled_date_in_seconds
+        runtime::first_time(
+            &[
+                &self.canceled_date,
+                &self.canceled_date_value,
+                &self.canceled_date_in_seconds,
+            ],
         )
     }
 
     /// `deactivationDate` as a [`jiff::Timestamp`], from the first of `deactivationDate`, `deactivationDateValue`, `deactivationDateInSeconds` that FastSpring sent and that is readable.
     pub fn deactivation_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(
-            self.deactivation_date, self.deactivation_date_value, self
-            .deactivation_date_in_seconds
+        runtime::first_time(
+            &[
+                &self.deactivation_date,
+                &self.deactivation_date_value,
+                &self.deactivation_date_in_seconds,
+            ],
         )
     }
 
     /// `begin` as a [`jiff::Timestamp`], from the first of `begin`, `beginValue`, `beginInSeconds` that FastSpring sent and that is readable.
     pub fn begin_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(self.begin, self.begin_value, self.begin_in_seconds)
+        runtime::first_time(&[&self.begin, &self.begin_value, &self.begin_in_seconds])
     }
 
     /// `nextChargeDate` as a [`jiff::Timestamp`], from the first of `nextChargeDate`, `nextChargeDateValue`, `nextChargeDateInSeconds` that FastSpring sent and that is readable.
     pub fn next_charge_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(
-            self.next_charge_date, self.next_charge_date_value, self
-            .next_charge_date_in_seconds
+        runtime::first_time(
+            &[
+                &self.next_charge_date,
+                &self.next_charge_date_value,
+                &self.next_charge_date_in_seconds,
+            ],
         )
     }
 
     /// `nextNotificationDate` as a [`jiff::Timestamp`], from the first of `nextNotificationDate`, `nextNotificationDateValue`, `nextNotificationDateInSeconds` that FastSpring sent and that is readable.
     pub fn next_notification_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(
-            self.next_notification_date, self.next_notification_date_value, self
-            .next_notification_date_in_seconds
+        runtime::first_time(
+            &[
+                &self.next_notification_date,
+                &self.next_notification_date_value,
+                &self.next_notification_date_in_seconds,
+            ],
         )
     }
 
     /// `pauseDate` as a [`jiff::Timestamp`], from the first of `pauseDate`, `pauseDateValue`, `pauseDateInSeconds` that FastSpring sent and that is readable.
     pub fn pause_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(
-            self.pause_date, self.pause_date_value, self.pause_date_in_seconds
+        runtime::first_time(
+            &[&self.pause_date, &self.pause_date_value, &self.pause_date_in_seconds],
         )
     }
 
     /// `resumeDate` as a [`jiff::Timestamp`], from the first of `resumeDate`, `resumeDateValue`, `resumeDateInSeconds` that FastSpring sent and that is readable.
     pub fn resume_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(
-            self.resume_date, self.resume_date_value, self.resume_date_in_seconds
+        runtime::first_time(
+            &[&self.resume_date, &self.resume_date_value, &self.resume_date_in_seconds],
         )
     }
 
     /// `nextAvailablePauseStartDate` as a [`jiff::Timestamp`], from the first of `nextAvailablePauseStartDate`, `nextAvailablePauseStartDateValue`, `nextAvailablePauseStartDateInSeconds` that FastSpring sent and that is readable.
     pub fn next_available_pause_start_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(
-            self.next_available_pause_start_date, self
-            .next_available_pause_start_date_value, self
-            .next_available_pause_start_date_in_seconds
+        runtime::first_time(
+            &[
+                &self.next_available_pause_start_date,
+                &self.next_available_pause_start_date_value,
+                &self.next_available_pause_start_date_in_seconds,
+            ],
         )
     }
 
     /// `nextAvailablePauseEndDate` as a [`jiff::Timestamp`], from the first of `nextAvailablePauseEndDate`, `nextAvailablePauseEndDateValue`, `nextAvailablePauseEndDateInSeconds` that FastSpring sent and that is readable.
     pub fn next_available_pause_end_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(
-            self.next_available_pause_end_date, self.next_available_pause_end_date_value,
-            self.next_available_pause_end_date_in_seconds
+        runtime::first_time(
+            &[
+                &self.next_available_pause_end_date,
+                &self.next_available_pause_end_date_value,
+                &self.next_available_pause_end_date_in_seconds,
+            ],
         )
     }
 
     /// `nextAvailableResumeDate` as a [`jiff::Timestamp`], from the first of `nextAvailableResumeDate`, `nextAvailableResumeDateValue`, `nextAvailableResumeDateInSeconds` that FastSpring sent and that is readable.
     pub fn next_available_resume_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(
-            self.next_available_resume_date, self.next_available_resume_date_value, self
-            .next_available_resume_date_in_seconds
+        runtime::first_time(
+            &[
+                &self.next_available_resume_date,
+                &self.next_available_resume_date_value,
+                &self.next_available_resume_date_in_seconds,
+            ],
         )
     }
 }
@@ -3615,9 +3643,9 @@ object!(serialize SubscriptionConvertSession {
 
 #[cfg(feature = "subscriptions")]
 impl SubscriptionConvertSession {
-    /// `expires` as a [`jiff::Timestamp`], from the first of `expires` that FastSpring sent and that is readable.
+    /// `expires` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
     pub fn expires_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(self.expires)
+        runtime::first_time(&[&self.expires])
     }
 }
 
@@ -4010,24 +4038,24 @@ object!(serialize SubscriptionEstimate {
 
 #[cfg(feature = "subscriptions")]
 impl SubscriptionEstimate {
-    /// `periodStartDate` as a [`jiff::Timestamp`], from the first of `periodStartDate` that FastSpring sent and that is readable.
+    /// `periodStartDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
     pub fn period_start_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(self.period_start_date)
+        runtime::first_time(&[&self.period_start_date])
     }
 
-    /// `periodEndDate` as a [`jiff::Timestamp`], from the first of `periodEndDate` that FastSpring sent and that is readable.
+    /// `periodEndDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
     pub fn period_end_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(self.period_end_date)
+        runtime::first_time(&[&self.period_end_date])
     }
 
-    /// `endDate` as a [`jiff::Timestamp`], from the first of `endDate` that FastSpring sent and that is readable.
+    /// `endDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
     pub fn end_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(self.end_date)
+        runtime::first_time(&[&self.end_date])
     }
 
-    /// `nextChargeDate` as a [`jiff::Timestamp`], from the first of `nextChargeDate` that FastSpring sent and that is readable.
+    /// `nextChargeDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
     pub fn next_charge_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(self.next_charge_date)
+        runtime::first_time(&[&self.next_charge_date])
     }
 }
 
@@ -4175,9 +4203,9 @@ object!(serialize SubscriptionEstimateAmountDue {
 
 #[cfg(feature = "subscriptions")]
 impl SubscriptionEstimateAmountDue {
-    /// `nextChargeDate` as a [`jiff::Timestamp`], from the first of `nextChargeDate` that FastSpring sent and that is readable.
+    /// `nextChargeDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
     pub fn next_charge_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(self.next_charge_date)
+        runtime::first_time(&[&self.next_charge_date])
     }
 }
 
@@ -4411,19 +4439,19 @@ object!(serialize SubscriptionEstimatePlan {
 
 #[cfg(feature = "subscriptions")]
 impl SubscriptionEstimatePlan {
-    /// `periodStartDate` as a [`jiff::Timestamp`], from the first of `periodStartDate` that FastSpring sent and that is readable.
+    /// `periodStartDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
     pub fn period_start_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(self.period_start_date)
+        runtime::first_time(&[&self.period_start_date])
     }
 
-    /// `periodEndDate` as a [`jiff::Timestamp`], from the first of `periodEndDate` that FastSpring sent and that is readable.
+    /// `periodEndDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
     pub fn period_end_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(self.period_end_date)
+        runtime::first_time(&[&self.period_end_date])
     }
 
-    /// `subscriptionEndDate` as a [`jiff::Timestamp`], from the first of `subscriptionEndDate` that FastSpring sent and that is readable.
+    /// `subscriptionEndDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
     pub fn subscription_end_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(self.subscription_end_date)
+        runtime::first_time(&[&self.subscription_end_date])
     }
 }
 
@@ -4711,17 +4739,23 @@ object!(serialize SubscriptionInstruction {
 impl SubscriptionInstruction {
     /// `periodStartDate` as a [`jiff::Timestamp`], from the first of `periodStartDate`, `periodStartDateValue`, `periodStartDateInSeconds` that FastSpring sent and that is readable.
     pub fn period_start_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(
-            self.period_start_date, self.period_start_date_value, self
-            .period_start_date_in_seconds
+        runtime::first_time(
+            &[
+                &self.period_start_date,
+                &self.period_start_date_value,
+                &self.period_start_date_in_seconds,
+            ],
         )
     }
 
     /// `periodEndDate` as a [`jiff::Timestamp`], from the first of `periodEndDate`, `periodEndDateValue`, `periodEndDateInSeconds` that FastSpring sent and that is readable.
     pub fn period_end_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(
-            self.period_end_date, self.period_end_date_value, self
-            .period_end_date_in_seconds
+        runtime::first_time(
+            &[
+                &self.period_end_date,
+                &self.period_end_date_value,
+                &self.period_end_date_in_seconds,
+            ],
         )
     }
 }
@@ -5213,9 +5247,9 @@ object!(serialize SubscriptionPlanChange {
 
 #[cfg(feature = "subscriptions")]
 impl SubscriptionPlanChange {
-    /// `insertTimestamp` as a [`jiff::Timestamp`], from the first of `insertTimestamp` that FastSpring sent and that is readable.
+    /// `insertTimestamp` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
     pub fn insert_timestamp_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(self.insert_timestamp)
+        runtime::first_time(&[&self.insert_timestamp])
     }
 }
 

@@ -464,9 +464,9 @@ object!(serialize MailingListEntryData {
 
 #[cfg(feature = "webhook-events")]
 impl MailingListEntryData {
-    /// `updated` as a [`jiff::Timestamp`], from the first of `updated` that FastSpring sent and that is readable.
+    /// `updated` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
     pub fn updated_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(self.updated)
+        runtime::first_time(&[&self.updated])
     }
 }
 
@@ -666,8 +666,8 @@ object!(serialize SubscriptionChargeCompletedData {
 impl SubscriptionChargeCompletedData {
     /// `timestamp` as a [`jiff::Timestamp`], from the first of `timestamp`, `timestampValue`, `timestampInSeconds` that FastSpring sent and that is readable.
     pub fn timestamp_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(
-            self.timestamp, self.timestamp_value, self.timestamp_in_seconds
+        runtime::first_time(
+            &[&self.timestamp, &self.timestamp_value, &self.timestamp_in_seconds],
         )
     }
 }
@@ -1047,37 +1047,42 @@ object!(serialize SubscriptionGroupChargeData {
 
 #[cfg(feature = "webhook-events")]
 impl SubscriptionGroupChargeData {
-    /// `cotermGroupPeriodStartDate` as a [`jiff::Timestamp`], from the first of `cotermGroupPeriodStartDate` that FastSpring sent and that is readable.
+    /// `cotermGroupPeriodStartDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
     pub fn coterm_group_period_start_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(self.coterm_group_period_start_date)
+        runtime::first_time(&[&self.coterm_group_period_start_date])
     }
 
-    /// `cotermGroupPeriodEndDate` as a [`jiff::Timestamp`], from the first of `cotermGroupPeriodEndDate` that FastSpring sent and that is readable.
+    /// `cotermGroupPeriodEndDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
     pub fn coterm_group_period_end_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(self.coterm_group_period_end_date)
+        runtime::first_time(&[&self.coterm_group_period_end_date])
     }
 
-    /// `cotermNextChargeDate` as a [`jiff::Timestamp`], from the first of `cotermNextChargeDate` that FastSpring sent and that is readable.
+    /// `cotermNextChargeDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
     pub fn coterm_next_charge_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(self.coterm_next_charge_date)
+        runtime::first_time(&[&self.coterm_next_charge_date])
     }
 
     /// `changed` as a [`jiff::Timestamp`], from the first of `changed`, `changedValue`, `changedInSeconds` that FastSpring sent and that is readable.
     pub fn changed_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(self.changed, self.changed_value, self.changed_in_seconds)
+        runtime::first_time(
+            &[&self.changed, &self.changed_value, &self.changed_in_seconds],
+        )
     }
 
     /// `nextChargeDate` as a [`jiff::Timestamp`], from the first of `nextChargeDate`, `nextChargeDateValue`, `nextChargeDateInSeconds` that FastSpring sent and that is readable.
     pub fn next_charge_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(
-            self.next_charge_date, self.next_charge_date_value, self
-            .next_charge_date_in_seconds
+        runtime::first_time(
+            &[
+                &self.next_charge_date,
+                &self.next_charge_date_value,
+                &self.next_charge_date_in_seconds,
+            ],
         )
     }
 
-    /// `timestamp` as a [`jiff::Timestamp`], from the first of `timestamp` that FastSpring sent and that is readable.
+    /// `timestamp` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
     pub fn timestamp_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(self.timestamp)
+        runtime::first_time(&[&self.timestamp])
     }
 }
 
@@ -1233,31 +1238,36 @@ object!(serialize SubscriptionGroupNotificationData {
 
 #[cfg(feature = "webhook-events")]
 impl SubscriptionGroupNotificationData {
-    /// `cotermGroupPeriodStartDate` as a [`jiff::Timestamp`], from the first of `cotermGroupPeriodStartDate` that FastSpring sent and that is readable.
+    /// `cotermGroupPeriodStartDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
     pub fn coterm_group_period_start_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(self.coterm_group_period_start_date)
+        runtime::first_time(&[&self.coterm_group_period_start_date])
     }
 
-    /// `cotermGroupPeriodEndDate` as a [`jiff::Timestamp`], from the first of `cotermGroupPeriodEndDate` that FastSpring sent and that is readable.
+    /// `cotermGroupPeriodEndDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
     pub fn coterm_group_period_end_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(self.coterm_group_period_end_date)
+        runtime::first_time(&[&self.coterm_group_period_end_date])
     }
 
-    /// `cotermNextChargeDate` as a [`jiff::Timestamp`], from the first of `cotermNextChargeDate` that FastSpring sent and that is readable.
+    /// `cotermNextChargeDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
     pub fn coterm_next_charge_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(self.coterm_next_charge_date)
+        runtime::first_time(&[&self.coterm_next_charge_date])
     }
 
     /// `changed` as a [`jiff::Timestamp`], from the first of `changed`, `changedValue`, `changedInSeconds` that FastSpring sent and that is readable.
     pub fn changed_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(self.changed, self.changed_value, self.changed_in_seconds)
+        runtime::first_time(
+            &[&self.changed, &self.changed_value, &self.changed_in_seconds],
+        )
     }
 
     /// `nextChargeDate` as a [`jiff::Timestamp`], from the first of `nextChargeDate`, `nextChargeDateValue`, `nextChargeDateInSeconds` that FastSpring sent and that is readable.
     pub fn next_charge_at(&self) -> Option<jiff::Timestamp> {
-        runtime::first_time!(
-            self.next_charge_date, self.next_charge_date_value, self
-            .next_charge_date_in_seconds
+        runtime::first_time(
+            &[
+                &self.next_charge_date,
+                &self.next_charge_date_value,
+                &self.next_charge_date_in_seconds,
+            ],
         )
     }
 }
