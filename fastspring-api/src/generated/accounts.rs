@@ -1427,9 +1427,9 @@ pub mod builders {
         email: Option<String>,
         custom: Option<String>,
         global: Option<String>,
-        order_id: Option<String>,
+        order_id: Option<OrderId>,
         order_reference: Option<String>,
-        subscription_id: Option<String>,
+        subscription_id: Option<SubscriptionId>,
         products: Option<String>,
         subscriptions: Option<ListAccountsSubscriptions>,
         refunds: Option<ListAccountsRefunds>,
@@ -1474,7 +1474,7 @@ pub mod builders {
         }
 
         /// Look up the account that placed the order with this ID.
-        pub fn order_id(mut self, value: impl Into<String>) -> Self {
+        pub fn order_id(mut self, value: impl Into<OrderId>) -> Self {
             self.order_id = Some(value.into());
             self
         }
@@ -1486,7 +1486,7 @@ pub mod builders {
         }
 
         /// Look up the account that owns the subscription with this ID.
-        pub fn subscription_id(mut self, value: impl Into<String>) -> Self {
+        pub fn subscription_id(mut self, value: impl Into<SubscriptionId>) -> Self {
             self.subscription_id = Some(value.into());
             self
         }

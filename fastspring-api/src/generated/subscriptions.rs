@@ -6810,7 +6810,7 @@ pub mod builders {
     pub struct ListSubscriptionsBuilder<'a> {
         client: &'a Client,
         options: RequestOptions,
-        account_id: Option<String>,
+        account_id: Option<AccountId>,
         begin: Option<String>,
         end: Option<String>,
         event: Option<ListSubscriptionsEvent>,
@@ -6837,7 +6837,7 @@ pub mod builders {
         };
 
         /// Only subscriptions of this account.
-        pub fn account_id(mut self, value: impl Into<String>) -> Self {
+        pub fn account_id(mut self, value: impl Into<AccountId>) -> Self {
             self.account_id = Some(value.into());
             self
         }
@@ -7181,7 +7181,7 @@ pub mod builders {
         client: &'a Client,
         options: RequestOptions,
         subscription_id: Ids,
-        account_id: Option<String>,
+        account_id: Option<AccountId>,
         begin: Option<String>,
         end: Option<String>,
         event: Option<GetSubscriptionEvent>,
@@ -7203,7 +7203,7 @@ pub mod builders {
         };
 
         /// Account filter as on the list operation (listed by the current reference, probably copied from the list operation; no known effect here).
-        pub fn account_id(mut self, value: impl Into<String>) -> Self {
+        pub fn account_id(mut self, value: impl Into<AccountId>) -> Self {
             self.account_id = Some(value.into());
             self
         }
