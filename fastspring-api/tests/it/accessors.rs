@@ -153,3 +153,56 @@ fn same_typed_required_fields_are_named_at_the_call_site() {
         }})
     );
 }
+
+/// The new-user app's account lookup, without its `account_id()`/`product_path()`
+/// helpers: the account's ID goes into the typed filter, each listed subscription
+/// names its ID, account and product whichever form FastSpring sent.
+#[tokio::test]
+async fn an_account_lookup_feeds_its_id_to_the_typed_filter() {
+    use crate::support::{Loopback, Reply, test_client};
+    use futures_util::TryStreamExt;
+
+    let mut listed: Value = published("subscriptions/get-subscription.response.1.json");
+    listed["account"] = json!("N8FjcSWcQNeYCc-suM1O8g");
+    let server = Loopback::start([Reply::ok(&json!({
+        "subscriptions": [listed, "khyNPLY3TYiQhBfHyjZINg"],
+        "nextPage": null
+    }))])
+    .await;
+    let t = test_client(&server);
+    let account: Account = serde_json::from_value(
+        published("accounts/get-account.response.1.json")["accounts"][0].clone(),
+    )
+    .unwrap();
+
+    let items: Vec<_> = t
+        .client
+        .subscriptions()
+        .list()
+        .account_id(account.id())
+        .items()
+        .try_collect()
+        .await
+        .unwrap();
+
+    let sent = server.only_request();
+    assert!(
+        sent.query
+            .contains(&("accountId".to_string(), account.id().to_string())),
+        "{:?}",
+        sent.query
+    );
+    let ids: Vec<&str> = items.iter().map(|item| item.id().as_str()).collect();
+    assert_eq!(ids, ["AmYzjmPbSbWYkESv7MnwwA", "khyNPLY3TYiQhBfHyjZINg"]);
+    let fastspring_api::subscriptions::SubscriptionOrId::Subscription(first) = &items[0] else {
+        panic!("the first item is an object");
+    };
+    assert_eq!(
+        first.account.as_ref().unwrap().id(),
+        "N8FjcSWcQNeYCc-suM1O8g"
+    );
+    assert_eq!(
+        first.product.as_ref().unwrap().id(),
+        "example-monthly-subscription"
+    );
+}
