@@ -59,6 +59,8 @@ pub const OPERATION_META: RuntimeItem = RuntimeItem("OperationMeta");
 pub const PAGING_META: RuntimeItem = RuntimeItem("PagingMeta");
 /// `x-fs-batch` in an `OperationMeta`.
 pub const BATCH_META: RuntimeItem = RuntimeItem("BatchMeta");
+/// `first_time` (a generated `*_at()` accessor's body).
+pub const FIRST_TIME: RuntimeItem = RuntimeItem("first_time");
 /// What `build_request` returns.
 pub const REQUEST: RuntimeItem = RuntimeItem("Request");
 /// Percent-encodes one path parameter.
@@ -118,6 +120,7 @@ pub const RUNTIME_ITEMS: &[RuntimeItem] = &[
     UNION,
     REQUEST_BUILDER,
     STRING_ENUM,
+    FIRST_TIME,
     OPERATION_META,
     PAGING_META,
     PAGING_STYLE,
@@ -161,6 +164,7 @@ pub const RUNTIME_SUPPORT_ITEMS: &[(&str, &str)] = &[
 
 /// Names of `fastspring_api`'s root that every generated module imports.
 pub const CRATE_IMPORTS: &[&str] = &[
+    "AccountId",
     "Amount",
     "BatchOutcome",
     "Client",
@@ -168,9 +172,13 @@ pub const CRATE_IMPORTS: &[&str] = &[
     "EpochSeconds",
     "Error",
     "Ids",
+    "OrderId",
+    "ProductPath",
     "QueryDate",
     "RequestOptions",
     "Secret",
+    "SubscriptionId",
+    "Unset",
 ];
 
 /// Paths under `runtime` that every generated module imports (besides `runtime` itself).

@@ -271,3 +271,23 @@ fn in_memory_documents_are_checked_too() {
     );
     assert!(error.message.contains("duplicate"), "{error}");
 }
+
+#[test]
+fn unknown_id_kind() {
+    refused(
+        "err-unknown-id-kind",
+        "openapi.yaml",
+        "/components/schemas/Thing/properties/owner",
+        "unknown x-fs-id `customer` (account, subscription, order, product)",
+    );
+}
+
+#[test]
+fn key_field_without_an_id_type() {
+    refused(
+        "err-key-without-id",
+        "openapi.yaml",
+        "/components/schemas/Thing/x-fs-key/1",
+        "x-fs-key names `name`, which has no x-fs-id",
+    );
+}

@@ -54,4 +54,5 @@ fixtures! {
     name_collision => "name-collision",
     keywords => "keywords",
     tag_without_operations => "tag-without-operations",
+    typed_ids => "typed-ids",
 }

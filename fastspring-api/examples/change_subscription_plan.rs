@@ -45,10 +45,14 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
 
     // 1. Preview: nothing changes yet.
-    let mut estimate = EstimateSubscriptionRequest::new(subscription.clone());
-    estimate.product = Some(product.clone());
-    estimate.quantity = quantity;
-    estimate.prorate = Some(true);
+    // Required fields in `new`, optional ones with `with_*`; a field that is already an
+    // `Option` goes in with struct-update syntax.
+    let estimate = EstimateSubscriptionRequest {
+        quantity,
+        ..EstimateSubscriptionRequest::new(&subscription)
+            .with_product(&product)
+            .with_prorate(true)
+    };
     let preview = client.subscriptions().estimate(estimate).await?;
     let plan = |p: &Option<fastspring_api::subscriptions::SubscriptionEstimatePlan>| {
         p.as_ref()
@@ -80,13 +84,15 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     // 2. Apply. A 200 can still carry failed items: report each one.
-    let mut change = SubscriptionUpdate::new(subscription);
-    change.product = Some(product);
-    change.quantity = quantity;
-    change.prorate = Some(true);
+    let change = SubscriptionUpdate {
+        quantity,
+        ..SubscriptionUpdate::new(&subscription)
+            .with_product(product)
+            .with_prorate(true)
+    };
     let outcome = client
         .subscriptions()
-        .update(UpdateSubscriptionsRequest::new(vec![change]))
+        .update(UpdateSubscriptionsRequest::new([change]))
         .send_batch()
         .await?;
     for item in &outcome.items {

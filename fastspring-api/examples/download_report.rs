@@ -41,14 +41,11 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let client = ClientBuilder::from_env()?
         .user_agent("download-report-example/1.0")
         .build()?;
-    let request = DataReportRequest {
-        filter: DataReportFilter {
-            start_date: Some(start.clone()),
-            end_date: Some(end.clone()),
-            ..Default::default()
-        },
-        ..DataReportRequest::new(DataReportFilter::default())
-    };
+    let request = DataReportRequest::new(
+        DataReportFilter::default()
+            .with_start_date(&start)
+            .with_end_date(&end),
+    );
     eprintln!("{kind} report {start} .. {end}: starting");
     let report = reports::generate(&client, kind, request)
         .poll_interval(Duration::from_secs(10))

@@ -18,7 +18,7 @@
 //! a page that fails to load ends the stream with that error.
 
 use fastspring_api::ClientBuilder;
-use fastspring_api::orders::OrderListResponseOrdersItem;
+use fastspring_api::orders::OrderOrId;
 use futures_util::StreamExt;
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -30,7 +30,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let mut count = 0;
     while let Some(item) = orders.next().await {
         match item? {
-            OrderListResponseOrdersItem::Order(order) => {
+            OrderOrId::Order(order) => {
                 let total = match (&order.total_display, &order.total, &order.currency) {
                     (Some(display), _, _) => display.clone(),
                     (None, Some(total), currency) => {
@@ -41,7 +41,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 println!("{:<28} {total}", order.id);
             }
             // Listings can carry bare IDs; fetch the order for its details if needed.
-            OrderListResponseOrdersItem::Id(id) => println!("{id:<28} (ID only)"),
+            OrderOrId::Id(id) => println!("{id:<28} (ID only)"),
         }
         count += 1;
     }

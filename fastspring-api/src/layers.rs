@@ -13,6 +13,9 @@ const LAYERS: &[(&str, u8)] = &[
     ("codec", 0),
     ("error", 0),
     ("policy", 0),
+    // Typed IDs; the builders' `Unset`.
+    ("ids", 0),
+    ("required", 0),
     // Value types (lenient integers come from `codec`); the shape registry's types.
     ("types", 1),
     ("query_date", 1),

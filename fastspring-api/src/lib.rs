@@ -43,6 +43,88 @@
 //! Every failure is one [`Error`]: transport, timeout, rate limit, FastSpring's error
 //! body, or a [`DecodeError`] naming the operation, status and JSON path.
 //!
+//! # Build a request body
+//!
+//! Request bodies are structs with public fields, built in one style across the crate:
+//!
+//! - required fields go to `T::new(…)`, which takes `&str`, `String`, typed IDs, amounts
+//!   and times through `impl Into<…>`, and lists from any iterator of them;
+//! - where two required fields share a type (`first`, `last`, `email`), a positional
+//!   argument could be swapped unnoticed, so the type has `T::builder()` instead: one
+//!   named setter per required field, in any order, and `build()` once all are set (a
+//!   missing one is a compile error);
+//! - optional fields are chained with `with_<field>(value)`, no `let mut` needed; a value
+//!   that is already an `Option` goes in with struct-update syntax, `T { field,
+//!   ..T::new(…) }`. Types without required fields are `Default`.
+//!
+//! ```no_run
+//! # async fn run(client: fastspring_api::Client) -> Result<(), fastspring_api::Error> {
+//! use fastspring_api::accounts::{CreateAccountRequest, NewAccountContact};
+//! use fastspring_api::subscriptions::{SubscriptionUpdate, UpdateSubscriptionsRequest};
+//!
+//! let contact = NewAccountContact::builder()
+//!     .first("Ada")
+//!     .last("Lovelace")
+//!     .email("ada@example.com")
+//!     .build()
+//!     .with_phone("+44 20 7946 0000");
+//! let created = client
+//!     .accounts()
+//!     .create(CreateAccountRequest::new(contact).with_country("GB"))
+//!     .await?;
+//!
+//! let quantity: Option<i64> = Some(2); // from your own input
+//! let change = SubscriptionUpdate {
+//!     quantity,
+//!     ..SubscriptionUpdate::new("sub-1")
+//!         .with_product("pro-monthly")
+//!         .with_prorate(true)
+//! };
+//! client
+//!     .subscriptions()
+//!     .update(UpdateSubscriptionsRequest::new([change]))
+//!     .send_batch()
+//!     .await?
+//!     .into_result()?;
+//! # let _ = created; Ok(()) }
+//! ```
+//!
+//! # IDs and accessors
+//!
+//! Where the spec says what an ID names, it is typed: [`AccountId`], [`SubscriptionId`],
+//! [`OrderId`], [`ProductPath`], in response fields, request fields and the path
+//! parameters of the handle methods. Each is made from a `&str` or `String` and reads as
+//! a `&str`; any string FastSpring sends decodes.
+//!
+//! Responses answer the usual questions with one call, whatever form FastSpring sent:
+//! `id()` on the resources (`Account::id()` reads `id`, then its twin `account`), `id()`
+//! on ID-or-object fields (`SubscriptionAccount::{Id, Expanded}`, expanded in webhooks),
+//! and `<time>_at()` as a `jiff::Timestamp` for every epoch time (`next_at()` reads
+//! `next`, then `nextValue`, then `nextInSeconds`).
+//!
+//! ```no_run
+//! # async fn run(
+//! #     client: fastspring_api::Client,
+//! #     subscription: fastspring_api::subscriptions::Subscription,
+//! # ) -> Result<(), fastspring_api::Error> {
+//! let account = subscription.account.as_ref().map(|account| account.id());
+//! let renews = subscription.next_at();
+//! client.subscriptions().resume(subscription.id()).await?;
+//! # let _ = (account, renews); Ok(()) }
+//! ```
+//!
+//! An ID of another kind does not compile:
+//!
+//! ```compile_fail
+//! # async fn run(
+//! #     client: fastspring_api::Client,
+//! #     subscription: fastspring_api::subscriptions::Subscription,
+//! # ) -> Result<(), fastspring_api::Error> {
+//! let account = subscription.account.as_ref().unwrap().id(); // an AccountId
+//! client.subscriptions().resume(account).await?;
+//! # Ok(()) }
+//! ```
+//!
 //! # Page through a list
 //!
 //! Paged listings have `.items()` (every item, as a stream, fetching pages as it goes)
@@ -116,8 +198,9 @@
 //! - The crate root: [`Client`] and [`ClientBuilder`], [`Error`] and the error details
 //!   ([`DecodeError`], [`ErrorBody`], [`ItemError`]), [`BatchOutcome`],
 //!   [`RequestOptions`], the value types ([`Amount`], [`EpochMillis`], [`Ids`],
-//!   [`QueryDate`], [`Secret`], …), and the crate's versions of [`jiff`] and
-//!   [`rust_decimal`].
+//!   [`QueryDate`], [`Secret`], …), the typed IDs ([`AccountId`], [`SubscriptionId`],
+//!   [`OrderId`], [`ProductPath`]), the builders' [`Unset`], and the crate's versions of
+//!   [`jiff`] and [`rust_decimal`].
 //! - [`policy`]: retries, the rate limit, and the clock and sleeper tests inject.
 //! - `webhooks`, `reports`, `payload`: built on the generated code (features
 //!   `webhook-events`, `data`, `payload-check`).
@@ -151,6 +234,7 @@ mod client;
 mod codec;
 mod decode;
 mod error;
+mod ids;
 #[cfg(test)]
 mod layers;
 #[cfg(feature = "payload-check")]
@@ -162,6 +246,7 @@ pub mod ratelimit;
 #[cfg(feature = "data")]
 pub mod reports;
 mod request;
+mod required;
 #[doc(hidden)]
 pub mod runtime;
 #[cfg(feature = "payload-check")]
@@ -182,10 +267,12 @@ pub use client::{
 };
 pub use error::{DecodeError, Error, ErrorBody, ItemError};
 pub use generated::*;
+pub use ids::{AccountId, OrderId, ProductPath, SubscriptionId};
 pub use policy::{RateLimit, RetryPolicy};
 pub use query_date::QueryDate;
 pub use ratelimit::{InProcessLimiter, RateLimiter};
 pub use request::RequestOptions;
+pub use required::Unset;
 pub use types::{Amount, EpochMillis, EpochSeconds, Ids, Secret};
 // The crate's versions of the date and decimal libraries its types use, so that an
 // application names the same `jiff::Timestamp` and `rust_decimal::Decimal`.

@@ -20,7 +20,9 @@ pub use crate::query_date::DateForm;
 pub use crate::codec::fields::{double_option, is_absent};
 pub use crate::codec::lenient::{lenient_bool, lenient_float, lenient_int, lenient_string};
 pub(crate) use crate::codec::string_enum::string_enum;
+// A generated `*_at()` accessor: the first readable time of a field and its twins.
 pub use crate::codec::{DecodeFailure, object, union};
+pub(crate) use crate::types::first_time;
 
 // What a call does on top of the transport.
 pub use crate::call::batch::send_batch;

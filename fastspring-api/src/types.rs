@@ -461,3 +461,35 @@ impl<S: Into<String>> FromIterator<S> for Ids {
         Ids(ids.into_iter().map(Into::into).collect())
     }
 }
+
+/// An epoch time as generated accessors read it: [`EpochMillis`], [`EpochSeconds`], or
+/// an `Option` of one (`None` and unreadable times give `None`).
+pub trait AsTimestamp {
+    /// The instant, when there is a readable one.
+    fn as_timestamp(&self) -> Option<jiff::Timestamp>;
+}
+
+impl AsTimestamp for EpochMillis {
+    fn as_timestamp(&self) -> Option<jiff::Timestamp> {
+        self.to_timestamp()
+    }
+}
+
+impl AsTimestamp for EpochSeconds {
+    fn as_timestamp(&self) -> Option<jiff::Timestamp> {
+        self.to_timestamp()
+    }
+}
+
+impl<T: AsTimestamp> AsTimestamp for Option<T> {
+    fn as_timestamp(&self) -> Option<jiff::Timestamp> {
+        self.as_ref().and_then(AsTimestamp::as_timestamp)
+    }
+}
+
+/// The first readable time of a field and its twins, in order:
+/// `first_time(&[&self.next, &self.next_value, &self.next_in_seconds])` (a generated
+/// `*_at()` accessor's body).
+pub fn first_time(times: &[&dyn AsTimestamp]) -> Option<jiff::Timestamp> {
+    times.iter().find_map(|time| time.as_timestamp())
+}

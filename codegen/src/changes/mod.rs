@@ -367,6 +367,28 @@ impl Diff {
         let item = format!("`{name}`");
         // Who is affected: the caller builds request types, readers read the others.
         let who = if b.request { "callers" } else { "readers" };
+        // Constructors and setters are called by whoever built the type before.
+        let builders = if a.request || b.request {
+            "callers"
+        } else {
+            "readers"
+        };
+        for (method, change) in pairs(&a.methods, &b.methods) {
+            let item = format!("`{name}::{method}`");
+            let (impact, what) = match change {
+                Pair::Added(sig) => (Impact::Additive, format!("new method `{sig}`")),
+                Pair::Removed(sig) => (
+                    Impact::Breaking,
+                    format!("method `{sig}` removed: breaking for {builders}"),
+                ),
+                Pair::Both(x, y) if x != y => (
+                    Impact::Breaking,
+                    format!("now `{y}` (was `{x}`): breaking for {builders}"),
+                ),
+                Pair::Both(..) => continue,
+            };
+            self.push(module, item, impact, what);
+        }
         match (&a.shape, &b.shape) {
             (Shape::Struct(x), Shape::Struct(y)) => {
                 for (field, change) in pairs(x, y) {
@@ -455,7 +477,7 @@ impl Diff {
             (
                 Impact::Breaking,
                 format!(
-                    "new required field `{}`: `new` takes it (breaking for callers)",
+                    "new required field `{}`: the constructor takes it (breaking for callers)",
                     f.rust_ty
                 ),
             )
@@ -478,7 +500,7 @@ impl Diff {
         if f.rust_ty != g.rust_ty {
             let what = match (request, f.required != g.required) {
                 (true, true) => format!(
-                    "now {now} (was {was}): `{}` (was `{}`), `new` changes: breaking for callers",
+                    "now {now} (was {was}): `{}` (was `{}`), the constructor changes: breaking for callers",
                     g.rust_ty, f.rust_ty
                 ),
                 (false, true) => format!(

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::ir::{Ir, ModuleKind, ResponseKind, Ty, TypeDef, TypeKind};
+use crate::ir::{Accessor, Constructor, Ir, ModuleKind, ResponseKind, Ty, TypeDef, TypeKind};
 
 /// The user-visible API of one IR, per Rust module.
 #[derive(Debug, Default)]
@@ -44,6 +44,9 @@ pub(super) struct TypeSurface {
     /// Reachable from a request body (the caller builds it).
     pub request: bool,
     pub shape: Shape,
+    /// The methods the generator adds (constructor, `with_*`, accessors): name →
+    /// signature as the user calls it (`new(subscription: impl Into<SubscriptionId>)`).
+    pub methods: BTreeMap<String, String>,
 }
 
 #[derive(Debug, PartialEq)]
@@ -95,14 +98,18 @@ impl Surface {
                     TypeSurface {
                         request: def.in_request,
                         shape,
+                        methods: methods(ir, def),
                     },
                 );
         }
         for op in &ir.operations {
             let mut required = Vec::new();
             let mut optional = BTreeMap::new();
+            let many = |p: &crate::ir::Param| {
+                op.multi_id.as_ref().is_some_and(|m| m.param == p.name) && matches!(p.ty, Ty::Id(_))
+            };
             for p in &op.params {
-                let ty = if p.comma_separated {
+                let ty = if p.comma_separated && !many(p) {
                     "Ids".to_string()
                 } else if p.date.is_some() {
                     "QueryDate".to_string()
@@ -181,6 +188,89 @@ impl Surface {
     }
 }
 
+/// An argument as the generated methods take it (`impl Into<String>` for strings, IDs,
+/// amounts and times, any iterator of them for lists).
+fn argument(ir: &Ir, ty: &Ty) -> String {
+    match ty {
+        Ty::String | Ty::Secret | Ty::Id(_) | Ty::Decimal | Ty::EpochMillis | Ty::EpochSeconds => {
+            format!("impl Into<{}>", rust_ty(ir, ty))
+        }
+        Ty::Vec(inner) => format!(
+            "impl IntoIterator<Item = impl Into<{}>>",
+            rust_ty(ir, inner)
+        ),
+        other => rust_ty(ir, other),
+    }
+}
+
+/// The methods `ir::methods` decided for a type, as signatures.
+fn methods(ir: &Ir, def: &TypeDef) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let TypeKind::Struct { fields } = &def.kind else {
+        for accessor in &def.methods.accessors {
+            if let Accessor::UnionId { kind, objects, .. } = accessor {
+                let ret = if objects.iter().all(|(_, r)| *r) {
+                    format!("&{}", kind.rust_name())
+                } else {
+                    format!("Option<&{}>", kind.rust_name())
+                };
+                out.insert("id".to_string(), format!("id() -> {ret}"));
+            }
+        }
+        return out;
+    };
+    let required = fields
+        .iter()
+        .filter(|f| f.required && !f.nullable && !f.flatten);
+    match &def.methods.constructor {
+        Constructor::None => {}
+        Constructor::New => {
+            let args: Vec<String> = required
+                .map(|f| format!("{}: {}", f.rust, argument(ir, &f.ty)))
+                .collect();
+            out.insert("new".to_string(), format!("new({})", args.join(", ")));
+        }
+        Constructor::Builder { name } => {
+            let setters: Vec<String> = required
+                .map(|f| format!(".{}({})", f.rust, argument(ir, &f.ty)))
+                .collect();
+            out.insert(
+                "builder".to_string(),
+                format!("builder() -> {name}: {}.build()", setters.join("")),
+            );
+        }
+    }
+    for (index, name) in &def.methods.setters {
+        let ty = argument(ir, &fields[*index].ty);
+        out.insert(name.clone(), format!("{name}({ty})"));
+    }
+    for accessor in &def.methods.accessors {
+        match accessor {
+            Accessor::Time { name, .. } => {
+                out.insert(name.clone(), format!("{name}() -> Option<jiff::Timestamp>"));
+            }
+            Accessor::Key {
+                kind,
+                fields: sources,
+                ..
+            } => {
+                // As the emitter decides: `&Id` once a required field is among them.
+                let ret = if sources
+                    .iter()
+                    .any(|i| fields[*i].required && !fields[*i].nullable)
+                {
+                    format!("&{}", kind.rust_name())
+                } else {
+                    format!("Option<&{}>", kind.rust_name())
+                };
+                out.insert("id".to_string(), format!("id() -> {ret}"));
+            }
+            Accessor::UnionId { .. } => {}
+        }
+    }
+    out
+}
+
 fn shape(ir: &Ir, def: &TypeDef) -> Shape {
     match &def.kind {
         TypeKind::Struct { fields } => Shape::Struct(
@@ -226,6 +316,7 @@ pub(super) fn rust_ty(ir: &Ir, ty: &Ty) -> String {
     match ty {
         Ty::String => "String".into(),
         Ty::Secret => "Secret".into(),
+        Ty::Id(kind) => kind.rust_name().into(),
         Ty::I64 => "i64".into(),
         Ty::F64 => "f64".into(),
         Ty::Bool => "bool".into(),

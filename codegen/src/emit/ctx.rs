@@ -24,6 +24,10 @@ impl Ctx<'_> {
         match ty {
             Ty::String => quote!(String),
             Ty::Secret => quote!(Secret),
+            Ty::Id(kind) => {
+                let name = ident(kind.rust_name());
+                quote!(#name)
+            }
             Ty::I64 => quote!(i64),
             Ty::F64 => quote!(f64),
             Ty::Bool => quote!(bool),
@@ -72,6 +76,7 @@ impl Ctx<'_> {
         match ty {
             Ty::String => "a string".into(),
             Ty::Secret => "a secret string".into(),
+            Ty::Id(kind) => format!("{} [`{}`]", article(kind.rust_name()), kind.rust_name()),
             Ty::I64 => "an integer".into(),
             Ty::F64 => "a number".into(),
             Ty::Bool => "a boolean".into(),
@@ -108,7 +113,7 @@ impl Ctx<'_> {
     /// The JSON tokens a value of `ty` can start with (`runtime::union`'s mask).
     pub(super) fn accepts(&self, ty: &Ty) -> TokenStream {
         let names: &[&str] = match ty {
-            Ty::String | Ty::Secret => &[STR],
+            Ty::String | Ty::Secret | Ty::Id(_) => &[STR],
             Ty::I64 | Ty::F64 => &[NUM],
             Ty::Bool => &[BOOL],
             Ty::Decimal | Ty::EpochMillis | Ty::EpochSeconds => &[NUM, STR],

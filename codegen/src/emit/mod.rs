@@ -14,6 +14,7 @@ use quote::{format_ident, quote};
 mod ctx;
 mod docs;
 mod layout;
+mod methods;
 mod operations;
 mod registry;
 mod types;

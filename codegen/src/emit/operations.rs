@@ -115,12 +115,22 @@ fn operation_inputs(ctx: &Ctx<'_>, op: &Operation) -> Inputs {
             param_arg_type(ctx, &p.ty)
         };
         if p.required {
+            let many = op.multi_id.as_ref().is_some_and(|m| m.param == p.name);
+            let (arg_ty, init) = match (&p.ty, p.comma_separated) {
+                // A typed ID (`x-fs-id`) in the parameter of a multi-ID read: the method
+                // takes one ID of its kind; several go through `*_many`.
+                (Ty::Id(_), true) if many => {
+                    let id = ctx.ty(&p.ty);
+                    (
+                        quote!(impl Into<#id>),
+                        quote!(#fname: Ids::from(Into::<#id>::into(#fname).into_string())),
+                    )
+                }
+                _ if conv.is_empty() => (arg_ty.clone(), quote!(#fname)),
+                _ => (arg_ty.clone(), quote!(#fname: #fname #conv)),
+            };
             inputs.args.push(quote!(#fname: #arg_ty));
-            inputs.inits.push(if conv.is_empty() {
-                quote!(#fname)
-            } else {
-                quote!(#fname: #fname #conv)
-            });
+            inputs.inits.push(init);
             inputs.fields.push(quote!(#fname: #stored));
         } else {
             let mut text = p
@@ -192,6 +202,11 @@ fn param_arg_type(ctx: &Ctx<'_>, ty: &Ty) -> (TokenStream, TokenStream) {
     // (argument type, conversion into the stored type)
     match ty {
         Ty::String => (quote!(impl Into<String>), quote!(.into())),
+        // Typed IDs (`x-fs-id`): from `&str`/`String` or the ID type, never another kind.
+        Ty::Id(_) => {
+            let id = ctx.ty(ty);
+            (quote!(impl Into<#id>), quote!(.into()))
+        }
         other => (ctx.ty(other), quote!()),
     }
 }
@@ -246,6 +261,8 @@ fn path_statements(op: &Operation) -> TokenStream {
                 let name = lit_str(&param.name);
                 bindings.push(if param.comma_separated {
                     quote!(let #field = #ENCODE_PATH_IDS(META.id, #name, &self.#field)?;)
+                } else if matches!(param.ty, Ty::Id(_)) {
+                    quote!(let #field = #ENCODE_PATH_PARAM(META.id, #name, self.#field.as_str())?;)
                 } else {
                     quote!(let #field = #ENCODE_PATH_PARAM(META.id, #name, &self.#field.to_string())?;)
                 });

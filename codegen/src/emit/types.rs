@@ -16,13 +16,13 @@ use crate::ir::{Field, Ty, TypeDef, TypeKind};
 
 /// A struct field: its declaration, its Rust type, and its entry in `object!` (how it
 /// is decoded, and encoded for response types).
-struct FieldTokens {
+pub(super) struct FieldTokens {
     decl: TokenStream,
-    ty: TokenStream,
+    pub(super) ty: TokenStream,
     entry: TokenStream,
 }
 
-fn field_tokens(ctx: &Ctx<'_>, def: &TypeDef, field: &Field) -> FieldTokens {
+pub(super) fn field_tokens(ctx: &Ctx<'_>, def: &TypeDef, field: &Field) -> FieldTokens {
     let name = ident(&field.rust);
     let json = &field.json;
     let doc = doc_attrs(Some(&field.doc.clone().unwrap_or_else(|| {
@@ -145,18 +145,16 @@ pub(super) fn emit_type(ctx: &Ctx<'_>, def: &TypeDef) -> TokenStream {
     }
 }
 
-/// A struct, its `object!` call (decoding, and encoding of response types) and, for a
-/// request type with required fields, `new`.
+/// A struct, its `object!` call (decoding, and encoding of response types) and its
+/// methods: a request type's constructor (`new` or `builder()`) and `with_*` setters, a
+/// response type's accessors.
 fn emit_struct(ctx: &Ctx<'_>, def: &TypeDef, head: TypeHead, fields: &[Field]) -> TokenStream {
     let TypeHead { name, doc, cfg } = head;
     let mut decls = Vec::new();
-    let mut ctor_args = Vec::new();
-    let mut ctor_fields = Vec::new();
-    let mut all_optional = true;
     let mut entries = Vec::new();
     let mut others = quote!();
     for field in fields {
-        let FieldTokens { decl, ty, entry } = field_tokens(ctx, def, field);
+        let FieldTokens { decl, entry, .. } = field_tokens(ctx, def, field);
         decls.push(decl);
         if field.flatten {
             let rest = ident(&field.rust);
@@ -164,34 +162,26 @@ fn emit_struct(ctx: &Ctx<'_>, def: &TypeDef, head: TypeHead, fields: &[Field]) -
         } else {
             entries.push(entry);
         }
-        let fname = ident(&field.rust);
-        if field.flatten {
-            ctor_fields.push(quote!(#fname: Default::default()));
-        } else if field.required && !field.nullable {
-            all_optional = false;
-            ctor_args.push(quote!(#fname: #ty));
-            ctor_fields.push(quote!(#fname));
-        } else {
-            ctor_fields.push(quote!(#fname: None));
-        }
     }
+    let all_optional = fields
+        .iter()
+        .all(|f| f.flatten || !f.required || f.nullable);
     let default = if all_optional {
         quote!(Default,)
     } else {
         quote!()
     };
-    let ctor = if def.in_request && !all_optional {
-        quote! {
-            #cfg
-            impl #name {
-                /// Builds the value from its required fields; optional fields start empty.
-                pub fn new(#(#ctor_args),*) -> Self {
-                    Self { #(#ctor_fields),* }
-                }
-            }
-        }
-    } else {
+    let methods = super::methods::emit_methods(ctx, def, &name, fields);
+    let methods = if methods.is_empty() {
         quote!()
+    } else {
+        quote!(#cfg #methods)
+    };
+    let builder = super::methods::emit_builder(ctx, def, &name, fields);
+    let builder = if builder.is_empty() {
+        quote!()
+    } else {
+        quote!(#cfg #builder)
     };
     // `Deserialize` (and a response type's `Serialize`) come from `object!`.
     let (derives, object) = if def.in_request {
@@ -225,7 +215,9 @@ fn emit_struct(ctx: &Ctx<'_>, def: &TypeDef, head: TypeHead, fields: &[Field]) -
         #cfg
         #object
 
-        #ctor
+        #methods
+
+        #builder
     }
 }
 
@@ -260,6 +252,12 @@ fn emit_union(
     variants: &[(String, Ty)],
 ) -> TokenStream {
     let TypeHead { name, doc, cfg } = head;
+    let methods = super::methods::emit_union_methods(def, &name);
+    let methods = if methods.is_empty() {
+        quote!()
+    } else {
+        quote!(#cfg #methods)
+    };
     // Request types are serialized to be sent; response types only when an application
     // asks for it (the `serialize` feature, also on for payload checks).
     let serialize = if def.in_request {
@@ -318,6 +316,8 @@ fn emit_union(
 
         #cfg
         union!(#name { #(#forms),* });
+
+        #methods
     }
 }
 

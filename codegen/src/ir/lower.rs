@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::names::{camel_ident, is_type_ident, snake_ident};
-use super::{Ir, Module, ModuleKind, Ty, TypeDef, TypeId, TypeKind};
+use super::{Ir, Methods, Module, ModuleKind, Ty, TypeDef, TypeId, TypeKind};
 use crate::Error;
 use crate::contract::{CRATE_IMPORTS, RESERVED_TYPE_NAMES};
 use crate::spec::{Node, Spec};
@@ -66,6 +66,7 @@ pub fn lower(spec: &Spec) -> Result<Ir, Error> {
 
     lw.assign_features(&operations, &webhooks, &modules, &all_features);
     lw.mark_requests(&operations);
+    lw.plan_methods()?;
 
     Ok(Ir {
         modules,
@@ -286,6 +287,7 @@ impl Lowerer {
             features: None,
             location: location.clone(),
             in_request: false,
+            methods: Methods::default(),
         });
         self.by_location.insert(location, id);
         Ok(id)

@@ -11,6 +11,7 @@ use std::collections::BTreeSet;
 
 mod features;
 mod lower;
+mod methods;
 mod names;
 mod operation;
 mod quirks;
@@ -35,9 +36,57 @@ pub enum Ty {
     EpochMillis,
     EpochSeconds,
     Json,
+    /// A string that names a resource of one kind (`x-fs-id`): a typed ID.
+    Id(IdKind),
     Named(TypeId),
     Vec(Box<Ty>),
     Map(Box<Ty>),
+}
+
+/// What an ID names (`x-fs-id`), so that an account ID cannot go where a subscription ID
+/// belongs. Each kind is a hand-written newtype over `String` in `fastspring-api`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum IdKind {
+    Account,
+    Subscription,
+    Order,
+    /// A product path (FastSpring's product ID).
+    Product,
+}
+
+impl IdKind {
+    /// Every kind, in the order `x-fs-id` documents them.
+    pub const ALL: [IdKind; 4] = [
+        IdKind::Account,
+        IdKind::Subscription,
+        IdKind::Order,
+        IdKind::Product,
+    ];
+
+    /// The value `x-fs-id` takes for this kind.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdKind::Account => "account",
+            IdKind::Subscription => "subscription",
+            IdKind::Order => "order",
+            IdKind::Product => "product",
+        }
+    }
+
+    /// The kind an `x-fs-id` value names.
+    pub fn parse(value: &str) -> Option<IdKind> {
+        IdKind::ALL.into_iter().find(|k| k.as_str() == value)
+    }
+
+    /// The Rust type in `fastspring-api` (imported by every generated module).
+    pub fn rust_name(self) -> &'static str {
+        match self {
+            IdKind::Account => "AccountId",
+            IdKind::Subscription => "SubscriptionId",
+            IdKind::Order => "OrderId",
+            IdKind::Product => "ProductPath",
+        }
+    }
 }
 
 /// A named type the generator emits.
@@ -53,6 +102,55 @@ pub struct TypeDef {
     pub location: String,
     /// Reachable from a request body: optional nullable fields are tri-state.
     pub in_request: bool,
+    /// Methods beyond the fields: how a request value is built, its `with_*` setters,
+    /// and the accessors (decided by `methods`, after the request marks).
+    pub methods: Methods,
+}
+
+/// The methods a generated type gets besides its fields.
+#[derive(Debug, Clone, Default)]
+pub struct Methods {
+    pub constructor: Constructor,
+    /// `with_*` setters of a request type's optional fields: (field index, method name).
+    pub setters: Vec<(usize, String)>,
+    pub accessors: Vec<Accessor>,
+}
+
+/// How a request type with required fields is built.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Constructor {
+    /// Not a request type, or no required field (then it is `Default`).
+    #[default]
+    None,
+    /// `new(required…)`: the required fields' types are all different, so a swap does
+    /// not compile.
+    New,
+    /// Two required fields share a type: `T::builder()` names each one at the call site
+    /// (a typestate builder whose `build()` exists once all are set).
+    Builder { name: String },
+}
+
+/// A read accessor decided in the IR, so that every type offers the same ones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Accessor {
+    /// `name() -> Option<jiff::Timestamp>`: the first of the twin time fields present
+    /// (`next`, `nextValue`, `nextInSeconds`), as field indices.
+    Time { name: String, fields: Vec<usize> },
+    /// `id()`: the object's own ID, the first present of its twin ID fields (`x-fs-key`).
+    /// `required` when one of them is required (then it returns `&Id`, else `Option`).
+    Key {
+        kind: IdKind,
+        fields: Vec<usize>,
+        required: bool,
+    },
+    /// `id()` of an ID-or-object union: the ID variant's value, or the object's key.
+    UnionId {
+        kind: IdKind,
+        /// The variant holding the bare ID.
+        id_variant: String,
+        /// Object variants and whether their key is required.
+        objects: Vec<(String, bool)>,
+    },
 }
 
 #[derive(Debug, Clone)]

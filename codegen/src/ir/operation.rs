@@ -296,6 +296,7 @@ impl<'a> Lowerer {
             matches!(
                 t,
                 Ty::String
+                    | Ty::Id(_)
                     | Ty::I64
                     | Ty::F64
                     | Ty::Bool
@@ -312,11 +313,12 @@ impl<'a> Lowerer {
             return Err(schema
                 .error("parameters must be scalars, string enums or (query only) arrays of them"));
         }
-        if location == ParamIn::Path && ty != Ty::String && ty != Ty::I64 {
+        let stringy = matches!(ty, Ty::String | Ty::Id(_));
+        if location == ParamIn::Path && !stringy && ty != Ty::I64 {
             return Err(schema.error("path parameters are strings or integers"));
         }
         let comma_separated = p.bool("x-fs-comma-separated")?.unwrap_or(false);
-        if comma_separated && (location != ParamIn::Path || ty != Ty::String) {
+        if comma_separated && (location != ParamIn::Path || !stringy) {
             return Err(p.error("x-fs-comma-separated applies to string path parameters only"));
         }
         let date = self.date_form(&schema, location, &ty)?;

@@ -334,7 +334,9 @@ impl<'a> Lowerer {
                 Ty::Named(id) => match &self.types[*id].kind {
                     TypeKind::Untagged { variants } => {
                         variants.len() == 2
-                            && variants.iter().any(|(_, t)| *t == Ty::String)
+                            && variants
+                                .iter()
+                                .any(|(_, t)| matches!(t, Ty::String | Ty::Id(_)))
                             && variants.iter().any(|(_, t)| *t == unwrap.resource)
                     }
                     _ => false,

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use super::lower::Lowerer;
 use super::lower::doc_of;
 use super::names::{camel_ident, is_type_ident, snake_ident, unique};
-use super::{Field, Ty, TypeId, TypeKind};
+use super::{Field, IdKind, Ty, TypeId, TypeKind};
 use crate::Error;
 use crate::spec::{Node, Spec};
 
@@ -333,6 +333,7 @@ impl<'a> Lowerer {
             }
             self.types[id].doc = doc;
             let fields = self.lower_fields(id, &type_name, props, &required)?;
+            self.read_key(id, node, &fields)?;
             self.types[id].kind = TypeKind::Struct { fields };
             return Ok((Ty::Named(id), schema_admits_null(node)));
         }
@@ -383,7 +384,15 @@ impl<'a> Lowerer {
                 }
             }
             ["string"] if format == Some("password") => Ty::Secret,
-            ["string"] => Ty::String,
+            ["string"] => match node.str("x-fs-id")? {
+                None => Ty::String,
+                Some(kind) => Ty::Id(IdKind::parse(kind).ok_or_else(|| {
+                    node.error(format!(
+                        "unknown x-fs-id `{kind}` ({})",
+                        IdKind::ALL.map(IdKind::as_str).join(", ")
+                    ))
+                })?),
+            },
             ["boolean"] => Ty::Bool,
             ["integer"] => match node.str("x-fs-time")? {
                 None => Ty::I64,
@@ -419,6 +428,7 @@ impl<'a> Lowerer {
     fn variant_name_for(&self, ty: &Ty) -> String {
         match ty {
             Ty::String | Ty::Secret => "String".into(),
+            Ty::Id(_) => "Id".into(),
             Ty::I64 => "Integer".into(),
             Ty::F64 | Ty::Decimal => "Number".into(),
             Ty::Bool => "Bool".into(),
@@ -474,6 +484,7 @@ impl<'a> Lowerer {
                 flatten: true,
             });
         }
+        self.read_key(id, node, &fields)?;
         self.types[id].kind = TypeKind::Struct { fields };
         Ok(Ty::Named(id))
     }

@@ -14,8 +14,8 @@ use serde_json::Value;
 use crate::runtime::{self, object::object, request_builder, string_enum, union::union};
 
 use crate::{
-    Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids, QueryDate,
-    RequestOptions, Secret,
+    AccountId, Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids,
+    OrderId, ProductPath, QueryDate, RequestOptions, Secret, SubscriptionId, Unset,
 };
 
 /// A customer account: who the buyer is (contact and address), how to reach the account (lookup keys, portal URL) and, in REST answers, what it owns (orders, subscriptions, charges, stored payment methods).
@@ -39,9 +39,9 @@ use crate::{
 )]
 pub struct Account {
     /// Account ID.
-    pub id: Option<String>,
+    pub id: Option<AccountId>,
     /// Account ID (the same value as `id`; older payloads carry only this one).
-    pub account: String,
+    pub account: AccountId,
     /// What the API did: `account.get`, or `account.lookup` in lookup answers. Absent in webhook payloads.
     pub action: Option<String>,
     /// Outcome of the request for this account (REST answers only).
@@ -61,9 +61,9 @@ pub struct Account {
     /// Counts of the payment methods stored for the account.
     pub payment: Option<AccountPaymentMethods>,
     /// IDs of the account's orders.
-    pub orders: Option<Vec<String>>,
+    pub orders: Option<Vec<OrderId>>,
     /// IDs of the account's subscriptions.
-    pub subscriptions: Option<Vec<String>>,
+    pub subscriptions: Option<Vec<SubscriptionId>>,
     /// The account's charges (initial payments and rebills), successful or failed.
     pub charges: Option<Vec<AccountCharge>>,
     /// Whether the account has a subscription, according to the reference.
@@ -98,8 +98,8 @@ pub struct Account {
     )
 )]
 object!(serialize Account {
-    id: "id" optional(lenient_string),
-    account: "account" required(lenient_string),
+    id: "id" optional,
+    account: "account" required,
     action: "action" optional(lenient_string),
     result: "result" optional,
     contact: "contact" optional,
@@ -122,6 +122,30 @@ object!(serialize Account {
     changed_display_email_enhancements: "changedDisplayEmailEnhancements" optional(lenient_string),
     changed_display_email_enhancements_with_time: "changedDisplayEmailEnhancementsWithTime" optional(lenient_string),
 });
+
+#[cfg(
+    any(
+        feature = "accounts",
+        feature = "orders",
+        feature = "quotes",
+        feature = "returns",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+impl Account {
+    /// The account's ID, from the first of `id`, `account` that FastSpring sent (the same value under twin names).
+    pub fn id(&self) -> &AccountId {
+        self.id.as_ref().unwrap_or(&self.account)
+    }
+
+    /// `changed` as a [`jiff::Timestamp`], from the first of `changed`, `changedValue`, `changedInSeconds` that FastSpring sent and that is readable.
+    pub fn changed_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(
+            &[&self.changed, &self.changed_value, &self.changed_in_seconds],
+        )
+    }
+}
 
 /// The account's postal address. REST answers use camelCase keys; webhook payloads use keys with spaces for some fields. Each spelling has its own field here; read whichever is set.
 #[cfg(
@@ -228,6 +252,39 @@ object!(AccountAddressInput {
     region: "region" optional,
 });
 
+#[cfg(feature = "accounts")]
+impl AccountAddressInput {
+    /// Sets `addressLine1` ([`Self::address_line1`]), keeping the rest.
+    pub fn with_address_line1(mut self, value: impl Into<String>) -> Self {
+        self.address_line1 = Some(value.into());
+        self
+    }
+
+    /// Sets `addressLine2` ([`Self::address_line2`]), keeping the rest.
+    pub fn with_address_line2(mut self, value: impl Into<String>) -> Self {
+        self.address_line2 = Some(value.into());
+        self
+    }
+
+    /// Sets `city` ([`Self::city`]), keeping the rest.
+    pub fn with_city(mut self, value: impl Into<String>) -> Self {
+        self.city = Some(value.into());
+        self
+    }
+
+    /// Sets `postalCode` ([`Self::postal_code`]), keeping the rest.
+    pub fn with_postal_code(mut self, value: impl Into<String>) -> Self {
+        self.postal_code = Some(value.into());
+        self
+    }
+
+    /// Sets `region` ([`Self::region`]), keeping the rest.
+    pub fn with_region(mut self, value: impl Into<String>) -> Self {
+        self.region = Some(value.into());
+        self
+    }
+}
+
 /// One charge made to the account (an order payment or a subscription rebill).
 #[cfg(
     any(
@@ -300,6 +357,25 @@ object!(serialize AccountCharge {
     timestamp_display: "timestampDisplay" optional(lenient_string),
     timestamp_display_iso8601: "timestampDisplayISO8601" optional(lenient_string),
 });
+
+#[cfg(
+    any(
+        feature = "accounts",
+        feature = "orders",
+        feature = "quotes",
+        feature = "returns",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+impl AccountCharge {
+    /// `timestamp` as a [`jiff::Timestamp`], from the first of `timestamp`, `timestampValue`, `timestampInSeconds` that FastSpring sent and that is readable.
+    pub fn timestamp_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(
+            &[&self.timestamp, &self.timestamp_value, &self.timestamp_in_seconds],
+        )
+    }
+}
 
 /// Whether the charge went through.
 ///
@@ -421,15 +497,40 @@ object!(AccountContactUpdate {
 
 #[cfg(feature = "accounts")]
 impl AccountContactUpdate {
-    /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(email: String) -> Self {
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
+    pub fn new(email: impl Into<String>) -> Self {
         Self {
             first: None,
             last: None,
-            email,
+            email: email.into(),
             company: None,
             phone: None,
         }
+    }
+
+    /// Sets `first` ([`Self::first`]), keeping the rest.
+    pub fn with_first(mut self, value: impl Into<String>) -> Self {
+        self.first = Some(value.into());
+        self
+    }
+
+    /// Sets `last` ([`Self::last`]), keeping the rest.
+    pub fn with_last(mut self, value: impl Into<String>) -> Self {
+        self.last = Some(value.into());
+        self
+    }
+
+    /// Sets `company` ([`Self::company`]), keeping the rest.
+    pub fn with_company(mut self, value: impl Into<String>) -> Self {
+        self.company = Some(value.into());
+        self
+    }
+
+    /// Sets `phone` ([`Self::phone`]), keeping the rest.
+    pub fn with_phone(mut self, value: impl Into<String>) -> Self {
+        self.phone = Some(value.into());
+        self
     }
 }
 
@@ -473,38 +574,12 @@ object!(serialize AccountGetError {
 )]
 pub struct AccountGetResponse {
     /// One element per requested ID.
-    pub accounts: Vec<AccountGetResponseAccountsItem>,
+    pub accounts: Vec<AccountOrError>,
 }
 
 #[cfg(feature = "accounts")]
 object!(serialize AccountGetResponse {
     accounts: "accounts" required,
-});
-
-/// One item of `accounts` in [`AccountGetResponse`].
-///
-/// The form is told by the JSON token or by a key only one form has.
-#[cfg(feature = "accounts")]
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
-pub enum AccountGetResponseAccountsItem {
-    /// An [`AccountLookupError`] object.
-    Error(Box<AccountLookupError>),
-    /// An [`Account`] object.
-    Account(Box<Account>),
-}
-
-#[cfg(feature = "accounts")]
-union!(AccountGetResponseAccountsItem {
-    Error: MAP, ["error"],
-    Account: MAP, [
-        "address", "changed", "changedDisplay", "changedDisplayEmailEnhancements",
-        "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601", "changedInSeconds",
-        "changedValue", "charges", "contact", "country", "language", "lookup", "orders", "payment",
-        "subscribed", "subscriptions", "taxExemptionData", "url",
-    ],
 });
 
 /// One page of `GET /accounts`.
@@ -529,7 +604,7 @@ pub struct AccountListResponse {
     /// Number of accounts matching the request.
     pub total: Option<i64>,
     /// The accounts of this page: account IDs without a filter, account objects for a lookup.
-    pub accounts: Option<Vec<AccountListResponseAccountsItem>>,
+    pub accounts: Option<Vec<AccountOrId>>,
 }
 
 #[cfg(feature = "accounts")]
@@ -541,33 +616,6 @@ object!(serialize AccountListResponse {
     next_page: "nextPage" optional(lenient_int),
     total: "total" optional(lenient_int),
     accounts: "accounts" optional,
-});
-
-/// One item of `accounts` in [`AccountListResponse`].
-///
-/// The form is told by the JSON token or by a key only one form has.
-#[cfg(feature = "accounts")]
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
-pub enum AccountListResponseAccountsItem {
-    /// An [`Account`] object.
-    Account(Box<Account>),
-    /// A string.
-    Id(String),
-}
-
-#[cfg(feature = "accounts")]
-union!(AccountListResponseAccountsItem {
-    Account: MAP, [
-        "account", "action", "address", "changed", "changedDisplay",
-        "changedDisplayEmailEnhancements", "changedDisplayEmailEnhancementsWithTime",
-        "changedDisplayISO8601", "changedInSeconds", "changedValue", "charges", "contact",
-        "country", "id", "language", "lookup", "orders", "payment", "result", "subscribed",
-        "subscriptions", "taxExemptionData", "url",
-    ],
-    Id: STR, [],
 });
 
 /// Keys by which the account can be looked up (`GET /accounts?global=` / `?custom=`).
@@ -655,6 +703,15 @@ object!(AccountLookupInput {
     custom: "custom" optional,
 });
 
+#[cfg(feature = "accounts")]
+impl AccountLookupInput {
+    /// Sets `custom` ([`Self::custom`]), keeping the rest.
+    pub fn with_custom(mut self, value: impl Into<String>) -> Self {
+        self.custom = Some(value.into());
+        self
+    }
+}
+
 /// A signed-in portal URL for one account, or the error for that account.
 #[cfg(feature = "accounts")]
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -705,6 +762,70 @@ pub struct AccountManagementUrlResponse {
 object!(serialize AccountManagementUrlResponse {
     accounts: "accounts" required,
 });
+
+/// One item of `accounts` in [`AccountGetResponse`].
+///
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "accounts")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
+pub enum AccountOrError {
+    /// An [`AccountLookupError`] object.
+    Error(Box<AccountLookupError>),
+    /// An [`Account`] object.
+    Account(Box<Account>),
+}
+
+#[cfg(feature = "accounts")]
+union!(AccountOrError {
+    Error: MAP, ["error"],
+    Account: MAP, [
+        "address", "changed", "changedDisplay", "changedDisplayEmailEnhancements",
+        "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601", "changedInSeconds",
+        "changedValue", "charges", "contact", "country", "language", "lookup", "orders", "payment",
+        "subscribed", "subscriptions", "taxExemptionData", "url",
+    ],
+});
+
+/// One item of `accounts` in [`AccountListResponse`].
+///
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "accounts")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
+pub enum AccountOrId {
+    /// An [`Account`] object.
+    Account(Box<Account>),
+    /// An [`AccountId`].
+    Id(AccountId),
+}
+
+#[cfg(feature = "accounts")]
+union!(AccountOrId {
+    Account: MAP, [
+        "account", "action", "address", "changed", "changedDisplay",
+        "changedDisplayEmailEnhancements", "changedDisplayEmailEnhancementsWithTime",
+        "changedDisplayISO8601", "changedInSeconds", "changedValue", "charges", "contact",
+        "country", "id", "language", "lookup", "orders", "payment", "result", "subscribed",
+        "subscriptions", "taxExemptionData", "url",
+    ],
+    Id: STR, [],
+});
+
+#[cfg(feature = "accounts")]
+impl AccountOrId {
+    /// The [`AccountId`], whichever form FastSpring sent: the bare ID, or the object's own ID.
+    pub fn id(&self) -> &AccountId {
+        match self {
+            Self::Id(id) => id,
+            Self::Account(object) => object.id(),
+        }
+    }
+}
 
 /// Counts of the payment methods stored for the account.
 #[cfg(
@@ -808,7 +929,8 @@ object!(CreateAccountRequest {
 
 #[cfg(feature = "accounts")]
 impl CreateAccountRequest {
-    /// Builds the value from its required fields; optional fields start empty.
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
     pub fn new(contact: NewAccountContact) -> Self {
         Self {
             contact,
@@ -817,6 +939,30 @@ impl CreateAccountRequest {
             lookup: None,
             address: None,
         }
+    }
+
+    /// Sets `language` ([`Self::language`]), keeping the rest.
+    pub fn with_language(mut self, value: impl Into<String>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+
+    /// Sets `country` ([`Self::country`]), keeping the rest.
+    pub fn with_country(mut self, value: impl Into<String>) -> Self {
+        self.country = Some(value.into());
+        self
+    }
+
+    /// Sets `lookup` ([`Self::lookup`]), keeping the rest.
+    pub fn with_lookup(mut self, value: AccountLookupInput) -> Self {
+        self.lookup = Some(value);
+        self
+    }
+
+    /// Sets `address` ([`Self::address`]), keeping the rest.
+    pub fn with_address(mut self, value: AccountAddressInput) -> Self {
+        self.address = Some(value);
+        self
     }
 }
 
@@ -940,9 +1086,85 @@ object!(NewAccountContact {
 
 #[cfg(feature = "accounts")]
 impl NewAccountContact {
-    /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(first: String, last: String, email: String) -> Self {
-        Self {
+    /// Starts a [`NewAccountContactBuilder`]: each required field is set by name, and `build()` exists once all are set (two of them share a type, so positional arguments could be swapped unnoticed).
+    pub fn builder() -> NewAccountContactBuilder {
+        NewAccountContactBuilder {
+            first: Unset,
+            last: Unset,
+            email: Unset,
+        }
+    }
+
+    /// Sets `company` ([`Self::company`]), keeping the rest.
+    pub fn with_company(mut self, value: impl Into<String>) -> Self {
+        self.company = Some(value.into());
+        self
+    }
+
+    /// Sets `phone` ([`Self::phone`]), keeping the rest.
+    pub fn with_phone(mut self, value: impl Into<String>) -> Self {
+        self.phone = Some(value.into());
+        self
+    }
+}
+
+#[cfg(feature = "accounts")]
+/// Builds a [`NewAccountContact`] with each required field named: [`NewAccountContact::builder`], one setter per required field in any order, then `build()`.
+#[derive(Debug, Clone)]
+#[must_use = "call `build()` once every required field is set"]
+pub struct NewAccountContactBuilder<F1 = Unset, F2 = Unset, F3 = Unset> {
+    first: F1,
+    last: F2,
+    email: F3,
+}
+
+impl<F2, F3> NewAccountContactBuilder<Unset, F2, F3> {
+    /// Sets the required `first`.
+    pub fn first(
+        self,
+        value: impl Into<String>,
+    ) -> NewAccountContactBuilder<String, F2, F3> {
+        NewAccountContactBuilder {
+            first: value.into(),
+            last: self.last,
+            email: self.email,
+        }
+    }
+}
+
+impl<F1, F3> NewAccountContactBuilder<F1, Unset, F3> {
+    /// Sets the required `last`.
+    pub fn last(
+        self,
+        value: impl Into<String>,
+    ) -> NewAccountContactBuilder<F1, String, F3> {
+        NewAccountContactBuilder {
+            first: self.first,
+            last: value.into(),
+            email: self.email,
+        }
+    }
+}
+
+impl<F1, F2> NewAccountContactBuilder<F1, F2, Unset> {
+    /// Sets the required `email`.
+    pub fn email(
+        self,
+        value: impl Into<String>,
+    ) -> NewAccountContactBuilder<F1, F2, String> {
+        NewAccountContactBuilder {
+            first: self.first,
+            last: self.last,
+            email: value.into(),
+        }
+    }
+}
+
+impl NewAccountContactBuilder<String, String, String> {
+    /// The [`NewAccountContact`], its optional fields empty (set them with `with_*`).
+    pub fn build(self) -> NewAccountContact {
+        let NewAccountContactBuilder { first, last, email } = self;
+        NewAccountContact {
             first,
             last,
             email,
@@ -983,6 +1205,39 @@ object!(UpdateAccountRequest {
     lookup: "lookup" optional,
     address: "address" optional,
 });
+
+#[cfg(feature = "accounts")]
+impl UpdateAccountRequest {
+    /// Sets `contact` ([`Self::contact`]), keeping the rest.
+    pub fn with_contact(mut self, value: AccountContactUpdate) -> Self {
+        self.contact = Some(value);
+        self
+    }
+
+    /// Sets `language` ([`Self::language`]), keeping the rest.
+    pub fn with_language(mut self, value: impl Into<String>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+
+    /// Sets `country` ([`Self::country`]), keeping the rest.
+    pub fn with_country(mut self, value: impl Into<String>) -> Self {
+        self.country = Some(value.into());
+        self
+    }
+
+    /// Sets `lookup` ([`Self::lookup`]), keeping the rest.
+    pub fn with_lookup(mut self, value: AccountLookupInput) -> Self {
+        self.lookup = Some(value);
+        self
+    }
+
+    /// Sets `address` ([`Self::address`]), keeping the rest.
+    pub fn with_address(mut self, value: AccountAddressInput) -> Self {
+        self.address = Some(value);
+        self
+    }
+}
 
 /// Outcome of `POST /accounts/{account_id}`. The current reference sends the flat result and repeats it in `accounts`; read either.
 #[cfg(feature = "accounts")]
@@ -1051,7 +1306,7 @@ pub mod builders {
         ///
         /// `GET /accounts` (operation `listAccounts`).
         ///
-        /// Returns an [`AccountListResponse`] object when awaited. `.items()` streams every [`AccountListResponseAccountsItem`] of every page, `.objects()` every [`Account`] (IDs looked up).
+        /// Returns an [`AccountListResponse`] object when awaited. `.items()` streams every [`AccountOrId`] of every page, `.objects()` every [`Account`] (IDs looked up).
         pub fn list(&self) -> ListAccountsBuilder<'a> {
             ListAccountsBuilder {
                 client: self.client,
@@ -1080,7 +1335,7 @@ pub mod builders {
         /// `GET /accounts/{account_id}` (operation `getAccount`).
         ///
         /// Returns an [`Account`] object when awaited.
-        pub fn get(&self, account_id: impl Into<String>) -> GetAccountBuilder<'a> {
+        pub fn get(&self, account_id: impl Into<AccountId>) -> GetAccountBuilder<'a> {
             GetAccountBuilder {
                 client: self.client,
                 options: RequestOptions::default(),
@@ -1097,7 +1352,7 @@ pub mod builders {
         /// Returns an [`UpdateAccountResponse`] object when awaited.
         pub fn update(
             &self,
-            account_id: impl Into<String>,
+            account_id: impl Into<AccountId>,
             body: UpdateAccountRequest,
         ) -> UpdateAccountBuilder<'a> {
             UpdateAccountBuilder {
@@ -1184,9 +1439,9 @@ pub mod builders {
         email: Option<String>,
         custom: Option<String>,
         global: Option<String>,
-        order_id: Option<String>,
+        order_id: Option<OrderId>,
         order_reference: Option<String>,
-        subscription_id: Option<String>,
+        subscription_id: Option<SubscriptionId>,
         products: Option<String>,
         subscriptions: Option<ListAccountsSubscriptions>,
         refunds: Option<ListAccountsRefunds>,
@@ -1231,7 +1486,7 @@ pub mod builders {
         }
 
         /// Look up the account that placed the order with this ID.
-        pub fn order_id(mut self, value: impl Into<String>) -> Self {
+        pub fn order_id(mut self, value: impl Into<OrderId>) -> Self {
             self.order_id = Some(value.into());
             self
         }
@@ -1243,7 +1498,7 @@ pub mod builders {
         }
 
         /// Look up the account that owns the subscription with this ID.
-        pub fn subscription_id(mut self, value: impl Into<String>) -> Self {
+        pub fn subscription_id(mut self, value: impl Into<SubscriptionId>) -> Self {
             self.subscription_id = Some(value.into());
             self
         }
@@ -1376,9 +1631,7 @@ pub mod builders {
         #[inline]
         pub fn items(
             self,
-        ) -> impl futures_util::Stream<
-            Item = Result<AccountListResponseAccountsItem, Error>,
-        > + Send + 'a {
+        ) -> impl futures_util::Stream<Item = Result<AccountOrId, Error>> + Send + 'a {
             let client = self.client;
             let request = self.build_request();
             runtime::items(client, request, "accounts")
@@ -1416,7 +1669,7 @@ pub mod builders {
     pub struct GetAccountBuilder<'a> {
         client: &'a Client,
         options: RequestOptions,
-        account_id: String,
+        account_id: AccountId,
     }
 
     impl<'a> GetAccountBuilder<'a> {
@@ -1439,7 +1692,7 @@ pub mod builders {
             let account_id = runtime::encode_path_param(
                 META.id,
                 "account_id",
-                &self.account_id.to_string(),
+                self.account_id.as_str(),
             )?;
             let path = format!("/accounts/{account_id}");
             let query: Vec<(&'static str, String)> = Vec::new();
@@ -1469,7 +1722,7 @@ pub mod builders {
     pub struct UpdateAccountBuilder<'a> {
         client: &'a Client,
         options: RequestOptions,
-        account_id: String,
+        account_id: AccountId,
         body: UpdateAccountRequest,
     }
 
@@ -1493,7 +1746,7 @@ pub mod builders {
             let account_id = runtime::encode_path_param(
                 META.id,
                 "account_id",
-                &self.account_id.to_string(),
+                self.account_id.as_str(),
             )?;
             let path = format!("/accounts/{account_id}");
             let query: Vec<(&'static str, String)> = Vec::new();

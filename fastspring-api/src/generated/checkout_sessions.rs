@@ -14,8 +14,8 @@ use serde_json::Value;
 use crate::runtime::{self, object::object, request_builder, string_enum, union::union};
 
 use crate::{
-    Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids, QueryDate,
-    RequestOptions, Secret,
+    AccountId, Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids,
+    OrderId, ProductPath, QueryDate, RequestOptions, Secret, SubscriptionId, Unset,
 };
 
 /// A checkout session and its calculated state, as returned by creation, retrieval and full update.
@@ -116,6 +116,45 @@ object!(CheckoutSessionAddress {
     postal_code: "postalCode" optional,
     country: "country" optional,
 });
+
+#[cfg(feature = "checkout-sessions")]
+impl CheckoutSessionAddress {
+    /// Sets `addressLine1` ([`Self::address_line1`]), keeping the rest.
+    pub fn with_address_line1(mut self, value: impl Into<String>) -> Self {
+        self.address_line1 = Some(value.into());
+        self
+    }
+
+    /// Sets `addressLine2` ([`Self::address_line2`]), keeping the rest.
+    pub fn with_address_line2(mut self, value: impl Into<String>) -> Self {
+        self.address_line2 = Some(value.into());
+        self
+    }
+
+    /// Sets `city` ([`Self::city`]), keeping the rest.
+    pub fn with_city(mut self, value: impl Into<String>) -> Self {
+        self.city = Some(value.into());
+        self
+    }
+
+    /// Sets `region` ([`Self::region`]), keeping the rest.
+    pub fn with_region(mut self, value: impl Into<String>) -> Self {
+        self.region = Some(value.into());
+        self
+    }
+
+    /// Sets `postalCode` ([`Self::postal_code`]), keeping the rest.
+    pub fn with_postal_code(mut self, value: impl Into<String>) -> Self {
+        self.postal_code = Some(value.into());
+        self
+    }
+
+    /// Sets `country` ([`Self::country`]), keeping the rest.
+    pub fn with_country(mut self, value: impl Into<String>) -> Self {
+        self.country = Some(value.into());
+        self
+    }
+}
 
 /// The cart with its calculated totals.
 #[cfg(feature = "checkout-sessions")]
@@ -227,6 +266,24 @@ object!(CheckoutSessionCartRequest {
     line_items: "lineItems" optional,
 });
 
+#[cfg(feature = "checkout-sessions")]
+impl CheckoutSessionCartRequest {
+    /// Sets `couponCode` ([`Self::coupon_code`]), keeping the rest.
+    pub fn with_coupon_code(mut self, value: impl Into<String>) -> Self {
+        self.coupon_code = Some(value.into());
+        self
+    }
+
+    /// Sets `lineItems` ([`Self::line_items`]), keeping the rest.
+    pub fn with_line_items(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<CheckoutSessionItemRequest>>,
+    ) -> Self {
+        self.line_items = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+}
+
 /// Whether the price fields include tax or have it added on top.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -321,6 +378,39 @@ object!(CheckoutSessionContact {
     phone_number: "phoneNumber" optional,
 });
 
+#[cfg(feature = "checkout-sessions")]
+impl CheckoutSessionContact {
+    /// Sets `email` ([`Self::email`]), keeping the rest.
+    pub fn with_email(mut self, value: impl Into<String>) -> Self {
+        self.email = Some(value.into());
+        self
+    }
+
+    /// Sets `firstName` ([`Self::first_name`]), keeping the rest.
+    pub fn with_first_name(mut self, value: impl Into<String>) -> Self {
+        self.first_name = Some(value.into());
+        self
+    }
+
+    /// Sets `lastName` ([`Self::last_name`]), keeping the rest.
+    pub fn with_last_name(mut self, value: impl Into<String>) -> Self {
+        self.last_name = Some(value.into());
+        self
+    }
+
+    /// Sets `company` ([`Self::company`]), keeping the rest.
+    pub fn with_company(mut self, value: impl Into<String>) -> Self {
+        self.company = Some(value.into());
+        self
+    }
+
+    /// Sets `phoneNumber` ([`Self::phone_number`]), keeping the rest.
+    pub fn with_phone_number(mut self, value: impl Into<String>) -> Self {
+        self.phone_number = Some(value.into());
+        self
+    }
+}
+
 /// Price overriding the catalog price of an item. Authenticated only.
 #[cfg(feature = "checkout-sessions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
@@ -356,6 +446,48 @@ object!(CheckoutSessionCustomPrice {
     eds_fee: "edsFee" optional,
     shipping_fee: "shippingFee" optional,
 });
+
+#[cfg(feature = "checkout-sessions")]
+impl CheckoutSessionCustomPrice {
+    /// Sets `unitPrice` ([`Self::unit_price`]), keeping the rest.
+    pub fn with_unit_price(mut self, value: CheckoutSessionPriceMap) -> Self {
+        self.unit_price = Some(value);
+        self
+    }
+
+    /// Sets `discounts` ([`Self::discounts`]), keeping the rest.
+    pub fn with_discounts(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<CheckoutSessionVolumeDiscount>>,
+    ) -> Self {
+        self.discounts = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `discountDuration` ([`Self::discount_duration`]), keeping the rest.
+    pub fn with_discount_duration(mut self, value: i64) -> Self {
+        self.discount_duration = Some(value);
+        self
+    }
+
+    /// Sets `setupFee` ([`Self::setup_fee`]), keeping the rest.
+    pub fn with_setup_fee(mut self, value: CheckoutSessionPriceMap) -> Self {
+        self.setup_fee = Some(value);
+        self
+    }
+
+    /// Sets `edsFee` ([`Self::eds_fee`]), keeping the rest.
+    pub fn with_eds_fee(mut self, value: CheckoutSessionPriceMap) -> Self {
+        self.eds_fee = Some(value);
+        self
+    }
+
+    /// Sets `shippingFee` ([`Self::shipping_fee`]), keeping the rest.
+    pub fn with_shipping_fee(mut self, value: CheckoutSessionPriceMap) -> Self {
+        self.shipping_fee = Some(value);
+        self
+    }
+}
 
 /// The buyer details stored on a session.
 #[cfg(feature = "checkout-sessions")]
@@ -410,7 +542,7 @@ object!(serialize CheckoutSessionCustomer {
 pub struct CheckoutSessionCustomerRequest {
     /// FastSpring account ID of an existing customer (at most 64 characters). Authenticated only.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
-    pub account_id: Option<String>,
+    pub account_id: Option<AccountId>,
     /// Your own ID for the buyer: 4 to 512 characters of letters, digits, `_` and `-`. Authenticated only.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub external_account_id: Option<String>,
@@ -453,6 +585,72 @@ object!(CheckoutSessionCustomerRequest {
     tax_id: "taxId" optional,
     tax_id_region: "taxIdRegion" optional,
 });
+
+#[cfg(feature = "checkout-sessions")]
+impl CheckoutSessionCustomerRequest {
+    /// Sets `accountId` ([`Self::account_id`]), keeping the rest.
+    pub fn with_account_id(mut self, value: impl Into<AccountId>) -> Self {
+        self.account_id = Some(value.into());
+        self
+    }
+
+    /// Sets `externalAccountId` ([`Self::external_account_id`]), keeping the rest.
+    pub fn with_external_account_id(mut self, value: impl Into<String>) -> Self {
+        self.external_account_id = Some(value.into());
+        self
+    }
+
+    /// Sets `billToContact` ([`Self::bill_to_contact`]), keeping the rest.
+    pub fn with_bill_to_contact(mut self, value: CheckoutSessionContact) -> Self {
+        self.bill_to_contact = Some(value);
+        self
+    }
+
+    /// Sets `billToAddress` ([`Self::bill_to_address`]), keeping the rest.
+    pub fn with_bill_to_address(mut self, value: CheckoutSessionAddress) -> Self {
+        self.bill_to_address = Some(value);
+        self
+    }
+
+    /// Sets `shipToContact` ([`Self::ship_to_contact`]), keeping the rest.
+    pub fn with_ship_to_contact(mut self, value: CheckoutSessionContact) -> Self {
+        self.ship_to_contact = Some(value);
+        self
+    }
+
+    /// Sets `shipToAddress` ([`Self::ship_to_address`]), keeping the rest.
+    pub fn with_ship_to_address(mut self, value: CheckoutSessionAddress) -> Self {
+        self.ship_to_address = Some(value);
+        self
+    }
+
+    /// Sets `shipToType` ([`Self::ship_to_type`]), keeping the rest.
+    pub fn with_ship_to_type(
+        mut self,
+        value: CheckoutSessionCustomerRequestShipToType,
+    ) -> Self {
+        self.ship_to_type = Some(value);
+        self
+    }
+
+    /// Sets `accountTags` ([`Self::account_tags`]), keeping the rest.
+    pub fn with_account_tags(mut self, value: BTreeMap<String, String>) -> Self {
+        self.account_tags = Some(value);
+        self
+    }
+
+    /// Sets `taxId` ([`Self::tax_id`]), keeping the rest.
+    pub fn with_tax_id(mut self, value: impl Into<String>) -> Self {
+        self.tax_id = Some(value.into());
+        self
+    }
+
+    /// Sets `taxIdRegion` ([`Self::tax_id_region`]), keeping the rest.
+    pub fn with_tax_id_region(mut self, value: impl Into<String>) -> Self {
+        self.tax_id_region = Some(value.into());
+        self
+    }
+}
 
 /// Where goods are shipped: the billing address (default), a gift recipient, or a separate address.
 ///
@@ -619,6 +817,30 @@ object!(CheckoutSessionInterval {
     interval_length: "intervalLength" optional(lenient_int),
     interval_count: "intervalCount" optional(lenient_int),
 });
+
+#[cfg(feature = "checkout-sessions")]
+impl CheckoutSessionInterval {
+    /// Sets `intervalUnit` ([`Self::interval_unit`]), keeping the rest.
+    pub fn with_interval_unit(
+        mut self,
+        value: CheckoutSessionIntervalIntervalUnit,
+    ) -> Self {
+        self.interval_unit = Some(value);
+        self
+    }
+
+    /// Sets `intervalLength` ([`Self::interval_length`]), keeping the rest.
+    pub fn with_interval_length(mut self, value: i64) -> Self {
+        self.interval_length = Some(value);
+        self
+    }
+
+    /// Sets `intervalCount` ([`Self::interval_count`]), keeping the rest.
+    pub fn with_interval_count(mut self, value: i64) -> Self {
+        self.interval_count = Some(value);
+        self
+    }
+}
 
 /// Unit of the interval.
 ///
@@ -848,7 +1070,7 @@ string_enum!(
 #[serde(rename_all = "camelCase")]
 pub struct CheckoutSessionItemRequest {
     /// Catalog product path (at most 256 characters).
-    pub product_path: String,
+    pub product_path: ProductPath,
     /// Number of units; 1 when omitted.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub quantity: Option<i64>,
@@ -886,10 +1108,11 @@ object!(CheckoutSessionItemRequest {
 
 #[cfg(feature = "checkout-sessions")]
 impl CheckoutSessionItemRequest {
-    /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(product_path: String) -> Self {
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
+    pub fn new(product_path: impl Into<ProductPath>) -> Self {
         Self {
-            product_path,
+            product_path: product_path.into(),
             quantity: None,
             quantity_behavior: None,
             quantity_default: None,
@@ -898,6 +1121,54 @@ impl CheckoutSessionItemRequest {
             attributes: None,
             subscription_overrides: None,
         }
+    }
+
+    /// Sets `quantity` ([`Self::quantity`]), keeping the rest.
+    pub fn with_quantity(mut self, value: i64) -> Self {
+        self.quantity = Some(value);
+        self
+    }
+
+    /// Sets `quantityBehavior` ([`Self::quantity_behavior`]), keeping the rest.
+    pub fn with_quantity_behavior(mut self, value: impl Into<String>) -> Self {
+        self.quantity_behavior = Some(value.into());
+        self
+    }
+
+    /// Sets `quantityDefault` ([`Self::quantity_default`]), keeping the rest.
+    pub fn with_quantity_default(mut self, value: i64) -> Self {
+        self.quantity_default = Some(value);
+        self
+    }
+
+    /// Sets `descriptions` ([`Self::descriptions`]), keeping the rest.
+    pub fn with_descriptions(
+        mut self,
+        value: CheckoutSessionProductDescriptions,
+    ) -> Self {
+        self.descriptions = Some(value);
+        self
+    }
+
+    /// Sets `customPrice` ([`Self::custom_price`]), keeping the rest.
+    pub fn with_custom_price(mut self, value: CheckoutSessionCustomPrice) -> Self {
+        self.custom_price = Some(value);
+        self
+    }
+
+    /// Sets `attributes` ([`Self::attributes`]), keeping the rest.
+    pub fn with_attributes(mut self, value: BTreeMap<String, String>) -> Self {
+        self.attributes = Some(value);
+        self
+    }
+
+    /// Sets `subscriptionOverrides` ([`Self::subscription_overrides`]), keeping the rest.
+    pub fn with_subscription_overrides(
+        mut self,
+        value: CheckoutSessionSubscriptionSettings,
+    ) -> Self {
+        self.subscription_overrides = Some(value);
+        self
     }
 }
 
@@ -1108,6 +1379,33 @@ object!(CheckoutSessionProductDescriptions {
     image_url: "imageUrl" optional,
 });
 
+#[cfg(feature = "checkout-sessions")]
+impl CheckoutSessionProductDescriptions {
+    /// Sets `display` ([`Self::display`]), keeping the rest.
+    pub fn with_display(mut self, value: CheckoutSessionLocalizedText) -> Self {
+        self.display = Some(value);
+        self
+    }
+
+    /// Sets `instructions` ([`Self::instructions`]), keeping the rest.
+    pub fn with_instructions(mut self, value: CheckoutSessionLocalizedText) -> Self {
+        self.instructions = Some(value);
+        self
+    }
+
+    /// Sets `summary` ([`Self::summary`]), keeping the rest.
+    pub fn with_summary(mut self, value: CheckoutSessionLocalizedText) -> Self {
+        self.summary = Some(value);
+        self
+    }
+
+    /// Sets `imageUrl` ([`Self::image_url`]), keeping the rest.
+    pub fn with_image_url(mut self, value: impl Into<String>) -> Self {
+        self.image_url = Some(value.into());
+        self
+    }
+}
+
 /// Body of session creation and of a full session update.
 #[cfg(feature = "checkout-sessions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
@@ -1155,6 +1453,69 @@ object!(CheckoutSessionRequest {
     payment_methods_order: "paymentMethodsOrder" optional,
     hide_payment_methods: "hidePaymentMethods" optional,
 });
+
+#[cfg(feature = "checkout-sessions")]
+impl CheckoutSessionRequest {
+    /// Sets `locale` ([`Self::locale`]), keeping the rest.
+    pub fn with_locale(mut self, value: impl Into<String>) -> Self {
+        self.locale = Some(value.into());
+        self
+    }
+
+    /// Sets `country` ([`Self::country`]), keeping the rest.
+    pub fn with_country(mut self, value: impl Into<String>) -> Self {
+        self.country = Some(value.into());
+        self
+    }
+
+    /// Sets `buyerIp` ([`Self::buyer_ip`]), keeping the rest.
+    pub fn with_buyer_ip(mut self, value: impl Into<String>) -> Self {
+        self.buyer_ip = Some(value.into());
+        self
+    }
+
+    /// Sets `live` ([`Self::live`]), keeping the rest.
+    pub fn with_live(mut self, value: bool) -> Self {
+        self.live = Some(value);
+        self
+    }
+
+    /// Sets `customer` ([`Self::customer`]), keeping the rest.
+    pub fn with_customer(mut self, value: CheckoutSessionCustomerRequest) -> Self {
+        self.customer = Some(value);
+        self
+    }
+
+    /// Sets `orderTags` ([`Self::order_tags`]), keeping the rest.
+    pub fn with_order_tags(mut self, value: BTreeMap<String, String>) -> Self {
+        self.order_tags = Some(value);
+        self
+    }
+
+    /// Sets `cart` ([`Self::cart`]), keeping the rest.
+    pub fn with_cart(mut self, value: CheckoutSessionCartRequest) -> Self {
+        self.cart = Some(value);
+        self
+    }
+
+    /// Sets `paymentMethodsOrder` ([`Self::payment_methods_order`]), keeping the rest.
+    pub fn with_payment_methods_order(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<CheckoutSessionPaymentMethodType>>,
+    ) -> Self {
+        self.payment_methods_order = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `hidePaymentMethods` ([`Self::hide_payment_methods`]), keeping the rest.
+    pub fn with_hide_payment_methods(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<CheckoutSessionPaymentMethodType>>,
+    ) -> Self {
+        self.hide_payment_methods = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+}
 
 /// Lifecycle state of the session.
 ///
@@ -1205,6 +1566,21 @@ object!(CheckoutSessionSubscriptionSettings {
     trial_days: "trialDays" optional(lenient_int),
 });
 
+#[cfg(feature = "checkout-sessions")]
+impl CheckoutSessionSubscriptionSettings {
+    /// Sets `billingFrequency` ([`Self::billing_frequency`]), keeping the rest.
+    pub fn with_billing_frequency(mut self, value: CheckoutSessionInterval) -> Self {
+        self.billing_frequency = Some(value);
+        self
+    }
+
+    /// Sets `trialDays` ([`Self::trial_days`]), keeping the rest.
+    pub fn with_trial_days(mut self, value: i64) -> Self {
+        self.trial_days = Some(value);
+        self
+    }
+}
+
 /// A volume discount tier: a fixed amount or a percentage off each unit from `minQuantity` units on.
 #[cfg(feature = "checkout-sessions")]
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
@@ -1228,6 +1604,27 @@ object!(CheckoutSessionVolumeDiscount {
     amount_discount: "amountDiscount" optional,
     percent_discount: "percentDiscount" optional(lenient_int),
 });
+
+#[cfg(feature = "checkout-sessions")]
+impl CheckoutSessionVolumeDiscount {
+    /// Sets `minQuantity` ([`Self::min_quantity`]), keeping the rest.
+    pub fn with_min_quantity(mut self, value: i64) -> Self {
+        self.min_quantity = Some(value);
+        self
+    }
+
+    /// Sets `amountDiscount` ([`Self::amount_discount`]), keeping the rest.
+    pub fn with_amount_discount(mut self, value: CheckoutSessionPriceMap) -> Self {
+        self.amount_discount = Some(value);
+        self
+    }
+
+    /// Sets `percentDiscount` ([`Self::percent_discount`]), keeping the rest.
+    pub fn with_percent_discount(mut self, value: i64) -> Self {
+        self.percent_discount = Some(value);
+        self
+    }
+}
 
 /// A non-fatal problem found while processing the request.
 #[cfg(feature = "checkout-sessions")]
@@ -1433,7 +1830,7 @@ pub mod builders {
             store_id: impl Into<String>,
             checkout_id: impl Into<String>,
             session_id: impl Into<String>,
-            product_path: impl Into<String>,
+            product_path: impl Into<ProductPath>,
         ) -> RemoveCheckoutSessionItemBuilder<'a> {
             RemoveCheckoutSessionItemBuilder {
                 client: self.client,
@@ -1843,7 +2240,7 @@ pub mod builders {
         store_id: String,
         checkout_id: String,
         session_id: String,
-        product_path: String,
+        product_path: ProductPath,
     }
 
     impl<'a> RemoveCheckoutSessionItemBuilder<'a> {
@@ -1881,7 +2278,7 @@ pub mod builders {
             let product_path = runtime::encode_path_param(
                 META.id,
                 "product_path",
-                &self.product_path.to_string(),
+                self.product_path.as_str(),
             )?;
             let path = format!(
                 "/v2/checkouts/{store_id}/{checkout_id}/sessions/{session_id}/cart/items/{product_path}"

@@ -14,8 +14,8 @@ use serde_json::Value;
 use crate::runtime::{self, object::object, request_builder, string_enum, union::union};
 
 use crate::{
-    Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids, QueryDate,
-    RequestOptions, Secret,
+    AccountId, Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids,
+    OrderId, ProductPath, QueryDate, RequestOptions, Secret, SubscriptionId, Unset,
 };
 
 /// The error body of the classic endpoints (accounts, coupons, orders, products,
@@ -205,3 +205,10 @@ object!(serialize WebhookEventBase {
     processed: "processed" optional(lenient_bool),
     created: "created" optional,
 });
+
+impl WebhookEventBase {
+    /// `created` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
+    pub fn created_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(&[&self.created])
+    }
+}

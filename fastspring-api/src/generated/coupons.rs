@@ -14,8 +14,8 @@ use serde_json::Value;
 use crate::runtime::{self, object::object, request_builder, string_enum, union::union};
 
 use crate::{
-    Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids, QueryDate,
-    RequestOptions, Secret,
+    AccountId, Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids,
+    OrderId, ProductPath, QueryDate, RequestOptions, Secret, SubscriptionId, Unset,
 };
 
 /// A coupon as returned by `GET /coupons/{coupon_id}`: its discount (single or multi-tier),
@@ -120,6 +120,21 @@ object!(CouponAvailability {
     end: "end" optional,
 });
 
+#[cfg(feature = "coupons")]
+impl CouponAvailability {
+    /// Sets `start` ([`Self::start`]), keeping the rest.
+    pub fn with_start(mut self, value: impl Into<String>) -> Self {
+        self.start = Some(value.into());
+        self
+    }
+
+    /// Sets `end` ([`Self::end`]), keeping the rest.
+    pub fn with_end(mut self, value: impl Into<String>) -> Self {
+        self.end = Some(value.into());
+        self
+    }
+}
+
 /// Body of `GET /coupons/{coupon_id}/codes`.
 #[cfg(feature = "coupons")]
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -158,9 +173,12 @@ object!(CouponCodesAddRequest {
 
 #[cfg(feature = "coupons")]
 impl CouponCodesAddRequest {
-    /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(codes: Vec<String>) -> Self {
-        Self { codes }
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
+    pub fn new(codes: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        Self {
+            codes: codes.into_iter().map(Into::into).collect(),
+        }
     }
 }
 
@@ -308,6 +326,42 @@ object!(CouponDiscountInput {
     amount: "amount" optional,
 });
 
+#[cfg(feature = "coupons")]
+impl CouponDiscountInput {
+    /// Sets `hasMultipleDiscounts` ([`Self::has_multiple_discounts`]), keeping the rest.
+    pub fn with_has_multiple_discounts(mut self, value: bool) -> Self {
+        self.has_multiple_discounts = Some(value);
+        self
+    }
+
+    /// Sets `discounts` ([`Self::discounts`]), keeping the rest.
+    pub fn with_discounts(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<CouponDiscountTier>>,
+    ) -> Self {
+        self.discounts = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `type` ([`Self::type`]), keeping the rest.
+    pub fn with_type(mut self, value: CouponDiscountInputType) -> Self {
+        self.r#type = Some(value);
+        self
+    }
+
+    /// Sets `percent` ([`Self::percent`]), keeping the rest.
+    pub fn with_percent(mut self, value: f64) -> Self {
+        self.percent = Some(value);
+        self
+    }
+
+    /// Sets `amount` ([`Self::amount`]), keeping the rest.
+    pub fn with_amount(mut self, value: BTreeMap<String, Amount>) -> Self {
+        self.amount = Some(value);
+        self
+    }
+}
+
 /// `percent` (send `percent`) or `flat` (send `amount`); must be `flat` for order-level coupons.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -366,6 +420,48 @@ object!(CouponDiscountTier {
     discount_period_count: "discountPeriodCount" optional(double_option),
     apply_discount_immediately: "applyDiscountImmediately" optional,
 });
+
+#[cfg(feature = "coupons")]
+impl CouponDiscountTier {
+    /// Sets `type` ([`Self::type`]), keeping the rest.
+    pub fn with_type(mut self, value: CouponDiscountTierType) -> Self {
+        self.r#type = Some(value);
+        self
+    }
+
+    /// Sets `percent` ([`Self::percent`]), keeping the rest.
+    pub fn with_percent(mut self, value: f64) -> Self {
+        self.percent = Some(value);
+        self
+    }
+
+    /// Sets `amount` ([`Self::amount`]), keeping the rest.
+    pub fn with_amount(mut self, value: BTreeMap<String, Amount>) -> Self {
+        self.amount = Some(value);
+        self
+    }
+
+    /// Sets `products` ([`Self::products`]), keeping the rest.
+    pub fn with_products(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.products = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `discountPeriodCount` ([`Self::discount_period_count`]), keeping the rest.
+    pub fn with_discount_period_count(mut self, value: i64) -> Self {
+        self.discount_period_count = Some(Some(value));
+        self
+    }
+
+    /// Sets `applyDiscountImmediately` ([`Self::apply_discount_immediately`]), keeping the rest.
+    pub fn with_apply_discount_immediately(mut self, value: bool) -> Self {
+        self.apply_discount_immediately = Some(value);
+        self
+    }
+}
 
 /// `percent` (uses `percent`) or `flat` (uses `amount`).
 ///
@@ -544,10 +640,11 @@ object!(CouponUpsertRequest {
 
 #[cfg(feature = "coupons")]
 impl CouponUpsertRequest {
-    /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(coupon: String) -> Self {
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
+    pub fn new(coupon: impl Into<String>) -> Self {
         Self {
-            coupon,
+            coupon: coupon.into(),
             order_level_discount: None,
             has_multi_discount: None,
             discount: None,
@@ -562,6 +659,93 @@ impl CouponUpsertRequest {
             codes: None,
             products: None,
         }
+    }
+
+    /// Sets `orderLevelDiscount` ([`Self::order_level_discount`]), keeping the rest.
+    pub fn with_order_level_discount(mut self, value: bool) -> Self {
+        self.order_level_discount = Some(value);
+        self
+    }
+
+    /// Sets `hasMultiDiscount` ([`Self::has_multi_discount`]), keeping the rest.
+    pub fn with_has_multi_discount(mut self, value: bool) -> Self {
+        self.has_multi_discount = Some(value);
+        self
+    }
+
+    /// Sets `discount` ([`Self::discount`]), keeping the rest.
+    pub fn with_discount(mut self, value: CouponDiscountInput) -> Self {
+        self.discount = Some(value);
+        self
+    }
+
+    /// Sets `discounts` ([`Self::discounts`]), keeping the rest.
+    pub fn with_discounts(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<CouponDiscountTier>>,
+    ) -> Self {
+        self.discounts = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `discountPeriodCount` ([`Self::discount_period_count`]), keeping the rest.
+    pub fn with_discount_period_count(mut self, value: i64) -> Self {
+        self.discount_period_count = Some(value);
+        self
+    }
+
+    /// Sets `applyDiscountImmediately` ([`Self::apply_discount_immediately`]), keeping the rest.
+    pub fn with_apply_discount_immediately(mut self, value: bool) -> Self {
+        self.apply_discount_immediately = Some(value);
+        self
+    }
+
+    /// Sets `combine` ([`Self::combine`]), keeping the rest.
+    pub fn with_combine(mut self, value: bool) -> Self {
+        self.combine = Some(value);
+        self
+    }
+
+    /// Sets `autoSelectDiscount` ([`Self::auto_select_discount`]), keeping the rest.
+    pub fn with_auto_select_discount(mut self, value: bool) -> Self {
+        self.auto_select_discount = Some(value);
+        self
+    }
+
+    /// Sets `reason` ([`Self::reason`]), keeping the rest.
+    pub fn with_reason(mut self, value: BTreeMap<String, String>) -> Self {
+        self.reason = Some(value);
+        self
+    }
+
+    /// Sets `limit` ([`Self::limit`]), keeping the rest.
+    pub fn with_limit(mut self, value: i64) -> Self {
+        self.limit = Some(value);
+        self
+    }
+
+    /// Sets `available` ([`Self::available`]), keeping the rest.
+    pub fn with_available(mut self, value: CouponAvailability) -> Self {
+        self.available = Some(value);
+        self
+    }
+
+    /// Sets `codes` ([`Self::codes`]), keeping the rest.
+    pub fn with_codes(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.codes = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `products` ([`Self::products`]), keeping the rest.
+    pub fn with_products(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.products = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 

@@ -14,8 +14,8 @@ use serde_json::Value;
 use crate::runtime::{self, object::object, request_builder, string_enum, union::union};
 
 use crate::{
-    Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids, QueryDate,
-    RequestOptions, Secret,
+    AccountId, Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids,
+    OrderId, ProductPath, QueryDate, RequestOptions, Secret, SubscriptionId, Unset,
 };
 
 /// One rejected field.
@@ -210,6 +210,63 @@ object!(DataReportFilter {
     segments: "segments" optional,
 });
 
+#[cfg(feature = "data")]
+impl DataReportFilter {
+    /// Sets `startDate` ([`Self::start_date`]), keeping the rest.
+    pub fn with_start_date(mut self, value: impl Into<String>) -> Self {
+        self.start_date = Some(value.into());
+        self
+    }
+
+    /// Sets `endDate` ([`Self::end_date`]), keeping the rest.
+    pub fn with_end_date(mut self, value: impl Into<String>) -> Self {
+        self.end_date = Some(value.into());
+        self
+    }
+
+    /// Sets `syncDate` ([`Self::sync_date`]), keeping the rest.
+    pub fn with_sync_date(mut self, value: impl Into<String>) -> Self {
+        self.sync_date = Some(value.into());
+        self
+    }
+
+    /// Sets `countryISO` ([`Self::country_iso`]), keeping the rest.
+    pub fn with_country_iso(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.country_iso = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `productNames` ([`Self::product_names`]), keeping the rest.
+    pub fn with_product_names(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.product_names = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `productPaths` ([`Self::product_paths`]), keeping the rest.
+    pub fn with_product_paths(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.product_paths = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `segments` ([`Self::segments`]), keeping the rest.
+    pub fn with_segments(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.segments = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+}
+
 /// The filter as echoed back; dates may come as ISO date-times.
 #[cfg(feature = "data")]
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -315,7 +372,8 @@ object!(DataReportRequest {
 
 #[cfg(feature = "data")]
 impl DataReportRequest {
-    /// Builds the value from its required fields; optional fields start empty.
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
     pub fn new(filter: DataReportFilter) -> Self {
         Self {
             filter,
@@ -326,6 +384,51 @@ impl DataReportRequest {
             r#async: None,
             notification_emails: None,
         }
+    }
+
+    /// Sets `reportColumns` ([`Self::report_columns`]), keeping the rest.
+    pub fn with_report_columns(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.report_columns = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `groupBy` ([`Self::group_by`]), keeping the rest.
+    pub fn with_group_by(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.group_by = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `pageCount` ([`Self::page_count`]), keeping the rest.
+    pub fn with_page_count(mut self, value: i64) -> Self {
+        self.page_count = Some(value);
+        self
+    }
+
+    /// Sets `pageNumber` ([`Self::page_number`]), keeping the rest.
+    pub fn with_page_number(mut self, value: i64) -> Self {
+        self.page_number = Some(value);
+        self
+    }
+
+    /// Sets `async` ([`Self::async`]), keeping the rest.
+    pub fn with_async(mut self, value: bool) -> Self {
+        self.r#async = Some(value);
+        self
+    }
+
+    /// Sets `notificationEmails` ([`Self::notification_emails`]), keeping the rest.
+    pub fn with_notification_emails(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.notification_emails = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 

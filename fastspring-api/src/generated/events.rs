@@ -14,8 +14,8 @@ use serde_json::Value;
 use crate::runtime::{self, object::object, request_builder, string_enum, union::union};
 
 use crate::{
-    Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids, QueryDate,
-    RequestOptions, Secret,
+    AccountId, Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids,
+    OrderId, ProductPath, QueryDate, RequestOptions, Secret, SubscriptionId, Unset,
 };
 
 /// An action/result error naming the event it concerns.
@@ -80,7 +80,8 @@ object!(EventUpdateRequest {
 
 #[cfg(feature = "events")]
 impl EventUpdateRequest {
-    /// Builds the value from its required fields; optional fields start empty.
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
     pub fn new(processed: bool) -> Self {
         Self { processed }
     }
@@ -122,6 +123,14 @@ object!(serialize StoredEvent {
     created: "created" optional,
     data: "data" optional,
 });
+
+#[cfg(feature = "events")]
+impl StoredEvent {
+    /// `created` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
+    pub fn created_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(&[&self.created])
+    }
+}
 
 /// One window of stored events.
 #[cfg(feature = "events")]

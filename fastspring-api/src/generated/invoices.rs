@@ -14,8 +14,8 @@ use serde_json::Value;
 use crate::runtime::{self, object::object, request_builder, string_enum, union::union};
 
 use crate::{
-    Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids, QueryDate,
-    RequestOptions, Secret,
+    AccountId, Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids,
+    OrderId, ProductPath, QueryDate, RequestOptions, Secret, SubscriptionId, Unset,
 };
 
 /// Body of `POST /invoices/paymentInvoice`.
@@ -67,15 +67,163 @@ object!(CreateInvoiceRequest {
 
 #[cfg(feature = "invoices")]
 impl CreateInvoiceRequest {
-    /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(
-        currency_code: String,
-        contacts: Vec<InvoicePartyRequest>,
-        invoice_items: Vec<InvoiceItemRequest>,
-        payment_method: String,
-        mode: CreateInvoiceRequestMode,
-    ) -> Self {
-        Self {
+    /// Starts a [`CreateInvoiceRequestBuilder`]: each required field is set by name, and `build()` exists once all are set (two of them share a type, so positional arguments could be swapped unnoticed).
+    pub fn builder() -> CreateInvoiceRequestBuilder {
+        CreateInvoiceRequestBuilder {
+            currency_code: Unset,
+            contacts: Unset,
+            invoice_items: Unset,
+            payment_method: Unset,
+            mode: Unset,
+        }
+    }
+
+    /// Sets `languageCode` ([`Self::language_code`]), keeping the rest.
+    pub fn with_language_code(mut self, value: impl Into<String>) -> Self {
+        self.language_code = Some(value.into());
+        self
+    }
+
+    /// Sets `autoConvertPaymentCurrency` ([`Self::auto_convert_payment_currency`]), keeping the rest.
+    pub fn with_auto_convert_payment_currency(mut self, value: bool) -> Self {
+        self.auto_convert_payment_currency = Some(value);
+        self
+    }
+
+    /// Sets `dueDate` ([`Self::due_date`]), keeping the rest.
+    pub fn with_due_date(mut self, value: impl Into<String>) -> Self {
+        self.due_date = Some(value.into());
+        self
+    }
+
+    /// Sets `invoiceNote` ([`Self::invoice_note`]), keeping the rest.
+    pub fn with_invoice_note(mut self, value: impl Into<String>) -> Self {
+        self.invoice_note = Some(value.into());
+        self
+    }
+
+    /// Sets `tagsJson` ([`Self::tags_json`]), keeping the rest.
+    pub fn with_tags_json(mut self, value: impl Into<String>) -> Self {
+        self.tags_json = Some(value.into());
+        self
+    }
+}
+
+#[cfg(feature = "invoices")]
+/// Builds a [`CreateInvoiceRequest`] with each required field named: [`CreateInvoiceRequest::builder`], one setter per required field in any order, then `build()`.
+#[derive(Debug, Clone)]
+#[must_use = "call `build()` once every required field is set"]
+pub struct CreateInvoiceRequestBuilder<
+    F1 = Unset,
+    F2 = Unset,
+    F3 = Unset,
+    F4 = Unset,
+    F5 = Unset,
+> {
+    currency_code: F1,
+    contacts: F2,
+    invoice_items: F3,
+    payment_method: F4,
+    mode: F5,
+}
+
+impl<F2, F3, F4, F5> CreateInvoiceRequestBuilder<Unset, F2, F3, F4, F5> {
+    /// Sets the required `currencyCode`.
+    pub fn currency_code(
+        self,
+        value: impl Into<String>,
+    ) -> CreateInvoiceRequestBuilder<String, F2, F3, F4, F5> {
+        CreateInvoiceRequestBuilder {
+            currency_code: value.into(),
+            contacts: self.contacts,
+            invoice_items: self.invoice_items,
+            payment_method: self.payment_method,
+            mode: self.mode,
+        }
+    }
+}
+
+impl<F1, F3, F4, F5> CreateInvoiceRequestBuilder<F1, Unset, F3, F4, F5> {
+    /// Sets the required `contacts`.
+    pub fn contacts(
+        self,
+        value: impl IntoIterator<Item = impl Into<InvoicePartyRequest>>,
+    ) -> CreateInvoiceRequestBuilder<F1, Vec<InvoicePartyRequest>, F3, F4, F5> {
+        CreateInvoiceRequestBuilder {
+            currency_code: self.currency_code,
+            contacts: value.into_iter().map(Into::into).collect(),
+            invoice_items: self.invoice_items,
+            payment_method: self.payment_method,
+            mode: self.mode,
+        }
+    }
+}
+
+impl<F1, F2, F4, F5> CreateInvoiceRequestBuilder<F1, F2, Unset, F4, F5> {
+    /// Sets the required `invoiceItems`.
+    pub fn invoice_items(
+        self,
+        value: impl IntoIterator<Item = impl Into<InvoiceItemRequest>>,
+    ) -> CreateInvoiceRequestBuilder<F1, F2, Vec<InvoiceItemRequest>, F4, F5> {
+        CreateInvoiceRequestBuilder {
+            currency_code: self.currency_code,
+            contacts: self.contacts,
+            invoice_items: value.into_iter().map(Into::into).collect(),
+            payment_method: self.payment_method,
+            mode: self.mode,
+        }
+    }
+}
+
+impl<F1, F2, F3, F5> CreateInvoiceRequestBuilder<F1, F2, F3, Unset, F5> {
+    /// Sets the required `paymentMethod`.
+    pub fn payment_method(
+        self,
+        value: impl Into<String>,
+    ) -> CreateInvoiceRequestBuilder<F1, F2, F3, String, F5> {
+        CreateInvoiceRequestBuilder {
+            currency_code: self.currency_code,
+            contacts: self.contacts,
+            invoice_items: self.invoice_items,
+            payment_method: value.into(),
+            mode: self.mode,
+        }
+    }
+}
+
+impl<F1, F2, F3, F4> CreateInvoiceRequestBuilder<F1, F2, F3, F4, Unset> {
+    /// Sets the required `mode`.
+    pub fn mode(
+        self,
+        value: CreateInvoiceRequestMode,
+    ) -> CreateInvoiceRequestBuilder<F1, F2, F3, F4, CreateInvoiceRequestMode> {
+        CreateInvoiceRequestBuilder {
+            currency_code: self.currency_code,
+            contacts: self.contacts,
+            invoice_items: self.invoice_items,
+            payment_method: self.payment_method,
+            mode: value,
+        }
+    }
+}
+
+impl CreateInvoiceRequestBuilder<
+    String,
+    Vec<InvoicePartyRequest>,
+    Vec<InvoiceItemRequest>,
+    String,
+    CreateInvoiceRequestMode,
+> {
+    /// The [`CreateInvoiceRequest`], its optional fields empty (set them with `with_*`).
+    pub fn build(self) -> CreateInvoiceRequest {
+        let CreateInvoiceRequestBuilder {
+            currency_code,
+            contacts,
+            invoice_items,
+            payment_method,
+            mode,
+        } = self;
+        CreateInvoiceRequest {
             currency_code,
             language_code: None,
             auto_convert_payment_currency: None,
@@ -342,6 +490,45 @@ object!(InvoiceAddressRequest {
     country: "country" optional,
 });
 
+#[cfg(feature = "invoices")]
+impl InvoiceAddressRequest {
+    /// Sets `addressLine1` ([`Self::address_line1`]), keeping the rest.
+    pub fn with_address_line1(mut self, value: impl Into<String>) -> Self {
+        self.address_line1 = Some(value.into());
+        self
+    }
+
+    /// Sets `addressLine2` ([`Self::address_line2`]), keeping the rest.
+    pub fn with_address_line2(mut self, value: impl Into<String>) -> Self {
+        self.address_line2 = Some(value.into());
+        self
+    }
+
+    /// Sets `city` ([`Self::city`]), keeping the rest.
+    pub fn with_city(mut self, value: impl Into<String>) -> Self {
+        self.city = Some(value.into());
+        self
+    }
+
+    /// Sets `region` ([`Self::region`]), keeping the rest.
+    pub fn with_region(mut self, value: impl Into<String>) -> Self {
+        self.region = Some(value.into());
+        self
+    }
+
+    /// Sets `postalCode` ([`Self::postal_code`]), keeping the rest.
+    pub fn with_postal_code(mut self, value: impl Into<String>) -> Self {
+        self.postal_code = Some(value.into());
+        self
+    }
+
+    /// Sets `country` ([`Self::country`]), keeping the rest.
+    pub fn with_country(mut self, value: impl Into<String>) -> Self {
+        self.country = Some(value.into());
+        self
+    }
+}
+
 /// Fields shared by the create answer (`PaymentInvoice`) and the retrieve answer (`Invoice`).
 #[cfg(feature = "invoices")]
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -537,9 +724,97 @@ object!(InvoiceContactRequest {
 
 #[cfg(feature = "invoices")]
 impl InvoiceContactRequest {
-    /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(email: String, first_name: String, last_name: String) -> Self {
-        Self {
+    /// Starts a [`InvoiceContactRequestBuilder`]: each required field is set by name, and `build()` exists once all are set (two of them share a type, so positional arguments could be swapped unnoticed).
+    pub fn builder() -> InvoiceContactRequestBuilder {
+        InvoiceContactRequestBuilder {
+            email: Unset,
+            first_name: Unset,
+            last_name: Unset,
+        }
+    }
+
+    /// Sets `phoneNumber` ([`Self::phone_number`]), keeping the rest.
+    pub fn with_phone_number(mut self, value: impl Into<String>) -> Self {
+        self.phone_number = Some(value.into());
+        self
+    }
+
+    /// Sets `companyName` ([`Self::company_name`]), keeping the rest.
+    pub fn with_company_name(mut self, value: impl Into<String>) -> Self {
+        self.company_name = Some(value.into());
+        self
+    }
+
+    /// Sets `website` ([`Self::website`]), keeping the rest.
+    pub fn with_website(mut self, value: impl Into<String>) -> Self {
+        self.website = Some(value.into());
+        self
+    }
+
+    /// Sets `fullName` ([`Self::full_name`]), keeping the rest.
+    pub fn with_full_name(mut self, value: impl Into<String>) -> Self {
+        self.full_name = Some(value.into());
+        self
+    }
+}
+
+#[cfg(feature = "invoices")]
+/// Builds a [`InvoiceContactRequest`] with each required field named: [`InvoiceContactRequest::builder`], one setter per required field in any order, then `build()`.
+#[derive(Debug, Clone)]
+#[must_use = "call `build()` once every required field is set"]
+pub struct InvoiceContactRequestBuilder<F1 = Unset, F2 = Unset, F3 = Unset> {
+    email: F1,
+    first_name: F2,
+    last_name: F3,
+}
+
+impl<F2, F3> InvoiceContactRequestBuilder<Unset, F2, F3> {
+    /// Sets the required `email`.
+    pub fn email(
+        self,
+        value: impl Into<String>,
+    ) -> InvoiceContactRequestBuilder<String, F2, F3> {
+        InvoiceContactRequestBuilder {
+            email: value.into(),
+            first_name: self.first_name,
+            last_name: self.last_name,
+        }
+    }
+}
+
+impl<F1, F3> InvoiceContactRequestBuilder<F1, Unset, F3> {
+    /// Sets the required `firstName`.
+    pub fn first_name(
+        self,
+        value: impl Into<String>,
+    ) -> InvoiceContactRequestBuilder<F1, String, F3> {
+        InvoiceContactRequestBuilder {
+            email: self.email,
+            first_name: value.into(),
+            last_name: self.last_name,
+        }
+    }
+}
+
+impl<F1, F2> InvoiceContactRequestBuilder<F1, F2, Unset> {
+    /// Sets the required `lastName`.
+    pub fn last_name(
+        self,
+        value: impl Into<String>,
+    ) -> InvoiceContactRequestBuilder<F1, F2, String> {
+        InvoiceContactRequestBuilder {
+            email: self.email,
+            first_name: self.first_name,
+            last_name: value.into(),
+        }
+    }
+}
+
+impl InvoiceContactRequestBuilder<String, String, String> {
+    /// The [`InvoiceContactRequest`], its optional fields empty (set them with `with_*`).
+    pub fn build(self) -> InvoiceContactRequest {
+        let InvoiceContactRequestBuilder { email, first_name, last_name } = self;
+        InvoiceContactRequest {
             email,
             first_name,
             last_name,
@@ -698,10 +973,15 @@ object!(InvoiceItemRequest {
 
 #[cfg(feature = "invoices")]
 impl InvoiceItemRequest {
-    /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(product_path: String, quantity: i64, use_catalog_pricing: bool) -> Self {
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
+    pub fn new(
+        product_path: impl Into<String>,
+        quantity: i64,
+        use_catalog_pricing: bool,
+    ) -> Self {
         Self {
-            product_path,
+            product_path: product_path.into(),
             quantity,
             sku: None,
             use_catalog_pricing,
@@ -709,6 +989,30 @@ impl InvoiceItemRequest {
             summary: None,
             extended_item_description: None,
         }
+    }
+
+    /// Sets `sku` ([`Self::sku`]), keeping the rest.
+    pub fn with_sku(mut self, value: impl Into<String>) -> Self {
+        self.sku = Some(value.into());
+        self
+    }
+
+    /// Sets `display` ([`Self::display`]), keeping the rest.
+    pub fn with_display(mut self, value: impl Into<String>) -> Self {
+        self.display = Some(value.into());
+        self
+    }
+
+    /// Sets `summary` ([`Self::summary`]), keeping the rest.
+    pub fn with_summary(mut self, value: impl Into<String>) -> Self {
+        self.summary = Some(value.into());
+        self
+    }
+
+    /// Sets `extendedItemDescription` ([`Self::extended_item_description`]), keeping the rest.
+    pub fn with_extended_item_description(mut self, value: impl Into<String>) -> Self {
+        self.extended_item_description = Some(value.into());
+        self
     }
 }
 
@@ -829,6 +1133,27 @@ object!(InvoiceOrganizationRequest {
     organization_reference: "organizationReference" optional,
 });
 
+#[cfg(feature = "invoices")]
+impl InvoiceOrganizationRequest {
+    /// Sets `organizationName` ([`Self::organization_name`]), keeping the rest.
+    pub fn with_organization_name(mut self, value: impl Into<String>) -> Self {
+        self.organization_name = Some(value.into());
+        self
+    }
+
+    /// Sets `organizationType` ([`Self::organization_type`]), keeping the rest.
+    pub fn with_organization_type(mut self, value: impl Into<String>) -> Self {
+        self.organization_type = Some(value.into());
+        self
+    }
+
+    /// Sets `organizationReference` ([`Self::organization_reference`]), keeping the rest.
+    pub fn with_organization_reference(mut self, value: impl Into<String>) -> Self {
+        self.organization_reference = Some(value.into());
+        self
+    }
+}
+
 /// One party of the invoice (who is billed, or who receives the goods).
 #[cfg(feature = "invoices")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -857,7 +1182,8 @@ object!(InvoicePartyRequest {
 
 #[cfg(feature = "invoices")]
 impl InvoicePartyRequest {
-    /// Builds the value from its required fields; optional fields start empty.
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
     pub fn new(
         contact_type: InvoicePartyRequestContactType,
         contact: InvoiceContactRequest,
@@ -868,6 +1194,18 @@ impl InvoicePartyRequest {
             address: None,
             organization: None,
         }
+    }
+
+    /// Sets `address` ([`Self::address`]), keeping the rest.
+    pub fn with_address(mut self, value: InvoiceAddressRequest) -> Self {
+        self.address = Some(value);
+        self
+    }
+
+    /// Sets `organization` ([`Self::organization`]), keeping the rest.
+    pub fn with_organization(mut self, value: InvoiceOrganizationRequest) -> Self {
+        self.organization = Some(value);
+        self
     }
 }
 

@@ -14,8 +14,8 @@ use serde_json::Value;
 use crate::runtime::{self, object::object, request_builder, string_enum, union::union};
 
 use crate::{
-    Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids, QueryDate,
-    RequestOptions, Secret,
+    AccountId, Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids,
+    OrderId, ProductPath, QueryDate, RequestOptions, Secret, SubscriptionId, Unset,
 };
 
 /// The body of `GET /orders/{order_id}`'s 200 response.
@@ -120,9 +120,9 @@ string_enum!(
 )]
 pub struct Order {
     /// Order ID (the same value as `id`, kept for backward compatibility).
-    pub order: Option<String>,
+    pub order: Option<OrderId>,
     /// Order ID.
-    pub id: String,
+    pub id: OrderId,
     /// Customer-facing order reference, shown on receipts and invoices; `null` on the not-yet-completed proration order of `subscription.group.prorated`.
     pub reference: Option<String>,
     /// Purchase-order number supplied by the buyer, if any.
@@ -279,8 +279,8 @@ pub struct Order {
     )
 )]
 object!(serialize Order {
-    order: "order" optional(lenient_string),
-    id: "id" required(lenient_string),
+    order: "order" optional,
+    id: "id" required,
     reference: "reference" optional(lenient_string),
     buyer_reference: "buyerReference" optional(lenient_string),
     ip_address: "ipAddress" optional(lenient_string),
@@ -355,6 +355,28 @@ object!(serialize Order {
     result: "result" optional,
 });
 
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+impl Order {
+    /// The order's ID, from the first of `id`, `order` that FastSpring sent (the same value under twin names).
+    pub fn id(&self) -> &OrderId {
+        &self.id
+    }
+
+    /// `changed` as a [`jiff::Timestamp`], from the first of `changed`, `changedValue`, `changedInSeconds` that FastSpring sent and that is readable.
+    pub fn changed_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(
+            &[&self.changed, &self.changed_value, &self.changed_in_seconds],
+        )
+    }
+}
+
 /// The customer account: its ID, or the full object when the webhook has expansion enabled.
 ///
 /// The form is told by the JSON token or by a key only one form has.
@@ -373,8 +395,8 @@ object!(serialize Order {
 pub enum OrderAccount {
     /// An [`Account`](super::accounts::Account) object.
     Expanded(Box<super::accounts::Account>),
-    /// A string.
-    Id(String),
+    /// An [`AccountId`].
+    Id(AccountId),
 }
 
 #[cfg(
@@ -395,6 +417,24 @@ union!(OrderAccount {
     ],
     Id: STR, [],
 });
+
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+impl OrderAccount {
+    /// The [`AccountId`], whichever form FastSpring sent: the bare ID, or the object's own ID.
+    pub fn id(&self) -> &AccountId {
+        match self {
+            Self::Id(id) => id,
+            Self::Expanded(object) => object.id(),
+        }
+    }
+}
 
 /// Billing (tax) address of the order. Which fields appear depends on what the checkout collected; sometimes only `country` and `display`.
 #[cfg(
@@ -674,7 +714,7 @@ pub struct OrderGetResponse {
     /// Outcome: `success` or `error`.
     pub result: Option<super::common::ResultStatus>,
     /// One element per requested ID.
-    pub orders: Vec<OrderGetResponseOrdersItem>,
+    pub orders: Vec<OrderOrError>,
 }
 
 #[cfg(feature = "orders")]
@@ -682,46 +722,6 @@ object!(serialize OrderGetResponse {
     action: "action" optional(lenient_string),
     result: "result" optional,
     orders: "orders" required,
-});
-
-/// One item of `orders` in [`OrderGetResponse`].
-///
-/// The form is told by the JSON token or by a key only one form has.
-#[cfg(feature = "orders")]
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
-pub enum OrderGetResponseOrdersItem {
-    /// An [`OrderLookupError`] object.
-    Error(Box<OrderLookupError>),
-    /// An [`Order`] object.
-    Order(Box<Order>),
-}
-
-#[cfg(feature = "orders")]
-union!(OrderGetResponseOrdersItem {
-    Error: MAP, ["error"],
-    Order: MAP, [
-        "account", "acquisitionTransactionType", "address", "billDescriptor", "buyerReference",
-        "changed", "changedDisplay", "changedDisplayEmailEnhancements",
-        "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601", "changedInSeconds",
-        "changedValue", "completed", "cotermGroup", "coupons", "currency", "customer", "discount",
-        "discountDisplay", "discountInPayoutCurrency", "discountInPayoutCurrencyDisplay",
-        "discountWithTax", "discountWithTaxDisplay", "discountWithTaxInPayoutCurrency",
-        "discountWithTaxInPayoutCurrencyDisplay", "id", "initialOrderId", "initialOrderReference",
-        "invoiceUrl", "ipAddress", "isScsProratedOrder", "isScsProratedOrderUpgrade", "items",
-        "language", "lastFourDigits", "live", "nextCotermChargeTotal",
-        "nextCotermChargeTotalDisplay", "nextCotermChargeTotalInPayoutCurrency",
-        "nextCotermChargeTotalInPayoutCurrencyDisplay", "notes", "orderLevelCouponApplied",
-        "payment", "paymentDueDate", "paymentMethodType", "payoutCurrency",
-        "previousOrderInvoiceUrl", "previousOrderReference", "proratedCreditTotal",
-        "proratedDebitTotal", "proratedTotal", "quote", "reason", "recipients", "reference",
-        "returns", "siteId", "subtotal", "subtotalDisplay", "subtotalInPayoutCurrency",
-        "subtotalInPayoutCurrencyDisplay", "tags", "tax", "taxDisplay", "taxExemptionData",
-        "taxInPayoutCurrency", "taxInPayoutCurrencyDisplay", "total", "totalDisplay",
-        "totalInPayoutCurrency", "totalInPayoutCurrencyDisplay",
-    ],
 });
 
 /// One line item of an order.
@@ -741,7 +741,7 @@ union!(OrderGetResponseOrdersItem {
 )]
 pub struct OrderItem {
     /// Product path of the item; add-ons and fees may carry a suffix such as `.setupFee`.
-    pub product: Option<String>,
+    pub product: Option<ProductPath>,
     /// Quantity ordered.
     pub quantity: Option<i64>,
     /// Product display name.
@@ -839,7 +839,7 @@ pub struct OrderItem {
     )
 )]
 object!(serialize OrderItem {
-    product: "product" optional(lenient_string),
+    product: "product" optional,
     quantity: "quantity" optional(lenient_int),
     display: "display" optional(lenient_string),
     short_display: "shortDisplay" optional(lenient_string),
@@ -906,9 +906,19 @@ object!(OrderItemAttributesUpdate {
 
 #[cfg(feature = "orders")]
 impl OrderItemAttributesUpdate {
-    /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(product: String) -> Self {
-        Self { product, attributes: None }
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
+    pub fn new(product: impl Into<String>) -> Self {
+        Self {
+            product: product.into(),
+            attributes: None,
+        }
+    }
+
+    /// Sets `attributes` ([`Self::attributes`]), keeping the rest.
+    pub fn with_attributes(mut self, value: BTreeMap<String, String>) -> Self {
+        self.attributes = Some(value);
+        self
     }
 }
 
@@ -965,8 +975,8 @@ object!(serialize OrderItemDriver {
 pub enum OrderItemSubscription {
     /// A [`Subscription`](super::subscriptions::Subscription) object.
     Expanded(Box<super::subscriptions::Subscription>),
-    /// A string.
-    Id(String),
+    /// A [`SubscriptionId`].
+    Id(SubscriptionId),
 }
 
 #[cfg(
@@ -1025,6 +1035,24 @@ union!(OrderItemSubscription {
     ],
     Id: STR, [],
 });
+
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+impl OrderItemSubscription {
+    /// The [`SubscriptionId`], whichever form FastSpring sent: the bare ID, or the object's own ID.
+    pub fn id(&self) -> &SubscriptionId {
+        match self {
+            Self::Id(id) => id,
+            Self::Expanded(object) => object.id(),
+        }
+    }
+}
 
 /// Tax withheld on this item, in the older shape (payloads up to about 2019).
 #[cfg(
@@ -1177,7 +1205,7 @@ pub struct OrderListResponse {
     /// Number of orders matching the filters.
     pub total: Option<i64>,
     /// The orders of this page: order IDs, or full orders in the older lookup form.
-    pub orders: Option<Vec<OrderListResponseOrdersItem>>,
+    pub orders: Option<Vec<OrderOrId>>,
 }
 
 #[cfg(feature = "orders")]
@@ -1191,46 +1219,6 @@ object!(serialize OrderListResponse {
     next_page: "nextPage" optional(lenient_int),
     total: "total" optional(lenient_int),
     orders: "orders" optional,
-});
-
-/// One item of `orders` in [`OrderListResponse`].
-///
-/// The form is told by the JSON token or by a key only one form has.
-#[cfg(feature = "orders")]
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
-pub enum OrderListResponseOrdersItem {
-    /// An [`Order`] object.
-    Order(Box<Order>),
-    /// A string.
-    Id(String),
-}
-
-#[cfg(feature = "orders")]
-union!(OrderListResponseOrdersItem {
-    Order: MAP, [
-        "account", "acquisitionTransactionType", "action", "address", "billDescriptor",
-        "buyerReference", "changed", "changedDisplay", "changedDisplayEmailEnhancements",
-        "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601", "changedInSeconds",
-        "changedValue", "completed", "cotermGroup", "coupons", "currency", "customer", "discount",
-        "discountDisplay", "discountInPayoutCurrency", "discountInPayoutCurrencyDisplay",
-        "discountWithTax", "discountWithTaxDisplay", "discountWithTaxInPayoutCurrency",
-        "discountWithTaxInPayoutCurrencyDisplay", "id", "initialOrderId", "initialOrderReference",
-        "invoiceUrl", "ipAddress", "isScsProratedOrder", "isScsProratedOrderUpgrade", "items",
-        "language", "lastFourDigits", "live", "nextCotermChargeTotal",
-        "nextCotermChargeTotalDisplay", "nextCotermChargeTotalInPayoutCurrency",
-        "nextCotermChargeTotalInPayoutCurrencyDisplay", "notes", "order", "orderLevelCouponApplied",
-        "payment", "paymentDueDate", "paymentMethodType", "payoutCurrency",
-        "previousOrderInvoiceUrl", "previousOrderReference", "proratedCreditTotal",
-        "proratedDebitTotal", "proratedTotal", "quote", "reason", "recipients", "reference",
-        "result", "returns", "siteId", "subtotal", "subtotalDisplay", "subtotalInPayoutCurrency",
-        "subtotalInPayoutCurrencyDisplay", "tags", "tax", "taxDisplay", "taxExemptionData",
-        "taxInPayoutCurrency", "taxInPayoutCurrencyDisplay", "total", "totalDisplay",
-        "totalInPayoutCurrency", "totalInPayoutCurrencyDisplay",
-    ],
-    Id: STR, [],
 });
 
 /// A failed item of a (multi-ID) order lookup (`action` is `order.get`).
@@ -1333,6 +1321,97 @@ object!(serialize OrderNoteNote {
     note: "note" required(lenient_string),
     creator: "creator" optional(lenient_string),
 });
+
+/// One item of `orders` in [`OrderGetResponse`].
+///
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "orders")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
+pub enum OrderOrError {
+    /// An [`OrderLookupError`] object.
+    Error(Box<OrderLookupError>),
+    /// An [`Order`] object.
+    Order(Box<Order>),
+}
+
+#[cfg(feature = "orders")]
+union!(OrderOrError {
+    Error: MAP, ["error"],
+    Order: MAP, [
+        "account", "acquisitionTransactionType", "address", "billDescriptor", "buyerReference",
+        "changed", "changedDisplay", "changedDisplayEmailEnhancements",
+        "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601", "changedInSeconds",
+        "changedValue", "completed", "cotermGroup", "coupons", "currency", "customer", "discount",
+        "discountDisplay", "discountInPayoutCurrency", "discountInPayoutCurrencyDisplay",
+        "discountWithTax", "discountWithTaxDisplay", "discountWithTaxInPayoutCurrency",
+        "discountWithTaxInPayoutCurrencyDisplay", "id", "initialOrderId", "initialOrderReference",
+        "invoiceUrl", "ipAddress", "isScsProratedOrder", "isScsProratedOrderUpgrade", "items",
+        "language", "lastFourDigits", "live", "nextCotermChargeTotal",
+        "nextCotermChargeTotalDisplay", "nextCotermChargeTotalInPayoutCurrency",
+        "nextCotermChargeTotalInPayoutCurrencyDisplay", "notes", "orderLevelCouponApplied",
+        "payment", "paymentDueDate", "paymentMethodType", "payoutCurrency",
+        "previousOrderInvoiceUrl", "previousOrderReference", "proratedCreditTotal",
+        "proratedDebitTotal", "proratedTotal", "quote", "reason", "recipients", "reference",
+        "returns", "siteId", "subtotal", "subtotalDisplay", "subtotalInPayoutCurrency",
+        "subtotalInPayoutCurrencyDisplay", "tags", "tax", "taxDisplay", "taxExemptionData",
+        "taxInPayoutCurrency", "taxInPayoutCurrencyDisplay", "total", "totalDisplay",
+        "totalInPayoutCurrency", "totalInPayoutCurrencyDisplay",
+    ],
+});
+
+/// One item of `orders` in [`OrderListResponse`].
+///
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "orders")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
+pub enum OrderOrId {
+    /// An [`Order`] object.
+    Order(Box<Order>),
+    /// An [`OrderId`].
+    Id(OrderId),
+}
+
+#[cfg(feature = "orders")]
+union!(OrderOrId {
+    Order: MAP, [
+        "account", "acquisitionTransactionType", "action", "address", "billDescriptor",
+        "buyerReference", "changed", "changedDisplay", "changedDisplayEmailEnhancements",
+        "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601", "changedInSeconds",
+        "changedValue", "completed", "cotermGroup", "coupons", "currency", "customer", "discount",
+        "discountDisplay", "discountInPayoutCurrency", "discountInPayoutCurrencyDisplay",
+        "discountWithTax", "discountWithTaxDisplay", "discountWithTaxInPayoutCurrency",
+        "discountWithTaxInPayoutCurrencyDisplay", "id", "initialOrderId", "initialOrderReference",
+        "invoiceUrl", "ipAddress", "isScsProratedOrder", "isScsProratedOrderUpgrade", "items",
+        "language", "lastFourDigits", "live", "nextCotermChargeTotal",
+        "nextCotermChargeTotalDisplay", "nextCotermChargeTotalInPayoutCurrency",
+        "nextCotermChargeTotalInPayoutCurrencyDisplay", "notes", "order", "orderLevelCouponApplied",
+        "payment", "paymentDueDate", "paymentMethodType", "payoutCurrency",
+        "previousOrderInvoiceUrl", "previousOrderReference", "proratedCreditTotal",
+        "proratedDebitTotal", "proratedTotal", "quote", "reason", "recipients", "reference",
+        "result", "returns", "siteId", "subtotal", "subtotalDisplay", "subtotalInPayoutCurrency",
+        "subtotalInPayoutCurrencyDisplay", "tags", "tax", "taxDisplay", "taxExemptionData",
+        "taxInPayoutCurrency", "taxInPayoutCurrencyDisplay", "total", "totalDisplay",
+        "totalInPayoutCurrency", "totalInPayoutCurrencyDisplay",
+    ],
+    Id: STR, [],
+});
+
+#[cfg(feature = "orders")]
+impl OrderOrId {
+    /// The [`OrderId`], whichever form FastSpring sent: the bare ID, or the object's own ID.
+    pub fn id(&self) -> &OrderId {
+        match self {
+            Self::Id(id) => id,
+            Self::Order(object) => object.id(),
+        }
+    }
+}
 
 /// How the order was paid. May be empty (`{}`), e.g. for unpaid invoice or purchase-order orders.
 #[cfg(
@@ -1560,7 +1639,7 @@ object!(serialize OrderReturnSummary {
 #[serde(rename_all = "camelCase")]
 pub struct OrderTagsUpdate {
     /// ID of the order to update.
-    pub order: String,
+    pub order: OrderId,
     /// Order tags to add or overwrite (key to value).
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub tags: Option<BTreeMap<String, String>>,
@@ -1578,13 +1657,29 @@ object!(OrderTagsUpdate {
 
 #[cfg(feature = "orders")]
 impl OrderTagsUpdate {
-    /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(order: String) -> Self {
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
+    pub fn new(order: impl Into<OrderId>) -> Self {
         Self {
-            order,
+            order: order.into(),
             tags: None,
             items: None,
         }
+    }
+
+    /// Sets `tags` ([`Self::tags`]), keeping the rest.
+    pub fn with_tags(mut self, value: BTreeMap<String, String>) -> Self {
+        self.tags = Some(value);
+        self
+    }
+
+    /// Sets `items` ([`Self::items`]), keeping the rest.
+    pub fn with_items(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<OrderItemAttributesUpdate>>,
+    ) -> Self {
+        self.items = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
@@ -1653,9 +1748,12 @@ object!(UpdateOrderTagsRequest {
 
 #[cfg(feature = "orders")]
 impl UpdateOrderTagsRequest {
-    /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(orders: Vec<OrderTagsUpdate>) -> Self {
-        Self { orders }
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
+    pub fn new(orders: impl IntoIterator<Item = impl Into<OrderTagsUpdate>>) -> Self {
+        Self {
+            orders: orders.into_iter().map(Into::into).collect(),
+        }
     }
 }
 
@@ -1696,7 +1794,7 @@ pub mod builders {
         ///
         /// `GET /orders` (operation `listOrders`).
         ///
-        /// Returns an [`OrderListResponse`] object when awaited. `.items()` streams every [`OrderListResponseOrdersItem`] of every page, `.objects()` every [`Order`] (IDs looked up).
+        /// Returns an [`OrderListResponse`] object when awaited. `.items()` streams every [`OrderOrId`] of every page, `.objects()` every [`Order`] (IDs looked up).
         pub fn list(&self) -> ListOrdersBuilder<'a> {
             ListOrdersBuilder {
                 client: self.client,
@@ -1739,7 +1837,7 @@ pub mod builders {
         /// `GET /orders/{order_id}` (operation `getOrder`).
         ///
         /// Returns an [`Order`] object when awaited.
-        pub fn get(&self, order_id: impl Into<String>) -> GetOrderBuilder<'a> {
+        pub fn get(&self, order_id: impl Into<OrderId>) -> GetOrderBuilder<'a> {
             GetOrderBuilder {
                 client: self.client,
                 options: RequestOptions::default(),
@@ -1749,11 +1847,8 @@ pub mod builders {
 
         /// Like [`Self::get`] for several IDs at once: each ID is percent-encoded, the IDs are joined with `,`, long lists are split over several requests, and the items come back as one `Vec` whatever shape FastSpring answers with (a bare object for one ID, a wrapper with `orders` for several).
         ///
-        /// Returns one item per ID FastSpring answered for, each an [`OrderGetResponseOrdersItem`].
-        pub async fn get_many<I, S>(
-            &self,
-            ids: I,
-        ) -> Result<Vec<OrderGetResponseOrdersItem>, Error>
+        /// Returns one item per ID FastSpring answered for, each an [`OrderOrError`].
+        pub async fn get_many<I, S>(&self, ids: I) -> Result<Vec<OrderOrError>, Error>
         where
             I: IntoIterator<Item = S>,
             S: Into<String>,
@@ -1933,9 +2028,7 @@ pub mod builders {
         #[inline]
         pub fn items(
             self,
-        ) -> impl futures_util::Stream<
-            Item = Result<OrderListResponseOrdersItem, Error>,
-        > + Send + 'a {
+        ) -> impl futures_util::Stream<Item = Result<OrderOrId, Error>> + Send + 'a {
             let client = self.client;
             let request = self.build_request();
             runtime::items(client, request, "orders")
@@ -2031,7 +2124,7 @@ pub mod builders {
     pub struct GetOrderBuilder<'a> {
         client: &'a Client,
         options: RequestOptions,
-        order_id: String,
+        order_id: OrderId,
     }
 
     impl<'a> GetOrderBuilder<'a> {
@@ -2054,7 +2147,7 @@ pub mod builders {
             let order_id = runtime::encode_path_param(
                 META.id,
                 "order_id",
-                &self.order_id.to_string(),
+                self.order_id.as_str(),
             )?;
             let path = format!("/orders/{order_id}");
             let query: Vec<(&'static str, String)> = Vec::new();

@@ -14,8 +14,8 @@ use serde_json::Value;
 use crate::runtime::{self, object::object, request_builder, string_enum, union::union};
 
 use crate::{
-    Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids, QueryDate,
-    RequestOptions, Secret,
+    AccountId, Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids,
+    OrderId, ProductPath, QueryDate, RequestOptions, Secret, SubscriptionId, Unset,
 };
 
 /// A catalog product as FastSpring returns it (`GET /products/{product_path}`, coupon and
@@ -39,7 +39,7 @@ use crate::{
 )]
 pub struct Product {
     /// Product path ID.
-    pub product: String,
+    pub product: ProductPath,
     /// Path of the parent product when this product is a variation.
     pub parent: Option<String>,
     /// FastSpring's internal reference of the product.
@@ -83,7 +83,7 @@ pub struct Product {
     )
 )]
 object!(serialize Product {
-    product: "product" required(lenient_string),
+    product: "product" required,
     parent: "parent" optional(lenient_string),
     product_app_reference: "productAppReference" optional(lenient_string),
     display: "display" optional,
@@ -100,6 +100,23 @@ object!(serialize Product {
     attributes: "attributes" optional,
     pricing: "pricing" optional,
 });
+
+#[cfg(
+    any(
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+impl Product {
+    /// The product's ID, from the first of `product` that FastSpring sent (the same value under twin names).
+    pub fn id(&self) -> &ProductPath {
+        &self.product
+    }
+}
 
 /// Outcome for one product of a products call: `product`, `action`, `result` and, on failure, `error` (messages keyed by field).
 #[cfg(feature = "products")]
@@ -231,6 +248,21 @@ object!(ProductCancellationInput {
     interval: "interval" optional,
     interval_length: "intervalLength" optional(lenient_int),
 });
+
+#[cfg(feature = "products")]
+impl ProductCancellationInput {
+    /// Sets `interval` ([`Self::interval`]), keeping the rest.
+    pub fn with_interval(mut self, value: ProductCancellationInputInterval) -> Self {
+        self.interval = Some(value);
+        self
+    }
+
+    /// Sets `intervalLength` ([`Self::interval_length`]), keeping the rest.
+    pub fn with_interval_length(mut self, value: i64) -> Self {
+        self.interval_length = Some(value);
+        self
+    }
+}
 
 /// Unit of `intervalLength` (the documented units only).
 ///
@@ -407,6 +439,36 @@ object!(ProductDescription {
     action: "action" optional,
     full: "full" optional,
 });
+
+#[cfg(
+    any(
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+impl ProductDescription {
+    /// Sets `summary` ([`Self::summary`]), keeping the rest.
+    pub fn with_summary(mut self, value: BTreeMap<String, String>) -> Self {
+        self.summary = Some(value);
+        self
+    }
+
+    /// Sets `action` ([`Self::action`]), keeping the rest.
+    pub fn with_action(mut self, value: BTreeMap<String, String>) -> Self {
+        self.action = Some(value);
+        self
+    }
+
+    /// Sets `full` ([`Self::full`]), keeping the rest.
+    pub fn with_full(mut self, value: BTreeMap<String, String>) -> Self {
+        self.full = Some(value);
+        self
+    }
+}
 
 /// How the product is delivered.
 ///
@@ -662,15 +724,43 @@ object!(ProductFulfillmentInput {
 
 #[cfg(feature = "products")]
 impl ProductFulfillmentInput {
-    /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(r#type: String) -> Self {
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
+    pub fn new(r#type: impl Into<String>) -> Self {
         Self {
-            r#type,
+            r#type: r#type.into(),
             url: None,
             display: None,
             applicability: None,
             behavior: None,
         }
+    }
+
+    /// Sets `url` ([`Self::url`]), keeping the rest.
+    pub fn with_url(mut self, value: impl Into<String>) -> Self {
+        self.url = Some(value.into());
+        self
+    }
+
+    /// Sets `display` ([`Self::display`]), keeping the rest.
+    pub fn with_display(mut self, value: impl Into<String>) -> Self {
+        self.display = Some(value.into());
+        self
+    }
+
+    /// Sets `applicability` ([`Self::applicability`]), keeping the rest.
+    pub fn with_applicability(
+        mut self,
+        value: ProductFulfillmentInputApplicability,
+    ) -> Self {
+        self.applicability = Some(value);
+        self
+    }
+
+    /// Sets `behavior` ([`Self::behavior`]), keeping the rest.
+    pub fn with_behavior(mut self, value: ProductFulfillmentInputBehavior) -> Self {
+        self.behavior = Some(value);
+        self
     }
 }
 
@@ -846,6 +936,23 @@ object!(serialize ProductFulfillmentVersion {
     modified: "modified" optional,
 });
 
+#[cfg(
+    any(
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+impl ProductFulfillmentVersion {
+    /// `modified` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
+    pub fn modified_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(&[&self.modified])
+    }
+}
+
 /// One value of the `fulfillments` map in [`Product`].
 ///
 /// The form is told by the JSON token or by a key only one form has.
@@ -897,7 +1004,7 @@ union!(ProductFulfillmentsValue {
 )]
 pub struct ProductGetItem {
     /// Product path ID.
-    pub product: String,
+    pub product: ProductPath,
     /// Path of the parent product when this product is a variation.
     pub parent: Option<String>,
     /// FastSpring's internal reference of the product.
@@ -938,7 +1045,7 @@ pub struct ProductGetItem {
 
 #[cfg(feature = "products")]
 object!(serialize ProductGetItem {
-    product: "product" required(lenient_string),
+    product: "product" required,
     parent: "parent" optional(lenient_string),
     product_app_reference: "productAppReference" optional(lenient_string),
     display: "display" optional,
@@ -1151,13 +1258,23 @@ object!(ProductOfferInput {
 
 #[cfg(feature = "products")]
 impl ProductOfferInput {
-    /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(r#type: ProductOfferTypeInput, items: Vec<String>) -> Self {
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
+    pub fn new(
+        r#type: ProductOfferTypeInput,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
         Self {
             r#type,
             display: None,
-            items,
+            items: items.into_iter().map(Into::into).collect(),
         }
+    }
+
+    /// Sets `display` ([`Self::display`]), keeping the rest.
+    pub fn with_display(mut self, value: BTreeMap<String, String>) -> Self {
+        self.display = Some(value);
+        self
     }
 }
 
@@ -1338,9 +1455,16 @@ object!(ProductOffersOfProduct {
 
 #[cfg(feature = "products")]
 impl ProductOffersOfProduct {
-    /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(product: String, offers: Vec<ProductOfferInput>) -> Self {
-        Self { product, offers }
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
+    pub fn new(
+        product: impl Into<String>,
+        offers: impl IntoIterator<Item = impl Into<ProductOfferInput>>,
+    ) -> Self {
+        Self {
+            product: product.into(),
+            offers: offers.into_iter().map(Into::into).collect(),
+        }
     }
 }
 
@@ -1379,7 +1503,8 @@ object!(ProductOffersUpsertRequest {
 
 #[cfg(feature = "products")]
 impl ProductOffersUpsertRequest {
-    /// Builds the value from its required fields; optional fields start empty.
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
     pub fn new(products: ProductOffersUpsertRequestProducts) -> Self {
         Self { products }
     }
@@ -1478,6 +1603,33 @@ object!(ProductOverdueNotificationInput {
     interval_length: "intervalLength" optional(lenient_int),
     amount: "amount" optional(lenient_int),
 });
+
+#[cfg(feature = "products")]
+impl ProductOverdueNotificationInput {
+    /// Sets `enabled` ([`Self::enabled`]), keeping the rest.
+    pub fn with_enabled(mut self, value: bool) -> Self {
+        self.enabled = Some(value);
+        self
+    }
+
+    /// Sets `interval` ([`Self::interval`]), keeping the rest.
+    pub fn with_interval(mut self, value: ProductNotificationIntervalInput) -> Self {
+        self.interval = Some(value);
+        self
+    }
+
+    /// Sets `intervalLength` ([`Self::interval_length`]), keeping the rest.
+    pub fn with_interval_length(mut self, value: i64) -> Self {
+        self.interval_length = Some(value);
+        self
+    }
+
+    /// Sets `amount` ([`Self::amount`]), keeping the rest.
+    pub fn with_amount(mut self, value: i64) -> Self {
+        self.amount = Some(value);
+        self
+    }
+}
 
 /// Prices of one product, keyed by country.
 #[cfg(feature = "products")]
@@ -1748,6 +1900,120 @@ object!(ProductPricingInput {
     cancellation: "cancellation" optional,
 });
 
+#[cfg(feature = "products")]
+impl ProductPricingInput {
+    /// Sets `price` ([`Self::price`]), keeping the rest.
+    pub fn with_price(mut self, value: BTreeMap<String, Amount>) -> Self {
+        self.price = Some(value);
+        self
+    }
+
+    /// Sets `trial` ([`Self::trial`]), keeping the rest.
+    pub fn with_trial(mut self, value: i64) -> Self {
+        self.trial = Some(value);
+        self
+    }
+
+    /// Sets `interval` ([`Self::interval`]), keeping the rest.
+    pub fn with_interval(mut self, value: ProductBillingInterval) -> Self {
+        self.interval = Some(value);
+        self
+    }
+
+    /// Sets `intervalLength` ([`Self::interval_length`]), keeping the rest.
+    pub fn with_interval_length(mut self, value: i64) -> Self {
+        self.interval_length = Some(value);
+        self
+    }
+
+    /// Sets `intervalCount` ([`Self::interval_count`]), keeping the rest.
+    pub fn with_interval_count(mut self, value: i64) -> Self {
+        self.interval_count = Some(Some(value));
+        self
+    }
+
+    /// Sets `quantityBehavior` ([`Self::quantity_behavior`]), keeping the rest.
+    pub fn with_quantity_behavior(mut self, value: ProductQuantityBehavior) -> Self {
+        self.quantity_behavior = Some(value);
+        self
+    }
+
+    /// Sets `quantityDefault` ([`Self::quantity_default`]), keeping the rest.
+    pub fn with_quantity_default(mut self, value: i64) -> Self {
+        self.quantity_default = Some(value);
+        self
+    }
+
+    /// Sets `paymentCollected` ([`Self::payment_collected`]), keeping the rest.
+    pub fn with_payment_collected(mut self, value: bool) -> Self {
+        self.payment_collected = Some(value);
+        self
+    }
+
+    /// Sets `paidTrial` ([`Self::paid_trial`]), keeping the rest.
+    pub fn with_paid_trial(mut self, value: bool) -> Self {
+        self.paid_trial = Some(value);
+        self
+    }
+
+    /// Sets `trialPrice` ([`Self::trial_price`]), keeping the rest.
+    pub fn with_trial_price(mut self, value: BTreeMap<String, Amount>) -> Self {
+        self.trial_price = Some(value);
+        self
+    }
+
+    /// Sets `quantityDiscounts` ([`Self::quantity_discounts`]), keeping the rest.
+    pub fn with_quantity_discounts(
+        mut self,
+        value: BTreeMap<String, ProductPricingInputQuantityDiscountsValue>,
+    ) -> Self {
+        self.quantity_discounts = Some(value);
+        self
+    }
+
+    /// Sets `discountReason` ([`Self::discount_reason`]), keeping the rest.
+    pub fn with_discount_reason(mut self, value: BTreeMap<String, String>) -> Self {
+        self.discount_reason = Some(value);
+        self
+    }
+
+    /// Sets `discountDuration` ([`Self::discount_duration`]), keeping the rest.
+    pub fn with_discount_duration(mut self, value: i64) -> Self {
+        self.discount_duration = Some(value);
+        self
+    }
+
+    /// Sets `setupFee` ([`Self::setup_fee`]), keeping the rest.
+    pub fn with_setup_fee(mut self, value: ProductSetupFee) -> Self {
+        self.setup_fee = Some(value);
+        self
+    }
+
+    /// Sets `reminderNotification` ([`Self::reminder_notification`]), keeping the rest.
+    pub fn with_reminder_notification(
+        mut self,
+        value: ProductReminderNotificationInput,
+    ) -> Self {
+        self.reminder_notification = Some(value);
+        self
+    }
+
+    /// Sets `overdueNotification` ([`Self::overdue_notification`]), keeping the rest.
+    pub fn with_overdue_notification(
+        mut self,
+        value: ProductOverdueNotificationInput,
+    ) -> Self {
+        self.overdue_notification = Some(value);
+        self
+    }
+
+    /// Sets `cancellation` ([`Self::cancellation`]), keeping the rest.
+    pub fn with_cancellation(mut self, value: ProductCancellationInput) -> Self {
+        self.cancellation = Some(value);
+        self
+    }
+}
+
 /// One value of the `quantityDiscounts` map in [`ProductPricingInput`].
 ///
 /// The form is told by the JSON token or by a key only one form has.
@@ -1942,6 +2208,27 @@ object!(ProductReminderNotificationInput {
     interval_length: "intervalLength" optional(lenient_int),
 });
 
+#[cfg(feature = "products")]
+impl ProductReminderNotificationInput {
+    /// Sets `enabled` ([`Self::enabled`]), keeping the rest.
+    pub fn with_enabled(mut self, value: bool) -> Self {
+        self.enabled = Some(value);
+        self
+    }
+
+    /// Sets `interval` ([`Self::interval`]), keeping the rest.
+    pub fn with_interval(mut self, value: ProductNotificationIntervalInput) -> Self {
+        self.interval = Some(value);
+        self
+    }
+
+    /// Sets `intervalLength` ([`Self::interval_length`]), keeping the rest.
+    pub fn with_interval_length(mut self, value: i64) -> Self {
+        self.interval_length = Some(value);
+        self
+    }
+}
+
 /// One-time fee charged with the first payment of a subscription.
 #[cfg(
     any(
@@ -1980,6 +2267,30 @@ object!(ProductSetupFee {
     title: "title" optional,
 });
 
+#[cfg(
+    any(
+        feature = "coupons",
+        feature = "orders",
+        feature = "products",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+impl ProductSetupFee {
+    /// Sets `price` ([`Self::price`]), keeping the rest.
+    pub fn with_price(mut self, value: BTreeMap<String, Amount>) -> Self {
+        self.price = Some(value);
+        self
+    }
+
+    /// Sets `title` ([`Self::title`]), keeping the rest.
+    pub fn with_title(mut self, value: BTreeMap<String, String>) -> Self {
+        self.title = Some(value);
+        self
+    }
+}
+
 /// One product of a `POST /products` batch; fields left out are not changed on update.
 #[cfg(feature = "products")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -1987,7 +2298,7 @@ object!(ProductSetupFee {
 #[serde(rename_all = "camelCase")]
 pub struct ProductUpsert {
     /// Path ID of the product to create or update (lower-case letters, digits, dashes; more than two characters).
-    pub product: String,
+    pub product: ProductPath,
     /// Product name per language.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub display: Option<BTreeMap<String, String>>,
@@ -2045,10 +2356,11 @@ object!(ProductUpsert {
 
 #[cfg(feature = "products")]
 impl ProductUpsert {
-    /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(product: String) -> Self {
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
+    pub fn new(product: impl Into<ProductPath>) -> Self {
         Self {
-            product,
+            product: product.into(),
             display: None,
             description: None,
             fulfillment: None,
@@ -2062,6 +2374,81 @@ impl ProductUpsert {
             rank: None,
             pricing: None,
         }
+    }
+
+    /// Sets `display` ([`Self::display`]), keeping the rest.
+    pub fn with_display(mut self, value: BTreeMap<String, String>) -> Self {
+        self.display = Some(value);
+        self
+    }
+
+    /// Sets `description` ([`Self::description`]), keeping the rest.
+    pub fn with_description(mut self, value: ProductDescription) -> Self {
+        self.description = Some(value);
+        self
+    }
+
+    /// Sets `fulfillment` ([`Self::fulfillment`]), keeping the rest.
+    pub fn with_fulfillment(mut self, value: ProductUpsertFulfillment) -> Self {
+        self.fulfillment = Some(value);
+        self
+    }
+
+    /// Sets `fulfillments` ([`Self::fulfillments`]), keeping the rest.
+    pub fn with_fulfillments(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<ProductFulfillmentInput>>,
+    ) -> Self {
+        self.fulfillments = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `image` ([`Self::image`]), keeping the rest.
+    pub fn with_image(mut self, value: impl Into<String>) -> Self {
+        self.image = Some(value.into());
+        self
+    }
+
+    /// Sets `format` ([`Self::format`]), keeping the rest.
+    pub fn with_format(mut self, value: ProductFormat) -> Self {
+        self.format = Some(value);
+        self
+    }
+
+    /// Sets `sku` ([`Self::sku`]), keeping the rest.
+    pub fn with_sku(mut self, value: impl Into<String>) -> Self {
+        self.sku = Some(value.into());
+        self
+    }
+
+    /// Sets `taxcode` ([`Self::taxcode`]), keeping the rest.
+    pub fn with_taxcode(mut self, value: impl Into<String>) -> Self {
+        self.taxcode = Some(value.into());
+        self
+    }
+
+    /// Sets `attributes` ([`Self::attributes`]), keeping the rest.
+    pub fn with_attributes(mut self, value: BTreeMap<String, String>) -> Self {
+        self.attributes = Some(value);
+        self
+    }
+
+    /// Sets `badge` ([`Self::badge`]), keeping the rest.
+    pub fn with_badge(mut self, value: BTreeMap<String, String>) -> Self {
+        self.badge = Some(value);
+        self
+    }
+
+    /// Sets `rank` ([`Self::rank`]), keeping the rest.
+    pub fn with_rank(mut self, value: i64) -> Self {
+        self.rank = Some(value);
+        self
+    }
+
+    /// Sets `pricing` ([`Self::pricing`]), keeping the rest.
+    pub fn with_pricing(mut self, value: ProductPricingInput) -> Self {
+        self.pricing = Some(value);
+        self
     }
 }
 
@@ -2080,6 +2467,15 @@ pub struct ProductUpsertFulfillment {
 object!(ProductUpsertFulfillment {
     instructions: "instructions" optional,
 });
+
+#[cfg(feature = "products")]
+impl ProductUpsertFulfillment {
+    /// Sets `instructions` ([`Self::instructions`]), keeping the rest.
+    pub fn with_instructions(mut self, value: BTreeMap<String, String>) -> Self {
+        self.instructions = Some(value);
+        self
+    }
+}
 
 /// Outcome for one product of `POST /products`.
 #[cfg(feature = "products")]
@@ -2187,9 +2583,12 @@ object!(ProductsUpsertRequest {
 
 #[cfg(feature = "products")]
 impl ProductsUpsertRequest {
-    /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(products: Vec<ProductUpsert>) -> Self {
-        Self { products }
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
+    pub fn new(products: impl IntoIterator<Item = impl Into<ProductUpsert>>) -> Self {
+        Self {
+            products: products.into_iter().map(Into::into).collect(),
+        }
     }
 }
 
@@ -2265,7 +2664,10 @@ pub mod builders {
         /// `GET /products/{product_path}` (operation `getProduct`).
         ///
         /// Returns a [`Product`] object when awaited.
-        pub fn get(&self, product_path: impl Into<String>) -> GetProductBuilder<'a> {
+        pub fn get(
+            &self,
+            product_path: impl Into<ProductPath>,
+        ) -> GetProductBuilder<'a> {
             GetProductBuilder {
                 client: self.client,
                 options: RequestOptions::default(),
@@ -2305,7 +2707,7 @@ pub mod builders {
         /// Returns a [`ProductsActionResponse`] object when awaited. `.send_batch()` reports every item of `products` instead.
         pub fn delete(
             &self,
-            product_path: impl Into<String>,
+            product_path: impl Into<ProductPath>,
         ) -> DeleteProductBuilder<'a> {
             DeleteProductBuilder {
                 client: self.client,
@@ -2323,7 +2725,7 @@ pub mod builders {
         /// Returns a [`ProductOffersResponse`] object when awaited.
         pub fn get_offers(
             &self,
-            product_path: impl Into<String>,
+            product_path: impl Into<ProductPath>,
         ) -> GetProductOffersBuilder<'a> {
             GetProductOffersBuilder {
                 client: self.client,
@@ -2344,7 +2746,7 @@ pub mod builders {
         /// Returns a [`ProductOffersActionResponse`] object when awaited. `.send_batch()` reports every item of `products` instead.
         pub fn upsert_offers(
             &self,
-            product_path: impl Into<String>,
+            product_path: impl Into<ProductPath>,
             body: ProductOffersUpsertRequest,
         ) -> CreateProductOffersBuilder<'a> {
             CreateProductOffersBuilder {
@@ -2387,7 +2789,7 @@ pub mod builders {
         /// Returns a [`ProductPricesResponse`] object when awaited.
         pub fn get_price(
             &self,
-            product_path: impl Into<String>,
+            product_path: impl Into<ProductPath>,
         ) -> GetProductPriceBuilder<'a> {
             GetProductPriceBuilder {
                 client: self.client,
@@ -2515,7 +2917,7 @@ pub mod builders {
     pub struct GetProductBuilder<'a> {
         client: &'a Client,
         options: RequestOptions,
-        product_path: String,
+        product_path: ProductPath,
     }
 
     impl<'a> GetProductBuilder<'a> {
@@ -2538,7 +2940,7 @@ pub mod builders {
             let product_path = runtime::encode_path_param(
                 META.id,
                 "product_path",
-                &self.product_path.to_string(),
+                self.product_path.as_str(),
             )?;
             let path = format!("/products/{product_path}");
             let query: Vec<(&'static str, String)> = Vec::new();
@@ -2568,7 +2970,7 @@ pub mod builders {
     pub struct DeleteProductBuilder<'a> {
         client: &'a Client,
         options: RequestOptions,
-        product_path: String,
+        product_path: ProductPath,
     }
 
     impl<'a> DeleteProductBuilder<'a> {
@@ -2594,7 +2996,7 @@ pub mod builders {
             let product_path = runtime::encode_path_param(
                 META.id,
                 "product_path",
-                &self.product_path.to_string(),
+                self.product_path.as_str(),
             )?;
             let path = format!("/products/{product_path}");
             let query: Vec<(&'static str, String)> = Vec::new();
@@ -2633,7 +3035,7 @@ pub mod builders {
     pub struct GetProductOffersBuilder<'a> {
         client: &'a Client,
         options: RequestOptions,
-        product_path: String,
+        product_path: ProductPath,
         r#type: Option<ProductOfferTypeInput>,
     }
 
@@ -2663,7 +3065,7 @@ pub mod builders {
             let product_path = runtime::encode_path_param(
                 META.id,
                 "product_path",
-                &self.product_path.to_string(),
+                self.product_path.as_str(),
             )?;
             let path = format!("/products/offers/{product_path}");
             let mut query: Vec<(&'static str, String)> = Vec::new();
@@ -2696,7 +3098,7 @@ pub mod builders {
     pub struct CreateProductOffersBuilder<'a> {
         client: &'a Client,
         options: RequestOptions,
-        product_path: String,
+        product_path: ProductPath,
         body: ProductOffersUpsertRequest,
     }
 
@@ -2723,7 +3125,7 @@ pub mod builders {
             let product_path = runtime::encode_path_param(
                 META.id,
                 "product_path",
-                &self.product_path.to_string(),
+                self.product_path.as_str(),
             )?;
             let path = format!("/products/offers/{product_path}");
             let query: Vec<(&'static str, String)> = Vec::new();
@@ -2876,7 +3278,7 @@ pub mod builders {
     pub struct GetProductPriceBuilder<'a> {
         client: &'a Client,
         options: RequestOptions,
-        product_path: String,
+        product_path: ProductPath,
         country: Option<String>,
         currency: Option<String>,
     }
@@ -2913,7 +3315,7 @@ pub mod builders {
             let product_path = runtime::encode_path_param(
                 META.id,
                 "product_path",
-                &self.product_path.to_string(),
+                self.product_path.as_str(),
             )?;
             let path = format!("/products/price/{product_path}");
             let mut query: Vec<(&'static str, String)> = Vec::new();

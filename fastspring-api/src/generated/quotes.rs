@@ -14,8 +14,8 @@ use serde_json::Value;
 use crate::runtime::{self, object::object, request_builder, string_enum, union::union};
 
 use crate::{
-    Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids, QueryDate,
-    RequestOptions, Secret,
+    AccountId, Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids,
+    OrderId, ProductPath, QueryDate, RequestOptions, Secret, SubscriptionId, Unset,
 };
 
 /// Body of `POST /quotes`.
@@ -103,16 +103,17 @@ object!(CreateQuoteRequest {
 
 #[cfg(feature = "quotes")]
 impl CreateQuoteRequest {
-    /// Builds the value from its required fields; optional fields start empty.
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
     pub fn new(
-        items: Vec<QuoteItemRequest>,
-        name: String,
+        items: impl IntoIterator<Item = impl Into<QuoteItemRequest>>,
+        name: impl Into<String>,
         recipient: QuoteRecipientRequest,
         recipient_address: QuoteAddressRequest,
     ) -> Self {
         Self {
-            items,
-            name,
+            items: items.into_iter().map(Into::into).collect(),
+            name: name.into(),
             recipient,
             recipient_address,
             coupon: None,
@@ -126,6 +127,69 @@ impl CreateQuoteRequest {
             source: None,
             source_ip: None,
         }
+    }
+
+    /// Sets `coupon` ([`Self::coupon`]), keeping the rest.
+    pub fn with_coupon(mut self, value: impl Into<String>) -> Self {
+        self.coupon = Some(Some(value.into()));
+        self
+    }
+
+    /// Sets `currency` ([`Self::currency`]), keeping the rest.
+    pub fn with_currency(mut self, value: impl Into<String>) -> Self {
+        self.currency = Some(value.into());
+        self
+    }
+
+    /// Sets `expirationDateDays` ([`Self::expiration_date_days`]), keeping the rest.
+    pub fn with_expiration_date_days(mut self, value: i64) -> Self {
+        self.expiration_date_days = Some(value);
+        self
+    }
+
+    /// Sets `fulfillmentTerm` ([`Self::fulfillment_term`]), keeping the rest.
+    pub fn with_fulfillment_term(mut self, value: QuoteFulfillmentTerm) -> Self {
+        self.fulfillment_term = Some(value);
+        self
+    }
+
+    /// Sets `notes` ([`Self::notes`]), keeping the rest.
+    pub fn with_notes(mut self, value: impl Into<String>) -> Self {
+        self.notes = Some(Some(value.into()));
+        self
+    }
+
+    /// Sets `netTermsDays` ([`Self::net_terms_days`]), keeping the rest.
+    pub fn with_net_terms_days(mut self, value: i64) -> Self {
+        self.net_terms_days = Some(value);
+        self
+    }
+
+    /// Sets `tags` ([`Self::tags`]), keeping the rest.
+    pub fn with_tags(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<QuoteTag>>,
+    ) -> Self {
+        self.tags = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `taxId` ([`Self::tax_id`]), keeping the rest.
+    pub fn with_tax_id(mut self, value: impl Into<String>) -> Self {
+        self.tax_id = Some(Some(value.into()));
+        self
+    }
+
+    /// Sets `source` ([`Self::source`]), keeping the rest.
+    pub fn with_source(mut self, value: impl Into<String>) -> Self {
+        self.source = Some(value.into());
+        self
+    }
+
+    /// Sets `sourceIP` ([`Self::source_ip`]), keeping the rest.
+    pub fn with_source_ip(mut self, value: impl Into<String>) -> Self {
+        self.source_ip = Some(value.into());
+        self
     }
 }
 
@@ -360,6 +424,14 @@ object!(serialize Quote {
     total_in_payout_currency_display: "totalInPayoutCurrencyDisplay" optional(lenient_string),
 });
 
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+impl Quote {
+    /// `changed` as a [`jiff::Timestamp`], from the first of `changed`, `changedInSeconds` that FastSpring sent and that is readable.
+    pub fn changed_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(&[&self.changed, &self.changed_in_seconds])
+    }
+}
+
 /// Customer account of the recipient (webhook form); an ID, or the full account with webhook expansion.
 ///
 /// The form is told by the JSON token or by a key only one form has.
@@ -371,8 +443,8 @@ object!(serialize Quote {
 pub enum QuoteAccount {
     /// An [`Account`](super::accounts::Account) object.
     Expanded(Box<super::accounts::Account>),
-    /// A string.
-    Id(String),
+    /// An [`AccountId`].
+    Id(AccountId),
 }
 
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
@@ -386,6 +458,17 @@ union!(QuoteAccount {
     ],
     Id: STR, [],
 });
+
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+impl QuoteAccount {
+    /// The [`AccountId`], whichever form FastSpring sent: the bare ID, or the object's own ID.
+    pub fn id(&self) -> &AccountId {
+        match self {
+            Self::Id(id) => id,
+            Self::Expanded(object) => object.id(),
+        }
+    }
+}
 
 /// A postal address on a quote.
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
@@ -464,9 +547,79 @@ object!(QuoteAddressRequest {
 
 #[cfg(feature = "quotes")]
 impl QuoteAddressRequest {
-    /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(country: String, postal_code: String) -> Self {
-        Self {
+    /// Starts a [`QuoteAddressRequestBuilder`]: each required field is set by name, and `build()` exists once all are set (two of them share a type, so positional arguments could be swapped unnoticed).
+    pub fn builder() -> QuoteAddressRequestBuilder {
+        QuoteAddressRequestBuilder {
+            country: Unset,
+            postal_code: Unset,
+        }
+    }
+
+    /// Sets `addressLine1` ([`Self::address_line1`]), keeping the rest.
+    pub fn with_address_line1(mut self, value: impl Into<String>) -> Self {
+        self.address_line1 = Some(value.into());
+        self
+    }
+
+    /// Sets `addressLine2` ([`Self::address_line2`]), keeping the rest.
+    pub fn with_address_line2(mut self, value: impl Into<String>) -> Self {
+        self.address_line2 = Some(Some(value.into()));
+        self
+    }
+
+    /// Sets `city` ([`Self::city`]), keeping the rest.
+    pub fn with_city(mut self, value: impl Into<String>) -> Self {
+        self.city = Some(value.into());
+        self
+    }
+
+    /// Sets `region` ([`Self::region`]), keeping the rest.
+    pub fn with_region(mut self, value: impl Into<String>) -> Self {
+        self.region = Some(value.into());
+        self
+    }
+}
+
+#[cfg(feature = "quotes")]
+/// Builds a [`QuoteAddressRequest`] with each required field named: [`QuoteAddressRequest::builder`], one setter per required field in any order, then `build()`.
+#[derive(Debug, Clone)]
+#[must_use = "call `build()` once every required field is set"]
+pub struct QuoteAddressRequestBuilder<F1 = Unset, F2 = Unset> {
+    country: F1,
+    postal_code: F2,
+}
+
+impl<F2> QuoteAddressRequestBuilder<Unset, F2> {
+    /// Sets the required `country`.
+    pub fn country(
+        self,
+        value: impl Into<String>,
+    ) -> QuoteAddressRequestBuilder<String, F2> {
+        QuoteAddressRequestBuilder {
+            country: value.into(),
+            postal_code: self.postal_code,
+        }
+    }
+}
+
+impl<F1> QuoteAddressRequestBuilder<F1, Unset> {
+    /// Sets the required `postalCode`.
+    pub fn postal_code(
+        self,
+        value: impl Into<String>,
+    ) -> QuoteAddressRequestBuilder<F1, String> {
+        QuoteAddressRequestBuilder {
+            country: self.country,
+            postal_code: value.into(),
+        }
+    }
+}
+
+impl QuoteAddressRequestBuilder<String, String> {
+    /// The [`QuoteAddressRequest`], its optional fields empty (set them with `with_*`).
+    pub fn build(self) -> QuoteAddressRequest {
+        let QuoteAddressRequestBuilder { country, postal_code } = self;
+        QuoteAddressRequest {
             address_line1: None,
             address_line2: None,
             city: None,
@@ -814,7 +967,7 @@ object!(serialize QuoteItemProductDescriptions {
 #[serde(rename_all = "camelCase")]
 pub struct QuoteItemRequest {
     /// Product path.
-    pub product: String,
+    pub product: ProductPath,
     /// Number of units (1 when left out).
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub quantity: Option<i64>,
@@ -832,13 +985,26 @@ object!(QuoteItemRequest {
 
 #[cfg(feature = "quotes")]
 impl QuoteItemRequest {
-    /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(product: String) -> Self {
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
+    pub fn new(product: impl Into<ProductPath>) -> Self {
         Self {
-            product,
+            product: product.into(),
             quantity: None,
             unit_list_price: None,
         }
+    }
+
+    /// Sets `quantity` ([`Self::quantity`]), keeping the rest.
+    pub fn with_quantity(mut self, value: i64) -> Self {
+        self.quantity = Some(value);
+        self
+    }
+
+    /// Sets `unitListPrice` ([`Self::unit_list_price`]), keeping the rest.
+    pub fn with_unit_list_price(mut self, value: impl Into<Amount>) -> Self {
+        self.unit_list_price = Some(value.into());
+        self
     }
 }
 
@@ -1016,8 +1182,8 @@ object!(serialize QuoteNotificationInterval {
 pub enum QuoteOrder {
     /// An [`Order`](super::orders::Order) object.
     Expanded(Box<super::orders::Order>),
-    /// A string.
-    Id(String),
+    /// An [`OrderId`].
+    Id(OrderId),
 }
 
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
@@ -1044,6 +1210,17 @@ union!(QuoteOrder {
     ],
     Id: STR, [],
 });
+
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+impl QuoteOrder {
+    /// The [`OrderId`], whichever form FastSpring sent: the bare ID, or the object's own ID.
+    pub fn id(&self) -> &OrderId {
+        match self {
+            Self::Id(id) => id,
+            Self::Expanded(object) => object.id(),
+        }
+    }
+}
 
 /// A discount applied to a price line.
 #[cfg(any(feature = "quotes", feature = "webhook-events"))]
@@ -1458,9 +1635,85 @@ object!(QuoteRecipientRequest {
 
 #[cfg(feature = "quotes")]
 impl QuoteRecipientRequest {
-    /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(first: String, last: String, email: String) -> Self {
-        Self {
+    /// Starts a [`QuoteRecipientRequestBuilder`]: each required field is set by name, and `build()` exists once all are set (two of them share a type, so positional arguments could be swapped unnoticed).
+    pub fn builder() -> QuoteRecipientRequestBuilder {
+        QuoteRecipientRequestBuilder {
+            first: Unset,
+            last: Unset,
+            email: Unset,
+        }
+    }
+
+    /// Sets `company` ([`Self::company`]), keeping the rest.
+    pub fn with_company(mut self, value: impl Into<String>) -> Self {
+        self.company = Some(value.into());
+        self
+    }
+
+    /// Sets `phone` ([`Self::phone`]), keeping the rest.
+    pub fn with_phone(mut self, value: impl Into<String>) -> Self {
+        self.phone = Some(Some(value.into()));
+        self
+    }
+}
+
+#[cfg(feature = "quotes")]
+/// Builds a [`QuoteRecipientRequest`] with each required field named: [`QuoteRecipientRequest::builder`], one setter per required field in any order, then `build()`.
+#[derive(Debug, Clone)]
+#[must_use = "call `build()` once every required field is set"]
+pub struct QuoteRecipientRequestBuilder<F1 = Unset, F2 = Unset, F3 = Unset> {
+    first: F1,
+    last: F2,
+    email: F3,
+}
+
+impl<F2, F3> QuoteRecipientRequestBuilder<Unset, F2, F3> {
+    /// Sets the required `first`.
+    pub fn first(
+        self,
+        value: impl Into<String>,
+    ) -> QuoteRecipientRequestBuilder<String, F2, F3> {
+        QuoteRecipientRequestBuilder {
+            first: value.into(),
+            last: self.last,
+            email: self.email,
+        }
+    }
+}
+
+impl<F1, F3> QuoteRecipientRequestBuilder<F1, Unset, F3> {
+    /// Sets the required `last`.
+    pub fn last(
+        self,
+        value: impl Into<String>,
+    ) -> QuoteRecipientRequestBuilder<F1, String, F3> {
+        QuoteRecipientRequestBuilder {
+            first: self.first,
+            last: value.into(),
+            email: self.email,
+        }
+    }
+}
+
+impl<F1, F2> QuoteRecipientRequestBuilder<F1, F2, Unset> {
+    /// Sets the required `email`.
+    pub fn email(
+        self,
+        value: impl Into<String>,
+    ) -> QuoteRecipientRequestBuilder<F1, F2, String> {
+        QuoteRecipientRequestBuilder {
+            first: self.first,
+            last: self.last,
+            email: value.into(),
+        }
+    }
+}
+
+impl QuoteRecipientRequestBuilder<String, String, String> {
+    /// The [`QuoteRecipientRequest`], its optional fields empty (set them with `with_*`).
+    pub fn build(self) -> QuoteRecipientRequest {
+        let QuoteRecipientRequestBuilder { first, last, email } = self;
+        QuoteRecipientRequest {
             first,
             last,
             email,
@@ -1579,6 +1832,21 @@ object!(QuoteTag {
     key: "key" optional,
     value: "value" optional,
 });
+
+#[cfg(any(feature = "quotes", feature = "webhook-events"))]
+impl QuoteTag {
+    /// Sets `key` ([`Self::key`]), keeping the rest.
+    pub fn with_key(mut self, value: impl Into<String>) -> Self {
+        self.key = Some(value.into());
+        self
+    }
+
+    /// Sets `value` ([`Self::value`]), keeping the rest.
+    pub fn with_value(mut self, value: impl Into<String>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
+}
 
 /// Tags of the quote; a list of key/value pairs in REST answers, a map in webhooks.
 ///
@@ -1716,17 +1984,246 @@ object!(UpdateQuoteRequest {
 
 #[cfg(feature = "quotes")]
 impl UpdateQuoteRequest {
-    /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(
-        currency: String,
-        expiration_date_days: i64,
-        fulfillment_term: QuoteFulfillmentTerm,
-        items: Vec<QuoteItemRequest>,
-        name: String,
-        recipient: QuoteRecipientRequest,
-        recipient_address: QuoteAddressRequest,
+    /// Starts a [`UpdateQuoteRequestBuilder`]: each required field is set by name, and `build()` exists once all are set (two of them share a type, so positional arguments could be swapped unnoticed).
+    pub fn builder() -> UpdateQuoteRequestBuilder {
+        UpdateQuoteRequestBuilder {
+            currency: Unset,
+            expiration_date_days: Unset,
+            fulfillment_term: Unset,
+            items: Unset,
+            name: Unset,
+            recipient: Unset,
+            recipient_address: Unset,
+        }
+    }
+
+    /// Sets `coupon` ([`Self::coupon`]), keeping the rest.
+    pub fn with_coupon(mut self, value: impl Into<String>) -> Self {
+        self.coupon = Some(Some(value.into()));
+        self
+    }
+
+    /// Sets `notes` ([`Self::notes`]), keeping the rest.
+    pub fn with_notes(mut self, value: impl Into<String>) -> Self {
+        self.notes = Some(Some(value.into()));
+        self
+    }
+
+    /// Sets `netTermsDays` ([`Self::net_terms_days`]), keeping the rest.
+    pub fn with_net_terms_days(mut self, value: i64) -> Self {
+        self.net_terms_days = Some(value);
+        self
+    }
+
+    /// Sets `status` ([`Self::status`]), keeping the rest.
+    pub fn with_status(mut self, value: QuoteStatus) -> Self {
+        self.status = Some(value);
+        self
+    }
+
+    /// Sets `tags` ([`Self::tags`]), keeping the rest.
+    pub fn with_tags(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<QuoteTag>>,
     ) -> Self {
-        Self {
+        self.tags = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `taxId` ([`Self::tax_id`]), keeping the rest.
+    pub fn with_tax_id(mut self, value: impl Into<String>) -> Self {
+        self.tax_id = Some(Some(value.into()));
+        self
+    }
+
+    /// Sets `source` ([`Self::source`]), keeping the rest.
+    pub fn with_source(mut self, value: impl Into<String>) -> Self {
+        self.source = Some(value.into());
+        self
+    }
+
+    /// Sets `sourceIP` ([`Self::source_ip`]), keeping the rest.
+    pub fn with_source_ip(mut self, value: impl Into<String>) -> Self {
+        self.source_ip = Some(value.into());
+        self
+    }
+
+    /// Sets `invoiceId` ([`Self::invoice_id`]), keeping the rest.
+    pub fn with_invoice_id(mut self, value: impl Into<String>) -> Self {
+        self.invoice_id = Some(value.into());
+        self
+    }
+}
+
+#[cfg(feature = "quotes")]
+/// Builds a [`UpdateQuoteRequest`] with each required field named: [`UpdateQuoteRequest::builder`], one setter per required field in any order, then `build()`.
+#[derive(Debug, Clone)]
+#[must_use = "call `build()` once every required field is set"]
+pub struct UpdateQuoteRequestBuilder<
+    F1 = Unset,
+    F2 = Unset,
+    F3 = Unset,
+    F4 = Unset,
+    F5 = Unset,
+    F6 = Unset,
+    F7 = Unset,
+> {
+    currency: F1,
+    expiration_date_days: F2,
+    fulfillment_term: F3,
+    items: F4,
+    name: F5,
+    recipient: F6,
+    recipient_address: F7,
+}
+
+impl<F2, F3, F4, F5, F6, F7> UpdateQuoteRequestBuilder<Unset, F2, F3, F4, F5, F6, F7> {
+    /// Sets the required `currency`.
+    pub fn currency(
+        self,
+        value: impl Into<String>,
+    ) -> UpdateQuoteRequestBuilder<String, F2, F3, F4, F5, F6, F7> {
+        UpdateQuoteRequestBuilder {
+            currency: value.into(),
+            expiration_date_days: self.expiration_date_days,
+            fulfillment_term: self.fulfillment_term,
+            items: self.items,
+            name: self.name,
+            recipient: self.recipient,
+            recipient_address: self.recipient_address,
+        }
+    }
+}
+
+impl<F1, F3, F4, F5, F6, F7> UpdateQuoteRequestBuilder<F1, Unset, F3, F4, F5, F6, F7> {
+    /// Sets the required `expirationDateDays`.
+    pub fn expiration_date_days(
+        self,
+        value: i64,
+    ) -> UpdateQuoteRequestBuilder<F1, i64, F3, F4, F5, F6, F7> {
+        UpdateQuoteRequestBuilder {
+            currency: self.currency,
+            expiration_date_days: value,
+            fulfillment_term: self.fulfillment_term,
+            items: self.items,
+            name: self.name,
+            recipient: self.recipient,
+            recipient_address: self.recipient_address,
+        }
+    }
+}
+
+impl<F1, F2, F4, F5, F6, F7> UpdateQuoteRequestBuilder<F1, F2, Unset, F4, F5, F6, F7> {
+    /// Sets the required `fulfillmentTerm`.
+    pub fn fulfillment_term(
+        self,
+        value: QuoteFulfillmentTerm,
+    ) -> UpdateQuoteRequestBuilder<F1, F2, QuoteFulfillmentTerm, F4, F5, F6, F7> {
+        UpdateQuoteRequestBuilder {
+            currency: self.currency,
+            expiration_date_days: self.expiration_date_days,
+            fulfillment_term: value,
+            items: self.items,
+            name: self.name,
+            recipient: self.recipient,
+            recipient_address: self.recipient_address,
+        }
+    }
+}
+
+impl<F1, F2, F3, F5, F6, F7> UpdateQuoteRequestBuilder<F1, F2, F3, Unset, F5, F6, F7> {
+    /// Sets the required `items`.
+    pub fn items(
+        self,
+        value: impl IntoIterator<Item = impl Into<QuoteItemRequest>>,
+    ) -> UpdateQuoteRequestBuilder<F1, F2, F3, Vec<QuoteItemRequest>, F5, F6, F7> {
+        UpdateQuoteRequestBuilder {
+            currency: self.currency,
+            expiration_date_days: self.expiration_date_days,
+            fulfillment_term: self.fulfillment_term,
+            items: value.into_iter().map(Into::into).collect(),
+            name: self.name,
+            recipient: self.recipient,
+            recipient_address: self.recipient_address,
+        }
+    }
+}
+
+impl<F1, F2, F3, F4, F6, F7> UpdateQuoteRequestBuilder<F1, F2, F3, F4, Unset, F6, F7> {
+    /// Sets the required `name`.
+    pub fn name(
+        self,
+        value: impl Into<String>,
+    ) -> UpdateQuoteRequestBuilder<F1, F2, F3, F4, String, F6, F7> {
+        UpdateQuoteRequestBuilder {
+            currency: self.currency,
+            expiration_date_days: self.expiration_date_days,
+            fulfillment_term: self.fulfillment_term,
+            items: self.items,
+            name: value.into(),
+            recipient: self.recipient,
+            recipient_address: self.recipient_address,
+        }
+    }
+}
+
+impl<F1, F2, F3, F4, F5, F7> UpdateQuoteRequestBuilder<F1, F2, F3, F4, F5, Unset, F7> {
+    /// Sets the required `recipient`.
+    pub fn recipient(
+        self,
+        value: QuoteRecipientRequest,
+    ) -> UpdateQuoteRequestBuilder<F1, F2, F3, F4, F5, QuoteRecipientRequest, F7> {
+        UpdateQuoteRequestBuilder {
+            currency: self.currency,
+            expiration_date_days: self.expiration_date_days,
+            fulfillment_term: self.fulfillment_term,
+            items: self.items,
+            name: self.name,
+            recipient: value,
+            recipient_address: self.recipient_address,
+        }
+    }
+}
+
+impl<F1, F2, F3, F4, F5, F6> UpdateQuoteRequestBuilder<F1, F2, F3, F4, F5, F6, Unset> {
+    /// Sets the required `recipientAddress`.
+    pub fn recipient_address(
+        self,
+        value: QuoteAddressRequest,
+    ) -> UpdateQuoteRequestBuilder<F1, F2, F3, F4, F5, F6, QuoteAddressRequest> {
+        UpdateQuoteRequestBuilder {
+            currency: self.currency,
+            expiration_date_days: self.expiration_date_days,
+            fulfillment_term: self.fulfillment_term,
+            items: self.items,
+            name: self.name,
+            recipient: self.recipient,
+            recipient_address: value,
+        }
+    }
+}
+
+impl UpdateQuoteRequestBuilder<
+    String,
+    i64,
+    QuoteFulfillmentTerm,
+    Vec<QuoteItemRequest>,
+    String,
+    QuoteRecipientRequest,
+    QuoteAddressRequest,
+> {
+    /// The [`UpdateQuoteRequest`], its optional fields empty (set them with `with_*`).
+    pub fn build(self) -> UpdateQuoteRequest {
+        let UpdateQuoteRequestBuilder {
+            currency,
+            expiration_date_days,
+            fulfillment_term,
+            items,
+            name,
+            recipient,
+            recipient_address,
+        } = self;
+        UpdateQuoteRequest {
             currency,
             expiration_date_days,
             fulfillment_term,
@@ -1764,7 +2261,8 @@ object!(UpdateQuoteRequestWrapped {
 
 #[cfg(feature = "quotes")]
 impl UpdateQuoteRequestWrapped {
-    /// Builds the value from its required fields; optional fields start empty.
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
     pub fn new(update_quote_request: UpdateQuoteRequest) -> Self {
         Self { update_quote_request }
     }

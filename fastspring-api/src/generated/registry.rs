@@ -14,8 +14,8 @@ use serde_json::Value;
 use crate::runtime::{self, object::object, request_builder, string_enum, union::union};
 
 use crate::{
-    Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids, QueryDate,
-    RequestOptions, Secret,
+    AccountId, Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids,
+    OrderId, ProductPath, QueryDate, RequestOptions, Secret, SubscriptionId, Unset,
 };
 
 pub use runtime::Part;
@@ -2297,21 +2297,9 @@ pub static SCHEMAS: &[(&str, &str, SchemaFn)] = &[
     ),
     #[cfg(feature = "accounts")]
     (
-        "AccountGetResponseAccountsItem",
-        "accounts.yaml#/components/schemas/AccountGetResponse/properties/accounts/items",
-        <super::accounts::AccountGetResponseAccountsItem as schemars::JsonSchema>::json_schema,
-    ),
-    #[cfg(feature = "accounts")]
-    (
         "AccountListResponse",
         "accounts.yaml#/components/schemas/AccountListResponse",
         <super::accounts::AccountListResponse as schemars::JsonSchema>::json_schema,
-    ),
-    #[cfg(feature = "accounts")]
-    (
-        "AccountListResponseAccountsItem",
-        "accounts.yaml#/components/schemas/AccountListResponse/properties/accounts/items",
-        <super::accounts::AccountListResponseAccountsItem as schemars::JsonSchema>::json_schema,
     ),
     #[cfg(
         any(
@@ -2351,6 +2339,18 @@ pub static SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "AccountManagementUrlResponse",
         "accounts.yaml#/components/schemas/AccountManagementUrlResponse",
         <super::accounts::AccountManagementUrlResponse as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "accounts")]
+    (
+        "AccountOrError",
+        "accounts.yaml#/components/schemas/AccountGetResponse/properties/accounts/items",
+        <super::accounts::AccountOrError as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "accounts")]
+    (
+        "AccountOrId",
+        "accounts.yaml#/components/schemas/AccountListResponse/properties/accounts/items",
+        <super::accounts::AccountOrId as schemars::JsonSchema>::json_schema,
     ),
     #[cfg(
         any(
@@ -2512,12 +2512,6 @@ pub static SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "ChargeSubscriptionsRequest",
         "subscriptions.yaml#/components/schemas/ChargeSubscriptionsRequest",
         <super::subscriptions::ChargeSubscriptionsRequest as schemars::JsonSchema>::json_schema,
-    ),
-    #[cfg(feature = "subscriptions")]
-    (
-        "ChargeSubscriptionsRequestSubscriptionsItem",
-        "subscriptions.yaml#/components/schemas/ChargeSubscriptionsRequest/properties/subscriptions/items",
-        <super::subscriptions::ChargeSubscriptionsRequestSubscriptionsItem as schemars::JsonSchema>::json_schema,
     ),
     #[cfg(feature = "subscriptions")]
     (
@@ -3621,12 +3615,6 @@ pub static SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "orders.yaml#/components/schemas/OrderGetResponse",
         <super::orders::OrderGetResponse as schemars::JsonSchema>::json_schema,
     ),
-    #[cfg(feature = "orders")]
-    (
-        "OrderGetResponseOrdersItem",
-        "orders.yaml#/components/schemas/OrderGetResponse/properties/orders/items",
-        <super::orders::OrderGetResponseOrdersItem as schemars::JsonSchema>::json_schema,
-    ),
     #[cfg(
         any(
             feature = "orders",
@@ -3720,12 +3708,6 @@ pub static SCHEMAS: &[(&str, &str, SchemaFn)] = &[
     ),
     #[cfg(feature = "orders")]
     (
-        "OrderListResponseOrdersItem",
-        "orders.yaml#/components/schemas/OrderListResponse/properties/orders/items",
-        <super::orders::OrderListResponseOrdersItem as schemars::JsonSchema>::json_schema,
-    ),
-    #[cfg(feature = "orders")]
-    (
         "OrderLookupError",
         "orders.yaml#/components/schemas/OrderLookupError",
         <super::orders::OrderLookupError as schemars::JsonSchema>::json_schema,
@@ -3757,6 +3739,18 @@ pub static SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "OrderNoteNote",
         "orders.yaml#/components/schemas/OrderNote/oneOf/0",
         <super::orders::OrderNoteNote as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "orders")]
+    (
+        "OrderOrError",
+        "orders.yaml#/components/schemas/OrderGetResponse/properties/orders/items",
+        <super::orders::OrderOrError as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "orders")]
+    (
+        "OrderOrId",
+        "orders.yaml#/components/schemas/OrderListResponse/properties/orders/items",
+        <super::orders::OrderOrId as schemars::JsonSchema>::json_schema,
     ),
     #[cfg(
         any(
@@ -4734,6 +4728,12 @@ pub static SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "returns.yaml#/components/schemas/ReturnItem/properties/refundType",
         <super::returns::ReturnItemRefundType as schemars::JsonSchema>::json_schema,
     ),
+    #[cfg(feature = "returns")]
+    (
+        "ReturnOrError",
+        "returns.yaml#/components/schemas/ReturnsResponse/properties/returns/items",
+        <super::returns::ReturnOrError as schemars::JsonSchema>::json_schema,
+    ),
     #[cfg(any(feature = "returns", feature = "webhook-events"))]
     (
         "ReturnOriginalOrder",
@@ -4763,12 +4763,6 @@ pub static SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "ReturnsResponse",
         "returns.yaml#/components/schemas/ReturnsResponse",
         <super::returns::ReturnsResponse as schemars::JsonSchema>::json_schema,
-    ),
-    #[cfg(feature = "returns")]
-    (
-        "ReturnsResponseReturnsItem",
-        "returns.yaml#/components/schemas/ReturnsResponse/properties/returns/items",
-        <super::returns::ReturnsResponseReturnsItem as schemars::JsonSchema>::json_schema,
     ),
     #[cfg(feature = "sessions-v1")]
     (
@@ -4942,6 +4936,12 @@ pub static SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "SubscriptionCardEnding",
         "subscriptions.yaml#/components/schemas/Subscription/properties/cardEnding",
         <super::subscriptions::SubscriptionCardEnding as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "SubscriptionCharge",
+        "subscriptions.yaml#/components/schemas/ChargeSubscriptionsRequest/properties/subscriptions/items",
+        <super::subscriptions::SubscriptionCharge as schemars::JsonSchema>::json_schema,
     ),
     #[cfg(feature = "webhook-events")]
     (
@@ -5190,21 +5190,21 @@ pub static SCHEMAS: &[(&str, &str, SchemaFn)] = &[
     ),
     #[cfg(feature = "subscriptions")]
     (
-        "SubscriptionListResponseSubscriptionsItem",
-        "subscriptions.yaml#/components/schemas/SubscriptionListResponse/properties/subscriptions/items",
-        <super::subscriptions::SubscriptionListResponseSubscriptionsItem as schemars::JsonSchema>::json_schema,
-    ),
-    #[cfg(feature = "subscriptions")]
-    (
         "SubscriptionMultiGetResponse",
         "subscriptions.yaml#/components/schemas/SubscriptionMultiGetResponse",
         <super::subscriptions::SubscriptionMultiGetResponse as schemars::JsonSchema>::json_schema,
     ),
     #[cfg(feature = "subscriptions")]
     (
-        "SubscriptionMultiGetResponseSubscriptionsItem",
+        "SubscriptionOrError",
         "subscriptions.yaml#/components/schemas/SubscriptionMultiGetResponse/properties/subscriptions/items",
-        <super::subscriptions::SubscriptionMultiGetResponseSubscriptionsItem as schemars::JsonSchema>::json_schema,
+        <super::subscriptions::SubscriptionOrError as schemars::JsonSchema>::json_schema,
+    ),
+    #[cfg(feature = "subscriptions")]
+    (
+        "SubscriptionOrId",
+        "subscriptions.yaml#/components/schemas/SubscriptionListResponse/properties/subscriptions/items",
+        <super::subscriptions::SubscriptionOrId as schemars::JsonSchema>::json_schema,
     ),
     #[cfg(
         any(

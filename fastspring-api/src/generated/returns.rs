@@ -14,8 +14,8 @@ use serde_json::Value;
 use crate::runtime::{self, object::object, request_builder, string_enum, union::union};
 
 use crate::{
-    Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids, QueryDate,
-    RequestOptions, Secret,
+    AccountId, Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids,
+    OrderId, ProductPath, QueryDate, RequestOptions, Secret, SubscriptionId, Unset,
 };
 
 /// The returns to create, one per order.
@@ -35,9 +35,12 @@ object!(CreateReturnsRequest {
 
 #[cfg(feature = "returns")]
 impl CreateReturnsRequest {
-    /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(returns: Vec<NewReturn>) -> Self {
-        Self { returns }
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
+    pub fn new(returns: impl IntoIterator<Item = impl Into<NewReturn>>) -> Self {
+        Self {
+            returns: returns.into_iter().map(Into::into).collect(),
+        }
     }
 }
 
@@ -79,7 +82,7 @@ union!(GetReturnResponse {
 #[serde(rename_all = "camelCase")]
 pub struct NewReturn {
     /// ID or reference of the order to refund.
-    pub order: String,
+    pub order: OrderId,
     /// Why the order is returned: `TAX_REFUND` (tax refund), `PRODUCT_NOT_RECEIVED`, `PRODUCT_DIFFERENCE` (not as expected), `FRAUDULENT`, `ORDER_ERROR`, `DISCOUNT` (discount or coupon), `DUPLICATE_ORDER`, `COMPATIBILITY_ISSUE`, `OTHER` or `NONE`. FastSpring accepts any other value but stores it as "None".
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub reason: Option<NewReturnReason>,
@@ -109,16 +112,50 @@ object!(NewReturn {
 
 #[cfg(feature = "returns")]
 impl NewReturn {
-    /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(order: String) -> Self {
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
+    pub fn new(order: impl Into<OrderId>) -> Self {
         Self {
-            order,
+            order: order.into(),
             reason: None,
             note: None,
             notification: None,
             refund_type: None,
             items: None,
         }
+    }
+
+    /// Sets `reason` ([`Self::reason`]), keeping the rest.
+    pub fn with_reason(mut self, value: NewReturnReason) -> Self {
+        self.reason = Some(value);
+        self
+    }
+
+    /// Sets `note` ([`Self::note`]), keeping the rest.
+    pub fn with_note(mut self, value: impl Into<String>) -> Self {
+        self.note = Some(value.into());
+        self
+    }
+
+    /// Sets `notification` ([`Self::notification`]), keeping the rest.
+    pub fn with_notification(mut self, value: NewReturnNotification) -> Self {
+        self.notification = Some(value);
+        self
+    }
+
+    /// Sets `refundType` ([`Self::refund_type`]), keeping the rest.
+    pub fn with_refund_type(mut self, value: NewReturnRefundType) -> Self {
+        self.refund_type = Some(value);
+        self
+    }
+
+    /// Sets `items` ([`Self::items`]), keeping the rest.
+    pub fn with_items(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<NewReturnItem>>,
+    ) -> Self {
+        self.items = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
@@ -129,7 +166,7 @@ impl NewReturn {
 #[serde(rename_all = "camelCase")]
 pub struct NewReturnItem {
     /// Product path of a line item of the original order.
-    pub product: String,
+    pub product: ProductPath,
     /// Amount to refund for the item, in the order's currency; greater than zero, at most what remains refundable on the item, and with no more decimals than the currency has (none for JPY, for example).
     pub amount: Amount,
 }
@@ -142,9 +179,13 @@ object!(NewReturnItem {
 
 #[cfg(feature = "returns")]
 impl NewReturnItem {
-    /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(product: String, amount: Amount) -> Self {
-        Self { product, amount }
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
+    pub fn new(product: impl Into<ProductPath>, amount: impl Into<Amount>) -> Self {
+        Self {
+            product: product.into(),
+            amount: amount.into(),
+        }
     }
 }
 
@@ -356,6 +397,16 @@ object!(serialize Return {
     result: "result" optional,
 });
 
+#[cfg(any(feature = "returns", feature = "webhook-events"))]
+impl Return {
+    /// `changed` as a [`jiff::Timestamp`], from the first of `changed`, `changedValue`, `changedInSeconds` that FastSpring sent and that is readable.
+    pub fn changed_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(
+            &[&self.changed, &self.changed_value, &self.changed_in_seconds],
+        )
+    }
+}
+
 /// The customer account: its ID, or the full object when the webhook has expansion enabled.
 ///
 /// The form is told by the JSON token or by a key only one form has.
@@ -367,8 +418,8 @@ object!(serialize Return {
 pub enum ReturnAccount {
     /// An [`Account`](super::accounts::Account) object.
     Expanded(Box<super::accounts::Account>),
-    /// A string.
-    Id(String),
+    /// An [`AccountId`].
+    Id(AccountId),
 }
 
 #[cfg(any(feature = "returns", feature = "webhook-events"))]
@@ -382,6 +433,17 @@ union!(ReturnAccount {
     ],
     Id: STR, [],
 });
+
+#[cfg(any(feature = "returns", feature = "webhook-events"))]
+impl ReturnAccount {
+    /// The [`AccountId`], whichever form FastSpring sent: the bare ID, or the object's own ID.
+    pub fn id(&self) -> &AccountId {
+        match self {
+            Self::Id(id) => id,
+            Self::Expanded(object) => object.id(),
+        }
+    }
+}
 
 /// A return that could not be created or found. `action` is `return.create` or `return.get`; `error` is keyed by an error code (`RETURN_ITEMS_AMOUNT_ZERO_ERROR`, ...) or a field name (`product`, `return`), and the set of codes is open.
 #[cfg(feature = "returns")]
@@ -420,7 +482,7 @@ object!(serialize ReturnError {
 )]
 pub struct ReturnItem {
     /// Product path of the item.
-    pub product: Option<String>,
+    pub product: Option<ProductPath>,
     /// Quantity returned (`0` in the reference's example of a partial refund).
     pub quantity: Option<i64>,
     /// Product display name (`null` in the 2026 `payoutEntry.created` return sample).
@@ -450,7 +512,7 @@ pub struct ReturnItem {
     /// Custom attributes of the item (key to value).
     pub attributes: Option<BTreeMap<String, String>>,
     /// ID of the subscription the item belongs to.
-    pub subscription: Option<String>,
+    pub subscription: Option<SubscriptionId>,
     /// Fulfillments of the item, keyed as in orders; usually empty.
     pub fulfillments: Option<BTreeMap<String, super::orders::OrderFulfillmentValue>>,
     /// Tax withheld by the buyer on this item (current field name).
@@ -459,7 +521,7 @@ pub struct ReturnItem {
 
 #[cfg(any(feature = "returns", feature = "webhook-events"))]
 object!(serialize ReturnItem {
-    product: "product" optional(lenient_string),
+    product: "product" optional,
     quantity: "quantity" optional(lenient_int),
     display: "display" optional(lenient_string),
     sku: "sku" optional(lenient_string),
@@ -474,7 +536,7 @@ object!(serialize ReturnItem {
     discount_in_payout_currency: "discountInPayoutCurrency" optional,
     discount_in_payout_currency_display: "discountInPayoutCurrencyDisplay" optional(lenient_string),
     attributes: "attributes" optional,
-    subscription: "subscription" optional(lenient_string),
+    subscription: "subscription" optional,
     fulfillments: "fulfillments" optional,
     withholdings: "withholdings" optional,
 });
@@ -498,6 +560,36 @@ pub enum ReturnItemRefundType {
 string_enum!(
     ReturnItemRefundType { FullRefund = "Full Refund", PartialRefund = "Partial Refund" }
 );
+
+/// One item of `returns` in [`ReturnsResponse`].
+///
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "returns")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
+pub enum ReturnOrError {
+    /// A [`ReturnError`] object.
+    Error(Box<ReturnError>),
+    /// A [`Return`] object.
+    Return(Box<Return>),
+}
+
+#[cfg(feature = "returns")]
+union!(ReturnOrError {
+    Error: MAP, ["error"],
+    Return: MAP, [
+        "account", "changed", "changedDisplay", "changedDisplayISO8601", "changedInSeconds",
+        "changedValue", "completed", "currency", "customer", "items", "live", "note", "original",
+        "payment", "payoutCurrency", "quote", "reason", "reference", "refundPerformer",
+        "refundPerformerType", "refundSourceComponent", "subtotal", "subtotalDisplay",
+        "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tax", "taxDisplay",
+        "taxInPayoutCurrency", "taxInPayoutCurrencyDisplay", "totalRefundInPayoutCurrency",
+        "totalReturn", "totalReturnDisplay", "totalReturnInPayoutCurrency",
+        "totalReturnInPayoutCurrencyDisplay", "type",
+    ],
+});
 
 /// Summary of the order the return refunds; the full order is at `GET /orders/{order_id}`.
 #[cfg(any(feature = "returns", feature = "webhook-events"))]
@@ -637,42 +729,12 @@ string_enum!(ReturnType { Return = "RETURN" });
 )]
 pub struct ReturnsResponse {
     /// Outcome per return, in request order.
-    pub returns: Vec<ReturnsResponseReturnsItem>,
+    pub returns: Vec<ReturnOrError>,
 }
 
 #[cfg(feature = "returns")]
 object!(serialize ReturnsResponse {
     returns: "returns" required,
-});
-
-/// One item of `returns` in [`ReturnsResponse`].
-///
-/// The form is told by the JSON token or by a key only one form has.
-#[cfg(feature = "returns")]
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
-pub enum ReturnsResponseReturnsItem {
-    /// A [`ReturnError`] object.
-    Error(Box<ReturnError>),
-    /// A [`Return`] object.
-    Return(Box<Return>),
-}
-
-#[cfg(feature = "returns")]
-union!(ReturnsResponseReturnsItem {
-    Error: MAP, ["error"],
-    Return: MAP, [
-        "account", "changed", "changedDisplay", "changedDisplayISO8601", "changedInSeconds",
-        "changedValue", "completed", "currency", "customer", "items", "live", "note", "original",
-        "payment", "payoutCurrency", "quote", "reason", "reference", "refundPerformer",
-        "refundPerformerType", "refundSourceComponent", "subtotal", "subtotalDisplay",
-        "subtotalInPayoutCurrency", "subtotalInPayoutCurrencyDisplay", "tax", "taxDisplay",
-        "taxInPayoutCurrency", "taxInPayoutCurrencyDisplay", "totalRefundInPayoutCurrency",
-        "totalReturn", "totalReturnDisplay", "totalReturnInPayoutCurrency",
-        "totalReturnInPayoutCurrencyDisplay", "type",
-    ],
 });
 
 /// Operations of the `returns` group; get it with `client.returns()`. Each method returns a request builder from [`builders`].
@@ -720,11 +782,8 @@ pub mod builders {
 
         /// Like [`Self::get`] for several IDs at once: each ID is percent-encoded, the IDs are joined with `,`, long lists are split over several requests, and the items come back as one `Vec` whatever shape FastSpring answers with (a bare object for one ID, a wrapper with `returns` for several).
         ///
-        /// Returns one item per ID FastSpring answered for, each a [`ReturnsResponseReturnsItem`].
-        pub async fn get_many<I, S>(
-            &self,
-            ids: I,
-        ) -> Result<Vec<ReturnsResponseReturnsItem>, Error>
+        /// Returns one item per ID FastSpring answered for, each a [`ReturnOrError`].
+        pub async fn get_many<I, S>(&self, ids: I) -> Result<Vec<ReturnOrError>, Error>
         where
             I: IntoIterator<Item = S>,
             S: Into<String>,
@@ -787,9 +846,7 @@ pub mod builders {
 
         /// Sends the request and reports every item of `returns`: a failed item is an `Err` even when FastSpring answered 200, and a per-item report sent with an error status is returned item by item.
         #[inline]
-        pub async fn send_batch(
-            self,
-        ) -> Result<BatchOutcome<ReturnsResponseReturnsItem>, Error> {
+        pub async fn send_batch(self) -> Result<BatchOutcome<ReturnOrError>, Error> {
             let request = self.build_request()?;
             runtime::send_batch(self.client, request).await
         }

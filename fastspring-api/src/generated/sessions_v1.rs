@@ -14,8 +14,8 @@ use serde_json::Value;
 use crate::runtime::{self, object::object, request_builder, string_enum, union::union};
 
 use crate::{
-    Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids, QueryDate,
-    RequestOptions, Secret,
+    AccountId, Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids,
+    OrderId, ProductPath, QueryDate, RequestOptions, Secret, SubscriptionId, Unset,
 };
 
 /// A created v1 session.
@@ -53,6 +53,14 @@ object!(serialize SessionV1 {
     subtotal: "subtotal" optional,
     items: "items" optional,
 });
+
+#[cfg(feature = "sessions-v1")]
+impl SessionV1 {
+    /// `expires` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
+    pub fn expires_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(&[&self.expires])
+    }
+}
 
 /// The buyer, when no `account` is given. If an account with this e-mail exists it is used (and may be updated).
 #[cfg(feature = "sessions-v1")]
@@ -94,6 +102,51 @@ object!(SessionV1Contact {
     language: "language" optional,
 });
 
+#[cfg(feature = "sessions-v1")]
+impl SessionV1Contact {
+    /// Sets `first` ([`Self::first`]), keeping the rest.
+    pub fn with_first(mut self, value: impl Into<String>) -> Self {
+        self.first = Some(value.into());
+        self
+    }
+
+    /// Sets `last` ([`Self::last`]), keeping the rest.
+    pub fn with_last(mut self, value: impl Into<String>) -> Self {
+        self.last = Some(value.into());
+        self
+    }
+
+    /// Sets `email` ([`Self::email`]), keeping the rest.
+    pub fn with_email(mut self, value: impl Into<String>) -> Self {
+        self.email = Some(value.into());
+        self
+    }
+
+    /// Sets `company` ([`Self::company`]), keeping the rest.
+    pub fn with_company(mut self, value: impl Into<String>) -> Self {
+        self.company = Some(value.into());
+        self
+    }
+
+    /// Sets `phone` ([`Self::phone`]), keeping the rest.
+    pub fn with_phone(mut self, value: impl Into<String>) -> Self {
+        self.phone = Some(value.into());
+        self
+    }
+
+    /// Sets `country` ([`Self::country`]), keeping the rest.
+    pub fn with_country(mut self, value: impl Into<String>) -> Self {
+        self.country = Some(value.into());
+        self
+    }
+
+    /// Sets `language` ([`Self::language`]), keeping the rest.
+    pub fn with_language(mut self, value: impl Into<String>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+}
+
 /// Body of `POST /sessions`. Give either `account` or `contact`.
 #[cfg(feature = "sessions-v1")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -102,7 +155,7 @@ object!(SessionV1Contact {
 pub struct SessionV1CreateRequest {
     /// ID of an existing FastSpring account; its details apply to the session.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
-    pub account: Option<String>,
+    pub account: Option<AccountId>,
     /// The buyer, when no `account` is given.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub contact: Option<SessionV1Contact>,
@@ -143,8 +196,11 @@ object!(SessionV1CreateRequest {
 
 #[cfg(feature = "sessions-v1")]
 impl SessionV1CreateRequest {
-    /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(items: Vec<SessionV1ItemRequest>) -> Self {
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
+    pub fn new(
+        items: impl IntoIterator<Item = impl Into<SessionV1ItemRequest>>,
+    ) -> Self {
         Self {
             account: None,
             contact: None,
@@ -154,8 +210,56 @@ impl SessionV1CreateRequest {
             tags: None,
             coupon: None,
             expiration: None,
-            items,
+            items: items.into_iter().map(Into::into).collect(),
         }
+    }
+
+    /// Sets `account` ([`Self::account`]), keeping the rest.
+    pub fn with_account(mut self, value: impl Into<AccountId>) -> Self {
+        self.account = Some(value.into());
+        self
+    }
+
+    /// Sets `contact` ([`Self::contact`]), keeping the rest.
+    pub fn with_contact(mut self, value: SessionV1Contact) -> Self {
+        self.contact = Some(value);
+        self
+    }
+
+    /// Sets `lookup` ([`Self::lookup`]), keeping the rest.
+    pub fn with_lookup(mut self, value: SessionV1Lookup) -> Self {
+        self.lookup = Some(value);
+        self
+    }
+
+    /// Sets `language` ([`Self::language`]), keeping the rest.
+    pub fn with_language(mut self, value: impl Into<String>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+
+    /// Sets `country` ([`Self::country`]), keeping the rest.
+    pub fn with_country(mut self, value: impl Into<String>) -> Self {
+        self.country = Some(value.into());
+        self
+    }
+
+    /// Sets `tags` ([`Self::tags`]), keeping the rest.
+    pub fn with_tags(mut self, value: BTreeMap<String, String>) -> Self {
+        self.tags = Some(value);
+        self
+    }
+
+    /// Sets `coupon` ([`Self::coupon`]), keeping the rest.
+    pub fn with_coupon(mut self, value: impl Into<String>) -> Self {
+        self.coupon = Some(value.into());
+        self
+    }
+
+    /// Sets `expiration` ([`Self::expiration`]), keeping the rest.
+    pub fn with_expiration(mut self, value: i64) -> Self {
+        self.expiration = Some(value);
+        self
     }
 }
 
@@ -190,14 +294,14 @@ object!(serialize SessionV1Error {
 )]
 pub struct SessionV1Item {
     /// Product path.
-    pub product: Option<String>,
+    pub product: Option<ProductPath>,
     /// Number of units.
     pub quantity: Option<i64>,
 }
 
 #[cfg(feature = "sessions-v1")]
 object!(serialize SessionV1Item {
-    product: "product" optional(lenient_string),
+    product: "product" optional,
     quantity: "quantity" optional(lenient_int),
 });
 
@@ -208,7 +312,7 @@ object!(serialize SessionV1Item {
 #[serde(rename_all = "camelCase")]
 pub struct SessionV1ItemRequest {
     /// Product path.
-    pub product: String,
+    pub product: ProductPath,
     /// Number of units.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub quantity: Option<i64>,
@@ -230,14 +334,33 @@ object!(SessionV1ItemRequest {
 
 #[cfg(feature = "sessions-v1")]
 impl SessionV1ItemRequest {
-    /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(product: String) -> Self {
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
+    pub fn new(product: impl Into<ProductPath>) -> Self {
         Self {
-            product,
+            product: product.into(),
             quantity: None,
             pricing: None,
             attributes: None,
         }
+    }
+
+    /// Sets `quantity` ([`Self::quantity`]), keeping the rest.
+    pub fn with_quantity(mut self, value: i64) -> Self {
+        self.quantity = Some(value);
+        self
+    }
+
+    /// Sets `pricing` ([`Self::pricing`]), keeping the rest.
+    pub fn with_pricing(mut self, value: SessionV1Pricing) -> Self {
+        self.pricing = Some(value);
+        self
+    }
+
+    /// Sets `attributes` ([`Self::attributes`]), keeping the rest.
+    pub fn with_attributes(mut self, value: BTreeMap<String, String>) -> Self {
+        self.attributes = Some(value);
+        self
     }
 }
 
@@ -256,6 +379,15 @@ pub struct SessionV1Lookup {
 object!(SessionV1Lookup {
     custom: "custom" optional,
 });
+
+#[cfg(feature = "sessions-v1")]
+impl SessionV1Lookup {
+    /// Sets `custom` ([`Self::custom`]), keeping the rest.
+    pub fn with_custom(mut self, value: impl Into<String>) -> Self {
+        self.custom = Some(value.into());
+        self
+    }
+}
 
 /// Overrides of the catalog price and subscription settings for one item of the session.
 #[cfg(feature = "sessions-v1")]
@@ -326,6 +458,99 @@ object!(SessionV1Pricing {
     quantity_discounts: "quantityDiscounts" optional,
     setup_fee: "setupFee" optional,
 });
+
+#[cfg(feature = "sessions-v1")]
+impl SessionV1Pricing {
+    /// Sets `price` ([`Self::price`]), keeping the rest.
+    pub fn with_price(mut self, value: BTreeMap<String, Amount>) -> Self {
+        self.price = Some(value);
+        self
+    }
+
+    /// Sets `trial` ([`Self::trial`]), keeping the rest.
+    pub fn with_trial(mut self, value: i64) -> Self {
+        self.trial = Some(value);
+        self
+    }
+
+    /// Sets `paymentCollected` ([`Self::payment_collected`]), keeping the rest.
+    pub fn with_payment_collected(mut self, value: bool) -> Self {
+        self.payment_collected = Some(value);
+        self
+    }
+
+    /// Sets `paidTrial` ([`Self::paid_trial`]), keeping the rest.
+    pub fn with_paid_trial(mut self, value: bool) -> Self {
+        self.paid_trial = Some(value);
+        self
+    }
+
+    /// Sets `trialPrice` ([`Self::trial_price`]), keeping the rest.
+    pub fn with_trial_price(mut self, value: BTreeMap<String, Amount>) -> Self {
+        self.trial_price = Some(value);
+        self
+    }
+
+    /// Sets `renew` ([`Self::renew`]), keeping the rest.
+    pub fn with_renew(mut self, value: SessionV1PricingRenew) -> Self {
+        self.renew = Some(value);
+        self
+    }
+
+    /// Sets `interval` ([`Self::interval`]), keeping the rest.
+    pub fn with_interval(mut self, value: SessionV1PricingInterval) -> Self {
+        self.interval = Some(value);
+        self
+    }
+
+    /// Sets `intervalLength` ([`Self::interval_length`]), keeping the rest.
+    pub fn with_interval_length(mut self, value: i64) -> Self {
+        self.interval_length = Some(value);
+        self
+    }
+
+    /// Sets `quantityBehavior` ([`Self::quantity_behavior`]), keeping the rest.
+    pub fn with_quantity_behavior(
+        mut self,
+        value: SessionV1PricingQuantityBehavior,
+    ) -> Self {
+        self.quantity_behavior = Some(value);
+        self
+    }
+
+    /// Sets `quantityDefault` ([`Self::quantity_default`]), keeping the rest.
+    pub fn with_quantity_default(mut self, value: i64) -> Self {
+        self.quantity_default = Some(value);
+        self
+    }
+
+    /// Sets `discountType` ([`Self::discount_type`]), keeping the rest.
+    pub fn with_discount_type(mut self, value: SessionV1PricingDiscountType) -> Self {
+        self.discount_type = Some(value);
+        self
+    }
+
+    /// Sets `discountDuration` ([`Self::discount_duration`]), keeping the rest.
+    pub fn with_discount_duration(mut self, value: i64) -> Self {
+        self.discount_duration = Some(value);
+        self
+    }
+
+    /// Sets `quantityDiscounts` ([`Self::quantity_discounts`]), keeping the rest.
+    pub fn with_quantity_discounts(
+        mut self,
+        value: BTreeMap<String, SessionV1PricingQuantityDiscountsValue>,
+    ) -> Self {
+        self.quantity_discounts = Some(value);
+        self
+    }
+
+    /// Sets `setupFee` ([`Self::setup_fee`]), keeping the rest.
+    pub fn with_setup_fee(mut self, value: SessionV1PricingSetupFee) -> Self {
+        self.setup_fee = Some(value);
+        self
+    }
+}
 
 /// Whether discounts are percentages or amounts.
 ///
@@ -459,6 +684,21 @@ object!(SessionV1PricingSetupFee {
     title: "title" optional,
     price: "price" optional,
 });
+
+#[cfg(feature = "sessions-v1")]
+impl SessionV1PricingSetupFee {
+    /// Sets `title` ([`Self::title`]), keeping the rest.
+    pub fn with_title(mut self, value: BTreeMap<String, String>) -> Self {
+        self.title = Some(value);
+        self
+    }
+
+    /// Sets `price` ([`Self::price`]), keeping the rest.
+    pub fn with_price(mut self, value: BTreeMap<String, Amount>) -> Self {
+        self.price = Some(value);
+        self
+    }
+}
 
 /// Operations of the `sessions-v1` group; get it with `client.sessions_v1()`. Each method returns a request builder from [`builders`].
 #[cfg(feature = "sessions-v1")]

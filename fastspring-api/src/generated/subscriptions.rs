@@ -14,8 +14,8 @@ use serde_json::Value;
 use crate::runtime::{self, object::object, request_builder, string_enum, union::union};
 
 use crate::{
-    Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids, QueryDate,
-    RequestOptions, Secret,
+    AccountId, Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids,
+    OrderId, ProductPath, QueryDate, RequestOptions, Secret, SubscriptionId, Unset,
 };
 
 /// A cancel reason that can be offered to the buyer.
@@ -133,6 +133,33 @@ object!(CancelSurveyAnswerInput {
     lang: "lang" optional,
 });
 
+#[cfg(feature = "subscriptions")]
+impl CancelSurveyAnswerInput {
+    /// Sets `reasonId` ([`Self::reason_id`]), keeping the rest.
+    pub fn with_reason_id(mut self, value: CancelSurveyAnswerInputReasonId) -> Self {
+        self.reason_id = Some(value);
+        self
+    }
+
+    /// Sets `reasonName` ([`Self::reason_name`]), keeping the rest.
+    pub fn with_reason_name(mut self, value: CancelSurveyAnswerInputReasonName) -> Self {
+        self.reason_name = Some(value);
+        self
+    }
+
+    /// Sets `feedbackText` ([`Self::feedback_text`]), keeping the rest.
+    pub fn with_feedback_text(mut self, value: impl Into<String>) -> Self {
+        self.feedback_text = Some(value.into());
+        self
+    }
+
+    /// Sets `lang` ([`Self::lang`]), keeping the rest.
+    pub fn with_lang(mut self, value: impl Into<String>) -> Self {
+        self.lang = Some(value.into());
+        self
+    }
+}
+
 /// Cancel reason ID, a string: `1` cost, `2` need, `3` usability, `4` support, `5` integration, `6` alternative, `7` other.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -237,9 +264,52 @@ object!(CancelSurveyQueryPagination {
 
 #[cfg(feature = "subscriptions")]
 impl CancelSurveyQueryPagination {
-    /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(limit: i64, offset: i64) -> Self {
-        Self { limit, offset }
+    /// Starts a [`CancelSurveyQueryPaginationBuilder`]: each required field is set by name, and `build()` exists once all are set (two of them share a type, so positional arguments could be swapped unnoticed).
+    pub fn builder() -> CancelSurveyQueryPaginationBuilder {
+        CancelSurveyQueryPaginationBuilder {
+            limit: Unset,
+            offset: Unset,
+        }
+    }
+}
+
+#[cfg(feature = "subscriptions")]
+/// Builds a [`CancelSurveyQueryPagination`] with each required field named: [`CancelSurveyQueryPagination::builder`], one setter per required field in any order, then `build()`.
+#[derive(Debug, Clone)]
+#[must_use = "call `build()` once every required field is set"]
+pub struct CancelSurveyQueryPaginationBuilder<F1 = Unset, F2 = Unset> {
+    limit: F1,
+    offset: F2,
+}
+
+impl<F2> CancelSurveyQueryPaginationBuilder<Unset, F2> {
+    /// Sets the required `limit`.
+    pub fn limit(self, value: i64) -> CancelSurveyQueryPaginationBuilder<i64, F2> {
+        CancelSurveyQueryPaginationBuilder {
+            limit: value,
+            offset: self.offset,
+        }
+    }
+}
+
+impl<F1> CancelSurveyQueryPaginationBuilder<F1, Unset> {
+    /// Sets the required `offset`.
+    pub fn offset(self, value: i64) -> CancelSurveyQueryPaginationBuilder<F1, i64> {
+        CancelSurveyQueryPaginationBuilder {
+            limit: self.limit,
+            offset: value,
+        }
+    }
+}
+
+impl CancelSurveyQueryPaginationBuilder<i64, i64> {
+    /// The [`CancelSurveyQueryPagination`], its optional fields empty (set them with `with_*`).
+    pub fn build(self) -> CancelSurveyQueryPagination {
+        let CancelSurveyQueryPaginationBuilder { limit, offset } = self;
+        CancelSurveyQueryPagination {
+            limit,
+            offset,
+        }
     }
 }
 
@@ -274,13 +344,85 @@ object!(CancelSurveyQueryRequest {
 
 #[cfg(feature = "subscriptions")]
 impl CancelSurveyQueryRequest {
-    /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(
-        start_date: String,
-        end_date: String,
-        pagination: CancelSurveyQueryPagination,
-    ) -> Self {
-        Self {
+    /// Starts a [`CancelSurveyQueryRequestBuilder`]: each required field is set by name, and `build()` exists once all are set (two of them share a type, so positional arguments could be swapped unnoticed).
+    pub fn builder() -> CancelSurveyQueryRequestBuilder {
+        CancelSurveyQueryRequestBuilder {
+            start_date: Unset,
+            end_date: Unset,
+            pagination: Unset,
+        }
+    }
+
+    /// Sets `productPath` ([`Self::product_path`]), keeping the rest.
+    pub fn with_product_path(mut self, value: impl Into<String>) -> Self {
+        self.product_path = Some(value.into());
+        self
+    }
+
+    /// Sets `sorting` ([`Self::sorting`]), keeping the rest.
+    pub fn with_sorting(mut self, value: CancelSurveyQuerySorting) -> Self {
+        self.sorting = Some(value);
+        self
+    }
+}
+
+#[cfg(feature = "subscriptions")]
+/// Builds a [`CancelSurveyQueryRequest`] with each required field named: [`CancelSurveyQueryRequest::builder`], one setter per required field in any order, then `build()`.
+#[derive(Debug, Clone)]
+#[must_use = "call `build()` once every required field is set"]
+pub struct CancelSurveyQueryRequestBuilder<F1 = Unset, F2 = Unset, F3 = Unset> {
+    start_date: F1,
+    end_date: F2,
+    pagination: F3,
+}
+
+impl<F2, F3> CancelSurveyQueryRequestBuilder<Unset, F2, F3> {
+    /// Sets the required `startDate`.
+    pub fn start_date(
+        self,
+        value: impl Into<String>,
+    ) -> CancelSurveyQueryRequestBuilder<String, F2, F3> {
+        CancelSurveyQueryRequestBuilder {
+            start_date: value.into(),
+            end_date: self.end_date,
+            pagination: self.pagination,
+        }
+    }
+}
+
+impl<F1, F3> CancelSurveyQueryRequestBuilder<F1, Unset, F3> {
+    /// Sets the required `endDate`.
+    pub fn end_date(
+        self,
+        value: impl Into<String>,
+    ) -> CancelSurveyQueryRequestBuilder<F1, String, F3> {
+        CancelSurveyQueryRequestBuilder {
+            start_date: self.start_date,
+            end_date: value.into(),
+            pagination: self.pagination,
+        }
+    }
+}
+
+impl<F1, F2> CancelSurveyQueryRequestBuilder<F1, F2, Unset> {
+    /// Sets the required `pagination`.
+    pub fn pagination(
+        self,
+        value: CancelSurveyQueryPagination,
+    ) -> CancelSurveyQueryRequestBuilder<F1, F2, CancelSurveyQueryPagination> {
+        CancelSurveyQueryRequestBuilder {
+            start_date: self.start_date,
+            end_date: self.end_date,
+            pagination: value,
+        }
+    }
+}
+
+impl CancelSurveyQueryRequestBuilder<String, String, CancelSurveyQueryPagination> {
+    /// The [`CancelSurveyQueryRequest`], its optional fields empty (set them with `with_*`).
+    pub fn build(self) -> CancelSurveyQueryRequest {
+        let CancelSurveyQueryRequestBuilder { start_date, end_date, pagination } = self;
+        CancelSurveyQueryRequest {
             start_date,
             end_date,
             product_path: None,
@@ -333,6 +475,21 @@ object!(CancelSurveyQuerySorting {
     field: "field" optional,
     order: "order" optional,
 });
+
+#[cfg(feature = "subscriptions")]
+impl CancelSurveyQuerySorting {
+    /// Sets `field` ([`Self::field`]), keeping the rest.
+    pub fn with_field(mut self, value: CancelSurveyQuerySortingField) -> Self {
+        self.field = Some(value);
+        self
+    }
+
+    /// Sets `order` ([`Self::order`]), keeping the rest.
+    pub fn with_order(mut self, value: CancelSurveyQuerySortingOrder) -> Self {
+        self.order = Some(value);
+        self
+    }
+}
 
 /// Sort by submission time or by reason ID.
 ///
@@ -531,10 +688,14 @@ object!(CancelSurveyResponseRequest {
 
 #[cfg(feature = "subscriptions")]
 impl CancelSurveyResponseRequest {
-    /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(subscription: String, cancel_survey: CancelSurveyAnswerInput) -> Self {
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
+    pub fn new(
+        subscription: impl Into<String>,
+        cancel_survey: CancelSurveyAnswerInput,
+    ) -> Self {
         Self {
-            subscription,
+            subscription: subscription.into(),
             cancel_survey,
         }
     }
@@ -589,7 +750,7 @@ union!(ChargeSubscriptionsFailure {
 #[serde(rename_all = "camelCase")]
 pub struct ChargeSubscriptionsRequest {
     /// Subscriptions to rebill; FastSpring recommends at most 50 per call.
-    pub subscriptions: Vec<ChargeSubscriptionsRequestSubscriptionsItem>,
+    pub subscriptions: Vec<SubscriptionCharge>,
 }
 
 #[cfg(feature = "subscriptions")]
@@ -599,32 +760,14 @@ object!(ChargeSubscriptionsRequest {
 
 #[cfg(feature = "subscriptions")]
 impl ChargeSubscriptionsRequest {
-    /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(subscriptions: Vec<ChargeSubscriptionsRequestSubscriptionsItem>) -> Self {
-        Self { subscriptions }
-    }
-}
-
-/// A managed subscription to rebill.
-#[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct ChargeSubscriptionsRequestSubscriptionsItem {
-    /// ID of the subscription.
-    pub subscription: String,
-}
-
-#[cfg(feature = "subscriptions")]
-object!(ChargeSubscriptionsRequestSubscriptionsItem {
-    subscription: "subscription" required,
-});
-
-#[cfg(feature = "subscriptions")]
-impl ChargeSubscriptionsRequestSubscriptionsItem {
-    /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(subscription: String) -> Self {
-        Self { subscription }
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
+    pub fn new(
+        subscriptions: impl IntoIterator<Item = impl Into<SubscriptionCharge>>,
+    ) -> Self {
+        Self {
+            subscriptions: subscriptions.into_iter().map(Into::into).collect(),
+        }
     }
 }
 
@@ -746,6 +889,42 @@ object!(serialize CotermGroup {
     account: "account" optional,
     subscriptions: "subscriptions" optional,
 });
+
+#[cfg(any(feature = "subscriptions", feature = "webhook-events"))]
+impl CotermGroup {
+    /// `cotermGroupPeriodStartDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
+    pub fn coterm_group_period_start_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(&[&self.coterm_group_period_start_date])
+    }
+
+    /// `cotermGroupPeriodEndDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
+    pub fn coterm_group_period_end_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(&[&self.coterm_group_period_end_date])
+    }
+
+    /// `cotermNextChargeDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
+    pub fn coterm_next_charge_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(&[&self.coterm_next_charge_date])
+    }
+
+    /// `changed` as a [`jiff::Timestamp`], from the first of `changed`, `changedValue`, `changedInSeconds` that FastSpring sent and that is readable.
+    pub fn changed_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(
+            &[&self.changed, &self.changed_value, &self.changed_in_seconds],
+        )
+    }
+
+    /// `nextChargeDate` as a [`jiff::Timestamp`], from the first of `nextChargeDate`, `nextChargeDateValue`, `nextChargeDateInSeconds` that FastSpring sent and that is readable.
+    pub fn next_charge_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(
+            &[
+                &self.next_charge_date,
+                &self.next_charge_date_value,
+                &self.next_charge_date_in_seconds,
+            ],
+        )
+    }
+}
 
 /// The customer account that owns the group: its ID, or the full account when webhook expansion is enabled.
 ///
@@ -925,6 +1104,14 @@ object!(serialize CotermGroupDetails {
     subscriptions: "subscriptions" optional,
 });
 
+#[cfg(feature = "subscriptions")]
+impl CotermGroupDetails {
+    /// `nextPeriodDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
+    pub fn next_period_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(&[&self.next_period_date])
+    }
+}
+
 /// Answer of POST /subscriptions/coterm/{coterm_group_id}/estimate: what aligning the group would cost, per subscription and in total.
 #[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -988,6 +1175,19 @@ object!(serialize CotermGroupEstimate {
     amount_due_total: "amountDueTotal" optional,
 });
 
+#[cfg(feature = "subscriptions")]
+impl CotermGroupEstimate {
+    /// `periodStartDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
+    pub fn period_start_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(&[&self.period_start_date])
+    }
+
+    /// `periodEndDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
+    pub fn period_end_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(&[&self.period_end_date])
+    }
+}
+
 /// Answer of POST /subscriptions/coterm/{coterm_group_id}/execute.
 #[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1044,6 +1244,19 @@ object!(serialize CotermGroupExecution {
     subscriptions: "subscriptions" optional,
 });
 
+#[cfg(feature = "subscriptions")]
+impl CotermGroupExecution {
+    /// `periodStartDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
+    pub fn period_start_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(&[&self.period_start_date])
+    }
+
+    /// `periodEndDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
+    pub fn period_end_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(&[&self.period_end_date])
+    }
+}
+
 /// A subscription listed by GET /subscriptions/coterm/{coterm_group_id}.
 #[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1093,6 +1306,19 @@ object!(serialize CotermGroupMember {
     co_term_status: "coTermStatus" optional(lenient_string),
     renewal_amount: "renewalAmount" optional(lenient_string),
 });
+
+#[cfg(feature = "subscriptions")]
+impl CotermGroupMember {
+    /// `periodStartDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
+    pub fn period_start_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(&[&self.period_start_date])
+    }
+
+    /// `nextPeriodDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
+    pub fn next_period_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(&[&self.next_period_date])
+    }
+}
 
 /// A subscription and its co-term status, as listed by the create and delete responses.
 #[cfg(feature = "subscriptions")]
@@ -1395,6 +1621,24 @@ object!(CreateCotermGroupInput {
     subscriptions: "subscriptions" optional,
 });
 
+#[cfg(feature = "subscriptions")]
+impl CreateCotermGroupInput {
+    /// Sets `displayName` ([`Self::display_name`]), keeping the rest.
+    pub fn with_display_name(mut self, value: impl Into<String>) -> Self {
+        self.display_name = Some(value.into());
+        self
+    }
+
+    /// Sets `subscriptions` ([`Self::subscriptions`]), keeping the rest.
+    pub fn with_subscriptions(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.subscriptions = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+}
+
 /// Body of POST /subscriptions/coterm.
 #[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -1402,7 +1646,7 @@ object!(CreateCotermGroupInput {
 #[serde(rename_all = "camelCase")]
 pub struct CreateCotermGroupRequest {
     /// ID of the account that owns all the subscriptions.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// The group to create.
     pub co_term_group: CreateCotermGroupInput,
 }
@@ -1415,9 +1659,16 @@ object!(CreateCotermGroupRequest {
 
 #[cfg(feature = "subscriptions")]
 impl CreateCotermGroupRequest {
-    /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(account_id: String, co_term_group: CreateCotermGroupInput) -> Self {
-        Self { account_id, co_term_group }
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
+    pub fn new(
+        account_id: impl Into<AccountId>,
+        co_term_group: CreateCotermGroupInput,
+    ) -> Self {
+        Self {
+            account_id: account_id.into(),
+            co_term_group,
+        }
     }
 }
 
@@ -1428,9 +1679,9 @@ impl CreateCotermGroupRequest {
 #[serde(rename_all = "camelCase")]
 pub struct CreateProformaInvoiceRequest {
     /// ID of the subscription.
-    pub subscription: String,
+    pub subscription: SubscriptionId,
     /// Product path of the plan the subscription would move to (may be its current product).
-    pub product: String,
+    pub product: ProductPath,
     /// `false`: the invoice shows the change taking effect at the next renewal date. `true`: the change takes effect at once and the invoice shows the prorated amount; such an invoice is valid for one day only.
     pub prorate: bool,
     /// New quantity.
@@ -1455,21 +1706,34 @@ object!(CreateProformaInvoiceRequest {
 
 #[cfg(feature = "subscriptions")]
 impl CreateProformaInvoiceRequest {
-    /// Builds the value from its required fields; optional fields start empty.
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
     pub fn new(
-        subscription: String,
-        product: String,
+        subscription: impl Into<SubscriptionId>,
+        product: impl Into<ProductPath>,
         prorate: bool,
         quantity: i64,
     ) -> Self {
         Self {
-            subscription,
-            product,
+            subscription: subscription.into(),
+            product: product.into(),
             prorate,
             quantity,
             language: None,
             pricing: None,
         }
+    }
+
+    /// Sets `language` ([`Self::language`]), keeping the rest.
+    pub fn with_language(mut self, value: CreateProformaInvoiceRequestLanguage) -> Self {
+        self.language = Some(value);
+        self
+    }
+
+    /// Sets `pricing` ([`Self::pricing`]), keeping the rest.
+    pub fn with_pricing(mut self, value: ProformaInvoicePricing) -> Self {
+        self.pricing = Some(value);
+        self
     }
 }
 
@@ -1543,10 +1807,10 @@ string_enum!(
 #[serde(rename_all = "camelCase")]
 pub struct EstimateSubscriptionRequest {
     /// ID of the subscription.
-    pub subscription: String,
+    pub subscription: SubscriptionId,
     /// Proposed base product path.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
-    pub product: Option<String>,
+    pub product: Option<ProductPath>,
     /// Proposed quantity.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub quantity: Option<i64>,
@@ -1577,10 +1841,11 @@ object!(EstimateSubscriptionRequest {
 
 #[cfg(feature = "subscriptions")]
 impl EstimateSubscriptionRequest {
-    /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(subscription: String) -> Self {
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
+    pub fn new(subscription: impl Into<SubscriptionId>) -> Self {
         Self {
-            subscription,
+            subscription: subscription.into(),
             product: None,
             quantity: None,
             pricing: None,
@@ -1588,6 +1853,48 @@ impl EstimateSubscriptionRequest {
             prorate: None,
             coupons: None,
         }
+    }
+
+    /// Sets `product` ([`Self::product`]), keeping the rest.
+    pub fn with_product(mut self, value: impl Into<ProductPath>) -> Self {
+        self.product = Some(value.into());
+        self
+    }
+
+    /// Sets `quantity` ([`Self::quantity`]), keeping the rest.
+    pub fn with_quantity(mut self, value: i64) -> Self {
+        self.quantity = Some(value);
+        self
+    }
+
+    /// Sets `pricing` ([`Self::pricing`]), keeping the rest.
+    pub fn with_pricing(mut self, value: SubscriptionPricingOverride) -> Self {
+        self.pricing = Some(value);
+        self
+    }
+
+    /// Sets `addons` ([`Self::addons`]), keeping the rest.
+    pub fn with_addons(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<SubscriptionAddonChange>>,
+    ) -> Self {
+        self.addons = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `prorate` ([`Self::prorate`]), keeping the rest.
+    pub fn with_prorate(mut self, value: bool) -> Self {
+        self.prorate = Some(value);
+        self
+    }
+
+    /// Sets `coupons` ([`Self::coupons`]), keeping the rest.
+    pub fn with_coupons(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.coupons = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
@@ -1928,7 +2235,8 @@ object!(PauseSubscriptionRequest {
 
 #[cfg(feature = "subscriptions")]
 impl PauseSubscriptionRequest {
-    /// Builds the value from its required fields; optional fields start empty.
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
     pub fn new(pause_period_count: i64) -> Self {
         Self { pause_period_count }
     }
@@ -2179,6 +2487,19 @@ object!(serialize ProformaInvoiceHeader {
     pro_forma_invoice_expiration_date_display_iso8601: "proFormaInvoiceExpirationDateDisplayISO8601" optional(lenient_string),
 });
 
+#[cfg(feature = "subscriptions")]
+impl ProformaInvoiceHeader {
+    /// `proFormaInvoiceCreationDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
+    pub fn pro_forma_invoice_creation_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(&[&self.pro_forma_invoice_creation_date])
+    }
+
+    /// `proFormaInvoiceExpirationDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
+    pub fn pro_forma_invoice_expiration_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(&[&self.pro_forma_invoice_expiration_date])
+    }
+}
+
 /// The priced line (a single object, not an array).
 #[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2275,6 +2596,15 @@ object!(ProformaInvoicePricing {
     price: "price" optional,
 });
 
+#[cfg(feature = "subscriptions")]
+impl ProformaInvoicePricing {
+    /// Sets `price` ([`Self::price`]), keeping the rest.
+    pub fn with_price(mut self, value: BTreeMap<String, Amount>) -> Self {
+        self.price = Some(value);
+        self
+    }
+}
+
 /// The proforma invoice record.
 #[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2357,9 +2687,9 @@ object!(serialize ProformaInvoiceSupportContact {
 )]
 pub struct Subscription {
     /// Subscription ID.
-    pub id: String,
+    pub id: SubscriptionId,
     /// Subscription ID again (same value as `id`).
-    pub subscription: Option<String>,
+    pub subscription: Option<SubscriptionId>,
     /// ID of the quote the subscription was created from, if any.
     pub quote: Option<String>,
     /// `true` until the subscription is deactivated (a canceled subscription stays active until its deactivation date).
@@ -2663,7 +2993,7 @@ pub struct Subscription {
     /// The co-term group the subscription belongs to, if any.
     pub co_term_group: Option<SubscriptionCotermGroupRef>,
     /// ID of the order that created the subscription.
-    pub initial_order_id: Option<String>,
+    pub initial_order_id: Option<OrderId>,
     /// Reference of the order that created the subscription.
     pub initial_order_reference: Option<String>,
     /// Seller-defined reference set through an update.
@@ -2691,8 +3021,8 @@ pub struct Subscription {
     )
 )]
 object!(serialize Subscription {
-    id: "id" required(lenient_string),
-    subscription: "subscription" optional(lenient_string),
+    id: "id" required,
+    subscription: "subscription" optional,
     quote: "quote" optional(lenient_string),
     active: "active" optional(lenient_bool),
     state: "state" optional,
@@ -2830,7 +3160,7 @@ object!(serialize Subscription {
     next_available_resume_date_display: "nextAvailableResumeDateDisplay" optional(lenient_string),
     next_available_resume_date_display_iso8601: "nextAvailableResumeDateDisplayISO8601" optional(lenient_string),
     co_term_group: "coTermGroup" optional,
-    initial_order_id: "initialOrderId" optional(lenient_string),
+    initial_order_id: "initialOrderId" optional,
     initial_order_reference: "initialOrderReference" optional(lenient_string),
     custom_reference_id: "customReferenceId" optional(lenient_string),
     import_identifier: "importIdentifier" optional(lenient_string),
@@ -2840,6 +3170,134 @@ object!(serialize Subscription {
     action: "action" optional(lenient_string),
     result: "result" optional,
 });
+
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+impl Subscription {
+    /// The subscription's ID, from the first of `id`, `subscription` that FastSpring sent (the same value under twin names).
+    pub fn id(&self) -> &SubscriptionId {
+        &self.id
+    }
+
+    /// `changed` as a [`jiff::Timestamp`], from the first of `changed`, `changedValue`, `changedInSeconds` that FastSpring sent and that is readable.
+    pub fn changed_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(
+            &[&self.changed, &self.changed_value, &self.changed_in_seconds],
+        )
+    }
+
+    /// `next` as a [`jiff::Timestamp`], from the first of `next`, `nextValue`, `nextInSeconds` that FastSpring sent and that is readable.
+    pub fn next_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(&[&self.next, &self.next_value, &self.next_in_seconds])
+    }
+
+    /// `end` as a [`jiff::Timestamp`], from the first of `end`, `endValue`, `endInSeconds` that FastSpring sent and that is readable.
+    pub fn end_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(&[&self.end, &self.end_value, &self.end_in_seconds])
+    }
+
+    /// `canceledDate` as a [`jiff::Timestamp`], from the first of `canceledDate`, `canceledDateValue`, `canceledDateInSeconds` that FastSpring sent and that is readable.
+    pub fn canceled_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(
+            &[
+                &self.canceled_date,
+                &self.canceled_date_value,
+                &self.canceled_date_in_seconds,
+            ],
+        )
+    }
+
+    /// `deactivationDate` as a [`jiff::Timestamp`], from the first of `deactivationDate`, `deactivationDateValue`, `deactivationDateInSeconds` that FastSpring sent and that is readable.
+    pub fn deactivation_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(
+            &[
+                &self.deactivation_date,
+                &self.deactivation_date_value,
+                &self.deactivation_date_in_seconds,
+            ],
+        )
+    }
+
+    /// `begin` as a [`jiff::Timestamp`], from the first of `begin`, `beginValue`, `beginInSeconds` that FastSpring sent and that is readable.
+    pub fn begin_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(&[&self.begin, &self.begin_value, &self.begin_in_seconds])
+    }
+
+    /// `nextChargeDate` as a [`jiff::Timestamp`], from the first of `nextChargeDate`, `nextChargeDateValue`, `nextChargeDateInSeconds` that FastSpring sent and that is readable.
+    pub fn next_charge_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(
+            &[
+                &self.next_charge_date,
+                &self.next_charge_date_value,
+                &self.next_charge_date_in_seconds,
+            ],
+        )
+    }
+
+    /// `nextNotificationDate` as a [`jiff::Timestamp`], from the first of `nextNotificationDate`, `nextNotificationDateValue`, `nextNotificationDateInSeconds` that FastSpring sent and that is readable.
+    pub fn next_notification_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(
+            &[
+                &self.next_notification_date,
+                &self.next_notification_date_value,
+                &self.next_notification_date_in_seconds,
+            ],
+        )
+    }
+
+    /// `pauseDate` as a [`jiff::Timestamp`], from the first of `pauseDate`, `pauseDateValue`, `pauseDateInSeconds` that FastSpring sent and that is readable.
+    pub fn pause_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(
+            &[&self.pause_date, &self.pause_date_value, &self.pause_date_in_seconds],
+        )
+    }
+
+    /// `resumeDate` as a [`jiff::Timestamp`], from the first of `resumeDate`, `resumeDateValue`, `resumeDateInSeconds` that FastSpring sent and that is readable.
+    pub fn resume_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(
+            &[&self.resume_date, &self.resume_date_value, &self.resume_date_in_seconds],
+        )
+    }
+
+    /// `nextAvailablePauseStartDate` as a [`jiff::Timestamp`], from the first of `nextAvailablePauseStartDate`, `nextAvailablePauseStartDateValue`, `nextAvailablePauseStartDateInSeconds` that FastSpring sent and that is readable.
+    pub fn next_available_pause_start_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(
+            &[
+                &self.next_available_pause_start_date,
+                &self.next_available_pause_start_date_value,
+                &self.next_available_pause_start_date_in_seconds,
+            ],
+        )
+    }
+
+    /// `nextAvailablePauseEndDate` as a [`jiff::Timestamp`], from the first of `nextAvailablePauseEndDate`, `nextAvailablePauseEndDateValue`, `nextAvailablePauseEndDateInSeconds` that FastSpring sent and that is readable.
+    pub fn next_available_pause_end_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(
+            &[
+                &self.next_available_pause_end_date,
+                &self.next_available_pause_end_date_value,
+                &self.next_available_pause_end_date_in_seconds,
+            ],
+        )
+    }
+
+    /// `nextAvailableResumeDate` as a [`jiff::Timestamp`], from the first of `nextAvailableResumeDate`, `nextAvailableResumeDateValue`, `nextAvailableResumeDateInSeconds` that FastSpring sent and that is readable.
+    pub fn next_available_resume_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(
+            &[
+                &self.next_available_resume_date,
+                &self.next_available_resume_date_value,
+                &self.next_available_resume_date_in_seconds,
+            ],
+        )
+    }
+}
 
 /// The customer's account: an account ID from the REST API, the full account when webhook expansion is enabled.
 ///
@@ -2859,8 +3317,8 @@ object!(serialize Subscription {
 pub enum SubscriptionAccount {
     /// An [`Account`](super::accounts::Account) object.
     Expanded(Box<super::accounts::Account>),
-    /// A string.
-    Id(String),
+    /// An [`AccountId`].
+    Id(AccountId),
 }
 
 #[cfg(
@@ -2881,6 +3339,24 @@ union!(SubscriptionAccount {
     ],
     Id: STR, [],
 });
+
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+impl SubscriptionAccount {
+    /// The [`AccountId`], whichever form FastSpring sent: the bare ID, or the object's own ID.
+    pub fn id(&self) -> &AccountId {
+        match self {
+            Self::Id(id) => id,
+            Self::Expanded(object) => object.id(),
+        }
+    }
+}
 
 /// Outcome for one subscription: the classic `action`/`result`/`error` body plus the subscription ID. Used for each item of batch responses and as an error body.
 #[cfg(feature = "subscriptions")]
@@ -3013,13 +3489,20 @@ object!(SubscriptionAddonChange {
 
 #[cfg(feature = "subscriptions")]
 impl SubscriptionAddonChange {
-    /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(product: String, quantity: i64) -> Self {
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
+    pub fn new(product: impl Into<String>, quantity: i64) -> Self {
         Self {
-            product,
+            product: product.into(),
             quantity,
             pricing: None,
         }
+    }
+
+    /// Sets `pricing` ([`Self::pricing`]), keeping the rest.
+    pub fn with_pricing(mut self, value: SubscriptionPricingOverride) -> Self {
+        self.pricing = Some(value);
+        self
     }
 }
 
@@ -3096,6 +3579,32 @@ union!(SubscriptionCardEnding {
     Number: NUM, [],
 });
 
+/// A managed subscription to rebill.
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct SubscriptionCharge {
+    /// ID of the subscription.
+    pub subscription: SubscriptionId,
+}
+
+#[cfg(feature = "subscriptions")]
+object!(SubscriptionCharge {
+    subscription: "subscription" required,
+});
+
+#[cfg(feature = "subscriptions")]
+impl SubscriptionCharge {
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
+    pub fn new(subscription: impl Into<SubscriptionId>) -> Self {
+        Self {
+            subscription: subscription.into(),
+        }
+    }
+}
+
 /// Checkout session the buyer uses to convert the expired trial into a paid subscription.
 #[cfg(feature = "subscriptions")]
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3131,6 +3640,14 @@ object!(serialize SubscriptionConvertSession {
     subtotal: "subtotal" optional,
     items: "items" optional,
 });
+
+#[cfg(feature = "subscriptions")]
+impl SubscriptionConvertSession {
+    /// `expires` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
+    pub fn expires_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(&[&self.expires])
+    }
+}
 
 /// A product in the conversion session.
 #[cfg(feature = "subscriptions")]
@@ -3267,7 +3784,8 @@ object!(SubscriptionDiscountOverride {
 
 #[cfg(feature = "subscriptions")]
 impl SubscriptionDiscountOverride {
-    /// Builds the value from its required fields; optional fields start empty.
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
     pub fn new(r#type: SubscriptionDiscountOverrideType) -> Self {
         Self {
             r#type,
@@ -3275,6 +3793,24 @@ impl SubscriptionDiscountOverride {
             percentage: None,
             duration: None,
         }
+    }
+
+    /// Sets `amount` ([`Self::amount`]), keeping the rest.
+    pub fn with_amount(mut self, value: SubscriptionDiscountOverrideAmount) -> Self {
+        self.amount = Some(value);
+        self
+    }
+
+    /// Sets `percentage` ([`Self::percentage`]), keeping the rest.
+    pub fn with_percentage(mut self, value: f64) -> Self {
+        self.percentage = Some(value);
+        self
+    }
+
+    /// Sets `duration` ([`Self::duration`]), keeping the rest.
+    pub fn with_duration(mut self, value: SubscriptionDiscountOverrideDuration) -> Self {
+        self.duration = Some(value);
+        self
     }
 }
 
@@ -3422,7 +3958,7 @@ object!(serialize SubscriptionEntry {
 )]
 pub struct SubscriptionEstimate {
     /// ID of the subscription.
-    pub subscription: Option<String>,
+    pub subscription: Option<SubscriptionId>,
     /// Currency of the amounts.
     pub currency: Option<String>,
     /// Time zone of the dates, for example `UTC`.
@@ -3475,7 +4011,7 @@ pub struct SubscriptionEstimate {
 
 #[cfg(feature = "subscriptions")]
 object!(serialize SubscriptionEstimate {
-    subscription: "subscription" optional(lenient_string),
+    subscription: "subscription" optional,
     currency: "currency" optional(lenient_string),
     timezone: "timezone" optional(lenient_string),
     period_start_date: "periodStartDate" optional,
@@ -3499,6 +4035,29 @@ object!(serialize SubscriptionEstimate {
     discount_totals: "discountTotals" optional,
     status: "status" optional(lenient_string),
 });
+
+#[cfg(feature = "subscriptions")]
+impl SubscriptionEstimate {
+    /// `periodStartDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
+    pub fn period_start_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(&[&self.period_start_date])
+    }
+
+    /// `periodEndDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
+    pub fn period_end_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(&[&self.period_end_date])
+    }
+
+    /// `endDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
+    pub fn end_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(&[&self.end_date])
+    }
+
+    /// `nextChargeDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
+    pub fn next_charge_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(&[&self.next_charge_date])
+    }
+}
 
 /// An add-on in a plan of an estimate (subscription estimate, co-term estimate, proforma invoice). Subscription estimates send only `display`, `product`, `priceDisplay` and `proratedItemChargeDisplay`; the other fields come from the co-term reference.
 #[cfg(feature = "subscriptions")]
@@ -3641,6 +4200,14 @@ object!(serialize SubscriptionEstimateAmountDue {
     next_charge_amount: "nextChargeAmount" optional,
     next_charge_amount_display: "nextChargeAmountDisplay" optional(lenient_string),
 });
+
+#[cfg(feature = "subscriptions")]
+impl SubscriptionEstimateAmountDue {
+    /// `nextChargeDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
+    pub fn next_charge_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(&[&self.next_charge_date])
+    }
+}
 
 /// Discount totals of the proposed plan.
 #[cfg(feature = "subscriptions")]
@@ -3869,6 +4436,24 @@ object!(serialize SubscriptionEstimatePlan {
     subscription_end_date_display: "subscriptionEndDateDisplay" optional(lenient_string),
     subscription_end_date_display_iso8601: "subscriptionEndDateDisplayISO8601" optional(lenient_string),
 });
+
+#[cfg(feature = "subscriptions")]
+impl SubscriptionEstimatePlan {
+    /// `periodStartDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
+    pub fn period_start_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(&[&self.period_start_date])
+    }
+
+    /// `periodEndDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
+    pub fn period_end_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(&[&self.period_end_date])
+    }
+
+    /// `subscriptionEndDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
+    pub fn subscription_end_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(&[&self.subscription_end_date])
+    }
+}
 
 /// One item of `addons` in [`SubscriptionEstimatePlan`].
 ///
@@ -4143,6 +4728,38 @@ object!(serialize SubscriptionInstruction {
     total_with_taxes_in_payout_currency_display: "totalWithTaxesInPayoutCurrencyDisplay" optional(lenient_string),
 });
 
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+impl SubscriptionInstruction {
+    /// `periodStartDate` as a [`jiff::Timestamp`], from the first of `periodStartDate`, `periodStartDateValue`, `periodStartDateInSeconds` that FastSpring sent and that is readable.
+    pub fn period_start_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(
+            &[
+                &self.period_start_date,
+                &self.period_start_date_value,
+                &self.period_start_date_in_seconds,
+            ],
+        )
+    }
+
+    /// `periodEndDate` as a [`jiff::Timestamp`], from the first of `periodEndDate`, `periodEndDateValue`, `periodEndDateInSeconds` that FastSpring sent and that is readable.
+    pub fn period_end_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(
+            &[
+                &self.period_end_date,
+                &self.period_end_date_value,
+                &self.period_end_date_in_seconds,
+            ],
+        )
+    }
+}
+
 /// Kind of phase.
 ///
 /// Values FastSpring adds later are kept in `Unknown`.
@@ -4235,7 +4852,7 @@ pub struct SubscriptionListResponse {
     /// Number of the next page; `null` or absent on the last page.
     pub next_page: Option<i64>,
     /// Subscription IDs, or full subscriptions when filters other than `begin`/`end` are used.
-    pub subscriptions: Vec<SubscriptionListResponseSubscriptionsItem>,
+    pub subscriptions: Vec<SubscriptionOrId>,
 }
 
 #[cfg(feature = "subscriptions")]
@@ -4246,6 +4863,94 @@ object!(serialize SubscriptionListResponse {
     subscriptions: "subscriptions" required,
 });
 
+/// Answer to `GET /subscriptions/{id1},{id2},…`: one entry per ID, either the subscription or an error outcome.
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "camelCase")
+)]
+pub struct SubscriptionMultiGetResponse {
+    /// Always `subscription.get`.
+    pub action: Option<String>,
+    /// Outcome: `success` or `error`.
+    pub result: Option<super::common::ResultStatus>,
+    /// The requested subscriptions, in request order; IDs that failed appear as error outcomes.
+    pub subscriptions: Vec<SubscriptionOrError>,
+}
+
+#[cfg(feature = "subscriptions")]
+object!(serialize SubscriptionMultiGetResponse {
+    action: "action" optional(lenient_string),
+    result: "result" optional,
+    subscriptions: "subscriptions" required,
+});
+
+/// One item of `subscriptions` in [`SubscriptionMultiGetResponse`].
+///
+/// The form is told by the JSON token or by a key only one form has.
+#[cfg(feature = "subscriptions")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
+pub enum SubscriptionOrError {
+    /// A [`Subscription`] object.
+    Subscription(Box<Subscription>),
+    /// A [`SubscriptionActionResult`] object.
+    Error(Box<SubscriptionActionResult>),
+}
+
+#[cfg(feature = "subscriptions")]
+union!(SubscriptionOrError {
+    Subscription: MAP, [
+        "account", "active", "addons", "adhoc", "attributes", "autoRenew", "begin", "beginDisplay",
+        "beginDisplayEmailEnhancements", "beginDisplayEmailEnhancementsWithTime",
+        "beginDisplayISO8601", "beginInSeconds", "beginValue", "canceledDate",
+        "canceledDateDisplay", "canceledDateDisplayISO8601", "canceledDateInSeconds",
+        "canceledDateValue", "cancellationSetting", "cardEnding", "cardType", "changed",
+        "changedDisplay", "changedDisplayEmailEnhancements",
+        "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601", "changedInSeconds",
+        "changedValue", "coTermGroup", "currency", "customReferenceId", "deactivationDate",
+        "deactivationDateDisplay", "deactivationDateDisplayISO8601", "deactivationDateInSeconds",
+        "deactivationDateValue", "declineReason", "discount", "discountDisplay", "discountDuration",
+        "discountInPayoutCurrency", "discountInPayoutCurrencyDisplay", "discounts", "display",
+        "end", "endDisplay", "endDisplayISO8601", "endInSeconds", "endValue", "expiry",
+        "fulfillments", "id", "importIdentifier", "initialOrderId", "initialOrderReference",
+        "instructions", "intervalLength", "intervalLengthGtOne", "intervalUnit",
+        "intervalUnitAbbreviation", "isPauseScheduled", "isSubscriptionEligibleForPauseByBuyer",
+        "lastRebillOrderAcquisition", "live", "next", "nextAvailablePauseEndDate",
+        "nextAvailablePauseEndDateDisplay", "nextAvailablePauseEndDateDisplayISO8601",
+        "nextAvailablePauseEndDateInSeconds", "nextAvailablePauseEndDateValue",
+        "nextAvailablePauseStartDate", "nextAvailablePauseStartDateDisplay",
+        "nextAvailablePauseStartDateDisplayISO8601", "nextAvailablePauseStartDateInSeconds",
+        "nextAvailablePauseStartDateValue", "nextAvailableResumeDate",
+        "nextAvailableResumeDateDisplay", "nextAvailableResumeDateDisplayISO8601",
+        "nextAvailableResumeDateInSeconds", "nextAvailableResumeDateValue", "nextChargeCurrency",
+        "nextChargeDate", "nextChargeDateDisplay", "nextChargeDateDisplayISO8601",
+        "nextChargeDateInSeconds", "nextChargeDateValue", "nextChargePreTax",
+        "nextChargePreTaxDisplay", "nextChargePreTaxInPayoutCurrency",
+        "nextChargePreTaxInPayoutCurrencyDisplay", "nextChargeTotal", "nextChargeTotalDisplay",
+        "nextChargeTotalInPayoutCurrency", "nextChargeTotalInPayoutCurrencyDisplay", "nextDisplay",
+        "nextDisplayEmailEnhancements", "nextDisplayEmailEnhancementsWithTime",
+        "nextDisplayISO8601", "nextInSeconds", "nextNotificationDate",
+        "nextNotificationDateDisplay", "nextNotificationDateDisplayISO8601",
+        "nextNotificationDateInSeconds", "nextNotificationDateValue", "nextNotificationType",
+        "nextValue", "pauseBillingCycles", "pauseDate", "pauseDateDisplay",
+        "pauseDateDisplayEmailEnhancements", "pauseDateDisplayEmailEnhancementsWithTime",
+        "pauseDateDisplayISO8601", "pauseDateInSeconds", "pauseDateValue", "paymentMethod",
+        "paymentMethodAction", "paymentOverdue", "paymentReminder", "periods", "price",
+        "priceDisplay", "priceInPayoutCurrency", "priceInPayoutCurrencyDisplay", "product",
+        "quantity", "quote", "remainingPeriods", "resumeDate", "resumeDateDisplay",
+        "resumeDateDisplayEmailEnhancements", "resumeDateDisplayEmailEnhancementsWithTime",
+        "resumeDateDisplayISO8601", "resumeDateInSeconds", "resumeDateValue", "sequence",
+        "setupFee", "sku", "state", "subtotal", "subtotalDisplay", "subtotalInPayoutCurrency",
+        "subtotalInPayoutCurrencyDisplay", "tags", "taxExemptionData", "trialReminder",
+    ],
+    Error: MAP, ["error"],
+});
+
 /// One item of `subscriptions` in [`SubscriptionListResponse`].
 ///
 /// The form is told by the JSON token or by a key only one form has.
@@ -4254,15 +4959,15 @@ object!(serialize SubscriptionListResponse {
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
-pub enum SubscriptionListResponseSubscriptionsItem {
+pub enum SubscriptionOrId {
     /// A [`Subscription`] object.
     Subscription(Box<Subscription>),
-    /// A string.
-    Id(String),
+    /// A [`SubscriptionId`].
+    Id(SubscriptionId),
 }
 
 #[cfg(feature = "subscriptions")]
-union!(SubscriptionListResponseSubscriptionsItem {
+union!(SubscriptionOrId {
     Subscription: MAP, [
         "account", "action", "active", "addons", "adhoc", "attributes", "autoRenew", "begin",
         "beginDisplay", "beginDisplayEmailEnhancements", "beginDisplayEmailEnhancementsWithTime",
@@ -4311,93 +5016,16 @@ union!(SubscriptionListResponseSubscriptionsItem {
     Id: STR, [],
 });
 
-/// Answer to `GET /subscriptions/{id1},{id2},…`: one entry per ID, either the subscription or an error outcome.
 #[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(
-    feature = "schemars",
-    derive(schemars::JsonSchema),
-    schemars(rename_all = "camelCase")
-)]
-pub struct SubscriptionMultiGetResponse {
-    /// Always `subscription.get`.
-    pub action: Option<String>,
-    /// Outcome: `success` or `error`.
-    pub result: Option<super::common::ResultStatus>,
-    /// The requested subscriptions, in request order; IDs that failed appear as error outcomes.
-    pub subscriptions: Vec<SubscriptionMultiGetResponseSubscriptionsItem>,
+impl SubscriptionOrId {
+    /// The [`SubscriptionId`], whichever form FastSpring sent: the bare ID, or the object's own ID.
+    pub fn id(&self) -> &SubscriptionId {
+        match self {
+            Self::Id(id) => id,
+            Self::Subscription(object) => object.id(),
+        }
+    }
 }
-
-#[cfg(feature = "subscriptions")]
-object!(serialize SubscriptionMultiGetResponse {
-    action: "action" optional(lenient_string),
-    result: "result" optional,
-    subscriptions: "subscriptions" required,
-});
-
-/// One item of `subscriptions` in [`SubscriptionMultiGetResponse`].
-///
-/// The form is told by the JSON token or by a key only one form has.
-#[cfg(feature = "subscriptions")]
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[cfg_attr(any(feature = "serialize", feature = "schemars"), serde(untagged))]
-pub enum SubscriptionMultiGetResponseSubscriptionsItem {
-    /// A [`Subscription`] object.
-    Subscription(Box<Subscription>),
-    /// A [`SubscriptionActionResult`] object.
-    Error(Box<SubscriptionActionResult>),
-}
-
-#[cfg(feature = "subscriptions")]
-union!(SubscriptionMultiGetResponseSubscriptionsItem {
-    Subscription: MAP, [
-        "account", "active", "addons", "adhoc", "attributes", "autoRenew", "begin", "beginDisplay",
-        "beginDisplayEmailEnhancements", "beginDisplayEmailEnhancementsWithTime",
-        "beginDisplayISO8601", "beginInSeconds", "beginValue", "canceledDate",
-        "canceledDateDisplay", "canceledDateDisplayISO8601", "canceledDateInSeconds",
-        "canceledDateValue", "cancellationSetting", "cardEnding", "cardType", "changed",
-        "changedDisplay", "changedDisplayEmailEnhancements",
-        "changedDisplayEmailEnhancementsWithTime", "changedDisplayISO8601", "changedInSeconds",
-        "changedValue", "coTermGroup", "currency", "customReferenceId", "deactivationDate",
-        "deactivationDateDisplay", "deactivationDateDisplayISO8601", "deactivationDateInSeconds",
-        "deactivationDateValue", "declineReason", "discount", "discountDisplay", "discountDuration",
-        "discountInPayoutCurrency", "discountInPayoutCurrencyDisplay", "discounts", "display",
-        "end", "endDisplay", "endDisplayISO8601", "endInSeconds", "endValue", "expiry",
-        "fulfillments", "id", "importIdentifier", "initialOrderId", "initialOrderReference",
-        "instructions", "intervalLength", "intervalLengthGtOne", "intervalUnit",
-        "intervalUnitAbbreviation", "isPauseScheduled", "isSubscriptionEligibleForPauseByBuyer",
-        "lastRebillOrderAcquisition", "live", "next", "nextAvailablePauseEndDate",
-        "nextAvailablePauseEndDateDisplay", "nextAvailablePauseEndDateDisplayISO8601",
-        "nextAvailablePauseEndDateInSeconds", "nextAvailablePauseEndDateValue",
-        "nextAvailablePauseStartDate", "nextAvailablePauseStartDateDisplay",
-        "nextAvailablePauseStartDateDisplayISO8601", "nextAvailablePauseStartDateInSeconds",
-        "nextAvailablePauseStartDateValue", "nextAvailableResumeDate",
-        "nextAvailableResumeDateDisplay", "nextAvailableResumeDateDisplayISO8601",
-        "nextAvailableResumeDateInSeconds", "nextAvailableResumeDateValue", "nextChargeCurrency",
-        "nextChargeDate", "nextChargeDateDisplay", "nextChargeDateDisplayISO8601",
-        "nextChargeDateInSeconds", "nextChargeDateValue", "nextChargePreTax",
-        "nextChargePreTaxDisplay", "nextChargePreTaxInPayoutCurrency",
-        "nextChargePreTaxInPayoutCurrencyDisplay", "nextChargeTotal", "nextChargeTotalDisplay",
-        "nextChargeTotalInPayoutCurrency", "nextChargeTotalInPayoutCurrencyDisplay", "nextDisplay",
-        "nextDisplayEmailEnhancements", "nextDisplayEmailEnhancementsWithTime",
-        "nextDisplayISO8601", "nextInSeconds", "nextNotificationDate",
-        "nextNotificationDateDisplay", "nextNotificationDateDisplayISO8601",
-        "nextNotificationDateInSeconds", "nextNotificationDateValue", "nextNotificationType",
-        "nextValue", "pauseBillingCycles", "pauseDate", "pauseDateDisplay",
-        "pauseDateDisplayEmailEnhancements", "pauseDateDisplayEmailEnhancementsWithTime",
-        "pauseDateDisplayISO8601", "pauseDateInSeconds", "pauseDateValue", "paymentMethod",
-        "paymentMethodAction", "paymentOverdue", "paymentReminder", "periods", "price",
-        "priceDisplay", "priceInPayoutCurrency", "priceInPayoutCurrencyDisplay", "product",
-        "quantity", "quote", "remainingPeriods", "resumeDate", "resumeDateDisplay",
-        "resumeDateDisplayEmailEnhancements", "resumeDateDisplayEmailEnhancementsWithTime",
-        "resumeDateDisplayISO8601", "resumeDateInSeconds", "resumeDateValue", "sequence",
-        "setupFee", "sku", "state", "subtotal", "subtotalDisplay", "subtotalInPayoutCurrency",
-        "subtotalInPayoutCurrencyDisplay", "tags", "taxExemptionData", "trialReminder",
-    ],
-    Error: MAP, ["error"],
-});
 
 /// Payment method on file: an object in recent `subscription.updated` webhooks, a plain type name such as `CREDIT_CARD` in older API examples.
 ///
@@ -4617,6 +5245,14 @@ object!(serialize SubscriptionPlanChange {
     changed_to_display: "changedToDisplay" optional(lenient_string),
 });
 
+#[cfg(feature = "subscriptions")]
+impl SubscriptionPlanChange {
+    /// `insertTimestamp` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
+    pub fn insert_timestamp_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(&[&self.insert_timestamp])
+    }
+}
+
 /// New price: amounts by currency code, or one bare amount.
 ///
 /// The form is told by the JSON token or by a key only one form has.
@@ -4700,6 +5336,21 @@ object!(SubscriptionPricingOverride {
     discount: "discount" optional,
 });
 
+#[cfg(feature = "subscriptions")]
+impl SubscriptionPricingOverride {
+    /// Sets `price` ([`Self::price`]), keeping the rest.
+    pub fn with_price(mut self, value: SubscriptionPriceOverride) -> Self {
+        self.price = Some(value);
+        self
+    }
+
+    /// Sets `discount` ([`Self::discount`]), keeping the rest.
+    pub fn with_discount(mut self, value: SubscriptionDiscountOverride) -> Self {
+        self.discount = Some(value);
+        self
+    }
+}
+
 /// The base product: its product path from the REST API, the full product when webhook expansion is enabled.
 ///
 /// The form is told by the JSON token or by a key only one form has.
@@ -4718,8 +5369,8 @@ object!(SubscriptionPricingOverride {
 pub enum SubscriptionProduct {
     /// A [`Product`](super::products::Product) object.
     Expanded(Box<super::products::Product>),
-    /// A string.
-    Id(String),
+    /// A [`ProductPath`].
+    Id(ProductPath),
 }
 
 #[cfg(
@@ -4738,6 +5389,24 @@ union!(SubscriptionProduct {
     ],
     Id: STR, [],
 });
+
+#[cfg(
+    any(
+        feature = "orders",
+        feature = "quotes",
+        feature = "subscriptions",
+        feature = "webhook-events"
+    )
+)]
+impl SubscriptionProduct {
+    /// The [`ProductPath`], whichever form FastSpring sent: the bare ID, or the object's own ID.
+    pub fn id(&self) -> &ProductPath {
+        match self {
+            Self::Id(id) => id,
+            Self::Expanded(object) => object.id(),
+        }
+    }
+}
 
 /// Proration computed for a change (charge or refund variant; each carries a different subset of amounts).
 #[cfg(feature = "subscriptions")]
@@ -4977,7 +5646,8 @@ object!(SubscriptionTransferAccount {
 
 #[cfg(feature = "subscriptions")]
 impl SubscriptionTransferAccount {
-    /// Builds the value from its required fields; optional fields start empty.
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
     pub fn new(address: SubscriptionTransferAddress) -> Self {
         Self {
             first_name: None,
@@ -4987,6 +5657,36 @@ impl SubscriptionTransferAccount {
             language: None,
             address,
         }
+    }
+
+    /// Sets `firstName` ([`Self::first_name`]), keeping the rest.
+    pub fn with_first_name(mut self, value: impl Into<String>) -> Self {
+        self.first_name = Some(value.into());
+        self
+    }
+
+    /// Sets `lastName` ([`Self::last_name`]), keeping the rest.
+    pub fn with_last_name(mut self, value: impl Into<String>) -> Self {
+        self.last_name = Some(value.into());
+        self
+    }
+
+    /// Sets `company` ([`Self::company`]), keeping the rest.
+    pub fn with_company(mut self, value: impl Into<String>) -> Self {
+        self.company = Some(value.into());
+        self
+    }
+
+    /// Sets `phone` ([`Self::phone`]), keeping the rest.
+    pub fn with_phone(mut self, value: impl Into<String>) -> Self {
+        self.phone = Some(value.into());
+        self
+    }
+
+    /// Sets `language` ([`Self::language`]), keeping the rest.
+    pub fn with_language(mut self, value: impl Into<String>) -> Self {
+        self.language = Some(value.into());
+        self
     }
 }
 
@@ -5021,6 +5721,39 @@ object!(SubscriptionTransferAddress {
     country: "country" optional,
     postal_code: "postalCode" optional,
 });
+
+#[cfg(feature = "subscriptions")]
+impl SubscriptionTransferAddress {
+    /// Sets `line1` ([`Self::line1`]), keeping the rest.
+    pub fn with_line1(mut self, value: impl Into<String>) -> Self {
+        self.line1 = Some(value.into());
+        self
+    }
+
+    /// Sets `city` ([`Self::city`]), keeping the rest.
+    pub fn with_city(mut self, value: impl Into<String>) -> Self {
+        self.city = Some(value.into());
+        self
+    }
+
+    /// Sets `region` ([`Self::region`]), keeping the rest.
+    pub fn with_region(mut self, value: impl Into<String>) -> Self {
+        self.region = Some(value.into());
+        self
+    }
+
+    /// Sets `country` ([`Self::country`]), keeping the rest.
+    pub fn with_country(mut self, value: impl Into<String>) -> Self {
+        self.country = Some(value.into());
+        self
+    }
+
+    /// Sets `postalCode` ([`Self::postal_code`]), keeping the rest.
+    pub fn with_postal_code(mut self, value: impl Into<String>) -> Self {
+        self.postal_code = Some(value.into());
+        self
+    }
+}
 
 /// A subscription that could not be moved.
 #[cfg(feature = "subscriptions")]
@@ -5102,9 +5835,13 @@ object!(SubscriptionTransferTargetAccount {
 
 #[cfg(feature = "subscriptions")]
 impl SubscriptionTransferTargetAccount {
-    /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(email: String, account: SubscriptionTransferAccount) -> Self {
-        Self { email, account }
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
+    pub fn new(email: impl Into<String>, account: SubscriptionTransferAccount) -> Self {
+        Self {
+            email: email.into(),
+            account,
+        }
     }
 }
 
@@ -5162,10 +5899,10 @@ object!(serialize SubscriptionTrialReminder {
 #[serde(rename_all = "camelCase")]
 pub struct SubscriptionUpdate {
     /// ID of the subscription to change.
-    pub subscription: String,
+    pub subscription: SubscriptionId,
     /// New base product path (upgrade or downgrade); a trial of the new product is not applied.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
-    pub product: Option<String>,
+    pub product: Option<ProductPath>,
     /// New quantity of the base product; must be greater than zero.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub quantity: Option<i64>,
@@ -5238,10 +5975,11 @@ object!(SubscriptionUpdate {
 
 #[cfg(feature = "subscriptions")]
 impl SubscriptionUpdate {
-    /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(subscription: String) -> Self {
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
+    pub fn new(subscription: impl Into<SubscriptionId>) -> Self {
         Self {
-            subscription,
+            subscription: subscription.into(),
             product: None,
             quantity: None,
             next: None,
@@ -5257,6 +5995,96 @@ impl SubscriptionUpdate {
             prorate: None,
             preview: None,
         }
+    }
+
+    /// Sets `product` ([`Self::product`]), keeping the rest.
+    pub fn with_product(mut self, value: impl Into<ProductPath>) -> Self {
+        self.product = Some(value.into());
+        self
+    }
+
+    /// Sets `quantity` ([`Self::quantity`]), keeping the rest.
+    pub fn with_quantity(mut self, value: i64) -> Self {
+        self.quantity = Some(value);
+        self
+    }
+
+    /// Sets `next` ([`Self::next`]), keeping the rest.
+    pub fn with_next(mut self, value: SubscriptionUpdateNext) -> Self {
+        self.next = Some(value);
+        self
+    }
+
+    /// Sets `end` ([`Self::end`]), keeping the rest.
+    pub fn with_end(mut self, value: SubscriptionUpdateEnd) -> Self {
+        self.end = Some(value);
+        self
+    }
+
+    /// Sets `isEndDateSet` ([`Self::is_end_date_set`]), keeping the rest.
+    pub fn with_is_end_date_set(mut self, value: bool) -> Self {
+        self.is_end_date_set = Some(value);
+        self
+    }
+
+    /// Sets `remainingPeriods` ([`Self::remaining_periods`]), keeping the rest.
+    pub fn with_remaining_periods(mut self, value: i64) -> Self {
+        self.remaining_periods = Some(Some(value));
+        self
+    }
+
+    /// Sets `coupons` ([`Self::coupons`]), keeping the rest.
+    pub fn with_coupons(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.coupons = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `addons` ([`Self::addons`]), keeping the rest.
+    pub fn with_addons(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<SubscriptionAddonChange>>,
+    ) -> Self {
+        self.addons = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `pricing` ([`Self::pricing`]), keeping the rest.
+    pub fn with_pricing(mut self, value: SubscriptionPricingOverride) -> Self {
+        self.pricing = Some(value);
+        self
+    }
+
+    /// Sets `manualRenew` ([`Self::manual_renew`]), keeping the rest.
+    pub fn with_manual_renew(mut self, value: bool) -> Self {
+        self.manual_renew = Some(value);
+        self
+    }
+
+    /// Sets `taxExemptId` ([`Self::tax_exempt_id`]), keeping the rest.
+    pub fn with_tax_exempt_id(mut self, value: impl Into<String>) -> Self {
+        self.tax_exempt_id = Some(value.into());
+        self
+    }
+
+    /// Sets `deactivation` ([`Self::deactivation`]), keeping the rest.
+    pub fn with_deactivation(mut self, value: BTreeMap<String, Value>) -> Self {
+        self.deactivation = Some(Some(value));
+        self
+    }
+
+    /// Sets `prorate` ([`Self::prorate`]), keeping the rest.
+    pub fn with_prorate(mut self, value: bool) -> Self {
+        self.prorate = Some(value);
+        self
+    }
+
+    /// Sets `preview` ([`Self::preview`]), keeping the rest.
+    pub fn with_preview(mut self, value: bool) -> Self {
+        self.preview = Some(value);
+        self
     }
 }
 
@@ -5344,7 +6172,7 @@ pub struct TransferSubscriptionsRequest {
     /// Email of the person performing the transfer.
     pub initiated_by: String,
     /// Account that owns the subscriptions now.
-    pub source_account_id: String,
+    pub source_account_id: AccountId,
     /// A new account to create and transfer the subscriptions to.
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub target_account: Option<SubscriptionTransferTargetAccount>,
@@ -5352,7 +6180,7 @@ pub struct TransferSubscriptionsRequest {
     #[serde(default, skip_serializing_if = "crate::runtime::is_absent")]
     pub target_account_id: Option<String>,
     /// IDs of the subscriptions to move (at most 20).
-    pub subscriptions: Vec<String>,
+    pub subscriptions: Vec<SubscriptionId>,
 }
 
 #[cfg(feature = "subscriptions")]
@@ -5366,19 +6194,35 @@ object!(TransferSubscriptionsRequest {
 
 #[cfg(feature = "subscriptions")]
 impl TransferSubscriptionsRequest {
-    /// Builds the value from its required fields; optional fields start empty.
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
     pub fn new(
-        initiated_by: String,
-        source_account_id: String,
-        subscriptions: Vec<String>,
+        initiated_by: impl Into<String>,
+        source_account_id: impl Into<AccountId>,
+        subscriptions: impl IntoIterator<Item = impl Into<SubscriptionId>>,
     ) -> Self {
         Self {
-            initiated_by,
-            source_account_id,
+            initiated_by: initiated_by.into(),
+            source_account_id: source_account_id.into(),
             target_account: None,
             target_account_id: None,
-            subscriptions,
+            subscriptions: subscriptions.into_iter().map(Into::into).collect(),
         }
+    }
+
+    /// Sets `targetAccount` ([`Self::target_account`]), keeping the rest.
+    pub fn with_target_account(
+        mut self,
+        value: SubscriptionTransferTargetAccount,
+    ) -> Self {
+        self.target_account = Some(value);
+        self
+    }
+
+    /// Sets `targetAccountId` ([`Self::target_account_id`]), keeping the rest.
+    pub fn with_target_account_id(mut self, value: impl Into<String>) -> Self {
+        self.target_account_id = Some(value.into());
+        self
     }
 }
 
@@ -5414,18 +6258,37 @@ object!(UpdateCotermGroupRequest {
 
 #[cfg(feature = "subscriptions")]
 impl UpdateCotermGroupRequest {
-    /// Builds the value from its required fields; optional fields start empty.
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
     pub fn new(
         action: UpdateCotermGroupRequestAction,
-        subscriptions: Vec<String>,
+        subscriptions: impl IntoIterator<Item = impl Into<String>>,
     ) -> Self {
         Self {
             action,
-            subscriptions,
+            subscriptions: subscriptions.into_iter().map(Into::into).collect(),
             display_name: None,
             preview: None,
             prorate: None,
         }
+    }
+
+    /// Sets `displayName` ([`Self::display_name`]), keeping the rest.
+    pub fn with_display_name(mut self, value: impl Into<String>) -> Self {
+        self.display_name = Some(value.into());
+        self
+    }
+
+    /// Sets `preview` ([`Self::preview`]), keeping the rest.
+    pub fn with_preview(mut self, value: bool) -> Self {
+        self.preview = Some(value);
+        self
+    }
+
+    /// Sets `prorate` ([`Self::prorate`]), keeping the rest.
+    pub fn with_prorate(mut self, value: bool) -> Self {
+        self.prorate = Some(value);
+        self
     }
 }
 
@@ -5485,9 +6348,14 @@ object!(UpdateSubscriptionsRequest {
 
 #[cfg(feature = "subscriptions")]
 impl UpdateSubscriptionsRequest {
-    /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(subscriptions: Vec<SubscriptionUpdate>) -> Self {
-        Self { subscriptions }
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
+    pub fn new(
+        subscriptions: impl IntoIterator<Item = impl Into<SubscriptionUpdate>>,
+    ) -> Self {
+        Self {
+            subscriptions: subscriptions.into_iter().map(Into::into).collect(),
+        }
     }
 }
 
@@ -5528,7 +6396,7 @@ pub mod builders {
         ///
         /// `GET /subscriptions` (operation `listSubscriptions`).
         ///
-        /// Returns a [`SubscriptionListResponse`] object when awaited. `.items()` streams every [`SubscriptionListResponseSubscriptionsItem`] of every page, `.objects()` every [`Subscription`] (IDs looked up).
+        /// Returns a [`SubscriptionListResponse`] object when awaited. `.items()` streams every [`SubscriptionOrId`] of every page, `.objects()` every [`Subscription`] (IDs looked up).
         pub fn list(&self) -> ListSubscriptionsBuilder<'a> {
             ListSubscriptionsBuilder {
                 client: self.client,
@@ -5626,7 +6494,7 @@ pub mod builders {
         /// Returns a [`Subscription`] object when awaited.
         pub fn get(
             &self,
-            subscription_id: impl Into<String>,
+            subscription_id: impl Into<SubscriptionId>,
         ) -> GetSubscriptionBuilder<'a> {
             GetSubscriptionBuilder {
                 client: self.client,
@@ -5644,11 +6512,11 @@ pub mod builders {
 
         /// Like [`Self::get`] for several IDs at once: each ID is percent-encoded, the IDs are joined with `,`, long lists are split over several requests, and the items come back as one `Vec` whatever shape FastSpring answers with (a bare object for one ID, a wrapper with `subscriptions` for several).
         ///
-        /// Returns one item per ID FastSpring answered for, each a [`SubscriptionMultiGetResponseSubscriptionsItem`].
+        /// Returns one item per ID FastSpring answered for, each a [`SubscriptionOrError`].
         pub async fn get_many<I, S>(
             &self,
             ids: I,
-        ) -> Result<Vec<SubscriptionMultiGetResponseSubscriptionsItem>, Error>
+        ) -> Result<Vec<SubscriptionOrError>, Error>
         where
             I: IntoIterator<Item = S>,
             S: Into<String>,
@@ -5694,7 +6562,7 @@ pub mod builders {
         /// Returns a list of [`SubscriptionEntry`] when awaited.
         pub fn list_entries(
             &self,
-            subscription_id: impl Into<String>,
+            subscription_id: impl Into<SubscriptionId>,
         ) -> ListSubscriptionEntriesBuilder<'a> {
             ListSubscriptionEntriesBuilder {
                 client: self.client,
@@ -5712,7 +6580,7 @@ pub mod builders {
         /// Returns a [`Subscription`] object when awaited.
         pub fn pause(
             &self,
-            subscription_id: impl Into<String>,
+            subscription_id: impl Into<SubscriptionId>,
             body: PauseSubscriptionRequest,
         ) -> PauseSubscriptionBuilder<'a> {
             PauseSubscriptionBuilder {
@@ -5732,7 +6600,7 @@ pub mod builders {
         /// Returns a [`Subscription`] object when awaited.
         pub fn resume(
             &self,
-            subscription_id: impl Into<String>,
+            subscription_id: impl Into<SubscriptionId>,
         ) -> ResumeSubscriptionBuilder<'a> {
             ResumeSubscriptionBuilder {
                 client: self.client,
@@ -5750,7 +6618,7 @@ pub mod builders {
         /// Returns a [`SubscriptionConvertSession`] object when awaited.
         pub fn convert(
             &self,
-            subscription_id: impl Into<String>,
+            subscription_id: impl Into<SubscriptionId>,
         ) -> ConvertSubscriptionBuilder<'a> {
             ConvertSubscriptionBuilder {
                 client: self.client,
@@ -5768,7 +6636,7 @@ pub mod builders {
         /// Returns a [`SubscriptionHistory`] object when awaited.
         pub fn history(
             &self,
-            subscription_id: impl Into<String>,
+            subscription_id: impl Into<SubscriptionId>,
         ) -> ListSubscriptionHistoryBuilder<'a> {
             ListSubscriptionHistoryBuilder {
                 client: self.client,
@@ -5916,7 +6784,7 @@ pub mod builders {
         /// Returns a [`ProformaInvoice`] object when awaited.
         pub fn get_proforma_invoice(
             &self,
-            subscription_id: impl Into<String>,
+            subscription_id: impl Into<SubscriptionId>,
         ) -> GetProformaInvoiceBuilder<'a> {
             GetProformaInvoiceBuilder {
                 client: self.client,
@@ -5971,7 +6839,7 @@ pub mod builders {
         /// Returns a [`CancelSurvey`] when awaited.
         pub fn get_cancel_survey(
             &self,
-            subscription_id: impl Into<String>,
+            subscription_id: impl Into<SubscriptionId>,
         ) -> GetCancelSurveyBuilder<'a> {
             GetCancelSurveyBuilder {
                 client: self.client,
@@ -5988,7 +6856,7 @@ pub mod builders {
     pub struct ListSubscriptionsBuilder<'a> {
         client: &'a Client,
         options: RequestOptions,
-        account_id: Option<String>,
+        account_id: Option<AccountId>,
         begin: Option<QueryDate>,
         end: Option<QueryDate>,
         event: Option<ListSubscriptionsEvent>,
@@ -6015,7 +6883,7 @@ pub mod builders {
         };
 
         /// Only subscriptions of this account.
-        pub fn account_id(mut self, value: impl Into<String>) -> Self {
+        pub fn account_id(mut self, value: impl Into<AccountId>) -> Self {
             self.account_id = Some(value.into());
             self
         }
@@ -6134,7 +7002,7 @@ pub mod builders {
         pub fn items(
             self,
         ) -> impl futures_util::Stream<
-            Item = Result<SubscriptionListResponseSubscriptionsItem, Error>,
+            Item = Result<SubscriptionOrId, Error>,
         > + Send + 'a {
             let client = self.client;
             let request = self.build_request();
@@ -6389,8 +7257,8 @@ pub mod builders {
     pub struct GetSubscriptionBuilder<'a> {
         client: &'a Client,
         options: RequestOptions,
-        subscription_id: String,
-        account_id: Option<String>,
+        subscription_id: SubscriptionId,
+        account_id: Option<AccountId>,
         begin: Option<QueryDate>,
         end: Option<QueryDate>,
         event: Option<GetSubscriptionEvent>,
@@ -6412,7 +7280,7 @@ pub mod builders {
         };
 
         /// Account filter as on the list operation (listed by the current reference, probably copied from the list operation; no known effect here).
-        pub fn account_id(mut self, value: impl Into<String>) -> Self {
+        pub fn account_id(mut self, value: impl Into<AccountId>) -> Self {
             self.account_id = Some(value.into());
             self
         }
@@ -6465,7 +7333,7 @@ pub mod builders {
             let subscription_id = runtime::encode_path_param(
                 META.id,
                 "subscription_id",
-                &self.subscription_id.to_string(),
+                self.subscription_id.as_str(),
             )?;
             let path = format!("/subscriptions/{subscription_id}");
             let mut query: Vec<(&'static str, String)> = Vec::new();
@@ -6591,7 +7459,7 @@ pub mod builders {
     pub struct ListSubscriptionEntriesBuilder<'a> {
         client: &'a Client,
         options: RequestOptions,
-        subscription_id: String,
+        subscription_id: SubscriptionId,
     }
 
     impl<'a> ListSubscriptionEntriesBuilder<'a> {
@@ -6617,7 +7485,7 @@ pub mod builders {
             let subscription_id = runtime::encode_path_param(
                 META.id,
                 "subscription_id",
-                &self.subscription_id.to_string(),
+                self.subscription_id.as_str(),
             )?;
             let path = format!("/subscriptions/{subscription_id}/entries");
             let query: Vec<(&'static str, String)> = Vec::new();
@@ -6647,7 +7515,7 @@ pub mod builders {
     pub struct PauseSubscriptionBuilder<'a> {
         client: &'a Client,
         options: RequestOptions,
-        subscription_id: String,
+        subscription_id: SubscriptionId,
         body: PauseSubscriptionRequest,
     }
 
@@ -6671,7 +7539,7 @@ pub mod builders {
             let subscription_id = runtime::encode_path_param(
                 META.id,
                 "subscription_id",
-                &self.subscription_id.to_string(),
+                self.subscription_id.as_str(),
             )?;
             let path = format!("/subscriptions/{subscription_id}/pause");
             let query: Vec<(&'static str, String)> = Vec::new();
@@ -6701,7 +7569,7 @@ pub mod builders {
     pub struct ResumeSubscriptionBuilder<'a> {
         client: &'a Client,
         options: RequestOptions,
-        subscription_id: String,
+        subscription_id: SubscriptionId,
     }
 
     impl<'a> ResumeSubscriptionBuilder<'a> {
@@ -6724,7 +7592,7 @@ pub mod builders {
             let subscription_id = runtime::encode_path_param(
                 META.id,
                 "subscription_id",
-                &self.subscription_id.to_string(),
+                self.subscription_id.as_str(),
             )?;
             let path = format!("/subscriptions/{subscription_id}/resume");
             let query: Vec<(&'static str, String)> = Vec::new();
@@ -6754,7 +7622,7 @@ pub mod builders {
     pub struct ConvertSubscriptionBuilder<'a> {
         client: &'a Client,
         options: RequestOptions,
-        subscription_id: String,
+        subscription_id: SubscriptionId,
     }
 
     impl<'a> ConvertSubscriptionBuilder<'a> {
@@ -6777,7 +7645,7 @@ pub mod builders {
             let subscription_id = runtime::encode_path_param(
                 META.id,
                 "subscription_id",
-                &self.subscription_id.to_string(),
+                self.subscription_id.as_str(),
             )?;
             let path = format!("/subscriptions/{subscription_id}/convert");
             let query: Vec<(&'static str, String)> = Vec::new();
@@ -6807,7 +7675,7 @@ pub mod builders {
     pub struct ListSubscriptionHistoryBuilder<'a> {
         client: &'a Client,
         options: RequestOptions,
-        subscription_id: String,
+        subscription_id: SubscriptionId,
         scope: Option<ListSubscriptionHistoryScope>,
         order: Option<ListSubscriptionHistoryOrder>,
     }
@@ -6847,7 +7715,7 @@ pub mod builders {
             let subscription_id = runtime::encode_path_param(
                 META.id,
                 "subscription_id",
-                &self.subscription_id.to_string(),
+                self.subscription_id.as_str(),
             )?;
             let path = format!("/subscriptions/{subscription_id}/history");
             let mut query: Vec<(&'static str, String)> = Vec::new();
@@ -7245,7 +8113,7 @@ pub mod builders {
     pub struct GetProformaInvoiceBuilder<'a> {
         client: &'a Client,
         options: RequestOptions,
-        subscription_id: String,
+        subscription_id: SubscriptionId,
         lang: Option<GetProformaInvoiceLang>,
     }
 
@@ -7275,7 +8143,7 @@ pub mod builders {
             let subscription_id = runtime::encode_path_param(
                 META.id,
                 "subscription_id",
-                &self.subscription_id.to_string(),
+                self.subscription_id.as_str(),
             )?;
             let path = format!("/subscriptions/proformaInvoice/{subscription_id}");
             let mut query: Vec<(&'static str, String)> = Vec::new();
@@ -7407,7 +8275,7 @@ pub mod builders {
     pub struct GetCancelSurveyBuilder<'a> {
         client: &'a Client,
         options: RequestOptions,
-        subscription_id: String,
+        subscription_id: SubscriptionId,
         lang: Option<String>,
     }
 
@@ -7437,7 +8305,7 @@ pub mod builders {
             let subscription_id = runtime::encode_path_param(
                 META.id,
                 "subscription_id",
-                &self.subscription_id.to_string(),
+                self.subscription_id.as_str(),
             )?;
             let path = format!("/subscriptions/cancelSurvey/reasons/{subscription_id}");
             let mut query: Vec<(&'static str, String)> = Vec::new();

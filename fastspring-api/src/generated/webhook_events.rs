@@ -14,8 +14,8 @@ use serde_json::Value;
 use crate::runtime::{self, object::object, request_builder, string_enum, union::union};
 
 use crate::{
-    Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids, QueryDate,
-    RequestOptions, Secret,
+    AccountId, Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids,
+    OrderId, ProductPath, QueryDate, RequestOptions, Secret, SubscriptionId, Unset,
 };
 
 /// Data of `chargeback.created`: one chargeback (dispute) filed by the buyer's bank
@@ -462,6 +462,14 @@ object!(serialize MailingListEntryData {
     opt_in: "optIn" optional(lenient_bool),
 });
 
+#[cfg(feature = "webhook-events")]
+impl MailingListEntryData {
+    /// `updated` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
+    pub fn updated_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(&[&self.updated])
+    }
+}
+
 /// One product in the cart of a mailing-list entry.
 #[cfg(feature = "webhook-events")]
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -653,6 +661,16 @@ object!(serialize SubscriptionChargeCompletedData {
     account: "account" optional,
     subscription: "subscription" required,
 });
+
+#[cfg(feature = "webhook-events")]
+impl SubscriptionChargeCompletedData {
+    /// `timestamp` as a [`jiff::Timestamp`], from the first of `timestamp`, `timestampValue`, `timestampInSeconds` that FastSpring sent and that is readable.
+    pub fn timestamp_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(
+            &[&self.timestamp, &self.timestamp_value, &self.timestamp_in_seconds],
+        )
+    }
+}
 
 /// The buyer's account (ID, or the account object with webhook expansion).
 ///
@@ -1027,6 +1045,47 @@ object!(serialize SubscriptionGroupChargeData {
     quote: "quote" optional(lenient_string),
 });
 
+#[cfg(feature = "webhook-events")]
+impl SubscriptionGroupChargeData {
+    /// `cotermGroupPeriodStartDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
+    pub fn coterm_group_period_start_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(&[&self.coterm_group_period_start_date])
+    }
+
+    /// `cotermGroupPeriodEndDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
+    pub fn coterm_group_period_end_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(&[&self.coterm_group_period_end_date])
+    }
+
+    /// `cotermNextChargeDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
+    pub fn coterm_next_charge_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(&[&self.coterm_next_charge_date])
+    }
+
+    /// `changed` as a [`jiff::Timestamp`], from the first of `changed`, `changedValue`, `changedInSeconds` that FastSpring sent and that is readable.
+    pub fn changed_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(
+            &[&self.changed, &self.changed_value, &self.changed_in_seconds],
+        )
+    }
+
+    /// `nextChargeDate` as a [`jiff::Timestamp`], from the first of `nextChargeDate`, `nextChargeDateValue`, `nextChargeDateInSeconds` that FastSpring sent and that is readable.
+    pub fn next_charge_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(
+            &[
+                &self.next_charge_date,
+                &self.next_charge_date_value,
+                &self.next_charge_date_in_seconds,
+            ],
+        )
+    }
+
+    /// `timestamp` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
+    pub fn timestamp_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(&[&self.timestamp])
+    }
+}
+
 /// The order created by the charge (ID, or the order object with webhook expansion).
 ///
 /// The form is told by the JSON token or by a key only one form has.
@@ -1176,6 +1235,42 @@ object!(serialize SubscriptionGroupNotificationData {
     reminder_notification: "reminderNotification" optional,
     scheduled_events: "scheduledEvents" optional,
 });
+
+#[cfg(feature = "webhook-events")]
+impl SubscriptionGroupNotificationData {
+    /// `cotermGroupPeriodStartDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
+    pub fn coterm_group_period_start_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(&[&self.coterm_group_period_start_date])
+    }
+
+    /// `cotermGroupPeriodEndDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
+    pub fn coterm_group_period_end_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(&[&self.coterm_group_period_end_date])
+    }
+
+    /// `cotermNextChargeDate` as a [`jiff::Timestamp`] (`None` when absent or unreadable).
+    pub fn coterm_next_charge_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(&[&self.coterm_next_charge_date])
+    }
+
+    /// `changed` as a [`jiff::Timestamp`], from the first of `changed`, `changedValue`, `changedInSeconds` that FastSpring sent and that is readable.
+    pub fn changed_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(
+            &[&self.changed, &self.changed_value, &self.changed_in_seconds],
+        )
+    }
+
+    /// `nextChargeDate` as a [`jiff::Timestamp`], from the first of `nextChargeDate`, `nextChargeDateValue`, `nextChargeDateInSeconds` that FastSpring sent and that is readable.
+    pub fn next_charge_at(&self) -> Option<jiff::Timestamp> {
+        runtime::first_time(
+            &[
+                &self.next_charge_date,
+                &self.next_charge_date_value,
+                &self.next_charge_date_in_seconds,
+            ],
+        )
+    }
+}
 
 /// One item of `scheduledEvents` in [`SubscriptionGroupNotificationData`].
 #[cfg(feature = "webhook-events")]

@@ -14,8 +14,8 @@ use serde_json::Value;
 use crate::runtime::{self, object::object, request_builder, string_enum, union::union};
 
 use crate::{
-    Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids, QueryDate,
-    RequestOptions, Secret,
+    AccountId, Amount, BatchOutcome, Client, EpochMillis, EpochSeconds, Error, Ids,
+    OrderId, ProductPath, QueryDate, RequestOptions, Secret, SubscriptionId, Unset,
 };
 
 /// Which webhook endpoint gets a new secret, and the secret.
@@ -38,9 +38,13 @@ object!(WebhookKeyRotateRequest {
 
 #[cfg(feature = "webhook-keys")]
 impl WebhookKeyRotateRequest {
-    /// Builds the value from its required fields; optional fields start empty.
-    pub fn new(url: String, hmac_secret: Secret) -> Self {
-        Self { url, hmac_secret }
+    /// Builds the value from its required fields (each of its own type, so they
+    /// cannot be swapped); optional fields start empty and are set with `with_*`.
+    pub fn new(url: impl Into<String>, hmac_secret: impl Into<Secret>) -> Self {
+        Self {
+            url: url.into(),
+            hmac_secret: hmac_secret.into(),
+        }
     }
 }
 

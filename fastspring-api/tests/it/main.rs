@@ -4,6 +4,7 @@
 //!
 //! Run one concern with a filter: `cargo test -p fastspring-api --test it faults::`.
 
+mod accessors;
 mod claims;
 mod examples;
 mod faults;

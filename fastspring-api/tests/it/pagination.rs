@@ -4,7 +4,7 @@
 use crate::support;
 
 use fastspring_api::Error;
-use fastspring_api::orders::OrderListResponseOrdersItem;
+use fastspring_api::orders::OrderOrId;
 use futures_util::{StreamExt, TryStreamExt};
 use serde_json::{Value, json};
 use support::{Loopback, Reply, test_client};
@@ -21,14 +21,8 @@ fn order_page(page: i64, ids: &[&str], next: Option<i64>) -> Value {
     })
 }
 
-fn order_ids(items: &[OrderListResponseOrdersItem]) -> Vec<String> {
-    items
-        .iter()
-        .map(|item| match item {
-            OrderListResponseOrdersItem::Id(id) => id.clone(),
-            OrderListResponseOrdersItem::Order(order) => order.id.clone(),
-        })
-        .collect()
+fn order_ids(items: &[OrderOrId]) -> Vec<String> {
+    items.iter().map(|item| item.id().to_string()).collect()
 }
 
 #[tokio::test]

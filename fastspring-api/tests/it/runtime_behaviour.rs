@@ -10,8 +10,7 @@ use crate::support;
 use std::time::{Duration, SystemTime};
 
 use fastspring_api::subscriptions::{
-    PauseSubscriptionRequest, SubscriptionMultiGetResponseSubscriptionsItem, SubscriptionUpdate,
-    UpdateSubscriptionsRequest,
+    PauseSubscriptionRequest, SubscriptionOrError, SubscriptionUpdate, UpdateSubscriptionsRequest,
 };
 use fastspring_api::{Client, Error, RateLimit, RetryPolicy};
 use serde_json::{Value, json};
@@ -33,10 +32,10 @@ fn subscription(id: &str) -> Value {
     })
 }
 
-fn subscription_id(item: &SubscriptionMultiGetResponseSubscriptionsItem) -> String {
+fn subscription_id(item: &SubscriptionOrError) -> String {
     match item {
-        SubscriptionMultiGetResponseSubscriptionsItem::Subscription(s) => s.id.clone(),
-        SubscriptionMultiGetResponseSubscriptionsItem::Error(e) => {
+        SubscriptionOrError::Subscription(s) => s.id().to_string(),
+        SubscriptionOrError::Error(e) => {
             format!("error:{}", e.subscription.as_deref().unwrap_or("?"))
         }
     }
@@ -429,11 +428,11 @@ async fn a_200_whose_result_is_error_becomes_an_api_error() {
     let server = Loopback::start([Reply::ok(&body)]).await;
     let t = test_client(&server);
     let request = fastspring_api::accounts::CreateAccountRequest::new(
-        fastspring_api::accounts::NewAccountContact::new(
-            "Jane".into(),
-            "Doe".into(),
-            "jane@example.com".into(),
-        ),
+        fastspring_api::accounts::NewAccountContact::builder()
+            .first("Jane")
+            .last("Doe")
+            .email("jane@example.com")
+            .build(),
     );
 
     let error = t.client.accounts().create(request).await.unwrap_err();
@@ -470,10 +469,8 @@ async fn a_batch_call_reports_every_item() {
     ]});
     let server = Loopback::start([Reply::ok(&body)]).await;
     let t = test_client(&server);
-    let mut one = SubscriptionUpdate::new("sub-1".into());
-    one.quantity = Some(3);
-    let mut two = SubscriptionUpdate::new("sub-2".into());
-    two.quantity = Some(2);
+    let one = SubscriptionUpdate::new("sub-1").with_quantity(3);
+    let two = SubscriptionUpdate::new("sub-2").with_quantity(2);
 
     let outcome = t
         .client
@@ -530,11 +527,7 @@ async fn an_item_that_does_not_decode_or_lacks_result_keeps_the_other_outcomes()
     let server = Loopback::start([Reply::ok(&body)]).await;
     let t = test_client(&server);
     let updates = ["sub-1", "sub-2", "sub-3"]
-        .map(|id| {
-            let mut update = SubscriptionUpdate::new(id.into());
-            update.quantity = Some(1);
-            update
-        })
+        .map(|id| SubscriptionUpdate::new(id).with_quantity(1))
         .to_vec();
 
     let outcome = t

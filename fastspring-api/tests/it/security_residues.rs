@@ -64,7 +64,7 @@ async fn a_200_kb_id_in_a_batch_item_is_cut() {
         .client
         .subscriptions()
         .update(UpdateSubscriptionsRequest::new(vec![
-            SubscriptionUpdate::new("sub-1".into()),
+            SubscriptionUpdate::new("sub-1"),
         ]))
         .send_batch()
         .await

@@ -661,12 +661,8 @@ pub fn s(text: &str) -> String {
 
 /// A charge of one subscription (`sub-1`), the write the retry tests send.
 pub fn charge_body() -> fastspring_api::subscriptions::ChargeSubscriptionsRequest {
-    use fastspring_api::subscriptions::{
-        ChargeSubscriptionsRequest, ChargeSubscriptionsRequestSubscriptionsItem,
-    };
-    ChargeSubscriptionsRequest::new(vec![ChargeSubscriptionsRequestSubscriptionsItem::new(
-        "sub-1".to_string(),
-    )])
+    use fastspring_api::subscriptions::{ChargeSubscriptionsRequest, SubscriptionCharge};
+    ChargeSubscriptionsRequest::new(vec![SubscriptionCharge::new("sub-1".to_string())])
 }
 
 /// FastSpring's answer to [`charge_body`]: the one charge succeeded.

@@ -8,25 +8,24 @@ use crate::support;
 use std::collections::BTreeMap;
 
 use fastspring_api::accounts::{
-    AccountAddressInput, AccountContactUpdate, AccountListResponseAccountsItem, AccountLookupInput,
+    AccountAddressInput, AccountContactUpdate, AccountLookupInput, AccountOrId,
     CreateAccountRequest, ListAccountsSubscriptions, NewAccountContact, UpdateAccountRequest,
 };
 use fastspring_api::common::ResultStatus;
 use fastspring_api::orders::{
-    ListOrdersScope, ListOrdersStatus, OrderItemAttributesUpdate, OrderListResponseOrdersItem,
-    OrderTagsUpdate, UpdateOrderTagsRequest,
+    ListOrdersScope, ListOrdersStatus, OrderItemAttributesUpdate, OrderOrId, OrderTagsUpdate,
+    UpdateOrderTagsRequest,
 };
 use fastspring_api::subscriptions::{
     CancelSurvey, CancelSurveyAnswerInput, CancelSurveyAnswerInputReasonId,
     CancelSurveyAnswerInputReasonName, CancelSurveyQueryPagination, CancelSurveyQueryRequest,
     CancelSurveyQuerySorting, CancelSurveyQuerySortingField, CancelSurveyQuerySortingOrder,
-    CancelSurveyResponseRequest, ChargeSubscriptionsRequest,
-    ChargeSubscriptionsRequestSubscriptionsItem, CreateCotermGroupInput, CreateCotermGroupRequest,
-    CreateProformaInvoiceRequest, CreateProformaInvoiceRequestLanguage,
+    CancelSurveyResponseRequest, ChargeSubscriptionsRequest, CreateCotermGroupInput,
+    CreateCotermGroupRequest, CreateProformaInvoiceRequest, CreateProformaInvoiceRequestLanguage,
     EstimateSubscriptionRequest, GetProformaInvoiceLang, GetSubscriptionScope,
     GetSubscriptionStatus, ListSubscriptionHistoryOrder, ListSubscriptionHistoryScope,
     ListSubscriptionsScope, ListSubscriptionsStatus, PauseSubscriptionRequest,
-    ProformaInvoicePricing, SubscriptionAddonChange, SubscriptionListResponseSubscriptionsItem,
+    ProformaInvoicePricing, SubscriptionAddonChange, SubscriptionCharge, SubscriptionOrId,
     SubscriptionPriceOverride, SubscriptionPricingOverride, SubscriptionState,
     SubscriptionTransferAccount, SubscriptionTransferAddress, SubscriptionTransferTargetAccount,
     SubscriptionUpdate, SubscriptionUpdateEnd, SubscriptionUpdateNext,
@@ -47,22 +46,28 @@ use support::{
 #[tokio::test]
 async fn accounts_create() {
     let (server, t) = serve_example("createAccount", "created-current").await;
-    let mut contact = NewAccountContact::new(s("Alex"), s("Morgan"), s("alex.morgan@example.com"));
-    contact.company = Some(s("Example Corp"));
-    contact.phone = Some(s("+1 5550001000"));
-    let mut body = CreateAccountRequest::new(contact);
-    body.language = Some(s("en"));
-    body.country = Some(s("US"));
-    body.lookup = Some(AccountLookupInput {
-        custom: Some(s("customKey")),
-    });
-    body.address = Some(AccountAddressInput {
-        address_line1: Some(s("801 Garden St")),
-        address_line2: Some(s("Suite 200")),
-        city: Some(s("Santa Barbara")),
-        postal_code: Some(s("93101")),
-        region: Some(s("CA")),
-    });
+    // The crate's one style: required fields named (a builder where two share a type),
+    // optional ones chained with `with_*`; no `let mut`, no `.to_string()`.
+    let body = CreateAccountRequest::new(
+        NewAccountContact::builder()
+            .first("Alex")
+            .last("Morgan")
+            .email("alex.morgan@example.com")
+            .build()
+            .with_company("Example Corp")
+            .with_phone("+1 5550001000"),
+    )
+    .with_language("en")
+    .with_country("US")
+    .with_lookup(AccountLookupInput::default().with_custom("customKey"))
+    .with_address(
+        AccountAddressInput::default()
+            .with_address_line1("801 Garden St")
+            .with_address_line2("Suite 200")
+            .with_city("Santa Barbara")
+            .with_postal_code("93101")
+            .with_region("CA"),
+    );
 
     let created = t.client.accounts().create(body).await.unwrap();
 
@@ -114,7 +119,7 @@ async fn accounts_list() {
     assert_eq!(page.action.as_deref(), Some("account.lookup"));
     let accounts = page.accounts.expect("accounts");
     assert_eq!(accounts.len(), 1);
-    let AccountListResponseAccountsItem::Account(account) = &accounts[0] else {
+    let AccountOrId::Account(account) = &accounts[0] else {
         panic!("a lookup answers with account objects: {:?}", accounts[0]);
     };
     assert_eq!(account.account, "abcDEFgHiJklM1N-3OP9q");
@@ -147,7 +152,12 @@ async fn accounts_get() {
     );
     assert_eq!(
         account.orders.as_deref(),
-        Some(&[s("aAB0cdefGHiJkL0m8n8OpQ"), s("rST2uv1wXy279zABCd_E2f")][..])
+        Some(
+            &[
+                "aAB0cdefGHiJkL0m8n8OpQ".into(),
+                "rST2uv1wXy279zABCd_E2f".into()
+            ][..]
+        )
     );
     let charge = &account.charges.as_ref().expect("charges")[0];
     assert_eq!(charge.total, Some(Amount::from(100)));
@@ -274,8 +284,8 @@ async fn orders_list() {
     assert_eq!(
         page.orders.expect("orders"),
         vec![
-            OrderListResponseOrdersItem::Id(s("abcDEFgHiJklM1N-3OP9q")),
-            OrderListResponseOrdersItem::Id(s("rST2uv1wXy279zABCd_E2f")),
+            OrderOrId::Id("abcDEFgHiJklM1N-3OP9q".into()),
+            OrderOrId::Id("rST2uv1wXy279zABCd_E2f".into()),
         ]
     );
 }
@@ -379,8 +389,10 @@ async fn subscriptions_list() {
     assert_eq!(page.subscriptions.len(), 15);
     assert_eq!(
         page.subscriptions[0],
-        SubscriptionListResponseSubscriptionsItem::Id(s("khyNPLY3TYiQhBfHyjZINg"))
+        SubscriptionOrId::Id("khyNPLY3TYiQhBfHyjZINg".into())
     );
+    // Listing items say their ID whichever form FastSpring sent.
+    assert_eq!(page.subscriptions[0].id(), "khyNPLY3TYiQhBfHyjZINg");
 }
 
 #[tokio::test]
@@ -392,7 +404,7 @@ async fn subscriptions_update() {
         1_712_188_800_000,
     )));
     next_date.end = Some(SubscriptionUpdateEnd::Date(s("2025-12-31")));
-    next_date.product = Some(s("subscription-product-1"));
+    next_date.product = Some("subscription-product-1".into());
     next_date.quantity = Some(1);
     next_date.coupons = Some(vec![s("valid_coupon_code")]);
     next_date.prorate = Some(false);
@@ -441,7 +453,7 @@ async fn subscriptions_estimate() {
         discount: None,
     });
     let mut body = EstimateSubscriptionRequest::new(s("aBCDE12fGH3iJkL4mNOpqr"));
-    body.product = Some(s("hulu"));
+    body.product = Some("hulu".into());
     body.quantity = Some(1);
     body.pricing = Some(SubscriptionPricingOverride {
         price: Some(SubscriptionPriceOverride::PerCurrency(per_currency(&[
@@ -534,10 +546,7 @@ async fn subscriptions_transfer() {
 #[tokio::test]
 async fn subscriptions_charge() {
     let (server, t) = serve_example("chargeSubscriptions", "success").await;
-    let body =
-        ChargeSubscriptionsRequest::new(vec![ChargeSubscriptionsRequestSubscriptionsItem::new(s(
-            "subscription-id",
-        ))]);
+    let body = ChargeSubscriptionsRequest::new(vec![SubscriptionCharge::new(s("subscription-id"))]);
 
     let response = t.client.subscriptions().charge(body).await.unwrap();
 
@@ -1080,11 +1089,16 @@ async fn subscriptions_set_cancel_survey_response() {
 #[tokio::test]
 async fn subscriptions_query_cancel_survey_responses() {
     let (server, t) = serve_example("queryCancelSurveyResponses", "page").await;
-    let mut body = CancelSurveyQueryRequest::new(
-        s("2025-01-01T00:00:00Z"),
-        s("2026-01-31T23:59:59Z"),
-        CancelSurveyQueryPagination::new(30, 0),
-    );
+    let mut body = CancelSurveyQueryRequest::builder()
+        .start_date("2025-01-01T00:00:00Z")
+        .end_date("2026-01-31T23:59:59Z")
+        .pagination(
+            CancelSurveyQueryPagination::builder()
+                .limit(30)
+                .offset(0)
+                .build(),
+        )
+        .build();
     body.product_path = Some(s("my-product-path"));
     body.sorting = Some(CancelSurveyQuerySorting {
         field: Some(CancelSurveyQuerySortingField::CreationTime),
@@ -1158,9 +1172,7 @@ async fn subscriptions_charge_batch_reads_the_plural_key_too() {
         response_example("chargeSubscriptions", 200, "rebill-limit")["subscription"][0].clone();
     let (_server, t) = serve_reply(Reply::ok(&json!({"subscriptions": [item]}))).await;
     let body =
-        ChargeSubscriptionsRequest::new(vec![ChargeSubscriptionsRequestSubscriptionsItem::new(s(
-            "subscription-id-2",
-        ))]);
+        ChargeSubscriptionsRequest::new(vec![SubscriptionCharge::new(s("subscription-id-2"))]);
 
     let outcome = t
         .client
@@ -1181,10 +1193,7 @@ async fn subscriptions_charge_single_object_failure_is_an_api_error() {
     // A whole-request failure answered as one outcome object (issue 17) reaches the
     // caller as the API error it is, with FastSpring's message.
     let (_server, t) = serve_status_example("chargeSubscriptions", 400, "single-outcome").await;
-    let body =
-        ChargeSubscriptionsRequest::new(vec![ChargeSubscriptionsRequestSubscriptionsItem::new(s(
-            "subscription-id",
-        ))]);
+    let body = ChargeSubscriptionsRequest::new(vec![SubscriptionCharge::new(s("subscription-id"))]);
 
     let error = t
         .client

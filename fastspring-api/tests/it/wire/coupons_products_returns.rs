@@ -31,8 +31,8 @@ use fastspring_api::products::{
 };
 use fastspring_api::returns::{
     CreateReturnsRequest, NewReturn, NewReturnItem, NewReturnNotification, NewReturnReason,
-    NewReturnRefundType, Return, ReturnAccount, ReturnError, ReturnItemRefundType,
-    ReturnRefundPerformerType, ReturnRefundSourceComponent, ReturnType, ReturnsResponseReturnsItem,
+    NewReturnRefundType, Return, ReturnAccount, ReturnError, ReturnItemRefundType, ReturnOrError,
+    ReturnRefundPerformerType, ReturnRefundSourceComponent, ReturnType,
 };
 use fastspring_api::{Amount, EpochMillis, EpochSeconds, Error};
 use serde_json::json;
@@ -1168,7 +1168,7 @@ async fn returns_create() {
         Some(&request_example("createReturn", "full")),
     );
     assert_eq!(response.returns.len(), 1);
-    let ReturnsResponseReturnsItem::Return(created) = &response.returns[0] else {
+    let ReturnOrError::Return(created) = &response.returns[0] else {
         panic!(
             "a created return, not an error item: {:?}",
             response.returns[0]
@@ -1186,7 +1186,7 @@ async fn returns_create() {
     );
     assert_eq!(
         created.account,
-        Some(ReturnAccount::Id(s("2-hl9JWwQrualioCsY5lbg")))
+        Some(ReturnAccount::Id("2-hl9JWwQrualioCsY5lbg".into()))
     );
     assert_eq!(created.currency.as_deref(), Some("USD"));
     assert_eq!(created.total_return, Some(amount("5.31")));
@@ -1247,7 +1247,7 @@ async fn returns_create_batch_with_one_failed_item() {
     );
     assert_eq!(outcome.operation, "createReturn");
     assert_eq!(outcome.items.len(), 2);
-    let Ok(ReturnsResponseReturnsItem::Return(created)) = &outcome.items[0] else {
+    let Ok(ReturnOrError::Return(created)) = &outcome.items[0] else {
         panic!("first return created: {:?}", outcome.items[0]);
     };
     assert_eq!(created.r#return, "JV8jCQrJT1GD7yndYgrorw");
@@ -1302,7 +1302,7 @@ async fn returns_create_refused_400() {
     );
     let parsed: fastspring_api::returns::ReturnsResponse =
         body.parse().expect("the 400 body is the returns wrapper");
-    let ReturnsResponseReturnsItem::Error(item) = &parsed.returns[0] else {
+    let ReturnOrError::Error(item) = &parsed.returns[0] else {
         panic!("an error item: {:?}", parsed.returns[0]);
     };
     assert_eq!(item.r#return.as_deref(), Some("AbC1D2eFGH34ijklmnopQrs"));
@@ -1395,11 +1395,11 @@ async fn returns_get_many() {
         None,
     );
     assert_eq!(found.len(), 2);
-    let ReturnsResponseReturnsItem::Return(first) = &found[0] else {
+    let ReturnOrError::Return(first) = &found[0] else {
         panic!("a found return: {:?}", found[0]);
     };
     assert_partial_return(first);
-    let ReturnsResponseReturnsItem::Return(second) = &found[1] else {
+    let ReturnOrError::Return(second) = &found[1] else {
         panic!("a found return: {:?}", found[1]);
     };
     assert_eq!(second.r#return, "QpMoe70PT5mMb5OMT4N5lA");
@@ -1440,7 +1440,7 @@ async fn returns_get_unknown_id_400() {
     assert_eq!(body.message().as_deref(), Some("return: Not found"));
     let parsed: fastspring_api::returns::ReturnsResponse =
         body.parse().expect("the 400 body is the returns wrapper");
-    let ReturnsResponseReturnsItem::Error(item) = &parsed.returns[0] else {
+    let ReturnOrError::Error(item) = &parsed.returns[0] else {
         panic!("an error item: {:?}", parsed.returns[0]);
     };
     let expected: ReturnError = serde_json::from_value(json!({

@@ -67,8 +67,11 @@ fn assert_sent(
 #[tokio::test]
 async fn invoices_create() {
     let (server, t) = serve_example("createInvoice", "reference-response").await;
-    let mut receiver =
-        InvoiceContactRequest::new(s("recipient@example.com"), s("John"), s("Smith"));
+    let mut receiver = InvoiceContactRequest::builder()
+        .email("recipient@example.com")
+        .first_name("John")
+        .last_name("Smith")
+        .build();
     receiver.phone_number = Some(s("+1 555 000-0001"));
     receiver.company_name = Some(s("Example Company"));
     receiver.website = Some(s("https://example.com"));
@@ -87,7 +90,11 @@ async fn invoices_create() {
         organization_type: Some(s("S Corporation")),
         organization_reference: None,
     });
-    let mut payer = InvoiceContactRequest::new(s("billing@example.com"), s("Jane"), s("Doe"));
+    let mut payer = InvoiceContactRequest::builder()
+        .email("billing@example.com")
+        .first_name("Jane")
+        .last_name("Doe")
+        .build();
     payer.phone_number = Some(s("+1 555 000-0002"));
     payer.company_name = Some(s("Sample Corp"));
     payer.website = Some(s("https://samplecorp.example"));
@@ -112,13 +119,13 @@ async fn invoices_create() {
     item.summary = Some(s("Short product summary here."));
     item.extended_item_description =
         Some(s("Extended product description with additional details."));
-    let mut body = CreateInvoiceRequest::new(
-        s("USD"),
-        vec![deliver_to, bill_to],
-        vec![item],
-        s("CARD"),
-        CreateInvoiceRequestMode::Test,
-    );
+    let mut body = CreateInvoiceRequest::builder()
+        .currency_code("USD")
+        .contacts([deliver_to, bill_to])
+        .invoice_items([item])
+        .payment_method("CARD")
+        .mode(CreateInvoiceRequestMode::Test)
+        .build();
     body.language_code = Some(s("en"));
     body.auto_convert_payment_currency = Some(true);
     body.due_date = Some(s("2026-12-01T00:00:00Z"));
@@ -334,10 +341,17 @@ fn quote_request_parts() -> (
     item.quantity = Some(1);
     item.unit_list_price = Some(amount("400"));
     let items = vec![item];
-    let mut recipient = QuoteRecipientRequest::new(s("Leeroy"), s("Jenkins"), s("ne1@all.com"));
+    let mut recipient = QuoteRecipientRequest::builder()
+        .first("Leeroy")
+        .last("Jenkins")
+        .email("ne1@all.com")
+        .build();
     recipient.company = Some(s("ABC Company"));
     recipient.phone = Some(Some(s("1254789654")));
-    let mut address = QuoteAddressRequest::new(s("US"), s("93101"));
+    let mut address = QuoteAddressRequest::builder()
+        .country("US")
+        .postal_code("93101")
+        .build();
     address.address_line1 = Some(s("801 Garden St"));
     address.address_line2 = Some(Some(s("Suite 201")));
     address.city = Some(s("Santa Barbara"));
@@ -552,15 +566,15 @@ async fn quotes_get() {
 /// The fields of the published update example, as a typed request.
 fn update_quote_request() -> UpdateQuoteRequest {
     let (items, recipient, address) = quote_request_parts();
-    let mut body = UpdateQuoteRequest::new(
-        s("USD"),
-        30,
-        QuoteFulfillmentTerm::OnPayment,
-        items,
-        s("Quote for ABC Company"),
-        recipient,
-        address,
-    );
+    let mut body = UpdateQuoteRequest::builder()
+        .currency("USD")
+        .expiration_date_days(30)
+        .fulfillment_term(QuoteFulfillmentTerm::OnPayment)
+        .items(items)
+        .name("Quote for ABC Company")
+        .recipient(recipient)
+        .recipient_address(address)
+        .build();
     body.notes = Some(Some(s("This is a Note")));
     body.coupon = Some(Some(s("TENOFF")));
     body.source = Some(s("MANAGER"));
@@ -731,7 +745,7 @@ async fn sessions_v1_create() {
     });
     subscription.attributes = Some(texts(&[("ATTRIBUTE1", "value1")]));
     let mut body = SessionV1CreateRequest::new(vec![plain, subscription]);
-    body.account = Some(s("abCdE1FGH2Hij3KLMnOpqR"));
+    body.account = Some("abCdE1FGH2Hij3KLMnOpqR".into());
     body.tags = Some(texts(&[("TagKey1", "TagValue1"), ("TagKey2", "TagValue2")]));
 
     let session = t.client.sessions_v1().create(body).await.unwrap();
@@ -793,7 +807,7 @@ fn all_fields_session_request() -> CheckoutSessionRequest {
         buyer_ip: Some(s("127.0.0.1")),
         live: Some(true),
         customer: Some(CheckoutSessionCustomerRequest {
-            account_id: Some(s("ABC123")),
+            account_id: Some("ABC123".into()),
             external_account_id: Some(s("EDF456")),
             bill_to_contact: Some(CheckoutSessionContact {
                 email: Some(s("support@fastspring.com")),
@@ -1257,7 +1271,7 @@ async fn checkout_sessions_update_item_with_several_paths_joins_them_with_commas
 async fn checkout_sessions_update_customer() {
     let (server, t) = serve_example("updateCheckoutSessionCustomer", "customer").await;
     let body = CheckoutSessionCustomerRequest {
-        account_id: Some(s("ABC1234567890")),
+        account_id: Some("ABC1234567890".into()),
         external_account_id: Some(s("EXT-98765")),
         bill_to_contact: Some(CheckoutSessionContact {
             email: Some(s("support@fastspring.com")),
