@@ -272,12 +272,14 @@ pub(super) fn emit_union_methods(def: &TypeDef, name: &Ident) -> TokenStream {
 
 /// The typestate builder of a request type whose required fields share a type
 /// (`Constructor::Builder`): one type parameter per required field, [`Unset`] until its
-/// setter is called; `build()` exists only when every one is set.
+/// setter is called; `build()` exists only when every one is set. `cfg` (the type's
+/// feature gate) goes on every item: the struct and each `impl`.
 pub(super) fn emit_builder(
     ctx: &Ctx<'_>,
     def: &TypeDef,
     target: &Ident,
     fields: &[Field],
+    cfg: &TokenStream,
 ) -> TokenStream {
     let Constructor::Builder { name } = &def.methods.constructor else {
         return quote!();
@@ -326,6 +328,7 @@ pub(super) fn emit_builder(
         });
         let doc = format!(" Sets the required `{}`.", f.json);
         quote! {
+            #cfg
             impl<#(#others),*> #builder<#(#from),*> {
                 #[doc = #doc]
                 pub fn #fname(self, value: #arg) -> #builder<#(#to),*> {
@@ -341,6 +344,7 @@ pub(super) fn emit_builder(
     let build_doc =
         format!(" The [`{target}`], its optional fields empty (set them with `with_*`).");
     quote! {
+        #cfg
         #[doc = #doc]
         #[derive(Debug, Clone)]
         #[must_use = "call `build()` once every required field is set"]
@@ -350,6 +354,7 @@ pub(super) fn emit_builder(
 
         #(#setters)*
 
+        #cfg
         impl #builder<#(#stored),*> {
             #[doc = #build_doc]
             pub fn build(self) -> #target {

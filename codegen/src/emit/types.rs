@@ -177,12 +177,7 @@ fn emit_struct(ctx: &Ctx<'_>, def: &TypeDef, head: TypeHead, fields: &[Field]) -
     } else {
         quote!(#cfg #methods)
     };
-    let builder = super::methods::emit_builder(ctx, def, &name, fields);
-    let builder = if builder.is_empty() {
-        quote!()
-    } else {
-        quote!(#cfg #builder)
-    };
+    let builder = super::methods::emit_builder(ctx, def, &name, fields, &cfg);
     // `Deserialize` (and a response type's `Serialize`) come from `object!`.
     let (derives, object) = if def.in_request {
         (

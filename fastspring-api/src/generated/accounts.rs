@@ -1118,6 +1118,7 @@ pub struct NewAccountContactBuilder<F1 = Unset, F2 = Unset, F3 = Unset> {
     email: F3,
 }
 
+#[cfg(feature = "accounts")]
 impl<F2, F3> NewAccountContactBuilder<Unset, F2, F3> {
     /// Sets the required `first`.
     pub fn first(
@@ -1132,6 +1133,7 @@ impl<F2, F3> NewAccountContactBuilder<Unset, F2, F3> {
     }
 }
 
+#[cfg(feature = "accounts")]
 impl<F1, F3> NewAccountContactBuilder<F1, Unset, F3> {
     /// Sets the required `last`.
     pub fn last(
@@ -1146,6 +1148,7 @@ impl<F1, F3> NewAccountContactBuilder<F1, Unset, F3> {
     }
 }
 
+#[cfg(feature = "accounts")]
 impl<F1, F2> NewAccountContactBuilder<F1, F2, Unset> {
     /// Sets the required `email`.
     pub fn email(
@@ -1160,6 +1163,7 @@ impl<F1, F2> NewAccountContactBuilder<F1, F2, Unset> {
     }
 }
 
+#[cfg(feature = "accounts")]
 impl NewAccountContactBuilder<String, String, String> {
     /// The [`NewAccountContact`], its optional fields empty (set them with `with_*`).
     pub fn build(self) -> NewAccountContact {

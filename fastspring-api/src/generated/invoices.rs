@@ -127,6 +127,7 @@ pub struct CreateInvoiceRequestBuilder<
     mode: F5,
 }
 
+#[cfg(feature = "invoices")]
 impl<F2, F3, F4, F5> CreateInvoiceRequestBuilder<Unset, F2, F3, F4, F5> {
     /// Sets the required `currencyCode`.
     pub fn currency_code(
@@ -143,6 +144,7 @@ impl<F2, F3, F4, F5> CreateInvoiceRequestBuilder<Unset, F2, F3, F4, F5> {
     }
 }
 
+#[cfg(feature = "invoices")]
 impl<F1, F3, F4, F5> CreateInvoiceRequestBuilder<F1, Unset, F3, F4, F5> {
     /// Sets the required `contacts`.
     pub fn contacts(
@@ -159,6 +161,7 @@ impl<F1, F3, F4, F5> CreateInvoiceRequestBuilder<F1, Unset, F3, F4, F5> {
     }
 }
 
+#[cfg(feature = "invoices")]
 impl<F1, F2, F4, F5> CreateInvoiceRequestBuilder<F1, F2, Unset, F4, F5> {
     /// Sets the required `invoiceItems`.
     pub fn invoice_items(
@@ -175,6 +178,7 @@ impl<F1, F2, F4, F5> CreateInvoiceRequestBuilder<F1, F2, Unset, F4, F5> {
     }
 }
 
+#[cfg(feature = "invoices")]
 impl<F1, F2, F3, F5> CreateInvoiceRequestBuilder<F1, F2, F3, Unset, F5> {
     /// Sets the required `paymentMethod`.
     pub fn payment_method(
@@ -191,6 +195,7 @@ impl<F1, F2, F3, F5> CreateInvoiceRequestBuilder<F1, F2, F3, Unset, F5> {
     }
 }
 
+#[cfg(feature = "invoices")]
 impl<F1, F2, F3, F4> CreateInvoiceRequestBuilder<F1, F2, F3, F4, Unset> {
     /// Sets the required `mode`.
     pub fn mode(
@@ -207,6 +212,7 @@ impl<F1, F2, F3, F4> CreateInvoiceRequestBuilder<F1, F2, F3, F4, Unset> {
     }
 }
 
+#[cfg(feature = "invoices")]
 impl CreateInvoiceRequestBuilder<
     String,
     Vec<InvoicePartyRequest>,
@@ -768,6 +774,7 @@ pub struct InvoiceContactRequestBuilder<F1 = Unset, F2 = Unset, F3 = Unset> {
     last_name: F3,
 }
 
+#[cfg(feature = "invoices")]
 impl<F2, F3> InvoiceContactRequestBuilder<Unset, F2, F3> {
     /// Sets the required `email`.
     pub fn email(
@@ -782,6 +789,7 @@ impl<F2, F3> InvoiceContactRequestBuilder<Unset, F2, F3> {
     }
 }
 
+#[cfg(feature = "invoices")]
 impl<F1, F3> InvoiceContactRequestBuilder<F1, Unset, F3> {
     /// Sets the required `firstName`.
     pub fn first_name(
@@ -796,6 +804,7 @@ impl<F1, F3> InvoiceContactRequestBuilder<F1, Unset, F3> {
     }
 }
 
+#[cfg(feature = "invoices")]
 impl<F1, F2> InvoiceContactRequestBuilder<F1, F2, Unset> {
     /// Sets the required `lastName`.
     pub fn last_name(
@@ -810,6 +819,7 @@ impl<F1, F2> InvoiceContactRequestBuilder<F1, F2, Unset> {
     }
 }
 
+#[cfg(feature = "invoices")]
 impl InvoiceContactRequestBuilder<String, String, String> {
     /// The [`InvoiceContactRequest`], its optional fields empty (set them with `with_*`).
     pub fn build(self) -> InvoiceContactRequest {

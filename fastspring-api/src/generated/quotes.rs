@@ -589,6 +589,7 @@ pub struct QuoteAddressRequestBuilder<F1 = Unset, F2 = Unset> {
     postal_code: F2,
 }
 
+#[cfg(feature = "quotes")]
 impl<F2> QuoteAddressRequestBuilder<Unset, F2> {
     /// Sets the required `country`.
     pub fn country(
@@ -602,6 +603,7 @@ impl<F2> QuoteAddressRequestBuilder<Unset, F2> {
     }
 }
 
+#[cfg(feature = "quotes")]
 impl<F1> QuoteAddressRequestBuilder<F1, Unset> {
     /// Sets the required `postalCode`.
     pub fn postal_code(
@@ -615,6 +617,7 @@ impl<F1> QuoteAddressRequestBuilder<F1, Unset> {
     }
 }
 
+#[cfg(feature = "quotes")]
 impl QuoteAddressRequestBuilder<String, String> {
     /// The [`QuoteAddressRequest`], its optional fields empty (set them with `with_*`).
     pub fn build(self) -> QuoteAddressRequest {
@@ -1667,6 +1670,7 @@ pub struct QuoteRecipientRequestBuilder<F1 = Unset, F2 = Unset, F3 = Unset> {
     email: F3,
 }
 
+#[cfg(feature = "quotes")]
 impl<F2, F3> QuoteRecipientRequestBuilder<Unset, F2, F3> {
     /// Sets the required `first`.
     pub fn first(
@@ -1681,6 +1685,7 @@ impl<F2, F3> QuoteRecipientRequestBuilder<Unset, F2, F3> {
     }
 }
 
+#[cfg(feature = "quotes")]
 impl<F1, F3> QuoteRecipientRequestBuilder<F1, Unset, F3> {
     /// Sets the required `last`.
     pub fn last(
@@ -1695,6 +1700,7 @@ impl<F1, F3> QuoteRecipientRequestBuilder<F1, Unset, F3> {
     }
 }
 
+#[cfg(feature = "quotes")]
 impl<F1, F2> QuoteRecipientRequestBuilder<F1, F2, Unset> {
     /// Sets the required `email`.
     pub fn email(
@@ -1709,6 +1715,7 @@ impl<F1, F2> QuoteRecipientRequestBuilder<F1, F2, Unset> {
     }
 }
 
+#[cfg(feature = "quotes")]
 impl QuoteRecipientRequestBuilder<String, String, String> {
     /// The [`QuoteRecipientRequest`], its optional fields empty (set them with `with_*`).
     pub fn build(self) -> QuoteRecipientRequest {
@@ -2077,6 +2084,7 @@ pub struct UpdateQuoteRequestBuilder<
     recipient_address: F7,
 }
 
+#[cfg(feature = "quotes")]
 impl<F2, F3, F4, F5, F6, F7> UpdateQuoteRequestBuilder<Unset, F2, F3, F4, F5, F6, F7> {
     /// Sets the required `currency`.
     pub fn currency(
@@ -2095,6 +2103,7 @@ impl<F2, F3, F4, F5, F6, F7> UpdateQuoteRequestBuilder<Unset, F2, F3, F4, F5, F6
     }
 }
 
+#[cfg(feature = "quotes")]
 impl<F1, F3, F4, F5, F6, F7> UpdateQuoteRequestBuilder<F1, Unset, F3, F4, F5, F6, F7> {
     /// Sets the required `expirationDateDays`.
     pub fn expiration_date_days(
@@ -2113,6 +2122,7 @@ impl<F1, F3, F4, F5, F6, F7> UpdateQuoteRequestBuilder<F1, Unset, F3, F4, F5, F6
     }
 }
 
+#[cfg(feature = "quotes")]
 impl<F1, F2, F4, F5, F6, F7> UpdateQuoteRequestBuilder<F1, F2, Unset, F4, F5, F6, F7> {
     /// Sets the required `fulfillmentTerm`.
     pub fn fulfillment_term(
@@ -2131,6 +2141,7 @@ impl<F1, F2, F4, F5, F6, F7> UpdateQuoteRequestBuilder<F1, F2, Unset, F4, F5, F6
     }
 }
 
+#[cfg(feature = "quotes")]
 impl<F1, F2, F3, F5, F6, F7> UpdateQuoteRequestBuilder<F1, F2, F3, Unset, F5, F6, F7> {
     /// Sets the required `items`.
     pub fn items(
@@ -2149,6 +2160,7 @@ impl<F1, F2, F3, F5, F6, F7> UpdateQuoteRequestBuilder<F1, F2, F3, Unset, F5, F6
     }
 }
 
+#[cfg(feature = "quotes")]
 impl<F1, F2, F3, F4, F6, F7> UpdateQuoteRequestBuilder<F1, F2, F3, F4, Unset, F6, F7> {
     /// Sets the required `name`.
     pub fn name(
@@ -2167,6 +2179,7 @@ impl<F1, F2, F3, F4, F6, F7> UpdateQuoteRequestBuilder<F1, F2, F3, F4, Unset, F6
     }
 }
 
+#[cfg(feature = "quotes")]
 impl<F1, F2, F3, F4, F5, F7> UpdateQuoteRequestBuilder<F1, F2, F3, F4, F5, Unset, F7> {
     /// Sets the required `recipient`.
     pub fn recipient(
@@ -2185,6 +2198,7 @@ impl<F1, F2, F3, F4, F5, F7> UpdateQuoteRequestBuilder<F1, F2, F3, F4, F5, Unset
     }
 }
 
+#[cfg(feature = "quotes")]
 impl<F1, F2, F3, F4, F5, F6> UpdateQuoteRequestBuilder<F1, F2, F3, F4, F5, F6, Unset> {
     /// Sets the required `recipientAddress`.
     pub fn recipient_address(
@@ -2203,6 +2217,7 @@ impl<F1, F2, F3, F4, F5, F6> UpdateQuoteRequestBuilder<F1, F2, F3, F4, F5, F6, U
     }
 }
 
+#[cfg(feature = "quotes")]
 impl UpdateQuoteRequestBuilder<
     String,
     i64,

@@ -282,6 +282,7 @@ pub struct CancelSurveyQueryPaginationBuilder<F1 = Unset, F2 = Unset> {
     offset: F2,
 }
 
+#[cfg(feature = "subscriptions")]
 impl<F2> CancelSurveyQueryPaginationBuilder<Unset, F2> {
     /// Sets the required `limit`.
     pub fn limit(self, value: i64) -> CancelSurveyQueryPaginationBuilder<i64, F2> {
@@ -292,6 +293,7 @@ impl<F2> CancelSurveyQueryPaginationBuilder<Unset, F2> {
     }
 }
 
+#[cfg(feature = "subscriptions")]
 impl<F1> CancelSurveyQueryPaginationBuilder<F1, Unset> {
     /// Sets the required `offset`.
     pub fn offset(self, value: i64) -> CancelSurveyQueryPaginationBuilder<F1, i64> {
@@ -302,6 +304,7 @@ impl<F1> CancelSurveyQueryPaginationBuilder<F1, Unset> {
     }
 }
 
+#[cfg(feature = "subscriptions")]
 impl CancelSurveyQueryPaginationBuilder<i64, i64> {
     /// The [`CancelSurveyQueryPagination`], its optional fields empty (set them with `with_*`).
     pub fn build(self) -> CancelSurveyQueryPagination {
@@ -376,6 +379,7 @@ pub struct CancelSurveyQueryRequestBuilder<F1 = Unset, F2 = Unset, F3 = Unset> {
     pagination: F3,
 }
 
+#[cfg(feature = "subscriptions")]
 impl<F2, F3> CancelSurveyQueryRequestBuilder<Unset, F2, F3> {
     /// Sets the required `startDate`.
     pub fn start_date(
@@ -390,6 +394,7 @@ impl<F2, F3> CancelSurveyQueryRequestBuilder<Unset, F2, F3> {
     }
 }
 
+#[cfg(feature = "subscriptions")]
 impl<F1, F3> CancelSurveyQueryRequestBuilder<F1, Unset, F3> {
     /// Sets the required `endDate`.
     pub fn end_date(
@@ -404,6 +409,7 @@ impl<F1, F3> CancelSurveyQueryRequestBuilder<F1, Unset, F3> {
     }
 }
 
+#[cfg(feature = "subscriptions")]
 impl<F1, F2> CancelSurveyQueryRequestBuilder<F1, F2, Unset> {
     /// Sets the required `pagination`.
     pub fn pagination(
@@ -418,6 +424,7 @@ impl<F1, F2> CancelSurveyQueryRequestBuilder<F1, F2, Unset> {
     }
 }
 
+#[cfg(feature = "subscriptions")]
 impl CancelSurveyQueryRequestBuilder<String, String, CancelSurveyQueryPagination> {
     /// The [`CancelSurveyQueryRequest`], its optional fields empty (set them with `with_*`).
     pub fn build(self) -> CancelSurveyQueryRequest {
