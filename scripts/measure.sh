@@ -133,6 +133,16 @@ RS
     done
 }
 
+# Checked first: `build | own` falls through (`;;&`) to the next patterns, so a
+# catch-all branch at the end would also match `own` after it ran.
+case "$WHAT" in
+build | own | app | tls | decode) ;;
+*)
+    echo "usage: $0 build|own|app|tls|decode [BEFORE_DIR] [RUNS]" >&2
+    exit 2
+    ;;
+esac
+
 case "$WHAT" in
 build | own)
     echo "# crate's own build (CARGO_INCREMENTAL=0, touch src/lib.rs): wall_s cpu_s"
@@ -191,9 +201,5 @@ decode)
         done
     done
     echo "# instructions per decode = (case - none) / 10"
-    ;;
-*)
-    echo "usage: $0 build|own|app|tls|decode [BEFORE_DIR] [RUNS]" >&2
-    exit 2
     ;;
 esac
