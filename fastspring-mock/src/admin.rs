@@ -171,11 +171,7 @@ async fn admin_webhook(State(shared): State<Arc<Shared>>, body: Bytes) -> Respon
 
 async fn admin_events(State(shared): State<Arc<Shared>>) -> Response {
     let store = shared.store.lock().expect("store lock");
-    let list: Vec<Value> = store
-        .events
-        .iter()
-        .map(|e| Value::clone(&e.value))
-        .collect();
+    let list: Vec<Value> = store.events.iter().map(|e| e.to_value()).collect();
     json_response(200, &Value::Array(list))
 }
 

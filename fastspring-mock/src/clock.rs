@@ -67,24 +67,48 @@ pub(crate) fn display_date(ms: i64) -> String {
     display_form(utc_date(ms))
 }
 
-/// `2026-12-07` for a date, written without `strftime` (every renewal writes several).
+/// `2026-12-07` for a date, written without `strftime` or `format!` (every renewal
+/// writes several).
 pub(crate) fn iso_form(date: jiff::civil::Date) -> String {
     let year = i32::from(date.year());
-    if (0..=9999).contains(&year) {
-        format!("{year:04}-{:02}-{:02}", date.month(), date.day())
-    } else {
-        date.strftime("%Y-%m-%d").to_string()
+    if !(0..=9999).contains(&year) {
+        return date.strftime("%Y-%m-%d").to_string();
     }
+    let mut text = String::with_capacity(10);
+    push_digits(&mut text, year.unsigned_abs(), 4);
+    text.push('-');
+    push_digits(&mut text, u32::from(date.month().unsigned_abs()), 2);
+    text.push('-');
+    push_digits(&mut text, u32::from(date.day().unsigned_abs()), 2);
+    text
 }
 
 /// `12/7/26` for a date (month and day without padding, two-digit year).
 pub(crate) fn display_form(date: jiff::civil::Date) -> String {
-    format!(
-        "{}/{}/{:02}",
-        date.month(),
-        date.day(),
-        i32::from(date.year()).rem_euclid(100)
-    )
+    let mut text = String::with_capacity(8);
+    push_digits(&mut text, u32::from(date.month().unsigned_abs()), 1);
+    text.push('/');
+    push_digits(&mut text, u32::from(date.day().unsigned_abs()), 1);
+    text.push('/');
+    push_digits(
+        &mut text,
+        i32::from(date.year()).rem_euclid(100).unsigned_abs(),
+        2,
+    );
+    text
+}
+
+/// Appends `n` in decimal, zero-padded to at least `width` digits.
+fn push_digits(text: &mut String, n: u32, width: usize) {
+    let mut digits = [0u8; 10];
+    let mut at = digits.len();
+    let mut rest = n;
+    while rest > 0 || digits.len() - at < width.max(1) {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+    }
+    text.extend(digits[at..].iter().map(|&d| char::from(d)));
 }
 
 #[cfg(test)]
@@ -100,6 +124,10 @@ mod tests {
         assert_eq!(display_date(ms), "2/29/24");
         assert_eq!(iso_date(0), "1970-01-01");
         assert_eq!(display_date(946_684_800_000), "1/1/00");
+        // 2009-12-31: two-digit month and day, a year ending in 09.
+        assert_eq!(iso_date(1_262_217_600_000), "2009-12-31");
+        assert_eq!(display_date(1_262_217_600_000), "12/31/09");
+        assert_eq!(iso_date(-62_167_219_200_000), "0000-01-01");
         // Years outside 0..=9999 keep jiff's own form.
         let before_year_0 = -62_198_841_600_000;
         assert_eq!(

@@ -66,9 +66,11 @@
 mod admin;
 mod checkout;
 mod clock;
+mod event;
 mod exchange;
 mod faults;
 mod guard;
+mod lazy;
 mod logs;
 mod ops;
 mod proration;
@@ -94,6 +96,7 @@ use serde_json::Value;
 use tokio::sync::{Notify, mpsc, watch};
 
 pub use checkout::{Checkout, CheckoutOutcome};
+pub use event::Event;
 pub use faults::{FAULT_STATUSES, Fault, FaultKind, MAX_FAULT_DELAY};
 pub use logs::{DELIVERY_LOG, DELIVERY_LOG_BYTES, OUTBOX_CAPACITY, REQUEST_LOG, REQUEST_LOG_BYTES};
 pub use scenarios::{Scenario, ScenarioRun};
@@ -162,22 +165,19 @@ impl Shared {
     /// Records events and queues their delivery (one POST for the batch).
     fn emit(&self, events: Vec<(String, Value)>) -> Vec<Value> {
         let mut store = self.store.lock().expect("store lock");
-        let recorded: Vec<Arc<Value>> = events
+        let recorded: Vec<Event> = events
             .into_iter()
             .map(|(ty, data)| store.record_event(&ty, data, false))
             .collect();
         drop(store);
         self.deliver(&recorded);
-        recorded.iter().map(|e| Value::clone(e)).collect()
+        recorded.iter().map(Event::to_value).collect()
     }
 
     /// Queues one delivery of these recorded events, when a receiver is configured.
-    fn deliver(&self, events: &[Arc<Value>]) {
+    fn deliver(&self, events: &[Event]) {
         if !events.is_empty() && self.webhook.lock().expect("webhook lock").is_some() {
-            let ids = events
-                .iter()
-                .filter_map(|e| e["id"].as_str().map(str::to_string))
-                .collect();
+            let ids = events.iter().map(|e| e.id().to_string()).collect();
             // A full outbox (the worker far behind) skips this delivery: its events
             // stay unprocessed, as FastSpring's missed deliveries do.
             if self.outbox.try_send(ids).is_err() {
@@ -194,7 +194,7 @@ impl Shared {
 
     /// Advances the clock to `target`, playing out what falls due; one delivery per
     /// instant. Returns the recorded events in order.
-    pub(crate) fn advance_to(&self, target: i64) -> Vec<Arc<Value>> {
+    pub(crate) fn advance_to(&self, target: i64) -> Vec<Event> {
         let batches = timeline::advance_to(&mut self.store.lock().expect("store lock"), target);
         for batch in &batches {
             self.deliver(batch);
@@ -203,7 +203,7 @@ impl Shared {
     }
 
     /// Advances the clock by a calendar span (`P1M` is a month).
-    pub(crate) fn advance_by(&self, span: jiff::Span) -> Vec<Arc<Value>> {
+    pub(crate) fn advance_by(&self, span: jiff::Span) -> Vec<Event> {
         self.advance_to(clock::add_span(self.now(), span))
     }
 
@@ -531,11 +531,7 @@ impl MockServer {
     /// Every stored event, in creation order.
     pub fn events(&self) -> Vec<Value> {
         let store = self.shared.store.lock().expect("store lock");
-        store
-            .events
-            .iter()
-            .map(|e| Value::clone(&e.value))
-            .collect()
+        store.events.iter().map(|e| e.to_value()).collect()
     }
 
     /// IDs of the events not yet processed.
@@ -544,7 +540,7 @@ impl MockServer {
         store
             .events
             .iter()
-            .filter(|e| !e.processed())
+            .filter(|e| !e.processed)
             .map(|e| e.id().to_string())
             .collect()
     }
@@ -647,21 +643,22 @@ impl MockServer {
     /// (renewals, reminders, trial ends, deactivations, pauses, dunning), with events
     /// recorded and delivered (one delivery per instant). Returns the events recorded,
     /// shared with the mock's store rather than copied (a year over thousands of
-    /// subscriptions is hundreds of thousands of events); `event["type"]` reads them
-    /// as `Value`s. For calendar months and years use [`MockServer::advance_by`].
-    pub fn advance(&self, by: Duration) -> Vec<Arc<Value>> {
+    /// subscriptions is hundreds of thousands of events); each reads as its JSON
+    /// (`event["type"]`), built when first read. For calendar months and years use
+    /// [`MockServer::advance_by`].
+    pub fn advance(&self, by: Duration) -> Vec<Event> {
         let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
         self.shared.advance_to(self.shared.now().saturating_add(ms))
     }
 
     /// Advances the clock by a calendar span: `jiff::Span::new().months(1)` is one
     /// month (January 31 → February 28 or 29), as `"P1M"` is in the admin API.
-    pub fn advance_by(&self, span: jiff::Span) -> Vec<Arc<Value>> {
+    pub fn advance_by(&self, span: jiff::Span) -> Vec<Event> {
         self.shared.advance_by(span)
     }
 
     /// Advances the clock to `at` (never backwards; an earlier time changes nothing).
-    pub fn advance_to(&self, at: jiff::Timestamp) -> Vec<Arc<Value>> {
+    pub fn advance_to(&self, at: jiff::Timestamp) -> Vec<Event> {
         self.shared.advance_to(at.as_millisecond())
     }
 

@@ -868,8 +868,8 @@ fn list_events(store: &Store, processed: bool) -> Answer {
     let events: Vec<Value> = store
         .events
         .iter()
-        .filter(|e| e.processed() == processed)
-        .map(|e| Value::clone(&e.value))
+        .filter(|e| e.processed == processed)
+        .map(|e| e.to_value())
         .collect();
     Answer::json(
         200,

@@ -2,13 +2,12 @@
 //! the same rules as any advance (`timeline`), so what an app sees is what it would
 //! see from its own requests. Each starts with a checkout by a new buyer.
 
-use std::sync::Arc;
-
 use jiff::Span;
 use serde_json::{Value, json};
 
 use crate::Shared;
 use crate::checkout::Checkout;
+use crate::event::Event;
 use crate::store::{Kind, Store};
 use crate::timeline::{change_plan_prorated, schedule_pause};
 
@@ -126,8 +125,8 @@ fn ensure_products(store: &mut Store) {
 }
 
 /// The events of an advance as values of their own, for a [`ScenarioRun`].
-fn copies(events: Vec<Arc<Value>>) -> impl Iterator<Item = Value> {
-    events.into_iter().map(Arc::unwrap_or_clone)
+fn copies(events: Vec<Event>) -> impl Iterator<Item = Value> {
+    events.into_iter().map(|event| event.to_value())
 }
 
 pub(crate) fn run(shared: &Shared, scenario: Scenario) -> ScenarioRun {

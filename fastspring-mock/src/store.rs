@@ -11,8 +11,10 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
 
+use crate::event::{Event, StoredEvent};
+use crate::lazy::Lazy;
+pub(crate) use crate::lazy::object;
 use crate::spec::{Spec, resolve};
 
 /// The resource kinds the mock keeps.
@@ -79,31 +81,11 @@ impl Kind {
     }
 }
 
-/// A stored event, as `/events/unprocessed` lists it. Shared (not copied) with what
-/// an advance of the clock returns: a year over thousands of subscriptions records
-/// hundreds of thousands of events.
-#[derive(Debug, Clone)]
-pub struct StoredEvent {
-    /// The event object (`id`, `type`, `live`, `processed`, `created`, `data`).
-    pub value: Arc<Value>,
-}
-
-impl StoredEvent {
-    /// The event's ID.
-    pub fn id(&self) -> &str {
-        self.value["id"].as_str().unwrap_or_default()
-    }
-    /// Whether it is marked processed.
-    pub fn processed(&self) -> bool {
-        self.value["processed"].as_bool() == Some(true)
-    }
-}
-
 /// The collections of one mock.
 #[derive(Debug, Default)]
 pub struct Store {
-    /// Objects by kind, then by ID.
-    pub objects: BTreeMap<Kind, BTreeMap<String, Value>>,
+    /// Objects by kind, then by ID (an order a renewal created is built when first read).
+    objects: BTreeMap<Kind, BTreeMap<String, Lazy>>,
     /// Events in creation order.
     pub events: Vec<StoredEvent>,
     /// The mock's clock, epoch milliseconds: every time the store writes is this one.
@@ -130,6 +112,40 @@ pub struct Billing {
     /// that many intervals, so a subscription begun on the 31st renews on the last day
     /// of shorter months and on the 31st again after them.
     pub anchor: Option<(i64, i64)>,
+    /// The subscription as its last completed charge left it, when nothing else changed
+    /// it since (any other change drops it): its stored JSON is this snapshot's
+    /// rendering. The clock's next charge then only moves the snapshot's numbers on,
+    /// without touching JSON (`crate::timeline`).
+    pub snapshot: Option<Snapshot>,
+}
+
+/// A subscription as a completed charge left it: a copy shared by every charge since
+/// (taken at the first one after another change) and what each charge moves on.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// The subscription at the charge that took the copy.
+    pub base: Arc<Value>,
+    /// `next` (and `nextChargeDate`), epoch milliseconds.
+    pub next: i64,
+    /// `changed`, epoch milliseconds.
+    pub changed: i64,
+    /// `sequence`: the charges so far.
+    pub sequence: i64,
+}
+
+impl Snapshot {
+    /// The subscription's JSON.
+    pub fn render(&self) -> Value {
+        let mut sub = Value::clone(&self.base);
+        if let Some(obj) = sub.as_object_mut() {
+            let next = TimeValues::of(Some(self.next));
+            next.set(obj, "next");
+            next.set(obj, "nextChargeDate");
+            set_time(obj, "changed", Some(self.changed));
+            obj.insert("sequence".into(), Value::from(self.sequence));
+        }
+        sub
+    }
 }
 
 /// Milliseconds since the Unix epoch by the machine's clock: only the default start of
@@ -141,45 +157,50 @@ pub fn now_millis() -> i64 {
         .unwrap_or(0)
 }
 
-/// A JSON object of these members, moved in: `json!` would copy every `Value` given
-/// to it through serde, which is most of a renewal's cost when it is a subscription.
-pub(crate) fn object<const N: usize>(members: [(&str, Value); N]) -> Value {
-    Value::Object(
-        members
-            .into_iter()
-            .map(|(key, value)| (key.to_string(), value))
-            .collect(),
-    )
-}
-
 /// `{field}`, `{field}Value`, `{field}InSeconds`, `{field}Display`, `{field}DisplayISO8601`
 /// for an epoch-millisecond time (or all null).
 pub fn set_time(obj: &mut Map<String, Value>, field: &str, millis: Option<i64>) {
+    TimeValues::of(millis).set(obj, field);
+}
+
+/// The five members of a time (`next`, `nextValue`, `nextInSeconds`, `nextDisplay`,
+/// `nextDisplayISO8601`), computed once for the fields that share it.
+pub(crate) struct TimeValues([Value; 5]);
+
+impl TimeValues {
     const SUFFIXES: [&str; 5] = ["", "Value", "InSeconds", "Display", "DisplayISO8601"];
-    let values = match millis {
-        Some(ms) => {
-            let date = crate::clock::utc_date(ms);
-            [
-                Value::from(ms),
-                Value::from(ms),
-                Value::from(ms / 1000),
-                Value::String(crate::clock::display_form(date)),
-                Value::String(crate::clock::iso_form(date)),
-            ]
-        }
-        None => std::array::from_fn(|_| Value::Null),
-    };
-    // Values are replaced in place: a renewal rewrites several times, and a new key
-    // string for each member would be most of its cost.
-    let mut key = String::with_capacity(field.len() + 14);
-    for (suffix, value) in SUFFIXES.into_iter().zip(values) {
-        key.clear();
-        key.push_str(field);
-        key.push_str(suffix);
-        match obj.get_mut(key.as_str()) {
-            Some(slot) => *slot = value,
-            None => {
-                obj.insert(key.clone(), value);
+
+    /// The members of `millis`, or five nulls.
+    pub(crate) fn of(millis: Option<i64>) -> TimeValues {
+        TimeValues(match millis {
+            Some(ms) => {
+                let date = crate::clock::utc_date(ms);
+                [
+                    Value::from(ms),
+                    Value::from(ms),
+                    Value::from(ms / 1000),
+                    Value::String(crate::clock::display_form(date)),
+                    Value::String(crate::clock::iso_form(date)),
+                ]
+            }
+            None => std::array::from_fn(|_| Value::Null),
+        })
+    }
+
+    /// Writes them as `field`'s members.
+    pub(crate) fn set(&self, obj: &mut Map<String, Value>, field: &str) {
+        // Values are replaced in place: a renewal rewrites several times, and a new key
+        // string for each member would be most of its cost.
+        let mut key = String::with_capacity(field.len() + 14);
+        for (suffix, value) in Self::SUFFIXES.into_iter().zip(&self.0) {
+            key.clear();
+            key.push_str(field);
+            key.push_str(suffix);
+            match obj.get_mut(key.as_str()) {
+                Some(slot) => slot.clone_from(value),
+                None => {
+                    obj.insert(key.clone(), value.clone());
+                }
             }
         }
     }
@@ -278,10 +299,9 @@ impl Store {
                 // Products: the spec's only product example has a placeholder path,
                 // so it serves as the template without being stored itself.
                 let Some(template) = store
-                    .objects
-                    .get(&kind)
-                    .and_then(|m| m.values().next())
-                    .cloned()
+                    .values(kind)
+                    .next()
+                    .map(|(_, object)| object.clone())
                     .or_else(|| (kind == Kind::Products).then(|| example_product(spec))?)
                 else {
                     continue;
@@ -330,7 +350,8 @@ impl Store {
                     let mut value = event.clone();
                     value["processed"] = Value::Bool(true);
                     store.events.push(StoredEvent {
-                        value: Arc::new(value),
+                        event: Event::from_value(value),
+                        processed: true,
                     });
                 }
             }
@@ -341,17 +362,29 @@ impl Store {
     /// A new ID in FastSpring's style: 22 characters of URL-safe Base64.
     pub fn new_id(&mut self) -> String {
         use base64::Engine;
+        /// SplitMix64's finalizer: a bijection on `u64` that scatters its bits.
+        fn mix(mut z: u64) -> u64 {
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        }
         self.counter += 1;
-        let digest = Sha256::new()
-            .chain_update(self.nonce.to_le_bytes())
-            .chain_update(self.counter.to_le_bytes())
-            .finalize();
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..16])
+        // The second half is a bijection of the counter: no two IDs of a store are equal.
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&mix(self.nonce ^ self.counter.rotate_left(32)).to_le_bytes());
+        bytes[8..].copy_from_slice(&mix(self.counter ^ self.nonce).to_le_bytes());
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
     }
 
     /// What the mock knows of a subscription's billing, created empty when first asked.
     pub fn billing_mut(&mut self, subscription: &str) -> &mut Billing {
-        self.billing.entry(subscription.to_string()).or_default()
+        // Looked up before inserting: the clock asks once or twice per charge, and a
+        // key string per lookup would be a tenth of a charge's cost.
+        if !self.billing.contains_key(subscription) {
+            self.billing
+                .insert(subscription.to_string(), Billing::default());
+        }
+        self.billing.get_mut(subscription).expect("inserted above")
     }
 
     /// The account with this e-mail address (compared without case), if any.
@@ -366,22 +399,91 @@ impl Store {
 
     /// Stores (or replaces) an object.
     pub fn insert(&mut self, kind: Kind, id: String, object: Value) {
+        self.insert_lazy(kind, id, Lazy::ready(object));
+    }
+
+    /// Stores an object built when first read (an order of the clock's renewals).
+    pub(crate) fn insert_lazy(&mut self, kind: Kind, id: String, object: Lazy) {
+        self.forget_snapshot(kind, &id);
         self.objects.entry(kind).or_default().insert(id, object);
     }
 
     /// An object by ID.
     pub fn get(&self, kind: Kind, id: &str) -> Option<&Value> {
-        self.objects.get(&kind)?.get(id)
+        self.objects.get(&kind)?.get(id).map(Lazy::get)
     }
 
     /// An object by ID, to change it.
     pub fn get_mut(&mut self, kind: Kind, id: &str) -> Option<&mut Value> {
-        self.objects.get_mut(&kind)?.get_mut(id)
+        self.forget_snapshot(kind, id);
+        self.objects.get_mut(&kind)?.get_mut(id).map(Lazy::make_mut)
+    }
+
+    /// A subscription and its billing, to change both (`crate::timeline`'s charges,
+    /// which set the snapshot themselves).
+    pub(crate) fn charging_mut(&mut self, id: &str) -> Option<(&mut Value, &mut Billing)> {
+        let sub = self
+            .objects
+            .get_mut(&Kind::Subscriptions)?
+            .get_mut(id)?
+            .make_mut();
+        if !self.billing.contains_key(id) {
+            self.billing.insert(id.to_string(), Billing::default());
+        }
+        let billing = self.billing.get_mut(id).expect("inserted above");
+        billing.snapshot = None;
+        Some((sub, billing))
+    }
+
+    /// A subscription as the clock reads it, without building its JSON: the snapshot's
+    /// copy and `next` when a charge left it so (every other member is as stored),
+    /// else the stored JSON and `None`.
+    pub(crate) fn clock_view(&self, id: &str) -> Option<(&Value, Option<i64>)> {
+        match self.billing.get(id).and_then(|b| b.snapshot.as_ref()) {
+            Some(snapshot) => Some((&*snapshot.base, Some(snapshot.next))),
+            None => self.get(Kind::Subscriptions, id).map(|sub| (sub, None)),
+        }
+    }
+
+    /// A completed charge left the subscription as `snapshot` says: its JSON is now
+    /// that snapshot's, rendered when read.
+    pub(crate) fn charged(&mut self, id: &str, snapshot: Snapshot) {
+        if let Some(entry) = self
+            .objects
+            .get_mut(&Kind::Subscriptions)
+            .and_then(|subs| subs.get_mut(id))
+        {
+            let recipe = snapshot.clone();
+            *entry = Lazy::later(move || recipe.render());
+        }
+        self.billing_mut(id).snapshot = Some(snapshot);
+    }
+
+    /// A changed subscription's snapshot no longer holds.
+    fn forget_snapshot(&mut self, kind: Kind, id: &str) {
+        if kind == Kind::Subscriptions
+            && let Some(billing) = self.billing.get_mut(id)
+        {
+            billing.snapshot = None;
+        }
     }
 
     /// Removes an object.
     pub fn remove(&mut self, kind: Kind, id: &str) -> Option<Value> {
-        self.objects.get_mut(&kind)?.remove(id)
+        self.forget_snapshot(kind, id);
+        self.objects
+            .get_mut(&kind)?
+            .remove(id)
+            .map(Lazy::into_value)
+    }
+
+    /// The objects of a kind with their IDs, sorted by ID.
+    pub fn values(&self, kind: Kind) -> impl Iterator<Item = (&String, &Value)> {
+        self.objects
+            .get(&kind)
+            .into_iter()
+            .flatten()
+            .map(|(id, object)| (id, object.get()))
     }
 
     /// The IDs of a kind, sorted.
@@ -393,27 +495,34 @@ impl Store {
     }
 
     /// Records an event (unprocessed) and returns it, shared with the store.
-    pub fn record_event(&mut self, event_type: &str, data: Value, live: bool) -> Arc<Value> {
-        let event = object([
-            ("id", Value::String(self.new_id())),
-            ("processed", Value::Bool(false)),
-            ("created", Value::from(self.now)),
-            ("type", Value::from(event_type)),
-            ("live", Value::Bool(live)),
-            ("data", data),
-        ]);
-        let value = Arc::new(event);
+    pub fn record_event(&mut self, event_type: &str, data: Value, live: bool) -> Event {
+        let event = Event::ready(self.new_id(), event_type, self.now, live, data);
+        self.push_event(event)
+    }
+
+    /// Records an event (unprocessed, not live) whose `data` is built when first read.
+    pub(crate) fn record_event_later(
+        &mut self,
+        event_type: &str,
+        data: impl Fn() -> Value + Send + Sync + 'static,
+    ) -> Event {
+        let event = Event::later(self.new_id(), event_type, self.now, false, data);
+        self.push_event(event)
+    }
+
+    fn push_event(&mut self, event: Event) -> Event {
         self.events.push(StoredEvent {
-            value: Arc::clone(&value),
+            event: event.clone(),
+            processed: false,
         });
-        value
+        event
     }
 
     /// Marks an event processed (or not). `None` when there is no such event.
     pub fn mark_event(&mut self, id: &str, processed: bool) -> Option<Value> {
         let event = self.events.iter_mut().find(|e| e.id() == id)?;
-        Arc::make_mut(&mut event.value)["processed"] = Value::Bool(processed);
-        Some(Value::clone(&event.value))
+        event.processed = processed;
+        Some(event.to_value())
     }
 
     /// Builds a stored account from a `createAccount` body.

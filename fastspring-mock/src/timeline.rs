@@ -13,7 +13,9 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use crate::clock::add_interval;
-use crate::store::{Billing, Kind, Store, object, set_time};
+use crate::event::Event;
+use crate::lazy::Lazy;
+use crate::store::{Billing, Kind, Snapshot, Store, object, set_time};
 
 /// FastSpring lists events for 30 days; older ones are dropped as the clock passes.
 const EVENT_RETENTION_MS: i64 = 30 * 86_400_000;
@@ -46,7 +48,7 @@ enum Step {
 }
 
 /// The events recorded at one instant: one webhook delivery.
-pub(crate) type Batch = Vec<Arc<Value>>;
+pub(crate) type Batch = Vec<Event>;
 
 fn int(value: &Value, key: &str) -> Option<i64> {
     value.get(key).and_then(Value::as_i64)
@@ -99,15 +101,13 @@ fn reminder(store: &Store, sub: &Value, own: &str) -> Option<(String, i64)> {
     })
 }
 
-/// When and what comes next for a subscription, seen at `now`.
-fn next_step(
-    store: &Store,
-    sub: &Value,
-    billing: Option<&Billing>,
-    now: i64,
-) -> Option<(i64, Step)> {
+/// When and what comes next for subscription `id`, seen at `now`.
+fn next_step(store: &Store, id: &str) -> Option<(i64, Step)> {
+    let (sub, next) = store.clock_view(id)?;
+    let next = next.or_else(|| int(sub, "next"));
+    let (billing, now) = (store.billing.get(id), store.now);
     let remind = |own: &str, step: Step| -> Option<(i64, Step)> {
-        let next = int(sub, "next")?;
+        let next = next?;
         let (unit, length) = reminder(store, sub, own)?;
         let due = add_interval(next, &unit, -length);
         let sent = billing.and_then(|b| b.reminded_for) == Some(next);
@@ -137,9 +137,9 @@ fn next_step(
         }
         "paused" => int(sub, "resumeDate").map(|at| (at, Step::Resume)),
         "trial" => remind("trialReminder", Step::TrialReminder)
-            .or_else(|| int(sub, "next").map(|at| (at, Step::TrialEnd))),
+            .or_else(|| next.map(|at| (at, Step::TrialEnd))),
         "active" if sub.get("autoRenew") != Some(&Value::Bool(false)) => {
-            let next = int(sub, "next")?;
+            let next = next?;
             if sub.get("isPauseScheduled") == Some(&Value::Bool(true)) {
                 return Some((next, Step::PauseStart));
             }
@@ -154,26 +154,18 @@ fn next_step(
 pub(crate) fn advance_to(store: &mut Store, target: i64) -> Vec<Batch> {
     let mut heap = BinaryHeap::new();
     let mut seq = 0u64;
-    for (id, sub) in store
-        .objects
-        .get(&Kind::Subscriptions)
-        .into_iter()
-        .flatten()
-    {
-        if let Some((at, _)) = next_step(store, sub, store.billing.get(id), store.now)
+    for id in store.ids(Kind::Subscriptions) {
+        if let Some((at, _)) = next_step(store, &id)
             && at <= target
         {
-            heap.push(Reverse((at, seq, id.clone())));
+            heap.push(Reverse((at, seq, id)));
             seq += 1;
         }
     }
     let mut batches: Vec<Batch> = Vec::new();
     let mut batch_at = i64::MIN;
     while let Some(Reverse((at, _, id))) = heap.pop() {
-        let Some(sub) = store.get(Kind::Subscriptions, &id) else {
-            continue;
-        };
-        let Some((due, step)) = next_step(store, sub, store.billing.get(&id), store.now) else {
+        let Some((due, step)) = next_step(store, &id) else {
             continue;
         };
         if due != at {
@@ -182,9 +174,7 @@ pub(crate) fn advance_to(store: &mut Store, target: i64) -> Vec<Batch> {
         store.now = store.now.max(at);
         let events = apply(store, &id, step, at);
         if !events.is_empty() {
-            let ids = events
-                .into_iter()
-                .map(|(ty, data)| store.record_event(&ty, data, false));
+            let ids = events.into_iter().map(|emitted| emitted.record(store));
             if batch_at == at
                 && let Some(last) = batches.last_mut()
             {
@@ -194,8 +184,7 @@ pub(crate) fn advance_to(store: &mut Store, target: i64) -> Vec<Batch> {
                 batch_at = at;
             }
         }
-        if let Some(sub) = store.get(Kind::Subscriptions, &id)
-            && let Some((next, _)) = next_step(store, sub, store.billing.get(&id), store.now)
+        if let Some((next, _)) = next_step(store, &id)
             && next <= target
         {
             heap.push(Reverse((next.max(at), seq, id)));
@@ -206,33 +195,32 @@ pub(crate) fn advance_to(store: &mut Store, target: i64) -> Vec<Batch> {
     let horizon = store.now - EVENT_RETENTION_MS;
     store
         .events
-        .retain(|e| e.value["created"].as_i64().is_none_or(|c| c >= horizon));
+        .retain(|e| e.event.created().is_none_or(|c| c >= horizon));
     batches
 }
 
 /// Carries out one step; returns the events to record.
-fn apply(store: &mut Store, id: &str, step: Step, at: i64) -> Vec<(String, Value)> {
-    let Some(sub) = store.get(Kind::Subscriptions, id) else {
-        return Vec::new();
-    };
-    let next = int(sub, "next");
+fn apply(store: &mut Store, id: &str, step: Step, at: i64) -> Vec<Emitted> {
     match step {
         Step::PaymentReminder | Step::TrialReminder => {
-            let sub = sub.clone();
+            let Some(sub) = store.get(Kind::Subscriptions, id).cloned() else {
+                return Vec::new();
+            };
+            let next = int(&sub, "next");
             store.billing_mut(id).reminded_for = next;
             let ty = if step == Step::TrialReminder {
                 "subscription.trial.reminder"
             } else {
                 "subscription.payment.reminder"
             };
-            vec![(ty.into(), sub)]
+            vec![Emitted::Now(ty.into(), sub)]
         }
         Step::Renew => charge(store, id, at),
         Step::TrialEnd => {
             if store.billing.get(id).is_some_and(|b| b.payment_method) {
                 charge(store, id, at)
             } else {
-                deactivate(store, id, at)
+                Emitted::now(deactivate(store, id, at))
             }
         }
         Step::PauseStart => {
@@ -240,10 +228,10 @@ fn apply(store: &mut Store, id: &str, step: Step, at: i64) -> Vec<(String, Value
             sub["state"] = json!("paused");
             sub["isPauseScheduled"] = json!(false);
             Store::touch_subscription(sub, at);
-            vec![("subscription.updated".into(), sub.clone())]
+            vec![Emitted::Now("subscription.updated".into(), sub.clone())]
         }
         Step::Resume => charge(store, id, at),
-        Step::Deactivate | Step::DunningEnd => deactivate(store, id, at),
+        Step::Deactivate | Step::DunningEnd => Emitted::now(deactivate(store, id, at)),
         Step::DunningRetry => {
             let declined = take_decline(store, id);
             if declined {
@@ -253,14 +241,17 @@ fn apply(store: &mut Store, id: &str, step: Step, at: i64) -> Vec<(String, Value
                 }
                 Store::touch_subscription(sub, at);
                 let failed = charge_failed(sub);
-                vec![failed, ("subscription.payment.overdue".into(), sub.clone())]
+                Emitted::now(vec![
+                    failed,
+                    ("subscription.payment.overdue".into(), sub.clone()),
+                ])
             } else {
                 let due = store
                     .billing
                     .get(id)
                     .and_then(|b| b.overdue_since)
                     .unwrap_or(at);
-                completed_charge(store, id, due, at)
+                vec![Emitted::Charged(completed_charge(store, id, due, at))]
             }
         }
     }
@@ -279,9 +270,9 @@ fn take_decline(store: &mut Store, id: &str) -> bool {
 
 /// The charge due now (renewal, trial end, end of a pause): completed, or declined
 /// and the subscription overdue.
-fn charge(store: &mut Store, id: &str, at: i64) -> Vec<(String, Value)> {
+fn charge(store: &mut Store, id: &str, at: i64) -> Vec<Emitted> {
     if !take_decline(store, id) {
-        return completed_charge(store, id, at, at);
+        return vec![Emitted::Charged(completed_charge(store, id, at, at))];
     }
     let settings = store
         .get(Kind::Subscriptions, id)
@@ -316,7 +307,7 @@ fn charge(store: &mut Store, id: &str, at: i64) -> Vec<(String, Value)> {
     sub["state"] = json!("overdue");
     sub["declineReason"] = json!("Card declined (fastspring-mock)");
     Store::touch_subscription(sub, at);
-    vec![charge_failed(sub)]
+    Emitted::now(vec![charge_failed(sub)])
 }
 
 fn charge_failed(sub: &Value) -> (String, Value) {
@@ -330,53 +321,143 @@ fn charge_failed(sub: &Value) -> (String, Value) {
 
 /// A successful charge of the period that began at `due`: a rebill order, `next`
 /// moved one interval on from `due`, the subscription active.
-fn completed_charge(store: &mut Store, id: &str, due: i64, at: i64) -> Vec<(String, Value)> {
+fn completed_charge(store: &mut Store, id: &str, due: i64, at: i64) -> Charged {
     let order_id = store.new_id();
-    store.billing_mut(id).overdue_since = None;
-    let sub = store.get(Kind::Subscriptions, id).expect("present");
-    let amount = sub.get("subtotal").cloned().unwrap_or(json!(0));
-    let order = rebill_order(&order_id, sub, &amount, at, true);
-    store.insert(Kind::Orders, order_id, order.clone());
-    let (objects, store_billing) = (&mut store.objects, &mut store.billing);
-    let sub = objects
-        .get_mut(&Kind::Subscriptions)
-        .and_then(|subs| subs.get_mut(id))
-        .expect("present");
+    let last = store.billing.get(id).and_then(|b| b.snapshot.clone());
+    let snapshot = match last {
+        // A charge after a charge with no other change between: only `next`,
+        // `changed` and `sequence` move (the members the full path below rewrites
+        // already hold the values it writes), so no JSON is touched.
+        Some(last) => Snapshot {
+            next: next_charge(store.billing_mut(id), &last.base, None, due),
+            changed: at,
+            sequence: last.sequence + 1,
+            base: last.base,
+        },
+        None => {
+            let (sub, billing) = store.charging_mut(id).expect("present");
+            // After a pause the anchor moves to the resume date.
+            let resumed = int(sub, "resumeDate").filter(|_| text(sub, "state") == "paused");
+            let next = next_charge(billing, sub, resumed, due);
+            let mut sequence = 1;
+            if let Some(obj) = sub.as_object_mut() {
+                for field in ["pauseDate", "resumeDate"] {
+                    if obj.contains_key(field) {
+                        set_time(obj, field, None);
+                    }
+                }
+                obj.remove("pausePeriodCount");
+                obj.remove("declineReason");
+                if let Some(overdue) = obj.get_mut("paymentOverdue") {
+                    overdue["sent"] = json!(0);
+                }
+                obj.insert("state".into(), json!("active"));
+                obj.insert("active".into(), json!(true));
+                sequence = obj.get("sequence").and_then(Value::as_i64).unwrap_or(1) + 1;
+            }
+            Snapshot {
+                base: Arc::new(sub.clone()),
+                next,
+                changed: at,
+                sequence,
+            }
+        }
+    };
+    store.charged(id, snapshot.clone());
+    let amount = snapshot
+        .base
+        .get("subtotal")
+        .cloned()
+        .unwrap_or(Value::from(0));
+    let order = {
+        let (base, order_id, amount) =
+            (Arc::clone(&snapshot.base), order_id.clone(), amount.clone());
+        Lazy::later(move || rebill_order(&order_id, &base, &amount, at, true))
+    };
+    store.insert_lazy(Kind::Orders, order_id, order.clone());
+    Charged {
+        order,
+        subscription: snapshot,
+        total: amount,
+        at,
+    }
+}
+
+/// The charge after the one due at `due`: the billing anchor (the resume date after a
+/// pause, `due` at a trial's end or a first charge) plus as many intervals as charges
+/// since it. No dunning is left open.
+fn next_charge(billing: &mut Billing, sub: &Value, resumed: Option<i64>, due: i64) -> i64 {
+    billing.overdue_since = None;
     let (unit, length) = interval(sub);
-    // After a pause the anchor moves to the resume date; a trial's end starts one.
-    let resumed = int(sub, "resumeDate").filter(|_| text(sub, "state") == "paused");
-    let billing = store_billing.entry(id.to_string()).or_default();
     let (anchor, periods) = match (resumed, billing.anchor) {
         (None, Some((anchor, periods))) if text(sub, "state") != "trial" => (anchor, periods + 1),
         (resumed, _) => (resumed.unwrap_or(due), 1),
     };
     billing.anchor = Some((anchor, periods));
-    if let Some(obj) = sub.as_object_mut() {
-        let next = add_interval(anchor, &unit, length * periods);
-        set_time(obj, "next", Some(next));
-        set_time(obj, "nextChargeDate", Some(next));
-        for field in ["pauseDate", "resumeDate"] {
-            if obj.contains_key(field) {
-                set_time(obj, field, None);
-            }
-        }
-        obj.remove("pausePeriodCount");
-        obj.remove("declineReason");
-        if let Some(overdue) = obj.get_mut("paymentOverdue") {
-            overdue["sent"] = json!(0);
-        }
-        obj.insert("state".into(), json!("active"));
-        obj.insert("active".into(), json!(true));
-        let sequence = obj.get("sequence").and_then(Value::as_i64).unwrap_or(1) + 1;
-        obj.insert("sequence".into(), json!(sequence));
-    }
-    Store::touch_subscription(sub, at);
-    vec![charge_completed(order, sub, amount, at)]
+    add_interval(anchor, &unit, length * periods)
 }
 
+/// A completed charge: what its `subscription.charge.completed` is made of. The clock
+/// records it as is, to be rendered when the event is read; the API's changes render
+/// it at once.
+#[derive(Clone)]
+struct Charged {
+    order: Lazy,
+    subscription: Snapshot,
+    total: Value,
+    at: i64,
+}
+
+impl Charged {
+    fn data(&self) -> Value {
+        charge_completed(
+            self.order.get().clone(),
+            &self.subscription.render(),
+            self.total.clone(),
+            self.at,
+        )
+    }
+}
+
+/// What a step of the clock records.
+enum Emitted {
+    /// An event whose data is built.
+    Now(String, Value),
+    /// `subscription.charge.completed`, built when read.
+    Charged(Charged),
+}
+
+impl Emitted {
+    fn now(events: Vec<(String, Value)>) -> Vec<Emitted> {
+        events
+            .into_iter()
+            .map(|(ty, data)| Emitted::Now(ty, data))
+            .collect()
+    }
+
+    /// The event type and its data, built now.
+    fn into_pair(self) -> (String, Value) {
+        match self {
+            Emitted::Now(ty, data) => (ty, data),
+            Emitted::Charged(charged) => (CHARGE_COMPLETED.to_string(), charged.data()),
+        }
+    }
+
+    fn record(self, store: &mut Store) -> Event {
+        match self {
+            Emitted::Now(ty, data) => store.record_event(&ty, data, false),
+            Emitted::Charged(charged) => {
+                store.record_event_later(CHARGE_COMPLETED, move || charged.data())
+            }
+        }
+    }
+}
+
+const CHARGE_COMPLETED: &str = "subscription.charge.completed";
+
 /// `subscription.charge.completed` for `order`, a charge of `amount` at `at`.
-fn charge_completed(order: Value, sub: &Value, amount: Value, at: i64) -> (String, Value) {
-    let data = object([
+fn charge_completed(order: Value, sub: &Value, amount: Value, at: i64) -> Value {
+    object([
         ("order", order),
         ("currency", sub["currency"].clone()),
         ("total", amount),
@@ -387,8 +468,7 @@ fn charge_completed(order: Value, sub: &Value, amount: Value, at: i64) -> (Strin
         ("sequence", sub["sequence"].clone()),
         ("account", sub["account"].clone()),
         ("subscription", sub.clone()),
-    ]);
-    ("subscription.charge.completed".into(), data)
+    ])
 }
 
 /// An order for one subscription's charge; `rebill` references end in `B`, as
@@ -519,7 +599,8 @@ pub(crate) fn apply_proration(
         let order_id = store.new_id();
         let order = rebill_order(&order_id, &sub, &json!(charge), at, false);
         store.insert(Kind::Orders, order_id, order.clone());
-        events.push(charge_completed(order, &sub, json!(charge), at));
+        let data = charge_completed(order, &sub, json!(charge), at);
+        events.push((CHARGE_COMPLETED.to_string(), data));
     }
     events
 }
@@ -537,4 +618,7 @@ pub(crate) fn resume_now(store: &mut Store, id: &str) -> Vec<(String, Value)> {
         set_time(obj, "resumeDate", Some(at));
     }
     charge(store, id, at)
+        .into_iter()
+        .map(Emitted::into_pair)
+        .collect()
 }

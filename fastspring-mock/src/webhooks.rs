@@ -247,8 +247,8 @@ async fn attempt(
         store
             .events
             .iter()
-            .filter(|e| ids.iter().any(|id| id == e.id()) && !e.processed())
-            .map(|e| Value::clone(&e.value))
+            .filter(|e| ids.iter().any(|id| id == e.id()) && !e.processed)
+            .map(|e| e.to_value())
             .collect()
     };
     if events.is_empty() {

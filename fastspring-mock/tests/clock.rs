@@ -1,8 +1,6 @@
 //! The clock: advancing plays out renewals, reminders, trials, pauses, cancellations
 //! and dunning in time order; every payload decodes with the client's types.
 
-use std::sync::Arc;
-
 use fastspring_api::Access;
 use fastspring_api::subscriptions::Subscription;
 use fastspring_api::webhook_events::EventData;
@@ -312,7 +310,7 @@ async fn declined_charges_run_through_dunning_to_deactivation() {
         .advance_by(jiff::Span::new().months(2))
         .into_iter()
         .filter(|e| e["data"]["id"] == "sub-1" || e["data"]["subscription"]["id"] == "sub-1")
-        .map(Arc::unwrap_or_clone)
+        .map(|event| event.to_value())
         .collect();
     // Default dunning (FastSpring's published sample): 2 weekly notices, cancellation a
     // week after the last.
@@ -554,4 +552,64 @@ async fn requests_write_the_mocks_time_not_the_machines() {
         .find(|e| e["type"] == "subscription.canceled")
         .unwrap();
     assert_eq!(canceled["created"], ms("2025-01-31T01:00:00Z"));
+}
+
+/// The clock records its charges as what they are made of and builds their JSON when
+/// read: read after later changes, each event still shows the subscription and the
+/// order as they were at its charge.
+#[tokio::test]
+async fn charge_events_read_later_show_the_subscription_as_it_was_at_each_charge() {
+    let mock = MockServer::builder()
+        .start_time(jan31())
+        .seed(Seed::new().subscription("sub-1", "acct-1", "plan"))
+        .start()
+        .await
+        .unwrap();
+    let charges: Vec<fastspring_mock::Event> = mock
+        .advance_to("2025-05-01T00:00:00Z".parse().unwrap())
+        .into_iter()
+        .filter(|e| e.event_type() == "subscription.charge.completed")
+        .collect();
+    assert_eq!(charges.len(), 3, "February 28, March 31, April 30");
+    let after_last = mock.object(Kind::Subscriptions, "sub-1").unwrap();
+    mock.client().subscriptions().cancel("sub-1").await.unwrap();
+    assert_eq!(
+        mock.object(Kind::Subscriptions, "sub-1").unwrap()["state"],
+        "canceled"
+    );
+    // First read of the events' JSON, after the cancellation.
+    let expected = [
+        ("2025-02-28", "2025-03-31", 2),
+        ("2025-03-31", "2025-04-30", 3),
+        ("2025-04-30", "2025-05-31", 4),
+    ];
+    for (event, (charged, next, sequence)) in charges.iter().zip(expected) {
+        let sub = &event["data"]["subscription"];
+        assert_eq!(sub["state"], "active", "{charged}");
+        assert_eq!(sub["changedDisplayISO8601"], charged);
+        assert_eq!(sub["changed"], event["created"]);
+        assert_eq!(sub["nextDisplayISO8601"], next);
+        assert_eq!(sub["nextChargeDateDisplayISO8601"], next);
+        assert_eq!(sub["sequence"], sequence);
+        assert_eq!(event["data"]["sequence"], sequence);
+        assert_eq!(event.created(), Some(ms(&format!("{charged}T00:00:00Z"))));
+        let order_id = event["data"]["order"]["id"].as_str().unwrap();
+        assert_eq!(
+            event["data"]["order"],
+            mock.object(Kind::Orders, order_id).unwrap(),
+            "the event's order is the stored order"
+        );
+    }
+    assert_eq!(
+        charges[2]["data"]["subscription"], after_last,
+        "the last charge's subscription is the stored one as that charge left it"
+    );
+    // The listing (the last 30 days) shows the same JSON, `processed` as it stands.
+    let listed = mock
+        .events()
+        .into_iter()
+        .find(|e| e["id"] == charges[2].id())
+        .unwrap();
+    assert_eq!(listed, *charges[2]);
+    assert_decodes(&charges);
 }

@@ -428,7 +428,7 @@ async fn resuming_a_paused_subscription_through_the_api_charges_it_and_starts_a_
         .advance_to("2025-02-10T00:00:00Z".parse().unwrap())
         .into_iter()
         .filter(|e| e["data"]["id"] == "sub-1")
-        .map(std::sync::Arc::unwrap_or_clone)
+        .map(|event| event.to_value())
         .collect();
     assert_eq!(types(&paused), ["subscription.updated"]);
     let (_, sub) = call(
