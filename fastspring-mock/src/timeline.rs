@@ -355,8 +355,9 @@ fn completed_charge(store: &mut Store, id: &str, due: i64, at: i64) -> Charged {
                 obj.insert("active".into(), json!(true));
                 sequence = obj.get("sequence").and_then(Value::as_i64).unwrap_or(1) + 1;
             }
+            // Moved, not copied: `Store::charged` replaces the stored JSON next.
             Snapshot {
-                base: Arc::new(sub.clone()),
+                base: Arc::new(std::mem::take(sub)),
                 next,
                 changed: at,
                 sequence,
