@@ -695,10 +695,15 @@ fn cancel_subscription(
             continue;
         }
         Store::cancel_subscription(sub, immediately, now);
-        events.push(("subscription.canceled".into(), sub.clone()));
-        if immediately {
-            events.push(("subscription.deactivated".into(), sub.clone()));
-        }
+        // FastSpring does not send `subscription.canceled` for an immediate
+        // cancellation, only `subscription.deactivated` (the reference's
+        // `subscription.canceled` page: "canceled via API without billingPeriod=0").
+        let event = if immediately {
+            "subscription.deactivated"
+        } else {
+            "subscription.canceled"
+        };
+        events.push((event.into(), sub.clone()));
         results.push(sub_result(&id, "subscription.cancel"));
     }
     Some(Answer::json(200, json!({ "subscriptions": results })))

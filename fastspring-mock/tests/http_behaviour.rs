@@ -457,9 +457,9 @@ async fn a_subscription_canceled_then_uncanceled_reads_back_active_with_both_eve
         [
             "subscription.canceled",
             "subscription.uncanceled",
-            "subscription.canceled",
             "subscription.deactivated"
-        ]
+        ],
+        "an immediate cancellation sends only subscription.deactivated"
     );
 }
 

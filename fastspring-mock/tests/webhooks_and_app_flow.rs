@@ -12,8 +12,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use fastspring_api::subscriptions::PauseSubscriptionRequest;
 use fastspring_api::webhooks::{self, Acknowledgement};
-use fastspring_mock::{MockServer, Seed};
-use serde_json::Value;
+use fastspring_mock::{Checkout, Kind, MockServer, Seed};
+use serde_json::{Value, json};
 
 const SECRET: &str = "whsec-test-secret";
 
@@ -166,8 +166,9 @@ async fn a_refused_then_partly_acknowledged_delivery_is_retried_and_reconcile_fi
         _ => Some(ids.iter().take(1).cloned().collect()),
     });
     let (url, receiver, _task) = start_receiver(policy).await;
+    let ebook = json!({"product": "ebook", "pricing": {"price": {"USD": 9.0}}});
     let mock = MockServer::builder()
-        .seed(Seed::new().subscription("sub-rt", "acct-rt", "pro-monthly"))
+        .seed(Seed::new().object(Kind::Products, ebook))
         .webhook(url, SECRET)
         .retry_schedule(vec![Duration::ZERO])
         .start()
@@ -175,12 +176,9 @@ async fn a_refused_then_partly_acknowledged_delivery_is_retried_and_reconcile_fi
         .unwrap();
     let client = mock.client();
 
-    // Immediate cancellation: `subscription.canceled` and `subscription.deactivated` in one POST.
-    client
-        .subscriptions()
-        .cancel("sub-rt")
-        .billing_period(0)
-        .await
+    // A new buyer's checkout of a one-time product: `account.created` and
+    // `order.completed` in one POST.
+    mock.complete_checkout(&Checkout::new("reader@example.com").item("ebook", 1))
         .unwrap();
     let deliveries = mock.wait_for_deliveries(2).await;
     assert_eq!(
@@ -216,7 +214,7 @@ async fn a_refused_then_partly_acknowledged_delivery_is_retried_and_reconcile_fi
         .unwrap();
     assert_eq!(report.handled, [missed]);
     assert!(report.failed.is_empty() && report.complete);
-    assert_eq!(*handled.lock().unwrap(), ["subscription.deactivated"]);
+    assert_eq!(*handled.lock().unwrap(), ["order.completed"]);
     assert!(mock.unprocessed().is_empty());
     let left = client.events().list_unprocessed().days(1).await.unwrap();
     assert!(left.events.unwrap_or_default().is_empty());
