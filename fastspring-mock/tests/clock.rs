@@ -13,6 +13,16 @@ fn jan31() -> jiff::Timestamp {
     "2025-01-31T00:00:00Z".parse().unwrap()
 }
 
+/// A mock at [`jan31`] with one monthly subscription, `sub-1`, due on February 28.
+async fn one_subscription() -> MockServer {
+    MockServer::builder()
+        .start_time(jan31())
+        .seed(Seed::new().subscription("sub-1", "acct-1", "plan"))
+        .start()
+        .await
+        .unwrap()
+}
+
 async fn mock() -> MockServer {
     MockServer::builder()
         .start_time(jan31())
@@ -225,12 +235,7 @@ async fn every_transition_reads_as_the_access_an_app_expects() {
 
 #[tokio::test]
 async fn a_renewal_creates_a_rebill_order_moves_next_by_a_calendar_month_and_stamps_changed() {
-    let mock = MockServer::builder()
-        .start_time(jan31())
-        .seed(Seed::new().subscription("sub-1", "acct-1", "plan"))
-        .start()
-        .await
-        .unwrap();
+    let mock = one_subscription().await;
     let sub = mock.object(Kind::Subscriptions, "sub-1").unwrap();
     assert_eq!(
         sub["next"],
@@ -535,12 +540,7 @@ async fn the_admin_api_reads_and_advances_the_clock_and_runs_scenarios() {
 
 #[tokio::test]
 async fn requests_write_the_mocks_time_not_the_machines() {
-    let mock = MockServer::builder()
-        .start_time(jan31())
-        .seed(Seed::new().subscription("sub-1", "acct-1", "plan"))
-        .start()
-        .await
-        .unwrap();
+    let mock = one_subscription().await;
     mock.advance(std::time::Duration::from_secs(3600));
     mock.client().subscriptions().cancel("sub-1").await.unwrap();
     let sub = mock.object(Kind::Subscriptions, "sub-1").unwrap();
@@ -559,12 +559,7 @@ async fn requests_write_the_mocks_time_not_the_machines() {
 /// order as they were at its charge.
 #[tokio::test]
 async fn charge_events_read_later_show_the_subscription_as_it_was_at_each_charge() {
-    let mock = MockServer::builder()
-        .start_time(jan31())
-        .seed(Seed::new().subscription("sub-1", "acct-1", "plan"))
-        .start()
-        .await
-        .unwrap();
+    let mock = one_subscription().await;
     let charges: Vec<fastspring_mock::Event> = mock
         .advance_to("2025-05-01T00:00:00Z".parse().unwrap())
         .into_iter()
