@@ -73,6 +73,7 @@ mod acknowledgement;
 mod axum;
 mod claims;
 mod events;
+mod id_map;
 mod ordering;
 #[cfg(feature = "events")]
 mod reconcile;
