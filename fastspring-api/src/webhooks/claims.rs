@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::id_map::{DoneIds, IdHasher, IdMap};
+use super::short_text::ShortText;
 use super::{Acknowledgement, Event};
 use crate::policy::{Clock, SystemClock};
 
@@ -105,8 +106,8 @@ impl Claim {
 /// Proof of holding one claim: the event ID and the lease's own ID.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ClaimToken {
-    event_id: String,
-    lease_id: LeaseText,
+    event_id: ShortText,
+    lease_id: ShortText,
 }
 
 impl ClaimToken {
@@ -114,68 +115,19 @@ impl ClaimToken {
     /// event (stores make it unique, e.g. a counter or a random value).
     pub fn new(event_id: impl Into<String>, lease_id: impl Into<String>) -> ClaimToken {
         ClaimToken {
-            event_id: event_id.into(),
-            lease_id: LeaseText::from_string(lease_id.into()),
+            event_id: ShortText::from_string(event_id.into()),
+            lease_id: ShortText::from_string(lease_id.into()),
         }
     }
 
     /// The claimed event's ID.
     pub fn event_id(&self) -> &str {
-        &self.event_id
+        self.event_id.as_str()
     }
 
     /// The lease's ID.
     pub fn lease_id(&self) -> &str {
         self.lease_id.as_str()
-    }
-}
-
-/// Longest lease ID a [`ClaimToken`] keeps in itself instead of in an allocation of its
-/// own (`MemoryClaims`' numbers have at most 20 digits).
-const INLINE_LEASE: usize = 22;
-
-/// A lease ID. The representation is canonical (every text of at most [`INLINE_LEASE`]
-/// bytes is `Inline`, zero-filled after `len`), so the derived comparisons compare text.
-#[derive(Clone, PartialEq, Eq, Hash)]
-enum LeaseText {
-    Inline { len: u8, bytes: [u8; INLINE_LEASE] },
-    Heap(Box<str>),
-}
-
-impl LeaseText {
-    fn new(text: &str) -> LeaseText {
-        match u8::try_from(text.len()) {
-            Ok(len) if text.len() <= INLINE_LEASE => {
-                let mut bytes = [0; INLINE_LEASE];
-                bytes[..text.len()].copy_from_slice(text.as_bytes());
-                LeaseText::Inline { len, bytes }
-            }
-            _ => LeaseText::Heap(text.into()),
-        }
-    }
-
-    fn from_string(text: String) -> LeaseText {
-        if text.len() <= INLINE_LEASE {
-            LeaseText::new(&text)
-        } else {
-            LeaseText::Heap(text.into_boxed_str())
-        }
-    }
-
-    fn as_str(&self) -> &str {
-        match self {
-            // Copied whole from a `&str`: always UTF-8.
-            LeaseText::Inline { len, bytes } => {
-                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
-            }
-            LeaseText::Heap(text) => text,
-        }
-    }
-}
-
-impl fmt::Debug for LeaseText {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self.as_str(), f)
     }
 }
 
@@ -352,15 +304,15 @@ struct MemoryInner {
 /// A claim being held.
 #[derive(Debug)]
 struct Held {
-    event_id: Box<str>,
-    lease_id: LeaseText,
+    event_id: ShortText,
+    lease_id: ShortText,
     /// Expiry, in wall milliseconds.
     expires: i64,
 }
 
 impl Held {
     fn is_for(&self, event_id: &str) -> bool {
-        *self.event_id == *event_id
+        self.event_id.is(event_id)
     }
 
     /// Whether `token` is this lease and it has not run out at `now`.
@@ -432,7 +384,7 @@ impl MemoryClaims {
             return Claim::Done;
         }
         let mut digits = [0; 20];
-        let lease_id = LeaseText::new(decimal(inner.next_lease, &mut digits));
+        let lease_id = ShortText::new(decimal(inner.next_lease, &mut digits));
         match inner.held.get_mut(key, Held::is_for) {
             Some(held) if held.expires > now => return Claim::Busy,
             // The lease ran out: the event is claimable again, under a new lease ID.
@@ -445,7 +397,7 @@ impl MemoryClaims {
                     inner.held.retain(|held| held.expires > now);
                 }
                 let held = Held {
-                    event_id: event_id.into(),
+                    event_id: ShortText::new(event_id),
                     lease_id: lease_id.clone(),
                     expires,
                 };
@@ -455,7 +407,7 @@ impl MemoryClaims {
         inner.next_lease += 1;
         drop(guard);
         Claim::Acquired(ClaimToken {
-            event_id: event_id.to_string(),
+            event_id: ShortText::new(event_id),
             lease_id,
         })
     }
@@ -472,7 +424,7 @@ impl MemoryClaims {
         if held.is_none() {
             return Settled::NotHeld;
         }
-        inner.done.insert(key, self.capacity);
+        inner.done.insert(key, self.capacity, &self.hasher);
         Settled::Applied
     }
 

@@ -202,7 +202,7 @@ const RECENT: usize = 1024;
 /// The completed IDs a store remembers, forgetting the oldest first beyond a capacity.
 #[derive(Debug, Default)]
 pub(super) struct DoneIds {
-    /// The IDs' text.
+    /// The IDs, oldest first.
     blocks: IdBlocks,
     /// The latest completions, fewer than [`RECENT`]: a table small enough to stay in
     /// the processor's cache, so adding an ID does not wait on memory; they move to
@@ -210,101 +210,142 @@ pub(super) struct DoneIds {
     recent: IdMap<Place>,
     /// The other completions.
     older: IdMap<Place>,
-    /// Every remembered completion (hash, place), oldest first.
-    order: VecDeque<(u64, Place)>,
 }
 
 impl DoneIds {
     /// Whether `key`'s ID is remembered.
     pub(super) fn contains(&self, key: HashedId<'_>) -> bool {
-        let is_for = |place: &Place, id: &str| self.blocks.get(place) == id;
+        let is_for = |place: &Place, id: &str| self.blocks.get(*place) == id.as_bytes();
         self.recent.get(key, is_for).is_some() || self.older.get(key, is_for).is_some()
     }
 
     /// Remembers `key`'s ID, which is not remembered yet, forgetting the oldest one when
-    /// `capacity` are remembered.
-    pub(super) fn insert(&mut self, key: HashedId<'_>, capacity: usize) {
-        if self.order.len() >= capacity
-            && let Some((hash, oldest)) = self.order.pop_front()
-            && self.older.remove_by_value(hash, |place| *place == oldest).is_none()
+    /// `capacity` are remembered (`hasher` hashed `key`).
+    pub(super) fn insert(&mut self, key: HashedId<'_>, capacity: usize, hasher: &IdHasher) {
+        if self.blocks.len() >= capacity
+            && let Some((place, oldest)) = self.blocks.oldest()
         {
-            self.recent.remove_by_value(hash, |place| *place == oldest);
+            let hash = hasher.0.hash_one(oldest);
+            if self.older.remove_by_value(hash, |p| *p == place).is_none() {
+                self.recent.remove_by_value(hash, |p| *p == place);
+            }
+            self.blocks.forget_oldest();
         }
         let place = self.blocks.push(key.id);
         self.recent.insert_new(key, place);
-        self.order.push_back((key.hash, place));
-        if let Some((_, oldest)) = self.order.front() {
-            self.blocks.forget_before(oldest);
-        }
         if self.recent.len() >= RECENT {
             let blocks = &self.blocks;
-            self.older.append(&mut self.recent, |place| blocks.get(place));
+            self.older.append(&mut self.recent, |place| blocks.text(*place));
         }
     }
 
     /// How many IDs are remembered.
     pub(super) fn len(&self) -> usize {
-        self.order.len()
+        self.blocks.len()
     }
 }
 
 /// Bytes per block of [`IdBlocks`] (an ID longer than this gets a block of its own).
 const BLOCK: usize = 64 * 1024;
 
-/// IDs end to end in blocks of [`BLOCK`] bytes, added at the end and forgotten from
-/// the front (first in, first out, as `MemoryClaims` forgets completed IDs).
+/// Bytes of the length before each ID in a block.
+const LEN: usize = 8;
+
+/// IDs end to end, each after its length, in blocks of [`BLOCK`] bytes: added at the
+/// end, forgotten from the front (first in, first out, as `MemoryClaims` forgets
+/// completed IDs). Blocks are filled up to their capacity, never beyond, so they never
+/// move; and they are never freed one ID at a time.
 #[derive(Debug, Default)]
 struct IdBlocks {
-    /// Filled up to their capacity, never beyond (so they never move).
-    blocks: VecDeque<String>,
+    blocks: VecDeque<Vec<u8>>,
     /// The number of `blocks[0]`, counting every block ever started.
     first: u64,
+    /// Where the oldest ID starts in `blocks[0]`.
+    front: usize,
+    /// How many IDs are kept.
+    count: usize,
 }
 
-/// Where [`IdBlocks`] keeps an ID.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Place {
-    block: u64,
-    start: usize,
-    end: usize,
-}
+/// Where [`IdBlocks`] keeps an ID: its block's number times 2^16 plus its start in the
+/// block (under [`BLOCK`]; 0 in a block of its own).
+type Place = u64;
 
 impl IdBlocks {
     /// Adds `id` at the end.
     fn push(&mut self, id: &str) -> Place {
+        let need = LEN + id.len();
         let fits = self
             .blocks
             .back()
-            .is_some_and(|last| last.capacity() - last.len() >= id.len());
+            .is_some_and(|last| last.capacity() - last.len() >= need);
         if !fits {
-            self.blocks.push_back(String::with_capacity(BLOCK.max(id.len())));
+            self.blocks.push_back(Vec::with_capacity(BLOCK.max(need)));
         }
         let block = self.first + self.blocks.len() as u64 - 1;
         let last = self.blocks.back_mut().unwrap_or_else(|| unreachable!());
         let start = last.len();
-        last.push_str(id);
-        Place {
-            block,
-            start,
-            end: last.len(),
-        }
+        last.extend_from_slice(&(id.len() as u64).to_le_bytes());
+        last.extend_from_slice(id.as_bytes());
+        self.count += 1;
+        (block << 16) | start as u64
     }
 
-    /// The ID at `place` ("" when its block was forgotten: not a place in use).
-    fn get(&self, place: &Place) -> &str {
-        usize::try_from(place.block.wrapping_sub(self.first))
+    /// The ID at `place`, in bytes (empty when its block was forgotten: not a place in
+    /// use).
+    fn get(&self, place: Place) -> &[u8] {
+        let start = (place & 0xFFFF) as usize;
+        usize::try_from((place >> 16).wrapping_sub(self.first))
             .ok()
             .and_then(|index| self.blocks.get(index))
-            .and_then(|block| block.get(place.start..place.end))
+            .and_then(|block| {
+                let len = block.get(start..start + LEN)?;
+                let len = usize::try_from(u64::from_le_bytes(len.try_into().ok()?)).ok()?;
+                block.get(start + LEN..start + LEN + len)
+            })
             .unwrap_or_default()
     }
 
-    /// Forgets the blocks before the one `oldest` (the oldest place still in use) is in.
-    fn forget_before(&mut self, oldest: &Place) {
-        while self.first < oldest.block && self.blocks.len() > 1 {
+    /// The ID at `place` (copied whole from a `&str`: always UTF-8).
+    fn text(&self, place: Place) -> &str {
+        std::str::from_utf8(self.get(place)).unwrap_or_default()
+    }
+
+    /// The oldest ID kept, with its place.
+    fn oldest(&self) -> Option<(Place, &str)> {
+        let (index, front) = match self.blocks.front() {
+            Some(first) if self.front < first.len() => (0, self.front),
+            _ => (1, 0),
+        };
+        let place = ((self.first + index as u64) << 16) | front as u64;
+        self.blocks.get(index)?;
+        Some((place, self.text(place)))
+    }
+
+    /// Forgets the oldest ID kept, and the block it was the last one of.
+    fn forget_oldest(&mut self) {
+        let Some((_, oldest)) = self.oldest() else {
+            return;
+        };
+        let size = LEN + oldest.len();
+        if self.blocks.front().is_some_and(|first| self.front >= first.len()) {
             self.blocks.pop_front();
             self.first += 1;
+            self.front = 0;
         }
+        self.front += size;
+        self.count -= 1;
+        if self.blocks.len() > 1
+            && self.blocks.front().is_some_and(|first| self.front >= first.len())
+        {
+            self.blocks.pop_front();
+            self.first += 1;
+            self.front = 0;
+        }
+    }
+
+    /// How many IDs are kept.
+    fn len(&self) -> usize {
+        self.count
     }
 
     /// How many blocks are kept.
@@ -346,30 +387,50 @@ mod tests {
         assert_eq!(map.len(), 0);
     }
 
-    /// IDs come back from their places, long ones included, and forgetting drops only
-    /// whole blocks before the oldest place in use.
+    /// IDs come back from their places, long ones included, and come out oldest first;
+    /// a block goes once its last ID is forgotten.
     #[test]
-    fn blocks_keep_ids_until_forgotten() {
+    fn blocks_keep_ids_first_in_first_out() {
         let mut blocks = IdBlocks::default();
         let long = "x".repeat(BLOCK + 5);
-        let places: Vec<Place> = (0..10_000)
-            .map(|i| blocks.push(&format!("evt-{i}")))
-            .collect();
-        let long_place = blocks.push(&long);
-        let after = blocks.push("evt-after");
-        assert_eq!(blocks.get(&places[0]), "evt-0");
-        assert_eq!(blocks.get(&places[9_999]), "evt-9999");
-        assert_eq!((blocks.get(&long_place), blocks.get(&after)), (&*long, "evt-after"));
+        let mut ids: Vec<String> = (0..10_000).map(|i| format!("evt-{i}")).collect();
+        ids.push(long);
+        ids.push(String::new());
+        ids.push("evt-after".to_string());
+        let places: Vec<Place> = ids.iter().map(|id| blocks.push(id)).collect();
+        for (id, place) in ids.iter().zip(&places) {
+            assert_eq!(blocks.text(*place), id);
+        }
+        assert_eq!(blocks.len(), ids.len());
         let count = blocks.block_count();
-        assert!(count >= 3, "{count} blocks");
-        // The first block is full before `evt-9999` (8 to 9 bytes an ID).
-        blocks.forget_before(&places[9_999]);
-        assert_eq!(blocks.block_count(), count - 1);
-        assert_eq!(blocks.get(&places[0]), "");
-        assert_eq!(blocks.get(&places[9_999]), "evt-9999");
-        assert_eq!(blocks.get(&after), "evt-after");
-        blocks.forget_before(&after);
-        assert_eq!(blocks.block_count(), 1);
-        assert_eq!(blocks.get(&after), "evt-after");
+        assert!(count >= 4, "{count} blocks");
+        for (i, (id, place)) in ids.iter().zip(&places).enumerate() {
+            assert_eq!(blocks.oldest(), Some((*place, id.as_str())), "ID {i}");
+            blocks.forget_oldest();
+            assert_eq!(blocks.len(), ids.len() - i - 1);
+        }
+        assert_eq!((blocks.oldest(), blocks.block_count()), (None, 1));
+        // Forgotten places read as nothing; new IDs follow on.
+        assert_eq!(blocks.get(places[0]), b"");
+        let next = blocks.push("evt-next");
+        assert_eq!(blocks.oldest(), Some((next, "evt-next")));
+    }
+
+    /// The oldest completion is forgotten once `capacity` are remembered, whether it
+    /// still sits in the recent table or moved to the older one.
+    #[test]
+    fn done_ids_forget_the_oldest_beyond_capacity() {
+        let hasher = IdHasher::default();
+        for capacity in [3, RECENT + 10] {
+            let mut done = DoneIds::default();
+            let ids: Vec<String> = (0..capacity + 2 * RECENT).map(|i| format!("evt-{i}")).collect();
+            for (i, id) in ids.iter().enumerate() {
+                done.insert(hasher.hash(id), capacity, &hasher);
+                assert_eq!(done.len(), (i + 1).min(capacity));
+            }
+            let kept = ids.len() - capacity;
+            assert!(ids[..kept].iter().all(|id| !done.contains(hasher.hash(id))));
+            assert!(ids[kept..].iter().all(|id| done.contains(hasher.hash(id))));
+        }
     }
 }

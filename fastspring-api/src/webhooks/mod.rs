@@ -75,6 +75,7 @@ mod claims;
 mod events;
 mod id_map;
 mod ordering;
+mod short_text;
 #[cfg(feature = "events")]
 mod reconcile;
 #[cfg(feature = "testing")]
