@@ -148,9 +148,9 @@ fn bench(c: &mut Criterion) {
                                 .into_iter()
                                 .map(|(body, signature)| {
                                     let store = store.clone();
-                                    tokio::spawn(async move {
-                                        accepted(&*store, body, signature).await
-                                    })
+                                    tokio::spawn(
+                                        async move { accepted(&*store, body, signature).await },
+                                    )
                                 })
                                 .collect();
                             let mut envelopes = Vec::with_capacity(IN_FLIGHT);

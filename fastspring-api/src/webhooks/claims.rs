@@ -280,9 +280,14 @@ pub fn lease_millis(lease: Duration) -> i64 {
 /// several servers need a shared store such as `fastspring-inbox`).
 ///
 /// Bounded: it remembers at most `capacity` completed IDs, forgetting the oldest first.
-/// FastSpring retries for up to 7 days; size it for the events of that period (an ID is
-/// about 22 bytes) or accept that a very late retry is handled again. Claims in flight
-/// are not counted against `capacity`; expired ones are dropped when they outnumber it.
+/// FastSpring retries for up to 7 days; size it for the events of that period (a
+/// remembered ID takes about 70 bytes: FastSpring's IDs have about 22) or accept that a
+/// very late retry is handled again. Claims in flight are not counted against
+/// `capacity`; expired ones are dropped when they outnumber it.
+///
+/// Claiming and completing an event add 5–7 % to the instructions of verifying and
+/// parsing it (no allocation per claim; each ID hashed once per call, with std's keyed
+/// SipHash); the README's Performance section has the times.
 pub struct MemoryClaims {
     capacity: usize,
     clock: Arc<dyn Clock>,

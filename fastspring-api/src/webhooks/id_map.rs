@@ -60,11 +60,7 @@ impl<V> Default for IdMap<V> {
 
 impl<V> IdMap<V> {
     /// The value of `key`.
-    pub(super) fn get(
-        &self,
-        key: HashedId<'_>,
-        is_for: impl Fn(&V, &str) -> bool,
-    ) -> Option<&V> {
+    pub(super) fn get(&self, key: HashedId<'_>, is_for: impl Fn(&V, &str) -> bool) -> Option<&V> {
         match self.primary.get(&key.hash) {
             Some(value) if is_for(value, key.id) => Some(value),
             _ if self.overflow.is_empty() => None,
@@ -137,7 +133,11 @@ impl<V> IdMap<V> {
         match in_primary {
             Some(true) => self.primary.remove(&key.hash),
             Some(false) => None,
-            None if self.overflow.get(key.id).is_some_and(|(_, value)| pred(value)) => {
+            None if self
+                .overflow
+                .get(key.id)
+                .is_some_and(|(_, value)| pred(value)) =>
+            {
                 self.overflow.remove(key.id).map(|(_, value)| value)
             }
             None => None,
@@ -235,7 +235,8 @@ impl DoneIds {
         self.recent.insert_new(key, place);
         if self.recent.len() >= RECENT {
             let blocks = &self.blocks;
-            self.older.append(&mut self.recent, |place| blocks.text(*place));
+            self.older
+                .append(&mut self.recent, |place| blocks.text(*place));
         }
     }
 
@@ -327,7 +328,11 @@ impl IdBlocks {
             return;
         };
         let size = LEN + oldest.len();
-        if self.blocks.front().is_some_and(|first| self.front >= first.len()) {
+        if self
+            .blocks
+            .front()
+            .is_some_and(|first| self.front >= first.len())
+        {
             self.blocks.pop_front();
             self.first += 1;
             self.front = 0;
@@ -335,7 +340,10 @@ impl IdBlocks {
         self.front += size;
         self.count -= 1;
         if self.blocks.len() > 1
-            && self.blocks.front().is_some_and(|first| self.front >= first.len())
+            && self
+                .blocks
+                .front()
+                .is_some_and(|first| self.front >= first.len())
         {
             self.blocks.pop_front();
             self.first += 1;
@@ -367,8 +375,14 @@ mod tests {
     #[test]
     fn ids_sharing_a_hash_stay_apart() {
         let mut map: IdMap<(&'static str, u32)> = IdMap::default();
-        let a = HashedId { hash: 7, id: "evt-a" };
-        let b = HashedId { hash: 7, id: "evt-b" };
+        let a = HashedId {
+            hash: 7,
+            id: "evt-a",
+        };
+        let b = HashedId {
+            hash: 7,
+            id: "evt-b",
+        };
         map.insert_new(a, ("evt-a", 1));
         assert_eq!(map.get(b, own), None);
         map.insert_new(b, ("evt-b", 2));
@@ -377,7 +391,10 @@ mod tests {
         map.get_mut(b, own).unwrap().1 = 3;
         assert_eq!(map.remove_if(a, own, |v| v.1 == 9), None);
         assert_eq!(map.remove_if(a, own, |v| v.1 == 1), Some(("evt-a", 1)));
-        assert_eq!((map.get(a, own), map.get(b, own)), (None, Some(&("evt-b", 3))));
+        assert_eq!(
+            (map.get(a, own), map.get(b, own)),
+            (None, Some(&("evt-b", 3)))
+        );
         // The hash's slot is free again while `evt-b` still sits in the overflow.
         map.insert_new(a, ("evt-a", 4));
         assert_eq!(map.remove_by_value(7, |v| v.1 == 3), Some(("evt-b", 3)));
@@ -423,7 +440,9 @@ mod tests {
         let hasher = IdHasher::default();
         for capacity in [3, RECENT + 10] {
             let mut done = DoneIds::default();
-            let ids: Vec<String> = (0..capacity + 2 * RECENT).map(|i| format!("evt-{i}")).collect();
+            let ids: Vec<String> = (0..capacity + 2 * RECENT)
+                .map(|i| format!("evt-{i}"))
+                .collect();
             for (i, id) in ids.iter().enumerate() {
                 done.insert(hasher.hash(id), capacity, &hasher);
                 assert_eq!(done.len(), (i + 1).min(capacity));

@@ -75,9 +75,9 @@ mod claims;
 mod events;
 mod id_map;
 mod ordering;
-mod short_text;
 #[cfg(feature = "events")]
 mod reconcile;
+mod short_text;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;

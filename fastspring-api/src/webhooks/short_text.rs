@@ -71,15 +71,27 @@ mod tests {
     /// Short and long text come back whole, and equal text is equal however it came.
     #[test]
     fn text_of_any_length_round_trips_and_compares_by_text() {
-        for text in ["", "7", "WpYjF5MYT_Cs0eJ4S6fw3Q", &"é".repeat(15), &"x".repeat(31)] {
+        for text in [
+            "",
+            "7",
+            "WpYjF5MYT_Cs0eJ4S6fw3Q",
+            &"é".repeat(15),
+            &"x".repeat(31),
+        ] {
             let short = ShortText::new(text);
             assert_eq!(short.as_str(), text);
             assert!(short.is(text) && !short.is("other"));
             assert_eq!(short, ShortText::from_string(text.to_string()));
             assert_eq!(format!("{short:?}"), format!("{text:?}"));
         }
-        assert!(matches!(ShortText::new(&"x".repeat(30)), ShortText::Inline { .. }));
-        assert!(matches!(ShortText::new(&"x".repeat(31)), ShortText::Heap(_)));
+        assert!(matches!(
+            ShortText::new(&"x".repeat(30)),
+            ShortText::Inline { .. }
+        ));
+        assert!(matches!(
+            ShortText::new(&"x".repeat(31)),
+            ShortText::Heap(_)
+        ));
         assert_ne!(ShortText::new("12"), ShortText::new("120"));
     }
 }
