@@ -328,17 +328,14 @@ impl IdBlocks {
             return;
         };
         let size = LEN + oldest.len();
-        if self
-            .blocks
-            .front()
-            .is_some_and(|first| self.front >= first.len())
-        {
-            self.blocks.pop_front();
-            self.first += 1;
-            self.front = 0;
-        }
+        self.drop_spent_block();
         self.front += size;
         self.count -= 1;
+        self.drop_spent_block();
+    }
+
+    /// Drops the first block once every ID in it is forgotten, unless it is the last.
+    fn drop_spent_block(&mut self) {
         if self.blocks.len() > 1
             && self
                 .blocks
@@ -431,6 +428,21 @@ mod tests {
         assert_eq!(blocks.get(places[0]), b"");
         let next = blocks.push("evt-next");
         assert_eq!(blocks.oldest(), Some((next, "evt-next")));
+
+        // A spent block kept as the last one is dropped when the next block's first ID
+        // is forgotten.
+        let mut blocks = IdBlocks::default();
+        let full = "f".repeat(BLOCK - LEN);
+        blocks.push(&full);
+        blocks.forget_oldest();
+        let later = blocks.push("evt-later");
+        assert_eq!(blocks.block_count(), 2);
+        assert_eq!(blocks.oldest(), Some((later, "evt-later")));
+        blocks.forget_oldest();
+        assert_eq!(
+            (blocks.oldest(), blocks.len(), blocks.block_count()),
+            (None, 0, 1)
+        );
     }
 
     /// The oldest completion is forgotten once `capacity` are remembered, whether it
