@@ -73,9 +73,11 @@ mod acknowledgement;
 mod axum;
 mod claims;
 mod events;
+mod id_map;
 mod ordering;
 #[cfg(feature = "events")]
 mod reconcile;
+mod short_text;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
