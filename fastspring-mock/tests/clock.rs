@@ -415,14 +415,11 @@ async fn the_admin_api_reads_and_advances_the_clock_and_runs_scenarios() {
     let mock = mock().await;
     let http = reqwest::Client::builder().no_proxy().build().unwrap();
     let url = |path: &str| format!("{}/mock/admin/{path}", mock.base_url());
-    let clock: Value = http
-        .get(url("clock"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let get = |url: String| {
+        let request = http.get(url);
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let clock: Value = get(url("clock")).await;
     assert_eq!(
         clock,
         json!({"now": ms("2025-01-31T00:00:00Z"), "iso": "2025-01-31T00:00:00.000Z"})
@@ -497,14 +494,7 @@ async fn the_admin_api_reads_and_advances_the_clock_and_runs_scenarios() {
             .status(),
         404
     );
-    let names: Value = http
-        .get(url("scenarios"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let names: Value = get(url("scenarios")).await;
     assert_eq!(names.as_array().unwrap().len(), Scenario::ALL.len());
     product(
         &mock,

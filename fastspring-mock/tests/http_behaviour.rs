@@ -11,6 +11,11 @@ fn http() -> reqwest::Client {
     reqwest::Client::builder().no_proxy().build().unwrap()
 }
 
+/// `GET url`, its JSON body.
+async fn get_json(url: &str) -> Value {
+    http().get(url).send().await.unwrap().json().await.unwrap()
+}
+
 /// A request with the User-Agent and Basic credentials FastSpring requires.
 fn api(method: reqwest::Method, url: String) -> reqwest::RequestBuilder {
     http()
@@ -530,14 +535,7 @@ async fn seeded_objects_are_served_and_the_admin_api_seeds_and_lists_state() {
         mock.object(Kind::Orders, "admin-order").unwrap()["reference"],
         "REF-1"
     );
-    let listed: Value = http()
-        .get(format!("{}/mock/admin/state/accounts", mock.base_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = get_json(&format!("{}/mock/admin/state/accounts", mock.base_url())).await;
     assert!(
         listed
             .as_array()
@@ -671,14 +669,7 @@ async fn the_admin_api_adds_lists_and_clears_faults() {
         .await
         .unwrap();
     assert_eq!(refused.status(), 400);
-    let listed: Value = http()
-        .get(&admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = get_json(&admin).await;
     assert_eq!(
         listed,
         json!([{"operation": "getOrder", "times": null, "status": 502, "retryAfter": null}])
@@ -709,14 +700,7 @@ async fn the_admin_api_refuses_interim_statuses_and_misspelled_operations_naming
         let message = body["message"].as_str().unwrap();
         assert!(message.contains(says), "{rule}: {message}");
     }
-    let listed: Value = http()
-        .get(&admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = get_json(&admin).await;
     assert_eq!(listed, json!([]));
     // Nothing was added: the operation answers normally.
     assert_eq!(call(&mock, "GET", "/accounts", None).await.0, 200);
@@ -843,14 +827,7 @@ async fn rate_limit_mode_takes_a_short_window_for_tests_that_must_finish_in_seco
 #[tokio::test]
 async fn the_admin_index_lists_every_operation() {
     let mock = MockServer::start().await;
-    let ops: Value = http()
-        .get(format!("{}/mock/admin/operations", mock.base_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ops: Value = get_json(&format!("{}/mock/admin/operations", mock.base_url())).await;
     assert_eq!(
         ops.as_array().unwrap().len(),
         fastspring_mock::operation_ids().count()

@@ -64,6 +64,12 @@ async fn preview(mock: &MockServer, body: Value) -> (u16, Value) {
     .await
 }
 
+/// `GET /subscriptions/{id}`: the subscription as the API answers it (checked).
+async fn subscription(mock: &MockServer, id: &str) -> Value {
+    let path = format!("/subscriptions/{id}");
+    call(mock, "getSubscription", "GET", &path, None).await.1
+}
+
 /// `POST /subscriptions` with this body.
 async fn update(mock: &MockServer, body: Value) -> (u16, Value) {
     call(
@@ -245,14 +251,7 @@ async fn an_estimate_reflects_the_requested_product_and_quantity_and_changes_not
     assert_eq!(down["amountDue"]["prorationSubtotal"], json!(-2.58));
     assert_eq!(down["amountDue"]["totalAmountDue"], json!(0.0));
 
-    let (_, sub) = call(
-        &mock,
-        "getSubscription",
-        "GET",
-        "/subscriptions/sub-1",
-        None,
-    )
-    .await;
+    let sub = subscription(&mock, "sub-1").await;
     assert_eq!(sub["product"], "basic", "an estimate changes nothing");
     assert_eq!(sub["quantity"], 1);
 
@@ -315,14 +314,7 @@ async fn a_prorated_plan_change_through_the_api_charges_what_the_estimate_showed
     assert_eq!(order["items"][0]["product"], "pro");
     assert_eq!(order["items"][0]["subscription"], "sub-1");
 
-    let (_, sub) = call(
-        &mock,
-        "getSubscription",
-        "GET",
-        "/subscriptions/sub-1",
-        None,
-    )
-    .await;
+    let sub = subscription(&mock, "sub-1").await;
     assert_eq!(sub["product"], "pro");
     assert_eq!(sub["quantity"], 2);
     assert_eq!(sub["price"], json!(25.0));
@@ -431,14 +423,7 @@ async fn resuming_a_paused_subscription_through_the_api_charges_it_and_starts_a_
         .map(|event| event.to_value())
         .collect();
     assert_eq!(types(&paused), ["subscription.updated"]);
-    let (_, sub) = call(
-        &mock,
-        "getSubscription",
-        "GET",
-        "/subscriptions/sub-1",
-        None,
-    )
-    .await;
+    let sub = subscription(&mock, "sub-1").await;
     assert_eq!(sub["state"], "paused");
 
     let before = mock.events().len();

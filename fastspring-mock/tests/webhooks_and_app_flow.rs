@@ -221,16 +221,22 @@ async fn a_refused_then_partly_acknowledged_delivery_is_retried_and_reconcile_fi
     assert_eq!(receiver.received.lock().unwrap().len(), 1);
 }
 
+/// A mock that delivers to `url` signed with a secret the receiver does not have, and
+/// does not retry.
+async fn signing_with_a_wrong_secret(url: &str) -> MockServer {
+    MockServer::builder()
+        .webhook(url, "not-the-receivers-secret")
+        .retry_schedule(Vec::new())
+        .start()
+        .await
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_explicitly_emitted_event_carries_the_specs_example_data_and_a_wrong_secret_is_refused()
 {
     let (url, receiver, _task) = start_receiver(Arc::new(|_, _| None)).await;
-    let mock = MockServer::builder()
-        .webhook(url.clone(), "not-the-receivers-secret")
-        .retry_schedule(Vec::new())
-        .start()
-        .await
-        .unwrap();
+    let mock = signing_with_a_wrong_secret(&url).await;
     let event = mock.emit("order.completed", None);
     let deliveries = mock.wait_for_deliveries(1).await;
     assert_eq!(
@@ -253,12 +259,7 @@ async fn an_explicitly_emitted_event_carries_the_specs_example_data_and_a_wrong_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn waiting_for_more_deliveries_than_come_reports_each_attempt_and_the_receiver() {
     let (url, _receiver, _task) = start_receiver(Arc::new(|_, _| None)).await;
-    let mock = MockServer::builder()
-        .webhook(url.clone(), "not-the-receivers-secret")
-        .retry_schedule(Vec::new())
-        .start()
-        .await
-        .unwrap();
+    let mock = signing_with_a_wrong_secret(&url).await;
     let event = mock.emit("order.completed", None);
     let timeout = mock
         .wait_for_deliveries_within(2, Duration::from_millis(500))
