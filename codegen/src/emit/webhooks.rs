@@ -29,9 +29,9 @@ pub(super) fn emit_webhook_events(ctx: &Ctx<'_>) -> TokenStream {
         let t = lit_str(&w.event_type);
         let aliases = w.aliases.iter().map(|a| lit_str(a));
         let wrap = if ctx.is_struct(&w.data) {
-            quote!(Self::#v(Box::new(serde_path_to_error::deserialize(&data)?)))
+            quote!(Self::#v(Box::new(serde_path_to_error::deserialize(data)?)))
         } else {
-            quote!(Self::#v(serde_path_to_error::deserialize(&data)?))
+            quote!(Self::#v(serde_path_to_error::deserialize(data)?))
         };
         quote!(#t #(| #aliases)* => #wrap)
     });
@@ -65,10 +65,29 @@ pub(super) fn emit_webhook_events(ctx: &Ctx<'_>) -> TokenStream {
             /// Decodes `data` for an event of type `event_type`; unknown types are kept raw.
             #[inline]
             pub fn decode(event_type: &str, data: Value) -> Result<Self, serde_path_to_error::Error<serde_json::Error>> {
-                Ok(match event_type {
-                    #(#decode_arms,)*
-                    other => Self::Unknown { event_type: other.to_string(), data },
+                Ok(match Self::decode_known(event_type, &data)? {
+                    Some(known) => known,
+                    None => Self::Unknown { event_type: event_type.to_string(), data },
                 })
+            }
+
+            /// As [`decode`](Self::decode), from borrowed `data`: copied only for an
+            /// unknown type, which keeps it raw.
+            #[inline]
+            pub fn decode_ref(event_type: &str, data: &Value) -> Result<Self, serde_path_to_error::Error<serde_json::Error>> {
+                Ok(match Self::decode_known(event_type, data)? {
+                    Some(known) => known,
+                    None => Self::Unknown { event_type: event_type.to_string(), data: data.clone() },
+                })
+            }
+
+            /// The typed `data` of a known event type; `None` for an unknown one.
+            #[inline]
+            fn decode_known(event_type: &str, data: &Value) -> Result<Option<Self>, serde_path_to_error::Error<serde_json::Error>> {
+                Ok(Some(match event_type {
+                    #(#decode_arms,)*
+                    _ => return Ok(None),
+                }))
             }
 
             /// The event type this data belongs to.

@@ -1862,196 +1862,234 @@ impl EventData {
         data: Value,
     ) -> Result<Self, serde_path_to_error::Error<serde_json::Error>> {
         Ok(
-            match event_type {
-                "account.created" => {
-                    Self::AccountCreated(
-                        Box::new(serde_path_to_error::deserialize(&data)?),
-                    )
-                }
-                "account.updated" => {
-                    Self::AccountUpdated(
-                        Box::new(serde_path_to_error::deserialize(&data)?),
-                    )
-                }
-                "order.completed" => {
-                    Self::OrderCompleted(
-                        Box::new(serde_path_to_error::deserialize(&data)?),
-                    )
-                }
-                "order.failed" => {
-                    Self::OrderFailed(Box::new(serde_path_to_error::deserialize(&data)?))
-                }
-                "order.canceled" => {
-                    Self::OrderCanceled(
-                        Box::new(serde_path_to_error::deserialize(&data)?),
-                    )
-                }
-                "order.approval.pending" => {
-                    Self::OrderApprovalPending(
-                        Box::new(serde_path_to_error::deserialize(&data)?),
-                    )
-                }
-                "order.payment.pending" => {
-                    Self::OrderPaymentPending(
-                        Box::new(serde_path_to_error::deserialize(&data)?),
-                    )
-                }
-                "chargeback.created" => {
-                    Self::ChargebackCreated(
-                        Box::new(serde_path_to_error::deserialize(&data)?),
-                    )
-                }
-                "subscription.activated" => {
-                    Self::SubscriptionActivated(
-                        Box::new(serde_path_to_error::deserialize(&data)?),
-                    )
-                }
-                "subscription.charge.completed" => {
-                    Self::SubscriptionChargeCompleted(
-                        Box::new(serde_path_to_error::deserialize(&data)?),
-                    )
-                }
-                "subscription.charge.failed" => {
-                    Self::SubscriptionChargeFailed(
-                        Box::new(serde_path_to_error::deserialize(&data)?),
-                    )
-                }
-                "subscription.updated" => {
-                    Self::SubscriptionUpdated(
-                        Box::new(serde_path_to_error::deserialize(&data)?),
-                    )
-                }
-                "subscription.canceled" => {
-                    Self::SubscriptionCanceled(
-                        Box::new(serde_path_to_error::deserialize(&data)?),
-                    )
-                }
-                "subscription.uncanceled" => {
-                    Self::SubscriptionUncanceled(
-                        Box::new(serde_path_to_error::deserialize(&data)?),
-                    )
-                }
-                "subscription.deactivated" => {
-                    Self::SubscriptionDeactivated(
-                        Box::new(serde_path_to_error::deserialize(&data)?),
-                    )
-                }
-                "subscription.payment.overdue" => {
-                    Self::SubscriptionPaymentOverdue(
-                        Box::new(serde_path_to_error::deserialize(&data)?),
-                    )
-                }
-                "subscription.payment.reminder" => {
-                    Self::SubscriptionPaymentReminder(
-                        Box::new(serde_path_to_error::deserialize(&data)?),
-                    )
-                }
-                "subscription.trial.reminder" => {
-                    Self::SubscriptionTrialReminder(
-                        Box::new(serde_path_to_error::deserialize(&data)?),
-                    )
-                }
-                "subscription.paused" => {
-                    Self::SubscriptionPaused(
-                        Box::new(serde_path_to_error::deserialize(&data)?),
-                    )
-                }
-                "subscription.resumed" => {
-                    Self::SubscriptionResumed(
-                        Box::new(serde_path_to_error::deserialize(&data)?),
-                    )
-                }
-                "subscription.group.created" => {
-                    Self::SubscriptionGroupCreated(
-                        Box::new(serde_path_to_error::deserialize(&data)?),
-                    )
-                }
-                "subscription.group.prorated" => {
-                    Self::SubscriptionGroupProrated(
-                        Box::new(serde_path_to_error::deserialize(&data)?),
-                    )
-                }
-                "subscription.group.updated" => {
-                    Self::SubscriptionGroupUpdated(
-                        Box::new(serde_path_to_error::deserialize(&data)?),
-                    )
-                }
-                "subscription.group.payment.charge.completed"
-                | "subscription.group.charge.completed" => {
-                    Self::SubscriptionGroupPaymentChargeCompleted(
-                        Box::new(serde_path_to_error::deserialize(&data)?),
-                    )
-                }
-                "subscription.group.payment.charge.failed" => {
-                    Self::SubscriptionGroupPaymentChargeFailed(
-                        Box::new(serde_path_to_error::deserialize(&data)?),
-                    )
-                }
-                "subscription.group.payment.overdue" => {
-                    Self::SubscriptionGroupPaymentOverdue(
-                        Box::new(serde_path_to_error::deserialize(&data)?),
-                    )
-                }
-                "subscription.group.payment.reminder" => {
-                    Self::SubscriptionGroupPaymentReminder(
-                        Box::new(serde_path_to_error::deserialize(&data)?),
-                    )
-                }
-                "subscription.group.deactivated" => {
-                    Self::SubscriptionGroupDeactivated(
-                        Box::new(serde_path_to_error::deserialize(&data)?),
-                    )
-                }
-                "quote.created" => {
-                    Self::QuoteCreated(
-                        Box::new(serde_path_to_error::deserialize(&data)?),
-                    )
-                }
-                "quote.updated" => {
-                    Self::QuoteUpdated(
-                        Box::new(serde_path_to_error::deserialize(&data)?),
-                    )
-                }
-                "payoutEntry.created" => {
-                    Self::PayoutEntryCreated(serde_path_to_error::deserialize(&data)?)
-                }
-                "return.created" => {
-                    Self::ReturnCreated(
-                        Box::new(serde_path_to_error::deserialize(&data)?),
-                    )
-                }
-                "fulfillment.failed" => {
-                    Self::FulfillmentFailed(
-                        Box::new(serde_path_to_error::deserialize(&data)?),
-                    )
-                }
-                "mailingListEntry.updated" => {
-                    Self::MailingListEntryUpdated(
-                        Box::new(serde_path_to_error::deserialize(&data)?),
-                    )
-                }
-                "mailingListEntry.removed" => {
-                    Self::MailingListEntryRemoved(
-                        Box::new(serde_path_to_error::deserialize(&data)?),
-                    )
-                }
-                "mailingListEntry.abandoned" => {
-                    Self::MailingListEntryAbandoned(
-                        Box::new(serde_path_to_error::deserialize(&data)?),
-                    )
-                }
-                "invoice.reminder.email" => {
-                    Self::InvoiceReminderEmail(
-                        Box::new(serde_path_to_error::deserialize(&data)?),
-                    )
-                }
-                other => {
+            match Self::decode_known(event_type, &data)? {
+                Some(known) => known,
+                None => {
                     Self::Unknown {
-                        event_type: other.to_string(),
+                        event_type: event_type.to_string(),
                         data,
                     }
                 }
             },
+        )
+    }
+
+    /// As [`decode`](Self::decode), from borrowed `data`: copied only for an
+    /// unknown type, which keeps it raw.
+    #[inline]
+    pub fn decode_ref(
+        event_type: &str,
+        data: &Value,
+    ) -> Result<Self, serde_path_to_error::Error<serde_json::Error>> {
+        Ok(
+            match Self::decode_known(event_type, data)? {
+                Some(known) => known,
+                None => {
+                    Self::Unknown {
+                        event_type: event_type.to_string(),
+                        data: data.clone(),
+                    }
+                }
+            },
+        )
+    }
+
+    /// The typed `data` of a known event type; `None` for an unknown one.
+    #[inline]
+    fn decode_known(
+        event_type: &str,
+        data: &Value,
+    ) -> Result<Option<Self>, serde_path_to_error::Error<serde_json::Error>> {
+        Ok(
+            Some(
+                match event_type {
+                    "account.created" => {
+                        Self::AccountCreated(
+                            Box::new(serde_path_to_error::deserialize(data)?),
+                        )
+                    }
+                    "account.updated" => {
+                        Self::AccountUpdated(
+                            Box::new(serde_path_to_error::deserialize(data)?),
+                        )
+                    }
+                    "order.completed" => {
+                        Self::OrderCompleted(
+                            Box::new(serde_path_to_error::deserialize(data)?),
+                        )
+                    }
+                    "order.failed" => {
+                        Self::OrderFailed(
+                            Box::new(serde_path_to_error::deserialize(data)?),
+                        )
+                    }
+                    "order.canceled" => {
+                        Self::OrderCanceled(
+                            Box::new(serde_path_to_error::deserialize(data)?),
+                        )
+                    }
+                    "order.approval.pending" => {
+                        Self::OrderApprovalPending(
+                            Box::new(serde_path_to_error::deserialize(data)?),
+                        )
+                    }
+                    "order.payment.pending" => {
+                        Self::OrderPaymentPending(
+                            Box::new(serde_path_to_error::deserialize(data)?),
+                        )
+                    }
+                    "chargeback.created" => {
+                        Self::ChargebackCreated(
+                            Box::new(serde_path_to_error::deserialize(data)?),
+                        )
+                    }
+                    "subscription.activated" => {
+                        Self::SubscriptionActivated(
+                            Box::new(serde_path_to_error::deserialize(data)?),
+                        )
+                    }
+                    "subscription.charge.completed" => {
+                        Self::SubscriptionChargeCompleted(
+                            Box::new(serde_path_to_error::deserialize(data)?),
+                        )
+                    }
+                    "subscription.charge.failed" => {
+                        Self::SubscriptionChargeFailed(
+                            Box::new(serde_path_to_error::deserialize(data)?),
+                        )
+                    }
+                    "subscription.updated" => {
+                        Self::SubscriptionUpdated(
+                            Box::new(serde_path_to_error::deserialize(data)?),
+                        )
+                    }
+                    "subscription.canceled" => {
+                        Self::SubscriptionCanceled(
+                            Box::new(serde_path_to_error::deserialize(data)?),
+                        )
+                    }
+                    "subscription.uncanceled" => {
+                        Self::SubscriptionUncanceled(
+                            Box::new(serde_path_to_error::deserialize(data)?),
+                        )
+                    }
+                    "subscription.deactivated" => {
+                        Self::SubscriptionDeactivated(
+                            Box::new(serde_path_to_error::deserialize(data)?),
+                        )
+                    }
+                    "subscription.payment.overdue" => {
+                        Self::SubscriptionPaymentOverdue(
+                            Box::new(serde_path_to_error::deserialize(data)?),
+                        )
+                    }
+                    "subscription.payment.reminder" => {
+                        Self::SubscriptionPaymentReminder(
+                            Box::new(serde_path_to_error::deserialize(data)?),
+                        )
+                    }
+                    "subscription.trial.reminder" => {
+                        Self::SubscriptionTrialReminder(
+                            Box::new(serde_path_to_error::deserialize(data)?),
+                        )
+                    }
+                    "subscription.paused" => {
+                        Self::SubscriptionPaused(
+                            Box::new(serde_path_to_error::deserialize(data)?),
+                        )
+                    }
+                    "subscription.resumed" => {
+                        Self::SubscriptionResumed(
+                            Box::new(serde_path_to_error::deserialize(data)?),
+                        )
+                    }
+                    "subscription.group.created" => {
+                        Self::SubscriptionGroupCreated(
+                            Box::new(serde_path_to_error::deserialize(data)?),
+                        )
+                    }
+                    "subscription.group.prorated" => {
+                        Self::SubscriptionGroupProrated(
+                            Box::new(serde_path_to_error::deserialize(data)?),
+                        )
+                    }
+                    "subscription.group.updated" => {
+                        Self::SubscriptionGroupUpdated(
+                            Box::new(serde_path_to_error::deserialize(data)?),
+                        )
+                    }
+                    "subscription.group.payment.charge.completed"
+                    | "subscription.group.charge.completed" => {
+                        Self::SubscriptionGroupPaymentChargeCompleted(
+                            Box::new(serde_path_to_error::deserialize(data)?),
+                        )
+                    }
+                    "subscription.group.payment.charge.failed" => {
+                        Self::SubscriptionGroupPaymentChargeFailed(
+                            Box::new(serde_path_to_error::deserialize(data)?),
+                        )
+                    }
+                    "subscription.group.payment.overdue" => {
+                        Self::SubscriptionGroupPaymentOverdue(
+                            Box::new(serde_path_to_error::deserialize(data)?),
+                        )
+                    }
+                    "subscription.group.payment.reminder" => {
+                        Self::SubscriptionGroupPaymentReminder(
+                            Box::new(serde_path_to_error::deserialize(data)?),
+                        )
+                    }
+                    "subscription.group.deactivated" => {
+                        Self::SubscriptionGroupDeactivated(
+                            Box::new(serde_path_to_error::deserialize(data)?),
+                        )
+                    }
+                    "quote.created" => {
+                        Self::QuoteCreated(
+                            Box::new(serde_path_to_error::deserialize(data)?),
+                        )
+                    }
+                    "quote.updated" => {
+                        Self::QuoteUpdated(
+                            Box::new(serde_path_to_error::deserialize(data)?),
+                        )
+                    }
+                    "payoutEntry.created" => {
+                        Self::PayoutEntryCreated(serde_path_to_error::deserialize(data)?)
+                    }
+                    "return.created" => {
+                        Self::ReturnCreated(
+                            Box::new(serde_path_to_error::deserialize(data)?),
+                        )
+                    }
+                    "fulfillment.failed" => {
+                        Self::FulfillmentFailed(
+                            Box::new(serde_path_to_error::deserialize(data)?),
+                        )
+                    }
+                    "mailingListEntry.updated" => {
+                        Self::MailingListEntryUpdated(
+                            Box::new(serde_path_to_error::deserialize(data)?),
+                        )
+                    }
+                    "mailingListEntry.removed" => {
+                        Self::MailingListEntryRemoved(
+                            Box::new(serde_path_to_error::deserialize(data)?),
+                        )
+                    }
+                    "mailingListEntry.abandoned" => {
+                        Self::MailingListEntryAbandoned(
+                            Box::new(serde_path_to_error::deserialize(data)?),
+                        )
+                    }
+                    "invoice.reminder.email" => {
+                        Self::InvoiceReminderEmail(
+                            Box::new(serde_path_to_error::deserialize(data)?),
+                        )
+                    }
+                    _ => return Ok(None),
+                },
+            ),
         )
     }
 

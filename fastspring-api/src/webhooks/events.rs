@@ -37,10 +37,16 @@ impl Envelope {
         raw_body: &[u8],
         max_events: usize,
     ) -> Result<Envelope, WebhookError> {
-        let body: Value =
-            serde_json::from_slice(raw_body).map_err(|err| WebhookError::InvalidBody {
-                message: crate::error::cap(format!("not JSON: {err}")),
-            })?;
+        // UTF-8 checked once for the whole body, as the client's decode does (reading
+        // bytes, serde_json checks each string on its own); a body that is not UTF-8 is
+        // read as bytes, whose error says where.
+        let body: Value = match std::str::from_utf8(raw_body) {
+            Ok(text) => serde_json::from_str(text),
+            Err(_) => serde_json::from_slice(raw_body),
+        }
+        .map_err(|err| WebhookError::InvalidBody {
+            message: crate::error::cap(format!("not JSON: {err}")),
+        })?;
         let Value::Object(mut body) = body else {
             return Err(WebhookError::InvalidBody {
                 message: "the body is not a JSON object".into(),
@@ -120,18 +126,50 @@ struct EventHeader {
     created: Option<EpochMillis>,
 }
 
+impl EventHeader {
+    /// The header read straight from the event's members, as the derived decoding would
+    /// read it; `None` when a member is missing or of another type, for the tracked
+    /// decoding to say which.
+    fn read(members: &serde_json::Map<String, Value>) -> Option<EventHeader> {
+        let text = |key: &str| match members.get(key) {
+            Some(Value::String(text)) => Some(text.clone()),
+            _ => None,
+        };
+        let flag = |key: &str| match members.get(key) {
+            None | Some(Value::Null) => Some(None),
+            Some(Value::Bool(flag)) => Some(Some(*flag)),
+            Some(_) => None,
+        };
+        let created = match members.get("created") {
+            None | Some(Value::Null) => None,
+            Some(created) => Some(EpochMillis::deserialize(created).ok()?),
+        };
+        Some(EventHeader {
+            id: text("id")?,
+            event_type: text("type")?,
+            live: flag("live")?,
+            processed: flag("processed")?,
+            created,
+        })
+    }
+}
+
 impl Event {
     /// Decodes one event object (`{"id", "type", "live", "processed", "created",
     /// "data"}`). Fails only when `id` or `type` is missing or a header field has the
     /// wrong type; a `data` problem ends up in [`Event::data`].
     #[inline]
     pub fn from_json(value: Value) -> Result<Event, String> {
-        if !value.is_object() {
+        let Value::Object(members) = &value else {
             return Err("an event must be a JSON object".into());
-        }
-        let header = serde_path_to_error::deserialize::<_, EventHeader>(&value)
-            .map_err(|err| format!("{}: {}", err.path(), err.inner()))?;
-        let data = value.get("data").cloned().unwrap_or(Value::Null);
+        };
+        let header = match EventHeader::read(members) {
+            Some(header) => header,
+            None => serde_path_to_error::deserialize::<_, EventHeader>(&value)
+                .map_err(|err| format!("{}: {}", err.path(), err.inner()))?,
+        };
+        // Decoded from the event as parsed, not from a copy of its `data`.
+        let data = value.get("data").unwrap_or(&Value::Null);
         Ok(Event {
             data: decode_data(&header.event_type, data),
             id: header.id,
@@ -174,7 +212,7 @@ impl Event {
             raw.insert("data".into(), data.clone());
         }
         let raw = Value::Object(raw);
-        let data = stored.data.unwrap_or(Value::Null);
+        let data = stored.data.as_ref().unwrap_or(&Value::Null);
         Event {
             data: decode_data(&stored.r#type, data),
             id: stored.id,
@@ -193,10 +231,82 @@ impl Event {
 }
 
 #[inline]
-fn decode_data(event_type: &str, data: Value) -> Result<EventData, EventDecodeError> {
-    EventData::decode(event_type, data).map_err(|err| EventDecodeError {
+fn decode_data(event_type: &str, data: &Value) -> Result<EventData, EventDecodeError> {
+    EventData::decode_ref(event_type, data).map_err(|err| EventDecodeError {
         event_type: event_type.to_string(),
         path: crate::error::cap(err.path().to_string()),
         message: crate::error::cap(err.inner().to_string()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// The header as the derived, path-tracking decoding reads it.
+    fn tracked(event: &Value) -> Result<EventHeader, String> {
+        serde_path_to_error::deserialize::<_, EventHeader>(event)
+            .map_err(|err| format!("{}: {}", err.path(), err.inner()))
+    }
+
+    fn fields(header: &EventHeader) -> (String, String, Option<bool>, Option<bool>, String) {
+        (
+            header.id.clone(),
+            header.event_type.clone(),
+            header.live,
+            header.processed,
+            format!("{:?}", header.created),
+        )
+    }
+
+    /// The direct reading of the header agrees with the derived decoding on every shape
+    /// it takes, and leaves every other shape to it (which says where it failed).
+    #[test]
+    fn the_direct_header_reading_agrees_with_the_derived_one() {
+        let events = [
+            json!({"id": "e1", "type": "order.completed"}),
+            json!({"id": "e1", "type": "order.completed", "live": true, "processed": false,
+                   "created": 1_700_000_000_000i64, "data": {"x": 1}}),
+            json!({"id": "e1", "type": "t", "live": null, "processed": null, "created": null}),
+            json!({"id": "e1", "type": "t", "created": "2026-01-31"}),
+            json!({"id": "e1", "type": "t", "created": 1.5}),
+            json!({"id": "", "type": "", "extra": [1, 2]}),
+            json!({"type": "t"}),
+            json!({"id": "e1"}),
+            json!({"id": 7, "type": "t"}),
+            json!({"id": "e1", "type": ["t"]}),
+            json!({"id": "e1", "type": "t", "live": "yes"}),
+            json!({"id": "e1", "type": "t", "processed": 0}),
+            json!({"id": "e1", "type": "t", "created": [1]}),
+            json!({"id": "e1", "type": "t", "created": {"at": 1}}),
+        ];
+        for event in events {
+            let Value::Object(members) = &event else {
+                unreachable!()
+            };
+            match (EventHeader::read(members), tracked(&event)) {
+                (Some(direct), Ok(derived)) => {
+                    assert_eq!(fields(&direct), fields(&derived), "{event}");
+                }
+                (None, Err(message)) => assert!(!message.is_empty(), "{event}"),
+                (direct, derived) => panic!(
+                    "{event}: direct {:?}, derived {:?}",
+                    direct.as_ref().map(fields),
+                    derived.as_ref().map(fields)
+                ),
+            }
+        }
+    }
+
+    /// A header the direct reading refuses still fails with the member's path.
+    #[test]
+    fn a_bad_header_names_its_member() {
+        let error = Event::from_json(json!({"id": "e1", "type": "t", "live": "yes"}))
+            .expect_err("`live` must be a boolean");
+        assert!(error.starts_with("live: "), "{error}");
+        let error = Event::from_json(json!({"type": "t"})).expect_err("`id` is required");
+        assert!(error.contains("missing field `id`"), "{error}");
+    }
 }
