@@ -72,7 +72,7 @@ pub const NONE_PROCESSED_BODY: &str = "no event of this delivery was processed";
 impl Acknowledgement {
     /// An acknowledgement for the events of `envelope`, none processed yet.
     pub fn new(envelope: &Envelope) -> Acknowledgement {
-        Acknowledgement::from_ids(envelope.events.iter().map(|event| event.id.as_str()))
+        Acknowledgement::from_ids(envelope.ids())
     }
 
     /// An acknowledgement for these event IDs (in delivery order), none processed yet.

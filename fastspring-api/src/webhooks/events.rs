@@ -74,7 +74,7 @@ impl Envelope {
     }
 
     /// The event IDs, in order.
-    pub fn ids(&self) -> impl Iterator<Item = &str> {
+    pub fn ids(&self) -> impl Iterator<Item = &str> + Clone {
         self.events.iter().map(|event| event.id.as_str())
     }
 }
@@ -298,6 +298,44 @@ mod tests {
                 ),
             }
         }
+    }
+
+    /// `EventData::decode` (owned `data`) and `decode_ref` (borrowed) give the same
+    /// typed data, the same raw `data` for an unknown type, and the same error path.
+    #[test]
+    fn decoding_owned_or_borrowed_data_agrees() {
+        let cases = [
+            (
+                "account.created",
+                json!({"id": "acct-1", "account": "acct-1", "contact": {"email": "a@example.com"}}),
+            ),
+            ("invoice.paid.someday", json!({"invoice": "inv-9"})),
+            (
+                "order.completed",
+                json!({"id": "ord-1", "items": {"product": "nineteen"}}),
+            ),
+        ];
+        for (event_type, data) in cases {
+            let borrowed = EventData::decode_ref(event_type, &data);
+            let owned = EventData::decode(event_type, data.clone());
+            match (borrowed, owned) {
+                (Ok(borrowed), Ok(owned)) => {
+                    assert_ne!(event_type, "order.completed", "its `items` is not a list");
+                    assert_eq!(borrowed, owned, "{event_type}");
+                }
+                (Err(borrowed), Err(owned)) => {
+                    assert_eq!(borrowed.path().to_string(), owned.path().to_string());
+                    assert_eq!(borrowed.path().to_string(), "items");
+                }
+                (borrowed, owned) => panic!("{event_type}: {borrowed:?} vs {owned:?}"),
+            }
+        }
+        let Ok(EventData::Unknown { data, .. }) =
+            EventData::decode("invoice.paid.someday", json!({"invoice": "inv-9"}))
+        else {
+            panic!("an unknown type is kept raw");
+        };
+        assert_eq!(data, json!({"invoice": "inv-9"}));
     }
 
     /// A header the direct reading refuses still fails with the member's path.
